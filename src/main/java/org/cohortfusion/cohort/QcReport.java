@@ -1,0 +1,53 @@
+package org.cohortfusion.cohort;
+
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.cohortfusion.io.Json;
+
+/**
+ * qc.json: the exact accounting of an ingest run. For every table rowsIn = accepted + the sum of
+ * rejected; subject-level values never appear, only counts.
+ *
+ * @param tables per input table
+ * @param subjectsAligned subjects in the aligned cohort
+ * @param patterns missingness patterns ("clinical+imaging", "none" never occurs) and their counts
+ * @param labelBalance split -> label class -> count ("unlabeled" for null labels)
+ * @param splitCounts split -> subjects
+ */
+public record QcReport(
+    String cohort,
+    Map<String, TableQc> tables,
+    long subjectsAligned,
+    Map<String, Long> patterns,
+    Map<String, Map<String, Long>> labelBalance,
+    Map<String, Long> splitCounts) {
+
+  /**
+   * @param kind subjects or a modality kind
+   * @param files data files read
+   * @param unreadableFiles files set apart as unreadable (their rows cannot be counted)
+   * @param rowsIn rows read from the readable files
+   * @param accepted rows accepted
+   * @param rejected reason code -> rows
+   * @param afterIndexTime time series only: accepted observations after the subject's index time, not used
+   * @param subjectsPresent subjects of the aligned cohort that have this modality
+   */
+  public record TableQc(
+      String kind,
+      int files,
+      int unreadableFiles,
+      long rowsIn,
+      long accepted,
+      Map<String, Long> rejected,
+      long afterIndexTime,
+      long subjectsPresent) {
+
+    public long rejectedTotal() {
+      return rejected.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  public static QcReport read(Configuration conf, String cohortDir) {
+    return Json.read(conf, cohortDir + "/" + CohortManifest.QC_JSON, QcReport.class);
+  }
+}

@@ -1,0 +1,70 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.cohortfusion.cohort.contract.RejectReason;
+import org.cohortfusion.config.CheckPolicy;
+import org.cohortfusion.config.DuplicatePolicy;
+
+/**
+ * A table after every row check: each row carries {@value #REASON} (null = accepted) and {@value
+ * #MESSAGE}. Also carries the per-check policies of the table.
+ */
+record CheckedTable(
+    String name,
+    String kind,
+    String path,
+    TableSource.Files files,
+    Dataset<Row> rows,
+    Map<RejectReason, CheckPolicy> policies,
+    DuplicatePolicy duplicates) {
+
+  static final String REASON = "_reason";
+  static final String MESSAGE = "_message";
+
+  static Column accepted() {
+    return col(REASON).isNull();
+  }
+
+  /**
+   * Marks all but one accepted row per key as DUPLICATE: the first in file order, or the latest by
+   * a column. With policy error the duplicates are marked too, and the run stops once counted.
+   */
+  static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table) {
+    List<Column> order = new ArrayList<>();
+    if (policy.mode() == DuplicatePolicy.Mode.LATEST) {
+      String by = policy.orderColumn().orElseThrow();
+      if (!TableValidator.has(df, by)) {
+        throw new IngestException("Cannot resolve duplicates of table '" + table + "': column '" + by
+            + "' of duplicates = latest:" + by + " does not exist");
+      }
+      order.add(col(by).desc_nulls_last());
+    }
+    order.add(col(TableSource.SOURCE_FILE));
+    order.add(col(TableSource.ROW_ORDER));
+    // Rejected rows form their own partition (flag first), so they never win over an accepted row.
+    Column[] partition = new Column[key.size() + 1];
+    partition[0] = col(REASON).isNull();
+    for (int i = 0; i < key.size(); i++) {
+      partition[i + 1] = col(key.get(i));
+    }
+    WindowSpec w = Window.partitionBy(partition).orderBy(order.toArray(Column[]::new));
+    String keyText = String.join(", ", key);
+    String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";
+    Column duplicate = col(REASON).isNull().and(row_number().over(w).gt(1));
+    return df
+        .withColumn(MESSAGE, when(duplicate, lit("another row with the same " + keyText + " was kept" + how)).otherwise(col(MESSAGE)))
+        .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)));
+  }
+}

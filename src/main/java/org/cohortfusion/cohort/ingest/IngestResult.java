@@ -1,0 +1,14 @@
+package org.cohortfusion.cohort.ingest;
+
+import org.cohortfusion.cohort.CohortManifest;
+import org.cohortfusion.cohort.QcReport;
+
+/**
+ * What an ingest run produced.
+ *
+ * @param cohortDir the published cohort directory
+ * @param manifest cohort.json
+ * @param qc qc.json
+ * @param summary qc.txt, the readable QC summary
+ */
+public record IngestResult(String cohortDir, CohortManifest manifest, QcReport qc, String summary) {}

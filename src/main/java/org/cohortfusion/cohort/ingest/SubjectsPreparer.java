@@ -1,0 +1,85 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.cohortfusion.cohort.contract.RejectReason;
+import org.cohortfusion.cohort.contract.TableContract;
+import org.cohortfusion.config.SplitConfig;
+import org.cohortfusion.config.SubjectsConfig;
+
+/** Row checks of the subjects table and the label classes (given, or found in the data). */
+final class SubjectsPreparer {
+  static final String LABEL_TEXT = "_label_text";
+  static final String INDEX_TIME = "_index_time";
+  static final int MAX_CLASSES = 1000;
+  static final List<String> SPLITS = List.of("train", "validation", "test");
+
+  private SubjectsPreparer() {}
+
+  static Dataset<Row> withDerivedColumns(Dataset<Row> df) {
+    Dataset<Row> out = df.withColumn(LABEL_TEXT, col("label").cast("string"));
+    return out.withColumn(INDEX_TIME, TableValidator.has(df, "index_time")
+        ? IngestTimes.asNumber(col("index_time"), df.schema().apply("index_time").dataType())
+        : lit(null).cast("double"));
+  }
+
+  static List<RowCheck> checks(SubjectsConfig config, SplitConfig splits, String path, Dataset<Row> df, TableContract contract) {
+    TableValidator.checkSchema("subjects", path, df, contract);
+    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks());
+    checks.addAll(TableValidator.columnChecks(df, contract));
+    if (!config.classes().isEmpty()) {
+      checks.add(new RowCheck(col(LABEL_TEXT).isNotNull().and(col(LABEL_TEXT).isin(config.classes().toArray()).unary_$bang()),
+          RejectReason.BAD_LABEL, lit("column 'label' is not one of the classes " + config.classes())));
+    }
+    if (TableValidator.has(df, "true_probability")) {
+      Column p = col("true_probability");
+      checks.add(new RowCheck(p.lt(0).or(p.gt(1)), RejectReason.NON_FINITE, lit("column 'true_probability' is outside [0, 1]")));
+    }
+    if (splits.mode() == SplitConfig.Mode.COLUMN) {
+      if (!TableValidator.has(df, "split")) {
+        throw new IngestException("Cannot take splits from the subjects table (" + path + "): splits.mode = column but it has no column 'split'");
+      }
+      checks.add(new RowCheck(col("split").isNull().or(col("split").isin(SPLITS.toArray()).unary_$bang()), RejectReason.BAD_SPLIT,
+          lit("column 'split' is not train, validation or test")));
+    }
+    return checks;
+  }
+
+  /**
+   * The label classes in index order: as configured, or the distinct labels of the accepted rows,
+   * sorted numerically when they are all numbers. Only distinct values reach the driver.
+   */
+  static List<String> classes(SubjectsConfig config, Dataset<Row> checked, String path) {
+    if (!config.classes().isEmpty()) {
+      return config.classes();
+    }
+    List<String> found = checked.filter(CheckedTable.accepted().and(col(LABEL_TEXT).isNotNull()))
+        .select(LABEL_TEXT).distinct().limit(MAX_CLASSES + 1).collectAsList()
+        .stream().map(r -> r.getString(0)).collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+    if (found.size() > MAX_CLASSES) {
+      throw new IngestException("Cannot use column 'label' of the subjects table (" + path + ") as a class label: more than "
+          + MAX_CLASSES + " distinct values");
+    }
+    boolean numeric = found.stream().allMatch(s -> s.matches("-?\\d+(\\.\\d+)?"));
+    found.sort(numeric ? Comparator.comparingDouble(Double::parseDouble) : Comparator.naturalOrder());
+    return List.copyOf(found);
+  }
+
+  /** Class index of the label text, null for unlabeled subjects. */
+  static Column labelIndex(List<String> classes) {
+    Column idx = null;
+    for (int i = 0; i < classes.size(); i++) {
+      Column match = col(LABEL_TEXT).equalTo(classes.get(i));
+      idx = idx == null ? when(match, lit(i)) : idx.when(match, lit(i));
+    }
+    return idx == null ? lit(null).cast("int") : idx.cast("int");
+  }
+}

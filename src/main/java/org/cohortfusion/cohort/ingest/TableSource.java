@@ -1,0 +1,135 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.monotonically_increasing_id;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.cohortfusion.config.TableFormat;
+
+/**
+ * One input table as Spark reads it: the files found under its path (unreadable ones set apart),
+ * the optional SQL mapping onto the contract, and two bookkeeping columns that later steps use
+ * for rejects and for duplicate order: {@value #SOURCE_FILE} and {@value #ROW_ORDER}.
+ */
+final class TableSource {
+  static final String SOURCE_FILE = "_source_file";
+  static final String ROW_ORDER = "_row_order";
+
+  /** What was found under a table path. */
+  record Files(List<String> readable, List<String> unreadable, long totalBytes, String fingerprint) {}
+
+  private TableSource() {}
+
+  static Files list(Configuration conf, String tableName, String path, TableFormat format) {
+    Path root = new Path(path);
+    List<String> readable = new ArrayList<>();
+    List<String> unreadable = new ArrayList<>();
+    StringBuilder fingerprint = new StringBuilder();
+    long bytes = 0;
+    try {
+      FileSystem fs = root.getFileSystem(conf);
+      if (!fs.exists(root)) {
+        throw new IngestException("Cannot read table '" + tableName + "': no file or directory at " + path);
+      }
+      List<FileStatus> files = new ArrayList<>();
+      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+      while (it.hasNext()) {
+        LocatedFileStatus s = it.next();
+        String name = s.getPath().getName();
+        if (name.startsWith("_") || name.startsWith(".")) {
+          continue; // _SUCCESS, _planted.json, .crc files
+        }
+        String relative = s.getPath().toString().substring(fs.makeQualified(root).toString().length());
+        if (relative.contains("/_") || relative.contains("/.")) {
+          continue; // hidden sub-directories such as _temporary
+        }
+        files.add(s);
+      }
+      files.sort((a, b) -> a.getPath().toString().compareTo(b.getPath().toString()));
+      for (FileStatus s : files) {
+        String file = s.getPath().toString();
+        fingerprint.append(file).append('|').append(s.getLen()).append('|').append(s.getModificationTime()).append('\n');
+        bytes += s.getLen();
+        if (isReadable(conf, s, format)) {
+          readable.add(file);
+        } else {
+          unreadable.add(file);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list table '" + tableName + "' at " + path, e);
+    }
+    if (readable.isEmpty() && unreadable.isEmpty()) {
+      throw new IngestException("Cannot read table '" + tableName + "': no data files under " + path);
+    }
+    return new Files(List.copyOf(readable), List.copyOf(unreadable), bytes, fingerprint.toString());
+  }
+
+  /** Reads only the Parquet footer: cheap, and enough to catch truncated or foreign files. */
+  private static boolean isReadable(Configuration conf, FileStatus status, TableFormat format) {
+    if (format != TableFormat.PARQUET) {
+      return status.getLen() >= 0;
+    }
+    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromStatus(status, conf))) {
+      return reader.getFooter() != null;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** Reads the readable files, applies the optional SQL mapping and adds the bookkeeping columns. */
+  static Dataset<Row> read(SparkSession spark, String tableName, Files files, TableFormat format, String sql) {
+    if (files.readable().isEmpty()) {
+      throw new IngestException("Cannot read table '" + tableName + "': every file is unreadable, e.g. " + files.unreadable().get(0));
+    }
+    String[] paths = files.readable().toArray(String[]::new);
+    Dataset<Row> raw;
+    try {
+      raw = format == TableFormat.PARQUET
+          ? spark.read().parquet(paths)
+              .withColumn(SOURCE_FILE, col("_metadata.file_path"))
+              .withColumn(ROW_ORDER, col("_metadata.row_index"))
+          : spark.read().option("header", "true").option("inferSchema", "true").option("mode", "PERMISSIVE").csv(paths)
+              .withColumn(SOURCE_FILE, col("_metadata.file_path"))
+              .withColumn(ROW_ORDER, monotonically_increasing_id());
+    } catch (RuntimeException e) {
+      throw new IngestException("Cannot read table '" + tableName + "' (" + paths[0] + (paths.length > 1 ? ", ..." : "") + "): " + e.getMessage(), e);
+    }
+    if (sql == null || sql.isBlank()) {
+      return raw;
+    }
+    String view = "source_" + tableName;
+    raw.createOrReplaceTempView(view);
+    Dataset<Row> mapped;
+    try {
+      mapped = spark.sql(sql.replaceAll("\\bsource\\b", view));
+    } catch (RuntimeException e) {
+      throw new IngestException("Cannot apply the sql of table '" + tableName + "': " + e.getMessage(), e);
+    }
+    // A mapping that does not carry the bookkeeping columns through still gets them.
+    List<String> cols = List.of(mapped.columns());
+    if (!cols.contains(SOURCE_FILE)) {
+      mapped = mapped.withColumn(SOURCE_FILE, lit(paths.length == 1 ? paths[0] : files.readable().toString()));
+    }
+    if (!cols.contains(ROW_ORDER)) {
+      mapped = mapped.withColumn(ROW_ORDER, monotonically_increasing_id().cast(DataTypes.LongType));
+    }
+    return mapped;
+  }
+}

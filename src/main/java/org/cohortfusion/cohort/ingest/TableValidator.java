@@ -1,0 +1,172 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.exists;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.length;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.cohortfusion.cohort.contract.ContractColumn;
+import org.cohortfusion.cohort.contract.RejectReason;
+import org.cohortfusion.cohort.contract.TableContract;
+
+/**
+ * Checks a table against its contract. Schema problems (a missing column, a wrong type, an
+ * unexpected column) stop the run with a message naming table, path and column; row problems
+ * become checks that {@link IngestAction} turns into rejects or errors by policy.
+ */
+final class TableValidator {
+  static final String ID = "subject_id";
+  private static final Set<String> NUMERIC = Set.of("tinyint", "smallint", "int", "bigint", "float", "double", "boolean");
+
+  private TableValidator() {}
+
+  /** Spark's simple type name, e.g. {@code array<float>}. */
+  static String typeName(DataType t) {
+    return t.simpleString().toLowerCase(Locale.ROOT);
+  }
+
+  /** Throws on schema-level violations; returns the feature columns (columns beyond the declared ones). */
+  static List<String> checkSchema(String table, String path, Dataset<Row> df, TableContract contract) {
+    List<String> features = new ArrayList<>();
+    for (ContractColumn c : contract.columns()) {
+      if (!has(df, c.name())) {
+        if (c.required()) {
+          throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): missing required column '"
+              + c.name() + "' (expected " + String.join(" or ", c.types()) + ")");
+        }
+        continue;
+      }
+      String found = typeName(df.schema().apply(c.name()).dataType());
+      if (!c.accepts(found)) {
+        throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): column '" + c.name()
+            + "' has type " + found + ", expected " + String.join(" or ", c.types()));
+      }
+    }
+    for (StructField f : df.schema().fields()) {
+      String name = f.name();
+      if (name.startsWith("_") || contract.column(name).isPresent()) {
+        continue;
+      }
+      if (!contract.extraColumnsAreFeatures()) {
+        throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): unexpected column '" + name
+            + "'; a " + contract.kind() + " table has only " + contract.columns().stream().map(ContractColumn::name).toList());
+      }
+      String found = typeName(f.dataType());
+      if (!contract.featureTypes().contains(found)) {
+        throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): feature column '" + name
+            + "' has type " + found + ", expected one of " + contract.featureTypes());
+      }
+      features.add(name);
+    }
+    return features;
+  }
+
+  static boolean has(Dataset<Row> df, String column) {
+    return List.of(df.columns()).contains(column);
+  }
+
+  /** The id checks every table shares. */
+  static List<RowCheck> idChecks() {
+    Column id = col(ID);
+    return List.of(
+        new RowCheck(id.isNull(), RejectReason.NULL_ID, lit("column 'subject_id' is null")),
+        new RowCheck(length(trim(id)).equalTo(0).or(length(id).gt(256)).or(id.rlike("[\\x00-\\x1F\\x7F]")),
+            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters or has control characters")));
+  }
+
+  /** Non-nullable declared columns must not be null; finite columns must hold no NaN or infinity. */
+  static List<RowCheck> columnChecks(Dataset<Row> df, TableContract contract) {
+    List<RowCheck> checks = new ArrayList<>();
+    for (ContractColumn c : contract.columns()) {
+      if (!has(df, c.name()) || "id".equals(c.role())) {
+        continue;
+      }
+      if (!c.nullable()) {
+        checks.add(new RowCheck(col(c.name()).isNull(), RejectReason.NULL_VALUE, lit("column '" + c.name() + "' is null")));
+      }
+      DataType type = df.schema().apply(c.name()).dataType();
+      if (type instanceof ArrayType) {
+        checks.addAll(arrayChecks(c.name(), col(c.name()), c.finite()));
+      } else if (c.finite() && isFloating(type)) {
+        checks.add(nonFinite(c.name()));
+      }
+    }
+    return checks;
+  }
+
+  /** Null elements and, for float arrays, NaN or infinite elements. */
+  static List<RowCheck> arrayChecks(String name, Column array, boolean finite) {
+    List<RowCheck> checks = new ArrayList<>();
+    checks.add(new RowCheck(exists(array, x -> x.isNull()), RejectReason.NULL_VALUE,
+        lit("column '" + name + "' holds a null element")));
+    if (finite) {
+      checks.add(new RowCheck(exists(array, x -> isnan(x).or(x.equalTo(lit(Double.POSITIVE_INFINITY))).or(x.equalTo(lit(Double.NEGATIVE_INFINITY)))),
+          RejectReason.NON_FINITE, lit("column '" + name + "' holds NaN or infinity")));
+    }
+    return checks;
+  }
+
+  /** NaN or infinity in floating feature columns (one check per column, so the message names it). */
+  static List<RowCheck> featureChecks(Dataset<Row> df, List<String> features) {
+    List<RowCheck> checks = new ArrayList<>();
+    for (String f : features) {
+      if (isFloating(df.schema().apply(f).dataType())) {
+        checks.add(nonFinite(f));
+      }
+    }
+    return checks;
+  }
+
+  static RowCheck wrongLength(String name, Column array, int expected) {
+    return new RowCheck(size(array).notEqual(expected), RejectReason.WRONG_LENGTH,
+        concat(lit("column '" + name + "' has "), size(array).cast("string"), lit(" elements, expected " + expected)));
+  }
+
+  private static RowCheck nonFinite(String name) {
+    Column c = col(name);
+    return new RowCheck(isnan(c).or(c.equalTo(lit(Double.POSITIVE_INFINITY))).or(c.equalTo(lit(Double.NEGATIVE_INFINITY))),
+        RejectReason.NON_FINITE, lit("column '" + name + "' is NaN or infinite"));
+  }
+
+  static boolean isFloating(DataType t) {
+    return t.equals(DataTypes.DoubleType) || t.equals(DataTypes.FloatType);
+  }
+
+  static boolean isNumeric(DataType t) {
+    return NUMERIC.contains(typeName(t));
+  }
+
+  /**
+   * Folds checks into two columns, reason and message, taking the first failing check in order;
+   * a check's condition is null-safe (a null condition does not fail the row).
+   */
+  static Dataset<Row> applyChecks(Dataset<Row> df, List<RowCheck> checks, String reasonCol, String messageCol) {
+    Column reason = null;
+    Column message = null;
+    for (RowCheck c : checks) {
+      Column failed = c.failed().eqNullSafe(lit(true));
+      reason = reason == null ? when(failed, lit(c.reason().name())) : reason.when(failed, lit(c.reason().name()));
+      message = message == null ? when(failed, c.message()) : message.when(failed, c.message());
+    }
+    if (reason == null) {
+      return df.withColumn(reasonCol, lit(null).cast("string")).withColumn(messageCol, lit(null).cast("string"));
+    }
+    return df.withColumn(reasonCol, reason).withColumn(messageCol, message);
+  }
+}

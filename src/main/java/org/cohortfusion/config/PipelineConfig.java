@@ -1,0 +1,48 @@
+package org.cohortfusion.config;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The pipeline configuration of one cohort, bound from a HOCON file plus {@code --set} overrides
+ * by {@link PipelineConfigLoader}. Immutable; every field documents itself.
+ */
+public record PipelineConfig(
+    @JsonPropertyDescription("Cohort name, used in reports and provenance.")
+        String name,
+    @JsonProperty("cohort-dir")
+    @JsonPropertyDescription("Directory that relative table paths resolve against (default: the working directory).")
+        String cohortDir,
+    @JsonPropertyDescription("The subjects table.")
+        SubjectsConfig subjects,
+    @JsonPropertyDescription("Modality tables by name; names become column names in the aligned cohort.")
+        Map<String, ModalityConfig> modalities,
+    @JsonPropertyDescription("Subject-level splits.")
+        SplitConfig splits,
+    @JsonPropertyDescription("Outputs.")
+        OutputConfig output) {
+
+  public PipelineConfig {
+    cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
+    // Sorted: the modality order fixes column order and presence-mask order in every later stage.
+    modalities = modalities == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(modalities));
+    splits = splits == null ? SplitConfig.defaults() : splits;
+  }
+
+  /** A table path as given, or resolved against cohort-dir when relative and not a URI. */
+  public String resolve(String tablePath) {
+    if (tablePath.contains("://") || tablePath.startsWith("/")) {
+      return tablePath;
+    }
+    return Path.of(cohortDir).resolve(tablePath).normalize().toString();
+  }
+
+  /** Directory ingest writes the aligned cohort to. */
+  public String cohortOutputDir() {
+    return output.dir() + "/cohort";
+  }
+}

@@ -1,0 +1,105 @@
+package org.cohortfusion.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException.Parse;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigSyntax;
+import java.io.File;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a pipeline config: a HOCON file, then {@code --set key=value} overrides, bound to {@link
+ * PipelineConfig} with unknown keys rejected. Every error names the key and what was expected.
+ */
+public final class PipelineConfigLoader {
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS);
+
+  private PipelineConfigLoader() {}
+
+  public static PipelineConfig load(File file, List<String> overrides) {
+    if (!file.isFile()) {
+      throw new ConfigException("Cannot read pipeline config: no file at " + file);
+    }
+    Config base;
+    try {
+      base = ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("Cannot parse pipeline config " + file + ": " + e.getMessage(), e);
+    }
+    return bind(withOverrides(base, overrides), file.toString());
+  }
+
+  public static PipelineConfig parse(String hocon, List<String> overrides) {
+    return bind(withOverrides(ConfigFactory.parseString(hocon), overrides), "<string>");
+  }
+
+  static Config withOverrides(Config base, List<String> overrides) {
+    Config merged = base;
+    for (String override : overrides) {
+      int eq = override.indexOf('=');
+      if (eq <= 0) {
+        throw new ConfigException("Cannot apply --set '" + override + "': expected key=value");
+      }
+      String key = override.substring(0, eq).trim();
+      String value = override.substring(eq + 1).trim();
+      Config one;
+      try {
+        one = ConfigFactory.parseString(key + " = " + value, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF));
+      } catch (Parse e) {
+        // Not valid HOCON as written (e.g. a path with ':'): take the value as a plain string.
+        one = ConfigFactory.parseMap(Map.of(key, value));
+      }
+      merged = one.withFallback(merged);
+    }
+    try {
+      return merged.resolve();
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("Cannot resolve pipeline config: " + e.getMessage(), e);
+    }
+  }
+
+  private static PipelineConfig bind(Config config, String origin) {
+    String json = config.root().render(ConfigRenderOptions.concise());
+    PipelineConfig bound;
+    try {
+      bound = MAPPER.readValue(json, PipelineConfig.class);
+    } catch (UnrecognizedPropertyException e) {
+      Set<String> known =
+          e.getKnownPropertyIds().stream().map(Object::toString).collect(Collectors.toCollection(java.util.TreeSet::new));
+      throw new ConfigException(
+          "Unknown config key '" + path(e) + "' in " + origin + ": expected one of " + known);
+    } catch (JsonMappingException e) {
+      String cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getOriginalMessage();
+      throw new ConfigException("Bad value for config key '" + path(e) + "' in " + origin + ": " + firstLine(cause), e);
+    } catch (java.io.IOException e) {
+      throw new ConfigException("Cannot bind pipeline config " + origin + ": " + e.getMessage(), e);
+    }
+    PipelineConfigValidator.validate(bound, origin);
+    return bound;
+  }
+
+  private static String path(JsonMappingException e) {
+    return e.getPath().stream()
+        .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+        .collect(Collectors.joining("."))
+        .replace(".[", "[");
+  }
+
+  private static String firstLine(String message) {
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
+}

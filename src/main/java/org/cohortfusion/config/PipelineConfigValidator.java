@@ -1,0 +1,77 @@
+package org.cohortfusion.config;
+
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Checks a bound config for values that are well-typed but unusable; errors name the key. */
+final class PipelineConfigValidator {
+  private static final Pattern MODALITY_NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
+
+  private PipelineConfigValidator() {}
+
+  static void validate(PipelineConfig config, String origin) {
+    require(config.subjects() != null, "subjects", "a subjects table { path = ... }", origin);
+    require(notBlank(config.subjects().path()), "subjects.path", "the path of the subjects table", origin);
+    require(!config.modalities().isEmpty(), "modalities", "at least one modality table", origin);
+    require(config.output() != null && notBlank(config.output().dir()), "output.dir", "an output directory", origin);
+    for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
+      validateModality(e.getKey(), e.getValue(), origin);
+    }
+    validateSplits(config.splits(), origin);
+  }
+
+  private static void validateModality(String name, ModalityConfig m, String origin) {
+    String key = "modalities." + name;
+    require(MODALITY_NAME.matcher(name).matches(), key,
+        "a lower-case name of letters, digits and '_' starting with a letter (it becomes a column name)", origin);
+    require(!List.of("subject_id", "label", "index_time", "split", "fold", "group", "true_probability").contains(name),
+        key, "a name that is not a reserved column of the aligned cohort", origin);
+    require(m.kind() != null, key + ".kind", "one of tabular, vector, image, timeseries, text", origin);
+    require(notBlank(m.path()), key + ".path", "the path of the table", origin);
+    ModalityKind kind = m.kind();
+    onlyFor(kind, ModalityKind.TABULAR, !m.categorical().isEmpty(), key + ".categorical", origin);
+    onlyFor(kind, ModalityKind.VECTOR, m.length() != null, key + ".length", origin);
+    onlyFor(kind, ModalityKind.IMAGE, !m.shape().isEmpty(), key + ".shape", origin);
+    onlyFor(kind, ModalityKind.TIMESERIES, !m.channels().isEmpty(), key + ".channels", origin);
+    onlyFor(kind, ModalityKind.TIMESERIES, m.binWidth() != null, key + ".bin-width", origin);
+    switch (kind) {
+      case VECTOR -> require(m.length() != null && m.length() > 0, key + ".length", "a positive vector length", origin);
+      case IMAGE -> require((m.shape().size() == 3 || m.shape().size() == 4) && m.shape().stream().allMatch(s -> s != null && s > 0),
+          key + ".shape", "[C, H, W] or [C, D, H, W] with positive sizes, got " + m.shape(), origin);
+      case TIMESERIES -> {
+        require(m.steps() > 0 && m.steps() <= 10_000, key + ".steps", "a step count in 1..10000, got " + m.steps(), origin);
+        require(m.binWidth() == null || m.binWidth() > 0, key + ".bin-width", "a positive bin width, got " + m.binWidth(), origin);
+      }
+      case TABULAR -> require(m.maxCategories() > 0, key + ".max-categories", "a positive number, got " + m.maxCategories(), origin);
+      default -> { }
+    }
+  }
+
+  private static void validateSplits(SplitConfig s, String origin) {
+    for (Map.Entry<String, Double> f : Map.of("train", s.train(), "validation", s.validation(), "test", s.test()).entrySet()) {
+      require(f.getValue() >= 0 && f.getValue() <= 1, "splits." + f.getKey(), "a fraction in [0, 1], got " + f.getValue(), origin);
+    }
+    double sum = s.train() + s.validation() + s.test();
+    require(Math.abs(sum - 1.0) < 1e-9, "splits", "train + validation + test = 1, got " + sum, origin);
+    require(s.train() > 0, "splits.train", "a positive train fraction (normalisation statistics come from it)", origin);
+    require(s.folds() == 0 || (s.folds() >= 2 && s.folds() <= 100), "splits.folds", "0 or a fold count in 2..100, got " + s.folds(), origin);
+  }
+
+  private static void onlyFor(ModalityKind kind, ModalityKind owner, boolean isSet, String key, String origin) {
+    if (isSet && kind != owner) {
+      throw new ConfigException("Cannot use config key '" + key + "' in " + origin + ": it applies to "
+          + owner.configName() + " modalities only, this one is " + kind.configName());
+    }
+  }
+
+  private static void require(boolean ok, String key, String expected, String origin) {
+    if (!ok) {
+      throw new ConfigException("Bad value for config key '" + key + "' in " + origin + ": expected " + expected);
+    }
+  }
+
+  private static boolean notBlank(String s) {
+    return s != null && !s.isBlank();
+  }
+}

@@ -1,0 +1,28 @@
+package org.cohortfusion.config;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.List;
+import java.util.Map;
+
+/** The subjects table: one row per subject with label, index time, optional split and group. */
+public record SubjectsConfig(
+    @JsonPropertyDescription("Path of the subjects table (a Parquet directory or file, or CSV); relative paths resolve against cohort-dir.")
+        String path,
+    @JsonPropertyDescription("parquet (default) or csv.")
+        TableFormat format,
+    @JsonPropertyDescription("Optional Spark SQL over the view 'source' that maps the raw file onto the contract, e.g. renames or a derived label.")
+        String sql,
+    @JsonPropertyDescription("Rows sharing a subject_id: error (default), first, or latest:<column>.")
+        DuplicatePolicy duplicates,
+    @JsonPropertyDescription("Per-check policy overrides, check name -> error | reject (names in data-schemas/rejects.json).")
+        Map<String, CheckPolicy> checks,
+    @JsonPropertyDescription("Label classes in index order; empty = the distinct labels found, sorted. A label outside the list is BAD_LABEL.")
+        List<String> classes) {
+
+  public SubjectsConfig {
+    format = format == null ? TableFormat.PARQUET : format;
+    duplicates = duplicates == null ? DuplicatePolicy.ERROR : duplicates;
+    checks = checks == null ? Map.of() : Map.copyOf(checks);
+    classes = classes == null ? List.of() : List.copyOf(classes);
+  }
+}
