@@ -35,7 +35,10 @@ class FusionOpsTest {
                 Arguments.of("concat_mask", new ConcatFusion(true, 3, 2)),
                 Arguments.of("sum", new ElementwiseFusion(ElementwiseFusion.Mode.SUM, 3, 3, 3)),
                 Arguments.of("product", new ElementwiseFusion(ElementwiseFusion.Mode.PRODUCT, 3, 3, 3)),
-                Arguments.of("mean", new MaskedMeanFusion(3, 3, 3)));
+                Arguments.of("mean", new MaskedMeanFusion(3, 3, 3)),
+                Arguments.of("attention", new MaskedAttentionFusion(true, 3, 3, 3)),
+                Arguments.of("attention_noproj", new MaskedAttentionFusion(false, 3, 3)),
+                Arguments.of("gmu", new GatedMultimodalUnit(3, 3, 2, 4)));
     }
 
     private static void seed() {
