@@ -38,7 +38,11 @@ class FusionOpsTest {
                 Arguments.of("mean", new MaskedMeanFusion(3, 3, 3)),
                 Arguments.of("attention", new MaskedAttentionFusion(true, 3, 3, 3)),
                 Arguments.of("attention_noproj", new MaskedAttentionFusion(false, 3, 3)),
-                Arguments.of("gmu", new GatedMultimodalUnit(3, 3, 2, 4)));
+                Arguments.of("gmu", new GatedMultimodalUnit(3, 3, 2, 4)),
+                Arguments.of("tensor", new TensorFusion(2, 3)),
+                Arguments.of("tensor3", new TensorFusion(2, 2, 3)),
+                Arguments.of("lowrank_tensor", new LowRankTensorFusion(2, 3, 3, 2, 2)),
+                Arguments.of("cross_attention", new CrossModalAttentionFusion(3, 3, 3)));
     }
 
     private static void seed() {
