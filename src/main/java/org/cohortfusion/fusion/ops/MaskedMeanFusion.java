@@ -6,8 +6,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Masked mean fusion: {@code (1 / |P|) sum_{m in P} h_m} over the set P of present modalities, i.e. mean pooling
- * of the modality embeddings that exist for the subject (as in the mean aggregation of the incomplete-modality
- * fusion literature, e.g. the product-of-experts/mean baselines in Wu &amp; Goodman 2018, arXiv 1802.05335).
+ * of the modality embeddings that exist for the subject, as in the "abstraction layer" of HeMIS (Havaei et al.
+ * 2016, "HeMIS: Hetero-Modal Image Segmentation", arXiv 1607.05194), which averages over whichever modalities are
+ * available.
  *
  * <p>Masking: the divisor is the number of PRESENT modalities, so no zero vector of an absent modality dilutes
  * the mean; absent modalities get zero gradient; a row with no modality present outputs zeros.

@@ -154,4 +154,26 @@ class FusionOpsTest {
         assertFalse(before.equals(g.getVertex(FusionTestSupport.FUSION).params()),
                 name + ": vertex parameters were not updated");
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ops")
+    void trainsInSinglePrecision(String name, FusionVertexConf conf) {
+        seed();
+        ComputationGraph g = new ComputationGraph(FusionTestSupport.graphConf(conf, new Sgd(0.1),
+                org.nd4j.linalg.api.buffer.DataType.FLOAT));
+        g.init();
+        INDArray presence = FusionTestSupport.presence(conf.numModalities());
+        presence.getRow(2).assign(0.0);
+        INDArray[] in = FusionTestSupport.networkInputs(conf, presence);
+        for (int i = 0; i < in.length; i++) {
+            in[i] = in[i].castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        }
+        INDArray labels = FusionTestSupport.uniform(BATCH, FusionTestSupport.N_OUT)
+                .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        g.fit(new MultiDataSet(in, new INDArray[] {labels}));
+        INDArray out = g.output(in)[0];
+        assertEquals(org.nd4j.linalg.api.buffer.DataType.FLOAT, out.dataType());
+        assertFalse(out.isNaN().any() || out.isInfinite().any(), name + ": non-finite float output");
+        assertFalse(g.params().isNaN().any(), name + ": non-finite float parameters after a step");
+    }
 }

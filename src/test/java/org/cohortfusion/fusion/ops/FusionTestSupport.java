@@ -22,7 +22,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 /** Builds a tiny graph around one fusion vertex: per-modality tanh projection -> fusion -> tanh/MSE output. */
 final class FusionTestSupport {
 
-    static final int BATCH = 4;
+    /** Four fixed pattern rows plus two random rows. */
+    static final int BATCH = 6;
     static final int N_OUT = 2;
     static final String FUSION = "fusion";
 
@@ -39,9 +40,13 @@ final class FusionTestSupport {
     }
 
     static ComputationGraphConfiguration graphConf(FusionVertexConf v, IUpdater updater) {
+        return graphConf(v, updater, DataType.DOUBLE);
+    }
+
+    static ComputationGraphConfiguration graphConf(FusionVertexConf v, IUpdater updater, DataType dataType) {
         int nMod = v.numModalities();
         ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder()
-                .seed(12345).dataType(DataType.DOUBLE).updater(updater).weightInit(WeightInit.XAVIER)
+                .seed(12345).dataType(dataType).updater(updater).weightInit(WeightInit.XAVIER)
                 .graphBuilder();
         String[] inputs = new String[nMod + 1];
         String[] fusionInputs = new String[nMod + 1];
@@ -78,15 +83,19 @@ final class FusionTestSupport {
     }
 
     /**
-     * Presence pattern with absent modalities and single-modality rows: row 0 all present, row 1 only modality 0,
-     * row 2 all but modality 0, row 3 only the last modality.
+     * Presence mask with absent modalities and single-modality rows: row 0 all present, row 1 only modality 0,
+     * row 2 all but modality 0, row 3 only the last modality; the remaining rows are random (seeded).
      */
     static INDArray presence(int nMod) {
         INDArray p = Nd4j.ones(DataType.DOUBLE, BATCH, nMod);
+        java.util.Random rng = new java.util.Random(nMod * 31L + 7);
         for (int m = 0; m < nMod; m++) {
             p.putScalar(1, m, m == 0 ? 1 : 0);
             p.putScalar(2, m, m == 0 ? 0 : 1);
             p.putScalar(3, m, m == nMod - 1 ? 1 : 0);
+            for (int b = 4; b < BATCH; b++) {
+                p.putScalar(b, m, rng.nextBoolean() ? 1 : 0);
+            }
         }
         return p;
     }
