@@ -1,0 +1,299 @@
+package org.cohortfusion.fusion.ops;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.api.TrainingConfig;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.learning.regularization.Regularization;
+
+/**
+ * Runtime base of the fusion vertices: hand-written forward/backward (no SameDiff), parameters held as views of
+ * the graph's flat parameter and gradient arrays so that they are real trainable parameters.
+ *
+ * <p>Subclasses implement {@link #forward} and {@link #backward} on detached arrays; this class handles
+ * workspaces, the zero epsilon of the presence input and the parameter/gradient bookkeeping.
+ */
+public abstract class FusionGraphVertex extends BaseGraphVertex {
+
+    private static final long serialVersionUID = 1L;
+
+    protected final FusionVertexConf conf;
+    private final INDArray paramsView;
+    private INDArray gradientsView;
+    private final Map<String, INDArray> params;
+    private Map<String, INDArray> grads = Collections.emptyMap();
+    private transient TrainingConfig trainingConfig;
+
+    protected FusionGraphVertex(FusionVertexConf conf, ComputationGraph graph, String name, int idx,
+                                INDArray paramsView, boolean initializeParams, DataType dataType) {
+        super(graph, name, idx, null, null, dataType);
+        this.conf = conf;
+        this.paramsView = paramsView;
+        this.params = slice(paramsView);
+        if (initializeParams && !params.isEmpty()) {
+            conf.initParams(params);
+        }
+    }
+
+    private Map<String, INDArray> slice(INDArray flat) {
+        Map<String, long[]> shapes = conf.paramShapes();
+        if (shapes.isEmpty()) {
+            return Collections.emptyMap();
+        }
+        if (flat == null || flat.length() != conf.numParams(true)) {
+            throw new IllegalStateException("Vertex " + vertexName + " expects a view of " + conf.numParams(true)
+                    + " parameters");
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        long offset = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long n = 1;
+            for (long s : e.getValue()) {
+                n *= s;
+            }
+            INDArray part = flat.rank() == 2
+                    ? flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(offset, offset + n))
+                    : flat.get(NDArrayIndex.interval(offset, offset + n));
+            out.put(e.getKey(), part.reshape('c', e.getValue()));
+            offset += n;
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** The parameter array (a view) with the given name. */
+    protected INDArray param(String name) {
+        return params.get(name);
+    }
+
+    /** Stores a parameter gradient into the graph's gradient view (no-op when gradients are not allocated). */
+    protected void setGradient(String name, INDArray value) {
+        INDArray g = grads.get(name);
+        if (g != null) {
+            g.assign(value);
+        }
+    }
+
+    /** Output of the fusion; inputs are detached, in the network data type. */
+    protected abstract INDArray forward(INDArray[] x, INDArray presence);
+
+    /**
+     * Backward pass: returns dL/dx_m for each modality (zero where absent) and writes parameter gradients through
+     * {@link #setGradient}.
+     */
+    protected abstract INDArray[] backward(INDArray[] x, INDArray presence, INDArray epsilon);
+
+    private INDArray[] modalityInputs() {
+        int m = conf.numModalities();
+        if (inputs.length != m + 1) {
+            throw new IllegalStateException(vertexName + ": expected " + (m + 1) + " inputs, got " + inputs.length);
+        }
+        INDArray[] x = new INDArray[m];
+        int[] sizes = conf.getSizes();
+        for (int i = 0; i < m; i++) {
+            if (inputs[i].rank() != 2 || inputs[i].size(1) != sizes[i]) {
+                throw new IllegalArgumentException(vertexName + ": modality input " + i + " must be [batch, "
+                        + sizes[i] + "], got " + java.util.Arrays.toString(inputs[i].shape()));
+            }
+            x[i] = inputs[i].castTo(dataType);
+        }
+        return x;
+    }
+
+    private INDArray presenceInput() {
+        INDArray p = inputs[conf.numModalities()];
+        if (p.rank() != 2 || p.size(1) != conf.numModalities()) {
+            throw new IllegalArgumentException(vertexName + ": presence input must be [batch, "
+                    + conf.numModalities() + "], got " + java.util.Arrays.toString(p.shape()));
+        }
+        return p.castTo(dataType);
+    }
+
+    @Override
+    public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        if (!canDoForward()) {
+            throw new IllegalStateException("Cannot do forward pass: inputs not set (" + vertexName + ")");
+        }
+        INDArray out;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            out = forward(modalityInputs(), presenceInput());
+        }
+        return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
+        if (!canDoBackward()) {
+            throw new IllegalStateException("Cannot do backward pass: inputs or epsilon not set (" + vertexName
+                    + ")");
+        }
+        INDArray[] dx;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            dx = backward(modalityInputs(), presenceInput(), epsilon.castTo(dataType));
+        }
+        int m = conf.numModalities();
+        INDArray[] eps = new INDArray[m + 1];
+        for (int i = 0; i < m; i++) {
+            eps[i] = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dx[i]);
+        }
+        eps[m] = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, inputs[m].dataType(), inputs[m].shape());
+        eps[m].assign(0.0);
+        Gradient gradient = null;
+        if (!grads.isEmpty()) {
+            gradient = new DefaultGradient(gradientsView);
+            for (Map.Entry<String, INDArray> e : grads.entrySet()) {
+                gradient.gradientForVariable().put(e.getKey(), e.getValue());
+            }
+        }
+        return new Pair<>(gradient, eps);
+    }
+
+    @Override
+    public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
+        if (conf.paramShapes().isEmpty()) {
+            if (backpropGradientsViewArray != null) {
+                throw new IllegalStateException(vertexName + " has no parameters; no gradient view expected");
+            }
+            return;
+        }
+        this.gradientsView = backpropGradientsViewArray;
+        this.grads = slice(backpropGradientsViewArray);
+    }
+
+    @Override
+    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState,
+                                                           int minibatchSize) {
+        // Sequence masks do not apply: modality presence is an explicit input of the vertex.
+        return null;
+    }
+
+    @Override
+    public boolean hasLayer() {
+        return false;
+    }
+
+    @Override
+    public Layer getLayer() {
+        return null;
+    }
+
+    @Override
+    public Map<String, INDArray> paramTable(boolean backpropOnly) {
+        return params;
+    }
+
+    @Override
+    public long numParams() {
+        return conf.numParams(true);
+    }
+
+    @Override
+    public INDArray params() {
+        return paramsView;
+    }
+
+    @Override
+    public INDArray getGradientsViewArray() {
+        return gradientsView;
+    }
+
+    @Override
+    public boolean updaterDivideByMinibatch(String paramName) {
+        return true;
+    }
+
+    @Override
+    public TrainingConfig getConfig() {
+        if (trainingConfig == null) {
+            trainingConfig = new VertexTrainingConfig(vertexName, findUpdater());
+        }
+        return trainingConfig;
+    }
+
+    /** The updater of the graph's first layer with one (the global updater), else SGD(1e-3). */
+    private IUpdater findUpdater() {
+        if (graph != null && graph.getConfiguration() != null) {
+            for (org.deeplearning4j.nn.conf.graph.GraphVertex v : graph.getConfiguration().getVertices().values()) {
+                if (v instanceof LayerVertex && ((LayerVertex) v).getLayerConf() != null
+                        && ((LayerVertex) v).getLayerConf().getLayer() instanceof BaseLayer) {
+                    IUpdater u = ((BaseLayer) ((LayerVertex) v).getLayerConf().getLayer()).getIUpdater();
+                    if (u != null) {
+                        return u.clone();
+                    }
+                }
+            }
+        }
+        return new Sgd(1e-3);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "(name=" + vertexName + ", idx=" + vertexIndex + ", conf=" + conf + ")";
+    }
+
+    /** Training configuration of a parameterised fusion vertex: one updater, no regularisation. */
+    private static final class VertexTrainingConfig implements TrainingConfig {
+        private final String name;
+        private final IUpdater updater;
+
+        VertexTrainingConfig(String name, IUpdater updater) {
+            this.name = name;
+            this.updater = updater;
+        }
+
+        @Override
+        public String getLayerName() {
+            return name;
+        }
+
+        @Override
+        public List<Regularization> getRegularizationByParam(String paramName) {
+            return Collections.emptyList();
+        }
+
+        @Override
+        public boolean isPretrainParam(String paramName) {
+            return false;
+        }
+
+        @Override
+        public IUpdater getUpdaterByParam(String paramName) {
+            return updater;
+        }
+
+        @Override
+        public GradientNormalization getGradientNormalization() {
+            return GradientNormalization.None;
+        }
+
+        @Override
+        public double getGradientNormalizationThreshold() {
+            return 0;
+        }
+
+        @Override
+        public void setDataType(DataType dataType) {
+            // parameters already live in the network data type
+        }
+    }
+}
