@@ -75,6 +75,7 @@ public final class IngestAction {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     List<CheckedTable> tables = new ArrayList<>();
     List<Dataset<Row>> persisted = new ArrayList<>();
+    long start = System.nanoTime();
     try {
       // 1. Subjects.
       String subjectsPath = config.resolve(config.subjects().path());
@@ -129,6 +130,7 @@ public final class IngestAction {
         payloads.put(name, payload(name, m, checked));
       }
 
+      step("read and checked " + tables.size() + " tables", start);
       // 3. Exact accounting, then stop on any check whose policy is error.
       Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
       Map<String, Long> afterIndex = new LinkedHashMap<>();
@@ -147,6 +149,7 @@ public final class IngestAction {
         failOnErrorPolicies(t, byReason);
       }
 
+      step("counted rows by reason", start);
       // 4. Align: accepted subjects, one column group per modality, presence mask.
       List<String> classes = SubjectsPreparer.classes(config.subjects(), subjects, subjectsPath);
       Dataset<Row> aligned = alignedBase(subjects, classes);
@@ -174,6 +177,7 @@ public final class IngestAction {
       persisted.add(cohort);
       cohort = orderColumns(cohort, specs);
 
+      step("aligned " + specs.size() + " modalities", start);
       // 5. Statistics from the train split only; QC from aggregates.
       NormalizationStats stats = NormalizationStatistics.fit(cohort.filter(col("split").equalTo("train")), specs, config.modalities());
       QcReport qc = qcReport(tables, counts, afterIndex, cohort, specs, classes);
@@ -182,6 +186,7 @@ public final class IngestAction {
       CohortManifest manifest = new CohortManifest(config.name(), specs, classes, qc.subjectsAligned(), fingerprint,
           BuildInfo.version(), Instant.now().toString(), configAsMap());
 
+      step("fitted train-split statistics and QC", start);
       // 6. Publish atomically.
       Dataset<Row> rejects = rejects(tables).unionByName(noModalityRejects);
       Dataset<Row> out = cohort;
@@ -199,6 +204,10 @@ public final class IngestAction {
     } finally {
       persisted.forEach(Dataset::unpersist);
     }
+  }
+
+  private static void step(String what, long start) {
+    LOG.info("ingest: {} ({} s)", what, String.format("%.1f", (System.nanoTime() - start) / 1e9));
   }
 
   private Map<RejectReason, CheckPolicy> policies(String key, Map<String, CheckPolicy> overrides) {

@@ -1,0 +1,112 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.CohortManifest;
+import org.cohortfusion.cohort.NormalizationStats;
+import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.testing.SparkTestSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Alignment by subject: the point-in-time rule, the tensor layout, presence and train-only statistics. */
+class AlignmentTest {
+  private final SparkSession spark = SparkTestSession.get();
+
+  @TempDir Path dir;
+
+  private Dataset<Row> ingest(CohortFixture f, String extra) {
+    IngestResult r = IngestAction.of(spark, PipelineConfigLoader.parse(f.write(spark, dir, extra), List.of())).execute();
+    return spark.read().parquet(r.cohortDir() + "/" + CohortManifest.ALIGNED);
+  }
+
+  private static float[] floats(Row r, String field) {
+    List<Float> l = r.getStruct(r.fieldIndex("labs")).getList(r.getStruct(r.fieldIndex("labs")).fieldIndex(field));
+    float[] out = new float[l.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = l.get(i);
+    }
+    return out;
+  }
+
+  @Test
+  void timeSeriesNeverUsesObservationsAfterIndexTime() {
+    CohortFixture f = CohortFixture.valid(4);
+    // S04 has only observations after its index time: it has no labs at all.
+    f.labs.removeIf(r -> r.getString(0).equals("S04") && r.getDouble(1) < 100);
+    // S03's index time is 60: only the visits at 10 and 50 count.
+    f.subjects.set(2, RowFactory.create("S03", 1, 60.0, "site-b"));
+    Dataset<Row> aligned = ingest(f, "");
+
+    Row s1 = aligned.filter(col("subject_id").equalTo("S01")).first();
+    // T = 4, 3 observations at or before 100 (10, 50, 90): left-padded, oldest to newest.
+    assertArrayEquals(new float[] {0, 1, 1, 1}, floats(s1, "step_mask"));
+    assertArrayEquals(new float[] {0, 90, 50, 10}, floats(s1, "delta_time"));
+    // values channel-major: alb = t/10 + 1, crp = 1 (the post-index crp of 1000 never appears).
+    assertArrayEquals(new float[] {0, 2, 6, 10, 0, 1, 1, 1}, floats(s1, "values"));
+    assertArrayEquals(new float[] {0, 1, 1, 1, 0, 1, 1, 1}, floats(s1, "observed"));
+
+    Row s3 = aligned.filter(col("subject_id").equalTo("S03")).first();
+    assertArrayEquals(new float[] {0, 0, 1, 1}, floats(s3, "step_mask"));
+    assertArrayEquals(new float[] {0, 0, 50, 10}, floats(s3, "delta_time"));
+
+    Row s4 = aligned.filter(col("subject_id").equalTo("S04")).first();
+    assertFalse(s4.<Boolean>getAs("has_labs"));
+    assertTrue(s4.isNullAt(s4.fieldIndex("labs")));
+    // Across the cohort: no step ever looks past the index time.
+    assertEquals(0, aligned.filter("exists(labs.delta_time, d -> d < 0)").count());
+    assertEquals(0, aligned.filter("exists(labs.values, v -> v >= 1000)").count());
+  }
+
+  @Test
+  void timeBinsAverageWithinFixedWindowsEndingAtIndexTime() {
+    CohortFixture f = CohortFixture.valid(2);
+    f.labs.add(RowFactory.create("S01", 80.0, 100.0, 3.0)); // shares bin 0 (60, 100] with the visit at 90
+    Dataset<Row> aligned = ingest(f, "modalities.labs { steps = 3, bin-width = 40 }\n");
+    Row s1 = aligned.filter(col("subject_id").equalTo("S01")).first();
+    // bins oldest first: (-20, 20] holds t=10, (20, 60] holds t=50, (60, 100] holds t=80 and t=90.
+    assertArrayEquals(new float[] {1, 1, 1}, floats(s1, "step_mask"));
+    assertArrayEquals(new float[] {2, 6, (10 + 100) / 2f, 1, 1, 2}, floats(s1, "values"), 1e-5f);
+  }
+
+  @Test
+  void statisticsComeFromTheTrainSplitOnly() {
+    CohortFixture f = CohortFixture.valid(30);
+    Dataset<Row> aligned = ingest(f, "");
+    double trainMean = aligned.filter(col("split").equalTo("train")).selectExpr("avg(clinical.age)").first().getDouble(0);
+    double allMean = aligned.selectExpr("avg(clinical.age)").first().getDouble(0);
+    NormalizationStats stats = NormalizationStats.read(spark.sparkContext().hadoopConfiguration(), dir.resolve("out/cohort").toString());
+    assertEquals(trainMean, stats.modalities().get("clinical").numeric().get("age").mean(), 1e-9);
+    assertTrue(Math.abs(trainMean - allMean) > 1e-6, "fixture must make train and full means differ");
+    assertEquals(aligned.filter(col("split").equalTo("train")).count(), stats.trainSubjects());
+    assertEquals(List.of("f", "m"), stats.modalities().get("clinical").vocabularies().get("sex").stream().sorted().toList());
+    // Vector statistics: per position, length 4; image: per channel, 1 channel.
+    assertEquals(4, stats.modalities().get("omics").mean().length);
+    assertEquals(1, stats.modalities().get("imaging").mean().length);
+    assertEquals(2 * 4 / 4, stats.modalities().get("labs").mean().length);
+  }
+
+  @Test
+  void presenceMaskAndManifestDescribeTheModalities() {
+    CohortFixture f = CohortFixture.valid(5);
+    f.notes.removeIf(r -> r.getString(0).equals("S02"));
+    Dataset<Row> aligned = ingest(f, "");
+    assertEquals(4, aligned.filter(col("has_notes")).count());
+    assertEquals(5, aligned.filter(col("has_clinical")).count());
+    CohortManifest m = CohortManifest.read(spark.sparkContext().hadoopConfiguration(), dir.resolve("out/cohort").toString());
+    assertEquals(List.of("clinical", "imaging", "labs", "notes", "omics"), m.modalities().stream().map(s -> s.name()).toList());
+    assertEquals(List.of("alb", "crp"), m.modalities().get(2).channels());
+    assertEquals(List.of("0", "1"), m.classes());
+    assertEquals(64, m.inputFingerprint().length());
+  }
+}

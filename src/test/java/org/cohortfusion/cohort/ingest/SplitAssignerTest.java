@@ -1,0 +1,87 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.config.SplitConfig;
+import org.cohortfusion.testing.SparkTestSession;
+import org.junit.jupiter.api.Test;
+
+class SplitAssignerTest {
+  private final SparkSession spark = SparkTestSession.get();
+
+  private Dataset<Row> subjects(int n, boolean shuffled) {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      rows.add(RowFactory.create("P" + i, i % 4 == 0 ? 1 : 0));
+    }
+    if (shuffled) {
+      Collections.shuffle(rows, new java.util.Random(3));
+    }
+    StructType schema = new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType);
+    return spark.createDataFrame(rows, schema).repartition(shuffled ? 3 : 1);
+  }
+
+  private static Map<String, String> splits(Dataset<Row> df) {
+    return df.select("subject_id", "split").collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+  }
+
+  private static SplitConfig config(long seed, boolean stratify, int folds) {
+    return new SplitConfig(SplitConfig.Mode.HASH, seed, 0.7, 0.15, 0.15, stratify, folds);
+  }
+
+  @Test
+  void sameSeedGivesTheSameSplitsWhateverTheRowOrderAndPartitioning() {
+    for (boolean stratify : new boolean[] {false, true}) {
+      Map<String, String> a = splits(SplitAssigner.assign(subjects(2000, false), config(11, stratify, 0)));
+      Map<String, String> b = splits(SplitAssigner.assign(subjects(2000, true), config(11, stratify, 0)));
+      assertEquals(a, b);
+      Map<String, String> c = splits(SplitAssigner.assign(subjects(2000, false), config(12, stratify, 0)));
+      long changed = a.keySet().stream().filter(k -> !a.get(k).equals(c.get(k))).count();
+      assertTrue(changed > 400, "another seed must reshuffle the splits, changed " + changed);
+    }
+  }
+
+  @Test
+  void hashSplitsAreUnchangedWhenSubjectsJoinLater() {
+    Map<String, String> before = splits(SplitAssigner.assign(subjects(1000, false), config(11, false, 0)));
+    Map<String, String> after = splits(SplitAssigner.assign(subjects(2000, false), config(11, false, 0)));
+    before.forEach((id, split) -> assertEquals(split, after.get(id)));
+  }
+
+  @Test
+  void fractionsHoldAndStratificationIsExactPerLabel() {
+    Dataset<Row> df = SplitAssigner.assign(subjects(2000, false), config(11, true, 0));
+    for (int label : new int[] {0, 1}) {
+      long n = df.filter(col("label").equalTo(label)).count();
+      long train = df.filter(col("label").equalTo(label).and(col("split").equalTo("train"))).count();
+      long validation = df.filter(col("label").equalTo(label).and(col("split").equalTo("validation"))).count();
+      assertEquals(0.7 * n, train, 1.0);
+      assertEquals(0.15 * n, validation, 1.0);
+    }
+    Dataset<Row> unstratified = SplitAssigner.assign(subjects(2000, false), config(11, false, 0));
+    assertEquals(1400, unstratified.filter(col("split").equalTo("train")).count(), 70);
+  }
+
+  @Test
+  void foldsAreBalancedWithinEachLabel() {
+    Dataset<Row> df = SplitAssigner.assign(subjects(1000, false), config(11, true, 5));
+    for (Row r : df.groupBy("label", "fold").count().collectAsList()) {
+      long perLabel = r.getInt(0) == 1 ? 250 : 750;
+      assertEquals(perLabel / 5.0, r.getLong(2), 1.0);
+    }
+    assertEquals(10, df.groupBy("label", "fold").count().count());
+  }
+}
