@@ -23,6 +23,8 @@ public final class SparkTestSession {
                     .config("spark.sql.session.timeZone", "UTC")
                     .config("spark.driver.host", "127.0.0.1")
                     .getOrCreate();
+            // Per-stage INFO lines flood the test output and slow the suite down.
+            session.sparkContext().setLogLevel("WARN");
         }
         return session;
     }
