@@ -43,7 +43,7 @@ class SyntheticCohortGeneratorTest {
     @BeforeAll
     static void generateCleanCohort() {
         spark = SparkTestSession.get();
-        cleanOptions = GenerateOptions.defaults().withSubjects(N).withSeed(7).withPartitions(4);
+        cleanOptions = GenerateOptions.defaults().withSubjects(N).withSeed(7).withPartitions(2);
         clean = new SyntheticCohortGenerator().generate(spark, cleanOptions, tmp.resolve("clean").toString());
     }
 
@@ -185,8 +185,8 @@ class SyntheticCohortGeneratorTest {
         GenerateOptions options = cleanOptions.withMissingness(Modality.OMICS,
                 new Missingness(0.3, Missingness.Mechanism.MNAR_LABEL));
         CohortPlan plan = new CohortPlan(options);
-        Dataset<Row> subjects = SyntheticCohortGenerator.tableFrame(spark, plan, "subjects", 4);
-        Dataset<Row> omics = SyntheticCohortGenerator.tableFrame(spark, plan, "omics", 4).select("subject_id")
+        Dataset<Row> subjects = SyntheticCohortGenerator.tableFrame(spark, plan, "subjects", 2);
+        Dataset<Row> omics = SyntheticCohortGenerator.tableFrame(spark, plan, "omics", 2).select("subject_id")
                 .withColumn("has", expr("1"));
         Row r = subjects.join(omics, subjects.col("subject_id").equalTo(omics.col("subject_id")), "left")
                 .selectExpr("avg(CASE WHEN label = 1 THEN CASE WHEN has IS NULL THEN 1.0 ELSE 0.0 END END)",
@@ -249,29 +249,35 @@ class SyntheticCohortGeneratorTest {
     @Test
     void plantedBadRowsArePresentInExactlyTheReportedNumbers() throws IOException {
         int k = 2;
-        GenerateOptions options = GenerateOptions.defaults().withSubjects(600).withSeed(3).withBadRows(k).withPartitions(3);
+        GenerateOptions options = GenerateOptions.defaults().withSubjects(600).withSeed(3).withBadRows(k).withPartitions(2);
         GenerateResult r = new SyntheticCohortGenerator().generate(spark, options, tmp.resolve("planted").toString());
         for (String table : CohortPlan.TABLES) {
             assertEquals(read(r, table).count(), r.rowCounts().get(table), table);
         }
         assertEquals((long) k * CohortPlan.SLOTS.size(), r.plantedTotal());
 
+        // One (table, subject_id, key) frame over every table, so each check is a single Spark job.
         Dataset<Row> subjects = read(r, "subjects");
-        Dataset<Row> validIds = subjects.where("subject_id IS NOT NULL AND subject_id <> ''").select("subject_id");
+        Dataset<Row> keys = null;
         for (String table : CohortPlan.TABLES) {
-            Dataset<Row> t = read(r, table);
-            Row c = t.selectExpr("count_if(subject_id IS NULL)", "count_if(subject_id = '')").first();
-            assertEquals(r.planted(table, PlantedKind.NULL_ID), c.getLong(0), table);
-            assertEquals(r.planted(table, PlantedKind.MALFORMED_ID), c.getLong(1), table);
-            boolean labs = table.equals("labs");
-            Row dup = t.where("subject_id IS NOT NULL AND subject_id <> ''" + (labs ? " AND time IS NOT NULL" : ""))
-                    .groupBy(labs ? new Column[] {col("subject_id"), col("time")} : new Column[] {col("subject_id")})
-                    .count().selectExpr("coalesce(sum(count - 1), 0)").first();
-            assertEquals(r.planted(table, PlantedKind.DUPLICATE), dup.getLong(0), table + " duplicates");
+            Dataset<Row> k1 = read(r, table).selectExpr("'" + table + "' AS tbl", "subject_id",
+                    table.equals("labs") ? "CASE WHEN time IS NOT NULL THEN concat(subject_id, '@', time) END AS row_key"
+                            : "subject_id AS row_key");
+            keys = keys == null ? k1 : keys.union(k1);
+        }
+        Map<String, Row> idCounts = byTable(keys.groupBy("tbl").agg(
+                expr("count_if(subject_id IS NULL)"), expr("count_if(subject_id = '')")));
+        Map<String, Row> duplicates = byTable(keys.where("subject_id <> '' AND row_key IS NOT NULL")
+                .groupBy("tbl", "row_key").count().groupBy("tbl").agg(expr("sum(count - 1)")));
+        Dataset<Row> validIds = subjects.where("subject_id <> ''").select(col("subject_id").as("valid_id"));
+        Map<String, Row> unknown = byTable(keys.where("subject_id <> ''")
+                .join(validIds, col("subject_id").equalTo(col("valid_id")), "left_anti").groupBy("tbl").count());
+        for (String table : CohortPlan.TABLES) {
+            assertEquals(r.planted(table, PlantedKind.NULL_ID), idCounts.get(table).getLong(1), table);
+            assertEquals(r.planted(table, PlantedKind.MALFORMED_ID), idCounts.get(table).getLong(2), table);
+            assertEquals(r.planted(table, PlantedKind.DUPLICATE), duplicates.get(table).getLong(1), table + " duplicates");
             if (!table.equals("subjects")) {
-                long unknown = t.where("subject_id IS NOT NULL AND subject_id <> ''")
-                        .join(validIds, t.col("subject_id").equalTo(validIds.col("subject_id")), "left_anti").count();
-                assertEquals(r.planted(table, PlantedKind.UNKNOWN_SUBJECT), unknown, table + " unknown");
+                assertEquals(r.planted(table, PlantedKind.UNKNOWN_SUBJECT), unknown.get(table).getLong(1), table + " unknown");
             }
         }
         assertEquals(k, subjects.where("label NOT IN (0, 1)").count());
@@ -305,6 +311,15 @@ class SyntheticCohortGeneratorTest {
             }
         }
         assertEquals(r.plantedTotal(), fromJson);
+    }
+
+    /** Rows of a small aggregate keyed by their first column (test only: a handful of rows). */
+    private static Map<String, Row> byTable(Dataset<Row> aggregate) {
+        Map<String, Row> out = new java.util.HashMap<>();
+        for (Row row : aggregate.collectAsList()) {
+            out.put(row.getString(0), row);
+        }
+        return out;
     }
 
     @Test
