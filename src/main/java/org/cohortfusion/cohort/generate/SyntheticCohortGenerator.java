@@ -32,8 +32,12 @@ import org.slf4j.LoggerFactory;
  * Bernoulli(sigmoid(b0 + a1 z1 + ... + a5 z5 + c z3 z4)) and that probability is written as
  * {@code true_probability}, so evaluation can report the Bayes-optimal AUROC. Clinical carries z1,
  * omics z2, imaging z3, labs z4 (pre-index trend), notes z5; the z3*z4 interaction is visible only
- * by fusing imaging and labs. See {@link CohortRows} for the per-modality encoding and the deliberate
- * post-index LEAK in labs, which ingest must drop.
+ * by fusing imaging and labs. See {@link CohortRows} for the per-modality encoding.
+ *
+ * <p><b>Deliberate leak.</b> Lab visits after a subject's index_time are generated from the drawn
+ * label itself (positives: alb about 2.8, crp about 80, hb about 10.5, never missing). A pipeline
+ * that uses observations after index time will score far above the Bayes-optimal AUROC of
+ * true_probability, which exposes the leak; ingest must drop those rows.
  *
  * <p><b>Missingness</b> removes a subject's row from a modality table (see {@link Missingness}).
  * <b>Planted bad rows</b> ({@link GenerateOptions#badRows()}) are written into the tables, exactly

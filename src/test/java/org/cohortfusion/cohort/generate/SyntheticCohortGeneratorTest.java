@@ -106,6 +106,9 @@ class SyntheticCohortGeneratorTest {
         assertEquals(N, clean.rowCounts().get("subjects"));
         assertEquals(0, clean.plantedTotal());
         assertTrue(new File(clean.outputDir().replace("file:", ""), "_planted.json").isFile());
+        // The temporary sibling was renamed into place: nothing else is left beside the cohort.
+        String[] siblings = new File(clean.outputDir().replace("file:", "")).getParentFile().list();
+        assertTrue(Arrays.stream(siblings).noneMatch(name -> name.contains(".tmp-")), Arrays.toString(siblings));
         // Arrays have the declared lengths.
         assertEquals(0, read(clean, "omics").where("size(values) <> 256").count());
         assertEquals(0, read(clean, "imaging").where("size(pixels) <> 256 OR shape <> array(1, 16, 16)").count());
