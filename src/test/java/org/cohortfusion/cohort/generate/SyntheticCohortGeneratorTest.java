@@ -39,12 +39,18 @@ class SyntheticCohortGeneratorTest {
     private static SparkSession spark;
     private static GenerateOptions cleanOptions;
     private static GenerateResult clean;
+    private static final int K = 2;
+    private static GenerateOptions plantedOptions;
+    private static GenerateResult planted;
 
     @BeforeAll
     static void generateCleanCohort() {
         spark = SparkTestSession.get();
         cleanOptions = GenerateOptions.defaults().withSubjects(N).withSeed(7).withPartitions(2);
         clean = new SyntheticCohortGenerator().generate(spark, cleanOptions, tmp.resolve("clean").toString());
+        // Shared by the planted-row and determinism tests: one cohort write fewer per suite run.
+        plantedOptions = GenerateOptions.defaults().withSubjects(600).withSeed(3).withBadRows(K).withPartitions(3);
+        planted = new SyntheticCohortGenerator().generate(spark, plantedOptions, tmp.resolve("planted").toString());
     }
 
     private static Dataset<Row> read(GenerateResult r, String table) {
@@ -168,11 +174,10 @@ class SyntheticCohortGeneratorTest {
 
     @Test
     void sameOptionsGiveIdenticalRowsAndAnotherSeedDoesNot() {
-        GenerateOptions options = GenerateOptions.defaults().withSubjects(600).withSeed(11).withBadRows(1).withPartitions(3);
-        SyntheticCohortGenerator generator = new SyntheticCohortGenerator();
-        GenerateResult a = generator.generate(spark, options, tmp.resolve("det-a").toString());
+        GenerateOptions options = plantedOptions;
+        GenerateResult a = planted;
         // A different partitioning must not change the content: draws depend on (seed, subject) only.
-        GenerateResult b = generator.generate(spark, options.withPartitions(2), tmp.resolve("det-b").toString());
+        GenerateResult b = new SyntheticCohortGenerator().generate(spark, options.withPartitions(2), tmp.resolve("det-b").toString());
         for (String table : CohortPlan.TABLES) {
             Dataset<Row> ra = read(a, table);
             Dataset<Row> rb = read(b, table);
@@ -251,9 +256,8 @@ class SyntheticCohortGeneratorTest {
 
     @Test
     void plantedBadRowsArePresentInExactlyTheReportedNumbers() throws IOException {
-        int k = 2;
-        GenerateOptions options = GenerateOptions.defaults().withSubjects(600).withSeed(3).withBadRows(k).withPartitions(2);
-        GenerateResult r = new SyntheticCohortGenerator().generate(spark, options, tmp.resolve("planted").toString());
+        int k = K;
+        GenerateResult r = planted;
         for (String table : CohortPlan.TABLES) {
             assertEquals(read(r, table).count(), r.rowCounts().get(table), table);
         }
