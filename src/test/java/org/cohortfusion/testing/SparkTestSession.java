@@ -17,6 +17,9 @@ public final class SparkTestSession {
           .config("spark.default.parallelism", "4")
           .config("spark.ui.enabled", "false")
           .config("spark.sql.adaptive.enabled", "true")
+          // Test tables are tiny: compiling generated code costs more than it saves.
+          .config("spark.sql.codegen.wholeStage", "false")
+          .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
           .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
           .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
           .getOrCreate();

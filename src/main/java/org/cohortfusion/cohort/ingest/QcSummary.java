@@ -5,6 +5,8 @@ import org.cohortfusion.cohort.QcReport;
 
 /** The short, readable QC summary (qc.txt, and what the CLI prints): counts only, never subject values. */
 public final class QcSummary {
+  private static final int SHOWN_PATTERNS = 8;
+
   private QcSummary() {}
 
   public static String render(QcReport qc) {
@@ -28,8 +30,12 @@ public final class QcSummary {
       }
     });
     s.append("\nMissingness patterns (modalities present):\n");
-    qc.patterns().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+    qc.patterns().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(SHOWN_PATTERNS)
         .forEach(e -> s.append(String.format("  %8d  %s%n", e.getValue(), e.getKey())));
+    if (qc.patterns().size() > SHOWN_PATTERNS) {
+      long rest = qc.patterns().values().stream().sorted(java.util.Comparator.reverseOrder()).skip(SHOWN_PATTERNS).mapToLong(Long::longValue).sum();
+      s.append(String.format("  %8d  in %d other patterns (all in qc.json)%n", rest, qc.patterns().size() - SHOWN_PATTERNS));
+    }
     s.append("\nLabel balance per split:\n");
     qc.labelBalance().forEach((split, labels) -> s.append(String.format("  %-11s %8d  %s%n", split, qc.splitCounts().get(split), labels)));
     return s.toString();
