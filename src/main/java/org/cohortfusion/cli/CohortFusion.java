@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
-    subcommands = {GenerateCommand.class, IngestCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {GenerateCommand.class, IngestCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class CohortFusion {
 
   public static void main(String[] args) {

@@ -42,7 +42,11 @@ record CheckedTable(
    * a column. With policy error the duplicates are marked too, and the run stops once counted.
    */
   static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table) {
+    // Accepted rows sort first, so an accepted row is a duplicate exactly when another accepted
+    // row precedes it; partitioning by the key alone keeps the subject_id hash partitioning that
+    // the join with the subjects already produced (no extra shuffle).
     List<Column> order = new ArrayList<>();
+    order.add(col(REASON).isNull().desc());
     if (policy.mode() == DuplicatePolicy.Mode.LATEST) {
       String by = policy.orderColumn().orElseThrow();
       if (!TableValidator.has(df, by)) {
@@ -53,13 +57,8 @@ record CheckedTable(
     }
     order.add(col(TableSource.SOURCE_FILE));
     order.add(col(TableSource.ROW_ORDER));
-    // Rejected rows form their own partition (flag first), so they never win over an accepted row.
-    Column[] partition = new Column[key.size() + 1];
-    partition[0] = col(REASON).isNull();
-    for (int i = 0; i < key.size(); i++) {
-      partition[i + 1] = col(key.get(i));
-    }
-    WindowSpec w = Window.partitionBy(partition).orderBy(order.toArray(Column[]::new));
+    WindowSpec w = Window.partitionBy(key.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new))
+        .orderBy(order.toArray(Column[]::new));
     String keyText = String.join(", ", key);
     String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";
     Column duplicate = col(REASON).isNull().and(row_number().over(w).gt(1));

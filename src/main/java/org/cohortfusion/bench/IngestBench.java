@@ -1,0 +1,93 @@
+package org.cohortfusion.bench;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.struct;
+
+import java.util.List;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.generate.GenerateOptions;
+import org.cohortfusion.cohort.generate.SyntheticCohortGenerator;
+import org.cohortfusion.cohort.ingest.IngestAction;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.config.PipelineConfigLoader;
+
+/**
+ * Ingest against the least any alignment must do, measured in the same run on the same tables: a
+ * bare Spark SQL join of the subjects with every modality (time series grouped to one row per
+ * subject), written as Parquet. The ratio ingest / bare is the price of validation, exact
+ * accounting, point-in-time tensors, splits, statistics and atomic publishing.
+ */
+public final class IngestBench {
+  /** Timings in seconds, per repetition. */
+  public record Result(long subjects, double[] bareSeconds, double[] ingestSeconds) {
+    public double ratio() {
+      return medianIngest() / medianBare();
+    }
+
+    public double medianBare() {
+      return median(bareSeconds);
+    }
+
+    public double medianIngest() {
+      return median(ingestSeconds);
+    }
+
+    private static double median(double[] v) {
+      double[] s = v.clone();
+      java.util.Arrays.sort(s);
+      return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+  }
+
+  private IngestBench() {}
+
+  public static Result run(SparkSession spark, String workDir, long subjects, int repetitions, boolean regenerate) throws Exception {
+    String input = workDir + "/input-" + subjects;
+    FileSystem fs = new Path(input).getFileSystem(spark.sparkContext().hadoopConfiguration());
+    if (regenerate || !fs.exists(new Path(input + "/subjects"))) {
+      System.out.printf("bench ingest: generating %d subjects into %s ...%n", subjects, input);
+      new SyntheticCohortGenerator().generate(spark, GenerateOptions.defaults().withSubjects(subjects), input);
+    }
+    PipelineConfig config = PipelineConfigLoader.load(new java.io.File("conf/demo.conf"),
+        List.of("cohort-dir=\"" + input + "\"", "output.dir=\"" + workDir + "/out\""));
+    // Warm the file cache and the JIT for both contenders alike.
+    for (String t : List.of("subjects", "clinical", "omics", "imaging", "labs", "notes")) {
+      spark.read().parquet(input + "/" + t).foreach(r -> { });
+    }
+    double[] bare = new double[repetitions];
+    double[] ingest = new double[repetitions];
+    for (int i = 0; i < repetitions; i++) {
+      long t0 = System.nanoTime();
+      bareJoin(spark, input, workDir + "/bare");
+      bare[i] = (System.nanoTime() - t0) / 1e9;
+      long t1 = System.nanoTime();
+      IngestAction.of(spark, config).outputDir(workDir + "/out/cohort").execute();
+      ingest[i] = (System.nanoTime() - t1) / 1e9;
+      System.out.printf("bench ingest: repetition %d: bare join %.1f s, ingest %.1f s, ratio %.2f%n", i + 1, bare[i], ingest[i], ingest[i] / bare[i]);
+    }
+    return new Result(subjects, bare, ingest);
+  }
+
+  static void bareJoin(SparkSession spark, String input, String output) {
+    Dataset<Row> labs = spark.read().parquet(input + "/labs");
+    Dataset<Row> labsPerSubject = labs.groupBy("subject_id")
+        .agg(collect_list(struct(col("time"), col("alb"), col("crp"), col("hb"))).as("labs"));
+    Dataset<Row> joined = spark.read().parquet(input + "/subjects")
+        .join(spark.read().parquet(input + "/clinical").withColumnRenamed("age", "clinical_age"), seq(), "left")
+        .join(spark.read().parquet(input + "/omics"), seq(), "left")
+        .join(spark.read().parquet(input + "/imaging"), seq(), "left")
+        .join(labsPerSubject, seq(), "left")
+        .join(spark.read().parquet(input + "/notes"), seq(), "left");
+    joined.write().mode(SaveMode.Overwrite).parquet(output);
+  }
+
+  private static scala.collection.Seq<String> seq() {
+    return scala.collection.JavaConverters.asScalaBuffer(List.of("subject_id")).toSeq();
+  }
+}

@@ -1,0 +1,38 @@
+package org.cohortfusion.cli;
+
+import java.util.concurrent.Callable;
+import org.cohortfusion.bench.IngestBench;
+import org.cohortfusion.spark.Sessions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks that print ratios against a baseline measured in the same run.",
+    subcommands = {BenchCommand.Ingest.class})
+final class BenchCommand {
+
+  @Command(name = "ingest", mixinStandardHelpOptions = true,
+      description = {"Generate a cohort (default 1M subjects x 5 modalities, 16x16 images, 256-float omics) and time",
+          "ingest against a bare Spark SQL join of the same tables. Target: ratio <= 1.15."})
+  static final class Ingest implements Callable<Integer> {
+    @Option(names = {"-n", "--subjects"}, defaultValue = "1000000", description = "Subjects (default: ${DEFAULT-VALUE}).")
+    long subjects;
+
+    @Option(names = "--repetitions", defaultValue = "1", description = "Alternating runs of each (default: ${DEFAULT-VALUE}); medians are compared.")
+    int repetitions;
+
+    @Option(names = "--work-dir", defaultValue = "work/bench", description = "Where the cohort and outputs go (default: ${DEFAULT-VALUE}).")
+    String workDir;
+
+    @Option(names = "--regenerate", description = "Generate the cohort even if one of that size exists.")
+    boolean regenerate;
+
+    @Override
+    public Integer call() throws Exception {
+      IngestBench.Result r = IngestBench.run(Sessions.getOrCreate("bench ingest"), workDir, subjects, repetitions, regenerate);
+      System.out.printf("bench ingest: %d subjects, %d core(s): bare join %.1f s, ingest %.1f s (medians): ratio %.2f (target <= 1.15)%n",
+          r.subjects(), Runtime.getRuntime().availableProcessors(), r.medianBare(), r.medianIngest(), r.ratio());
+      return 0;
+    }
+  }
+}
