@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
-    subcommands = {IngestCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {IngestCommand.class, TrainCommand.class, CommandLine.HelpCommand.class})
 public final class CohortFusion {
 
   public static void main(String[] args) {
@@ -25,7 +25,8 @@ public final class CohortFusion {
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new CohortFusion());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof IngestException || e instanceof ConfigException) {
+      if (e instanceof IngestException || e instanceof ConfigException
+          || e instanceof org.cohortfusion.fusion.spec.FusionSpecException) {
         cmd.getErr().println("error: " + e.getMessage());
         return 2;
       }
