@@ -101,6 +101,20 @@ public final class Batch implements Serializable {
     return new Batch(newDims, newFeatures, newPresence, newLabels, numClasses);
   }
 
+  /** The batch as single-example batches (so that Spark's parameter averaging counts examples exactly). */
+  public java.util.List<Batch> rows() {
+    int m = dims.length;
+    java.util.List<Batch> out = new java.util.ArrayList<>(size());
+    for (int r = 0; r < size(); r++) {
+      float[][] f = new float[m][];
+      for (int i = 0; i < m; i++) {
+        f[i] = Arrays.copyOfRange(features[i], r * dims[i], (r + 1) * dims[i]);
+      }
+      out.add(new Batch(dims.clone(), f, Arrays.copyOfRange(presence, r * m, (r + 1) * m), new int[] {labels[r]}, numClasses));
+    }
+    return out;
+  }
+
   /** Features (modalities then presence) and one-hot labels. */
   public MultiDataSet toMultiDataSet() {
     int n = size();

@@ -239,11 +239,27 @@ public final class TrainAction {
         nTrain = local.stream().mapToLong(Batch::size).sum();
       } else {
         int workers = t.workers() != null ? t.workers() : spark.sparkContext().defaultParallelism();
-        rdd = trainRdd.map(b -> b.select(columns, require)).filter(b -> b.size() > 0).map(Batch::toMultiDataSet)
+        // Single-example elements: the training master then counts examples exactly and forms every minibatch of
+        // batch-size itself (with partial batches as elements, its split count overestimates and can leave a split
+        // empty, which fails in processResults with a null aggregation tuple).
+        rdd = trainRdd.map(b -> b.select(columns, require)).flatMap(b -> b.rows().iterator()).map(Batch::toMultiDataSet)
             .repartition(workers).persist(StorageLevel.MEMORY_ONLY_SER());
-        nTrain = rdd.map(MultiDataSet::getLabels).map(l -> l[0].size(0)).reduce(Long::sum);
-        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, t.batchSize())
-            .batchSizePerWorker(t.batchSize()).averagingFrequency(t.averagingFrequency()).workerPrefetchNumBatches(0)
+        nTrain = rdd.count();
+        // DL4J 1.0.0-M2 splits the exported minibatch files with SparkUtils.balancedRandomSplit, which balances
+        // within each partition of the path list (default parallelism partitions) only: when workers x
+        // averaging-frequency is below the default parallelism, a split can end up empty and processResults fails
+        // with a null aggregation tuple. Raise the averaging frequency just enough (with 1 worker this changes
+        // nothing: averaging a single replica is the identity).
+        int parallelism = spark.sparkContext().defaultParallelism();
+        int averaging = t.averagingFrequency();
+        if (workers * averaging < parallelism) {
+          averaging = (parallelism + workers - 1) / workers;
+          o.progress.accept(String.format(Locale.ROOT, "[%s] averaging-frequency raised from %d to %d: %d worker(s) x %d "
+              + "< default parallelism %d (DL4J split limitation)", spec.name(), t.averagingFrequency(), averaging, workers,
+              t.averagingFrequency(), parallelism));
+        }
+        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, 1)
+            .batchSizePerWorker(t.batchSize()).averagingFrequency(averaging).workerPrefetchNumBatches(0)
             .saveUpdater(true).rngSeed(t.seed()).build();
         sparkNet = new SparkComputationGraph(JavaSparkContext.fromSparkContext(spark.sparkContext()), graph, tm);
       }
