@@ -51,8 +51,9 @@ class TrainActionTest {
   /**
    * With half of each modality missing (MCAR, same rate in every split), masked fusion (mean / attention) is measured
    * against zero-filled concatenation (concat op after the same projections, and the early baseline). The brief's
-   * claim "masked beats zero-filled concatenation" did NOT reproduce on this generator (measured gaps of -0.01 to
-   * +0.01 AUROC either way), so this asserts non-inferiority within 0.02 and prints the numbers; see the report.
+   * claim "masked beats zero-filled concatenation" did NOT reproduce on this generator: best masked minus concat was
+   * -0.011 (seed 11) and -0.005 (seed 23) test AUROC, masked minus early +0.005 / -0.001. This therefore asserts only
+   * non-inferiority within 0.02 and prints the numbers (see the train report).
    */
   @Test
   void maskedFusionIsNotWorseThanZeroFilledConcatenationWhenHalfIsMissing() throws Exception {
