@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
-    subcommands = {GenerateCommand.class, IngestCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {GenerateCommand.class, IngestCommand.class, TrainCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class CohortFusion {
 
   public static void main(String[] args) {
@@ -26,6 +27,7 @@ public final class CohortFusion {
     CommandLine cli = new CommandLine(new CohortFusion());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       boolean userError = e instanceof IngestException || e instanceof ConfigException
+          || e instanceof org.cohortfusion.fusion.spec.FusionSpecException
           || (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().startsWith("Cannot "));
       if (userError) {
         cmd.getErr().println("error: " + e.getMessage());

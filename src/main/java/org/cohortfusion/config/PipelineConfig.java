@@ -24,13 +24,29 @@ public record PipelineConfig(
     @JsonPropertyDescription("Subject-level splits.")
         SplitConfig splits,
     @JsonPropertyDescription("Outputs.")
-        OutputConfig output) {
+        OutputConfig output,
+    @JsonPropertyDescription("Fusion models (what / when / how many / how, arXiv 2408.02686) and baselines.")
+        FusionConfig fusion,
+    @JsonPropertyDescription("Training of the fusion models.")
+        TrainConfig train) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
     // Sorted: the modality order fixes column order and presence-mask order in every later stage.
     modalities = modalities == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(modalities));
     splits = splits == null ? SplitConfig.defaults() : splits;
+    fusion = fusion == null ? FusionConfig.defaults() : fusion;
+    train = train == null ? TrainConfig.defaults() : train;
+  }
+
+  /** Directory the train stage writes to. */
+  public String trainOutputDir() {
+    return output.dir() + "/train";
+  }
+
+  /** Directory extract writes the embeddings table and embeddings.json to (input of train). */
+  public String embeddingsDir() {
+    return output.dir() + "/embeddings";
   }
 
   /** A table path as given, or resolved against cohort-dir when relative and not a URI. */

@@ -1,0 +1,136 @@
+package org.cohortfusion.config;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
+/** The {@code train} section: how fusion models are fitted (single process or Spark parameter averaging). */
+public record TrainConfig(
+    @JsonPropertyDescription("local (one process, ComputationGraph.fit) or spark (SparkComputationGraph + parameter averaging); default spark.")
+        Mode mode,
+    @JsonPropertyDescription("Maximum number of epochs (default 20).")
+        Integer epochs,
+    @JsonProperty("batch-size")
+    @JsonPropertyDescription("Minibatch size (per worker in spark mode; default 64).")
+        Integer batchSize,
+    @JsonPropertyDescription("Spark workers (parameter-averaging replicas; default: Spark's default parallelism).")
+        Integer workers,
+    @JsonProperty("averaging-frequency")
+    @JsonPropertyDescription("Minibatches per worker between parameter averagings (default 1).")
+        Integer averagingFrequency,
+    @JsonPropertyDescription("adam (default), sgd or nesterovs.")
+        Updater updater,
+    @JsonProperty("learning-rate")
+    @JsonPropertyDescription("Initial learning rate (default 0.005).")
+        Double learningRate,
+    @JsonPropertyDescription("Learning-rate schedule over epochs: constant (default), step or exponential.")
+        Schedule schedule,
+    @JsonProperty("schedule-decay")
+    @JsonPropertyDescription("step: factor per step; exponential: factor per epoch (default 0.5 / 0.95).")
+        Double scheduleDecay,
+    @JsonProperty("schedule-step")
+    @JsonPropertyDescription("step: epochs per decay step (default 10).")
+        Integer scheduleStep,
+    @JsonPropertyDescription("Early stopping: epochs without improvement of validation AUROC before stopping (default 5).")
+        Integer patience,
+    @JsonPropertyDescription("Seed of weight initialisation, shuffling and modality dropout (default 42).")
+        Long seed) {
+
+  public enum Mode {
+    LOCAL, SPARK;
+
+    @JsonCreator
+    public static Mode parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected local or spark, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  public enum Updater {
+    ADAM, SGD, NESTEROVS;
+
+    @JsonCreator
+    public static Updater parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected adam, sgd or nesterovs, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  public enum Schedule {
+    CONSTANT, STEP, EXPONENTIAL;
+
+    @JsonCreator
+    public static Schedule parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected constant, step or exponential, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  public TrainConfig {
+    mode = mode == null ? Mode.SPARK : mode;
+    epochs = epochs == null ? 20 : epochs;
+    batchSize = batchSize == null ? 64 : batchSize;
+    averagingFrequency = averagingFrequency == null ? 1 : averagingFrequency;
+    updater = updater == null ? Updater.ADAM : updater;
+    learningRate = learningRate == null ? 0.005 : learningRate;
+    schedule = schedule == null ? Schedule.CONSTANT : schedule;
+    scheduleDecay = scheduleDecay == null ? (schedule == Schedule.STEP ? 0.5 : 0.95) : scheduleDecay;
+    scheduleStep = scheduleStep == null ? 10 : scheduleStep;
+    patience = patience == null ? 5 : patience;
+    seed = seed == null ? 42L : seed;
+  }
+
+  public static TrainConfig defaults() {
+    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  /** A copy with another mode. */
+  public TrainConfig withMode(Mode m) {
+    return new TrainConfig(m, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, patience, seed);
+  }
+
+  /** A copy with another epoch count. */
+  public TrainConfig withEpochs(int e) {
+    return new TrainConfig(mode, e, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, patience, seed);
+  }
+
+  /** A copy with another worker count. */
+  public TrainConfig withWorkers(Integer w) {
+    return new TrainConfig(mode, epochs, batchSize, w, averagingFrequency, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, patience, seed);
+  }
+
+  /** A copy with another seed. */
+  public TrainConfig withSeed(long s) {
+    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, patience, s);
+  }
+}

@@ -1,0 +1,270 @@
+package org.cohortfusion.fusion.spec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.cohortfusion.config.FusionConfig;
+import org.cohortfusion.config.FusionModelConfig;
+import org.cohortfusion.config.FusionStageConfig;
+import org.cohortfusion.fusion.ops.FusionOp;
+
+/**
+ * A fusion model in the vocabulary of the review on multimodal deep learning for biomedical data (Stahlschmidt /
+ * intermediate-fusion taxonomy as used in arXiv 2408.02686): WHAT modalities are fused, WHEN (here: on learned
+ * marginal representations, i.e. intermediate fusion), HOW MANY times (single fusion or hierarchical stages) and
+ * HOW (concatenation, tensor operation, attention, gating). Baselines use the same language: {@code unimodal:<m>},
+ * {@code early} (zero-filled concatenation of the embeddings plus presence into one MLP) and {@code late} (mean of
+ * the unimodal predicted probabilities over the modalities present).
+ *
+ * @param name model name (the key under fusion.models, or the baseline name)
+ * @param kind fusion model or which baseline
+ * @param stages fusion stages in order; the last feeds the head (one stage = single fusion)
+ * @param projection per-modality projection size: null = 32 where the operation needs equal sizes, 0 = never
+ * @param projectionActivation activation of projections
+ * @param head hidden sizes of the multimodal head
+ * @param dropout dropout rate in the head
+ * @param modalityDropout probability of hiding each present modality per training example and epoch
+ */
+public record FusionSpec(
+    String name,
+    Kind kind,
+    List<Stage> stages,
+    Integer projection,
+    String projectionActivation,
+    List<Integer> head,
+    double dropout,
+    double modalityDropout) {
+
+  /** Default projection size where an operation needs equal sizes and none is configured. */
+  public static final int DEFAULT_PROJECTION = 32;
+
+  /** A fusion model or one of the baselines. */
+  public enum Kind { FUSION, UNIMODAL, EARLY, LATE }
+
+  /** One fusion: the inputs (modalities or earlier stages) combined by an operation. */
+  public record Stage(String name, List<String> inputs, FusionOp op, Map<String, Object> options) {
+    public Stage {
+      inputs = List.copyOf(inputs);
+      options = Map.copyOf(options);
+    }
+  }
+
+  public FusionSpec {
+    stages = List.copyOf(stages);
+    head = List.copyOf(head);
+  }
+
+  /** Config key prefix used in error messages. */
+  public String key() {
+    return "fusion.models." + name;
+  }
+
+  /** A named fusion model from its configuration; structural errors name the config key. */
+  public static FusionSpec fromConfig(String name, FusionModelConfig c) {
+    String key = "fusion.models." + name;
+    String cannot = "Cannot compile fusion '" + name + "': ";
+    String when = c.when().trim().toLowerCase(Locale.ROOT);
+    if (when.equals("raw")) {
+      throw new FusionSpecException(cannot + key + ".when = raw needs end-to-end encoders, not supported yet (use when = embeddings)");
+    }
+    if (!when.equals("embeddings")) {
+      throw new FusionSpecException(cannot + key + ".when = '" + c.when() + "' is not embeddings or raw");
+    }
+    if (!c.stages().isEmpty() && (!c.what().isEmpty() || c.how() != null)) {
+      throw new FusionSpecException(cannot + key + " sets both what/how and stages; use what/how for single fusion or stages for hierarchical fusion");
+    }
+    List<Stage> stages = new ArrayList<>();
+    if (c.stages().isEmpty()) {
+      if (c.what().isEmpty()) {
+        throw new FusionSpecException(cannot + key + ".what is empty: list the modalities to fuse");
+      }
+      stages.add(stage(cannot, key, name, c.what(), c.how(), c.options()));
+    } else {
+      Set<String> earlier = new LinkedHashSet<>();
+      Set<String> all = c.stages().stream().map(FusionStageConfig::name).collect(Collectors.toSet());
+      for (int i = 0; i < c.stages().size(); i++) {
+        FusionStageConfig s = c.stages().get(i);
+        String sk = key + ".stages[" + i + "]";
+        if (s.name() == null || s.name().isBlank()) {
+          throw new FusionSpecException(cannot + sk + ".name is missing");
+        }
+        if (earlier.contains(s.name())) {
+          throw new FusionSpecException(cannot + sk + ".name = '" + s.name() + "' is used by an earlier stage");
+        }
+        if (s.name().equals("presence")) {
+          throw new FusionSpecException(cannot + sk + ".name = 'presence' is reserved");
+        }
+        for (int j = 0; j < s.what().size(); j++) {
+          String in = s.what().get(j);
+          if (in.equals(s.name()) || (all.contains(in) && !earlier.contains(in))) {
+            throw new FusionSpecException(cannot + sk + ".what[" + j + "] = '" + in
+                + "' is not an earlier stage (a stage can only use stages before it: no cycles)");
+          }
+        }
+        stages.add(stage(cannot, sk, s.name(), s.what(), s.how(), s.options()));
+        earlier.add(s.name());
+      }
+      // Every stage but the last must feed a later stage, or it would be a dead branch of the graph.
+      for (int i = 0; i < stages.size() - 1; i++) {
+        String n = stages.get(i).name();
+        boolean used = stages.subList(i + 1, stages.size()).stream().anyMatch(s -> s.inputs().contains(n));
+        if (!used) {
+          throw new FusionSpecException(cannot + key + ".stages[" + i + "] ('" + n + "') is not an input of any later stage");
+        }
+      }
+    }
+    check(c.projection() == null || c.projection() >= 0, cannot + key + ".projection = " + c.projection() + " must be >= 0");
+    check(c.head().stream().allMatch(h -> h != null && h > 0), cannot + key + ".head = " + c.head() + " must hold positive sizes");
+    check(c.dropout() >= 0 && c.dropout() < 1, cannot + key + ".dropout = " + c.dropout() + " must be in [0, 1)");
+    check(c.modalityDropout() >= 0 && c.modalityDropout() < 1,
+        cannot + key + ".modality-dropout = " + c.modalityDropout() + " must be in [0, 1)");
+    return new FusionSpec(name, Kind.FUSION, stages, c.projection(), c.projectionActivation(), c.head(), c.dropout(),
+        c.modalityDropout());
+  }
+
+  private static Stage stage(String cannot, String key, String name, List<String> what, String how, Map<String, Object> options) {
+    if (what.isEmpty()) {
+      throw new FusionSpecException(cannot + key + ".what is empty");
+    }
+    if (new LinkedHashSet<>(what).size() != what.size()) {
+      throw new FusionSpecException(cannot + key + ".what = " + what + " repeats an input");
+    }
+    if (how == null || how.isBlank()) {
+      throw new FusionSpecException(cannot + key + ".how is missing: one of " + opNames());
+    }
+    FusionOp op;
+    try {
+      op = FusionOp.fromName(how);
+    } catch (IllegalArgumentException e) {
+      throw new FusionSpecException(cannot + key + ".how = '" + how + "' is not a fusion operation (valid: " + opNames() + ")");
+    }
+    for (String opt : options.keySet()) {
+      if (!op.optionKeys().contains(opt)) {
+        throw new FusionSpecException(cannot + key + ".options." + opt + " is not an option of '" + op.configName()
+            + "' (valid: " + op.optionKeys() + ")");
+      }
+    }
+    return new Stage(name, what, op, options);
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new FusionSpecException(message);
+    }
+  }
+
+  private static String opNames() {
+    List<String> names = new ArrayList<>();
+    for (FusionOp op : FusionOp.values()) {
+      names.add(op.configName());
+    }
+    return String.join(", ", names);
+  }
+
+  /** Unimodal baseline: projection + head on one modality (trained on the subjects that have it). */
+  public static FusionSpec unimodal(String modality, FusionSpec template) {
+    int p = template.projection() == null || template.projection() == 0 ? DEFAULT_PROJECTION : template.projection();
+    return new FusionSpec("unimodal:" + modality, Kind.UNIMODAL,
+        List.of(new Stage("unimodal", List.of(modality), FusionOp.CONCAT, Map.of())), p,
+        template.projectionActivation(), template.head(), template.dropout(), 0.0);
+  }
+
+  /**
+   * Early-fusion baseline: the embeddings concatenated, zero-filled where absent, with the presence indicators, into
+   * one MLP; no per-modality projection.
+   */
+  public static FusionSpec early(List<String> modalities, FusionSpec template) {
+    return new FusionSpec("early", Kind.EARLY,
+        List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())), 0,
+        template.projectionActivation(), template.head(), template.dropout(), 0.0);
+  }
+
+  /** Late-fusion baseline: mean of the unimodal predicted probabilities over the modalities present. */
+  public static FusionSpec late(List<String> modalities) {
+    return new FusionSpec("late", Kind.LATE, List.of(new Stage("late", modalities, FusionOp.MEAN, Map.of())), 0,
+        "identity", List.of(), 0.0, 0.0);
+  }
+
+  /** A template for baselines when no fusion model is configured. */
+  public static FusionSpec baselineTemplate() {
+    return new FusionSpec("template", Kind.FUSION, List.of(), null, "relu", List.of(64), 0.0, 0.0);
+  }
+
+  /**
+   * Every declared model, then the configured baselines over all modalities of the embeddings: unimodal:&lt;m&gt;,
+   * early, late. Baselines share the head and projection of the default model so that they differ only in fusion.
+   */
+  public static List<FusionSpec> all(FusionConfig config, EmbeddingsSpec embeddings) {
+    Map<String, FusionSpec> specs = new LinkedHashMap<>();
+    for (Map.Entry<String, FusionModelConfig> e : new java.util.TreeMap<>(config.models()).entrySet()) {
+      specs.put(e.getKey(), fromConfig(e.getKey(), e.getValue()));
+    }
+    FusionSpec template = config.defaultModel() != null && specs.containsKey(config.defaultModel())
+        ? specs.get(config.defaultModel()) : baselineTemplate();
+    if (config.defaultModel() != null && !config.models().isEmpty() && !specs.containsKey(config.defaultModel())) {
+      throw new FusionSpecException("Cannot use fusion.default = '" + config.defaultModel() + "': not a model under fusion.models "
+          + specs.keySet());
+    }
+    List<String> mods = embeddings.modalityNames();
+    for (String b : config.baselines()) {
+      switch (b) {
+        case "unimodal" -> mods.forEach(m -> specs.put("unimodal:" + m, unimodal(m, template)));
+        case "early" -> specs.put("early", early(mods, template));
+        case "late" -> specs.put("late", late(mods));
+        default -> throw new FusionSpecException("Cannot use fusion.baselines entry '" + b + "': expected unimodal, early or late");
+      }
+    }
+    return new ArrayList<>(specs.values());
+  }
+
+  /** Leaf modalities in order of first use. */
+  public List<String> modalities() {
+    Set<String> stageNames = stages.stream().map(Stage::name).collect(Collectors.toSet());
+    Set<String> out = new LinkedHashSet<>();
+    for (Stage s : stages) {
+      for (String in : s.inputs()) {
+        if (!stageNames.contains(in)) {
+          out.add(in);
+        }
+      }
+    }
+    return new ArrayList<>(out);
+  }
+
+  public boolean isHierarchical() {
+    return stages.size() > 1;
+  }
+
+  /** File-system safe form of the name ("unimodal:labs" -> "unimodal-labs"). */
+  public String dirName() {
+    return name.replaceAll("[^A-Za-z0-9_.-]", "-");
+  }
+
+  /** The spec in the review's notation, e.g. "what: clinical+labs | when: embeddings (intermediate) | how many: single | how: attention". */
+  public String describe() {
+    String what = "what: " + String.join("+", modalities());
+    return switch (kind) {
+      case UNIMODAL -> what + " | when: none (unimodal baseline) | how many: none | how: projection + head";
+      case EARLY -> what + " | when: early (embeddings concatenated, zero-filled, + presence, one MLP) | how many: single | how: concatenation";
+      case LATE -> what + " | when: late (mean of unimodal probabilities over present modalities) | how many: single | how: decision averaging";
+      case FUSION -> {
+        String howMany;
+        if (isHierarchical()) {
+          howMany = "hierarchical (" + stages.size() + " stages: " + stages.stream()
+              .map(s -> s.name() + " = " + s.op().configName() + "(" + String.join("+", s.inputs()) + ")")
+              .collect(Collectors.joining("; ")) + ")";
+        } else {
+          howMany = "single";
+        }
+        String how = stages.stream().map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
+            .distinct().collect(Collectors.joining(", "));
+        yield what + " | when: embeddings (intermediate) | how many: " + howMany + " | how: " + how;
+      }
+    };
+  }
+}

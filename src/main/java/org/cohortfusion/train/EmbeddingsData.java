@@ -1,0 +1,126 @@
+package org.cohortfusion.train;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+
+/**
+ * Reads the embeddings table (data-schemas/embeddings.json) into {@link Batch}es with bulk copies: the selected
+ * columns go through {@code queryExecution().toRdd()} and {@code InternalRow.getArray(i).toFloatArray()} (no boxed
+ * {@code Row.getList}); rows are copied before the iterator advances (Spark reuses them). A null array or a false /
+ * null {@code has_<m>} gives zeros and presence 0. Unlabeled rows (label null) are skipped.
+ */
+public final class EmbeddingsData {
+  private EmbeddingsData() {}
+
+  /** The Parquet table under an embeddings directory. */
+  public static Dataset<Row> table(SparkSession spark, String embeddingsDir) {
+    return spark.read().parquet(embeddingsDir + "/table");
+  }
+
+  /** Labeled rows of one split as batches of at most {@code batchSize}, all modalities of {@code spec} in its order. */
+  public static JavaRDD<Batch> batches(Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+    List<Column> cols = new ArrayList<>();
+    cols.add(col("label"));
+    for (String m : spec.modalityNames()) {
+      cols.add(col("has_" + m));
+    }
+    for (String m : spec.modalityNames()) {
+      cols.add(col(m));
+    }
+    Dataset<Row> selected = table.where(col("split").equalTo(split).and(col("label").isNotNull()))
+        .select(cols.toArray(new Column[0]));
+    int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
+    return selected.queryExecution().toRdd().toJavaRDD()
+        .mapPartitions(new ToBatches(dims, spec.modalityNames(), spec.numClasses(), batchSize));
+  }
+
+  /** The batches of one split on the driver (single-process mode and evaluation). */
+  public static List<Batch> collect(Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+    return new ArrayList<>(batches(table, spec, split, batchSize).collect());
+  }
+
+  /** Converts a partition of internal rows (label, has_m..., m...) to batches. */
+  static final class ToBatches implements FlatMapFunction<Iterator<InternalRow>, Batch> {
+    private static final long serialVersionUID = 1L;
+    private final int[] dims;
+    private final List<String> names;
+    private final int numClasses;
+    private final int batchSize;
+
+    ToBatches(int[] dims, List<String> names, int numClasses, int batchSize) {
+      this.dims = dims;
+      this.names = List.copyOf(names);
+      this.numClasses = numClasses;
+      this.batchSize = batchSize;
+    }
+
+    @Override
+    public Iterator<Batch> call(Iterator<InternalRow> rows) {
+      List<Batch> out = new ArrayList<>();
+      int m = dims.length;
+      while (rows.hasNext()) {
+        List<float[]> feats = new ArrayList<>();
+        List<float[]> pres = new ArrayList<>();
+        List<Integer> labels = new ArrayList<>();
+        while (rows.hasNext() && labels.size() < batchSize) {
+          InternalRow r = rows.next();
+          int label = r.getInt(0);
+          if (label < 0 || label >= numClasses) {
+            throw new IllegalArgumentException("Cannot read embeddings: label " + label + " is not a class index in [0, "
+                + numClasses + ")");
+          }
+          float[] p = new float[m];
+          float[] f = new float[java.util.Arrays.stream(dims).sum()];
+          int offset = 0;
+          for (int i = 0; i < m; i++) {
+            boolean has = !r.isNullAt(1 + i) && r.getBoolean(1 + i);
+            int ai = 1 + m + i;
+            if (has && !r.isNullAt(ai)) {
+              float[] v = r.getArray(ai).toFloatArray(); // a copy: safe after next()
+              if (v.length != dims[i]) {
+                throw new IllegalArgumentException("Cannot read embeddings: modality '" + names.get(i) + "' has length "
+                    + v.length + ", embeddings.json declares " + dims[i]);
+              }
+              System.arraycopy(v, 0, f, offset, dims[i]);
+              p[i] = 1f;
+            }
+            offset += dims[i];
+          }
+          feats.add(f);
+          pres.add(p);
+          labels.add(label);
+        }
+        int n = labels.size();
+        float[][] blocks = new float[m][];
+        for (int i = 0; i < m; i++) {
+          blocks[i] = new float[n * dims[i]];
+        }
+        float[] presence = new float[n * m];
+        int[] y = new int[n];
+        for (int k = 0; k < n; k++) {
+          float[] f = feats.get(k);
+          int offset = 0;
+          for (int i = 0; i < m; i++) {
+            System.arraycopy(f, offset, blocks[i], k * dims[i], dims[i]);
+            offset += dims[i];
+          }
+          System.arraycopy(pres.get(k), 0, presence, k * m, m);
+          y[k] = labels.get(k);
+        }
+        out.add(new Batch(dims.clone(), blocks, presence, y, numClasses));
+      }
+      return out.iterator();
+    }
+  }
+}

@@ -1,0 +1,455 @@
+package org.cohortfusion.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.config.TrainConfig;
+import org.cohortfusion.fusion.ops.ModalityDropout;
+import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.fusion.spec.FusionCompiler;
+import org.cohortfusion.fusion.spec.FusionSpec;
+import org.cohortfusion.fusion.spec.FusionSpecException;
+import org.cohortfusion.io.AtomicDirectory;
+import org.cohortfusion.io.BuildInfo;
+import org.cohortfusion.io.Hashing;
+import org.cohortfusion.io.Json;
+import org.cohortfusion.io.ModelArtifact;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The train stage: fits every declared fusion model and the baselines on the embeddings table, in one process
+ * ({@code mode = local}, {@code ComputationGraph.fit}) or on Spark ({@code SparkComputationGraph} with
+ * {@code ParameterAveragingTrainingMaster}: synchronous parameter averaging, DL4J's data-parallel scheme).
+ *
+ * <p>Per model: early stopping on validation AUROC (ND4J ROC) with patience; after every epoch a checkpoint
+ * ({@link ModelArtifact}, with updater state) in {@code <out>/<model>/checkpoints/epoch-N} and
+ * {@code checkpoints/state.json}; {@link #resume(boolean)} continues from the last checkpoint. The best model is
+ * published atomically at {@code <out>/<model>/model} with provenance (config, spec + describe(), embeddings hash,
+ * code version, metrics). {@code <out>/summary.json} lists every model's validation metrics.
+ *
+ * <p>Modality dropout (ModDrop, Neverova et al. 2016) perturbs the presence mask of the training batches of each
+ * epoch only; validation never sees it. Unimodal baselines train on the subjects that have the modality; late
+ * fusion averages the trained unimodal models' probabilities over the modalities present (no training).
+ */
+public final class TrainAction {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainAction.class);
+  private static final int EVAL_BATCH = 1024;
+
+  private final SparkSession spark;
+  private final PipelineConfig config;
+  private final Options o;
+
+  private record Options(String embeddingsDir, String outputDir, TrainConfig train, List<String> models, boolean resume,
+                         int interruptAfter, Consumer<String> progress) {}
+
+  private TrainAction(SparkSession spark, PipelineConfig config, Options o) {
+    this.spark = spark;
+    this.config = config;
+    this.o = o;
+  }
+
+  public static TrainAction of(SparkSession spark, PipelineConfig config) {
+    return new TrainAction(spark, config, new Options(config.embeddingsDir(), config.trainOutputDir(), config.train(),
+        null, false, 0, LOG::info));
+  }
+
+  /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
+  public TrainAction embeddingsDir(String dir) {
+    return new TrainAction(spark, config, new Options(dir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, o.progress));
+  }
+
+  /** Write to this directory instead of {@code <output.dir>/train}. */
+  public TrainAction outputDir(String dir) {
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, dir, o.train, o.models, o.resume, o.interruptAfter, o.progress));
+  }
+
+  /** Override the {@code train} section. */
+  public TrainAction train(TrainConfig train) {
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, train, o.models, o.resume, o.interruptAfter, o.progress));
+  }
+
+  public TrainAction mode(TrainConfig.Mode mode) {
+    return train(o.train.withMode(mode));
+  }
+
+  /** Train only these models (names as in summary.json: fusion.models keys, unimodal:&lt;m&gt;, early, late); default all. */
+  public TrainAction models(List<String> names) {
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, List.copyOf(names), o.resume, o.interruptAfter, o.progress));
+  }
+
+  /** Continue each model from its last checkpoint (a finished model is reported, not retrained). */
+  public TrainAction resume(boolean resume) {
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, resume, o.interruptAfter, o.progress));
+  }
+
+  /** Stop each model after this many epochs in this run (a bounded run; continue later with resume); 0 = no bound. */
+  public TrainAction interruptAfter(int epochs) {
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, epochs, o.progress));
+  }
+
+  /** Where the per-epoch progress lines go (default: the log). */
+  public TrainAction progress(Consumer<String> sink) {
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, sink));
+  }
+
+  public TrainResult execute() {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    TrainConfig t = o.train;
+    checkTrainConfig(t);
+    EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, o.embeddingsDir);
+    List<FusionSpec> all = FusionSpec.all(config.fusion(), emb);
+    List<FusionSpec> selected = select(all);
+    // Compile everything first: a bad spec fails before any training.
+    for (FusionSpec s : selected) {
+      if (s.kind() != FusionSpec.Kind.LATE) {
+        FusionCompiler.compile(s, emb, Updaters.of(t), t.seed());
+      }
+    }
+    Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
+    List<Batch> validation = EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH);
+    List<Batch> trainLocal = null;
+    JavaRDD<Batch> trainRdd = null;
+    if (t.mode() == TrainConfig.Mode.LOCAL) {
+      trainLocal = EmbeddingsData.collect(table, emb, "train", t.batchSize());
+    } else {
+      trainRdd = EmbeddingsData.batches(table, emb, "train", t.batchSize()).persist(StorageLevel.MEMORY_ONLY_SER());
+    }
+    List<TrainResult.ModelResult> results = new ArrayList<>();
+    Map<String, TrainResult.ModelResult> byName = new LinkedHashMap<>();
+    try {
+      for (FusionSpec s : selected) {
+        TrainResult.ModelResult r = s.kind() == FusionSpec.Kind.LATE
+            ? late(hconf, s, emb, validation)
+            : trainGraph(hconf, s, emb, trainLocal, trainRdd, validation);
+        results.add(r);
+        byName.put(r.name(), r);
+      }
+    } finally {
+      if (trainRdd != null) {
+        trainRdd.unpersist(false);
+      }
+    }
+    String summaryPath = o.outputDir + "/summary.json";
+    writeSummary(hconf, summaryPath, emb, results);
+    return new TrainResult(results, summaryPath);
+  }
+
+  private List<FusionSpec> select(List<FusionSpec> all) {
+    if (o.models == null || o.models.isEmpty() || o.models.equals(List.of("all"))) {
+      return all;
+    }
+    List<FusionSpec> out = new ArrayList<>();
+    for (String name : o.models) {
+      FusionSpec s = all.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(() -> new FusionSpecException(
+          "Cannot train model '" + name + "': not declared (have " + all.stream().map(FusionSpec::name).toList() + ")"));
+      out.add(s);
+    }
+    return out;
+  }
+
+  private static void checkTrainConfig(TrainConfig t) {
+    require(t.epochs() > 0, "train.epochs", t.epochs());
+    require(t.batchSize() > 0, "train.batch-size", t.batchSize());
+    require(t.workers() == null || t.workers() > 0, "train.workers", t.workers());
+    require(t.averagingFrequency() > 0, "train.averaging-frequency", t.averagingFrequency());
+    require(t.learningRate() > 0, "train.learning-rate", t.learningRate());
+    require(t.patience() > 0, "train.patience", t.patience());
+    require(t.scheduleStep() > 0, "train.schedule-step", t.scheduleStep());
+    require(t.scheduleDecay() > 0 && t.scheduleDecay() <= 1, "train.schedule-decay", t.scheduleDecay());
+  }
+
+  private static void require(boolean ok, String key, Object value) {
+    if (!ok) {
+      throw new org.cohortfusion.config.ConfigException("Bad value for config key '" + key + "': " + value + " is out of range");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private TrainResult.ModelResult trainGraph(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb,
+                                             List<Batch> trainLocal, JavaRDD<Batch> trainRdd, List<Batch> validation) {
+    TrainConfig t = o.train;
+    String dir = o.outputDir + "/" + spec.dirName();
+    String ck = dir + "/checkpoints";
+    FusionCompiler.Compiled compiled = FusionCompiler.compile(spec, emb, Updaters.of(t), t.seed());
+    int[] columns = compiled.modalities().stream().mapToInt(emb::indexOf).toArray();
+    int require = spec.kind() == FusionSpec.Kind.UNIMODAL ? emb.indexOf(compiled.modalities().get(0)) : -1;
+
+    TrainState state;
+    ComputationGraph graph;
+    if (o.resume && TrainedModels.exists(hconf, ck + "/state.json")) {
+      state = Json.read(hconf, ck + "/state.json", TrainState.class);
+      graph = state.epoch() == 0 ? compiled.newGraph() : ModelArtifact.loadGraph(hconf, ck + "/epoch-" + state.epoch()).model();
+      o.progress.accept(String.format(Locale.ROOT, "[%s] resuming after epoch %d (best AUROC %.4f at epoch %d)%s",
+          spec.name(), state.epoch(), state.bestAuroc(), state.bestEpoch(), state.done() ? ", already finished" : ""));
+    } else {
+      delete(hconf, dir);
+      state = TrainState.initial(t.seed());
+      graph = compiled.newGraph();
+    }
+
+    String modelDir = dir + "/model";
+    if (state.done() && TrainedModels.exists(hconf, modelDir + "/" + ModelArtifact.MODEL)) {
+      // Finished in an earlier run: report the published model (SHA-256 verified), do not retrain or republish.
+      ModelArtifact.Loaded<ComputationGraph> done = ModelArtifact.loadGraph(hconf, modelDir);
+      Metrics m = Metrics.evaluate(TrainedModels.graph(done.model(), columns), validation, emb.numClasses());
+      return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, done.sha256(),
+          state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0);
+    }
+    double samplesPerSecond = 0;
+    if (!state.done()) {
+      List<Batch> local = null;
+      JavaRDD<MultiDataSet> rdd = null;
+      SparkComputationGraph sparkNet = null;
+      long nTrain;
+      if (t.mode() == TrainConfig.Mode.LOCAL) {
+        local = new ArrayList<>();
+        for (Batch b : trainLocal) {
+          Batch s = b.select(columns, require);
+          if (s.size() > 0) {
+            local.add(s);
+          }
+        }
+        nTrain = local.stream().mapToLong(Batch::size).sum();
+      } else {
+        int workers = t.workers() != null ? t.workers() : spark.sparkContext().defaultParallelism();
+        // Single-example elements: the training master then counts examples exactly and forms every minibatch of
+        // batch-size itself (with partial batches as elements, its split count overestimates and can leave a split
+        // empty, which fails in processResults with a null aggregation tuple).
+        rdd = trainRdd.map(b -> b.select(columns, require)).flatMap(b -> b.rows().iterator()).map(Batch::toMultiDataSet)
+            .repartition(workers).persist(StorageLevel.MEMORY_ONLY_SER());
+        nTrain = rdd.count();
+        // DL4J 1.0.0-M2 splits the exported minibatch files with SparkUtils.balancedRandomSplit, which balances
+        // within each partition of the path list (default parallelism partitions) only: when workers x
+        // averaging-frequency is below the default parallelism, a split can end up empty and processResults fails
+        // with a null aggregation tuple. Raise the averaging frequency just enough (with 1 worker this changes
+        // nothing: averaging a single replica is the identity).
+        int parallelism = spark.sparkContext().defaultParallelism();
+        int averaging = t.averagingFrequency();
+        if (workers * averaging < parallelism) {
+          averaging = (parallelism + workers - 1) / workers;
+          o.progress.accept(String.format(Locale.ROOT, "[%s] averaging-frequency raised from %d to %d: %d worker(s) x %d "
+              + "< default parallelism %d (DL4J split limitation)", spec.name(), t.averagingFrequency(), averaging, workers,
+              t.averagingFrequency(), parallelism));
+        }
+        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, 1)
+            .batchSizePerWorker(t.batchSize()).averagingFrequency(averaging).workerPrefetchNumBatches(0)
+            .saveUpdater(true).rngSeed(t.seed()).build();
+        sparkNet = new SparkComputationGraph(JavaSparkContext.fromSparkContext(spark.sparkContext()), graph, tm);
+      }
+      if (nTrain == 0) {
+        throw new IllegalStateException("Cannot train '" + spec.name() + "': no labeled training examples"
+            + (require >= 0 ? " with modality '" + compiled.modalities().get(0) + "'" : ""));
+      }
+      int ranThisRun = 0;
+      long runStart = System.nanoTime();
+      try {
+        for (int epoch = state.epoch() + 1; epoch <= t.epochs(); epoch++) {
+          if (o.interruptAfter > 0 && ranThisRun >= o.interruptAfter) {
+            break;
+          }
+          long t0 = System.nanoTime();
+          Nd4j.getRandom().setSeed(t.seed() + epoch);
+          if (local != null) {
+            graph.getConfiguration().setEpochCount(epoch - 1);
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < local.size(); i++) {
+              order.add(i);
+            }
+            Collections.shuffle(order, new Random(t.seed() * 1_000_003L + epoch));
+            Random drop = new Random(t.seed() * 7_919L + epoch);
+            for (int i : order) {
+              MultiDataSet mds = local.get(i).toMultiDataSet();
+              if (spec.modalityDropout() > 0) {
+                mds = withModalityDropout(mds, spec.modalityDropout(), drop);
+              }
+              graph.fit(mds);
+            }
+          } else {
+            sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
+            JavaRDD<MultiDataSet> epochRdd = spec.modalityDropout() > 0
+                ? rdd.mapPartitionsWithIndex(new DropoutFn(spec.modalityDropout(), t.seed(), epoch), true) : rdd;
+            sparkNet.fitMultiDataSet(epochRdd);
+            graph = sparkNet.getNetwork();
+          }
+          double seconds = (System.nanoTime() - t0) / 1e9;
+          samplesPerSecond = nTrain / seconds;
+          ranThisRun++;
+          Metrics m = Metrics.evaluate(TrainedModels.graph(graph, columns), validation, emb.numClasses());
+          boolean improved = m.auroc() > state.bestAuroc() + 1e-9;
+          int patience = improved ? 0 : state.patienceCounter() + 1;
+          boolean stop = patience >= t.patience();
+          Map<String, Double> metrics = m.asMap();
+          ModelArtifact.save(hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, metrics));
+          if (improved) {
+            ModelArtifact.save(hconf, ck + "/best", graph, provenance(spec, compiled, emb, metrics));
+          }
+          state = new TrainState(epoch, improved ? m.auroc() : state.bestAuroc(), improved ? epoch : state.bestEpoch(),
+              patience, t.seed(), stop || epoch == t.epochs(), stop);
+          Json.write(hconf, ck + "/state.json", state);
+          deleteOlderCheckpoints(hconf, ck, epoch);
+          double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
+          o.progress.accept(String.format(Locale.ROOT,
+              "[%s] epoch %d/%d  val loss %.4f  val AUROC %.4f%s  %.0f samples/s  ETA %.0fs%s",
+              spec.name(), epoch, t.epochs(), m.loss(), m.auroc(), improved ? " *" : "", samplesPerSecond,
+              perEpoch * (t.epochs() - epoch), stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
+          if (stop) {
+            break;
+          }
+        }
+      } finally {
+        if (rdd != null) {
+          rdd.unpersist(false);
+        }
+      }
+    }
+    if (!state.done()) {
+      return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), null, null, state.bestEpoch(),
+          state.epoch(), false, false, null, samplesPerSecond);
+    }
+    // Publish the best checkpoint (SHA-256 verified on load) with its full provenance.
+    ComputationGraph best = ModelArtifact.loadGraph(hconf, ck + "/best").model();
+    Metrics m = Metrics.evaluate(TrainedModels.graph(best, columns), validation, emb.numClasses());
+    String sha = ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, m.asMap()));
+    return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, sha, state.bestEpoch(),
+        state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond);
+  }
+
+  private TrainResult.ModelResult late(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, List<Batch> validation) {
+    Map<Integer, Metrics.Predictor> members = new java.util.TreeMap<>();
+    List<TrainedModels.LateModel.Member> described = new ArrayList<>();
+    for (String m : spec.modalities()) {
+      String memberDir = o.outputDir + "/" + FusionSpec.unimodal(m, FusionSpec.baselineTemplate()).dirName() + "/model";
+      if (!TrainedModels.exists(hconf, memberDir + "/" + ModelArtifact.MODEL)) {
+        throw new IllegalStateException("Cannot build late fusion: unimodal model of '" + m + "' is missing at " + memberDir
+            + " (train unimodal:" + m + " first)");
+      }
+      ModelArtifact.Loaded<ComputationGraph> loaded = ModelArtifact.loadGraph(hconf, memberDir);
+      members.put(emb.indexOf(m), TrainedModels.graph(loaded.model(), new int[] {emb.indexOf(m)}));
+      described.add(new TrainedModels.LateModel.Member(m, memberDir, loaded.sha256()));
+    }
+    Metrics metrics = Metrics.evaluate(TrainedModels.late(members, emb.numClasses()), validation, emb.numClasses());
+    TrainedModels.LateModel late = new TrainedModels.LateModel(spec.describe(), described, metrics.asMap());
+    String dir = o.outputDir + "/" + spec.dirName() + "/late";
+    AtomicDirectory.write(hconf, dir, tmp -> {
+      Json.write(hconf, tmp + "/" + TrainedModels.LATE_FILE, late);
+      return null;
+    });
+    String sha = Hashing.sha256(Json.readText(hconf, dir + "/" + TrainedModels.LATE_FILE));
+    o.progress.accept(String.format(Locale.ROOT, "[%s] val loss %.4f  val AUROC %.4f (mean of %d unimodal models)",
+        spec.name(), metrics.loss(), metrics.auroc(), members.size()));
+    return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), dir, sha, 0, 0, false, true, metrics, 0);
+  }
+
+  private ModelArtifact.Provenance provenance(FusionSpec spec, FusionCompiler.Compiled compiled, EmbeddingsSpec emb,
+                                              Map<String, Double> metrics) {
+    Map<String, Object> conf = new LinkedHashMap<>();
+    conf.put("model", spec.name());
+    conf.put("describe", spec.describe());
+    conf.put("spec", Json.MAPPER.convertValue(spec, Map.class));
+    conf.put("modalities", compiled.modalities());
+    conf.put("classes", emb.classes());
+    conf.put("train", Json.MAPPER.convertValue(o.train, Map.class));
+    conf.put("embeddingsSha256", emb.sha256());
+    conf.put("graph", compiled.configuration().toJson());
+    return new ModelArtifact.Provenance("fusion:" + spec.name(), emb.cohortHash(), BuildInfo.version(), conf, metrics,
+        Instant.now().toString());
+  }
+
+  private static String kindName(FusionSpec spec) {
+    return spec.kind().name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Summary entry of one model (summary.json). */
+  public record SummaryEntry(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
+                             int epochs, boolean stoppedEarly, boolean completed, Map<String, Double> validation) {}
+
+  /** summary.json: every model trained so far under the output directory. */
+  public record Summary(String embeddingsSha256, String codeVersion, List<SummaryEntry> models) {}
+
+  private void writeSummary(Configuration hconf, String path, EmbeddingsSpec emb, List<TrainResult.ModelResult> results) {
+    Map<String, SummaryEntry> entries = new LinkedHashMap<>();
+    if (TrainedModels.exists(hconf, path)) {
+      Summary old = Json.read(hconf, path, Summary.class);
+      if (emb.sha256().equals(old.embeddingsSha256())) {
+        old.models().forEach(e -> entries.put(e.name(), e));
+      }
+    }
+    for (TrainResult.ModelResult r : results) {
+      entries.put(r.name(), new SummaryEntry(r.name(), r.kind(), r.describe(), r.modelDir(), r.sha256(), r.bestEpoch(),
+          r.epochsRun(), r.stoppedEarly(), r.completed(), r.validation() == null ? Map.of() : r.validation().asMap()));
+    }
+    Json.write(hconf, path, new Summary(emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
+  }
+
+  private static MultiDataSet withModalityDropout(MultiDataSet mds, double rate, Random rng) {
+    INDArray[] f = mds.getFeatures().clone();
+    int p = f.length - 1;
+    f[p] = ModalityDropout.apply(f[p], rate, rng);
+    return new org.nd4j.linalg.dataset.MultiDataSet(f, mds.getLabels());
+  }
+
+  /** Modality dropout on the training RDD of one epoch, seeded by (seed, epoch, partition). */
+  static final class DropoutFn implements Function2<Integer, Iterator<MultiDataSet>, Iterator<MultiDataSet>> {
+    private static final long serialVersionUID = 1L;
+    private final double rate;
+    private final long seed;
+    private final int epoch;
+
+    DropoutFn(double rate, long seed, int epoch) {
+      this.rate = rate;
+      this.seed = seed;
+      this.epoch = epoch;
+    }
+
+    @Override
+    public Iterator<MultiDataSet> call(Integer partition, Iterator<MultiDataSet> it) {
+      Random rng = new Random(seed * 7_919L + epoch * 104_729L + partition);
+      List<MultiDataSet> out = new ArrayList<>();
+      it.forEachRemaining(m -> out.add(withModalityDropout(m, rate, rng)));
+      return out.iterator();
+    }
+  }
+
+  private static void delete(Configuration conf, String dir) {
+    try {
+      Path p = new Path(dir);
+      p.getFileSystem(conf).delete(p, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + dir, e);
+    }
+  }
+
+  /** Keeps the last two epoch checkpoints (and best). */
+  private static void deleteOlderCheckpoints(Configuration conf, String ck, int epoch) {
+    if (epoch > 2) {
+      delete(conf, ck + "/epoch-" + (epoch - 2));
+    }
+  }
+}

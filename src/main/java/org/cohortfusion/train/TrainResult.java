@@ -1,0 +1,49 @@
+package org.cohortfusion.train;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * What a train run produced.
+ *
+ * @param models one entry per model trained (or reported) in this run, in training order
+ * @param summaryPath {@code <output>/train/summary.json}
+ */
+public record TrainResult(List<ModelResult> models, String summaryPath) {
+
+  /**
+   * One trained model.
+   *
+   * @param name model name (fusion.models key, unimodal:&lt;m&gt;, early or late)
+   * @param kind fusion, unimodal, early or late
+   * @param describe the spec in the review's notation
+   * @param modelDir published model directory (ModelArtifact; late: late.json directory); null if not completed
+   * @param sha256 SHA-256 of model.zip (late: of late.json)
+   * @param bestEpoch epoch of the best validation AUROC
+   * @param epochsRun epochs completed in total (over resumed runs)
+   * @param stoppedEarly whether early stopping ended training
+   * @param completed false when the run was interrupted before the end (resume with --resume)
+   * @param validation validation metrics of the best model
+   * @param samplesPerSecond training throughput of the last epoch of this run (0 if none ran)
+   */
+  public record ModelResult(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
+                            int epochsRun, boolean stoppedEarly, boolean completed, Metrics validation,
+                            double samplesPerSecond) {}
+
+  public TrainResult {
+    models = List.copyOf(models);
+  }
+
+  public ModelResult get(String name) {
+    return models.stream().filter(m -> m.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("Cannot find model '" + name + "' in the train result"));
+  }
+
+  /** One line per model. */
+  public String summary() {
+    return models.stream().map(m -> String.format(java.util.Locale.ROOT, "%-22s %s  val AUROC %s  best epoch %d/%d  %s",
+        m.name(), m.completed() ? "done" : "INTERRUPTED",
+        m.validation() == null ? "-" : String.format(java.util.Locale.ROOT, "%.4f", m.validation().auroc()),
+        m.bestEpoch(), m.epochsRun(), m.describe())).collect(Collectors.joining("\n"));
+  }
+}

@@ -1,0 +1,114 @@
+package org.cohortfusion.train;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.io.Json;
+import org.cohortfusion.io.ModelArtifact;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Predictors of trained models: a compiled graph, or the late-fusion combination of unimodal models. */
+public final class TrainedModels {
+  /** File describing a late-fusion model. */
+  public static final String LATE_FILE = "late.json";
+
+  private TrainedModels() {}
+
+  /** A late-fusion model: which unimodal models it averages. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record LateModel(String describe, List<Member> members, Map<String, Double> metrics) {
+    /** One unimodal member. */
+    public record Member(String modality, String modelDir, String sha256) {}
+  }
+
+  /** A graph whose inputs are {@code columns} (indices into the embeddings' modality order) plus their presence. */
+  public static Metrics.Predictor graph(ComputationGraph graph, int[] columns) {
+    return batch -> {
+      org.nd4j.linalg.dataset.api.MultiDataSet mds = batch.select(columns, -1).toMultiDataSet();
+      return graph.output(false, mds.getFeatures())[0];
+    };
+  }
+
+  /**
+   * Late fusion: the mean of the unimodal predicted probabilities over the modalities present for each subject
+   * (uniform probabilities when none is present).
+   *
+   * @param members predictor per modality index (position in the embeddings' order)
+   */
+  public static Metrics.Predictor late(Map<Integer, Metrics.Predictor> members, int numClasses) {
+    return batch -> {
+      int n = batch.size();
+      int m = batch.numModalities();
+      INDArray sum = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, numClasses);
+      INDArray count = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, 1);
+      for (Map.Entry<Integer, Metrics.Predictor> e : members.entrySet()) {
+        float[] p = new float[n];
+        for (int r = 0; r < n; r++) {
+          p[r] = batch.presence()[r * m + e.getKey()];
+        }
+        INDArray present = Nd4j.create(p, new long[] {n, 1}, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        sum.addi(e.getValue().predict(batch).castTo(sum.dataType()).mulColumnVector(present));
+        count.addi(present);
+      }
+      INDArray none = count.eq(0).castTo(sum.dataType());
+      sum.addi(none.mul(1.0 / numClasses).broadcast(n, numClasses));
+      return sum.divColumnVector(count.add(none));
+    };
+  }
+
+  /**
+   * The predictor of a model published under {@code <trainDir>/<model dir name>} (graph models: SHA-256 verified
+   * before load; late: its members, each verified).
+   */
+  public static Metrics.Predictor load(Configuration conf, String trainDir, String dirName, EmbeddingsSpec emb) {
+    String dir = trainDir + "/" + dirName;
+    if (exists(conf, dir + "/late/" + LATE_FILE)) {
+      LateModel late = Json.read(conf, dir + "/late/" + LATE_FILE, LateModel.class);
+      Map<Integer, Metrics.Predictor> members = new java.util.TreeMap<>();
+      for (LateModel.Member mem : late.members()) {
+        ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, mem.modelDir());
+        if (!l.sha256().equalsIgnoreCase(mem.sha256())) {
+          throw new IllegalStateException("Cannot load late fusion " + dir + ": member " + mem.modelDir() + " has SHA-256 "
+              + l.sha256() + ", late.json expects " + mem.sha256());
+        }
+        members.put(emb.indexOf(mem.modality()), graph(l.model(), new int[] {emb.indexOf(mem.modality())}));
+      }
+      return late(members, emb.numClasses());
+    }
+    ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, dir + "/model");
+    // Read with a plain mapper: Json.MAPPER registers the Scala module, which binds untyped arrays to Scala lists.
+    com.fasterxml.jackson.databind.JsonNode mods;
+    try {
+      mods = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(Json.readText(conf, dir + "/model/" + ModelArtifact.PROVENANCE)).path("config").path("modalities");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot read provenance of " + dir, e);
+    }
+    if (!mods.isArray() || mods.isEmpty()) {
+      throw new IllegalStateException("Cannot use model " + dir + ": its provenance lists no modalities");
+    }
+    List<Integer> cols = new ArrayList<>();
+    for (com.fasterxml.jackson.databind.JsonNode o : mods) {
+      int i = emb.indexOf(o.asText());
+      if (i < 0) {
+        throw new IllegalStateException("Cannot use model " + dir + ": modality '" + o + "' is not in the embeddings");
+      }
+      cols.add(i);
+    }
+    return graph(l.model(), cols.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  static boolean exists(Configuration conf, String path) {
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+      return p.getFileSystem(conf).exists(p);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+}

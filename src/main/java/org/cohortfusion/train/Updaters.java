@@ -1,0 +1,30 @@
+package org.cohortfusion.train;
+
+import org.cohortfusion.config.TrainConfig;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.linalg.schedule.MapSchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
+import org.nd4j.linalg.schedule.StepSchedule;
+
+/** The updater and learning-rate schedule (per epoch) of the {@code train} section. */
+public final class Updaters {
+  private Updaters() {}
+
+  public static IUpdater of(TrainConfig c) {
+    ISchedule lr = switch (c.schedule()) {
+      case CONSTANT -> new MapSchedule(ScheduleType.EPOCH, java.util.Map.of(0, c.learningRate()));
+      case STEP -> new StepSchedule(ScheduleType.EPOCH, c.learningRate(), c.scheduleDecay(), c.scheduleStep());
+      case EXPONENTIAL -> new ExponentialSchedule(ScheduleType.EPOCH, c.learningRate(), c.scheduleDecay());
+    };
+    return switch (c.updater()) {
+      case ADAM -> new Adam(lr);
+      case SGD -> new Sgd(lr);
+      case NESTEROVS -> new Nesterovs(lr, 0.9);
+    };
+  }
+}

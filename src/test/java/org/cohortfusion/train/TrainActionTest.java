@@ -1,0 +1,140 @@
+package org.cohortfusion.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.cohortfusion.config.TrainConfig;
+import org.cohortfusion.io.Json;
+import org.junit.jupiter.api.Test;
+
+class TrainActionTest {
+  static final long[] SEEDS = {11, 23};
+
+  /** The best fusion model beats every unimodal baseline on the held-out test split. */
+  @Test
+  void bestFusionBeatsEveryUnimodalBaseline() throws Exception {
+    for (long seed : SEEDS) {
+      TrainFixture f = new TrainFixture(2000, new double[] {0.2, 0.2, 0.2}, 1.0, seed, """
+          fusion {
+            models {
+              attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
+            }
+            default = attention
+          }
+          train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.005, patience = 4, seed = %d }
+          """.formatted(seed));
+      TrainResult r = f.action().execute();
+      assertEquals(List.of("attention", "unimodal:clinical", "unimodal:labs", "unimodal:imaging", "early", "late"),
+          r.models().stream().map(TrainResult.ModelResult::name).toList());
+      assertTrue(r.models().stream().allMatch(TrainResult.ModelResult::completed));
+      String trainDir = f.config.trainOutputDir();
+      Map<String, Double> test = new TreeMap<>();
+      for (TrainResult.ModelResult m : r.models()) {
+        test.put(m.name(), f.testAuroc(trainDir, m.name()));
+      }
+      System.out.printf(Locale.ROOT, "seed %d test AUROC %s%n", seed, test);
+      double fusion = test.get("attention");
+      for (String uni : List.of("unimodal:clinical", "unimodal:labs", "unimodal:imaging")) {
+        assertTrue(fusion > test.get(uni) + 0.05, "seed " + seed + ": fusion " + fusion + " vs " + uni + " " + test.get(uni));
+      }
+      TrainAction.Summary summary = Json.read(f.spark.sparkContext().hadoopConfiguration(), r.summaryPath(), TrainAction.Summary.class);
+      assertEquals(6, summary.models().size());
+      assertTrue(summary.models().stream().allMatch(e -> e.validation().get("auroc") > 0.5));
+    }
+  }
+
+  /**
+   * With half of each modality missing (MCAR, same rate in every split), masked fusion (mean / attention) is measured
+   * against zero-filled concatenation (concat op after the same projections, and the early baseline). The brief's
+   * claim "masked beats zero-filled concatenation" did NOT reproduce on this generator: best masked minus concat was
+   * -0.011 (seed 11) and -0.005 (seed 23) test AUROC, masked minus early +0.005 / -0.001. This therefore asserts only
+   * non-inferiority within 0.02 and prints the numbers (see the train report).
+   */
+  @Test
+  void maskedFusionIsNotWorseThanZeroFilledConcatenationWhenHalfIsMissing() throws Exception {
+    for (long seed : SEEDS) {
+      TrainFixture f = new TrainFixture(1500, new double[] {0.5, 0.5, 0.5}, 3.0, seed, """
+          fusion {
+            models {
+              mean { what = [clinical, labs, imaging], how = mean, projection = 16, head = [32] }
+              attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32] }
+              concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32] }
+            }
+            baselines = [early]
+          }
+          train { mode = local, epochs = 12, batch-size = 32, patience = 4, seed = %d }
+          """.formatted(seed));
+      TrainResult r = f.action().execute();
+      String trainDir = f.config.trainOutputDir();
+      Map<String, Double> test = new TreeMap<>();
+      for (TrainResult.ModelResult m : r.models()) {
+        test.put(m.name(), f.testAuroc(trainDir, m.name()));
+      }
+      System.out.printf(Locale.ROOT, "seed %d half missing, test AUROC %s%n", seed, test);
+      double masked = Math.max(test.get("mean"), test.get("attention"));
+      assertTrue(masked > test.get("concat") - 0.02, "seed " + seed + ": " + test);
+      assertTrue(masked > test.get("early") - 0.02, "seed " + seed + ": " + test);
+    }
+  }
+
+  /** The train CLI trains one named model in local mode and exits 0; a bad --model exits 2 naming it. */
+  @Test
+  void trainCommandTrainsOneModel() throws Exception {
+    TrainFixture f = new TrainFixture(600, new double[] {0.2, 0.2, 0.2}, 1.0, 3, "");
+    java.nio.file.Path conf = f.root.resolve("p.conf");
+    java.nio.file.Files.writeString(conf, "subjects { path = s.csv }\nmodalities { clinical { kind = tabular, path = c.csv } }\n"
+        + "output { dir = \"" + f.root.resolve("out") + "\" }\ntrain { epochs = 2, patience = 5 }\n");
+    assertEquals(0, org.cohortfusion.cli.CohortFusion.run("train", "-c", conf.toString(), "--model", "early", "--mode", "local"));
+    assertTrue(java.nio.file.Files.exists(f.root.resolve("out/train/early/model/model.zip")));
+    assertTrue(java.nio.file.Files.exists(f.root.resolve("out/train/summary.json")));
+    assertEquals(2, org.cohortfusion.cli.CohortFusion.run("train", "-c", conf.toString(), "--model", "nope", "--mode", "local"));
+  }
+
+  /** An interrupted run resumed from its checkpoint ends where an uninterrupted run ends. */
+  @Test
+  void resumeContinuesFromTheLastCheckpoint() throws Exception {
+    TrainFixture f = new TrainFixture(1200, new double[] {0.2, 0.2, 0.2}, 1.0, 5, """
+        fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [16], modality-dropout = 0.2 } }, baselines = [] }
+        train { mode = local, epochs = 4, batch-size = 32, patience = 10, seed = 5 }
+        """);
+    TrainResult full = f.action().outputDir(f.root.resolve("full").toString()).execute();
+    String dir = f.root.resolve("parts").toString();
+    TrainResult first = f.action().outputDir(dir).interruptAfter(2).execute();
+    assertFalse(first.get("att").completed());
+    assertEquals(2, first.get("att").epochsRun());
+    TrainResult resumed = f.action().outputDir(dir).resume(true).execute();
+    TrainResult.ModelResult a = full.get("att");
+    TrainResult.ModelResult b = resumed.get("att");
+    System.out.printf(Locale.ROOT, "resume: full %.6f (best epoch %d), resumed %.6f (best epoch %d)%n",
+        a.validation().auroc(), a.bestEpoch(), b.validation().auroc(), b.bestEpoch());
+    assertTrue(b.completed());
+    assertEquals(4, b.epochsRun());
+    assertEquals(a.epochsRun(), b.epochsRun());
+    assertEquals(a.validation().auroc(), b.validation().auroc(), 0.002);
+    // A finished model is reported, not retrained.
+    TrainResult again = f.action().outputDir(dir).resume(true).execute();
+    assertEquals(b.sha256(), again.get("att").sha256());
+  }
+
+  /** Spark training with 2 workers (parameter averaging every minibatch) lands near single-process training. */
+  @Test
+  void sparkTrainingMatchesSingleProcess() throws Exception {
+    for (long seed : SEEDS) {
+      TrainFixture f = new TrainFixture(3000, new double[] {0.2, 0.2, 0.2}, 1.0, seed, """
+          fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32] } }, baselines = [] }
+          train { epochs = 6, batch-size = 32, workers = 2, averaging-frequency = 1, patience = 100, seed = %d }
+          """.formatted(seed));
+      f.action().mode(TrainConfig.Mode.LOCAL).outputDir(f.root.resolve("local").toString()).execute();
+      f.action().mode(TrainConfig.Mode.SPARK).outputDir(f.root.resolve("spark").toString()).execute();
+      double local = f.testAuroc(f.root.resolve("local").toString(), "att");
+      double spark = f.testAuroc(f.root.resolve("spark").toString(), "att");
+      System.out.printf(Locale.ROOT, "seed %d test AUROC local %.4f spark %.4f gap %.4f%n", seed, local, spark, Math.abs(local - spark));
+      assertEquals(local, spark, 0.005, "seed " + seed);
+    }
+  }
+}
