@@ -2,13 +2,15 @@ package org.cohortfusion.cli;
 
 import java.util.concurrent.Callable;
 import org.cohortfusion.bench.IngestBench;
+import org.cohortfusion.train.bench.TrainBench;
 import org.cohortfusion.spark.Sessions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print ratios against a baseline measured in the same run.",
-    subcommands = {BenchCommand.Ingest.class})
+    subcommands = {BenchCommand.Ingest.class, BenchCommand.Train.class})
 final class BenchCommand {
 
   @Command(name = "ingest", mixinStandardHelpOptions = true,
@@ -32,6 +34,28 @@ final class BenchCommand {
       IngestBench.Result r = IngestBench.run(Sessions.getOrCreate("bench ingest"), workDir, subjects, repetitions, regenerate);
       System.out.printf("bench ingest: %d subjects, %d core(s): bare join %.1f s, ingest %.1f s (medians): ratio %.2f (target <= 1.15)%n",
           r.subjects(), Runtime.getRuntime().availableProcessors(), r.medianBare(), r.medianIngest(), r.ratio());
+      return 0;
+    }
+  }
+
+  @Command(name = "train", mixinStandardHelpOptions = true,
+      description = {"Training samples/s of one model single-process, and with 1 and 2 Spark workers (parameter averaging),",
+          "in the same run on the cohort's embeddings (run the pipeline up to extract first). Ratios printed."})
+  static final class Train implements Callable<Integer> {
+    @Mixin ConfigOptions options;
+
+    @Option(names = "--model", defaultValue = "early", description = "Model to train: a fusion.models key or a baseline (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--epochs", defaultValue = "2", description = "Epochs per run; the last one is timed (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--work-dir", defaultValue = "work/bench/train", description = "Where the three runs write (default: ${DEFAULT-VALUE}).")
+    String workDir;
+
+    @Override
+    public Integer call() {
+      TrainBench.run(Sessions.getOrCreate("bench train"), options.load(), model, epochs, workDir, line -> System.out.println("bench train: " + line));
       return 0;
     }
   }
