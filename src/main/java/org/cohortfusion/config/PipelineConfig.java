@@ -24,13 +24,19 @@ public record PipelineConfig(
     @JsonPropertyDescription("Subject-level splits.")
         SplitConfig splits,
     @JsonPropertyDescription("Outputs.")
-        OutputConfig output) {
+        OutputConfig output,
+    @JsonPropertyDescription("Unimodal encoder pretraining (pretrain stage).")
+        PretrainConfig pretrain,
+    @JsonPropertyDescription("Embedding extraction (extract stage).")
+        ExtractConfig extract) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
     // Sorted: the modality order fixes column order and presence-mask order in every later stage.
     modalities = modalities == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(modalities));
     splits = splits == null ? SplitConfig.defaults() : splits;
+    pretrain = pretrain == null ? PretrainConfig.defaults() : pretrain;
+    extract = extract == null ? ExtractConfig.defaults() : extract;
   }
 
   /** A table path as given, or resolved against cohort-dir when relative and not a URI. */
@@ -39,6 +45,16 @@ public record PipelineConfig(
       return tablePath;
     }
     return Path.of(cohortDir).resolve(tablePath).normalize().toString();
+  }
+
+  /** Directory pretrain writes encoders and unimodal metrics to. */
+  public String pretrainOutputDir() {
+    return output.dir() + "/pretrain";
+  }
+
+  /** Directory extract writes the embeddings table to. */
+  public String embeddingsOutputDir() {
+    return output.dir() + "/embeddings";
   }
 
   /** Directory ingest writes the aligned cohort to. */
