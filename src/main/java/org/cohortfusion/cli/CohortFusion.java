@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
-    subcommands = {IngestCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {IngestCommand.class, PretrainCommand.class, ExtractCommand.class, CommandLine.HelpCommand.class})
 public final class CohortFusion {
 
   public static void main(String[] args) {
