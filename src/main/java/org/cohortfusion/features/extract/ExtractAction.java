@@ -3,12 +3,16 @@ package org.cohortfusion.features.extract;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -54,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * ({@link EncoderCache}, checksum-verified) and encode in batches of {@code extract.batch-size}.
  *
  * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash,
- * embedding), payload_hash = Spark's xxhash64 of the modality's payload column. On a re-run, rows
+ * embedding, encoded_at = ISO time of the run that computed it), payload_hash = Spark's xxhash64 of the modality's payload column. On a re-run, rows
  * whose subject, encoder and payload hash match the previous cache are reused; only new or changed
  * payloads (or all, after an encoder changed) are encoded. Reused embeddings equal a fresh encoding
  * up to float rounding (~1e-7): BLAS results depend slightly on batch composition.
@@ -128,12 +132,13 @@ public final class ExtractAction {
       encoders.add(new Encoder(spec, loaded.preprocessing(), loaded.sha256(), Encoders.embeddingSize(loaded.network()), dir,
           jsc.broadcast(ModelArtifact.verified(hadoop, dir))));
     }
+    LOG.info("Loaded and verified {} encoders in {} s", encoders.size(), seconds(start));
     boolean previousCache = config.extract().incremental() && exists(hadoop, outputDir + "/" + EmbeddingsManifest.CACHE);
     int batchSize = config.extract().batchSize();
     try {
       return AtomicDirectory.write(hadoop, outputDir, tmp -> {
         Dataset<Row> oldCache = previousCache ? spark.read().parquet(outputDir + "/" + EmbeddingsManifest.CACHE) : null;
-        List<ModalityExtraction> extractions = new ArrayList<>();
+        String runStamp = Instant.now().toString();
         Dataset<Row> cache = null;
         for (Encoder encoder : encoders) {
           String m = encoder.spec().name();
@@ -141,35 +146,38 @@ public final class ExtractAction {
               .select(col("subject_id"), xxhash64(col(m)).as("payload_hash"), col(m));
           Dataset<Row> toEncode = present;
           Dataset<Row> reused = null;
-          long nPresent;
-          long nEncode;
           if (oldCache != null) {
             Dataset<Row> cached = oldCache.filter(col("modality").equalTo(lit(m)).and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
-                .select(col("subject_id"), col("payload_hash"), col("embedding"));
-            Dataset<Row> matched = present.drop(m).join(cached.withColumn("_hit", lit(true)), new String[] {"subject_id", "payload_hash"}, "left");
-            Row counts = matched.agg(count(lit(1)), count(col("_hit"))).first();
-            nPresent = counts.getLong(0);
-            nEncode = nPresent - counts.getLong(1);
-            toEncode = present.join(cached.select("subject_id", "payload_hash"), new String[] {"subject_id", "payload_hash"}, "left_anti");
-            reused = matched.filter(col("_hit").isNotNull()).select("subject_id", "payload_hash", "embedding");
-          } else {
-            nPresent = present.count();
-            nEncode = nPresent;
+                .select(col("subject_id"), col("payload_hash"), col("embedding"), col("encoded_at"));
+            String[] key = {"subject_id", "payload_hash"};
+            toEncode = present.join(cached.select(col("subject_id"), col("payload_hash")), key, "left_anti");
+            reused = present.select(col("subject_id"), col("payload_hash")).join(cached, key, "inner");
           }
-          Dataset<Row> encoded = encode(toEncode, encoder, batchSize);
+          Dataset<Row> encoded = encode(toEncode, encoder, batchSize).withColumn("encoded_at", lit(runStamp));
           Dataset<Row> all = reused == null ? encoded : reused.unionByName(encoded);
           Dataset<Row> part = all.select(col("subject_id"), lit(m).as("modality"), lit(encoder.sha256()).as("encoder_sha256"),
-              col("payload_hash"), col("embedding"));
+              col("payload_hash"), col("embedding"), col("encoded_at"));
           cache = cache == null ? part : cache.unionByName(part);
-          extractions.add(new ModalityExtraction(m, encoder.spec().kind().configName(), encoder.dimension(), encoder.sha256(),
-              encoder.dir(), nPresent, nPresent - nEncode, nEncode));
         }
-        // Encoding happens here, once: the cache is written, then read back for the table.
+        // Encoding happens here, once: the cache is written, then read back for counts and the table.
         cache.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+        LOG.info("Encoded and wrote the cache at {} s", seconds(start));
         Dataset<Row> written = spark.read().parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+        Map<String, long[]> counts = new HashMap<>();
+        for (Row r : written.groupBy(col("modality"))
+            .agg(count(lit(1)), sum(when(col("encoded_at").equalTo(lit(runStamp)), 1L).otherwise(0L))).collectAsList()) {
+          counts.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+        }
+        List<ModalityExtraction> extractions = new ArrayList<>();
+        for (Encoder encoder : encoders) {
+          long[] c = counts.getOrDefault(encoder.spec().name(), new long[] {0, 0});
+          extractions.add(new ModalityExtraction(encoder.spec().name(), encoder.spec().kind().configName(), encoder.dimension(),
+              encoder.sha256(), encoder.dir(), c[0], c[0] - c[1], c[1]));
+        }
         Dataset<Row> table = table(aligned, manifest, written);
         table.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsManifest.TABLE);
         long subjects = spark.read().parquet(tmp + "/" + EmbeddingsManifest.TABLE).count();
+        LOG.info("Wrote the embeddings table at {} s", seconds(start));
         Json.write(hadoop, tmp + "/" + EmbeddingsManifest.FILE, new EmbeddingsManifest(manifest.name(), manifest.inputFingerprint(),
             subjects, extractions, manifest.classes(), BuildInfo.version(), Instant.now().toString()));
         for (ModalityExtraction e : extractions) {
@@ -227,6 +235,10 @@ public final class ExtractAction {
       table = table.join(embedding, table.col("subject_id").equalTo(embedding.col("_sid")), "left").drop("_sid");
     }
     return table;
+  }
+
+  private static String seconds(long startNanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
   }
 
   private static boolean exists(Configuration conf, String path) {

@@ -66,44 +66,17 @@ class ExtractActionTest {
   }
 
   @Test
-  void extractionIsDeterministicAndMatchesTheContract() {
-    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(40, 9), tmp.resolve("cohort-d").toString(), "fp");
-    ExtractResult first = extract(cohort, "e1", false);
-    ExtractResult second = extract(cohort, "e2", false);
-    assertEquals(40, first.subjects());
-    assertEquals(snapshot(first), snapshot(second));
-    List<Row> rows = spark.read().parquet(first.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList();
-    List<String> columns = Arrays.asList(spark.read().parquet(first.outputDir() + "/" + EmbeddingsManifest.TABLE).columns());
-    assertEquals(List.of("subject_id", "split", "label", "fold", "group", "has_img", "has_tab", "has_ts", "has_txt", "has_vec",
-        "img", "tab", "ts", "txt", "vec"), columns);
-    Map<String, Integer> dims = Map.of("img", 3, "tab", 4, "ts", 5, "txt", 6, "vec", 7);
-    for (Row r : rows) {
-      for (var e : dims.entrySet()) {
-        boolean has = r.getBoolean(r.fieldIndex("has_" + e.getKey()));
-        Object emb = r.get(r.fieldIndex(e.getKey()));
-        if (has) {
-          assertEquals(e.getValue(), r.getList(r.fieldIndex(e.getKey())).size());
-        } else {
-          assertNull(emb, "absent modality must be null, never zero-filled");
-        }
-      }
-    }
-    EmbeddingsManifest manifest = EmbeddingsManifest.read(new Configuration(), first.outputDir());
-    assertEquals(List.of("img", "tab", "ts", "txt", "vec"), manifest.modalities().stream().map(ModalityExtraction::modality).toList());
-    assertEquals("fp", manifest.cohortHash());
-    assertEquals(34, first.modality("ts").present()); // every 7th subject lacks ts
-    assertEquals(34, first.modality("ts").encoded());
-    assertTrue(EncoderCache.loads() >= 5);
-  }
-
-  @Test
-  void reRunsEncodeOnlyNewAndChangedSubjects() {
+  void extractionMatchesTheContractIsDeterministicAndReRunsEncodeOnlyNewAndChangedSubjects() {
     List<Row> rows = FeatureTestCohorts.rows(30, 9);
     String cohortA = FeatureTestCohorts.writeCohort(spark, rows, tmp.resolve("a").toString(), "fp-a");
-    ExtractResult first = extract(cohortA, "incremental", true);
+    ExtractResult scratchA = extract(cohortA, "scratch-a", false);
+    assertContract(scratchA);
+
+    ExtractResult first = extract(cohortA, "incremental", true); // no cache yet: encodes everything
     assertEquals(30, first.modality("vec").encoded());
     assertEquals(0, first.modality("vec").reused());
     Map<String, Map<String, String>> firstSnapshot = snapshot(first); // the next run replaces the directory
+    assertEquals(snapshot(scratchA), firstSnapshot, "two runs over the same cohort must be identical");
 
     // New snapshot: 5 new subjects, s2's vector changed, s3's time series changed, s4 dropped.
     List<Row> next = new ArrayList<>(rows);
@@ -130,9 +103,35 @@ class ExtractActionTest {
     assertEquals(tsPresent - newWithTs - 1, second.modality("ts").reused());
 
     // Reused embeddings equal what a from-scratch run computes.
-    ExtractResult scratch = extract(cohortB, "scratch", false);
+    ExtractResult scratch = extract(cohortB, "scratch-b", false);
     assertEqualsWithin(arrays(scratch), arrays(second), 1e-5);
     assertNotEquals(firstSnapshot.get("s2").get("vec"), snapshot(second).get("s2").get("vec"));
+    assertEquals(firstSnapshot.get("s2").get("tab"), snapshot(second).get("s2").get("tab"));
+  }
+
+  private void assertContract(ExtractResult result) {
+    assertEquals(30, result.subjects());
+    List<Row> rows = spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList();
+    List<String> columns = Arrays.asList(spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).columns());
+    assertEquals(List.of("subject_id", "split", "label", "fold", "group", "has_img", "has_tab", "has_ts", "has_txt", "has_vec",
+        "img", "tab", "ts", "txt", "vec"), columns);
+    Map<String, Integer> dims = Map.of("img", 3, "tab", 4, "ts", 5, "txt", 6, "vec", 7);
+    for (Row r : rows) {
+      for (var e : dims.entrySet()) {
+        boolean has = r.getBoolean(r.fieldIndex("has_" + e.getKey()));
+        if (has) {
+          assertEquals(e.getValue(), r.getList(r.fieldIndex(e.getKey())).size());
+        } else {
+          assertNull(r.get(r.fieldIndex(e.getKey())), "absent modality must be null, never zero-filled");
+        }
+      }
+    }
+    EmbeddingsManifest manifest = EmbeddingsManifest.read(new Configuration(), result.outputDir());
+    assertEquals(List.of("img", "tab", "ts", "txt", "vec"), manifest.modalities().stream().map(ModalityExtraction::modality).toList());
+    assertEquals("fp-a", manifest.cohortHash());
+    assertEquals(25, result.modality("ts").present()); // every 7th subject lacks ts
+    assertEquals(25, result.modality("ts").encoded());
+    assertTrue(EncoderCache.loads() >= 5);
   }
 
   /** Same subjects and modalities, embeddings equal within {@code eps} (batch composition changes float rounding). */
