@@ -27,10 +27,20 @@ public final class FeatureBatches {
   private final ModalityPreprocessing prep;
   private final int ordinal;
   private final List<Map<String, Integer>> vocabularyIndex = new ArrayList<>();
+  /** mean and 1/std as floats, so the inner loops are float multiply-adds. */
+  private final float[] mean;
+  private final float[] inverseStd;
 
   public FeatureBatches(ModalityPreprocessing prep, int ordinal) {
     this.prep = prep;
     this.ordinal = ordinal;
+    int k = prep.mean() == null ? 0 : prep.mean().length;
+    mean = new float[k];
+    inverseStd = new float[k];
+    for (int i = 0; i < k; i++) {
+      mean[i] = (float) prep.mean()[i];
+      inverseStd[i] = (float) (1.0 / prep.std()[i]);
+    }
     for (List<String> vocabulary : prep.vocabularies()) {
       Map<String, Integer> index = new HashMap<>();
       for (int i = 0; i < vocabulary.size(); i++) {
@@ -82,7 +92,7 @@ public final class FeatureBatches {
         if (s.isNullAt(i)) {
           out[base + numeric + i] = 1f; // missing indicator; the standardised value stays 0 (the train mean)
         } else {
-          out[base + i] = (float) ((s.getDouble(i) - prep.mean()[i]) / prep.std()[i]);
+          out[base + i] = (float) ((s.getDouble(i) - prep.mean()[i]) / prep.std()[i]); // double: raw values may be large
         }
       }
       int offset = base + 2 * numeric;
@@ -106,8 +116,8 @@ public final class FeatureBatches {
       int base = r * width;
       for (int k = 0; k < width; k++) {
         int p = kept == null ? k : kept[k];
-        double x = prep.log1p() ? Math.log1p(v[p]) : v[p];
-        out[base + k] = (float) ((x - prep.mean()[k]) / prep.std()[k]);
+        float x = prep.log1p() ? (float) Math.log1p(v[p]) : v[p];
+        out[base + k] = (x - mean[k]) * inverseStd[k];
       }
     }
     return out;
@@ -131,10 +141,10 @@ public final class FeatureBatches {
       float[] v = checkedLength(rows.get(r).getArray(ordinal), size);
       int base = r * size;
       for (int c = 0; c < channels; c++) {
-        float mean = (float) prep.mean()[c];
-        float inv = (float) (1.0 / prep.std()[c]);
+        float m = mean[c];
+        float inv = inverseStd[c];
         for (int i = c * perChannel, end = i + perChannel; i < end; i++) {
-          out[base + i] = (v[i] - mean) * inv;
+          out[base + i] = (v[i] - m) * inv;
         }
       }
     }
@@ -154,14 +164,14 @@ public final class FeatureBatches {
       float[] stepMask = checkedLength(s.getArray(2), steps);
       System.arraycopy(stepMask, 0, mask, r * steps, steps);
       int base = r * perSubject;
+      int maskOffset = base + channels * steps;
       for (int c = 0; c < channels; c++) {
-        double mean = prep.mean()[c];
-        double std = prep.std()[c];
-        for (int t = 0; t < steps; t++) {
-          int i = c * steps + t;
+        float m = mean[c];
+        float inv = inverseStd[c];
+        for (int t = 0, i = c * steps; t < steps; t++, i++) {
           if (observed[i] > 0f && stepMask[t] > 0f) {
-            features[base + i] = (float) ((values[i] - mean) / std);
-            features[base + channels * steps + i] = 1f;
+            features[base + i] = (values[i] - m) * inv;
+            features[maskOffset + i] = 1f;
           }
         }
       }

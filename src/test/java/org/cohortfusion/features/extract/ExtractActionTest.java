@@ -109,6 +109,20 @@ class ExtractActionTest {
     assertEquals(firstSnapshot.get("s2").get("tab"), snapshot(second).get("s2").get("tab"));
   }
 
+  @Test
+  void benchTimesScanConversionAndEncodingOfTheSameColumns() {
+    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(30, 9), tmp.resolve("bench").toString(), "fp");
+    org.cohortfusion.features.bench.ExtractBench.Result result =
+        org.cohortfusion.features.bench.ExtractBench.run(spark, cohort, encoders, 16, 1);
+    System.out.print(result.table());
+    assertEquals(List.of("img", "tab", "ts", "txt", "vec"), result.modalities().stream().map(m -> m.modality()).toList());
+    assertEquals(25, result.modalities().get(2).subjects());
+    for (var m : result.modalities()) {
+      assertTrue(m.scanSeconds() > 0 && m.conversionSeconds() > 0 && m.encodeSeconds() > 0, m.toString());
+      assertTrue(m.conversionToScanRatio() > 0 && m.encodedSubjectsPerSecondPerCore() > 0, m.toString());
+    }
+  }
+
   private void assertContract(ExtractResult result) {
     assertEquals(30, result.subjects());
     List<Row> rows = spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList();
