@@ -18,6 +18,7 @@ import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
+import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.features.extract.EncoderCache;
@@ -81,7 +82,7 @@ public final class ExtractBench {
       ModalityPreprocessing prep = loaded.preprocessing();
       String sha = loaded.sha256();
       Broadcast<byte[]> bytes = jsc.broadcast(ModelArtifact.verified(hadoop, dir));
-      Dataset<Row> payload = aligned.filter(col(spec.presenceColumn())).select(col(spec.name()));
+      Dataset<Row> payload = aligned.filter(col(spec.presenceColumn())).select(Payloads.column(prep));
       JavaRDD<InternalRow> rows = InternalRows.of(payload);
       LongAccumulator seen = spark.sparkContext().longAccumulator();
       VoidFunction<java.util.Iterator<InternalRow>> scan = it -> {

@@ -35,6 +35,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
+import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.device.DeviceBinder;
 import org.cohortfusion.features.device.Nd4jDeviceBinder;
 import org.cohortfusion.features.encoder.EncoderArtifact;
@@ -143,7 +144,7 @@ public final class ExtractAction {
         for (Encoder encoder : encoders) {
           String m = encoder.spec().name();
           Dataset<Row> present = aligned.filter(col(encoder.spec().presenceColumn()))
-              .select(col("subject_id"), xxhash64(col(m)).as("payload_hash"), col(m));
+              .select(col("subject_id"), xxhash64(col(m)).as("payload_hash"), Payloads.column(encoder.prep()));
           Dataset<Row> toEncode = present;
           Dataset<Row> reused = null;
           if (oldCache != null) {

@@ -26,6 +26,7 @@ import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
+import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.batch.PreprocessingFitter;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
@@ -232,7 +233,7 @@ public final class PretrainAction {
 
   /** Minibatch DataSets of one split, persisted serialised (MEMORY_ONLY_SER, see STACK.md). */
   static JavaRDD<DataSet> dataSets(Dataset<Row> labelled, String split, ModalityPreprocessing prep, int classes, int batchSize) {
-    Dataset<Row> rows = labelled.filter(col("split").equalTo(lit(split))).select(col("label"), col(prep.modality()));
+    Dataset<Row> rows = labelled.filter(col("split").equalTo(lit(split))).select(col("label"), Payloads.column(prep));
     JavaRDD<DataSet> data = InternalRows.of(rows).mapPartitions(partition -> {
       FeatureBatches converter = new FeatureBatches(prep, 1);
       List<DataSet> out = new ArrayList<>();

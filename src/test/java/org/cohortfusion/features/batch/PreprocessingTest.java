@@ -51,6 +51,17 @@ class PreprocessingTest {
   }
 
   @Test
+  void tabularFieldsAreReadByNameWhateverTheStoredStructOrder() {
+    List<Row> rows = FeatureTestCohorts.rows(12, 4);
+    ModalityPreprocessing prep = fitTab(rows);
+    Dataset<Row> stored = FeatureTestCohorts.frame(spark, rows);
+    Dataset<Row> reordered = stored.withColumn("tab", org.apache.spark.sql.functions.struct(
+        org.apache.spark.sql.functions.col("tab.stage"), org.apache.spark.sql.functions.col("tab.bili"),
+        org.apache.spark.sql.functions.col("tab.age")));
+    assertEquals(convert(stored, prep).features(), convert(reordered, prep).features());
+  }
+
+  @Test
   void vectorLog1pAndTopKVarianceAreFittedOnTrain() {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
@@ -103,7 +114,11 @@ class PreprocessingTest {
   }
 
   private FeatureBatch convert(List<Row> rows, ModalityPreprocessing prep, String column) {
-    Dataset<Row> df = FeatureTestCohorts.frame(spark, rows).select(column);
+    return convert(FeatureTestCohorts.frame(spark, rows), prep);
+  }
+
+  private FeatureBatch convert(Dataset<Row> frame, ModalityPreprocessing prep) {
+    Dataset<Row> df = frame.select(Payloads.column(prep));
     List<InternalRow> internal = InternalRows.of(df).map(InternalRow::copy).collect();
     return new FeatureBatches(prep, 0).convert(internal);
   }
