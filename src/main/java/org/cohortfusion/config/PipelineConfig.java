@@ -25,6 +25,10 @@ public record PipelineConfig(
         SplitConfig splits,
     @JsonPropertyDescription("Outputs.")
         OutputConfig output,
+    @JsonPropertyDescription("Unimodal encoder pretraining (pretrain stage).")
+        PretrainConfig pretrain,
+    @JsonPropertyDescription("Embedding extraction (extract stage).")
+        ExtractConfig extract,
     @JsonPropertyDescription("Fusion models (what / when / how many / how, arXiv 2408.02686) and baselines.")
         FusionConfig fusion,
     @JsonPropertyDescription("Training of the fusion models.")
@@ -35,6 +39,8 @@ public record PipelineConfig(
     // Sorted: the modality order fixes column order and presence-mask order in every later stage.
     modalities = modalities == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(modalities));
     splits = splits == null ? SplitConfig.defaults() : splits;
+    pretrain = pretrain == null ? PretrainConfig.defaults() : pretrain;
+    extract = extract == null ? ExtractConfig.defaults() : extract;
     fusion = fusion == null ? FusionConfig.defaults() : fusion;
     train = train == null ? TrainConfig.defaults() : train;
   }
@@ -55,6 +61,11 @@ public record PipelineConfig(
       return tablePath;
     }
     return Path.of(cohortDir).resolve(tablePath).normalize().toString();
+  }
+
+  /** Directory pretrain writes encoders and unimodal metrics to. */
+  public String pretrainOutputDir() {
+    return output.dir() + "/pretrain";
   }
 
   /** Directory ingest writes the aligned cohort to. */

@@ -19,6 +19,36 @@ final class PipelineConfigValidator {
       validateModality(e.getKey(), e.getValue(), origin);
     }
     validateSplits(config.splits(), origin);
+    validatePretrain(config, origin);
+    require(config.extract().batchSize() > 0, "extract.batch-size", "a positive batch size, got " + config.extract().batchSize(), origin);
+  }
+
+  private static void validatePretrain(PipelineConfig config, String origin) {
+    PretrainConfig p = config.pretrain();
+    require(p.averagingFrequency() > 0, "pretrain.averaging-frequency", "a positive number, got " + p.averagingFrequency(), origin);
+    for (Map.Entry<String, EncoderConfig> e : p.encoders().entrySet()) {
+      String key = "pretrain.encoders." + e.getKey();
+      ModalityConfig m = config.modalities().get(e.getKey());
+      require(m != null, key, "the name of a configured modality " + config.modalities().keySet(), origin);
+      EncoderConfig c = e.getValue();
+      require(c.embeddingSize() > 0, key + ".embedding-size", "a positive size, got " + c.embeddingSize(), origin);
+      require(c.hidden().stream().allMatch(h -> h != null && h > 0), key + ".hidden", "positive layer sizes, got " + c.hidden(), origin);
+      require(c.epochs() > 0, key + ".epochs", "a positive epoch count, got " + c.epochs(), origin);
+      require(c.batchSize() > 0, key + ".batch-size", "a positive batch size, got " + c.batchSize(), origin);
+      require(c.learningRate() > 0, key + ".learning-rate", "a positive learning rate, got " + c.learningRate(), origin);
+      require(c.patience() > 0, key + ".patience", "a positive patience, got " + c.patience(), origin);
+      ModalityKind kind = m.kind();
+      onlyFor(kind, ModalityKind.IMAGE, c.convChannels() != null, key + ".conv-channels", origin);
+      onlyFor(kind, ModalityKind.TIMESERIES, c.cell() != null, key + ".cell", origin);
+      onlyFor(kind, ModalityKind.TEXT, c.buckets() != null, key + ".buckets", origin);
+      onlyFor(kind, ModalityKind.VECTOR, c.log1p() != null, key + ".log1p", origin);
+      onlyFor(kind, ModalityKind.VECTOR, c.topKVariance() != null, key + ".top-k-variance", origin);
+      require(c.convChannelsOrDefault().size() > 0 && c.convChannelsOrDefault().stream().allMatch(h -> h != null && h > 0),
+          key + ".conv-channels", "a non-empty list of positive channel counts, got " + c.convChannels(), origin);
+      require(c.bucketsOrDefault() > 0, key + ".buckets", "a positive bucket count, got " + c.buckets(), origin);
+      require(c.topKVarianceOrDefault() >= 0 && (m.length() == null || c.topKVarianceOrDefault() <= m.length()),
+          key + ".top-k-variance", "0 or a count up to the vector length " + m.length() + ", got " + c.topKVariance(), origin);
+    }
   }
 
   private static void validateModality(String name, ModalityConfig m, String origin) {

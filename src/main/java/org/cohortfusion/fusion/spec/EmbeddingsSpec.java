@@ -34,7 +34,10 @@ public record EmbeddingsSpec(
 
   /** One modality's representation. */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Modality(String name, int dim, String encoderSha256) {}
+  public record Modality(
+      @com.fasterxml.jackson.annotation.JsonAlias("modality") String name,
+      @com.fasterxml.jackson.annotation.JsonAlias("dimension") int dim,
+      String encoderSha256) {}
 
   public EmbeddingsSpec {
     modalities = modalities == null ? List.of() : List.copyOf(modalities);

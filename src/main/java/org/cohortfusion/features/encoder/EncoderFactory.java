@@ -1,0 +1,105 @@
+package org.cohortfusion.features.encoder;
+
+import java.util.List;
+import org.cohortfusion.config.EncoderConfig;
+import org.cohortfusion.features.batch.ModalityPreprocessing;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.LSTM;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
+
+/**
+ * Builds the encoder of a modality with its pretraining head: a {@link MultiLayerNetwork} whose
+ * second-to-last layer is the embedding layer (tanh, {@code embedding-size} units) and whose last
+ * layer is a softmax head over the cohort's classes.
+ *
+ * <ul>
+ *   <li>tabular, vector, text: an MLP over the preprocessed features (ReLU hidden layers);
+ *   <li>image [C, H, W]: 3x3 convolution blocks (ReLU, 2x2 max pooling after each but the last),
+ *       global average pooling, then the dense layers; [C, D, H, W] volumes are rejected;
+ *   <li>timeseries: LSTM layers of the {@code hidden} sizes whose last unmasked step feeds the
+ *       embedding ({@code cell = lstm}), or 1D convolutions with mask-aware global max pooling
+ *       ({@code cell = cnn}). The step mask travels as DL4J's feature mask.
+ * </ul>
+ */
+public final class EncoderFactory {
+  private EncoderFactory() {}
+
+  public static MultiLayerNetwork build(ModalityPreprocessing prep, EncoderConfig config, int classes, long seed) {
+    if (classes < 2) {
+      throw new IllegalArgumentException("Cannot build encoder of modality '" + prep.modality() + "': the cohort has "
+          + classes + " class(es), a softmax head needs at least 2");
+    }
+    NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .updater(new Adam(config.learningRate()))
+        .weightInit(WeightInit.XAVIER)
+        .list();
+    int layer = 0;
+    InputType inputType;
+    List<Integer> dense = config.hidden();
+    switch (prep.kind()) {
+      case TABULAR, VECTOR, TEXT -> inputType = InputType.feedForward(prep.inputSize());
+      case IMAGE -> {
+        if (prep.shape().size() != 3) {
+          throw new IllegalArgumentException("Cannot build image encoder of modality '" + prep.modality() + "': shape "
+              + prep.shape() + " is a volume [C, D, H, W]; only 2D images [C, H, W] are supported");
+        }
+        inputType = InputType.convolutional(prep.shape().get(1), prep.shape().get(2), prep.shape().get(0));
+        List<Integer> channels = config.convChannelsOrDefault();
+        long h = prep.shape().get(1);
+        long w = prep.shape().get(2);
+        for (int i = 0; i < channels.size(); i++) {
+          b.layer(layer++, new ConvolutionLayer.Builder(3, 3).nOut(channels.get(i)).convolutionMode(ConvolutionMode.Same)
+              .activation(Activation.RELU).build());
+          if (i < channels.size() - 1 && h >= 2 && w >= 2) {
+            b.layer(layer++, new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build());
+            h /= 2;
+            w /= 2;
+          }
+        }
+        b.layer(layer++, new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
+      }
+      case TIMESERIES -> {
+        inputType = InputType.recurrent(prep.inputSize(), prep.steps());
+        if (config.cellOrDefault() == EncoderConfig.Cell.LSTM) {
+          for (int i = 0; i < dense.size(); i++) {
+            LSTM lstm = new LSTM.Builder().nOut(dense.get(i)).activation(Activation.TANH).build();
+            b.layer(layer++, i == dense.size() - 1 ? new LastTimeStep(lstm) : lstm);
+          }
+        } else {
+          for (Integer width : dense) {
+            b.layer(layer++, new Convolution1DLayer.Builder().kernelSize(3).nOut(width).convolutionMode(ConvolutionMode.Same)
+                .activation(Activation.RELU).build());
+          }
+          b.layer(layer++, new GlobalPoolingLayer.Builder(PoolingType.MAX).build());
+        }
+        dense = List.of();
+      }
+      default -> throw new IllegalStateException("unreachable");
+    }
+    for (Integer width : dense) {
+      b.layer(layer++, new DenseLayer.Builder().nOut(width).activation(Activation.RELU).build());
+    }
+    b.layer(layer++, new DenseLayer.Builder().nOut(config.embeddingSize()).activation(Activation.TANH).build());
+    b.layer(layer, new OutputLayer.Builder(LossFunction.MCXENT).nOut(classes).activation(Activation.SOFTMAX).build());
+    MultiLayerConfiguration conf = b.setInputType(inputType).build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    return net;
+  }
+}

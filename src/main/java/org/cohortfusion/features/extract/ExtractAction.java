@@ -1,0 +1,253 @@
+package org.cohortfusion.features.extract;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.cohort.CohortManifest;
+import org.cohortfusion.cohort.ModalitySpec;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.features.batch.FeatureBatches;
+import org.cohortfusion.features.batch.InternalRows;
+import org.cohortfusion.features.batch.ModalityPreprocessing;
+import org.cohortfusion.features.batch.Payloads;
+import org.cohortfusion.features.device.DeviceBinder;
+import org.cohortfusion.features.device.Nd4jDeviceBinder;
+import org.cohortfusion.features.encoder.EncoderArtifact;
+import org.cohortfusion.features.encoder.Encoders;
+import org.cohortfusion.io.AtomicDirectory;
+import org.cohortfusion.io.BuildInfo;
+import org.cohortfusion.io.Json;
+import org.cohortfusion.io.ModelArtifact;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The extract stage as a Spark action: runs each modality's pretrained encoder over the aligned
+ * cohort and publishes {@code <output.dir>/embeddings} atomically: {@code table/} (Parquet,
+ * data-schemas/embeddings.json), {@code embeddings.json} ({@link EmbeddingsManifest}) and
+ * {@code cache/}.
+ *
+ * <p>Tasks bind their GPU ({@link DeviceBinder}), load each encoder once per JVM
+ * ({@link EncoderCache}, checksum-verified) and encode in batches of {@code extract.batch-size}.
+ *
+ * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash,
+ * embedding, encoded_at = ISO time of the run that computed it), payload_hash = Spark's xxhash64 of the modality's payload column. On a re-run, rows
+ * whose subject, encoder and payload hash match the previous cache are reused; only new or changed
+ * payloads (or all, after an encoder changed) are encoded. Reused embeddings equal a fresh encoding
+ * up to float rounding (~1e-7): BLAS results depend slightly on batch composition.
+ */
+public final class ExtractAction {
+  private static final Logger LOG = LoggerFactory.getLogger(ExtractAction.class);
+  static final StructType ENCODED = new StructType()
+      .add("subject_id", DataTypes.StringType, false)
+      .add("payload_hash", DataTypes.LongType, false)
+      .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+  private final SparkSession spark;
+  private final PipelineConfig config;
+  private final String cohortDir;
+  private final String encodersDir;
+  private final String outputDir;
+  private final DeviceBinder binder;
+
+  private ExtractAction(SparkSession spark, PipelineConfig config, String cohortDir, String encodersDir, String outputDir,
+      DeviceBinder binder) {
+    this.spark = Objects.requireNonNull(spark, "spark");
+    this.config = Objects.requireNonNull(config, "config");
+    this.cohortDir = cohortDir;
+    this.encodersDir = encodersDir;
+    this.outputDir = outputDir;
+    this.binder = binder;
+  }
+
+  public static ExtractAction of(SparkSession spark, PipelineConfig config) {
+    return new ExtractAction(spark, config, config.cohortOutputDir(), config.pretrainOutputDir(), config.embeddingsDir(),
+        new Nd4jDeviceBinder());
+  }
+
+  /** Reads the aligned cohort from {@code dir} instead of {@code <output.dir>/cohort}. */
+  public ExtractAction cohortDir(String dir) {
+    return new ExtractAction(spark, config, dir, encodersDir, outputDir, binder);
+  }
+
+  /** Loads encoders from {@code dir/<modality>/encoder} instead of {@code <output.dir>/pretrain}. */
+  public ExtractAction encodersDir(String dir) {
+    return new ExtractAction(spark, config, cohortDir, dir, outputDir, binder);
+  }
+
+  /** Publishes to {@code dir} instead of {@code <output.dir>/embeddings}. */
+  public ExtractAction outputDir(String dir) {
+    return new ExtractAction(spark, config, cohortDir, encodersDir, dir, binder);
+  }
+
+  public ExtractAction deviceBinder(DeviceBinder deviceBinder) {
+    return new ExtractAction(spark, config, cohortDir, encodersDir, outputDir, deviceBinder);
+  }
+
+  /** An encoder verified on the driver, its bytes broadcast to tasks. */
+  private record Encoder(ModalitySpec spec, ModalityPreprocessing prep, String sha256, int dimension, String dir,
+      Broadcast<byte[]> bytes) {}
+
+  public ExtractResult execute() {
+    long start = System.nanoTime();
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    CohortManifest manifest = CohortManifest.read(hadoop, cohortDir);
+    Dataset<Row> aligned = spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<Encoder> encoders = new ArrayList<>();
+    for (ModalitySpec spec : manifest.modalities()) {
+      String dir = encodersDir + "/" + spec.name() + "/encoder";
+      EncoderArtifact.Loaded loaded = EncoderArtifact.load(hadoop, dir);
+      if (!loaded.preprocessing().modality().equals(spec.name()) || loaded.preprocessing().kind() != spec.kind()) {
+        throw new IllegalStateException("Cannot extract modality '" + spec.name() + "': the encoder at " + dir + " was trained for '"
+            + loaded.preprocessing().modality() + "' (" + loaded.preprocessing().kind().configName() + ")");
+      }
+      encoders.add(new Encoder(spec, loaded.preprocessing(), loaded.sha256(), Encoders.embeddingSize(loaded.network()), dir,
+          jsc.broadcast(ModelArtifact.verified(hadoop, dir))));
+    }
+    LOG.info("Loaded and verified {} encoders in {} s", encoders.size(), seconds(start));
+    boolean previousCache = config.extract().incremental() && exists(hadoop, outputDir + "/" + EmbeddingsManifest.CACHE);
+    int batchSize = config.extract().batchSize();
+    try {
+      return AtomicDirectory.write(hadoop, outputDir, tmp -> {
+        Dataset<Row> oldCache = previousCache ? spark.read().parquet(outputDir + "/" + EmbeddingsManifest.CACHE) : null;
+        String runStamp = Instant.now().toString();
+        Dataset<Row> cache = null;
+        for (Encoder encoder : encoders) {
+          String m = encoder.spec().name();
+          Dataset<Row> present = aligned.filter(col(encoder.spec().presenceColumn()))
+              .select(col("subject_id"), xxhash64(col(m)).as("payload_hash"), Payloads.column(encoder.prep()));
+          Dataset<Row> toEncode = present;
+          Dataset<Row> reused = null;
+          if (oldCache != null) {
+            Dataset<Row> cached = oldCache.filter(col("modality").equalTo(lit(m)).and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
+                .select(col("subject_id"), col("payload_hash"), col("embedding"), col("encoded_at"));
+            String[] key = {"subject_id", "payload_hash"};
+            toEncode = present.join(cached.select(col("subject_id"), col("payload_hash")), key, "left_anti");
+            reused = present.select(col("subject_id"), col("payload_hash")).join(cached, key, "inner");
+          }
+          Dataset<Row> encoded = encode(toEncode, encoder, batchSize).withColumn("encoded_at", lit(runStamp));
+          Dataset<Row> all = reused == null ? encoded : reused.unionByName(encoded);
+          Dataset<Row> part = all.select(col("subject_id"), lit(m).as("modality"), lit(encoder.sha256()).as("encoder_sha256"),
+              col("payload_hash"), col("embedding"), col("encoded_at"));
+          cache = cache == null ? part : cache.unionByName(part);
+        }
+        // Encoding happens here, once: the cache is written, then read back for counts and the table.
+        cache.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+        LOG.info("Encoded and wrote the cache at {} s", seconds(start));
+        Dataset<Row> written = spark.read().parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+        Map<String, long[]> counts = new HashMap<>();
+        for (Row r : written.groupBy(col("modality"))
+            .agg(count(lit(1)), sum(when(col("encoded_at").equalTo(lit(runStamp)), 1L).otherwise(0L))).collectAsList()) {
+          counts.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+        }
+        List<ModalityExtraction> extractions = new ArrayList<>();
+        for (Encoder encoder : encoders) {
+          long[] c = counts.getOrDefault(encoder.spec().name(), new long[] {0, 0});
+          extractions.add(new ModalityExtraction(encoder.spec().name(), encoder.spec().kind().configName(), encoder.dimension(),
+              encoder.sha256(), encoder.dir(), c[0], c[0] - c[1], c[1]));
+        }
+        Dataset<Row> table = table(aligned, manifest, written);
+        table.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsManifest.TABLE);
+        long subjects = spark.read().parquet(tmp + "/" + EmbeddingsManifest.TABLE).count();
+        LOG.info("Wrote the embeddings table at {} s", seconds(start));
+        Json.write(hadoop, tmp + "/" + EmbeddingsManifest.FILE, new EmbeddingsManifest(manifest.name(), manifest.inputFingerprint(),
+            subjects, extractions, manifest.classes(), BuildInfo.version(), Instant.now().toString()));
+        for (ModalityExtraction e : extractions) {
+          LOG.info("Extract '{}': {} present, {} reused from cache, {} encoded", e.modality(), e.present(), e.reused(), e.encoded());
+        }
+        return new ExtractResult(outputDir, subjects, extractions, (System.nanoTime() - start) / 1e9);
+      });
+    } finally {
+      encoders.forEach(e -> e.bytes().destroy());
+    }
+  }
+
+  /** Runs one encoder over the rows (subject_id, payload_hash, payload) in batches. */
+  private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize) {
+    ModalityPreprocessing prep = encoder.prep();
+    String sha = encoder.sha256();
+    Broadcast<byte[]> bytes = encoder.bytes();
+    DeviceBinder deviceBinder = binder;
+    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(partition -> {
+      if (!partition.hasNext()) {
+        return java.util.Collections.emptyIterator();
+      }
+      deviceBinder.bind(TaskContext.get());
+      MultiLayerNetwork net = EncoderCache.get(sha, bytes, prep.modality());
+      FeatureBatches converter = new FeatureBatches(prep, 2);
+      List<Row> result = new ArrayList<>();
+      InternalRows.batches(partition, batchSize).forEachRemaining(batch -> {
+        INDArray embeddings = Encoders.embed(net, converter.convert(batch));
+        float[][] values = embeddings.toFloatMatrix();
+        for (int i = 0; i < batch.size(); i++) {
+          result.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getLong(1), values[i]));
+        }
+      });
+      return result.iterator();
+    });
+    return spark.createDataFrame(out, ENCODED);
+  }
+
+  /** The embeddings table: subject columns, presence masks, then one array column per modality. */
+  private static Dataset<Row> table(Dataset<Row> aligned, CohortManifest manifest, Dataset<Row> cache) {
+    List<String> available = Arrays.asList(aligned.columns());
+    List<Column> columns = new ArrayList<>();
+    for (String c : List.of("subject_id", "split", "label", "fold", "group", "true_probability")) {
+      if (available.contains(c)) {
+        columns.add(col(c));
+      }
+    }
+    for (ModalitySpec spec : manifest.modalities()) {
+      columns.add(col(spec.presenceColumn()));
+    }
+    Dataset<Row> table = aligned.select(columns.toArray(Column[]::new));
+    for (ModalitySpec spec : manifest.modalities()) {
+      Dataset<Row> embedding = cache.filter(col("modality").equalTo(lit(spec.name())))
+          .select(col("subject_id").as("_sid"), col("embedding").as(spec.name()));
+      table = table.join(embedding, table.col("subject_id").equalTo(embedding.col("_sid")), "left").drop("_sid");
+    }
+    return table;
+  }
+
+  private static String seconds(long startNanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startNanos) / 1e9);
+  }
+
+  private static boolean exists(Configuration conf, String path) {
+    try {
+      Path p = new Path(path);
+      return p.getFileSystem(conf).exists(p);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot check " + path, e);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package org.cohortfusion.features.batch;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.cohortfusion.config.EncoderConfig;
+import org.cohortfusion.features.FeatureTestCohorts;
+import org.cohortfusion.testing.SparkTestSession;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class PreprocessingTest {
+  private final SparkSession spark = SparkTestSession.get();
+
+  @Test
+  void tabularStatisticsComeFromTheTrainSplitOnly() {
+    List<Row> rows = FeatureTestCohorts.rows(40, 1);
+    ModalityPreprocessing before = fitTab(rows);
+    // Change a validation subject (s3) and a test subject (s4): the statistics must not move.
+    List<Row> changed = new ArrayList<>(rows);
+    changed.set(3, withTab(rows.get(3), RowFactory.create(1e6, 1e6, "never-seen")));
+    changed.set(4, withTab(rows.get(4), RowFactory.create(-1e6, 0.0, "other-unseen")));
+    ModalityPreprocessing after = fitTab(changed);
+    assertArrayEquals(before.mean(), after.mean(), 0.0);
+    assertArrayEquals(before.std(), after.std(), 0.0);
+    assertEquals(before.vocabularies(), after.vocabularies());
+    // ... while changing a train subject (s0) does move them.
+    List<Row> trainChanged = new ArrayList<>(rows);
+    trainChanged.set(1, withTab(rows.get(1), RowFactory.create(1e6, 1e6, "s0")));
+    assertNotEquals(before.mean()[0], fitTab(trainChanged).mean()[0]);
+    assertEquals(List.of(List.of("s0", "s1", "s2")), before.vocabularies().stream().map(v -> v.stream().sorted().toList()).toList());
+  }
+
+  @Test
+  void tabularBatchStandardisesFlagsMissingValuesAndOneHotsWithAnUnknownSlot() {
+    List<Row> rows = FeatureTestCohorts.rows(40, 1);
+    ModalityPreprocessing prep = fitTab(rows);
+    List<Row> probe = List.of(withTab(rows.get(0), RowFactory.create(null, prep.mean()[1] + prep.std()[1], "unseen")));
+    INDArray x = convert(probe, prep, "tab").features();
+    // [z_age, z_bili, missing_age, missing_bili, onehot(3 categories + other)]
+    assertEquals(2 + 2 + 4, prep.inputSize());
+    assertArrayEquals(new float[] {0f, 1f, 1f, 0f, 0f, 0f, 0f, 1f}, x.toFloatVector(), 1e-5f);
+  }
+
+  @Test
+  void tabularFieldsAreReadByNameWhateverTheStoredStructOrder() {
+    List<Row> rows = FeatureTestCohorts.rows(12, 4);
+    ModalityPreprocessing prep = fitTab(rows);
+    Dataset<Row> stored = FeatureTestCohorts.frame(spark, rows);
+    Dataset<Row> reordered = stored.withColumn("tab", org.apache.spark.sql.functions.struct(
+        org.apache.spark.sql.functions.col("tab.stage"), org.apache.spark.sql.functions.col("tab.bili"),
+        org.apache.spark.sql.functions.col("tab.age")));
+    assertEquals(convert(stored, prep).features(), convert(reordered, prep).features());
+  }
+
+  @Test
+  void vectorLog1pAndTopKVarianceAreFittedOnTrain() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      float big = i % 2 == 0 ? 100f : 0f;
+      rows.add(withVec(FeatureTestCohorts.row(i, 2), new float[] {1f, big, 2f, big / 10, 3f, (float) i}));
+    }
+    EncoderConfig cfg = new EncoderConfig(null, null, null, null, null, null, null, null, null, true, 2);
+    ModalityPreprocessing prep = PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("vec"), cfg, 100);
+    assertArrayEquals(new int[] {1, 3}, prep.keptPositions());
+    INDArray x = convert(rows.subList(0, 1), prep, "vec").features();
+    assertArrayEquals(new long[] {1, 2}, x.shape());
+    assertEquals((Math.log1p(100) - prep.mean()[0]) / prep.std()[0], x.getDouble(0, 0), 1e-4);
+  }
+
+  @Test
+  void timeseriesZeroesUnobservedValuesAndUsesTheStepMaskAsFeatureMask() {
+    List<Row> rows = FeatureTestCohorts.rows(20, 3);
+    ModalityPreprocessing prep = PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("ts"),
+        EncoderConfig.defaults(), 100);
+    FeatureBatch batch = convert(List.of(rows.get(2)), prep, "ts"); // s2: first step padded
+    assertArrayEquals(new long[] {1, 4, 3}, batch.features().shape());
+    assertArrayEquals(new float[] {0f, 1f, 1f}, batch.featureMask().toFloatVector(), 0f);
+    assertEquals(0.0, batch.features().getDouble(0, 0, 0), 0.0);
+    assertEquals(0.0, batch.features().getDouble(0, 2, 0), 0.0);
+    assertEquals(1.0, batch.features().getDouble(0, 2, 1), 0.0);
+    assertEquals(5.0, prep.mean()[0], 1.0);
+  }
+
+  @Test
+  void textIsHashedIntoLog1pCountsOfUnigramsAndBigrams() {
+    assertEquals(List.of("mild", "fever", "2", "days"), FeatureBatches.tokens("Mild FEVER, 2 days!"));
+    ModalityPreprocessing prep = new ModalityPreprocessing("txt", org.cohortfusion.config.ModalityKind.TEXT, null, null, null,
+        null, null, null, false, null, 64);
+    Row row = FeatureTestCohorts.row(1, 1);
+    INDArray x = convert(List.of(row), prep, "txt").features();
+    List<String> tokens = FeatureBatches.tokens(row.getString(14));
+    assertEquals(2 * tokens.size() - 1, (int) Math.round(x.toDoubleVector().length == 64 ? countFromLog1p(x) : -1));
+  }
+
+  private static double countFromLog1p(INDArray x) {
+    double total = 0;
+    for (double v : x.toDoubleVector()) {
+      total += Math.expm1(v);
+    }
+    return total;
+  }
+
+  private ModalityPreprocessing fitTab(List<Row> rows) {
+    return PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("tab"), EncoderConfig.defaults(), 100);
+  }
+
+  private FeatureBatch convert(List<Row> rows, ModalityPreprocessing prep, String column) {
+    return convert(FeatureTestCohorts.frame(spark, rows), prep);
+  }
+
+  private FeatureBatch convert(Dataset<Row> frame, ModalityPreprocessing prep) {
+    Dataset<Row> df = frame.select(Payloads.column(prep));
+    List<InternalRow> internal = InternalRows.of(df).map(InternalRow::copy).collect();
+    return new FeatureBatches(prep, 0).convert(internal);
+  }
+
+  static Row withTab(Row row, Row tab) {
+    return replace(row, 12, tab);
+  }
+
+  static Row withVec(Row row, float[] vec) {
+    return replace(row, 15, vec);
+  }
+
+  static Row replace(Row row, int index, Object value) {
+    Object[] values = new Object[row.length()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i == index ? value : row.get(i);
+    }
+    return RowFactory.create(values);
+  }
+}

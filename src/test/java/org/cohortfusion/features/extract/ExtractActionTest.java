@@ -1,0 +1,219 @@
+package org.cohortfusion.features.extract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.config.EncoderConfig;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.features.FeatureTestCohorts;
+import org.cohortfusion.features.batch.ModalityPreprocessing;
+import org.cohortfusion.features.batch.PreprocessingFitter;
+import org.cohortfusion.features.encoder.EncoderArtifact;
+import org.cohortfusion.features.encoder.EncoderFactory;
+import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.testing.SparkTestSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Extraction over all five kinds with untrained (seeded) encoders published as real encoder
+ * artifacts: pretraining is covered by PretrainActionTest and is not needed to test extraction.
+ */
+class ExtractActionTest {
+  private final SparkSession spark = SparkTestSession.get();
+
+  @TempDir static Path tmp;
+  private static PipelineConfig config;
+  private static String encoders;
+
+  @BeforeAll
+  static void encoders() {
+    SparkSession spark = SparkTestSession.get();
+    config = PipelineConfigLoader.parse(FeatureTestCohorts.config(tmp.resolve("out").toString(), """
+        pretrain.encoders {
+          img { embedding-size = 3, conv-channels = [2] }
+          tab { embedding-size = 4 }
+          ts { embedding-size = 5 }
+          txt { embedding-size = 6, buckets = 64 }
+          vec { embedding-size = 7 }
+        }
+        extract.batch-size = 16
+        """), List.of());
+    encoders = tmp.resolve("encoders").toString();
+    var aligned = FeatureTestCohorts.frame(spark, FeatureTestCohorts.rows(30, 9));
+    for (var spec : FeatureTestCohorts.specs()) {
+      EncoderConfig enc = config.pretrain().encoder(spec.name());
+      ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, enc, 100);
+      var net = EncoderFactory.build(prep, enc, 2, 3);
+      ModelArtifact.save(new Configuration(), encoders + "/" + spec.name() + "/encoder", net, new ModelArtifact.Provenance(
+          "encoder:" + spec.kind().configName(), "fp", "test", EncoderArtifact.provenanceConfig(prep, enc, List.of("0", "1")),
+          Map.of(), "2026-01-01T00:00:00Z"));
+    }
+  }
+
+  @Test
+  void extractionMatchesTheContractIsDeterministicAndReRunsEncodeOnlyNewAndChangedSubjects() {
+    List<Row> rows = FeatureTestCohorts.rows(30, 9);
+    String cohortA = FeatureTestCohorts.writeCohort(spark, rows, tmp.resolve("a").toString(), "fp-a");
+    ExtractResult scratchA = extract(cohortA, "scratch-a", false);
+    assertContract(scratchA);
+
+    ExtractResult first = extract(cohortA, "incremental", true); // no cache yet: encodes everything
+    assertEquals(30, first.modality("vec").encoded());
+    assertEquals(0, first.modality("vec").reused());
+    Map<String, Map<String, String>> firstSnapshot = snapshot(first); // the next run replaces the directory
+    assertEquals(snapshot(scratchA), firstSnapshot, "two runs over the same cohort must be identical");
+
+    // New snapshot: 5 new subjects, s2's vector changed, s3's time series changed, s4 dropped.
+    List<Row> next = new ArrayList<>(rows);
+    next.set(2, replace(rows.get(2), 15, new float[] {9, 9, 9, 9, 9, 9}));
+    float[] values = new float[6];
+    Arrays.fill(values, 1f);
+    next.set(3, replace(rows.get(3), 13, org.apache.spark.sql.RowFactory.create(values, values, new float[] {1, 1, 1}, new float[] {3, 2, 1})));
+    next.remove(4);
+    for (int i = 30; i < 35; i++) {
+      next.add(FeatureTestCohorts.row(i, 9));
+    }
+    String cohortB = FeatureTestCohorts.writeCohort(spark, next, tmp.resolve("b").toString(), "fp-b");
+    ExtractResult second = extract(cohortB, "incremental", true);
+    System.out.println(second.table());
+    assertEquals(34, second.subjects());
+    assertEquals(34, second.modality("vec").present());
+    assertEquals(6, second.modality("vec").encoded()); // 5 new + s2
+    assertEquals(28, second.modality("vec").reused());
+    assertEquals(5, second.modality("tab").encoded());
+    assertEquals(29, second.modality("tab").reused());
+    long tsPresent = second.modality("ts").present();
+    long newWithTs = java.util.stream.IntStream.range(30, 35).filter(i -> i % 7 != 0).count();
+    assertEquals(newWithTs + 1, second.modality("ts").encoded()); // new ones with ts + s3
+    assertEquals(tsPresent - newWithTs - 1, second.modality("ts").reused());
+
+    // Reused embeddings equal what a from-scratch run computes.
+    ExtractResult scratch = extract(cohortB, "scratch-b", false);
+    assertEqualsWithin(arrays(scratch), arrays(second), 1e-5);
+    assertNotEquals(firstSnapshot.get("s2").get("vec"), snapshot(second).get("s2").get("vec"));
+    assertEquals(firstSnapshot.get("s2").get("tab"), snapshot(second).get("s2").get("tab"));
+  }
+
+  @Test
+  void benchTimesScanConversionAndEncodingOfTheSameColumns() {
+    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(30, 9), tmp.resolve("bench").toString(), "fp");
+    org.cohortfusion.features.bench.ExtractBench.Result result =
+        org.cohortfusion.features.bench.ExtractBench.run(spark, cohort, encoders, 16, 1);
+    System.out.print(result.table());
+    assertEquals(List.of("img", "tab", "ts", "txt", "vec"), result.modalities().stream().map(m -> m.modality()).toList());
+    assertEquals(25, result.modalities().get(2).subjects());
+    for (var m : result.modalities()) {
+      assertTrue(m.scanSeconds() > 0 && m.conversionSeconds() > 0 && m.encodeSeconds() > 0, m.toString());
+      assertTrue(m.conversionToScanRatio() > 0 && m.encodedSubjectsPerSecondPerCore() > 0, m.toString());
+    }
+  }
+
+  private void assertContract(ExtractResult result) {
+    assertEquals(30, result.subjects());
+    List<Row> rows = spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList();
+    List<String> columns = Arrays.asList(spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).columns());
+    assertEquals(List.of("subject_id", "split", "label", "fold", "group", "has_img", "has_tab", "has_ts", "has_txt", "has_vec",
+        "img", "tab", "ts", "txt", "vec"), columns);
+    Map<String, Integer> dims = Map.of("img", 3, "tab", 4, "ts", 5, "txt", 6, "vec", 7);
+    for (Row r : rows) {
+      for (var e : dims.entrySet()) {
+        boolean has = r.getBoolean(r.fieldIndex("has_" + e.getKey()));
+        if (has) {
+          assertEquals(e.getValue(), r.getList(r.fieldIndex(e.getKey())).size());
+        } else {
+          assertNull(r.get(r.fieldIndex(e.getKey())), "absent modality must be null, never zero-filled");
+        }
+      }
+    }
+    EmbeddingsManifest manifest = EmbeddingsManifest.read(new Configuration(), result.outputDir());
+    assertEquals(List.of("img", "tab", "ts", "txt", "vec"), manifest.modalities().stream().map(ModalityExtraction::modality).toList());
+    assertEquals("fp-a", manifest.cohortHash());
+    assertEquals(25, result.modality("ts").present()); // every 7th subject lacks ts
+    assertEquals(25, result.modality("ts").encoded());
+    assertTrue(EncoderCache.loads() >= 5);
+  }
+
+  /** Same subjects and modalities, embeddings equal within {@code eps} (batch composition changes float rounding). */
+  private static void assertEqualsWithin(Map<String, Map<String, float[]>> expected, Map<String, Map<String, float[]>> actual, double eps) {
+    assertEquals(expected.keySet(), actual.keySet());
+    for (String subject : expected.keySet()) {
+      for (var e : expected.get(subject).entrySet()) {
+        float[] a = actual.get(subject).get(e.getKey());
+        if (e.getValue() == null) {
+          assertNull(a, subject + "/" + e.getKey());
+        } else {
+          assertNotNull(a, subject + "/" + e.getKey());
+          org.junit.jupiter.api.Assertions.assertArrayEquals(e.getValue(), a, (float) eps, subject + "/" + e.getKey());
+        }
+      }
+    }
+  }
+
+  private Map<String, Map<String, float[]>> arrays(ExtractResult result) {
+    Map<String, Map<String, float[]>> out = new TreeMap<>();
+    for (Row r : spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList()) {
+      Map<String, float[]> m = new TreeMap<>();
+      for (String name : List.of("img", "tab", "ts", "txt", "vec")) {
+        if (r.isNullAt(r.fieldIndex(name))) {
+          m.put(name, null);
+        } else {
+          List<Float> values = r.getList(r.fieldIndex(name));
+          float[] f = new float[values.size()];
+          for (int i = 0; i < f.length; i++) {
+            f[i] = values.get(i);
+          }
+          m.put(name, f);
+        }
+      }
+      out.put(r.getString(0), m);
+    }
+    return out;
+  }
+
+  private ExtractResult extract(String cohort, String out, boolean incremental) {
+    PipelineConfig c = incremental ? config : PipelineConfigLoader.parse(FeatureTestCohorts.config(tmp.resolve("out").toString(), """
+        extract.incremental = false
+        """), List.of());
+    ExtractResult result = ExtractAction.of(spark, c).cohortDir(cohort).encodersDir(encoders).outputDir(tmp.resolve(out).toString()).execute();
+    System.out.printf("extract %s: %.1f s%n", out, result.seconds());
+    return result;
+  }
+
+  /** subject -> modality -> embedding as text. */
+  private Map<String, Map<String, String>> snapshot(ExtractResult result) {
+    Map<String, Map<String, String>> out = new TreeMap<>();
+    for (Row r : spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList()) {
+      Map<String, String> m = new TreeMap<>();
+      for (String name : List.of("img", "tab", "ts", "txt", "vec")) {
+        m.put(name, String.valueOf(r.isNullAt(r.fieldIndex(name)) ? null : r.getList(r.fieldIndex(name))));
+      }
+      m.put("split", r.getString(1));
+      out.put(r.getString(0), m);
+    }
+    assertNotNull(out.get("s1"));
+    return out;
+  }
+
+  private static Row replace(Row row, int index, Object value) {
+    Object[] values = new Object[row.length()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = i == index ? value : row.get(i);
+    }
+    return org.apache.spark.sql.RowFactory.create(values);
+  }
+}

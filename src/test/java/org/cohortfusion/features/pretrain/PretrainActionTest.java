@@ -1,0 +1,73 @@
+package org.cohortfusion.features.pretrain;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.features.FeatureTestCohorts;
+import org.cohortfusion.features.encoder.EncoderArtifact;
+import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.testing.SparkTestSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PretrainActionTest {
+  private final SparkSession spark = SparkTestSession.get();
+
+  @TempDir Path tmp;
+
+  @Test
+  void pretrainLearnsTheSignalModalityAndPublishesVerifiedEncoders() throws Exception {
+    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(200, 5), tmp.resolve("cohort").toString(), "fp-1");
+    PipelineConfig config = PipelineConfigLoader.parse(FeatureTestCohorts.config(tmp.resolve("out").toString(), """
+        pretrain {
+          averaging-frequency = 2
+          encoders {
+            vec { embedding-size = 4, hidden = [8], epochs = 4, batch-size = 16, learning-rate = 0.03, patience = 3 }
+            ts { embedding-size = 3, hidden = [4], epochs = 1, batch-size = 16, cell = cnn }
+          }
+        }
+        """), List.of());
+    PretrainResult result = PretrainAction.of(spark, config).cohortDir(cohort).modalities(List.of("ts", "vec")).execute();
+
+    assertEquals(List.of("ts", "vec"), result.modalities().stream().map(ModalityPretrainResult::modality).toList());
+    ModalityPretrainResult vec = result.modalities().get(1);
+    assertTrue(vec.validationAuroc() > 0.75, "validation AUROC of the signal modality: " + vec.validationAuroc());
+    assertTrue(vec.testAuroc() > 0.75, "test AUROC of the signal modality: " + vec.testAuroc());
+    assertEquals(120, vec.trainSubjects());
+    assertEquals(4, vec.embeddingSize());
+    assertEquals(3, result.modalities().get(0).embeddingSize());
+    assertTrue(Files.isRegularFile(Path.of(result.outputDir(), PretrainAction.METRICS)));
+    assertTrue(Files.isDirectory(Path.of(result.outputDir(), "vec", "checkpoints", "epoch-1")));
+    System.out.println(result.table());
+
+    // Round trip: the published encoder loads with its checksum and preprocessing.
+    EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), vec.encoderDir());
+    assertEquals(vec.encoderSha256(), loaded.sha256());
+    assertEquals("vec", loaded.preprocessing().modality());
+    assertEquals("fp-1", loaded.provenance().cohortHash());
+    assertArrayEquals(new long[] {1, 2}, loaded.network().output(org.nd4j.linalg.factory.Nd4j.zeros(1, 6)).shape());
+
+    // A corrupted model file is rejected before deserialisation.
+    Path model = Path.of(vec.encoderDir(), ModelArtifact.MODEL);
+    try (RandomAccessFile f = new RandomAccessFile(model.toFile(), "rw")) {
+      f.seek(f.length() / 2);
+      int b = f.read();
+      f.seek(f.length() / 2);
+      f.write(b ^ 0xff);
+    }
+    // Hadoop's local .crc sidecar would catch this first; drop it, as a tamper or a store without one would.
+    Files.deleteIfExists(model.resolveSibling("." + ModelArtifact.MODEL + ".crc"));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> EncoderArtifact.load(new Configuration(), vec.encoderDir()));
+    assertTrue(e.getMessage().startsWith("Cannot load model") && e.getMessage().contains("does not match"), e.getMessage());
+  }
+}
