@@ -10,11 +10,20 @@ CF="$ROOT/jobs/cohort-fusion"
 SUBJECTS="${SUBJECTS:-2000}"
 start=$(date +%s)
 
-echo "== 1/2 generate: synthetic demo cohort ($SUBJECTS subjects, five modality kinds) -> work/demo/input"
+echo "== 1/5 generate: synthetic demo cohort ($SUBJECTS subjects, five modality kinds) -> work/demo/input"
 "$CF" generate --subjects "$SUBJECTS" --output work/demo/input
 
-echo "== 2/2 ingest: validate, align, split -> work/demo/cohort"
+echo "== 2/5 ingest: validate, align, split -> work/demo/cohort"
 "$CF" ingest --config conf/demo.conf
+
+echo "== 3/5 pretrain: one encoder per modality, Spark parameter averaging -> work/demo/pretrain"
+"$CF" pretrain --config conf/demo.conf
+
+echo "== 4/5 extract: embeddings per subject on the executors -> work/demo/embeddings"
+"$CF" extract --config conf/demo.conf
+
+echo "== 5/5 train: fusion models (default: masked attention) and baselines -> work/demo/train"
+"$CF" train --config conf/demo.conf
 
 echo
 echo "Done in $(( $(date +%s) - start )) s. Outputs:"
@@ -22,4 +31,7 @@ echo "  work/demo/input              the generated tables (subjects, clinical, o
 echo "  work/demo/cohort/aligned     the aligned cohort (Parquet, one row per subject)"
 echo "  work/demo/cohort/rejects     rejected rows with their reasons"
 echo "  work/demo/cohort/qc.txt      the QC summary printed above (qc.json: the same as JSON)"
+echo "  work/demo/pretrain           encoders (model.zip + SHA-256 + provenance) and unimodal metrics"
+echo "  work/demo/embeddings         embeddings table + embeddings.json"
+echo "  work/demo/train              fusion models and baselines, summary.json"
 echo "The real PBC example: jobs/cohort-fusion ingest --config conf/pbc.conf"
