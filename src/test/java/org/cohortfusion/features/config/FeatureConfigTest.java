@@ -20,8 +20,11 @@ class FeatureConfigTest {
   void existingConfigsLoadWithDefaults() {
     PipelineConfig pbc = PipelineConfigLoader.load(new File(System.getProperty("cohortfusion.repo", "."), "conf/pbc.conf"), List.of());
     EncoderConfig clinical = pbc.pretrain().encoder("clinical");
-    assertEquals(32, clinical.embeddingSize());
-    assertEquals(List.of(64), clinical.hidden());
+    // Declared in conf/pbc.conf ...
+    assertEquals(16, clinical.embeddingSize());
+    assertEquals(List.of(32), clinical.hidden());
+    // ... and what it leaves out takes the defaults.
+    assertEquals(5, clinical.patience());
     assertEquals(EncoderConfig.Cell.LSTM, pbc.pretrain().encoder("labs").cellOrDefault());
     assertEquals(256, pbc.extract().batchSize());
     assertEquals("work/pbc/pretrain", pbc.pretrainOutputDir());
