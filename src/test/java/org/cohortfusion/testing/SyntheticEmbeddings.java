@@ -1,4 +1,4 @@
-package org.cohortfusion.train;
+package org.cohortfusion.testing;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,11 +17,12 @@ import org.cohortfusion.fusion.spec.EmbeddingsSpec;
  * modality m's embedding is {@code z_m u_m + noise * eps + offset * c_m} (u_m, c_m fixed random unit vectors: the
  * offset mimics non-centred encoder outputs, so a zero vector is NOT a neutral value). The label is Bernoulli with
  * {@code logit = a (z_0 + z_1 + z_2) + b z_0 z_1}: every modality carries signal and clinical x labs interact.
- * Missingness is MCAR with a rate per modality. Splits: 60% train, 20% validation, 20% test.
+ * Missingness is MCAR with a rate per modality. Splits: 60% train, 20% validation, 20% test. Shared by the train
+ * and evaluate tests.
  */
-final class SyntheticEmbeddings {
-  static final String[] NAMES = {"clinical", "labs", "imaging"};
-  static final int[] DIMS = {8, 12, 6};
+public final class SyntheticEmbeddings {
+  public static final String[] NAMES = {"clinical", "labs", "imaging"};
+  public static final int[] DIMS = {8, 12, 6};
   static final double A = 1.2;
   static final double B = 1.0;
   static final double NOISE = 0.3;
@@ -29,7 +30,7 @@ final class SyntheticEmbeddings {
   private SyntheticEmbeddings() {}
 
   /** Writes {@code <dir>/table} and {@code <dir>/embeddings.json}; returns the spec. */
-  static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed) {
+  public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed) {
     Random rng = new Random(seed);
     double[][] u = new double[3][];
     double[][] c = new double[3][];
