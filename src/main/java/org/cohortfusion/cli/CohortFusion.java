@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
-    subcommands = {GenerateCommand.class, IngestCommand.class, TrainCommand.class, BenchCommand.class,
+    subcommands = {GenerateCommand.class, IngestCommand.class, TrainCommand.class, EvaluateCommand.class,
+        ReportCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class CohortFusion {
 

@@ -157,7 +157,7 @@ public final class EvaluateAction {
     for (int r = 0; r < REMOVAL_RATES.size(); r++) {
       double rate = REMOVAL_RATES.get(r);
       List<Batch> removed = rate == 0 ? test.batches()
-          : ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed() * 1_000_003L + r);
+          : ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed());
       robustness.add(rate == 0 ? overall : ClassificationMetrics.of(predict(predictor, removed), test.labels(), k));
     }
     Map<String, ClassificationMetrics> ablation = new TreeMap<>();

@@ -15,7 +15,9 @@ public final class ModalityRemoval {
 
   /**
    * Missing completely at random: every present modality of every subject is removed independently with probability
-   * {@code rate}; the draws follow the row order, so the same seed removes the same modalities for every model.
+   * {@code rate}. One uniform draw per (subject, modality) cell, in row order, decides every rate (removed iff the draw
+   * is below the rate): with the same seed the removals are the same for every model and nested across rates (what
+   * is removed at 0.3 is also removed at 0.5), so a curve over rates shows the effect of the rate, not of new draws.
    */
   public static List<Batch> completelyAtRandom(List<Batch> batches, double rate, long seed) {
     if (rate < 0 || rate > 1) {
