@@ -82,6 +82,25 @@ class ClassificationMetricsTest {
   }
 
   @Test
+  void undefinedMetricsSurviveTheJsonRoundTrip() throws Exception {
+    ClassificationMetrics m = ClassificationMetrics.of(new double[][] {{0.8, 0.2}, {0.4, 0.6}}, new int[] {0, 0}, 2);
+    String json = org.cohortfusion.io.Json.MAPPER.writeValueAsString(m);
+    assertEquals(m, org.cohortfusion.io.Json.MAPPER.readValue(json, ClassificationMetrics.class));
+  }
+
+  @Test
+  void badEvaluateConfigIsAnErrorNamingTheKey() {
+    var e = assertThrows(org.cohortfusion.config.ConfigException.class,
+        () -> org.cohortfusion.config.PipelineConfigLoader.parse("subjects { path = s.csv }\n"
+            + "modalities { clinical { kind = tabular, path = c.csv } }\noutput { dir = out }\n",
+            java.util.List.of("evaluate.min-pattern-size=0")));
+    assertTrue(e.getMessage().contains("evaluate.min-pattern-size"), e.getMessage());
+    assertEquals(20, org.cohortfusion.config.PipelineConfigLoader.parse("subjects { path = s.csv }\n"
+        + "modalities { clinical { kind = tabular, path = c.csv } }\noutput { dir = out }\n", java.util.List.of())
+        .evaluate().minPatternSize());
+  }
+
+  @Test
   void badInputsAreRejectedNamingTheValue() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ClassificationMetrics.of(new double[][] {{0.5, 0.5}}, new int[] {2}, 2));

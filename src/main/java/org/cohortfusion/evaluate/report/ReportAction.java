@@ -102,7 +102,7 @@ public final class ReportAction {
           m.robustness().stream().mapToDouble(ClassificationMetrics::auroc).toArray()));
     }
     figures.put(FIG_ROBUSTNESS, Charts.lines("Test AUROC as modalities are removed (MCAR)", "removal rate", "AUROC",
-        robustness, false, 1.0));
+        robustness, false, rates[rates.length - 1]));
     captions.put(FIG_ROBUSTNESS, "Every present modality of every test subject removed independently with the given "
         + "probability (presence mask and input), the same removals for every model.");
 
