@@ -12,7 +12,8 @@ import picocli.CommandLine.Mixin;
 @Command(name = "report", mixinStandardHelpOptions = true,
     description = {"Write <output.dir>/report/index.html (self-contained: ROC curves, training metric, missingness",
         "patterns, robustness curves, ablation and comparison tables) from evaluate's output; prints the comparison",
-        "table and the path of index.html."})
+        "table, the best model's margin over the best unimodal model, its worst missingness pattern and the path of",
+        "index.html."})
 final class ReportCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
 
@@ -22,6 +23,7 @@ final class ReportCommand implements Callable<Integer> {
     SparkSession spark = Sessions.getOrCreate("report");
     ReportResult result = ReportAction.of(spark, config).execute();
     System.out.print(result.comparisonTable());
+    System.out.print(result.summary());
     result.notes().forEach(n -> System.out.println("Note: " + n));
     System.out.println("Report written to " + result.indexHtml());
     return 0;

@@ -196,6 +196,7 @@ class EvaluatePipelineTest {
     System.out.print(out);
     assertEquals(0, reportCode);
     assertTrue(out.contains(ReportAction.comparisonTable(result)), out);
+    assertTrue(out.contains(result.summary()), out);
     assertTrue(out.contains("Report written to " + config.reportOutputDir() + "/index.html"), out);
     List<String> leftovers = new ArrayList<>();
     try (var s = Files.list(Path.of(config.output().dir()))) {

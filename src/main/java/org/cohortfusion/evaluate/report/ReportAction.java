@@ -112,7 +112,7 @@ public final class ReportAction {
       Json.writeText(hconf, tmp + "/" + INDEX, html);
       return null;
     });
-    return new ReportResult(reportDir + "/" + INDEX, table, new ArrayList<>(figures.keySet()), notes);
+    return new ReportResult(reportDir + "/" + INDEX, table, eval.summary(), new ArrayList<>(figures.keySet()), notes);
   }
 
   /** Pattern counts of the cohort's qc.json when ingest wrote one, else of the evaluated test subjects. */
