@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
     subcommands = {GenerateCommand.class, IngestCommand.class, PretrainCommand.class, ExtractCommand.class,
-        TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        TrainCommand.class, EvaluateCommand.class, ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class CohortFusion {
 
   public static void main(String[] args) {

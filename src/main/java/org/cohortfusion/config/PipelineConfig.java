@@ -32,7 +32,9 @@ public record PipelineConfig(
     @JsonPropertyDescription("Fusion models (what / when / how many / how, arXiv 2408.02686) and baselines.")
         FusionConfig fusion,
     @JsonPropertyDescription("Training of the fusion models.")
-        TrainConfig train) {
+        TrainConfig train,
+    @JsonPropertyDescription("Evaluation of the trained models on the test split.")
+        EvaluateConfig evaluate) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
@@ -43,6 +45,7 @@ public record PipelineConfig(
     extract = extract == null ? ExtractConfig.defaults() : extract;
     fusion = fusion == null ? FusionConfig.defaults() : fusion;
     train = train == null ? TrainConfig.defaults() : train;
+    evaluate = evaluate == null ? EvaluateConfig.defaults() : evaluate;
   }
 
   /** Directory the train stage writes to. */
@@ -66,6 +69,16 @@ public record PipelineConfig(
   /** Directory pretrain writes encoders and unimodal metrics to. */
   public String pretrainOutputDir() {
     return output.dir() + "/pretrain";
+  }
+
+  /** Directory the evaluate stage writes to (predictions/, metrics.json). */
+  public String evaluateOutputDir() {
+    return output.dir() + "/evaluate";
+  }
+
+  /** Directory the report stage writes to (index.html). */
+  public String reportOutputDir() {
+    return output.dir() + "/report";
   }
 
   /** Directory ingest writes the aligned cohort to. */

@@ -103,7 +103,8 @@ public final class TrainedModels {
     return graph(l.model(), cols.stream().mapToInt(Integer::intValue).toArray());
   }
 
-  static boolean exists(Configuration conf, String path) {
+  /** Whether a file or directory exists at a Hadoop path. */
+  public static boolean exists(Configuration conf, String path) {
     try {
       org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
       return p.getFileSystem(conf).exists(p);

@@ -8,6 +8,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.testing.SparkTestSession;
+import org.cohortfusion.testing.SyntheticEmbeddings;
 
 /** A temporary output directory with synthetic embeddings and a pipeline config whose fusion section is given. */
 final class TrainFixture {

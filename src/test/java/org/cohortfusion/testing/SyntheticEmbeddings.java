@@ -1,4 +1,4 @@
-package org.cohortfusion.train;
+package org.cohortfusion.testing;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,19 +17,33 @@ import org.cohortfusion.fusion.spec.EmbeddingsSpec;
  * modality m's embedding is {@code z_m u_m + noise * eps + offset * c_m} (u_m, c_m fixed random unit vectors: the
  * offset mimics non-centred encoder outputs, so a zero vector is NOT a neutral value). The label is Bernoulli with
  * {@code logit = a (z_0 + z_1 + z_2) + b z_0 z_1}: every modality carries signal and clinical x labs interact.
- * Missingness is MCAR with a rate per modality. Splits: 60% train, 20% validation, 20% test.
+ * Missingness is MCAR with a rate per modality. Splits: 60% train, 20% validation, 20% test. Shared by the train
+ * and evaluate tests.
  */
-final class SyntheticEmbeddings {
-  static final String[] NAMES = {"clinical", "labs", "imaging"};
-  static final int[] DIMS = {8, 12, 6};
+public final class SyntheticEmbeddings {
+  public static final String[] NAMES = {"clinical", "labs", "imaging"};
+  public static final int[] DIMS = {8, 12, 6};
   static final double A = 1.2;
   static final double B = 1.0;
   static final double NOISE = 0.3;
 
   private SyntheticEmbeddings() {}
 
-  /** Writes {@code <dir>/table} and {@code <dir>/embeddings.json}; returns the spec. */
-  static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed) {
+  /** Writes {@code <dir>/table} and {@code <dir>/embeddings.json} of a binary cohort; returns the spec. */
+  public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed) {
+    return write(spark, dir, n, missing, offset, seed, 2);
+  }
+
+  /**
+   * As {@link #write(SparkSession, String, int, double[], double, long)}, with 2 or 3 classes. Three classes are the
+   * terciles of the logit (below -0.8, up to 0.8, above), without a true probability; the random stream is the same
+   * as for two classes.
+   */
+  public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed,
+                                     int numClasses) {
+    if (numClasses != 2 && numClasses != 3) {
+      throw new IllegalArgumentException("Cannot write synthetic embeddings: " + numClasses + " classes (2 or 3)");
+    }
     Random rng = new Random(seed);
     double[][] u = new double[3][];
     double[][] c = new double[3][];
@@ -55,7 +69,8 @@ final class SyntheticEmbeddings {
       double[] z = {rng.nextGaussian(), rng.nextGaussian(), rng.nextGaussian()};
       double logit = A * (z[0] + z[1] + z[2]) + B * z[0] * z[1];
       double p = 1 / (1 + Math.exp(-logit));
-      int label = rng.nextDouble() < p ? 1 : 0;
+      int binary = rng.nextDouble() < p ? 1 : 0;
+      int label = numClasses == 2 ? binary : logit < -0.8 ? 0 : logit <= 0.8 ? 1 : 2;
       int bucket = i % 10;
       String split = bucket < 6 ? "train" : bucket < 8 ? "validation" : "test";
       Object[] values = new Object[6 + 6];
@@ -64,7 +79,7 @@ final class SyntheticEmbeddings {
       values[2] = i % 97 == 5 ? null : label; // a few unlabeled subjects: skipped by training
       values[3] = null;
       values[4] = null;
-      values[5] = p;
+      values[5] = numClasses == 2 ? p : null;
       for (int m = 0; m < 3; m++) {
         boolean has = rng.nextDouble() >= missing[m];
         values[6 + m] = has;
@@ -86,7 +101,8 @@ final class SyntheticEmbeddings {
     for (int m = 0; m < 3; m++) {
       mods.add(new EmbeddingsSpec.Modality(NAMES[m], DIMS[m], "synthetic-" + seed));
     }
-    EmbeddingsSpec spec = new EmbeddingsSpec(mods, List.of("negative", "positive"), "synthetic-" + seed + "-" + n);
+    List<String> classes = numClasses == 2 ? List.of("negative", "positive") : List.of("low", "middle", "high");
+    EmbeddingsSpec spec = new EmbeddingsSpec(mods, classes, "synthetic-" + seed + "-" + n + (numClasses == 2 ? "" : "-k3"));
     spec.write(spark.sparkContext().hadoopConfiguration(), dir);
     return spec;
   }

@@ -1,0 +1,247 @@
+package org.cohortfusion.evaluate;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.config.EvaluateConfig;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.io.AtomicDirectory;
+import org.cohortfusion.io.Json;
+import org.cohortfusion.train.Batch;
+import org.cohortfusion.train.EmbeddingsData;
+import org.cohortfusion.train.Metrics;
+import org.cohortfusion.train.TrainAction;
+import org.cohortfusion.train.TrainedModels;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The evaluate stage: every model listed in {@code <train>/summary.json} (fusion models and the unimodal, early and
+ * late baselines) on the TEST split of the embeddings table, with {@link ClassificationMetrics} overall, per
+ * missingness pattern, under MCAR test-time modality removal at rates 0, 0.1, ..., 0.9 (robustness curves) and with
+ * each modality removed entirely (ablation) — the missing-modality evaluation the review (arXiv 2408.02686) asks of
+ * intermediate fusion. For generated cohorts, the AUROC of the true probability is the Bayes-optimal reference.
+ *
+ * <p>Writes {@code <out>/predictions} (Parquet: subject_id, model, probability, label, pattern) and
+ * {@code <out>/metrics.json} ({@link EvaluateResult}), the whole directory atomically. Models are SHA-256 verified on
+ * load ({@link TrainedModels#load}). Only counts and metrics are logged, never subject-level values.
+ */
+public final class EvaluateAction {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluateAction.class);
+  /** The split every model is evaluated on. */
+  public static final String SPLIT = "test";
+  /** Test-time MCAR removal rates of the robustness curves. */
+  public static final List<Double> REMOVAL_RATES = List.of(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9);
+  /** metrics.json inside the output directory. */
+  public static final String METRICS_FILE = "metrics.json";
+  /** Predictions Parquet directory inside the output directory. */
+  public static final String PREDICTIONS_DIR = "predictions";
+
+  private final SparkSession spark;
+  private final Options o;
+
+  private record Options(String embeddingsDir, String trainDir, String outputDir, EvaluateConfig evaluate,
+                         Consumer<String> progress) {}
+
+  private EvaluateAction(SparkSession spark, Options o) {
+    this.spark = spark;
+    this.o = o;
+  }
+
+  public static EvaluateAction of(SparkSession spark, PipelineConfig config) {
+    return new EvaluateAction(spark, new Options(config.embeddingsDir(), config.trainOutputDir(),
+        config.evaluateOutputDir(), config.evaluate(), LOG::info));
+  }
+
+  /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
+  public EvaluateAction embeddingsDir(String dir) {
+    return new EvaluateAction(spark, new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress));
+  }
+
+  /** Read the trained models from this directory instead of {@code <output.dir>/train}. */
+  public EvaluateAction trainDir(String dir) {
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress));
+  }
+
+  /** Write to this directory instead of {@code <output.dir>/evaluate}. */
+  public EvaluateAction outputDir(String dir) {
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress));
+  }
+
+  /** Override the {@code evaluate} section. */
+  public EvaluateAction evaluate(EvaluateConfig evaluate) {
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, evaluate, o.progress));
+  }
+
+  /** Where the per-model progress lines go (default: the log). */
+  public EvaluateAction progress(Consumer<String> sink) {
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink));
+  }
+
+  public EvaluateResult execute() {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    String summaryPath = o.trainDir + "/summary.json";
+    if (!TrainedModels.exists(hconf, summaryPath)) {
+      throw new IllegalStateException("Cannot evaluate: no " + summaryPath + " (run train first)");
+    }
+    TrainAction.Summary summary = Json.read(hconf, summaryPath, TrainAction.Summary.class);
+    EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, o.embeddingsDir);
+    if (!emb.sha256().equals(summary.embeddingsSha256())) {
+      throw new IllegalStateException("Cannot evaluate: the models in " + summaryPath + " were trained on embeddings "
+          + summary.embeddingsSha256() + ", " + o.embeddingsDir + " holds " + emb.sha256());
+    }
+    TestSplit test = TestSplit.read(EmbeddingsData.table(spark, o.embeddingsDir), emb, SPLIT, o.evaluate.batchSize());
+    if (test.size() == 0) {
+      throw new IllegalStateException("Cannot evaluate: the " + SPLIT + " split of " + o.embeddingsDir
+          + " has no labeled subjects");
+    }
+    o.progress.accept("Evaluating " + summary.models().size() + " model(s) on " + test.size() + " labeled " + SPLIT
+        + " subjects");
+    Double bayes = bayesOptimalAuroc(test, emb.numClasses());
+    String[] patterns = test.patterns();
+    List<EvaluateResult.ModelEvaluation> evaluations = new ArrayList<>();
+    Map<String, double[][]> predictions = new LinkedHashMap<>();
+    for (TrainAction.SummaryEntry entry : summary.models()) {
+      if (!entry.completed() || entry.modelDir() == null) {
+        o.progress.accept("[" + entry.name() + "] skipped: training did not complete");
+        continue;
+      }
+      Metrics.Predictor predictor = TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb);
+      double[][] probabilities = predict(predictor, test.batches());
+      predictions.put(entry.name(), probabilities);
+      EvaluateResult.ModelEvaluation e = evaluateModel(entry, predictor, probabilities, test, patterns, emb, bayes);
+      evaluations.add(e);
+      o.progress.accept(String.format(java.util.Locale.ROOT, "[%s] test AUROC %.4f  AUPRC %.4f  Brier %.4f  ECE %.4f  "
+          + "AUROC at removal 0.9: %.4f", e.name(), e.test().auroc(), e.test().auprc(), e.test().brier(), e.test().ece(),
+          e.robustness().get(e.robustness().size() - 1).auroc()));
+    }
+    if (evaluations.isEmpty()) {
+      throw new IllegalStateException("Cannot evaluate: " + summaryPath + " lists no completed model");
+    }
+    String out = o.outputDir;
+    EvaluateResult result = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
+        o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE);
+    AtomicDirectory.write(hconf, out, tmp -> {
+      writePredictions(tmp + "/" + PREDICTIONS_DIR, test, patterns, predictions, emb.numClasses());
+      Json.write(hconf, tmp + "/" + METRICS_FILE, result);
+      return null;
+    });
+    return result;
+  }
+
+  /** Reads {@code metrics.json} of an evaluate output directory. */
+  public static EvaluateResult read(Configuration conf, String evaluateDir) {
+    return Json.read(conf, evaluateDir + "/" + METRICS_FILE, EvaluateResult.class);
+  }
+
+  private EvaluateResult.ModelEvaluation evaluateModel(TrainAction.SummaryEntry entry, Metrics.Predictor predictor,
+                                                       double[][] probabilities, TestSplit test, String[] patterns,
+                                                       EmbeddingsSpec emb, Double bayes) {
+    int k = emb.numClasses();
+    ClassificationMetrics overall = ClassificationMetrics.of(probabilities, test.labels(), k);
+    List<EvaluateResult.PatternMetrics> byPattern = perPattern(probabilities, test.labels(), patterns, k,
+        o.evaluate.minPatternSize());
+    List<ClassificationMetrics> robustness = new ArrayList<>();
+    for (int r = 0; r < REMOVAL_RATES.size(); r++) {
+      double rate = REMOVAL_RATES.get(r);
+      List<Batch> removed = rate == 0 ? test.batches()
+          : ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed());
+      robustness.add(rate == 0 ? overall : ClassificationMetrics.of(predict(predictor, removed), test.labels(), k));
+    }
+    Map<String, ClassificationMetrics> ablation = new TreeMap<>();
+    for (int i = 0; i < emb.modalityNames().size(); i++) {
+      ablation.put(emb.modalityNames().get(i), ClassificationMetrics.of(
+          predict(predictor, ModalityRemoval.entirely(test.batches(), i)), test.labels(), k));
+    }
+    Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
+    Double distance = bayes == null ? null : bayes - overall.auroc();
+    return new EvaluateResult.ModelEvaluation(entry.name(), entry.kind(), entry.describe(), validation, overall,
+        distance, byPattern, robustness, ablation);
+  }
+
+  /**
+   * Metrics per missingness pattern, computed on exactly the subjects with that pattern; patterns in descending
+   * order of size.
+   */
+  public static List<EvaluateResult.PatternMetrics> perPattern(double[][] probabilities, int[] labels,
+                                                               String[] patterns, int numClasses, int minPatternSize) {
+    Map<String, List<Integer>> rows = new TreeMap<>();
+    for (int i = 0; i < patterns.length; i++) {
+      rows.computeIfAbsent(patterns[i], p -> new ArrayList<>()).add(i);
+    }
+    List<EvaluateResult.PatternMetrics> out = new ArrayList<>();
+    for (Map.Entry<String, List<Integer>> e : rows.entrySet()) {
+      List<Integer> idx = e.getValue();
+      double[][] p = new double[idx.size()][];
+      int[] y = new int[idx.size()];
+      for (int j = 0; j < idx.size(); j++) {
+        p[j] = probabilities[idx.get(j)];
+        y[j] = labels[idx.get(j)];
+      }
+      out.add(new EvaluateResult.PatternMetrics(e.getKey(), idx.size(), idx.size() < minPatternSize,
+          ClassificationMetrics.of(p, y, numClasses)));
+    }
+    out.sort((a, b) -> Long.compare(b.n(), a.n()));
+    return out;
+  }
+
+  /** Predicted class probabilities of consecutive batches, one row per subject. */
+  public static double[][] predict(Metrics.Predictor predictor, List<Batch> batches) {
+    List<double[]> rows = new ArrayList<>();
+    for (Batch b : batches) {
+      if (b.size() == 0) {
+        continue;
+      }
+      double[][] p = predictor.predict(b).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      rows.addAll(Arrays.asList(p));
+    }
+    return rows.toArray(new double[0][]);
+  }
+
+  /** AUROC of the generator's true probability against the label: the Bayes-optimal AUROC (binary cohorts only). */
+  static Double bayesOptimalAuroc(TestSplit test, int numClasses) {
+    if (test.trueProbability() == null || numClasses != 2) {
+      return null;
+    }
+    double auroc = ClassificationMetrics.binaryAuroc(test.trueProbability(), test.labels());
+    return Double.isNaN(auroc) ? null : auroc;
+  }
+
+  private void writePredictions(String path, TestSplit test, String[] patterns, Map<String, double[][]> predictions,
+                                int numClasses) {
+    DataType probabilityType = numClasses == 2 ? DataTypes.DoubleType
+        : DataTypes.createArrayType(DataTypes.DoubleType, false);
+    StructType schema = new StructType()
+        .add("subject_id", DataTypes.StringType, false)
+        .add("model", DataTypes.StringType, false)
+        .add("probability", probabilityType, false)
+        .add("label", DataTypes.IntegerType, false)
+        .add("pattern", DataTypes.StringType, false);
+    List<Row> rows = new ArrayList<>();
+    for (Map.Entry<String, double[][]> e : predictions.entrySet()) {
+      double[][] p = e.getValue();
+      for (int i = 0; i < p.length; i++) {
+        Object probability = numClasses == 2 ? (Object) p[i][1] : Arrays.stream(p[i]).boxed().toList();
+        rows.add(RowFactory.create(test.subjectIds().get(i), e.getKey(), probability, test.labels()[i], patterns[i]));
+      }
+    }
+    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
+  }
+
+  /** File-system safe form of a model name, as train publishes it ("unimodal:labs" -> "unimodal-labs"). */
+  static String dirName(String modelName) {
+    return modelName.replaceAll("[^A-Za-z0-9_.-]", "-");
+  }
+}

@@ -1,0 +1,116 @@
+package org.cohortfusion.evaluate;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What evaluate measured on the test split; also the content of {@code <output.dir>/evaluate/metrics.json}.
+ *
+ * @param split the split evaluated (test)
+ * @param numClasses number of classes
+ * @param subjects labeled subjects of the split
+ * @param bayesOptimalAuroc AUROC of the generator's true probability against the label (the best any model can do),
+ *     or null when the cohort has no true_probability column or is not binary
+ * @param minPatternSize patterns with fewer subjects are flagged too small
+ * @param removalRates the MCAR test-time removal rates of the robustness curves
+ * @param models one entry per trained model, in summary.json order
+ * @param predictionsPath Parquet predictions (subject_id, model, probability, label, pattern)
+ * @param metricsPath this file
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
+                             List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
+                             String metricsPath) {
+  public EvaluateResult {
+    removalRates = List.copyOf(removalRates);
+    models = List.copyOf(models);
+  }
+
+  /**
+   * One model on the test split.
+   *
+   * @param name model name (summary.json)
+   * @param kind fusion, unimodal, early or late
+   * @param describe fusion spec in the review's notation (arXiv 2408.02686), FusionSpec.describe()
+   * @param validationAuroc validation AUROC of the published model (from train)
+   * @param test metrics on every labeled test subject
+   * @param distanceToBayes Bayes-optimal AUROC minus this model's test AUROC (null without a truth)
+   * @param patterns metrics per missingness pattern
+   * @param robustness metrics per MCAR removal rate (same order as removalRates)
+   * @param ablation metrics with one modality removed from every subject, by modality
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record ModelEvaluation(String name, String kind, String describe, Double validationAuroc,
+                                ClassificationMetrics test, Double distanceToBayes, List<PatternMetrics> patterns,
+                                List<ClassificationMetrics> robustness, Map<String, ClassificationMetrics> ablation) {
+    public ModelEvaluation {
+      patterns = List.copyOf(patterns);
+      robustness = List.copyOf(robustness);
+      ablation = Map.copyOf(ablation);
+    }
+
+    @JsonIgnore
+    public boolean isUnimodal() {
+      return "unimodal".equals(kind);
+    }
+
+    /** The pattern with the lowest AUROC among those with enough subjects (and both classes). */
+    public Optional<PatternMetrics> worstPattern() {
+      return patterns.stream().filter(p -> !p.tooSmall() && !Double.isNaN(p.metrics().auroc()))
+          .min(Comparator.comparingDouble(p -> p.metrics().auroc()));
+    }
+  }
+
+  /**
+   * Metrics of the subjects with one missingness pattern.
+   *
+   * @param pattern modalities present, joined by '+' ("none" for no modality)
+   * @param n subjects with this pattern
+   * @param tooSmall fewer than minPatternSize subjects: report, do not trust
+   * @param metrics metrics on those subjects
+   */
+  public record PatternMetrics(String pattern, long n, boolean tooSmall, ClassificationMetrics metrics) {}
+
+  public ModelEvaluation get(String name) {
+    return models.stream().filter(m -> m.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("Cannot find model '" + name + "' in the evaluation"));
+  }
+
+  /** The model with the highest test AUROC. */
+  public ModelEvaluation best() {
+    return models.stream().filter(m -> !Double.isNaN(m.test().auroc()))
+        .max(Comparator.comparingDouble(m -> m.test().auroc()))
+        .orElseThrow(() -> new IllegalStateException("Cannot pick the best model: no model has a test AUROC"));
+  }
+
+  /** The unimodal baseline with the highest test AUROC, if any was trained. */
+  public Optional<ModelEvaluation> bestUnimodal() {
+    return models.stream().filter(ModelEvaluation::isUnimodal).filter(m -> !Double.isNaN(m.test().auroc()))
+        .max(Comparator.comparingDouble(m -> m.test().auroc()));
+  }
+
+  /** Console summary: best model, its margin over the best unimodal model, its worst missingness pattern. */
+  public String summary() {
+    ModelEvaluation best = best();
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Best model (test AUROC): %s  %.4f  [%s]%n",
+        best.name(), best.test().auroc(), best.describe()));
+    bestUnimodal().ifPresentOrElse(
+        u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s, %.4f): %+.4f%n", u.name(),
+            u.test().auroc(), best.test().auroc() - u.test().auroc())),
+        () -> s.append("Margin over the best unimodal model: no unimodal baseline was trained\n"));
+    best.worstPattern().ifPresentOrElse(
+        p -> s.append(String.format(Locale.ROOT, "Worst missingness pattern of %s: %s  AUROC %.4f (n = %d)%n", best.name(),
+            p.pattern(), p.metrics().auroc(), p.n())),
+        () -> s.append("Worst missingness pattern: no pattern has at least " + minPatternSize + " subjects of both classes\n"));
+    if (bayesOptimalAuroc != null) {
+      s.append(String.format(Locale.ROOT, "Bayes-optimal AUROC (true probability): %.4f  (best model is %.4f below)%n",
+          bayesOptimalAuroc, bayesOptimalAuroc - best.test().auroc()));
+    }
+    return s.toString();
+  }
+}

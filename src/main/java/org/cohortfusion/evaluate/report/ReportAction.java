@@ -1,0 +1,288 @@
+package org.cohortfusion.evaluate.report;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.CohortManifest;
+import org.cohortfusion.cohort.QcReport;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.evaluate.ClassificationMetrics;
+import org.cohortfusion.evaluate.EvaluateAction;
+import org.cohortfusion.evaluate.EvaluateResult;
+import org.cohortfusion.io.AtomicDirectory;
+import org.cohortfusion.io.Json;
+import org.cohortfusion.train.TrainedModels;
+import org.nd4j.evaluation.classification.ROC;
+import org.nd4j.evaluation.classification.ROCMultiClass;
+import org.nd4j.evaluation.curves.RocCurve;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The report stage: a self-contained {@code <output.dir>/report/index.html} (PNG charts embedded as base64 data URIs)
+ * from evaluate's {@code metrics.json} and predictions: ROC curves of every model on the test split, the training
+ * metric per model, the missingness patterns, robustness curves under test-time modality removal, the ablation table
+ * and the comparison table of every fusion model against the baselines with its spec in the notation of the review
+ * (what / when / how many / how, arXiv 2408.02686), with the Bayes-optimal AUROC row for generated cohorts.
+ */
+public final class ReportAction {
+  /** The report page inside the report directory. */
+  public static final String INDEX = "index.html";
+  /** Figure ids, in page order. */
+  public static final String FIG_ROC = "roc-curves";
+  public static final String FIG_TRAINING = "training";
+  public static final String FIG_PATTERNS = "missingness-patterns";
+  public static final String FIG_ROBUSTNESS = "robustness";
+
+  private final SparkSession spark;
+  private final String evaluateDir;
+  private final String reportDir;
+  private final String cohortDir;
+  private final String title;
+
+  private ReportAction(SparkSession spark, String evaluateDir, String reportDir, String cohortDir, String title) {
+    this.spark = spark;
+    this.evaluateDir = evaluateDir;
+    this.reportDir = reportDir;
+    this.cohortDir = cohortDir;
+    this.title = title;
+  }
+
+  public static ReportAction of(SparkSession spark, PipelineConfig config) {
+    return new ReportAction(spark, config.evaluateOutputDir(), config.reportOutputDir(), config.cohortOutputDir(),
+        config.name() == null ? "cohort-fusion" : config.name());
+  }
+
+  /** Write to this directory instead of {@code <output.dir>/report}. */
+  public ReportAction reportDir(String dir) {
+    return new ReportAction(spark, evaluateDir, dir, cohortDir, title);
+  }
+
+  public ReportResult execute() {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    if (!TrainedModels.exists(hconf, evaluateDir + "/" + EvaluateAction.METRICS_FILE)) {
+      throw new IllegalStateException("Cannot write the report: no " + evaluateDir + "/" + EvaluateAction.METRICS_FILE
+          + " (run evaluate first)");
+    }
+    EvaluateResult eval = EvaluateAction.read(hconf, evaluateDir);
+    List<String> notes = new ArrayList<>();
+    Map<String, byte[]> figures = new LinkedHashMap<>();
+    Map<String, String> captions = new LinkedHashMap<>();
+
+    figures.put(FIG_ROC, rocCurves(eval));
+    captions.put(FIG_ROC, eval.numClasses() == 2 ? "ROC curves of every model on the test split (exact, ND4J ROC)."
+        : "One-vs-rest ROC curves of class " + (eval.numClasses() - 1) + " on the test split (exact, ND4J ROCMultiClass).");
+
+    Map<String, Double> validation = new LinkedHashMap<>();
+    eval.models().forEach(m -> validation.put(m.name(), m.validationAuroc() == null ? Double.NaN : m.validationAuroc()));
+    figures.put(FIG_TRAINING, Charts.bars("Validation AUROC of the published model", "model", "validation AUROC", validation));
+    String noHistory = "Train keeps no per-epoch history (checkpoints/state.json holds the last epoch and the best "
+        + "AUROC only; older checkpoints are deleted), so training curves cannot be drawn: the validation AUROC of "
+        + "each published (best-epoch) model is shown instead.";
+    notes.add(noHistory);
+    captions.put(FIG_TRAINING, noHistory);
+
+    Map<String, Long> patterns = patternCounts(hconf, eval, notes);
+    figures.put(FIG_PATTERNS, Charts.bars("Missingness patterns", "pattern", "subjects", patterns));
+    captions.put(FIG_PATTERNS, notes.get(notes.size() - 1));
+
+    List<Charts.Line> robustness = new ArrayList<>();
+    double[] rates = eval.removalRates().stream().mapToDouble(Double::doubleValue).toArray();
+    for (EvaluateResult.ModelEvaluation m : eval.models()) {
+      robustness.add(new Charts.Line(m.name(), rates,
+          m.robustness().stream().mapToDouble(ClassificationMetrics::auroc).toArray()));
+    }
+    figures.put(FIG_ROBUSTNESS, Charts.lines("Test AUROC as modalities are removed (MCAR)", "removal rate", "AUROC",
+        robustness, false, rates[rates.length - 1]));
+    captions.put(FIG_ROBUSTNESS, "Every present modality of every test subject removed independently with the given "
+        + "probability (presence mask and input), the same removals for every model.");
+
+    String table = comparisonTable(eval);
+    String html = html(eval, figures, captions, notes);
+    AtomicDirectory.write(hconf, reportDir, tmp -> {
+      Json.writeText(hconf, tmp + "/" + INDEX, html);
+      return null;
+    });
+    return new ReportResult(reportDir + "/" + INDEX, table, eval.summary(), new ArrayList<>(figures.keySet()), notes);
+  }
+
+  /** Pattern counts of the cohort's qc.json when ingest wrote one, else of the evaluated test subjects. */
+  private Map<String, Long> patternCounts(Configuration hconf, EvaluateResult eval, List<String> notes) {
+    String qc = cohortDir + "/" + CohortManifest.QC_JSON;
+    Map<String, Long> counts = new LinkedHashMap<>();
+    if (TrainedModels.exists(hconf, qc)) {
+      QcReport report = QcReport.read(hconf, cohortDir);
+      report.patterns().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+          .forEach(e -> counts.put(e.getKey(), e.getValue()));
+      notes.add("Missingness patterns of the whole aligned cohort (ingest's qc.json).");
+    } else {
+      eval.models().get(0).patterns().forEach(p -> counts.put(p.pattern(), p.n()));
+      notes.add("Missingness patterns of the labeled test subjects (no qc.json from ingest at " + qc + ").");
+    }
+    return counts;
+  }
+
+  private byte[] rocCurves(EvaluateResult eval) {
+    List<Row> rows = spark.read().parquet(eval.predictionsPath()).select(col("model"), col("probability"), col("label"))
+        .collectAsList();
+    Map<String, List<Row>> byModel = new LinkedHashMap<>();
+    eval.models().forEach(m -> byModel.put(m.name(), new ArrayList<>()));
+    for (Row r : rows) {
+      byModel.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(r);
+    }
+    int k = eval.numClasses();
+    List<Charts.Line> lines = new ArrayList<>();
+    for (Map.Entry<String, List<Row>> e : byModel.entrySet()) {
+      List<Row> rs = e.getValue();
+      if (rs.isEmpty()) {
+        continue;
+      }
+      INDArray probs = Nd4j.zeros(DataType.DOUBLE, rs.size(), k);
+      INDArray labels = Nd4j.zeros(DataType.DOUBLE, rs.size(), k);
+      for (int i = 0; i < rs.size(); i++) {
+        Row r = rs.get(i);
+        if (k == 2) {
+          double p = r.getDouble(1);
+          probs.putScalar(i, 0, 1 - p);
+          probs.putScalar(i, 1, p);
+        } else {
+          List<Double> p = r.getList(1);
+          for (int c = 0; c < k; c++) {
+            probs.putScalar(i, c, p.get(c));
+          }
+        }
+        labels.putScalar(i, r.getInt(2), 1.0);
+      }
+      RocCurve curve;
+      if (k == 2) {
+        ROC roc = new ROC(0);
+        roc.eval(labels, probs);
+        curve = roc.getRocCurve();
+      } else {
+        ROCMultiClass roc = new ROCMultiClass(0);
+        roc.eval(labels, probs);
+        curve = roc.getRocCurve(k - 1);
+      }
+      double auc = eval.get(e.getKey()).test().auroc();
+      lines.add(new Charts.Line(String.format(Locale.ROOT, "%s (%.3f)", e.getKey(), auc), curve.getFpr(), curve.getTpr()));
+    }
+    return Charts.lines("ROC curves, test split", "false positive rate", "true positive rate", lines, true, 1.0);
+  }
+
+  /** Every model against the baselines: test metrics, margin over the best unimodal model, distance to Bayes. */
+  public static String comparisonTable(EvaluateResult eval) {
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-22s %-9s %7s %7s %7s %7s %7s %7s %8s %8s  %s%n",
+        "model", "kind", "AUROC", "AUPRC", "acc", "balacc", "Brier", "ECE", "vs-uni", "to-Bayes", "spec"));
+    double bestUni = eval.bestUnimodal().map(u -> u.test().auroc()).orElse(Double.NaN);
+    for (EvaluateResult.ModelEvaluation m : eval.models()) {
+      ClassificationMetrics t = m.test();
+      s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %+8.4f %8s  %s%n", m.name(),
+          m.kind(), t.auroc(), t.auprc(), t.accuracy(), t.balancedAccuracy(), t.brier(), t.ece(), t.auroc() - bestUni,
+          m.distanceToBayes() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.distanceToBayes()), m.describe()));
+    }
+    if (eval.bayesOptimalAuroc() != null) {
+      s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f%n", "bayes-optimal", "truth", eval.bayesOptimalAuroc()));
+    }
+    return s.toString();
+  }
+
+  private String html(EvaluateResult eval, Map<String, byte[]> figures, Map<String, String> captions,
+                      List<String> notes) {
+    StringBuilder h = new StringBuilder();
+    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))
+        .append(" - cohort-fusion report</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+            + "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+            + "td.l,th.l{text-align:left}tr.bayes{font-style:italic;background:#f4f4f4}.small{color:#999}</style></head><body>\n");
+    h.append("<h1>").append(esc(title)).append(": evaluation on the ").append(esc(eval.split())).append(" split</h1>\n");
+    h.append("<p>").append(eval.subjects()).append(" labeled subjects, ").append(eval.numClasses())
+        .append(" classes. Fusion specs in the notation of the review arXiv 2408.02686 (what / when / how many / how).</p>\n");
+    h.append("<pre>").append(esc(eval.summary())).append("</pre>\n");
+
+    h.append("<h2>Comparison of every model against the baselines</h2>\n<table id=\"comparison\">\n<tr><th class=\"l\">model</th>"
+        + "<th class=\"l\">kind</th><th>AUROC</th><th>AUPRC</th><th>accuracy</th><th>balanced accuracy</th><th>Brier</th>"
+        + "<th>ECE</th><th>AUROC vs best unimodal</th><th>distance to Bayes</th><th>validation AUROC</th>"
+        + "<th class=\"l\">spec</th></tr>\n");
+    double bestUni = eval.bestUnimodal().map(u -> u.test().auroc()).orElse(Double.NaN);
+    for (EvaluateResult.ModelEvaluation m : eval.models()) {
+      ClassificationMetrics t = m.test();
+      h.append("<tr class=\"model\"><td class=\"l\">").append(esc(m.name())).append("</td><td class=\"l\">")
+          .append(esc(m.kind())).append("</td>");
+      for (double v : new double[] {t.auroc(), t.auprc(), t.accuracy(), t.balancedAccuracy(), t.brier(), t.ece()}) {
+        h.append("<td>").append(num(v)).append("</td>");
+      }
+      h.append("<td>").append(Double.isNaN(bestUni) ? "-" : String.format(Locale.ROOT, "%+.4f", t.auroc() - bestUni))
+          .append("</td><td>").append(m.distanceToBayes() == null ? "-" : num(m.distanceToBayes())).append("</td><td>")
+          .append(m.validationAuroc() == null ? "-" : num(m.validationAuroc())).append("</td><td class=\"l\">")
+          .append(esc(m.describe())).append("</td></tr>\n");
+    }
+    if (eval.bayesOptimalAuroc() != null) {
+      h.append("<tr class=\"bayes\"><td class=\"l\">bayes-optimal</td><td class=\"l\">truth</td><td>")
+          .append(num(eval.bayesOptimalAuroc())).append("</td><td colspan=\"9\" class=\"l\">AUROC of the generator's "
+              + "true probability: the best any model can reach on these subjects</td></tr>\n");
+    }
+    h.append("</table>\n");
+
+    for (Map.Entry<String, byte[]> f : figures.entrySet()) {
+      h.append("<h2>").append(esc(heading(f.getKey()))).append("</h2>\n<figure><img id=\"").append(f.getKey())
+          .append("\" alt=\"").append(esc(heading(f.getKey()))).append("\" width=\"").append(Charts.WIDTH)
+          .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(f.getValue()))
+          .append("\"><figcaption>").append(esc(captions.get(f.getKey()))).append("</figcaption></figure>\n");
+    }
+
+    h.append("<h2>Ablation: test AUROC with one modality removed from every subject</h2>\n<table id=\"ablation\"><tr>"
+        + "<th class=\"l\">model</th><th>none removed</th>");
+    List<String> modalities = new ArrayList<>(eval.models().get(0).ablation().keySet());
+    java.util.Collections.sort(modalities);
+    modalities.forEach(mod -> h.append("<th>without ").append(esc(mod)).append("</th>"));
+    h.append("</tr>\n");
+    for (EvaluateResult.ModelEvaluation m : eval.models()) {
+      h.append("<tr><td class=\"l\">").append(esc(m.name())).append("</td><td>").append(num(m.test().auroc())).append("</td>");
+      modalities.forEach(mod -> h.append("<td>").append(num(m.ablation().get(mod).auroc())).append("</td>"));
+      h.append("</tr>\n");
+    }
+    h.append("</table>\n");
+
+    h.append("<h2>Test AUROC per missingness pattern</h2>\n<p>Patterns with fewer than ").append(eval.minPatternSize())
+        .append(" subjects are flagged <span class=\"small\">too small</span>.</p>\n<table id=\"patterns\"><tr>"
+            + "<th class=\"l\">model</th><th class=\"l\">pattern</th><th>n</th><th>AUROC</th><th>AUPRC</th><th>Brier</th></tr>\n");
+    for (EvaluateResult.ModelEvaluation m : eval.models()) {
+      for (EvaluateResult.PatternMetrics p : m.patterns()) {
+        h.append("<tr").append(p.tooSmall() ? " class=\"small\"" : "").append("><td class=\"l\">").append(esc(m.name()))
+            .append("</td><td class=\"l\">").append(esc(p.pattern())).append(p.tooSmall() ? " (too small)" : "")
+            .append("</td><td>").append(p.n()).append("</td><td>").append(num(p.metrics().auroc())).append("</td><td>")
+            .append(num(p.metrics().auprc())).append("</td><td>").append(num(p.metrics().brier())).append("</td></tr>\n");
+      }
+    }
+    h.append("</table>\n<h2>Notes</h2>\n<ul>\n");
+    notes.forEach(n -> h.append("<li>").append(esc(n)).append("</li>\n"));
+    h.append("</ul>\n</body></html>\n");
+    return h.toString();
+  }
+
+  private static String heading(String figure) {
+    return switch (figure) {
+      case FIG_ROC -> "ROC curves";
+      case FIG_TRAINING -> "Training: validation AUROC per model";
+      case FIG_PATTERNS -> "Missingness patterns";
+      case FIG_ROBUSTNESS -> "Robustness to missing modalities";
+      default -> figure;
+    };
+  }
+
+  private static String num(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
+  }
+
+  static String esc(String s) {
+    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+}
