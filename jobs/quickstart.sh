@@ -10,20 +10,26 @@ CF="$ROOT/jobs/cohort-fusion"
 SUBJECTS="${SUBJECTS:-2000}"
 start=$(date +%s)
 
-echo "== 1/5 generate: synthetic demo cohort ($SUBJECTS subjects, five modality kinds) -> work/demo/input"
+echo "== 1/7 generate: synthetic demo cohort ($SUBJECTS subjects, five modality kinds) -> work/demo/input"
 "$CF" generate --subjects "$SUBJECTS" --output work/demo/input
 
-echo "== 2/5 ingest: validate, align, split -> work/demo/cohort"
+echo "== 2/7 ingest: validate, align, split -> work/demo/cohort"
 "$CF" ingest --config conf/demo.conf
 
-echo "== 3/5 pretrain: one encoder per modality, Spark parameter averaging -> work/demo/pretrain"
+echo "== 3/7 pretrain: one encoder per modality, Spark parameter averaging -> work/demo/pretrain"
 "$CF" pretrain --config conf/demo.conf
 
-echo "== 4/5 extract: embeddings per subject on the executors -> work/demo/embeddings"
+echo "== 4/7 extract: embeddings per subject on the executors -> work/demo/embeddings"
 "$CF" extract --config conf/demo.conf
 
-echo "== 5/5 train: fusion models (default: masked attention) and baselines -> work/demo/train"
+echo "== 5/7 train: fusion models (default: masked attention) and baselines -> work/demo/train"
 "$CF" train --config conf/demo.conf
+
+echo "== 6/7 evaluate: test split, per missingness pattern, robustness to removed modalities -> work/demo/evaluate"
+"$CF" evaluate --config conf/demo.conf
+
+echo "== 7/7 report: comparison table and HTML report -> work/demo/report"
+"$CF" report --config conf/demo.conf
 
 echo
 echo "Done in $(( $(date +%s) - start )) s. Outputs:"
@@ -34,4 +40,6 @@ echo "  work/demo/cohort/qc.txt      the QC summary printed above (qc.json: the 
 echo "  work/demo/pretrain           encoders (model.zip + SHA-256 + provenance) and unimodal metrics"
 echo "  work/demo/embeddings         embeddings table + embeddings.json"
 echo "  work/demo/train              fusion models and baselines, summary.json"
+echo "  work/demo/evaluate           predictions (Parquet) and metrics.json"
+echo "  work/demo/report/index.html  the HTML report"
 echo "The real PBC example: jobs/cohort-fusion ingest --config conf/pbc.conf"
