@@ -2,6 +2,8 @@ package org.cohortfusion.cli;
 
 import java.util.concurrent.Callable;
 import org.cohortfusion.bench.IngestBench;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.features.bench.ExtractBench;
 import org.cohortfusion.train.bench.TrainBench;
 import org.cohortfusion.spark.Sessions;
 import picocli.CommandLine.Command;
@@ -10,7 +12,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print ratios against a baseline measured in the same run.",
-    subcommands = {BenchCommand.Ingest.class, BenchCommand.Train.class})
+    subcommands = {BenchCommand.Ingest.class, BenchCommand.Extract.class, BenchCommand.Train.class})
 final class BenchCommand {
 
   @Command(name = "ingest", mixinStandardHelpOptions = true,
@@ -34,6 +36,28 @@ final class BenchCommand {
       IngestBench.Result r = IngestBench.run(Sessions.getOrCreate("bench ingest"), workDir, subjects, repetitions, regenerate);
       System.out.printf("bench ingest: %d subjects, %d core(s): bare join %.1f s, ingest %.1f s (medians): ratio %.2f (target <= 1.15)%n",
           r.subjects(), Runtime.getRuntime().availableProcessors(), r.medianBare(), r.medianIngest(), r.ratio());
+      return 0;
+    }
+  }
+
+  @Command(name = "extract", mixinStandardHelpOptions = true,
+      description = {"Extraction throughput (subjects/s per core, per modality) and Parquet -> INDArray conversion time",
+          "against Spark's own scan of the same columns, in the same run (run ingest and pretrain first). Target: >= 0.8x."})
+  static final class Extract implements Callable<Integer> {
+    @Mixin ConfigOptions options;
+
+    @Option(names = "--batch-size", defaultValue = "256", description = "Subjects per encoder batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "Passes per measurement; the best is kept (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Override
+    public Integer call() {
+      PipelineConfig config = options.load();
+      ExtractBench.Result r = ExtractBench.run(Sessions.getOrCreate("bench extract"), config.cohortOutputDir(), config.pretrainOutputDir(),
+          batchSize, repeats);
+      System.out.println(r.table());
       return 0;
     }
   }
