@@ -38,7 +38,11 @@ public final class EmbeddingsData {
     for (String m : spec.modalityNames()) {
       cols.add(col(m));
     }
+    // Minibatches must mix labels: the table may come sorted by label (stratified splits), and
+    // label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
+    // deterministic shuffle.
     Dataset<Row> selected = table.where(col("split").equalTo(split).and(col("label").isNotNull()))
+        .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
         .select(cols.toArray(new Column[0]));
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
     return selected.queryExecution().toRdd().toJavaRDD()

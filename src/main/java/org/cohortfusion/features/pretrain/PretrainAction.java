@@ -233,7 +233,12 @@ public final class PretrainAction {
 
   /** Minibatch DataSets of one split, persisted serialised (MEMORY_ONLY_SER, see STACK.md). */
   static JavaRDD<DataSet> dataSets(Dataset<Row> labelled, String split, ModalityPreprocessing prep, int classes, int batchSize) {
-    Dataset<Row> rows = labelled.filter(col("split").equalTo(lit(split))).select(col("label"), Payloads.column(prep));
+    // Minibatches must mix labels: the aligned cohort may come sorted by label (stratified splits),
+    // and label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
+    // deterministic shuffle.
+    Dataset<Row> rows = labelled.filter(col("split").equalTo(lit(split)))
+        .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
+        .select(col("label"), Payloads.column(prep));
     JavaRDD<DataSet> data = InternalRows.of(rows).mapPartitions(partition -> {
       FeatureBatches converter = new FeatureBatches(prep, 1);
       List<DataSet> out = new ArrayList<>();
