@@ -8,12 +8,14 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
+import org.deeplearning4j.nn.conf.layers.Convolution3D;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.Subsampling3DLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -55,24 +57,40 @@ public final class EncoderFactory {
     switch (prep.kind()) {
       case TABULAR, VECTOR, TEXT -> inputType = InputType.feedForward(prep.inputSize());
       case IMAGE -> {
-        if (prep.shape().size() != 3) {
-          throw new IllegalArgumentException("Cannot build image encoder of modality '" + prep.modality() + "': shape "
-              + prep.shape() + " is a volume [C, D, H, W]; only 2D images [C, H, W] are supported");
-        }
-        inputType = InputType.convolutional(prep.shape().get(1), prep.shape().get(2), prep.shape().get(0));
         List<Integer> channels = config.convChannelsOrDefault();
-        long h = prep.shape().get(1);
-        long w = prep.shape().get(2);
-        for (int i = 0; i < channels.size(); i++) {
-          b.layer(layer++, new ConvolutionLayer.Builder(3, 3).nOut(channels.get(i)).convolutionMode(ConvolutionMode.Same)
-              .activation(Activation.RELU).build());
-          if (i < channels.size() - 1 && h >= 2 && w >= 2) {
-            b.layer(layer++, new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build());
-            h /= 2;
-            w /= 2;
+        if (prep.shape().size() == 4) {
+          // Volumes [C, D, H, W]: the same design with 3D convolutions and pooling.
+          long d = prep.shape().get(1);
+          long h = prep.shape().get(2);
+          long w = prep.shape().get(3);
+          inputType = InputType.convolutional3D(Convolution3D.DataFormat.NCDHW, d, h, w, prep.shape().get(0));
+          for (int i = 0; i < channels.size(); i++) {
+            b.layer(layer++, new Convolution3D.Builder().kernelSize(3, 3, 3).nOut(channels.get(i))
+                .convolutionMode(ConvolutionMode.Same).dataFormat(Convolution3D.DataFormat.NCDHW).activation(Activation.RELU).build());
+            if (i < channels.size() - 1 && d >= 2 && h >= 2 && w >= 2) {
+              b.layer(layer++, new Subsampling3DLayer.Builder(PoolingType.MAX).kernelSize(2, 2, 2).stride(2, 2, 2)
+                  .dataFormat(Convolution3D.DataFormat.NCDHW).build());
+              d /= 2;
+              h /= 2;
+              w /= 2;
+            }
           }
+          b.layer(layer++, new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
+        } else {
+          inputType = InputType.convolutional(prep.shape().get(1), prep.shape().get(2), prep.shape().get(0));
+          long h = prep.shape().get(1);
+          long w = prep.shape().get(2);
+          for (int i = 0; i < channels.size(); i++) {
+            b.layer(layer++, new ConvolutionLayer.Builder(3, 3).nOut(channels.get(i)).convolutionMode(ConvolutionMode.Same)
+                .activation(Activation.RELU).build());
+            if (i < channels.size() - 1 && h >= 2 && w >= 2) {
+              b.layer(layer++, new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build());
+              h /= 2;
+              w /= 2;
+            }
+          }
+          b.layer(layer++, new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
         }
-        b.layer(layer++, new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
       }
       case TIMESERIES -> {
         inputType = InputType.recurrent(prep.inputSize(), prep.steps());

@@ -60,10 +60,11 @@ class EncoderTest {
   }
 
   @Test
-  void volumesAreRejectedWithAClearError() {
-    var e = assertThrows(IllegalArgumentException.class,
-        () -> EncoderFactory.build(prep("vol", ModalityKind.IMAGE, List.of(1, 4, 4, 4), 0), config(4, null), 2, 1));
-    assertTrue(e.getMessage().startsWith("Cannot build image encoder of modality 'vol'"), e.getMessage());
+  void volumesGetA3dCnnWithTheConfiguredEmbeddingSize() {
+    var net = EncoderFactory.build(prep("vol", ModalityKind.IMAGE, List.of(2, 4, 6, 6), 0), config(5, null), 2, 1);
+    INDArray volumes = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 2, 4, 6, 6);
+    assertArrayEquals(new long[] {3, 5}, Encoders.embed(net, new FeatureBatch(volumes, null)).shape());
+    assertArrayEquals(new long[] {3, 2}, net.output(volumes).shape());
   }
 
   static EncoderConfig config(int embedding, EncoderConfig.Cell cell) {
