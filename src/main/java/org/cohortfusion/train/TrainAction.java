@@ -311,7 +311,8 @@ public final class TrainAction {
             ModelArtifact.save(hconf, ck + "/best", graph, provenance(spec, compiled, emb, metrics));
           }
           state = new TrainState(epoch, improved ? m.auroc() : state.bestAuroc(), improved ? epoch : state.bestEpoch(),
-              patience, t.seed(), stop || epoch == t.epochs(), stop);
+              patience, t.seed(), stop || epoch == t.epochs(), stop,
+              state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)));
           Json.write(hconf, ck + "/state.json", state);
           deleteOlderCheckpoints(hconf, ck, epoch);
           double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;

@@ -13,8 +13,22 @@ package org.cohortfusion.train;
  * @param stoppedEarly whether early stopping ended it
  */
 public record TrainState(int epoch, double bestAuroc, int bestEpoch, int patienceCounter, long seed, boolean done,
-                         boolean stoppedEarly) {
+                         boolean stoppedEarly, java.util.List<Epoch> history) {
+  /** One finished epoch, for training curves: validation loss and AUROC, training throughput. */
+  public record Epoch(int epoch, double validationLoss, double validationAuroc, double samplesPerSecond) {}
+
+  public TrainState {
+    history = history == null ? java.util.List.of() : java.util.List.copyOf(history);
+  }
+
   public static TrainState initial(long seed) {
-    return new TrainState(0, -1, 0, 0, seed, false, false);
+    return new TrainState(0, -1, 0, 0, seed, false, false, java.util.List.of());
+  }
+
+  /** This state's history plus one epoch. */
+  public java.util.List<Epoch> with(Epoch e) {
+    java.util.List<Epoch> h = new java.util.ArrayList<>(history);
+    h.add(e);
+    return h;
   }
 }

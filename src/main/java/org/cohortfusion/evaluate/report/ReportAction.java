@@ -19,6 +19,8 @@ import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.fusion.spec.FusionSpec;
+import org.cohortfusion.train.TrainState;
 import org.cohortfusion.train.TrainedModels;
 import org.nd4j.evaluation.classification.ROC;
 import org.nd4j.evaluation.classification.ROCMultiClass;
@@ -48,9 +50,11 @@ public final class ReportAction {
   private final String reportDir;
   private final String cohortDir;
   private final String title;
+  private final String trainDir;
 
-  private ReportAction(SparkSession spark, String evaluateDir, String reportDir, String cohortDir, String title) {
+  private ReportAction(SparkSession spark, String evaluateDir, String reportDir, String cohortDir, String title, String trainDir) {
     this.spark = spark;
+    this.trainDir = trainDir;
     this.evaluateDir = evaluateDir;
     this.reportDir = reportDir;
     this.cohortDir = cohortDir;
@@ -59,12 +63,31 @@ public final class ReportAction {
 
   public static ReportAction of(SparkSession spark, PipelineConfig config) {
     return new ReportAction(spark, config.evaluateOutputDir(), config.reportOutputDir(), config.cohortOutputDir(),
-        config.name() == null ? "cohort-fusion" : config.name());
+        config.name() == null ? "cohort-fusion" : config.name(), config.trainOutputDir());
   }
 
   /** Write to this directory instead of {@code <output.dir>/report}. */
   public ReportAction reportDir(String dir) {
-    return new ReportAction(spark, evaluateDir, dir, cohortDir, title);
+    return new ReportAction(spark, evaluateDir, dir, cohortDir, title, trainDir);
+  }
+
+  /** Validation AUROC per epoch of every model whose train state kept its history. */
+  private List<Charts.Line> trainingCurves(Configuration hconf, EvaluateResult eval) {
+    List<Charts.Line> lines = new ArrayList<>();
+    for (EvaluateResult.ModelEvaluation m : eval.models()) {
+      String state = trainDir + "/" + FusionSpec.dirName(m.name()) + "/checkpoints/state.json";
+      if (!TrainedModels.exists(hconf, state)) {
+        continue;
+      }
+      List<TrainState.Epoch> history = Json.read(hconf, state, TrainState.class).history();
+      if (history.isEmpty()) {
+        continue;
+      }
+      double[] x = history.stream().mapToDouble(TrainState.Epoch::epoch).toArray();
+      double[] y = history.stream().mapToDouble(TrainState.Epoch::validationAuroc).toArray();
+      lines.add(new Charts.Line(m.name(), x, y));
+    }
+    return lines;
   }
 
   public ReportResult execute() {
@@ -82,14 +105,21 @@ public final class ReportAction {
     captions.put(FIG_ROC, eval.numClasses() == 2 ? "ROC curves of every model on the test split (exact, ND4J ROC)."
         : "One-vs-rest ROC curves of class " + (eval.numClasses() - 1) + " on the test split (exact, ND4J ROCMultiClass).");
 
-    Map<String, Double> validation = new LinkedHashMap<>();
-    eval.models().forEach(m -> validation.put(m.name(), m.validationAuroc() == null ? Double.NaN : m.validationAuroc()));
-    figures.put(FIG_TRAINING, Charts.bars("Validation AUROC of the published model", "model", "validation AUROC", validation));
-    String noHistory = "Train keeps no per-epoch history (checkpoints/state.json holds the last epoch and the best "
-        + "AUROC only; older checkpoints are deleted), so training curves cannot be drawn: the validation AUROC of "
-        + "each published (best-epoch) model is shown instead.";
-    notes.add(noHistory);
-    captions.put(FIG_TRAINING, noHistory);
+    List<Charts.Line> curves = trainingCurves(hconf, eval);
+    if (!curves.isEmpty()) {
+      double maxEpoch = curves.stream().mapToDouble(l -> l.x()[l.x().length - 1]).max().orElse(1);
+      figures.put(FIG_TRAINING, Charts.lines("Training curves", "epoch", "validation AUROC", curves, false, maxEpoch));
+      captions.put(FIG_TRAINING, "Validation AUROC after every epoch of each trained network (train's checkpoints/state.json); "
+          + "late fusion has no training of its own.");
+    } else {
+      Map<String, Double> validation = new LinkedHashMap<>();
+      eval.models().forEach(m -> validation.put(m.name(), m.validationAuroc() == null ? Double.NaN : m.validationAuroc()));
+      figures.put(FIG_TRAINING, Charts.bars("Validation AUROC of the published model", "model", "validation AUROC", validation));
+      String noHistory = "No per-epoch history was found under " + trainDir + " (models trained by an older version): "
+          + "the validation AUROC of each published (best-epoch) model is shown instead of training curves.";
+      notes.add(noHistory);
+      captions.put(FIG_TRAINING, noHistory);
+    }
 
     Map<String, Long> patterns = patternCounts(hconf, eval, notes);
     figures.put(FIG_PATTERNS, Charts.bars("Missingness patterns", "pattern", "subjects", patterns));

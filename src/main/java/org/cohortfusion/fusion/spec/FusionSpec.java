@@ -242,7 +242,12 @@ public record FusionSpec(
 
   /** File-system safe form of the name ("unimodal:labs" -> "unimodal-labs"). */
   public String dirName() {
-    return name.replaceAll("[^A-Za-z0-9_.-]", "-");
+    return dirName(name);
+  }
+
+  /** Directory name of the model called {@code modelName} under the train output directory. */
+  public static String dirName(String modelName) {
+    return modelName.replaceAll("[^A-Za-z0-9_.-]", "-");
   }
 
   /** The spec in the review's notation, e.g. "what: clinical+labs | when: embeddings (intermediate) | how many: single | how: attention". */
