@@ -1,6 +1,7 @@
 package org.cohortfusion.cohort.ingest;
 
 import java.io.Serializable;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -25,25 +26,46 @@ final class ElementwiseMoments implements Serializable {
     sumSquares = new double[buckets];
   }
 
-  /** {@code df} has the value array in column 0 and, optionally, the weight array in column 1. */
-  static ElementwiseMoments compute(Dataset<Row> df, int length, int bucketSize) {
-    if (length % bucketSize != 0) {
-      throw new IllegalArgumentException("Cannot compute moments: length " + length + " is not a multiple of bucket size " + bucketSize);
+  /**
+   * Where one array sits in the input rows: its column ordinal, the ordinal of its 0/1 weight
+   * array (-1 for none), its length and the bucket size.
+   */
+  record Target(int valueOrdinal, int weightOrdinal, int length, int bucketSize) implements Serializable {
+    Target {
+      if (length % bucketSize != 0) {
+        throw new IllegalArgumentException("Cannot compute moments: length " + length + " is not a multiple of bucket size " + bucketSize);
+      }
     }
-    int buckets = length / bucketSize;
-    boolean weighted = df.columns().length > 1;
-    return df.queryExecution().toRdd().toJavaRDD().treeAggregate(
-        new ElementwiseMoments(buckets),
-        (m, row) -> m.add(row, weighted, bucketSize),
-        ElementwiseMoments::merge);
   }
 
-  private ElementwiseMoments add(InternalRow row, boolean weighted, int bucketSize) {
-    if (row.isNullAt(0)) {
+  /** Moments of several array columns in one pass over {@code df}; a null array is skipped. */
+  static List<ElementwiseMoments> computeAll(Dataset<Row> df, List<Target> targets) {
+    ElementwiseMoments[] zero = targets.stream().map(t -> new ElementwiseMoments(t.length() / t.bucketSize()))
+        .toArray(ElementwiseMoments[]::new);
+    ElementwiseMoments[] result = df.queryExecution().toRdd().toJavaRDD().treeAggregate(zero,
+        (acc, row) -> {
+          for (int i = 0; i < acc.length; i++) {
+            acc[i].add(row, targets.get(i));
+          }
+          return acc;
+        },
+        (a, b) -> {
+          for (int i = 0; i < a.length; i++) {
+            a[i].merge(b[i]);
+          }
+          return a;
+        });
+    return List.of(result);
+  }
+
+  private ElementwiseMoments add(InternalRow row, Target target) {
+    if (row.isNullAt(target.valueOrdinal())) {
       return this;
     }
-    float[] values = row.getArray(0).toFloatArray();
-    float[] weights = weighted && !row.isNullAt(1) ? row.getArray(1).toFloatArray() : null;
+    int bucketSize = target.bucketSize();
+    float[] values = row.getArray(target.valueOrdinal()).toFloatArray();
+    int w = target.weightOrdinal();
+    float[] weights = w >= 0 && !row.isNullAt(w) ? row.getArray(w).toFloatArray() : null;
     int n = Math.min(values.length, count.length * bucketSize);
     for (int i = 0; i < n; i++) {
       if (weights != null && weights[i] == 0f) {

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import java.time.Instant;
@@ -16,6 +17,7 @@ import java.util.Objects;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
@@ -51,6 +53,11 @@ public final class IngestAction {
   private static final Logger LOG = LoggerFactory.getLogger(IngestAction.class);
   private static final String AFTER = "_after_index";
   private static final String KNOWN_ID = "_known_id";
+  private static final String ACCEPTED = "ACCEPTED";
+  private static final org.apache.spark.sql.types.StructType REJECTS_SCHEMA = new org.apache.spark.sql.types.StructType()
+      .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
+      .add("reason", "string", false).add("message", "string");
+  private static final String AFTER_PREFIX = "_accepted_after_index";
 
   private final SparkSession spark;
   private final PipelineConfig config;
@@ -71,13 +78,20 @@ public final class IngestAction {
     return new IngestAction(spark, config, dir);
   }
 
+  /**
+   * Runs ingest in one pass over the modality tables: the aligned write also counts every table's
+   * rows by reason through observed metrics ({@link Observation}), so nothing is cached and no
+   * table is scanned twice on a clean cohort. Only a table that has rejected rows is read a second
+   * time, slimmed to its bookkeeping columns, to write those rows to rejects. A check with policy
+   * error therefore stops the run after the aligned table was written into the temporary directory,
+   * which {@link AtomicDirectory} then discards: nothing is published.
+   */
   public IngestResult execute() {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    List<CheckedTable> tables = new ArrayList<>();
     List<Dataset<Row>> persisted = new ArrayList<>();
     long start = System.nanoTime();
     try {
-      // 1. Subjects.
+      // 1. Subjects: slim, so cached, counted and checked before any modality is read.
       String subjectsPath = config.resolve(config.subjects().path());
       TableSource.Files subjectFiles = TableSource.list(hadoop, "subjects", subjectsPath, config.subjects().format());
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
@@ -94,13 +108,22 @@ public final class IngestAction {
       persisted.add(subjects);
       CheckedTable subjectTable = new CheckedTable("subjects", "subjects", subjectsPath, subjectFiles, subjects, subjectPolicies,
           config.subjects().duplicates());
-      tables.add(subjectTable);
+      Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
+      Map<String, Long> afterIndex = new LinkedHashMap<>();
+      Map<String, Long> subjectCounts = countByReason(subjects);
+      failOnErrorPolicies(subjectTable, subjectCounts);
+      counts.put("subjects", subjectCounts);
+      afterIndex.put("subjects", 0L);
+      long subjectsAccepted = subjectCounts.getOrDefault(ACCEPTED, 0L);
       Dataset<Row> knownIds = subjects.filter(CheckedTable.accepted())
           .select(col(TableValidator.ID).as(KNOWN_ID), col(SubjectsPreparer.INDEX_TIME).as(TimeSeriesWindow.INDEX_TIME));
 
-      // 2. Modalities: checks, unknown subjects, duplicates; then the per-subject payload.
+      // 2. Modalities: the checked rows as a plan (nothing runs yet), observed for exact accounting.
+      List<CheckedTable> tables = new ArrayList<>(List.of(subjectTable));
       List<ModalitySpec> specs = new ArrayList<>();
       Map<String, Dataset<Row>> payloads = new LinkedHashMap<>();
+      Map<String, Observation> observations = new LinkedHashMap<>();
+      Map<String, Dataset<Row>> slimRows = new LinkedHashMap<>();
       for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
         String name = e.getKey();
         ModalityConfig m = e.getValue();
@@ -114,48 +137,20 @@ public final class IngestAction {
           checkTimeUnits(name, raw, subjectsRaw);
         }
         Dataset<Row> checked = TableValidator.applyChecks(prepared.rows(), prepared.checks(), CheckedTable.REASON, CheckedTable.MESSAGE);
-        checked = checked.join(knownIds, checked.col(TableValidator.ID).equalTo(knownIds.col(KNOWN_ID)), "left");
-        Column unknown = CheckedTable.accepted().and(col(KNOWN_ID).isNull());
-        checked = checked
-            .withColumn(CheckedTable.MESSAGE, when(unknown, lit("subject_id is not among the accepted subjects")).otherwise(col(CheckedTable.MESSAGE)))
-            .withColumn(CheckedTable.REASON, when(unknown, lit(RejectReason.UNKNOWN_SUBJECT.name())).otherwise(col(CheckedTable.REASON)));
-        checked = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name);
-        Column after = m.kind() == ModalityKind.TIMESERIES
-            ? CheckedTable.accepted().and(col(TimeSeriesWindow.INDEX_TIME).isNotNull()).and(col(TimeSeriesWindow.TIME).gt(col(TimeSeriesWindow.INDEX_TIME)))
-            : lit(false);
-        // Persisted once, partitioned by subject_id by the duplicate window: counts, rejects and
-        // the alignment join all read the cache (measured: re-reading cost 1.5x more at 100k subjects).
-        checked = checked.withColumn(AFTER, coalesce(after, lit(false)));
-        // Cache only what later steps read: the raw columns the payload was built from would double it.
-        checked = checked.select(cachedColumns(m.kind(), prepared.spec()).stream().map(c -> col(c)).toArray(Column[]::new))
-            .persist(StorageLevel.MEMORY_AND_DISK());
-        persisted.add(checked);
-        tables.add(new CheckedTable(name, m.kind().configName(), path, files, checked, policies, m.duplicates()));
+        Dataset<Row> rows = resolveSubjects(checked, knownIds, m, name);
+        // The same checks on the bookkeeping columns only (payloads pruned by Catalyst): what the
+        // rejects pass and an error message read, without carrying arrays through the shuffles.
+        slimRows.put(name, resolveSubjects(checked.select(bookkeepingColumns(m)), knownIds, m, name));
+        Observation observation = new Observation("ingest-" + name);
+        observations.put(name, observation);
+        Dataset<Row> observed = rows.observe(observation, countExpression(ACCEPTED, CheckedTable.accepted()),
+            countExpressions(CheckedTable.accepted().and(col(AFTER))));
+        tables.add(new CheckedTable(name, m.kind().configName(), path, files, slimRows.get(name), policies, m.duplicates()));
         specs.add(prepared.spec());
-        payloads.put(name, payload(name, m, prepared.spec(), checked));
+        payloads.put(name, payload(name, m, prepared.spec(), observed));
       }
 
-      step("read and checked " + tables.size() + " tables", start);
-      // 3. Exact accounting, then stop on any check whose policy is error.
-      Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
-      Map<String, Long> afterIndex = new LinkedHashMap<>();
-      for (CheckedTable t : tables) {
-        Map<String, Long> byReason = new LinkedHashMap<>();
-        long after = 0;
-        for (Row r : t.rows().groupBy(col(CheckedTable.REASON), col(AFTER)).count().collectAsList()) {
-          String reason = r.isNullAt(0) ? "ACCEPTED" : r.getString(0);
-          byReason.merge(reason, r.getLong(2), Long::sum);
-          if (r.isNullAt(0) && r.getBoolean(1)) {
-            after += r.getLong(2);
-          }
-        }
-        counts.put(t.name(), byReason);
-        afterIndex.put(t.name(), after);
-        failOnErrorPolicies(t, byReason);
-      }
-
-      step("counted rows by reason", start);
-      // 4. Align: accepted subjects (splits assigned on this slim table, before any payload joins
+      // 3. Align: accepted subjects (splits assigned on this slim table, before any payload joins
       // in), one column group per modality, presence mask.
       List<String> classes = SubjectsPreparer.classes(config.subjects(), subjects, subjectsPath);
       Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, classes), config.splits());
@@ -167,28 +162,51 @@ public final class IngestAction {
       Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
       Dataset<Row> cohort = orderColumns(aligned.filter(anyPresent), specs);
       String fingerprint = Hashing.sha256(tables.stream().map(t -> t.files().fingerprint()).reduce("", String::concat));
+      step("checked the subjects and planned " + specs.size() + " modalities", start);
 
-      // 5. Publish atomically. The aligned table is written first and then read back (column-pruned)
-      // for everything that summarises it: the output itself is the cache.
+      // 4. Publish atomically. The aligned write is the one pass over the modality tables; the
+      // written table is then read back (column-pruned) for everything that summarises it.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
-        cohort.write().parquet(alignedDir);
-        step("aligned " + specs.size() + " modalities and wrote the cohort", start);
+        writeObserved(cohort, alignedDir);
+        step("checked, aligned and wrote " + specs.size() + " modalities", start);
+        for (CheckedTable t : tables.subList(1, tables.size())) {
+          Map<String, Object> metrics = observations.get(t.name()).getAsJava();
+          Map<String, Long> byReason = new LinkedHashMap<>();
+          long after = 0;
+          for (Map.Entry<String, Object> me : metrics.entrySet()) {
+            long n = me.getValue() == null ? 0L : ((Number) me.getValue()).longValue();
+            if (me.getKey().startsWith(AFTER_PREFIX)) {
+              after += n;
+            } else if (n > 0 || me.getKey().equals(ACCEPTED)) {
+              byReason.put(me.getKey(), n);
+            }
+          }
+          counts.put(t.name(), byReason);
+          afterIndex.put(t.name(), after);
+          failOnErrorPolicies(t, byReason);
+        }
         Dataset<Row> written = spark.read().parquet(alignedDir);
-        Dataset<Row> noModality = base.join(written.select(TableValidator.ID), seq(TableValidator.ID), "left_anti");
-        long noModalityCount = noModality.count();
+        long alignedCount = written.count();
+        long noModalityCount = subjectsAccepted - alignedCount;
+        Dataset<Row> noModality = noModalityCount == 0 ? null
+            : base.join(written.select(TableValidator.ID), seq(TableValidator.ID), "left_anti");
         if (noModalityCount > 0) {
           counts.get("subjects").merge(RejectReason.NO_MODALITY.name(), noModalityCount, Long::sum);
-          counts.get("subjects").merge("ACCEPTED", -noModalityCount, Long::sum);
+          counts.get("subjects").merge(ACCEPTED, -noModalityCount, Long::sum);
           if (subjectPolicies.get(RejectReason.NO_MODALITY) == CheckPolicy.ERROR) {
             throw new IngestException("Cannot ingest table 'subjects' (" + subjectsPath + "): " + noModalityCount
                 + " subjects have no accepted row in any modality (check no-modality = error)");
           }
         }
-        Dataset<Row> noModalityRejects = noModality.select(
-            lit("subjects").as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), col(TableValidator.ID).as("row_key"),
-            lit(RejectReason.NO_MODALITY.name()).as("reason"), lit("no accepted row in any modality (at or before index_time)").as("message"));
-        rejects(tables).unionByName(noModalityRejects).write().parquet(tmp + "/" + CohortManifest.REJECTS);
+        Dataset<Row> rejects = rejects(tables, counts);
+        if (noModality != null) {
+          rejects = rejects.unionByName(noModality.select(
+              lit("subjects").as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), col(TableValidator.ID).as("row_key"),
+              lit(RejectReason.NO_MODALITY.name()).as("reason"), lit("no accepted row in any modality (at or before index_time)").as("message")));
+        }
+        rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
+        step("wrote rejects", start);
         NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), specs, config.modalities());
         QcReport qc = qcReport(tables, counts, afterIndex, written, specs, classes);
         step("fitted train-split statistics and QC", start);
@@ -206,6 +224,83 @@ public final class IngestAction {
     } finally {
       persisted.forEach(Dataset::unpersist);
     }
+  }
+
+  /**
+   * Writes with adaptive execution's empty-relation propagation off: when every row of a table is
+   * rejected, that rule would drop the table's (already executed) stage from the final plan and
+   * its observed counts with it.
+   */
+  private void writeObserved(Dataset<Row> df, String dir) {
+    String key = "spark.sql.adaptive.optimizer.excludedRules";
+    String rule = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation";
+    String before = spark.conf().get(key, "");
+    spark.conf().set(key, before.isEmpty() ? rule : before + "," + rule);
+    try {
+      if (Boolean.getBoolean("cohortfusion.explain")) {
+        df.explain("formatted");
+      }
+      df.write().parquet(dir);
+    } finally {
+      if (before.isEmpty()) {
+        spark.conf().unset(key);
+      } else {
+        spark.conf().set(key, before);
+      }
+    }
+  }
+
+  /**
+   * Marks rows of unknown subjects and duplicates, and (time series) observations after the
+   * subject's index time. The join and the duplicate window both partition by subject_id, which
+   * the alignment join then reuses: one shuffle per table, as in a bare join.
+   */
+  private static Dataset<Row> resolveSubjects(Dataset<Row> checked, Dataset<Row> knownIds, ModalityConfig m, String name) {
+    Dataset<Row> rows = checked.join(knownIds, checked.col(TableValidator.ID).equalTo(knownIds.col(KNOWN_ID)), "left");
+    Column unknown = CheckedTable.accepted().and(col(KNOWN_ID).isNull());
+    rows = rows
+        .withColumn(CheckedTable.MESSAGE, when(unknown, lit("subject_id is not among the accepted subjects")).otherwise(col(CheckedTable.MESSAGE)))
+        .withColumn(CheckedTable.REASON, when(unknown, lit(RejectReason.UNKNOWN_SUBJECT.name())).otherwise(col(CheckedTable.REASON)));
+    rows = CheckedTable.markDuplicates(rows, m.keyColumns(), m.duplicates(), name);
+    Column after = m.kind() == ModalityKind.TIMESERIES
+        ? CheckedTable.accepted().and(col(TimeSeriesWindow.INDEX_TIME).isNotNull()).and(col(TimeSeriesWindow.TIME).gt(col(TimeSeriesWindow.INDEX_TIME)))
+        : lit(false);
+    return rows.withColumn(AFTER, coalesce(after, lit(false)));
+  }
+
+  /** The columns rejects, duplicate order and the index-time rule need; never a payload. */
+  private static Column[] bookkeepingColumns(ModalityConfig m) {
+    java.util.LinkedHashSet<String> cols = new java.util.LinkedHashSet<>(List.of(TableValidator.ID, TableSource.SOURCE_FILE,
+        TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE));
+    cols.addAll(m.keyColumns());
+    if (m.kind() == ModalityKind.TIMESERIES) {
+      cols.addAll(List.of("time", TimeSeriesWindow.TIME));
+    }
+    m.duplicates().orderColumn().ifPresent(cols::add);
+    return cols.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+  }
+
+  private static Column countExpression(String name, Column condition) {
+    return sum(when(condition, lit(1L)).otherwise(lit(0L))).as(name);
+  }
+
+  /** One count per reject reason, then accepted rows after the index time. */
+  private static Column[] countExpressions(Column acceptedAfter) {
+    List<Column> c = new ArrayList<>();
+    for (RejectReason r : RejectReason.values()) {
+      c.add(countExpression(r.name(), col(CheckedTable.REASON).equalTo(r.name())));
+    }
+    c.add(countExpression(AFTER_PREFIX, acceptedAfter));
+    return c.toArray(Column[]::new);
+  }
+
+  private static Map<String, Long> countByReason(Dataset<Row> rows) {
+    Map<String, Long> byReason = new LinkedHashMap<>();
+    for (Row r : rows.groupBy(col(CheckedTable.REASON)).count().collectAsList()) {
+      byReason.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(1), Long::sum);
+    }
+    byReason.putIfAbsent(ACCEPTED, 0L);
+    return byReason;
   }
 
   private static void step(String what, long start) {
@@ -274,18 +369,6 @@ public final class IngestAction {
     }
   }
 
-  private static List<String> cachedColumns(ModalityKind kind, ModalitySpec spec) {
-    List<String> cols = new ArrayList<>(List.of(TableValidator.ID, TableSource.SOURCE_FILE, TableSource.ROW_ORDER,
-        CheckedTable.REASON, CheckedTable.MESSAGE, AFTER));
-    if (kind == ModalityKind.TIMESERIES) {
-      cols.addAll(List.of("time", TimeSeriesWindow.TIME, TimeSeriesWindow.INDEX_TIME));
-      cols.addAll(spec.channels());
-    } else {
-      cols.add(ModalityPreparer.PAYLOAD);
-    }
-    return cols;
-  }
-
   private static Dataset<Row> payload(String name, ModalityConfig m, ModalitySpec spec, Dataset<Row> checked) {
     Dataset<Row> used = checked.filter(CheckedTable.accepted().and(col(AFTER).unary_$bang()));
     if (m.kind() != ModalityKind.TIMESERIES) {
@@ -323,21 +406,28 @@ public final class IngestAction {
     return cohort.select(order.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
   }
 
-  private static Dataset<Row> rejects(List<CheckedTable> tables) {
-    Dataset<Row> all = null;
+  /**
+   * Rejected rows of every table that has any (by the counts of the aligned pass), read again
+   * through the slim plan; tables without rejects are not read at all. An empty, typed table when
+   * nothing was rejected.
+   */
+  private Dataset<Row> rejects(List<CheckedTable> tables, Map<String, Map<String, Long>> counts) {
+    Dataset<Row> all = spark.createDataFrame(List.of(), REJECTS_SCHEMA);
     for (CheckedTable t : tables) {
-      Column key = t.kind().equals("timeseries")
-          ? concat_ws("@", col(TableValidator.ID), col("time").cast("string"))
-          : col(TableValidator.ID);
-      Dataset<Row> r = t.rows().filter(CheckedTable.accepted().unary_$bang()).select(
-          lit(t.name()).as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), key.as("row_key"),
-          col(CheckedTable.REASON).as("reason"), col(CheckedTable.MESSAGE).as("message"));
+      boolean anyRejected = counts.get(t.name()).entrySet().stream().anyMatch(e -> !e.getKey().equals(ACCEPTED) && e.getValue() > 0);
+      if (anyRejected) {
+        Column key = t.kind().equals("timeseries")
+            ? concat_ws("@", col(TableValidator.ID), col("time").cast("string"))
+            : col(TableValidator.ID);
+        all = all.unionByName(t.rows().filter(CheckedTable.accepted().unary_$bang()).select(
+            lit(t.name()).as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), key.as("row_key"),
+            col(CheckedTable.REASON).as("reason"), col(CheckedTable.MESSAGE).as("message")));
+      }
       for (String file : t.files().unreadable()) {
-        r = r.unionByName(t.rows().sparkSession().sql("SELECT 1").select(lit(t.name()).as("source_table"), lit(file).as("source_file"),
+        all = all.unionByName(spark.sql("SELECT 1").select(lit(t.name()).as("source_table"), lit(file).as("source_file"),
             lit(null).cast("string").as("row_key"), lit(RejectReason.UNREADABLE_FILE.name()).as("reason"),
             lit("file is not readable as " + (t.path().endsWith(".csv") ? "csv" : "the declared format")).as("message")));
       }
-      all = all == null ? r : all.unionByName(r);
     }
     return all;
   }

@@ -25,22 +25,48 @@ final class NormalizationStatistics {
 
   static NormalizationStats fit(Dataset<Row> train, List<ModalitySpec> specs, Map<String, ModalityConfig> configs) {
     Map<String, ModalityStats> out = new LinkedHashMap<>();
+    // Every array modality in one pass over the train split (an absent modality's array is null).
+    List<Column> arrays = new ArrayList<>();
+    List<ElementwiseMoments.Target> targets = new ArrayList<>();
+    List<String> arrayModalities = new ArrayList<>();
     for (ModalitySpec spec : specs) {
-      Dataset<Row> present = train.filter(col(spec.presenceColumn()));
+      int at = arrays.size();
+      switch (spec.kind()) {
+        case VECTOR -> {
+          arrays.add(col(spec.name()));
+          targets.add(new ElementwiseMoments.Target(at, -1, spec.length(), 1));
+        }
+        case IMAGE -> {
+          arrays.add(col(spec.name()));
+          targets.add(new ElementwiseMoments.Target(at, -1, spec.length(), spec.length() / spec.shape().get(0)));
+        }
+        case TIMESERIES -> {
+          arrays.add(col(spec.name() + ".values"));
+          arrays.add(col(spec.name() + ".observed"));
+          targets.add(new ElementwiseMoments.Target(at, at + 1, spec.length(), spec.steps()));
+        }
+        default -> {
+          continue;
+        }
+      }
+      arrayModalities.add(spec.name());
+    }
+    Map<String, ElementwiseMoments> moments = new LinkedHashMap<>();
+    if (!arrays.isEmpty()) {
+      List<ElementwiseMoments> m = ElementwiseMoments.computeAll(train.select(arrays.toArray(Column[]::new)), targets);
+      for (int i = 0; i < m.size(); i++) {
+        moments.put(arrayModalities.get(i), m.get(i));
+      }
+    }
+    for (ModalitySpec spec : specs) {
+      ElementwiseMoments m = moments.get(spec.name());
       out.put(spec.name(), switch (spec.kind()) {
-        case TABULAR -> tabular(present, spec, configs.get(spec.name()).maxCategories());
-        case VECTOR -> moments(present.select(col(spec.name())), spec.length(), 1);
-        case IMAGE -> moments(present.select(col(spec.name())), spec.length(), spec.length() / spec.shape().get(0));
-        case TIMESERIES -> moments(present.select(col(spec.name() + ".values"), col(spec.name() + ".observed")), spec.length(), spec.steps());
+        case TABULAR -> tabular(train.filter(col(spec.presenceColumn())), spec, configs.get(spec.name()).maxCategories());
+        case VECTOR, IMAGE, TIMESERIES -> new ModalityStats(null, null, m.means(), m.stds());
         case TEXT -> new ModalityStats(null, null, null, null);
       });
     }
     return new NormalizationStats(train.count(), out);
-  }
-
-  private static ModalityStats moments(Dataset<Row> df, int length, int bucketSize) {
-    ElementwiseMoments m = ElementwiseMoments.compute(df, length, bucketSize);
-    return new ModalityStats(null, null, m.means(), m.stds());
   }
 
   private static ModalityStats tabular(Dataset<Row> present, ModalitySpec spec, int maxCategories) {
