@@ -54,6 +54,7 @@ public final class IngestAction {
   private static final String AFTER = "_after_index";
   private static final String KNOWN_ID = "_known_id";
   private static final String ACCEPTED = "ACCEPTED";
+  private static final int SUBJECT_GROUPS_LIMIT = 10_000;
   private static final org.apache.spark.sql.types.StructType REJECTS_SCHEMA = new org.apache.spark.sql.types.StructType()
       .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
       .add("reason", "string", false).add("message", "string");
@@ -110,7 +111,21 @@ public final class IngestAction {
           config.subjects().duplicates());
       Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
       Map<String, Long> afterIndex = new LinkedHashMap<>();
-      Map<String, Long> subjectCounts = countByReason(subjects);
+      // One job counts the subjects by reason and finds the label classes.
+      Map<String, Long> subjectCounts = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
+      java.util.Set<String> labels = new java.util.HashSet<>();
+      for (Row r : subjects.groupBy(col(CheckedTable.REASON), when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)))
+          .count().limit(SUBJECT_GROUPS_LIMIT).collectAsList()) {
+        subjectCounts.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(2), Long::sum);
+        if (!r.isNullAt(1)) {
+          labels.add(r.getString(1));
+        }
+      }
+      if (labels.size() >= SUBJECT_GROUPS_LIMIT - RejectReason.values().length) {
+        subjectCounts = countByReason(subjects); // a label column with very many values: counted apart, rejected below
+      }
+      List<String> classes = config.subjects().classes().isEmpty() ? SubjectsPreparer.classesOf(labels, subjectsPath)
+          : config.subjects().classes();
       failOnErrorPolicies(subjectTable, subjectCounts);
       counts.put("subjects", subjectCounts);
       afterIndex.put("subjects", 0L);
@@ -152,7 +167,6 @@ public final class IngestAction {
 
       // 3. Align: accepted subjects (splits assigned on this slim table, before any payload joins
       // in), one column group per modality, presence mask.
-      List<String> classes = SubjectsPreparer.classes(config.subjects(), subjects, subjectsPath);
       Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, classes), config.splits());
       Dataset<Row> aligned = base;
       for (ModalitySpec spec : specs) {
@@ -187,7 +201,12 @@ public final class IngestAction {
           failOnErrorPolicies(t, byReason);
         }
         Dataset<Row> written = spark.read().parquet(alignedDir);
-        long alignedCount = written.count();
+        // One grouped count of the written table (by presence pattern, split and label) gives the
+        // aligned count, the QC patterns and label balance, and the train count.
+        Column[] groupBy = java.util.stream.Stream.concat(specs.stream().map(sp -> col(sp.presenceColumn())),
+            java.util.stream.Stream.of(col("split"), col("label"))).toArray(Column[]::new);
+        List<Row> groups = written.groupBy(groupBy).count().collectAsList();
+        long alignedCount = groups.stream().mapToLong(g -> g.getLong(g.length() - 1)).sum();
         long noModalityCount = subjectsAccepted - alignedCount;
         Dataset<Row> noModality = noModalityCount == 0 ? null
             : base.join(written.select(TableValidator.ID), seq(TableValidator.ID), "left_anti");
@@ -207,8 +226,11 @@ public final class IngestAction {
         }
         rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
         step("wrote rejects", start);
-        NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), specs, config.modalities());
-        QcReport qc = qcReport(tables, counts, afterIndex, written, specs, classes);
+        long trainCount = groups.stream().filter(g -> "train".equals(g.getString(specs.size())))
+            .mapToLong(g -> g.getLong(g.length() - 1)).sum();
+        NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), trainCount, specs,
+            config.modalities());
+        QcReport qc = qcReport(tables, counts, afterIndex, groups, specs, classes);
         step("fitted train-split statistics and QC", start);
         String summary = QcSummary.render(qc);
         CohortManifest manifest = new CohortManifest(config.name(), specs, classes, qc.subjectsAligned(), fingerprint,
@@ -432,29 +454,29 @@ public final class IngestAction {
     return all;
   }
 
+  /** {@code groups}: rows of (presence flags..., split, label, count) of the aligned cohort. */
   private QcReport qcReport(List<CheckedTable> tables, Map<String, Map<String, Long>> counts, Map<String, Long> afterIndex,
-      Dataset<Row> cohort, List<ModalitySpec> specs, List<String> classes) {
+      List<Row> groups, List<ModalitySpec> specs, List<String> classes) {
     Map<String, Long> patterns = new java.util.TreeMap<>();
     Map<String, Long> present = new LinkedHashMap<>();
-    Column[] has = specs.stream().map(s -> col(s.presenceColumn())).toArray(Column[]::new);
-    long total = 0;
-    for (Row r : cohort.groupBy(has).count().collectAsList()) {
-      List<String> names = new ArrayList<>();
-      for (int i = 0; i < specs.size(); i++) {
-        if (r.getBoolean(i)) {
-          names.add(specs.get(i).name());
-          present.merge(specs.get(i).name(), r.getLong(specs.size()), Long::sum);
-        }
-      }
-      patterns.put(String.join("+", names), r.getLong(specs.size()));
-      total += r.getLong(specs.size());
-    }
     Map<String, Map<String, Long>> balance = new java.util.TreeMap<>();
     Map<String, Long> splitCounts = new java.util.TreeMap<>();
-    for (Row r : cohort.groupBy("split", "label").count().collectAsList()) {
-      String label = r.isNullAt(1) ? "unlabeled" : classes.get(r.getInt(1));
-      balance.computeIfAbsent(r.getString(0), k -> new java.util.TreeMap<>()).put(label, r.getLong(2));
-      splitCounts.merge(r.getString(0), r.getLong(2), Long::sum);
+    long total = 0;
+    int k = specs.size();
+    for (Row r : groups) {
+      long n = r.getLong(k + 2);
+      List<String> names = new ArrayList<>();
+      for (int i = 0; i < k; i++) {
+        if (r.getBoolean(i)) {
+          names.add(specs.get(i).name());
+          present.merge(specs.get(i).name(), n, Long::sum);
+        }
+      }
+      patterns.merge(String.join("+", names), n, Long::sum);
+      String label = r.isNullAt(k + 1) ? "unlabeled" : classes.get(r.getInt(k + 1));
+      balance.computeIfAbsent(r.getString(k), s -> new java.util.TreeMap<>()).merge(label, n, Long::sum);
+      splitCounts.merge(r.getString(k), n, Long::sum);
+      total += n;
     }
     Map<String, QcReport.TableQc> tableQc = new LinkedHashMap<>();
     for (CheckedTable t : tables) {

@@ -23,7 +23,8 @@ import org.cohortfusion.config.ModalityConfig;
 final class NormalizationStatistics {
   private NormalizationStatistics() {}
 
-  static NormalizationStats fit(Dataset<Row> train, List<ModalitySpec> specs, Map<String, ModalityConfig> configs) {
+  /** {@code trainCount}: rows of {@code train}, known to the caller. */
+  static NormalizationStats fit(Dataset<Row> train, long trainCount, List<ModalitySpec> specs, Map<String, ModalityConfig> configs) {
     Map<String, ModalityStats> out = new LinkedHashMap<>();
     // Every array modality in one pass over the train split (an absent modality's array is null).
     List<Column> arrays = new ArrayList<>();
@@ -66,7 +67,7 @@ final class NormalizationStatistics {
         case TEXT -> new ModalityStats(null, null, null, null);
       });
     }
-    return new NormalizationStats(train.count(), out);
+    return new NormalizationStats(trainCount, out);
   }
 
   private static ModalityStats tabular(Dataset<Row> present, ModalitySpec spec, int maxCategories) {

@@ -53,17 +53,9 @@ final class SubjectsPreparer {
     return checks;
   }
 
-  /**
-   * The label classes in index order: as configured, or the distinct labels of the accepted rows,
-   * sorted numerically when they are all numbers. Only distinct values reach the driver.
-   */
-  static List<String> classes(SubjectsConfig config, Dataset<Row> checked, String path) {
-    if (!config.classes().isEmpty()) {
-      return config.classes();
-    }
-    List<String> found = checked.filter(CheckedTable.accepted().and(col(LABEL_TEXT).isNotNull()))
-        .select(LABEL_TEXT).distinct().limit(MAX_CLASSES + 1).collectAsList()
-        .stream().map(r -> r.getString(0)).collect(java.util.stream.Collectors.toCollection(ArrayList::new));
+  /** The classes among the distinct label texts of accepted subjects, in numeric or natural order. */
+  static List<String> classesOf(java.util.Collection<String> distinctLabels, String path) {
+    List<String> found = new ArrayList<>(distinctLabels);
     if (found.size() > MAX_CLASSES) {
       throw new IngestException("Cannot use column 'label' of the subjects table (" + path + ") as a class label: more than "
           + MAX_CLASSES + " distinct values");
