@@ -81,8 +81,8 @@ public final class IngestAction {
 
   /**
    * Runs ingest in one pass over the modality tables: the aligned write also counts every table's
-   * rows by reason through observed metrics ({@link Observation}), so nothing is cached and no
-   * table is scanned twice on a clean cohort. Only a table that has rejected rows is read a second
+   * rows by reason through observed metrics ({@link Observation}), so only the slim subjects table is
+   * cached and no modality table is scanned twice on a clean cohort. Only a table that has rejected rows is read a second
    * time, slimmed to its bookkeeping columns, to write those rows to rejects. A check with policy
    * error therefore stops the run after the aligned table was written into the temporary directory,
    * which {@link AtomicDirectory} then discards: nothing is published.
@@ -138,7 +138,6 @@ public final class IngestAction {
       List<ModalitySpec> specs = new ArrayList<>();
       Map<String, Dataset<Row>> payloads = new LinkedHashMap<>();
       Map<String, Observation> observations = new LinkedHashMap<>();
-      Map<String, Dataset<Row>> slimRows = new LinkedHashMap<>();
       for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
         String name = e.getKey();
         ModalityConfig m = e.getValue();
@@ -155,12 +154,12 @@ public final class IngestAction {
         Dataset<Row> rows = resolveSubjects(checked, knownIds, m, name);
         // The same checks on the bookkeeping columns only (payloads pruned by Catalyst): what the
         // rejects pass and an error message read, without carrying arrays through the shuffles.
-        slimRows.put(name, resolveSubjects(checked.select(bookkeepingColumns(m)), knownIds, m, name));
+        Dataset<Row> slimRows = resolveSubjects(checked.select(bookkeepingColumns(m)), knownIds, m, name);
         Observation observation = new Observation("ingest-" + name);
         observations.put(name, observation);
         Dataset<Row> observed = rows.observe(observation, countExpression(ACCEPTED, CheckedTable.accepted()),
             countExpressions(CheckedTable.accepted().and(col(AFTER))));
-        tables.add(new CheckedTable(name, m.kind().configName(), path, files, slimRows.get(name), policies, m.duplicates()));
+        tables.add(new CheckedTable(name, m.kind().configName(), path, files, slimRows, policies, m.duplicates()));
         specs.add(prepared.spec());
         payloads.put(name, payload(name, m, prepared.spec(), observed));
       }
@@ -185,17 +184,8 @@ public final class IngestAction {
         writeObserved(cohort, alignedDir);
         step("checked, aligned and wrote " + specs.size() + " modalities", start);
         for (CheckedTable t : tables.subList(1, tables.size())) {
-          Map<String, Object> metrics = observations.get(t.name()).getAsJava();
           Map<String, Long> byReason = new LinkedHashMap<>();
-          long after = 0;
-          for (Map.Entry<String, Object> me : metrics.entrySet()) {
-            long n = me.getValue() == null ? 0L : ((Number) me.getValue()).longValue();
-            if (me.getKey().startsWith(AFTER_PREFIX)) {
-              after += n;
-            } else if (n > 0 || me.getKey().equals(ACCEPTED)) {
-              byReason.put(me.getKey(), n);
-            }
-          }
+          long after = observedCounts(observations.get(t.name()), byReason);
           counts.put(t.name(), byReason);
           afterIndex.put(t.name(), after);
           failOnErrorPolicies(t, byReason);
@@ -314,6 +304,27 @@ public final class IngestAction {
     }
     c.add(countExpression(AFTER_PREFIX, acceptedAfter));
     return c.toArray(Column[]::new);
+  }
+
+  /** Fills {@code byReason} (accepted and every reason seen) from a table's observation; returns the rows after index time. */
+  private static long observedCounts(Observation observation, Map<String, Long> byReason) {
+    Map<String, Object> metrics;
+    try {
+      metrics = observation.getAsJava();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IngestException("Cannot count the rows of " + observation.name() + ": interrupted", e);
+    }
+    long after = 0;
+    for (Map.Entry<String, Object> e : metrics.entrySet()) {
+      long n = e.getValue() == null ? 0L : ((Number) e.getValue()).longValue();
+      if (e.getKey().equals(AFTER_PREFIX)) {
+        after = n;
+      } else if (n > 0 || e.getKey().equals(ACCEPTED)) {
+        byReason.put(e.getKey(), n);
+      }
+    }
+    return after;
   }
 
   private static Map<String, Long> countByReason(Dataset<Row> rows) {
