@@ -17,8 +17,10 @@ import org.cohortfusion.fusion.spec.EmbeddingsSpec;
  * modality m's embedding is {@code z_m u_m + noise * eps + offset * c_m} (u_m, c_m fixed random unit vectors: the
  * offset mimics non-centred encoder outputs, so a zero vector is NOT a neutral value). The label is Bernoulli with
  * {@code logit = a (z_0 + z_1 + z_2) + b z_0 z_1}: every modality carries signal and clinical x labs interact.
- * Missingness is MCAR with a rate per modality. Splits: 60% train, 20% validation, 20% test. Shared by the train
- * and evaluate tests.
+ * Missingness is MCAR with a rate per modality by default; a {@link Scenario} can correlate the latents through a
+ * shared factor, make missingness depend on the label (MNAR) or give the development splits (train, validation) other
+ * missing rates than the test split. Splits: 60% train, 20% validation, 20% test. Shared by the train and evaluate
+ * tests.
  */
 public final class SyntheticEmbeddings {
   public static final String[] NAMES = {"clinical", "labs", "imaging"};
@@ -41,10 +43,40 @@ public final class SyntheticEmbeddings {
    */
   public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed,
                                      int numClasses) {
+    return write(spark, dir, n, missing, offset, seed, numClasses, Scenario.MCAR);
+  }
+
+  /**
+   * How modalities relate and go missing beyond the MCAR default. {@link #MCAR} reproduces the documented generator
+   * exactly (same random stream, same rows).
+   *
+   * @param shared correlation rho of the modality latents through one shared factor s ~ N(0, 1):
+   *     {@code z_m = sqrt(rho) s + sqrt(1 - rho) e_m} (rho = 0: independent, the default; rho > 0 mimics modalities
+   *     that all reflect one disease severity). The label formula is unchanged.
+   * @param mnar label-dependent missingness: a modality's missing rate is {@code missing[m] - mnar} for positives and
+   *     {@code missing[m] + mnar} for negatives (tests ordered for sicker patients); the overall rate stays
+   *     {@code missing[m]} when prevalence is about 1/2. 0 = MCAR.
+   * @param developmentMissing missing rates of the train and validation splits (the test split keeps
+   *     {@code missing}); null = the same as the test split.
+   */
+  public record Scenario(double shared, double mnar, double[] developmentMissing) {
+    public static final Scenario MCAR = new Scenario(0, 0, null);
+
+    public Scenario {
+      if (shared < 0 || shared > 1) {
+        throw new IllegalArgumentException("shared must be in [0, 1], got " + shared);
+      }
+    }
+  }
+
+  /** As above, with the modality relations and missingness of {@code scenario}. */
+  public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed,
+                                     int numClasses, Scenario scenario) {
     if (numClasses != 2 && numClasses != 3) {
       throw new IllegalArgumentException("Cannot write synthetic embeddings: " + numClasses + " classes (2 or 3)");
     }
     Random rng = new Random(seed);
+    Random aux = new Random(seed * 31 + 7); // draws of the non-default scenario options only
     double[][] u = new double[3][];
     double[][] c = new double[3][];
     for (int m = 0; m < 3; m++) {
@@ -67,6 +99,12 @@ public final class SyntheticEmbeddings {
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       double[] z = {rng.nextGaussian(), rng.nextGaussian(), rng.nextGaussian()};
+      if (scenario.shared() > 0) {
+        double s = aux.nextGaussian();
+        for (int m = 0; m < 3; m++) {
+          z[m] = Math.sqrt(scenario.shared()) * s + Math.sqrt(1 - scenario.shared()) * z[m];
+        }
+      }
       double logit = A * (z[0] + z[1] + z[2]) + B * z[0] * z[1];
       double p = 1 / (1 + Math.exp(-logit));
       int binary = rng.nextDouble() < p ? 1 : 0;
@@ -81,7 +119,10 @@ public final class SyntheticEmbeddings {
       values[4] = null;
       values[5] = numClasses == 2 ? p : null;
       for (int m = 0; m < 3; m++) {
-        boolean has = rng.nextDouble() >= missing[m];
+        double rate = scenario.developmentMissing() != null && !split.equals("test")
+            ? scenario.developmentMissing()[m] : missing[m];
+        rate = binary == 1 ? rate - scenario.mnar() : rate + scenario.mnar();
+        boolean has = rng.nextDouble() >= rate;
         values[6 + m] = has;
         if (has) {
           List<Float> v = new ArrayList<>();
