@@ -52,18 +52,19 @@ class TrainActionTest {
   /**
    * With half of each modality missing (MCAR, same rate in every split), masked fusion (mean / attention) is measured
    * against zero-filled concatenation (concat op after the same projections, and the early baseline). The brief's
-   * claim "masked beats zero-filled concatenation" did NOT reproduce on this generator. Measured after the minibatch
-   * shuffle fix (training is deterministic; re-runs give the same numbers), test AUROC mean / attention / concat /
-   * early: seed 11 0.699 / 0.703 / 0.722 / 0.714, seed 23 0.730 / 0.740 / 0.743 / 0.735; best masked minus concat
-   * -0.0196 (seed 11, only 0.0004 inside the margin) and -0.003 (seed 23), masked minus early -0.011 / +0.005. (Before
-   * that fix: -0.011 / -0.005 and +0.005 / -0.001.) This therefore asserts only non-inferiority within 0.02 and prints
-   * the numbers (see the train report).
+   * claim "masked beats zero-filled concatenation" did NOT reproduce on this generator. Test AUROC mean / attention /
+   * concat / early (training is deterministic: re-runs give the same numbers): seed 11 0.699 / 0.703 / 0.722 / 0.714,
+   * seed 23 0.730 / 0.740 / 0.743 / 0.735; best masked minus concat -0.0196 (seed 11, only 0.0004 inside the margin)
+   * and -0.003 (seed 23), masked minus early -0.011 / +0.005. (An earlier version of this comment recorded -0.011 /
+   * -0.005 and +0.005 / -0.001; the minibatch shuffle of ffc0ea2 is the likely change.) This therefore asserts only
+   * non-inferiority within 0.02 and prints the numbers (see the train report).
    *
-   * <p>Other conditions measured with the same models (exploration, not asserted; best masked minus concat per seed):
-   * 5000 subjects and 20 epochs +0.004 / +0.002 (11 / 23); modality dropout 0.3 on every fusion model -0.003 / +0.000;
-   * missingness depending on the label (rate 0.3 for positives, 0.7 for negatives) +0.009 / -0.001; latents sharing
-   * one factor (rho 0.9) +0.001 / -0.0075; development cohort complete and test half missing, no modality dropout,
-   * rho 0 -0.040 / +0.0035, rho 0 with modality dropout 0.3 +0.017 / +0.017 but -0.004 / -0.002 on seeds 5 / 37. For
+   * <p>Other conditions measured with the same models (exploration, not asserted; best masked minus concat, seeds
+   * 11 / 23): 5000 subjects and 20 epochs +0.004 / +0.002; 600 subjects -0.013 / +0.016; six modalities (64 presence
+   * patterns) -0.017 / +0.015; modality dropout 0.3 on every fusion model -0.003 / +0.000; missingness depending on
+   * the label (rate 0.3 for positives, 0.7 for negatives) +0.009 / -0.001; latents sharing one factor, rho 0.5,
+   * -0.009 / -0.008, rho 0.9, +0.001 / -0.0075; development cohort complete and test half missing, rho 0, no modality
+   * dropout -0.040 / +0.0035, with modality dropout 0.3 +0.017 / +0.017 but -0.004 / -0.002 on seeds 5 / 37. For
    * rho 0.9 see {@link #modalityDropoutNotMaskingCarriesFusionThroughAMissingnessShift}.
    */
   @Test
