@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.cohortfusion.config.TrainConfig;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.junit.jupiter.api.Test;
 
 class TrainActionTest {
@@ -51,9 +52,20 @@ class TrainActionTest {
   /**
    * With half of each modality missing (MCAR, same rate in every split), masked fusion (mean / attention) is measured
    * against zero-filled concatenation (concat op after the same projections, and the early baseline). The brief's
-   * claim "masked beats zero-filled concatenation" did NOT reproduce on this generator: best masked minus concat was
-   * -0.011 (seed 11) and -0.005 (seed 23) test AUROC, masked minus early +0.005 / -0.001. This therefore asserts only
+   * claim "masked beats zero-filled concatenation" did NOT reproduce on this generator. Test AUROC mean / attention /
+   * concat / early (training is deterministic: re-runs give the same numbers): seed 11 0.699 / 0.703 / 0.722 / 0.714,
+   * seed 23 0.730 / 0.740 / 0.743 / 0.735; best masked minus concat -0.0196 (seed 11, only 0.0004 inside the margin)
+   * and -0.003 (seed 23), masked minus early -0.011 / +0.005. (An earlier version of this comment recorded -0.011 /
+   * -0.005 and +0.005 / -0.001; the minibatch shuffle of ffc0ea2 is the likely change.) This therefore asserts only
    * non-inferiority within 0.02 and prints the numbers (see the train report).
+   *
+   * <p>Other conditions measured with the same models (exploration, not asserted; best masked minus concat, seeds
+   * 11 / 23): 5000 subjects and 20 epochs +0.004 / +0.002; 600 subjects -0.013 / +0.016; six modalities (64 presence
+   * patterns) -0.017 / +0.015; modality dropout 0.3 on every fusion model -0.003 / +0.000; missingness depending on
+   * the label (rate 0.3 for positives, 0.7 for negatives) +0.009 / -0.001; latents sharing one factor, rho 0.5,
+   * -0.009 / -0.008, rho 0.9, +0.001 / -0.0075; development cohort complete and test half missing, rho 0, no modality
+   * dropout -0.040 / +0.0035, with modality dropout 0.3 +0.017 / +0.017 but -0.004 / -0.002 on seeds 5 / 37. For
+   * rho 0.9 see {@link #modalityDropoutNotMaskingCarriesFusionThroughAMissingnessShift}.
    */
   @Test
   void maskedFusionIsNotWorseThanZeroFilledConcatenationWhenHalfIsMissing() throws Exception {
@@ -79,6 +91,48 @@ class TrainActionTest {
       double masked = Math.max(test.get("mean"), test.get("attention"));
       assertTrue(masked > test.get("concat") - 0.02, "seed " + seed + ": " + test);
       assertTrue(masked > test.get("early") - 0.02, "seed " + seed + ": " + test);
+    }
+  }
+
+  /**
+   * Missingness shift, the "develop on a curated cohort, deploy in the clinic" case: the development splits (train,
+   * validation) have every modality, the evaluated test split misses half of each modality (MCAR), and the modalities
+   * all reflect one disease severity (shared latent, rho = 0.9). Masked attention and zero-filled concatenation get the
+   * same projections, head, epochs, early stopping, data and modality dropout 0.3; attention-nodrop is the same masked
+   * attention without modality dropout.
+   *
+   * <p>Measured test AUROC, attention / attention-nodrop / concat: seed 11 0.828 / 0.701 / 0.799, seed 23
+   * 0.875 / 0.839 / 0.886 (exploration seeds 5: 0.835 / 0.803 / 0.832, 37: 0.891 / 0.837 / 0.889, 41: 0.857 / 0.778 /
+   * 0.858). Masked minus concat: +0.029, -0.011 (+0.004, +0.002, -0.001): masking adds no stable gain over zero-filled
+   * concatenation, so the issue's claim does not reproduce here either. What holds on every seed is that masked
+   * attention needs modality dropout to survive the shift: +0.127, +0.036 (+0.033, +0.054, +0.079); without it,
+   * attention trails concat with dropout. This asserts the modality-dropout gain (margin 0.02) and that masked
+   * attention and concat with the same dropout stay within 0.04 of each other.
+   */
+  @Test
+  void modalityDropoutNotMaskingCarriesFusionThroughAMissingnessShift() throws Exception {
+    for (long seed : SEEDS) {
+      TrainFixture f = new TrainFixture(1500, new double[] {0.5, 0.5, 0.5}, 3.0, seed,
+          new SyntheticEmbeddings.Scenario(0.9, 0, new double[] {0, 0, 0}), """
+          fusion {
+            models {
+              attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.3 }
+              attention-nodrop { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32] }
+              concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.3 }
+            }
+            baselines = []
+          }
+          train { mode = local, epochs = 12, batch-size = 32, patience = 4, seed = %d }
+          """.formatted(seed));
+      TrainResult r = f.action().execute();
+      String trainDir = f.config.trainOutputDir();
+      Map<String, Double> test = new TreeMap<>();
+      for (TrainResult.ModelResult m : r.models()) {
+        test.put(m.name(), f.testAuroc(trainDir, m.name()));
+      }
+      System.out.printf(Locale.ROOT, "seed %d complete development cohort, half missing at test, test AUROC %s%n", seed, test);
+      assertTrue(test.get("attention") > test.get("attention-nodrop") + 0.02, "seed " + seed + ": " + test);
+      assertEquals(test.get("concat"), test.get("attention"), 0.04, "seed " + seed + ": " + test);
     }
   }
 

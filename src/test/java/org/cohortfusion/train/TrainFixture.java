@@ -18,9 +18,14 @@ final class TrainFixture {
   final PipelineConfig config;
 
   TrainFixture(int n, double[] missing, double offset, long seed, String fusionAndTrain) throws Exception {
+    this(n, missing, offset, seed, SyntheticEmbeddings.Scenario.MCAR, fusionAndTrain);
+  }
+
+  TrainFixture(int n, double[] missing, double offset, long seed, SyntheticEmbeddings.Scenario scenario,
+               String fusionAndTrain) throws Exception {
     root = Files.createTempDirectory("cf-train");
     String embDir = root.resolve("out/embeddings").toString();
-    embeddings = SyntheticEmbeddings.write(spark, embDir, n, missing, offset, seed);
+    embeddings = SyntheticEmbeddings.write(spark, embDir, n, missing, offset, seed, 2, scenario);
     config = PipelineConfigLoader.parse("subjects { path = s.csv }\n"
         + "modalities { clinical { kind = tabular, path = c.csv } }\n"
         + "output { dir = \"" + root.resolve("out") + "\" }\n" + fusionAndTrain, List.of());
