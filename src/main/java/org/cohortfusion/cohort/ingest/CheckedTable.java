@@ -55,7 +55,7 @@ record CheckedTable(
       }
       order.add(col(by).desc_nulls_last());
     }
-    order.add(col(TableSource.FILE_ORDINAL));
+    order.add(col(TableSource.SOURCE_FILE));
     order.add(col(TableSource.ROW_ORDER));
     // A compound key (subject_id, time) is partitioned by subject_id alone, which the window
     // accepts and the per-subject grouping and alignment join then reuse: one shuffle, not two.

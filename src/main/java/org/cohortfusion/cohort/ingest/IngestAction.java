@@ -282,7 +282,7 @@ public final class IngestAction {
 
   /** The columns rejects, duplicate order and the index-time rule need; never a payload. */
   private static Column[] bookkeepingColumns(ModalityConfig m) {
-    java.util.LinkedHashSet<String> cols = new java.util.LinkedHashSet<>(List.of(TableValidator.ID, TableSource.SOURCE_FILE, TableSource.FILE_ORDINAL,
+    java.util.LinkedHashSet<String> cols = new java.util.LinkedHashSet<>(List.of(TableValidator.ID, TableSource.SOURCE_FILE,
         TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE));
     cols.addAll(m.keyColumns());
     if (m.kind() == ModalityKind.TIMESERIES) {
@@ -378,7 +378,7 @@ public final class IngestAction {
       }
       Row first = t.rows().filter(col(CheckedTable.REASON).equalTo(reason.name()))
           .select(TableSource.SOURCE_FILE, TableSource.ROW_ORDER, CheckedTable.MESSAGE)
-          .orderBy(TableSource.FILE_ORDINAL, TableSource.ROW_ORDER).first();
+          .orderBy(TableSource.SOURCE_FILE, TableSource.ROW_ORDER).first();
       String key = t.name().equals("subjects") ? "subjects" : "modalities." + t.name();
       String fix = reason == RejectReason.DUPLICATE
           ? "set " + key + ".duplicates = first or latest:<column> to keep one row per key"

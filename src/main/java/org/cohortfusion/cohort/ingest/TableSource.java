@@ -17,29 +17,19 @@ import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.cohortfusion.config.TableFormat;
 
 /**
  * One input table as Spark reads it: the files found under its path (unreadable ones set apart),
- * the optional SQL mapping onto the contract, and the bookkeeping columns that later steps use
- * for rejects and for duplicate order: {@value #SOURCE_FILE}, {@value #FILE_ORDINAL} and
- * {@value #ROW_ORDER}.
+ * the optional SQL mapping onto the contract, and two bookkeeping columns that later steps use
+ * for rejects and for duplicate order: {@value #SOURCE_FILE} and {@value #ROW_ORDER}.
  */
 final class TableSource {
   static final String SOURCE_FILE = "_source_file";
   static final String ROW_ORDER = "_row_order";
-  /**
-   * The file's position among the table's files in path order: what duplicate resolution sorts by
-   * instead of the path itself, so that shuffles carry 4 bytes per row, not a 100-byte path
-   * (measured: the path doubled the shuffled bytes of a long-format time-series table).
-   */
-  static final String FILE_ORDINAL = "_file_ordinal";
 
   /** What was found under a table path. */
   record Files(List<String> readable, List<String> unreadable, long totalBytes, String fingerprint) {}
@@ -103,21 +93,6 @@ final class TableSource {
     }
   }
 
-  /**
-   * The position of {@code path} in the readable files (sorted by path), -1 if Spark names a file
-   * in a form not listed. Spark reports a file as its URI, so both forms are mapped.
-   */
-  static Column fileOrdinal(Files files, Column path) {
-    java.util.HashMap<String, Integer> ordinals = new java.util.HashMap<>();
-    for (int i = 0; i < files.readable().size(); i++) {
-      String f = files.readable().get(i);
-      ordinals.put(f, i);
-      ordinals.put(new Path(f).toUri().toString(), i);
-    }
-    UDF1<String, Integer> lookup = p -> p == null ? -1 : ordinals.getOrDefault(p, -1);
-    return functions.udf(lookup, DataTypes.IntegerType).apply(path);
-  }
-
   /** Reads the readable files, applies the optional SQL mapping and adds the bookkeeping columns. */
   static Dataset<Row> read(SparkSession spark, String tableName, Files files, TableFormat format, String sql) {
     if (files.readable().isEmpty()) {
@@ -129,11 +104,9 @@ final class TableSource {
       raw = format == TableFormat.PARQUET
           ? spark.read().parquet(paths)
               .withColumn(SOURCE_FILE, col("_metadata.file_path"))
-              .withColumn(FILE_ORDINAL, fileOrdinal(files, col("_metadata.file_path")))
               .withColumn(ROW_ORDER, col("_metadata.row_index"))
           : spark.read().option("header", "true").option("inferSchema", "true").option("mode", "PERMISSIVE").csv(paths)
               .withColumn(SOURCE_FILE, col("_metadata.file_path"))
-              .withColumn(FILE_ORDINAL, fileOrdinal(files, col("_metadata.file_path")))
               .withColumn(ROW_ORDER, monotonically_increasing_id());
     } catch (RuntimeException e) {
       throw new IngestException("Cannot read table '" + tableName + "' (" + paths[0] + (paths.length > 1 ? ", ..." : "") + "): " + e.getMessage(), e);
@@ -153,9 +126,6 @@ final class TableSource {
     List<String> cols = List.of(mapped.columns());
     if (!cols.contains(SOURCE_FILE)) {
       mapped = mapped.withColumn(SOURCE_FILE, lit(paths.length == 1 ? paths[0] : files.readable().toString()));
-    }
-    if (!cols.contains(FILE_ORDINAL) || !cols.contains(SOURCE_FILE)) {
-      mapped = mapped.withColumn(FILE_ORDINAL, lit(0));
     }
     if (!cols.contains(ROW_ORDER)) {
       mapped = mapped.withColumn(ROW_ORDER, monotonically_increasing_id().cast(DataTypes.LongType));
