@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import org.cohortfusion.config.TrainConfig;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.testing.SyntheticEmbeddings;
@@ -33,11 +32,7 @@ class TrainActionTest {
       assertEquals(List.of("attention", "unimodal:clinical", "unimodal:labs", "unimodal:imaging", "early", "late"),
           r.models().stream().map(TrainResult.ModelResult::name).toList());
       assertTrue(r.models().stream().allMatch(TrainResult.ModelResult::completed));
-      String trainDir = f.config.trainOutputDir();
-      Map<String, Double> test = new TreeMap<>();
-      for (TrainResult.ModelResult m : r.models()) {
-        test.put(m.name(), f.testAuroc(trainDir, m.name()));
-      }
+      Map<String, Double> test = f.testAurocs(r);
       System.out.printf(Locale.ROOT, "seed %d test AUROC %s%n", seed, test);
       double fusion = test.get("attention");
       for (String uni : List.of("unimodal:clinical", "unimodal:labs", "unimodal:imaging")) {
@@ -83,11 +78,7 @@ class TrainActionTest {
           train { mode = local, epochs = 12, batch-size = 32, patience = 4, seed = %d }
           """.formatted(seed));
       TrainResult r = f.action().execute();
-      String trainDir = f.config.trainOutputDir();
-      Map<String, Double> test = new TreeMap<>();
-      for (TrainResult.ModelResult m : r.models()) {
-        test.put(m.name(), f.testAuroc(trainDir, m.name()));
-      }
+      Map<String, Double> test = f.testAurocs(r);
       System.out.printf(Locale.ROOT, "seed %d half missing, test AUROC %s%n", seed, test);
       double masked = Math.max(test.get("mean"), test.get("attention"));
       assertTrue(masked > test.get("concat") - 0.03, "seed " + seed + ": " + test);
@@ -126,11 +117,7 @@ class TrainActionTest {
           train { mode = local, epochs = 12, batch-size = 32, patience = 4, seed = %d }
           """.formatted(seed));
       TrainResult r = f.action().execute();
-      String trainDir = f.config.trainOutputDir();
-      Map<String, Double> test = new TreeMap<>();
-      for (TrainResult.ModelResult m : r.models()) {
-        test.put(m.name(), f.testAuroc(trainDir, m.name()));
-      }
+      Map<String, Double> test = f.testAurocs(r);
       System.out.printf(Locale.ROOT, "seed %d complete development cohort, half missing at test, test AUROC %s%n", seed, test);
       assertTrue(test.get("attention") > test.get("attention-nodrop") + 0.02, "seed " + seed + ": " + test);
       assertEquals(test.get("concat"), test.get("attention"), 0.04, "seed " + seed + ": " + test);

@@ -40,6 +40,15 @@ final class TrainFixture {
   }
 
   /** Held-out (test split) AUROC of a published model. */
+  /** Test AUROC of every model of a finished train run, by model name. */
+  java.util.Map<String, Double> testAurocs(TrainResult result) {
+    java.util.Map<String, Double> test = new java.util.TreeMap<>();
+    for (TrainResult.ModelResult m : result.models()) {
+      test.put(m.name(), testAuroc(config.trainOutputDir(), m.name()));
+    }
+    return test;
+  }
+
   double testAuroc(String trainDir, String name) {
     String dirName = name.replaceAll("[^A-Za-z0-9_.-]", "-");
     Metrics.Predictor p = TrainedModels.load(spark.sparkContext().hadoopConfiguration(), trainDir, dirName, embeddings);
