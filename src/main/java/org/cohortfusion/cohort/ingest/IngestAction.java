@@ -54,11 +54,10 @@ public final class IngestAction {
   private static final String AFTER = "_after_index";
   private static final String KNOWN_ID = "_known_id";
   private static final String ACCEPTED = "ACCEPTED";
-  private static final int SUBJECT_GROUPS_LIMIT = 10_000;
   private static final org.apache.spark.sql.types.StructType REJECTS_SCHEMA = new org.apache.spark.sql.types.StructType()
       .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
       .add("reason", "string", false).add("message", "string");
-  private static final String AFTER_PREFIX = "_accepted_after_index";
+  private static final String ACCEPTED_AFTER_INDEX = "_accepted_after_index";
 
   private final SparkSession spark;
   private final PipelineConfig config;
@@ -89,7 +88,7 @@ public final class IngestAction {
    */
   public IngestResult execute() {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    List<Dataset<Row>> persisted = new ArrayList<>();
+    Dataset<Row> subjects = null;
     long start = System.nanoTime();
     try {
       // 1. Subjects: slim, so cached, counted and checked before any modality is read.
@@ -101,31 +100,30 @@ public final class IngestAction {
           TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()));
       List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
           Contracts.forKind("subjects"));
-      Dataset<Row> subjects = CheckedTable.markDuplicates(
+      subjects = CheckedTable.markDuplicates(
           TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE),
           List.of(TableValidator.ID), config.subjects().duplicates(), "subjects")
           .withColumn(AFTER, lit(false))
           .persist(StorageLevel.MEMORY_AND_DISK());
-      persisted.add(subjects);
       CheckedTable subjectTable = new CheckedTable("subjects", "subjects", subjectsPath, subjectFiles, subjects, subjectPolicies,
           config.subjects().duplicates());
       Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
       Map<String, Long> afterIndex = new LinkedHashMap<>();
-      // One job counts the subjects by reason and finds the label classes.
+      // One job counts the subjects by reason and, unless configured, finds the label classes. Its
+      // rows: one per reason, one per distinct label of accepted subjects. Cut at one label more
+      // than allowed, which classesOf rejects before any count is used.
+      boolean findClasses = config.subjects().classes().isEmpty();
+      Column label = findClasses ? when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)) : lit(null).cast("string");
       Map<String, Long> subjectCounts = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
       java.util.Set<String> labels = new java.util.HashSet<>();
-      for (Row r : subjects.groupBy(col(CheckedTable.REASON), when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)))
-          .count().limit(SUBJECT_GROUPS_LIMIT).collectAsList()) {
+      for (Row r : subjects.groupBy(col(CheckedTable.REASON), label).count()
+          .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList()) {
         subjectCounts.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(2), Long::sum);
         if (!r.isNullAt(1)) {
           labels.add(r.getString(1));
         }
       }
-      if (labels.size() >= SUBJECT_GROUPS_LIMIT - RejectReason.values().length) {
-        subjectCounts = countByReason(subjects); // a label column with very many values: counted apart, rejected below
-      }
-      List<String> classes = config.subjects().classes().isEmpty() ? SubjectsPreparer.classesOf(labels, subjectsPath)
-          : config.subjects().classes();
+      List<String> classes = findClasses ? SubjectsPreparer.classesOf(labels, subjectsPath) : config.subjects().classes();
       failOnErrorPolicies(subjectTable, subjectCounts);
       counts.put("subjects", subjectCounts);
       afterIndex.put("subjects", 0L);
@@ -234,7 +232,9 @@ public final class IngestAction {
       LOG.info("Ingested cohort '{}': {} subjects aligned, written to {}", config.name(), result.qc().subjectsAligned(), outputDir);
       return result;
     } finally {
-      persisted.forEach(Dataset::unpersist);
+      if (subjects != null) {
+        subjects.unpersist();
+      }
     }
   }
 
@@ -302,7 +302,7 @@ public final class IngestAction {
     for (RejectReason r : RejectReason.values()) {
       c.add(countExpression(r.name(), col(CheckedTable.REASON).equalTo(r.name())));
     }
-    c.add(countExpression(AFTER_PREFIX, acceptedAfter));
+    c.add(countExpression(ACCEPTED_AFTER_INDEX, acceptedAfter));
     return c.toArray(Column[]::new);
   }
 
@@ -318,22 +318,13 @@ public final class IngestAction {
     long after = 0;
     for (Map.Entry<String, Object> e : metrics.entrySet()) {
       long n = e.getValue() == null ? 0L : ((Number) e.getValue()).longValue();
-      if (e.getKey().equals(AFTER_PREFIX)) {
+      if (e.getKey().equals(ACCEPTED_AFTER_INDEX)) {
         after = n;
       } else if (n > 0 || e.getKey().equals(ACCEPTED)) {
         byReason.put(e.getKey(), n);
       }
     }
     return after;
-  }
-
-  private static Map<String, Long> countByReason(Dataset<Row> rows) {
-    Map<String, Long> byReason = new LinkedHashMap<>();
-    for (Row r : rows.groupBy(col(CheckedTable.REASON)).count().collectAsList()) {
-      byReason.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(1), Long::sum);
-    }
-    byReason.putIfAbsent(ACCEPTED, 0L);
-    return byReason;
   }
 
   private static void step(String what, long start) {

@@ -171,4 +171,17 @@ class IngestValidationTest {
         () -> ingest(CohortFixture.valid(3), "modalities.labs.checks { not-a-check = reject }\n"));
     assertTrue(e.getMessage().contains("modalities.labs.checks.not-a-check"), e.getMessage());
   }
+
+  /**
+   * A label column with more distinct values than classes allowed stops the run naming the column; the one job
+   * that counts subjects and finds classes cuts its rows just above that limit, which must still be caught.
+   */
+  @Test
+  void aLabelWithTooManyDistinctValuesIsAnError() {
+    int n = SubjectsPreparer.MAX_CLASSES + 20;
+    IngestException e = assertThrows(IngestException.class,
+        () -> ingest(CohortFixture.valid(n), "subjects.sql = \"SELECT subject_id, subject_id AS label, index_time, `group` FROM source\"\n"));
+    assertTrue(e.getMessage().contains("column 'label'") && e.getMessage().contains("more than " + SubjectsPreparer.MAX_CLASSES),
+        e.getMessage());
+  }
 }
