@@ -32,6 +32,7 @@ record CheckedTable(
 
   static final String REASON = "_reason";
   static final String MESSAGE = "_message";
+  private static final String RANK = "_duplicate_rank";
 
   static Column accepted() {
     return col(REASON).isNull();
@@ -64,9 +65,12 @@ record CheckedTable(
         .orderBy(order.toArray(Column[]::new));
     String keyText = String.join(", ", key);
     String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";
-    Column duplicate = col(REASON).isNull().and(row_number().over(w).gt(1));
-    return input
+    // The rank is a column of its own, computed once: used directly in both columns below, the
+    // window would be planned twice, with two sorts of the whole table.
+    Column duplicate = col(REASON).isNull().and(col(RANK).gt(1));
+    return input.withColumn(RANK, row_number().over(w))
         .withColumn(MESSAGE, when(duplicate, lit("another row with the same " + keyText + " was kept" + how)).otherwise(col(MESSAGE)))
-        .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)));
+        .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
+        .drop(RANK);
   }
 }

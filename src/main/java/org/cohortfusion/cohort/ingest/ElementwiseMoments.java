@@ -1,17 +1,13 @@
 package org.cohortfusion.cohort.ingest;
 
 import java.io.Serializable;
-import java.util.List;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
- * Per-bucket count, mean and standard deviation of float-array columns, in one distributed pass
- * (treeAggregate over Spark's internal rows: bulk float copies, no boxing, nothing collected but
- * the moments). Bucket b covers array positions [b*bucketSize, (b+1)*bucketSize): bucket size 1
- * gives per-position statistics (omics), H*W per-channel statistics (images). An optional weight
- * array (0/1) of the same length excludes padded or unobserved positions (time series).
+ * Per-bucket count, mean and standard deviation of a float-array column, accumulated by {@link
+ * TrainSplitMoments} while the aligned cohort is written. Bucket b covers array positions
+ * [b*bucketSize, (b+1)*bucketSize): bucket size 1 gives per-position statistics (omics), H*W per-channel statistics (images), T per-channel
+ * statistics (time series).
  */
 final class ElementwiseMoments implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -20,59 +16,32 @@ final class ElementwiseMoments implements Serializable {
   final double[] sum;
   final double[] sumSquares;
 
-  private ElementwiseMoments(int buckets) {
-    count = new double[buckets];
-    sum = new double[buckets];
-    sumSquares = new double[buckets];
+  ElementwiseMoments(int buckets) {
+    this(new double[buckets], new double[buckets], new double[buckets]);
+  }
+
+  private ElementwiseMoments(double[] count, double[] sum, double[] sumSquares) {
+    this.count = count;
+    this.sum = sum;
+    this.sumSquares = sumSquares;
+  }
+
+  int buckets() {
+    return count.length;
   }
 
   /**
-   * Where one array sits in the input rows: its column ordinal, the ordinal of its 0/1 weight
-   * array (-1 for none), its length and the bucket size.
+   * Adds one array; {@code weights} (0/1, same length, may be null) excludes padded or unobserved
+   * positions. Reads Spark's internal array directly: no copy, no boxing.
    */
-  record Target(int valueOrdinal, int weightOrdinal, int length, int bucketSize) implements Serializable {
-    Target {
-      if (length % bucketSize != 0) {
-        throw new IllegalArgumentException("Cannot compute moments: length " + length + " is not a multiple of bucket size " + bucketSize);
-      }
-    }
-  }
-
-  /** Moments of several array columns in one pass over {@code df}; a null array is skipped. */
-  static List<ElementwiseMoments> computeAll(Dataset<Row> df, List<Target> targets) {
-    ElementwiseMoments[] zero = targets.stream().map(t -> new ElementwiseMoments(t.length() / t.bucketSize()))
-        .toArray(ElementwiseMoments[]::new);
-    ElementwiseMoments[] result = df.queryExecution().toRdd().toJavaRDD().treeAggregate(zero,
-        (acc, row) -> {
-          for (int i = 0; i < acc.length; i++) {
-            acc[i].add(row, targets.get(i));
-          }
-          return acc;
-        },
-        (a, b) -> {
-          for (int i = 0; i < a.length; i++) {
-            a[i].merge(b[i]);
-          }
-          return a;
-        });
-    return List.of(result);
-  }
-
-  private ElementwiseMoments add(InternalRow row, Target target) {
-    if (row.isNullAt(target.valueOrdinal())) {
-      return this;
-    }
-    int bucketSize = target.bucketSize();
-    float[] values = row.getArray(target.valueOrdinal()).toFloatArray();
-    int w = target.weightOrdinal();
-    float[] weights = w >= 0 && !row.isNullAt(w) ? row.getArray(w).toFloatArray() : null;
-    int n = Math.min(values.length, count.length * bucketSize);
+  ElementwiseMoments add(ArrayData values, ArrayData weights, int bucketSize) {
+    int n = Math.min(values.numElements(), count.length * bucketSize);
     for (int i = 0; i < n; i++) {
-      if (weights != null && weights[i] == 0f) {
+      if (values.isNullAt(i) || (weights != null && weights.getFloat(i) == 0f)) {
         continue;
       }
       int b = i / bucketSize;
-      double v = values[i];
+      double v = values.getFloat(i);
       count[b] += 1;
       sum[b] += v;
       sumSquares[b] += v * v;
@@ -80,7 +49,26 @@ final class ElementwiseMoments implements Serializable {
     return this;
   }
 
-  private ElementwiseMoments merge(ElementwiseMoments other) {
+  /** count, sum and sum of squares, bucket by bucket, one block after the other. */
+  double[] toArray() {
+    double[] out = new double[3 * count.length];
+    System.arraycopy(count, 0, out, 0, count.length);
+    System.arraycopy(sum, 0, out, count.length, count.length);
+    System.arraycopy(sumSquares, 0, out, 2 * count.length, count.length);
+    return out;
+  }
+
+  /** The inverse of {@link #toArray()}. */
+  static ElementwiseMoments fromArray(double[] a) {
+    if (a.length % 3 != 0) {
+      throw new IllegalArgumentException("Cannot read moments: " + a.length + " values are not three blocks");
+    }
+    int k = a.length / 3;
+    return new ElementwiseMoments(java.util.Arrays.copyOfRange(a, 0, k), java.util.Arrays.copyOfRange(a, k, 2 * k),
+        java.util.Arrays.copyOfRange(a, 2 * k, 3 * k));
+  }
+
+  ElementwiseMoments merge(ElementwiseMoments other) {
     for (int b = 0; b < count.length; b++) {
       count[b] += other.count[b];
       sum[b] += other.sum[b];

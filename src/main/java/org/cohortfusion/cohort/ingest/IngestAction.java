@@ -144,7 +144,10 @@ public final class IngestAction {
         Map<RejectReason, CheckPolicy> policies = policies("modalities." + name, m.checks());
         failOnUnreadable(name, files, policies);
         Dataset<Row> raw = TableSource.read(spark, name, files, m.format(), m.sql());
-        ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()));
+        // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
+        java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
+        ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
+            nonNullElements);
         if (m.kind() == ModalityKind.TIMESERIES) {
           checkTimeUnits(name, raw, subjectsRaw);
         }
@@ -156,7 +159,7 @@ public final class IngestAction {
         Observation observation = new Observation("ingest-" + name);
         observations.put(name, observation);
         Dataset<Row> observed = rows.observe(observation, countExpression(ACCEPTED, CheckedTable.accepted()),
-            countExpressions(CheckedTable.accepted().and(col(AFTER))));
+            countExpressions(possibleReasons(prepared.checks()), CheckedTable.accepted().and(col(AFTER))));
         tables.add(new CheckedTable(name, m.kind().configName(), path, files, slimRows, policies, m.duplicates()));
         specs.add(prepared.spec());
         payloads.put(name, payload(name, m, prepared.spec(), observed));
@@ -179,7 +182,10 @@ public final class IngestAction {
       // written table is then read back (column-pruned) for everything that summarises it.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
-        writeObserved(cohort, alignedDir);
+        List<Column> moments = NormalizationStatistics.arrayMoments(specs);
+        Observation momentsObservation = new Observation("ingest-train-moments");
+        writeObserved(moments.isEmpty() ? cohort
+            : cohort.observe(momentsObservation, moments.get(0), moments.subList(1, moments.size()).toArray(Column[]::new)), alignedDir);
         step("checked, aligned and wrote " + specs.size() + " modalities", start);
         for (CheckedTable t : tables.subList(1, tables.size())) {
           Map<String, Long> byReason = new LinkedHashMap<>();
@@ -217,7 +223,7 @@ public final class IngestAction {
         long trainCount = groups.stream().filter(g -> "train".equals(g.getString(specs.size())))
             .mapToLong(g -> g.getLong(g.length() - 1)).sum();
         NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), trainCount, specs,
-            config.modalities());
+            config.modalities(), moments.isEmpty() ? Map.of() : observed(momentsObservation));
         QcReport qc = qcReport(tables, counts, afterIndex, groups, specs, classes);
         step("fitted train-split statistics and QC", start);
         String summary = QcSummary.render(qc);
@@ -239,41 +245,83 @@ public final class IngestAction {
   }
 
   /**
-   * Writes with adaptive execution's empty-relation propagation off: when every row of a table is
-   * rejected, that rule would drop the table's (already executed) stage from the final plan and
-   * its observed counts with it.
+   * Writes with two session settings changed for this write only:
+   * <ul>
+   *   <li>adaptive execution's empty-relation propagation off: when every row of a table is
+   *       rejected, that rule would drop the table's (already executed) stage from the final plan
+   *       and its observed counts with it;
+   *   <li>sort-based instead of object-hash aggregation: the time-series rows are already sorted by
+   *       subject (duplicate window), so grouping them needs no sort, while the hash aggregate
+   *       gives up above 128 subjects per task and sorts them all again.
+   * </ul>
    */
   private void writeObserved(Dataset<Row> df, String dir) {
-    String key = "spark.sql.adaptive.optimizer.excludedRules";
+    String excluded = "spark.sql.adaptive.optimizer.excludedRules";
     String rule = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation";
-    String before = spark.conf().get(key, "");
-    spark.conf().set(key, before.isEmpty() ? rule : before + "," + rule);
+    String objectHash = "spark.sql.execution.useObjectHashAggregateExec";
+    Map<String, String> before = new LinkedHashMap<>();
+    for (String key : List.of(excluded, objectHash)) {
+      before.put(key, spark.conf().getOption(key).getOrElse(() -> null));
+    }
+    String excludedBefore = before.get(excluded);
+    spark.conf().set(excluded, excludedBefore == null || excludedBefore.isEmpty() ? rule : excludedBefore + "," + rule);
+    spark.conf().set(objectHash, "false");
     try {
       if (Boolean.getBoolean("cohortfusion.explain")) {
         df.explain("formatted");
       }
-      df.write().parquet(dir);
+      df.write().options(noDictionaryForFloatArrays(df.schema())).parquet(dir);
     } finally {
-      if (before.isEmpty()) {
-        spark.conf().unset(key);
-      } else {
-        spark.conf().set(key, before);
+      before.forEach((key, value) -> {
+        if (value == null) {
+          spark.conf().unset(key);
+        } else {
+          spark.conf().set(key, value);
+        }
+      });
+    }
+  }
+
+  /**
+   * Parquet writer options that turn dictionary encoding off for every float or double array
+   * (vectors, images, time-series tensors): measured values rarely repeat, so the writer would fill
+   * a dictionary for each column chunk only to give it up, and pay a hash lookup per element
+   * meanwhile. Other columns (split, categories) keep their dictionaries.
+   */
+  static Map<String, String> noDictionaryForFloatArrays(org.apache.spark.sql.types.StructType schema) {
+    Map<String, String> options = new LinkedHashMap<>();
+    addNoDictionary(schema, "", options);
+    return options;
+  }
+
+  private static void addNoDictionary(org.apache.spark.sql.types.StructType struct, String prefix,
+      Map<String, String> options) {
+    for (org.apache.spark.sql.types.StructField f : struct.fields()) {
+      org.apache.spark.sql.types.DataType t = f.dataType();
+      if (t instanceof org.apache.spark.sql.types.StructType nested) {
+        addNoDictionary(nested, prefix + f.name() + ".", options);
+      } else if (t instanceof org.apache.spark.sql.types.ArrayType a && TableValidator.isFloating(a.elementType())) {
+        // Spark writes arrays as standard three-level Parquet lists: <column>.list.element.
+        options.put("parquet.enable.dictionary#" + prefix + f.name() + ".list.element", "false");
       }
     }
   }
 
   /**
-   * Marks rows of unknown subjects and duplicates, and (time series) observations after the
-   * subject's index time. The join and the duplicate window both partition by subject_id, which
-   * the alignment join then reuses: one shuffle per table, as in a bare join.
+   * Marks duplicates, rows of unknown subjects and (time series) observations after the subject's
+   * index time. Duplicates are marked first, so the one sort by (subject_id, ...) that the
+   * duplicate window needs also serves both joins by subject_id that follow: one shuffle and one
+   * sort per table, as in a bare join. Rows of an unknown subject are rejected as such, duplicate
+   * or not.
    */
   private static Dataset<Row> resolveSubjects(Dataset<Row> checked, Dataset<Row> knownIds, ModalityConfig m, String name) {
-    Dataset<Row> rows = checked.join(knownIds, checked.col(TableValidator.ID).equalTo(knownIds.col(KNOWN_ID)), "left");
-    Column unknown = CheckedTable.accepted().and(col(KNOWN_ID).isNull());
+    Dataset<Row> deduplicated = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name);
+    Dataset<Row> rows = deduplicated.join(knownIds, deduplicated.col(TableValidator.ID).equalTo(knownIds.col(KNOWN_ID)), "left");
+    Column unknown = col(KNOWN_ID).isNull()
+        .and(CheckedTable.accepted().or(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name())));
     rows = rows
         .withColumn(CheckedTable.MESSAGE, when(unknown, lit("subject_id is not among the accepted subjects")).otherwise(col(CheckedTable.MESSAGE)))
         .withColumn(CheckedTable.REASON, when(unknown, lit(RejectReason.UNKNOWN_SUBJECT.name())).otherwise(col(CheckedTable.REASON)));
-    rows = CheckedTable.markDuplicates(rows, m.keyColumns(), m.duplicates(), name);
     Column after = m.kind() == ModalityKind.TIMESERIES
         ? CheckedTable.accepted().and(col(TimeSeriesWindow.INDEX_TIME).isNotNull()).and(col(TimeSeriesWindow.TIME).gt(col(TimeSeriesWindow.INDEX_TIME)))
         : lit(false);
@@ -296,25 +344,38 @@ public final class IngestAction {
     return sum(when(condition, lit(1L)).otherwise(lit(0L))).as(name);
   }
 
-  /** One count per reject reason, then accepted rows after the index time. */
-  private static Column[] countExpressions(Column acceptedAfter) {
+  /** The reasons a modality row can be rejected for: its checks', an unknown subject, a duplicate. */
+  private static java.util.Set<RejectReason> possibleReasons(List<RowCheck> checks) {
+    java.util.Set<RejectReason> reasons = java.util.EnumSet.of(RejectReason.UNKNOWN_SUBJECT, RejectReason.DUPLICATE);
+    checks.forEach(c -> reasons.add(c.reason()));
+    return reasons;
+  }
+
+  /**
+   * One count per possible reject reason (each is an aggregate evaluated on every row, so
+   * impossible ones are left out), then accepted rows after the index time.
+   */
+  private static Column[] countExpressions(java.util.Set<RejectReason> reasons, Column acceptedAfter) {
     List<Column> c = new ArrayList<>();
-    for (RejectReason r : RejectReason.values()) {
+    for (RejectReason r : reasons) {
       c.add(countExpression(r.name(), col(CheckedTable.REASON).equalTo(r.name())));
     }
     c.add(countExpression(ACCEPTED_AFTER_INDEX, acceptedAfter));
     return c.toArray(Column[]::new);
   }
 
-  /** Fills {@code byReason} (accepted and every reason seen) from a table's observation; returns the rows after index time. */
-  private static long observedCounts(Observation observation, Map<String, Long> byReason) {
-    Map<String, Object> metrics;
+  private static Map<String, Object> observed(Observation observation) {
     try {
-      metrics = observation.getAsJava();
+      return observation.getAsJava();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IngestException("Cannot count the rows of " + observation.name() + ": interrupted", e);
+      throw new IngestException("Cannot read the metrics " + observation.name() + ": interrupted", e);
     }
+  }
+
+  /** Fills {@code byReason} (accepted and every reason seen) from a table's observation; returns the rows after index time. */
+  private static long observedCounts(Observation observation, Map<String, Long> byReason) {
+    Map<String, Object> metrics = observed(observation);
     long after = 0;
     for (Map.Entry<String, Object> e : metrics.entrySet()) {
       long n = e.getValue() == null ? 0L : ((Number) e.getValue()).longValue();

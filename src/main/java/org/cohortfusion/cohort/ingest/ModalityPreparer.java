@@ -30,10 +30,12 @@ final class ModalityPreparer {
 
   private ModalityPreparer() {}
 
-  static Prepared prepare(String name, ModalityConfig m, String path, Dataset<Row> df, TableContract contract) {
+  /** {@code nonNullElementArrays}: array columns the files' schema keeps free of null elements. */
+  static Prepared prepare(String name, ModalityConfig m, String path, Dataset<Row> df, TableContract contract,
+      java.util.Set<String> nonNullElementArrays) {
     List<String> features = TableValidator.checkSchema(name, path, df, contract);
     List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks());
-    checks.addAll(TableValidator.columnChecks(df, contract));
+    checks.addAll(TableValidator.columnChecks(df, contract, nonNullElementArrays));
     return switch (m.kind()) {
       case TABULAR -> tabular(name, m, path, df, features, checks);
       case VECTOR -> vector(name, m, path, df, features, checks);
@@ -96,7 +98,7 @@ final class ModalityPreparer {
       }
       checks.addAll(TableValidator.featureChecks(df, features));
       values = array(features.stream().map(f -> col(f).cast("float")).toArray(Column[]::new));
-      checks.addAll(TableValidator.arrayChecks("<wide columns>", values, false));
+      checks.addAll(TableValidator.arrayChecks("<wide columns>", values, false, true));
     }
     checks.add(TableValidator.wrongLength(TableValidator.has(df, "values") ? "values" : "<wide columns>", values, length));
     return new Prepared(checks, df.withColumn(PAYLOAD, values.cast("array<float>")),

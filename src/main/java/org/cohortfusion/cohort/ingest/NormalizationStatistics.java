@@ -23,47 +23,45 @@ import org.cohortfusion.config.ModalityConfig;
 final class NormalizationStatistics {
   private NormalizationStatistics() {}
 
-  /** {@code trainCount}: rows of {@code train}, known to the caller. */
-  static NormalizationStats fit(Dataset<Row> train, long trainCount, List<ModalitySpec> specs, Map<String, ModalityConfig> configs) {
+  /**
+   * One observed metric per array modality (named after it): its element-wise moments over the
+   * train split, gathered while the aligned cohort is written ({@link TrainSplitMoments}).
+   * Buckets: per position (vector), per channel (image: H*W positions; time series: T steps,
+   * observed steps only).
+   */
+  static List<Column> arrayMoments(List<ModalitySpec> specs) {
+    Column train = col("split").equalTo("train");
+    List<Column> metrics = new ArrayList<>();
+    for (ModalitySpec spec : specs) {
+      Column m = switch (spec.kind()) {
+        case VECTOR -> TrainSplitMoments.of(train, col(spec.name()), null, spec.length(), 1);
+        case IMAGE -> TrainSplitMoments.of(train, col(spec.name()), null, spec.shape().get(0), spec.length() / spec.shape().get(0));
+        case TIMESERIES -> TrainSplitMoments.of(train, col(spec.name() + ".values"), col(spec.name() + ".observed"),
+            spec.channels().size(), spec.steps());
+        default -> null;
+      };
+      if (m != null) {
+        metrics.add(m.as(spec.name()));
+      }
+    }
+    return metrics;
+  }
+
+  /**
+   * The statistics of every modality: array modalities from {@code observed} (the values of {@link
+   * #arrayMoments}), tabular ones from {@code train}, read column-pruned. {@code trainCount}: rows
+   * of {@code train}, known to the caller.
+   */
+  static NormalizationStats fit(Dataset<Row> train, long trainCount, List<ModalitySpec> specs, Map<String, ModalityConfig> configs,
+      Map<String, Object> observed) {
     Map<String, ModalityStats> out = new LinkedHashMap<>();
-    // Every array modality in one pass over the train split (an absent modality's array is null).
-    List<Column> arrays = new ArrayList<>();
-    List<ElementwiseMoments.Target> targets = new ArrayList<>();
-    List<String> arrayModalities = new ArrayList<>();
     for (ModalitySpec spec : specs) {
-      int at = arrays.size();
-      switch (spec.kind()) {
-        case VECTOR -> {
-          arrays.add(col(spec.name()));
-          targets.add(new ElementwiseMoments.Target(at, -1, spec.length(), 1));
-        }
-        case IMAGE -> {
-          arrays.add(col(spec.name()));
-          targets.add(new ElementwiseMoments.Target(at, -1, spec.length(), spec.length() / spec.shape().get(0)));
-        }
-        case TIMESERIES -> {
-          arrays.add(col(spec.name() + ".values"));
-          arrays.add(col(spec.name() + ".observed"));
-          targets.add(new ElementwiseMoments.Target(at, at + 1, spec.length(), spec.steps()));
-        }
-        default -> {
-          continue;
-        }
-      }
-      arrayModalities.add(spec.name());
-    }
-    Map<String, ElementwiseMoments> moments = new LinkedHashMap<>();
-    if (!arrays.isEmpty()) {
-      List<ElementwiseMoments> m = ElementwiseMoments.computeAll(train.select(arrays.toArray(Column[]::new)), targets);
-      for (int i = 0; i < m.size(); i++) {
-        moments.put(arrayModalities.get(i), m.get(i));
-      }
-    }
-    for (ModalitySpec spec : specs) {
-      ElementwiseMoments m = moments.get(spec.name());
       out.put(spec.name(), switch (spec.kind()) {
         case TABULAR -> tabular(train.filter(col(spec.presenceColumn())), spec, configs.get(spec.name()).maxCategories());
-        case VECTOR, IMAGE, TIMESERIES -> new ModalityStats(null, null, m.means(), m.stds());
+        case VECTOR, IMAGE, TIMESERIES -> {
+          ElementwiseMoments m = TrainSplitMoments.fromResult(observed.get(spec.name()));
+          yield new ModalityStats(null, null, m.means(), m.stds());
+        }
         case TEXT -> new ModalityStats(null, null, null, null);
       });
     }

@@ -34,7 +34,7 @@ final class SubjectsPreparer {
   static List<RowCheck> checks(SubjectsConfig config, SplitConfig splits, String path, Dataset<Row> df, TableContract contract) {
     TableValidator.checkSchema("subjects", path, df, contract);
     List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks());
-    checks.addAll(TableValidator.columnChecks(df, contract));
+    checks.addAll(TableValidator.columnChecks(df, contract, java.util.Set.of()));
     if (!config.classes().isEmpty()) {
       checks.add(new RowCheck(col(LABEL_TEXT).isNotNull().and(col(LABEL_TEXT).isin(config.classes().toArray()).unary_$bang()),
           RejectReason.BAD_LABEL, lit("column 'label' is not one of the classes " + config.classes())));

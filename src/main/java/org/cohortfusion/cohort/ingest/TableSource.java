@@ -31,8 +31,13 @@ final class TableSource {
   static final String SOURCE_FILE = "_source_file";
   static final String ROW_ORDER = "_row_order";
 
-  /** What was found under a table path. */
-  record Files(List<String> readable, List<String> unreadable, long totalBytes, String fingerprint) {}
+  /**
+   * What was found under a table path. {@code nonNullElementArrays}: the top-level array columns
+   * whose elements every readable Parquet file declares {@code required}, so they cannot hold a
+   * null element (Spark reads every column as nullable, so only the footers tell).
+   */
+  record Files(List<String> readable, List<String> unreadable, long totalBytes, String fingerprint,
+      java.util.Set<String> nonNullElementArrays) {}
 
   private TableSource() {}
 
@@ -42,6 +47,7 @@ final class TableSource {
     List<String> unreadable = new ArrayList<>();
     StringBuilder fingerprint = new StringBuilder();
     long bytes = 0;
+    java.util.Set<String> nonNullElements = null;
     try {
       FileSystem fs = root.getFileSystem(conf);
       if (!fs.exists(root)) {
@@ -66,8 +72,14 @@ final class TableSource {
         String file = s.getPath().toString();
         fingerprint.append(file).append('|').append(s.getLen()).append('|').append(s.getModificationTime()).append('\n');
         bytes += s.getLen();
-        if (isReadable(conf, s, format)) {
+        java.util.Optional<java.util.Set<String>> footer = readFooter(conf, s, format);
+        if (footer.isPresent()) {
           readable.add(file);
+          if (nonNullElements == null) {
+            nonNullElements = new java.util.HashSet<>(footer.get());
+          } else {
+            nonNullElements.retainAll(footer.get());
+          }
         } else {
           unreadable.add(file);
         }
@@ -78,19 +90,46 @@ final class TableSource {
     if (readable.isEmpty() && unreadable.isEmpty()) {
       throw new IngestException("Cannot read table '" + tableName + "': no data files under " + path);
     }
-    return new Files(List.copyOf(readable), List.copyOf(unreadable), bytes, fingerprint.toString());
+    return new Files(List.copyOf(readable), List.copyOf(unreadable), bytes, fingerprint.toString(),
+        nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements));
   }
 
-  /** Reads only the Parquet footer: cheap, and enough to catch truncated or foreign files. */
-  private static boolean isReadable(Configuration conf, FileStatus status, TableFormat format) {
+  /**
+   * Reads only the Parquet footer: cheap, and enough to catch truncated or foreign files. Empty
+   * when the file is unreadable; otherwise the array columns whose elements it declares required.
+   * A file in another format is readable as far as the listing can tell, with no such columns.
+   */
+  private static java.util.Optional<java.util.Set<String>> readFooter(Configuration conf, FileStatus status, TableFormat format) {
     if (format != TableFormat.PARQUET) {
-      return status.getLen() >= 0;
+      return java.util.Optional.of(java.util.Set.of());
     }
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromStatus(status, conf))) {
-      return reader.getFooter() != null;
+      return java.util.Optional.of(nonNullElementArrays(reader.getFooter().getFileMetaData().getSchema()));
     } catch (IOException | RuntimeException e) {
-      return false;
+      return java.util.Optional.empty();
     }
+  }
+
+  /** Top-level lists whose element is a required primitive: three-level lists, and legacy two-level ones. */
+  static java.util.Set<String> nonNullElementArrays(org.apache.parquet.schema.MessageType schema) {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (org.apache.parquet.schema.Type field : schema.getFields()) {
+      if (field.isPrimitive()
+          || !(field.getLogicalTypeAnnotation() instanceof org.apache.parquet.schema.LogicalTypeAnnotation.ListLogicalTypeAnnotation)
+          || field.asGroupType().getFieldCount() != 1) {
+        continue;
+      }
+      org.apache.parquet.schema.Type repeated = field.asGroupType().getType(0);
+      if (repeated.isPrimitive()) {
+        out.add(field.getName()); // two-level list: the repeated primitive is the element, never null
+      } else if (repeated.asGroupType().getFieldCount() == 1) {
+        org.apache.parquet.schema.Type element = repeated.asGroupType().getType(0);
+        if (element.isPrimitive() && element.isRepetition(org.apache.parquet.schema.Type.Repetition.REQUIRED)) {
+          out.add(field.getName());
+        }
+      }
+    }
+    return out;
   }
 
   /** Reads the readable files, applies the optional SQL mapping and adds the bookkeeping columns. */

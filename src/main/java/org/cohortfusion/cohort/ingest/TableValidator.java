@@ -93,8 +93,12 @@ final class TableValidator {
             RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters or has control characters")));
   }
 
-  /** Non-nullable declared columns must not be null; finite columns must hold no NaN or infinity. */
-  static List<RowCheck> columnChecks(Dataset<Row> df, TableContract contract) {
+  /**
+   * Non-nullable declared columns must not be null; finite columns must hold no NaN or infinity;
+   * arrays must hold no null element, unless named in {@code nonNullElementArrays} (the files' own
+   * schema rules nulls out).
+   */
+  static List<RowCheck> columnChecks(Dataset<Row> df, TableContract contract, java.util.Set<String> nonNullElementArrays) {
     List<RowCheck> checks = new ArrayList<>();
     for (ContractColumn c : contract.columns()) {
       if (!has(df, c.name()) || "id".equals(c.role())) {
@@ -105,7 +109,8 @@ final class TableValidator {
       }
       DataType type = df.schema().apply(c.name()).dataType();
       if (type instanceof ArrayType) {
-        checks.addAll(arrayChecks(c.name(), col(c.name()), c.finite()));
+        boolean mayHoldNull = ((ArrayType) type).containsNull() && !nonNullElementArrays.contains(c.name());
+        checks.addAll(arrayChecks(c.name(), col(c.name()), c.finite(), mayHoldNull));
       } else if (c.finite() && isFloating(type)) {
         checks.add(nonFinite(c.name()));
       }
@@ -118,12 +123,16 @@ final class TableValidator {
    * array functions rather than {@code exists(a, x -> ...)}, whose lambda Spark interprets per
    * element (measured 3x slower on 100k 256-float arrays): {@code arrays_overlap(a, [NaN])} is
    * null exactly when a holds a null element and no NaN (a row with both is still rejected, as
-   * non-finite), and {@code array_max} orders NaN above every number.
+   * non-finite), and {@code array_max} orders NaN above every number. When the column's type
+   * rules out null elements ({@code mayHoldNull} false: Parquet's {@code required} element), there
+   * is nothing to check for them.
    */
-  static List<RowCheck> arrayChecks(String name, Column array, boolean finite) {
+  static List<RowCheck> arrayChecks(String name, Column array, boolean finite, boolean mayHoldNull) {
     List<RowCheck> checks = new ArrayList<>();
-    checks.add(new RowCheck(array.isNotNull().and(arrays_overlap(array, functions.array(lit(Float.NaN))).isNull()), RejectReason.NULL_VALUE,
-        lit("column '" + name + "' holds a null element")));
+    if (mayHoldNull) {
+      checks.add(new RowCheck(array.isNotNull().and(arrays_overlap(array, functions.array(lit(Float.NaN))).isNull()), RejectReason.NULL_VALUE,
+          lit("column '" + name + "' holds a null element")));
+    }
     if (finite) {
       Column max = array_max(array);
       checks.add(new RowCheck(isnan(max).or(max.equalTo(lit(Double.POSITIVE_INFINITY))).or(array_min(array).equalTo(lit(Double.NEGATIVE_INFINITY))),

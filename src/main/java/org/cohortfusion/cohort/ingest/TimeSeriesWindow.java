@@ -1,11 +1,22 @@
 package org.cohortfusion.cohort.ingest;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.array_repeat;
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.flatten;
 import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.reverse;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.slice;
+import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -25,22 +36,46 @@ final class TimeSeriesWindow {
 
   private TimeSeriesWindow() {}
 
-  /** Last T observations at or before index time. */
+  /**
+   * Last T observations at or before index time. Every step is built from array functions that
+   * Spark compiles (no lambda, which Spark interprets row by row): each observation becomes a struct
+   * holding its channel values (null as 0), their observed flags, a step flag and its delta time;
+   * the newest T, oldest first, are left-padded with an all-zero struct; then each output array is
+   * one field of that struct array.
+   */
   static Dataset<Row> lastSteps(Dataset<Row> obs, List<String> channels, int steps, String outputColumn) {
     List<Column> fields = new ArrayList<>();
     fields.add(col(TIME).as("t"));
-    fields.add(col(INDEX_TIME).as("it"));
+    List<Column> padding = new ArrayList<>();
+    padding.add(lit(null).cast("double").as("t"));
     for (int c = 0; c < channels.size(); c++) {
-      fields.add(col(channels.get(c)).cast("float").as("c" + c));
+      Column v = col(channels.get(c)).cast("float");
+      fields.add(coalesce(v, lit(0f)).as("v" + c));
+      fields.add(when(v.isNull(), lit(0f)).otherwise(lit(1f)).as("o" + c));
+      padding.add(lit(0f).as("v" + c));
+      padding.add(lit(0f).as("o" + c));
     }
-    fields.add(0, col(TableValidator.ID));
-    Dataset<Row> grouped = obs.select(fields.toArray(Column[]::new)).groupBy(TableValidator.ID)
-        .agg(expr("slice(sort_array(collect_list(struct(" + structFields(channels.size()) + ")), false), 1, " + steps + ")").as("obs"));
-    // obs is newest first, n = size(obs) <= T; step i holds obs[n - (i - (T - n))] (1-based) or padding.
-    String n = "size(obs)";
-    String pad = "i < " + steps + " - " + n;
-    String at = "element_at(obs, " + n + " - (i - (" + steps + " - " + n + ")))";
-    return grouped.select(col(TableValidator.ID), tensor(channels.size(), steps, pad, at, "0").as(outputColumn));
+    fields.add(lit(1f).as("step"));
+    fields.add(coalesce(col(INDEX_TIME).minus(col(TIME)).cast("float"), lit(0f)).as("dt"));
+    padding.add(lit(0f).as("step"));
+    padding.add(lit(0f).as("dt"));
+    // Newest first, cut at T (the sort key t leads the struct), then oldest first, left-padded to T.
+    Dataset<Row> grouped = obs.groupBy(TableValidator.ID)
+        .agg(slice(sort_array(collect_list(struct(fields.toArray(Column[]::new))), false), 1, steps).as("newest"));
+    Column padded = concat(array_repeat(struct(padding.toArray(Column[]::new)), lit(steps).minus(size(col("newest")))),
+        reverse(col("newest")));
+    Dataset<Row> stepped = grouped.select(col(TableValidator.ID), padded.as("steps"));
+    List<Column> values = new ArrayList<>();
+    List<Column> observed = new ArrayList<>();
+    for (int c = 0; c < channels.size(); c++) {
+      values.add(col("steps.v" + c));
+      observed.add(col("steps.o" + c));
+    }
+    return stepped.select(col(TableValidator.ID), struct(
+        flatten(array(values.toArray(Column[]::new))).as("values"),
+        flatten(array(observed.toArray(Column[]::new))).as("observed"),
+        col("steps.step").as("step_mask"),
+        col("steps.dt").as("delta_time")).as(outputColumn));
   }
 
   /** Mean per fixed-width time bin: bin b covers (index_time - (b+1)w, index_time - bw]; b = 0 is the newest. */
@@ -64,22 +99,14 @@ final class TimeSeriesWindow {
     String match = "filter(obs, o -> o.b = " + (steps - 1) + " - i)";
     String pad = "size(" + match + ") = 0";
     String at = "element_at(" + match + ", 1)";
-    return grouped.select(col(TableValidator.ID), tensor(channels.size(), steps, pad, at, null).as(outputColumn));
-  }
-
-  private static String structFields(int channels) {
-    StringBuilder s = new StringBuilder("t, it");
-    for (int c = 0; c < channels; c++) {
-      s.append(", c").append(c);
-    }
-    return s.toString();
+    return grouped.select(col(TableValidator.ID), tensor(channels.size(), steps, pad, at).as(outputColumn));
   }
 
   /**
-   * Builds the tensor struct. {@code pad} is true for a padded step i; {@code at} is the struct of
-   * step i; delta time is it - t for raw observations, or the bin's mean dt when binned.
+   * Builds the tensor struct of time bins. {@code pad} is true for a padded step i; {@code at} is
+   * the bin struct of step i.
    */
-  private static Column tensor(int channels, int steps, String pad, String at, String rawDeltaMarker) {
+  private static Column tensor(int channels, int steps, String pad, String at) {
     String seq = "sequence(0, " + (steps - 1) + ")";
     List<String> values = new ArrayList<>();
     List<String> observed = new ArrayList<>();
@@ -87,7 +114,7 @@ final class TimeSeriesWindow {
       values.add("transform(" + seq + ", i -> IF(" + pad + ", CAST(0 AS FLOAT), coalesce(" + at + ".c" + c + ", CAST(0 AS FLOAT))))");
       observed.add("transform(" + seq + ", i -> IF(" + pad + " OR " + at + ".c" + c + " IS NULL, CAST(0 AS FLOAT), CAST(1 AS FLOAT)))");
     }
-    String delta = rawDeltaMarker != null ? "CAST(" + at + ".it - " + at + ".t AS FLOAT)" : at + ".dt";
+    String delta = at + ".dt";
     return struct(
         expr("flatten(array(" + String.join(", ", values) + "))").as("values"),
         expr("flatten(array(" + String.join(", ", observed) + "))").as("observed"),

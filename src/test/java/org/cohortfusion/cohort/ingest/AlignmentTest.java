@@ -94,6 +94,40 @@ class AlignmentTest {
     assertEquals(4, stats.modalities().get("omics").mean().length);
     assertEquals(1, stats.modalities().get("imaging").mean().length);
     assertEquals(2 * 4 / 4, stats.modalities().get("labs").mean().length);
+    // Array moments (gathered during the write) equal the same moments computed from the written train split.
+    Dataset<Row> train = aligned.filter(col("split").equalTo("train"));
+    Row omics1 = train.selectExpr("avg(element_at(omics, 2))", "stddev_samp(element_at(omics, 2))").first();
+    assertEquals(omics1.getDouble(0), stats.modalities().get("omics").mean()[1], 1e-6);
+    assertEquals(omics1.getDouble(1), stats.modalities().get("omics").std()[1], 1e-6);
+    Row pixels = train.selectExpr("explode(imaging) AS v").selectExpr("avg(v)", "stddev_samp(v)").first();
+    assertEquals(pixels.getDouble(0), stats.modalities().get("imaging").mean()[0], 1e-6);
+    assertEquals(pixels.getDouble(1), stats.modalities().get("imaging").std()[0], 1e-6);
+    // Time series: channel 1 (crp) over observed steps only (positions 4..7, channel-major).
+    Row crp = train.selectExpr("posexplode(labs.values) AS (i, v)", "labs.observed AS o")
+        .filter("i >= 4 AND o[i] = 1").selectExpr("avg(v)", "count(v)").first();
+    assertEquals(crp.getDouble(0), stats.modalities().get("labs").mean()[1], 1e-6);
+    assertTrue(crp.getLong(1) > 0, "fixture must have observed crp values in the train split");
+  }
+
+  @Test
+  void floatArraysAreWrittenWithoutDictionaryEncoding() throws Exception {
+    ingest(CohortFixture.valid(12), "");
+    java.nio.file.Path file;
+    try (var files = java.nio.file.Files.list(dir.resolve("out/cohort/" + CohortManifest.ALIGNED))) {
+      file = files.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
+    }
+    java.util.Map<String, java.util.Set<org.apache.parquet.column.Encoding>> encodings = new java.util.HashMap<>();
+    try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+        new org.apache.hadoop.fs.Path(file.toString()), spark.sparkContext().hadoopConfiguration()))) {
+      reader.getFooter().getBlocks().get(0).getColumns().forEach(c -> encodings.put(c.getPath().toDotString(), c.getEncodings()));
+    }
+    for (String arrayColumn : List.of("omics.list.element", "imaging.list.element", "labs.values.list.element")) {
+      assertTrue(encodings.containsKey(arrayColumn), arrayColumn + " among " + encodings.keySet());
+      assertFalse(encodings.get(arrayColumn).stream().anyMatch(org.apache.parquet.column.Encoding::usesDictionary),
+          arrayColumn + ": " + encodings.get(arrayColumn));
+    }
+    // Everything else keeps the writer's default, a dictionary.
+    assertTrue(encodings.get("split").stream().anyMatch(org.apache.parquet.column.Encoding::usesDictionary), "split: " + encodings.get("split"));
   }
 
   @Test

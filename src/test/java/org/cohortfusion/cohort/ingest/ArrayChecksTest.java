@@ -36,7 +36,7 @@ class ArrayChecksTest {
       withNullArray.add(RowFactory.create("null-array", null));
       StructType schema = new StructType().add("case", "string").add("a", DataTypes.createArrayType(element, true));
       var checked = TableValidator.applyChecks(spark.createDataFrame(withNullArray, schema),
-          TableValidator.arrayChecks("a", col("a"), true), "reason", "message");
+          TableValidator.arrayChecks("a", col("a"), true, true), "reason", "message");
       Map<String, String> reasons = new LinkedHashMap<>();
       for (Row r : checked.select("case", "reason").collectAsList()) {
         reasons.put(r.getString(0), r.getString(1));

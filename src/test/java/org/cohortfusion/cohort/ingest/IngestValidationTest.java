@@ -51,6 +51,7 @@ class IngestValidationTest {
     f.omics.set(1, RowFactory.create("S02", java.util.Arrays.asList(1f, null, 2f, 3f)));   // null element
     f.omics.set(2, RowFactory.create("S03", java.util.Arrays.asList(1f, Float.POSITIVE_INFINITY, 2f, 3f))); // infinite
     f.omics.add(RowFactory.create("S21", CohortFixture.floats(2, 4)));     // subject rejected (bad label): unknown
+    f.omics.add(RowFactory.create("S21", CohortFixture.floats(3, 4)));     // unknown, not a duplicate: its subject is unknown
     // imaging
     f.imaging.set(0, RowFactory.create("S01", CohortFixture.floats(1, 4), List.of(1, 4, 1)));  // bad shape
     f.imaging.set(1, RowFactory.create("S02", CohortFixture.floats(1, 5), List.of(1, 2, 2)));  // ragged
@@ -72,7 +73,7 @@ class IngestValidationTest {
     assertEquals(Map.of("NULL_ID", 1L, "MALFORMED_ID", 1L, "DUPLICATE", 1L, "BAD_LABEL", 1L, "NO_MODALITY", 1L),
         qc.tables().get("subjects").rejected());
     assertEquals(Map.of("UNKNOWN_SUBJECT", 1L, "NON_FINITE", 1L, "DUPLICATE", 1L), qc.tables().get("clinical").rejected());
-    assertEquals(Map.of("WRONG_LENGTH", 1L, "NULL_VALUE", 1L, "NON_FINITE", 1L, "UNKNOWN_SUBJECT", 1L), qc.tables().get("omics").rejected());
+    assertEquals(Map.of("WRONG_LENGTH", 1L, "NULL_VALUE", 1L, "NON_FINITE", 1L, "UNKNOWN_SUBJECT", 2L), qc.tables().get("omics").rejected());
     assertEquals(Map.of("BAD_SHAPE", 1L, "WRONG_LENGTH", 1L), qc.tables().get("imaging").rejected());
     assertEquals(Map.of("NULL_VALUE", 1L, "NON_FINITE", 1L, "DUPLICATE", 1L), qc.tables().get("labs").rejected());
     assertEquals(Map.of("NULL_VALUE", 1L), qc.tables().get("notes").rejected());
@@ -80,7 +81,7 @@ class IngestValidationTest {
     assertEquals(20, qc.subjectsAligned());
 
     // rows in = accepted + rejected, and rows in = what is really in the readable input files.
-    Map<String, Long> rawCounts = Map.of("subjects", 25L, "clinical", 22L, "omics", 21L, "imaging", 20L, "labs", 83L, "notes", 20L);
+    Map<String, Long> rawCounts = Map.of("subjects", 25L, "clinical", 22L, "omics", 22L, "imaging", 20L, "labs", 83L, "notes", 20L);
     for (Map.Entry<String, QcReport.TableQc> e : qc.tables().entrySet()) {
       QcReport.TableQc t = e.getValue();
       assertEquals(rawCounts.get(e.getKey()), t.rowsIn(), e.getKey());

@@ -1,0 +1,208 @@
+package org.cohortfusion.cohort.ingest;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.Literal;
+import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
+import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import scala.collection.IndexedSeq;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
+
+/**
+ * Element-wise moments of a float-array column over the rows where a condition holds (the train
+ * split), as a Spark aggregate. Used as an observed metric of the aligned write, so the
+ * normalisation statistics come from the rows as they are written, with Spark's exactly-once
+ * accounting of observed metrics, and the written table is not read back for them.
+ *
+ * <p>Children: the condition, the values array and a 0/1 weights array of the same length (or a
+ * null literal). The result is {@link ElementwiseMoments#toArray()}: count, sum and sum of squares
+ * per bucket.
+ *
+ * <p>Implemented as a {@link TypedImperativeAggregate} (as Spark's own percentile_approx is) because
+ * a typed {@code Aggregator} cannot be an observed metric in Spark 3.5: its encoders do not
+ * serialize with the task result.
+ */
+final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoments> implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Expression condition;
+  private final Expression values;
+  private final Expression weights;
+  private final int buckets;
+  private final int bucketSize;
+  private final int mutableAggBufferOffset;
+  private final int inputAggBufferOffset;
+
+  public TrainSplitMoments(Expression condition, Expression values, Expression weights, int buckets, int bucketSize,
+      int mutableAggBufferOffset, int inputAggBufferOffset) {
+    this.condition = condition;
+    this.values = values;
+    this.weights = weights;
+    this.buckets = buckets;
+    this.bucketSize = bucketSize;
+    this.mutableAggBufferOffset = mutableAggBufferOffset;
+    this.inputAggBufferOffset = inputAggBufferOffset;
+  }
+
+  /**
+   * The moments of {@code values} (length {@code buckets * bucketSize}) where {@code condition}
+   * holds; {@code weights} may be null.
+   */
+  static Column of(Column condition, Column values, Column weights, int buckets, int bucketSize) {
+    if (buckets <= 0 || bucketSize <= 0) {
+      throw new IllegalArgumentException("Cannot compute moments: " + buckets + " buckets of size " + bucketSize);
+    }
+    Expression w = weights == null ? Literal.create(null, DataTypes.createArrayType(DataTypes.FloatType)) : weights.expr();
+    return new Column(new TrainSplitMoments(condition.expr(), values.expr(), w, buckets, bucketSize, 0, 0).toAggregateExpression());
+  }
+
+  /** Reads an observed result back. */
+  static ElementwiseMoments fromResult(Object observed) {
+    double[] a;
+    if (observed instanceof scala.collection.Seq<?> seq) {
+      a = JavaConverters.seqAsJavaList(seq).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+    } else if (observed instanceof List<?> list) {
+      a = list.stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+    } else {
+      throw new IllegalStateException("Cannot read moments from " + (observed == null ? "null" : observed.getClass().getName()));
+    }
+    return ElementwiseMoments.fromArray(a);
+  }
+
+  @Override
+  public ElementwiseMoments createAggregationBuffer() {
+    return new ElementwiseMoments(buckets);
+  }
+
+  @Override
+  public ElementwiseMoments update(ElementwiseMoments buffer, InternalRow input) {
+    Object holds = condition.eval(input);
+    if (!Boolean.TRUE.equals(holds)) {
+      return buffer;
+    }
+    Object v = values.eval(input);
+    if (v == null) {
+      return buffer;
+    }
+    return buffer.add((ArrayData) v, (ArrayData) weights.eval(input), bucketSize);
+  }
+
+  @Override
+  public ElementwiseMoments merge(ElementwiseMoments buffer, ElementwiseMoments input) {
+    return buffer.merge(input);
+  }
+
+  @Override
+  public Object eval(ElementwiseMoments buffer) {
+    double[] a = buffer.toArray();
+    Object[] boxed = new Object[a.length];
+    for (int i = 0; i < a.length; i++) {
+      boxed[i] = a[i];
+    }
+    return new GenericArrayData(boxed);
+  }
+
+  @Override
+  public byte[] serialize(ElementwiseMoments buffer) {
+    double[] a = buffer.toArray();
+    ByteBuffer b = ByteBuffer.allocate(8 * a.length);
+    b.asDoubleBuffer().put(a);
+    return b.array();
+  }
+
+  @Override
+  public ElementwiseMoments deserialize(byte[] bytes) {
+    double[] a = new double[bytes.length / 8];
+    ByteBuffer.wrap(bytes).asDoubleBuffer().get(a);
+    return ElementwiseMoments.fromArray(a);
+  }
+
+  @Override
+  public int mutableAggBufferOffset() {
+    return mutableAggBufferOffset;
+  }
+
+  @Override
+  public int inputAggBufferOffset() {
+    return inputAggBufferOffset;
+  }
+
+  @Override
+  public ImperativeAggregate withNewMutableAggBufferOffset(int offset) {
+    return new TrainSplitMoments(condition, values, weights, buckets, bucketSize, offset, inputAggBufferOffset);
+  }
+
+  @Override
+  public ImperativeAggregate withNewInputAggBufferOffset(int offset) {
+    return new TrainSplitMoments(condition, values, weights, buckets, bucketSize, mutableAggBufferOffset, offset);
+  }
+
+  @Override
+  public boolean nullable() {
+    return false;
+  }
+
+  @Override
+  public DataType dataType() {
+    return DataTypes.createArrayType(DataTypes.DoubleType, false);
+  }
+
+  @Override
+  public Seq<Expression> children() {
+    return JavaConverters.asScalaBuffer(List.of(condition, values, weights)).toSeq();
+  }
+
+  @Override
+  public Expression withNewChildrenInternal(IndexedSeq<Expression> c) {
+    return new TrainSplitMoments(c.apply(0), c.apply(1), c.apply(2), buckets, bucketSize, mutableAggBufferOffset, inputAggBufferOffset);
+  }
+
+  @Override
+  public String prettyName() {
+    return "train_split_moments";
+  }
+
+  @Override
+  public int productArity() {
+    return 7;
+  }
+
+  @Override
+  public Object productElement(int n) {
+    return switch (n) {
+      case 0 -> condition;
+      case 1 -> values;
+      case 2 -> weights;
+      case 3 -> buckets;
+      case 4 -> bucketSize;
+      case 5 -> mutableAggBufferOffset;
+      case 6 -> inputAggBufferOffset;
+      default -> throw new IndexOutOfBoundsException(n);
+    };
+  }
+
+  @Override
+  public boolean canEqual(Object that) {
+    return that instanceof TrainSplitMoments;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TrainSplitMoments t && t.condition.equals(condition) && t.values.equals(values) && t.weights.equals(weights)
+        && t.buckets == buckets && t.bucketSize == bucketSize && t.mutableAggBufferOffset == mutableAggBufferOffset
+        && t.inputAggBufferOffset == inputAggBufferOffset;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(condition, values, weights, buckets, bucketSize, mutableAggBufferOffset, inputAggBufferOffset);
+  }
+}
