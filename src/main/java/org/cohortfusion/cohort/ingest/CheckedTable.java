@@ -1,8 +1,9 @@
 package org.cohortfusion.cohort.ingest;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lag;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ record CheckedTable(
 
   static final String REASON = "_reason";
   static final String MESSAGE = "_message";
-  private static final String RANK = "_duplicate_rank";
+  private static final String DUPLICATE_FLAG = "_same_key_as_previous";
 
   static Column accepted() {
     return col(REASON).isNull();
@@ -41,12 +42,20 @@ record CheckedTable(
   /**
    * Marks all but one accepted row per key as DUPLICATE: the first in file order, or the latest by
    * a column. With policy error the duplicates are marked too, and the run stops once counted.
+   *
+   * <p>The window is partitioned by the key's first column (subject_id) alone and ordered by the
+   * rest: a row is a duplicate when the row before it has the same key. One window group per
+   * subject, not per (subject, time), matters for time series: Spark's window operator pays per
+   * group, and most keys there have one row. The partitioning is also the one the joins by
+   * subject_id that follow need: no extra shuffle.
    */
   static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table) {
-    // Accepted rows sort first, so an accepted row is a duplicate exactly when another accepted
-    // row precedes it; partitioning by the key alone keeps the subject_id hash partitioning that
-    // the join with the subjects already produced (no extra shuffle).
+    // Accepted rows sort first within a key, so an accepted row is a duplicate exactly when the
+    // row before it has the same key (that row is then accepted too).
     List<Column> order = new ArrayList<>();
+    for (String k : key.subList(1, key.size())) {
+      order.add(col(k).asc_nulls_first());
+    }
     order.add(col(REASON).isNull().desc());
     if (policy.mode() == DuplicatePolicy.Mode.LATEST) {
       String by = policy.orderColumn().orElseThrow();
@@ -58,19 +67,18 @@ record CheckedTable(
     }
     order.add(col(TableSource.SOURCE_FILE));
     order.add(col(TableSource.ROW_ORDER));
-    // A compound key (subject_id, time) is partitioned by subject_id alone, which the window
-    // accepts and the per-subject grouping and alignment join then reuse: one shuffle, not two.
-    Dataset<Row> input = key.size() > 1 && key.get(0).equals(TableValidator.ID) ? df.repartition(col(TableValidator.ID)) : df;
-    WindowSpec w = Window.partitionBy(key.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new))
-        .orderBy(order.toArray(Column[]::new));
+    WindowSpec w = Window.partitionBy(col(key.get(0))).orderBy(order.toArray(Column[]::new));
+    Column sameKeyAsPrevious = lag(lit(1), 1).over(w).isNotNull();
+    for (String k : key.subList(1, key.size())) {
+      sameKeyAsPrevious = sameKeyAsPrevious.and(coalesce(lag(col(k), 1).over(w).equalTo(col(k)), lit(false)));
+    }
     String keyText = String.join(", ", key);
     String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";
-    // The rank is a column of its own, computed once: used directly in both columns below, the
-    // window would be planned twice, with two sorts of the whole table.
-    Column duplicate = col(REASON).isNull().and(col(RANK).gt(1));
-    return input.withColumn(RANK, row_number().over(w))
+    // One column of its own: used directly in both columns below, the window would be planned twice.
+    Column duplicate = col(REASON).isNull().and(col(DUPLICATE_FLAG));
+    return df.withColumn(DUPLICATE_FLAG, sameKeyAsPrevious)
         .withColumn(MESSAGE, when(duplicate, lit("another row with the same " + keyText + " was kept" + how)).otherwise(col(MESSAGE)))
         .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
-        .drop(RANK);
+        .drop(DUPLICATE_FLAG);
   }
 }

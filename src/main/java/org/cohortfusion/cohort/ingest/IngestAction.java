@@ -178,8 +178,9 @@ public final class IngestAction {
       String fingerprint = Hashing.sha256(tables.stream().map(t -> t.files().fingerprint()).reduce("", String::concat));
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
-      // 4. Publish atomically. The aligned write is the one pass over the modality tables; the
-      // written table is then read back (column-pruned) for everything that summarises it.
+      // 4. Publish atomically. The aligned write is the one pass over the modality tables; it also
+      // gathers the train-split moments of the array modalities. The written table is then read
+      // back, column-pruned to its small columns, for the QC counts and the tabular statistics.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
         List<Column> moments = NormalizationStatistics.arrayMoments(specs);

@@ -76,6 +76,26 @@ class SplitAssignerTest {
   }
 
   @Test
+  void bucketedRanksEqualRanksOverTheWholeLabel() {
+    // The reference: rank within the label by one window over the whole label, unlabeled subjects included.
+    Dataset<Row> input = subjects(3000, true).withColumn("label",
+        org.apache.spark.sql.functions.when(col("subject_id").endsWith("7"), org.apache.spark.sql.functions.lit(null)).otherwise(col("label")));
+    SplitConfig config = config(5, true, 4);
+    Dataset<Row> ref = input.withColumn("_u", SplitAssigner.uniform(config.seed(), "split"))
+        .withColumn("_r", org.apache.spark.sql.functions.row_number().over(
+            org.apache.spark.sql.expressions.Window.partitionBy("label").orderBy("_u", "subject_id")).minus(1))
+        .withColumn("_n", org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1)).over(
+            org.apache.spark.sql.expressions.Window.partitionBy("label")))
+        .selectExpr("subject_id",
+            "CASE WHEN (_r + 0.5) / _n < 0.7 THEN 'train' WHEN (_r + 0.5) / _n < 0.85 THEN 'validation' ELSE 'test' END AS split",
+            "CAST(_r % 4 AS INT) AS fold");
+    Map<String, String> expected = ref.collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
+    Map<String, String> actual = SplitAssigner.assign(input, config).select("subject_id", "split", "fold").collectAsList().stream()
+        .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
+    assertEquals(expected, actual);
+  }
+
+  @Test
   void foldsAreBalancedWithinEachLabel() {
     Dataset<Row> df = SplitAssigner.assign(subjects(1000, false), config(11, true, 5));
     for (Row r : df.groupBy("label", "fold").count().collectAsList()) {
