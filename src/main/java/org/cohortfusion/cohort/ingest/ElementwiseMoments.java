@@ -26,10 +26,6 @@ final class ElementwiseMoments implements Serializable {
     this.sumSquares = sumSquares;
   }
 
-  int buckets() {
-    return count.length;
-  }
-
   /**
    * Adds one array; {@code weights} (0/1, same length, may be null) excludes padded or unobserved
    * positions. Reads Spark's internal array directly: no copy, no boxing.

@@ -201,7 +201,7 @@ public final class IngestAction {
         Column[] groupBy = java.util.stream.Stream.concat(specs.stream().map(sp -> col(sp.presenceColumn())),
             java.util.stream.Stream.of(col("split"), col("label"))).toArray(Column[]::new);
         List<Row> groups = written.groupBy(groupBy).count().collectAsList();
-        long alignedCount = groups.stream().mapToLong(g -> g.getLong(g.length() - 1)).sum();
+        long alignedCount = subjectsIn(groups, g -> true);
         long noModalityCount = subjectsAccepted - alignedCount;
         Dataset<Row> noModality = noModalityCount == 0 ? null
             : base.join(written.select(TableValidator.ID), seq(TableValidator.ID), "left_anti");
@@ -221,8 +221,7 @@ public final class IngestAction {
         }
         rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
         step("wrote rejects", start);
-        long trainCount = groups.stream().filter(g -> "train".equals(g.getString(specs.size())))
-            .mapToLong(g -> g.getLong(g.length() - 1)).sum();
+        long trainCount = subjectsIn(groups, g -> "train".equals(g.getString(specs.size())));
         NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), trainCount, specs,
             config.modalities(), moments.isEmpty() ? Map.of() : observed(momentsObservation));
         QcReport qc = qcReport(tables, counts, afterIndex, groups, specs, classes);
@@ -516,6 +515,11 @@ public final class IngestAction {
       }
     }
     return all;
+  }
+
+  /** Subjects in the groups (rows of presence flags..., split, label, count) that {@code which} selects. */
+  private static long subjectsIn(List<Row> groups, java.util.function.Predicate<Row> which) {
+    return groups.stream().filter(which).mapToLong(g -> g.getLong(g.length() - 1)).sum();
   }
 
   /** {@code groups}: rows of (presence flags..., split, label, count) of the aligned cohort. */

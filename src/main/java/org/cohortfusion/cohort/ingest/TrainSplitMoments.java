@@ -64,17 +64,12 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
     return new Column(new TrainSplitMoments(condition.expr(), values.expr(), w, buckets, bucketSize, 0, 0).toAggregateExpression());
   }
 
-  /** Reads an observed result back. */
+  /** Reads an observed result back ({@link org.apache.spark.sql.Observation} gives Scala sequences). */
   static ElementwiseMoments fromResult(Object observed) {
-    double[] a;
-    if (observed instanceof scala.collection.Seq<?> seq) {
-      a = JavaConverters.seqAsJavaList(seq).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
-    } else if (observed instanceof List<?> list) {
-      a = list.stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
-    } else {
+    if (!(observed instanceof scala.collection.Seq<?> seq)) {
       throw new IllegalStateException("Cannot read moments from " + (observed == null ? "null" : observed.getClass().getName()));
     }
-    return ElementwiseMoments.fromArray(a);
+    return ElementwiseMoments.fromArray(JavaConverters.seqAsJavaList(seq).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray());
   }
 
   @Override
@@ -102,12 +97,7 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
 
   @Override
   public Object eval(ElementwiseMoments buffer) {
-    double[] a = buffer.toArray();
-    Object[] boxed = new Object[a.length];
-    for (int i = 0; i < a.length; i++) {
-      boxed[i] = a[i];
-    }
-    return new GenericArrayData(boxed);
+    return new GenericArrayData(buffer.toArray());
   }
 
   @Override
