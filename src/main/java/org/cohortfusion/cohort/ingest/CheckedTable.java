@@ -20,7 +20,8 @@ import org.cohortfusion.config.DuplicatePolicy;
 
 /**
  * A table after every row check: each row carries {@value #REASON} (null = accepted) and {@value
- * #MESSAGE}. Also carries the per-check policies of the table.
+ * #MESSAGE}; {@code rows} holds at least every rejected row. Also carries the per-check policies of
+ * the table.
  */
 record CheckedTable(
     String name,
@@ -72,13 +73,17 @@ record CheckedTable(
     for (String k : key.subList(1, key.size())) {
       sameKeyAsPrevious = sameKeyAsPrevious.and(coalesce(lag(col(k), 1).over(w).equalTo(col(k)), lit(false)));
     }
-    String keyText = String.join(", ", key);
-    String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";
     // One column of its own: used directly in both columns below, the window would be planned twice.
     Column duplicate = col(REASON).isNull().and(col(DUPLICATE_FLAG));
     return df.withColumn(DUPLICATE_FLAG, sameKeyAsPrevious)
-        .withColumn(MESSAGE, when(duplicate, lit("another row with the same " + keyText + " was kept" + how)).otherwise(col(MESSAGE)))
+        .withColumn(MESSAGE, when(duplicate, lit(duplicateMessage(key, policy))).otherwise(col(MESSAGE)))
         .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
         .drop(DUPLICATE_FLAG);
+  }
+
+  /** The reject message of a duplicate row. */
+  static String duplicateMessage(List<String> key, DuplicatePolicy policy) {
+    String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";
+    return "another row with the same " + String.join(", ", key) + " was kept" + how;
   }
 }

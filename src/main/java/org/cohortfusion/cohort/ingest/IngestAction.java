@@ -51,13 +51,11 @@ import scala.collection.JavaConverters;
  */
 public final class IngestAction {
   private static final Logger LOG = LoggerFactory.getLogger(IngestAction.class);
-  private static final String AFTER = "_after_index";
   private static final String KNOWN_ID = "_known_id";
   private static final String ACCEPTED = "ACCEPTED";
   private static final org.apache.spark.sql.types.StructType REJECTS_SCHEMA = new org.apache.spark.sql.types.StructType()
       .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
       .add("reason", "string", false).add("message", "string");
-  private static final String ACCEPTED_AFTER_INDEX = "_accepted_after_index";
 
   private final SparkSession spark;
   private final PipelineConfig config;
@@ -103,7 +101,6 @@ public final class IngestAction {
       subjects = CheckedTable.markDuplicates(
           TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE),
           List.of(TableValidator.ID), config.subjects().duplicates(), "subjects")
-          .withColumn(AFTER, lit(false))
           .persist(StorageLevel.MEMORY_AND_DISK());
       CheckedTable subjectTable = new CheckedTable("subjects", "subjects", subjectsPath, subjectFiles, subjects, subjectPolicies,
           config.subjects().duplicates());
@@ -128,14 +125,13 @@ public final class IngestAction {
       counts.put("subjects", subjectCounts);
       afterIndex.put("subjects", 0L);
       long subjectsAccepted = subjectCounts.getOrDefault(ACCEPTED, 0L);
-      Dataset<Row> knownIds = subjects.filter(CheckedTable.accepted())
-          .select(col(TableValidator.ID).as(KNOWN_ID), col(SubjectsPreparer.INDEX_TIME).as(TimeSeriesWindow.INDEX_TIME));
+      // Only the rejects pass joins against the known subjects; the aligned write counts them instead.
+      Dataset<Row> knownIds = subjects.filter(CheckedTable.accepted()).select(col(TableValidator.ID).as(KNOWN_ID));
 
       // 2. Modalities: the checked rows as a plan (nothing runs yet), observed for exact accounting.
       List<CheckedTable> tables = new ArrayList<>(List.of(subjectTable));
       List<ModalitySpec> specs = new ArrayList<>();
-      Map<String, Dataset<Row>> payloads = new LinkedHashMap<>();
-      Map<String, Observation> observations = new LinkedHashMap<>();
+      Map<String, ModalityJoin> joins = new LinkedHashMap<>();
       for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
         String name = e.getKey();
         ModalityConfig m = e.getValue();
@@ -152,17 +148,18 @@ public final class IngestAction {
           checkTimeUnits(name, raw, subjectsRaw);
         }
         Dataset<Row> checked = TableValidator.applyChecks(prepared.rows(), prepared.checks(), CheckedTable.REASON, CheckedTable.MESSAGE);
-        Dataset<Row> rows = resolveSubjects(checked, knownIds, m, name);
-        // The same checks on the bookkeeping columns only (payloads pruned by Catalyst): what the
+        boolean timeSeries = m.kind() == ModalityKind.TIMESERIES;
+        joins.put(name, timeSeries
+            ? ModalityJoin.timeSeries(name, m, prepared.spec(), checked, prepared.checks(), "index_time")
+            : ModalityJoin.perRow(name, m, checked, prepared.checks()));
+        // The same rules on the bookkeeping columns only (payloads pruned by Catalyst): what the
         // rejects pass and an error message read, without carrying arrays through the shuffles.
-        Dataset<Row> slimRows = resolveSubjects(checked.select(bookkeepingColumns(m)), knownIds, m, name);
-        Observation observation = new Observation("ingest-" + name);
-        observations.put(name, observation);
-        Dataset<Row> observed = rows.observe(observation, countExpression(ACCEPTED, CheckedTable.accepted()),
-            countExpressions(possibleReasons(prepared.checks()), CheckedTable.accepted().and(col(AFTER))));
-        tables.add(new CheckedTable(name, m.kind().configName(), path, files, slimRows, policies, m.duplicates()));
+        Dataset<Row> slim = checked.select(bookkeepingColumns(m));
+        Dataset<Row> rejectable = timeSeries
+            ? ModalityJoin.TimeSeries.rejectedRows(slim, knownIds, KNOWN_ID, m, name)
+            : resolveSubjects(slim, knownIds, m, name);
+        tables.add(new CheckedTable(name, m.kind().configName(), path, files, rejectable, policies, m.duplicates()));
         specs.add(prepared.spec());
-        payloads.put(name, payload(name, m, prepared.spec(), observed));
       }
 
       // 3. Align: accepted subjects (splits assigned on this slim table, before any payload joins
@@ -170,7 +167,8 @@ public final class IngestAction {
       Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, classes), config.splits());
       Dataset<Row> aligned = base;
       for (ModalitySpec spec : specs) {
-        aligned = aligned.join(payloads.get(spec.name()), seq(TableValidator.ID), "left")
+        ModalityJoin join = joins.get(spec.name());
+        aligned = join.resolve(aligned.join(join.right(), seq(TableValidator.ID), "left"))
             .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
       }
       Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
@@ -190,7 +188,7 @@ public final class IngestAction {
         step("checked, aligned and wrote " + specs.size() + " modalities", start);
         for (CheckedTable t : tables.subList(1, tables.size())) {
           Map<String, Long> byReason = new LinkedHashMap<>();
-          long after = observedCounts(observations.get(t.name()), byReason);
+          long after = joins.get(t.name()).counts(byReason);
           counts.put(t.name(), byReason);
           afterIndex.put(t.name(), after);
           failOnErrorPolicies(t, byReason);
@@ -223,7 +221,7 @@ public final class IngestAction {
         step("wrote rejects", start);
         long trainCount = subjectsIn(groups, g -> "train".equals(g.getString(specs.size())));
         NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), trainCount, specs,
-            config.modalities(), moments.isEmpty() ? Map.of() : observed(momentsObservation));
+            config.modalities(), moments.isEmpty() ? Map.of() : ModalityJoin.metrics(momentsObservation));
         QcReport qc = qcReport(tables, counts, afterIndex, groups, specs, classes);
         step("fitted train-split statistics and QC", start);
         String summary = QcSummary.render(qc);
@@ -308,24 +306,19 @@ public final class IngestAction {
   }
 
   /**
-   * Marks duplicates, rows of unknown subjects and (time series) observations after the subject's
-   * index time. Duplicates are marked first, so the one sort by (subject_id, ...) that the
-   * duplicate window needs also serves both joins by subject_id that follow: one shuffle and one
-   * sort per table, as in a bare join. Rows of an unknown subject are rejected as such, duplicate
-   * or not.
+   * Marks duplicates and rows of unknown subjects of a table with one row per subject, for the
+   * rejects pass. Duplicates are marked first, so the one sort by subject_id that the duplicate
+   * window needs also serves the join. Rows of an unknown subject are rejected as such, duplicate
+   * or not: the rule {@link ModalityJoin} counts by.
    */
   private static Dataset<Row> resolveSubjects(Dataset<Row> checked, Dataset<Row> knownIds, ModalityConfig m, String name) {
     Dataset<Row> deduplicated = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name);
     Dataset<Row> rows = deduplicated.join(knownIds, deduplicated.col(TableValidator.ID).equalTo(knownIds.col(KNOWN_ID)), "left");
     Column unknown = col(KNOWN_ID).isNull()
         .and(CheckedTable.accepted().or(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name())));
-    rows = rows
-        .withColumn(CheckedTable.MESSAGE, when(unknown, lit("subject_id is not among the accepted subjects")).otherwise(col(CheckedTable.MESSAGE)))
+    return rows
+        .withColumn(CheckedTable.MESSAGE, when(unknown, lit(ModalityJoin.UNKNOWN_SUBJECT_MESSAGE)).otherwise(col(CheckedTable.MESSAGE)))
         .withColumn(CheckedTable.REASON, when(unknown, lit(RejectReason.UNKNOWN_SUBJECT.name())).otherwise(col(CheckedTable.REASON)));
-    Column after = m.kind() == ModalityKind.TIMESERIES
-        ? CheckedTable.accepted().and(col(TimeSeriesWindow.INDEX_TIME).isNotNull()).and(col(TimeSeriesWindow.TIME).gt(col(TimeSeriesWindow.INDEX_TIME)))
-        : lit(false);
-    return rows.withColumn(AFTER, coalesce(after, lit(false)));
   }
 
   /** The columns rejects, duplicate order and the index-time rule need; never a payload. */
@@ -338,54 +331,6 @@ public final class IngestAction {
     }
     m.duplicates().orderColumn().ifPresent(cols::add);
     return cols.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
-  }
-
-  private static Column countExpression(String name, Column condition) {
-    return sum(when(condition, lit(1L)).otherwise(lit(0L))).as(name);
-  }
-
-  /** The reasons a modality row can be rejected for: its checks', an unknown subject, a duplicate. */
-  private static java.util.Set<RejectReason> possibleReasons(List<RowCheck> checks) {
-    java.util.Set<RejectReason> reasons = java.util.EnumSet.of(RejectReason.UNKNOWN_SUBJECT, RejectReason.DUPLICATE);
-    checks.forEach(c -> reasons.add(c.reason()));
-    return reasons;
-  }
-
-  /**
-   * One count per possible reject reason (each is an aggregate evaluated on every row, so
-   * impossible ones are left out), then accepted rows after the index time.
-   */
-  private static Column[] countExpressions(java.util.Set<RejectReason> reasons, Column acceptedAfter) {
-    List<Column> c = new ArrayList<>();
-    for (RejectReason r : reasons) {
-      c.add(countExpression(r.name(), col(CheckedTable.REASON).equalTo(r.name())));
-    }
-    c.add(countExpression(ACCEPTED_AFTER_INDEX, acceptedAfter));
-    return c.toArray(Column[]::new);
-  }
-
-  private static Map<String, Object> observed(Observation observation) {
-    try {
-      return observation.getAsJava();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IngestException("Cannot read the metrics " + observation.name() + ": interrupted", e);
-    }
-  }
-
-  /** Fills {@code byReason} (accepted and every reason seen) from a table's observation; returns the rows after index time. */
-  private static long observedCounts(Observation observation, Map<String, Long> byReason) {
-    Map<String, Object> metrics = observed(observation);
-    long after = 0;
-    for (Map.Entry<String, Object> e : metrics.entrySet()) {
-      long n = e.getValue() == null ? 0L : ((Number) e.getValue()).longValue();
-      if (e.getKey().equals(ACCEPTED_AFTER_INDEX)) {
-        after = n;
-      } else if (n > 0 || e.getKey().equals(ACCEPTED)) {
-        byReason.put(e.getKey(), n);
-      }
-    }
-    return after;
   }
 
   private static void step(String what, long start) {
@@ -452,17 +397,6 @@ public final class IngestAction {
           + " but subjects.index_time is " + TableValidator.typeName(subjects.schema().apply("index_time").dataType())
           + "; both must be timestamps/dates or both numbers in one unit");
     }
-  }
-
-  private static Dataset<Row> payload(String name, ModalityConfig m, ModalitySpec spec, Dataset<Row> checked) {
-    Dataset<Row> used = checked.filter(CheckedTable.accepted().and(col(AFTER).unary_$bang()));
-    if (m.kind() != ModalityKind.TIMESERIES) {
-      return used.select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name));
-    }
-    List<String> channels = spec.channels();
-    return m.binWidth() == null
-        ? TimeSeriesWindow.lastSteps(used, channels, m.steps(), name)
-        : TimeSeriesWindow.timeBins(used, channels, m.steps(), m.binWidth(), name);
   }
 
   private static Dataset<Row> alignedBase(Dataset<Row> subjects, List<String> classes) {

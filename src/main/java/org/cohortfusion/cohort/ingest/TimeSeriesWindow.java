@@ -2,104 +2,112 @@ package org.cohortfusion.cohort.ingest;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.array_repeat;
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.flatten;
-import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.reverse;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.slice;
-import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Turns long-format observations into one fixed-size tensor per subject, entirely in Catalyst
- * (no UDF, no driver work): values and observed [channels x T] channel-major, step_mask [T] and
- * delta_time [T]. Steps run oldest to newest and are left-padded, so the newest observation is
- * always at step T-1. The caller has already dropped every observation after the index time.
+ * Turns a subject's observations into one fixed-size tensor, entirely in Catalyst (no UDF, no
+ * driver work): values and observed [channels x T] channel-major, step_mask [T] and delta_time
+ * [T]. Steps run oldest to newest and are left-padded, so the newest observation is always at step
+ * T-1. The observations are an array of {@link #element} structs, sorted by time, that the caller
+ * has already cut at the index time.
  */
 final class TimeSeriesWindow {
   static final String TIME = "_t";
-  static final String INDEX_TIME = "_index_time";
+  private static final String BINS = "_bins";
+  private static final String NEWEST = "_newest";
 
   private TimeSeriesWindow() {}
 
   /**
-   * Last T observations at or before index time. Every step is built from array functions that
-   * Spark compiles (no lambda, which Spark interprets row by row): each observation becomes a struct
-   * holding its channel values (null as 0), their observed flags, a step flag and its delta time;
-   * the newest T, oldest first, are left-padded with an all-zero struct; then each output array is
-   * one field of that struct array.
+   * One observation as an array element. Its first fields order it for duplicates: time {@code t}
+   * (as a number), file {@code f} and row {@code r}, and with latest:&lt;column&gt; that column as
+   * {@code k}. Then {@code extra}: the payload ({@link #channelFields}) or what rejects need.
    */
-  static Dataset<Row> lastSteps(Dataset<Row> obs, List<String> channels, int steps, String outputColumn) {
+  static Column element(Optional<String> orderColumn, List<Column> extra) {
+    List<Column> fields = new ArrayList<>(List.of(col(TIME).as("t"), col(TableSource.SOURCE_FILE).as("f"),
+        col(TableSource.ROW_ORDER).as("r")));
+    orderColumn.ifPresent(k -> fields.add(col(k).as("k")));
+    fields.addAll(extra);
+    return struct(fields.toArray(Column[]::new));
+  }
+
+  /** Per channel c: its value {@code v<c>} as float (null as 0) and its observed flag {@code m<c>}. */
+  static List<Column> channelFields(List<String> channels) {
     List<Column> fields = new ArrayList<>();
-    fields.add(col(TIME).as("t"));
-    List<Column> padding = new ArrayList<>();
-    padding.add(lit(null).cast("double").as("t"));
     for (int c = 0; c < channels.size(); c++) {
       Column v = col(channels.get(c)).cast("float");
       fields.add(coalesce(v, lit(0f)).as("v" + c));
-      fields.add(when(v.isNull(), lit(0f)).otherwise(lit(1f)).as("o" + c));
-      padding.add(lit(0f).as("v" + c));
-      padding.add(lit(0f).as("o" + c));
+      fields.add(when(v.isNull(), lit(0f)).otherwise(lit(1f)).as("m" + c));
     }
-    fields.add(lit(1f).as("step"));
-    fields.add(coalesce(col(INDEX_TIME).minus(col(TIME)).cast("float"), lit(0f)).as("dt"));
-    padding.add(lit(0f).as("step"));
-    padding.add(lit(0f).as("dt"));
-    // Newest first, cut at T (the sort key t leads the struct), then oldest first, left-padded to T.
-    Dataset<Row> grouped = obs.groupBy(TableValidator.ID)
-        .agg(slice(sort_array(collect_list(struct(fields.toArray(Column[]::new))), false), 1, steps).as("newest"));
-    Column padded = concat(array_repeat(struct(padding.toArray(Column[]::new)), lit(steps).minus(size(col("newest")))),
-        reverse(col("newest")));
-    Dataset<Row> stepped = grouped.select(col(TableValidator.ID), padded.as("steps"));
-    List<Column> values = new ArrayList<>();
-    List<Column> observed = new ArrayList<>();
-    for (int c = 0; c < channels.size(); c++) {
-      values.add(col("steps.v" + c));
-      observed.add(col("steps.o" + c));
-    }
-    return stepped.select(col(TableValidator.ID), struct(
-        flatten(array(values.toArray(Column[]::new))).as("values"),
-        flatten(array(observed.toArray(Column[]::new))).as("observed"),
-        col("steps.step").as("step_mask"),
-        col("steps.dt").as("delta_time")).as(outputColumn));
+    return fields;
   }
 
-  /** Mean per fixed-width time bin: bin b covers (index_time - (b+1)w, index_time - bw]; b = 0 is the newest. */
-  static Dataset<Row> timeBins(Dataset<Row> obs, List<String> channels, int steps, double width, String outputColumn) {
-    Column bin = floor(col(INDEX_TIME).minus(col(TIME)).divide(width)).cast("int");
-    Dataset<Row> binned = obs.withColumn("_bin", bin).filter(col("_bin").lt(steps));
-    List<Column> aggs = new ArrayList<>();
-    for (int c = 0; c < channels.size(); c++) {
-      aggs.add(avg(col(channels.get(c)).cast("double")).cast("float").as("c" + c));
+  /**
+   * The last T observations of {@code used} (sorted oldest first): channel arrays are fields of
+   * the element array, left-padded with zeros; compiled array functions throughout, only the delta
+   * times need a lambda. Null when no observation is used.
+   */
+  static Dataset<Row> lastSteps(Dataset<Row> df, String used, String indexTime, int channels, int steps, String output) {
+    Column newest = col(NEWEST);
+    Column zeros = array_repeat(lit(0f), greatest(lit(0), lit(steps).minus(size(newest))));
+    List<Column> values = new ArrayList<>();
+    List<Column> observed = new ArrayList<>();
+    for (int c = 0; c < channels; c++) {
+      values.add(concat(zeros, newest.getField("v" + c)));
+      observed.add(concat(zeros, newest.getField("m" + c)));
     }
-    aggs.add(avg(col(INDEX_TIME).minus(col(TIME))).cast("float").as("dt"));
-    Dataset<Row> perBin = binned.groupBy(col(TableValidator.ID), col("_bin"))
-        .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
-    List<Column> fields = new ArrayList<>();
-    fields.add(col("_bin").as("b"));
-    for (int c = 0; c <= channels.size(); c++) {
-      fields.add(col(c < channels.size() ? "c" + c : "dt"));
+    Column delta = expr("transform(" + NEWEST + ".t, t -> coalesce(CAST(" + indexTime + " - t AS FLOAT), CAST(0 AS FLOAT)))");
+    Column tensor = struct(
+        flatten(array(values.toArray(Column[]::new))).as("values"),
+        flatten(array(observed.toArray(Column[]::new))).as("observed"),
+        concat(zeros, array_repeat(lit(1f), size(newest))).as("step_mask"),
+        concat(zeros, delta).as("delta_time"));
+    // The newest steps as a column of their own: Spark would not share them between the
+    // branches of the null check, and slice them again for every channel.
+    return df.withColumn(NEWEST, reverse(slice(reverse(col(used)), 1, steps)))
+        .withColumn(output, when(size(col(used)).gt(0), tensor))
+        .drop(NEWEST);
+  }
+
+  /**
+   * Mean per fixed-width time bin: bin b covers (index_time - (b+1)w, index_time - bw]; b = 0 is
+   * the newest; a channel's mean is over its observed values only. Null when no observation is
+   * used.
+   */
+  static Dataset<Row> timeBins(Dataset<Row> df, String used, String indexTime, int channels, int steps, double width, String output) {
+    String inBin = "filter(" + used + ", x -> floor((" + indexTime + " - x.t) / " + width + ") = b)";
+    List<String> fields = new ArrayList<>(List.of("'b', y.b"));
+    for (int c = 0; c < channels; c++) {
+      String observed = "aggregate(y.xs, 0D, (a, x) -> a + x.m" + c + ")";
+      String sum = "aggregate(y.xs, 0D, (a, x) -> a + x.v" + c + ")";
+      fields.add("'c" + c + "', IF(" + observed + " > 0, CAST(" + sum + " / " + observed + " AS FLOAT), CAST(NULL AS FLOAT))");
     }
-    Dataset<Row> grouped = perBin.groupBy(TableValidator.ID).agg(collect_list(struct(fields.toArray(Column[]::new))).as("obs"));
+    fields.add("'dt', CAST(aggregate(y.xs, 0D, (a, x) -> a + (" + indexTime + " - x.t)) / size(y.xs) AS FLOAT)");
+    String bins = "transform(filter(transform(sequence(0, " + (steps - 1) + "), b -> named_struct('b', b, 'xs', " + inBin
+        + ")), y -> size(y.xs) > 0), y -> named_struct(" + String.join(", ", fields) + "))";
     // Step i (oldest first) is bin T-1-i; a missing bin is padding.
-    String match = "filter(obs, o -> o.b = " + (steps - 1) + " - i)";
-    String pad = "size(" + match + ") = 0";
-    String at = "element_at(" + match + ", 1)";
-    return grouped.select(col(TableValidator.ID), tensor(channels.size(), steps, pad, at).as(outputColumn));
+    String match = "filter(" + BINS + ", o -> o.b = " + (steps - 1) + " - i)";
+    return df.withColumn(BINS, expr(bins))
+        .withColumn(output, when(size(col(used)).gt(0), tensor(channels, steps, "size(" + match + ") = 0", "element_at(" + match + ", 1)")))
+        .drop(BINS);
   }
 
   /**

@@ -1,0 +1,308 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Observation;
+import org.apache.spark.sql.Row;
+import org.cohortfusion.cohort.ModalitySpec;
+import org.cohortfusion.cohort.contract.RejectReason;
+import org.cohortfusion.config.DuplicatePolicy;
+import org.cohortfusion.config.ModalityConfig;
+
+/**
+ * How one modality's checked rows join the aligned cohort, and how they are counted on the way.
+ * The aligned cohort is built by left joins from the accepted subjects, so a row whose subject is
+ * unknown simply finds no partner. Rows are therefore counted twice, both as observed metrics of
+ * the one aligned write: before the join, by check reason ({@link #right()}), and after it, those
+ * that found their subject ({@link #resolve}). The difference is the rows of unknown subjects: no
+ * join against the known subjects is needed, and a clean table is joined once, as in a bare join.
+ *
+ * <p>Two shapes: {@link #perRow} for tables with one row per subject, and {@link #timeSeries},
+ * which groups a subject's observations into one array before the shuffle.
+ */
+abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.TimeSeries {
+  static final String UNKNOWN_SUBJECT_MESSAGE = "subject_id is not among the accepted subjects";
+  private static final String ACCEPTED = "ACCEPTED";
+
+  final String name;
+  final Observation beforeJoin;
+  final Observation afterJoin;
+
+  private ModalityJoin(String name) {
+    this.name = name;
+    this.beforeJoin = new Observation("ingest-" + name);
+    this.afterJoin = new Observation("ingest-" + name + "-joined");
+  }
+
+  /** What the aligned cohort left-joins by subject_id: one or more rows per subject, observed. */
+  abstract Dataset<Row> right();
+
+  /**
+   * The aligned cohort after its left join with {@link #right()}: the modality's column {@code
+   * name} (null when the subject has none), the join's own columns dropped, observed.
+   */
+  abstract Dataset<Row> resolve(Dataset<Row> joined);
+
+  /**
+   * After the write that ran both observations: fills {@code byReason} with ACCEPTED and every
+   * reason seen, and returns the accepted rows after the index time (time series).
+   */
+  abstract long counts(Map<String, Long> byReason);
+
+  /** The reasons a modality row can be rejected for: its checks', an unknown subject, a duplicate. */
+  static Set<RejectReason> possibleReasons(List<RowCheck> checks) {
+    Set<RejectReason> reasons = java.util.EnumSet.of(RejectReason.UNKNOWN_SUBJECT, RejectReason.DUPLICATE);
+    checks.forEach(c -> reasons.add(c.reason()));
+    return reasons;
+  }
+
+  /**
+   * A table with one row per subject (tabular, vector, image, text): duplicates are marked by
+   * {@link CheckedTable#markDuplicates} (a window partitioned by subject_id, the very partitioning
+   * the join needs) and travel through the join, so those of known subjects can be told apart.
+   */
+  static ModalityJoin perRow(String name, ModalityConfig m, Dataset<Row> checked, List<RowCheck> checks) {
+    return new PerRow(name, m, checked, checks);
+  }
+
+  /** A long-format time series: see {@link TimeSeries}. */
+  static ModalityJoin timeSeries(String name, ModalityConfig m, ModalitySpec spec, Dataset<Row> checked, List<RowCheck> checks,
+      String indexTime) {
+    return new TimeSeries(name, m, spec, checked, checks, indexTime);
+  }
+
+  static Map<String, Object> metrics(Observation observation) {
+    try {
+      return observation.getAsJava();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IngestException("Cannot read the metrics " + observation.name() + ": interrupted", e);
+    }
+  }
+
+  static long metric(Map<String, Object> metrics, String key) {
+    Object v = metrics.get(key);
+    return v == null ? 0L : ((Number) v).longValue();
+  }
+
+  static Column countWhere(Column condition, String as) {
+    return count(when(condition, lit(1))).as(as);
+  }
+
+  /** size() of an array column, 0 for null (Spark's size(null) is -1). */
+  static Column sizeOf(Column array) {
+    return when(array.isNull(), lit(0)).otherwise(size(array));
+  }
+
+  static void put(Map<String, Long> byReason, String reason, long n) {
+    if (n > 0 || reason.equals(ACCEPTED)) {
+      byReason.put(reason, n);
+    }
+  }
+
+  static final class PerRow extends ModalityJoin {
+    private static final String DUPLICATE_FLAG = "_duplicate";
+    private final Dataset<Row> right;
+    private final Set<RejectReason> checkReasons;
+
+    private PerRow(String name, ModalityConfig m, Dataset<Row> checked, List<RowCheck> checks) {
+      super(name);
+      this.checkReasons = java.util.EnumSet.noneOf(RejectReason.class);
+      checks.forEach(c -> checkReasons.add(c.reason()));
+      Dataset<Row> deduplicated = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name);
+      List<Column> counts = new ArrayList<>();
+      counts.add(countWhere(CheckedTable.accepted(), ACCEPTED));
+      counts.add(countWhere(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name()), RejectReason.DUPLICATE.name()));
+      for (RejectReason r : checkReasons) {
+        counts.add(countWhere(col(CheckedTable.REASON).equalTo(r.name()), r.name()));
+      }
+      Column isDuplicate = col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name());
+      this.right = deduplicated.observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new))
+          .filter(CheckedTable.accepted().or(isDuplicate))
+          .select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name), CheckedTable.accepted().unary_$bang().as(DUPLICATE_FLAG));
+    }
+
+    @Override
+    Dataset<Row> right() {
+      return right;
+    }
+
+    @Override
+    Dataset<Row> resolve(Dataset<Row> joined) {
+      Column flag = col(DUPLICATE_FLAG);
+      return joined.observe(afterJoin, countWhere(flag.equalTo(false), ACCEPTED), countWhere(flag, RejectReason.DUPLICATE.name()))
+          .filter(flag.isNull().or(flag.unary_$bang()))
+          .drop(DUPLICATE_FLAG);
+    }
+
+    @Override
+    long counts(Map<String, Long> byReason) {
+      Map<String, Object> before = metrics(beforeJoin);
+      Map<String, Object> after = metrics(afterJoin);
+      long accepted = metric(after, ACCEPTED);
+      long duplicates = metric(after, RejectReason.DUPLICATE.name());
+      put(byReason, ACCEPTED, accepted);
+      put(byReason, RejectReason.DUPLICATE.name(), duplicates);
+      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(),
+          metric(before, ACCEPTED) + metric(before, RejectReason.DUPLICATE.name()) - accepted - duplicates);
+      for (RejectReason r : checkReasons) {
+        put(byReason, r.name(), metric(before, r.name()));
+      }
+      return 0;
+    }
+  }
+
+  /**
+   * A long-format time series, grouped to one row per subject before the shuffle: each subject's
+   * check-accepted observations as one array, its rejected rows counted per reason. Spark
+   * aggregates map side, so the shuffle carries about one row per subject, as a bare collect_list
+   * would, not one per observation. After the join, the duplicate and point-in-time rules work on
+   * that array, sorted by time: an observation is a duplicate when the one before it has the same
+   * time, and is used when it is no duplicate and at or before the subject's index time.
+   *
+   * <p>{@link #rejectedRows} applies the very same array rules to find the duplicates and rows of
+   * unknown subjects that the rejects table lists, so counts and rejects agree by construction.
+   */
+  static final class TimeSeries extends ModalityJoin {
+    private static final String OBSERVATIONS = "_observations";
+    private static final String SORTED = "_sorted";
+    private static final String FIRSTS = "_first_of_each_time";
+    private static final String USED = "_used";
+    private static final String CANDIDATES = "_candidates";
+    private static final String AFTER = "_after_index";
+    private static final String REJECTED = "_rejected_reasons";
+
+    private final ModalityConfig m;
+    private final ModalitySpec spec;
+    private final String indexTime;
+    private final Set<RejectReason> checkReasons;
+    private final Dataset<Row> right;
+
+    private TimeSeries(String name, ModalityConfig m, ModalitySpec spec, Dataset<Row> checked, List<RowCheck> checks, String indexTime) {
+      super(name);
+      this.m = m;
+      this.spec = spec;
+      this.indexTime = indexTime;
+      this.checkReasons = java.util.EnumSet.noneOf(RejectReason.class);
+      checks.forEach(c -> checkReasons.add(c.reason()));
+      // Spark evaluates the inputs of collect_list row by row, uncompiled: so the element struct is
+      // built in a compiled projection before, and the (rare) rejected rows are counted per reason
+      // from a second list, of their reasons, after the shuffle.
+      Column element = TimeSeriesWindow.element(m.duplicates().orderColumn(), TimeSeriesWindow.channelFields(spec.channels()));
+      Dataset<Row> grouped = checked
+          .select(col(TableValidator.ID), when(CheckedTable.accepted(), element).as(OBSERVATIONS), col(CheckedTable.REASON))
+          .groupBy(col(TableValidator.ID))
+          .agg(collect_list(col(OBSERVATIONS)).as(OBSERVATIONS), collect_list(col(CheckedTable.REASON)).as(REJECTED));
+      List<Column> observed = new ArrayList<>();
+      observed.add(sum(size(col(OBSERVATIONS))).as(CANDIDATES));
+      for (RejectReason r : checkReasons) {
+        observed.add(sum(size(col(REJECTED)).minus(size(org.apache.spark.sql.functions.array_remove(col(REJECTED), r.name())))).as(r.name()));
+      }
+      this.right = grouped.observe(beforeJoin, observed.get(0), observed.subList(1, observed.size()).toArray(Column[]::new))
+          .select(TableValidator.ID, OBSERVATIONS);
+    }
+
+    @Override
+    Dataset<Row> right() {
+      return right;
+    }
+
+    @Override
+    Dataset<Row> resolve(Dataset<Row> joined) {
+      Dataset<Row> marked = withFirstsOfEachTime(joined, m.duplicates());
+      // Lambdas are interpreted: used only for subjects that have an observation after index time.
+      String allBefore = indexTime + " IS NULL OR array_max(" + FIRSTS + ".t) <= " + indexTime;
+      Column after = expr("IF(" + allBefore + ", 0, size(filter(" + FIRSTS + ", x -> x.t > " + indexTime + ")))");
+      Dataset<Row> used = marked
+          .observe(afterJoin, sum(sizeOf(col(SORTED))).as(ACCEPTED),
+              sum(sizeOf(col(SORTED)).minus(sizeOf(col(FIRSTS)))).as(RejectReason.DUPLICATE.name()),
+              sum(when(col(FIRSTS).isNull(), lit(0)).otherwise(after)).as(AFTER))
+          .withColumn(USED, expr("IF(" + allBefore + ", " + FIRSTS + ", filter(" + FIRSTS + ", x -> x.t <= " + indexTime + "))"));
+      Dataset<Row> tensors = m.binWidth() == null
+          ? TimeSeriesWindow.lastSteps(used, USED, indexTime, spec.channels().size(), m.steps(), name)
+          : TimeSeriesWindow.timeBins(used, USED, indexTime, spec.channels().size(), m.steps(), m.binWidth(), name);
+      return tensors.drop(OBSERVATIONS, SORTED, FIRSTS, USED);
+    }
+
+    @Override
+    long counts(Map<String, Long> byReason) {
+      Map<String, Object> before = metrics(beforeJoin);
+      Map<String, Object> after = metrics(afterJoin);
+      long matched = metric(after, ACCEPTED);
+      long duplicates = metric(after, RejectReason.DUPLICATE.name());
+      put(byReason, ACCEPTED, matched - duplicates);
+      put(byReason, RejectReason.DUPLICATE.name(), duplicates);
+      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), metric(before, CANDIDATES) - matched);
+      for (RejectReason r : checkReasons) {
+        put(byReason, r.name(), metric(before, r.name()));
+      }
+      return metric(after, AFTER);
+    }
+
+    /**
+     * The duplicates and rows of unknown subjects of a time-series table, as rows with {@link
+     * CheckedTable#REASON} and {@link CheckedTable#MESSAGE} (plus the rows its checks rejected):
+     * the same grouping and array rules as the aligned write, on the bookkeeping columns only.
+     * {@code knownIds}: the accepted subjects' ids, in column {@code knownId}.
+     */
+    static Dataset<Row> rejectedRows(Dataset<Row> checked, Dataset<Row> knownIds, String knownId, ModalityConfig m, String name) {
+      Dataset<Row> byChecks = checked.filter(CheckedTable.accepted().unary_$bang()).select(TableValidator.ID, "time",
+          TableSource.SOURCE_FILE, TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE);
+      Dataset<Row> grouped = checked.groupBy(col(TableValidator.ID))
+          .agg(collect_list(when(CheckedTable.accepted(), TimeSeriesWindow.element(m.duplicates().orderColumn(),
+              List.of(col("time").as("time"))))).as(OBSERVATIONS));
+      Dataset<Row> joined = grouped.join(knownIds, grouped.col(TableValidator.ID).equalTo(knownIds.col(knownId)), "left");
+      String reason = "CASE WHEN " + knownId + " IS NULL THEN '" + RejectReason.UNKNOWN_SUBJECT.name() + "'"
+          + " WHEN i > 0 AND " + SORTED + "[i - 1].t = x.t THEN '" + RejectReason.DUPLICATE.name() + "' END";
+      Column rejected = expr("filter(transform(" + SORTED + ", (x, i) -> named_struct('time', x.time, 'file', x.f, 'row', x.r, 'reason', "
+          + reason + ")), y -> y.reason IS NOT NULL)");
+      String duplicateMessage = CheckedTable.duplicateMessage(m.keyColumns(), m.duplicates());
+      Dataset<Row> exploded = joined.withColumn(SORTED, sorted(m.duplicates()))
+          .select(col(TableValidator.ID), org.apache.spark.sql.functions.explode(rejected).as("y"))
+          .select(col(TableValidator.ID), col("y.time").as("time"), col("y.file").as(TableSource.SOURCE_FILE),
+              col("y.row").as(TableSource.ROW_ORDER), col("y.reason").as(CheckedTable.REASON),
+              when(col("y.reason").equalTo(RejectReason.UNKNOWN_SUBJECT.name()), lit(UNKNOWN_SUBJECT_MESSAGE))
+                  .otherwise(lit(duplicateMessage)).as(CheckedTable.MESSAGE));
+      return byChecks.unionByName(exploded);
+    }
+
+    private static Dataset<Row> withFirstsOfEachTime(Dataset<Row> joined, DuplicatePolicy policy) {
+      return joined.withColumn(SORTED, sorted(policy))
+          .withColumn(FIRSTS, expr("IF(size(array_distinct(" + SORTED + ".t)) = size(" + SORTED + "), " + SORTED + ", filter(" + SORTED
+              + ", (x, i) -> i = 0 OR " + SORTED + "[i - 1].t != x.t))"));
+    }
+
+    /**
+     * The observations sorted by time, and within a time in the order that keeps the right one
+     * first: file and row (first), or the order column descending, nulls last (latest:&lt;column&gt;),
+     * as {@link CheckedTable#markDuplicates} orders rows. The element's leading fields (t, f, r)
+     * make the first a plain compiled sort; the latest order needs a comparator.
+     */
+    private static Column sorted(DuplicatePolicy policy) {
+      if (policy.mode() != DuplicatePolicy.Mode.LATEST) {
+        return org.apache.spark.sql.functions.sort_array(col(OBSERVATIONS));
+      }
+      return expr("array_sort(" + OBSERVATIONS + ", (a, b) -> CASE"
+          + " WHEN a.t < b.t THEN -1 WHEN a.t > b.t THEN 1"
+          + " WHEN a.k IS NULL AND b.k IS NOT NULL THEN 1 WHEN a.k IS NOT NULL AND b.k IS NULL THEN -1"
+          + " WHEN a.k > b.k THEN -1 WHEN a.k < b.k THEN 1"
+          + " WHEN a.f < b.f THEN -1 WHEN a.f > b.f THEN 1"
+          + " WHEN a.r < b.r THEN -1 WHEN a.r > b.r THEN 1 ELSE 0 END)");
+    }
+  }
+}
