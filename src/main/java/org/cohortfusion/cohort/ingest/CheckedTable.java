@@ -51,6 +51,15 @@ record CheckedTable(
    * subject_id that follow need: no extra shuffle.
    */
   static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table) {
+    return markDuplicates(df, key, policy, table, null);
+  }
+
+  /**
+   * As {@link #markDuplicates(Dataset, List, DuplicatePolicy, String)}, and when {@code
+   * duplicatesColumn} is given (a key of subject_id alone), adds that column: the number of
+   * duplicates of the row's subject, computed in the same window.
+   */
+  static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table, String duplicatesColumn) {
     // Accepted rows sort first within a key, so an accepted row is a duplicate exactly when the
     // row before it has the same key (that row is then accepted too).
     List<Column> order = new ArrayList<>();
@@ -75,6 +84,14 @@ record CheckedTable(
     }
     // One column of its own: used directly in both columns below, the window would be planned twice.
     Column duplicate = col(REASON).isNull().and(col(DUPLICATE_FLAG));
+    if (duplicatesColumn != null) {
+      if (key.size() != 1) {
+        throw new IllegalArgumentException("Cannot count duplicates per subject: the key " + key + " is more than subject_id");
+      }
+      Column acceptedRows = org.apache.spark.sql.functions.count(when(col(REASON).isNull(), lit(1)))
+          .over(w.rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing()));
+      df = df.withColumn(duplicatesColumn, org.apache.spark.sql.functions.greatest(acceptedRows.minus(1), lit(0L)));
+    }
     return df.withColumn(DUPLICATE_FLAG, sameKeyAsPrevious)
         .withColumn(MESSAGE, when(duplicate, lit(duplicateMessage(key, policy))).otherwise(col(MESSAGE)))
         .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))

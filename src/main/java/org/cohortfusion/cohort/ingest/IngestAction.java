@@ -1,6 +1,5 @@
 package org.cohortfusion.cohort.ingest;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
@@ -171,8 +170,14 @@ public final class IngestAction {
         aligned = join.resolve(aligned.join(join.right(), seq(TableValidator.ID), "left"))
             .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
       }
+      // One observation on the aligned rows, before subjects without any modality are dropped: every
+      // modality's counts after its join, and the train-split moments of the array modalities.
+      List<Column> alignedMetrics = new ArrayList<>(NormalizationStatistics.arrayMoments(specs));
+      joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
+      Observation alignedObservation = new Observation("ingest-aligned");
       Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
-      Dataset<Row> cohort = orderColumns(aligned.filter(anyPresent), specs);
+      Dataset<Row> cohort = orderColumns(aligned.observe(alignedObservation, alignedMetrics.get(0),
+          alignedMetrics.subList(1, alignedMetrics.size()).toArray(Column[]::new)).filter(anyPresent), specs);
       String fingerprint = Hashing.sha256(tables.stream().map(t -> t.files().fingerprint()).reduce("", String::concat));
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
@@ -181,14 +186,12 @@ public final class IngestAction {
       // back, column-pruned to its small columns, for the QC counts and the tabular statistics.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
-        List<Column> moments = NormalizationStatistics.arrayMoments(specs);
-        Observation momentsObservation = new Observation("ingest-train-moments");
-        writeObserved(moments.isEmpty() ? cohort
-            : cohort.observe(momentsObservation, moments.get(0), moments.subList(1, moments.size()).toArray(Column[]::new)), alignedDir);
+        writeObserved(cohort, alignedDir);
+        Map<String, Object> alignedCounts = ModalityJoin.metrics(alignedObservation);
         step("checked, aligned and wrote " + specs.size() + " modalities", start);
         for (CheckedTable t : tables.subList(1, tables.size())) {
           Map<String, Long> byReason = new LinkedHashMap<>();
-          long after = joins.get(t.name()).counts(byReason);
+          long after = joins.get(t.name()).counts(byReason, alignedCounts);
           counts.put(t.name(), byReason);
           afterIndex.put(t.name(), after);
           failOnErrorPolicies(t, byReason);
@@ -221,7 +224,7 @@ public final class IngestAction {
         step("wrote rejects", start);
         long trainCount = subjectsIn(groups, g -> "train".equals(g.getString(specs.size())));
         NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), trainCount, specs,
-            config.modalities(), moments.isEmpty() ? Map.of() : ModalityJoin.metrics(momentsObservation));
+            config.modalities(), alignedCounts);
         QcReport qc = qcReport(tables, counts, afterIndex, groups, specs, classes);
         step("fitted train-split statistics and QC", start);
         String summary = QcSummary.render(qc);

@@ -10,10 +10,8 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -29,8 +27,12 @@ import org.cohortfusion.config.ModalityConfig;
  * The aligned cohort is built by left joins from the accepted subjects, so a row whose subject is
  * unknown simply finds no partner. Rows are therefore counted twice, both as observed metrics of
  * the one aligned write: before the join, by check reason ({@link #right()}), and after it, those
- * that found their subject ({@link #resolve}). The difference is the rows of unknown subjects: no
- * join against the known subjects is needed, and a clean table is joined once, as in a bare join.
+ * that found their subject ({@link #joinedMetrics}, from per-subject count columns that {@link
+ * #resolve} adds). The difference is the rows of unknown subjects: no join against the known
+ * subjects is needed, and a clean table is joined once, as in a bare join.
+ *
+ * <p>The joined metrics of all modalities are observed once, by the caller: every observation on
+ * the aligned rows, which carry every payload, would make Spark copy them once more.
  *
  * <p>Two shapes: {@link #perRow} for tables with one row per subject, and {@link #timeSeries},
  * which groups a subject's observations into one array before the shuffle.
@@ -41,12 +43,10 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
   final String name;
   final Observation beforeJoin;
-  final Observation afterJoin;
 
   private ModalityJoin(String name) {
     this.name = name;
     this.beforeJoin = new Observation("ingest-" + name);
-    this.afterJoin = new Observation("ingest-" + name + "-joined");
   }
 
   /** What the aligned cohort left-joins by subject_id: one or more rows per subject, observed. */
@@ -54,15 +54,32 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
   /**
    * The aligned cohort after its left join with {@link #right()}: the modality's column {@code
-   * name} (null when the subject has none), the join's own columns dropped, observed.
+   * name} (null when the subject has none) and the count columns of {@link #joinedMetrics}.
    */
   abstract Dataset<Row> resolve(Dataset<Row> joined);
 
+  /** Aggregates over the resolved rows, before any subject is dropped; named uniquely per modality. */
+  abstract List<Column> joinedMetrics();
+
+  /** The count columns {@link #resolve} added, to drop once observed. */
+  abstract List<String> countColumns();
+
   /**
-   * After the write that ran both observations: fills {@code byReason} with ACCEPTED and every
-   * reason seen, and returns the accepted rows after the index time (time series).
+   * After the write that ran both observations ({@code joined}: the values of {@link
+   * #joinedMetrics}): fills {@code byReason} with ACCEPTED and every reason seen, and returns the
+   * accepted rows after the index time (time series).
    */
-  abstract long counts(Map<String, Long> byReason);
+  abstract long counts(Map<String, Long> byReason, Map<String, Object> joined);
+
+  /** A count column of this modality. */
+  String column(String what) {
+    return "_" + name + "_" + what;
+  }
+
+  /** A joined metric of this modality. */
+  String metricName(String what) {
+    return name + ":" + what;
+  }
 
   /** The reasons a modality row can be rejected for: its checks', an unknown subject, a duplicate. */
   static Set<RejectReason> possibleReasons(List<RowCheck> checks) {
@@ -116,7 +133,6 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
   }
 
   static final class PerRow extends ModalityJoin {
-    private static final String DUPLICATE_FLAG = "_duplicate";
     private final Dataset<Row> right;
     private final Set<RejectReason> checkReasons;
 
@@ -124,17 +140,18 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       super(name);
       this.checkReasons = java.util.EnumSet.noneOf(RejectReason.class);
       checks.forEach(c -> checkReasons.add(c.reason()));
-      Dataset<Row> deduplicated = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name);
+      // The kept row carries the number of its subject's duplicates: those of known subjects are
+      // then summed after the join, and duplicate rows need not travel through it.
+      Dataset<Row> deduplicated = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name, column("duplicates"));
       List<Column> counts = new ArrayList<>();
       counts.add(countWhere(CheckedTable.accepted(), ACCEPTED));
       counts.add(countWhere(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name()), RejectReason.DUPLICATE.name()));
       for (RejectReason r : checkReasons) {
         counts.add(countWhere(col(CheckedTable.REASON).equalTo(r.name()), r.name()));
       }
-      Column isDuplicate = col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name());
       this.right = deduplicated.observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new))
-          .filter(CheckedTable.accepted().or(isDuplicate))
-          .select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name), CheckedTable.accepted().unary_$bang().as(DUPLICATE_FLAG));
+          .filter(CheckedTable.accepted())
+          .select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name), col(column("duplicates")));
     }
 
     @Override
@@ -144,18 +161,25 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
     @Override
     Dataset<Row> resolve(Dataset<Row> joined) {
-      Column flag = col(DUPLICATE_FLAG);
-      return joined.observe(afterJoin, countWhere(flag.equalTo(false), ACCEPTED), countWhere(flag, RejectReason.DUPLICATE.name()))
-          .filter(flag.isNull().or(flag.unary_$bang()))
-          .drop(DUPLICATE_FLAG);
+      return joined;
     }
 
     @Override
-    long counts(Map<String, Long> byReason) {
+    List<Column> joinedMetrics() {
+      Column duplicates = col(column("duplicates"));
+      return List.of(countWhere(duplicates.isNotNull(), metricName(ACCEPTED)), sum(duplicates).as(metricName(RejectReason.DUPLICATE.name())));
+    }
+
+    @Override
+    List<String> countColumns() {
+      return List.of(column("duplicates"));
+    }
+
+    @Override
+    long counts(Map<String, Long> byReason, Map<String, Object> joined) {
       Map<String, Object> before = metrics(beforeJoin);
-      Map<String, Object> after = metrics(afterJoin);
-      long accepted = metric(after, ACCEPTED);
-      long duplicates = metric(after, RejectReason.DUPLICATE.name());
+      long accepted = metric(joined, metricName(ACCEPTED));
+      long duplicates = metric(joined, metricName(RejectReason.DUPLICATE.name()));
       put(byReason, ACCEPTED, accepted);
       put(byReason, RejectReason.DUPLICATE.name(), duplicates);
       put(byReason, RejectReason.UNKNOWN_SUBJECT.name(),
@@ -229,9 +253,9 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       String allBefore = indexTime + " IS NULL OR array_max(" + FIRSTS + ".t) <= " + indexTime;
       Column after = expr("IF(" + allBefore + ", 0, size(filter(" + FIRSTS + ", x -> x.t > " + indexTime + ")))");
       Dataset<Row> used = marked
-          .observe(afterJoin, sum(sizeOf(col(SORTED))).as(ACCEPTED),
-              sum(sizeOf(col(SORTED)).minus(sizeOf(col(FIRSTS)))).as(RejectReason.DUPLICATE.name()),
-              sum(when(col(FIRSTS).isNull(), lit(0)).otherwise(after)).as(AFTER))
+          .withColumn(column("matched"), sizeOf(col(SORTED)))
+          .withColumn(column("duplicates"), sizeOf(col(SORTED)).minus(sizeOf(col(FIRSTS))))
+          .withColumn(column("after"), when(col(FIRSTS).isNull(), lit(0)).otherwise(after))
           .withColumn(USED, expr("IF(" + allBefore + ", " + FIRSTS + ", filter(" + FIRSTS + ", x -> x.t <= " + indexTime + "))"));
       Dataset<Row> tensors = m.binWidth() == null
           ? TimeSeriesWindow.lastSteps(used, USED, indexTime, spec.channels().size(), m.steps(), name)
@@ -240,18 +264,28 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
 
     @Override
-    long counts(Map<String, Long> byReason) {
+    List<Column> joinedMetrics() {
+      return List.of(sum(col(column("matched"))).as(metricName("matched")),
+          sum(col(column("duplicates"))).as(metricName(RejectReason.DUPLICATE.name())), sum(col(column("after"))).as(metricName(AFTER)));
+    }
+
+    @Override
+    List<String> countColumns() {
+      return List.of(column("matched"), column("duplicates"), column("after"));
+    }
+
+    @Override
+    long counts(Map<String, Long> byReason, Map<String, Object> joined) {
       Map<String, Object> before = metrics(beforeJoin);
-      Map<String, Object> after = metrics(afterJoin);
-      long matched = metric(after, ACCEPTED);
-      long duplicates = metric(after, RejectReason.DUPLICATE.name());
+      long matched = metric(joined, metricName("matched"));
+      long duplicates = metric(joined, metricName(RejectReason.DUPLICATE.name()));
       put(byReason, ACCEPTED, matched - duplicates);
       put(byReason, RejectReason.DUPLICATE.name(), duplicates);
       put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), metric(before, CANDIDATES) - matched);
       for (RejectReason r : checkReasons) {
         put(byReason, r.name(), metric(before, r.name()));
       }
-      return metric(after, AFTER);
+      return metric(joined, metricName(AFTER));
     }
 
     /**

@@ -127,6 +127,54 @@ class IngestValidationTest {
     assertFalse(Files.exists(dir.resolve("out").resolve("cohort")));
   }
 
+  /**
+   * Time series are de-duplicated and matched to their subjects per subject, on grouped
+   * observations: the counts and the rejects table must still agree row for row.
+   */
+  @Test
+  void timeSeriesDuplicatesAndUnknownSubjectsAreCountedAndListedRowForRow() {
+    CohortFixture f = CohortFixture.valid(6);
+    f.labs.add(RowFactory.create("X99", 10.0, 1.0, 1.0));     // unknown subject
+    f.labs.add(RowFactory.create("X99", 10.0, 2.0, 2.0));     // unknown, not a duplicate: its subject is unknown
+    f.labs.add(RowFactory.create("S02", 90.0, 77.0, 5.0));    // latest:crp keeps this one (crp 5 > 2)
+    f.labs.add(RowFactory.create("S03", 50.0, 88.0, 0.5));    // duplicate: the original has crp 3
+    f.labs.add(RowFactory.create("S04", 150.0, 1.0, 1.0));    // duplicate after index time: the original has crp 1000
+    f.labs.add(RowFactory.create("S05", 90.0, 66.0, null));   // duplicate: a null crp comes last
+    IngestResult result = ingest(f, "modalities.labs.duplicates = \"latest:crp\"\n");
+
+    QcReport.TableQc labs = result.qc().tables().get("labs");
+    assertEquals(Map.of("UNKNOWN_SUBJECT", 2L, "DUPLICATE", 4L), labs.rejected());
+    assertEquals(24, labs.accepted());
+    assertEquals(30, labs.rowsIn());
+    assertEquals(6, labs.afterIndexTime());
+    Dataset<Row> rejects = spark.read().parquet(result.cohortDir() + "/rejects").filter(col("source_table").equalTo("labs"));
+    Map<String, String> reasonByKey = new HashMap<>();
+    rejects.collectAsList().forEach(r -> reasonByKey.merge(r.<String>getAs("row_key"), r.<String>getAs("reason"), (a, b) -> a + "," + b));
+    assertEquals(Map.of("X99@10.0", "UNKNOWN_SUBJECT,UNKNOWN_SUBJECT", "S02@90.0", "DUPLICATE", "S03@50.0", "DUPLICATE",
+        "S04@150.0", "DUPLICATE", "S05@90.0", "DUPLICATE"), reasonByKey);
+    assertTrue(rejects.filter(col("reason").equalTo("DUPLICATE")).first().<String>getAs("message").contains("latest:crp"));
+    assertTrue(rejects.first().<String>getAs("source_file").contains("labs"));
+
+    // The kept rows are those the tensors hold (steps = 4, channel-major: alb, then crp).
+    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/aligned");
+    assertEquals(List.of(0f, 3f, 7f, 77f), albSteps(aligned, "S02"));
+    assertEquals(List.of(0f, 4f, 8f, 12f), albSteps(aligned, "S03"));
+    assertEquals(List.of(0f, 6f, 10f, 14f), albSteps(aligned, "S05"));
+  }
+
+  @Test
+  void timeSeriesDuplicatesAreAnErrorByDefault() {
+    CohortFixture g = CohortFixture.valid(3);
+    g.labs.add(RowFactory.create("S02", 50.0, 1.0, 1.0));
+    IngestException e = assertThrows(IngestException.class, () -> ingest(g, ""));
+    assertTrue(e.getMessage().contains("table 'labs'") && e.getMessage().contains("modalities.labs.duplicates"), e.getMessage());
+    assertTrue(e.getMessage().contains("labs/part-"), e.getMessage());
+  }
+
+  private static List<Float> albSteps(Dataset<Row> aligned, String subject) {
+    return aligned.filter(col("subject_id").equalTo(subject)).selectExpr("slice(labs.values, 1, 4)").first().getList(0);
+  }
+
   @Test
   void duplicatesAreAnErrorByDefault() {
     CohortFixture f = CohortFixture.valid(6);
