@@ -84,15 +84,19 @@ record CheckedTable(
     }
     // One column of its own: used directly in both columns below, the window would be planned twice.
     Column duplicate = col(REASON).isNull().and(col(DUPLICATE_FLAG));
+    // Both window columns in one projection, so Spark computes them in one window operator over
+    // one sort (as separate columns, each would sort the rows again).
+    Map<String, Column> windowed = new java.util.LinkedHashMap<>();
+    windowed.put(DUPLICATE_FLAG, sameKeyAsPrevious);
     if (duplicatesColumn != null) {
       if (key.size() != 1) {
         throw new IllegalArgumentException("Cannot count duplicates per subject: the key " + key + " is more than subject_id");
       }
       Column acceptedRows = org.apache.spark.sql.functions.count(when(col(REASON).isNull(), lit(1)))
           .over(w.rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing()));
-      df = df.withColumn(duplicatesColumn, org.apache.spark.sql.functions.greatest(acceptedRows.minus(1), lit(0L)));
+      windowed.put(duplicatesColumn, org.apache.spark.sql.functions.greatest(acceptedRows.minus(1), lit(0L)));
     }
-    return df.withColumn(DUPLICATE_FLAG, sameKeyAsPrevious)
+    return df.withColumns(windowed)
         .withColumn(MESSAGE, when(duplicate, lit(duplicateMessage(key, policy))).otherwise(col(MESSAGE)))
         .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
         .drop(DUPLICATE_FLAG);

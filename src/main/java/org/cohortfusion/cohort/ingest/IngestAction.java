@@ -77,9 +77,11 @@ public final class IngestAction {
 
   /**
    * Runs ingest in one pass over the modality tables: the aligned write also counts every table's
-   * rows by reason through observed metrics ({@link Observation}), so only the slim subjects table is
-   * cached and no modality table is scanned twice on a clean cohort. Only a table that has rejected rows is read a second
-   * time, slimmed to its bookkeeping columns, to write those rows to rejects. A check with policy
+   * rows by reason through observed metrics ({@link Observation}; see {@link ModalityJoin}), so only
+   * the slim subjects table is cached and no modality table is scanned twice on a clean cohort.
+   * Each modality is joined once, by a left join from the accepted subjects; time series are
+   * grouped per subject before that join's shuffle. Only a table that has rejected rows is read a
+   * second time, slimmed to its bookkeeping columns, to write those rows to rejects. A check with policy
    * error therefore stops the run after the aligned table was written into the temporary directory,
    * which {@link AtomicDirectory} then discards: nothing is published.
    */
@@ -155,7 +157,7 @@ public final class IngestAction {
         // rejects pass and an error message read, without carrying arrays through the shuffles.
         Dataset<Row> slim = checked.select(bookkeepingColumns(m));
         Dataset<Row> rejectable = timeSeries
-            ? ModalityJoin.TimeSeries.rejectedRows(slim, knownIds, KNOWN_ID, m, name)
+            ? ModalityJoin.TimeSeries.rejectedRows(slim, knownIds, KNOWN_ID, m)
             : resolveSubjects(slim, knownIds, m, name);
         tables.add(new CheckedTable(name, m.kind().configName(), path, files, rejectable, policies, m.duplicates()));
         specs.add(prepared.spec());

@@ -54,15 +54,13 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
   /**
    * The aligned cohort after its left join with {@link #right()}: the modality's column {@code
-   * name} (null when the subject has none) and the count columns of {@link #joinedMetrics}.
+   * name} (null when the subject has none) and the count columns of {@link #joinedMetrics}, which
+   * the caller drops once observed.
    */
   abstract Dataset<Row> resolve(Dataset<Row> joined);
 
   /** Aggregates over the resolved rows, before any subject is dropped; named uniquely per modality. */
   abstract List<Column> joinedMetrics();
-
-  /** The count columns {@link #resolve} added, to drop once observed. */
-  abstract List<String> countColumns();
 
   /**
    * After the write that ran both observations ({@code joined}: the values of {@link
@@ -171,11 +169,6 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
 
     @Override
-    List<String> countColumns() {
-      return List.of(column("duplicates"));
-    }
-
-    @Override
     long counts(Map<String, Long> byReason, Map<String, Object> joined) {
       Map<String, Object> before = metrics(beforeJoin);
       long accepted = metric(joined, metricName(ACCEPTED));
@@ -270,11 +263,6 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
 
     @Override
-    List<String> countColumns() {
-      return List.of(column("matched"), column("duplicates"), column("after"));
-    }
-
-    @Override
     long counts(Map<String, Long> byReason, Map<String, Object> joined) {
       Map<String, Object> before = metrics(beforeJoin);
       long matched = metric(joined, metricName("matched"));
@@ -294,7 +282,7 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
      * the same grouping and array rules as the aligned write, on the bookkeeping columns only.
      * {@code knownIds}: the accepted subjects' ids, in column {@code knownId}.
      */
-    static Dataset<Row> rejectedRows(Dataset<Row> checked, Dataset<Row> knownIds, String knownId, ModalityConfig m, String name) {
+    static Dataset<Row> rejectedRows(Dataset<Row> checked, Dataset<Row> knownIds, String knownId, ModalityConfig m) {
       Dataset<Row> byChecks = checked.filter(CheckedTable.accepted().unary_$bang()).select(TableValidator.ID, "time",
           TableSource.SOURCE_FILE, TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE);
       Dataset<Row> grouped = checked.groupBy(col(TableValidator.ID))
