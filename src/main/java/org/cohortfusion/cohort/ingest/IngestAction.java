@@ -253,9 +253,9 @@ public final class IngestAction {
    *   <li>adaptive execution's empty-relation propagation off: when every row of a table is
    *       rejected, that rule would drop the table's (already executed) stage from the final plan
    *       and its observed counts with it;
-   *   <li>sort-based instead of object-hash aggregation: the time-series rows are already sorted by
-   *       subject (duplicate window), so grouping them needs no sort, while the hash aggregate
-   *       gives up above 128 subjects per task and sorts them all again.
+   *   <li>sort-based instead of object-hash aggregation for the time series grouped per subject:
+   *       the hash aggregate gives up above 128 subjects per task and sorts anyway, and after the
+   *       shuffle the sort by subject_id that the sort-based one needs also serves the join.
    * </ul>
    */
   private void writeObserved(Dataset<Row> df, String dir) {
