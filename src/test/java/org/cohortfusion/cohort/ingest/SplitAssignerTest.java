@@ -93,6 +93,13 @@ class SplitAssignerTest {
     Map<String, String> actual = SplitAssigner.assign(input, config).select("subject_id", "split", "fold").collectAsList().stream()
         .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
     assertEquals(expected, actual);
+
+    // Without folds only the buckets that hold a cut point are ranked: the same splits.
+    Map<String, String> expectedSplits = ref.collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+    Dataset<Row> withoutFolds = SplitAssigner.assign(input, config(5, true, 0));
+    assertEquals(expectedSplits, splits(withoutFolds));
+    assertEquals(0, withoutFolds.filter(col("fold").isNotNull()).count());
+    assertEquals(List.of(input.columns()).size() + 2, withoutFolds.columns().length, String.join(",", withoutFolds.columns()));
   }
 
   @Test
