@@ -78,7 +78,7 @@ final class SplitAssigner {
   }
 
   /**
-   * The buckets of u per label: _bucket_label, _bucket, _count (subjects in the bucket), _offset
+   * The buckets of u per label: _bucket_label, _bucket_index, _count (subjects in the bucket), _offset
    * (subjects of the label in lower buckets) and _n (subjects of the label). Small: labels x buckets rows.
    */
   private static Dataset<Row> bucketOffsets(Dataset<Row> bucketed) {
