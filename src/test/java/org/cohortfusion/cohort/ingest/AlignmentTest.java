@@ -111,10 +111,13 @@ class AlignmentTest {
 
   @Test
   void floatArraysAreWrittenWithoutDictionaryEncoding() throws Exception {
-    ingest(CohortFixture.valid(12), "");
+    // Enough subjects that every written file holds many rows: a writer keeps a dictionary only
+    // where it pays, and the cohort is written in one file per partition.
+    ingest(CohortFixture.valid(200), "");
     java.nio.file.Path file;
     try (var files = java.nio.file.Files.list(dir.resolve("out/cohort/" + CohortManifest.ALIGNED))) {
-      file = files.filter(p -> p.toString().endsWith(".parquet")).findFirst().orElseThrow();
+      file = files.filter(p -> p.toString().endsWith(".parquet"))
+          .max(java.util.Comparator.comparingLong(p -> p.toFile().length())).orElseThrow();
     }
     java.util.Map<String, java.util.Set<org.apache.parquet.column.Encoding>> encodings = new java.util.HashMap<>();
     try (var reader = org.apache.parquet.hadoop.ParquetFileReader.open(org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
