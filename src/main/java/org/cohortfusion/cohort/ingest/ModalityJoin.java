@@ -43,10 +43,13 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
   final String name;
   final Observation beforeJoin;
+  /** The reasons the table's checks can give: only these are counted, each costs an aggregate. */
+  final Set<RejectReason> checkReasons = java.util.EnumSet.noneOf(RejectReason.class);
 
-  private ModalityJoin(String name) {
+  private ModalityJoin(String name, List<RowCheck> checks) {
     this.name = name;
     this.beforeJoin = new Observation("ingest-" + name);
+    checks.forEach(c -> checkReasons.add(c.reason()));
   }
 
   /** What the aligned cohort left-joins by subject_id: one or more rows per subject, observed. */
@@ -77,13 +80,6 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
   /** A joined metric of this modality. */
   String metricName(String what) {
     return name + ":" + what;
-  }
-
-  /** The reasons a modality row can be rejected for: its checks', an unknown subject, a duplicate. */
-  static Set<RejectReason> possibleReasons(List<RowCheck> checks) {
-    Set<RejectReason> reasons = java.util.EnumSet.of(RejectReason.UNKNOWN_SUBJECT, RejectReason.DUPLICATE);
-    checks.forEach(c -> reasons.add(c.reason()));
-    return reasons;
   }
 
   /**
@@ -132,12 +128,9 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
   static final class PerRow extends ModalityJoin {
     private final Dataset<Row> right;
-    private final Set<RejectReason> checkReasons;
 
     private PerRow(String name, ModalityConfig m, Dataset<Row> checked, List<RowCheck> checks) {
-      super(name);
-      this.checkReasons = java.util.EnumSet.noneOf(RejectReason.class);
-      checks.forEach(c -> checkReasons.add(c.reason()));
+      super(name, checks);
       // The kept row carries the number of its subject's duplicates: those of known subjects are
       // then summed after the join, and duplicate rows need not travel through it.
       Dataset<Row> deduplicated = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name, column("duplicates"));
@@ -207,16 +200,13 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     private final ModalityConfig m;
     private final ModalitySpec spec;
     private final String indexTime;
-    private final Set<RejectReason> checkReasons;
     private final Dataset<Row> right;
 
     private TimeSeries(String name, ModalityConfig m, ModalitySpec spec, Dataset<Row> checked, List<RowCheck> checks, String indexTime) {
-      super(name);
+      super(name, checks);
       this.m = m;
       this.spec = spec;
       this.indexTime = indexTime;
-      this.checkReasons = java.util.EnumSet.noneOf(RejectReason.class);
-      checks.forEach(c -> checkReasons.add(c.reason()));
       // Spark evaluates the inputs of collect_list row by row, uncompiled: so the element struct is
       // built in a compiled projection before, and the (rare) rejected rows are counted per reason
       // from a second list, of their reasons, after the shuffle.
