@@ -166,7 +166,12 @@ public final class IngestAction {
       // in), one column group per modality, presence mask.
       Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, classes), config.splits());
       Dataset<Row> aligned = base;
-      for (ModalitySpec spec : specs) {
+      // Time series first: resolving them (sorting, the point-in-time rule, the tensors) takes
+      // projections Spark cannot compile into the join's stage, and each copies the whole row; the
+      // row is still slim before the wide modalities join in. The written column order is set below.
+      List<ModalitySpec> joinOrder = new ArrayList<>(specs);
+      joinOrder.sort(java.util.Comparator.comparing(s -> s.kind() != ModalityKind.TIMESERIES));
+      for (ModalitySpec spec : joinOrder) {
         ModalityJoin join = joins.get(spec.name());
         aligned = join.resolve(aligned.join(join.right(), seq(TableValidator.ID), "left"))
             .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());

@@ -6,10 +6,8 @@ import static org.apache.spark.sql.functions.array_max;
 import static org.apache.spark.sql.functions.array_min;
 import static org.apache.spark.sql.functions.arrays_overlap;
 import static org.apache.spark.sql.functions.isnan;
-import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
@@ -89,7 +87,7 @@ final class TableValidator {
     Column id = col(ID);
     return List.of(
         new RowCheck(id.isNull(), RejectReason.NULL_ID, lit("column 'subject_id' is null")),
-        new RowCheck(length(trim(id)).equalTo(0).or(length(id).gt(256)).or(id.rlike("[\\x00-\\x1F\\x7F]")),
+        new RowCheck(MalformedId.of(id),
             RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters or has control characters")));
   }
 
