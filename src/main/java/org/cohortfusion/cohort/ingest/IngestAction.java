@@ -98,10 +98,9 @@ public final class IngestAction {
           TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()));
       List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
           Contracts.forKind("subjects"));
-      subjects = CheckedTable.markDuplicates(
+      subjects = cacheSlim(CheckedTable.markDuplicates(
           TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE),
-          List.of(TableValidator.ID), config.subjects().duplicates(), "subjects")
-          .persist(StorageLevel.MEMORY_AND_DISK());
+          List.of(TableValidator.ID), config.subjects().duplicates(), "subjects"));
       CheckedTable subjectTable = new CheckedTable("subjects", "subjects", subjectsPath, subjectFiles, subjects, subjectPolicies,
           config.subjects().duplicates());
       Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
@@ -113,8 +112,14 @@ public final class IngestAction {
       Column label = findClasses ? when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)) : lit(null).cast("string");
       Map<String, Long> subjectCounts = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
       java.util.Set<String> labels = new java.util.HashSet<>();
-      for (Row r : subjects.groupBy(col(CheckedTable.REASON), label).count()
-          .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList()) {
+      // This job also fills the cache, uncompressed: the in-memory compression schemes cost more
+      // CPU here (measured: about half of this pass at 1M subjects) than the cached copy saves, and
+      // the cache holds only the slim subjects table, for the length of one run.
+      Dataset<Row> subjectsCached = subjects;
+      List<Row> subjectGroups = withSessionConf(Map.of("spark.sql.inMemoryColumnarStorage.compressed", "false"),
+          () -> subjectsCached.groupBy(col(CheckedTable.REASON), label).count()
+              .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList());
+      for (Row r : subjectGroups) {
         subjectCounts.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(2), Long::sum);
         if (!r.isNullAt(1)) {
           labels.add(r.getString(1));
@@ -252,6 +257,22 @@ public final class IngestAction {
   }
 
   /**
+   * Caches the checked subjects with only the columns later steps read (the label and index time
+   * as derived, not as given).
+   */
+  private Dataset<Row> cacheSlim(Dataset<Row> checked) {
+    List<String> keep = new ArrayList<>(List.of(TableValidator.ID, SubjectsPreparer.LABEL_TEXT, SubjectsPreparer.INDEX_TIME,
+        TableSource.SOURCE_FILE, TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE));
+    for (String optional : List.of("split", "group", "true_probability")) {
+      if (TableValidator.has(checked, optional)) {
+        keep.add(optional);
+      }
+    }
+    return checked.select(keep.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /**
    * Writes with two session settings changed for this write only:
    * <ul>
    *   <li>adaptive execution's empty-relation propagation off: when every row of a table is
@@ -265,19 +286,27 @@ public final class IngestAction {
   private void writeObserved(Dataset<Row> df, String dir) {
     String excluded = "spark.sql.adaptive.optimizer.excludedRules";
     String rule = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation";
-    String objectHash = "spark.sql.execution.useObjectHashAggregateExec";
+    String excludedBefore = spark.conf().getOption(excluded).getOrElse(() -> null);
+    withSessionConf(Map.of(
+        excluded, excludedBefore == null || excludedBefore.isEmpty() ? rule : excludedBefore + "," + rule,
+        "spark.sql.execution.useObjectHashAggregateExec", "false"), () -> {
+          if (Boolean.getBoolean("cohortfusion.explain")) {
+            df.explain("formatted");
+          }
+          df.write().options(noDictionaryForFloatArrays(df.schema())).parquet(dir);
+          return null;
+        });
+  }
+
+  /** Runs {@code job} with the given session settings, then restores them as they were. */
+  private <T> T withSessionConf(Map<String, String> settings, java.util.function.Supplier<T> job) {
     Map<String, String> before = new LinkedHashMap<>();
-    for (String key : List.of(excluded, objectHash)) {
+    settings.forEach((key, value) -> {
       before.put(key, spark.conf().getOption(key).getOrElse(() -> null));
-    }
-    String excludedBefore = before.get(excluded);
-    spark.conf().set(excluded, excludedBefore == null || excludedBefore.isEmpty() ? rule : excludedBefore + "," + rule);
-    spark.conf().set(objectHash, "false");
+      spark.conf().set(key, value);
+    });
     try {
-      if (Boolean.getBoolean("cohortfusion.explain")) {
-        df.explain("formatted");
-      }
-      df.write().options(noDictionaryForFloatArrays(df.schema())).parquet(dir);
+      return job.get();
     } finally {
       before.forEach((key, value) -> {
         if (value == null) {

@@ -40,6 +40,8 @@ import org.cohortfusion.config.ModalityConfig;
 abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.TimeSeries {
   static final String UNKNOWN_SUBJECT_MESSAGE = "subject_id is not among the accepted subjects";
   private static final String ACCEPTED = "ACCEPTED";
+  /** Rows that pass every check, before duplicates are told apart (a per-row table's count). */
+  private static final String PASSED_CHECKS = "PASSED_CHECKS";
 
   final String name;
   final Observation beforeJoin;
@@ -131,16 +133,18 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
     private PerRow(String name, ModalityConfig m, Dataset<Row> checked, List<RowCheck> checks) {
       super(name, checks);
-      // The kept row carries the number of its subject's duplicates: those of known subjects are
-      // then summed after the join, and duplicate rows need not travel through it.
-      Dataset<Row> deduplicated = CheckedTable.markDuplicates(checked, m.keyColumns(), m.duplicates(), name, column("duplicates"));
+      // Counted by check reason before the shuffle, where the rows are built anyway: counting
+      // after the duplicate window would make Spark copy every row once more, and the rows that
+      // pass the checks (PASSED_CHECKS) are all the join-side counts need.
       List<Column> counts = new ArrayList<>();
-      counts.add(countWhere(CheckedTable.accepted(), ACCEPTED));
-      counts.add(countWhere(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name()), RejectReason.DUPLICATE.name()));
+      counts.add(countWhere(CheckedTable.accepted(), PASSED_CHECKS));
       for (RejectReason r : checkReasons) {
         counts.add(countWhere(col(CheckedTable.REASON).equalTo(r.name()), r.name()));
       }
-      this.right = deduplicated.observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new))
+      Dataset<Row> observed = checked.observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new));
+      // The kept row carries the number of its subject's duplicates: those of known subjects are
+      // then summed after the join, and duplicate rows need not travel through it.
+      this.right = CheckedTable.markDuplicates(observed, m.keyColumns(), m.duplicates(), name, column("duplicates"))
           .filter(CheckedTable.accepted())
           .select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name), col(column("duplicates")));
     }
@@ -168,8 +172,7 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       long duplicates = metric(joined, metricName(RejectReason.DUPLICATE.name()));
       put(byReason, ACCEPTED, accepted);
       put(byReason, RejectReason.DUPLICATE.name(), duplicates);
-      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(),
-          metric(before, ACCEPTED) + metric(before, RejectReason.DUPLICATE.name()) - accepted - duplicates);
+      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), metric(before, PASSED_CHECKS) - accepted - duplicates);
       for (RejectReason r : checkReasons) {
         put(byReason, r.name(), metric(before, r.name()));
       }
