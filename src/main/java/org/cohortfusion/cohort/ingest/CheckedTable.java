@@ -50,6 +50,9 @@ record CheckedTable(
    * group, and most keys there have one row. The partitioning is also the one the joins by
    * subject_id that follow need: no extra shuffle.
    */
+  /** See {@link #withPassedFlag}. */
+  static final String PASSED = "_passed";
+
   static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table) {
     return markDuplicates(df, key, policy, table, null);
   }
@@ -59,14 +62,15 @@ record CheckedTable(
    * duplicatesColumn} is given (a key of subject_id alone), adds that column: the number of
    * duplicates of the row's subject, computed in the same window.
    */
-  static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table, String duplicatesColumn) {
+  static Dataset<Row> markDuplicates(Dataset<Row> checked, List<String> key, DuplicatePolicy policy, String table, String duplicatesColumn) {
+    Dataset<Row> df = withPassedFlag(checked);
     // Accepted rows sort first within a key, so an accepted row is a duplicate exactly when the
     // row before it has the same key (that row is then accepted too).
     List<Column> order = new ArrayList<>();
     for (String k : key.subList(1, key.size())) {
       order.add(col(k).asc_nulls_first());
     }
-    order.add(col(REASON).isNull().desc());
+    order.add(col(PASSED).asc_nulls_last());
     if (policy.mode() == DuplicatePolicy.Mode.LATEST) {
       String by = policy.orderColumn().orElseThrow();
       if (!TableValidator.has(df, by)) {
@@ -92,14 +96,23 @@ record CheckedTable(
       if (key.size() != 1) {
         throw new IllegalArgumentException("Cannot count duplicates per subject: the key " + key + " is more than subject_id");
       }
-      Column acceptedRows = org.apache.spark.sql.functions.count(when(col(REASON).isNull(), lit(1)))
+      Column acceptedRows = org.apache.spark.sql.functions.count(col(PASSED))
           .over(w.rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing()));
       windowed.put(duplicatesColumn, org.apache.spark.sql.functions.greatest(acceptedRows.minus(1), lit(0L)));
     }
     return df.withColumns(windowed)
         .withColumn(MESSAGE, when(duplicate, lit(duplicateMessage(key, policy))).otherwise(col(MESSAGE)))
         .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
-        .drop(DUPLICATE_FLAG);
+        .drop(DUPLICATE_FLAG, PASSED);
+  }
+
+  /**
+   * Adds {@value #PASSED}: 1 when the row passed every check, else null; a plain column, so the
+   * duplicate window sorts and counts by it without a projection of its own (which would copy
+   * every row, payload and all). Kept as it is when already there.
+   */
+  static Dataset<Row> withPassedFlag(Dataset<Row> checked) {
+    return TableValidator.has(checked, PASSED) ? checked : checked.withColumn(PASSED, when(col(REASON).isNull(), lit(1)));
   }
 
   /** The reject message of a duplicate row. */

@@ -112,13 +112,8 @@ public final class IngestAction {
       Column label = findClasses ? when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)) : lit(null).cast("string");
       Map<String, Long> subjectCounts = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
       java.util.Set<String> labels = new java.util.HashSet<>();
-      // This job also fills the cache, uncompressed: the in-memory compression schemes cost more
-      // CPU here (measured: about half of this pass at 1M subjects) than the cached copy saves, and
-      // the cache holds only the slim subjects table, for the length of one run.
-      Dataset<Row> subjectsCached = subjects;
-      List<Row> subjectGroups = withSessionConf(Map.of("spark.sql.inMemoryColumnarStorage.compressed", "false"),
-          () -> subjectsCached.groupBy(col(CheckedTable.REASON), label).count()
-              .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList());
+      List<Row> subjectGroups = subjects.groupBy(col(CheckedTable.REASON), label).count()
+          .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList();
       for (Row r : subjectGroups) {
         subjectCounts.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(2), Long::sum);
         if (!r.isNullAt(1)) {

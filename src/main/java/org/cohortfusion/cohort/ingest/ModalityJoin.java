@@ -137,11 +137,12 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       // after the duplicate window would make Spark copy every row once more, and the rows that
       // pass the checks (PASSED_CHECKS) are all the join-side counts need.
       List<Column> counts = new ArrayList<>();
-      counts.add(countWhere(CheckedTable.accepted(), PASSED_CHECKS));
+      counts.add(count(col(CheckedTable.PASSED)).as(PASSED_CHECKS));
       for (RejectReason r : checkReasons) {
         counts.add(countWhere(col(CheckedTable.REASON).equalTo(r.name()), r.name()));
       }
-      Dataset<Row> observed = checked.observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new));
+      Dataset<Row> observed = CheckedTable.withPassedFlag(checked)
+          .observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new));
       // The kept row carries the number of its subject's duplicates: those of known subjects are
       // then summed after the join, and duplicate rows need not travel through it.
       this.right = CheckedTable.markDuplicates(observed, m.keyColumns(), m.duplicates(), name, column("duplicates"))
