@@ -32,15 +32,25 @@ final class ElementwiseMoments implements Serializable {
    */
   ElementwiseMoments add(ArrayData values, ArrayData weights, int bucketSize) {
     int n = Math.min(values.numElements(), count.length * bucketSize);
-    for (int i = 0; i < n; i++) {
-      if (values.isNullAt(i) || (weights != null && weights.getFloat(i) == 0f)) {
-        continue;
+    // Bucket by bucket, the bucket's sums kept in locals: no division per element (this runs for
+    // every element of every train-split array) and one store per bucket, not per element.
+    for (int b = 0, start = 0; start < n; b++, start += bucketSize) {
+      int end = Math.min(start + bucketSize, n);
+      double c = 0;
+      double s = 0;
+      double ss = 0;
+      for (int i = start; i < end; i++) {
+        if (values.isNullAt(i) || (weights != null && weights.getFloat(i) == 0f)) {
+          continue;
+        }
+        double v = values.getFloat(i);
+        c += 1;
+        s += v;
+        ss += v * v;
       }
-      int b = i / bucketSize;
-      double v = values.getFloat(i);
-      count[b] += 1;
-      sum[b] += v;
-      sumSquares[b] += v * v;
+      count[b] += c;
+      sum[b] += s;
+      sumSquares[b] += ss;
     }
     return this;
   }

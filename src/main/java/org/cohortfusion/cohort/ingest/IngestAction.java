@@ -178,7 +178,7 @@ public final class IngestAction {
       }
       // One observation on the aligned rows, before subjects without any modality are dropped: every
       // modality's counts after its join, and the train-split moments of the array modalities.
-      List<Column> alignedMetrics = new ArrayList<>(NormalizationStatistics.arrayMoments(specs));
+      List<Column> alignedMetrics = new ArrayList<>(NormalizationStatistics.trainSplitMetrics(specs));
       joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
       Observation alignedObservation = new Observation("ingest-aligned");
       Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();

@@ -4,7 +4,13 @@ import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.desc;
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,25 +19,42 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.cohort.NormalizationStats;
 import org.cohortfusion.cohort.NormalizationStats.ColumnMoments;
 import org.cohortfusion.cohort.NormalizationStats.ModalityStats;
 import org.cohortfusion.config.ModalityConfig;
+import org.cohortfusion.config.ModalityKind;
 
 /** Fits {@link NormalizationStats} on the train split: aggregates only, never rows. */
 final class NormalizationStatistics {
   private NormalizationStatistics() {}
 
   /**
-   * One observed metric per array modality (named after it): its element-wise moments over the
-   * train split, gathered while the aligned cohort is written ({@link TrainSplitMoments}).
+   * The metrics observed on the aligned rows while they are written, so no pass over the written
+   * table is needed for them: per numeric tabular feature its train-split mean, standard deviation
+   * and count; and one metric per array modality (named after it): its element-wise moments over
+   * the train split ({@link TrainSplitMoments}).
    * Buckets: per position (vector), per channel (image: H*W positions; time series: T steps,
    * observed steps only).
    */
-  static List<Column> arrayMoments(List<ModalitySpec> specs) {
+  static List<Column> trainSplitMetrics(List<ModalitySpec> specs) {
     Column train = col("split").equalTo("train");
     List<Column> metrics = new ArrayList<>();
+    for (ModalitySpec spec : specs) {
+      if (spec.kind() != ModalityKind.TABULAR) {
+        continue;
+      }
+      Column present = train.and(col(spec.presenceColumn()));
+      for (String f : spec.numericFeatures()) {
+        Column c = when(present, col(spec.name() + "." + quote(f)));
+        metrics.add(avg(c).as(numericMetric(spec, f, "mean")));
+        metrics.add(stddev_samp(c).as(numericMetric(spec, f, "std")));
+        metrics.add(count(c).as(numericMetric(spec, f, "count")));
+      }
+    }
     for (ModalitySpec spec : specs) {
       Column m = switch (spec.kind()) {
         case VECTOR -> TrainSplitMoments.of(train, col(spec.name()), null, spec.length(), 1);
@@ -48,16 +71,17 @@ final class NormalizationStatistics {
   }
 
   /**
-   * The statistics of every modality: array modalities from {@code observed} (the values of {@link
-   * #arrayMoments}), tabular ones from {@code train}, read column-pruned. {@code trainCount}: rows
-   * of {@code train}, known to the caller.
+   * The statistics of every modality: numeric tabular features and array modalities from {@code
+   * observed} (the values of {@link #trainSplitMetrics}), category vocabularies from {@code train},
+   * read column-pruned. {@code trainCount}: rows of {@code train}, known to the caller.
    */
   static NormalizationStats fit(Dataset<Row> train, long trainCount, List<ModalitySpec> specs, Map<String, ModalityConfig> configs,
       Map<String, Object> observed) {
+    Map<String, Map<String, List<String>>> vocabularies = vocabularies(train, specs, configs);
     Map<String, ModalityStats> out = new LinkedHashMap<>();
     for (ModalitySpec spec : specs) {
       out.put(spec.name(), switch (spec.kind()) {
-        case TABULAR -> tabular(train.filter(col(spec.presenceColumn())), spec, configs.get(spec.name()).maxCategories());
+        case TABULAR -> new ModalityStats(numeric(spec, observed), vocabularies.getOrDefault(spec.name(), Map.of()), null, null);
         case VECTOR, IMAGE, TIMESERIES -> {
           ElementwiseMoments m = TrainSplitMoments.fromResult(observed.get(spec.name()));
           yield new ModalityStats(null, null, m.means(), m.stds());
@@ -68,32 +92,58 @@ final class NormalizationStatistics {
     return new NormalizationStats(trainCount, out);
   }
 
-  private static ModalityStats tabular(Dataset<Row> present, ModalitySpec spec, int maxCategories) {
+  private static String numericMetric(ModalitySpec spec, String feature, String what) {
+    return spec.name() + "." + feature + ":" + what;
+  }
+
+  private static Map<String, ColumnMoments> numeric(ModalitySpec spec, Map<String, Object> observed) {
     Map<String, ColumnMoments> numeric = new LinkedHashMap<>();
-    if (!spec.numericFeatures().isEmpty()) {
-      List<Column> aggs = new ArrayList<>();
-      for (String f : spec.numericFeatures()) {
-        Column c = col(spec.name() + "." + quote(f));
-        aggs.add(avg(c));
-        aggs.add(stddev_samp(c));
-        aggs.add(count(c));
+    for (String f : spec.numericFeatures()) {
+      Object mean = observed.get(numericMetric(spec, f, "mean"));
+      Object std = observed.get(numericMetric(spec, f, "std"));
+      double sd = std == null || Double.isNaN((Double) std) || (Double) std <= 1e-12 ? 1.0 : (Double) std;
+      numeric.put(f, new ColumnMoments(mean == null ? 0.0 : (Double) mean, sd, ((Number) observed.get(numericMetric(spec, f, "count"))).longValue()));
+    }
+    return numeric;
+  }
+
+  /**
+   * The category vocabularies of every categorical feature of every tabular modality, in one job
+   * over the train split: the values present, most frequent first (ties by value), at most the
+   * modality's max-categories each. Only the vocabularies reach the driver.
+   */
+  private static Map<String, Map<String, List<String>>> vocabularies(Dataset<Row> train, List<ModalitySpec> specs,
+      Map<String, ModalityConfig> configs) {
+    List<Column> entries = new ArrayList<>();
+    List<String[]> keys = new ArrayList<>();
+    Column limit = null;
+    for (ModalitySpec spec : specs) {
+      if (spec.kind() != ModalityKind.TABULAR) {
+        continue;
       }
-      Row r = present.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-      for (int i = 0; i < spec.numericFeatures().size(); i++) {
-        double mean = r.isNullAt(3 * i) ? 0.0 : r.getDouble(3 * i);
-        double std = r.isNullAt(3 * i + 1) || r.getDouble(3 * i + 1) <= 1e-12 ? 1.0 : r.getDouble(3 * i + 1);
-        numeric.put(spec.numericFeatures().get(i), new ColumnMoments(mean, std, r.getLong(3 * i + 2)));
+      for (String f : spec.categoricalFeatures()) {
+        int key = keys.size();
+        keys.add(new String[] {spec.name(), f});
+        entries.add(when(col(spec.presenceColumn()), struct(lit(key).as("k"), col(spec.name() + "." + quote(f)).cast("string").as("v"))));
+        int max = configs.get(spec.name()).maxCategories();
+        limit = limit == null ? when(col("k").equalTo(key), lit(max)) : limit.when(col("k").equalTo(key), lit(max));
       }
     }
-    Map<String, List<String>> vocabularies = new LinkedHashMap<>();
-    for (String f : spec.categoricalFeatures()) {
-      Column c = col(spec.name() + "." + quote(f));
-      List<String> vocab = present.filter(c.isNotNull()).groupBy(c.as("v")).count()
-          .orderBy(desc("count"), col("v")).limit(maxCategories).collectAsList()
-          .stream().map(row -> row.getString(0)).toList();
-      vocabularies.put(f, vocab);
+    Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
+    if (entries.isEmpty()) {
+      return out;
     }
-    return new ModalityStats(numeric, vocabularies, null, null);
+    keys.forEach(k -> out.computeIfAbsent(k[0], x -> new LinkedHashMap<>()).put(k[1], new ArrayList<>()));
+    Dataset<Row> counts = train.select(explode(array(entries.toArray(Column[]::new))).as("e"))
+        .filter(col("e.v").isNotNull()).select(col("e.k").as("k"), col("e.v").as("v"))
+        .groupBy(col("k"), col("v")).count();
+    WindowSpec byCount = Window.partitionBy(col("k")).orderBy(desc("count"), col("v"));
+    for (Row r : counts.withColumn("rank", row_number().over(byCount)).filter(col("rank").leq(limit))
+        .orderBy(col("k"), col("rank")).collectAsList()) {
+      String[] key = keys.get(r.getInt(0));
+      out.get(key[0]).get(key[1]).add(r.getString(1));
+    }
+    return out;
   }
 
   private static String quote(String field) {
