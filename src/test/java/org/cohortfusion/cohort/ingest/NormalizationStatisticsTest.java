@@ -1,0 +1,53 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.cohort.ModalitySpec;
+import org.cohortfusion.cohort.NormalizationStats;
+import org.cohortfusion.config.ModalityConfig;
+import org.cohortfusion.config.ModalityKind;
+import org.cohortfusion.testing.SparkTestSession;
+import org.junit.jupiter.api.Test;
+
+/** Vocabularies of several tabular modalities come from one job and keep each modality's rules. */
+class NormalizationStatisticsTest {
+  private final SparkSession spark = SparkTestSession.get();
+
+  @Test
+  void vocabulariesAreTrainSplitPresentValuesMostFrequentFirstCutPerModality() {
+    StructType a = new StructType().add("sex", "string").add("site", "string");
+    StructType b = new StructType().add("grade", "string");
+    StructType schema = new StructType().add("split", "string").add("has_a", "boolean").add("a", a).add("has_b", "boolean").add("b", b);
+    List<Row> rows = new ArrayList<>();
+    String[][] train = {{"f", "x", "g2"}, {"f", "y", "g1"}, {"m", "y", "g1"}, {"m", "z", "g3"}, {"f", null, "g3"}, {"m", "y", "g1"}};
+    for (String[] t : train) {
+      rows.add(RowFactory.create("train", true, RowFactory.create(t[0], t[1]), true, RowFactory.create(t[2])));
+    }
+    // Not present: its values must not count although the struct holds some.
+    rows.add(RowFactory.create("train", false, RowFactory.create("u", "y"), false, RowFactory.create("g2")));
+    rows.add(RowFactory.create("train", false, RowFactory.create("u", "y"), false, RowFactory.create("g2")));
+    Dataset<Row> df = spark.createDataFrame(rows, schema);
+    ModalitySpec specA = new ModalitySpec("a", ModalityKind.TABULAR, List.of(), List.of("sex", "site"), 2, null, null, 0);
+    ModalitySpec specB = new ModalitySpec("b", ModalityKind.TABULAR, List.of(), List.of("grade"), 1, null, null, 0);
+    Map<String, ModalityConfig> configs = Map.of("a", tabular(10), "b", tabular(2));
+    NormalizationStats stats = NormalizationStatistics.fit(df.filter(col("split").equalTo("train")), 8, List.of(specA, specB), configs, Map.of());
+    // sex: f and m three times each, the tie broken by value; site: y 3 > x 1 = z 1, nulls left out.
+    assertEquals(List.of("f", "m"), stats.modalities().get("a").vocabularies().get("sex"));
+    assertEquals(List.of("y", "x", "z"), stats.modalities().get("a").vocabularies().get("site"));
+    // grade: g1 3 > g3 2 > g2 1, cut at b's max-categories = 2 (the absent rows' g2 does not count).
+    assertEquals(List.of("g1", "g3"), stats.modalities().get("b").vocabularies().get("grade"));
+  }
+
+  private static ModalityConfig tabular(int maxCategories) {
+    return new ModalityConfig(ModalityKind.TABULAR, "t", null, null, null, null, null, null, null, null, null, null, maxCategories);
+  }
+}
