@@ -40,6 +40,9 @@ record CheckedTable(
     return col(REASON).isNull();
   }
 
+  /** See {@link #withPassedFlag}. */
+  static final String PASSED = "_passed";
+
   /**
    * Marks all but one accepted row per key as DUPLICATE: the first in file order, or the latest by
    * a column. With policy error the duplicates are marked too, and the run stops once counted.
@@ -50,9 +53,6 @@ record CheckedTable(
    * group, and most keys there have one row. The partitioning is also the one the joins by
    * subject_id that follow need: no extra shuffle.
    */
-  /** See {@link #withPassedFlag}. */
-  static final String PASSED = "_passed";
-
   static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table) {
     return markDuplicates(df, key, policy, table, null);
   }

@@ -112,9 +112,8 @@ public final class IngestAction {
       Column label = findClasses ? when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)) : lit(null).cast("string");
       Map<String, Long> subjectCounts = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
       java.util.Set<String> labels = new java.util.HashSet<>();
-      List<Row> subjectGroups = subjects.groupBy(col(CheckedTable.REASON), label).count()
-          .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList();
-      for (Row r : subjectGroups) {
+      for (Row r : subjects.groupBy(col(CheckedTable.REASON), label).count()
+          .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList()) {
         subjectCounts.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(2), Long::sum);
         if (!r.isNullAt(1)) {
           labels.add(r.getString(1));
@@ -177,7 +176,7 @@ public final class IngestAction {
             .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
       }
       // One observation on the aligned rows, before subjects without any modality are dropped: every
-      // modality's counts after its join, and the train-split moments of the array modalities.
+      // modality's counts after its join, and every train-split statistic but the category vocabularies.
       List<Column> alignedMetrics = new ArrayList<>(NormalizationStatistics.trainSplitMetrics(specs));
       joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
       Observation alignedObservation = new Observation("ingest-aligned");
