@@ -40,7 +40,7 @@ import org.cohortfusion.config.ModalityConfig;
 abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.TimeSeries {
   static final String UNKNOWN_SUBJECT_MESSAGE = "subject_id is not among the accepted subjects";
   private static final String ACCEPTED = "ACCEPTED";
-  /** Rows that pass every check, before duplicates are told apart (a per-row table's count). */
+  /** The before-join count of rows that pass every check, before duplicates are told apart. */
   private static final String PASSED_CHECKS = "PASSED_CHECKS";
 
   final String name;
@@ -197,7 +197,6 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     private static final String SORTED = "_sorted";
     private static final String FIRSTS = "_first_of_each_time";
     private static final String USED = "_used";
-    private static final String CANDIDATES = "_candidates";
     private static final String AFTER = "_after_index";
     private static final String REJECTED = "_rejected_reasons";
 
@@ -220,7 +219,7 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
           .groupBy(col(TableValidator.ID))
           .agg(collect_list(col(OBSERVATIONS)).as(OBSERVATIONS), collect_list(col(CheckedTable.REASON)).as(REJECTED));
       List<Column> observed = new ArrayList<>();
-      observed.add(sum(size(col(OBSERVATIONS))).as(CANDIDATES));
+      observed.add(sum(size(col(OBSERVATIONS))).as(PASSED_CHECKS));
       for (RejectReason r : checkReasons) {
         observed.add(sum(size(col(REJECTED)).minus(size(org.apache.spark.sql.functions.array_remove(col(REJECTED), r.name())))).as(r.name()));
       }
@@ -263,7 +262,7 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       long duplicates = metric(joined, metricName(RejectReason.DUPLICATE.name()));
       put(byReason, ACCEPTED, matched - duplicates);
       put(byReason, RejectReason.DUPLICATE.name(), duplicates);
-      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), metric(before, CANDIDATES) - matched);
+      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), metric(before, PASSED_CHECKS) - matched);
       for (RejectReason r : checkReasons) {
         put(byReason, r.name(), metric(before, r.name()));
       }
