@@ -98,7 +98,8 @@ final class ModalityPreparer {
       }
       checks.addAll(TableValidator.featureChecks(df, features));
       values = array(features.stream().map(f -> col(f).cast("float")).toArray(Column[]::new));
-      checks.addAll(TableValidator.arrayChecks("<wide columns>", values, false, true));
+      checks.addAll(TableValidator.arrayChecks("<wide columns>", values,
+          DataTypes.createArrayType(DataTypes.FloatType, true), false, true));
     }
     checks.add(TableValidator.wrongLength(TableValidator.has(df, "values") ? "values" : "<wide columns>", values, length));
     return new Prepared(checks, df.withColumn(PAYLOAD, values.cast("array<float>")),
