@@ -56,7 +56,7 @@ public final class ArrayElements {
     return false;
   }
 
-  /** For an array without null elements: one bulk copy, then a loop the JIT unrolls. */
+  /** For an array without null elements: one bulk copy, then a plain loop. */
   public static boolean hasNonFiniteFloat(ArrayData array) {
     for (float v : array.toFloatArray()) {
       if (!Float.isFinite(v)) {

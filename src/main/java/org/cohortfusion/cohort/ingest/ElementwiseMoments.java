@@ -4,10 +4,11 @@ import java.io.Serializable;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
- * Per-bucket count, mean and standard deviation of a float-array column, accumulated by {@link
- * TrainSplitMoments} while the aligned cohort is written. Bucket b covers array positions
- * [b*bucketSize, (b+1)*bucketSize): bucket size 1 gives per-position statistics (omics), H*W per-channel statistics (images), T per-channel
- * statistics (time series).
+ * Per-bucket count, mean and standard deviation of an array column (floats; doubles for numeric
+ * tabular features), accumulated by {@link TrainSplitMoments} while the aligned cohort is written.
+ * Bucket b covers array positions [b*bucketSize, (b+1)*bucketSize): bucket size 1 gives
+ * per-position statistics (omics, tabular features), H*W per-channel statistics (images), T
+ * per-channel statistics (time series).
  */
 final class ElementwiseMoments implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -34,7 +35,7 @@ final class ElementwiseMoments implements Serializable {
    */
   ElementwiseMoments add(ArrayData values, ArrayData weights, int bucketSize) {
     if (ArrayElements.hasNull(values) || (weights != null && ArrayElements.hasNull(weights))) {
-      return addSkippingNulls(values, weights, bucketSize);
+      return addElementwise(values, weights, bucketSize, false);
     }
     float[] v = values.toFloatArray();
     float[] w = weights == null ? null : weights.toFloatArray();
@@ -43,7 +44,7 @@ final class ElementwiseMoments implements Serializable {
       n = Math.min(n, w.length);
     }
     if (bucketSize == 1 && w == null) {
-      // One bucket per position (omics): a plain loop over parallel arrays, which the JIT vectorises.
+      // One bucket per position (omics): a plain loop over parallel arrays, no bucket bookkeeping.
       for (int i = 0; i < n; i++) {
         double x = v[i];
         count[i] += 1;
@@ -75,13 +76,21 @@ final class ElementwiseMoments implements Serializable {
     return this;
   }
 
-  private ElementwiseMoments addSkippingNulls(ArrayData values, ArrayData weights, int bucketSize) {
+  /**
+   * As {@link #add} for an array of doubles (numeric tabular features: a few per row, often null
+   * where a value is missing, so read element by element).
+   */
+  ElementwiseMoments addDoubles(ArrayData values, int bucketSize) {
+    return addElementwise(values, null, bucketSize, true);
+  }
+
+  private ElementwiseMoments addElementwise(ArrayData values, ArrayData weights, int bucketSize, boolean doubles) {
     int n = Math.min(values.numElements(), count.length * bucketSize);
     for (int i = 0; i < n; i++) {
       if (values.isNullAt(i) || (weights != null && (i >= weights.numElements() || weights.isNullAt(i) || weights.getFloat(i) == 0f))) {
         continue;
       }
-      double x = values.getFloat(i);
+      double x = doubles ? values.getDouble(i) : values.getFloat(i);
       int b = i / bucketSize;
       count[b] += 1;
       sum[b] += x;

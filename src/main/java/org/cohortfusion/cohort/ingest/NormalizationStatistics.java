@@ -1,14 +1,11 @@
 package org.cohortfusion.cohort.ingest;
 
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.desc;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.stddev_samp;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
@@ -34,26 +31,24 @@ final class NormalizationStatistics {
 
   /**
    * The metrics observed on the aligned rows while they are written, so no pass over the written
-   * table is needed for them: per numeric tabular feature its train-split mean, standard deviation
-   * and count; and one metric per array modality (named after it): its element-wise moments over
-   * the train split ({@link TrainSplitMoments}).
+   * table is needed for them, each a {@link TrainSplitMoments} over the train split: per tabular
+   * modality, the moments of its numeric features (named {@code <modality>:numeric}: one position
+   * per feature, nulls skipped); per array modality (named after it), its element-wise moments.
    * Buckets: per position (vector), per channel (image: H*W positions; time series: T steps,
-   * observed steps only).
+   * observed steps only). One aggregate per modality: as three of Spark's aggregates per feature
+   * (mean, standard deviation, count), the numeric features cost more than every array together.
    */
   static List<Column> trainSplitMetrics(List<ModalitySpec> specs) {
     Column train = col("split").equalTo("train");
     List<Column> metrics = new ArrayList<>();
     for (ModalitySpec spec : specs) {
-      if (spec.kind() != ModalityKind.TABULAR) {
+      if (spec.kind() != ModalityKind.TABULAR || spec.numericFeatures().isEmpty()) {
         continue;
       }
-      Column present = train.and(col(spec.presenceColumn()));
-      for (String f : spec.numericFeatures()) {
-        Column c = when(present, col(spec.name() + "." + quote(f)));
-        metrics.add(avg(c).as(numericMetric(spec, f, "mean")));
-        metrics.add(stddev_samp(c).as(numericMetric(spec, f, "std")));
-        metrics.add(count(c).as(numericMetric(spec, f, "count")));
-      }
+      Column features = array(spec.numericFeatures().stream().map(f -> col(spec.name() + "." + quote(f)).cast("double"))
+          .toArray(Column[]::new));
+      metrics.add(TrainSplitMoments.of(train.and(col(spec.presenceColumn())), features, null, spec.numericFeatures().size(), 1)
+          .as(numericMetric(spec)));
     }
     for (ModalitySpec spec : specs) {
       Column m = switch (spec.kind()) {
@@ -92,17 +87,20 @@ final class NormalizationStatistics {
     return new NormalizationStats(trainCount, out);
   }
 
-  private static String numericMetric(ModalitySpec spec, String feature, String what) {
-    return spec.name() + "." + feature + ":" + what;
+  private static String numericMetric(ModalitySpec spec) {
+    return spec.name() + ":numeric";
   }
 
   private static Map<String, ColumnMoments> numeric(ModalitySpec spec, Map<String, Object> observed) {
     Map<String, ColumnMoments> numeric = new LinkedHashMap<>();
-    for (String f : spec.numericFeatures()) {
-      Object mean = observed.get(numericMetric(spec, f, "mean"));
-      Object std = observed.get(numericMetric(spec, f, "std"));
-      double sd = std == null || Double.isNaN((Double) std) || (Double) std <= 1e-12 ? 1.0 : (Double) std;
-      numeric.put(f, new ColumnMoments(mean == null ? 0.0 : (Double) mean, sd, ((Number) observed.get(numericMetric(spec, f, "count"))).longValue()));
+    if (spec.numericFeatures().isEmpty()) {
+      return numeric;
+    }
+    ElementwiseMoments m = TrainSplitMoments.fromResult(observed.get(numericMetric(spec)));
+    double[] means = m.means();
+    double[] stds = m.stds();
+    for (int i = 0; i < spec.numericFeatures().size(); i++) {
+      numeric.put(spec.numericFeatures().get(i), new ColumnMoments(means[i], stds[i], (long) m.count[i]));
     }
     return numeric;
   }

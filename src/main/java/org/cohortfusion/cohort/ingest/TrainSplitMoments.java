@@ -17,7 +17,7 @@ import scala.collection.JavaConverters;
 import scala.collection.Seq;
 
 /**
- * Element-wise moments of a float-array column over the rows where a condition holds (the train
+ * Element-wise moments of a float- or double-array column over the rows where a condition holds (the train
  * split), as a Spark aggregate. Used as an observed metric of the aligned write, so the
  * normalisation statistics come from the rows as they are written, with Spark's exactly-once
  * accounting of observed metrics, and the written table is not read back for them.
@@ -40,6 +40,8 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
   private final int bucketSize;
   private final int mutableAggBufferOffset;
   private final int inputAggBufferOffset;
+  /** Whether the values are doubles rather than floats: known once the children are resolved. */
+  private transient Boolean doubles;
 
   public TrainSplitMoments(Expression condition, Expression values, Expression weights, int buckets, int bucketSize,
       int mutableAggBufferOffset, int inputAggBufferOffset) {
@@ -87,7 +89,10 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
     if (v == null) {
       return buffer;
     }
-    return buffer.add((ArrayData) v, (ArrayData) weights.eval(input), bucketSize);
+    if (doubles == null) {
+      doubles = ((org.apache.spark.sql.types.ArrayType) values.dataType()).elementType().equals(DataTypes.DoubleType);
+    }
+    return doubles ? buffer.addDoubles((ArrayData) v, bucketSize) : buffer.add((ArrayData) v, (ArrayData) weights.eval(input), bucketSize);
   }
 
   @Override

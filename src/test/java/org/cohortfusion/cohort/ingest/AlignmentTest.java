@@ -87,6 +87,15 @@ class AlignmentTest {
     double allMean = aligned.selectExpr("avg(clinical.age)").first().getDouble(0);
     NormalizationStats stats = NormalizationStats.read(spark.sparkContext().hadoopConfiguration(), dir.resolve("out/cohort").toString());
     assertEquals(trainMean, stats.modalities().get("clinical").numeric().get("age").mean(), 1e-9);
+    // Every numeric feature's moments, gathered during the write, equal Spark's over the written train split.
+    for (var e : stats.modalities().get("clinical").numeric().entrySet()) {
+      Row expected = aligned.filter(col("split").equalTo("train").and(col("has_clinical")))
+          .selectExpr("avg(clinical.`" + e.getKey() + "`)", "stddev_samp(clinical.`" + e.getKey() + "`)", "count(clinical.`" + e.getKey() + "`)")
+          .first();
+      assertEquals(expected.getDouble(0), e.getValue().mean(), 1e-9, e.getKey());
+      assertEquals(expected.getDouble(1), e.getValue().std(), 1e-9, e.getKey());
+      assertEquals(expected.getLong(2), e.getValue().count(), e.getKey());
+    }
     assertTrue(Math.abs(trainMean - allMean) > 1e-6, "fixture must make train and full means differ");
     assertEquals(aligned.filter(col("split").equalTo("train")).count(), stats.trainSubjects());
     assertEquals(List.of("f", "m"), stats.modalities().get("clinical").vocabularies().get("sex").stream().sorted().toList());

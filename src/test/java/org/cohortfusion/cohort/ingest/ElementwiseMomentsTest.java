@@ -55,4 +55,13 @@ class ElementwiseMomentsTest {
     perPosition.add(UnsafeArrayData.fromPrimitiveArray(new float[] {2f, 0f, 1f}), null, 1);
     assertArrayEquals(new double[] {2, 2, 2, 3, -2, 4, 5, 4, 10}, perPosition.toArray(), 1e-9);
   }
+
+  /** Numeric tabular features: doubles, null where a value is missing. */
+  @Test
+  void doublesSkipTheirNulls() {
+    ElementwiseMoments moments = new ElementwiseMoments(2);
+    moments.addDoubles(new GenericArrayData(new Object[] {1.5, null}), 1);
+    moments.addDoubles(new GenericArrayData(new Object[] {2.5, 1e10}), 1);
+    assertArrayEquals(new double[] {2, 1, 4, 1e10, 1.5 * 1.5 + 2.5 * 2.5, 1e20}, moments.toArray(), 1e-6);
+  }
 }
