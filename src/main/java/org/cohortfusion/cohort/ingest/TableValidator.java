@@ -166,7 +166,7 @@ final class TableValidator {
    * Folds checks into two columns, reason and message, taking the first failing check in order;
    * a check's condition is null-safe (a null condition does not fail the row). The position of the
    * failing check is computed once, in a column of its own, and both columns are read from it:
-   * written as two chains of conditions, Spark would evaluate every check twice per row.
+   * written as two chains of conditions, Spark would evaluate most checks twice per row.
    */
   static Dataset<Row> applyChecks(Dataset<Row> df, List<RowCheck> checks, String reasonCol, String messageCol) {
     if (checks.isEmpty()) {

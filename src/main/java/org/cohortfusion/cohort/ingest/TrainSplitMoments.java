@@ -17,8 +17,8 @@ import scala.collection.JavaConverters;
 import scala.collection.Seq;
 
 /**
- * Element-wise moments of a float- or double-array column over the rows where a condition holds (the train
- * split), as a Spark aggregate. Used as an observed metric of the aligned write, so the
+ * Element-wise moments of a float- or double-array column over the rows where a condition holds
+ * (the train split), as a Spark aggregate. Used as an observed metric of the aligned write, so the
  * normalisation statistics come from the rows as they are written, with Spark's exactly-once
  * accounting of observed metrics, and the written table is not read back for them.
  *
@@ -56,7 +56,8 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
 
   /**
    * The moments of {@code values} (length {@code buckets * bucketSize}) where {@code condition}
-   * holds; {@code weights} may be null.
+   * holds; {@code weights} may be null, and apply to float arrays only (a double array's nulls are
+   * skipped, which is all the numeric tabular features need).
    */
   static Column of(Column condition, Column values, Column weights, int buckets, int bucketSize) {
     if (buckets <= 0 || bucketSize <= 0) {
