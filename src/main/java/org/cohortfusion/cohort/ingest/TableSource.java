@@ -34,10 +34,12 @@ final class TableSource {
   /**
    * What was found under a table path. {@code nonNullElementArrays}: the top-level array columns
    * whose elements every readable Parquet file declares {@code required}, so they cannot hold a
-   * null element (Spark reads every column as nullable, so only the footers tell).
+   * null element (Spark reads every column as nullable, so only the footers tell). {@code
+   * firstFooter}: of the first readable Parquet file (by path), whose schema Spark would infer;
+   * null for other formats.
    */
   record Files(List<String> readable, List<String> unreadable, long totalBytes, String fingerprint,
-      java.util.Set<String> nonNullElementArrays) {}
+      java.util.Set<String> nonNullElementArrays, org.apache.parquet.hadoop.Footer firstFooter) {}
 
   private TableSource() {}
 
@@ -48,6 +50,7 @@ final class TableSource {
     StringBuilder fingerprint = new StringBuilder();
     long bytes = 0;
     java.util.Set<String> nonNullElements = null;
+    org.apache.parquet.hadoop.Footer firstFooter = null;
     try {
       FileSystem fs = root.getFileSystem(conf);
       if (!fs.exists(root)) {
@@ -72,16 +75,22 @@ final class TableSource {
         String file = s.getPath().toString();
         fingerprint.append(file).append('|').append(s.getLen()).append('|').append(s.getModificationTime()).append('\n');
         bytes += s.getLen();
-        java.util.Optional<java.util.Set<String>> footer = readFooter(conf, s, format);
-        if (footer.isPresent()) {
-          readable.add(file);
-          if (nonNullElements == null) {
-            nonNullElements = new java.util.HashSet<>(footer.get());
-          } else {
-            nonNullElements.retainAll(footer.get());
-          }
-        } else {
+        if (format != TableFormat.PARQUET) {
+          readable.add(file); // as far as a listing can tell
+          continue;
+        }
+        java.util.Optional<org.apache.parquet.hadoop.metadata.ParquetMetadata> footer = readFooter(conf, s);
+        if (footer.isEmpty()) {
           unreadable.add(file);
+          continue;
+        }
+        readable.add(file);
+        java.util.Set<String> nonNull = nonNullElementArrays(footer.get().getFileMetaData().getSchema());
+        if (firstFooter == null) {
+          firstFooter = new org.apache.parquet.hadoop.Footer(s.getPath(), footer.get());
+          nonNullElements = new java.util.HashSet<>(nonNull);
+        } else {
+          nonNullElements.retainAll(nonNull);
         }
       }
     } catch (IOException e) {
@@ -91,23 +100,24 @@ final class TableSource {
       throw new IngestException("Cannot read table '" + tableName + "': no data files under " + path);
     }
     return new Files(List.copyOf(readable), List.copyOf(unreadable), bytes, fingerprint.toString(),
-        nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements));
+        nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements), firstFooter);
   }
 
   /**
    * Reads only the Parquet footer: cheap, and enough to catch truncated or foreign files. Empty
-   * when the file is unreadable; otherwise the array columns whose elements it declares required.
-   * A file in another format is readable as far as the listing can tell, with no such columns.
+   * when the file is unreadable.
    */
-  private static java.util.Optional<java.util.Set<String>> readFooter(Configuration conf, FileStatus status, TableFormat format) {
-    if (format != TableFormat.PARQUET) {
-      return java.util.Optional.of(java.util.Set.of());
-    }
+  private static java.util.Optional<org.apache.parquet.hadoop.metadata.ParquetMetadata> readFooter(Configuration conf, FileStatus status) {
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromStatus(status, conf))) {
-      return java.util.Optional.of(nonNullElementArrays(reader.getFooter().getFileMetaData().getSchema()));
+      return java.util.Optional.of(reader.getFooter());
     } catch (IOException | RuntimeException e) {
       return java.util.Optional.empty();
     }
+  }
+
+  private static org.apache.spark.sql.types.StructType sparkSchema(SparkSession spark, org.apache.parquet.hadoop.Footer footer) {
+    return org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat$.MODULE$.readSchemaFromFooter(footer,
+        new org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter(spark.sessionState().conf()));
   }
 
   /** Top-level lists whose element is a required primitive: three-level lists, and legacy two-level ones. */
@@ -140,8 +150,10 @@ final class TableSource {
     String[] paths = files.readable().toArray(String[]::new);
     Dataset<Row> raw;
     try {
+      // The schema as Spark would infer it from the first file's footer, read while listing: Spark
+      // would otherwise run a job per table to read it once more.
       raw = format == TableFormat.PARQUET
-          ? spark.read().parquet(paths)
+          ? spark.read().schema(sparkSchema(spark, files.firstFooter())).parquet(paths)
               .withColumn(SOURCE_FILE, col("_metadata.file_path"))
               .withColumn(ROW_ORDER, col("_metadata.row_index"))
           : spark.read().option("header", "true").option("inferSchema", "true").option("mode", "PERMISSIVE").csv(paths)
