@@ -1,5 +1,6 @@
 package org.cohortfusion.cohort.ingest;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
@@ -117,11 +118,6 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     return count(when(condition, lit(1))).as(as);
   }
 
-  /** size() of an array column, 0 for null (Spark's size(null) is -1). */
-  static Column sizeOf(Column array) {
-    return when(array.isNull(), lit(0)).otherwise(size(array));
-  }
-
   static void put(Map<String, Long> byReason, String reason, long n) {
     if (n > 0 || reason.equals(ACCEPTED)) {
       byReason.put(reason, n);
@@ -195,8 +191,7 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
   static final class TimeSeries extends ModalityJoin {
     private static final String OBSERVATIONS = "_observations";
     private static final String SORTED = "_sorted";
-    private static final String FIRSTS = "_first_of_each_time";
-    private static final String USED = "_used";
+    private static final String RESOLVED = "_resolved";
     private static final String AFTER = "_after_index";
     private static final String REJECTED = "_rejected_reasons";
 
@@ -234,19 +229,17 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
     @Override
     Dataset<Row> resolve(Dataset<Row> joined) {
-      Dataset<Row> marked = withFirstsOfEachTime(joined, m.duplicates());
-      // Lambdas are interpreted: used only for subjects that have an observation after index time.
-      String allBefore = indexTime + " IS NULL OR array_max(" + FIRSTS + ".t) <= " + indexTime;
-      Column after = expr("IF(" + allBefore + ", 0, size(filter(" + FIRSTS + ", x -> x.t > " + indexTime + ")))");
-      Dataset<Row> used = marked
-          .withColumn(column("matched"), sizeOf(col(SORTED)))
-          .withColumn(column("duplicates"), sizeOf(col(SORTED)).minus(sizeOf(col(FIRSTS))))
-          .withColumn(column("after"), when(col(FIRSTS).isNull(), lit(0)).otherwise(after))
-          .withColumn(USED, expr("IF(" + allBefore + ", " + FIRSTS + ", filter(" + FIRSTS + ", x -> x.t <= " + indexTime + "))"));
-      Dataset<Row> tensors = m.binWidth() == null
-          ? TimeSeriesWindow.lastSteps(used, USED, indexTime, spec.channels().size(), m.steps(), name)
-          : TimeSeriesWindow.timeBins(used, USED, indexTime, spec.channels().size(), m.steps(), m.binWidth(), name);
-      return tensors.drop(OBSERVATIONS, SORTED, FIRSTS, USED);
+      // One compiled call per subject (TimeSeriesTensor): sorting, duplicates, the point-in-time
+      // rule and the tensor. Only latest:<column> needs Spark to sort first (any order column type).
+      boolean latest = m.duplicates().mode() == DuplicatePolicy.Mode.LATEST;
+      Column observations = latest ? sorted(m.duplicates()) : col(OBSERVATIONS);
+      Column resolved = TimeSeriesTensor.of(observations, latest, col(indexTime), spec.channels().size(), m.steps(), m.binWidth());
+      return joined.withColumn(RESOLVED, resolved)
+          .withColumn(column("matched"), coalesce(col(RESOLVED + ".matched"), lit(0)))
+          .withColumn(column("duplicates"), coalesce(col(RESOLVED + ".duplicates"), lit(0)))
+          .withColumn(column("after"), coalesce(col(RESOLVED + ".after"), lit(0)))
+          .withColumn(name, col(RESOLVED + ".tensor"))
+          .drop(OBSERVATIONS, RESOLVED);
     }
 
     @Override
@@ -294,12 +287,6 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
               when(col("y.reason").equalTo(RejectReason.UNKNOWN_SUBJECT.name()), lit(UNKNOWN_SUBJECT_MESSAGE))
                   .otherwise(lit(duplicateMessage)).as(CheckedTable.MESSAGE));
       return byChecks.unionByName(exploded);
-    }
-
-    private static Dataset<Row> withFirstsOfEachTime(Dataset<Row> joined, DuplicatePolicy policy) {
-      return joined.withColumn(SORTED, sorted(policy))
-          .withColumn(FIRSTS, expr("IF(size(array_distinct(" + SORTED + ".t)) = size(" + SORTED + "), " + SORTED + ", filter(" + SORTED
-              + ", (x, i) -> i = 0 OR " + SORTED + "[i - 1].t != x.t))"));
     }
 
     /**
