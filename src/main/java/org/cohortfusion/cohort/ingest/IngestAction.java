@@ -51,6 +51,9 @@ public final class IngestAction {
   private static final Logger LOG = LoggerFactory.getLogger(IngestAction.class);
   private static final String KNOWN_ID = "_known_id";
   private static final String ACCEPTED = "ACCEPTED";
+  /** Aligned-observation metrics: subjects with any modality, and those of them in train (no modality is named ""). */
+  private static final String ALIGNED_METRIC = ":aligned";
+  private static final String ALIGNED_TRAIN_METRIC = ":aligned-train";
   private static final org.apache.spark.sql.types.StructType REJECTS_SCHEMA = new org.apache.spark.sql.types.StructType()
       .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
       .add("reason", "string", false).add("message", "string");
@@ -87,6 +90,12 @@ public final class IngestAction {
   public IngestResult execute() {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     Dataset<Row> subjects = null;
+    // Small jobs that only wait on Spark's scheduling run beside the main line of work.
+    java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "ingest-side-job");
+      t.setDaemon(true);
+      return t;
+    });
     long start = System.nanoTime();
     try {
       // 1. Subjects: slim, so cached, counted and checked before any modality is read.
@@ -124,6 +133,11 @@ public final class IngestAction {
       counts.put("subjects", subjectCounts);
       afterIndex.put("subjects", 0L);
       long subjectsAccepted = subjectCounts.getOrDefault(ACCEPTED, 0L);
+      // The splits' cut points take two small jobs on the cached subjects: they run while the
+      // modalities are planned, which keeps the driver, not the executors, busy.
+      Dataset<Row> acceptedSubjects = alignedBase(subjects, classes);
+      java.util.concurrent.Future<java.util.Optional<SplitAssigner.StratifiedCuts>> cuts =
+          background.submit(() -> SplitAssigner.stratifiedCuts(acceptedSubjects, config.splits()));
       // Only the rejects pass joins against the known subjects; the aligned write counts them instead.
       Dataset<Row> knownIds = subjects.filter(CheckedTable.accepted()).select(col(TableValidator.ID).as(KNOWN_ID));
 
@@ -163,11 +177,11 @@ public final class IngestAction {
 
       // 3. Align: accepted subjects (splits assigned on this slim table, before any payload joins
       // in), one column group per modality, presence mask.
-      Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, classes), config.splits());
+      Dataset<Row> base = SplitAssigner.assign(acceptedSubjects, config.splits(), await(cuts).orElse(null));
       Dataset<Row> aligned = base;
-      // Time series first: resolving them (sorting, the point-in-time rule, the tensors) takes
-      // projections Spark cannot compile into the join's stage, and each copies the whole row; the
-      // row is still slim before the wide modalities join in. The written column order is set below.
+      // Time series first: the projections that resolve them copy the row they are in (and with
+      // latest:<column> the sort is a lambda, a projection Spark does not compile), and the row is
+      // still slim before the wide modalities join in. The written column order is set below.
       List<ModalitySpec> joinOrder = new ArrayList<>(specs);
       joinOrder.sort(java.util.Comparator.comparing(s -> s.kind() != ModalityKind.TIMESERIES));
       for (ModalitySpec spec : joinOrder) {
@@ -181,14 +195,16 @@ public final class IngestAction {
       joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
       Observation alignedObservation = new Observation("ingest-aligned");
       Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
+      alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
+      alignedMetrics.add(ModalityJoin.countWhere(anyPresent.and(col("split").equalTo("train")), ALIGNED_TRAIN_METRIC));
       Dataset<Row> cohort = orderColumns(aligned.observe(alignedObservation, alignedMetrics.get(0),
           alignedMetrics.subList(1, alignedMetrics.size()).toArray(Column[]::new)).filter(anyPresent), specs);
       String fingerprint = Hashing.sha256(tables.stream().map(t -> t.files().fingerprint()).reduce("", String::concat));
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
       // 4. Publish atomically. The aligned write is the one pass over the modality tables; it also
-      // gathers the train-split moments of the array modalities. The written table is then read
-      // back, column-pruned to its small columns, for the QC counts and the tabular statistics.
+      // gathers the train-split moments. The written table is then read back, column-pruned to its
+      // small columns, for the QC groups and the category vocabularies.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
         writeObserved(cohort, alignedDir);
@@ -201,16 +217,7 @@ public final class IngestAction {
           afterIndex.put(t.name(), after);
           failOnErrorPolicies(t, byReason);
         }
-        Dataset<Row> written = spark.read().parquet(alignedDir);
-        // One grouped count of the written table (by presence pattern, split and label) gives the
-        // aligned count, the QC patterns and label balance, and the train count.
-        Column[] groupBy = java.util.stream.Stream.concat(specs.stream().map(sp -> col(sp.presenceColumn())),
-            java.util.stream.Stream.of(col("split"), col("label"))).toArray(Column[]::new);
-        List<Row> groups = written.groupBy(groupBy).count().collectAsList();
-        long alignedCount = subjectsIn(groups, g -> true);
-        long noModalityCount = subjectsAccepted - alignedCount;
-        Dataset<Row> noModality = noModalityCount == 0 ? null
-            : base.join(written.select(TableValidator.ID), seq(TableValidator.ID), "left_anti");
+        long noModalityCount = subjectsAccepted - ModalityJoin.metric(alignedCounts, ALIGNED_METRIC);
         if (noModalityCount > 0) {
           counts.get("subjects").merge(RejectReason.NO_MODALITY.name(), noModalityCount, Long::sum);
           counts.get("subjects").merge(ACCEPTED, -noModalityCount, Long::sum);
@@ -219,23 +226,37 @@ public final class IngestAction {
                 + " subjects have no accepted row in any modality (check no-modality = error)");
           }
         }
-        Dataset<Row> rejects = rejects(tables, counts);
-        if (noModality != null) {
-          rejects = rejects.unionByName(noModality.select(
-              lit("subjects").as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), col(TableValidator.ID).as("row_key"),
-              lit(RejectReason.NO_MODALITY.name()).as("reason"), lit("no accepted row in any modality (at or before index_time)").as("message")));
+        Dataset<Row> written = spark.read().parquet(alignedDir);
+        // The written table, column-pruned to its small columns, is read by two jobs side by side
+        // with the rejects write: one grouped count (by presence pattern, split and label) for the
+        // QC patterns and label balance, and the category vocabularies of the train split.
+        Column[] groupBy = java.util.stream.Stream.concat(specs.stream().map(sp -> col(sp.presenceColumn())),
+            java.util.stream.Stream.of(col("split"), col("label"))).toArray(Column[]::new);
+        java.util.concurrent.Future<List<Row>> groups = background.submit(() -> written.groupBy(groupBy).count().collectAsList());
+        java.util.concurrent.Future<NormalizationStats> stats = background.submit(() -> NormalizationStatistics.fit(
+            written.filter(col("split").equalTo("train")), ModalityJoin.metric(alignedCounts, ALIGNED_TRAIN_METRIC), specs,
+            config.modalities(), alignedCounts));
+        QcReport qc;
+        try {
+          Dataset<Row> rejects = rejects(tables, counts);
+          if (noModalityCount > 0) {
+            rejects = rejects.unionByName(base.join(written.select(TableValidator.ID), seq(TableValidator.ID), "left_anti").select(
+                lit("subjects").as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), col(TableValidator.ID).as("row_key"),
+                lit(RejectReason.NO_MODALITY.name()).as("reason"), lit("no accepted row in any modality (at or before index_time)").as("message")));
+          }
+          rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
+          step("wrote rejects", start);
+          qc = qcReport(tables, counts, afterIndex, await(groups), specs, classes);
+          Json.write(hadoop, tmp + "/" + CohortManifest.STATS, await(stats));
+          step("fitted train-split statistics and QC", start);
+        } finally {
+          // Before a failure discards the temporary directory they read.
+          awaitQuietly(groups);
+          awaitQuietly(stats);
         }
-        rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
-        step("wrote rejects", start);
-        long trainCount = subjectsIn(groups, g -> "train".equals(g.getString(specs.size())));
-        NormalizationStats stats = NormalizationStatistics.fit(written.filter(col("split").equalTo("train")), trainCount, specs,
-            config.modalities(), alignedCounts);
-        QcReport qc = qcReport(tables, counts, afterIndex, groups, specs, classes);
-        step("fitted train-split statistics and QC", start);
         String summary = QcSummary.render(qc);
         CohortManifest manifest = new CohortManifest(config.name(), specs, classes, qc.subjectsAligned(), fingerprint,
             BuildInfo.version(), Instant.now().toString(), configAsMap());
-        Json.write(hadoop, tmp + "/" + CohortManifest.STATS, stats);
         Json.write(hadoop, tmp + "/" + CohortManifest.QC_JSON, qc);
         Json.writeText(hadoop, tmp + "/" + CohortManifest.QC_TEXT, summary);
         Json.write(hadoop, tmp + "/" + CohortManifest.FILE, manifest);
@@ -244,9 +265,44 @@ public final class IngestAction {
       LOG.info("Ingested cohort '{}': {} subjects aligned, written to {}", config.name(), result.qc().subjectsAligned(), outputDir);
       return result;
     } finally {
+      // A failed run may leave side jobs running on the cached subjects: let them end first.
+      background.shutdown();
+      awaitQuietly(background);
       if (subjects != null) {
         subjects.unpersist();
       }
+    }
+  }
+
+  private static <T> T await(java.util.concurrent.Future<T> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IngestException("Cannot ingest: interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IngestException("Cannot ingest: " + e.getCause(), e.getCause());
+    }
+  }
+
+  private static void awaitQuietly(java.util.concurrent.Future<?> future) {
+    try {
+      future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+      // reported by await, or the run is failing already
+    }
+  }
+
+  private static void awaitQuietly(java.util.concurrent.ExecutorService executor) {
+    try {
+      executor.awaitTermination(10, java.util.concurrent.TimeUnit.MINUTES);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -481,11 +537,6 @@ public final class IngestAction {
       }
     }
     return all;
-  }
-
-  /** Subjects in the groups (rows of presence flags..., split, label, count) that {@code which} selects. */
-  private static long subjectsIn(List<Row> groups, java.util.function.Predicate<Row> which) {
-    return groups.stream().filter(which).mapToLong(g -> g.getLong(g.length() - 1)).sum();
   }
 
   /** {@code groups}: rows of (presence flags..., split, label, count) of the aligned cohort. */

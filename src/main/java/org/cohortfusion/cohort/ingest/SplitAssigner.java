@@ -12,6 +12,11 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -25,15 +30,18 @@ import org.cohortfusion.config.SplitConfig;
  * never changes split when others join a later snapshot (unless stratified, where ranks shift).
  * Stratified mode ranks subjects by u within each label and cuts the ranks at the fractions, so
  * every split gets the cohort's label mix exactly; folds interleave the same ranks. The ranks are
- * computed in {@value #BUCKETS} buckets of u per label, in parallel, not by one task per label; without
- * folds only the subjects near a cut point need their rank at all.
+ * computed in {@value #BUCKETS} buckets of u per label, in parallel, not by one task per label.
+ * Without folds no subject needs its rank: the cuts are values of u ({@link StratifiedCuts}), found
+ * by two small jobs before the subjects are joined with anything, and the split is a projection.
  */
 final class SplitAssigner {
   private static final double TWO_POW_63 = 9.223372036854775807E18;
   /** Buckets of u per label for the ranks: u is uniform, so they are even. */
   static final int BUCKETS = 64;
-  /** Buckets of u per label for stratified splits without folds, where only cut-point buckets are ranked. */
+  /** Buckets of u per label for stratified splits without folds: only the cut buckets' values are read. */
   static final int SPLIT_BUCKETS = 1024;
+  /** At most this many (label, bucket) counts reach the driver; with more labels, stratified splits are ranked. */
+  static final int MAX_COUNTED_BUCKETS = 64 * SPLIT_BUCKETS;
 
   private SplitAssigner() {}
 
@@ -43,12 +51,22 @@ final class SplitAssigner {
     return h.bitwiseAND(lit(Long.MAX_VALUE)).cast("double").divide(lit(TWO_POW_63));
   }
 
-  /** Adds split (unless taken from the subjects table) and fold columns. Expects a label column. */
+  /**
+   * Adds split (unless taken from the subjects table) and fold columns. Expects a label column.
+   * Stratified hash splits without folds are cut by {@link #stratifiedCuts}, found here.
+   */
   static Dataset<Row> assign(Dataset<Row> subjects, SplitConfig config) {
+    return assign(subjects, config, stratifiedCuts(subjects, config).orElse(null));
+  }
+
+  /**
+   * As {@link #assign(Dataset, SplitConfig)}, with the cut points found beforehand ({@code cuts},
+   * null for none: stratified splits are then ranked subject by subject).
+   */
+  static Dataset<Row> assign(Dataset<Row> subjects, SplitConfig config, StratifiedCuts cuts) {
     Dataset<Row> out = subjects.withColumn("_u", uniform(config.seed(), "split"));
-    if (config.mode() == SplitConfig.Mode.HASH && config.stratify() && config.folds() == 0) {
-      return withStratifiedSplit(out, config.train(), config.train() + config.validation())
-          .withColumn("fold", lit(null).cast("int")).drop("_u");
+    if (cuts != null && config.mode() == SplitConfig.Mode.HASH && config.stratify() && config.folds() == 0) {
+      return out.withColumn("split", cuts.split(col("label"), col("_u"))).withColumn("fold", lit(null).cast("int")).drop("_u");
     }
     boolean needRank = config.stratify() || config.folds() > 0;
     if (needRank) {
@@ -120,25 +138,151 @@ final class SplitAssigner {
   }
 
   /**
-   * Stratified splits (no folds) without ranking every subject. The ranks of a bucket of u are
-   * [offset, offset + count): when the first and the last fall into the same split, so does every
-   * subject of the bucket, which is then assigned from the small, broadcast table of buckets. Only
-   * the subjects of a bucket that holds a cut point (at most two per label, each about 1/{@value
-   * #SPLIT_BUCKETS} of the label) are ranked, and their ranks are broadcast back. The splits equal
-   * those of {@link #withRankInLabel}; the subjects themselves are never shuffled, so they keep the
-   * partitioning by subject_id that the joins with the modalities need.
+   * Where stratified hash splits (without folds) cut each label's subjects, as values of u: a subject
+   * of label l is train when u &lt; {@code below[l][0]}, validation when u &lt; {@code below[l][1]},
+   * test otherwise. That equals cutting the label's ranks by (u, subject_id) as {@link
+   * #splitOfRank} does, because no two subjects at a cut share their u (else there are no cuts).
+   * Keys: label index, null for unlabeled subjects.
    */
-  private static Dataset<Row> withStratifiedSplit(Dataset<Row> df, double train, double trainAndValidation) {
-    Dataset<Row> bucketed = withBucket(df, SPLIT_BUCKETS);
-    Dataset<Row> offsets = bucketOffsets(bucketed)
-        .withColumn("_first_split", splitOfRank(col("_offset"), col("_n"), train, trainAndValidation))
-        .withColumn("_last_split", splitOfRank(col("_offset").plus(col("_count")).minus(1), col("_n"), train, trainAndValidation));
-    Dataset<Row> located = joinOffsets(bucketed, offsets);
-    Column uniform = col("_first_split").equalTo(col("_last_split"));
-    Dataset<Row> boundaryRanks = located.filter(uniform.unary_$bang())
-        .select(col(TableValidator.ID).as("_ranked_id"), rankInLabel().as("_rank"));
-    return located.join(broadcast(boundaryRanks), located.col(TableValidator.ID).equalTo(boundaryRanks.col("_ranked_id")), "left")
-        .withColumn("split", when(uniform, col("_first_split")).otherwise(splitOfRank(col("_rank"), col("_n"), train, trainAndValidation)))
-        .drop("_bucket", "_bucket_label", "_bucket_index", "_count", "_offset", "_n", "_first_split", "_last_split", "_ranked_id", "_rank");
+  static final class StratifiedCuts {
+    private final Map<Integer, double[]> below;
+
+    StratifiedCuts(Map<Integer, double[]> below) {
+      this.below = below;
+    }
+
+    /** The split of a subject, as a projection: no join, no shuffle. */
+    Column split(Column label, Column u) {
+      Column split = null;
+      for (Map.Entry<Integer, double[]> e : below.entrySet()) {
+        Column of = splitOf(u, e.getValue()[0], e.getValue()[1]);
+        Column stratum = e.getKey() == null ? label.isNull() : label.equalTo(lit(e.getKey()));
+        split = split == null ? when(stratum, of) : split.when(stratum, of);
+      }
+      return split == null ? lit(null).cast("string") : split;
+    }
+
+    Map<Integer, double[]> below() {
+      return below;
+    }
+  }
+
+  /** A label's stratum and a bucket of u: where one of its cuts falls. */
+  record CutBucket(Integer label, int bucket) {}
+
+  /**
+   * The cut points of {@code subjects} (columns subject_id and label) when {@code config} asks for
+   * stratified hash splits without folds; empty otherwise, and in the (astronomically rare) case
+   * that two subjects at a cut share their u, where only ranks by subject_id can tell them apart.
+   * Two small jobs, both collecting aggregates only: subjects counted per label and bucket of u
+   * (at most {@value #MAX_COUNTED_BUCKETS} rows), then the u values of the subjects in the buckets
+   * that hold a cut (at most two per label, each about 1/{@value #SPLIT_BUCKETS} of it). Meant for
+   * a cached table: it is read twice.
+   */
+  static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config) {
+    if (config.mode() != SplitConfig.Mode.HASH || !config.stratify() || config.folds() > 0) {
+      return Optional.empty();
+    }
+    Dataset<Row> bucketed = withBucket(subjects.withColumn("_u", uniform(config.seed(), "split")), SPLIT_BUCKETS);
+    Map<Integer, long[]> counts = new HashMap<>();
+    for (Row r : bucketed.groupBy(col("label"), col("_bucket")).count().limit(MAX_COUNTED_BUCKETS + 1).collectAsList()) {
+      counts.computeIfAbsent(r.isNullAt(0) ? null : r.getInt(0), l -> new long[SPLIT_BUCKETS])[r.getInt(1)] = r.getLong(2);
+    }
+    if (counts.size() * (long) SPLIT_BUCKETS > MAX_COUNTED_BUCKETS) {
+      return Optional.empty(); // more labels than cut points are worth: rank instead
+    }
+    double train = config.train();
+    double trainAndValidation = config.train() + config.validation();
+    java.util.Set<CutBucket> cutBuckets = new java.util.LinkedHashSet<>();
+    counts.forEach((label, perBucket) -> {
+      for (long k : cutRanks(perBucket, train, trainAndValidation)) {
+        locate(perBucket, k).ifPresent(b -> cutBuckets.add(new CutBucket(label, b)));
+      }
+    });
+    Map<CutBucket, double[]> values = new HashMap<>();
+    if (!cutBuckets.isEmpty()) {
+      Column inCut = cutBuckets.stream()
+          .map(c -> (c.label() == null ? col("label").isNull() : col("label").equalTo(lit(c.label()))).and(col("_bucket").equalTo(c.bucket())))
+          .reduce(Column::or).orElseThrow();
+      Map<CutBucket, List<Double>> found = new HashMap<>();
+      for (Row r : bucketed.filter(inCut).select(col("label"), col("_bucket"), col("_u")).collectAsList()) {
+        found.computeIfAbsent(new CutBucket(r.isNullAt(0) ? null : r.getInt(0), r.getInt(1)), c -> new ArrayList<>()).add(r.getDouble(2));
+      }
+      found.forEach((c, us) -> values.put(c, us.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
+    }
+    return cutsFrom(counts, values, train, trainAndValidation);
+  }
+
+  /**
+   * The cuts from the bucket counts per label and the sorted u values of each cut bucket; empty
+   * when a cut falls between two equal values of u.
+   */
+  static Optional<StratifiedCuts> cutsFrom(Map<Integer, long[]> counts, Map<CutBucket, double[]> sortedValues, double train,
+      double trainAndValidation) {
+    Map<Integer, double[]> below = new HashMap<>();
+    for (Map.Entry<Integer, long[]> e : counts.entrySet()) {
+      long[] perBucket = e.getValue();
+      long[] ranks = cutRanks(perBucket, train, trainAndValidation);
+      double[] u = new double[2];
+      for (int i = 0; i < 2; i++) {
+        Optional<Integer> bucket = locate(perBucket, ranks[i]);
+        if (bucket.isEmpty()) {
+          u[i] = ranks[i] == 0 ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+          continue;
+        }
+        double[] sorted = sortedValues.get(new CutBucket(e.getKey(), bucket.get()));
+        int at = (int) (ranks[i] - offset(perBucket, bucket.get()));
+        if (sorted == null || sorted.length != perBucket[bucket.get()]) {
+          throw new IllegalStateException("Cannot cut the splits of label " + e.getKey() + ": bucket " + bucket.get() + " has "
+              + perBucket[bucket.get()] + " subjects but " + (sorted == null ? 0 : sorted.length) + " values of u");
+        }
+        if (at > 0 && sorted[at - 1] == sorted[at]) {
+          return Optional.empty();
+        }
+        u[i] = sorted[at];
+      }
+      below.put(e.getKey(), u);
+    }
+    return Optional.of(new StratifiedCuts(below));
+  }
+
+  /**
+   * The number of a label's subjects in train, and in train or validation: the ranks r (0-based, of
+   * n) with (r + 0.5) / n below the fraction, computed as {@link #splitOfRank} computes it.
+   */
+  static long[] cutRanks(long[] perBucket, double train, double trainAndValidation) {
+    long n = java.util.Arrays.stream(perBucket).sum();
+    return new long[] {ranksBelow(n, train), ranksBelow(n, trainAndValidation)};
+  }
+
+  private static long ranksBelow(long n, double fraction) {
+    long k = Math.max(0, Math.min(n, (long) Math.ceil(fraction * n - 0.5)));
+    while (k > 0 && !((k - 1 + 0.5) / n < fraction)) {
+      k--;
+    }
+    while (k < n && (k + 0.5) / n < fraction) {
+      k++;
+    }
+    return k;
+  }
+
+  /** The bucket that holds rank {@code k} of a label, empty when k is 0 or n (no subject sits at the cut). */
+  private static Optional<Integer> locate(long[] perBucket, long k) {
+    long seen = 0;
+    for (int b = 0; b < perBucket.length; b++) {
+      if (k > 0 && k < seen + perBucket[b] && k >= seen) {
+        return Optional.of(b);
+      }
+      seen += perBucket[b];
+    }
+    return Optional.empty();
+  }
+
+  private static long offset(long[] perBucket, int bucket) {
+    long seen = 0;
+    for (int b = 0; b < bucket; b++) {
+      seen += perBucket[b];
+    }
+    return seen;
   }
 }

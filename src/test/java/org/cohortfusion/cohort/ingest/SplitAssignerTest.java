@@ -94,12 +94,63 @@ class SplitAssignerTest {
         .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
     assertEquals(expected, actual);
 
-    // Without folds only the buckets that hold a cut point are ranked: the same splits.
+    // Without folds the splits are cut at values of u found beforehand: the same splits, and the
+    // same again when ranked subject by subject (what a tie of u at a cut falls back to).
     Map<String, String> expectedSplits = ref.collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
-    Dataset<Row> withoutFolds = SplitAssigner.assign(input, config(5, true, 0));
+    SplitConfig withoutFoldsConfig = config(5, true, 0);
+    assertTrue(SplitAssigner.stratifiedCuts(input, withoutFoldsConfig).isPresent());
+    Dataset<Row> withoutFolds = SplitAssigner.assign(input, withoutFoldsConfig);
     assertEquals(expectedSplits, splits(withoutFolds));
+    assertEquals(expectedSplits, splits(SplitAssigner.assign(input, withoutFoldsConfig, null)));
     assertEquals(0, withoutFolds.filter(col("fold").isNotNull()).count());
     assertEquals(List.of(input.columns()).size() + 2, withoutFolds.columns().length, String.join(",", withoutFolds.columns()));
+  }
+
+  @Test
+  void cutsOfSmallStrataFollowTheRankRule() {
+    // One to five subjects per label, each label its own stratum: every cut rank, including none
+    // and all, against the reference window.
+    List<Row> rows = new ArrayList<>();
+    for (int label = 1; label <= 5; label++) {
+      for (int i = 0; i < label; i++) {
+        rows.add(RowFactory.create("S" + label + "-" + i, label));
+      }
+    }
+    Dataset<Row> input = spark.createDataFrame(rows,
+        new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
+    for (double[] fractions : new double[][] {{0.7, 0.15}, {1.0, 0.0}, {0.0, 0.5}, {0.5, 0.5}}) {
+      SplitConfig config = new SplitConfig(SplitConfig.Mode.HASH, 3L, fractions[0], fractions[1], 1 - fractions[0] - fractions[1], true, 0);
+      Map<String, String> expected = input.withColumn("_u", SplitAssigner.uniform(config.seed(), "split"))
+          .withColumn("_r", org.apache.spark.sql.functions.row_number().over(
+              org.apache.spark.sql.expressions.Window.partitionBy("label").orderBy("_u", "subject_id")).minus(1))
+          .selectExpr("subject_id", "CASE WHEN (_r + 0.5) / label < " + fractions[0] + " THEN 'train' WHEN (_r + 0.5) / label < "
+              + (fractions[0] + fractions[1]) + " THEN 'validation' ELSE 'test' END")
+          .collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+      assertEquals(expected, splits(SplitAssigner.assign(input, config)), java.util.Arrays.toString(fractions));
+    }
+  }
+
+  @Test
+  void aTieOfUAtACutLeavesTheSplitToTheRanks() {
+    // Bucket 3 holds ranks 5..8 of a label of 10; train takes ranks 0..6 (7 of 10).
+    long[] perBucket = new long[SplitAssigner.SPLIT_BUCKETS];
+    perBucket[1] = 5;
+    perBucket[3] = 4;
+    perBucket[9] = 1;
+    assertEquals(List.of(7L, 9L), java.util.Arrays.stream(SplitAssigner.cutRanks(perBucket, 0.7, 0.9)).boxed().toList());
+    Map<Integer, long[]> counts = Map.of(1, perBucket);
+    SplitAssigner.CutBucket cutBucket = new SplitAssigner.CutBucket(1, 3);
+    SplitAssigner.CutBucket lastBucket = new SplitAssigner.CutBucket(1, 9);
+    double[] last = {0.0095};
+    var cuts = SplitAssigner.cutsFrom(counts, Map.of(cutBucket, new double[] {0.0030, 0.0031, 0.0032, 0.0033}, lastBucket, last), 0.7, 0.9);
+    assertEquals(0.0032, cuts.orElseThrow().below().get(1)[0]);
+    assertEquals(0.0095, cuts.orElseThrow().below().get(1)[1]);
+    // Ranks 6 and 7 share their u: only subject_id could order them.
+    assertTrue(SplitAssigner.cutsFrom(counts, Map.of(cutBucket, new double[] {0.0030, 0.0031, 0.0031, 0.0033}, lastBucket, last), 0.7, 0.9)
+        .isEmpty());
+    // A tie away from the cut does not matter.
+    assertTrue(SplitAssigner.cutsFrom(counts, Map.of(cutBucket, new double[] {0.0030, 0.0030, 0.0032, 0.0033}, lastBucket, last), 0.7, 0.9)
+        .isPresent());
   }
 
   @Test
