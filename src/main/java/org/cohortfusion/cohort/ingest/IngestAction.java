@@ -54,6 +54,8 @@ public final class IngestAction {
   /** Aligned-observation metrics: subjects with any modality, and those of them in train (no modality is named ""). */
   private static final String ALIGNED_METRIC = ":aligned";
   private static final String ALIGNED_TRAIN_METRIC = ":aligned-train";
+  /** Aligned-observation metric: subjects per QC group (presence pattern, label, split), see {@link #qcGroup}. */
+  private static final String QC_GROUPS_METRIC = ":qc-groups";
   private static final org.apache.spark.sql.types.StructType REJECTS_SCHEMA = new org.apache.spark.sql.types.StructType()
       .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
       .add("reason", "string", false).add("message", "string");
@@ -90,8 +92,8 @@ public final class IngestAction {
   public IngestResult execute() {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     Dataset<Row> subjects = null;
-    // Small jobs that only wait on Spark's scheduling run beside the main line of work.
-    java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+    // Small jobs that mostly wait on Spark's scheduling run beside the main line of work.
+    java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "ingest-side-job");
       t.setDaemon(true);
       return t;
@@ -197,14 +199,14 @@ public final class IngestAction {
       Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
       alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
       alignedMetrics.add(ModalityJoin.countWhere(anyPresent.and(col("split").equalTo("train")), ALIGNED_TRAIN_METRIC));
+      alignedMetrics.add(ValueCounts.of(when(anyPresent, qcGroup(specs)), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
       Dataset<Row> cohort = orderColumns(aligned.observe(alignedObservation, alignedMetrics.get(0),
           alignedMetrics.subList(1, alignedMetrics.size()).toArray(Column[]::new)).filter(anyPresent), specs);
       String fingerprint = Hashing.sha256(tables.stream().map(t -> t.files().fingerprint()).reduce("", String::concat));
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
       // 4. Publish atomically. The aligned write is the one pass over the modality tables; it also
-      // gathers the train-split moments. The written table is then read back, column-pruned to its
-      // small columns, for the QC groups and the category vocabularies.
+      // counts the QC groups and gathers the train-split statistics.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
         writeObserved(cohort, alignedDir);
@@ -226,34 +228,22 @@ public final class IngestAction {
                 + " subjects have no accepted row in any modality (check no-modality = error)");
           }
         }
-        Dataset<Row> written = spark.read().parquet(alignedDir);
-        // The written table, column-pruned to its small columns, is read by two jobs side by side
-        // with the rejects write: one grouped count (by presence pattern, split and label) for the
-        // QC patterns and label balance, and the category vocabularies of the train split.
-        Column[] groupBy = java.util.stream.Stream.concat(specs.stream().map(sp -> col(sp.presenceColumn())),
-            java.util.stream.Stream.of(col("split"), col("label"))).toArray(Column[]::new);
-        java.util.concurrent.Future<List<Row>> groups = background.submit(() -> written.groupBy(groupBy).count().collectAsList());
-        java.util.concurrent.Future<NormalizationStats> stats = background.submit(() -> NormalizationStatistics.fit(
-            written.filter(col("split").equalTo("train")), ModalityJoin.metric(alignedCounts, ALIGNED_TRAIN_METRIC), specs,
-            config.modalities(), alignedCounts));
-        QcReport qc;
-        try {
-          Dataset<Row> rejects = rejects(tables, counts);
-          if (noModalityCount > 0) {
-            rejects = rejects.unionByName(base.join(written.select(TableValidator.ID), seq(TableValidator.ID), "left_anti").select(
-                lit("subjects").as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), col(TableValidator.ID).as("row_key"),
-                lit(RejectReason.NO_MODALITY.name()).as("reason"), lit("no accepted row in any modality (at or before index_time)").as("message")));
-          }
-          rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
-          step("wrote rejects", start);
-          qc = qcReport(tables, counts, afterIndex, await(groups), specs, classes);
-          Json.write(hadoop, tmp + "/" + CohortManifest.STATS, await(stats));
-          step("fitted train-split statistics and QC", start);
-        } finally {
-          // Before a failure discards the temporary directory they read.
-          awaitQuietly(groups);
-          awaitQuietly(stats);
+        // The written table is read back (column-pruned) only for the subjects without any
+        // modality, and for vocabularies too large to count while writing.
+        java.util.function.Supplier<Dataset<Row>> written = () -> spark.read().schema(cohort.schema()).parquet(alignedDir);
+        Dataset<Row> rejects = rejects(tables, counts);
+        if (noModalityCount > 0) {
+          rejects = rejects.unionByName(base.join(written.get().select(TableValidator.ID), seq(TableValidator.ID), "left_anti").select(
+              lit("subjects").as("source_table"), col(TableSource.SOURCE_FILE).as("source_file"), col(TableValidator.ID).as("row_key"),
+              lit(RejectReason.NO_MODALITY.name()).as("reason"), lit("no accepted row in any modality (at or before index_time)").as("message")));
         }
+        rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
+        step("wrote rejects", start);
+        QcReport qc = qcReport(tables, counts, afterIndex, qcGroups(alignedCounts, specs), specs, classes);
+        Json.write(hadoop, tmp + "/" + CohortManifest.STATS, NormalizationStatistics.fit(
+            () -> written.get().filter(col("split").equalTo("train")), ModalityJoin.metric(alignedCounts, ALIGNED_TRAIN_METRIC), specs,
+            config.modalities(), alignedCounts));
+        step("fitted train-split statistics and QC", start);
         String summary = QcSummary.render(qc);
         CohortManifest manifest = new CohortManifest(config.name(), specs, classes, qc.subjectsAligned(), fingerprint,
             BuildInfo.version(), Instant.now().toString(), configAsMap());
@@ -285,16 +275,6 @@ public final class IngestAction {
         throw r;
       }
       throw new IngestException("Cannot ingest: " + e.getCause(), e.getCause());
-    }
-  }
-
-  private static void awaitQuietly(java.util.concurrent.Future<?> future) {
-    try {
-      future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-      // reported by await, or the run is failing already
     }
   }
 
@@ -537,6 +517,34 @@ public final class IngestAction {
       }
     }
     return all;
+  }
+
+  /** A subject's QC group as a string: one presence flag (0/1) per modality, then |label index (- for none)|split. */
+  private static Column qcGroup(List<ModalitySpec> specs) {
+    List<Column> parts = new ArrayList<>();
+    specs.forEach(s -> parts.add(when(col(s.presenceColumn()), lit("1")).otherwise(lit("0"))));
+    parts.add(lit("|"));
+    parts.add(org.apache.spark.sql.functions.coalesce(col("label").cast("string"), lit("-")));
+    parts.add(lit("|"));
+    parts.add(col("split"));
+    return org.apache.spark.sql.functions.concat(parts.toArray(Column[]::new));
+  }
+
+  /** The observed QC groups as rows of (presence flags..., split, label, count), as {@link #qcReport} reads them. */
+  private static List<Row> qcGroups(Map<String, Object> observed, List<ModalitySpec> specs) {
+    List<Row> rows = new ArrayList<>();
+    ValueCounts.fromResult(observed.get(QC_GROUPS_METRIC)).forEach((group, n) -> {
+      String[] parts = group.split("\\|", 3);
+      Object[] values = new Object[specs.size() + 3];
+      for (int i = 0; i < specs.size(); i++) {
+        values[i] = parts[0].charAt(i) == '1';
+      }
+      values[specs.size()] = parts[2];
+      values[specs.size() + 1] = parts[1].equals("-") ? null : Integer.valueOf(parts[1]);
+      values[specs.size() + 2] = n;
+      rows.add(org.apache.spark.sql.RowFactory.create(values));
+    });
+    return rows;
   }
 
   /** {@code groups}: rows of (presence flags..., split, label, count) of the aligned cohort. */

@@ -37,10 +37,22 @@ final class NormalizationStatistics {
    * Buckets: per position (vector), per channel (image: H*W positions; time series: T steps,
    * observed steps only). One aggregate per modality: as three of Spark's aggregates per feature
    * (mean, standard deviation, count), the numeric features cost more than every array together.
+   * Per categorical feature, the counts of its values ({@link ValueCounts}, named {@code
+   * <modality>:categories:<feature index>}).
    */
   static List<Column> trainSplitMetrics(List<ModalitySpec> specs) {
     Column train = col("split").equalTo("train");
     List<Column> metrics = new ArrayList<>();
+    for (ModalitySpec spec : specs) {
+      if (spec.kind() != ModalityKind.TABULAR) {
+        continue;
+      }
+      for (int i = 0; i < spec.categoricalFeatures().size(); i++) {
+        Column value = col(spec.name() + "." + quote(spec.categoricalFeatures().get(i)));
+        metrics.add(ValueCounts.of(when(train.and(col(spec.presenceColumn())), value), MAX_COUNTED_CATEGORIES)
+            .as(categoriesMetric(spec, i)));
+      }
+    }
     for (ModalitySpec spec : specs) {
       if (spec.kind() != ModalityKind.TABULAR || spec.numericFeatures().isEmpty()) {
         continue;
@@ -66,13 +78,15 @@ final class NormalizationStatistics {
   }
 
   /**
-   * The statistics of every modality: numeric tabular features and array modalities from {@code
-   * observed} (the values of {@link #trainSplitMetrics}), category vocabularies from {@code train},
-   * read column-pruned. {@code trainCount}: rows of {@code train}, known to the caller.
+   * The statistics of every modality, from {@code observed} (the values of {@link
+   * #trainSplitMetrics}). Only when a categorical feature has more than {@value
+   * #MAX_COUNTED_CATEGORIES} values do the vocabularies come from a job over {@code train} (the
+   * written train split, read column-pruned). {@code trainCount}: subjects in the train split.
    */
-  static NormalizationStats fit(Dataset<Row> train, long trainCount, List<ModalitySpec> specs, Map<String, ModalityConfig> configs,
-      Map<String, Object> observed) {
-    Map<String, Map<String, List<String>>> vocabularies = vocabularies(train, specs, configs);
+  static NormalizationStats fit(java.util.function.Supplier<Dataset<Row>> train, long trainCount, List<ModalitySpec> specs,
+      Map<String, ModalityConfig> configs, Map<String, Object> observed) {
+    Map<String, Map<String, List<String>>> vocabularies = observedVocabularies(specs, configs, observed)
+        .orElseGet(() -> vocabularies(train.get(), specs, configs));
     Map<String, ModalityStats> out = new LinkedHashMap<>();
     for (ModalitySpec spec : specs) {
       out.put(spec.name(), switch (spec.kind()) {
@@ -85,6 +99,40 @@ final class NormalizationStatistics {
       });
     }
     return new NormalizationStats(trainCount, out);
+  }
+
+  /** Distinct values of a categorical feature counted while the aligned cohort is written; with more, a job counts them. */
+  static final int MAX_COUNTED_CATEGORIES = 100_000;
+
+  private static String categoriesMetric(ModalitySpec spec, int feature) {
+    return spec.name() + ":categories:" + feature;
+  }
+
+  /**
+   * The vocabularies from the observed value counts: most frequent first, ties by value in Spark's
+   * string order, at most the modality's max-categories. Empty when a feature had too many values.
+   */
+  private static java.util.Optional<Map<String, Map<String, List<String>>>> observedVocabularies(List<ModalitySpec> specs,
+      Map<String, ModalityConfig> configs, Map<String, Object> observed) {
+    Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
+    for (ModalitySpec spec : specs) {
+      if (spec.kind() != ModalityKind.TABULAR || spec.categoricalFeatures().isEmpty()) {
+        continue;
+      }
+      Map<String, List<String>> byFeature = new LinkedHashMap<>();
+      for (int i = 0; i < spec.categoricalFeatures().size(); i++) {
+        Map<String, Long> counts = ValueCounts.fromResult(observed.get(categoriesMetric(spec, i)));
+        if (counts == null) {
+          return java.util.Optional.empty();
+        }
+        byFeature.put(spec.categoricalFeatures().get(i), counts.entrySet().stream()
+            .sorted(java.util.Comparator.<Map.Entry<String, Long>>comparingLong(Map.Entry::getValue).reversed()
+                .thenComparing(e -> org.apache.spark.unsafe.types.UTF8String.fromString(e.getKey())))
+            .limit(configs.get(spec.name()).maxCategories()).map(Map.Entry::getKey).toList());
+      }
+      out.put(spec.name(), byFeature);
+    }
+    return java.util.Optional.of(out);
   }
 
   private static String numericMetric(ModalitySpec spec) {

@@ -18,7 +18,7 @@ import org.cohortfusion.config.ModalityKind;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 
-/** Vocabularies of several tabular modalities come from one job and keep each modality's rules. */
+/** Vocabularies of several tabular modalities keep each modality's rules, counted while written or by a job. */
 class NormalizationStatisticsTest {
   private final SparkSession spark = SparkTestSession.get();
 
@@ -39,12 +39,34 @@ class NormalizationStatisticsTest {
     ModalitySpec specA = new ModalitySpec("a", ModalityKind.TABULAR, List.of(), List.of("sex", "site"), 2, null, null, 0);
     ModalitySpec specB = new ModalitySpec("b", ModalityKind.TABULAR, List.of(), List.of("grade"), 1, null, null, 0);
     Map<String, ModalityConfig> configs = Map.of("a", tabular(10), "b", tabular(2));
-    NormalizationStats stats = NormalizationStatistics.fit(df.filter(col("split").equalTo("train")), 8, List.of(specA, specB), configs, Map.of());
-    // sex: f and m three times each, the tie broken by value; site: y 3 > x 1 = z 1, nulls left out.
-    assertEquals(List.of("f", "m"), stats.modalities().get("a").vocabularies().get("sex"));
-    assertEquals(List.of("y", "x", "z"), stats.modalities().get("a").vocabularies().get("site"));
-    // grade: g1 3 > g3 2 > g2 1, cut at b's max-categories = 2 (the absent rows' g2 does not count).
-    assertEquals(List.of("g1", "g3"), stats.modalities().get("b").vocabularies().get("grade"));
+    // Counted while the rows pass (observed metrics), and by a job when there are too many values
+    // to count that way (no observed counts): the same vocabularies.
+    List<org.apache.spark.sql.Column> metrics = NormalizationStatistics.trainSplitMetrics(List.of(specA, specB));
+    org.apache.spark.sql.Observation observation = new org.apache.spark.sql.Observation("vocabularies");
+    df.observe(observation, metrics.get(0), metrics.subList(1, metrics.size()).toArray(org.apache.spark.sql.Column[]::new)).collectAsList();
+    Map<String, Object> observed = ModalityJoin.metrics(observation);
+    for (Map<String, Object> counted : List.of(observed, Map.<String, Object>of())) {
+      NormalizationStats stats = NormalizationStatistics.fit(() -> df.filter(col("split").equalTo("train")), 8, List.of(specA, specB),
+          configs, counted);
+      // sex: f and m three times each, the tie broken by value; site: y 3 > x 1 = z 1, nulls left out.
+      assertEquals(List.of("f", "m"), stats.modalities().get("a").vocabularies().get("sex"));
+      assertEquals(List.of("y", "x", "z"), stats.modalities().get("a").vocabularies().get("site"));
+      // grade: g1 3 > g3 2 > g2 1, cut at b's max-categories = 2 (the absent rows' g2 does not count).
+      assertEquals(List.of("g1", "g3"), stats.modalities().get("b").vocabularies().get("grade"));
+    }
+  }
+
+  @Test
+  void valueCountsGiveUpBeyondTheirLimit() {
+    Dataset<Row> values = spark.range(0, 50).selectExpr("CAST(id % 7 AS STRING) AS v").repartition(3);
+    org.apache.spark.sql.Observation observation = new org.apache.spark.sql.Observation("values");
+    values.observe(observation, ValueCounts.of(col("v"), 7).as("seven"), ValueCounts.of(col("v"), 6).as("six")).collectAsList();
+    Map<String, Object> observed = ModalityJoin.metrics(observation);
+    Map<String, Long> seven = ValueCounts.fromResult(observed.get("seven"));
+    assertEquals(7, seven.size());
+    assertEquals(8L, seven.get("0"));
+    assertEquals(7L, seven.get("6"));
+    assertEquals(null, ValueCounts.fromResult(observed.get("six")));
   }
 
   private static ModalityConfig tabular(int maxCategories) {

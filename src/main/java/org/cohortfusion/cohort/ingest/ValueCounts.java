@@ -1,0 +1,247 @@
+package org.cohortfusion.cohort.ingest;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
+import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
+import org.apache.spark.sql.catalyst.util.ArrayBasedMapData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.unsafe.types.UTF8String;
+import scala.collection.IndexedSeq;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
+
+/**
+ * How many rows hold each value of a string column (nulls skipped), as a Spark aggregate: a map
+ * from value to count, or null once more than {@code maxValues} distinct values were seen (the
+ * caller then counts with a grouped job instead). Used as an observed metric of the aligned write
+ * (QC groups, category vocabularies), so the written table is not read back for them.
+ *
+ * <p>A {@link TypedImperativeAggregate}, as {@link TrainSplitMoments} and for the same reason.
+ */
+final class ValueCounts extends TypedImperativeAggregate<ValueCounts.Counts> implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** The counts so far, or {@code overflow} once there are too many values to keep. */
+  static final class Counts implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    final HashMap<UTF8String, long[]> byValue = new HashMap<>();
+    boolean overflow;
+
+    void add(UTF8String value, long n, int maxValues) {
+      if (overflow) {
+        return;
+      }
+      long[] count = byValue.get(value);
+      if (count != null) {
+        count[0] += n;
+      } else if (byValue.size() >= maxValues) {
+        overflow = true;
+        byValue.clear();
+      } else {
+        byValue.put(value.copy(), new long[] {n});
+      }
+    }
+  }
+
+  private final Expression value;
+  private final int maxValues;
+  private final int mutableAggBufferOffset;
+  private final int inputAggBufferOffset;
+
+  public ValueCounts(Expression value, int maxValues, int mutableAggBufferOffset, int inputAggBufferOffset) {
+    this.value = value;
+    this.maxValues = maxValues;
+    this.mutableAggBufferOffset = mutableAggBufferOffset;
+    this.inputAggBufferOffset = inputAggBufferOffset;
+  }
+
+  /** The counts of the values of {@code value} (cast to string), at most {@code maxValues} of them. */
+  static Column of(Column value, int maxValues) {
+    if (maxValues <= 0) {
+      throw new IllegalArgumentException("Cannot count values: maxValues must be positive, got " + maxValues);
+    }
+    return new Column(new ValueCounts(value.cast("string").expr(), maxValues, 0, 0).toAggregateExpression());
+  }
+
+  /**
+   * Reads an observed result back (a Scala map, as {@link org.apache.spark.sql.Observation} gives
+   * it): value to count, or null after an overflow.
+   */
+  static Map<String, Long> fromResult(Object observed) {
+    if (observed == null) {
+      return null;
+    }
+    if (!(observed instanceof scala.collection.Map<?, ?> map)) {
+      throw new IllegalStateException("Cannot read value counts from " + observed.getClass().getName());
+    }
+    Map<String, Long> out = new LinkedHashMap<>();
+    JavaConverters.mapAsJavaMap(map).forEach((k, v) -> out.put((String) k, ((Number) v).longValue()));
+    return out;
+  }
+
+  @Override
+  public Counts createAggregationBuffer() {
+    return new Counts();
+  }
+
+  @Override
+  public Counts update(Counts buffer, InternalRow input) {
+    Object v = value.eval(input);
+    if (v != null) {
+      buffer.add((UTF8String) v, 1, maxValues);
+    }
+    return buffer;
+  }
+
+  @Override
+  public Counts merge(Counts buffer, Counts input) {
+    if (input.overflow) {
+      buffer.overflow = true;
+      buffer.byValue.clear();
+      return buffer;
+    }
+    input.byValue.forEach((k, n) -> buffer.add(k, n[0], maxValues));
+    return buffer;
+  }
+
+  @Override
+  public Object eval(Counts buffer) {
+    if (buffer.overflow) {
+      return null;
+    }
+    Object[] keys = new Object[buffer.byValue.size()];
+    Object[] counts = new Object[keys.length];
+    int i = 0;
+    for (Map.Entry<UTF8String, long[]> e : buffer.byValue.entrySet()) {
+      keys[i] = e.getKey();
+      counts[i++] = e.getValue()[0];
+    }
+    return new ArrayBasedMapData(new GenericArrayData(keys), new GenericArrayData(counts));
+  }
+
+  @Override
+  public byte[] serialize(Counts buffer) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeBoolean(buffer.overflow);
+      out.writeInt(buffer.byValue.size());
+      for (Map.Entry<UTF8String, long[]> e : buffer.byValue.entrySet()) {
+        byte[] k = e.getKey().getBytes();
+        out.writeInt(k.length);
+        out.write(k);
+        out.writeLong(e.getValue()[0]);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  @Override
+  public Counts deserialize(byte[] bytes) {
+    Counts counts = new Counts();
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      counts.overflow = in.readBoolean();
+      int n = in.readInt();
+      for (int i = 0; i < n; i++) {
+        byte[] k = new byte[in.readInt()];
+        in.readFully(k);
+        counts.byValue.put(UTF8String.fromBytes(k), new long[] {in.readLong()});
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return counts;
+  }
+
+  @Override
+  public int mutableAggBufferOffset() {
+    return mutableAggBufferOffset;
+  }
+
+  @Override
+  public int inputAggBufferOffset() {
+    return inputAggBufferOffset;
+  }
+
+  @Override
+  public ImperativeAggregate withNewMutableAggBufferOffset(int offset) {
+    return new ValueCounts(value, maxValues, offset, inputAggBufferOffset);
+  }
+
+  @Override
+  public ImperativeAggregate withNewInputAggBufferOffset(int offset) {
+    return new ValueCounts(value, maxValues, mutableAggBufferOffset, offset);
+  }
+
+  @Override
+  public boolean nullable() {
+    return true;
+  }
+
+  @Override
+  public DataType dataType() {
+    return DataTypes.createMapType(DataTypes.StringType, DataTypes.LongType, false);
+  }
+
+  @Override
+  public Seq<Expression> children() {
+    return JavaConverters.asScalaBuffer(List.of(value)).toSeq();
+  }
+
+  @Override
+  public Expression withNewChildrenInternal(IndexedSeq<Expression> c) {
+    return new ValueCounts(c.apply(0), maxValues, mutableAggBufferOffset, inputAggBufferOffset);
+  }
+
+  @Override
+  public String prettyName() {
+    return "value_counts";
+  }
+
+  @Override
+  public int productArity() {
+    return 4;
+  }
+
+  @Override
+  public Object productElement(int n) {
+    return switch (n) {
+      case 0 -> value;
+      case 1 -> maxValues;
+      case 2 -> mutableAggBufferOffset;
+      case 3 -> inputAggBufferOffset;
+      default -> throw new IndexOutOfBoundsException(n);
+    };
+  }
+
+  @Override
+  public boolean canEqual(Object that) {
+    return that instanceof ValueCounts;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ValueCounts t && t.value.equals(value) && t.maxValues == maxValues
+        && t.mutableAggBufferOffset == mutableAggBufferOffset && t.inputAggBufferOffset == inputAggBufferOffset;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(value, maxValues, mutableAggBufferOffset, inputAggBufferOffset);
+  }
+}
