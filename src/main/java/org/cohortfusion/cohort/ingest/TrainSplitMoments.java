@@ -6,8 +6,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.Literal;
-import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
-import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.types.DataType;
@@ -25,12 +23,8 @@ import scala.collection.Seq;
  * <p>Children: the condition, the values array and a 0/1 weights array of the same length (or a
  * null literal). The result is {@link ElementwiseMoments#toArray()}: count, sum and sum of squares
  * per bucket.
- *
- * <p>Implemented as a {@link TypedImperativeAggregate} (as Spark's own percentile_approx is) because
- * a typed {@code Aggregator} cannot be an observed metric in Spark 3.5: its encoders do not
- * serialize with the task result.
  */
-final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoments> implements java.io.Serializable {
+final class TrainSplitMoments extends ObservedAggregate<ElementwiseMoments> {
   private static final long serialVersionUID = 1L;
 
   private final Expression condition;
@@ -38,20 +32,17 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
   private final Expression weights;
   private final int buckets;
   private final int bucketSize;
-  private final int mutableAggBufferOffset;
-  private final int inputAggBufferOffset;
   /** Whether the values are doubles rather than floats: known once the children are resolved. */
   private transient Boolean doubles;
 
   public TrainSplitMoments(Expression condition, Expression values, Expression weights, int buckets, int bucketSize,
       int mutableAggBufferOffset, int inputAggBufferOffset) {
+    super(mutableAggBufferOffset, inputAggBufferOffset);
     this.condition = condition;
     this.values = values;
     this.weights = weights;
     this.buckets = buckets;
     this.bucketSize = bucketSize;
-    this.mutableAggBufferOffset = mutableAggBufferOffset;
-    this.inputAggBufferOffset = inputAggBufferOffset;
   }
 
   /**
@@ -122,23 +113,13 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
   }
 
   @Override
-  public int mutableAggBufferOffset() {
-    return mutableAggBufferOffset;
+  List<Object> arguments() {
+    return List.of(condition, values, weights, buckets, bucketSize);
   }
 
   @Override
-  public int inputAggBufferOffset() {
-    return inputAggBufferOffset;
-  }
-
-  @Override
-  public ImperativeAggregate withNewMutableAggBufferOffset(int offset) {
-    return new TrainSplitMoments(condition, values, weights, buckets, bucketSize, offset, inputAggBufferOffset);
-  }
-
-  @Override
-  public ImperativeAggregate withNewInputAggBufferOffset(int offset) {
-    return new TrainSplitMoments(condition, values, weights, buckets, bucketSize, mutableAggBufferOffset, offset);
+  TrainSplitMoments withOffsets(int mutableAggBufferOffset, int inputAggBufferOffset) {
+    return new TrainSplitMoments(condition, values, weights, buckets, bucketSize, mutableAggBufferOffset, inputAggBufferOffset);
   }
 
   @Override
@@ -158,47 +139,11 @@ final class TrainSplitMoments extends TypedImperativeAggregate<ElementwiseMoment
 
   @Override
   public Expression withNewChildrenInternal(IndexedSeq<Expression> c) {
-    return new TrainSplitMoments(c.apply(0), c.apply(1), c.apply(2), buckets, bucketSize, mutableAggBufferOffset, inputAggBufferOffset);
+    return new TrainSplitMoments(c.apply(0), c.apply(1), c.apply(2), buckets, bucketSize, mutableAggBufferOffset(), inputAggBufferOffset());
   }
 
   @Override
   public String prettyName() {
     return "train_split_moments";
-  }
-
-  @Override
-  public int productArity() {
-    return 7;
-  }
-
-  @Override
-  public Object productElement(int n) {
-    return switch (n) {
-      case 0 -> condition;
-      case 1 -> values;
-      case 2 -> weights;
-      case 3 -> buckets;
-      case 4 -> bucketSize;
-      case 5 -> mutableAggBufferOffset;
-      case 6 -> inputAggBufferOffset;
-      default -> throw new IndexOutOfBoundsException(n);
-    };
-  }
-
-  @Override
-  public boolean canEqual(Object that) {
-    return that instanceof TrainSplitMoments;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof TrainSplitMoments t && t.condition.equals(condition) && t.values.equals(values) && t.weights.equals(weights)
-        && t.buckets == buckets && t.bucketSize == bucketSize && t.mutableAggBufferOffset == mutableAggBufferOffset
-        && t.inputAggBufferOffset == inputAggBufferOffset;
-  }
-
-  @Override
-  public int hashCode() {
-    return java.util.Objects.hash(condition, values, weights, buckets, bucketSize, mutableAggBufferOffset, inputAggBufferOffset);
   }
 }

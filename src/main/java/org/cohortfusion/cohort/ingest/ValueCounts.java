@@ -13,8 +13,6 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
-import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
 import org.apache.spark.sql.catalyst.util.ArrayBasedMapData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.types.DataType;
@@ -29,10 +27,8 @@ import scala.collection.Seq;
  * from value to count, or null once more than {@code maxValues} distinct values were seen (the
  * caller then counts with a grouped job instead). Used as an observed metric of the aligned write
  * (QC groups, category vocabularies), so the written table is not read back for them.
- *
- * <p>A {@link TypedImperativeAggregate}, as {@link TrainSplitMoments} and for the same reason.
  */
-final class ValueCounts extends TypedImperativeAggregate<ValueCounts.Counts> implements java.io.Serializable {
+final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   private static final long serialVersionUID = 1L;
 
   /** The counts so far, or {@code overflow} once there are too many values to keep. */
@@ -59,14 +55,11 @@ final class ValueCounts extends TypedImperativeAggregate<ValueCounts.Counts> imp
 
   private final Expression value;
   private final int maxValues;
-  private final int mutableAggBufferOffset;
-  private final int inputAggBufferOffset;
 
   public ValueCounts(Expression value, int maxValues, int mutableAggBufferOffset, int inputAggBufferOffset) {
+    super(mutableAggBufferOffset, inputAggBufferOffset);
     this.value = value;
     this.maxValues = maxValues;
-    this.mutableAggBufferOffset = mutableAggBufferOffset;
-    this.inputAggBufferOffset = inputAggBufferOffset;
   }
 
   /** The counts of the values of {@code value} (cast to string), at most {@code maxValues} of them. */
@@ -169,23 +162,13 @@ final class ValueCounts extends TypedImperativeAggregate<ValueCounts.Counts> imp
   }
 
   @Override
-  public int mutableAggBufferOffset() {
-    return mutableAggBufferOffset;
+  List<Object> arguments() {
+    return List.of(value, maxValues);
   }
 
   @Override
-  public int inputAggBufferOffset() {
-    return inputAggBufferOffset;
-  }
-
-  @Override
-  public ImperativeAggregate withNewMutableAggBufferOffset(int offset) {
-    return new ValueCounts(value, maxValues, offset, inputAggBufferOffset);
-  }
-
-  @Override
-  public ImperativeAggregate withNewInputAggBufferOffset(int offset) {
-    return new ValueCounts(value, maxValues, mutableAggBufferOffset, offset);
+  ValueCounts withOffsets(int mutableAggBufferOffset, int inputAggBufferOffset) {
+    return new ValueCounts(value, maxValues, mutableAggBufferOffset, inputAggBufferOffset);
   }
 
   @Override
@@ -205,43 +188,11 @@ final class ValueCounts extends TypedImperativeAggregate<ValueCounts.Counts> imp
 
   @Override
   public Expression withNewChildrenInternal(IndexedSeq<Expression> c) {
-    return new ValueCounts(c.apply(0), maxValues, mutableAggBufferOffset, inputAggBufferOffset);
+    return new ValueCounts(c.apply(0), maxValues, mutableAggBufferOffset(), inputAggBufferOffset());
   }
 
   @Override
   public String prettyName() {
     return "value_counts";
-  }
-
-  @Override
-  public int productArity() {
-    return 4;
-  }
-
-  @Override
-  public Object productElement(int n) {
-    return switch (n) {
-      case 0 -> value;
-      case 1 -> maxValues;
-      case 2 -> mutableAggBufferOffset;
-      case 3 -> inputAggBufferOffset;
-      default -> throw new IndexOutOfBoundsException(n);
-    };
-  }
-
-  @Override
-  public boolean canEqual(Object that) {
-    return that instanceof ValueCounts;
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof ValueCounts t && t.value.equals(value) && t.maxValues == maxValues
-        && t.mutableAggBufferOffset == mutableAggBufferOffset && t.inputAggBufferOffset == inputAggBufferOffset;
-  }
-
-  @Override
-  public int hashCode() {
-    return java.util.Objects.hash(value, maxValues, mutableAggBufferOffset, inputAggBufferOffset);
   }
 }
