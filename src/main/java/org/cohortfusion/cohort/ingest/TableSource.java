@@ -11,9 +11,7 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.Dataset;
@@ -57,18 +55,13 @@ final class TableSource {
         throw new IngestException("Cannot read table '" + tableName + "': no file or directory at " + path);
       }
       List<FileStatus> files = new ArrayList<>();
-      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
-      while (it.hasNext()) {
-        LocatedFileStatus s = it.next();
-        String name = s.getPath().getName();
-        if (name.startsWith("_") || name.startsWith(".")) {
-          continue; // _SUCCESS, _planted.json, .crc files
+      FileStatus rootStatus = fs.getFileStatus(root);
+      if (rootStatus.isDirectory()) {
+        for (FileStatus child : fs.listStatus(root)) {
+          addVisibleFiles(fs, child, files);
         }
-        String relative = s.getPath().toString().substring(fs.makeQualified(root).toString().length());
-        if (relative.contains("/_") || relative.contains("/.")) {
-          continue; // hidden sub-directories such as _temporary
-        }
-        files.add(s);
+      } else {
+        files.add(rootStatus);
       }
       files.sort((a, b) -> a.getPath().toString().compareTo(b.getPath().toString()));
       for (FileStatus s : files) {
@@ -101,6 +94,27 @@ final class TableSource {
     }
     return new Files(List.copyOf(readable), List.copyOf(unreadable), bytes, fingerprint.toString(),
         nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements), firstFooter);
+  }
+
+  /**
+   * Adds the data files at or under {@code status}, below a table's root, skipping hidden names (_SUCCESS, _temporary,
+   * .crc files) at every level. Listed with listStatus, not listFiles: on a local file system
+   * listFiles builds a LocatedFileStatus per file, whose permission Hadoop reads by running a
+   * process (ls) unless its native library is installed, which cost 5-15 ms per file, .crc files
+   * included. Spark's own listing avoids it the same way.
+   */
+  private static void addVisibleFiles(FileSystem fs, FileStatus status, List<FileStatus> files) throws IOException {
+    String name = status.getPath().getName();
+    if (name.startsWith("_") || name.startsWith(".")) {
+      return;
+    }
+    if (!status.isDirectory()) {
+      files.add(status);
+      return;
+    }
+    for (FileStatus child : fs.listStatus(status.getPath())) {
+      addVisibleFiles(fs, child, files);
+    }
   }
 
   /**
