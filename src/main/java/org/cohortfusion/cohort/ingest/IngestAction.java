@@ -116,70 +116,44 @@ public final class IngestAction {
           config.subjects().duplicates());
       Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
       Map<String, Long> afterIndex = new LinkedHashMap<>();
-      // One job counts the subjects by reason and, unless configured, finds the label classes. Its
-      // rows: one per reason, one per distinct label of accepted subjects. Cut at one label more
-      // than allowed, which classesOf rejects before any count is used.
-      boolean findClasses = config.subjects().classes().isEmpty();
-      Column label = findClasses ? when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)) : lit(null).cast("string");
-      Map<String, Long> subjectCounts = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
-      java.util.Set<String> labels = new java.util.HashSet<>();
-      for (Row r : subjects.groupBy(col(CheckedTable.REASON), label).count()
-          .limit(SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2).collectAsList()) {
-        subjectCounts.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(2), Long::sum);
-        if (!r.isNullAt(1)) {
-          labels.add(r.getString(1));
+      // The subjects' counts, label classes and split cuts take a few small jobs on the cached
+      // subjects. They run on a side thread while this one plans the modalities (listing files,
+      // reading footers, building plans: driver work that needs no subject), so neither waits.
+      Dataset<Row> checkedSubjects = subjects;
+      String subjectJobs = "cohort-fusion-ingest-subjects-" + java.util.UUID.randomUUID();
+      java.util.concurrent.Future<SubjectsSummary> subjectsSummary = background.submit(() -> {
+        spark.sparkContext().setJobGroup(subjectJobs, "ingest: the subjects' counts, classes and split cuts", false);
+        try {
+          return summarizeSubjects(checkedSubjects, subjectsPath);
+        } finally {
+          spark.sparkContext().clearJobGroup();
         }
-      }
-      List<String> classes = findClasses ? SubjectsPreparer.classesOf(labels, subjectsPath) : config.subjects().classes();
-      failOnErrorPolicies(subjectTable, subjectCounts);
-      counts.put("subjects", subjectCounts);
-      afterIndex.put("subjects", 0L);
-      long subjectsAccepted = subjectCounts.getOrDefault(ACCEPTED, 0L);
-      // The splits' cut points take two small jobs on the cached subjects: they run while the
-      // modalities are planned, which keeps the driver, not the executors, busy.
-      Dataset<Row> acceptedSubjects = alignedBase(subjects, classes);
-      java.util.concurrent.Future<java.util.Optional<SplitAssigner.StratifiedCuts>> cuts =
-          background.submit(() -> SplitAssigner.stratifiedCuts(acceptedSubjects, config.splits()));
+      });
       // Only the rejects pass joins against the known subjects; the aligned write counts them instead.
       Dataset<Row> knownIds = subjects.filter(CheckedTable.accepted()).select(col(TableValidator.ID).as(KNOWN_ID));
 
-      // 2. Modalities: the checked rows as a plan (nothing runs yet), observed for exact accounting.
-      List<CheckedTable> tables = new ArrayList<>(List.of(subjectTable));
-      List<ModalitySpec> specs = new ArrayList<>();
-      Map<String, ModalityJoin> joins = new LinkedHashMap<>();
-      for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
-        String name = e.getKey();
-        ModalityConfig m = e.getValue();
-        String path = config.resolve(m.path());
-        TableSource.Files files = TableSource.list(hadoop, name, path, m.format());
-        Map<RejectReason, CheckPolicy> policies = policies("modalities." + name, m.checks());
-        failOnUnreadable(name, files, policies);
-        Dataset<Row> raw = TableSource.read(spark, name, files, m.format(), m.sql());
-        // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
-        java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
-        ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
-            nonNullElements);
-        if (m.kind() == ModalityKind.TIMESERIES) {
-          checkTimeUnits(name, raw, subjectsRaw);
-        }
-        Dataset<Row> checked = TableValidator.applyChecks(prepared.rows(), prepared.checks(), CheckedTable.REASON, CheckedTable.MESSAGE);
-        boolean timeSeries = m.kind() == ModalityKind.TIMESERIES;
-        joins.put(name, timeSeries
-            ? ModalityJoin.timeSeries(name, m, prepared.spec(), checked, prepared.checks(), "index_time")
-            : ModalityJoin.perRow(name, m, checked, prepared.checks()));
-        // The same rules on the bookkeeping columns only (payloads pruned by Catalyst): what the
-        // rejects pass and an error message read, without carrying arrays through the shuffles.
-        Dataset<Row> slim = checked.select(bookkeepingColumns(m));
-        Dataset<Row> rejectable = timeSeries
-            ? ModalityJoin.TimeSeries.rejectedRows(slim, knownIds, KNOWN_ID, m)
-            : resolveSubjects(slim, knownIds, m, name);
-        tables.add(new CheckedTable(name, m.kind().configName(), path, files, rejectable, policies, m.duplicates()));
-        specs.add(prepared.spec());
+      // 2. Modalities: the checked rows as plans (nothing runs yet), observed for exact accounting.
+      PlannedModalities planned;
+      try {
+        planned = planModalities(hadoop, subjectsRaw, knownIds);
+      } catch (RuntimeException planningFailed) {
+        spark.sparkContext().cancelJobGroup(subjectJobs);
+        throw planningFailed;
       }
+      List<CheckedTable> tables = new ArrayList<>(List.of(subjectTable));
+      tables.addAll(planned.tables());
+      List<ModalitySpec> specs = planned.specs();
+      Map<String, ModalityJoin> joins = planned.joins();
+      SubjectsSummary subjectsFound = await(subjectsSummary);
+      List<String> classes = subjectsFound.classes();
+      failOnErrorPolicies(subjectTable, subjectsFound.byReason());
+      counts.put("subjects", subjectsFound.byReason());
+      afterIndex.put("subjects", 0L);
+      long subjectsAccepted = subjectsFound.byReason().getOrDefault(ACCEPTED, 0L);
 
       // 3. Align: accepted subjects (splits assigned on this slim table, before any payload joins
       // in), one column group per modality, presence mask.
-      Dataset<Row> base = SplitAssigner.assign(acceptedSubjects, config.splits(), await(cuts).orElse(null));
+      Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, classes), config.splits(), subjectsFound.cuts().orElse(null));
       Dataset<Row> aligned = base;
       // Time series first: the projections that resolve them copy the row they are in (and with
       // latest:<column> the sort is a lambda, a projection Spark does not compile), and the row is
@@ -262,6 +236,101 @@ public final class IngestAction {
         subjects.unpersist();
       }
     }
+  }
+
+  /** What one pass over the checked subjects finds: counts by reason (ACCEPTED included), the label classes, the split cuts. */
+  private record SubjectsSummary(Map<String, Long> byReason, List<String> classes, java.util.Optional<SplitAssigner.StratifiedCuts> cuts) {}
+
+  /**
+   * Counts the checked (cached) subjects by reason and, unless configured, finds the label
+   * classes, in one job; for stratified split cuts the same job counts the accepted subjects per
+   * label and bucket of u, so the cuts take one more small job only. The job's rows: one per
+   * reason, one per distinct label of accepted subjects (per bucket, for cuts), cut at one label
+   * more than allowed, which classesOf rejects before any count is used. With more labels than
+   * cuts are worth, the rows may be cut short: they are counted again without buckets, and the
+   * splits are ranked instead.
+   */
+  private SubjectsSummary summarizeSubjects(Dataset<Row> subjects, String subjectsPath) {
+    boolean findClasses = config.subjects().classes().isEmpty();
+    boolean cut = SplitAssigner.cutsWanted(config.splits());
+    int withoutBuckets = SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2;
+    List<Row> rows = null;
+    if (cut) {
+      int limit = SplitAssigner.MAX_COUNTED_BUCKETS + withoutBuckets;
+      rows = subjects.groupBy(col(CheckedTable.REASON), when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)),
+          when(CheckedTable.accepted(), SplitAssigner.cutBucket(config.splits()))).count().limit(limit).collectAsList();
+      cut = rows.size() < limit;
+    }
+    if (!cut) {
+      Column label = findClasses ? when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)) : lit(null).cast("string");
+      rows = subjects.groupBy(col(CheckedTable.REASON), label, lit(null).cast("int")).count().limit(withoutBuckets).collectAsList();
+    }
+    Map<String, Long> byReason = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
+    java.util.Set<String> labels = new java.util.HashSet<>();
+    for (Row r : rows) {
+      byReason.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(3), Long::sum);
+      if (!r.isNullAt(1)) {
+        labels.add(r.getString(1));
+      }
+    }
+    List<String> classes = findClasses ? SubjectsPreparer.classesOf(labels, subjectsPath) : config.subjects().classes();
+    java.util.Optional<SplitAssigner.StratifiedCuts> cuts = java.util.Optional.empty();
+    if (cut) {
+      // Strata by class index, as alignedBase gives it: a label text outside the classes has none
+      // and counts with the unlabeled subjects.
+      Map<Integer, long[]> perBucket = new java.util.HashMap<>();
+      for (Row r : rows) {
+        if (!r.isNullAt(2)) {
+          int index = r.isNullAt(1) ? -1 : classes.indexOf(r.getString(1));
+          perBucket.computeIfAbsent(index < 0 ? null : index, l -> new long[SplitAssigner.SPLIT_BUCKETS])[r.getInt(2)] += r.getLong(3);
+        }
+      }
+      cuts = SplitAssigner.stratifiedCuts(alignedBase(subjects, classes), config.splits(), perBucket);
+    }
+    return new SubjectsSummary(byReason, classes, cuts);
+  }
+
+  /** The modalities as plans: their checked tables (for rejects), specs and joins, in config order. */
+  private record PlannedModalities(List<CheckedTable> tables, List<ModalitySpec> specs, Map<String, ModalityJoin> joins) {}
+
+  /**
+   * Plans every modality: lists its files, reads their footers, checks the schema against the
+   * contract and builds the plans of its checked rows, its join and its rejects. Runs no job.
+   */
+  private PlannedModalities planModalities(Configuration hadoop, Dataset<Row> subjectsRaw, Dataset<Row> knownIds) {
+    List<CheckedTable> tables = new ArrayList<>();
+    List<ModalitySpec> specs = new ArrayList<>();
+    Map<String, ModalityJoin> joins = new LinkedHashMap<>();
+    for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
+      String name = e.getKey();
+      ModalityConfig m = e.getValue();
+      String path = config.resolve(m.path());
+      TableSource.Files files = TableSource.list(hadoop, name, path, m.format());
+      Map<RejectReason, CheckPolicy> policies = policies("modalities." + name, m.checks());
+      failOnUnreadable(name, files, policies);
+      Dataset<Row> raw = TableSource.read(spark, name, files, m.format(), m.sql());
+      // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
+      java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
+      ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
+          nonNullElements);
+      if (m.kind() == ModalityKind.TIMESERIES) {
+        checkTimeUnits(name, raw, subjectsRaw);
+      }
+      Dataset<Row> checked = TableValidator.applyChecks(prepared.rows(), prepared.checks(), CheckedTable.REASON, CheckedTable.MESSAGE);
+      boolean timeSeries = m.kind() == ModalityKind.TIMESERIES;
+      joins.put(name, timeSeries
+          ? ModalityJoin.timeSeries(name, m, prepared.spec(), checked, prepared.checks(), "index_time")
+          : ModalityJoin.perRow(name, m, checked, prepared.checks()));
+      // The same rules on the bookkeeping columns only (payloads pruned by Catalyst): what the
+      // rejects pass and an error message read, without carrying arrays through the shuffles.
+      Dataset<Row> slim = checked.select(bookkeepingColumns(m));
+      Dataset<Row> rejectable = timeSeries
+          ? ModalityJoin.TimeSeries.rejectedRows(slim, knownIds, KNOWN_ID, m)
+          : resolveSubjects(slim, knownIds, m, name);
+      tables.add(new CheckedTable(name, m.kind().configName(), path, files, rejectable, policies, m.duplicates()));
+      specs.add(prepared.spec());
+    }
+    return new PlannedModalities(tables, specs, joins);
   }
 
   private static <T> T await(java.util.concurrent.Future<T> future) {

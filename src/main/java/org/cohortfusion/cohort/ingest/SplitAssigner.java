@@ -32,7 +32,8 @@ import org.cohortfusion.config.SplitConfig;
  * every split gets the cohort's label mix exactly; folds interleave the same ranks. The ranks are
  * computed in {@value #BUCKETS} buckets of u per label, in parallel, not by one task per label.
  * Without folds no subject needs its rank: the cuts are values of u ({@link StratifiedCuts}), found
- * by two small jobs before the subjects are joined with anything, and the split is a projection.
+ * from counts per bucket of u (which can ride on another job) and one small job before the subjects
+ * are joined with anything, and the split is a projection.
  */
 final class SplitAssigner {
   private static final double TWO_POW_63 = 9.223372036854775807E18;
@@ -109,7 +110,11 @@ final class SplitAssigner {
   }
 
   private static Dataset<Row> withBucket(Dataset<Row> df, int buckets) {
-    return df.withColumn("_bucket", least(floor(col("_u").multiply(buckets)).cast("int"), lit(buckets - 1)));
+    return df.withColumn("_bucket", bucketOf(col("_u"), buckets));
+  }
+
+  private static Column bucketOf(Column u, int buckets) {
+    return least(floor(u.multiply(buckets)).cast("int"), lit(buckets - 1));
   }
 
   private static Dataset<Row> joinOffsets(Dataset<Row> bucketed, Dataset<Row> offsets) {
@@ -170,27 +175,49 @@ final class SplitAssigner {
   /** A label's stratum and a bucket of u: where one of its cuts falls. */
   record CutBucket(Integer label, int bucket) {}
 
+  /** Whether {@code config} asks for splits cut at values of u: stratified hash splits without folds. */
+  static boolean cutsWanted(SplitConfig config) {
+    return config.mode() == SplitConfig.Mode.HASH && config.stratify() && config.folds() == 0;
+  }
+
   /**
-   * The cut points of {@code subjects} (columns subject_id and label) when {@code config} asks for
-   * stratified hash splits without folds; empty otherwise, and in the (astronomically rare) case
-   * that two subjects at a cut share their u, where only ranks by subject_id can tell them apart.
-   * Two small jobs, both collecting aggregates only: subjects counted per label and bucket of u
-   * (at most {@value #MAX_COUNTED_BUCKETS} rows), then the u values of the subjects in the buckets
-   * that hold a cut (at most two per label, each about 1/{@value #SPLIT_BUCKETS} of it). Meant for
-   * a cached table: it is read twice.
+   * The bucket of u a subject (column subject_id) is counted in for {@link #stratifiedCuts(Dataset,
+   * SplitConfig, Map)}: a grouping column a job that runs anyway can count by, sparing one.
+   */
+  static Column cutBucket(SplitConfig config) {
+    return bucketOf(uniform(config.seed(), "split"), SPLIT_BUCKETS);
+  }
+
+  /**
+   * The cut points of {@code subjects} (columns subject_id and label, a class index) when {@code
+   * config} asks for them ({@link #cutsWanted}); empty otherwise, with more than 64 labels (ranks
+   * are then used), and in the (astronomically rare) case that two subjects at a cut share their
+   * u, where only ranks by subject_id can tell them apart. Two small jobs: subjects counted per
+   * label and {@link #cutBucket} (at most {@value #MAX_COUNTED_BUCKETS} rows), then the one of
+   * {@link #stratifiedCuts(Dataset, SplitConfig, Map)}. Meant for a cached table: it is read twice.
    */
   static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config) {
-    if (config.mode() != SplitConfig.Mode.HASH || !config.stratify() || config.folds() > 0) {
+    if (!cutsWanted(config)) {
       return Optional.empty();
     }
-    Dataset<Row> bucketed = withBucket(subjects.withColumn("_u", uniform(config.seed(), "split")), SPLIT_BUCKETS);
     Map<Integer, long[]> counts = new HashMap<>();
-    for (Row r : bucketed.groupBy(col("label"), col("_bucket")).count().limit(MAX_COUNTED_BUCKETS + 1).collectAsList()) {
+    for (Row r : subjects.groupBy(col("label"), cutBucket(config)).count().limit(MAX_COUNTED_BUCKETS + 1).collectAsList()) {
       counts.computeIfAbsent(r.isNullAt(0) ? null : r.getInt(0), l -> new long[SPLIT_BUCKETS])[r.getInt(1)] = r.getLong(2);
     }
-    if (counts.size() * (long) SPLIT_BUCKETS > MAX_COUNTED_BUCKETS) {
+    return stratifiedCuts(subjects, config, counts);
+  }
+
+  /**
+   * The cut points from the {@code counts} per label (class index) and bucket of u: one small job
+   * collects the u values of the subjects in the buckets that hold a cut (at most two per label,
+   * each about 1/{@value #SPLIT_BUCKETS} of it). Empty in the cases {@link
+   * #stratifiedCuts(Dataset, SplitConfig)} names.
+   */
+  static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config, Map<Integer, long[]> counts) {
+    if (!cutsWanted(config) || counts.size() * (long) SPLIT_BUCKETS > MAX_COUNTED_BUCKETS) {
       return Optional.empty(); // more labels than cut points are worth: rank instead
     }
+    Dataset<Row> bucketed = withBucket(subjects.withColumn("_u", uniform(config.seed(), "split")), SPLIT_BUCKETS);
     double train = config.train();
     double trainAndValidation = config.train() + config.validation();
     java.util.Set<CutBucket> cutBuckets = new java.util.LinkedHashSet<>();

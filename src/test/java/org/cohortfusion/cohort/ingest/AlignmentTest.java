@@ -143,6 +143,27 @@ class AlignmentTest {
   }
 
   @Test
+  void stratifiedSplitsCutEveryClassAndTheUnlabeledByRank() {
+    // The fixture's splits: seed 5, 60/20/20, stratified. Every 7th subject is unlabeled, a stratum of its own.
+    CohortFixture f = CohortFixture.valid(150);
+    f.subjects.replaceAll(r -> Integer.parseInt(r.getString(0).substring(1)) % 7 == 0
+        ? RowFactory.create(r.get(0), null, r.get(2), r.get(3)) : r);
+    Dataset<Row> aligned = ingest(f, "");
+    org.apache.spark.sql.expressions.WindowSpec byLabel = org.apache.spark.sql.expressions.Window.partitionBy("label");
+    java.util.Map<String, String> expected = aligned.select("subject_id", "label")
+        .withColumn("_u", SplitAssigner.uniform(5, "split"))
+        .withColumn("_r", org.apache.spark.sql.functions.row_number().over(byLabel.orderBy("_u", "subject_id")).minus(1))
+        .withColumn("_n", org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1)).over(byLabel))
+        .selectExpr("subject_id", "CASE WHEN (_r + 0.5) / _n < 0.6 THEN 'train' WHEN (_r + 0.5) / _n < 0.8 THEN 'validation' ELSE 'test' END")
+        .collectAsList().stream().collect(java.util.stream.Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+    java.util.Map<String, String> actual = aligned.select("subject_id", "split").collectAsList().stream()
+        .collect(java.util.stream.Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+    assertEquals(150, actual.size());
+    assertEquals(21, aligned.filter(col("label").isNull()).count());
+    assertEquals(expected, actual);
+  }
+
+  @Test
   void presenceMaskAndManifestDescribeTheModalities() {
     CohortFixture f = CohortFixture.valid(5);
     f.notes.removeIf(r -> r.getString(0).equals("S02"));
