@@ -3,11 +3,13 @@ package org.cohortfusion.cohort.ingest;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.AbstractDataType;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.ArrayType$;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.unsafe.Platform;
 import scala.collection.JavaConverters;
 
 /**
@@ -47,6 +49,19 @@ public final class ArrayElements {
   }
 
   public static boolean hasNull(ArrayData array) {
+    if (array instanceof UnsafeArrayData unsafe) {
+      // Spark's row format leads an array with its null bits, whole 8-byte words of them after the
+      // element count, unused bits zero: a 256-float image is four words to test, not 256 bits.
+      Object base = unsafe.getBaseObject();
+      long bits = unsafe.getBaseOffset() + 8;
+      int words = (unsafe.numElements() + 63) / 64;
+      for (int w = 0; w < words; w++) {
+        if (Platform.getLong(base, bits + 8L * w) != 0L) {
+          return true;
+        }
+      }
+      return false;
+    }
     int n = array.numElements();
     for (int i = 0; i < n; i++) {
       if (array.isNullAt(i)) {

@@ -33,6 +33,29 @@ class ArrayChecksTest {
   Path dir;
 
   @Test
+  void nullElementsAreFoundWordByWordInSparksRowFormat() {
+    // The row format's null bits come in 64-bit words: a null in the first, a middle and the last
+    // word, at word edges, and none, for lengths around the word size.
+    for (int n : new int[] {0, 1, 63, 64, 65, 128, 256, 257}) {
+      assertEquals(false, ArrayElements.hasNull(org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(new float[n])),
+          "no null, length " + n);
+      for (int at : new int[] {0, 62, 63, 64, 127, 128, n - 1}) {
+        if (at < 0 || at >= n) {
+          continue;
+        }
+        org.apache.spark.sql.catalyst.expressions.UnsafeArrayData array =
+            org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(new float[n]);
+        array.setNullAt(at);
+        assertEquals(true, ArrayElements.hasNull(array), "null at " + at + " of " + n);
+        Object[] boxed = new Object[n];
+        java.util.Arrays.fill(boxed, 1f);
+        boxed[at] = null;
+        assertEquals(true, ArrayElements.hasNull(new org.apache.spark.sql.catalyst.util.GenericArrayData(boxed)), "generic, null at " + at);
+      }
+    }
+  }
+
+  @Test
   void nullAndNonFiniteElementsAreFoundInArraysBuiltInMemory() {
     for (DataType element : List.of(DataTypes.FloatType, DataTypes.DoubleType)) {
       assertEquals(expected(true), reasons(rows(element, true), element, true), "element type " + element);
