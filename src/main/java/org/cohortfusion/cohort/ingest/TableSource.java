@@ -97,11 +97,11 @@ final class TableSource {
   }
 
   /**
-   * Adds the data files at or under {@code status}, below a table's root, skipping hidden names (_SUCCESS, _temporary,
-   * .crc files) at every level. Listed with listStatus, not listFiles: on a local file system
-   * listFiles builds a LocatedFileStatus per file, whose permission Hadoop reads by running a
-   * process (ls) unless its native library is installed, which cost 5-15 ms per file, .crc files
-   * included. Spark's own listing avoids it the same way.
+   * Adds the data files at or under {@code status}, below a table's root, skipping hidden names
+   * (_SUCCESS, _temporary, .crc files) at every level. Listed with listStatus, not listFiles: on a
+   * local file system listFiles builds a LocatedFileStatus per file, whose permission Hadoop reads
+   * by running a process (ls) unless its native library is installed, which cost 5-15 ms per
+   * file, .crc files included. Spark's own listing avoids it the same way.
    */
   private static void addVisibleFiles(FileSystem fs, FileStatus status, List<FileStatus> files) throws IOException {
     String name = status.getPath().getName();
