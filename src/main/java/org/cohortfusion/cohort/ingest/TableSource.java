@@ -51,11 +51,13 @@ final class TableSource {
     org.apache.parquet.hadoop.Footer firstFooter = null;
     try {
       FileSystem fs = root.getFileSystem(conf);
-      if (!fs.exists(root)) {
+      FileStatus rootStatus;
+      try {
+        rootStatus = fs.getFileStatus(root);
+      } catch (java.io.FileNotFoundException e) {
         throw new IngestException("Cannot read table '" + tableName + "': no file or directory at " + path);
       }
       List<FileStatus> files = new ArrayList<>();
-      FileStatus rootStatus = fs.getFileStatus(root);
       if (rootStatus.isDirectory()) {
         for (FileStatus child : fs.listStatus(root)) {
           addVisibleFiles(fs, child, files);

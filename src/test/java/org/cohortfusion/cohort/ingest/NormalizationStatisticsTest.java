@@ -45,9 +45,13 @@ class NormalizationStatisticsTest {
     org.apache.spark.sql.Observation observation = new org.apache.spark.sql.Observation("vocabularies");
     df.observe(observation, metrics.get(0), metrics.subList(1, metrics.size()).toArray(org.apache.spark.sql.Column[]::new)).collectAsList();
     Map<String, Object> observed = ModalityJoin.metrics(observation);
-    for (Map<String, Object> counted : List.of(observed, Map.<String, Object>of())) {
-      NormalizationStats stats = NormalizationStatistics.fit(() -> df.filter(col("split").equalTo("train")), 8, List.of(specA, specB),
-          configs, counted);
+    for (boolean fromObserved : new boolean[] {true, false}) {
+      // With the observed counts the train split must not be read at all.
+      java.util.function.Supplier<Dataset<Row>> train = fromObserved
+          ? () -> { throw new AssertionError("the observed counts must suffice: the train split was read"); }
+          : () -> df.filter(col("split").equalTo("train"));
+      NormalizationStats stats = NormalizationStatistics.fit(train, 8, List.of(specA, specB), configs,
+          fromObserved ? observed : Map.of());
       // sex: f and m three times each, the tie broken by value; site: y 3 > x 1 = z 1, nulls left out.
       assertEquals(List.of("f", "m"), stats.modalities().get("a").vocabularies().get("sex"));
       assertEquals(List.of("y", "x", "z"), stats.modalities().get("a").vocabularies().get("site"));
