@@ -47,10 +47,10 @@ class NormalizationStatisticsTest {
     Map<String, Object> observed = ModalityJoin.metrics(observation);
     for (boolean fromObserved : new boolean[] {true, false}) {
       // With the observed counts the train split must not be read at all.
-      java.util.function.Supplier<Dataset<Row>> train = fromObserved
+      java.util.function.Supplier<Dataset<Row>> trainSplit = fromObserved
           ? () -> { throw new AssertionError("the observed counts must suffice: the train split was read"); }
           : () -> df.filter(col("split").equalTo("train"));
-      NormalizationStats stats = NormalizationStatistics.fit(train, 8, List.of(specA, specB), configs,
+      NormalizationStats stats = NormalizationStatistics.fit(trainSplit, 8, List.of(specA, specB), configs,
           fromObserved ? observed : Map.of());
       // sex: f and m three times each, the tie broken by value; site: y 3 > x 1 = z 1, nulls left out.
       assertEquals(List.of("f", "m"), stats.modalities().get("a").vocabularies().get("sex"));
