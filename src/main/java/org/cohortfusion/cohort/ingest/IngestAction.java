@@ -56,6 +56,8 @@ public final class IngestAction {
   private static final String ALIGNED_TRAIN_METRIC = ":aligned-train";
   /** Aligned-observation metric: subjects per QC group (presence pattern, label, split), see {@link #qcGroup}. */
   private static final String QC_GROUPS_METRIC = ":qc-groups";
+  /** Aligned-observation metric: the accepted subjects kept, one per subject_id. */
+  private static final String KEPT_METRIC = ":kept";
   private static final org.apache.spark.sql.types.StructType REJECTS_SCHEMA = new org.apache.spark.sql.types.StructType()
       .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
       .add("reason", "string", false).add("message", "string");
@@ -81,8 +83,9 @@ public final class IngestAction {
 
   /**
    * Runs ingest in one pass over the modality tables: the aligned write also counts every table's
-   * rows by reason through observed metrics ({@link Observation}; see {@link ModalityJoin}), so only
-   * the slim subjects table is cached and no modality table is scanned twice on a clean cohort.
+   * rows by reason through observed metrics ({@link Observation}; see {@link ModalityJoin}), so no
+   * modality table is scanned twice on a clean cohort, and nothing is cached. The subjects table is
+   * read a few times (it is slim): for its counts, classes and split cuts, and in the aligned write.
    * Each modality is joined once, by a left join from the accepted subjects; time series are
    * grouped per subject before that join's shuffle. Only a table that has rejected rows is read a
    * second time, slimmed to its bookkeeping columns, to write those rows to rejects. A check with policy
@@ -91,16 +94,16 @@ public final class IngestAction {
    */
   public IngestResult execute() {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    Dataset<Row> subjects = null;
     // Small jobs that mostly wait on Spark's scheduling run beside the main line of work.
     java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "ingest-side-job");
       t.setDaemon(true);
       return t;
     });
+    List<Dataset<Row>> cached = new ArrayList<>();
     long start = System.nanoTime();
     try {
-      // 1. Subjects: slim, so cached, counted and checked before any modality is read.
+      // 1. Subjects: slim, counted and checked before any modality is read.
       String subjectsPath = config.resolve(config.subjects().path());
       TableSource.Files subjectFiles = TableSource.list(hadoop, "subjects", subjectsPath, config.subjects().format());
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
@@ -109,19 +112,25 @@ public final class IngestAction {
           TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()));
       List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
           Contracts.forKind("subjects"));
-      subjects = cacheSlim(CheckedTable.markDuplicates(
-          TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE),
-          List.of(TableValidator.ID), config.subjects().duplicates(), "subjects"));
+      Dataset<Row> checkedSubjects = TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE);
+      // Duplicates are marked by a window partitioned by subject_id: in the aligned write, that
+      // is the shuffle and sort its joins by subject_id need anyway.
+      Dataset<Row> subjects = CheckedTable.markDuplicates(checkedSubjects, List.of(TableValidator.ID), config.subjects().duplicates(),
+          "subjects");
       CheckedTable subjectTable = new CheckedTable("subjects", "subjects", subjectsPath, subjectFiles, subjects, subjectPolicies,
           config.subjects().duplicates());
       Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
       Map<String, Long> afterIndex = new LinkedHashMap<>();
-      // The subjects' counts, label classes and split cuts take a few small jobs on the cached
-      // subjects. They run on a side thread while this one plans the modalities (listing files,
-      // reading footers, building plans: driver work that needs no subject), so neither waits.
-      Dataset<Row> checkedSubjects = subjects;
+      // The label classes and split cuts must be known before the aligned write is planned, and
+      // they are properties of the subjects kept, one per subject_id. Finding the kept ones takes
+      // a shuffle of every subject; most subjects tables have one row per subject, so the counts,
+      // classes and cuts are found on the rows that pass the checks as they are: two small jobs,
+      // run on a side thread while this one plans the modalities (listing files, reading footers,
+      // building plans: driver work that needs no subject). The aligned write then counts the
+      // subjects it kept: if that is fewer than passed, the table had duplicates and the summary
+      // is found again on the kept subjects (see writeAligned).
       String subjectJobs = "cohort-fusion-ingest-subjects-" + java.util.UUID.randomUUID();
-      java.util.concurrent.Future<SubjectsSummary> subjectsSummary = background.submit(() -> {
+      java.util.concurrent.Future<SubjectsSummary> summaryAsIs = background.submit(() -> {
         spark.sparkContext().setJobGroup(subjectJobs, "ingest: the subjects' counts, classes and split cuts", false);
         try {
           return summarizeSubjects(checkedSubjects, subjectsPath);
@@ -133,58 +142,51 @@ public final class IngestAction {
       Dataset<Row> knownIds = subjects.filter(CheckedTable.accepted()).select(col(TableValidator.ID).as(KNOWN_ID));
 
       // 2. Modalities: the checked rows as plans (nothing runs yet), observed for exact accounting.
-      PlannedModalities planned;
+      PlannedModalities firstPlan;
       try {
-        planned = planModalities(hadoop, subjectsRaw, knownIds);
+        firstPlan = planModalities(hadoop, subjectsRaw, knownIds);
       } catch (RuntimeException planningFailed) {
         spark.sparkContext().cancelJobGroup(subjectJobs);
         throw planningFailed;
       }
-      List<CheckedTable> tables = new ArrayList<>(List.of(subjectTable));
-      tables.addAll(planned.tables());
-      List<ModalitySpec> specs = planned.specs();
-      Map<String, ModalityJoin> joins = planned.joins();
-      SubjectsSummary subjectsFound = await(subjectsSummary);
-      List<String> classes = subjectsFound.classes();
-      failOnErrorPolicies(subjectTable, subjectsFound.byReason());
-      counts.put("subjects", subjectsFound.byReason());
-      afterIndex.put("subjects", 0L);
-      long subjectsAccepted = subjectsFound.byReason().getOrDefault(ACCEPTED, 0L);
-
-      // 3. Align: accepted subjects (splits assigned on this slim table, before any payload joins
-      // in), one column group per modality, presence mask.
-      Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, classes), config.splits(), subjectsFound.cuts().orElse(null));
-      Dataset<Row> aligned = base;
-      // Time series first: the projections that resolve them copy the row they are in (and with
-      // latest:<column> the sort is a lambda, a projection Spark does not compile), and the row is
-      // still slim before the wide modalities join in. The written column order is set below.
-      List<ModalitySpec> joinOrder = new ArrayList<>(specs);
-      joinOrder.sort(java.util.Comparator.comparing(s -> s.kind() != ModalityKind.TIMESERIES));
-      for (ModalitySpec spec : joinOrder) {
-        ModalityJoin join = joins.get(spec.name());
-        aligned = join.resolve(aligned.join(join.right(), seq(TableValidator.ID), "left"))
-            .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
-      }
-      // One observation on the aligned rows, before subjects without any modality are dropped: every
-      // modality's counts after its join, and every train-split statistic but the category vocabularies.
-      List<Column> alignedMetrics = new ArrayList<>(NormalizationStatistics.trainSplitMetrics(specs));
-      joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
-      Observation alignedObservation = new Observation("ingest-aligned");
-      Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
-      alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
-      alignedMetrics.add(ModalityJoin.countWhere(anyPresent.and(col("split").equalTo("train")), ALIGNED_TRAIN_METRIC));
-      alignedMetrics.add(ValueCounts.of(when(anyPresent, qcGroup(specs)), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
-      Dataset<Row> cohort = orderColumns(aligned.observe(alignedObservation, alignedMetrics.get(0),
-          alignedMetrics.subList(1, alignedMetrics.size()).toArray(Column[]::new)).filter(anyPresent), specs);
-      String fingerprint = Hashing.sha256(tables.stream().map(t -> t.files().fingerprint()).reduce("", String::concat));
+      SubjectsSummary summaryOfPassed = await(summaryAsIs);
+      // Every reason but DUPLICATE is exact already: an error policy stops the run here.
+      failOnErrorPolicies(subjectTable, summaryOfPassed.byReason());
+      List<ModalitySpec> specs = firstPlan.specs();
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
-      // 4. Publish atomically. The aligned write is the one pass over the modality tables; it also
-      // counts the QC groups and gathers the train-split statistics.
+      // 3. Align and 4. publish atomically. The aligned write is the one pass over the modality
+      // tables; it also counts the QC groups and gathers the train-split statistics.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
-        writeObserved(cohort, alignedDir);
-        Map<String, Object> alignedCounts = ModalityJoin.metrics(alignedObservation);
+        AlignedWrite aligned = writeAligned(subjects, summaryOfPassed, firstPlan, alignedDir);
+        SubjectsSummary subjectsFound = summaryOfPassed;
+        PlannedModalities planned = firstPlan;
+        long passed = summaryOfPassed.byReason().getOrDefault(ACCEPTED, 0L);
+        if (aligned.subjectsKept() < passed) {
+          // Duplicate subject rows: the summary of the kept subjects, on a cached slim copy.
+          Dataset<Row> kept = cacheSlim(subjects);
+          cached.add(kept);
+          subjectsFound = summarizeSubjects(kept, subjectsPath);
+          failOnErrorPolicies(subjectTable, subjectsFound.byReason());
+          if (!subjectsFound.sameSplitsAndClasses(summaryOfPassed)) {
+            LOG.info("ingest: the subjects table has duplicate rows that change its classes or split cuts; aligning again");
+            planned = planModalities(hadoop, subjectsRaw, knownIds);
+            new org.apache.hadoop.fs.Path(alignedDir).getFileSystem(hadoop).delete(new org.apache.hadoop.fs.Path(alignedDir), true);
+            aligned = writeAligned(kept, subjectsFound, planned, alignedDir);
+          }
+        }
+        Map<String, Object> alignedCounts = aligned.counts();
+        Dataset<Row> base = aligned.base();
+        Dataset<Row> cohort = aligned.cohort();
+        Map<String, ModalityJoin> joins = planned.joins();
+        List<CheckedTable> tables = new ArrayList<>(List.of(subjectTable));
+        tables.addAll(planned.tables());
+        List<String> classes = subjectsFound.classes();
+        counts.put("subjects", subjectsFound.byReason());
+        afterIndex.put("subjects", 0L);
+        long subjectsAccepted = subjectsFound.byReason().getOrDefault(ACCEPTED, 0L);
+        String fingerprint = Hashing.sha256(tables.stream().map(t -> t.files().fingerprint()).reduce("", String::concat));
         step("checked, aligned and wrote " + specs.size() + " modalities", start);
         for (CheckedTable t : tables.subList(1, tables.size())) {
           Map<String, Long> byReason = new LinkedHashMap<>();
@@ -229,46 +231,111 @@ public final class IngestAction {
       LOG.info("Ingested cohort '{}': {} subjects aligned, written to {}", config.name(), result.qc().subjectsAligned(), outputDir);
       return result;
     } finally {
-      // A failed run may leave side jobs running on the cached subjects: let them end first.
+      // A failed run may leave a side job running: let it end first.
       background.shutdown();
       awaitQuietly(background);
-      if (subjects != null) {
-        subjects.unpersist();
-      }
+      cached.forEach(Dataset::unpersist);
     }
   }
 
   /** What one pass over the checked subjects finds: counts by reason (ACCEPTED included), the label classes, the split cuts. */
-  private record SubjectsSummary(Map<String, Long> byReason, List<String> classes, java.util.Optional<SplitAssigner.StratifiedCuts> cuts) {}
+  private record SubjectsSummary(Map<String, Long> byReason, List<String> classes, java.util.Optional<SplitAssigner.StratifiedCuts> cuts) {
+    /** Whether the aligned table comes out the same with either: the same class indices and the same split of every subject. */
+    boolean sameSplitsAndClasses(SubjectsSummary other) {
+      return classes.equals(other.classes) && cuts.isPresent() == other.cuts.isPresent()
+          && (cuts.isEmpty() || cuts.get().sameAs(other.cuts.get()));
+    }
+  }
 
   /**
-   * Counts the checked (cached) subjects by reason and, unless configured, finds the label
-   * classes, in one job; for stratified split cuts the same job counts the accepted subjects per
-   * label and bucket of u, so the cuts take one more small job only. The job's rows: one per
-   * reason, one per distinct label of accepted subjects (per bucket, for cuts), cut at one label
-   * more than allowed, which classesOf rejects before any count is used. With more labels than
-   * cuts are worth, the rows may be cut short: they are counted again without buckets, and the
-   * splits are ranked instead.
+   * The written aligned table: {@code base}, the accepted subjects with label index and split;
+   * {@code cohort}, the plan written; {@code counts}, its observed metrics; {@code subjectsKept},
+   * the accepted subjects after duplicates, as the write found them.
+   */
+  private record AlignedWrite(Dataset<Row> base, Dataset<Row> cohort, Map<String, Object> counts, long subjectsKept) {}
+
+  /**
+   * Aligns the accepted subjects (splits assigned on this slim table, before any payload joins
+   * in), one column group per modality with its presence mask, and writes them to {@code dir},
+   * observing every modality's counts after its join, the train-split statistics and the QC
+   * groups on the way.
+   */
+  private AlignedWrite writeAligned(Dataset<Row> subjects, SubjectsSummary summary, PlannedModalities planned, String dir) {
+    List<ModalitySpec> specs = planned.specs();
+    Map<String, ModalityJoin> joins = planned.joins();
+    Dataset<Row> base = SplitAssigner.assign(alignedBase(subjects, summary.classes()), config.splits(), summary.cuts().orElse(null));
+    Dataset<Row> aligned = base;
+    // Time series first: the projections that resolve them copy the row they are in (and with
+    // latest:<column> the sort is a lambda, a projection Spark does not compile), and the row is
+    // still slim before the wide modalities join in. The written column order is set below.
+    List<ModalitySpec> joinOrder = new ArrayList<>(specs);
+    joinOrder.sort(java.util.Comparator.comparing(s -> s.kind() != ModalityKind.TIMESERIES));
+    for (ModalitySpec spec : joinOrder) {
+      ModalityJoin join = joins.get(spec.name());
+      aligned = join.resolve(aligned.join(join.right(), seq(TableValidator.ID), "left"))
+          .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
+    }
+    // One observation on the aligned rows, before subjects without any modality are dropped: every
+    // modality's counts after its join, every train-split statistic but the category
+    // vocabularies, and the subjects kept (every join is by a key unique on its right side).
+    List<Column> alignedMetrics = new ArrayList<>(NormalizationStatistics.trainSplitMetrics(specs));
+    joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
+    Observation alignedObservation = new Observation("ingest-aligned");
+    Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
+    alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
+    alignedMetrics.add(ModalityJoin.countWhere(anyPresent.and(col("split").equalTo("train")), ALIGNED_TRAIN_METRIC));
+    alignedMetrics.add(ValueCounts.of(when(anyPresent, qcGroup(specs)), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
+    alignedMetrics.add(ModalityJoin.countWhere(lit(true), KEPT_METRIC));
+    Dataset<Row> cohort = orderColumns(aligned.observe(alignedObservation, alignedMetrics.get(0),
+        alignedMetrics.subList(1, alignedMetrics.size()).toArray(Column[]::new)).filter(anyPresent), specs);
+    writeObserved(cohort, dir);
+    Map<String, Object> counts = ModalityJoin.metrics(alignedObservation);
+    return new AlignedWrite(base, cohort, counts, ModalityJoin.metric(counts, KEPT_METRIC));
+  }
+
+  /**
+   * Counts the checked subjects by reason and, unless configured, finds the label classes, in one
+   * job; for stratified split cuts the same job counts the accepted subjects per label and bucket
+   * of u, with the u values of the buckets near the expected cuts, so the cuts mostly need no job
+   * of their own (one small job otherwise). The job's rows: one per reason, one per distinct label
+   * of accepted subjects (per bucket and band value, for cuts), cut at one label more than
+   * allowed, which classesOf rejects before any count is used. If the band values are too many
+   * the rows are counted again without them; with more labels than cuts are worth, without
+   * buckets either, and the splits are ranked instead.
    */
   private SubjectsSummary summarizeSubjects(Dataset<Row> subjects, String subjectsPath) {
     boolean findClasses = config.subjects().classes().isEmpty();
     boolean cut = SplitAssigner.cutsWanted(config.splits());
     int withoutBuckets = SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2;
+    Column accepted = CheckedTable.accepted();
+    Column label = when(accepted, col(SubjectsPreparer.LABEL_TEXT));
+    // Rows of (reason, label, bucket of u, u, count).
     List<Row> rows = null;
     if (cut) {
-      int limit = SplitAssigner.MAX_COUNTED_BUCKETS + withoutBuckets;
-      rows = subjects.groupBy(col(CheckedTable.REASON), when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)),
-          when(CheckedTable.accepted(), SplitAssigner.cutBucket(config.splits()))).count().limit(limit).collectAsList();
-      cut = rows.size() < limit;
+      Dataset<Row> located = SplitAssigner.withCutBucket(subjects, config.splits());
+      Column bucket = when(accepted, col(SplitAssigner.CUT_BUCKET));
+      // First with the u values of the buckets around the expected cuts, which spares the cuts
+      // their own job; if those are too many (tens of millions of subjects), without.
+      for (boolean band : new boolean[] {true, false}) {
+        int limit = SplitAssigner.MAX_COUNTED_BUCKETS + withoutBuckets + (band ? SplitAssigner.MAX_BAND_VALUES : 0);
+        Column value = band ? when(accepted.and(SplitAssigner.inBand(col(SplitAssigner.CUT_BUCKET), config.splits())), col(SplitAssigner.U))
+            : lit(null).cast("double");
+        List<Row> found = located.groupBy(col(CheckedTable.REASON), label, bucket, value).count().limit(limit).collectAsList();
+        if (found.size() < limit) {
+          rows = found;
+          break;
+        }
+      }
+      cut = rows != null;
     }
     if (!cut) {
-      Column label = findClasses ? when(CheckedTable.accepted(), col(SubjectsPreparer.LABEL_TEXT)) : lit(null).cast("string");
-      rows = subjects.groupBy(col(CheckedTable.REASON), label, lit(null).cast("int")).count().limit(withoutBuckets).collectAsList();
+      rows = subjects.groupBy(col(CheckedTable.REASON), findClasses ? label : lit(null).cast("string"), lit(null).cast("int"),
+          lit(null).cast("double")).count().limit(withoutBuckets).collectAsList();
     }
     Map<String, Long> byReason = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
     java.util.Set<String> labels = new java.util.HashSet<>();
     for (Row r : rows) {
-      byReason.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(3), Long::sum);
+      byReason.merge(r.isNullAt(0) ? ACCEPTED : r.getString(0), r.getLong(4), Long::sum);
       if (!r.isNullAt(1)) {
         labels.add(r.getString(1));
       }
@@ -279,13 +346,23 @@ public final class IngestAction {
       // Strata by class index, as alignedBase gives it: a label text outside the classes has none
       // and counts with the unlabeled subjects.
       Map<Integer, long[]> perBucket = new java.util.HashMap<>();
+      Map<SplitAssigner.CutBucket, List<Double>> bandValues = new java.util.HashMap<>();
       for (Row r : rows) {
         if (!r.isNullAt(2)) {
           int index = r.isNullAt(1) ? -1 : classes.indexOf(r.getString(1));
-          perBucket.computeIfAbsent(index < 0 ? null : index, l -> new long[SplitAssigner.SPLIT_BUCKETS])[r.getInt(2)] += r.getLong(3);
+          Integer stratum = index < 0 ? null : index;
+          perBucket.computeIfAbsent(stratum, l -> new long[SplitAssigner.SPLIT_BUCKETS])[r.getInt(2)] += r.getLong(4);
+          if (!r.isNullAt(3)) {
+            List<Double> values = bandValues.computeIfAbsent(new SplitAssigner.CutBucket(stratum, r.getInt(2)), c -> new ArrayList<>());
+            for (long i = 0; i < r.getLong(4); i++) {
+              values.add(r.getDouble(3));
+            }
+          }
         }
       }
-      cuts = SplitAssigner.stratifiedCuts(alignedBase(subjects, classes), config.splits(), perBucket);
+      Map<SplitAssigner.CutBucket, double[]> known = new java.util.HashMap<>();
+      bandValues.forEach((c, us) -> known.put(c, us.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
+      cuts = SplitAssigner.stratifiedCuts(alignedBase(subjects, classes), config.splits(), perBucket, known);
     }
     return new SubjectsSummary(byReason, classes, cuts);
   }

@@ -32,8 +32,10 @@ import org.cohortfusion.config.SplitConfig;
  * every split gets the cohort's label mix exactly; folds interleave the same ranks. The ranks are
  * computed in {@value #BUCKETS} buckets of u per label, in parallel, not by one task per label.
  * Without folds no subject needs its rank: the cuts are values of u ({@link StratifiedCuts}), found
- * from counts per bucket of u (which can ride on another job) and one small job before the subjects
- * are joined with anything, and the split is a projection.
+ * from counts per bucket of u and the u values of the buckets that hold a cut, before the subjects
+ * are joined with anything, and the split is a projection. Both can ride on a job that counts the
+ * subjects anyway: the counts always, the values of the buckets near the expected cuts ({@link
+ * #inBand}) too, which are the cut buckets unless a label is small; others take one small job.
  */
 final class SplitAssigner {
   private static final double TWO_POW_63 = 9.223372036854775807E18;
@@ -43,6 +45,13 @@ final class SplitAssigner {
   static final int SPLIT_BUCKETS = 1024;
   /** At most this many (label, bucket) counts reach the driver; with more labels, stratified splits are ranked. */
   static final int MAX_COUNTED_BUCKETS = 64 * SPLIT_BUCKETS;
+  /** Buckets either side of an expected cut whose u values are counted with the buckets: see {@link #inBand}. */
+  static final int BAND = 2;
+  /** At most this many u values of the band reach the driver (about 1% of the subjects: some 25 million subjects). */
+  static final int MAX_BAND_VALUES = 1 << 18;
+  /** Columns of {@link #withCutBucket}. */
+  static final String U = "_u";
+  static final String CUT_BUCKET = "_cut_bucket";
 
   private SplitAssigner() {}
 
@@ -170,6 +179,12 @@ final class SplitAssigner {
     Map<Integer, double[]> below() {
       return below;
     }
+
+    /** Whether both cut every stratum at the same values of u: then they split every subject alike. */
+    boolean sameAs(StratifiedCuts other) {
+      return below.size() == other.below.size() && below.entrySet().stream()
+          .allMatch(e -> other.below.containsKey(e.getKey()) && java.util.Arrays.equals(e.getValue(), other.below.get(e.getKey())));
+    }
   }
 
   /** A label's stratum and a bucket of u: where one of its cuts falls. */
@@ -180,12 +195,30 @@ final class SplitAssigner {
     return config.mode() == SplitConfig.Mode.HASH && config.stratify() && config.folds() == 0;
   }
 
-  /**
-   * The bucket of u a subject (column subject_id) is counted in for {@link #stratifiedCuts(Dataset,
-   * SplitConfig, Map)}: a grouping column a job that runs anyway can count by, sparing one.
-   */
+  /** The bucket of u a subject (column subject_id) is counted in for {@link #stratifiedCuts(Dataset, SplitConfig, Map, Map)}. */
   static Column cutBucket(SplitConfig config) {
     return bucketOf(uniform(config.seed(), "split"), SPLIT_BUCKETS);
+  }
+
+  /** Columns {@value #U} and {@value #CUT_BUCKET}: a subject's u and its {@link #cutBucket}, computed once. */
+  static Dataset<Row> withCutBucket(Dataset<Row> subjects, SplitConfig config) {
+    return subjects.withColumn(U, uniform(config.seed(), "split")).withColumn(CUT_BUCKET, bucketOf(col(U), SPLIT_BUCKETS));
+  }
+
+  /**
+   * Whether a bucket of u lies within {@value #BAND} buckets of where a cut is expected (u at the
+   * fraction): a label of n subjects has its cut there unless n is small (its position in u varies
+   * by about sqrt(f (1 - f) / n)). The u values of these buckets, about 1% of the subjects, can be
+   * counted by the same job as the buckets, and then the cuts need no job of their own.
+   */
+  static Column inBand(Column bucket, SplitConfig config) {
+    Column in = null;
+    for (double fraction : new double[] {config.train(), config.train() + config.validation()}) {
+      int center = Math.min((int) Math.floor(fraction * SPLIT_BUCKETS), SPLIT_BUCKETS - 1);
+      Column near = bucket.between(center - BAND, center + BAND);
+      in = in == null ? near : in.or(near);
+    }
+    return in;
   }
 
   /**
@@ -194,7 +227,7 @@ final class SplitAssigner {
    * are then used), and in the (astronomically rare) case that two subjects at a cut share their
    * u, where only ranks by subject_id can tell them apart. Two small jobs: subjects counted per
    * label and {@link #cutBucket} (at most {@value #MAX_COUNTED_BUCKETS} rows), then the one of
-   * {@link #stratifiedCuts(Dataset, SplitConfig, Map)}. Meant for a cached table: it is read twice.
+   * {@link #stratifiedCuts(Dataset, SplitConfig, Map, Map)}. Meant for a cached table: it is read twice.
    */
   static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config) {
     if (!cutsWanted(config)) {
@@ -204,20 +237,21 @@ final class SplitAssigner {
     for (Row r : subjects.groupBy(col("label"), cutBucket(config)).count().limit(MAX_COUNTED_BUCKETS + 1).collectAsList()) {
       counts.computeIfAbsent(r.isNullAt(0) ? null : r.getInt(0), l -> new long[SPLIT_BUCKETS])[r.getInt(1)] = r.getLong(2);
     }
-    return stratifiedCuts(subjects, config, counts);
+    return stratifiedCuts(subjects, config, counts, Map.of());
   }
 
   /**
-   * The cut points from the {@code counts} per label (class index) and bucket of u: one small job
-   * collects the u values of the subjects in the buckets that hold a cut (at most two per label,
-   * each about 1/{@value #SPLIT_BUCKETS} of it). Empty in the cases {@link
-   * #stratifiedCuts(Dataset, SplitConfig)} names.
+   * The cut points from the {@code counts} per label (class index) and bucket of u, and the sorted
+   * u values of any buckets already {@code known} (every subject of the bucket, see {@link
+   * #inBand}): one small job collects the u values of the other buckets that hold a cut (at most
+   * two per label, each about 1/{@value #SPLIT_BUCKETS} of it), none if all are known. Empty in
+   * the cases {@link #stratifiedCuts(Dataset, SplitConfig)} names.
    */
-  static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config, Map<Integer, long[]> counts) {
+  static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config, Map<Integer, long[]> counts,
+      Map<CutBucket, double[]> known) {
     if (!cutsWanted(config) || counts.size() * (long) SPLIT_BUCKETS > MAX_COUNTED_BUCKETS) {
       return Optional.empty(); // more labels than cut points are worth: rank instead
     }
-    Dataset<Row> bucketed = withBucket(subjects.withColumn("_u", uniform(config.seed(), "split")), SPLIT_BUCKETS);
     double train = config.train();
     double trainAndValidation = config.train() + config.validation();
     java.util.Set<CutBucket> cutBuckets = new java.util.LinkedHashSet<>();
@@ -227,7 +261,14 @@ final class SplitAssigner {
       }
     });
     Map<CutBucket, double[]> values = new HashMap<>();
+    for (CutBucket c : cutBuckets) {
+      if (known.containsKey(c)) {
+        values.put(c, known.get(c));
+      }
+    }
+    cutBuckets.removeAll(values.keySet());
     if (!cutBuckets.isEmpty()) {
+      Dataset<Row> bucketed = withBucket(subjects.withColumn("_u", uniform(config.seed(), "split")), SPLIT_BUCKETS);
       Column inCut = cutBuckets.stream()
           .map(c -> (c.label() == null ? col("label").isNull() : col("label").equalTo(lit(c.label()))).and(col("_bucket").equalTo(c.bucket())))
           .reduce(Column::or).orElseThrow();

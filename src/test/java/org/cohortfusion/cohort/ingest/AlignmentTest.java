@@ -149,18 +149,84 @@ class AlignmentTest {
     f.subjects.replaceAll(r -> Integer.parseInt(r.getString(0).substring(1)) % 7 == 0
         ? RowFactory.create(r.get(0), null, r.get(2), r.get(3)) : r);
     Dataset<Row> aligned = ingest(f, "");
+    java.util.Map<String, String> actual = splitsOf(aligned);
+    assertEquals(150, actual.size());
+    assertEquals(21, aligned.filter(col("label").isNull()).count());
+    assertEquals(rankRuleSplits(aligned), actual);
+  }
+
+  /**
+   * A subject's second row is a duplicate with duplicates = first: its label must count nowhere,
+   * neither as a class nor in the strata the splits are cut by. Ingest finds duplicate ids with a
+   * count per id and otherwise summarises the rows as they are; a miss would show here as a class
+   * "5" and splits cut over rows that are not in the cohort.
+   */
+  @Test
+  void aDuplicateSubjectRowGivesNoClassAndNoStratum() {
+    CohortFixture f = CohortFixture.valid(150);
+    List<Row> duplicates = f.subjects.stream().filter(r -> Integer.parseInt(r.getString(0).substring(1)) % 5 == 0)
+        .map(r -> RowFactory.create(r.get(0), 5, r.get(2), r.get(3))).toList();
+    f.subjects.addAll(duplicates);
+    IngestResult result = IngestAction.of(spark, PipelineConfigLoader.parse(f.write(spark, dir, "subjects.duplicates = first\n"),
+        List.of())).execute();
+    assertEquals(java.util.Map.of("DUPLICATE", (long) duplicates.size()), result.qc().tables().get("subjects").rejected());
+    assertEquals(List.of("0", "1"), result.manifest().classes());
+    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/" + CohortManifest.ALIGNED);
+    assertEquals(0, aligned.filter(col("label").isNull()).count());
+    java.util.Map<String, String> actual = splitsOf(aligned);
+    assertEquals(150, actual.size());
+    assertEquals(rankRuleSplits(aligned), actual);
+  }
+
+  /**
+   * The stratified cuts from the u values the subjects' count job brings along (the buckets near
+   * the expected cuts, which large cohorts cut in): subjects are chosen by their u so that in both
+   * classes the train and validation cuts fall in those buckets, and the splits must still equal
+   * the rank rule.
+   */
+  @Test
+  void stratifiedCutsFromTheValuesNearTheExpectedCutsEqualTheRankRule() {
+    Dataset<Row> candidates = spark.range(40_000).selectExpr("format_string('B%06d', id) AS subject_id")
+        .withColumn("u", SplitAssigner.uniform(5, "split"));
+    // Per class: 75 subjects below the band of the train cut, 30 in it, 15 between, 30 in the band
+    // of the validation cut: of 150, ranks 90 and 120 are the first of validation and of test.
+    double bucket = 1.0 / SplitAssigner.SPLIT_BUCKETS;
+    int trainCut = (int) Math.floor(0.6 * SplitAssigner.SPLIT_BUCKETS);
+    int validationCut = (int) Math.floor(0.8 * SplitAssigner.SPLIT_BUCKETS);
+    double[][] ranges = {
+        {0, 0.58},
+        {(trainCut - SplitAssigner.BAND) * bucket, (trainCut + SplitAssigner.BAND + 1) * bucket},
+        {0.62, 0.78},
+        {(validationCut - SplitAssigner.BAND) * bucket, (validationCut + SplitAssigner.BAND + 1) * bucket}};
+    int[] perClass = {75, 30, 15, 30};
+    List<String> ids = new java.util.ArrayList<>();
+    for (int k = 0; k < ranges.length; k++) {
+      candidates.filter(col("u").geq(ranges[k][0]).and(col("u").lt(ranges[k][1]))).orderBy("subject_id").limit(2 * perClass[k])
+          .collectAsList().forEach(r -> ids.add(r.getString(0)));
+    }
+    assertEquals(300, ids.size());
+    Dataset<Row> aligned = ingest(CohortFixture.valid(ids), "");
+    java.util.Map<String, String> actual = splitsOf(aligned);
+    assertEquals(300, actual.size());
+    assertEquals(java.util.Map.of("train", 180L, "validation", 60L, "test", 60L),
+        actual.values().stream().collect(java.util.stream.Collectors.groupingBy(v -> v, java.util.stream.Collectors.counting())));
+    assertEquals(rankRuleSplits(aligned), actual);
+  }
+
+  private static java.util.Map<String, String> splitsOf(Dataset<Row> aligned) {
+    return aligned.select("subject_id", "split").collectAsList().stream()
+        .collect(java.util.stream.Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+  }
+
+  /** The fixture's stratified splits by their definition: rank by (u, subject_id) within each label, (rank + 0.5) / n cut at 0.6 and 0.8. */
+  private static java.util.Map<String, String> rankRuleSplits(Dataset<Row> aligned) {
     org.apache.spark.sql.expressions.WindowSpec byLabel = org.apache.spark.sql.expressions.Window.partitionBy("label");
-    java.util.Map<String, String> expected = aligned.select("subject_id", "label")
+    return aligned.select("subject_id", "label")
         .withColumn("_u", SplitAssigner.uniform(5, "split"))
         .withColumn("_r", org.apache.spark.sql.functions.row_number().over(byLabel.orderBy("_u", "subject_id")).minus(1))
         .withColumn("_n", org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1)).over(byLabel))
         .selectExpr("subject_id", "CASE WHEN (_r + 0.5) / _n < 0.6 THEN 'train' WHEN (_r + 0.5) / _n < 0.8 THEN 'validation' ELSE 'test' END")
         .collectAsList().stream().collect(java.util.stream.Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
-    java.util.Map<String, String> actual = aligned.select("subject_id", "split").collectAsList().stream()
-        .collect(java.util.stream.Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
-    assertEquals(150, actual.size());
-    assertEquals(21, aligned.filter(col("label").isNull()).count());
-    assertEquals(expected, actual);
   }
 
   @Test

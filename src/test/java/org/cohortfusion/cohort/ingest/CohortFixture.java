@@ -41,9 +41,14 @@ final class CohortFixture {
 
   /** n valid subjects; every one has every modality, labs at times 10, 50, 90 and 150 (after index). */
   static CohortFixture valid(int n) {
+    return valid(java.util.stream.IntStream.rangeClosed(1, n).mapToObj(CohortFixture::id).toList());
+  }
+
+  /** As {@link #valid(int)}, with these ids for S01..S{n}: the i-th id's label is i % 2 (i from 1). */
+  static CohortFixture valid(List<String> ids) {
     CohortFixture f = new CohortFixture();
-    for (int i = 1; i <= n; i++) {
-      String id = id(i);
+    for (int i = 1; i <= ids.size(); i++) {
+      String id = ids.get(i - 1);
       f.subjects.add(RowFactory.create(id, i % 2, 100.0, i % 3 == 0 ? "site-b" : "site-a"));
       f.clinical.add(RowFactory.create(id, 40.0 + i, i % 2 == 0 ? "f" : "m"));
       f.omics.add(RowFactory.create(id, floats(i, 4)));
