@@ -83,13 +83,22 @@ public final class IngestBench {
     double[] bare = new double[repetitions];
     double[] ingest = new double[repetitions];
     for (int i = 0; i < repetitions; i++) {
-      long t0 = System.nanoTime();
-      bareJoin(spark, input, workDir + "/bare");
-      bare[i] = (System.nanoTime() - t0) / 1e9;
-      long t1 = System.nanoTime();
-      IngestAction.of(spark, config).outputDir(workDir + "/out/cohort").execute();
-      ingest[i] = (System.nanoTime() - t1) / 1e9;
-      System.out.printf("bench ingest: repetition %d: bare join %.1f s, ingest %.1f s, ratio %.2f%n", i + 1, bare[i], ingest[i], ingest[i] / bare[i]);
+      // Alternate which runs first, so that neither always inherits the other's garbage or a
+      // machine that is speeding up or slowing down; collect garbage before each.
+      boolean bareFirst = i % 2 == 0;
+      for (boolean runBare : new boolean[] {bareFirst, !bareFirst}) {
+        System.gc();
+        long t0 = System.nanoTime();
+        if (runBare) {
+          bareJoin(spark, input, workDir + "/bare");
+          bare[i] = (System.nanoTime() - t0) / 1e9;
+        } else {
+          IngestAction.of(spark, config).outputDir(workDir + "/out/cohort").execute();
+          ingest[i] = (System.nanoTime() - t0) / 1e9;
+        }
+      }
+      System.out.printf("bench ingest: repetition %d (%s first): bare join %.1f s, ingest %.1f s, ratio %.2f%n", i + 1,
+          bareFirst ? "bare join" : "ingest", bare[i], ingest[i], ingest[i] / bare[i]);
     }
     return new Result(subjects, bare, ingest);
   }
