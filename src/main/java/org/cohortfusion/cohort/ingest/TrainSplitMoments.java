@@ -23,8 +23,13 @@ import scala.collection.Seq;
  * <p>Children: the condition, the values array and a 0/1 weights array of the same length (or a
  * null literal). The result is {@link ElementwiseMoments#toArray()}: count, sum and sum of squares
  * per bucket.
+ *
+ * <p>The moments are kept per partition and summed in partition order when read ({@link
+ * ByPartition}): Spark merges the tasks' observed metrics in the order the tasks finish, and a sum
+ * of doubles depends on its order, so the statistics would otherwise differ in their last digits
+ * between two runs on the same input, and so would every model trained on data standardised by them.
  */
-final class TrainSplitMoments extends ObservedAggregate<ElementwiseMoments> {
+final class TrainSplitMoments extends ObservedAggregate<TrainSplitMoments.ByPartition> {
   private static final long serialVersionUID = 1L;
 
   private final Expression condition;
@@ -67,12 +72,13 @@ final class TrainSplitMoments extends ObservedAggregate<ElementwiseMoments> {
   }
 
   @Override
-  public ElementwiseMoments createAggregationBuffer() {
-    return new ElementwiseMoments(buckets);
+  public ByPartition createAggregationBuffer() {
+    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+    return new ByPartition(buckets, task == null ? -1 : task.partitionId());
   }
 
   @Override
-  public ElementwiseMoments update(ElementwiseMoments buffer, InternalRow input) {
+  public ByPartition update(ByPartition buffer, InternalRow input) {
     Object holds = condition.eval(input);
     if (!Boolean.TRUE.equals(holds)) {
       return buffer;
@@ -84,32 +90,89 @@ final class TrainSplitMoments extends ObservedAggregate<ElementwiseMoments> {
     if (doubles == null) {
       doubles = ((org.apache.spark.sql.types.ArrayType) values.dataType()).elementType().equals(DataTypes.DoubleType);
     }
-    return doubles ? buffer.addDoubles((ArrayData) v, bucketSize) : buffer.add((ArrayData) v, (ArrayData) weights.eval(input), bucketSize);
+    ElementwiseMoments own = buffer.own();
+    if (doubles) {
+      own.addDoubles((ArrayData) v, bucketSize);
+    } else {
+      own.add((ArrayData) v, (ArrayData) weights.eval(input), bucketSize);
+    }
+    return buffer;
   }
 
   @Override
-  public ElementwiseMoments merge(ElementwiseMoments buffer, ElementwiseMoments input) {
+  public ByPartition merge(ByPartition buffer, ByPartition input) {
     return buffer.merge(input);
   }
 
   @Override
-  public Object eval(ElementwiseMoments buffer) {
-    return new GenericArrayData(buffer.toArray());
+  public Object eval(ByPartition buffer) {
+    return new GenericArrayData(buffer.total().toArray());
   }
 
+  /** The partitions' moments in partition order: for each, its number and then {@link ElementwiseMoments#toArray()}. */
   @Override
-  public byte[] serialize(ElementwiseMoments buffer) {
-    double[] a = buffer.toArray();
-    ByteBuffer b = ByteBuffer.allocate(8 * a.length);
-    b.asDoubleBuffer().put(a);
+  public byte[] serialize(ByPartition buffer) {
+    ByteBuffer b = ByteBuffer.allocate(4 + buffer.parts.size() * (4 + 8 * 3 * buckets));
+    b.putInt(buffer.parts.size());
+    buffer.parts.forEach((partition, moments) -> {
+      b.putInt(partition);
+      for (double x : moments.toArray()) {
+        b.putDouble(x);
+      }
+    });
     return b.array();
   }
 
   @Override
-  public ElementwiseMoments deserialize(byte[] bytes) {
-    double[] a = new double[bytes.length / 8];
-    ByteBuffer.wrap(bytes).asDoubleBuffer().get(a);
-    return ElementwiseMoments.fromArray(a);
+  public ByPartition deserialize(byte[] bytes) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    ByPartition buffer = new ByPartition(buckets, -1);
+    int n = b.getInt();
+    for (int i = 0; i < n; i++) {
+      int partition = b.getInt();
+      double[] a = new double[3 * buckets];
+      b.asDoubleBuffer().get(a);
+      b.position(b.position() + 8 * a.length);
+      buffer.parts.put(partition, ElementwiseMoments.fromArray(a));
+    }
+    return buffer;
+  }
+
+  /**
+   * Moments per partition of the observed rows. A task adds its rows to its own partition's
+   * ({@link #own}); merging only gathers partitions, and {@link #total} sums them in partition
+   * order, whatever order the tasks finished in.
+   */
+  static final class ByPartition implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final int buckets;
+    private final int ownPartition;
+    final java.util.TreeMap<Integer, ElementwiseMoments> parts = new java.util.TreeMap<>();
+    private transient ElementwiseMoments own;
+
+    ByPartition(int buckets, int ownPartition) {
+      this.buckets = buckets;
+      this.ownPartition = ownPartition;
+    }
+
+    ElementwiseMoments own() {
+      if (own == null) {
+        own = parts.computeIfAbsent(ownPartition, p -> new ElementwiseMoments(buckets));
+      }
+      return own;
+    }
+
+    ByPartition merge(ByPartition other) {
+      other.parts.forEach((partition, moments) -> parts.merge(partition, moments, ElementwiseMoments::merge));
+      return this;
+    }
+
+    ElementwiseMoments total() {
+      ElementwiseMoments total = new ElementwiseMoments(buckets);
+      parts.values().forEach(total::merge);
+      return total;
+    }
   }
 
   @Override
