@@ -124,11 +124,12 @@ public final class IngestAction {
       // The label classes and split cuts must be known before the aligned write is planned, and
       // they are properties of the subjects kept, one per subject_id. Finding the kept ones takes
       // a shuffle of every subject; most subjects tables have one row per subject, so the counts,
-      // classes and cuts are found on the rows that pass the checks as they are: two small jobs,
-      // run on a side thread while this one plans the modalities (listing files, reading footers,
-      // building plans: driver work that needs no subject). The aligned write then counts the
-      // subjects it kept: if that is fewer than passed, the table had duplicates and the summary
-      // is found again on the kept subjects (see writeAligned).
+      // classes and cuts are found on the rows that pass the checks as they are: one small job
+      // (two when a label is too small for its cuts to lie near the expected ones), run on a side
+      // thread while this one plans the modalities (listing files, reading footers, building
+      // plans: driver work that needs no subject). The aligned write then counts the subjects it
+      // kept: if that is fewer than passed, the table had duplicate rows, and the summary is
+      // found again on the kept subjects (step 3 below).
       String subjectJobs = "cohort-fusion-ingest-subjects-" + java.util.UUID.randomUUID();
       java.util.concurrent.Future<SubjectsSummary> summaryAsIs = background.submit(() -> {
         spark.sparkContext().setJobGroup(subjectJobs, "ingest: the subjects' counts, classes and split cuts", false);
