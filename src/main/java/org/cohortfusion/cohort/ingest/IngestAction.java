@@ -163,16 +163,21 @@ public final class IngestAction {
         AlignedWrite aligned = writeAligned(subjects, summaryOfPassed, firstPlan, alignedDir);
         SubjectsSummary subjectsFound = summaryOfPassed;
         PlannedModalities planned = firstPlan;
+        CheckedTable subjectsChecked = subjectTable;
         long passed = summaryOfPassed.byReason().getOrDefault(ACCEPTED, 0L);
         if (aligned.subjectsKept() < passed) {
-          // Duplicate subject rows: the summary of the kept subjects, on a cached slim copy.
+          // Duplicate subject rows: the summary of the kept subjects, on a cached slim copy, which
+          // the rejects and any second alignment read too.
           Dataset<Row> kept = cacheSlim(subjects);
           cached.add(kept);
+          subjectsChecked = new CheckedTable("subjects", "subjects", subjectsPath, subjectFiles, kept, subjectPolicies,
+              config.subjects().duplicates());
           subjectsFound = summarizeSubjects(kept, subjectsPath);
-          failOnErrorPolicies(subjectTable, subjectsFound.byReason());
+          failOnErrorPolicies(subjectsChecked, subjectsFound.byReason());
           if (!subjectsFound.sameSplitsAndClasses(summaryOfPassed)) {
             LOG.info("ingest: the subjects table has duplicate rows that change its classes or split cuts; aligning again");
-            planned = planModalities(hadoop, subjectsRaw, knownIds);
+            planned = planModalities(hadoop, subjectsRaw,
+                kept.filter(CheckedTable.accepted()).select(col(TableValidator.ID).as(KNOWN_ID)));
             new org.apache.hadoop.fs.Path(alignedDir).getFileSystem(hadoop).delete(new org.apache.hadoop.fs.Path(alignedDir), true);
             aligned = writeAligned(kept, subjectsFound, planned, alignedDir);
           }
@@ -181,7 +186,7 @@ public final class IngestAction {
         Dataset<Row> base = aligned.base();
         Dataset<Row> cohort = aligned.cohort();
         Map<String, ModalityJoin> joins = planned.joins();
-        List<CheckedTable> tables = new ArrayList<>(List.of(subjectTable));
+        List<CheckedTable> tables = new ArrayList<>(List.of(subjectsChecked));
         tables.addAll(planned.tables());
         List<String> classes = subjectsFound.classes();
         counts.put("subjects", subjectsFound.byReason());
