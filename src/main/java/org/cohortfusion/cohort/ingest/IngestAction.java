@@ -113,10 +113,12 @@ public final class IngestAction {
       List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
           Contracts.forKind("subjects"));
       Dataset<Row> checkedSubjects = TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE);
-      // Duplicates are marked by a window partitioned by subject_id: in the aligned write, that
-      // is the shuffle and sort its joins by subject_id need anyway.
+      // Duplicates are marked, for the rejects, by a window partitioned by subject_id. The aligned
+      // write keeps the same row of each subject without the window, in the shuffle and sort by
+      // subject_id that its joins need anyway.
       Dataset<Row> subjects = CheckedTable.markDuplicates(checkedSubjects, List.of(TableValidator.ID), config.subjects().duplicates(),
           "subjects");
+      Dataset<Row> subjectsKept = CheckedTable.firstAcceptedPerSubject(checkedSubjects, config.subjects().duplicates(), "subjects");
       CheckedTable subjectTable = new CheckedTable("subjects", "subjects", subjectsPath, subjectFiles, subjects, subjectPolicies,
           config.subjects().duplicates());
       Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
@@ -160,7 +162,7 @@ public final class IngestAction {
       // tables; it also counts the QC groups and gathers the train-split statistics.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
-        AlignedWrite aligned = writeAligned(subjects, summaryOfPassed, firstPlan, alignedDir);
+        AlignedWrite aligned = writeAligned(subjectsKept, summaryOfPassed, firstPlan, alignedDir);
         SubjectsSummary subjectsFound = summaryOfPassed;
         PlannedModalities planned = firstPlan;
         CheckedTable subjectsChecked = subjectTable;
@@ -196,7 +198,7 @@ public final class IngestAction {
         step("checked, aligned and wrote " + specs.size() + " modalities", start);
         for (CheckedTable t : tables.subList(1, tables.size())) {
           Map<String, Long> byReason = new LinkedHashMap<>();
-          long after = joins.get(t.name()).counts(byReason, alignedCounts);
+          long after = joins.get(t.name()).counts(byReason, alignedCounts, t::rows);
           counts.put(t.name(), byReason);
           afterIndex.put(t.name(), after);
           failOnErrorPolicies(t, byReason);
@@ -232,9 +234,11 @@ public final class IngestAction {
         Json.write(hadoop, tmp + "/" + CohortManifest.QC_JSON, qc);
         Json.writeText(hadoop, tmp + "/" + CohortManifest.QC_TEXT, summary);
         Json.write(hadoop, tmp + "/" + CohortManifest.FILE, manifest);
+        step("wrote the manifest and the QC report", start);
         return new IngestResult(outputDir, manifest, qc, summary);
       });
-      LOG.info("Ingested cohort '{}': {} subjects aligned, written to {}", config.name(), result.qc().subjectsAligned(), outputDir);
+      LOG.info("Ingested cohort '{}': {} subjects aligned, published to {} ({} s)", config.name(), result.qc().subjectsAligned(), outputDir,
+          String.format("%.1f", (System.nanoTime() - start) / 1e9));
       return result;
     } finally {
       // A failed run may leave a side job running: let it end first.
@@ -284,16 +288,16 @@ public final class IngestAction {
     // One observation on the aligned rows, before subjects without any modality are dropped: every
     // modality's counts after its join, every train-split statistic but the category
     // vocabularies, and the subjects kept (every join is by a key unique on its right side).
-    List<Column> alignedMetrics = new ArrayList<>(NormalizationStatistics.trainSplitMetrics(specs));
+    ObservedMetrics alignedMetrics = new ObservedMetrics();
+    NormalizationStatistics.trainSplitMetrics(specs, alignedMetrics);
     joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
     Observation alignedObservation = new Observation("ingest-aligned");
     Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
     alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
     alignedMetrics.add(ModalityJoin.countWhere(anyPresent.and(col("split").equalTo("train")), ALIGNED_TRAIN_METRIC));
-    alignedMetrics.add(ValueCounts.of(when(anyPresent, qcGroup(specs)), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
+    alignedMetrics.add(ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs))), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
     alignedMetrics.add(ModalityJoin.countWhere(lit(true), KEPT_METRIC));
-    Dataset<Row> cohort = orderColumns(aligned.observe(alignedObservation, alignedMetrics.get(0),
-        alignedMetrics.subList(1, alignedMetrics.size()).toArray(Column[]::new)).filter(anyPresent), specs);
+    Dataset<Row> cohort = orderColumns(alignedMetrics.observe(aligned, alignedObservation).filter(anyPresent), specs);
     writeObserved(cohort, dir);
     Map<String, Object> counts = ModalityJoin.metrics(alignedObservation);
     return new AlignedWrite(base, cohort, counts, ModalityJoin.metric(counts, KEPT_METRIC));
@@ -460,14 +464,17 @@ public final class IngestAction {
   }
 
   /**
-   * Writes with two session settings changed for this write only:
+   * Writes with three session settings changed for this write only:
    * <ul>
    *   <li>adaptive execution's empty-relation propagation off: when every row of a table is
    *       rejected, that rule would drop the table's (already executed) stage from the final plan
    *       and its observed counts with it;
    *   <li>sort-based instead of object-hash aggregation for the time series grouped per subject:
    *       the hash aggregate gives up above 128 subjects per task and sorts anyway, and after the
-   *       shuffle the sort by subject_id that the sort-based one needs also serves the join.
+   *       shuffle the sort by subject_id that the sort-based one needs also serves the join;
+   *   <li>adaptive execution's skew-join splitting off: it may split one subject_id partition
+   *       over several tasks, and the row kept of each subject is found within a task ({@link
+   *       CheckedTable#firstAcceptedPerSubject}).
    * </ul>
    */
   private void writeObserved(Dataset<Row> df, String dir) {
@@ -476,7 +483,8 @@ public final class IngestAction {
     String excludedBefore = spark.conf().getOption(excluded).getOrElse(() -> null);
     withSessionConf(Map.of(
         excluded, excludedBefore == null || excludedBefore.isEmpty() ? rule : excludedBefore + "," + rule,
-        "spark.sql.execution.useObjectHashAggregateExec", "false"), () -> {
+        "spark.sql.execution.useObjectHashAggregateExec", "false",
+        "spark.sql.adaptive.skewJoin.enabled", "false"), () -> {
           if (Boolean.getBoolean("cohortfusion.explain")) {
             df.explain("formatted");
           }

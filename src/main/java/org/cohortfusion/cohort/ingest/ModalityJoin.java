@@ -28,9 +28,9 @@ import org.cohortfusion.config.ModalityConfig;
  * The aligned cohort is built by left joins from the accepted subjects, so a row whose subject is
  * unknown simply finds no partner. Rows are therefore counted twice, both as observed metrics of
  * the one aligned write: before the join, by check reason ({@link #right()}), and after it, those
- * that found their subject ({@link #joinedMetrics}, from per-subject count columns that {@link
- * #resolve} adds). The difference is the rows of unknown subjects: no join against the known
- * subjects is needed, and a clean table is joined once, as in a bare join.
+ * that found their subject ({@link #joinedMetrics}, from per-subject columns that the right side
+ * or {@link #resolve} adds). The difference is the duplicates and the rows of unknown subjects: no
+ * join against the known subjects is needed, and a clean table is joined once, as in a bare join.
  *
  * <p>The joined metrics of all modalities are observed once, by the caller: every observation on
  * the aligned rows, which carry every payload, would make Spark copy them once more.
@@ -71,9 +71,10 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
   /**
    * After the write that ran both observations ({@code joined}: the values of {@link
    * #joinedMetrics}): fills {@code byReason} with ACCEPTED and every reason seen, and returns the
-   * accepted rows after the index time (time series).
+   * accepted rows after the index time (time series). {@code rejectable}: the table's rows as the
+   * rejects pass reads them (bookkeeping columns, every reason marked).
    */
-  abstract long counts(Map<String, Long> byReason, Map<String, Object> joined);
+  abstract long counts(Map<String, Long> byReason, Map<String, Object> joined, java.util.function.Supplier<Dataset<Row>> rejectable);
 
   /** A count column of this modality. */
   String column(String what) {
@@ -86,9 +87,9 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
   }
 
   /**
-   * A table with one row per subject (tabular, vector, image, text): duplicates are marked by
-   * {@link CheckedTable#markDuplicates} (a window partitioned by subject_id, the very partitioning
-   * the join needs) and travel through the join, so those of known subjects can be told apart.
+   * A table with one row per subject (tabular, vector, image, text): the row kept of each subject
+   * ({@link CheckedTable#firstAcceptedPerSubject}, in the partitioning and order the join needs)
+   * joins; duplicates and rows of unknown subjects are told apart only when there are any.
    */
   static ModalityJoin perRow(String name, ModalityConfig m, Dataset<Row> checked, List<RowCheck> checks) {
     return new PerRow(name, m, checked, checks);
@@ -139,11 +140,9 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       }
       Dataset<Row> observed = CheckedTable.withPassedFlag(checked)
           .observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new));
-      // The kept row carries the number of its subject's duplicates: those of known subjects are
-      // then summed after the join, and duplicate rows need not travel through it.
-      this.right = CheckedTable.markDuplicates(observed, m.keyColumns(), m.duplicates(), name, column("duplicates"))
-          .filter(CheckedTable.accepted())
-          .select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name), col(column("duplicates")));
+      // One row per subject joins; a marker counts those that found their subject.
+      this.right = CheckedTable.firstAcceptedPerSubject(observed, m.duplicates(), name)
+          .select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name), lit(true).as(column("matched")));
     }
 
     @Override
@@ -158,18 +157,25 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
 
     @Override
     List<Column> joinedMetrics() {
-      Column duplicates = col(column("duplicates"));
-      return List.of(countWhere(duplicates.isNotNull(), metricName(ACCEPTED)), sum(duplicates).as(metricName(RejectReason.DUPLICATE.name())));
+      return List.of(countWhere(col(column("matched")).isNotNull(), metricName(ACCEPTED)));
     }
 
+    /**
+     * The rows that passed the checks but did not join are duplicates of known subjects or rows
+     * of unknown subjects. Most tables have neither; when a table has some, they are told apart
+     * by the rejects' own rules, on the bookkeeping columns ({@code rejectable}), which the
+     * rejects pass reads for that table anyway.
+     */
     @Override
-    long counts(Map<String, Long> byReason, Map<String, Object> joined) {
+    long counts(Map<String, Long> byReason, Map<String, Object> joined, java.util.function.Supplier<Dataset<Row>> rejectable) {
       Map<String, Object> before = metrics(beforeJoin);
       long accepted = metric(joined, metricName(ACCEPTED));
-      long duplicates = metric(joined, metricName(RejectReason.DUPLICATE.name()));
+      long leftOut = metric(before, PASSED_CHECKS) - accepted;
+      long duplicates = leftOut == 0 ? 0
+          : rejectable.get().filter(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name())).count();
       put(byReason, ACCEPTED, accepted);
       put(byReason, RejectReason.DUPLICATE.name(), duplicates);
-      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), metric(before, PASSED_CHECKS) - accepted - duplicates);
+      put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), leftOut - duplicates);
       for (RejectReason r : checkReasons) {
         put(byReason, r.name(), metric(before, r.name()));
       }
@@ -249,7 +255,7 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
 
     @Override
-    long counts(Map<String, Long> byReason, Map<String, Object> joined) {
+    long counts(Map<String, Long> byReason, Map<String, Object> joined, java.util.function.Supplier<Dataset<Row>> rejectable) {
       Map<String, Object> before = metrics(beforeJoin);
       long matched = metric(joined, metricName("matched"));
       long duplicates = metric(joined, metricName(RejectReason.DUPLICATE.name()));

@@ -38,18 +38,18 @@ final class NormalizationStatistics {
    * observed steps only). One aggregate per modality: as three of Spark's aggregates per feature
    * (mean, standard deviation, count), the numeric features cost more than every array together.
    * Per categorical feature, the counts of its values ({@link ValueCounts}, named {@code
-   * <modality>:categories:<feature index>}).
+   * <modality>:categories:<feature index>}). Added to {@code metrics}, their inputs computed before
+   * the observation (see {@link ObservedMetrics}).
    */
-  static List<Column> trainSplitMetrics(List<ModalitySpec> specs) {
-    Column train = col("split").equalTo("train");
-    List<Column> metrics = new ArrayList<>();
+  static void trainSplitMetrics(List<ModalitySpec> specs, ObservedMetrics metrics) {
+    Column train = metrics.input(col("split").equalTo("train"));
     for (ModalitySpec spec : specs) {
       if (spec.kind() != ModalityKind.TABULAR) {
         continue;
       }
       for (int i = 0; i < spec.categoricalFeatures().size(); i++) {
         Column value = col(spec.name() + "." + quote(spec.categoricalFeatures().get(i)));
-        metrics.add(ValueCounts.of(when(train.and(col(spec.presenceColumn())), value), MAX_COUNTED_CATEGORIES)
+        metrics.add(ValueCounts.of(metrics.input(when(train.and(col(spec.presenceColumn())), value.cast("string"))), MAX_COUNTED_CATEGORIES)
             .as(categoriesMetric(spec, i)));
       }
     }
@@ -59,8 +59,9 @@ final class NormalizationStatistics {
       }
       Column features = array(spec.numericFeatures().stream().map(f -> col(spec.name() + "." + quote(f)).cast("double"))
           .toArray(Column[]::new));
-      metrics.add(TrainSplitMoments.of(train.and(col(spec.presenceColumn())), features, null, spec.numericFeatures().size(), 1)
-          .as(numericMetric(spec)));
+      // Null outside the train split: the moments skip a null array.
+      metrics.add(TrainSplitMoments.of(lit(true), metrics.input(when(train.and(col(spec.presenceColumn())), features)), null,
+          spec.numericFeatures().size(), 1).as(numericMetric(spec)));
     }
     for (ModalitySpec spec : specs) {
       Column m = switch (spec.kind()) {
@@ -74,7 +75,6 @@ final class NormalizationStatistics {
         metrics.add(m.as(spec.name()));
       }
     }
-    return metrics;
   }
 
   /**

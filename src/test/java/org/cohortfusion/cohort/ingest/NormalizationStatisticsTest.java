@@ -41,9 +41,13 @@ class NormalizationStatisticsTest {
     Map<String, ModalityConfig> configs = Map.of("a", tabular(10), "b", tabular(2));
     // Counted while the rows pass (observed metrics), and by a job when there are too many values
     // to count that way (no observed counts): the same vocabularies.
-    List<org.apache.spark.sql.Column> metrics = NormalizationStatistics.trainSplitMetrics(List.of(specA, specB));
+    ObservedMetrics metrics = new ObservedMetrics();
+    NormalizationStatistics.trainSplitMetrics(List.of(specA, specB), metrics);
     org.apache.spark.sql.Observation observation = new org.apache.spark.sql.Observation("vocabularies");
-    df.observe(observation, metrics.get(0), metrics.subList(1, metrics.size()).toArray(org.apache.spark.sql.Column[]::new)).collectAsList();
+    Dataset<Row> observedRows = metrics.observe(df, observation);
+    // The inputs computed for the metrics are dropped again.
+    assertEquals(List.of(df.columns()), List.of(observedRows.columns()));
+    observedRows.collectAsList();
     Map<String, Object> observed = ModalityJoin.metrics(observation);
     for (boolean fromObserved : new boolean[] {true, false}) {
       // With the observed counts the train split must not be read at all.
