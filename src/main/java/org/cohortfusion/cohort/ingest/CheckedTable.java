@@ -50,19 +50,11 @@ record CheckedTable(
    * <p>The window is partitioned by the key's first column (subject_id) alone and ordered by the
    * rest: a row is a duplicate when the row before it has the same key. One window group per
    * subject, not per (subject, time), matters for time series: Spark's window operator pays per
-   * group, and most keys there have one row. The partitioning is also the one the joins by
-   * subject_id that follow need: no extra shuffle.
+   * group, and most keys there have one row. The partitioning is also the one the join by
+   * subject_id with the known subjects (rejects pass) needs: no extra shuffle. The aligned write
+   * keeps the same rows without the window: {@link #firstAcceptedPerSubject}.
    */
-  static Dataset<Row> markDuplicates(Dataset<Row> df, List<String> key, DuplicatePolicy policy, String table) {
-    return markDuplicates(df, key, policy, table, null);
-  }
-
-  /**
-   * As {@link #markDuplicates(Dataset, List, DuplicatePolicy, String)}, and when {@code
-   * duplicatesColumn} is given (a key of subject_id alone), adds that column: the number of
-   * duplicates of the row's subject, computed in the same window.
-   */
-  static Dataset<Row> markDuplicates(Dataset<Row> checked, List<String> key, DuplicatePolicy policy, String table, String duplicatesColumn) {
+  static Dataset<Row> markDuplicates(Dataset<Row> checked, List<String> key, DuplicatePolicy policy, String table) {
     Dataset<Row> df = withPassedFlag(checked);
     // Accepted rows sort first within a key, so an accepted row is a duplicate exactly when the
     // row before it has the same key (that row is then accepted too).
@@ -70,17 +62,7 @@ record CheckedTable(
     for (String k : key.subList(1, key.size())) {
       order.add(col(k).asc_nulls_first());
     }
-    order.add(col(PASSED).asc_nulls_last());
-    if (policy.mode() == DuplicatePolicy.Mode.LATEST) {
-      String by = policy.orderColumn().orElseThrow();
-      if (!TableValidator.has(df, by)) {
-        throw new IngestException("Cannot resolve duplicates of table '" + table + "': column '" + by
-            + "' of duplicates = latest:" + by + " does not exist");
-      }
-      order.add(col(by).desc_nulls_last());
-    }
-    order.add(col(TableSource.SOURCE_FILE));
-    order.add(col(TableSource.ROW_ORDER));
+    order.addAll(keptFirst(df, policy, table));
     WindowSpec w = Window.partitionBy(col(key.get(0))).orderBy(order.toArray(Column[]::new));
     Column sameKeyAsPrevious = lag(lit(1), 1).over(w).isNotNull();
     for (String k : key.subList(1, key.size())) {
@@ -88,19 +70,7 @@ record CheckedTable(
     }
     // One column of its own: used directly in both columns below, the window would be planned twice.
     Column duplicate = col(REASON).isNull().and(col(DUPLICATE_FLAG));
-    // Both window columns in one projection, so Spark computes them in one window operator over
-    // one sort (as separate columns, each would sort the rows again).
-    Map<String, Column> windowed = new java.util.LinkedHashMap<>();
-    windowed.put(DUPLICATE_FLAG, sameKeyAsPrevious);
-    if (duplicatesColumn != null) {
-      if (key.size() != 1) {
-        throw new IllegalArgumentException("Cannot count duplicates per subject: the key " + key + " is more than subject_id");
-      }
-      Column acceptedRows = org.apache.spark.sql.functions.count(col(PASSED))
-          .over(w.rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing()));
-      windowed.put(duplicatesColumn, org.apache.spark.sql.functions.greatest(acceptedRows.minus(1), lit(0L)));
-    }
-    return df.withColumns(windowed)
+    return df.withColumn(DUPLICATE_FLAG, sameKeyAsPrevious)
         .withColumn(MESSAGE, when(duplicate, lit(duplicateMessage(key, policy))).otherwise(col(MESSAGE)))
         .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
         .drop(DUPLICATE_FLAG, PASSED);
@@ -123,6 +93,24 @@ record CheckedTable(
     Dataset<Row> df = withPassedFlag(checked);
     List<Column> order = new ArrayList<>();
     order.add(col(TableValidator.ID));
+    order.addAll(keptFirst(df, policy, table));
+    // Nondeterministic: Spark then evaluates it once per row, in the sorted order, and moves no
+    // filter below it (a filter pushed below the sort would change which row comes first).
+    org.apache.spark.sql.expressions.UserDefinedFunction firstOfKey = org.apache.spark.sql.functions
+        .udf(new FirstOfKey(), org.apache.spark.sql.types.DataTypes.BooleanType).asNondeterministic();
+    return df.repartition(col(TableValidator.ID))
+        .sortWithinPartitions(order.toArray(Column[]::new))
+        .withColumn(FIRST_OF_KEY, firstOfKey.apply(col(TableValidator.ID).cast("binary")))
+        .filter(col(FIRST_OF_KEY).and(col(PASSED).isNotNull()))
+        .drop(FIRST_OF_KEY, PASSED);
+  }
+
+  /**
+   * The order within a key that puts the row to keep first: accepted rows first, then (with
+   * latest:&lt;column&gt;) that column descending, nulls last, then file and row.
+   */
+  private static List<Column> keptFirst(Dataset<Row> df, DuplicatePolicy policy, String table) {
+    List<Column> order = new ArrayList<>();
     order.add(col(PASSED).asc_nulls_last());
     if (policy.mode() == DuplicatePolicy.Mode.LATEST) {
       String by = policy.orderColumn().orElseThrow();
@@ -134,15 +122,7 @@ record CheckedTable(
     }
     order.add(col(TableSource.SOURCE_FILE));
     order.add(col(TableSource.ROW_ORDER));
-    // Nondeterministic: Spark then evaluates it once per row, in the sorted order, and moves no
-    // filter below it (a filter pushed below the sort would change which row comes first).
-    org.apache.spark.sql.expressions.UserDefinedFunction firstOfKey = org.apache.spark.sql.functions
-        .udf(new FirstOfKey(), org.apache.spark.sql.types.DataTypes.BooleanType).asNondeterministic();
-    return df.repartition(col(TableValidator.ID))
-        .sortWithinPartitions(order.toArray(Column[]::new))
-        .withColumn(FIRST_OF_KEY, firstOfKey.apply(col(TableValidator.ID).cast("binary")))
-        .filter(col(FIRST_OF_KEY).and(col(PASSED).isNotNull()))
-        .drop(FIRST_OF_KEY, PASSED);
+    return order;
   }
 
   private static final String FIRST_OF_KEY = "_first_of_key";
