@@ -163,8 +163,9 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     /**
      * The rows that passed the checks but did not join are duplicates of known subjects or rows
      * of unknown subjects. Most tables have neither; when a table has some, they are told apart
-     * by the rejects' own rules, on the bookkeeping columns ({@code rejectable}), which the
-     * rejects pass reads for that table anyway.
+     * by the rejects' own rules ({@code rejectable}), in a job of their own: it reads the columns
+     * the checks need once more, payload included, before the rejects pass reads them again.
+     * Counting them in the rejects write instead would spare that read.
      */
     @Override
     long counts(Map<String, Long> byReason, Map<String, Object> joined, java.util.function.Supplier<Dataset<Row>> rejectable) {

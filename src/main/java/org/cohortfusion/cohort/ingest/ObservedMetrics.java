@@ -46,11 +46,6 @@ final class ObservedMetrics {
     return this;
   }
 
-  /** The metrics, as added. */
-  List<Column> metrics() {
-    return List.copyOf(metrics);
-  }
-
   /** {@code rows} with the inputs computed, observed by {@code observation}, and the inputs dropped again. */
   Dataset<Row> observe(Dataset<Row> rows, Observation observation) {
     if (metrics.isEmpty()) {
