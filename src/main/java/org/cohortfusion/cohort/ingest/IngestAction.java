@@ -112,6 +112,14 @@ public final class IngestAction {
     });
     List<Dataset<Row>> cached = new ArrayList<>();
     long start = System.nanoTime();
+    Instant runStart = Instant.now();
+    // Before any table is read: a run that cannot publish should not spend an hour finding out.
+    checkWritable(hadoop);
+    int stale = AtomicDirectory.removeStale(hadoop, outputDir, runStart);
+    if (stale > 0) {
+      LOG.info("ingest: removed {} stale temporary director{} of {} left by runs that did not finish", stale, stale == 1 ? "y" : "ies",
+          outputDir);
+    }
     try {
       // 1. Subjects: slim, counted and checked before any modality is read.
       String subjectsPath = config.resolve(config.subjects().path());
@@ -269,6 +277,33 @@ public final class IngestAction {
       background.shutdown();
       awaitQuietly(background);
       cached.forEach(Dataset::unpersist);
+    }
+  }
+
+  /**
+   * Fails unless the output directory's parent can be created and written (the cohort is
+   * written beside it, then renamed into place) and the output is not a file.
+   */
+  private void checkWritable(Configuration hadoop) {
+    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(outputDir);
+    try {
+      org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(hadoop);
+      if (fs.exists(target) && !fs.getFileStatus(target).isDirectory()) {
+        throw new IngestException("Cannot write " + outputDir + ": it is a file, not a directory");
+      }
+      org.apache.hadoop.fs.Path parent = target.getParent();
+      if (!fs.mkdirs(parent)) {
+        throw new IngestException("Cannot write " + outputDir + ": cannot create its parent directory " + parent);
+      }
+      org.apache.hadoop.fs.Path probe = new org.apache.hadoop.fs.Path(parent,
+          "." + target.getName() + ".probe-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+      fs.create(probe, false).close();
+      fs.delete(probe, false);
+    } catch (java.io.IOException | RuntimeException e) {
+      if (e instanceof IngestException ie) {
+        throw ie;
+      }
+      throw new IngestException("Cannot write " + outputDir + ": " + e.getMessage(), e);
     }
   }
 
