@@ -167,6 +167,23 @@ class IngestGuardsTest {
     }
   }
 
+  /** Allowed, an empty cohort is published with every modality row accounted for as of an unknown subject. */
+  @Test
+  void anEmptySubjectsTableIsPublishedWhenAllowedWithExactAccounting() {
+    CohortFixture f = CohortFixture.valid(5);
+    // 2 non-finite clinical rows keep their own reason; every other row has no accepted subject.
+    f.clinical.set(0, RowFactory.create("S01", Double.NaN, "m"));
+    f.clinical.set(1, RowFactory.create("S02", Double.NaN, "f"));
+    IngestResult result = ingest(f, "output.allow-empty = true\nsubjects.sql = \"SELECT * FROM source WHERE false\"\n");
+    assertEquals(0, result.qc().subjectsAligned());
+    assertEquals(0, result.qc().tables().get("subjects").rowsIn());
+    assertEquals(Map.of("NON_FINITE", 2L, "UNKNOWN_SUBJECT", 3L), result.qc().tables().get("clinical").rejected());
+    assertEquals(Map.of("UNKNOWN_SUBJECT", 20L), result.qc().tables().get("labs").rejected());
+    result.qc().tables().forEach((name, t) -> assertEquals(t.rowsIn(), t.accepted() + t.rejectedTotal(), name));
+    assertEquals(5 + 5 + 5 + 20 + 5, spark.read().parquet(result.cohortDir() + "/" + CohortManifest.REJECTS).count());
+    assertEquals(5, codes(result.qc()).stream().filter(c -> c.equals("EMPTY_MODALITY")).count());
+  }
+
   @Test
   void subjectsWithoutAnyLabelAreAnErrorUnlessAllowed() {
     CohortFixture f = CohortFixture.valid(5);
