@@ -127,7 +127,8 @@ public final class IngestAction {
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
       failOnUnreadable("subjects", subjectFiles, subjectPolicies);
       Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(
-          TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()));
+          TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()), subjectsPath,
+          Contracts.forKind("subjects"));
       List<String> timeSeries = config.modalities().entrySet().stream().filter(e -> e.getValue().kind() == ModalityKind.TIMESERIES)
           .map(Map.Entry::getKey).toList();
       List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
@@ -631,7 +632,7 @@ public final class IngestAction {
       cols.addAll(List.of("time", TimeSeriesWindow.TIME));
     }
     m.duplicates().orderColumn().ifPresent(cols::add);
-    return cols.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    return cols.stream().map(TableValidator::column).toArray(Column[]::new);
   }
 
   private static void step(String what, long start) {

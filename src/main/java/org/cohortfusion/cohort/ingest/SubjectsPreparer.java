@@ -23,7 +23,9 @@ final class SubjectsPreparer {
 
   private SubjectsPreparer() {}
 
-  static Dataset<Row> withDerivedColumns(Dataset<Row> df) {
+  /** {@code path}: of the table, for errors; the schema is checked first, as the derived columns read label and index_time. */
+  static Dataset<Row> withDerivedColumns(Dataset<Row> df, String path, TableContract contract) {
+    TableValidator.checkSchema("subjects", path, df, contract);
     Dataset<Row> out = df.withColumn(LABEL_TEXT, col("label").cast("string"));
     return out.withColumn(INDEX_TIME, TableValidator.has(df, "index_time")
         ? IngestTimes.asNumber(col("index_time"), df.schema().apply("index_time").dataType())
