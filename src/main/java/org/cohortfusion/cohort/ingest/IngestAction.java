@@ -176,8 +176,8 @@ public final class IngestAction {
       SubjectsSummary summaryOfPassed = await(summaryAsIs);
       // Every reason but DUPLICATE is exact already: an error policy stops the run here.
       failOnErrorPolicies(subjectTable, summaryOfPassed.byReason());
-      // Before any modality is read: without a labeled subject there is nothing to train on, and
-      // publishing would replace a good cohort with an empty one.
+      // Before the aligned write reads any modality: without a labeled subject there is nothing
+      // to train on, and publishing would replace a good cohort with an empty one.
       long passedSubjects = summaryOfPassed.byReason().getOrDefault(ACCEPTED, 0L);
       if (passedSubjects == 0 || (config.subjects().classes().isEmpty() && summaryOfPassed.classes().isEmpty())) {
         failOnNoLabeledSubject(subjectsPath, summaryOfPassed.byReason(), passedSubjects, 0);

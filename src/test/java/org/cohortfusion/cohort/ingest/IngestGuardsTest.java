@@ -78,6 +78,42 @@ class IngestGuardsTest {
     assertEquals(0, aligned.filter("exists(labs.values, v -> v >= 1000) OR exists(labs.delta_time, d -> d < 0 OR isnan(d))").count());
   }
 
+  /**
+   * A generated cohort plants lab visits after the index time that leak the label. With every
+   * fifth subject's index time nulled by the mapping, those subjects are rejected, and the tensors
+   * hold exactly the raw visits at or before their subject's index time, counted here from the
+   * raw tables.
+   */
+  @Test
+  void inAGeneratedCohortNullIndexTimesNeverBringBackThePostIndexVisits() {
+    Path input = dir.resolve("generated");
+    new org.cohortfusion.cohort.generate.SyntheticCohortGenerator().generate(spark, org.cohortfusion.cohort.generate.GenerateOptions
+        .defaults().withSubjects(200).withSeed(11).withPartitions(2).withMaxLabVisits(6), input.toString());
+    String nulled = "pmod(hash(subject_id), 5) = 0";
+    String config = "name = generated\ncohort-dir = \"" + input + "\"\n"
+        + "subjects { path = subjects, sql = \"SELECT subject_id, label, CASE WHEN " + nulled
+        + " THEN CAST(NULL AS DOUBLE) ELSE index_time END AS index_time, `group`, true_probability FROM source\" }\n"
+        + "modalities { labs { kind = timeseries, path = labs, steps = 64 } }\n"
+        + "output { dir = \"" + dir.resolve("out") + "\" }\n";
+    IngestResult result = IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute();
+
+    Dataset<Row> subjects = spark.read().parquet(input.resolve("subjects").toString());
+    long planted = subjects.filter(nulled).count();
+    assertTrue(planted > 0, "the mapping must null some index times");
+    assertEquals(planted, result.qc().tables().get("subjects").rejected().get("BAD_INDEX_TIME"));
+
+    Dataset<Row> labs = spark.read().parquet(input.resolve("labs").toString());
+    Dataset<Row> kept = subjects.filter("NOT (" + nulled + ")").select("subject_id", "index_time");
+    long before = labs.join(kept, "subject_id").filter("time <= index_time").count();
+    long after = labs.join(kept, "subject_id").filter("time > index_time").count();
+    assertTrue(after > 0, "the generator must plant post-index visits");
+    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/" + CohortManifest.ALIGNED);
+    assertEquals(0, aligned.filter(nulled).count());
+    assertEquals(before, aligned.selectExpr("aggregate(labs.step_mask, 0D, (a, x) -> a + x) AS n").selectExpr("sum(n)").first().getDouble(0),
+        1e-9);
+    assertEquals(after, result.qc().tables().get("labs").afterIndexTime());
+  }
+
   @Test
   void aBadIndexTimeIsAnErrorWhenConfiguredSo() {
     CohortFixture f = CohortFixture.valid(5);
