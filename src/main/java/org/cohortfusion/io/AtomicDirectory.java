@@ -22,8 +22,9 @@ import org.apache.hadoop.fs.Path;
  * <p>The temporary sibling is named {@code .<name>.tmp-<pid>@<host>-<random>} after the process
  * that writes it, so a later run can tell a killed run's leftover (a full copy of the data) from
  * a concurrent run's work in progress: {@link #removeStale} removes it only when its owner is a
- * process of this host that is no longer alive, or, for an owner it cannot check (another host,
- * an older name without owner), when it is older than {@link #STALE_AFTER}.
+ * process of this host that is no longer alive (or a newer process under the same pid), or, for an
+ * owner it cannot check (another host, an older name without owner), when it is older than {@link
+ * #STALE_AFTER}.
  */
 public final class AtomicDirectory {
   /** Leftovers whose owner cannot be checked are removed only after this long: no run takes that long. */
@@ -112,12 +113,12 @@ public final class AtomicDirectory {
         if (isOld && !targetExists) {
           continue;
         }
+        Instant modified = Instant.ofEpochMilli(sibling.getModificationTime());
         boolean stale;
         if (owned.matches() && owned.group(3).equals(HOST)) {
-          long pid = Long.parseLong(owned.group(2));
-          stale = ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+          stale = !ownerAlive(Long.parseLong(owned.group(2)), modified);
         } else {
-          stale = Instant.ofEpochMilli(sibling.getModificationTime()).isBefore(runStart.minus(STALE_AFTER));
+          stale = modified.isBefore(runStart.minus(STALE_AFTER));
         }
         if (stale && fs.delete(sibling.getPath(), true)) {
           removed++;
@@ -127,6 +128,17 @@ public final class AtomicDirectory {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot remove stale temporaries of " + target + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether process {@code pid} of this host is alive and could have written something last
+   * modified at {@code modified}: a process started after that is another one under a reused pid
+   * (a restarted container's JVM often gets the same small pid).
+   */
+  private static boolean ownerAlive(long pid, Instant modified) {
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+        .map(p -> p.info().startInstant().map(started -> !modified.isBefore(started)).orElse(true))
+        .orElse(false);
   }
 
   /** The owner tag of a temporary directory written by process {@code pid} of this host. */

@@ -58,20 +58,23 @@ class IngestOutputTest {
     String dead = ".cohort.tmp-" + AtomicDirectory.owner(deadPid()) + "-0badc0de";
     String deadOld = ".cohort.old-" + AtomicDirectory.owner(deadPid()) + "-0badc0df";
     String alive = ".cohort.tmp-" + AtomicDirectory.owner(ProcessHandle.current().pid()) + "-00c0ffee";
+    // Our pid, but written two days before this JVM started: a killed run's, its pid reused since.
+    String reusedPid = ".cohort.tmp-" + AtomicDirectory.owner(ProcessHandle.current().pid()) + "-00c0fff0";
     String otherHost = ".cohort.tmp-1@some-other-host-0000beef";
     String legacyOld = ".cohort.tmp-deadbeef";
     String legacyRecent = ".cohort.tmp-feedbeef";
     String otherOutput = ".pretrain.tmp-" + AtomicDirectory.owner(deadPid()) + "-0badc0de";
     leftover(out, dead, 1);
     leftover(out, deadOld, 1);
-    leftover(out, alive, 1);
+    leftover(out, alive, 0);
+    leftover(out, reusedPid, 48);
     leftover(out, otherHost, 1);
     leftover(out, legacyOld, 48);
     leftover(out, legacyRecent, 1);
     leftover(out, otherOutput, 1);
 
     // Without a published cohort, a set-aside previous output may be the only good copy: kept.
-    assertEquals(2, AtomicDirectory.removeStale(spark.sparkContext().hadoopConfiguration(), out.resolve("cohort").toString(), Instant.now()));
+    assertEquals(3, AtomicDirectory.removeStale(spark.sparkContext().hadoopConfiguration(), out.resolve("cohort").toString(), Instant.now()));
     assertEquals(new TreeSet<>(List.of(deadOld, alive, otherHost, legacyRecent, otherOutput)), names(out));
 
     // An ingest into the same output removes the set-aside one once a cohort exists, then publishes.
