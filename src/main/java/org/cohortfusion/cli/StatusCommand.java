@@ -49,16 +49,18 @@ final class StatusCommand implements Callable<Integer> {
           + "': not a stage (generate, ingest, pretrain, extract, train, evaluate, report)");
     }
     stage.resolveLocally(shippedFiles());
-    String root = stage.statusRoot();
     String wantedRun = stage.run().runId; // as given; null: whichever run wrote last
-    String where = StageStatus.path(root, name);
+    String root;
     Optional<StageStatus> found;
     try {
+      root = stage.statusRoot();
       found = StageStatus.read(stage.hadoopConf(), root, name);
     } catch (RuntimeException e) {
+      // A config or status file this machine cannot read is no verdict on the stage: unknown.
       spec.commandLine().getErr().println("error: " + ExitCodes.oneLine(e));
-      return ExitCodes.UNKNOWN; // unreadable is not a verdict on the stage
+      return ExitCodes.UNKNOWN;
     }
+    String where = StageStatus.path(root, name);
     if (found.isEmpty()) {
       spec.commandLine().getErr().println("status: no status file at " + where);
       return ExitCodes.UNKNOWN;
