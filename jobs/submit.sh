@@ -9,7 +9,8 @@
 #
 # spark-submit options before `--` are passed as given (a bash array, never word-split), e.g. a --conf
 # value with spaces. SPARK_SUBMIT_ARGS (kept for compatibility) is word-split and goes before them.
-# Spark settings: conf/spark-cluster.properties, or the file in COHORT_FUSION_SPARK_PROPERTIES (see
+# Spark settings: conf/spark-cluster.properties, or the file in COHORT_FUSION_SPARK_PROPERTIES or given as
+# --properties-file (see
 # conf/spark-{yarn,k8s,standalone,gpu}.properties), merged into the cluster's spark-defaults.conf
 # (${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf): the project's value wins for each key the
 # project file sets; its extraJavaOptions (Spark's Java 17 module options) are appended to the cluster's.
@@ -76,6 +77,7 @@ FILES=()
 DRIVER_OPTS=()
 EXECUTOR_OPTS=()
 DEPLOY_MODE=""
+PROPS_ARG=""
 i=0
 while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
   a="${ALL_SUBMIT[$i]}"
@@ -94,6 +96,7 @@ while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
            PASS+=("$a" "$next") ;;
       esac
       i=$((i + 2)); continue ;;
+    --properties-file) PROPS_ARG="$next"; i=$((i + 2)); continue ;; # the project file, merged like the default one
     --deploy-mode) DEPLOY_MODE="$next"; PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
     --deploy-mode=*) DEPLOY_MODE="${a#--deploy-mode=}"; PASS+=("$a") ;;
     *) PASS+=("$a") ;;
@@ -108,7 +111,7 @@ if [ -z "$JAR" ]; then
   JAR=$(ls "$ROOT"/target/cohort-fusion-*-spark.jar | head -1)
 fi
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-PROPS="${COHORT_FUSION_SPARK_PROPERTIES:-$ROOT/conf/spark-cluster.properties}"
+PROPS="${PROPS_ARG:-${COHORT_FUSION_SPARK_PROPERTIES:-$ROOT/conf/spark-cluster.properties}}"
 [ -f "$PROPS" ] || { echo "jobs/submit.sh: no Spark properties file $PROPS" >&2; exit 2; }
 DEFAULTS="${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf"
 
