@@ -115,6 +115,7 @@ final class BenchCommand {
       java.util.List<String> names = models != null ? models : new java.util.ArrayList<>(pipeline.fusion().models().keySet());
       System.out.printf("bench train: %d core(s), %d epochs per run, ND4J threads %s%n", Runtime.getRuntime().availableProcessors(),
           epochs, System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
+      TrainBench.shardFormats(spark, pipeline, 5, line -> System.out.println("bench train: " + line));
       for (String model : names) {
         TrainBench.run(spark, pipeline, model, epochs, workDir + "/runs", line -> System.out.println("bench train: " + line));
       }

@@ -11,6 +11,7 @@ import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.fusion.spec.FusionCompiler;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.train.Batch;
+import org.cohortfusion.train.BatchCodec;
 import org.cohortfusion.train.EmbeddingsData;
 import org.cohortfusion.train.TrainAction;
 import org.cohortfusion.train.TrainResult;
@@ -122,6 +123,52 @@ public final class TrainBench {
       seconds = (System.nanoTime() - t0) / 1e9;
     }
     return examples / seconds;
+  }
+
+  /**
+   * Writes and reads back every training minibatch of the config's embeddings in each shard format, in memory (the
+   * codec's cost, without storage), {@code repetitions} times in alternating order; prints the best time of each.
+   */
+  public static void shardFormats(SparkSession spark, PipelineConfig config, int repetitions, Consumer<String> out)
+      throws java.io.IOException {
+    EmbeddingsSpec emb = EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), config.embeddingsDir());
+    List<Batch> batches = EmbeddingsData.collect(EmbeddingsData.table(spark, config.embeddingsDir()), emb, "train",
+        config.train().batchSize());
+    BatchCodec[] codecs = BatchCodec.values();
+    double[] writeBest = new double[codecs.length];
+    double[] readBest = new double[codecs.length];
+    long[] bytes = new long[codecs.length];
+    java.util.Arrays.fill(writeBest, Double.MAX_VALUE);
+    java.util.Arrays.fill(readBest, Double.MAX_VALUE);
+    for (int rep = 0; rep < repetitions; rep++) {
+      for (int k = 0; k < codecs.length; k++) {
+        int c = rep % 2 == 0 ? k : codecs.length - 1 - k;
+        List<byte[]> written = new ArrayList<>(batches.size());
+        long t0 = System.nanoTime();
+        for (Batch b : batches) {
+          java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+          codecs[c].write(b, buffer);
+          written.add(buffer.toByteArray());
+        }
+        long t1 = System.nanoTime();
+        for (byte[] w : written) {
+          codecs[c].read(new java.io.ByteArrayInputStream(w), emb.numClasses()).toMultiDataSet();
+        }
+        long t2 = System.nanoTime();
+        writeBest[c] = Math.min(writeBest[c], (t1 - t0) / 1e9);
+        readBest[c] = Math.min(readBest[c], (t2 - t1) / 1e9);
+        bytes[c] = written.stream().mapToLong(w -> w.length).sum();
+      }
+    }
+    for (int c = 0; c < codecs.length; c++) {
+      out.accept(String.format(Locale.ROOT, "shard format %s: %d batches, %.1f MB; write %.3f s, read into ND4J %.3f s"
+              + " (best of %d)", codecs[c].name().toLowerCase(Locale.ROOT), batches.size(), bytes[c] / 1e6, writeBest[c],
+          readBest[c], repetitions));
+    }
+    int arrow = BatchCodec.ARROW.ordinal();
+    int dl4j = BatchCodec.DL4J.ordinal();
+    out.accept(String.format(Locale.ROOT, "shard format arrow/dl4j time: write %.2fx, read %.2fx (the default is the faster)",
+        writeBest[arrow] / writeBest[dl4j], readBest[arrow] / readBest[dl4j]));
   }
 
   /** The compute-bound configuration of the benchmark over {@link BenchEmbeddings} in {@code dir}. */
