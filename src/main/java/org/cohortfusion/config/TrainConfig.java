@@ -44,7 +44,7 @@ public record TrainConfig(
         String shardsDir,
     @JsonProperty("shard-format")
     @JsonPropertyDescription("Format of the training shards of train: arrow (Apache Arrow IPC, readable by pyarrow) or dl4j"
-        + " (DL4J's MultiDataSet serialisation); default dl4j, the faster of the two in bench train.")
+        + " (DL4J's MultiDataSet serialisation); default arrow, the faster of the two in bench train.")
         ShardFormat shardFormat) {
 
   public enum ShardFormat {
@@ -130,7 +130,7 @@ public record TrainConfig(
     scheduleStep = scheduleStep == null ? 10 : scheduleStep;
     patience = patience == null ? 5 : patience;
     seed = seed == null ? 42L : seed;
-    shardFormat = shardFormat == null ? ShardFormat.DL4J : shardFormat;
+    shardFormat = shardFormat == null ? ShardFormat.ARROW : shardFormat;
   }
 
   public static TrainConfig defaults() {

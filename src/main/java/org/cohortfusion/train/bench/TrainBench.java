@@ -64,11 +64,21 @@ public final class TrainBench {
   public static Result run(SparkSession spark, PipelineConfig config, String model, int epochs, String workDir,
                            Consumer<String> out) {
     TrainConfig base = config.train().withEpochs(epochs).withPatience(epochs + 1);
-    // Untimed: the first training in a JVM pays for class loading, JIT and ND4J's first allocations.
-    once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL).withEpochs(1), workDir + "/warmup");
+    // Untimed: the first training of a model in a JVM pays for class loading, JIT and ND4J's first allocations.
+    once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL).withEpochs(1), workDir + "/warmup-local");
+    once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withEpochs(1), workDir + "/warmup-spark");
     Run local = once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL), workDir + "/local");
     Run s1 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(1), workDir + "/spark1");
-    Run s2 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(2), workDir + "/spark2");
+    Run s2;
+    // Embedded, both workers are task threads of this JVM sharing ND4J's native thread pool: each gets its share of
+    // the cores, as an executor of one core per task would on a cluster, instead of oversubscribing them.
+    int threads = Nd4j.getEnvironment().maxThreads();
+    Nd4j.getEnvironment().setMaxThreads(Math.max(1, threads / 2));
+    try {
+      s2 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(2), workDir + "/spark2");
+    } finally {
+      Nd4j.getEnvironment().setMaxThreads(threads);
+    }
     EmbeddingsSpec emb = EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), config.embeddingsDir());
     FusionSpec spec = FusionSpec.all(config.fusion(), emb).stream().filter(s -> s.name().equals(model)).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("Cannot bench model '" + model + "': not declared"));
