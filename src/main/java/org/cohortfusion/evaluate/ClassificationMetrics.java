@@ -1,6 +1,7 @@
 package org.cohortfusion.evaluate;
 
 import org.nd4j.evaluation.classification.Evaluation;
+import org.cohortfusion.train.Auroc;
 import org.nd4j.evaluation.classification.ROC;
 import org.nd4j.evaluation.classification.ROCMultiClass;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -10,8 +11,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Held-out classification metrics of predicted class probabilities.
  *
- * <p>AUROC and AUPRC come from ND4J's exact ROC ({@code thresholdSteps = 0}): binary {@link ROC} on the positive-class
- * probability; for more classes the macro (unweighted) mean of the one-vs-rest values ({@link ROCMultiClass}).
+ * <p>AUROC is the Mann–Whitney statistic with ties counted one half ({@link Auroc}); AUPRC comes from ND4J's exact ROC
+ * ({@code thresholdSteps = 0}): binary {@link ROC} on the positive-class probability; for more classes the macro
+ * (unweighted) mean of the one-vs-rest values ({@link ROCMultiClass}).
  * Accuracy is ND4J's {@link Evaluation} (arg-max). Computed here: balanced accuracy (mean per-class recall, Brodersen
  * et al. 2010), the Brier score (Brier 1950) and the expected calibration error with 10 equal-width bins (Naeini,
  * Cooper and Hauskrecht 2015).
@@ -63,13 +65,13 @@ public record ClassificationMetrics(double auroc, double auprc, double accuracy,
       if (bothOutcomes) {
         ROC roc = new ROC(0);
         roc.eval(oneHot, probs);
-        auroc = roc.calculateAUC();
+        auroc = Auroc.of(probabilities, labels, numClasses);
         auprc = roc.calculateAUCPR();
       }
     } else if (bothOutcomes) {
       ROCMultiClass roc = new ROCMultiClass(0);
       roc.eval(oneHot, probs);
-      auroc = roc.calculateAverageAUC();
+      auroc = Auroc.of(probabilities, labels, numClasses);
       auprc = roc.calculateAverageAUCPR();
     }
     Evaluation eval = new Evaluation(numClasses);
@@ -151,7 +153,7 @@ public record ClassificationMetrics(double auroc, double auprc, double accuracy,
     return ece;
   }
 
-  /** AUROC of one score per subject against binary labels (exact, ND4J ROC); NaN when one class only. */
+  /** AUROC of one score per subject against binary labels (ties count one half); NaN when one class only. */
   public static double binaryAuroc(double[] scores, int[] labels) {
     double[][] p = new double[scores.length][];
     for (int i = 0; i < scores.length; i++) {

@@ -4,15 +4,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.evaluation.classification.Evaluation;
-import org.nd4j.evaluation.classification.ROC;
-import org.nd4j.evaluation.classification.ROCMultiClass;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Held-out metrics with ND4J's evaluation classes (exact ROC: threshold steps 0): AUROC (binary ROC on the
- * positive-class probability; mean one-vs-all AUROC for more classes), mean cross-entropy and accuracy.
+ * Held-out metrics: AUROC ({@link Auroc}: ties count one half; binary on the positive-class probability, mean
+ * one-vs-rest for more classes), mean cross-entropy and accuracy (ND4J's {@code Evaluation}).
  *
  * @param auroc area under the ROC curve
  * @param loss mean multi-class cross-entropy of the predicted probabilities
@@ -28,8 +26,8 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
   }
 
   public static Metrics evaluate(Predictor predictor, List<Batch> batches, int numClasses) {
-    ROC roc = new ROC(0);
-    ROCMultiClass rocMulti = new ROCMultiClass(0);
+    java.util.List<double[]> rows = new java.util.ArrayList<>();
+    java.util.List<Integer> classes = new java.util.ArrayList<>();
     Evaluation eval = new Evaluation(numClasses);
     double lossSum = 0;
     long n = 0;
@@ -40,10 +38,10 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
       MultiDataSet mds = b.toMultiDataSet();
       INDArray labels = mds.getLabels(0);
       INDArray probs = predictor.predict(b);
-      if (numClasses == 2) {
-        roc.eval(labels, probs);
-      } else {
-        rocMulti.eval(labels, probs);
+      double[][] p = probs.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      for (int r = 0; r < p.length; r++) {
+        rows.add(p[r]);
+        classes.add(b.labels()[r]);
       }
       eval.eval(labels, probs);
       INDArray logp = Transforms.log(Transforms.max(probs, 1e-7, true), false);
@@ -53,7 +51,7 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     if (n == 0) {
       throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
     }
-    double auc = numClasses == 2 ? roc.calculateAUC() : rocMulti.calculateAverageAUC();
+    double auc = Auroc.of(rows.toArray(new double[0][]), classes.stream().mapToInt(Integer::intValue).toArray(), numClasses);
     return new Metrics(auc, lossSum / n, eval.accuracy(), n);
   }
 
