@@ -59,7 +59,10 @@ import org.slf4j.LoggerFactory;
  * ({@link EncoderCache}, checksum-verified) and encode in batches of {@code extract.batch-size}.
  *
  * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash,
- * embedding, encoded_at = ISO time of the run that computed it), payload_hash = Spark's xxhash64 of the modality's payload column. On a re-run, rows
+ * embedding, encoded_at = ISO time of the run that computed it), payload_hash = 128 bits of the modality's payload
+ * column (two 64-bit xxHash digests under different seeds, as 32 hex digits: at biobank scale over many snapshots a
+ * single 64-bit hash would risk silently reusing a stale embedding; a collision of 128 bits is not a practical risk).
+ * A cache written with an older key is not reused (everything is encoded again, and the log says so). On a re-run, rows
  * whose subject, encoder and payload hash match the previous cache are reused; only new or changed
  * payloads (or all, after an encoder changed) are encoded. Reused embeddings equal a fresh encoding
  * up to float rounding (~1e-7): BLAS results depend slightly on batch composition.
@@ -68,7 +71,7 @@ public final class ExtractAction {
   private static final Logger LOG = LoggerFactory.getLogger(ExtractAction.class);
   static final StructType ENCODED = new StructType()
       .add("subject_id", DataTypes.StringType, false)
-      .add("payload_hash", DataTypes.LongType, false)
+      .add("payload_hash", DataTypes.StringType, false)
       .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
   private final SparkSession spark;
@@ -139,12 +142,16 @@ public final class ExtractAction {
     try {
       return AtomicDirectory.write(hadoop, outputDir, tmp -> {
         Dataset<Row> oldCache = previousCache ? spark.read().parquet(outputDir + "/" + EmbeddingsManifest.CACHE) : null;
+        if (oldCache != null && !(oldCache.schema().apply("payload_hash").dataType() instanceof org.apache.spark.sql.types.StringType)) {
+          LOG.info("The embeddings cache at {} has payload hashes of an older version: every payload is encoded again", outputDir);
+          oldCache = null;
+        }
         String runStamp = Instant.now().toString();
         Dataset<Row> cache = null;
         for (Encoder encoder : encoders) {
           String m = encoder.spec().name();
           Dataset<Row> present = aligned.filter(col(encoder.spec().presenceColumn()))
-              .select(col("subject_id"), xxhash64(col(m)).as("payload_hash"), Payloads.column(encoder.prep()));
+              .select(col("subject_id"), payloadHash(col(m)).as("payload_hash"), Payloads.column(encoder.prep()));
           Dataset<Row> toEncode = present;
           Dataset<Row> reused = null;
           if (oldCache != null) {
@@ -191,6 +198,13 @@ public final class ExtractAction {
     }
   }
 
+  /** 128 bits of a payload: xxHash64 under Spark's seed and, over a constant first, under a second seed. */
+  static org.apache.spark.sql.Column payloadHash(org.apache.spark.sql.Column payload) {
+    return org.apache.spark.sql.functions.concat(
+        org.apache.spark.sql.functions.lpad(org.apache.spark.sql.functions.hex(xxhash64(payload)), 16, "0"),
+        org.apache.spark.sql.functions.lpad(org.apache.spark.sql.functions.hex(xxhash64(lit(0x5eedL), payload)), 16, "0"));
+  }
+
   /** Runs one encoder over the rows (subject_id, payload_hash, payload) in batches. */
   private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize) {
     ModalityPreprocessing prep = encoder.prep();
@@ -209,7 +223,8 @@ public final class ExtractAction {
         INDArray embeddings = Encoders.embed(net, converter.convert(batch));
         float[][] values = embeddings.toFloatMatrix();
         for (int i = 0; i < batch.size(); i++) {
-          result.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getLong(1), values[i]));
+          result.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getUTF8String(1).toString(),
+              values[i]));
         }
       });
       return result.iterator();
