@@ -82,62 +82,76 @@ public final class EmbeddingsData {
       this.batchSize = batchSize;
     }
 
+    /** Batches one at a time: an executor holds one batch of rows, never the whole partition. */
     @Override
     public Iterator<Batch> call(Iterator<InternalRow> rows) {
-      List<Batch> out = new ArrayList<>();
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return rows.hasNext();
+        }
+
+        @Override
+        public Batch next() {
+          if (!rows.hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          return nextBatch(rows);
+        }
+      };
+    }
+
+    private Batch nextBatch(Iterator<InternalRow> rows) {
       int m = dims.length;
-      while (rows.hasNext()) {
-        List<float[]> feats = new ArrayList<>();
-        List<float[]> pres = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        while (rows.hasNext() && labels.size() < batchSize) {
-          InternalRow r = rows.next();
-          int label = r.getInt(0);
-          if (label < 0 || label >= numClasses) {
-            throw new IllegalArgumentException("Cannot read embeddings: label " + label + " is not a class index in [0, "
-                + numClasses + ")");
-          }
-          float[] p = new float[m];
-          float[] f = new float[java.util.Arrays.stream(dims).sum()];
-          int offset = 0;
-          for (int i = 0; i < m; i++) {
-            boolean has = !r.isNullAt(1 + i) && r.getBoolean(1 + i);
-            int ai = 1 + m + i;
-            if (has && !r.isNullAt(ai)) {
-              float[] v = r.getArray(ai).toFloatArray(); // a copy: safe after next()
-              if (v.length != dims[i]) {
-                throw new IllegalArgumentException("Cannot read embeddings: modality '" + names.get(i) + "' has length "
-                    + v.length + ", embeddings.json declares " + dims[i]);
-              }
-              System.arraycopy(v, 0, f, offset, dims[i]);
-              p[i] = 1f;
-            }
-            offset += dims[i];
-          }
-          feats.add(f);
-          pres.add(p);
-          labels.add(label);
+      List<float[]> feats = new ArrayList<>();
+      List<float[]> pres = new ArrayList<>();
+      List<Integer> labels = new ArrayList<>();
+      while (rows.hasNext() && labels.size() < batchSize) {
+        InternalRow r = rows.next();
+        int label = r.getInt(0);
+        if (label < 0 || label >= numClasses) {
+          throw new IllegalArgumentException("Cannot read embeddings: label " + label + " is not a class index in [0, "
+              + numClasses + ")");
         }
-        int n = labels.size();
-        float[][] blocks = new float[m][];
+        float[] p = new float[m];
+        float[] f = new float[java.util.Arrays.stream(dims).sum()];
+        int offset = 0;
         for (int i = 0; i < m; i++) {
-          blocks[i] = new float[n * dims[i]];
-        }
-        float[] presence = new float[n * m];
-        int[] y = new int[n];
-        for (int k = 0; k < n; k++) {
-          float[] f = feats.get(k);
-          int offset = 0;
-          for (int i = 0; i < m; i++) {
-            System.arraycopy(f, offset, blocks[i], k * dims[i], dims[i]);
-            offset += dims[i];
+          boolean has = !r.isNullAt(1 + i) && r.getBoolean(1 + i);
+          int ai = 1 + m + i;
+          if (has && !r.isNullAt(ai)) {
+            float[] v = r.getArray(ai).toFloatArray(); // a copy: safe after next()
+            if (v.length != dims[i]) {
+              throw new IllegalArgumentException("Cannot read embeddings: modality '" + names.get(i) + "' has length "
+                  + v.length + ", embeddings.json declares " + dims[i]);
+            }
+            System.arraycopy(v, 0, f, offset, dims[i]);
+            p[i] = 1f;
           }
-          System.arraycopy(pres.get(k), 0, presence, k * m, m);
-          y[k] = labels.get(k);
+          offset += dims[i];
         }
-        out.add(new Batch(dims.clone(), blocks, presence, y, numClasses));
+        feats.add(f);
+        pres.add(p);
+        labels.add(label);
       }
-      return out.iterator();
+      int n = labels.size();
+      float[][] blocks = new float[m][];
+      for (int i = 0; i < m; i++) {
+        blocks[i] = new float[n * dims[i]];
+      }
+      float[] presence = new float[n * m];
+      int[] y = new int[n];
+      for (int k = 0; k < n; k++) {
+        float[] f = feats.get(k);
+        int offset = 0;
+        for (int i = 0; i < m; i++) {
+          System.arraycopy(f, offset, blocks[i], k * dims[i], dims[i]);
+          offset += dims[i];
+        }
+        System.arraycopy(pres.get(k), 0, presence, k * m, m);
+        y[k] = labels.get(k);
+      }
+      return new Batch(dims.clone(), blocks, presence, y, numClasses);
     }
   }
 }
