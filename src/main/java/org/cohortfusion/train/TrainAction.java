@@ -206,7 +206,9 @@ public final class TrainAction {
       o.progress.accept(String.format(Locale.ROOT, "[%s] resuming after epoch %d (best AUROC %.4f at epoch %d)%s",
           spec.name(), state.epoch(), state.bestAuroc(), state.bestEpoch(), state.done() ? ", already finished" : ""));
     } else {
-      delete(hconf, dir);
+      // Only the checkpoints: the published model stays until the new one replaces it, so a failed retrain
+      // leaves the last good model in place.
+      delete(hconf, ck);
       state = TrainState.initial(t.seed());
       graph = compiled.newGraph();
     }

@@ -268,17 +268,12 @@ public final class PretrainAction {
   }
 
   private static void writeAtomically(Configuration conf, String path, Object value) {
-    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(path);
-    org.apache.hadoop.fs.Path temp = new org.apache.hadoop.fs.Path(target.getParent(), "." + target.getName() + ".tmp");
     try {
-      org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(conf);
-      Json.write(conf, temp.toString(), value);
-      fs.delete(target, false);
-      if (!fs.rename(temp, target)) {
-        throw new java.io.IOException("rename from " + temp + " failed");
-      }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot publish " + path + ": " + e.getMessage(), e);
+      // One rename over the old file: a crash leaves the old or the new file, never none.
+      org.cohortfusion.io.AtomicDirectory.replaceFile(conf, path, Json.MAPPER.writeValueAsBytes(value));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot publish " + path + ": " + e.getMessage(), e);
     }
   }
+
 }
