@@ -118,6 +118,7 @@ public final class EvaluateAction {
         o.progress.accept("[" + entry.name() + "] skipped: training did not complete");
         continue;
       }
+      checkPublished(hconf, entry, summaryPath);
       Metrics.Predictor predictor = TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb);
       double[][] probabilities = predict(predictor, test.batches());
       predictions.put(entry.name(), probabilities);
@@ -139,6 +140,31 @@ public final class EvaluateAction {
       return null;
     });
     return result;
+  }
+
+  /**
+   * The model published under the train directory must be the one train recorded in summary.json: a model
+   * replaced since (a later retrain of another summary, a copy by hand) would be evaluated under the wrong name.
+   */
+  private void checkPublished(Configuration hconf, TrainAction.SummaryEntry entry, String summaryPath) {
+    if (entry.sha256() == null) {
+      throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + summaryPath + " records no SHA-256");
+    }
+    String dir = o.trainDir + "/" + dirName(entry.name());
+    String late = dir + "/late/" + TrainedModels.LATE_FILE;
+    String where;
+    String actual;
+    if (TrainedModels.exists(hconf, late)) {
+      where = late;
+      actual = org.cohortfusion.io.Hashing.sha256(Json.readText(hconf, late));
+    } else {
+      where = dir + "/model/" + org.cohortfusion.io.ModelArtifact.MODEL;
+      actual = org.cohortfusion.io.Hashing.sha256(org.cohortfusion.io.ModelArtifact.verified(hconf, dir + "/model"));
+    }
+    if (!actual.equalsIgnoreCase(entry.sha256())) {
+      throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + where + " has SHA-256 " + actual + ", "
+          + summaryPath + " says " + entry.sha256());
+    }
   }
 
   /** Reads {@code metrics.json} of an evaluate output directory. */
