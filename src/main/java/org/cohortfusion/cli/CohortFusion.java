@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
     subcommands = {GenerateCommand.class, IngestCommand.class, PretrainCommand.class, ExtractCommand.class,
         TrainCommand.class, EvaluateCommand.class, ReportCommand.class, StatusCommand.class, BenchCommand.class,
+        RegistryCommand.class,
         CommandLine.HelpCommand.class})
 public final class CohortFusion {
   private static final Logger LOG = LoggerFactory.getLogger(CohortFusion.class);
