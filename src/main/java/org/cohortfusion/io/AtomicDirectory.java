@@ -213,6 +213,15 @@ public final class AtomicDirectory {
     }
   }
 
+  /** {@link #replaceFile} with a value as JSON (Json.MAPPER's format). */
+  public static void replaceJson(Configuration hadoopConf, String path, Object value) {
+    try {
+      replaceFile(hadoopConf, path, Json.MAPPER.writeValueAsBytes(value));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot replace " + path + ": " + e.getMessage(), e);
+    }
+  }
+
   /**
    * Creates a file with this content unless it exists, in one atomic step (the content is complete
    * when the file appears); false when it existed. Local: link(2) of a complete temporary; HDFS:

@@ -268,12 +268,9 @@ public final class PretrainAction {
   }
 
   private static void writeAtomically(Configuration conf, String path, Object value) {
-    try {
-      // One rename over the old file: a crash leaves the old or the new file, never none.
-      org.cohortfusion.io.AtomicDirectory.replaceFile(conf, path, Json.MAPPER.writeValueAsBytes(value));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("Cannot publish " + path + ": " + e.getMessage(), e);
-    }
+    // One rename over the old file: a crash leaves the old or the new file, never none.
+    org.cohortfusion.io.AtomicDirectory.replaceJson(conf, path, value);
   }
+
 
 }
