@@ -118,7 +118,7 @@ public final class EvaluateAction {
         o.progress.accept("[" + entry.name() + "] skipped: training did not complete");
         continue;
       }
-      checkPublished(hconf, entry, summaryPath);
+      checkPublished(hconf, o.trainDir, entry, summaryPath);
       Metrics.Predictor predictor = TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb);
       double[][] probabilities = predict(predictor, test.batches());
       predictions.put(entry.name(), probabilities);
@@ -145,12 +145,14 @@ public final class EvaluateAction {
   /**
    * The model published under the train directory must be the one train recorded in summary.json: a model
    * replaced since (a later retrain of another summary, a copy by hand) would be evaluated under the wrong name.
+   * Returns its SHA-256 (model.zip's, or late.json's for late fusion).
    */
-  private void checkPublished(Configuration hconf, TrainAction.SummaryEntry entry, String summaryPath) {
+  public static String checkPublished(Configuration hconf, String trainDir, TrainAction.SummaryEntry entry,
+                                      String summaryPath) {
     if (entry.sha256() == null) {
       throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + summaryPath + " records no SHA-256");
     }
-    String dir = o.trainDir + "/" + dirName(entry.name());
+    String dir = trainDir + "/" + dirName(entry.name());
     String late = dir + "/late/" + TrainedModels.LATE_FILE;
     String where;
     String actual;
@@ -165,6 +167,7 @@ public final class EvaluateAction {
       throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + where + " has SHA-256 " + actual + ", "
           + summaryPath + " says " + entry.sha256());
     }
+    return actual;
   }
 
   /** Reads {@code metrics.json} of an evaluate output directory. */

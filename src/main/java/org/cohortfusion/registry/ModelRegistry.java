@@ -21,10 +21,12 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.train.TrainAction;
 
 /**
  * A model registry on any Hadoop file system:
@@ -219,6 +221,7 @@ public final class ModelRegistry {
           + " (expected " + ModelArtifact.MODEL + " there or in its model/ directory)");
     }
     ModelArtifact.Verified verified = ModelArtifact.verify(conf, source);
+    checkAgainstSummary(model, source);
     String sourceManifest = Hashing.sha256(Json.readText(conf, source + "/" + ModelArtifact.MANIFEST));
     String staging = modelDir(model) + "/.staging-" + UUID.randomUUID();
     try {
@@ -247,6 +250,35 @@ public final class ModelRegistry {
       throw new UncheckedIOException("Cannot register " + model + " from " + from + ": " + e.getMessage(), e);
     } finally {
       delete(staging);
+    }
+  }
+
+  /**
+   * A model published by train is registered only if it is the one train recorded in its summary.json
+   * ({@code <train>/summary.json} beside {@code <train>/<model>/model}): a manifest can be rewritten
+   * together with the files it covers, the summary is a second witness.
+   */
+  private void checkAgainstSummary(String model, String source) {
+    Path modelDir = new Path(source).getParent();
+    if (modelDir == null || modelDir.getParent() == null) {
+      return;
+    }
+    String trainDir = modelDir.getParent().toString();
+    String summaryPath = trainDir + "/summary.json";
+    if (!exists(summaryPath)) {
+      return;
+    }
+    TrainAction.Summary summary = Json.read(conf, summaryPath, TrainAction.Summary.class);
+    for (TrainAction.SummaryEntry e : summary.models()) {
+      if (e.modelDir() != null && new Path(e.modelDir()).getParent().getName().equals(modelDir.getName())) {
+        try {
+          EvaluateAction.checkPublished(conf, trainDir, e, summaryPath);
+        } catch (IllegalStateException mismatch) {
+          throw new IllegalStateException("Cannot register " + model + " from " + source + ": "
+              + mismatch.getMessage().replaceFirst("^Cannot evaluate '[^']*': ", ""), mismatch);
+        }
+        return;
+      }
     }
   }
 

@@ -151,6 +151,29 @@ class ModelRegistryTest {
   }
 
   @Test
+  void aModelOtherThanTheOneTrainRecordedIsNotRegistered() throws Exception {
+    String from = trained("a", 0.7);
+    byte[] zip = Files.readAllBytes(Path.of(from, "model", ModelArtifact.MODEL));
+    String recorded = org.cohortfusion.io.Hashing.sha256(zip);
+    Path summary = Path.of(from).getParent().resolve("summary.json");
+    writeSummary(summary, from + "/model", "0".repeat(64));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> registry.register("sepsis", from, RunInfo.of("")));
+    assertTrue(e.getMessage().startsWith("Cannot register sepsis from "), e.getMessage());
+    assertTrue(e.getMessage().contains("has SHA-256 " + recorded + ", " + summary + " says " + "0".repeat(64)), e.getMessage());
+    assertTrue(registry.list().isEmpty() || registry.versions("sepsis").isEmpty(), "nothing registered");
+
+    writeSummary(summary, from + "/model", recorded);
+    assertEquals(1, registry.register("sepsis", from, RunInfo.of("")).version());
+  }
+
+  private void writeSummary(Path summary, String modelDir, String sha) throws Exception {
+    Files.deleteIfExists(summary.resolveSibling(".summary.json.crc"));
+    org.cohortfusion.io.Json.write(conf, summary.toString(), new org.cohortfusion.train.TrainAction.Summary("emb", "test",
+        List.of(new org.cohortfusion.train.TrainAction.SummaryEntry("attention", "fusion", "attention", modelDir, sha, 1, 1,
+            false, true, Map.of()))));
+  }
+
+  @Test
   void unknownModelVersionOrAliasIsABadInput() {
     registry.register("sepsis", trained("a", 0.7), RunInfo.of(""));
     assertTrue(assertThrows(RegistryException.class, () -> registry.show("nope", 1)).getMessage()
