@@ -39,6 +39,8 @@ public final class AtomicDirectory {
   private static final Pattern OWNED = Pattern.compile("(tmp|old)-(\\d+)@(.+)-[0-9a-f]{8}");
   private static final Pattern LEGACY = Pattern.compile("(tmp|old)-[0-9a-f]{8}");
   private static final Pattern JOURNAL = Pattern.compile("publish-(\\d+)@(.+)-[0-9a-f]{8}");
+  /** The temporary of a journal being written (replaceFile's), after "..<name>.". */
+  private static final Pattern JOURNAL_TEMP = Pattern.compile("publish-.+\\.tmp-(\\d+)@(.+)-[0-9a-f]{8}");
   private static final String HOST = hostName();
 
   /** Work that fills a temporary directory given as a Hadoop path string. */
@@ -124,9 +126,18 @@ public final class AtomicDirectory {
    * exists is kept (its temporary and set-aside siblings are deleted), a missing target is restored
    * from the complete temporary (roll forward) or else from the set-aside copy (roll back). Without
    * a journal (a crash of a version that wrote none), a missing target is restored from the newest
-   * set-aside copy of a dead owner. Returns how many publishes were recovered.
+   * set-aside copy of a dead owner (the two-rename publish of earlier versions left only that). Returns
+   * how many publishes were recovered.
    */
   public static int recover(Configuration hadoopConf, String target, Instant runStart) {
+    return recover(hadoopConf, target, runStart, true);
+  }
+
+  /**
+   * With {@code orphans} false only journals are followed: {@link #removeStale} keeps a journal-less
+   * set-aside copy where it is, for whoever decides to restore it.
+   */
+  private static int recover(Configuration hadoopConf, String target, Instant runStart, boolean orphans) {
     Path targetPath = new Path(target);
     Path parent = targetPath.getParent();
     String prefix = "." + targetPath.getName() + ".";
@@ -168,7 +179,7 @@ public final class AtomicDirectory {
           newestOrphan = sibling;
         }
       }
-      if (recovered == 0 && newestOrphan != null && !fs.exists(targetPath)) {
+      if (orphans && recovered == 0 && newestOrphan != null && !fs.exists(targetPath)) {
         if (!fs.rename(newestOrphan.getPath(), targetPath)) {
           throw new IOException("rename from " + newestOrphan.getPath() + " failed");
         }
@@ -305,11 +316,17 @@ public final class AtomicDirectory {
         return 0;
       }
       // Journals first: a set-aside copy may be the only copy of the last good output.
-      recover(hadoopConf, target, runStart);
+      recover(hadoopConf, target, runStart, false);
       boolean targetExists = fs.exists(targetPath);
       int removed = 0;
       for (FileStatus sibling : fs.listStatus(targetPath.getParent())) {
         String name = sibling.getPath().getName();
+        Matcher journalTemp = JOURNAL_TEMP.matcher(name.startsWith("." + prefix) ? name.substring(prefix.length() + 1) : "");
+        if (journalTemp.matches() && ownerGone(journalTemp.group(2), Long.parseLong(journalTemp.group(1)),
+            Instant.ofEpochMilli(sibling.getModificationTime()), runStart) && fs.delete(sibling.getPath(), false)) {
+          removed++;
+          continue;
+        }
         if (!name.startsWith(prefix)) {
           continue;
         }
