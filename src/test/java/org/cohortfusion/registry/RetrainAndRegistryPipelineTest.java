@@ -57,7 +57,7 @@ class RetrainAndRegistryPipelineTest {
         Hashing.sha256(published), 1, 2, false, true, java.util.Map.of());
     org.cohortfusion.io.AtomicDirectory.replaceJson(hconf, summaryPath, new TrainAction.Summary(
         unfinishedSummary.embeddingsSha256(), unfinishedSummary.codeVersion(), List.of(done)));
-    EvaluateAction.of(spark, config).execute();
+    double fromTrainDir = EvaluateAction.of(spark, config).execute().models().get(0).test().auroc();
 
     TrainAction.SummaryEntry wrong = new TrainAction.SummaryEntry("mean", "fusion", "mean", modelDir, "0".repeat(64), 1, 2,
         false, true, java.util.Map.of());
@@ -75,5 +75,13 @@ class RetrainAndRegistryPipelineTest {
         unfinishedSummary.embeddingsSha256(), unfinishedSummary.codeVersion(), List.of(done)));
     ModelRegistry.Registered v1 = registry.register("mean", config.trainOutputDir() + "/mean", RunInfo.of("first"));
     assertEquals(Hashing.sha256(published), ModelArtifact.loadGraph(hconf, registry.modelPath("mean", v1.version())).sha256());
+
+    // evaluate --model mean@champion scores the registry's copy: the same model, so the same test AUROC.
+    registry.promote("mean", v1.version(), ModelRegistry.CHAMPION, RunInfo.of("first"));
+    assertEquals(0, org.cohortfusion.cli.CohortFusion.run("evaluate", "-c", conf.toString(), "--model", "mean@champion"));
+    org.cohortfusion.evaluate.EvaluateResult viaRegistry = EvaluateAction.read(hconf, config.evaluateOutputDir());
+    assertEquals(List.of("mean@v1"), viaRegistry.models().stream().map(m -> m.name()).toList());
+    assertEquals(fromTrainDir, viaRegistry.models().get(0).test().auroc(), 0.0);
+    assertEquals(2, org.cohortfusion.cli.CohortFusion.run("evaluate", "-c", conf.toString(), "--model", "mean@challenger"));
   }
 }
