@@ -32,7 +32,6 @@ import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
 import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.io.BuildInfo;
-import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
@@ -271,6 +270,4 @@ public final class PretrainAction {
     // One rename over the old file: a crash leaves the old or the new file, never none.
     org.cohortfusion.io.AtomicDirectory.replaceJson(conf, path, value);
   }
-
-
 }
