@@ -34,7 +34,9 @@ public record PipelineConfig(
     @JsonPropertyDescription("Training of the fusion models.")
         TrainConfig train,
     @JsonPropertyDescription("Evaluation of the trained models on the test split.")
-        EvaluateConfig evaluate) {
+        EvaluateConfig evaluate,
+    @JsonPropertyDescription("The model registry (registry command).")
+        RegistryConfig registry) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
@@ -46,6 +48,7 @@ public record PipelineConfig(
     fusion = fusion == null ? FusionConfig.defaults() : fusion;
     train = train == null ? TrainConfig.defaults() : train;
     evaluate = evaluate == null ? EvaluateConfig.defaults() : evaluate;
+    registry = registry == null ? RegistryConfig.defaults() : registry;
   }
 
   /** Directory the train stage writes to. */
@@ -95,6 +98,11 @@ public record PipelineConfig(
   /** Root of the minibatch shards that spark-mode training (pretrain and train) writes once per run. */
   public String shardsDir() {
     return train.shardsDir() != null && !train.shardsDir().isBlank() ? train.shardsDir() : output.dir() + "/_shards";
+  }
+
+  /** Root of the model registry: registry.dir, else {@code <output.dir>/registry}. */
+  public String registryDir() {
+    return registry.dir() != null && !registry.dir().isBlank() ? registry.dir() : output.dir() + "/registry";
   }
 
   /** Directory ingest writes the aligned cohort to. */

@@ -19,6 +19,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.EmbeddingsData;
 import org.cohortfusion.train.Metrics;
@@ -53,7 +54,7 @@ public final class EvaluateAction {
   private final Options o;
 
   private record Options(String embeddingsDir, String trainDir, String outputDir, EvaluateConfig evaluate,
-                         Consumer<String> progress) {}
+                         Consumer<String> progress, String modelName, String modelDir) {}
 
   private EvaluateAction(SparkSession spark, Options o) {
     this.spark = spark;
@@ -62,41 +63,51 @@ public final class EvaluateAction {
 
   public static EvaluateAction of(SparkSession spark, PipelineConfig config) {
     return new EvaluateAction(spark, new Options(config.embeddingsDir(), config.trainOutputDir(),
-        config.evaluateOutputDir(), config.evaluate(), LOG::info));
+        config.evaluateOutputDir(), config.evaluate(), LOG::info, null, null));
   }
 
   /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
   public EvaluateAction embeddingsDir(String dir) {
-    return new EvaluateAction(spark, new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress));
+    return new EvaluateAction(spark, new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress, o.modelName, o.modelDir));
   }
 
   /** Read the trained models from this directory instead of {@code <output.dir>/train}. */
   public EvaluateAction trainDir(String dir) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress, o.modelName, o.modelDir));
   }
 
   /** Write to this directory instead of {@code <output.dir>/evaluate}. */
   public EvaluateAction outputDir(String dir) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress, o.modelName, o.modelDir));
   }
 
   /** Override the {@code evaluate} section. */
   public EvaluateAction evaluate(EvaluateConfig evaluate) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, evaluate, o.progress));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, evaluate, o.progress, o.modelName, o.modelDir));
   }
 
   /** Where the per-model progress lines go (default: the log). */
   public EvaluateAction progress(Consumer<String> sink) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink, o.modelName, o.modelDir));
+  }
+
+  /**
+   * Evaluate only the graph model in {@code modelDir} (e.g. a registry version), named {@code name}, instead of
+   * the models of summary.json; its provenance says which embeddings it was trained on.
+   */
+  public EvaluateAction model(String name, String modelDir) {
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, o.progress, name,
+        modelDir));
   }
 
   public EvaluateResult execute() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
-    String summaryPath = o.trainDir + "/summary.json";
-    if (!TrainedModels.exists(hconf, summaryPath)) {
+    String summaryPath = o.modelDir != null ? o.modelDir + "/" + ModelArtifact.PROVENANCE : o.trainDir + "/summary.json";
+    if (o.modelDir == null && !TrainedModels.exists(hconf, summaryPath)) {
       throw new IllegalStateException("Cannot evaluate: no " + summaryPath + " (run train first)");
     }
-    TrainAction.Summary summary = Json.read(hconf, summaryPath, TrainAction.Summary.class);
+    TrainAction.Summary summary = o.modelDir != null ? single(hconf)
+        : Json.read(hconf, summaryPath, TrainAction.Summary.class);
     EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, o.embeddingsDir);
     if (!emb.sha256().equals(summary.embeddingsSha256())) {
       throw new IllegalStateException("Cannot evaluate: the models in " + summaryPath + " were trained on embeddings "
@@ -118,7 +129,13 @@ public final class EvaluateAction {
         o.progress.accept("[" + entry.name() + "] skipped: training did not complete");
         continue;
       }
-      Metrics.Predictor predictor = TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb);
+      Metrics.Predictor predictor;
+      if (o.modelDir != null) {
+        predictor = TrainedModels.graphAt(hconf, o.modelDir, emb);
+      } else {
+        checkPublished(hconf, o.trainDir, entry, summaryPath);
+        predictor = TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb);
+      }
       double[][] probabilities = predict(predictor, test.batches());
       predictions.put(entry.name(), probabilities);
       EvaluateResult.ModelEvaluation e = evaluateModel(entry, predictor, probabilities, test, patterns, emb, bayes);
@@ -139,6 +156,49 @@ public final class EvaluateAction {
       return null;
     });
     return result;
+  }
+
+  /**
+   * The model published under the train directory must be the one train recorded in summary.json: a model
+   * replaced since (a later retrain of another summary, a copy by hand) would be evaluated under the wrong name.
+   * Returns its SHA-256 (model.zip's, or late.json's for late fusion).
+   */
+  public static String checkPublished(Configuration hconf, String trainDir, TrainAction.SummaryEntry entry,
+                                      String summaryPath) {
+    if (entry.sha256() == null) {
+      throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + summaryPath + " records no SHA-256");
+    }
+    String dir = trainDir + "/" + dirName(entry.name());
+    String late = dir + "/late/" + TrainedModels.LATE_FILE;
+    String where;
+    String actual;
+    if (TrainedModels.exists(hconf, late)) {
+      where = late;
+      actual = org.cohortfusion.io.Hashing.sha256(Json.readText(hconf, late));
+    } else {
+      where = dir + "/model/" + org.cohortfusion.io.ModelArtifact.MODEL;
+      actual = org.cohortfusion.io.Hashing.sha256(org.cohortfusion.io.ModelArtifact.verified(hconf, dir + "/model"));
+    }
+    if (!actual.equalsIgnoreCase(entry.sha256())) {
+      throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + where + " has SHA-256 " + actual + ", "
+          + summaryPath + " says " + entry.sha256());
+    }
+    return actual;
+  }
+
+  /** The one-model summary of {@link #model}: from its verified provenance. */
+  private TrainAction.Summary single(Configuration hconf) {
+    ModelArtifact.Verified v = ModelArtifact.verify(hconf, o.modelDir);
+    ModelArtifact.Provenance p = v.provenance();
+    Map<String, Object> conf = p.config() == null ? Map.of() : p.config();
+    Object emb = conf.get("embeddingsSha256");
+    if (emb == null) {
+      throw new IllegalStateException("Cannot evaluate " + o.modelName + ": the provenance of " + o.modelDir
+          + " names no embeddings (not a fusion model)");
+    }
+    return new TrainAction.Summary(emb.toString(), p.codeVersion(), List.of(new TrainAction.SummaryEntry(o.modelName,
+        p.kind(), String.valueOf(conf.getOrDefault("describe", p.kind())), o.modelDir,
+        org.cohortfusion.io.Hashing.sha256(v.model()), 0, 0, false, true, p.metrics())));
   }
 
   /** Reads {@code metrics.json} of an evaluate output directory. */

@@ -14,23 +14,33 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * Writes an output directory atomically: everything goes to a hidden temporary sibling, which is
- * renamed into place only when complete. A failed run leaves the previous output untouched and no
- * partial directory behind. On HDFS and local file systems the final rename is atomic; on object
- * stores (S3, GCS) rename is a copy, so point outputs at a committer-backed or HDFS location.
+ * Publishes an output directory so that a crash at any point leaves either the previous or the new
+ * output: everything goes to a hidden temporary sibling; when it is complete a journal (a small
+ * file replaced atomically) records the planned renames, the previous output is set aside, the
+ * temporary renamed into place, and only then are the set-aside copy and the journal deleted. A run
+ * that dies between two renames leaves its journal, and {@link #recover} (called by the next
+ * {@link #write}, by {@link #removeStale} and by {@link ModelArtifact} before a load) rolls it
+ * forward or back. Readers keep using {@code <target>}: the window without a target is two renames
+ * long while a writer is alive, and after a crash it lasts until the next recovery.
  *
- * <p>The temporary sibling is named {@code .<name>.tmp-<pid>@<host>-<random>} after the process
- * that writes it, so a later run can tell a killed run's leftover (a full copy of the data) from
- * a concurrent run's work in progress: {@link #removeStale} removes it only when its owner is a
+ * <p>On HDFS and local file systems the renames are atomic; on object stores (S3, GCS) rename is a
+ * copy, so point outputs at a committer-backed or HDFS location.
+ *
+ * <p>Temporaries, set-aside copies and journals are named {@code .<name>.tmp-<pid>@<host>-<random>}
+ * ({@code .old-}, {@code .publish-}) after the process that writes them, so a later run can tell a
+ * killed run's leftover from a concurrent run's work in progress: only leftovers whose owner is a
  * process of this host that is no longer alive (or a newer process under the same pid), or, for an
- * owner it cannot check (another host, an older name without owner), when it is older than {@link
- * #STALE_AFTER}.
+ * owner it cannot check (another host, an older name without owner), that are older than {@link
+ * #STALE_AFTER} are recovered or removed.
  */
 public final class AtomicDirectory {
   /** Leftovers whose owner cannot be checked are removed only after this long: no run takes that long. */
   public static final Duration STALE_AFTER = Duration.ofHours(24);
   private static final Pattern OWNED = Pattern.compile("(tmp|old)-(\\d+)@(.+)-[0-9a-f]{8}");
   private static final Pattern LEGACY = Pattern.compile("(tmp|old)-[0-9a-f]{8}");
+  private static final Pattern JOURNAL = Pattern.compile("publish-(\\d+)@(.+)-[0-9a-f]{8}");
+  /** The temporary of a journal being written (replaceFile's), after "..<name>.". */
+  private static final Pattern JOURNAL_TEMP = Pattern.compile("publish-.+\\.tmp-(\\d+)@(.+)-[0-9a-f]{8}");
   private static final String HOST = hostName();
 
   /** Work that fills a temporary directory given as a Hadoop path string. */
@@ -39,16 +49,36 @@ public final class AtomicDirectory {
     T write(String tempDir) throws Exception;
   }
 
+  /** The steps of a publish, in order; tests stop a run after one of them to simulate a crash. */
+  enum Step { WRITTEN, JOURNALED, SET_ASIDE, PUBLISHED, OLD_DELETED }
+
+  /** The journal of one publish: the sibling names it renames (names only, in the target's parent). */
+  record Journal(String temp, String old) {}
+
   private AtomicDirectory() {}
 
   public static <T> T write(Configuration hadoopConf, String target, Writer<T> writer) {
+    return write(hadoopConf, target, writer, ProcessHandle.current().pid(), step -> {});
+  }
+
+  /**
+   * The publish with its owner pid and a hook run after each step: tests pass a dead pid and a hook
+   * that throws, which leaves the file system exactly as a killed process would.
+   */
+  static <T> T write(Configuration hadoopConf, String target, Writer<T> writer, long ownerPid,
+                     java.util.function.Consumer<Step> afterStep) {
     Path targetPath = new Path(target);
-    String suffix = ProcessHandle.current().pid() + "@" + HOST + "-" + UUID.randomUUID().toString().substring(0, 8);
-    Path temp = new Path(targetPath.getParent(), "." + targetPath.getName() + ".tmp-" + suffix);
-    Path old = new Path(targetPath.getParent(), "." + targetPath.getName() + ".old-" + suffix);
+    Path parent = targetPath.getParent();
+    String suffix = ownerPid + "@" + HOST + "-" + UUID.randomUUID().toString().substring(0, 8);
+    String name = targetPath.getName();
+    Path temp = new Path(parent, "." + name + ".tmp-" + suffix);
+    Path old = new Path(parent, "." + name + ".old-" + suffix);
+    Path journal = new Path(parent, "." + name + ".publish-" + suffix);
     try {
       FileSystem fs = targetPath.getFileSystem(hadoopConf);
-      fs.mkdirs(targetPath.getParent());
+      fs.mkdirs(parent);
+      // A killed earlier run's journal is finished (and its leftovers removed) before this run adds its own.
+      removeStale(hadoopConf, target, Instant.now());
       T result;
       try {
         result = writer.write(fs.makeQualified(temp).toString());
@@ -59,25 +89,214 @@ public final class AtomicDirectory {
         }
         throw new IllegalStateException("Cannot write " + target + ": " + e.getMessage(), e);
       }
+      afterStep.accept(Step.WRITTEN);
+      replaceFile(hadoopConf, journal.toString(),
+          Json.MAPPER.writeValueAsBytes(new Journal(temp.getName(), old.getName())));
+      afterStep.accept(Step.JOURNALED);
       boolean hadOld = fs.exists(targetPath);
       if (hadOld && !fs.rename(targetPath, old)) {
         fs.delete(temp, true);
+        fs.delete(journal, false);
         throw new IOException("Cannot replace " + target + ": rename of the previous output failed");
       }
+      afterStep.accept(Step.SET_ASIDE);
       if (!fs.rename(temp, targetPath)) {
         if (hadOld) {
           fs.rename(old, targetPath);
         }
         fs.delete(temp, true);
+        fs.delete(journal, false);
         throw new IOException("Cannot publish " + target + ": rename from " + temp + " failed");
       }
+      afterStep.accept(Step.PUBLISHED);
       if (hadOld) {
         fs.delete(old, true);
       }
+      afterStep.accept(Step.OLD_DELETED);
+      // Last: while the journal exists, a recovery can still find the set-aside copy.
+      fs.delete(journal, false);
       return result;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Finishes the publishes of {@code target} whose writer died: with a journal, a target that
+   * exists is kept (its temporary and set-aside siblings are deleted), a missing target is restored
+   * from the complete temporary (roll forward) or else from the set-aside copy (roll back). Without
+   * a journal (a crash of a version that wrote none), a missing target is restored from the newest
+   * set-aside copy of a dead owner (the two-rename publish of earlier versions left only that). Returns
+   * how many publishes were recovered.
+   */
+  public static int recover(Configuration hadoopConf, String target, Instant runStart) {
+    return recover(hadoopConf, target, runStart, true);
+  }
+
+  /**
+   * With {@code orphans} false only journals are followed: {@link #removeStale} keeps a journal-less
+   * set-aside copy where it is, for whoever decides to restore it.
+   */
+  private static int recover(Configuration hadoopConf, String target, Instant runStart, boolean orphans) {
+    Path targetPath = new Path(target);
+    Path parent = targetPath.getParent();
+    String prefix = "." + targetPath.getName() + ".";
+    try {
+      FileSystem fs = targetPath.getFileSystem(hadoopConf);
+      if (parent == null || !fs.exists(parent)) {
+        return 0;
+      }
+      int recovered = 0;
+      FileStatus newestOrphan = null;
+      for (FileStatus sibling : fs.listStatus(parent)) {
+        String name = sibling.getPath().getName();
+        if (!name.startsWith(prefix)) {
+          continue;
+        }
+        String rest = name.substring(prefix.length());
+        Matcher j = JOURNAL.matcher(rest);
+        Instant modified = Instant.ofEpochMilli(sibling.getModificationTime());
+        if (j.matches() && ownerGone(j.group(2), Long.parseLong(j.group(1)), modified, runStart)) {
+          Journal journal = Json.MAPPER.readValue(Json.readText(hadoopConf, sibling.getPath().toString()), Journal.class);
+          Path temp = new Path(parent, journal.temp());
+          Path old = new Path(parent, journal.old());
+          if (!fs.exists(targetPath)) {
+            Path from = fs.exists(temp) ? temp : old;
+            if (fs.exists(from) && !fs.rename(from, targetPath)) {
+              throw new IOException("rename from " + from + " failed");
+            }
+          }
+          fs.delete(temp, true);
+          fs.delete(old, true);
+          fs.delete(sibling.getPath(), false);
+          recovered++;
+          continue;
+        }
+        Matcher owned = OWNED.matcher(rest);
+        if (owned.matches() && owned.group(1).equals("old")
+            && ownerGone(owned.group(3), Long.parseLong(owned.group(2)), modified, Instant.MAX)
+            && (newestOrphan == null || sibling.getModificationTime() > newestOrphan.getModificationTime())) {
+          newestOrphan = sibling;
+        }
+      }
+      if (orphans && recovered == 0 && newestOrphan != null && !fs.exists(targetPath)) {
+        if (!fs.rename(newestOrphan.getPath(), targetPath)) {
+          throw new IOException("rename from " + newestOrphan.getPath() + " failed");
+        }
+        recovered++;
+      }
+      return recovered;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot recover " + target + " from an interrupted publish: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Replaces a small file in one atomic rename, so a reader sees the old or the new content whole.
+   * Hadoop's FileSystem.rename refuses an existing destination, so the local file system uses
+   * rename(2) through java.nio and the others FileContext's rename with OVERWRITE (atomic on HDFS).
+   */
+  public static void replaceFile(Configuration hadoopConf, String path, byte[] content) {
+    Path p = new Path(path);
+    Path temp = new Path(p.getParent(), "." + p.getName() + ".tmp-" + ProcessHandle.current().pid() + "@" + HOST + "-"
+        + UUID.randomUUID().toString().substring(0, 8));
+    try {
+      FileSystem fs = p.getFileSystem(hadoopConf);
+      java.util.Optional<java.io.File> local = localFile(fs, p);
+      if (local.isPresent()) {
+        java.nio.file.Path target = local.get().toPath();
+        java.nio.file.Path tmp = localFile(fs, temp).orElseThrow().toPath();
+        java.nio.file.Files.createDirectories(target.getParent());
+        writeSynced(tmp, content);
+        // A stale checksum sidecar would make Hadoop's local file system reject the new content.
+        java.nio.file.Files.deleteIfExists(target.resolveSibling("." + target.getFileName() + ".crc"));
+        java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return;
+      }
+      try (java.io.OutputStream out = fs.create(temp, true)) {
+        out.write(content);
+      }
+      org.apache.hadoop.fs.FileContext.getFileContext(fs.getUri(), hadoopConf)
+          .rename(temp, p, org.apache.hadoop.fs.Options.Rename.OVERWRITE);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException("Cannot replace " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@link #replaceFile} with a value as JSON (Json.MAPPER's format). */
+  public static void replaceJson(Configuration hadoopConf, String path, Object value) {
+    try {
+      replaceFile(hadoopConf, path, Json.MAPPER.writeValueAsBytes(value));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot replace " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Creates a file with this content unless it exists, in one atomic step (the content is complete
+   * when the file appears); false when it existed. Local: link(2) of a complete temporary; HDFS:
+   * rename of a complete temporary, which refuses an existing destination.
+   */
+  public static boolean createExclusive(Configuration hadoopConf, String path, byte[] content) {
+    Path p = new Path(path);
+    Path temp = new Path(p.getParent(), "." + p.getName() + ".new-" + ProcessHandle.current().pid() + "@" + HOST + "-"
+        + UUID.randomUUID().toString().substring(0, 8));
+    try {
+      FileSystem fs = p.getFileSystem(hadoopConf);
+      java.util.Optional<java.io.File> local = localFile(fs, p);
+      if (local.isPresent()) {
+        java.nio.file.Path target = local.get().toPath();
+        java.nio.file.Path tmp = localFile(fs, temp).orElseThrow().toPath();
+        java.nio.file.Files.createDirectories(target.getParent());
+        writeSynced(tmp, content);
+        try {
+          java.nio.file.Files.createLink(target, tmp);
+          return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+          return false;
+        } finally {
+          java.nio.file.Files.deleteIfExists(tmp);
+        }
+      }
+      fs.mkdirs(p.getParent());
+      try (java.io.OutputStream out = fs.create(temp, true)) {
+        out.write(content);
+      }
+      boolean created = fs.rename(temp, p);
+      if (!created) {
+        fs.delete(temp, false);
+      }
+      return created;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static java.util.Optional<java.io.File> localFile(FileSystem fs, Path p) {
+    if (fs instanceof org.apache.hadoop.fs.LocalFileSystem l) {
+      return java.util.Optional.of(l.pathToFile(p));
+    }
+    if (fs instanceof org.apache.hadoop.fs.RawLocalFileSystem r) {
+      return java.util.Optional.of(r.pathToFile(p));
+    }
+    return java.util.Optional.empty();
+  }
+
+  private static void writeSynced(java.nio.file.Path file, byte[] content) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+        java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(content));
+      ch.force(true);
+    }
+  }
+
+  private static boolean ownerGone(String host, long pid, Instant modified, Instant runStart) {
+    if (host.equals(HOST)) {
+      return !ownerAlive(pid, modified);
+    }
+    return runStart != Instant.MAX && modified.isBefore(runStart.minus(STALE_AFTER));
   }
 
   /**
@@ -96,10 +315,18 @@ public final class AtomicDirectory {
       if (!fs.exists(targetPath.getParent())) {
         return 0;
       }
+      // Journals first: a set-aside copy may be the only copy of the last good output.
+      recover(hadoopConf, target, runStart, false);
       boolean targetExists = fs.exists(targetPath);
       int removed = 0;
       for (FileStatus sibling : fs.listStatus(targetPath.getParent())) {
         String name = sibling.getPath().getName();
+        Matcher journalTemp = JOURNAL_TEMP.matcher(name.startsWith("." + prefix) ? name.substring(prefix.length() + 1) : "");
+        if (journalTemp.matches() && ownerGone(journalTemp.group(2), Long.parseLong(journalTemp.group(1)),
+            Instant.ofEpochMilli(sibling.getModificationTime()), runStart) && fs.delete(sibling.getPath(), false)) {
+          removed++;
+          continue;
+        }
         if (!name.startsWith(prefix)) {
           continue;
         }

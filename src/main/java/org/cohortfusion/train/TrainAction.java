@@ -206,7 +206,9 @@ public final class TrainAction {
       o.progress.accept(String.format(Locale.ROOT, "[%s] resuming after epoch %d (best AUROC %.4f at epoch %d)%s",
           spec.name(), state.epoch(), state.bestAuroc(), state.bestEpoch(), state.done() ? ", already finished" : ""));
     } else {
-      delete(hconf, dir);
+      // Only the checkpoints: the published model stays until the new one replaces it, so a failed retrain
+      // leaves the last good model in place.
+      delete(hconf, ck);
       state = TrainState.initial(t.seed());
       graph = compiled.newGraph();
     }
@@ -215,9 +217,13 @@ public final class TrainAction {
     if (state.done() && TrainedModels.exists(hconf, modelDir + "/" + ModelArtifact.MODEL)) {
       // Finished in an earlier run: report the published model (SHA-256 verified), do not retrain or republish.
       ModelArtifact.Loaded<ComputationGraph> done = ModelArtifact.loadGraph(hconf, modelDir);
-      Metrics m = Metrics.evaluate(TrainedModels.graph(done.model(), columns), validation, emb.numClasses());
-      return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, done.sha256(),
-          state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0);
+      // Unless it is an older run's model, kept because this run stopped between its last epoch and the publish.
+      if (!TrainedModels.exists(hconf, ck + "/best")
+          || done.model().params().equals(ModelArtifact.loadGraph(hconf, ck + "/best").model().params())) {
+        Metrics m = Metrics.evaluate(TrainedModels.graph(done.model(), columns), validation, emb.numClasses());
+        return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, done.sha256(),
+            state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0);
+      }
     }
     double samplesPerSecond = 0;
     if (!state.done()) {
@@ -381,7 +387,7 @@ public final class TrainAction {
       entries.put(r.name(), new SummaryEntry(r.name(), r.kind(), r.describe(), r.modelDir(), r.sha256(), r.bestEpoch(),
           r.epochsRun(), r.stoppedEarly(), r.completed(), r.validation() == null ? Map.of() : r.validation().asMap()));
     }
-    Json.write(hconf, path, new Summary(emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
+    AtomicDirectory.replaceJson(hconf, path, new Summary(emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
   }
 
   private static MultiDataSet withModalityDropout(MultiDataSet mds, double rate, Random rng) {

@@ -80,27 +80,41 @@ public final class TrainedModels {
       }
       return late(members, emb.numClasses());
     }
-    ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, dir + "/model");
+    return graphAt(conf, dir + "/model", emb);
+  }
+
+  /**
+   * The predictor of a graph model in {@code modelDir} (model.zip, provenance.json; verified before load), its
+   * inputs in the modality order its provenance records: a train output's {@code <model>/model} or a registry version.
+   */
+  public static Metrics.Predictor graphAt(Configuration conf, String modelDir, EmbeddingsSpec emb) {
+    ModelArtifact.Verified v = ModelArtifact.verify(conf, modelDir);
+    ComputationGraph model;
+    try {
+      model = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(new java.io.ByteArrayInputStream(v.model()), false);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot load model " + modelDir, e);
+    }
     // Read with a plain mapper: Json.MAPPER registers the Scala module, which binds untyped arrays to Scala lists.
     com.fasterxml.jackson.databind.JsonNode mods;
     try {
       mods = new com.fasterxml.jackson.databind.ObjectMapper()
-          .readTree(Json.readText(conf, dir + "/model/" + ModelArtifact.PROVENANCE)).path("config").path("modalities");
+          .readTree(v.files().get(ModelArtifact.PROVENANCE)).path("config").path("modalities");
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot read provenance of " + dir, e);
+      throw new java.io.UncheckedIOException("Cannot read provenance of " + modelDir, e);
     }
     if (!mods.isArray() || mods.isEmpty()) {
-      throw new IllegalStateException("Cannot use model " + dir + ": its provenance lists no modalities");
+      throw new IllegalStateException("Cannot use model " + modelDir + ": its provenance lists no modalities");
     }
     List<Integer> cols = new ArrayList<>();
     for (com.fasterxml.jackson.databind.JsonNode o : mods) {
       int i = emb.indexOf(o.asText());
       if (i < 0) {
-        throw new IllegalStateException("Cannot use model " + dir + ": modality '" + o + "' is not in the embeddings");
+        throw new IllegalStateException("Cannot use model " + modelDir + ": modality '" + o + "' is not in the embeddings");
       }
       cols.add(i);
     }
-    return graph(l.model(), cols.stream().mapToInt(Integer::intValue).toArray());
+    return graph(model, cols.stream().mapToInt(Integer::intValue).toArray());
   }
 
   /** Whether a file or directory exists at a Hadoop path. */

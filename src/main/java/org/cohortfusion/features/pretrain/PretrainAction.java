@@ -32,7 +32,6 @@ import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
 import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.io.BuildInfo;
-import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
@@ -268,17 +267,7 @@ public final class PretrainAction {
   }
 
   private static void writeAtomically(Configuration conf, String path, Object value) {
-    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(path);
-    org.apache.hadoop.fs.Path temp = new org.apache.hadoop.fs.Path(target.getParent(), "." + target.getName() + ".tmp");
-    try {
-      org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(conf);
-      Json.write(conf, temp.toString(), value);
-      fs.delete(target, false);
-      if (!fs.rename(temp, target)) {
-        throw new java.io.IOException("rename from " + temp + " failed");
-      }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot publish " + path + ": " + e.getMessage(), e);
-    }
+    // One rename over the old file: a crash leaves the old or the new file, never none.
+    org.cohortfusion.io.AtomicDirectory.replaceJson(conf, path, value);
   }
 }
