@@ -180,19 +180,20 @@ final class CsvTable {
   }
 
   /**
-   * The CSV verdict of every row the mapping kept: carried by the sql itself, or joined back by
-   * file and line when the sql selects {@value TableSource#SOURCE_FILE} and {@value
-   * TableSource#ROW_ORDER}. A mapping that carries neither could pass a malformed record.
+   * The CSV verdict of every row the mapping kept: carried by the sql itself ({@code SELECT *}), or
+   * joined back by file and line. The sql must select {@value TableSource#SOURCE_FILE} and {@value
+   * TableSource#ROW_ORDER}: without them a malformed record could pass, and no message could name
+   * its line.
    */
   static Dataset<Row> carryVerdict(String table, String sqlKey, Dataset<Row> raw, Dataset<Row> mapped) {
     List<String> cols = List.of(mapped.columns());
-    if (cols.contains(REASON) && cols.contains(MESSAGE)) {
-      return mapped;
-    }
     if (!cols.contains(TableSource.SOURCE_FILE) || !cols.contains(TableSource.ROW_ORDER)) {
       throw new IngestException("Cannot apply the sql of table '" + table + "' (config key " + sqlKey + "): a csv table's sql must select "
-          + TableSource.SOURCE_FILE + " and " + TableSource.ROW_ORDER + " (or " + REASON + " and " + MESSAGE
-          + "), so that malformed records and non-numeric cells are rejected, not passed");
+          + TableSource.SOURCE_FILE + " and " + TableSource.ROW_ORDER + ", so that malformed records and non-numeric cells are rejected,"
+          + " not passed, and messages give their lines");
+    }
+    if (cols.contains(REASON) && cols.contains(MESSAGE)) {
+      return mapped;
     }
     Dataset<Row> flagged = raw.filter(col(REASON).isNotNull()).select(col(TableSource.SOURCE_FILE).as("_flagged_file"),
         col(TableSource.ROW_ORDER).as("_flagged_line"), col(REASON), col(MESSAGE));

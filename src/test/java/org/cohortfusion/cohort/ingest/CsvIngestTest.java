@@ -138,11 +138,25 @@ class CsvIngestTest {
   }
 
   @Test
+  void keysForTheOtherFormatAreErrors() throws Exception {
+    IngestException nulls = assertThrows(IngestException.class, () -> ingest(config("modalities.notes.null-values = [\"-\"]\n")));
+    assertTrue(nulls.getMessage().startsWith("Cannot use config key 'modalities.notes.null-values'"), nulls.getMessage());
+    IngestException union = assertThrows(IngestException.class, () -> ingest(config("modalities.clinical.schema-merge = union\n")));
+    assertTrue(union.getMessage().startsWith("Cannot use config key 'modalities.clinical.schema-merge = union'"), union.getMessage());
+  }
+
+  @Test
   void aBadSqlMappingIsAConfigErrorNamingTableAndKey() throws Exception {
     String config = config("modalities.clinical.sql = \"SELECT subject_id, age FROM source QUALIFY x\"\n");
     IngestException e = assertThrows(IngestException.class, () -> ingest(config));
     assertTrue(e.getMessage().startsWith("Cannot apply the sql of table 'clinical' (config key modalities.clinical.sql): "), e.getMessage());
     // An IngestException: the CLI exits with 2 (bad input or config), not as a crash.
     assertTrue(e.getMessage().contains("PARSE_SYNTAX_ERROR") && !e.getMessage().contains("\n"), e.getMessage());
+
+    // Without the bookkeeping columns the rows' CSV verdicts would be lost: an error, not a pass.
+    IngestException lost = assertThrows(IngestException.class,
+        () -> ingest(config("modalities.clinical.sql = \"SELECT subject_id, age, sex, bili FROM source\"\n")));
+    assertTrue(lost.getMessage().startsWith("Cannot apply the sql of table 'clinical' (config key modalities.clinical.sql): a csv table's sql"
+        + " must select _source_file and _row_order"), lost.getMessage());
   }
 }
