@@ -191,11 +191,13 @@ public final class IngestAction {
     try {
       // 1. Subjects: slim, counted and checked before any modality is read.
       String subjectsPath = config.resolve(config.subjects().path());
+      checkCsvOnlyKeys("subjects", config.subjects().format(), config.subjects().nullValues(), config.subjects().schemaMerge());
       TableSource.Files subjectFiles = TableSource.list(hadoop, "subjects", subjectsPath, config.subjects().format(),
           config.subjects().schemaMerge(), corruptFiles);
       // Every table's files and schemas before any job: files that disagree stop the run here.
       Map<String, TableSource.Files> modalityFiles = new LinkedHashMap<>();
       for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
+        checkCsvOnlyKeys("modalities." + e.getKey(), e.getValue().format(), e.getValue().nullValues(), e.getValue().schemaMerge());
         modalityFiles.put(e.getKey(), TableSource.list(hadoop, e.getKey(), config.resolve(e.getValue().path()), e.getValue().format(),
             e.getValue().schemaMerge(), corruptFiles));
       }
@@ -529,8 +531,9 @@ public final class IngestAction {
   private record PlannedModalities(List<CheckedTable> tables, List<ModalitySpec> specs, Map<String, ModalityJoin> joins) {}
 
   /**
-   * Plans every modality: lists its files, reads their footers, checks the schema against the
-   * contract and builds the plans of its checked rows, its join and its rejects. Runs no job.
+   * Plans every modality from its listed files: checks the schema against the contract and builds
+   * the plans of its checked rows, its join and its rejects. Runs no job, but one per CSV table,
+   * which counts the numeric cells of each column to type it ({@link CsvTable}).
    */
   private PlannedModalities planModalities(Dataset<Row> subjectsRaw, Dataset<Row> knownIds, Map<String, TableSource.Files> modalityFiles) {
     List<CheckedTable> tables = new ArrayList<>();
@@ -738,6 +741,21 @@ public final class IngestAction {
       p.put(r, o.getValue());
     }
     return p;
+  }
+
+  /**
+   * null-values means something for CSV only, schema-merge = union for Parquet only: set on the
+   * other format, either would be ignored, and a misplaced option should not pass silently.
+   */
+  private static void checkCsvOnlyKeys(String key, org.cohortfusion.config.TableFormat format, List<String> nullValues,
+      org.cohortfusion.config.SchemaMerge merge) {
+    if (format == org.cohortfusion.config.TableFormat.PARQUET && !nullValues.equals(ModalityConfig.DEFAULT_NULL_VALUES)) {
+      throw new IngestException("Cannot use config key '" + key + ".null-values': it applies to csv tables only (Parquet has nulls)");
+    }
+    if (format == org.cohortfusion.config.TableFormat.CSV && merge == org.cohortfusion.config.SchemaMerge.UNION) {
+      throw new IngestException("Cannot use config key '" + key + ".schema-merge = union': it applies to Parquet tables only;"
+          + " the csv files of a table need the same header");
+    }
   }
 
   private static void failOnUnreadable(String table, TableSource.Files files, Map<RejectReason, CheckPolicy> policies) {
