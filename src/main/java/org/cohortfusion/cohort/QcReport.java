@@ -31,7 +31,7 @@ public record QcReport(
   }
 
   /**
-   * @param code what kind of warning: EMPTY_MODALITY, SINGLE_CLASS, TIME_AFTER_INDEX, TIME_RANGES_APART
+   * @param code what kind of warning: EMPTY_MODALITY, SINGLE_CLASS, TIME_AFTER_INDEX, TIME_RANGES_APART, SCHEMA_UNION
    * @param table the table it concerns
    * @param message the warning with its counts
    */

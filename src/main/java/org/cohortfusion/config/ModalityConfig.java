@@ -37,7 +37,16 @@ public record ModalityConfig(
         Double binWidth,
     @JsonPropertyDescription("tabular: categories kept per categorical column, most frequent in the train split first (default 1000).")
         @JsonProperty("max-categories")
-        Integer maxCategories) {
+        Integer maxCategories,
+    @JsonProperty("schema-merge")
+    @JsonPropertyDescription("How the table's files must agree on columns: strict (default, same columns and types) or union (a column some files lack is null in their rows; differing types stay an error).")
+        SchemaMerge schemaMerge,
+    @JsonProperty("null-values")
+    @JsonPropertyDescription("csv: cell values read as missing (default \"\", NA, NaN, null).")
+        List<String> nullValues) {
+
+  /** The cell values a CSV table reads as missing unless it declares its own. */
+  public static final List<String> DEFAULT_NULL_VALUES = List.of("", "NA", "NaN", "null");
 
   public ModalityConfig {
     format = format == null ? TableFormat.PARQUET : format;
@@ -48,6 +57,8 @@ public record ModalityConfig(
     channels = channels == null ? List.of() : List.copyOf(channels);
     steps = steps == null ? 8 : steps;
     maxCategories = maxCategories == null ? 1000 : maxCategories;
+    schemaMerge = schemaMerge == null ? SchemaMerge.STRICT : schemaMerge;
+    nullValues = nullValues == null ? DEFAULT_NULL_VALUES : List.copyOf(nullValues);
   }
 
   /** Key (subject_id, plus time for time series) that duplicates are detected on. */

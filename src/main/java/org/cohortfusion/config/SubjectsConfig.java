@@ -21,7 +21,13 @@ public record SubjectsConfig(
         List<String> classes,
     @JsonProperty("max-classes")
     @JsonPropertyDescription("Most distinct label values accepted as classes (default 100); more stops ingest: the label column likely holds an id or a measurement.")
-        Integer maxClasses) {
+        Integer maxClasses,
+    @JsonProperty("schema-merge")
+    @JsonPropertyDescription("How the table's files must agree on columns: strict (default) or union (see modalities.<m>.schema-merge).")
+        SchemaMerge schemaMerge,
+    @JsonProperty("null-values")
+    @JsonPropertyDescription("csv: cell values read as missing (default \"\", NA, NaN, null).")
+        List<String> nullValues) {
 
   public static final int DEFAULT_MAX_CLASSES = 100;
 
@@ -31,6 +37,8 @@ public record SubjectsConfig(
     checks = checks == null ? Map.of() : Map.copyOf(checks);
     classes = classes == null ? List.of() : List.copyOf(classes);
     maxClasses = maxClasses == null ? DEFAULT_MAX_CLASSES : maxClasses;
+    schemaMerge = schemaMerge == null ? SchemaMerge.STRICT : schemaMerge;
+    nullValues = nullValues == null ? ModalityConfig.DEFAULT_NULL_VALUES : List.copyOf(nullValues);
     if (maxClasses < 1) {
       throw new ConfigException("Bad value for config key 'subjects.max-classes': " + maxClasses + " is below 1");
     }

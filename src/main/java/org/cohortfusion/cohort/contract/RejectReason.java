@@ -19,6 +19,8 @@ public enum RejectReason {
   DUPLICATE("duplicate", CheckPolicy.REJECT),
   UNKNOWN_SUBJECT("unknown-subject", CheckPolicy.REJECT),
   NO_MODALITY("no-modality", CheckPolicy.REJECT),
+  MALFORMED_RECORD("malformed-record", CheckPolicy.REJECT),
+  NON_NUMERIC("non-numeric", CheckPolicy.REJECT),
   UNREADABLE_FILE("unreadable-file", CheckPolicy.ERROR);
 
   private final String check;

@@ -103,6 +103,74 @@ public final class IngestAction {
    * which {@link AtomicDirectory} then discards: nothing is published.
    */
   public IngestResult execute() {
+    // A CSV record's field count is checked only over the columns Spark parses: with pruning, a
+    // record with too few fields would pass when the missing ones are not read.
+    return withSessionConf(Map.of("spark.sql.csv.parser.columnPruning.enabled", "false"), () -> {
+      java.util.Set<String> corrupt = new java.util.HashSet<>();
+      while (true) {
+        try {
+          return executeOnce(java.util.Set.copyOf(corrupt));
+        } catch (RuntimeException e) {
+          // A file whose footer reads but whose data pages do not fails only once Spark reads it,
+          // in a job: it then falls under checks.unreadable-file, and the run starts over without it.
+          java.util.Optional<String> file = corruptFile(e, corrupt);
+          if (file.isEmpty()) {
+            throw e;
+          }
+          corrupt.add(file.get());
+          LOG.warn("ingest: a file of the input cannot be read past its footer; starting over with it set apart as unreadable");
+        }
+      }
+    });
+  }
+
+  /**
+   * The readable data file of some table that a failed run could not read, when the failure says
+   * so (Spark names the file it was reading). Every table whose policy is error for unreadable
+   * files makes it an {@link IngestException} naming the table and the file instead.
+   */
+  private java.util.Optional<String> corruptFile(RuntimeException failure, java.util.Set<String> known) {
+    StringBuilder messages = new StringBuilder();
+    for (Throwable t = failure; t != null && messages.length() < 1_000_000; t = t.getCause()) {
+      messages.append(t.getMessage()).append('\n');
+    }
+    if (messages.indexOf("while reading file") < 0 && messages.indexOf("FAILED_READ_FILE") < 0) {
+      return java.util.Optional.empty();
+    }
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    Map<String, TableSource.Files> tables = new LinkedHashMap<>();
+    Map<String, Map<String, CheckPolicy>> checks = new LinkedHashMap<>();
+    try {
+      tables.put("subjects", TableSource.list(hadoop, "subjects", config.resolve(config.subjects().path()), config.subjects().format(),
+          org.cohortfusion.config.SchemaMerge.UNION, known));
+      checks.put("subjects", config.subjects().checks());
+      for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
+        tables.put(e.getKey(), TableSource.list(hadoop, e.getKey(), config.resolve(e.getValue().path()), e.getValue().format(),
+            org.cohortfusion.config.SchemaMerge.UNION, known));
+        checks.put(e.getKey(), e.getValue().checks());
+      }
+    } catch (RuntimeException listingFails) {
+      return java.util.Optional.empty();
+    }
+    for (Map.Entry<String, TableSource.Files> e : tables.entrySet()) {
+      for (String file : e.getValue().readable()) {
+        String plain = new org.apache.hadoop.fs.Path(file).toUri().getPath();
+        if (messages.indexOf(plain) < 0 && messages.indexOf(new org.apache.hadoop.fs.Path(file).toUri().toString()) < 0) {
+          continue;
+        }
+        String key = e.getKey().equals("subjects") ? "subjects" : "modalities." + e.getKey();
+        if (checks.get(e.getKey()).getOrDefault(RejectReason.UNREADABLE_FILE.check(), RejectReason.UNREADABLE_FILE.defaultPolicy())
+            == CheckPolicy.ERROR) {
+          throw new IngestException("Cannot read table '" + e.getKey() + "': file " + file + " is unreadable (its footer reads, its data"
+              + " pages do not); set " + key + ".checks.unreadable-file = reject to set it apart and go on", failure);
+        }
+        return java.util.Optional.of(file);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  private IngestResult executeOnce(java.util.Set<String> corruptFiles) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     // Small jobs that mostly wait on Spark's scheduling run beside the main line of work.
     java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
@@ -123,16 +191,27 @@ public final class IngestAction {
     try {
       // 1. Subjects: slim, counted and checked before any modality is read.
       String subjectsPath = config.resolve(config.subjects().path());
-      TableSource.Files subjectFiles = TableSource.list(hadoop, "subjects", subjectsPath, config.subjects().format());
+      checkCsvOnlyKeys("subjects", config.subjects().format(), config.subjects().nullValues(), config.subjects().schemaMerge());
+      TableSource.Files subjectFiles = TableSource.list(hadoop, "subjects", subjectsPath, config.subjects().format(),
+          config.subjects().schemaMerge(), corruptFiles);
+      // Every table's files and schemas before any job: files that disagree stop the run here.
+      Map<String, TableSource.Files> modalityFiles = new LinkedHashMap<>();
+      for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
+        checkCsvOnlyKeys("modalities." + e.getKey(), e.getValue().format(), e.getValue().nullValues(), e.getValue().schemaMerge());
+        modalityFiles.put(e.getKey(), TableSource.list(hadoop, e.getKey(), config.resolve(e.getValue().path()), e.getValue().format(),
+            e.getValue().schemaMerge(), corruptFiles));
+      }
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
       failOnUnreadable("subjects", subjectFiles, subjectPolicies);
       Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(
-          TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()), subjectsPath,
+          TableSource.read(spark, "subjects", subjectFiles, config.subjects().sql(), "subjects.sql",
+              new CsvTable.Rules(config.subjects().nullValues(), java.util.Set.of(), false)), subjectsPath,
           Contracts.forKind("subjects"));
       List<String> timeSeries = config.modalities().entrySet().stream().filter(e -> e.getValue().kind() == ModalityKind.TIMESERIES)
           .map(Map.Entry::getKey).toList();
-      List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
-          Contracts.forKind("subjects"), timeSeries);
+      List<RowCheck> subjectChecks = new ArrayList<>(CsvTable.checks(subjectsRaw));
+      subjectChecks.addAll(SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
+          Contracts.forKind("subjects"), timeSeries));
       Dataset<Row> checkedSubjects = TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE);
       // Duplicates are marked, for the rejects, by a window partitioned by subject_id. The aligned
       // write keeps the same row of each subject without the window, in the shuffle and sort by
@@ -168,7 +247,7 @@ public final class IngestAction {
       // 2. Modalities: the checked rows as plans (nothing runs yet), observed for exact accounting.
       PlannedModalities firstPlan;
       try {
-        firstPlan = planModalities(hadoop, subjectsRaw, knownIds);
+        firstPlan = planModalities(subjectsRaw, knownIds, modalityFiles);
       } catch (RuntimeException planningFailed) {
         spark.sparkContext().cancelJobGroup(subjectJobs);
         throw planningFailed;
@@ -205,8 +284,8 @@ public final class IngestAction {
           failOnErrorPolicies(subjectsChecked, subjectsFound.byReason());
           if (!subjectsFound.sameSplitsAndClasses(summaryOfPassed)) {
             LOG.info("ingest: the subjects table has duplicate rows that change its classes or split cuts; aligning again");
-            planned = planModalities(hadoop, subjectsRaw,
-                kept.filter(CheckedTable.accepted()).select(col(TableValidator.ID).as(KNOWN_ID)));
+            planned = planModalities(subjectsRaw,
+                kept.filter(CheckedTable.accepted()).select(col(TableValidator.ID).as(KNOWN_ID)), modalityFiles);
             new org.apache.hadoop.fs.Path(alignedDir).getFileSystem(hadoop).delete(new org.apache.hadoop.fs.Path(alignedDir), true);
             aligned = writeAligned(kept, subjectsFound, planned, alignedDir);
           }
@@ -263,7 +342,9 @@ public final class IngestAction {
         if (labeled == 0) {
           failOnNoLabeledSubject(subjectsPath, counts.get("subjects"), subjectsAccepted, qc.subjectsAligned());
         }
-        qc = withWarnings(qc, joins, alignedCounts, labeled);
+        Map<String, List<String>> schemaWarnings = new LinkedHashMap<>();
+        tables.forEach(t -> schemaWarnings.put(t.name(), t.files().schemaWarnings()));
+        qc = withWarnings(qc, joins, alignedCounts, labeled, schemaWarnings);
         qc.warnings().forEach(w -> LOG.warn("ingest: WARNING [{}] {}", w.code(), w.message()));
         Json.write(hadoop, tmp + "/" + CohortManifest.STATS, NormalizationStatistics.fit(
             () -> written.get().filter(col("split").equalTo("train")), ModalityJoin.metric(alignedCounts, ALIGNED_TRAIN_METRIC), specs,
@@ -450,10 +531,11 @@ public final class IngestAction {
   private record PlannedModalities(List<CheckedTable> tables, List<ModalitySpec> specs, Map<String, ModalityJoin> joins) {}
 
   /**
-   * Plans every modality: lists its files, reads their footers, checks the schema against the
-   * contract and builds the plans of its checked rows, its join and its rejects. Runs no job.
+   * Plans every modality from its listed files: checks the schema against the contract and builds
+   * the plans of its checked rows, its join and its rejects. Runs no job, but one per CSV table,
+   * which counts the numeric cells of each column to type it ({@link CsvTable}).
    */
-  private PlannedModalities planModalities(Configuration hadoop, Dataset<Row> subjectsRaw, Dataset<Row> knownIds) {
+  private PlannedModalities planModalities(Dataset<Row> subjectsRaw, Dataset<Row> knownIds, Map<String, TableSource.Files> modalityFiles) {
     List<CheckedTable> tables = new ArrayList<>();
     List<ModalitySpec> specs = new ArrayList<>();
     Map<String, ModalityJoin> joins = new LinkedHashMap<>();
@@ -461,10 +543,12 @@ public final class IngestAction {
       String name = e.getKey();
       ModalityConfig m = e.getValue();
       String path = config.resolve(m.path());
-      TableSource.Files files = TableSource.list(hadoop, name, path, m.format());
+      TableSource.Files files = modalityFiles.get(name);
       Map<RejectReason, CheckPolicy> policies = policies("modalities." + name, m.checks());
       failOnUnreadable(name, files, policies);
-      Dataset<Row> raw = TableSource.read(spark, name, files, m.format(), m.sql());
+      boolean numbersOnly = m.kind() == ModalityKind.TIMESERIES || m.kind() == ModalityKind.VECTOR;
+      Dataset<Row> raw = TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
+          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly));
       // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
       java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
       ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
@@ -472,11 +556,14 @@ public final class IngestAction {
       if (m.kind() == ModalityKind.TIMESERIES) {
         checkTimeUnits(name, raw, subjectsRaw);
       }
-      Dataset<Row> checked = TableValidator.applyChecks(prepared.rows(), prepared.checks(), CheckedTable.REASON, CheckedTable.MESSAGE);
+      // A CSV verdict first: a malformed record's other cells mean nothing.
+      List<RowCheck> checks = new ArrayList<>(CsvTable.checks(prepared.rows()));
+      checks.addAll(prepared.checks());
+      Dataset<Row> checked = TableValidator.applyChecks(prepared.rows(), checks, CheckedTable.REASON, CheckedTable.MESSAGE);
       boolean timeSeries = m.kind() == ModalityKind.TIMESERIES;
       joins.put(name, timeSeries
-          ? ModalityJoin.timeSeries(name, m, prepared.spec(), checked, prepared.checks(), "index_time")
-          : ModalityJoin.perRow(name, m, checked, prepared.checks()));
+          ? ModalityJoin.timeSeries(name, m, prepared.spec(), checked, checks, "index_time")
+          : ModalityJoin.perRow(name, m, checked, checks));
       // The same rules on the bookkeeping columns only (payloads pruned by Catalyst): what the
       // rejects pass and an error message read, without carrying arrays through the shuffles.
       Dataset<Row> slim = checked.select(bookkeepingColumns(m));
@@ -656,6 +743,21 @@ public final class IngestAction {
     return p;
   }
 
+  /**
+   * null-values means something for CSV only, schema-merge = union for Parquet only: set on the
+   * other format, either would be ignored, and a misplaced option should not pass silently.
+   */
+  private static void checkCsvOnlyKeys(String key, org.cohortfusion.config.TableFormat format, List<String> nullValues,
+      org.cohortfusion.config.SchemaMerge merge) {
+    if (format == org.cohortfusion.config.TableFormat.PARQUET && !nullValues.equals(ModalityConfig.DEFAULT_NULL_VALUES)) {
+      throw new IngestException("Cannot use config key '" + key + ".null-values': it applies to csv tables only (Parquet has nulls)");
+    }
+    if (format == org.cohortfusion.config.TableFormat.CSV && merge == org.cohortfusion.config.SchemaMerge.UNION) {
+      throw new IngestException("Cannot use config key '" + key + ".schema-merge = union': it applies to Parquet tables only;"
+          + " the csv files of a table need the same header");
+    }
+  }
+
   private static void failOnUnreadable(String table, TableSource.Files files, Map<RejectReason, CheckPolicy> policies) {
     if (!files.unreadable().isEmpty() && policies.get(RejectReason.UNREADABLE_FILE) == CheckPolicy.ERROR) {
       throw new IngestException("Cannot read table '" + table + "': " + files.unreadable().size() + " unreadable file(s), first "
@@ -683,7 +785,8 @@ public final class IngestAction {
           ? "set " + key + ".duplicates = first or latest:<column> to keep one row per key"
           : "set " + key + ".checks." + reason.check() + " = reject to write such rows to rejects";
       throw new IngestException("Cannot ingest table '" + t.name() + "': " + e.getValue() + " row(s) fail check '" + reason.check()
-          + "' (" + reason.name() + "), first in file " + first.get(0) + " at row " + first.get(1) + ": " + first.get(2) + "; " + fix);
+          + "' (" + reason.name() + "), first in file " + first.get(0) + (t.files().format() == org.cohortfusion.config.TableFormat.CSV ? " at line " : " at row ")
+          + first.get(1) + ": " + first.get(2) + "; " + fix);
     }
   }
 
@@ -747,7 +850,7 @@ public final class IngestAction {
       for (String file : t.files().unreadable()) {
         all = all.unionByName(spark.sql("SELECT 1").select(lit(t.name()).as("source_table"), lit(file).as("source_file"),
             lit(null).cast("string").as("row_key"), lit(RejectReason.UNREADABLE_FILE.name()).as("reason"),
-            lit("file is not readable as " + (t.path().endsWith(".csv") ? "csv" : "the declared format")).as("message")));
+            lit("file is not readable as " + t.files().format().configName()).as("message")));
       }
     }
     return all;
@@ -860,7 +963,8 @@ public final class IngestAction {
    * subjects.index_time (nearly every accepted observation after its subject's index time, or
    * the two time ranges far apart). All from counts the aligned write gathered.
    */
-  private QcReport withWarnings(QcReport qc, Map<String, ModalityJoin> joins, Map<String, Object> alignedCounts, long labeled) {
+  private QcReport withWarnings(QcReport qc, Map<String, ModalityJoin> joins, Map<String, Object> alignedCounts, long labeled,
+      Map<String, List<String>> schemaWarnings) {
     List<QcReport.Warning> warnings = new ArrayList<>();
     for (Map.Entry<String, QcReport.TableQc> e : qc.tables().entrySet()) {
       QcReport.TableQc t = e.getValue();
@@ -888,6 +992,11 @@ public final class IngestAction {
                 "time series '%s': the times of its %d accepted observations and the index times of their subjects do not overlap"
                     + " (gap %.3g times the wider range; magnitudes %.3g-fold apart); are column 'time' and subjects.index_time in one unit?",
                 name, t.accepted(), r.wider() == 0 ? Double.POSITIVE_INFINITY : r.gap() / r.wider(), r.scaleRatio()))));
+      }
+    }
+    for (Map.Entry<String, java.util.List<String>> e : schemaWarnings.entrySet()) {
+      for (String w : e.getValue()) {
+        warnings.add(new QcReport.Warning("SCHEMA_UNION", e.getKey(), "table '" + e.getKey() + "': " + w));
       }
     }
     long classesSeen = qc.labelBalance().values().stream().flatMap(m -> m.keySet().stream()).filter(k -> !k.equals("unlabeled"))

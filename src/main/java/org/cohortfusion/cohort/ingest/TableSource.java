@@ -18,6 +18,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.config.SchemaMerge;
 import org.cohortfusion.config.TableFormat;
 
 /**
@@ -32,23 +35,36 @@ final class TableSource {
   /**
    * What was found under a table path. {@code nonNullElementArrays}: the top-level array columns
    * whose elements every readable Parquet file declares {@code required}, so they cannot hold a
-   * null element (Spark reads every column as nullable, so only the footers tell). {@code
-   * firstFooter}: of the first readable Parquet file (by path), whose schema Spark would infer;
-   * null for other formats.
+   * null element (Spark reads every column as nullable, so only the footers tell). {@code schema}:
+   * the table's columns as every readable file's footer (Parquet) or header line (CSV, every column
+   * a string) declares them, merged by the table's schema-merge rule; {@code schemaWarnings}: what
+   * the union rule filled with nulls, for the QC report.
    */
   record Files(List<String> readable, List<String> unreadable, long totalBytes, String fingerprint,
-      java.util.Set<String> nonNullElementArrays, org.apache.parquet.hadoop.Footer firstFooter) {}
+      java.util.Set<String> nonNullElementArrays, TableFormat format, StructType schema, List<String> schemaWarnings) {}
+
+  /** Footers (or header lines) read at once: the listing of a table of thousands of files waits on storage latency, not CPU. */
+  private static final int SCHEMA_READERS = 16;
 
   private TableSource() {}
 
   static Files list(Configuration conf, String tableName, String path, TableFormat format) {
+    return list(conf, tableName, path, format, SchemaMerge.STRICT, java.util.Set.of());
+  }
+
+  /**
+   * Lists the table's files and reads every file's schema (footer or header line). {@code setApart}:
+   * files already found unreadable (corrupt data pages behind a readable footer), listed as such.
+   */
+  static Files list(Configuration conf, String tableName, String path, TableFormat format, SchemaMerge merge,
+      java.util.Set<String> setApart) {
     Path root = new Path(path);
     List<String> readable = new ArrayList<>();
     List<String> unreadable = new ArrayList<>();
     StringBuilder fingerprint = new StringBuilder();
     long bytes = 0;
     java.util.Set<String> nonNullElements = null;
-    org.apache.parquet.hadoop.Footer firstFooter = null;
+    List<FileSchema> schemas = new ArrayList<>();
     try {
       FileSystem fs = root.getFileSystem(conf);
       FileStatus rootStatus;
@@ -66,26 +82,27 @@ final class TableSource {
         files.add(rootStatus);
       }
       files.sort((a, b) -> a.getPath().toString().compareTo(b.getPath().toString()));
-      for (FileStatus s : files) {
+      List<java.util.Optional<FileSchema>> found = readSchemas(conf, files, format);
+      for (int i = 0; i < files.size(); i++) {
+        FileStatus s = files.get(i);
         String file = s.getPath().toString();
         fingerprint.append(file).append('|').append(s.getLen()).append('|').append(s.getModificationTime()).append('\n');
         bytes += s.getLen();
-        if (format != TableFormat.PARQUET) {
-          readable.add(file); // as far as a listing can tell
-          continue;
-        }
-        java.util.Optional<org.apache.parquet.hadoop.metadata.ParquetMetadata> footer = readFooter(conf, s);
-        if (footer.isEmpty()) {
+        if (found.get(i).isEmpty() || setApart.contains(file)) {
           unreadable.add(file);
           continue;
         }
         readable.add(file);
-        java.util.Set<String> nonNull = nonNullElementArrays(footer.get().getFileMetaData().getSchema());
-        if (firstFooter == null) {
-          firstFooter = new org.apache.parquet.hadoop.Footer(s.getPath(), footer.get());
-          nonNullElements = new java.util.HashSet<>(nonNull);
-        } else {
-          nonNullElements.retainAll(nonNull);
+        FileSchema schema = found.get(i).get();
+        if (schema.columns() != null) {
+          schemas.add(schema);
+        }
+        if (format == TableFormat.PARQUET) {
+          if (nonNullElements == null) {
+            nonNullElements = new java.util.HashSet<>(schema.nonNullElementArrays());
+          } else {
+            nonNullElements.retainAll(schema.nonNullElementArrays());
+          }
         }
       }
     } catch (IOException e) {
@@ -94,8 +111,123 @@ final class TableSource {
     if (readable.isEmpty() && unreadable.isEmpty()) {
       throw new IngestException("Cannot read table '" + tableName + "': no data files under " + path);
     }
+    List<String> warnings = new ArrayList<>();
+    StructType schema = schemas.isEmpty() ? new StructType() : mergeSchemas(tableName, schemas, format, merge, warnings);
     return new Files(List.copyOf(readable), List.copyOf(unreadable), bytes, fingerprint.toString(),
-        nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements), firstFooter);
+        nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements), format, schema, List.copyOf(warnings));
+  }
+
+  /**
+   * One file's columns as Spark reads them (all strings for CSV); {@code columns} null for a CSV
+   * file without even a header line, which holds no row and so cannot disagree.
+   */
+  record FileSchema(String file, StructType columns, java.util.Set<String> nonNullElementArrays) {}
+
+  /** Every file's schema, in the files' order, read by a small pool of threads; empty for an unreadable file. */
+  private static List<java.util.Optional<FileSchema>> readSchemas(Configuration conf, List<FileStatus> files, TableFormat format) {
+    if (files.size() <= 1) {
+      return files.stream().map(s -> readSchema(conf, s, format)).toList();
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(SCHEMA_READERS, files.size()), r -> {
+      Thread t = new Thread(r, "ingest-footer-reader");
+      t.setDaemon(true);
+      return t;
+    });
+    // The session's settings, read by the schema converter, live in a thread-local of the calling thread.
+    org.apache.spark.sql.internal.SQLConf sqlConf = org.apache.spark.sql.internal.SQLConf.get();
+    try {
+      List<java.util.concurrent.Future<java.util.Optional<FileSchema>>> futures = new ArrayList<>();
+      for (FileStatus s : files) {
+        futures.add(pool.submit(() -> readSchema(conf, s, format, sqlConf)));
+      }
+      List<java.util.Optional<FileSchema>> out = new ArrayList<>();
+      for (java.util.concurrent.Future<java.util.Optional<FileSchema>> f : futures) {
+        out.add(f.get());
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IngestException("Cannot list table files: interrupted", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IngestException("Cannot read a footer: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static java.util.Optional<FileSchema> readSchema(Configuration conf, FileStatus status, TableFormat format) {
+    return readSchema(conf, status, format, org.apache.spark.sql.internal.SQLConf.get());
+  }
+
+  private static java.util.Optional<FileSchema> readSchema(Configuration conf, FileStatus status, TableFormat format,
+      org.apache.spark.sql.internal.SQLConf sqlConf) {
+    String file = status.getPath().toString();
+    if (format == TableFormat.CSV) {
+      return java.util.Optional.of(new FileSchema(file, CsvTable.header(conf, status), java.util.Set.of()));
+    }
+    java.util.Optional<org.apache.parquet.hadoop.metadata.ParquetMetadata> footer = readFooter(conf, status);
+    if (footer.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    StructType columns = org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat$.MODULE$.readSchemaFromFooter(
+        new org.apache.parquet.hadoop.Footer(status.getPath(), footer.get()),
+        new org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter(sqlConf));
+    return java.util.Optional.of(new FileSchema(file, columns, nonNullElementArrays(footer.get().getFileMetaData().getSchema())));
+  }
+
+  /**
+   * The table's columns from every file's: a type that differs between files is an error; so is a
+   * column that some files lack, unless {@code merge} is union (Parquet only), which reads it as
+   * null in their rows and notes it in {@code warnings}. Types are compared without nullability,
+   * which Spark ignores when it reads files.
+   */
+  static StructType mergeSchemas(String table, List<FileSchema> files, TableFormat format, SchemaMerge merge, List<String> warnings) {
+    java.util.Map<String, StructField> columns = new java.util.LinkedHashMap<>();
+    java.util.Map<String, String> firstFileOf = new java.util.HashMap<>();
+    for (FileSchema f : files) {
+      checkNamesDifferBeyondCase(table, f.file(), List.of(f.columns().fieldNames()));
+      for (StructField field : f.columns().fields()) {
+        StructField seen = columns.putIfAbsent(field.name(), field);
+        firstFileOf.putIfAbsent(field.name(), f.file());
+        if (seen != null && !TableValidator.typeName(seen.dataType()).equals(TableValidator.typeName(field.dataType()))) {
+          throw new IngestException("Cannot read table '" + table + "': file " + f.file() + " has column '" + field.name() + "' of type "
+              + TableValidator.typeName(field.dataType()) + ", file " + firstFileOf.get(field.name()) + " has "
+              + TableValidator.typeName(seen.dataType()) + "; make the files agree (schema-merge = union does not change types)");
+        }
+      }
+    }
+    checkNamesDifferBeyondCase(table, files.get(0).file() + " and the other files", List.copyOf(columns.keySet()));
+    boolean union = merge == SchemaMerge.UNION && format == TableFormat.PARQUET;
+    for (String name : columns.keySet()) {
+      List<FileSchema> lacking = files.stream().filter(f -> !List.of(f.columns().fieldNames()).contains(name)).toList();
+      if (lacking.isEmpty()) {
+        continue;
+      }
+      if (!union) {
+        throw new IngestException("Cannot read table '" + table + "': file " + lacking.get(0).file() + " lacks column '" + name
+            + "' of type " + TableValidator.typeName(columns.get(name).dataType()) + ", which file " + firstFileOf.get(name) + " has ("
+            + lacking.size() + " of " + files.size() + " files lack it); "
+            + (format == TableFormat.PARQUET ? "set schema-merge = union to read it as null in the files that lack it"
+                : "every csv file of a table needs the same header"));
+      }
+      warnings.add("column '" + name + "' is missing from " + lacking.size() + " of " + files.size() + " files (first "
+          + lacking.get(0).file() + "): null in their rows (schema-merge = union)");
+    }
+    if (format == TableFormat.CSV) {
+      // Spark maps CSV cells to columns by position: the same names in another order would mix columns.
+      List<String> order = List.of(files.get(0).columns().fieldNames());
+      for (FileSchema f : files) {
+        List<String> names = List.of(f.columns().fieldNames());
+        for (int i = 0; i < names.size(); i++) {
+          if (!names.get(i).equals(order.get(i))) {
+            throw new IngestException("Cannot read table '" + table + "': file " + f.file() + " has column '" + names.get(i)
+                + "' at position " + (i + 1) + ", file " + files.get(0).file() + " has '" + order.get(i)
+                + "' there; every csv file of a table needs the same header");
+          }
+        }
+      }
+    }
+    return new StructType(columns.values().toArray(StructField[]::new));
   }
 
   /**
@@ -129,11 +261,6 @@ final class TableSource {
     } catch (IOException | RuntimeException e) {
       return java.util.Optional.empty();
     }
-  }
-
-  private static org.apache.spark.sql.types.StructType sparkSchema(SparkSession spark, org.apache.parquet.hadoop.Footer footer) {
-    return org.apache.spark.sql.execution.datasources.parquet.ParquetFileFormat$.MODULE$.readSchemaFromFooter(footer,
-        new org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter(spark.sessionState().conf()));
   }
 
   /** Top-level lists whose element is a required primitive: three-level lists, and legacy two-level ones. */
@@ -173,35 +300,33 @@ final class TableSource {
     }
   }
 
-  /** Reads the readable files, applies the optional SQL mapping and adds the bookkeeping columns. */
+  /** Reads the readable files with the default CSV rules, as table {@code tableName}'s sql key. */
   static Dataset<Row> read(SparkSession spark, String tableName, Files files, TableFormat format, String sql) {
+    return read(spark, tableName, files, sql, tableName + ".sql", CsvTable.Rules.DEFAULT);
+  }
+
+  /**
+   * Reads the readable files, applies the optional SQL mapping ({@code sqlKey} names it in errors)
+   * and adds the bookkeeping columns; a CSV table is typed by {@code csv} ({@link CsvTable}).
+   */
+  static Dataset<Row> read(SparkSession spark, String tableName, Files files, String sql, String sqlKey, CsvTable.Rules csv) {
     if (files.readable().isEmpty()) {
       throw new IngestException("Cannot read table '" + tableName + "': every file is unreadable, e.g. " + files.unreadable().get(0));
     }
     String[] paths = files.readable().toArray(String[]::new);
     Dataset<Row> raw;
     try {
-      // The schema as Spark would infer it from the first file's footer, read while listing: Spark
-      // would otherwise run a job per table to read it once more.
-      if (format == TableFormat.PARQUET) {
-        // Before Spark reads it: Spark resolves names without case and fails on such a pair.
-        checkNamesDifferBeyondCase(tableName, files.firstFooter().getFile().toString(),
-            List.of(sparkSchema(spark, files.firstFooter()).fieldNames()));
-      }
-      raw = format == TableFormat.PARQUET
-          ? spark.read().schema(sparkSchema(spark, files.firstFooter())).parquet(paths)
+      // The schema from the footers (or header lines) read while listing: Spark would otherwise
+      // run a job per table to read it once more, and from one file only.
+      raw = files.format() == TableFormat.PARQUET
+          ? spark.read().schema(files.schema()).parquet(paths)
               .withColumn(SOURCE_FILE, col("_metadata.file_path"))
               .withColumn(ROW_ORDER, col("_metadata.row_index"))
-          : spark.read().option("header", "true").option("inferSchema", "true").option("mode", "PERMISSIVE").csv(paths)
-              .withColumn(SOURCE_FILE, col("_metadata.file_path"))
-              .withColumn(ROW_ORDER, monotonically_increasing_id());
+          : CsvTable.read(spark, tableName, files, csv);
     } catch (IngestException e) {
       throw e;
     } catch (RuntimeException e) {
       throw new IngestException("Cannot read table '" + tableName + "' (" + paths[0] + (paths.length > 1 ? ", ..." : "") + "): " + e.getMessage(), e);
-    }
-    if (format != TableFormat.PARQUET) {
-      checkNamesDifferBeyondCase(tableName, paths[0], List.of(raw.columns()));
     }
     if (sql == null || sql.isBlank()) {
       return raw;
@@ -211,8 +336,15 @@ final class TableSource {
     Dataset<Row> mapped;
     try {
       mapped = spark.sql(sql.replaceAll("\\bsource\\b", view));
-    } catch (RuntimeException e) {
-      throw new IngestException("Cannot apply the sql of table '" + tableName + "': " + e.getMessage(), e);
+    } catch (Exception e) {
+      // Spark's ParseException and AnalysisException are checked exceptions to Java, thrown anyway.
+      // Its first line says what is wrong; the rest repeats the sql.
+      String why = e.getMessage() == null ? e.toString()
+          : e.getMessage().strip().lines().findFirst().orElse("").replace("source_" + tableName, "source");
+      throw new IngestException("Cannot apply the sql of table '" + tableName + "' (config key " + sqlKey + "): " + why, e);
+    }
+    if (files.format() == TableFormat.CSV) {
+      mapped = CsvTable.carryVerdict(tableName, sqlKey, raw, mapped);
     }
     // A mapping that does not carry the bookkeeping columns through still gets them.
     List<String> cols = List.of(mapped.columns());
