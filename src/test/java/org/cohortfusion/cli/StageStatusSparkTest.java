@@ -40,7 +40,11 @@ class StageStatusSparkTest {
 
   @Test
   void aBareConfigNameIsReadFromTheFilesShippedToTheDriver() throws Exception {
-    Path shipped = Files.writeString(dir.resolve("shipped-" + System.nanoTime() + ".conf"),
+    // Not under the test's temporary directory: the shared session's executor fetches added files at its next task,
+    // whichever test runs it, and fails if the source has gone or changed by then.
+    Path shipped = Files.createTempFile("shipped-", ".conf");
+    shipped.toFile().deleteOnExit();
+    Files.writeString(shipped,
         "name = shipped\nsubjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = o }\n");
     SparkTestSession.get().sparkContext().addFile(shipped.toString()); // what spark-submit --files does
     IngestCommand ingest = new IngestCommand();
