@@ -81,6 +81,11 @@ public record PipelineConfig(
     return output.dir() + "/report";
   }
 
+  /** Root of the minibatch shards that spark-mode training (pretrain and train) writes once per run. */
+  public String shardsDir() {
+    return train.shardsDir() != null && !train.shardsDir().isBlank() ? train.shardsDir() : output.dir() + "/_shards";
+  }
+
   /** Directory ingest writes the aligned cohort to. */
   public String cohortOutputDir() {
     return output.dir() + "/cohort";

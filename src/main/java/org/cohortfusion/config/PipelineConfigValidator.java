@@ -25,7 +25,7 @@ final class PipelineConfigValidator {
 
   private static void validatePretrain(PipelineConfig config, String origin) {
     PretrainConfig p = config.pretrain();
-    require(p.averagingFrequency() > 0, "pretrain.averaging-frequency", "a positive number, got " + p.averagingFrequency(), origin);
+    require(p.averagingFrequency() == null || p.averagingFrequency() > 0, "pretrain.averaging-frequency", "a positive number, got " + p.averagingFrequency(), origin);
     for (Map.Entry<String, EncoderConfig> e : p.encoders().entrySet()) {
       String key = "pretrain.encoders." + e.getKey();
       ModalityConfig m = config.modalities().get(e.getKey());

@@ -11,14 +11,14 @@ public record PretrainConfig(
     @JsonPropertyDescription("Seed of weight initialisation (default 42).")
         Long seed,
     @JsonProperty("averaging-frequency")
-    @JsonPropertyDescription("Minibatches each worker fits between parameter averagings (default 5).")
+    @JsonPropertyDescription("Minibatches each worker fits between parameter averagings (default: chosen per modality as for"
+        + " train.averaging-frequency, and logged).")
         Integer averagingFrequency,
     @JsonPropertyDescription("Encoder settings by modality name; modalities not listed use the defaults.")
         Map<String, EncoderConfig> encoders) {
 
   public PretrainConfig {
     seed = seed == null ? 42L : seed;
-    averagingFrequency = averagingFrequency == null ? 5 : averagingFrequency;
     encoders = encoders == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(encoders));
   }
 

@@ -18,7 +18,8 @@ public record TrainConfig(
     @JsonPropertyDescription("Spark workers (parameter-averaging replicas; default: Spark's default parallelism).")
         Integer workers,
     @JsonProperty("averaging-frequency")
-    @JsonPropertyDescription("Minibatches per worker between parameter averagings (default 1).")
+    @JsonPropertyDescription("Minibatches each worker fits between parameter averagings in spark mode (default: chosen per run"
+        + " so that an epoch has at most 4 averaging rounds and each round at least 5 minibatches per worker; the choice is logged).")
         Integer averagingFrequency,
     @JsonPropertyDescription("adam (default), sgd or nesterovs.")
         Updater updater,
@@ -36,7 +37,11 @@ public record TrainConfig(
     @JsonPropertyDescription("Early stopping: epochs without improvement of validation AUROC before stopping (default 5).")
         Integer patience,
     @JsonPropertyDescription("Seed of weight initialisation, shuffling and modality dropout (default 42).")
-        Long seed) {
+        Long seed,
+    @JsonProperty("shards-dir")
+    @JsonPropertyDescription("Where spark mode (train and pretrain) writes the training split once per run as minibatch shard"
+        + " files, deleted when the run ends; on a cluster a Hadoop URI every executor can read (default <output.dir>/_shards).")
+        String shardsDir) {
 
   public enum Mode {
     LOCAL, SPARK;
@@ -96,7 +101,6 @@ public record TrainConfig(
     mode = mode == null ? Mode.SPARK : mode;
     epochs = epochs == null ? 20 : epochs;
     batchSize = batchSize == null ? 64 : batchSize;
-    averagingFrequency = averagingFrequency == null ? 1 : averagingFrequency;
     updater = updater == null ? Updater.ADAM : updater;
     learningRate = learningRate == null ? 0.005 : learningRate;
     schedule = schedule == null ? Schedule.CONSTANT : schedule;
@@ -107,30 +111,42 @@ public record TrainConfig(
   }
 
   public static TrainConfig defaults() {
-    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** A copy with another mode. */
   public TrainConfig withMode(Mode m) {
     return new TrainConfig(m, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir);
   }
 
   /** A copy with another epoch count. */
   public TrainConfig withEpochs(int e) {
     return new TrainConfig(mode, e, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir);
   }
 
   /** A copy with another worker count. */
   public TrainConfig withWorkers(Integer w) {
     return new TrainConfig(mode, epochs, batchSize, w, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir);
   }
 
   /** A copy with another seed. */
   public TrainConfig withSeed(long s) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, s);
+        scheduleDecay, scheduleStep, patience, s, shardsDir);
+  }
+
+  /** A copy with another patience (early stopping). */
+  public TrainConfig withPatience(int p) {
+    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, p, seed, shardsDir);
+  }
+
+  /** A copy with another averaging frequency (null: chosen per run). */
+  public TrainConfig withAveragingFrequency(Integer f) {
+    return new TrainConfig(mode, epochs, batchSize, workers, f, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, patience, seed, shardsDir);
   }
 }

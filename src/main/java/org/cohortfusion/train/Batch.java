@@ -101,18 +101,22 @@ public final class Batch implements Serializable {
     return new Batch(newDims, newFeatures, newPresence, newLabels, numClasses);
   }
 
-  /** The batch as single-example batches (so that Spark's parameter averaging counts examples exactly). */
-  public java.util.List<Batch> rows() {
-    int m = dims.length;
-    java.util.List<Batch> out = new java.util.ArrayList<>(size());
-    for (int r = 0; r < size(); r++) {
-      float[][] f = new float[m][];
-      for (int i = 0; i < m; i++) {
-        f[i] = Arrays.copyOfRange(features[i], r * dims[i], (r + 1) * dims[i]);
-      }
-      out.add(new Batch(dims.clone(), f, Arrays.copyOfRange(presence, r * m, (r + 1) * m), new int[] {labels[r]}, numClasses));
+  /** The inverse of {@link #toMultiDataSet()}: modality blocks, then the presence mask, and one-hot labels. */
+  public static Batch fromMultiDataSet(MultiDataSet mds) {
+    INDArray[] f = mds.getFeatures();
+    int m = f.length - 1;
+    int n = (int) f[m].size(0);
+    int[] dims = new int[m];
+    float[][] features = new float[m][];
+    for (int i = 0; i < m; i++) {
+      dims[i] = (int) f[i].size(1);
+      features[i] = f[i].castTo(DataType.FLOAT).data().asFloat();
     }
-    return out;
+    float[] presence = f[m].castTo(DataType.FLOAT).data().asFloat();
+    INDArray y = mds.getLabels(0);
+    int numClasses = (int) y.size(1);
+    int[] labels = y.argMax(1).toIntVector();
+    return new Batch(dims, features, presence, labels, numClasses);
   }
 
   /** Features (modalities then presence) and one-hot labels. */

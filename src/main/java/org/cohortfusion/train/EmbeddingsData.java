@@ -30,6 +30,15 @@ public final class EmbeddingsData {
 
   /** Labeled rows of one split as batches of at most {@code batchSize}, all modalities of {@code spec} in its order. */
   public static JavaRDD<Batch> batches(Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+    return batches(table, spec, split, null, batchSize);
+  }
+
+  /**
+   * As {@link #batches(Dataset, EmbeddingsSpec, String, int)}, keeping only the rows where modality
+   * {@code requirePresent} is present (null: all rows), so that a unimodal model's batches are full.
+   */
+  public static JavaRDD<Batch> batches(Dataset<Row> table, EmbeddingsSpec spec, String split, String requirePresent,
+                                       int batchSize) {
     List<Column> cols = new ArrayList<>();
     cols.add(col("label"));
     for (String m : spec.modalityNames()) {
@@ -41,7 +50,11 @@ public final class EmbeddingsData {
     // Minibatches must mix labels: the table may come sorted by label (stratified splits), and
     // label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
     // deterministic shuffle.
-    Dataset<Row> selected = table.where(col("split").equalTo(split).and(col("label").isNotNull()))
+    Column rows = col("split").equalTo(split).and(col("label").isNotNull());
+    if (requirePresent != null) {
+      rows = rows.and(col("has_" + requirePresent).and(col(requirePresent).isNotNull()));
+    }
+    Dataset<Row> selected = table.where(rows)
         .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
         .select(cols.toArray(new Column[0]));
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();

@@ -12,15 +12,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
 import org.cohortfusion.fusion.ops.ModalityDropout;
@@ -33,9 +31,10 @@ import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.spark.MinibatchShards;
+import org.cohortfusion.spark.ParameterAveraging;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -133,27 +132,24 @@ public final class TrainAction {
     }
     Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
     List<Batch> validation = EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH);
-    List<Batch> trainLocal = null;
-    JavaRDD<Batch> trainRdd = null;
-    if (t.mode() == TrainConfig.Mode.LOCAL) {
-      trainLocal = EmbeddingsData.collect(table, emb, "train", t.batchSize());
-    } else {
-      trainRdd = EmbeddingsData.batches(table, emb, "train", t.batchSize()).persist(StorageLevel.MEMORY_ONLY_SER());
-    }
+    List<Batch> trainLocal = t.mode() == TrainConfig.Mode.LOCAL
+        ? EmbeddingsData.collect(table, emb, "train", t.batchSize()) : null;
     List<TrainResult.ModelResult> results = new ArrayList<>();
-    Map<String, TrainResult.ModelResult> byName = new LinkedHashMap<>();
+    // Spark mode: the train split as minibatch shards, written once per row selection (all rows for fusion models,
+    // the rows with the modality for a unimodal one) and deleted when the run ends, also when it fails.
+    Map<String, MinibatchShards> shards = new LinkedHashMap<>();
+    Function<String, MinibatchShards> trainShards = require -> shards.computeIfAbsent(require == null ? "" : require,
+        k -> BatchShards.write(JavaSparkContext.fromSparkContext(spark.sparkContext()),
+            EmbeddingsData.batches(table, emb, "train", require, t.batchSize()), config.shardsDir(),
+            "train-" + (require == null ? "all" : require)));
     try {
       for (FusionSpec s : selected) {
-        TrainResult.ModelResult r = s.kind() == FusionSpec.Kind.LATE
+        results.add(s.kind() == FusionSpec.Kind.LATE
             ? late(hconf, s, emb, validation)
-            : trainGraph(hconf, s, emb, trainLocal, trainRdd, validation);
-        results.add(r);
-        byName.put(r.name(), r);
+            : trainGraph(hconf, s, emb, trainLocal, trainShards, validation));
       }
     } finally {
-      if (trainRdd != null) {
-        trainRdd.unpersist(false);
-      }
+      shards.values().forEach(MinibatchShards::close);
     }
     String summaryPath = o.outputDir + "/summary.json";
     writeSummary(hconf, summaryPath, emb, results);
@@ -177,7 +173,7 @@ public final class TrainAction {
     require(t.epochs() > 0, "train.epochs", t.epochs());
     require(t.batchSize() > 0, "train.batch-size", t.batchSize());
     require(t.workers() == null || t.workers() > 0, "train.workers", t.workers());
-    require(t.averagingFrequency() > 0, "train.averaging-frequency", t.averagingFrequency());
+    require(t.averagingFrequency() == null || t.averagingFrequency() > 0, "train.averaging-frequency", t.averagingFrequency());
     require(t.learningRate() > 0, "train.learning-rate", t.learningRate());
     require(t.patience() > 0, "train.patience", t.patience());
     require(t.scheduleStep() > 0, "train.schedule-step", t.scheduleStep());
@@ -193,7 +189,8 @@ public final class TrainAction {
   // ---------------------------------------------------------------------------------------------------------------
 
   private TrainResult.ModelResult trainGraph(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb,
-                                             List<Batch> trainLocal, JavaRDD<Batch> trainRdd, List<Batch> validation) {
+                                             List<Batch> trainLocal, Function<String, MinibatchShards> trainShards,
+                                             List<Batch> validation) {
     TrainConfig t = o.train;
     String dir = o.outputDir + "/" + spec.dirName();
     String ck = dir + "/checkpoints";
@@ -225,7 +222,7 @@ public final class TrainAction {
     double samplesPerSecond = 0;
     if (!state.done()) {
       List<Batch> local = null;
-      JavaRDD<MultiDataSet> rdd = null;
+      MinibatchShards shards = null;
       SparkComputationGraph sparkNet = null;
       long nTrain;
       if (t.mode() == TrainConfig.Mode.LOCAL) {
@@ -238,30 +235,15 @@ public final class TrainAction {
         }
         nTrain = local.stream().mapToLong(Batch::size).sum();
       } else {
+        shards = trainShards.apply(require >= 0 ? compiled.modalities().get(0) : null);
+        nTrain = shards.examples();
         int workers = t.workers() != null ? t.workers() : spark.sparkContext().defaultParallelism();
-        // Single-example elements: the training master then counts examples exactly and forms every minibatch of
-        // batch-size itself (with partial batches as elements, its split count overestimates and can leave a split
-        // empty, which fails in processResults with a null aggregation tuple).
-        rdd = trainRdd.map(b -> b.select(columns, require)).flatMap(b -> b.rows().iterator()).map(Batch::toMultiDataSet)
-            .repartition(workers).persist(StorageLevel.MEMORY_ONLY_SER());
-        nTrain = rdd.count();
-        // DL4J 1.0.0-M2 splits the exported minibatch files with SparkUtils.balancedRandomSplit, which balances
-        // within each partition of the path list (default parallelism partitions) only: when workers x
-        // averaging-frequency is below the default parallelism, a split can end up empty and processResults fails
-        // with a null aggregation tuple. Raise the averaging frequency just enough (with 1 worker this changes
-        // nothing: averaging a single replica is the identity).
-        int parallelism = spark.sparkContext().defaultParallelism();
-        int averaging = t.averagingFrequency();
-        if (workers * averaging < parallelism) {
-          averaging = (parallelism + workers - 1) / workers;
-          o.progress.accept(String.format(Locale.ROOT, "[%s] averaging-frequency raised from %d to %d: %d worker(s) x %d "
-              + "< default parallelism %d (DL4J split limitation)", spec.name(), t.averagingFrequency(), averaging, workers,
-              t.averagingFrequency(), parallelism));
-        }
-        ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, 1)
-            .batchSizePerWorker(t.batchSize()).averagingFrequency(averaging).workerPrefetchNumBatches(0)
-            .saveUpdater(true).rngSeed(t.seed()).build();
-        sparkNet = new SparkComputationGraph(JavaSparkContext.fromSparkContext(spark.sparkContext()), graph, tm);
+        int averaging = ParameterAveraging.averagingFrequency(t.averagingFrequency(), shards.paths().size(), workers);
+        o.progress.accept(String.format(Locale.ROOT, "[%s] parameter averaging: %d worker(s), %d shards of <= %d examples,"
+            + " averaging every %d minibatches per worker%s", spec.name(), workers, shards.paths().size(), t.batchSize(),
+            averaging, t.averagingFrequency() == null ? " (chosen: train.averaging-frequency unset)" : ""));
+        sparkNet = new SparkComputationGraph(JavaSparkContext.fromSparkContext(spark.sparkContext()), graph,
+            ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()));
       }
       if (nTrain == 0) {
         throw new IllegalStateException("Cannot train '" + spec.name() + "': no labeled training examples"
@@ -269,64 +251,57 @@ public final class TrainAction {
       }
       int ranThisRun = 0;
       long runStart = System.nanoTime();
-      try {
-        for (int epoch = state.epoch() + 1; epoch <= t.epochs(); epoch++) {
-          if (o.interruptAfter > 0 && ranThisRun >= o.interruptAfter) {
-            break;
-          }
-          long t0 = System.nanoTime();
-          Nd4j.getRandom().setSeed(t.seed() + epoch);
-          if (local != null) {
-            graph.getConfiguration().setEpochCount(epoch - 1);
-            List<Integer> order = new ArrayList<>();
-            for (int i = 0; i < local.size(); i++) {
-              order.add(i);
-            }
-            Collections.shuffle(order, new Random(t.seed() * 1_000_003L + epoch));
-            Random drop = new Random(t.seed() * 7_919L + epoch);
-            for (int i : order) {
-              MultiDataSet mds = local.get(i).toMultiDataSet();
-              if (spec.modalityDropout() > 0) {
-                mds = withModalityDropout(mds, spec.modalityDropout(), drop);
-              }
-              graph.fit(mds);
-            }
-          } else {
-            sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-            JavaRDD<MultiDataSet> epochRdd = spec.modalityDropout() > 0
-                ? rdd.mapPartitionsWithIndex(new DropoutFn(spec.modalityDropout(), t.seed(), epoch), true) : rdd;
-            sparkNet.fitMultiDataSet(epochRdd);
-            graph = sparkNet.getNetwork();
-          }
-          double seconds = (System.nanoTime() - t0) / 1e9;
-          samplesPerSecond = nTrain / seconds;
-          ranThisRun++;
-          Metrics m = Metrics.evaluate(TrainedModels.graph(graph, columns), validation, emb.numClasses());
-          boolean improved = m.auroc() > state.bestAuroc() + 1e-9;
-          int patience = improved ? 0 : state.patienceCounter() + 1;
-          boolean stop = patience >= t.patience();
-          Map<String, Double> metrics = m.asMap();
-          ModelArtifact.save(hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, metrics));
-          if (improved) {
-            ModelArtifact.save(hconf, ck + "/best", graph, provenance(spec, compiled, emb, metrics));
-          }
-          state = new TrainState(epoch, improved ? m.auroc() : state.bestAuroc(), improved ? epoch : state.bestEpoch(),
-              patience, t.seed(), stop || epoch == t.epochs(), stop,
-              state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)));
-          Json.write(hconf, ck + "/state.json", state);
-          deleteOlderCheckpoints(hconf, ck, epoch);
-          double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
-          o.progress.accept(String.format(Locale.ROOT,
-              "[%s] epoch %d/%d  val loss %.4f  val AUROC %.4f%s  %.0f samples/s  ETA %.0fs%s",
-              spec.name(), epoch, t.epochs(), m.loss(), m.auroc(), improved ? " *" : "", samplesPerSecond,
-              perEpoch * (t.epochs() - epoch), stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
-          if (stop) {
-            break;
-          }
+      for (int epoch = state.epoch() + 1; epoch <= t.epochs(); epoch++) {
+        if (o.interruptAfter > 0 && ranThisRun >= o.interruptAfter) {
+          break;
         }
-      } finally {
-        if (rdd != null) {
-          rdd.unpersist(false);
+        long t0 = System.nanoTime();
+        Nd4j.getRandom().setSeed(t.seed() + epoch);
+        if (local != null) {
+          graph.getConfiguration().setEpochCount(epoch - 1);
+          List<Integer> order = new ArrayList<>();
+          for (int i = 0; i < local.size(); i++) {
+            order.add(i);
+          }
+          Collections.shuffle(order, new Random(t.seed() * 1_000_003L + epoch));
+          Random drop = new Random(t.seed() * 7_919L + epoch);
+          for (int i : order) {
+            MultiDataSet mds = local.get(i).toMultiDataSet();
+            if (spec.modalityDropout() > 0) {
+              mds = withModalityDropout(mds, spec.modalityDropout(), drop);
+            }
+            graph.fit(mds);
+          }
+        } else {
+          sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
+          sparkNet.fitPaths(shards.pathsRdd(sparkNet.getSparkContext()),
+              new BatchShards.Loader(columns, spec.modalityDropout(), t.seed(), epoch));
+          graph = sparkNet.getNetwork();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        samplesPerSecond = nTrain / seconds;
+        ranThisRun++;
+        Metrics m = Metrics.evaluate(TrainedModels.graph(graph, columns), validation, emb.numClasses());
+        boolean improved = m.auroc() > state.bestAuroc() + 1e-9;
+        int patience = improved ? 0 : state.patienceCounter() + 1;
+        boolean stop = patience >= t.patience();
+        Map<String, Double> metrics = m.asMap();
+        ModelArtifact.save(hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, metrics));
+        if (improved) {
+          ModelArtifact.save(hconf, ck + "/best", graph, provenance(spec, compiled, emb, metrics));
+        }
+        state = new TrainState(epoch, improved ? m.auroc() : state.bestAuroc(), improved ? epoch : state.bestEpoch(),
+            patience, t.seed(), stop || epoch == t.epochs(), stop,
+            state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)));
+        Json.write(hconf, ck + "/state.json", state);
+        deleteOlderCheckpoints(hconf, ck, epoch);
+        double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
+        o.progress.accept(String.format(Locale.ROOT,
+            "[%s] epoch %d/%d  val loss %.4f  val AUROC %.4f%s  %.0f samples/s  ETA %.0fs%s",
+            spec.name(), epoch, t.epochs(), m.loss(), m.auroc(), improved ? " *" : "", samplesPerSecond,
+            perEpoch * (t.epochs() - epoch), stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
+        if (stop) {
+          break;
         }
       }
     }
@@ -414,28 +389,6 @@ public final class TrainAction {
     int p = f.length - 1;
     f[p] = ModalityDropout.apply(f[p], rate, rng);
     return new org.nd4j.linalg.dataset.MultiDataSet(f, mds.getLabels());
-  }
-
-  /** Modality dropout on the training RDD of one epoch, seeded by (seed, epoch, partition). */
-  static final class DropoutFn implements Function2<Integer, Iterator<MultiDataSet>, Iterator<MultiDataSet>> {
-    private static final long serialVersionUID = 1L;
-    private final double rate;
-    private final long seed;
-    private final int epoch;
-
-    DropoutFn(double rate, long seed, int epoch) {
-      this.rate = rate;
-      this.seed = seed;
-      this.epoch = epoch;
-    }
-
-    @Override
-    public Iterator<MultiDataSet> call(Integer partition, Iterator<MultiDataSet> it) {
-      Random rng = new Random(seed * 7_919L + epoch * 104_729L + partition);
-      List<MultiDataSet> out = new ArrayList<>();
-      it.forEachRemaining(m -> out.add(withModalityDropout(m, rate, rng)));
-      return out.iterator();
-    }
   }
 
   private static void delete(Configuration conf, String dir) {

@@ -6,8 +6,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.schedule.ExponentialSchedule;
+import org.nd4j.linalg.schedule.FixedSchedule;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.linalg.schedule.MapSchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
 import org.nd4j.linalg.schedule.StepSchedule;
 
@@ -17,7 +17,9 @@ public final class Updaters {
 
   public static IUpdater of(TrainConfig c) {
     ISchedule lr = switch (c.schedule()) {
-      case CONSTANT -> new MapSchedule(ScheduleType.EPOCH, java.util.Map.of(0, c.learningRate()));
+      // The schedule travels to the executors inside the broadcast network configuration (Kryo): a schedule over an
+      // immutable java.util.Map (MapSchedule over Map.of) cannot be rebuilt there.
+      case CONSTANT -> new FixedSchedule(c.learningRate());
       case STEP -> new StepSchedule(ScheduleType.EPOCH, c.learningRate(), c.scheduleDecay(), c.scheduleStep());
       case EXPONENTIAL -> new ExponentialSchedule(ScheduleType.EPOCH, c.learningRate(), c.scheduleDecay());
     };

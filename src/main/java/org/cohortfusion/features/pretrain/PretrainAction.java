@@ -34,6 +34,9 @@ import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.spark.MinibatchShards;
+import org.cohortfusion.spark.ParameterAveraging;
+import org.deeplearning4j.core.loader.impl.SerializedDataSetLoader;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
@@ -129,11 +132,15 @@ public final class PretrainAction {
     ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, encoder, maxCategories);
 
     Dataset<Row> labelled = aligned.filter(col(spec.presenceColumn()).and(col("label").isNotNull()));
-    JavaRDD<DataSet> train = dataSets(labelled, "train", prep, classes, encoder.batchSize());
-    JavaRDD<DataSet> validation = dataSets(labelled, "validation", prep, classes, encoder.batchSize());
-    JavaRDD<DataSet> test = dataSets(labelled, "test", prep, classes, encoder.batchSize());
-    try {
-      long nTrain = examples(train);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    JavaRDD<DataSet> validation = dataSets(labelled, "validation", prep, classes, encoder.batchSize())
+        .persist(StorageLevel.MEMORY_ONLY_SER());
+    JavaRDD<DataSet> test = dataSets(labelled, "test", prep, classes, encoder.batchSize())
+        .persist(StorageLevel.MEMORY_ONLY_SER());
+    // The train split as minibatch shards on shared storage, written once and deleted when this modality is done.
+    try (MinibatchShards train = MinibatchShards.write(jsc, dataSets(labelled, "train", prep, classes, encoder.batchSize()),
+        config.shardsDir(), "pretrain-" + m, PretrainAction::writeShard)) {
+      long nTrain = train.examples();
       long nValidation = examples(validation);
       long nTest = examples(test);
       if (nTrain == 0) {
@@ -142,14 +149,16 @@ public final class PretrainAction {
       LOG.info("Pretraining modality '{}' ({}): {} train, {} validation, {} test subjects", m, spec.kind().configName(),
           nTrain, nValidation, nTest);
 
-      ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(encoder.batchSize())
-          .batchSizePerWorker(encoder.batchSize())
-          .averagingFrequency(config.pretrain().averagingFrequency())
-          .workerPrefetchNumBatches(0)
-          .rngSeed(config.pretrain().seed())
-          .build();
+      int workers = spark.sparkContext().defaultParallelism();
+      int averaging = ParameterAveraging.averagingFrequency(config.pretrain().averagingFrequency(), train.paths().size(),
+          workers);
+      LOG.info("Modality '{}': parameter averaging over {} worker(s), {} shards, averaging every {} minibatches per worker{}",
+          m, workers, train.paths().size(), averaging,
+          config.pretrain().averagingFrequency() == null ? " (chosen: pretrain.averaging-frequency unset)" : "");
+      ParameterAveragingTrainingMaster master = ParameterAveraging.master(workers, encoder.batchSize(), averaging,
+          config.pretrain().seed());
       MultiLayerNetwork initial = EncoderFactory.build(prep, encoder, classes, config.pretrain().seed());
-      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(JavaSparkContext.fromSparkContext(spark.sparkContext()), initial, master);
+      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, initial, master);
 
       String modalityDir = outputDir + "/" + m;
       MultiLayerNetwork best = null;
@@ -158,7 +167,7 @@ public final class PretrainAction {
       int epoch = 0;
       while (epoch < encoder.epochs()) {
         epoch++;
-        sparkNet.fit(train);
+        sparkNet.fitPaths(train.pathsRdd(jsc), new SerializedDataSetLoader());
         double[] metrics = evaluate(sparkNet, validation, nValidation, classes);
         LOG.info("Modality '{}' epoch {}: validation AUROC {}, accuracy {}", m, epoch, metrics[0], metrics[1]);
         MultiLayerNetwork current = sparkNet.getNetwork();
@@ -187,7 +196,6 @@ public final class PretrainAction {
           epoch, bestEpoch, bestValidation[0], bestValidation[1], testMetrics[0], testMetrics[1], encoderDir, sha,
           (System.nanoTime() - start) / 1e9);
     } finally {
-      train.unpersist();
       validation.unpersist();
       test.unpersist();
     }
@@ -231,7 +239,12 @@ public final class PretrainAction {
         BuildInfo.version(), EncoderArtifact.provenanceConfig(prep, encoder, manifest.classes()), metrics, Instant.now().toString());
   }
 
-  /** Minibatch DataSets of one split, persisted serialised (MEMORY_ONLY_SER, see STACK.md). */
+  private static int writeShard(DataSet batch, java.io.OutputStream out) throws java.io.IOException {
+    batch.save(out);
+    return batch.numExamples();
+  }
+
+  /** Minibatch DataSets of one split (persist them MEMORY_ONLY_SER to reuse: plain MEMORY_ONLY estimates INDArray sizes slowly). */
   static JavaRDD<DataSet> dataSets(Dataset<Row> labelled, String split, ModalityPreprocessing prep, int classes, int batchSize) {
     // Minibatches must mix labels: the aligned cohort may come sorted by label (stratified splits),
     // and label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
@@ -239,7 +252,7 @@ public final class PretrainAction {
     Dataset<Row> rows = labelled.filter(col("split").equalTo(lit(split)))
         .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
         .select(col("label"), Payloads.column(prep));
-    JavaRDD<DataSet> data = InternalRows.of(rows).mapPartitions(partition -> {
+    return InternalRows.of(rows).mapPartitions(partition -> {
       FeatureBatches converter = new FeatureBatches(prep, 1);
       List<DataSet> out = new ArrayList<>();
       InternalRows.batches(partition, batchSize).forEachRemaining(batch -> {
@@ -248,7 +261,6 @@ public final class PretrainAction {
       });
       return out.iterator();
     });
-    return data.persist(StorageLevel.MEMORY_ONLY_SER());
   }
 
   private static long examples(JavaRDD<DataSet> data) {

@@ -40,9 +40,7 @@ public final class TrainBench {
   public static Result run(SparkSession spark, PipelineConfig config, String model, int epochs, String workDir,
                            Consumer<String> out) {
     TrainConfig base = config.train().withEpochs(epochs);
-    base = new TrainConfig(base.mode(), base.epochs(), base.batchSize(), base.workers(), base.averagingFrequency(),
-        base.updater(), base.learningRate(), base.schedule(), base.scheduleDecay(), base.scheduleStep(), epochs + 1,
-        base.seed());
+    base = base.withPatience(epochs + 1);
     double local = once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL), workDir + "/local");
     double s1 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(1), workDir + "/spark1");
     double s2 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(2), workDir + "/spark2");

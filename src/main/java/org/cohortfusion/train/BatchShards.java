@@ -1,0 +1,62 @@
+package org.cohortfusion.train;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Random;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.cohortfusion.fusion.ops.ModalityDropout;
+import org.cohortfusion.spark.MinibatchShards;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
+import org.nd4j.common.loader.Source;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+/**
+ * Embeddings minibatches as {@link MinibatchShards} (DL4J's MultiDataSet serialisation: every modality block, the
+ * presence mask and one-hot labels), and the loader that turns a shard into one model's input on the executor:
+ * the model's modalities only, with modality dropout for this epoch.
+ */
+final class BatchShards {
+  private BatchShards() {}
+
+  static MinibatchShards write(JavaSparkContext jsc, JavaRDD<Batch> batches, String root, String name) {
+    return MinibatchShards.write(jsc, batches, root, name, (batch, out) -> {
+      if (batch.size() > 0) {
+        batch.toMultiDataSet().save(out);
+      }
+      return batch.size();
+    });
+  }
+
+  /** Reads a shard, keeps the model's modalities and applies modality dropout seeded by (seed, epoch, shard). */
+  static final class Loader implements MultiDataSetLoader {
+    private static final long serialVersionUID = 1L;
+    private final int[] columns;
+    private final double modalityDropout;
+    private final long seed;
+    private final int epoch;
+
+    Loader(int[] columns, double modalityDropout, long seed, int epoch) {
+      this.columns = columns.clone();
+      this.modalityDropout = modalityDropout;
+      this.seed = seed;
+      this.epoch = epoch;
+    }
+
+    @Override
+    public MultiDataSet load(Source source) throws IOException {
+      org.nd4j.linalg.dataset.MultiDataSet stored = new org.nd4j.linalg.dataset.MultiDataSet();
+      try (InputStream in = source.getInputStream()) {
+        stored.load(in);
+      }
+      MultiDataSet mds = Batch.fromMultiDataSet(stored).select(columns, -1).toMultiDataSet();
+      if (modalityDropout > 0) {
+        Random rng = new Random(seed * 7_919L + epoch * 104_729L + source.getPath().hashCode());
+        INDArray[] f = mds.getFeatures();
+        f[f.length - 1] = ModalityDropout.apply(f[f.length - 1], modalityDropout, rng);
+      }
+      return mds;
+    }
+  }
+}

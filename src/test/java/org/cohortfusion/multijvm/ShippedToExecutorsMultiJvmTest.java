@@ -1,0 +1,115 @@
+package org.cohortfusion.multijvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.features.FeatureTestCohorts;
+import org.cohortfusion.features.extract.ExtractAction;
+import org.cohortfusion.features.extract.ExtractResult;
+import org.cohortfusion.features.pretrain.PretrainAction;
+import org.cohortfusion.features.pretrain.PretrainResult;
+import org.cohortfusion.testing.SyntheticEmbeddings;
+import org.cohortfusion.train.TrainAction;
+import org.cohortfusion.train.TrainResult;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Everything pretrain, extract and train ship to executors, rebuilt in executor JVMs of their own: network
+ * configurations with every fusion vertex, every updater and learning-rate schedule, preprocessing, encoders, shard
+ * loaders. A serialisation defect (an object Kryo or Java serialisation cannot rebuild) fails here in seconds; on
+ * {@code local[*]} it passes unnoticed.
+ */
+class ShippedToExecutorsMultiJvmTest {
+  private final SparkSession spark = LocalClusterSession.get();
+
+  @TempDir Path tmp;
+
+  @Test
+  void pretrainAndExtractRunOnBothExecutorJvms() throws Exception {
+    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(240, 7), tmp.resolve("cohort").toString(), "fp-mj");
+    String out = tmp.resolve("out").toString();
+    PipelineConfig config = PipelineConfigLoader.parse(FeatureTestCohorts.config(out, """
+        pretrain {
+          encoders {
+            img { embedding-size = 3, conv-channels = [2], epochs = 2, batch-size = 16 }
+            tab { embedding-size = 3, hidden = [4], epochs = 2, batch-size = 16 }
+            ts  { embedding-size = 3, cell = lstm, epochs = 2, batch-size = 16 }
+            txt { embedding-size = 3, hidden = [4], buckets = 64, epochs = 2, batch-size = 16 }
+            vec { embedding-size = 3, hidden = [4], epochs = 2, batch-size = 16 }
+          }
+        }
+        """), List.of());
+    LocalClusterSession.executorsSinceLastCall();
+
+    PretrainResult pretrained = PretrainAction.of(spark, config).cohortDir(cohort).execute();
+    assertEquals(5, pretrained.modalities().size());
+    assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+        "pretrain ran tasks on both executors");
+    assertNoShardsLeft(config);
+
+    ExtractResult extracted = ExtractAction.of(spark, config).cohortDir(cohort).encodersDir(pretrained.outputDir())
+        .outputDir(tmp.resolve("embeddings").toString()).execute();
+    assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+        "extract ran tasks on both executors");
+    assertEquals(240, spark.read().parquet(extracted.outputDir() + "/table").count());
+  }
+
+  @Test
+  void everyFusionVertexUpdaterAndScheduleTrainsOnExecutorJvms() throws Exception {
+    String out = tmp.resolve("out").toString();
+    SyntheticEmbeddings.write(spark, out + "/embeddings", 800, new double[] {0.2, 0.3, 0.2}, 1.0, 5);
+    String models = """
+        fusion {
+          baselines = [unimodal]
+          models {
+            att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [8], modality-dropout = 0.2 }
+            gmu { what = [clinical, labs, imaging], how = gmu, projection = 8 }
+            h { projection = 4, stages = [ { name = cl, what = [clinical, labs], how = lowrank_tensor }
+                           { name = all, what = [cl, imaging], how = tensor } ] }
+            m { what = [clinical, labs, imaging], how = mean, projection = 8 }
+            p { what = [clinical, labs, imaging], how = product, projection = 8 }
+            s { what = [clinical, labs, imaging], how = sum, projection = 8 }
+            c { what = [clinical, labs, imaging], how = concat_mask }
+          }
+        }
+        """;
+    for (String train : List.of(
+        "updater = adam, schedule = constant", "updater = sgd, schedule = step", "updater = nesterovs, schedule = exponential")) {
+      PipelineConfig config = PipelineConfigLoader.parse("subjects { path = s.csv }\n"
+          + "modalities { clinical { kind = tabular, path = c.csv } }\n"
+          + "output { dir = \"" + out + "\" }\n" + models
+          + "train { mode = spark, epochs = 1, batch-size = 32, patience = 5, " + train + " }\n", List.of());
+      List<String> names = train.contains("adam") ? List.of("att", "gmu", "h", "m", "p", "s", "c", "unimodal:labs")
+          : List.of("att");
+      LocalClusterSession.executorsSinceLastCall();
+      TrainResult r = TrainAction.of(spark, config).models(names).outputDir(tmp.resolve("train-" + train.hashCode()).toString())
+          .progress(System.out::println).execute();
+      for (String name : names) {
+        assertTrue(r.get(name).completed(), train + ": " + name + " completed");
+      }
+      Set<String> executors = LocalClusterSession.executorsSinceLastCall();
+      assertEquals(LocalClusterSession.EXECUTORS, executors.size(), train + ": both executors trained, saw " + executors);
+      assertNoShardsLeft(config);
+    }
+  }
+
+  private static void assertNoShardsLeft(PipelineConfig config) throws Exception {
+    Path shards = Path.of(config.shardsDir());
+    if (Files.exists(shards)) {
+      try (Stream<Path> left = Files.list(shards)) {
+        List<Path> dirs = left.toList();
+        assertFalse(!dirs.isEmpty(), "shard directories left behind: " + dirs);
+      }
+    }
+  }
+}
