@@ -1,27 +1,194 @@
 #!/usr/bin/env bash
 # Runs one cohort-fusion stage with spark-submit on a cluster (YARN, Kubernetes, standalone).
-#   SPARK_HOME=/opt/spark jobs/submit.sh ingest --config conf/demo.conf
-# Spark settings: conf/spark-cluster.properties, or the file in COHORT_FUSION_SPARK_PROPERTIES
-# (see conf/spark-yarn.properties, conf/spark-k8s.properties, conf/spark-standalone.properties).
-# Extra spark-submit arguments (e.g. --master yarn --deploy-mode cluster): SPARK_SUBMIT_ARGS.
-# In cluster deploy mode the driver runs remotely: put the pipeline config and the data on
-# storage it can read (HDFS, S3, a shared mount) or ship the config with --files.
+#
+#   jobs/submit.sh [--wait] [spark-submit options...] -- <stage> [stage options...]
+#   jobs/submit.sh [--wait] <stage> [stage options...]        (spark-submit options from SPARK_SUBMIT_ARGS only)
+#
+#   SPARK_HOME=/opt/spark jobs/submit.sh --wait --master yarn --deploy-mode cluster --files conf/demo.conf \
+#     -- ingest --config demo.conf
+#
+# spark-submit options before `--` are passed as given (a bash array, never word-split), e.g. a --conf
+# value with spaces. SPARK_SUBMIT_ARGS (kept for compatibility) is word-split and goes before them.
+# Spark settings: conf/spark-cluster.properties, or the file in COHORT_FUSION_SPARK_PROPERTIES (see
+# conf/spark-{yarn,k8s,standalone,gpu}.properties), merged into the cluster's spark-defaults.conf
+# (${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf): the project's value wins for each key the
+# project file sets; its extraJavaOptions (Spark's Java 17 module options) are appended to the cluster's.
+# spark-submit gets the merged file as --properties-file, which would otherwise replace spark-defaults.conf.
+# Java options given as --driver-java-options or --conf spark.{driver,executor}.extraJavaOptions=... are
+# appended too instead of replacing the module options. Every --files is combined into one.
+#
+# Logging: conf/log4j2-cluster.properties is shipped with --files; the driver reads it from this machine
+# in client mode and by its shipped name in cluster mode, executors by its shipped name (found in the
+# container's working directory on YARN). Where shipped files arrive only after the JVM started
+# (standalone, Kubernetes), install the file on every host and set COHORT_FUSION_LOG4J_REMOTE to its path.
+#
+# Every stage run gets a run id (--run-id, default: a new UUID, or COHORT_FUSION_RUN_ID), recorded in
+# <output.dir>/_status/<stage>.json. --wait: after spark-submit returns (standalone cluster mode is told to
+# wait for the driver), read that status on this machine (cohort-fusion status) and exit with the stage's
+# outcome, because spark-submit exits 0 in standalone cluster mode even when the driver failed:
+#   0 the stage succeeded; 2 bad input or config; 1 any other failure;
+#   3 no final status of this run appeared within COHORT_FUSION_WAIT_TIMEOUT seconds (default 300)
+#     although spark-submit exited 0 (driver killed, status not written, or not visible from here).
+# Without --wait the exit code is spark-submit's. In cluster deploy mode put the config and the data on
+# storage the driver can read (hdfs://, s3a://, see conf/cluster-example.conf) or ship the config with
+# --files and pass its bare name to --config; --wait reads the config again here (same arguments).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+usage() {
+  echo "usage: jobs/submit.sh [--wait] [spark-submit options...] -- <stage> [stage options...]" >&2
+  echo "       jobs/submit.sh [--wait] <stage> [stage options...]   (stages: jobs/cohort-fusion --help)" >&2
+  exit 2
+}
 : "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5.x (Scala 2.12) installation}"
-[ $# -ge 1 ] || { echo "usage: jobs/submit.sh <stage> [options]  (stages: jobs/cohort-fusion --help)" >&2; exit 2; }
-STAGE="$1"; shift
+
+WAIT=false
+SUBMIT_ARGS=()
+STAGE_ARGS=()
+HAS_SEPARATOR=false
+for a in "$@"; do [ "$a" = "--" ] && HAS_SEPARATOR=true && break; done
+if $HAS_SEPARATOR; then
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    if [ "$1" = "--wait" ]; then WAIT=true; else SUBMIT_ARGS+=("$1"); fi
+    shift
+  done
+  shift # the --
+  STAGE_ARGS=("$@")
+else
+  if [ "${1:-}" = "--wait" ]; then WAIT=true; shift; fi
+  if [[ "${1:-}" == -* ]] && [[ "${1:-}" != "--help" ]]; then
+    echo "jobs/submit.sh: put spark-submit options before -- and the stage after it" >&2
+    usage
+  fi
+  STAGE_ARGS=("$@")
+fi
+[ ${#STAGE_ARGS[@]} -ge 1 ] || usage
+STAGE="${STAGE_ARGS[0]}"
+
+# SPARK_SUBMIT_ARGS: documented as word-split since the first version of this script.
+# shellcheck disable=SC2206
+LEGACY=(${SPARK_SUBMIT_ARGS:-})
+ALL_SUBMIT=("${LEGACY[@]+"${LEGACY[@]}"}" "${SUBMIT_ARGS[@]+"${SUBMIT_ARGS[@]}"}")
+
+# Pull out what must be merged rather than passed twice (spark-submit keeps only the last --files, and
+# an extraJavaOptions given on the command line would replace the module options of the properties file).
+PASS=()
+FILES=()
+DRIVER_OPTS=()
+EXECUTOR_OPTS=()
+DEPLOY_MODE=""
+i=0
+while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
+  a="${ALL_SUBMIT[$i]}"
+  next="${ALL_SUBMIT[$((i + 1))]:-}"
+  case "$a" in
+    --files) FILES+=("$next"); i=$((i + 2)); continue ;;
+    --files=*) FILES+=("${a#--files=}") ;;
+    --driver-java-options) DRIVER_OPTS+=("$next"); i=$((i + 2)); continue ;;
+    --driver-java-options=*) DRIVER_OPTS+=("${a#--driver-java-options=}") ;;
+    --conf|-c)
+      case "$next" in
+        spark.driver.extraJavaOptions=*) DRIVER_OPTS+=("${next#*=}") ;;
+        spark.executor.extraJavaOptions=*) EXECUTOR_OPTS+=("${next#*=}") ;;
+        spark.files=*) FILES+=("${next#*=}") ;;
+        *) [[ "$next" == spark.submit.deployMode=* ]] && DEPLOY_MODE="${next#*=}"
+           PASS+=("$a" "$next") ;;
+      esac
+      i=$((i + 2)); continue ;;
+    --deploy-mode) DEPLOY_MODE="$next"; PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
+    --deploy-mode=*) DEPLOY_MODE="${a#--deploy-mode=}"; PASS+=("$a") ;;
+    *) PASS+=("$a") ;;
+  esac
+  i=$((i + 1))
+done
+
 JAR=$(ls "$ROOT"/target/cohort-fusion-*-spark.jar 2>/dev/null | head -1 || true)
 if [ -z "$JAR" ]; then
   echo "cohort-fusion: building the spark-submit jar (mvn package) ..." >&2
   (cd "$ROOT" && mvn -q -B -ntp -DskipTests package >&2)
   JAR=$(ls "$ROOT"/target/cohort-fusion-*-spark.jar | head -1)
 fi
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 PROPS="${COHORT_FUSION_SPARK_PROPERTIES:-$ROOT/conf/spark-cluster.properties}"
-# shellcheck disable=SC2086
-exec "$SPARK_HOME/bin/spark-submit" \
-  --class org.cohortfusion.cli.CohortFusion \
-  --name "cohort-fusion $STAGE" \
-  --properties-file "$PROPS" \
-  ${SPARK_SUBMIT_ARGS:-} \
-  "$JAR" "$STAGE" "$@"
+[ -f "$PROPS" ] || { echo "jobs/submit.sh: no Spark properties file $PROPS" >&2; exit 2; }
+DEFAULTS="${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf"
+
+# The deploy mode decides where the driver finds the log4j config: the command line wins, then the
+# project file, then the cluster's defaults (spark-submit's own order), else client.
+prop_value() { # KEY FILE: the value of KEY in a spark-defaults style file, if set
+  [ -f "$2" ] && sed -nE "s/^[[:space:]]*${1//./\\.}[[:space:]=:]+([^[:space:]]+).*/\1/p" "$2" | tail -1
+}
+[ -n "$DEPLOY_MODE" ] || DEPLOY_MODE="$(prop_value spark.submit.deployMode "$PROPS" || true)"
+[ -n "$DEPLOY_MODE" ] || DEPLOY_MODE="$(prop_value spark.submit.deployMode "$DEFAULTS" || true)"
+DEPLOY_MODE="${DEPLOY_MODE:-client}"
+
+LOG4J_LOCAL="$ROOT/conf/log4j2-cluster.properties"
+LOG4J_REMOTE="${COHORT_FUSION_LOG4J_REMOTE:-$(basename "$LOG4J_LOCAL")}"
+FILES+=("$LOG4J_LOCAL")
+if [ "$DEPLOY_MODE" = "cluster" ]; then DRIVER_LOG4J="$LOG4J_REMOTE"; else DRIVER_LOG4J="$LOG4J_LOCAL"; fi
+
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/cohort-fusion-submit.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+MERGE_ARGS=("$TMP/spark.properties" "$PROPS" "$DEFAULTS" --driver-java-option "-Dlog4j2.configurationFile=$DRIVER_LOG4J"
+  --executor-java-option "-Dlog4j2.configurationFile=$LOG4J_REMOTE")
+for o in "${DRIVER_OPTS[@]+"${DRIVER_OPTS[@]}"}"; do MERGE_ARGS+=(--driver-java-option "$o"); done
+for o in "${EXECUTOR_OPTS[@]+"${EXECUTOR_OPTS[@]}"}"; do MERGE_ARGS+=(--executor-java-option "$o"); done
+"$JAVA" -cp "$JAR" org.cohortfusion.cli.SparkProperties "${MERGE_ARGS[@]}"
+FILES_CSV="$(IFS=,; echo "${FILES[*]}")"
+
+# A run id for every pipeline stage, so that --wait (or a scheduler) reads this run's status only.
+IS_STAGE=false
+case "$STAGE" in generate|ingest|pretrain|extract|train|evaluate|report) IS_STAGE=true ;; esac
+if $IS_STAGE && [[ " ${STAGE_ARGS[*]} " != *" --help "* ]]; then
+  RUN_ID=""
+  for ((j = 1; j < ${#STAGE_ARGS[@]}; j++)); do
+    [ "${STAGE_ARGS[$j]}" = "--run-id" ] && RUN_ID="${STAGE_ARGS[$((j + 1))]:-}"
+    [[ "${STAGE_ARGS[$j]}" == --run-id=* ]] && RUN_ID="${STAGE_ARGS[$j]#--run-id=}"
+  done
+  if [ -z "$RUN_ID" ]; then
+    RUN_ID="${COHORT_FUSION_RUN_ID:-$(cat /proc/sys/kernel/random/uuid 2>/dev/null || date -u +%Y%m%dT%H%M%SZ-$$)}"
+    STAGE_ARGS+=(--run-id "$RUN_ID")
+  fi
+  echo "cohort-fusion: $STAGE run id $RUN_ID" >&2
+else
+  IS_STAGE=false
+fi
+
+SUBMIT=("$SPARK_HOME/bin/spark-submit" --class org.cohortfusion.cli.CohortFusion --name "cohort-fusion $STAGE"
+  --properties-file "$TMP/spark.properties" --files "$FILES_CSV")
+# Standalone cluster mode returns right after submitting unless told to wait for the driver.
+$WAIT && SUBMIT+=(--conf spark.standalone.submit.waitAppCompletion=true)
+SUBMIT+=("${PASS[@]+"${PASS[@]}"}" "$JAR" "${STAGE_ARGS[@]}")
+
+set +e
+"${SUBMIT[@]}"
+SUBMIT_RC=$?
+set -e
+if ! $WAIT || ! $IS_STAGE; then
+  exit $SUBMIT_RC
+fi
+
+# --wait: the stage's own record decides. Read with the same stage arguments, on this machine.
+status() {
+  "$JAVA" -Dlog4j2.configurationFile="$LOG4J_LOCAL" \
+    -cp "$JAR:$SPARK_HOME/jars/*:${SPARK_CONF_DIR:-$SPARK_HOME/conf}${HADOOP_CONF_DIR:+:$HADOOP_CONF_DIR}" \
+    org.cohortfusion.cli.CohortFusion status --files "$FILES_CSV" "${STAGE_ARGS[@]}"
+}
+DEADLINE=$(($(date +%s) + ${COHORT_FUSION_WAIT_TIMEOUT:-300}))
+while true; do
+  set +e
+  status
+  RC=$?
+  set -e
+  case $RC in
+    0|1|2) [ $RC -eq 0 ] && [ $SUBMIT_RC -ne 0 ] &&
+             echo "cohort-fusion: spark-submit exited $SUBMIT_RC but $STAGE run $RUN_ID recorded SUCCEEDED" >&2
+           exit $RC ;;
+  esac
+  # Unknown: spark-submit's failure is the best verdict there is; after a 0, poll for the status.
+  [ $SUBMIT_RC -ne 0 ] && exit $SUBMIT_RC
+  if [ "$(date +%s)" -ge $DEADLINE ]; then
+    echo "cohort-fusion: no final status of $STAGE run $RUN_ID after spark-submit returned 0" >&2
+    exit 3
+  fi
+  sleep "${COHORT_FUSION_WAIT_POLL:-10}"
+done

@@ -1,13 +1,16 @@
 package org.cohortfusion.cli;
 
-import org.cohortfusion.cohort.ingest.IngestException;
-import org.cohortfusion.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The cohort-fusion command line: one subcommand per pipeline stage. The same main class runs on
- * embedded local Spark (jobs/cohort-fusion) and under spark-submit (jobs/submit-*.sh).
+ * embedded local Spark (jobs/cohort-fusion) and under spark-submit (jobs/submit.sh).
+ *
+ * <p>Exit codes (see {@link ExitCodes}): 0 ok; 2 bad input or config, one line {@code error: ...}
+ * and no stack trace; 1 anything else, the stack trace in the log; 3 only from {@code status}.
  */
 @Command(
     name = "cohort-fusion",
@@ -15,27 +18,41 @@ import picocli.CommandLine.Command;
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
     subcommands = {GenerateCommand.class, IngestCommand.class, PretrainCommand.class, ExtractCommand.class,
-        TrainCommand.class, EvaluateCommand.class, ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        TrainCommand.class, EvaluateCommand.class, ReportCommand.class, StatusCommand.class, BenchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class CohortFusion {
+  private static final Logger LOG = LoggerFactory.getLogger(CohortFusion.class);
 
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
-  /** Runs the CLI and returns the exit code: 0 ok, 2 bad input or config, 1 anything else. */
+  /** Runs the CLI and returns the exit code: 0 ok, 2 bad input or config, 1 anything else (3: status unknown). */
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new CohortFusion());
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      boolean userError = e instanceof IngestException || e instanceof ConfigException
-          || e instanceof org.cohortfusion.fusion.spec.FusionSpecException
-          || (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().startsWith("Cannot "));
-      if (userError) {
-        cmd.getErr().println("error: " + e.getMessage());
-        return 2;
-      }
-      throw e;
+    cli.setExecutionStrategy(new StatusRecorder());
+    // status takes a stage's whole command line after the stage name: stop parsing its own options there.
+    cli.getSubcommands().get("status").setStopAtPositional(true);
+    cli.setParameterExceptionHandler((e, args1) -> {
+      e.getCommandLine().getErr().println("error: " + ExitCodes.oneLine(e));
+      return ExitCodes.USER_ERROR;
     });
-    return cli.execute(args);
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> report(cmd, e));
+    try {
+      return cli.execute(args);
+    } catch (RuntimeException | Error e) {
+      // Errors (OutOfMemoryError, IllegalAccessError) are not handed to the handler by picocli.
+      return report(cli, e);
+    }
+  }
+
+  private static int report(CommandLine cmd, Throwable e) {
+    int code = ExitCodes.of(e);
+    if (code != ExitCodes.USER_ERROR) {
+      LOG.error("cohort-fusion {} failed", cmd.getCommandName(), e);
+    }
+    cmd.getErr().println("error: " + ExitCodes.oneLine(e));
+    return code;
   }
 
   static final class Version implements CommandLine.IVersionProvider {

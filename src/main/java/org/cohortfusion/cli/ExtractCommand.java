@@ -1,20 +1,16 @@
 package org.cohortfusion.cli;
 
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.extract.ExtractAction;
 import org.cohortfusion.features.extract.ExtractResult;
-import org.cohortfusion.spark.Sessions;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "extract", mixinStandardHelpOptions = true,
     description = {"Run the pretrained encoders over the aligned cohort and publish <output.dir>/embeddings atomically",
         "(table/, embeddings.json, cache/). Unchanged (subject, modality, encoder, payload) embeddings are reused."})
-final class ExtractCommand implements Callable<Integer> {
-  @Mixin ConfigOptions options;
+final class ExtractCommand extends StageCommand {
 
   @Option(names = "--cohort", paramLabel = "DIR", description = "Read the aligned cohort here instead of <output.dir>/cohort.")
   String cohort;
@@ -27,8 +23,8 @@ final class ExtractCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PipelineConfig config = options.load();
-    SparkSession spark = Sessions.getOrCreate("extract");
+    PipelineConfig config = config();
+    SparkSession spark = spark();
     ExtractAction action = ExtractAction.of(spark, config);
     if (cohort != null) {
       action = action.cohortDir(cohort);

@@ -10,7 +10,9 @@ import org.cohortfusion.cohort.generate.Missingness;
 import org.cohortfusion.cohort.generate.Modality;
 import org.cohortfusion.cohort.generate.SyntheticCohortGenerator;
 import org.cohortfusion.spark.Sessions;
+import org.apache.hadoop.conf.Configuration;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -20,8 +22,10 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Write a synthetic cohort with all five modality kinds and a known truth: the label is drawn from a",
         "probability that depends on every modality plus an interaction no single modality reveals; the true",
         "probability of each subject is written too (subjects.true_probability)."})
-final class GenerateCommand implements Callable<Integer> {
+final class GenerateCommand implements Stage, Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin RunOptions run;
+  private boolean local;
 
   @Option(names = {"-o", "--output"}, defaultValue = "work/demo/input", description = "Cohort directory to write (default: ${DEFAULT-VALUE}).")
   String output;
@@ -56,8 +60,35 @@ final class GenerateCommand implements Callable<Integer> {
   double interaction;
 
   @Override
+  public RunOptions run() {
+    return run;
+  }
+
+  /** Generate has no config: its status goes to {@code <output>/_status/generate.json}. */
+  @Override
+  public String statusRoot() {
+    return output;
+  }
+
+  @Override
+  public Configuration hadoopConf() {
+    return local ? new Configuration() : Sessions.getOrCreate("generate").sparkContext().hadoopConfiguration();
+  }
+
+  @Override
+  public void resolveLocally(java.util.Map<String, String> shippedFiles) {
+    local = true;
+  }
+
+  @Override
   public Integer call() {
-    GenerateOptions options = options();
+    GenerateOptions options;
+    try {
+      options = options();
+    } catch (IllegalArgumentException e) {
+      // GenerateOptions checks the option values ("Cannot generate cohort: ..."): the user's to fix.
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+    }
     GenerateResult result = new SyntheticCohortGenerator().generate(Sessions.getOrCreate("generate"), options, output);
     System.out.printf("Generated %d subjects (label prevalence %.3f) into %s%n", subjects, result.labelPrevalence(), result.outputDir());
     result.rowCounts().forEach((table, rows) -> System.out.printf("  %-10s %10d rows%n", table, rows));

@@ -1,28 +1,24 @@
 package org.cohortfusion.cli;
 
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.cohort.ingest.IngestAction;
 import org.cohortfusion.cohort.ingest.IngestResult;
 import org.cohortfusion.config.PipelineConfig;
-import org.cohortfusion.spark.Sessions;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "ingest", mixinStandardHelpOptions = true,
     description = {"Validate the cohort's tables against data-schemas/, align them by subject (time series point-in-time),",
         "assign splits, fit train-split statistics and publish <output.dir>/cohort atomically with rejects and a QC report."})
-final class IngestCommand implements Callable<Integer> {
-  @Mixin ConfigOptions options;
+final class IngestCommand extends StageCommand {
 
   @Option(names = "--output", paramLabel = "DIR", description = "Publish the cohort here instead of <output.dir>/cohort.")
   String output;
 
   @Override
   public Integer call() {
-    PipelineConfig config = options.load();
-    SparkSession spark = Sessions.getOrCreate("ingest");
+    PipelineConfig config = config();
+    SparkSession spark = spark();
     IngestAction action = IngestAction.of(spark, config);
     if (output != null) {
       action = action.outputDir(output);

@@ -2,22 +2,18 @@ package org.cohortfusion.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.pretrain.PretrainAction;
 import org.cohortfusion.features.pretrain.PretrainResult;
-import org.cohortfusion.spark.Sessions;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "pretrain", mixinStandardHelpOptions = true,
     description = {"Pretrain one encoder per modality (encoder + softmax head on the train subjects that have it, dl4j-spark",
         "parameter averaging, early stopping on validation AUROC); publish <output.dir>/pretrain/<modality>/encoder",
         "with per-epoch checkpoints, and the unimodal baselines in <output.dir>/pretrain/metrics.json."})
-final class PretrainCommand implements Callable<Integer> {
-  @Mixin ConfigOptions options;
+final class PretrainCommand extends StageCommand {
 
   @Option(names = "--cohort", paramLabel = "DIR", description = "Read the aligned cohort here instead of <output.dir>/cohort.")
   String cohort;
@@ -30,8 +26,14 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PipelineConfig config = options.load();
-    SparkSession spark = Sessions.getOrCreate("pretrain");
+    PipelineConfig config = config();
+    for (String m : modalities) {
+      // Checked here, before Spark starts: an unknown name is the user's to fix (exit 2).
+      if (!config.modalities().containsKey(m)) {
+        throw new UserInputException("Cannot pretrain modality '" + m + "': the config has " + config.modalities().keySet());
+      }
+    }
+    SparkSession spark = spark();
     PretrainAction action = PretrainAction.of(spark, config).modalities(modalities);
     if (cohort != null) {
       action = action.cohortDir(cohort);

@@ -2,23 +2,20 @@ package org.cohortfusion.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
-import org.cohortfusion.spark.Sessions;
 import org.cohortfusion.train.TrainAction;
 import org.cohortfusion.train.TrainResult;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train the fusion models of the config's fusion section and the baselines (unimodal:<m>, early, late)",
         "on <output.dir>/embeddings; early stopping on validation AUROC, a checkpoint per epoch, the best model",
         "published atomically at <output.dir>/train/<model>/model and <output.dir>/train/summary.json."})
-final class TrainCommand implements Callable<Integer> {
-  @Mixin ConfigOptions options;
+final class TrainCommand extends StageCommand {
 
   @Option(names = "--model", paramLabel = "NAME",
       description = "Model to train (repeatable): a fusion.models key, unimodal:<modality>, early or late; default: all.")
@@ -27,20 +24,32 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue every model from its last checkpoint.")
   boolean resume;
 
-  @Option(names = "--mode", paramLabel = "local|spark",
+  // Typed, so that a bad value is a parameter error (exit 2) before any Spark session starts.
+  @Option(names = "--mode", paramLabel = "local|spark", converter = ModeConverter.class,
       description = "local: one process (ComputationGraph.fit); spark: parameter averaging (default: train.mode).")
-  String mode;
+  TrainConfig.Mode mode;
+
+  static final class ModeConverter implements CommandLine.ITypeConverter<TrainConfig.Mode> {
+    @Override
+    public TrainConfig.Mode convert(String value) {
+      try {
+        return TrainConfig.Mode.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
 
   @Override
   public Integer call() {
-    PipelineConfig config = options.load();
-    SparkSession spark = Sessions.getOrCreate("train");
+    PipelineConfig config = config();
+    SparkSession spark = spark();
     TrainAction action = TrainAction.of(spark, config).resume(resume).progress(System.out::println);
     if (!models.isEmpty()) {
       action = action.models(models);
     }
     if (mode != null) {
-      action = action.mode(TrainConfig.Mode.parse(mode));
+      action = action.mode(mode);
     }
     TrainResult result = action.execute();
     System.out.println(result.summary());

@@ -58,12 +58,23 @@ public record PipelineConfig(
     return output.dir() + "/embeddings";
   }
 
-  /** A table path as given, or resolved against cohort-dir when relative and not a URI. */
+  /**
+   * A table path as given, or resolved against cohort-dir when relative and not a URI. A cohort-dir
+   * that is a URI (hdfs://namenode:8020/x) stays one: java.nio would collapse its "//".
+   */
   public String resolve(String tablePath) {
-    if (tablePath.contains("://") || tablePath.startsWith("/")) {
+    if (hasScheme(tablePath) || tablePath.startsWith("/")) {
       return tablePath;
     }
+    if (hasScheme(cohortDir)) {
+      return new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(cohortDir), tablePath).toString();
+    }
     return Path.of(cohortDir).resolve(tablePath).normalize().toString();
+  }
+
+  /** True for "hdfs://...", "s3a://...", "file:/..." (a URI scheme of two or more characters, so not "C:"). */
+  static boolean hasScheme(String path) {
+    return path.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*");
   }
 
   /** Directory pretrain writes encoders and unimodal metrics to. */

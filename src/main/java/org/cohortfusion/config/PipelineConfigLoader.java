@@ -11,10 +11,16 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigSyntax;
 import java.io.File;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 
 /**
  * Reads a pipeline config: a HOCON file, then {@code --set key=value} overrides, bound to {@link
@@ -40,6 +46,31 @@ public final class PipelineConfigLoader {
       throw new ConfigException("Cannot parse pipeline config " + file + ": " + e.getMessage(), e);
     }
     return bind(withOverrides(base, overrides), file.toString());
+  }
+
+  /**
+   * Reads the config from any Hadoop file system URI or path ({@code hdfs://}, {@code s3a://},
+   * {@code file:}; a path without scheme is on the default file system of {@code hadoop}), so the
+   * driver of a cluster-mode run can read it from shared storage. HOCON {@code include}s are not
+   * followed relative to such a file.
+   */
+  public static PipelineConfig load(String location, Configuration hadoop, List<String> overrides) {
+    Path path = new Path(location);
+    String text;
+    try (InputStream in = path.getFileSystem(hadoop).open(path)) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (FileNotFoundException e) {
+      throw new ConfigException("Cannot read pipeline config: no file at " + location);
+    } catch (IOException e) {
+      throw new ConfigException("Cannot read pipeline config " + location + ": " + e.getMessage(), e);
+    }
+    Config base;
+    try {
+      base = ConfigFactory.parseString(text, ConfigParseOptions.defaults().setOriginDescription(location));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("Cannot parse pipeline config " + location + ": " + e.getMessage(), e);
+    }
+    return bind(withOverrides(base, overrides), location);
   }
 
   public static PipelineConfig parse(String hocon, List<String> overrides) {

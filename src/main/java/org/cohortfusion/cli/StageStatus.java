@@ -1,0 +1,100 @@
+package org.cohortfusion.cli;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.UnsupportedFileSystemException;
+import org.cohortfusion.io.Json;
+
+/**
+ * The status of one stage run, at {@code <output root>/_status/<stage>.json}: RUNNING when the stage
+ * starts, SUCCEEDED or FAILED when it ends. Schedulers (and {@code jobs/submit.sh --wait}) read it
+ * because spark-submit's own exit code cannot be trusted in standalone cluster mode.
+ *
+ * @param error one line: the project's own message, or only the exception type when the message
+ *     came from elsewhere (Spark, the JVM), since such messages may quote data values
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record StageStatus(
+    String stage, State state, String runId, String startTime, String endTime, Integer exitCode, String error,
+    String version) {
+
+  public enum State { RUNNING, SUCCEEDED, FAILED }
+
+  static final String DIR = "_status";
+
+  static StageStatus running(String stage, String runId) {
+    return new StageStatus(stage, State.RUNNING, runId, Instant.now().toString(), null, null, null,
+        org.cohortfusion.io.BuildInfo.version());
+  }
+
+  StageStatus finished(int exitCode, String error) {
+    return new StageStatus(stage, exitCode == 0 ? State.SUCCEEDED : State.FAILED, runId, startTime,
+        Instant.now().toString(), exitCode, error, version);
+  }
+
+  static String path(String outputRoot, String stage) {
+    return new Path(new Path(outputRoot, DIR), stage + ".json").toString();
+  }
+
+  static String newRunId() {
+    return UUID.randomUUID().toString();
+  }
+
+  /**
+   * Writes the status atomically: a hidden temp file in the same directory, renamed over the old
+   * status, so a reader never sees a half-written file. FileContext's overwriting rename is atomic on
+   * HDFS and local disks; file systems without it (object stores) get delete + rename, where a reader
+   * may briefly find no file (readers treat that as "unknown" and poll again).
+   */
+  void write(Configuration conf, String outputRoot) {
+    Path given = new Path(path(outputRoot, stage));
+    try {
+      FileSystem fs = given.getFileSystem(conf);
+      // Qualified with the FileSystem's working directory: a FileContext would resolve a relative
+      // output.dir against the home directory instead.
+      Path target = fs.makeQualified(given);
+      Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+      fs.mkdirs(target.getParent());
+      try (FSDataOutputStream out = fs.create(temp, false)) {
+        out.write(Json.MAPPER.writeValueAsString(this).getBytes(StandardCharsets.UTF_8));
+      }
+      try {
+        FileContext.getFileContext(target.toUri(), conf).rename(temp, target, Options.Rename.OVERWRITE);
+      } catch (UnsupportedFileSystemException e) {
+        fs.delete(target, false);
+        if (!fs.rename(temp, target)) {
+          throw new IOException("rename from " + temp + " failed");
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write stage status " + given + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The status at {@code <outputRoot>/_status/<stage>.json}, or empty if there is none. */
+  static Optional<StageStatus> read(Configuration conf, String outputRoot, String stage) {
+    Path p = new Path(path(outputRoot, stage));
+    try {
+      FileSystem fs = p.getFileSystem(conf);
+      try (java.io.InputStream in = fs.open(p)) {
+        return Optional.of(Json.MAPPER.readValue(in, StageStatus.class));
+      }
+    } catch (FileNotFoundException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read stage status " + p + ": " + e.getMessage(), e);
+    }
+  }
+}
