@@ -71,6 +71,7 @@ class StandaloneClusterIT {
 
   private TestHdfs hdfs;
   private StandaloneCluster cluster;
+  private Thread stopOnExit;
   private Path events;
   private Path hadoopConfDir;
   private Path clientProps;
@@ -115,6 +116,10 @@ class StandaloneClusterIT {
     // Two workers with two cores each: one executor per worker (spark.executor.cores 1, spark.cores.max 2), and
     // a free core for the driver in cluster deploy mode.
     cluster = new StandaloneCluster(SPARK_HOME, BASE, 2, 2, "3g", env);
+    // Also when the test JVM itself is ended (failsafe timeout, Ctrl-C): no Spark JVM outlives it.
+    StandaloneCluster started = cluster;
+    stopOnExit = new Thread(started::close, "stop test cluster");
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
     cluster.start(Duration.ofSeconds(120));
 
     out = hdfs.uri() + "/cluster-it/out";
@@ -137,6 +142,7 @@ class StandaloneClusterIT {
     }
     if (cluster != null) {
       cluster.close();
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
     }
     if (hdfs != null) {
       hdfs.close();
@@ -586,7 +592,13 @@ class StandaloneClusterIT {
           .filter(s -> s.getPath().getName().equals("model.zip") || s.getPath().getName().equals("late.json")).count();
       assertEquals(1, published, "published model files of '" + name + "' in " + dir);
     }
-    assertNoLeftovers(r.clusterMode ? clusterOut : out, r);
+    String root = r.clusterMode ? clusterOut : out;
+    assertNoLeftovers(root, r);
+    // Train's minibatch shards (<output.dir>/_shards) are deleted when the run ends.
+    org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(root + "/_shards");
+    List<String> leftShards = fs.exists(shards) ? java.util.Arrays.stream(fs.listStatus(shards))
+        .map(st -> st.getPath().getName()).toList() : List.of();
+    assertTrue(leftShards.isEmpty(), "minibatch shards left after train: " + leftShards + r.context());
   }
 
   /** No hidden temporary (.x.tmp-*) or previous (.x.old-*) directory anywhere under the output directory. */
