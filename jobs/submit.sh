@@ -9,7 +9,8 @@
 #
 # spark-submit options before `--` are passed as given (a bash array, never word-split), e.g. a --conf
 # value with spaces. SPARK_SUBMIT_ARGS (kept for compatibility) is word-split and goes before them.
-# Spark settings: conf/spark-cluster.properties, or the file in COHORT_FUSION_SPARK_PROPERTIES (see
+# Spark settings: conf/spark-cluster.properties, or the file in COHORT_FUSION_SPARK_PROPERTIES or given as
+# --properties-file (see
 # conf/spark-{yarn,k8s,standalone,gpu}.properties), merged into the cluster's spark-defaults.conf
 # (${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf): the project's value wins for each key the
 # project file sets; its extraJavaOptions (Spark's Java 17 module options) are appended to the cluster's.
@@ -18,9 +19,10 @@
 # appended too instead of replacing the module options. Every --files is combined into one.
 #
 # Logging: conf/log4j2-cluster.properties is shipped with --files; the driver reads it from this machine
-# in client mode and by its shipped name in cluster mode, executors by its shipped name (found in the
-# container's working directory on YARN). Where shipped files arrive only after the JVM started
-# (standalone, Kubernetes), install the file on every host and set COHORT_FUSION_LOG4J_REMOTE to its path.
+# in client mode. On YARN (--master yarn) executors and a cluster-mode driver read it by its shipped name
+# (it is in the container's working directory). Standalone workers and Kubernetes pods get shipped files
+# only after the JVM started: install the file on every host and set COHORT_FUSION_LOG4J_REMOTE to its
+# path, else those JVMs keep Spark's log4j config.
 #
 # Every stage run gets a run id (--run-id, default: a new UUID, or COHORT_FUSION_RUN_ID), recorded in
 # <output.dir>/_status/<stage>.json. --wait: after spark-submit returns (standalone cluster mode is told to
@@ -76,6 +78,8 @@ FILES=()
 DRIVER_OPTS=()
 EXECUTOR_OPTS=()
 DEPLOY_MODE=""
+MASTER=""
+PROPS_ARG=""
 i=0
 while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
   a="${ALL_SUBMIT[$i]}"
@@ -91,9 +95,13 @@ while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
         spark.executor.extraJavaOptions=*) EXECUTOR_OPTS+=("${next#*=}") ;;
         spark.files=*) FILES+=("${next#*=}") ;;
         *) [[ "$next" == spark.submit.deployMode=* ]] && DEPLOY_MODE="${next#*=}"
+           [[ "$next" == spark.master=* ]] && MASTER="${next#*=}"
            PASS+=("$a" "$next") ;;
       esac
       i=$((i + 2)); continue ;;
+    --properties-file) PROPS_ARG="$next"; i=$((i + 2)); continue ;; # the project file, merged like the default one
+    --master) MASTER="$next"; PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
+    --master=*) MASTER="${a#--master=}"; PASS+=("$a") ;;
     --deploy-mode) DEPLOY_MODE="$next"; PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
     --deploy-mode=*) DEPLOY_MODE="${a#--deploy-mode=}"; PASS+=("$a") ;;
     *) PASS+=("$a") ;;
@@ -108,7 +116,7 @@ if [ -z "$JAR" ]; then
   JAR=$(ls "$ROOT"/target/cohort-fusion-*-spark.jar | head -1)
 fi
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-PROPS="${COHORT_FUSION_SPARK_PROPERTIES:-$ROOT/conf/spark-cluster.properties}"
+PROPS="${PROPS_ARG:-${COHORT_FUSION_SPARK_PROPERTIES:-$ROOT/conf/spark-cluster.properties}}"
 [ -f "$PROPS" ] || { echo "jobs/submit.sh: no Spark properties file $PROPS" >&2; exit 2; }
 DEFAULTS="${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf"
 
@@ -120,16 +128,24 @@ prop_value() { # KEY FILE: the value of KEY in a spark-defaults style file, if s
 [ -n "$DEPLOY_MODE" ] || DEPLOY_MODE="$(prop_value spark.submit.deployMode "$PROPS" || true)"
 [ -n "$DEPLOY_MODE" ] || DEPLOY_MODE="$(prop_value spark.submit.deployMode "$DEFAULTS" || true)"
 DEPLOY_MODE="${DEPLOY_MODE:-client}"
+[ -n "$MASTER" ] || MASTER="$(prop_value spark.master "$PROPS" || true)"
+[ -n "$MASTER" ] || MASTER="$(prop_value spark.master "$DEFAULTS" || true)"
 
 LOG4J_LOCAL="$ROOT/conf/log4j2-cluster.properties"
-LOG4J_REMOTE="${COHORT_FUSION_LOG4J_REMOTE:-$(basename "$LOG4J_LOCAL")}"
 FILES+=("$LOG4J_LOCAL")
+# Remote JVMs (executors; the driver in cluster mode) read the shipped file by name only where it is in
+# their working directory at JVM start: YARN containers. Standalone workers and Kubernetes pods get it
+# after start (log4j would find nothing and print errors): there Spark's own log4j config stays unless
+# COHORT_FUSION_LOG4J_REMOTE names the file's path on every host.
+LOG4J_REMOTE="${COHORT_FUSION_LOG4J_REMOTE:-}"
+if [ -z "$LOG4J_REMOTE" ] && [ "$MASTER" = "yarn" ]; then LOG4J_REMOTE="$(basename "$LOG4J_LOCAL")"; fi
 if [ "$DEPLOY_MODE" = "cluster" ]; then DRIVER_LOG4J="$LOG4J_REMOTE"; else DRIVER_LOG4J="$LOG4J_LOCAL"; fi
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/cohort-fusion-submit.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
-MERGE_ARGS=("$TMP/spark.properties" "$PROPS" "$DEFAULTS" --driver-java-option "-Dlog4j2.configurationFile=$DRIVER_LOG4J"
-  --executor-java-option "-Dlog4j2.configurationFile=$LOG4J_REMOTE")
+MERGE_ARGS=("$TMP/spark.properties" "$PROPS" "$DEFAULTS")
+[ -n "$DRIVER_LOG4J" ] && MERGE_ARGS+=(--driver-java-option "-Dlog4j2.configurationFile=$DRIVER_LOG4J")
+[ -n "$LOG4J_REMOTE" ] && MERGE_ARGS+=(--executor-java-option "-Dlog4j2.configurationFile=$LOG4J_REMOTE")
 for o in "${DRIVER_OPTS[@]+"${DRIVER_OPTS[@]}"}"; do MERGE_ARGS+=(--driver-java-option "$o"); done
 for o in "${EXECUTOR_OPTS[@]+"${EXECUTOR_OPTS[@]}"}"; do MERGE_ARGS+=(--executor-java-option "$o"); done
 "$JAVA" -cp "$JAR" org.cohortfusion.cli.SparkProperties "${MERGE_ARGS[@]}"
@@ -166,6 +182,7 @@ set -e
 if ! $WAIT || ! $IS_STAGE; then
   exit $SUBMIT_RC
 fi
+echo "cohort-fusion: spark-submit exited $SUBMIT_RC; reading the status of $STAGE run $RUN_ID" >&2
 
 # --wait: the stage's own record decides. Read with the same stage arguments, on this machine.
 status() {

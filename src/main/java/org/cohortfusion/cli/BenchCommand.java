@@ -71,23 +71,54 @@ final class BenchCommand {
   }
 
   @Command(name = "train", mixinStandardHelpOptions = true,
-      description = {"Training samples/s of one model single-process, and with 1 and 2 Spark workers (parameter averaging),",
-          "in the same run on the cohort's embeddings (run the pipeline up to extract first). Ratios printed."})
+      description = {"Training samples/s of each model single-process, with 1 and 2 Spark workers (parameter averaging) and of a",
+          "plain DL4J dense network of the same size, all in the same run; ratios printed with their targets. On the",
+          "config's embeddings (run the pipeline up to extract first), or with --subjects on a generated compute-bound",
+          "case (five modalities of 32/1024/256/128/64 floats, masked attention, projection 64, batch 256)."})
   static final class Train implements Callable<Integer> {
-    @Mixin ConfigOptions options;
+    @Option(names = {"-c", "--config"}, description = "Pipeline config whose embeddings and models to bench (not with --subjects).")
+    String config;
 
-    @Option(names = "--model", defaultValue = "early", description = "Model to train: a fusion.models key or a baseline (default: ${DEFAULT-VALUE}).")
-    String model;
+    @Option(names = "--subjects", description = "Generate the compute-bound case with this many subjects (e.g. 50000) instead.")
+    Long subjects;
+
+    @Option(names = "--model", description = "Model(s) to train: fusion.models keys or baselines (default: every fusion model).")
+    java.util.List<String> models;
 
     @Option(names = "--epochs", defaultValue = "2", description = "Epochs per run; the last one is timed (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--work-dir", defaultValue = "work/bench/train", description = "Where the three runs write (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--work-dir", defaultValue = "work/bench/train", description = "Where the runs write (default: ${DEFAULT-VALUE}).")
     String workDir;
 
+    @Option(names = "--regenerate", description = "With --subjects: generate the embeddings even if they exist.")
+    boolean regenerate;
+
     @Override
-    public Integer call() {
-      TrainBench.run(Sessions.getOrCreate("bench train"), options.load(), model, epochs, workDir, line -> System.out.println("bench train: " + line));
+    public Integer call() throws Exception {
+      org.apache.spark.sql.SparkSession spark = Sessions.getOrCreate("bench train");
+      PipelineConfig pipeline;
+      if (subjects != null) {
+        String dir = workDir + "/large-" + subjects;
+        String embeddings = dir + "/embeddings";
+        if (regenerate || !java.nio.file.Files.exists(java.nio.file.Path.of(embeddings, "embeddings.json"))) {
+          System.out.println("bench train: generating " + subjects + " subjects of embeddings in " + embeddings);
+          org.cohortfusion.train.bench.BenchEmbeddings.write(spark, embeddings, subjects,
+              org.cohortfusion.train.bench.BenchEmbeddings.LARGE_DIMS, 0.2, 7);
+        }
+        pipeline = org.cohortfusion.config.PipelineConfigLoader.parse(TrainBench.largeConfig(dir), java.util.List.of());
+      } else if (config != null) {
+        pipeline = org.cohortfusion.config.PipelineConfigLoader.load(new java.io.File(config), java.util.List.of());
+      } else {
+        throw new org.cohortfusion.config.ConfigException("Cannot bench train: give --config or --subjects");
+      }
+      java.util.List<String> names = models != null ? models : new java.util.ArrayList<>(pipeline.fusion().models().keySet());
+      System.out.printf("bench train: %d core(s), %d epochs per run, ND4J threads %s%n", Runtime.getRuntime().availableProcessors(),
+          epochs, System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
+      TrainBench.shardFormats(spark, pipeline, 5, line -> System.out.println("bench train: " + line));
+      for (String model : names) {
+        TrainBench.run(spark, pipeline, model, epochs, workDir + "/runs", line -> System.out.println("bench train: " + line));
+      }
       return 0;
     }
   }

@@ -15,11 +15,15 @@ final class IngestCommand extends StageCommand {
   @Option(names = "--output", paramLabel = "DIR", description = "Publish the cohort here instead of <output.dir>/cohort.")
   String output;
 
+  @Option(names = "--allow-empty", description = {"Publish the cohort even when no accepted subject has a label",
+      "(default: stop with exit 2 and keep the previous cohort; also output.allow-empty = true)."})
+  boolean allowEmpty;
+
   @Override
   public Integer call() {
     PipelineConfig config = config();
     SparkSession spark = spark();
-    IngestAction action = IngestAction.of(spark, config);
+    IngestAction action = IngestAction.of(spark, config).allowEmpty(allowEmpty);
     if (output != null) {
       action = action.outputDir(output);
     }

@@ -13,6 +13,8 @@ import org.cohortfusion.io.Json;
  * @param patterns missingness patterns ("clinical+imaging", "none" never occurs) and their counts
  * @param labelBalance split -> label class -> count ("unlabeled" for null labels)
  * @param splitCounts split -> subjects
+ * @param warnings what ingest published but a person should look at (empty modality, one label
+ *     class, time units that look mixed up), with the counts; never a subject-level value
  */
 public record QcReport(
     String cohort,
@@ -20,7 +22,20 @@ public record QcReport(
     long subjectsAligned,
     Map<String, Long> patterns,
     Map<String, Map<String, Long>> labelBalance,
-    Map<String, Long> splitCounts) {
+    Map<String, Long> splitCounts,
+    java.util.List<Warning> warnings) {
+
+  public QcReport {
+    // qc.json files written before warnings existed have none.
+    warnings = warnings == null ? java.util.List.of() : java.util.List.copyOf(warnings);
+  }
+
+  /**
+   * @param code what kind of warning: EMPTY_MODALITY, SINGLE_CLASS, TIME_AFTER_INDEX, TIME_RANGES_APART
+   * @param table the table it concerns
+   * @param message the warning with its counts
+   */
+  public record Warning(String code, String table, String message) {}
 
   /**
    * @param kind subjects or a modality kind

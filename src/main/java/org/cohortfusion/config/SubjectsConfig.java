@@ -1,5 +1,6 @@
 package org.cohortfusion.config;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.List;
 import java.util.Map;
@@ -17,12 +18,21 @@ public record SubjectsConfig(
     @JsonPropertyDescription("Per-check policy overrides, check name -> error | reject (names in data-schemas/rejects.json).")
         Map<String, CheckPolicy> checks,
     @JsonPropertyDescription("Label classes in index order; empty = the distinct labels found, sorted. A label outside the list is BAD_LABEL.")
-        List<String> classes) {
+        List<String> classes,
+    @JsonProperty("max-classes")
+    @JsonPropertyDescription("Most distinct label values accepted as classes (default 100); more stops ingest: the label column likely holds an id or a measurement.")
+        Integer maxClasses) {
+
+  public static final int DEFAULT_MAX_CLASSES = 100;
 
   public SubjectsConfig {
     format = format == null ? TableFormat.PARQUET : format;
     duplicates = duplicates == null ? DuplicatePolicy.ERROR : duplicates;
     checks = checks == null ? Map.of() : Map.copyOf(checks);
     classes = classes == null ? List.of() : List.copyOf(classes);
+    maxClasses = maxClasses == null ? DEFAULT_MAX_CLASSES : maxClasses;
+    if (maxClasses < 1) {
+      throw new ConfigException("Bad value for config key 'subjects.max-classes': " + maxClasses + " is below 1");
+    }
   }
 }

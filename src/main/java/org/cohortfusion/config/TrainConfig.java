@@ -41,7 +41,29 @@ public record TrainConfig(
     @JsonProperty("shards-dir")
     @JsonPropertyDescription("Where spark mode (train and pretrain) writes the training split once per run as minibatch shard"
         + " files, deleted when the run ends; on a cluster a Hadoop URI every executor can read (default <output.dir>/_shards).")
-        String shardsDir) {
+        String shardsDir,
+    @JsonProperty("shard-format")
+    @JsonPropertyDescription("Format of the training shards of train: arrow (Apache Arrow IPC, readable by pyarrow) or dl4j"
+        + " (DL4J's MultiDataSet serialisation); default dl4j, the faster of the two in bench train.")
+        ShardFormat shardFormat) {
+
+  public enum ShardFormat {
+    DL4J, ARROW;
+
+    @JsonCreator
+    public static ShardFormat parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected dl4j or arrow, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   public enum Mode {
     LOCAL, SPARK;
@@ -108,45 +130,52 @@ public record TrainConfig(
     scheduleStep = scheduleStep == null ? 10 : scheduleStep;
     patience = patience == null ? 5 : patience;
     seed = seed == null ? 42L : seed;
+    shardFormat = shardFormat == null ? ShardFormat.DL4J : shardFormat;
   }
 
   public static TrainConfig defaults() {
-    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** A copy with another mode. */
   public TrainConfig withMode(Mode m) {
     return new TrainConfig(m, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
   }
 
   /** A copy with another epoch count. */
   public TrainConfig withEpochs(int e) {
     return new TrainConfig(mode, e, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
   }
 
   /** A copy with another worker count. */
   public TrainConfig withWorkers(Integer w) {
     return new TrainConfig(mode, epochs, batchSize, w, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
   }
 
   /** A copy with another seed. */
   public TrainConfig withSeed(long s) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, s, shardsDir);
+        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat);
   }
 
   /** A copy with another patience (early stopping). */
   public TrainConfig withPatience(int p) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, p, seed, shardsDir);
+        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat);
+  }
+
+  /** A copy with another shard format. */
+  public TrainConfig withShardFormat(ShardFormat f) {
+    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, f);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
   public TrainConfig withAveragingFrequency(Integer f) {
     return new TrainConfig(mode, epochs, batchSize, workers, f, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
   }
 }

@@ -13,17 +13,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * Embeddings minibatches as {@link MinibatchShards} (DL4J's MultiDataSet serialisation: every modality block, the
- * presence mask and one-hot labels), and the loader that turns a shard into one model's input on the executor:
+ * Embeddings minibatches as {@link MinibatchShards} in a {@link BatchCodec} (every modality block, the presence mask
+ * and the labels), and the loader that turns a shard into one model's input on the executor:
  * the model's modalities only, with modality dropout for this epoch.
  */
 final class BatchShards {
   private BatchShards() {}
 
-  static MinibatchShards write(JavaSparkContext jsc, JavaRDD<Batch> batches, String root, String name) {
+  static MinibatchShards write(JavaSparkContext jsc, JavaRDD<Batch> batches, String root, String name, BatchCodec format) {
     return MinibatchShards.write(jsc, batches, root, name, (batch, out) -> {
       if (batch.size() > 0) {
-        batch.toMultiDataSet().save(out);
+        format.write(batch, out);
       }
       return batch.size();
     });
@@ -32,12 +32,16 @@ final class BatchShards {
   /** Reads a shard, keeps the model's modalities and applies modality dropout seeded by (seed, epoch, shard). */
   static final class Loader implements MultiDataSetLoader {
     private static final long serialVersionUID = 1L;
+    private final BatchCodec format;
+    private final int numClasses;
     private final int[] columns;
     private final double modalityDropout;
     private final long seed;
     private final int epoch;
 
-    Loader(int[] columns, double modalityDropout, long seed, int epoch) {
+    Loader(BatchCodec format, int numClasses, int[] columns, double modalityDropout, long seed, int epoch) {
+      this.format = format;
+      this.numClasses = numClasses;
       this.columns = columns.clone();
       this.modalityDropout = modalityDropout;
       this.seed = seed;
@@ -46,11 +50,11 @@ final class BatchShards {
 
     @Override
     public MultiDataSet load(Source source) throws IOException {
-      org.nd4j.linalg.dataset.MultiDataSet stored = new org.nd4j.linalg.dataset.MultiDataSet();
+      Batch stored;
       try (InputStream in = source.getInputStream()) {
-        stored.load(in);
+        stored = format.read(in, numClasses);
       }
-      MultiDataSet mds = Batch.fromMultiDataSet(stored).select(columns, -1).toMultiDataSet();
+      MultiDataSet mds = stored.select(columns, -1).toMultiDataSet();
       if (modalityDropout > 0) {
         Random rng = new Random(seed * 7_919L + epoch * 104_729L + source.getPath().hashCode());
         INDArray[] f = mds.getFeatures();

@@ -141,7 +141,7 @@ public final class TrainAction {
     Function<String, MinibatchShards> trainShards = require -> shards.computeIfAbsent(require == null ? "" : require,
         k -> BatchShards.write(JavaSparkContext.fromSparkContext(spark.sparkContext()),
             EmbeddingsData.batches(table, emb, "train", require, t.batchSize()), config.shardsDir(),
-            "train-" + (require == null ? "all" : require)));
+            "train-" + (require == null ? "all" : require), BatchCodec.of(t.shardFormat())));
     try {
       for (FusionSpec s : selected) {
         results.add(s.kind() == FusionSpec.Kind.LATE
@@ -275,7 +275,7 @@ public final class TrainAction {
         } else {
           sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
           sparkNet.fitPaths(shards.pathsRdd(sparkNet.getSparkContext()),
-              new BatchShards.Loader(columns, spec.modalityDropout(), t.seed(), epoch));
+              new BatchShards.Loader(BatchCodec.of(t.shardFormat()), emb.numClasses(), columns, spec.modalityDropout(), t.seed(), epoch));
           graph = sparkNet.getNetwork();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;

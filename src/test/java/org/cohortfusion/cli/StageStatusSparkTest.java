@@ -37,4 +37,15 @@ class StageStatusSparkTest {
     assertEquals(2, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "e2e-1").code());
     assertEquals(3, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "another").code());
   }
+
+  @Test
+  void aBareConfigNameIsReadFromTheFilesShippedToTheDriver() throws Exception {
+    Path shipped = Files.writeString(dir.resolve("shipped-" + System.nanoTime() + ".conf"),
+        "name = shipped\nsubjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = o }\n");
+    SparkTestSession.get().sparkContext().addFile(shipped.toString()); // what spark-submit --files does
+    IngestCommand ingest = new IngestCommand();
+    new picocli.CommandLine(ingest).parseArgs("--config", shipped.getFileName().toString());
+    assertTrue(!Files.exists(Path.of(shipped.getFileName().toString())), "no local file of that name in the working directory");
+    assertEquals("shipped", ingest.config().name());
+  }
 }

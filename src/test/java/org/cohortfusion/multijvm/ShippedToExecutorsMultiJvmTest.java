@@ -84,7 +84,8 @@ class ShippedToExecutorsMultiJvmTest {
         }
         """;
     for (String train : List.of(
-        "updater = adam, schedule = constant", "updater = sgd, schedule = step", "updater = nesterovs, schedule = exponential")) {
+        "updater = adam, schedule = constant", "updater = sgd, schedule = step, shard-format = arrow",
+        "updater = nesterovs, schedule = exponential")) {
       PipelineConfig config = PipelineConfigLoader.parse("subjects { path = s.csv }\n"
           + "modalities { clinical { kind = tabular, path = c.csv } }\n"
           + "output { dir = \"" + out + "\" }\n" + models

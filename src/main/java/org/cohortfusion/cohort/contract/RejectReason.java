@@ -15,6 +15,7 @@ public enum RejectReason {
   BAD_SHAPE("bad-shape", CheckPolicy.REJECT),
   BAD_LABEL("bad-label", CheckPolicy.REJECT),
   BAD_SPLIT("bad-split", CheckPolicy.REJECT),
+  BAD_INDEX_TIME("bad-index-time", CheckPolicy.REJECT),
   DUPLICATE("duplicate", CheckPolicy.REJECT),
   UNKNOWN_SUBJECT("unknown-subject", CheckPolicy.REJECT),
   NO_MODALITY("no-modality", CheckPolicy.REJECT),

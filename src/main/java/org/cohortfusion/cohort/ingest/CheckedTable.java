@@ -60,13 +60,13 @@ record CheckedTable(
     // row before it has the same key (that row is then accepted too).
     List<Column> order = new ArrayList<>();
     for (String k : key.subList(1, key.size())) {
-      order.add(col(k).asc_nulls_first());
+      order.add(TableValidator.column(k).asc_nulls_first());
     }
     order.addAll(keptFirst(df, policy, table));
-    WindowSpec w = Window.partitionBy(col(key.get(0))).orderBy(order.toArray(Column[]::new));
+    WindowSpec w = Window.partitionBy(TableValidator.column(key.get(0))).orderBy(order.toArray(Column[]::new));
     Column sameKeyAsPrevious = lag(lit(1), 1).over(w).isNotNull();
     for (String k : key.subList(1, key.size())) {
-      sameKeyAsPrevious = sameKeyAsPrevious.and(coalesce(lag(col(k), 1).over(w).equalTo(col(k)), lit(false)));
+      sameKeyAsPrevious = sameKeyAsPrevious.and(coalesce(lag(TableValidator.column(k), 1).over(w).equalTo(TableValidator.column(k)), lit(false)));
     }
     // One column of its own: used directly in both columns below, the window would be planned twice.
     Column duplicate = col(REASON).isNull().and(col(DUPLICATE_FLAG));
@@ -118,7 +118,7 @@ record CheckedTable(
         throw new IngestException("Cannot resolve duplicates of table '" + table + "': column '" + by
             + "' of duplicates = latest:" + by + " does not exist");
       }
-      order.add(col(by).desc_nulls_last());
+      order.add(TableValidator.column(by).desc_nulls_last());
     }
     order.add(col(TableSource.SOURCE_FILE));
     order.add(col(TableSource.ROW_ORDER));

@@ -62,23 +62,33 @@ public final class IngestAction {
       .add("source_table", "string", false).add("source_file", "string").add("row_key", "string")
       .add("reason", "string", false).add("message", "string");
 
+  /** A time series with at least this share of its accepted observations after the index time looks like a unit mix-up. */
+  static final double AFTER_INDEX_WARNING_SHARE = 0.99;
+
   private final SparkSession spark;
   private final PipelineConfig config;
   private final String outputDir;
+  private final boolean allowEmpty;
 
-  private IngestAction(SparkSession spark, PipelineConfig config, String outputDir) {
+  private IngestAction(SparkSession spark, PipelineConfig config, String outputDir, boolean allowEmpty) {
     this.spark = Objects.requireNonNull(spark, "spark");
     this.config = Objects.requireNonNull(config, "config");
     this.outputDir = outputDir;
+    this.allowEmpty = allowEmpty;
   }
 
   public static IngestAction of(SparkSession spark, PipelineConfig config) {
-    return new IngestAction(spark, config, config.cohortOutputDir());
+    return new IngestAction(spark, config, config.cohortOutputDir(), config.output().allowEmpty());
   }
 
   /** Publishes the cohort at {@code dir} instead of {@code <output.dir>/cohort}. */
   public IngestAction outputDir(String dir) {
-    return new IngestAction(spark, config, dir);
+    return new IngestAction(spark, config, dir, allowEmpty);
+  }
+
+  /** Publishes a cohort without any labeled subject too (output.allow-empty, ingest --allow-empty). */
+  public IngestAction allowEmpty(boolean allow) {
+    return new IngestAction(spark, config, outputDir, allowEmpty || allow);
   }
 
   /**
@@ -102,6 +112,14 @@ public final class IngestAction {
     });
     List<Dataset<Row>> cached = new ArrayList<>();
     long start = System.nanoTime();
+    Instant runStart = Instant.now();
+    // Before any table is read: a run that cannot publish should not spend an hour finding out.
+    checkWritable(hadoop);
+    int stale = AtomicDirectory.removeStale(hadoop, outputDir, runStart);
+    if (stale > 0) {
+      LOG.info("ingest: removed {} stale temporary director{} of {} left by runs that did not finish", stale, stale == 1 ? "y" : "ies",
+          outputDir);
+    }
     try {
       // 1. Subjects: slim, counted and checked before any modality is read.
       String subjectsPath = config.resolve(config.subjects().path());
@@ -109,9 +127,12 @@ public final class IngestAction {
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
       failOnUnreadable("subjects", subjectFiles, subjectPolicies);
       Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(
-          TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()));
-      List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
+          TableSource.read(spark, "subjects", subjectFiles, config.subjects().format(), config.subjects().sql()), subjectsPath,
           Contracts.forKind("subjects"));
+      List<String> timeSeries = config.modalities().entrySet().stream().filter(e -> e.getValue().kind() == ModalityKind.TIMESERIES)
+          .map(Map.Entry::getKey).toList();
+      List<RowCheck> subjectChecks = SubjectsPreparer.checks(config.subjects(), config.splits(), subjectsPath, subjectsRaw,
+          Contracts.forKind("subjects"), timeSeries);
       Dataset<Row> checkedSubjects = TableValidator.applyChecks(subjectsRaw, subjectChecks, CheckedTable.REASON, CheckedTable.MESSAGE);
       // Duplicates are marked, for the rejects, by a window partitioned by subject_id. The aligned
       // write keeps the same row of each subject without the window, in the shuffle and sort by
@@ -155,6 +176,12 @@ public final class IngestAction {
       SubjectsSummary summaryOfPassed = await(summaryAsIs);
       // Every reason but DUPLICATE is exact already: an error policy stops the run here.
       failOnErrorPolicies(subjectTable, summaryOfPassed.byReason());
+      // Before the aligned write reads any modality: without a labeled subject there is nothing
+      // to train on, and publishing would replace a good cohort with an empty one.
+      long passedSubjects = summaryOfPassed.byReason().getOrDefault(ACCEPTED, 0L);
+      if (passedSubjects == 0 || (config.subjects().classes().isEmpty() && summaryOfPassed.classes().isEmpty())) {
+        failOnNoLabeledSubject(subjectsPath, summaryOfPassed.byReason(), passedSubjects, 0);
+      }
       List<ModalitySpec> specs = firstPlan.specs();
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
@@ -198,7 +225,15 @@ public final class IngestAction {
         step("checked, aligned and wrote " + specs.size() + " modalities", start);
         for (CheckedTable t : tables.subList(1, tables.size())) {
           Map<String, Long> byReason = new LinkedHashMap<>();
-          long after = joins.get(t.name()).counts(byReason, alignedCounts, t::rows);
+          long after = 0;
+          if (subjectsAccepted == 0) {
+            // Published only with allow-empty. Spark may drop a join whose left side it knows to
+            // be empty, and the modality's observations with it: its rows are counted by the
+            // rejects pass's own plan instead, a job per table, so rows in = accepted + rejected holds.
+            byReason = countByReason(t);
+          } else {
+            after = joins.get(t.name()).counts(byReason, alignedCounts, t::rows);
+          }
           counts.put(t.name(), byReason);
           afterIndex.put(t.name(), after);
           failOnErrorPolicies(t, byReason);
@@ -224,6 +259,12 @@ public final class IngestAction {
         rejects.write().parquet(tmp + "/" + CohortManifest.REJECTS);
         step("wrote rejects", start);
         QcReport qc = qcReport(tables, counts, afterIndex, qcGroups(alignedCounts, specs), specs, classes);
+        long labeled = labeledSubjects(qc);
+        if (labeled == 0) {
+          failOnNoLabeledSubject(subjectsPath, counts.get("subjects"), subjectsAccepted, qc.subjectsAligned());
+        }
+        qc = withWarnings(qc, joins, alignedCounts, labeled);
+        qc.warnings().forEach(w -> LOG.warn("ingest: WARNING [{}] {}", w.code(), w.message()));
         Json.write(hadoop, tmp + "/" + CohortManifest.STATS, NormalizationStatistics.fit(
             () -> written.get().filter(col("split").equalTo("train")), ModalityJoin.metric(alignedCounts, ALIGNED_TRAIN_METRIC), specs,
             config.modalities(), alignedCounts));
@@ -245,6 +286,33 @@ public final class IngestAction {
       background.shutdown();
       awaitQuietly(background);
       cached.forEach(Dataset::unpersist);
+    }
+  }
+
+  /**
+   * Fails unless the output directory's parent can be created and written (the cohort is
+   * written beside it, then renamed into place) and the output is not a file.
+   */
+  private void checkWritable(Configuration hadoop) {
+    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(outputDir);
+    try {
+      org.apache.hadoop.fs.FileSystem fs = target.getFileSystem(hadoop);
+      if (fs.exists(target) && !fs.getFileStatus(target).isDirectory()) {
+        throw new IngestException("Cannot write " + outputDir + ": it is a file, not a directory");
+      }
+      org.apache.hadoop.fs.Path parent = target.getParent();
+      if (!fs.mkdirs(parent)) {
+        throw new IngestException("Cannot write " + outputDir + ": cannot create its parent directory " + parent);
+      }
+      org.apache.hadoop.fs.Path probe = new org.apache.hadoop.fs.Path(parent,
+          "." + target.getName() + ".probe-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+      fs.create(probe, false).close();
+      fs.delete(probe, false);
+    } catch (java.io.IOException | RuntimeException e) {
+      if (e instanceof IngestException ie) {
+        throw ie;
+      }
+      throw new IngestException("Cannot write " + outputDir + ": " + e.getMessage(), e);
     }
   }
 
@@ -316,7 +384,7 @@ public final class IngestAction {
   private SubjectsSummary summarizeSubjects(Dataset<Row> subjects, String subjectsPath) {
     boolean findClasses = config.subjects().classes().isEmpty();
     boolean cut = SplitAssigner.cutsWanted(config.splits());
-    int withoutBuckets = SubjectsPreparer.MAX_CLASSES + RejectReason.values().length + 2;
+    int withoutBuckets = config.subjects().maxClasses() + RejectReason.values().length + 2;
     Column accepted = CheckedTable.accepted();
     Column label = when(accepted, col(SubjectsPreparer.LABEL_TEXT));
     // Rows of (reason, label, bucket of u, u, count).
@@ -350,7 +418,8 @@ public final class IngestAction {
         labels.add(r.getString(1));
       }
     }
-    List<String> classes = findClasses ? SubjectsPreparer.classesOf(labels, subjectsPath) : config.subjects().classes();
+    List<String> classes = findClasses ? SubjectsPreparer.classesOf(labels, subjectsPath, config.subjects().maxClasses())
+        : config.subjects().classes();
     java.util.Optional<SplitAssigner.StratifiedCuts> cuts = java.util.Optional.empty();
     if (cut) {
       // Strata by class index, as alignedBase gives it: a label text outside the classes has none
@@ -563,7 +632,7 @@ public final class IngestAction {
       cols.addAll(List.of("time", TimeSeriesWindow.TIME));
     }
     m.duplicates().orderColumn().ifPresent(cols::add);
-    return cols.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new);
+    return cols.stream().map(TableValidator::column).toArray(Column[]::new);
   }
 
   private static void step(String what, long start) {
@@ -745,8 +814,92 @@ public final class IngestAction {
       tableQc.put(t.name(), new QcReport.TableQc(t.kind(), t.files().readable().size(), t.files().unreadable().size(), rowsIn, accepted,
           byReason, afterIndex.getOrDefault(t.name(), 0L), t.name().equals("subjects") ? total : present.getOrDefault(t.name(), 0L)));
     }
-    return new QcReport(config.name(), tableQc, total, patterns, balance, splitCounts);
+    return new QcReport(config.name(), tableQc, total, patterns, balance, splitCounts, List.of());
   }
+
+  /** The table's rows by reason as the rejects pass marks them (ACCEPTED for none), in one job. */
+  private static Map<String, Long> countByReason(CheckedTable t) {
+    Map<String, Long> byReason = new LinkedHashMap<>(Map.of(ACCEPTED, 0L));
+    for (Row r : t.rows().groupBy(org.apache.spark.sql.functions.coalesce(col(CheckedTable.REASON), lit(ACCEPTED))).count().collectAsList()) {
+      byReason.put(r.getString(0), r.getLong(1));
+    }
+    return byReason;
+  }
+
+  /** Aligned subjects with a label (any split). */
+  private static long labeledSubjects(QcReport qc) {
+    return qc.labelBalance().values().stream().flatMap(m -> m.entrySet().stream()).filter(e -> !e.getKey().equals("unlabeled"))
+        .mapToLong(Map.Entry::getValue).sum();
+  }
+
+  /**
+   * Stops the run when no accepted subject has a label, unless allowed: the previous cohort, if
+   * any, stays published. {@code aligned}: subjects aligned so far (0 before the aligned write).
+   */
+  private void failOnNoLabeledSubject(String subjectsPath, Map<String, Long> byReason, long accepted, long aligned) {
+    if (allowEmpty) {
+      LOG.warn("ingest: no accepted subject has a label; publishing anyway (allow-empty)");
+      return;
+    }
+    long rowsIn = byReason.values().stream().mapToLong(Long::longValue).sum();
+    throw new IngestException("Cannot publish cohort: no accepted subject of table 'subjects' (" + subjectsPath
+        + ") has a label in column 'label' (" + rowsIn + " rows in, " + accepted + " accepted, rejected by reason "
+        + rejectedOnly(byReason) + ", " + aligned + " aligned); " + outputDir + " was left as it was"
+        + " (pass --allow-empty or set output.allow-empty = true to publish it anyway)");
+  }
+
+  private static Map<String, Long> rejectedOnly(Map<String, Long> byReason) {
+    Map<String, Long> rejected = new java.util.TreeMap<>(byReason);
+    rejected.remove(ACCEPTED);
+    return rejected;
+  }
+
+  /**
+   * The report with what should be looked at before the cohort is used: a modality no aligned
+   * subject has, a single label class, and for time series a unit mix-up of 'time' and
+   * subjects.index_time (nearly every accepted observation after its subject's index time, or
+   * the two time ranges far apart). All from counts the aligned write gathered.
+   */
+  private QcReport withWarnings(QcReport qc, Map<String, ModalityJoin> joins, Map<String, Object> alignedCounts, long labeled) {
+    List<QcReport.Warning> warnings = new ArrayList<>();
+    for (Map.Entry<String, QcReport.TableQc> e : qc.tables().entrySet()) {
+      QcReport.TableQc t = e.getValue();
+      String name = e.getKey();
+      if (name.equals("subjects")) {
+        continue;
+      }
+      if (t.subjectsPresent() == 0) {
+        String why = t.rowsIn() == 0 ? "the table is empty"
+            : t.accepted() == 0 ? "all " + t.rowsIn() + " rows were rejected " + t.rejected()
+            : t.accepted() + " of " + t.rowsIn() + " rows were accepted but none is used"
+                + (t.afterIndexTime() > 0 ? " (" + t.afterIndexTime() + " after index_time)" : "");
+        warnings.add(new QcReport.Warning("EMPTY_MODALITY", name, "modality '" + name + "' (" + config.resolve(config.modalities().get(name).path())
+            + "): no aligned subject has it: " + why));
+      }
+      if (joins.get(name) instanceof ModalityJoin.TimeSeries ts) {
+        if (t.accepted() > 0 && t.afterIndexTime() >= AFTER_INDEX_WARNING_SHARE * t.accepted()) {
+          warnings.add(new QcReport.Warning("TIME_AFTER_INDEX", name, String.format(java.util.Locale.ROOT,
+              "time series '%s': %d of %d accepted observations (%.1f%%) fall after their subject's index_time and are not used;"
+                  + " are column 'time' and subjects.index_time in one unit?", name, t.afterIndexTime(), t.accepted(),
+              100.0 * t.afterIndexTime() / t.accepted())));
+        }
+        ts.timeRanges(alignedCounts).filter(ModalityJoin.TimeRanges::apart).ifPresent(r -> warnings.add(new QcReport.Warning(
+            "TIME_RANGES_APART", name, String.format(java.util.Locale.ROOT,
+                "time series '%s': the times of its %d accepted observations and the index times of their subjects do not overlap"
+                    + " (gap %.3g times the wider range; magnitudes %.3g-fold apart); are column 'time' and subjects.index_time in one unit?",
+                name, t.accepted(), r.wider() == 0 ? Double.POSITIVE_INFINITY : r.gap() / r.wider(), r.scaleRatio()))));
+      }
+    }
+    long classesSeen = qc.labelBalance().values().stream().flatMap(m -> m.keySet().stream()).filter(k -> !k.equals("unlabeled"))
+        .distinct().count();
+    if (labeled > 0 && classesSeen == 1) {
+      warnings.add(new QcReport.Warning("SINGLE_CLASS", "subjects", "all " + labeled
+          + " labeled subjects of table 'subjects' have the same value in column 'label': one class, nothing to discriminate"
+          + " (pretrain and train need two)"));
+    }
+    return new QcReport(qc.cohort(), qc.tables(), qc.subjectsAligned(), qc.patterns(), qc.labelBalance(), qc.splitCounts(), warnings);
+  }
+
 
   @SuppressWarnings("unchecked")
   private Map<String, Object> configAsMap() {

@@ -125,6 +125,39 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
   }
 
+  /** Observation times [firstTime, lastTime] and index times [firstIndex, lastIndex], as numbers. */
+  record TimeRanges(double firstTime, double lastTime, double firstIndex, double lastIndex) {
+    /** Magnitudes this many times apart, on ranges that do not overlap, look like two units. */
+    static final double SCALE_APART = 20;
+
+    /**
+     * Whether the ranges do not overlap and either lie further apart than the wider is wide, or
+     * differ in magnitude {@link #SCALE_APART}-fold or more: what a unit mix-up gives (factors of 24
+     * to 86 400 000). Visits that end shortly before one fixed index time (a landmark design), or
+     * times counted back from an index time of 0, are neither.
+     */
+    boolean apart() {
+      return gap() > 0 && (gap() > wider() || scaleRatio() >= SCALE_APART);
+    }
+
+    /** The gap between the ranges (negative when they overlap). */
+    double gap() {
+      return Math.max(firstTime - lastIndex, firstIndex - lastTime);
+    }
+
+    /** The width of the wider range. */
+    double wider() {
+      return Math.max(lastTime - firstTime, lastIndex - firstIndex);
+    }
+
+    /** How many times larger the larger range's largest magnitude is than the other's; 0 when either is 0. */
+    double scaleRatio() {
+      double time = Math.max(Math.abs(firstTime), Math.abs(lastTime));
+      double index = Math.max(Math.abs(firstIndex), Math.abs(lastIndex));
+      return time == 0 || index == 0 ? 0 : Math.max(time, index) / Math.min(time, index);
+    }
+  }
+
   static final class PerRow extends ModalityJoin {
     private final Dataset<Row> right;
 
@@ -245,14 +278,37 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
           .withColumn(column("matched"), coalesce(col(RESOLVED + ".matched"), lit(0)))
           .withColumn(column("duplicates"), coalesce(col(RESOLVED + ".duplicates"), lit(0)))
           .withColumn(column("after"), coalesce(col(RESOLVED + ".after"), lit(0)))
+          .withColumn(column("first"), col(RESOLVED + ".first_time"))
+          .withColumn(column("last"), col(RESOLVED + ".last_time"))
+          .withColumn(column("index"), when(col(RESOLVED + ".first_time").isNotNull(), col(indexTime)))
           .withColumn(name, col(RESOLVED + ".tensor"))
           .drop(OBSERVATIONS, RESOLVED);
     }
 
     @Override
     List<Column> joinedMetrics() {
+      // The time ranges cost four aggregates in the pass that runs anyway; they tell a unit mix-up
+      // (times in ms, index times in days) that the after-index count alone can miss.
       return List.of(sum(col(column("matched"))).as(metricName("matched")),
-          sum(col(column("duplicates"))).as(metricName(RejectReason.DUPLICATE.name())), sum(col(column("after"))).as(metricName(AFTER)));
+          sum(col(column("duplicates"))).as(metricName(RejectReason.DUPLICATE.name())), sum(col(column("after"))).as(metricName(AFTER)),
+          org.apache.spark.sql.functions.min(col(column("first"))).as(metricName("first")),
+          org.apache.spark.sql.functions.max(col(column("last"))).as(metricName("last")),
+          org.apache.spark.sql.functions.min(col(column("index"))).as(metricName("index-min")),
+          org.apache.spark.sql.functions.max(col(column("index"))).as(metricName("index-max")));
+    }
+
+    /**
+     * The range of the accepted observation times of subjects in the cohort, and the range of
+     * those subjects' index times, after the write; empty when no subject has an observation.
+     */
+    java.util.Optional<TimeRanges> timeRanges(Map<String, Object> joined) {
+      Object first = joined.get(metricName("first"));
+      Object indexMin = joined.get(metricName("index-min"));
+      if (first == null || indexMin == null) {
+        return java.util.Optional.empty();
+      }
+      return java.util.Optional.of(new TimeRanges(((Number) first).doubleValue(), ((Number) joined.get(metricName("last"))).doubleValue(),
+          ((Number) indexMin).doubleValue(), ((Number) joined.get(metricName("index-max"))).doubleValue()));
     }
 
     @Override

@@ -64,10 +64,10 @@ final class ModalityPreparer {
       DataType t = df.schema().apply(f).dataType();
       if (t.equals(DataTypes.StringType) || m.categorical().contains(f)) {
         categorical.add(f);
-        fields.add(col(f).cast("string").as(f));
+        fields.add(TableValidator.column(f).cast("string").as(f));
       } else {
         numeric.add(f);
-        fields.add(col(f).cast("double").as(f));
+        fields.add(TableValidator.column(f).cast("double").as(f));
       }
     }
     // Struct order: numeric first, then categorical, as the spec lists them.
@@ -97,7 +97,7 @@ final class ModalityPreparer {
             + " wide numeric columns where modalities." + name + ".length = " + length);
       }
       checks.addAll(TableValidator.featureChecks(df, features));
-      values = array(features.stream().map(f -> col(f).cast("float")).toArray(Column[]::new));
+      values = array(features.stream().map(f -> TableValidator.column(f).cast("float")).toArray(Column[]::new));
       checks.addAll(TableValidator.arrayChecks("<wide columns>", values,
           DataTypes.createArrayType(DataTypes.FloatType, true), false, true));
     }

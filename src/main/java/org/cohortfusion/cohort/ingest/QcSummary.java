@@ -12,6 +12,12 @@ public final class QcSummary {
   public static String render(QcReport qc) {
     StringBuilder s = new StringBuilder();
     s.append("QC summary of cohort '").append(qc.cohort()).append("'\n\n");
+    if (!qc.warnings().isEmpty()) {
+      // First and loud: a warning is about the science, and a long table would bury it.
+      s.append("WARNINGS (").append(qc.warnings().size()).append(", also in qc.json):\n");
+      qc.warnings().forEach(w -> s.append("  ! [").append(w.code()).append("] ").append(w.message()).append("\n"));
+      s.append("\n");
+    }
     s.append(String.format("%-14s %-10s %10s %10s %10s  %s%n", "table", "kind", "rows in", "accepted", "rejected", "rejected by reason"));
     for (Map.Entry<String, QcReport.TableQc> e : qc.tables().entrySet()) {
       QcReport.TableQc t = e.getValue();

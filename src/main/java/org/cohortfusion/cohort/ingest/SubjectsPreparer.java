@@ -19,22 +19,39 @@ import org.cohortfusion.config.SubjectsConfig;
 final class SubjectsPreparer {
   static final String LABEL_TEXT = "_label_text";
   static final String INDEX_TIME = "_index_time";
-  static final int MAX_CLASSES = 1000;
   static final List<String> SPLITS = List.of("train", "validation", "test");
 
   private SubjectsPreparer() {}
 
-  static Dataset<Row> withDerivedColumns(Dataset<Row> df) {
+  /** {@code path}: of the table, for errors; the schema is checked first, as the derived columns read label and index_time. */
+  static Dataset<Row> withDerivedColumns(Dataset<Row> df, String path, TableContract contract) {
+    TableValidator.checkSchema("subjects", path, df, contract);
     Dataset<Row> out = df.withColumn(LABEL_TEXT, col("label").cast("string"));
     return out.withColumn(INDEX_TIME, TableValidator.has(df, "index_time")
         ? IngestTimes.asNumber(col("index_time"), df.schema().apply("index_time").dataType())
         : lit(null).cast("double"));
   }
 
-  static List<RowCheck> checks(SubjectsConfig config, SplitConfig splits, String path, Dataset<Row> df, TableContract contract) {
+  /**
+   * {@code timeSeries}: the time-series modalities of the cohort. With any, every subject needs a
+   * finite index time: without one the point-in-time rule has nothing to cut at, and using all
+   * visits would let those after the prediction time leak the label.
+   */
+  static List<RowCheck> checks(SubjectsConfig config, SplitConfig splits, String path, Dataset<Row> df, TableContract contract,
+      List<String> timeSeries) {
     TableValidator.checkSchema("subjects", path, df, contract);
     List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks());
     checks.addAll(TableValidator.columnChecks(df, contract, java.util.Set.of()));
+    if (!timeSeries.isEmpty()) {
+      if (!TableValidator.has(df, "index_time")) {
+        throw new IngestException("Cannot align time series " + timeSeries + " with table 'subjects' (" + path
+            + "): it has no column 'index_time'; a cohort with a time-series modality needs each subject's prediction time");
+      }
+      Column t = col(INDEX_TIME);
+      checks.add(new RowCheck(t.isNull().or(org.apache.spark.sql.functions.isnan(t)).or(t.equalTo(lit(Double.POSITIVE_INFINITY)))
+          .or(t.equalTo(lit(Double.NEGATIVE_INFINITY))), RejectReason.BAD_INDEX_TIME,
+          lit("column 'index_time' is null, NaN or infinite; time series " + timeSeries + " need a finite prediction time")));
+    }
     if (!config.classes().isEmpty()) {
       checks.add(new RowCheck(col(LABEL_TEXT).isNotNull().and(col(LABEL_TEXT).isin(config.classes().toArray()).unary_$bang()),
           RejectReason.BAD_LABEL, lit("column 'label' is not one of the classes " + config.classes())));
@@ -54,11 +71,13 @@ final class SubjectsPreparer {
   }
 
   /** The classes among the distinct label texts of accepted subjects, in numeric or natural order. */
-  static List<String> classesOf(java.util.Collection<String> distinctLabels, String path) {
+  static List<String> classesOf(java.util.Collection<String> distinctLabels, String path, int maxClasses) {
     List<String> found = new ArrayList<>(distinctLabels);
-    if (found.size() > MAX_CLASSES) {
-      throw new IngestException("Cannot use column 'label' of the subjects table (" + path + ") as a class label: more than "
-          + MAX_CLASSES + " distinct values");
+    if (found.size() > maxClasses) {
+      // The labels were counted up to one more than allowed: the exact number would cost a job.
+      throw new IngestException("Cannot use column 'label' of table 'subjects' (" + path + ") as a class label: it has at least "
+          + found.size() + " distinct values, more than subjects.max-classes = " + maxClasses
+          + " (an id or a measurement in the label column? raise subjects.max-classes if the classes are real)");
     }
     boolean numeric = found.stream().allMatch(s -> s.matches("-?\\d+(\\.\\d+)?"));
     found.sort(numeric ? Comparator.comparingDouble(Double::parseDouble) : Comparator.naturalOrder());

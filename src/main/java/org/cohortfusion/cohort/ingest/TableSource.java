@@ -158,6 +158,21 @@ final class TableSource {
     return out;
   }
 
+  /**
+   * Fails on two columns whose names differ only by case: Spark resolves names without case, so
+   * one would silently stand for the other (or the read fails with an analysis error).
+   */
+  static void checkNamesDifferBeyondCase(String tableName, String file, List<String> names) {
+    java.util.Map<String, String> seen = new java.util.HashMap<>();
+    for (String name : names) {
+      String other = seen.putIfAbsent(name.toLowerCase(java.util.Locale.ROOT), name);
+      if (other != null) {
+        throw new IngestException("Cannot ingest table '" + tableName + "' (" + file + "): columns '" + other + "' and '" + name
+            + "' differ only by case, which Spark does not tell apart; rename one (e.g. with the table's sql)");
+      }
+    }
+  }
+
   /** Reads the readable files, applies the optional SQL mapping and adds the bookkeeping columns. */
   static Dataset<Row> read(SparkSession spark, String tableName, Files files, TableFormat format, String sql) {
     if (files.readable().isEmpty()) {
@@ -168,6 +183,11 @@ final class TableSource {
     try {
       // The schema as Spark would infer it from the first file's footer, read while listing: Spark
       // would otherwise run a job per table to read it once more.
+      if (format == TableFormat.PARQUET) {
+        // Before Spark reads it: Spark resolves names without case and fails on such a pair.
+        checkNamesDifferBeyondCase(tableName, files.firstFooter().getFile().toString(),
+            List.of(sparkSchema(spark, files.firstFooter()).fieldNames()));
+      }
       raw = format == TableFormat.PARQUET
           ? spark.read().schema(sparkSchema(spark, files.firstFooter())).parquet(paths)
               .withColumn(SOURCE_FILE, col("_metadata.file_path"))
@@ -175,8 +195,13 @@ final class TableSource {
           : spark.read().option("header", "true").option("inferSchema", "true").option("mode", "PERMISSIVE").csv(paths)
               .withColumn(SOURCE_FILE, col("_metadata.file_path"))
               .withColumn(ROW_ORDER, monotonically_increasing_id());
+    } catch (IngestException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new IngestException("Cannot read table '" + tableName + "' (" + paths[0] + (paths.length > 1 ? ", ..." : "") + "): " + e.getMessage(), e);
+    }
+    if (format != TableFormat.PARQUET) {
+      checkNamesDifferBeyondCase(tableName, paths[0], List.of(raw.columns()));
     }
     if (sql == null || sql.isBlank()) {
       return raw;
@@ -191,6 +216,7 @@ final class TableSource {
     }
     // A mapping that does not carry the bookkeeping columns through still gets them.
     List<String> cols = List.of(mapped.columns());
+    checkNamesDifferBeyondCase(tableName, "the sql of table '" + tableName + "'", cols);
     if (!cols.contains(SOURCE_FILE)) {
       mapped = mapped.withColumn(SOURCE_FILE, lit(paths.length == 1 ? paths[0] : files.readable().toString()));
     }

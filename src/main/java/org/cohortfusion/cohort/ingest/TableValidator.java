@@ -76,6 +76,14 @@ final class TableValidator {
     return features;
   }
 
+  /**
+   * A column by its name as the file has it: quoted, since Parquet allows names that Spark would
+   * read as syntax (a dot selects a struct field: {@code alk.phos}; a backtick quotes).
+   */
+  static Column column(String name) {
+    return col("`" + name.replace("`", "``") + "`");
+  }
+
   static boolean has(Dataset<Row> df, String column) {
     return List.of(df.columns()).contains(column);
   }
@@ -101,12 +109,12 @@ final class TableValidator {
         continue;
       }
       if (!c.nullable()) {
-        checks.add(new RowCheck(col(c.name()).isNull(), RejectReason.NULL_VALUE, lit("column '" + c.name() + "' is null")));
+        checks.add(new RowCheck(column(c.name()).isNull(), RejectReason.NULL_VALUE, lit("column '" + c.name() + "' is null")));
       }
       DataType type = df.schema().apply(c.name()).dataType();
       if (type instanceof ArrayType) {
         boolean mayHoldNull = ((ArrayType) type).containsNull() && !nonNullElementArrays.contains(c.name());
-        checks.addAll(arrayChecks(c.name(), col(c.name()), (ArrayType) type, c.finite(), mayHoldNull));
+        checks.addAll(arrayChecks(c.name(), column(c.name()), (ArrayType) type, c.finite(), mayHoldNull));
       } else if (c.finite() && isFloating(type)) {
         checks.add(nonFinite(c.name()));
       }
@@ -149,7 +157,7 @@ final class TableValidator {
   }
 
   private static RowCheck nonFinite(String name) {
-    Column c = col(name);
+    Column c = column(name);
     return new RowCheck(isnan(c).or(c.equalTo(lit(Double.POSITIVE_INFINITY))).or(c.equalTo(lit(Double.NEGATIVE_INFINITY))),
         RejectReason.NON_FINITE, lit("column '" + name + "' is NaN or infinite"));
   }

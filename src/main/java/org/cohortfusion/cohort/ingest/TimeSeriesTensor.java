@@ -28,7 +28,9 @@ import scala.collection.JavaConverters;
  *       row; with latest:&lt;column&gt; the caller sorts them beforehand);
  *   <li>an observation is a duplicate when the one before it has the same time;
  *   <li>of the others, those after the index time are counted and left out (the point-in-time
- *       rule: nothing after the prediction time is used); with no index time, all are used;
+ *       rule: nothing after the prediction time is used); with no finite index time (null, NaN,
+ *       infinite) none is used: ingest rejects such subjects (BAD_INDEX_TIME) before they get
+ *       here, and "all visits" would include the ones that leak the label;
  *   <li>the used ones become the tensor: values and observed [channels x T], channel-major;
  *       step_mask [T]; delta_time [T] (index time minus the observation's, 0 without an index
  *       time). Steps run oldest to newest and are left-padded, so the newest step is T-1.
@@ -41,7 +43,9 @@ import scala.collection.JavaConverters;
  *       No tensor (null) when no observation is used.
  * </ol>
  * The result: {@code matched} (observations), {@code duplicates}, {@code after} (used ones after
- * the index time) and {@code tensor}.
+ * the index time), {@code tensor}, and {@code first_time} and {@code last_time} of the observations
+ * that are no duplicates (null without any), which ingest aggregates to tell a unit mix-up of
+ * time and index_time.
  */
 public final class TimeSeriesTensor {
   private static final org.apache.spark.sql.types.ArrayType FLOATS = DataTypes.createArrayType(DataTypes.FloatType, false);
@@ -49,7 +53,8 @@ public final class TimeSeriesTensor {
       .add("values", FLOATS, false).add("observed", FLOATS, false).add("step_mask", FLOATS, false).add("delta_time", FLOATS, false);
   static final StructType RESULT = new StructType()
       .add("matched", DataTypes.IntegerType, false).add("duplicates", DataTypes.IntegerType, false)
-      .add("after", DataTypes.IntegerType, false).add("tensor", TENSOR, true);
+      .add("after", DataTypes.IntegerType, false).add("tensor", TENSOR, true)
+      .add("first_time", DataTypes.DoubleType, true).add("last_time", DataTypes.DoubleType, true);
 
   /** Where channel 0's value field is in an element: after t, f, r (and k). */
   private static final int FIRST_VALUE = 3;
@@ -95,7 +100,7 @@ public final class TimeSeriesTensor {
           observed[c * steps + step] = x.getFloat(firstValue + 2 * c + 1);
         }
         stepMask[step] = 1f;
-        delta[step] = noIndexTime ? 0f : (float) (indexTime - x.getDouble(0));
+        delta[step] = (float) (indexTime - x.getDouble(0));
       }
       tensor = tensor(values, observed, stepMask, delta);
     }
@@ -111,7 +116,7 @@ public final class TimeSeriesTensor {
       double[] observedSums = new double[channels * steps];
       double[] deltaSums = new double[steps];
       int[] inBin = new int[steps];
-      for (int i = 0; i < used.count && !noIndexTime; i++) {
+      for (int i = 0; i < used.count; i++) {
         InternalRow x = used.at(i);
         double bin = Math.floor((indexTime - x.getDouble(0)) / width);
         if (!(bin >= 0 && bin < steps)) {
@@ -160,13 +165,18 @@ public final class TimeSeriesTensor {
     final int count;
     final int duplicates;
     final int after;
+    /** Times of the first and last observation that is no duplicate; null without any. */
+    final Double firstTime;
+    final Double lastTime;
 
-    Used(InternalRow[] sorted, int[] used, int count, int duplicates, int after) {
+    Used(InternalRow[] sorted, int[] used, int count, int duplicates, int after, Double firstTime, Double lastTime) {
       this.sorted = sorted;
       this.used = used;
       this.count = count;
       this.duplicates = duplicates;
       this.after = after;
+      this.firstTime = firstTime;
+      this.lastTime = lastTime;
     }
 
     InternalRow at(int i) {
@@ -174,7 +184,7 @@ public final class TimeSeriesTensor {
     }
 
     InternalRow result(InternalRow tensor) {
-      return new GenericInternalRow(new Object[] {sorted.length, duplicates, after, tensor});
+      return new GenericInternalRow(new Object[] {sorted.length, duplicates, after, tensor, firstTime, lastTime});
     }
   }
 
@@ -189,21 +199,30 @@ public final class TimeSeriesTensor {
     if (!presorted && n > 1) {
       java.util.Arrays.sort(sorted, TimeSeriesTensor::byTimeFileRow);
     }
+    // NaN compares above every number and infinity above every finite one: either would let
+    // every observation through, so a non-finite index time uses none, as a missing one.
+    boolean cut = !noIndexTime && Double.isFinite(indexTime);
     int[] used = new int[n];
     int count = 0;
     int duplicates = 0;
     int after = 0;
+    Double firstTime = null;
+    Double lastTime = null;
     for (int i = 0; i < n; i++) {
       double t = sorted[i].getDouble(0);
       if (i > 0 && SQLOrderingUtil.compareDoubles(sorted[i - 1].getDouble(0), t) == 0) {
         duplicates++;
-      } else if (!noIndexTime && SQLOrderingUtil.compareDoubles(t, indexTime) > 0) {
+        continue;
+      }
+      firstTime = firstTime == null ? t : firstTime;
+      lastTime = t;
+      if (cut && SQLOrderingUtil.compareDoubles(t, indexTime) > 0) {
         after++;
-      } else {
+      } else if (cut) {
         used[count++] = i;
       }
     }
-    return new Used(sorted, used, count, duplicates, after);
+    return new Used(sorted, used, count, duplicates, after, firstTime, lastTime);
   }
 
   /** Spark's order of the elements' leading fields (sort_array): time, then file, then row. */

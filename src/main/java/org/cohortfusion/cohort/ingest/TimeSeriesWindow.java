@@ -28,7 +28,7 @@ final class TimeSeriesWindow {
   static Column element(Optional<String> orderColumn, List<Column> extra) {
     List<Column> fields = new ArrayList<>(List.of(col(TIME).as("t"), col(TableSource.SOURCE_FILE).as("f"),
         col(TableSource.ROW_ORDER).as("r")));
-    orderColumn.ifPresent(k -> fields.add(col(k).as("k")));
+    orderColumn.ifPresent(k -> fields.add(TableValidator.column(k).as("k")));
     fields.addAll(extra);
     return struct(fields.toArray(Column[]::new));
   }
@@ -37,7 +37,7 @@ final class TimeSeriesWindow {
   static List<Column> channelFields(List<String> channels) {
     List<Column> fields = new ArrayList<>();
     for (int c = 0; c < channels.size(); c++) {
-      Column v = col(channels.get(c)).cast("float");
+      Column v = TableValidator.column(channels.get(c)).cast("float");
       fields.add(coalesce(v, lit(0f)).as("v" + c));
       fields.add(when(v.isNull(), lit(0f)).otherwise(lit(1f)).as("m" + c));
     }

@@ -227,10 +227,22 @@ class IngestValidationTest {
    */
   @Test
   void aLabelWithTooManyDistinctValuesIsAnError() {
-    int n = SubjectsPreparer.MAX_CLASSES + 20;
+    int max = org.cohortfusion.config.SubjectsConfig.DEFAULT_MAX_CLASSES;
+    int n = max + 20;
     IngestException e = assertThrows(IngestException.class,
         () -> ingest(CohortFixture.valid(n), "subjects.sql = \"SELECT subject_id, subject_id AS label, index_time, `group` FROM source\"\n"));
-    assertTrue(e.getMessage().contains("column 'label'") && e.getMessage().contains("more than " + SubjectsPreparer.MAX_CLASSES),
-        e.getMessage());
+    assertTrue(e.getMessage().contains("table 'subjects'") && e.getMessage().contains("column 'label'")
+        && e.getMessage().contains("more than subjects.max-classes = " + max), e.getMessage());
+    assertFalse(Files.exists(dir.resolve("out").resolve("cohort")));
+  }
+
+  /** The bound is configurable: 7 distinct labels pass a bound of 7 and fail a bound of 6, with the count named. */
+  @Test
+  void theClassBoundIsConfigurable() {
+    String idAsLabel = "subjects.sql = \"SELECT subject_id, subject_id AS label, index_time, `group` FROM source\"\n";
+    IngestException e = assertThrows(IngestException.class, () -> ingest(CohortFixture.valid(7), idAsLabel + "subjects.max-classes = 6\n"));
+    assertTrue(e.getMessage().contains("at least 7 distinct values, more than subjects.max-classes = 6"), e.getMessage());
+    IngestResult ok = ingest(CohortFixture.valid(7), idAsLabel + "subjects.max-classes = 7\n");
+    assertEquals(7, ok.manifest().classes().size());
   }
 }

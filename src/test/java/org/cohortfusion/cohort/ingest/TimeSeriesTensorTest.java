@@ -3,6 +3,7 @@ package org.cohortfusion.cohort.ingest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -58,12 +59,16 @@ class TimeSeriesTensorTest {
   }
 
   @Test
-  void withoutIndexTimeEveryObservationIsUsedWithZeroDeltaTime() {
-    add(10, "a", 0, 1f, 1f).add(60, "a", 1, 6f, 6f);
-    InternalRow result = lastSteps(null, 2);
-    assertEquals(0, result.getInt(2));
-    assertArrayEquals(new float[] {1, 6, 1, 6}, field(result, 0));
-    assertArrayEquals(new float[] {0, 0}, field(result, 3));
+  void withoutAFiniteIndexTimeNoObservationIsUsed() {
+    // "All visits" would include those after the real prediction time, which leak the label.
+    for (Double index : new Double[] {null, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+      observations.clear();
+      add(10, "a", 0, 1f, 1f).add(60, "a", 1, 6f, 6f);
+      InternalRow result = lastSteps(index, 2);
+      assertEquals(2, result.getInt(0), "matched, index " + index);
+      assertTrue(result.isNullAt(3), "no tensor with index " + index);
+      assertTrue(timeBins(index, 2, 40.0).isNullAt(3), "no binned tensor with index " + index);
+    }
   }
 
   @Test

@@ -1,0 +1,139 @@
+package org.cohortfusion.train;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.Float4Vector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.types.FloatingPointPrecision;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.cohortfusion.config.TrainConfig;
+
+/**
+ * How a minibatch shard of embeddings is stored ({@code train.shard-format}): DL4J's own MultiDataSet serialisation, or an Apache Arrow IPC
+ * stream (one record batch: {@code label} int32, {@code presence} and one column per modality as fixed-size lists
+ * of float32 — readable by pyarrow and pandas). {@code bench train} measures both.
+ */
+public enum BatchCodec {
+  DL4J {
+    @Override
+    public void write(Batch batch, OutputStream out) throws IOException {
+      batch.toMultiDataSet().save(out);
+    }
+
+    @Override
+    public Batch read(InputStream in, int numClasses) throws IOException {
+      org.nd4j.linalg.dataset.MultiDataSet stored = new org.nd4j.linalg.dataset.MultiDataSet();
+      stored.load(in);
+      return Batch.fromMultiDataSet(stored);
+    }
+  },
+
+  ARROW {
+    @Override
+    public void write(Batch batch, OutputStream out) throws IOException {
+      int n = batch.size();
+      int m = batch.numModalities();
+      List<FieldVector> vectors = new ArrayList<>();
+      try {
+        IntVector label = new IntVector("label", ALLOCATOR);
+        label.allocateNew(n);
+        for (int r = 0; r < n; r++) {
+          label.set(r, batch.labels()[r]);
+        }
+        label.setValueCount(n);
+        vectors.add(label);
+        vectors.add(floats("presence", batch.presence(), n, m));
+        for (int i = 0; i < m; i++) {
+          vectors.add(floats("m" + i, batch.features()[i], n, batch.dims()[i]));
+        }
+        try (VectorSchemaRoot root = new VectorSchemaRoot(vectors);
+             ArrowStreamWriter writer = new ArrowStreamWriter(root, null, out)) {
+          writer.start();
+          writer.writeBatch();
+          writer.end();
+        }
+      } finally {
+        vectors.forEach(FieldVector::close);
+      }
+    }
+
+    @Override
+    public Batch read(InputStream in, int numClasses) throws IOException {
+      try (ArrowStreamReader reader = new ArrowStreamReader(in, ALLOCATOR)) {
+        if (!reader.loadNextBatch()) {
+          throw new IOException("Cannot read shard: no record batch");
+        }
+        VectorSchemaRoot root = reader.getVectorSchemaRoot();
+        int n = root.getRowCount();
+        IntVector label = (IntVector) root.getVector("label");
+        int[] labels = new int[n];
+        for (int r = 0; r < n; r++) {
+          labels[r] = label.get(r);
+        }
+        FixedSizeListVector presence = (FixedSizeListVector) root.getVector("presence");
+        int m = presence.getListSize();
+        float[][] features = new float[m][];
+        int[] dims = new int[m];
+        for (int i = 0; i < m; i++) {
+          FixedSizeListVector v = (FixedSizeListVector) root.getVector("m" + i);
+          dims[i] = v.getListSize();
+          features[i] = floats(v, n);
+        }
+        return new Batch(dims, features, floats(presence, n), labels, numClasses);
+      }
+    }
+  };
+
+  private static final BufferAllocator ALLOCATOR = new RootAllocator(Long.MAX_VALUE);
+
+  public abstract void write(Batch batch, OutputStream out) throws IOException;
+
+  /** Reads a shard written by {@link #write}; {@code numClasses} is the cohort's class count. */
+  public abstract Batch read(InputStream in, int numClasses) throws IOException;
+
+  /** The codec of a configured shard format. */
+  public static BatchCodec of(TrainConfig.ShardFormat format) {
+    return valueOf(format.name());
+  }
+
+  private static FixedSizeListVector floats(String name, float[] values, int n, int width) {
+    FixedSizeListVector list = FixedSizeListVector.empty(name, width, ALLOCATOR);
+    list.addOrGetVector(FieldType.notNullable(new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE)));
+    Float4Vector child = (Float4Vector) list.getDataVector();
+    list.allocateNew();
+    child.allocateNew(n * width);
+    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    child.getDataBuffer().setBytes(0, bytes);
+    ArrowBuf validity = child.getValidityBuffer();
+    validity.setOne(0, (n * width + 7) / 8);
+    child.setValueCount(n * width);
+    for (int r = 0; r < n; r++) {
+      list.setNotNull(r);
+    }
+    list.setValueCount(n);
+    return list;
+  }
+
+  private static float[] floats(FixedSizeListVector list, int n) {
+    int count = n * list.getListSize();
+    float[] out = new float[count];
+    Float4Vector child = (Float4Vector) list.getDataVector();
+    child.getDataBuffer().nioBuffer(0, count * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    return out;
+  }
+}

@@ -1,0 +1,123 @@
+package org.cohortfusion.train.bench;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+
+/**
+ * An embeddings table (data-schemas/embeddings.json) of any size for the training benchmark, generated on the
+ * executors: each subject has one latent factor per modality, revealed by that modality's embedding along a fixed
+ * random direction plus noise, and a label drawn from the sigmoid of the factors' sum; each modality is missing at
+ * random with probability {@code missing}. Splits 70/15/15 by subject index.
+ */
+public final class BenchEmbeddings {
+  private BenchEmbeddings() {}
+
+  /** The compute-bound case of {@code bench train}: five modalities of very different sizes. */
+  public static final int[] LARGE_DIMS = {32, 1024, 256, 128, 64};
+
+  public static EmbeddingsSpec write(SparkSession spark, String dir, long subjects, int[] dims, double missing, long seed) {
+    int m = dims.length;
+    List<StructField> fields = new ArrayList<>(List.of(
+        DataTypes.createStructField("subject_id", DataTypes.StringType, false),
+        DataTypes.createStructField("split", DataTypes.StringType, false),
+        DataTypes.createStructField("label", DataTypes.IntegerType, true)));
+    for (int i = 0; i < m; i++) {
+      fields.add(DataTypes.createStructField("has_m" + i, DataTypes.BooleanType, false));
+    }
+    for (int i = 0; i < m; i++) {
+      fields.add(DataTypes.createStructField("m" + i, DataTypes.createArrayType(DataTypes.FloatType, false), true));
+    }
+    int partitions = (int) Math.max(2, Math.min(64, subjects / 5000));
+    JavaRDD<Row> rows = spark.range(0, subjects, 1, partitions).javaRDD().mapPartitions(new Rows(dims, missing, seed));
+    spark.createDataFrame(rows, new StructType(fields.toArray(new StructField[0])))
+        .write().mode("overwrite").parquet(dir + "/table");
+    List<EmbeddingsSpec.Modality> modalities = new ArrayList<>();
+    for (int i = 0; i < m; i++) {
+      modalities.add(new EmbeddingsSpec.Modality("m" + i, dims[i], "bench-" + seed));
+    }
+    EmbeddingsSpec spec = new EmbeddingsSpec(modalities, List.of("negative", "positive"), "bench-" + seed + "-" + subjects);
+    spec.write(spark.sparkContext().hadoopConfiguration(), dir);
+    return spec;
+  }
+
+  private static final class Rows implements FlatMapFunction<Iterator<Long>, Row> {
+    private static final long serialVersionUID = 1L;
+    private final int[] dims;
+    private final double missing;
+    private final long seed;
+
+    Rows(int[] dims, double missing, long seed) {
+      this.dims = dims.clone();
+      this.missing = missing;
+      this.seed = seed;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Long> ids) {
+      int m = dims.length;
+      float[][] direction = new float[m][];
+      Random fixed = new Random(seed);
+      for (int i = 0; i < m; i++) {
+        direction[i] = new float[dims[i]];
+        double norm = 0;
+        for (int d = 0; d < dims[i]; d++) {
+          direction[i][d] = (float) fixed.nextGaussian();
+          norm += direction[i][d] * direction[i][d];
+        }
+        for (int d = 0; d < dims[i]; d++) {
+          direction[i][d] /= (float) Math.sqrt(norm);
+        }
+      }
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return ids.hasNext();
+        }
+
+        @Override
+        public Row next() {
+          return row(ids.next(), direction);
+        }
+      };
+    }
+
+    private Row row(long id, float[][] direction) {
+      int m = dims.length;
+      Random rng = new Random(seed * 1_000_003L + id);
+      double logit = 0;
+      double[] z = new double[m];
+      for (int i = 0; i < m; i++) {
+        z[i] = rng.nextGaussian();
+        logit += z[i] / Math.sqrt(m) * 2.0;
+      }
+      Object[] values = new Object[3 + 2 * m];
+      values[0] = "b" + id;
+      long bucket = id % 20;
+      values[1] = bucket < 14 ? "train" : bucket < 17 ? "validation" : "test";
+      values[2] = rng.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+      for (int i = 0; i < m; i++) {
+        boolean has = rng.nextDouble() >= missing;
+        values[3 + i] = has;
+        if (has) {
+          float[] v = new float[dims[i]];
+          for (int d = 0; d < dims[i]; d++) {
+            v[d] = (float) (z[i] * direction[i][d] + 0.5 * rng.nextGaussian() / Math.sqrt(dims[i]));
+          }
+          values[3 + m + i] = v;
+        }
+      }
+      return RowFactory.create(values);
+    }
+  }
+}
