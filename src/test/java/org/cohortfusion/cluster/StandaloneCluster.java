@@ -75,6 +75,14 @@ final class StandaloneCluster implements AutoCloseable {
           masterUrl()), env, baseDir, baseDir.resolve("logs/worker-" + i + ".log")));
     }
     await(workers + " alive workers on the master", timeout, () -> aliveWorkers() == workers);
+    // The UI ports the workers really bound (Spark moves to the next port when the chosen one was taken
+    // meanwhile), as the master reports them.
+    workerUiPorts.clear();
+    for (JsonNode w : masterState().path("workers")) {
+      if ("ALIVE".equals(w.path("state").asText())) {
+        workerUiPorts.add(java.net.URI.create(w.path("webuiaddress").asText()).getPort());
+      }
+    }
   }
 
   Path workDir(int worker) {

@@ -601,19 +601,21 @@ class StandaloneClusterIT {
     assertTrue(leftShards.isEmpty(), "minibatch shards left after train: " + leftShards + r.context());
   }
 
-  /** No hidden temporary (.x.tmp-*) or previous (.x.old-*) directory anywhere under the output directory. */
+  /** No temporary (.x.tmp-*, _temporary) or previous (.x.old-*) directory anywhere under the output directory. */
   private void assertNoLeftovers(String outDir, Submitted r) throws IOException {
     FileSystem fs = hdfs.fs();
     List<String> left = new ArrayList<>();
-    org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it =
-        fs.listFiles(new org.apache.hadoop.fs.Path(outDir), true);
-    Set<String> seen = new HashSet<>();
-    while (it.hasNext()) {
-      org.apache.hadoop.fs.Path p = it.next().getPath();
-      for (org.apache.hadoop.fs.Path q = p; q != null; q = q.getParent()) {
-        String n = q.getName();
-        if (n.matches("\\..*\\.(tmp|old)-[0-9a-f]{8}") && seen.add(q.toString())) {
-          left.add(q.toString());
+    // Every directory and file, so that an empty leftover directory counts too.
+    java.util.ArrayDeque<org.apache.hadoop.fs.Path> todo = new java.util.ArrayDeque<>();
+    todo.add(new org.apache.hadoop.fs.Path(outDir));
+    while (!todo.isEmpty()) {
+      for (FileStatus st : fs.listStatus(todo.poll())) {
+        String n = st.getPath().getName();
+        // AtomicDirectory's .<name>.tmp-<owner>-<random> / .<name>.old-..., Spark's uncommitted _temporary.
+        if (n.matches("\\..+\\.(tmp|old)-.+") || n.equals("_temporary")) {
+          left.add(st.getPath().toString());
+        } else if (st.isDirectory()) {
+          todo.add(st.getPath());
         }
       }
     }
