@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -28,8 +30,8 @@ final class StandaloneCluster implements AutoCloseable {
 
   final Path sparkHome;
   final Path baseDir;
-  final int masterPort;
-  final int masterUiPort;
+  private int masterPort;
+  private int masterUiPort;
   private final int workers;
   private final int coresPerWorker;
   private final String workerMemory;
@@ -59,6 +61,23 @@ final class StandaloneCluster implements AutoCloseable {
     master = ManagedProcess.start("master", List.of(sparkClass, "org.apache.spark.deploy.master.Master",
         "--host", "127.0.0.1", "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(masterUiPort)),
         env, baseDir, baseDir.resolve("logs/master.log"));
+    // The ports it really bound: Spark moves to the next port when the chosen one was taken meanwhile.
+    Pattern rpc = Pattern.compile("Starting Spark master at spark://127\\.0\\.0\\.1:(\\d+)");
+    Pattern ui = Pattern.compile("Bound MasterWebUI to .*, and started at http://[^:]+:(\\d+)");
+    await("the master to start (" + master.log + ")", timeout, () -> {
+      String log = master.output();
+      Matcher r = rpc.matcher(log);
+      Matcher u = ui.matcher(log);
+      if (!master.isAlive()) {
+        throw new AssertionError("the master exited:\n" + master.tail(40));
+      }
+      if (r.find() && u.find()) {
+        masterPort = Integer.parseInt(r.group(1));
+        masterUiPort = Integer.parseInt(u.group(1));
+        return true;
+      }
+      return false;
+    });
     await("the master's web UI to answer", timeout, () -> masterState() != null);
     for (int i = 0; i < workers; i++) {
       int uiPort = freePort();
