@@ -2,7 +2,6 @@ package org.cohortfusion.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -15,26 +14,17 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Run the stages ingest, pretrain, extract, train, evaluate and report in one JVM and Spark session",
-        "(--from / --to for a part); stops at the first stage that fails, with its exit code."})
-final class RunCommand implements Callable<Integer> {
+        "(--from / --to for a part); stops at the first stage that fails, with its exit code. Its own status:",
+        "<output.dir>/_status/run.json; each stage's: <output.dir>/_status/<stage>.json, all with the same run id."})
+final class RunCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   static final List<String> STAGES = List.of("ingest", "pretrain", "extract", "train", "evaluate", "report");
-
-  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE|URI",
-      description = "Pipeline config of the cohort, as for every stage.")
-  String config;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Config override, passed to every stage (repeatable).")
-  List<String> overrides = new ArrayList<>();
 
   @Option(names = "--from", paramLabel = "STAGE", defaultValue = "ingest", description = "First stage (default: ${DEFAULT-VALUE}).")
   String from;
 
   @Option(names = "--to", paramLabel = "STAGE", defaultValue = "report", description = "Last stage (default: ${DEFAULT-VALUE}).")
   String to;
-
-  @Option(names = "--run-id", paramLabel = "ID", description = "Run id recorded in every stage's status (default: a random UUID).")
-  String runId;
 
   @Override
   public Integer call() {
@@ -44,11 +34,11 @@ final class RunCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "Cannot run stages from '" + from + "' to '" + to + "': expected two of " + STAGES + " in that order");
     }
-    String id = runId == null || runId.isBlank() ? StageStatus.newRunId() : runId;
+    String id = run().runIdOrNew();
     long start = System.nanoTime();
     for (String stage : STAGES.subList(first, last + 1)) {
-      List<String> args = new ArrayList<>(List.of(stage, "--config", config, "--run-id", id));
-      for (String o : overrides) {
+      List<String> args = new ArrayList<>(List.of(stage, "--config", options.config, "--run-id", id));
+      for (String o : options.overrides) {
         args.add("--set");
         args.add(o);
       }
