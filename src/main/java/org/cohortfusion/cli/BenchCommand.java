@@ -94,10 +94,15 @@ final class BenchCommand {
     @Option(names = "--regenerate", description = "With --subjects: generate the embeddings even if they exist.")
     boolean regenerate;
 
+    @Option(names = "--averaging-frequency", description = "Minibatches per worker between averagings (default: as train.averaging-frequency).")
+    Integer averagingFrequency;
+
     @Override
     public Integer call() throws Exception {
       org.apache.spark.sql.SparkSession spark = Sessions.getOrCreate("bench train");
       PipelineConfig pipeline;
+      java.util.List<String> overrides = averagingFrequency == null ? java.util.List.of()
+          : java.util.List.of("train.averaging-frequency=" + averagingFrequency);
       if (subjects != null) {
         String dir = workDir + "/large-" + subjects;
         String embeddings = dir + "/embeddings";
@@ -106,9 +111,9 @@ final class BenchCommand {
           org.cohortfusion.train.bench.BenchEmbeddings.write(spark, embeddings, subjects,
               org.cohortfusion.train.bench.BenchEmbeddings.LARGE_DIMS, 0.2, 7);
         }
-        pipeline = org.cohortfusion.config.PipelineConfigLoader.parse(TrainBench.largeConfig(dir), java.util.List.of());
+        pipeline = org.cohortfusion.config.PipelineConfigLoader.parse(TrainBench.largeConfig(dir), overrides);
       } else if (config != null) {
-        pipeline = org.cohortfusion.config.PipelineConfigLoader.load(new java.io.File(config), java.util.List.of());
+        pipeline = org.cohortfusion.config.PipelineConfigLoader.load(new java.io.File(config), overrides);
       } else {
         throw new org.cohortfusion.config.ConfigException("Cannot bench train: give --config or --subjects");
       }

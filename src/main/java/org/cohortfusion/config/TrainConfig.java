@@ -19,7 +19,7 @@ public record TrainConfig(
         Integer workers,
     @JsonProperty("averaging-frequency")
     @JsonPropertyDescription("Minibatches each worker fits between parameter averagings in spark mode (default: chosen per run"
-        + " so that an epoch has at most 4 averaging rounds and each round at least 5 minibatches per worker; the choice is logged).")
+        + " so that an epoch has at most 2 averaging rounds and each round at least 5 minibatches per worker; the choice is logged).")
         Integer averagingFrequency,
     @JsonPropertyDescription("adam (default), sgd or nesterovs.")
         Updater updater,

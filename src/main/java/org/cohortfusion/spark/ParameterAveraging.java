@@ -16,7 +16,7 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
  */
 public final class ParameterAveraging {
   /** Upper bound on averaging rounds per epoch chosen by default. */
-  public static final int ROUNDS_PER_EPOCH = 4;
+  public static final int ROUNDS_PER_EPOCH = 2;
   /** Lower bound on minibatches per worker between two averagings chosen by default. */
   public static final int MIN_STEPS_PER_ROUND = 5;
 
