@@ -9,13 +9,16 @@ import picocli.CommandLine;
 /**
  * Exit codes of every command, decided by exception type (never by message text), so that a
  * scheduler can branch on them: 0 success, 1 failure (retrying may help), 2 bad input or config
- * (fix it first), 3 unknown (only {@code status}: no final status recorded for the run).
+ * (fix it first), 3 unknown (only {@code status}: no final status recorded for the run) or, from {@code retrain}
+ * (and {@code status} of a retrain), the challenger was not promoted.
  */
 final class ExitCodes {
   static final int OK = 0;
   static final int FAILED = 1;
   static final int USER_ERROR = 2;
   static final int UNKNOWN = 3;
+  /** retrain: the gate did not pass; the challenger is registered, the champion unchanged. */
+  static final int NOT_PROMOTED = 3;
 
   private ExitCodes() {}
 
@@ -35,7 +38,8 @@ final class ExitCodes {
 
   static boolean isUserErrorType(Throwable t) {
     return t instanceof UserInputException || t instanceof ConfigException || t instanceof IngestException
-        || t instanceof FusionSpecException || t instanceof CommandLine.ParameterException;
+        || t instanceof FusionSpecException || t instanceof CommandLine.ParameterException
+        || t instanceof org.cohortfusion.retrain.RetrainException;
   }
 
   static int of(Throwable e) {

@@ -25,4 +25,9 @@ interface Stage {
    * --files given to spark-submit), URIs with a plain Hadoop configuration.
    */
   void resolveLocally(java.util.Map<String, String> shippedFiles);
+
+  /** Whether the stage did its work when it returns {@code exitCode}: only 0, except where a stage says otherwise. */
+  default boolean completed(int exitCode) {
+    return exitCode == 0;
+  }
 }

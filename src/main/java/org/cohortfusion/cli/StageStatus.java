@@ -40,7 +40,12 @@ public record StageStatus(
   }
 
   StageStatus finished(int exitCode, String error) {
-    return new StageStatus(stage, exitCode == 0 ? State.SUCCEEDED : State.FAILED, runId, startTime,
+    return finished(exitCode, exitCode == 0, error);
+  }
+
+  /** The end of a stage; {@code completed}: it did its work, whatever its exit code says (retrain's 3: not promoted). */
+  StageStatus finished(int exitCode, boolean completed, String error) {
+    return new StageStatus(stage, completed ? State.SUCCEEDED : State.FAILED, runId, startTime,
         Instant.now().toString(), exitCode, error, version);
   }
 

@@ -72,7 +72,7 @@ final class StatusCommand implements Callable<Integer> {
       return ExitCodes.UNKNOWN;
     }
     return switch (s.state()) {
-      case SUCCEEDED -> ExitCodes.OK;
+      case SUCCEEDED -> s.exitCode() != null ? s.exitCode() : ExitCodes.OK; // retrain: 3, not promoted
       case FAILED -> s.exitCode() != null && s.exitCode() != 0 ? s.exitCode() : ExitCodes.FAILED;
       case RUNNING -> ExitCodes.UNKNOWN;
     };

@@ -45,13 +45,13 @@ final class StatusRecorder implements CommandLine.IExecutionStrategy {
       finish(stage, root, running, ExitCodes.of(cause), errorLine(cause));
       throw e;
     }
-    finish(stage, root, running, code, code == 0 ? null : running.stage() + " returned exit code " + code);
+    finish(stage, root, running, code, stage.completed(code) ? null : running.stage() + " returned exit code " + code);
     return code;
   }
 
   private static void finish(Stage stage, String root, StageStatus running, int code, String error) {
     try {
-      running.finished(code, error).write(stage.hadoopConf(), root);
+      running.finished(code, stage.completed(code), error).write(stage.hadoopConf(), root);
     } catch (RuntimeException e) {
       // The stage's own outcome stands; a reader of the status file sees RUNNING and must treat the
       // run as unknown (cohort-fusion status exits 3 after spark-submit returned).

@@ -36,7 +36,9 @@ public record PipelineConfig(
     @JsonPropertyDescription("Evaluation of the trained models on the test split.")
         EvaluateConfig evaluate,
     @JsonPropertyDescription("The model registry (registry command).")
-        RegistryConfig registry) {
+        RegistryConfig registry,
+    @JsonPropertyDescription("Scheduled retraining (retrain command): the model and the champion/challenger gate.")
+        RetrainConfig retrain) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
@@ -49,6 +51,7 @@ public record PipelineConfig(
     train = train == null ? TrainConfig.defaults() : train;
     evaluate = evaluate == null ? EvaluateConfig.defaults() : evaluate;
     registry = registry == null ? RegistryConfig.defaults() : registry;
+    retrain = retrain == null ? RetrainConfig.defaults() : retrain;
   }
 
   /** Directory the train stage writes to. */

@@ -106,9 +106,9 @@ public final class EvaluateAction {
     if (o.modelDir == null && !TrainedModels.exists(hconf, summaryPath)) {
       throw new IllegalStateException("Cannot evaluate: no " + summaryPath + " (run train first)");
     }
-    TrainAction.Summary summary = o.modelDir != null ? single(hconf)
-        : Json.read(hconf, summaryPath, TrainAction.Summary.class);
     EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, o.embeddingsDir);
+    TrainAction.Summary summary = o.modelDir != null ? single(hconf, emb)
+        : Json.read(hconf, summaryPath, TrainAction.Summary.class);
     if (!emb.sha256().equals(summary.embeddingsSha256())) {
       throw new IllegalStateException("Cannot evaluate: the models in " + summaryPath + " were trained on embeddings "
           + summary.embeddingsSha256() + ", " + o.embeddingsDir + " holds " + emb.sha256());
@@ -186,8 +186,12 @@ public final class EvaluateAction {
     return actual;
   }
 
-  /** The one-model summary of {@link #model}: from its verified provenance. */
-  private TrainAction.Summary single(Configuration hconf) {
+  /**
+   * The one-model summary of {@link #model}: from its verified provenance. A model trained on another snapshot
+   * extracted with the same encoders (same {@link EmbeddingsSpec#encodersSha256}) is scored on these embeddings:
+   * that is how a champion meets a new snapshot's test subjects.
+   */
+  private TrainAction.Summary single(Configuration hconf, EmbeddingsSpec current) {
     ModelArtifact.Verified v = ModelArtifact.verify(hconf, o.modelDir);
     ModelArtifact.Provenance p = v.provenance();
     Map<String, Object> conf = p.config() == null ? Map.of() : p.config();
@@ -196,7 +200,11 @@ public final class EvaluateAction {
       throw new IllegalStateException("Cannot evaluate " + o.modelName + ": the provenance of " + o.modelDir
           + " names no embeddings (not a fusion model)");
     }
-    return new TrainAction.Summary(emb.toString(), p.codeVersion(), List.of(new TrainAction.SummaryEntry(o.modelName,
+    String trainedOn = emb.toString();
+    if (current.encodersSha256().equals(conf.get("encodersSha256"))) {
+      trainedOn = current.sha256();
+    }
+    return new TrainAction.Summary(trainedOn, p.codeVersion(), List.of(new TrainAction.SummaryEntry(o.modelName,
         p.kind(), String.valueOf(conf.getOrDefault("describe", p.kind())), o.modelDir,
         org.cohortfusion.io.Hashing.sha256(v.model()), 0, 0, false, true, p.metrics())));
   }

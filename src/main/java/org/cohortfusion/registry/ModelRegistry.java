@@ -189,6 +189,23 @@ public final class ModelRegistry {
     return dir;
   }
 
+  /** The version a run registered, if it did: a rerun of the same run id must not register twice. */
+  public java.util.Optional<Integer> registeredBy(String model, String runId) {
+    if (!exists(modelDir(model))) {
+      return java.util.Optional.empty();
+    }
+    return events(model).stream().filter(e -> RegistryEvent.REGISTERED.equals(e.type()) && runId.equals(e.runId()))
+        .map(RegistryEvent::version).findFirst();
+  }
+
+  /** The version an alias points to, if the model has that alias. */
+  public java.util.Optional<Integer> aliasTarget(String model, String alias) {
+    checkName(model);
+    checkAlias(alias);
+    return exists(aliasPath(model, alias)) ? java.util.Optional.of(readAlias(model, alias).version())
+        : java.util.Optional.empty();
+  }
+
   /** The event log of a model, oldest first. */
   public List<RegistryEvent> events(String model) {
     checkModel(model);
@@ -214,6 +231,15 @@ public final class ModelRegistry {
    * again before it gets a number.
    */
   public Registered register(String model, String from, RunInfo run) {
+    return register(model, from, Map.of(), run);
+  }
+
+  /**
+   * As {@link #register(String, String, RunInfo)}, with {@code attachments} (path relative to the version, bytes)
+   * written into the version beside the model and covered by its manifest: the encoders it was trained on, its
+   * lineage.
+   */
+  public Registered register(String model, String from, Map<String, byte[]> attachments, RunInfo run) {
     checkName(model);
     String source = exists(from + "/" + ModelArtifact.MODEL) || !exists(from + "/model") ? from : from + "/model";
     if (!exists(source + "/" + ModelArtifact.MODEL)) {
@@ -230,6 +256,13 @@ public final class ModelRegistry {
         if (!f.getKey().equals(ModelArtifact.MANIFEST)) {
           write(fs, new Path(staging, f.getKey()), f.getValue());
         }
+      }
+      for (Map.Entry<String, byte[]> f : attachments.entrySet()) {
+        if (verified.files().containsKey(f.getKey()) || f.getKey().startsWith("/") || f.getKey().contains("..")) {
+          throw new IllegalArgumentException("Cannot register " + model + ": attachment " + f.getKey()
+              + " would replace a model file or leave the version");
+        }
+        write(fs, new Path(staging, f.getKey()), f.getValue());
       }
       Map<String, Double> metrics = verified.provenance().metrics() == null ? Map.of() : verified.provenance().metrics();
       Json.write(conf, staging + "/" + METRICS, metrics);

@@ -14,8 +14,8 @@ import org.cohortfusion.io.Json;
 
 /**
  * One retrain at a time: {@code <registry>/_lock.json}, created atomically with its owner, run id and
- * expiry. A second run is refused with the holder's name; a lock past its expiry (its run died) is
- * taken over. Close releases it, if it is still this run's.
+ * expiry. A second run is refused with the holder's name; a lock past its expiry (its run died), or
+ * held by an earlier attempt of the same run id, is taken over. Close releases it, if it is still this run's.
  */
 public final class RegistryLock implements AutoCloseable {
   public static final String FILE = "_lock.json";
@@ -56,7 +56,8 @@ public final class RegistryLock implements AutoCloseable {
       if (current == null) {
         continue; // released meanwhile
       }
-      if (!current.expired(Instant.now())) {
+      // A rerun of the same run id (its first attempt was killed) resumes under that run's lock.
+      if (!current.expired(Instant.now()) && !runId.equals(current.runId())) {
         throw new RegistryException("Cannot lock registry " + root + ": held by " + current.owner() + " (run "
             + current.runId() + ") since " + current.acquiredAt() + ", until " + current.expiresAt());
       }

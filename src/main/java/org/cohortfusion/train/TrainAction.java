@@ -359,6 +359,7 @@ public final class TrainAction {
     conf.put("classes", emb.classes());
     conf.put("train", Json.MAPPER.convertValue(o.train, Map.class));
     conf.put("embeddingsSha256", emb.sha256());
+    conf.put("encodersSha256", emb.encodersSha256());
     conf.put("graph", compiled.configuration().toJson());
     return new ModelArtifact.Provenance("fusion:" + spec.name(), emb.cohortHash(), BuildInfo.version(), conf, metrics,
         Instant.now().toString());

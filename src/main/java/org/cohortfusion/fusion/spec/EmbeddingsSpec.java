@@ -98,6 +98,18 @@ public record EmbeddingsSpec(
     return classes.size();
   }
 
+  /**
+   * SHA-256 of the embedding space without the cohort: modalities, dimensions, encoder hashes and classes. Two
+   * snapshots extracted with the same encoders share it, so a model trained on one can be scored on the other.
+   */
+  public String encodersSha256() {
+    try {
+      return Hashing.sha256(Json.MAPPER.writeValueAsString(new EmbeddingsSpec(modalities, classes, null)));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot hash embeddings spec", e);
+    }
+  }
+
   /** SHA-256 of this descriptor's canonical JSON: identifies the input embeddings in provenance. */
   public String sha256() {
     try {

@@ -1,0 +1,276 @@
+package org.cohortfusion.retrain;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.CohortManifest;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.evaluate.EvaluateAction;
+import org.cohortfusion.evaluate.EvaluateResult;
+import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.io.AtomicDirectory;
+import org.cohortfusion.io.BuildInfo;
+import org.cohortfusion.io.Hashing;
+import org.cohortfusion.io.Json;
+import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.registry.ModelRegistry;
+import org.cohortfusion.registry.RunInfo;
+import org.cohortfusion.train.EmbeddingsData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The champion/challenger step of a retrain, after the stages ingest to evaluate ran on the new snapshot: scores the
+ * champion on the same test subjects as the challenger (with its own encoders, which extracted these embeddings),
+ * refuses if any of them was in the champion's training or validation split, judges the {@link Gate}, registers the
+ * challenger with its encoders and lineage, and moves {@code champion} (gate passed) or {@code challenger}. Writes
+ * {@code <output.dir>/retrain/retrain.json} and {@code report.html}.
+ *
+ * <p>Safe to run again with the same run id after a crash: a version this run registered is reused, never
+ * registered twice, and an alias already moved is not moved again. The champion alias moves in one atomic file
+ * replacement, after the challenger's version is complete and verified: a crash at any point leaves the previous
+ * champion loadable.
+ */
+public final class RetrainAction {
+  private static final Logger LOG = LoggerFactory.getLogger(RetrainAction.class);
+  public static final String RESULT_FILE = "retrain.json";
+  public static final String REPORT_FILE = "report.html";
+  /** The splits a model is fitted on (validation by early stopping). */
+  static final List<String> FIT_SPLITS = List.of("train", "validation");
+
+  private final SparkSession spark;
+  private final PipelineConfig config;
+  private final ModelRegistry registry;
+  private final String model;
+  private final Integer champion;
+  private final String encodersDir;
+  private final RunInfo run;
+  private final Consumer<String> progress;
+
+  private RetrainAction(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
+                        Integer champion, String encodersDir, RunInfo run, Consumer<String> progress) {
+    this.spark = spark;
+    this.config = config;
+    this.registry = registry;
+    this.model = model;
+    this.champion = champion;
+    this.encodersDir = encodersDir;
+    this.run = run;
+    this.progress = progress;
+  }
+
+  /**
+   * @param champion the champion version the challenger meets (null: none yet)
+   * @param encodersDir the encoders that extracted this run's embeddings ({@code <dir>/<modality>/encoder})
+   */
+  public static RetrainAction of(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
+                                 Integer champion, String encodersDir, RunInfo run) {
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, LOG::info);
+  }
+
+  public RetrainAction progress(Consumer<String> sink) {
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, sink);
+  }
+
+  /** Where a champion is scored on the new snapshot: beside the challenger's evaluation. */
+  public static String championEvaluateDir(PipelineConfig config) {
+    return config.output().dir() + "/evaluate-champion";
+  }
+
+  public static String outputDir(PipelineConfig config) {
+    return config.output().dir() + "/retrain";
+  }
+
+  public RetrainResult execute() {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, config.embeddingsDir());
+    if (emb.numClasses() != 2) {
+      throw new RetrainException("Cannot retrain " + model + ": the gate compares binary classifiers, the cohort has "
+          + emb.numClasses() + " classes");
+    }
+    Dataset<Row> table = EmbeddingsData.table(spark, config.embeddingsDir()).cache();
+    try {
+      return execute(hconf, emb, table);
+    } finally {
+      table.unpersist();
+    }
+  }
+
+  private RetrainResult execute(Configuration hconf, EmbeddingsSpec emb, Dataset<Row> table) {
+    EvaluateResult evaluated = EvaluateAction.read(hconf, config.evaluateOutputDir());
+    EvaluateResult.ModelEvaluation challenger = evaluated.get(model);
+    CohortProfile profile = CohortProfile.of(table, emb.modalityNames(), "train");
+    String championName = null;
+    EvaluateResult.ModelEvaluation scoredChampion = null;
+    Lineage lineageOfChampion = null;
+    if (champion != null) {
+      String dir = registry.modelPath(model, champion);
+      lineageOfChampion = Json.read(hconf, dir + "/" + Lineage.FILE, Lineage.class);
+      checkNoFitSubjectInTest(hconf, dir, table);
+      championName = model + "@v" + champion;
+      progress.accept("Scoring champion v" + champion + " on the same test subjects");
+      scoredChampion = EvaluateAction.of(spark, config).model(championName, dir).outputDir(championEvaluateDir(config))
+          .progress(progress).execute().get(championName);
+    }
+    EvaluateResult.ModelEvaluation championEval = scoredChampion;
+    EvaluateResult.ModelEvaluation reference = champion == null ? evaluated.bestUnimodal().orElse(null) : null;
+    String against = champion != null ? championName : reference == null ? null : reference.name();
+    Paired paired = against == null ? null : paired(against);
+    PairedAuroc auroc = paired == null ? null
+        : PairedAuroc.of(paired.challenger, paired.other, paired.labels, config.retrain().gate().confidence());
+    long positives = paired != null ? java.util.Arrays.stream(paired.labels).filter(y -> y == 1).count() : 0;
+    long negatives = paired != null ? paired.labels.length - positives : 0;
+    if (paired == null) {
+      int[] counts = labelCounts(table);
+      negatives = counts[0];
+      positives = counts[1];
+    }
+    Lineage championLineage = lineageOfChampion;
+    CohortProfile.Drift drift = championLineage == null || championLineage.trainProfile() == null ? null
+        : profile.driftFrom(championLineage.trainProfile());
+    Gate.Decision decision = new Gate(config.retrain().gate()).judge(new Gate.Evidence(challenger, championEval,
+        reference, auroc, positives, negatives, drift));
+
+    Lineage lineage = lineage(hconf, emb, table, profile);
+    int version = registry.registeredBy(model, run.runId()).orElseGet(() -> register(hconf, lineage, table));
+    Integer before = champion;
+    int after;
+    if (decision.passed()) {
+      if (!registry.aliasTarget(model, ModelRegistry.CHAMPION).map(v -> v == version).orElse(false)) {
+        registry.promote(model, version, ModelRegistry.CHAMPION, run);
+      }
+      after = version;
+    } else {
+      if (!registry.aliasTarget(model, ModelRegistry.CHALLENGER).map(v -> v == version).orElse(false)) {
+        registry.promote(model, version, ModelRegistry.CHALLENGER, run);
+      }
+      after = registry.aliasTarget(model, ModelRegistry.CHAMPION).orElse(-1);
+    }
+    String out = outputDir(config);
+    String comparedWith = champion != null ? "champion v" + champion
+        : reference != null ? "best unimodal model (" + reference.name() + ")" : "nothing (no unimodal baseline)";
+    RetrainResult result = new RetrainResult(run.runId(), model, decision.passed(), version, before, after,
+        comparedWith, decision.criteria(), drift, lineage, out + "/" + REPORT_FILE, out + "/" + RESULT_FILE);
+    AtomicDirectory.write(hconf, out, tmp -> {
+      Json.write(hconf, tmp + "/" + RESULT_FILE, result);
+      Json.writeText(hconf, tmp + "/" + REPORT_FILE, RetrainReport.html(config.name(), result, challenger, championEval,
+          profile, championLineage));
+      return null;
+    });
+    return result;
+  }
+
+  /** Challenger and {@code other} scores of the same labeled test subjects, joined by subject on the executors. */
+  private record Paired(double[] challenger, double[] other, int[] labels) {}
+
+  private Paired paired(String other) {
+    String dir = champion != null ? championEvaluateDir(config) : config.evaluateOutputDir();
+    Dataset<Row> a = spark.read().parquet(config.evaluateOutputDir() + "/" + EvaluateAction.PREDICTIONS_DIR)
+        .where(col("model").equalTo(model)).select(col("subject_id"), col("probability").as("pa"), col("label"));
+    Dataset<Row> b = spark.read().parquet(dir + "/" + EvaluateAction.PREDICTIONS_DIR)
+        .where(col("model").equalTo(other)).select(col("subject_id"), col("probability").as("pb"));
+    List<Row> rows = a.join(b, "subject_id").select("pa", "pb", "label").collectAsList();
+    long expected = a.count();
+    if (rows.size() != expected) {
+      throw new IllegalStateException("Cannot pair the predictions of " + model + " and " + other + ": " + rows.size()
+          + " of " + expected + " test subjects have both");
+    }
+    double[] pa = new double[rows.size()];
+    double[] pb = new double[rows.size()];
+    int[] y = new int[rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      pa[i] = rows.get(i).getDouble(0);
+      pb[i] = rows.get(i).getDouble(1);
+      y[i] = rows.get(i).getInt(2);
+    }
+    return new Paired(pa, pb, y);
+  }
+
+  private static int[] labelCounts(Dataset<Row> table) {
+    int[] counts = new int[2];
+    for (Row r : table.where(col("split").equalTo("test").and(col("label").isNotNull()))
+        .groupBy(col("label").cast("int")).count().collectAsList()) {
+      counts[r.getInt(0)] = (int) r.getLong(1);
+    }
+    return counts;
+  }
+
+  /**
+   * A champion scored on subjects it was fitted on would look better than it is: with stable splits (a subject's split
+   * depends on its id and the seed only) this cannot happen, so it means the split config changed.
+   */
+  private void checkNoFitSubjectInTest(Configuration hconf, String championDir, Dataset<Row> table) {
+    String path = championDir + "/" + Lineage.FIT_SUBJECTS;
+    Set<String> fitted = new HashSet<>(List.of(Json.readText(hconf, path).split("\n")));
+    List<String> test = Lineage.subjectDigests(table, List.of("test"));
+    long overlap = test.stream().filter(fitted::contains).count();
+    if (overlap > 0) {
+      throw new RetrainException("Cannot compare the challenger with " + model + " v" + champion + ": " + overlap
+          + " of the " + test.size() + " test subjects of this snapshot were in the champion's training or validation "
+          + "split (splits changed since: champion " + Json.read(hconf, championDir + "/" + Lineage.FILE, Lineage.class)
+          .split() + ", now " + splitConfig() + ")");
+    }
+  }
+
+  private Map<String, Object> splitConfig() {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = Json.MAPPER.convertValue(config.splits(), Map.class);
+    return m;
+  }
+
+  private Lineage lineage(Configuration hconf, EmbeddingsSpec emb, Dataset<Row> table, CohortProfile profile) {
+    CohortManifest cohort = CohortManifest.read(hconf, config.cohortOutputDir());
+    Dataset<Row> aligned = spark.read().parquet(config.cohortOutputDir() + "/" + CohortManifest.ALIGNED);
+    Map<String, String> encoders = new LinkedHashMap<>();
+    for (EmbeddingsSpec.Modality m : emb.modalities()) {
+      encoders.put(m.name(), m.encoderSha256());
+    }
+    String configSha;
+    try {
+      configSha = Hashing.sha256(Json.MAPPER.writeValueAsString(config));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot hash the config", e);
+    }
+    long fit = table.where(col("split").isin(FIT_SPLITS.toArray())).count();
+    return new Lineage(run.runId(), champion, Lineage.contentDigest(aligned), cohort.inputFingerprint(), configSha,
+        BuildInfo.version(), encoders, emb.sha256(), Lineage.contentDigest(table), splitConfig(), profile, fit);
+  }
+
+  /** Registers the challenger with its encoders, lineage and fit-subject digests, all under one manifest. */
+  private int register(Configuration hconf, Lineage lineage, Dataset<Row> table) {
+    Map<String, byte[]> attachments = new LinkedHashMap<>();
+    for (String m : lineage.encoders().keySet()) {
+      String dir = encodersDir + "/" + m + "/encoder";
+      ModelArtifact.Verified verified = ModelArtifact.verify(hconf, dir);
+      String prefix = "encoders/" + m + "/encoder/";
+      verified.files().forEach((f, bytes) -> attachments.put(prefix + f, bytes));
+      // The encoder's own manifest too, so it verifies on its own when extract loads it from the version.
+      attachments.put(prefix + ModelArtifact.MANIFEST, Json.readText(hconf, dir + "/" + ModelArtifact.MANIFEST)
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    try {
+      attachments.put(Lineage.FILE, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(lineage));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("Cannot write lineage", e);
+    }
+    attachments.put(Lineage.FIT_SUBJECTS, String.join("\n", Lineage.subjectDigests(table, FIT_SPLITS))
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    ModelRegistry.Registered r = registry.register(model, config.trainOutputDir() + "/" + model, attachments, run);
+    progress.accept("Registered " + model + " v" + r.version() + " (manifest " + r.manifestSha256().substring(0, 12) + ")");
+    return r.version();
+  }
+
+  /** Encoder SHA-256 by modality of a registered version, for a caller that extracts with them. */
+  public static String encodersDirOf(String versionDir) {
+    return versionDir + "/encoders";
+  }
+}

@@ -1,0 +1,108 @@
+package org.cohortfusion.retrain;
+
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.cohortfusion.evaluate.EvaluateResult;
+
+/** The retrain report: one self-contained HTML page with the gate table, the drift section and the lineage. */
+final class RetrainReport {
+  private RetrainReport() {}
+
+  static String html(String cohort, RetrainResult r, EvaluateResult.ModelEvaluation challenger,
+                     EvaluateResult.ModelEvaluation champion, CohortProfile profile, Lineage championLineage) {
+    StringBuilder h = new StringBuilder();
+    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Retrain ").append(esc(cohort))
+        .append(" / ").append(esc(r.model())).append("</title><style>body{font-family:sans-serif;max-width:70em;"
+            + "margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;"
+            + "text-align:right}td:first-child,th:first-child{text-align:left}.fail{color:#b00;font-weight:bold}"
+            + ".pass{color:#070}</style></head><body>\n");
+    h.append("<h1>Retrain of ").append(esc(r.model())).append(" on ").append(esc(cohort)).append("</h1>\n");
+    h.append("<p><b>").append(r.promoted() ? "Promoted" : "Not promoted").append("</b>: v").append(r.version())
+        .append(" judged against ").append(esc(r.comparedWith())).append("; champion after this run: v")
+        .append(r.championAfter()).append(". Run ").append(esc(r.runId())).append(".</p>\n");
+
+    h.append("<h2>Gate</h2>\n<table><tr><th>criterion</th><th>champion / reference</th><th>challenger</th>"
+        + "<th>result</th><th>rule</th><th>detail</th></tr>\n");
+    for (Gate.Criterion c : r.criteria()) {
+      h.append("<tr><td>").append(esc(c.name())).append("</td><td>").append(num(c.champion())).append("</td><td>")
+          .append(num(c.challenger())).append("</td><td class=\"").append(c.passed() ? "pass\">pass" : "fail\">FAIL")
+          .append("</td><td>").append(esc(c.rule())).append("</td><td>").append(esc(c.detail())).append("</td></tr>\n");
+    }
+    h.append("</table>\n");
+
+    h.append("<h2>Test metrics per missingness pattern</h2>\n<table><tr><th>pattern</th><th>n</th><th>challenger AUROC</th>")
+        .append(champion == null ? "" : "<th>champion AUROC</th>").append("</tr>\n");
+    Map<String, Double> championByPattern = new TreeMap<>();
+    if (champion != null) {
+      champion.patterns().forEach(p -> championByPattern.put(p.pattern(), p.metrics().auroc()));
+    }
+    for (EvaluateResult.PatternMetrics p : challenger.patterns()) {
+      h.append("<tr><td>").append(esc(p.pattern())).append(p.tooSmall() ? " (too small)" : "").append("</td><td>")
+          .append(p.n()).append("</td><td>").append(num(p.metrics().auroc())).append("</td>")
+          .append(champion == null ? "" : "<td>" + num(championByPattern.get(p.pattern())) + "</td>").append("</tr>\n");
+    }
+    h.append("</table>\n");
+
+    h.append("<h2>Drift</h2>\n");
+    if (r.drift() == null) {
+      h.append("<p>No champion yet: nothing to compare the training split with.</p>\n");
+    } else {
+      CohortProfile.Drift d = r.drift();
+      h.append(String.format(Locale.ROOT, "<p>Training split: %d labeled subjects for the champion, %d now. Population "
+          + "stability index of the missingness patterns %.4f, of the label %.4f (below 0.1: no shift; above 0.25: "
+          + "major).</p>%n", d.subjectsBefore(), d.subjectsAfter(), d.patternPsi(), d.labelPsi()));
+      h.append("<table><tr><th>modality</th><th>present, champion's training</th><th>present, now</th></tr>\n");
+      d.presence().forEach((m, v) -> h.append(String.format(Locale.ROOT,
+          "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n", esc(m), v[0], v[1])));
+      h.append("</table>\n");
+      h.append(patternTable(championLineage.trainProfile().patterns(), profile.patterns()));
+    }
+
+    h.append("<h2>Lineage of v").append(r.version()).append("</h2>\n<table>\n");
+    Lineage l = r.lineage();
+    row(h, "run id", l.runId());
+    row(h, "compared with", l.comparedWith() == null ? "-" : "v" + l.comparedWith());
+    row(h, "cohort content digest", l.cohortContentDigest());
+    row(h, "cohort input fingerprint (file listing)", l.cohortInputFingerprint());
+    row(h, "config SHA-256", l.configSha256());
+    row(h, "code version", l.codeVersion());
+    l.encoders().forEach((m, sha) -> row(h, "encoder " + m, sha));
+    row(h, "embeddings descriptor SHA-256", l.embeddingsSha256());
+    row(h, "embeddings content digest", l.embeddingsContentDigest());
+    row(h, "splits", String.valueOf(l.split()));
+    row(h, "training + validation subjects", String.valueOf(l.fitSubjects()));
+    h.append("</table>\n</body></html>\n");
+    return h.toString();
+  }
+
+  private static String patternTable(Map<String, Long> before, Map<String, Long> after) {
+    double nb = before.values().stream().mapToLong(Long::longValue).sum();
+    double na = after.values().stream().mapToLong(Long::longValue).sum();
+    TreeMap<String, long[]> all = new TreeMap<>();
+    before.forEach((p, c) -> all.computeIfAbsent(p, k -> new long[2])[0] = c);
+    after.forEach((p, c) -> all.computeIfAbsent(p, k -> new long[2])[1] = c);
+    StringBuilder h = new StringBuilder("<table><tr><th>missingness pattern</th><th>share, champion's training</th>"
+        + "<th>share, now</th></tr>\n");
+    for (Map.Entry<String, long[]> e : all.entrySet()) {
+      h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n", esc(e.getKey()),
+          nb == 0 ? 0 : e.getValue()[0] / nb, na == 0 ? 0 : e.getValue()[1] / na));
+    }
+    return h.append("</table>\n").toString();
+  }
+
+  private static void row(StringBuilder h, String k, String v) {
+    h.append("<tr><td>").append(esc(k)).append("</td><td>").append(esc(v == null ? "-" : v)).append("</td></tr>\n");
+  }
+
+  private static String num(Double d) {
+    return d == null ? "-" : Double.isNaN(d) ? "n/a" : Gate.Decision.isCount(d) ? String.format(Locale.ROOT, "%.0f", d)
+        : String.format(Locale.ROOT, "%.4f", d);
+  }
+
+  static String esc(String s) {
+    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+
+}
