@@ -42,6 +42,10 @@ final class RetrainCommand extends StageCommand {
   @Option(names = "--registry", paramLabel = "DIR|URI", description = "Registry root (default: registry.dir).")
   String registry;
 
+  @Option(names = "--stop-after-registration", hidden = true,
+      description = "Stop after registering the challenger, before moving an alias, as a crash there would (tests).")
+  boolean stopAfterRegistration;
+
   @Override
   public boolean completed(int exitCode) {
     return exitCode == ExitCodes.OK || exitCode == ExitCodes.NOT_PROMOTED;
@@ -83,7 +87,7 @@ final class RetrainCommand extends StageCommand {
         return code;
       }
       RetrainResult result = RetrainAction.of(spark(), config, reg, name, champion.orElse(null), encoders, info)
-          .progress(System.out::println).execute();
+          .progress(System.out::println).stopAfterRegistration(stopAfterRegistration).execute();
       System.out.print(result.summary());
       System.out.println("Retrain result: " + result.resultPath() + "; report: " + result.reportPath());
       return result.promoted() ? ExitCodes.OK : ExitCodes.NOT_PROMOTED;

@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = {"Print <output.dir>/_status/<stage>.json of a stage run given by the stage's own arguments, e.g.",
         "  cohort-fusion status ingest --config hdfs://nn:8020/conf/demo.conf --run-id 42",
-        "Exit code: 0 the stage SUCCEEDED; its exit code (1, or 2 for bad input or config) if it FAILED;",
+        "Exit code: 0 the stage SUCCEEDED (retrain: 0 promoted, 3 not promoted); its exit code (1, or 2 for bad",
+        "input or config) if it FAILED;",
         "3 if there is no final status for the run (no file, still RUNNING, or the file is of another --run-id)."})
 final class StatusCommand implements Callable<Integer> {
   @Option(names = "--files", split = ",", paramLabel = "FILE",
@@ -46,7 +47,7 @@ final class StatusCommand implements Callable<Integer> {
     String name = leaf.commandSpec().name();
     if (!(leaf.commandSpec().userObject() instanceof Stage stage)) {
       throw new UserInputException("Cannot report status of '" + String.join(" ", stageArgs)
-          + "': not a stage (generate, ingest, pretrain, extract, train, evaluate, report)");
+          + "': not a stage (generate, ingest, pretrain, extract, train, evaluate, report, run, retrain)");
     }
     stage.resolveLocally(shippedFiles());
     String wantedRun = stage.run().runId; // as given; null: whichever run wrote last

@@ -55,9 +55,11 @@ public final class RetrainAction {
   private final String encodersDir;
   private final RunInfo run;
   private final Consumer<String> progress;
+  private final boolean stopAfterRegistration;
 
   private RetrainAction(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
-                        Integer champion, String encodersDir, RunInfo run, Consumer<String> progress) {
+                        Integer champion, String encodersDir, RunInfo run, Consumer<String> progress,
+                        boolean stopAfterRegistration) {
     this.spark = spark;
     this.config = config;
     this.registry = registry;
@@ -66,6 +68,7 @@ public final class RetrainAction {
     this.encodersDir = encodersDir;
     this.run = run;
     this.progress = progress;
+    this.stopAfterRegistration = stopAfterRegistration;
   }
 
   /**
@@ -74,11 +77,19 @@ public final class RetrainAction {
    */
   public static RetrainAction of(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
                                  Integer champion, String encodersDir, RunInfo run) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, LOG::info);
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, LOG::info, false);
   }
 
   public RetrainAction progress(Consumer<String> sink) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, sink);
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, sink, stopAfterRegistration);
+  }
+
+  /**
+   * Ends the run with an exception right after the challenger is registered, before any alias moves: how a
+   * driver killed between the two looks to the registry (crash tests; a rerun of the run id completes it).
+   */
+  public RetrainAction stopAfterRegistration(boolean stop) {
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, progress, stop);
   }
 
   /** Where a champion is scored on the new snapshot: beside the challenger's evaluation. */
@@ -142,6 +153,10 @@ public final class RetrainAction {
 
     Lineage lineage = lineage(hconf, emb, table, profile);
     int version = registry.registeredBy(model, run.runId()).orElseGet(() -> register(hconf, lineage, table));
+    if (stopAfterRegistration) {
+      throw new IllegalStateException("Cannot finish retrain run " + run.runId() + ": stopped after registering "
+          + model + " v" + version + ", before moving any alias; rerun the run id to finish it");
+    }
     Integer before = champion;
     int after;
     if (decision.passed()) {
