@@ -28,8 +28,8 @@
 # <output.dir>/_status/<stage>.json. --wait: after spark-submit returns (standalone cluster mode is told to
 # wait for the driver), read that status on this machine (cohort-fusion status) and exit with the stage's
 # outcome, because spark-submit exits 0 in standalone cluster mode even when the driver failed:
-#   0 the stage succeeded; 2 bad input or config; 1 any other failure;
-#   3 no final status of this run appeared within COHORT_FUSION_WAIT_TIMEOUT seconds (default 300)
+#   0 the stage succeeded; 2 bad input or config; 1 any other failure; 3 retrain only: not promoted;
+#   4 no final status of this run appeared within COHORT_FUSION_WAIT_TIMEOUT seconds (default 300)
 #     although spark-submit exited 0 (driver killed, status not written, or not visible from here).
 # Without --wait the exit code is spark-submit's. In cluster deploy mode put the config and the data on
 # storage the driver can read (hdfs://, s3a://, see conf/cluster-example.conf) or ship the config with
@@ -197,7 +197,7 @@ while true; do
   RC=$?
   set -e
   case $RC in
-    0|1|2) [ $RC -eq 0 ] && [ $SUBMIT_RC -ne 0 ] &&
+    0|1|2|3) [ $RC -eq 0 ] && [ $SUBMIT_RC -ne 0 ] &&
              echo "cohort-fusion: spark-submit exited $SUBMIT_RC but $STAGE run $RUN_ID recorded SUCCEEDED" >&2
            exit $RC ;;
   esac
@@ -205,7 +205,7 @@ while true; do
   [ $SUBMIT_RC -ne 0 ] && exit $SUBMIT_RC
   if [ "$(date +%s)" -ge $DEADLINE ]; then
     echo "cohort-fusion: no final status of $STAGE run $RUN_ID after spark-submit returned 0" >&2
-    exit 3
+    exit 4
   fi
   sleep "${COHORT_FUSION_WAIT_POLL:-10}"
 done

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  * embedded local Spark (jobs/cohort-fusion) and under spark-submit (jobs/submit.sh).
  *
  * <p>Exit codes (see {@link ExitCodes}): 0 ok; 2 bad input or config, one line {@code error: ...}
- * and no stack trace; 1 anything else, the stack trace in the log; 3 only from {@code status}.
+ * and no stack trace; 1 anything else, the stack trace in the log; 3 only from {@code retrain}: not promoted; 4
+ * only from {@code status}: unknown.
  */
 @Command(
     name = "cohort-fusion",
@@ -28,7 +29,7 @@ public final class CohortFusion {
     System.exit(run(args));
   }
 
-  /** Runs the CLI and returns the exit code: 0 ok, 2 bad input or config, 1 anything else (3: status unknown). */
+  /** Runs the CLI and returns the exit code: 0 ok, 2 bad input or config, 1 anything else (3: retrain not promoted; 4: status unknown). */
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new CohortFusion());
     cli.setExecutionStrategy(new StatusRecorder());

@@ -9,14 +9,14 @@ import picocli.CommandLine;
 /**
  * Exit codes of every command, decided by exception type (never by message text), so that a
  * scheduler can branch on them: 0 success, 1 failure (retrying may help), 2 bad input or config
- * (fix it first), 3 unknown (only {@code status}: no final status recorded for the run) or, from {@code retrain}
- * (and {@code status} of a retrain), the challenger was not promoted.
+ * (fix it first), 3 only from {@code retrain} (and {@code status} of a retrain): the challenger was not promoted,
+ * 4 unknown (only {@code status}: no final status recorded for the run).
  */
 final class ExitCodes {
   static final int OK = 0;
   static final int FAILED = 1;
   static final int USER_ERROR = 2;
-  static final int UNKNOWN = 3;
+  static final int UNKNOWN = 4;
   /** retrain: the gate did not pass; the challenger is registered, the champion unchanged. */
   static final int NOT_PROMOTED = 3;
 

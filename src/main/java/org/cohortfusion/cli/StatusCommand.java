@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
         "  cohort-fusion status ingest --config hdfs://nn:8020/conf/demo.conf --run-id 42",
         "Exit code: 0 the stage SUCCEEDED (retrain: 0 promoted, 3 not promoted); its exit code (1, or 2 for bad",
         "input or config) if it FAILED;",
-        "3 if there is no final status for the run (no file, still RUNNING, or the file is of another --run-id)."})
+        "4 if there is no final status for the run (no file, still RUNNING, or the file is of another --run-id)."})
 final class StatusCommand implements Callable<Integer> {
   @Option(names = "--files", split = ",", paramLabel = "FILE",
       description = "The files given to spark-submit --files: a bare --config name is read from the one of that name.")

@@ -54,7 +54,7 @@ final class StatusRecorder implements CommandLine.IExecutionStrategy {
       running.finished(code, stage.completed(code), error).write(stage.hadoopConf(), root);
     } catch (RuntimeException e) {
       // The stage's own outcome stands; a reader of the status file sees RUNNING and must treat the
-      // run as unknown (cohort-fusion status exits 3 after spark-submit returned).
+      // run as unknown (cohort-fusion status exits 4 after spark-submit returned).
       LOG.error("Cannot record the end of stage {}: {}", running.stage(), e.getMessage());
     }
   }

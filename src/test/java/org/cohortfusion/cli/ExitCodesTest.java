@@ -42,9 +42,9 @@ class ExitCodesTest {
   }
 
   @Test
-  void statusExitsThreeWhenItCannotReadTheConfigSinceThatIsNoVerdictOnTheStage() {
+  void statusExitsFourWhenItCannotReadTheConfigSinceThatIsNoVerdictOnTheStage() {
     CliRun r = CliRun.of("status", "ingest", "--config", dir.resolve("nothing-here.conf").toString());
-    assertEquals(3, r.code(), r.err());
+    assertEquals(4, r.code(), r.err());
     assertTrue(r.errLines().get(0).startsWith("error: Cannot read pipeline config: no file at "), r.err());
   }
 

@@ -143,31 +143,31 @@ class StageStatusTest {
   }
 
   @Test
-  void statusExitsThreeWithoutAStatusFile() throws Exception {
+  void statusExitsFourWithoutAStatusFile() throws Exception {
     CliRun r = CliRun.of("status", "ingest", "--config", config().toString());
-    assertEquals(3, r.code(), r.err());
+    assertEquals(4, r.code(), r.err());
   }
 
   @Test
-  void statusExitsZeroForTheSucceededRunAndThreeForAnotherRunId() throws Exception {
+  void statusExitsZeroForTheSucceededRunAndFourForAnotherRunId() throws Exception {
     Path conf = config();
     statusFile(status("SUCCEEDED", "r1", 0));
     CliRun ok = CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1");
     assertEquals(0, ok.code(), ok.err());
     assertEquals("r1", new ObjectMapper().readValue(ok.out(), Map.class).get("runId"));
-    assertEquals(3, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r2").code());
+    assertEquals(4, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r2").code());
     assertEquals(0, CliRun.of("status", "ingest", "--config", conf.toString()).code(), "no --run-id: the last run");
   }
 
   @Test
-  void statusExitsWithTheFailedStagesCodeAndThreeWhileRunning() throws Exception {
+  void statusExitsWithTheFailedStagesCodeAndFourWhileRunning() throws Exception {
     Path conf = config();
     statusFile(status("FAILED", "r1", 2));
     assertEquals(2, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
     statusFile(status("FAILED", "r1", 1));
     assertEquals(1, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
     statusFile(status("RUNNING", "r1", null));
-    assertEquals(3, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
+    assertEquals(4, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
   }
 
   @Test
