@@ -23,8 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * retrain end to end on two generated snapshots of a small cohort: the first bootstraps a champion, the second meets
  * it through the gate; a second run is refused while the lock is held; a run stopped between registration and
- * promotion (as a killed driver would be) leaves the champion in place and completes when its run id is rerun,
- * without registering twice; a tampered file of a version is refused, naming the file.
+ * promotion leaves the champion in place and completes when its run id is rerun, without registering twice; so does
+ * a driver JVM killed at an arbitrary moment after its evaluate stage; a tampered file of a version is refused,
+ * naming the file.
  */
 class RetrainCommandTest {
   @TempDir Path dir;
@@ -49,6 +50,32 @@ class RetrainCommandTest {
         retrain.gate { min-test-subjects = 20, min-test-positives = 5 }
         %s
         """.formatted(dir.resolve("s1"), dir.resolve("out"), extra));
+  }
+
+  /** The CLI in a JVM of its own (embedded local Spark, the module options of this one), output discarded. */
+  private static Process javaCli(String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (a.startsWith("--add-opens") || a.startsWith("-Dorg.bytedeco") || a.startsWith("-Djdk.reflect")) {
+        command.add(a);
+      }
+    }
+    command.addAll(List.of("-Xmx2g", "-Dspark.master=local[2]", "-cp",
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+        CohortFusion.class.getName()));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  private static boolean succeeded(Path status, String runId) {
+    try {
+      Map<?, ?> s = new com.fasterxml.jackson.databind.ObjectMapper().readValue(status.toFile(), Map.class);
+      return runId.equals(s.get("runId")) && "SUCCEEDED".equals(s.get("state"));
+    } catch (java.io.IOException e) {
+      return false; // not there yet, or replaced while read
+    }
   }
 
   private RetrainResult result() {
@@ -132,6 +159,30 @@ class RetrainCommandTest {
     assertEquals("SUCCEEDED", status.get("state"));
     assertEquals(rerun.code(), status.get("exitCode"));
     assertEquals(rerun.code(), CliRun.of("status", "retrain", "-c", conf2.toString(), "--run-id", "b").code());
+
+    // A driver killed by SIGKILL at an arbitrary moment after its evaluate stage (scoring the champion, registering,
+    // moving an alias): every alias still points at a whole, verified version, and the rerun of its run id completes
+    // with at most one registration of that run.
+    Process killed = javaCli("retrain", "-c", conf2.toString(), "--run-id", "c");
+    Path evaluateStatus = dir.resolve("out/_status/evaluate.json");
+    long deadline = System.currentTimeMillis() + 600_000;
+    while (killed.isAlive() && System.currentTimeMillis() < deadline && !succeeded(evaluateStatus, "c")) {
+      Thread.sleep(20);
+    }
+    assertTrue(killed.isAlive() || killed.exitValue() == 0 || killed.exitValue() == 3, "the child ran: " + killed);
+    Thread.sleep(new java.util.Random(11).nextInt(3000));
+    killed.destroyForcibly().waitFor();
+    int championAfterKill = registry.resolve("mean", ModelRegistry.CHAMPION);
+    registry.modelPath("mean", championAfterKill); // verified against its manifest, or this throws
+    for (int v : registry.versions("mean")) {
+      registry.show("mean", v);
+    }
+    CliRun resumed = CliRun.of("retrain", "-c", conf2.toString(), "--run-id", "c");
+    assertTrue(resumed.code() == 0 || resumed.code() == 3, resumed.out() + resumed.err());
+    assertEquals(1, registry.events("mean").stream()
+        .filter(e -> RegistryEvent.REGISTERED.equals(e.type()) && "c".equals(e.runId())).count());
+    RetrainResult r3 = result();
+    assertEquals(r3.promoted() ? r3.version() : championAfterKill, registry.resolve("mean", ModelRegistry.CHAMPION));
 
     // One changed byte in a version's lineage: every load of that version is refused, naming the file.
     Path lineage = dir.resolve("out/registry/mean/versions/1/lineage.json");
