@@ -202,7 +202,13 @@ public final class TrainAction {
     ComputationGraph graph;
     if (o.resume && TrainedModels.exists(hconf, ck + "/state.json")) {
       state = Json.read(hconf, ck + "/state.json", TrainState.class);
-      graph = state.epoch() == 0 ? compiled.newGraph() : ModelArtifact.loadGraph(hconf, ck + "/epoch-" + state.epoch()).model();
+      if (state.epoch() == 0) {
+        graph = compiled.newGraph();
+      } else {
+        ModelArtifact.Loaded<ComputationGraph> last = ModelArtifact.loadGraph(hconf, ck + "/epoch-" + state.epoch());
+        checkResumable(spec, emb, last.provenance(), ck + "/epoch-" + state.epoch());
+        graph = last.model();
+      }
       o.progress.accept(String.format(Locale.ROOT, "[%s] resuming after epoch %d (best AUROC %.4f at epoch %d)%s",
           spec.name(), state.epoch(), state.bestAuroc(), state.bestEpoch(), state.done() ? ", already finished" : ""));
     } else {
@@ -347,6 +353,42 @@ public final class TrainAction {
     o.progress.accept(String.format(Locale.ROOT, "[%s] val loss %.4f  val AUROC %.4f (mean of %d unimodal models)",
         spec.name(), metrics.loss(), metrics.auroc(), members.size()));
     return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), dir, sha, 0, 0, false, true, metrics, 0);
+  }
+
+  /** Train settings that may change between a run and its resume: how long and where it trains, not what. */
+  private static final java.util.Set<String> RESUMABLE_CHANGES = java.util.Set.of("epochs", "patience", "mode", "workers",
+      "averaging-frequency", "shards-dir", "shard-format");
+
+  /**
+   * A checkpoint continues only the training that wrote it: the same spec, the same embeddings and the same
+   * optimisation settings. Anything else would publish a model whose provenance describes neither run.
+   */
+  /** JSON equality where 5 (int) equals 5 (long) and 0.5 (float) equals 0.5 (double). */
+  private static final java.util.Comparator<com.fasterxml.jackson.databind.JsonNode> SAME_VALUE = (a, b) ->
+      a.equals(b) || (a.isNumber() && b.isNumber() && a.decimalValue().compareTo(b.decimalValue()) == 0) ? 0 : 1;
+
+  private void checkResumable(FusionSpec spec, EmbeddingsSpec emb, ModelArtifact.Provenance p, String checkpoint) {
+    // As JSON trees: nested provenance values may come back as any Map or List implementation.
+    com.fasterxml.jackson.databind.JsonNode was = Json.MAPPER.valueToTree(p.config() == null ? Map.of() : p.config());
+    List<String> differ = new ArrayList<>();
+    if (!Json.MAPPER.valueToTree(spec).equals(SAME_VALUE, was.path("spec"))) {
+      differ.add("the fusion spec");
+    }
+    if (!emb.sha256().equals(was.path("embeddingsSha256").asText())) {
+      differ.add("the embeddings (" + was.path("embeddingsSha256").asText() + ", now " + emb.sha256() + ")");
+    }
+    com.fasterxml.jackson.databind.JsonNode now = Json.MAPPER.valueToTree(o.train);
+    com.fasterxml.jackson.databind.JsonNode then = was.path("train");
+    for (java.util.Iterator<String> keys = now.fieldNames(); keys.hasNext(); ) {
+      String key = keys.next();
+      if (!RESUMABLE_CHANGES.contains(key) && !now.path(key).equals(SAME_VALUE, then.path(key))) {
+        differ.add("train." + key + " (" + then.path(key) + ", now " + now.path(key) + ")");
+      }
+    }
+    if (!differ.isEmpty()) {
+      throw new org.cohortfusion.config.ConfigException("Cannot resume '" + spec.name() + "': its checkpoint " + checkpoint
+          + " was trained with other " + String.join(", ", differ) + "; run train without --resume to start over");
+    }
   }
 
   private ModelArtifact.Provenance provenance(FusionSpec spec, FusionCompiler.Compiled compiled, EmbeddingsSpec emb,

@@ -149,6 +149,16 @@ class TrainActionTest {
     TrainResult first = f.action().outputDir(dir).interruptAfter(2).execute();
     assertFalse(first.get("att").completed());
     assertEquals(2, first.get("att").epochsRun());
+    // A checkpoint continues only the training that wrote it: another learning rate is refused, naming the key.
+    @SuppressWarnings("unchecked")
+    java.util.Map<String, Object> other = org.cohortfusion.io.Json.MAPPER.convertValue(f.config.train(), java.util.Map.class);
+    other.put("learning-rate", 0.5);
+    org.cohortfusion.config.TrainConfig changed = org.cohortfusion.io.Json.MAPPER.convertValue(other,
+        org.cohortfusion.config.TrainConfig.class);
+    org.cohortfusion.config.ConfigException refused = org.junit.jupiter.api.Assertions.assertThrows(
+        org.cohortfusion.config.ConfigException.class, () -> f.action().outputDir(dir).train(changed).resume(true).execute());
+    assertTrue(refused.getMessage().startsWith("Cannot resume 'att': its checkpoint ")
+        && refused.getMessage().contains("train.learning-rate (0.005, now 0.5)"), refused.getMessage());
     TrainResult resumed = f.action().outputDir(dir).resume(true).execute();
     TrainResult.ModelResult a = full.get("att");
     TrainResult.ModelResult b = resumed.get("att");
