@@ -11,7 +11,8 @@ import scala.collection.JavaConverters;
 
 /**
  * The malformed-id rule: a subject_id is malformed when it is empty or only spaces, longer than
- * {@value #MAX_CHARACTERS} characters, or holds a control character (U+0000 to U+001F, U+007F).
+ * {@value #MAX_CHARACTERS} characters, holds a control character (U+0000 to U+001F, U+007F), or
+ * is not valid UTF-8.
  * Every row of every table is checked, so the rule is one pass over the id's UTF-8 bytes, called
  * from Spark's generated code ({@link StaticInvoke}); the same rule as Spark SQL functions
  * ({@code length(trim(id)) = 0 OR length(id) > 256 OR id RLIKE '[\x00-\x1F\x7F]'}) measured
@@ -34,7 +35,10 @@ public final class MalformedId {
   /**
    * True when {@code id} breaks the rule. A byte below 0x20 or equal to 0x7F is a control character
    * wherever it stands: UTF-8 never uses those values inside a multi-byte character, whose bytes
-   * are all 0x80 or above; a character starts at every byte that is not a continuation byte.
+   * are all 0x80 or above. The bytes must also be well-formed UTF-8 (RFC 3629: no stray
+   * continuation byte, no truncated sequence, no overlong form, no surrogate, nothing above
+   * U+10FFFF): Spark does not check the bytes of a Parquet string, and an invalid sequence decodes
+   * later to U+FFFD, so two distinct ids could become one.
    */
   public static boolean test(UTF8String id) {
     Object base = id.getBaseObject();
@@ -42,16 +46,68 @@ public final class MalformedId {
     int bytes = id.numBytes();
     boolean onlySpaces = true;
     int characters = 0;
-    for (int i = 0; i < bytes; i++) {
+    int i = 0;
+    while (i < bytes) {
       int b = Platform.getByte(base, offset + i) & 0xFF;
-      if (b < 0x20 || b == 0x7F) {
-        return true;
+      if (b < 0x80) {
+        if (b < 0x20 || b == 0x7F) {
+          return true;
+        }
+        onlySpaces &= b == ' ';
+        i++;
+      } else {
+        int length = sequenceLength(base, offset, i, bytes, b);
+        if (length == 0) {
+          return true;
+        }
+        onlySpaces = false;
+        i += length;
       }
-      onlySpaces &= b == ' ';
-      if ((b & 0xC0) != 0x80) {
-        characters++;
-      }
+      characters++;
     }
     return onlySpaces || characters > MAX_CHARACTERS;
+  }
+
+  /**
+   * The length of the well-formed multi-byte sequence starting with lead byte {@code b} at {@code
+   * i}, or 0 when it is not one (the ranges of the Unicode standard's table 3-7).
+   */
+  private static int sequenceLength(Object base, long offset, int i, int bytes, int b) {
+    int length;
+    int low = 0x80;
+    int high = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+      length = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      length = 3;
+      if (b == 0xE0) {
+        low = 0xA0; // overlong
+      } else if (b == 0xED) {
+        high = 0x9F; // surrogates
+      }
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      length = 4;
+      if (b == 0xF0) {
+        low = 0x90; // overlong
+      } else if (b == 0xF4) {
+        high = 0x8F; // above U+10FFFF
+      }
+    } else {
+      return 0; // a continuation byte, an overlong lead (0xC0, 0xC1) or above 0xF4
+    }
+    if (i + length > bytes) {
+      return 0;
+    }
+    int second = Platform.getByte(base, offset + i + 1) & 0xFF;
+    if (second < low || second > high) {
+      return 0;
+    }
+    for (int k = 2; k < length; k++) {
+      int c = Platform.getByte(base, offset + i + k) & 0xFF;
+      if (c < 0x80 || c > 0xBF) {
+        return 0;
+      }
+    }
+    return length;
   }
 }

@@ -94,7 +94,7 @@ final class TableValidator {
     return List.of(
         new RowCheck(id.isNull(), RejectReason.NULL_ID, lit("column 'subject_id' is null")),
         new RowCheck(MalformedId.of(id),
-            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters or has control characters")));
+            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters, has control characters or is not valid UTF-8")));
   }
 
   /**

@@ -1,0 +1,81 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.cohort.QcReport;
+import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.testing.SparkTestSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Ids as data engineers deliver them: bytes that are not UTF-8, stray whitespace. */
+class SubjectIdTest {
+  private final SparkSession spark = SparkTestSession.get();
+
+  @TempDir Path dir;
+
+  /** Appends one Parquet file to a table whose subject_id holds these raw bytes (a string column, as Spark writes it). */
+  private void appendWithRawIds(Path table, StructType schema, List<Row> rows) {
+    StructType raw = new StructType().add("raw_id", DataTypes.BinaryType);
+    for (var f : schema.fields()) {
+      if (!f.name().equals("subject_id")) {
+        raw = raw.add(f);
+      }
+    }
+    List<org.apache.spark.sql.Column> columns = new java.util.ArrayList<>();
+    for (var f : schema.fields()) {
+      columns.add(f.name().equals("subject_id") ? col("raw_id").cast("string").as("subject_id") : col(f.name()));
+    }
+    spark.createDataFrame(rows, raw).select(columns.toArray(new org.apache.spark.sql.Column[0]))
+        .coalesce(1).write().mode(SaveMode.Append).parquet(table.toString());
+  }
+
+  @Test
+  void idsThatAreNotUtf8AreRejectedAsMalformedAndNeverCollide() throws Exception {
+    CohortFixture f = CohortFixture.valid(8);
+    String config = f.write(spark, dir, "");
+    // Two ids that differ only in an invalid byte: decoded, both become "X0\uFFFD1".
+    byte[] first = {'X', '0', (byte) 0xFF, '1'};
+    byte[] second = {'X', '0', (byte) 0xFE, '1'};
+    byte[] overlong = {'X', (byte) 0xC0, (byte) 0xAF};
+    appendWithRawIds(dir.resolve("subjects"), CohortFixture.SUBJECTS, List.of(
+        RowFactory.create(first, 1, 100.0, "site-a"), RowFactory.create(second, 0, 100.0, "site-a"),
+        RowFactory.create(overlong, 0, 100.0, "site-b")));
+    appendWithRawIds(dir.resolve("clinical"), CohortFixture.CLINICAL, List.of(
+        RowFactory.create(first, 50.0, "f"), RowFactory.create(second, 51.0, "m")));
+    appendWithRawIds(dir.resolve("notes"), CohortFixture.NOTES, List.of(RowFactory.create(overlong, "a note")));
+
+    IngestResult result = IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute();
+    QcReport qc = result.qc();
+    assertEquals(Map.of("MALFORMED_ID", 3L), qc.tables().get("subjects").rejected());
+    assertEquals(Map.of("MALFORMED_ID", 2L), qc.tables().get("clinical").rejected());
+    assertEquals(Map.of("MALFORMED_ID", 1L), qc.tables().get("notes").rejected());
+    assertEquals(11, qc.tables().get("subjects").rowsIn());
+    assertEquals(8, qc.tables().get("subjects").accepted());
+    assertEquals(8, qc.subjectsAligned());
+
+    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/aligned");
+    assertEquals(8, aligned.count());
+    assertEquals(0, aligned.filter(col("subject_id").startsWith("X")).count());
+    Dataset<Row> rejects = spark.read().parquet(result.cohortDir() + "/rejects");
+    List<Row> malformed = rejects.filter(col("reason").equalTo("MALFORMED_ID")).collectAsList();
+    assertEquals(6, malformed.size());
+    for (Row r : malformed) {
+      String message = r.getAs("message");
+      assertTrue(message.contains("'subject_id'") && message.contains("not valid UTF-8"), message);
+      assertTrue(r.<String>getAs("source_file").contains(r.<String>getAs("source_table")), r.<String>getAs("source_file"));
+    }
+  }
+}
