@@ -69,6 +69,8 @@ public final class IngestAction {
   private final PipelineConfig config;
   private final String outputDir;
   private final boolean allowEmpty;
+  /** Per table with id-whitespace = trim: the rows whose subject_id was trimmed. */
+  private final Map<String, Long> idsTrimmed = new java.util.concurrent.ConcurrentHashMap<>();
 
   private IngestAction(SparkSession spark, PipelineConfig config, String outputDir, boolean allowEmpty) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -203,9 +205,9 @@ public final class IngestAction {
       }
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
       failOnUnreadable("subjects", subjectFiles, subjectPolicies);
-      Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(
+      Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(trimIdsByPolicy("subjects", config.subjects().idWhitespace(),
           TableSource.read(spark, "subjects", subjectFiles, config.subjects().sql(), "subjects.sql",
-              new CsvTable.Rules(config.subjects().nullValues(), java.util.Set.of(), false)), subjectsPath,
+              new CsvTable.Rules(config.subjects().nullValues(), java.util.Set.of(), false))), subjectsPath,
           Contracts.forKind("subjects"));
       List<String> timeSeries = config.modalities().entrySet().stream().filter(e -> e.getValue().kind() == ModalityKind.TIMESERIES)
           .map(Map.Entry::getKey).toList();
@@ -547,8 +549,8 @@ public final class IngestAction {
       Map<RejectReason, CheckPolicy> policies = policies("modalities." + name, m.checks());
       failOnUnreadable(name, files, policies);
       boolean numbersOnly = m.kind() == ModalityKind.TIMESERIES || m.kind() == ModalityKind.VECTOR;
-      Dataset<Row> raw = TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
-          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly));
+      Dataset<Row> raw = trimIdsByPolicy(name, m.idWhitespace(), TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
+          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly)));
       // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
       java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
       ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
@@ -574,6 +576,24 @@ public final class IngestAction {
       specs.add(prepared.spec());
     }
     return new PlannedModalities(tables, specs, joins);
+  }
+
+  /**
+   * With id-whitespace = trim, the table with its ids trimmed of leading and trailing whitespace
+   * before any check, and the count of ids trimmed kept for the QC report (one job over the ids);
+   * else the table as it is. A table without a string subject_id is left to the schema check.
+   */
+  private Dataset<Row> trimIdsByPolicy(String table, org.cohortfusion.config.IdWhitespace policy, Dataset<Row> raw) {
+    if (policy != org.cohortfusion.config.IdWhitespace.TRIM || !TableValidator.has(raw, TableValidator.ID)
+        || !raw.schema().apply(TableValidator.ID).dataType().equals(org.apache.spark.sql.types.DataTypes.StringType)) {
+      return raw;
+    }
+    long trimmed = raw.filter(TableValidator.hasEdgeSpace()).count();
+    idsTrimmed.put(table, trimmed);
+    if (trimmed > 0) {
+      LOG.info("ingest: table '{}': trimmed whitespace around {} subject_id values (id-whitespace = trim)", table, trimmed);
+    }
+    return TableValidator.trimIds(raw);
   }
 
   private static <T> T await(java.util.concurrent.Future<T> future) {
@@ -915,7 +935,8 @@ public final class IngestAction {
       byReason.remove("ACCEPTED");
       long rowsIn = accepted + byReason.values().stream().mapToLong(Long::longValue).sum();
       tableQc.put(t.name(), new QcReport.TableQc(t.kind(), t.files().readable().size(), t.files().unreadable().size(), rowsIn, accepted,
-          byReason, afterIndex.getOrDefault(t.name(), 0L), t.name().equals("subjects") ? total : present.getOrDefault(t.name(), 0L)));
+          byReason, afterIndex.getOrDefault(t.name(), 0L), t.name().equals("subjects") ? total : present.getOrDefault(t.name(), 0L),
+          idsTrimmed.getOrDefault(t.name(), 0L)));
     }
     return new QcReport(config.name(), tableQc, total, patterns, balance, splitCounts, List.of());
   }

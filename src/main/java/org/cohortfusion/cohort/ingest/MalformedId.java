@@ -25,7 +25,19 @@ public final class MalformedId {
 
   /** The rule as a column over {@code id} (null for a null id). */
   static Column of(Column id) {
-    Expression call = new StaticInvoke(MalformedId.class, DataTypes.BooleanType, "test",
+    return call("test", id);
+  }
+
+  /** Whether {@code id} starts or ends with whitespace ({@link #hasEdgeSpace}), as a column (null for a null id). */
+  static Column edgeSpace(Column id) {
+    return call("hasEdgeSpace", id);
+  }
+
+  /** The characters {@link #hasEdgeSpace} looks for, as a Java regular expression class. */
+  static final String SPACE_CLASS = "[\\p{Z}\\x{FEFF}]";
+
+  private static Column call(String method, Column id) {
+    Expression call = new StaticInvoke(MalformedId.class, DataTypes.BooleanType, method,
         JavaConverters.asScalaBuffer(java.util.List.of(id.expr())).toSeq(),
         JavaConverters.asScalaBuffer(java.util.List.<AbstractDataType>of(DataTypes.StringType)).toSeq(),
         true, false, true);
@@ -109,5 +121,51 @@ public final class MalformedId {
       }
     }
     return length;
+  }
+
+  /**
+   * True when the first or the last character of {@code id} is whitespace: a Unicode space
+   * separator (category Z: the space, U+00A0 no-break space, U+2000 to U+200A, U+3000, ...) or
+   * U+FEFF (a byte-order mark, which spreadsheets leave in front of a CSV file's first cell).
+   * Control characters (tab, newline) are not looked for: {@link #test} rejects them anywhere.
+   * Only the two end characters are decoded; bytes that are not UTF-8 there count as no space
+   * ({@link #test} rejects them).
+   */
+  public static boolean hasEdgeSpace(UTF8String id) {
+    int bytes = id.numBytes();
+    if (bytes == 0) {
+      return false;
+    }
+    Object base = id.getBaseObject();
+    long offset = id.getBaseOffset();
+    if (isSpace(codePointAt(base, offset, 0, bytes))) {
+      return true;
+    }
+    int last = bytes - 1;
+    while (last > 0 && last > bytes - 4 && (Platform.getByte(base, offset + last) & 0xC0) == 0x80) {
+      last--;
+    }
+    return isSpace(codePointAt(base, offset, last, bytes));
+  }
+
+  private static boolean isSpace(int codePoint) {
+    return codePoint == ' ' || codePoint == 0xFEFF || (codePoint > 0x7F && Character.isSpaceChar(codePoint));
+  }
+
+  /** The code point whose well-formed sequence starts at {@code i}, or -1. */
+  private static int codePointAt(Object base, long offset, int i, int bytes) {
+    int b = Platform.getByte(base, offset + i) & 0xFF;
+    if (b < 0x80) {
+      return b;
+    }
+    int length = sequenceLength(base, offset, i, bytes, b);
+    if (length == 0) {
+      return -1;
+    }
+    int cp = b & (0xFF >> (length + 1));
+    for (int k = 1; k < length; k++) {
+      cp = (cp << 6) | (Platform.getByte(base, offset + i + k) & 0x3F);
+    }
+    return cp;
   }
 }

@@ -40,7 +40,7 @@ final class SubjectsPreparer {
   static List<RowCheck> checks(SubjectsConfig config, SplitConfig splits, String path, Dataset<Row> df, TableContract contract,
       List<String> timeSeries) {
     TableValidator.checkSchema("subjects", path, df, contract);
-    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks());
+    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks("subjects", config.idWhitespace()));
     checks.addAll(TableValidator.columnChecks(df, contract, java.util.Set.of()));
     if (!timeSeries.isEmpty()) {
       if (!TableValidator.has(df, "index_time")) {

@@ -78,6 +78,6 @@ class NormalizationStatisticsTest {
   }
 
   private static ModalityConfig tabular(int maxCategories) {
-    return new ModalityConfig(ModalityKind.TABULAR, "t", null, null, null, null, null, null, null, null, null, null, maxCategories, null, null);
+    return new ModalityConfig(ModalityKind.TABULAR, "t", null, null, null, null, null, null, null, null, null, null, maxCategories, null, null, null);
   }
 }

@@ -78,4 +78,76 @@ class SubjectIdTest {
       assertTrue(r.<String>getAs("source_file").contains(r.<String>getAs("source_table")), r.<String>getAs("source_file"));
     }
   }
+
+  /** Ids with stray whitespace in three tables: a space, a no-break space, a byte-order mark, an ideographic space alone. */
+  private static CohortFixture withStrayWhitespace() {
+    CohortFixture f = CohortFixture.valid(8);
+    f.subjects.set(4, RowFactory.create("\uFEFFS05", 1, 100.0, "site-a"));
+    f.clinical.set(2, RowFactory.create(" S03", 43.0, "m"));
+    f.labs.set(13, RowFactory.create("S04\u00A0", 50.0, 9.0, 9.0));
+    f.notes.add(RowFactory.create("\u3000", "a note"));
+    return f;
+  }
+
+  @Test
+  void idsWithStrayWhitespaceAreRejectedSayingSoByDefault() {
+    CohortFixture f = withStrayWhitespace();
+    IngestResult result = IngestAction.of(spark, PipelineConfigLoader.parse(f.write(spark, dir, ""), List.of())).execute();
+    QcReport qc = result.qc();
+    assertEquals(Map.of("MALFORMED_ID", 1L), qc.tables().get("subjects").rejected());
+    // S05's rows in the modalities have no accepted subject: that is UNKNOWN_SUBJECT, as before.
+    assertEquals(Map.of("MALFORMED_ID", 1L, "UNKNOWN_SUBJECT", 1L), qc.tables().get("clinical").rejected());
+    assertEquals(Map.of("MALFORMED_ID", 1L, "UNKNOWN_SUBJECT", 4L), qc.tables().get("labs").rejected());
+    assertEquals(Map.of("MALFORMED_ID", 1L, "UNKNOWN_SUBJECT", 1L), qc.tables().get("notes").rejected());
+    qc.tables().values().forEach(t -> assertEquals(0, t.idsTrimmed()));
+    assertEquals(7, qc.subjectsAligned());
+
+    Dataset<Row> rejects = spark.read().parquet(result.cohortDir() + "/rejects").filter(col("reason").equalTo("MALFORMED_ID"));
+    Map<String, String> messages = new java.util.HashMap<>();
+    rejects.collectAsList().forEach(r -> messages.put(r.getString(0), r.getAs("message")));
+    assertEquals(java.util.Set.of("subjects", "clinical", "labs", "notes"), messages.keySet());
+    assertEquals("column 'subject_id' starts or ends with whitespace (modalities.clinical.id-whitespace = reject; set it to trim to trim such ids)",
+        messages.get("clinical"));
+    assertTrue(messages.get("subjects").contains("whitespace (subjects.id-whitespace = reject"), messages.get("subjects"));
+    assertTrue(messages.get("notes").contains("whitespace"), messages.get("notes"));
+    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/aligned");
+    assertEquals(false, aligned.filter(col("subject_id").equalTo("S03")).select("has_clinical").first().getBoolean(0));
+  }
+
+  @Test
+  void idsWithStrayWhitespaceAreTrimmedByPolicyAndCounted() {
+    CohortFixture f = withStrayWhitespace();
+    String extra = "subjects.id-whitespace = trim\n"
+        + "modalities.clinical.id-whitespace = trim\nmodalities.labs.id-whitespace = trim\nmodalities.notes.id-whitespace = trim\n";
+    IngestResult result = IngestAction.of(spark, PipelineConfigLoader.parse(f.write(spark, dir, extra), List.of())).execute();
+    QcReport qc = result.qc();
+    assertEquals(Map.of(), qc.tables().get("subjects").rejected());
+    assertEquals(Map.of(), qc.tables().get("clinical").rejected());
+    assertEquals(Map.of(), qc.tables().get("labs").rejected());
+    // An id of whitespace alone is empty once trimmed: malformed.
+    assertEquals(Map.of("MALFORMED_ID", 1L), qc.tables().get("notes").rejected());
+    assertEquals(1, qc.tables().get("subjects").idsTrimmed());
+    assertEquals(1, qc.tables().get("clinical").idsTrimmed());
+    assertEquals(1, qc.tables().get("labs").idsTrimmed());
+    assertEquals(1, qc.tables().get("notes").idsTrimmed());
+    assertEquals(0, qc.tables().get("omics").idsTrimmed());
+    assertEquals(8, qc.subjectsAligned());
+    assertTrue(result.summary().contains("subject_id values trimmed of whitespace"), result.summary());
+
+    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/aligned");
+    assertEquals(8, aligned.filter(col("subject_id").isin("S01", "S02", "S03", "S04", "S05", "S06", "S07", "S08")).count());
+    assertEquals(43.0, aligned.filter(col("subject_id").equalTo("S03")).select("clinical.age").first().getDouble(0));
+    assertTrue(aligned.filter(col("subject_id").equalTo("S05")).select("has_labs").first().getBoolean(0));
+  }
+
+  @Test
+  void edgeSpaceLooksAtTheEndCharactersOnly() {
+    for (String id : List.of(" a", "a ", "\u00A0a", "a\u2009", "\u3000", "\uFEFFa", "a\u202F", "日本 ")) {
+      assertTrue(MalformedId.hasEdgeSpace(org.apache.spark.unsafe.types.UTF8String.fromString(id)), id);
+    }
+    for (String id : List.of("a b", "a", "", "日本", "a\u00A0b", "\uD83D\uDE00", "é")) {
+      assertEquals(false, MalformedId.hasEdgeSpace(org.apache.spark.unsafe.types.UTF8String.fromString(id)), id);
+    }
+    assertEquals(false, MalformedId.hasEdgeSpace(org.apache.spark.unsafe.types.UTF8String.fromBytes(new byte[] {'a', (byte) 0xC2})));
+  }
 }
