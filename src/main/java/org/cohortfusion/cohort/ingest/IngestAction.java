@@ -21,7 +21,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.cohort.ModalitySpec;
-import org.cohortfusion.cohort.NormalizationStats;
 import org.cohortfusion.cohort.QcReport;
 import org.cohortfusion.cohort.contract.Contracts;
 import org.cohortfusion.cohort.contract.RejectReason;
@@ -40,8 +39,8 @@ import scala.collection.JavaConverters;
 
 /**
  * The ingest stage as a Spark action: validates every table against its contract, aligns them by
- * subject (time series point-in-time), assigns splits, fits normalisation statistics on the train
- * split and publishes the cohort directory atomically. Nothing but aggregates reaches the driver.
+ * subject (time series point-in-time), assigns splits and publishes the cohort directory
+ * atomically (normalisation statistics are fitted by pretrain, on the train split). Nothing but aggregates reaches the driver.
  *
  * <pre>{@code
  * IngestResult result = IngestAction.of(spark, config).execute();
@@ -53,7 +52,6 @@ public final class IngestAction {
   private static final String ACCEPTED = "ACCEPTED";
   /** Aligned-observation metrics: subjects with any modality, and those of them in train (no modality is named ""). */
   private static final String ALIGNED_METRIC = ":aligned";
-  private static final String ALIGNED_TRAIN_METRIC = ":aligned-train";
   /** Aligned-observation metric: subjects per QC group (presence pattern, label, split), see {@link #qcGroup}. */
   private static final String QC_GROUPS_METRIC = ":qc-groups";
   /** Aligned-observation metric: the accepted subjects kept, one per subject_id. */
@@ -267,7 +265,7 @@ public final class IngestAction {
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
       // 3. Align and 4. publish atomically. The aligned write is the one pass over the modality
-      // tables; it also counts the QC groups and gathers the train-split statistics.
+      // tables; it also counts the QC groups.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
         AlignedWrite aligned = writeAligned(subjectsKept, summaryOfPassed, firstPlan, alignedDir);
@@ -328,8 +326,7 @@ public final class IngestAction {
                 + " subjects have no accepted row in any modality (check no-modality = error)");
           }
         }
-        // The written table is read back (column-pruned) only for the subjects without any
-        // modality, and for vocabularies too large to count while writing.
+        // The written table is read back (column-pruned) only for the subjects without any modality.
         java.util.function.Supplier<Dataset<Row>> written = () -> spark.read().schema(cohort.schema()).parquet(alignedDir);
         Dataset<Row> rejects = rejects(tables, counts);
         if (noModalityCount > 0) {
@@ -348,10 +345,7 @@ public final class IngestAction {
         tables.forEach(t -> schemaWarnings.put(t.name(), t.files().schemaWarnings()));
         qc = withWarnings(qc, joins, alignedCounts, labeled, schemaWarnings);
         qc.warnings().forEach(w -> LOG.warn("ingest: WARNING [{}] {}", w.code(), w.message()));
-        Json.write(hadoop, tmp + "/" + CohortManifest.STATS, NormalizationStatistics.fit(
-            () -> written.get().filter(col("split").equalTo("train")), ModalityJoin.metric(alignedCounts, ALIGNED_TRAIN_METRIC), specs,
-            config.modalities(), alignedCounts));
-        step("fitted train-split statistics and QC", start);
+        step("built the QC report", start);
         String summary = QcSummary.render(qc);
         CohortManifest manifest = new CohortManifest(config.name(), specs, classes, qc.subjectsAligned(), fingerprint,
             BuildInfo.version(), Instant.now().toString(), configAsMap());
@@ -418,8 +412,7 @@ public final class IngestAction {
   /**
    * Aligns the accepted subjects (splits assigned on this slim table, before any payload joins
    * in), one column group per modality with its presence mask, and writes them to {@code dir},
-   * observing every modality's counts after its join, the train-split statistics and the QC
-   * groups on the way.
+   * observing every modality's counts after its join and the QC groups on the way.
    */
   private AlignedWrite writeAligned(Dataset<Row> subjects, SubjectsSummary summary, PlannedModalities planned, String dir) {
     List<ModalitySpec> specs = planned.specs();
@@ -437,15 +430,13 @@ public final class IngestAction {
           .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
     }
     // One observation on the aligned rows, before subjects without any modality are dropped: every
-    // modality's counts after its join, every train-split statistic but the category
-    // vocabularies, and the subjects kept (every join is by a key unique on its right side).
+    // modality's counts after its join, the QC groups, and the subjects kept (every join is by a
+    // key unique on its right side).
     ObservedMetrics alignedMetrics = new ObservedMetrics();
-    NormalizationStatistics.trainSplitMetrics(specs, alignedMetrics);
     joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
     Observation alignedObservation = new Observation("ingest-aligned");
     Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
     alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
-    alignedMetrics.add(ModalityJoin.countWhere(anyPresent.and(col("split").equalTo("train")), ALIGNED_TRAIN_METRIC));
     alignedMetrics.add(ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs))), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
     alignedMetrics.add(ModalityJoin.countWhere(lit(true), KEPT_METRIC));
     Dataset<Row> cohort = orderColumns(alignedMetrics.observe(aligned, alignedObservation).filter(anyPresent), specs);

@@ -26,7 +26,7 @@ import scala.collection.Seq;
  * How many rows hold each value of a string column (nulls skipped), as a Spark aggregate: a map
  * from value to count, or null once more than {@code maxValues} distinct values were seen (the
  * caller then counts with a grouped job instead). Used as an observed metric of the aligned write
- * (QC groups, category vocabularies), so the written table is not read back for them.
+ * (the QC groups), so the written table is not read back for them.
  */
 final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   private static final long serialVersionUID = 1L;

@@ -22,12 +22,11 @@ import org.cohortfusion.config.EncoderConfig;
 
 /**
  * Fits a modality's {@link ModalityPreprocessing} on the TRAIN split only (rows with split =
- * 'train' and has_&lt;modality&gt;), with the definitions of ingest's stats.json: tabular mean and
- * sample std per numeric column and the most frequent categories; vector per-position moments
- * (after the optional log1p), plus the top-k variance filter; image per-channel moments; time
- * series per-channel moments over observed values. It refits rather than reading stats.json
- * because log1p and the variance filter need statistics of the transformed values; aggregates
- * only reach the driver.
+ * 'train' and has_&lt;modality&gt;): tabular mean and sample std per numeric column and the most
+ * frequent categories; vector per-position moments (after the optional log1p), plus the top-k
+ * variance filter; image per-channel moments; time series per-channel moments over observed
+ * values. The project's one definition of the train-split statistics (ingest fits none); only
+ * aggregates reach the driver.
  */
 public final class PreprocessingFitter {
   private PreprocessingFitter() {}
