@@ -437,7 +437,7 @@ public final class IngestAction {
     Observation alignedObservation = new Observation("ingest-aligned");
     Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
     alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
-    alignedMetrics.add(ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs))), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
+    alignedMetrics.add(ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs)))).as(QC_GROUPS_METRIC));
     alignedMetrics.add(ModalityJoin.countWhere(lit(true), KEPT_METRIC));
     Dataset<Row> cohort = orderColumns(alignedMetrics.observe(aligned, alignedObservation).filter(anyPresent), specs);
     writeObserved(cohort, dir);

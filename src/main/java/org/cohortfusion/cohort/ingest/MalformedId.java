@@ -14,8 +14,8 @@ import scala.collection.JavaConverters;
  * {@value #MAX_CHARACTERS} characters, holds a control character (U+0000 to U+001F, U+007F), or
  * is not valid UTF-8.
  * Every row of every table is checked, so the rule is one pass over the id's UTF-8 bytes, called
- * from Spark's generated code ({@link StaticInvoke}); the same rule as Spark SQL functions
- * ({@code length(trim(id)) = 0 OR length(id) > 256 OR id RLIKE '[\x00-\x1F\x7F]'}) measured
+ * from Spark's generated code ({@link StaticInvoke}); the same rule on valid UTF-8 as Spark SQL
+ * functions ({@code length(trim(id)) = 0 OR length(id) > 256 OR id RLIKE '[\x00-\x1F\x7F]'}) measured
  * several times slower, mostly in the regular expression, which decodes each id to a Java string.
  */
 public final class MalformedId {
