@@ -11,8 +11,8 @@ import scala.collection.JavaConverters;
 
 /**
  * The malformed-id rule: a subject_id is malformed when it is empty or only spaces, longer than
- * {@value #MAX_CHARACTERS} characters, holds a control character (U+0000 to U+001F, U+007F), or
- * is not valid UTF-8.
+ * {@value #MAX_CHARACTERS} characters, holds a control character (U+0000 to U+001F, U+007F) or
+ * U+FFFD, or is not valid UTF-8.
  * Every row of every table is checked, so the rule is one pass over the id's UTF-8 bytes, called
  * from Spark's generated code ({@link StaticInvoke}); the same rule on valid UTF-8 as Spark SQL
  * functions ({@code length(trim(id)) = 0 OR length(id) > 256 OR id RLIKE '[\x00-\x1F\x7F]'}) measured
@@ -50,7 +50,9 @@ public final class MalformedId {
    * are all 0x80 or above. The bytes must also be well-formed UTF-8 (RFC 3629: no stray
    * continuation byte, no truncated sequence, no overlong form, no surrogate, nothing above
    * U+10FFFF): Spark does not check the bytes of a Parquet string, and an invalid sequence decodes
-   * later to U+FFFD, so two distinct ids could become one.
+   * later to U+FFFD, so two distinct ids could become one. For the same reason an id holding U+FFFD
+   * itself is malformed: it is what a reader that decodes as it reads (Spark's CSV reader) puts in
+   * place of bytes that are not UTF-8.
    */
   public static boolean test(UTF8String id) {
     Object base = id.getBaseObject();
@@ -69,7 +71,7 @@ public final class MalformedId {
         i++;
       } else {
         int length = sequenceLength(base, offset, i, bytes, b);
-        if (length == 0) {
+        if (length == 0 || isReplacementCharacter(base, offset, i, b, length)) {
           return true;
         }
         onlySpaces = false;
@@ -78,6 +80,12 @@ public final class MalformedId {
       characters++;
     }
     return onlySpaces || characters > MAX_CHARACTERS;
+  }
+
+  /** Whether the well-formed sequence of {@code length} bytes at {@code i} is U+FFFD (EF BF BD). */
+  private static boolean isReplacementCharacter(Object base, long offset, int i, int b, int length) {
+    return length == 3 && b == 0xEF && (Platform.getByte(base, offset + i + 1) & 0xFF) == 0xBF
+        && (Platform.getByte(base, offset + i + 2) & 0xFF) == 0xBD;
   }
 
   /**

@@ -100,7 +100,7 @@ final class TableValidator {
     List<RowCheck> checks = new ArrayList<>(List.of(
         new RowCheck(id.isNull(), RejectReason.NULL_ID, lit("column 'subject_id' is null")),
         new RowCheck(MalformedId.of(id),
-            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters, has control characters or is not valid UTF-8"))));
+            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters, has control characters or is not valid UTF-8 (or holds U+FFFD)"))));
     if (whitespace == IdWhitespace.REJECT) {
       checks.add(new RowCheck(MalformedId.edgeSpace(id), RejectReason.MALFORMED_ID,
           lit("column 'subject_id' starts or ends with whitespace (" + key + ".id-whitespace = reject; set it to trim to trim such ids)")));

@@ -79,6 +79,28 @@ class SubjectIdTest {
     }
   }
 
+  /**
+   * A CSV file is decoded as it is read, invalid bytes to U+FFFD: two ids that differ only there
+   * would collide, so an id holding U+FFFD is malformed (without the rule: UNKNOWN_SUBJECT here).
+   */
+  @Test
+  void csvIdsThatWereNotUtf8AreRejectedAsMalformed() throws Exception {
+    String base = CohortFixture.valid(6).write(spark, dir, "");
+    Path clinical = dir.resolve("clinical-csv");
+    java.nio.file.Files.createDirectories(clinical);
+    java.io.ByteArrayOutputStream csv = new java.io.ByteArrayOutputStream();
+    csv.writeBytes("subject_id,age,sex\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    for (int i = 1; i <= 6; i++) {
+      csv.writeBytes(("S0" + i + "," + (40 + i) + ",m\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+    csv.writeBytes(new byte[] {'S', '0', (byte) 0xFF, ',', '5', '0', ',', 'f', '\n', 'S', '0', (byte) 0xFE, ',', '5', '1', ',', 'm', '\n'});
+    java.nio.file.Files.write(clinical.resolve("a.csv"), csv.toByteArray());
+    IngestResult result = IngestAction.of(spark, PipelineConfigLoader.parse(
+        base + "modalities.clinical { path = clinical-csv, format = csv }\n", List.of())).execute();
+    assertEquals(Map.of("MALFORMED_ID", 2L), result.qc().tables().get("clinical").rejected());
+    assertEquals(6, result.qc().tables().get("clinical").accepted());
+  }
+
   /** Ids with stray whitespace in three tables: a space, a no-break space, a byte-order mark, an ideographic space alone. */
   private static CohortFixture withStrayWhitespace() {
     CohortFixture f = CohortFixture.valid(8);
