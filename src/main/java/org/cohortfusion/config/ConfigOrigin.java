@@ -11,11 +11,14 @@ import java.util.Map;
  */
 final class ConfigOrigin {
   private final String file;
+  /** The config as the file has it, before any override. */
+  private final com.typesafe.config.Config fromFile;
   /** Override key -> the override as given. */
   private final Map<String, String> overrides = new LinkedHashMap<>();
 
-  ConfigOrigin(String file) {
+  ConfigOrigin(String file, com.typesafe.config.Config fromFile) {
     this.file = file;
+    this.fromFile = fromFile;
   }
 
   /** Records {@code --set key=value}; a later override of the same key wins, as in the merged config. */
@@ -25,8 +28,10 @@ final class ConfigOrigin {
   }
 
   /**
-   * The phrase that says where {@code key} came from: {@code given with --set 'k=v'}, {@code in
-   * <file> with --set 'k=v'} or {@code in <file>}.
+   * The phrase that says where {@code key} came from: {@code given with --set 'k=v'} (the key is
+   * the override's or lies under it; or an override lies under the key and the file lacks it, as
+   * an unknown section {@code --set splitz.seed=1} is reported as key {@code splitz}), {@code in
+   * <file> with --set 'k=v'} (a section of the file that an override changed) or {@code in <file>}.
    */
   String of(String key) {
     String exact = null;
@@ -39,10 +44,18 @@ final class ConfigOrigin {
         beneath = e.getValue();
       }
     }
-    if (exact != null) {
-      return "given with --set '" + exact + "'";
+    if (exact != null || (beneath != null && !inFile(key))) {
+      return "given with --set '" + (exact != null ? exact : beneath) + "'";
     }
     return "in " + file + (beneath == null ? "" : " with --set '" + beneath + "'");
+  }
+
+  private boolean inFile(String key) {
+    try {
+      return fromFile.hasPathOrNull(key);
+    } catch (com.typesafe.config.ConfigException e) {
+      return false; // not a path HOCON can parse: it cannot be the file's either
+    }
   }
 
   @Override

@@ -45,7 +45,7 @@ public final class PipelineConfigLoader {
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("Cannot parse pipeline config " + file + ": " + e.getMessage(), e);
     }
-    return bind(withOverrides(base, overrides), origin(file.toString(), overrides));
+    return bind(withOverrides(base, overrides), origin(file.toString(), base, overrides));
   }
 
   /**
@@ -70,16 +70,17 @@ public final class PipelineConfigLoader {
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("Cannot parse pipeline config " + location + ": " + e.getMessage(), e);
     }
-    return bind(withOverrides(base, overrides), origin(location, overrides));
+    return bind(withOverrides(base, overrides), origin(location, base, overrides));
   }
 
   public static PipelineConfig parse(String hocon, List<String> overrides) {
-    return bind(withOverrides(ConfigFactory.parseString(hocon), overrides), origin("<string>", overrides));
+    Config base = ConfigFactory.parseString(hocon);
+    return bind(withOverrides(base, overrides), origin("<string>", base, overrides));
   }
 
   /** Where each key came from: the file, or the {@code --set} that gave it (malformed overrides fail in withOverrides). */
-  private static ConfigOrigin origin(String file, List<String> overrides) {
-    ConfigOrigin origin = new ConfigOrigin(file);
+  private static ConfigOrigin origin(String file, Config fromFile, List<String> overrides) {
+    ConfigOrigin origin = new ConfigOrigin(file, fromFile);
     for (String override : overrides) {
       int eq = override.indexOf('=');
       if (eq > 0) {

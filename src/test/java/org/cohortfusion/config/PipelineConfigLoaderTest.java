@@ -98,9 +98,18 @@ class PipelineConfigLoaderTest {
         () -> PipelineConfigLoader.load(file, List.of("modalities.labs.shape=[1,2,2]")));
     assertTrue(otherKind.getMessage().contains("given with --set 'modalities.labs.shape=[1,2,2]'"), otherKind.getMessage());
 
-    // A section-level rule an override may have broken names both.
+    // An unknown section is reported by its name: the override under it is still what gave it.
+    ConfigException section = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splitz.seed=1")));
+    assertTrue(section.getMessage().startsWith("Unknown config key 'splitz' given with --set 'splitz.seed=1': "), section.getMessage());
+
+    // A section-level rule an override broke: the override alone when the file lacks the section,
+    // both when the file has it.
     ConfigException sum = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splits.train=0.9")));
-    assertTrue(sum.getMessage().contains("'splits' in " + file + " with --set 'splits.train=0.9'"), sum.getMessage());
+    assertTrue(sum.getMessage().startsWith("Bad value for config key 'splits' given with --set 'splits.train=0.9': "), sum.getMessage());
+    java.nio.file.Files.writeString(file.toPath(), MINIMAL + "splits { train = 0.6, validation = 0.2, test = 0.2 }\n");
+    ConfigException both = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splits.train=0.9")));
+    assertTrue(both.getMessage().startsWith("Bad value for config key 'splits' in " + file + " with --set 'splits.train=0.9': "),
+        both.getMessage());
 
     // The same bad key in the file is blamed on the file, even with an unrelated --set.
     java.nio.file.Files.writeString(file.toPath(), MINIMAL + "\nmodalities.labs.stepz = 3\n");
