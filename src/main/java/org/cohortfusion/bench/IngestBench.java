@@ -21,7 +21,7 @@ import org.cohortfusion.config.PipelineConfigLoader;
  * Ingest against the least any alignment must do, measured in the same run on the same tables: a
  * bare Spark SQL join of the subjects with every modality (time series grouped to one row per
  * subject), written as Parquet. The ratio ingest / bare is the price of validation, exact
- * accounting, point-in-time tensors, splits, statistics and atomic publishing.
+ * accounting, point-in-time tensors, splits, QC counts and atomic publishing.
  */
 public final class IngestBench {
   /** Timings in seconds, per repetition: bare join first in even repetitions (from 0), ingest first in odd ones. */

@@ -29,7 +29,7 @@ final class IngestCommand extends StageCommand {
     }
     IngestResult result = action.execute();
     System.out.println(result.summary());
-    System.out.println("Cohort written to " + result.cohortDir() + " (aligned/, rejects/, qc.json, qc.txt, stats.json, cohort.json)");
+    System.out.println("Cohort written to " + result.cohortDir() + " (aligned/, rejects/, qc.json, qc.txt, cohort.json)");
     return 0;
   }
 }

@@ -31,7 +31,6 @@ public record CohortManifest(
   public static final String FILE = "cohort.json";
   public static final String ALIGNED = "aligned";
   public static final String REJECTS = "rejects";
-  public static final String STATS = "stats.json";
   public static final String QC_JSON = "qc.json";
   public static final String QC_TEXT = "qc.txt";
 

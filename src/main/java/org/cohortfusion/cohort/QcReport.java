@@ -46,6 +46,7 @@ public record QcReport(
    * @param rejected reason code -> rows
    * @param afterIndexTime time series only: accepted observations after the subject's index time, not used
    * @param subjectsPresent subjects of the aligned cohort that have this modality
+   * @param idsTrimmed rows whose subject_id had leading or trailing whitespace removed (id-whitespace = trim)
    */
   public record TableQc(
       String kind,
@@ -55,7 +56,8 @@ public record QcReport(
       long accepted,
       Map<String, Long> rejected,
       long afterIndexTime,
-      long subjectsPresent) {
+      long subjectsPresent,
+      long idsTrimmed) {
 
     public long rejectedTotal() {
       return rejected.values().stream().mapToLong(Long::longValue).sum();

@@ -43,7 +43,10 @@ public record ModalityConfig(
         SchemaMerge schemaMerge,
     @JsonProperty("null-values")
     @JsonPropertyDescription("csv: cell values read as missing (default \"\", NA, NaN, null).")
-        List<String> nullValues) {
+        List<String> nullValues,
+    @JsonProperty("id-whitespace")
+    @JsonPropertyDescription("A subject_id starting or ending with whitespace: reject (default; MALFORMED_ID, the message says whitespace) or trim (trimmed before any check, counted in qc.json as idsTrimmed).")
+        IdWhitespace idWhitespace) {
 
   /** The cell values a CSV table reads as missing unless it declares its own. */
   public static final List<String> DEFAULT_NULL_VALUES = List.of("", "NA", "NaN", "null");
@@ -59,6 +62,7 @@ public record ModalityConfig(
     maxCategories = maxCategories == null ? 1000 : maxCategories;
     schemaMerge = schemaMerge == null ? SchemaMerge.STRICT : schemaMerge;
     nullValues = nullValues == null ? DEFAULT_NULL_VALUES : List.copyOf(nullValues);
+    idWhitespace = idWhitespace == null ? IdWhitespace.REJECT : idWhitespace;
   }
 
   /** Key (subject_id, plus time for time series) that duplicates are detected on. */

@@ -45,7 +45,7 @@ public final class PipelineConfigLoader {
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("Cannot parse pipeline config " + file + ": " + e.getMessage(), e);
     }
-    return bind(withOverrides(base, overrides), file.toString());
+    return bind(withOverrides(base, overrides), origin(file.toString(), base, overrides));
   }
 
   /**
@@ -70,11 +70,29 @@ public final class PipelineConfigLoader {
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("Cannot parse pipeline config " + location + ": " + e.getMessage(), e);
     }
-    return bind(withOverrides(base, overrides), location);
+    return bind(withOverrides(base, overrides), origin(location, base, overrides));
   }
 
   public static PipelineConfig parse(String hocon, List<String> overrides) {
-    return bind(withOverrides(ConfigFactory.parseString(hocon), overrides), "<string>");
+    Config base = ConfigFactory.parseString(hocon);
+    return bind(withOverrides(base, overrides), origin("<string>", base, overrides));
+  }
+
+  /** Where each key came from: the file, or the {@code --set} that gave it (malformed overrides fail in withOverrides). */
+  private static ConfigOrigin origin(String file, Config fromFile, List<String> overrides) {
+    ConfigOrigin origin = new ConfigOrigin(file, fromFile);
+    for (String override : overrides) {
+      int eq = override.indexOf('=');
+      if (eq > 0) {
+        origin.override(unquote(override.substring(0, eq).trim()), override.trim());
+      }
+    }
+    return origin;
+  }
+
+  /** A HOCON path as the binder names it: quotes around segments removed. */
+  private static String unquote(String key) {
+    return key.replace("\"", "");
   }
 
   static Config withOverrides(Config base, List<String> overrides) {
@@ -102,7 +120,7 @@ public final class PipelineConfigLoader {
     }
   }
 
-  private static PipelineConfig bind(Config config, String origin) {
+  private static PipelineConfig bind(Config config, ConfigOrigin origin) {
     String json = config.root().render(ConfigRenderOptions.concise());
     PipelineConfig bound;
     try {
@@ -111,10 +129,10 @@ public final class PipelineConfigLoader {
       Set<String> known =
           e.getKnownPropertyIds().stream().map(Object::toString).collect(Collectors.toCollection(java.util.TreeSet::new));
       throw new ConfigException(
-          "Unknown config key '" + path(e) + "' in " + origin + ": expected one of " + known);
+          "Unknown config key '" + path(e) + "' " + origin.of(path(e)) + ": expected one of " + known);
     } catch (JsonMappingException e) {
       String cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getOriginalMessage();
-      throw new ConfigException("Bad value for config key '" + path(e) + "' in " + origin + ": " + firstLine(cause), e);
+      throw new ConfigException("Bad value for config key '" + path(e) + "' " + origin.of(path(e)) + ": " + firstLine(cause), e);
     } catch (java.io.IOException e) {
       throw new ConfigException("Cannot bind pipeline config " + origin + ": " + e.getMessage(), e);
     }

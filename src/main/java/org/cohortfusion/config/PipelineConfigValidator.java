@@ -10,7 +10,7 @@ final class PipelineConfigValidator {
 
   private PipelineConfigValidator() {}
 
-  static void validate(PipelineConfig config, String origin) {
+  static void validate(PipelineConfig config, ConfigOrigin origin) {
     require(config.subjects() != null, "subjects", "a subjects table { path = ... }", origin);
     require(notBlank(config.subjects().path()), "subjects.path", "the path of the subjects table", origin);
     require(!config.modalities().isEmpty(), "modalities", "at least one modality table", origin);
@@ -23,7 +23,7 @@ final class PipelineConfigValidator {
     require(config.extract().batchSize() > 0, "extract.batch-size", "a positive batch size, got " + config.extract().batchSize(), origin);
   }
 
-  private static void validatePretrain(PipelineConfig config, String origin) {
+  private static void validatePretrain(PipelineConfig config, ConfigOrigin origin) {
     PretrainConfig p = config.pretrain();
     require(p.averagingFrequency() == null || p.averagingFrequency() > 0, "pretrain.averaging-frequency", "a positive number, got " + p.averagingFrequency(), origin);
     for (Map.Entry<String, EncoderConfig> e : p.encoders().entrySet()) {
@@ -51,7 +51,7 @@ final class PipelineConfigValidator {
     }
   }
 
-  private static void validateModality(String name, ModalityConfig m, String origin) {
+  private static void validateModality(String name, ModalityConfig m, ConfigOrigin origin) {
     String key = "modalities." + name;
     require(MODALITY_NAME.matcher(name).matches(), key,
         "a lower-case name of letters, digits and '_' starting with a letter (it becomes a column name)", origin);
@@ -78,7 +78,7 @@ final class PipelineConfigValidator {
     }
   }
 
-  private static void validateSplits(SplitConfig s, String origin) {
+  private static void validateSplits(SplitConfig s, ConfigOrigin origin) {
     for (Map.Entry<String, Double> f : Map.of("train", s.train(), "validation", s.validation(), "test", s.test()).entrySet()) {
       require(f.getValue() >= 0 && f.getValue() <= 1, "splits." + f.getKey(), "a fraction in [0, 1], got " + f.getValue(), origin);
     }
@@ -88,16 +88,16 @@ final class PipelineConfigValidator {
     require(s.folds() == 0 || (s.folds() >= 2 && s.folds() <= 100), "splits.folds", "0 or a fold count in 2..100, got " + s.folds(), origin);
   }
 
-  private static void onlyFor(ModalityKind kind, ModalityKind owner, boolean isSet, String key, String origin) {
+  private static void onlyFor(ModalityKind kind, ModalityKind owner, boolean isSet, String key, ConfigOrigin origin) {
     if (isSet && kind != owner) {
-      throw new ConfigException("Cannot use config key '" + key + "' in " + origin + ": it applies to "
+      throw new ConfigException("Cannot use config key '" + key + "' " + origin.of(key) + ": it applies to "
           + owner.configName() + " modalities only, this one is " + kind.configName());
     }
   }
 
-  private static void require(boolean ok, String key, String expected, String origin) {
+  private static void require(boolean ok, String key, String expected, ConfigOrigin origin) {
     if (!ok) {
-      throw new ConfigException("Bad value for config key '" + key + "' in " + origin + ": expected " + expected);
+      throw new ConfigException("Bad value for config key '" + key + "' " + origin.of(key) + ": expected " + expected);
     }
   }
 

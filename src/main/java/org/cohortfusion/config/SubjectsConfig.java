@@ -27,7 +27,10 @@ public record SubjectsConfig(
         SchemaMerge schemaMerge,
     @JsonProperty("null-values")
     @JsonPropertyDescription("csv: cell values read as missing (default \"\", NA, NaN, null).")
-        List<String> nullValues) {
+        List<String> nullValues,
+    @JsonProperty("id-whitespace")
+    @JsonPropertyDescription("A subject_id starting or ending with whitespace: reject (default; MALFORMED_ID, the message says whitespace) or trim (trimmed before any check, counted in qc.json as idsTrimmed).")
+        IdWhitespace idWhitespace) {
 
   public static final int DEFAULT_MAX_CLASSES = 100;
 
@@ -39,6 +42,7 @@ public record SubjectsConfig(
     maxClasses = maxClasses == null ? DEFAULT_MAX_CLASSES : maxClasses;
     schemaMerge = schemaMerge == null ? SchemaMerge.STRICT : schemaMerge;
     nullValues = nullValues == null ? ModalityConfig.DEFAULT_NULL_VALUES : List.copyOf(nullValues);
+    idWhitespace = idWhitespace == null ? IdWhitespace.REJECT : idWhitespace;
     if (maxClasses < 1) {
       throw new ConfigException("Bad value for config key 'subjects.max-classes': " + maxClasses + " is below 1");
     }

@@ -42,6 +42,17 @@ class ExitCodesTest {
   }
 
   @Test
+  void aBadKeyGivenWithSetIsBlamedOnSetNotOnTheFile() throws Exception {
+    Path conf = dir.resolve("good.conf");
+    Files.writeString(conf, "subjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = o }\n");
+    CliRun r = CliRun.of("ingest", "--config", conf.toString(), "--set", "splitz.seed=1");
+    assertEquals(2, r.code(), r.err());
+    assertEquals(List.of("error: Unknown config key 'splitz' given with --set 'splitz.seed=1': expected one of"),
+        List.of(r.errLines().get(0).substring(0, r.errLines().get(0).indexOf(" ["))), r.err());
+    assertEquals(1, r.errLines().size(), r.err());
+  }
+
+  @Test
   void statusExitsFourWhenItCannotReadTheConfigSinceThatIsNoVerdictOnTheStage() {
     CliRun r = CliRun.of("status", "ingest", "--config", dir.resolve("nothing-here.conf").toString());
     assertEquals(4, r.code(), r.err());

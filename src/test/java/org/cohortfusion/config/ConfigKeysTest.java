@@ -17,8 +17,16 @@ class ConfigKeysTest {
     Set<String> paths = keys.stream().map(ConfigKeys.Key::path).collect(Collectors.toSet());
     for (String expected : List.of("cohort-dir", "subjects.path", "modalities.<name>.kind", "splits.stratify",
         "pretrain.encoders.<name>.embedding-size", "fusion.models.<name>.how", "train.shards-dir", "train.shard-format",
-        "evaluate.min-pattern-size", "output.dir")) {
+        "evaluate.min-pattern-size", "output.dir", "subjects.id-whitespace", "modalities.<name>.id-whitespace")) {
       assertTrue(paths.contains(expected), expected + " listed; have " + paths);
     }
+  }
+
+  @Test
+  void idWhitespaceIsDescribedWithItsValues() {
+    ConfigKeys.Key key = ConfigKeys.describe().stream().filter(k -> k.path().equals("modalities.<name>.id-whitespace")).findFirst()
+        .orElseThrow();
+    assertTrue(key.type().contains("reject") && key.type().contains("trim"), key.type());
+    assertTrue(key.description().contains("whitespace"), key.description());
   }
 }

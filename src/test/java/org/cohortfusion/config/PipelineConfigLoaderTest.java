@@ -63,4 +63,57 @@ class PipelineConfigLoaderTest {
         () -> PipelineConfigLoader.parse(MINIMAL, List.of("modalities.labs.shape=[1,2,2]")));
     assertTrue(e.getMessage().contains("'modalities.labs.shape'") && e.getMessage().contains("image"), e.getMessage());
   }
+
+  @Test
+  void idWhitespaceTakesRejectOrTrim() {
+    assertEquals(IdWhitespace.REJECT, PipelineConfigLoader.parse(MINIMAL, List.of()).modalities().get("labs").idWhitespace());
+    assertEquals(IdWhitespace.TRIM,
+        PipelineConfigLoader.parse(MINIMAL, List.of("modalities.labs.id-whitespace=trim")).modalities().get("labs").idWhitespace());
+    assertEquals(IdWhitespace.TRIM, PipelineConfigLoader.parse(MINIMAL, List.of("subjects.id-whitespace=trim")).subjects().idWhitespace());
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> PipelineConfigLoader.parse(MINIMAL, List.of("modalities.labs.id-whitespace=strip")));
+    assertTrue(e.getMessage().contains("'modalities.labs.id-whitespace'") && e.getMessage().contains("reject or trim"), e.getMessage());
+  }
+
+  /** A key given with --set is blamed on --set, not on the config file; a key of the file still names the file. */
+  @Test
+  void aBadOverrideIsBlamedOnSetNotOnTheFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    File file = dir.resolve("cohort.conf").toFile();
+    java.nio.file.Files.writeString(file.toPath(), MINIMAL);
+    ConfigException unknown = assertThrows(ConfigException.class,
+        () -> PipelineConfigLoader.load(file, List.of("modalities.labs.stepz=3")));
+    assertEquals("Unknown config key 'modalities.labs.stepz' given with --set 'modalities.labs.stepz=3': expected one of",
+        unknown.getMessage().substring(0, unknown.getMessage().indexOf(" [")));
+    assertTrue(!unknown.getMessage().contains(file.toString()), unknown.getMessage());
+
+    ConfigException badType = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splits.seed=abc")));
+    assertTrue(badType.getMessage().startsWith("Bad value for config key 'splits.seed' given with --set 'splits.seed=abc': "),
+        badType.getMessage());
+
+    ConfigException invalid = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("modalities.labs.steps=0")));
+    assertTrue(invalid.getMessage().startsWith("Bad value for config key 'modalities.labs.steps' given with --set 'modalities.labs.steps=0': "),
+        invalid.getMessage());
+
+    ConfigException otherKind = assertThrows(ConfigException.class,
+        () -> PipelineConfigLoader.load(file, List.of("modalities.labs.shape=[1,2,2]")));
+    assertTrue(otherKind.getMessage().contains("given with --set 'modalities.labs.shape=[1,2,2]'"), otherKind.getMessage());
+
+    // An unknown section is reported by its name: the override under it is still what gave it.
+    ConfigException section = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splitz.seed=1")));
+    assertTrue(section.getMessage().startsWith("Unknown config key 'splitz' given with --set 'splitz.seed=1': "), section.getMessage());
+
+    // A section-level rule an override broke: the override alone when the file lacks the section,
+    // both when the file has it.
+    ConfigException sum = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splits.train=0.9")));
+    assertTrue(sum.getMessage().startsWith("Bad value for config key 'splits' given with --set 'splits.train=0.9': "), sum.getMessage());
+    java.nio.file.Files.writeString(file.toPath(), MINIMAL + "splits { train = 0.6, validation = 0.2, test = 0.2 }\n");
+    ConfigException both = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splits.train=0.9")));
+    assertTrue(both.getMessage().startsWith("Bad value for config key 'splits' in " + file + " with --set 'splits.train=0.9': "),
+        both.getMessage());
+
+    // The same bad key in the file is blamed on the file, even with an unrelated --set.
+    java.nio.file.Files.writeString(file.toPath(), MINIMAL + "\nmodalities.labs.stepz = 3\n");
+    ConfigException inFile = assertThrows(ConfigException.class, () -> PipelineConfigLoader.load(file, List.of("splits.seed=7")));
+    assertTrue(inFile.getMessage().startsWith("Unknown config key 'modalities.labs.stepz' in " + file + ":"), inFile.getMessage());
+  }
 }

@@ -21,7 +21,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.cohort.ModalitySpec;
-import org.cohortfusion.cohort.NormalizationStats;
 import org.cohortfusion.cohort.QcReport;
 import org.cohortfusion.cohort.contract.Contracts;
 import org.cohortfusion.cohort.contract.RejectReason;
@@ -40,8 +39,8 @@ import scala.collection.JavaConverters;
 
 /**
  * The ingest stage as a Spark action: validates every table against its contract, aligns them by
- * subject (time series point-in-time), assigns splits, fits normalisation statistics on the train
- * split and publishes the cohort directory atomically. Nothing but aggregates reaches the driver.
+ * subject (time series point-in-time), assigns splits and publishes the cohort directory
+ * atomically (normalisation statistics are fitted by pretrain, on the train split). Nothing but aggregates reaches the driver.
  *
  * <pre>{@code
  * IngestResult result = IngestAction.of(spark, config).execute();
@@ -53,7 +52,6 @@ public final class IngestAction {
   private static final String ACCEPTED = "ACCEPTED";
   /** Aligned-observation metrics: subjects with any modality, and those of them in train (no modality is named ""). */
   private static final String ALIGNED_METRIC = ":aligned";
-  private static final String ALIGNED_TRAIN_METRIC = ":aligned-train";
   /** Aligned-observation metric: subjects per QC group (presence pattern, label, split), see {@link #qcGroup}. */
   private static final String QC_GROUPS_METRIC = ":qc-groups";
   /** Aligned-observation metric: the accepted subjects kept, one per subject_id. */
@@ -69,6 +67,8 @@ public final class IngestAction {
   private final PipelineConfig config;
   private final String outputDir;
   private final boolean allowEmpty;
+  /** Per table with id-whitespace = trim: the rows whose subject_id was trimmed. */
+  private final Map<String, Long> idsTrimmed = new java.util.concurrent.ConcurrentHashMap<>();
 
   private IngestAction(SparkSession spark, PipelineConfig config, String outputDir, boolean allowEmpty) {
     this.spark = Objects.requireNonNull(spark, "spark");
@@ -203,9 +203,9 @@ public final class IngestAction {
       }
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
       failOnUnreadable("subjects", subjectFiles, subjectPolicies);
-      Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(
+      Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(trimIdsByPolicy("subjects", config.subjects().idWhitespace(),
           TableSource.read(spark, "subjects", subjectFiles, config.subjects().sql(), "subjects.sql",
-              new CsvTable.Rules(config.subjects().nullValues(), java.util.Set.of(), false)), subjectsPath,
+              new CsvTable.Rules(config.subjects().nullValues(), java.util.Set.of(), false))), subjectsPath,
           Contracts.forKind("subjects"));
       List<String> timeSeries = config.modalities().entrySet().stream().filter(e -> e.getValue().kind() == ModalityKind.TIMESERIES)
           .map(Map.Entry::getKey).toList();
@@ -265,7 +265,7 @@ public final class IngestAction {
       step("checked the subjects and planned " + specs.size() + " modalities", start);
 
       // 3. Align and 4. publish atomically. The aligned write is the one pass over the modality
-      // tables; it also counts the QC groups and gathers the train-split statistics.
+      // tables; it also counts the QC groups.
       IngestResult result = AtomicDirectory.write(hadoop, outputDir, tmp -> {
         String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
         AlignedWrite aligned = writeAligned(subjectsKept, summaryOfPassed, firstPlan, alignedDir);
@@ -326,8 +326,7 @@ public final class IngestAction {
                 + " subjects have no accepted row in any modality (check no-modality = error)");
           }
         }
-        // The written table is read back (column-pruned) only for the subjects without any
-        // modality, and for vocabularies too large to count while writing.
+        // The written table is read back (column-pruned) only for the subjects without any modality.
         java.util.function.Supplier<Dataset<Row>> written = () -> spark.read().schema(cohort.schema()).parquet(alignedDir);
         Dataset<Row> rejects = rejects(tables, counts);
         if (noModalityCount > 0) {
@@ -346,10 +345,7 @@ public final class IngestAction {
         tables.forEach(t -> schemaWarnings.put(t.name(), t.files().schemaWarnings()));
         qc = withWarnings(qc, joins, alignedCounts, labeled, schemaWarnings);
         qc.warnings().forEach(w -> LOG.warn("ingest: WARNING [{}] {}", w.code(), w.message()));
-        Json.write(hadoop, tmp + "/" + CohortManifest.STATS, NormalizationStatistics.fit(
-            () -> written.get().filter(col("split").equalTo("train")), ModalityJoin.metric(alignedCounts, ALIGNED_TRAIN_METRIC), specs,
-            config.modalities(), alignedCounts));
-        step("fitted train-split statistics and QC", start);
+        step("built the QC report", start);
         String summary = QcSummary.render(qc);
         CohortManifest manifest = new CohortManifest(config.name(), specs, classes, qc.subjectsAligned(), fingerprint,
             BuildInfo.version(), Instant.now().toString(), configAsMap());
@@ -416,8 +412,7 @@ public final class IngestAction {
   /**
    * Aligns the accepted subjects (splits assigned on this slim table, before any payload joins
    * in), one column group per modality with its presence mask, and writes them to {@code dir},
-   * observing every modality's counts after its join, the train-split statistics and the QC
-   * groups on the way.
+   * observing every modality's counts after its join and the QC groups on the way.
    */
   private AlignedWrite writeAligned(Dataset<Row> subjects, SubjectsSummary summary, PlannedModalities planned, String dir) {
     List<ModalitySpec> specs = planned.specs();
@@ -435,16 +430,14 @@ public final class IngestAction {
           .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
     }
     // One observation on the aligned rows, before subjects without any modality are dropped: every
-    // modality's counts after its join, every train-split statistic but the category
-    // vocabularies, and the subjects kept (every join is by a key unique on its right side).
+    // modality's counts after its join, the QC groups, and the subjects kept (every join is by a
+    // key unique on its right side).
     ObservedMetrics alignedMetrics = new ObservedMetrics();
-    NormalizationStatistics.trainSplitMetrics(specs, alignedMetrics);
     joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
     Observation alignedObservation = new Observation("ingest-aligned");
     Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
     alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
-    alignedMetrics.add(ModalityJoin.countWhere(anyPresent.and(col("split").equalTo("train")), ALIGNED_TRAIN_METRIC));
-    alignedMetrics.add(ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs))), Integer.MAX_VALUE).as(QC_GROUPS_METRIC));
+    alignedMetrics.add(ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs)))).as(QC_GROUPS_METRIC));
     alignedMetrics.add(ModalityJoin.countWhere(lit(true), KEPT_METRIC));
     Dataset<Row> cohort = orderColumns(alignedMetrics.observe(aligned, alignedObservation).filter(anyPresent), specs);
     writeObserved(cohort, dir);
@@ -547,8 +540,8 @@ public final class IngestAction {
       Map<RejectReason, CheckPolicy> policies = policies("modalities." + name, m.checks());
       failOnUnreadable(name, files, policies);
       boolean numbersOnly = m.kind() == ModalityKind.TIMESERIES || m.kind() == ModalityKind.VECTOR;
-      Dataset<Row> raw = TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
-          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly));
+      Dataset<Row> raw = trimIdsByPolicy(name, m.idWhitespace(), TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
+          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly)));
       // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
       java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
       ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
@@ -574,6 +567,24 @@ public final class IngestAction {
       specs.add(prepared.spec());
     }
     return new PlannedModalities(tables, specs, joins);
+  }
+
+  /**
+   * With id-whitespace = trim, the table with its ids trimmed of leading and trailing whitespace
+   * before any check, and the count of ids trimmed kept for the QC report (one job over the ids);
+   * else the table as it is. A table without a string subject_id is left to the schema check.
+   */
+  private Dataset<Row> trimIdsByPolicy(String table, org.cohortfusion.config.IdWhitespace policy, Dataset<Row> raw) {
+    if (policy != org.cohortfusion.config.IdWhitespace.TRIM || !TableValidator.has(raw, TableValidator.ID)
+        || !raw.schema().apply(TableValidator.ID).dataType().equals(org.apache.spark.sql.types.DataTypes.StringType)) {
+      return raw;
+    }
+    long trimmed = raw.filter(TableValidator.hasEdgeSpace()).count();
+    idsTrimmed.put(table, trimmed);
+    if (trimmed > 0) {
+      LOG.info("ingest: table '{}': trimmed whitespace around {} subject_id values (id-whitespace = trim)", table, trimmed);
+    }
+    return TableValidator.trimIds(raw);
   }
 
   private static <T> T await(java.util.concurrent.Future<T> future) {
@@ -915,7 +926,8 @@ public final class IngestAction {
       byReason.remove("ACCEPTED");
       long rowsIn = accepted + byReason.values().stream().mapToLong(Long::longValue).sum();
       tableQc.put(t.name(), new QcReport.TableQc(t.kind(), t.files().readable().size(), t.files().unreadable().size(), rowsIn, accepted,
-          byReason, afterIndex.getOrDefault(t.name(), 0L), t.name().equals("subjects") ? total : present.getOrDefault(t.name(), 0L)));
+          byReason, afterIndex.getOrDefault(t.name(), 0L), t.name().equals("subjects") ? total : present.getOrDefault(t.name(), 0L),
+          idsTrimmed.getOrDefault(t.name(), 0L)));
     }
     return new QcReport(config.name(), tableQc, total, patterns, balance, splitCounts, List.of());
   }

@@ -34,7 +34,7 @@ final class ModalityPreparer {
   static Prepared prepare(String name, ModalityConfig m, String path, Dataset<Row> df, TableContract contract,
       java.util.Set<String> nonNullElementArrays) {
     List<String> features = TableValidator.checkSchema(name, path, df, contract);
-    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks());
+    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks("modalities." + name, m.idWhitespace()));
     checks.addAll(TableValidator.columnChecks(df, contract, nonNullElementArrays));
     return switch (m.kind()) {
       case TABULAR -> tabular(name, m, path, df, features, checks);

@@ -24,6 +24,10 @@ public final class QcSummary {
       s.append(String.format("%-14s %-10s %10d %10d %10d  %s%s%n", e.getKey(), t.kind(), t.rowsIn(), t.accepted(), t.rejectedTotal(),
           t.rejected().isEmpty() ? "-" : t.rejected().toString(),
           t.unreadableFiles() > 0 ? "  (" + t.unreadableFiles() + " unreadable file(s) set apart)" : ""));
+      if (t.idsTrimmed() > 0) {
+        s.append(String.format("%-14s %-10s %10s %10d subject_id values trimmed of whitespace (id-whitespace = trim)%n", "", "", "",
+            t.idsTrimmed()));
+      }
       if (t.afterIndexTime() > 0) {
         s.append(String.format("%-14s %-10s %10s %10d observations after index_time, not used%n", "", "", "", t.afterIndexTime()));
       }

@@ -35,12 +35,13 @@ final class SubjectsPreparer {
   /**
    * {@code timeSeries}: the time-series modalities of the cohort. With any, every subject needs a
    * finite index time: without one the point-in-time rule has nothing to cut at, and using all
-   * visits would let those after the prediction time leak the label.
+   * visits would let those after the prediction time leak the label. Without any, index_time may
+   * be null but not NaN or infinite.
    */
   static List<RowCheck> checks(SubjectsConfig config, SplitConfig splits, String path, Dataset<Row> df, TableContract contract,
       List<String> timeSeries) {
     TableValidator.checkSchema("subjects", path, df, contract);
-    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks());
+    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks("subjects", config.idWhitespace()));
     checks.addAll(TableValidator.columnChecks(df, contract, java.util.Set.of()));
     if (!timeSeries.isEmpty()) {
       if (!TableValidator.has(df, "index_time")) {
@@ -51,6 +52,13 @@ final class SubjectsPreparer {
       checks.add(new RowCheck(t.isNull().or(org.apache.spark.sql.functions.isnan(t)).or(t.equalTo(lit(Double.POSITIVE_INFINITY)))
           .or(t.equalTo(lit(Double.NEGATIVE_INFINITY))), RejectReason.BAD_INDEX_TIME,
           lit("column 'index_time' is null, NaN or infinite; time series " + timeSeries + " need a finite prediction time")));
+    } else if (TableValidator.has(df, "index_time")) {
+      // Nothing is cut at it, so a missing index time is allowed; a non-finite one is a broken
+      // value, and copied into the aligned table it would reach whatever reads it as a number.
+      Column t = col(INDEX_TIME);
+      checks.add(new RowCheck(org.apache.spark.sql.functions.isnan(t).or(t.equalTo(lit(Double.POSITIVE_INFINITY)))
+          .or(t.equalTo(lit(Double.NEGATIVE_INFINITY))), RejectReason.BAD_INDEX_TIME,
+          lit("column 'index_time' is NaN or infinite (null is allowed: the cohort has no time-series modality)")));
     }
     if (!config.classes().isEmpty()) {
       checks.add(new RowCheck(col(LABEL_TEXT).isNotNull().and(col(LABEL_TEXT).isin(config.classes().toArray()).unary_$bang()),

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.regexp_replace;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.when;
 
@@ -22,6 +23,7 @@ import org.apache.spark.sql.types.StructField;
 import org.cohortfusion.cohort.contract.ContractColumn;
 import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.cohort.contract.TableContract;
+import org.cohortfusion.config.IdWhitespace;
 
 /**
  * Checks a table against its contract. Schema problems (a missing column, a wrong type, an
@@ -88,13 +90,37 @@ final class TableValidator {
     return List.of(df.columns()).contains(column);
   }
 
-  /** The id checks every table shares. */
-  static List<RowCheck> idChecks() {
+  /**
+   * The id checks every table shares. With {@code whitespace} reject, an id that starts or ends
+   * with whitespace is MALFORMED_ID with a message saying so; {@code key} is the table's config
+   * key ({@code subjects} or {@code modalities.<m>}), named in that message.
+   */
+  static List<RowCheck> idChecks(String key, IdWhitespace whitespace) {
     Column id = col(ID);
-    return List.of(
+    List<RowCheck> checks = new ArrayList<>(List.of(
         new RowCheck(id.isNull(), RejectReason.NULL_ID, lit("column 'subject_id' is null")),
         new RowCheck(MalformedId.of(id),
-            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters or has control characters")));
+            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters, has control characters or is not valid UTF-8 (or holds U+FFFD)"))));
+    if (whitespace == IdWhitespace.REJECT) {
+      checks.add(new RowCheck(MalformedId.edgeSpace(id), RejectReason.MALFORMED_ID,
+          lit("column 'subject_id' starts or ends with whitespace (" + key + ".id-whitespace = reject; set it to trim to trim such ids)")));
+    }
+    return checks;
+  }
+
+  /**
+   * The table with leading and trailing whitespace ({@link MalformedId#hasEdgeSpace}) removed from
+   * subject_id: the regular expression runs only on the ids that have it.
+   */
+  static Dataset<Row> trimIds(Dataset<Row> df) {
+    Column id = col(ID);
+    String space = MalformedId.SPACE_CLASS;
+    return df.withColumn(ID, when(MalformedId.edgeSpace(id), regexp_replace(id, "^" + space + "+|" + space + "+$", "")).otherwise(id));
+  }
+
+  /** The rows whose subject_id {@link #trimIds} changes. */
+  static Column hasEdgeSpace() {
+    return MalformedId.edgeSpace(col(ID)).eqNullSafe(lit(true));
   }
 
   /**

@@ -24,29 +24,22 @@ import scala.collection.Seq;
 
 /**
  * How many rows hold each value of a string column (nulls skipped), as a Spark aggregate: a map
- * from value to count, or null once more than {@code maxValues} distinct values were seen (the
- * caller then counts with a grouped job instead). Used as an observed metric of the aligned write
- * (QC groups, category vocabularies), so the written table is not read back for them.
+ * from value to count. Used as an observed metric of the aligned write (the QC groups: split,
+ * label and missingness pattern, a few distinct values), so the written table is not read back for
+ * them.
  */
 final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   private static final long serialVersionUID = 1L;
 
-  /** The counts so far, or {@code overflow} once there are too many values to keep. */
+  /** The counts so far. */
   static final class Counts implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     final HashMap<UTF8String, long[]> byValue = new HashMap<>();
-    boolean overflow;
 
-    void add(UTF8String value, long n, int maxValues) {
-      if (overflow) {
-        return;
-      }
+    void add(UTF8String value, long n) {
       long[] count = byValue.get(value);
       if (count != null) {
         count[0] += n;
-      } else if (byValue.size() >= maxValues) {
-        overflow = true;
-        byValue.clear();
       } else {
         byValue.put(value.copy(), new long[] {n});
       }
@@ -54,25 +47,20 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   }
 
   private final Expression value;
-  private final int maxValues;
 
-  public ValueCounts(Expression value, int maxValues, int mutableAggBufferOffset, int inputAggBufferOffset) {
+  public ValueCounts(Expression value, int mutableAggBufferOffset, int inputAggBufferOffset) {
     super(mutableAggBufferOffset, inputAggBufferOffset);
     this.value = value;
-    this.maxValues = maxValues;
   }
 
-  /** The counts of the values of {@code value} (cast to string), at most {@code maxValues} of them. */
-  static Column of(Column value, int maxValues) {
-    if (maxValues <= 0) {
-      throw new IllegalArgumentException("Cannot count values: maxValues must be positive, got " + maxValues);
-    }
-    return new Column(new ValueCounts(value.cast("string").expr(), maxValues, 0, 0).toAggregateExpression());
+  /** The counts of the values of {@code value} (cast to string). */
+  static Column of(Column value) {
+    return new Column(new ValueCounts(value.cast("string").expr(), 0, 0).toAggregateExpression());
   }
 
   /**
    * Reads an observed result back (a Scala map, as {@link org.apache.spark.sql.Observation} gives
-   * it): value to count, or null after an overflow.
+   * it): value to count.
    */
   static Map<String, Long> fromResult(Object observed) {
     if (observed == null) {
@@ -95,27 +83,19 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   public Counts update(Counts buffer, InternalRow input) {
     Object v = value.eval(input);
     if (v != null) {
-      buffer.add((UTF8String) v, 1, maxValues);
+      buffer.add((UTF8String) v, 1);
     }
     return buffer;
   }
 
   @Override
   public Counts merge(Counts buffer, Counts input) {
-    if (input.overflow) {
-      buffer.overflow = true;
-      buffer.byValue.clear();
-      return buffer;
-    }
-    input.byValue.forEach((k, n) -> buffer.add(k, n[0], maxValues));
+    input.byValue.forEach((k, n) -> buffer.add(k, n[0]));
     return buffer;
   }
 
   @Override
   public Object eval(Counts buffer) {
-    if (buffer.overflow) {
-      return null;
-    }
     Object[] keys = new Object[buffer.byValue.size()];
     Object[] counts = new Object[keys.length];
     int i = 0;
@@ -130,7 +110,6 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   public byte[] serialize(Counts buffer) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeBoolean(buffer.overflow);
       out.writeInt(buffer.byValue.size());
       for (Map.Entry<UTF8String, long[]> e : buffer.byValue.entrySet()) {
         byte[] k = e.getKey().getBytes();
@@ -148,7 +127,6 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   public Counts deserialize(byte[] bytes) {
     Counts counts = new Counts();
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-      counts.overflow = in.readBoolean();
       int n = in.readInt();
       for (int i = 0; i < n; i++) {
         byte[] k = new byte[in.readInt()];
@@ -163,12 +141,12 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
 
   @Override
   List<Object> arguments() {
-    return List.of(value, maxValues);
+    return List.of(value);
   }
 
   @Override
   ValueCounts withOffsets(int mutableAggBufferOffset, int inputAggBufferOffset) {
-    return new ValueCounts(value, maxValues, mutableAggBufferOffset, inputAggBufferOffset);
+    return new ValueCounts(value, mutableAggBufferOffset, inputAggBufferOffset);
   }
 
   @Override
@@ -188,7 +166,7 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
 
   @Override
   public Expression withNewChildrenInternal(IndexedSeq<Expression> c) {
-    return new ValueCounts(c.apply(0), maxValues, mutableAggBufferOffset(), inputAggBufferOffset());
+    return new ValueCounts(c.apply(0), mutableAggBufferOffset(), inputAggBufferOffset());
   }
 
   @Override

@@ -17,16 +17,16 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.cohort.ModalitySpec;
+import org.cohortfusion.config.ConfigException;
 import org.cohortfusion.config.EncoderConfig;
 
 /**
  * Fits a modality's {@link ModalityPreprocessing} on the TRAIN split only (rows with split =
- * 'train' and has_&lt;modality&gt;), with the definitions of ingest's stats.json: tabular mean and
- * sample std per numeric column and the most frequent categories; vector per-position moments
- * (after the optional log1p), plus the top-k variance filter; image per-channel moments; time
- * series per-channel moments over observed values. It refits rather than reading stats.json
- * because log1p and the variance filter need statistics of the transformed values; aggregates
- * only reach the driver.
+ * 'train' and has_&lt;modality&gt;): tabular mean and sample std per numeric column and the most
+ * frequent categories; vector per-position moments (after the optional log1p), plus the top-k
+ * variance filter; image per-channel moments; time series per-channel moments over observed
+ * values. The project's one definition of the train-split statistics (ingest fits none); only
+ * aggregates reach the driver.
  */
 public final class PreprocessingFitter {
   private PreprocessingFitter() {}
@@ -56,6 +56,13 @@ public final class PreprocessingFitter {
   private static ModalityPreprocessing vector(Dataset<Row> train, ModalitySpec spec, EncoderConfig encoder) {
     boolean log1p = encoder.log1pOrDefault();
     Moments mo = Moments.fit(train.select(col(spec.name())), null, spec.length(), 1, log1p);
+    if (log1p && mo.outsideLog1p > 0) {
+      // log1p(-1) is -infinity and below -1 NaN: training would fail much later on NaN, naming nothing.
+      throw new ConfigException("Cannot apply pretrain.encoders." + spec.name() + ".log1p = true to modality '" + spec.name()
+          + "' (table '" + spec.name() + "', column 'values'): " + mo.outsideLog1p + " of " + mo.values
+          + " values in the train split are <= -1, where log1p is not finite; set log1p = false, or shift the values in modalities."
+          + spec.name() + ".sql");
+    }
     int k = encoder.topKVarianceOrDefault();
     if (k == 0 || k >= spec.length()) {
       return new ModalityPreprocessing(spec.name(), spec.kind(), null, null, null, mo.mean, mo.std, null, log1p,
@@ -110,11 +117,17 @@ public final class PreprocessingFitter {
     final double[] mean;
     final double[] std;
     final double[] variance;
+    /** Values counted. */
+    final long values;
+    /** Values counted that are at or below -1, where log1p is not finite (counted with log1p only). */
+    final long outsideLog1p;
 
-    private Moments(double[] mean, double[] std, double[] variance) {
+    private Moments(double[] mean, double[] std, double[] variance, long values, long outsideLog1p) {
       this.mean = mean;
       this.std = std;
       this.variance = variance;
+      this.values = values;
+      this.outsideLog1p = outsideLog1p;
     }
 
     /**
@@ -122,9 +135,10 @@ public final class PreprocessingFitter {
      */
     static Moments fit(Dataset<Row> df, Integer weightOrdinal, int length, int groupSize, boolean log1p) {
       int groups = length / groupSize;
-      double[] zero = new double[3 * groups];
+      // Per group: count, sum, sum of squares; then the values outside log1p's domain.
+      double[] zero = new double[3 * groups + 1];
       double[] sums = InternalRows.of(df).mapPartitions(rows -> {
-        double[] acc = new double[3 * groups];
+        double[] acc = new double[3 * groups + 1];
         while (rows.hasNext()) {
           InternalRow row = rows.next();
           if (row.isNullAt(0)) {
@@ -135,6 +149,9 @@ public final class PreprocessingFitter {
           for (int p = 0; p < v.length && p < length; p++) {
             if (w != null && !(w[p] > 0f)) {
               continue;
+            }
+            if (log1p && v[p] <= -1f) {
+              acc[3 * groups] += 1;
             }
             double x = log1p ? Math.log1p(v[p]) : v[p];
             int g = p / groupSize;
@@ -160,7 +177,11 @@ public final class PreprocessingFitter {
         variance[g] = n > 1 ? Math.max(0.0, (sums[2 * groups + g] - n * mean[g] * mean[g]) / (n - 1)) : 0.0;
         std[g] = variance[g] > 1e-12 ? Math.sqrt(variance[g]) : 1.0;
       }
-      return new Moments(mean, std, variance);
+      long values = 0;
+      for (int g = 0; g < groups; g++) {
+        values += (long) sums[g];
+      }
+      return new Moments(mean, std, variance, values, (long) sums[3 * groups]);
     }
   }
 }

@@ -14,7 +14,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.cohort.NormalizationStats;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
@@ -48,8 +47,11 @@ class ColumnNamesTest {
     assertEquals(5, r.qc().tables().get("clinical").accepted());
     Dataset<Row> rejects = spark.read().parquet(r.cohortDir() + "/" + CohortManifest.REJECTS);
     assertTrue(rejects.first().<String>getAs("message").contains("'alk.phos'"), rejects.first().<String>getAs("message"));
-    NormalizationStats stats = NormalizationStats.read(spark.sparkContext().hadoopConfiguration(), r.cohortDir());
-    assertTrue(stats.modalities().get("clinical").numeric().containsKey("alk.phos"), stats.modalities().get("clinical").numeric().toString());
+    var clinical = r.manifest().modalities().stream().filter(m -> m.name().equals("clinical")).findFirst().orElseThrow();
+    assertEquals(List.of("alk.phos"), clinical.numericFeatures());
+    assertEquals(List.of("egfr value"), clinical.categoricalFeatures());
+    Dataset<Row> aligned = spark.read().parquet(r.cohortDir() + "/" + CohortManifest.ALIGNED);
+    assertEquals(5, aligned.filter(org.apache.spark.sql.functions.col("clinical.`alk.phos`").isNotNull()).count());
   }
 
   @Test

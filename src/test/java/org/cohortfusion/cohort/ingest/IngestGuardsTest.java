@@ -125,6 +125,55 @@ class IngestGuardsTest {
     assertFalse(Files.exists(dir.resolve("out/cohort")));
   }
 
+  /** The fixture's config without its time-series modality. */
+  private IngestResult ingestWithoutTimeSeries(CohortFixture f, String extra) {
+    String config = f.write(spark, dir, extra).replace("  labs { kind = timeseries, path = labs, steps = 4 }\n", "");
+    assertFalse(config.contains("timeseries"), config);
+    return IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute();
+  }
+
+  @Test
+  void withoutTimeSeriesANonFiniteIndexTimeIsRejectedAndANullOneKept() throws Exception {
+    CohortFixture f = CohortFixture.valid(8);
+    f.subjects.set(1, RowFactory.create("S02", 0, Double.NaN, "site-a"));
+    f.subjects.set(2, RowFactory.create("S03", 1, Double.POSITIVE_INFINITY, "site-b"));
+    f.subjects.set(3, RowFactory.create("S04", 0, Double.NEGATIVE_INFINITY, "site-a"));
+    f.subjects.set(4, RowFactory.create("S05", 1, null, "site-a"));
+    IngestResult result = ingestWithoutTimeSeries(f, "");
+    QcReport.TableQc subjects = result.qc().tables().get("subjects");
+    assertEquals(8, subjects.rowsIn());
+    assertEquals(5, subjects.accepted());
+    assertEquals(Map.of("BAD_INDEX_TIME", 3L), subjects.rejected());
+    assertEquals(Map.of("UNKNOWN_SUBJECT", 3L), result.qc().tables().get("clinical").rejected());
+
+    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/aligned");
+    assertEquals(5, aligned.count());
+    assertEquals(0, aligned.filter(org.apache.spark.sql.functions.isnan(col("index_time"))
+        .or(col("index_time").equalTo(Double.POSITIVE_INFINITY)).or(col("index_time").equalTo(Double.NEGATIVE_INFINITY))).count());
+    assertTrue(aligned.filter(col("subject_id").equalTo("S05")).select("index_time").first().isNullAt(0));
+    List<Row> rejected = spark.read().parquet(result.cohortDir() + "/rejects").filter(col("reason").equalTo("BAD_INDEX_TIME")).collectAsList();
+    assertEquals(3, rejected.size());
+    rejected.forEach(r -> assertTrue(r.<String>getAs("message").startsWith("column 'index_time' is NaN or infinite"), r.<String>getAs("message")));
+
+    // With the error policy: the run stops naming table, file and column, and nothing is published.
+    java.nio.file.Path out = dir.resolve("out/cohort");
+    deleteRecursively(out);
+    IngestException e = assertThrows(IngestException.class, () -> ingestWithoutTimeSeries(f, "subjects.checks { bad-index-time = error }\n"));
+    assertTrue(e.getMessage().contains("table 'subjects'") && e.getMessage().contains("'index_time'")
+        && e.getMessage().contains("subjects/part-") && e.getMessage().contains("BAD_INDEX_TIME"), e.getMessage());
+    assertFalse(Files.exists(out));
+  }
+
+  private static void deleteRecursively(Path p) throws Exception {
+    if (Files.exists(p)) {
+      try (Stream<Path> files = Files.walk(p)) {
+        for (Path q : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.delete(q);
+        }
+      }
+    }
+  }
+
   @Test
   void aCohortWithTimeSeriesNeedsAnIndexTimeColumn() {
     IngestException e = assertThrows(IngestException.class,

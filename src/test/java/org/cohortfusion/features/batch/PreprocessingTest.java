@@ -76,6 +76,27 @@ class PreprocessingTest {
     assertEquals((Math.log1p(100) - prep.mean()[0]) / prep.std()[0], x.getDouble(0, 0), 1e-4);
   }
 
+  /** log1p on values at or below -1 is an error naming modality, option and count, before any training; other splits do not count. */
+  @Test
+  void log1pOnValuesAtOrBelowMinusOneIsAConfigErrorWithTheCount() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      // Train subjects (i % 5 in 0..2) 0, 1 and 5 hold values at or below -1; validation subject 3 too, not counted.
+      float low = i == 0 ? -1f : i == 1 || i == 3 ? -2.5f : i == 5 ? -1e6f : 0.5f;
+      rows.add(withVec(FeatureTestCohorts.row(i, 2), new float[] {1f, low, 2f, i == 1 ? -1f : 0f, 3f, -0.99f}));
+    }
+    EncoderConfig cfg = new EncoderConfig(null, null, null, null, null, null, null, null, null, true, null);
+    org.cohortfusion.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(org.cohortfusion.config.ConfigException.class,
+        () -> PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("vec"), cfg, 100));
+    // 12 train subjects x 6 values; 4 at or below -1 (subject 1 has two).
+    assertEquals("Cannot apply pretrain.encoders.vec.log1p = true to modality 'vec' (table 'vec', column 'values'): 4 of 72 values"
+        + " in the train split are <= -1, where log1p is not finite; set log1p = false, or shift the values in modalities.vec.sql",
+        e.getMessage());
+    // Without log1p the same values are fine.
+    EncoderConfig plain = new EncoderConfig(null, null, null, null, null, null, null, null, null, false, null);
+    assertEquals(6, PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("vec"), plain, 100).inputSize());
+  }
+
   @Test
   void timeseriesZeroesUnobservedValuesAndUsesTheStepMaskAsFeatureMask() {
     List<Row> rows = FeatureTestCohorts.rows(20, 3);
