@@ -79,8 +79,25 @@ final class RegistryCommand implements Callable<Integer> {
     @Option(names = "--run-id", paramLabel = "ID", description = "Run id recorded in the event log (default: a new UUID).")
     String runId;
 
+    private RunInfo run;
+
     RunInfo run() {
-      return new RunInfo(runId, null, reason);
+      if (run == null) {
+        run = new RunInfo(runId, null, reason);
+      }
+      return run;
+    }
+
+    /**
+     * Moves an alias under the registry's lock, so a hand-made promotion or rollback never interleaves with a
+     * retrain's: while one runs, this is refused naming it.
+     */
+    <T> T locked(ModelRegistry r, java.util.function.Supplier<T> change) {
+      try (org.cohortfusion.registry.RegistryLock lock = r.lock(System.getProperty("user.name", "unknown") + "@"
+          + org.cohortfusion.io.AtomicDirectory.owner(ProcessHandle.current().pid()), run().runId(),
+          java.time.Duration.ofMinutes(5))) {
+        return change.get();
+      }
     }
   }
 
@@ -166,7 +183,7 @@ final class RegistryCommand implements Callable<Integer> {
 
     @Override
     int run(ModelRegistry r) {
-      ModelRegistry.Moved m = r.promote(model, version, alias, run());
+      ModelRegistry.Moved m = locked(r, () -> r.promote(model, version, alias, run()));
       System.out.println(model + "@" + alias + " -> v" + m.version() + (m.previous() == null ? "" : " (was v" + m.previous() + ")"));
       return ExitCodes.OK;
     }
@@ -180,7 +197,7 @@ final class RegistryCommand implements Callable<Integer> {
 
     @Override
     int run(ModelRegistry r) {
-      ModelRegistry.Moved m = r.rollback(model, alias, run());
+      ModelRegistry.Moved m = locked(r, () -> r.rollback(model, alias, run()));
       System.out.println(model + "@" + alias + " -> v" + m.version() + " (rolled back from v" + m.previous() + ")");
       return ExitCodes.OK;
     }

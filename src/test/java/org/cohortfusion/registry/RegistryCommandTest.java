@@ -1,6 +1,7 @@
 package org.cohortfusion.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -25,16 +26,22 @@ class RegistryCommandTest {
   @TempDir Path dir;
 
   private String out;
+  private String err;
 
   private int cli(String... args) {
     PrintStream saved = System.out;
+    PrintStream savedErr = System.err;
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    ByteArrayOutputStream errors = new ByteArrayOutputStream();
     System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(errors, true, StandardCharsets.UTF_8));
     try {
       return CohortFusion.run(args);
     } finally {
       System.setOut(saved);
+      System.setErr(savedErr);
       out = buffer.toString(StandardCharsets.UTF_8);
+      err = errors.toString(StandardCharsets.UTF_8);
     }
   }
 
@@ -74,6 +81,17 @@ class RegistryCommandTest {
     assertEquals(2, cli("registry", "show", "mean", "--alias", "challenger", "--registry", reg));
     assertEquals(2, cli("registry", "register", "mean", "--from", dir.resolve("missing").toString(), "--registry", reg));
     assertEquals(2, cli("registry", "list"));
+
+    // While a retrain holds the registry's lock, moving an alias by hand is refused naming the holder.
+    try (RegistryLock held = RegistryLock.acquire(new Configuration(), reg, "nightly-retrain", "run-7",
+        java.time.Duration.ofHours(1))) {
+      assertEquals(2, cli("registry", "promote", "mean", "--version", "2", "--registry", reg));
+      assertTrue(err.contains("held by nightly-retrain (run run-7)"), err);
+      assertEquals(2, cli("registry", "rollback", "mean", "--registry", reg));
+    }
+    assertEquals(1, ModelRegistry.at(new Configuration(), reg).resolve("mean", ModelRegistry.CHAMPION));
+    assertEquals(0, cli("registry", "promote", "mean", "--version", "2", "--registry", reg));
+    assertFalse(Files.exists(dir.resolve("registry/_lock.json")), "the promotion released its lock");
 
     // A tampered version: refused, exit 1 (not an input the user can fix by retyping).
     Path zip = dir.resolve("registry/mean/versions/2/model.zip");
