@@ -80,6 +80,10 @@ final class RetrainCommand extends StageCommand {
       code = code == 0 && pretrain ? stage(config, id, "pretrain") : code;
       code = code == 0 ? stage(config, id, "extract", "--encoders", encoders) : code;
       List<String> train = new ArrayList<>(List.of("--model", name));
+      Integer warmFrom = champion.isPresent() && config.retrain().warmStart() ? champion.get() : null;
+      if (warmFrom != null) {
+        train.addAll(List.of("--warm-start", name + "=" + reg.modelPath(name, warmFrom)));
+      }
       unimodal.forEach(u -> train.addAll(List.of("--model", u)));
       code = code == 0 ? stage(config, id, "train", train.toArray(new String[0])) : code;
       code = code == 0 ? stage(config, id, "evaluate") : code;
@@ -87,6 +91,7 @@ final class RetrainCommand extends StageCommand {
         return code;
       }
       RetrainResult result = RetrainAction.of(spark(), config, reg, name, champion.orElse(null), encoders, info)
+          .warmStartedFrom(warmFrom)
           .progress(System.out::println).stopAfterRegistration(stopAfterRegistration).execute();
       System.out.print(result.summary());
       System.out.println("Retrain result: " + result.resultPath() + "; report: " + result.reportPath());

@@ -21,6 +21,11 @@ final class TrainCommand extends StageCommand {
       description = "Model to train (repeatable): a fusion.models key, unimodal:<modality>, early or late; default: all.")
   List<String> models = new ArrayList<>();
 
+  @Option(names = "--warm-start", paramLabel = "MODEL=DIR",
+      description = "Start fusion model MODEL from the weights of the trained model in DIR (e.g. a registry version) "
+          + "instead of a fresh initialisation (repeatable).")
+  java.util.Map<String, String> warmStart = new java.util.LinkedHashMap<>();
+
   @Option(names = "--resume", description = "Continue every model from its last checkpoint.")
   boolean resume;
 
@@ -47,6 +52,9 @@ final class TrainCommand extends StageCommand {
     TrainAction action = TrainAction.of(spark, config).resume(resume).progress(System.out::println);
     if (!models.isEmpty()) {
       action = action.models(models);
+    }
+    for (java.util.Map.Entry<String, String> w : warmStart.entrySet()) {
+      action = action.warmStart(w.getKey(), w.getValue());
     }
     if (mode != null) {
       action = action.mode(mode);

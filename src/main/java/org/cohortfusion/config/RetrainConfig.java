@@ -12,6 +12,10 @@ public record RetrainConfig(
         + "unchanged subjects reuse the embedding cache and both models see the same embeddings (false, default). "
         + "Without a champion, encoders are always pretrained.")
         Boolean refitEncoders,
+    @JsonProperty("warm-start")
+    @JsonPropertyDescription("Start the challenger from the champion's weights instead of a fresh initialisation (needs "
+        + "the champion's encoders: refit-encoders = false; default false).")
+        Boolean warmStart,
     @JsonProperty("lock-ttl-minutes")
     @JsonPropertyDescription("How long the registry lock of a retrain is held before another run may take it over "
         + "(its run died; default 360).")
@@ -21,6 +25,11 @@ public record RetrainConfig(
 
   public RetrainConfig {
     refitEncoders = refitEncoders != null && refitEncoders;
+    warmStart = warmStart != null && warmStart;
+    if (warmStart && refitEncoders) {
+      throw new ConfigException("Bad value for config key 'retrain.warm-start': the champion's weights fit the "
+          + "champion's encoders, and retrain.refit-encoders = true trains new ones");
+    }
     lockTtlMinutes = lockTtlMinutes == null ? 360 : lockTtlMinutes;
     gate = gate == null ? GateConfig.defaults() : gate;
     if (lockTtlMinutes < 1) {
@@ -29,7 +38,7 @@ public record RetrainConfig(
   }
 
   public static RetrainConfig defaults() {
-    return new RetrainConfig(null, null, null, null);
+    return new RetrainConfig(null, null, null, null, null);
   }
 
   /** The gate: every criterion is reported with both sides' numbers; the challenger is promoted only if all pass. */

@@ -27,6 +27,7 @@ import org.apache.spark.sql.Row;
  *
  * @param runId the retrain run
  * @param comparedWith the champion version the gate compared it with (null: none)
+ * @param warmStartedFrom the version whose weights its training started from (null: a fresh initialisation)
  * @param cohortContentDigest order-independent digest of the aligned cohort's rows ({@link #contentDigest})
  * @param cohortInputFingerprint ingest's fingerprint of the input file listing (path, size, time)
  * @param configSha256 SHA-256 of the resolved pipeline config
@@ -39,7 +40,7 @@ import org.apache.spark.sql.Row;
  * @param fitSubjects training plus validation subjects
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record Lineage(String runId, Integer comparedWith, String cohortContentDigest, String cohortInputFingerprint,
+public record Lineage(String runId, Integer comparedWith, Integer warmStartedFrom, String cohortContentDigest, String cohortInputFingerprint,
                       String configSha256, String codeVersion, Map<String, String> encoders, String embeddingsSha256,
                       String embeddingsContentDigest, Map<String, Object> split, CohortProfile trainProfile,
                       long fitSubjects) {

@@ -56,10 +56,11 @@ public final class RetrainAction {
   private final RunInfo run;
   private final Consumer<String> progress;
   private final boolean stopAfterRegistration;
+  private final Integer warmStartedFrom;
 
   private RetrainAction(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
                         Integer champion, String encodersDir, RunInfo run, Consumer<String> progress,
-                        boolean stopAfterRegistration) {
+                        boolean stopAfterRegistration, Integer warmStartedFrom) {
     this.spark = spark;
     this.config = config;
     this.registry = registry;
@@ -69,6 +70,7 @@ public final class RetrainAction {
     this.run = run;
     this.progress = progress;
     this.stopAfterRegistration = stopAfterRegistration;
+    this.warmStartedFrom = warmStartedFrom;
   }
 
   /**
@@ -77,11 +79,11 @@ public final class RetrainAction {
    */
   public static RetrainAction of(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
                                  Integer champion, String encodersDir, RunInfo run) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, LOG::info, false);
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, LOG::info, false, null);
   }
 
   public RetrainAction progress(Consumer<String> sink) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, sink, stopAfterRegistration);
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, sink, stopAfterRegistration, warmStartedFrom);
   }
 
   /**
@@ -89,7 +91,13 @@ public final class RetrainAction {
    * driver killed between the two looks to the registry (crash tests; a rerun of the run id completes it).
    */
   public RetrainAction stopAfterRegistration(boolean stop) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, progress, stop);
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, progress, stop, warmStartedFrom);
+  }
+
+  /** The champion version the challenger's training started from (null: a fresh initialisation), for its lineage. */
+  public RetrainAction warmStartedFrom(Integer version) {
+    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, progress, stopAfterRegistration,
+        version);
   }
 
   /** Where a champion is scored on the new snapshot: beside the challenger's evaluation. */
@@ -256,7 +264,7 @@ public final class RetrainAction {
       throw new IllegalStateException("Cannot hash the config", e);
     }
     long fit = table.where(col("split").isin(FIT_SPLITS.toArray())).count();
-    return new Lineage(run.runId(), champion, Lineage.contentDigest(aligned), cohort.inputFingerprint(), configSha,
+    return new Lineage(run.runId(), champion, warmStartedFrom, Lineage.contentDigest(aligned), cohort.inputFingerprint(), configSha,
         BuildInfo.version(), encoders, emb.sha256(), Lineage.contentDigest(table), splitConfig(), profile, fit);
   }
 

@@ -64,6 +64,7 @@ final class RetrainReport {
     Lineage l = r.lineage();
     row(h, "run id", l.runId());
     row(h, "compared with", l.comparedWith() == null ? "-" : "v" + l.comparedWith());
+    row(h, "warm-started from", l.warmStartedFrom() == null ? "- (fresh initialisation)" : "v" + l.warmStartedFrom());
     row(h, "cohort content digest", l.cohortContentDigest());
     row(h, "cohort input fingerprint (file listing)", l.cohortInputFingerprint());
     row(h, "config SHA-256", l.configSha256());

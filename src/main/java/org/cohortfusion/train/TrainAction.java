@@ -65,7 +65,7 @@ public final class TrainAction {
   private final Options o;
 
   private record Options(String embeddingsDir, String outputDir, TrainConfig train, List<String> models, boolean resume,
-                         int interruptAfter, Consumer<String> progress) {}
+                         int interruptAfter, Consumer<String> progress, Map<String, String> warmStart) {}
 
   private TrainAction(SparkSession spark, PipelineConfig config, Options o) {
     this.spark = spark;
@@ -75,22 +75,22 @@ public final class TrainAction {
 
   public static TrainAction of(SparkSession spark, PipelineConfig config) {
     return new TrainAction(spark, config, new Options(config.embeddingsDir(), config.trainOutputDir(), config.train(),
-        null, false, 0, LOG::info));
+        null, false, 0, LOG::info, Map.of()));
   }
 
   /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
   public TrainAction embeddingsDir(String dir) {
-    return new TrainAction(spark, config, new Options(dir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, o.progress));
+    return new TrainAction(spark, config, new Options(dir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart));
   }
 
   /** Write to this directory instead of {@code <output.dir>/train}. */
   public TrainAction outputDir(String dir) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, dir, o.train, o.models, o.resume, o.interruptAfter, o.progress));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, dir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart));
   }
 
   /** Override the {@code train} section. */
   public TrainAction train(TrainConfig train) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, train, o.models, o.resume, o.interruptAfter, o.progress));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart));
   }
 
   public TrainAction mode(TrainConfig.Mode mode) {
@@ -99,22 +99,34 @@ public final class TrainAction {
 
   /** Train only these models (names as in summary.json: fusion.models keys, unimodal:&lt;m&gt;, early, late); default all. */
   public TrainAction models(List<String> names) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, List.copyOf(names), o.resume, o.interruptAfter, o.progress));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, List.copyOf(names), o.resume, o.interruptAfter, o.progress, o.warmStart));
   }
 
   /** Continue each model from its last checkpoint (a finished model is reported, not retrained). */
   public TrainAction resume(boolean resume) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, resume, o.interruptAfter, o.progress));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, resume, o.interruptAfter, o.progress, o.warmStart));
   }
 
   /** Stop each model after this many epochs in this run (a bounded run; continue later with resume); 0 = no bound. */
   public TrainAction interruptAfter(int epochs) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, epochs, o.progress));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, epochs, o.progress, o.warmStart));
   }
 
   /** Where the per-epoch progress lines go (default: the log). */
   public TrainAction progress(Consumer<String> sink) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, sink));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, sink, o.warmStart));
+  }
+
+  /**
+   * Start fusion model {@code model} from the weights of the trained model in {@code modelDir} (a registry version:
+   * the champion) instead of a fresh initialisation: same spec and embedding sizes, so the same parameter layout;
+   * the updater starts fresh. Recorded in the new model's provenance as {@code warmStartedFrom}.
+   */
+  public TrainAction warmStart(String model, String modelDir) {
+    Map<String, String> w = new java.util.LinkedHashMap<>(o.warmStart);
+    w.put(model, modelDir);
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume,
+        o.interruptAfter, o.progress, Map.copyOf(w)));
   }
 
   public TrainResult execute() {
@@ -217,6 +229,9 @@ public final class TrainAction {
       delete(hconf, ck);
       state = TrainState.initial(t.seed());
       graph = compiled.newGraph();
+      if (o.warmStart.containsKey(spec.name())) {
+        warmStart(graph, spec, o.warmStart.get(spec.name()));
+      }
     }
 
     String modelDir = dir + "/model";
@@ -355,6 +370,19 @@ public final class TrainAction {
     return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), dir, sha, 0, 0, false, true, metrics, 0);
   }
 
+  private void warmStart(ComputationGraph graph, FusionSpec spec, String from) {
+    ModelArtifact.Loaded<ComputationGraph> parent = ModelArtifact.loadGraph(spark.sparkContext().hadoopConfiguration(), from);
+    Object parentSpec = parent.provenance().config() == null ? null : parent.provenance().config().get("spec");
+    if (parentSpec == null || !Json.MAPPER.valueToTree(spec).equals(SAME_VALUE, Json.MAPPER.valueToTree(parentSpec))
+        || parent.model().numParams() != graph.numParams()) {
+      throw new org.cohortfusion.config.ConfigException("Cannot warm-start '" + spec.name() + "' from " + from
+          + ": it was trained with another fusion spec or embedding sizes (" + parent.model().numParams()
+          + " parameters, this model has " + graph.numParams() + ")");
+    }
+    graph.setParams(parent.model().params().dup());
+    o.progress.accept("[" + spec.name() + "] warm start from " + from);
+  }
+
   /** Train settings that may change between a run and its resume: how long and where it trains, not what. */
   private static final java.util.Set<String> RESUMABLE_CHANGES = java.util.Set.of("epochs", "patience", "mode", "workers",
       "averaging-frequency", "shards-dir", "shard-format");
@@ -402,6 +430,9 @@ public final class TrainAction {
     conf.put("train", Json.MAPPER.convertValue(o.train, Map.class));
     conf.put("embeddingsSha256", emb.sha256());
     conf.put("encodersSha256", emb.encodersSha256());
+    if (o.warmStart.containsKey(spec.name())) {
+      conf.put("warmStartedFrom", o.warmStart.get(spec.name()));
+    }
     conf.put("graph", compiled.configuration().toJson());
     return new ModelArtifact.Provenance("fusion:" + spec.name(), emb.cohortHash(), BuildInfo.version(), conf, metrics,
         Instant.now().toString());

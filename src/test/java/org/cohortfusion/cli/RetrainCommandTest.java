@@ -120,7 +120,8 @@ class RetrainCommandTest {
 
     // Second snapshot, stopped after registering v2 and before moving an alias: the champion is untouched.
     Path conf2 = config("cohort-dir = \"" + dir.resolve("s2") + "\"");
-    CliRun crashed = CliRun.of("retrain", "-c", conf2.toString(), "--run-id", "b", "--stop-after-registration");
+    CliRun crashed = CliRun.of("retrain", "-c", conf2.toString(), "--run-id", "b", "--set", "retrain.warm-start=true",
+        "--stop-after-registration");
     assertEquals(1, crashed.code(), crashed.err());
     assertEquals(1, registry.resolve("mean", ModelRegistry.CHAMPION));
     assertEquals(List.of(1, 2), registry.versions("mean"));
@@ -136,7 +137,7 @@ class RetrainCommandTest {
     // A killed driver would have left its lock: the rerun of its run id takes it over, another run would not.
     RegistryLock.acquire(new Configuration(), registryDir, "dead-driver", "b", Duration.ofHours(1));
 
-    CliRun rerun = CliRun.of("retrain", "-c", conf2.toString(), "--run-id", "b");
+    CliRun rerun = CliRun.of("retrain", "-c", conf2.toString(), "--run-id", "b", "--set", "retrain.warm-start=true");
     assertTrue(rerun.code() == 0 || rerun.code() == 3, rerun.out() + rerun.err());
     for (String stage : List.of("ingest", "extract", "train", "evaluate")) {
       assertTrue(rerun.out().contains("retrain: " + stage + " already done by run b, skipped"), rerun.out());
@@ -145,6 +146,8 @@ class RetrainCommandTest {
     RetrainResult r2 = result();
     assertEquals(2, r2.version());
     assertEquals("champion v1", r2.comparedWith());
+    assertEquals(1, r2.lineage().warmStartedFrom());
+    assertTrue(crashed.out().contains("[mean] warm start from "), crashed.out());
     assertEquals(rerun.code() == 0, r2.promoted());
     assertEquals(r2.promoted() ? 2 : 1, registry.resolve("mean", ModelRegistry.CHAMPION));
     if (!r2.promoted()) {
