@@ -103,7 +103,7 @@ public record CohortProfile(long subjects, Map<String, Long> patterns, Map<Strin
       presenceChange.put(m, new double[] {before.presence.getOrDefault(m, 0.0), presence.getOrDefault(m, 0.0)});
     }
     return new Drift(before.subjects, subjects, psi(before.patterns, patterns), psi(before.labels, labels),
-        presenceChange);
+        presenceChange, null);
   }
 
   /**
@@ -114,11 +114,25 @@ public record CohortProfile(long subjects, Map<String, Long> patterns, Map<Strin
    * @param patternPsi population stability index of the missingness patterns
    * @param labelPsi population stability index of the label
    * @param presence per modality, the share of subjects with it before and after
+   * @param embeddingPsi per modality, the population stability index of each embedding dimension (null when the
+   *     encoders differ, so the dimensions do not correspond)
    */
   public record Drift(long subjectsBefore, long subjectsAfter, double patternPsi, double labelPsi,
-                      Map<String, double[]> presence) {
+                      Map<String, double[]> presence, Map<String, double[]> embeddingPsi) {
+    /** The largest of the pattern, label and embedding-dimension indexes. */
     public double worst() {
-      return Math.max(Double.isNaN(patternPsi) ? 0 : patternPsi, Double.isNaN(labelPsi) ? 0 : labelPsi);
+      double w = Math.max(Double.isNaN(patternPsi) ? 0 : patternPsi, Double.isNaN(labelPsi) ? 0 : labelPsi);
+      return Math.max(w, worstEmbedding());
+    }
+
+    /** The largest index of any embedding dimension (0 without them). */
+    public double worstEmbedding() {
+      return embeddingPsi == null ? 0 : embeddingPsi.values().stream().flatMapToDouble(java.util.Arrays::stream)
+          .filter(d -> !Double.isNaN(d)).max().orElse(0);
+    }
+
+    public Drift withEmbeddingPsi(Map<String, double[]> psi) {
+      return new Drift(subjectsBefore, subjectsAfter, patternPsi, labelPsi, presence, psi);
     }
   }
 }

@@ -103,10 +103,12 @@ public final class Gate {
     if (e.drift() != null) {
       double worst = e.drift().worst();
       boolean checked = config.maxDrift() != null;
-      out.add(new Criterion("drift (PSI, patterns / label)", null, worst,
+      out.add(new Criterion("drift (PSI, largest)", null, worst,
           checked ? String.format(Locale.ROOT, "<= %.3f", config.maxDrift()) : "reported only (retrain.gate.max-drift)",
-          !checked || worst <= config.maxDrift(), String.format(Locale.ROOT, "patterns %.4f, label %.4f",
-          e.drift().patternPsi(), e.drift().labelPsi())));
+          !checked || worst <= config.maxDrift(), String.format(Locale.ROOT, "patterns %.4f, label %.4f, %s",
+          e.drift().patternPsi(), e.drift().labelPsi(), e.drift().embeddingPsi() == null
+              ? "embedding dimensions not compared (other encoders)"
+              : String.format(Locale.ROOT, "embedding dimensions up to %.4f", e.drift().worstEmbedding()))));
     }
     return new Decision(out.stream().allMatch(Criterion::passed), out);
   }

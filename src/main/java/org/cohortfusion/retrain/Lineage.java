@@ -38,12 +38,13 @@ import org.apache.spark.sql.Row;
  * @param split the split config (a subject's split depends on its id and these only)
  * @param trainProfile the training split's profile (patterns, labels, presence)
  * @param fitSubjects training plus validation subjects
+ * @param embeddingProfile the training split's embedding dimensions as deciles ({@link EmbeddingProfile})
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Lineage(String runId, Integer comparedWith, Integer warmStartedFrom, String cohortContentDigest, String cohortInputFingerprint,
                       String configSha256, String codeVersion, Map<String, String> encoders, String embeddingsSha256,
                       String embeddingsContentDigest, Map<String, Object> split, CohortProfile trainProfile,
-                      long fitSubjects) {
+                      long fitSubjects, EmbeddingProfile embeddingProfile) {
   public static final String FILE = "lineage.json";
   public static final String FIT_SUBJECTS = "fit-subjects.txt";
 

@@ -156,8 +156,13 @@ public final class RetrainAction {
     Lineage championLineage = lineageOfChampion;
     CohortProfile.Drift drift = championLineage == null || championLineage.trainProfile() == null ? null
         : profile.driftFrom(championLineage.trainProfile());
+    if (drift != null && championLineage.embeddingProfile() != null && encoders(emb).equals(championLineage.encoders())) {
+      drift = drift.withEmbeddingPsi(championLineage.embeddingProfile().psi(
+          table.where(col("split").equalTo("train").and(col("label").isNotNull()))));
+    }
     Gate.Decision decision = new Gate(config.retrain().gate()).judge(new Gate.Evidence(challenger, championEval,
         reference, auroc, positives, negatives, drift));
+    CohortProfile.Drift measured = drift;
 
     Lineage lineage = lineage(hconf, emb, table, profile);
     int version = registry.registeredBy(model, run.runId()).orElseGet(() -> register(hconf, lineage, table));
@@ -182,7 +187,7 @@ public final class RetrainAction {
     String comparedWith = champion != null ? "champion v" + champion
         : reference != null ? "best unimodal model (" + reference.name() + ")" : "nothing (no unimodal baseline)";
     RetrainResult result = new RetrainResult(run.runId(), model, decision.passed(), version, before, after,
-        comparedWith, decision.criteria(), drift, lineage, out + "/" + REPORT_FILE, out + "/" + RESULT_FILE);
+        comparedWith, decision.criteria(), measured, lineage, out + "/" + REPORT_FILE, out + "/" + RESULT_FILE);
     AtomicDirectory.write(hconf, out, tmp -> {
       Json.write(hconf, tmp + "/" + RESULT_FILE, result);
       Json.writeText(hconf, tmp + "/" + REPORT_FILE, RetrainReport.html(config.name(), result, challenger, championEval,
@@ -253,10 +258,9 @@ public final class RetrainAction {
   private Lineage lineage(Configuration hconf, EmbeddingsSpec emb, Dataset<Row> table, CohortProfile profile) {
     CohortManifest cohort = CohortManifest.read(hconf, config.cohortOutputDir());
     Dataset<Row> aligned = spark.read().parquet(config.cohortOutputDir() + "/" + CohortManifest.ALIGNED);
-    Map<String, String> encoders = new LinkedHashMap<>();
-    for (EmbeddingsSpec.Modality m : emb.modalities()) {
-      encoders.put(m.name(), m.encoderSha256());
-    }
+    Map<String, String> encoders = encoders(emb);
+    Map<String, Integer> dims = new LinkedHashMap<>();
+    emb.modalities().forEach(m -> dims.put(m.name(), m.dim()));
     String configSha;
     try {
       configSha = Hashing.sha256(Json.MAPPER.writeValueAsString(config));
@@ -265,7 +269,16 @@ public final class RetrainAction {
     }
     long fit = table.where(col("split").isin(FIT_SPLITS.toArray())).count();
     return new Lineage(run.runId(), champion, warmStartedFrom, Lineage.contentDigest(aligned), cohort.inputFingerprint(), configSha,
-        BuildInfo.version(), encoders, emb.sha256(), Lineage.contentDigest(table), splitConfig(), profile, fit);
+        BuildInfo.version(), encoders, emb.sha256(), Lineage.contentDigest(table), splitConfig(), profile, fit,
+        EmbeddingProfile.of(table, dims, "train"));
+  }
+
+  private static Map<String, String> encoders(EmbeddingsSpec emb) {
+    Map<String, String> encoders = new LinkedHashMap<>();
+    for (EmbeddingsSpec.Modality m : emb.modalities()) {
+      encoders.put(m.name(), m.encoderSha256());
+    }
+    return encoders;
   }
 
   /** Registers the challenger with its encoders, lineage and fit-subject digests, all under one manifest. */

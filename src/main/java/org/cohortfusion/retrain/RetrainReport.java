@@ -58,6 +58,17 @@ final class RetrainReport {
           "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n", esc(m), v[0], v[1])));
       h.append("</table>\n");
       h.append(patternTable(championLineage.trainProfile().patterns(), profile.patterns()));
+      if (d.embeddingPsi() == null) {
+        h.append("<p>Embedding dimensions not compared: the encoders differ from the champion's.</p>\n");
+      } else {
+        h.append("<table><tr><th>modality</th><th>dimensions</th><th>mean PSI</th><th>largest PSI</th>"
+            + "<th>dimensions above 0.1</th></tr>\n");
+        d.embeddingPsi().forEach((m, psi) -> h.append(String.format(Locale.ROOT,
+            "<tr><td>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%d</td></tr>%n", esc(m), psi.length,
+            java.util.Arrays.stream(psi).average().orElse(Double.NaN), java.util.Arrays.stream(psi).max().orElse(Double.NaN),
+            java.util.Arrays.stream(psi).filter(x -> x > 0.1).count())));
+        h.append("</table>\n");
+      }
     }
 
     h.append("<h2>Lineage of v").append(r.version()).append("</h2>\n<table>\n");

@@ -155,6 +155,7 @@ class RetrainCommandTest {
     }
     assertTrue(r2.criteria().stream().anyMatch(c -> c.name().equals("test AUROC (paired DeLong)")));
     assertTrue(r2.drift().patternPsi() > 0, "labs went missing more often: the patterns drifted");
+    assertEquals(java.util.Set.of("clinical", "labs"), r2.drift().embeddingPsi().keySet());
     assertTrue(Files.readString(dir.resolve("out/retrain/report.html")).contains("<h2>Gate</h2>"));
     long registrations = registry.events("mean").stream().filter(e -> RegistryEvent.REGISTERED.equals(e.type())).count();
     assertEquals(2, registrations);

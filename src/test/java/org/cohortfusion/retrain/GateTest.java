@@ -43,7 +43,7 @@ class GateTest {
   void aChallengerNonInferiorOnEveryCriterionIsPromoted() {
     Gate.Decision d = new Gate(CONFIG).judge(new Gate.Evidence(model("c", "fusion", 0.80, 0.70, 0.75, 0.05),
         model("c@v1", "fusion", 0.79, 0.72, 0.76, 0.04), null, paired(0.80, 0.79, 0.04), 200, 200,
-        new CohortProfile.Drift(100, 120, 0.05, 0.01, Map.of())));
+        new CohortProfile.Drift(100, 120, 0.05, 0.01, Map.of(), null)));
     assertTrue(d.passed(), d.table());
     assertTrue(find(d, "test AUROC").detail().contains("CI [-0.0300, +0.0500]"), d.table());
   }
@@ -52,7 +52,7 @@ class GateTest {
   void eachCriterionCanFailTheGateOnItsOwn() {
     Gate gate = new Gate(CONFIG);
     EvaluateResult.ModelEvaluation champion = model("c@v1", "fusion", 0.80, 0.70, 0.75, 0.04);
-    CohortProfile.Drift calm = new CohortProfile.Drift(100, 120, 0.05, 0.01, Map.of());
+    CohortProfile.Drift calm = new CohortProfile.Drift(100, 120, 0.05, 0.01, Map.of(), null);
     // The interval reaches below -0.05: not shown non-inferior, though the point estimate is higher.
     Gate.Decision wide = gate.judge(new Gate.Evidence(model("c", "fusion", 0.81, 0.70, 0.75, 0.04), champion, null,
         paired(0.81, 0.80, 0.07), 200, 200, calm));
@@ -77,7 +77,7 @@ class GateTest {
     assertFalse(find(few, "test subjects of the smaller class").passed());
     // Drift above max-drift.
     Gate.Decision drift = gate.judge(new Gate.Evidence(model("c", "fusion", 0.80, 0.70, 0.75, 0.04), champion, null,
-        paired(0.80, 0.80, 0.02), 200, 200, new CohortProfile.Drift(100, 120, 0.30, 0.01, Map.of())));
+        paired(0.80, 0.80, 0.02), 200, 200, new CohortProfile.Drift(100, 120, 0.30, 0.01, Map.of(), null)));
     assertFalse(find(drift, "drift").passed());
     for (Gate.Decision d : List.of(pattern, robust, ece, few, drift)) {
       assertFalse(d.passed(), d.table());
