@@ -82,8 +82,16 @@ public final class ClassicalBaselines {
     try {
       long t0 = System.nanoTime();
       // The transforms are fitted once, on the train rows only; every grid point shares them.
-      PipelineModel features = new Pipeline().setStages(ClassicalFeatures.stages(cohort.modalities(),
-          config.imageComponents(), config.textFeatures()).toArray(new PipelineStage[0])).fit(train);
+      ClassicalFeatures.Stages stages = ClassicalFeatures.stages(cohort.modalities(), config.imageComponents(),
+          config.textFeatures());
+      PipelineModel expand = new Pipeline().setStages(stages.expand().toArray(new PipelineStage[0])).fit(train);
+      Dataset<Row> narrow = expand.transform(train).select(stages.narrow().stream().map(c -> col(c))
+          .toArray(org.apache.spark.sql.Column[]::new)).persist(StorageLevel.MEMORY_AND_DISK());
+      narrow.count();
+      double expandSeconds = (System.nanoTime() - t0) / 1e9;
+      PipelineModel finish = new Pipeline().setStages(stages.finish().toArray(new PipelineStage[0])).fit(narrow);
+      narrow.unpersist();
+      PipelineModel features = new Pipeline().setStages(new PipelineStage[] {expand, finish}).fit(train.limit(0));
       Dataset<Row> trainF = features.transform(train).select("label", ClassicalFeatures.FEATURES)
           .persist(StorageLevel.MEMORY_AND_DISK());
       Dataset<Row> validationF = features.transform(validation).select("subject_id", "label", ClassicalFeatures.FEATURES)
@@ -92,8 +100,8 @@ public final class ClassicalBaselines {
       long nValidation = validationF.count();
       int size = trainF.first().<org.apache.spark.ml.linalg.Vector>getAs(ClassicalFeatures.FEATURES).size();
       progress.accept(String.format(Locale.ROOT, "[classical] %d features per subject from %d modalities, fitted on %d"
-          + " train subjects in %.1fs (%d validation subjects)", size, cohort.modalities().size(), nTrain,
-          (System.nanoTime() - t0) / 1e9, nValidation));
+          + " train subjects in %.1fs (imputation %.1fs; %d validation subjects)", size, cohort.modalities().size(),
+          nTrain, (System.nanoTime() - t0) / 1e9, expandSeconds, nValidation));
       try {
         for (String name : names) {
           results.add(trainOne(hconf, name, cohort, features, train, trainF, validationF, size));

@@ -205,22 +205,30 @@ public final class ClassicalFeatures {
   }
 
   /**
-   * The Spark ML stages from the prepared table to {@link #FEATURES}; every estimator among them must be fitted on the
-   * train split only (a {@code Pipeline} of these stages, fitted on the train rows).
+   * The Spark ML stages from the prepared table to {@link #FEATURES}, in two phases; every estimator among them must be
+   * fitted on the train split only. {@code expand} imputes the scalar features and assembles them into a few vectors;
+   * {@code finish} works on {@code narrow} columns only (those vectors, categorical and text columns, presence), so
+   * the caller can materialise the train rows between the two: the many scalar columns make every query plan over
+   * them expensive to compile, and each estimator of a pipeline fits on its own query.
    */
-  public static List<PipelineStage> stages(List<ModalitySpec> modalities, int imageComponents, int textFeatures) {
+  public record Stages(List<PipelineStage> expand, List<PipelineStage> finish, List<String> narrow) {}
+
+  public static Stages stages(List<ModalitySpec> modalities, int imageComponents, int textFeatures) {
     Layout l = layout(modalities);
+    List<PipelineStage> expand = new ArrayList<>();
     List<PipelineStage> stages = new ArrayList<>();
+    List<String> narrow = new ArrayList<>(KEYS);
     List<String> assembled = new ArrayList<>();
     List<String> imputeIn = new ArrayList<>(l.numeric());
     l.images().forEach(imputeIn::addAll);
     if (!imputeIn.isEmpty()) {
-      stages.add(new Imputer().setStrategy("mean").setInputCols(imputeIn.toArray(new String[0]))
+      expand.add(new Imputer().setStrategy("mean").setInputCols(imputeIn.toArray(new String[0]))
           .setOutputCols(imputeIn.stream().map(c -> c + "_i").toArray(String[]::new)));
     }
     if (!l.numeric().isEmpty()) {
-      stages.add(new VectorAssembler().setInputCols(l.numeric().stream().map(c -> c + "_i").toArray(String[]::new))
+      expand.add(new VectorAssembler().setInputCols(l.numeric().stream().map(c -> c + "_i").toArray(String[]::new))
           .setOutputCol("cf_numeric_raw"));
+      narrow.add("cf_numeric_raw");
       stages.add(new StandardScaler().setWithMean(true).setWithStd(true).setInputCol("cf_numeric_raw")
           .setOutputCol("cf_numeric"));
       assembled.add("cf_numeric");
@@ -228,8 +236,9 @@ public final class ClassicalFeatures {
     for (int k = 0; k < l.images().size(); k++) {
       List<String> pixels = l.images().get(k);
       String base = "cf_image" + k;
-      stages.add(new VectorAssembler().setInputCols(pixels.stream().map(c -> c + "_i").toArray(String[]::new))
+      expand.add(new VectorAssembler().setInputCols(pixels.stream().map(c -> c + "_i").toArray(String[]::new))
           .setOutputCol(base + "_raw"));
+      narrow.add(base + "_raw");
       stages.add(new StandardScaler().setWithMean(true).setWithStd(true).setInputCol(base + "_raw")
           .setOutputCol(base + "_std"));
       stages.add(new PCA().setK(Math.min(imageComponents, pixels.size())).setInputCol(base + "_std")
@@ -255,6 +264,9 @@ public final class ClassicalFeatures {
     }
     assembled.addAll(l.presence());
     stages.add(new VectorAssembler().setInputCols(assembled.toArray(new String[0])).setOutputCol(FEATURES));
-    return stages;
+    narrow.addAll(l.categorical());
+    narrow.addAll(l.texts());
+    narrow.addAll(l.presence());
+    return new Stages(expand, stages, narrow);
   }
 }

@@ -110,7 +110,7 @@ class ClassicalBaselinesTest {
     }
     String cohort = FeatureTestCohorts.writeCohort(spark, rows, tmp.resolve("cohort").toString(), "fp");
     String out = tmp.resolve("train").toString();
-    new ClassicalBaselines(spark, cohort, out, LINEAR_ONLY, s -> {}).train(List.of("linear"));
+    new ClassicalBaselines(spark, cohort, out, LINEAR_ONLY, System.out::println).train(List.of("linear"));
 
     double[] vecMean = new double[FeatureTestCohorts.VECTOR_LENGTH];
     double ageSum = 0;
@@ -156,7 +156,7 @@ class ClassicalBaselinesTest {
     String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(300, 11),
         tmp.resolve("cohort").toString(), "fp");
     String out = tmp.resolve("train").toString();
-    List<TrainResult.ModelResult> results = new ClassicalBaselines(spark, cohort, out, LINEAR_ONLY, s -> {})
+    List<TrainResult.ModelResult> results = new ClassicalBaselines(spark, cohort, out, LINEAR_ONLY, System.out::println)
         .train(List.of("linear"));
     assertEquals("classical", results.get(0).kind());
     ClassicalModels.Loaded loaded = ClassicalModels.load(new Configuration(), results.get(0).modelDir());
