@@ -170,10 +170,18 @@ class ClassicalBaselinesTest {
     assertTrue(auroc > 0.8, "linear test AUROC " + auroc);
   }
 
+  /** The first stage of a type, depth first through nested pipelines. */
   private static <T extends Transformer> T stage(PipelineModel model, Class<T> type) {
     for (Transformer t : model.stages()) {
       if (type.isInstance(t)) {
         return type.cast(t);
+      }
+      if (t instanceof PipelineModel nested) {
+        try {
+          return stage(nested, type);
+        } catch (AssertionError notThere) {
+          // keep looking in the next stages
+        }
       }
     }
     throw new AssertionError("no " + type.getSimpleName() + " in the pipeline");
