@@ -22,7 +22,7 @@ public record ClassicalConfig(
         + " (Spark ML PCA), both fitted on the train split (default 16; at most the pixel count).")
         Integer imageComponents,
     @JsonProperty("text-features")
-    @JsonPropertyDescription("Text modalities: hashed term frequencies (Spark ML Tokenizer + HashingTF) of this many"
+    @JsonPropertyDescription("Text modalities: hashed term frequencies (Spark ML RegexTokenizer + HashingTF) of this many"
         + " buckets, weighted by IDF fitted on the train split (default 1024).")
         Integer textFeatures,
     @JsonPropertyDescription("Seed of the gbt baseline (default 42).")

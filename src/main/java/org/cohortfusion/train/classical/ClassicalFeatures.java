@@ -38,7 +38,8 @@ import org.cohortfusion.cohort.ModalitySpec;
  *       in their own bucket, dropped: all zeros), per image modality a {@code StandardScaler} + {@code PCA} to
  *       {@code imageComponents} components (Jolliffe, <i>Principal Component Analysis</i>, 2002: a linear reduction
  *       fitted on the train pixels), per text modality {@code RegexTokenizer} + {@code HashingTF} + {@code IDF}
- *       (hashed TF-IDF; absent text is an empty document), and the presence indicators, all joined by a
+ *       (hashed TF-IDF: Salton and Buckley 1988, with the hashing trick of Weinberger et al. 2009; absent text is an
+ *       empty document), and the presence indicators, all joined by a
  *       {@code VectorAssembler}.
  * </ol>
  *
