@@ -23,7 +23,6 @@ import org.apache.spark.ml.tuning.ParamGridBuilder;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.io.AtomicDirectory;
@@ -75,43 +74,35 @@ public final class ClassicalBaselines {
       throw new IllegalStateException("Cannot train classical baselines " + names + ": they need a binary label, the"
           + " cohort has " + cohort.classes().size() + " classes (set train.classical.models = [])");
     }
+    long t0 = System.nanoTime();
     Dataset<Row> prepared = ClassicalFeatures.prepare(labeled(spark, cohortDir), cohort.modalities());
-    Dataset<Row> train = prepared.where(col("split").equalTo("train")).persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> validation = prepared.where(col("split").equalTo("validation"));
+    // Local checkpoints (Spark's own, kept by the block manager): every later query starts from a plain scan of the
+    // computed rows instead of re-planning the wide feature expressions; with hundreds of optimiser iterations and
+    // grid points, planning, not computing, was where the time went on a small cohort. Spark's ContextCleaner
+    // removes their blocks once the datasets are garbage.
+    Dataset<Row> train = prepared.where(col("split").equalTo("train")).localCheckpoint();
+    Dataset<Row> validation = prepared.where(col("split").equalTo("validation")).localCheckpoint();
     List<TrainResult.ModelResult> results = new ArrayList<>();
-    try {
-      long t0 = System.nanoTime();
-      // The transforms are fitted once, on the train rows only; every grid point shares them.
-      ClassicalFeatures.Stages stages = ClassicalFeatures.stages(cohort.modalities(), config.imageComponents(),
-          config.textFeatures());
-      PipelineModel expand = new Pipeline().setStages(stages.expand().toArray(new PipelineStage[0])).fit(train);
-      Dataset<Row> narrow = expand.transform(train).select(stages.narrow().stream().map(c -> col(c))
-          .toArray(org.apache.spark.sql.Column[]::new)).persist(StorageLevel.MEMORY_AND_DISK());
-      narrow.count();
-      double expandSeconds = (System.nanoTime() - t0) / 1e9;
-      PipelineModel finish = new Pipeline().setStages(stages.finish().toArray(new PipelineStage[0])).fit(narrow);
-      narrow.unpersist();
-      PipelineModel features = new Pipeline().setStages(new PipelineStage[] {expand, finish}).fit(train.limit(0));
-      Dataset<Row> trainF = features.transform(train).select("label", ClassicalFeatures.FEATURES)
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      Dataset<Row> validationF = features.transform(validation).select("subject_id", "label", ClassicalFeatures.FEATURES)
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      long nTrain = trainF.count();
-      long nValidation = validationF.count();
-      int size = trainF.first().<org.apache.spark.ml.linalg.Vector>getAs(ClassicalFeatures.FEATURES).size();
-      progress.accept(String.format(Locale.ROOT, "[classical] %d features per subject from %d modalities, fitted on %d"
-          + " train subjects in %.1fs (imputation %.1fs; %d validation subjects)", size, cohort.modalities().size(),
-          nTrain, (System.nanoTime() - t0) / 1e9, expandSeconds, nValidation));
-      try {
-        for (String name : names) {
-          results.add(trainOne(hconf, name, cohort, features, train, trainF, validationF, size));
-        }
-      } finally {
-        trainF.unpersist();
-        validationF.unpersist();
-      }
-    } finally {
-      train.unpersist();
+    // The transforms are fitted once, on the train rows only; every grid point shares them.
+    ClassicalFeatures.Stages stages = ClassicalFeatures.stages(cohort.modalities(), config.imageComponents(),
+        config.textFeatures());
+    PipelineModel expand = new Pipeline().setStages(stages.expand().toArray(new PipelineStage[0])).fit(train);
+    Dataset<Row> narrow = expand.transform(train).select(stages.narrow().stream().map(c -> col(c))
+        .toArray(org.apache.spark.sql.Column[]::new)).localCheckpoint();
+    double expandSeconds = (System.nanoTime() - t0) / 1e9;
+    PipelineModel finish = new Pipeline().setStages(stages.finish().toArray(new PipelineStage[0])).fit(narrow);
+    PipelineModel features = new Pipeline().setStages(new PipelineStage[] {expand, finish}).fit(train.limit(0));
+    Dataset<Row> trainF = features.transform(train).select("label", ClassicalFeatures.FEATURES).localCheckpoint();
+    Dataset<Row> validationF = features.transform(validation).select("subject_id", "label", ClassicalFeatures.FEATURES)
+        .localCheckpoint();
+    long nTrain = trainF.count();
+    long nValidation = validationF.count();
+    int size = trainF.first().<org.apache.spark.ml.linalg.Vector>getAs(ClassicalFeatures.FEATURES).size();
+    progress.accept(String.format(Locale.ROOT, "[classical] %d features per subject from %d modalities, fitted on %d"
+        + " train subjects in %.1fs (imputation %.1fs; %d validation subjects)", size, cohort.modalities().size(),
+        nTrain, (System.nanoTime() - t0) / 1e9, expandSeconds, nValidation));
+    for (String name : names) {
+      results.add(trainOne(hconf, name, cohort, features, train, trainF, validationF, size));
     }
     return results;
   }
