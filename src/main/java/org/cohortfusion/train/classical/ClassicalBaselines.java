@@ -86,7 +86,7 @@ public final class ClassicalBaselines {
     // The transforms are fitted once, on the train rows only; every grid point shares them.
     ClassicalFeatures.Stages stages = ClassicalFeatures.stages(cohort.modalities(), config.imageComponents(),
         config.textFeatures());
-    PipelineModel expand = new Pipeline().setStages(stages.expand().toArray(new PipelineStage[0])).fit(train);
+    PipelineModel expand = fitImputation(stages, train, cohort);
     Dataset<Row> narrow = expand.transform(train).select(stages.narrow().stream().map(c -> col(c))
         .toArray(org.apache.spark.sql.Column[]::new)).localCheckpoint();
     double expandSeconds = (System.nanoTime() - t0) / 1e9;
@@ -105,6 +105,25 @@ public final class ClassicalBaselines {
       results.add(trainOne(hconf, name, cohort, features, train, trainF, validationF, size));
     }
     return results;
+  }
+
+  /**
+   * The imputation phase; a feature without any value among the train subjects has no train mean, and Spark ML's
+   * message names only its internal column: the error names the feature.
+   */
+  private static PipelineModel fitImputation(ClassicalFeatures.Stages stages, Dataset<Row> train, CohortManifest cohort) {
+    try {
+      return new Pipeline().setStages(stages.expand().toArray(new PipelineStage[0])).fit(train);
+    } catch (Exception e) { // Spark throws its checked SparkException undeclared
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("cf_\\d+_[a-z]+\\d+")
+          .matcher(String.valueOf(e.getMessage()));
+      if (String.valueOf(e.getMessage()).contains("surrogate cannot be computed") && m.find()) {
+        throw new IllegalStateException("Cannot train classical baselines: no train subject has a value of feature '"
+            + ClassicalFeatures.describe(cohort.modalities(), m.group()) + "' (nothing to impute it with)", e);
+      }
+      throw e instanceof RuntimeException re ? re : new IllegalStateException("Cannot train classical baselines: "
+          + e.getMessage(), e);
+    }
   }
 
   private TrainResult.ModelResult trainOne(Configuration hconf, String name, CohortManifest cohort,

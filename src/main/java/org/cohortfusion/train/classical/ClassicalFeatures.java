@@ -121,6 +121,22 @@ public final class ClassicalFeatures {
     return new Layout(numeric, numericNames, images, imageNames, categorical, texts, presence);
   }
 
+  /** The readable name of a scalar feature column of {@link #prepare} ({@code modality.feature}), else the column. */
+  static String describe(List<ModalitySpec> modalities, String column) {
+    Layout l = layout(modalities);
+    int i = l.numeric().indexOf(column);
+    if (i >= 0) {
+      return l.numericNames().get(i);
+    }
+    for (int k = 0; k < l.images().size(); k++) {
+      int j = l.images().get(k).indexOf(column);
+      if (j >= 0) {
+        return l.imageNames().get(k) + "[" + j + "]";
+      }
+    }
+    return column;
+  }
+
   private static final List<String> SUMMARIES = List.of("count", "mean", "last", "slope");
 
   /**

@@ -170,6 +170,41 @@ class ClassicalBaselinesTest {
     assertTrue(auroc > 0.8, "linear test AUROC " + auroc);
   }
 
+  /**
+   * A retrain that fails (here: no train subject has an age, so the imputer has no mean; the error names the feature)
+   * leaves the published model in place, whole: the same SHA-256 and still loadable.
+   */
+  @Test
+  void aFailedRetrainKeepsThePublishedModel() {
+    SparkSession spark = SparkTestSession.get();
+    String out = tmp.resolve("train").toString();
+    String good = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(100, 7), tmp.resolve("good").toString(),
+        "fp");
+    String sha = new ClassicalBaselines(spark, good, out, LINEAR_ONLY, System.out::println).train(List.of("linear"))
+        .get(0).sha256();
+    List<Row> noAge = new ArrayList<>();
+    for (Row r : FeatureTestCohorts.rows(100, 7)) {
+      noAge.add("train".equals(r.getString(3)) ? withoutAge(r) : r);
+    }
+    String bad = FeatureTestCohorts.writeCohort(spark, noAge, tmp.resolve("bad").toString(), "fp");
+    IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> new ClassicalBaselines(spark, bad, out, LINEAR_ONLY, System.out::println).train(List.of("linear")));
+    assertTrue(e.getMessage().contains("'tab.age'"), e.getMessage());
+    ClassicalModels.Loaded kept = ClassicalModels.load(new Configuration(), out + "/linear/" + ClassicalModels.DIR);
+    assertEquals(sha, kept.sha256());
+  }
+
+  private static Row withoutAge(Row r) {
+    Object[] v = new Object[r.length()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = r.get(i);
+    }
+    int ti = FeatureTestCohorts.SCHEMA.fieldIndex("tab");
+    Row tab = r.getStruct(ti);
+    v[ti] = RowFactory.create(null, tab.get(1), tab.get(2));
+    return RowFactory.create(v);
+  }
+
   /** The first stage of a type, depth first through nested pipelines. */
   private static <T extends Transformer> T stage(PipelineModel model, Class<T> type) {
     for (Transformer t : model.stages()) {
