@@ -4,6 +4,7 @@
 #   jobs/quickstart.sh            # 2000 subjects
 #   SUBJECTS=20000 jobs/quickstart.sh
 #   jobs/quickstart.sh --retrain  # second act: a new snapshot, retrain, the gate's decision (after the first act)
+#   CLASSICAL=1 jobs/quickstart.sh   # also the classical baselines linear and gbt (Spark ML; minutes more)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -61,7 +62,11 @@ echo "== 4/7 extract: embeddings per subject on the executors -> work/demo/embed
 "$CF" extract --config conf/demo.conf --run-id "$RUN_ID"
 
 echo "== 5/7 train: fusion models (default: masked attention) and baselines -> work/demo/train"
-"$CF" train --config conf/demo.conf --run-id "$RUN_ID"
+TRAIN_SET=()
+if [[ "${CLASSICAL:-0}" == 1 ]]; then
+  TRAIN_SET=(--set "train.classical.models=[linear, gbt]")
+fi
+"$CF" train --config conf/demo.conf --run-id "$RUN_ID" ${TRAIN_SET[@]+"${TRAIN_SET[@]}"}
 
 echo "== 6/7 evaluate: test split, per missingness pattern, robustness to removed modalities -> work/demo/evaluate"
 "$CF" evaluate --config conf/demo.conf --run-id "$RUN_ID"

@@ -12,13 +12,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-    description = {"Train the fusion models of the config's fusion section and the baselines (unimodal:<m>, early, late)",
+    description = {"Train the fusion models of the config's fusion section and the baselines (unimodal:<m>, early, late;"
+        + " linear and gbt of train.classical, on <output.dir>/cohort)",
         "on <output.dir>/embeddings; early stopping on validation AUROC, a checkpoint per epoch, the best model",
         "published atomically at <output.dir>/train/<model>/model and <output.dir>/train/summary.json."})
 final class TrainCommand extends StageCommand {
 
   @Option(names = "--model", paramLabel = "NAME",
-      description = "Model to train (repeatable): a fusion.models key, unimodal:<modality>, early or late; default: all.")
+      description = "Model to train (repeatable): a fusion.models key, unimodal:<modality>, early, late, linear or gbt;"
+          + " default: all (linear and gbt: those of train.classical.models).")
   List<String> models = new ArrayList<>();
 
   @Option(names = "--warm-start", paramLabel = "MODEL=DIR",

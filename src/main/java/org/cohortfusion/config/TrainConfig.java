@@ -45,7 +45,9 @@ public record TrainConfig(
     @JsonProperty("shard-format")
     @JsonPropertyDescription("Format of the training shards of train: arrow (Apache Arrow IPC, readable by pyarrow) or dl4j"
         + " (DL4J's MultiDataSet serialisation); default arrow, the faster of the two in bench train.")
-        ShardFormat shardFormat) {
+        ShardFormat shardFormat,
+    @JsonPropertyDescription("Classical baselines (Spark ML, on the raw aligned cohort): see train.classical.*.")
+        ClassicalConfig classical) {
 
   public enum ShardFormat {
     DL4J, ARROW;
@@ -131,51 +133,52 @@ public record TrainConfig(
     patience = patience == null ? 5 : patience;
     seed = seed == null ? 42L : seed;
     shardFormat = shardFormat == null ? ShardFormat.ARROW : shardFormat;
+    classical = classical == null ? ClassicalConfig.defaults() : classical;
   }
 
   public static TrainConfig defaults() {
-    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** A copy with another mode. */
   public TrainConfig withMode(Mode m) {
     return new TrainConfig(m, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
   }
 
   /** A copy with another epoch count. */
   public TrainConfig withEpochs(int e) {
     return new TrainConfig(mode, e, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
   }
 
   /** A copy with another worker count. */
   public TrainConfig withWorkers(Integer w) {
     return new TrainConfig(mode, epochs, batchSize, w, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
   }
 
   /** A copy with another seed. */
   public TrainConfig withSeed(long s) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat);
+        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat, classical);
   }
 
   /** A copy with another patience (early stopping). */
   public TrainConfig withPatience(int p) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat);
+        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat, classical);
   }
 
   /** A copy with another shard format. */
   public TrainConfig withShardFormat(ShardFormat f) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, f);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, f, classical);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
   public TrainConfig withAveragingFrequency(Integer f) {
     return new TrainConfig(mode, epochs, batchSize, workers, f, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
   }
 }

@@ -25,6 +25,8 @@ import org.cohortfusion.train.EmbeddingsData;
 import org.cohortfusion.train.Metrics;
 import org.cohortfusion.train.TrainAction;
 import org.cohortfusion.train.TrainedModels;
+import org.cohortfusion.train.ClassicalBaselines;
+import org.cohortfusion.train.classical.ClassicalModels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,43 +54,55 @@ public final class EvaluateAction {
 
   private final SparkSession spark;
   private final Options o;
+  private final String cohortDir;
 
   private record Options(String embeddingsDir, String trainDir, String outputDir, EvaluateConfig evaluate,
                          Consumer<String> progress, String modelName, String modelDir) {}
 
-  private EvaluateAction(SparkSession spark, Options o) {
+  private EvaluateAction(SparkSession spark, Options o, String cohortDir) {
     this.spark = spark;
     this.o = o;
+    this.cohortDir = cohortDir;
   }
 
   public static EvaluateAction of(SparkSession spark, PipelineConfig config) {
     return new EvaluateAction(spark, new Options(config.embeddingsDir(), config.trainOutputDir(),
-        config.evaluateOutputDir(), config.evaluate(), LOG::info, null, null));
+        config.evaluateOutputDir(), config.evaluate(), LOG::info, null, null), config.cohortOutputDir());
   }
 
   /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
   public EvaluateAction embeddingsDir(String dir) {
-    return new EvaluateAction(spark, new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress, o.modelName, o.modelDir));
+    return new EvaluateAction(spark, new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress,
+        o.modelName, o.modelDir), cohortDir);
+  }
+
+  /** Read the aligned cohort (classical baselines) from this directory instead of {@code <output.dir>/cohort}. */
+  public EvaluateAction cohortDir(String dir) {
+    return new EvaluateAction(spark, o, dir);
   }
 
   /** Read the trained models from this directory instead of {@code <output.dir>/train}. */
   public EvaluateAction trainDir(String dir) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress, o.modelName, o.modelDir));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress,
+        o.modelName, o.modelDir), cohortDir);
   }
 
   /** Write to this directory instead of {@code <output.dir>/evaluate}. */
   public EvaluateAction outputDir(String dir) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress, o.modelName, o.modelDir));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress,
+        o.modelName, o.modelDir), cohortDir);
   }
 
   /** Override the {@code evaluate} section. */
   public EvaluateAction evaluate(EvaluateConfig evaluate) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, evaluate, o.progress, o.modelName, o.modelDir));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, evaluate, o.progress,
+        o.modelName, o.modelDir), cohortDir);
   }
 
   /** Where the per-model progress lines go (default: the log). */
   public EvaluateAction progress(Consumer<String> sink) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink, o.modelName, o.modelDir));
+    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink,
+        o.modelName, o.modelDir), cohortDir);
   }
 
   /**
@@ -97,7 +111,7 @@ public final class EvaluateAction {
    */
   public EvaluateAction model(String name, String modelDir) {
     return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, o.progress, name,
-        modelDir));
+        modelDir), cohortDir);
   }
 
   public EvaluateResult execute() {
@@ -129,20 +143,23 @@ public final class EvaluateAction {
         o.progress.accept("[" + entry.name() + "] skipped: training did not complete");
         continue;
       }
-      Metrics.Predictor predictor;
+      Scorer scorer;
       if (o.modelDir != null) {
-        predictor = TrainedModels.graphAt(hconf, o.modelDir, emb);
+        scorer = Scorer.of(TrainedModels.graphAt(hconf, o.modelDir, emb));
       } else {
         checkPublished(hconf, o.trainDir, entry, summaryPath);
-        predictor = TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb);
+        scorer = ClassicalBaselines.KIND.equals(entry.kind())
+            ? new ClassicalScorer(ClassicalModels.load(hconf, classicalDir(o.trainDir, entry.name())),
+                ClassicalBaselines.labeled(spark, cohortDir), test)
+            : Scorer.of(TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb));
       }
-      double[][] probabilities = predict(predictor, test.batches());
-      predictions.put(entry.name(), probabilities);
-      EvaluateResult.ModelEvaluation e = evaluateModel(entry, predictor, probabilities, test, patterns, emb, bayes);
-      evaluations.add(e);
+      Evaluated e = evaluateModel(entry, scorer, test, patterns, emb, bayes);
+      predictions.put(entry.name(), e.probabilities());
+      evaluations.add(e.evaluation());
       o.progress.accept(String.format(java.util.Locale.ROOT, "[%s] test AUROC %.4f  AUPRC %.4f  Brier %.4f  ECE %.4f  "
-          + "AUROC at removal 0.9: %.4f", e.name(), e.test().auroc(), e.test().auprc(), e.test().brier(), e.test().ece(),
-          e.robustness().get(e.robustness().size() - 1).auroc()));
+          + "AUROC at removal 0.9: %.4f", entry.name(), e.evaluation().test().auroc(), e.evaluation().test().auprc(),
+          e.evaluation().test().brier(), e.evaluation().test().ece(),
+          e.evaluation().robustness().get(e.evaluation().robustness().size() - 1).auroc()));
     }
     if (evaluations.isEmpty()) {
       throw new IllegalStateException("Cannot evaluate: " + summaryPath + " lists no completed model");
@@ -172,7 +189,10 @@ public final class EvaluateAction {
     String late = dir + "/late/" + TrainedModels.LATE_FILE;
     String where;
     String actual;
-    if (TrainedModels.exists(hconf, late)) {
+    if (ClassicalBaselines.KIND.equals(entry.kind())) {
+      where = classicalDir(trainDir, entry.name()) + "/" + ModelArtifact.MANIFEST;
+      actual = ClassicalModels.sha256(hconf, classicalDir(trainDir, entry.name()));
+    } else if (TrainedModels.exists(hconf, late)) {
       where = late;
       actual = org.cohortfusion.io.Hashing.sha256(Json.readText(hconf, late));
     } else {
@@ -214,29 +234,48 @@ public final class EvaluateAction {
     return Json.read(conf, evaluateDir + "/" + METRICS_FILE, EvaluateResult.class);
   }
 
-  private EvaluateResult.ModelEvaluation evaluateModel(TrainAction.SummaryEntry entry, Metrics.Predictor predictor,
-                                                       double[][] probabilities, TestSplit test, String[] patterns,
-                                                       EmbeddingsSpec emb, Double bayes) {
+  /** A model's evaluation and its test-split probabilities (for predictions/). */
+  private record Evaluated(EvaluateResult.ModelEvaluation evaluation, double[][] probabilities) {}
+
+  /**
+   * Every scenario of one model: the test split as it is, MCAR removal at every rate, and every modality removed
+   * entirely; the scenarios are built once and scored together ({@link Scorer}).
+   */
+  private Evaluated evaluateModel(TrainAction.SummaryEntry entry, Scorer scorer, TestSplit test, String[] patterns,
+                                  EmbeddingsSpec emb, Double bayes) {
     int k = emb.numClasses();
+    List<List<Batch>> scenarios = new ArrayList<>();
+    scenarios.add(test.batches());
+    for (double rate : REMOVAL_RATES.subList(1, REMOVAL_RATES.size())) {
+      scenarios.add(ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed()));
+    }
+    for (int i = 0; i < emb.modalityNames().size(); i++) {
+      scenarios.add(ModalityRemoval.entirely(test.batches(), i));
+    }
+    List<double[][]> scored = scorer.score(scenarios);
+    double[][] probabilities = scored.get(0);
     ClassificationMetrics overall = ClassificationMetrics.of(probabilities, test.labels(), k);
     List<EvaluateResult.PatternMetrics> byPattern = perPattern(probabilities, test.labels(), patterns, k,
         o.evaluate.minPatternSize());
     List<ClassificationMetrics> robustness = new ArrayList<>();
-    for (int r = 0; r < REMOVAL_RATES.size(); r++) {
-      double rate = REMOVAL_RATES.get(r);
-      List<Batch> removed = rate == 0 ? test.batches()
-          : ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed());
-      robustness.add(rate == 0 ? overall : ClassificationMetrics.of(predict(predictor, removed), test.labels(), k));
+    robustness.add(overall);
+    for (int r = 1; r < REMOVAL_RATES.size(); r++) {
+      robustness.add(ClassificationMetrics.of(scored.get(r), test.labels(), k));
     }
     Map<String, ClassificationMetrics> ablation = new TreeMap<>();
     for (int i = 0; i < emb.modalityNames().size(); i++) {
-      ablation.put(emb.modalityNames().get(i), ClassificationMetrics.of(
-          predict(predictor, ModalityRemoval.entirely(test.batches(), i)), test.labels(), k));
+      ablation.put(emb.modalityNames().get(i),
+          ClassificationMetrics.of(scored.get(REMOVAL_RATES.size() + i), test.labels(), k));
     }
     Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
     Double distance = bayes == null ? null : bayes - overall.auroc();
-    return new EvaluateResult.ModelEvaluation(entry.name(), entry.kind(), entry.describe(), validation, overall,
-        distance, byPattern, robustness, ablation);
+    return new Evaluated(new EvaluateResult.ModelEvaluation(entry.name(), entry.kind(), entry.describe(), validation,
+        overall, distance, byPattern, robustness, ablation), probabilities);
+  }
+
+  /** Where train publishes classical baseline {@code name}. */
+  static String classicalDir(String trainDir, String name) {
+    return trainDir + "/" + dirName(name) + "/" + ClassicalModels.DIR;
   }
 
   /**

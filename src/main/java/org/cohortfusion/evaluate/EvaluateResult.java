@@ -35,7 +35,7 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
    * One model on the test split.
    *
    * @param name model name (summary.json)
-   * @param kind fusion, unimodal, early or late
+   * @param kind fusion, unimodal, early, late or classical
    * @param describe fusion spec in the review's notation (arXiv 2408.02686), FusionSpec.describe()
    * @param validationAuroc validation AUROC of the published model (from train)
    * @param test metrics on every labeled test subject
@@ -94,7 +94,16 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
         .max(Comparator.comparingDouble(m -> m.test().auroc()));
   }
 
-  /** Console summary: best model, its margin over the best unimodal model, its worst missingness pattern. */
+  /** The model of {@code kind} (fusion, classical, ...) with the highest test AUROC, if any. */
+  public Optional<ModelEvaluation> best(String kind) {
+    return models.stream().filter(m -> kind.equals(m.kind())).filter(m -> !Double.isNaN(m.test().auroc()))
+        .max(Comparator.comparingDouble(m -> m.test().auroc()));
+  }
+
+  /**
+   * Console summary: best model, its margin over the best unimodal model, the best fusion against the best classical
+   * baseline, the best model's worst missingness pattern.
+   */
   public String summary() {
     ModelEvaluation best = best();
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Best model (test AUROC): %s  %.4f  [%s]%n",
@@ -103,6 +112,14 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
         u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s, %.4f): %+.4f%n", u.name(),
             u.test().auroc(), best.test().auroc() - u.test().auroc())),
         () -> s.append("Margin over the best unimodal model: no unimodal baseline was trained\n"));
+    Optional<ModelEvaluation> fusion = best("fusion");
+    Optional<ModelEvaluation> classical = best("classical");
+    if (fusion.isPresent() && classical.isPresent()) {
+      double d = fusion.get().test().auroc() - classical.get().test().auroc();
+      s.append(String.format(Locale.ROOT, "Best fusion (%s, %.4f) %s the best classical baseline (%s, %.4f) by %.4f%n",
+          fusion.get().name(), fusion.get().test().auroc(), d >= 0 ? "beats" : "trails", classical.get().name(),
+          classical.get().test().auroc(), Math.abs(d)));
+    }
     best.worstPattern().ifPresentOrElse(
         p -> s.append(String.format(Locale.ROOT, "Worst missingness pattern of %s: %s  AUROC %.4f (n = %d)%n", best.name(),
             p.pattern(), p.metrics().auroc(), p.n())),

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
@@ -137,6 +138,14 @@ public final class ModelArtifact {
    * SHA-256, no file unlisted. The error names the first file that does not match.
    */
   public static Verified verify(Configuration conf, String dir) {
+    return verify(conf, dir, MODEL, PROVENANCE);
+  }
+
+  /**
+   * Every file of a directory checked against its manifest, as {@link #verify(Configuration, String)}, for
+   * directories that hold other files than a DL4J model (a Spark ML pipeline): {@code required} must be listed.
+   */
+  public static Verified verify(Configuration conf, String dir, String... required) {
     if (!exists(conf, dir)) {
       // A publish killed between its renames is finished by its journal; then the directory is back.
       AtomicDirectory.recover(conf, dir, Instant.now());
@@ -153,9 +162,9 @@ public final class ModelArtifact {
     } catch (IOException e) {
       throw new IllegalStateException("Cannot load model " + dir + ": " + MANIFEST + " is not readable: " + e.getMessage(), e);
     }
-    if (manifest.sha256() == null || !manifest.sha256().containsKey(MODEL) || !manifest.sha256().containsKey(PROVENANCE)) {
-      throw new IllegalStateException("Cannot load model " + dir + ": " + MANIFEST + " does not list " + MODEL + " and "
-          + PROVENANCE);
+    if (manifest.sha256() == null || !manifest.sha256().keySet().containsAll(List.of(required))) {
+      throw new IllegalStateException("Cannot load model " + dir + ": " + MANIFEST + " does not list "
+          + String.join(" and ", required));
     }
     for (Map.Entry<String, String> e : manifest.sha256().entrySet()) {
       byte[] bytes = files.get(e.getKey());

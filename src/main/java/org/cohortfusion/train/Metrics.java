@@ -55,6 +55,28 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     return new Metrics(auc, lossSum / n, eval.accuracy(), n);
   }
 
+  /**
+   * The same metrics from predicted class probabilities (one row per example) and class indices: for models that do
+   * not predict {@link Batch}es (the classical baselines).
+   */
+  public static Metrics of(double[][] probabilities, int[] labels, int numClasses) {
+    if (labels.length == 0) {
+      throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
+    }
+    double lossSum = 0;
+    long correct = 0;
+    for (int r = 0; r < labels.length; r++) {
+      lossSum -= Math.log(Math.max(probabilities[r][labels[r]], 1e-7));
+      int argmax = 0;
+      for (int k = 1; k < numClasses; k++) {
+        argmax = probabilities[r][k] > probabilities[r][argmax] ? k : argmax;
+      }
+      correct += argmax == labels[r] ? 1 : 0;
+    }
+    return new Metrics(Auroc.of(probabilities, labels, numClasses), lossSum / labels.length,
+        (double) correct / labels.length, labels.length);
+  }
+
   public Map<String, Double> asMap() {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("auroc", auroc);

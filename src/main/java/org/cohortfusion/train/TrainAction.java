@@ -19,6 +19,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
 import org.cohortfusion.fusion.ops.ModalityDropout;
@@ -54,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Modality dropout (ModDrop, Neverova et al. 2016) perturbs the presence mask of the training batches of each
  * epoch only; validation never sees it. Unimodal baselines train on the subjects that have the modality; late
- * fusion averages the trained unimodal models' probabilities over the modalities present (no training).
+ * fusion averages the trained unimodal models' probabilities over the modalities present (no training). The
+ * classical baselines ({@link ClassicalBaselines}: Spark ML on the raw aligned cohort, same splits) come last.
  */
 public final class TrainAction {
   private static final Logger LOG = LoggerFactory.getLogger(TrainAction.class);
@@ -97,7 +99,10 @@ public final class TrainAction {
     return train(o.train.withMode(mode));
   }
 
-  /** Train only these models (names as in summary.json: fusion.models keys, unimodal:&lt;m&gt;, early, late); default all. */
+  /**
+   * Train only these models (names as in summary.json: fusion.models keys, unimodal:&lt;m&gt;, early, late, and the
+   * classical linear, gbt); default all (the classical ones: those of train.classical.models).
+   */
   public TrainAction models(List<String> names) {
     return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, List.copyOf(names), o.resume, o.interruptAfter, o.progress, o.warmStart));
   }
@@ -136,6 +141,7 @@ public final class TrainAction {
     EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, o.embeddingsDir);
     List<FusionSpec> all = FusionSpec.all(config.fusion(), emb);
     List<FusionSpec> selected = select(all);
+    List<String> classical = selectClassical(t.classical());
     // Compile everything first: a bad spec fails before any training.
     for (FusionSpec s : selected) {
       if (s.kind() != FusionSpec.Kind.LATE) {
@@ -163,6 +169,10 @@ public final class TrainAction {
     } finally {
       shards.values().forEach(MinibatchShards::close);
     }
+    if (!classical.isEmpty()) {
+      results.addAll(new ClassicalBaselines(spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress)
+          .train(classical));
+    }
     String summaryPath = o.outputDir + "/summary.json";
     writeSummary(hconf, summaryPath, emb, results);
     return new TrainResult(results, summaryPath);
@@ -174,11 +184,22 @@ public final class TrainAction {
     }
     List<FusionSpec> out = new ArrayList<>();
     for (String name : o.models) {
+      if (ClassicalConfig.NAMES.contains(name)) {
+        continue;
+      }
       FusionSpec s = all.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(() -> new FusionSpecException(
           "Cannot train model '" + name + "': not declared (have " + all.stream().map(FusionSpec::name).toList() + ")"));
       out.add(s);
     }
     return out;
+  }
+
+  /** The classical baselines of this run: train.classical.models, or those named in {@link #models}. */
+  private List<String> selectClassical(ClassicalConfig c) {
+    if (o.models == null || o.models.isEmpty() || o.models.equals(List.of("all"))) {
+      return c.models();
+    }
+    return o.models.stream().filter(ClassicalConfig.NAMES::contains).toList();
   }
 
   private static void checkTrainConfig(TrainConfig t) {

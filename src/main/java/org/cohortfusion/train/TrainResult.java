@@ -15,10 +15,11 @@ public record TrainResult(List<ModelResult> models, String summaryPath) {
    * One trained model.
    *
    * @param name model name (fusion.models key, unimodal:&lt;m&gt;, early or late)
-   * @param kind fusion, unimodal, early or late
+   * @param kind fusion, unimodal, early, late or classical
    * @param describe the spec in the review's notation
-   * @param modelDir published model directory (ModelArtifact; late: late.json directory); null if not completed
-   * @param sha256 SHA-256 of model.zip (late: of late.json)
+   * @param modelDir published model directory (ModelArtifact; late: late.json directory; classical: the Spark ML
+   *     pipeline's directory); null if not completed
+   * @param sha256 SHA-256 of model.zip (late: of late.json; classical: of its manifest.json)
    * @param bestEpoch epoch of the best validation AUROC
    * @param epochsRun epochs completed in total (over resumed runs)
    * @param stoppedEarly whether early stopping ended training
@@ -39,11 +40,27 @@ public record TrainResult(List<ModelResult> models, String summaryPath) {
         .orElseThrow(() -> new IllegalArgumentException("Cannot find model '" + name + "' in the train result"));
   }
 
-  /** One line per model. */
+  /** One line per model; then the best fusion against the best classical baseline on validation AUROC. */
   public String summary() {
-    return models.stream().map(m -> String.format(java.util.Locale.ROOT, "%-22s %s  val AUROC %s  best epoch %d/%d  %s",
+    String lines = models.stream().map(m -> String.format(java.util.Locale.ROOT, "%-22s %s  val AUROC %s  best epoch %d/%d  %s",
         m.name(), m.completed() ? "done" : "INTERRUPTED",
         m.validation() == null ? "-" : String.format(java.util.Locale.ROOT, "%.4f", m.validation().auroc()),
         m.bestEpoch(), m.epochsRun(), m.describe())).collect(Collectors.joining("\n"));
+    java.util.Optional<ModelResult> fusion = best("fusion");
+    java.util.Optional<ModelResult> classical = best("classical");
+    if (fusion.isPresent() && classical.isPresent()) {
+      double d = fusion.get().validation().auroc() - classical.get().validation().auroc();
+      lines += String.format(java.util.Locale.ROOT, "%nBest fusion (%s, val AUROC %.4f) %s the best classical baseline"
+          + " (%s, %.4f) by %.4f", fusion.get().name(), fusion.get().validation().auroc(), d >= 0 ? "beats" : "trails",
+          classical.get().name(), classical.get().validation().auroc(), Math.abs(d));
+    }
+    return lines;
+  }
+
+  /** The completed model of {@code kind} (fusion, classical, ...) with the highest validation AUROC. */
+  public java.util.Optional<ModelResult> best(String kind) {
+    return models.stream().filter(m -> kind.equals(m.kind()) && m.validation() != null)
+        .filter(m -> !Double.isNaN(m.validation().auroc()))
+        .max(java.util.Comparator.comparingDouble(m -> m.validation().auroc()));
   }
 }

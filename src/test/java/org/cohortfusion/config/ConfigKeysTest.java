@@ -17,7 +17,9 @@ class ConfigKeysTest {
     Set<String> paths = keys.stream().map(ConfigKeys.Key::path).collect(Collectors.toSet());
     for (String expected : List.of("cohort-dir", "subjects.path", "modalities.<name>.kind", "splits.stratify",
         "pretrain.encoders.<name>.embedding-size", "fusion.models.<name>.how", "train.shards-dir", "train.shard-format",
-        "evaluate.min-pattern-size", "output.dir", "subjects.id-whitespace", "modalities.<name>.id-whitespace")) {
+        "evaluate.min-pattern-size", "output.dir", "subjects.id-whitespace", "modalities.<name>.id-whitespace",
+        "train.classical.models", "train.classical.linear.reg-param", "train.classical.gbt.max-depth",
+        "train.classical.image-components", "retrain.gate.auroc-margin", "retrain.warm-start")) {
       assertTrue(paths.contains(expected), expected + " listed; have " + paths);
     }
   }

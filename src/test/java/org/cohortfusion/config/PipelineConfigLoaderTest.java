@@ -31,6 +31,20 @@ class PipelineConfigLoaderTest {
   }
 
   @Test
+  void classicalBaselinesAreOffByDefaultAndBindTheirGrids() {
+    assertEquals(List.of(), PipelineConfigLoader.parse(MINIMAL, List.of()).train().classical().models());
+    PipelineConfig c = PipelineConfigLoader.parse(MINIMAL, List.of("train.classical.models=[linear, gbt]",
+        "train.classical.linear.reg-param=[0.5]", "train.classical.gbt.max-depth=[3]", "train.classical.image-components=4"));
+    assertEquals(List.of("linear", "gbt"), c.train().classical().models());
+    assertEquals(List.of(0.5), c.train().classical().linear().regParam());
+    assertEquals(List.of(3), c.train().classical().gbt().maxDepth());
+    assertEquals(4, c.train().classical().imageComponents());
+    ConfigException bad = assertThrows(ConfigException.class,
+        () -> PipelineConfigLoader.parse(MINIMAL, List.of("train.classical.models=[svm]")));
+    assertTrue(bad.getMessage().contains("train.classical.models"), bad.getMessage());
+  }
+
+  @Test
   void unknownKeyIsAnErrorNamingTheKeyAndTheKnownOnes() {
     ConfigException e = assertThrows(ConfigException.class,
         () -> PipelineConfigLoader.parse(MINIMAL, List.of("modalities.labs.stepz=3")));
