@@ -38,7 +38,11 @@ public record EncoderConfig(
         Boolean log1p,
     @JsonProperty("top-k-variance")
     @JsonPropertyDescription("vector: keep only the k positions of highest train-split variance; 0 = keep all (default 0).")
-        Integer topKVariance) {
+        Integer topKVariance,
+    @JsonProperty("weight-decay")
+    @JsonPropertyDescription("Decoupled weight decay of every layer's weights (DL4J WeightDecay, scaled by the learning "
+        + "rate; default 0: none). Small cohorts with many noisy inputs (omics) overfit in an epoch or two without it.")
+        Double weightDecay) {
 
   /** Recurrent or convolutional time-series encoder. */
   public enum Cell {
@@ -71,7 +75,7 @@ public record EncoderConfig(
   }
 
   public static EncoderConfig defaults() {
-    return new EncoderConfig(null, null, null, null, null, null, null, null, null, null, null);
+    return new EncoderConfig(null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   public List<Integer> convChannelsOrDefault() {
@@ -88,6 +92,10 @@ public record EncoderConfig(
 
   public boolean log1pOrDefault() {
     return log1p != null && log1p;
+  }
+
+  public double weightDecayOrDefault() {
+    return weightDecay == null ? 0 : weightDecay;
   }
 
   public int topKVarianceOrDefault() {

@@ -37,6 +37,8 @@ final class PipelineConfigValidator {
       require(c.batchSize() > 0, key + ".batch-size", "a positive batch size, got " + c.batchSize(), origin);
       require(c.learningRate() > 0, key + ".learning-rate", "a positive learning rate, got " + c.learningRate(), origin);
       require(c.patience() > 0, key + ".patience", "a positive patience, got " + c.patience(), origin);
+      require(c.weightDecayOrDefault() >= 0 && c.weightDecayOrDefault() < 1, key + ".weight-decay",
+          "a coefficient in [0, 1), got " + c.weightDecay(), origin);
       ModalityKind kind = m.kind();
       onlyFor(kind, ModalityKind.IMAGE, c.convChannels() != null, key + ".conv-channels", origin);
       onlyFor(kind, ModalityKind.TIMESERIES, c.cell() != null, key + ".cell", origin);

@@ -39,12 +39,23 @@ import org.apache.spark.sql.Row;
  * @param trainProfile the training split's profile (patterns, labels, presence)
  * @param fitSubjects training plus validation subjects
  * @param embeddingProfile the training split's embedding dimensions as deciles ({@link EmbeddingProfile})
+ * @param labelsBySplit labeled subjects per split and label index
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Lineage(String runId, Integer comparedWith, Integer warmStartedFrom, String cohortContentDigest, String cohortInputFingerprint,
                       String configSha256, String codeVersion, Map<String, String> encoders, String embeddingsSha256,
                       String embeddingsContentDigest, Map<String, Object> split, CohortProfile trainProfile,
-                      long fitSubjects, EmbeddingProfile embeddingProfile) {
+                      long fitSubjects, EmbeddingProfile embeddingProfile, Map<String, Map<String, Long>> labelsBySplit) {
+
+  /** Labeled subjects per split and label index: one small aggregate. */
+  public static Map<String, Map<String, Long>> labelsBySplit(Dataset<Row> table) {
+    Map<String, Map<String, Long>> out = new java.util.TreeMap<>();
+    for (Row r : table.where(col("label").isNotNull()).groupBy(col("split"), col("label").cast("int").as("label"))
+        .count().collectAsList()) {
+      out.computeIfAbsent(r.getString(0), k -> new java.util.TreeMap<>()).put(String.valueOf(r.getInt(1)), r.getLong(2));
+    }
+    return out;
+  }
   public static final String FILE = "lineage.json";
   public static final String FIT_SUBJECTS = "fit-subjects.txt";
 

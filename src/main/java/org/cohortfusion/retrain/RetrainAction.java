@@ -270,7 +270,7 @@ public final class RetrainAction {
     long fit = table.where(col("split").isin(FIT_SPLITS.toArray())).count();
     return new Lineage(run.runId(), champion, warmStartedFrom, Lineage.contentDigest(aligned), cohort.inputFingerprint(), configSha,
         BuildInfo.version(), encoders, emb.sha256(), Lineage.contentDigest(table), splitConfig(), profile, fit,
-        EmbeddingProfile.of(table, dims, "train"));
+        EmbeddingProfile.of(table, dims, "train"), Lineage.labelsBySplit(table));
   }
 
   private static Map<String, String> encoders(EmbeddingsSpec emb) {

@@ -58,6 +58,7 @@ final class RetrainReport {
           "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n", esc(m), v[0], v[1])));
       h.append("</table>\n");
       h.append(patternTable(championLineage.trainProfile().patterns(), profile.patterns()));
+      h.append(labelTable(championLineage.labelsBySplit(), r.lineage().labelsBySplit()));
       if (d.embeddingPsi() == null) {
         h.append("<p>Embedding dimensions not compared: the encoders differ from the champion's.</p>\n");
       } else {
@@ -100,6 +101,27 @@ final class RetrainReport {
     for (Map.Entry<String, long[]> e : all.entrySet()) {
       h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n", esc(e.getKey()),
           nb == 0 ? 0 : e.getValue()[0] / nb, na == 0 ? 0 : e.getValue()[1] / na));
+    }
+    return h.append("</table>\n").toString();
+  }
+
+  /** Share of label 1 per split, champion's cohort and now (binary cohorts: the gate's case). */
+  private static String labelTable(Map<String, Map<String, Long>> before, Map<String, Map<String, Long>> after) {
+    StringBuilder h = new StringBuilder("<table><tr><th>split</th><th>labeled, champion's cohort</th><th>label 1 share</th>"
+        + "<th>labeled, now</th><th>label 1 share</th></tr>\n");
+    TreeMap<String, Boolean> splits = new TreeMap<>();
+    if (before != null) {
+      before.keySet().forEach(k -> splits.put(k, true));
+    }
+    after.keySet().forEach(k -> splits.put(k, true));
+    for (String split : splits.keySet()) {
+      Map<String, Long> b = before == null ? Map.of() : before.getOrDefault(split, Map.of());
+      Map<String, Long> a = after.getOrDefault(split, Map.of());
+      long nb = b.values().stream().mapToLong(Long::longValue).sum();
+      long na = a.values().stream().mapToLong(Long::longValue).sum();
+      h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%d</td><td>%s</td></tr>%n", esc(split),
+          nb, nb == 0 ? "-" : String.format(Locale.ROOT, "%.3f", b.getOrDefault("1", 0L) / (double) nb), na,
+          na == 0 ? "-" : String.format(Locale.ROOT, "%.3f", a.getOrDefault("1", 0L) / (double) na)));
     }
     return h.append("</table>\n").toString();
   }

@@ -188,6 +188,15 @@ class RetrainCommandTest {
     RetrainResult r3 = result();
     assertEquals(r3.promoted() ? r3.version() : championAfterKill, registry.resolve("mean", ModelRegistry.CHAMPION));
 
+    // Another split seed moves subjects between splits: the champion would be scored on subjects it was fitted
+    // on, so the comparison is refused (exit 2) and nothing is registered.
+    List<Integer> before = registry.versions("mean");
+    CliRun reshuffled = CliRun.of("retrain", "-c", conf2.toString(), "--run-id", "d", "--set", "splits.seed=6");
+    assertEquals(2, reshuffled.code(), reshuffled.out() + reshuffled.err());
+    assertTrue(reshuffled.err().contains("test subjects of this snapshot were in the champion's training or validation "
+        + "split"), reshuffled.err());
+    assertEquals(before, registry.versions("mean"));
+
     // One changed byte in a version's lineage: every load of that version is refused, naming the file.
     Path lineage = dir.resolve("out/registry/mean/versions/1/lineage.json");
     Files.deleteIfExists(lineage.resolveSibling(".lineage.json.crc"));

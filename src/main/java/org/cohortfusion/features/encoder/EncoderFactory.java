@@ -46,11 +46,14 @@ public final class EncoderFactory {
       throw new IllegalArgumentException("Cannot build encoder of modality '" + prep.modality() + "': the cohort has "
           + classes + " class(es), a softmax head needs at least 2");
     }
-    NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder()
+    NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .updater(new Adam(config.learningRate()))
-        .weightInit(WeightInit.XAVIER)
-        .list();
+        .weightInit(WeightInit.XAVIER);
+    if (config.weightDecayOrDefault() > 0) {
+      base = base.weightDecay(config.weightDecayOrDefault());
+    }
+    NeuralNetConfiguration.ListBuilder b = base.list();
     int layer = 0;
     InputType inputType;
     List<Integer> dense = config.hidden();

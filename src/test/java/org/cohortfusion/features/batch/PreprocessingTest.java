@@ -68,7 +68,7 @@ class PreprocessingTest {
       float big = i % 2 == 0 ? 100f : 0f;
       rows.add(withVec(FeatureTestCohorts.row(i, 2), new float[] {1f, big, 2f, big / 10, 3f, (float) i}));
     }
-    EncoderConfig cfg = new EncoderConfig(null, null, null, null, null, null, null, null, null, true, 2);
+    EncoderConfig cfg = new EncoderConfig(null, null, null, null, null, null, null, null, null, true, 2, null);
     ModalityPreprocessing prep = PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("vec"), cfg, 100);
     assertArrayEquals(new int[] {1, 3}, prep.keptPositions());
     INDArray x = convert(rows.subList(0, 1), prep, "vec").features();
@@ -85,7 +85,7 @@ class PreprocessingTest {
       float low = i == 0 ? -1f : i == 1 || i == 3 ? -2.5f : i == 5 ? -1e6f : 0.5f;
       rows.add(withVec(FeatureTestCohorts.row(i, 2), new float[] {1f, low, 2f, i == 1 ? -1f : 0f, 3f, -0.99f}));
     }
-    EncoderConfig cfg = new EncoderConfig(null, null, null, null, null, null, null, null, null, true, null);
+    EncoderConfig cfg = new EncoderConfig(null, null, null, null, null, null, null, null, null, true, null, null);
     org.cohortfusion.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(org.cohortfusion.config.ConfigException.class,
         () -> PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("vec"), cfg, 100));
     // 12 train subjects x 6 values; 4 at or below -1 (subject 1 has two).
@@ -93,7 +93,7 @@ class PreprocessingTest {
         + " in the train split are <= -1, where log1p is not finite; set log1p = false, or shift the values in modalities.vec.sql",
         e.getMessage());
     // Without log1p the same values are fine.
-    EncoderConfig plain = new EncoderConfig(null, null, null, null, null, null, null, null, null, false, null);
+    EncoderConfig plain = new EncoderConfig(null, null, null, null, null, null, null, null, null, false, null, null);
     assertEquals(6, PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("vec"), plain, 100).inputSize());
   }
 

@@ -66,8 +66,23 @@ class EncoderTest {
     assertArrayEquals(new long[] {3, 2}, net.output(volumes).shape());
   }
 
+  /** weight-decay reaches every layer's weights as DL4J's WeightDecay with that coefficient; absent, no layer has one. */
+  @Test
+  void weightDecayIsAppliedToEveryLayer() {
+    EncoderConfig decayed = new EncoderConfig(4, List.of(6), 1, 8, 1e-2, 2, null, null, null, null, null, 0.05);
+    var net = EncoderFactory.build(prep("tab", ModalityKind.TABULAR, List.of(), 0), decayed, 2, 1);
+    var plain = EncoderFactory.build(prep("tab", ModalityKind.TABULAR, List.of(), 0), config(4, null), 2, 1);
+    for (int i = 0; i < net.getnLayers(); i++) {
+      var reg = ((org.deeplearning4j.nn.conf.layers.BaseLayer) net.getLayer(i).conf().getLayer()).getRegularization();
+      assertTrue(reg.stream().anyMatch(r -> r instanceof org.nd4j.linalg.learning.regularization.WeightDecay w
+          && w.getCoeff().valueAt(0, 0) == 0.05), "layer " + i + ": " + reg);
+      assertTrue(((org.deeplearning4j.nn.conf.layers.BaseLayer) plain.getLayer(i).conf().getLayer()).getRegularization()
+          .isEmpty());
+    }
+  }
+
   static EncoderConfig config(int embedding, EncoderConfig.Cell cell) {
-    return new EncoderConfig(embedding, List.of(6), 1, 8, 1e-2, 2, List.of(4, 4), cell, null, null, null);
+    return new EncoderConfig(embedding, List.of(6), 1, 8, 1e-2, 2, List.of(4, 4), cell, null, null, null, null);
   }
 
   static ModalityPreprocessing prep(String name, ModalityKind kind, List<Integer> shape, int buckets) {
