@@ -66,8 +66,14 @@ final class RetrainCommand extends StageCommand {
     ModelRegistry reg = ModelRegistry.at(hconf, registry != null ? registry : config.registryDir());
     RunInfo info = new RunInfo(id, null, "retrain on " + config.cohortDir());
     try (RegistryLock lock = reg.lock(owner(), id, Duration.ofMinutes(config.retrain().lockTtlMinutes()))) {
-      Optional<Integer> champion = reg.list().stream().anyMatch(e -> e.model().equals(name))
-          ? reg.aliasTarget(name, ModelRegistry.CHAMPION) : Optional.empty();
+      boolean known = reg.list().stream().anyMatch(e -> e.model().equals(name));
+      // A rerun of a run that already registered its challenger (and may have promoted it) compares with the
+      // champion that run met, as its lineage records, never with its own challenger.
+      Optional<Integer> registered = known ? reg.registeredBy(name, id) : Optional.empty();
+      Optional<Integer> champion = registered.isPresent()
+          ? Optional.ofNullable(org.cohortfusion.io.Json.read(hconf, reg.modelPath(name, registered.get()) + "/"
+              + org.cohortfusion.retrain.Lineage.FILE, org.cohortfusion.retrain.Lineage.class).comparedWith())
+          : known ? reg.aliasTarget(name, ModelRegistry.CHAMPION) : Optional.empty();
       boolean pretrain = champion.isEmpty() || config.retrain().refitEncoders();
       String encoders = pretrain ? config.pretrainOutputDir()
           : RetrainAction.encodersDirOf(reg.modelPath(name, champion.get()));
