@@ -33,6 +33,12 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  *
  * <p>Subclasses implement {@link #forward} and {@link #backward} on detached arrays; this class handles
  * workspaces, the zero epsilon of the presence input and the parameter/gradient bookkeeping.
+ *
+ * <p>A subclass that {@link #cachesForward() caches its forward intermediates} (in fields of its own, set by
+ * {@link #forward}) gets them reused by {@link #backward}: the backward pass runs the forward first only when the
+ * vertex's inputs are not the very arrays (by identity) of its last forward pass, e.g. when a test calls
+ * {@code doBackward} alone. The cache is detached (allocated outside DL4J's workspaces), so it stays valid whatever
+ * workspace the graph closes between the two passes, and it is dropped after the backward pass.
  */
 public abstract class FusionGraphVertex extends BaseGraphVertex {
 
@@ -44,6 +50,8 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
     private final Map<String, INDArray> params;
     private Map<String, INDArray> grads = Collections.emptyMap();
     private transient TrainingConfig trainingConfig;
+    /** The input arrays (by identity) of the forward pass whose intermediates the subclass holds, else null. */
+    private transient INDArray[] forwardInputs;
 
     protected FusionGraphVertex(FusionVertexConf conf, ComputationGraph graph, String name, int idx,
                                 INDArray paramsView, boolean initializeParams, DataType dataType) {
@@ -94,6 +102,44 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         }
     }
 
+    /**
+     * The gradient array of the named parameter (a view into the graph's gradient array) for a subclass to write
+     * into directly; a scratch array of the parameter's shape when gradients are not allocated.
+     */
+    protected INDArray gradientTarget(String name) {
+        INDArray g = grads.get(name);
+        if (g != null) {
+            return g;
+        }
+        INDArray p = params.get(name);
+        return Nd4j.createUninitialized(p.dataType(), p.shape());
+    }
+
+    /**
+     * Whether {@link #forward} keeps in fields of the subclass the intermediates {@link #backward} needs (then the
+     * backward pass runs the forward first unless the cached pass was over the same input arrays).
+     */
+    protected boolean cachesForward() {
+        return false;
+    }
+
+    /** Drops the intermediates cached by the last forward pass (called after every backward pass). */
+    protected void clearForwardCache() {
+        // nothing cached by default
+    }
+
+    private boolean forwardCachedForInputs() {
+        if (forwardInputs == null || inputs == null || forwardInputs.length != inputs.length) {
+            return false;
+        }
+        for (int i = 0; i < inputs.length; i++) {
+            if (forwardInputs[i] != inputs[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Output of the fusion; inputs are detached, in the network data type. */
     protected abstract INDArray forward(INDArray[] x, INDArray presence);
 
@@ -138,6 +184,7 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             out = forward(modalityInputs(), presenceInput());
         }
+        forwardInputs = cachesForward() ? inputs.clone() : null;
         return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
     }
 
@@ -149,15 +196,23 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         }
         INDArray[] dx;
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            dx = backward(modalityInputs(), presenceInput(), epsilon.castTo(dataType));
+            INDArray[] x = modalityInputs();
+            INDArray presence = presenceInput();
+            if (cachesForward() && !forwardCachedForInputs()) {
+                forward(x, presence);
+            }
+            dx = backward(x, presence, epsilon.castTo(dataType));
+        } finally {
+            forwardInputs = null;
+            clearForwardCache();
         }
         int m = conf.numModalities();
         INDArray[] eps = new INDArray[m + 1];
         for (int i = 0; i < m; i++) {
             eps[i] = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dx[i]);
         }
+        // create() zero-fills
         eps[m] = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, inputs[m].dataType(), inputs[m].shape());
-        eps[m].assign(0.0);
         Gradient gradient = null;
         if (!grads.isEmpty()) {
             gradient = new DefaultGradient(gradientsView);
