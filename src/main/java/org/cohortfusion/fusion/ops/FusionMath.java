@@ -70,12 +70,26 @@ final class FusionMath {
     static INDArray mm(INDArray a, INDArray b, boolean transposeA, boolean transposeB) {
         long rows = transposeA ? a.size(1) : a.size(0);
         long cols = transposeB ? b.size(0) : b.size(1);
-        return Nd4j.matmul(a, b, Nd4j.createUninitialized(a.dataType(), rows, cols), transposeA, transposeB, false);
+        return Nd4j.gemm(a, b, Nd4j.createUninitialized(a.dataType(), rows, cols), transposeA, transposeB, 1.0, 0.0);
     }
 
-    /** {@code op(a) op(b)} written into {@code out} (which may be a view, e.g. of the gradient array). */
-    static INDArray mmInto(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
+    /**
+     * {@code out = op(a) op(b) + beta * out}, written into {@code out} (which may be a view, e.g. of the gradient
+     * array; beta must be 0 unless out is contiguous).
+     */
+    static INDArray mmInto(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB, double beta) {
+        if (out.elementWiseStride() == 1) {
+            return Nd4j.gemm(a, b, out, transposeA, transposeB, 1.0, beta);
+        }
+        if (beta != 0.0) {
+            throw new IllegalArgumentException("accumulating matmul needs a contiguous output");
+        }
         return Nd4j.matmul(a, b, out, transposeA, transposeB, false);
+    }
+
+    /** {@code out = op(a) op(b)}, written into {@code out} (which may be a view, e.g. of the gradient array). */
+    static INDArray mmInto(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
+        return mmInto(a, b, out, transposeA, transposeB, 0.0);
     }
 
     /** The modalities side by side, [batch, sum(d_m)], c order (one concat op; the array itself when M = 1). */

@@ -152,7 +152,7 @@ public class MaskedAttentionFusion extends FusionVertexConf {
                 INDArray dz = dU.muli(FusionMath.tanhGrad(keys));
                 INDArray flat = tokens.reshape('c', batch * m, d);
                 FusionMath.mmInto(flat, dz, gradientTarget("Wk"), true, false);
-                dx.addi(FusionMath.mm(dz, param("Wk"), false, true));
+                FusionMath.mmInto(dz, param("Wk"), dx, false, true, 1.0);
             } else {
                 dx.addi(dU);
             }
