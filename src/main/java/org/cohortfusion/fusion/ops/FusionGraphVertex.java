@@ -3,6 +3,7 @@ package org.cohortfusion.fusion.ops;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.deeplearning4j.nn.api.Layer;
@@ -18,6 +19,8 @@ import org.deeplearning4j.nn.graph.vertex.BaseGraphVertex;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -52,6 +55,11 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
     private transient TrainingConfig trainingConfig;
     /** The input arrays (by identity) of the forward pass whose intermediates the subclass holds, else null. */
     private transient INDArray[] forwardInputs;
+    /** The projection's activation function (when the vertex projects its inputs). */
+    private transient IActivation projectionActivation;
+    /** Cached projection: pre-activations [batch, sum of projected sizes], the projected inputs (activations). */
+    private transient INDArray projectionPre;
+    private transient INDArray projected;
 
     protected FusionGraphVertex(FusionVertexConf conf, ComputationGraph graph, String name, int idx,
                                 INDArray paramsView, boolean initializeParams, DataType dataType) {
@@ -60,12 +68,12 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         this.paramsView = paramsView;
         this.params = slice(paramsView);
         if (initializeParams && !params.isEmpty()) {
-            conf.initParams(params);
+            conf.initAllParams(params);
         }
     }
 
     private Map<String, INDArray> slice(INDArray flat) {
-        Map<String, long[]> shapes = conf.paramShapes();
+        Map<String, long[]> shapes = conf.allParamShapes();
         if (shapes.isEmpty()) {
             return Collections.emptyMap();
         }
@@ -155,11 +163,10 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
             throw new IllegalStateException(vertexName + ": expected " + (m + 1) + " inputs, got " + inputs.length);
         }
         INDArray[] x = new INDArray[m];
-        int[] sizes = conf.getSizes();
         for (int i = 0; i < m; i++) {
-            if (inputs[i].rank() != 2 || inputs[i].size(1) != sizes[i]) {
+            if (inputs[i].rank() != 2 || inputs[i].size(1) != conf.inputSize(i)) {
                 throw new IllegalArgumentException(vertexName + ": modality input " + i + " must be [batch, "
-                        + sizes[i] + "], got " + java.util.Arrays.toString(inputs[i].shape()));
+                        + conf.inputSize(i) + "], got " + java.util.Arrays.toString(inputs[i].shape()));
             }
             x[i] = inputs[i].castTo(dataType);
         }
@@ -175,6 +182,78 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         return p.castTo(dataType);
     }
 
+    private IActivation projectionActivation() {
+        if (projectionActivation == null) {
+            projectionActivation = Activation.valueOf(conf.getProjectionActivation().trim().toUpperCase(Locale.ROOT))
+                    .getActivationFunction();
+        }
+        return projectionActivation;
+    }
+
+    /**
+     * The vertex's own projection of its inputs (identity where an input is not projected): each projected input's
+     * matmul writes into its columns of one [batch, sum of projected sizes] array, then one bias add and one
+     * activation for all of them. Caches the pre-activations and the activations for the backward pass.
+     */
+    private INDArray[] project(INDArray[] x) {
+        if (!conf.hasProjection()) {
+            return x;
+        }
+        long batch = x[0].size(0);
+        long total = params.get("Pb").size(1);
+        INDArray pre = Nd4j.createUninitialized(x[0].dataType(), batch, total);
+        long offset = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (conf.isProjected(i)) {
+                long width = conf.getSizes()[i];
+                INDArray target = total == width ? pre : FusionMath.columns(pre, offset, width);
+                FusionMath.mmInto(x[i], params.get("P" + i), target, false, false);
+                offset += width;
+            }
+        }
+        pre.addiRowVector(params.get("Pb"));
+        INDArray act = projectionActivation().getActivation(pre.dup('c'), true);
+        projectionPre = pre;
+        projected = act;
+        INDArray[] out = new INDArray[x.length];
+        offset = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (conf.isProjected(i)) {
+                long width = conf.getSizes()[i];
+                out[i] = total == width ? act : FusionMath.columns(act, offset, width);
+                offset += width;
+            } else {
+                out[i] = x[i];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The projected inputs side by side when every input is projected (the array the projection wrote, no copy),
+     * else the inputs concatenated; {@code x} are the (projected) inputs the subclass was given.
+     */
+    protected INDArray concatInputs(INDArray[] x) {
+        if (projected != null && x.length > 0 && projected.size(1) == sumSizes(x)) {
+            boolean all = true;
+            for (int i = 0; i < x.length; i++) {
+                all &= conf.isProjected(i);
+            }
+            if (all) {
+                return projected;
+            }
+        }
+        return FusionMath.concat(x);
+    }
+
+    private static long sumSizes(INDArray[] x) {
+        long n = 0;
+        for (INDArray a : x) {
+            n += a.size(1);
+        }
+        return n;
+    }
+
     @Override
     public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
         if (!canDoForward()) {
@@ -182,9 +261,9 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         }
         INDArray out;
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            out = forward(modalityInputs(), presenceInput());
+            out = forward(project(modalityInputs()), presenceInput());
         }
-        forwardInputs = cachesForward() ? inputs.clone() : null;
+        forwardInputs = cachesForward() || conf.hasProjection() ? inputs.clone() : null;
         return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
     }
 
@@ -194,22 +273,46 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
             throw new IllegalStateException("Cannot do backward pass: inputs or epsilon not set (" + vertexName
                     + ")");
         }
-        INDArray[] dx;
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray[] x = modalityInputs();
-            INDArray presence = presenceInput();
-            if (cachesForward() && !forwardCachedForInputs()) {
-                forward(x, presence);
-            }
-            dx = backward(x, presence, epsilon.castTo(dataType));
-        } finally {
-            forwardInputs = null;
-            clearForwardCache();
-        }
         int m = conf.numModalities();
         INDArray[] eps = new INDArray[m + 1];
+        INDArray[] dx;
+        INDArray[] x;
+        INDArray dPre = null;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            x = modalityInputs();
+            INDArray presence = presenceInput();
+            INDArray[] h;
+            if (!forwardCachedForInputs()) {
+                h = project(x);
+                if (cachesForward()) {
+                    forward(h, presence);
+                }
+            } else {
+                h = conf.hasProjection() ? projectedViews(x) : x;
+            }
+            dx = backward(h, presence, epsilon.castTo(dataType));
+            if (conf.hasProjection()) {
+                dPre = projectionBackward(x, dx);
+            }
+        } finally {
+            forwardInputs = null;
+            projectionPre = null;
+            projected = null;
+            clearForwardCache();
+        }
+        long offset = 0;
         for (int i = 0; i < m; i++) {
-            eps[i] = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dx[i]);
+            if (conf.isProjected(i)) {
+                // dL/dx_i = dL/dpre_i P_i^T, straight into the workspace array DL4J receives
+                long width = conf.getSizes()[i];
+                INDArray dPreI = dPre.size(1) == width ? dPre : FusionMath.columns(dPre, offset, width);
+                eps[i] = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, x[i].size(0),
+                        conf.inputSize(i));
+                FusionMath.mmInto(dPreI, params.get("P" + i), eps[i], false, true);
+                offset += width;
+            } else {
+                eps[i] = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, dx[i]);
+            }
         }
         // create() zero-fills
         eps[m] = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, inputs[m].dataType(), inputs[m].shape());
@@ -223,9 +326,57 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         return new Pair<>(gradient, eps);
     }
 
+    /** The subclass's inputs from the cached projection (views of it where projected). */
+    private INDArray[] projectedViews(INDArray[] x) {
+        INDArray[] out = new INDArray[x.length];
+        long total = projected.size(1);
+        long offset = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (conf.isProjected(i)) {
+                long width = conf.getSizes()[i];
+                out[i] = total == width ? projected : FusionMath.columns(projected, offset, width);
+                offset += width;
+            } else {
+                out[i] = x[i];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Backward pass of the projection: dL/dpre (returned, [batch, sum of projected sizes]) from the subclass's
+     * dL/dh, and the projection's parameter gradients written into the gradient view. The caller turns dL/dpre
+     * into dL/dx.
+     */
+    private INDArray projectionBackward(INDArray[] x, INDArray[] dh) {
+        java.util.List<INDArray> parts = new java.util.ArrayList<>();
+        for (int i = 0; i < x.length; i++) {
+            if (conf.isProjected(i)) {
+                parts.add(dh[i]);
+            }
+        }
+        INDArray dAct = parts.size() == 1 ? parts.get(0).dup('c') : Nd4j.hstack(parts);
+        INDArray dPre = projectionActivation().backprop(projectionPre, dAct).getFirst();
+        if (dPre.ordering() != 'c') {
+            dPre = dPre.dup('c');
+        }
+        gradientTarget("Pb").assign(dPre.sum(true, 0));
+        long total = dPre.size(1);
+        long offset = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (conf.isProjected(i)) {
+                long width = conf.getSizes()[i];
+                INDArray dPreI = total == width ? dPre : FusionMath.columns(dPre, offset, width);
+                FusionMath.mmInto(x[i], dPreI, gradientTarget("P" + i), true, false);
+                offset += width;
+            }
+        }
+        return dPre;
+    }
+
     @Override
     public void setBackpropGradientsViewArray(INDArray backpropGradientsViewArray) {
-        if (conf.paramShapes().isEmpty()) {
+        if (conf.allParamShapes().isEmpty()) {
             if (backpropGradientsViewArray != null) {
                 throw new IllegalStateException(vertexName + " has no parameters; no gradient view expected");
             }

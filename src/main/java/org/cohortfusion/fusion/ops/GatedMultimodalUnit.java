@@ -143,8 +143,7 @@ public class GatedMultimodalUnit extends FusionVertexConf {
             }
             Transforms.tanh(h, false);
             INDArray spread = FusionMath.mm(presence, blocks(x[0].dataType()), false, false);
-            INDArray xcat = FusionMath.concat(x);
-            INDArray masked = xcat == x[0] ? xcat.mul(spread) : xcat.muli(spread);
+            INDArray masked = concatInputs(x).mul(spread);
             INDArray z = FusionMath.maskedSoftmax(
                     FusionMath.mm(masked, param("Wz"), false, false).addiRowVector(param("bz")), presence);
             INDArray out = Nd4j.matmul(z.reshape('c', batch, 1, m), h.reshape('c', batch, m, o))

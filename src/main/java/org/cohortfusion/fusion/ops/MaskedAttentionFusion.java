@@ -120,7 +120,7 @@ public class MaskedAttentionFusion extends FusionVertexConf {
             int m = x.length;
             long batch = x[0].size(0);
             long d = x[0].size(1);
-            INDArray stacked = FusionMath.concat(x);
+            INDArray stacked = concatInputs(x);
             INDArray flat = stacked.reshape('c', batch * m, d);
             INDArray u = projected() ? Transforms.tanh(FusionMath.mm(flat, param("Wk"), false, false), false) : flat;
             INDArray scores = FusionMath.mm(u, param("q"), false, false).reshape('c', batch, m);

@@ -83,7 +83,10 @@ public final class TrainBench {
     FusionSpec spec = FusionSpec.all(config.fusion(), emb).stream().filter(s -> s.name().equals(model)).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("Cannot bench model '" + model + "': not declared"));
     FusionCompiler.Compiled compiled = FusionCompiler.compile(spec, emb, Updaters.of(base), base.seed());
-    long params = compiled.newGraph().numParams();
+    // Every trainable parameter: the graph's flat parameter array. (ComputationGraph.numParams() counts only the
+    // layers', not those of the fusion vertices: their attention, gate and factor weights and, with the projections
+    // inside the vertices, the projections too.)
+    long params = compiled.newGraph().params().length();
     double dense = denseReference(spark, config, emb, compiled.modalities(), params, base, epochs);
     Result r = new Result(model, params, local.samplesPerSecond, s1.samplesPerSecond, s2.samplesPerSecond, dense,
         local.seconds, s2.seconds);
