@@ -77,6 +77,15 @@ public final class TrainBench {
    */
   public static Result run(SparkSession spark, PipelineConfig config, String model, int epochs, String workDir,
                            boolean withSpark, Consumer<String> out) {
+    return run(spark, config, model, epochs, workDir, withSpark, 1, out);
+  }
+
+  /**
+   * As above; with {@code repeats > 1} the single-process run and the dense reference are repeated in interleaved
+   * pairs and the median of the pairs' ratios is printed as well.
+   */
+  public static Result run(SparkSession spark, PipelineConfig config, String model, int epochs, String workDir,
+                           boolean withSpark, int repeats, Consumer<String> out) {
     TrainConfig base = config.train().withEpochs(epochs).withPatience(epochs + 1);
     // Untimed: the first training of a model in a JVM pays for class loading, JIT and ND4J's first allocations.
     once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL).withEpochs(1), workDir + "/warmup-local");
@@ -99,6 +108,26 @@ public final class TrainBench {
     // inside the vertices, the projections too.)
     long params = compiled.newGraph().params().length();
     double dense = denseReference(spark, config, emb, compiled.modalities(), params, base, epochs);
+    if (repeats > 1) {
+      // Interleaved pairs (single process, then the dense reference), the pairs' ratios' median: a loaded machine
+      // stalls single epochs of a small network by several times their length.
+      double[] locals = new double[repeats];
+      double[] denses = new double[repeats];
+      double[] ratios = new double[repeats];
+      locals[0] = local.samplesPerSecond;
+      denses[0] = dense;
+      for (int i = 1; i < repeats; i++) {
+        locals[i] = once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL), workDir + "/local-" + i).samplesPerSecond;
+        denses[i] = denseReference(spark, config, emb, compiled.modalities(), params, base, epochs);
+      }
+      for (int i = 0; i < repeats; i++) {
+        ratios[i] = locals[i] / denses[i];
+      }
+      java.util.Arrays.sort(ratios);
+      out.accept(String.format(Locale.ROOT, "%s: %d interleaved pairs, local/dense per pair %s; median %.2fx (local median %.0f,"
+              + " dense median %.0f samples/s)", model, repeats, java.util.Arrays.stream(ratios)
+              .mapToObj(x -> String.format(Locale.ROOT, "%.2f", x)).toList(), median(ratios), median(locals), median(denses)));
+    }
     Result r = new Result(model, params, local.samplesPerSecond, s1.samplesPerSecond, s2.samplesPerSecond, dense,
         local.seconds, s2.seconds);
     out.accept(r.describe());
@@ -106,6 +135,12 @@ public final class TrainBench {
   }
 
   private record Run(double samplesPerSecond, double seconds) {}
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
 
   private static Run spark2(SparkSession spark, PipelineConfig config, String model, TrainConfig base, String workDir) {
     // Embedded, both workers are task threads of this JVM sharing ND4J's native thread pool: each gets its share of
