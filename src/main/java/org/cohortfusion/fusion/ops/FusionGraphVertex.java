@@ -263,7 +263,15 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             out = forward(project(modalityInputs()), presenceInput());
         }
-        forwardInputs = cachesForward() || conf.hasProjection() ? inputs.clone() : null;
+        if (training && (cachesForward() || conf.hasProjection())) {
+            forwardInputs = inputs.clone();
+        } else {
+            // inference: no backward pass follows, so hold nothing
+            forwardInputs = null;
+            projectionPre = null;
+            projected = null;
+            clearForwardCache();
+        }
         return workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
     }
 
