@@ -94,6 +94,14 @@ final class BenchCommand {
     @Option(names = "--regenerate", description = "With --subjects: generate the embeddings even if they exist.")
     boolean regenerate;
 
+    @Option(names = "--local-only", description = {"Only the single-process run and the dense reference (the fusion/dense ratio),",
+        "no Spark runs."})
+    boolean localOnly;
+
+    @Option(names = "--repeats", defaultValue = "1", description = {"Single-process run and dense reference repeated in this many",
+        "interleaved pairs; prints the median of the pairs' local/dense ratios (default: ${DEFAULT-VALUE})."})
+    int repeats;
+
     @Option(names = "--averaging-frequency", description = "Minibatches per worker between averagings (default: as train.averaging-frequency).")
     Integer averagingFrequency;
 
@@ -122,7 +130,7 @@ final class BenchCommand {
           epochs, System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
       TrainBench.shardFormats(spark, pipeline, 5, line -> System.out.println("bench train: " + line));
       for (String model : names) {
-        TrainBench.run(spark, pipeline, model, epochs, workDir + "/runs", line -> System.out.println("bench train: " + line));
+        TrainBench.run(spark, pipeline, model, epochs, workDir + "/runs", !localOnly, repeats, line -> System.out.println("bench train: " + line));
       }
       return 0;
     }

@@ -1,7 +1,5 @@
 package org.cohortfusion.fusion.ops;
 
-import java.util.ArrayList;
-import java.util.List;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -61,37 +59,54 @@ public class ConcatFusion extends FusionVertexConf {
         return new Impl(this, graph, name, idx, paramsView, initializeParams, dataType);
     }
 
-    /** Runtime vertex of {@link ConcatFusion}. */
+    /**
+     * Runtime vertex of {@link ConcatFusion}: one concat and one multiplication by the presence mask spread over
+     * the columns (itself one matmul), forward and backward alike.
+     */
     static final class Impl extends FusionGraphVertex {
         private static final long serialVersionUID = 1L;
+
+        /** [M, sum d_m] block indicator of the modalities' columns, built once per data type. */
+        private transient INDArray blocks;
 
         Impl(ConcatFusion conf, ComputationGraph graph, String name, int idx, INDArray paramsView, boolean init,
              DataType dataType) {
             super(conf, graph, name, idx, paramsView, init, dataType);
         }
 
+        private INDArray spread(INDArray presence) {
+            if (blocks == null || blocks.dataType() != presence.dataType()) {
+                blocks = FusionMath.blockIndicator(conf.getSizes(), presence.dataType());
+            }
+            return FusionMath.mm(presence, blocks, false, false);
+        }
+
         @Override
         protected INDArray forward(INDArray[] x, INDArray presence) {
-            List<INDArray> parts = new ArrayList<>();
-            for (int m = 0; m < x.length; m++) {
-                parts.add(x[m].mulColumnVector(FusionMath.col(presence, m)));
+            boolean indicators = ((ConcatFusion) conf).withIndicators;
+            INDArray[] parts = x;
+            if (indicators) {
+                parts = java.util.Arrays.copyOf(x, x.length + 1);
+                parts[x.length] = presence;
             }
-            if (((ConcatFusion) conf).withIndicators) {
-                parts.add(presence.dup());
-            }
-            return Nd4j.hstack(parts);
+            INDArray out = parts.length == 1 ? x[0].dup('c') : Nd4j.hstack(parts);
+            INDArray spread = spread(presence);
+            FusionMath.columns(out, 0, spread.size(1)).muli(spread);
+            return out;
         }
 
         @Override
         protected INDArray[] backward(INDArray[] x, INDArray presence, INDArray epsilon) {
-            INDArray[] dx = new INDArray[x.length];
+            INDArray spread = spread(presence);
+            INDArray dx = FusionMath.columns(epsilon, 0, spread.size(1)).mul(spread);
+            INDArray[] out = new INDArray[x.length];
             long offset = 0;
             for (int m = 0; m < x.length; m++) {
                 long width = x[m].size(1);
-                dx[m] = FusionMath.columns(epsilon, offset, width).mulColumnVector(FusionMath.col(presence, m));
+                out[m] = FusionMath.columns(dx, offset, width);
                 offset += width;
             }
-            return dx;
+            return out;
         }
     }
 }

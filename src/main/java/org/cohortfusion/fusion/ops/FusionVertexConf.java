@@ -27,6 +27,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * presence mask {@code [batch, M]} (1 = modality present for that subject, 0 = absent). The presence input is data:
  * it always receives a zero epsilon. Rows in which no modality is present produce an all-zero output.
  *
+ * <p>Optionally the vertex also projects its inputs ({@link #withProjection}): input m of size
+ * {@code inputSizes[m] > 0} goes through {@code act(x_m P_m + b_m)} to {@code sizes[m]} before the fusion, as a
+ * DenseLayer per input would, but as a handful of whole-array ops inside the vertex (the per-input matmuls write
+ * into one array; one bias add and one activation for all inputs). Its parameters come first in the vertex's
+ * flat view: {@code P<m>} [inputSizes[m], sizes[m]] for each projected input, then {@code Pb} [1, sum of the
+ * projected sizes]; configurations without the fields (saved before they existed) have no projection.
+ *
  * <p>Configurations are serialised by DL4J's (shaded) Jackson mapper, which reads fields directly; subclasses keep
  * their options in plain fields with getters/setters and report them through {@link #optionValues()} so that
  * {@code equals}/{@code hashCode} are defined once here.
@@ -35,8 +42,14 @@ public abstract class FusionVertexConf extends GraphVertex {
 
     private static final long serialVersionUID = 1L;
 
-    /** Representation size of each modality input, in input order. */
+    /** Representation size of each modality input, in input order (after the projection, if any). */
     protected int[] sizes = new int[0];
+
+    /** Size of each modality input before the vertex's own projection; 0 (or no array) = not projected. */
+    protected int[] inputSizes;
+
+    /** DL4J activation name of the vertex's own projection (e.g. "tanh"); used when an input is projected. */
+    protected String projectionActivation;
 
     protected FusionVertexConf() {
     }
@@ -59,6 +72,106 @@ public abstract class FusionVertexConf extends GraphVertex {
 
     public void setSizes(int[] sizes) {
         this.sizes = sizes == null ? new int[0] : sizes.clone();
+    }
+
+    public int[] getInputSizes() {
+        return inputSizes == null ? null : inputSizes.clone();
+    }
+
+    public void setInputSizes(int[] inputSizes) {
+        this.inputSizes = inputSizes == null ? null : inputSizes.clone();
+    }
+
+    public String getProjectionActivation() {
+        return projectionActivation;
+    }
+
+    public void setProjectionActivation(String projectionActivation) {
+        this.projectionActivation = projectionActivation;
+    }
+
+    /**
+     * Projects input m from {@code inputSizes[m]} to {@code sizes[m]} inside the vertex where {@code inputSizes[m] >
+     * 0} (a dense layer with bias and the given DL4J activation, e.g. "tanh"); returns this.
+     */
+    public FusionVertexConf withProjection(int[] inputSizes, String activation) {
+        if (inputSizes == null || inputSizes.length != sizes.length) {
+            throw new IllegalArgumentException("Expected " + sizes.length + " input sizes");
+        }
+        for (int s : inputSizes) {
+            if (s < 0) {
+                throw new IllegalArgumentException("Input sizes must be >= 0: " + Arrays.toString(inputSizes));
+            }
+        }
+        if (Arrays.stream(inputSizes).anyMatch(s -> s > 0)) {
+            org.nd4j.linalg.activations.Activation.valueOf(activation.trim().toUpperCase(java.util.Locale.ROOT));
+        }
+        this.inputSizes = inputSizes.clone();
+        this.projectionActivation = activation;
+        return this;
+    }
+
+    /** Whether input m is projected by the vertex itself. */
+    public boolean isProjected(int m) {
+        return inputSizes != null && m < inputSizes.length && inputSizes[m] > 0;
+    }
+
+    /** Whether any input is projected by the vertex itself. */
+    public boolean hasProjection() {
+        for (int m = 0; m < sizes.length; m++) {
+            if (isProjected(m)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Size of the vertex's input m as fed to it: before the projection if projected. */
+    public int inputSize(int m) {
+        return isProjected(m) ? inputSizes[m] : sizes[m];
+    }
+
+    /** The projection's parameter shapes (empty without projection), laid out before {@link #paramShapes()}. */
+    public Map<String, long[]> projectionParamShapes() {
+        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        long total = 0;
+        for (int m = 0; m < sizes.length; m++) {
+            if (isProjected(m)) {
+                shapes.put("P" + m, new long[] {inputSizes[m], sizes[m]});
+                total += sizes[m];
+            }
+        }
+        if (total > 0) {
+            shapes.put("Pb", new long[] {1, total});
+        }
+        return shapes;
+    }
+
+    /** Every parameter in flat-view order: the projection's, then the operation's own. */
+    public Map<String, long[]> allParamShapes() {
+        Map<String, long[]> shapes = new java.util.LinkedHashMap<>(projectionParamShapes());
+        for (Map.Entry<String, long[]> e : paramShapes().entrySet()) {
+            if (shapes.put(e.getKey(), e.getValue()) != null) {
+                throw new IllegalStateException("Parameter name " + e.getKey() + " used twice");
+            }
+        }
+        return shapes;
+    }
+
+    /** Initialises the projection (Xavier weights as DL4J's WeightInit.XAVIER, zero bias), then the rest. */
+    void initAllParams(Map<String, INDArray> params) {
+        Map<String, INDArray> own = new java.util.LinkedHashMap<>(params);
+        for (String name : projectionParamShapes().keySet()) {
+            INDArray p = own.remove(name);
+            if (name.equals("Pb")) {
+                p.assign(0.0);
+            } else {
+                p.assign(Nd4j.randn(p.dataType(), p.shape()).muli(Math.sqrt(2.0 / (p.size(0) + p.size(1)))));
+            }
+        }
+        if (!own.isEmpty()) {
+            initParams(own);
+        }
     }
 
     /** Number of modality inputs M (the vertex has M + 1 inputs). */
@@ -107,7 +220,7 @@ public abstract class FusionVertexConf extends GraphVertex {
     @Override
     public long numParams(boolean backprop) {
         long n = 0;
-        for (long[] shape : paramShapes().values()) {
+        for (long[] shape : allParamShapes().values()) {
             long p = 1;
             for (long s : shape) {
                 p *= s;
@@ -175,17 +288,32 @@ public abstract class FusionVertexConf extends GraphVertex {
             return false;
         }
         FusionVertexConf other = (FusionVertexConf) o;
-        return Arrays.equals(sizes, other.sizes) && Arrays.equals(optionValues(), other.optionValues());
+        return Arrays.equals(sizes, other.sizes) && Arrays.equals(optionValues(), other.optionValues())
+                && Arrays.equals(projectedSizes(), other.projectedSizes())
+                && Objects.equals(hasProjection() ? projectionActivation : null,
+                        other.hasProjection() ? other.projectionActivation : null);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(getClass().getName(), Arrays.hashCode(sizes), Arrays.hashCode(optionValues()));
+        return Objects.hash(getClass().getName(), Arrays.hashCode(sizes), Arrays.hashCode(optionValues()),
+                Arrays.hashCode(projectedSizes()));
+    }
+
+    /** Input sizes before projection, 0 where not projected; all zeros without projection. */
+    private int[] projectedSizes() {
+        int[] out = new int[sizes.length];
+        for (int m = 0; m < sizes.length; m++) {
+            out[m] = isProjected(m) ? inputSizes[m] : 0;
+        }
+        return out;
     }
 
     @Override
     public String toString() {
         return getClass().getSimpleName() + "(sizes=" + Arrays.toString(sizes) + ", options="
-                + Arrays.toString(optionValues()) + ")";
+                + Arrays.toString(optionValues())
+                + (hasProjection() ? ", projected from " + Arrays.toString(inputSizes) + " (" + projectionActivation + ")"
+                        : "") + ")";
     }
 }

@@ -1,8 +1,6 @@
 package org.cohortfusion.fusion.ops;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -92,67 +90,93 @@ public class GatedMultimodalUnit extends FusionVertexConf {
         return new Impl(this, graph, name, idx, paramsView, initializeParams, dataType);
     }
 
-    /** Runtime vertex of {@link GatedMultimodalUnit}. */
+    /**
+     * Runtime vertex of {@link GatedMultimodalUnit}. The M hidden representations are written side by side into one
+     * [batch, M * outSize] array (one tanh, one batched matmul for the gated sum and its gradients), the gate input
+     * is masked by one matmul-spread presence mask; the forward pass's intermediates are cached for the backward
+     * pass. Per modality there remain only its own projection's matmuls.
+     */
     static final class Impl extends FusionGraphVertex {
         private static final long serialVersionUID = 1L;
+
+        /** [M, sum d_m] block indicator of the modalities' columns, built once per data type. */
+        private transient INDArray blocks;
+        /** Cached forward pass: hidden [batch, M * o] (tanh), masked concatenated inputs, their spread mask, gates. */
+        private transient INDArray hidden;
+        private transient INDArray maskedInputs;
+        private transient INDArray spreadMask;
+        private transient INDArray gates;
 
         Impl(GatedMultimodalUnit conf, ComputationGraph graph, String name, int idx, INDArray paramsView,
              boolean init, DataType dataType) {
             super(conf, graph, name, idx, paramsView, init, dataType);
         }
 
-        private INDArray[] hidden(INDArray[] x) {
-            INDArray[] h = new INDArray[x.length];
-            for (int m = 0; m < x.length; m++) {
-                h[m] = Transforms.tanh(x[m].mmul(param("W" + m)), false);
-            }
-            return h;
+        @Override
+        protected boolean cachesForward() {
+            return true;
         }
 
-        private static INDArray maskedConcat(INDArray[] x, INDArray presence) {
-            List<INDArray> parts = new ArrayList<>();
-            for (int m = 0; m < x.length; m++) {
-                parts.add(x[m].mulColumnVector(FusionMath.col(presence, m)));
-            }
-            return Nd4j.hstack(parts);
+        @Override
+        protected void clearForwardCache() {
+            hidden = null;
+            maskedInputs = null;
+            spreadMask = null;
+            gates = null;
         }
 
-        private INDArray gates(INDArray xcat, INDArray presence) {
-            return FusionMath.maskedSoftmax(xcat.mmul(param("Wz")).addiRowVector(param("bz")), presence);
+        private INDArray blocks(DataType type) {
+            if (blocks == null || blocks.dataType() != type) {
+                blocks = FusionMath.blockIndicator(conf.getSizes(), type);
+            }
+            return blocks;
         }
 
         @Override
         protected INDArray forward(INDArray[] x, INDArray presence) {
-            INDArray[] h = hidden(x);
-            INDArray z = gates(maskedConcat(x, presence), presence);
-            INDArray out = Nd4j.zeros(h[0].dataType(), h[0].shape());
-            for (int m = 0; m < x.length; m++) {
-                out.addi(h[m].mulColumnVector(FusionMath.col(z, m)));
+            int m = x.length;
+            long batch = x[0].size(0);
+            long o = ((GatedMultimodalUnit) conf).outSize;
+            INDArray h = Nd4j.createUninitialized(x[0].dataType(), batch, m * o);
+            for (int i = 0; i < m; i++) {
+                FusionMath.mmInto(x[i], param("W" + i), FusionMath.columns(h, i * o, o), false, false);
             }
+            Transforms.tanh(h, false);
+            INDArray spread = FusionMath.mm(presence, blocks(x[0].dataType()), false, false);
+            INDArray masked = concatInputs(x).mul(spread);
+            INDArray z = FusionMath.maskedSoftmax(
+                    FusionMath.mm(masked, param("Wz"), false, false).addiRowVector(param("bz")), presence);
+            INDArray out = Nd4j.matmul(z.reshape('c', batch, 1, m), h.reshape('c', batch, m, o))
+                    .reshape('c', batch, o);
+            hidden = h;
+            maskedInputs = masked;
+            spreadMask = spread;
+            gates = z;
             return out;
         }
 
         @Override
         protected INDArray[] backward(INDArray[] x, INDArray presence, INDArray epsilon) {
-            INDArray[] h = hidden(x);
-            INDArray xcat = maskedConcat(x, presence);
-            INDArray z = gates(xcat, presence);
-            List<INDArray> dZ = new ArrayList<>();
-            for (INDArray hm : h) {
-                dZ.add(FusionMath.rowDot(epsilon, hm));
-            }
-            INDArray dG = FusionMath.softmaxBackward(z, Nd4j.hstack(dZ));
-            setGradient("Wz", xcat.transpose().mmul(dG));
-            setGradient("bz", dG.sum(true, 0));
-            INDArray dXcat = dG.mmul(param("Wz").transpose());
-            INDArray[] dx = new INDArray[x.length];
+            int m = x.length;
+            long batch = x[0].size(0);
+            long o = ((GatedMultimodalUnit) conf).outSize;
+            INDArray e = epsilon.ordering() == 'c' ? epsilon : epsilon.dup('c');
+            // dL/dz[b, m] = eps_b . h'_m[b]; dL/dh'_m (through the gated sum) = z[b, m] eps_b
+            INDArray dZ = Nd4j.matmul(hidden.reshape('c', batch, m, o), e.reshape('c', batch, o, 1))
+                    .reshape('c', batch, m);
+            INDArray dPre = Nd4j.matmul(gates.reshape('c', batch, m, 1), e.reshape('c', batch, 1, o))
+                    .reshape('c', batch, m * o).muli(FusionMath.tanhGrad(hidden));
+            INDArray dG = FusionMath.softmaxBackward(gates, dZ);
+            FusionMath.mmInto(maskedInputs, dG, gradientTarget("Wz"), true, false);
+            gradientTarget("bz").assign(dG.sum(true, 0));
+            INDArray dXcat = FusionMath.mm(dG, param("Wz"), false, true).muli(spreadMask);
+            INDArray[] dx = new INDArray[m];
             long offset = 0;
-            for (int m = 0; m < x.length; m++) {
-                INDArray pre = epsilon.mulColumnVector(FusionMath.col(z, m)).muli(FusionMath.tanhGrad(h[m]));
-                setGradient("W" + m, x[m].transpose().mmul(pre));
-                long width = x[m].size(1);
-                dx[m] = pre.mmul(param("W" + m).transpose()).addi(
-                        FusionMath.columns(dXcat, offset, width).mulColumnVector(FusionMath.col(presence, m)));
+            for (int i = 0; i < m; i++) {
+                INDArray dPreI = FusionMath.columns(dPre, i * o, o);
+                FusionMath.mmInto(x[i], dPreI, gradientTarget("W" + i), true, false);
+                long width = x[i].size(1);
+                dx[i] = FusionMath.columns(dXcat, offset, width).addi(FusionMath.mm(dPreI, param("W" + i), false, true));
                 offset += width;
             }
             return dx;

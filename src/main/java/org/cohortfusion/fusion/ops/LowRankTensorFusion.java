@@ -96,83 +96,100 @@ public class LowRankTensorFusion extends FusionVertexConf {
         return new Impl(this, graph, name, idx, paramsView, initializeParams, dataType);
     }
 
-    /** Runtime vertex of {@link LowRankTensorFusion}. */
+    /**
+     * Runtime vertex of {@link LowRankTensorFusion}. Each modality's r factors are used as one [d_m + 1, r * outSize]
+     * matrix, so a modality's projections for every rank are one matmul (plus its constant row), the product over
+     * modalities is M - 1 element-wise products of [batch, r * outSize] arrays and the sum over ranks one reduction;
+     * the forward pass's intermediates are cached for the backward pass.
+     */
     static final class Impl extends FusionGraphVertex {
         private static final long serialVersionUID = 1L;
+
+        /** Cached forward pass, per modality: masked input, factors as [d_m + 1, r * o], projections [batch, r * o]. */
+        private transient INDArray[] maskedInputs;
+        private transient INDArray[] factors;
+        private transient INDArray[] projections;
+        private transient INDArray anyPresent;
 
         Impl(LowRankTensorFusion conf, ComputationGraph graph, String name, int idx, INDArray paramsView,
              boolean init, DataType dataType) {
             super(conf, graph, name, idx, paramsView, init, dataType);
         }
 
-        private static INDArray factor(INDArray w, int r) {
-            return w.get(NDArrayIndex.point(r), NDArrayIndex.all(), NDArrayIndex.all());
+        @Override
+        protected boolean cachesForward() {
+            return true;
         }
 
-        private INDArray[] augmented(INDArray[] x, INDArray presence) {
-            INDArray[] z = new INDArray[x.length];
-            for (int m = 0; m < x.length; m++) {
-                z[m] = FusionMath.withOne(x[m], FusionMath.col(presence, m));
-            }
-            return z;
+        @Override
+        protected void clearForwardCache() {
+            maskedInputs = null;
+            factors = null;
+            projections = null;
+            anyPresent = null;
         }
 
-        /** f[m] = z_m W_m^(r), [batch, outSize]. */
-        private INDArray[] projections(INDArray[] z, int r) {
-            INDArray[] f = new INDArray[z.length];
-            for (int m = 0; m < z.length; m++) {
-                f[m] = z[m].mmul(factor(param("W" + m), r));
-            }
-            return f;
+        /** W_m [r, d + 1, o] as the [d + 1, r * o] matrix whose column i * o + k is W_m[i, :, k]. */
+        private static INDArray wide(INDArray w) {
+            return w.permute(1, 0, 2).dup('c').reshape('c', w.size(1), w.size(0) * w.size(2));
         }
 
-        private static INDArray productExcept(INDArray[] f, int skip) {
-            INDArray prod = null;
-            for (int m = 0; m < f.length; m++) {
-                if (m != skip) {
-                    prod = prod == null ? f[m].dup() : prod.muli(f[m]);
-                }
-            }
-            return prod == null ? Nd4j.onesLike(f[0]) : prod;
+        private static INDArray rows(INDArray a, long from, long to) {
+            return a.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
         }
 
         @Override
         protected INDArray forward(INDArray[] x, INDArray presence) {
-            INDArray[] z = augmented(x, presence);
-            int rank = ((LowRankTensorFusion) conf).rank;
-            INDArray out = null;
-            for (int r = 0; r < rank; r++) {
-                INDArray prod = productExcept(projections(z, r), -1);
-                out = out == null ? prod : out.addi(prod);
+            int m = x.length;
+            long batch = x[0].size(0);
+            LowRankTensorFusion c = (LowRankTensorFusion) conf;
+            long o = c.outSize;
+            maskedInputs = new INDArray[m];
+            factors = new INDArray[m];
+            projections = new INDArray[m];
+            INDArray prod = null;
+            for (int i = 0; i < m; i++) {
+                long d = x[i].size(1);
+                maskedInputs[i] = x[i].mulColumnVector(FusionMath.col(presence, i));
+                factors[i] = wide(param("W" + i));
+                // [p h; 1] W = (p h) W[:d] + W[d]
+                projections[i] = FusionMath.mm(maskedInputs[i], rows(factors[i], 0, d), false, false)
+                        .addiRowVector(rows(factors[i], d, d + 1));
+                prod = prod == null ? projections[i].dup() : prod.muli(projections[i]);
             }
-            return out.addiRowVector(param("b")).muliColumnVector(FusionMath.anyPresent(presence));
+            anyPresent = FusionMath.anyPresent(presence);
+            return prod.reshape('c', batch, c.rank, o).sum(1).addiRowVector(param("b"))
+                    .muliColumnVector(anyPresent);
         }
 
         @Override
         protected INDArray[] backward(INDArray[] x, INDArray presence, INDArray epsilon) {
-            INDArray[] z = augmented(x, presence);
+            int m = x.length;
             int rank = ((LowRankTensorFusion) conf).rank;
-            INDArray e = epsilon.mulColumnVector(FusionMath.anyPresent(presence));
-            setGradient("b", e.sum(true, 0));
-            INDArray[] dz = new INDArray[x.length];
-            INDArray[] dW = new INDArray[x.length];
-            for (int m = 0; m < x.length; m++) {
-                dz[m] = Nd4j.zeros(z[m].dataType(), z[m].shape());
-                dW[m] = Nd4j.zeros(z[m].dataType(), param("W" + m).shape());
+            INDArray e = epsilon.mulColumnVector(anyPresent);
+            gradientTarget("b").assign(e.sum(true, 0));
+            // the output's gradient repeated for every rank: [batch, r * o]
+            INDArray eRanks = Nd4j.tile(e, 1, rank);
+            // product of the other modalities' projections: prefix and suffix products
+            INDArray[] suffix = new INDArray[m + 1];
+            for (int i = m - 1; i > 0; i--) {
+                suffix[i] = suffix[i + 1] == null ? projections[i] : projections[i].mul(suffix[i + 1]);
             }
-            for (int r = 0; r < rank; r++) {
-                INDArray[] f = projections(z, r);
-                for (int m = 0; m < x.length; m++) {
-                    INDArray dF = e.mul(productExcept(f, m));
-                    INDArray w = factor(param("W" + m), r);
-                    factor(dW[m], r).assign(z[m].transpose().mmul(dF));
-                    dz[m].addi(dF.mmul(w.transpose()));
-                }
-            }
-            INDArray[] dx = new INDArray[x.length];
-            for (int m = 0; m < x.length; m++) {
-                setGradient("W" + m, dW[m]);
-                dx[m] = FusionMath.columns(dz[m], 0, x[m].size(1)).mulColumnVector(FusionMath.col(presence, m));
+            INDArray prefix = null;
+            INDArray[] dx = new INDArray[m];
+            for (int i = 0; i < m; i++) {
+                long d = x[i].size(1);
+                INDArray others = prefix == null ? suffix[i + 1] : suffix[i + 1] == null ? prefix
+                        : prefix.mul(suffix[i + 1]);
+                INDArray dF = others == null ? eRanks : eRanks.mul(others);
+                INDArray dWide = Nd4j.createUninitialized(dF.dataType(), d + 1, dF.size(1));
+                FusionMath.mmInto(maskedInputs[i], dF, rows(dWide, 0, d), true, false);
+                rows(dWide, d, d + 1).assign(dF.sum(true, 0));
+                INDArray w = param("W" + i);
+                gradientTarget("W" + i).assign(dWide.reshape('c', d + 1, w.size(0), w.size(2)).permute(1, 0, 2));
+                dx[i] = FusionMath.mm(dF, rows(factors[i], 0, d), false, true)
+                        .muliColumnVector(FusionMath.col(presence, i));
+                prefix = prefix == null ? projections[i] : prefix.mul(projections[i]);
             }
             return dx;
         }

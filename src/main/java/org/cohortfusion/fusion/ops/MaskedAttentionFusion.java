@@ -1,8 +1,6 @@
 package org.cohortfusion.fusion.ops;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -82,9 +80,19 @@ public class MaskedAttentionFusion extends FusionVertexConf {
         return new Impl(this, graph, name, idx, paramsView, initializeParams, dataType);
     }
 
-    /** Runtime vertex of {@link MaskedAttentionFusion}. */
+    /**
+     * Runtime vertex of {@link MaskedAttentionFusion}. The M modality tokens are stacked into one [batch * M, d]
+     * array, so keys, scores, the masked softmax over modalities and the weighted sum are a fixed handful of
+     * whole-array ops (matmuls and batched matmuls) whatever M; the forward pass's intermediates are cached for the
+     * backward pass.
+     */
     static final class Impl extends FusionGraphVertex {
         private static final long serialVersionUID = 1L;
+
+        /** Cached forward pass: tokens [batch, M * d], keys [batch * M, d] (tanh, or the tokens), weights [batch, M]. */
+        private transient INDArray tokens;
+        private transient INDArray keys;
+        private transient INDArray weights;
 
         Impl(MaskedAttentionFusion conf, ComputationGraph graph, String name, int idx, INDArray paramsView,
              boolean init, DataType dataType) {
@@ -95,63 +103,65 @@ public class MaskedAttentionFusion extends FusionVertexConf {
             return ((MaskedAttentionFusion) conf).keyProjection;
         }
 
-        private INDArray[] keys(INDArray[] x) {
-            INDArray[] u = new INDArray[x.length];
-            for (int m = 0; m < x.length; m++) {
-                u[m] = projected() ? Transforms.tanh(x[m].mmul(param("Wk")), false) : x[m];
-            }
-            return u;
+        @Override
+        protected boolean cachesForward() {
+            return true;
         }
 
-        private INDArray weights(INDArray[] u, INDArray presence) {
-            List<INDArray> scores = new ArrayList<>();
-            for (INDArray um : u) {
-                scores.add(um.mmul(param("q")));
-            }
-            return FusionMath.maskedSoftmax(Nd4j.hstack(scores), presence);
+        @Override
+        protected void clearForwardCache() {
+            tokens = null;
+            keys = null;
+            weights = null;
         }
 
         @Override
         protected INDArray forward(INDArray[] x, INDArray presence) {
-            INDArray a = weights(keys(x), presence);
-            INDArray out = Nd4j.zeros(x[0].dataType(), x[0].shape());
-            for (int m = 0; m < x.length; m++) {
-                out.addi(x[m].mulColumnVector(FusionMath.col(a, m)));
-            }
+            int m = x.length;
+            long batch = x[0].size(0);
+            long d = x[0].size(1);
+            INDArray stacked = concatInputs(x);
+            INDArray flat = stacked.reshape('c', batch * m, d);
+            INDArray u = projected() ? Transforms.tanh(FusionMath.mm(flat, param("Wk"), false, false), false) : flat;
+            INDArray scores = FusionMath.mm(u, param("q"), false, false).reshape('c', batch, m);
+            INDArray a = FusionMath.maskedSoftmax(scores, presence);
+            INDArray out = Nd4j.matmul(a.reshape('c', batch, 1, m), stacked.reshape('c', batch, m, d))
+                    .reshape('c', batch, d);
+            tokens = stacked;
+            keys = u;
+            weights = a;
             return out;
         }
 
         @Override
         protected INDArray[] backward(INDArray[] x, INDArray presence, INDArray epsilon) {
-            INDArray[] u = keys(x);
-            INDArray a = weights(u, presence);
-            List<INDArray> dA = new ArrayList<>();
-            for (INDArray xm : x) {
-                dA.add(FusionMath.rowDot(epsilon, xm));
-            }
-            INDArray dS = FusionMath.softmaxBackward(a, Nd4j.hstack(dA));
+            int m = x.length;
+            long batch = x[0].size(0);
+            long d = x[0].size(1);
+            INDArray e = epsilon.ordering() == 'c' ? epsilon : epsilon.dup('c');
+            // dL/da[b, m] = eps_b . x_m[b]; dL/dx_m (through the weighted sum) = a[b, m] eps_b
+            INDArray dA = Nd4j.matmul(tokens.reshape('c', batch, m, d), e.reshape('c', batch, d, 1))
+                    .reshape('c', batch, m);
+            INDArray dx = Nd4j.matmul(weights.reshape('c', batch, m, 1), e.reshape('c', batch, 1, d))
+                    .reshape('c', batch * m, d);
+            INDArray dS = FusionMath.softmaxBackward(weights, dA).reshape('c', batch * m, 1);
             INDArray q = param("q");
-            INDArray dq = Nd4j.zeros(q.dataType(), q.shape());
-            INDArray dWk = projected() ? Nd4j.zeros(q.dataType(), param("Wk").shape()) : null;
-            INDArray[] dx = new INDArray[x.length];
-            for (int m = 0; m < x.length; m++) {
-                INDArray ds = FusionMath.col(dS, m);
-                dx[m] = epsilon.mulColumnVector(FusionMath.col(a, m));
-                dq.addi(u[m].transpose().mmul(ds));
-                INDArray dU = ds.mmul(q.transpose());
-                if (projected()) {
-                    INDArray dz = dU.muli(FusionMath.tanhGrad(u[m]));
-                    dWk.addi(x[m].transpose().mmul(dz));
-                    dx[m].addi(dz.mmul(param("Wk").transpose()));
-                } else {
-                    dx[m].addi(dU);
-                }
-            }
-            setGradient("q", dq);
+            FusionMath.mmInto(keys, dS, gradientTarget("q"), true, false);
+            INDArray dU = FusionMath.mm(dS, q, false, true);
             if (projected()) {
-                setGradient("Wk", dWk);
+                INDArray dz = dU.muli(FusionMath.tanhGrad(keys));
+                INDArray flat = tokens.reshape('c', batch * m, d);
+                FusionMath.mmInto(flat, dz, gradientTarget("Wk"), true, false);
+                FusionMath.mmInto(dz, param("Wk"), dx, false, true, 1.0);
+            } else {
+                dx.addi(dU);
             }
-            return dx;
+            INDArray wide = dx.reshape('c', batch, m * d);
+            INDArray[] out = new INDArray[m];
+            for (int i = 0; i < m; i++) {
+                out[i] = FusionMath.columns(wide, i * d, d);
+            }
+            return out;
         }
     }
 }

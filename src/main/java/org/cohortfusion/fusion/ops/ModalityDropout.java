@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Random;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Modality dropout for training: randomly marks present modalities as absent in the presence mask, so that the
@@ -28,17 +29,21 @@ public final class ModalityDropout {
         if (!(rate >= 0.0 && rate < 1.0)) {
             throw new IllegalArgumentException("Modality dropout rate must be in [0, 1), got " + rate);
         }
-        INDArray out = presence.dup();
         if (rate == 0.0) {
-            return out;
+            return presence.dup();
         }
-        long rows = presence.size(0);
-        long cols = presence.size(1);
-        for (long b = 0; b < rows; b++) {
-            List<Long> present = new ArrayList<>();
-            List<Long> dropped = new ArrayList<>();
-            for (long m = 0; m < cols; m++) {
-                if (presence.getDouble(b, m) != 0.0) {
+        // On a Java copy: one read and one write of the array, not an ND4J call per entry.
+        int rows = (int) presence.size(0);
+        int cols = (int) presence.size(1);
+        double[] in = presence.dup('c').data().asDouble();
+        double[] out = in.clone();
+        List<Integer> present = new ArrayList<>();
+        List<Integer> dropped = new ArrayList<>();
+        for (int b = 0; b < rows; b++) {
+            present.clear();
+            dropped.clear();
+            for (int m = 0; m < cols; m++) {
+                if (in[b * cols + m] != 0.0) {
                     present.add(m);
                     if (rng.nextDouble() < rate) {
                         dropped.add(m);
@@ -48,10 +53,10 @@ public final class ModalityDropout {
             if (!present.isEmpty() && dropped.size() == present.size()) {
                 dropped.remove(rng.nextInt(dropped.size()));
             }
-            for (long m : dropped) {
-                out.putScalar(b, m, 0.0);
+            for (int m : dropped) {
+                out[b * cols + m] = 0.0;
             }
         }
-        return out;
+        return Nd4j.create(out, new long[] {rows, cols}, 'c').castTo(presence.dataType());
     }
 }

@@ -26,8 +26,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * <ul>
  *   <li>inputs: one per leaf modality {@code [batch, d_m]} in the embeddings' order, then {@code presence}
  *       {@code [batch, M]} (1 = present; absent rows are zeros and masked fusion ignores them);
- *   <li>a trainable projection (DenseLayer) per input where the stage's operation needs equal sizes (or always
- *       when {@code projection} is a positive size);
+ *   <li>a trainable projection (dense, with bias and the projection activation) per input where the stage's
+ *       operation needs equal sizes (or always when {@code projection} is a positive size): inside the stage's
+ *       fusion vertex ({@link FusionVertexConf#withProjection}, all of a stage's projections as a few whole-array
+ *       ops), or a DenseLayer when a leaf feeds more than one stage (so that its projection stays shared);
  *   <li>one fusion vertex per stage from {@link FusionOp}, each fed by its inputs and their presence (a stage's
  *       presence is the OR of its leaves' presence, via {@link PresenceSelect});
  *   <li>the multimodal head: Dense layers (ReLU, dropout) then a softmax output with multi-class cross-entropy.
@@ -98,10 +100,18 @@ public final class FusionCompiler {
     Map<String, Integer> size = new HashMap<>();
     Map<String, Set<Integer>> leafColumns = new HashMap<>();
     boolean projectAll = spec.projection() != null && spec.projection() > 0;
+    Map<String, Integer> uses = new HashMap<>();
+    spec.stages().forEach(s -> s.inputs().forEach(in -> uses.merge(in, 1, Integer::sum)));
+    // Leaves whose projection the consuming stage's vertex does itself (raw leaf in, projected inside).
+    Set<String> projectInVertex = new java.util.HashSet<>();
     for (int i = 0; i < leaves.size(); i++) {
       String m = leaves.get(i);
       leafColumns.put(m, Set.of(i));
-      if (projectAll) {
+      if (projectAll && uses.getOrDefault(m, 0) <= 1) {
+        projectInVertex.add(m);
+        node.put(m, m);
+        size.put(m, embeddings.dim(m));
+      } else if (projectAll) {
         String p = "proj_" + m;
         b.addLayer(p, new DenseLayer.Builder().nIn(embeddings.dim(m)).nOut(spec.projection()).activation(projAct).build(), m);
         node.put(m, p);
@@ -117,19 +127,21 @@ public final class FusionCompiler {
       int n = s.inputs().size();
       String[] vertexInputs = new String[n + 1];
       int[] sizes = new int[n];
+      int[] inputSizes = new int[n];
       int target = spec.projection() == null ? FusionSpec.DEFAULT_PROJECTION : spec.projection();
       for (int j = 0; j < n; j++) {
         String in = s.inputs().get(j);
         String src = node.get(in);
         int sz = size.get(in);
-        if (s.op().requiresEqualSizes() && sz != target) {
+        if (projectInVertex.contains(in)) {
+          inputSizes[j] = sz;
+          sz = spec.projection();
+        } else if (s.op().requiresEqualSizes() && sz != target) {
           if (target == 0) {
             throw new FusionSpecException(cannot + spec.key() + ".projection = 0 but '" + s.op().configName()
                 + "' needs equal sizes and '" + in + "' has size " + sz);
           }
-          String p = "proj_" + s.name() + "_" + in;
-          b.addLayer(p, new DenseLayer.Builder().nIn(sz).nOut(target).activation(projAct).build(), src);
-          src = p;
+          inputSizes[j] = sz;
           sz = target;
         }
         vertexInputs[j] = src;
@@ -154,6 +166,9 @@ public final class FusionCompiler {
       FusionVertexConf v;
       try {
         v = s.op().vertex(n, sizes, s.options());
+        if (java.util.Arrays.stream(inputSizes).anyMatch(x -> x > 0)) {
+          v.withProjection(inputSizes, projAct.name().toLowerCase(Locale.ROOT));
+        }
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new FusionSpecException(cannot + spec.key() + " stage '" + s.name() + "' (" + s.op().configName() + "): " + e.getMessage());
       }

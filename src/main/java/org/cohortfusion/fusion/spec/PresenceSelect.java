@@ -117,6 +117,8 @@ public class PresenceSelect extends GraphVertex {
   static final class Impl extends BaseGraphVertex {
     private static final long serialVersionUID = 1L;
     private final PresenceSelect conf;
+    /** [numColumns, groups] 0/1 indicator of each group's columns, built once per data type. */
+    private transient INDArray indicator;
 
     Impl(PresenceSelect conf, ComputationGraph graph, String name, int idx, DataType dataType) {
       super(graph, name, idx, null, null, dataType);
@@ -130,17 +132,28 @@ public class PresenceSelect extends GraphVertex {
         throw new IllegalArgumentException(vertexName + ": presence input must be [batch, " + conf.numColumns + "], got "
             + Arrays.toString(in.shape()));
       }
-      INDArray out = workspaceMgr.create(ArrayType.ACTIVATIONS, in.dataType(), in.size(0), conf.groups.length);
-      for (int j = 0; j < conf.groups.length; j++) {
-        out.getColumn(j).assign(in.getColumns(conf.groups[j]).max(1));
+      if (indicator == null || indicator.dataType() != in.dataType()) {
+        try (org.nd4j.linalg.api.memory.MemoryWorkspace ws = org.nd4j.linalg.factory.Nd4j.getWorkspaceManager()
+            .scopeOutOfWorkspaces()) {
+          INDArray g = org.nd4j.linalg.factory.Nd4j.zeros(in.dataType(), conf.numColumns, conf.groups.length);
+          for (int j = 0; j < conf.groups.length; j++) {
+            for (int c : conf.groups[j]) {
+              g.putScalar(c, j, 1.0);
+            }
+          }
+          indicator = g;
+        }
       }
-      return out;
+      // OR of 0/1 columns = min(their sum, 1): one matmul and one scalar op for all groups
+      INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, in.dataType(), in.size(0), conf.groups.length);
+      org.nd4j.linalg.factory.Nd4j.gemm(in, indicator, out, false, false, 1.0, 0.0);
+      return org.nd4j.linalg.ops.transforms.Transforms.min(out, 1.0, false);
     }
 
     @Override
     public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
+      // create() zero-fills
       INDArray eps = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, inputs[0].dataType(), inputs[0].shape());
-      eps.assign(0.0);
       return new Pair<>(null, new INDArray[] {eps});
     }
 

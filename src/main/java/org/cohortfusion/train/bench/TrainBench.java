@@ -51,6 +51,11 @@ public final class TrainBench {
   public record Result(String model, long params, double local, double spark1, double spark2, double dense,
                        double localSeconds, double spark2Seconds) {
     public String describe() {
+      if (Double.isNaN(spark1)) {
+        return String.format(Locale.ROOT,
+            "%s (%,d params): samples/s local %.0f | dense reference %.0f (local/dense %.2fx, target >= 0.7) | run time local %.1f s"
+                + " (Spark runs skipped)", model, params, local, dense, local / dense, localSeconds);
+      }
       return String.format(Locale.ROOT,
           "%s (%,d params): samples/s local %.0f | dense reference %.0f (local/dense %.2fx, target >= 0.7) | spark 1 worker %.0f"
               + " (%.2fx local, target >= 0.8) | spark 2 workers %.0f (%.2fx 1 worker, target >= 1.6) | run time local %.1f s,"
@@ -63,28 +68,66 @@ public final class TrainBench {
   /** Trains {@code model} (a fusion.models key or a baseline name) for {@code epochs} epochs, early stopping off. */
   public static Result run(SparkSession spark, PipelineConfig config, String model, int epochs, String workDir,
                            Consumer<String> out) {
+    return run(spark, config, model, epochs, workDir, true, out);
+  }
+
+  /**
+   * As {@link #run(SparkSession, PipelineConfig, String, int, String, Consumer)}; without {@code withSpark} only the
+   * single-process run and the dense reference (the Spark results are NaN).
+   */
+  public static Result run(SparkSession spark, PipelineConfig config, String model, int epochs, String workDir,
+                           boolean withSpark, Consumer<String> out) {
+    return run(spark, config, model, epochs, workDir, withSpark, 1, out);
+  }
+
+  /**
+   * As above; with {@code repeats > 1} the single-process run and the dense reference are repeated in interleaved
+   * pairs and the median of the pairs' ratios is printed as well.
+   */
+  public static Result run(SparkSession spark, PipelineConfig config, String model, int epochs, String workDir,
+                           boolean withSpark, int repeats, Consumer<String> out) {
     TrainConfig base = config.train().withEpochs(epochs).withPatience(epochs + 1);
     // Untimed: the first training of a model in a JVM pays for class loading, JIT and ND4J's first allocations.
     once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL).withEpochs(1), workDir + "/warmup-local");
-    once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withEpochs(1), workDir + "/warmup-spark");
+    if (withSpark) {
+      once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withEpochs(1), workDir + "/warmup-spark");
+    }
     Run local = once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL), workDir + "/local");
-    Run s1 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(1), workDir + "/spark1");
-    Run s2;
-    // Embedded, both workers are task threads of this JVM sharing ND4J's native thread pool: each gets its share of
-    // the cores, as an executor of one core per task would on a cluster, instead of oversubscribing them.
-    int threads = Nd4j.getEnvironment().maxThreads();
-    Nd4j.getEnvironment().setMaxThreads(Math.max(1, threads / 2));
-    try {
-      s2 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(2), workDir + "/spark2");
-    } finally {
-      Nd4j.getEnvironment().setMaxThreads(threads);
+    Run s1 = new Run(Double.NaN, Double.NaN);
+    Run s2 = new Run(Double.NaN, Double.NaN);
+    if (withSpark) {
+      s1 = once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(1), workDir + "/spark1");
+      s2 = spark2(spark, config, model, base, workDir);
     }
     EmbeddingsSpec emb = EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), config.embeddingsDir());
     FusionSpec spec = FusionSpec.all(config.fusion(), emb).stream().filter(s -> s.name().equals(model)).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("Cannot bench model '" + model + "': not declared"));
     FusionCompiler.Compiled compiled = FusionCompiler.compile(spec, emb, Updaters.of(base), base.seed());
-    long params = compiled.newGraph().numParams();
+    // Every trainable parameter: the graph's flat parameter array. (ComputationGraph.numParams() counts only the
+    // layers', not those of the fusion vertices: their attention, gate and factor weights and, with the projections
+    // inside the vertices, the projections too.)
+    long params = compiled.newGraph().params().length();
     double dense = denseReference(spark, config, emb, compiled.modalities(), params, base, epochs);
+    if (repeats > 1) {
+      // Interleaved pairs (single process, then the dense reference), the pairs' ratios' median: a loaded machine
+      // stalls single epochs of a small network by several times their length.
+      double[] locals = new double[repeats];
+      double[] denses = new double[repeats];
+      double[] ratios = new double[repeats];
+      locals[0] = local.samplesPerSecond;
+      denses[0] = dense;
+      for (int i = 1; i < repeats; i++) {
+        locals[i] = once(spark, config, model, base.withMode(TrainConfig.Mode.LOCAL), workDir + "/local-" + i).samplesPerSecond;
+        denses[i] = denseReference(spark, config, emb, compiled.modalities(), params, base, epochs);
+      }
+      for (int i = 0; i < repeats; i++) {
+        ratios[i] = locals[i] / denses[i];
+      }
+      java.util.Arrays.sort(ratios);
+      out.accept(String.format(Locale.ROOT, "%s: %d interleaved pairs, local/dense per pair %s; median %.2fx (local median %.0f,"
+              + " dense median %.0f samples/s)", model, repeats, java.util.Arrays.stream(ratios)
+              .mapToObj(x -> String.format(Locale.ROOT, "%.2f", x)).toList(), median(ratios), median(locals), median(denses)));
+    }
     Result r = new Result(model, params, local.samplesPerSecond, s1.samplesPerSecond, s2.samplesPerSecond, dense,
         local.seconds, s2.seconds);
     out.accept(r.describe());
@@ -92,6 +135,24 @@ public final class TrainBench {
   }
 
   private record Run(double samplesPerSecond, double seconds) {}
+
+  private static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static Run spark2(SparkSession spark, PipelineConfig config, String model, TrainConfig base, String workDir) {
+    // Embedded, both workers are task threads of this JVM sharing ND4J's native thread pool: each gets its share of
+    // the cores, as an executor of one core per task would on a cluster, instead of oversubscribing them.
+    int threads = Nd4j.getEnvironment().maxThreads();
+    Nd4j.getEnvironment().setMaxThreads(Math.max(1, threads / 2));
+    try {
+      return once(spark, config, model, base.withMode(TrainConfig.Mode.SPARK).withWorkers(2), workDir + "/spark2");
+    } finally {
+      Nd4j.getEnvironment().setMaxThreads(threads);
+    }
+  }
 
   private static Run once(SparkSession spark, PipelineConfig config, String model, TrainConfig train, String dir) {
     long t0 = System.nanoTime();

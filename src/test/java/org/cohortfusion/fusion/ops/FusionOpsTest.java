@@ -42,7 +42,20 @@ class FusionOpsTest {
                 Arguments.of("tensor", new TensorFusion(2, 3)),
                 Arguments.of("tensor3", new TensorFusion(2, 2, 3)),
                 Arguments.of("lowrank_tensor", new LowRankTensorFusion(2, 3, 3, 2, 2)),
-                Arguments.of("cross_attention", new CrossModalAttentionFusion(3, 3, 3)));
+                Arguments.of("cross_attention", new CrossModalAttentionFusion(3, 3, 3)),
+                // the vertex's own input projection (what the compiler uses instead of a DenseLayer per input)
+                Arguments.of("attention_projected",
+                        new MaskedAttentionFusion(true, 3, 3, 3).withProjection(new int[] {4, 2, 5}, "tanh")),
+                Arguments.of("attention_noproj_projected",
+                        new MaskedAttentionFusion(false, 3, 3).withProjection(new int[] {0, 4}, "tanh")),
+                Arguments.of("gmu_projected",
+                        new GatedMultimodalUnit(3, 3, 2, 4).withProjection(new int[] {5, 0, 3}, "sigmoid")),
+                Arguments.of("lowrank_tensor_projected",
+                        new LowRankTensorFusion(2, 3, 3, 2, 2).withProjection(new int[] {4, 4, 3}, "tanh")),
+                Arguments.of("concat_mask_projected",
+                        new ConcatFusion(true, 3, 2).withProjection(new int[] {2, 0}, "identity")),
+                Arguments.of("mean_projected",
+                        new MaskedMeanFusion(3, 3, 3).withProjection(new int[] {2, 5, 3}, "tanh")));
     }
 
     private static void seed() {

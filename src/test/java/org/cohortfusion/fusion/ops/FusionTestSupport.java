@@ -58,7 +58,7 @@ final class FusionTestSupport {
         fusionInputs[nMod] = "presence";
         b.addInputs(inputs);
         for (int m = 0; m < nMod; m++) {
-            b.addLayer("proj" + m, new DenseLayer.Builder().nIn(rawSize(v, m)).nOut(v.getSizes()[m])
+            b.addLayer("proj" + m, new DenseLayer.Builder().nIn(rawSize(v, m)).nOut(v.inputSize(m))
                     .activation(Activation.TANH).build(), "m" + m);
         }
         b.addVertex(FUSION, v, fusionInputs);
@@ -116,7 +116,7 @@ final class FusionTestSupport {
         int nMod = v.numModalities();
         INDArray[] in = new INDArray[nMod + 1];
         for (int m = 0; m < nMod; m++) {
-            in[m] = uniform(presence.size(0), v.getSizes()[m]);
+            in[m] = uniform(presence.size(0), v.inputSize(m));
         }
         in[nMod] = presence;
         return in;

@@ -176,6 +176,45 @@ class FusionCompilerTest {
     assertEquals(g.outputSingle(in), back.outputSingle(in));
   }
 
+  /**
+   * Gradient check of whole compiled networks (double precision, no dropout), with the projections inside the
+   * fusion vertices: the demo's shapes of attention and gmu, and a hierarchy (low-rank tensor, then attention).
+   */
+  @Test
+  void compiledNetworksPassGradientChecks() {
+    List<FusionSpec> specs = List.of(
+        FusionSpec.fromConfig("att", new FusionModelConfig(List.of("clinical", "labs", "imaging"), null, "attention", null,
+            null, 4, null, List.of(5), null, null)),
+        FusionSpec.fromConfig("gmu", new FusionModelConfig(List.of("clinical", "labs", "imaging"), null, "gmu", null,
+            null, 4, null, List.of(5), null, null)),
+        FusionSpec.fromConfig("hier", new FusionModelConfig(null, null, null, null, List.of(
+            new FusionStageConfig("early", List.of("imaging", "labs"), "lowrank_tensor", null),
+            new FusionStageConfig("late", List.of("early", "clinical"), "attention", null)), 4, null, List.of(5), null, null)));
+    DataType before = Nd4j.dataType();
+    Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+    try {
+      for (FusionSpec spec : specs) {
+        FusionCompiler.Compiled c = FusionCompiler.compile(spec, EMB, new org.nd4j.linalg.learning.config.NoOp(), 7);
+        assertTrue(c.configuration().getVertices().keySet().stream().noneMatch(k -> k.startsWith("proj_")),
+            spec.name() + ": projections inside the fusion vertices, no DenseLayer");
+        ComputationGraph g = new ComputationGraph(c.configuration().clone());
+        g.init();
+        g = g.convertDataType(DataType.DOUBLE);
+        INDArray[] in = inputs(5, 5, presence());
+        for (int i = 0; i < in.length; i++) {
+          in[i] = in[i].castTo(DataType.DOUBLE);
+        }
+        INDArray labels = Nd4j.createFromArray(new double[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}});
+        assertTrue(org.deeplearning4j.gradientcheck.GradientCheckUtil.checkGradients(
+            new org.deeplearning4j.gradientcheck.GradientCheckUtil.GraphConfig().net(g).inputs(in)
+                .labels(new INDArray[] {labels}).epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8)
+                .exitOnFirstError(false)), spec.name() + ": gradient check failed");
+      }
+    } finally {
+      Nd4j.setDefaultDataTypes(before, before);
+    }
+  }
+
   @Test
   void fusionAndTrainSectionsBindFromHocon() {
     PipelineConfig c = PipelineConfigLoader.parse("""
