@@ -35,7 +35,7 @@ class StageStatusSparkTest {
     assertTrue(((String) status.get("error")).startsWith("Cannot read table '"), status.toString());
 
     assertEquals(2, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "e2e-1").code());
-    assertEquals(3, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "another").code());
+    assertEquals(4, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "another").code());
   }
 
   @Test
