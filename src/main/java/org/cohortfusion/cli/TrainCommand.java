@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Train the fusion models of the config's fusion section and the baselines (unimodal:<m>, early, late;"
         + " linear and gbt of train.classical, on <output.dir>/cohort)",
-        "on <output.dir>/embeddings; early stopping on validation AUROC, a checkpoint per epoch, the best model",
+        "on <output.dir>/embeddings; early stopping on validation loss (train.early-stopping), a checkpoint per epoch, the best model",
         "published atomically at <output.dir>/train/<model>/model and <output.dir>/train/summary.json."})
 final class TrainCommand extends StageCommand {
 

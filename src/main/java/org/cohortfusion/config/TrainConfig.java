@@ -34,7 +34,7 @@ public record TrainConfig(
     @JsonProperty("schedule-step")
     @JsonPropertyDescription("step: epochs per decay step (default 10).")
         Integer scheduleStep,
-    @JsonPropertyDescription("Early stopping: epochs without improvement of validation AUROC before stopping (default 5).")
+    @JsonPropertyDescription("Early stopping: epochs without improvement of the early-stopping measure before stopping (default 5).")
         Integer patience,
     @JsonPropertyDescription("Seed of weight initialisation, shuffling and modality dropout (default 42).")
         Long seed,
@@ -47,7 +47,31 @@ public record TrainConfig(
         + " (DL4J's MultiDataSet serialisation); default arrow, the faster of the two in bench train.")
         ShardFormat shardFormat,
     @JsonPropertyDescription("Classical baselines (Spark ML, on the raw aligned cohort): see train.classical.*.")
-        ClassicalConfig classical) {
+        ClassicalConfig classical,
+    @JsonProperty("early-stopping")
+    @JsonPropertyDescription("What early stopping and the published epoch follow: loss (validation log loss, a proper "
+        + "scoring rule: it rewards calibration as well as ranking; default) or auroc (validation AUROC, which a small "
+        + "validation split makes noisy and which keeps overfitted, overconfident epochs).")
+        EarlyStopping earlyStopping) {
+
+  /** The validation measure early stopping follows. */
+  public enum EarlyStopping {
+    LOSS, AUROC;
+
+    @JsonCreator
+    public static EarlyStopping parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected loss or auroc, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   public enum ShardFormat {
     DL4J, ARROW;
@@ -134,51 +158,52 @@ public record TrainConfig(
     seed = seed == null ? 42L : seed;
     shardFormat = shardFormat == null ? ShardFormat.ARROW : shardFormat;
     classical = classical == null ? ClassicalConfig.defaults() : classical;
+    earlyStopping = earlyStopping == null ? EarlyStopping.LOSS : earlyStopping;
   }
 
   public static TrainConfig defaults() {
-    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** A copy with another mode. */
   public TrainConfig withMode(Mode m) {
     return new TrainConfig(m, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
   }
 
   /** A copy with another epoch count. */
   public TrainConfig withEpochs(int e) {
     return new TrainConfig(mode, e, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
   }
 
   /** A copy with another worker count. */
   public TrainConfig withWorkers(Integer w) {
     return new TrainConfig(mode, epochs, batchSize, w, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
   }
 
   /** A copy with another seed. */
   public TrainConfig withSeed(long s) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat, classical);
+        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat, classical, earlyStopping);
   }
 
   /** A copy with another patience (early stopping). */
   public TrainConfig withPatience(int p) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat, classical);
+        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat, classical, earlyStopping);
   }
 
   /** A copy with another shard format. */
   public TrainConfig withShardFormat(ShardFormat f) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, f, classical);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, f, classical, earlyStopping);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
   public TrainConfig withAveragingFrequency(Integer f) {
     return new TrainConfig(mode, epochs, batchSize, workers, f, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
   }
 }

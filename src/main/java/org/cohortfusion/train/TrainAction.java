@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * ({@code mode = local}, {@code ComputationGraph.fit}) or on Spark ({@code SparkComputationGraph} with
  * {@code ParameterAveragingTrainingMaster}: synchronous parameter averaging, DL4J's data-parallel scheme).
  *
- * <p>Per model: early stopping on validation AUROC (ND4J ROC) with patience; after every epoch a checkpoint
+ * <p>Per model: early stopping with patience on validation log loss (default) or AUROC ({@code train.early-stopping}); after every epoch a checkpoint
  * ({@link ModelArtifact}, with updater state) in {@code <out>/<model>/checkpoints/epoch-N} and
  * {@code checkpoints/state.json}; {@link #resume(boolean)} continues from the last checkpoint. The best model is
  * published atomically at {@code <out>/<model>/model} with provenance (config, spec + describe(), embeddings hash,
@@ -330,7 +330,9 @@ public final class TrainAction {
         samplesPerSecond = nTrain / seconds;
         ranThisRun++;
         Metrics m = Metrics.evaluate(TrainedModels.graph(graph, columns), validation, emb.numClasses());
-        boolean improved = m.auroc() > state.bestAuroc() + 1e-9;
+        boolean improved = t.earlyStopping() == TrainConfig.EarlyStopping.LOSS
+            ? m.loss() < state.bestLossOrInfinity() - 1e-9
+            : m.auroc() > state.bestAuroc() + 1e-9;
         int patience = improved ? 0 : state.patienceCounter() + 1;
         boolean stop = patience >= t.patience();
         Map<String, Double> metrics = m.asMap();
@@ -340,7 +342,8 @@ public final class TrainAction {
         }
         state = new TrainState(epoch, improved ? m.auroc() : state.bestAuroc(), improved ? epoch : state.bestEpoch(),
             patience, t.seed(), stop || epoch == t.epochs(), stop,
-            state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)));
+            state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)),
+            improved ? Double.valueOf(m.loss()) : state.bestLoss());
         Json.write(hconf, ck + "/state.json", state);
         deleteOlderCheckpoints(hconf, ck, epoch);
         double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
