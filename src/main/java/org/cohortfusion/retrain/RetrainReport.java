@@ -20,8 +20,8 @@ final class RetrainReport {
             + ".pass{color:#070}</style></head><body>\n");
     h.append("<h1>Retrain of ").append(esc(r.model())).append(" on ").append(esc(cohort)).append("</h1>\n");
     h.append("<p><b>").append(r.promoted() ? "Promoted" : "Not promoted").append("</b>: v").append(r.version())
-        .append(" judged against ").append(esc(r.comparedWith())).append("; champion after this run: v")
-        .append(r.championAfter()).append(". Run ").append(esc(r.runId())).append(".</p>\n");
+        .append(" judged against ").append(esc(r.comparedWith())).append("; champion after this run: ")
+        .append(r.championAfter() < 0 ? "none" : "v" + r.championAfter()).append(". Run ").append(esc(r.runId())).append(".</p>\n");
 
     h.append("<h2>Gate</h2>\n<table><tr><th>criterion</th><th>champion / reference</th><th>challenger</th>"
         + "<th>result</th><th>rule</th><th>detail</th></tr>\n");

@@ -10,7 +10,7 @@ import java.util.List;
  * @param promoted whether the challenger became the champion
  * @param version the challenger's registry version
  * @param championBefore the champion version before this run (null: none)
- * @param championAfter the champion version after it
+ * @param championAfter the champion version after it (-1: none)
  * @param comparedWith what the challenger was judged against: "champion vN" or "best unimodal model (name)"
  * @param criteria the gate's criteria with both sides' numbers
  * @param drift drift of the training split from the champion's (null without a champion)
@@ -33,8 +33,8 @@ public record RetrainResult(String runId, String model, boolean promoted, int ve
     s.append(promoted
         ? "Decision: PROMOTED " + model + " v" + version + " to champion" + (championBefore == null ? ""
             : " (previous champion v" + championBefore + "; registry rollback restores it)")
-        : "Decision: NOT PROMOTED; " + model + " v" + version + " is registered as challenger, the champion stays v"
-            + championAfter);
+        : "Decision: NOT PROMOTED; " + model + " v" + version + " is registered as challenger, "
+            + (championAfter < 0 ? "and there is no champion yet" : "the champion stays v" + championAfter));
     return s.append(System.lineSeparator()).toString();
   }
 }
