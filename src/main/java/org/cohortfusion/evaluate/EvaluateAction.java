@@ -165,14 +165,53 @@ public final class EvaluateAction {
       throw new IllegalStateException("Cannot evaluate: " + summaryPath + " lists no completed model");
     }
     String out = o.outputDir;
+    EvaluateResult unpaired = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
+        o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
+        List.of());
     EvaluateResult result = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
-        o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE);
+        o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
+        comparisons(unpaired, predictions, test.labels(), emb.numClasses()));
     AtomicDirectory.write(hconf, out, tmp -> {
       writePredictions(tmp + "/" + PREDICTIONS_DIR, test, patterns, predictions, emb.numClasses());
       Json.write(hconf, tmp + "/" + METRICS_FILE, result);
       return null;
     });
     return result;
+  }
+
+  /**
+   * Paired AUROC differences on the same test subjects (binary cohorts with both classes): every model against the
+   * best unimodal model, and the best fusion against the best classical baseline. None for other cohorts.
+   */
+  static List<EvaluateResult.Comparison> comparisons(EvaluateResult r, Map<String, double[][]> predictions, int[] labels,
+                                                     int numClasses) {
+    long positives = java.util.Arrays.stream(labels).filter(y -> y == 1).count();
+    if (numClasses != 2 || positives < 2 || labels.length - positives < 2) {
+      return List.of();
+    }
+    List<EvaluateResult.Comparison> out = new ArrayList<>();
+    java.util.function.BiConsumer<String, String> add = (model, reference) -> {
+      if (!model.equals(reference) && predictions.containsKey(model) && predictions.containsKey(reference)) {
+        out.add(new EvaluateResult.Comparison(model, reference, PairedAuroc.of(positive(predictions.get(model)),
+            positive(predictions.get(reference)), labels, 0.95)));
+      }
+    };
+    r.bestUnimodal().ifPresent(u -> r.models().forEach(m -> add.accept(m.name(), u.name())));
+    r.models().stream().filter(m -> "fusion".equals(m.kind())).filter(m -> !Double.isNaN(m.test().auroc()))
+        .max(java.util.Comparator.comparingDouble(m -> m.test().auroc()))
+        .ifPresent(f -> r.models().stream().filter(m -> "classical".equals(m.kind()))
+            .filter(m -> !Double.isNaN(m.test().auroc()))
+            .max(java.util.Comparator.comparingDouble(m -> m.test().auroc()))
+            .ifPresent(c -> add.accept(f.name(), c.name())));
+    return out;
+  }
+
+  private static double[] positive(double[][] probabilities) {
+    double[] p = new double[probabilities.length];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = probabilities[i][1];
+    }
+    return p;
   }
 
   /**

@@ -21,14 +21,31 @@ import java.util.Optional;
  * @param models one entry per trained model, in summary.json order
  * @param predictionsPath Parquet predictions (subject_id, model, probability, label, pattern)
  * @param metricsPath this file
+ * @param comparisons paired AUROC differences on the same test subjects (binary cohorts): every model against the
+ *     best unimodal model, and the best fusion against the best classical baseline
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
                              List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
-                             String metricsPath) {
+                             String metricsPath, List<Comparison> comparisons) {
   public EvaluateResult {
     removalRates = List.copyOf(removalRates);
     models = List.copyOf(models);
+    comparisons = comparisons == null ? List.of() : List.copyOf(comparisons);
+  }
+
+  /** {@code model} minus {@code reference} on the same test subjects, with DeLong's confidence interval. */
+  public record Comparison(String model, String reference, PairedAuroc paired) {}
+
+  /** The comparison of {@code model} with {@code reference}, if it was computed. */
+  public Optional<PairedAuroc> comparison(String model, String reference) {
+    return comparisons.stream().filter(c -> c.model().equals(model) && c.reference().equals(reference))
+        .map(Comparison::paired).findFirst();
+  }
+
+  private String interval(String model, String reference) {
+    return comparison(model, reference).map(p -> String.format(Locale.ROOT, " (paired 95%% CI %+.4f to %+.4f)",
+        p.lower(), p.upper())).orElse("");
   }
 
   /**
@@ -109,16 +126,16 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Best model (test AUROC): %s  %.4f  [%s]%n",
         best.name(), best.test().auroc(), best.describe()));
     bestUnimodal().ifPresentOrElse(
-        u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s, %.4f): %+.4f%n", u.name(),
-            u.test().auroc(), best.test().auroc() - u.test().auroc())),
+        u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s, %.4f): %+.4f%s%n", u.name(),
+            u.test().auroc(), best.test().auroc() - u.test().auroc(), interval(best.name(), u.name()))),
         () -> s.append("Margin over the best unimodal model: no unimodal baseline was trained\n"));
     Optional<ModelEvaluation> fusion = best("fusion");
     Optional<ModelEvaluation> classical = best("classical");
     if (fusion.isPresent() && classical.isPresent()) {
       double d = fusion.get().test().auroc() - classical.get().test().auroc();
-      s.append(String.format(Locale.ROOT, "Best fusion (%s, %.4f) %s the best classical baseline (%s, %.4f) by %.4f%n",
+      s.append(String.format(Locale.ROOT, "Best fusion (%s, %.4f) %s the best classical baseline (%s, %.4f) by %.4f%s%n",
           fusion.get().name(), fusion.get().test().auroc(), d >= 0 ? "beats" : "trails", classical.get().name(),
-          classical.get().test().auroc(), Math.abs(d)));
+          classical.get().test().auroc(), Math.abs(d), interval(fusion.get().name(), classical.get().name())));
     }
     best.worstPattern().ifPresentOrElse(
         p -> s.append(String.format(Locale.ROOT, "Worst missingness pattern of %s: %s  AUROC %.4f (n = %d)%n", best.name(),

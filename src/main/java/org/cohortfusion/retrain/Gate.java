@@ -1,5 +1,6 @@
 package org.cohortfusion.retrain;
 
+import org.cohortfusion.evaluate.PairedAuroc;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

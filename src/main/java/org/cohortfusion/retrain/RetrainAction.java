@@ -1,5 +1,6 @@
 package org.cohortfusion.retrain;
 
+import org.cohortfusion.evaluate.PairedAuroc;
 import static org.apache.spark.sql.functions.col;
 
 import java.util.HashSet;

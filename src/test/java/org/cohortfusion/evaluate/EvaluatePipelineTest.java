@@ -88,6 +88,29 @@ class EvaluatePipelineTest {
     assertTrue(summary.contains("Worst missingness pattern of " + best.name() + ": " + worst.pattern()), summary);
   }
 
+  /**
+   * Every model is compared with the best unimodal model on the same subjects: the paired AUROCs are the models' own
+   * test AUROCs (computed apart, by ClassificationMetrics), and the summary prints the interval of the best model's.
+   */
+  @Test
+  void everyModelGetsAPairedIntervalAgainstTheBestUnimodalModel() {
+    EvaluateResult.ModelEvaluation u = result.bestUnimodal().orElseThrow();
+    for (EvaluateResult.ModelEvaluation m : result.models()) {
+      if (m.name().equals(u.name())) {
+        assertTrue(result.comparison(m.name(), u.name()).isEmpty());
+        continue;
+      }
+      PairedAuroc p = result.comparison(m.name(), u.name()).orElseThrow(() -> new AssertionError(m.name()));
+      assertEquals(m.test().auroc(), p.aurocA(), 1e-12, m.name());
+      assertEquals(u.test().auroc(), p.aurocB(), 1e-12, m.name());
+      assertTrue(p.lower() <= p.difference() && p.difference() <= p.upper() && p.standardError() > 0, m.name());
+      assertEquals(result.subjects(), p.positives() + p.negatives());
+    }
+    PairedAuroc best = result.comparison(result.best().name(), u.name()).orElseThrow();
+    assertTrue(result.summary().contains(String.format(Locale.ROOT, "(paired 95%% CI %+.4f to %+.4f)", best.lower(),
+        best.upper())), result.summary());
+  }
+
   @Test
   void everyTrainedModelIsEvaluatedOnTheTestSplit() {
     assertEquals(MODELS, result.models().stream().map(EvaluateResult.ModelEvaluation::name).toList());

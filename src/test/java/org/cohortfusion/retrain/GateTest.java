@@ -1,5 +1,6 @@
 package org.cohortfusion.retrain;
 
+import org.cohortfusion.evaluate.PairedAuroc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,11 +1,10 @@
-package org.cohortfusion.retrain;
+package org.cohortfusion.evaluate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.junit.jupiter.api.Test;
 
 class PairedAurocTest {

@@ -1,4 +1,4 @@
-package org.cohortfusion.retrain;
+package org.cohortfusion.evaluate;
 
 import java.util.Arrays;
 import org.apache.commons.math3.distribution.NormalDistribution;
