@@ -201,6 +201,14 @@ class EvaluatePipelineTest {
       assertTrue(report.comparisonTable().contains(m.name()), m.name());
     }
     assertTrue(table.contains("<tr class=\"bayes\">"));
+    // The paired interval of every model but the best unimodal one sits beside its margin.
+    String unimodal = result.bestUnimodal().orElseThrow().name();
+    for (EvaluateResult.ModelEvaluation m : result.models()) {
+      result.comparison(m.name(), unimodal).ifPresent(p -> assertTrue(table.contains(String.format(Locale.ROOT,
+          "<span class=\"ci\">[%+.3f, %+.3f]</span>", p.lower(), p.upper())), m.name()));
+    }
+    assertEquals(result.models().size() - 1, result.comparisons().stream().filter(c -> c.reference().equals(unimodal))
+        .count());
     // Train records every epoch, so the report draws real training curves, not the fallback bars.
     assertTrue(html.contains("Validation AUROC after every epoch"), "training-curve caption missing");
     assertTrue(report.notes().stream().noneMatch(n -> n.contains("No per-epoch history")), report.notes().toString());

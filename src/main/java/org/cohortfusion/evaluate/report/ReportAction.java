@@ -213,6 +213,7 @@ public final class ReportAction {
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-22s %-9s %7s %7s %7s %7s %7s %7s %8s %8s  %s%n",
         "model", "kind", "AUROC", "AUPRC", "acc", "balacc", "Brier", "ECE", "vs-uni", "to-Bayes", "spec"));
     double bestUni = eval.bestUnimodal().map(u -> u.test().auroc()).orElse(Double.NaN);
+    String bestUniName = eval.bestUnimodal().map(EvaluateResult.ModelEvaluation::name).orElse("");
     for (EvaluateResult.ModelEvaluation m : eval.models()) {
       ClassificationMetrics t = m.test();
       s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %+8.4f %8s  %s%n", m.name(),
@@ -239,9 +240,10 @@ public final class ReportAction {
 
     h.append("<h2>Comparison of every model against the baselines</h2>\n<table id=\"comparison\">\n<tr><th class=\"l\">model</th>"
         + "<th class=\"l\">kind</th><th>AUROC</th><th>AUPRC</th><th>accuracy</th><th>balanced accuracy</th><th>Brier</th>"
-        + "<th>ECE</th><th>AUROC vs best unimodal</th><th>distance to Bayes</th><th>validation AUROC</th>"
+        + "<th>ECE</th><th>AUROC vs best unimodal [paired 95% CI]</th><th>distance to Bayes</th><th>validation AUROC</th>"
         + "<th class=\"l\">spec</th></tr>\n");
     double bestUni = eval.bestUnimodal().map(u -> u.test().auroc()).orElse(Double.NaN);
+    String bestUniName = eval.bestUnimodal().map(EvaluateResult.ModelEvaluation::name).orElse("");
     for (EvaluateResult.ModelEvaluation m : eval.models()) {
       ClassificationMetrics t = m.test();
       h.append("<tr class=\"model\"><td class=\"l\">").append(esc(m.name())).append("</td><td class=\"l\">")
@@ -250,6 +252,8 @@ public final class ReportAction {
         h.append("<td>").append(num(v)).append("</td>");
       }
       h.append("<td>").append(Double.isNaN(bestUni) ? "-" : String.format(Locale.ROOT, "%+.4f", t.auroc() - bestUni))
+          .append(eval.comparison(m.name(), bestUniName).map(p -> String.format(Locale.ROOT,
+              " <span class=\"ci\">[%+.3f, %+.3f]</span>", p.lower(), p.upper())).orElse(""))
           .append("</td><td>").append(m.distanceToBayes() == null ? "-" : num(m.distanceToBayes())).append("</td><td>")
           .append(m.validationAuroc() == null ? "-" : num(m.validationAuroc())).append("</td><td class=\"l\">")
           .append(esc(m.describe())).append("</td></tr>\n");
