@@ -93,9 +93,8 @@ final class RegistryCommand implements Callable<Integer> {
      * retrain's: while one runs, this is refused naming it.
      */
     <T> T locked(ModelRegistry r, java.util.function.Supplier<T> change) {
-      try (org.cohortfusion.registry.RegistryLock lock = r.lock(System.getProperty("user.name", "unknown") + "@"
-          + org.cohortfusion.io.AtomicDirectory.owner(ProcessHandle.current().pid()), run().runId(),
-          java.time.Duration.ofMinutes(5))) {
+      try (org.cohortfusion.registry.RegistryLock lock = r.lock(org.cohortfusion.registry.RegistryLock.thisProcess(),
+          run().runId(), java.time.Duration.ofMinutes(5))) {
         return change.get();
       }
     }

@@ -12,8 +12,6 @@ import org.cohortfusion.registry.RegistryLock;
 import org.cohortfusion.registry.RunInfo;
 import org.cohortfusion.retrain.RetrainAction;
 import org.cohortfusion.retrain.RetrainResult;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -34,7 +32,6 @@ import picocli.CommandLine.Option;
         "Exit codes: 0 promoted; 3 gate not passed (challenger registered, champion unchanged);",
         "2 bad input or config; 1 failure (including: another retrain holds the registry's lock)."})
 final class RetrainCommand extends StageCommand {
-  private static final Logger LOG = LoggerFactory.getLogger(RetrainCommand.class);
 
   @Option(names = "--model", paramLabel = "NAME", description = "Fusion model to retrain (default: retrain.model, else fusion.default).")
   String model;
@@ -65,7 +62,7 @@ final class RetrainCommand extends StageCommand {
     Configuration hconf = spark().sparkContext().hadoopConfiguration();
     ModelRegistry reg = ModelRegistry.at(hconf, registry != null ? registry : config.registryDir());
     RunInfo info = new RunInfo(id, null, "retrain on " + config.cohortDir());
-    try (RegistryLock lock = reg.lock(owner(), id, Duration.ofMinutes(config.retrain().lockTtlMinutes()))) {
+    try (RegistryLock lock = reg.lock(RegistryLock.thisProcess(), id, Duration.ofMinutes(config.retrain().lockTtlMinutes()))) {
       boolean known = reg.list().stream().anyMatch(e -> e.model().equals(name));
       // A rerun of a run that already registered its challenger (and may have promoted it) compares with the
       // champion that run met, as its lineage records, never with its own challenger.
@@ -115,16 +112,7 @@ final class RetrainCommand extends StageCommand {
       System.out.println("retrain: " + stage + " already done by run " + id + ", skipped");
       return 0;
     }
-    List<String> args = new ArrayList<>(List.of(stage, "--config", options.config, "--run-id", id));
-    for (String o : options.overrides) {
-      args.add("--set");
-      args.add(o);
-    }
-    args.addAll(List.of(extra));
-    long t0 = System.nanoTime();
-    int code = CohortFusion.run(args.toArray(new String[0]));
-    LOG.info("retrain: {} finished with exit code {} in {} s", stage, code, Math.round((System.nanoTime() - t0) / 1e9));
-    return code;
+    return runStage(stage, id, extra);
   }
 
   private Configuration hconf() {
@@ -142,9 +130,5 @@ final class RetrainCommand extends StageCommand {
           + "subjects; set splits.stratify = false (a subject's split then depends only on its id and splits.seed) or "
           + "splits.mode = column");
     }
-  }
-
-  private static String owner() {
-    return System.getProperty("user.name", "unknown") + "@" + org.cohortfusion.io.AtomicDirectory.owner(ProcessHandle.current().pid());
   }
 }

@@ -1,6 +1,5 @@
 package org.cohortfusion.cli;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,14 +36,7 @@ final class RunCommand extends StageCommand {
     String id = run().runIdOrNew();
     long start = System.nanoTime();
     for (String stage : STAGES.subList(first, last + 1)) {
-      List<String> args = new ArrayList<>(List.of(stage, "--config", options.config, "--run-id", id));
-      for (String o : options.overrides) {
-        args.add("--set");
-        args.add(o);
-      }
-      long t0 = System.nanoTime();
-      int code = CohortFusion.run(args.toArray(new String[0]));
-      LOG.info("run: {} finished with exit code {} in {} s", stage, code, Math.round((System.nanoTime() - t0) / 1e9));
+      int code = runStage(stage, id);
       if (code != 0) {
         return code;
       }

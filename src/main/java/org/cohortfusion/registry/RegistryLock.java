@@ -43,6 +43,11 @@ public final class RegistryLock implements AutoCloseable {
     return holder;
   }
 
+  /** The owner name of a lock taken by this process: user@pid@host. */
+  public static String thisProcess() {
+    return System.getProperty("user.name", "unknown") + "@" + AtomicDirectory.owner(ProcessHandle.current().pid());
+  }
+
   /** Takes the lock of the registry at {@code root} for {@code ttl}, or throws naming its holder. */
   public static RegistryLock acquire(Configuration conf, String root, String owner, String runId, Duration ttl) {
     String path = root + "/" + FILE;

@@ -306,7 +306,7 @@ public final class RetrainAction {
     return r.version();
   }
 
-  /** Encoder SHA-256 by modality of a registered version, for a caller that extracts with them. */
+  /** Where a registered version keeps its encoders ({@code <dir>/<modality>/encoder}), for extract --encoders. */
   public static String encodersDirOf(String versionDir) {
     return versionDir + "/encoders";
   }
