@@ -339,6 +339,76 @@ class StandaloneClusterIT {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
+  // Scheduled retraining: a first champion, then a new snapshot judged against it, each one spark-submit
+
+  @Test
+  @Order(30)
+  void retrainRegistersTheFirstChampion() throws Exception {
+    requirePassed("generate");
+    Submitted r = submit("retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/input", "it-retrain-1"));
+    r.assertCompleted(0, 3);
+    JsonNode result = readHdfsJson("/cluster-it/out-retrain/retrain/retrain.json");
+    assertEquals(1, result.path("version").asInt(), "the first retrain registers version 1" + r.context());
+    assertTrue(result.path("championBefore").isNull(), "no champion before the first retrain" + r.context());
+    for (String m : List.of("clinical", "omics", "imaging", "labs", "notes")) {
+      assertHdfsFile("/cluster-it/registry/" + FUSION_MODEL + "/versions/1/encoders/" + m + "/encoder/model.zip", r);
+    }
+    r.assertTasksOnBothWorkers();
+    if (!result.path("promoted").asBoolean()) {
+      // Two epochs need not beat the best unimodal model; the second run needs a champion either way.
+      assertEquals(0, CohortFusion.run("registry", "promote", FUSION_MODEL, "--registry", registry(), "--version", "1",
+          "--reason", "cluster test: first champion"), "registry promote of version 1");
+    }
+    passed.put("retrain-1", true);
+  }
+
+  @Test
+  @Order(31)
+  void retrainOnANewSnapshotUsesTheChampionsEncoders() throws Exception {
+    requirePassed("retrain-1");
+    // The same seed with more subjects: the first snapshot's subjects unchanged, plus new ones.
+    submit("generate", false, "--output", hdfs.uri() + "/cluster-it/snapshot-2", "--subjects",
+        String.valueOf(SUBJECTS + 150), "--seed", "7").assertSucceeded();
+    Submitted r = submit("retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/snapshot-2", "it-retrain-2"));
+    r.assertCompleted(0, 3);
+    assertTrue(r.process.output().contains("extracting with its encoders"),
+        "the second retrain must extract with the champion's encoders" + r.context());
+    assertEquals("it-retrain-1", readHdfsJson("/cluster-it/out-retrain/_status/pretrain.json").path("runId").asText(),
+        "pretrain must not run again when a champion's encoders exist" + r.context());
+    JsonNode result = readHdfsJson("/cluster-it/out-retrain/retrain/retrain.json");
+    assertEquals(2, result.path("version").asInt(), "the second retrain registers version 2" + r.context());
+    assertEquals(1, result.path("championBefore").asInt(), "judged against champion v1" + r.context());
+    assertEquals(result.path("promoted").asBoolean() ? 0 : 3, r.exitCode, "exit code vs retrain.json's decision"
+        + r.context());
+    JsonNode drift = result.path("drift");
+    long trainSubjects = localSpark().read().parquet(hdfs.uri() + "/cluster-it/out-retrain/cohort/aligned")
+        .where("split = 'train' and label is not null").count();
+    assertEquals(trainSubjects, drift.path("subjectsAfter").asLong(),
+        "drift.subjectsAfter vs the labeled training subjects of the new aligned cohort" + r.context());
+    // The embedding profile is aggregated on the executors: one index per embedding dimension of every modality.
+    for (String m : List.of("clinical", "omics", "imaging", "labs", "notes")) {
+      JsonNode psi = drift.path("embeddingPsi").path(m);
+      assertEquals(8, psi.size(), "embedding PSI of '" + m + "' (embedding-size 8)" + r.context());
+      psi.forEach(v -> assertTrue(v.isNumber() && v.asDouble() >= 0 && Double.isFinite(v.asDouble()),
+          "embedding PSI of '" + m + "' is not a finite index >= 0: " + psi + r.context()));
+    }
+    JsonNode lineage = readHdfsJson("/cluster-it/registry/" + FUSION_MODEL + "/versions/2/lineage.json");
+    assertEquals(1, lineage.path("comparedWith").asInt(), "lineage of v2: compared with v1" + r.context());
+    r.assertTasksOnBothWorkers();
+  }
+
+  private String registry() {
+    return hdfs.uri() + "/cluster-it/registry";
+  }
+
+  /** A retrain of the test's model on {@code cohort}; retrain refuses rank-stratified splits. */
+  private String[] retrainArgs(String cohort, String runId) {
+    return new String[] {"--config", pipelineConf.toString(), "--model", FUSION_MODEL, "--run-id", runId,
+        "--set", "cohort-dir=" + cohort, "--set", "output.dir=" + hdfs.uri() + "/cluster-it/out-retrain",
+        "--set", "splits.stratify=false", "--set", "registry.dir=" + registry()};
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
   // Submitting
 
   /** One spark-submit run of a stage and what it left. */
@@ -365,7 +435,13 @@ class StandaloneClusterIT {
     }
 
     void assertSucceeded() {
-      assertEquals(0, exitCode, "jobs/submit.sh " + stage + " exit code" + context());
+      assertCompleted(0);
+    }
+
+    /** The run ended with one of {@code exitCodes} and its status file says SUCCEEDED. */
+    void assertCompleted(int... exitCodes) {
+      assertTrue(java.util.Arrays.stream(exitCodes).anyMatch(c -> c == exitCode), "jobs/submit.sh " + stage
+          + " exit code " + exitCode + ", expected one of " + java.util.Arrays.toString(exitCodes) + context());
       if (clusterMode) {
         assertEquals("FINISHED", driverState, "state of the cluster-mode driver " + driverId + " on the master"
             + context());
@@ -413,8 +489,11 @@ class StandaloneClusterIT {
     if (stage.equals("generate")) {
       return null;
     }
-    return clusterMode ? clusterOut : out;
+    return outputDirSet != null ? outputDirSet : clusterMode ? clusterOut : out;
   }
+
+  /** The output.dir the last submission set with --set (null: the config's). */
+  private String outputDirSet;
 
   @FunctionalInterface
   interface KillWhen {
@@ -430,6 +509,12 @@ class StandaloneClusterIT {
 
   private ManagedProcess startSubmit(String stage, boolean clusterMode, String... args) throws IOException {
     snapshotBefore = listEventLogs();
+    outputDirSet = null;
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--set") && args[i + 1].startsWith("output.dir=")) {
+        outputDirSet = args[i + 1].substring("output.dir=".length());
+      }
+    }
     // jobs/submit.sh [--wait] [spark-submit options] -- <stage> [options]; in standalone cluster mode spark-submit
     // exits 0 even when the driver failed, so --wait (the stage's recorded status) decides the exit code there.
     List<String> cmd = new ArrayList<>(List.of("bash", REPO.resolve("jobs/submit.sh").toString()));
