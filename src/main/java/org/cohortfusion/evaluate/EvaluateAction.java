@@ -135,6 +135,7 @@ public final class EvaluateAction {
     o.progress.accept("Evaluating " + summary.models().size() + " model(s) on " + test.size() + " labeled " + SPLIT
         + " subjects");
     Double bayes = bayesOptimalAuroc(test, emb.numClasses());
+    Double observable = referenceAuroc(test.observableProbability(), test.labels(), emb.numClasses());
     String[] patterns = test.patterns();
     List<EvaluateResult.ModelEvaluation> evaluations = new ArrayList<>();
     Map<String, double[][]> predictions = new LinkedHashMap<>();
@@ -167,10 +168,10 @@ public final class EvaluateAction {
     String out = o.outputDir;
     EvaluateResult unpaired = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
         o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
-        List.of());
+        List.of(), observable);
     EvaluateResult result = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
         o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
-        comparisons(unpaired, predictions, test.labels(), emb.numClasses()));
+        comparisons(unpaired, predictions, test.labels(), emb.numClasses()), observable);
     AtomicDirectory.write(hconf, out, tmp -> {
       writePredictions(tmp + "/" + PREDICTIONS_DIR, test, patterns, predictions, emb.numClasses());
       Json.write(hconf, tmp + "/" + METRICS_FILE, result);
@@ -309,7 +310,10 @@ public final class EvaluateAction {
     Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
     Double distance = bayes == null ? null : bayes - overall.auroc();
     return new Evaluated(new EvaluateResult.ModelEvaluation(entry.name(), entry.kind(), entry.describe(), validation,
-        overall, distance, byPattern, robustness, ablation), probabilities);
+        overall, distance, byPattern, robustness, ablation,
+        bayes == null ? null : distance(probabilities, test.trueProbability(), test.labels()),
+        referenceAuroc(test.observableProbability(), test.labels(), k) == null ? null
+            : distance(probabilities, test.observableProbability(), test.labels())), probabilities);
   }
 
   /** Where train publishes classical baseline {@code name}. */
@@ -358,11 +362,30 @@ public final class EvaluateAction {
 
   /** AUROC of the generator's true probability against the label: the Bayes-optimal AUROC (binary cohorts only). */
   static Double bayesOptimalAuroc(TestSplit test, int numClasses) {
-    if (test.trueProbability() == null || numClasses != 2) {
+    return referenceAuroc(test.trueProbability(), test.labels(), numClasses);
+  }
+
+  /** AUROC of a reference probability (true or observable-optimal) against the label; null if none or not binary. */
+  static Double referenceAuroc(double[] reference, int[] labels, int numClasses) {
+    if (reference == null || numClasses != 2) {
       return null;
     }
-    double auroc = ClassificationMetrics.binaryAuroc(test.trueProbability(), test.labels());
+    double auroc = ClassificationMetrics.binaryAuroc(reference, labels);
     return Double.isNaN(auroc) ? null : auroc;
+  }
+
+  /** A binary model's distance to a reference probability on the same subjects. */
+  static EvaluateResult.ReferenceDistance distance(double[][] probabilities, double[] reference, int[] labels) {
+    double[] p = positive(probabilities);
+    double abs = 0.0, brierModel = 0.0, brierReference = 0.0;
+    for (int i = 0; i < p.length; i++) {
+      abs += Math.abs(p[i] - reference[i]);
+      brierModel += (p[i] - labels[i]) * (p[i] - labels[i]);
+      brierReference += (reference[i] - labels[i]) * (reference[i] - labels[i]);
+    }
+    int n = p.length;
+    return new EvaluateResult.ReferenceDistance(ClassificationMetrics.binaryAuroc(reference, labels)
+        - ClassificationMetrics.binaryAuroc(p, labels), abs / n, (brierModel - brierReference) / n);
   }
 
   private void writePredictions(String path, TestSplit test, String[] patterns, Map<String, double[][]> predictions,

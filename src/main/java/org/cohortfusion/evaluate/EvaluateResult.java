@@ -1,5 +1,6 @@
 package org.cohortfusion.evaluate;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.util.Comparator;
@@ -23,16 +24,37 @@ import java.util.Optional;
  * @param metricsPath this file
  * @param comparisons paired AUROC differences on the same test subjects (binary cohorts): every model against the
  *     best unimodal model, and the best fusion against the best classical baseline
+ * @param observableOptimalAuroc AUROC of the generator's observable-optimal probability (P(label | the modality rows
+ *     the subject has, and which it has): the best any model of the observed data can do), or null when the cohort
+ *     has no observable_probability column or is not binary
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
                              List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
-                             String metricsPath, List<Comparison> comparisons) {
+                             String metricsPath, List<Comparison> comparisons, Double observableOptimalAuroc) {
+  @JsonCreator
   public EvaluateResult {
     removalRates = List.copyOf(removalRates);
     models = List.copyOf(models);
     comparisons = comparisons == null ? List.of() : List.copyOf(comparisons);
   }
+
+  /** A result without the observable-optimal reference. */
+  public EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
+                        List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
+                        String metricsPath, List<Comparison> comparisons) {
+    this(split, numClasses, subjects, bayesOptimalAuroc, minPatternSize, removalRates, models, predictionsPath,
+        metricsPath, comparisons, null);
+  }
+
+  /**
+   * How far a model's test probabilities are from a reference probability on the same subjects (binary cohorts).
+   *
+   * @param aurocGap the reference's AUROC minus the model's
+   * @param meanAbsoluteDifference mean over subjects of |p_model - p_reference|
+   * @param brierGap the model's Brier score minus the reference's (positive: the model is worse calibrated or ranks worse)
+   */
+  public record ReferenceDistance(double aurocGap, double meanAbsoluteDifference, double brierGap) {}
 
   /** {@code model} minus {@code reference} on the same test subjects, with DeLong's confidence interval. */
   public record Comparison(String model, String reference, PairedAuroc paired) {}
@@ -60,15 +82,26 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
    * @param patterns metrics per missingness pattern
    * @param robustness metrics per MCAR removal rate (same order as removalRates)
    * @param ablation metrics with one modality removed from every subject, by modality
+   * @param toBayes distance to the true probability (null without one)
+   * @param toObservable distance to the observable-optimal probability (null without one)
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record ModelEvaluation(String name, String kind, String describe, Double validationAuroc,
                                 ClassificationMetrics test, Double distanceToBayes, List<PatternMetrics> patterns,
-                                List<ClassificationMetrics> robustness, Map<String, ClassificationMetrics> ablation) {
+                                List<ClassificationMetrics> robustness, Map<String, ClassificationMetrics> ablation,
+                                ReferenceDistance toBayes, ReferenceDistance toObservable) {
+    @JsonCreator
     public ModelEvaluation {
       patterns = List.copyOf(patterns);
       robustness = List.copyOf(robustness);
       ablation = Map.copyOf(ablation);
+    }
+
+    /** An evaluation without reference distances. */
+    public ModelEvaluation(String name, String kind, String describe, Double validationAuroc,
+                           ClassificationMetrics test, Double distanceToBayes, List<PatternMetrics> patterns,
+                           List<ClassificationMetrics> robustness, Map<String, ClassificationMetrics> ablation) {
+      this(name, kind, describe, validationAuroc, test, distanceToBayes, patterns, robustness, ablation, null, null);
     }
 
     @JsonIgnore
@@ -145,6 +178,23 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
       s.append(String.format(Locale.ROOT, "Bayes-optimal AUROC (true probability): %.4f  (best model is %.4f below)%n",
           bayesOptimalAuroc, bayesOptimalAuroc - best.test().auroc()));
     }
+    if (observableOptimalAuroc != null) {
+      s.append(String.format(Locale.ROOT, "Observable-optimal AUROC (best possible from the data each subject has): %.4f"
+          + "  (best model is %.4f below)%n", observableOptimalAuroc, observableOptimalAuroc - best.test().auroc()));
+    }
+    for (ModelEvaluation m : models) {
+      if (m.toBayes() != null || m.toObservable() != null) {
+        s.append(String.format(Locale.ROOT, "  %-26s to observable-optimal: AUROC gap %s, mean |p - p_ref| %s, Brier gap %s;"
+            + " to Bayes: AUROC gap %s, mean |p - p_ref| %s, Brier gap %s%n", m.name(),
+            gap(m.toObservable(), ReferenceDistance::aurocGap), gap(m.toObservable(), ReferenceDistance::meanAbsoluteDifference),
+            gap(m.toObservable(), ReferenceDistance::brierGap), gap(m.toBayes(), ReferenceDistance::aurocGap),
+            gap(m.toBayes(), ReferenceDistance::meanAbsoluteDifference), gap(m.toBayes(), ReferenceDistance::brierGap)));
+      }
+    }
     return s.toString();
+  }
+
+  private static String gap(ReferenceDistance d, java.util.function.ToDoubleFunction<ReferenceDistance> f) {
+    return d == null ? "-" : String.format(Locale.ROOT, "%+.4f", f.applyAsDouble(d));
   }
 }
