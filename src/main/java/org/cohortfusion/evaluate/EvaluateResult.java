@@ -27,16 +27,47 @@ import java.util.Optional;
  * @param observableOptimalAuroc AUROC of the generator's observable-optimal probability (P(label | the modality rows
  *     the subject has, and which it has): the best any model of the observed data can do), or null when the cohort
  *     has no observable_probability column or is not binary
+ * @param unimodalBaselines per modality, which unimodal model is the comparisons' baseline, chosen on validation;
+ *     empty when the embeddings carry no encoder-head probabilities (then every unimodal model is a baseline)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
                              List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
-                             String metricsPath, List<Comparison> comparisons, Double observableOptimalAuroc) {
+                             String metricsPath, List<Comparison> comparisons, Double observableOptimalAuroc,
+                             List<UnimodalBaseline> unimodalBaselines) {
   @JsonCreator
   public EvaluateResult {
     removalRates = List.copyOf(removalRates);
     models = List.copyOf(models);
     comparisons = comparisons == null ? List.of() : List.copyOf(comparisons);
+    unimodalBaselines = unimodalBaselines == null ? List.of() : List.copyOf(unimodalBaselines);
+  }
+
+  /**
+   * The unimodal baseline of one modality in the comparisons: the stronger on validation AUROC of pretrain's encoder
+   * with its own softmax head and train's head on the frozen embedding (see {@link EncoderHeads}).
+   *
+   * @param modality the modality
+   * @param chosen the model name used as this modality's baseline
+   * @param encoderHead the encoder-head model's name ("encoder:m")
+   * @param encoderHeadValidationAuroc its AUROC on every validation subject (absent ones at the train prevalence)
+   * @param frozenHead train's unimodal model's name ("unimodal:m"), or null if none was trained
+   * @param frozenHeadValidationAuroc its validation AUROC (from train), or null
+   */
+  public record UnimodalBaseline(String modality, String chosen, String encoderHead, Double encoderHeadValidationAuroc,
+                                 String frozenHead, Double frozenHeadValidationAuroc) {
+    /** What the chosen model is, in words. */
+    public String describeChoice() {
+      return chosen.equals(encoderHead) ? "pretrain's encoder with its softmax head" : "a head on the frozen embedding";
+    }
+  }
+
+  /** A result with observable reference but without a unimodal-baseline choice. */
+  public EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
+                        List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
+                        String metricsPath, List<Comparison> comparisons, Double observableOptimalAuroc) {
+    this(split, numClasses, subjects, bayesOptimalAuroc, minPatternSize, removalRates, models, predictionsPath,
+        metricsPath, comparisons, observableOptimalAuroc, List.of());
   }
 
   /** A result without the observable-optimal reference. */
@@ -138,10 +169,22 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
         .orElseThrow(() -> new IllegalStateException("Cannot pick the best model: no model has a test AUROC"));
   }
 
-  /** The unimodal baseline with the highest test AUROC, if any was trained. */
+  /**
+   * The best unimodal baseline: among the per-modality baselines chosen on validation ({@link #unimodalBaselines()};
+   * every unimodal model when there is no choice), the one with the highest test AUROC.
+   */
   public Optional<ModelEvaluation> bestUnimodal() {
-    return models.stream().filter(ModelEvaluation::isUnimodal).filter(m -> !Double.isNaN(m.test().auroc()))
+    java.util.Set<String> chosen = new java.util.HashSet<>();
+    unimodalBaselines.forEach(b -> chosen.add(b.chosen()));
+    return models.stream().filter(ModelEvaluation::isUnimodal).filter(m -> chosen.isEmpty() || chosen.contains(m.name()))
+        .filter(m -> !Double.isNaN(m.test().auroc()))
         .max(Comparator.comparingDouble(m -> m.test().auroc()));
+  }
+
+  /** The choice of unimodal baseline for the modality a unimodal model belongs to, if one was made. */
+  public Optional<UnimodalBaseline> baselineOf(String modelName) {
+    return unimodalBaselines.stream().filter(b -> modelName.equals(b.encoderHead()) || modelName.equals(b.frozenHead()))
+        .findFirst();
   }
 
   /** The model of {@code kind} (fusion, classical, ...) with the highest test AUROC, if any. */
@@ -159,9 +202,15 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Best model (test AUROC): %s  %.4f  [%s]%n",
         best.name(), best.test().auroc(), best.describe()));
     bestUnimodal().ifPresentOrElse(
-        u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s, %.4f): %+.4f%s%n", u.name(),
+        u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s%s, %.4f): %+.4f%s%n", u.name(),
+            baselineOf(u.name()).map(b -> ": " + b.describeChoice() + ", chosen on validation").orElse(""),
             u.test().auroc(), best.test().auroc() - u.test().auroc(), interval(best.name(), u.name()))),
         () -> s.append("Margin over the best unimodal model: no unimodal baseline was trained\n"));
+    for (UnimodalBaseline b : unimodalBaselines) {
+      s.append(String.format(Locale.ROOT, "  unimodal baseline %-12s %-20s validation AUROC: encoder head %s, head on frozen"
+          + " embedding %s%n", b.modality(), b.chosen(), auroc(b.encoderHeadValidationAuroc()),
+          b.frozenHead() == null ? "not trained" : auroc(b.frozenHeadValidationAuroc())));
+    }
     Optional<ModelEvaluation> fusion = best("fusion");
     Optional<ModelEvaluation> classical = best("classical");
     if (fusion.isPresent() && classical.isPresent()) {
@@ -192,6 +241,10 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
       }
     }
     return s.toString();
+  }
+
+  private static String auroc(Double v) {
+    return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
   }
 
   private static String gap(ReferenceDistance d, java.util.function.ToDoubleFunction<ReferenceDistance> f) {

@@ -227,7 +227,29 @@ public final class ReportAction {
     if (eval.observableOptimalAuroc() != null) {
       s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f%n", "observable-optimal", "truth", eval.observableOptimalAuroc()));
     }
+    s.append(baselineNote(eval));
     return s.toString();
+  }
+
+  /** Which unimodal model is each modality's baseline (vs-uni is against the best of them), or nothing. */
+  static String baselineNote(EvaluateResult eval) {
+    if (eval.unimodalBaselines().isEmpty()) {
+      return "";
+    }
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
+        "vs-uni: against %s; each modality's unimodal baseline is the stronger on VALIDATION AUROC of pretrain's encoder"
+            + " with its softmax head and a head on the frozen embedding:%n",
+        eval.bestUnimodal().map(EvaluateResult.ModelEvaluation::name).orElse("-")));
+    for (EvaluateResult.UnimodalBaseline b : eval.unimodalBaselines()) {
+      s.append(String.format(Locale.ROOT, "  %-12s %-22s (%s; validation AUROC encoder head %s, frozen-embedding head %s)%n",
+          b.modality(), b.chosen(), b.describeChoice(), fmt(b.encoderHeadValidationAuroc()),
+          b.frozenHead() == null ? "not trained" : fmt(b.frozenHeadValidationAuroc())));
+    }
+    return s.toString();
+  }
+
+  private static String fmt(Double v) {
+    return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
   }
 
   private String html(EvaluateResult eval, Map<String, byte[]> figures, Map<String, String> captions,
@@ -275,6 +297,9 @@ public final class ReportAction {
               + "the observed data can reach</td></tr>\n");
     }
     h.append("</table>\n");
+    if (!eval.unimodalBaselines().isEmpty()) {
+      h.append("<pre id=\"unimodal-baselines\">").append(esc(baselineNote(eval))).append("</pre>\n");
+    }
 
     for (Map.Entry<String, byte[]> f : figures.entrySet()) {
       h.append("<h2>").append(esc(heading(f.getKey()))).append("</h2>\n<figure><img id=\"").append(f.getKey())
