@@ -20,7 +20,7 @@ import org.cohortfusion.train.Batch;
  */
 public final class EncoderHeads {
   /** Prefix of the head columns in the embeddings table (written by extract). */
-  public static final String COLUMN_PREFIX = "head_";
+  public static final String COLUMN_PREFIX = org.cohortfusion.features.extract.ExtractAction.HEAD_PREFIX;
   /** Name of the encoder-head model of a modality in evaluate's results. */
   public static final String NAME_PREFIX = "encoder:";
   /** Name prefix of train's unimodal model (a head on the frozen embedding). */
