@@ -45,8 +45,9 @@ import org.apache.commons.math3.special.Erf;
  *       neutral with 0.7, s = sigmoid(1.5 z5); the sufficient statistic is the (risk, reassuring) count,
  *       with likelihood s^r (1 - s)^q.</li>
  * </ul>
- * Planted bad rows are not modelled: their targets have every modality by construction, and their
- * corrupted rows are rejected by ingest.
+ * Planted bad rows are not modelled: their targets have every modality by construction (NO_MODALITY and
+ * BAD_LABEL targets none), and their corrupted rows are rejected by ingest. A presence pattern the model
+ * gives probability 0 (possible only for such targets) is conditioned on the rows alone.
  *
  * <p><b>Integration</b> (deterministic, no random draws): each latent's posterior is tabulated on a
  * grid of step {@value #Z_STEP} over [-8, 8] (weights below 1e-12 of the largest dropped). The linear
@@ -137,16 +138,26 @@ final class ObservablePosterior {
       p1 *= has ? 1.0 - abs1 : abs1;
       p0 *= has ? 1.0 - abs0 : abs0;
     }
-    return p1 / (p1 + p0);
+    // A pattern the model cannot produce (only planted NO_MODALITY / BAD_LABEL targets, which have no modality
+    // whatever their coins said) has probability 0 under both labels: condition on the rows alone.
+    return p1 + p0 > 0.0 ? p1 / (p1 + p0) : q;
   }
 
   /** Normalised posterior weights of latent k on the grid z. */
   static double[] posterior(GenerateOptions o, Evidence e, int k, double[] z, boolean clinicalOnly) {
     Modality m = Modality.values()[k]; // modality ordinal == latent index (see Modality)
-    boolean has = e.present[m.ordinal()];
     Missingness miss = o.missingness(m);
     boolean featureMissing = miss.mechanism() == Missingness.Mechanism.MNAR_FEATURE
         && !(m == Modality.CLINICAL && clinicalOnly);
+    double[] w = posterior(e, k, z, featureMissing ? miss : null);
+    // As in probability(): an impossible pattern (planted targets only) is conditioned on the rows alone.
+    return w != null ? w : posterior(e, k, z, null);
+  }
+
+  /** Posterior weights of latent k, with the presence factor of {@code featureMissing} if not null; null if all zero. */
+  private static double[] posterior(Evidence e, int k, double[] z, Missingness featureMissing) {
+    Modality m = Modality.values()[k];
+    boolean has = e.present[m.ordinal()];
     double[] log = new double[z.length];
     double max = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < z.length; i++) {
@@ -160,12 +171,15 @@ final class ObservablePosterior {
         // log sigmoid(s) = -log(1 + e^-s), log(1 - sigmoid(s)) = -log(1 + e^s)
         l -= e.riskWords * Math.log1p(Math.exp(-s)) + e.reassuringWords * Math.log1p(Math.exp(s));
       }
-      if (featureMissing) {
-        double absent = miss.absentProbability(0, x);
+      if (featureMissing != null) {
+        double absent = featureMissing.absentProbability(0, x);
         l += Math.log(has ? 1.0 - absent : absent);
       }
       log[i] = l;
       max = Math.max(max, l);
+    }
+    if (max == Double.NEGATIVE_INFINITY) {
+      return null;
     }
     double[] w = new double[z.length];
     double sum = 0.0;

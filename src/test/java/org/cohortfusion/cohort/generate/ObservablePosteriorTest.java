@@ -136,6 +136,16 @@ class ObservablePosteriorTest {
     }
 
     @Test
+    void aPatternTheModelCannotProduceIsConditionedOnTheRowsAlone() {
+        // Rate 0: nobody lacks omics or labs, yet a planted NO_MODALITY target has no modality at all. Without the
+        // impossible presence factors only the prior remains: sigmoid(0.7) for a logit without effects.
+        GenerateOptions o = options(0.7, new double[5], 0.0)
+                .withMissingness(Modality.OMICS, new Missingness(0.0, Missingness.Mechanism.MNAR_LABEL))
+                .withMissingness(Modality.LABS, new Missingness(0.0, Missingness.Mechanism.MNAR_FEATURE));
+        assertEquals(sigmoid(0.7), ObservablePosterior.probability(o, new ObservablePosterior.Evidence()), 1e-9);
+    }
+
+    @Test
     void theSmokerCategoryIsAProbitLikelihood() {
         // Oracle: the category probabilities of 0.8 z + e cut at -0.2 and 0.8 sum to one for every z,
         // and "current" at z = 1 is P(e > 0) = 1/2.
