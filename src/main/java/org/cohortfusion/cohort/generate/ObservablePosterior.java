@@ -40,7 +40,9 @@ import org.apache.commons.math3.special.Erf;
  *       4.0 - alb = 0.3 q z4 + 0.2 e, log crp - 1.5 = 0.5 q z4 + 0.3 e, 13.5 - hb = 0.2 q z4 + 1.0 e (each
  *       value absent when nulled by an independent coin). Post-index visits (the planted leak) are left
  *       out, as ingest drops them. All pre-index visits are used, although ingest keeps only the last
- *       {@code steps} of them; the earlier ones have small q and carry little.</li>
+ *       {@code steps} of them; the earlier ones have small q and carry little (with the demo's 8 steps, on 20,000
+ *       subjects of the default options: AUROC 0.7880 with every visit, 0.7879 with the last 8, mean |difference|
+ *       of the probabilities 0.0007).</li>
  *   <li>notes (z5): each of the words is risk with probability 0.3 s, reassuring with 0.3 (1 - s) and
  *       neutral with 0.7, s = sigmoid(1.5 z5); the sufficient statistic is the (risk, reassuring) count,
  *       with likelihood s^r (1 - s)^q.</li>
