@@ -21,7 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = {"Write a synthetic cohort with all five modality kinds and a known truth: the label is drawn from a",
         "probability that depends on every modality plus an interaction no single modality reveals; the true",
-        "probability of each subject is written too (subjects.true_probability)."})
+        "probability of each subject is written too (subjects.true_probability), and the probability given only",
+        "the rows and modalities the subject has (subjects.observable_probability)."})
 final class GenerateCommand implements Stage, Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin RunOptions run;

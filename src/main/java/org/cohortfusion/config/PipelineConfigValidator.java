@@ -57,7 +57,8 @@ final class PipelineConfigValidator {
     String key = "modalities." + name;
     require(MODALITY_NAME.matcher(name).matches(), key,
         "a lower-case name of letters, digits and '_' starting with a letter (it becomes a column name)", origin);
-    require(!List.of("subject_id", "label", "index_time", "split", "fold", "group", "true_probability").contains(name),
+    require(!List.of("subject_id", "label", "index_time", "split", "fold", "group", "true_probability",
+        "observable_probability").contains(name),
         key, "a name that is not a reserved column of the aligned cohort", origin);
     require(m.kind() != null, key + ".kind", "one of tabular, vector, image, timeseries, text", origin);
     require(notBlank(m.path()), key + ".path", "the path of the table", origin);

@@ -127,7 +127,8 @@ public final class EvaluateAction {
       throw new IllegalStateException("Cannot evaluate: the models in " + summaryPath + " were trained on embeddings "
           + summary.embeddingsSha256() + ", " + o.embeddingsDir + " holds " + emb.sha256());
     }
-    TestSplit test = TestSplit.read(EmbeddingsData.table(spark, o.embeddingsDir), emb, SPLIT, o.evaluate.batchSize());
+    org.apache.spark.sql.Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
+    TestSplit test = TestSplit.read(table, emb, SPLIT, o.evaluate.batchSize());
     if (test.size() == 0) {
       throw new IllegalStateException("Cannot evaluate: the " + SPLIT + " split of " + o.embeddingsDir
           + " has no labeled subjects");
@@ -135,6 +136,7 @@ public final class EvaluateAction {
     o.progress.accept("Evaluating " + summary.models().size() + " model(s) on " + test.size() + " labeled " + SPLIT
         + " subjects");
     Double bayes = bayesOptimalAuroc(test, emb.numClasses());
+    Double observable = referenceAuroc(test.observableProbability(), test.labels(), emb.numClasses());
     String[] patterns = test.patterns();
     List<EvaluateResult.ModelEvaluation> evaluations = new ArrayList<>();
     Map<String, double[][]> predictions = new LinkedHashMap<>();
@@ -164,19 +166,67 @@ public final class EvaluateAction {
     if (evaluations.isEmpty()) {
       throw new IllegalStateException("Cannot evaluate: " + summaryPath + " lists no completed model");
     }
+    List<EvaluateResult.UnimodalBaseline> baselines = new ArrayList<>();
+    if (o.modelDir == null) {
+      baselines = encoderHeads(table, emb, test, patterns, bayes, summary, evaluations, predictions);
+    }
     String out = o.outputDir;
     EvaluateResult unpaired = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
         o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
-        List.of());
+        List.of(), observable, baselines);
     EvaluateResult result = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
         o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
-        comparisons(unpaired, predictions, test.labels(), emb.numClasses()));
+        comparisons(unpaired, predictions, test.labels(), emb.numClasses()), observable, baselines);
     AtomicDirectory.write(hconf, out, tmp -> {
       writePredictions(tmp + "/" + PREDICTIONS_DIR, test, patterns, predictions, emb.numClasses());
       Json.write(hconf, tmp + "/" + METRICS_FILE, result);
       return null;
     });
     return result;
+  }
+
+  /**
+   * Pretrain's encoders with their own softmax heads as unimodal models ("encoder:m", from the head probabilities extract
+   * wrote), evaluated like the others, and per modality the choice between it and train's head on the frozen embedding
+   * ("unimodal:m") on validation AUROC ({@link EncoderHeads}). Adds to {@code evaluations} and {@code predictions}.
+   */
+  private List<EvaluateResult.UnimodalBaseline> encoderHeads(org.apache.spark.sql.Dataset<Row> table, EmbeddingsSpec emb,
+      TestSplit test, String[] patterns, Double bayes, TrainAction.Summary summary,
+      List<EvaluateResult.ModelEvaluation> evaluations, Map<String, double[][]> predictions) {
+    List<String> names = emb.modalityNames();
+    if (!EncoderHeads.available(table, names)) {
+      o.progress.accept("No encoder-head probabilities in " + o.embeddingsDir + " (extracted by an older version): the"
+          + " unimodal baselines are train's heads on the frozen embeddings only");
+      return List.of();
+    }
+    int k = emb.numClasses();
+    double[] prior = EncoderHeads.trainPrior(table, k);
+    int[] validationLabels = EncoderHeads.labels(table, "validation");
+    List<EvaluateResult.UnimodalBaseline> out = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      String m = names.get(i);
+      Double encoderValidation = EncoderHeads.validationAuroc(table, m, validationLabels, prior, k);
+      String frozenName = EncoderHeads.FROZEN_PREFIX + m;
+      TrainAction.SummaryEntry frozen = summary.models().stream()
+          .filter(e -> e.name().equals(frozenName) && e.completed() && e.modelDir() != null).findFirst().orElse(null);
+      Double frozenValidation = frozen == null || frozen.validation() == null ? null : frozen.validation().get("auroc");
+      Map<String, Double> validation = encoderValidation == null ? Map.of() : Map.of("auroc", encoderValidation);
+      TrainAction.SummaryEntry entry = new TrainAction.SummaryEntry(EncoderHeads.NAME_PREFIX + m, "unimodal",
+          "pretrain encoder + its softmax head (" + m + ")", null, null, 0, 0, false, true, validation);
+      Evaluated e = evaluateModel(entry, EncoderHeads.scorer(EncoderHeads.read(table, m, SPLIT), i, prior), test, patterns,
+          emb, bayes);
+      predictions.put(entry.name(), e.probabilities());
+      evaluations.add(e.evaluation());
+      EvaluateResult.UnimodalBaseline choice = EncoderHeads.choose(m, encoderValidation, frozenValidation, frozen != null);
+      out.add(choice);
+      o.progress.accept(String.format(java.util.Locale.ROOT, "[%s] test AUROC %.4f; unimodal baseline of %s: %s"
+          + " (validation AUROC: encoder head %s, head on frozen embedding %s)", entry.name(),
+          e.evaluation().test().auroc(), m, choice.chosen(), encoderValidation == null ? "-"
+              : String.format(java.util.Locale.ROOT, "%.4f", encoderValidation),
+          frozen == null ? "not trained" : frozenValidation == null ? "-"
+              : String.format(java.util.Locale.ROOT, "%.4f", frozenValidation)));
+    }
+    return out;
   }
 
   /**
@@ -309,7 +359,10 @@ public final class EvaluateAction {
     Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
     Double distance = bayes == null ? null : bayes - overall.auroc();
     return new Evaluated(new EvaluateResult.ModelEvaluation(entry.name(), entry.kind(), entry.describe(), validation,
-        overall, distance, byPattern, robustness, ablation), probabilities);
+        overall, distance, byPattern, robustness, ablation,
+        bayes == null ? null : distance(probabilities, test.trueProbability(), test.labels()),
+        referenceAuroc(test.observableProbability(), test.labels(), k) == null ? null
+            : distance(probabilities, test.observableProbability(), test.labels())), probabilities);
   }
 
   /** Where train publishes classical baseline {@code name}. */
@@ -358,11 +411,30 @@ public final class EvaluateAction {
 
   /** AUROC of the generator's true probability against the label: the Bayes-optimal AUROC (binary cohorts only). */
   static Double bayesOptimalAuroc(TestSplit test, int numClasses) {
-    if (test.trueProbability() == null || numClasses != 2) {
+    return referenceAuroc(test.trueProbability(), test.labels(), numClasses);
+  }
+
+  /** AUROC of a reference probability (true or observable-optimal) against the label; null if none or not binary. */
+  static Double referenceAuroc(double[] reference, int[] labels, int numClasses) {
+    if (reference == null || numClasses != 2) {
       return null;
     }
-    double auroc = ClassificationMetrics.binaryAuroc(test.trueProbability(), test.labels());
+    double auroc = ClassificationMetrics.binaryAuroc(reference, labels);
     return Double.isNaN(auroc) ? null : auroc;
+  }
+
+  /** A binary model's distance to a reference probability on the same subjects. */
+  static EvaluateResult.ReferenceDistance distance(double[][] probabilities, double[] reference, int[] labels) {
+    double[] p = positive(probabilities);
+    double abs = 0.0, brierModel = 0.0, brierReference = 0.0;
+    for (int i = 0; i < p.length; i++) {
+      abs += Math.abs(p[i] - reference[i]);
+      brierModel += (p[i] - labels[i]) * (p[i] - labels[i]);
+      brierReference += (reference[i] - labels[i]) * (reference[i] - labels[i]);
+    }
+    int n = p.length;
+    return new EvaluateResult.ReferenceDistance(ClassificationMetrics.binaryAuroc(reference, labels)
+        - ClassificationMetrics.binaryAuroc(p, labels), abs / n, (brierModel - brierReference) / n);
   }
 
   private void writePredictions(String path, TestSplit test, String[] patterns, Map<String, double[][]> predictions,

@@ -1,5 +1,6 @@
 package org.cohortfusion.evaluate;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.util.Comparator;
@@ -23,16 +24,68 @@ import java.util.Optional;
  * @param metricsPath this file
  * @param comparisons paired AUROC differences on the same test subjects (binary cohorts): every model against the
  *     best unimodal model, and the best fusion against the best classical baseline
+ * @param observableOptimalAuroc AUROC of the generator's observable-optimal probability (P(label | the modality rows
+ *     the subject has, and which it has): the best any model of the observed data can do), or null when the cohort
+ *     has no observable_probability column or is not binary
+ * @param unimodalBaselines per modality, which unimodal model is the comparisons' baseline, chosen on validation;
+ *     empty when the embeddings carry no encoder-head probabilities (then every unimodal model is a baseline)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
                              List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
-                             String metricsPath, List<Comparison> comparisons) {
+                             String metricsPath, List<Comparison> comparisons, Double observableOptimalAuroc,
+                             List<UnimodalBaseline> unimodalBaselines) {
+  @JsonCreator
   public EvaluateResult {
     removalRates = List.copyOf(removalRates);
     models = List.copyOf(models);
     comparisons = comparisons == null ? List.of() : List.copyOf(comparisons);
+    unimodalBaselines = unimodalBaselines == null ? List.of() : List.copyOf(unimodalBaselines);
   }
+
+  /**
+   * The unimodal baseline of one modality in the comparisons: the stronger on validation AUROC of pretrain's encoder
+   * with its own softmax head and train's head on the frozen embedding (see {@link EncoderHeads}).
+   *
+   * @param modality the modality
+   * @param chosen the model name used as this modality's baseline
+   * @param encoderHead the encoder-head model's name ("encoder:m")
+   * @param encoderHeadValidationAuroc its AUROC on every validation subject (absent ones at the train prevalence)
+   * @param frozenHead train's unimodal model's name ("unimodal:m"), or null if none was trained
+   * @param frozenHeadValidationAuroc its validation AUROC (from train), or null
+   */
+  public record UnimodalBaseline(String modality, String chosen, String encoderHead, Double encoderHeadValidationAuroc,
+                                 String frozenHead, Double frozenHeadValidationAuroc) {
+    /** What the chosen model is, in words. */
+    public String describeChoice() {
+      return chosen.equals(encoderHead) ? "pretrain's encoder with its softmax head" : "a head on the frozen embedding";
+    }
+  }
+
+  /** A result with observable reference but without a unimodal-baseline choice. */
+  public EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
+                        List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
+                        String metricsPath, List<Comparison> comparisons, Double observableOptimalAuroc) {
+    this(split, numClasses, subjects, bayesOptimalAuroc, minPatternSize, removalRates, models, predictionsPath,
+        metricsPath, comparisons, observableOptimalAuroc, List.of());
+  }
+
+  /** A result without the observable-optimal reference. */
+  public EvaluateResult(String split, int numClasses, long subjects, Double bayesOptimalAuroc, int minPatternSize,
+                        List<Double> removalRates, List<ModelEvaluation> models, String predictionsPath,
+                        String metricsPath, List<Comparison> comparisons) {
+    this(split, numClasses, subjects, bayesOptimalAuroc, minPatternSize, removalRates, models, predictionsPath,
+        metricsPath, comparisons, null);
+  }
+
+  /**
+   * How far a model's test probabilities are from a reference probability on the same subjects (binary cohorts).
+   *
+   * @param aurocGap the reference's AUROC minus the model's
+   * @param meanAbsoluteDifference mean over subjects of |p_model - p_reference|
+   * @param brierGap the model's Brier score minus the reference's (positive: the model is worse calibrated or ranks worse)
+   */
+  public record ReferenceDistance(double aurocGap, double meanAbsoluteDifference, double brierGap) {}
 
   /** {@code model} minus {@code reference} on the same test subjects, with DeLong's confidence interval. */
   public record Comparison(String model, String reference, PairedAuroc paired) {}
@@ -60,15 +113,26 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
    * @param patterns metrics per missingness pattern
    * @param robustness metrics per MCAR removal rate (same order as removalRates)
    * @param ablation metrics with one modality removed from every subject, by modality
+   * @param toBayes distance to the true probability (null without one)
+   * @param toObservable distance to the observable-optimal probability (null without one)
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record ModelEvaluation(String name, String kind, String describe, Double validationAuroc,
                                 ClassificationMetrics test, Double distanceToBayes, List<PatternMetrics> patterns,
-                                List<ClassificationMetrics> robustness, Map<String, ClassificationMetrics> ablation) {
+                                List<ClassificationMetrics> robustness, Map<String, ClassificationMetrics> ablation,
+                                ReferenceDistance toBayes, ReferenceDistance toObservable) {
+    @JsonCreator
     public ModelEvaluation {
       patterns = List.copyOf(patterns);
       robustness = List.copyOf(robustness);
       ablation = Map.copyOf(ablation);
+    }
+
+    /** An evaluation without reference distances. */
+    public ModelEvaluation(String name, String kind, String describe, Double validationAuroc,
+                           ClassificationMetrics test, Double distanceToBayes, List<PatternMetrics> patterns,
+                           List<ClassificationMetrics> robustness, Map<String, ClassificationMetrics> ablation) {
+      this(name, kind, describe, validationAuroc, test, distanceToBayes, patterns, robustness, ablation, null, null);
     }
 
     @JsonIgnore
@@ -105,10 +169,22 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
         .orElseThrow(() -> new IllegalStateException("Cannot pick the best model: no model has a test AUROC"));
   }
 
-  /** The unimodal baseline with the highest test AUROC, if any was trained. */
+  /**
+   * The best unimodal baseline: among the per-modality baselines chosen on validation ({@link #unimodalBaselines()};
+   * every unimodal model when there is no choice), the one with the highest test AUROC.
+   */
   public Optional<ModelEvaluation> bestUnimodal() {
-    return models.stream().filter(ModelEvaluation::isUnimodal).filter(m -> !Double.isNaN(m.test().auroc()))
+    java.util.Set<String> chosen = new java.util.HashSet<>();
+    unimodalBaselines.forEach(b -> chosen.add(b.chosen()));
+    return models.stream().filter(ModelEvaluation::isUnimodal).filter(m -> chosen.isEmpty() || chosen.contains(m.name()))
+        .filter(m -> !Double.isNaN(m.test().auroc()))
         .max(Comparator.comparingDouble(m -> m.test().auroc()));
+  }
+
+  /** The choice of unimodal baseline for the modality a unimodal model belongs to, if one was made. */
+  public Optional<UnimodalBaseline> baselineOf(String modelName) {
+    return unimodalBaselines.stream().filter(b -> modelName.equals(b.encoderHead()) || modelName.equals(b.frozenHead()))
+        .findFirst();
   }
 
   /** The model of {@code kind} (fusion, classical, ...) with the highest test AUROC, if any. */
@@ -126,9 +202,15 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
     StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "Best model (test AUROC): %s  %.4f  [%s]%n",
         best.name(), best.test().auroc(), best.describe()));
     bestUnimodal().ifPresentOrElse(
-        u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s, %.4f): %+.4f%s%n", u.name(),
+        u -> s.append(String.format(Locale.ROOT, "Margin over the best unimodal model (%s%s, %.4f): %+.4f%s%n", u.name(),
+            baselineOf(u.name()).map(b -> ": " + b.describeChoice() + ", chosen on validation").orElse(""),
             u.test().auroc(), best.test().auroc() - u.test().auroc(), interval(best.name(), u.name()))),
         () -> s.append("Margin over the best unimodal model: no unimodal baseline was trained\n"));
+    for (UnimodalBaseline b : unimodalBaselines) {
+      s.append(String.format(Locale.ROOT, "  unimodal baseline %-12s %-20s validation AUROC: encoder head %s, head on frozen"
+          + " embedding %s%n", b.modality(), b.chosen(), auroc(b.encoderHeadValidationAuroc()),
+          b.frozenHead() == null ? "not trained" : auroc(b.frozenHeadValidationAuroc())));
+    }
     Optional<ModelEvaluation> fusion = best("fusion");
     Optional<ModelEvaluation> classical = best("classical");
     if (fusion.isPresent() && classical.isPresent()) {
@@ -145,6 +227,27 @@ public record EvaluateResult(String split, int numClasses, long subjects, Double
       s.append(String.format(Locale.ROOT, "Bayes-optimal AUROC (true probability): %.4f  (best model is %.4f below)%n",
           bayesOptimalAuroc, bayesOptimalAuroc - best.test().auroc()));
     }
+    if (observableOptimalAuroc != null) {
+      s.append(String.format(Locale.ROOT, "Observable-optimal AUROC (best possible from the data each subject has): %.4f"
+          + "  (best model is %.4f below)%n", observableOptimalAuroc, observableOptimalAuroc - best.test().auroc()));
+    }
+    for (ModelEvaluation m : models) {
+      if (m.toBayes() != null || m.toObservable() != null) {
+        s.append(String.format(Locale.ROOT, "  %-26s to observable-optimal: AUROC gap %s, mean |p - p_ref| %s, Brier gap %s;"
+            + " to Bayes: AUROC gap %s, mean |p - p_ref| %s, Brier gap %s%n", m.name(),
+            gap(m.toObservable(), ReferenceDistance::aurocGap), gap(m.toObservable(), ReferenceDistance::meanAbsoluteDifference),
+            gap(m.toObservable(), ReferenceDistance::brierGap), gap(m.toBayes(), ReferenceDistance::aurocGap),
+            gap(m.toBayes(), ReferenceDistance::meanAbsoluteDifference), gap(m.toBayes(), ReferenceDistance::brierGap)));
+      }
+    }
     return s.toString();
+  }
+
+  private static String auroc(Double v) {
+    return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
+  }
+
+  private static String gap(ReferenceDistance d, java.util.function.ToDoubleFunction<ReferenceDistance> f) {
+    return d == null ? "-" : String.format(Locale.ROOT, "%+.4f", f.applyAsDouble(d));
   }
 }

@@ -19,9 +19,11 @@ import org.cohortfusion.train.Batch;
  * @param trueProbability true positive-class probability per subject, or null when the table has no such column
  * @param batches the same rows as {@link Batch}es of every modality in the embeddings' order, consecutive
  * @param modalities modality names in the embeddings' order
+ * @param observableProbability for generated cohorts, P(label | the subject's modality rows and presence pattern) under
+ *     the generator's model (subjects.observable_probability), or null when the table has no such column
  */
 public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProbability, List<Batch> batches,
-                        List<String> modalities) {
+                        List<String> modalities, double[] observableProbability) {
   /** Pattern name of a subject without any modality. */
   public static final String NO_MODALITY = "none";
 
@@ -31,18 +33,27 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
     modalities = List.copyOf(modalities);
   }
 
+  /** A split without an observable-optimal probability. */
+  public TestSplit(List<String> subjectIds, int[] labels, double[] trueProbability, List<Batch> batches,
+                   List<String> modalities) {
+    this(subjectIds, labels, trueProbability, batches, modalities, null);
+  }
+
   /** Reads the labeled rows of {@code split}. */
   public static TestSplit read(Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
     List<String> names = spec.modalityNames();
     boolean hasTruth = List.of(table.columns()).contains("true_probability");
     List<Column> cols = new ArrayList<>(List.of(col("subject_id"), col("label")));
     cols.add(hasTruth ? col("true_probability") : org.apache.spark.sql.functions.lit(null).cast("double"));
+    boolean hasObservable = List.of(table.columns()).contains("observable_probability");
     for (String m : names) {
       cols.add(col("has_" + m));
     }
     for (String m : names) {
       cols.add(col(m));
     }
+    // Last, so the positions of the columns above do not move.
+    cols.add(hasObservable ? col("observable_probability") : org.apache.spark.sql.functions.lit(null).cast("double"));
     List<Row> rows = table.where(col("split").equalTo(split).and(col("label").isNotNull()))
         .select(cols.toArray(new Column[0])).orderBy("subject_id").collectAsList();
     int n = rows.size();
@@ -51,6 +62,8 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
     List<String> ids = new ArrayList<>(n);
     int[] labels = new int[n];
     double[] truth = hasTruth ? new double[n] : null;
+    double[] observable = hasObservable ? new double[n] : null;
+    int observableAt = 3 + 2 * m;
     List<Batch> batches = new ArrayList<>();
     for (int start = 0; start < n; start += batchSize) {
       int size = Math.min(batchSize, n - start);
@@ -72,6 +85,9 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
         y[r] = label;
         if (truth != null) {
           truth[start + r] = row.isNullAt(2) ? Double.NaN : row.getDouble(2);
+        }
+        if (observable != null) {
+          observable[start + r] = row.isNullAt(observableAt) ? Double.NaN : row.getDouble(observableAt);
         }
         for (int i = 0; i < m; i++) {
           boolean has = !row.isNullAt(3 + i) && row.getBoolean(3 + i) && !row.isNullAt(3 + m + i);
@@ -95,7 +111,10 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
     if (truth != null && java.util.Arrays.stream(truth).anyMatch(Double::isNaN)) {
       truth = null; // a partial truth column cannot give a Bayes-optimal AUROC
     }
-    return new TestSplit(ids, labels, truth, batches, names);
+    if (observable != null && java.util.Arrays.stream(observable).anyMatch(Double::isNaN)) {
+      observable = null;
+    }
+    return new TestSplit(ids, labels, truth, batches, names, observable);
   }
 
   public int size() {
@@ -129,6 +148,6 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
 
   /** The same subjects with other batches (e.g. modalities removed at test time). */
   public TestSplit withBatches(List<Batch> replaced) {
-    return new TestSplit(subjectIds, labels, trueProbability, replaced, modalities);
+    return new TestSplit(subjectIds, labels, trueProbability, replaced, modalities, observableProbability);
   }
 }

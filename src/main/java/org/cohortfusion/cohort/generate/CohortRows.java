@@ -36,7 +36,8 @@ final class CohortRows implements Serializable {
         DataTypes.createStructField("label", DataTypes.IntegerType, true),
         DataTypes.createStructField("index_time", DataTypes.DoubleType, true),
         DataTypes.createStructField("group", DataTypes.StringType, true),
-        DataTypes.createStructField("true_probability", DataTypes.DoubleType, true)});
+        DataTypes.createStructField("true_probability", DataTypes.DoubleType, true),
+        DataTypes.createStructField("observable_probability", DataTypes.DoubleType, true)});
 
     static final StructType CLINICAL = new StructType(new StructField[] {
         DataTypes.createStructField("subject_id", DataTypes.StringType, true),
@@ -103,7 +104,8 @@ final class CohortRows implements Serializable {
         CohortPlan.Slot slot = plan.slotOf(index);
         List<Object[]> out = new ArrayList<>(2);
         if (table.equals("subjects")) {
-            out.add(new Object[] {CohortPlan.subjectId(index), t.label(), t.indexTime(), "site-" + t.site(), t.probability()});
+            out.add(new Object[] {CohortPlan.subjectId(index), t.label(), t.indexTime(), "site-" + t.site(), t.probability(),
+                observableProbability(t)});
         } else {
             Modality m = modality(table);
             if (plan.presence(t)[m.ordinal()]) {
@@ -125,6 +127,117 @@ final class CohortRows implements Serializable {
             rows.add(RowFactory.create(values));
         }
         return rows;
+    }
+
+    /**
+     * P(label = 1 | this subject's modality rows as generated, and which modalities it has): see
+     * {@link ObservablePosterior}. The rows are regenerated from their own random streams (planted
+     * corruptions left out) and reduced to the statistics the posterior needs; the label is not read
+     * (post-index lab visits, which follow the label, are skipped).
+     */
+    double observableProbability(CohortPlan.Truth t) {
+        return ObservablePosterior.probability(o, evidence(t));
+    }
+
+    ObservablePosterior.Evidence evidence(CohortPlan.Truth t) {
+        ObservablePosterior.Evidence e = new ObservablePosterior.Evidence();
+        boolean[] present = plan.presence(t);
+        for (Modality m : Modality.values()) {
+            if (!present[m.ordinal()]) {
+                continue;
+            }
+            e.present(m);
+            SplittableRandom r = CohortPlan.rng(o.seed(), t.index(), CohortPlan.STREAM_PAYLOAD + m.ordinal());
+            int k = m.latent();
+            switch (m) {
+                case CLINICAL -> {
+                    Object[] row = clinical(t, r);
+                    e.gaussian(k, ((Double) row[1] - 62.0) / 9.0, 0.6, 0.8);
+                    if (row[3] != null) {
+                        e.gaussian(k, ((Double) row[3] - 27.0) / 3.5, 0.5, 0.87);
+                    }
+                    if (row[4] != null) {
+                        e.gaussian(k, ((Double) row[4] - 130.0) / 12.0, 0.4, 0.9);
+                    }
+                    if (row[6] != null) {
+                        e.gaussian(k, (85.0 - (Double) row[6]) / 10.0, 0.3, 0.95);
+                    }
+                    if (row[8] != null) {
+                        e.smoker = switch ((String) row[8]) {
+                            case "never" -> 0;
+                            case "former" -> 1;
+                            default -> 2;
+                        };
+                    }
+                }
+                case OMICS -> {
+                    float[] v = (float[]) omics(t, r)[1];
+                    double mean = 0.0;
+                    for (int q = 0; q < omicsSignal.length; q++) {
+                        mean += (q % 2 == 0 ? 1.0 : -1.0) * v[omicsSignal[q]];
+                    }
+                    mean /= omicsSignal.length;
+                    e.gaussian(k, mean, 0.8, 0.6 / Math.sqrt(omicsSignal.length));
+                }
+                case IMAGING -> {
+                    SplittableRandom centre = CohortPlan.rng(o.seed(), t.index(), CohortPlan.STREAM_PAYLOAD + m.ordinal());
+                    float[] pixels = (float[]) imaging(t, r)[1];
+                    int[] shape = o.imageShape();
+                    int h = shape[1], w = shape[2];
+                    double cy = 1.5 + centre.nextDouble() * (h - 3.0); // the first two draws of imaging()
+                    double cx = 1.5 + centre.nextDouble() * (w - 3.0);
+                    double sigma = Math.max(1.0, Math.min(h, w) / 8.0);
+                    double gx = 0.0, gg = 0.0;
+                    int p = 0;
+                    for (int ch = 0; ch < shape[0]; ch++) {
+                        double gain = 1.0 / (1 + ch);
+                        for (int y = 0; y < h; y++) {
+                            for (int x = 0; x < w; x++) {
+                                double d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+                                double g = gain * Math.exp(-d2 / (2 * sigma * sigma));
+                                gx += g * pixels[p++];
+                                gg += g * g;
+                            }
+                        }
+                    }
+                    e.gaussian(k, gx / gg - 1.0, 0.6, 0.3 / Math.sqrt(gg));
+                }
+                case LABS -> {
+                    List<Object[]> visits = new ArrayList<>();
+                    labs(t, r, visits);
+                    for (Object[] v : visits) {
+                        double time = (Double) v[1];
+                        if (time >= t.indexTime()) {
+                            continue; // post-index: dropped by ingest
+                        }
+                        double progress = Math.max(0.0, 1.0 - (t.indexTime() - time) / 365.0);
+                        if (progress == 0.0) {
+                            continue;
+                        }
+                        if (v[2] != null) {
+                            e.gaussian(k, 4.0 - (Double) v[2], 0.3 * progress, 0.2);
+                        }
+                        if (v[3] != null) {
+                            e.gaussian(k, Math.log((Double) v[3]) - 1.5, 0.5 * progress, 0.3);
+                        }
+                        if (v[4] != null) {
+                            e.gaussian(k, 13.5 - (Double) v[4], 0.2 * progress, 1.0);
+                        }
+                    }
+                }
+                case NOTES -> {
+                    String text = (String) notes(t, r)[1];
+                    for (String word : text.substring(0, text.length() - 1).split(" ")) {
+                        if (java.util.Arrays.asList(RISK_WORDS).contains(word)) {
+                            e.riskWords++;
+                        } else if (java.util.Arrays.asList(REASSURING_WORDS).contains(word)) {
+                            e.reassuringWords++;
+                        }
+                    }
+                }
+            }
+        }
+        return e;
     }
 
     private static Modality modality(String table) {

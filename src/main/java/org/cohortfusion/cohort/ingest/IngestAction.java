@@ -616,7 +616,7 @@ public final class IngestAction {
   private Dataset<Row> cacheSlim(Dataset<Row> checked) {
     List<String> keep = new ArrayList<>(List.of(TableValidator.ID, SubjectsPreparer.LABEL_TEXT, SubjectsPreparer.INDEX_TIME,
         TableSource.SOURCE_FILE, TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE));
-    for (String optional : List.of("split", "group", "true_probability")) {
+    for (String optional : List.of("split", "group", "true_probability", "observable_probability")) {
       if (TableValidator.has(checked, optional)) {
         keep.add(optional);
       }
@@ -824,8 +824,10 @@ public final class IngestAction {
       cols.add(col("split"));
     }
     cols.add(TableValidator.has(subjects, "group") ? col("group").cast("string").as("group") : lit(null).cast("string").as("group"));
-    if (TableValidator.has(subjects, "true_probability")) {
-      cols.add(col("true_probability").cast("double").as("true_probability"));
+    for (String truth : List.of("true_probability", "observable_probability")) {
+      if (TableValidator.has(subjects, truth)) {
+        cols.add(col(truth).cast("double").as(truth));
+      }
     }
     cols.add(col(TableSource.SOURCE_FILE));
     return subjects.filter(CheckedTable.accepted()).select(cols.toArray(Column[]::new));
@@ -833,8 +835,10 @@ public final class IngestAction {
 
   private static Dataset<Row> orderColumns(Dataset<Row> cohort, List<ModalitySpec> specs) {
     List<String> order = new ArrayList<>(List.of(TableValidator.ID, "label", "index_time", "split", "fold", "group"));
-    if (TableValidator.has(cohort, "true_probability")) {
-      order.add("true_probability");
+    for (String truth : List.of("true_probability", "observable_probability")) {
+      if (TableValidator.has(cohort, truth)) {
+        order.add(truth);
+      }
     }
     specs.forEach(s -> order.add(s.presenceColumn()));
     specs.forEach(s -> order.add(s.name()));

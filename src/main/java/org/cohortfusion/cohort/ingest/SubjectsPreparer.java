@@ -64,9 +64,11 @@ final class SubjectsPreparer {
       checks.add(new RowCheck(col(LABEL_TEXT).isNotNull().and(col(LABEL_TEXT).isin(config.classes().toArray()).unary_$bang()),
           RejectReason.BAD_LABEL, lit("column 'label' is not one of the classes " + config.classes())));
     }
-    if (TableValidator.has(df, "true_probability")) {
-      Column p = col("true_probability");
-      checks.add(new RowCheck(p.lt(0).or(p.gt(1)), RejectReason.NON_FINITE, lit("column 'true_probability' is outside [0, 1]")));
+    for (String truth : List.of("true_probability", "observable_probability")) {
+      if (TableValidator.has(df, truth)) {
+        Column p = col(truth);
+        checks.add(new RowCheck(p.lt(0).or(p.gt(1)), RejectReason.NON_FINITE, lit("column '" + truth + "' is outside [0, 1]")));
+      }
     }
     if (splits.mode() == SplitConfig.Mode.COLUMN) {
       if (!TableValidator.has(df, "split")) {

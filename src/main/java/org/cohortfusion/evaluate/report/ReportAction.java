@@ -210,20 +210,46 @@ public final class ReportAction {
 
   /** Every model against the baselines: test metrics, margin over the best unimodal model, distance to Bayes. */
   public static String comparisonTable(EvaluateResult eval) {
-    StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-22s %-9s %7s %7s %7s %7s %7s %7s %8s %8s  %s%n",
-        "model", "kind", "AUROC", "AUPRC", "acc", "balacc", "Brier", "ECE", "vs-uni", "to-Bayes", "spec"));
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-22s %-9s %7s %7s %7s %7s %7s %7s %8s %8s %8s  %s%n",
+        "model", "kind", "AUROC", "AUPRC", "acc", "balacc", "Brier", "ECE", "vs-uni", "to-Bayes", "to-obs", "spec"));
     double bestUni = eval.bestUnimodal().map(u -> u.test().auroc()).orElse(Double.NaN);
     String bestUniName = eval.bestUnimodal().map(EvaluateResult.ModelEvaluation::name).orElse("");
     for (EvaluateResult.ModelEvaluation m : eval.models()) {
       ClassificationMetrics t = m.test();
-      s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %+8.4f %8s  %s%n", m.name(),
+      s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f %7.4f %7.4f %7.4f %7.4f %7.4f %+8.4f %8s %8s  %s%n", m.name(),
           m.kind(), t.auroc(), t.auprc(), t.accuracy(), t.balancedAccuracy(), t.brier(), t.ece(), t.auroc() - bestUni,
-          m.distanceToBayes() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.distanceToBayes()), m.describe()));
+          m.distanceToBayes() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.distanceToBayes()),
+          m.toObservable() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.toObservable().aurocGap()), m.describe()));
     }
     if (eval.bayesOptimalAuroc() != null) {
       s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f%n", "bayes-optimal", "truth", eval.bayesOptimalAuroc()));
     }
+    if (eval.observableOptimalAuroc() != null) {
+      s.append(String.format(Locale.ROOT, "%-22s %-9s %7.4f%n", "observable-optimal", "truth", eval.observableOptimalAuroc()));
+    }
+    s.append(baselineNote(eval));
     return s.toString();
+  }
+
+  /** Which unimodal model is each modality's baseline (vs-uni is against the best of them), or nothing. */
+  static String baselineNote(EvaluateResult eval) {
+    if (eval.unimodalBaselines().isEmpty()) {
+      return "";
+    }
+    StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
+        "vs-uni: against %s; each modality's unimodal baseline is the stronger on VALIDATION AUROC of pretrain's encoder"
+            + " with its softmax head and a head on the frozen embedding:%n",
+        eval.bestUnimodal().map(EvaluateResult.ModelEvaluation::name).orElse("-")));
+    for (EvaluateResult.UnimodalBaseline b : eval.unimodalBaselines()) {
+      s.append(String.format(Locale.ROOT, "  %-12s %-22s (%s; validation AUROC encoder head %s, frozen-embedding head %s)%n",
+          b.modality(), b.chosen(), b.describeChoice(), fmt(b.encoderHeadValidationAuroc()),
+          b.frozenHead() == null ? "not trained" : fmt(b.frozenHeadValidationAuroc())));
+    }
+    return s.toString();
+  }
+
+  private static String fmt(Double v) {
+    return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
   }
 
   private String html(EvaluateResult eval, Map<String, byte[]> figures, Map<String, String> captions,
@@ -240,7 +266,7 @@ public final class ReportAction {
 
     h.append("<h2>Comparison of every model against the baselines</h2>\n<table id=\"comparison\">\n<tr><th class=\"l\">model</th>"
         + "<th class=\"l\">kind</th><th>AUROC</th><th>AUPRC</th><th>accuracy</th><th>balanced accuracy</th><th>Brier</th>"
-        + "<th>ECE</th><th>AUROC vs best unimodal [paired 95% CI]</th><th>distance to Bayes</th><th>validation AUROC</th>"
+        + "<th>ECE</th><th>AUROC vs best unimodal [paired 95% CI]</th><th>distance to Bayes</th><th>distance to observable-optimal</th><th>validation AUROC</th>"
         + "<th class=\"l\">spec</th></tr>\n");
     double bestUni = eval.bestUnimodal().map(u -> u.test().auroc()).orElse(Double.NaN);
     String bestUniName = eval.bestUnimodal().map(EvaluateResult.ModelEvaluation::name).orElse("");
@@ -255,15 +281,25 @@ public final class ReportAction {
           .append(eval.comparison(m.name(), bestUniName).map(p -> String.format(Locale.ROOT,
               " <span class=\"ci\">[%+.3f, %+.3f]</span>", p.lower(), p.upper())).orElse(""))
           .append("</td><td>").append(m.distanceToBayes() == null ? "-" : num(m.distanceToBayes())).append("</td><td>")
+          .append(m.toObservable() == null ? "-" : num(m.toObservable().aurocGap())).append("</td><td>")
           .append(m.validationAuroc() == null ? "-" : num(m.validationAuroc())).append("</td><td class=\"l\">")
           .append(esc(m.describe())).append("</td></tr>\n");
     }
     if (eval.bayesOptimalAuroc() != null) {
       h.append("<tr class=\"bayes\"><td class=\"l\">bayes-optimal</td><td class=\"l\">truth</td><td>")
-          .append(num(eval.bayesOptimalAuroc())).append("</td><td colspan=\"9\" class=\"l\">AUROC of the generator's "
+          .append(num(eval.bayesOptimalAuroc())).append("</td><td colspan=\"10\" class=\"l\">AUROC of the generator's "
               + "true probability: the best any model can reach on these subjects</td></tr>\n");
     }
+    if (eval.observableOptimalAuroc() != null) {
+      h.append("<tr class=\"bayes\"><td class=\"l\">observable-optimal</td><td class=\"l\">truth</td><td>")
+          .append(num(eval.observableOptimalAuroc())).append("</td><td colspan=\"10\" class=\"l\">AUROC of P(label | the "
+              + "modality rows each subject has, and which it has) under the generator's model: the best any model of "
+              + "the observed data can reach</td></tr>\n");
+    }
     h.append("</table>\n");
+    if (!eval.unimodalBaselines().isEmpty()) {
+      h.append("<pre id=\"unimodal-baselines\">").append(esc(baselineNote(eval))).append("</pre>\n");
+    }
 
     for (Map.Entry<String, byte[]> f : figures.entrySet()) {
       h.append("<h2>").append(esc(heading(f.getKey()))).append("</h2>\n<figure><img id=\"").append(f.getKey())

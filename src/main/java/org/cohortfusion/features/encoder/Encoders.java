@@ -40,11 +40,21 @@ public final class Encoders {
    * tasks of one executor share the cached encoder.
    */
   public static INDArray embed(MultiLayerNetwork net, FeatureBatch batch) {
+    return embedWithHead(net, batch)[0];
+  }
+
+  /**
+   * Embeddings [N, embedding-size] and the encoder's own softmax head output [N, classes] of a batch, from one forward
+   * pass in inference mode (see {@link #embed}).
+   */
+  public static INDArray[] embedWithHead(MultiLayerNetwork net, FeatureBatch batch) {
     synchronized (net) {
       net.setLayerMaskArrays(batch.featureMask(), null);
       try {
-        List<INDArray> activations = net.feedForwardToLayer(embeddingLayer(net), maskedFeatures(batch), false);
-        return activations.get(activations.size() - 1).detach();
+        List<INDArray> activations = net.feedForward(maskedFeatures(batch), false);
+        // activations: the input, then one per layer; the embedding layer's is at embeddingLayer + 1
+        return new INDArray[] {activations.get(embeddingLayer(net) + 1).detach(),
+            activations.get(activations.size() - 1).detach()};
       } finally {
         net.clearLayerMaskArrays();
       }

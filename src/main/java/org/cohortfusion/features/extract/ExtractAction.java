@@ -72,7 +72,10 @@ public final class ExtractAction {
   static final StructType ENCODED = new StructType()
       .add("subject_id", DataTypes.StringType, false)
       .add("payload_hash", DataTypes.StringType, false)
-      .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+      .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+  /** Prefix of the column holding a modality's encoder-head class probabilities in the embeddings table. */
+  public static final String HEAD_PREFIX = "head_";
 
   private final SparkSession spark;
   private final PipelineConfig config;
@@ -146,6 +149,11 @@ public final class ExtractAction {
           LOG.info("The embeddings cache at {} has payload hashes of an older version: every payload is encoded again", outputDir);
           oldCache = null;
         }
+        if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("head")) {
+          LOG.info("The embeddings cache at {} has no encoder-head probabilities (older version): every payload is encoded again",
+              outputDir);
+          oldCache = null;
+        }
         String runStamp = Instant.now().toString();
         Dataset<Row> cache = null;
         for (Encoder encoder : encoders) {
@@ -156,7 +164,7 @@ public final class ExtractAction {
           Dataset<Row> reused = null;
           if (oldCache != null) {
             Dataset<Row> cached = oldCache.filter(col("modality").equalTo(lit(m)).and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
-                .select(col("subject_id"), col("payload_hash"), col("embedding"), col("encoded_at"));
+                .select(col("subject_id"), col("payload_hash"), col("embedding"), col("head"), col("encoded_at"));
             String[] key = {"subject_id", "payload_hash"};
             toEncode = present.join(cached.select(col("subject_id"), col("payload_hash")), key, "left_anti");
             reused = present.select(col("subject_id"), col("payload_hash")).join(cached, key, "inner");
@@ -164,7 +172,7 @@ public final class ExtractAction {
           Dataset<Row> encoded = encode(toEncode, encoder, batchSize).withColumn("encoded_at", lit(runStamp));
           Dataset<Row> all = reused == null ? encoded : reused.unionByName(encoded);
           Dataset<Row> part = all.select(col("subject_id"), lit(m).as("modality"), lit(encoder.sha256()).as("encoder_sha256"),
-              col("payload_hash"), col("embedding"), col("encoded_at"));
+              col("payload_hash"), col("embedding"), col("head"), col("encoded_at"));
           cache = cache == null ? part : cache.unionByName(part);
         }
         // Encoding happens here, once: the cache is written, then read back for counts and the table.
@@ -220,11 +228,12 @@ public final class ExtractAction {
       FeatureBatches converter = new FeatureBatches(prep, 2);
       List<Row> result = new ArrayList<>();
       InternalRows.batches(partition, batchSize).forEachRemaining(batch -> {
-        INDArray embeddings = Encoders.embed(net, converter.convert(batch));
-        float[][] values = embeddings.toFloatMatrix();
+        INDArray[] encoded = Encoders.embedWithHead(net, converter.convert(batch));
+        float[][] values = encoded[0].toFloatMatrix();
+        float[][] head = encoded[1].toFloatMatrix();
         for (int i = 0; i < batch.size(); i++) {
           result.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getUTF8String(1).toString(),
-              values[i]));
+              values[i], head[i]));
         }
       });
       return result.iterator();
@@ -232,11 +241,16 @@ public final class ExtractAction {
     return spark.createDataFrame(out, ENCODED);
   }
 
-  /** The embeddings table: subject columns, presence masks, then one array column per modality. */
+  /**
+   * The embeddings table: subject columns, presence masks, then one array column per modality, then per modality
+   * {@code head_<modality>}: the class probabilities of the encoder's own softmax head (pretrain's unimodal model), null
+   * where the modality is absent.
+   */
   private static Dataset<Row> table(Dataset<Row> aligned, CohortManifest manifest, Dataset<Row> cache) {
     List<String> available = Arrays.asList(aligned.columns());
     List<Column> columns = new ArrayList<>();
-    for (String c : List.of("subject_id", "split", "label", "fold", "group", "true_probability")) {
+    for (String c : List.of("subject_id", "split", "label", "fold", "group", "true_probability",
+        "observable_probability")) {
       if (available.contains(c)) {
         columns.add(col(c));
       }
@@ -247,10 +261,19 @@ public final class ExtractAction {
     Dataset<Row> table = aligned.select(columns.toArray(Column[]::new));
     for (ModalitySpec spec : manifest.modalities()) {
       Dataset<Row> embedding = cache.filter(col("modality").equalTo(lit(spec.name())))
-          .select(col("subject_id").as("_sid"), col("embedding").as(spec.name()));
+          .select(col("subject_id").as("_sid"), col("embedding").as(spec.name()), col("head").as(HEAD_PREFIX + spec.name()));
       table = table.join(embedding, table.col("subject_id").equalTo(embedding.col("_sid")), "left").drop("_sid");
     }
-    return table;
+    List<Column> ordered = new ArrayList<>();
+    for (String c : table.columns()) {
+      if (!c.startsWith(HEAD_PREFIX)) {
+        ordered.add(col(c));
+      }
+    }
+    for (ModalitySpec spec : manifest.modalities()) {
+      ordered.add(col(HEAD_PREFIX + spec.name()));
+    }
+    return table.select(ordered.toArray(Column[]::new));
   }
 
   private static String seconds(long startNanos) {

@@ -94,7 +94,8 @@ class SyntheticCohortGeneratorTest {
             }
         }
         // The generator's own columns, in order, so downstream code can rely on them.
-        assertEquals(List.of("subject_id", "label", "index_time", "group", "true_probability"),
+        assertEquals(List.of("subject_id", "label", "index_time", "group", "true_probability",
+                "observable_probability"),
                 Arrays.asList(read(clean, "subjects").columns()));
         assertEquals(List.of("subject_id", "values"), Arrays.asList(read(clean, "omics").columns()));
         assertEquals(List.of("subject_id", "pixels", "shape"), Arrays.asList(read(clean, "imaging").columns()));

@@ -128,15 +128,20 @@ class ExtractActionTest {
     List<Row> rows = spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList();
     List<String> columns = Arrays.asList(spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).columns());
     assertEquals(List.of("subject_id", "split", "label", "fold", "group", "has_img", "has_tab", "has_ts", "has_txt", "has_vec",
-        "img", "tab", "ts", "txt", "vec"), columns);
+        "img", "tab", "ts", "txt", "vec", "head_img", "head_tab", "head_ts", "head_txt", "head_vec"), columns);
     Map<String, Integer> dims = Map.of("img", 3, "tab", 4, "ts", 5, "txt", 6, "vec", 7);
     for (Row r : rows) {
       for (var e : dims.entrySet()) {
         boolean has = r.getBoolean(r.fieldIndex("has_" + e.getKey()));
         if (has) {
           assertEquals(e.getValue(), r.getList(r.fieldIndex(e.getKey())).size());
+          // The encoder's own softmax head: a probability per class, summing to one.
+          List<Float> head = r.getList(r.fieldIndex("head_" + e.getKey()));
+          assertEquals(1.0, head.stream().mapToDouble(Float::doubleValue).sum(), 1e-5);
+          assertTrue(head.stream().allMatch(p -> p >= 0f && p <= 1f), head.toString());
         } else {
           assertNull(r.get(r.fieldIndex(e.getKey())), "absent modality must be null, never zero-filled");
+          assertNull(r.get(r.fieldIndex("head_" + e.getKey())), "absent modality has no head probability");
         }
       }
     }
