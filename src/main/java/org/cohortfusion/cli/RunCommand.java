@@ -50,9 +50,13 @@ final class RunCommand extends StageCommand {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "Cannot run stages from '" + from + "' to '" + to + "': expected two of " + STAGES + " in that order");
     }
+    int folds = config().splits().folds();
+    if (folds > 0 && folds < 3 && last >= STAGES.indexOf("pretrain")) {
+      throw new UserInputException("Cannot run cross-validation with splits.folds = " + folds + ": every fold needs a"
+          + " test fold, a validation fold and at least one training fold (use 3 or more)");
+    }
     String id = run().runIdOrNew();
     long start = System.nanoTime();
-    int folds = config().splits().folds();
     List<String> perFold = new ArrayList<>();
     for (String stage : STAGES.subList(first, last + 1)) {
       if (folds > 0 && FOLD_STAGES.contains(stage)) {
@@ -81,17 +85,29 @@ final class RunCommand extends StageCommand {
   }
 
   /**
-   * Runs {@code stages} for every fold, {@code cv.parallelism} folds at a time; returns 0, or the exit code of the
-   * lowest fold that failed (a fold that failed stops its own chain; the others finish the stage they are in and stop).
+   * Runs {@code stages} for every fold of every repeat, {@code cv.parallelism} folds at a time; returns 0, or the exit
+   * code of the first fold (in repeat, fold order) that failed (a fold that failed stops its own chain; the others
+   * finish the stage they are in and stop).
    */
   private int runFolds(PipelineConfig config, List<String> stages, String id) {
     int k = config.splits().folds();
+    int repeats = config.splits().repeats();
     SparkContext sc = spark().sparkContext();
-    for (int f = 0; f < k; f++) {
-      FoldView.of(config.cohortOutputDir(), f, k).write(sc.hadoopConfiguration(), config.foldOutputDir(f) + "/cohort");
+    for (int r = 0; r < repeats; r++) {
+      String assignment = null;
+      if (r > 0) {
+        assignment = config.repeatOutputDir(r) + "/assignment";
+        if (stages.contains("pretrain")) {
+          FoldView.writeAssignment(spark(), config.cohortOutputDir(), config.splits().forRepeat(r), assignment);
+        }
+      }
+      for (int f = 0; f < k; f++) {
+        FoldView.of(config.cohortOutputDir(), f, k, assignment).write(sc.hadoopConfiguration(),
+            config.foldOutputDir(r, f) + "/cohort");
+      }
     }
-    int parallel = config.cv().effectiveParallelism(k, sc.defaultParallelism());
-    LOG.info("run: {} folds, stages {} per fold, {} fold(s) at a time", k, stages, parallel);
+    int parallel = config.cv().effectiveParallelism(k * repeats, sc.defaultParallelism());
+    LOG.info("run: {} folds x {} repeat(s), stages {} per fold, {} fold(s) at a time", k, repeats, stages, parallel);
     AtomicBoolean failed = new AtomicBoolean();
     ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
       Thread t = new Thread(r);
@@ -99,9 +115,12 @@ final class RunCommand extends StageCommand {
       return t;
     });
     List<Future<Integer>> results = new ArrayList<>();
-    for (int f = 0; f < k; f++) {
-      int fold = f;
-      results.add(pool.submit(() -> runFold(config, sc, fold, stages, id, failed)));
+    for (int r = 0; r < repeats; r++) {
+      for (int f = 0; f < k; f++) {
+        int repeat = r;
+        int fold = f;
+        results.add(pool.submit(() -> runFold(config, sc, repeat, fold, stages, id, failed)));
+      }
     }
     pool.shutdown();
     int code = 0;
@@ -122,28 +141,33 @@ final class RunCommand extends StageCommand {
     return code;
   }
 
-  private int runFold(PipelineConfig config, SparkContext sc, int fold, List<String> stages, String id,
+  private int runFold(PipelineConfig config, SparkContext sc, int repeat, int fold, List<String> stages, String id,
                       AtomicBoolean failed) {
     String name = Thread.currentThread().getName();
-    Thread.currentThread().setName("cv-fold-" + fold);
-    sc.setJobGroup("cv-fold-" + fold, "cross-validation fold " + fold + " of " + config.splits().folds(), false);
+    String label = repeat == 0 ? "fold " + fold : "repeat " + repeat + " fold " + fold;
+    Thread.currentThread().setName("cv-" + label.replace(' ', '-'));
+    sc.setJobGroup("cv-" + label.replace(' ', '-'), "cross-validation " + label + " of " + config.splits().folds(), false);
     long t0 = System.nanoTime();
     try {
-      List<String> extra = new ArrayList<>(List.of("--set", "output.dir=" + config.foldOutputDir(fold)));
+      String dir = config.foldOutputDir(repeat, fold);
+      List<String> extra = new ArrayList<>(List.of("--set", "output.dir=" + dir));
       if (config.train().shardsDir() != null && !config.train().shardsDir().isBlank()) {
-        extra.addAll(List.of("--set", "train.shards-dir=" + config.train().shardsDir() + "/folds/" + fold));
+        extra.addAll(List.of("--set", "train.shards-dir=" + config.train().shardsDir() + dir.substring(config.output().dir().length())));
       }
       for (String stage : stages) {
         if (failed.get()) {
           return 0;
         }
-        int code = runStage(stage, id, extra.toArray(new String[0]));
+        long s0 = System.nanoTime();
+        int code = CohortFusion.run(stageArgs(stage, id, extra));
+        LOG.info("run: {} of {} finished with exit code {} in {} s", stage, label, code,
+            Math.round((System.nanoTime() - s0) / 1e9));
         if (code != 0) {
           failed.set(true);
           return code;
         }
       }
-      LOG.info("run: fold {} done in {} s", fold, Math.round((System.nanoTime() - t0) / 1e9));
+      LOG.info("run: {} done in {} s", label, Math.round((System.nanoTime() - t0) / 1e9));
       return 0;
     } finally {
       sc.clearJobGroup();

@@ -29,8 +29,10 @@ import org.cohortfusion.io.Json;
  * @param fold the held-out fold, 0..folds-1
  * @param folds k
  * @param validationFold the fold whose subjects are the validation split
+ * @param assignment null: the base table's fold column; else a Parquet table (subject_id, fold) of every subject of
+ *     the base table that replaces it (the folds of another repeat of repeated k-fold, {@link #writeAssignment})
  */
-public record FoldView(String baseCohortDir, int fold, int folds, int validationFold) {
+public record FoldView(String baseCohortDir, int fold, int folds, int validationFold, String assignment) {
   public static final String FILE = "fold.json";
 
   public FoldView {
@@ -42,7 +44,22 @@ public record FoldView(String baseCohortDir, int fold, int folds, int validation
 
   /** Fold {@code fold} of {@code folds} held out, validation on the next fold (mod k). */
   public static FoldView of(String baseCohortDir, int fold, int folds) {
-    return new FoldView(baseCohortDir, fold, folds, (fold + 1) % folds);
+    return of(baseCohortDir, fold, folds, null);
+  }
+
+  /** As {@link #of(String, int, int)}, with the folds of {@code assignment} (null: the base table's). */
+  public static FoldView of(String baseCohortDir, int fold, int folds, String assignment) {
+    return new FoldView(baseCohortDir, fold, folds, (fold + 1) % folds, assignment);
+  }
+
+  /**
+   * Writes to {@code path} the folds of every subject of the base cohort as ingest would assign them under {@code
+   * splits} (another seed: another repeat of repeated k-fold). Parquet (subject_id, fold), written by the executors.
+   */
+  public static void writeAssignment(SparkSession spark, String baseCohortDir, org.cohortfusion.config.SplitConfig splits,
+                                     String path) {
+    Dataset<Row> subjects = spark.read().parquet(baseCohortDir + "/" + CohortManifest.ALIGNED);
+    org.cohortfusion.cohort.ingest.SplitAssigner.folds(subjects, splits).write().mode("overwrite").parquet(path);
   }
 
   /** The split of a subject of fold {@code f} in this view. */
@@ -93,12 +110,18 @@ public record FoldView(String baseCohortDir, int fold, int folds, int validation
       return spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
     }
     Dataset<Row> base = spark.read().parquet(view.baseCohortDir() + "/" + CohortManifest.ALIGNED);
+    String[] columns = base.columns();
+    if (view.assignment() != null) {
+      // Every subject of the base table is in the assignment (drawn from that table): an inner join keeps them all.
+      base = base.drop("fold").join(org.apache.spark.sql.functions.broadcast(spark.read().parquet(view.assignment())),
+          "subject_id");
+    }
     if (!java.util.Arrays.asList(base.columns()).contains("fold")) {
       throw new IllegalStateException("Cannot read fold " + view.fold() + " of " + cohortDir + ": the aligned cohort of "
           + view.baseCohortDir() + " has no fold column (ingest it with splits.folds = " + view.folds() + ")");
     }
     List<Column> cols = new ArrayList<>();
-    for (String c : base.columns()) {
+    for (String c : columns) {
       cols.add(c.equals("split") ? view.split().as("split") : col(c));
     }
     return base.select(cols.toArray(new Column[0]));

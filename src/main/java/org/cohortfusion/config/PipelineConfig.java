@@ -113,12 +113,30 @@ public record PipelineConfig(
 
   /** Root of fold {@code fold}'s outputs under k-fold cross-validation: every stage's usual layout below it. */
   public String foldOutputDir(int fold) {
-    return output.dir() + "/folds/" + fold;
+    return foldOutputDir(0, fold);
   }
 
-  /** Directory of the pooled cross-validation results (metrics.json). */
+  /**
+   * Root of fold {@code fold} of repeat {@code repeat} (repeated k-fold): {@code <output.dir>/folds/<f>} for repeat 0,
+   * {@code <output.dir>/repeats/<r>/folds/<f>} for the others.
+   */
+  public String foldOutputDir(int repeat, int fold) {
+    return repeatOutputDir(repeat) + "/folds/" + fold;
+  }
+
+  /** Root of repeat {@code repeat}'s folds and pooled results: output.dir for repeat 0, else {@code repeats/<r>}. */
+  public String repeatOutputDir(int repeat) {
+    return repeat == 0 ? output.dir() : output.dir() + "/repeats/" + repeat;
+  }
+
+  /** Directory of the pooled cross-validation results (metrics.json; with repeats, repeat 0 and the summary over repeats). */
   public String cvOutputDir() {
-    return output.dir() + "/cv";
+    return cvOutputDir(0);
+  }
+
+  /** Directory of repeat {@code repeat}'s pooled cross-validation results. */
+  public String cvOutputDir(int repeat) {
+    return repeatOutputDir(repeat) + "/cv";
   }
 
   /** Directory ingest writes the aligned cohort to. */

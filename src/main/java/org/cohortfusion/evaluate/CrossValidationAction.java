@@ -32,40 +32,91 @@ public final class CrossValidationAction {
   public static final String VALIDATION = "validation = fold (f + 1) mod k, train = the other k - 2 folds";
 
   private final SparkSession spark;
-  private final List<String> foldEvaluateDirs;
-  private final String outputDir;
+  /** Per repeat: the fold evaluate directories (fold f = index f). */
+  private final List<List<String>> repeats;
+  /** Per repeat: where its pooled metrics.json goes (repeat 0's also carries the summary over repeats). */
+  private final List<String> outputDirs;
   private final int minPatternSize;
 
-  private CrossValidationAction(SparkSession spark, List<String> foldEvaluateDirs, String outputDir, int minPatternSize) {
+  private CrossValidationAction(SparkSession spark, List<List<String>> repeats, List<String> outputDirs, int minPatternSize) {
     this.spark = spark;
-    this.foldEvaluateDirs = List.copyOf(foldEvaluateDirs);
-    this.outputDir = outputDir;
+    this.repeats = repeats.stream().map(List::copyOf).toList();
+    this.outputDirs = List.copyOf(outputDirs);
     this.minPatternSize = minPatternSize;
   }
 
-  /** The folds of {@code config} (splits.folds), written to {@code <output.dir>/cv}. */
+  /** The folds (splits.folds) of every repeat (splits.repeats) of {@code config}, written to {@code <output.dir>/cv}. */
   public static CrossValidationAction of(SparkSession spark, PipelineConfig config) {
     int k = config.splits().folds();
     if (k < 2) {
       throw new IllegalArgumentException("Cannot pool cross-validation folds: splits.folds is " + k + ", expected 2 or more");
     }
-    List<String> dirs = new ArrayList<>();
-    for (int f = 0; f < k; f++) {
-      dirs.add(config.foldOutputDir(f) + "/evaluate");
+    List<List<String>> repeats = new ArrayList<>();
+    List<String> outs = new ArrayList<>();
+    for (int r = 0; r < config.splits().repeats(); r++) {
+      List<String> dirs = new ArrayList<>();
+      for (int f = 0; f < k; f++) {
+        dirs.add(config.foldOutputDir(r, f) + "/evaluate");
+      }
+      repeats.add(dirs);
+      outs.add(config.cvOutputDir(r));
     }
-    return new CrossValidationAction(spark, dirs, config.cvOutputDir(), config.evaluate().minPatternSize());
+    return new CrossValidationAction(spark, repeats, outs, config.evaluate().minPatternSize());
   }
 
   /** Pools these fold evaluate directories (fold f = index f) into {@code outputDir}. */
   public static CrossValidationAction of(SparkSession spark, List<String> foldEvaluateDirs, String outputDir,
                                          int minPatternSize) {
-    return new CrossValidationAction(spark, foldEvaluateDirs, outputDir, minPatternSize);
+    return new CrossValidationAction(spark, List.of(foldEvaluateDirs), List.of(outputDir), minPatternSize);
   }
 
   /** One subject's out-of-fold prediction of one model. */
   private record Oof(int fold, double[] probability, int label, String pattern) {}
 
+  /**
+   * Pools every repeat into its directory and returns repeat 0's result, which with repeats also summarises every
+   * model's pooled AUROC over the repeats.
+   */
   public CrossValidationResult execute() {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    List<CrossValidationResult> pooled = new ArrayList<>();
+    for (int r = 0; r < repeats.size(); r++) {
+      pooled.add(pool(repeats.get(r), outputDirs.get(r)));
+    }
+    Map<String, CrossValidationResult.Repeated> repeated = new TreeMap<>();
+    if (pooled.size() > 1) {
+      for (CrossValidationResult.Model m : pooled.get(0).models()) {
+        List<Double> aurocs = new ArrayList<>();
+        List<Double> folds = new ArrayList<>();
+        for (CrossValidationResult r : pooled) {
+          r.models().stream().filter(x -> x.name().equals(m.name())).findFirst().ifPresent(x -> {
+            aurocs.add(x.pooled().auroc());
+            x.perFold().forEach(f -> folds.add(f.test().auroc()));
+          });
+        }
+        if (aurocs.size() == pooled.size()) {
+          repeated.put(m.name(), new CrossValidationResult.Repeated(aurocs,
+              CrossValidationResult.MeanSd.of(aurocs.stream().mapToDouble(Double::doubleValue).toArray()),
+              CrossValidationResult.MeanSd.of(folds.stream().mapToDouble(Double::doubleValue).toArray())));
+        }
+      }
+    }
+    for (int r = pooled.size() - 1; r >= 0; r--) {
+      CrossValidationResult p = pooled.get(r);
+      CrossValidationResult result = r > 0 ? p : new CrossValidationResult(p.folds(), p.numClasses(), p.subjects(),
+          p.validation(), p.minPatternSize(), p.removalRates(), p.models(), p.comparisons(), p.skipped(), repeated,
+          p.metricsPath());
+      AtomicDirectory.write(hconf, outputDirs.get(r), tmp -> {
+        Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
+        return null;
+      });
+      pooled.set(r, result);
+    }
+    return pooled.get(0);
+  }
+
+  /** One repeat's folds pooled (not written). */
+  private CrossValidationResult pool(List<String> foldEvaluateDirs, String outputDir) {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     int k = foldEvaluateDirs.size();
     List<EvaluateResult> perFold = new ArrayList<>();
@@ -92,7 +143,7 @@ public final class CrossValidationAction {
       }
     }
     names.sort(java.util.Comparator.comparingInt(n -> indexIn(perFold.get(0), n)));
-    Map<String, TreeMap<String, Oof>> pooled = readPredictions(names, numClasses);
+    Map<String, TreeMap<String, Oof>> pooled = readPredictions(foldEvaluateDirs, names, numClasses);
     List<CrossValidationResult.Model> models = new ArrayList<>();
     Map<String, double[][]> probabilities = new LinkedHashMap<>();
     int[] labels = null;
@@ -122,7 +173,7 @@ public final class CrossValidationAction {
     long n = subjects == null ? 0 : subjects.size();
     List<EvaluateResult.Comparison> comparisons = new ArrayList<>();
     CrossValidationResult draft = new CrossValidationResult(k, numClasses, n, VALIDATION, minPatternSize * k,
-        perFold.get(0).removalRates(), models, List.of(), skipped, outputDir + "/" + EvaluateAction.METRICS_FILE);
+        perFold.get(0).removalRates(), models, List.of(), skipped, Map.of(), outputDir + "/" + EvaluateAction.METRICS_FILE);
     if (numClasses == 2 && labels != null && bothClasses(labels)) {
       int[] y = labels;
       draft.bestUnimodal().ifPresent(u -> models.forEach(m -> {
@@ -132,13 +183,8 @@ public final class CrossValidationAction {
         }
       }));
     }
-    CrossValidationResult result = new CrossValidationResult(k, numClasses, n, VALIDATION, minPatternSize * k,
-        perFold.get(0).removalRates(), models, comparisons, skipped, outputDir + "/" + EvaluateAction.METRICS_FILE);
-    AtomicDirectory.write(hconf, outputDir, tmp -> {
-      Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
-      return null;
-    });
-    return result;
+    return new CrossValidationResult(k, numClasses, n, VALIDATION, minPatternSize * k,
+        perFold.get(0).removalRates(), models, comparisons, skipped, Map.of(), outputDir + "/" + EvaluateAction.METRICS_FILE);
   }
 
   private static int indexIn(EvaluateResult r, String name) {
@@ -154,7 +200,8 @@ public final class CrossValidationAction {
    * Every fold's predictions of {@code names}, by model and subject id (sorted). A subject predicted twice for a model
    * (in two folds, or twice in one) stops the pooling: the folds would not partition the cohort.
    */
-  private Map<String, TreeMap<String, Oof>> readPredictions(List<String> names, int numClasses) {
+  private Map<String, TreeMap<String, Oof>> readPredictions(List<String> foldEvaluateDirs, List<String> names,
+                                                            int numClasses) {
     Map<String, TreeMap<String, Oof>> out = new HashMap<>();
     names.forEach(n -> out.put(n, new TreeMap<>()));
     for (int f = 0; f < foldEvaluateDirs.size(); f++) {

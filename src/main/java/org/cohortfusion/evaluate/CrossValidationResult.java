@@ -21,13 +21,24 @@ import java.util.Optional;
  * @param comparisons paired DeLong differences on the pooled out-of-fold predictions: every model against the best
  *     unimodal model (by pooled AUROC); binary cohorts only
  * @param skipped models missing from some fold's evaluation (not pooled), with the folds that lack them
+ * @param repeated repeated k-fold (splits.repeats &gt; 1), by model: each repeat's pooled AUROC and their mean ± sd; this
+ *     file's other figures are repeat 0's; empty without repeats
  * @param metricsPath this file
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record CrossValidationResult(int folds, int numClasses, long subjects, String validation, int minPatternSize,
                                     List<Double> removalRates, List<Model> models,
                                     List<EvaluateResult.Comparison> comparisons, Map<String, List<Integer>> skipped,
-                                    String metricsPath) {
+                                    Map<String, Repeated> repeated, String metricsPath) {
+
+  /**
+   * One model over the repeats of repeated k-fold.
+   *
+   * @param pooledAuroc the pooled out-of-fold AUROC of each repeat, in repeat order
+   * @param pooledAurocOverRepeats their mean ± sd
+   * @param foldAuroc mean ± sd of the test AUROCs of every fold of every repeat
+   */
+  public record Repeated(List<Double> pooledAuroc, MeanSd pooledAurocOverRepeats, MeanSd foldAuroc) {}
 
   /** Mean and sample standard deviation of a metric over the folds (sd NaN for one fold). */
   public record MeanSd(double mean, double sd) {
@@ -87,6 +98,12 @@ public record CrossValidationResult(int folds, int numClasses, long subjects, St
       s.append(String.format(Locale.ROOT, "%-22s %-9s %.3f [%.3f, %.3f]     %.3f ± %.3f    %s%n", m.name(), m.kind(),
           m.pooled().auroc(), m.pooledAurocLower(), m.pooledAurocUpper(), m.auroc().mean(), m.auroc().sd(), vs));
     });
+    if (repeated != null && !repeated.isEmpty()) {
+      s.append(String.format(Locale.ROOT, "Repeated k-fold, %d repeats: pooled AUROC mean ± sd over repeats%n",
+          repeated.values().iterator().next().pooledAuroc().size()));
+      repeated.forEach((name, r) -> s.append(String.format(Locale.ROOT, "  %-22s %.3f ± %.3f%n", name,
+          r.pooledAurocOverRepeats().mean(), r.pooledAurocOverRepeats().sd())));
+    }
     if (!skipped.isEmpty()) {
       s.append("Not pooled (missing from some folds): ").append(skipped).append('\n');
     }

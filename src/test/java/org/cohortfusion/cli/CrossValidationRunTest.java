@@ -31,7 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>every labeled subject has exactly one out-of-fold prediction per model;</li>
  *   <li>the pooled AUROC (Mann–Whitney over all pairs, ties one half, written out here) and Brier score, the per-fold
  *       AUROC mean and sd, and the pooled pattern sizes in cv/metrics.json equal those recomputed from the per-fold
- *       prediction files.</li>
+ *       prediction files;</li>
+ *   <li>repeated k-fold (2 repeats): the second repeat's folds are another partition, checked the same way, and the
+ *       summary over repeats carries both repeats' pooled AUROCs.</li>
  * </ul>
  */
 class CrossValidationRunTest {
@@ -50,7 +52,7 @@ class CrossValidationRunTest {
           clinical { kind = tabular, path = clinical }
           labs { kind = timeseries, path = labs, steps = 4 }
         }
-        splits { seed = 5, folds = %d }
+        splits { seed = 5, folds = %d, repeats = 2 }
         output { dir = "%s" }
         pretrain.encoders {
           clinical { embedding-size = 4, hidden = [8], epochs = 2 }
@@ -65,7 +67,6 @@ class CrossValidationRunTest {
     assertTrue(run.out().contains("Cross-validation: 3 folds"), run.out());
 
     SparkSession spark = SparkSession.builder().getOrCreate();
-    ObjectMapper json = new ObjectMapper();
     Path out = dir.resolve("out");
     // Ingest's aligned rows: the input every fold must partition.
     List<Row> aligned = spark.read().parquet(out.resolve("cohort/aligned").toString())
@@ -78,13 +79,48 @@ class CrossValidationRunTest {
         labeled.add(r.getString(0));
       }
     }
+    Map<String, Double> pooled0 = checkRepeat(spark, out, out.resolve("folds"), out.resolve("cv"), aligned, foldOf, labeled);
 
+    // Repeat 1: folds drawn again with another seed — again a partition into K folds, not the same one.
+    Map<String, Integer> foldOf1 = new HashMap<>();
+    for (Row r : spark.read().parquet(out.resolve("repeats/1/assignment").toString()).collectAsList()) {
+      assertEquals(null, foldOf1.put(r.getString(0), r.getInt(1)));
+      assertTrue(r.getInt(1) >= 0 && r.getInt(1) < K);
+    }
+    assertEquals(foldOf.keySet(), foldOf1.keySet());
+    assertNotEquals(foldOf, foldOf1);
+    Map<String, Double> pooled1 = checkRepeat(spark, out, out.resolve("repeats/1/folds"), out.resolve("repeats/1/cv"),
+        aligned, foldOf1, labeled);
+    JsonNode repeated = new ObjectMapper().readTree(out.resolve("cv/metrics.json").toFile()).path("repeated");
+    assertEquals(pooled0.keySet(), iterable(repeated.fieldNames()));
+    for (String model : pooled0.keySet()) {
+      JsonNode r = repeated.path(model);
+      assertEquals(pooled0.get(model), r.path("pooledAuroc").get(0).asDouble(), 1e-12, model);
+      assertEquals(pooled1.get(model), r.path("pooledAuroc").get(1).asDouble(), 1e-12, model);
+      assertEquals((pooled0.get(model) + pooled1.get(model)) / 2, r.path("pooledAurocOverRepeats").path("mean").asDouble(),
+          1e-12, model);
+    }
+  }
+
+  private static Set<String> iterable(java.util.Iterator<String> names) {
+    Set<String> out = new HashSet<>();
+    names.forEachRemaining(out::add);
+    return out;
+  }
+
+  /**
+   * Checks one repeat (its folds under {@code folds}, pooled in {@code cv}) against ingest's aligned rows and the
+   * repeat's fold of each subject; returns every model's pooled AUROC as recomputed here.
+   */
+  private static Map<String, Double> checkRepeat(SparkSession spark, Path out, Path folds, Path cvDir, List<Row> aligned,
+                                                 Map<String, Integer> foldOf, Set<String> labeled) throws Exception {
+    ObjectMapper json = new ObjectMapper();
     Map<String, Map<String, double[]>> oof = new HashMap<>(); // model -> subject -> {probability, label}
     double[] foldAuroc = new double[K];
     for (int f = 0; f < K; f++) {
       int validation = (f + 1) % K;
       // Preprocessing statistics of the fold's clinical encoder: the mean age of the training folds' rows only.
-      JsonNode prep = json.readTree(out.resolve("folds/" + f + "/pretrain/clinical/encoder/provenance.json").toFile())
+      JsonNode prep = json.readTree(folds.resolve(f + "/pretrain/clinical/encoder/provenance.json").toFile())
           .path("config").path("preprocessing");
       int ageAt = -1;
       for (int i = 0; i < prep.path("numericFeatures").size(); i++) {
@@ -100,7 +136,7 @@ class CrossValidationRunTest {
       long nWithTest = 0;
       long labeledTrainWithClinical = 0;
       for (Row r : aligned) {
-        int g = r.getInt(1);
+        int g = foldOf.get(r.getString(0));
         if (g == validation || !r.getBoolean(3) || r.isNullAt(4)) {
           continue;
         }
@@ -115,23 +151,23 @@ class CrossValidationRunTest {
         sumWithTest += age;
         nWithTest++;
       }
-      assertEquals(sumTrain / nTrain, recorded, 1e-9, "fold " + f + ": mean age of the training folds");
-      assertNotEquals(sumWithTest / nWithTest, recorded, 1e-9, "fold " + f + ": the held-out fold's rows changed nothing");
-      JsonNode pretrain = json.readTree(out.resolve("folds/" + f + "/pretrain/metrics.json").toFile());
+      assertEquals(sumTrain / nTrain, recorded, 1e-9, folds + " fold " + f + ": mean age of the training folds");
+      assertNotEquals(sumWithTest / nWithTest, recorded, 1e-9, folds + " fold " + f + ": the held-out fold's rows changed nothing");
+      JsonNode pretrain = json.readTree(folds.resolve(f + "/pretrain/metrics.json").toFile());
       for (JsonNode m : pretrain.path("modalities")) {
         if (m.path("modality").asText().equals("clinical")) {
-          assertEquals(labeledTrainWithClinical, m.path("trainSubjects").asLong(), "fold " + f + ": encoder's training subjects");
+          assertEquals(labeledTrainWithClinical, m.path("trainSubjects").asLong(), folds + " fold " + f + ": encoder's training subjects");
         }
       }
 
       // The fold's test part: exactly the labeled subjects of fold f, once per model.
-      List<Row> predictions = spark.read().parquet(out.resolve("folds/" + f + "/evaluate/predictions").toString())
+      List<Row> predictions = spark.read().parquet(folds.resolve(f + "/evaluate/predictions").toString())
           .select("subject_id", "model", "probability", "label").collectAsList();
       Map<String, Set<String>> testIds = new HashMap<>();
       for (Row r : predictions) {
-        assertEquals(f, foldOf.get(r.getString(0)), "fold " + f + " predicted a subject of another fold");
+        assertEquals(f, foldOf.get(r.getString(0)), folds + " fold " + f + " predicted a subject of another fold");
         assertTrue(testIds.computeIfAbsent(r.getString(1), m -> new HashSet<>()).add(r.getString(0)),
-            "fold " + f + " predicted a subject twice for " + r.getString(1));
+            folds + " fold " + f + " predicted a subject twice for " + r.getString(1));
         double[] before = oof.computeIfAbsent(r.getString(1), m -> new HashMap<>())
             .put(r.getString(0), new double[] {r.getDouble(2), r.getInt(3)});
         assertEquals(null, before, "a subject has two out-of-fold predictions for " + r.getString(1));
@@ -151,13 +187,15 @@ class CrossValidationRunTest {
     assertTrue(oof.keySet().containsAll(List.of("mean", "unimodal:clinical", "unimodal:labs", "early", "late")), oof.keySet().toString());
     oof.forEach((model, bySubject) -> assertEquals(labeled, bySubject.keySet(), model));
 
-    JsonNode cv = json.readTree(out.resolve("cv/metrics.json").toFile());
+    JsonNode cv = json.readTree(cvDir.resolve("metrics.json").toFile());
     assertEquals(labeled.size(), cv.path("subjects").asLong());
     assertEquals(K * 20, cv.path("minPatternSize").asInt());
     assertEquals(oof.keySet().size(), cv.path("models").size(), cv.path("models").toString());
+    Map<String, Double> pooledAuroc = new HashMap<>();
     for (JsonNode m : cv.path("models")) {
       String name = m.path("name").asText();
       List<double[]> pooled = new ArrayList<>(oof.get(name).values());
+      pooledAuroc.put(name, auroc(pooled));
       assertEquals(auroc(pooled), m.path("pooled").path("auroc").asDouble(), 1e-12, name);
       double brier = pooled.stream().mapToDouble(p -> (p[0] - p[1]) * (p[0] - p[1])).average().orElseThrow();
       assertEquals(brier, m.path("pooled").path("brier").asDouble(), 1e-12, name);
@@ -180,6 +218,7 @@ class CrossValidationRunTest {
             && auroc(pooled) <= m.path("pooledAurocUpper").asDouble(), m.toString());
       }
     }
+    return pooledAuroc;
   }
 
   /** Mann–Whitney AUROC over every (positive, negative) pair, ties one half: {probability, label} rows. */
