@@ -91,6 +91,11 @@ class CrossValidationRunTest {
     assertNotEquals(foldOf, foldOf1);
     Map<String, Double> pooled1 = checkRepeat(spark, out, out.resolve("repeats/1/folds"), out.resolve("repeats/1/cv"),
         aligned, foldOf1, labeled);
+    // The page: every model's row with its pooled AUROC as recomputed here.
+    String page = Files.readString(out.resolve("cv/report.html"));
+    assertTrue(page.contains("<h1>cv-test: 3-fold cross-validation</h1>"), page);
+    pooled0.forEach((model, auroc) -> assertTrue(page.contains("<td class=\"l\">" + model + "</td>")
+        && page.contains(String.format(java.util.Locale.ROOT, "<td>%.3f [", auroc)), model));
     JsonNode repeated = new ObjectMapper().readTree(out.resolve("cv/metrics.json").toFile()).path("repeated");
     assertEquals(pooled0.keySet(), iterable(repeated.fieldNames()));
     for (String model : pooled0.keySet()) {
