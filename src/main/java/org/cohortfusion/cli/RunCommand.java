@@ -149,11 +149,7 @@ final class RunCommand extends StageCommand {
     sc.setJobGroup("cv-" + label.replace(' ', '-'), "cross-validation " + label + " of " + config.splits().folds(), false);
     long t0 = System.nanoTime();
     try {
-      String dir = config.foldOutputDir(repeat, fold);
-      List<String> extra = new ArrayList<>(List.of("--set", "output.dir=" + dir));
-      if (config.train().shardsDir() != null && !config.train().shardsDir().isBlank()) {
-        extra.addAll(List.of("--set", "train.shards-dir=" + config.train().shardsDir() + dir.substring(config.output().dir().length())));
-      }
+      List<String> extra = foldOverrides(config, repeat, fold);
       for (String stage : stages) {
         if (failed.get()) {
           return 0;
@@ -173,5 +169,24 @@ final class RunCommand extends StageCommand {
       sc.clearJobGroup();
       Thread.currentThread().setName(name);
     }
+  }
+
+  /**
+   * The --set options that point a stage at fold {@code fold} of repeat {@code repeat}: output.dir, and
+   * train.shards-dir when set (else it follows output.dir). Values are quoted: unquoted, HOCON would read the "//" of
+   * a URI such as hdfs://namenode:8020/x as the start of a comment.
+   */
+  static List<String> foldOverrides(PipelineConfig config, int repeat, int fold) {
+    String dir = config.foldOutputDir(repeat, fold);
+    List<String> extra = new ArrayList<>(List.of("--set", "output.dir=" + quoted(dir)));
+    if (config.train().shardsDir() != null && !config.train().shardsDir().isBlank()) {
+      extra.addAll(List.of("--set", "train.shards-dir="
+          + quoted(config.train().shardsDir() + dir.substring(config.output().dir().length()))));
+    }
+    return extra;
+  }
+
+  private static String quoted(String value) {
+    return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

@@ -80,6 +80,19 @@ public record FoldView(String baseCohortDir, int fold, int folds, int validation
    */
   public void write(Configuration hconf, String dir) {
     CohortManifest manifest = CohortManifest.read(hconf, baseCohortDir);
+    // The resolved config ingest recorded, read as a tree (nested maps of the record may bind as Scala maps).
+    com.fasterxml.jackson.databind.JsonNode ingested;
+    try {
+      ingested = Json.MAPPER.readTree(Json.readText(hconf, baseCohortDir + "/" + CohortManifest.FILE))
+          .path("config").path("splits").path("folds");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot read " + baseCohortDir + "/" + CohortManifest.FILE, e);
+    }
+    if (assignment == null && !(ingested.isInt() && ingested.asInt() == folds)) {
+      throw new IllegalStateException("Cannot cross-validate " + folds + " folds of the cohort in " + baseCohortDir
+          + ": it was ingested with splits.folds = " + (ingested.isMissingNode() ? "unset" : ingested.toString())
+          + " (run ingest again with splits.folds = " + folds + ")");
+    }
     AtomicDirectory.write(hconf, dir, tmp -> {
       Json.write(hconf, tmp + "/" + CohortManifest.FILE, manifest);
       for (String f : List.of(CohortManifest.QC_JSON, CohortManifest.QC_TEXT)) {
@@ -113,8 +126,8 @@ public record FoldView(String baseCohortDir, int fold, int folds, int validation
     String[] columns = base.columns();
     if (view.assignment() != null) {
       // Every subject of the base table is in the assignment (drawn from that table): an inner join keeps them all.
-      base = base.drop("fold").join(org.apache.spark.sql.functions.broadcast(spark.read().parquet(view.assignment())),
-          "subject_id");
+      // No broadcast hint: Spark broadcasts the (subject_id, fold) table only while it is small.
+      base = base.drop("fold").join(spark.read().parquet(view.assignment()), "subject_id");
     }
     if (!java.util.Arrays.asList(base.columns()).contains("fold")) {
       throw new IllegalStateException("Cannot read fold " + view.fold() + " of " + cohortDir + ": the aligned cohort of "
