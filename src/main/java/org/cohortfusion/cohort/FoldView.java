@@ -79,7 +79,6 @@ public record FoldView(String baseCohortDir, int fold, int folds, int validation
    * and the report read beside the aligned table) and fold.json. Cheap: no table is copied.
    */
   public void write(Configuration hconf, String dir) {
-    CohortManifest manifest = CohortManifest.read(hconf, baseCohortDir);
     // The resolved config ingest recorded, read as a tree (nested maps of the record may bind as Scala maps).
     com.fasterxml.jackson.databind.JsonNode ingested;
     try {
@@ -94,8 +93,8 @@ public record FoldView(String baseCohortDir, int fold, int folds, int validation
           + " (run ingest again with splits.folds = " + folds + ")");
     }
     AtomicDirectory.write(hconf, dir, tmp -> {
-      Json.write(hconf, tmp + "/" + CohortManifest.FILE, manifest);
-      for (String f : List.of(CohortManifest.QC_JSON, CohortManifest.QC_TEXT)) {
+      // Byte for byte: the fold's stages read (and hash) the cohort's own manifest.
+      for (String f : List.of(CohortManifest.FILE, CohortManifest.QC_JSON, CohortManifest.QC_TEXT)) {
         String from = baseCohortDir + "/" + f;
         if (exists(hconf, from)) {
           Json.writeText(hconf, tmp + "/" + f, Json.readText(hconf, from));
