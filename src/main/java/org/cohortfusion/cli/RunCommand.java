@@ -1,6 +1,15 @@
 package org.cohortfusion.cli;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.spark.SparkContext;
+import org.cohortfusion.cohort.FoldView;
+import org.cohortfusion.config.PipelineConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -10,6 +19,12 @@ import picocli.CommandLine.Option;
  * Every stage from ingest to report in one JVM and one Spark session, so a small cohort does not pay a JVM, Spark
  * and DL4J start per stage. Each stage runs exactly as its own command would (same options, same status file
  * {@code <output.dir>/_status/<stage>.json}); the first stage that fails ends the run with its exit code.
+ *
+ * <p>With {@code splits.folds = k}, ingest runs once and every later stage runs once per fold, on the fold's view of
+ * the cohort ({@link FoldView}: fold f held out as the test split, fold (f + 1) mod k as validation, the rest train)
+ * with its outputs, status files included, under {@code <output.dir>/folds/<f>} in the usual layout; folds run
+ * concurrently ({@code cv.parallelism}), each on its own thread and Spark job group. The {@code cv} stage then pools
+ * the out-of-fold predictions into {@code <output.dir>/cv/metrics.json}.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Run the stages ingest, pretrain, extract, train, evaluate and report in one JVM and Spark session",
@@ -18,6 +33,8 @@ import picocli.CommandLine.Option;
 final class RunCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
   static final List<String> STAGES = List.of("ingest", "pretrain", "extract", "train", "evaluate", "report");
+  /** The stages that run once per fold under cross-validation. */
+  static final List<String> FOLD_STAGES = List.of("pretrain", "extract", "train", "evaluate", "report");
 
   @Option(names = "--from", paramLabel = "STAGE", defaultValue = "ingest", description = "First stage (default: ${DEFAULT-VALUE}).")
   String from;
@@ -33,15 +50,143 @@ final class RunCommand extends StageCommand {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "Cannot run stages from '" + from + "' to '" + to + "': expected two of " + STAGES + " in that order");
     }
+    int folds = config().splits().folds();
+    if (folds > 0 && folds < 3 && last >= STAGES.indexOf("pretrain")) {
+      throw new UserInputException("Cannot run cross-validation with splits.folds = " + folds + ": every fold needs a"
+          + " test fold, a validation fold and at least one training fold (use 3 or more)");
+    }
     String id = run().runIdOrNew();
     long start = System.nanoTime();
+    List<String> perFold = new ArrayList<>();
     for (String stage : STAGES.subList(first, last + 1)) {
+      if (folds > 0 && FOLD_STAGES.contains(stage)) {
+        perFold.add(stage);
+        continue;
+      }
       int code = runStage(stage, id);
       if (code != 0) {
         return code;
       }
     }
+    if (!perFold.isEmpty()) {
+      int code = runFolds(config(), perFold, id);
+      if (code != 0) {
+        return code;
+      }
+      if (last >= STAGES.indexOf("evaluate")) {
+        code = runStage("cv", id);
+        if (code != 0) {
+          return code;
+        }
+      }
+    }
     LOG.info("run: stages {} to {} done in {} s", from, to, Math.round((System.nanoTime() - start) / 1e9));
     return 0;
+  }
+
+  /**
+   * Runs {@code stages} for every fold of every repeat, {@code cv.parallelism} folds at a time; returns 0, or the exit
+   * code of the first fold (in repeat, fold order) that failed (a fold that failed stops its own chain; the others
+   * finish the stage they are in and stop).
+   */
+  private int runFolds(PipelineConfig config, List<String> stages, String id) {
+    int k = config.splits().folds();
+    int repeats = config.splits().repeats();
+    SparkContext sc = spark().sparkContext();
+    for (int r = 0; r < repeats; r++) {
+      String assignment = null;
+      if (r > 0) {
+        assignment = config.repeatOutputDir(r) + "/assignment";
+        if (stages.contains("pretrain")) {
+          FoldView.writeAssignment(spark(), config.cohortOutputDir(), config.splits().forRepeat(r), assignment);
+        }
+      }
+      for (int f = 0; f < k; f++) {
+        FoldView.of(config.cohortOutputDir(), f, k, assignment).write(sc.hadoopConfiguration(),
+            config.foldOutputDir(r, f) + "/cohort");
+      }
+    }
+    int parallel = config.cv().effectiveParallelism(k * repeats, sc.defaultParallelism());
+    LOG.info("run: {} folds x {} repeat(s), stages {} per fold, {} fold(s) at a time", k, repeats, stages, parallel);
+    AtomicBoolean failed = new AtomicBoolean();
+    ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
+      Thread t = new Thread(r);
+      t.setDaemon(true);
+      return t;
+    });
+    List<Future<Integer>> results = new ArrayList<>();
+    for (int r = 0; r < repeats; r++) {
+      for (int f = 0; f < k; f++) {
+        int repeat = r;
+        int fold = f;
+        results.add(pool.submit(() -> runFold(config, sc, repeat, fold, stages, id, failed)));
+      }
+    }
+    pool.shutdown();
+    int code = 0;
+    try {
+      for (Future<Integer> r : results) {
+        int c = r.get();
+        if (c != 0 && code == 0) {
+          code = c;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      pool.shutdownNow();
+      throw new IllegalStateException("Cannot finish the cross-validation folds: interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("Cannot finish the cross-validation folds: " + e.getCause().getMessage(), e.getCause());
+    }
+    return code;
+  }
+
+  private int runFold(PipelineConfig config, SparkContext sc, int repeat, int fold, List<String> stages, String id,
+                      AtomicBoolean failed) {
+    String name = Thread.currentThread().getName();
+    String label = repeat == 0 ? "fold " + fold : "repeat " + repeat + " fold " + fold;
+    Thread.currentThread().setName("cv-" + label.replace(' ', '-'));
+    sc.setJobGroup("cv-" + label.replace(' ', '-'), "cross-validation " + label + " of " + config.splits().folds(), false);
+    long t0 = System.nanoTime();
+    try {
+      List<String> extra = foldOverrides(config, repeat, fold);
+      for (String stage : stages) {
+        if (failed.get()) {
+          return 0;
+        }
+        long s0 = System.nanoTime();
+        int code = CohortFusion.run(stageArgs(stage, id, extra));
+        LOG.info("run: {} of {} finished with exit code {} in {} s", stage, label, code,
+            Math.round((System.nanoTime() - s0) / 1e9));
+        if (code != 0) {
+          failed.set(true);
+          return code;
+        }
+      }
+      LOG.info("run: {} done in {} s", label, Math.round((System.nanoTime() - t0) / 1e9));
+      return 0;
+    } finally {
+      sc.clearJobGroup();
+      Thread.currentThread().setName(name);
+    }
+  }
+
+  /**
+   * The --set options that point a stage at fold {@code fold} of repeat {@code repeat}: output.dir, and
+   * train.shards-dir when set (else it follows output.dir). Values are quoted: unquoted, HOCON would read the "//" of
+   * a URI such as hdfs://namenode:8020/x as the start of a comment.
+   */
+  static List<String> foldOverrides(PipelineConfig config, int repeat, int fold) {
+    String dir = config.foldOutputDir(repeat, fold);
+    List<String> extra = new ArrayList<>(List.of("--set", "output.dir=" + quoted(dir)));
+    if (config.train().shardsDir() != null && !config.train().shardsDir().isBlank()) {
+      extra.addAll(List.of("--set", "train.shards-dir="
+          + quoted(config.train().shardsDir() + dir.substring(config.output().dir().length()))));
+    }
+    return extra;
+  }
+
+  private static String quoted(String value) {
+    return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

@@ -48,18 +48,23 @@ abstract class StageCommand implements Stage, Callable<Integer> {
    * run id and {@code extra} options; returns its exit code (run and retrain chain stages this way).
    */
   int runStage(String stage, String runId, String... extra) {
+    long t0 = System.nanoTime();
+    int code = CohortFusion.run(stageArgs(stage, runId, java.util.List.of(extra)));
+    org.slf4j.LoggerFactory.getLogger(getClass()).info("{}: {} finished with exit code {} in {} s", spec.name(), stage,
+        code, Math.round((System.nanoTime() - t0) / 1e9));
+    return code;
+  }
+
+  /** The command line of {@code stage} with this command's --config and --set overrides, the run id and {@code extra}. */
+  String[] stageArgs(String stage, String runId, java.util.List<String> extra) {
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(stage, "--config", options.config,
         "--run-id", runId));
     for (String o : options.overrides) {
       args.add("--set");
       args.add(o);
     }
-    args.addAll(java.util.List.of(extra));
-    long t0 = System.nanoTime();
-    int code = CohortFusion.run(args.toArray(new String[0]));
-    org.slf4j.LoggerFactory.getLogger(getClass()).info("{}: {} finished with exit code {} in {} s", spec.name(), stage,
-        code, Math.round((System.nanoTime() - t0) / 1e9));
-    return code;
+    args.addAll(extra);
+    return args.toArray(new String[0]);
   }
 
   /** The stage's Spark session (the same one for the whole run). */

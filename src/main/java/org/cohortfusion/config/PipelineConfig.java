@@ -38,7 +38,9 @@ public record PipelineConfig(
     @JsonPropertyDescription("The model registry (registry command).")
         RegistryConfig registry,
     @JsonPropertyDescription("Scheduled retraining (retrain command): the model and the champion/challenger gate.")
-        RetrainConfig retrain) {
+        RetrainConfig retrain,
+    @JsonPropertyDescription("Cross-validation (splits.folds = k): how run executes the folds.")
+        CvConfig cv) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
@@ -52,6 +54,7 @@ public record PipelineConfig(
     evaluate = evaluate == null ? EvaluateConfig.defaults() : evaluate;
     registry = registry == null ? RegistryConfig.defaults() : registry;
     retrain = retrain == null ? RetrainConfig.defaults() : retrain;
+    cv = cv == null ? CvConfig.defaults() : cv;
   }
 
   /** Directory the train stage writes to. */
@@ -106,6 +109,34 @@ public record PipelineConfig(
   /** Root of the model registry: registry.dir, else {@code <output.dir>/registry}. */
   public String registryDir() {
     return registry.dir() != null && !registry.dir().isBlank() ? registry.dir() : output.dir() + "/registry";
+  }
+
+  /** Root of fold {@code fold}'s outputs under k-fold cross-validation: every stage's usual layout below it. */
+  public String foldOutputDir(int fold) {
+    return foldOutputDir(0, fold);
+  }
+
+  /**
+   * Root of fold {@code fold} of repeat {@code repeat} (repeated k-fold): {@code <output.dir>/folds/<f>} for repeat 0,
+   * {@code <output.dir>/repeats/<r>/folds/<f>} for the others.
+   */
+  public String foldOutputDir(int repeat, int fold) {
+    return repeatOutputDir(repeat) + "/folds/" + fold;
+  }
+
+  /** Root of repeat {@code repeat}'s folds and pooled results: output.dir for repeat 0, else {@code repeats/<r>}. */
+  public String repeatOutputDir(int repeat) {
+    return repeat == 0 ? output.dir() : output.dir() + "/repeats/" + repeat;
+  }
+
+  /** Directory of the pooled cross-validation results (metrics.json; with repeats, repeat 0 and the summary over repeats). */
+  public String cvOutputDir() {
+    return cvOutputDir(0);
+  }
+
+  /** Directory of repeat {@code repeat}'s pooled cross-validation results. */
+  public String cvOutputDir(int repeat) {
+    return repeatOutputDir(repeat) + "/cv";
   }
 
   /** Directory ingest writes the aligned cohort to. */

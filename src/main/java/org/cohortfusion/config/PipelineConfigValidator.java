@@ -89,6 +89,9 @@ final class PipelineConfigValidator {
     require(Math.abs(sum - 1.0) < 1e-9, "splits", "train + validation + test = 1, got " + sum, origin);
     require(s.train() > 0, "splits.train", "a positive train fraction (normalisation statistics come from it)", origin);
     require(s.folds() == 0 || (s.folds() >= 2 && s.folds() <= 100), "splits.folds", "0 or a fold count in 2..100, got " + s.folds(), origin);
+    require(s.repeats() >= 1 && s.repeats() <= 100, "splits.repeats", "a repeat count in 1..100, got " + s.repeats(), origin);
+    require(s.repeats() == 1 || s.folds() >= 2, "splits.repeats",
+        "splits.folds of 2 or more with repeats = " + s.repeats() + " (repeats repeat the folds)", origin);
   }
 
   private static void onlyFor(ModalityKind kind, ModalityKind owner, boolean isSet, String key, ConfigOrigin origin) {

@@ -20,7 +20,10 @@ public record SplitConfig(
     @JsonPropertyDescription("Stratify the hash split by label so each split gets the label mix of the cohort (exact per label).")
         Boolean stratify,
     @JsonPropertyDescription("k > 1 also assigns cross-validation folds 0..k-1 (column 'fold'); 0 = none.")
-        Integer folds) {
+        Integer folds,
+    @JsonPropertyDescription("Repeated k-fold: run (cross-validation) repeats the folds this many times (default 1), repeat r"
+        + " with folds assigned as ingest would with seed + r; for very small cohorts.")
+        Integer repeats) {
 
   public enum Mode {
     HASH,
@@ -49,9 +52,15 @@ public record SplitConfig(
     test = test == null ? 0.15 : test;
     stratify = stratify == null ? Boolean.TRUE : stratify;
     folds = folds == null ? 0 : folds;
+    repeats = repeats == null ? 1 : repeats;
+  }
+
+  /** This config with the fold seed of repeat {@code r} (seed + r). */
+  public SplitConfig forRepeat(int r) {
+    return new SplitConfig(mode, seed + r, train, validation, test, stratify, folds, 1);
   }
 
   public static SplitConfig defaults() {
-    return new SplitConfig(null, null, null, null, null, null, null);
+    return new SplitConfig(null, null, null, null, null, null, null, null);
   }
 }

@@ -64,7 +64,7 @@ public final class ClassicalBaselines {
 
   /** Labeled rows of the aligned cohort (ingest's output). */
   public static Dataset<Row> labeled(SparkSession spark, String cohortDir) {
-    return spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED).where(col("label").isNotNull());
+    return org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir).where(col("label").isNotNull());
   }
 
   /** Trains and publishes the named baselines (linear, gbt) in that order. */

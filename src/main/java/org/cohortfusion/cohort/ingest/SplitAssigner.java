@@ -37,7 +37,7 @@ import org.cohortfusion.config.SplitConfig;
  * subjects anyway: the counts always, the values of the buckets near the expected cuts ({@link
  * #inBand}) too, which are the cut buckets unless a label is small; others take one small job.
  */
-final class SplitAssigner {
+public final class SplitAssigner {
   private static final double TWO_POW_63 = 9.223372036854775807E18;
   /** Buckets of u per label for the ranks: u is uniform, so they are even. */
   static final int BUCKETS = 64;
@@ -54,6 +54,17 @@ final class SplitAssigner {
   static final String CUT_BUCKET = "_cut_bucket";
 
   private SplitAssigner() {}
+
+  /**
+   * subject_id and fold of every subject of {@code subjects} (columns subject_id and label) as ingest assigns folds
+   * under {@code config} (splits.folds of 2 or more): how repeated k-fold draws the folds of its other repeats.
+   */
+  public static Dataset<Row> folds(Dataset<Row> subjects, SplitConfig config) {
+    if (config.folds() < 2) {
+      throw new IllegalArgumentException("Cannot assign folds: splits.folds is " + config.folds() + ", expected 2 or more");
+    }
+    return assign(subjects.select(col("subject_id"), col("label")), config).select(col("subject_id"), col("fold"));
+  }
 
   static Column uniform(long seed, String salt) {
     Column h = xxhash64(concat(lit(seed + ":" + salt + ":"), col(TableValidator.ID)));

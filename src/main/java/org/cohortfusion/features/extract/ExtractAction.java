@@ -126,7 +126,7 @@ public final class ExtractAction {
     long start = System.nanoTime();
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     CohortManifest manifest = CohortManifest.read(hadoop, cohortDir);
-    Dataset<Row> aligned = spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
+    Dataset<Row> aligned = org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<Encoder> encoders = new ArrayList<>();
     for (ModalitySpec spec : manifest.modalities()) {

@@ -103,7 +103,7 @@ public final class PretrainAction {
       throw new IllegalStateException("Cannot pretrain on cohort " + cohortDir + ": it has " + manifest.classes().size()
           + " label class(es); unimodal heads need at least 2");
     }
-    Dataset<Row> aligned = spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
+    Dataset<Row> aligned = org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir);
     List<String> known = manifest.modalities().stream().map(ModalitySpec::name).toList();
     for (String name : only) {
       if (!known.contains(name)) {

@@ -39,7 +39,7 @@ class SplitAssignerTest {
   }
 
   private static SplitConfig config(long seed, boolean stratify, int folds) {
-    return new SplitConfig(SplitConfig.Mode.HASH, seed, 0.7, 0.15, 0.15, stratify, folds);
+    return new SplitConfig(SplitConfig.Mode.HASH, seed, 0.7, 0.15, 0.15, stratify, folds, 1);
   }
 
   @Test
@@ -119,7 +119,7 @@ class SplitAssignerTest {
     Dataset<Row> input = spark.createDataFrame(rows,
         new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
     for (double[] fractions : new double[][] {{0.7, 0.15}, {1.0, 0.0}, {0.0, 0.5}, {0.5, 0.5}}) {
-      SplitConfig config = new SplitConfig(SplitConfig.Mode.HASH, 3L, fractions[0], fractions[1], 1 - fractions[0] - fractions[1], true, 0);
+      SplitConfig config = new SplitConfig(SplitConfig.Mode.HASH, 3L, fractions[0], fractions[1], 1 - fractions[0] - fractions[1], true, 0, 1);
       Map<String, String> expected = input.withColumn("_u", SplitAssigner.uniform(config.seed(), "split"))
           .withColumn("_r", org.apache.spark.sql.functions.row_number().over(
               org.apache.spark.sql.expressions.Window.partitionBy("label").orderBy("_u", "subject_id")).minus(1))

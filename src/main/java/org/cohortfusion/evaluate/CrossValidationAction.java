@@ -1,0 +1,293 @@
+package org.cohortfusion.evaluate;
+
+import static org.apache.spark.sql.functions.col;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.commons.math3.distribution.NormalDistribution;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.io.AtomicDirectory;
+import org.cohortfusion.io.Json;
+
+/**
+ * Pools k-fold cross-validation: reads every fold's evaluate output ({@code <output.dir>/folds/<f>/evaluate}: its
+ * metrics.json and its predictions of the fold's held-out part) and computes, per model, the mean ± sd of the per-fold
+ * metrics and the metrics of the POOLED out-of-fold predictions — overall ({@link ClassificationMetrics}: AUROC with
+ * ties one half), with DeLong's 95% interval of the pooled AUROC, per missingness pattern (evaluate.min-pattern-size
+ * times k), and paired DeLong differences against the best unimodal model on the same pooled subjects. Every labeled
+ * subject must have exactly one out-of-fold prediction per model; anything else stops the pooling. Writes
+ * {@code <output.dir>/cv/metrics.json} atomically. Only counts and metrics are logged, never subject-level values.
+ */
+public final class CrossValidationAction {
+  /** How each fold's validation split is chosen (see cohort.FoldView). */
+  public static final String VALIDATION = "validation = fold (f + 1) mod k, train = the other k - 2 folds";
+
+  private final SparkSession spark;
+  /** Per repeat: the fold evaluate directories (fold f = index f). */
+  private final List<List<String>> repeats;
+  /** Per repeat: where its pooled metrics.json goes (repeat 0's also carries the summary over repeats). */
+  private final List<String> outputDirs;
+  private final int minPatternSize;
+
+  private CrossValidationAction(SparkSession spark, List<List<String>> repeats, List<String> outputDirs, int minPatternSize) {
+    this.spark = spark;
+    this.repeats = repeats.stream().map(List::copyOf).toList();
+    this.outputDirs = List.copyOf(outputDirs);
+    this.minPatternSize = minPatternSize;
+  }
+
+  /** The folds (splits.folds) of every repeat (splits.repeats) of {@code config}, written to {@code <output.dir>/cv}. */
+  public static CrossValidationAction of(SparkSession spark, PipelineConfig config) {
+    int k = config.splits().folds();
+    if (k < 2) {
+      throw new IllegalArgumentException("Cannot pool cross-validation folds: splits.folds is " + k + ", expected 2 or more");
+    }
+    List<List<String>> repeats = new ArrayList<>();
+    List<String> outs = new ArrayList<>();
+    for (int r = 0; r < config.splits().repeats(); r++) {
+      List<String> dirs = new ArrayList<>();
+      for (int f = 0; f < k; f++) {
+        dirs.add(config.foldOutputDir(r, f) + "/evaluate");
+      }
+      repeats.add(dirs);
+      outs.add(config.cvOutputDir(r));
+    }
+    return new CrossValidationAction(spark, repeats, outs, config.evaluate().minPatternSize());
+  }
+
+  /** Pools these fold evaluate directories (fold f = index f) into {@code outputDir}. */
+  public static CrossValidationAction of(SparkSession spark, List<String> foldEvaluateDirs, String outputDir,
+                                         int minPatternSize) {
+    return new CrossValidationAction(spark, List.of(foldEvaluateDirs), List.of(outputDir), minPatternSize);
+  }
+
+  /** One subject's out-of-fold prediction of one model. */
+  private record Oof(int fold, double[] probability, int label, String pattern) {}
+
+  /**
+   * Pools every repeat into its directory and returns repeat 0's result, which with repeats also summarises every
+   * model's pooled AUROC over the repeats.
+   */
+  public CrossValidationResult execute() {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    List<CrossValidationResult> pooled = new ArrayList<>();
+    for (int r = 0; r < repeats.size(); r++) {
+      pooled.add(pool(repeats.get(r), outputDirs.get(r)));
+    }
+    Map<String, CrossValidationResult.Repeated> repeated = new TreeMap<>();
+    if (pooled.size() > 1) {
+      for (CrossValidationResult.Model m : pooled.get(0).models()) {
+        List<Double> aurocs = new ArrayList<>();
+        List<Double> folds = new ArrayList<>();
+        for (CrossValidationResult r : pooled) {
+          r.models().stream().filter(x -> x.name().equals(m.name())).findFirst().ifPresent(x -> {
+            aurocs.add(x.pooled().auroc());
+            x.perFold().forEach(f -> folds.add(f.test().auroc()));
+          });
+        }
+        if (aurocs.size() == pooled.size()) {
+          repeated.put(m.name(), new CrossValidationResult.Repeated(aurocs,
+              CrossValidationResult.MeanSd.of(aurocs.stream().mapToDouble(Double::doubleValue).toArray()),
+              CrossValidationResult.MeanSd.of(folds.stream().mapToDouble(Double::doubleValue).toArray())));
+        }
+      }
+    }
+    for (int r = pooled.size() - 1; r >= 0; r--) {
+      CrossValidationResult p = pooled.get(r);
+      CrossValidationResult result = r > 0 ? p : new CrossValidationResult(p.folds(), p.numClasses(), p.subjects(),
+          p.validation(), p.minPatternSize(), p.removalRates(), p.models(), p.comparisons(), p.skipped(), repeated,
+          p.metricsPath());
+      AtomicDirectory.write(hconf, outputDirs.get(r), tmp -> {
+        Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
+        return null;
+      });
+      pooled.set(r, result);
+    }
+    return pooled.get(0);
+  }
+
+  /** One repeat's folds pooled (not written). */
+  private CrossValidationResult pool(List<String> foldEvaluateDirs, String outputDir) {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    int k = foldEvaluateDirs.size();
+    List<EvaluateResult> perFold = new ArrayList<>();
+    for (String dir : foldEvaluateDirs) {
+      perFold.add(EvaluateAction.read(hconf, dir));
+    }
+    int numClasses = perFold.get(0).numClasses();
+    // Models evaluated in every fold, in the first fold's order; the others are reported as skipped.
+    Map<String, List<Integer>> skipped = new TreeMap<>();
+    List<String> names = new ArrayList<>();
+    TreeSet<String> all = new TreeSet<>();
+    perFold.forEach(r -> r.models().forEach(m -> all.add(m.name())));
+    for (String name : all) {
+      List<Integer> missing = new ArrayList<>();
+      for (int f = 0; f < k; f++) {
+        if (perFold.get(f).models().stream().noneMatch(m -> m.name().equals(name))) {
+          missing.add(f);
+        }
+      }
+      if (missing.isEmpty()) {
+        names.add(name);
+      } else {
+        skipped.put(name, missing);
+      }
+    }
+    names.sort(java.util.Comparator.comparingInt(n -> indexIn(perFold.get(0), n)));
+    Map<String, TreeMap<String, Oof>> pooled = readPredictions(foldEvaluateDirs, names, numClasses);
+    List<CrossValidationResult.Model> models = new ArrayList<>();
+    Map<String, double[][]> probabilities = new LinkedHashMap<>();
+    int[] labels = null;
+    List<String> subjects = null;
+    for (String name : names) {
+      TreeMap<String, Oof> byId = pooled.get(name);
+      List<String> ids = new ArrayList<>(byId.keySet());
+      if (subjects == null) {
+        subjects = ids;
+      } else if (!subjects.equals(ids)) {
+        throw new IllegalStateException("Cannot pool model '" + name + "': its out-of-fold predictions cover "
+            + ids.size() + " subjects, another model's " + subjects.size() + " (or other subjects)");
+      }
+      double[][] p = new double[ids.size()][];
+      int[] y = new int[ids.size()];
+      String[] patterns = new String[ids.size()];
+      int i = 0;
+      for (Oof o : byId.values()) {
+        p[i] = o.probability();
+        y[i] = o.label();
+        patterns[i++] = o.pattern();
+      }
+      labels = y;
+      probabilities.put(name, p);
+      models.add(model(name, perFold, p, y, patterns, numClasses, k));
+    }
+    long n = subjects == null ? 0 : subjects.size();
+    List<EvaluateResult.Comparison> comparisons = new ArrayList<>();
+    CrossValidationResult draft = new CrossValidationResult(k, numClasses, n, VALIDATION, minPatternSize * k,
+        perFold.get(0).removalRates(), models, List.of(), skipped, Map.of(), outputDir + "/" + EvaluateAction.METRICS_FILE);
+    if (numClasses == 2 && labels != null && bothClasses(labels)) {
+      int[] y = labels;
+      draft.bestUnimodal().ifPresent(u -> models.forEach(m -> {
+        if (!m.name().equals(u.name())) {
+          comparisons.add(new EvaluateResult.Comparison(m.name(), u.name(), PairedAuroc.of(positive(probabilities.get(m.name())),
+              positive(probabilities.get(u.name())), y, 0.95)));
+        }
+      }));
+    }
+    return new CrossValidationResult(k, numClasses, n, VALIDATION, minPatternSize * k,
+        perFold.get(0).removalRates(), models, comparisons, skipped, Map.of(), outputDir + "/" + EvaluateAction.METRICS_FILE);
+  }
+
+  private static int indexIn(EvaluateResult r, String name) {
+    for (int i = 0; i < r.models().size(); i++) {
+      if (r.models().get(i).name().equals(name)) {
+        return i;
+      }
+    }
+    return Integer.MAX_VALUE;
+  }
+
+  /**
+   * Every fold's predictions of {@code names}, by model and subject id (sorted). A subject predicted twice for a model
+   * (in two folds, or twice in one) stops the pooling: the folds would not partition the cohort.
+   */
+  private Map<String, TreeMap<String, Oof>> readPredictions(List<String> foldEvaluateDirs, List<String> names,
+                                                            int numClasses) {
+    Map<String, TreeMap<String, Oof>> out = new HashMap<>();
+    names.forEach(n -> out.put(n, new TreeMap<>()));
+    for (int f = 0; f < foldEvaluateDirs.size(); f++) {
+      List<Row> rows = spark.read().parquet(foldEvaluateDirs.get(f) + "/" + EvaluateAction.PREDICTIONS_DIR)
+          .where(col("model").isin(names.toArray()))
+          .select(col("subject_id"), col("model"), col("probability"), col("label"), col("pattern")).collectAsList();
+      for (Row r : rows) {
+        double[] p;
+        if (numClasses == 2) {
+          double q = r.getDouble(2);
+          p = new double[] {1 - q, q};
+        } else {
+          p = r.getList(2).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+        }
+        Oof o = new Oof(f, p, r.getInt(3), r.getString(4));
+        Oof before = out.get(r.getString(1)).put(r.getString(0), o);
+        if (before != null) {
+          throw new IllegalStateException("Cannot pool model '" + r.getString(1) + "': a subject has out-of-fold"
+              + " predictions in fold " + before.fold() + " and fold " + f + "; every subject must be held out once");
+        }
+      }
+    }
+    return out;
+  }
+
+  private CrossValidationResult.Model model(String name, List<EvaluateResult> perFold, double[][] p, int[] y,
+                                            String[] patterns, int numClasses, int k) {
+    EvaluateResult.ModelEvaluation first = perFold.get(0).get(name);
+    ClassificationMetrics pooled = ClassificationMetrics.of(p, y, numClasses);
+    double[] ci = numClasses == 2 && bothClasses(y) ? aurocInterval(positive(p), y, 0.95) : new double[] {Double.NaN, Double.NaN};
+    List<CrossValidationResult.FoldMetrics> folds = new ArrayList<>();
+    double[][] m = new double[4][k];
+    int rates = perFold.get(0).removalRates().size();
+    double[][] robust = new double[rates][k];
+    Map<String, double[]> ablation = new TreeMap<>();
+    for (int f = 0; f < k; f++) {
+      EvaluateResult.ModelEvaluation e = perFold.get(f).get(name);
+      folds.add(new CrossValidationResult.FoldMetrics(f, e.test()));
+      m[0][f] = e.test().auroc();
+      m[1][f] = e.test().auprc();
+      m[2][f] = e.test().brier();
+      m[3][f] = e.test().ece();
+      for (int r = 0; r < rates && r < e.robustness().size(); r++) {
+        robust[r][f] = e.robustness().get(r).auroc();
+      }
+      for (Map.Entry<String, ClassificationMetrics> a : e.ablation().entrySet()) {
+        ablation.computeIfAbsent(a.getKey(), key -> new double[k])[f] = a.getValue().auroc();
+      }
+    }
+    List<CrossValidationResult.MeanSd> robustness = Arrays.stream(robust).map(CrossValidationResult.MeanSd::of).toList();
+    Map<String, CrossValidationResult.MeanSd> abl = new TreeMap<>();
+    ablation.forEach((mod, v) -> abl.put(mod, CrossValidationResult.MeanSd.of(v)));
+    return new CrossValidationResult.Model(name, first.kind(), first.describe(), pooled, ci[0], ci[1], folds,
+        CrossValidationResult.MeanSd.of(m[0]), CrossValidationResult.MeanSd.of(m[1]),
+        CrossValidationResult.MeanSd.of(m[2]), CrossValidationResult.MeanSd.of(m[3]),
+        EvaluateAction.perPattern(p, y, patterns, numClasses, minPatternSize * k), robustness, abl);
+  }
+
+  /** DeLong's interval of one AUROC: AUROC ± z·sqrt(var(V10)/m + var(V01)/n), clipped to [0, 1]. */
+  static double[] aurocInterval(double[] scores, int[] labels, double confidence) {
+    int m = (int) Arrays.stream(labels).filter(v -> v == 1).count();
+    int n = labels.length - m;
+    PairedAuroc.Components c = PairedAuroc.components(scores, labels, m, n);
+    double se = Math.sqrt(variance(c.v10(), c.auroc()) / m + variance(c.v01(), c.auroc()) / n);
+    double z = new NormalDistribution().inverseCumulativeProbability(1 - (1 - confidence) / 2);
+    return new double[] {Math.max(0, c.auroc() - z * se), Math.min(1, c.auroc() + z * se)};
+  }
+
+  private static double variance(double[] v, double mean) {
+    double s = 0;
+    for (double x : v) {
+      s += (x - mean) * (x - mean);
+    }
+    return s / (v.length - 1);
+  }
+
+  private static boolean bothClasses(int[] y) {
+    long pos = Arrays.stream(y).filter(v -> v == 1).count();
+    return pos >= 2 && y.length - pos >= 2;
+  }
+
+  private static double[] positive(double[][] p) {
+    double[] out = new double[p.length];
+    for (int i = 0; i < p.length; i++) {
+      out[i] = p[i][1];
+    }
+    return out;
+  }
+}
