@@ -151,6 +151,22 @@ class EndToEndFusionTest {
   }
 
   @Test
+  void theConfigValidatorNamesTheEndToEndKeys() {
+    java.util.function.Function<String, String> load = model -> assertThrows(ConfigException.class, () ->
+        org.cohortfusion.config.PipelineConfigLoader.parse(org.cohortfusion.features.FeatureTestCohorts.config("out",
+            "fusion.models.x { what = [tab, vec], how = concat, " + model + " }"), List.of())).getMessage();
+    assertTrue(load.apply("encoder-learning-rate = 0").startsWith(
+        "Bad value for config key 'fusion.models.x.encoder-learning-rate'"), load.apply("encoder-learning-rate = 0"));
+    assertTrue(load.apply("freeze-encoder-epochs = -2").contains("'fusion.models.x.freeze-encoder-epochs'"));
+    assertTrue(load.apply("encoder-init = warm").contains("'fusion.models.x.encoder-init'"));
+    assertTrue(load.apply("when = [input]").contains("'fusion.models.x.when'"));
+    assertEquals(Map.of("tab", "conv1", "vec", 2), org.cohortfusion.config.PipelineConfigLoader.parse(
+        org.cohortfusion.features.FeatureTestCohorts.config("out",
+            "fusion.models.x { what = [tab, vec], how = concat, when = { tab = conv1, vec = 2 } }"), List.of())
+        .fusion().models().get("x").when());
+  }
+
+  @Test
   void aBadLayerNameNamesTheKeyAndTheValidLayers() {
     Map<String, Object> when = Map.of("tab", "input", "img", "conv7", "ts", "input");
     ConfigException e = assertThrows(ConfigException.class, () -> compile(when, encoders(), true, new Adam(1e-3)));
