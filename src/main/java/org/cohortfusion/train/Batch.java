@@ -213,7 +213,9 @@ public final class Batch implements Serializable {
       anyShape |= shapes[i].length != 1;
       dims[i] = (int) (f[i].length() / Math.max(1, n));
       features[i] = f[i].castTo(DataType.FLOAT).dup('c').data().asFloat();
-      if (fm != null && fm[i] != null) {
+      // A feature mask belongs to a time series [n, C, T] only ([n, T]); DL4J's MultiDataSet serialisation may give
+      // back placeholders for inputs that had none.
+      if (fm != null && i < fm.length && fm[i] != null && s.length == 3 && fm[i].rank() == 2 && fm[i].size(1) == s[2]) {
         masks[i] = fm[i].castTo(DataType.FLOAT).dup('c').data().asFloat();
         anyMask = true;
       }

@@ -57,6 +57,10 @@ import org.slf4j.LoggerFactory;
  * epoch only; validation never sees it. Unimodal baselines train on the subjects that have the modality; late
  * fusion averages the trained unimodal models' probabilities over the modalities present (no training). The
  * classical baselines ({@link ClassicalBaselines}: Spark ML on the raw aligned cohort, same splits) come last.
+ *
+ * <p>End-to-end models ({@link FusionSpec#endToEnd()}: {@code when} names a depth) train the same way on the aligned
+ * cohort's preprocessed features ({@link CohortData}, with the pretrained encoders' preprocessing,
+ * {@link EndToEndInputs}) instead of the embeddings: the same batches, shards, loops, checkpoints and provenance.
  */
 public final class TrainAction {
   private static final Logger LOG = LoggerFactory.getLogger(TrainAction.class);
@@ -68,12 +72,7 @@ public final class TrainAction {
 
   private record Options(String embeddingsDir, String outputDir, TrainConfig train, List<String> models, boolean resume,
                          int interruptAfter, Consumer<String> progress, Map<String, String> warmStart, String cohortDir,
-                         String encodersDir) {
-    Options(String embeddingsDir, String outputDir, TrainConfig train, List<String> models, boolean resume,
-            int interruptAfter, Consumer<String> progress, Map<String, String> warmStart) {
-      this(embeddingsDir, outputDir, train, models, resume, interruptAfter, progress, warmStart, null, null);
-    }
-  }
+                         String encodersDir) {}
 
   private TrainAction(SparkSession spark, PipelineConfig config, Options o) {
     this.spark = spark;
@@ -159,7 +158,7 @@ public final class TrainAction {
     List<String> classical = selectClassical(t.classical());
     // End-to-end models read the aligned cohort through the pretrained encoders' preprocessing.
     EndToEndInputs e2e = selected.stream().anyMatch(FusionSpec::endToEnd)
-        ? EndToEndInputs.load(hconf, o.encodersDir != null ? o.encodersDir : config.pretrainOutputDir(), emb) : null;
+        ? EndToEndInputs.load(hconf, o.encodersDir, emb) : null;
     // Compile everything first: a bad spec fails before any training.
     for (FusionSpec s : selected) {
       if (s.kind() != FusionSpec.Kind.LATE) {

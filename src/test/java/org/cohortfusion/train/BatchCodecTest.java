@@ -67,7 +67,9 @@ class BatchCodecTest {
     for (BatchCodec codec : BatchCodec.values()) {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       codec.write(batch, out);
-      assertEquals(batch, codec.read(new ByteArrayInputStream(out.toByteArray()), 2), codec.name());
+      Batch read = codec.read(new ByteArrayInputStream(out.toByteArray()), 2);
+      assertEquals(batch, read, codec.name());
+      assertEquals(null, read.mask(1), codec.name() + ": no mask where none was written");
     }
     org.apache.spark.serializer.KryoSerializer kryo = new org.apache.spark.serializer.KryoSerializer(
         new org.apache.spark.SparkConf().set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator"));
