@@ -275,8 +275,10 @@ class EndToEndFusionTest {
   /**
    * GradientCheckUtil (double precision) through encoder prefixes — an MLP through its embedding, convolutions with
    * max pooling through conv1 then global pooling, an LSTM's last step — the attention vertex with its projections, and
-   * presence masking with absent modalities and an all-absent row (no step mask: see
-   * {@link #anAllOnesStepMaskChangesNoGradient} for the mask path).
+   * presence masking with absent modalities and an all-absent row. No step mask: with a left-padded mask (the aligned
+   * cohort's layout: the last T observations, padding first) DL4J's LSTM with LastTimeStep fails the gradient check
+   * already as the bare encoder (MultiLayerNetwork, 43 of 110 parameters; right-padded passes), so the mask path is
+   * covered by {@link #anAllOnesStepMaskChangesNoGradient} and by the forward equality with the encoder.
    */
   @Test
   void gradientCheckThroughEncoderPrefixesFusionAndPresence() {
