@@ -2,6 +2,7 @@ package org.cohortfusion.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -12,8 +13,13 @@ import java.util.Map;
 public record FusionModelConfig(
     @JsonPropertyDescription("WHAT: the modalities fused (single fusion); names of embeddings columns.")
         List<String> what,
-    @JsonPropertyDescription("WHEN: embeddings (default; intermediate fusion of learned marginal representations) or raw (not supported yet).")
-        String when,
+    @JsonPropertyDescription("WHEN: the depth at which each modality joins the fusion. embeddings (default): the frozen"
+        + " embeddings of the extract stage. End to end, trained with the fused loss on the aligned cohort's preprocessed"
+        + " features: input (the preprocessed features join the fusion directly), embedding (the whole encoder through its"
+        + " embedding layer is in the graph and fine-tuned), or an encoder layer name (dense0, conv1, pool0, lstm0, ...;"
+        + " printed by the error for a bad name) or index: the encoder up to that layer. One depth for every modality"
+        + " (when = embedding) or one per modality (when = { imaging = conv1, labs = embedding, clinical = input }).")
+        Object when,
     @JsonPropertyDescription("HOW: a fusion operation: concat, concat_mask, sum, product, mean, attention, gmu, tensor, lowrank_tensor, cross_attention.")
         String how,
     @JsonPropertyDescription("Options of the fusion operation, e.g. { outSize = 32 } for gmu, { rank = 4 } for lowrank_tensor.")
@@ -31,16 +37,42 @@ public record FusionModelConfig(
         Double dropout,
     @JsonProperty("modality-dropout")
     @JsonPropertyDescription("Probability of hiding each present modality of a training example per epoch (ModDrop; default 0; never at evaluation).")
-        Double modalityDropout) {
+        Double modalityDropout,
+    @JsonProperty("freeze-encoder-epochs")
+    @JsonPropertyDescription("End-to-end models (when is not embeddings): the encoder layers in the graph are frozen (learning"
+        + " rate 0) for this many first epochs while the fusion and head train, then fine-tuned (default 0).")
+        Integer freezeEncoderEpochs,
+    @JsonProperty("encoder-learning-rate")
+    @JsonPropertyDescription("End-to-end models: multiplier of train.learning-rate (and its schedule) for the encoder layers in"
+        + " the graph, in (0, 1] (default 0.1: fine-tune the pretrained encoders gently).")
+        Double encoderLearningRate,
+    @JsonProperty("encoder-init")
+    @JsonPropertyDescription("End-to-end models: pretrained (default: the encoder layers start from the pretrain stage's"
+        + " encoder) or scratch (fresh initialisation of the same architecture; the preprocessing is still pretrain's).")
+        String encoderInit) {
+
+  /** The default {@code when}: frozen precomputed embeddings. */
+  public static final String EMBEDDINGS = "embeddings";
 
   public FusionModelConfig {
     what = what == null ? List.of() : List.copyOf(what);
-    when = when == null ? "embeddings" : when;
+    when = when == null ? EMBEDDINGS : when instanceof Map<?, ?> m ? new LinkedHashMap<>(m) : when;
     options = options == null ? Map.of() : Map.copyOf(options);
     stages = stages == null ? List.of() : List.copyOf(stages);
     projectionActivation = projectionActivation == null ? "relu" : projectionActivation;
     head = head == null ? List.of(64) : List.copyOf(head);
     dropout = dropout == null ? 0.0 : dropout;
     modalityDropout = modalityDropout == null ? 0.0 : modalityDropout;
+    freezeEncoderEpochs = freezeEncoderEpochs == null ? 0 : freezeEncoderEpochs;
+    encoderLearningRate = encoderLearningRate == null ? 0.1 : encoderLearningRate;
+    encoderInit = encoderInit == null ? "pretrained" : encoderInit;
+  }
+
+  /** The pre-end-to-end constructor (tests and callers that fuse embeddings only). */
+  public FusionModelConfig(List<String> what, Object when, String how, Map<String, Object> options,
+                           List<FusionStageConfig> stages, Integer projection, String projectionActivation,
+                           List<Integer> head, Double dropout, Double modalityDropout) {
+    this(what, when, how, options, stages, projection, projectionActivation, head, dropout, modalityDropout, null, null,
+        null);
   }
 }

@@ -20,6 +20,7 @@ final class PipelineConfigValidator {
     }
     validateSplits(config.splits(), origin);
     validatePretrain(config, origin);
+    validateFusion(config, origin);
     require(config.extract().batchSize() > 0, "extract.batch-size", "a positive batch size, got " + config.extract().batchSize(), origin);
   }
 
@@ -50,6 +51,28 @@ final class PipelineConfigValidator {
       require(c.bucketsOrDefault() > 0, key + ".buckets", "a positive bucket count, got " + c.buckets(), origin);
       require(c.topKVarianceOrDefault() >= 0 && (m.length() == null || c.topKVarianceOrDefault() <= m.length()),
           key + ".top-k-variance", "0 or a count up to the vector length " + m.length() + ", got " + c.topKVariance(), origin);
+    }
+  }
+
+  /** The end-to-end keys of fusion models; the spec itself (what, how, stages, layer names) is checked by train's compiler. */
+  private static void validateFusion(PipelineConfig config, ConfigOrigin origin) {
+    if (config.fusion() == null) {
+      return;
+    }
+    for (Map.Entry<String, FusionModelConfig> e : config.fusion().models().entrySet()) {
+      String key = "fusion.models." + e.getKey();
+      FusionModelConfig m = e.getValue();
+      require(m.freezeEncoderEpochs() >= 0, key + ".freeze-encoder-epochs", "0 or a positive epoch count, got "
+          + m.freezeEncoderEpochs(), origin);
+      require(m.encoderLearningRate() > 0 && m.encoderLearningRate() <= 1, key + ".encoder-learning-rate",
+          "a multiplier in (0, 1], got " + m.encoderLearningRate(), origin);
+      require(List.of("pretrained", "scratch").contains(m.encoderInit()), key + ".encoder-init",
+          "pretrained or scratch, got '" + m.encoderInit() + "'", origin);
+      boolean depths = m.when() instanceof String || m.when() instanceof Integer
+          || (m.when() instanceof Map<?, ?> w && !w.isEmpty()
+              && w.values().stream().allMatch(v -> v instanceof String || v instanceof Integer));
+      require(depths, key + ".when", "embeddings, input, embedding, an encoder layer name or index, or one of these per"
+          + " modality ({ imaging = conv1, labs = embedding }), got " + m.when(), origin);
     }
   }
 

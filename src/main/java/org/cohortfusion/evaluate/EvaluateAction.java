@@ -20,7 +20,12 @@ import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.apache.spark.sql.Dataset;
+import org.cohortfusion.cohort.CohortManifest;
+import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.train.Batch;
+import org.cohortfusion.train.CohortData;
+import org.cohortfusion.train.EndToEndInputs;
 import org.cohortfusion.train.EmbeddingsData;
 import org.cohortfusion.train.Metrics;
 import org.cohortfusion.train.TrainAction;
@@ -146,7 +151,13 @@ public final class EvaluateAction {
         continue;
       }
       Scorer scorer;
-      if (o.modelDir != null) {
+      String graphDir = o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
+      if (!ClassicalBaselines.KIND.equals(entry.kind()) && needsCohort(hconf, graphDir)) {
+        if (o.modelDir == null) {
+          checkPublished(hconf, o.trainDir, entry, summaryPath);
+        }
+        scorer = cohortScorer(hconf, graphDir, emb, test);
+      } else if (o.modelDir != null) {
         scorer = Scorer.of(TrainedModels.graphAt(hconf, o.modelDir, emb));
       } else {
         checkPublished(hconf, o.trainDir, entry, summaryPath);
@@ -316,6 +327,38 @@ public final class EvaluateAction {
     return new TrainAction.Summary(trainedOn, p.codeVersion(), List.of(new TrainAction.SummaryEntry(o.modelName,
         p.kind(), String.valueOf(conf.getOrDefault("describe", p.kind())), o.modelDir,
         org.cohortfusion.io.Hashing.sha256(v.model()), 0, 0, false, true, p.metrics())));
+  }
+
+  /** Whether the graph model in {@code modelDir} is end to end (its provenance says it needs the aligned cohort). */
+  private static boolean needsCohort(Configuration hconf, String modelDir) {
+    String provenance = modelDir + "/" + ModelArtifact.PROVENANCE;
+    return TrainedModels.exists(hconf, provenance)
+        && EndToEndInputs.needsCohort(Json.read(hconf, provenance, ModelArtifact.Provenance.class));
+  }
+
+  /**
+   * The scorer of an end-to-end model: the test subjects' features from the aligned cohort, preprocessed with the
+   * preprocessing the model records (pretrain's train-split fit), in the test split's subject order.
+   */
+  private Scorer cohortScorer(Configuration hconf, String modelDir, EmbeddingsSpec emb, TestSplit test) {
+    ModelArtifact.Provenance p = Json.read(hconf, modelDir + "/" + ModelArtifact.PROVENANCE, ModelArtifact.Provenance.class);
+    List<ModalityPreprocessing> preps = EndToEndInputs.preprocessing(p, modelDir);
+    int[] index = new int[preps.size()];
+    for (int j = 0; j < preps.size(); j++) {
+      index[j] = emb.indexOf(preps.get(j).modality());
+      if (index[j] < 0) {
+        throw new IllegalStateException("Cannot evaluate " + modelDir + ": its modality '" + preps.get(j).modality()
+            + "' is not in the embeddings " + emb.modalityNames());
+      }
+    }
+    Metrics.Predictor predictor = TrainedModels.graphAt(hconf, modelDir, EndToEndInputs.describe(preps, emb.classes()));
+    Dataset<Row> aligned = spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
+    if (!CohortData.subjectIds(aligned, SPLIT).equals(test.subjectIds())) {
+      throw new IllegalStateException("Cannot evaluate end-to-end model " + modelDir + ": the labeled " + SPLIT
+          + " subjects of the cohort " + cohortDir + " are not those of the embeddings " + o.embeddingsDir);
+    }
+    List<Batch> features = CohortData.collect(aligned, preps, emb.numClasses(), SPLIT, o.evaluate.batchSize(), true);
+    return new CohortScorer(predictor, features, index, emb.modalityNames().size());
   }
 
   /** Reads {@code metrics.json} of an evaluate output directory. */

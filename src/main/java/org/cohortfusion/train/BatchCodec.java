@@ -23,9 +23,11 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 import org.cohortfusion.config.TrainConfig;
 
 /**
- * How a minibatch shard of embeddings is stored ({@code train.shard-format}): DL4J's own MultiDataSet serialisation, or an Apache Arrow IPC
+ * How a minibatch shard is stored ({@code train.shard-format}): DL4J's own MultiDataSet serialisation, or an Apache Arrow IPC
  * stream (one record batch: {@code label} int32, {@code presence} and one column per modality as fixed-size lists
- * of float32 — readable by pyarrow and pandas). {@code bench train} measures both.
+ * of float32 — readable by pyarrow and pandas; a modality of higher rank, e.g. preprocessed images for an end-to-end
+ * model, is stored flat in row-major order with its per-example shape in the schema metadata {@code shape.m<i>}, and a
+ * time series' step mask as column {@code mask<i>}). {@code bench train} measures both.
  */
 public enum BatchCodec {
   DL4J {
@@ -57,10 +59,22 @@ public enum BatchCodec {
         label.setValueCount(n);
         vectors.add(label);
         vectors.add(floats("presence", batch.presence(), n, m));
+        java.util.Map<String, String> shapes = new java.util.HashMap<>();
         for (int i = 0; i < m; i++) {
           vectors.add(floats("m" + i, batch.features()[i], n, batch.dims()[i]));
+          long[] shape = batch.shape(i);
+          if (shape.length != 1) {
+            shapes.put("shape.m" + i, java.util.Arrays.stream(shape).mapToObj(Long::toString)
+                .collect(java.util.stream.Collectors.joining(",")));
+          }
+          float[] mask = batch.mask(i);
+          if (mask != null) {
+            vectors.add(floats("mask" + i, mask, n, n == 0 ? 0 : mask.length / n));
+          }
         }
-        try (VectorSchemaRoot root = new VectorSchemaRoot(vectors);
+        List<org.apache.arrow.vector.types.pojo.Field> fields = vectors.stream().map(FieldVector::getField).toList();
+        try (VectorSchemaRoot root = new VectorSchemaRoot(new org.apache.arrow.vector.types.pojo.Schema(fields, shapes),
+                 vectors, n);
              ArrowStreamWriter writer = new ArrowStreamWriter(root, null, out)) {
           writer.start();
           writer.writeBatch();
@@ -88,12 +102,27 @@ public enum BatchCodec {
         int m = presence.getListSize();
         float[][] features = new float[m][];
         int[] dims = new int[m];
+        long[][] shapes = new long[m][];
+        float[][] masks = new float[m][];
+        boolean anyShape = false;
+        boolean anyMask = false;
+        java.util.Map<String, String> meta = root.getSchema().getCustomMetadata();
         for (int i = 0; i < m; i++) {
           FixedSizeListVector v = (FixedSizeListVector) root.getVector("m" + i);
           dims[i] = v.getListSize();
           features[i] = floats(v, n);
+          String shape = meta == null ? null : meta.get("shape.m" + i);
+          shapes[i] = shape == null ? new long[] {dims[i]}
+              : java.util.Arrays.stream(shape.split(",")).mapToLong(Long::parseLong).toArray();
+          anyShape |= shape != null;
+          String maskName = "mask" + i;
+          if (root.getSchema().getFields().stream().anyMatch(f -> f.getName().equals(maskName))) {
+            masks[i] = floats((FixedSizeListVector) root.getVector(maskName), n);
+            anyMask = true;
+          }
         }
-        return new Batch(dims, features, floats(presence, n), labels, numClasses);
+        return new Batch(dims, features, floats(presence, n), labels, numClasses, anyShape ? shapes : null,
+            anyMask ? masks : null);
       }
     }
   };

@@ -38,8 +38,15 @@ final class BatchShards {
     private final double modalityDropout;
     private final long seed;
     private final int epoch;
+    private final boolean[] masked;
 
     Loader(BatchCodec format, int numClasses, int[] columns, double modalityDropout, long seed, int epoch) {
+      this(format, numClasses, columns, modalityDropout, seed, epoch, null);
+    }
+
+    /** @param masked per model input whether it takes its feature mask (null: all) */
+    Loader(BatchCodec format, int numClasses, int[] columns, double modalityDropout, long seed, int epoch, boolean[] masked) {
+      this.masked = masked == null ? null : masked.clone();
       this.format = format;
       this.numClasses = numClasses;
       this.columns = columns.clone();
@@ -54,7 +61,8 @@ final class BatchShards {
       try (InputStream in = source.getInputStream()) {
         stored = format.read(in, numClasses);
       }
-      MultiDataSet mds = stored.select(columns, -1).toMultiDataSet();
+      Batch selected = stored.select(columns, -1);
+      MultiDataSet mds = (masked == null ? selected : selected.keepMasks(masked)).toMultiDataSet();
       if (modalityDropout > 0) {
         Random rng = new Random(seed * 7_919L + epoch * 104_729L + source.getPath().hashCode());
         INDArray[] f = mds.getFeatures();

@@ -57,6 +57,10 @@ import org.slf4j.LoggerFactory;
  * epoch only; validation never sees it. Unimodal baselines train on the subjects that have the modality; late
  * fusion averages the trained unimodal models' probabilities over the modalities present (no training). The
  * classical baselines ({@link ClassicalBaselines}: Spark ML on the raw aligned cohort, same splits) come last.
+ *
+ * <p>End-to-end models ({@link FusionSpec#endToEnd()}: {@code when} names a depth) train the same way on the aligned
+ * cohort's preprocessed features ({@link CohortData}, with the pretrained encoders' preprocessing,
+ * {@link EndToEndInputs}) instead of the embeddings: the same batches, shards, loops, checkpoints and provenance.
  */
 public final class TrainAction {
   private static final Logger LOG = LoggerFactory.getLogger(TrainAction.class);
@@ -67,7 +71,8 @@ public final class TrainAction {
   private final Options o;
 
   private record Options(String embeddingsDir, String outputDir, TrainConfig train, List<String> models, boolean resume,
-                         int interruptAfter, Consumer<String> progress, Map<String, String> warmStart) {}
+                         int interruptAfter, Consumer<String> progress, Map<String, String> warmStart, String cohortDir,
+                         String encodersDir) {}
 
   private TrainAction(SparkSession spark, PipelineConfig config, Options o) {
     this.spark = spark;
@@ -77,22 +82,31 @@ public final class TrainAction {
 
   public static TrainAction of(SparkSession spark, PipelineConfig config) {
     return new TrainAction(spark, config, new Options(config.embeddingsDir(), config.trainOutputDir(), config.train(),
-        null, false, 0, LOG::info, Map.of()));
+        null, false, 0, LOG::info, Map.of(), config.cohortOutputDir(), config.pretrainOutputDir()));
+  }
+
+  /**
+   * End-to-end models: read the aligned cohort from {@code cohortDir} and the pretrained encoders (their weights and
+   * preprocessing) from {@code encodersDir} (pretrain's output: {@code <dir>/<modality>/encoder}).
+   */
+  public TrainAction cohort(String cohortDir, String encodersDir) {
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume,
+        o.interruptAfter, o.progress, o.warmStart, cohortDir, encodersDir));
   }
 
   /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
   public TrainAction embeddingsDir(String dir) {
-    return new TrainAction(spark, config, new Options(dir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart));
+    return new TrainAction(spark, config, new Options(dir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
   }
 
   /** Write to this directory instead of {@code <output.dir>/train}. */
   public TrainAction outputDir(String dir) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, dir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, dir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
   }
 
   /** Override the {@code train} section. */
   public TrainAction train(TrainConfig train) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
   }
 
   public TrainAction mode(TrainConfig.Mode mode) {
@@ -104,22 +118,22 @@ public final class TrainAction {
    * classical linear, gbt); default all (the classical ones: those of train.classical.models).
    */
   public TrainAction models(List<String> names) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, List.copyOf(names), o.resume, o.interruptAfter, o.progress, o.warmStart));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, List.copyOf(names), o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
   }
 
   /** Continue each model from its last checkpoint (a finished model is reported, not retrained). */
   public TrainAction resume(boolean resume) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, resume, o.interruptAfter, o.progress, o.warmStart));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
   }
 
   /** Stop each model after this many epochs in this run (a bounded run; continue later with resume); 0 = no bound. */
   public TrainAction interruptAfter(int epochs) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, epochs, o.progress, o.warmStart));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, epochs, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
   }
 
   /** Where the per-epoch progress lines go (default: the log). */
   public TrainAction progress(Consumer<String> sink) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, sink, o.warmStart));
+    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, sink, o.warmStart, o.cohortDir, o.encodersDir));
   }
 
   /**
@@ -131,7 +145,7 @@ public final class TrainAction {
     Map<String, String> w = new java.util.LinkedHashMap<>(o.warmStart);
     w.put(model, modelDir);
     return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume,
-        o.interruptAfter, o.progress, Map.copyOf(w)));
+        o.interruptAfter, o.progress, Map.copyOf(w), o.cohortDir, o.encodersDir));
   }
 
   public TrainResult execute() {
@@ -142,16 +156,28 @@ public final class TrainAction {
     List<FusionSpec> all = FusionSpec.all(config.fusion(), emb);
     List<FusionSpec> selected = select(all);
     List<String> classical = selectClassical(t.classical());
+    // End-to-end models read the aligned cohort through the pretrained encoders' preprocessing.
+    EndToEndInputs e2e = selected.stream().anyMatch(FusionSpec::endToEnd)
+        ? EndToEndInputs.load(hconf, o.encodersDir, emb) : null;
     // Compile everything first: a bad spec fails before any training.
     for (FusionSpec s : selected) {
       if (s.kind() != FusionSpec.Kind.LATE) {
-        FusionCompiler.compile(s, emb, Updaters.of(t), t.seed());
+        compile(s, emb, e2e);
       }
     }
     Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
     List<Batch> validation = EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH);
-    List<Batch> trainLocal = t.mode() == TrainConfig.Mode.LOCAL
+    List<Batch> trainLocal = t.mode() == TrainConfig.Mode.LOCAL && selected.stream().anyMatch(x -> !x.endToEnd())
         ? EmbeddingsData.collect(table, emb, "train", t.batchSize()) : null;
+    Data embeddingsData = new Data(emb, trainLocal, require -> null, validation);
+    Data cohortData = null;
+    Dataset<Row> aligned = null;
+    if (e2e != null) {
+      aligned = spark.read().parquet(o.cohortDir + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
+      cohortData = new Data(e2e.inputs(), t.mode() == TrainConfig.Mode.LOCAL
+          ? CohortData.collect(aligned, e2e.preprocessing(), emb.numClasses(), "train", t.batchSize(), false) : null,
+          require -> null, CohortData.collect(aligned, e2e.preprocessing(), emb.numClasses(), "validation", EVAL_BATCH, false));
+    }
     List<TrainResult.ModelResult> results = new ArrayList<>();
     // Spark mode: the train split as minibatch shards, written once per row selection (all rows for fusion models,
     // the rows with the modality for a unimodal one) and deleted when the run ends, also when it fails.
@@ -160,11 +186,20 @@ public final class TrainAction {
         k -> BatchShards.write(JavaSparkContext.fromSparkContext(spark.sparkContext()),
             EmbeddingsData.batches(table, emb, "train", require, t.batchSize()), config.shardsDir(),
             "train-" + (require == null ? "all" : require), BatchCodec.of(t.shardFormat())));
+    Dataset<Row> alignedRows = aligned;
+    Function<String, MinibatchShards> cohortShards = require -> shards.computeIfAbsent("cohort:" + (require == null ? "" : require),
+        k -> BatchShards.write(JavaSparkContext.fromSparkContext(spark.sparkContext()),
+            CohortData.batches(alignedRows, e2e.preprocessing(), emb.numClasses(), "train", require, t.batchSize(), false),
+            config.shardsDir(), "cohort-" + (require == null ? "all" : require), BatchCodec.of(t.shardFormat())));
+    embeddingsData = embeddingsData.withShards(trainShards);
+    if (cohortData != null) {
+      cohortData = cohortData.withShards(cohortShards);
+    }
     try {
       for (FusionSpec s : selected) {
         results.add(s.kind() == FusionSpec.Kind.LATE
             ? late(hconf, s, emb, validation)
-            : trainGraph(hconf, s, emb, trainLocal, trainShards, validation));
+            : trainGraph(hconf, s, emb, s.endToEnd() ? cohortData : embeddingsData, e2e));
       }
     } finally {
       shards.values().forEach(MinibatchShards::close);
@@ -221,15 +256,40 @@ public final class TrainAction {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private TrainResult.ModelResult trainGraph(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb,
-                                             List<Batch> trainLocal, Function<String, MinibatchShards> trainShards,
-                                             List<Batch> validation) {
+  /**
+   * The data a graph trains on: the embeddings, or for end-to-end models the aligned cohort's preprocessed features
+   * ({@code inputs} then describes them: per-example sizes, in the embeddings' modality order).
+   */
+  private record Data(EmbeddingsSpec inputs, List<Batch> trainLocal, Function<String, MinibatchShards> trainShards,
+                      List<Batch> validation) {
+    Data withShards(Function<String, MinibatchShards> shards) {
+      return new Data(inputs, trainLocal, shards, validation);
+    }
+  }
+
+  private FusionCompiler.Compiled compile(FusionSpec s, EmbeddingsSpec emb, EndToEndInputs e2e) {
+    TrainConfig t = o.train;
+    if (!s.endToEnd()) {
+      return FusionCompiler.compile(s, emb, Updaters.of(t), t.seed());
+    }
+    FusionCompiler.Encoders encoders = e2e.encoders(s, config.pretrain(), t.seed(),
+        Updaters.of(t, s.encoderLearningRate(), s.freezeEncoderEpochs()));
+    return FusionCompiler.compile(s, e2e.inputs(), Updaters.of(t), t.seed(), encoders);
+  }
+
+  private TrainResult.ModelResult trainGraph(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, Data data,
+                                             EndToEndInputs e2e) {
     TrainConfig t = o.train;
     String dir = o.outputDir + "/" + spec.dirName();
     String ck = dir + "/checkpoints";
-    FusionCompiler.Compiled compiled = FusionCompiler.compile(spec, emb, Updaters.of(t), t.seed());
-    int[] columns = compiled.modalities().stream().mapToInt(emb::indexOf).toArray();
-    int require = spec.kind() == FusionSpec.Kind.UNIMODAL ? emb.indexOf(compiled.modalities().get(0)) : -1;
+    FusionCompiler.Compiled compiled = compile(spec, emb, e2e);
+    EmbeddingsSpec inputs = data.inputs();
+    List<Batch> trainLocal = data.trainLocal();
+    Function<String, MinibatchShards> trainShards = data.trainShards();
+    List<Batch> validation = data.validation();
+    boolean[] masked = FusionCompiler.maskedInputs(compiled.configuration());
+    int[] columns = compiled.modalities().stream().mapToInt(inputs::indexOf).toArray();
+    int require = spec.kind() == FusionSpec.Kind.UNIMODAL ? inputs.indexOf(compiled.modalities().get(0)) : -1;
 
     TrainState state;
     ComputationGraph graph;
@@ -276,7 +336,7 @@ public final class TrainAction {
       if (t.mode() == TrainConfig.Mode.LOCAL) {
         local = new ArrayList<>();
         for (Batch b : trainLocal) {
-          Batch s = b.select(columns, require);
+          Batch s = b.select(columns, require).keepMasks(masked);
           if (s.size() > 0) {
             local.add(s);
           }
@@ -323,7 +383,8 @@ public final class TrainAction {
         } else {
           sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
           sparkNet.fitPaths(shards.pathsRdd(sparkNet.getSparkContext()),
-              new BatchShards.Loader(BatchCodec.of(t.shardFormat()), emb.numClasses(), columns, spec.modalityDropout(), t.seed(), epoch));
+              new BatchShards.Loader(BatchCodec.of(t.shardFormat()), emb.numClasses(), columns, spec.modalityDropout(), t.seed(),
+                  epoch, masked));
           graph = sparkNet.getNetwork();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -336,9 +397,9 @@ public final class TrainAction {
         int patience = improved ? 0 : state.patienceCounter() + 1;
         boolean stop = patience >= t.patience();
         Map<String, Double> metrics = m.asMap();
-        ModelArtifact.save(hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, metrics));
+        ModelArtifact.save(hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, e2e, metrics));
         if (improved) {
-          ModelArtifact.save(hconf, ck + "/best", graph, provenance(spec, compiled, emb, metrics));
+          ModelArtifact.save(hconf, ck + "/best", graph, provenance(spec, compiled, emb, e2e, metrics));
         }
         state = new TrainState(epoch, improved ? m.auroc() : state.bestAuroc(), improved ? epoch : state.bestEpoch(),
             patience, t.seed(), stop || epoch == t.epochs(), stop,
@@ -363,7 +424,7 @@ public final class TrainAction {
     // Publish the best checkpoint (SHA-256 verified on load) with its full provenance.
     ComputationGraph best = ModelArtifact.loadGraph(hconf, ck + "/best").model();
     Metrics m = Metrics.evaluate(TrainedModels.graph(best, columns), validation, emb.numClasses());
-    String sha = ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, m.asMap()));
+    String sha = ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, e2e, m.asMap()));
     return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, sha, state.bestEpoch(),
         state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond);
   }
@@ -444,7 +505,7 @@ public final class TrainAction {
   }
 
   private ModelArtifact.Provenance provenance(FusionSpec spec, FusionCompiler.Compiled compiled, EmbeddingsSpec emb,
-                                              Map<String, Double> metrics) {
+                                              EndToEndInputs e2e, Map<String, Double> metrics) {
     Map<String, Object> conf = new LinkedHashMap<>();
     conf.put("model", spec.name());
     conf.put("describe", spec.describe());
@@ -456,6 +517,12 @@ public final class TrainAction {
     conf.put("encodersSha256", emb.encodersSha256());
     if (o.warmStart.containsKey(spec.name())) {
       conf.put("warmStartedFrom", o.warmStart.get(spec.name()));
+    }
+    if (spec.endToEnd()) {
+      // The model needs the aligned cohort's features, preprocessed exactly as it was trained.
+      conf.put(EndToEndInputs.INPUTS_KEY, EndToEndInputs.INPUTS_COHORT);
+      conf.put(EndToEndInputs.PREPROCESSING_KEY, e2e.preprocessingOf(compiled.modalities()));
+      conf.put("encoders", e2e.encoderShas(compiled.modalities()));
     }
     conf.put("graph", compiled.configuration().toJson());
     return new ModelArtifact.Provenance("fusion:" + spec.name(), emb.cohortHash(), BuildInfo.version(), conf, metrics,
@@ -492,7 +559,7 @@ public final class TrainAction {
     INDArray[] f = mds.getFeatures().clone();
     int p = f.length - 1;
     f[p] = ModalityDropout.apply(f[p], rate, rng);
-    return new org.nd4j.linalg.dataset.MultiDataSet(f, mds.getLabels());
+    return new org.nd4j.linalg.dataset.MultiDataSet(f, mds.getLabels(), mds.getFeaturesMaskArrays(), mds.getLabelsMaskArrays());
   }
 
   private static void delete(Configuration conf, String dir) {

@@ -28,9 +28,10 @@ public final class TrainedModels {
 
   /** A graph whose inputs are {@code columns} (indices into the embeddings' modality order) plus their presence. */
   public static Metrics.Predictor graph(ComputationGraph graph, int[] columns) {
+    boolean[] masked = org.cohortfusion.fusion.spec.FusionCompiler.maskedInputs(graph.getConfiguration());
     return batch -> {
-      org.nd4j.linalg.dataset.api.MultiDataSet mds = batch.select(columns, -1).toMultiDataSet();
-      return graph.output(false, mds.getFeatures())[0];
+      org.nd4j.linalg.dataset.api.MultiDataSet mds = batch.select(columns, -1).keepMasks(masked).toMultiDataSet();
+      return graph.output(false, mds.getFeatures(), mds.getFeaturesMaskArrays())[0];
     };
   }
 

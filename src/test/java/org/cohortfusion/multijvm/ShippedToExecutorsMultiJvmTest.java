@@ -12,6 +12,8 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.evaluate.EvaluateAction;
+import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.features.FeatureTestCohorts;
 import org.cohortfusion.features.extract.ExtractAction;
 import org.cohortfusion.features.extract.ExtractResult;
@@ -62,6 +64,34 @@ class ShippedToExecutorsMultiJvmTest {
     assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
         "extract ran tasks on both executors");
     assertEquals(240, spark.read().parquet(extracted.outputDir() + "/table").count());
+
+    // End-to-end models on the executors: encoder layers in the graph with a frozen-then schedule, any-rank features
+    // and step masks in the shards (both formats), then scored by evaluate from the cohort's test split.
+    for (String format : List.of("arrow", "dl4j")) {
+      PipelineConfig e2e = PipelineConfigLoader.parse(FeatureTestCohorts.config(out, """
+          fusion.models {
+            e2e { what = [img, tab, ts, txt, vec], how = attention, projection = 4, head = [4], modality-dropout = 0.2,
+                  when = { img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding },
+                  freeze-encoder-epochs = 1, encoder-learning-rate = 0.5 }
+          }
+          fusion.baselines = []
+          train { mode = spark, epochs = 2, batch-size = 16, patience = 5, shard-format = %s }
+          """.formatted(format)), List.of());
+      String trainDir = tmp.resolve("train-" + format).toString();
+      TrainResult trained = TrainAction.of(spark, e2e).embeddingsDir(extracted.outputDir()).outputDir(trainDir)
+          .cohort(cohort, pretrained.outputDir()).models(List.of("e2e")).progress(System.out::println).execute();
+      assertTrue(trained.get("e2e").completed(), format + ": e2e completed");
+      assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+          format + ": the end-to-end model trained on both executors");
+      assertNoShardsLeft(e2e);
+      EvaluateResult evaluated = EvaluateAction.of(spark, e2e).embeddingsDir(extracted.outputDir()).cohortDir(cohort)
+          .trainDir(trainDir).outputDir(tmp.resolve("evaluate-" + format).toString()).execute();
+      EvaluateResult.ModelEvaluation m = evaluated.models().get(0);
+      assertEquals("e2e", m.name());
+      assertEquals(48, m.test().n(), "every labeled test subject of the cohort");
+      assertTrue(m.describe().contains("when: end to end (img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding"),
+          m.describe());
+    }
   }
 
   @Test

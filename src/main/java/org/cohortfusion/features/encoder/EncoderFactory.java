@@ -37,6 +37,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  *       embedding ({@code cell = lstm}), or 1D convolutions with mask-aware global max pooling
  *       ({@code cell = cnn}). The step mask travels as DL4J's feature mask.
  * </ul>
+ *
+ * <p>Layers are named by {@link EncoderLayers#names}: {@code conv0, pool0, conv1, ..., gpool} (image),
+ * {@code lstm0, ...} or {@code conv0, ..., gpool} (timeseries), {@code dense0, ...} (hidden dense layers),
+ * {@code embedding} and {@code head}. End-to-end fusion specs name a depth with them.
  */
 public final class EncoderFactory {
   private EncoderFactory() {}
@@ -119,6 +123,11 @@ public final class EncoderFactory {
     b.layer(layer++, new DenseLayer.Builder().nOut(config.embeddingSize()).activation(Activation.TANH).build());
     b.layer(layer, new OutputLayer.Builder(LossFunction.MCXENT).nOut(classes).activation(Activation.SOFTMAX).build());
     MultiLayerConfiguration conf = b.setInputType(inputType).build();
+    // Stable layer names (dense0, conv1, pool0, lstm0, embedding, head) that fusion specs can name as a depth.
+    List<String> names = EncoderLayers.names(conf);
+    for (int i = 0; i < names.size(); i++) {
+      conf.getConf(i).getLayer().setLayerName(names.get(i));
+    }
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
     return net;

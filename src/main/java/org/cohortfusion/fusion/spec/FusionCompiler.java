@@ -7,11 +7,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.cohortfusion.config.ConfigException;
+import org.cohortfusion.features.encoder.EncoderLayers;
 import org.cohortfusion.fusion.ops.FusionOp;
 import org.cohortfusion.fusion.ops.FusionVertexConf;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.graph.ReshapeVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
@@ -43,15 +55,61 @@ public final class FusionCompiler {
 
   private FusionCompiler() {}
 
-  /** A compiled spec: the graph configuration and its input order. */
+  /**
+   * A compiled spec: the graph configuration, its input order and, for end-to-end graphs, the pretrained parameters of
+   * the encoder layers in it (graph layer name to parameters).
+   */
   public record Compiled(FusionSpec spec, ComputationGraphConfiguration configuration, List<String> modalities,
-                         int numClasses) {
-    /** A freshly initialised graph. */
+                         int numClasses, Map<String, INDArray> initialParams) {
+    public Compiled(FusionSpec spec, ComputationGraphConfiguration configuration, List<String> modalities, int numClasses) {
+      this(spec, configuration, modalities, numClasses, Map.of());
+    }
+
+    /** A freshly initialised graph, with the pretrained encoder layers' parameters copied in. */
     public ComputationGraph newGraph() {
       ComputationGraph g = new ComputationGraph(configuration.clone());
       g.init();
+      initialParams.forEach((layer, p) -> g.getLayer(layer).setParams(p.dup()));
       return g;
     }
+  }
+
+  /**
+   * The encoders of an end-to-end graph: per modality its network (pretrained weights, or fresh for from-scratch
+   * training; the softmax head is never used), and the updater of the encoder layers.
+   *
+   * @param encoders modality to encoder network
+   * @param pretrained whether to copy the encoders' parameters into the graph
+   * @param shapes modality to the shape of one example of its preprocessed features
+   * @param updater updater of the encoder layers (scaled learning rate, frozen epochs)
+   */
+  public record Encoders(Map<String, MultiLayerNetwork> encoders, Map<String, long[]> shapes, boolean pretrained,
+                         IUpdater updater) {}
+
+  /** Name of encoder layer {@code layerName} of modality {@code modality} in an end-to-end graph. */
+  public static String encoderLayer(String modality, String layerName) {
+    return modality + "_" + layerName;
+  }
+
+  /**
+   * Whether each graph input (in order, presence excluded) takes its feature mask: a time series does where a layer of
+   * its encoder reads it, not where it joins the fusion as flattened input features (the mask is then meaningless to
+   * the graph; the masked steps are zeros).
+   */
+  public static boolean[] maskedInputs(ComputationGraphConfiguration conf) {
+    List<String> inputs = conf.getNetworkInputs();
+    boolean[] out = new boolean[inputs.size() - 1];
+    for (int i = 0; i < out.length; i++) {
+      String in = inputs.get(i);
+      boolean masked = true;
+      for (Map.Entry<String, List<String>> e : conf.getVertexInputs().entrySet()) {
+        if (e.getValue().contains(in) && !(conf.getVertices().get(e.getKey()) instanceof LayerVertex)) {
+          masked = false;
+        }
+      }
+      out[i] = masked;
+    }
+    return out;
   }
 
   /**
@@ -61,6 +119,22 @@ public final class FusionCompiler {
    * @param seed weight-initialisation seed
    */
   public static Compiled compile(FusionSpec spec, EmbeddingsSpec embeddings, IUpdater updater, long seed) {
+    if (spec.endToEnd()) {
+      throw new FusionSpecException("Cannot compile fusion '" + spec.name() + "': " + spec.key() + ".when = "
+          + spec.when() + " trains end to end and needs the encoders");
+    }
+    return compile(spec, embeddings, updater, seed, null);
+  }
+
+  /**
+   * Compiles an end-to-end {@code spec}: the inputs are the preprocessed features of each modality (the
+   * {@code embeddings} descriptor then stands for the features: its dims are their per-example sizes), each passed through its encoder up to the depth
+   * {@link FusionSpec#when()} names before it joins the fusion: nothing ({@code input}; a multi-dimensional input is
+   * flattened), the encoder through that layer, or the whole encoder through {@code embedding}. A convolution or
+   * recurrent output joins through mask-aware global average pooling. Encoder layers are named
+   * {@code <modality>_<layer>} ({@link #encoderLayer}).
+   */
+  public static Compiled compile(FusionSpec spec, EmbeddingsSpec embeddings, IUpdater updater, long seed, Encoders encoders) {
     String cannot = "Cannot compile fusion '" + spec.name() + "': ";
     if (spec.kind() == FusionSpec.Kind.LATE) {
       throw new FusionSpecException(cannot + "late fusion is a combination of trained unimodal models, not one graph");
@@ -104,21 +178,32 @@ public final class FusionCompiler {
     spec.stages().forEach(s -> s.inputs().forEach(in -> uses.merge(in, 1, Integer::sum)));
     // Leaves whose projection the consuming stage's vertex does itself (raw leaf in, projected inside).
     Set<String> projectInVertex = new java.util.HashSet<>();
+    Map<String, INDArray> initialParams = new java.util.LinkedHashMap<>();
     for (int i = 0; i < leaves.size(); i++) {
       String m = leaves.get(i);
       leafColumns.put(m, Set.of(i));
+      String src = m;
+      int dim = embeddings.dim(m);
+      if (spec.endToEnd()) {
+        if (encoders == null || !encoders.encoders().containsKey(m)) {
+          throw new FusionSpecException(cannot + "no encoder for modality '" + m + "' (run pretrain first)");
+        }
+        int[] out = new int[1];
+        src = addEncoderPrefix(b, spec, m, encoders, initialParams, out);
+        dim = out[0];
+      }
       if (projectAll && uses.getOrDefault(m, 0) <= 1) {
         projectInVertex.add(m);
-        node.put(m, m);
-        size.put(m, embeddings.dim(m));
+        node.put(m, src);
+        size.put(m, dim);
       } else if (projectAll) {
         String p = "proj_" + m;
-        b.addLayer(p, new DenseLayer.Builder().nIn(embeddings.dim(m)).nOut(spec.projection()).activation(projAct).build(), m);
+        b.addLayer(p, new DenseLayer.Builder().nIn(dim).nOut(spec.projection()).activation(projAct).build(), src);
         node.put(m, p);
         size.put(m, spec.projection());
       } else {
-        node.put(m, m);
-        size.put(m, embeddings.dim(m));
+        node.put(m, src);
+        size.put(m, dim);
       }
     }
     String last = null;
@@ -201,7 +286,65 @@ public final class FusionCompiler {
     } catch (RuntimeException e) {
       throw new FusionSpecException(cannot + e.getMessage());
     }
-    return new Compiled(spec, conf, List.copyOf(leaves), embeddings.numClasses());
+    return new Compiled(spec, conf, List.copyOf(leaves), embeddings.numClasses(), initialParams);
+  }
+
+  /**
+   * Adds modality {@code m}'s encoder layers up to its depth (copies of the encoder's layer configurations, with the
+   * encoder updater), then pooling or flattening to a vector; returns the vertex that joins the fusion and puts its
+   * size into {@code size[0]}.
+   */
+  private static String addEncoderPrefix(ComputationGraphConfiguration.GraphBuilder b, FusionSpec spec, String m,
+                                         Encoders encoders, Map<String, INDArray> initialParams, int[] size) {
+    MultiLayerNetwork encoder = encoders.encoders().get(m);
+    MultiLayerConfiguration ec = encoder.getLayerWiseConfigurations();
+    String depth = spec.when().get(m);
+    int layers = EncoderLayers.layerCount(ec, depth);
+    if (layers < 0) {
+      throw new ConfigException("Cannot compile fusion '" + spec.name() + "': " + spec.key() + ".when." + m + " = '" + depth
+          + "' is not a layer of the " + m + " encoder (valid: " + String.join(", ", EncoderLayers.depths(ec))
+          + ", or a layer index 0.." + (ec.getConfs().size() - 2) + ")");
+    }
+    List<String> names = EncoderLayers.names(ec);
+    String prev = m;
+    if (layers == 0) {
+      long[] shape = encoders.shapes().get(m);
+      int dim = (int) java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
+      size[0] = dim;
+      if (shape.length > 1) {
+        String flat = m + "_flat";
+        b.addVertex(flat, new ReshapeVertex('c', new int[] {-1, dim}, null), m);
+        return flat;
+      }
+      return m;
+    }
+    for (int i = 0; i < layers; i++) {
+      Layer l = ec.getConf(i).getLayer().clone();
+      String name = encoderLayer(m, names.get(i));
+      l.setLayerName(name);
+      setUpdater(l, encoders.updater());
+      b.addLayer(name, l, ec.getInputPreProcess(i), prev);
+      if (encoders.pretrained() && encoder.getLayer(i).numParams() > 0) {
+        initialParams.put(name, encoder.getLayer(i).params().dup());
+      }
+      prev = name;
+    }
+    size[0] = EncoderLayers.outputSize(ec, layers - 1);
+    if (EncoderLayers.output(ec, layers - 1) != EncoderLayers.Output.FLAT) {
+      String pool = m + "_gap";
+      b.addLayer(pool, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), prev);
+      return pool;
+    }
+    return prev;
+  }
+
+  private static void setUpdater(Layer l, IUpdater updater) {
+    if (l instanceof BaseWrapperLayer w) {
+      setUpdater(w.getUnderlying(), updater);
+    } else if (l instanceof BaseLayer bl) {
+      bl.setIUpdater(updater.clone());
+      bl.setBiasUpdater(updater.clone());
+    }
   }
 
   private static Activation activation(FusionSpec spec, String name) {

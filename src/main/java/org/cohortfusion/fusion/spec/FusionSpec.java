@@ -29,6 +29,11 @@ import org.cohortfusion.fusion.ops.FusionOp;
  * @param head hidden sizes of the multimodal head
  * @param dropout dropout rate in the head
  * @param modalityDropout probability of hiding each present modality per training example and epoch
+ * @param when depth at which each leaf modality joins the fusion (end to end: {@code input}, {@code embedding}, an
+ *     encoder layer name or index); empty = the frozen precomputed embeddings
+ * @param freezeEncoderEpochs end to end: epochs during which the encoder layers are frozen
+ * @param encoderLearningRate end to end: learning-rate multiplier of the encoder layers
+ * @param encoderInit end to end: pretrained or scratch
  */
 public record FusionSpec(
     String name,
@@ -38,7 +43,14 @@ public record FusionSpec(
     String projectionActivation,
     List<Integer> head,
     double dropout,
-    double modalityDropout) {
+    double modalityDropout,
+    Map<String, String> when,
+    int freezeEncoderEpochs,
+    double encoderLearningRate,
+    String encoderInit) {
+
+  /** Encoder initialisations of end-to-end models. */
+  public static final List<String> ENCODER_INITS = List.of("pretrained", "scratch");
 
   /** Default projection size where an operation needs equal sizes and none is configured. */
   public static final int DEFAULT_PROJECTION = 32;
@@ -57,6 +69,20 @@ public record FusionSpec(
   public FusionSpec {
     stages = List.copyOf(stages);
     head = List.copyOf(head);
+    when = when == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(when));
+    encoderInit = encoderInit == null ? "pretrained" : encoderInit;
+  }
+
+  /** The embeddings-only form (every modality joins as its frozen precomputed embedding). */
+  public FusionSpec(String name, Kind kind, List<Stage> stages, Integer projection, String projectionActivation,
+                    List<Integer> head, double dropout, double modalityDropout) {
+    this(name, kind, stages, projection, projectionActivation, head, dropout, modalityDropout, Map.of(), 0, 1.0,
+        "pretrained");
+  }
+
+  /** Whether the model is trained end to end on the aligned cohort's preprocessed features (when is not embeddings). */
+  public boolean endToEnd() {
+    return !when.isEmpty();
   }
 
   /** Config key prefix used in error messages. */
@@ -68,13 +94,6 @@ public record FusionSpec(
   public static FusionSpec fromConfig(String name, FusionModelConfig c) {
     String key = "fusion.models." + name;
     String cannot = "Cannot compile fusion '" + name + "': ";
-    String when = c.when().trim().toLowerCase(Locale.ROOT);
-    if (when.equals("raw")) {
-      throw new FusionSpecException(cannot + key + ".when = raw needs end-to-end encoders, not supported yet (use when = embeddings)");
-    }
-    if (!when.equals("embeddings")) {
-      throw new FusionSpecException(cannot + key + ".when = '" + c.when() + "' is not embeddings or raw");
-    }
     if (!c.stages().isEmpty() && (!c.what().isEmpty() || c.how() != null)) {
       throw new FusionSpecException(cannot + key + " sets both what/how and stages; use what/how for single fusion or stages for hierarchical fusion");
     }
@@ -123,8 +142,66 @@ public record FusionSpec(
     check(c.dropout() >= 0 && c.dropout() < 1, cannot + key + ".dropout = " + c.dropout() + " must be in [0, 1)");
     check(c.modalityDropout() >= 0 && c.modalityDropout() < 1,
         cannot + key + ".modality-dropout = " + c.modalityDropout() + " must be in [0, 1)");
+    FusionSpec embeddingsOnly = new FusionSpec(name, Kind.FUSION, stages, c.projection(), c.projectionActivation(),
+        c.head(), c.dropout(), c.modalityDropout());
+    Map<String, String> when = when(cannot, key, c.when(), embeddingsOnly.modalities());
+    check(c.freezeEncoderEpochs() >= 0, cannot + key + ".freeze-encoder-epochs = " + c.freezeEncoderEpochs() + " must be >= 0");
+    check(c.encoderLearningRate() > 0 && c.encoderLearningRate() <= 1,
+        cannot + key + ".encoder-learning-rate = " + c.encoderLearningRate() + " must be in (0, 1]");
+    check(ENCODER_INITS.contains(c.encoderInit()), cannot + key + ".encoder-init = '" + c.encoderInit()
+        + "' is not one of " + ENCODER_INITS);
     return new FusionSpec(name, Kind.FUSION, stages, c.projection(), c.projectionActivation(), c.head(), c.dropout(),
-        c.modalityDropout());
+        c.modalityDropout(), when, c.freezeEncoderEpochs(), c.encoderLearningRate(), c.encoderInit());
+  }
+
+  /**
+   * The per-modality depths of {@code when}: empty for {@code embeddings}; one depth for every leaf modality when it
+   * is a single name (or index); a map must name every leaf modality and only those. Layer names are checked against
+   * the encoders when the spec is compiled ({@link FusionCompiler}), which knows them.
+   */
+  private static Map<String, String> when(String cannot, String key, Object when, List<String> leaves) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (when instanceof Map<?, ?> map) {
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        String m = String.valueOf(e.getKey());
+        if (!leaves.contains(m)) {
+          throw new FusionSpecException(cannot + key + ".when." + m + ": '" + m + "' is not a modality this model fuses "
+              + leaves);
+        }
+        String d = depth(cannot, key + ".when." + m, e.getValue());
+        if (d.equals(FusionModelConfig.EMBEDDINGS)) {
+          throw new FusionSpecException(cannot + key + ".when." + m + " = embeddings: a model is either fused on the"
+              + " precomputed embeddings (when = embeddings) or end to end; for a frozen encoder in an end-to-end model use"
+              + " embedding with freeze-encoder-epochs");
+        }
+        out.put(m, d);
+      }
+      List<String> missing = leaves.stream().filter(m -> !out.containsKey(m)).toList();
+      if (!missing.isEmpty()) {
+        throw new FusionSpecException(cannot + key + ".when names no depth for " + missing
+            + " (input, embedding, or an encoder layer name or index)");
+      }
+      Map<String, String> ordered = new LinkedHashMap<>();
+      leaves.forEach(m -> ordered.put(m, out.get(m)));
+      return ordered;
+    }
+    String d = depth(cannot, key + ".when", when);
+    if (d.equals(FusionModelConfig.EMBEDDINGS)) {
+      return Map.of();
+    }
+    leaves.forEach(m -> out.put(m, d));
+    return out;
+  }
+
+  private static String depth(String cannot, String key, Object value) {
+    if (value instanceof Integer || value instanceof Long) {
+      return String.valueOf(value);
+    }
+    if (!(value instanceof String s) || s.isBlank() || !s.trim().matches("[A-Za-z0-9_]+")) {
+      throw new FusionSpecException(cannot + key + " = '" + value + "' is not a depth: embeddings, input, embedding, or an"
+          + " encoder layer name or index");
+    }
+    return s.trim().toLowerCase(Locale.ROOT);
   }
 
   private static Stage stage(String cannot, String key, String name, List<String> what, String how, Map<String, Object> options) {
@@ -250,6 +327,17 @@ public record FusionSpec(
     return modelName.replaceAll("[^A-Za-z0-9_.-]", "-");
   }
 
+  /** The when part of {@link #describe()}: embeddings, or every modality's depth in the end-to-end graph. */
+  public String describeWhen() {
+    if (!endToEnd()) {
+      return "embeddings (intermediate)";
+    }
+    return "end to end (" + when.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue())
+        .collect(Collectors.joining(", ")) + (encoderInit.equals("scratch") ? "; encoders from scratch" : "")
+        + (freezeEncoderEpochs > 0 ? "; encoders frozen " + freezeEncoderEpochs + " epoch(s)" : "")
+        + "; encoder learning rate x" + encoderLearningRate + ")";
+  }
+
   /** The spec in the review's notation, e.g. "what: clinical+labs | when: embeddings (intermediate) | how many: single | how: attention". */
   public String describe() {
     String what = "what: " + String.join("+", modalities());
@@ -268,7 +356,7 @@ public record FusionSpec(
         }
         String how = stages.stream().map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
             .distinct().collect(Collectors.joining(", "));
-        yield what + " | when: embeddings (intermediate) | how many: " + howMany + " | how: " + how;
+        yield what + " | when: " + describeWhen() + " | how many: " + howMany + " | how: " + how;
       }
     };
   }

@@ -122,9 +122,12 @@ class FusionCompilerTest {
         new FusionStageConfig("a", List.of("clinical", "labs"), "concat", null),
         new FusionStageConfig("b", List.of("a", "erly"), "concat", null)))))).getMessage();
     assertTrue(unknownStageInput.contains("fusion.models.h.stages[1].what[1] = 'erly'"), unknownStageInput);
-    String raw = assertThrows(FusionSpecException.class, () -> FusionSpec.fromConfig("r",
-        new FusionModelConfig(List.of("clinical"), "raw", "concat", null, null, null, null, null, null, null))).getMessage();
-    assertTrue(raw.startsWith("Cannot compile fusion 'r': fusion.models.r.when = raw needs end-to-end encoders"), raw);
+    String badWhen = assertThrows(FusionSpecException.class, () -> FusionSpec.fromConfig("r",
+        new FusionModelConfig(List.of("clinical"), "no way", "concat", null, null, null, null, null, null, null))).getMessage();
+    assertTrue(badWhen.startsWith("Cannot compile fusion 'r': fusion.models.r.when = 'no way' is not a depth"), badWhen);
+    String needsEncoders = assertThrows(FusionSpecException.class, () -> compile(FusionSpec.fromConfig("r",
+        new FusionModelConfig(List.of("clinical"), "input", "concat", null, null, null, null, null, null, null)))).getMessage();
+    assertTrue(needsEncoders.contains("trains end to end and needs the encoders"), needsEncoders);
   }
 
   /** Changing an absent modality's input leaves every prediction unchanged, for masked ops and hierarchies. */
