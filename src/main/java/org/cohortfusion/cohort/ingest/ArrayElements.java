@@ -40,8 +40,22 @@ public final class ArrayElements {
     return call(method, array);
   }
 
+  /** The 0-based index of the array's first null element, -1 without one; null for a null array. */
+  static Column firstNull(Column array) {
+    return call("firstNullIndex", DataTypes.IntegerType, array);
+  }
+
+  /** The 0-based index of the float array's first NaN or infinite element (nulls skipped), -1 without one. */
+  static Column firstNonFiniteFloat(Column array) {
+    return call("firstNonFiniteFloatIndex", DataTypes.IntegerType, array);
+  }
+
   private static Column call(String method, Column array) {
-    Expression invoke = new StaticInvoke(ArrayElements.class, DataTypes.BooleanType, method,
+    return call(method, DataTypes.BooleanType, array);
+  }
+
+  private static Column call(String method, org.apache.spark.sql.types.DataType returns, Column array) {
+    Expression invoke = new StaticInvoke(ArrayElements.class, returns, method,
         JavaConverters.asScalaBuffer(java.util.List.of(array.expr())).toSeq(),
         JavaConverters.asScalaBuffer(java.util.List.<AbstractDataType>of(ArrayType$.MODULE$)).toSeq(),
         true, false, true);
@@ -69,6 +83,29 @@ public final class ArrayElements {
       }
     }
     return false;
+  }
+
+  public static int firstNullIndex(ArrayData array) {
+    if (!hasNull(array)) {
+      return -1;
+    }
+    int n = array.numElements();
+    for (int i = 0; i < n; i++) {
+      if (array.isNullAt(i)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  public static int firstNonFiniteFloatIndex(ArrayData array) {
+    int n = array.numElements();
+    for (int i = 0; i < n; i++) {
+      if (!array.isNullAt(i) && !Float.isFinite(array.getFloat(i))) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** For an array without null elements: one bulk copy, then a plain loop. */

@@ -50,8 +50,12 @@ final class CsvTable {
    * stay text; with {@code featuresNumeric} (time series, vectors) a column is numeric as soon as
    * one cell is a number.
    */
-  record Rules(List<String> nullValues, Set<String> categorical, boolean featuresNumeric) {
-    static final Rules DEFAULT = new Rules(ModalityConfig.DEFAULT_NULL_VALUES, Set.of(), false);
+  record Rules(List<String> nullValues, Set<String> categorical, boolean featuresNumeric, boolean packWide) {
+    static final Rules DEFAULT = new Rules(ModalityConfig.DEFAULT_NULL_VALUES, Set.of(), false, false);
+
+    Rules(List<String> nullValues, Set<String> categorical, boolean featuresNumeric) {
+      this(nullValues, categorical, featuresNumeric, false);
+    }
   }
 
   private CsvTable() {}
@@ -110,15 +114,15 @@ final class CsvTable {
    * with {@value #REASON} and {@value #MESSAGE} set on malformed records and non-numeric cells.
    */
   static Dataset<Row> read(SparkSession spark, String table, TableSource.Files files, Rules rules) {
+    if (rules.packWide()) {
+      return readWide(spark, files, rules);
+    }
     StructType text = files.schema().add(CORRUPT, DataTypes.StringType);
     Dataset<Row> cells = spark.read().schema(text).option("header", "true").option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", CORRUPT).csv(files.readable().toArray(String[]::new))
         .withColumn(TableSource.SOURCE_FILE, col("_metadata.file_path"))
         .withColumn(BLOCK_START, col("_metadata.file_block_start"));
-    // Right after the scan, before any filter: the counter numbers the rows in the order it reads them.
-    Column line = org.apache.spark.sql.functions.udf(new LineNumber(), DataTypes.LongType).asNondeterministic()
-        .apply(col(TableSource.SOURCE_FILE), col(BLOCK_START));
-    cells = cells.withColumn(TableSource.ROW_ORDER, line);
+    cells = withLineNumbers(cells, 2); // line 1 is the header, which the reader skips
     Column malformed = col(CORRUPT).isNotNull();
     Map<String, Column> cleaned = new LinkedHashMap<>();
     for (String name : files.schema().fieldNames()) {
@@ -180,6 +184,120 @@ final class CsvTable {
   }
 
   /**
+   * Right after the scan, before any filter: the counter numbers the rows in the order it reads them, a file's first
+   * row {@code firstLine}.
+   */
+  private static Dataset<Row> withLineNumbers(Dataset<Row> cells, long firstLine) {
+    Column line = org.apache.spark.sql.functions.udf(new LineNumber(firstLine), DataTypes.LongType).asNondeterministic()
+        .apply(col(TableSource.SOURCE_FILE), col(BLOCK_START));
+    return cells.withColumn(TableSource.ROW_ORDER, line);
+  }
+
+  /**
+   * A vector table's wide columns ({@link WideColumns#ofCsvHeader}) as one {@code values} array of doubles, typed
+   * with one pass over the elements: the first cell that is not a number rejects the row as NON_NUMERIC, naming its
+   * column.
+   *
+   * <p>The files are read as lines and each line parsed into arrays, so no plan ever holds a column per feature: with
+   * Spark's CSV reader a 20,000-column schema made every plan of the table 20,000 attributes wide, and planning, not
+   * reading, took the time. A record is malformed when its field count differs from the header's.
+   */
+  private static Dataset<Row> readWide(SparkSession spark, TableSource.Files files, Rules rules) {
+    StructType header = files.schema();
+    List<String> names = List.of(header.fieldNames());
+    List<String> wide = WideColumns.ofCsvHeader(names);
+    List<String> ids = names.stream().filter(CsvTable::isId).toList();
+    Dataset<Row> lines = spark.read().text(files.readable().toArray(String[]::new))
+        .select(col("value"), col("_metadata.file_path").as(TableSource.SOURCE_FILE),
+            col("_metadata.file_block_start").as(BLOCK_START));
+    lines = withLineNumbers(lines, 1);
+    // Line 1 of a file is its header; blank lines are no records (as Spark's CSV reader skips them).
+    lines = lines.where(col(TableSource.ROW_ORDER).notEqual(1).or(col(BLOCK_START).notEqual(0)))
+        .where(org.apache.spark.sql.functions.length(trim(col("value"))).gt(0));
+    StructType parsedType = new StructType()
+        .add("malformed", DataTypes.BooleanType, false)
+        .add("ids", DataTypes.createArrayType(DataTypes.StringType, true), false)
+        .add("cells", DataTypes.createArrayType(DataTypes.StringType, true), false);
+    Column parsed = org.apache.spark.sql.functions.udf(new WideRecord(names, ids), parsedType).apply(col("value"));
+    List<Column> narrow = new ArrayList<>();
+    narrow.add(parsed.as("_parsed"));
+    narrow.add(col(TableSource.SOURCE_FILE));
+    narrow.add(col(TableSource.ROW_ORDER));
+    Dataset<Row> cells = lines.select(narrow.toArray(Column[]::new));
+    Column malformed = col("_parsed.malformed");
+    Column nulls = lit(rules.nullValues().toArray(String[]::new));
+    Column cleaned = org.apache.spark.sql.functions.transform(col("_parsed.cells"),
+        x -> when(org.apache.spark.sql.functions.array_contains(nulls, trim(x)), lit(null).cast("string")).otherwise(x));
+    Column firstNotNumber = org.apache.spark.sql.functions.array_position(org.apache.spark.sql.functions.transform(cleaned,
+        x -> x.isNotNull().and(x.cast("double").isNull())), true);
+    Column reason = when(malformed, lit(RejectReason.MALFORMED_RECORD.name()))
+        .when(firstNotNumber.gt(0), lit(RejectReason.NON_NUMERIC.name()));
+    Column message = when(malformed, org.apache.spark.sql.functions.concat(lit("malformed csv record at line "),
+        col(TableSource.ROW_ORDER).cast("string"),
+        lit(": its field count differs from the header's " + header.size() + " or a quote is not closed")))
+        .when(firstNotNumber.gt(0), org.apache.spark.sql.functions.concat(lit("column '"), WideColumns.nameAt(wide, firstNotNumber),
+            lit("' is not a number at line "), col(TableSource.ROW_ORDER).cast("string"),
+            lit(" (declare its token in null-values to keep such cells as missing)")));
+    List<Column> out = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i++) {
+      out.add(col("_parsed.ids").getItem(i).as(ids.get(i)));
+    }
+    out.add(org.apache.spark.sql.functions.transform(cleaned, x -> x.cast("double")).as("values"));
+    out.add(col(TableSource.SOURCE_FILE));
+    out.add(col(TableSource.ROW_ORDER));
+    // The verdict reads the cells as text, which never leave this method.
+    out.add(reason.as(REASON));
+    out.add(message.as(MESSAGE));
+    return cells.select(out.toArray(Column[]::new));
+  }
+
+  /**
+   * One line of a wide CSV file parsed as Spark's CSV reader would (univocity, whitespace kept): its id cells and its
+   * other cells, or malformed when its field count is not the header's. Holds the parser, so one instance serves one
+   * task.
+   */
+  private static final class WideRecord implements org.apache.spark.sql.api.java.UDF1<String, Row> {
+    private static final long serialVersionUID = 1L;
+    private final int columns;
+    private final int[] idPositions;
+    private final int[] cellPositions;
+    private transient com.univocity.parsers.csv.CsvParser parser;
+
+    WideRecord(List<String> header, List<String> ids) {
+      this.columns = header.size();
+      this.idPositions = ids.stream().mapToInt(header::indexOf).toArray();
+      this.cellPositions = java.util.stream.IntStream.range(0, header.size()).filter(i -> !ids.contains(header.get(i))).toArray();
+    }
+
+    @Override
+    public Row call(String line) {
+      if (parser == null) {
+        com.univocity.parsers.csv.CsvParserSettings settings = new com.univocity.parsers.csv.CsvParserSettings();
+        settings.setIgnoreLeadingWhitespaces(false);
+        settings.setIgnoreTrailingWhitespaces(false);
+        settings.setMaxColumns(columns + 16);
+        settings.setMaxCharsPerColumn(-1);
+        settings.setNullValue(null);
+        parser = new com.univocity.parsers.csv.CsvParser(settings);
+      }
+      String[] fields = parser.parseLine(line);
+      String[] idCells = new String[idPositions.length];
+      String[] cells = new String[cellPositions.length];
+      boolean malformed = fields == null || fields.length != columns;
+      // A malformed record keeps the ids it has, as Spark's permissive reader does, so its reject names its subject.
+      for (int i = 0; fields != null && i < idPositions.length; i++) {
+        idCells[i] = idPositions[i] < fields.length ? fields[idPositions[i]] : null;
+      }
+      if (!malformed) {
+        for (int i = 0; i < cellPositions.length; i++) {
+          cells[i] = fields[cellPositions[i]];
+        }
+      }
+      return org.apache.spark.sql.RowFactory.create(malformed, idCells, cells);
+    }
+  }
+
+  /**
    * The CSV verdict of every row the mapping kept: carried by the sql itself ({@code SELECT *}), or
    * joined back by file and line. The sql must select {@value TableSource#SOURCE_FILE} and {@value
    * TableSource#ROW_ORDER}: without them a malformed record could pass, and no message could name
@@ -219,9 +337,14 @@ final class CsvTable {
    */
   private static final class LineNumber implements org.apache.spark.sql.api.java.UDF2<String, Long, Long> {
     private static final long serialVersionUID = 1L;
+    private final long firstLine;
     private transient String file;
     private transient long blockStart = -1;
     private transient long next;
+
+    LineNumber(long firstLine) {
+      this.firstLine = firstLine;
+    }
 
     @Override
     public Long call(String path, Long start) {
@@ -229,7 +352,7 @@ final class CsvTable {
       if (!path.equals(file) || s != blockStart) {
         file = path;
         blockStart = s;
-        next = s == 0 ? 2 : s; // line 1 is the header
+        next = s == 0 ? firstLine : s;
       }
       return next++;
     }

@@ -540,12 +540,15 @@ public final class IngestAction {
       Map<RejectReason, CheckPolicy> policies = policies("modalities." + name, m.checks());
       failOnUnreadable(name, files, policies);
       boolean numbersOnly = m.kind() == ModalityKind.TIMESERIES || m.kind() == ModalityKind.VECTOR;
+      // A vector CSV without a 'values' column is wide columns: packed as read, unless a sql maps them.
+      boolean packWide = m.kind() == ModalityKind.VECTOR && files.format() == org.cohortfusion.config.TableFormat.CSV
+          && (m.sql() == null || m.sql().isBlank()) && !List.of(files.schema().fieldNames()).contains("values");
       Dataset<Row> raw = trimIdsByPolicy(name, m.idWhitespace(), TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
-          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly)));
+          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly, packWide)));
       // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
       java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
       ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
-          nonNullElements);
+          nonNullElements, packWide ? WideColumns.ofCsvHeader(List.of(files.schema().fieldNames())) : null);
       if (m.kind() == ModalityKind.TIMESERIES) {
         checkTimeUnits(name, raw, subjectsRaw);
       }

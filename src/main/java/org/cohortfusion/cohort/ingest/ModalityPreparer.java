@@ -30,15 +30,19 @@ final class ModalityPreparer {
 
   private ModalityPreparer() {}
 
-  /** {@code nonNullElementArrays}: array columns the files' schema keeps free of null elements. */
+  /**
+   * {@code nonNullElementArrays}: array columns the files' schema keeps free of null elements; {@code packed}: the
+   * wide columns a CSV table's {@code values} was packed from as read ({@link CsvTable}), else null.
+   */
   static Prepared prepare(String name, ModalityConfig m, String path, Dataset<Row> df, TableContract contract,
-      java.util.Set<String> nonNullElementArrays) {
+      java.util.Set<String> nonNullElementArrays, List<String> packed) {
     List<String> features = TableValidator.checkSchema(name, path, df, contract);
     List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks("modalities." + name, m.idWhitespace()));
-    checks.addAll(TableValidator.columnChecks(df, contract, nonNullElementArrays));
+    // Packed wide columns get element rules that name the column (WideColumns.checks), not the array's.
+    checks.addAll(TableValidator.columnChecks(packed == null ? df : df.drop("values"), contract, nonNullElementArrays));
     return switch (m.kind()) {
       case TABULAR -> tabular(name, m, path, df, features, checks);
-      case VECTOR -> vector(name, m, path, df, features, checks);
+      case VECTOR -> vector(name, m, path, df, features, checks, packed);
       case IMAGE -> image(name, m, df, checks);
       case TIMESERIES -> timeseries(name, m, path, df, features, checks);
       case TEXT -> new Prepared(checks, df.withColumn(PAYLOAD, col("text")),
@@ -82,7 +86,8 @@ final class ModalityPreparer {
         new ModalitySpec(name, ModalityKind.TABULAR, numeric, categorical, numeric.size() + categorical.size(), null, null, 0));
   }
 
-  private static Prepared vector(String name, ModalityConfig m, String path, Dataset<Row> df, List<String> features, List<RowCheck> checks) {
+  private static Prepared vector(String name, ModalityConfig m, String path, Dataset<Row> df, List<String> features,
+      List<RowCheck> checks, List<String> packed) {
     int length = m.length();
     Column values;
     if (TableValidator.has(df, "values")) {
@@ -91,17 +96,28 @@ final class ModalityPreparer {
             + features.subList(0, Math.min(3, features.size())) + "; use one or the other");
       }
       values = col("values");
+      if (packed != null) {
+        checks.addAll(WideColumns.checks(values.cast("array<float>"), packed));
+      }
     } else {
       if (features.size() != length) {
         throw new IngestException("Cannot ingest table '" + name + "' (" + path + "): no 'values' column, and " + features.size()
             + " wide numeric columns where modalities." + name + ".length = " + length);
       }
-      checks.addAll(TableValidator.featureChecks(df, features));
-      values = array(features.stream().map(f -> TableValidator.column(f).cast("float")).toArray(Column[]::new));
-      checks.addAll(TableValidator.arrayChecks("<wide columns>", values,
-          DataTypes.createArrayType(DataTypes.FloatType, true), false, true));
+      // Packed first, the wide columns dropped: one array expression, not one per column (WideColumns).
+      java.util.Set<String> wide = new java.util.HashSet<>(features);
+      List<Column> kept = new ArrayList<>();
+      for (String c : df.columns()) {
+        if (!wide.contains(c)) {
+          kept.add(TableValidator.column(c));
+        }
+      }
+      kept.add(WideColumns.pack(features, f -> TableValidator.column(f).cast("float"), "values"));
+      df = df.select(kept.toArray(Column[]::new));
+      values = col("values");
+      checks.addAll(WideColumns.checks(values, features));
     }
-    checks.add(TableValidator.wrongLength(TableValidator.has(df, "values") ? "values" : "<wide columns>", values, length));
+    checks.add(TableValidator.wrongLength("values", values, length));
     return new Prepared(checks, df.withColumn(PAYLOAD, values.cast("array<float>")),
         new ModalitySpec(name, ModalityKind.VECTOR, null, null, length, null, null, 0));
   }

@@ -1,0 +1,59 @@
+package org.cohortfusion.cohort.ingest;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.lit;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.spark.sql.Column;
+import org.cohortfusion.cohort.contract.RejectReason;
+
+/**
+ * A vector table's wide numeric columns (one column per feature, e.g. 20,000 expression probes),
+ * packed into one {@code values} array before any rule looks at them.
+ *
+ * <p>Why: a rule per column makes Catalyst plans with one expression per column, and the checks
+ * fold into a chain of tens of thousands of nested conditions; on 80 rows of 20,000 columns that
+ * ran a 2 GB driver out of memory. Packed, the table is one array column, its rules are one pass
+ * over the elements each, and a message still names the first offending column.
+ */
+final class WideColumns {
+  private WideColumns() {}
+
+  /** The columns {@code names} as one array column {@code as}, each element {@code element} of its column. */
+  static Column pack(List<String> names, Function<String, Column> element, String as) {
+    return array(names.stream().map(element).toArray(Column[]::new)).as(as);
+  }
+
+  /**
+   * The columns a CSV table's header packs into {@code values} ({@link CsvTable}): every column but the ids, in
+   * header order.
+   */
+  static List<String> ofCsvHeader(List<String> header) {
+    return header.stream().filter(c -> !CsvTable.isId(c)).toList();
+  }
+
+  /** The name of the packed column at a 1-based {@code position} (a column). */
+  static Column nameAt(List<String> names, Column position) {
+    return element_at(lit(names.toArray(String[]::new)), position.cast("int"));
+  }
+
+  /**
+   * A null element, then a NaN or infinite one, each rejected with a message naming its column. {@code values} is
+   * the packed array as float, the type the aligned cohort stores (a double beyond float's range is infinite
+   * there, so it is checked after the cast).
+   */
+  static List<RowCheck> checks(Column values, List<String> names) {
+    List<RowCheck> checks = new ArrayList<>();
+    Column firstNull = ArrayElements.firstNull(values);
+    checks.add(new RowCheck(firstNull.geq(0), RejectReason.NULL_VALUE,
+        concat(lit("column '"), nameAt(names, firstNull.plus(1)), lit("' is null"))));
+    Column firstNonFinite = ArrayElements.firstNonFiniteFloat(values);
+    checks.add(new RowCheck(firstNonFinite.geq(0), RejectReason.NON_FINITE,
+        concat(lit("column '"), nameAt(names, firstNonFinite.plus(1)), lit("' is NaN or infinite"))));
+    return checks;
+  }
+}
