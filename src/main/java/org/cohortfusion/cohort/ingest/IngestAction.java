@@ -526,7 +526,8 @@ public final class IngestAction {
   /**
    * Plans every modality from its listed files: checks the schema against the contract and builds
    * the plans of its checked rows, its join and its rejects. Runs no job, but one per CSV table,
-   * which counts the numeric cells of each column to type it ({@link CsvTable}).
+   * which counts the numeric cells of each column to type it ({@link CsvTable}), and one per Parquet table of
+   * thousands of wide columns, which packs them ({@link WideColumns#NARROW_PLAN_FROM}).
    */
   private PlannedModalities planModalities(Dataset<Row> subjectsRaw, Dataset<Row> knownIds, Map<String, TableSource.Files> modalityFiles) {
     List<CheckedTable> tables = new ArrayList<>();

@@ -114,6 +114,11 @@ final class ModalityPreparer {
       }
       kept.add(WideColumns.pack(features, f -> TableValidator.column(f).cast("float"), "values"));
       df = df.select(kept.toArray(Column[]::new));
+      if (features.size() >= WideColumns.NARROW_PLAN_FROM) {
+        // Every later plan of the table (checks, rejects, alignment) would start from a scan with a column per
+        // feature, planned again each time; packed once, they start from the packed rows.
+        df = WideColumns.materialise(df);
+      }
       values = col("values");
       checks.addAll(WideColumns.checks(values, features));
     }

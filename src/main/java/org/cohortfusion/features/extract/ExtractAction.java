@@ -34,6 +34,7 @@ import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.InternalRows;
+import org.cohortfusion.features.batch.Log1pDomain;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.device.DeviceBinder;
@@ -140,6 +141,7 @@ public final class ExtractAction {
           jsc.broadcast(ModelArtifact.verified(hadoop, dir))));
     }
     LOG.info("Loaded and verified {} encoders in {} s", encoders.size(), seconds(start));
+    Log1pDomain.check(aligned, encoders.stream().map(Encoder::prep).toList(), "extract");
     boolean previousCache = config.extract().incremental() && exists(hadoop, outputDir + "/" + EmbeddingsManifest.CACHE);
     int batchSize = config.extract().batchSize();
     try {

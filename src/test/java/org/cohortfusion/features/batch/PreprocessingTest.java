@@ -97,6 +97,32 @@ class PreprocessingTest {
     assertEquals(6, PreprocessingFitter.fit(FeatureTestCohorts.frame(spark, rows), FeatureTestCohorts.spec("vec"), plain, 100).inputSize());
   }
 
+  /**
+   * A fitted log1p meets values at or below -1 in the splits it was not fitted on (or a later snapshot): refused before
+   * encoding with the subjects counted per split, not turned into NaN embeddings.
+   */
+  @Test
+  void log1pOutsideItsDomainInOtherSplitsIsRefusedWithCountsPerSplit() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      // Validation subjects 3 and 8 and test subject 4 hold values at or below -1; every train value is above.
+      float low = i == 3 ? -1f : i == 8 ? -7f : i == 4 ? -1.5f : 0.25f;
+      rows.add(withVec(FeatureTestCohorts.row(i, 2), new float[] {1f, low, 2f, low, 3f, -0.99f}));
+    }
+    EncoderConfig cfg = new EncoderConfig(null, null, null, null, null, null, null, null, null, true, null, null);
+    Dataset<Row> frame = FeatureTestCohorts.frame(spark, rows);
+    ModalityPreprocessing prep = PreprocessingFitter.fit(frame, FeatureTestCohorts.spec("vec"), cfg, 100);
+    org.cohortfusion.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(org.cohortfusion.config.ConfigException.class,
+        () -> Log1pDomain.check(frame, List.of(prep), "extract"));
+    assertEquals("Cannot extract modality 'vec' with pretrain.encoders.vec.log1p = true (table 'vec', column 'values'): 3 subjects"
+        + " have values <= -1, where log1p is not finite (by split: {test=1, validation=2}; the encoder was fitted on values above -1);"
+        + " set log1p = false and pretrain again, or shift the values in modalities.vec.sql", e.getMessage());
+    // The train split alone passes, and so does the same cohort without log1p.
+    Log1pDomain.check(frame.where("split = 'train'"), List.of(prep), "extract");
+    EncoderConfig plain = new EncoderConfig(null, null, null, null, null, null, null, null, null, false, null, null);
+    Log1pDomain.check(frame, List.of(PreprocessingFitter.fit(frame, FeatureTestCohorts.spec("vec"), plain, 100)), "extract");
+  }
+
   @Test
   void timeseriesZeroesUnobservedValuesAndUsesTheStepMaskAsFeatureMask() {
     List<Row> rows = FeatureTestCohorts.rows(20, 3);
