@@ -245,6 +245,26 @@ class ReportScaleTest {
     }
   }
 
+  /**
+   * Multiclass: one-vs-rest of the last class from the probability arrays. Four subjects, each its own bin; class-2
+   * probabilities 0.9 (class 2), 0.8 (class 0), 0.3 (class 2), 0.1 (class 1) give, from the highest score down,
+   * (0, 0), (0, ½), (½, ½), (½, 1), (1, 1) by hand.
+   */
+  @Test
+  void multiclassCurveIsOneVersusRestOfTheLastClass() {
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+        .add("model", "string").add("probability", "array<double>").add("label", "int");
+    List<Row> rows = List.of(
+        org.apache.spark.sql.RowFactory.create("m", List.of(0.05, 0.05, 0.9), 2),
+        org.apache.spark.sql.RowFactory.create("m", List.of(0.1, 0.1, 0.8), 0),
+        org.apache.spark.sql.RowFactory.create("m", List.of(0.4, 0.3, 0.3), 2),
+        org.apache.spark.sql.RowFactory.create("m", List.of(0.1, 0.8, 0.1), 1));
+    RocPoints.Curve c = RocPoints.of(spark.createDataFrame(rows, schema), 3).get("m");
+    assertEquals(List.of(0.0, 0.0, 0.5, 0.5, 1.0), java.util.Arrays.stream(c.fpr()).boxed().toList());
+    assertEquals(List.of(0.0, 0.5, 0.5, 1.0, 1.0), java.util.Arrays.stream(c.tpr()).boxed().toList());
+    assertEquals(0.75, c.trapezoidAuroc(), 1e-12);
+  }
+
   /** (c) Bold: fusion-b, encoder:b (the chosen baseline, not unimodal:b) and gbt; early is best overall but grey. */
   @Test
   void emphasisedModelsAreTheBestFusionUnimodalBaselineAndClassical() throws Exception {
