@@ -22,7 +22,9 @@ import org.cohortfusion.train.TrainedModels;
 
 /**
  * The report stage: a self-contained {@code <output.dir>/report/index.html} (PNG charts embedded as base64 data URIs)
- * from evaluate's {@code metrics.json} and predictions: ROC curves of every model on the test split, the training
+ * from evaluate's {@code metrics.json} and predictions: ROC curves of every model on the test split (at most
+ * {@link RocPoints#MAX_POINTS} points each, aggregated on the executors, so the page and the driver's memory do not grow
+ * with the cohort; the best fusion, unimodal and classical models bold, see {@link Emphasis}), the training
  * metric per model, the missingness patterns, robustness curves under test-time modality removal, the ablation table
  * and the comparison table of every fusion model against the baselines with its spec in the notation of the review
  * (what / when / how many / how, arXiv 2408.02686), with the Bayes-optimal AUROC row for generated cohorts.
