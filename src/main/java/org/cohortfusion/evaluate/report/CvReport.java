@@ -3,6 +3,7 @@ package org.cohortfusion.evaluate.report;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -63,17 +64,25 @@ public final class CvReport {
     h.append("</table>\n");
 
     h.append("<h2>Missingness patterns (pooled)</h2>\n<p>AUROC of the pooled out-of-fold predictions of the subjects with"
-        + " each pattern; <span class=\"small\">grey</span>: fewer than ").append(r.minPatternSize())
-        .append(" subjects (evaluate.min-pattern-size × ").append(r.folds()).append(").</p>\n");
+        + " each pattern, largest pattern first; patterns with fewer than ").append(r.minPatternSize())
+        .append(" subjects (evaluate.min-pattern-size × ").append(r.folds()).append(") are folded into one row.</p>\n");
     Map<String, Long> sizes = new TreeMap<>();
     r.models().forEach(m -> m.patterns().forEach(p -> sizes.put(p.pattern(), p.n())));
-    h.append("<table><tr><th class=\"l\">pattern</th><th>n</th>");
+    List<Map.Entry<String, Long>> bySize = sizes.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey())).toList();
+    h.append("<table id=\"patterns\"><tr><th class=\"l\">pattern</th><th>n</th>");
     r.models().forEach(m -> h.append("<th>").append(ReportAction.esc(m.name())).append("</th>"));
     h.append("</tr>\n");
-    for (Map.Entry<String, Long> p : sizes.entrySet()) {
-      boolean small = p.getValue() < r.minPatternSize();
-      h.append("<tr").append(small ? " class=\"small\"" : "").append("><td class=\"l\">").append(ReportAction.esc(p.getKey()))
-          .append("</td><td>").append(p.getValue()).append("</td>");
+    long foldedSubjects = 0;
+    List<Map.Entry<String, Long>> small = new ArrayList<>();
+    for (Map.Entry<String, Long> p : bySize) {
+      if (p.getValue() < r.minPatternSize()) {
+        foldedSubjects += p.getValue();
+        small.add(p);
+        continue;
+      }
+      h.append("<tr><td class=\"l\">").append(ReportAction.esc(p.getKey())).append("</td><td>").append(p.getValue())
+          .append("</td>");
       for (CrossValidationResult.Model m : r.models()) {
         double auroc = m.patterns().stream().filter(x -> x.pattern().equals(p.getKey())).findFirst()
             .map(x -> x.metrics().auroc()).orElse(Double.NaN);
@@ -81,21 +90,36 @@ public final class CvReport {
       }
       h.append("</tr>\n");
     }
-    h.append("</table>\n");
+    if (!small.isEmpty()) {
+      h.append("<tr class=\"small\"><td class=\"l\">").append(ReportAction.otherPatterns(foldedSubjects, small.size()))
+          .append("</td><td>").append(foldedSubjects).append("</td>");
+      r.models().forEach(m -> h.append("<td>-</td>"));
+      h.append("</tr>\n</table>\n<details id=\"small-patterns\"><summary>")
+          .append(ReportAction.otherPatterns(foldedSubjects, small.size())).append(": fewer than ")
+          .append(r.minPatternSize()).append(" subjects each</summary>\n<table><tr><th class=\"l\">pattern</th><th>n</th>"
+              + "</tr>\n");
+      small.forEach(p -> h.append("<tr><td class=\"l\">").append(ReportAction.esc(p.getKey())).append("</td><td>")
+          .append(p.getValue()).append("</td></tr>\n"));
+      h.append("</table></details>\n");
+    } else {
+      h.append("</table>\n");
+    }
 
     if (!r.removalRates().isEmpty()) {
-      List<Charts.Line> lines = new ArrayList<>();
+      Map<String, Charts.Line> lines = new LinkedHashMap<>();
       double[] x = r.removalRates().stream().mapToDouble(Double::doubleValue).toArray();
       for (CrossValidationResult.Model m : r.models()) {
         if (m.robustness().size() == x.length) {
-          lines.add(new Charts.Line(m.name(), x, m.robustness().stream().mapToDouble(CrossValidationResult.MeanSd::mean).toArray()));
+          lines.put(m.name(), new Charts.Line(m.name(), x,
+              m.robustness().stream().mapToDouble(CrossValidationResult.MeanSd::mean).toArray()));
         }
       }
       if (!lines.isEmpty()) {
         byte[] png = Charts.lines("Robustness: AUROC under MCAR removal of modalities (mean over folds)",
-            "removal rate", "AUROC", lines, false, x[x.length - 1]);
+            "removal rate", "AUROC", Emphasis.styled(lines, Emphasis.of(r)), false, x[x.length - 1]);
         h.append("<h2>Robustness</h2>\n<img alt=\"robustness\" src=\"data:image/png;base64,")
-            .append(Base64.getEncoder().encodeToString(png)).append("\">\n");
+            .append(Base64.getEncoder().encodeToString(png)).append("\">\n<p>On pooled AUROC. ")
+            .append(ReportAction.esc(Emphasis.caption(Emphasis.of(r)))).append("</p>\n");
       }
     }
 

@@ -1,7 +1,5 @@
 package org.cohortfusion.evaluate.report;
 
-import static org.apache.spark.sql.functions.col;
-
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -9,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.cohort.QcReport;
@@ -22,16 +19,12 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.train.TrainState;
 import org.cohortfusion.train.TrainedModels;
-import org.nd4j.evaluation.classification.ROC;
-import org.nd4j.evaluation.classification.ROCMultiClass;
-import org.nd4j.evaluation.curves.RocCurve;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The report stage: a self-contained {@code <output.dir>/report/index.html} (PNG charts embedded as base64 data URIs)
- * from evaluate's {@code metrics.json} and predictions: ROC curves of every model on the test split, the training
+ * from evaluate's {@code metrics.json} and predictions: ROC curves of every model on the test split (at most
+ * {@link RocPoints#MAX_POINTS} points each, aggregated on the executors, so the page and the driver's memory do not grow
+ * with the cohort; the best fusion, unimodal and classical models bold, see {@link Emphasis}), the training
  * metric per model, the missingness patterns, robustness curves under test-time modality removal, the ablation table
  * and the comparison table of every fusion model against the baselines with its spec in the notation of the review
  * (what / when / how many / how, arXiv 2408.02686), with the Bayes-optimal AUROC row for generated cohorts.
@@ -44,6 +37,8 @@ public final class ReportAction {
   public static final String FIG_TRAINING = "training";
   public static final String FIG_PATTERNS = "missingness-patterns";
   public static final String FIG_ROBUSTNESS = "robustness";
+  /** Id of the script element holding the drawn ROC points as JSON. */
+  public static final String ROC_POINTS = "roc-points";
 
   private final SparkSession spark;
   private final String evaluateDir;
@@ -73,7 +68,7 @@ public final class ReportAction {
 
   /** Validation AUROC per epoch of every model whose train state kept its history. */
   private List<Charts.Line> trainingCurves(Configuration hconf, EvaluateResult eval) {
-    List<Charts.Line> lines = new ArrayList<>();
+    Map<String, Charts.Line> lines = new LinkedHashMap<>();
     for (EvaluateResult.ModelEvaluation m : eval.models()) {
       String state = trainDir + "/" + FusionSpec.dirName(m.name()) + "/checkpoints/state.json";
       if (!TrainedModels.exists(hconf, state)) {
@@ -85,9 +80,9 @@ public final class ReportAction {
       }
       double[] x = history.stream().mapToDouble(TrainState.Epoch::epoch).toArray();
       double[] y = history.stream().mapToDouble(TrainState.Epoch::validationAuroc).toArray();
-      lines.add(new Charts.Line(m.name(), x, y));
+      lines.put(m.name(), new Charts.Line(m.name(), x, y));
     }
-    return lines;
+    return Emphasis.styled(lines, Emphasis.of(eval));
   }
 
   public ReportResult execute() {
@@ -101,16 +96,21 @@ public final class ReportAction {
     Map<String, byte[]> figures = new LinkedHashMap<>();
     Map<String, String> captions = new LinkedHashMap<>();
 
-    figures.put(FIG_ROC, rocCurves(eval));
-    captions.put(FIG_ROC, eval.numClasses() == 2 ? "ROC curves of every model on the test split (exact, ND4J ROC)."
-        : "One-vs-rest ROC curves of class " + (eval.numClasses() - 1) + " on the test split (exact, ND4J ROCMultiClass).");
+    Map<String, RocPoints.Curve> roc = rocPoints(eval);
+    figures.put(FIG_ROC, rocChart(eval, roc));
+    String emphasis = " " + Emphasis.caption(Emphasis.of(eval));
+    captions.put(FIG_ROC, (eval.numClasses() == 2 ? "ROC curves of every model on the test split"
+        : "One-vs-rest ROC curves of class " + (eval.numClasses() - 1) + " on the test split") + ", each drawn through at "
+        + "most " + RocPoints.MAX_POINTS + " points (thresholds at score quantiles); the legend gives the exact test "
+        + (eval.numClasses() == 2 ? "AUROC" : "macro one-vs-rest AUROC") + " of metrics.json." + emphasis
+        + " The points are in the page as JSON (script id=\"" + ROC_POINTS + "\").");
 
     List<Charts.Line> curves = trainingCurves(hconf, eval);
     if (!curves.isEmpty()) {
       double maxEpoch = curves.stream().mapToDouble(l -> l.x()[l.x().length - 1]).max().orElse(1);
       figures.put(FIG_TRAINING, Charts.lines("Training curves", "epoch", "validation AUROC", curves, false, maxEpoch));
       captions.put(FIG_TRAINING, "Validation AUROC after every epoch of each trained network (train's checkpoints/state.json); "
-          + "late fusion has no training of its own.");
+          + "late fusion has no training of its own." + emphasis);
     } else {
       Map<String, Double> validation = new LinkedHashMap<>();
       eval.models().forEach(m -> validation.put(m.name(), m.validationAuroc() == null ? Double.NaN : m.validationAuroc()));
@@ -125,19 +125,19 @@ public final class ReportAction {
     figures.put(FIG_PATTERNS, Charts.bars("Missingness patterns", "pattern", "subjects", patterns));
     captions.put(FIG_PATTERNS, notes.get(notes.size() - 1));
 
-    List<Charts.Line> robustness = new ArrayList<>();
+    Map<String, Charts.Line> robustness = new LinkedHashMap<>();
     double[] rates = eval.removalRates().stream().mapToDouble(Double::doubleValue).toArray();
     for (EvaluateResult.ModelEvaluation m : eval.models()) {
-      robustness.add(new Charts.Line(m.name(), rates,
+      robustness.put(m.name(), new Charts.Line(m.name(), rates,
           m.robustness().stream().mapToDouble(ClassificationMetrics::auroc).toArray()));
     }
     figures.put(FIG_ROBUSTNESS, Charts.lines("Test AUROC as modalities are removed (MCAR)", "removal rate", "AUROC",
-        robustness, false, rates[rates.length - 1]));
+        Emphasis.styled(robustness, Emphasis.of(eval)), false, rates[rates.length - 1]));
     captions.put(FIG_ROBUSTNESS, "Every present modality of every test subject removed independently with the given "
-        + "probability (presence mask and input), the same removals for every model.");
+        + "probability (presence mask and input), the same removals for every model." + emphasis);
 
     String table = comparisonTable(eval);
-    String html = html(eval, figures, captions, notes);
+    String html = html(eval, figures, captions, notes, rocJson(eval, roc));
     AtomicDirectory.write(hconf, reportDir, tmp -> {
       Json.writeText(hconf, tmp + "/" + INDEX, html);
       return null;
@@ -161,51 +161,52 @@ public final class ReportAction {
     return counts;
   }
 
-  private byte[] rocCurves(EvaluateResult eval) {
-    List<Row> rows = spark.read().parquet(eval.predictionsPath()).select(col("model"), col("probability"), col("label"))
-        .collectAsList();
-    Map<String, List<Row>> byModel = new LinkedHashMap<>();
-    eval.models().forEach(m -> byModel.put(m.name(), new ArrayList<>()));
-    for (Row r : rows) {
-      byModel.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(r);
+  /**
+   * ROC curves of every model, at most {@link RocPoints#MAX_POINTS} points each, computed on the executors
+   * ({@link RocPoints}); the legend shows each model's exact test AUROC from metrics.json, not the area of the drawn
+   * points.
+   */
+  private Map<String, RocPoints.Curve> rocPoints(EvaluateResult eval) {
+    Map<String, RocPoints.Curve> all = RocPoints.of(spark.read().parquet(eval.predictionsPath()), eval.numClasses());
+    Map<String, RocPoints.Curve> curves = new LinkedHashMap<>();
+    eval.models().forEach(m -> {
+      if (all.containsKey(m.name())) {
+        curves.put(m.name(), all.get(m.name()));
+      }
+    });
+    return curves;
+  }
+
+  private byte[] rocChart(EvaluateResult eval, Map<String, RocPoints.Curve> curves) {
+    Map<String, Charts.Line> byModel = new LinkedHashMap<>();
+    curves.forEach((name, c) -> byModel.put(name, new Charts.Line(String.format(Locale.ROOT, "%s (%sAUROC %.4f)", name,
+        eval.numClasses() == 2 ? "" : "macro ", eval.get(name).test().auroc()), c.fpr(), c.tpr())));
+    return Charts.lines("ROC curves, test split", "false positive rate", "true positive rate",
+        Emphasis.styled(byModel, Emphasis.of(eval)), true, 1.0);
+  }
+
+  /**
+   * The drawn ROC points as JSON ({@code {"model": {"auroc": ..., "fpr": [...], "tpr": [...]}}}: the exact test AUROC
+   * of metrics.json, the points to 4 decimals), for a reader who wants to redraw or compare them: bounded like the
+   * chart.
+   */
+  static String rocJson(EvaluateResult eval, Map<String, RocPoints.Curve> curves) {
+    StringBuilder j = new StringBuilder("{");
+    curves.forEach((name, c) -> {
+      j.append(j.length() > 1 ? ",\n" : "\n").append(Json.MAPPER.valueToTree(name).toString()).append(": {\"auroc\": ")
+          .append(Double.isNaN(eval.get(name).test().auroc()) ? "null" : Double.toString(eval.get(name).test().auroc())).append(", \"fpr\": ").append(array(c.fpr()))
+          .append(", \"tpr\": ").append(array(c.tpr())).append('}');
+    });
+    // "</" would end the script element early whatever the JSON says.
+    return j.append("\n}").toString().replace("</", "<\\/");
+  }
+
+  private static String array(double[] v) {
+    StringBuilder a = new StringBuilder("[");
+    for (int i = 0; i < v.length; i++) {
+      a.append(i == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.4f", v[i]));
     }
-    int k = eval.numClasses();
-    List<Charts.Line> lines = new ArrayList<>();
-    for (Map.Entry<String, List<Row>> e : byModel.entrySet()) {
-      List<Row> rs = e.getValue();
-      if (rs.isEmpty()) {
-        continue;
-      }
-      INDArray probs = Nd4j.zeros(DataType.DOUBLE, rs.size(), k);
-      INDArray labels = Nd4j.zeros(DataType.DOUBLE, rs.size(), k);
-      for (int i = 0; i < rs.size(); i++) {
-        Row r = rs.get(i);
-        if (k == 2) {
-          double p = r.getDouble(1);
-          probs.putScalar(i, 0, 1 - p);
-          probs.putScalar(i, 1, p);
-        } else {
-          List<Double> p = r.getList(1);
-          for (int c = 0; c < k; c++) {
-            probs.putScalar(i, c, p.get(c));
-          }
-        }
-        labels.putScalar(i, r.getInt(2), 1.0);
-      }
-      RocCurve curve;
-      if (k == 2) {
-        ROC roc = new ROC(0);
-        roc.eval(labels, probs);
-        curve = roc.getRocCurve();
-      } else {
-        ROCMultiClass roc = new ROCMultiClass(0);
-        roc.eval(labels, probs);
-        curve = roc.getRocCurve(k - 1);
-      }
-      double auc = eval.get(e.getKey()).test().auroc();
-      lines.add(new Charts.Line(String.format(Locale.ROOT, "%s (%.3f)", e.getKey(), auc), curve.getFpr(), curve.getTpr()));
-    }
-    return Charts.lines("ROC curves, test split", "false positive rate", "true positive rate", lines, true, 1.0);
+    return a.append(']').toString();
   }
 
   /** Every model against the baselines: test metrics, margin over the best unimodal model, distance to Bayes. */
@@ -253,7 +254,7 @@ public final class ReportAction {
   }
 
   private String html(EvaluateResult eval, Map<String, byte[]> figures, Map<String, String> captions,
-                      List<String> notes) {
+                      List<String> notes, String rocJson) {
     StringBuilder h = new StringBuilder();
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))
         .append(" - cohort-fusion report</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
@@ -306,6 +307,10 @@ public final class ReportAction {
           .append("\" alt=\"").append(esc(heading(f.getKey()))).append("\" width=\"").append(Charts.WIDTH)
           .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(f.getValue()))
           .append("\"><figcaption>").append(esc(captions.get(f.getKey()))).append("</figcaption></figure>\n");
+      if (f.getKey().equals(FIG_ROC)) {
+        h.append("<script type=\"application/json\" id=\"").append(ROC_POINTS).append("\">").append(rocJson)
+            .append("</script>\n");
+      }
     }
 
     h.append("<h2>Ablation: test AUROC with one modality removed from every subject</h2>\n<table id=\"ablation\"><tr>"
@@ -321,21 +326,66 @@ public final class ReportAction {
     }
     h.append("</table>\n");
 
-    h.append("<h2>Test AUROC per missingness pattern</h2>\n<p>Patterns with fewer than ").append(eval.minPatternSize())
-        .append(" subjects are flagged <span class=\"small\">too small</span>.</p>\n<table id=\"patterns\"><tr>"
-            + "<th class=\"l\">model</th><th class=\"l\">pattern</th><th>n</th><th>AUROC</th><th>AUPRC</th><th>Brier</th></tr>\n");
-    for (EvaluateResult.ModelEvaluation m : eval.models()) {
-      for (EvaluateResult.PatternMetrics p : m.patterns()) {
-        h.append("<tr").append(p.tooSmall() ? " class=\"small\"" : "").append("><td class=\"l\">").append(esc(m.name()))
-            .append("</td><td class=\"l\">").append(esc(p.pattern())).append(p.tooSmall() ? " (too small)" : "")
-            .append("</td><td>").append(p.n()).append("</td><td>").append(num(p.metrics().auroc())).append("</td><td>")
-            .append(num(p.metrics().auprc())).append("</td><td>").append(num(p.metrics().brier())).append("</td></tr>\n");
-      }
-    }
-    h.append("</table>\n<h2>Notes</h2>\n<ul>\n");
+    patternTable(h, eval);
+    h.append("<h2>Notes</h2>\n<ul>\n");
     notes.forEach(n -> h.append("<li>").append(esc(n)).append("</li>\n"));
     h.append("</ul>\n</body></html>\n");
     return h.toString();
+  }
+
+  /**
+   * Per model, its missingness patterns by subject count, largest first; the patterns with fewer than
+   * evaluate.min-pattern-size subjects (metrics not to be trusted) folded into one "other patterns" row, listed in a
+   * collapsed block below the table.
+   */
+  private static void patternTable(StringBuilder h, EvaluateResult eval) {
+    h.append("<h2>Test AUROC per missingness pattern</h2>\n<p>Patterns by subject count, largest first; those with fewer"
+        + " than ").append(eval.minPatternSize()).append(" subjects (evaluate.min-pattern-size) are folded into one row"
+        + " per model.</p>\n<table id=\"patterns\"><tr><th class=\"l\">model</th><th class=\"l\">pattern</th><th>n</th>"
+        + "<th>AUROC</th><th>AUPRC</th><th>Brier</th></tr>\n");
+    Map<String, Long> small = new LinkedHashMap<>();
+    for (EvaluateResult.ModelEvaluation m : eval.models()) {
+      List<EvaluateResult.PatternMetrics> patterns = bySize(m.patterns());
+      long foldedSubjects = 0;
+      int folded = 0;
+      for (EvaluateResult.PatternMetrics p : patterns) {
+        if (p.tooSmall()) {
+          foldedSubjects += p.n();
+          folded++;
+          small.putIfAbsent(p.pattern(), p.n());
+          continue;
+        }
+        h.append("<tr><td class=\"l\">").append(esc(m.name())).append("</td><td class=\"l\">").append(esc(p.pattern()))
+            .append("</td><td>").append(p.n()).append("</td><td>").append(num(p.metrics().auroc())).append("</td><td>")
+            .append(num(p.metrics().auprc())).append("</td><td>").append(num(p.metrics().brier())).append("</td></tr>\n");
+      }
+      if (folded > 0) {
+        h.append("<tr class=\"small\"><td class=\"l\">").append(esc(m.name())).append("</td><td class=\"l\">")
+            .append(otherPatterns(foldedSubjects, folded)).append("</td><td>").append(foldedSubjects)
+            .append("</td><td>-</td><td>-</td><td>-</td></tr>\n");
+      }
+    }
+    h.append("</table>\n");
+    if (!small.isEmpty()) {
+      h.append("<details id=\"small-patterns\"><summary>").append(otherPatterns(small.values().stream()
+          .mapToLong(Long::longValue).sum(), small.size())).append(": fewer than ").append(eval.minPatternSize())
+          .append(" subjects each</summary>\n<table><tr><th class=\"l\">pattern</th><th>n</th></tr>\n");
+      small.forEach((pattern, n) -> h.append("<tr><td class=\"l\">").append(esc(pattern)).append("</td><td>").append(n)
+          .append("</td></tr>\n"));
+      h.append("</table></details>\n");
+    }
+  }
+
+  /** Patterns by subject count, largest first (ties by name, so the page does not depend on evaluate's order). */
+  static List<EvaluateResult.PatternMetrics> bySize(List<EvaluateResult.PatternMetrics> patterns) {
+    return patterns.stream().sorted(java.util.Comparator.comparingLong(EvaluateResult.PatternMetrics::n).reversed()
+        .thenComparing(EvaluateResult.PatternMetrics::pattern)).toList();
+  }
+
+  /** The label of a folded row. */
+  static String otherPatterns(long subjects, int patterns) {
+    return String.format(Locale.ROOT, "other patterns (%d subject%s, %d pattern%s)", subjects, subjects == 1 ? "" : "s",
+        patterns, patterns == 1 ? "" : "s");
   }
 
   private static String heading(String figure) {
