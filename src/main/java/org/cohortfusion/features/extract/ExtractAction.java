@@ -10,7 +10,9 @@ import static org.apache.spark.sql.functions.xxhash64;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,6 +21,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -219,26 +222,54 @@ public final class ExtractAction {
     String sha = encoder.sha256();
     Broadcast<byte[]> bytes = encoder.bytes();
     DeviceBinder deviceBinder = binder;
-    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(partition -> {
-      if (!partition.hasNext()) {
-        return java.util.Collections.emptyIterator();
-      }
-      deviceBinder.bind(TaskContext.get());
-      MultiLayerNetwork net = EncoderCache.get(sha, bytes, prep.modality());
-      FeatureBatches converter = new FeatureBatches(prep, 2);
-      List<Row> result = new ArrayList<>();
-      InternalRows.batches(partition, batchSize).forEachRemaining(batch -> {
-        INDArray[] encoded = Encoders.embedWithHead(net, converter.convert(batch));
-        float[][] values = encoded[0].toFloatMatrix();
-        float[][] head = encoded[1].toFloatMatrix();
-        for (int i = 0; i < batch.size(); i++) {
-          result.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getUTF8String(1).toString(),
-              values[i], head[i]));
-        }
-      });
-      return result.iterator();
-    });
+    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(new EncodePartition(prep, sha, bytes, deviceBinder, batchSize));
     return spark.createDataFrame(out, ENCODED);
+  }
+
+  /**
+   * Encodes one partition of internal rows (subject_id, payload_hash, payload) into {@link #ENCODED} rows, in batches of
+   * {@code batchSize}, in input order.
+   */
+  static final class EncodePartition implements FlatMapFunction<Iterator<InternalRow>, Row> {
+    private static final long serialVersionUID = 1L;
+    private final ModalityPreprocessing prep;
+    private final String sha256;
+    private final Broadcast<byte[]> bytes;
+    private final DeviceBinder binder;
+    private final int batchSize;
+
+    EncodePartition(ModalityPreprocessing prep, String sha256, Broadcast<byte[]> bytes, DeviceBinder binder, int batchSize) {
+      this.prep = prep;
+      this.sha256 = sha256;
+      this.bytes = bytes;
+      this.binder = binder;
+      this.batchSize = batchSize;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<InternalRow> partition) {
+      if (!partition.hasNext()) {
+        return Collections.emptyIterator();
+      }
+      binder.bind(TaskContext.get());
+      MultiLayerNetwork net = EncoderCache.get(sha256, bytes, prep.modality());
+      FeatureBatches converter = new FeatureBatches(prep, 2);
+      // Lazy: a batch is read and encoded only when Spark has taken the previous batch's rows.
+      return InternalRows.flatMapBatches(partition, batchSize, batch -> encode(net, converter, batch));
+    }
+
+    /** The encoded rows of one batch, in its order. */
+    private static List<Row> encode(MultiLayerNetwork net, FeatureBatches converter, List<InternalRow> batch) {
+      INDArray[] encoded = Encoders.embedWithHead(net, converter.convert(batch));
+      float[][] values = encoded[0].toFloatMatrix();
+      float[][] head = encoded[1].toFloatMatrix();
+      List<Row> rows = new ArrayList<>(batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        rows.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getUTF8String(1).toString(),
+            values[i], head[i]));
+      }
+      return rows;
+    }
   }
 
   /**

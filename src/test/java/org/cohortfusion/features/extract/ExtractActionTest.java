@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.config.EncoderConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
@@ -24,6 +25,7 @@ import org.cohortfusion.features.batch.PreprocessingFitter;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.testing.CountingIterator;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,6 +122,56 @@ class ExtractActionTest {
     for (var m : result.modalities()) {
       assertTrue(m.scanSeconds() > 0 && m.conversionSeconds() > 0 && m.encodeSeconds() > 0, m.toString());
       assertTrue(m.conversionToScanRatio() > 0 && m.encodedSubjectsPerSecondPerCore() > 0, m.toString());
+    }
+  }
+
+  /**
+   * Encoding a partition streams: the first encoded row comes after reading at most one batch of the partition, and
+   * the rows equal, in order, what the encoder gives for the whole partition encoded at once.
+   */
+  @Test
+  void encodingAPartitionReadsOneBatchAtATimeAndKeepsRowsAndOrder() {
+    int batchSize = 4;
+    var aligned = FeatureTestCohorts.frame(spark, FeatureTestCohorts.rows(30, 9));
+    var jsc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+    for (var spec : FeatureTestCohorts.specs()) {
+      String dir = encoders + "/" + spec.name() + "/encoder";
+      EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), dir);
+      ModalityPreprocessing prep = loaded.preprocessing();
+      var present = aligned.filter(org.apache.spark.sql.functions.col(spec.presenceColumn()))
+          .select(org.apache.spark.sql.functions.col("subject_id"),
+              ExtractAction.payloadHash(org.apache.spark.sql.functions.col(spec.name())).as("payload_hash"),
+              org.cohortfusion.features.batch.Payloads.column(prep));
+      List<InternalRow> partition = org.cohortfusion.features.batch.InternalRows.of(present).map(InternalRow::copy).collect();
+      assertTrue(partition.size() > 2 * batchSize, spec.name() + ": the partition must span several batches");
+      var bytes = jsc.broadcast(ModelArtifact.verified(new Configuration(), dir));
+      try {
+        CountingIterator<InternalRow> input = new CountingIterator<>(partition);
+        java.util.Iterator<Row> out = new ExtractAction.EncodePartition(prep, loaded.sha256(), bytes,
+            new org.cohortfusion.features.device.Nd4jDeviceBinder(), batchSize).call(input);
+        List<Row> rows = new ArrayList<>();
+        rows.add(out.next());
+        assertTrue(input.consumed() <= batchSize,
+            spec.name() + ": read " + input.consumed() + " rows before the first output, batch size " + batchSize);
+        out.forEachRemaining(rows::add);
+        assertEquals(partition.size(), input.consumed());
+
+        // Oracle: the encoder artifact's own network over the whole partition as one batch.
+        org.nd4j.linalg.api.ndarray.INDArray[] whole = org.cohortfusion.features.encoder.Encoders.embedWithHead(
+            loaded.network(), new org.cohortfusion.features.batch.FeatureBatches(prep, 2).convert(partition));
+        float[][] embeddings = whole[0].toFloatMatrix();
+        float[][] heads = whole[1].toFloatMatrix();
+        assertEquals(partition.size(), rows.size(), spec.name());
+        for (int i = 0; i < rows.size(); i++) {
+          Row r = rows.get(i);
+          assertEquals(partition.get(i).getUTF8String(0).toString(), r.getString(0), spec.name() + " row " + i);
+          assertEquals(partition.get(i).getUTF8String(1).toString(), r.getString(1), spec.name() + " row " + i);
+          org.junit.jupiter.api.Assertions.assertArrayEquals(embeddings[i], (float[]) r.get(2), 1e-5f, spec.name() + " row " + i);
+          org.junit.jupiter.api.Assertions.assertArrayEquals(heads[i], (float[]) r.get(3), 1e-5f, spec.name() + " row " + i);
+        }
+      } finally {
+        bytes.destroy();
+      }
     }
   }
 
