@@ -61,11 +61,13 @@ import org.slf4j.LoggerFactory;
  * <p>Tasks bind their GPU ({@link DeviceBinder}), load each encoder once per JVM
  * ({@link EncoderCache}, checksum-verified) and encode in batches of {@code extract.batch-size}.
  *
- * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash,
- * embedding, encoded_at = ISO time of the run that computed it), payload_hash = 128 bits of the modality's payload
+ * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash, payload_length,
+ * embedding, head, encoded_at = ISO time of the run that computed it), payload_hash = 128 bits of the modality's payload
  * column (two 64-bit xxHash digests under different seeds, as 32 hex digits: at biobank scale over many snapshots a
- * single 64-bit hash would risk silently reusing a stale embedding; a collision of 128 bits is not a practical risk).
- * A cache written with an older key is not reused (everything is encoded again, and the log says so). On a re-run, rows
+ * single 64-bit hash would risk silently reusing a stale embedding; a collision of 128 bits is not a practical risk)
+ * and payload_length its length ({@link #payloadLength}), so that two payloads share a key only if they also have the
+ * same length. Both are computed in the same projection, once per payload and run. A cache written with an older key
+ * is not reused (everything is encoded again once, and the log says so). On a re-run, rows
  * whose subject, encoder and payload hash match the previous cache are reused; only new or changed
  * payloads (or all, after an encoder changed) are encoded. Reused embeddings equal a fresh encoding
  * up to float rounding (~1e-7): BLAS results depend slightly on batch composition.
@@ -75,6 +77,7 @@ public final class ExtractAction {
   static final StructType ENCODED = new StructType()
       .add("subject_id", DataTypes.StringType, false)
       .add("payload_hash", DataTypes.StringType, false)
+      .add("payload_length", DataTypes.LongType, false)
       .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
       .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false);
   /** Prefix of the column holding a modality's encoder-head class probabilities in the embeddings table. */
@@ -152,6 +155,11 @@ public final class ExtractAction {
           LOG.info("The embeddings cache at {} has payload hashes of an older version: every payload is encoded again", outputDir);
           oldCache = null;
         }
+        if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("payload_length")) {
+          LOG.info("The embeddings cache at {} has keys without payload lengths (older version): every payload is encoded again",
+              outputDir);
+          oldCache = null;
+        }
         if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("head")) {
           LOG.info("The embeddings cache at {} has no encoder-head probabilities (older version): every payload is encoded again",
               outputDir);
@@ -162,20 +170,23 @@ public final class ExtractAction {
         for (Encoder encoder : encoders) {
           String m = encoder.spec().name();
           Dataset<Row> present = aligned.filter(col(encoder.spec().presenceColumn()))
-              .select(col("subject_id"), payloadHash(col(m)).as("payload_hash"), Payloads.column(encoder.prep()));
+              .select(col("subject_id"), payloadHash(col(m)).as("payload_hash"),
+                  payloadLength(aligned, encoder.spec()).as("payload_length"), Payloads.column(encoder.prep()));
           Dataset<Row> toEncode = present;
           Dataset<Row> reused = null;
           if (oldCache != null) {
             Dataset<Row> cached = oldCache.filter(col("modality").equalTo(lit(m)).and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
-                .select(col("subject_id"), col("payload_hash"), col("embedding"), col("head"), col("encoded_at"));
-            String[] key = {"subject_id", "payload_hash"};
-            toEncode = present.join(cached.select(col("subject_id"), col("payload_hash")), key, "left_anti");
-            reused = present.select(col("subject_id"), col("payload_hash")).join(cached, key, "inner");
+                .select(col("subject_id"), col("payload_hash"), col("payload_length"), col("embedding"), col("head"),
+                    col("encoded_at"));
+            String[] key = {"subject_id", "payload_hash", "payload_length"};
+            Column[] keyColumns = {col("subject_id"), col("payload_hash"), col("payload_length")};
+            toEncode = present.join(cached.select(keyColumns), key, "left_anti");
+            reused = present.select(keyColumns).join(cached, key, "inner");
           }
           Dataset<Row> encoded = encode(toEncode, encoder, batchSize).withColumn("encoded_at", lit(runStamp));
           Dataset<Row> all = reused == null ? encoded : reused.unionByName(encoded);
           Dataset<Row> part = all.select(col("subject_id"), lit(m).as("modality"), lit(encoder.sha256()).as("encoder_sha256"),
-              col("payload_hash"), col("embedding"), col("head"), col("encoded_at"));
+              col("payload_hash"), col("payload_length"), col("embedding"), col("head"), col("encoded_at"));
           cache = cache == null ? part : cache.unionByName(part);
         }
         // Encoding happens here, once: the cache is written, then read back for counts and the table.
@@ -216,7 +227,24 @@ public final class ExtractAction {
         org.apache.spark.sql.functions.lpad(org.apache.spark.sql.functions.hex(xxhash64(lit(0x5eedL), payload)), 16, "0"));
   }
 
-  /** Runs one encoder over the rows (subject_id, payload_hash, payload) in batches. */
+  /**
+   * The length of a modality's payload, the second part of the cache key: elements of a vector or image array, bytes
+   * of a text (UTF-8), values of a time series, fields of a tabular struct. Fixed-shape kinds give every payload the
+   * same length, so only the hash tells them apart; it is cheap to read in all cases.
+   */
+  static Column payloadLength(Dataset<Row> aligned, ModalitySpec spec) {
+    Column payload = col(spec.name());
+    Column length = switch (spec.kind()) {
+      case VECTOR, IMAGE -> org.apache.spark.sql.functions.size(payload);
+      case TEXT -> org.apache.spark.sql.functions.octet_length(payload);
+      case TIMESERIES -> org.apache.spark.sql.functions.size(payload.getField("values"));
+      case TABULAR -> lit(((StructType) aligned.schema().apply(spec.name()).dataType()).size());
+    };
+    // -1 for a null payload (never selected: only present payloads are keyed) keeps the key column non-null.
+    return org.apache.spark.sql.functions.coalesce(length.cast(DataTypes.LongType), lit(-1L));
+  }
+
+  /** Runs one encoder over the rows (subject_id, payload_hash, payload_length, payload) in batches. */
   private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize) {
     ModalityPreprocessing prep = encoder.prep();
     String sha = encoder.sha256();
@@ -227,7 +255,8 @@ public final class ExtractAction {
   }
 
   /**
-   * Encodes one partition of internal rows (subject_id, payload_hash, payload) into {@link #ENCODED} rows, in batches of
+   * Encodes one partition of internal rows (subject_id, payload_hash, payload_length, payload) into {@link #ENCODED}
+   * rows, in batches of
    * {@code batchSize}, in input order.
    */
   static final class EncodePartition implements FlatMapFunction<Iterator<InternalRow>, Row> {
@@ -253,7 +282,7 @@ public final class ExtractAction {
       }
       binder.bind(TaskContext.get());
       MultiLayerNetwork net = EncoderCache.get(sha256, bytes, prep.modality());
-      FeatureBatches converter = new FeatureBatches(prep, 2);
+      FeatureBatches converter = new FeatureBatches(prep, 3);
       // Lazy: a batch is read and encoded only when Spark has taken the previous batch's rows.
       return InternalRows.flatMapBatches(partition, batchSize, batch -> encode(net, converter, batch));
     }
@@ -265,8 +294,9 @@ public final class ExtractAction {
       float[][] head = encoded[1].toFloatMatrix();
       List<Row> rows = new ArrayList<>(batch.size());
       for (int i = 0; i < batch.size(); i++) {
-        rows.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getUTF8String(1).toString(),
-            values[i], head[i]));
+        InternalRow in = batch.get(i);
+        rows.add(RowFactory.create(in.getUTF8String(0).toString(), in.getUTF8String(1).toString(), in.getLong(2), values[i],
+            head[i]));
       }
       return rows;
     }
