@@ -66,7 +66,8 @@ import org.slf4j.LoggerFactory;
  * column (two 64-bit xxHash digests under different seeds, as 32 hex digits: at biobank scale over many snapshots a
  * single 64-bit hash would risk silently reusing a stale embedding; a collision of 128 bits is not a practical risk)
  * and payload_length its length ({@link #payloadLength}), so that two payloads share a key only if they also have the
- * same length. Both are computed in the same projection, once per payload and run. A cache written with an older key
+ * same length. Both are computed in the same projection, once per payload and run: the payloads meet the previous
+ * cache in one left join, and the encoding pass passes cached rows through. A cache written with an older key
  * is not reused (everything is encoded again once, and the log says so). On a re-run, rows
  * whose subject, encoder and payload hash match the previous cache are reused; only new or changed
  * payloads (or all, after an encoder changed) are encoded. Reused embeddings equal a fresh encoding
@@ -79,7 +80,8 @@ public final class ExtractAction {
       .add("payload_hash", DataTypes.StringType, false)
       .add("payload_length", DataTypes.LongType, false)
       .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-      .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+      .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add("encoded_at", DataTypes.StringType, false);
   /** Prefix of the column holding a modality's encoder-head class probabilities in the embeddings table. */
   public static final String HEAD_PREFIX = "head_";
 
@@ -172,19 +174,21 @@ public final class ExtractAction {
           Dataset<Row> present = aligned.filter(col(encoder.spec().presenceColumn()))
               .select(col("subject_id"), payloadHash(col(m)).as("payload_hash"),
                   payloadLength(aligned, encoder.spec()).as("payload_length"), Payloads.column(encoder.prep()));
-          Dataset<Row> toEncode = present;
-          Dataset<Row> reused = null;
+          // One pass over the payloads: each present row meets its cached embedding, if any, in a single left join,
+          // so its key is computed once; the encoder then encodes only the rows without one.
+          Dataset<Row> keyed;
           if (oldCache != null) {
             Dataset<Row> cached = oldCache.filter(col("modality").equalTo(lit(m)).and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
                 .select(col("subject_id"), col("payload_hash"), col("payload_length"), col("embedding"), col("head"),
                     col("encoded_at"));
-            String[] key = {"subject_id", "payload_hash", "payload_length"};
-            Column[] keyColumns = {col("subject_id"), col("payload_hash"), col("payload_length")};
-            toEncode = present.join(cached.select(keyColumns), key, "left_anti");
-            reused = present.select(keyColumns).join(cached, key, "inner");
+            keyed = present.join(cached, new String[] {"subject_id", "payload_hash", "payload_length"}, "left_outer")
+                .select(col("subject_id"), col("payload_hash"), col("payload_length"), col(m), col("embedding"), col("head"),
+                    col("encoded_at"));
+          } else {
+            keyed = present.select(col("*"), lit(null).cast(ENCODED.apply("embedding").dataType()).as("embedding"),
+                lit(null).cast(ENCODED.apply("head").dataType()).as("head"), lit(null).cast(DataTypes.StringType).as("encoded_at"));
           }
-          Dataset<Row> encoded = encode(toEncode, encoder, batchSize).withColumn("encoded_at", lit(runStamp));
-          Dataset<Row> all = reused == null ? encoded : reused.unionByName(encoded);
+          Dataset<Row> all = encode(keyed, encoder, batchSize, runStamp);
           Dataset<Row> part = all.select(col("subject_id"), lit(m).as("modality"), lit(encoder.sha256()).as("encoder_sha256"),
               col("payload_hash"), col("payload_length"), col("embedding"), col("head"), col("encoded_at"));
           cache = cache == null ? part : cache.unionByName(part);
@@ -244,35 +248,46 @@ public final class ExtractAction {
     return org.apache.spark.sql.functions.coalesce(length.cast(DataTypes.LongType), lit(-1L));
   }
 
-  /** Runs one encoder over the rows (subject_id, payload_hash, payload_length, payload) in batches. */
-  private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize) {
+  /**
+   * Runs one encoder in batches over the rows (subject_id, payload_hash, payload_length, payload, embedding, head,
+   * encoded_at) whose cached embedding is null; rows with one are passed through.
+   */
+  private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize, String runStamp) {
     ModalityPreprocessing prep = encoder.prep();
     String sha = encoder.sha256();
     Broadcast<byte[]> bytes = encoder.bytes();
     DeviceBinder deviceBinder = binder;
-    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(new EncodePartition(prep, sha, bytes, deviceBinder, batchSize));
+    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(new EncodePartition(prep, sha, bytes, deviceBinder, batchSize, runStamp));
     return spark.createDataFrame(out, ENCODED);
   }
 
   /**
-   * Encodes one partition of internal rows (subject_id, payload_hash, payload_length, payload) into {@link #ENCODED}
-   * rows, in batches of
-   * {@code batchSize}, in input order.
+   * Encodes one partition of internal rows (subject_id, payload_hash, payload_length, payload, embedding, head,
+   * encoded_at) into {@link #ENCODED} rows, in input order, reading and encoding {@code batchSize} rows at a time: a
+   * row with a cached embedding, head and time is passed through; the others of the batch are encoded together and
+   * stamped with {@code runStamp}.
    */
   static final class EncodePartition implements FlatMapFunction<Iterator<InternalRow>, Row> {
     private static final long serialVersionUID = 1L;
+    private static final int PAYLOAD = 3;
+    private static final int EMBEDDING = 4;
+    private static final int HEAD = 5;
+    private static final int ENCODED_AT = 6;
     private final ModalityPreprocessing prep;
     private final String sha256;
     private final Broadcast<byte[]> bytes;
     private final DeviceBinder binder;
     private final int batchSize;
+    private final String runStamp;
 
-    EncodePartition(ModalityPreprocessing prep, String sha256, Broadcast<byte[]> bytes, DeviceBinder binder, int batchSize) {
+    EncodePartition(ModalityPreprocessing prep, String sha256, Broadcast<byte[]> bytes, DeviceBinder binder, int batchSize,
+        String runStamp) {
       this.prep = prep;
       this.sha256 = sha256;
       this.bytes = bytes;
       this.binder = binder;
       this.batchSize = batchSize;
+      this.runStamp = runStamp;
     }
 
     @Override
@@ -281,24 +296,53 @@ public final class ExtractAction {
         return Collections.emptyIterator();
       }
       binder.bind(TaskContext.get());
-      MultiLayerNetwork net = EncoderCache.get(sha256, bytes, prep.modality());
-      FeatureBatches converter = new FeatureBatches(prep, 3);
+      BatchEncoder encoder = new BatchEncoder();
       // Lazy: a batch is read and encoded only when Spark has taken the previous batch's rows.
-      return InternalRows.flatMapBatches(partition, batchSize, batch -> encode(net, converter, batch));
+      return InternalRows.flatMapBatches(partition, batchSize, encoder::rows);
     }
 
-    /** The encoded rows of one batch, in its order. */
-    private static List<Row> encode(MultiLayerNetwork net, FeatureBatches converter, List<InternalRow> batch) {
-      INDArray[] encoded = Encoders.embedWithHead(net, converter.convert(batch));
-      float[][] values = encoded[0].toFloatMatrix();
-      float[][] head = encoded[1].toFloatMatrix();
-      List<Row> rows = new ArrayList<>(batch.size());
-      for (int i = 0; i < batch.size(); i++) {
-        InternalRow in = batch.get(i);
-        rows.add(RowFactory.create(in.getUTF8String(0).toString(), in.getUTF8String(1).toString(), in.getLong(2), values[i],
-            head[i]));
+    /** One task's converter and encoder; the encoder is loaded only once a payload needs encoding. */
+    private final class BatchEncoder {
+      private final FeatureBatches converter = new FeatureBatches(prep, PAYLOAD);
+      private MultiLayerNetwork net;
+
+      /** The rows of one batch, in its order: cached ones as they are, the others encoded together. */
+      List<Row> rows(List<InternalRow> batch) {
+        List<InternalRow> missing = new ArrayList<>();
+        for (InternalRow in : batch) {
+          if (!isCached(in)) {
+            missing.add(in);
+          }
+        }
+        float[][] values = null;
+        float[][] head = null;
+        if (!missing.isEmpty()) {
+          if (net == null) {
+            net = EncoderCache.get(sha256, bytes, prep.modality());
+          }
+          INDArray[] encoded = Encoders.embedWithHead(net, converter.convert(missing));
+          values = encoded[0].toFloatMatrix();
+          head = encoded[1].toFloatMatrix();
+        }
+        List<Row> rows = new ArrayList<>(batch.size());
+        int k = 0;
+        for (InternalRow in : batch) {
+          String subject = in.getUTF8String(0).toString();
+          String hash = in.getUTF8String(1).toString();
+          if (isCached(in)) {
+            rows.add(RowFactory.create(subject, hash, in.getLong(2), in.getArray(EMBEDDING).toFloatArray(),
+                in.getArray(HEAD).toFloatArray(), in.getUTF8String(ENCODED_AT).toString()));
+          } else {
+            rows.add(RowFactory.create(subject, hash, in.getLong(2), values[k], head[k], runStamp));
+            k++;
+          }
+        }
+        return rows;
       }
-      return rows;
+    }
+
+    private static boolean isCached(InternalRow in) {
+      return !in.isNullAt(EMBEDDING) && !in.isNullAt(HEAD) && !in.isNullAt(ENCODED_AT);
     }
   }
 

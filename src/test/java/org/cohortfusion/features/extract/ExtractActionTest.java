@@ -127,13 +127,16 @@ class ExtractActionTest {
 
   /**
    * Encoding a partition streams: the first encoded row comes after reading at most one batch of the partition, and
-   * the rows equal, in order, what the encoder gives for the whole partition encoded at once.
+   * the rows equal, in order, what the encoder gives for the whole partition encoded at once, except every third
+   * subject's, which carries a cached embedding and is passed through as it is.
    */
   @Test
   void encodingAPartitionReadsOneBatchAtATimeAndKeepsRowsAndOrder() {
     int batchSize = 4;
     var aligned = FeatureTestCohorts.frame(spark, FeatureTestCohorts.rows(30, 9));
     var jsc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+    var number = org.apache.spark.sql.functions.col("subject_id").substr(2, 10).cast("int");
+    var cached = number.mod(3).equalTo(0);
     for (var spec : FeatureTestCohorts.specs()) {
       String dir = encoders + "/" + spec.name() + "/encoder";
       EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), dir);
@@ -142,14 +145,20 @@ class ExtractActionTest {
           .select(org.apache.spark.sql.functions.col("subject_id"),
               ExtractAction.payloadHash(org.apache.spark.sql.functions.col(spec.name())).as("payload_hash"),
               ExtractAction.payloadLength(aligned, spec).as("payload_length"),
-              org.cohortfusion.features.batch.Payloads.column(prep));
+              org.cohortfusion.features.batch.Payloads.column(prep),
+              org.apache.spark.sql.functions.when(cached, org.apache.spark.sql.functions.array(number.cast("float")))
+                  .as("embedding"),
+              org.apache.spark.sql.functions.when(cached,
+                  org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.lit(0.25f),
+                      org.apache.spark.sql.functions.lit(0.75f))).as("head"),
+              org.apache.spark.sql.functions.when(cached, org.apache.spark.sql.functions.lit("earlier")).as("encoded_at"));
       List<InternalRow> partition = org.cohortfusion.features.batch.InternalRows.of(present).map(InternalRow::copy).collect();
       assertTrue(partition.size() > 2 * batchSize, spec.name() + ": the partition must span several batches");
       var bytes = jsc.broadcast(ModelArtifact.verified(new Configuration(), dir));
       try {
         CountingIterator<InternalRow> input = new CountingIterator<>(partition);
         java.util.Iterator<Row> out = new ExtractAction.EncodePartition(prep, loaded.sha256(), bytes,
-            new org.cohortfusion.features.device.Nd4jDeviceBinder(), batchSize).call(input);
+            new org.cohortfusion.features.device.Nd4jDeviceBinder(), batchSize, "now").call(input);
         List<Row> rows = new ArrayList<>();
         rows.add(out.next());
         assertTrue(input.consumed() <= batchSize,
@@ -168,8 +177,16 @@ class ExtractActionTest {
           assertEquals(partition.get(i).getUTF8String(0).toString(), r.getString(0), spec.name() + " row " + i);
           assertEquals(partition.get(i).getUTF8String(1).toString(), r.getString(1), spec.name() + " row " + i);
           assertEquals(partition.get(i).getLong(2), r.getLong(2), spec.name() + " row " + i);
-          org.junit.jupiter.api.Assertions.assertArrayEquals(embeddings[i], (float[]) r.get(3), 1e-5f, spec.name() + " row " + i);
-          org.junit.jupiter.api.Assertions.assertArrayEquals(heads[i], (float[]) r.get(4), 1e-5f, spec.name() + " row " + i);
+          int subject = Integer.parseInt(r.getString(0).substring(1));
+          if (subject % 3 == 0) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {subject}, (float[]) r.get(3), spec.name() + " row " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0.25f, 0.75f}, (float[]) r.get(4));
+            assertEquals("earlier", r.getString(5));
+          } else {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(embeddings[i], (float[]) r.get(3), 1e-5f, spec.name() + " row " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(heads[i], (float[]) r.get(4), 1e-5f, spec.name() + " row " + i);
+            assertEquals("now", r.getString(5));
+          }
         }
       } finally {
         bytes.destroy();
