@@ -64,6 +64,13 @@ class ShippedToExecutorsMultiJvmTest {
     assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
         "extract ran tasks on both executors");
     assertEquals(240, spark.read().parquet(extracted.outputDir() + "/table").count());
+    // Again over the same cohort: every embedding comes from the cache, passed through by the executors' encoding pass.
+    ExtractResult again = ExtractAction.of(spark, config).cohortDir(cohort).encodersDir(pretrained.outputDir())
+        .outputDir(tmp.resolve("embeddings").toString()).execute();
+    for (var m : again.modalities()) {
+      assertEquals(m.present(), m.reused(), m.modality() + ": a re-run over the same cohort reuses every embedding");
+      assertEquals(0, m.encoded(), m.modality());
+    }
 
     // End-to-end models on the executors: encoder layers in the graph with a frozen-then schedule, any-rank features
     // and step masks in the shards (both formats), then scored by evaluate from the cohort's test split.

@@ -10,7 +10,9 @@ import static org.apache.spark.sql.functions.xxhash64;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,6 +21,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -59,11 +62,14 @@ import org.slf4j.LoggerFactory;
  * <p>Tasks bind their GPU ({@link DeviceBinder}), load each encoder once per JVM
  * ({@link EncoderCache}, checksum-verified) and encode in batches of {@code extract.batch-size}.
  *
- * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash,
- * embedding, encoded_at = ISO time of the run that computed it), payload_hash = 128 bits of the modality's payload
+ * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash, payload_length,
+ * embedding, head, encoded_at = ISO time of the run that computed it), payload_hash = 128 bits of the modality's payload
  * column (two 64-bit xxHash digests under different seeds, as 32 hex digits: at biobank scale over many snapshots a
- * single 64-bit hash would risk silently reusing a stale embedding; a collision of 128 bits is not a practical risk).
- * A cache written with an older key is not reused (everything is encoded again, and the log says so). On a re-run, rows
+ * single 64-bit hash would risk silently reusing a stale embedding; a collision of 128 bits is not a practical risk)
+ * and payload_length its length ({@link #payloadLength}), so that two payloads share a key only if they also have the
+ * same length. Both are computed in the same projection, once per payload and run: the payloads meet the previous
+ * cache in one left join, and the encoding pass passes cached rows through. A cache written with an older key
+ * is not reused (everything is encoded again once, and the log says so). On a re-run, rows
  * whose subject, encoder and payload hash match the previous cache are reused; only new or changed
  * payloads (or all, after an encoder changed) are encoded. Reused embeddings equal a fresh encoding
  * up to float rounding (~1e-7): BLAS results depend slightly on batch composition.
@@ -73,8 +79,10 @@ public final class ExtractAction {
   static final StructType ENCODED = new StructType()
       .add("subject_id", DataTypes.StringType, false)
       .add("payload_hash", DataTypes.StringType, false)
+      .add("payload_length", DataTypes.LongType, false)
       .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-      .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+      .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+      .add("encoded_at", DataTypes.StringType, false);
   /** Prefix of the column holding a modality's encoder-head class probabilities in the embeddings table. */
   public static final String HEAD_PREFIX = "head_";
 
@@ -151,6 +159,11 @@ public final class ExtractAction {
           LOG.info("The embeddings cache at {} has payload hashes of an older version: every payload is encoded again", outputDir);
           oldCache = null;
         }
+        if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("payload_length")) {
+          LOG.info("The embeddings cache at {} has keys without payload lengths (older version): every payload is encoded again",
+              outputDir);
+          oldCache = null;
+        }
         if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("head")) {
           LOG.info("The embeddings cache at {} has no encoder-head probabilities (older version): every payload is encoded again",
               outputDir);
@@ -161,20 +174,25 @@ public final class ExtractAction {
         for (Encoder encoder : encoders) {
           String m = encoder.spec().name();
           Dataset<Row> present = aligned.filter(col(encoder.spec().presenceColumn()))
-              .select(col("subject_id"), payloadHash(col(m)).as("payload_hash"), Payloads.column(encoder.prep()));
-          Dataset<Row> toEncode = present;
-          Dataset<Row> reused = null;
+              .select(col("subject_id"), payloadHash(col(m)).as("payload_hash"),
+                  payloadLength(aligned, encoder.spec()).as("payload_length"), Payloads.column(encoder.prep()));
+          // One pass over the payloads: each present row meets its cached embedding, if any, in a single left join,
+          // so its key is computed once; the encoder then encodes only the rows without one.
+          Dataset<Row> keyed;
           if (oldCache != null) {
             Dataset<Row> cached = oldCache.filter(col("modality").equalTo(lit(m)).and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
-                .select(col("subject_id"), col("payload_hash"), col("embedding"), col("head"), col("encoded_at"));
-            String[] key = {"subject_id", "payload_hash"};
-            toEncode = present.join(cached.select(col("subject_id"), col("payload_hash")), key, "left_anti");
-            reused = present.select(col("subject_id"), col("payload_hash")).join(cached, key, "inner");
+                .select(col("subject_id"), col("payload_hash"), col("payload_length"), col("embedding"), col("head"),
+                    col("encoded_at"));
+            keyed = present.join(cached, new String[] {"subject_id", "payload_hash", "payload_length"}, "left_outer")
+                .select(col("subject_id"), col("payload_hash"), col("payload_length"), col(m), col("embedding"), col("head"),
+                    col("encoded_at"));
+          } else {
+            keyed = present.select(col("*"), lit(null).cast(ENCODED.apply("embedding").dataType()).as("embedding"),
+                lit(null).cast(ENCODED.apply("head").dataType()).as("head"), lit(null).cast(DataTypes.StringType).as("encoded_at"));
           }
-          Dataset<Row> encoded = encode(toEncode, encoder, batchSize).withColumn("encoded_at", lit(runStamp));
-          Dataset<Row> all = reused == null ? encoded : reused.unionByName(encoded);
+          Dataset<Row> all = encode(keyed, encoder, batchSize, runStamp);
           Dataset<Row> part = all.select(col("subject_id"), lit(m).as("modality"), lit(encoder.sha256()).as("encoder_sha256"),
-              col("payload_hash"), col("embedding"), col("head"), col("encoded_at"));
+              col("payload_hash"), col("payload_length"), col("embedding"), col("head"), col("encoded_at"));
           cache = cache == null ? part : cache.unionByName(part);
         }
         // Encoding happens here, once: the cache is written, then read back for counts and the table.
@@ -215,32 +233,119 @@ public final class ExtractAction {
         org.apache.spark.sql.functions.lpad(org.apache.spark.sql.functions.hex(xxhash64(lit(0x5eedL), payload)), 16, "0"));
   }
 
-  /** Runs one encoder over the rows (subject_id, payload_hash, payload) in batches. */
-  private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize) {
+  /**
+   * The length of a modality's payload, the second part of the cache key: elements of a vector or image array, bytes
+   * of a text (UTF-8), values of a time series, fields of a tabular struct. Fixed-shape kinds give every payload the
+   * same length, so only the hash tells them apart; it is cheap to read in all cases.
+   */
+  static Column payloadLength(Dataset<Row> aligned, ModalitySpec spec) {
+    Column payload = col(spec.name());
+    Column length = switch (spec.kind()) {
+      case VECTOR, IMAGE -> org.apache.spark.sql.functions.size(payload);
+      case TEXT -> org.apache.spark.sql.functions.octet_length(payload);
+      case TIMESERIES -> org.apache.spark.sql.functions.size(payload.getField("values"));
+      case TABULAR -> lit(((StructType) aligned.schema().apply(spec.name()).dataType()).size());
+    };
+    // -1 for a null payload (never selected: only present payloads are keyed) keeps the key column non-null.
+    return org.apache.spark.sql.functions.coalesce(length.cast(DataTypes.LongType), lit(-1L));
+  }
+
+  /**
+   * Runs one encoder in batches over the rows (subject_id, payload_hash, payload_length, payload, embedding, head,
+   * encoded_at) whose cached embedding is null; rows with one are passed through.
+   */
+  private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize, String runStamp) {
     ModalityPreprocessing prep = encoder.prep();
     String sha = encoder.sha256();
     Broadcast<byte[]> bytes = encoder.bytes();
     DeviceBinder deviceBinder = binder;
-    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(partition -> {
-      if (!partition.hasNext()) {
-        return java.util.Collections.emptyIterator();
-      }
-      deviceBinder.bind(TaskContext.get());
-      MultiLayerNetwork net = EncoderCache.get(sha, bytes, prep.modality());
-      FeatureBatches converter = new FeatureBatches(prep, 2);
-      List<Row> result = new ArrayList<>();
-      InternalRows.batches(partition, batchSize).forEachRemaining(batch -> {
-        INDArray[] encoded = Encoders.embedWithHead(net, converter.convert(batch));
-        float[][] values = encoded[0].toFloatMatrix();
-        float[][] head = encoded[1].toFloatMatrix();
-        for (int i = 0; i < batch.size(); i++) {
-          result.add(RowFactory.create(batch.get(i).getUTF8String(0).toString(), batch.get(i).getUTF8String(1).toString(),
-              values[i], head[i]));
-        }
-      });
-      return result.iterator();
-    });
+    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(new EncodePartition(prep, sha, bytes, deviceBinder, batchSize, runStamp));
     return spark.createDataFrame(out, ENCODED);
+  }
+
+  /**
+   * Encodes one partition of internal rows (subject_id, payload_hash, payload_length, payload, embedding, head,
+   * encoded_at) into {@link #ENCODED} rows, in input order, reading and encoding {@code batchSize} rows at a time: a
+   * row with a cached embedding, head and time is passed through; the others of the batch are encoded together and
+   * stamped with {@code runStamp}.
+   */
+  static final class EncodePartition implements FlatMapFunction<Iterator<InternalRow>, Row> {
+    private static final long serialVersionUID = 1L;
+    private static final int PAYLOAD = 3;
+    private static final int EMBEDDING = 4;
+    private static final int HEAD = 5;
+    private static final int ENCODED_AT = 6;
+    private final ModalityPreprocessing prep;
+    private final String sha256;
+    private final Broadcast<byte[]> bytes;
+    private final DeviceBinder binder;
+    private final int batchSize;
+    private final String runStamp;
+
+    EncodePartition(ModalityPreprocessing prep, String sha256, Broadcast<byte[]> bytes, DeviceBinder binder, int batchSize,
+        String runStamp) {
+      this.prep = prep;
+      this.sha256 = sha256;
+      this.bytes = bytes;
+      this.binder = binder;
+      this.batchSize = batchSize;
+      this.runStamp = runStamp;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<InternalRow> partition) {
+      if (!partition.hasNext()) {
+        return Collections.emptyIterator();
+      }
+      binder.bind(TaskContext.get());
+      BatchEncoder encoder = new BatchEncoder();
+      // Lazy: a batch is read and encoded only when Spark has taken the previous batch's rows.
+      return InternalRows.flatMapBatches(partition, batchSize, encoder::rows);
+    }
+
+    /** One task's converter and encoder; the encoder is loaded only once a payload needs encoding. */
+    private final class BatchEncoder {
+      private final FeatureBatches converter = new FeatureBatches(prep, PAYLOAD);
+      private MultiLayerNetwork net;
+
+      /** The rows of one batch, in its order: cached ones as they are, the others encoded together. */
+      List<Row> rows(List<InternalRow> batch) {
+        List<InternalRow> missing = new ArrayList<>();
+        for (InternalRow in : batch) {
+          if (!isCached(in)) {
+            missing.add(in);
+          }
+        }
+        float[][] values = null;
+        float[][] head = null;
+        if (!missing.isEmpty()) {
+          if (net == null) {
+            net = EncoderCache.get(sha256, bytes, prep.modality());
+          }
+          INDArray[] encoded = Encoders.embedWithHead(net, converter.convert(missing));
+          values = encoded[0].toFloatMatrix();
+          head = encoded[1].toFloatMatrix();
+        }
+        List<Row> rows = new ArrayList<>(batch.size());
+        int k = 0;
+        for (InternalRow in : batch) {
+          String subject = in.getUTF8String(0).toString();
+          String hash = in.getUTF8String(1).toString();
+          if (isCached(in)) {
+            rows.add(RowFactory.create(subject, hash, in.getLong(2), in.getArray(EMBEDDING).toFloatArray(),
+                in.getArray(HEAD).toFloatArray(), in.getUTF8String(ENCODED_AT).toString()));
+          } else {
+            rows.add(RowFactory.create(subject, hash, in.getLong(2), values[k], head[k], runStamp));
+            k++;
+          }
+        }
+        return rows;
+      }
+    }
+
+    private static boolean isCached(InternalRow in) {
+      return !in.isNullAt(EMBEDDING) && !in.isNullAt(HEAD) && !in.isNullAt(ENCODED_AT);
+    }
   }
 
   /**

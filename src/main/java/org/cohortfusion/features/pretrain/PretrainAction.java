@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.Objects;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -251,15 +253,33 @@ public final class PretrainAction {
     Dataset<Row> rows = labelled.filter(col("split").equalTo(lit(split)))
         .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
         .select(col("label"), Payloads.column(prep));
-    return InternalRows.of(rows).mapPartitions(partition -> {
+    return InternalRows.of(rows).mapPartitions(new ToDataSets(prep, classes, batchSize));
+  }
+
+  /** Converts one partition of internal rows (label, payload) into minibatch DataSets of {@code batchSize}, in input order. */
+  static final class ToDataSets implements FlatMapFunction<Iterator<InternalRow>, DataSet> {
+    private static final long serialVersionUID = 1L;
+    private final ModalityPreprocessing prep;
+    private final int classes;
+    private final int batchSize;
+
+    ToDataSets(ModalityPreprocessing prep, int classes, int batchSize) {
+      this.prep = prep;
+      this.classes = classes;
+      this.batchSize = batchSize;
+    }
+
+    @Override
+    public Iterator<DataSet> call(Iterator<InternalRow> partition) {
       FeatureBatches converter = new FeatureBatches(prep, 1);
-      List<DataSet> out = new ArrayList<>();
-      InternalRows.batches(partition, batchSize).forEachRemaining(batch -> {
-        FeatureBatch features = converter.convert(batch);
-        out.add(new DataSet(features.features(), FeatureBatches.oneHotLabels(batch, 0, classes), features.featureMask(), null));
-      });
-      return out.iterator();
-    });
+      // Lazy: a batch is read and converted only when Spark has taken the previous minibatch.
+      return InternalRows.flatMapBatches(partition, batchSize, batch -> List.of(convert(converter, batch)));
+    }
+
+    private DataSet convert(FeatureBatches converter, List<InternalRow> batch) {
+      FeatureBatch features = converter.convert(batch);
+      return new DataSet(features.features(), FeatureBatches.oneHotLabels(batch, 0, classes), features.featureMask(), null);
+    }
   }
 
   private static long examples(JavaRDD<DataSet> data) {

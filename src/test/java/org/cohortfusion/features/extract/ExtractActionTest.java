@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.config.EncoderConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
@@ -24,6 +25,7 @@ import org.cohortfusion.features.batch.PreprocessingFitter;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.testing.CountingIterator;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -120,6 +122,127 @@ class ExtractActionTest {
     for (var m : result.modalities()) {
       assertTrue(m.scanSeconds() > 0 && m.conversionSeconds() > 0 && m.encodeSeconds() > 0, m.toString());
       assertTrue(m.conversionToScanRatio() > 0 && m.encodedSubjectsPerSecondPerCore() > 0, m.toString());
+    }
+  }
+
+  /**
+   * Encoding a partition streams: the first encoded row comes after reading at most one batch of the partition, and
+   * the rows equal, in order, what the encoder gives for the whole partition encoded at once, except every third
+   * subject's, which carries a cached embedding and is passed through as it is.
+   */
+  @Test
+  void encodingAPartitionReadsOneBatchAtATimeAndKeepsRowsAndOrder() {
+    int batchSize = 4;
+    var aligned = FeatureTestCohorts.frame(spark, FeatureTestCohorts.rows(30, 9));
+    var jsc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+    var number = org.apache.spark.sql.functions.col("subject_id").substr(2, 10).cast("int");
+    var cached = number.mod(3).equalTo(0);
+    for (var spec : FeatureTestCohorts.specs()) {
+      String dir = encoders + "/" + spec.name() + "/encoder";
+      EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), dir);
+      ModalityPreprocessing prep = loaded.preprocessing();
+      var present = aligned.filter(org.apache.spark.sql.functions.col(spec.presenceColumn()))
+          .select(org.apache.spark.sql.functions.col("subject_id"),
+              ExtractAction.payloadHash(org.apache.spark.sql.functions.col(spec.name())).as("payload_hash"),
+              ExtractAction.payloadLength(aligned, spec).as("payload_length"),
+              org.cohortfusion.features.batch.Payloads.column(prep),
+              org.apache.spark.sql.functions.when(cached, org.apache.spark.sql.functions.array(number.cast("float")))
+                  .as("embedding"),
+              org.apache.spark.sql.functions.when(cached,
+                  org.apache.spark.sql.functions.array(org.apache.spark.sql.functions.lit(0.25f),
+                      org.apache.spark.sql.functions.lit(0.75f))).as("head"),
+              org.apache.spark.sql.functions.when(cached, org.apache.spark.sql.functions.lit("earlier")).as("encoded_at"));
+      List<InternalRow> partition = org.cohortfusion.features.batch.InternalRows.of(present).map(InternalRow::copy).collect();
+      assertTrue(partition.size() > 2 * batchSize, spec.name() + ": the partition must span several batches");
+      var bytes = jsc.broadcast(ModelArtifact.verified(new Configuration(), dir));
+      try {
+        CountingIterator<InternalRow> input = new CountingIterator<>(partition);
+        java.util.Iterator<Row> out = new ExtractAction.EncodePartition(prep, loaded.sha256(), bytes,
+            new org.cohortfusion.features.device.Nd4jDeviceBinder(), batchSize, "now").call(input);
+        List<Row> rows = new ArrayList<>();
+        rows.add(out.next());
+        assertTrue(input.consumed() <= batchSize,
+            spec.name() + ": read " + input.consumed() + " rows before the first output, batch size " + batchSize);
+        out.forEachRemaining(rows::add);
+        assertEquals(partition.size(), input.consumed());
+
+        // Oracle: the encoder artifact's own network over the whole partition as one batch.
+        org.nd4j.linalg.api.ndarray.INDArray[] whole = org.cohortfusion.features.encoder.Encoders.embedWithHead(
+            loaded.network(), new org.cohortfusion.features.batch.FeatureBatches(prep, 3).convert(partition));
+        float[][] embeddings = whole[0].toFloatMatrix();
+        float[][] heads = whole[1].toFloatMatrix();
+        assertEquals(partition.size(), rows.size(), spec.name());
+        for (int i = 0; i < rows.size(); i++) {
+          Row r = rows.get(i);
+          assertEquals(partition.get(i).getUTF8String(0).toString(), r.getString(0), spec.name() + " row " + i);
+          assertEquals(partition.get(i).getUTF8String(1).toString(), r.getString(1), spec.name() + " row " + i);
+          assertEquals(partition.get(i).getLong(2), r.getLong(2), spec.name() + " row " + i);
+          int subject = Integer.parseInt(r.getString(0).substring(1));
+          if (subject % 3 == 0) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {subject}, (float[]) r.get(3), spec.name() + " row " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0.25f, 0.75f}, (float[]) r.get(4));
+            assertEquals("earlier", r.getString(5));
+          } else {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(embeddings[i], (float[]) r.get(3), 1e-5f, spec.name() + " row " + i);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(heads[i], (float[]) r.get(4), 1e-5f, spec.name() + " row " + i);
+            assertEquals("now", r.getString(5));
+          }
+        }
+      } finally {
+        bytes.destroy();
+      }
+    }
+  }
+
+  /** The payload length of the cache key, per kind, against the stored values themselves. */
+  @Test
+  void payloadLengthCountsArrayElementsTextBytesSeriesValuesAndTabularFields() {
+    List<Row> rows = new ArrayList<>(FeatureTestCohorts.rows(12, 9));
+    rows.set(1, replace(rows.get(1), FeatureTestCohorts.SCHEMA.fieldIndex("txt"), "d\u00e9j\u00e0 vu")); // 2-byte characters
+    var aligned = FeatureTestCohorts.frame(spark, rows);
+    for (var spec : FeatureTestCohorts.specs()) {
+      List<Row> lengths = aligned.filter(org.apache.spark.sql.functions.col(spec.presenceColumn()))
+          .select(org.apache.spark.sql.functions.col("subject_id"), org.apache.spark.sql.functions.col(spec.name()),
+              ExtractAction.payloadLength(aligned, spec).as("n"))
+          .collectAsList();
+      assertTrue(lengths.size() > 5, spec.name());
+      for (Row r : lengths) {
+        long expected = switch (spec.kind()) {
+          case VECTOR, IMAGE -> r.getList(1).size();
+          case TEXT -> r.getString(1).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+          case TIMESERIES -> r.getStruct(1).getList(0).size();
+          case TABULAR -> FeatureTestCohorts.TABULAR.size();
+        };
+        assertEquals(expected, r.getLong(2), spec.name() + " " + r.getString(0));
+      }
+    }
+    Row accented = aligned.filter(org.apache.spark.sql.functions.col("subject_id").equalTo("s1"))
+        .select(ExtractAction.payloadLength(aligned, FeatureTestCohorts.spec("txt"))).first();
+    assertEquals(9, accented.getLong(0), "UTF-8 bytes (7 characters, 2 of them 2 bytes), not characters");
+  }
+
+  /** A cache whose keys have no payload length (the previous format) is not reused once, then the new one is. */
+  @Test
+  void aCacheWithoutPayloadLengthsIsEncodedAgainOnceThenReused() {
+    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(20, 9), tmp.resolve("key").toString(), "fp-k");
+    ExtractResult first = extract(cohort, "key-out", true);
+    assertEquals(20, first.modality("vec").encoded());
+    // Rewrite the published cache as the previous version wrote it: no payload_length column.
+    String cache = first.outputDir() + "/" + EmbeddingsManifest.CACHE;
+    String old = tmp.resolve("key-old-cache").toString();
+    spark.read().parquet(cache).drop("payload_length").write().parquet(old);
+    spark.read().parquet(old).write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(cache);
+    assertTrue(!Arrays.asList(spark.read().parquet(cache).columns()).contains("payload_length"));
+
+    ExtractResult again = extract(cohort, "key-out", true);
+    for (String m : List.of("img", "tab", "ts", "txt", "vec")) {
+      assertEquals(0, again.modality(m).reused(), m + ": an older key format must not be reused");
+      assertEquals(again.modality(m).present(), again.modality(m).encoded(), m);
+    }
+    ExtractResult third = extract(cohort, "key-out", true);
+    for (String m : List.of("img", "tab", "ts", "txt", "vec")) {
+      assertEquals(third.modality(m).present(), third.modality(m).reused(), m + ": the re-encoded cache is reused");
+      assertEquals(0, third.modality(m).encoded(), m);
     }
   }
 
