@@ -544,12 +544,25 @@ public final class IngestAction {
       // A vector CSV without a 'values' column is wide columns: packed as read, unless a sql maps them.
       boolean packWide = m.kind() == ModalityKind.VECTOR && files.format() == org.cohortfusion.config.TableFormat.CSV
           && (m.sql() == null || m.sql().isBlank()) && !List.of(files.schema().fieldNames()).contains("values");
-      Dataset<Row> raw = trimIdsByPolicy(name, m.idWhitespace(), TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
-          new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly, packWide)));
+      // A Parquet vector table of thousands of wide columns: packed in its first (and only wide) plan.
+      boolean packWideParquet = m.kind() == ModalityKind.VECTOR && files.format() == org.cohortfusion.config.TableFormat.PARQUET
+          && (m.sql() == null || m.sql().isBlank()) && !List.of(files.schema().fieldNames()).contains("values")
+          && files.schema().size() > WideColumns.NARROW_PLAN_FROM;
+      List<String> packed = packWide ? WideColumns.ofCsvHeader(List.of(files.schema().fieldNames())) : null;
+      Dataset<Row> read;
+      if (packWideParquet) {
+        packed = TableValidator.checkSchema(name, path, spark.read().schema(files.schema()).parquet(files.readable().toArray(String[]::new)),
+            Contracts.forKind(m.kind().configName()));
+        read = WideColumns.readPackedParquet(spark, files, packed);
+      } else {
+        read = TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
+            new CsvTable.Rules(m.nullValues(), java.util.Set.copyOf(m.categorical()), numbersOnly, packWide));
+      }
+      Dataset<Row> raw = trimIdsByPolicy(name, m.idWhitespace(), read);
       // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
       java.util.Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : java.util.Set.of();
       ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
-          nonNullElements, packWide ? WideColumns.ofCsvHeader(List.of(files.schema().fieldNames())) : null);
+          nonNullElements, packed);
       if (m.kind() == ModalityKind.TIMESERIES) {
         checkTimeUnits(name, raw, subjectsRaw);
       }

@@ -26,20 +26,42 @@ final class WideColumns {
   private WideColumns() {}
 
   /**
-   * From this many wide columns of a Parquet table on, the packed rows are materialised once (one job over the
-   * table, kept on the executors, memory then disk) so that no later plan holds the wide scan: at 20,000 columns
-   * planning each job of the table took minutes, at 2,000 seconds.
+   * From this many columns of a Parquet vector table on, its wide columns are packed as read and the packed rows
+   * materialised once ({@link #readPackedParquet}), so that no later plan holds the wide scan: each plan of a
+   * 20,000-column scan took minutes, of 2,000 seconds.
    */
   static final int NARROW_PLAN_FROM = 1_000;
 
   /**
    * The packed rows, computed once and kept on the executors (memory, then disk), so that later plans start from them
-   * instead of the wide scan. Planning that scan is what costs: Spark 3.5 prunes the file-metadata columns (source
-   * file, row index) by merging the requested schema one root column at a time, quadratic in the number of columns
-   * (about 4 minutes per plan at 20,000 on a 2-core machine); ingest plans a table several times.
+   * instead of the wide scan, which Spark's optimizer passes over column by column in every plan (and, with a field of
+   * the file metadata in it, quadratically: about 4 minutes per plan at 20,000 columns on a 2-core machine).
    */
   static Dataset<Row> materialise(Dataset<Row> packed) {
     return packed.localCheckpoint(true);
+  }
+
+  /**
+   * A Parquet table's wide columns {@code names} read packed into {@code values} (array of float) and materialised
+   * ({@link #materialise}), with the bookkeeping columns of {@link TableSource#read}. The file metadata is read as one
+   * whole struct and its fields taken only after the checkpoint: a field of it in the wide plan sends Spark's
+   * metadata-column pruning through every one of the columns, quadratically.
+   */
+  static Dataset<Row> readPackedParquet(org.apache.spark.sql.SparkSession spark, TableSource.Files files, List<String> names) {
+    Dataset<Row> scan = spark.read().schema(files.schema()).parquet(files.readable().toArray(String[]::new));
+    java.util.Set<String> wide = new java.util.HashSet<>(names);
+    List<Column> kept = new ArrayList<>();
+    for (String c : scan.columns()) {
+      if (!wide.contains(c)) {
+        kept.add(TableValidator.column(c));
+      }
+    }
+    kept.add(org.apache.spark.sql.functions.col("_metadata").as("_file_metadata"));
+    kept.add(pack(names, f -> TableValidator.column(f).cast("float"), "values"));
+    Dataset<Row> packed = materialise(scan.select(kept.toArray(Column[]::new)));
+    return packed.withColumn(TableSource.SOURCE_FILE, org.apache.spark.sql.functions.col("_file_metadata.file_path"))
+        .withColumn(TableSource.ROW_ORDER, org.apache.spark.sql.functions.col("_file_metadata.row_index"))
+        .drop("_file_metadata");
   }
 
   /** The columns {@code names} as one array column {@code as}, each element {@code element} of its column. */
