@@ -46,7 +46,10 @@ public record ModalityConfig(
         List<String> nullValues,
     @JsonProperty("id-whitespace")
     @JsonPropertyDescription("A subject_id starting or ending with whitespace: reject (default; MALFORMED_ID, the message says whitespace) or trim (trimmed before any check, counted in qc.json as idsTrimmed).")
-        IdWhitespace idWhitespace) {
+        IdWhitespace idWhitespace,
+    @JsonProperty("id-column")
+    @JsonPropertyDescription("The column holding the subject id when the files do not name it subject_id (e.g. sample): read as subject_id, as text, before any sql; the table must not also have a subject_id column.")
+        String idColumn) {
 
   /** The cell values a CSV table reads as missing unless it declares its own. */
   public static final List<String> DEFAULT_NULL_VALUES = List.of("", "NA", "NaN", "null");

@@ -199,7 +199,8 @@ public final class IngestAction {
       for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
         checkCsvOnlyKeys("modalities." + e.getKey(), e.getValue().format(), e.getValue().nullValues(), e.getValue().schemaMerge());
         modalityFiles.put(e.getKey(), TableSource.list(hadoop, e.getKey(), config.resolve(e.getValue().path()), e.getValue().format(),
-            e.getValue().schemaMerge(), corruptFiles));
+            e.getValue().schemaMerge(), corruptFiles).withIdColumn(e.getKey(), "modalities." + e.getKey() + ".id-column",
+            e.getValue().idColumn()));
       }
       Map<RejectReason, CheckPolicy> subjectPolicies = policies("subjects", config.subjects().checks());
       failOnUnreadable("subjects", subjectFiles, subjectPolicies);
@@ -551,8 +552,7 @@ public final class IngestAction {
       List<String> packed = packWide ? WideColumns.ofCsvHeader(List.of(files.schema().fieldNames())) : null;
       Dataset<Row> read;
       if (packWideParquet) {
-        packed = TableValidator.checkSchema(name, path, spark.read().schema(files.schema()).parquet(files.readable().toArray(String[]::new)),
-            Contracts.forKind(m.kind().configName()));
+        packed = TableValidator.checkSchema(name, path, files.readParquet(spark), Contracts.forKind(m.kind().configName()));
         read = WideColumns.readPackedParquet(spark, files, packed);
       } else {
         read = TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",

@@ -41,7 +41,48 @@ final class TableSource {
    * the union rule filled with nulls, for the QC report.
    */
   record Files(List<String> readable, List<String> unreadable, long totalBytes, String fingerprint,
-      java.util.Set<String> nonNullElementArrays, TableFormat format, StructType schema, List<String> schemaWarnings) {}
+      java.util.Set<String> nonNullElementArrays, TableFormat format, StructType schema, List<String> schemaWarnings,
+      String idColumn) {
+
+    /**
+     * These files with their column {@code idColumn} read as {@code subject_id} ({@code schema} says subject_id; null:
+     * no renaming); {@code key} is the config key, for messages.
+     */
+    Files withIdColumn(String tableName, String key, String idColumn) {
+      if (idColumn == null || idColumn.isBlank()) {
+        return this;
+      }
+      List<String> names = List.of(schema.fieldNames());
+      if (!names.contains(idColumn)) {
+        throw new IngestException("Cannot read table '" + tableName + "' (" + readable.get(0) + "): " + key + " = '" + idColumn
+            + "', but the table has no column '" + idColumn + "'");
+      }
+      if (names.contains(TableValidator.ID)) {
+        throw new IngestException("Cannot read table '" + tableName + "' (" + readable.get(0) + "): " + key + " = '" + idColumn
+            + "', but the table also has a column '" + TableValidator.ID + "'; remove one or the other");
+      }
+      StructType renamed = new StructType();
+      for (org.apache.spark.sql.types.StructField f : schema.fields()) {
+        renamed = renamed.add(f.name().equals(idColumn) ? f.copy(TableValidator.ID, f.dataType(), f.nullable(), f.metadata()) : f);
+      }
+      return new Files(readable, unreadable, totalBytes, fingerprint, nonNullElementArrays, format, renamed, schemaWarnings, idColumn);
+    }
+
+    /**
+     * The files read with their own column names, the id column renamed to subject_id: a Parquet scan resolves columns
+     * by name, so it is given the files' names ({@code schema} with the id column's own name) and renamed after.
+     */
+    Dataset<Row> readParquet(SparkSession spark) {
+      if (idColumn == null) {
+        return spark.read().schema(schema).parquet(readable.toArray(String[]::new));
+      }
+      StructType own = new StructType();
+      for (org.apache.spark.sql.types.StructField f : schema.fields()) {
+        own = own.add(f.name().equals(TableValidator.ID) ? f.copy(idColumn, f.dataType(), f.nullable(), f.metadata()) : f);
+      }
+      return spark.read().schema(own).parquet(readable.toArray(String[]::new)).withColumnRenamed(idColumn, TableValidator.ID);
+    }
+  }
 
   /** Footers (or header lines) read at once: the listing of a table of thousands of files waits on storage latency, not CPU. */
   private static final int SCHEMA_READERS = 16;
@@ -114,7 +155,7 @@ final class TableSource {
     List<String> warnings = new ArrayList<>();
     StructType schema = schemas.isEmpty() ? new StructType() : mergeSchemas(tableName, schemas, format, merge, warnings);
     return new Files(List.copyOf(readable), List.copyOf(unreadable), bytes, fingerprint.toString(),
-        nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements), format, schema, List.copyOf(warnings));
+        nonNullElements == null ? java.util.Set.of() : java.util.Set.copyOf(nonNullElements), format, schema, List.copyOf(warnings), null);
   }
 
   /**
@@ -319,7 +360,7 @@ final class TableSource {
       // The schema from the footers (or header lines) read while listing: Spark would otherwise
       // run a job per table to read it once more, and from one file only.
       raw = files.format() == TableFormat.PARQUET
-          ? spark.read().schema(files.schema()).parquet(paths)
+          ? files.readParquet(spark)
               .withColumn(SOURCE_FILE, col("_metadata.file_path"))
               .withColumn(ROW_ORDER, col("_metadata.row_index"))
           : CsvTable.read(spark, tableName, files, csv);

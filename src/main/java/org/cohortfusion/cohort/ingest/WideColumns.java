@@ -48,7 +48,7 @@ final class WideColumns {
    * metadata-column pruning through every one of the columns, quadratically.
    */
   static Dataset<Row> readPackedParquet(org.apache.spark.sql.SparkSession spark, TableSource.Files files, List<String> names) {
-    Dataset<Row> scan = spark.read().schema(files.schema()).parquet(files.readable().toArray(String[]::new));
+    Dataset<Row> scan = files.readParquet(spark);
     java.util.Set<String> wide = new java.util.HashSet<>(names);
     List<Column> kept = new ArrayList<>();
     for (String c : scan.columns()) {

@@ -60,14 +60,22 @@ class WideTableTest {
   }
 
   private String config(String omicsPath, String format) throws Exception {
+    return config(omicsPath, format, "");
+  }
+
+  private String config(String omicsPath, String format, String extra) throws Exception {
     String base = CohortFixture.valid(10).write(spark, dir, "");
-    return base + "modalities.omics { path = " + omicsPath + ", format = " + format + ", length = " + probes + " }\n";
+    return base + "modalities.omics { path = " + omicsPath + ", format = " + format + ", length = " + probes + extra + " }\n";
   }
 
   private void writeCsv(Path file) throws Exception {
+    writeCsv(file, "subject_id");
+  }
+
+  private void writeCsv(Path file, String idColumn) throws Exception {
     Files.createDirectories(file.getParent());
     try (BufferedWriter w = Files.newBufferedWriter(file)) {
-      StringBuilder header = new StringBuilder("subject_id");
+      StringBuilder header = new StringBuilder(idColumn);
       for (int j = 0; j < probes; j++) {
         header.append(",probe_").append(j);
       }
@@ -141,10 +149,32 @@ class WideTableTest {
     assertAlignedValues(result, List.of("S01", "S02", "S07", "S08", "S09", "S10"));
   }
 
+  /** As received from a public expression cohort: the id column is not named subject_id; id-column reads it as such. */
+  @Test
+  void aWideCsvWithItsOwnIdColumnNameIsReadThroughIdColumn() throws Exception {
+    draw(2_000);
+    writeCsv(dir.resolve("omics-csv/part-0.csv"), "sample");
+    IngestResult result = ingest(config("omics-csv", "csv", ", id-column = sample"));
+
+    assertEquals(Map.of("NON_NUMERIC", 1L, "NULL_VALUE", 1L, "NON_FINITE", 1L, "MALFORMED_RECORD", 1L),
+        result.qc().tables().get("omics").rejected());
+    Map<String, String> rejected = rejects(result);
+    assertEquals(List.of("S03", "S04", "S05", "S06"), new ArrayList<>(rejected.keySet()));
+    assertEquals("NULL_VALUE: column 'probe_5' is null", rejected.get("S04"));
+    assertAlignedValues(result, List.of("S01", "S02", "S07", "S08", "S09", "S10"));
+
+    IngestException missing = org.junit.jupiter.api.Assertions.assertThrows(IngestException.class,
+        () -> ingest(config("omics-csv", "csv", ", id-column = patient")));
+    assertTrue(missing.getMessage().startsWith("Cannot read table 'omics' (")
+        && missing.getMessage().endsWith("): modalities.omics.id-column = 'patient', but the table has no column 'patient'"),
+        missing.getMessage());
+  }
+
   @Test
   void aWideParquetTableIsPackedWithEveryDefectRejectedNamingItsColumn() throws Exception {
     draw(20_000);
-    StructType schema = new StructType().add("subject_id", DataTypes.StringType);
+    // The id column under its own name, read through id-column (renamed after the scan: Parquet resolves by name).
+    StructType schema = new StructType().add("sample", DataTypes.StringType);
     for (int j = 0; j < probes; j++) {
       schema = schema.add("probe_" + j, DataTypes.DoubleType, true);
     }
@@ -159,7 +189,7 @@ class WideTableTest {
       rows.add(RowFactory.create(values));
     }
     CohortFixture.writeTable(spark, rows, schema, dir.resolve("omics-wide"));
-    IngestResult result = ingest(config("omics-wide", "parquet"));
+    IngestResult result = ingest(config("omics-wide", "parquet", ", id-column = sample"));
 
     QcReport.TableQc omics = result.qc().tables().get("omics");
     assertEquals(10, omics.rowsIn());
