@@ -20,14 +20,14 @@ import org.apache.spark.sql.SparkSession;
  * {@code SPARK_SCALA_VERSION}, both set by the surefire execution that runs these tests; the executors get this
  * JVM's class path and Spark's Java 17 module options.
  */
-final class LocalClusterSession {
-  static final int EXECUTORS = 2;
+public final class LocalClusterSession {
+  public static final int EXECUTORS = 2;
   private static SparkSession spark;
   private static final Set<String> EXECUTORS_SEEN = new ConcurrentSkipListSet<>();
 
   private LocalClusterSession() {}
 
-  static synchronized SparkSession get() {
+  public static synchronized SparkSession get() {
     if (spark == null) {
       String sparkHome = System.getenv("SPARK_HOME");
       if (sparkHome == null || System.getenv("SPARK_SCALA_VERSION") == null) {
@@ -66,7 +66,7 @@ final class LocalClusterSession {
   }
 
   /** The executors that ran tasks since the last call (and forgets them). */
-  static Set<String> executorsSinceLastCall() {
+  public static Set<String> executorsSinceLastCall() {
     Set<String> seen = new TreeSet<>(EXECUTORS_SEEN);
     EXECUTORS_SEEN.removeAll(seen);
     return seen;

@@ -548,7 +548,7 @@ public final class IngestAction {
       // A Parquet vector table of thousands of wide columns: packed in its first (and only wide) plan.
       boolean packWideParquet = m.kind() == ModalityKind.VECTOR && files.format() == org.cohortfusion.config.TableFormat.PARQUET
           && (m.sql() == null || m.sql().isBlank()) && !List.of(files.schema().fieldNames()).contains("values")
-          && files.schema().size() > WideColumns.NARROW_PLAN_FROM;
+          && files.schema().size() >= WideColumns.NARROW_PLAN_FROM;
       List<String> packed = packWide ? WideColumns.ofCsvHeader(List.of(files.schema().fieldNames())) : null;
       Dataset<Row> read;
       if (packWideParquet) {

@@ -31,7 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
  * with one planted defect per defective row. The oracle is the test's own reading of the values it wrote.
  */
 class WideTableTest {
-  private final SparkSession spark = SparkTestSession.get();
+  private final SparkSession spark = session();
+
+  /** The session the tests ingest with: embedded here, executor JVMs in {@link WideTableMultiJvmTest}. */
+  SparkSession session() {
+    return SparkTestSession.get();
+  }
 
   @TempDir Path dir;
 
