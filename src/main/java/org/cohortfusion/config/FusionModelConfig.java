@@ -49,7 +49,13 @@ public record FusionModelConfig(
     @JsonProperty("encoder-init")
     @JsonPropertyDescription("End-to-end models: pretrained (default: the encoder layers start from the pretrain stage's"
         + " encoder) or scratch (fresh initialisation of the same architecture; the preprocessing is still pretrain's).")
-        String encoderInit) {
+        String encoderInit,
+    @JsonPropertyDescription("L2 penalty coefficient on the weights the fused loss trains: the projections, the fusion"
+        + " operation's own weights, the head and the output layer (not biases, not the encoder layers of an end-to-end"
+        + " model). Default 0. The fusion's counterpart of the classical `linear` baseline's regParam: with a few thousand"
+        + " subjects and hundreds of features an unpenalised fusion overfits within a few epochs; choose it on the"
+        + " validation split (docs/benchmarks.md).")
+        Double l2) {
 
   /** The default {@code when}: frozen precomputed embeddings. */
   public static final String EMBEDDINGS = "embeddings";
@@ -66,6 +72,16 @@ public record FusionModelConfig(
     freezeEncoderEpochs = freezeEncoderEpochs == null ? 0 : freezeEncoderEpochs;
     encoderLearningRate = encoderLearningRate == null ? 0.1 : encoderLearningRate;
     encoderInit = encoderInit == null ? "pretrained" : encoderInit;
+    l2 = l2 == null ? 0.0 : l2;
+  }
+
+  /** The constructor without a penalty (tests and callers that fuse without L2). */
+  public FusionModelConfig(List<String> what, Object when, String how, Map<String, Object> options,
+                           List<FusionStageConfig> stages, Integer projection, String projectionActivation,
+                           List<Integer> head, Double dropout, Double modalityDropout, Integer freezeEncoderEpochs,
+                           Double encoderLearningRate, String encoderInit) {
+    this(what, when, how, options, stages, projection, projectionActivation, head, dropout, modalityDropout,
+        freezeEncoderEpochs, encoderLearningRate, encoderInit, null);
   }
 
   /** The pre-end-to-end constructor (tests and callers that fuse embeddings only). */
@@ -73,6 +89,6 @@ public record FusionModelConfig(
                            List<FusionStageConfig> stages, Integer projection, String projectionActivation,
                            List<Integer> head, Double dropout, Double modalityDropout) {
     this(what, when, how, options, stages, projection, projectionActivation, head, dropout, modalityDropout, null, null,
-        null);
+        null, null);
   }
 }

@@ -28,6 +28,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.learning.regularization.L2Regularization;
 import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
@@ -439,7 +440,7 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
     @Override
     public TrainingConfig getConfig() {
         if (trainingConfig == null) {
-            trainingConfig = new VertexTrainingConfig(vertexName, findUpdater());
+            trainingConfig = new VertexTrainingConfig(vertexName, findUpdater(), conf.getL2());
         }
         return trainingConfig;
     }
@@ -465,14 +466,19 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
         return getClass().getSimpleName() + "(name=" + vertexName + ", idx=" + vertexIndex + ", conf=" + conf + ")";
     }
 
-    /** Training configuration of a parameterised fusion vertex: one updater, no regularisation. */
+    /**
+     * Training configuration of a parameterised fusion vertex: one updater, and the configuration's L2 penalty on
+     * its weights (DL4J's {@link L2Regularization}, as a layer's {@code l2} applies it), none on biases.
+     */
     private static final class VertexTrainingConfig implements TrainingConfig {
         private final String name;
         private final IUpdater updater;
+        private final List<Regularization> weightRegularization;
 
-        VertexTrainingConfig(String name, IUpdater updater) {
+        VertexTrainingConfig(String name, IUpdater updater, double l2) {
             this.name = name;
             this.updater = updater;
+            this.weightRegularization = l2 > 0 ? List.of(new L2Regularization(l2)) : List.of();
         }
 
         @Override
@@ -482,7 +488,7 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
 
         @Override
         public List<Regularization> getRegularizationByParam(String paramName) {
-            return Collections.emptyList();
+            return FusionVertexConf.isBias(paramName) ? Collections.emptyList() : weightRegularization;
         }
 
         @Override

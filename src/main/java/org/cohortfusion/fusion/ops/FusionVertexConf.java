@@ -51,6 +51,9 @@ public abstract class FusionVertexConf extends GraphVertex {
     /** DL4J activation name of the vertex's own projection (e.g. "tanh"); used when an input is projected. */
     protected String projectionActivation;
 
+    /** L2 penalty coefficient on the vertex's weights (not its biases); 0 in configurations saved before it existed. */
+    protected double l2;
+
     protected FusionVertexConf() {
     }
 
@@ -109,6 +112,25 @@ public abstract class FusionVertexConf extends GraphVertex {
         this.inputSizes = inputSizes.clone();
         this.projectionActivation = activation;
         return this;
+    }
+
+    public double getL2() {
+        return l2;
+    }
+
+    public void setL2(double l2) {
+        if (!(l2 >= 0) || Double.isInfinite(l2)) {
+            throw new IllegalArgumentException("L2 coefficient must be finite and >= 0, got " + l2);
+        }
+        this.l2 = l2;
+    }
+
+    /**
+     * Whether the named parameter is a bias, which the L2 penalty leaves alone (as DL4J's layers do unless l2Bias is
+     * set): the projection's {@code Pb} and every operation parameter whose name starts with {@code b}.
+     */
+    public static boolean isBias(String paramName) {
+        return paramName.equals("Pb") || paramName.startsWith("b");
     }
 
     /** Whether input m is projected by the vertex itself. */
@@ -291,7 +313,8 @@ public abstract class FusionVertexConf extends GraphVertex {
         return Arrays.equals(sizes, other.sizes) && Arrays.equals(optionValues(), other.optionValues())
                 && Arrays.equals(projectedSizes(), other.projectedSizes())
                 && Objects.equals(hasProjection() ? projectionActivation : null,
-                        other.hasProjection() ? other.projectionActivation : null);
+                        other.hasProjection() ? other.projectionActivation : null)
+                && Double.compare(l2, other.l2) == 0;
     }
 
     @Override
@@ -314,6 +337,6 @@ public abstract class FusionVertexConf extends GraphVertex {
         return getClass().getSimpleName() + "(sizes=" + Arrays.toString(sizes) + ", options="
                 + Arrays.toString(optionValues())
                 + (hasProjection() ? ", projected from " + Arrays.toString(inputSizes) + " (" + projectionActivation + ")"
-                        : "") + ")";
+                        : "") + (l2 > 0 ? ", l2=" + l2 : "") + ")";
     }
 }

@@ -198,7 +198,8 @@ public final class FusionCompiler {
         size.put(m, dim);
       } else if (projectAll) {
         String p = "proj_" + m;
-        b.addLayer(p, new DenseLayer.Builder().nIn(dim).nOut(spec.projection()).activation(projAct).build(), src);
+        b.addLayer(p, new DenseLayer.Builder().nIn(dim).nOut(spec.projection()).activation(projAct).l2(spec.l2()).build(),
+            src);
         node.put(m, p);
         size.put(m, spec.projection());
       } else {
@@ -254,6 +255,7 @@ public final class FusionCompiler {
         if (java.util.Arrays.stream(inputSizes).anyMatch(x -> x > 0)) {
           v.withProjection(inputSizes, projAct.name().toLowerCase(Locale.ROOT));
         }
+        v.setL2(spec.l2());
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new FusionSpecException(cannot + spec.key() + " stage '" + s.name() + "' (" + s.op().configName() + "): " + e.getMessage());
       }
@@ -269,7 +271,8 @@ public final class FusionCompiler {
     String prev = last;
     int prevSize = lastSize;
     for (int h = 0; h < spec.head().size(); h++) {
-      DenseLayer.Builder d = new DenseLayer.Builder().nIn(prevSize).nOut(spec.head().get(h)).activation(Activation.RELU);
+      DenseLayer.Builder d = new DenseLayer.Builder().nIn(prevSize).nOut(spec.head().get(h)).activation(Activation.RELU)
+          .l2(spec.l2());
       if (spec.dropout() > 0) {
         d.dropOut(1.0 - spec.dropout()); // DL4J takes the retain probability
       }
@@ -278,7 +281,7 @@ public final class FusionCompiler {
       prevSize = spec.head().get(h);
     }
     b.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(prevSize)
-        .nOut(embeddings.numClasses()).activation(Activation.SOFTMAX).build(), prev);
+        .nOut(embeddings.numClasses()).activation(Activation.SOFTMAX).l2(spec.l2()).build(), prev);
     b.setOutputs(OUTPUT);
     ComputationGraphConfiguration conf;
     try {

@@ -34,6 +34,8 @@ import org.cohortfusion.fusion.ops.FusionOp;
  * @param freezeEncoderEpochs end to end: epochs during which the encoder layers are frozen
  * @param encoderLearningRate end to end: learning-rate multiplier of the encoder layers
  * @param encoderInit end to end: pretrained or scratch
+ * @param l2 L2 penalty coefficient on the fusion's weights (projections, fusion operation, head, output; not biases,
+ *     not encoder layers)
  */
 public record FusionSpec(
     String name,
@@ -47,7 +49,8 @@ public record FusionSpec(
     Map<String, String> when,
     int freezeEncoderEpochs,
     double encoderLearningRate,
-    String encoderInit) {
+    String encoderInit,
+    double l2) {
 
   /** Encoder initialisations of end-to-end models. */
   public static final List<String> ENCODER_INITS = List.of("pretrained", "scratch");
@@ -77,7 +80,13 @@ public record FusionSpec(
   public FusionSpec(String name, Kind kind, List<Stage> stages, Integer projection, String projectionActivation,
                     List<Integer> head, double dropout, double modalityDropout) {
     this(name, kind, stages, projection, projectionActivation, head, dropout, modalityDropout, Map.of(), 0, 1.0,
-        "pretrained");
+        "pretrained", 0.0);
+  }
+
+  /** The same model with another L2 coefficient (baselines take their template's). */
+  public FusionSpec withL2(double coefficient) {
+    return new FusionSpec(name, kind, stages, projection, projectionActivation, head, dropout, modalityDropout, when,
+        freezeEncoderEpochs, encoderLearningRate, encoderInit, coefficient);
   }
 
   /** Whether the model is trained end to end on the aligned cohort's preprocessed features (when is not embeddings). */
@@ -150,8 +159,9 @@ public record FusionSpec(
         cannot + key + ".encoder-learning-rate = " + c.encoderLearningRate() + " must be in (0, 1]");
     check(ENCODER_INITS.contains(c.encoderInit()), cannot + key + ".encoder-init = '" + c.encoderInit()
         + "' is not one of " + ENCODER_INITS);
+    check(c.l2() >= 0 && Double.isFinite(c.l2()), cannot + key + ".l2 = " + c.l2() + " must be a coefficient >= 0");
     return new FusionSpec(name, Kind.FUSION, stages, c.projection(), c.projectionActivation(), c.head(), c.dropout(),
-        c.modalityDropout(), when, c.freezeEncoderEpochs(), c.encoderLearningRate(), c.encoderInit());
+        c.modalityDropout(), when, c.freezeEncoderEpochs(), c.encoderLearningRate(), c.encoderInit(), c.l2());
   }
 
   /**
@@ -248,7 +258,7 @@ public record FusionSpec(
     int p = template.projection() == null || template.projection() == 0 ? DEFAULT_PROJECTION : template.projection();
     return new FusionSpec("unimodal:" + modality, Kind.UNIMODAL,
         List.of(new Stage("unimodal", List.of(modality), FusionOp.CONCAT, Map.of())), p,
-        template.projectionActivation(), template.head(), template.dropout(), 0.0);
+        template.projectionActivation(), template.head(), template.dropout(), 0.0).withL2(template.l2());
   }
 
   /**
@@ -258,7 +268,7 @@ public record FusionSpec(
   public static FusionSpec early(List<String> modalities, FusionSpec template) {
     return new FusionSpec("early", Kind.EARLY,
         List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())), 0,
-        template.projectionActivation(), template.head(), template.dropout(), 0.0);
+        template.projectionActivation(), template.head(), template.dropout(), 0.0).withL2(template.l2());
   }
 
   /** Late-fusion baseline: mean of the unimodal predicted probabilities over the modalities present. */
@@ -356,7 +366,8 @@ public record FusionSpec(
         }
         String how = stages.stream().map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
             .distinct().collect(Collectors.joining(", "));
-        yield what + " | when: " + describeWhen() + " | how many: " + howMany + " | how: " + how;
+        yield what + " | when: " + describeWhen() + " | how many: " + howMany + " | how: " + how
+            + (l2 > 0 ? " | L2 " + l2 : "");
       }
     };
   }
