@@ -55,7 +55,10 @@ public record FusionModelConfig(
         + " model). Default 0. The fusion's counterpart of the classical `linear` baseline's regParam: with a few thousand"
         + " subjects and hundreds of features an unpenalised fusion overfits within a few epochs; choose it on the"
         + " validation split (docs/benchmarks.md).")
-        Double l2) {
+        Double l2,
+    @JsonPropertyDescription("L1 penalty coefficient on the same weights as l2 (default 0): sparse weights, for fusions"
+        + " over many features of which few carry signal (with l2: an elastic net, as the classical `linear` baseline).")
+        Double l1) {
 
   /** The default {@code when}: frozen precomputed embeddings. */
   public static final String EMBEDDINGS = "embeddings";
@@ -73,6 +76,7 @@ public record FusionModelConfig(
     encoderLearningRate = encoderLearningRate == null ? 0.1 : encoderLearningRate;
     encoderInit = encoderInit == null ? "pretrained" : encoderInit;
     l2 = l2 == null ? 0.0 : l2;
+    l1 = l1 == null ? 0.0 : l1;
   }
 
   /** The constructor without a penalty (tests and callers that fuse without L2). */
@@ -81,7 +85,7 @@ public record FusionModelConfig(
                            List<Integer> head, Double dropout, Double modalityDropout, Integer freezeEncoderEpochs,
                            Double encoderLearningRate, String encoderInit) {
     this(what, when, how, options, stages, projection, projectionActivation, head, dropout, modalityDropout,
-        freezeEncoderEpochs, encoderLearningRate, encoderInit, null);
+        freezeEncoderEpochs, encoderLearningRate, encoderInit, null, null);
   }
 
   /** The pre-end-to-end constructor (tests and callers that fuse embeddings only). */
@@ -89,6 +93,6 @@ public record FusionModelConfig(
                            List<FusionStageConfig> stages, Integer projection, String projectionActivation,
                            List<Integer> head, Double dropout, Double modalityDropout) {
     this(what, when, how, options, stages, projection, projectionActivation, head, dropout, modalityDropout, null, null,
-        null, null);
+        null, null, null);
   }
 }

@@ -67,6 +67,7 @@ final class PipelineConfigValidator {
       require(m.encoderLearningRate() > 0 && m.encoderLearningRate() <= 1, key + ".encoder-learning-rate",
           "a multiplier in (0, 1], got " + m.encoderLearningRate(), origin);
       require(m.l2() >= 0 && Double.isFinite(m.l2()), key + ".l2", "a coefficient >= 0, got " + m.l2(), origin);
+      require(m.l1() >= 0 && Double.isFinite(m.l1()), key + ".l1", "a coefficient >= 0, got " + m.l1(), origin);
       require(List.of("pretrained", "scratch").contains(m.encoderInit()), key + ".encoder-init",
           "pretrained or scratch, got '" + m.encoderInit() + "'", origin);
       boolean depths = m.when() instanceof String || m.when() instanceof Integer

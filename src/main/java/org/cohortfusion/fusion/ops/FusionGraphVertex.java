@@ -28,6 +28,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.learning.regularization.L1Regularization;
 import org.nd4j.linalg.learning.regularization.L2Regularization;
 import org.nd4j.linalg.learning.regularization.Regularization;
 
@@ -440,7 +441,7 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
     @Override
     public TrainingConfig getConfig() {
         if (trainingConfig == null) {
-            trainingConfig = new VertexTrainingConfig(vertexName, findUpdater(), conf.getL2());
+            trainingConfig = new VertexTrainingConfig(vertexName, findUpdater(), conf.getL2(), conf.getL1());
         }
         return trainingConfig;
     }
@@ -467,18 +468,26 @@ public abstract class FusionGraphVertex extends BaseGraphVertex {
     }
 
     /**
-     * Training configuration of a parameterised fusion vertex: one updater, and the configuration's L2 penalty on
-     * its weights (DL4J's {@link L2Regularization}, as a layer's {@code l2} applies it), none on biases.
+     * Training configuration of a parameterised fusion vertex: one updater, and the configuration's L2 and L1
+     * penalties on its weights (DL4J's {@link L2Regularization} and {@link L1Regularization}, as a layer's {@code l2}
+     * and {@code l1} apply them), none on biases.
      */
     private static final class VertexTrainingConfig implements TrainingConfig {
         private final String name;
         private final IUpdater updater;
         private final List<Regularization> weightRegularization;
 
-        VertexTrainingConfig(String name, IUpdater updater, double l2) {
+        VertexTrainingConfig(String name, IUpdater updater, double l2, double l1) {
             this.name = name;
             this.updater = updater;
-            this.weightRegularization = l2 > 0 ? List.of(new L2Regularization(l2)) : List.of();
+            List<Regularization> r = new java.util.ArrayList<>();
+            if (l2 > 0) {
+                r.add(new L2Regularization(l2));
+            }
+            if (l1 > 0) {
+                r.add(new L1Regularization(l1));
+            }
+            this.weightRegularization = List.copyOf(r);
         }
 
         @Override

@@ -54,6 +54,9 @@ public abstract class FusionVertexConf extends GraphVertex {
     /** L2 penalty coefficient on the vertex's weights (not its biases); 0 in configurations saved before it existed. */
     protected double l2;
 
+    /** L1 penalty coefficient on the vertex's weights (not its biases); 0 in configurations saved before it existed. */
+    protected double l1;
+
     protected FusionVertexConf() {
     }
 
@@ -119,10 +122,27 @@ public abstract class FusionVertexConf extends GraphVertex {
     }
 
     public void setL2(double l2) {
-        if (!(l2 >= 0) || Double.isInfinite(l2)) {
-            throw new IllegalArgumentException("L2 coefficient must be finite and >= 0, got " + l2);
-        }
         this.l2 = l2;
+    }
+
+    public double getL1() {
+        return l1;
+    }
+
+    public void setL1(double l1) {
+        this.l1 = l1;
+    }
+
+    /** Sets the L2 and L1 coefficients of the vertex's weights; returns this. */
+    public FusionVertexConf setPenalties(double l2Coefficient, double l1Coefficient) {
+        if (!(l2Coefficient >= 0) || Double.isInfinite(l2Coefficient) || !(l1Coefficient >= 0)
+                || Double.isInfinite(l1Coefficient)) {
+            throw new IllegalArgumentException("Penalty coefficients must be finite and >= 0, got l2 = " + l2Coefficient
+                    + ", l1 = " + l1Coefficient);
+        }
+        this.l2 = l2Coefficient;
+        this.l1 = l1Coefficient;
+        return this;
     }
 
     /**
@@ -314,7 +334,7 @@ public abstract class FusionVertexConf extends GraphVertex {
                 && Arrays.equals(projectedSizes(), other.projectedSizes())
                 && Objects.equals(hasProjection() ? projectionActivation : null,
                         other.hasProjection() ? other.projectionActivation : null)
-                && Double.compare(l2, other.l2) == 0;
+                && Double.compare(l2, other.l2) == 0 && Double.compare(l1, other.l1) == 0;
     }
 
     @Override
@@ -337,6 +357,6 @@ public abstract class FusionVertexConf extends GraphVertex {
         return getClass().getSimpleName() + "(sizes=" + Arrays.toString(sizes) + ", options="
                 + Arrays.toString(optionValues())
                 + (hasProjection() ? ", projected from " + Arrays.toString(inputSizes) + " (" + projectionActivation + ")"
-                        : "") + (l2 > 0 ? ", l2=" + l2 : "") + ")";
+                        : "") + (l2 > 0 ? ", l2=" + l2 : "") + (l1 > 0 ? ", l1=" + l1 : "") + ")";
     }
 }

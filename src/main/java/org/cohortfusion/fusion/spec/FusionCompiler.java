@@ -198,7 +198,7 @@ public final class FusionCompiler {
         size.put(m, dim);
       } else if (projectAll) {
         String p = "proj_" + m;
-        b.addLayer(p, new DenseLayer.Builder().nIn(dim).nOut(spec.projection()).activation(projAct).l2(spec.l2()).build(),
+        b.addLayer(p, new DenseLayer.Builder().nIn(dim).nOut(spec.projection()).activation(projAct).l2(spec.l2()).l1(spec.l1()).build(),
             src);
         node.put(m, p);
         size.put(m, spec.projection());
@@ -255,7 +255,7 @@ public final class FusionCompiler {
         if (java.util.Arrays.stream(inputSizes).anyMatch(x -> x > 0)) {
           v.withProjection(inputSizes, projAct.name().toLowerCase(Locale.ROOT));
         }
-        v.setL2(spec.l2());
+        v.setPenalties(spec.l2(), spec.l1());
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new FusionSpecException(cannot + spec.key() + " stage '" + s.name() + "' (" + s.op().configName() + "): " + e.getMessage());
       }
@@ -272,7 +272,7 @@ public final class FusionCompiler {
     int prevSize = lastSize;
     for (int h = 0; h < spec.head().size(); h++) {
       DenseLayer.Builder d = new DenseLayer.Builder().nIn(prevSize).nOut(spec.head().get(h)).activation(Activation.RELU)
-          .l2(spec.l2());
+          .l2(spec.l2()).l1(spec.l1());
       if (spec.dropout() > 0) {
         d.dropOut(1.0 - spec.dropout()); // DL4J takes the retain probability
       }
@@ -281,7 +281,7 @@ public final class FusionCompiler {
       prevSize = spec.head().get(h);
     }
     b.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(prevSize)
-        .nOut(embeddings.numClasses()).activation(Activation.SOFTMAX).l2(spec.l2()).build(), prev);
+        .nOut(embeddings.numClasses()).activation(Activation.SOFTMAX).l2(spec.l2()).l1(spec.l1()).build(), prev);
     b.setOutputs(OUTPUT);
     ComputationGraphConfiguration conf;
     try {

@@ -36,6 +36,7 @@ import org.cohortfusion.fusion.ops.FusionOp;
  * @param encoderInit end to end: pretrained or scratch
  * @param l2 L2 penalty coefficient on the fusion's weights (projections, fusion operation, head, output; not biases,
  *     not encoder layers)
+ * @param l1 L1 penalty coefficient on the same weights
  */
 public record FusionSpec(
     String name,
@@ -50,7 +51,8 @@ public record FusionSpec(
     int freezeEncoderEpochs,
     double encoderLearningRate,
     String encoderInit,
-    double l2) {
+    double l2,
+    double l1) {
 
   /** Encoder initialisations of end-to-end models. */
   public static final List<String> ENCODER_INITS = List.of("pretrained", "scratch");
@@ -80,13 +82,13 @@ public record FusionSpec(
   public FusionSpec(String name, Kind kind, List<Stage> stages, Integer projection, String projectionActivation,
                     List<Integer> head, double dropout, double modalityDropout) {
     this(name, kind, stages, projection, projectionActivation, head, dropout, modalityDropout, Map.of(), 0, 1.0,
-        "pretrained", 0.0);
+        "pretrained", 0.0, 0.0);
   }
 
-  /** The same model with another L2 coefficient (baselines take their template's). */
-  public FusionSpec withL2(double coefficient) {
+  /** The same model with other penalty coefficients (baselines take their template's). */
+  public FusionSpec withPenalties(double l2Coefficient, double l1Coefficient) {
     return new FusionSpec(name, kind, stages, projection, projectionActivation, head, dropout, modalityDropout, when,
-        freezeEncoderEpochs, encoderLearningRate, encoderInit, coefficient);
+        freezeEncoderEpochs, encoderLearningRate, encoderInit, l2Coefficient, l1Coefficient);
   }
 
   /** Whether the model is trained end to end on the aligned cohort's preprocessed features (when is not embeddings). */
@@ -160,8 +162,9 @@ public record FusionSpec(
     check(ENCODER_INITS.contains(c.encoderInit()), cannot + key + ".encoder-init = '" + c.encoderInit()
         + "' is not one of " + ENCODER_INITS);
     check(c.l2() >= 0 && Double.isFinite(c.l2()), cannot + key + ".l2 = " + c.l2() + " must be a coefficient >= 0");
+    check(c.l1() >= 0 && Double.isFinite(c.l1()), cannot + key + ".l1 = " + c.l1() + " must be a coefficient >= 0");
     return new FusionSpec(name, Kind.FUSION, stages, c.projection(), c.projectionActivation(), c.head(), c.dropout(),
-        c.modalityDropout(), when, c.freezeEncoderEpochs(), c.encoderLearningRate(), c.encoderInit(), c.l2());
+        c.modalityDropout(), when, c.freezeEncoderEpochs(), c.encoderLearningRate(), c.encoderInit(), c.l2(), c.l1());
   }
 
   /**
@@ -258,7 +261,7 @@ public record FusionSpec(
     int p = template.projection() == null || template.projection() == 0 ? DEFAULT_PROJECTION : template.projection();
     return new FusionSpec("unimodal:" + modality, Kind.UNIMODAL,
         List.of(new Stage("unimodal", List.of(modality), FusionOp.CONCAT, Map.of())), p,
-        template.projectionActivation(), template.head(), template.dropout(), 0.0).withL2(template.l2());
+        template.projectionActivation(), template.head(), template.dropout(), 0.0).withPenalties(template.l2(), template.l1());
   }
 
   /**
@@ -268,7 +271,7 @@ public record FusionSpec(
   public static FusionSpec early(List<String> modalities, FusionSpec template) {
     return new FusionSpec("early", Kind.EARLY,
         List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())), 0,
-        template.projectionActivation(), template.head(), template.dropout(), 0.0).withL2(template.l2());
+        template.projectionActivation(), template.head(), template.dropout(), 0.0).withPenalties(template.l2(), template.l1());
   }
 
   /** Late-fusion baseline: mean of the unimodal predicted probabilities over the modalities present. */
@@ -367,7 +370,7 @@ public record FusionSpec(
         String how = stages.stream().map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
             .distinct().collect(Collectors.joining(", "));
         yield what + " | when: " + describeWhen() + " | how many: " + howMany + " | how: " + how
-            + (l2 > 0 ? " | L2 " + l2 : "");
+            + (l2 > 0 ? " | L2 " + l2 : "") + (l1 > 0 ? " | L1 " + l1 : "");
       }
     };
   }

@@ -27,19 +27,24 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 
 /**
- * The fusion's L2 penalty, checked against its definition: one plain SGD step with learning rate {@code lr} on the
+ * The fusion's L2 and L1 penalties, checked against its definition: one plain SGD step with learning rate {@code lr} on the
  * same batch from the same parameters moves every penalised weight by exactly {@code -lr * l2 * w} more than the
  * unpenalised step does, and every bias (and every encoder layer of an end-to-end model) by the same amount.
  */
-class FusionL2Test {
+class FusionPenaltyTest {
   static final double LR = 0.1;
   static final double L2 = 0.05;
+  static final double L1 = 0.02;
   /** Parameter names of biases, as DL4J's layers ({@code b}) and the fusion vertices ({@code Pb}, {@code b}, {@code bz}) name them. */
   static final Set<String> BIASES = Set.of("b", "Pb", "bz");
 
   static FusionModelConfig single(String how, Integer projection, double l2) {
+    return single(how, projection, l2, 0);
+  }
+
+  static FusionModelConfig single(String how, Integer projection, double l2, double l1) {
     return new FusionModelConfig(List.of("clinical", "labs", "imaging"), null, how, null, null, projection, "tanh",
-        List.of(16), null, null, null, null, null, l2);
+        List.of(16), null, null, null, null, null, l2, l1);
   }
 
   /** Hierarchical, with clinical used by both stages so that its projection is a DenseLayer of its own ("proj_clinical"). */
@@ -47,7 +52,7 @@ class FusionL2Test {
     return new FusionModelConfig(null, null, null, null, List.of(
         new FusionStageConfig("pair", List.of("clinical", "labs"), "lowrank_tensor", Map.of("rank", 2)),
         new FusionStageConfig("all", List.of("pair", "clinical", "imaging"), "gmu", Map.of())),
-        8, "tanh", List.of(16), null, null, null, null, null, l2);
+        8, "tanh", List.of(16), null, null, null, null, null, l2, null);
   }
 
   static MultiDataSet batch() {
@@ -73,6 +78,15 @@ class FusionL2Test {
   /** Asserts the penalised step's parameters against the unpenalised one's; returns the penalised weights' names. */
   static List<String> assertOneStepMatchesTheDefinition(FusionCompiler.Compiled free, FusionCompiler.Compiled penalised,
                                                         Set<String> unpenalisedVertices) {
+    return assertOneStepMatchesTheDefinition(free, penalised, unpenalisedVertices, L2, 0);
+  }
+
+  /**
+   * The same for L2 coefficient {@code l2} and L1 coefficient {@code l1}: the penalised step moves a weight w by
+   * {@code -lr * (l2 * w + l1 * sign(w))} more.
+   */
+  static List<String> assertOneStepMatchesTheDefinition(FusionCompiler.Compiled free, FusionCompiler.Compiled penalised,
+                                                        Set<String> unpenalisedVertices, double l2, double l1) {
     ComputationGraph a = free.newGraph();
     ComputationGraph b = penalised.newGraph();
     b.setParams(a.params().dup());
@@ -87,7 +101,9 @@ class FusionL2Test {
       String vertex = key.substring(0, key.indexOf('/'));
       String param = key.substring(key.indexOf('/') + 1);
       boolean bias = BIASES.contains(param) || unpenalisedVertices.stream().anyMatch(vertex::startsWith);
-      INDArray expected = bias ? afterFree.get(key) : afterFree.get(key).sub(e.getValue().mul(LR * L2));
+      INDArray w = e.getValue();
+      INDArray expected = bias ? afterFree.get(key)
+          : afterFree.get(key).sub(w.mul(LR * l2)).sub(org.nd4j.linalg.ops.transforms.Transforms.sign(w, true).mul(LR * l1));
       INDArray actual = afterPenalised.get(key);
       double scale = Math.max(1e-3, e.getValue().amaxNumber().doubleValue());
       double worst = actual.sub(expected).amaxNumber().doubleValue();
@@ -113,6 +129,15 @@ class FusionL2Test {
     assertTrue(penalised.stream().anyMatch(k -> k.startsWith("fuse_m/P")), "the vertex's own projection: " + penalised);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"attention", "gmu"})
+  void l1AddsLrTimesL1TimesTheWeightsSignToTheSameWeights(String how) {
+    List<String> penalised = assertOneStepMatchesTheDefinition(compile(single(how, 8, 0, 0)),
+        compile(single(how, 8, L2, L1)), Set.of(), L2, L1);
+    assertTrue(penalised.stream().anyMatch(k -> k.startsWith("fuse_m/P")), penalised.toString());
+    assertTrue(FusionSpec.fromConfig("m", single(how, 8, L2, L1)).describe().endsWith(" | L2 " + L2 + " | L1 " + L1));
+  }
+
   @Test
   void hierarchicalFusionPenalisesDenseProjectionsAndEveryStage() {
     List<String> penalised = assertOneStepMatchesTheDefinition(compile(hierarchical(0)), compile(hierarchical(L2)), Set.of());
@@ -128,7 +153,7 @@ class FusionL2Test {
     double[] l2 = {0, L2};
     for (int i = 0; i < 2; i++) {
       FusionSpec spec = FusionSpec.fromConfig("e2e", new FusionModelConfig(EndToEndFusionTest.WHAT, "embedding",
-          "attention", null, null, 4, "tanh", List.of(3), null, null, null, 1.0, null, l2[i]));
+          "attention", null, null, 4, "tanh", List.of(3), null, null, null, 1.0, null, l2[i], null));
       compiled[i] = FusionCompiler.compile(spec, EndToEndFusionTest.inputs(), new Sgd(LR), 5,
           new FusionCompiler.Encoders(encoders, EndToEndFusionTest.shapes(), true, new Sgd(LR)));
     }
