@@ -52,7 +52,35 @@ public record TrainConfig(
     @JsonPropertyDescription("What early stopping and the published epoch follow: loss (validation log loss, a proper "
         + "scoring rule: it rewards calibration as well as ranking; default) or auroc (validation AUROC, which a small "
         + "validation split makes noisy and which keeps overfitted, overconfident epochs).")
-        EarlyStopping earlyStopping) {
+        EarlyStopping earlyStopping,
+    @JsonPropertyDescription("Where the validation split is scored after every epoch: driver (collected once, scored in"
+        + " the driver JVM), executors (the model broadcast, every partition scored where it lives, only sums and the"
+        + " exact AUROC's distributed sort leave the executors: nothing proportional to the split on the driver) or auto"
+        + " (default: executors from " + VALIDATION_ON_EXECUTORS_FROM + " validation examples on). Late fusion is scored"
+        + " on the driver either way.")
+        ValidationOn validation) {
+
+  /** Validation splits of at least this many labeled examples are scored on the executors under validation = auto. */
+  public static final long VALIDATION_ON_EXECUTORS_FROM = 50_000;
+
+  /** Where the validation split is scored. */
+  public enum ValidationOn {
+    DRIVER, EXECUTORS, AUTO;
+
+    @JsonCreator
+    public static ValidationOn parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected driver, executors or auto, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   /** The validation measure early stopping follows. */
   public enum EarlyStopping {
@@ -159,6 +187,16 @@ public record TrainConfig(
     shardFormat = shardFormat == null ? ShardFormat.ARROW : shardFormat;
     classical = classical == null ? ClassicalConfig.defaults() : classical;
     earlyStopping = earlyStopping == null ? EarlyStopping.LOSS : earlyStopping;
+    validation = validation == null ? ValidationOn.AUTO : validation;
+  }
+
+  /** The constructor without {@code validation} (auto). */
+  public TrainConfig(Mode mode, Integer epochs, Integer batchSize, Integer workers, Integer averagingFrequency,
+                     Updater updater, Double learningRate, Schedule schedule, Double scheduleDecay, Integer scheduleStep,
+                     Integer patience, Long seed, String shardsDir, ShardFormat shardFormat, ClassicalConfig classical,
+                     EarlyStopping earlyStopping) {
+    this(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule, scheduleDecay,
+        scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, null);
   }
 
   public static TrainConfig defaults() {
@@ -168,42 +206,48 @@ public record TrainConfig(
   /** A copy with another mode. */
   public TrainConfig withMode(Mode m) {
     return new TrainConfig(m, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
   }
 
   /** A copy with another epoch count. */
   public TrainConfig withEpochs(int e) {
     return new TrainConfig(mode, e, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
   }
 
   /** A copy with another worker count. */
   public TrainConfig withWorkers(Integer w) {
     return new TrainConfig(mode, epochs, batchSize, w, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
   }
 
   /** A copy with another seed. */
   public TrainConfig withSeed(long s) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat, classical, earlyStopping);
+        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat, classical, earlyStopping, validation);
   }
 
   /** A copy with another patience (early stopping). */
   public TrainConfig withPatience(int p) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat, classical, earlyStopping);
+        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
   }
 
   /** A copy with another shard format. */
   public TrainConfig withShardFormat(ShardFormat f) {
     return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, f, classical, earlyStopping);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, f, classical, earlyStopping, validation);
+  }
+
+  /** A copy scoring the validation split where {@code v} says. */
+  public TrainConfig withValidation(ValidationOn v) {
+    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, v);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
   public TrainConfig withAveragingFrequency(Integer f) {
     return new TrainConfig(mode, epochs, batchSize, workers, f, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping);
+        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
   }
 }

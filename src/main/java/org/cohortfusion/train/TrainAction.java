@@ -166,7 +166,8 @@ public final class TrainAction {
       }
     }
     Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
-    List<Batch> validation = EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH);
+    HeldOut validation = validation(table, () -> EmbeddingsData.batches(table, emb, "validation", EVAL_BATCH),
+        () -> EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH));
     List<Batch> trainLocal = t.mode() == TrainConfig.Mode.LOCAL && selected.stream().anyMatch(x -> !x.endToEnd())
         ? EmbeddingsData.collect(table, emb, "train", t.batchSize()) : null;
     Data embeddingsData = new Data(emb, trainLocal, require -> null, validation);
@@ -174,9 +175,12 @@ public final class TrainAction {
     Dataset<Row> aligned = null;
     if (e2e != null) {
       aligned = spark.read().parquet(o.cohortDir + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
+      Dataset<Row> cohort = aligned;
       cohortData = new Data(e2e.inputs(), t.mode() == TrainConfig.Mode.LOCAL
           ? CohortData.collect(aligned, e2e.preprocessing(), emb.numClasses(), "train", t.batchSize(), false) : null,
-          require -> null, CohortData.collect(aligned, e2e.preprocessing(), emb.numClasses(), "validation", EVAL_BATCH, false));
+          require -> null, validation(cohort,
+              () -> CohortData.batches(cohort, e2e.preprocessing(), emb.numClasses(), "validation", null, EVAL_BATCH, false),
+              () -> CohortData.collect(cohort, e2e.preprocessing(), emb.numClasses(), "validation", EVAL_BATCH, false)));
     }
     List<TrainResult.ModelResult> results = new ArrayList<>();
     // Spark mode: the train split as minibatch shards, written once per row selection (all rows for fusion models,
@@ -198,11 +202,15 @@ public final class TrainAction {
     try {
       for (FusionSpec s : selected) {
         results.add(s.kind() == FusionSpec.Kind.LATE
-            ? late(hconf, s, emb, validation)
+            ? late(hconf, s, emb, validation.collected())
             : trainGraph(hconf, s, emb, s.endToEnd() ? cohortData : embeddingsData, e2e));
       }
     } finally {
       shards.values().forEach(MinibatchShards::close);
+      validation.release();
+      if (cohortData != null) {
+        cohortData.validation().release();
+      }
     }
     if (!classical.isEmpty()) {
       results.addAll(new ClassicalBaselines(spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress)
@@ -211,6 +219,28 @@ public final class TrainAction {
     String summaryPath = o.outputDir + "/summary.json";
     writeSummary(hconf, summaryPath, emb, results);
     return new TrainResult(results, summaryPath);
+  }
+
+  /**
+   * The validation split of {@code rows} (the embeddings table or the aligned cohort) where {@code train.validation}
+   * says: on the executors, or collected to the driver; auto counts its labeled rows first.
+   */
+  private HeldOut validation(Dataset<Row> rows, java.util.function.Supplier<org.apache.spark.api.java.JavaRDD<Batch>> batches,
+                             java.util.function.Supplier<List<Batch>> collect) {
+    TrainConfig.ValidationOn where = o.train.validation();
+    String why = "train.validation = executors";
+    if (where == TrainConfig.ValidationOn.AUTO) {
+      long n = rows.where(org.apache.spark.sql.functions.col("split").equalTo("validation")
+          .and(org.apache.spark.sql.functions.col("label").isNotNull())).count();
+      where = n >= TrainConfig.VALIDATION_ON_EXECUTORS_FROM ? TrainConfig.ValidationOn.EXECUTORS
+          : TrainConfig.ValidationOn.DRIVER;
+      why = "train.validation = auto, " + n + " labeled examples";
+    }
+    if (where == TrainConfig.ValidationOn.EXECUTORS) {
+      o.progress.accept("[train] validation split scored on the executors every epoch (" + why + ")");
+      return HeldOut.onExecutors(batches.get());
+    }
+    return HeldOut.onDriver(collect.get());
   }
 
   private List<FusionSpec> select(List<FusionSpec> all) {
@@ -261,7 +291,7 @@ public final class TrainAction {
    * ({@code inputs} then describes them: per-example sizes, in the embeddings' modality order).
    */
   private record Data(EmbeddingsSpec inputs, List<Batch> trainLocal, Function<String, MinibatchShards> trainShards,
-                      List<Batch> validation) {
+                      HeldOut validation) {
     Data withShards(Function<String, MinibatchShards> shards) {
       return new Data(inputs, trainLocal, shards, validation);
     }
@@ -286,7 +316,7 @@ public final class TrainAction {
     EmbeddingsSpec inputs = data.inputs();
     List<Batch> trainLocal = data.trainLocal();
     Function<String, MinibatchShards> trainShards = data.trainShards();
-    List<Batch> validation = data.validation();
+    HeldOut validation = data.validation();
     boolean[] masked = FusionCompiler.maskedInputs(compiled.configuration());
     int[] columns = compiled.modalities().stream().mapToInt(inputs::indexOf).toArray();
     int require = spec.kind() == FusionSpec.Kind.UNIMODAL ? inputs.indexOf(compiled.modalities().get(0)) : -1;
@@ -322,7 +352,7 @@ public final class TrainAction {
       // Unless it is an older run's model, kept because this run stopped between its last epoch and the publish.
       if (!TrainedModels.exists(hconf, ck + "/best")
           || done.model().params().equals(ModelArtifact.loadGraph(hconf, ck + "/best").model().params())) {
-        Metrics m = Metrics.evaluate(TrainedModels.graph(done.model(), columns), validation, emb.numClasses());
+        Metrics m = validation.score(done.model(), columns, emb.numClasses());
         return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, done.sha256(),
             state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0);
       }
@@ -390,7 +420,7 @@ public final class TrainAction {
         double seconds = (System.nanoTime() - t0) / 1e9;
         samplesPerSecond = nTrain / seconds;
         ranThisRun++;
-        Metrics m = Metrics.evaluate(TrainedModels.graph(graph, columns), validation, emb.numClasses());
+        Metrics m = validation.score(graph, columns, emb.numClasses());
         boolean improved = t.earlyStopping() == TrainConfig.EarlyStopping.LOSS
             ? m.loss() < state.bestLossOrInfinity() - 1e-9
             : m.auroc() > state.bestAuroc() + 1e-9;
@@ -423,7 +453,7 @@ public final class TrainAction {
     }
     // Publish the best checkpoint (SHA-256 verified on load) with its full provenance.
     ComputationGraph best = ModelArtifact.loadGraph(hconf, ck + "/best").model();
-    Metrics m = Metrics.evaluate(TrainedModels.graph(best, columns), validation, emb.numClasses());
+    Metrics m = validation.score(best, columns, emb.numClasses());
     String sha = ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, e2e, m.asMap()));
     return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, sha, state.bestEpoch(),
         state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond);

@@ -79,7 +79,7 @@ class ShippedToExecutorsMultiJvmTest {
           fusion.models {
             e2e { what = [img, tab, ts, txt, vec], how = attention, projection = 4, head = [4], modality-dropout = 0.2,
                   when = { img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding },
-                  freeze-encoder-epochs = 1, encoder-learning-rate = 0.5 }
+                  freeze-encoder-epochs = 1, encoder-learning-rate = 0.5, l2 = 0.01, l1 = 0.001 }
           }
           fusion.baselines = []
           train { mode = spark, epochs = 2, batch-size = 16, patience = 5, shard-format = %s }
@@ -98,6 +98,7 @@ class ShippedToExecutorsMultiJvmTest {
       assertEquals(48, m.test().n(), "every labeled test subject of the cohort");
       assertTrue(m.describe().contains("when: end to end (img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding"),
           m.describe());
+      assertTrue(m.describe().endsWith(" | L2 0.01 | L1 0.001"), "the penalties reach the saved model: " + m.describe());
     }
   }
 
@@ -139,6 +140,48 @@ class ShippedToExecutorsMultiJvmTest {
       assertEquals(LocalClusterSession.EXECUTORS, executors.size(), train + ": both executors trained, saw " + executors);
       assertNoShardsLeft(config);
     }
+  }
+
+  @Test
+  void validationScoredOnTheExecutorsAgreesWithTheDriverEveryEpoch() throws Exception {
+    String out = tmp.resolve("out").toString();
+    SyntheticEmbeddings.write(spark, out + "/embeddings", 600, new double[] {0.2, 0.3, 0.2}, 1.0, 5);
+    java.util.Map<String, List<double[]>> epochs = new java.util.HashMap<>();
+    java.util.Map<String, TrainResult.ModelResult> results = new java.util.HashMap<>();
+    java.util.regex.Pattern line = java.util.regex.Pattern.compile("^\\[att\\] epoch \\d+/4  val loss ([0-9.]+)  val AUROC ([0-9.]+)");
+    for (String where : List.of("driver", "executors")) {
+      PipelineConfig config = PipelineConfigLoader.parse("subjects { path = s.csv }\n"
+          + "modalities { clinical { kind = tabular, path = c.csv } }\n"
+          + "output { dir = \"" + out + "\" }\n"
+          + "fusion { baselines = [], models { att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [8] } } }\n"
+          + "train { mode = local, epochs = 4, batch-size = 32, patience = 9, validation = " + where + " }\n", List.of());
+      List<String> progress = new java.util.ArrayList<>();
+      LocalClusterSession.executorsSinceLastCall();
+      TrainResult r = TrainAction.of(spark, config).models(List.of("att")).outputDir(tmp.resolve("train-" + where).toString())
+          .progress(progress::add).execute();
+      results.put(where, r.get("att"));
+      epochs.put(where, progress.stream().map(line::matcher).filter(java.util.regex.Matcher::find)
+          .map(m -> new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))}).toList());
+      if (where.equals("executors")) {
+        assertTrue(progress.contains("[train] validation split scored on the executors every epoch (train.validation = executors)"),
+            progress.toString());
+        assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+            "the validation split was scored on both executors");
+      }
+    }
+    assertEquals(4, epochs.get("driver").size());
+    assertEquals(4, epochs.get("executors").size());
+    for (int e = 0; e < 4; e++) {
+      // The progress line prints 4 decimals; the executors compute the loss in double, the driver in float.
+      assertEquals(epochs.get("driver").get(e)[0], epochs.get("executors").get(e)[0], 2e-4, "epoch " + (e + 1) + " loss");
+      assertEquals(epochs.get("driver").get(e)[1], epochs.get("executors").get(e)[1], 2e-4, "epoch " + (e + 1) + " AUROC");
+    }
+    TrainResult.ModelResult d = results.get("driver");
+    TrainResult.ModelResult x = results.get("executors");
+    assertEquals(d.bestEpoch(), x.bestEpoch(), "the same epoch is published");
+    assertEquals(d.validation().auroc(), x.validation().auroc(), 1e-9);
+    assertEquals(d.validation().loss(), x.validation().loss(), 1e-5);
+    assertEquals(d.validation().n(), x.validation().n());
   }
 
   private static void assertNoShardsLeft(PipelineConfig config) throws Exception {

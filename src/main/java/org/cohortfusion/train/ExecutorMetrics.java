@@ -1,0 +1,174 @@
+package org.cohortfusion.train;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import scala.Tuple2;
+
+/**
+ * The held-out {@link Metrics} of a graph computed where the data lives: the model (configuration and parameters) is
+ * broadcast once per call, every partition's batches are scored on its executor as they stream past, and only sums
+ * and the exact AUROC's distributed sort leave the executors — nothing proportional to the split reaches the driver.
+ *
+ * <p>The AUROC is Spark MLlib's {@link BinaryClassificationMetrics} with {@code numBins = 0} (no down-sampling): the
+ * trapezoidal area over every distinct score, which equals the Mann–Whitney statistic with ties counted one half, as
+ * {@link Auroc} computes it on the driver. More classes: the mean one-vs-rest AUROC over the classes present with
+ * another class, as {@link Auroc#of(double[][], int[], int)}.
+ */
+public final class ExecutorMetrics {
+  private ExecutorMetrics() {}
+
+  /** The configuration and parameters of a graph, as broadcast to the executors (a plain class: Kryo cannot build records). */
+  static final class ModelBytes implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private String configurationJson;
+    private float[] parameters;
+
+    /** For Kryo. */
+    private ModelBytes() {}
+
+    ModelBytes(String configurationJson, float[] parameters) {
+      this.configurationJson = configurationJson;
+      this.parameters = parameters;
+    }
+
+    ComputationGraph graph() {
+      ComputationGraph g = new ComputationGraph(ComputationGraphConfiguration.fromJson(configurationJson));
+      g.init(Nd4j.createFromArray(parameters).reshape(1, parameters.length).castTo(g.getConfiguration().getDataType()), false);
+      return g;
+    }
+  }
+
+  /**
+   * Loss, accuracy and AUROC of {@code graph} on {@code batches}, reading the modality columns {@code columns} of each
+   * batch as {@link TrainedModels#graph} does.
+   *
+   * @throws IllegalArgumentException when the batches hold no labeled example
+   */
+  public static Metrics evaluate(JavaRDD<Batch> batches, ComputationGraph graph, int[] columns, int numClasses) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(batches.context());
+    Broadcast<ModelBytes> model = jsc.broadcast(new ModelBytes(graph.getConfiguration().toJson(),
+        graph.params().castTo(DataType.FLOAT).toFloatVector()));
+    int[] cols = columns.clone();
+    JavaRDD<double[]> scored = batches.mapPartitions(new Score(model, cols)).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      // [n, loss sum, correct, then the count of each class]
+      double[] sums = scored.aggregate(new double[3 + numClasses], (acc, row) -> {
+        int label = (int) row[0];
+        acc[0] += 1;
+        acc[1] -= Math.log(Math.max(row[1 + label], 1e-7));
+        int argmax = 0;
+        for (int k = 1; k < numClasses; k++) {
+          argmax = row[1 + k] > row[1 + argmax] ? k : argmax;
+        }
+        acc[2] += argmax == label ? 1 : 0;
+        acc[3 + label] += 1;
+        return acc;
+      }, (a, b) -> {
+        for (int i = 0; i < a.length; i++) {
+          a[i] += b[i];
+        }
+        return a;
+      });
+      long n = (long) sums[0];
+      if (n == 0) {
+        throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
+      }
+      double auroc;
+      if (numClasses == 2) {
+        auroc = oneVsRest(scored, 1, sums[3 + 1], n);
+      } else {
+        double total = 0;
+        int counted = 0;
+        for (int k = 0; k < numClasses; k++) {
+          double a = oneVsRest(scored, k, sums[3 + k], n);
+          if (!Double.isNaN(a)) {
+            total += a;
+            counted++;
+          }
+        }
+        auroc = counted == 0 ? Double.NaN : total / counted;
+      }
+      return new Metrics(auroc, sums[1] / n, sums[2] / n, n);
+    } finally {
+      scored.unpersist(false);
+      model.destroy(false);
+    }
+  }
+
+  /** AUROC of class k's probability against "label is k"; NaN when either side is empty. */
+  private static double oneVsRest(JavaRDD<double[]> scored, int k, double positives, long n) {
+    if (positives == 0 || positives == n) {
+      return Double.NaN;
+    }
+    JavaRDD<Tuple2<Object, Object>> scoreAndLabel = scored.map(r -> new Tuple2<>(r[1 + k], (int) r[0] == k ? 1.0 : 0.0));
+    BinaryClassificationMetrics m = new BinaryClassificationMetrics(scoreAndLabel.rdd(), 0);
+    try {
+      return m.areaUnderROC();
+    } finally {
+      m.unpersist();
+    }
+  }
+
+  /** Scores one partition's batches: one graph per partition, one output row {label, p_0, ..., p_k-1} per example. */
+  private static final class Score implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Batch>, double[]> {
+    private static final long serialVersionUID = 1L;
+    private final Broadcast<ModelBytes> model;
+    private final int[] columns;
+
+    Score(Broadcast<ModelBytes> model, int[] columns) {
+      this.model = model;
+      this.columns = columns;
+    }
+
+    @Override
+    public Iterator<double[]> call(Iterator<Batch> batches) {
+      if (!batches.hasNext()) {
+        return java.util.Collections.emptyIterator();
+      }
+      Metrics.Predictor predictor = TrainedModels.graph(model.value().graph(), columns);
+      return new Iterator<>() {
+        private Iterator<double[]> current = java.util.Collections.emptyIterator();
+
+        @Override
+        public boolean hasNext() {
+          while (!current.hasNext() && batches.hasNext()) {
+            Batch b = batches.next();
+            if (b.size() == 0) {
+              continue;
+            }
+            double[][] p = predictor.predict(b).castTo(DataType.DOUBLE).toDoubleMatrix();
+            List<double[]> rows = new ArrayList<>(p.length);
+            for (int r = 0; r < p.length; r++) {
+              double[] row = new double[1 + p[r].length];
+              row[0] = b.labels()[r];
+              System.arraycopy(p[r], 0, row, 1, p[r].length);
+              rows.add(row);
+            }
+            current = rows.iterator();
+          }
+          return current.hasNext();
+        }
+
+        @Override
+        public double[] next() {
+          if (!hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          return current.next();
+        }
+      };
+    }
+  }
+}

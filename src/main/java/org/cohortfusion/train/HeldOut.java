@@ -1,0 +1,61 @@
+package org.cohortfusion.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.storage.StorageLevel;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * The validation split a model is scored on after every epoch: its batches collected once to the driver, or left on
+ * the executors (cached there) and scored where they live by {@link ExecutorMetrics}, so that the driver's memory
+ * does not grow with the split.
+ */
+final class HeldOut {
+  private final JavaRDD<Batch> distributed;
+  private List<Batch> local;
+
+  private HeldOut(List<Batch> local, JavaRDD<Batch> distributed) {
+    this.local = local;
+    this.distributed = distributed;
+  }
+
+  /** Batches on the driver. */
+  static HeldOut onDriver(List<Batch> batches) {
+    return new HeldOut(batches, null);
+  }
+
+  /** Batches cached on the executors (memory, spilling to disk), computed once on first use. */
+  static HeldOut onExecutors(JavaRDD<Batch> batches) {
+    return new HeldOut(null, batches.persist(StorageLevel.MEMORY_AND_DISK()));
+  }
+
+  boolean onExecutors() {
+    return distributed != null;
+  }
+
+  /** The metrics of a graph reading the modality columns {@code columns} of each batch. */
+  Metrics score(ComputationGraph graph, int[] columns, int numClasses) {
+    return distributed != null
+        ? ExecutorMetrics.evaluate(distributed, graph, columns, numClasses)
+        : Metrics.evaluate(TrainedModels.graph(graph, columns), local, numClasses);
+  }
+
+  /**
+   * The batches on the driver, collected on first use when they live on the executors: late fusion combines several
+   * unimodal graphs per batch and is scored there.
+   */
+  List<Batch> collected() {
+    if (local == null) {
+      local = new ArrayList<>(distributed.collect());
+    }
+    return local;
+  }
+
+  /** Drops the executors' cached copy. */
+  void release() {
+    if (distributed != null) {
+      distributed.unpersist(false);
+    }
+  }
+}
