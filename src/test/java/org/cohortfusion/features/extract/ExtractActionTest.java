@@ -82,6 +82,7 @@ class ExtractActionTest {
     String cohortA = FeatureTestCohorts.writeCohort(spark, rows, tmp.resolve("a").toString(), "fp-a");
     ExtractResult scratchA = extract(cohortA, "scratch-a", false);
     assertContract(scratchA);
+    assertEmbeddingsEqualAReferenceForwardPass(scratchA, cohortA);
 
     ExtractResult first = extract(cohortA, "incremental", true); // no cache yet: encodes everything
     assertEquals(30, first.modality("vec").encoded());
@@ -127,11 +128,27 @@ class ExtractActionTest {
         org.cohortfusion.features.bench.ExtractBench.run(spark, cohort, encoders, 16, 1);
     System.out.print(result.table());
     assertEquals(List.of("img", "tab", "ts", "txt", "vec"), result.modalities().stream().map(m -> m.modality()).toList());
-    assertEquals(25, result.modalities().get(2).subjects());
+    assertEquals(List.of("image", "tabular", "timeseries", "text", "vector"),
+        result.modalities().stream().map(m -> m.kind()).toList());
+    // Subjects with the modality, by hand over s0..s29: ts lacks s0, s7, s14, s21, s28; txt lacks s0, s11, s22. The
+    // scan runs twice (warm-up and one timed pass), so this also pins that the count is of one pass.
+    assertEquals(List.of(30L, 30L, 25L, 27L, 30L), result.modalities().stream().map(m -> m.subjects()).toList());
     for (var m : result.modalities()) {
-      assertTrue(m.scanSeconds() > 0 && m.conversionSeconds() > 0 && m.encodeSeconds() > 0, m.toString());
-      assertTrue(m.conversionToScanRatio() > 0 && m.encodedSubjectsPerSecondPerCore() > 0, m.toString());
+      assertEquals(spark.sparkContext().defaultParallelism(), m.cores(), m.modality());
+      assertTrue(Double.isFinite(m.scanSeconds()) && Double.isFinite(m.conversionSeconds())
+          && Double.isFinite(m.encodeSeconds()), m.modality() + ": every pass timed");
     }
+  }
+
+  /** The bench's derived figures and table, on hand-made timings. */
+  @Test
+  void benchRatiosAndTableFollowTheirDefinitions() {
+    var m = new org.cohortfusion.features.bench.ExtractBench.ModalityBench("vec", "vector", 120, 0.5, 2.0, 3.0, 4);
+    assertEquals(0.25, m.conversionToScanRatio(), 1e-12, "scan seconds / conversion seconds");
+    assertEquals(10.0, m.encodedSubjectsPerSecondPerCore(), 1e-12, "120 subjects / 3 s / 4 cores");
+    String[] lines = new org.cohortfusion.features.bench.ExtractBench.Result(List.of(m)).table().split("\n");
+    assertEquals(2, lines.length);
+    assertEquals(List.of("vec", "vector", "120", "0.500", "2.000", "3.000", "0.25x", "10"), List.of(lines[1].trim().split(" +")));
   }
 
   /**
@@ -384,6 +401,51 @@ class ExtractActionTest {
     assertEquals("fp-a", manifest.cohortHash());
     assertEquals(25, result.modality("ts").present()); // every 7th subject lacks ts
     assertEquals(25, result.modality("ts").encoded());
+  }
+
+  /**
+   * Every present subject's embedding and head in the published table equal a reference forward pass: the encoder
+   * artifact's network, run by plain DL4J ({@code feedForward}, the embedding layer being the one before the head) over
+   * all of the cohort's payloads of the modality as one batch.
+   */
+  private void assertEmbeddingsEqualAReferenceForwardPass(ExtractResult result, String cohort) {
+    var aligned = spark.read().parquet(cohort + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
+    Map<String, Row> table = new TreeMap<>();
+    for (Row r : spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList()) {
+      table.put(r.getString(0), r);
+    }
+    for (var spec : FeatureTestCohorts.specs()) {
+      String m = spec.name();
+      EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), encoders + "/" + m + "/encoder");
+      var present = aligned.filter(org.apache.spark.sql.functions.col(spec.presenceColumn()))
+          .select(org.apache.spark.sql.functions.col("subject_id"),
+              org.cohortfusion.features.batch.Payloads.column(loaded.preprocessing()));
+      List<InternalRow> rows = org.cohortfusion.features.batch.InternalRows.of(present).map(InternalRow::copy).collect();
+      var batch = new org.cohortfusion.features.batch.FeatureBatches(loaded.preprocessing(), 1).convert(rows);
+      var net = loaded.network();
+      net.setLayerMaskArrays(batch.featureMask(), null);
+      // activations: the input, then one per layer; layers ..., embedding, head
+      List<org.nd4j.linalg.api.ndarray.INDArray> activations = net.feedForward(batch.features(), false);
+      net.clearLayerMaskArrays();
+      float[][] embeddings = activations.get(net.getnLayers() - 1).toFloatMatrix();
+      float[][] heads = activations.get(net.getnLayers()).toFloatMatrix();
+      assertEquals(table.values().stream().filter(r -> r.getBoolean(r.fieldIndex(spec.presenceColumn()))).count(), rows.size(), m);
+      for (int i = 0; i < rows.size(); i++) {
+        Row r = table.get(rows.get(i).getUTF8String(0).toString());
+        assertNotNull(r, m + " row " + i);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(embeddings[i], floats(r.getList(r.fieldIndex(m))), 1e-5f, m + " row " + i);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(heads[i], floats(r.getList(r.fieldIndex(ExtractAction.HEAD_PREFIX + m))),
+            1e-5f, m + " row " + i);
+      }
+    }
+  }
+
+  private static float[] floats(List<Float> values) {
+    float[] f = new float[values.size()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = values.get(i);
+    }
+    return f;
   }
 
   /** Same subjects and modalities, embeddings equal within {@code eps} (batch composition changes float rounding). */
