@@ -58,7 +58,64 @@ class EvaluateMulticlassTest {
       labels[i] = predictions.get(i).getInt(1);
     }
     EvaluateResult.ModelEvaluation mean = result.get("mean");
-    assertEquals(ClassificationMetrics.of(probs, labels, 3), mean.test());
+    // The metrics by their documented definitions, computed apart (not by ClassificationMetrics): macro one-vs-rest
+    // AUROC by pair counting, arg-max accuracy (ties to the lower class), mean per-class recall, Brier summed over
+    // the classes, top-label ECE over 10 equal-width bins.
+    int n = labels.length;
+    double auroc = 0;
+    int[] predicted = new int[n];
+    double brier = 0;
+    for (int i = 0; i < n; i++) {
+      for (int k = 1; k < 3; k++) {
+        if (probs[i][k] > probs[i][predicted[i]]) {
+          predicted[i] = k;
+        }
+      }
+      for (int k = 0; k < 3; k++) {
+        double y = labels[i] == k ? 1 : 0;
+        brier += (probs[i][k] - y) * (probs[i][k] - y);
+      }
+    }
+    double recall = 0;
+    for (int k = 0; k < 3; k++) {
+      double[] scores = new double[n];
+      int[] oneVsRest = new int[n];
+      int ofClass = 0;
+      int hits = 0;
+      for (int i = 0; i < n; i++) {
+        scores[i] = probs[i][k];
+        oneVsRest[i] = labels[i] == k ? 1 : 0;
+        ofClass += oneVsRest[i];
+        hits += labels[i] == k && predicted[i] == k ? 1 : 0;
+      }
+      assertTrue(ofClass > 0 && ofClass < n, "class " + k + " present with others");
+      auroc += EvaluateResultTest.pairCountingAuroc(scores, oneVsRest) / 3;
+      recall += (double) hits / ofClass / 3;
+    }
+    double[] binCount = new double[10];
+    double[] binConfidence = new double[10];
+    double[] binCorrect = new double[10];
+    long correct = 0;
+    for (int i = 0; i < n; i++) {
+      double confidence = probs[i][predicted[i]];
+      int b = Math.min(9, (int) Math.floor(confidence * 10));
+      binCount[b]++;
+      binConfidence[b] += confidence;
+      binCorrect[b] += predicted[i] == labels[i] ? 1 : 0;
+      correct += predicted[i] == labels[i] ? 1 : 0;
+    }
+    double ece = 0;
+    for (int b = 0; b < 10; b++) {
+      if (binCount[b] > 0) {
+        ece += binCount[b] / n * Math.abs(binCorrect[b] / binCount[b] - binConfidence[b] / binCount[b]);
+      }
+    }
+    assertEquals(n, mean.test().n());
+    assertEquals(auroc, mean.test().auroc(), 1e-9);
+    assertEquals((double) correct / n, mean.test().accuracy(), 1e-12);
+    assertEquals(recall, mean.test().balancedAccuracy(), 1e-9);
+    assertEquals(brier / n, mean.test().brier(), 1e-9);
+    assertEquals(ece, mean.test().ece(), 1e-9);
     assertTrue(mean.test().auroc() > 0.6, "macro one-vs-rest AUROC " + mean.test().auroc());
 
     ReportResult report = ReportAction.of(spark, config).execute();

@@ -3,14 +3,17 @@ package org.cohortfusion.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
+import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.train.bench.TrainBench;
 import org.junit.jupiter.api.Test;
 
 class TrainBenchTest {
   /**
-   * The bench trains the model single-process and with 1 and 2 Spark workers in one run, and reports the parameter
-   * count of the network it trained (read back from the published model) beside the four throughputs.
+   * The bench trains the model single-process and with 1 and 2 Spark workers in one run, each for the epochs asked
+   * (its summary.json says so), and reports the parameter count of the network it trained: the published models' and
+   * the count by hand.
    */
   @Test
   void benchTrainsEverySetupAndReportsTheTrainedNetworksSize() throws Exception {
@@ -22,12 +25,34 @@ class TrainBenchTest {
     String dir = f.root.resolve("bench").toString();
     TrainBench.Result r = TrainBench.run(f.spark, f.config, "mean", 1, dir, out::append);
     System.out.println(out);
+    // By hand: clinical (8), labs (12) and imaging (6) projected to 8 inside the mean vertex (8*8 + 12*8 + 6*8 = 208
+    // weights, 3 * 8 = 24 biases), a dense head of 16 (8*16 + 16 = 144) and the 2-class output (16*2 + 2 = 34).
+    assertEquals(208 + 24 + 144 + 34, r.params());
+    var hadoop = f.spark.sparkContext().hadoopConfiguration();
     for (String run : new String[] {"local", "spark1", "spark2"}) {
-      long published = ModelArtifact.loadGraph(f.spark.sparkContext().hadoopConfiguration(), dir + "/" + run + "/mean/model")
-          .model().params().length();
-      assertEquals(published, r.params(), run);
+      long published = ModelArtifact.loadGraph(hadoop, dir + "/" + run + "/mean/model").model().params().length();
+      assertEquals(r.params(), published, run);
+      TrainAction.Summary summary = Json.read(hadoop, dir + "/" + run + "/summary.json", TrainAction.Summary.class);
+      assertEquals(List.of("mean"), summary.models().stream().map(TrainAction.SummaryEntry::name).toList(), run);
+      assertEquals(1, summary.models().get(0).epochs(), run + ": trained for the one epoch asked");
+      assertTrue(summary.models().get(0).completed(), run);
     }
-    assertTrue(r.local() > 0 && r.spark1() > 0 && r.spark2() > 0 && r.dense() > 0, r.describe());
-    assertTrue(out.toString().startsWith("mean ("), out.toString());
+    for (double samplesPerSecond : new double[] {r.local(), r.spark1(), r.spark2(), r.dense()}) {
+      assertTrue(Double.isFinite(samplesPerSecond), r.describe());
+    }
+    assertTrue(out.toString().startsWith("mean (410 params): "), out.toString());
+  }
+
+  /** The ratios the bench prints, on hand-made figures. */
+  @Test
+  void describeDividesTheThroughputsItCompares() {
+    String d = new TrainBench.Result("mean", 1234, 100, 80, 160, 200, 2.0, 3.0).describe();
+    assertTrue(d.startsWith("mean (1,234 params): samples/s local 100 | dense reference 200 "), d);
+    assertTrue(d.contains("(local/dense 0.50x"), d);
+    assertTrue(d.contains("spark 1 worker 80 (0.80x local"), d);
+    assertTrue(d.contains("spark 2 workers 160 (2.00x 1 worker"), d);
+    assertTrue(d.contains("run time local 2.0 s, spark 2 workers 3.0 s (1.50x)"), d);
+    String local = new TrainBench.Result("mean", 10, 50, Double.NaN, Double.NaN, 25, 1.5, Double.NaN).describe();
+    assertTrue(local.contains("(local/dense 2.00x") && local.endsWith("(Spark runs skipped)"), local);
   }
 }

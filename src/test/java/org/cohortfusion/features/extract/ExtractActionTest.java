@@ -56,15 +56,24 @@ class ExtractActionTest {
         extract.batch-size = 16
         """), List.of());
     encoders = tmp.resolve("encoders").toString();
-    var aligned = FeatureTestCohorts.frame(spark, FeatureTestCohorts.rows(30, 9));
     for (var spec : FeatureTestCohorts.specs()) {
-      EncoderConfig enc = config.pretrain().encoder(spec.name());
-      ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, enc, 100);
-      var net = EncoderFactory.build(prep, enc, 2, 3);
-      ModelArtifact.save(new Configuration(), encoders + "/" + spec.name() + "/encoder", net, new ModelArtifact.Provenance(
-          "encoder:" + spec.kind().configName(), "fp", "test", EncoderArtifact.provenanceConfig(prep, enc, List.of("0", "1")),
-          Map.of(), "2026-01-01T00:00:00Z"));
+      saveEncoder(encoders, spec.name(), 3);
     }
+  }
+
+  /**
+   * Publishes an untrained encoder for modality {@code m} under {@code dir/<m>/encoder}, its weights seeded by
+   * {@code seed}: another seed gives another network, so other model bytes and another SHA-256.
+   */
+  private static void saveEncoder(String dir, String m, long seed) {
+    var aligned = FeatureTestCohorts.frame(SparkTestSession.get(), FeatureTestCohorts.rows(30, 9));
+    var spec = FeatureTestCohorts.spec(m);
+    EncoderConfig enc = config.pretrain().encoder(spec.name());
+    ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, enc, 100);
+    var net = EncoderFactory.build(prep, enc, 2, seed);
+    ModelArtifact.save(new Configuration(), dir + "/" + spec.name() + "/encoder", net, new ModelArtifact.Provenance(
+        "encoder:" + spec.kind().configName(), "fp", "test", EncoderArtifact.provenanceConfig(prep, enc, List.of("0", "1")),
+        Map.of(), "2026-01-01T00:00:00Z"));
   }
 
   @Test
@@ -73,6 +82,7 @@ class ExtractActionTest {
     String cohortA = FeatureTestCohorts.writeCohort(spark, rows, tmp.resolve("a").toString(), "fp-a");
     ExtractResult scratchA = extract(cohortA, "scratch-a", false);
     assertContract(scratchA);
+    assertEmbeddingsEqualAReferenceForwardPass(scratchA, cohortA);
 
     ExtractResult first = extract(cohortA, "incremental", true); // no cache yet: encodes everything
     assertEquals(30, first.modality("vec").encoded());
@@ -118,11 +128,27 @@ class ExtractActionTest {
         org.cohortfusion.features.bench.ExtractBench.run(spark, cohort, encoders, 16, 1);
     System.out.print(result.table());
     assertEquals(List.of("img", "tab", "ts", "txt", "vec"), result.modalities().stream().map(m -> m.modality()).toList());
-    assertEquals(25, result.modalities().get(2).subjects());
+    assertEquals(List.of("image", "tabular", "timeseries", "text", "vector"),
+        result.modalities().stream().map(m -> m.kind()).toList());
+    // Subjects with the modality, by hand over s0..s29: ts lacks s0, s7, s14, s21, s28; txt lacks s0, s11, s22. The
+    // scan runs twice (warm-up and one timed pass), so this also pins that the count is of one pass.
+    assertEquals(List.of(30L, 30L, 25L, 27L, 30L), result.modalities().stream().map(m -> m.subjects()).toList());
     for (var m : result.modalities()) {
-      assertTrue(m.scanSeconds() > 0 && m.conversionSeconds() > 0 && m.encodeSeconds() > 0, m.toString());
-      assertTrue(m.conversionToScanRatio() > 0 && m.encodedSubjectsPerSecondPerCore() > 0, m.toString());
+      assertEquals(spark.sparkContext().defaultParallelism(), m.cores(), m.modality());
+      assertTrue(Double.isFinite(m.scanSeconds()) && Double.isFinite(m.conversionSeconds())
+          && Double.isFinite(m.encodeSeconds()), m.modality() + ": every pass timed");
     }
+  }
+
+  /** The bench's derived figures and table, on hand-made timings. */
+  @Test
+  void benchRatiosAndTableFollowTheirDefinitions() {
+    var m = new org.cohortfusion.features.bench.ExtractBench.ModalityBench("vec", "vector", 120, 0.5, 2.0, 3.0, 4);
+    assertEquals(0.25, m.conversionToScanRatio(), 1e-12, "scan seconds / conversion seconds");
+    assertEquals(10.0, m.encodedSubjectsPerSecondPerCore(), 1e-12, "120 subjects / 3 s / 4 cores");
+    String[] lines = new org.cohortfusion.features.bench.ExtractBench.Result(List.of(m)).table().split("\n");
+    assertEquals(2, lines.length);
+    assertEquals(List.of("vec", "vector", "120", "0.500", "2.000", "3.000", "0.25x", "10"), List.of(lines[1].trim().split(" +")));
   }
 
   /**
@@ -246,6 +272,108 @@ class ExtractActionTest {
     }
   }
 
+  /**
+   * The cache key holds the encoder's SHA-256. Over one cohort of 20 subjects (s0..s19; present by hand: img, tab, vec
+   * 20, ts 17 without s0, s7, s14, txt 18 without s0, s11), with encoders new to this JVM: a first run encodes all; a
+   * second with the same encoders reuses all; after 'vec''s encoder is replaced by another artifact (other weights, so
+   * other bytes and hash) a third run encodes every 'vec' payload again, reuses none of them, and still reuses all of
+   * the other modalities. Each run's cache rows are read back: their encoded_at says which run computed them.
+   * Encoders are deserialised once per JVM: exactly one load per new encoder, none for an encoder already loaded,
+   * although the cohort has two partitions (one task per partition asks for the encoder).
+   */
+  @Test
+  void anEncoderWithAnotherHashReEncodesItsModalityAndIsLoadedOncePerJvm() throws java.io.IOException {
+    Map<String, Long> present = Map.of("img", 20L, "tab", 20L, "ts", 17L, "txt", 18L, "vec", 20L);
+    List<String> modalities = List.of("img", "tab", "ts", "txt", "vec");
+    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(20, 9), tmp.resolve("sha").toString(), "fp-sha");
+    String before = tmp.resolve("sha-encoders").toString();
+    for (String m : modalities) {
+      saveEncoder(before, m, 41); // a seed no other test uses: five encoders this JVM has not loaded
+    }
+    // The same encoders, except 'vec': another network, seeded differently.
+    String after = tmp.resolve("sha-encoders-vec-changed").toString();
+    for (String m : List.of("img", "tab", "ts", "txt")) {
+      copyTree(Path.of(before, m), Path.of(after, m));
+    }
+    saveEncoder(after, "vec", 42);
+    String vecBefore = EncoderArtifact.load(new Configuration(), before + "/vec/encoder").sha256();
+    String vecAfter = EncoderArtifact.load(new Configuration(), after + "/vec/encoder").sha256();
+    assertNotEquals(vecBefore, vecAfter);
+    assertEquals(EncoderArtifact.load(new Configuration(), before + "/tab/encoder").sha256(),
+        EncoderArtifact.load(new Configuration(), after + "/tab/encoder").sha256());
+    String out = tmp.resolve("sha-out").toString();
+
+    int loads = EncoderCache.loads();
+    ExtractResult first = extract(cohort, before, out, true);
+    assertEquals(5, EncoderCache.loads() - loads, "one load per new encoder, not one per task");
+    Map<String, Map<String, String>> firstStamps = stamps(out);
+    Map<String, Map<String, float[]>> firstArrays = arrays(first);
+    for (String m : modalities) {
+      assertEquals(present.get(m), first.modality(m).encoded(), m);
+      assertEquals(0, first.modality(m).reused(), m);
+      assertEquals(present.get(m), (long) firstStamps.get(m).size(), m);
+      assertEquals(1, new java.util.HashSet<>(firstStamps.get(m).values()).size(), m + ": all computed by one run");
+    }
+
+    loads = EncoderCache.loads();
+    ExtractResult same = extract(cohort, before, out, true);
+    assertEquals(0, EncoderCache.loads() - loads);
+    for (String m : modalities) {
+      assertEquals(present.get(m), same.modality(m).reused(), m + ": same encoder, same payloads: all reused");
+      assertEquals(0, same.modality(m).encoded(), m);
+    }
+    assertEquals(firstStamps, stamps(out), "every cache row is the first run's");
+
+    loads = EncoderCache.loads();
+    ExtractResult changed = extract(cohort, after, out, true);
+    Map<String, Map<String, String>> changedStamps = stamps(out);
+    assertEquals(present.get("vec"), changed.modality("vec").encoded(), "a new encoder hash: all encoded again");
+    assertEquals(0, changed.modality("vec").reused());
+    assertEquals(vecAfter, changed.modality("vec").encoderSha256());
+    assertEquals(1, EncoderCache.loads() - loads, "only the new 'vec' encoder is loaded");
+    String firstRun = firstStamps.get("vec").values().iterator().next();
+    assertEquals(present.get("vec"), (long) changedStamps.get("vec").size());
+    assertTrue(changedStamps.get("vec").values().stream().noneMatch(firstRun::equals), "no 'vec' cache row of the first run");
+    for (String m : List.of("img", "tab", "ts", "txt")) {
+      assertEquals(present.get(m), changed.modality(m).reused(), m + ": its encoder is unchanged");
+      assertEquals(0, changed.modality(m).encoded(), m);
+      assertEquals(firstStamps.get(m), changedStamps.get(m), m);
+    }
+    Map<String, Map<String, float[]>> changedArrays = arrays(changed);
+
+    // The new 'vec' embeddings are the new encoder's: equal to a from-scratch run with it (which never reads a
+    // cache), and unlike every embedding of the old one.
+    loads = EncoderCache.loads();
+    ExtractResult scratch = extract(cohort, after, tmp.resolve("sha-scratch").toString(), false);
+    assertEquals(0, EncoderCache.loads() - loads, "all five encoders are loaded already in this JVM");
+    assertEquals(present.get("vec"), scratch.modality("vec").encoded());
+    assertEqualsWithin(arrays(scratch), changedArrays, 1e-5);
+    for (String subject : firstArrays.keySet()) {
+      assertTrue(!Arrays.equals(firstArrays.get(subject).get("vec"), changedArrays.get(subject).get("vec")), subject);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(firstArrays.get(subject).get("tab"), changedArrays.get(subject).get("tab"),
+          subject);
+    }
+  }
+
+  /** modality -> subject -> encoded_at of the published cache's rows, asserting each row's key is unique. */
+  private Map<String, Map<String, String>> stamps(String outputDir) {
+    Map<String, Map<String, String>> out = new TreeMap<>();
+    for (Row r : spark.read().parquet(outputDir + "/" + EmbeddingsManifest.CACHE).select("modality", "subject_id", "encoded_at")
+        .collectAsList()) {
+      assertNull(out.computeIfAbsent(r.getString(0), k -> new TreeMap<>()).put(r.getString(1), r.getString(2)));
+    }
+    return out;
+  }
+
+  private static void copyTree(Path from, Path to) throws java.io.IOException {
+    java.nio.file.Files.createDirectories(to.getParent());
+    try (var files = java.nio.file.Files.walk(from)) {
+      for (Path p : files.toList()) {
+        java.nio.file.Files.copy(p, to.resolve(from.relativize(p).toString()));
+      }
+    }
+  }
+
   private void assertContract(ExtractResult result) {
     assertEquals(30, result.subjects());
     List<Row> rows = spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList();
@@ -273,7 +401,51 @@ class ExtractActionTest {
     assertEquals("fp-a", manifest.cohortHash());
     assertEquals(25, result.modality("ts").present()); // every 7th subject lacks ts
     assertEquals(25, result.modality("ts").encoded());
-    assertTrue(EncoderCache.loads() >= 5);
+  }
+
+  /**
+   * Every present subject's embedding and head in the published table equal a reference forward pass: the encoder
+   * artifact's network, run by plain DL4J ({@code feedForward}, the embedding layer being the one before the head) over
+   * all of the cohort's payloads of the modality as one batch.
+   */
+  private void assertEmbeddingsEqualAReferenceForwardPass(ExtractResult result, String cohort) {
+    var aligned = spark.read().parquet(cohort + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
+    Map<String, Row> table = new TreeMap<>();
+    for (Row r : spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList()) {
+      table.put(r.getString(0), r);
+    }
+    for (var spec : FeatureTestCohorts.specs()) {
+      String m = spec.name();
+      EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), encoders + "/" + m + "/encoder");
+      var present = aligned.filter(org.apache.spark.sql.functions.col(spec.presenceColumn()))
+          .select(org.apache.spark.sql.functions.col("subject_id"),
+              org.cohortfusion.features.batch.Payloads.column(loaded.preprocessing()));
+      List<InternalRow> rows = org.cohortfusion.features.batch.InternalRows.of(present).map(InternalRow::copy).collect();
+      var batch = new org.cohortfusion.features.batch.FeatureBatches(loaded.preprocessing(), 1).convert(rows);
+      var net = loaded.network();
+      net.setLayerMaskArrays(batch.featureMask(), null);
+      // activations: the input, then one per layer; layers ..., embedding, head
+      List<org.nd4j.linalg.api.ndarray.INDArray> activations = net.feedForward(batch.features(), false);
+      net.clearLayerMaskArrays();
+      float[][] embeddings = activations.get(net.getnLayers() - 1).toFloatMatrix();
+      float[][] heads = activations.get(net.getnLayers()).toFloatMatrix();
+      assertEquals(table.values().stream().filter(r -> r.getBoolean(r.fieldIndex(spec.presenceColumn()))).count(), rows.size(), m);
+      for (int i = 0; i < rows.size(); i++) {
+        Row r = table.get(rows.get(i).getUTF8String(0).toString());
+        assertNotNull(r, m + " row " + i);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(embeddings[i], floats(r.getList(r.fieldIndex(m))), 1e-5f, m + " row " + i);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(heads[i], floats(r.getList(r.fieldIndex(ExtractAction.HEAD_PREFIX + m))),
+            1e-5f, m + " row " + i);
+      }
+    }
+  }
+
+  private static float[] floats(List<Float> values) {
+    float[] f = new float[values.size()];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = values.get(i);
+    }
+    return f;
   }
 
   /** Same subjects and modalities, embeddings equal within {@code eps} (batch composition changes float rounding). */
@@ -314,10 +486,14 @@ class ExtractActionTest {
   }
 
   private ExtractResult extract(String cohort, String out, boolean incremental) {
+    return extract(cohort, encoders, tmp.resolve(out).toString(), incremental);
+  }
+
+  private ExtractResult extract(String cohort, String encodersDir, String out, boolean incremental) {
     PipelineConfig c = incremental ? config : PipelineConfigLoader.parse(FeatureTestCohorts.config(tmp.resolve("out").toString(), """
         extract.incremental = false
         """), List.of());
-    ExtractResult result = ExtractAction.of(spark, c).cohortDir(cohort).encodersDir(encoders).outputDir(tmp.resolve(out).toString()).execute();
+    ExtractResult result = ExtractAction.of(spark, c).cohortDir(cohort).encodersDir(encodersDir).outputDir(out).execute();
     System.out.printf("extract %s: %.1f s%n", out, result.seconds());
     return result;
   }

@@ -71,6 +71,21 @@ class FusionOpsTest {
         assertTrue(FusionTestSupport.gradientCheck(g, in), name + ": gradient check failed");
     }
 
+    /**
+     * The same gradient check with the batch's last (random) row all absent: every parameter's gradient must include
+     * that row's contribution as the finite differences see it (for most ops none; a bias after the fusion still gets it).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("ops")
+    void gradientCheckPassesWithAnAllAbsentRowInTheBatch(String name, FusionVertexConf conf) {
+        seed();
+        ComputationGraph g = FusionTestSupport.graph(conf);
+        INDArray presence = FusionTestSupport.presence(conf.numModalities());
+        presence.getRow(BATCH - 1).assign(0.0);
+        INDArray[] in = FusionTestSupport.networkInputs(conf, presence);
+        assertTrue(FusionTestSupport.gradientCheck(g, in), name + ": gradient check failed");
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("ops")
     void absentModalityHasNoEffectAndZeroGradient(String name, FusionVertexConf conf) {

@@ -218,6 +218,53 @@ class FusionCompilerTest {
     }
   }
 
+  /**
+   * Gradient check (double precision) of a compiled two-stage hierarchy: early = lowrank_tensor(imaging, labs), then
+   * late = attention(early, clinical), each stage's presence from a {@link PresenceSelect} vertex, on a batch whose
+   * first row has every modality absent (the late attention has nothing to attend to), beside rows where only the
+   * early stage, only clinical, or both are present. The stage presences are first checked against the OR by hand.
+   */
+  @Test
+  void hierarchicalGraphPassesAGradientCheckOnABatchWithAnAllAbsentRow() {
+    FusionSpec spec = FusionSpec.fromConfig("hier", new FusionModelConfig(null, null, null, null, List.of(
+        new FusionStageConfig("early", List.of("imaging", "labs"), "lowrank_tensor", null),
+        new FusionStageConfig("late", List.of("early", "clinical"), "attention", null)), 4, null, List.of(5), null, null));
+    // columns: clinical, labs, imaging (the embeddings order)
+    double[][] mask = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}, {1, 0, 1}};
+    double[][] early = {{0, 0}, {0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 0}}; // imaging, labs
+    double[][] late = {{0, 0}, {0, 1}, {1, 0}, {1, 0}, {1, 1}, {1, 1}}; // early = imaging or labs, clinical
+    DataType before = Nd4j.dataType();
+    Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+    try {
+      FusionCompiler.Compiled c = FusionCompiler.compile(spec, EMB, new org.nd4j.linalg.learning.config.NoOp(), 7);
+      assertTrue(c.configuration().getVertices().get("presence_early") instanceof PresenceSelect);
+      assertTrue(c.configuration().getVertices().get("presence_late") instanceof PresenceSelect);
+      ComputationGraph g = new ComputationGraph(c.configuration().clone());
+      g.init();
+      g = g.convertDataType(DataType.DOUBLE);
+      // The all-absent row reaches the ReLU head with a zero fusion output, i.e. at its bias; initialised to 0 that is
+      // ReLU's kink, where a finite difference is not the gradient. Biases away from 0 keep the check meaningful.
+      g.getParam("head_0_b").assign(Nd4j.createFromArray(new double[][] {{0.3, -0.2, 0.25, -0.35, 0.15}}));
+      INDArray[] in = inputs(6, 6, Nd4j.createFromArray(mask).castTo(DataType.FLOAT));
+      for (int i = 0; i < in.length; i++) {
+        in[i] = in[i].castTo(DataType.DOUBLE);
+      }
+      Map<String, INDArray> acts = g.feedForward(in, false);
+      assertEquals(Nd4j.createFromArray(early), acts.get("presence_early"));
+      assertEquals(Nd4j.createFromArray(late), acts.get("presence_late"));
+      // The all-absent row fuses to zeros at both stages.
+      assertEquals(0.0, acts.get("fuse_early").getRow(0).amaxNumber().doubleValue());
+      assertEquals(0.0, acts.get("fuse_late").getRow(0).amaxNumber().doubleValue());
+      INDArray labels = Nd4j.createFromArray(new double[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}, {0, 1}});
+      assertTrue(org.deeplearning4j.gradientcheck.GradientCheckUtil.checkGradients(
+          new org.deeplearning4j.gradientcheck.GradientCheckUtil.GraphConfig().net(g).inputs(in)
+              .labels(new INDArray[] {labels}).epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8)
+              .exitOnFirstError(false)), "gradient check failed");
+    } finally {
+      Nd4j.setDefaultDataTypes(before, before);
+    }
+  }
+
   @Test
   void fusionAndTrainSectionsBindFromHocon() {
     PipelineConfig c = PipelineConfigLoader.parse("""
