@@ -29,7 +29,10 @@ final class BatchShards {
     });
   }
 
-  /** Reads a shard, keeps the model's modalities and applies modality dropout seeded by (seed, epoch, shard). */
+  /**
+   * Reads a shard, keeps the model's modalities and applies modality dropout seeded by (seed, epoch, shard file name),
+   * so that the same config drops the same modalities in every run.
+   */
   static final class Loader implements MultiDataSetLoader {
     private static final long serialVersionUID = 1L;
     private final BatchCodec format;
@@ -64,7 +67,11 @@ final class BatchShards {
       Batch selected = stored.select(columns, -1);
       MultiDataSet mds = (masked == null ? selected : selected.keepMasks(masked)).toMultiDataSet();
       if (modalityDropout > 0) {
-        Random rng = new Random(seed * 7_919L + epoch * 104_729L + source.getPath().hashCode());
+        // The file name (part-<partition>-<index>), not the path: the shard directory carries a random id per run,
+        // and a seed that depends on it made two runs of the same config drop different modalities.
+        String path = source.getPath();
+        String file = path.substring(path.lastIndexOf('/') + 1);
+        Random rng = new Random(seed * 7_919L + epoch * 104_729L + file.hashCode());
         INDArray[] f = mds.getFeatures();
         f[f.length - 1] = ModalityDropout.apply(f[f.length - 1], modalityDropout, rng);
       }
