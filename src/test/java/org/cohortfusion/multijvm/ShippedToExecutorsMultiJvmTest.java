@@ -82,12 +82,17 @@ class ShippedToExecutorsMultiJvmTest {
                   freeze-encoder-epochs = 1, encoder-learning-rate = 0.5, l2 = 0.01, l1 = 0.001 }
           }
           fusion.baselines = []
-          train { mode = spark, epochs = 2, batch-size = 16, patience = 5, shard-format = %s }
+          train { mode = spark, epochs = 2, batch-size = 16, patience = 5, shard-format = %s, validation = executors }
           """.formatted(format)), List.of());
       String trainDir = tmp.resolve("train-" + format).toString();
+      List<String> progress = new java.util.ArrayList<>();
       TrainResult trained = TrainAction.of(spark, e2e).embeddingsDir(extracted.outputDir()).outputDir(trainDir)
-          .cohort(cohort, pretrained.outputDir()).models(List.of("e2e")).progress(System.out::println).execute();
+          .cohort(cohort, pretrained.outputDir()).models(List.of("e2e")).progress(progress::add).execute();
       assertTrue(trained.get("e2e").completed(), format + ": e2e completed");
+      // The cohort's validation features through the encoder layers in the graph, scored in the executor JVMs.
+      assertTrue(progress.contains("[train] validation split scored on the executors every epoch (train.validation = executors)"),
+          progress.toString());
+      assertTrue(trained.get("e2e").validation().n() > 0 && !Double.isNaN(trained.get("e2e").validation().loss()));
       assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
           format + ": the end-to-end model trained on both executors");
       assertNoShardsLeft(e2e);
