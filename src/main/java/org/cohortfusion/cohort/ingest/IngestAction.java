@@ -141,10 +141,10 @@ public final class IngestAction {
       }
       Map<RejectReason, CheckPolicy> subjectPolicies = IngestPolicy.policies("subjects", config.subjects().checks());
       IngestPolicy.failOnUnreadable("subjects", subjectFiles, subjectPolicies);
+      RowsRead subjectsRead = RowsRead.observe("subjects", TableSource.read(spark, "subjects", subjectFiles, config.subjects().sql(),
+          "subjects.sql", new CsvTable.Rules(config.subjects().nullValues(), Set.of(), false)));
       Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(trimmedIds.apply("subjects", config.subjects().idWhitespace(),
-          TableSource.read(spark, "subjects", subjectFiles, config.subjects().sql(), "subjects.sql",
-              new CsvTable.Rules(config.subjects().nullValues(), Set.of(), false))), subjectsPath,
-          Contracts.forKind("subjects"));
+          subjectsRead.rows()), subjectsPath, Contracts.forKind("subjects"));
       List<String> timeSeries = config.modalities().entrySet().stream().filter(e -> e.getValue().kind() == ModalityKind.TIMESERIES)
           .map(Map.Entry::getKey).toList();
       List<RowCheck> subjectChecks = new ArrayList<>(CsvTable.checks(subjectsRaw));
@@ -191,7 +191,7 @@ public final class IngestAction {
       // to train on, and publishing would replace a good cohort with an empty one.
       long passedSubjects = summaryOfPassed.byReason().getOrDefault(ACCEPTED, 0L);
       if (passedSubjects == 0 || (config.subjects().classes().isEmpty() && summaryOfPassed.classes().isEmpty())) {
-        failOnNoLabeledSubject(subjectsPath, summaryOfPassed.byReason(), passedSubjects, 0);
+        failOnNoLabeledSubject(subjectsPath, subjectsRead.observed(), summaryOfPassed.byReason(), passedSubjects, 0);
       }
       List<ModalitySpec> specs = firstPlan.specs();
       step("checked the subjects and planned " + specs.size() + " modalities", start);
@@ -258,15 +258,17 @@ public final class IngestAction {
                 + " subjects have no accepted row in any modality (check no-modality = error)");
           }
         }
+        Map<String, Long> rowsIn = rowsIn(subjectsRead, planned, subjectsAccepted == 0);
+        rowsIn.forEach((table, n) -> RowsRead.check(table, n, counts.get(table)));
         // The written table is read back (column-pruned) only for the subjects without any modality.
         Dataset<Row> written = noModalityCount > 0 ? spark.read().schema(cohort.schema()).parquet(alignedDir) : null;
         new RejectsWriter(spark).write(tables, counts, base, written, tmp + "/" + CohortManifest.REJECTS);
         step("wrote rejects", start);
         QcReportBuilder qcBuilder = new QcReportBuilder(config, trimmedIds);
-        QcReport qc = qcBuilder.report(tables, counts, afterIndex, QcReportBuilder.qcGroups(alignedCounts, specs), specs, classes);
+        QcReport qc = qcBuilder.report(tables, rowsIn, counts, afterIndex, QcReportBuilder.qcGroups(alignedCounts, specs), specs, classes);
         long labeled = QcReportBuilder.labeledSubjects(qc);
         if (labeled == 0) {
-          failOnNoLabeledSubject(subjectsPath, counts.get("subjects"), subjectsAccepted, qc.subjectsAligned());
+          failOnNoLabeledSubject(subjectsPath, rowsIn.get("subjects"), counts.get("subjects"), subjectsAccepted, qc.subjectsAligned());
         }
         Map<String, List<String>> schemaWarnings = new LinkedHashMap<>();
         tables.forEach(t -> schemaWarnings.put(t.name(), t.files().schemaWarnings()));
@@ -293,15 +295,27 @@ public final class IngestAction {
   }
 
   /**
-   * Stops the run when no accepted subject has a label, unless allowed: the previous cohort, if
-   * any, stays published. {@code aligned}: subjects aligned so far (0 before the aligned write).
+   * Every table's rows as read ({@link RowsRead}): the subjects' as the job that counted them by
+   * reason observed them; the modalities' as the aligned write did, unless no subject was
+   * accepted: Spark may then leave a modality's join out, and each is counted by a job of its own.
    */
-  private void failOnNoLabeledSubject(String subjectsPath, Map<String, Long> byReason, long accepted, long aligned) {
+  private static Map<String, Long> rowsIn(RowsRead subjects, ModalityPlanner.PlannedModalities planned, boolean noSubjectAccepted) {
+    Map<String, Long> rowsIn = new LinkedHashMap<>();
+    rowsIn.put(subjects.table(), subjects.observed());
+    planned.rowsRead().forEach((table, read) -> rowsIn.put(table, noSubjectAccepted ? read.countNow() : read.observed()));
+    return rowsIn;
+  }
+
+  /**
+   * Stops the run when no accepted subject has a label, unless allowed: the previous cohort, if
+   * any, stays published. {@code rowsIn}: the subjects' rows as read; {@code aligned}: subjects
+   * aligned so far (0 before the aligned write).
+   */
+  private void failOnNoLabeledSubject(String subjectsPath, long rowsIn, Map<String, Long> byReason, long accepted, long aligned) {
     if (allowEmpty) {
       LOG.warn("ingest: no accepted subject has a label; publishing anyway (allow-empty)");
       return;
     }
-    long rowsIn = byReason.values().stream().mapToLong(Long::longValue).sum();
     throw new IngestException("Cannot publish cohort: no accepted subject of table 'subjects' (" + subjectsPath
         + ") has a label in column 'label' (" + rowsIn + " rows in, " + accepted + " accepted, rejected by reason "
         + rejectedOnly(byReason) + ", " + aligned + " aligned); " + outputDir + " was left as it was"

@@ -43,8 +43,12 @@ final class ModalityPlanner {
     this.trimmedIds = trimmedIds;
   }
 
-  /** The modalities as plans: their checked tables (for rejects), specs and joins, in config order. */
-  record PlannedModalities(List<CheckedTable> tables, List<ModalitySpec> specs, Map<String, ModalityJoin> joins) {}
+  /**
+   * The modalities as plans: their checked tables (for rejects), specs and joins, and the count of
+   * each table's rows as read, in config order.
+   */
+  record PlannedModalities(List<CheckedTable> tables, List<ModalitySpec> specs, Map<String, ModalityJoin> joins,
+      Map<String, RowsRead> rowsRead) {}
 
   /**
    * Plans every modality from its listed files: checks the schema against the contract and builds
@@ -56,6 +60,7 @@ final class ModalityPlanner {
     List<CheckedTable> tables = new ArrayList<>();
     List<ModalitySpec> specs = new ArrayList<>();
     Map<String, ModalityJoin> joins = new LinkedHashMap<>();
+    Map<String, RowsRead> rowsRead = new LinkedHashMap<>();
     for (Map.Entry<String, ModalityConfig> e : config.modalities().entrySet()) {
       String name = e.getKey();
       ModalityConfig m = e.getValue();
@@ -80,7 +85,9 @@ final class ModalityPlanner {
         read = TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
             new CsvTable.Rules(m.nullValues(), Set.copyOf(m.categorical()), numbersOnly, packWide));
       }
-      Dataset<Row> raw = trimmedIds.apply(name, m.idWhitespace(), read);
+      RowsRead counted = RowsRead.observe(name, read);
+      rowsRead.put(name, counted);
+      Dataset<Row> raw = trimmedIds.apply(name, m.idWhitespace(), counted.rows());
       // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.
       Set<String> nonNullElements = m.sql() == null || m.sql().isBlank() ? files.nonNullElementArrays() : Set.of();
       ModalityPreparer.Prepared prepared = ModalityPreparer.prepare(name, m, path, raw, Contracts.forKind(m.kind().configName()),
@@ -105,7 +112,7 @@ final class ModalityPlanner {
       tables.add(new CheckedTable(name, m.kind().configName(), path, files, rejectable, policies, m.duplicates()));
       specs.add(prepared.spec());
     }
-    return new PlannedModalities(tables, specs, joins);
+    return new PlannedModalities(tables, specs, joins, rowsRead);
   }
 
   /**

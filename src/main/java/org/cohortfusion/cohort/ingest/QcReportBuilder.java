@@ -46,9 +46,12 @@ final class QcReportBuilder {
     return rows;
   }
 
-  /** {@code groups}: rows of (presence flags..., split, label, count) of the aligned cohort. */
-  QcReport report(List<CheckedTable> tables, Map<String, Map<String, Long>> counts, Map<String, Long> afterIndex,
-      List<Row> groups, List<ModalitySpec> specs, List<String> classes) {
+  /**
+   * {@code rowsIn}: per table, its rows as read, counted apart from {@code counts} ({@link
+   * RowsRead}); {@code groups}: rows of (presence flags..., split, label, count) of the aligned cohort.
+   */
+  QcReport report(List<CheckedTable> tables, Map<String, Long> rowsIn, Map<String, Map<String, Long>> counts,
+      Map<String, Long> afterIndex, List<Row> groups, List<ModalitySpec> specs, List<String> classes) {
     Map<String, Long> patterns = new TreeMap<>();
     Map<String, Long> present = new LinkedHashMap<>();
     Map<String, Map<String, Long>> balance = new TreeMap<>();
@@ -75,10 +78,9 @@ final class QcReportBuilder {
       Map<String, Long> byReason = new TreeMap<>(counts.get(t.name()));
       long accepted = byReason.getOrDefault("ACCEPTED", 0L);
       byReason.remove("ACCEPTED");
-      long rowsIn = accepted + byReason.values().stream().mapToLong(Long::longValue).sum();
-      tableQc.put(t.name(), new QcReport.TableQc(t.kind(), t.files().readable().size(), t.files().unreadable().size(), rowsIn, accepted,
-          byReason, afterIndex.getOrDefault(t.name(), 0L), t.name().equals("subjects") ? total : present.getOrDefault(t.name(), 0L),
-          trimmedIds.of(t.name())));
+      tableQc.put(t.name(), new QcReport.TableQc(t.kind(), t.files().readable().size(), t.files().unreadable().size(), rowsIn.get(t.name()),
+          accepted, byReason, afterIndex.getOrDefault(t.name(), 0L),
+          t.name().equals("subjects") ? total : present.getOrDefault(t.name(), 0L), trimmedIds.of(t.name())));
     }
     return new QcReport(config.name(), tableQc, total, patterns, balance, splitCounts, List.of());
   }
