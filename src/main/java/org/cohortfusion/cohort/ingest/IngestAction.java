@@ -141,7 +141,7 @@ public final class IngestAction {
       }
       Map<RejectReason, CheckPolicy> subjectPolicies = IngestPolicy.policies("subjects", config.subjects().checks());
       IngestPolicy.failOnUnreadable("subjects", subjectFiles, subjectPolicies);
-      RowsRead subjectsRead = RowsRead.observe("subjects", TableSource.read(spark, "subjects", subjectFiles, config.subjects().sql(),
+      RowsRead subjectsRead = RowsRead.of("subjects", TableSource.read(spark, "subjects", subjectFiles, config.subjects().sql(),
           "subjects.sql", new CsvTable.Rules(config.subjects().nullValues(), Set.of(), false)));
       Dataset<Row> subjectsRaw = SubjectsPreparer.withDerivedColumns(trimmedIds.apply("subjects", config.subjects().idWhitespace(),
           subjectsRead.rows()), subjectsPath, Contracts.forKind("subjects"));
@@ -191,7 +191,7 @@ public final class IngestAction {
       // to train on, and publishing would replace a good cohort with an empty one.
       long passedSubjects = summaryOfPassed.byReason().getOrDefault(ACCEPTED, 0L);
       if (passedSubjects == 0 || (config.subjects().classes().isEmpty() && summaryOfPassed.classes().isEmpty())) {
-        failOnNoLabeledSubject(subjectsPath, subjectsRead.observed(), summaryOfPassed.byReason(), passedSubjects, 0);
+        failOnNoLabeledSubject(subjectsPath, subjectsRead.count(), summaryOfPassed.byReason(), passedSubjects, 0);
       }
       List<ModalitySpec> specs = firstPlan.specs();
       step("checked the subjects and planned " + specs.size() + " modalities", start);
@@ -258,7 +258,7 @@ public final class IngestAction {
                 + " subjects have no accepted row in any modality (check no-modality = error)");
           }
         }
-        Map<String, Long> rowsIn = rowsIn(subjectsRead, planned, subjectsAccepted == 0);
+        Map<String, Long> rowsIn = rowsIn(subjectsRead, planned);
         rowsIn.forEach((table, n) -> RowsRead.check(table, n, counts.get(table)));
         // The written table is read back (column-pruned) only for the subjects without any modality.
         Dataset<Row> written = noModalityCount > 0 ? spark.read().schema(cohort.schema()).parquet(alignedDir) : null;
@@ -294,15 +294,11 @@ public final class IngestAction {
     }
   }
 
-  /**
-   * Every table's rows as read ({@link RowsRead}): the subjects' as the job that counted them by
-   * reason observed them; the modalities' as the aligned write did, unless no subject was
-   * accepted: Spark may then leave a modality's join out, and each is counted by a job of its own.
-   */
-  private static Map<String, Long> rowsIn(RowsRead subjects, ModalityPlanner.PlannedModalities planned, boolean noSubjectAccepted) {
+  /** Every table's rows as read ({@link RowsRead}), a small job per table. */
+  private static Map<String, Long> rowsIn(RowsRead subjects, ModalityPlanner.PlannedModalities planned) {
     Map<String, Long> rowsIn = new LinkedHashMap<>();
-    rowsIn.put(subjects.table(), subjects.observed());
-    planned.rowsRead().forEach((table, read) -> rowsIn.put(table, noSubjectAccepted ? read.countNow() : read.observed()));
+    rowsIn.put(subjects.table(), subjects.count());
+    planned.rowsRead().forEach((table, read) -> rowsIn.put(table, read.count()));
     return rowsIn;
   }
 

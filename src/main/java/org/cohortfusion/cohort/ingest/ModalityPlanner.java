@@ -85,7 +85,7 @@ final class ModalityPlanner {
         read = TableSource.read(spark, name, files, m.sql(), "modalities." + name + ".sql",
             new CsvTable.Rules(m.nullValues(), Set.copyOf(m.categorical()), numbersOnly, packWide));
       }
-      RowsRead counted = RowsRead.observe(name, read);
+      RowsRead counted = RowsRead.of(name, read);
       rowsRead.put(name, counted);
       Dataset<Row> raw = trimmedIds.apply(name, m.idWhitespace(), counted.rows());
       // What the files' schema guarantees holds for the table only as read, not after a SQL mapping.

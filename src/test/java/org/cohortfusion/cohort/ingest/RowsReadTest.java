@@ -52,14 +52,13 @@ class RowsReadTest {
   }
 
   @Test
-  void theRowsAreCountedAsTheyPassAJobThatReadsThemAll() {
+  void theRowsAreCountedAsRead() {
     SparkSession spark = SparkTestSession.get();
     List<Row> rows = List.of(RowFactory.create("a"), RowFactory.create("b"), RowFactory.create("c"));
     Dataset<Row> read = spark.createDataFrame(rows, new StructType().add("subject_id", DataTypes.StringType)).repartition(2);
-    RowsRead counted = RowsRead.observe("t", read);
-    // A later plan that keeps only some rows still counts every row read.
+    RowsRead counted = RowsRead.of("t", read);
+    // A later plan that keeps only some rows does not change the rows read.
     assertEquals(1, counted.rows().filter("subject_id = 'b'").count());
-    assertEquals(3, counted.observed());
-    assertEquals(3, counted.countNow());
+    assertEquals(3, counted.count());
   }
 }
