@@ -6,7 +6,8 @@ import org.cohortfusion.io.Json;
 
 /**
  * qc.json: the exact accounting of an ingest run. For every table rowsIn = accepted + the sum of
- * rejected; subject-level values never appear, only counts.
+ * rejected, where rowsIn is counted on the rows as read, apart from the counts by reason (ingest
+ * publishes nothing when they differ); subject-level values never appear, only counts.
  *
  * @param tables per input table
  * @param subjectsAligned subjects in the aligned cohort
@@ -41,7 +42,7 @@ public record QcReport(
    * @param kind subjects or a modality kind
    * @param files data files read
    * @param unreadableFiles files set apart as unreadable (their rows cannot be counted)
-   * @param rowsIn rows read from the readable files
+   * @param rowsIn rows read from the readable files (after the table's sql), counted before any check
    * @param accepted rows accepted
    * @param rejected reason code -> rows
    * @param afterIndexTime time series only: accepted observations after the subject's index time, not used

@@ -159,6 +159,15 @@ record CheckedTable(
     return TableValidator.has(checked, PASSED) ? checked : checked.withColumn(PASSED, when(col(REASON).isNull(), lit(1)));
   }
 
+  /** The table's rows by reason as the rejects pass marks them (ACCEPTED for none), in one job. */
+  Map<String, Long> countByReason() {
+    Map<String, Long> byReason = new java.util.LinkedHashMap<>(Map.of("ACCEPTED", 0L));
+    for (Row r : rows.groupBy(coalesce(col(REASON), lit("ACCEPTED"))).count().collectAsList()) {
+      byReason.put(r.getString(0), r.getLong(1));
+    }
+    return byReason;
+  }
+
   /** The reject message of a duplicate row. */
   static String duplicateMessage(List<String> key, DuplicatePolicy policy) {
     String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";

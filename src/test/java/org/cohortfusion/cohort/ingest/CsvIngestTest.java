@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,8 +18,10 @@ import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.cohort.QcReport;
 import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.io.Json;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +60,8 @@ class CsvIngestTest {
     IngestResult result = ingest(config(""));
     QcReport.TableQc clinical = result.qc().tables().get("clinical");
     assertEquals(10, clinical.rowsIn());
+    // As published in qc.json: every data line written into the two files, defective or not.
+    assertEquals(dataLines(CLEAN) + dataLines(DEFECTS), qcJson(result).path("tables").path("clinical").path("rowsIn").asLong());
     assertEquals(Map.of("NON_NUMERIC", 1L, "MALFORMED_RECORD", 3L), clinical.rejected());
     assertEquals(6, clinical.accepted());
 
@@ -80,6 +85,15 @@ class CsvIngestTest {
     for (String m : messageByKey.values()) {
       assertFalse(m.contains("n/a") || m.contains("extra") || m.contains("48"), "never a cell's content: " + m);
     }
+  }
+
+  /** Lines of a CSV file after its header. */
+  private static long dataLines(String csv) {
+    return csv.lines().count() - 1;
+  }
+
+  private static JsonNode qcJson(IngestResult result) throws Exception {
+    return Json.MAPPER.readTree(Path.of(result.cohortDir(), CohortManifest.QC_JSON).toFile());
   }
 
   private static Set<String> ids(Dataset<Row> df) {
@@ -123,6 +137,7 @@ class CsvIngestTest {
     }
     Files.writeString(dir.resolve("subjects.csv"), csv.toString());
     IngestResult result = ingest(base + "subjects { path = subjects.csv, format = csv }\n");
+    assertEquals(dataLines(csv.toString()), qcJson(result).path("tables").path("subjects").path("rowsIn").asLong());
     assertEquals(ids.size(), result.qc().tables().get("subjects").accepted());
     assertEquals(ids.size(), result.qc().subjectsAligned());
     assertEquals(new TreeSet<>(ids), ids(spark.read().parquet(result.cohortDir() + "/aligned")));

@@ -42,6 +42,79 @@ class SplitAssignerTest {
     return new SplitConfig(SplitConfig.Mode.HASH, seed, 0.7, 0.15, 0.15, stratify, folds, 1);
   }
 
+  /**
+   * u of a subject as the class Javadoc of {@link SplitAssigner} defines it, computed without
+   * Spark: XXH64 (seed 42, Spark's xxhash64) of the UTF-8 bytes of "seed:salt:subject_id" by
+   * lz4-java's own implementation, sign bit cleared, over 2^63.
+   */
+  private static double referenceU(long seed, String salt, String id) {
+    byte[] bytes = (seed + ":" + salt + ":" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    long h = net.jpountz.xxhash.XXHashFactory.safeInstance().hash64().hash(bytes, 0, bytes.length, 42L);
+    return (h & Long.MAX_VALUE) / 9.223372036854775807E18;
+  }
+
+  /**
+   * Every subject's rank within its label (null labels together) when ordered by {@link
+   * #referenceU} and then subject_id, and the size of its label: id -> {rank, n}.
+   */
+  private static Map<String, long[]> referenceRanks(Dataset<Row> input, long seed) {
+    Map<Object, List<String>> byLabel = new java.util.HashMap<>();
+    for (Row r : input.select("subject_id", "label").collectAsList()) {
+      byLabel.computeIfAbsent(r.isNullAt(1) ? "null" : r.get(1), l -> new ArrayList<>()).add(r.getString(0));
+    }
+    Map<String, long[]> ranks = new java.util.HashMap<>();
+    for (List<String> ids : byLabel.values()) {
+      ids.sort(java.util.Comparator.<String>comparingDouble(id -> referenceU(seed, "split", id)).thenComparing(id -> id));
+      for (int i = 0; i < ids.size(); i++) {
+        ranks.put(ids.get(i), new long[] {i, ids.size()});
+      }
+    }
+    return ranks;
+  }
+
+  private static String splitOfPosition(double position, double train, double trainAndValidation) {
+    return position < train ? "train" : position < trainAndValidation ? "validation" : "test";
+  }
+
+  @Test
+  void uniformIsTheXxHash64OfSeedSaltAndId() {
+    List<String> ids = List.of("P0", "P1", "S00042", "Müller-ß", "患者-7", "");
+    List<Row> rows = new ArrayList<>();
+    ids.forEach(id -> rows.add(RowFactory.create(id)));
+    Dataset<Row> df = spark.createDataFrame(rows, new StructType().add("subject_id", DataTypes.StringType));
+    for (Row r : df.select(col("subject_id"), SplitAssigner.uniform(17, "split"), SplitAssigner.uniform(5, "fold")).collectAsList()) {
+      assertEquals(referenceU(17, "split", r.getString(0)), r.getDouble(1), 0.0, r.getString(0));
+      assertEquals(referenceU(5, "fold", r.getString(0)), r.getDouble(2), 0.0, r.getString(0));
+    }
+  }
+
+  @Test
+  void smallStrataSplitByTheHandCountedRanks() {
+    // Labels of 1 to 5 subjects, splits 0.7/0.15/0.15: rank r of n sits at (r + 0.5) / n, so
+    // n = 1: 0.5 (train); 2: 0.25, 0.75 (train, validation); 3: 0.17, 0.5, 0.83 (2 train, validation);
+    // 4: 0.125, 0.375, 0.625, 0.875 (3 train, test); 5: 0.1, 0.3, 0.5, 0.7, 0.9 (3 train, validation, test).
+    Map<Integer, List<Integer>> expected = Map.of(1, List.of(1, 0, 0), 2, List.of(1, 1, 0), 3, List.of(2, 1, 0),
+        4, List.of(3, 0, 1), 5, List.of(3, 1, 1));
+    List<Row> rows = new ArrayList<>();
+    for (int label = 1; label <= 5; label++) {
+      for (int i = 0; i < label; i++) {
+        rows.add(RowFactory.create("S" + label + "-" + i, label));
+      }
+    }
+    Dataset<Row> input = spark.createDataFrame(rows,
+        new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
+    Dataset<Row> assigned = SplitAssigner.assign(input, new SplitConfig(SplitConfig.Mode.HASH, 3L, 0.7, 0.15, 0.15, true, 0, 1));
+    List<Row> found = assigned.select("label", "split").collectAsList();
+    for (int label = 1; label <= 5; label++) {
+      List<Integer> counts = new ArrayList<>();
+      for (String split : List.of("train", "validation", "test")) {
+        int l = label;
+        counts.add((int) found.stream().filter(r -> r.getInt(0) == l && r.getString(1).equals(split)).count());
+      }
+      assertEquals(expected.get(label), counts, "label of " + label + " subjects");
+    }
+  }
+
   @Test
   void sameSeedGivesTheSameSplitsWhateverTheRowOrderAndPartitioning() {
     for (boolean stratify : new boolean[] {false, true}) {
@@ -77,26 +150,23 @@ class SplitAssignerTest {
 
   @Test
   void bucketedRanksEqualRanksOverTheWholeLabel() {
-    // The reference: rank within the label by one window over the whole label, unlabeled subjects included.
+    // The reference: rank within the whole label (unlabeled subjects together) by u computed outside Spark.
     Dataset<Row> input = subjects(3000, true).withColumn("label",
         org.apache.spark.sql.functions.when(col("subject_id").endsWith("7"), org.apache.spark.sql.functions.lit(null)).otherwise(col("label")));
     SplitConfig config = config(5, true, 4);
-    Dataset<Row> ref = input.withColumn("_u", SplitAssigner.uniform(config.seed(), "split"))
-        .withColumn("_r", org.apache.spark.sql.functions.row_number().over(
-            org.apache.spark.sql.expressions.Window.partitionBy("label").orderBy("_u", "subject_id")).minus(1))
-        .withColumn("_n", org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1)).over(
-            org.apache.spark.sql.expressions.Window.partitionBy("label")))
-        .selectExpr("subject_id",
-            "CASE WHEN (_r + 0.5) / _n < 0.7 THEN 'train' WHEN (_r + 0.5) / _n < 0.85 THEN 'validation' ELSE 'test' END AS split",
-            "CAST(_r % 4 AS INT) AS fold");
-    Map<String, String> expected = ref.collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
+    Map<String, String> expected = new java.util.HashMap<>();
+    Map<String, String> expectedSplits = new java.util.HashMap<>();
+    referenceRanks(input, config.seed()).forEach((id, rank) -> {
+      String split = splitOfPosition((rank[0] + 0.5) / rank[1], 0.7, 0.7 + 0.15);
+      expected.put(id, split + "/" + (rank[0] % 4));
+      expectedSplits.put(id, split);
+    });
     Map<String, String> actual = SplitAssigner.assign(input, config).select("subject_id", "split", "fold").collectAsList().stream()
         .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
     assertEquals(expected, actual);
 
     // Without folds the splits are cut at values of u found beforehand: the same splits, and the
     // same again when ranked subject by subject (what a tie of u at a cut falls back to).
-    Map<String, String> expectedSplits = ref.collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
     SplitConfig withoutFoldsConfig = config(5, true, 0);
     assertTrue(SplitAssigner.stratifiedCuts(input, withoutFoldsConfig).isPresent());
     Dataset<Row> withoutFolds = SplitAssigner.assign(input, withoutFoldsConfig);
@@ -120,12 +190,9 @@ class SplitAssignerTest {
         new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
     for (double[] fractions : new double[][] {{0.7, 0.15}, {1.0, 0.0}, {0.0, 0.5}, {0.5, 0.5}}) {
       SplitConfig config = new SplitConfig(SplitConfig.Mode.HASH, 3L, fractions[0], fractions[1], 1 - fractions[0] - fractions[1], true, 0, 1);
-      Map<String, String> expected = input.withColumn("_u", SplitAssigner.uniform(config.seed(), "split"))
-          .withColumn("_r", org.apache.spark.sql.functions.row_number().over(
-              org.apache.spark.sql.expressions.Window.partitionBy("label").orderBy("_u", "subject_id")).minus(1))
-          .selectExpr("subject_id", "CASE WHEN (_r + 0.5) / label < " + fractions[0] + " THEN 'train' WHEN (_r + 0.5) / label < "
-              + (fractions[0] + fractions[1]) + " THEN 'validation' ELSE 'test' END")
-          .collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+      Map<String, String> expected = new java.util.HashMap<>();
+      referenceRanks(input, config.seed()).forEach((id, rank) -> expected.put(id,
+          splitOfPosition((rank[0] + 0.5) / rank[1], fractions[0], fractions[0] + fractions[1])));
       assertEquals(expected, splits(SplitAssigner.assign(input, config)), java.util.Arrays.toString(fractions));
     }
   }
