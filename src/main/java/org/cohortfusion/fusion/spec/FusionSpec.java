@@ -266,12 +266,13 @@ public record FusionSpec(
 
   /**
    * Early-fusion baseline: the embeddings concatenated, zero-filled where absent, with the presence indicators, into
-   * one MLP; no per-modality projection.
+   * one MLP; no per-modality projection. It takes the template's modality dropout, so that it is compared with the
+   * fusion models under the same training regime and differs from them only in how it fuses.
    */
   public static FusionSpec early(List<String> modalities, FusionSpec template) {
     return new FusionSpec("early", Kind.EARLY,
         List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())), 0,
-        template.projectionActivation(), template.head(), template.dropout(), 0.0).withPenalties(template.l2(), template.l1());
+        template.projectionActivation(), template.head(), template.dropout(), template.modalityDropout()).withPenalties(template.l2(), template.l1());
   }
 
   /** Late-fusion baseline: mean of the unimodal predicted probabilities over the modalities present. */

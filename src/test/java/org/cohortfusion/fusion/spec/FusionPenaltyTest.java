@@ -203,6 +203,12 @@ class FusionPenaltyTest {
   void baselinesTakeTheDefaultModelsPenaltyAndTheNotationShowsIt() {
     FusionSpec spec = FusionSpec.fromConfig("m", single("attention", 8, L2));
     assertEquals(L2, FusionSpec.early(spec.modalities(), spec).l2(), 0.0);
+    FusionSpec withDropout = FusionSpec.fromConfig("d", new FusionModelConfig(List.of("clinical", "labs", "imaging"), null,
+        "attention", null, null, 8, null, List.of(16), null, 0.3));
+    assertEquals(0.3, FusionSpec.early(withDropout.modalities(), withDropout).modalityDropout(), 0.0,
+        "early fusion trains under the fusion models' modality dropout");
+    assertEquals(0.0, FusionSpec.unimodal("labs", withDropout).modalityDropout(), 0.0,
+        "a unimodal model has nothing to drop but its one modality");
     assertEquals(L2, FusionSpec.unimodal("labs", spec).l2(), 0.0);
     assertTrue(spec.describe().endsWith(" | L2 " + L2), spec.describe());
     assertFalse(FusionSpec.fromConfig("m", single("attention", 8, 0)).describe().contains("L2"));
