@@ -463,14 +463,16 @@ public final class TrainAction {
     Map<Integer, Metrics.Predictor> members = new java.util.TreeMap<>();
     List<TrainedModels.LateModel.Member> described = new ArrayList<>();
     for (String m : spec.modalities()) {
-      String memberDir = o.outputDir + "/" + FusionSpec.unimodal(m, FusionSpec.baselineTemplate()).dirName() + "/model";
+      String memberName = FusionSpec.unimodal(m, FusionSpec.baselineTemplate()).dirName() + "/model";
+      String memberDir = o.outputDir + "/" + memberName;
       if (!TrainedModels.exists(hconf, memberDir + "/" + ModelArtifact.MODEL)) {
         throw new IllegalStateException("Cannot build late fusion: unimodal model of '" + m + "' is missing at " + memberDir
             + " (train unimodal:" + m + " first)");
       }
       ModelArtifact.Loaded<ComputationGraph> loaded = ModelArtifact.loadGraph(hconf, memberDir);
       members.put(emb.indexOf(m), TrainedModels.graph(loaded.model(), new int[] {emb.indexOf(m)}));
-      described.add(new TrainedModels.LateModel.Member(m, memberDir, loaded.sha256()));
+      // Relative to the train directory, so the output can be moved or read from another working directory.
+      described.add(new TrainedModels.LateModel.Member(m, memberName, loaded.sha256()));
     }
     Metrics metrics = Metrics.evaluate(TrainedModels.late(members, emb.numClasses()), validation, emb.numClasses());
     TrainedModels.LateModel late = new TrainedModels.LateModel(spec.describe(), described, metrics.asMap());

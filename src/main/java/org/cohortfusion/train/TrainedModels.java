@@ -22,8 +22,18 @@ public final class TrainedModels {
   /** A late-fusion model: which unimodal models it averages. */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record LateModel(String describe, List<Member> members, Map<String, Double> metrics) {
-    /** One unimodal member. */
-    public record Member(String modality, String modelDir, String sha256) {}
+    /**
+     * One unimodal member; {@code modelDir} is relative to the train directory (late.json written before that
+     * recorded the path the trainer was given, resolved by {@link #resolvedDir}).
+     */
+    public record Member(String modality, String modelDir, String sha256) {
+      /** The member's model directory under {@code trainDir}: its last two path elements, {@code <model>/model}. */
+      public String resolvedDir(String trainDir) {
+        String[] parts = modelDir.split("/");
+        return parts.length < 2 ? trainDir + "/" + modelDir
+            : trainDir + "/" + parts[parts.length - 2] + "/" + parts[parts.length - 1];
+      }
+    }
   }
 
   /** A graph whose inputs are {@code columns} (indices into the embeddings' modality order) plus their presence. */
@@ -72,9 +82,10 @@ public final class TrainedModels {
       LateModel late = Json.read(conf, dir + "/late/" + LATE_FILE, LateModel.class);
       Map<Integer, Metrics.Predictor> members = new java.util.TreeMap<>();
       for (LateModel.Member mem : late.members()) {
-        ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, mem.modelDir());
+        String memberDir = mem.resolvedDir(trainDir);
+        ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, memberDir);
         if (!l.sha256().equalsIgnoreCase(mem.sha256())) {
-          throw new IllegalStateException("Cannot load late fusion " + dir + ": member " + mem.modelDir() + " has SHA-256 "
+          throw new IllegalStateException("Cannot load late fusion " + dir + ": member " + memberDir + " has SHA-256 "
               + l.sha256() + ", late.json expects " + mem.sha256());
         }
         members.put(emb.indexOf(mem.modality()), graph(l.model(), new int[] {emb.indexOf(mem.modality())}));

@@ -119,6 +119,30 @@ class EvaluatePipelineTest {
         best.upper())), result.summary());
   }
 
+  /**
+   * A train output moved elsewhere (another working directory, a copied run) still evaluates: late fusion finds its
+   * members under the directory it is read from, not under the path the trainer was given.
+   */
+  @Test
+  void aMovedTrainOutputEvaluatesTheSameLateFusion() throws Exception {
+    Path original = Path.of(config.trainOutputDir());
+    Path moved = Files.createTempDirectory("cf-moved").resolve("train");
+    org.apache.commons.io.FileUtils.copyDirectory(original.toFile(), moved.toFile());
+    Path away = original.resolveSibling("train.away");
+    Files.move(original, away);
+    EvaluateResult again;
+    try {
+      again = EvaluateAction.of(spark, config).trainDir(moved.toString())
+          .outputDir(moved.resolveSibling("evaluate").toString()).execute();
+    } finally {
+      Files.move(away, original);
+    }
+    EvaluateResult.ModelEvaluation late = again.models().stream().filter(m -> m.name().equals("late")).findFirst()
+        .orElseThrow();
+    assertEquals(result.models().stream().filter(m -> m.name().equals("late")).findFirst().orElseThrow().test(),
+        late.test());
+  }
+
   @Test
   void everyTrainedModelIsEvaluatedOnTheTestSplit() {
     assertEquals(MODELS, result.models().stream().map(EvaluateResult.ModelEvaluation::name).toList());
