@@ -25,6 +25,10 @@ import picocli.CommandLine.Option;
  * with its outputs, status files included, under {@code <output.dir>/folds/<f>} in the usual layout; folds run
  * concurrently ({@code cv.parallelism}), each on its own thread and Spark job group. The {@code cv} stage then pools
  * the out-of-fold predictions into {@code <output.dir>/cv/metrics.json}.
+ *
+ * <p>A stage whose inputs are unchanged since it last succeeded ({@link StageInputs}: code, its config sections, the
+ * source files or the upstream output) is skipped, so a run after a change to the fusion models starts at train.
+ * Stages run per fold always run.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Run the stages ingest, pretrain, extract, train, evaluate and report in one JVM and Spark session",
@@ -41,6 +45,10 @@ final class RunCommand extends StageCommand {
 
   @Option(names = "--to", paramLabel = "STAGE", defaultValue = "report", description = "Last stage (default: ${DEFAULT-VALUE}).")
   String to;
+
+  @Option(names = "--force", description = "Run every stage, also those whose inputs are unchanged since their output"
+      + " was made (by default such a stage is skipped; see <output.dir>/_status/<stage>.json).")
+  boolean force;
 
   @Override
   public Integer call() {
@@ -63,7 +71,7 @@ final class RunCommand extends StageCommand {
         perFold.add(stage);
         continue;
       }
-      int code = runStage(stage, id);
+      int code = runOrSkip(stage, id);
       if (code != 0) {
         return code;
       }
@@ -82,6 +90,30 @@ final class RunCommand extends StageCommand {
     }
     LOG.info("run: stages {} to {} done in {} s", from, to, Math.round((System.nanoTime() - start) / 1e9));
     return 0;
+  }
+
+  /**
+   * Skips {@code stage} when its status says it succeeded from the inputs it would read now ({@link StageInputs}) and
+   * its output is still there; else runs it and records the digest of those inputs in its status.
+   */
+  private int runOrSkip(String stage, String id) {
+    org.apache.hadoop.conf.Configuration conf = spark().sparkContext().hadoopConfiguration();
+    PipelineConfig config = config();
+    String digest = StageInputs.digest(stage, config, conf);
+    String root = config.output().dir();
+    java.util.Optional<StageStatus> last = StageStatus.read(conf, root, stage);
+    if (!force && last.isPresent() && last.get().state() == StageStatus.State.SUCCEEDED
+        && digest.equals(last.get().inputDigest()) && StageInputs.outputPresent(stage, config, conf)) {
+      last.get().skippedBy(id).write(conf, root);
+      LOG.info("run: {} skipped: its inputs are unchanged since run {} made its output (--force runs it)", stage,
+          last.get().producedBy());
+      return 0;
+    }
+    int code = runStage(stage, id);
+    if (code == 0) {
+      StageStatus.read(conf, root, stage).ifPresent(s -> s.withInputDigest(digest).write(conf, root));
+    }
+    return code;
   }
 
   /**

@@ -24,11 +24,17 @@ import org.cohortfusion.io.Json;
  *
  * @param error one line: the project's own message, or only the exception type when the message
  *     came from elsewhere (Spark, the JVM), since such messages may quote data values
+ * @param inputDigest SHA-256 of what the output was made from ({@link StageInputs}); recorded by {@code run}, null
+ *     when the stage ran on its own
+ * @param outputRunId the run that produced the stage's output: this run, or an earlier one when {@code run} skipped
+ *     the stage because its inputs were unchanged (null: this run)
+ * @param skipped whether {@code run} skipped the stage (its output is an earlier run's)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
+@com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
 public record StageStatus(
     String stage, State state, String runId, String startTime, String endTime, Integer exitCode, String error,
-    String version) {
+    String version, String inputDigest, String outputRunId, boolean skipped) {
 
   public enum State { RUNNING, SUCCEEDED, FAILED }
 
@@ -36,7 +42,7 @@ public record StageStatus(
 
   static StageStatus running(String stage, String runId) {
     return new StageStatus(stage, State.RUNNING, runId, Instant.now().toString(), null, null, null,
-        org.cohortfusion.io.BuildInfo.version());
+        org.cohortfusion.io.BuildInfo.version(), null, null, false);
   }
 
   StageStatus finished(int exitCode, String error) {
@@ -46,7 +52,25 @@ public record StageStatus(
   /** The end of a stage; {@code completed}: it did its work, whatever its exit code says (retrain's 3: not promoted). */
   StageStatus finished(int exitCode, boolean completed, String error) {
     return new StageStatus(stage, completed ? State.SUCCEEDED : State.FAILED, runId, startTime,
-        Instant.now().toString(), exitCode, error, version);
+        Instant.now().toString(), exitCode, error, version, inputDigest, outputRunId, skipped);
+  }
+
+  /** This status with the digest of the inputs its output was made from. */
+  StageStatus withInputDigest(String digest) {
+    return new StageStatus(stage, state, runId, startTime, endTime, exitCode, error, version, digest, outputRunId,
+        skipped);
+  }
+
+  /** Run {@code runId} skipped the stage: its output, made from the same inputs, is this status's. */
+  StageStatus skippedBy(String runId) {
+    String now = Instant.now().toString();
+    return new StageStatus(stage, State.SUCCEEDED, runId, now, now, 0, null, org.cohortfusion.io.BuildInfo.version(),
+        inputDigest, producedBy(), true);
+  }
+
+  /** The run that produced the stage's output. */
+  String producedBy() {
+    return outputRunId != null ? outputRunId : runId;
   }
 
   static String path(String outputRoot, String stage) {
