@@ -123,13 +123,25 @@ final class StageInputs {
     return files;
   }
 
-  /** The code version and its build: the jar's length and time, or the newest class file of a classes directory. */
-  static String code() {
+  private static String code;
+
+  /**
+   * The code version and its build: the jar's SHA-256 (its time would change with every copy a cluster-mode driver
+   * fetches), or the newest class file of a classes directory. Computed once per JVM.
+   */
+  static synchronized String code() {
+    if (code == null) {
+      code = computeCode();
+    }
+    return code;
+  }
+
+  private static String computeCode() {
     String version = BuildInfo.version();
     try {
       File where = new File(StageInputs.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (where.isFile()) {
-        return version + " " + where.getName() + " " + where.length() + " " + where.lastModified();
+        return version + " " + Hashing.sha256(Files.readAllBytes(where.toPath()));
       }
       try (Stream<java.nio.file.Path> walk = Files.walk(where.toPath())) {
         long newest = walk.filter(Files::isRegularFile).map(f -> {
