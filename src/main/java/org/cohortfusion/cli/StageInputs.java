@@ -141,7 +141,7 @@ final class StageInputs {
     try {
       File where = new File(StageInputs.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (where.isFile()) {
-        return version + " " + Hashing.sha256(Files.readAllBytes(where.toPath()));
+        return version + " " + Hashing.sha256(where.toPath());
       }
       try (Stream<java.nio.file.Path> walk = Files.walk(where.toPath())) {
         long newest = walk.filter(Files::isRegularFile).map(f -> {
