@@ -34,7 +34,7 @@ final class StudyCommand extends StageCommand {
   @Override
   public Integer call() {
     PipelineConfig config = config();
-    if (config.study().isEmpty()) {
+    if (!config.study().declared()) {
       throw new UserInputException("Cannot run a study: the config has no study block (e.g. study { embedding-sizes"
           + " { labs = [4, 16, 64] }, models = [concat, attention] })");
     }

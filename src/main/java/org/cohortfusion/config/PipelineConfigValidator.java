@@ -74,7 +74,7 @@ final class PipelineConfigValidator {
           "a key of fusion.models " + config.fusion().models().keySet() + ", got '" + model + "'", origin);
       require(models.indexOf(model) == i, "study.models[" + i + "]", "each model once, got '" + model + "' twice", origin);
     }
-    require(study.isEmpty() || !study.modelsOr(config.fusion()).isEmpty(), "study.models",
+    require(!study.declared() || !study.modelsOr(config.fusion()).isEmpty(), "study.models",
         "at least one fusion model (fusion.models is empty)", origin);
   }
 

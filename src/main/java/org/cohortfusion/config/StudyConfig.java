@@ -40,9 +40,9 @@ public record StudyConfig(
     return new StudyConfig(null, null);
   }
 
-  /** True when the config declares no grid: no sizes to vary and no models listed. */
-  public boolean isEmpty() {
-    return embeddingSizes.isEmpty() && models.isEmpty();
+  /** True when the config declares a grid: sizes to vary or models listed (not named isX: Jackson would bind it). */
+  public boolean declared() {
+    return !embeddingSizes.isEmpty() || !models.isEmpty();
   }
 
   /** The models of every cell: the listed ones, else every fusion model of {@code fusion}, in their order. */
