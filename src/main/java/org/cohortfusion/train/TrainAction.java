@@ -356,7 +356,7 @@ public final class TrainAction {
           || done.model().params().equals(ModelArtifact.loadGraph(hconf, ck + "/best").model().params())) {
         Metrics m = validation.score(done.model(), columns, emb.numClasses());
         return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, done.sha256(),
-            state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0, done.model().numParams(), null);
+            state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0, parameters(done.model()), null);
       }
     }
     double samplesPerSecond = 0;
@@ -451,14 +451,14 @@ public final class TrainAction {
     }
     if (!state.done()) {
       return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), null, null, state.bestEpoch(),
-          state.epoch(), false, false, null, samplesPerSecond, graph.numParams(), null);
+          state.epoch(), false, false, null, samplesPerSecond, parameters(graph), null);
     }
     // Publish the best checkpoint (SHA-256 verified on load) with its full provenance.
     ComputationGraph best = ModelArtifact.loadGraph(hconf, ck + "/best").model();
     Metrics m = validation.score(best, columns, emb.numClasses());
     String sha = ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, e2e, m.asMap()));
     return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, sha, state.bestEpoch(),
-        state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond, best.numParams(), null);
+        state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond, parameters(best), null);
   }
 
   private TrainResult.ModelResult late(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, List<Batch> validation) {
@@ -559,6 +559,14 @@ public final class TrainAction {
     conf.put("graph", compiled.configuration().toJson());
     return new ModelArtifact.Provenance("fusion:" + spec.name(), emb.cohortHash(), BuildInfo.version(), conf, metrics,
         Instant.now().toString());
+  }
+
+  /**
+   * Trainable parameters of {@code graph}: the length of its flattened parameter vector. Not numParams(), which sums
+   * over the graph's layers only and so leaves out the fusion vertices' own weights (projections, attention, gates).
+   */
+  static long parameters(ComputationGraph graph) {
+    return graph.params() == null ? 0 : graph.params().length();
   }
 
   private static String kindName(FusionSpec spec) {

@@ -96,6 +96,13 @@ class StudyCommandTest {
       assertEquals(1, summary.path("models").size(), summary.toString());
     }
     assertEquals(Set.of("base", "labs-8"), cells);
+    // labs' projection (projection = 4) takes 8 inputs instead of 4 in labs-8: 4 x 4 more weights, all else equal.
+    // Counting only the graph's layers (DL4J's numParams) would miss the fusion vertex's projections: difference 0.
+    long[] parameters = new long[2];
+    for (JsonNode row : study.path("rows")) {
+      parameters[row.path("cell").asText().equals("base") ? 0 : 1] = row.path("parameters").asLong();
+    }
+    assertEquals((8 - 4) * 4, parameters[1] - parameters[0], study.path("rows").toString());
     // One ingest, shared by the cells: no cohort below a cell.
     assertTrue(Files.isRegularFile(dir.resolve("out/cohort/cohort.json")));
     assertFalse(Files.exists(studyDir.resolve("base/cohort")));
