@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
     subcommands = {GenerateCommand.class, IngestCommand.class, PretrainCommand.class, ExtractCommand.class,
-        TrainCommand.class, EvaluateCommand.class, ReportCommand.class, CvCommand.class, RunCommand.class, RetrainCommand.class, StatusCommand.class,
+        TrainCommand.class, EvaluateCommand.class, ReportCommand.class, CvCommand.class, RunCommand.class, StudyCommand.class, RetrainCommand.class, StatusCommand.class,
         ConfigCommand.class, RegistryCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class CohortFusion {

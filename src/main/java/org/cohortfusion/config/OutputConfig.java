@@ -9,7 +9,12 @@ public record OutputConfig(
         String dir,
     @JsonProperty("allow-empty")
     @JsonPropertyDescription("Publish a cohort without any labeled subject (default false: ingest stops and keeps the previous cohort). Also ingest --allow-empty.")
-        Boolean allowEmpty) {
+        Boolean allowEmpty,
+    @JsonProperty("cohort-dir")
+    @JsonPropertyDescription("Directory of the aligned cohort that ingest writes and every later stage reads (default:"
+        + " <dir>/cohort). The study command points each cell's output.dir elsewhere and this key at the one cohort"
+        + " ingest wrote, so the cells share it.")
+        String cohortDir) {
 
   public OutputConfig {
     allowEmpty = allowEmpty != null && allowEmpty;

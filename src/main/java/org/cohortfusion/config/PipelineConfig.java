@@ -40,7 +40,10 @@ public record PipelineConfig(
     @JsonPropertyDescription("Scheduled retraining (retrain command): the model and the champion/challenger gate.")
         RetrainConfig retrain,
     @JsonPropertyDescription("Cross-validation (splits.folds = k): how run executes the folds.")
-        CvConfig cv) {
+        CvConfig cv,
+    @JsonPropertyDescription("The grid of the study command: embedding sizes per modality and fusion models"
+        + " (results in <output.dir>/study/study.json and study.html).")
+        StudyConfig study) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
@@ -55,6 +58,7 @@ public record PipelineConfig(
     registry = registry == null ? RegistryConfig.defaults() : registry;
     retrain = retrain == null ? RetrainConfig.defaults() : retrain;
     cv = cv == null ? CvConfig.defaults() : cv;
+    study = study == null ? StudyConfig.defaults() : study;
   }
 
   /** Directory the train stage writes to. */
@@ -139,8 +143,13 @@ public record PipelineConfig(
     return repeatOutputDir(repeat) + "/cv";
   }
 
-  /** Directory ingest writes the aligned cohort to. */
+  /** Directory ingest writes the aligned cohort to and later stages read it from: output.cohort-dir, else {@code <output.dir>/cohort}. */
   public String cohortOutputDir() {
-    return output.dir() + "/cohort";
+    return output.cohortDir() != null && !output.cohortDir().isBlank() ? output.cohortDir() : output.dir() + "/cohort";
+  }
+
+  /** Root of the study command's cells and of study.json and study.html. */
+  public String studyOutputDir() {
+    return output.dir() + "/study";
   }
 }

@@ -21,6 +21,7 @@ final class PipelineConfigValidator {
     validateSplits(config.splits(), origin);
     validatePretrain(config, origin);
     validateFusion(config, origin);
+    validateStudy(config, origin);
     require(config.extract().batchSize() > 0, "extract.batch-size", "a positive batch size, got " + config.extract().batchSize(), origin);
   }
 
@@ -52,6 +53,29 @@ final class PipelineConfigValidator {
       require(c.topKVarianceOrDefault() >= 0 && (m.length() == null || c.topKVarianceOrDefault() <= m.length()),
           key + ".top-k-variance", "0 or a count up to the vector length " + m.length() + ", got " + c.topKVariance(), origin);
     }
+  }
+
+  /** The study grid: sizes of configured modalities, positive and distinct; models that fusion.models defines. */
+  private static void validateStudy(PipelineConfig config, ConfigOrigin origin) {
+    StudyConfig study = config.study();
+    for (Map.Entry<String, List<Integer>> e : study.embeddingSizes().entrySet()) {
+      String key = "study.embedding-sizes." + e.getKey();
+      require(config.modalities().containsKey(e.getKey()), key, "the name of a configured modality "
+          + config.modalities().keySet(), origin);
+      List<Integer> sizes = e.getValue();
+      require(sizes != null && !sizes.isEmpty(), key, "a non-empty list of embedding sizes", origin);
+      require(sizes.stream().allMatch(s -> s != null && s > 0), key, "positive embedding sizes, got " + sizes, origin);
+      require(new java.util.HashSet<>(sizes).size() == sizes.size(), key, "distinct embedding sizes, got " + sizes, origin);
+    }
+    List<String> models = study.models();
+    for (int i = 0; i < models.size(); i++) {
+      String model = models.get(i);
+      require(config.fusion().models().containsKey(model), "study.models[" + i + "]",
+          "a key of fusion.models " + config.fusion().models().keySet() + ", got '" + model + "'", origin);
+      require(models.indexOf(model) == i, "study.models[" + i + "]", "each model once, got '" + model + "' twice", origin);
+    }
+    require(!study.declared() || !study.modelsOr(config.fusion()).isEmpty(), "study.models",
+        "at least one fusion model (fusion.models is empty)", origin);
   }
 
   /** The end-to-end keys of fusion models; the spec itself (what, how, stages, layer names) is checked by train's compiler. */

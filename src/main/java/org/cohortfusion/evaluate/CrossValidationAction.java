@@ -261,7 +261,7 @@ public final class CrossValidationAction {
   }
 
   /** DeLong's interval of one AUROC: AUROC ± z·sqrt(var(V10)/m + var(V01)/n), clipped to [0, 1]. */
-  static double[] aurocInterval(double[] scores, int[] labels, double confidence) {
+  public static double[] aurocInterval(double[] scores, int[] labels, double confidence) {
     int m = (int) Arrays.stream(labels).filter(v -> v == 1).count();
     int n = labels.length - m;
     PairedAuroc.Components c = PairedAuroc.components(scores, labels, m, n);

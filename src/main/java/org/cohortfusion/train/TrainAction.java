@@ -201,9 +201,11 @@ public final class TrainAction {
     }
     try {
       for (FusionSpec s : selected) {
-        results.add(s.kind() == FusionSpec.Kind.LATE
+        long t0 = System.nanoTime();
+        TrainResult.ModelResult r = s.kind() == FusionSpec.Kind.LATE
             ? late(hconf, s, emb, validation.collected())
-            : trainGraph(hconf, s, emb, s.endToEnd() ? cohortData : embeddingsData, e2e));
+            : trainGraph(hconf, s, emb, s.endToEnd() ? cohortData : embeddingsData, e2e);
+        results.add(r.timed((System.nanoTime() - t0) / 1e9));
       }
     } finally {
       shards.values().forEach(MinibatchShards::close);
@@ -354,7 +356,7 @@ public final class TrainAction {
           || done.model().params().equals(ModelArtifact.loadGraph(hconf, ck + "/best").model().params())) {
         Metrics m = validation.score(done.model(), columns, emb.numClasses());
         return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, done.sha256(),
-            state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0);
+            state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0, parameters(done.model()), null);
       }
     }
     double samplesPerSecond = 0;
@@ -449,14 +451,14 @@ public final class TrainAction {
     }
     if (!state.done()) {
       return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), null, null, state.bestEpoch(),
-          state.epoch(), false, false, null, samplesPerSecond);
+          state.epoch(), false, false, null, samplesPerSecond, parameters(graph), null);
     }
     // Publish the best checkpoint (SHA-256 verified on load) with its full provenance.
     ComputationGraph best = ModelArtifact.loadGraph(hconf, ck + "/best").model();
     Metrics m = validation.score(best, columns, emb.numClasses());
     String sha = ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, e2e, m.asMap()));
     return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, sha, state.bestEpoch(),
-        state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond);
+        state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond, parameters(best), null);
   }
 
   private TrainResult.ModelResult late(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, List<Batch> validation) {
@@ -561,13 +563,31 @@ public final class TrainAction {
         Instant.now().toString());
   }
 
+  /**
+   * Trainable parameters of {@code graph}: the length of its flattened parameter vector. Not numParams(), which sums
+   * over the graph's layers only and so leaves out the fusion vertices' own weights (projections, attention, gates).
+   */
+  static long parameters(ComputationGraph graph) {
+    return graph.params() == null ? 0 : graph.params().length();
+  }
+
   private static String kindName(FusionSpec spec) {
     return spec.kind().name().toLowerCase(Locale.ROOT);
   }
 
-  /** Summary entry of one model (summary.json). */
+  /**
+   * Summary entry of one model (summary.json). {@code parameters} and {@code trainSeconds} as in {@link
+   * TrainResult.ModelResult}; null in summaries written before they were recorded.
+   */
   public record SummaryEntry(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
-                             int epochs, boolean stoppedEarly, boolean completed, Map<String, Double> validation) {}
+                             int epochs, boolean stoppedEarly, boolean completed, Map<String, Double> validation,
+                             Long parameters, Double trainSeconds) {
+    /** An entry without cost figures (models that train did not fit: encoder heads, registry versions). */
+    public SummaryEntry(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
+                        int epochs, boolean stoppedEarly, boolean completed, Map<String, Double> validation) {
+      this(name, kind, describe, modelDir, sha256, bestEpoch, epochs, stoppedEarly, completed, validation, null, null);
+    }
+  }
 
   /** summary.json: every model trained so far under the output directory. */
   public record Summary(String embeddingsSha256, String codeVersion, List<SummaryEntry> models) {}
@@ -582,7 +602,8 @@ public final class TrainAction {
     }
     for (TrainResult.ModelResult r : results) {
       entries.put(r.name(), new SummaryEntry(r.name(), r.kind(), r.describe(), r.modelDir(), r.sha256(), r.bestEpoch(),
-          r.epochsRun(), r.stoppedEarly(), r.completed(), r.validation() == null ? Map.of() : r.validation().asMap()));
+          r.epochsRun(), r.stoppedEarly(), r.completed(), r.validation() == null ? Map.of() : r.validation().asMap(),
+          r.parameters(), r.trainSeconds()));
     }
     AtomicDirectory.replaceJson(hconf, path, new Summary(emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
   }

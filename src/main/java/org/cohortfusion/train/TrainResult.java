@@ -26,10 +26,26 @@ public record TrainResult(List<ModelResult> models, String summaryPath) {
    * @param completed false when the run was interrupted before the end (resume with --resume)
    * @param validation validation metrics of the best model
    * @param samplesPerSecond training throughput of the last epoch of this run (0 if none ran)
+   * @param parameters trainable parameters of the network (null: not a network, e.g. late fusion or classical)
+   * @param trainSeconds wall seconds this train run spent on the model, validation scoring and checkpoints included
+   *     (null when not measured)
    */
   public record ModelResult(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
                             int epochsRun, boolean stoppedEarly, boolean completed, Metrics validation,
-                            double samplesPerSecond) {}
+                            double samplesPerSecond, Long parameters, Double trainSeconds) {
+    /** A result without cost figures (late fusion, classical baselines). */
+    public ModelResult(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
+                       int epochsRun, boolean stoppedEarly, boolean completed, Metrics validation, double samplesPerSecond) {
+      this(name, kind, describe, modelDir, sha256, bestEpoch, epochsRun, stoppedEarly, completed, validation,
+          samplesPerSecond, null, null);
+    }
+
+    /** This result with the wall seconds the train run spent on it. */
+    public ModelResult timed(double seconds) {
+      return new ModelResult(name, kind, describe, modelDir, sha256, bestEpoch, epochsRun, stoppedEarly, completed,
+          validation, samplesPerSecond, parameters, seconds);
+    }
+  }
 
   public TrainResult {
     models = List.copyOf(models);
