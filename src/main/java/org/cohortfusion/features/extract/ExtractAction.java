@@ -356,7 +356,7 @@ public final class ExtractAction {
   private static Dataset<Row> table(Dataset<Row> aligned, CohortManifest manifest, Dataset<Row> cache) {
     List<String> available = Arrays.asList(aligned.columns());
     List<Column> columns = new ArrayList<>();
-    for (String c : List.of("subject_id", "split", "label", "fold", "group", "true_probability",
+    for (String c : List.of("subject_id", "split", "label", "duration", "fold", "group", "true_probability",
         "observable_probability")) {
       if (available.contains(c)) {
         columns.add(col(c));
