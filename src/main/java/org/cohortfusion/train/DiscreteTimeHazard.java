@@ -40,7 +40,17 @@ public final class DiscreteTimeHazard {
 
   /** The number of distinct target codes: {@code 2 * (J + 1)}. */
   public int codes() {
-    return 2 * (cuts.length + 1);
+    return codes(cuts.length);
+  }
+
+  /** The number of distinct target codes of a model of {@code j} intervals. */
+  public static int codes(int j) {
+    return 2 * (j + 1);
+  }
+
+  /** The number of intervals of a model whose targets take {@code codes} codes. */
+  public static int intervalsOf(int codes) {
+    return codes / 2 - 1;
   }
 
   public double[] cuts() {
@@ -75,7 +85,11 @@ public final class DiscreteTimeHazard {
    * every interval survived, 1 with mask 1 for the interval of the event, mask 0 after.
    */
   public void targets(int code, int r, float[] y, float[] mask) {
-    int j = cuts.length;
+    targets(code, r, cuts.length, y, mask);
+  }
+
+  /** {@link #targets(int, int, float[], float[])} for a model of {@code j} intervals (the cut points do not matter). */
+  public static void targets(int code, int r, int j, float[] y, float[] mask) {
     int survived = code / 2;
     boolean event = code % 2 == 1;
     if (survived > j || (event && survived == j) || code < 0) {
@@ -89,7 +103,11 @@ public final class DiscreteTimeHazard {
 
   /** The code of one row's targets and mask (the inverse of {@link #targets}). */
   public int code(float[] y, float[] mask, int r) {
-    int j = cuts.length;
+    return code(y, mask, r, cuts.length);
+  }
+
+  /** {@link #code(float[], float[], int)} for a model of {@code j} intervals. */
+  public static int code(float[] y, float[] mask, int r, int j) {
     int survived = 0;
     while (survived < j && mask[r * j + survived] != 0f && y[r * j + survived] == 0f) {
       survived++;
