@@ -116,6 +116,25 @@ public final class DiscreteTimeHazard {
     return 2 * survived + (event ? 1 : 0);
   }
 
+  /**
+   * {@link #code(double, boolean)} as a Spark column over the table's {@code duration} and {@code label} (the event
+   * indicator), so batches are built from codes like class labels; null where either is null.
+   */
+  public org.apache.spark.sql.Column codeColumn() {
+    org.apache.spark.sql.Column d = org.apache.spark.sql.functions.col("duration");
+    org.apache.spark.sql.Column event = org.apache.spark.sql.functions.col("label").equalTo(1);
+    org.apache.spark.sql.Column code = org.apache.spark.sql.functions.lit(2 * cuts.length);
+    // Built from the last interval back, so the first interval whose bound is not below the duration wins.
+    for (int j = cuts.length - 1; j >= 0; j--) {
+      double start = j == 0 ? 0 : cuts[j - 1];
+      org.apache.spark.sql.Column inInterval = org.apache.spark.sql.functions.when(event, 2 * j + 1)
+          .when(d.geq((start + cuts[j]) / 2), 2 * (j + 1)).otherwise(2 * j);
+      code = org.apache.spark.sql.functions.when(d.leq(cuts[j]), inInterval).otherwise(code);
+    }
+    return org.apache.spark.sql.functions.when(d.isNull().or(org.apache.spark.sql.functions.col("label").isNull()),
+        org.apache.spark.sql.functions.lit(null).cast("int")).otherwise(code.cast("int"));
+  }
+
   /** The survival curve at the cut points from the hazards: {@code S(c_j) = prod_{k <= j} (1 - h_k)}. */
   public static double[] survival(double[] hazards) {
     double[] s = new double[hazards.length];

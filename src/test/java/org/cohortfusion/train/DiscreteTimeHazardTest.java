@@ -47,6 +47,35 @@ class DiscreteTimeHazardTest {
     assertThrows(IllegalArgumentException.class, () -> new DiscreteTimeHazard(new double[] {100, 100}));
   }
 
+  /** The Spark column that codes a table's rows agrees with the Java coding on every boundary and at random. */
+  @Test
+  void theCodeColumnCodesLikeTheJavaCoding() {
+    org.apache.spark.sql.SparkSession spark = org.cohortfusion.testing.SparkTestSession.get();
+    java.util.List<org.apache.spark.sql.Row> rows = new java.util.ArrayList<>();
+    java.util.Random rng = new java.util.Random(5);
+    double[] edges = {0.5, 49.9, 50, 100, 100.01, 149.99, 150, 200, 300, 400, 400.5, 1e4};
+    for (double d : edges) {
+      rows.add(org.apache.spark.sql.RowFactory.create(d, 1));
+      rows.add(org.apache.spark.sql.RowFactory.create(d, 0));
+    }
+    for (int i = 0; i < 200; i++) {
+      rows.add(org.apache.spark.sql.RowFactory.create(0.01 + rng.nextDouble() * 500, rng.nextInt(2)));
+    }
+    rows.add(org.apache.spark.sql.RowFactory.create(null, 1));
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+        .add("duration", "double").add("label", "int");
+    java.util.List<org.apache.spark.sql.Row> coded = spark.createDataFrame(rows, schema)
+        .select(org.apache.spark.sql.functions.col("duration"), org.apache.spark.sql.functions.col("label"),
+            h.codeColumn().as("code")).collectAsList();
+    for (org.apache.spark.sql.Row r : coded) {
+      if (r.isNullAt(0)) {
+        assertTrue(r.isNullAt(2));
+        continue;
+      }
+      assertEquals(h.code(r.getDouble(0), r.getInt(1) == 1), r.getInt(2), "duration " + r.getDouble(0));
+    }
+  }
+
   @Test
   void targetsAreZerosWhileAtRiskAndOneAtTheEvent() {
     float[] y = new float[4 * 3];
