@@ -222,14 +222,15 @@ public final class SurvivalMetrics {
         double w = 1 / g.before(time[i]); // > 0: subject i itself is uncensored before time_i
         int below = firstAtLeast(controlRisk, risk[i]);
         int atOrBelow = firstAbove(controlRisk, risk[i]);
-        weightedWins += w * (below + 0.5 * (atOrBelow - below));
+        // Per case the fraction of controls beaten, so a case beating all adds exactly w and a perfect score gives 1.
+        weightedWins += w * ((below + 0.5 * (atOrBelow - below)) / controls);
         caseWeight += w;
       }
     }
     if (caseWeight == 0 || controls == 0) {
       return Double.NaN;
     }
-    return weightedWins / (caseWeight * controls);
+    return weightedWins / caseWeight;
   }
 
   /**
