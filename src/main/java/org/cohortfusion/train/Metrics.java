@@ -145,6 +145,11 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
         (double) correct / labels.length, labels.length);
   }
 
+  /** What {@link #auroc} holds: "C" for a survival model (Harrell's concordance; no accuracy), else "AUROC". */
+  public String rankName() {
+    return Double.isNaN(accuracy) ? "C" : "AUROC";
+  }
+
   public Map<String, Double> asMap() {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("auroc", auroc);

@@ -474,8 +474,8 @@ public final class TrainAction {
         deleteOlderCheckpoints(hconf, ck, epoch);
         double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
         o.progress.accept(String.format(Locale.ROOT,
-            "[%s] epoch %d/%d  val loss %.4f  val AUROC %.4f%s  %.0f samples/s  ETA %.0fs%s",
-            spec.name(), epoch, t.epochs(), m.loss(), m.auroc(), improved ? " *" : "", samplesPerSecond,
+            "[%s] epoch %d/%d  val loss %.4f  val %s %.4f%s  %.0f samples/s  ETA %.0fs%s",
+            spec.name(), epoch, t.epochs(), m.loss(), m.rankName(), m.auroc(), improved ? " *" : "", samplesPerSecond,
             perEpoch * (t.epochs() - epoch), stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
         if (stop) {
           break;

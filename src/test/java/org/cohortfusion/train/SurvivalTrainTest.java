@@ -6,20 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.fusion.spec.FusionSpecException;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.testing.SparkTestSession;
+import org.cohortfusion.testing.SyntheticSurvival;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,22 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
  * true risk z_0 + z_1 on the same subjects at the same interval resolution, which no model can beat by much.
  */
 class SurvivalTrainTest {
-  private static final double[] CUTS = {0.25, 0.5, 1, 2};
+  private static final double[] CUTS = SyntheticSurvival.CUTS;
   @TempDir Path dir;
 
   @Test
   void fusionModelsLearnTheHazardAndEndToEndModelsAreRefused() throws Exception {
     SparkSession spark = SparkTestSession.get();
     String out = dir.resolve("out").toString();
-    double[] trueRisk = write(spark, out + "/embeddings", 1200, 11);
-    Path conf = Files.writeString(dir.resolve("s.conf"), """
-        name = survival-test
-        subjects { path = s.csv, outcome { kind = survival, intervals = [0.25, 0.5, 1, 2] } }
-        modalities { a { kind = tabular, path = a.csv }, b { kind = tabular, path = b.csv } }
-        output { dir = "%s" }
-        fusion { default = concat, models { concat { what = [a, b], how = concat, projection = 8, head = [16] } } }
-        train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.01, seed = 3 }
-        """.formatted(out));
+    double[] trueRisk = SyntheticSurvival.write(spark, out + "/embeddings", 1200, 11);
+    Path conf = Files.writeString(dir.resolve("s.conf"), SyntheticSurvival.config(out, "local"));
     PipelineConfig config = PipelineConfigLoader.load(conf.toFile(), List.of());
     TrainResult trained = TrainAction.of(spark, config).execute();
     List<String> names = trained.models().stream().map(TrainResult.ModelResult::name).toList();
@@ -77,6 +66,37 @@ class SurvivalTrainTest {
     assertTrue(fused > unimodal, "concat " + fused + " vs unimodal:a " + unimodal);
     assertTrue(fused > 0.5 + (oracle - 0.5) / 2, "concat " + fused + " recovers less than half the oracle's margin " + oracle);
 
+    // evaluate: metrics.json's C-index of every model equals Harrell's C written out here (all pairs, ties in risk one
+    // half, an event before any later time or a censoring at the same time) over its own predictions file.
+    org.cohortfusion.evaluate.EvaluateAction evaluate = org.cohortfusion.evaluate.EvaluateAction.of(spark, config);
+    assertTrue(evaluate.survival());
+    org.cohortfusion.evaluate.SurvivalEvaluation.Result result = evaluate.executeSurvival();
+    System.out.print(result.summary());
+    for (org.cohortfusion.evaluate.SurvivalEvaluation.ModelSurvival m : result.models()) {
+      List<Row> p = spark.read().parquet(config.evaluateOutputDir() + "/predictions")
+          .where(org.apache.spark.sql.functions.col("model").equalTo(m.name())).select("risk", "duration", "event")
+          .collectAsList();
+      double concordant = 0;
+      long comparable = 0;
+      for (Row i : p) {
+        for (Row k : p) {
+          boolean earlier = i.getDouble(1) < k.getDouble(1) || (i.getDouble(1) == k.getDouble(1) && k.getInt(2) == 0);
+          if (i.getInt(2) == 1 && earlier && i != k) {
+            comparable++;
+            concordant += i.getDouble(0) > k.getDouble(0) ? 1 : i.getDouble(0) == k.getDouble(0) ? 0.5 : 0;
+          }
+        }
+      }
+      assertEquals(concordant / comparable, m.test().cIndex(), 1e-12, m.name());
+      assertTrue(m.test().cLower() <= m.test().cIndex() && m.test().cIndex() <= m.test().cUpper(), m.name());
+      assertEquals(result.removalRates().size(), m.robustness().size());
+      assertEquals(m.test().cIndex(), m.robustness().get(0), 1e-12);
+    }
+    assertEquals(spark.read().parquet(out + "/embeddings/table").where("split = 'test'").count(), result.subjects());
+    org.cohortfusion.evaluate.report.ReportResult report = org.cohortfusion.evaluate.report.ReportAction.of(spark, config)
+        .execute();
+    assertTrue(Files.readString(Path.of(report.indexHtml())).contains("C-index"));
+
     Path e2e = Files.writeString(dir.resolve("e2e.conf"), Files.readString(conf)
         + "fusion.models.raw { what = [a, b], how = concat, when = raw, projection = 8, head = [8] }\n");
     FusionSpecException refused = assertThrows(FusionSpecException.class, () -> TrainAction.of(spark,
@@ -84,36 +104,4 @@ class SurvivalTrainTest {
     assertTrue(refused.getMessage().startsWith("Cannot train model 'raw' on a survival outcome"), refused.getMessage());
   }
 
-  /** Writes the table and embeddings.json; returns each subject's true risk z_0 + z_1 (subject i is "s<i>"). */
-  private static double[] write(SparkSession spark, String dir, int n, long seed) {
-    Random rng = new Random(seed);
-    StructType schema = new StructType().add("subject_id", "string").add("split", "string").add("label", "int")
-        .add("duration", "double").add("has_a", "boolean").add("has_b", "boolean")
-        .add("a", DataTypes.createArrayType(DataTypes.FloatType, false))
-        .add("b", DataTypes.createArrayType(DataTypes.FloatType, false));
-    double[] risk = new double[n];
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      double z0 = rng.nextGaussian();
-      double z1 = rng.nextGaussian();
-      risk[i] = z0 + z1;
-      double event = -Math.log(1 - rng.nextDouble()) / Math.exp(risk[i]);
-      double censor = rng.nextDouble() * 3;
-      boolean hasB = rng.nextDouble() > 0.2;
-      rows.add(RowFactory.create("s" + i, i % 5 < 3 ? "train" : i % 5 == 3 ? "validation" : "test",
-          event <= censor ? 1 : 0, Math.min(event, censor), true, hasB, embed(z0, rng), hasB ? embed(z1, rng) : null));
-    }
-    spark.createDataFrame(rows, schema).write().parquet(dir + "/table");
-    new EmbeddingsSpec(List.of(new EmbeddingsSpec.Modality("a", 4, "x"), new EmbeddingsSpec.Modality("b", 4, "y")),
-        List.of("0", "1"), "h", List.of(0.25, 0.5, 1.0, 2.0)).write(spark.sparkContext().hadoopConfiguration(), dir);
-    return risk;
-  }
-
-  private static float[] embed(double z, Random rng) {
-    float[] v = new float[4];
-    for (int k = 0; k < 4; k++) {
-      v[k] = (float) (z * (k + 1) / 4.0 + 0.3 * rng.nextGaussian());
-    }
-    return v;
-  }
 }
