@@ -30,6 +30,12 @@ final class EvaluateCommand extends StageCommand {
     if (model != null) {
       action = fromRegistry(action, config);
     }
+    if (action.survival()) {
+      org.cohortfusion.evaluate.SurvivalEvaluation.Result survival = action.executeSurvival();
+      System.out.print(survival.summary());
+      System.out.println("Metrics written to " + config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE);
+      return 0;
+    }
     EvaluateResult result = action.execute();
     System.out.print(result.summary());
     System.out.println("Metrics written to " + result.metricsPath());

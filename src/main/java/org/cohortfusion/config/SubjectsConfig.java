@@ -30,7 +30,9 @@ public record SubjectsConfig(
         List<String> nullValues,
     @JsonProperty("id-whitespace")
     @JsonPropertyDescription("A subject_id starting or ending with whitespace: reject (default; MALFORMED_ID, the message says whitespace) or trim (trimmed before any check, counted in qc.json as idsTrimmed).")
-        IdWhitespace idWhitespace) {
+        IdWhitespace idWhitespace,
+    @JsonPropertyDescription("What the label means: classes (default) or a survival outcome (see OutcomeConfig).")
+        OutcomeConfig outcome) {
 
   public static final int DEFAULT_MAX_CLASSES = 100;
 
@@ -43,6 +45,15 @@ public record SubjectsConfig(
     schemaMerge = schemaMerge == null ? SchemaMerge.STRICT : schemaMerge;
     nullValues = nullValues == null ? ModalityConfig.DEFAULT_NULL_VALUES : List.copyOf(nullValues);
     idWhitespace = idWhitespace == null ? IdWhitespace.REJECT : idWhitespace;
+    outcome = outcome == null ? OutcomeConfig.classes() : outcome;
+    if (outcome.survival()) {
+      if (!classes.isEmpty() && !classes.equals(List.of("0", "1"))) {
+        throw new ConfigException("Bad value for config key 'subjects.classes': " + classes + "; with a survival outcome"
+            + " the label is the event indicator, classes [0, 1]");
+      }
+      // The label is the event indicator: exactly these two classes, anything else is BAD_LABEL.
+      classes = List.of("0", "1");
+    }
     if (maxClasses < 1) {
       throw new ConfigException("Bad value for config key 'subjects.max-classes': " + maxClasses + " is below 1");
     }

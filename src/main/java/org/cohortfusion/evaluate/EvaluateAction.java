@@ -64,7 +64,11 @@ public final class EvaluateAction {
   private record Options(String embeddingsDir, String trainDir, String outputDir, EvaluateConfig evaluate,
                          Consumer<String> progress, String modelName, String modelDir) {}
 
-  private EvaluateAction(SparkSession spark, Options o, String cohortDir) {
+  /** subjects.outcome.horizons: where a survival evaluation reports time-dependent AUROC and Brier score. */
+  private final List<Double> horizons;
+
+  private EvaluateAction(SparkSession spark, Options o, String cohortDir, List<Double> horizons) {
+    this.horizons = horizons;
     this.spark = spark;
     this.o = o;
     this.cohortDir = cohortDir;
@@ -72,42 +76,43 @@ public final class EvaluateAction {
 
   public static EvaluateAction of(SparkSession spark, PipelineConfig config) {
     return new EvaluateAction(spark, new Options(config.embeddingsDir(), config.trainOutputDir(),
-        config.evaluateOutputDir(), config.evaluate(), LOG::info, null, null), config.cohortOutputDir());
+        config.evaluateOutputDir(), config.evaluate(), LOG::info, null, null), config.cohortOutputDir(),
+        config.subjects() == null ? List.of() : config.subjects().outcome().horizons());
   }
 
   /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
   public EvaluateAction embeddingsDir(String dir) {
     return new EvaluateAction(spark, new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir);
+        o.modelName, o.modelDir), cohortDir, horizons);
   }
 
   /** Read the aligned cohort (classical baselines) from this directory instead of {@code <output.dir>/cohort}. */
   public EvaluateAction cohortDir(String dir) {
-    return new EvaluateAction(spark, o, dir);
+    return new EvaluateAction(spark, o, dir, horizons);
   }
 
   /** Read the trained models from this directory instead of {@code <output.dir>/train}. */
   public EvaluateAction trainDir(String dir) {
     return new EvaluateAction(spark, new Options(o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir);
+        o.modelName, o.modelDir), cohortDir, horizons);
   }
 
   /** Write to this directory instead of {@code <output.dir>/evaluate}. */
   public EvaluateAction outputDir(String dir) {
     return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir);
+        o.modelName, o.modelDir), cohortDir, horizons);
   }
 
   /** Override the {@code evaluate} section. */
   public EvaluateAction evaluate(EvaluateConfig evaluate) {
     return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir);
+        o.modelName, o.modelDir), cohortDir, horizons);
   }
 
   /** Where the per-model progress lines go (default: the log). */
   public EvaluateAction progress(Consumer<String> sink) {
     return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink,
-        o.modelName, o.modelDir), cohortDir);
+        o.modelName, o.modelDir), cohortDir, horizons);
   }
 
   /**
@@ -116,10 +121,14 @@ public final class EvaluateAction {
    */
   public EvaluateAction model(String name, String modelDir) {
     return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, o.progress, name,
-        modelDir), cohortDir);
+        modelDir), cohortDir, horizons);
   }
 
-  public EvaluateResult execute() {
+  /** What both evaluations start from: the models' summary, the embeddings and the test split. */
+  private record Inputs(Configuration hconf, String summaryPath, TrainAction.Summary summary, EmbeddingsSpec emb,
+                        org.apache.spark.sql.Dataset<Row> table, TestSplit test) {}
+
+  private Inputs inputs() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     String summaryPath = o.modelDir != null ? o.modelDir + "/" + ModelArtifact.PROVENANCE : o.trainDir + "/summary.json";
     if (o.modelDir == null && !TrainedModels.exists(hconf, summaryPath)) {
@@ -138,6 +147,128 @@ public final class EvaluateAction {
       throw new IllegalStateException("Cannot evaluate: the " + SPLIT + " split of " + o.embeddingsDir
           + " has no labeled subjects");
     }
+    return new Inputs(hconf, summaryPath, summary, emb, table, test);
+  }
+
+  /** Whether the embeddings hold a survival outcome: then {@link #executeSurvival}, not {@link #execute}. */
+  public boolean survival() {
+    return EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), o.embeddingsDir).survival();
+  }
+
+  /**
+   * Evaluates survival models ({@link SurvivalEvaluation}): every completed graph model of the summary (late fusion
+   * and classical baselines are not trained for survival outcomes). Writes predictions (subject_id, model, risk =
+   * 1 - S(last interval bound), duration, event, pattern) and metrics.json atomically.
+   */
+  public SurvivalEvaluation.Result executeSurvival() {
+    Inputs in = inputs();
+    EmbeddingsSpec emb = in.emb();
+    if (!emb.survival()) {
+      throw new IllegalStateException("Cannot evaluate a survival outcome: " + o.embeddingsDir + " holds class labels");
+    }
+    TestSplit test = in.test();
+    org.cohortfusion.train.DiscreteTimeHazard model = new org.cohortfusion.train.DiscreteTimeHazard(
+        emb.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray());
+    SurvivalEvaluation.Outcomes outcomes = SurvivalEvaluation.Outcomes.of(in.table(), test, SPLIT);
+    List<Double> horizons = this.horizons.isEmpty()
+        ? List.of(emb.survivalIntervals().get(emb.survivalIntervals().size() - 1)) : this.horizons;
+    String[] patterns = test.patterns();
+    List<SurvivalEvaluation.ModelSurvival> evaluated = new ArrayList<>();
+    Map<String, double[][]> hazards = new LinkedHashMap<>();
+    for (TrainAction.SummaryEntry entry : in.summary().models()) {
+      if (!entry.completed() || entry.modelDir() == null || ClassicalBaselines.KIND.equals(entry.kind())) {
+        continue;
+      }
+      String graphDir = o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
+      if (o.modelDir == null) {
+        checkPublished(in.hconf(), o.trainDir, entry, in.summaryPath());
+      }
+      Scorer scorer = Scorer.of(TrainedModels.graphAt(in.hconf(), graphDir, emb));
+      List<List<Batch>> scenarios = new ArrayList<>();
+      scenarios.add(test.batches());
+      for (double rate : REMOVAL_RATES.subList(1, REMOVAL_RATES.size())) {
+        scenarios.add(ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed()));
+      }
+      for (int i = 0; i < emb.modalityNames().size(); i++) {
+        scenarios.add(ModalityRemoval.entirely(test.batches(), i));
+      }
+      List<double[][]> scored = scorer.score(scenarios);
+      double[][] h = scored.get(0);
+      List<Double> robustness = new ArrayList<>();
+      for (int r = 0; r < REMOVAL_RATES.size(); r++) {
+        robustness.add(SurvivalEvaluation.cIndex(scored.get(r), outcomes, model));
+      }
+      Map<String, Double> ablation = new java.util.TreeMap<>();
+      for (int i = 0; i < emb.modalityNames().size(); i++) {
+        ablation.put(emb.modalityNames().get(i),
+            SurvivalEvaluation.cIndex(scored.get(REMOVAL_RATES.size() + i), outcomes, model));
+      }
+      SurvivalEvaluation.Scores scores = SurvivalEvaluation.scores(h, outcomes, model, horizons, o.evaluate.seed());
+      Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
+      evaluated.add(new SurvivalEvaluation.ModelSurvival(entry.name(), entry.kind(), entry.describe(), validation,
+          scores, SurvivalEvaluation.perPattern(h, outcomes, patterns, model, o.evaluate.minPatternSize()), robustness,
+          ablation));
+      hazards.put(entry.name(), h);
+      o.progress.accept(String.format(java.util.Locale.ROOT, "[%s] test C-index %.4f [%.4f, %.4f]  IBS %.4f",
+          entry.name(), scores.cIndex(), scores.cLower(), scores.cUpper(), scores.integratedBrier()));
+    }
+    if (evaluated.isEmpty()) {
+      throw new IllegalStateException("Cannot evaluate: " + in.summaryPath() + " lists no completed survival model");
+    }
+    List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
+    evaluated.stream().filter(m -> "unimodal".equals(m.kind()))
+        .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex())).ifPresent(u -> evaluated.forEach(m -> {
+          if (!m.name().equals(u.name())) {
+            comparisons.add(SurvivalEvaluation.paired(m.name(), hazards.get(m.name()), u.name(), hazards.get(u.name()),
+                outcomes, model, o.evaluate.seed()));
+          }
+        }));
+    SurvivalEvaluation.Result result = new SurvivalEvaluation.Result("survival", test.size(),
+        SurvivalEvaluation.countEvents(outcomes), emb.survivalIntervals(), horizons, REMOVAL_RATES, evaluated,
+        comparisons);
+    String out = o.outputDir;
+    AtomicDirectory.write(in.hconf(), out, tmp -> {
+      writeSurvivalPredictions(tmp + "/" + PREDICTIONS_DIR, test, patterns, hazards, outcomes, model);
+      Json.write(in.hconf(), tmp + "/" + METRICS_FILE, result);
+      return null;
+    });
+    return result;
+  }
+
+  private void writeSurvivalPredictions(String path, TestSplit test, String[] patterns, Map<String, double[][]> hazards,
+                                        SurvivalEvaluation.Outcomes outcomes,
+                                        org.cohortfusion.train.DiscreteTimeHazard model) {
+    StructType schema = new StructType()
+        .add("subject_id", DataTypes.StringType, false)
+        .add("model", DataTypes.StringType, false)
+        .add("risk", DataTypes.DoubleType, false)
+        .add("duration", DataTypes.DoubleType, false)
+        .add("event", DataTypes.IntegerType, false)
+        .add("pattern", DataTypes.StringType, false);
+    double[] cuts = model.cuts();
+    List<Row> rows = new ArrayList<>();
+    for (Map.Entry<String, double[][]> e : hazards.entrySet()) {
+      double[] risk = SurvivalEvaluation.risk(e.getValue(), model, cuts[cuts.length - 1]);
+      for (int i = 0; i < risk.length; i++) {
+        rows.add(RowFactory.create(test.subjectIds().get(i), e.getKey(), risk[i], outcomes.time()[i],
+            outcomes.event()[i] ? 1 : 0, patterns[i]));
+      }
+    }
+    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
+  }
+
+  public EvaluateResult execute() {
+    Inputs in = inputs();
+    if (in.emb().survival()) {
+      throw new IllegalStateException("Cannot evaluate class metrics: " + o.embeddingsDir + " holds a survival outcome"
+          + " (use executeSurvival)");
+    }
+    Configuration hconf = in.hconf();
+    String summaryPath = in.summaryPath();
+    EmbeddingsSpec emb = in.emb();
+    TrainAction.Summary summary = in.summary();
+    org.apache.spark.sql.Dataset<Row> table = in.table();
+    TestSplit test = in.test();
     o.progress.accept("Evaluating " + summary.models().size() + " model(s) on " + test.size() + " labeled " + SPLIT
         + " subjects");
     Double bayes = bayesOptimalAuroc(test, emb.numClasses());

@@ -71,6 +71,6 @@ public final class ModalityRemoval {
         }
       }
     }
-    return new Batch(b.dims().clone(), features, presence, b.labels().clone(), b.numClasses());
+    return new Batch(b.dims().clone(), features, presence, b.labels().clone(), b.numClasses(), null, null, b.survival());
   }
 }

@@ -27,6 +27,11 @@ public final class Batch implements Serializable {
   private long[][] shapes;
   /** Per modality the feature mask, {@code n * shapes[m][last]} floats, or null. */
   private float[][] masks;
+  /**
+   * The labels are {@link DiscreteTimeHazard} codes of a survival outcome ({@code numClasses} codes, so
+   * {@code numClasses / 2 - 1} intervals), trained as one hazard per interval with a label mask.
+   */
+  private boolean survival;
 
   /** For Kryo. */
   private Batch() {}
@@ -52,6 +57,13 @@ public final class Batch implements Serializable {
    */
   public Batch(int[] dims, float[][] features, float[] presence, int[] labels, int numClasses, long[][] shapes,
                float[][] masks) {
+    this(dims, features, presence, labels, numClasses, shapes, masks, false);
+  }
+
+  /** @param survival the labels are survival codes (see {@link #survival()}) */
+  public Batch(int[] dims, float[][] features, float[] presence, int[] labels, int numClasses, long[][] shapes,
+               float[][] masks, boolean survival) {
+    this.survival = survival;
     this.dims = dims;
     this.features = features;
     this.presence = presence;
@@ -94,7 +106,7 @@ public final class Batch implements Serializable {
       k[i] = keep[i] ? masks[i] : null;
       any |= k[i] != null;
     }
-    return new Batch(dims, features, presence, labels, numClasses, shapes, any ? k : null);
+    return new Batch(dims, features, presence, labels, numClasses, shapes, any ? k : null, survival);
   }
 
   /** The same rows with this presence mask ({@code n * M}); absent modalities' features and masks are zeroed. */
@@ -118,7 +130,7 @@ public final class Batch implements Serializable {
         }
       }
     }
-    return new Batch(dims, f, newPresence.clone(), labels, numClasses, shapes, k);
+    return new Batch(dims, f, newPresence.clone(), labels, numClasses, shapes, k, survival);
   }
 
   public int[] dims() {
@@ -139,6 +151,20 @@ public final class Batch implements Serializable {
 
   public int numClasses() {
     return numClasses;
+  }
+
+  /**
+   * Whether the labels are {@link DiscreteTimeHazard} codes of a survival outcome: the model's output is then one
+   * hazard per interval ({@link #outputs()}), trained with the interval targets and label mask of
+   * {@link #toMultiDataSet()}.
+   */
+  public boolean survival() {
+    return survival;
+  }
+
+  /** The width of the model's output: the classes, or for a survival outcome the intervals. */
+  public int outputs() {
+    return survival ? DiscreteTimeHazard.intervalsOf(numClasses) : numClasses;
   }
 
   public int size() {
@@ -192,7 +218,7 @@ public final class Batch implements Serializable {
     for (int k = 0; k < kept; k++) {
       newLabels[k] = labels[rows[k]];
     }
-    return new Batch(newDims, newFeatures, newPresence, newLabels, numClasses, newShapes, newMasks);
+    return new Batch(newDims, newFeatures, newPresence, newLabels, numClasses, newShapes, newMasks, survival);
   }
 
   /** The inverse of {@link #toMultiDataSet()}: modality blocks, then the presence mask, and one-hot labels. */
@@ -222,6 +248,19 @@ public final class Batch implements Serializable {
     }
     float[] presence = f[m].castTo(DataType.FLOAT).data().asFloat();
     INDArray y = mds.getLabels(0);
+    INDArray[] lm = mds.getLabelsMaskArrays();
+    if (lm != null && lm.length > 0 && lm[0] != null && lm[0].equalShapes(y)) {
+      // A label mask only comes with survival targets: one hazard per interval.
+      int j = (int) y.size(1);
+      float[] yy = y.castTo(DataType.FLOAT).dup('c').data().asFloat();
+      float[] mm = lm[0].castTo(DataType.FLOAT).dup('c').data().asFloat();
+      int[] codes = new int[n];
+      for (int r = 0; r < n; r++) {
+        codes[r] = DiscreteTimeHazard.code(yy, mm, r, j);
+      }
+      return new Batch(dims, features, presence, codes, DiscreteTimeHazard.codes(j), anyShape ? shapes : null,
+          anyMask ? masks : null, true);
+    }
     int numClasses = (int) y.size(1);
     int[] labels = y.argMax(1).toIntVector();
     return new Batch(dims, features, presence, labels, numClasses, anyShape ? shapes : null, anyMask ? masks : null);
@@ -244,6 +283,16 @@ public final class Batch implements Serializable {
       }
     }
     f[m] = Nd4j.create(presence, new long[] {n, m}, DataType.FLOAT);
+    if (survival) {
+      int j = outputs();
+      float[] y = new float[n * j];
+      float[] mask = new float[n * j];
+      for (int r = 0; r < n; r++) {
+        DiscreteTimeHazard.targets(labels[r], r, j, y, mask);
+      }
+      return new org.nd4j.linalg.dataset.MultiDataSet(f, new INDArray[] {Nd4j.create(y, new long[] {n, j}, DataType.FLOAT)},
+          fm, new INDArray[] {Nd4j.create(mask, new long[] {n, j}, DataType.FLOAT)});
+    }
     float[] oneHot = new float[n * numClasses];
     for (int r = 0; r < n; r++) {
       oneHot[r * numClasses + labels[r]] = 1f;
@@ -256,7 +305,7 @@ public final class Batch implements Serializable {
   public boolean equals(Object o) {
     return o instanceof Batch b && Arrays.equals(dims, b.dims) && Arrays.deepEquals(features, b.features)
         && Arrays.equals(presence, b.presence) && Arrays.equals(labels, b.labels) && numClasses == b.numClasses
-        && sameShapes(b) && Arrays.deepEquals(masks, b.masks);
+        && survival == b.survival && sameShapes(b) && Arrays.deepEquals(masks, b.masks);
   }
 
   private boolean sameShapes(Batch b) {

@@ -60,6 +60,9 @@ public enum BatchCodec {
         vectors.add(label);
         vectors.add(floats("presence", batch.presence(), n, m));
         java.util.Map<String, String> shapes = new java.util.HashMap<>();
+        if (batch.survival()) {
+          shapes.put(SURVIVAL_KEY, Integer.toString(batch.numClasses()));
+        }
         for (int i = 0; i < m; i++) {
           vectors.add(floats("m" + i, batch.features()[i], n, batch.dims()[i]));
           long[] shape = batch.shape(i);
@@ -121,13 +124,17 @@ public enum BatchCodec {
             anyMask = true;
           }
         }
-        return new Batch(dims, features, floats(presence, n), labels, numClasses, anyShape ? shapes : null,
-            anyMask ? masks : null);
+        String survival = meta == null ? null : meta.get(SURVIVAL_KEY);
+        return new Batch(dims, features, floats(presence, n), labels,
+            survival == null ? numClasses : Integer.parseInt(survival), anyShape ? shapes : null, anyMask ? masks : null,
+            survival != null);
       }
     }
   };
 
   private static final BufferAllocator ALLOCATOR = new RootAllocator(Long.MAX_VALUE);
+  /** Schema metadata of a shard whose labels are survival codes: the number of codes. */
+  private static final String SURVIVAL_KEY = "survival.codes";
 
   public abstract void write(Batch batch, OutputStream out) throws IOException;
 

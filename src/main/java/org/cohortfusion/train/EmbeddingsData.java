@@ -40,7 +40,10 @@ public final class EmbeddingsData {
   public static JavaRDD<Batch> batches(Dataset<Row> table, EmbeddingsSpec spec, String split, String requirePresent,
                                        int batchSize) {
     List<Column> cols = new ArrayList<>();
-    cols.add(col("label"));
+    DiscreteTimeHazard hazard = spec.survival()
+        ? new DiscreteTimeHazard(spec.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray()) : null;
+    // A survival outcome trains on the code of (duration, event), carried where a class label would be.
+    cols.add(hazard == null ? col("label") : hazard.codeColumn().as("label"));
     for (String m : spec.modalityNames()) {
       cols.add(col("has_" + m));
     }
@@ -51,6 +54,9 @@ public final class EmbeddingsData {
     // label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
     // deterministic shuffle.
     Column rows = col("split").equalTo(split).and(col("label").isNotNull());
+    if (hazard != null) {
+      rows = rows.and(col("duration").isNotNull());
+    }
     if (requirePresent != null) {
       rows = rows.and(col("has_" + requirePresent).and(col(requirePresent).isNotNull()));
     }
@@ -59,7 +65,8 @@ public final class EmbeddingsData {
         .select(cols.toArray(new Column[0]));
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
     return selected.queryExecution().toRdd().toJavaRDD()
-        .mapPartitions(new ToBatches(dims, spec.modalityNames(), spec.numClasses(), batchSize));
+        .mapPartitions(new ToBatches(dims, spec.modalityNames(), hazard == null ? spec.numClasses() : hazard.codes(),
+            hazard != null, batchSize));
   }
 
   /** The batches of one split on the driver (single-process mode and evaluation). */
@@ -73,12 +80,15 @@ public final class EmbeddingsData {
     private final int[] dims;
     private final List<String> names;
     private final int numClasses;
+    private final boolean survival;
     private final int batchSize;
 
-    ToBatches(int[] dims, List<String> names, int numClasses, int batchSize) {
+    /** @param survival the label column holds survival codes, {@code numClasses} of them */
+    ToBatches(int[] dims, List<String> names, int numClasses, boolean survival, int batchSize) {
       this.dims = dims;
       this.names = List.copyOf(names);
       this.numClasses = numClasses;
+      this.survival = survival;
       this.batchSize = batchSize;
     }
 
@@ -151,7 +161,7 @@ public final class EmbeddingsData {
         System.arraycopy(pres.get(k), 0, presence, k * m, m);
         y[k] = labels.get(k);
       }
-      return new Batch(dims.clone(), blocks, presence, y, numClasses);
+      return new Batch(dims.clone(), blocks, presence, y, numClasses, null, null, survival);
     }
   }
 }

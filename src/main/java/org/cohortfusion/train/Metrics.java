@@ -26,6 +26,9 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
   }
 
   public static Metrics evaluate(Predictor predictor, List<Batch> batches, int numClasses) {
+    if (batches.stream().anyMatch(Batch::survival)) {
+      return survival(predictor, batches);
+    }
     java.util.List<double[]> rows = new java.util.ArrayList<>();
     java.util.List<Integer> classes = new java.util.ArrayList<>();
     Evaluation eval = new Evaluation(numClasses);
@@ -56,6 +59,71 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
   }
 
   /**
+   * Held-out metrics of a survival model (batches of {@link DiscreteTimeHazard} codes): {@code loss} is the mean
+   * negative log-likelihood of the discrete-time hazard model (the training loss, label mask applied), and
+   * {@code auroc} holds Harrell's concordance at the resolution of the intervals ({@link #intervalConcordance}) —
+   * what early stopping and model choice read; {@code accuracy} is NaN.
+   */
+  static Metrics survival(Predictor predictor, List<Batch> batches) {
+    java.util.List<Double> risk = new java.util.ArrayList<>();
+    java.util.List<Integer> codes = new java.util.ArrayList<>();
+    double lossSum = 0;
+    long n = 0;
+    for (Batch b : batches) {
+      if (b.size() == 0) {
+        continue;
+      }
+      MultiDataSet mds = b.toMultiDataSet();
+      double[][] y = mds.getLabels(0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      double[][] mask = mds.getLabelsMaskArray(0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      double[][] h = predictor.predict(b).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      for (int r = 0; r < h.length; r++) {
+        for (int k = 0; k < h[r].length; k++) {
+          if (mask[r][k] != 0) {
+            double p = Math.min(Math.max(h[r][k], 1e-7), 1 - 1e-7);
+            lossSum -= y[r][k] != 0 ? Math.log(p) : Math.log(1 - p);
+          }
+        }
+        double[] s = DiscreteTimeHazard.survival(h[r]);
+        risk.add(1 - s[s.length - 1]);
+        codes.add(b.labels()[r]);
+      }
+      n += b.size();
+    }
+    if (n == 0) {
+      throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
+    }
+    return new Metrics(intervalConcordance(risk.stream().mapToDouble(Double::doubleValue).toArray(),
+        codes.stream().mapToInt(Integer::intValue).toArray()), lossSum / n, Double.NaN, n);
+  }
+
+  /**
+   * Harrell's concordance (Harrell et al., JAMA 247:2543, 1982) when times are known only to their interval: an event
+   * in interval j happened within it (time j + 1/2), a subject censored after surviving s intervals was last seen at
+   * time s. A pair is comparable when the earlier time is an event; it is concordant when that subject has the higher
+   * risk, ties in risk count one half. NaN without a comparable pair. O(n^2): for validation splits.
+   */
+  static double intervalConcordance(double[] risk, int[] codes) {
+    double concordant = 0;
+    long comparable = 0;
+    for (int i = 0; i < codes.length; i++) {
+      if (codes[i] % 2 == 0) {
+        continue;
+      }
+      double ti = codes[i] / 2 + 0.5;
+      for (int k = 0; k < codes.length; k++) {
+        double tk = codes[k] % 2 == 1 ? codes[k] / 2 + 0.5 : codes[k] / 2;
+        if (k == i || !(ti < tk)) {
+          continue;
+        }
+        comparable++;
+        concordant += risk[i] > risk[k] ? 1 : risk[i] == risk[k] ? 0.5 : 0;
+      }
+    }
+    return comparable == 0 ? Double.NaN : concordant / comparable;
+  }
+
+  /**
    * The same metrics from predicted class probabilities (one row per example) and class indices: for models that do
    * not predict {@link Batch}es (the classical baselines).
    */
@@ -75,6 +143,11 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     }
     return new Metrics(Auroc.of(probabilities, labels, numClasses), lossSum / labels.length,
         (double) correct / labels.length, labels.length);
+  }
+
+  /** What {@link #auroc} holds: "C" for a survival model (Harrell's concordance; no accuracy), else "AUROC". */
+  public String rankName() {
+    return Double.isNaN(accuracy) ? "C" : "AUROC";
   }
 
   public Map<String, Double> asMap() {

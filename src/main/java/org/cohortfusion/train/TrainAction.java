@@ -156,6 +156,13 @@ public final class TrainAction {
     List<FusionSpec> all = FusionSpec.all(config.fusion(), emb);
     List<FusionSpec> selected = select(all);
     List<String> classical = selectClassical(t.classical());
+    if (emb.survival()) {
+      selected = survivalModels(selected);
+      if (!classical.isEmpty()) {
+        o.progress.accept("[train] classical baselines " + classical + " skipped: not available for survival outcomes yet");
+        classical = List.of();
+      }
+    }
     // End-to-end models read the aligned cohort through the pretrained encoders' preprocessing.
     EndToEndInputs e2e = selected.stream().anyMatch(FusionSpec::endToEnd)
         ? EndToEndInputs.load(hconf, o.encodersDir, emb) : null;
@@ -231,6 +238,13 @@ public final class TrainAction {
                              java.util.function.Supplier<List<Batch>> collect) {
     TrainConfig.ValidationOn where = o.train.validation();
     String why = "train.validation = executors";
+    if (where != TrainConfig.ValidationOn.DRIVER && EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(),
+        o.embeddingsDir).survival()) {
+      // The executors' aggregates are those of class probabilities; a survival model's concordance needs every pair.
+      o.progress.accept("[train] validation split scored on the driver: survival metrics are not computed on the"
+          + " executors yet");
+      return HeldOut.onDriver(collect.get());
+    }
     if (where == TrainConfig.ValidationOn.AUTO) {
       long n = rows.where(org.apache.spark.sql.functions.col("split").equalTo("validation")
           .and(org.apache.spark.sql.functions.col("label").isNotNull())).count();
@@ -243,6 +257,27 @@ public final class TrainAction {
       return HeldOut.onExecutors(batches.get());
     }
     return HeldOut.onDriver(collect.get());
+  }
+
+  /**
+   * The models that train on a survival outcome in this version: graphs on the embeddings. Late fusion (an average of
+   * class probabilities) is skipped; an end-to-end model, which would need survival batches of the aligned cohort, is
+   * refused.
+   */
+  private List<FusionSpec> survivalModels(List<FusionSpec> selected) {
+    List<FusionSpec> kept = new ArrayList<>();
+    for (FusionSpec s : selected) {
+      if (s.endToEnd()) {
+        throw new FusionSpecException("Cannot train model '" + s.name() + "' on a survival outcome: end-to-end models"
+            + " (when = raw or a depth) support class labels only so far");
+      }
+      if (s.kind() == FusionSpec.Kind.LATE) {
+        o.progress.accept("[train] " + s.name() + " skipped: late fusion is not defined for survival outcomes yet");
+        continue;
+      }
+      kept.add(s);
+    }
+    return kept;
   }
 
   private List<FusionSpec> select(List<FusionSpec> all) {
@@ -441,8 +476,8 @@ public final class TrainAction {
         deleteOlderCheckpoints(hconf, ck, epoch);
         double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
         o.progress.accept(String.format(Locale.ROOT,
-            "[%s] epoch %d/%d  val loss %.4f  val AUROC %.4f%s  %.0f samples/s  ETA %.0fs%s",
-            spec.name(), epoch, t.epochs(), m.loss(), m.auroc(), improved ? " *" : "", samplesPerSecond,
+            "[%s] epoch %d/%d  val loss %.4f  val %s %.4f%s  %.0f samples/s  ETA %.0fs%s",
+            spec.name(), epoch, t.epochs(), m.loss(), m.rankName(), m.auroc(), improved ? " *" : "", samplesPerSecond,
             perEpoch * (t.epochs() - epoch), stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
         if (stop) {
           break;

@@ -58,9 +58,10 @@ public record TrainResult(List<ModelResult> models, String summaryPath) {
 
   /** One line per model; then the best fusion against the best classical baseline on validation AUROC. */
   public String summary() {
-    String lines = models.stream().map(m -> String.format(java.util.Locale.ROOT, "%-22s %s  val AUROC %s  best epoch %d/%d  %s",
+    String lines = models.stream().map(m -> String.format(java.util.Locale.ROOT, "%-22s %s  val %s  best epoch %d/%d  %s",
         m.name(), m.completed() ? "done" : "INTERRUPTED",
-        m.validation() == null ? "-" : String.format(java.util.Locale.ROOT, "%.4f", m.validation().auroc()),
+        m.validation() == null ? "-" : String.format(java.util.Locale.ROOT, "%s %.4f", m.validation().rankName(),
+            m.validation().auroc()),
         m.bestEpoch(), m.epochsRun(), m.describe())).collect(Collectors.joining("\n"));
     java.util.Optional<ModelResult> fusion = best("fusion");
     java.util.Optional<ModelResult> classical = best("classical");

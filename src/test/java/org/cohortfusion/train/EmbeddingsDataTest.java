@@ -35,7 +35,7 @@ class EmbeddingsDataTest {
           ArrayData.toArrayData(a), !absentB || r % 2 == 0 ? ArrayData.toArrayData(b) : null}));
     }
     CountingIterator<InternalRow> input = new CountingIterator<>(partition);
-    Iterator<Batch> out = new EmbeddingsData.ToBatches(dims, List.of("a", "b"), 2, batchSize).call(input);
+    Iterator<Batch> out = new EmbeddingsData.ToBatches(dims, List.of("a", "b"), 2, false, batchSize).call(input);
     List<Batch> batches = new ArrayList<>();
     batches.add(out.next());
     assertTrue(input.consumed() <= batchSize, "read " + input.consumed() + " rows before the first batch");

@@ -16,6 +16,7 @@ public enum RejectReason {
   BAD_LABEL("bad-label", CheckPolicy.REJECT),
   BAD_SPLIT("bad-split", CheckPolicy.REJECT),
   BAD_INDEX_TIME("bad-index-time", CheckPolicy.REJECT),
+  BAD_OUTCOME("bad-outcome", CheckPolicy.REJECT),
   DUPLICATE("duplicate", CheckPolicy.REJECT),
   UNKNOWN_SUBJECT("unknown-subject", CheckPolicy.REJECT),
   NO_MODALITY("no-modality", CheckPolicy.REJECT),

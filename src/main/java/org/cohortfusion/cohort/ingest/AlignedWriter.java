@@ -124,6 +124,9 @@ final class AlignedWriter {
     cols.add(col(TableValidator.ID));
     cols.add(SubjectsPreparer.labelIndex(classes).as("label"));
     cols.add(col(SubjectsPreparer.INDEX_TIME).as("index_time"));
+    if (TableValidator.has(subjects, SubjectsPreparer.DURATION)) {
+      cols.add(col(SubjectsPreparer.DURATION).as("duration"));
+    }
     if (TableValidator.has(subjects, "split")) {
       cols.add(col("split"));
     }
@@ -138,7 +141,11 @@ final class AlignedWriter {
   }
 
   private static Dataset<Row> orderColumns(Dataset<Row> cohort, List<ModalitySpec> specs) {
-    List<String> order = new ArrayList<>(List.of(TableValidator.ID, "label", "index_time", "split", "fold", "group"));
+    List<String> order = new ArrayList<>(List.of(TableValidator.ID, "label", "index_time"));
+    if (TableValidator.has(cohort, "duration")) {
+      order.add("duration");
+    }
+    order.addAll(List.of("split", "fold", "group"));
     for (String truth : List.of("true_probability", "observable_probability")) {
       if (TableValidator.has(cohort, truth)) {
         order.add(truth);

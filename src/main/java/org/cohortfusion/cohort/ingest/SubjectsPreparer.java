@@ -19,6 +19,8 @@ import org.cohortfusion.config.SubjectsConfig;
 final class SubjectsPreparer {
   static final String LABEL_TEXT = "_label_text";
   static final String INDEX_TIME = "_index_time";
+  /** event_time - index_time (event_time without index_time), when the table has event_time. */
+  static final String DURATION = "_duration";
   static final List<String> SPLITS = List.of("train", "validation", "test");
 
   private SubjectsPreparer() {}
@@ -27,9 +29,14 @@ final class SubjectsPreparer {
   static Dataset<Row> withDerivedColumns(Dataset<Row> df, String path, TableContract contract) {
     TableValidator.checkSchema("subjects", path, df, contract);
     Dataset<Row> out = df.withColumn(LABEL_TEXT, col("label").cast("string"));
-    return out.withColumn(INDEX_TIME, TableValidator.has(df, "index_time")
+    out = out.withColumn(INDEX_TIME, TableValidator.has(df, "index_time")
         ? IngestTimes.asNumber(col("index_time"), df.schema().apply("index_time").dataType())
         : lit(null).cast("double"));
+    if (TableValidator.has(df, "event_time")) {
+      Column t = IngestTimes.asNumber(col("event_time"), df.schema().apply("event_time").dataType());
+      out = out.withColumn(DURATION, t.minus(org.apache.spark.sql.functions.coalesce(col(INDEX_TIME), lit(0.0))));
+    }
+    return out;
   }
 
   /**
@@ -63,6 +70,18 @@ final class SubjectsPreparer {
     if (!config.classes().isEmpty()) {
       checks.add(new RowCheck(col(LABEL_TEXT).isNotNull().and(col(LABEL_TEXT).isin(config.classes().toArray()).unary_$bang()),
           RejectReason.BAD_LABEL, lit("column 'label' is not one of the classes " + config.classes())));
+    }
+    if (config.outcome().survival()) {
+      if (!TableValidator.has(df, "event_time")) {
+        throw new IngestException("Cannot read a survival outcome from table 'subjects' (" + path + "): it has no column"
+            + " 'event_time' (subjects.outcome.kind = survival: label is the event indicator, event_time the time of the"
+            + " event or of censoring)");
+      }
+      Column d = col(DURATION);
+      checks.add(new RowCheck(col(LABEL_TEXT).isNotNull().and(d.isNull().or(org.apache.spark.sql.functions.isnan(d))
+          .or(d.equalTo(lit(Double.POSITIVE_INFINITY))).or(d.equalTo(lit(Double.NEGATIVE_INFINITY))).or(d.leq(0))),
+          RejectReason.BAD_OUTCOME, lit("column 'event_time' is null, not finite, or not after index_time (the event or"
+              + " censoring came before the prediction time)")));
     }
     for (String truth : List.of("true_probability", "observable_probability")) {
       if (TableValidator.has(df, truth)) {

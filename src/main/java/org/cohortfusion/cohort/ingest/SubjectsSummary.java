@@ -117,7 +117,8 @@ record SubjectsSummary(Map<String, Long> byReason, List<String> classes, Optiona
   static Dataset<Row> cacheSlim(SparkSession spark, Dataset<Row> checked) {
     List<String> keep = new ArrayList<>(List.of(TableValidator.ID, SubjectsPreparer.LABEL_TEXT, SubjectsPreparer.INDEX_TIME,
         TableSource.SOURCE_FILE, TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE));
-    for (String optional : List.of("split", "group", "true_probability", "observable_probability")) {
+    for (String optional : List.of("split", "group", "true_probability", "observable_probability",
+        SubjectsPreparer.DURATION)) {
       if (TableValidator.has(checked, optional)) {
         keep.add(optional);
       }

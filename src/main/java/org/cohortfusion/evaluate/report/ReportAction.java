@@ -14,6 +14,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
+import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.fusion.spec.FusionSpec;
@@ -91,6 +92,17 @@ public final class ReportAction {
       throw new IllegalStateException("Cannot write the report: no " + evaluateDir + "/" + EvaluateAction.METRICS_FILE
           + " (run evaluate first)");
     }
+    if (isSurvival(hconf)) {
+      SurvivalEvaluation.Result r = org.cohortfusion.io.Json.read(hconf, evaluateDir + "/" + EvaluateAction.METRICS_FILE,
+          SurvivalEvaluation.Result.class);
+      String html = SurvivalReport.html(r, SurvivalReport.robustnessChart(r));
+      AtomicDirectory.write(hconf, reportDir, tmp -> {
+        Json.writeText(hconf, tmp + "/" + INDEX, html);
+        return null;
+      });
+      return new ReportResult(reportDir + "/" + INDEX, SurvivalReport.table(r), r.summary(),
+          List.of(SurvivalReport.FIG_ROBUSTNESS), List.of());
+    }
     EvaluateResult eval = EvaluateAction.read(hconf, evaluateDir);
     List<String> notes = new ArrayList<>();
     Map<String, byte[]> figures = new LinkedHashMap<>();
@@ -143,6 +155,12 @@ public final class ReportAction {
       return null;
     });
     return new ReportResult(reportDir + "/" + INDEX, table, eval.summary(), new ArrayList<>(figures.keySet()), notes);
+  }
+
+  /** Whether evaluate wrote a survival evaluation (its metrics.json says outcome = survival). */
+  private boolean isSurvival(Configuration hconf) {
+    return "survival".equals(Json.read(hconf, evaluateDir + "/" + EvaluateAction.METRICS_FILE,
+        com.fasterxml.jackson.databind.JsonNode.class).path("outcome").asText());
   }
 
   /** Pattern counts of the cohort's qc.json when ingest wrote one, else of the evaluated test subjects. */

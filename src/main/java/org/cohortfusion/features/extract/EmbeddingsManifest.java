@@ -17,7 +17,9 @@ import org.cohortfusion.io.Json;
  */
 public record EmbeddingsManifest(
     String cohort, String cohortHash, long subjects, List<ModalityExtraction> modalities, List<String> classes,
-    String codeVersion, String createdAt) {
+    String codeVersion, String createdAt,
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+        List<Double> survivalIntervals) {
   public static final String FILE = "embeddings.json";
   public static final String TABLE = "table";
   public static final String CACHE = "cache";

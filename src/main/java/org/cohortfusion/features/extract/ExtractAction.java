@@ -215,7 +215,8 @@ public final class ExtractAction {
         long subjects = spark.read().parquet(tmp + "/" + EmbeddingsManifest.TABLE).count();
         LOG.info("Wrote the embeddings table at {} s", seconds(start));
         Json.write(hadoop, tmp + "/" + EmbeddingsManifest.FILE, new EmbeddingsManifest(manifest.name(), manifest.inputFingerprint(),
-            subjects, extractions, manifest.classes(), BuildInfo.version(), Instant.now().toString()));
+            subjects, extractions, manifest.classes(), BuildInfo.version(), Instant.now().toString(),
+            config.subjects().outcome().survival() ? config.subjects().outcome().intervals() : null));
         for (ModalityExtraction e : extractions) {
           LOG.info("Extract '{}': {} present, {} reused from cache, {} encoded", e.modality(), e.present(), e.reused(), e.encoded());
         }
@@ -356,7 +357,7 @@ public final class ExtractAction {
   private static Dataset<Row> table(Dataset<Row> aligned, CohortManifest manifest, Dataset<Row> cache) {
     List<String> available = Arrays.asList(aligned.columns());
     List<Column> columns = new ArrayList<>();
-    for (String c : List.of("subject_id", "split", "label", "fold", "group", "true_probability",
+    for (String c : List.of("subject_id", "split", "label", "duration", "fold", "group", "true_probability",
         "observable_probability")) {
       if (available.contains(c)) {
         columns.add(col(c));

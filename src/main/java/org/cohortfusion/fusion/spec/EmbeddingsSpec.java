@@ -27,7 +27,11 @@ import org.cohortfusion.io.Json;
 public record EmbeddingsSpec(
     @JsonPropertyDescription("Modalities in column and presence order.") List<Modality> modalities,
     @JsonPropertyDescription("Class names; label = index.") List<String> classes,
-    @JsonPropertyDescription("Hash of the cohort the embeddings were computed from.") String cohortHash) {
+    @JsonPropertyDescription("Hash of the cohort the embeddings were computed from.") String cohortHash,
+    @JsonPropertyDescription("Survival outcomes only: the upper bounds of the discrete-time hazard model's follow-up"
+        + " intervals (the label is then the event indicator and the table carries duration); absent for classes.")
+    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+        List<Double> survivalIntervals) {
 
   /** File name of the descriptor inside the embeddings directory. */
   public static final String FILE = "embeddings.json";
@@ -39,7 +43,13 @@ public record EmbeddingsSpec(
       @com.fasterxml.jackson.annotation.JsonAlias("dimension") int dim,
       String encoderSha256) {}
 
+  /** Embeddings of a cohort whose label is a class. */
+  public EmbeddingsSpec(List<Modality> modalities, List<String> classes, String cohortHash) {
+    this(modalities, classes, cohortHash, null);
+  }
+
   public EmbeddingsSpec {
+    survivalIntervals = survivalIntervals == null || survivalIntervals.isEmpty() ? null : List.copyOf(survivalIntervals);
     modalities = modalities == null ? List.of() : List.copyOf(modalities);
     classes = classes == null ? List.of() : List.copyOf(classes);
     if (modalities.isEmpty()) {
@@ -98,13 +108,23 @@ public record EmbeddingsSpec(
     return classes.size();
   }
 
+  /** Whether the label is the event indicator of a survival outcome (see {@link #survivalIntervals}). */
+  public boolean survival() {
+    return survivalIntervals != null;
+  }
+
+  /** The width of a model's output: one probability per class, or one hazard per follow-up interval. */
+  public int outputs() {
+    return survival() ? survivalIntervals.size() : classes.size();
+  }
+
   /**
    * SHA-256 of the embedding space without the cohort: modalities, dimensions, encoder hashes and classes. Two
    * snapshots extracted with the same encoders share it, so a model trained on one can be scored on the other.
    */
   public String encodersSha256() {
     try {
-      return Hashing.sha256(Json.MAPPER.writeValueAsString(new EmbeddingsSpec(modalities, classes, null)));
+      return Hashing.sha256(Json.MAPPER.writeValueAsString(new EmbeddingsSpec(modalities, classes, null, survivalIntervals)));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("Cannot hash embeddings spec", e);
     }

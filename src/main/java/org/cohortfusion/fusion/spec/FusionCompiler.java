@@ -280,8 +280,12 @@ public final class FusionCompiler {
       prev = "head_" + h;
       prevSize = spec.head().get(h);
     }
-    b.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(prevSize)
-        .nOut(embeddings.numClasses()).activation(Activation.SOFTMAX).l2(spec.l2()).l1(spec.l1()).build(), prev);
+    // A survival outcome: one hazard per follow-up interval, each a sigmoid, binary cross-entropy under the label mask
+    // of the intervals at risk (the discrete-time hazard likelihood); else a softmax over the classes.
+    boolean hazards = embeddings.survival();
+    b.addLayer(OUTPUT, new OutputLayer.Builder(hazards ? LossFunctions.LossFunction.XENT : LossFunctions.LossFunction.MCXENT)
+        .nIn(prevSize).nOut(embeddings.outputs()).activation(hazards ? Activation.SIGMOID : Activation.SOFTMAX)
+        .l2(spec.l2()).l1(spec.l1()).build(), prev);
     b.setOutputs(OUTPUT);
     ComputationGraphConfiguration conf;
     try {
