@@ -38,6 +38,10 @@ final class StudyCommand extends StageCommand {
       throw new UserInputException("Cannot run a study: the config has no study block (e.g. study { embedding-sizes"
           + " { labs = [4, 16, 64] }, models = [concat, attention] })");
     }
+    if (config.subjects().outcome().survival()) {
+      throw new UserInputException("Cannot run a study on a survival outcome: its table reads class metrics (AUROC);"
+          + " survival studies are not supported yet");
+    }
     if (config.splits().folds() > 0) {
       // A cross-validated study needs every cell run per fold and pooled; not built yet, so refuse rather than
       // silently study one split.

@@ -81,6 +81,9 @@ class SurvivalIngestTest {
     assertTrue(noIntervals.getMessage().contains("subjects.outcome.intervals"), noIntervals.getMessage());
     assertThrows(ConfigException.class, () -> PipelineConfigLoader.parse(
         config("outcome { kind = survival, intervals = [400, 200] }"), List.of()));
+    ConfigException folds = assertThrows(ConfigException.class, () -> PipelineConfigLoader.parse(
+        config("outcome { kind = survival, intervals = [200] }") + "splits.folds = 5\n", List.of()));
+    assertTrue(folds.getMessage().contains("splits.folds"), folds.getMessage());
     Files.writeString(dir.resolve("no-time.csv"), "subject_id,label,index_time\nS01,1,100\n");
     String conf = config("outcome { kind = survival, intervals = [200] }") + "subjects.path = no-time.csv\n";
     IngestException e = assertThrows(IngestException.class,
