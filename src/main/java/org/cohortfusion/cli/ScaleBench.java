@@ -107,8 +107,8 @@ final class ScaleBench {
     StringBuilder s = new StringBuilder();
     s.append(String.format("bench scale: %d and %d subjects, %d epoch(s), models %s, master %s, %d core(s), driver -Xmx %d MB%n",
         small.subjects(), large.subjects(), small.epochs(), small.models(), small.master(), small.cores(), small.driverMaxHeapBytes() >> 20));
-    s.append(String.format("%-9s %9s %9s %7s %5s | %21s | %21s | %15s%n", "stage", "time S s", "time L s", "ratio", "goal",
-        "driver after-GC MB S/L", "driver pool-peak MB S/L", "executor MB S/L"));
+    s.append(String.format("%-9s %9s %9s %7s %5s | %21s | %21s | %15s%n", "stage", "small s", "large s", "ratio", "goal",
+        "driver after-GC MB", "driver pool-peak MB", "executor MB"));
     for (int i = 0; i < small.stages().size(); i++) {
       ScaleRun.StageFigures a = small.stages().get(i);
       ScaleRun.StageFigures b = large.stages().get(i);

@@ -92,7 +92,9 @@ final class ScaleRun {
       }
     }
     String master = sc.master();
-    return new SizeFigures(subjects, epochs, models, master, master.startsWith("local"), DriverHeap.maxHeapBytes(),
+    // local and local[n] run the executors' tasks in the driver JVM; local-cluster starts executor JVMs of its own.
+    boolean inDriver = master.equals("local") || master.startsWith("local[");
+    return new SizeFigures(subjects, epochs, models, master, inDriver, DriverHeap.maxHeapBytes(),
         Runtime.getRuntime().availableProcessors(), sparkStart, stages);
   }
 
