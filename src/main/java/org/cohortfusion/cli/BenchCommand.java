@@ -176,7 +176,7 @@ final class BenchCommand {
       ScaleBench.Result r = ScaleBench.run(config, subjects, epochs, models, dir, driverMemory, master);
       System.out.print(ScaleBench.table(r));
       System.out.println("bench scale: figures in " + dir.resolve("bench-scale.json"));
-      return 0;
+      return r.complete() ? 0 : 1;
     }
   }
 }

@@ -21,9 +21,17 @@ final class ScaleBench {
   static final double TIME_GOAL_PER_SIZE_STEP = 1.2;
   static final double DRIVER_HEAP_GOAL = 1.2;
 
-  /** The figures of every size, smallest first, and the ratios of the last to the first. */
+  /**
+   * The figures of every size, smallest first, and the ratios of the last to the first: a stage's time ratio is null
+   * unless it succeeded at both sizes ("total" unless both are complete); the heap ratios are over the stages both
+   * sizes finished.
+   */
   record Result(List<ScaleRun.SizeFigures> sizes, Map<String, Double> timeRatios, double sizeRatio, double timeGoal,
-                double driverAfterGcRatio, double driverPoolPeakRatio, double driverHeapGoal, Double executorHeapRatio) {}
+                double driverAfterGcRatio, double driverPoolPeakRatio, double driverHeapGoal, Double executorHeapRatio) {
+    boolean complete() {
+      return sizes.stream().allMatch(ScaleRun.SizeFigures::complete);
+    }
+  }
 
   private ScaleBench() {}
 
@@ -50,17 +58,26 @@ final class ScaleBench {
     ScaleRun.SizeFigures small = sizes.get(0);
     ScaleRun.SizeFigures large = sizes.get(sizes.size() - 1);
     Map<String, Double> time = new LinkedHashMap<>();
-    for (int i = 0; i < small.stages().size(); i++) {
-      time.put(small.stages().get(i).stage(), large.stages().get(i).seconds() / small.stages().get(i).seconds());
+    List<String> both = new ArrayList<>();
+    for (String stage : ScaleRun.STAGES) {
+      ScaleRun.StageFigures a = small.stage(stage);
+      ScaleRun.StageFigures b = large.stage(stage);
+      boolean done = a != null && b != null && a.done() && b.done();
+      time.put(stage, done ? b.seconds() / a.seconds() : null);
+      if (done) {
+        both.add(stage);
+      }
     }
-    time.put("total", total(large) / total(small));
+    time.put("total", small.complete() && large.complete() ? total(large) / total(small) : null);
     double sizeRatio = (double) large.subjects() / small.subjects();
-    long smallExecutor = maxOf(small, ScaleRun.StageFigures::executorPeakHeapBytes);
-    long largeExecutor = maxOf(large, ScaleRun.StageFigures::executorPeakHeapBytes);
+    long smallExecutor = maxOf(small, both, ScaleRun.StageFigures::executorPeakHeapBytes);
+    long largeExecutor = maxOf(large, both, ScaleRun.StageFigures::executorPeakHeapBytes);
     Double executorRatio = smallExecutor > 0 && largeExecutor > 0 ? (double) largeExecutor / smallExecutor : null;
     return new Result(sizes, time, sizeRatio, TIME_GOAL_PER_SIZE_STEP * sizeRatio,
-        (double) maxOf(large, ScaleRun.StageFigures::driverUsedAfterGcBytes) / maxOf(small, ScaleRun.StageFigures::driverUsedAfterGcBytes),
-        (double) maxOf(large, ScaleRun.StageFigures::driverPoolPeakSumBytes) / maxOf(small, ScaleRun.StageFigures::driverPoolPeakSumBytes),
+        (double) maxOf(large, both, ScaleRun.StageFigures::driverUsedAfterGcBytes)
+            / maxOf(small, both, ScaleRun.StageFigures::driverUsedAfterGcBytes),
+        (double) maxOf(large, both, ScaleRun.StageFigures::driverPoolPeakSumBytes)
+            / maxOf(small, both, ScaleRun.StageFigures::driverPoolPeakSumBytes),
         DRIVER_HEAP_GOAL, executorRatio);
   }
 
@@ -92,11 +109,12 @@ final class ScaleBench {
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     int code = p.waitFor();
     Path figures = dir.resolve("size.json");
-    if (code != 0 || !Files.exists(figures)) {
+    if (!Files.exists(figures)) {
       throw new IllegalStateException("bench scale: the run of " + subjects + " subjects ended with exit code " + code
           + " and no figures; see " + log);
     }
-    System.out.printf("bench scale: %d subjects done in %.0f s%n", subjects, (System.nanoTime() - t0) / 1e9);
+    System.out.printf("bench scale: %d subjects %s in %.0f s%n", subjects, code == 0 ? "done" : "FAILED (exit code " + code
+        + ", see " + log + ")", (System.nanoTime() - t0) / 1e9);
     return Json.MAPPER.readValue(figures.toFile(), ScaleRun.SizeFigures.class);
   }
 
@@ -109,36 +127,46 @@ final class ScaleBench {
         small.subjects(), large.subjects(), small.epochs(), small.models(), small.master(), small.cores(), small.driverMaxHeapBytes() >> 20));
     s.append(String.format("%-9s %9s %9s %7s %5s | %21s | %21s | %15s%n", "stage", "small s", "large s", "ratio", "goal",
         "driver after-GC MB", "driver pool-peak MB", "executor MB"));
-    for (int i = 0; i < small.stages().size(); i++) {
-      ScaleRun.StageFigures a = small.stages().get(i);
-      ScaleRun.StageFigures b = large.stages().get(i);
-      double ratio = r.timeRatios().get(a.stage());
-      s.append(String.format("%-9s %9.1f %9.1f %6.1fx %5s | %10d %10d | %10d %10d | %7s %7s%n", a.stage(), a.seconds(), b.seconds(),
-          ratio, ratio <= r.timeGoal() ? "ok" : "MISS", a.driverUsedAfterGcBytes() >> 20, b.driverUsedAfterGcBytes() >> 20,
-          a.driverPoolPeakSumBytes() >> 20, b.driverPoolPeakSumBytes() >> 20, mb(a.executorPeakHeapBytes()), mb(b.executorPeakHeapBytes())));
+    for (String stage : ScaleRun.STAGES) {
+      ScaleRun.StageFigures a = small.stage(stage);
+      ScaleRun.StageFigures b = large.stage(stage);
+      Double ratio = r.timeRatios().get(stage);
+      s.append(String.format("%-9s %9s %9s %7s %5s | %10s %10s | %10s %10s | %7s %7s%n", stage, seconds(a), seconds(b),
+          ratio == null ? "-" : String.format("%.1fx", ratio), ratio == null ? "-" : ratio <= r.timeGoal() ? "ok" : "MISS",
+          mb(a, ScaleRun.StageFigures::driverUsedAfterGcBytes), mb(b, ScaleRun.StageFigures::driverUsedAfterGcBytes),
+          mb(a, ScaleRun.StageFigures::driverPoolPeakSumBytes), mb(b, ScaleRun.StageFigures::driverPoolPeakSumBytes),
+          mb(a, ScaleRun.StageFigures::executorPeakHeapBytes), mb(b, ScaleRun.StageFigures::executorPeakHeapBytes)));
     }
-    double totalRatio = r.timeRatios().get("total");
-    s.append(String.format("%-9s %9.1f %9.1f %6.1fx %5s%n", "total", total(small), total(large), totalRatio,
-        totalRatio <= r.timeGoal() ? "ok" : "MISS"));
+    Double totalRatio = r.timeRatios().get("total");
+    s.append(String.format("%-9s %9.1f %9.1f %7s %5s%n", "total", total(small), total(large),
+        totalRatio == null ? "-" : String.format("%.1fx", totalRatio), totalRatio == null ? "-" : totalRatio <= r.timeGoal() ? "ok" : "MISS"));
     s.append(String.format("time goal: <= %.1fx for a %.1fx size step; driver peak heap ratio (max over stages): after GC %.2fx,"
             + " pool peaks %.2fx (goal <= %.1fx)%n", r.timeGoal(), r.sizeRatio(), r.driverAfterGcRatio(), r.driverPoolPeakRatio(),
         r.driverHeapGoal()));
+    if (!r.complete()) {
+      s.append("not complete: the heap ratios are over the stages both sizes finished\n");
+    }
     s.append(small.executorsInDriverJvm()
         ? "executors: local mode, the executors are the driver JVM: their heap is the driver's (no separate figure)\n"
         : String.format("executor peak heap ratio: %s%n", r.executorHeapRatio() == null ? "not reported" : String.format("%.2fx", r.executorHeapRatio())));
     return s.toString();
   }
 
-  private static String mb(long bytes) {
-    return bytes < 0 ? "-" : Long.toString(bytes >> 20);
+  /** Seconds, "FAILED" after them when the stage failed, "-" when it did not run. */
+  private static String seconds(ScaleRun.StageFigures f) {
+    return f == null ? "-" : f.done() ? String.format("%.1f", f.seconds()) : String.format("FAIL %.0f", f.seconds());
+  }
+
+  private static String mb(ScaleRun.StageFigures f, java.util.function.ToLongFunction<ScaleRun.StageFigures> bytes) {
+    return f == null || bytes.applyAsLong(f) < 0 ? "-" : Long.toString(bytes.applyAsLong(f) >> 20);
   }
 
   private static double total(ScaleRun.SizeFigures f) {
     return f.stages().stream().mapToDouble(ScaleRun.StageFigures::seconds).sum();
   }
 
-  private static long maxOf(ScaleRun.SizeFigures f, java.util.function.ToLongFunction<ScaleRun.StageFigures> value) {
-    return f.stages().stream().mapToLong(value).max().orElse(-1);
+  private static long maxOf(ScaleRun.SizeFigures f, List<String> stages, java.util.function.ToLongFunction<ScaleRun.StageFigures> value) {
+    return stages.stream().map(f::stage).mapToLong(value).max().orElse(-1);
   }
 
   private static void deleteTree(Path dir) throws IOException {

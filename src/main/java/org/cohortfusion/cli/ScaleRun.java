@@ -23,13 +23,30 @@ final class ScaleRun {
   /** Stages in the order they run; generate first, then those of {@link RunCommand#STAGES}. */
   static final List<String> STAGES = List.of("generate", "ingest", "pretrain", "extract", "train", "evaluate", "report");
 
-  /** One stage: wall time, driver heap peaks (see {@link DriverHeap}), executor heap peak (-1: none reported). */
-  record StageFigures(String stage, double seconds, long driverPoolPeakSumBytes, long driverUsedAfterGcBytes,
-                      int driverCollections, long executorPeakHeapBytes, double loadAverageAtEnd) {}
+  /**
+   * One stage: its exit code (0: done), wall time, driver heap peaks (see {@link DriverHeap}), executor heap peak (-1:
+   * none reported). A failed stage is kept with the figures up to its failure: an out-of-memory stage is a result.
+   */
+  record StageFigures(String stage, int exitCode, double seconds, long driverPoolPeakSumBytes, long driverUsedAfterGcBytes,
+                      int driverCollections, long executorPeakHeapBytes, double loadAverageAtEnd) {
+    boolean done() {
+      return exitCode == 0;
+    }
+  }
 
   /** Everything one size measured; {@code executorsInDriverJvm} is true in local mode. */
   record SizeFigures(long subjects, int epochs, List<String> models, String master, boolean executorsInDriverJvm,
-                     long driverMaxHeapBytes, int cores, double sparkStartSeconds, List<StageFigures> stages) {}
+                     long driverMaxHeapBytes, int cores, double sparkStartSeconds, List<StageFigures> stages) {
+    /** Every stage ran and succeeded. */
+    boolean complete() {
+      return stages.size() == STAGES.size() && stages.stream().allMatch(StageFigures::done);
+    }
+
+    /** The figures of {@code stage}, or null when it did not run. */
+    StageFigures stage(String stage) {
+      return stages.stream().filter(f -> f.stage().equals(stage)).findFirst().orElse(null);
+    }
+  }
 
   private ScaleRun() {}
 
@@ -42,7 +59,7 @@ final class ScaleRun {
     SizeFigures figures = run(args[0], Long.parseLong(args[1]), Integer.parseInt(args[2]), List.of(args[3].split(",")),
         Path.of(args[4]));
     Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(Path.of(args[4], "size.json").toFile(), figures);
-    System.exit(0);
+    System.exit(figures.complete() ? 0 : 1);
   }
 
   static SizeFigures run(String config, long subjects, int epochs, List<String> models, Path dir) throws Exception {
@@ -80,15 +97,15 @@ final class ScaleRun {
         int code = CohortFusion.run(args.toArray(new String[0]));
         double seconds = (System.nanoTime() - s0) / 1e9;
         DriverHeap.Peak peak = driver.end();
-        if (code != 0) {
-          throw new IllegalStateException("bench scale: " + stage + " of " + subjects + " subjects failed with exit code "
-              + code + " (its log is above)");
-        }
-        StageFigures f = new StageFigures(stage, seconds, peak.poolPeakSumBytes(), peak.usedAfterGcBytes(),
+        StageFigures f = new StageFigures(stage, code, seconds, peak.poolPeakSumBytes(), peak.usedAfterGcBytes(),
             peak.collections(), executors.end(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         stages.add(f);
-        System.out.printf("bench scale: %d subjects: %s %.1f s, driver heap peak %d MB (pools), %d MB (after GC), load %.2f%n",
-            subjects, stage, seconds, f.driverPoolPeakSumBytes() >> 20, f.driverUsedAfterGcBytes() >> 20, f.loadAverageAtEnd());
+        System.out.printf("bench scale: %d subjects: %s %s %.1f s, driver heap peak %d MB (pools), %d MB (after GC), load %.2f%n",
+            subjects, stage, code == 0 ? "done in" : "FAILED (exit code " + code + ", its log is above) after", seconds,
+            f.driverPoolPeakSumBytes() >> 20, f.driverUsedAfterGcBytes() >> 20, f.loadAverageAtEnd());
+        if (code != 0) {
+          break; // later stages read this one's output
+        }
       }
     }
     String master = sc.master();

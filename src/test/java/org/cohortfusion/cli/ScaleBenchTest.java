@@ -76,9 +76,33 @@ class ScaleBenchTest {
     assertTrue(ScaleBench.table(r).contains("MISS") == false, ScaleBench.table(r));
   }
 
+  /**
+   * A stage that failed at the large size (say, out of memory) is kept with its figures: no time ratio for it or the
+   * stages after it, no total, and the heap ratios over the stages both sizes finished.
+   */
+  @Test
+  void aFailedStageHasNoRatioAndTheHeapRatiosCoverTheStagesBothFinished() {
+    ScaleRun.SizeFigures small = figures(100, 10, 200, 100);
+    List<ScaleRun.StageFigures> failed = new java.util.ArrayList<>();
+    for (String stage : ScaleRun.STAGES.subList(0, ScaleRun.STAGES.indexOf("evaluate"))) {
+      failed.add(new ScaleRun.StageFigures(stage, 0, 50, 100, 400, 1, -1, 1.0));
+    }
+    failed.add(new ScaleRun.StageFigures("evaluate", 1, 300, 2000, 1900, 9, -1, 1.0));
+    ScaleRun.SizeFigures large = new ScaleRun.SizeFigures(1000, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, failed);
+    ScaleBench.Result r = ScaleBench.ratios(List.of(small, large));
+    assertEquals(5.0, r.timeRatios().get("train"), 1e-9);
+    assertNull(r.timeRatios().get("evaluate"));
+    assertNull(r.timeRatios().get("report"));
+    assertNull(r.timeRatios().get("total"));
+    assertEquals(2.0, r.driverAfterGcRatio(), 1e-9, "over generate to train only");
+    assertEquals(false, r.complete());
+    String table = ScaleBench.table(r);
+    assertTrue(table.contains("FAIL 300") && table.contains("not complete"), table);
+  }
+
   private static ScaleRun.SizeFigures figures(long subjects, double seconds, long afterGc, long poolPeak) {
     List<ScaleRun.StageFigures> stages = ScaleRun.STAGES.stream()
-        .map(s -> new ScaleRun.StageFigures(s, seconds, poolPeak, afterGc, 1, -1, 1.0)).toList();
+        .map(s -> new ScaleRun.StageFigures(s, 0, seconds, poolPeak, afterGc, 1, -1, 1.0)).toList();
     return new ScaleRun.SizeFigures(subjects, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, stages);
   }
 }
