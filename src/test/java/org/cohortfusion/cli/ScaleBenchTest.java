@@ -44,7 +44,8 @@ class ScaleBenchTest {
         assertEquals(ScaleRun.STAGES.get(i), s.get("stage").asText());
         assertTrue(s.get("seconds").asDouble() > 0, s.toString());
         long poolPeak = s.get("driverPoolPeakSumBytes").asLong();
-        assertTrue(poolPeak > 0 && poolPeak <= maxHeap, s.toString());
+        // Not bounded by -Xmx: the pools peak at different moments (2,668 MB in a 2 GB heap at 100,000 subjects).
+        assertTrue(poolPeak > 0, s.toString());
         assertTrue(s.get("driverUsedAfterGcBytes").asLong() <= poolPeak, s.toString());
         assertEquals(-1, s.get("executorPeakHeapBytes").asLong(), "no executor apart from the driver in local mode");
         collected += s.get("driverUsedAfterGcBytes").asLong();
