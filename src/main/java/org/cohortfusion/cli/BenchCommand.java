@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print ratios against a baseline measured in the same run.",
-    subcommands = {BenchCommand.Ingest.class, BenchCommand.Extract.class, BenchCommand.Train.class})
+    subcommands = {BenchCommand.Ingest.class, BenchCommand.Extract.class, BenchCommand.Train.class, BenchCommand.Scale.class})
 final class BenchCommand {
 
   @Command(name = "ingest", mixinStandardHelpOptions = true,
@@ -133,6 +133,50 @@ final class BenchCommand {
         TrainBench.run(spark, pipeline, model, epochs, workDir + "/runs", !localOnly, repeats, line -> System.out.println("bench train: " + line));
       }
       return 0;
+    }
+  }
+
+  @Command(name = "scale", mixinStandardHelpOptions = true,
+      description = {"The whole pipeline (generate, ingest, pretrain, extract, train, evaluate, report; few epochs) at two or",
+          "more cohort sizes, each in a child JVM with the driver memory as its heap; prints each stage's time and the",
+          "driver's (and, with a non-local --master, the executors') peak heap per size, and the ratios of the largest",
+          "size to the smallest: time per stage (goal <= 1.2 x the size ratio) and driver peak heap (goal <= 1.2).",
+          "Writes <work-dir>/bench-scale.json."})
+  static final class Scale implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, defaultValue = "conf/demo.conf", description = "Pipeline config (default: ${DEFAULT-VALUE}).")
+    String config;
+
+    @Option(names = {"-n", "--subjects"}, split = ",", defaultValue = "100000,1000000",
+        description = "Cohort sizes, comma-separated (default: ${DEFAULT-VALUE}).")
+    java.util.List<Long> subjects;
+
+    @Option(names = "--epochs", defaultValue = "1", description = "Epochs of every encoder and fusion model (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--models", split = ",", defaultValue = "attention,concat",
+        description = "Fusion models to train, comma-separated (default: ${DEFAULT-VALUE}).")
+    java.util.List<String> models;
+
+    @Option(names = "--work-dir", defaultValue = "work/bench/scale", description = "Where cohorts, outputs and bench-scale.json go (default: ${DEFAULT-VALUE}).")
+    String workDir;
+
+    @Option(names = "--driver-memory", defaultValue = "2g", description = "Heap of each size's JVM, the driver (default: ${DEFAULT-VALUE}).")
+    String driverMemory;
+
+    @Option(names = "--master", description = "Spark master of the children (default: this JVM's spark.master, else local[*]).")
+    String master;
+
+    @Override
+    public Integer call() throws Exception {
+      if (epochs < 1) {
+        throw new UserInputException("Cannot run bench scale: --epochs must be at least 1, got " + epochs);
+      }
+      java.nio.file.Path dir = java.nio.file.Path.of(workDir).toAbsolutePath();
+      java.nio.file.Files.createDirectories(dir);
+      ScaleBench.Result r = ScaleBench.run(config, subjects, epochs, models, dir, driverMemory, master);
+      System.out.print(ScaleBench.table(r));
+      System.out.println("bench scale: figures in " + dir.resolve("bench-scale.json"));
+      return r.complete() ? 0 : 1;
     }
   }
 }
