@@ -112,7 +112,7 @@ done
 JAR=$(ls "$ROOT"/target/cohort-fusion-*-spark.jar 2>/dev/null | head -1 || true)
 if [ -z "$JAR" ]; then
   echo "cohort-fusion: building the spark-submit jar (mvn package) ..." >&2
-  (cd "$ROOT" && mvn -q -B -ntp -DskipTests package >&2)
+  (cd "$ROOT" && mvn -q -B -ntp -DskipTests -Dspotless.check.skip=true package >&2)
   JAR=$(ls "$ROOT"/target/cohort-fusion-*-spark.jar | head -1)
 fi
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"

@@ -16,15 +16,17 @@ import javax.management.NotificationListener;
 import javax.management.openmbean.CompositeData;
 
 /**
- * The peak heap of this JVM over an interval (one pipeline stage), measured two ways because neither alone is the
- * live set:
+ * The peak heap of this JVM over an interval (one pipeline stage), measured two ways because
+ * neither alone is the live set:
+ *
  * <ul>
- *   <li>{@link Peak#poolPeakSumBytes}: the sum over the heap pools of {@link MemoryPoolMXBean#getPeakUsage()} since
- *       {@link #begin}. It counts garbage not yet collected, and the pools peak at different moments, so it is an
- *       upper bound; with a 2 GB heap it tends towards -Xmx whenever the collector lets garbage accumulate.</li>
- *   <li>{@link Peak#usedAfterGcBytes}: the largest heap in use just after a collection (GC notifications), a tighter
- *       estimate of what the stage kept reachable; young collections leave old-generation garbage in it, and a stage
- *       with no collection reports 0.</li>
+ *   <li>{@link Peak#poolPeakSumBytes}: the sum over the heap pools of {@link
+ *       MemoryPoolMXBean#getPeakUsage()} since {@link #begin}. It counts garbage not yet collected,
+ *       and the pools peak at different moments, so it is an upper bound; with a 2 GB heap it tends
+ *       towards -Xmx whenever the collector lets garbage accumulate.
+ *   <li>{@link Peak#usedAfterGcBytes}: the largest heap in use just after a collection (GC
+ *       notifications), a tighter estimate of what the stage kept reachable; young collections
+ *       leave old-generation garbage in it, and a stage with no collection reports 0.
  * </ul>
  */
 public final class DriverHeap implements AutoCloseable {
@@ -79,7 +81,8 @@ public final class DriverHeap implements AutoCloseable {
     if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(n.getType())) {
       return;
     }
-    GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
+    GarbageCollectionNotificationInfo info =
+        GarbageCollectionNotificationInfo.from((CompositeData) n.getUserData());
     long used = 0;
     for (Map.Entry<String, MemoryUsage> e : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
       if (isHeapPool(e.getKey())) {

@@ -7,11 +7,11 @@ import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
 import org.apache.spark.scheduler.SparkListenerStageExecutorMetrics;
 
 /**
- * The peak JVM heap ({@code JVMHeapMemory}) that executors report in their heartbeats' executor metrics and at the end
- * of each Spark stage, over an interval. The driver's own entries are left out: in local mode the only "executor" is
- * the driver JVM (id {@code driver}), whose heap {@link DriverHeap} measures directly, so there the peak stays
- * unknown (-1). Heartbeats come every {@code spark.executor.heartbeatInterval} (10 s): an interval shorter than that
- * may see no report.
+ * The peak JVM heap ({@code JVMHeapMemory}) that executors report in their heartbeats' executor
+ * metrics and at the end of each Spark stage, over an interval. The driver's own entries are left
+ * out: in local mode the only "executor" is the driver JVM (id {@code driver}), whose heap {@link
+ * DriverHeap} measures directly, so there the peak stays unknown (-1). Heartbeats come every {@code
+ * spark.executor.heartbeatInterval} (10 s): an interval shorter than that may see no report.
  */
 public final class ExecutorHeap extends SparkListener {
   // SparkContext.DRIVER_IDENTIFIER is private[spark]: its value, spelled out.

@@ -24,20 +24,25 @@ import org.cohortfusion.config.PipelineConfigLoader;
  * accounting, point-in-time tensors, splits, QC counts and atomic publishing.
  */
 public final class IngestBench {
-  /** Timings in seconds, per repetition: bare join first in even repetitions (from 0), ingest first in odd ones. */
+  /**
+   * Timings in seconds, per repetition: bare join first in even repetitions (from 0), ingest first
+   * in odd ones.
+   */
   public record Result(long subjects, double[] bareSeconds, double[] ingestSeconds) {
     /**
      * The median, over blocks of two repetitions (one with the bare join first, one with ingest
      * first), of the block's ingest time over its bare-join time. Each run is slower after a run of
-     * the other kind than after one of its own (measured: 36-45 s against 47-61 s for the bare
-     * join at 1M subjects), so a ratio of one repetition depends on the order it ran in; the block
-     * has both orders and cancels that out (an ABBA design). Drift of a shared machine's speed
-     * between blocks cancels out as well.
+     * the other kind than after one of its own (measured: 36-45 s against 47-61 s for the bare join
+     * at 1M subjects), so a ratio of one repetition depends on the order it ran in; the block has
+     * both orders and cancels that out (an ABBA design). Drift of a shared machine's speed between
+     * blocks cancels out as well.
      */
     public double ratio() {
       double[] r = new double[bareSeconds.length / 2];
       for (int b = 0; b < r.length; b++) {
-        r[b] = (ingestSeconds[2 * b] + ingestSeconds[2 * b + 1]) / (bareSeconds[2 * b] + bareSeconds[2 * b + 1]);
+        r[b] =
+            (ingestSeconds[2 * b] + ingestSeconds[2 * b + 1])
+                / (bareSeconds[2 * b] + bareSeconds[2 * b + 1]);
       }
       return median(r);
     }
@@ -69,29 +74,42 @@ public final class IngestBench {
    * one-off costs of a JVM (ingest compiles many more plans than the join), and the timed runs
    * should measure the work.
    */
-  public static Result run(SparkSession spark, String workDir, long subjects, int warmups, int repetitions, boolean regenerate)
+  public static Result run(
+      SparkSession spark,
+      String workDir,
+      long subjects,
+      int warmups,
+      int repetitions,
+      boolean regenerate)
       throws Exception {
     if (repetitions < 2 || repetitions % 2 != 0) {
-      throw new IllegalArgumentException("Cannot run bench ingest: --repetitions must be a positive even number (each block of two runs the"
-          + " bare join first once and ingest first once), got " + repetitions);
+      throw new IllegalArgumentException(
+          "Cannot run bench ingest: --repetitions must be a positive even number (each block of two runs the"
+              + " bare join first once and ingest first once), got "
+              + repetitions);
     }
     String input = workDir + "/input-" + subjects;
     FileSystem fs = new Path(input).getFileSystem(spark.sparkContext().hadoopConfiguration());
     if (regenerate || !fs.exists(new Path(input + "/subjects"))) {
       System.out.printf("bench ingest: generating %d subjects into %s ...%n", subjects, input);
-      new SyntheticCohortGenerator().generate(spark, GenerateOptions.defaults().withSubjects(subjects), input);
+      new SyntheticCohortGenerator()
+          .generate(spark, GenerateOptions.defaults().withSubjects(subjects), input);
     }
-    PipelineConfig config = PipelineConfigLoader.load(new java.io.File("conf/demo.conf"),
-        List.of("cohort-dir=\"" + input + "\"", "output.dir=\"" + workDir + "/out\""));
+    PipelineConfig config =
+        PipelineConfigLoader.load(
+            new java.io.File("conf/demo.conf"),
+            List.of("cohort-dir=\"" + input + "\"", "output.dir=\"" + workDir + "/out\""));
     // Warm the file cache and the JIT for both contenders alike.
     for (String t : List.of("subjects", "clinical", "omics", "imaging", "labs", "notes")) {
-      spark.read().parquet(input + "/" + t).foreach(r -> { });
+      spark.read().parquet(input + "/" + t).foreach(r -> {});
     }
     for (int i = 0; i < warmups; i++) {
       long t0 = System.nanoTime();
       bareJoin(spark, input, workDir + "/bare");
       IngestAction.of(spark, config).outputDir(workDir + "/out/cohort").execute();
-      System.out.printf("bench ingest: warm-up %d of %d (untimed): %.1f s%n", i + 1, warmups, (System.nanoTime() - t0) / 1e9);
+      System.out.printf(
+          "bench ingest: warm-up %d of %d (untimed): %.1f s%n",
+          i + 1, warmups, (System.nanoTime() - t0) / 1e9);
     }
     double[] bare = new double[repetitions];
     double[] ingest = new double[repetitions];
@@ -112,8 +130,9 @@ public final class IngestBench {
           ingest[i] = (System.nanoTime() - t0) / 1e9;
         }
       }
-      System.out.printf("bench ingest: repetition %d (%s first): bare join %.1f s, ingest %.1f s, ratio %.2f%n", i + 1,
-          bareFirst ? "bare join" : "ingest", bare[i], ingest[i], ingest[i] / bare[i]);
+      System.out.printf(
+          "bench ingest: repetition %d (%s first): bare join %.1f s, ingest %.1f s, ratio %.2f%n",
+          i + 1, bareFirst ? "bare join" : "ingest", bare[i], ingest[i], ingest[i] / bare[i]);
     }
     return new Result(subjects, bare, ingest);
   }
@@ -137,14 +156,21 @@ public final class IngestBench {
 
   static void bareJoin(SparkSession spark, String input, String output) {
     Dataset<Row> labs = spark.read().parquet(input + "/labs");
-    Dataset<Row> labsPerSubject = labs.groupBy("subject_id")
-        .agg(collect_list(struct(col("time"), col("alb"), col("crp"), col("hb"))).as("labs"));
-    Dataset<Row> joined = spark.read().parquet(input + "/subjects")
-        .join(spark.read().parquet(input + "/clinical").withColumnRenamed("age", "clinical_age"), seq(), "left")
-        .join(spark.read().parquet(input + "/omics"), seq(), "left")
-        .join(spark.read().parquet(input + "/imaging"), seq(), "left")
-        .join(labsPerSubject, seq(), "left")
-        .join(spark.read().parquet(input + "/notes"), seq(), "left");
+    Dataset<Row> labsPerSubject =
+        labs.groupBy("subject_id")
+            .agg(collect_list(struct(col("time"), col("alb"), col("crp"), col("hb"))).as("labs"));
+    Dataset<Row> joined =
+        spark
+            .read()
+            .parquet(input + "/subjects")
+            .join(
+                spark.read().parquet(input + "/clinical").withColumnRenamed("age", "clinical_age"),
+                seq(),
+                "left")
+            .join(spark.read().parquet(input + "/omics"), seq(), "left")
+            .join(spark.read().parquet(input + "/imaging"), seq(), "left")
+            .join(labsPerSubject, seq(), "left")
+            .join(spark.read().parquet(input + "/notes"), seq(), "left");
     joined.write().mode(SaveMode.Overwrite).parquet(output);
   }
 

@@ -4,176 +4,315 @@ import java.util.concurrent.Callable;
 import org.cohortfusion.bench.IngestBench;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.bench.ExtractBench;
-import org.cohortfusion.train.bench.TrainBench;
 import org.cohortfusion.spark.Sessions;
+import org.cohortfusion.train.bench.TrainBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
     description = "Benchmarks that print ratios against a baseline measured in the same run.",
-    subcommands = {BenchCommand.Ingest.class, BenchCommand.Extract.class, BenchCommand.Train.class, BenchCommand.Scale.class})
+    subcommands = {
+      BenchCommand.Ingest.class,
+      BenchCommand.Extract.class,
+      BenchCommand.Train.class,
+      BenchCommand.Scale.class
+    })
 final class BenchCommand {
 
-  @Command(name = "ingest", mixinStandardHelpOptions = true,
-      description = {"Generate a cohort (default 1M subjects x 5 modalities, 16x16 images, 256-float omics) and time",
-          "ingest against a bare Spark SQL join of the same tables. Target: ratio <= 1.15."})
+  @Command(
+      name = "ingest",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Generate a cohort (default 1M subjects x 5 modalities, 16x16 images, 256-float omics) and time",
+        "ingest against a bare Spark SQL join of the same tables. Target: ratio <= 1.15."
+      })
   static final class Ingest implements Callable<Integer> {
-    @Option(names = {"-n", "--subjects"}, defaultValue = "1000000", description = "Subjects (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = {"-n", "--subjects"},
+        defaultValue = "1000000",
+        description = "Subjects (default: ${DEFAULT-VALUE}).")
     long subjects;
 
-    @Option(names = "--repetitions", defaultValue = "4",
-        description = {"Timed runs of each, an even number (default: ${DEFAULT-VALUE}): in blocks of two, the bare join first once and",
-            "ingest first once; the ratio is the median of the blocks' ratios."})
+    @Option(
+        names = "--repetitions",
+        defaultValue = "4",
+        description = {
+          "Timed runs of each, an even number (default: ${DEFAULT-VALUE}): in blocks of two, the bare join first once and",
+          "ingest first once; the ratio is the median of the blocks' ratios."
+        })
     int repetitions;
 
-    @Option(names = "--warmup", defaultValue = "1",
-        description = "Untimed runs of each first, for the JIT and Spark's code generation (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--warmup",
+        defaultValue = "1",
+        description =
+            "Untimed runs of each first, for the JIT and Spark's code generation (default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--work-dir", defaultValue = "work/bench", description = "Where the cohort and outputs go (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--work-dir",
+        defaultValue = "work/bench",
+        description = "Where the cohort and outputs go (default: ${DEFAULT-VALUE}).")
     String workDir;
 
-    @Option(names = "--regenerate", description = "Generate the cohort even if one of that size exists.")
+    @Option(
+        names = "--regenerate",
+        description = "Generate the cohort even if one of that size exists.")
     boolean regenerate;
 
     @Override
     public Integer call() throws Exception {
-      IngestBench.Result r = IngestBench.run(Sessions.getOrCreate("bench ingest"), workDir, subjects, warmup, repetitions, regenerate);
-      System.out.printf("bench ingest: %d subjects, %d core(s): bare join %.1f s, ingest %.1f s (medians); ratio %.2f "
+      IngestBench.Result r =
+          IngestBench.run(
+              Sessions.getOrCreate("bench ingest"),
+              workDir,
+              subjects,
+              warmup,
+              repetitions,
+              regenerate);
+      System.out.printf(
+          "bench ingest: %d subjects, %d core(s): bare join %.1f s, ingest %.1f s (medians); ratio %.2f "
               + "(median of %d blocks of two repetitions, both orders; ratio of medians %.2f) (target <= 1.15)%n",
-          r.subjects(), Runtime.getRuntime().availableProcessors(), r.medianBare(), r.medianIngest(), r.ratio(), r.blocks(),
+          r.subjects(),
+          Runtime.getRuntime().availableProcessors(),
+          r.medianBare(),
+          r.medianIngest(),
+          r.ratio(),
+          r.blocks(),
           r.medianIngest() / r.medianBare());
       return 0;
     }
   }
 
-  @Command(name = "extract", mixinStandardHelpOptions = true,
-      description = {"Extraction throughput (subjects/s per core, per modality) and Parquet -> INDArray conversion time",
-          "against Spark's own scan of the same columns, in the same run (run ingest and pretrain first). Target: >= 0.8x."})
+  @Command(
+      name = "extract",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Extraction throughput (subjects/s per core, per modality) and Parquet -> INDArray conversion time",
+        "against Spark's own scan of the same columns, in the same run (run ingest and pretrain first). Target: >= 0.8x."
+      })
   static final class Extract implements Callable<Integer> {
     @Mixin ConfigOptions options;
 
-    @Option(names = "--batch-size", defaultValue = "256", description = "Subjects per encoder batch (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--batch-size",
+        defaultValue = "256",
+        description = "Subjects per encoder batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "Passes per measurement; the best is kept (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--repeats",
+        defaultValue = "3",
+        description = "Passes per measurement; the best is kept (default: ${DEFAULT-VALUE}).")
     int repeats;
 
     @Override
     public Integer call() {
       PipelineConfig config = options.load();
-      ExtractBench.Result r = ExtractBench.run(Sessions.getOrCreate("bench extract"), config.cohortOutputDir(), config.pretrainOutputDir(),
-          batchSize, repeats);
+      ExtractBench.Result r =
+          ExtractBench.run(
+              Sessions.getOrCreate("bench extract"),
+              config.cohortOutputDir(),
+              config.pretrainOutputDir(),
+              batchSize,
+              repeats);
       System.out.println(r.table());
       return 0;
     }
   }
 
-  @Command(name = "train", mixinStandardHelpOptions = true,
-      description = {"Training samples/s of each model single-process, with 1 and 2 Spark workers (parameter averaging) and of a",
-          "plain DL4J dense network of the same size, all in the same run; ratios printed with their targets. On the",
-          "config's embeddings (run the pipeline up to extract first), or with --subjects on a generated compute-bound",
-          "case (five modalities of 32/1024/256/128/64 floats, masked attention, projection 64, batch 256)."})
+  @Command(
+      name = "train",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Training samples/s of each model single-process, with 1 and 2 Spark workers (parameter averaging) and of a",
+        "plain DL4J dense network of the same size, all in the same run; ratios printed with their targets. On the",
+        "config's embeddings (run the pipeline up to extract first), or with --subjects on a generated compute-bound",
+        "case (five modalities of 32/1024/256/128/64 floats, masked attention, projection 64, batch 256)."
+      })
   static final class Train implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, description = "Pipeline config whose embeddings and models to bench (not with --subjects).")
+    @Option(
+        names = {"-c", "--config"},
+        description = "Pipeline config whose embeddings and models to bench (not with --subjects).")
     String config;
 
-    @Option(names = "--subjects", description = "Generate the compute-bound case with this many subjects (e.g. 50000) instead.")
+    @Option(
+        names = "--subjects",
+        description =
+            "Generate the compute-bound case with this many subjects (e.g. 50000) instead.")
     Long subjects;
 
-    @Option(names = "--model", description = "Model(s) to train: fusion.models keys or baselines (default: every fusion model).")
+    @Option(
+        names = "--model",
+        description =
+            "Model(s) to train: fusion.models keys or baselines (default: every fusion model).")
     java.util.List<String> models;
 
-    @Option(names = "--epochs", defaultValue = "2", description = "Epochs per run; the last one is timed (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--epochs",
+        defaultValue = "2",
+        description = "Epochs per run; the last one is timed (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--work-dir", defaultValue = "work/bench/train", description = "Where the runs write (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--work-dir",
+        defaultValue = "work/bench/train",
+        description = "Where the runs write (default: ${DEFAULT-VALUE}).")
     String workDir;
 
-    @Option(names = "--regenerate", description = "With --subjects: generate the embeddings even if they exist.")
+    @Option(
+        names = "--regenerate",
+        description = "With --subjects: generate the embeddings even if they exist.")
     boolean regenerate;
 
-    @Option(names = "--local-only", description = {"Only the single-process run and the dense reference (the fusion/dense ratio),",
-        "no Spark runs."})
+    @Option(
+        names = "--local-only",
+        description = {
+          "Only the single-process run and the dense reference (the fusion/dense ratio),",
+          "no Spark runs."
+        })
     boolean localOnly;
 
-    @Option(names = "--repeats", defaultValue = "1", description = {"Single-process run and dense reference repeated in this many",
-        "interleaved pairs; prints the median of the pairs' local/dense ratios (default: ${DEFAULT-VALUE})."})
+    @Option(
+        names = "--repeats",
+        defaultValue = "1",
+        description = {
+          "Single-process run and dense reference repeated in this many",
+          "interleaved pairs; prints the median of the pairs' local/dense ratios (default: ${DEFAULT-VALUE})."
+        })
     int repeats;
 
-    @Option(names = "--averaging-frequency", description = "Minibatches per worker between averagings (default: as train.averaging-frequency).")
+    @Option(
+        names = "--averaging-frequency",
+        description =
+            "Minibatches per worker between averagings (default: as train.averaging-frequency).")
     Integer averagingFrequency;
 
     @Override
     public Integer call() throws Exception {
       org.apache.spark.sql.SparkSession spark = Sessions.getOrCreate("bench train");
       PipelineConfig pipeline;
-      java.util.List<String> overrides = averagingFrequency == null ? java.util.List.of()
-          : java.util.List.of("train.averaging-frequency=" + averagingFrequency);
+      java.util.List<String> overrides =
+          averagingFrequency == null
+              ? java.util.List.of()
+              : java.util.List.of("train.averaging-frequency=" + averagingFrequency);
       if (subjects != null) {
         String dir = workDir + "/large-" + subjects;
         String embeddings = dir + "/embeddings";
-        if (regenerate || !java.nio.file.Files.exists(java.nio.file.Path.of(embeddings, "embeddings.json"))) {
-          System.out.println("bench train: generating " + subjects + " subjects of embeddings in " + embeddings);
-          org.cohortfusion.train.bench.BenchEmbeddings.write(spark, embeddings, subjects,
-              org.cohortfusion.train.bench.BenchEmbeddings.LARGE_DIMS, 0.2, 7);
+        if (regenerate
+            || !java.nio.file.Files.exists(java.nio.file.Path.of(embeddings, "embeddings.json"))) {
+          System.out.println(
+              "bench train: generating " + subjects + " subjects of embeddings in " + embeddings);
+          org.cohortfusion.train.bench.BenchEmbeddings.write(
+              spark,
+              embeddings,
+              subjects,
+              org.cohortfusion.train.bench.BenchEmbeddings.LARGE_DIMS,
+              0.2,
+              7);
         }
-        pipeline = org.cohortfusion.config.PipelineConfigLoader.parse(TrainBench.largeConfig(dir), overrides);
+        pipeline =
+            org.cohortfusion.config.PipelineConfigLoader.parse(
+                TrainBench.largeConfig(dir), overrides);
       } else if (config != null) {
-        pipeline = org.cohortfusion.config.PipelineConfigLoader.load(new java.io.File(config), overrides);
+        pipeline =
+            org.cohortfusion.config.PipelineConfigLoader.load(new java.io.File(config), overrides);
       } else {
-        throw new org.cohortfusion.config.ConfigException("Cannot bench train: give --config or --subjects");
+        throw new org.cohortfusion.config.ConfigException(
+            "Cannot bench train: give --config or --subjects");
       }
-      java.util.List<String> names = models != null ? models : new java.util.ArrayList<>(pipeline.fusion().models().keySet());
-      System.out.printf("bench train: %d core(s), %d epochs per run, ND4J threads %s%n", Runtime.getRuntime().availableProcessors(),
-          epochs, System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
-      TrainBench.shardFormats(spark, pipeline, 5, line -> System.out.println("bench train: " + line));
+      java.util.List<String> names =
+          models != null ? models : new java.util.ArrayList<>(pipeline.fusion().models().keySet());
+      System.out.printf(
+          "bench train: %d core(s), %d epochs per run, ND4J threads %s%n",
+          Runtime.getRuntime().availableProcessors(),
+          epochs,
+          System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
+      TrainBench.shardFormats(
+          spark, pipeline, 5, line -> System.out.println("bench train: " + line));
       for (String model : names) {
-        TrainBench.run(spark, pipeline, model, epochs, workDir + "/runs", !localOnly, repeats, line -> System.out.println("bench train: " + line));
+        TrainBench.run(
+            spark,
+            pipeline,
+            model,
+            epochs,
+            workDir + "/runs",
+            !localOnly,
+            repeats,
+            line -> System.out.println("bench train: " + line));
       }
       return 0;
     }
   }
 
-  @Command(name = "scale", mixinStandardHelpOptions = true,
-      description = {"The whole pipeline (generate, ingest, pretrain, extract, train, evaluate, report; few epochs) at two or",
-          "more cohort sizes, each in a child JVM with the driver memory as its heap; prints each stage's time and the",
-          "driver's (and, with a non-local --master, the executors') peak heap per size, and the ratios of the largest",
-          "size to the smallest: time per stage (goal <= 1.2 x the size ratio) and driver peak heap (goal <= 1.2).",
-          "Writes <work-dir>/bench-scale.json."})
+  @Command(
+      name = "scale",
+      mixinStandardHelpOptions = true,
+      description = {
+        "The whole pipeline (generate, ingest, pretrain, extract, train, evaluate, report; few epochs) at two or",
+        "more cohort sizes, each in a child JVM with the driver memory as its heap; prints each stage's time and the",
+        "driver's (and, with a non-local --master, the executors') peak heap per size, and the ratios of the largest",
+        "size to the smallest: time per stage (goal <= 1.2 x the size ratio) and driver peak heap (goal <= 1.2).",
+        "Writes <work-dir>/bench-scale.json."
+      })
   static final class Scale implements Callable<Integer> {
-    @Option(names = {"-c", "--config"}, defaultValue = "conf/demo.conf", description = "Pipeline config (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = {"-c", "--config"},
+        defaultValue = "conf/demo.conf",
+        description = "Pipeline config (default: ${DEFAULT-VALUE}).")
     String config;
 
-    @Option(names = {"-n", "--subjects"}, split = ",", defaultValue = "100000,1000000",
+    @Option(
+        names = {"-n", "--subjects"},
+        split = ",",
+        defaultValue = "100000,1000000",
         description = "Cohort sizes, comma-separated (default: ${DEFAULT-VALUE}).")
     java.util.List<Long> subjects;
 
-    @Option(names = "--epochs", defaultValue = "1", description = "Epochs of every encoder and fusion model (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--epochs",
+        defaultValue = "1",
+        description = "Epochs of every encoder and fusion model (default: ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(names = "--models", split = ",", defaultValue = "attention,concat",
+    @Option(
+        names = "--models",
+        split = ",",
+        defaultValue = "attention,concat",
         description = "Fusion models to train, comma-separated (default: ${DEFAULT-VALUE}).")
     java.util.List<String> models;
 
-    @Option(names = "--work-dir", defaultValue = "work/bench/scale", description = "Where cohorts, outputs and bench-scale.json go (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--work-dir",
+        defaultValue = "work/bench/scale",
+        description = "Where cohorts, outputs and bench-scale.json go (default: ${DEFAULT-VALUE}).")
     String workDir;
 
-    @Option(names = "--driver-memory", defaultValue = "2g", description = "Heap of each size's JVM, the driver (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--driver-memory",
+        defaultValue = "2g",
+        description = "Heap of each size's JVM, the driver (default: ${DEFAULT-VALUE}).")
     String driverMemory;
 
-    @Option(names = "--master", description = "Spark master of the children (default: this JVM's spark.master, else local[*]).")
+    @Option(
+        names = "--master",
+        description =
+            "Spark master of the children (default: this JVM's spark.master, else local[*]).")
     String master;
 
     @Override
     public Integer call() throws Exception {
       if (epochs < 1) {
-        throw new UserInputException("Cannot run bench scale: --epochs must be at least 1, got " + epochs);
+        throw new UserInputException(
+            "Cannot run bench scale: --epochs must be at least 1, got " + epochs);
       }
       java.nio.file.Path dir = java.nio.file.Path.of(workDir).toAbsolutePath();
       java.nio.file.Files.createDirectories(dir);
-      ScaleBench.Result r = ScaleBench.run(config, subjects, epochs, models, dir, driverMemory, master);
+      ScaleBench.Result r =
+          ScaleBench.run(config, subjects, epochs, models, dir, driverMemory, master);
       System.out.print(ScaleBench.table(r));
       System.out.println("bench scale: figures in " + dir.resolve("bench-scale.json"));
       return r.complete() ? 0 : 1;

@@ -10,18 +10,32 @@ import picocli.CommandLine.Command;
  * embedded local Spark (jobs/cohort-fusion) and under spark-submit (jobs/submit.sh).
  *
  * <p>Exit codes (see {@link ExitCodes}): 0 ok; 2 bad input or config, one line {@code error: ...}
- * and no stack trace; 1 anything else, the stack trace in the log; 3 only from {@code retrain}: not promoted; 4
- * only from {@code status}: unknown.
+ * and no stack trace; 1 anything else, the stack trace in the log; 3 only from {@code retrain}: not
+ * promoted; 4 only from {@code status}: unknown.
  */
 @Command(
     name = "cohort-fusion",
     mixinStandardHelpOptions = true,
     versionProvider = CohortFusion.Version.class,
     description = "Multimodal biomedical deep learning by intermediate fusion, on Spark.",
-    subcommands = {GenerateCommand.class, IngestCommand.class, PretrainCommand.class, ExtractCommand.class,
-        TrainCommand.class, EvaluateCommand.class, ReportCommand.class, CvCommand.class, RunCommand.class, StudyCommand.class, RetrainCommand.class, StatusCommand.class,
-        ConfigCommand.class, RegistryCommand.class, BenchCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {
+      GenerateCommand.class,
+      IngestCommand.class,
+      PretrainCommand.class,
+      ExtractCommand.class,
+      TrainCommand.class,
+      EvaluateCommand.class,
+      ReportCommand.class,
+      CvCommand.class,
+      RunCommand.class,
+      StudyCommand.class,
+      RetrainCommand.class,
+      StatusCommand.class,
+      ConfigCommand.class,
+      RegistryCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class CohortFusion {
   private static final Logger LOG = LoggerFactory.getLogger(CohortFusion.class);
 
@@ -29,16 +43,21 @@ public final class CohortFusion {
     System.exit(run(args));
   }
 
-  /** Runs the CLI and returns the exit code: 0 ok, 2 bad input or config, 1 anything else (3: retrain not promoted; 4: status unknown). */
+  /**
+   * Runs the CLI and returns the exit code: 0 ok, 2 bad input or config, 1 anything else (3:
+   * retrain not promoted; 4: status unknown).
+   */
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new CohortFusion());
     cli.setExecutionStrategy(new StatusRecorder());
-    // status takes a stage's whole command line after the stage name: stop parsing its own options there.
+    // status takes a stage's whole command line after the stage name: stop parsing its own options
+    // there.
     cli.getSubcommands().get("status").setStopAtPositional(true);
-    cli.setParameterExceptionHandler((e, args1) -> {
-      e.getCommandLine().getErr().println("error: " + ExitCodes.oneLine(e));
-      return ExitCodes.USER_ERROR;
-    });
+    cli.setParameterExceptionHandler(
+        (e, args1) -> {
+          e.getCommandLine().getErr().println("error: " + ExitCodes.oneLine(e));
+          return ExitCodes.USER_ERROR;
+        });
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> report(cmd, e));
     try {
       return cli.execute(args);

@@ -5,10 +5,15 @@ import org.cohortfusion.config.ConfigKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "config", mixinStandardHelpOptions = true,
-    description = "Describe the pipeline config: every key, its type and what it means (from the code's own descriptions).")
+@Command(
+    name = "config",
+    mixinStandardHelpOptions = true,
+    description =
+        "Describe the pipeline config: every key, its type and what it means (from the code's own descriptions).")
 final class ConfigCommand implements Callable<Integer> {
-  @Option(names = "--describe", description = "Print every config key with its type and description (the default).")
+  @Option(
+      names = "--describe",
+      description = "Print every config key with its type and description (the default).")
   boolean describe = true;
 
   @Option(names = "--markdown", description = "As a Markdown table.")
@@ -22,7 +27,8 @@ final class ConfigCommand implements Callable<Integer> {
     }
     for (ConfigKeys.Key k : ConfigKeys.describe()) {
       if (markdown) {
-        System.out.printf("| `%s` | %s | %s |%n", k.path(), k.type(), k.description().replace("|", "\\|"));
+        System.out.printf(
+            "| `%s` | %s | %s |%n", k.path(), k.type(), k.description().replace("|", "\\|"));
       } else {
         System.out.printf("%-48s %-22s %s%n", k.path(), k.type(), k.description());
       }

@@ -16,12 +16,19 @@ import picocli.CommandLine.Option;
 
 /** The options every stage that reads a pipeline config shares. */
 final class ConfigOptions {
-  @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE|URI",
-      description = {"Pipeline config of the cohort (HOCON), e.g. conf/demo.conf: a local file, any Hadoop URI",
-          "(hdfs://, s3a://, file:) or the bare name of a file shipped with spark-submit --files."})
+  @Option(
+      names = {"-c", "--config"},
+      required = true,
+      paramLabel = "FILE|URI",
+      description = {
+        "Pipeline config of the cohort (HOCON), e.g. conf/demo.conf: a local file, any Hadoop URI",
+        "(hdfs://, s3a://, file:) or the bare name of a file shipped with spark-submit --files."
+      })
   String config;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE",
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
       description = "Override any config key, e.g. --set splits.seed=7 (repeatable).")
   List<String> overrides = new ArrayList<>();
 
@@ -41,21 +48,28 @@ final class ConfigOptions {
     return loaded;
   }
 
-  /** For commands that are not stages (bench): URIs and shipped files go through a Spark session. */
+  /**
+   * For commands that are not stages (bench): URIs and shipped files go through a Spark session.
+   */
   PipelineConfig load() {
-    return load(() -> Sessions.getOrCreate("bench").sparkContext().hadoopConfiguration(), name -> {
-      Sessions.getOrCreate("bench");
-      return sparkFile(name);
-    });
+    return load(
+        () -> Sessions.getOrCreate("bench").sparkContext().hadoopConfiguration(),
+        name -> {
+          Sessions.getOrCreate("bench");
+          return sparkFile(name);
+        });
   }
 
-  /** Local path of a file shipped with --files, once a SparkContext has fetched it to the driver. */
+  /**
+   * Local path of a file shipped with --files, once a SparkContext has fetched it to the driver.
+   */
   static Optional<String> sparkFile(String name) {
     File f = new File(SparkFiles.get(name));
     return f.isFile() ? Optional.of(f.getPath()) : Optional.empty();
   }
 
-  private PipelineConfig read(Supplier<Configuration> hadoop, Function<String, Optional<String>> shipped) {
+  private PipelineConfig read(
+      Supplier<Configuration> hadoop, Function<String, Optional<String>> shipped) {
     if (config.isBlank()) {
       throw new ConfigException("Cannot read pipeline config: --config is empty");
     }
@@ -70,13 +84,18 @@ final class ConfigOptions {
       if (path.isPresent()) {
         return PipelineConfigLoader.load(new File(path.get()), overrides);
       }
-      throw new ConfigException("Cannot read pipeline config: no file " + config + " here, nor shipped with --files");
+      throw new ConfigException(
+          "Cannot read pipeline config: no file " + config + " here, nor shipped with --files");
     }
-    // A URI, or a path on the default file system (hdfs:// when the cluster's core-site.xml says so).
+    // A URI, or a path on the default file system (hdfs:// when the cluster's core-site.xml says
+    // so).
     return PipelineConfigLoader.load(config, hadoop.get(), overrides);
   }
 
-  /** True for "hdfs://...", "s3a://...", "file:/..." (a scheme of two or more characters, so not "C:"). */
+  /**
+   * True for "hdfs://...", "s3a://...", "file:/..." (a scheme of two or more characters, so not
+   * "C:").
+   */
   static boolean hasScheme(String path) {
     return path.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*");
   }

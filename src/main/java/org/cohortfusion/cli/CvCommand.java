@@ -6,11 +6,15 @@ import org.cohortfusion.evaluate.CrossValidationResult;
 import org.cohortfusion.evaluate.report.CvReport;
 import picocli.CommandLine.Command;
 
-@Command(name = "cv", mixinStandardHelpOptions = true,
-    description = {"Pool k-fold cross-validation (splits.folds = k) once every fold's evaluate has run (run does both):",
-        "per model the mean ± sd of the fold metrics, and the metrics of the pooled out-of-fold predictions overall",
-        "(with DeLong 95% intervals), per missingness pattern, and paired against the best unimodal model. Writes",
-        "<output.dir>/cv/metrics.json and the page <output.dir>/cv/report.html."})
+@Command(
+    name = "cv",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Pool k-fold cross-validation (splits.folds = k) once every fold's evaluate has run (run does both):",
+      "per model the mean ± sd of the fold metrics, and the metrics of the pooled out-of-fold predictions overall",
+      "(with DeLong 95% intervals), per missingness pattern, and paired against the best unimodal model. Writes",
+      "<output.dir>/cv/metrics.json and the page <output.dir>/cv/report.html."
+    })
 final class CvCommand extends StageCommand {
 
   @Override
@@ -19,8 +23,12 @@ final class CvCommand extends StageCommand {
     CrossValidationResult result = CrossValidationAction.of(spark(), config).execute();
     System.out.print(result.summary());
     System.out.println("Cross-validation metrics written to " + result.metricsPath());
-    String page = CvReport.write(spark().sparkContext().hadoopConfiguration(), config.cvOutputDir(), result,
-        config.name() == null ? "cohort-fusion" : config.name());
+    String page =
+        CvReport.write(
+            spark().sparkContext().hadoopConfiguration(),
+            config.cvOutputDir(),
+            result,
+            config.name() == null ? "cohort-fusion" : config.name());
     System.out.println("Cross-validation report written to " + page);
     return 0;
   }

@@ -9,17 +9,26 @@ import org.cohortfusion.registry.RegistryException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = {"Evaluate every trained model of <output.dir>/train/summary.json on the test split: AUROC, AUPRC,",
-        "accuracy, balanced accuracy, Brier, ECE; per missingness pattern; robustness curves (modalities removed at",
-        "test time, MCAR 0-0.9) and ablations; the Bayes-optimal AUROC for generated cohorts. Writes",
-        "<output.dir>/evaluate/predictions (Parquet) and metrics.json atomically."})
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Evaluate every trained model of <output.dir>/train/summary.json on the test split: AUROC, AUPRC,",
+      "accuracy, balanced accuracy, Brier, ECE; per missingness pattern; robustness curves (modalities removed at",
+      "test time, MCAR 0-0.9) and ablations; the Bayes-optimal AUROC for generated cohorts. Writes",
+      "<output.dir>/evaluate/predictions (Parquet) and metrics.json atomically."
+    })
 final class EvaluateCommand extends StageCommand {
-  @Option(names = "--model", paramLabel = "NAME@ALIAS|NAME@N",
+  @Option(
+      names = "--model",
+      paramLabel = "NAME@ALIAS|NAME@N",
       description = "Evaluate only this registry model, e.g. attention@champion or attention@3.")
   String model;
 
-  @Option(names = "--registry", paramLabel = "DIR|URI", description = "Registry of --model (default registry.dir).")
+  @Option(
+      names = "--registry",
+      paramLabel = "DIR|URI",
+      description = "Registry of --model (default registry.dir).")
   String registry;
 
   @Override
@@ -33,7 +42,8 @@ final class EvaluateCommand extends StageCommand {
     if (action.survival()) {
       org.cohortfusion.evaluate.SurvivalEvaluation.Result survival = action.executeSurvival();
       System.out.print(survival.summary());
-      System.out.println("Metrics written to " + config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE);
+      System.out.println(
+          "Metrics written to " + config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE);
       return 0;
     }
     EvaluateResult result = action.execute();
@@ -45,12 +55,15 @@ final class EvaluateCommand extends StageCommand {
   private EvaluateAction fromRegistry(EvaluateAction action, PipelineConfig config) {
     int at = model.lastIndexOf('@');
     if (at <= 0 || at == model.length() - 1) {
-      throw new UserInputException("Cannot evaluate --model " + model + ": expected NAME@ALIAS or NAME@VERSION");
+      throw new UserInputException(
+          "Cannot evaluate --model " + model + ": expected NAME@ALIAS or NAME@VERSION");
     }
     String name = model.substring(0, at);
     try {
-      ModelRegistry r = ModelRegistry.at(spark().sparkContext().hadoopConfiguration(),
-          registry != null ? registry : config.registryDir());
+      ModelRegistry r =
+          ModelRegistry.at(
+              spark().sparkContext().hadoopConfiguration(),
+              registry != null ? registry : config.registryDir());
       int version = r.select(name, model.substring(at + 1));
       return action.model(name + "@v" + version, r.modelPath(name, version));
     } catch (RegistryException e) {

@@ -7,16 +7,27 @@ import org.cohortfusion.config.PipelineConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "ingest", mixinStandardHelpOptions = true,
-    description = {"Validate the cohort's tables against data-schemas/, align them by subject (time series point-in-time),",
-        "assign splits, fit train-split statistics and publish <output.dir>/cohort atomically with rejects and a QC report."})
+@Command(
+    name = "ingest",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Validate the cohort's tables against data-schemas/, align them by subject (time series point-in-time),",
+      "assign splits, fit train-split statistics and publish <output.dir>/cohort atomically with rejects and a QC report."
+    })
 final class IngestCommand extends StageCommand {
 
-  @Option(names = "--output", paramLabel = "DIR", description = "Publish the cohort here instead of <output.dir>/cohort.")
+  @Option(
+      names = "--output",
+      paramLabel = "DIR",
+      description = "Publish the cohort here instead of <output.dir>/cohort.")
   String output;
 
-  @Option(names = "--allow-empty", description = {"Publish the cohort even when no accepted subject has a label",
-      "(default: stop with exit 2 and keep the previous cohort; also output.allow-empty = true)."})
+  @Option(
+      names = "--allow-empty",
+      description = {
+        "Publish the cohort even when no accepted subject has a label",
+        "(default: stop with exit 2 and keep the previous cohort; also output.allow-empty = true)."
+      })
   boolean allowEmpty;
 
   @Override
@@ -29,7 +40,10 @@ final class IngestCommand extends StageCommand {
     }
     IngestResult result = action.execute();
     System.out.println(result.summary());
-    System.out.println("Cohort written to " + result.cohortDir() + " (aligned/, rejects/, qc.json, qc.txt, cohort.json)");
+    System.out.println(
+        "Cohort written to "
+            + result.cohortDir()
+            + " (aligned/, rejects/, qc.json, qc.txt, cohort.json)");
     return 0;
   }
 }

@@ -6,11 +6,15 @@ import org.cohortfusion.evaluate.report.ReportAction;
 import org.cohortfusion.evaluate.report.ReportResult;
 import picocli.CommandLine.Command;
 
-@Command(name = "report", mixinStandardHelpOptions = true,
-    description = {"Write <output.dir>/report/index.html (self-contained: ROC curves, training metric, missingness",
-        "patterns, robustness curves, ablation and comparison tables) from evaluate's output; prints the comparison",
-        "table, the best model's margin over the best unimodal model, its worst missingness pattern and the path of",
-        "index.html."})
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Write <output.dir>/report/index.html (self-contained: ROC curves, training metric, missingness",
+      "patterns, robustness curves, ablation and comparison tables) from evaluate's output; prints the comparison",
+      "table, the best model's margin over the best unimodal model, its worst missingness pattern and the path of",
+      "index.html."
+    })
 final class ReportCommand extends StageCommand {
 
   @Override

@@ -16,38 +16,58 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Every stage from ingest to report in one JVM and one Spark session, so a small cohort does not pay a JVM, Spark
- * and DL4J start per stage. Each stage runs exactly as its own command would (same options, same status file
- * {@code <output.dir>/_status/<stage>.json}); the first stage that fails ends the run with its exit code.
+ * Every stage from ingest to report in one JVM and one Spark session, so a small cohort does not
+ * pay a JVM, Spark and DL4J start per stage. Each stage runs exactly as its own command would (same
+ * options, same status file {@code <output.dir>/_status/<stage>.json}); the first stage that fails
+ * ends the run with its exit code.
  *
- * <p>With {@code splits.folds = k}, ingest runs once and every later stage runs once per fold, on the fold's view of
- * the cohort ({@link FoldView}: fold f held out as the test split, fold (f + 1) mod k as validation, the rest train)
- * with its outputs, status files included, under {@code <output.dir>/folds/<f>} in the usual layout; folds run
- * concurrently ({@code cv.parallelism}), each on its own thread and Spark job group. The {@code cv} stage then pools
- * the out-of-fold predictions into {@code <output.dir>/cv/metrics.json}.
+ * <p>With {@code splits.folds = k}, ingest runs once and every later stage runs once per fold, on
+ * the fold's view of the cohort ({@link FoldView}: fold f held out as the test split, fold (f + 1)
+ * mod k as validation, the rest train) with its outputs, status files included, under {@code
+ * <output.dir>/folds/<f>} in the usual layout; folds run concurrently ({@code cv.parallelism}),
+ * each on its own thread and Spark job group. The {@code cv} stage then pools the out-of-fold
+ * predictions into {@code <output.dir>/cv/metrics.json}.
  *
- * <p>A stage whose inputs are unchanged since it last succeeded ({@link StageInputs}: code, its config sections, the
- * source files or the upstream output) is skipped, so a run after a change to the fusion models starts at train.
- * Stages run per fold always run.
+ * <p>A stage whose inputs are unchanged since it last succeeded ({@link StageInputs}: code, its
+ * config sections, the source files or the upstream output) is skipped, so a run after a change to
+ * the fusion models starts at train. Stages run per fold always run.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
-    description = {"Run the stages ingest, pretrain, extract, train, evaluate and report in one JVM and Spark session",
-        "(--from / --to for a part); stops at the first stage that fails, with its exit code. Its own status:",
-        "<output.dir>/_status/run.json; each stage's: <output.dir>/_status/<stage>.json, all with the same run id."})
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the stages ingest, pretrain, extract, train, evaluate and report in one JVM and Spark session",
+      "(--from / --to for a part); stops at the first stage that fails, with its exit code. Its own status:",
+      "<output.dir>/_status/run.json; each stage's: <output.dir>/_status/<stage>.json, all with the same run id."
+    })
 final class RunCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
-  static final List<String> STAGES = List.of("ingest", "pretrain", "extract", "train", "evaluate", "report");
-  /** The stages that run once per fold under cross-validation. */
-  static final List<String> FOLD_STAGES = List.of("pretrain", "extract", "train", "evaluate", "report");
+  static final List<String> STAGES =
+      List.of("ingest", "pretrain", "extract", "train", "evaluate", "report");
 
-  @Option(names = "--from", paramLabel = "STAGE", defaultValue = "ingest", description = "First stage (default: ${DEFAULT-VALUE}).")
+  /** The stages that run once per fold under cross-validation. */
+  static final List<String> FOLD_STAGES =
+      List.of("pretrain", "extract", "train", "evaluate", "report");
+
+  @Option(
+      names = "--from",
+      paramLabel = "STAGE",
+      defaultValue = "ingest",
+      description = "First stage (default: ${DEFAULT-VALUE}).")
   String from;
 
-  @Option(names = "--to", paramLabel = "STAGE", defaultValue = "report", description = "Last stage (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--to",
+      paramLabel = "STAGE",
+      defaultValue = "report",
+      description = "Last stage (default: ${DEFAULT-VALUE}).")
   String to;
 
-  @Option(names = "--force", description = "Run every stage, also those whose inputs are unchanged since their output"
-      + " was made (by default such a stage is skipped; see <output.dir>/_status/<stage>.json).")
+  @Option(
+      names = "--force",
+      description =
+          "Run every stage, also those whose inputs are unchanged since their output"
+              + " was made (by default such a stage is skipped; see <output.dir>/_status/<stage>.json).")
   boolean force;
 
   @Override
@@ -55,13 +75,23 @@ final class RunCommand extends StageCommand {
     int first = STAGES.indexOf(from);
     int last = STAGES.indexOf(to);
     if (first < 0 || last < 0 || first > last) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "Cannot run stages from '" + from + "' to '" + to + "': expected two of " + STAGES + " in that order");
+      throw new picocli.CommandLine.ParameterException(
+          new picocli.CommandLine(this),
+          "Cannot run stages from '"
+              + from
+              + "' to '"
+              + to
+              + "': expected two of "
+              + STAGES
+              + " in that order");
     }
     int folds = config().splits().folds();
     if (folds > 0 && folds < 3 && last >= STAGES.indexOf("pretrain")) {
-      throw new UserInputException("Cannot run cross-validation with splits.folds = " + folds + ": every fold needs a"
-          + " test fold, a validation fold and at least one training fold (use 3 or more)");
+      throw new UserInputException(
+          "Cannot run cross-validation with splits.folds = "
+              + folds
+              + ": every fold needs a"
+              + " test fold, a validation fold and at least one training fold (use 3 or more)");
     }
     String id = run().runIdOrNew();
     long start = System.nanoTime();
@@ -88,13 +118,18 @@ final class RunCommand extends StageCommand {
         }
       }
     }
-    LOG.info("run: stages {} to {} done in {} s", from, to, Math.round((System.nanoTime() - start) / 1e9));
+    LOG.info(
+        "run: stages {} to {} done in {} s",
+        from,
+        to,
+        Math.round((System.nanoTime() - start) / 1e9));
     return 0;
   }
 
   /**
-   * Skips {@code stage} when its status says it succeeded from the inputs it would read now ({@link StageInputs}) and
-   * its output is still there; else runs it and records the digest of those inputs in its status.
+   * Skips {@code stage} when its status says it succeeded from the inputs it would read now ({@link
+   * StageInputs}) and its output is still there; else runs it and records the digest of those
+   * inputs in its status.
    */
   private int runOrSkip(String stage, String id) {
     org.apache.hadoop.conf.Configuration conf = spark().sparkContext().hadoopConfiguration();
@@ -102,24 +137,30 @@ final class RunCommand extends StageCommand {
     String digest = StageInputs.digest(stage, config, conf);
     String root = config.output().dir();
     java.util.Optional<StageStatus> last = StageStatus.read(conf, root, stage);
-    if (!force && last.isPresent() && last.get().state() == StageStatus.State.SUCCEEDED
-        && digest.equals(last.get().inputDigest()) && StageInputs.outputPresent(stage, config, conf)) {
+    if (!force
+        && last.isPresent()
+        && last.get().state() == StageStatus.State.SUCCEEDED
+        && digest.equals(last.get().inputDigest())
+        && StageInputs.outputPresent(stage, config, conf)) {
       last.get().skippedBy(id).write(conf, root);
-      LOG.info("run: {} skipped: its inputs are unchanged since run {} made its output (--force runs it)", stage,
+      LOG.info(
+          "run: {} skipped: its inputs are unchanged since run {} made its output (--force runs it)",
+          stage,
           last.get().producedBy());
       return 0;
     }
     int code = runStage(stage, id);
     if (code == 0) {
-      StageStatus.read(conf, root, stage).ifPresent(s -> s.withInputDigest(digest).write(conf, root));
+      StageStatus.read(conf, root, stage)
+          .ifPresent(s -> s.withInputDigest(digest).write(conf, root));
     }
     return code;
   }
 
   /**
-   * Runs {@code stages} for every fold of every repeat, {@code cv.parallelism} folds at a time; returns 0, or the exit
-   * code of the first fold (in repeat, fold order) that failed (a fold that failed stops its own chain; the others
-   * finish the stage they are in and stop).
+   * Runs {@code stages} for every fold of every repeat, {@code cv.parallelism} folds at a time;
+   * returns 0, or the exit code of the first fold (in repeat, fold order) that failed (a fold that
+   * failed stops its own chain; the others finish the stage they are in and stop).
    */
   private int runFolds(PipelineConfig config, List<String> stages, String id) {
     int k = config.splits().folds();
@@ -130,22 +171,31 @@ final class RunCommand extends StageCommand {
       if (r > 0) {
         assignment = config.repeatOutputDir(r) + "/assignment";
         if (stages.contains("pretrain")) {
-          FoldView.writeAssignment(spark(), config.cohortOutputDir(), config.splits().forRepeat(r), assignment);
+          FoldView.writeAssignment(
+              spark(), config.cohortOutputDir(), config.splits().forRepeat(r), assignment);
         }
       }
       for (int f = 0; f < k; f++) {
-        FoldView.of(config.cohortOutputDir(), f, k, assignment).write(sc.hadoopConfiguration(),
-            config.foldOutputDir(r, f) + "/cohort");
+        FoldView.of(config.cohortOutputDir(), f, k, assignment)
+            .write(sc.hadoopConfiguration(), config.foldOutputDir(r, f) + "/cohort");
       }
     }
     int parallel = config.cv().effectiveParallelism(k * repeats, sc.defaultParallelism());
-    LOG.info("run: {} folds x {} repeat(s), stages {} per fold, {} fold(s) at a time", k, repeats, stages, parallel);
+    LOG.info(
+        "run: {} folds x {} repeat(s), stages {} per fold, {} fold(s) at a time",
+        k,
+        repeats,
+        stages,
+        parallel);
     AtomicBoolean failed = new AtomicBoolean();
-    ExecutorService pool = Executors.newFixedThreadPool(parallel, r -> {
-      Thread t = new Thread(r);
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            parallel,
+            r -> {
+              Thread t = new Thread(r);
+              t.setDaemon(true);
+              return t;
+            });
     List<Future<Integer>> results = new ArrayList<>();
     for (int r = 0; r < repeats; r++) {
       for (int f = 0; f < k; f++) {
@@ -168,17 +218,27 @@ final class RunCommand extends StageCommand {
       pool.shutdownNow();
       throw new IllegalStateException("Cannot finish the cross-validation folds: interrupted", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("Cannot finish the cross-validation folds: " + e.getCause().getMessage(), e.getCause());
+      throw new IllegalStateException(
+          "Cannot finish the cross-validation folds: " + e.getCause().getMessage(), e.getCause());
     }
     return code;
   }
 
-  private int runFold(PipelineConfig config, SparkContext sc, int repeat, int fold, List<String> stages, String id,
-                      AtomicBoolean failed) {
+  private int runFold(
+      PipelineConfig config,
+      SparkContext sc,
+      int repeat,
+      int fold,
+      List<String> stages,
+      String id,
+      AtomicBoolean failed) {
     String name = Thread.currentThread().getName();
     String label = repeat == 0 ? "fold " + fold : "repeat " + repeat + " fold " + fold;
     Thread.currentThread().setName("cv-" + label.replace(' ', '-'));
-    sc.setJobGroup("cv-" + label.replace(' ', '-'), "cross-validation " + label + " of " + config.splits().folds(), false);
+    sc.setJobGroup(
+        "cv-" + label.replace(' ', '-'),
+        "cross-validation " + label + " of " + config.splits().folds(),
+        false);
     long t0 = System.nanoTime();
     try {
       List<String> extra = foldOverrides(config, repeat, fold);
@@ -188,7 +248,11 @@ final class RunCommand extends StageCommand {
         }
         long s0 = System.nanoTime();
         int code = CohortFusion.run(stageArgs(stage, id, extra));
-        LOG.info("run: {} of {} finished with exit code {} in {} s", stage, label, code,
+        LOG.info(
+            "run: {} of {} finished with exit code {} in {} s",
+            stage,
+            label,
+            code,
             Math.round((System.nanoTime() - s0) / 1e9));
         if (code != 0) {
           failed.set(true);
@@ -204,16 +268,20 @@ final class RunCommand extends StageCommand {
   }
 
   /**
-   * The --set options that point a stage at fold {@code fold} of repeat {@code repeat}: output.dir, and
-   * train.shards-dir when set (else it follows output.dir). Values are quoted: unquoted, HOCON would read the "//" of
-   * a URI such as hdfs://namenode:8020/x as the start of a comment.
+   * The --set options that point a stage at fold {@code fold} of repeat {@code repeat}: output.dir,
+   * and train.shards-dir when set (else it follows output.dir). Values are quoted: unquoted, HOCON
+   * would read the "//" of a URI such as hdfs://namenode:8020/x as the start of a comment.
    */
   static List<String> foldOverrides(PipelineConfig config, int repeat, int fold) {
     String dir = config.foldOutputDir(repeat, fold);
     List<String> extra = new ArrayList<>(List.of("--set", "output.dir=" + quoted(dir)));
     if (config.train().shardsDir() != null && !config.train().shardsDir().isBlank()) {
-      extra.addAll(List.of("--set", "train.shards-dir="
-          + quoted(config.train().shardsDir() + dir.substring(config.output().dir().length()))));
+      extra.addAll(
+          List.of(
+              "--set",
+              "train.shards-dir="
+                  + quoted(
+                      config.train().shardsDir() + dir.substring(config.output().dir().length()))));
     }
     return extra;
   }

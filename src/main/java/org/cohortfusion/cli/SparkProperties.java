@@ -19,11 +19,11 @@ import java.util.TreeMap;
  * spark-submit --properties-file replaces spark-defaults.conf entirely, so the cluster's settings
  * (event log, history server, queues, credentials) would be lost. The project's value wins for each
  * key the project file sets, except the extraJavaOptions, where the project's options are appended
- * to the cluster's (dropping the cluster's could drop its proxy or Kerberos settings). Files are read
- * the way spark-submit reads them (java.util.Properties, values trimmed).
+ * to the cluster's (dropping the cluster's could drop its proxy or Kerberos settings). Files are
+ * read the way spark-submit reads them (java.util.Properties, values trimmed).
  *
- * <p>Usage: {@code SparkProperties OUT PROJECT [DEFAULTS] [--driver-java-option OPT]... [--executor-java-option OPT]...}
- * (DEFAULTS may be a missing file).
+ * <p>Usage: {@code SparkProperties OUT PROJECT [DEFAULTS] [--driver-java-option OPT]...
+ * [--executor-java-option OPT]...} (DEFAULTS may be a missing file).
  */
 public final class SparkProperties {
   static final String DRIVER_OPTS = "spark.driver.extraJavaOptions";
@@ -44,12 +44,15 @@ public final class SparkProperties {
       }
     }
     if (positional.size() < 2 || positional.size() > 3) {
-      System.err.println("usage: SparkProperties OUT PROJECT [DEFAULTS] [--driver-java-option OPT]... [--executor-java-option OPT]...");
+      System.err.println(
+          "usage: SparkProperties OUT PROJECT [DEFAULTS] [--driver-java-option OPT]... [--executor-java-option OPT]...");
       System.exit(ExitCodes.USER_ERROR);
     }
     Path defaults = positional.size() == 3 ? Path.of(positional.get(2)) : null;
-    Map<String, String> merged = merge(defaults != null && Files.isRegularFile(defaults) ? read(defaults) : Map.of(),
-        read(Path.of(positional.get(1))));
+    Map<String, String> merged =
+        merge(
+            defaults != null && Files.isRegularFile(defaults) ? read(defaults) : Map.of(),
+            read(Path.of(positional.get(1))));
     merged = withJavaOptions(merged, DRIVER_OPTS, driver);
     merged = withJavaOptions(merged, EXECUTOR_OPTS, executor);
     write(Path.of(positional.get(0)), merged);
@@ -60,7 +63,8 @@ public final class SparkProperties {
     try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       p.load(in);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read Spark properties " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot read Spark properties " + file + ": " + e.getMessage(), e);
     }
     Map<String, String> out = new TreeMap<>();
     p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k).trim()));
@@ -68,19 +72,22 @@ public final class SparkProperties {
   }
 
   /** The cluster's defaults, overridden key by key by the project's; extraJavaOptions appended. */
-  static Map<String, String> merge(Map<String, String> clusterDefaults, Map<String, String> project) {
+  static Map<String, String> merge(
+      Map<String, String> clusterDefaults, Map<String, String> project) {
     Map<String, String> out = new TreeMap<>(clusterDefaults);
-    project.forEach((key, value) -> {
-      if (APPENDED.contains(key) && out.containsKey(key)) {
-        out.put(key, appendOptions(out.get(key), value));
-      } else {
-        out.put(key, value);
-      }
-    });
+    project.forEach(
+        (key, value) -> {
+          if (APPENDED.contains(key) && out.containsKey(key)) {
+            out.put(key, appendOptions(out.get(key), value));
+          } else {
+            out.put(key, value);
+          }
+        });
     return out;
   }
 
-  static Map<String, String> withJavaOptions(Map<String, String> props, String key, List<String> options) {
+  static Map<String, String> withJavaOptions(
+      Map<String, String> props, String key, List<String> options) {
     if (options.isEmpty()) {
       return props;
     }
@@ -90,8 +97,9 @@ public final class SparkProperties {
   }
 
   /**
-   * {@code first} then {@code more}, as given: no de-duplication, since splitting could break a quoted
-   * option ({@code -Dx="a b"}) and a repeated --add-opens is harmless; later -D settings win in the JVM.
+   * {@code first} then {@code more}, as given: no de-duplication, since splitting could break a
+   * quoted option ({@code -Dx="a b"}) and a repeated --add-opens is harmless; later -D settings win
+   * in the JVM.
    */
   static String appendOptions(String first, String more) {
     String a = first.trim();
@@ -103,9 +111,12 @@ public final class SparkProperties {
     Properties p = new Properties();
     p.putAll(props);
     try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-      p.store(out, "Written by jobs/submit.sh: the cluster's spark-defaults.conf merged with the project's properties");
+      p.store(
+          out,
+          "Written by jobs/submit.sh: the cluster's spark-defaults.conf merged with the project's properties");
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write Spark properties " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot write Spark properties " + file + ": " + e.getMessage(), e);
     }
   }
 }

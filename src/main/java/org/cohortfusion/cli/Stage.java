@@ -20,13 +20,16 @@ interface Stage {
   Configuration hadoopConf();
 
   /**
-   * Resolve the config and status root on this machine without Spark (cohort-fusion status):
-   * a bare --config name is looked up in {@code shippedFiles} (name to local path, from the
-   * --files given to spark-submit), URIs with a plain Hadoop configuration.
+   * Resolve the config and status root on this machine without Spark (cohort-fusion status): a bare
+   * --config name is looked up in {@code shippedFiles} (name to local path, from the --files given
+   * to spark-submit), URIs with a plain Hadoop configuration.
    */
   void resolveLocally(java.util.Map<String, String> shippedFiles);
 
-  /** Whether the stage did its work when it returns {@code exitCode}: only 0, except where a stage says otherwise. */
+  /**
+   * Whether the stage did its work when it returns {@code exitCode}: only 0, except where a stage
+   * says otherwise.
+   */
   default boolean completed(int exitCode) {
     return exitCode == 0;
   }

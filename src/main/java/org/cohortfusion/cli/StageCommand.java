@@ -44,21 +44,31 @@ abstract class StageCommand implements Stage, Callable<Integer> {
   }
 
   /**
-   * Runs {@code stage} in this JVM as its own command would, with this command's --config and --set overrides, the
-   * run id and {@code extra} options; returns its exit code (run and retrain chain stages this way).
+   * Runs {@code stage} in this JVM as its own command would, with this command's --config and --set
+   * overrides, the run id and {@code extra} options; returns its exit code (run and retrain chain
+   * stages this way).
    */
   int runStage(String stage, String runId, String... extra) {
     long t0 = System.nanoTime();
     int code = CohortFusion.run(stageArgs(stage, runId, java.util.List.of(extra)));
-    org.slf4j.LoggerFactory.getLogger(getClass()).info("{}: {} finished with exit code {} in {} s", spec.name(), stage,
-        code, Math.round((System.nanoTime() - t0) / 1e9));
+    org.slf4j.LoggerFactory.getLogger(getClass())
+        .info(
+            "{}: {} finished with exit code {} in {} s",
+            spec.name(),
+            stage,
+            code,
+            Math.round((System.nanoTime() - t0) / 1e9));
     return code;
   }
 
-  /** The command line of {@code stage} with this command's --config and --set overrides, the run id and {@code extra}. */
+  /**
+   * The command line of {@code stage} with this command's --config and --set overrides, the run id
+   * and {@code extra}.
+   */
   String[] stageArgs(String stage, String runId, java.util.List<String> extra) {
-    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(stage, "--config", options.config,
-        "--run-id", runId));
+    java.util.List<String> args =
+        new java.util.ArrayList<>(
+            java.util.List.of(stage, "--config", options.config, "--run-id", runId));
     for (String o : options.overrides) {
       args.add("--set");
       args.add(o);
@@ -77,9 +87,12 @@ abstract class StageCommand implements Stage, Callable<Integer> {
     if (localFiles != null) {
       return options.load(Configuration::new, name -> Optional.ofNullable(localFiles.get(name)));
     }
-    return options.load(() -> spark().sparkContext().hadoopConfiguration(), name -> {
-      spark(); // SparkFiles needs the running SparkContext, which fetched spark.files to the driver
-      return ConfigOptions.sparkFile(name);
-    });
+    return options.load(
+        () -> spark().sparkContext().hadoopConfiguration(),
+        name -> {
+          spark(); // SparkFiles needs the running SparkContext, which fetched spark.files to the
+          // driver
+          return ConfigOptions.sparkFile(name);
+        });
   }
 }

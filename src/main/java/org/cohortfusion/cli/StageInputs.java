@@ -26,16 +26,23 @@ import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
 
 /**
- * What a stage's output depends on, as one SHA-256, so {@code run} can skip a stage whose output was made from the
- * same inputs: the code (version and build), the config sections the stage reads, and what it reads from upstream —
- * for ingest the source tables' files (name, length, modification time: a new snapshot at the same path changes
- * them), for every later stage the identity of the upstream output (the run that produced it and that run's digest).
- * A stage that runs again therefore makes every later stage run again, even if its new output happens to be equal.
+ * What a stage's output depends on, as one SHA-256, so {@code run} can skip a stage whose output
+ * was made from the same inputs: the code (version and build), the config sections the stage reads,
+ * and what it reads from upstream — for ingest the source tables' files (name, length, modification
+ * time: a new snapshot at the same path changes them), for every later stage the identity of the
+ * upstream output (the run that produced it and that run's digest). A stage that runs again
+ * therefore makes every later stage run again, even if its new output happens to be equal.
  */
 final class StageInputs {
-  /** Map entries sorted, so a config map's iteration order (random for Map.copyOf) cannot change the digest. */
+  /**
+   * Map entries sorted, so a config map's iteration order (random for Map.copyOf) cannot change the
+   * digest.
+   */
   private static final ObjectMapper CANONICAL =
-      Json.MAPPER.copy().disable(SerializationFeature.INDENT_OUTPUT).enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+      Json.MAPPER
+          .copy()
+          .disable(SerializationFeature.INDENT_OUTPUT)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
   private StageInputs() {}
 
@@ -56,17 +63,24 @@ final class StageInputs {
       inputs.put("sources", sources(config, conf));
     } else {
       Optional<StageStatus> s = StageStatus.read(conf, config.output().dir(), up);
-      inputs.put("upstream", s.filter(x -> x.state() == StageStatus.State.SUCCEEDED)
-          .map(x -> up + " produced by " + x.producedBy() + " from " + x.inputDigest()).orElse(up + " unknown"));
+      inputs.put(
+          "upstream",
+          s.filter(x -> x.state() == StageStatus.State.SUCCEEDED)
+              .map(x -> up + " produced by " + x.producedBy() + " from " + x.inputDigest())
+              .orElse(up + " unknown"));
     }
     try {
       return Hashing.sha256(CANONICAL.writeValueAsString(inputs));
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("Cannot compute the inputs of stage " + stage + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot compute the inputs of stage " + stage + ": " + e.getMessage(), e);
     }
   }
 
-  /** The config sections {@code stage} reads (the ones before it are covered through the upstream identity). */
+  /**
+   * The config sections {@code stage} reads (the ones before it are covered through the upstream
+   * identity).
+   */
   private static Map<String, Object> sections(String stage, PipelineConfig c) {
     Map<String, Object> m = new LinkedHashMap<>();
     switch (stage) {
@@ -84,7 +98,9 @@ final class StageInputs {
         m.put("train", c.train());
       }
       case "evaluate", "report" -> m.put("evaluate", c.evaluate());
-      default -> throw new IllegalArgumentException("Cannot compute the inputs of stage " + stage + ": not a run stage");
+      default ->
+          throw new IllegalArgumentException(
+              "Cannot compute the inputs of stage " + stage + ": not a run stage");
     }
     return m;
   }
@@ -116,7 +132,8 @@ final class StageInputs {
           }
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot list source table " + table + ": " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "Cannot list source table " + table + ": " + e.getMessage(), e);
       }
     }
     files.sort(null);
@@ -126,8 +143,9 @@ final class StageInputs {
   private static String code;
 
   /**
-   * The code version and its build: the jar's SHA-256 (its time would change with every copy a cluster-mode driver
-   * fetches), or the newest class file of a classes directory. Computed once per JVM.
+   * The code version and its build: the jar's SHA-256 (its time would change with every copy a
+   * cluster-mode driver fetches), or the newest class file of a classes directory. Computed once
+   * per JVM.
    */
   static synchronized String code() {
     if (code == null) {
@@ -139,42 +157,58 @@ final class StageInputs {
   private static String computeCode() {
     String version = BuildInfo.version();
     try {
-      File where = new File(StageInputs.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      File where =
+          new File(StageInputs.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (where.isFile()) {
         return version + " " + Hashing.sha256(where.toPath());
       }
       try (Stream<java.nio.file.Path> walk = Files.walk(where.toPath())) {
-        long newest = walk.filter(Files::isRegularFile).map(f -> {
-          try {
-            return Files.getLastModifiedTime(f);
-          } catch (IOException e) {
-            return FileTime.fromMillis(0);
-          }
-        }).mapToLong(FileTime::toMillis).max().orElse(0);
+        long newest =
+            walk.filter(Files::isRegularFile)
+                .map(
+                    f -> {
+                      try {
+                        return Files.getLastModifiedTime(f);
+                      } catch (IOException e) {
+                        return FileTime.fromMillis(0);
+                      }
+                    })
+                .mapToLong(FileTime::toMillis)
+                .max()
+                .orElse(0);
         return version + " classes " + newest;
       }
     } catch (Exception e) {
-      // No code source (an unusual class loader): the version alone, so a rebuild of the same version is not seen.
+      // No code source (an unusual class loader): the version alone, so a rebuild of the same
+      // version is not seen.
       return version;
     }
   }
 
-  /** The output a stage leaves when it succeeded: if it is gone, the stage runs again whatever its status says. */
+  /**
+   * The output a stage leaves when it succeeded: if it is gone, the stage runs again whatever its
+   * status says.
+   */
   static boolean outputPresent(String stage, PipelineConfig c, Configuration conf) {
-    String path = switch (stage) {
-      case "ingest" -> c.cohortOutputDir();
-      case "pretrain" -> c.pretrainOutputDir();
-      case "extract" -> c.embeddingsDir();
-      case "train" -> c.trainOutputDir() + "/summary.json";
-      case "evaluate" -> c.evaluateOutputDir() + "/" + org.cohortfusion.evaluate.EvaluateAction.METRICS_FILE;
-      case "report" -> c.reportOutputDir();
-      default -> throw new IllegalArgumentException("Cannot check the output of stage " + stage + ": not a run stage");
-    };
+    String path =
+        switch (stage) {
+          case "ingest" -> c.cohortOutputDir();
+          case "pretrain" -> c.pretrainOutputDir();
+          case "extract" -> c.embeddingsDir();
+          case "train" -> c.trainOutputDir() + "/summary.json";
+          case "evaluate" ->
+              c.evaluateOutputDir() + "/" + org.cohortfusion.evaluate.EvaluateAction.METRICS_FILE;
+          case "report" -> c.reportOutputDir();
+          default ->
+              throw new IllegalArgumentException(
+                  "Cannot check the output of stage " + stage + ": not a run stage");
+        };
     Path p = new Path(path);
     try {
       return p.getFileSystem(conf).exists(p);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot check the output of stage " + stage + " at " + path + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot check the output of stage " + stage + " at " + path + ": " + e.getMessage(), e);
     }
   }
 }

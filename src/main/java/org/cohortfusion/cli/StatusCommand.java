@@ -19,18 +19,28 @@ import picocli.CommandLine.Parameters;
  * writes (same --config, --set overrides, --run-id). jobs/submit.sh --wait runs it on the
  * submitting machine after spark-submit returns.
  */
-@Command(name = "status", mixinStandardHelpOptions = true,
-    description = {"Print <output.dir>/_status/<stage>.json of a stage run given by the stage's own arguments, e.g.",
-        "  cohort-fusion status ingest --config hdfs://nn:8020/conf/demo.conf --run-id 42",
-        "Exit code: 0 the stage SUCCEEDED (retrain: 0 promoted, 3 not promoted); its exit code (1, or 2 for bad",
-        "input or config) if it FAILED;",
-        "4 if there is no final status for the run (no file, still RUNNING, or the file is of another --run-id)."})
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Print <output.dir>/_status/<stage>.json of a stage run given by the stage's own arguments, e.g.",
+      "  cohort-fusion status ingest --config hdfs://nn:8020/conf/demo.conf --run-id 42",
+      "Exit code: 0 the stage SUCCEEDED (retrain: 0 promoted, 3 not promoted); its exit code (1, or 2 for bad",
+      "input or config) if it FAILED;",
+      "4 if there is no final status for the run (no file, still RUNNING, or the file is of another --run-id)."
+    })
 final class StatusCommand implements Callable<Integer> {
-  @Option(names = "--files", split = ",", paramLabel = "FILE",
-      description = "The files given to spark-submit --files: a bare --config name is read from the one of that name.")
+  @Option(
+      names = "--files",
+      split = ",",
+      paramLabel = "FILE",
+      description =
+          "The files given to spark-submit --files: a bare --config name is read from the one of that name.")
   List<String> files = new ArrayList<>();
 
-  @Parameters(arity = "1..*", paramLabel = "STAGE [STAGE OPTIONS]",
+  @Parameters(
+      arity = "1..*",
+      paramLabel = "STAGE [STAGE OPTIONS]",
       description = "The stage and the options it was (or will be) run with.")
   List<String> stageArgs = new ArrayList<>();
 
@@ -46,8 +56,10 @@ final class StatusCommand implements Callable<Integer> {
     }
     String name = leaf.commandSpec().name();
     if (!(leaf.commandSpec().userObject() instanceof Stage stage)) {
-      throw new UserInputException("Cannot report status of '" + String.join(" ", stageArgs)
-          + "': not a stage (generate, ingest, pretrain, extract, train, evaluate, report, run, retrain)");
+      throw new UserInputException(
+          "Cannot report status of '"
+              + String.join(" ", stageArgs)
+              + "': not a stage (generate, ingest, pretrain, extract, train, evaluate, report, run, retrain)");
     }
     stage.resolveLocally(shippedFiles());
     String wantedRun = stage.run().runId; // as given; null: whichever run wrote last
@@ -69,23 +81,30 @@ final class StatusCommand implements Callable<Integer> {
     StageStatus s = found.get();
     System.out.println(json(s));
     if (wantedRun != null && !wantedRun.equals(s.runId())) {
-      spec.commandLine().getErr().println("status: " + where + " is of run " + s.runId() + ", not " + wantedRun);
+      spec.commandLine()
+          .getErr()
+          .println("status: " + where + " is of run " + s.runId() + ", not " + wantedRun);
       return ExitCodes.UNKNOWN;
     }
     return switch (s.state()) {
-      case SUCCEEDED -> s.exitCode() != null ? s.exitCode() : ExitCodes.OK; // retrain: 3, not promoted
+      case SUCCEEDED ->
+          s.exitCode() != null ? s.exitCode() : ExitCodes.OK; // retrain: 3, not promoted
       case FAILED -> s.exitCode() != null && s.exitCode() != 0 ? s.exitCode() : ExitCodes.FAILED;
       case RUNNING -> ExitCodes.UNKNOWN;
     };
   }
 
-  /** Name to local path of each local file in --files (remote ones need no lookup: pass their URI). */
+  /**
+   * Name to local path of each local file in --files (remote ones need no lookup: pass their URI).
+   */
   private Map<String, String> shippedFiles() {
     Map<String, String> byName = new LinkedHashMap<>();
     for (String f : files) {
       String file = f.strip();
       if (!file.isEmpty() && (!ConfigOptions.hasScheme(file) || file.startsWith("file:"))) {
-        byName.put(new Path(file).getName(), file.startsWith("file:") ? new Path(file).toUri().getPath() : file);
+        byName.put(
+            new Path(file).getName(),
+            file.startsWith("file:") ? new Path(file).toUri().getPath() : file);
       }
     }
     return byName;

@@ -7,8 +7,8 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * Runs the parsed command like picocli's RunLast, and for a {@link Stage} records its status file:
- * RUNNING before the stage's work, SUCCEEDED or FAILED (with the exit code the CLI will return) after.
- * One place for every stage, so no stage can forget it.
+ * RUNNING before the stage's work, SUCCEEDED or FAILED (with the exit code the CLI will return)
+ * after. One place for every stage, so no stage can forget it.
  */
 final class StatusRecorder implements CommandLine.IExecutionStrategy {
   private static final Logger LOG = LoggerFactory.getLogger(StatusRecorder.class);
@@ -36,20 +36,31 @@ final class StatusRecorder implements CommandLine.IExecutionStrategy {
       // Handed to the CLI's exception handler like the stage's own exceptions (exit 2 or 1).
       throw new CommandLine.ExecutionException(leaf.commandSpec().commandLine(), e.getMessage(), e);
     }
-    LOG.info("Stage {} run {}: status at {}", running.stage(), running.runId(), StageStatus.path(root, running.stage()));
+    LOG.info(
+        "Stage {} run {}: status at {}",
+        running.stage(),
+        running.runId(),
+        StageStatus.path(root, running.stage()));
     int code;
     try {
       code = delegate.execute(parseResult);
     } catch (RuntimeException | Error e) {
-      Throwable cause = e instanceof CommandLine.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      Throwable cause =
+          e instanceof CommandLine.ExecutionException && e.getCause() != null ? e.getCause() : e;
       finish(stage, root, running, ExitCodes.of(cause), errorLine(cause));
       throw e;
     }
-    finish(stage, root, running, code, stage.completed(code) ? null : running.stage() + " returned exit code " + code);
+    finish(
+        stage,
+        root,
+        running,
+        code,
+        stage.completed(code) ? null : running.stage() + " returned exit code " + code);
     return code;
   }
 
-  private static void finish(Stage stage, String root, StageStatus running, int code, String error) {
+  private static void finish(
+      Stage stage, String root, StageStatus running, int code, String error) {
     try {
       running.finished(code, stage.completed(code), error).write(stage.hadoopConf(), root);
     } catch (RuntimeException e) {
@@ -60,13 +71,17 @@ final class StatusRecorder implements CommandLine.IExecutionStrategy {
   }
 
   /**
-   * The error line for the status file: the project's own message (its messages never carry
-   * subject values), else only the exception type, since Spark's and the JVM's messages may quote
-   * data values. The full message and stack trace go to the driver log.
+   * The error line for the status file: the project's own message (its messages never carry subject
+   * values), else only the exception type, since Spark's and the JVM's messages may quote data
+   * values. The full message and stack trace go to the driver log.
    */
   static String errorLine(Throwable e) {
-    boolean ours = ExitCodes.userError(e).isPresent()
-        || (e.getStackTrace().length > 0 && e.getStackTrace()[0].getClassName().startsWith("org.cohortfusion."));
-    return ours ? ExitCodes.oneLine(e) : e.getClass().getName() + " (message withheld; see the driver log)";
+    boolean ours =
+        ExitCodes.userError(e).isPresent()
+            || (e.getStackTrace().length > 0
+                && e.getStackTrace()[0].getClassName().startsWith("org.cohortfusion."));
+    return ours
+        ? ExitCodes.oneLine(e)
+        : e.getClass().getName() + " (message withheld; see the driver log)";
   }
 }

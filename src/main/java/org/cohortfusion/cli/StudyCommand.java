@@ -16,17 +16,22 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 
 /**
- * The config's study grid ({@code study} block, {@link StudyGrid}) in one JVM and one Spark session: ingest once (or
- * the cohort already at {@code <output.dir>/cohort}), then for each cell, one after another, pretrain, extract, train
- * (the study's fusion models only) and evaluate exactly as their own commands would, with the cell's embedding sizes
- * and its outputs under {@code <output.dir>/study/<cell>}; then {@code study.json} and {@code study.html} beside the
- * cells. The first stage that fails ends the study with its exit code.
+ * The config's study grid ({@code study} block, {@link StudyGrid}) in one JVM and one Spark
+ * session: ingest once (or the cohort already at {@code <output.dir>/cohort}), then for each cell,
+ * one after another, pretrain, extract, train (the study's fusion models only) and evaluate exactly
+ * as their own commands would, with the cell's embedding sizes and its outputs under {@code
+ * <output.dir>/study/<cell>}; then {@code study.json} and {@code study.html} beside the cells. The
+ * first stage that fails ends the study with its exit code.
  */
-@Command(name = "study", mixinStandardHelpOptions = true,
-    description = {"Run the config's study grid (study { embedding-sizes { <m> = [...] }, models = [...] }): ingest once",
-        "(reused when <output.dir>/cohort exists), then per cell (the base sizes, and one modality's size changed at a",
-        "time) pretrain, extract, train and evaluate under <output.dir>/study/<cell>; writes",
-        "<output.dir>/study/study.json (one row per cell x model) and study.html. Cells run one after another."})
+@Command(
+    name = "study",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the config's study grid (study { embedding-sizes { <m> = [...] }, models = [...] }): ingest once",
+      "(reused when <output.dir>/cohort exists), then per cell (the base sizes, and one modality's size changed at a",
+      "time) pretrain, extract, train and evaluate under <output.dir>/study/<cell>; writes",
+      "<output.dir>/study/study.json (one row per cell x model) and study.html. Cells run one after another."
+    })
 final class StudyCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(StudyCommand.class);
   static final List<String> CELL_STAGES = List.of("pretrain", "extract", "train", "evaluate");
@@ -35,24 +40,31 @@ final class StudyCommand extends StageCommand {
   public Integer call() {
     PipelineConfig config = config();
     if (!config.study().declared()) {
-      throw new UserInputException("Cannot run a study: the config has no study block (e.g. study { embedding-sizes"
-          + " { labs = [4, 16, 64] }, models = [concat, attention] })");
+      throw new UserInputException(
+          "Cannot run a study: the config has no study block (e.g. study { embedding-sizes"
+              + " { labs = [4, 16, 64] }, models = [concat, attention] })");
     }
     if (config.subjects().outcome().survival()) {
-      throw new UserInputException("Cannot run a study on a survival outcome: its table reads class metrics (AUROC);"
-          + " survival studies are not supported yet");
+      throw new UserInputException(
+          "Cannot run a study on a survival outcome: its table reads class metrics (AUROC);"
+              + " survival studies are not supported yet");
     }
     if (config.splits().folds() > 0) {
-      // A cross-validated study needs every cell run per fold and pooled; not built yet, so refuse rather than
+      // A cross-validated study needs every cell run per fold and pooled; not built yet, so refuse
+      // rather than
       // silently study one split.
-      throw new UserInputException("Cannot run a study with splits.folds = " + config.splits().folds()
-          + ": cross-validated studies are not supported yet (unset splits.folds to study the train/validation/test split)");
+      throw new UserInputException(
+          "Cannot run a study with splits.folds = "
+              + config.splits().folds()
+              + ": cross-validated studies are not supported yet (unset splits.folds to study the train/validation/test split)");
     }
     String id = run().runIdOrNew();
     long start = System.nanoTime();
     Configuration hconf = spark().sparkContext().hadoopConfiguration();
     if (exists(hconf, config.cohortOutputDir() + "/" + CohortManifest.FILE)) {
-      LOG.info("study: reusing the cohort ingested at {} (run ingest to refresh it)", config.cohortOutputDir());
+      LOG.info(
+          "study: reusing the cohort ingested at {} (run ingest to refresh it)",
+          config.cohortOutputDir());
     } else {
       int code = runStage("ingest", id);
       if (code != 0) {
@@ -73,38 +85,61 @@ final class StudyCommand extends StageCommand {
         }
         long s0 = System.nanoTime();
         int code = CohortFusion.run(stageArgs(stage, id, args));
-        LOG.info("study: {} of cell {} ({}/{}) finished with exit code {} in {} s", stage, cell.name(), i + 1,
-            cells.size(), code, Math.round((System.nanoTime() - s0) / 1e9));
+        LOG.info(
+            "study: {} of cell {} ({}/{}) finished with exit code {} in {} s",
+            stage,
+            cell.name(),
+            i + 1,
+            cells.size(),
+            code,
+            Math.round((System.nanoTime() - s0) / 1e9));
         if (code != 0) {
           return code;
         }
       }
-      LOG.info("study: cell {} ({}/{}) done in {} s", cell.name(), i + 1, cells.size(),
+      LOG.info(
+          "study: cell {} ({}/{}) done in {} s",
+          cell.name(),
+          i + 1,
+          cells.size(),
           Math.round((System.nanoTime() - c0) / 1e9));
     }
-    StudyResult result = StudyTable.collect(spark(), config, cells, (System.nanoTime() - start) / 1e9);
+    StudyResult result =
+        StudyTable.collect(spark(), config, cells, (System.nanoTime() - start) / 1e9);
     String page = StudyReport.write(hconf, config.studyOutputDir(), result);
     System.out.print(result.summary());
-    System.out.println("Study table written to " + config.studyOutputDir() + "/" + StudyReport.JSON);
+    System.out.println(
+        "Study table written to " + config.studyOutputDir() + "/" + StudyReport.JSON);
     System.out.println("Study report written to " + page);
     return 0;
   }
 
   /**
-   * The --set options of one cell: its output.dir, the shared cohort (output.cohort-dir), train.shards-dir when set
-   * (else it follows output.dir), and every modality's embedding size. Values are quoted: unquoted, HOCON would read
-   * the "//" of a URI such as hdfs://namenode:8020/x as the start of a comment.
+   * The --set options of one cell: its output.dir, the shared cohort (output.cohort-dir),
+   * train.shards-dir when set (else it follows output.dir), and every modality's embedding size.
+   * Values are quoted: unquoted, HOCON would read the "//" of a URI such as hdfs://namenode:8020/x
+   * as the start of a comment.
    */
   static List<String> cellOverrides(PipelineConfig config, StudyGrid.Cell cell) {
     String dir = StudyGrid.cellDir(config, cell);
-    List<String> extra = new ArrayList<>(List.of("--set", "output.dir=" + quoted(dir),
-        "--set", "output.cohort-dir=" + quoted(config.cohortOutputDir())));
+    List<String> extra =
+        new ArrayList<>(
+            List.of(
+                "--set",
+                "output.dir=" + quoted(dir),
+                "--set",
+                "output.cohort-dir=" + quoted(config.cohortOutputDir())));
     if (config.train().shardsDir() != null && !config.train().shardsDir().isBlank()) {
-      extra.addAll(List.of("--set", "train.shards-dir="
-          + quoted(config.train().shardsDir() + dir.substring(config.output().dir().length()))));
+      extra.addAll(
+          List.of(
+              "--set",
+              "train.shards-dir="
+                  + quoted(
+                      config.train().shardsDir() + dir.substring(config.output().dir().length()))));
     }
     for (Map.Entry<String, Integer> e : cell.sizes().entrySet()) {
-      extra.addAll(List.of("--set", "pretrain.encoders." + e.getKey() + ".embedding-size=" + e.getValue()));
+      extra.addAll(
+          List.of("--set", "pretrain.encoders." + e.getKey() + ".embedding-size=" + e.getValue()));
     }
     return extra;
   }

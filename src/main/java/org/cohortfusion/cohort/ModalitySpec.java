@@ -28,7 +28,8 @@ public record ModalitySpec(
 
   public ModalitySpec {
     numericFeatures = numericFeatures == null ? List.of() : List.copyOf(numericFeatures);
-    categoricalFeatures = categoricalFeatures == null ? List.of() : List.copyOf(categoricalFeatures);
+    categoricalFeatures =
+        categoricalFeatures == null ? List.of() : List.copyOf(categoricalFeatures);
     shape = shape == null ? List.of() : List.copyOf(shape);
     channels = channels == null ? List.of() : List.copyOf(channels);
   }

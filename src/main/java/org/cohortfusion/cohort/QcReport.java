@@ -32,7 +32,8 @@ public record QcReport(
   }
 
   /**
-   * @param code what kind of warning: EMPTY_MODALITY, SINGLE_CLASS, TIME_AFTER_INDEX, TIME_RANGES_APART, SCHEMA_UNION
+   * @param code what kind of warning: EMPTY_MODALITY, SINGLE_CLASS, TIME_AFTER_INDEX,
+   *     TIME_RANGES_APART, SCHEMA_UNION
    * @param table the table it concerns
    * @param message the warning with its counts
    */
@@ -42,12 +43,15 @@ public record QcReport(
    * @param kind subjects or a modality kind
    * @param files data files read
    * @param unreadableFiles files set apart as unreadable (their rows cannot be counted)
-   * @param rowsIn rows read from the readable files (after the table's sql), counted before any check
+   * @param rowsIn rows read from the readable files (after the table's sql), counted before any
+   *     check
    * @param accepted rows accepted
    * @param rejected reason code -> rows
-   * @param afterIndexTime time series only: accepted observations after the subject's index time, not used
+   * @param afterIndexTime time series only: accepted observations after the subject's index time,
+   *     not used
    * @param subjectsPresent subjects of the aligned cohort that have this modality
-   * @param idsTrimmed rows whose subject_id had leading or trailing whitespace removed (id-whitespace = trim)
+   * @param idsTrimmed rows whose subject_id had leading or trailing whitespace removed
+   *     (id-whitespace = trim)
    */
   public record TableQc(
       String kind,

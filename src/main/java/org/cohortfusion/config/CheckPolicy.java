@@ -4,7 +4,9 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
-/** What a failed validation check does: stop the run, or write the row to rejects with its reason. */
+/**
+ * What a failed validation check does: stop the run, or write the row to rejects with its reason.
+ */
 public enum CheckPolicy {
   ERROR,
   REJECT;

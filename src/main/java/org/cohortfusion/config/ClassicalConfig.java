@@ -6,41 +6,50 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The {@code train.classical} section: classical baselines fitted with Spark ML on the raw aligned cohort (not on the
- * embeddings), so every fusion is compared with what a plain library model makes of the same subjects and splits.
+ * The {@code train.classical} section: classical baselines fitted with Spark ML on the raw aligned
+ * cohort (not on the embeddings), so every fusion is compared with what a plain library model makes
+ * of the same subjects and splits.
  */
 public record ClassicalConfig(
-    @JsonPropertyDescription("Classical baselines to train: any of linear (elastic-net logistic regression) and gbt"
-        + " (gradient-boosted trees), both Spark ML; default none. Binary labels only.")
+    @JsonPropertyDescription(
+            "Classical baselines to train: any of linear (elastic-net logistic regression) and gbt"
+                + " (gradient-boosted trees), both Spark ML; default none. Binary labels only.")
         List<String> models,
-    @JsonPropertyDescription("Grid of the linear baseline; the point with the best validation AUROC is kept.")
+    @JsonPropertyDescription(
+            "Grid of the linear baseline; the point with the best validation AUROC is kept.")
         Linear linear,
-    @JsonPropertyDescription("Grid of the gbt baseline; the point with the best validation AUROC is kept.")
+    @JsonPropertyDescription(
+            "Grid of the gbt baseline; the point with the best validation AUROC is kept.")
         Gbt gbt,
     @JsonProperty("image-components")
-    @JsonPropertyDescription("Image modalities are standardised per pixel and reduced to this many principal components"
-        + " (Spark ML PCA), both fitted on the train split (default 16; at most the pixel count).")
+        @JsonPropertyDescription(
+            "Image modalities are standardised per pixel and reduced to this many principal components"
+                + " (Spark ML PCA), both fitted on the train split (default 16; at most the pixel count).")
         Integer imageComponents,
     @JsonProperty("text-features")
-    @JsonPropertyDescription("Text modalities: hashed term frequencies (Spark ML RegexTokenizer + HashingTF) of this many"
-        + " buckets, weighted by IDF fitted on the train split (default 1024).")
+        @JsonPropertyDescription(
+            "Text modalities: hashed term frequencies (Spark ML RegexTokenizer + HashingTF) of this many"
+                + " buckets, weighted by IDF fitted on the train split (default 1024).")
         Integer textFeatures,
-    @JsonPropertyDescription("Seed of the gbt baseline (default 42).")
-        Long seed) {
+    @JsonPropertyDescription("Seed of the gbt baseline (default 42).") Long seed) {
 
-  /** Names of the classical baselines, as they appear in summary.json, metrics.json and the report. */
+  /**
+   * Names of the classical baselines, as they appear in summary.json, metrics.json and the report.
+   */
   public static final Set<String> NAMES = Set.of("linear", "gbt");
 
   /** The linear baseline's grid: Spark ML LogisticRegression's regParam x elasticNetParam. */
   public record Linear(
       @JsonProperty("reg-param")
-      @JsonPropertyDescription("Regularisation strengths (regParam; default [0.001, 0.01, 0.1]).")
+          @JsonPropertyDescription(
+              "Regularisation strengths (regParam; default [0.001, 0.01, 0.1]).")
           List<Double> regParam,
       @JsonProperty("elastic-net")
-      @JsonPropertyDescription("L1 share of the penalty (elasticNetParam: 0 = ridge, 1 = lasso; default [0, 0.5, 1]).")
+          @JsonPropertyDescription(
+              "L1 share of the penalty (elasticNetParam: 0 = ridge, 1 = lasso; default [0, 0.5, 1]).")
           List<Double> elasticNet,
       @JsonProperty("max-iter")
-      @JsonPropertyDescription("Maximum optimiser iterations (default 100).")
+          @JsonPropertyDescription("Maximum optimiser iterations (default 100).")
           Integer maxIter) {
     public Linear {
       regParam = regParam == null ? List.of(0.001, 0.01, 0.1) : List.copyOf(regParam);
@@ -49,21 +58,23 @@ public record ClassicalConfig(
       requireGrid("train.classical.linear.reg-param", regParam, 0, Double.MAX_VALUE);
       requireGrid("train.classical.linear.elastic-net", elasticNet, 0, 1);
       if (maxIter < 1) {
-        throw new ConfigException("Bad value for config key 'train.classical.linear.max-iter': " + maxIter + " is below 1");
+        throw new ConfigException(
+            "Bad value for config key 'train.classical.linear.max-iter': "
+                + maxIter
+                + " is below 1");
       }
     }
   }
 
   /** The gbt baseline's grid: Spark ML GBTClassifier's maxDepth x maxIter (trees). */
   public record Gbt(
-      @JsonProperty("max-depth")
-      @JsonPropertyDescription("Tree depths (maxDepth; default [2, 4]).")
+      @JsonProperty("max-depth") @JsonPropertyDescription("Tree depths (maxDepth; default [2, 4]).")
           List<Integer> maxDepth,
       @JsonProperty("max-iter")
-      @JsonPropertyDescription("Numbers of boosting rounds (maxIter; default [30, 60]).")
+          @JsonPropertyDescription("Numbers of boosting rounds (maxIter; default [30, 60]).")
           List<Integer> maxIter,
       @JsonProperty("step-size")
-      @JsonPropertyDescription("Learning rate of boosting (stepSize; default 0.1).")
+          @JsonPropertyDescription("Learning rate of boosting (stepSize; default 0.1).")
           Double stepSize) {
     public Gbt {
       maxDepth = maxDepth == null ? List.of(2, 4) : List.copyOf(maxDepth);
@@ -72,8 +83,10 @@ public record ClassicalConfig(
       requireGrid("train.classical.gbt.max-depth", maxDepth, 1, 30);
       requireGrid("train.classical.gbt.max-iter", maxIter, 1, Integer.MAX_VALUE);
       if (!(stepSize > 0 && stepSize <= 1)) {
-        throw new ConfigException("Bad value for config key 'train.classical.gbt.step-size': " + stepSize
-            + " is outside (0, 1]");
+        throw new ConfigException(
+            "Bad value for config key 'train.classical.gbt.step-size': "
+                + stepSize
+                + " is outside (0, 1]");
       }
     }
   }
@@ -87,17 +100,24 @@ public record ClassicalConfig(
     seed = seed == null ? 42L : seed;
     for (String m : models) {
       if (!NAMES.contains(m)) {
-        throw new ConfigException("Bad value for config key 'train.classical.models': '" + m + "' is not one of "
-            + new java.util.TreeSet<>(NAMES));
+        throw new ConfigException(
+            "Bad value for config key 'train.classical.models': '"
+                + m
+                + "' is not one of "
+                + new java.util.TreeSet<>(NAMES));
       }
     }
     if (imageComponents < 1) {
-      throw new ConfigException("Bad value for config key 'train.classical.image-components': " + imageComponents
-          + " is below 1");
+      throw new ConfigException(
+          "Bad value for config key 'train.classical.image-components': "
+              + imageComponents
+              + " is below 1");
     }
     if (textFeatures < 1) {
-      throw new ConfigException("Bad value for config key 'train.classical.text-features': " + textFeatures
-          + " is below 1");
+      throw new ConfigException(
+          "Bad value for config key 'train.classical.text-features': "
+              + textFeatures
+              + " is below 1");
     }
   }
 
@@ -111,7 +131,16 @@ public record ClassicalConfig(
     }
     for (Number v : grid) {
       if (v == null || !(v.doubleValue() >= min && v.doubleValue() <= max)) {
-        throw new ConfigException("Bad value for config key '" + key + "': " + v + " is outside [" + min + ", " + max + "]");
+        throw new ConfigException(
+            "Bad value for config key '"
+                + key
+                + "': "
+                + v
+                + " is outside ["
+                + min
+                + ", "
+                + max
+                + "]");
       }
     }
   }

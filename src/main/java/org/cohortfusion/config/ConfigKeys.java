@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * Every key of the pipeline config with its description, read from the config records' own
- * {@code @JsonPropertyDescription}s, so the help users see is the one the code carries. Map-valued sections
- * (modalities, encoders, fusion models) are shown with a {@code <name>} placeholder.
+ * {@code @JsonPropertyDescription}s, so the help users see is the one the code carries. Map-valued
+ * sections (modalities, encoders, fusion models) are shown with a {@code <name>} placeholder.
  */
 public final class ConfigKeys {
   private ConfigKeys() {}
@@ -25,7 +25,8 @@ public final class ConfigKeys {
     return keys;
   }
 
-  private static void walk(ObjectMapper mapper, JavaType type, String prefix, List<Key> out, int depth) {
+  private static void walk(
+      ObjectMapper mapper, JavaType type, String prefix, List<Key> out, int depth) {
     BeanDescription bean = mapper.getDeserializationConfig().introspect(type);
     for (BeanPropertyDefinition p : bean.findProperties()) {
       String path = prefix + p.getName();
@@ -49,10 +50,15 @@ public final class ConfigKeys {
     }
   }
 
-  /** A section of keys: a config record not written as one string (like {@code duplicates = "latest:time"}). */
+  /**
+   * A section of keys: a config record not written as one string (like {@code duplicates =
+   * "latest:time"}).
+   */
   private static boolean isConfigRecord(JavaType t) {
     Class<?> c = t.getRawClass();
-    return c.isRecord() && c.getPackageName().equals(ConfigKeys.class.getPackageName()) && !fromString(c);
+    return c.isRecord()
+        && c.getPackageName().equals(ConfigKeys.class.getPackageName())
+        && !fromString(c);
   }
 
   private static boolean fromString(Class<?> c) {

@@ -11,8 +11,10 @@ import java.util.Map;
  */
 final class ConfigOrigin {
   private final String file;
+
   /** The config as the file has it, before any override. */
   private final com.typesafe.config.Config fromFile;
+
   /** Override key -> the override as given. */
   private final Map<String, String> overrides = new LinkedHashMap<>();
 
@@ -21,7 +23,10 @@ final class ConfigOrigin {
     this.fromFile = fromFile;
   }
 
-  /** Records {@code --set key=value}; a later override of the same key wins, as in the merged config. */
+  /**
+   * Records {@code --set key=value}; a later override of the same key wins, as in the merged
+   * config.
+   */
   void override(String key, String given) {
     overrides.remove(key);
     overrides.put(key, given);
@@ -29,8 +34,8 @@ final class ConfigOrigin {
 
   /**
    * The phrase that says where {@code key} came from: {@code given with --set 'k=v'} (the key is
-   * the override's or lies under it; or an override lies under the key and the file lacks it, as
-   * an unknown section {@code --set splitz.seed=1} is reported as key {@code splitz}), {@code in
+   * the override's or lies under it; or an override lies under the key and the file lacks it, as an
+   * unknown section {@code --set splitz.seed=1} is reported as key {@code splitz}), {@code in
    * <file> with --set 'k=v'} (a section of the file that an override changed) or {@code in <file>}.
    */
   String of(String key) {

@@ -10,7 +10,11 @@ import java.util.Optional;
  * The rows not kept go to rejects as DUPLICATE, so the accounting stays exact.
  */
 public record DuplicatePolicy(Mode mode, Optional<String> orderColumn) {
-  public enum Mode { ERROR, FIRST, LATEST }
+  public enum Mode {
+    ERROR,
+    FIRST,
+    LATEST
+  }
 
   public static final DuplicatePolicy ERROR = new DuplicatePolicy(Mode.ERROR, Optional.empty());
   public static final DuplicatePolicy FIRST = new DuplicatePolicy(Mode.FIRST, Optional.empty());
@@ -27,7 +31,8 @@ public record DuplicatePolicy(Mode mode, Optional<String> orderColumn) {
     if (v.regionMatches(true, 0, "latest:", 0, 7) && v.length() > 7) {
       return new DuplicatePolicy(Mode.LATEST, Optional.of(v.substring(7).trim()));
     }
-    throw new IllegalArgumentException("expected error, first or latest:<column>, got '" + value + "'");
+    throw new IllegalArgumentException(
+        "expected error, first or latest:<column>, got '" + value + "'");
   }
 
   @JsonValue

@@ -13,35 +13,41 @@ import java.util.Locale;
  */
 public record EncoderConfig(
     @JsonProperty("embedding-size")
-    @JsonPropertyDescription("Output size of the encoder: the marginal representation's dimension (default 32).")
+        @JsonPropertyDescription(
+            "Output size of the encoder: the marginal representation's dimension (default 32).")
         Integer embeddingSize,
-    @JsonPropertyDescription("Hidden layer sizes before the embedding layer (default [64]); timeseries lstm: LSTM sizes.")
+    @JsonPropertyDescription(
+            "Hidden layer sizes before the embedding layer (default [64]); timeseries lstm: LSTM sizes.")
         List<Integer> hidden,
-    @JsonPropertyDescription("Maximum pretraining epochs (default 20).")
-        Integer epochs,
+    @JsonPropertyDescription("Maximum pretraining epochs (default 20).") Integer epochs,
     @JsonProperty("batch-size")
-    @JsonPropertyDescription("Minibatch size per Spark worker (default 32).")
+        @JsonPropertyDescription("Minibatch size per Spark worker (default 32).")
         Integer batchSize,
-    @JsonProperty("learning-rate")
-    @JsonPropertyDescription("Adam learning rate (default 0.001).")
+    @JsonProperty("learning-rate") @JsonPropertyDescription("Adam learning rate (default 0.001).")
         Double learningRate,
-    @JsonPropertyDescription("Early stopping: epochs without a better validation AUROC before stopping (default 5).")
+    @JsonPropertyDescription(
+            "Early stopping: epochs without a better validation AUROC before stopping (default 5).")
         Integer patience,
     @JsonProperty("conv-channels")
-    @JsonPropertyDescription("image: output channels of each 3x3 convolution block; the list length is the depth (default [8, 16]).")
+        @JsonPropertyDescription(
+            "image: output channels of each 3x3 convolution block; the list length is the depth (default [8, 16]).")
         List<Integer> convChannels,
-    @JsonPropertyDescription("timeseries: lstm (default) or cnn (1D convolution + masked global pooling).")
+    @JsonPropertyDescription(
+            "timeseries: lstm (default) or cnn (1D convolution + masked global pooling).")
         Cell cell,
     @JsonPropertyDescription("text: number of hashed unigram+bigram buckets (default 1024).")
         Integer buckets,
-    @JsonPropertyDescription("vector: apply log1p to each value before standardisation (default false; values must be > -1).")
+    @JsonPropertyDescription(
+            "vector: apply log1p to each value before standardisation (default false; values must be > -1).")
         Boolean log1p,
     @JsonProperty("top-k-variance")
-    @JsonPropertyDescription("vector: keep only the k positions of highest train-split variance; 0 = keep all (default 0).")
+        @JsonPropertyDescription(
+            "vector: keep only the k positions of highest train-split variance; 0 = keep all (default 0).")
         Integer topKVariance,
     @JsonProperty("weight-decay")
-    @JsonPropertyDescription("Decoupled weight decay of every layer's weights (DL4J WeightDecay, scaled by the learning "
-        + "rate; default 0: none). Small cohorts with many noisy inputs (omics) overfit in an epoch or two without it.")
+        @JsonPropertyDescription(
+            "Decoupled weight decay of every layer's weights (DL4J WeightDecay, scaled by the learning "
+                + "rate; default 0: none). Small cohorts with many noisy inputs (omics) overfit in an epoch or two without it.")
         Double weightDecay) {
 
   /** Recurrent or convolutional time-series encoder. */
@@ -64,7 +70,6 @@ public record EncoderConfig(
     }
   }
 
-
   public EncoderConfig {
     embeddingSize = embeddingSize == null ? 32 : embeddingSize;
     hidden = hidden == null ? List.of(64) : List.copyOf(hidden);
@@ -75,7 +80,8 @@ public record EncoderConfig(
   }
 
   public static EncoderConfig defaults() {
-    return new EncoderConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+    return new EncoderConfig(
+        null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   public List<Integer> convChannelsOrDefault() {

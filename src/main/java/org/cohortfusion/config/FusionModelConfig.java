@@ -7,57 +7,69 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One fusion model: either single fusion ({@code what} + {@code how}) or hierarchical fusion ({@code stages}), in
- * the review's what / when / how-many / how notation (arXiv 2408.02686).
+ * One fusion model: either single fusion ({@code what} + {@code how}) or hierarchical fusion
+ * ({@code stages}), in the review's what / when / how-many / how notation (arXiv 2408.02686).
  */
 public record FusionModelConfig(
-    @JsonPropertyDescription("WHAT: the modalities fused (single fusion); names of embeddings columns.")
+    @JsonPropertyDescription(
+            "WHAT: the modalities fused (single fusion); names of embeddings columns.")
         List<String> what,
-    @JsonPropertyDescription("WHEN: the depth at which each modality joins the fusion. embeddings (default): the frozen"
-        + " embeddings of the extract stage. End to end, trained with the fused loss on the aligned cohort's preprocessed"
-        + " features: input (the preprocessed features join the fusion directly), embedding (the whole encoder through its"
-        + " embedding layer is in the graph and fine-tuned), or an encoder layer name (dense0, conv1, pool0, lstm0, ...;"
-        + " printed by the error for a bad name) or index: the encoder up to that layer. One depth for every modality"
-        + " (when = embedding) or one per modality (when = { imaging = conv1, labs = embedding, clinical = input }).")
+    @JsonPropertyDescription(
+            "WHEN: the depth at which each modality joins the fusion. embeddings (default): the frozen"
+                + " embeddings of the extract stage. End to end, trained with the fused loss on the aligned cohort's preprocessed"
+                + " features: input (the preprocessed features join the fusion directly), embedding (the whole encoder through its"
+                + " embedding layer is in the graph and fine-tuned), or an encoder layer name (dense0, conv1, pool0, lstm0, ...;"
+                + " printed by the error for a bad name) or index: the encoder up to that layer. One depth for every modality"
+                + " (when = embedding) or one per modality (when = { imaging = conv1, labs = embedding, clinical = input }).")
         Object when,
-    @JsonPropertyDescription("HOW: a fusion operation: concat, concat_mask, sum, product, mean, attention, gmu, tensor, lowrank_tensor, cross_attention.")
+    @JsonPropertyDescription(
+            "HOW: a fusion operation: concat, concat_mask, sum, product, mean, attention, gmu, tensor, lowrank_tensor, cross_attention.")
         String how,
-    @JsonPropertyDescription("Options of the fusion operation, e.g. { outSize = 32 } for gmu, { rank = 4 } for lowrank_tensor.")
+    @JsonPropertyDescription(
+            "Options of the fusion operation, e.g. { outSize = 32 } for gmu, { rank = 4 } for lowrank_tensor.")
         Map<String, Object> options,
-    @JsonPropertyDescription("HOW MANY (hierarchical): ordered stages { name, what, how, options }; a stage's name can be an input of a later stage; the last stage feeds the head.")
+    @JsonPropertyDescription(
+            "HOW MANY (hierarchical): ordered stages { name, what, how, options }; a stage's name can be an input of a later stage; the last stage feeds the head.")
         List<FusionStageConfig> stages,
-    @JsonPropertyDescription("Size of the trainable per-modality projection: unset = 32 only where the operation needs equal sizes; a positive size = always; 0 = never.")
+    @JsonPropertyDescription(
+            "Size of the trainable per-modality projection: unset = 32 only where the operation needs equal sizes; a positive size = always; 0 = never.")
         Integer projection,
     @JsonProperty("projection-activation")
-    @JsonPropertyDescription("Activation of the projections (default relu).")
+        @JsonPropertyDescription("Activation of the projections (default relu).")
         String projectionActivation,
-    @JsonPropertyDescription("Hidden layer sizes of the multimodal head (default [64]); an output softmax layer follows.")
+    @JsonPropertyDescription(
+            "Hidden layer sizes of the multimodal head (default [64]); an output softmax layer follows.")
         List<Integer> head,
-    @JsonPropertyDescription("Dropout rate in the head (default 0).")
-        Double dropout,
+    @JsonPropertyDescription("Dropout rate in the head (default 0).") Double dropout,
     @JsonProperty("modality-dropout")
-    @JsonPropertyDescription("Probability of hiding each present modality of a training example per epoch (ModDrop; default 0; never at evaluation).")
+        @JsonPropertyDescription(
+            "Probability of hiding each present modality of a training example per epoch (ModDrop; default 0; never at evaluation).")
         Double modalityDropout,
     @JsonProperty("freeze-encoder-epochs")
-    @JsonPropertyDescription("End-to-end models (when is not embeddings): the encoder layers in the graph are frozen (learning"
-        + " rate 0) for this many first epochs while the fusion and head train, then fine-tuned (default 0).")
+        @JsonPropertyDescription(
+            "End-to-end models (when is not embeddings): the encoder layers in the graph are frozen (learning"
+                + " rate 0) for this many first epochs while the fusion and head train, then fine-tuned (default 0).")
         Integer freezeEncoderEpochs,
     @JsonProperty("encoder-learning-rate")
-    @JsonPropertyDescription("End-to-end models: multiplier of train.learning-rate (and its schedule) for the encoder layers in"
-        + " the graph, in (0, 1] (default 0.1: fine-tune the pretrained encoders gently).")
+        @JsonPropertyDescription(
+            "End-to-end models: multiplier of train.learning-rate (and its schedule) for the encoder layers in"
+                + " the graph, in (0, 1] (default 0.1: fine-tune the pretrained encoders gently).")
         Double encoderLearningRate,
     @JsonProperty("encoder-init")
-    @JsonPropertyDescription("End-to-end models: pretrained (default: the encoder layers start from the pretrain stage's"
-        + " encoder) or scratch (fresh initialisation of the same architecture; the preprocessing is still pretrain's).")
+        @JsonPropertyDescription(
+            "End-to-end models: pretrained (default: the encoder layers start from the pretrain stage's"
+                + " encoder) or scratch (fresh initialisation of the same architecture; the preprocessing is still pretrain's).")
         String encoderInit,
-    @JsonPropertyDescription("L2 penalty coefficient on the weights the fused loss trains: the projections, the fusion"
-        + " operation's own weights, the head and the output layer (not biases, not the encoder layers of an end-to-end"
-        + " model). Default 0. The fusion's counterpart of the classical `linear` baseline's regParam: with a few thousand"
-        + " subjects and hundreds of features an unpenalised fusion overfits within a few epochs; choose it on the"
-        + " validation split (docs/benchmarks.md).")
+    @JsonPropertyDescription(
+            "L2 penalty coefficient on the weights the fused loss trains: the projections, the fusion"
+                + " operation's own weights, the head and the output layer (not biases, not the encoder layers of an end-to-end"
+                + " model). Default 0. The fusion's counterpart of the classical `linear` baseline's regParam: with a few thousand"
+                + " subjects and hundreds of features an unpenalised fusion overfits within a few epochs; choose it on the"
+                + " validation split (docs/benchmarks.md).")
         Double l2,
-    @JsonPropertyDescription("L1 penalty coefficient on the same weights as l2 (default 0): sparse weights, for fusions"
-        + " over many features of which few carry signal (with l2: an elastic net, as the classical `linear` baseline).")
+    @JsonPropertyDescription(
+            "L1 penalty coefficient on the same weights as l2 (default 0): sparse weights, for fusions"
+                + " over many features of which few carry signal (with l2: an elastic net, as the classical `linear` baseline).")
         Double l1) {
 
   /** The default {@code when}: frozen precomputed embeddings. */
@@ -80,19 +92,65 @@ public record FusionModelConfig(
   }
 
   /** The constructor without a penalty (tests and callers that fuse without L2). */
-  public FusionModelConfig(List<String> what, Object when, String how, Map<String, Object> options,
-                           List<FusionStageConfig> stages, Integer projection, String projectionActivation,
-                           List<Integer> head, Double dropout, Double modalityDropout, Integer freezeEncoderEpochs,
-                           Double encoderLearningRate, String encoderInit) {
-    this(what, when, how, options, stages, projection, projectionActivation, head, dropout, modalityDropout,
-        freezeEncoderEpochs, encoderLearningRate, encoderInit, null, null);
+  public FusionModelConfig(
+      List<String> what,
+      Object when,
+      String how,
+      Map<String, Object> options,
+      List<FusionStageConfig> stages,
+      Integer projection,
+      String projectionActivation,
+      List<Integer> head,
+      Double dropout,
+      Double modalityDropout,
+      Integer freezeEncoderEpochs,
+      Double encoderLearningRate,
+      String encoderInit) {
+    this(
+        what,
+        when,
+        how,
+        options,
+        stages,
+        projection,
+        projectionActivation,
+        head,
+        dropout,
+        modalityDropout,
+        freezeEncoderEpochs,
+        encoderLearningRate,
+        encoderInit,
+        null,
+        null);
   }
 
   /** The pre-end-to-end constructor (tests and callers that fuse embeddings only). */
-  public FusionModelConfig(List<String> what, Object when, String how, Map<String, Object> options,
-                           List<FusionStageConfig> stages, Integer projection, String projectionActivation,
-                           List<Integer> head, Double dropout, Double modalityDropout) {
-    this(what, when, how, options, stages, projection, projectionActivation, head, dropout, modalityDropout, null, null,
-        null, null, null);
+  public FusionModelConfig(
+      List<String> what,
+      Object when,
+      String how,
+      Map<String, Object> options,
+      List<FusionStageConfig> stages,
+      Integer projection,
+      String projectionActivation,
+      List<Integer> head,
+      Double dropout,
+      Double modalityDropout) {
+    this(
+        what,
+        when,
+        how,
+        options,
+        stages,
+        projection,
+        projectionActivation,
+        head,
+        dropout,
+        modalityDropout,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 }

@@ -8,47 +8,46 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The pipeline configuration of one cohort, bound from a HOCON file plus {@code --set} overrides
- * by {@link PipelineConfigLoader}. Immutable; every field documents itself.
+ * The pipeline configuration of one cohort, bound from a HOCON file plus {@code --set} overrides by
+ * {@link PipelineConfigLoader}. Immutable; every field documents itself.
  */
 public record PipelineConfig(
-    @JsonPropertyDescription("Cohort name, used in reports and provenance.")
-        String name,
+    @JsonPropertyDescription("Cohort name, used in reports and provenance.") String name,
     @JsonProperty("cohort-dir")
-    @JsonPropertyDescription("Directory that relative table paths resolve against (default: the working directory).")
+        @JsonPropertyDescription(
+            "Directory that relative table paths resolve against (default: the working directory).")
         String cohortDir,
-    @JsonPropertyDescription("The subjects table.")
-        SubjectsConfig subjects,
-    @JsonPropertyDescription("Modality tables by name; names become column names in the aligned cohort.")
+    @JsonPropertyDescription("The subjects table.") SubjectsConfig subjects,
+    @JsonPropertyDescription(
+            "Modality tables by name; names become column names in the aligned cohort.")
         Map<String, ModalityConfig> modalities,
-    @JsonPropertyDescription("Subject-level splits.")
-        SplitConfig splits,
-    @JsonPropertyDescription("Outputs.")
-        OutputConfig output,
+    @JsonPropertyDescription("Subject-level splits.") SplitConfig splits,
+    @JsonPropertyDescription("Outputs.") OutputConfig output,
     @JsonPropertyDescription("Unimodal encoder pretraining (pretrain stage).")
         PretrainConfig pretrain,
-    @JsonPropertyDescription("Embedding extraction (extract stage).")
-        ExtractConfig extract,
-    @JsonPropertyDescription("Fusion models (what / when / how many / how, arXiv 2408.02686) and baselines.")
+    @JsonPropertyDescription("Embedding extraction (extract stage).") ExtractConfig extract,
+    @JsonPropertyDescription(
+            "Fusion models (what / when / how many / how, arXiv 2408.02686) and baselines.")
         FusionConfig fusion,
-    @JsonPropertyDescription("Training of the fusion models.")
-        TrainConfig train,
+    @JsonPropertyDescription("Training of the fusion models.") TrainConfig train,
     @JsonPropertyDescription("Evaluation of the trained models on the test split.")
         EvaluateConfig evaluate,
-    @JsonPropertyDescription("The model registry (registry command).")
-        RegistryConfig registry,
-    @JsonPropertyDescription("Scheduled retraining (retrain command): the model and the champion/challenger gate.")
+    @JsonPropertyDescription("The model registry (registry command).") RegistryConfig registry,
+    @JsonPropertyDescription(
+            "Scheduled retraining (retrain command): the model and the champion/challenger gate.")
         RetrainConfig retrain,
     @JsonPropertyDescription("Cross-validation (splits.folds = k): how run executes the folds.")
         CvConfig cv,
-    @JsonPropertyDescription("The grid of the study command: embedding sizes per modality and fusion models"
-        + " (results in <output.dir>/study/study.json and study.html).")
+    @JsonPropertyDescription(
+            "The grid of the study command: embedding sizes per modality and fusion models"
+                + " (results in <output.dir>/study/study.json and study.html).")
         StudyConfig study) {
 
   public PipelineConfig {
     cohortDir = cohortDir == null || cohortDir.isBlank() ? "." : cohortDir;
     // Sorted: the modality order fixes column order and presence-mask order in every later stage.
-    modalities = modalities == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(modalities));
+    modalities =
+        modalities == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(modalities));
     splits = splits == null ? SplitConfig.defaults() : splits;
     pretrain = pretrain == null ? PretrainConfig.defaults() : pretrain;
     extract = extract == null ? ExtractConfig.defaults() : extract;
@@ -80,12 +79,16 @@ public record PipelineConfig(
       return tablePath;
     }
     if (hasScheme(cohortDir)) {
-      return new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(cohortDir), tablePath).toString();
+      return new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(cohortDir), tablePath)
+          .toString();
     }
     return Path.of(cohortDir).resolve(tablePath).normalize().toString();
   }
 
-  /** True for "hdfs://...", "s3a://...", "file:/..." (a URI scheme of two or more characters, so not "C:"). */
+  /**
+   * True for "hdfs://...", "s3a://...", "file:/..." (a URI scheme of two or more characters, so not
+   * "C:").
+   */
   static boolean hasScheme(String path) {
     return path.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*");
   }
@@ -105,35 +108,51 @@ public record PipelineConfig(
     return output.dir() + "/report";
   }
 
-  /** Root of the minibatch shards that spark-mode training (pretrain and train) writes once per run. */
+  /**
+   * Root of the minibatch shards that spark-mode training (pretrain and train) writes once per run.
+   */
   public String shardsDir() {
-    return train.shardsDir() != null && !train.shardsDir().isBlank() ? train.shardsDir() : output.dir() + "/_shards";
+    return train.shardsDir() != null && !train.shardsDir().isBlank()
+        ? train.shardsDir()
+        : output.dir() + "/_shards";
   }
 
   /** Root of the model registry: registry.dir, else {@code <output.dir>/registry}. */
   public String registryDir() {
-    return registry.dir() != null && !registry.dir().isBlank() ? registry.dir() : output.dir() + "/registry";
+    return registry.dir() != null && !registry.dir().isBlank()
+        ? registry.dir()
+        : output.dir() + "/registry";
   }
 
-  /** Root of fold {@code fold}'s outputs under k-fold cross-validation: every stage's usual layout below it. */
+  /**
+   * Root of fold {@code fold}'s outputs under k-fold cross-validation: every stage's usual layout
+   * below it.
+   */
   public String foldOutputDir(int fold) {
     return foldOutputDir(0, fold);
   }
 
   /**
-   * Root of fold {@code fold} of repeat {@code repeat} (repeated k-fold): {@code <output.dir>/folds/<f>} for repeat 0,
-   * {@code <output.dir>/repeats/<r>/folds/<f>} for the others.
+   * Root of fold {@code fold} of repeat {@code repeat} (repeated k-fold): {@code
+   * <output.dir>/folds/<f>} for repeat 0, {@code <output.dir>/repeats/<r>/folds/<f>} for the
+   * others.
    */
   public String foldOutputDir(int repeat, int fold) {
     return repeatOutputDir(repeat) + "/folds/" + fold;
   }
 
-  /** Root of repeat {@code repeat}'s folds and pooled results: output.dir for repeat 0, else {@code repeats/<r>}. */
+  /**
+   * Root of repeat {@code repeat}'s folds and pooled results: output.dir for repeat 0, else {@code
+   * repeats/<r>}.
+   */
   public String repeatOutputDir(int repeat) {
     return repeat == 0 ? output.dir() : output.dir() + "/repeats/" + repeat;
   }
 
-  /** Directory of the pooled cross-validation results (metrics.json; with repeats, repeat 0 and the summary over repeats). */
+  /**
+   * Directory of the pooled cross-validation results (metrics.json; with repeats, repeat 0 and the
+   * summary over repeats).
+   */
   public String cvOutputDir() {
     return cvOutputDir(0);
   }
@@ -143,9 +162,14 @@ public record PipelineConfig(
     return repeatOutputDir(repeat) + "/cv";
   }
 
-  /** Directory ingest writes the aligned cohort to and later stages read it from: output.cohort-dir, else {@code <output.dir>/cohort}. */
+  /**
+   * Directory ingest writes the aligned cohort to and later stages read it from: output.cohort-dir,
+   * else {@code <output.dir>/cohort}.
+   */
   public String cohortOutputDir() {
-    return output.cohortDir() != null && !output.cohortDir().isBlank() ? output.cohortDir() : output.dir() + "/cohort";
+    return output.cohortDir() != null && !output.cohortDir().isBlank()
+        ? output.cohortDir()
+        : output.dir() + "/cohort";
   }
 
   /** Root of the study command's cells and of study.json and study.html. */

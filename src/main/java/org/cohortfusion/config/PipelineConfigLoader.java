@@ -62,13 +62,17 @@ public final class PipelineConfigLoader {
     } catch (FileNotFoundException e) {
       throw new ConfigException("Cannot read pipeline config: no file at " + location);
     } catch (IOException e) {
-      throw new ConfigException("Cannot read pipeline config " + location + ": " + e.getMessage(), e);
+      throw new ConfigException(
+          "Cannot read pipeline config " + location + ": " + e.getMessage(), e);
     }
     Config base;
     try {
-      base = ConfigFactory.parseString(text, ConfigParseOptions.defaults().setOriginDescription(location));
+      base =
+          ConfigFactory.parseString(
+              text, ConfigParseOptions.defaults().setOriginDescription(location));
     } catch (com.typesafe.config.ConfigException e) {
-      throw new ConfigException("Cannot parse pipeline config " + location + ": " + e.getMessage(), e);
+      throw new ConfigException(
+          "Cannot parse pipeline config " + location + ": " + e.getMessage(), e);
     }
     return bind(withOverrides(base, overrides), origin(location, base, overrides));
   }
@@ -78,7 +82,10 @@ public final class PipelineConfigLoader {
     return bind(withOverrides(base, overrides), origin("<string>", base, overrides));
   }
 
-  /** Where each key came from: the file, or the {@code --set} that gave it (malformed overrides fail in withOverrides). */
+  /**
+   * Where each key came from: the file, or the {@code --set} that gave it (malformed overrides fail
+   * in withOverrides).
+   */
   private static ConfigOrigin origin(String file, Config fromFile, List<String> overrides) {
     ConfigOrigin origin = new ConfigOrigin(file, fromFile);
     for (String override : overrides) {
@@ -106,7 +113,9 @@ public final class PipelineConfigLoader {
       String value = override.substring(eq + 1).trim();
       Config one;
       try {
-        one = ConfigFactory.parseString(key + " = " + value, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF));
+        one =
+            ConfigFactory.parseString(
+                key + " = " + value, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF));
       } catch (Parse e) {
         // Not valid HOCON as written (e.g. a path with ':'): take the value as a plain string.
         one = ConfigFactory.parseMap(Map.of(key, value));
@@ -127,12 +136,29 @@ public final class PipelineConfigLoader {
       bound = MAPPER.readValue(json, PipelineConfig.class);
     } catch (UnrecognizedPropertyException e) {
       Set<String> known =
-          e.getKnownPropertyIds().stream().map(Object::toString).collect(Collectors.toCollection(java.util.TreeSet::new));
+          e.getKnownPropertyIds().stream()
+              .map(Object::toString)
+              .collect(Collectors.toCollection(java.util.TreeSet::new));
       throw new ConfigException(
-          "Unknown config key '" + path(e) + "' " + origin.of(path(e)) + ": expected one of " + known);
+          "Unknown config key '"
+              + path(e)
+              + "' "
+              + origin.of(path(e))
+              + ": expected one of "
+              + known);
     } catch (JsonMappingException e) {
-      String cause = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getOriginalMessage();
-      throw new ConfigException("Bad value for config key '" + path(e) + "' " + origin.of(path(e)) + ": " + firstLine(cause), e);
+      String cause =
+          e.getCause() != null && e.getCause().getMessage() != null
+              ? e.getCause().getMessage()
+              : e.getOriginalMessage();
+      throw new ConfigException(
+          "Bad value for config key '"
+              + path(e)
+              + "' "
+              + origin.of(path(e))
+              + ": "
+              + firstLine(cause),
+          e);
     } catch (java.io.IOException e) {
       throw new ConfigException("Cannot bind pipeline config " + origin + ": " + e.getMessage(), e);
     }

@@ -6,15 +6,19 @@ import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The pretrain stage: one encoder + softmax head per modality, trained with dl4j-spark parameter averaging. */
+/**
+ * The pretrain stage: one encoder + softmax head per modality, trained with dl4j-spark parameter
+ * averaging.
+ */
 public record PretrainConfig(
-    @JsonPropertyDescription("Seed of weight initialisation (default 42).")
-        Long seed,
+    @JsonPropertyDescription("Seed of weight initialisation (default 42).") Long seed,
     @JsonProperty("averaging-frequency")
-    @JsonPropertyDescription("Minibatches each worker fits between parameter averagings (default: chosen per modality as for"
-        + " train.averaging-frequency, and logged).")
+        @JsonPropertyDescription(
+            "Minibatches each worker fits between parameter averagings (default: chosen per modality as for"
+                + " train.averaging-frequency, and logged).")
         Integer averagingFrequency,
-    @JsonPropertyDescription("Encoder settings by modality name; modalities not listed use the defaults.")
+    @JsonPropertyDescription(
+            "Encoder settings by modality name; modalities not listed use the defaults.")
         Map<String, EncoderConfig> encoders) {
 
   public PretrainConfig {

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** Where the model registry lives. */
 public record RegistryConfig(
-    @JsonPropertyDescription("Registry root on any Hadoop file system (default <output.dir>/registry). Also registry --registry.")
+    @JsonPropertyDescription(
+            "Registry root on any Hadoop file system (default <output.dir>/registry). Also registry --registry.")
         String dir) {
 
   public static RegistryConfig defaults() {

@@ -7,22 +7,24 @@ import java.util.Locale;
 
 /** Subject-level train/validation/test assignment (and optional k-fold assignment). */
 public record SplitConfig(
-    @JsonPropertyDescription("hash (default): from a hash of subject_id and seed; column: the subjects table's split column.")
+    @JsonPropertyDescription(
+            "hash (default): from a hash of subject_id and seed; column: the subjects table's split column.")
         Mode mode,
-    @JsonPropertyDescription("Seed mixed into the subject_id hash; same seed and ids give the same splits on any cluster.")
+    @JsonPropertyDescription(
+            "Seed mixed into the subject_id hash; same seed and ids give the same splits on any cluster.")
         Long seed,
-    @JsonPropertyDescription("Fraction of subjects in the train split.")
-        Double train,
-    @JsonPropertyDescription("Fraction of subjects in the validation split.")
-        Double validation,
-    @JsonPropertyDescription("Fraction of subjects in the test split.")
-        Double test,
-    @JsonPropertyDescription("Stratify the hash split by label so each split gets the label mix of the cohort (exact per label).")
+    @JsonPropertyDescription("Fraction of subjects in the train split.") Double train,
+    @JsonPropertyDescription("Fraction of subjects in the validation split.") Double validation,
+    @JsonPropertyDescription("Fraction of subjects in the test split.") Double test,
+    @JsonPropertyDescription(
+            "Stratify the hash split by label so each split gets the label mix of the cohort (exact per label).")
         Boolean stratify,
-    @JsonPropertyDescription("k > 1 also assigns cross-validation folds 0..k-1 (column 'fold'); 0 = none.")
+    @JsonPropertyDescription(
+            "k > 1 also assigns cross-validation folds 0..k-1 (column 'fold'); 0 = none.")
         Integer folds,
-    @JsonPropertyDescription("Repeated k-fold: run (cross-validation) repeats the folds this many times (default 1), repeat r"
-        + " with folds assigned as ingest would with seed + r; for very small cohorts.")
+    @JsonPropertyDescription(
+            "Repeated k-fold: run (cross-validation) repeats the folds this many times (default 1), repeat r"
+                + " with folds assigned as ingest would with seed + r; for very small cohorts.")
         Integer repeats) {
 
   public enum Mode {

@@ -9,28 +9,33 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The {@code study} section: the grid {@code cohort-fusion study} runs to answer the open questions of the review of
- * intermediate fusion (arXiv 2408.02686) on this cohort — how large each modality's marginal representation should be
- * (embedding sizes) and which fusion operation (models), with robustness to missing modalities from evaluate's
- * robustness curves. Cells vary one modality's embedding size at a time around the config's own sizes
- * ({@code pretrain.encoders.<m>.embedding-size}), plus the base cell with the config's sizes; every cell trains the
- * listed fusion models in one train run.
+ * The {@code study} section: the grid {@code cohort-fusion study} runs to answer the open questions
+ * of the review of intermediate fusion (arXiv 2408.02686) on this cohort — how large each
+ * modality's marginal representation should be (embedding sizes) and which fusion operation
+ * (models), with robustness to missing modalities from evaluate's robustness curves. Cells vary one
+ * modality's embedding size at a time around the config's own sizes ({@code
+ * pretrain.encoders.<m>.embedding-size}), plus the base cell with the config's sizes; every cell
+ * trains the listed fusion models in one train run.
  */
 public record StudyConfig(
     @JsonProperty("embedding-sizes")
-    @JsonPropertyDescription("Embedding sizes to try per modality, e.g. { labs = [4, 16, 64] }: one cell per size, that"
-        + " modality at that size and every other modality at its configured size; a size equal to the configured one"
-        + " is the base cell, which always runs.")
+        @JsonPropertyDescription(
+            "Embedding sizes to try per modality, e.g. { labs = [4, 16, 64] }: one cell per size, that"
+                + " modality at that size and every other modality at its configured size; a size equal to the configured one"
+                + " is the base cell, which always runs.")
         Map<String, List<Integer>> embeddingSizes,
-    @JsonPropertyDescription("Fusion models (keys of fusion.models) trained in every cell, in one train run per cell"
-        + " (default: every model of fusion.models).")
+    @JsonPropertyDescription(
+            "Fusion models (keys of fusion.models) trained in every cell, in one train run per cell"
+                + " (default: every model of fusion.models).")
         List<String> models) {
 
   public StudyConfig {
     Map<String, List<Integer>> sizes = new TreeMap<>();
     if (embeddingSizes != null) {
       // Nulls are kept so the validator can name the key instead of failing here without context.
-      embeddingSizes.forEach((m, s) -> sizes.put(m, s == null ? null : Collections.unmodifiableList(new ArrayList<>(s))));
+      embeddingSizes.forEach(
+          (m, s) ->
+              sizes.put(m, s == null ? null : Collections.unmodifiableList(new ArrayList<>(s))));
     }
     embeddingSizes = Collections.unmodifiableMap(sizes);
     models = models == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(models));
@@ -40,12 +45,18 @@ public record StudyConfig(
     return new StudyConfig(null, null);
   }
 
-  /** True when the config declares a grid: sizes to vary or models listed (not named isX: Jackson would bind it). */
+  /**
+   * True when the config declares a grid: sizes to vary or models listed (not named isX: Jackson
+   * would bind it).
+   */
   public boolean declared() {
     return !embeddingSizes.isEmpty() || !models.isEmpty();
   }
 
-  /** The models of every cell: the listed ones, else every fusion model of {@code fusion}, in their order. */
+  /**
+   * The models of every cell: the listed ones, else every fusion model of {@code fusion}, in their
+   * order.
+   */
   public List<String> modelsOr(FusionConfig fusion) {
     return models.isEmpty() ? List.copyOf(fusion.models().keySet()) : models;
   }

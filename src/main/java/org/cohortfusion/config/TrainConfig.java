@@ -6,73 +6,94 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
-/** The {@code train} section: how fusion models are fitted (single process or Spark parameter averaging). */
+/**
+ * The {@code train} section: how fusion models are fitted (single process or Spark parameter
+ * averaging).
+ */
 public record TrainConfig(
-    @JsonPropertyDescription("local (one process, ComputationGraph.fit) or spark (SparkComputationGraph + parameter averaging); default spark.")
+    @JsonPropertyDescription(
+            "local (one process, ComputationGraph.fit) or spark (SparkComputationGraph + parameter averaging); default spark.")
         Mode mode,
-    @JsonPropertyDescription("Maximum number of epochs (default 20).")
-        Integer epochs,
+    @JsonPropertyDescription("Maximum number of epochs (default 20).") Integer epochs,
     @JsonProperty("batch-size")
-    @JsonPropertyDescription("Minibatch size (per worker in spark mode; default 64).")
+        @JsonPropertyDescription("Minibatch size (per worker in spark mode; default 64).")
         Integer batchSize,
-    @JsonPropertyDescription("Spark workers (parameter-averaging replicas; default: Spark's default parallelism).")
+    @JsonPropertyDescription(
+            "Spark workers (parameter-averaging replicas; default: Spark's default parallelism).")
         Integer workers,
     @JsonProperty("averaging-frequency")
-    @JsonPropertyDescription("Minibatches each worker fits between parameter averagings in spark mode (default: chosen per run"
-        + " so that an epoch has at most 2 averaging rounds and each round at least 5 minibatches per worker; the choice is logged).")
+        @JsonPropertyDescription(
+            "Minibatches each worker fits between parameter averagings in spark mode (default: chosen per run"
+                + " so that an epoch has at most 2 averaging rounds and each round at least 5 minibatches per worker; the choice is logged).")
         Integer averagingFrequency,
-    @JsonPropertyDescription("adam (default), sgd or nesterovs.")
-        Updater updater,
+    @JsonPropertyDescription("adam (default), sgd or nesterovs.") Updater updater,
     @JsonProperty("learning-rate")
-    @JsonPropertyDescription("Initial learning rate (default 0.005).")
+        @JsonPropertyDescription("Initial learning rate (default 0.005).")
         Double learningRate,
-    @JsonPropertyDescription("Learning-rate schedule over epochs: constant (default), step or exponential.")
+    @JsonPropertyDescription(
+            "Learning-rate schedule over epochs: constant (default), step or exponential.")
         Schedule schedule,
     @JsonProperty("schedule-decay")
-    @JsonPropertyDescription("step: factor per step; exponential: factor per epoch (default 0.5 / 0.95).")
+        @JsonPropertyDescription(
+            "step: factor per step; exponential: factor per epoch (default 0.5 / 0.95).")
         Double scheduleDecay,
     @JsonProperty("schedule-step")
-    @JsonPropertyDescription("step: epochs per decay step (default 10).")
+        @JsonPropertyDescription("step: epochs per decay step (default 10).")
         Integer scheduleStep,
-    @JsonPropertyDescription("Early stopping: epochs without improvement of the early-stopping measure before stopping (default 5).")
+    @JsonPropertyDescription(
+            "Early stopping: epochs without improvement of the early-stopping measure before stopping (default 5).")
         Integer patience,
-    @JsonPropertyDescription("Seed of weight initialisation, shuffling and modality dropout (default 42).")
+    @JsonPropertyDescription(
+            "Seed of weight initialisation, shuffling and modality dropout (default 42).")
         Long seed,
     @JsonProperty("shards-dir")
-    @JsonPropertyDescription("Where spark mode (train and pretrain) writes the training split once per run as minibatch shard"
-        + " files, deleted when the run ends; on a cluster a Hadoop URI every executor can read (default <output.dir>/_shards).")
+        @JsonPropertyDescription(
+            "Where spark mode (train and pretrain) writes the training split once per run as minibatch shard"
+                + " files, deleted when the run ends; on a cluster a Hadoop URI every executor can read (default <output.dir>/_shards).")
         String shardsDir,
     @JsonProperty("shard-format")
-    @JsonPropertyDescription("Format of the training shards of train: arrow (Apache Arrow IPC, readable by pyarrow) or dl4j"
-        + " (DL4J's MultiDataSet serialisation); default arrow, the faster of the two in bench train.")
+        @JsonPropertyDescription(
+            "Format of the training shards of train: arrow (Apache Arrow IPC, readable by pyarrow) or dl4j"
+                + " (DL4J's MultiDataSet serialisation); default arrow, the faster of the two in bench train.")
         ShardFormat shardFormat,
-    @JsonPropertyDescription("Classical baselines (Spark ML, on the raw aligned cohort): see train.classical.*.")
+    @JsonPropertyDescription(
+            "Classical baselines (Spark ML, on the raw aligned cohort): see train.classical.*.")
         ClassicalConfig classical,
     @JsonProperty("early-stopping")
-    @JsonPropertyDescription("What early stopping and the published epoch follow: loss (validation log loss, a proper "
-        + "scoring rule: it rewards calibration as well as ranking; default) or auroc (validation AUROC, which a small "
-        + "validation split makes noisy and which keeps overfitted, overconfident epochs).")
+        @JsonPropertyDescription(
+            "What early stopping and the published epoch follow: loss (validation log loss, a proper "
+                + "scoring rule: it rewards calibration as well as ranking; default) or auroc (validation AUROC, which a small "
+                + "validation split makes noisy and which keeps overfitted, overconfident epochs).")
         EarlyStopping earlyStopping,
-    @JsonPropertyDescription("Where the validation split is scored after every epoch: driver (collected once, scored in"
-        + " the driver JVM), executors (the model broadcast, every partition scored where it lives, only sums and the"
-        + " exact AUROC's distributed sort leave the executors: nothing proportional to the split on the driver) or auto"
-        + " (default: executors from " + VALIDATION_ON_EXECUTORS_FROM + " validation examples on). Late fusion is scored"
-        + " on the driver either way.")
+    @JsonPropertyDescription(
+            "Where the validation split is scored after every epoch: driver (collected once, scored in"
+                + " the driver JVM), executors (the model broadcast, every partition scored where it lives, only sums and the"
+                + " exact AUROC's distributed sort leave the executors: nothing proportional to the split on the driver) or auto"
+                + " (default: executors from "
+                + VALIDATION_ON_EXECUTORS_FROM
+                + " validation examples on). Late fusion is scored"
+                + " on the driver either way.")
         ValidationOn validation) {
 
-  /** Validation splits of at least this many labeled examples are scored on the executors under validation = auto. */
+  /**
+   * Validation splits of at least this many labeled examples are scored on the executors under
+   * validation = auto.
+   */
   public static final long VALIDATION_ON_EXECUTORS_FROM = 50_000;
 
   /** Where the validation split is scored. */
   public enum ValidationOn {
-    DRIVER, EXECUTORS, AUTO;
+    DRIVER,
+    EXECUTORS,
+    AUTO;
 
     @JsonCreator
     public static ValidationOn parse(String value) {
       try {
         return valueOf(value.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("expected driver, executors or auto, got '" + value + "'");
+        throw new IllegalArgumentException(
+            "expected driver, executors or auto, got '" + value + "'");
       }
     }
 
@@ -84,7 +105,8 @@ public record TrainConfig(
 
   /** The validation measure early stopping follows. */
   public enum EarlyStopping {
-    LOSS, AUROC;
+    LOSS,
+    AUROC;
 
     @JsonCreator
     public static EarlyStopping parse(String value) {
@@ -102,7 +124,8 @@ public record TrainConfig(
   }
 
   public enum ShardFormat {
-    DL4J, ARROW;
+    DL4J,
+    ARROW;
 
     @JsonCreator
     public static ShardFormat parse(String value) {
@@ -120,7 +143,8 @@ public record TrainConfig(
   }
 
   public enum Mode {
-    LOCAL, SPARK;
+    LOCAL,
+    SPARK;
 
     @JsonCreator
     public static Mode parse(String value) {
@@ -138,7 +162,9 @@ public record TrainConfig(
   }
 
   public enum Updater {
-    ADAM, SGD, NESTEROVS;
+    ADAM,
+    SGD,
+    NESTEROVS;
 
     @JsonCreator
     public static Updater parse(String value) {
@@ -156,14 +182,17 @@ public record TrainConfig(
   }
 
   public enum Schedule {
-    CONSTANT, STEP, EXPONENTIAL;
+    CONSTANT,
+    STEP,
+    EXPONENTIAL;
 
     @JsonCreator
     public static Schedule parse(String value) {
       try {
         return valueOf(value.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("expected constant, step or exponential, got '" + value + "'");
+        throw new IllegalArgumentException(
+            "expected constant, step or exponential, got '" + value + "'");
       }
     }
 
@@ -180,7 +209,8 @@ public record TrainConfig(
     updater = updater == null ? Updater.ADAM : updater;
     learningRate = learningRate == null ? 0.005 : learningRate;
     schedule = schedule == null ? Schedule.CONSTANT : schedule;
-    scheduleDecay = scheduleDecay == null ? (schedule == Schedule.STEP ? 0.5 : 0.95) : scheduleDecay;
+    scheduleDecay =
+        scheduleDecay == null ? (schedule == Schedule.STEP ? 0.5 : 0.95) : scheduleDecay;
     scheduleStep = scheduleStep == null ? 10 : scheduleStep;
     patience = patience == null ? 5 : patience;
     seed = seed == null ? 42L : seed;
@@ -191,63 +221,222 @@ public record TrainConfig(
   }
 
   /** The constructor without {@code validation} (auto). */
-  public TrainConfig(Mode mode, Integer epochs, Integer batchSize, Integer workers, Integer averagingFrequency,
-                     Updater updater, Double learningRate, Schedule schedule, Double scheduleDecay, Integer scheduleStep,
-                     Integer patience, Long seed, String shardsDir, ShardFormat shardFormat, ClassicalConfig classical,
-                     EarlyStopping earlyStopping) {
-    this(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule, scheduleDecay,
-        scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, null);
+  public TrainConfig(
+      Mode mode,
+      Integer epochs,
+      Integer batchSize,
+      Integer workers,
+      Integer averagingFrequency,
+      Updater updater,
+      Double learningRate,
+      Schedule schedule,
+      Double scheduleDecay,
+      Integer scheduleStep,
+      Integer patience,
+      Long seed,
+      String shardsDir,
+      ShardFormat shardFormat,
+      ClassicalConfig classical,
+      EarlyStopping earlyStopping) {
+    this(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        null);
   }
 
   public static TrainConfig defaults() {
-    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new TrainConfig(
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null);
   }
 
   /** A copy with another mode. */
   public TrainConfig withMode(Mode m) {
-    return new TrainConfig(m, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
+    return new TrainConfig(
+        m,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation);
   }
 
   /** A copy with another epoch count. */
   public TrainConfig withEpochs(int e) {
-    return new TrainConfig(mode, e, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
+    return new TrainConfig(
+        mode,
+        e,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation);
   }
 
   /** A copy with another worker count. */
   public TrainConfig withWorkers(Integer w) {
-    return new TrainConfig(mode, epochs, batchSize, w, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        w,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation);
   }
 
   /** A copy with another seed. */
   public TrainConfig withSeed(long s) {
-    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, s, shardsDir, shardFormat, classical, earlyStopping, validation);
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        s,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation);
   }
 
   /** A copy with another patience (early stopping). */
   public TrainConfig withPatience(int p) {
-    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, p, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        p,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation);
   }
 
   /** A copy with another shard format. */
   public TrainConfig withShardFormat(ShardFormat f) {
-    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, f, classical, earlyStopping, validation);
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        f,
+        classical,
+        earlyStopping,
+        validation);
   }
 
   /** A copy scoring the validation split where {@code v} says. */
   public TrainConfig withValidation(ValidationOn v) {
-    return new TrainConfig(mode, epochs, batchSize, workers, averagingFrequency, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, v);
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        v);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
   public TrainConfig withAveragingFrequency(Integer f) {
-    return new TrainConfig(mode, epochs, batchSize, workers, f, updater, learningRate, schedule,
-        scheduleDecay, scheduleStep, patience, seed, shardsDir, shardFormat, classical, earlyStopping, validation);
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        f,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation);
   }
 }

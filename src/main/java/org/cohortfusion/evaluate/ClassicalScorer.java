@@ -16,10 +16,11 @@ import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.classical.ClassicalModels;
 
 /**
- * Scores a classical baseline (a Spark ML pipeline over the aligned cohort) under the same scenarios as the DL4J
- * models: the presence each scenario leaves to a subject (read from its batches, so removals are exactly those every
- * other model sees) is applied to the subject's aligned row ({@code has_<m>} false: the features of that modality
- * are imputed and its indicator is 0), and all scenarios are scored in one Spark job.
+ * Scores a classical baseline (a Spark ML pipeline over the aligned cohort) under the same
+ * scenarios as the DL4J models: the presence each scenario leaves to a subject (read from its
+ * batches, so removals are exactly those every other model sees) is applied to the subject's
+ * aligned row ({@code has_<m>} false: the features of that modality are imputed and its indicator
+ * is 0), and all scenarios are scored in one Spark job.
  */
 final class ClassicalScorer implements Scorer {
   private static final String SCENARIO = "cf_scenario";
@@ -42,8 +43,10 @@ final class ClassicalScorer implements Scorer {
   public List<double[][]> score(List<List<Batch>> scenarios) {
     List<ModalitySpec> mods = model.description().modalities();
     List<String> names = test.modalities();
-    StructType schema = new StructType().add(SCENARIO, DataTypes.IntegerType, false)
-        .add("subject_id", DataTypes.StringType, false);
+    StructType schema =
+        new StructType()
+            .add(SCENARIO, DataTypes.IntegerType, false)
+            .add("subject_id", DataTypes.StringType, false);
     for (ModalitySpec m : mods) {
       schema = schema.add(keep(m), DataTypes.BooleanType, false);
     }
@@ -57,20 +60,26 @@ final class ClassicalScorer implements Scorer {
           v[1] = test.subjectIds().get(row);
           for (int j = 0; j < mods.size(); j++) {
             int i = names.indexOf(mods.get(j).name());
-            // A modality the embeddings do not carry is never removed; one they carry follows their presence.
+            // A modality the embeddings do not carry is never removed; one they carry follows their
+            // presence.
             v[2 + j] = i < 0 || b.presence()[r * b.numModalities() + i] != 0f;
           }
           keep.add(RowFactory.create(v));
         }
       }
     }
-    Dataset<Row> rows = aligned.join(aligned.sparkSession().createDataFrame(keep, schema), "subject_id");
+    Dataset<Row> rows =
+        aligned.join(aligned.sparkSession().createDataFrame(keep, schema), "subject_id");
     for (ModalitySpec m : mods) {
       rows = rows.withColumn(m.presenceColumn(), col(m.presenceColumn()).and(col(keep(m))));
     }
-    // The scenario rides along in subject_id ("<scenario>:<id>") through the pipeline, which keeps only its keys.
-    Dataset<Row> keyed = rows.withColumn("subject_id",
-        org.apache.spark.sql.functions.concat_ws(":", col(SCENARIO).cast("string"), col("subject_id")));
+    // The scenario rides along in subject_id ("<scenario>:<id>") through the pipeline, which keeps
+    // only its keys.
+    Dataset<Row> keyed =
+        rows.withColumn(
+            "subject_id",
+            org.apache.spark.sql.functions.concat_ws(
+                ":", col(SCENARIO).cast("string"), col("subject_id")));
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < test.subjectIds().size(); i++) {
       index.put(test.subjectIds().get(i), i);
@@ -91,8 +100,14 @@ final class ClassicalScorer implements Scorer {
     for (double[][] scenario : out) {
       for (int i = 0; i < scenario.length; i++) {
         if (scenario[i] == null) {
-          throw new IllegalStateException("Cannot evaluate classical baseline '" + model.description().name()
-              + "': test subject " + (i + 1) + " of " + scenario.length + " is not in the aligned cohort's test split");
+          throw new IllegalStateException(
+              "Cannot evaluate classical baseline '"
+                  + model.description().name()
+                  + "': test subject "
+                  + (i + 1)
+                  + " of "
+                  + scenario.length
+                  + " is not in the aligned cohort's test split");
         }
       }
     }

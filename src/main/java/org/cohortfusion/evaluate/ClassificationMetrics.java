@@ -1,7 +1,7 @@
 package org.cohortfusion.evaluate;
 
-import org.nd4j.evaluation.classification.Evaluation;
 import org.cohortfusion.train.Auroc;
+import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.evaluation.classification.ROC;
 import org.nd4j.evaluation.classification.ROCMultiClass;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -11,31 +11,39 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Held-out classification metrics of predicted class probabilities.
  *
- * <p>AUROC is the Mann–Whitney statistic with ties counted one half ({@link Auroc}); AUPRC comes from ND4J's exact ROC
- * ({@code thresholdSteps = 0}): binary {@link ROC} on the positive-class probability; for more classes the macro
- * (unweighted) mean of the one-vs-rest values ({@link ROCMultiClass}).
- * Accuracy is ND4J's {@link Evaluation} (arg-max). Computed here: balanced accuracy (mean per-class recall, Brodersen
- * et al. 2010), the Brier score (Brier 1950) and the expected calibration error with 10 equal-width bins (Naeini,
- * Cooper and Hauskrecht 2015).
+ * <p>AUROC is the Mann–Whitney statistic with ties counted one half ({@link Auroc}); AUPRC comes
+ * from ND4J's exact ROC ({@code thresholdSteps = 0}): binary {@link ROC} on the positive-class
+ * probability; for more classes the macro (unweighted) mean of the one-vs-rest values ({@link
+ * ROCMultiClass}). Accuracy is ND4J's {@link Evaluation} (arg-max). Computed here: balanced
+ * accuracy (mean per-class recall, Brodersen et al. 2010), the Brier score (Brier 1950) and the
+ * expected calibration error with 10 equal-width bins (Naeini, Cooper and Hauskrecht 2015).
  *
  * @param auroc area under the ROC curve (NaN when the subjects hold one class only)
- * @param auprc area under the precision-recall curve, ND4J's trapezoidal rule between the exact PR points from
- *     (recall 0, precision 1) on (not average precision; NaN when the subjects hold one class only)
+ * @param auprc area under the precision-recall curve, ND4J's trapezoidal rule between the exact PR
+ *     points from (recall 0, precision 1) on (not average precision; NaN when the subjects hold one
+ *     class only)
  * @param accuracy fraction of arg-max predictions equal to the label
  * @param balancedAccuracy mean over the classes present of the recall of that class
- * @param brier binary: mean of {@code (p_positive - y)^2}; multiclass: mean over subjects of
- *     {@code sum_k (p_k - y_k)^2} (Brier's original definition)
- * @param ece expected calibration error: binary on the positive-class probability (Naeini et al. 2015), multiclass on
- *     the top-label confidence (Guo et al. 2017)
+ * @param brier binary: mean of {@code (p_positive - y)^2}; multiclass: mean over subjects of {@code
+ *     sum_k (p_k - y_k)^2} (Brier's original definition)
+ * @param ece expected calibration error: binary on the positive-class probability (Naeini et al.
+ *     2015), multiclass on the top-label confidence (Guo et al. 2017)
  * @param n number of subjects
  */
-public record ClassificationMetrics(double auroc, double auprc, double accuracy, double balancedAccuracy, double brier,
-                                    double ece, long n) {
+public record ClassificationMetrics(
+    double auroc,
+    double auprc,
+    double accuracy,
+    double balancedAccuracy,
+    double brier,
+    double ece,
+    long n) {
   /** Number of equal-width probability bins of the expected calibration error. */
   public static final int ECE_BINS = 10;
 
   /**
-   * Metrics of {@code probabilities[i][k]} (subject i, class k; rows sum to 1) against class indices {@code labels}.
+   * Metrics of {@code probabilities[i][k]} (subject i, class k; rows sum to 1) against class
+   * indices {@code labels}.
    */
   public static ClassificationMetrics of(double[][] probabilities, int[] labels, int numClasses) {
     int n = labels.length;
@@ -43,18 +51,27 @@ public record ClassificationMetrics(double auroc, double auprc, double accuracy,
       throw new IllegalArgumentException("Cannot compute metrics: no subjects");
     }
     if (probabilities.length != n) {
-      throw new IllegalArgumentException("Cannot compute metrics: " + probabilities.length + " probability rows for "
-          + n + " labels");
+      throw new IllegalArgumentException(
+          "Cannot compute metrics: "
+              + probabilities.length
+              + " probability rows for "
+              + n
+              + " labels");
     }
     if (numClasses < 2) {
-      throw new IllegalArgumentException("Cannot compute metrics: " + numClasses + " classes (need at least 2)");
+      throw new IllegalArgumentException(
+          "Cannot compute metrics: " + numClasses + " classes (need at least 2)");
     }
     INDArray probs = Nd4j.create(probabilities).castTo(DataType.DOUBLE);
     INDArray oneHot = Nd4j.zeros(DataType.DOUBLE, n, numClasses);
     for (int i = 0; i < n; i++) {
       if (labels[i] < 0 || labels[i] >= numClasses) {
-        throw new IllegalArgumentException("Cannot compute metrics: label " + labels[i] + " is not a class index in [0, "
-            + numClasses + ")");
+        throw new IllegalArgumentException(
+            "Cannot compute metrics: label "
+                + labels[i]
+                + " is not a class index in [0, "
+                + numClasses
+                + ")");
       }
       oneHot.putScalar(i, labels[i], 1.0);
     }
@@ -76,11 +93,20 @@ public record ClassificationMetrics(double auroc, double auprc, double accuracy,
     }
     Evaluation eval = new Evaluation(numClasses);
     eval.eval(oneHot, probs);
-    return new ClassificationMetrics(auroc, auprc, eval.accuracy(), balancedAccuracy(probabilities, labels, numClasses),
-        brier(probabilities, labels, numClasses), expectedCalibrationError(probabilities, labels, numClasses), n);
+    return new ClassificationMetrics(
+        auroc,
+        auprc,
+        eval.accuracy(),
+        balancedAccuracy(probabilities, labels, numClasses),
+        brier(probabilities, labels, numClasses),
+        expectedCalibrationError(probabilities, labels, numClasses),
+        n);
   }
 
-  /** Mean per-class recall over the classes that occur in {@code labels} (arg-max predictions, ties to the lower class). */
+  /**
+   * Mean per-class recall over the classes that occur in {@code labels} (arg-max predictions, ties
+   * to the lower class).
+   */
   public static double balancedAccuracy(double[][] probabilities, int[] labels, int numClasses) {
     long[] count = new long[numClasses];
     long[] correct = new long[numClasses];
@@ -119,12 +145,13 @@ public record ClassificationMetrics(double auroc, double auprc, double accuracy,
   }
 
   /**
-   * Expected calibration error with {@link #ECE_BINS} equal-width bins over [0, 1] (Naeini et al. 2015):
-   * {@code sum_b |B_b|/n * |mean outcome in b - mean confidence in b|}. Binary: confidence = positive-class
-   * probability, outcome = label is positive. Multiclass: confidence = the largest probability, outcome = its class
-   * is the label. A confidence of exactly 1 falls in the last bin.
+   * Expected calibration error with {@link #ECE_BINS} equal-width bins over [0, 1] (Naeini et al.
+   * 2015): {@code sum_b |B_b|/n * |mean outcome in b - mean confidence in b|}. Binary: confidence =
+   * positive-class probability, outcome = label is positive. Multiclass: confidence = the largest
+   * probability, outcome = its class is the label. A confidence of exactly 1 falls in the last bin.
    */
-  public static double expectedCalibrationError(double[][] probabilities, int[] labels, int numClasses) {
+  public static double expectedCalibrationError(
+      double[][] probabilities, int[] labels, int numClasses) {
     double[] confidenceSum = new double[ECE_BINS];
     double[] outcomeSum = new double[ECE_BINS];
     long[] count = new long[ECE_BINS];
@@ -153,7 +180,10 @@ public record ClassificationMetrics(double auroc, double auprc, double accuracy,
     return ece;
   }
 
-  /** AUROC of one score per subject against binary labels (ties count one half); NaN when one class only. */
+  /**
+   * AUROC of one score per subject against binary labels (ties count one half); NaN when one class
+   * only.
+   */
   public static double binaryAuroc(double[] scores, int[] labels) {
     double[][] p = new double[scores.length][];
     for (int i = 0; i < scores.length; i++) {

@@ -6,10 +6,11 @@ import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.Metrics;
 
 /**
- * Scores an end-to-end model (inputs: the aligned cohort's preprocessed features) under the same scenarios as every
- * other model: the presence each scenario leaves to a test subject (read from its embeddings batches, so removals are
- * exactly those the other models see) is applied to the subject's preprocessed features — a removed modality is zeros
- * and presence 0, as absent modalities are in training.
+ * Scores an end-to-end model (inputs: the aligned cohort's preprocessed features) under the same
+ * scenarios as every other model: the presence each scenario leaves to a test subject (read from
+ * its embeddings batches, so removals are exactly those the other models see) is applied to the
+ * subject's preprocessed features — a removed modality is zeros and presence 0, as absent
+ * modalities are in training.
  */
 final class CohortScorer implements Scorer {
   private final Metrics.Predictor predictor;
@@ -19,11 +20,14 @@ final class CohortScorer implements Scorer {
 
   /**
    * @param predictor the model, on batches of {@code features}' layout
-   * @param features the test subjects' preprocessed features, consecutive in {@link TestSplit} order
-   * @param embeddingsIndex per modality of {@code features}, its position in the scenario batches' order
+   * @param features the test subjects' preprocessed features, consecutive in {@link TestSplit}
+   *     order
+   * @param embeddingsIndex per modality of {@code features}, its position in the scenario batches'
+   *     order
    * @param numModalities modalities of the scenario batches
    */
-  CohortScorer(Metrics.Predictor predictor, List<Batch> features, int[] embeddingsIndex, int numModalities) {
+  CohortScorer(
+      Metrics.Predictor predictor, List<Batch> features, int[] embeddingsIndex, int numModalities) {
     this.predictor = predictor;
     this.features = features;
     this.embeddingsIndex = embeddingsIndex.clone();
@@ -48,15 +52,21 @@ final class CohortScorer implements Scorer {
         float[] p = new float[f.size() * mm];
         for (int r = 0; r < f.size(); r++) {
           for (int j = 0; j < mm; j++) {
-            p[r * mm + j] = f.presence()[r * mm + j] * presence[(offset + r) * numModalities + embeddingsIndex[j]];
+            p[r * mm + j] =
+                f.presence()[r * mm + j]
+                    * presence[(offset + r) * numModalities + embeddingsIndex[j]];
           }
         }
         applied.add(f.withPresence(p));
         offset += f.size();
       }
       if (offset != n) {
-        throw new IllegalStateException("Cannot score end-to-end model: " + offset + " cohort test subjects, " + n
-            + " embeddings test subjects");
+        throw new IllegalStateException(
+            "Cannot score end-to-end model: "
+                + offset
+                + " cohort test subjects, "
+                + n
+                + " embeddings test subjects");
       }
       out.add(EvaluateAction.predict(predictor, applied));
     }

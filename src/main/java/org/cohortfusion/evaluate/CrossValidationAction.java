@@ -19,37 +19,52 @@ import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 
 /**
- * Pools k-fold cross-validation: reads every fold's evaluate output ({@code <output.dir>/folds/<f>/evaluate}: its
- * metrics.json and its predictions of the fold's held-out part) and computes, per model, the mean ± sd of the per-fold
- * metrics and the metrics of the POOLED out-of-fold predictions — overall ({@link ClassificationMetrics}: AUROC with
- * ties one half), with DeLong's 95% interval of the pooled AUROC, per missingness pattern (evaluate.min-pattern-size
- * times k), and paired DeLong differences against the best unimodal model on the same pooled subjects. Every labeled
- * subject must have exactly one out-of-fold prediction per model; anything else stops the pooling. Writes
- * {@code <output.dir>/cv/metrics.json} atomically. Only counts and metrics are logged, never subject-level values.
+ * Pools k-fold cross-validation: reads every fold's evaluate output ({@code
+ * <output.dir>/folds/<f>/evaluate}: its metrics.json and its predictions of the fold's held-out
+ * part) and computes, per model, the mean ± sd of the per-fold metrics and the metrics of the
+ * POOLED out-of-fold predictions — overall ({@link ClassificationMetrics}: AUROC with ties one
+ * half), with DeLong's 95% interval of the pooled AUROC, per missingness pattern
+ * (evaluate.min-pattern-size times k), and paired DeLong differences against the best unimodal
+ * model on the same pooled subjects. Every labeled subject must have exactly one out-of-fold
+ * prediction per model; anything else stops the pooling. Writes {@code
+ * <output.dir>/cv/metrics.json} atomically. Only counts and metrics are logged, never subject-level
+ * values.
  */
 public final class CrossValidationAction {
   /** How each fold's validation split is chosen (see cohort.FoldView). */
-  public static final String VALIDATION = "validation = fold (f + 1) mod k, train = the other k - 2 folds";
+  public static final String VALIDATION =
+      "validation = fold (f + 1) mod k, train = the other k - 2 folds";
 
   private final SparkSession spark;
+
   /** Per repeat: the fold evaluate directories (fold f = index f). */
   private final List<List<String>> repeats;
-  /** Per repeat: where its pooled metrics.json goes (repeat 0's also carries the summary over repeats). */
+
+  /**
+   * Per repeat: where its pooled metrics.json goes (repeat 0's also carries the summary over
+   * repeats).
+   */
   private final List<String> outputDirs;
+
   private final int minPatternSize;
 
-  private CrossValidationAction(SparkSession spark, List<List<String>> repeats, List<String> outputDirs, int minPatternSize) {
+  private CrossValidationAction(
+      SparkSession spark, List<List<String>> repeats, List<String> outputDirs, int minPatternSize) {
     this.spark = spark;
     this.repeats = repeats.stream().map(List::copyOf).toList();
     this.outputDirs = List.copyOf(outputDirs);
     this.minPatternSize = minPatternSize;
   }
 
-  /** The folds (splits.folds) of every repeat (splits.repeats) of {@code config}, written to {@code <output.dir>/cv}. */
+  /**
+   * The folds (splits.folds) of every repeat (splits.repeats) of {@code config}, written to {@code
+   * <output.dir>/cv}.
+   */
   public static CrossValidationAction of(SparkSession spark, PipelineConfig config) {
     int k = config.splits().folds();
     if (k < 2) {
-      throw new IllegalArgumentException("Cannot pool cross-validation folds: splits.folds is " + k + ", expected 2 or more");
+      throw new IllegalArgumentException(
+          "Cannot pool cross-validation folds: splits.folds is " + k + ", expected 2 or more");
     }
     List<List<String>> repeats = new ArrayList<>();
     List<String> outs = new ArrayList<>();
@@ -65,17 +80,18 @@ public final class CrossValidationAction {
   }
 
   /** Pools these fold evaluate directories (fold f = index f) into {@code outputDir}. */
-  public static CrossValidationAction of(SparkSession spark, List<String> foldEvaluateDirs, String outputDir,
-                                         int minPatternSize) {
-    return new CrossValidationAction(spark, List.of(foldEvaluateDirs), List.of(outputDir), minPatternSize);
+  public static CrossValidationAction of(
+      SparkSession spark, List<String> foldEvaluateDirs, String outputDir, int minPatternSize) {
+    return new CrossValidationAction(
+        spark, List.of(foldEvaluateDirs), List.of(outputDir), minPatternSize);
   }
 
   /** One subject's out-of-fold prediction of one model. */
   private record Oof(int fold, double[] probability, int label, String pattern) {}
 
   /**
-   * Pools every repeat into its directory and returns repeat 0's result, which with repeats also summarises every
-   * model's pooled AUROC over the repeats.
+   * Pools every repeat into its directory and returns repeat 0's result, which with repeats also
+   * summarises every model's pooled AUROC over the repeats.
    */
   public CrossValidationResult execute() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
@@ -89,27 +105,51 @@ public final class CrossValidationAction {
         List<Double> aurocs = new ArrayList<>();
         List<Double> folds = new ArrayList<>();
         for (CrossValidationResult r : pooled) {
-          r.models().stream().filter(x -> x.name().equals(m.name())).findFirst().ifPresent(x -> {
-            aurocs.add(x.pooled().auroc());
-            x.perFold().forEach(f -> folds.add(f.test().auroc()));
-          });
+          r.models().stream()
+              .filter(x -> x.name().equals(m.name()))
+              .findFirst()
+              .ifPresent(
+                  x -> {
+                    aurocs.add(x.pooled().auroc());
+                    x.perFold().forEach(f -> folds.add(f.test().auroc()));
+                  });
         }
         if (aurocs.size() == pooled.size()) {
-          repeated.put(m.name(), new CrossValidationResult.Repeated(aurocs,
-              CrossValidationResult.MeanSd.of(aurocs.stream().mapToDouble(Double::doubleValue).toArray()),
-              CrossValidationResult.MeanSd.of(folds.stream().mapToDouble(Double::doubleValue).toArray())));
+          repeated.put(
+              m.name(),
+              new CrossValidationResult.Repeated(
+                  aurocs,
+                  CrossValidationResult.MeanSd.of(
+                      aurocs.stream().mapToDouble(Double::doubleValue).toArray()),
+                  CrossValidationResult.MeanSd.of(
+                      folds.stream().mapToDouble(Double::doubleValue).toArray())));
         }
       }
     }
     for (int r = pooled.size() - 1; r >= 0; r--) {
       CrossValidationResult p = pooled.get(r);
-      CrossValidationResult result = r > 0 ? p : new CrossValidationResult(p.folds(), p.numClasses(), p.subjects(),
-          p.validation(), p.minPatternSize(), p.removalRates(), p.models(), p.comparisons(), p.skipped(), repeated,
-          p.metricsPath());
-      AtomicDirectory.write(hconf, outputDirs.get(r), tmp -> {
-        Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
-        return null;
-      });
+      CrossValidationResult result =
+          r > 0
+              ? p
+              : new CrossValidationResult(
+                  p.folds(),
+                  p.numClasses(),
+                  p.subjects(),
+                  p.validation(),
+                  p.minPatternSize(),
+                  p.removalRates(),
+                  p.models(),
+                  p.comparisons(),
+                  p.skipped(),
+                  repeated,
+                  p.metricsPath());
+      AtomicDirectory.write(
+          hconf,
+          outputDirs.get(r),
+          tmp -> {
+            Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
+            return null;
+          });
       pooled.set(r, result);
     }
     return pooled.get(0);
@@ -124,7 +164,8 @@ public final class CrossValidationAction {
       perFold.add(EvaluateAction.read(hconf, dir));
     }
     int numClasses = perFold.get(0).numClasses();
-    // Models evaluated in every fold, in the first fold's order; the others are reported as skipped.
+    // Models evaluated in every fold, in the first fold's order; the others are reported as
+    // skipped.
     Map<String, List<Integer>> skipped = new TreeMap<>();
     List<String> names = new ArrayList<>();
     TreeSet<String> all = new TreeSet<>();
@@ -154,8 +195,14 @@ public final class CrossValidationAction {
       if (subjects == null) {
         subjects = ids;
       } else if (!subjects.equals(ids)) {
-        throw new IllegalStateException("Cannot pool model '" + name + "': its out-of-fold predictions cover "
-            + ids.size() + " subjects, another model's " + subjects.size() + " (or other subjects)");
+        throw new IllegalStateException(
+            "Cannot pool model '"
+                + name
+                + "': its out-of-fold predictions cover "
+                + ids.size()
+                + " subjects, another model's "
+                + subjects.size()
+                + " (or other subjects)");
       }
       double[][] p = new double[ids.size()][];
       int[] y = new int[ids.size()];
@@ -172,19 +219,52 @@ public final class CrossValidationAction {
     }
     long n = subjects == null ? 0 : subjects.size();
     List<EvaluateResult.Comparison> comparisons = new ArrayList<>();
-    CrossValidationResult draft = new CrossValidationResult(k, numClasses, n, VALIDATION, minPatternSize * k,
-        perFold.get(0).removalRates(), models, List.of(), skipped, Map.of(), outputDir + "/" + EvaluateAction.METRICS_FILE);
+    CrossValidationResult draft =
+        new CrossValidationResult(
+            k,
+            numClasses,
+            n,
+            VALIDATION,
+            minPatternSize * k,
+            perFold.get(0).removalRates(),
+            models,
+            List.of(),
+            skipped,
+            Map.of(),
+            outputDir + "/" + EvaluateAction.METRICS_FILE);
     if (numClasses == 2 && labels != null && bothClasses(labels)) {
       int[] y = labels;
-      draft.bestUnimodal().ifPresent(u -> models.forEach(m -> {
-        if (!m.name().equals(u.name())) {
-          comparisons.add(new EvaluateResult.Comparison(m.name(), u.name(), PairedAuroc.of(positive(probabilities.get(m.name())),
-              positive(probabilities.get(u.name())), y, 0.95)));
-        }
-      }));
+      draft
+          .bestUnimodal()
+          .ifPresent(
+              u ->
+                  models.forEach(
+                      m -> {
+                        if (!m.name().equals(u.name())) {
+                          comparisons.add(
+                              new EvaluateResult.Comparison(
+                                  m.name(),
+                                  u.name(),
+                                  PairedAuroc.of(
+                                      positive(probabilities.get(m.name())),
+                                      positive(probabilities.get(u.name())),
+                                      y,
+                                      0.95)));
+                        }
+                      }));
     }
-    return new CrossValidationResult(k, numClasses, n, VALIDATION, minPatternSize * k,
-        perFold.get(0).removalRates(), models, comparisons, skipped, Map.of(), outputDir + "/" + EvaluateAction.METRICS_FILE);
+    return new CrossValidationResult(
+        k,
+        numClasses,
+        n,
+        VALIDATION,
+        minPatternSize * k,
+        perFold.get(0).removalRates(),
+        models,
+        comparisons,
+        skipped,
+        Map.of(),
+        outputDir + "/" + EvaluateAction.METRICS_FILE);
   }
 
   private static int indexIn(EvaluateResult r, String name) {
@@ -197,17 +277,23 @@ public final class CrossValidationAction {
   }
 
   /**
-   * Every fold's predictions of {@code names}, by model and subject id (sorted). A subject predicted twice for a model
-   * (in two folds, or twice in one) stops the pooling: the folds would not partition the cohort.
+   * Every fold's predictions of {@code names}, by model and subject id (sorted). A subject
+   * predicted twice for a model (in two folds, or twice in one) stops the pooling: the folds would
+   * not partition the cohort.
    */
-  private Map<String, TreeMap<String, Oof>> readPredictions(List<String> foldEvaluateDirs, List<String> names,
-                                                            int numClasses) {
+  private Map<String, TreeMap<String, Oof>> readPredictions(
+      List<String> foldEvaluateDirs, List<String> names, int numClasses) {
     Map<String, TreeMap<String, Oof>> out = new HashMap<>();
     names.forEach(n -> out.put(n, new TreeMap<>()));
     for (int f = 0; f < foldEvaluateDirs.size(); f++) {
-      List<Row> rows = spark.read().parquet(foldEvaluateDirs.get(f) + "/" + EvaluateAction.PREDICTIONS_DIR)
-          .where(col("model").isin(names.toArray()))
-          .select(col("subject_id"), col("model"), col("probability"), col("label"), col("pattern")).collectAsList();
+      List<Row> rows =
+          spark
+              .read()
+              .parquet(foldEvaluateDirs.get(f) + "/" + EvaluateAction.PREDICTIONS_DIR)
+              .where(col("model").isin(names.toArray()))
+              .select(
+                  col("subject_id"), col("model"), col("probability"), col("label"), col("pattern"))
+              .collectAsList();
       for (Row r : rows) {
         double[] p;
         if (numClasses == 2) {
@@ -219,19 +305,35 @@ public final class CrossValidationAction {
         Oof o = new Oof(f, p, r.getInt(3), r.getString(4));
         Oof before = out.get(r.getString(1)).put(r.getString(0), o);
         if (before != null) {
-          throw new IllegalStateException("Cannot pool model '" + r.getString(1) + "': a subject has out-of-fold"
-              + " predictions in fold " + before.fold() + " and fold " + f + "; every subject must be held out once");
+          throw new IllegalStateException(
+              "Cannot pool model '"
+                  + r.getString(1)
+                  + "': a subject has out-of-fold"
+                  + " predictions in fold "
+                  + before.fold()
+                  + " and fold "
+                  + f
+                  + "; every subject must be held out once");
         }
       }
     }
     return out;
   }
 
-  private CrossValidationResult.Model model(String name, List<EvaluateResult> perFold, double[][] p, int[] y,
-                                            String[] patterns, int numClasses, int k) {
+  private CrossValidationResult.Model model(
+      String name,
+      List<EvaluateResult> perFold,
+      double[][] p,
+      int[] y,
+      String[] patterns,
+      int numClasses,
+      int k) {
     EvaluateResult.ModelEvaluation first = perFold.get(0).get(name);
     ClassificationMetrics pooled = ClassificationMetrics.of(p, y, numClasses);
-    double[] ci = numClasses == 2 && bothClasses(y) ? aurocInterval(positive(p), y, 0.95) : new double[] {Double.NaN, Double.NaN};
+    double[] ci =
+        numClasses == 2 && bothClasses(y)
+            ? aurocInterval(positive(p), y, 0.95)
+            : new double[] {Double.NaN, Double.NaN};
     List<CrossValidationResult.FoldMetrics> folds = new ArrayList<>();
     double[][] m = new double[4][k];
     int rates = perFold.get(0).removalRates().size();
@@ -251,13 +353,25 @@ public final class CrossValidationAction {
         ablation.computeIfAbsent(a.getKey(), key -> new double[k])[f] = a.getValue().auroc();
       }
     }
-    List<CrossValidationResult.MeanSd> robustness = Arrays.stream(robust).map(CrossValidationResult.MeanSd::of).toList();
+    List<CrossValidationResult.MeanSd> robustness =
+        Arrays.stream(robust).map(CrossValidationResult.MeanSd::of).toList();
     Map<String, CrossValidationResult.MeanSd> abl = new TreeMap<>();
     ablation.forEach((mod, v) -> abl.put(mod, CrossValidationResult.MeanSd.of(v)));
-    return new CrossValidationResult.Model(name, first.kind(), first.describe(), pooled, ci[0], ci[1], folds,
-        CrossValidationResult.MeanSd.of(m[0]), CrossValidationResult.MeanSd.of(m[1]),
-        CrossValidationResult.MeanSd.of(m[2]), CrossValidationResult.MeanSd.of(m[3]),
-        EvaluateAction.perPattern(p, y, patterns, numClasses, minPatternSize * k), robustness, abl);
+    return new CrossValidationResult.Model(
+        name,
+        first.kind(),
+        first.describe(),
+        pooled,
+        ci[0],
+        ci[1],
+        folds,
+        CrossValidationResult.MeanSd.of(m[0]),
+        CrossValidationResult.MeanSd.of(m[1]),
+        CrossValidationResult.MeanSd.of(m[2]),
+        CrossValidationResult.MeanSd.of(m[3]),
+        EvaluateAction.perPattern(p, y, patterns, numClasses, minPatternSize * k),
+        robustness,
+        abl);
   }
 
   /** DeLong's interval of one AUROC: AUROC ± z·sqrt(var(V10)/m + var(V01)/n), clipped to [0, 1]. */

@@ -10,19 +10,23 @@ import org.apache.spark.sql.Row;
 import org.cohortfusion.train.Batch;
 
 /**
- * Pretrain's own unimodal models — each encoder with its softmax head — as evaluate sees them: extract writes the head's
- * class probabilities per subject into the embeddings table ({@code head_<modality>}), and a subject lacking the
- * modality gets the constant such a model would give it, the class frequencies of the labeled train subjects.
+ * Pretrain's own unimodal models — each encoder with its softmax head — as evaluate sees them:
+ * extract writes the head's class probabilities per subject into the embeddings table ({@code
+ * head_<modality>}), and a subject lacking the modality gets the constant such a model would give
+ * it, the class frequencies of the labeled train subjects.
  *
- * <p>For each modality the comparison's unimodal baseline is the stronger, on VALIDATION AUROC (all validation
- * subjects, absent ones at the constant), of this encoder head and train's head on the frozen embedding
- * ({@link #choose}); test never takes part in the choice.
+ * <p>For each modality the comparison's unimodal baseline is the stronger, on VALIDATION AUROC (all
+ * validation subjects, absent ones at the constant), of this encoder head and train's head on the
+ * frozen embedding ({@link #choose}); test never takes part in the choice.
  */
 public final class EncoderHeads {
   /** Prefix of the head columns in the embeddings table (written by extract). */
-  public static final String COLUMN_PREFIX = org.cohortfusion.features.extract.ExtractAction.HEAD_PREFIX;
+  public static final String COLUMN_PREFIX =
+      org.cohortfusion.features.extract.ExtractAction.HEAD_PREFIX;
+
   /** Name of the encoder-head model of a modality in evaluate's results. */
   public static final String NAME_PREFIX = "encoder:";
+
   /** Name prefix of train's unimodal model (a head on the frozen embedding). */
   public static final String FROZEN_PREFIX = "unimodal:";
 
@@ -31,14 +35,22 @@ public final class EncoderHeads {
   /** Whether the embeddings table carries the encoder-head column of every modality. */
   public static boolean available(Dataset<Row> table, List<String> modalities) {
     List<String> columns = Arrays.asList(table.columns());
-    return !modalities.isEmpty() && modalities.stream().allMatch(m -> columns.contains(COLUMN_PREFIX + m));
+    return !modalities.isEmpty()
+        && modalities.stream().allMatch(m -> columns.contains(COLUMN_PREFIX + m));
   }
 
-  /** Class frequencies of the labeled train subjects: what a unimodal model answers for a subject without the modality. */
+  /**
+   * Class frequencies of the labeled train subjects: what a unimodal model answers for a subject
+   * without the modality.
+   */
   public static double[] trainPrior(Dataset<Row> table, int numClasses) {
     double[] counts = new double[numClasses];
-    for (Row r : table.where(col("split").equalTo("train").and(col("label").isNotNull())).groupBy(col("label")).count()
-        .collectAsList()) {
+    for (Row r :
+        table
+            .where(col("split").equalTo("train").and(col("label").isNotNull()))
+            .groupBy(col("label"))
+            .count()
+            .collectAsList()) {
       int y = r.getInt(0);
       if (y >= 0 && y < numClasses) {
         counts[y] = r.getLong(1);
@@ -46,7 +58,8 @@ public final class EncoderHeads {
     }
     double n = Arrays.stream(counts).sum();
     if (n == 0) {
-      throw new IllegalStateException("Cannot score the encoder heads: the train split has no labeled subject");
+      throw new IllegalStateException(
+          "Cannot score the encoder heads: the train split has no labeled subject");
     }
     for (int k = 0; k < numClasses; k++) {
       counts[k] /= n;
@@ -55,13 +68,16 @@ public final class EncoderHeads {
   }
 
   /**
-   * The head's class probabilities of the labeled subjects of {@code split}, in {@link TestSplit} order (by
-   * subject_id); null rows where the subject lacks the modality.
+   * The head's class probabilities of the labeled subjects of {@code split}, in {@link TestSplit}
+   * order (by subject_id); null rows where the subject lacks the modality.
    */
   public static double[][] read(Dataset<Row> table, String modality, String split) {
-    List<Row> rows = table.where(col("split").equalTo(split).and(col("label").isNotNull()))
-        .select(col("subject_id"), col("has_" + modality), col(COLUMN_PREFIX + modality)).orderBy("subject_id")
-        .collectAsList();
+    List<Row> rows =
+        table
+            .where(col("split").equalTo(split).and(col("label").isNotNull()))
+            .select(col("subject_id"), col("has_" + modality), col(COLUMN_PREFIX + modality))
+            .orderBy("subject_id")
+            .collectAsList();
     double[][] out = new double[rows.size()][];
     for (int i = 0; i < out.length; i++) {
       Row r = rows.get(i);
@@ -76,18 +92,26 @@ public final class EncoderHeads {
     return out;
   }
 
-  /** Labels of the labeled subjects of {@code split}, in {@link TestSplit} order (by subject_id). */
+  /**
+   * Labels of the labeled subjects of {@code split}, in {@link TestSplit} order (by subject_id).
+   */
   public static int[] labels(Dataset<Row> table, String split) {
-    return table.where(col("split").equalTo(split).and(col("label").isNotNull())).select("subject_id", "label")
-        .orderBy("subject_id").collectAsList().stream().mapToInt(r -> r.getInt(1)).toArray();
+    return table
+        .where(col("split").equalTo(split).and(col("label").isNotNull()))
+        .select("subject_id", "label")
+        .orderBy("subject_id")
+        .collectAsList()
+        .stream()
+        .mapToInt(r -> r.getInt(1))
+        .toArray();
   }
 
   /**
-   * The encoder head's AUROC on every labeled validation subject, the prior standing in where the modality is absent;
-   * null without validation subjects or when undefined (one class only).
+   * The encoder head's AUROC on every labeled validation subject, the prior standing in where the
+   * modality is absent; null without validation subjects or when undefined (one class only).
    */
-  public static Double validationAuroc(Dataset<Row> table, String modality, int[] validationLabels, double[] prior,
-                                       int numClasses) {
+  public static Double validationAuroc(
+      Dataset<Row> table, String modality, int[] validationLabels, double[] prior, int numClasses) {
     if (validationLabels.length == 0) {
       return null;
     }
@@ -106,8 +130,9 @@ public final class EncoderHeads {
   }
 
   /**
-   * The encoder-head model as a {@link Scorer}: row by row in TestSplit order, the head's probabilities where the
-   * scenario's batch still has the modality, the prior where it does not (absent, or removed by the scenario).
+   * The encoder-head model as a {@link Scorer}: row by row in TestSplit order, the head's
+   * probabilities where the scenario's batch still has the modality, the prior where it does not
+   * (absent, or removed by the scenario).
    */
   static Scorer scorer(double[][] head, int modalityIndex, double[] prior) {
     return scenarios -> {
@@ -129,15 +154,20 @@ public final class EncoderHeads {
   }
 
   /**
-   * The unimodal baseline of one modality: the candidate with the higher validation AUROC (the encoder head wins
-   * only if strictly higher; a candidate without a validation AUROC loses to one with).
+   * The unimodal baseline of one modality: the candidate with the higher validation AUROC (the
+   * encoder head wins only if strictly higher; a candidate without a validation AUROC loses to one
+   * with).
    */
-  public static EvaluateResult.UnimodalBaseline choose(String modality, Double encoderValidationAuroc,
-                                                        Double frozenValidationAuroc, boolean frozenTrained) {
+  public static EvaluateResult.UnimodalBaseline choose(
+      String modality,
+      Double encoderValidationAuroc,
+      Double frozenValidationAuroc,
+      boolean frozenTrained) {
     String encoder = NAME_PREFIX + modality;
     String frozen = FROZEN_PREFIX + modality;
     boolean encoderValid = encoderValidationAuroc != null && !encoderValidationAuroc.isNaN();
-    boolean frozenValid = frozenTrained && frozenValidationAuroc != null && !frozenValidationAuroc.isNaN();
+    boolean frozenValid =
+        frozenTrained && frozenValidationAuroc != null && !frozenValidationAuroc.isNaN();
     String chosen;
     if (!frozenTrained) {
       chosen = encoder;
@@ -146,7 +176,12 @@ public final class EncoderHeads {
     } else {
       chosen = frozen;
     }
-    return new EvaluateResult.UnimodalBaseline(modality, chosen, encoder, encoderValidationAuroc,
-        frozenTrained ? frozen : null, frozenTrained ? frozenValidationAuroc : null);
+    return new EvaluateResult.UnimodalBaseline(
+        modality,
+        chosen,
+        encoder,
+        encoderValidationAuroc,
+        frozenTrained ? frozen : null,
+        frozenTrained ? frozenValidationAuroc : null);
   }
 }

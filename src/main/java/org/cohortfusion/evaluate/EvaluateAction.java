@@ -8,52 +8,59 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.config.EvaluateConfig;
 import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
-import org.apache.spark.sql.Dataset;
-import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.train.Batch;
+import org.cohortfusion.train.ClassicalBaselines;
 import org.cohortfusion.train.CohortData;
-import org.cohortfusion.train.EndToEndInputs;
 import org.cohortfusion.train.EmbeddingsData;
+import org.cohortfusion.train.EndToEndInputs;
 import org.cohortfusion.train.Metrics;
 import org.cohortfusion.train.TrainAction;
 import org.cohortfusion.train.TrainedModels;
-import org.cohortfusion.train.ClassicalBaselines;
 import org.cohortfusion.train.classical.ClassicalModels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The evaluate stage: every model listed in {@code <train>/summary.json} (fusion models and the unimodal, early and
- * late baselines) on the TEST split of the embeddings table, with {@link ClassificationMetrics} overall, per
- * missingness pattern, under MCAR test-time modality removal at rates 0, 0.1, ..., 0.9 (robustness curves) and with
- * each modality removed entirely (ablation) — the missing-modality evaluation the review (arXiv 2408.02686) asks of
- * intermediate fusion. For generated cohorts, the AUROC of the true probability is the Bayes-optimal reference.
+ * The evaluate stage: every model listed in {@code <train>/summary.json} (fusion models and the
+ * unimodal, early and late baselines) on the TEST split of the embeddings table, with {@link
+ * ClassificationMetrics} overall, per missingness pattern, under MCAR test-time modality removal at
+ * rates 0, 0.1, ..., 0.9 (robustness curves) and with each modality removed entirely (ablation) —
+ * the missing-modality evaluation the review (arXiv 2408.02686) asks of intermediate fusion. For
+ * generated cohorts, the AUROC of the true probability is the Bayes-optimal reference.
  *
  * <p>Writes {@code <out>/predictions} (Parquet: subject_id, model, probability, label, pattern) and
- * {@code <out>/metrics.json} ({@link EvaluateResult}), the whole directory atomically. Models are SHA-256 verified on
- * load ({@link TrainedModels#load}). Only counts and metrics are logged, never subject-level values.
+ * {@code <out>/metrics.json} ({@link EvaluateResult}), the whole directory atomically. Models are
+ * SHA-256 verified on load ({@link TrainedModels#load}). Only counts and metrics are logged, never
+ * subject-level values.
  */
 public final class EvaluateAction {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateAction.class);
+
   /** The split every model is evaluated on. */
   public static final String SPLIT = "test";
+
   /** Test-time MCAR removal rates of the robustness curves. */
-  public static final List<Double> REMOVAL_RATES = List.of(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9);
+  public static final List<Double> REMOVAL_RATES =
+      List.of(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9);
+
   /** metrics.json inside the output directory. */
   public static final String METRICS_FILE = "metrics.json";
+
   /** Predictions Parquet directory inside the output directory. */
   public static final String PREDICTIONS_DIR = "predictions";
 
@@ -61,10 +68,19 @@ public final class EvaluateAction {
   private final Options o;
   private final String cohortDir;
 
-  private record Options(String embeddingsDir, String trainDir, String outputDir, EvaluateConfig evaluate,
-                         Consumer<String> progress, String modelName, String modelDir) {}
+  private record Options(
+      String embeddingsDir,
+      String trainDir,
+      String outputDir,
+      EvaluateConfig evaluate,
+      Consumer<String> progress,
+      String modelName,
+      String modelDir) {}
 
-  /** subjects.outcome.horizons: where a survival evaluation reports time-dependent AUROC and Brier score. */
+  /**
+   * subjects.outcome.horizons: where a survival evaluation reports time-dependent AUROC and Brier
+   * score.
+   */
   private final List<Double> horizons;
 
   private EvaluateAction(SparkSession spark, Options o, String cohortDir, List<Double> horizons) {
@@ -75,111 +91,186 @@ public final class EvaluateAction {
   }
 
   public static EvaluateAction of(SparkSession spark, PipelineConfig config) {
-    return new EvaluateAction(spark, new Options(config.embeddingsDir(), config.trainOutputDir(),
-        config.evaluateOutputDir(), config.evaluate(), LOG::info, null, null), config.cohortOutputDir(),
+    return new EvaluateAction(
+        spark,
+        new Options(
+            config.embeddingsDir(),
+            config.trainOutputDir(),
+            config.evaluateOutputDir(),
+            config.evaluate(),
+            LOG::info,
+            null,
+            null),
+        config.cohortOutputDir(),
         config.subjects() == null ? List.of() : config.subjects().outcome().horizons());
   }
 
   /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
   public EvaluateAction embeddingsDir(String dir) {
-    return new EvaluateAction(spark, new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir, horizons);
+    return new EvaluateAction(
+        spark,
+        new Options(dir, o.trainDir, o.outputDir, o.evaluate, o.progress, o.modelName, o.modelDir),
+        cohortDir,
+        horizons);
   }
 
-  /** Read the aligned cohort (classical baselines) from this directory instead of {@code <output.dir>/cohort}. */
+  /**
+   * Read the aligned cohort (classical baselines) from this directory instead of {@code
+   * <output.dir>/cohort}.
+   */
   public EvaluateAction cohortDir(String dir) {
     return new EvaluateAction(spark, o, dir, horizons);
   }
 
   /** Read the trained models from this directory instead of {@code <output.dir>/train}. */
   public EvaluateAction trainDir(String dir) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir, horizons);
+    return new EvaluateAction(
+        spark,
+        new Options(
+            o.embeddingsDir, dir, o.outputDir, o.evaluate, o.progress, o.modelName, o.modelDir),
+        cohortDir,
+        horizons);
   }
 
   /** Write to this directory instead of {@code <output.dir>/evaluate}. */
   public EvaluateAction outputDir(String dir) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir, horizons);
+    return new EvaluateAction(
+        spark,
+        new Options(
+            o.embeddingsDir, o.trainDir, dir, o.evaluate, o.progress, o.modelName, o.modelDir),
+        cohortDir,
+        horizons);
   }
 
   /** Override the {@code evaluate} section. */
   public EvaluateAction evaluate(EvaluateConfig evaluate) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, evaluate, o.progress,
-        o.modelName, o.modelDir), cohortDir, horizons);
+    return new EvaluateAction(
+        spark,
+        new Options(
+            o.embeddingsDir,
+            o.trainDir,
+            o.outputDir,
+            evaluate,
+            o.progress,
+            o.modelName,
+            o.modelDir),
+        cohortDir,
+        horizons);
   }
 
   /** Where the per-model progress lines go (default: the log). */
   public EvaluateAction progress(Consumer<String> sink) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink,
-        o.modelName, o.modelDir), cohortDir, horizons);
+    return new EvaluateAction(
+        spark,
+        new Options(
+            o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, sink, o.modelName, o.modelDir),
+        cohortDir,
+        horizons);
   }
 
   /**
-   * Evaluate only the graph model in {@code modelDir} (e.g. a registry version), named {@code name}, instead of
-   * the models of summary.json; its provenance says which embeddings it was trained on.
+   * Evaluate only the graph model in {@code modelDir} (e.g. a registry version), named {@code
+   * name}, instead of the models of summary.json; its provenance says which embeddings it was
+   * trained on.
    */
   public EvaluateAction model(String name, String modelDir) {
-    return new EvaluateAction(spark, new Options(o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, o.progress, name,
-        modelDir), cohortDir, horizons);
+    return new EvaluateAction(
+        spark,
+        new Options(
+            o.embeddingsDir, o.trainDir, o.outputDir, o.evaluate, o.progress, name, modelDir),
+        cohortDir,
+        horizons);
   }
 
   /** What both evaluations start from: the models' summary, the embeddings and the test split. */
-  private record Inputs(Configuration hconf, String summaryPath, TrainAction.Summary summary, EmbeddingsSpec emb,
-                        org.apache.spark.sql.Dataset<Row> table, TestSplit test) {}
+  private record Inputs(
+      Configuration hconf,
+      String summaryPath,
+      TrainAction.Summary summary,
+      EmbeddingsSpec emb,
+      org.apache.spark.sql.Dataset<Row> table,
+      TestSplit test) {}
 
   private Inputs inputs() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
-    String summaryPath = o.modelDir != null ? o.modelDir + "/" + ModelArtifact.PROVENANCE : o.trainDir + "/summary.json";
+    String summaryPath =
+        o.modelDir != null
+            ? o.modelDir + "/" + ModelArtifact.PROVENANCE
+            : o.trainDir + "/summary.json";
     if (o.modelDir == null && !TrainedModels.exists(hconf, summaryPath)) {
       throw new IllegalStateException("Cannot evaluate: no " + summaryPath + " (run train first)");
     }
     EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, o.embeddingsDir);
-    TrainAction.Summary summary = o.modelDir != null ? single(hconf, emb)
-        : Json.read(hconf, summaryPath, TrainAction.Summary.class);
+    TrainAction.Summary summary =
+        o.modelDir != null
+            ? single(hconf, emb)
+            : Json.read(hconf, summaryPath, TrainAction.Summary.class);
     if (!emb.sha256().equals(summary.embeddingsSha256())) {
-      throw new IllegalStateException("Cannot evaluate: the models in " + summaryPath + " were trained on embeddings "
-          + summary.embeddingsSha256() + ", " + o.embeddingsDir + " holds " + emb.sha256());
+      throw new IllegalStateException(
+          "Cannot evaluate: the models in "
+              + summaryPath
+              + " were trained on embeddings "
+              + summary.embeddingsSha256()
+              + ", "
+              + o.embeddingsDir
+              + " holds "
+              + emb.sha256());
     }
     org.apache.spark.sql.Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
     TestSplit test = TestSplit.read(table, emb, SPLIT, o.evaluate.batchSize());
     if (test.size() == 0) {
-      throw new IllegalStateException("Cannot evaluate: the " + SPLIT + " split of " + o.embeddingsDir
-          + " has no labeled subjects");
+      throw new IllegalStateException(
+          "Cannot evaluate: the "
+              + SPLIT
+              + " split of "
+              + o.embeddingsDir
+              + " has no labeled subjects");
     }
     return new Inputs(hconf, summaryPath, summary, emb, table, test);
   }
 
-  /** Whether the embeddings hold a survival outcome: then {@link #executeSurvival}, not {@link #execute}. */
+  /**
+   * Whether the embeddings hold a survival outcome: then {@link #executeSurvival}, not {@link
+   * #execute}.
+   */
   public boolean survival() {
-    return EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), o.embeddingsDir).survival();
+    return EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), o.embeddingsDir)
+        .survival();
   }
 
   /**
-   * Evaluates survival models ({@link SurvivalEvaluation}): every completed graph model of the summary (late fusion
-   * and classical baselines are not trained for survival outcomes). Writes predictions (subject_id, model, risk =
-   * 1 - S(last interval bound), duration, event, pattern) and metrics.json atomically.
+   * Evaluates survival models ({@link SurvivalEvaluation}): every completed graph model of the
+   * summary (late fusion and classical baselines are not trained for survival outcomes). Writes
+   * predictions (subject_id, model, risk = 1 - S(last interval bound), duration, event, pattern)
+   * and metrics.json atomically.
    */
   public SurvivalEvaluation.Result executeSurvival() {
     Inputs in = inputs();
     EmbeddingsSpec emb = in.emb();
     if (!emb.survival()) {
-      throw new IllegalStateException("Cannot evaluate a survival outcome: " + o.embeddingsDir + " holds class labels");
+      throw new IllegalStateException(
+          "Cannot evaluate a survival outcome: " + o.embeddingsDir + " holds class labels");
     }
     TestSplit test = in.test();
-    org.cohortfusion.train.DiscreteTimeHazard model = new org.cohortfusion.train.DiscreteTimeHazard(
-        emb.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray());
+    org.cohortfusion.train.DiscreteTimeHazard model =
+        new org.cohortfusion.train.DiscreteTimeHazard(
+            emb.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray());
     SurvivalEvaluation.Outcomes outcomes = SurvivalEvaluation.Outcomes.of(in.table(), test, SPLIT);
-    List<Double> horizons = this.horizons.isEmpty()
-        ? List.of(emb.survivalIntervals().get(emb.survivalIntervals().size() - 1)) : this.horizons;
+    List<Double> horizons =
+        this.horizons.isEmpty()
+            ? List.of(emb.survivalIntervals().get(emb.survivalIntervals().size() - 1))
+            : this.horizons;
     String[] patterns = test.patterns();
     List<SurvivalEvaluation.ModelSurvival> evaluated = new ArrayList<>();
     Map<String, double[][]> hazards = new LinkedHashMap<>();
     for (TrainAction.SummaryEntry entry : in.summary().models()) {
-      if (!entry.completed() || entry.modelDir() == null || ClassicalBaselines.KIND.equals(entry.kind())) {
+      if (!entry.completed()
+          || entry.modelDir() == null
+          || ClassicalBaselines.KIND.equals(entry.kind())) {
         continue;
       }
-      String graphDir = o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
+      String graphDir =
+          o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
       if (o.modelDir == null) {
         checkPublished(in.hconf(), o.trainDir, entry, in.summaryPath());
       }
@@ -200,58 +291,110 @@ public final class EvaluateAction {
       }
       Map<String, Double> ablation = new java.util.TreeMap<>();
       for (int i = 0; i < emb.modalityNames().size(); i++) {
-        ablation.put(emb.modalityNames().get(i),
+        ablation.put(
+            emb.modalityNames().get(i),
             SurvivalEvaluation.cIndex(scored.get(REMOVAL_RATES.size() + i), outcomes, model));
       }
-      SurvivalEvaluation.Scores scores = SurvivalEvaluation.scores(h, outcomes, model, horizons, o.evaluate.seed());
+      SurvivalEvaluation.Scores scores =
+          SurvivalEvaluation.scores(h, outcomes, model, horizons, o.evaluate.seed());
       Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
-      evaluated.add(new SurvivalEvaluation.ModelSurvival(entry.name(), entry.kind(), entry.describe(), validation,
-          scores, SurvivalEvaluation.perPattern(h, outcomes, patterns, model, o.evaluate.minPatternSize()), robustness,
-          ablation));
+      evaluated.add(
+          new SurvivalEvaluation.ModelSurvival(
+              entry.name(),
+              entry.kind(),
+              entry.describe(),
+              validation,
+              scores,
+              SurvivalEvaluation.perPattern(
+                  h, outcomes, patterns, model, o.evaluate.minPatternSize()),
+              robustness,
+              ablation));
       hazards.put(entry.name(), h);
-      o.progress.accept(String.format(java.util.Locale.ROOT, "[%s] test C-index %.4f [%.4f, %.4f]  IBS %.4f",
-          entry.name(), scores.cIndex(), scores.cLower(), scores.cUpper(), scores.integratedBrier()));
+      o.progress.accept(
+          String.format(
+              java.util.Locale.ROOT,
+              "[%s] test C-index %.4f [%.4f, %.4f]  IBS %.4f",
+              entry.name(),
+              scores.cIndex(),
+              scores.cLower(),
+              scores.cUpper(),
+              scores.integratedBrier()));
     }
     if (evaluated.isEmpty()) {
-      throw new IllegalStateException("Cannot evaluate: " + in.summaryPath() + " lists no completed survival model");
+      throw new IllegalStateException(
+          "Cannot evaluate: " + in.summaryPath() + " lists no completed survival model");
     }
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
-    evaluated.stream().filter(m -> "unimodal".equals(m.kind()))
-        .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex())).ifPresent(u -> evaluated.forEach(m -> {
-          if (!m.name().equals(u.name())) {
-            comparisons.add(SurvivalEvaluation.paired(m.name(), hazards.get(m.name()), u.name(), hazards.get(u.name()),
-                outcomes, model, o.evaluate.seed()));
-          }
-        }));
-    SurvivalEvaluation.Result result = new SurvivalEvaluation.Result("survival", test.size(),
-        SurvivalEvaluation.countEvents(outcomes), emb.survivalIntervals(), horizons, REMOVAL_RATES, evaluated,
-        comparisons);
+    evaluated.stream()
+        .filter(m -> "unimodal".equals(m.kind()))
+        .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex()))
+        .ifPresent(
+            u ->
+                evaluated.forEach(
+                    m -> {
+                      if (!m.name().equals(u.name())) {
+                        comparisons.add(
+                            SurvivalEvaluation.paired(
+                                m.name(),
+                                hazards.get(m.name()),
+                                u.name(),
+                                hazards.get(u.name()),
+                                outcomes,
+                                model,
+                                o.evaluate.seed()));
+                      }
+                    }));
+    SurvivalEvaluation.Result result =
+        new SurvivalEvaluation.Result(
+            "survival",
+            test.size(),
+            SurvivalEvaluation.countEvents(outcomes),
+            emb.survivalIntervals(),
+            horizons,
+            REMOVAL_RATES,
+            evaluated,
+            comparisons);
     String out = o.outputDir;
-    AtomicDirectory.write(in.hconf(), out, tmp -> {
-      writeSurvivalPredictions(tmp + "/" + PREDICTIONS_DIR, test, patterns, hazards, outcomes, model);
-      Json.write(in.hconf(), tmp + "/" + METRICS_FILE, result);
-      return null;
-    });
+    AtomicDirectory.write(
+        in.hconf(),
+        out,
+        tmp -> {
+          writeSurvivalPredictions(
+              tmp + "/" + PREDICTIONS_DIR, test, patterns, hazards, outcomes, model);
+          Json.write(in.hconf(), tmp + "/" + METRICS_FILE, result);
+          return null;
+        });
     return result;
   }
 
-  private void writeSurvivalPredictions(String path, TestSplit test, String[] patterns, Map<String, double[][]> hazards,
-                                        SurvivalEvaluation.Outcomes outcomes,
-                                        org.cohortfusion.train.DiscreteTimeHazard model) {
-    StructType schema = new StructType()
-        .add("subject_id", DataTypes.StringType, false)
-        .add("model", DataTypes.StringType, false)
-        .add("risk", DataTypes.DoubleType, false)
-        .add("duration", DataTypes.DoubleType, false)
-        .add("event", DataTypes.IntegerType, false)
-        .add("pattern", DataTypes.StringType, false);
+  private void writeSurvivalPredictions(
+      String path,
+      TestSplit test,
+      String[] patterns,
+      Map<String, double[][]> hazards,
+      SurvivalEvaluation.Outcomes outcomes,
+      org.cohortfusion.train.DiscreteTimeHazard model) {
+    StructType schema =
+        new StructType()
+            .add("subject_id", DataTypes.StringType, false)
+            .add("model", DataTypes.StringType, false)
+            .add("risk", DataTypes.DoubleType, false)
+            .add("duration", DataTypes.DoubleType, false)
+            .add("event", DataTypes.IntegerType, false)
+            .add("pattern", DataTypes.StringType, false);
     double[] cuts = model.cuts();
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<String, double[][]> e : hazards.entrySet()) {
       double[] risk = SurvivalEvaluation.risk(e.getValue(), model, cuts[cuts.length - 1]);
       for (int i = 0; i < risk.length; i++) {
-        rows.add(RowFactory.create(test.subjectIds().get(i), e.getKey(), risk[i], outcomes.time()[i],
-            outcomes.event()[i] ? 1 : 0, patterns[i]));
+        rows.add(
+            RowFactory.create(
+                test.subjectIds().get(i),
+                e.getKey(),
+                risk[i],
+                outcomes.time()[i],
+                outcomes.event()[i] ? 1 : 0,
+                patterns[i]));
       }
     }
     spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
@@ -260,8 +403,11 @@ public final class EvaluateAction {
   public EvaluateResult execute() {
     Inputs in = inputs();
     if (in.emb().survival()) {
-      throw new IllegalStateException("Cannot evaluate class metrics: " + o.embeddingsDir + " holds a survival outcome"
-          + " (use executeSurvival)");
+      throw new IllegalStateException(
+          "Cannot evaluate class metrics: "
+              + o.embeddingsDir
+              + " holds a survival outcome"
+              + " (use executeSurvival)");
     }
     Configuration hconf = in.hconf();
     String summaryPath = in.summaryPath();
@@ -269,10 +415,17 @@ public final class EvaluateAction {
     TrainAction.Summary summary = in.summary();
     org.apache.spark.sql.Dataset<Row> table = in.table();
     TestSplit test = in.test();
-    o.progress.accept("Evaluating " + summary.models().size() + " model(s) on " + test.size() + " labeled " + SPLIT
-        + " subjects");
+    o.progress.accept(
+        "Evaluating "
+            + summary.models().size()
+            + " model(s) on "
+            + test.size()
+            + " labeled "
+            + SPLIT
+            + " subjects");
     Double bayes = bayesOptimalAuroc(test, emb.numClasses());
-    Double observable = referenceAuroc(test.observableProbability(), test.labels(), emb.numClasses());
+    Double observable =
+        referenceAuroc(test.observableProbability(), test.labels(), emb.numClasses());
     String[] patterns = test.patterns();
     List<EvaluateResult.ModelEvaluation> evaluations = new ArrayList<>();
     Map<String, double[][]> predictions = new LinkedHashMap<>();
@@ -282,7 +435,8 @@ public final class EvaluateAction {
         continue;
       }
       Scorer scorer;
-      String graphDir = o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
+      String graphDir =
+          o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
       if (!ClassicalBaselines.KIND.equals(entry.kind()) && needsCohort(hconf, graphDir)) {
         if (o.modelDir == null) {
           checkPublished(hconf, o.trainDir, entry, summaryPath);
@@ -292,53 +446,101 @@ public final class EvaluateAction {
         scorer = Scorer.of(TrainedModels.graphAt(hconf, o.modelDir, emb));
       } else {
         checkPublished(hconf, o.trainDir, entry, summaryPath);
-        scorer = ClassicalBaselines.KIND.equals(entry.kind())
-            ? new ClassicalScorer(ClassicalModels.load(hconf, classicalDir(o.trainDir, entry.name())),
-                ClassicalBaselines.labeled(spark, cohortDir), test)
-            : Scorer.of(TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb));
+        scorer =
+            ClassicalBaselines.KIND.equals(entry.kind())
+                ? new ClassicalScorer(
+                    ClassicalModels.load(hconf, classicalDir(o.trainDir, entry.name())),
+                    ClassicalBaselines.labeled(spark, cohortDir),
+                    test)
+                : Scorer.of(TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb));
       }
       Evaluated e = evaluateModel(entry, scorer, test, patterns, emb, bayes);
       predictions.put(entry.name(), e.probabilities());
       evaluations.add(e.evaluation());
-      o.progress.accept(String.format(java.util.Locale.ROOT, "[%s] test AUROC %.4f  AUPRC %.4f  Brier %.4f  ECE %.4f  "
-          + "AUROC at removal 0.9: %.4f", entry.name(), e.evaluation().test().auroc(), e.evaluation().test().auprc(),
-          e.evaluation().test().brier(), e.evaluation().test().ece(),
-          e.evaluation().robustness().get(e.evaluation().robustness().size() - 1).auroc()));
+      o.progress.accept(
+          String.format(
+              java.util.Locale.ROOT,
+              "[%s] test AUROC %.4f  AUPRC %.4f  Brier %.4f  ECE %.4f  "
+                  + "AUROC at removal 0.9: %.4f",
+              entry.name(),
+              e.evaluation().test().auroc(),
+              e.evaluation().test().auprc(),
+              e.evaluation().test().brier(),
+              e.evaluation().test().ece(),
+              e.evaluation().robustness().get(e.evaluation().robustness().size() - 1).auroc()));
     }
     if (evaluations.isEmpty()) {
-      throw new IllegalStateException("Cannot evaluate: " + summaryPath + " lists no completed model");
+      throw new IllegalStateException(
+          "Cannot evaluate: " + summaryPath + " lists no completed model");
     }
     List<EvaluateResult.UnimodalBaseline> baselines = new ArrayList<>();
     if (o.modelDir == null) {
-      baselines = encoderHeads(table, emb, test, patterns, bayes, summary, evaluations, predictions);
+      baselines =
+          encoderHeads(table, emb, test, patterns, bayes, summary, evaluations, predictions);
     }
     String out = o.outputDir;
-    EvaluateResult unpaired = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
-        o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
-        List.of(), observable, baselines);
-    EvaluateResult result = new EvaluateResult(SPLIT, emb.numClasses(), test.size(), bayes,
-        o.evaluate.minPatternSize(), REMOVAL_RATES, evaluations, out + "/" + PREDICTIONS_DIR, out + "/" + METRICS_FILE,
-        comparisons(unpaired, predictions, test.labels(), emb.numClasses()), observable, baselines);
-    AtomicDirectory.write(hconf, out, tmp -> {
-      writePredictions(tmp + "/" + PREDICTIONS_DIR, test, patterns, predictions, emb.numClasses());
-      Json.write(hconf, tmp + "/" + METRICS_FILE, result);
-      return null;
-    });
+    EvaluateResult unpaired =
+        new EvaluateResult(
+            SPLIT,
+            emb.numClasses(),
+            test.size(),
+            bayes,
+            o.evaluate.minPatternSize(),
+            REMOVAL_RATES,
+            evaluations,
+            out + "/" + PREDICTIONS_DIR,
+            out + "/" + METRICS_FILE,
+            List.of(),
+            observable,
+            baselines);
+    EvaluateResult result =
+        new EvaluateResult(
+            SPLIT,
+            emb.numClasses(),
+            test.size(),
+            bayes,
+            o.evaluate.minPatternSize(),
+            REMOVAL_RATES,
+            evaluations,
+            out + "/" + PREDICTIONS_DIR,
+            out + "/" + METRICS_FILE,
+            comparisons(unpaired, predictions, test.labels(), emb.numClasses()),
+            observable,
+            baselines);
+    AtomicDirectory.write(
+        hconf,
+        out,
+        tmp -> {
+          writePredictions(
+              tmp + "/" + PREDICTIONS_DIR, test, patterns, predictions, emb.numClasses());
+          Json.write(hconf, tmp + "/" + METRICS_FILE, result);
+          return null;
+        });
     return result;
   }
 
   /**
-   * Pretrain's encoders with their own softmax heads as unimodal models ("encoder:m", from the head probabilities extract
-   * wrote), evaluated like the others, and per modality the choice between it and train's head on the frozen embedding
-   * ("unimodal:m") on validation AUROC ({@link EncoderHeads}). Adds to {@code evaluations} and {@code predictions}.
+   * Pretrain's encoders with their own softmax heads as unimodal models ("encoder:m", from the head
+   * probabilities extract wrote), evaluated like the others, and per modality the choice between it
+   * and train's head on the frozen embedding ("unimodal:m") on validation AUROC ({@link
+   * EncoderHeads}). Adds to {@code evaluations} and {@code predictions}.
    */
-  private List<EvaluateResult.UnimodalBaseline> encoderHeads(org.apache.spark.sql.Dataset<Row> table, EmbeddingsSpec emb,
-      TestSplit test, String[] patterns, Double bayes, TrainAction.Summary summary,
-      List<EvaluateResult.ModelEvaluation> evaluations, Map<String, double[][]> predictions) {
+  private List<EvaluateResult.UnimodalBaseline> encoderHeads(
+      org.apache.spark.sql.Dataset<Row> table,
+      EmbeddingsSpec emb,
+      TestSplit test,
+      String[] patterns,
+      Double bayes,
+      TrainAction.Summary summary,
+      List<EvaluateResult.ModelEvaluation> evaluations,
+      Map<String, double[][]> predictions) {
     List<String> names = emb.modalityNames();
     if (!EncoderHeads.available(table, names)) {
-      o.progress.accept("No encoder-head probabilities in " + o.embeddingsDir + " (extracted by an older version): the"
-          + " unimodal baselines are train's heads on the frozen embeddings only");
+      o.progress.accept(
+          "No encoder-head probabilities in "
+              + o.embeddingsDir
+              + " (extracted by an older version): the"
+              + " unimodal baselines are train's heads on the frozen embeddings only");
       return List.of();
     }
     int k = emb.numClasses();
@@ -349,52 +551,101 @@ public final class EvaluateAction {
       String m = names.get(i);
       Double encoderValidation = EncoderHeads.validationAuroc(table, m, validationLabels, prior, k);
       String frozenName = EncoderHeads.FROZEN_PREFIX + m;
-      TrainAction.SummaryEntry frozen = summary.models().stream()
-          .filter(e -> e.name().equals(frozenName) && e.completed() && e.modelDir() != null).findFirst().orElse(null);
-      Double frozenValidation = frozen == null || frozen.validation() == null ? null : frozen.validation().get("auroc");
-      Map<String, Double> validation = encoderValidation == null ? Map.of() : Map.of("auroc", encoderValidation);
-      TrainAction.SummaryEntry entry = new TrainAction.SummaryEntry(EncoderHeads.NAME_PREFIX + m, "unimodal",
-          "pretrain encoder + its softmax head (" + m + ")", null, null, 0, 0, false, true, validation);
-      Evaluated e = evaluateModel(entry, EncoderHeads.scorer(EncoderHeads.read(table, m, SPLIT), i, prior), test, patterns,
-          emb, bayes);
+      TrainAction.SummaryEntry frozen =
+          summary.models().stream()
+              .filter(e -> e.name().equals(frozenName) && e.completed() && e.modelDir() != null)
+              .findFirst()
+              .orElse(null);
+      Double frozenValidation =
+          frozen == null || frozen.validation() == null ? null : frozen.validation().get("auroc");
+      Map<String, Double> validation =
+          encoderValidation == null ? Map.of() : Map.of("auroc", encoderValidation);
+      TrainAction.SummaryEntry entry =
+          new TrainAction.SummaryEntry(
+              EncoderHeads.NAME_PREFIX + m,
+              "unimodal",
+              "pretrain encoder + its softmax head (" + m + ")",
+              null,
+              null,
+              0,
+              0,
+              false,
+              true,
+              validation);
+      Evaluated e =
+          evaluateModel(
+              entry,
+              EncoderHeads.scorer(EncoderHeads.read(table, m, SPLIT), i, prior),
+              test,
+              patterns,
+              emb,
+              bayes);
       predictions.put(entry.name(), e.probabilities());
       evaluations.add(e.evaluation());
-      EvaluateResult.UnimodalBaseline choice = EncoderHeads.choose(m, encoderValidation, frozenValidation, frozen != null);
+      EvaluateResult.UnimodalBaseline choice =
+          EncoderHeads.choose(m, encoderValidation, frozenValidation, frozen != null);
       out.add(choice);
-      o.progress.accept(String.format(java.util.Locale.ROOT, "[%s] test AUROC %.4f; unimodal baseline of %s: %s"
-          + " (validation AUROC: encoder head %s, head on frozen embedding %s)", entry.name(),
-          e.evaluation().test().auroc(), m, choice.chosen(), encoderValidation == null ? "-"
-              : String.format(java.util.Locale.ROOT, "%.4f", encoderValidation),
-          frozen == null ? "not trained" : frozenValidation == null ? "-"
-              : String.format(java.util.Locale.ROOT, "%.4f", frozenValidation)));
+      o.progress.accept(
+          String.format(
+              java.util.Locale.ROOT,
+              "[%s] test AUROC %.4f; unimodal baseline of %s: %s"
+                  + " (validation AUROC: encoder head %s, head on frozen embedding %s)",
+              entry.name(),
+              e.evaluation().test().auroc(),
+              m,
+              choice.chosen(),
+              encoderValidation == null
+                  ? "-"
+                  : String.format(java.util.Locale.ROOT, "%.4f", encoderValidation),
+              frozen == null
+                  ? "not trained"
+                  : frozenValidation == null
+                      ? "-"
+                      : String.format(java.util.Locale.ROOT, "%.4f", frozenValidation)));
     }
     return out;
   }
 
   /**
-   * Paired AUROC differences on the same test subjects (binary cohorts with both classes): every model against the
-   * best unimodal model, and the best fusion against the best classical baseline. None for other cohorts.
+   * Paired AUROC differences on the same test subjects (binary cohorts with both classes): every
+   * model against the best unimodal model, and the best fusion against the best classical baseline.
+   * None for other cohorts.
    */
-  static List<EvaluateResult.Comparison> comparisons(EvaluateResult r, Map<String, double[][]> predictions, int[] labels,
-                                                     int numClasses) {
+  static List<EvaluateResult.Comparison> comparisons(
+      EvaluateResult r, Map<String, double[][]> predictions, int[] labels, int numClasses) {
     long positives = java.util.Arrays.stream(labels).filter(y -> y == 1).count();
     if (numClasses != 2 || positives < 2 || labels.length - positives < 2) {
       return List.of();
     }
     List<EvaluateResult.Comparison> out = new ArrayList<>();
-    java.util.function.BiConsumer<String, String> add = (model, reference) -> {
-      if (!model.equals(reference) && predictions.containsKey(model) && predictions.containsKey(reference)) {
-        out.add(new EvaluateResult.Comparison(model, reference, PairedAuroc.of(positive(predictions.get(model)),
-            positive(predictions.get(reference)), labels, 0.95)));
-      }
-    };
+    java.util.function.BiConsumer<String, String> add =
+        (model, reference) -> {
+          if (!model.equals(reference)
+              && predictions.containsKey(model)
+              && predictions.containsKey(reference)) {
+            out.add(
+                new EvaluateResult.Comparison(
+                    model,
+                    reference,
+                    PairedAuroc.of(
+                        positive(predictions.get(model)),
+                        positive(predictions.get(reference)),
+                        labels,
+                        0.95)));
+          }
+        };
     r.bestUnimodal().ifPresent(u -> r.models().forEach(m -> add.accept(m.name(), u.name())));
-    r.models().stream().filter(m -> "fusion".equals(m.kind())).filter(m -> !Double.isNaN(m.test().auroc()))
+    r.models().stream()
+        .filter(m -> "fusion".equals(m.kind()))
+        .filter(m -> !Double.isNaN(m.test().auroc()))
         .max(java.util.Comparator.comparingDouble(m -> m.test().auroc()))
-        .ifPresent(f -> r.models().stream().filter(m -> "classical".equals(m.kind()))
-            .filter(m -> !Double.isNaN(m.test().auroc()))
-            .max(java.util.Comparator.comparingDouble(m -> m.test().auroc()))
-            .ifPresent(c -> add.accept(f.name(), c.name())));
+        .ifPresent(
+            f ->
+                r.models().stream()
+                    .filter(m -> "classical".equals(m.kind()))
+                    .filter(m -> !Double.isNaN(m.test().auroc()))
+                    .max(java.util.Comparator.comparingDouble(m -> m.test().auroc()))
+                    .ifPresent(c -> add.accept(f.name(), c.name())));
     return out;
   }
 
@@ -407,14 +658,15 @@ public final class EvaluateAction {
   }
 
   /**
-   * The model published under the train directory must be the one train recorded in summary.json: a model
-   * replaced since (a later retrain of another summary, a copy by hand) would be evaluated under the wrong name.
-   * Returns its SHA-256 (model.zip's, or late.json's for late fusion).
+   * The model published under the train directory must be the one train recorded in summary.json: a
+   * model replaced since (a later retrain of another summary, a copy by hand) would be evaluated
+   * under the wrong name. Returns its SHA-256 (model.zip's, or late.json's for late fusion).
    */
-  public static String checkPublished(Configuration hconf, String trainDir, TrainAction.SummaryEntry entry,
-                                      String summaryPath) {
+  public static String checkPublished(
+      Configuration hconf, String trainDir, TrainAction.SummaryEntry entry, String summaryPath) {
     if (entry.sha256() == null) {
-      throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + summaryPath + " records no SHA-256");
+      throw new IllegalStateException(
+          "Cannot evaluate '" + entry.name() + "': " + summaryPath + " records no SHA-256");
     }
     String dir = trainDir + "/" + dirName(entry.name());
     String late = dir + "/late/" + TrainedModels.LATE_FILE;
@@ -428,19 +680,30 @@ public final class EvaluateAction {
       actual = org.cohortfusion.io.Hashing.sha256(Json.readText(hconf, late));
     } else {
       where = dir + "/model/" + org.cohortfusion.io.ModelArtifact.MODEL;
-      actual = org.cohortfusion.io.Hashing.sha256(org.cohortfusion.io.ModelArtifact.verified(hconf, dir + "/model"));
+      actual =
+          org.cohortfusion.io.Hashing.sha256(
+              org.cohortfusion.io.ModelArtifact.verified(hconf, dir + "/model"));
     }
     if (!actual.equalsIgnoreCase(entry.sha256())) {
-      throw new IllegalStateException("Cannot evaluate '" + entry.name() + "': " + where + " has SHA-256 " + actual + ", "
-          + summaryPath + " says " + entry.sha256());
+      throw new IllegalStateException(
+          "Cannot evaluate '"
+              + entry.name()
+              + "': "
+              + where
+              + " has SHA-256 "
+              + actual
+              + ", "
+              + summaryPath
+              + " says "
+              + entry.sha256());
     }
     return actual;
   }
 
   /**
-   * The one-model summary of {@link #model}: from its verified provenance. A model trained on another snapshot
-   * extracted with the same encoders (same {@link EmbeddingsSpec#encodersSha256}) is scored on these embeddings:
-   * that is how a champion meets a new snapshot's test subjects.
+   * The one-model summary of {@link #model}: from its verified provenance. A model trained on
+   * another snapshot extracted with the same encoders (same {@link EmbeddingsSpec#encodersSha256})
+   * is scored on these embeddings: that is how a champion meets a new snapshot's test subjects.
    */
   private TrainAction.Summary single(Configuration hconf, EmbeddingsSpec current) {
     ModelArtifact.Verified v = ModelArtifact.verify(hconf, o.modelDir);
@@ -448,19 +711,38 @@ public final class EvaluateAction {
     Map<String, Object> conf = p.config() == null ? Map.of() : p.config();
     Object emb = conf.get("embeddingsSha256");
     if (emb == null) {
-      throw new IllegalStateException("Cannot evaluate " + o.modelName + ": the provenance of " + o.modelDir
-          + " names no embeddings (not a fusion model)");
+      throw new IllegalStateException(
+          "Cannot evaluate "
+              + o.modelName
+              + ": the provenance of "
+              + o.modelDir
+              + " names no embeddings (not a fusion model)");
     }
     String trainedOn = emb.toString();
     if (current.encodersSha256().equals(conf.get("encodersSha256"))) {
       trainedOn = current.sha256();
     }
-    return new TrainAction.Summary(trainedOn, p.codeVersion(), List.of(new TrainAction.SummaryEntry(o.modelName,
-        p.kind(), String.valueOf(conf.getOrDefault("describe", p.kind())), o.modelDir,
-        org.cohortfusion.io.Hashing.sha256(v.model()), 0, 0, false, true, p.metrics())));
+    return new TrainAction.Summary(
+        trainedOn,
+        p.codeVersion(),
+        List.of(
+            new TrainAction.SummaryEntry(
+                o.modelName,
+                p.kind(),
+                String.valueOf(conf.getOrDefault("describe", p.kind())),
+                o.modelDir,
+                org.cohortfusion.io.Hashing.sha256(v.model()),
+                0,
+                0,
+                false,
+                true,
+                p.metrics())));
   }
 
-  /** Whether the graph model in {@code modelDir} is end to end (its provenance says it needs the aligned cohort). */
+  /**
+   * Whether the graph model in {@code modelDir} is end to end (its provenance says it needs the
+   * aligned cohort).
+   */
   private static boolean needsCohort(Configuration hconf, String modelDir) {
     String provenance = modelDir + "/" + ModelArtifact.PROVENANCE;
     return TrainedModels.exists(hconf, provenance)
@@ -468,27 +750,44 @@ public final class EvaluateAction {
   }
 
   /**
-   * The scorer of an end-to-end model: the test subjects' features from the aligned cohort, preprocessed with the
-   * preprocessing the model records (pretrain's train-split fit), in the test split's subject order.
+   * The scorer of an end-to-end model: the test subjects' features from the aligned cohort,
+   * preprocessed with the preprocessing the model records (pretrain's train-split fit), in the test
+   * split's subject order.
    */
-  private Scorer cohortScorer(Configuration hconf, String modelDir, EmbeddingsSpec emb, TestSplit test) {
-    ModelArtifact.Provenance p = Json.read(hconf, modelDir + "/" + ModelArtifact.PROVENANCE, ModelArtifact.Provenance.class);
+  private Scorer cohortScorer(
+      Configuration hconf, String modelDir, EmbeddingsSpec emb, TestSplit test) {
+    ModelArtifact.Provenance p =
+        Json.read(hconf, modelDir + "/" + ModelArtifact.PROVENANCE, ModelArtifact.Provenance.class);
     List<ModalityPreprocessing> preps = EndToEndInputs.preprocessing(p, modelDir);
     int[] index = new int[preps.size()];
     for (int j = 0; j < preps.size(); j++) {
       index[j] = emb.indexOf(preps.get(j).modality());
       if (index[j] < 0) {
-        throw new IllegalStateException("Cannot evaluate " + modelDir + ": its modality '" + preps.get(j).modality()
-            + "' is not in the embeddings " + emb.modalityNames());
+        throw new IllegalStateException(
+            "Cannot evaluate "
+                + modelDir
+                + ": its modality '"
+                + preps.get(j).modality()
+                + "' is not in the embeddings "
+                + emb.modalityNames());
       }
     }
-    Metrics.Predictor predictor = TrainedModels.graphAt(hconf, modelDir, EndToEndInputs.describe(preps, emb.classes()));
+    Metrics.Predictor predictor =
+        TrainedModels.graphAt(hconf, modelDir, EndToEndInputs.describe(preps, emb.classes()));
     Dataset<Row> aligned = spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
     if (!CohortData.subjectIds(aligned, SPLIT).equals(test.subjectIds())) {
-      throw new IllegalStateException("Cannot evaluate end-to-end model " + modelDir + ": the labeled " + SPLIT
-          + " subjects of the cohort " + cohortDir + " are not those of the embeddings " + o.embeddingsDir);
+      throw new IllegalStateException(
+          "Cannot evaluate end-to-end model "
+              + modelDir
+              + ": the labeled "
+              + SPLIT
+              + " subjects of the cohort "
+              + cohortDir
+              + " are not those of the embeddings "
+              + o.embeddingsDir);
     }
-    List<Batch> features = CohortData.collect(aligned, preps, emb.numClasses(), SPLIT, o.evaluate.batchSize(), true);
+    List<Batch> features =
+        CohortData.collect(aligned, preps, emb.numClasses(), SPLIT, o.evaluate.batchSize(), true);
     return new CohortScorer(predictor, features, index, emb.modalityNames().size());
   }
 
@@ -501,11 +800,16 @@ public final class EvaluateAction {
   private record Evaluated(EvaluateResult.ModelEvaluation evaluation, double[][] probabilities) {}
 
   /**
-   * Every scenario of one model: the test split as it is, MCAR removal at every rate, and every modality removed
-   * entirely; the scenarios are built once and scored together ({@link Scorer}).
+   * Every scenario of one model: the test split as it is, MCAR removal at every rate, and every
+   * modality removed entirely; the scenarios are built once and scored together ({@link Scorer}).
    */
-  private Evaluated evaluateModel(TrainAction.SummaryEntry entry, Scorer scorer, TestSplit test, String[] patterns,
-                                  EmbeddingsSpec emb, Double bayes) {
+  private Evaluated evaluateModel(
+      TrainAction.SummaryEntry entry,
+      Scorer scorer,
+      TestSplit test,
+      String[] patterns,
+      EmbeddingsSpec emb,
+      Double bayes) {
     int k = emb.numClasses();
     List<List<Batch>> scenarios = new ArrayList<>();
     scenarios.add(test.batches());
@@ -518,8 +822,8 @@ public final class EvaluateAction {
     List<double[][]> scored = scorer.score(scenarios);
     double[][] probabilities = scored.get(0);
     ClassificationMetrics overall = ClassificationMetrics.of(probabilities, test.labels(), k);
-    List<EvaluateResult.PatternMetrics> byPattern = perPattern(probabilities, test.labels(), patterns, k,
-        o.evaluate.minPatternSize());
+    List<EvaluateResult.PatternMetrics> byPattern =
+        perPattern(probabilities, test.labels(), patterns, k, o.evaluate.minPatternSize());
     List<ClassificationMetrics> robustness = new ArrayList<>();
     robustness.add(overall);
     for (int r = 1; r < REMOVAL_RATES.size(); r++) {
@@ -527,16 +831,28 @@ public final class EvaluateAction {
     }
     Map<String, ClassificationMetrics> ablation = new TreeMap<>();
     for (int i = 0; i < emb.modalityNames().size(); i++) {
-      ablation.put(emb.modalityNames().get(i),
+      ablation.put(
+          emb.modalityNames().get(i),
           ClassificationMetrics.of(scored.get(REMOVAL_RATES.size() + i), test.labels(), k));
     }
     Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
     Double distance = bayes == null ? null : bayes - overall.auroc();
-    return new Evaluated(new EvaluateResult.ModelEvaluation(entry.name(), entry.kind(), entry.describe(), validation,
-        overall, distance, byPattern, robustness, ablation,
-        bayes == null ? null : distance(probabilities, test.trueProbability(), test.labels()),
-        referenceAuroc(test.observableProbability(), test.labels(), k) == null ? null
-            : distance(probabilities, test.observableProbability(), test.labels())), probabilities);
+    return new Evaluated(
+        new EvaluateResult.ModelEvaluation(
+            entry.name(),
+            entry.kind(),
+            entry.describe(),
+            validation,
+            overall,
+            distance,
+            byPattern,
+            robustness,
+            ablation,
+            bayes == null ? null : distance(probabilities, test.trueProbability(), test.labels()),
+            referenceAuroc(test.observableProbability(), test.labels(), k) == null
+                ? null
+                : distance(probabilities, test.observableProbability(), test.labels())),
+        probabilities);
   }
 
   /** Where train publishes classical baseline {@code name}. */
@@ -545,11 +861,15 @@ public final class EvaluateAction {
   }
 
   /**
-   * Metrics per missingness pattern, computed on exactly the subjects with that pattern; patterns in descending
-   * order of size.
+   * Metrics per missingness pattern, computed on exactly the subjects with that pattern; patterns
+   * in descending order of size.
    */
-  public static List<EvaluateResult.PatternMetrics> perPattern(double[][] probabilities, int[] labels,
-                                                               String[] patterns, int numClasses, int minPatternSize) {
+  public static List<EvaluateResult.PatternMetrics> perPattern(
+      double[][] probabilities,
+      int[] labels,
+      String[] patterns,
+      int numClasses,
+      int minPatternSize) {
     Map<String, List<Integer>> rows = new TreeMap<>();
     for (int i = 0; i < patterns.length; i++) {
       rows.computeIfAbsent(patterns[i], p -> new ArrayList<>()).add(i);
@@ -563,8 +883,12 @@ public final class EvaluateAction {
         p[j] = probabilities[idx.get(j)];
         y[j] = labels[idx.get(j)];
       }
-      out.add(new EvaluateResult.PatternMetrics(e.getKey(), idx.size(), idx.size() < minPatternSize,
-          ClassificationMetrics.of(p, y, numClasses)));
+      out.add(
+          new EvaluateResult.PatternMetrics(
+              e.getKey(),
+              idx.size(),
+              idx.size() < minPatternSize,
+              ClassificationMetrics.of(p, y, numClasses)));
     }
     out.sort((a, b) -> Long.compare(b.n(), a.n()));
     return out;
@@ -577,18 +901,25 @@ public final class EvaluateAction {
       if (b.size() == 0) {
         continue;
       }
-      double[][] p = predictor.predict(b).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      double[][] p =
+          predictor.predict(b).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
       rows.addAll(Arrays.asList(p));
     }
     return rows.toArray(new double[0][]);
   }
 
-  /** AUROC of the generator's true probability against the label: the Bayes-optimal AUROC (binary cohorts only). */
+  /**
+   * AUROC of the generator's true probability against the label: the Bayes-optimal AUROC (binary
+   * cohorts only).
+   */
   static Double bayesOptimalAuroc(TestSplit test, int numClasses) {
     return referenceAuroc(test.trueProbability(), test.labels(), numClasses);
   }
 
-  /** AUROC of a reference probability (true or observable-optimal) against the label; null if none or not binary. */
+  /**
+   * AUROC of a reference probability (true or observable-optimal) against the label; null if none
+   * or not binary.
+   */
   static Double referenceAuroc(double[] reference, int[] labels, int numClasses) {
     if (reference == null || numClasses != 2) {
       return null;
@@ -598,7 +929,8 @@ public final class EvaluateAction {
   }
 
   /** A binary model's distance to a reference probability on the same subjects. */
-  static EvaluateResult.ReferenceDistance distance(double[][] probabilities, double[] reference, int[] labels) {
+  static EvaluateResult.ReferenceDistance distance(
+      double[][] probabilities, double[] reference, int[] labels) {
     double[] p = positive(probabilities);
     double abs = 0.0, brierModel = 0.0, brierReference = 0.0;
     for (int i = 0; i < p.length; i++) {
@@ -607,32 +939,48 @@ public final class EvaluateAction {
       brierReference += (reference[i] - labels[i]) * (reference[i] - labels[i]);
     }
     int n = p.length;
-    return new EvaluateResult.ReferenceDistance(ClassificationMetrics.binaryAuroc(reference, labels)
-        - ClassificationMetrics.binaryAuroc(p, labels), abs / n, (brierModel - brierReference) / n);
+    return new EvaluateResult.ReferenceDistance(
+        ClassificationMetrics.binaryAuroc(reference, labels)
+            - ClassificationMetrics.binaryAuroc(p, labels),
+        abs / n,
+        (brierModel - brierReference) / n);
   }
 
-  private void writePredictions(String path, TestSplit test, String[] patterns, Map<String, double[][]> predictions,
-                                int numClasses) {
-    DataType probabilityType = numClasses == 2 ? DataTypes.DoubleType
-        : DataTypes.createArrayType(DataTypes.DoubleType, false);
-    StructType schema = new StructType()
-        .add("subject_id", DataTypes.StringType, false)
-        .add("model", DataTypes.StringType, false)
-        .add("probability", probabilityType, false)
-        .add("label", DataTypes.IntegerType, false)
-        .add("pattern", DataTypes.StringType, false);
+  private void writePredictions(
+      String path,
+      TestSplit test,
+      String[] patterns,
+      Map<String, double[][]> predictions,
+      int numClasses) {
+    DataType probabilityType =
+        numClasses == 2
+            ? DataTypes.DoubleType
+            : DataTypes.createArrayType(DataTypes.DoubleType, false);
+    StructType schema =
+        new StructType()
+            .add("subject_id", DataTypes.StringType, false)
+            .add("model", DataTypes.StringType, false)
+            .add("probability", probabilityType, false)
+            .add("label", DataTypes.IntegerType, false)
+            .add("pattern", DataTypes.StringType, false);
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<String, double[][]> e : predictions.entrySet()) {
       double[][] p = e.getValue();
       for (int i = 0; i < p.length; i++) {
-        Object probability = numClasses == 2 ? (Object) p[i][1] : Arrays.stream(p[i]).boxed().toList();
-        rows.add(RowFactory.create(test.subjectIds().get(i), e.getKey(), probability, test.labels()[i], patterns[i]));
+        Object probability =
+            numClasses == 2 ? (Object) p[i][1] : Arrays.stream(p[i]).boxed().toList();
+        rows.add(
+            RowFactory.create(
+                test.subjectIds().get(i), e.getKey(), probability, test.labels()[i], patterns[i]));
       }
     }
     spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
   }
 
-  /** File-system safe form of a model name, as train publishes it ("unimodal:labs" -> "unimodal-labs"). */
+  /**
+   * File-system safe form of a model name, as train publishes it ("unimodal:labs" ->
+   * "unimodal-labs").
+   */
   static String dirName(String modelName) {
     return modelName.replaceAll("[^A-Za-z0-9_.-]", "-");
   }

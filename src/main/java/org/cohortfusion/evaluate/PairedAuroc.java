@@ -4,12 +4,13 @@ import java.util.Arrays;
 import org.apache.commons.math3.distribution.NormalDistribution;
 
 /**
- * The difference of two correlated AUROCs, scores of two models on the same subjects, with its variance by
- * DeLong's method: E. R. DeLong, D. M. DeLong and D. L. Clarke-Pearson, "Comparing the areas under two or more
- * correlated receiver operating characteristic curves: a nonparametric approach", Biometrics 44(3), 1988. The
- * structural components come from midranks as in X. Sun and W. Xu, "Fast implementation of DeLong's algorithm
- * for comparing the areas under correlated receiver operating characteristic curves", IEEE Signal Processing
- * Letters 21(11), 2014: O(N log N) rather than the definition's O(m n). Ties count one half.
+ * The difference of two correlated AUROCs, scores of two models on the same subjects, with its
+ * variance by DeLong's method: E. R. DeLong, D. M. DeLong and D. L. Clarke-Pearson, "Comparing the
+ * areas under two or more correlated receiver operating characteristic curves: a nonparametric
+ * approach", Biometrics 44(3), 1988. The structural components come from midranks as in X. Sun and
+ * W. Xu, "Fast implementation of DeLong's algorithm for comparing the areas under correlated
+ * receiver operating characteristic curves", IEEE Signal Processing Letters 21(11), 2014: O(N log
+ * N) rather than the definition's O(m n). Ties count one half.
  *
  * @param aurocA AUROC of model A
  * @param aurocB AUROC of model B
@@ -21,41 +22,69 @@ import org.apache.commons.math3.distribution.NormalDistribution;
  * @param positives subjects of the positive class
  * @param negatives subjects of the negative class
  */
-public record PairedAuroc(double aurocA, double aurocB, double difference, double standardError, double lower,
-                          double upper, double confidence, int positives, int negatives) {
+public record PairedAuroc(
+    double aurocA,
+    double aurocB,
+    double difference,
+    double standardError,
+    double lower,
+    double upper,
+    double confidence,
+    int positives,
+    int negatives) {
 
   /**
-   * Compares scores {@code a} and {@code b} (probability of the positive class, one per subject, same subject
-   * order) against binary {@code labels} (1 positive, 0 negative).
+   * Compares scores {@code a} and {@code b} (probability of the positive class, one per subject,
+   * same subject order) against binary {@code labels} (1 positive, 0 negative).
    */
   public static PairedAuroc of(double[] a, double[] b, int[] labels, double confidence) {
     if (a.length != b.length || a.length != labels.length) {
-      throw new IllegalArgumentException("Cannot compare AUROCs: " + a.length + " and " + b.length + " scores for "
-          + labels.length + " labels");
+      throw new IllegalArgumentException(
+          "Cannot compare AUROCs: "
+              + a.length
+              + " and "
+              + b.length
+              + " scores for "
+              + labels.length
+              + " labels");
     }
     int m = 0;
     for (int y : labels) {
       if (y != 0 && y != 1) {
-        throw new IllegalArgumentException("Cannot compare AUROCs: labels must be 0 or 1, got " + y);
+        throw new IllegalArgumentException(
+            "Cannot compare AUROCs: labels must be 0 or 1, got " + y);
       }
       m += y;
     }
     int n = labels.length - m;
     if (m < 2 || n < 2) {
-      throw new IllegalArgumentException("Cannot compare AUROCs: need at least two subjects of each class, have "
-          + m + " positive and " + n + " negative");
+      throw new IllegalArgumentException(
+          "Cannot compare AUROCs: need at least two subjects of each class, have "
+              + m
+              + " positive and "
+              + n
+              + " negative");
     }
     Components ca = components(a, labels, m, n);
     Components cb = components(b, labels, m, n);
-    double s10 = variance(ca.v10, ca.auroc) + variance(cb.v10, cb.auroc) - 2 * covariance(ca.v10, ca.auroc, cb.v10, cb.auroc);
-    double s01 = variance(ca.v01, ca.auroc) + variance(cb.v01, cb.auroc) - 2 * covariance(ca.v01, ca.auroc, cb.v01, cb.auroc);
+    double s10 =
+        variance(ca.v10, ca.auroc)
+            + variance(cb.v10, cb.auroc)
+            - 2 * covariance(ca.v10, ca.auroc, cb.v10, cb.auroc);
+    double s01 =
+        variance(ca.v01, ca.auroc)
+            + variance(cb.v01, cb.auroc)
+            - 2 * covariance(ca.v01, ca.auroc, cb.v01, cb.auroc);
     double se = Math.sqrt(Math.max(0, s10 / m + s01 / n));
     double z = new NormalDistribution().inverseCumulativeProbability(1 - (1 - confidence) / 2);
     double d = ca.auroc - cb.auroc;
     return new PairedAuroc(ca.auroc, cb.auroc, d, se, d - z * se, d + z * se, confidence, m, n);
   }
 
-  /** V10 (one per positive) and V01 (one per negative) of one model, and its AUROC = mean(V10) = mean(V01). */
+  /**
+   * V10 (one per positive) and V01 (one per negative) of one model, and its AUROC = mean(V10) =
+   * mean(V01).
+   */
   record Components(double[] v10, double[] v01, double auroc) {}
 
   static Components components(double[] scores, int[] labels, int m, int n) {

@@ -5,9 +5,10 @@ import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.Metrics;
 
 /**
- * Class probabilities of the test subjects under several scenarios at once (the test split as it is, and with
- * modalities removed: presence 0 in the batches). One row per subject in {@link TestSplit} order, one matrix per
- * scenario. Scoring every scenario in one call lets a Spark ML model score them in one job.
+ * Class probabilities of the test subjects under several scenarios at once (the test split as it
+ * is, and with modalities removed: presence 0 in the batches). One row per subject in {@link
+ * TestSplit} order, one matrix per scenario. Scoring every scenario in one call lets a Spark ML
+ * model score them in one job.
  */
 @FunctionalInterface
 interface Scorer {

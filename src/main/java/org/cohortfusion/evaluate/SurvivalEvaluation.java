@@ -19,16 +19,18 @@ import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.DiscreteTimeHazard;
 
 /**
- * Evaluation of survival models (embeddings with {@link EmbeddingsSpec#survivalIntervals}): every model's hazards on
- * the test split, turned into a survival curve ({@link DiscreteTimeHazard}), and scored against the exact follow-up
- * times — Harrell's C with a bootstrap interval, time-dependent AUROC and Brier score at the horizons, the integrated
- * Brier score over the intervals' bounds ({@link SurvivalMetrics}) — overall, per missingness pattern, under MCAR
- * test-time removal of modalities and with each modality removed (the C-index), and paired against the best unimodal
+ * Evaluation of survival models (embeddings with {@link EmbeddingsSpec#survivalIntervals}): every
+ * model's hazards on the test split, turned into a survival curve ({@link DiscreteTimeHazard}), and
+ * scored against the exact follow-up times — Harrell's C with a bootstrap interval, time-dependent
+ * AUROC and Brier score at the horizons, the integrated Brier score over the intervals' bounds
+ * ({@link SurvivalMetrics}) — overall, per missingness pattern, under MCAR test-time removal of
+ * modalities and with each modality removed (the C-index), and paired against the best unimodal
  * model (a bootstrap of the difference in C over the same resampled subjects).
  */
 public final class SurvivalEvaluation {
   /** Bootstrap replicates of every interval. */
   static final int REPLICATES = 1000;
+
   static final double CONFIDENCE = 0.95;
 
   private SurvivalEvaluation() {}
@@ -39,22 +41,45 @@ public final class SurvivalEvaluation {
    * @param cIndex Harrell's C of the risk 1 - S(last interval bound)
    * @param cLower lower bound of the bootstrap interval of C
    * @param cUpper upper bound
-   * @param timeDependentAuroc at each horizon, the cumulative/dynamic AUROC of 1 - S(horizon) (IPCW)
+   * @param timeDependentAuroc at each horizon, the cumulative/dynamic AUROC of 1 - S(horizon)
+   *     (IPCW)
    * @param brier at each horizon, the IPCW Brier score of S(horizon)
-   * @param integratedBrier the integrated Brier score over the intervals' bounds up to the last time observed
+   * @param integratedBrier the integrated Brier score over the intervals' bounds up to the last
+   *     time observed
    */
-  public record Scores(long n, long events, double cIndex, double cLower, double cUpper,
-                       Map<String, Double> timeDependentAuroc, Map<String, Double> brier, double integratedBrier) {}
+  public record Scores(
+      long n,
+      long events,
+      double cIndex,
+      double cLower,
+      double cUpper,
+      Map<String, Double> timeDependentAuroc,
+      Map<String, Double> brier,
+      double integratedBrier) {}
 
-  /** Scores of the subjects with one missingness pattern ({@code small}: fewer than evaluate.min-pattern-size). */
+  /**
+   * Scores of the subjects with one missingness pattern ({@code small}: fewer than
+   * evaluate.min-pattern-size).
+   */
   public record PatternScores(String pattern, long n, boolean small, double cIndex) {}
 
-  /** A model's C-index minus the reference model's on the same subjects, with its paired bootstrap interval. */
-  public record PairedC(String model, String reference, double difference, double lower, double upper) {}
+  /**
+   * A model's C-index minus the reference model's on the same subjects, with its paired bootstrap
+   * interval.
+   */
+  public record PairedC(
+      String model, String reference, double difference, double lower, double upper) {}
 
   /** One model: scores overall, per pattern, the C-index under test-time removal and ablation. */
-  public record ModelSurvival(String name, String kind, String describe, Double validationConcordance, Scores test,
-                              List<PatternScores> patterns, List<Double> robustness, Map<String, Double> ablation) {}
+  public record ModelSurvival(
+      String name,
+      String kind,
+      String describe,
+      Double validationConcordance,
+      Scores test,
+      List<PatternScores> patterns,
+      List<Double> robustness,
+      Map<String, Double> ablation) {}
 
   /**
    * The content of metrics.json for a survival outcome.
@@ -62,36 +87,89 @@ public final class SurvivalEvaluation {
    * @param outcome always "survival", so a reader can tell this file from a classification one
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Result(String outcome, long subjects, long events, List<Double> intervals, List<Double> horizons,
-                       List<Double> removalRates, List<ModelSurvival> models, List<PairedC> comparisons) {
+  public record Result(
+      String outcome,
+      long subjects,
+      long events,
+      List<Double> intervals,
+      List<Double> horizons,
+      List<Double> removalRates,
+      List<ModelSurvival> models,
+      List<PairedC> comparisons) {
     public Optional<ModelSurvival> best() {
       return models.stream().max(Comparator.comparingDouble(m -> m.test().cIndex()));
     }
 
-    /** The console summary: every model's C with its interval, and the best against the best unimodal model. */
+    /**
+     * The console summary: every model's C with its interval, and the best against the best
+     * unimodal model.
+     */
     public String summary() {
-      StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-          "Survival evaluation: %d test subjects, %d events; C-index [95%% bootstrap CI], time-dependent AUROC and"
-              + " Brier at %s, integrated Brier%n", subjects, events, horizons));
-      models.stream().sorted(Comparator.comparingDouble((ModelSurvival m) -> -m.test().cIndex())).forEach(m ->
-          s.append(String.format(Locale.ROOT, "  %-22s C %.3f [%.3f, %.3f]  tdAUROC %s  Brier %s  IBS %.3f%n",
-              m.name(), m.test().cIndex(), m.test().cLower(), m.test().cUpper(), format(m.test().timeDependentAuroc()),
-              format(m.test().brier()), m.test().integratedBrier())));
-      best().ifPresent(b -> comparisons.stream().filter(c -> c.model().equals(b.name())).findFirst().ifPresent(c -> {
-        boolean excludesZero = c.lower() > 0 || c.upper() < 0;
-        s.append(excludesZero
-            ? String.format(Locale.ROOT, "%s %s the best unimodal model (%s) by %+.3f C [%+.3f, %+.3f]%n", b.name(),
-                c.difference() > 0 ? "beats" : "trails", c.reference(), c.difference(), c.lower(), c.upper())
-            : String.format(Locale.ROOT, "%s against the best unimodal model (%s): %+.3f C [%+.3f, %+.3f], no evidence"
-                + " of a difference%n", b.name(), c.reference(), c.difference(), c.lower(), c.upper()));
-      }));
+      StringBuilder s =
+          new StringBuilder(
+              String.format(
+                  Locale.ROOT,
+                  "Survival evaluation: %d test subjects, %d events; C-index [95%% bootstrap CI], time-dependent AUROC and"
+                      + " Brier at %s, integrated Brier%n",
+                  subjects,
+                  events,
+                  horizons));
+      models.stream()
+          .sorted(Comparator.comparingDouble((ModelSurvival m) -> -m.test().cIndex()))
+          .forEach(
+              m ->
+                  s.append(
+                      String.format(
+                          Locale.ROOT,
+                          "  %-22s C %.3f [%.3f, %.3f]  tdAUROC %s  Brier %s  IBS %.3f%n",
+                          m.name(),
+                          m.test().cIndex(),
+                          m.test().cLower(),
+                          m.test().cUpper(),
+                          format(m.test().timeDependentAuroc()),
+                          format(m.test().brier()),
+                          m.test().integratedBrier())));
+      best()
+          .ifPresent(
+              b ->
+                  comparisons.stream()
+                      .filter(c -> c.model().equals(b.name()))
+                      .findFirst()
+                      .ifPresent(
+                          c -> {
+                            boolean excludesZero = c.lower() > 0 || c.upper() < 0;
+                            s.append(
+                                excludesZero
+                                    ? String.format(
+                                        Locale.ROOT,
+                                        "%s %s the best unimodal model (%s) by %+.3f C [%+.3f, %+.3f]%n",
+                                        b.name(),
+                                        c.difference() > 0 ? "beats" : "trails",
+                                        c.reference(),
+                                        c.difference(),
+                                        c.lower(),
+                                        c.upper())
+                                    : String.format(
+                                        Locale.ROOT,
+                                        "%s against the best unimodal model (%s): %+.3f C [%+.3f, %+.3f], no evidence"
+                                            + " of a difference%n",
+                                        b.name(),
+                                        c.reference(),
+                                        c.difference(),
+                                        c.lower(),
+                                        c.upper()));
+                          }));
       return s.toString();
     }
 
     private static String format(Map<String, Double> byHorizon) {
       StringBuilder s = new StringBuilder();
-      byHorizon.forEach((h, v) -> s.append(s.length() == 0 ? "" : " ").append(h).append(':')
-          .append(String.format(Locale.ROOT, "%.3f", v)));
+      byHorizon.forEach(
+          (h, v) ->
+              s.append(s.length() == 0 ? "" : " ")
+                  .append(h)
+                  .append(':')
+                  .append(String.format(Locale.ROOT, "%.3f", v)));
       return s.toString();
     }
   }
@@ -100,11 +178,17 @@ public final class SurvivalEvaluation {
   record Outcomes(double[] time, boolean[] event) {
     static Outcomes of(Dataset<Row> table, TestSplit test, String split) {
       Map<String, Double> duration = new HashMap<>();
-      for (Row r : table.where(col("split").equalTo(split).and(col("label").isNotNull()))
-          .select("subject_id", "duration").collectAsList()) {
+      for (Row r :
+          table
+              .where(col("split").equalTo(split).and(col("label").isNotNull()))
+              .select("subject_id", "duration")
+              .collectAsList()) {
         if (r.isNullAt(1)) {
-          throw new IllegalStateException("Cannot evaluate a survival outcome: a labeled " + split + " subject has no"
-              + " duration in the embeddings table");
+          throw new IllegalStateException(
+              "Cannot evaluate a survival outcome: a labeled "
+                  + split
+                  + " subject has no"
+                  + " duration in the embeddings table");
         }
         duration.put(r.getString(0), r.getDouble(1));
       }
@@ -137,23 +221,34 @@ public final class SurvivalEvaluation {
     return r;
   }
 
-  static Scores scores(double[][] hazards, Outcomes o, DiscreteTimeHazard model, List<Double> horizons, long seed) {
+  static Scores scores(
+      double[][] hazards, Outcomes o, DiscreteTimeHazard model, List<Double> horizons, long seed) {
     double[] cuts = model.cuts();
     double[] overall = risk(hazards, model, cuts[cuts.length - 1]);
-    SurvivalMetrics.BootstrapInterval c = SurvivalMetrics.bootstrapHarrellC(o.time(), o.event(), overall, REPLICATES,
-        CONFIDENCE, seed);
+    SurvivalMetrics.BootstrapInterval c =
+        SurvivalMetrics.bootstrapHarrellC(
+            o.time(), o.event(), overall, REPLICATES, CONFIDENCE, seed);
     Map<String, Double> auroc = new TreeMap<>(Comparator.comparingDouble(Double::parseDouble));
     Map<String, Double> brier = new TreeMap<>(Comparator.comparingDouble(Double::parseDouble));
     for (double h : horizons) {
       String key = String.format(Locale.ROOT, "%s", h);
-      auroc.put(key, SurvivalMetrics.timeDependentAuroc(o.time(), o.event(), risk(hazards, model, h), h));
+      auroc.put(
+          key, SurvivalMetrics.timeDependentAuroc(o.time(), o.event(), risk(hazards, model, h), h));
       brier.put(key, brierOrNaN(o, hazards, model, h));
     }
-    return new Scores(o.time().length, countEvents(o), c.estimate(), c.lower(), c.upper(), auroc, brier,
+    return new Scores(
+        o.time().length,
+        countEvents(o),
+        c.estimate(),
+        c.lower(),
+        c.upper(),
+        auroc,
+        brier,
         integratedBrier(o, hazards, model));
   }
 
-  private static double brierOrNaN(Outcomes o, double[][] hazards, DiscreteTimeHazard model, double h) {
+  private static double brierOrNaN(
+      Outcomes o, double[][] hazards, DiscreteTimeHazard model, double h) {
     double[] s = new double[hazards.length];
     for (int i = 0; i < s.length; i++) {
       s[i] = model.survivalAt(hazards[i], h);
@@ -165,7 +260,9 @@ public final class SurvivalEvaluation {
     }
   }
 
-  /** Over the intervals' bounds up to the last observed time (the weights are undefined beyond it). */
+  /**
+   * Over the intervals' bounds up to the last observed time (the weights are undefined beyond it).
+   */
   private static double integratedBrier(Outcomes o, double[][] hazards, DiscreteTimeHazard model) {
     double last = java.util.Arrays.stream(o.time()).max().orElse(0);
     double[] grid = java.util.Arrays.stream(model.cuts()).filter(t -> t < last).toArray();
@@ -196,41 +293,57 @@ public final class SurvivalEvaluation {
   /** Harrell's C of one scenario's hazards (NaN without a comparable pair). */
   static double cIndex(double[][] hazards, Outcomes o, DiscreteTimeHazard model) {
     double[] cuts = model.cuts();
-    return SurvivalMetrics.harrellC(o.time(), o.event(), risk(hazards, model, cuts[cuts.length - 1])).cIndex();
+    return SurvivalMetrics.harrellC(
+            o.time(), o.event(), risk(hazards, model, cuts[cuts.length - 1]))
+        .cIndex();
   }
 
   /** C per missingness pattern, patterns by descending size. */
-  static List<PatternScores> perPattern(double[][] hazards, Outcomes o, String[] patterns, DiscreteTimeHazard model,
-                                        int minPatternSize) {
+  static List<PatternScores> perPattern(
+      double[][] hazards,
+      Outcomes o,
+      String[] patterns,
+      DiscreteTimeHazard model,
+      int minPatternSize) {
     Map<String, List<Integer>> rows = new TreeMap<>();
     for (int i = 0; i < patterns.length; i++) {
       rows.computeIfAbsent(patterns[i], p -> new ArrayList<>()).add(i);
     }
     List<PatternScores> out = new ArrayList<>();
-    rows.forEach((p, idx) -> {
-      int[] r = idx.stream().mapToInt(Integer::intValue).toArray();
-      double[][] h = new double[r.length][];
-      for (int k = 0; k < r.length; k++) {
-        h[k] = hazards[r[k]];
-      }
-      out.add(new PatternScores(p, r.length, r.length < minPatternSize, cIndex(h, o.subset(r), model)));
-    });
+    rows.forEach(
+        (p, idx) -> {
+          int[] r = idx.stream().mapToInt(Integer::intValue).toArray();
+          double[][] h = new double[r.length][];
+          for (int k = 0; k < r.length; k++) {
+            h[k] = hazards[r[k]];
+          }
+          out.add(
+              new PatternScores(
+                  p, r.length, r.length < minPatternSize, cIndex(h, o.subset(r), model)));
+        });
     out.sort((a, b) -> Long.compare(b.n(), a.n()));
     return out;
   }
 
   /**
-   * The paired bootstrap of C(model) - C(reference): both C-indices on the same resampled subjects, replicate by
-   * replicate; percentile interval. Replicates where either is undefined are left out.
+   * The paired bootstrap of C(model) - C(reference): both C-indices on the same resampled subjects,
+   * replicate by replicate; percentile interval. Replicates where either is undefined are left out.
    */
-  static PairedC paired(String model, double[][] hazards, String reference, double[][] referenceHazards, Outcomes o,
-                        DiscreteTimeHazard dth, long seed) {
+  static PairedC paired(
+      String model,
+      double[][] hazards,
+      String reference,
+      double[][] referenceHazards,
+      Outcomes o,
+      DiscreteTimeHazard dth,
+      long seed) {
     double[] cuts = dth.cuts();
     double t = cuts[cuts.length - 1];
     double[] a = risk(hazards, dth, t);
     double[] b = risk(referenceHazards, dth, t);
-    double observed = SurvivalMetrics.harrellC(o.time(), o.event(), a).cIndex()
-        - SurvivalMetrics.harrellC(o.time(), o.event(), b).cIndex();
+    double observed =
+        SurvivalMetrics.harrellC(o.time(), o.event(), a).cIndex()
+            - SurvivalMetrics.harrellC(o.time(), o.event(), b).cIndex();
     int n = a.length;
     SplittableRandom rnd = new SplittableRandom(seed);
     List<Double> diffs = new ArrayList<>();
@@ -246,18 +359,23 @@ public final class SurvivalEvaluation {
         ra[i] = a[rows[i]];
         rb[i] = b[rows[i]];
       }
-      double d = SurvivalMetrics.harrellC(s.time(), s.event(), ra).cIndex()
-          - SurvivalMetrics.harrellC(s.time(), s.event(), rb).cIndex();
+      double d =
+          SurvivalMetrics.harrellC(s.time(), s.event(), ra).cIndex()
+              - SurvivalMetrics.harrellC(s.time(), s.event(), rb).cIndex();
       if (!Double.isNaN(d)) {
         diffs.add(d);
       }
     }
     double[] sorted = diffs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     double alpha = (1 - CONFIDENCE) / 2;
-    return new PairedC(model, reference, observed, quantile(sorted, alpha), quantile(sorted, 1 - alpha));
+    return new PairedC(
+        model, reference, observed, quantile(sorted, alpha), quantile(sorted, 1 - alpha));
   }
 
-  /** Type-7 quantile (linear between order statistics), as {@link SurvivalMetrics#bootstrapHarrellC}. */
+  /**
+   * Type-7 quantile (linear between order statistics), as {@link
+   * SurvivalMetrics#bootstrapHarrellC}.
+   */
   static double quantile(double[] sorted, double p) {
     if (sorted.length == 0) {
       return Double.NaN;

@@ -7,14 +7,15 @@ import java.util.SplittableRandom;
 /**
  * Held-out metrics of right-censored survival outcomes.
  *
- * <p>Every method takes, per subject, {@code time[i]} (time from the index or prediction time to the event or to
- * censoring, finite and {@code > 0}) and {@code event[i]} ({@code true}: the event was observed at {@code time[i]};
- * {@code false}: censored at {@code time[i]}). A risk score is higher for an earlier event; a predicted survival
- * probability is {@code S_i(t) = P(T_i > t)}.
+ * <p>Every method takes, per subject, {@code time[i]} (time from the index or prediction time to
+ * the event or to censoring, finite and {@code > 0}) and {@code event[i]} ({@code true}: the event
+ * was observed at {@code time[i]}; {@code false}: censored at {@code time[i]}). A risk score is
+ * higher for an earlier event; a predicted survival probability is {@code S_i(t) = P(T_i > t)}.
  *
- * <p>One tie rule runs through the class: at equal times, events happen before censorings, so a subject censored at
- * {@code t} is known to have outlived a subject whose event was at {@code t} (R's {@code survival::concordance}, see
- * T. Therneau's vignette "The concordance statistic"; scikit-survival's reverse Kaplan–Meier).
+ * <p>One tie rule runs through the class: at equal times, events happen before censorings, so a
+ * subject censored at {@code t} is known to have outlived a subject whose event was at {@code t}
+ * (R's {@code survival::concordance}, see T. Therneau's vignette "The concordance statistic";
+ * scikit-survival's reverse Kaplan–Meier).
  *
  * <p>Error messages name counts and parameters only, never a subject's time, event or score.
  */
@@ -30,21 +31,23 @@ public final class SurvivalMetrics {
    * @param tiedRisk comparable pairs with equal risks
    * @param comparable all comparable pairs, {@code concordant + discordant + tiedRisk}
    */
-  public record Concordance(double cIndex, long concordant, long discordant, long tiedRisk, long comparable) {}
+  public record Concordance(
+      double cIndex, long concordant, long discordant, long tiedRisk, long comparable) {}
 
   /**
-   * Harrell's concordance index: F. E. Harrell, R. M. Califf, D. B. Pryor, K. L. Lee and R. A. Rosati, "Evaluating
-   * the yield of medical tests", JAMA 247(18), 1982; F. E. Harrell, K. L. Lee and D. B. Mark, "Multivariable
-   * prognostic models", Statistics in Medicine 15(4), 1996.
+   * Harrell's concordance index: F. E. Harrell, R. M. Califf, D. B. Pryor, K. L. Lee and R. A.
+   * Rosati, "Evaluating the yield of medical tests", JAMA 247(18), 1982; F. E. Harrell, K. L. Lee
+   * and D. B. Mark, "Multivariable prognostic models", Statistics in Medicine 15(4), 1996.
    *
-   * <p>A pair (i, j) is comparable when i's event was observed and i is known to have failed first: {@code time_i <
-   * time_j}, or {@code time_i == time_j} with j censored (events before censorings, as in R's
-   * {@code survival::concordance}). Pairs with equal times and both events, or both censored, and pairs where the
-   * earlier subject was censored, are not comparable. A comparable pair is concordant when {@code risk_i > risk_j},
-   * discordant when {@code risk_i < risk_j}, and counts one half when the risks are equal.
+   * <p>A pair (i, j) is comparable when i's event was observed and i is known to have failed first:
+   * {@code time_i < time_j}, or {@code time_i == time_j} with j censored (events before censorings,
+   * as in R's {@code survival::concordance}). Pairs with equal times and both events, or both
+   * censored, and pairs where the earlier subject was censored, are not comparable. A comparable
+   * pair is concordant when {@code risk_i > risk_j}, discordant when {@code risk_i < risk_j}, and
+   * counts one half when the risks are equal.
    *
-   * <p>O(n log n): subjects are visited from the latest time down while a Fenwick tree counts, per risk rank, the
-   * subjects already known to outlive the current one.
+   * <p>O(n log n): subjects are visited from the latest time down while a Fenwick tree counts, per
+   * risk rank, the subjects already known to outlive the current one.
    */
   public static Concordance harrellC(double[] time, boolean[] event, double[] risk) {
     int n = checkSubjects("concordance", time, event);
@@ -60,13 +63,16 @@ public final class SurvivalMetrics {
     long concordant = 0;
     long discordant = 0;
     long tied = 0;
-    int end = n; // order[start, end) is the group of equal times being visited; the tree holds all later ones
+    int end =
+        n; // order[start, end) is the group of equal times being visited; the tree holds all later
+    // ones
     while (end > 0) {
       int start = end - 1;
       while (start > 0 && time[order[start - 1]] == time[order[end - 1]]) {
         start--;
       }
-      // Censored subjects of this time outlive its events (events before censorings), so they enter the tree first.
+      // Censored subjects of this time outlive its events (events before censorings), so they enter
+      // the tree first.
       for (int k = start; k < end; k++) {
         if (!event[order[k]]) {
           add(tree, rank[order[k]]);
@@ -83,7 +89,8 @@ public final class SurvivalMetrics {
           discordant += inTree - atOrBelow;
         }
       }
-      // Events of this time are not comparable with one another, so they enter only after all were counted.
+      // Events of this time are not comparable with one another, so they enter only after all were
+      // counted.
       for (int k = start; k < end; k++) {
         if (event[order[k]]) {
           add(tree, rank[order[k]]);
@@ -98,13 +105,15 @@ public final class SurvivalMetrics {
   }
 
   /**
-   * Kaplan–Meier estimate of the censoring distribution {@code G(t) = P(C > t)}: censoring is the event and events
-   * are censorings (the "reverse" Kaplan–Meier; E. L. Kaplan and P. Meier, "Nonparametric estimation from incomplete
-   * observations", JASA 53(282), 1958). At a time {@code s} where {@code c_s} subjects are censored,
-   * {@code G} drops by the factor {@code 1 - c_s / r_s}, where {@code r_s} counts the subjects with {@code time > s}
-   * plus those censored at {@code s}: subjects whose event was at {@code s} are no longer at risk of being censored
-   * at {@code s}, because events happen before censorings (scikit-survival's {@code kaplan_meier_estimator(...,
-   * reverse=True)}; R's {@code survfit(Surv(time, 1 - status) ~ 1)} instead keeps them in {@code r_s}).
+   * Kaplan–Meier estimate of the censoring distribution {@code G(t) = P(C > t)}: censoring is the
+   * event and events are censorings (the "reverse" Kaplan–Meier; E. L. Kaplan and P. Meier,
+   * "Nonparametric estimation from incomplete observations", JASA 53(282), 1958). At a time {@code
+   * s} where {@code c_s} subjects are censored, {@code G} drops by the factor {@code 1 - c_s /
+   * r_s}, where {@code r_s} counts the subjects with {@code time > s} plus those censored at {@code
+   * s}: subjects whose event was at {@code s} are no longer at risk of being censored at {@code s},
+   * because events happen before censorings (scikit-survival's {@code kaplan_meier_estimator(...,
+   * reverse=True)}; R's {@code survfit(Surv(time, 1 - status) ~ 1)} instead keeps them in {@code
+   * r_s}).
    *
    * @param times the distinct censoring times, ascending
    * @param survival {@code G(times[k])}, the value from {@code times[k]} on (right-continuous)
@@ -112,8 +121,8 @@ public final class SurvivalMetrics {
   public record CensoringSurvival(double[] times, double[] survival) {
     public CensoringSurvival {
       if (times.length != survival.length) {
-        throw new IllegalArgumentException("Censoring survival: " + times.length + " times for " + survival.length
-            + " values");
+        throw new IllegalArgumentException(
+            "Censoring survival: " + times.length + " times for " + survival.length + " values");
       }
       times = times.clone();
       survival = survival.clone();
@@ -150,7 +159,8 @@ public final class SurvivalMetrics {
           }
         }
         if (censored > 0) {
-          int atRisk = (n - end) + censored; // later subjects plus those censored now; events now went first
+          int atRisk =
+              (n - end) + censored; // later subjects plus those censored now; events now went first
           value *= 1 - (double) censored / atRisk;
           t[drops] = time[order[start]];
           g[drops] = value;
@@ -179,25 +189,29 @@ public final class SurvivalMetrics {
       if (k >= 0) {
         return inclusive ? k : k - 1; // times are distinct
       }
-      return -k - 2; // -(insertion point) - 1 encoded; the last time below t sits just before the insertion point
+      return -k - 2; // -(insertion point) - 1 encoded; the last time below t sits just before the
+      // insertion point
     }
   }
 
   /**
-   * Time-dependent AUROC at {@code horizon}, cumulative cases against dynamic controls, with inverse probability of
-   * censoring weights: H. Uno, T. Cai, L. Tian and L. J. Wei, "Evaluating prediction rules for t-year survivors with
-   * censored regression models", JASA 102(478), 2007; H. Hung and C.-T. Chiang, "Estimation methods for time-dependent
-   * AUC models with survival data", Canadian Journal of Statistics 38(1), 2010.
+   * Time-dependent AUROC at {@code horizon}, cumulative cases against dynamic controls, with
+   * inverse probability of censoring weights: H. Uno, T. Cai, L. Tian and L. J. Wei, "Evaluating
+   * prediction rules for t-year survivors with censored regression models", JASA 102(478), 2007; H.
+   * Hung and C.-T. Chiang, "Estimation methods for time-dependent AUC models with survival data",
+   * Canadian Journal of Statistics 38(1), 2010.
    *
-   * <p>Cases: {@code time_i <= horizon} with an event, weight {@code 1 / G(time_i-)}; controls: {@code time_j >
-   * horizon}, weight {@code 1 / G(horizon)}; subjects censored at or before the horizon are neither. The AUROC is
-   * {@code sum_ij w_i w_j psi(risk_i, risk_j) / (sum_i w_i * sum_j w_j)} with {@code psi} 1 when {@code risk_i >
-   * risk_j}, 1/2 when equal, 0 otherwise. All controls share one weight, which therefore cancels. {@code G} is
-   * {@link CensoringSurvival#of} of the same subjects. O(n log n) (controls sorted, one binary search per case).
+   * <p>Cases: {@code time_i <= horizon} with an event, weight {@code 1 / G(time_i-)}; controls:
+   * {@code time_j > horizon}, weight {@code 1 / G(horizon)}; subjects censored at or before the
+   * horizon are neither. The AUROC is {@code sum_ij w_i w_j psi(risk_i, risk_j) / (sum_i w_i *
+   * sum_j w_j)} with {@code psi} 1 when {@code risk_i > risk_j}, 1/2 when equal, 0 otherwise. All
+   * controls share one weight, which therefore cancels. {@code G} is {@link CensoringSurvival#of}
+   * of the same subjects. O(n log n) (controls sorted, one binary search per case).
    *
    * @return the AUROC, NaN when there are no cases or no controls
    */
-  public static double timeDependentAuroc(double[] time, boolean[] event, double[] risk, double horizon) {
+  public static double timeDependentAuroc(
+      double[] time, boolean[] event, double[] risk, double horizon) {
     int n = checkSubjects("time-dependent AUROC", time, event);
     checkScores("time-dependent AUROC", "risk", risk, n);
     checkHorizon("time-dependent AUROC", horizon);
@@ -222,7 +236,8 @@ public final class SurvivalMetrics {
         double w = 1 / g.before(time[i]); // > 0: subject i itself is uncensored before time_i
         int below = firstAtLeast(controlRisk, risk[i]);
         int atOrBelow = firstAbove(controlRisk, risk[i]);
-        // Per case the fraction of controls beaten, so a case beating all adds exactly w and a perfect score gives 1.
+        // Per case the fraction of controls beaten, so a case beating all adds exactly w and a
+        // perfect score gives 1.
         weightedWins += w * ((below + 0.5 * (atOrBelow - below)) / controls);
         caseWeight += w;
       }
@@ -234,33 +249,38 @@ public final class SurvivalMetrics {
   }
 
   /**
-   * Brier score at {@code horizon} with inverse probability of censoring weights: E. Graf, C. Schmoor, W. Sauerbrei
-   * and M. Schumacher, "Assessment and comparison of prognostic classification schemes for survival data", Statistics
-   * in Medicine 18(17–18), 1999, equation (6).
+   * Brier score at {@code horizon} with inverse probability of censoring weights: E. Graf, C.
+   * Schmoor, W. Sauerbrei and M. Schumacher, "Assessment and comparison of prognostic
+   * classification schemes for survival data", Statistics in Medicine 18(17–18), 1999, equation
+   * (6).
    *
-   * <p>The mean over all n subjects of: {@code S_i(horizon)^2 / G(time_i)} when {@code time_i <= horizon} with an
-   * event; {@code (1 - S_i(horizon))^2 / G(horizon)} when {@code time_i > horizon}; 0 when censored at or before the
-   * horizon. {@code G(time_i)} is Graf's choice; it differs from the left limit {@code G(time_i-)} (Gerds and
-   * Schumacher 2006) only when a censoring shares subject i's event time. {@code G} is {@link CensoringSurvival#of} of
-   * the same subjects.
+   * <p>The mean over all n subjects of: {@code S_i(horizon)^2 / G(time_i)} when {@code time_i <=
+   * horizon} with an event; {@code (1 - S_i(horizon))^2 / G(horizon)} when {@code time_i >
+   * horizon}; 0 when censored at or before the horizon. {@code G(time_i)} is Graf's choice; it
+   * differs from the left limit {@code G(time_i-)} (Gerds and Schumacher 2006) only when a
+   * censoring shares subject i's event time. {@code G} is {@link CensoringSurvival#of} of the same
+   * subjects.
    *
    * @param survival {@code S_i(horizon)}, one per subject, in [0, 1]
-   * @throws IllegalArgumentException when a needed weight is infinite: {@code G(time_i) = 0}, which happens only when
-   *     the latest time holds both an event and a censoring
+   * @throws IllegalArgumentException when a needed weight is infinite: {@code G(time_i) = 0}, which
+   *     happens only when the latest time holds both an event and a censoring
    */
-  public static double brierScore(double[] time, boolean[] event, double[] survival, double horizon) {
+  public static double brierScore(
+      double[] time, boolean[] event, double[] survival, double horizon) {
     int n = checkSubjects("Brier score", time, event);
     checkScores("Brier score", "survival probability", survival, n);
     for (double s : survival) {
       if (s < 0 || s > 1) {
-        throw new IllegalArgumentException("Cannot compute Brier score: a survival probability is outside [0, 1]");
+        throw new IllegalArgumentException(
+            "Cannot compute Brier score: a survival probability is outside [0, 1]");
       }
     }
     checkHorizon("Brier score", horizon);
     return brier(time, event, survival, horizon, CensoringSurvival.of(time, event));
   }
 
-  private static double brier(double[] time, boolean[] event, double[] survival, double horizon, CensoringSurvival g) {
+  private static double brier(
+      double[] time, boolean[] event, double[] survival, double horizon, CensoringSurvival g) {
     double sum = 0;
     for (int i = 0; i < time.length; i++) {
       double weight;
@@ -275,8 +295,9 @@ public final class SurvivalMetrics {
         continue;
       }
       if (weight == 0) {
-        throw new IllegalArgumentException("Cannot compute Brier score: the censoring survival is 0 where a weight "
-            + "needs it (an event and a censoring share the latest time)");
+        throw new IllegalArgumentException(
+            "Cannot compute Brier score: the censoring survival is 0 where a weight "
+                + "needs it (an event and a censoring share the latest time)");
       }
       sum += residual * residual / weight;
     }
@@ -284,33 +305,44 @@ public final class SurvivalMetrics {
   }
 
   /**
-   * Integrated Brier score (Graf et al. 1999, section 3): {@link #brierScore} at each time of {@code grid},
-   * integrated by the trapezoid rule and divided by the span {@code grid[last] - grid[0]}, so it is the mean Brier
-   * score over that interval (not over {@code [0, max time]}).
+   * Integrated Brier score (Graf et al. 1999, section 3): {@link #brierScore} at each time of
+   * {@code grid}, integrated by the trapezoid rule and divided by the span {@code grid[last] -
+   * grid[0]}, so it is the mean Brier score over that interval (not over {@code [0, max time]}).
    *
    * @param survival {@code survival[i][k] = S_i(grid[k])}, one row per subject
    * @param grid evaluation times, strictly increasing, at least two
    */
-  public static double integratedBrierScore(double[] time, boolean[] event, double[][] survival, double[] grid) {
+  public static double integratedBrierScore(
+      double[] time, boolean[] event, double[][] survival, double[] grid) {
     int n = checkSubjects("integrated Brier score", time, event);
     if (survival.length != n) {
-      throw new IllegalArgumentException("Cannot compute integrated Brier score: " + survival.length
-          + " survival rows for " + n + " subjects");
+      throw new IllegalArgumentException(
+          "Cannot compute integrated Brier score: "
+              + survival.length
+              + " survival rows for "
+              + n
+              + " subjects");
     }
     if (grid.length < 2) {
-      throw new IllegalArgumentException("Cannot compute integrated Brier score: need at least two grid times, have "
-          + grid.length);
+      throw new IllegalArgumentException(
+          "Cannot compute integrated Brier score: need at least two grid times, have "
+              + grid.length);
     }
     for (int k = 0; k < grid.length; k++) {
       checkHorizon("integrated Brier score", grid[k]);
       if (k > 0 && !(grid[k] > grid[k - 1])) {
-        throw new IllegalArgumentException("Cannot compute integrated Brier score: grid times must strictly increase");
+        throw new IllegalArgumentException(
+            "Cannot compute integrated Brier score: grid times must strictly increase");
       }
     }
     for (double[] row : survival) {
       if (row.length != grid.length) {
-        throw new IllegalArgumentException("Cannot compute integrated Brier score: a survival row has " + row.length
-            + " values for " + grid.length + " grid times");
+        throw new IllegalArgumentException(
+            "Cannot compute integrated Brier score: a survival row has "
+                + row.length
+                + " values for "
+                + grid.length
+                + " grid times");
       }
     }
     double[] brier = new double[grid.length];
@@ -329,8 +361,8 @@ public final class SurvivalMetrics {
   }
 
   /**
-   * A percentile bootstrap interval (B. Efron and R. J. Tibshirani, "An Introduction to the Bootstrap", Chapman &
-   * Hall 1993, chapter 13).
+   * A percentile bootstrap interval (B. Efron and R. J. Tibshirani, "An Introduction to the
+   * Bootstrap", Chapman & Hall 1993, chapter 13).
    *
    * @param estimate the statistic on all subjects
    * @param lower the {@code (1 - confidence) / 2} quantile of the replicates
@@ -339,36 +371,51 @@ public final class SurvivalMetrics {
    * @param replicates replicates drawn
    * @param undefined replicates left out because the statistic was NaN there (no comparable pair)
    */
-  public record BootstrapInterval(double estimate, double lower, double upper, double confidence, int replicates,
-                                  int undefined) {
+  public record BootstrapInterval(
+      double estimate,
+      double lower,
+      double upper,
+      double confidence,
+      int replicates,
+      int undefined) {
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "%.4f [%.4f, %.4f] (%.0f%%, %d replicates, %d undefined)", estimate, lower,
-          upper, 100 * confidence, replicates, undefined);
+      return String.format(
+          Locale.ROOT,
+          "%.4f [%.4f, %.4f] (%.0f%%, %d replicates, %d undefined)",
+          estimate,
+          lower,
+          upper,
+          100 * confidence,
+          replicates,
+          undefined);
     }
   }
 
   /**
-   * Nonparametric bootstrap of {@link #harrellC} over subjects: DeLong's variance is for the two-sample AUROC and
-   * does not cover censored pairs. Replicate b draws n subject indices with replacement as {@code rnd.nextInt(n)},
-   * in order, from one {@code new SplittableRandom(seed)} shared by all replicates, and computes the C-index of those
-   * subjects (a subject drawn twice is two subjects). Quantiles interpolate linearly between order statistics
-   * (Hyndman and Fan 1996, type 7, R's default). Replicates without a comparable pair are left out and counted.
+   * Nonparametric bootstrap of {@link #harrellC} over subjects: DeLong's variance is for the
+   * two-sample AUROC and does not cover censored pairs. Replicate b draws n subject indices with
+   * replacement as {@code rnd.nextInt(n)}, in order, from one {@code new SplittableRandom(seed)}
+   * shared by all replicates, and computes the C-index of those subjects (a subject drawn twice is
+   * two subjects). Quantiles interpolate linearly between order statistics (Hyndman and Fan 1996,
+   * type 7, R's default). Replicates without a comparable pair are left out and counted.
    *
    * @param replicates number of bootstrap replicates B, at least 1
    * @param confidence the interval's confidence level, in (0, 1)
    * @return the interval; its bounds are NaN when every replicate was undefined
    */
-  public static BootstrapInterval bootstrapHarrellC(double[] time, boolean[] event, double[] risk, int replicates,
-                                                    double confidence, long seed) {
+  public static BootstrapInterval bootstrapHarrellC(
+      double[] time, boolean[] event, double[] risk, int replicates, double confidence, long seed) {
     int n = checkSubjects("bootstrap concordance", time, event);
     checkScores("bootstrap concordance", "risk", risk, n);
     if (replicates < 1) {
-      throw new IllegalArgumentException("Cannot bootstrap concordance: " + replicates + " replicates");
+      throw new IllegalArgumentException(
+          "Cannot bootstrap concordance: " + replicates + " replicates");
     }
     if (!(confidence > 0 && confidence < 1)) {
-      throw new IllegalArgumentException("Cannot bootstrap concordance: confidence must be in (0, 1), got "
-          + String.format(Locale.ROOT, "%s", confidence));
+      throw new IllegalArgumentException(
+          "Cannot bootstrap concordance: confidence must be in (0, 1), got "
+              + String.format(Locale.ROOT, "%s", confidence));
     }
     double estimate = harrellC(time, event, risk).cIndex();
     SplittableRandom rnd = new SplittableRandom(seed);
@@ -393,7 +440,8 @@ public final class SurvivalMetrics {
     Arrays.sort(sorted);
     double lower = quantile(sorted, (1 - confidence) / 2);
     double upper = quantile(sorted, (1 + confidence) / 2);
-    return new BootstrapInterval(estimate, lower, upper, confidence, replicates, replicates - defined);
+    return new BootstrapInterval(
+        estimate, lower, upper, confidence, replicates, replicates - defined);
   }
 
   /** Hyndman–Fan type 7 quantile of ascending {@code sorted}; NaN when empty. */
@@ -409,15 +457,22 @@ public final class SurvivalMetrics {
 
   private static int checkSubjects(String what, double[] time, boolean[] event) {
     if (time.length != event.length) {
-      throw new IllegalArgumentException("Cannot compute " + what + ": " + time.length + " times for " + event.length
-          + " event indicators");
+      throw new IllegalArgumentException(
+          "Cannot compute "
+              + what
+              + ": "
+              + time.length
+              + " times for "
+              + event.length
+              + " event indicators");
     }
     if (time.length == 0) {
       throw new IllegalArgumentException("Cannot compute " + what + ": no subjects");
     }
     for (double t : time) {
       if (!(t > 0) || Double.isInfinite(t)) {
-        throw new IllegalArgumentException("Cannot compute " + what + ": times must be finite and > 0");
+        throw new IllegalArgumentException(
+            "Cannot compute " + what + ": times must be finite and > 0");
       }
     }
     return time.length;
@@ -425,19 +480,29 @@ public final class SurvivalMetrics {
 
   private static void checkScores(String what, String name, double[] scores, int n) {
     if (scores.length != n) {
-      throw new IllegalArgumentException("Cannot compute " + what + ": " + scores.length + " " + name + " values for "
-          + n + " subjects");
+      throw new IllegalArgumentException(
+          "Cannot compute "
+              + what
+              + ": "
+              + scores.length
+              + " "
+              + name
+              + " values for "
+              + n
+              + " subjects");
     }
     for (double s : scores) {
       if (!Double.isFinite(s)) {
-        throw new IllegalArgumentException("Cannot compute " + what + ": every " + name + " must be finite");
+        throw new IllegalArgumentException(
+            "Cannot compute " + what + ": every " + name + " must be finite");
       }
     }
   }
 
   private static void checkHorizon(String what, double horizon) {
     if (!(horizon > 0) || Double.isInfinite(horizon)) {
-      throw new IllegalArgumentException("Cannot compute " + what + ": evaluation times must be finite and > 0");
+      throw new IllegalArgumentException(
+          "Cannot compute " + what + ": evaluation times must be finite and > 0");
     }
   }
 
@@ -451,9 +516,12 @@ public final class SurvivalMetrics {
     return order;
   }
 
-  /** 1-based ranks of the distinct values: equal values share a rank, the smallest value has rank 1. */
+  /**
+   * 1-based ranks of the distinct values: equal values share a rank, the smallest value has rank 1.
+   */
   private static int[] denseRanks(double[] v) {
-    // + 0.0 turns -0.0 into 0.0: the boxed distinct() and binarySearch would otherwise rank them apart, though equal.
+    // + 0.0 turns -0.0 into 0.0: the boxed distinct() and binarySearch would otherwise rank them
+    // apart, though equal.
     double[] distinct = Arrays.stream(v).map(x -> x + 0.0).sorted().distinct().toArray();
     int[] rank = new int[v.length];
     for (int i = 0; i < v.length; i++) {

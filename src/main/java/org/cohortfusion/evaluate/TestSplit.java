@@ -11,19 +11,28 @@ import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.train.Batch;
 
 /**
- * The labeled subjects of one split of the embeddings table (data-schemas/embeddings.json) on the driver, in a stable
- * order (by subject_id), with their presence patterns and, for generated cohorts, the true probability.
+ * The labeled subjects of one split of the embeddings table (data-schemas/embeddings.json) on the
+ * driver, in a stable order (by subject_id), with their presence patterns and, for generated
+ * cohorts, the true probability.
  *
  * @param subjectIds subject identifiers, row order of every array here
  * @param labels class index per subject
- * @param trueProbability true positive-class probability per subject, or null when the table has no such column
- * @param batches the same rows as {@link Batch}es of every modality in the embeddings' order, consecutive
+ * @param trueProbability true positive-class probability per subject, or null when the table has no
+ *     such column
+ * @param batches the same rows as {@link Batch}es of every modality in the embeddings' order,
+ *     consecutive
  * @param modalities modality names in the embeddings' order
- * @param observableProbability for generated cohorts, P(label | the subject's modality rows and presence pattern) under
- *     the generator's model (subjects.observable_probability), or null when the table has no such column
+ * @param observableProbability for generated cohorts, P(label | the subject's modality rows and
+ *     presence pattern) under the generator's model (subjects.observable_probability), or null when
+ *     the table has no such column
  */
-public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProbability, List<Batch> batches,
-                        List<String> modalities, double[] observableProbability) {
+public record TestSplit(
+    List<String> subjectIds,
+    int[] labels,
+    double[] trueProbability,
+    List<Batch> batches,
+    List<String> modalities,
+    double[] observableProbability) {
   /** Pattern name of a subject without any modality. */
   public static final String NO_MODALITY = "none";
 
@@ -34,17 +43,25 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
   }
 
   /** A split without an observable-optimal probability. */
-  public TestSplit(List<String> subjectIds, int[] labels, double[] trueProbability, List<Batch> batches,
-                   List<String> modalities) {
+  public TestSplit(
+      List<String> subjectIds,
+      int[] labels,
+      double[] trueProbability,
+      List<Batch> batches,
+      List<String> modalities) {
     this(subjectIds, labels, trueProbability, batches, modalities, null);
   }
 
   /** Reads the labeled rows of {@code split}. */
-  public static TestSplit read(Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+  public static TestSplit read(
+      Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
     List<String> names = spec.modalityNames();
     boolean hasTruth = List.of(table.columns()).contains("true_probability");
     List<Column> cols = new ArrayList<>(List.of(col("subject_id"), col("label")));
-    cols.add(hasTruth ? col("true_probability") : org.apache.spark.sql.functions.lit(null).cast("double"));
+    cols.add(
+        hasTruth
+            ? col("true_probability")
+            : org.apache.spark.sql.functions.lit(null).cast("double"));
     boolean hasObservable = List.of(table.columns()).contains("observable_probability");
     for (String m : names) {
       cols.add(col("has_" + m));
@@ -53,9 +70,16 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
       cols.add(col(m));
     }
     // Last, so the positions of the columns above do not move.
-    cols.add(hasObservable ? col("observable_probability") : org.apache.spark.sql.functions.lit(null).cast("double"));
-    List<Row> rows = table.where(col("split").equalTo(split).and(col("label").isNotNull()))
-        .select(cols.toArray(new Column[0])).orderBy("subject_id").collectAsList();
+    cols.add(
+        hasObservable
+            ? col("observable_probability")
+            : org.apache.spark.sql.functions.lit(null).cast("double"));
+    List<Row> rows =
+        table
+            .where(col("split").equalTo(split).and(col("label").isNotNull()))
+            .select(cols.toArray(new Column[0]))
+            .orderBy("subject_id")
+            .collectAsList();
     int n = rows.size();
     int m = names.size();
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
@@ -78,8 +102,12 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
         ids.add(row.getString(0));
         int label = row.getInt(1);
         if (label < 0 || label >= spec.numClasses()) {
-          throw new IllegalArgumentException("Cannot evaluate: label " + label + " is not a class index in [0, "
-              + spec.numClasses() + ")");
+          throw new IllegalArgumentException(
+              "Cannot evaluate: label "
+                  + label
+                  + " is not a class index in [0, "
+                  + spec.numClasses()
+                  + ")");
         }
         labels[start + r] = label;
         y[r] = label;
@@ -87,7 +115,8 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
           truth[start + r] = row.isNullAt(2) ? Double.NaN : row.getDouble(2);
         }
         if (observable != null) {
-          observable[start + r] = row.isNullAt(observableAt) ? Double.NaN : row.getDouble(observableAt);
+          observable[start + r] =
+              row.isNullAt(observableAt) ? Double.NaN : row.getDouble(observableAt);
         }
         for (int i = 0; i < m; i++) {
           boolean has = !row.isNullAt(3 + i) && row.getBoolean(3 + i) && !row.isNullAt(3 + m + i);
@@ -96,8 +125,13 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
           }
           List<Float> v = row.getList(3 + m + i);
           if (v.size() != dims[i]) {
-            throw new IllegalArgumentException("Cannot evaluate: modality '" + names.get(i) + "' has length " + v.size()
-                + ", embeddings.json declares " + dims[i]);
+            throw new IllegalArgumentException(
+                "Cannot evaluate: modality '"
+                    + names.get(i)
+                    + "' has length "
+                    + v.size()
+                    + ", embeddings.json declares "
+                    + dims[i]);
           }
           for (int d = 0; d < dims[i]; d++) {
             Float x = v.get(d);
@@ -121,7 +155,10 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
     return labels.length;
   }
 
-  /** Missingness pattern of every subject: the modalities present joined by '+', in the embeddings' order. */
+  /**
+   * Missingness pattern of every subject: the modalities present joined by '+', in the embeddings'
+   * order.
+   */
   public String[] patterns() {
     return patterns(batches, modalities);
   }
@@ -148,6 +185,7 @@ public record TestSplit(List<String> subjectIds, int[] labels, double[] trueProb
 
   /** The same subjects with other batches (e.g. modalities removed at test time). */
   public TestSplit withBatches(List<Batch> replaced) {
-    return new TestSplit(subjectIds, labels, trueProbability, replaced, modalities, observableProbability);
+    return new TestSplit(
+        subjectIds, labels, trueProbability, replaced, modalities, observableProbability);
   }
 }

@@ -18,10 +18,10 @@ import org.apache.hadoop.fs.Path;
  * output: everything goes to a hidden temporary sibling; when it is complete a journal (a small
  * file replaced atomically) records the planned renames, the previous output is set aside, the
  * temporary renamed into place, and only then are the set-aside copy and the journal deleted. A run
- * that dies between two renames leaves its journal, and {@link #recover} (called by the next
- * {@link #write}, by {@link #removeStale} and by {@link ModelArtifact} before a load) rolls it
- * forward or back. Readers keep using {@code <target>}: the window without a target is two renames
- * long while a writer is alive, and after a crash it lasts until the next recovery.
+ * that dies between two renames leaves its journal, and {@link #recover} (called by the next {@link
+ * #write}, by {@link #removeStale} and by {@link ModelArtifact} before a load) rolls it forward or
+ * back. Readers keep using {@code <target>}: the window without a target is two renames long while
+ * a writer is alive, and after a crash it lasts until the next recovery.
  *
  * <p>On HDFS and local file systems the renames are atomic; on object stores (S3, GCS) rename is a
  * copy, so point outputs at a committer-backed or HDFS location.
@@ -34,13 +34,20 @@ import org.apache.hadoop.fs.Path;
  * #STALE_AFTER} are recovered or removed.
  */
 public final class AtomicDirectory {
-  /** Leftovers whose owner cannot be checked are removed only after this long: no run takes that long. */
+  /**
+   * Leftovers whose owner cannot be checked are removed only after this long: no run takes that
+   * long.
+   */
   public static final Duration STALE_AFTER = Duration.ofHours(24);
+
   private static final Pattern OWNED = Pattern.compile("(tmp|old)-(\\d+)@(.+)-[0-9a-f]{8}");
   private static final Pattern LEGACY = Pattern.compile("(tmp|old)-[0-9a-f]{8}");
   private static final Pattern JOURNAL = Pattern.compile("publish-(\\d+)@(.+)-[0-9a-f]{8}");
+
   /** The temporary of a journal being written (replaceFile's), after "..<name>.". */
-  private static final Pattern JOURNAL_TEMP = Pattern.compile("publish-.+\\.tmp-(\\d+)@(.+)-[0-9a-f]{8}");
+  private static final Pattern JOURNAL_TEMP =
+      Pattern.compile("publish-.+\\.tmp-(\\d+)@(.+)-[0-9a-f]{8}");
+
   private static final String HOST = hostName();
 
   /** Work that fills a temporary directory given as a Hadoop path string. */
@@ -50,9 +57,17 @@ public final class AtomicDirectory {
   }
 
   /** The steps of a publish, in order; tests stop a run after one of them to simulate a crash. */
-  enum Step { WRITTEN, JOURNALED, SET_ASIDE, PUBLISHED, OLD_DELETED }
+  enum Step {
+    WRITTEN,
+    JOURNALED,
+    SET_ASIDE,
+    PUBLISHED,
+    OLD_DELETED
+  }
 
-  /** The journal of one publish: the sibling names it renames (names only, in the target's parent). */
+  /**
+   * The journal of one publish: the sibling names it renames (names only, in the target's parent).
+   */
   record Journal(String temp, String old) {}
 
   private AtomicDirectory() {}
@@ -65,8 +80,12 @@ public final class AtomicDirectory {
    * The publish with its owner pid and a hook run after each step: tests pass a dead pid and a hook
    * that throws, which leaves the file system exactly as a killed process would.
    */
-  static <T> T write(Configuration hadoopConf, String target, Writer<T> writer, long ownerPid,
-                     java.util.function.Consumer<Step> afterStep) {
+  static <T> T write(
+      Configuration hadoopConf,
+      String target,
+      Writer<T> writer,
+      long ownerPid,
+      java.util.function.Consumer<Step> afterStep) {
     Path targetPath = new Path(target);
     Path parent = targetPath.getParent();
     String suffix = ownerPid + "@" + HOST + "-" + UUID.randomUUID().toString().substring(0, 8);
@@ -77,7 +96,8 @@ public final class AtomicDirectory {
     try {
       FileSystem fs = targetPath.getFileSystem(hadoopConf);
       fs.mkdirs(parent);
-      // A killed earlier run's journal is finished (and its leftovers removed) before this run adds its own.
+      // A killed earlier run's journal is finished (and its leftovers removed) before this run adds
+      // its own.
       removeStale(hadoopConf, target, Instant.now());
       T result;
       try {
@@ -90,14 +110,17 @@ public final class AtomicDirectory {
         throw new IllegalStateException("Cannot write " + target + ": " + e.getMessage(), e);
       }
       afterStep.accept(Step.WRITTEN);
-      replaceFile(hadoopConf, journal.toString(),
+      replaceFile(
+          hadoopConf,
+          journal.toString(),
           Json.MAPPER.writeValueAsBytes(new Journal(temp.getName(), old.getName())));
       afterStep.accept(Step.JOURNALED);
       boolean hadOld = fs.exists(targetPath);
       if (hadOld && !fs.rename(targetPath, old)) {
         fs.delete(temp, true);
         fs.delete(journal, false);
-        throw new IOException("Cannot replace " + target + ": rename of the previous output failed");
+        throw new IOException(
+            "Cannot replace " + target + ": rename of the previous output failed");
       }
       afterStep.accept(Step.SET_ASIDE);
       if (!fs.rename(temp, targetPath)) {
@@ -126,18 +149,19 @@ public final class AtomicDirectory {
    * exists is kept (its temporary and set-aside siblings are deleted), a missing target is restored
    * from the complete temporary (roll forward) or else from the set-aside copy (roll back). Without
    * a journal (a crash of a version that wrote none), a missing target is restored from the newest
-   * set-aside copy of a dead owner (the two-rename publish of earlier versions left only that). Returns
-   * how many publishes were recovered.
+   * set-aside copy of a dead owner (the two-rename publish of earlier versions left only that).
+   * Returns how many publishes were recovered.
    */
   public static int recover(Configuration hadoopConf, String target, Instant runStart) {
     return recover(hadoopConf, target, runStart, true);
   }
 
   /**
-   * With {@code orphans} false only journals are followed: {@link #removeStale} keeps a journal-less
-   * set-aside copy where it is, for whoever decides to restore it.
+   * With {@code orphans} false only journals are followed: {@link #removeStale} keeps a
+   * journal-less set-aside copy where it is, for whoever decides to restore it.
    */
-  private static int recover(Configuration hadoopConf, String target, Instant runStart, boolean orphans) {
+  private static int recover(
+      Configuration hadoopConf, String target, Instant runStart, boolean orphans) {
     Path targetPath = new Path(target);
     Path parent = targetPath.getParent();
     String prefix = "." + targetPath.getName() + ".";
@@ -157,7 +181,9 @@ public final class AtomicDirectory {
         Matcher j = JOURNAL.matcher(rest);
         Instant modified = Instant.ofEpochMilli(sibling.getModificationTime());
         if (j.matches() && ownerGone(j.group(2), Long.parseLong(j.group(1)), modified, runStart)) {
-          Journal journal = Json.MAPPER.readValue(Json.readText(hadoopConf, sibling.getPath().toString()), Journal.class);
+          Journal journal =
+              Json.MAPPER.readValue(
+                  Json.readText(hadoopConf, sibling.getPath().toString()), Journal.class);
           Path temp = new Path(parent, journal.temp());
           Path old = new Path(parent, journal.old());
           if (!fs.exists(targetPath)) {
@@ -173,9 +199,11 @@ public final class AtomicDirectory {
           continue;
         }
         Matcher owned = OWNED.matcher(rest);
-        if (owned.matches() && owned.group(1).equals("old")
+        if (owned.matches()
+            && owned.group(1).equals("old")
             && ownerGone(owned.group(3), Long.parseLong(owned.group(2)), modified, Instant.MAX)
-            && (newestOrphan == null || sibling.getModificationTime() > newestOrphan.getModificationTime())) {
+            && (newestOrphan == null
+                || sibling.getModificationTime() > newestOrphan.getModificationTime())) {
           newestOrphan = sibling;
         }
       }
@@ -187,7 +215,8 @@ public final class AtomicDirectory {
       }
       return recovered;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot recover " + target + " from an interrupted publish: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot recover " + target + " from an interrupted publish: " + e.getMessage(), e);
     }
   }
 
@@ -198,8 +227,17 @@ public final class AtomicDirectory {
    */
   public static void replaceFile(Configuration hadoopConf, String path, byte[] content) {
     Path p = new Path(path);
-    Path temp = new Path(p.getParent(), "." + p.getName() + ".tmp-" + ProcessHandle.current().pid() + "@" + HOST + "-"
-        + UUID.randomUUID().toString().substring(0, 8));
+    Path temp =
+        new Path(
+            p.getParent(),
+            "."
+                + p.getName()
+                + ".tmp-"
+                + ProcessHandle.current().pid()
+                + "@"
+                + HOST
+                + "-"
+                + UUID.randomUUID().toString().substring(0, 8));
     try {
       FileSystem fs = p.getFileSystem(hadoopConf);
       java.util.Optional<java.io.File> local = localFile(fs, p);
@@ -209,8 +247,12 @@ public final class AtomicDirectory {
         java.nio.file.Files.createDirectories(target.getParent());
         writeSynced(tmp, content);
         // A stale checksum sidecar would make Hadoop's local file system reject the new content.
-        java.nio.file.Files.deleteIfExists(target.resolveSibling("." + target.getFileName() + ".crc"));
-        java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.Files.deleteIfExists(
+            target.resolveSibling("." + target.getFileName() + ".crc"));
+        java.nio.file.Files.move(
+            tmp,
+            target,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         return;
       }
@@ -240,8 +282,17 @@ public final class AtomicDirectory {
    */
   public static boolean createExclusive(Configuration hadoopConf, String path, byte[] content) {
     Path p = new Path(path);
-    Path temp = new Path(p.getParent(), "." + p.getName() + ".new-" + ProcessHandle.current().pid() + "@" + HOST + "-"
-        + UUID.randomUUID().toString().substring(0, 8));
+    Path temp =
+        new Path(
+            p.getParent(),
+            "."
+                + p.getName()
+                + ".new-"
+                + ProcessHandle.current().pid()
+                + "@"
+                + HOST
+                + "-"
+                + UUID.randomUUID().toString().substring(0, 8));
     try {
       FileSystem fs = p.getFileSystem(hadoopConf);
       java.util.Optional<java.io.File> local = localFile(fs, p);
@@ -284,9 +335,12 @@ public final class AtomicDirectory {
   }
 
   private static void writeSynced(java.nio.file.Path file, byte[] content) throws IOException {
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
-        java.nio.file.StandardOpenOption.WRITE)) {
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(
+            file,
+            java.nio.file.StandardOpenOption.CREATE,
+            java.nio.file.StandardOpenOption.TRUNCATE_EXISTING,
+            java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(content));
       ch.force(true);
     }
@@ -300,8 +354,8 @@ public final class AtomicDirectory {
   }
 
   /**
-   * Removes the leftovers of runs that died while writing {@code target}: temporary siblings
-   * whose owner process on this host is gone, or whose owner cannot be checked and that were last
+   * Removes the leftovers of runs that died while writing {@code target}: temporary siblings whose
+   * owner process on this host is gone, or whose owner cannot be checked and that were last
    * modified more than {@link #STALE_AFTER} before {@code runStart}. A previous output set aside
    * during the final renames ({@code .old-}) is removed by the same rule, but only while {@code
    * target} exists: otherwise it may be the only copy of the last good output. Returns how many
@@ -321,9 +375,16 @@ public final class AtomicDirectory {
       int removed = 0;
       for (FileStatus sibling : fs.listStatus(targetPath.getParent())) {
         String name = sibling.getPath().getName();
-        Matcher journalTemp = JOURNAL_TEMP.matcher(name.startsWith("." + prefix) ? name.substring(prefix.length() + 1) : "");
-        if (journalTemp.matches() && ownerGone(journalTemp.group(2), Long.parseLong(journalTemp.group(1)),
-            Instant.ofEpochMilli(sibling.getModificationTime()), runStart) && fs.delete(sibling.getPath(), false)) {
+        Matcher journalTemp =
+            JOURNAL_TEMP.matcher(
+                name.startsWith("." + prefix) ? name.substring(prefix.length() + 1) : "");
+        if (journalTemp.matches()
+            && ownerGone(
+                journalTemp.group(2),
+                Long.parseLong(journalTemp.group(1)),
+                Instant.ofEpochMilli(sibling.getModificationTime()),
+                runStart)
+            && fs.delete(sibling.getPath(), false)) {
           removed++;
           continue;
         }
@@ -353,17 +414,19 @@ public final class AtomicDirectory {
       }
       return removed;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot remove stale temporaries of " + target + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot remove stale temporaries of " + target + ": " + e.getMessage(), e);
     }
   }
 
   /**
    * Whether process {@code pid} of this host is alive and could have written something last
-   * modified at {@code modified}: a process started after that is another one under a reused pid
-   * (a restarted container's JVM often gets the same small pid).
+   * modified at {@code modified}: a process started after that is another one under a reused pid (a
+   * restarted container's JVM often gets the same small pid).
    */
   private static boolean ownerAlive(long pid, Instant modified) {
-    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+    return ProcessHandle.of(pid)
+        .filter(ProcessHandle::isAlive)
         .map(p -> p.info().startInstant().map(started -> !modified.isBefore(started)).orElse(true))
         .orElse(false);
   }

@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /** JSON and text files on any Hadoop file system, with one shared, pretty-printing mapper. */
@@ -52,5 +51,4 @@ public final class Json {
       throw new UncheckedIOException("Cannot read " + path, e);
     }
   }
-
 }

@@ -53,7 +53,10 @@ public final class ModelArtifact {
       Map<String, Double> metrics,
       String createdAt) {}
 
-  /** manifest.json: SHA-256 of every file of a model directory but itself, by path relative to the directory. */
+  /**
+   * manifest.json: SHA-256 of every file of a model directory but itself, by path relative to the
+   * directory.
+   */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Manifest(Map<String, String> sha256, String createdAt) {}
 
@@ -80,30 +83,36 @@ public final class ModelArtifact {
   public static String save(Configuration conf, String dir, Model model, Provenance provenance) {
     byte[] bytes = serialize(model);
     String sha = Hashing.sha256(bytes);
-    AtomicDirectory.write(conf, dir, tmp -> {
-      Path p = new Path(tmp, MODEL);
-      try (OutputStream out = p.getFileSystem(conf).create(p, true)) {
-        out.write(bytes);
-      }
-      Json.writeText(conf, tmp + "/" + CHECKSUM, sha + "  " + MODEL + "\n");
-      Json.write(conf, tmp + "/" + PROVENANCE, provenance);
-      writeManifest(conf, tmp);
-      return null;
-    });
+    AtomicDirectory.write(
+        conf,
+        dir,
+        tmp -> {
+          Path p = new Path(tmp, MODEL);
+          try (OutputStream out = p.getFileSystem(conf).create(p, true)) {
+            out.write(bytes);
+          }
+          Json.writeText(conf, tmp + "/" + CHECKSUM, sha + "  " + MODEL + "\n");
+          Json.write(conf, tmp + "/" + PROVENANCE, provenance);
+          writeManifest(conf, tmp);
+          return null;
+        });
     return sha;
   }
 
   /**
-   * Writes {@code <dir>/manifest.json} over every file of the directory (hidden files such as Hadoop's
-   * .crc sidecars excepted) and returns the manifest's own SHA-256, which identifies the whole directory.
+   * Writes {@code <dir>/manifest.json} over every file of the directory (hidden files such as
+   * Hadoop's .crc sidecars excepted) and returns the manifest's own SHA-256, which identifies the
+   * whole directory.
    */
   public static String writeManifest(Configuration conf, String dir) {
     Map<String, String> sums = new TreeMap<>();
-    files(conf, dir).forEach((name, bytes) -> {
-      if (!name.equals(MANIFEST)) {
-        sums.put(name, Hashing.sha256(bytes));
-      }
-    });
+    files(conf, dir)
+        .forEach(
+            (name, bytes) -> {
+              if (!name.equals(MANIFEST)) {
+                sums.put(name, Hashing.sha256(bytes));
+              }
+            });
     Json.write(conf, dir + "/" + MANIFEST, new Manifest(sums, Instant.now().toString()));
     return Hashing.sha256(Json.readText(conf, dir + "/" + MANIFEST));
   }
@@ -111,7 +120,8 @@ public final class ModelArtifact {
   public static Loaded<ComputationGraph> loadGraph(Configuration conf, String dir) {
     Verified v = verify(conf, dir);
     try {
-      ComputationGraph g = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(v.model()), true);
+      ComputationGraph g =
+          ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(v.model()), true);
       return new Loaded<>(g, v.provenance(), Hashing.sha256(v.model()));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot load model " + dir + "/" + MODEL, e);
@@ -121,7 +131,8 @@ public final class ModelArtifact {
   public static Loaded<MultiLayerNetwork> loadNetwork(Configuration conf, String dir) {
     Verified v = verify(conf, dir);
     try {
-      MultiLayerNetwork n = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(v.model()), true);
+      MultiLayerNetwork n =
+          ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(v.model()), true);
       return new Loaded<>(n, v.provenance(), Hashing.sha256(v.model()));
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot load model " + dir + "/" + MODEL, e);
@@ -134,53 +145,82 @@ public final class ModelArtifact {
   }
 
   /**
-   * Every file of a model directory, checked against its manifest: each listed file present with its
-   * SHA-256, no file unlisted. The error names the first file that does not match.
+   * Every file of a model directory, checked against its manifest: each listed file present with
+   * its SHA-256, no file unlisted. The error names the first file that does not match.
    */
   public static Verified verify(Configuration conf, String dir) {
     return verify(conf, dir, MODEL, PROVENANCE);
   }
 
   /**
-   * Every file of a directory checked against its manifest, as {@link #verify(Configuration, String)}, for
-   * directories that hold other files than a DL4J model (a Spark ML pipeline): {@code required} must be listed.
+   * Every file of a directory checked against its manifest, as {@link #verify(Configuration,
+   * String)}, for directories that hold other files than a DL4J model (a Spark ML pipeline): {@code
+   * required} must be listed.
    */
   public static Verified verify(Configuration conf, String dir, String... required) {
     if (!exists(conf, dir)) {
-      // A publish killed between its renames is finished by its journal; then the directory is back.
+      // A publish killed between its renames is finished by its journal; then the directory is
+      // back.
       AtomicDirectory.recover(conf, dir, Instant.now());
     }
     Map<String, byte[]> files = files(conf, dir);
     byte[] manifestBytes = files.remove(MANIFEST);
     if (manifestBytes == null) {
-      throw new IllegalStateException("Cannot load model " + dir + ": no " + MANIFEST
-          + " (saved by an older version or tampered with; train or register it again)");
+      throw new IllegalStateException(
+          "Cannot load model "
+              + dir
+              + ": no "
+              + MANIFEST
+              + " (saved by an older version or tampered with; train or register it again)");
     }
     Manifest manifest;
     try {
       manifest = Json.MAPPER.readValue(manifestBytes, Manifest.class);
     } catch (IOException e) {
-      throw new IllegalStateException("Cannot load model " + dir + ": " + MANIFEST + " is not readable: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot load model " + dir + ": " + MANIFEST + " is not readable: " + e.getMessage(), e);
     }
     if (manifest.sha256() == null || !manifest.sha256().keySet().containsAll(List.of(required))) {
-      throw new IllegalStateException("Cannot load model " + dir + ": " + MANIFEST + " does not list "
-          + String.join(" and ", required));
+      throw new IllegalStateException(
+          "Cannot load model "
+              + dir
+              + ": "
+              + MANIFEST
+              + " does not list "
+              + String.join(" and ", required));
     }
     for (Map.Entry<String, String> e : manifest.sha256().entrySet()) {
       byte[] bytes = files.get(e.getKey());
       if (bytes == null) {
-        throw new IllegalStateException("Cannot load model " + dir + ": " + e.getKey() + " is listed in " + MANIFEST
-            + " but missing");
+        throw new IllegalStateException(
+            "Cannot load model "
+                + dir
+                + ": "
+                + e.getKey()
+                + " is listed in "
+                + MANIFEST
+                + " but missing");
       }
       String actual = Hashing.sha256(bytes);
       if (!actual.equalsIgnoreCase(e.getValue())) {
-        throw new IllegalStateException("Cannot load model " + dir + ": " + e.getKey() + " has SHA-256 " + actual + ", "
-            + MANIFEST + " says " + e.getValue() + " (does not match: the file is corrupt or was changed)");
+        throw new IllegalStateException(
+            "Cannot load model "
+                + dir
+                + ": "
+                + e.getKey()
+                + " has SHA-256 "
+                + actual
+                + ", "
+                + MANIFEST
+                + " says "
+                + e.getValue()
+                + " (does not match: the file is corrupt or was changed)");
       }
     }
     for (String name : files.keySet()) {
       if (!manifest.sha256().containsKey(name)) {
-        throw new IllegalStateException("Cannot load model " + dir + ": " + name + " is not listed in " + MANIFEST);
+        throw new IllegalStateException(
+            "Cannot load model " + dir + ": " + name + " is not listed in " + MANIFEST);
       }
     }
     return new Verified(dir, files);

@@ -5,9 +5,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
@@ -56,16 +56,28 @@ public final class ModelRegistry {
 
   /** How a version entered the registry. */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Registration(String model, String source, String sourceManifestSha256, String runId, String user,
-                             String reason, String registeredAt) {}
+  public record Registration(
+      String model,
+      String source,
+      String sourceManifestSha256,
+      String runId,
+      String user,
+      String reason,
+      String registeredAt) {}
 
   /** What an alias points to. */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Alias(String alias, int version, String setAt, String runId, String user) {}
 
   /** One version, verified against its manifest. */
-  public record Version(String model, int version, String dir, String manifestSha256, List<String> aliases,
-                        ModelArtifact.Provenance provenance, Registration registration) {}
+  public record Version(
+      String model,
+      int version,
+      String dir,
+      String manifestSha256,
+      List<String> aliases,
+      ModelArtifact.Provenance provenance,
+      Registration registration) {}
 
   /** A model's versions and aliases. */
   public record Entry(String model, List<Integer> versions, Map<String, Integer> aliases) {}
@@ -83,7 +95,13 @@ public final class ModelRegistry {
   public record MetricChange(String metric, Double a, Double b, Double delta) {}
 
   /** What differs between two versions: configuration, data lineage, metrics. */
-  public record Diff(String model, int a, int b, List<Change> config, List<Change> lineage, List<MetricChange> metrics) {}
+  public record Diff(
+      String model,
+      int a,
+      int b,
+      List<Change> config,
+      List<Change> lineage,
+      List<MetricChange> metrics) {}
 
   private ModelRegistry(Configuration conf, String root) {
     this.conf = conf;
@@ -103,7 +121,8 @@ public final class ModelRegistry {
     return RegistryLock.acquire(conf, root, owner, runId, ttl);
   }
 
-  // ------------------------------------------------------------------------------------------ reading
+  // ------------------------------------------------------------------------------------------
+  // reading
 
   public List<Entry> list() {
     List<Entry> out = new ArrayList<>();
@@ -142,16 +161,24 @@ public final class ModelRegistry {
     checkModel(model);
     checkAlias(alias);
     if (!exists(aliasPath(model, alias))) {
-      throw new RegistryException("Cannot resolve " + model + "@" + alias + ": no such alias (have "
-          + aliases(model).keySet() + ")");
+      throw new RegistryException(
+          "Cannot resolve "
+              + model
+              + "@"
+              + alias
+              + ": no such alias (have "
+              + aliases(model).keySet()
+              + ")");
     }
     return readAlias(model, alias).version();
   }
 
   /** A version given as a number ("3", "v3") or an alias ("champion"). */
   public int select(String model, String versionOrAlias) {
-    String s = versionOrAlias.startsWith("v") && versionOrAlias.substring(1).matches("[0-9]+")
-        ? versionOrAlias.substring(1) : versionOrAlias;
+    String s =
+        versionOrAlias.startsWith("v") && versionOrAlias.substring(1).matches("[0-9]+")
+            ? versionOrAlias.substring(1)
+            : versionOrAlias;
     if (s.matches("[0-9]+")) {
       int v = Integer.parseInt(s);
       checkVersion(model, v, "select");
@@ -169,16 +196,25 @@ public final class ModelRegistry {
     try {
       reg = Json.MAPPER.readValue(v.files().get(REGISTRATION), Registration.class);
     } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("Cannot show " + model + " v" + version + ": " + REGISTRATION + " is not readable", e);
+      throw new IllegalStateException(
+          "Cannot show " + model + " v" + version + ": " + REGISTRATION + " is not readable", e);
     }
     List<String> pointing = new ArrayList<>();
-    aliases(model).forEach((a, n) -> {
-      if (n == version) {
-        pointing.add(a);
-      }
-    });
-    return new Version(model, version, dir, Hashing.sha256(Json.readText(conf, dir + "/" + ModelArtifact.MANIFEST)),
-        pointing, v.provenance(), reg);
+    aliases(model)
+        .forEach(
+            (a, n) -> {
+              if (n == version) {
+                pointing.add(a);
+              }
+            });
+    return new Version(
+        model,
+        version,
+        dir,
+        Hashing.sha256(Json.readText(conf, dir + "/" + ModelArtifact.MANIFEST)),
+        pointing,
+        v.provenance(),
+        reg);
   }
 
   /** The directory of a version, verified: what a stage loads with ModelArtifact. */
@@ -189,20 +225,25 @@ public final class ModelRegistry {
     return dir;
   }
 
-  /** The version a run registered, if it did: a rerun of the same run id must not register twice. */
+  /**
+   * The version a run registered, if it did: a rerun of the same run id must not register twice.
+   */
   public java.util.Optional<Integer> registeredBy(String model, String runId) {
     if (!exists(modelDir(model))) {
       return java.util.Optional.empty();
     }
-    return events(model).stream().filter(e -> RegistryEvent.REGISTERED.equals(e.type()) && runId.equals(e.runId()))
-        .map(RegistryEvent::version).findFirst();
+    return events(model).stream()
+        .filter(e -> RegistryEvent.REGISTERED.equals(e.type()) && runId.equals(e.runId()))
+        .map(RegistryEvent::version)
+        .findFirst();
   }
 
   /** The version an alias points to, if the model has that alias. */
   public java.util.Optional<Integer> aliasTarget(String model, String alias) {
     checkName(model);
     checkAlias(alias);
-    return exists(aliasPath(model, alias)) ? java.util.Optional.of(readAlias(model, alias).version())
+    return exists(aliasPath(model, alias))
+        ? java.util.Optional.of(readAlias(model, alias).version())
         : java.util.Optional.empty();
   }
 
@@ -213,9 +254,12 @@ public final class ModelRegistry {
     for (String f : children(modelDir(model) + "/events", false)) {
       if (f.endsWith(".json")) {
         try {
-          out.add(Json.MAPPER.readValue(Json.readText(conf, modelDir(model) + "/events/" + f), RegistryEvent.class));
+          out.add(
+              Json.MAPPER.readValue(
+                  Json.readText(conf, modelDir(model) + "/events/" + f), RegistryEvent.class));
         } catch (IOException e) {
-          throw new UncheckedIOException("Cannot read event " + f + " of " + model + ": " + e.getMessage(), e);
+          throw new UncheckedIOException(
+              "Cannot read event " + f + " of " + model + ": " + e.getMessage(), e);
         }
       }
     }
@@ -223,32 +267,44 @@ public final class ModelRegistry {
     return out;
   }
 
-  // ------------------------------------------------------------------------------------------ writing
+  // ------------------------------------------------------------------------------------------
+  // writing
 
   /**
    * Copies the trained model in {@code from} (a model directory, or a train output directory of one
-   * model holding {@code model/}) into the next free version. The source is verified first, the copy
-   * again before it gets a number.
+   * model holding {@code model/}) into the next free version. The source is verified first, the
+   * copy again before it gets a number.
    */
   public Registered register(String model, String from, RunInfo run) {
     return register(model, from, Map.of(), run);
   }
 
   /**
-   * As {@link #register(String, String, RunInfo)}, with {@code attachments} (path relative to the version, bytes)
-   * written into the version beside the model and covered by its manifest: the encoders it was trained on, its
-   * lineage.
+   * As {@link #register(String, String, RunInfo)}, with {@code attachments} (path relative to the
+   * version, bytes) written into the version beside the model and covered by its manifest: the
+   * encoders it was trained on, its lineage.
    */
-  public Registered register(String model, String from, Map<String, byte[]> attachments, RunInfo run) {
+  public Registered register(
+      String model, String from, Map<String, byte[]> attachments, RunInfo run) {
     checkName(model);
-    String source = exists(from + "/" + ModelArtifact.MODEL) || !exists(from + "/model") ? from : from + "/model";
+    String source =
+        exists(from + "/" + ModelArtifact.MODEL) || !exists(from + "/model")
+            ? from
+            : from + "/model";
     if (!exists(source + "/" + ModelArtifact.MODEL)) {
-      throw new RegistryException("Cannot register " + model + ": no trained model at " + from
-          + " (expected " + ModelArtifact.MODEL + " there or in its model/ directory)");
+      throw new RegistryException(
+          "Cannot register "
+              + model
+              + ": no trained model at "
+              + from
+              + " (expected "
+              + ModelArtifact.MODEL
+              + " there or in its model/ directory)");
     }
     ModelArtifact.Verified verified = ModelArtifact.verify(conf, source);
     checkAgainstSummary(model, source);
-    String sourceManifest = Hashing.sha256(Json.readText(conf, source + "/" + ModelArtifact.MANIFEST));
+    String sourceManifest =
+        Hashing.sha256(Json.readText(conf, source + "/" + ModelArtifact.MANIFEST));
     String staging = modelDir(model) + "/.staging-" + UUID.randomUUID();
     try {
       FileSystem fs = new Path(root).getFileSystem(conf);
@@ -258,38 +314,56 @@ public final class ModelRegistry {
         }
       }
       for (Map.Entry<String, byte[]> f : attachments.entrySet()) {
-        if (verified.files().containsKey(f.getKey()) || f.getKey().startsWith("/") || f.getKey().contains("..")) {
-          throw new IllegalArgumentException("Cannot register " + model + ": attachment " + f.getKey()
-              + " would replace a model file or leave the version");
+        if (verified.files().containsKey(f.getKey())
+            || f.getKey().startsWith("/")
+            || f.getKey().contains("..")) {
+          throw new IllegalArgumentException(
+              "Cannot register "
+                  + model
+                  + ": attachment "
+                  + f.getKey()
+                  + " would replace a model file or leave the version");
         }
         write(fs, new Path(staging, f.getKey()), f.getValue());
       }
-      Map<String, Double> metrics = verified.provenance().metrics() == null ? Map.of() : verified.provenance().metrics();
+      Map<String, Double> metrics =
+          verified.provenance().metrics() == null ? Map.of() : verified.provenance().metrics();
       Json.write(conf, staging + "/" + METRICS, metrics);
-      Json.write(conf, staging + "/" + REGISTRATION, new Registration(model, fs.makeQualified(new Path(source)).toString(),
-          sourceManifest, run.runId(), run.user(), run.reason(), Instant.now().toString()));
+      Json.write(
+          conf,
+          staging + "/" + REGISTRATION,
+          new Registration(
+              model,
+              fs.makeQualified(new Path(source)).toString(),
+              sourceManifest,
+              run.runId(),
+              run.user(),
+              run.reason(),
+              Instant.now().toString()));
       String manifestSha = ModelArtifact.writeManifest(conf, staging);
       ModelArtifact.verify(conf, staging);
       fs.mkdirs(new Path(modelDir(model) + "/versions"));
       int version = claim(model, run);
       Path dst = new Path(versionDir(model, version));
-      // Only the claimant writes versions/<n>: the destination is free, so rename neither nests nor replaces.
+      // Only the claimant writes versions/<n>: the destination is free, so rename neither nests nor
+      // replaces.
       if (fs.exists(dst) || !fs.rename(new Path(staging), dst)) {
         throw new IOException("rename of " + staging + " to " + dst + " failed");
       }
       append(model, RegistryEvent.REGISTERED, null, version, null, run);
       return new Registered(model, version, dst.toString(), manifestSha);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot register " + model + " from " + from + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot register " + model + " from " + from + ": " + e.getMessage(), e);
     } finally {
       delete(staging);
     }
   }
 
   /**
-   * A model published by train is registered only if it is the one train recorded in its summary.json
-   * ({@code <train>/summary.json} beside {@code <train>/<model>/model}): a manifest can be rewritten
-   * together with the files it covers, the summary is a second witness.
+   * A model published by train is registered only if it is the one train recorded in its
+   * summary.json ({@code <train>/summary.json} beside {@code <train>/<model>/model}): a manifest
+   * can be rewritten together with the files it covers, the summary is a second witness.
    */
   private void checkAgainstSummary(String model, String source) {
     Path modelDir = new Path(source).getParent();
@@ -303,19 +377,28 @@ public final class ModelRegistry {
     }
     TrainAction.Summary summary = Json.read(conf, summaryPath, TrainAction.Summary.class);
     for (TrainAction.SummaryEntry e : summary.models()) {
-      if (e.modelDir() != null && new Path(e.modelDir()).getParent().getName().equals(modelDir.getName())) {
+      if (e.modelDir() != null
+          && new Path(e.modelDir()).getParent().getName().equals(modelDir.getName())) {
         try {
           EvaluateAction.checkPublished(conf, trainDir, e, summaryPath);
         } catch (IllegalStateException mismatch) {
-          throw new IllegalStateException("Cannot register " + model + " from " + source + ": "
-              + mismatch.getMessage().replaceFirst("^Cannot evaluate '[^']*': ", ""), mismatch);
+          throw new IllegalStateException(
+              "Cannot register "
+                  + model
+                  + " from "
+                  + source
+                  + ": "
+                  + mismatch.getMessage().replaceFirst("^Cannot evaluate '[^']*': ", ""),
+              mismatch);
         }
         return;
       }
     }
   }
 
-  /** Points {@code alias} (default champion) of {@code model} at {@code version}, logging the move. */
+  /**
+   * Points {@code alias} (default champion) of {@code model} at {@code version}, logging the move.
+   */
   public Moved promote(String model, int version, String alias, RunInfo run) {
     checkAlias(alias);
     checkVersion(model, version, "promote");
@@ -342,21 +425,32 @@ public final class ModelRegistry {
       }
     }
     if (history.size() < 2) {
-      throw new RegistryException("Cannot roll back " + model + "@" + alias + ": the event log has no earlier "
-          + alias + (history.isEmpty() ? "" : " than v" + history.peek()));
+      throw new RegistryException(
+          "Cannot roll back "
+              + model
+              + "@"
+              + alias
+              + ": the event log has no earlier "
+              + alias
+              + (history.isEmpty() ? "" : " than v" + history.peek()));
     }
     int current = history.pop();
     return move(model, alias, history.peek(), current, RegistryEvent.ROLLED_BACK, run);
   }
 
-  private Moved move(String model, String alias, int version, Integer previous, String type, RunInfo run) {
+  private Moved move(
+      String model, String alias, int version, Integer previous, String type, RunInfo run) {
     // The log first: it is what rollback reads, and a move it does not record could not be undone.
     append(model, type, alias, version, previous, run);
     try {
-      AtomicDirectory.replaceFile(conf, aliasPath(model, alias), Json.MAPPER.writeValueAsBytes(
-          new Alias(alias, version, Instant.now().toString(), run.runId(), run.user())));
+      AtomicDirectory.replaceFile(
+          conf,
+          aliasPath(model, alias),
+          Json.MAPPER.writeValueAsBytes(
+              new Alias(alias, version, Instant.now().toString(), run.runId(), run.user())));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot move " + model + "@" + alias + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot move " + model + "@" + alias + ": " + e.getMessage(), e);
     }
     return new Moved(model, alias, version, previous);
   }
@@ -374,8 +468,10 @@ public final class ModelRegistry {
     Map<String, Object> la = lineage(va);
     Map<String, Object> lb = lineage(vb);
     List<Change> lineage = changes(la, lb);
-    Map<String, Double> ma = va.provenance().metrics() == null ? Map.of() : va.provenance().metrics();
-    Map<String, Double> mb = vb.provenance().metrics() == null ? Map.of() : vb.provenance().metrics();
+    Map<String, Double> ma =
+        va.provenance().metrics() == null ? Map.of() : va.provenance().metrics();
+    Map<String, Double> mb =
+        vb.provenance().metrics() == null ? Map.of() : vb.provenance().metrics();
     List<MetricChange> metrics = new ArrayList<>();
     for (String k : new TreeSet<>(union(ma.keySet(), mb.keySet()))) {
       Double x = ma.get(k);
@@ -391,7 +487,8 @@ public final class ModelRegistry {
     out.put("cohortHash", v.provenance().cohortHash());
     out.put("codeVersion", v.provenance().codeVersion());
     out.put("createdAt", v.provenance().createdAt());
-    Object emb = v.provenance().config() == null ? null : v.provenance().config().get("embeddingsSha256");
+    Object emb =
+        v.provenance().config() == null ? null : v.provenance().config().get("embeddingsSha256");
     out.put("embeddingsSha256", emb);
     out.put("source", v.registration().source());
     out.put("sourceManifestSha256", v.registration().sourceManifestSha256());
@@ -415,26 +512,35 @@ public final class ModelRegistry {
   }
 
   /**
-   * Dotted keys of a JSON tree; arrays stay whole. Through the tree, because Json.MAPPER binds untyped
-   * nested values to Scala collections.
+   * Dotted keys of a JSON tree; arrays stay whole. Through the tree, because Json.MAPPER binds
+   * untyped nested values to Scala collections.
    */
   private static void flatten(String prefix, Object value, Map<String, Object> out) {
     flattenNode(prefix, Json.MAPPER.valueToTree(value), out);
   }
 
-  private static void flattenNode(String prefix, com.fasterxml.jackson.databind.JsonNode node, Map<String, Object> out) {
+  private static void flattenNode(
+      String prefix, com.fasterxml.jackson.databind.JsonNode node, Map<String, Object> out) {
     if (node.isObject()) {
-      node.fields().forEachRemaining(e -> flattenNode(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
-          e.getValue(), out));
+      node.fields()
+          .forEachRemaining(
+              e ->
+                  flattenNode(
+                      prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
+                      e.getValue(),
+                      out));
     } else if (!prefix.isEmpty() && !node.isMissingNode()) {
       out.put(prefix, node.isValueNode() ? node.asText() : node.toString());
     }
   }
 
+  // ------------------------------------------------------------------------------------------
+  // internals
 
-  // ------------------------------------------------------------------------------------------ internals
-
-  /** Reserves the next free version number: create-if-absent of claims/n, n+1 for the loser of a race. */
+  /**
+   * Reserves the next free version number: create-if-absent of claims/n, n+1 for the loser of a
+   * race.
+   */
   private int claim(String model, RunInfo run) throws IOException {
     int n = 1;
     for (String c : children(modelDir(model) + "/claims", false)) {
@@ -446,28 +552,50 @@ public final class ModelRegistry {
       n = Math.max(n, v + 1);
     }
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++, n++) {
-      byte[] who = Json.MAPPER.writeValueAsBytes(Map.of("runId", run.runId(), "user", run.user(),
-          "at", Instant.now().toString()));
+      byte[] who =
+          Json.MAPPER.writeValueAsBytes(
+              Map.of("runId", run.runId(), "user", run.user(), "at", Instant.now().toString()));
       if (AtomicDirectory.createExclusive(conf, modelDir(model) + "/claims/" + n, who)) {
         return n;
       }
     }
-    throw new IllegalStateException("Cannot register " + model + ": no free version number after " + MAX_ATTEMPTS
-        + " attempts");
+    throw new IllegalStateException(
+        "Cannot register "
+            + model
+            + ": no free version number after "
+            + MAX_ATTEMPTS
+            + " attempts");
   }
 
-  private void append(String model, String type, String alias, Integer version, Integer previous, RunInfo run) {
-    long seq = children(modelDir(model) + "/events", false).stream().filter(f -> f.endsWith(".json")).count() + 1;
+  private void append(
+      String model, String type, String alias, Integer version, Integer previous, RunInfo run) {
+    long seq =
+        children(modelDir(model) + "/events", false).stream()
+                .filter(f -> f.endsWith(".json"))
+                .count()
+            + 1;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++, seq++) {
-      RegistryEvent e = new RegistryEvent(seq, type, model, alias, version, previous, run.reason(), run.runId(),
-          run.user(), Instant.now().toString());
+      RegistryEvent e =
+          new RegistryEvent(
+              seq,
+              type,
+              model,
+              alias,
+              version,
+              previous,
+              run.reason(),
+              run.runId(),
+              run.user(),
+              Instant.now().toString());
       byte[] bytes;
       try {
         bytes = Json.MAPPER.writeValueAsBytes(e);
       } catch (IOException ex) {
         throw new UncheckedIOException(ex);
       }
-      if (AtomicDirectory.createExclusive(conf, modelDir(model) + "/events/" + String.format(Locale.ROOT, "%012d.json", seq),
+      if (AtomicDirectory.createExclusive(
+          conf,
+          modelDir(model) + "/events/" + String.format(Locale.ROOT, "%012d.json", seq),
           bytes)) {
         return;
       }
@@ -479,35 +607,52 @@ public final class ModelRegistry {
     try {
       return Json.MAPPER.readValue(Json.readText(conf, aliasPath(model, alias)), Alias.class);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read alias " + model + "@" + alias + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot read alias " + model + "@" + alias + ": " + e.getMessage(), e);
     }
   }
 
   private void checkModel(String model) {
     checkName(model);
     if (!exists(modelDir(model) + "/versions")) {
-      throw new RegistryException("Cannot find model '" + model + "' in registry " + root + ": not registered (have "
-          + list().stream().map(Entry::model).toList() + ")");
+      throw new RegistryException(
+          "Cannot find model '"
+              + model
+              + "' in registry "
+              + root
+              + ": not registered (have "
+              + list().stream().map(Entry::model).toList()
+              + ")");
     }
   }
 
   private void checkVersion(String model, int version, String what) {
     checkModel(model);
     if (!exists(versionDir(model, version))) {
-      throw new RegistryException("Cannot " + what + " " + model + " v" + version + ": no such version (have "
-          + versions(model) + ")");
+      throw new RegistryException(
+          "Cannot "
+              + what
+              + " "
+              + model
+              + " v"
+              + version
+              + ": no such version (have "
+              + versions(model)
+              + ")");
     }
   }
 
   private static void checkName(String model) {
     if (model == null || !NAME.matcher(model).matches()) {
-      throw new RegistryException("Cannot use model name '" + model + "': letters, digits, '_', '.', '-' only");
+      throw new RegistryException(
+          "Cannot use model name '" + model + "': letters, digits, '_', '.', '-' only");
     }
   }
 
   private static void checkAlias(String alias) {
     if (alias == null || !ALIAS.matcher(alias).matches()) {
-      throw new RegistryException("Cannot use alias '" + alias + "': lower-case letters, digits, '_', '-', from a letter");
+      throw new RegistryException(
+          "Cannot use alias '" + alias + "': lower-case letters, digits, '_', '-', from a letter");
     }
   }
 

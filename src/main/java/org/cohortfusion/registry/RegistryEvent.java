@@ -12,8 +12,17 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * @param previous the alias's version before (null if it had none)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record RegistryEvent(long seq, String type, String model, String alias, Integer version, Integer previous,
-                            String reason, String runId, String user, String time) {
+public record RegistryEvent(
+    long seq,
+    String type,
+    String model,
+    String alias,
+    Integer version,
+    Integer previous,
+    String reason,
+    String runId,
+    String user,
+    String time) {
   public static final String REGISTERED = "registered";
   public static final String PROMOTED = "promoted";
   public static final String ROLLED_BACK = "rolled-back";

@@ -13,9 +13,10 @@ import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 
 /**
- * One retrain at a time: {@code <registry>/_lock.json}, created atomically with its owner, run id and
- * expiry. A second run is refused with the holder's name; a lock past its expiry (its run died), or
- * held by an earlier attempt of the same run id, is taken over. Close releases it, if it is still this run's.
+ * One retrain at a time: {@code <registry>/_lock.json}, created atomically with its owner, run id
+ * and expiry. A second run is refused with the holder's name; a lock past its expiry (its run
+ * died), or held by an earlier attempt of the same run id, is taken over. Close releases it, if it
+ * is still this run's.
  */
 public final class RegistryLock implements AutoCloseable {
   public static final String FILE = "_lock.json";
@@ -45,11 +46,16 @@ public final class RegistryLock implements AutoCloseable {
 
   /** The owner name of a lock taken by this process: user@pid@host. */
   public static String thisProcess() {
-    return System.getProperty("user.name", "unknown") + "@" + AtomicDirectory.owner(ProcessHandle.current().pid());
+    return System.getProperty("user.name", "unknown")
+        + "@"
+        + AtomicDirectory.owner(ProcessHandle.current().pid());
   }
 
-  /** Takes the lock of the registry at {@code root} for {@code ttl}, or throws naming its holder. */
-  public static RegistryLock acquire(Configuration conf, String root, String owner, String runId, Duration ttl) {
+  /**
+   * Takes the lock of the registry at {@code root} for {@code ttl}, or throws naming its holder.
+   */
+  public static RegistryLock acquire(
+      Configuration conf, String root, String owner, String runId, Duration ttl) {
     String path = root + "/" + FILE;
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
       Instant now = Instant.now();
@@ -63,8 +69,17 @@ public final class RegistryLock implements AutoCloseable {
       }
       // A rerun of the same run id (its first attempt was killed) resumes under that run's lock.
       if (!current.expired(Instant.now()) && !runId.equals(current.runId())) {
-        throw new RegistryException("Cannot lock registry " + root + ": held by " + current.owner() + " (run "
-            + current.runId() + ") since " + current.acquiredAt() + ", until " + current.expiresAt());
+        throw new RegistryException(
+            "Cannot lock registry "
+                + root
+                + ": held by "
+                + current.owner()
+                + " (run "
+                + current.runId()
+                + ") since "
+                + current.acquiredAt()
+                + ", until "
+                + current.expiresAt());
       }
       takeOver(conf, path, current);
     }
@@ -72,8 +87,8 @@ public final class RegistryLock implements AutoCloseable {
   }
 
   /**
-   * Moves a stale lock aside under a unique name (one rename: of two runs taking over, one wins) and
-   * deletes it, unless what was moved is a newer holder's fresh lock: that one is put back.
+   * Moves a stale lock aside under a unique name (one rename: of two runs taking over, one wins)
+   * and deletes it, unless what was moved is a newer holder's fresh lock: that one is put back.
    */
   private static void takeOver(Configuration conf, String path, Holder stale) {
     Path p = new Path(path);
@@ -89,7 +104,8 @@ public final class RegistryLock implements AutoCloseable {
       }
       fs.delete(aside, false);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot take over the stale lock " + path + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot take over the stale lock " + path + ": " + e.getMessage(), e);
     }
   }
 

@@ -16,18 +16,25 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * What a split of a cohort looks like, in counts only (no subject-level value): subjects, missingness patterns,
- * label classes, modality presence rates. A registered version keeps its training split's profile so a later
- * snapshot's drift can be measured against it.
+ * What a split of a cohort looks like, in counts only (no subject-level value): subjects,
+ * missingness patterns, label classes, modality presence rates. A registered version keeps its
+ * training split's profile so a later snapshot's drift can be measured against it.
  *
  * @param subjects labeled subjects of the split
- * @param patterns subjects per missingness pattern (present modalities joined by '+', "none" for none)
+ * @param patterns subjects per missingness pattern (present modalities joined by '+', "none" for
+ *     none)
  * @param labels subjects per label index
  * @param presence share of subjects with each modality
  */
-public record CohortProfile(long subjects, Map<String, Long> patterns, Map<String, Long> labels,
-                            Map<String, Double> presence) {
-  /** Floor of a bin's share in the population stability index, so an empty bin does not make it infinite. */
+public record CohortProfile(
+    long subjects,
+    Map<String, Long> patterns,
+    Map<String, Long> labels,
+    Map<String, Double> presence) {
+  /**
+   * Floor of a bin's share in the population stability index, so an empty bin does not make it
+   * infinite.
+   */
   static final double PSI_FLOOR = 1e-4;
 
   public CohortProfile {
@@ -37,9 +44,9 @@ public record CohortProfile(long subjects, Map<String, Long> patterns, Map<Strin
   }
 
   /**
-   * The profile of the labeled rows of {@code split} in an embeddings (or aligned cohort) table with columns
-   * label, split and has_&lt;m&gt; for each of {@code modalities}: one small aggregate, nothing per subject on the
-   * driver.
+   * The profile of the labeled rows of {@code split} in an embeddings (or aligned cohort) table
+   * with columns label, split and has_&lt;m&gt; for each of {@code modalities}: one small
+   * aggregate, nothing per subject on the driver.
    */
   public static CohortProfile of(Dataset<Row> table, List<String> modalities, String split) {
     List<Column> present = new ArrayList<>();
@@ -47,9 +54,14 @@ public record CohortProfile(long subjects, Map<String, Long> patterns, Map<Strin
       present.add(when(col("has_" + m), lit(m)));
     }
     Column pattern = concat_ws("+", present.toArray(new Column[0]));
-    Dataset<Row> counts = table.where(col("split").equalTo(split).and(col("label").isNotNull()))
-        .select(when(pattern.equalTo(""), lit("none")).otherwise(pattern).as("pattern"), col("label").cast("int").as("label"))
-        .groupBy("pattern", "label").count();
+    Dataset<Row> counts =
+        table
+            .where(col("split").equalTo(split).and(col("label").isNotNull()))
+            .select(
+                when(pattern.equalTo(""), lit("none")).otherwise(pattern).as("pattern"),
+                col("label").cast("int").as("label"))
+            .groupBy("pattern", "label")
+            .count();
     Map<String, Long> patterns = new TreeMap<>();
     Map<String, Long> labels = new TreeMap<>();
     Map<String, Long> presentCounts = new TreeMap<>();
@@ -74,8 +86,9 @@ public record CohortProfile(long subjects, Map<String, Long> patterns, Map<Strin
   }
 
   /**
-   * Population stability index of two distributions over the same bins: sum of (q - p) ln(q / p) over bins, shares
-   * floored at 1e-4. Below 0.1 is usually read as no shift, 0.1-0.25 moderate, above 0.25 major.
+   * Population stability index of two distributions over the same bins: sum of (q - p) ln(q / p)
+   * over bins, shares floored at 1e-4. Below 0.1 is usually read as no shift, 0.1-0.25 moderate,
+   * above 0.25 major.
    */
   static double psi(Map<String, Long> before, Map<String, Long> after) {
     Set<String> bins = new TreeSet<>(before.keySet());
@@ -100,10 +113,16 @@ public record CohortProfile(long subjects, Map<String, Long> patterns, Map<Strin
     Set<String> modalities = new TreeSet<>(before.presence.keySet());
     modalities.addAll(presence.keySet());
     for (String m : modalities) {
-      presenceChange.put(m, new double[] {before.presence.getOrDefault(m, 0.0), presence.getOrDefault(m, 0.0)});
+      presenceChange.put(
+          m, new double[] {before.presence.getOrDefault(m, 0.0), presence.getOrDefault(m, 0.0)});
     }
-    return new Drift(before.subjects, subjects, psi(before.patterns, patterns), psi(before.labels, labels),
-        presenceChange, null);
+    return new Drift(
+        before.subjects,
+        subjects,
+        psi(before.patterns, patterns),
+        psi(before.labels, labels),
+        presenceChange,
+        null);
   }
 
   /**
@@ -114,21 +133,33 @@ public record CohortProfile(long subjects, Map<String, Long> patterns, Map<Strin
    * @param patternPsi population stability index of the missingness patterns
    * @param labelPsi population stability index of the label
    * @param presence per modality, the share of subjects with it before and after
-   * @param embeddingPsi per modality, the population stability index of each embedding dimension (null when the
-   *     encoders differ, so the dimensions do not correspond)
+   * @param embeddingPsi per modality, the population stability index of each embedding dimension
+   *     (null when the encoders differ, so the dimensions do not correspond)
    */
-  public record Drift(long subjectsBefore, long subjectsAfter, double patternPsi, double labelPsi,
-                      Map<String, double[]> presence, Map<String, double[]> embeddingPsi) {
+  public record Drift(
+      long subjectsBefore,
+      long subjectsAfter,
+      double patternPsi,
+      double labelPsi,
+      Map<String, double[]> presence,
+      Map<String, double[]> embeddingPsi) {
     /** The largest of the pattern, label and embedding-dimension indexes. */
     public double worst() {
-      double w = Math.max(Double.isNaN(patternPsi) ? 0 : patternPsi, Double.isNaN(labelPsi) ? 0 : labelPsi);
+      double w =
+          Math.max(
+              Double.isNaN(patternPsi) ? 0 : patternPsi, Double.isNaN(labelPsi) ? 0 : labelPsi);
       return Math.max(w, worstEmbedding());
     }
 
     /** The largest index of any embedding dimension (0 without them). */
     public double worstEmbedding() {
-      return embeddingPsi == null ? 0 : embeddingPsi.values().stream().flatMapToDouble(java.util.Arrays::stream)
-          .filter(d -> !Double.isNaN(d)).max().orElse(0);
+      return embeddingPsi == null
+          ? 0
+          : embeddingPsi.values().stream()
+              .flatMapToDouble(java.util.Arrays::stream)
+              .filter(d -> !Double.isNaN(d))
+              .max()
+              .orElse(0);
     }
 
     public Drift withEmbeddingPsi(Map<String, double[]> psi) {

@@ -12,19 +12,25 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The distribution of every embedding dimension in a training split, as decile edges and the share of subjects in
- * each of the ten bins they cut: what a later snapshot's embeddings (same encoders) are compared with, dimension by
- * dimension, by the population stability index. Only aggregates: no subject-level value.
+ * The distribution of every embedding dimension in a training split, as decile edges and the share
+ * of subjects in each of the ten bins they cut: what a later snapshot's embeddings (same encoders)
+ * are compared with, dimension by dimension, by the population stability index. Only aggregates: no
+ * subject-level value.
  *
  * @param edges per modality, per dimension, the nine inner decile edges
- * @param shares per modality, per dimension, the share of the modality's subjects in each of the ten bins
+ * @param shares per modality, per dimension, the share of the modality's subjects in each of the
+ *     ten bins
  */
 public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double[][]> shares) {
   static final int BINS = 10;
+
   /** Relative error of Spark's approxQuantile for the edges. */
   static final double QUANTILE_ERROR = 0.001;
 
-  /** The profile of the labeled rows of {@code split}, modality by modality over the subjects that have it. */
+  /**
+   * The profile of the labeled rows of {@code split}, modality by modality over the subjects that
+   * have it.
+   */
   public static EmbeddingProfile of(Dataset<Row> table, Map<String, Integer> dims, String split) {
     Dataset<Row> rows = table.where(col("split").equalTo(split).and(col("label").isNotNull()));
     double[] probabilities = new double[BINS - 1];
@@ -40,14 +46,20 @@ public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double
         names[j] = "_d" + j;
         cols.add(col(m.getKey()).getItem(j).cast("double").as(names[j]));
       }
-      double[][] e = present.select(cols.toArray(new org.apache.spark.sql.Column[0])).stat()
-          .approxQuantile(names, probabilities, QUANTILE_ERROR);
+      double[][] e =
+          present
+              .select(cols.toArray(new org.apache.spark.sql.Column[0]))
+              .stat()
+              .approxQuantile(names, probabilities, QUANTILE_ERROR);
       edges.put(m.getKey(), e);
     }
     return new EmbeddingProfile(edges, sharesOf(rows, edges));
   }
 
-  /** The shares of {@code rows} in the bins of {@code edges} (one pass over the rows, on the executors). */
+  /**
+   * The shares of {@code rows} in the bins of {@code edges} (one pass over the rows, on the
+   * executors).
+   */
   static Map<String, double[][]> sharesOf(Dataset<Row> rows, Map<String, double[][]> edges) {
     List<String> modalities = new ArrayList<>(edges.keySet());
     List<org.apache.spark.sql.Column> cols = new ArrayList<>();
@@ -56,8 +68,10 @@ public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double
       cols.add(col(m));
     }
     Counter counter = new Counter(modalities.stream().map(edges::get).toList());
-    long[][][] counts = rows.select(cols.toArray(new org.apache.spark.sql.Column[0])).javaRDD()
-        .aggregate(counter.zero(), counter::add, Counter::merge);
+    long[][][] counts =
+        rows.select(cols.toArray(new org.apache.spark.sql.Column[0]))
+            .javaRDD()
+            .aggregate(counter.zero(), counter::add, Counter::merge);
     Map<String, double[][]> shares = new LinkedHashMap<>();
     for (int k = 0; k < modalities.size(); k++) {
       double[][] s = new double[counts[k].length][BINS];
@@ -72,7 +86,10 @@ public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double
     return shares;
   }
 
-  /** Counts per modality, dimension and bin; the row holds (present, embedding) per modality in order. */
+  /**
+   * Counts per modality, dimension and bin; the row holds (present, embedding) per modality in
+   * order.
+   */
   private record Counter(List<double[][]> edges) implements Serializable {
     long[][][] zero() {
       long[][][] z = new long[edges.size()][][];
@@ -111,8 +128,8 @@ public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double
   }
 
   /**
-   * Per modality, the population stability index of every dimension of {@code rows} (a new training split, embedded
-   * by the same encoders) against this profile.
+   * Per modality, the population stability index of every dimension of {@code rows} (a new training
+   * split, embedded by the same encoders) against this profile.
    */
   public Map<String, double[]> psi(Dataset<Row> rows) {
     Map<String, double[][]> now = sharesOf(rows, edges);

@@ -1,6 +1,5 @@
 package org.cohortfusion.retrain;
 
-import org.cohortfusion.evaluate.PairedAuroc;
 import static org.apache.spark.sql.functions.col;
 
 import java.util.HashSet;
@@ -17,6 +16,7 @@ import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
+import org.cohortfusion.evaluate.PairedAuroc;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;
@@ -30,21 +30,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The champion/challenger step of a retrain, after the stages ingest to evaluate ran on the new snapshot: scores the
- * champion on the same test subjects as the challenger (with its own encoders, which extracted these embeddings),
- * refuses if any of them was in the champion's training or validation split, judges the {@link Gate}, registers the
- * challenger with its encoders and lineage, and moves {@code champion} (gate passed) or {@code challenger}. Writes
- * {@code <output.dir>/retrain/retrain.json} and {@code report.html}.
+ * The champion/challenger step of a retrain, after the stages ingest to evaluate ran on the new
+ * snapshot: scores the champion on the same test subjects as the challenger (with its own encoders,
+ * which extracted these embeddings), refuses if any of them was in the champion's training or
+ * validation split, judges the {@link Gate}, registers the challenger with its encoders and
+ * lineage, and moves {@code champion} (gate passed) or {@code challenger}. Writes {@code
+ * <output.dir>/retrain/retrain.json} and {@code report.html}.
  *
- * <p>Safe to run again with the same run id after a crash: a version this run registered is reused, never
- * registered twice, and an alias already moved is not moved again. The champion alias moves in one atomic file
- * replacement, after the challenger's version is complete and verified: a crash at any point leaves the previous
- * champion loadable.
+ * <p>Safe to run again with the same run id after a crash: a version this run registered is reused,
+ * never registered twice, and an alias already moved is not moved again. The champion alias moves
+ * in one atomic file replacement, after the challenger's version is complete and verified: a crash
+ * at any point leaves the previous champion loadable.
  */
 public final class RetrainAction {
   private static final Logger LOG = LoggerFactory.getLogger(RetrainAction.class);
   public static final String RESULT_FILE = "retrain.json";
   public static final String REPORT_FILE = "report.html";
+
   /** The splits a model is fitted on (validation by early stopping). */
   static final List<String> FIT_SPLITS = List.of("train", "validation");
 
@@ -59,9 +61,17 @@ public final class RetrainAction {
   private final boolean stopAfterRegistration;
   private final Integer warmStartedFrom;
 
-  private RetrainAction(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
-                        Integer champion, String encodersDir, RunInfo run, Consumer<String> progress,
-                        boolean stopAfterRegistration, Integer warmStartedFrom) {
+  private RetrainAction(
+      SparkSession spark,
+      PipelineConfig config,
+      ModelRegistry registry,
+      String model,
+      Integer champion,
+      String encodersDir,
+      RunInfo run,
+      Consumer<String> progress,
+      boolean stopAfterRegistration,
+      Integer warmStartedFrom) {
     this.spark = spark;
     this.config = config;
     this.registry = registry;
@@ -76,28 +86,69 @@ public final class RetrainAction {
 
   /**
    * @param champion the champion version the challenger meets (null: none yet)
-   * @param encodersDir the encoders that extracted this run's embeddings ({@code <dir>/<modality>/encoder})
+   * @param encodersDir the encoders that extracted this run's embeddings ({@code
+   *     <dir>/<modality>/encoder})
    */
-  public static RetrainAction of(SparkSession spark, PipelineConfig config, ModelRegistry registry, String model,
-                                 Integer champion, String encodersDir, RunInfo run) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, LOG::info, false, null);
+  public static RetrainAction of(
+      SparkSession spark,
+      PipelineConfig config,
+      ModelRegistry registry,
+      String model,
+      Integer champion,
+      String encodersDir,
+      RunInfo run) {
+    return new RetrainAction(
+        spark, config, registry, model, champion, encodersDir, run, LOG::info, false, null);
   }
 
   public RetrainAction progress(Consumer<String> sink) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, sink, stopAfterRegistration, warmStartedFrom);
+    return new RetrainAction(
+        spark,
+        config,
+        registry,
+        model,
+        champion,
+        encodersDir,
+        run,
+        sink,
+        stopAfterRegistration,
+        warmStartedFrom);
   }
 
   /**
-   * Ends the run with an exception right after the challenger is registered, before any alias moves: how a
-   * driver killed between the two looks to the registry (crash tests; a rerun of the run id completes it).
+   * Ends the run with an exception right after the challenger is registered, before any alias
+   * moves: how a driver killed between the two looks to the registry (crash tests; a rerun of the
+   * run id completes it).
    */
   public RetrainAction stopAfterRegistration(boolean stop) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, progress, stop, warmStartedFrom);
+    return new RetrainAction(
+        spark,
+        config,
+        registry,
+        model,
+        champion,
+        encodersDir,
+        run,
+        progress,
+        stop,
+        warmStartedFrom);
   }
 
-  /** The champion version the challenger's training started from (null: a fresh initialisation), for its lineage. */
+  /**
+   * The champion version the challenger's training started from (null: a fresh initialisation), for
+   * its lineage.
+   */
   public RetrainAction warmStartedFrom(Integer version) {
-    return new RetrainAction(spark, config, registry, model, champion, encodersDir, run, progress, stopAfterRegistration,
+    return new RetrainAction(
+        spark,
+        config,
+        registry,
+        model,
+        champion,
+        encodersDir,
+        run,
+        progress,
+        stopAfterRegistration,
         version);
   }
 
@@ -114,8 +165,12 @@ public final class RetrainAction {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, config.embeddingsDir());
     if (emb.numClasses() != 2) {
-      throw new RetrainException("Cannot retrain " + model + ": the gate compares binary classifiers, the cohort has "
-          + emb.numClasses() + " classes");
+      throw new RetrainException(
+          "Cannot retrain "
+              + model
+              + ": the gate compares binary classifiers, the cohort has "
+              + emb.numClasses()
+              + " classes");
     }
     Dataset<Row> table = EmbeddingsData.table(spark, config.embeddingsDir()).cache();
     try {
@@ -138,16 +193,29 @@ public final class RetrainAction {
       checkNoFitSubjectInTest(hconf, dir, table);
       championName = model + "@v" + champion;
       progress.accept("Scoring champion v" + champion + " on the same test subjects");
-      scoredChampion = EvaluateAction.of(spark, config).model(championName, dir).outputDir(championEvaluateDir(config))
-          .progress(progress).execute().get(championName);
+      scoredChampion =
+          EvaluateAction.of(spark, config)
+              .model(championName, dir)
+              .outputDir(championEvaluateDir(config))
+              .progress(progress)
+              .execute()
+              .get(championName);
     }
     EvaluateResult.ModelEvaluation championEval = scoredChampion;
-    EvaluateResult.ModelEvaluation reference = champion == null ? evaluated.bestUnimodal().orElse(null) : null;
+    EvaluateResult.ModelEvaluation reference =
+        champion == null ? evaluated.bestUnimodal().orElse(null) : null;
     String against = champion != null ? championName : reference == null ? null : reference.name();
     Paired paired = against == null ? null : paired(against);
-    PairedAuroc auroc = paired == null ? null
-        : PairedAuroc.of(paired.challenger, paired.other, paired.labels, config.retrain().gate().confidence());
-    long positives = paired != null ? java.util.Arrays.stream(paired.labels).filter(y -> y == 1).count() : 0;
+    PairedAuroc auroc =
+        paired == null
+            ? null
+            : PairedAuroc.of(
+                paired.challenger,
+                paired.other,
+                paired.labels,
+                config.retrain().gate().confidence());
+    long positives =
+        paired != null ? java.util.Arrays.stream(paired.labels).filter(y -> y == 1).count() : 0;
     long negatives = paired != null ? paired.labels.length - positives : 0;
     if (paired == null) {
       int[] counts = labelCounts(table);
@@ -155,63 +223,127 @@ public final class RetrainAction {
       positives = counts[1];
     }
     Lineage championLineage = lineageOfChampion;
-    CohortProfile.Drift drift = championLineage == null || championLineage.trainProfile() == null ? null
-        : profile.driftFrom(championLineage.trainProfile());
-    if (drift != null && championLineage.embeddingProfile() != null && encoders(emb).equals(championLineage.encoders())) {
-      drift = drift.withEmbeddingPsi(championLineage.embeddingProfile().psi(
-          table.where(col("split").equalTo("train").and(col("label").isNotNull()))));
+    CohortProfile.Drift drift =
+        championLineage == null || championLineage.trainProfile() == null
+            ? null
+            : profile.driftFrom(championLineage.trainProfile());
+    if (drift != null
+        && championLineage.embeddingProfile() != null
+        && encoders(emb).equals(championLineage.encoders())) {
+      drift =
+          drift.withEmbeddingPsi(
+              championLineage
+                  .embeddingProfile()
+                  .psi(table.where(col("split").equalTo("train").and(col("label").isNotNull()))));
     }
-    Gate.Decision decision = new Gate(config.retrain().gate()).judge(new Gate.Evidence(challenger, championEval,
-        reference, auroc, positives, negatives, drift));
+    Gate.Decision decision =
+        new Gate(config.retrain().gate())
+            .judge(
+                new Gate.Evidence(
+                    challenger, championEval, reference, auroc, positives, negatives, drift));
     CohortProfile.Drift measured = drift;
 
     Lineage lineage = lineage(hconf, emb, table, profile);
-    int version = registry.registeredBy(model, run.runId()).orElseGet(() -> register(hconf, lineage, table));
+    int version =
+        registry.registeredBy(model, run.runId()).orElseGet(() -> register(hconf, lineage, table));
     if (stopAfterRegistration) {
-      throw new IllegalStateException("Cannot finish retrain run " + run.runId() + ": stopped after registering "
-          + model + " v" + version + ", before moving any alias; rerun the run id to finish it");
+      throw new IllegalStateException(
+          "Cannot finish retrain run "
+              + run.runId()
+              + ": stopped after registering "
+              + model
+              + " v"
+              + version
+              + ", before moving any alias; rerun the run id to finish it");
     }
     Integer before = champion;
     int after;
     if (decision.passed()) {
-      if (!registry.aliasTarget(model, ModelRegistry.CHAMPION).map(v -> v == version).orElse(false)) {
+      if (!registry
+          .aliasTarget(model, ModelRegistry.CHAMPION)
+          .map(v -> v == version)
+          .orElse(false)) {
         registry.promote(model, version, ModelRegistry.CHAMPION, run);
       }
       after = version;
     } else {
-      if (!registry.aliasTarget(model, ModelRegistry.CHALLENGER).map(v -> v == version).orElse(false)) {
+      if (!registry
+          .aliasTarget(model, ModelRegistry.CHALLENGER)
+          .map(v -> v == version)
+          .orElse(false)) {
         registry.promote(model, version, ModelRegistry.CHALLENGER, run);
       }
       after = registry.aliasTarget(model, ModelRegistry.CHAMPION).orElse(-1);
     }
     String out = outputDir(config);
-    String comparedWith = champion != null ? "champion v" + champion
-        : reference != null ? "best unimodal model (" + reference.name() + ")" : "nothing (no unimodal baseline)";
-    RetrainResult result = new RetrainResult(run.runId(), model, decision.passed(), version, before, after,
-        comparedWith, decision.criteria(), measured, lineage, out + "/" + REPORT_FILE, out + "/" + RESULT_FILE);
-    AtomicDirectory.write(hconf, out, tmp -> {
-      Json.write(hconf, tmp + "/" + RESULT_FILE, result);
-      Json.writeText(hconf, tmp + "/" + REPORT_FILE, RetrainReport.html(config.name(), result, challenger, championEval,
-          profile, championLineage));
-      return null;
-    });
+    String comparedWith =
+        champion != null
+            ? "champion v" + champion
+            : reference != null
+                ? "best unimodal model (" + reference.name() + ")"
+                : "nothing (no unimodal baseline)";
+    RetrainResult result =
+        new RetrainResult(
+            run.runId(),
+            model,
+            decision.passed(),
+            version,
+            before,
+            after,
+            comparedWith,
+            decision.criteria(),
+            measured,
+            lineage,
+            out + "/" + REPORT_FILE,
+            out + "/" + RESULT_FILE);
+    AtomicDirectory.write(
+        hconf,
+        out,
+        tmp -> {
+          Json.write(hconf, tmp + "/" + RESULT_FILE, result);
+          Json.writeText(
+              hconf,
+              tmp + "/" + REPORT_FILE,
+              RetrainReport.html(
+                  config.name(), result, challenger, championEval, profile, championLineage));
+          return null;
+        });
     return result;
   }
 
-  /** Challenger and {@code other} scores of the same labeled test subjects, joined by subject on the executors. */
+  /**
+   * Challenger and {@code other} scores of the same labeled test subjects, joined by subject on the
+   * executors.
+   */
   private record Paired(double[] challenger, double[] other, int[] labels) {}
 
   private Paired paired(String other) {
     String dir = champion != null ? championEvaluateDir(config) : config.evaluateOutputDir();
-    Dataset<Row> a = spark.read().parquet(config.evaluateOutputDir() + "/" + EvaluateAction.PREDICTIONS_DIR)
-        .where(col("model").equalTo(model)).select(col("subject_id"), col("probability").as("pa"), col("label"));
-    Dataset<Row> b = spark.read().parquet(dir + "/" + EvaluateAction.PREDICTIONS_DIR)
-        .where(col("model").equalTo(other)).select(col("subject_id"), col("probability").as("pb"));
+    Dataset<Row> a =
+        spark
+            .read()
+            .parquet(config.evaluateOutputDir() + "/" + EvaluateAction.PREDICTIONS_DIR)
+            .where(col("model").equalTo(model))
+            .select(col("subject_id"), col("probability").as("pa"), col("label"));
+    Dataset<Row> b =
+        spark
+            .read()
+            .parquet(dir + "/" + EvaluateAction.PREDICTIONS_DIR)
+            .where(col("model").equalTo(other))
+            .select(col("subject_id"), col("probability").as("pb"));
     List<Row> rows = a.join(b, "subject_id").select("pa", "pb", "label").collectAsList();
     long expected = a.count();
     if (rows.size() != expected) {
-      throw new IllegalStateException("Cannot pair the predictions of " + model + " and " + other + ": " + rows.size()
-          + " of " + expected + " test subjects have both");
+      throw new IllegalStateException(
+          "Cannot pair the predictions of "
+              + model
+              + " and "
+              + other
+              + ": "
+              + rows.size()
+              + " of "
+              + expected
+              + " test subjects have both");
     }
     double[] pa = new double[rows.size()];
     double[] pb = new double[rows.size()];
@@ -226,27 +358,44 @@ public final class RetrainAction {
 
   private static int[] labelCounts(Dataset<Row> table) {
     int[] counts = new int[2];
-    for (Row r : table.where(col("split").equalTo("test").and(col("label").isNotNull()))
-        .groupBy(col("label").cast("int")).count().collectAsList()) {
+    for (Row r :
+        table
+            .where(col("split").equalTo("test").and(col("label").isNotNull()))
+            .groupBy(col("label").cast("int"))
+            .count()
+            .collectAsList()) {
       counts[r.getInt(0)] = (int) r.getLong(1);
     }
     return counts;
   }
 
   /**
-   * A champion scored on subjects it was fitted on would look better than it is: with stable splits (a subject's split
-   * depends on its id and the seed only) this cannot happen, so it means the split config changed.
+   * A champion scored on subjects it was fitted on would look better than it is: with stable splits
+   * (a subject's split depends on its id and the seed only) this cannot happen, so it means the
+   * split config changed.
    */
-  private void checkNoFitSubjectInTest(Configuration hconf, String championDir, Dataset<Row> table) {
+  private void checkNoFitSubjectInTest(
+      Configuration hconf, String championDir, Dataset<Row> table) {
     String path = championDir + "/" + Lineage.FIT_SUBJECTS;
     Set<String> fitted = new HashSet<>(List.of(Json.readText(hconf, path).split("\n")));
     List<String> test = Lineage.subjectDigests(table, List.of("test"));
     long overlap = test.stream().filter(fitted::contains).count();
     if (overlap > 0) {
-      throw new RetrainException("Cannot compare the challenger with " + model + " v" + champion + ": " + overlap
-          + " of the " + test.size() + " test subjects of this snapshot were in the champion's training or validation "
-          + "split (splits changed since: champion " + Json.read(hconf, championDir + "/" + Lineage.FILE, Lineage.class)
-          .split() + ", now " + splitConfig() + ")");
+      throw new RetrainException(
+          "Cannot compare the challenger with "
+              + model
+              + " v"
+              + champion
+              + ": "
+              + overlap
+              + " of the "
+              + test.size()
+              + " test subjects of this snapshot were in the champion's training or validation "
+              + "split (splits changed since: champion "
+              + Json.read(hconf, championDir + "/" + Lineage.FILE, Lineage.class).split()
+              + ", now "
+              + splitConfig()
+              + ")");
     }
   }
 
@@ -256,9 +405,11 @@ public final class RetrainAction {
     return m;
   }
 
-  private Lineage lineage(Configuration hconf, EmbeddingsSpec emb, Dataset<Row> table, CohortProfile profile) {
+  private Lineage lineage(
+      Configuration hconf, EmbeddingsSpec emb, Dataset<Row> table, CohortProfile profile) {
     CohortManifest cohort = CohortManifest.read(hconf, config.cohortOutputDir());
-    Dataset<Row> aligned = spark.read().parquet(config.cohortOutputDir() + "/" + CohortManifest.ALIGNED);
+    Dataset<Row> aligned =
+        spark.read().parquet(config.cohortOutputDir() + "/" + CohortManifest.ALIGNED);
     Map<String, String> encoders = encoders(emb);
     Map<String, Integer> dims = new LinkedHashMap<>();
     emb.modalities().forEach(m -> dims.put(m.name(), m.dim()));
@@ -269,9 +420,22 @@ public final class RetrainAction {
       throw new IllegalStateException("Cannot hash the config", e);
     }
     long fit = table.where(col("split").isin(FIT_SPLITS.toArray())).count();
-    return new Lineage(run.runId(), champion, warmStartedFrom, Lineage.contentDigest(aligned), cohort.inputFingerprint(), configSha,
-        BuildInfo.version(), encoders, emb.sha256(), Lineage.contentDigest(table), splitConfig(), profile, fit,
-        EmbeddingProfile.of(table, dims, "train"), Lineage.labelsBySplit(table));
+    return new Lineage(
+        run.runId(),
+        champion,
+        warmStartedFrom,
+        Lineage.contentDigest(aligned),
+        cohort.inputFingerprint(),
+        configSha,
+        BuildInfo.version(),
+        encoders,
+        emb.sha256(),
+        Lineage.contentDigest(table),
+        splitConfig(),
+        profile,
+        fit,
+        EmbeddingProfile.of(table, dims, "train"),
+        Lineage.labelsBySplit(table));
   }
 
   private static Map<String, String> encoders(EmbeddingsSpec emb) {
@@ -282,7 +446,10 @@ public final class RetrainAction {
     return encoders;
   }
 
-  /** Registers the challenger with its encoders, lineage and fit-subject digests, all under one manifest. */
+  /**
+   * Registers the challenger with its encoders, lineage and fit-subject digests, all under one
+   * manifest.
+   */
   private int register(Configuration hconf, Lineage lineage, Dataset<Row> table) {
     Map<String, byte[]> attachments = new LinkedHashMap<>();
     for (String m : lineage.encoders().keySet()) {
@@ -290,23 +457,40 @@ public final class RetrainAction {
       ModelArtifact.Verified verified = ModelArtifact.verify(hconf, dir);
       String prefix = "encoders/" + m + "/encoder/";
       verified.files().forEach((f, bytes) -> attachments.put(prefix + f, bytes));
-      // The encoder's own manifest too, so it verifies on its own when extract loads it from the version.
-      attachments.put(prefix + ModelArtifact.MANIFEST, Json.readText(hconf, dir + "/" + ModelArtifact.MANIFEST)
-          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      // The encoder's own manifest too, so it verifies on its own when extract loads it from the
+      // version.
+      attachments.put(
+          prefix + ModelArtifact.MANIFEST,
+          Json.readText(hconf, dir + "/" + ModelArtifact.MANIFEST)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     try {
-      attachments.put(Lineage.FILE, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(lineage));
+      attachments.put(
+          Lineage.FILE, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(lineage));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("Cannot write lineage", e);
     }
-    attachments.put(Lineage.FIT_SUBJECTS, String.join("\n", Lineage.subjectDigests(table, FIT_SPLITS))
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    ModelRegistry.Registered r = registry.register(model, config.trainOutputDir() + "/" + model, attachments, run);
-    progress.accept("Registered " + model + " v" + r.version() + " (manifest " + r.manifestSha256().substring(0, 12) + ")");
+    attachments.put(
+        Lineage.FIT_SUBJECTS,
+        String.join("\n", Lineage.subjectDigests(table, FIT_SPLITS))
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    ModelRegistry.Registered r =
+        registry.register(model, config.trainOutputDir() + "/" + model, attachments, run);
+    progress.accept(
+        "Registered "
+            + model
+            + " v"
+            + r.version()
+            + " (manifest "
+            + r.manifestSha256().substring(0, 12)
+            + ")");
     return r.version();
   }
 
-  /** Where a registered version keeps its encoders ({@code <dir>/<modality>/encoder}), for extract --encoders. */
+  /**
+   * Where a registered version keeps its encoders ({@code <dir>/<modality>/encoder}), for extract
+   * --encoders.
+   */
   public static String encodersDirOf(String versionDir) {
     return versionDir + "/encoders";
   }

@@ -1,47 +1,91 @@
 package org.cohortfusion.retrain;
 
-
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.cohortfusion.evaluate.EvaluateResult;
 
-/** The retrain report: one self-contained HTML page with the gate table, the drift section and the lineage. */
+/**
+ * The retrain report: one self-contained HTML page with the gate table, the drift section and the
+ * lineage.
+ */
 final class RetrainReport {
   private RetrainReport() {}
 
-  static String html(String cohort, RetrainResult r, EvaluateResult.ModelEvaluation challenger,
-                     EvaluateResult.ModelEvaluation champion, CohortProfile profile, Lineage championLineage) {
+  static String html(
+      String cohort,
+      RetrainResult r,
+      EvaluateResult.ModelEvaluation challenger,
+      EvaluateResult.ModelEvaluation champion,
+      CohortProfile profile,
+      Lineage championLineage) {
     StringBuilder h = new StringBuilder();
-    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Retrain ").append(esc(cohort))
-        .append(" / ").append(esc(r.model())).append("</title><style>body{font-family:sans-serif;max-width:70em;"
-            + "margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;"
-            + "text-align:right}td:first-child,th:first-child{text-align:left}.fail{color:#b00;font-weight:bold}"
-            + ".pass{color:#070}</style></head><body>\n");
-    h.append("<h1>Retrain of ").append(esc(r.model())).append(" on ").append(esc(cohort)).append("</h1>\n");
-    h.append("<p><b>").append(r.promoted() ? "Promoted" : "Not promoted").append("</b>: v").append(r.version())
-        .append(" judged against ").append(esc(r.comparedWith())).append("; champion after this run: ")
-        .append(r.championAfter() < 0 ? "none" : "v" + r.championAfter()).append(". Run ").append(esc(r.runId())).append(".</p>\n");
+    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Retrain ")
+        .append(esc(cohort))
+        .append(" / ")
+        .append(esc(r.model()))
+        .append(
+            "</title><style>body{font-family:sans-serif;max-width:70em;"
+                + "margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;"
+                + "text-align:right}td:first-child,th:first-child{text-align:left}.fail{color:#b00;font-weight:bold}"
+                + ".pass{color:#070}</style></head><body>\n");
+    h.append("<h1>Retrain of ")
+        .append(esc(r.model()))
+        .append(" on ")
+        .append(esc(cohort))
+        .append("</h1>\n");
+    h.append("<p><b>")
+        .append(r.promoted() ? "Promoted" : "Not promoted")
+        .append("</b>: v")
+        .append(r.version())
+        .append(" judged against ")
+        .append(esc(r.comparedWith()))
+        .append("; champion after this run: ")
+        .append(r.championAfter() < 0 ? "none" : "v" + r.championAfter())
+        .append(". Run ")
+        .append(esc(r.runId()))
+        .append(".</p>\n");
 
-    h.append("<h2>Gate</h2>\n<table><tr><th>criterion</th><th>champion / reference</th><th>challenger</th>"
-        + "<th>result</th><th>rule</th><th>detail</th></tr>\n");
+    h.append(
+        "<h2>Gate</h2>\n<table><tr><th>criterion</th><th>champion / reference</th><th>challenger</th>"
+            + "<th>result</th><th>rule</th><th>detail</th></tr>\n");
     for (Gate.Criterion c : r.criteria()) {
-      h.append("<tr><td>").append(esc(c.name())).append("</td><td>").append(num(c.champion())).append("</td><td>")
-          .append(num(c.challenger())).append("</td><td class=\"").append(c.passed() ? "pass\">pass" : "fail\">FAIL")
-          .append("</td><td>").append(esc(c.rule())).append("</td><td>").append(esc(c.detail())).append("</td></tr>\n");
+      h.append("<tr><td>")
+          .append(esc(c.name()))
+          .append("</td><td>")
+          .append(num(c.champion()))
+          .append("</td><td>")
+          .append(num(c.challenger()))
+          .append("</td><td class=\"")
+          .append(c.passed() ? "pass\">pass" : "fail\">FAIL")
+          .append("</td><td>")
+          .append(esc(c.rule()))
+          .append("</td><td>")
+          .append(esc(c.detail()))
+          .append("</td></tr>\n");
     }
     h.append("</table>\n");
 
-    h.append("<h2>Test metrics per missingness pattern</h2>\n<table><tr><th>pattern</th><th>n</th><th>challenger AUROC</th>")
-        .append(champion == null ? "" : "<th>champion AUROC</th>").append("</tr>\n");
+    h.append(
+            "<h2>Test metrics per missingness pattern</h2>\n<table><tr><th>pattern</th><th>n</th><th>challenger AUROC</th>")
+        .append(champion == null ? "" : "<th>champion AUROC</th>")
+        .append("</tr>\n");
     Map<String, Double> championByPattern = new TreeMap<>();
     if (champion != null) {
       champion.patterns().forEach(p -> championByPattern.put(p.pattern(), p.metrics().auroc()));
     }
     for (EvaluateResult.PatternMetrics p : challenger.patterns()) {
-      h.append("<tr><td>").append(esc(p.pattern())).append(p.tooSmall() ? " (too small)" : "").append("</td><td>")
-          .append(p.n()).append("</td><td>").append(num(p.metrics().auroc())).append("</td>")
-          .append(champion == null ? "" : "<td>" + num(championByPattern.get(p.pattern())) + "</td>").append("</tr>\n");
+      h.append("<tr><td>")
+          .append(esc(p.pattern()))
+          .append(p.tooSmall() ? " (too small)" : "")
+          .append("</td><td>")
+          .append(p.n())
+          .append("</td><td>")
+          .append(num(p.metrics().auroc()))
+          .append("</td>")
+          .append(
+              champion == null ? "" : "<td>" + num(championByPattern.get(p.pattern())) + "</td>")
+          .append("</tr>\n");
     }
     h.append("</table>\n");
 
@@ -50,24 +94,50 @@ final class RetrainReport {
       h.append("<p>No champion yet: nothing to compare the training split with.</p>\n");
     } else {
       CohortProfile.Drift d = r.drift();
-      h.append(String.format(Locale.ROOT, "<p>Training split: %d labeled subjects for the champion, %d now. Population "
-          + "stability index of the missingness patterns %.4f, of the label %.4f (below 0.1: no shift; above 0.25: "
-          + "major).</p>%n", d.subjectsBefore(), d.subjectsAfter(), d.patternPsi(), d.labelPsi()));
-      h.append("<table><tr><th>modality</th><th>present, champion's training</th><th>present, now</th></tr>\n");
-      d.presence().forEach((m, v) -> h.append(String.format(Locale.ROOT,
-          "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n", esc(m), v[0], v[1])));
+      h.append(
+          String.format(
+              Locale.ROOT,
+              "<p>Training split: %d labeled subjects for the champion, %d now. Population "
+                  + "stability index of the missingness patterns %.4f, of the label %.4f (below 0.1: no shift; above 0.25: "
+                  + "major).</p>%n",
+              d.subjectsBefore(),
+              d.subjectsAfter(),
+              d.patternPsi(),
+              d.labelPsi()));
+      h.append(
+          "<table><tr><th>modality</th><th>present, champion's training</th><th>present, now</th></tr>\n");
+      d.presence()
+          .forEach(
+              (m, v) ->
+                  h.append(
+                      String.format(
+                          Locale.ROOT,
+                          "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n",
+                          esc(m),
+                          v[0],
+                          v[1])));
       h.append("</table>\n");
       h.append(patternTable(championLineage.trainProfile().patterns(), profile.patterns()));
       h.append(labelTable(championLineage.labelsBySplit(), r.lineage().labelsBySplit()));
       if (d.embeddingPsi() == null) {
-        h.append("<p>Embedding dimensions not compared: the encoders differ from the champion's.</p>\n");
+        h.append(
+            "<p>Embedding dimensions not compared: the encoders differ from the champion's.</p>\n");
       } else {
-        h.append("<table><tr><th>modality</th><th>dimensions</th><th>mean PSI</th><th>largest PSI</th>"
-            + "<th>dimensions above 0.1</th></tr>\n");
-        d.embeddingPsi().forEach((m, psi) -> h.append(String.format(Locale.ROOT,
-            "<tr><td>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%d</td></tr>%n", esc(m), psi.length,
-            java.util.Arrays.stream(psi).average().orElse(Double.NaN), java.util.Arrays.stream(psi).max().orElse(Double.NaN),
-            java.util.Arrays.stream(psi).filter(x -> x > 0.1).count())));
+        h.append(
+            "<table><tr><th>modality</th><th>dimensions</th><th>mean PSI</th><th>largest PSI</th>"
+                + "<th>dimensions above 0.1</th></tr>\n");
+        d.embeddingPsi()
+            .forEach(
+                (m, psi) ->
+                    h.append(
+                        String.format(
+                            Locale.ROOT,
+                            "<tr><td>%s</td><td>%d</td><td>%.4f</td><td>%.4f</td><td>%d</td></tr>%n",
+                            esc(m),
+                            psi.length,
+                            java.util.Arrays.stream(psi).average().orElse(Double.NaN),
+                            java.util.Arrays.stream(psi).max().orElse(Double.NaN),
+                            java.util.Arrays.stream(psi).filter(x -> x > 0.1).count())));
         h.append("</table>\n");
       }
     }
@@ -76,7 +146,10 @@ final class RetrainReport {
     Lineage l = r.lineage();
     row(h, "run id", l.runId());
     row(h, "compared with", l.comparedWith() == null ? "-" : "v" + l.comparedWith());
-    row(h, "warm-started from", l.warmStartedFrom() == null ? "- (fresh initialisation)" : "v" + l.warmStartedFrom());
+    row(
+        h,
+        "warm-started from",
+        l.warmStartedFrom() == null ? "- (fresh initialisation)" : "v" + l.warmStartedFrom());
     row(h, "cohort content digest", l.cohortContentDigest());
     row(h, "cohort input fingerprint (file listing)", l.cohortInputFingerprint());
     row(h, "config SHA-256", l.configSha256());
@@ -96,19 +169,29 @@ final class RetrainReport {
     TreeMap<String, long[]> all = new TreeMap<>();
     before.forEach((p, c) -> all.computeIfAbsent(p, k -> new long[2])[0] = c);
     after.forEach((p, c) -> all.computeIfAbsent(p, k -> new long[2])[1] = c);
-    StringBuilder h = new StringBuilder("<table><tr><th>missingness pattern</th><th>share, champion's training</th>"
-        + "<th>share, now</th></tr>\n");
+    StringBuilder h =
+        new StringBuilder(
+            "<table><tr><th>missingness pattern</th><th>share, champion's training</th>"
+                + "<th>share, now</th></tr>\n");
     for (Map.Entry<String, long[]> e : all.entrySet()) {
-      h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n", esc(e.getKey()),
-          nb == 0 ? 0 : e.getValue()[0] / nb, na == 0 ? 0 : e.getValue()[1] / na));
+      h.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%.3f</td><td>%.3f</td></tr>%n",
+              esc(e.getKey()),
+              nb == 0 ? 0 : e.getValue()[0] / nb,
+              na == 0 ? 0 : e.getValue()[1] / na));
     }
     return h.append("</table>\n").toString();
   }
 
   /** Share of label 1 per split, champion's cohort and now (binary cohorts: the gate's case). */
-  private static String labelTable(Map<String, Map<String, Long>> before, Map<String, Map<String, Long>> after) {
-    StringBuilder h = new StringBuilder("<table><tr><th>split</th><th>labeled, champion's cohort</th><th>label 1 share</th>"
-        + "<th>labeled, now</th><th>label 1 share</th></tr>\n");
+  private static String labelTable(
+      Map<String, Map<String, Long>> before, Map<String, Map<String, Long>> after) {
+    StringBuilder h =
+        new StringBuilder(
+            "<table><tr><th>split</th><th>labeled, champion's cohort</th><th>label 1 share</th>"
+                + "<th>labeled, now</th><th>label 1 share</th></tr>\n");
     TreeMap<String, Boolean> splits = new TreeMap<>();
     if (before != null) {
       before.keySet().forEach(k -> splits.put(k, true));
@@ -119,24 +202,44 @@ final class RetrainReport {
       Map<String, Long> a = after.getOrDefault(split, Map.of());
       long nb = b.values().stream().mapToLong(Long::longValue).sum();
       long na = a.values().stream().mapToLong(Long::longValue).sum();
-      h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%d</td><td>%s</td><td>%d</td><td>%s</td></tr>%n", esc(split),
-          nb, nb == 0 ? "-" : String.format(Locale.ROOT, "%.3f", b.getOrDefault("1", 0L) / (double) nb), na,
-          na == 0 ? "-" : String.format(Locale.ROOT, "%.3f", a.getOrDefault("1", 0L) / (double) na)));
+      h.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%d</td><td>%s</td><td>%d</td><td>%s</td></tr>%n",
+              esc(split),
+              nb,
+              nb == 0
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.3f", b.getOrDefault("1", 0L) / (double) nb),
+              na,
+              na == 0
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.3f", a.getOrDefault("1", 0L) / (double) na)));
     }
     return h.append("</table>\n").toString();
   }
 
   private static void row(StringBuilder h, String k, String v) {
-    h.append("<tr><td>").append(esc(k)).append("</td><td>").append(esc(v == null ? "-" : v)).append("</td></tr>\n");
+    h.append("<tr><td>")
+        .append(esc(k))
+        .append("</td><td>")
+        .append(esc(v == null ? "-" : v))
+        .append("</td></tr>\n");
   }
 
   private static String num(Double d) {
-    return d == null ? "-" : Double.isNaN(d) ? "n/a" : Gate.Decision.isCount(d) ? String.format(Locale.ROOT, "%.0f", d)
-        : String.format(Locale.ROOT, "%.4f", d);
+    return d == null
+        ? "-"
+        : Double.isNaN(d)
+            ? "n/a"
+            : Gate.Decision.isCount(d)
+                ? String.format(Locale.ROOT, "%.0f", d)
+                : String.format(Locale.ROOT, "%.4f", d);
   }
 
   static String esc(String s) {
-    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s == null
+        ? ""
+        : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
   }
-
 }

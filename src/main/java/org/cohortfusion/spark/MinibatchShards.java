@@ -22,12 +22,13 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 /**
- * One split of training data written once, as whole minibatches, to files on storage every executor can read (the
- * input of dl4j-spark's {@code fitPaths}): one file per minibatch, written by the executors that built the batches,
- * under a directory of its own that {@link #close()} deletes.
+ * One split of training data written once, as whole minibatches, to files on storage every executor
+ * can read (the input of dl4j-spark's {@code fitPaths}): one file per minibatch, written by the
+ * executors that built the batches, under a directory of its own that {@link #close()} deletes.
  *
- * <p>This replaces dl4j-spark's implicit export, which writes the data again at every {@code fit} call under
- * {@code hadoop.tmp.dir}, never deletes it, and refuses a non-local master on a {@code file:} default file system.
+ * <p>This replaces dl4j-spark's implicit export, which writes the data again at every {@code fit}
+ * call under {@code hadoop.tmp.dir}, never deletes it, and refuses a non-local master on a {@code
+ * file:} default file system.
  */
 public final class MinibatchShards implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MinibatchShards.class);
@@ -51,20 +52,23 @@ public final class MinibatchShards implements AutoCloseable {
   }
 
   /**
-   * Writes every element of {@code batches} to its own file under a new directory {@code <root>/<name>-<id>}.
-   * Empty minibatches are skipped. On failure the partial directory is deleted.
+   * Writes every element of {@code batches} to its own file under a new directory {@code
+   * <root>/<name>-<id>}. Empty minibatches are skipped. On failure the partial directory is
+   * deleted.
    */
-  public static <T> MinibatchShards write(JavaSparkContext jsc, JavaRDD<T> batches, String root, String name,
-                                          Writer<T> writer) {
+  public static <T> MinibatchShards write(
+      JavaSparkContext jsc, JavaRDD<T> batches, String root, String name, Writer<T> writer) {
     String dir = root + "/" + name + "-" + UUID.randomUUID().toString().substring(0, 8);
     Configuration hadoop = jsc.hadoopConfiguration();
     Broadcast<SerializableHadoopConfig> conf = BroadcastHadoopConfigHolder.get(jsc);
     List<Tuple2<String, Integer>> written;
     try {
-      written = batches.mapPartitionsWithIndex(new WritePartition<>(dir, conf, writer), false).collect();
+      written =
+          batches.mapPartitionsWithIndex(new WritePartition<>(dir, conf, writer), false).collect();
     } catch (RuntimeException e) {
       delete(hadoop, dir);
-      throw new IllegalStateException("Cannot write training shards to " + dir + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot write training shards to " + dir + ": " + e.getMessage(), e);
     }
     List<String> paths = new ArrayList<>(written.size());
     long examples = 0;
@@ -91,8 +95,9 @@ public final class MinibatchShards implements AutoCloseable {
   }
 
   /**
-   * The shard paths as an RDD of one partition: dl4j-spark balances its per-averaging splits within each partition
-   * of the path RDD, so a single partition makes every split hold the same number of shards.
+   * The shard paths as an RDD of one partition: dl4j-spark balances its per-averaging splits within
+   * each partition of the path RDD, so a single partition makes every split hold the same number of
+   * shards.
    */
   public JavaRDD<String> pathsRdd(JavaSparkContext jsc) {
     return jsc.parallelize(paths, 1);
@@ -115,7 +120,8 @@ public final class MinibatchShards implements AutoCloseable {
 
   /** Writes one partition's minibatches; returns (path, examples) per file. */
   private static final class WritePartition<T>
-      implements org.apache.spark.api.java.function.Function2<Integer, Iterator<T>, Iterator<Tuple2<String, Integer>>> {
+      implements org.apache.spark.api.java.function.Function2<
+          Integer, Iterator<T>, Iterator<Tuple2<String, Integer>>> {
     private static final long serialVersionUID = 1L;
     private final String dir;
     private final Broadcast<SerializableHadoopConfig> conf;
@@ -128,19 +134,22 @@ public final class MinibatchShards implements AutoCloseable {
     }
 
     @Override
-    public Iterator<Tuple2<String, Integer>> call(Integer partition, Iterator<T> batches) throws IOException {
+    public Iterator<Tuple2<String, Integer>> call(Integer partition, Iterator<T> batches)
+        throws IOException {
       List<Tuple2<String, Integer>> out = new ArrayList<>();
       FileSystem fs = new Path(dir).getFileSystem(conf.getValue().getConfiguration());
       int index = 0;
       while (batches.hasNext()) {
         T batch = batches.next();
-        Path file = new Path(dir, String.format(Locale.ROOT, "part-%05d-%06d.bin", partition, index++));
+        Path file =
+            new Path(dir, String.format(Locale.ROOT, "part-%05d-%06d.bin", partition, index++));
         int n;
         // A retried task overwrites its own files: names depend only on (partition, index).
         try (OutputStream os = fs.create(file, true)) {
           n = writer.write(batch, os);
         } catch (IOException e) {
-          throw new UncheckedIOException("Cannot write training shard " + file + ": " + e.getMessage(), e);
+          throw new UncheckedIOException(
+              "Cannot write training shard " + file + ": " + e.getMessage(), e);
         }
         if (n == 0) {
           fs.delete(file, false);

@@ -4,9 +4,9 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The Spark session of a stage. Under spark-submit the master and settings come from the
- * submitter; run directly (embedded), the session is {@code local[*]} unless spark.master is set.
- * Kryo with ND4J's registrator is the default because DL4J stages ship INDArrays.
+ * The Spark session of a stage. Under spark-submit the master and settings come from the submitter;
+ * run directly (embedded), the session is {@code local[*]} unless spark.master is set. Kryo with
+ * ND4J's registrator is the default because DL4J stages ship INDArrays.
  */
 public final class Sessions {
   private Sessions() {}
@@ -17,7 +17,8 @@ public final class Sessions {
 
   /** The settings {@link #getOrCreate} starts a session with. */
   public static SparkConf conf(String appName) {
-    SparkConf conf = new SparkConf(true); // picks up spark.* system properties (jobs/ pass conf/ that way)
+    SparkConf conf =
+        new SparkConf(true); // picks up spark.* system properties (jobs/ pass conf/ that way)
     if (!conf.contains("spark.master")) {
       conf.setMaster("local[*]");
     }
@@ -33,8 +34,11 @@ public final class Sessions {
     return conf;
   }
 
-  /** Spark's scratch space of embedded runs: under the system temporary directory, shared by runs. */
+  /**
+   * Spark's scratch space of embedded runs: under the system temporary directory, shared by runs.
+   */
   static String localScratch() {
-    return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "cohort-fusion-spark").toString();
+    return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "cohort-fusion-spark")
+        .toString();
   }
 }

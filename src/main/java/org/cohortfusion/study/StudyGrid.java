@@ -8,10 +8,11 @@ import java.util.TreeMap;
 import org.cohortfusion.config.PipelineConfig;
 
 /**
- * The cells of a study: the base cell with every modality at its configured embedding size, then, per modality of
- * {@code study.embedding-sizes} (by name) and per listed size (in the listed order) that differs from the configured
- * one, a cell with that modality at that size and every other modality at its configured size. One modality varies at
- * a time, so a grid of m modalities with s sizes each costs about m·s cells rather than s^m.
+ * The cells of a study: the base cell with every modality at its configured embedding size, then,
+ * per modality of {@code study.embedding-sizes} (by name) and per listed size (in the listed order)
+ * that differs from the configured one, a cell with that modality at that size and every other
+ * modality at its configured size. One modality varies at a time, so a grid of m modalities with s
+ * sizes each costs about m·s cells rather than s^m.
  */
 public final class StudyGrid {
   /** Name of the cell with the config's own sizes. */
@@ -22,7 +23,8 @@ public final class StudyGrid {
   /**
    * One cell.
    *
-   * @param name directory name under {@code <output.dir>/study}: {@code base} or {@code <modality>-<size>}
+   * @param name directory name under {@code <output.dir>/study}: {@code base} or {@code
+   *     <modality>-<size>}
    * @param varied the modality whose size differs from the config's, or null for the base cell
    * @param sizes embedding size of every modality in this cell, by modality name
    */
@@ -37,7 +39,10 @@ public final class StudyGrid {
     }
   }
 
-  /** The config's own embedding size of every modality (pretrain.encoders.<m>.embedding-size or its default). */
+  /**
+   * The config's own embedding size of every modality (pretrain.encoders.<m>.embedding-size or its
+   * default).
+   */
   public static Map<String, Integer> baseSizes(PipelineConfig config) {
     Map<String, Integer> sizes = new TreeMap<>();
     for (String m : config.modalities().keySet()) {
@@ -64,7 +69,9 @@ public final class StudyGrid {
     return cells;
   }
 
-  /** Root of a cell's outputs: every stage's usual layout below {@code <output.dir>/study/<cell>}. */
+  /**
+   * Root of a cell's outputs: every stage's usual layout below {@code <output.dir>/study/<cell>}.
+   */
   public static String cellDir(PipelineConfig config, Cell cell) {
     return config.studyOutputDir() + "/" + cell.name();
   }

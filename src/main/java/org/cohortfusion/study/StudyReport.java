@@ -12,9 +12,9 @@ import org.cohortfusion.evaluate.report.Charts;
 import org.cohortfusion.io.AtomicDirectory;
 
 /**
- * Writes a study's {@code study.json} and {@code study.html} (the table and the plot of test AUROC against marginal
- * size), each replaced in one atomic rename so a reader never sees half a file. The cells' directories beside them
- * are each stage's own atomic outputs.
+ * Writes a study's {@code study.json} and {@code study.html} (the table and the plot of test AUROC
+ * against marginal size), each replaced in one atomic rename so a reader never sees half a file.
+ * The cells' directories beside them are each stage's own atomic outputs.
  */
 public final class StudyReport {
   public static final String JSON = "study.json";
@@ -32,54 +32,104 @@ public final class StudyReport {
 
   static String html(StudyResult r) {
     StringBuilder h = new StringBuilder();
-    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(r.name()))
-        .append(" - cohort-fusion study</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-            + "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-            + "td.l,th.l{text-align:left}</style></head><body>\n");
-    h.append("<h1>").append(esc(r.name())).append(": study</h1>\n<p>").append(r.cells().size()).append(" cell(s) × ")
-        .append(r.models().size()).append(" fusion model(s), ").append(String.format(Locale.ROOT, "%.0f", r.seconds()))
+    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+        .append(esc(r.name()))
+        .append(
+            " - cohort-fusion study</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+                + "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+                + "td.l,th.l{text-align:left}</style></head><body>\n");
+    h.append("<h1>")
+        .append(esc(r.name()))
+        .append(": study</h1>\n<p>")
+        .append(r.cells().size())
+        .append(" cell(s) × ")
+        .append(r.models().size())
+        .append(" fusion model(s), ")
+        .append(String.format(Locale.ROOT, "%.0f", r.seconds()))
         .append(" s. Each cell changes one modality's embedding size from the base cell's (")
-        .append(esc(r.baseSizes().toString())).append(") and runs pretrain, extract, train and evaluate on the same"
-            + " ingested cohort and split. Test AUROC with DeLong's 95% interval; robustness: area under the test AUROC"
-            + " against the rate of modalities removed at random at test time (")
-        .append(esc(r.removalRates().toString())).append("), divided by the span of the rates.</p>\n");
+        .append(esc(r.baseSizes().toString()))
+        .append(
+            ") and runs pretrain, extract, train and evaluate on the same"
+                + " ingested cohort and split. Test AUROC with DeLong's 95% interval; robustness: area under the test AUROC"
+                + " against the rate of modalities removed at random at test time (")
+        .append(esc(r.removalRates().toString()))
+        .append("), divided by the span of the rates.</p>\n");
 
     h.append("<h2>Table</h2>\n<table><tr><th class=\"l\">cell</th>");
     r.baseSizes().keySet().forEach(m -> h.append("<th>").append(esc(m)).append("</th>"));
-    h.append("<th class=\"l\">model</th><th>test AUROC [95% CI]</th><th>AUPRC</th><th>robustness</th><th>parameters</th>"
-        + "<th>train s</th><th>test n</th></tr>\n");
+    h.append(
+        "<th class=\"l\">model</th><th>test AUROC [95% CI]</th><th>AUPRC</th><th>robustness</th><th>parameters</th>"
+            + "<th>train s</th><th>test n</th></tr>\n");
     for (StudyResult.Row row : r.rows()) {
       h.append("<tr><td class=\"l\">").append(esc(row.cell())).append("</td>");
-      r.baseSizes().keySet().forEach(m -> {
-        String size = String.valueOf(row.sizes().get(m));
-        h.append("<td>").append(m.equals(row.varied()) ? "<b>" + size + "</b>" : size).append("</td>");
-      });
-      h.append("<td class=\"l\">").append(esc(row.model())).append("</td><td>")
-          .append(String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", row.testAuroc(), row.testAurocLower(), row.testAurocUpper()))
-          .append("</td><td>").append(fmt(row.testAuprc())).append("</td><td>").append(fmt(row.robustnessArea()))
-          .append("</td><td>").append(row.parameters() == null ? "" : row.parameters().toString()).append("</td><td>")
-          .append(row.trainSeconds() == null ? "" : String.format(Locale.ROOT, "%.1f", row.trainSeconds()))
-          .append("</td><td>").append(row.testSubjects()).append("</td></tr>\n");
+      r.baseSizes()
+          .keySet()
+          .forEach(
+              m -> {
+                String size = String.valueOf(row.sizes().get(m));
+                h.append("<td>")
+                    .append(m.equals(row.varied()) ? "<b>" + size + "</b>" : size)
+                    .append("</td>");
+              });
+      h.append("<td class=\"l\">")
+          .append(esc(row.model()))
+          .append("</td><td>")
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "%.3f [%.3f, %.3f]",
+                  row.testAuroc(),
+                  row.testAurocLower(),
+                  row.testAurocUpper()))
+          .append("</td><td>")
+          .append(fmt(row.testAuprc()))
+          .append("</td><td>")
+          .append(fmt(row.robustnessArea()))
+          .append("</td><td>")
+          .append(row.parameters() == null ? "" : row.parameters().toString())
+          .append("</td><td>")
+          .append(
+              row.trainSeconds() == null
+                  ? ""
+                  : String.format(Locale.ROOT, "%.1f", row.trainSeconds()))
+          .append("</td><td>")
+          .append(row.testSubjects())
+          .append("</td></tr>\n");
     }
     h.append("</table>\n");
 
     List<Charts.Line> lines = sizeLines(r);
     if (!lines.isEmpty()) {
-      double xMax = lines.stream().flatMapToDouble(l -> java.util.Arrays.stream(l.x())).max().orElse(1) * 1.05;
-      byte[] png = Charts.lines("Test AUROC against marginal representation size", "embedding size of the varied"
-          + " modality", "test AUROC", lines, false, xMax);
-      h.append("<h2>AUROC against marginal size</h2>\n<img alt=\"AUROC against embedding size\" src=\"data:image/png;base64,")
-          .append(Base64.getEncoder().encodeToString(png)).append("\">\n<p>One line per varied modality and model: the"
-              + " base cell at the modality's configured size and each cell that changes only that modality.</p>\n");
+      double xMax =
+          lines.stream().flatMapToDouble(l -> java.util.Arrays.stream(l.x())).max().orElse(1)
+              * 1.05;
+      byte[] png =
+          Charts.lines(
+              "Test AUROC against marginal representation size",
+              "embedding size of the varied" + " modality",
+              "test AUROC",
+              lines,
+              false,
+              xMax);
+      h.append(
+              "<h2>AUROC against marginal size</h2>\n<img alt=\"AUROC against embedding size\" src=\"data:image/png;base64,")
+          .append(Base64.getEncoder().encodeToString(png))
+          .append(
+              "\">\n<p>One line per varied modality and model: the"
+                  + " base cell at the modality's configured size and each cell that changes only that modality.</p>\n");
     }
     h.append("</body></html>\n");
     return h.toString();
   }
 
-  /** Per varied modality and model: (size, AUROC) of the base cell and of each cell varying that modality, by size. */
+  /**
+   * Per varied modality and model: (size, AUROC) of the base cell and of each cell varying that
+   * modality, by size.
+   */
   static List<Charts.Line> sizeLines(StudyResult r) {
     Map<String, TreeMap<Integer, Double>> points = new java.util.LinkedHashMap<>();
-    List<String> varied = r.cells().stream().map(StudyGrid.Cell::varied).filter(v -> v != null).distinct().toList();
+    List<String> varied =
+        r.cells().stream().map(StudyGrid.Cell::varied).filter(v -> v != null).distinct().toList();
     for (String m : varied) {
       for (String model : r.models()) {
         TreeMap<Integer, Double> p = new TreeMap<>();
@@ -92,9 +142,13 @@ public final class StudyReport {
       }
     }
     List<Charts.Line> lines = new ArrayList<>();
-    points.forEach((name, p) -> lines.add(new Charts.Line(name,
-        p.keySet().stream().mapToDouble(Integer::doubleValue).toArray(),
-        p.values().stream().mapToDouble(Double::doubleValue).toArray())));
+    points.forEach(
+        (name, p) ->
+            lines.add(
+                new Charts.Line(
+                    name,
+                    p.keySet().stream().mapToDouble(Integer::doubleValue).toArray(),
+                    p.values().stream().mapToDouble(Double::doubleValue).toArray())));
     return lines;
   }
 
@@ -103,6 +157,8 @@ public final class StudyReport {
   }
 
   private static String esc(String s) {
-    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s == null
+        ? ""
+        : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
   }
 }

@@ -18,15 +18,16 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.train.TrainAction;
 
 /**
- * Reads the study's rows back from what each cell's stages wrote: evaluate's metrics.json (AUROC, AUPRC, robustness
- * curve), evaluate's predictions (DeLong's interval of the AUROC, which metrics.json does not carry) and train's
- * summary.json (parameters, seconds). Nothing is recomputed that a stage already reported, so the table agrees with the
- * cells' own files.
+ * Reads the study's rows back from what each cell's stages wrote: evaluate's metrics.json (AUROC,
+ * AUPRC, robustness curve), evaluate's predictions (DeLong's interval of the AUROC, which
+ * metrics.json does not carry) and train's summary.json (parameters, seconds). Nothing is
+ * recomputed that a stage already reported, so the table agrees with the cells' own files.
  */
 public final class StudyTable {
   private StudyTable() {}
 
-  public static StudyResult collect(SparkSession spark, PipelineConfig config, List<StudyGrid.Cell> cells, double seconds) {
+  public static StudyResult collect(
+      SparkSession spark, PipelineConfig config, List<StudyGrid.Cell> cells, double seconds) {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     List<String> models = config.study().modelsOr(config.fusion());
     List<StudyResult.Row> rows = new ArrayList<>();
@@ -35,27 +36,48 @@ public final class StudyTable {
       String dir = StudyGrid.cellDir(config, cell);
       EvaluateResult eval = EvaluateAction.read(hconf, dir + "/evaluate");
       rates = eval.removalRates();
-      TrainAction.Summary summary = Json.read(hconf, dir + "/train/summary.json", TrainAction.Summary.class);
+      TrainAction.Summary summary =
+          Json.read(hconf, dir + "/train/summary.json", TrainAction.Summary.class);
       Map<String, TrainAction.SummaryEntry> trained = new HashMap<>();
       summary.models().forEach(e -> trained.put(e.name(), e));
-      Map<String, double[]> intervals = eval.numClasses() == 2
-          ? aurocIntervals(spark, dir + "/evaluate/" + EvaluateAction.PREDICTIONS_DIR, models) : Map.of();
+      Map<String, double[]> intervals =
+          eval.numClasses() == 2
+              ? aurocIntervals(spark, dir + "/evaluate/" + EvaluateAction.PREDICTIONS_DIR, models)
+              : Map.of();
       for (String model : models) {
         EvaluateResult.ModelEvaluation m = eval.get(model);
         TrainAction.SummaryEntry t = trained.get(model);
         double[] ci = intervals.getOrDefault(model, new double[] {Double.NaN, Double.NaN});
-        rows.add(new StudyResult.Row(cell.name(), cell.varied(), cell.sizes(), model, m.test().n(), m.test().auroc(),
-            ci[0], ci[1], m.test().auprc(), t == null ? null : t.parameters(), t == null ? null : t.trainSeconds(),
-            robustnessArea(eval.removalRates(), m.robustness())));
+        rows.add(
+            new StudyResult.Row(
+                cell.name(),
+                cell.varied(),
+                cell.sizes(),
+                model,
+                m.test().n(),
+                m.test().auroc(),
+                ci[0],
+                ci[1],
+                m.test().auprc(),
+                t == null ? null : t.parameters(),
+                t == null ? null : t.trainSeconds(),
+                robustnessArea(eval.removalRates(), m.robustness())));
       }
     }
-    return new StudyResult(config.name() == null ? "cohort-fusion" : config.name(), StudyGrid.baseSizes(config), models,
-        cells, rates, rows, seconds);
+    return new StudyResult(
+        config.name() == null ? "cohort-fusion" : config.name(),
+        StudyGrid.baseSizes(config),
+        models,
+        cells,
+        rates,
+        rows,
+        seconds);
   }
 
   /**
-   * Trapezoidal area under test AUROC against removal rate, divided by the span of the rates: the mean AUROC over the
-   * curve, comparable between studies whatever rates evaluate uses. NaN if the curve has fewer than two points.
+   * Trapezoidal area under test AUROC against removal rate, divided by the span of the rates: the
+   * mean AUROC over the curve, comparable between studies whatever rates evaluate uses. NaN if the
+   * curve has fewer than two points.
    */
   public static double robustnessArea(List<Double> rates, List<ClassificationMetrics> curve) {
     if (rates.size() < 2 || curve.size() != rates.size()) {
@@ -63,36 +85,48 @@ public final class StudyTable {
     }
     double area = 0;
     for (int i = 1; i < rates.size(); i++) {
-      area += (rates.get(i) - rates.get(i - 1)) * (curve.get(i).auroc() + curve.get(i - 1).auroc()) / 2;
+      area +=
+          (rates.get(i) - rates.get(i - 1)) * (curve.get(i).auroc() + curve.get(i - 1).auroc()) / 2;
     }
     return area / (rates.get(rates.size() - 1) - rates.get(0));
   }
 
   /**
-   * DeLong's 95% interval of each model's test AUROC from evaluate's predictions (binary: the probability column is
-   * the positive class's). The rows are collected to the driver only to compute the interval; nothing is logged.
+   * DeLong's 95% interval of each model's test AUROC from evaluate's predictions (binary: the
+   * probability column is the positive class's). The rows are collected to the driver only to
+   * compute the interval; nothing is logged.
    */
-  private static Map<String, double[]> aurocIntervals(SparkSession spark, String predictions, List<String> models) {
+  private static Map<String, double[]> aurocIntervals(
+      SparkSession spark, String predictions, List<String> models) {
     Map<String, List<double[]>> byModel = new HashMap<>();
-    for (Row r : spark.read().parquet(predictions).where(col("model").isin(models.toArray()))
-        .select(col("model"), col("probability"), col("label")).collectAsList()) {
-      byModel.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(new double[] {r.getDouble(1), r.getInt(2)});
+    for (Row r :
+        spark
+            .read()
+            .parquet(predictions)
+            .where(col("model").isin(models.toArray()))
+            .select(col("model"), col("probability"), col("label"))
+            .collectAsList()) {
+      byModel
+          .computeIfAbsent(r.getString(0), k -> new ArrayList<>())
+          .add(new double[] {r.getDouble(1), r.getInt(2)});
     }
     Map<String, double[]> out = new HashMap<>();
-    byModel.forEach((model, rows) -> {
-      double[] scores = new double[rows.size()];
-      int[] labels = new int[rows.size()];
-      int positives = 0;
-      for (int i = 0; i < rows.size(); i++) {
-        scores[i] = rows.get(i)[0];
-        labels[i] = (int) rows.get(i)[1];
-        positives += labels[i];
-      }
-      // DeLong's variance needs two subjects of each class; fewer leaves the interval undefined (NaN).
-      if (positives >= 2 && rows.size() - positives >= 2) {
-        out.put(model, CrossValidationAction.aurocInterval(scores, labels, 0.95));
-      }
-    });
+    byModel.forEach(
+        (model, rows) -> {
+          double[] scores = new double[rows.size()];
+          int[] labels = new int[rows.size()];
+          int positives = 0;
+          for (int i = 0; i < rows.size(); i++) {
+            scores[i] = rows.get(i)[0];
+            labels[i] = (int) rows.get(i)[1];
+            positives += labels[i];
+          }
+          // DeLong's variance needs two subjects of each class; fewer leaves the interval undefined
+          // (NaN).
+          if (positives >= 2 && rows.size() - positives >= 2) {
+            out.put(model, CrossValidationAction.aurocInterval(scores, labels, 0.95));
+          }
+        });
     return out;
   }
 }

@@ -3,11 +3,12 @@ package org.cohortfusion.train;
 import java.util.Arrays;
 
 /**
- * The area under the ROC curve as the Mann–Whitney statistic: the probability that a random positive scores above a
- * random negative, a tie counting one half (Hanley &amp; McNeil 1982, Radiology 143:29–36), computed from midranks in
- * O(n log n). ND4J's exact {@code ROC} counts tied scores pessimistically (a constant predictor scores 0.25 there,
- * not 0.5), which understates every model that gives many subjects the same probability, e.g. a unimodal model on
- * the subjects that lack its modality.
+ * The area under the ROC curve as the Mann–Whitney statistic: the probability that a random
+ * positive scores above a random negative, a tie counting one half (Hanley &amp; McNeil 1982,
+ * Radiology 143:29–36), computed from midranks in O(n log n). ND4J's exact {@code ROC} counts tied
+ * scores pessimistically (a constant predictor scores 0.25 there, not 0.5), which understates every
+ * model that gives many subjects the same probability, e.g. a unimodal model on the subjects that
+ * lack its modality.
  */
 public final class Auroc {
   private Auroc() {}
@@ -16,7 +17,8 @@ public final class Auroc {
   public static double of(double[] scores, boolean[] positive) {
     int n = scores.length;
     if (positive.length != n) {
-      throw new IllegalArgumentException("Cannot compute AUROC: " + n + " scores for " + positive.length + " labels");
+      throw new IllegalArgumentException(
+          "Cannot compute AUROC: " + n + " scores for " + positive.length + " labels");
     }
     Integer[] order = new Integer[n];
     for (int i = 0; i < n; i++) {
@@ -48,8 +50,9 @@ public final class Auroc {
   }
 
   /**
-   * Binary: AUROC of the positive-class probability (column 1). More classes: the unweighted mean of the
-   * one-vs-rest AUROCs over the classes that are present with at least one other class (NaN if none).
+   * Binary: AUROC of the positive-class probability (column 1). More classes: the unweighted mean
+   * of the one-vs-rest AUROCs over the classes that are present with at least one other class (NaN
+   * if none).
    */
   public static double of(double[][] probabilities, int[] labels, int numClasses) {
     int n = labels.length;

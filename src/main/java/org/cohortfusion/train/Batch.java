@@ -8,11 +8,11 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A minibatch of rows as plain arrays (cheap to ship through Spark with Kryo and to filter): per modality a row-major
- * {@code [n, shape...]} block (zeros where absent) — an embedding {@code [n, dim]}, or for end-to-end models the
- * preprocessed features of any rank ({@code [n, F]}, {@code [n, C, H, W]}, {@code [n, 2C, T]}) with, for time series,
- * the step mask {@code [n, T]} (DL4J's feature mask of that input) — then the presence mask {@code [n, M]} and class
- * labels.
+ * A minibatch of rows as plain arrays (cheap to ship through Spark with Kryo and to filter): per
+ * modality a row-major {@code [n, shape...]} block (zeros where absent) — an embedding {@code [n,
+ * dim]}, or for end-to-end models the preprocessed features of any rank ({@code [n, F]}, {@code [n,
+ * C, H, W]}, {@code [n, 2C, T]}) with, for time series, the step mask {@code [n, T]} (DL4J's
+ * feature mask of that input) — then the presence mask {@code [n, M]} and class labels.
  *
  * <p>A plain class rather than a record: Spark's Kryo (4.x) cannot serialise record classes.
  */
@@ -23,13 +23,17 @@ public final class Batch implements Serializable {
   private float[] presence;
   private int[] labels;
   private int numClasses;
+
   /** Per modality the shape of one example (null: {@code [dims[m]]}); plain arrays, Kryo-safe. */
   private long[][] shapes;
+
   /** Per modality the feature mask, {@code n * shapes[m][last]} floats, or null. */
   private float[][] masks;
+
   /**
-   * The labels are {@link DiscreteTimeHazard} codes of a survival outcome ({@code numClasses} codes, so
-   * {@code numClasses / 2 - 1} intervals), trained as one hazard per interval with a label mask.
+   * The labels are {@link DiscreteTimeHazard} codes of a survival outcome ({@code numClasses}
+   * codes, so {@code numClasses / 2 - 1} intervals), trained as one hazard per interval with a
+   * label mask.
    */
   private boolean survival;
 
@@ -51,18 +55,34 @@ public final class Batch implements Serializable {
    * A batch whose modality blocks have any rank.
    *
    * @param dims elements per example of each modality (the product of its shape)
-   * @param shapes per modality the shape of one example, or null for flat {@code [dims[m]]}; null = all flat
-   * @param masks per modality the feature mask ({@code n * T} floats for a time series {@code [C, T]}) or null; null =
-   *     none
+   * @param shapes per modality the shape of one example, or null for flat {@code [dims[m]]}; null =
+   *     all flat
+   * @param masks per modality the feature mask ({@code n * T} floats for a time series {@code [C,
+   *     T]}) or null; null = none
    */
-  public Batch(int[] dims, float[][] features, float[] presence, int[] labels, int numClasses, long[][] shapes,
-               float[][] masks) {
+  public Batch(
+      int[] dims,
+      float[][] features,
+      float[] presence,
+      int[] labels,
+      int numClasses,
+      long[][] shapes,
+      float[][] masks) {
     this(dims, features, presence, labels, numClasses, shapes, masks, false);
   }
 
-  /** @param survival the labels are survival codes (see {@link #survival()}) */
-  public Batch(int[] dims, float[][] features, float[] presence, int[] labels, int numClasses, long[][] shapes,
-               float[][] masks, boolean survival) {
+  /**
+   * @param survival the labels are survival codes (see {@link #survival()})
+   */
+  public Batch(
+      int[] dims,
+      float[][] features,
+      float[] presence,
+      int[] labels,
+      int numClasses,
+      long[][] shapes,
+      float[][] masks,
+      boolean survival) {
     this.survival = survival;
     this.dims = dims;
     this.features = features;
@@ -84,9 +104,9 @@ public final class Batch implements Serializable {
   }
 
   /**
-   * The feature mask of an absent example: its last step only. The features are zeros and the fusion ignores the
-   * modality (presence 0); a mask with no step at all would make DL4J's last-time-step and masked pooling fail (no
-   * step to take, a division by zero steps).
+   * The feature mask of an absent example: its last step only. The features are zeros and the
+   * fusion ignores the modality (presence 0); a mask with no step at all would make DL4J's
+   * last-time-step and masked pooling fail (no step to take, a division by zero steps).
    */
   public static void absentMask(float[] mask, int row, int steps) {
     java.util.Arrays.fill(mask, row * steps, (row + 1) * steps, 0f);
@@ -95,7 +115,9 @@ public final class Batch implements Serializable {
     }
   }
 
-  /** The same batch with the feature masks of the modalities where {@code keep} is false dropped. */
+  /**
+   * The same batch with the feature masks of the modalities where {@code keep} is false dropped.
+   */
   public Batch keepMasks(boolean[] keep) {
     if (masks == null) {
       return this;
@@ -106,10 +128,14 @@ public final class Batch implements Serializable {
       k[i] = keep[i] ? masks[i] : null;
       any |= k[i] != null;
     }
-    return new Batch(dims, features, presence, labels, numClasses, shapes, any ? k : null, survival);
+    return new Batch(
+        dims, features, presence, labels, numClasses, shapes, any ? k : null, survival);
   }
 
-  /** The same rows with this presence mask ({@code n * M}); absent modalities' features and masks are zeroed. */
+  /**
+   * The same rows with this presence mask ({@code n * M}); absent modalities' features and masks
+   * are zeroed.
+   */
   public Batch withPresence(float[] newPresence) {
     int m = dims.length;
     int n = size();
@@ -154,9 +180,9 @@ public final class Batch implements Serializable {
   }
 
   /**
-   * Whether the labels are {@link DiscreteTimeHazard} codes of a survival outcome: the model's output is then one
-   * hazard per interval ({@link #outputs()}), trained with the interval targets and label mask of
-   * {@link #toMultiDataSet()}.
+   * Whether the labels are {@link DiscreteTimeHazard} codes of a survival outcome: the model's
+   * output is then one hazard per interval ({@link #outputs()}), trained with the interval targets
+   * and label mask of {@link #toMultiDataSet()}.
    */
   public boolean survival() {
     return survival;
@@ -176,8 +202,8 @@ public final class Batch implements Serializable {
   }
 
   /**
-   * The modalities {@code columns} (indices into this batch's order) only, keeping the rows where modality
-   * {@code requirePresent} is present (-1 = all rows). May return an empty batch.
+   * The modalities {@code columns} (indices into this batch's order) only, keeping the rows where
+   * modality {@code requirePresent} is present (-1 = all rows). May return an empty batch.
    */
   public Batch select(int[] columns, int requirePresent) {
     int m = dims.length;
@@ -218,10 +244,14 @@ public final class Batch implements Serializable {
     for (int k = 0; k < kept; k++) {
       newLabels[k] = labels[rows[k]];
     }
-    return new Batch(newDims, newFeatures, newPresence, newLabels, numClasses, newShapes, newMasks, survival);
+    return new Batch(
+        newDims, newFeatures, newPresence, newLabels, numClasses, newShapes, newMasks, survival);
   }
 
-  /** The inverse of {@link #toMultiDataSet()}: modality blocks, then the presence mask, and one-hot labels. */
+  /**
+   * The inverse of {@link #toMultiDataSet()}: modality blocks, then the presence mask, and one-hot
+   * labels.
+   */
   public static Batch fromMultiDataSet(MultiDataSet mds) {
     INDArray[] f = mds.getFeatures();
     int m = f.length - 1;
@@ -239,9 +269,15 @@ public final class Batch implements Serializable {
       anyShape |= shapes[i].length != 1;
       dims[i] = (int) (f[i].length() / Math.max(1, n));
       features[i] = f[i].castTo(DataType.FLOAT).dup('c').data().asFloat();
-      // A feature mask belongs to a time series [n, C, T] only ([n, T]); DL4J's MultiDataSet serialisation may give
+      // A feature mask belongs to a time series [n, C, T] only ([n, T]); DL4J's MultiDataSet
+      // serialisation may give
       // back placeholders for inputs that had none.
-      if (fm != null && i < fm.length && fm[i] != null && s.length == 3 && fm[i].rank() == 2 && fm[i].size(1) == s[2]) {
+      if (fm != null
+          && i < fm.length
+          && fm[i] != null
+          && s.length == 3
+          && fm[i].rank() == 2
+          && fm[i].size(1) == s[2]) {
         masks[i] = fm[i].castTo(DataType.FLOAT).dup('c').data().asFloat();
         anyMask = true;
       }
@@ -258,12 +294,26 @@ public final class Batch implements Serializable {
       for (int r = 0; r < n; r++) {
         codes[r] = DiscreteTimeHazard.code(yy, mm, r, j);
       }
-      return new Batch(dims, features, presence, codes, DiscreteTimeHazard.codes(j), anyShape ? shapes : null,
-          anyMask ? masks : null, true);
+      return new Batch(
+          dims,
+          features,
+          presence,
+          codes,
+          DiscreteTimeHazard.codes(j),
+          anyShape ? shapes : null,
+          anyMask ? masks : null,
+          true);
     }
     int numClasses = (int) y.size(1);
     int[] labels = y.argMax(1).toIntVector();
-    return new Batch(dims, features, presence, labels, numClasses, anyShape ? shapes : null, anyMask ? masks : null);
+    return new Batch(
+        dims,
+        features,
+        presence,
+        labels,
+        numClasses,
+        anyShape ? shapes : null,
+        anyMask ? masks : null);
   }
 
   /** Features (modalities then presence) and one-hot labels. */
@@ -279,7 +329,8 @@ public final class Batch implements Serializable {
       System.arraycopy(s, 0, full, 1, s.length);
       f[i] = Nd4j.create(features[i], full, DataType.FLOAT);
       if (fm != null && masks[i] != null) {
-        fm[i] = Nd4j.create(masks[i], new long[] {n, masks[i].length / Math.max(1, n)}, DataType.FLOAT);
+        fm[i] =
+            Nd4j.create(masks[i], new long[] {n, masks[i].length / Math.max(1, n)}, DataType.FLOAT);
       }
     }
     f[m] = Nd4j.create(presence, new long[] {n, m}, DataType.FLOAT);
@@ -290,8 +341,11 @@ public final class Batch implements Serializable {
       for (int r = 0; r < n; r++) {
         DiscreteTimeHazard.targets(labels[r], r, j, y, mask);
       }
-      return new org.nd4j.linalg.dataset.MultiDataSet(f, new INDArray[] {Nd4j.create(y, new long[] {n, j}, DataType.FLOAT)},
-          fm, new INDArray[] {Nd4j.create(mask, new long[] {n, j}, DataType.FLOAT)});
+      return new org.nd4j.linalg.dataset.MultiDataSet(
+          f,
+          new INDArray[] {Nd4j.create(y, new long[] {n, j}, DataType.FLOAT)},
+          fm,
+          new INDArray[] {Nd4j.create(mask, new long[] {n, j}, DataType.FLOAT)});
     }
     float[] oneHot = new float[n * numClasses];
     for (int r = 0; r < n; r++) {
@@ -303,9 +357,15 @@ public final class Batch implements Serializable {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Batch b && Arrays.equals(dims, b.dims) && Arrays.deepEquals(features, b.features)
-        && Arrays.equals(presence, b.presence) && Arrays.equals(labels, b.labels) && numClasses == b.numClasses
-        && survival == b.survival && sameShapes(b) && Arrays.deepEquals(masks, b.masks);
+    return o instanceof Batch b
+        && Arrays.equals(dims, b.dims)
+        && Arrays.deepEquals(features, b.features)
+        && Arrays.equals(presence, b.presence)
+        && Arrays.equals(labels, b.labels)
+        && numClasses == b.numClasses
+        && survival == b.survival
+        && sameShapes(b)
+        && Arrays.deepEquals(masks, b.masks);
   }
 
   private boolean sameShapes(Batch b) {

@@ -23,11 +23,12 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 import org.cohortfusion.config.TrainConfig;
 
 /**
- * How a minibatch shard is stored ({@code train.shard-format}): DL4J's own MultiDataSet serialisation, or an Apache Arrow IPC
- * stream (one record batch: {@code label} int32, {@code presence} and one column per modality as fixed-size lists
- * of float32 — readable by pyarrow and pandas; a modality of higher rank, e.g. preprocessed images for an end-to-end
- * model, is stored flat in row-major order with its per-example shape in the schema metadata {@code shape.m<i>}, and a
- * time series' step mask as column {@code mask<i>}). {@code bench train} measures both.
+ * How a minibatch shard is stored ({@code train.shard-format}): DL4J's own MultiDataSet
+ * serialisation, or an Apache Arrow IPC stream (one record batch: {@code label} int32, {@code
+ * presence} and one column per modality as fixed-size lists of float32 — readable by pyarrow and
+ * pandas; a modality of higher rank, e.g. preprocessed images for an end-to-end model, is stored
+ * flat in row-major order with its per-example shape in the schema metadata {@code shape.m<i>}, and
+ * a time series' step mask as column {@code mask<i>}). {@code bench train} measures both.
  */
 public enum BatchCodec {
   DL4J {
@@ -67,18 +68,23 @@ public enum BatchCodec {
           vectors.add(floats("m" + i, batch.features()[i], n, batch.dims()[i]));
           long[] shape = batch.shape(i);
           if (shape.length != 1) {
-            shapes.put("shape.m" + i, java.util.Arrays.stream(shape).mapToObj(Long::toString)
-                .collect(java.util.stream.Collectors.joining(",")));
+            shapes.put(
+                "shape.m" + i,
+                java.util.Arrays.stream(shape)
+                    .mapToObj(Long::toString)
+                    .collect(java.util.stream.Collectors.joining(",")));
           }
           float[] mask = batch.mask(i);
           if (mask != null) {
             vectors.add(floats("mask" + i, mask, n, n == 0 ? 0 : mask.length / n));
           }
         }
-        List<org.apache.arrow.vector.types.pojo.Field> fields = vectors.stream().map(FieldVector::getField).toList();
-        try (VectorSchemaRoot root = new VectorSchemaRoot(new org.apache.arrow.vector.types.pojo.Schema(fields, shapes),
-                 vectors, n);
-             ArrowStreamWriter writer = new ArrowStreamWriter(root, null, out)) {
+        List<org.apache.arrow.vector.types.pojo.Field> fields =
+            vectors.stream().map(FieldVector::getField).toList();
+        try (VectorSchemaRoot root =
+                new VectorSchemaRoot(
+                    new org.apache.arrow.vector.types.pojo.Schema(fields, shapes), vectors, n);
+            ArrowStreamWriter writer = new ArrowStreamWriter(root, null, out)) {
           writer.start();
           writer.writeBatch();
           writer.end();
@@ -115,8 +121,10 @@ public enum BatchCodec {
           dims[i] = v.getListSize();
           features[i] = floats(v, n);
           String shape = meta == null ? null : meta.get("shape.m" + i);
-          shapes[i] = shape == null ? new long[] {dims[i]}
-              : java.util.Arrays.stream(shape.split(",")).mapToLong(Long::parseLong).toArray();
+          shapes[i] =
+              shape == null
+                  ? new long[] {dims[i]}
+                  : java.util.Arrays.stream(shape.split(",")).mapToLong(Long::parseLong).toArray();
           anyShape |= shape != null;
           String maskName = "mask" + i;
           if (root.getSchema().getFields().stream().anyMatch(f -> f.getName().equals(maskName))) {
@@ -125,14 +133,21 @@ public enum BatchCodec {
           }
         }
         String survival = meta == null ? null : meta.get(SURVIVAL_KEY);
-        return new Batch(dims, features, floats(presence, n), labels,
-            survival == null ? numClasses : Integer.parseInt(survival), anyShape ? shapes : null, anyMask ? masks : null,
+        return new Batch(
+            dims,
+            features,
+            floats(presence, n),
+            labels,
+            survival == null ? numClasses : Integer.parseInt(survival),
+            anyShape ? shapes : null,
+            anyMask ? masks : null,
             survival != null);
       }
     }
   };
 
   private static final BufferAllocator ALLOCATOR = new RootAllocator(Long.MAX_VALUE);
+
   /** Schema metadata of a shard whose labels are survival codes: the number of codes. */
   private static final String SURVIVAL_KEY = "survival.codes";
 
@@ -148,11 +163,13 @@ public enum BatchCodec {
 
   private static FixedSizeListVector floats(String name, float[] values, int n, int width) {
     FixedSizeListVector list = FixedSizeListVector.empty(name, width, ALLOCATOR);
-    list.addOrGetVector(FieldType.notNullable(new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE)));
+    list.addOrGetVector(
+        FieldType.notNullable(new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE)));
     Float4Vector child = (Float4Vector) list.getDataVector();
     list.allocateNew();
     child.allocateNew(n * width);
-    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes =
+        ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     bytes.asFloatBuffer().put(values);
     child.getDataBuffer().setBytes(0, bytes);
     ArrowBuf validity = child.getValidityBuffer();
@@ -169,7 +186,12 @@ public enum BatchCodec {
     int count = n * list.getListSize();
     float[] out = new float[count];
     Float4Vector child = (Float4Vector) list.getDataVector();
-    child.getDataBuffer().nioBuffer(0, count * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    child
+        .getDataBuffer()
+        .nioBuffer(0, count * Float.BYTES)
+        .order(ByteOrder.LITTLE_ENDIAN)
+        .asFloatBuffer()
+        .get(out);
     return out;
   }
 }

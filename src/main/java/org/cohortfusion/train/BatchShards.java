@@ -13,25 +13,31 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * Embeddings minibatches as {@link MinibatchShards} in a {@link BatchCodec} (every modality block, the presence mask
- * and the labels), and the loader that turns a shard into one model's input on the executor:
- * the model's modalities only, with modality dropout for this epoch.
+ * Embeddings minibatches as {@link MinibatchShards} in a {@link BatchCodec} (every modality block,
+ * the presence mask and the labels), and the loader that turns a shard into one model's input on
+ * the executor: the model's modalities only, with modality dropout for this epoch.
  */
 final class BatchShards {
   private BatchShards() {}
 
-  static MinibatchShards write(JavaSparkContext jsc, JavaRDD<Batch> batches, String root, String name, BatchCodec format) {
-    return MinibatchShards.write(jsc, batches, root, name, (batch, out) -> {
-      if (batch.size() > 0) {
-        format.write(batch, out);
-      }
-      return batch.size();
-    });
+  static MinibatchShards write(
+      JavaSparkContext jsc, JavaRDD<Batch> batches, String root, String name, BatchCodec format) {
+    return MinibatchShards.write(
+        jsc,
+        batches,
+        root,
+        name,
+        (batch, out) -> {
+          if (batch.size() > 0) {
+            format.write(batch, out);
+          }
+          return batch.size();
+        });
   }
 
   /**
-   * Reads a shard, keeps the model's modalities and applies modality dropout seeded by (seed, epoch, shard file name),
-   * so that the same config drops the same modalities in every run.
+   * Reads a shard, keeps the model's modalities and applies modality dropout seeded by (seed,
+   * epoch, shard file name), so that the same config drops the same modalities in every run.
    */
   static final class Loader implements MultiDataSetLoader {
     private static final long serialVersionUID = 1L;
@@ -43,12 +49,27 @@ final class BatchShards {
     private final int epoch;
     private final boolean[] masked;
 
-    Loader(BatchCodec format, int numClasses, int[] columns, double modalityDropout, long seed, int epoch) {
+    Loader(
+        BatchCodec format,
+        int numClasses,
+        int[] columns,
+        double modalityDropout,
+        long seed,
+        int epoch) {
       this(format, numClasses, columns, modalityDropout, seed, epoch, null);
     }
 
-    /** @param masked per model input whether it takes its feature mask (null: all) */
-    Loader(BatchCodec format, int numClasses, int[] columns, double modalityDropout, long seed, int epoch, boolean[] masked) {
+    /**
+     * @param masked per model input whether it takes its feature mask (null: all)
+     */
+    Loader(
+        BatchCodec format,
+        int numClasses,
+        int[] columns,
+        double modalityDropout,
+        long seed,
+        int epoch,
+        boolean[] masked) {
       this.masked = masked == null ? null : masked.clone();
       this.format = format;
       this.numClasses = numClasses;
@@ -67,7 +88,8 @@ final class BatchShards {
       Batch selected = stored.select(columns, -1);
       MultiDataSet mds = (masked == null ? selected : selected.keepMasks(masked)).toMultiDataSet();
       if (modalityDropout > 0) {
-        // The file name (part-<partition>-<index>), not the path: the shard directory carries a random id per run,
+        // The file name (part-<partition>-<index>), not the path: the shard directory carries a
+        // random id per run,
         // and a seed that depends on it made two runs of the same config drop different modalities.
         String path = source.getPath();
         String file = path.substring(path.lastIndexOf('/') + 1);

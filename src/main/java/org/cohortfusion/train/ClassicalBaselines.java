@@ -1,8 +1,5 @@
 package org.cohortfusion.train;
 
-import org.cohortfusion.train.classical.ClassicalFeatures;
-import org.cohortfusion.train.classical.ClassicalModels;
-
 import static org.apache.spark.sql.functions.col;
 
 import java.util.ArrayList;
@@ -32,16 +29,20 @@ import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.train.classical.ClassicalFeatures;
+import org.cohortfusion.train.classical.ClassicalModels;
 
 /**
- * Classical baselines fitted by Spark ML on the raw aligned cohort, with the pipeline's own splits: {@code linear}
- * (elastic-net logistic regression, Spark ML {@code LogisticRegression}; Zou and Hastie 2005) and {@code gbt}
- * (gradient-boosted trees, {@code GBTClassifier}; Friedman 2001). Features: {@link ClassicalFeatures}, fitted on the
- * train split only. The grid point is chosen by validation AUROC ({@code BinaryClassificationEvaluator}) in an
- * explicit loop: Spark ML's {@code TrainValidationSplit} draws its own random split and cannot use the cohort's.
+ * Classical baselines fitted by Spark ML on the raw aligned cohort, with the pipeline's own splits:
+ * {@code linear} (elastic-net logistic regression, Spark ML {@code LogisticRegression}; Zou and
+ * Hastie 2005) and {@code gbt} (gradient-boosted trees, {@code GBTClassifier}; Friedman 2001).
+ * Features: {@link ClassicalFeatures}, fitted on the train split only. The grid point is chosen by
+ * validation AUROC ({@code BinaryClassificationEvaluator}) in an explicit loop: Spark ML's {@code
+ * TrainValidationSplit} draws its own random split and cannot use the cohort's.
  *
- * <p>Each model is published atomically ({@link AtomicDirectory}) at {@code <train>/<name>/classical}: the previous
- * model stays in place until the new one replaces it. Only counts and metrics are reported, never subject values.
+ * <p>Each model is published atomically ({@link AtomicDirectory}) at {@code
+ * <train>/<name>/classical}: the previous model stays in place until the new one replaces it. Only
+ * counts and metrics are reported, never subject values.
  */
 public final class ClassicalBaselines {
   /** Kind of a classical baseline in summary.json and metrics.json. */
@@ -53,8 +54,12 @@ public final class ClassicalBaselines {
   private final ClassicalConfig config;
   private final Consumer<String> progress;
 
-  public ClassicalBaselines(SparkSession spark, String cohortDir, String outputDir, ClassicalConfig config,
-                            Consumer<String> progress) {
+  public ClassicalBaselines(
+      SparkSession spark,
+      String cohortDir,
+      String outputDir,
+      ClassicalConfig config,
+      Consumer<String> progress) {
     this.spark = spark;
     this.cohortDir = cohortDir;
     this.outputDir = outputDir;
@@ -64,7 +69,8 @@ public final class ClassicalBaselines {
 
   /** Labeled rows of the aligned cohort (ingest's output). */
   public static Dataset<Row> labeled(SparkSession spark, String cohortDir) {
-    return org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir).where(col("label").isNotNull());
+    return org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir)
+        .where(col("label").isNotNull());
   }
 
   /** Trains and publishes the named baselines (linear, gbt) in that order. */
@@ -72,36 +78,67 @@ public final class ClassicalBaselines {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     CohortManifest cohort = CohortManifest.read(hconf, cohortDir);
     if (cohort.classes().size() != 2) {
-      throw new IllegalStateException("Cannot train classical baselines " + names + ": they need a binary label, the"
-          + " cohort has " + cohort.classes().size() + " classes (set train.classical.models = [])");
+      throw new IllegalStateException(
+          "Cannot train classical baselines "
+              + names
+              + ": they need a binary label, the"
+              + " cohort has "
+              + cohort.classes().size()
+              + " classes (set train.classical.models = [])");
     }
     long t0 = System.nanoTime();
-    Dataset<Row> prepared = ClassicalFeatures.prepare(labeled(spark, cohortDir), cohort.modalities());
-    // Local checkpoints (Spark's own, kept by the block manager): every later query starts from a plain scan of the
-    // computed rows instead of re-planning the wide feature expressions; with hundreds of optimiser iterations and
-    // grid points, planning, not computing, was where the time went on a small cohort. Spark's ContextCleaner
+    Dataset<Row> prepared =
+        ClassicalFeatures.prepare(labeled(spark, cohortDir), cohort.modalities());
+    // Local checkpoints (Spark's own, kept by the block manager): every later query starts from a
+    // plain scan of the
+    // computed rows instead of re-planning the wide feature expressions; with hundreds of optimiser
+    // iterations and
+    // grid points, planning, not computing, was where the time went on a small cohort. Spark's
+    // ContextCleaner
     // removes their blocks once the datasets are garbage.
     Dataset<Row> train = prepared.where(col("split").equalTo("train")).localCheckpoint();
     Dataset<Row> validation = prepared.where(col("split").equalTo("validation")).localCheckpoint();
     List<TrainResult.ModelResult> results = new ArrayList<>();
     // The transforms are fitted once, on the train rows only; every grid point shares them.
-    ClassicalFeatures.Stages stages = ClassicalFeatures.stages(cohort.modalities(), config.imageComponents(),
-        config.textFeatures());
+    ClassicalFeatures.Stages stages =
+        ClassicalFeatures.stages(
+            cohort.modalities(), config.imageComponents(), config.textFeatures());
     PipelineModel expand = fitImputation(stages, train, cohort);
-    Dataset<Row> narrow = expand.transform(train).select(stages.narrow().stream().map(c -> col(c))
-        .toArray(org.apache.spark.sql.Column[]::new)).localCheckpoint();
+    Dataset<Row> narrow =
+        expand
+            .transform(train)
+            .select(
+                stages.narrow().stream()
+                    .map(c -> col(c))
+                    .toArray(org.apache.spark.sql.Column[]::new))
+            .localCheckpoint();
     double expandSeconds = (System.nanoTime() - t0) / 1e9;
-    PipelineModel finish = new Pipeline().setStages(stages.finish().toArray(new PipelineStage[0])).fit(narrow);
-    PipelineModel features = new Pipeline().setStages(new PipelineStage[] {expand, finish}).fit(train.limit(0));
-    Dataset<Row> trainF = features.transform(train).select("label", ClassicalFeatures.FEATURES).localCheckpoint();
-    Dataset<Row> validationF = features.transform(validation).select("subject_id", "label", ClassicalFeatures.FEATURES)
-        .localCheckpoint();
+    PipelineModel finish =
+        new Pipeline().setStages(stages.finish().toArray(new PipelineStage[0])).fit(narrow);
+    PipelineModel features =
+        new Pipeline().setStages(new PipelineStage[] {expand, finish}).fit(train.limit(0));
+    Dataset<Row> trainF =
+        features.transform(train).select("label", ClassicalFeatures.FEATURES).localCheckpoint();
+    Dataset<Row> validationF =
+        features
+            .transform(validation)
+            .select("subject_id", "label", ClassicalFeatures.FEATURES)
+            .localCheckpoint();
     long nTrain = trainF.count();
     long nValidation = validationF.count();
-    int size = trainF.first().<org.apache.spark.ml.linalg.Vector>getAs(ClassicalFeatures.FEATURES).size();
-    progress.accept(String.format(Locale.ROOT, "[classical] %d features per subject from %d modalities, fitted on %d"
-        + " train subjects in %.1fs (imputation %.1fs; %d validation subjects)", size, cohort.modalities().size(),
-        nTrain, (System.nanoTime() - t0) / 1e9, expandSeconds, nValidation));
+    int size =
+        trainF.first().<org.apache.spark.ml.linalg.Vector>getAs(ClassicalFeatures.FEATURES).size();
+    progress.accept(
+        String.format(
+            Locale.ROOT,
+            "[classical] %d features per subject from %d modalities, fitted on %d"
+                + " train subjects in %.1fs (imputation %.1fs; %d validation subjects)",
+            size,
+            cohort.modalities().size(),
+            nTrain,
+            (System.nanoTime() - t0) / 1e9,
+            expandSeconds,
+            nValidation));
     for (String name : names) {
       results.add(trainOne(hconf, name, cohort, features, train, trainF, validationF, size));
     }
@@ -109,32 +146,47 @@ public final class ClassicalBaselines {
   }
 
   /**
-   * The imputation phase; a feature without any value among the train subjects has no train mean, and Spark ML's
-   * message names only its internal column: the error names the feature.
+   * The imputation phase; a feature without any value among the train subjects has no train mean,
+   * and Spark ML's message names only its internal column: the error names the feature.
    */
-  private static PipelineModel fitImputation(ClassicalFeatures.Stages stages, Dataset<Row> train, CohortManifest cohort) {
+  private static PipelineModel fitImputation(
+      ClassicalFeatures.Stages stages, Dataset<Row> train, CohortManifest cohort) {
     try {
       return new Pipeline().setStages(stages.expand().toArray(new PipelineStage[0])).fit(train);
     } catch (Exception e) { // Spark throws its checked SparkException undeclared
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("cf_\\d+_[a-z]+\\d+")
-          .matcher(String.valueOf(e.getMessage()));
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("cf_\\d+_[a-z]+\\d+")
+              .matcher(String.valueOf(e.getMessage()));
       if (String.valueOf(e.getMessage()).contains("surrogate cannot be computed") && m.find()) {
-        throw new IllegalStateException("Cannot train classical baselines: no train subject has a value of feature '"
-            + ClassicalFeatures.describe(cohort.modalities(), m.group()) + "' (nothing to impute it with)", e);
+        throw new IllegalStateException(
+            "Cannot train classical baselines: no train subject has a value of feature '"
+                + ClassicalFeatures.describe(cohort.modalities(), m.group())
+                + "' (nothing to impute it with)",
+            e);
       }
-      throw e instanceof RuntimeException re ? re : new IllegalStateException("Cannot train classical baselines: "
-          + e.getMessage(), e);
+      throw e instanceof RuntimeException re
+          ? re
+          : new IllegalStateException("Cannot train classical baselines: " + e.getMessage(), e);
     }
   }
 
-  private TrainResult.ModelResult trainOne(Configuration hconf, String name, CohortManifest cohort,
-                                           PipelineModel features, Dataset<Row> train, Dataset<Row> trainF,
-                                           Dataset<Row> validationF, int size) {
+  private TrainResult.ModelResult trainOne(
+      Configuration hconf,
+      String name,
+      CohortManifest cohort,
+      PipelineModel features,
+      Dataset<Row> train,
+      Dataset<Row> trainF,
+      Dataset<Row> validationF,
+      int size) {
     long t0 = System.nanoTime();
     Predictor<?, ?, ?> estimator = estimator(name);
     ParamMap[] grid = grid(name, estimator);
-    BinaryClassificationEvaluator evaluator = new BinaryClassificationEvaluator().setMetricName("areaUnderROC")
-        .setLabelCol("label").setRawPredictionCol("rawPrediction");
+    BinaryClassificationEvaluator evaluator =
+        new BinaryClassificationEvaluator()
+            .setMetricName("areaUnderROC")
+            .setLabelCol("label")
+            .setRawPredictionCol("rawPrediction");
     List<ClassicalModels.GridPoint> points = new ArrayList<>();
     Model<?> best = null;
     double bestAuroc = Double.NEGATIVE_INFINITY;
@@ -143,42 +195,86 @@ public final class ClassicalBaselines {
       Model<?> m = (Model<?>) estimator.fit(trainF, p);
       double auroc = evaluator.evaluate(m.transform(validationF));
       points.add(new ClassicalModels.GridPoint(asMap(p), auroc));
-      // Strictly better only: on ties the earlier (in grid order: more regularised / smaller) point stays.
+      // Strictly better only: on ties the earlier (in grid order: more regularised / smaller) point
+      // stays.
       if (auroc > bestAuroc) {
         bestAuroc = auroc;
         best = m;
         bestParams = p;
       }
     }
-    // Only transformers: Pipeline.fit checks the schema and joins them into one PipelineModel, nothing is refitted.
-    PipelineModel model = new Pipeline().setStages(new PipelineStage[] {features, best}).fit(train.limit(0));
+    // Only transformers: Pipeline.fit checks the schema and joins them into one PipelineModel,
+    // nothing is refitted.
+    PipelineModel model =
+        new Pipeline().setStages(new PipelineStage[] {features, best}).fit(train.limit(0));
     Metrics validation = validationMetrics(best, validationF);
     Map<String, Object> chosen = asMap(bestParams);
-    String describe = String.format(Locale.ROOT, "%s%s on raw features of %s (%d features)",
-        estimator.getClass().getSimpleName(), chosen, cohort.modalities().stream().map(m -> m.name()).toList(), size);
+    String describe =
+        String.format(
+            Locale.ROOT,
+            "%s%s on raw features of %s (%d features)",
+            estimator.getClass().getSimpleName(),
+            chosen,
+            cohort.modalities().stream().map(m -> m.name()).toList(),
+            size);
     ClassicalFeatures.Layout layout = ClassicalFeatures.layout(cohort.modalities());
-    ClassicalModels.Description d = new ClassicalModels.Description(name, estimator.getClass().getName(), describe,
-        chosen, points, cohort.modalities(), layout.numericNames(), size, cohort.inputFingerprint(),
-        BuildInfo.version(), validation.asMap());
+    ClassicalModels.Description d =
+        new ClassicalModels.Description(
+            name,
+            estimator.getClass().getName(),
+            describe,
+            chosen,
+            points,
+            cohort.modalities(),
+            layout.numericNames(),
+            size,
+            cohort.inputFingerprint(),
+            BuildInfo.version(),
+            validation.asMap());
     String dir = outputDir + "/" + name + "/" + ClassicalModels.DIR;
-    String sha = AtomicDirectory.write(hconf, dir, tmp -> {
-      model.write().save(tmp + "/" + ClassicalModels.PIPELINE);
-      Json.write(hconf, tmp + "/" + ClassicalModels.FILE, d);
-      return ModelArtifact.writeManifest(hconf, tmp);
-    });
-    progress.accept(String.format(Locale.ROOT, "[%s] %d grid points, chosen %s: val loss %.4f  val AUROC %.4f  (%.1fs)",
-        name, grid.length, chosen, validation.loss(), validation.auroc(), (System.nanoTime() - t0) / 1e9));
-    return new TrainResult.ModelResult(name, KIND, describe, dir, sha, 0, 0, false, true, validation, 0);
+    String sha =
+        AtomicDirectory.write(
+            hconf,
+            dir,
+            tmp -> {
+              model.write().save(tmp + "/" + ClassicalModels.PIPELINE);
+              Json.write(hconf, tmp + "/" + ClassicalModels.FILE, d);
+              return ModelArtifact.writeManifest(hconf, tmp);
+            });
+    progress.accept(
+        String.format(
+            Locale.ROOT,
+            "[%s] %d grid points, chosen %s: val loss %.4f  val AUROC %.4f  (%.1fs)",
+            name,
+            grid.length,
+            chosen,
+            validation.loss(),
+            validation.auroc(),
+            (System.nanoTime() - t0) / 1e9));
+    return new TrainResult.ModelResult(
+        name, KIND, describe, dir, sha, 0, 0, false, true, validation, 0);
   }
 
   private Predictor<?, ?, ?> estimator(String name) {
     return switch (name) {
-      case "linear" -> new LogisticRegression().setFamily("binomial").setMaxIter(config.linear().maxIter())
-          .setLabelCol("label").setFeaturesCol(ClassicalFeatures.FEATURES);
-      case "gbt" -> new GBTClassifier().setStepSize(config.gbt().stepSize()).setSeed(config.seed())
-          .setLabelCol("label").setFeaturesCol(ClassicalFeatures.FEATURES);
-      default -> throw new IllegalArgumentException("Cannot train classical baseline '" + name + "': expected one of "
-          + new java.util.TreeSet<>(ClassicalConfig.NAMES));
+      case "linear" ->
+          new LogisticRegression()
+              .setFamily("binomial")
+              .setMaxIter(config.linear().maxIter())
+              .setLabelCol("label")
+              .setFeaturesCol(ClassicalFeatures.FEATURES);
+      case "gbt" ->
+          new GBTClassifier()
+              .setStepSize(config.gbt().stepSize())
+              .setSeed(config.seed())
+              .setLabelCol("label")
+              .setFeaturesCol(ClassicalFeatures.FEATURES);
+      default ->
+          throw new IllegalArgumentException(
+              "Cannot train classical baseline '"
+                  + name
+                  + "': expected one of "
+                  + new java.util.TreeSet<>(ClassicalConfig.NAMES));
     };
   }
 
@@ -189,10 +285,16 @@ public final class ClassicalBaselines {
       List<Double> reg = new ArrayList<>(config.linear().regParam());
       reg.sort(java.util.Comparator.reverseOrder());
       b.addGrid(lr.regParam(), reg.stream().mapToDouble(Double::doubleValue).toArray());
-      b.addGrid(lr.elasticNetParam(), config.linear().elasticNet().stream().mapToDouble(Double::doubleValue).toArray());
+      b.addGrid(
+          lr.elasticNetParam(),
+          config.linear().elasticNet().stream().mapToDouble(Double::doubleValue).toArray());
     } else if (estimator instanceof GBTClassifier gbt) {
-      b.addGrid(gbt.maxDepth(), config.gbt().maxDepth().stream().sorted().mapToInt(Integer::intValue).toArray());
-      b.addGrid(gbt.maxIter(), config.gbt().maxIter().stream().sorted().mapToInt(Integer::intValue).toArray());
+      b.addGrid(
+          gbt.maxDepth(),
+          config.gbt().maxDepth().stream().sorted().mapToInt(Integer::intValue).toArray());
+      b.addGrid(
+          gbt.maxIter(),
+          config.gbt().maxIter().stream().sorted().mapToInt(Integer::intValue).toArray());
     } else {
       throw new IllegalArgumentException("Cannot build the grid of '" + name + "'");
     }
@@ -208,10 +310,19 @@ public final class ClassicalBaselines {
   }
 
   private static Metrics validationMetrics(Model<?> model, Dataset<Row> validationF) {
-    List<Row> rows = model.transform(validationF)
-        .select(col("label"), org.apache.spark.ml.functions.vector_to_array(col("probability"), "float64")
-            .getItem(1).as("p"))
-        .collectAsList();
+    List<Row> rows =
+        model
+            .transform(validationF)
+            .select(
+                col("label"),
+                org.apache
+                    .spark
+                    .ml
+                    .functions
+                    .vector_to_array(col("probability"), "float64")
+                    .getItem(1)
+                    .as("p"))
+            .collectAsList();
     double[][] p = new double[rows.size()][];
     int[] y = new int[rows.size()];
     for (int i = 0; i < rows.size(); i++) {

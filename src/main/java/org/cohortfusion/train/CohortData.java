@@ -18,39 +18,68 @@ import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
 
 /**
- * Reads the aligned cohort into {@link Batch}es of preprocessed modality features for end-to-end models: per modality
- * the features {@link FeatureBatches} makes with the preprocessing pretrain fitted on the train split (never refitted
- * here), of the modality's own rank, with the time-series step mask; an absent modality ({@code has_<m>} false or a
- * null payload) is zeros and presence 0 (a time series' mask then holds its last step only: {@link Batch#absentMask}). Unlabeled rows are skipped. The same Batch as the embeddings
- * training, so the same shards, codecs and loops carry it.
+ * Reads the aligned cohort into {@link Batch}es of preprocessed modality features for end-to-end
+ * models: per modality the features {@link FeatureBatches} makes with the preprocessing pretrain
+ * fitted on the train split (never refitted here), of the modality's own rank, with the time-series
+ * step mask; an absent modality ({@code has_<m>} false or a null payload) is zeros and presence 0
+ * (a time series' mask then holds its last step only: {@link Batch#absentMask}). Unlabeled rows are
+ * skipped. The same Batch as the embeddings training, so the same shards, codecs and loops carry
+ * it.
  */
 public final class CohortData {
   private CohortData() {}
 
   /**
-   * Labeled rows of one split as batches of at most {@code batchSize}, in a deterministic shuffle (a hash of the
-   * subject id), or by subject id when {@code bySubject}; only rows where {@code requirePresent} is present (null: all).
+   * Labeled rows of one split as batches of at most {@code batchSize}, in a deterministic shuffle
+   * (a hash of the subject id), or by subject id when {@code bySubject}; only rows where {@code
+   * requirePresent} is present (null: all).
    */
-  public static JavaRDD<Batch> batches(Dataset<Row> aligned, List<ModalityPreprocessing> preps, int numClasses,
-                                       String split, String requirePresent, int batchSize, boolean bySubject) {
+  public static JavaRDD<Batch> batches(
+      Dataset<Row> aligned,
+      List<ModalityPreprocessing> preps,
+      int numClasses,
+      String split,
+      String requirePresent,
+      int batchSize,
+      boolean bySubject) {
     return InternalRows.of(rows(aligned, preps, split, requirePresent, bySubject))
         .mapPartitions(new ToBatches(new ArrayList<>(preps), numClasses, batchSize));
   }
 
-  /** The batches of one split on the driver, by subject id (evaluation) or shuffled (validation, local training). */
-  public static List<Batch> collect(Dataset<Row> aligned, List<ModalityPreprocessing> preps, int numClasses, String split,
-                                    int batchSize, boolean bySubject) {
-    return new ArrayList<>(batches(aligned, preps, numClasses, split, null, batchSize, bySubject).collect());
+  /**
+   * The batches of one split on the driver, by subject id (evaluation) or shuffled (validation,
+   * local training).
+   */
+  public static List<Batch> collect(
+      Dataset<Row> aligned,
+      List<ModalityPreprocessing> preps,
+      int numClasses,
+      String split,
+      int batchSize,
+      boolean bySubject) {
+    return new ArrayList<>(
+        batches(aligned, preps, numClasses, split, null, batchSize, bySubject).collect());
   }
 
-  /** Subject ids of the labeled rows of a split, by subject id: the row order of {@code collect(..., true)}. */
+  /**
+   * Subject ids of the labeled rows of a split, by subject id: the row order of {@code collect(...,
+   * true)}.
+   */
   public static List<String> subjectIds(Dataset<Row> aligned, String split) {
-    return aligned.where(col("split").equalTo(split).and(col("label").isNotNull())).orderBy("subject_id")
-        .select("subject_id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    return aligned
+        .where(col("split").equalTo(split).and(col("label").isNotNull()))
+        .orderBy("subject_id")
+        .select("subject_id")
+        .as(org.apache.spark.sql.Encoders.STRING())
+        .collectAsList();
   }
 
-  private static Dataset<Row> rows(Dataset<Row> aligned, List<ModalityPreprocessing> preps, String split,
-                                   String requirePresent, boolean bySubject) {
+  private static Dataset<Row> rows(
+      Dataset<Row> aligned,
+      List<ModalityPreprocessing> preps,
+      String split,
+      String requirePresent,
+      boolean bySubject) {
     List<Column> cols = new ArrayList<>();
     cols.add(col("label"));
     for (ModalityPreprocessing p : preps) {
@@ -64,13 +93,19 @@ public final class CohortData {
       where = where.and(col("has_" + requirePresent)).and(col(requirePresent).isNotNull());
     }
     Dataset<Row> selected = aligned.where(where);
-    // Label-sorted minibatches make SGD chase the last class seen: a hash of the id is a deterministic shuffle.
-    selected = bySubject ? selected.orderBy("subject_id")
-        : selected.orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")));
+    // Label-sorted minibatches make SGD chase the last class seen: a hash of the id is a
+    // deterministic shuffle.
+    selected =
+        bySubject
+            ? selected.orderBy("subject_id")
+            : selected.orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")));
     return selected.select(cols.toArray(new Column[0]));
   }
 
-  /** Converts a partition of internal rows (label, has_m..., payload_m...) to batches, one batch of rows at a time. */
+  /**
+   * Converts a partition of internal rows (label, has_m..., payload_m...) to batches, one batch of
+   * rows at a time.
+   */
   static final class ToBatches implements FlatMapFunction<Iterator<InternalRow>, Batch> {
     private static final long serialVersionUID = 1L;
     private final ArrayList<ModalityPreprocessing> preps;
@@ -111,8 +146,12 @@ public final class CohortData {
       for (int r = 0; r < n; r++) {
         labels[r] = rows.get(r).getInt(0);
         if (labels[r] < 0 || labels[r] >= numClasses) {
-          throw new IllegalArgumentException("Cannot read cohort: label " + labels[r] + " is not a class index in [0, "
-              + numClasses + ")");
+          throw new IllegalArgumentException(
+              "Cannot read cohort: label "
+                  + labels[r]
+                  + " is not a class index in [0, "
+                  + numClasses
+                  + ")");
         }
       }
       float[] presence = new float[n * m];
@@ -150,9 +189,20 @@ public final class CohortData {
           continue;
         }
         FeatureBatch fb = converters.get(i).convert(present);
-        float[] f = fb.features().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-        float[] k = fb.featureMask() == null ? null
-            : fb.featureMask().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+        float[] f =
+            fb.features()
+                .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)
+                .dup('c')
+                .data()
+                .asFloat();
+        float[] k =
+            fb.featureMask() == null
+                ? null
+                : fb.featureMask()
+                    .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)
+                    .dup('c')
+                    .data()
+                    .asFloat();
         for (int j = 0; j < at.size(); j++) {
           System.arraycopy(f, j * dims[i], features[i], at.get(j) * dims[i], dims[i]);
           if (k != null && masks[i] != null) {
@@ -160,11 +210,15 @@ public final class CohortData {
           }
         }
       }
-      return new Batch(dims, features, presence, labels, numClasses, shapes, anyMask ? masks : null);
+      return new Batch(
+          dims, features, presence, labels, numClasses, shapes, anyMask ? masks : null);
     }
   }
 
-  /** The shape of one example of a modality's preprocessed features (what {@link FeatureBatches} makes). */
+  /**
+   * The shape of one example of a modality's preprocessed features (what {@link FeatureBatches}
+   * makes).
+   */
   public static long[] exampleShape(ModalityPreprocessing p) {
     return switch (p.kind()) {
       case TABULAR, VECTOR, TEXT -> new long[] {p.inputSize()};

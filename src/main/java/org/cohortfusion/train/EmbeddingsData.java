@@ -15,10 +15,11 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 
 /**
- * Reads the embeddings table (data-schemas/embeddings.json) into {@link Batch}es with bulk copies: the selected
- * columns go through {@code queryExecution().toRdd()} and {@code InternalRow.getArray(i).toFloatArray()} (no boxed
- * {@code Row.getList}); rows are copied before the iterator advances (Spark reuses them). A null array or a false /
- * null {@code has_<m>} gives zeros and presence 0. Unlabeled rows (label null) are skipped.
+ * Reads the embeddings table (data-schemas/embeddings.json) into {@link Batch}es with bulk copies:
+ * the selected columns go through {@code queryExecution().toRdd()} and {@code
+ * InternalRow.getArray(i).toFloatArray()} (no boxed {@code Row.getList}); rows are copied before
+ * the iterator advances (Spark reuses them). A null array or a false / null {@code has_<m>} gives
+ * zeros and presence 0. Unlabeled rows (label null) are skipped.
  */
 public final class EmbeddingsData {
   private EmbeddingsData() {}
@@ -28,21 +29,30 @@ public final class EmbeddingsData {
     return spark.read().parquet(embeddingsDir + "/table");
   }
 
-  /** Labeled rows of one split as batches of at most {@code batchSize}, all modalities of {@code spec} in its order. */
-  public static JavaRDD<Batch> batches(Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+  /**
+   * Labeled rows of one split as batches of at most {@code batchSize}, all modalities of {@code
+   * spec} in its order.
+   */
+  public static JavaRDD<Batch> batches(
+      Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
     return batches(table, spec, split, null, batchSize);
   }
 
   /**
    * As {@link #batches(Dataset, EmbeddingsSpec, String, int)}, keeping only the rows where modality
-   * {@code requirePresent} is present (null: all rows), so that a unimodal model's batches are full.
+   * {@code requirePresent} is present (null: all rows), so that a unimodal model's batches are
+   * full.
    */
-  public static JavaRDD<Batch> batches(Dataset<Row> table, EmbeddingsSpec spec, String split, String requirePresent,
-                                       int batchSize) {
+  public static JavaRDD<Batch> batches(
+      Dataset<Row> table, EmbeddingsSpec spec, String split, String requirePresent, int batchSize) {
     List<Column> cols = new ArrayList<>();
-    DiscreteTimeHazard hazard = spec.survival()
-        ? new DiscreteTimeHazard(spec.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray()) : null;
-    // A survival outcome trains on the code of (duration, event), carried where a class label would be.
+    DiscreteTimeHazard hazard =
+        spec.survival()
+            ? new DiscreteTimeHazard(
+                spec.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray())
+            : null;
+    // A survival outcome trains on the code of (duration, event), carried where a class label would
+    // be.
     cols.add(hazard == null ? col("label") : hazard.codeColumn().as("label"));
     for (String m : spec.modalityNames()) {
       cols.add(col("has_" + m));
@@ -60,17 +70,28 @@ public final class EmbeddingsData {
     if (requirePresent != null) {
       rows = rows.and(col("has_" + requirePresent).and(col(requirePresent).isNotNull()));
     }
-    Dataset<Row> selected = table.where(rows)
-        .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
-        .select(cols.toArray(new Column[0]));
+    Dataset<Row> selected =
+        table
+            .where(rows)
+            .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
+            .select(cols.toArray(new Column[0]));
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
-    return selected.queryExecution().toRdd().toJavaRDD()
-        .mapPartitions(new ToBatches(dims, spec.modalityNames(), hazard == null ? spec.numClasses() : hazard.codes(),
-            hazard != null, batchSize));
+    return selected
+        .queryExecution()
+        .toRdd()
+        .toJavaRDD()
+        .mapPartitions(
+            new ToBatches(
+                dims,
+                spec.modalityNames(),
+                hazard == null ? spec.numClasses() : hazard.codes(),
+                hazard != null,
+                batchSize));
   }
 
   /** The batches of one split on the driver (single-process mode and evaluation). */
-  public static List<Batch> collect(Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+  public static List<Batch> collect(
+      Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
     return new ArrayList<>(batches(table, spec, split, batchSize).collect());
   }
 
@@ -83,7 +104,9 @@ public final class EmbeddingsData {
     private final boolean survival;
     private final int batchSize;
 
-    /** @param survival the label column holds survival codes, {@code numClasses} of them */
+    /**
+     * @param survival the label column holds survival codes, {@code numClasses} of them
+     */
     ToBatches(int[] dims, List<String> names, int numClasses, boolean survival, int batchSize) {
       this.dims = dims;
       this.names = List.copyOf(names);
@@ -120,8 +143,12 @@ public final class EmbeddingsData {
         InternalRow r = rows.next();
         int label = r.getInt(0);
         if (label < 0 || label >= numClasses) {
-          throw new IllegalArgumentException("Cannot read embeddings: label " + label + " is not a class index in [0, "
-              + numClasses + ")");
+          throw new IllegalArgumentException(
+              "Cannot read embeddings: label "
+                  + label
+                  + " is not a class index in [0, "
+                  + numClasses
+                  + ")");
         }
         float[] p = new float[m];
         float[] f = new float[java.util.Arrays.stream(dims).sum()];
@@ -132,8 +159,13 @@ public final class EmbeddingsData {
           if (has && !r.isNullAt(ai)) {
             float[] v = r.getArray(ai).toFloatArray(); // a copy: safe after next()
             if (v.length != dims[i]) {
-              throw new IllegalArgumentException("Cannot read embeddings: modality '" + names.get(i) + "' has length "
-                  + v.length + ", embeddings.json declares " + dims[i]);
+              throw new IllegalArgumentException(
+                  "Cannot read embeddings: modality '"
+                      + names.get(i)
+                      + "' has length "
+                      + v.length
+                      + ", embeddings.json declares "
+                      + dims[i]);
             }
             System.arraycopy(v, 0, f, offset, dims[i]);
             p[i] = 1f;

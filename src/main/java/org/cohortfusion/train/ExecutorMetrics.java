@@ -12,24 +12,28 @@ import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
 
 /**
- * The held-out {@link Metrics} of a graph computed where the data lives: the model (configuration and parameters) is
- * broadcast once per call, every partition's batches are scored on its executor as they stream past, and only sums
- * and the exact AUROC's distributed sort leave the executors — nothing proportional to the split reaches the driver.
+ * The held-out {@link Metrics} of a graph computed where the data lives: the model (configuration
+ * and parameters) is broadcast once per call, every partition's batches are scored on its executor
+ * as they stream past, and only sums and the exact AUROC's distributed sort leave the executors —
+ * nothing proportional to the split reaches the driver.
  *
- * <p>The AUROC is Spark MLlib's {@link BinaryClassificationMetrics} with {@code numBins = 0} (no down-sampling): the
- * trapezoidal area over every distinct score, which equals the Mann–Whitney statistic with ties counted one half, as
- * {@link Auroc} computes it on the driver. More classes: the mean one-vs-rest AUROC over the classes present with
- * another class, as {@link Auroc#of(double[][], int[], int)}.
+ * <p>The AUROC is Spark MLlib's {@link BinaryClassificationMetrics} with {@code numBins = 0} (no
+ * down-sampling): the trapezoidal area over every distinct score, which equals the Mann–Whitney
+ * statistic with ties counted one half, as {@link Auroc} computes it on the driver. More classes:
+ * the mean one-vs-rest AUROC over the classes present with another class, as {@link
+ * Auroc#of(double[][], int[], int)}.
  */
 public final class ExecutorMetrics {
   private ExecutorMetrics() {}
 
-  /** The configuration and parameters of a graph, as broadcast to the executors (a plain class: Kryo cannot build records). */
+  /**
+   * The configuration and parameters of a graph, as broadcast to the executors (a plain class: Kryo
+   * cannot build records).
+   */
   static final class ModelBytes implements Serializable {
     private static final long serialVersionUID = 1L;
     private String configurationJson;
@@ -44,43 +48,57 @@ public final class ExecutorMetrics {
     }
 
     ComputationGraph graph() {
-      ComputationGraph g = new ComputationGraph(ComputationGraphConfiguration.fromJson(configurationJson));
-      g.init(Nd4j.createFromArray(parameters).reshape(1, parameters.length).castTo(g.getConfiguration().getDataType()), false);
+      ComputationGraph g =
+          new ComputationGraph(ComputationGraphConfiguration.fromJson(configurationJson));
+      g.init(
+          Nd4j.createFromArray(parameters)
+              .reshape(1, parameters.length)
+              .castTo(g.getConfiguration().getDataType()),
+          false);
       return g;
     }
   }
 
   /**
-   * Loss, accuracy and AUROC of {@code graph} on {@code batches}, reading the modality columns {@code columns} of each
-   * batch as {@link TrainedModels#graph} does.
+   * Loss, accuracy and AUROC of {@code graph} on {@code batches}, reading the modality columns
+   * {@code columns} of each batch as {@link TrainedModels#graph} does.
    *
    * @throws IllegalArgumentException when the batches hold no labeled example
    */
-  public static Metrics evaluate(JavaRDD<Batch> batches, ComputationGraph graph, int[] columns, int numClasses) {
+  public static Metrics evaluate(
+      JavaRDD<Batch> batches, ComputationGraph graph, int[] columns, int numClasses) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(batches.context());
-    Broadcast<ModelBytes> model = jsc.broadcast(new ModelBytes(graph.getConfiguration().toJson(),
-        graph.params().castTo(DataType.FLOAT).toFloatVector()));
+    Broadcast<ModelBytes> model =
+        jsc.broadcast(
+            new ModelBytes(
+                graph.getConfiguration().toJson(),
+                graph.params().castTo(DataType.FLOAT).toFloatVector()));
     int[] cols = columns.clone();
-    JavaRDD<double[]> scored = batches.mapPartitions(new Score(model, cols)).persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<double[]> scored =
+        batches.mapPartitions(new Score(model, cols)).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       // [n, loss sum, correct, then the count of each class]
-      double[] sums = scored.aggregate(new double[3 + numClasses], (acc, row) -> {
-        int label = (int) row[0];
-        acc[0] += 1;
-        acc[1] -= Math.log(Math.max(row[1 + label], 1e-7));
-        int argmax = 0;
-        for (int k = 1; k < numClasses; k++) {
-          argmax = row[1 + k] > row[1 + argmax] ? k : argmax;
-        }
-        acc[2] += argmax == label ? 1 : 0;
-        acc[3 + label] += 1;
-        return acc;
-      }, (a, b) -> {
-        for (int i = 0; i < a.length; i++) {
-          a[i] += b[i];
-        }
-        return a;
-      });
+      double[] sums =
+          scored.aggregate(
+              new double[3 + numClasses],
+              (acc, row) -> {
+                int label = (int) row[0];
+                acc[0] += 1;
+                acc[1] -= Math.log(Math.max(row[1 + label], 1e-7));
+                int argmax = 0;
+                for (int k = 1; k < numClasses; k++) {
+                  argmax = row[1 + k] > row[1 + argmax] ? k : argmax;
+                }
+                acc[2] += argmax == label ? 1 : 0;
+                acc[3 + label] += 1;
+                return acc;
+              },
+              (a, b) -> {
+                for (int i = 0; i < a.length; i++) {
+                  a[i] += b[i];
+                }
+                return a;
+              });
       long n = (long) sums[0];
       if (n == 0) {
         throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
@@ -112,7 +130,8 @@ public final class ExecutorMetrics {
     if (positives == 0 || positives == n) {
       return Double.NaN;
     }
-    JavaRDD<Tuple2<Object, Object>> scoreAndLabel = scored.map(r -> new Tuple2<>(r[1 + k], (int) r[0] == k ? 1.0 : 0.0));
+    JavaRDD<Tuple2<Object, Object>> scoreAndLabel =
+        scored.map(r -> new Tuple2<>(r[1 + k], (int) r[0] == k ? 1.0 : 0.0));
     BinaryClassificationMetrics m = new BinaryClassificationMetrics(scoreAndLabel.rdd(), 0);
     try {
       return m.areaUnderROC();
@@ -121,8 +140,12 @@ public final class ExecutorMetrics {
     }
   }
 
-  /** Scores one partition's batches: one graph per partition, one output row {label, p_0, ..., p_k-1} per example. */
-  private static final class Score implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Batch>, double[]> {
+  /**
+   * Scores one partition's batches: one graph per partition, one output row {label, p_0, ...,
+   * p_k-1} per example.
+   */
+  private static final class Score
+      implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Batch>, double[]> {
     private static final long serialVersionUID = 1L;
     private final Broadcast<ModelBytes> model;
     private final int[] columns;

@@ -4,9 +4,10 @@ import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
- * A learning-rate schedule that is 0 for the first {@code epochs} epochs (the layers it drives are frozen: with Adam,
- * SGD or Nesterov momentum a zero learning rate leaves the parameters unchanged), then follows {@code then}. It travels
- * inside the network configuration (JSON in the model file, Kryo to Spark executors): plain fields only.
+ * A learning-rate schedule that is 0 for the first {@code epochs} epochs (the layers it drives are
+ * frozen: with Adam, SGD or Nesterov momentum a zero learning rate leaves the parameters
+ * unchanged), then follows {@code then}. It travels inside the network configuration (JSON in the
+ * model file, Kryo to Spark executors): plain fields only.
  */
 public final class FrozenThen implements ISchedule {
   private static final long serialVersionUID = 1L;

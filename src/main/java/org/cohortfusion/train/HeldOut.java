@@ -7,9 +7,9 @@ import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
- * The validation split a model is scored on after every epoch: its batches collected once to the driver, or left on
- * the executors (cached there) and scored where they live by {@link ExecutorMetrics}, so that the driver's memory
- * does not grow with the split.
+ * The validation split a model is scored on after every epoch: its batches collected once to the
+ * driver, or left on the executors (cached there) and scored where they live by {@link
+ * ExecutorMetrics}, so that the driver's memory does not grow with the split.
  */
 final class HeldOut {
   private final JavaRDD<Batch> distributed;
@@ -42,8 +42,8 @@ final class HeldOut {
   }
 
   /**
-   * The batches on the driver, collected on first use when they live on the executors: late fusion combines several
-   * unimodal graphs per batch and is scored there.
+   * The batches on the driver, collected on first use when they live on the executors: late fusion
+   * combines several unimodal graphs per batch and is scored there.
    */
   List<Batch> collected() {
     if (local == null) {

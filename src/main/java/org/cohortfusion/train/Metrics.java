@@ -9,8 +9,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Held-out metrics: AUROC ({@link Auroc}: ties count one half; binary on the positive-class probability, mean
- * one-vs-rest for more classes), mean cross-entropy and accuracy (ND4J's {@code Evaluation}).
+ * Held-out metrics: AUROC ({@link Auroc}: ties count one half; binary on the positive-class
+ * probability, mean one-vs-rest for more classes), mean cross-entropy and accuracy (ND4J's {@code
+ * Evaluation}).
  *
  * @param auroc area under the ROC curve
  * @param loss mean multi-class cross-entropy of the predicted probabilities
@@ -19,7 +20,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  */
 public record Metrics(double auroc, double loss, double accuracy, long n) {
 
-  /** Something that predicts class probabilities for a batch holding every modality of the embeddings. */
+  /**
+   * Something that predicts class probabilities for a batch holding every modality of the
+   * embeddings.
+   */
   @FunctionalInterface
   public interface Predictor {
     INDArray predict(Batch batch);
@@ -54,15 +58,20 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     if (n == 0) {
       throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
     }
-    double auc = Auroc.of(rows.toArray(new double[0][]), classes.stream().mapToInt(Integer::intValue).toArray(), numClasses);
+    double auc =
+        Auroc.of(
+            rows.toArray(new double[0][]),
+            classes.stream().mapToInt(Integer::intValue).toArray(),
+            numClasses);
     return new Metrics(auc, lossSum / n, eval.accuracy(), n);
   }
 
   /**
-   * Held-out metrics of a survival model (batches of {@link DiscreteTimeHazard} codes): {@code loss} is the mean
-   * negative log-likelihood of the discrete-time hazard model (the training loss, label mask applied), and
-   * {@code auroc} holds Harrell's concordance at the resolution of the intervals ({@link #intervalConcordance}) —
-   * what early stopping and model choice read; {@code accuracy} is NaN.
+   * Held-out metrics of a survival model (batches of {@link DiscreteTimeHazard} codes): {@code
+   * loss} is the mean negative log-likelihood of the discrete-time hazard model (the training loss,
+   * label mask applied), and {@code auroc} holds Harrell's concordance at the resolution of the
+   * intervals ({@link #intervalConcordance}) — what early stopping and model choice read; {@code
+   * accuracy} is NaN.
    */
   static Metrics survival(Predictor predictor, List<Batch> batches) {
     java.util.List<Double> risk = new java.util.ArrayList<>();
@@ -74,9 +83,14 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
         continue;
       }
       MultiDataSet mds = b.toMultiDataSet();
-      double[][] y = mds.getLabels(0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
-      double[][] mask = mds.getLabelsMaskArray(0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
-      double[][] h = predictor.predict(b).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      double[][] y =
+          mds.getLabels(0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      double[][] mask =
+          mds.getLabelsMaskArray(0)
+              .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+              .toDoubleMatrix();
+      double[][] h =
+          predictor.predict(b).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
       for (int r = 0; r < h.length; r++) {
         for (int k = 0; k < h[r].length; k++) {
           if (mask[r][k] != 0) {
@@ -93,15 +107,21 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     if (n == 0) {
       throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
     }
-    return new Metrics(intervalConcordance(risk.stream().mapToDouble(Double::doubleValue).toArray(),
-        codes.stream().mapToInt(Integer::intValue).toArray()), lossSum / n, Double.NaN, n);
+    return new Metrics(
+        intervalConcordance(
+            risk.stream().mapToDouble(Double::doubleValue).toArray(),
+            codes.stream().mapToInt(Integer::intValue).toArray()),
+        lossSum / n,
+        Double.NaN,
+        n);
   }
 
   /**
-   * Harrell's concordance (Harrell et al., JAMA 247:2543, 1982) when times are known only to their interval: an event
-   * in interval j happened within it (time j + 1/2), a subject censored after surviving s intervals was last seen at
-   * time s. A pair is comparable when the earlier time is an event; it is concordant when that subject has the higher
-   * risk, ties in risk count one half. NaN without a comparable pair. O(n^2): for validation splits.
+   * Harrell's concordance (Harrell et al., JAMA 247:2543, 1982) when times are known only to their
+   * interval: an event in interval j happened within it (time j + 1/2), a subject censored after
+   * surviving s intervals was last seen at time s. A pair is comparable when the earlier time is an
+   * event; it is concordant when that subject has the higher risk, ties in risk count one half. NaN
+   * without a comparable pair. O(n^2): for validation splits.
    */
   static double intervalConcordance(double[] risk, int[] codes) {
     double concordant = 0;
@@ -124,8 +144,8 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
   }
 
   /**
-   * The same metrics from predicted class probabilities (one row per example) and class indices: for models that do
-   * not predict {@link Batch}es (the classical baselines).
+   * The same metrics from predicted class probabilities (one row per example) and class indices:
+   * for models that do not predict {@link Batch}es (the classical baselines).
    */
   public static Metrics of(double[][] probabilities, int[] labels, int numClasses) {
     if (labels.length == 0) {
@@ -141,11 +161,17 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
       }
       correct += argmax == labels[r] ? 1 : 0;
     }
-    return new Metrics(Auroc.of(probabilities, labels, numClasses), lossSum / labels.length,
-        (double) correct / labels.length, labels.length);
+    return new Metrics(
+        Auroc.of(probabilities, labels, numClasses),
+        lossSum / labels.length,
+        (double) correct / labels.length,
+        labels.length);
   }
 
-  /** What {@link #auroc} holds: "C" for a survival model (Harrell's concordance; no accuracy), else "AUROC". */
+  /**
+   * What {@link #auroc} holds: "C" for a survival model (Harrell's concordance; no accuracy), else
+   * "AUROC".
+   */
   public String rankName() {
     return Double.isNaN(accuracy) ? "C" : "AUROC";
   }

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,24 +42,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The train stage: fits every declared fusion model and the baselines on the embeddings table, in one process
- * ({@code mode = local}, {@code ComputationGraph.fit}) or on Spark ({@code SparkComputationGraph} with
- * {@code ParameterAveragingTrainingMaster}: synchronous parameter averaging, DL4J's data-parallel scheme).
+ * The train stage: fits every declared fusion model and the baselines on the embeddings table, in
+ * one process ({@code mode = local}, {@code ComputationGraph.fit}) or on Spark ({@code
+ * SparkComputationGraph} with {@code ParameterAveragingTrainingMaster}: synchronous parameter
+ * averaging, DL4J's data-parallel scheme).
  *
- * <p>Per model: early stopping with patience on validation log loss (default) or AUROC ({@code train.early-stopping}); after every epoch a checkpoint
- * ({@link ModelArtifact}, with updater state) in {@code <out>/<model>/checkpoints/epoch-N} and
- * {@code checkpoints/state.json}; {@link #resume(boolean)} continues from the last checkpoint. The best model is
- * published atomically at {@code <out>/<model>/model} with provenance (config, spec + describe(), embeddings hash,
- * code version, metrics). {@code <out>/summary.json} lists every model's validation metrics.
+ * <p>Per model: early stopping with patience on validation log loss (default) or AUROC ({@code
+ * train.early-stopping}); after every epoch a checkpoint ({@link ModelArtifact}, with updater
+ * state) in {@code <out>/<model>/checkpoints/epoch-N} and {@code checkpoints/state.json}; {@link
+ * #resume(boolean)} continues from the last checkpoint. The best model is published atomically at
+ * {@code <out>/<model>/model} with provenance (config, spec + describe(), embeddings hash, code
+ * version, metrics). {@code <out>/summary.json} lists every model's validation metrics.
  *
- * <p>Modality dropout (ModDrop, Neverova et al. 2016) perturbs the presence mask of the training batches of each
- * epoch only; validation never sees it. Unimodal baselines train on the subjects that have the modality; late
- * fusion averages the trained unimodal models' probabilities over the modalities present (no training). The
- * classical baselines ({@link ClassicalBaselines}: Spark ML on the raw aligned cohort, same splits) come last.
+ * <p>Modality dropout (ModDrop, Neverova et al. 2016) perturbs the presence mask of the training
+ * batches of each epoch only; validation never sees it. Unimodal baselines train on the subjects
+ * that have the modality; late fusion averages the trained unimodal models' probabilities over the
+ * modalities present (no training). The classical baselines ({@link ClassicalBaselines}: Spark ML
+ * on the raw aligned cohort, same splits) come last.
  *
- * <p>End-to-end models ({@link FusionSpec#endToEnd()}: {@code when} names a depth) train the same way on the aligned
- * cohort's preprocessed features ({@link CohortData}, with the pretrained encoders' preprocessing,
- * {@link EndToEndInputs}) instead of the embeddings: the same batches, shards, loops, checkpoints and provenance.
+ * <p>End-to-end models ({@link FusionSpec#endToEnd()}: {@code when} names a depth) train the same
+ * way on the aligned cohort's preprocessed features ({@link CohortData}, with the pretrained
+ * encoders' preprocessing, {@link EndToEndInputs}) instead of the embeddings: the same batches,
+ * shards, loops, checkpoints and provenance.
  */
 public final class TrainAction {
   private static final Logger LOG = LoggerFactory.getLogger(TrainAction.class);
@@ -70,9 +73,17 @@ public final class TrainAction {
   private final PipelineConfig config;
   private final Options o;
 
-  private record Options(String embeddingsDir, String outputDir, TrainConfig train, List<String> models, boolean resume,
-                         int interruptAfter, Consumer<String> progress, Map<String, String> warmStart, String cohortDir,
-                         String encodersDir) {}
+  private record Options(
+      String embeddingsDir,
+      String outputDir,
+      TrainConfig train,
+      List<String> models,
+      boolean resume,
+      int interruptAfter,
+      Consumer<String> progress,
+      Map<String, String> warmStart,
+      String cohortDir,
+      String encodersDir) {}
 
   private TrainAction(SparkSession spark, PipelineConfig config, Options o) {
     this.spark = spark;
@@ -81,32 +92,96 @@ public final class TrainAction {
   }
 
   public static TrainAction of(SparkSession spark, PipelineConfig config) {
-    return new TrainAction(spark, config, new Options(config.embeddingsDir(), config.trainOutputDir(), config.train(),
-        null, false, 0, LOG::info, Map.of(), config.cohortOutputDir(), config.pretrainOutputDir()));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            config.embeddingsDir(),
+            config.trainOutputDir(),
+            config.train(),
+            null,
+            false,
+            0,
+            LOG::info,
+            Map.of(),
+            config.cohortOutputDir(),
+            config.pretrainOutputDir()));
   }
 
   /**
-   * End-to-end models: read the aligned cohort from {@code cohortDir} and the pretrained encoders (their weights and
-   * preprocessing) from {@code encodersDir} (pretrain's output: {@code <dir>/<modality>/encoder}).
+   * End-to-end models: read the aligned cohort from {@code cohortDir} and the pretrained encoders
+   * (their weights and preprocessing) from {@code encodersDir} (pretrain's output: {@code
+   * <dir>/<modality>/encoder}).
    */
   public TrainAction cohort(String cohortDir, String encodersDir) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume,
-        o.interruptAfter, o.progress, o.warmStart, cohortDir, encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            o.outputDir,
+            o.train,
+            o.models,
+            o.resume,
+            o.interruptAfter,
+            o.progress,
+            o.warmStart,
+            cohortDir,
+            encodersDir));
   }
 
   /** Read the embeddings from this directory instead of {@code <output.dir>/embeddings}. */
   public TrainAction embeddingsDir(String dir) {
-    return new TrainAction(spark, config, new Options(dir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            dir,
+            o.outputDir,
+            o.train,
+            o.models,
+            o.resume,
+            o.interruptAfter,
+            o.progress,
+            o.warmStart,
+            o.cohortDir,
+            o.encodersDir));
   }
 
   /** Write to this directory instead of {@code <output.dir>/train}. */
   public TrainAction outputDir(String dir) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, dir, o.train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            dir,
+            o.train,
+            o.models,
+            o.resume,
+            o.interruptAfter,
+            o.progress,
+            o.warmStart,
+            o.cohortDir,
+            o.encodersDir));
   }
 
   /** Override the {@code train} section. */
   public TrainAction train(TrainConfig train) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, train, o.models, o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            o.outputDir,
+            train,
+            o.models,
+            o.resume,
+            o.interruptAfter,
+            o.progress,
+            o.warmStart,
+            o.cohortDir,
+            o.encodersDir));
   }
 
   public TrainAction mode(TrainConfig.Mode mode) {
@@ -114,38 +189,107 @@ public final class TrainAction {
   }
 
   /**
-   * Train only these models (names as in summary.json: fusion.models keys, unimodal:&lt;m&gt;, early, late, and the
-   * classical linear, gbt); default all (the classical ones: those of train.classical.models).
+   * Train only these models (names as in summary.json: fusion.models keys, unimodal:&lt;m&gt;,
+   * early, late, and the classical linear, gbt); default all (the classical ones: those of
+   * train.classical.models).
    */
   public TrainAction models(List<String> names) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, List.copyOf(names), o.resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            o.outputDir,
+            o.train,
+            List.copyOf(names),
+            o.resume,
+            o.interruptAfter,
+            o.progress,
+            o.warmStart,
+            o.cohortDir,
+            o.encodersDir));
   }
 
   /** Continue each model from its last checkpoint (a finished model is reported, not retrained). */
   public TrainAction resume(boolean resume) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, resume, o.interruptAfter, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            o.outputDir,
+            o.train,
+            o.models,
+            resume,
+            o.interruptAfter,
+            o.progress,
+            o.warmStart,
+            o.cohortDir,
+            o.encodersDir));
   }
 
-  /** Stop each model after this many epochs in this run (a bounded run; continue later with resume); 0 = no bound. */
+  /**
+   * Stop each model after this many epochs in this run (a bounded run; continue later with resume);
+   * 0 = no bound.
+   */
   public TrainAction interruptAfter(int epochs) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, epochs, o.progress, o.warmStart, o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            o.outputDir,
+            o.train,
+            o.models,
+            o.resume,
+            epochs,
+            o.progress,
+            o.warmStart,
+            o.cohortDir,
+            o.encodersDir));
   }
 
   /** Where the per-epoch progress lines go (default: the log). */
   public TrainAction progress(Consumer<String> sink) {
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume, o.interruptAfter, sink, o.warmStart, o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            o.outputDir,
+            o.train,
+            o.models,
+            o.resume,
+            o.interruptAfter,
+            sink,
+            o.warmStart,
+            o.cohortDir,
+            o.encodersDir));
   }
 
   /**
-   * Start fusion model {@code model} from the weights of the trained model in {@code modelDir} (a registry version:
-   * the champion) instead of a fresh initialisation: same spec and embedding sizes, so the same parameter layout;
-   * the updater starts fresh. Recorded in the new model's provenance as {@code warmStartedFrom}.
+   * Start fusion model {@code model} from the weights of the trained model in {@code modelDir} (a
+   * registry version: the champion) instead of a fresh initialisation: same spec and embedding
+   * sizes, so the same parameter layout; the updater starts fresh. Recorded in the new model's
+   * provenance as {@code warmStartedFrom}.
    */
   public TrainAction warmStart(String model, String modelDir) {
     Map<String, String> w = new java.util.LinkedHashMap<>(o.warmStart);
     w.put(model, modelDir);
-    return new TrainAction(spark, config, new Options(o.embeddingsDir, o.outputDir, o.train, o.models, o.resume,
-        o.interruptAfter, o.progress, Map.copyOf(w), o.cohortDir, o.encodersDir));
+    return new TrainAction(
+        spark,
+        config,
+        new Options(
+            o.embeddingsDir,
+            o.outputDir,
+            o.train,
+            o.models,
+            o.resume,
+            o.interruptAfter,
+            o.progress,
+            Map.copyOf(w),
+            o.cohortDir,
+            o.encodersDir));
   }
 
   public TrainResult execute() {
@@ -159,13 +303,18 @@ public final class TrainAction {
     if (emb.survival()) {
       selected = survivalModels(selected);
       if (!classical.isEmpty()) {
-        o.progress.accept("[train] classical baselines " + classical + " skipped: not available for survival outcomes yet");
+        o.progress.accept(
+            "[train] classical baselines "
+                + classical
+                + " skipped: not available for survival outcomes yet");
         classical = List.of();
       }
     }
     // End-to-end models read the aligned cohort through the pretrained encoders' preprocessing.
-    EndToEndInputs e2e = selected.stream().anyMatch(FusionSpec::endToEnd)
-        ? EndToEndInputs.load(hconf, o.encodersDir, emb) : null;
+    EndToEndInputs e2e =
+        selected.stream().anyMatch(FusionSpec::endToEnd)
+            ? EndToEndInputs.load(hconf, o.encodersDir, emb)
+            : null;
     // Compile everything first: a bad spec fails before any training.
     for (FusionSpec s : selected) {
       if (s.kind() != FusionSpec.Kind.LATE) {
@@ -173,35 +322,86 @@ public final class TrainAction {
       }
     }
     Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
-    HeldOut validation = validation(table, () -> EmbeddingsData.batches(table, emb, "validation", EVAL_BATCH),
-        () -> EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH));
-    List<Batch> trainLocal = t.mode() == TrainConfig.Mode.LOCAL && selected.stream().anyMatch(x -> !x.endToEnd())
-        ? EmbeddingsData.collect(table, emb, "train", t.batchSize()) : null;
+    HeldOut validation =
+        validation(
+            table,
+            () -> EmbeddingsData.batches(table, emb, "validation", EVAL_BATCH),
+            () -> EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH));
+    List<Batch> trainLocal =
+        t.mode() == TrainConfig.Mode.LOCAL && selected.stream().anyMatch(x -> !x.endToEnd())
+            ? EmbeddingsData.collect(table, emb, "train", t.batchSize())
+            : null;
     Data embeddingsData = new Data(emb, trainLocal, require -> null, validation);
     Data cohortData = null;
     Dataset<Row> aligned = null;
     if (e2e != null) {
-      aligned = spark.read().parquet(o.cohortDir + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
+      aligned =
+          spark.read().parquet(o.cohortDir + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
       Dataset<Row> cohort = aligned;
-      cohortData = new Data(e2e.inputs(), t.mode() == TrainConfig.Mode.LOCAL
-          ? CohortData.collect(aligned, e2e.preprocessing(), emb.numClasses(), "train", t.batchSize(), false) : null,
-          require -> null, validation(cohort,
-              () -> CohortData.batches(cohort, e2e.preprocessing(), emb.numClasses(), "validation", null, EVAL_BATCH, false),
-              () -> CohortData.collect(cohort, e2e.preprocessing(), emb.numClasses(), "validation", EVAL_BATCH, false)));
+      cohortData =
+          new Data(
+              e2e.inputs(),
+              t.mode() == TrainConfig.Mode.LOCAL
+                  ? CohortData.collect(
+                      aligned, e2e.preprocessing(), emb.numClasses(), "train", t.batchSize(), false)
+                  : null,
+              require -> null,
+              validation(
+                  cohort,
+                  () ->
+                      CohortData.batches(
+                          cohort,
+                          e2e.preprocessing(),
+                          emb.numClasses(),
+                          "validation",
+                          null,
+                          EVAL_BATCH,
+                          false),
+                  () ->
+                      CohortData.collect(
+                          cohort,
+                          e2e.preprocessing(),
+                          emb.numClasses(),
+                          "validation",
+                          EVAL_BATCH,
+                          false)));
     }
     List<TrainResult.ModelResult> results = new ArrayList<>();
-    // Spark mode: the train split as minibatch shards, written once per row selection (all rows for fusion models,
-    // the rows with the modality for a unimodal one) and deleted when the run ends, also when it fails.
+    // Spark mode: the train split as minibatch shards, written once per row selection (all rows for
+    // fusion models,
+    // the rows with the modality for a unimodal one) and deleted when the run ends, also when it
+    // fails.
     Map<String, MinibatchShards> shards = new LinkedHashMap<>();
-    Function<String, MinibatchShards> trainShards = require -> shards.computeIfAbsent(require == null ? "" : require,
-        k -> BatchShards.write(JavaSparkContext.fromSparkContext(spark.sparkContext()),
-            EmbeddingsData.batches(table, emb, "train", require, t.batchSize()), config.shardsDir(),
-            "train-" + (require == null ? "all" : require), BatchCodec.of(t.shardFormat())));
+    Function<String, MinibatchShards> trainShards =
+        require ->
+            shards.computeIfAbsent(
+                require == null ? "" : require,
+                k ->
+                    BatchShards.write(
+                        JavaSparkContext.fromSparkContext(spark.sparkContext()),
+                        EmbeddingsData.batches(table, emb, "train", require, t.batchSize()),
+                        config.shardsDir(),
+                        "train-" + (require == null ? "all" : require),
+                        BatchCodec.of(t.shardFormat())));
     Dataset<Row> alignedRows = aligned;
-    Function<String, MinibatchShards> cohortShards = require -> shards.computeIfAbsent("cohort:" + (require == null ? "" : require),
-        k -> BatchShards.write(JavaSparkContext.fromSparkContext(spark.sparkContext()),
-            CohortData.batches(alignedRows, e2e.preprocessing(), emb.numClasses(), "train", require, t.batchSize(), false),
-            config.shardsDir(), "cohort-" + (require == null ? "all" : require), BatchCodec.of(t.shardFormat())));
+    Function<String, MinibatchShards> cohortShards =
+        require ->
+            shards.computeIfAbsent(
+                "cohort:" + (require == null ? "" : require),
+                k ->
+                    BatchShards.write(
+                        JavaSparkContext.fromSparkContext(spark.sparkContext()),
+                        CohortData.batches(
+                            alignedRows,
+                            e2e.preprocessing(),
+                            emb.numClasses(),
+                            "train",
+                            require,
+                            t.batchSize(),
+                            false),
+                        config.shardsDir(),
+                        "cohort-" + (require == null ? "all" : require),
+                        BatchCodec.of(t.shardFormat())));
     embeddingsData = embeddingsData.withShards(trainShards);
     if (cohortData != null) {
       cohortData = cohortData.withShards(cohortShards);
@@ -209,9 +409,10 @@ public final class TrainAction {
     try {
       for (FusionSpec s : selected) {
         long t0 = System.nanoTime();
-        TrainResult.ModelResult r = s.kind() == FusionSpec.Kind.LATE
-            ? late(hconf, s, emb, validation.collected())
-            : trainGraph(hconf, s, emb, s.endToEnd() ? cohortData : embeddingsData, e2e);
+        TrainResult.ModelResult r =
+            s.kind() == FusionSpec.Kind.LATE
+                ? late(hconf, s, emb, validation.collected())
+                : trainGraph(hconf, s, emb, s.endToEnd() ? cohortData : embeddingsData, e2e);
         results.add(r.timed((System.nanoTime() - t0) / 1e9));
       }
     } finally {
@@ -222,8 +423,10 @@ public final class TrainAction {
       }
     }
     if (!classical.isEmpty()) {
-      results.addAll(new ClassicalBaselines(spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress)
-          .train(classical));
+      results.addAll(
+          new ClassicalBaselines(
+                  spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress)
+              .train(classical));
     }
     String summaryPath = o.outputDir + "/summary.json";
     writeSummary(hconf, summaryPath, emb, results);
@@ -231,48 +434,71 @@ public final class TrainAction {
   }
 
   /**
-   * The validation split of {@code rows} (the embeddings table or the aligned cohort) where {@code train.validation}
-   * says: on the executors, or collected to the driver; auto counts its labeled rows first.
+   * The validation split of {@code rows} (the embeddings table or the aligned cohort) where {@code
+   * train.validation} says: on the executors, or collected to the driver; auto counts its labeled
+   * rows first.
    */
-  private HeldOut validation(Dataset<Row> rows, java.util.function.Supplier<org.apache.spark.api.java.JavaRDD<Batch>> batches,
-                             java.util.function.Supplier<List<Batch>> collect) {
+  private HeldOut validation(
+      Dataset<Row> rows,
+      java.util.function.Supplier<org.apache.spark.api.java.JavaRDD<Batch>> batches,
+      java.util.function.Supplier<List<Batch>> collect) {
     TrainConfig.ValidationOn where = o.train.validation();
     String why = "train.validation = executors";
-    if (where != TrainConfig.ValidationOn.DRIVER && EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(),
-        o.embeddingsDir).survival()) {
-      // The executors' aggregates are those of class probabilities; a survival model's concordance needs every pair.
-      o.progress.accept("[train] validation split scored on the driver: survival metrics are not computed on the"
-          + " executors yet");
+    if (where != TrainConfig.ValidationOn.DRIVER
+        && EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), o.embeddingsDir)
+            .survival()) {
+      // The executors' aggregates are those of class probabilities; a survival model's concordance
+      // needs every pair.
+      o.progress.accept(
+          "[train] validation split scored on the driver: survival metrics are not computed on the"
+              + " executors yet");
       return HeldOut.onDriver(collect.get());
     }
     if (where == TrainConfig.ValidationOn.AUTO) {
-      long n = rows.where(org.apache.spark.sql.functions.col("split").equalTo("validation")
-          .and(org.apache.spark.sql.functions.col("label").isNotNull())).count();
-      where = n >= TrainConfig.VALIDATION_ON_EXECUTORS_FROM ? TrainConfig.ValidationOn.EXECUTORS
-          : TrainConfig.ValidationOn.DRIVER;
+      long n =
+          rows.where(
+                  org.apache
+                      .spark
+                      .sql
+                      .functions
+                      .col("split")
+                      .equalTo("validation")
+                      .and(org.apache.spark.sql.functions.col("label").isNotNull()))
+              .count();
+      where =
+          n >= TrainConfig.VALIDATION_ON_EXECUTORS_FROM
+              ? TrainConfig.ValidationOn.EXECUTORS
+              : TrainConfig.ValidationOn.DRIVER;
       why = "train.validation = auto, " + n + " labeled examples";
     }
     if (where == TrainConfig.ValidationOn.EXECUTORS) {
-      o.progress.accept("[train] validation split scored on the executors every epoch (" + why + ")");
+      o.progress.accept(
+          "[train] validation split scored on the executors every epoch (" + why + ")");
       return HeldOut.onExecutors(batches.get());
     }
     return HeldOut.onDriver(collect.get());
   }
 
   /**
-   * The models that train on a survival outcome in this version: graphs on the embeddings. Late fusion (an average of
-   * class probabilities) is skipped; an end-to-end model, which would need survival batches of the aligned cohort, is
-   * refused.
+   * The models that train on a survival outcome in this version: graphs on the embeddings. Late
+   * fusion (an average of class probabilities) is skipped; an end-to-end model, which would need
+   * survival batches of the aligned cohort, is refused.
    */
   private List<FusionSpec> survivalModels(List<FusionSpec> selected) {
     List<FusionSpec> kept = new ArrayList<>();
     for (FusionSpec s : selected) {
       if (s.endToEnd()) {
-        throw new FusionSpecException("Cannot train model '" + s.name() + "' on a survival outcome: end-to-end models"
-            + " (when = raw or a depth) support class labels only so far");
+        throw new FusionSpecException(
+            "Cannot train model '"
+                + s.name()
+                + "' on a survival outcome: end-to-end models"
+                + " (when = raw or a depth) support class labels only so far");
       }
       if (s.kind() == FusionSpec.Kind.LATE) {
-        o.progress.accept("[train] " + s.name() + " skipped: late fusion is not defined for survival outcomes yet");
+        o.progress.accept(
+            "[train] "
+                + s.name()
+                + " skipped: late fusion is not defined for survival outcomes yet");
         continue;
       }
       kept.add(s);
@@ -289,14 +515,26 @@ public final class TrainAction {
       if (ClassicalConfig.NAMES.contains(name)) {
         continue;
       }
-      FusionSpec s = all.stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow(() -> new FusionSpecException(
-          "Cannot train model '" + name + "': not declared (have " + all.stream().map(FusionSpec::name).toList() + ")"));
+      FusionSpec s =
+          all.stream()
+              .filter(x -> x.name().equals(name))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new FusionSpecException(
+                          "Cannot train model '"
+                              + name
+                              + "': not declared (have "
+                              + all.stream().map(FusionSpec::name).toList()
+                              + ")"));
       out.add(s);
     }
     return out;
   }
 
-  /** The classical baselines of this run: train.classical.models, or those named in {@link #models}. */
+  /**
+   * The classical baselines of this run: train.classical.models, or those named in {@link #models}.
+   */
   private List<String> selectClassical(ClassicalConfig c) {
     if (o.models == null || o.models.isEmpty() || o.models.equals(List.of("all"))) {
       return c.models();
@@ -308,27 +546,36 @@ public final class TrainAction {
     require(t.epochs() > 0, "train.epochs", t.epochs());
     require(t.batchSize() > 0, "train.batch-size", t.batchSize());
     require(t.workers() == null || t.workers() > 0, "train.workers", t.workers());
-    require(t.averagingFrequency() == null || t.averagingFrequency() > 0, "train.averaging-frequency", t.averagingFrequency());
+    require(
+        t.averagingFrequency() == null || t.averagingFrequency() > 0,
+        "train.averaging-frequency",
+        t.averagingFrequency());
     require(t.learningRate() > 0, "train.learning-rate", t.learningRate());
     require(t.patience() > 0, "train.patience", t.patience());
     require(t.scheduleStep() > 0, "train.schedule-step", t.scheduleStep());
-    require(t.scheduleDecay() > 0 && t.scheduleDecay() <= 1, "train.schedule-decay", t.scheduleDecay());
+    require(
+        t.scheduleDecay() > 0 && t.scheduleDecay() <= 1, "train.schedule-decay", t.scheduleDecay());
   }
 
   private static void require(boolean ok, String key, Object value) {
     if (!ok) {
-      throw new org.cohortfusion.config.ConfigException("Bad value for config key '" + key + "': " + value + " is out of range");
+      throw new org.cohortfusion.config.ConfigException(
+          "Bad value for config key '" + key + "': " + value + " is out of range");
     }
   }
 
   // ---------------------------------------------------------------------------------------------------------------
 
   /**
-   * The data a graph trains on: the embeddings, or for end-to-end models the aligned cohort's preprocessed features
-   * ({@code inputs} then describes them: per-example sizes, in the embeddings' modality order).
+   * The data a graph trains on: the embeddings, or for end-to-end models the aligned cohort's
+   * preprocessed features ({@code inputs} then describes them: per-example sizes, in the
+   * embeddings' modality order).
    */
-  private record Data(EmbeddingsSpec inputs, List<Batch> trainLocal, Function<String, MinibatchShards> trainShards,
-                      HeldOut validation) {
+  private record Data(
+      EmbeddingsSpec inputs,
+      List<Batch> trainLocal,
+      Function<String, MinibatchShards> trainShards,
+      HeldOut validation) {
     Data withShards(Function<String, MinibatchShards> shards) {
       return new Data(inputs, trainLocal, shards, validation);
     }
@@ -339,13 +586,17 @@ public final class TrainAction {
     if (!s.endToEnd()) {
       return FusionCompiler.compile(s, emb, Updaters.of(t), t.seed());
     }
-    FusionCompiler.Encoders encoders = e2e.encoders(s, config.pretrain(), t.seed(),
-        Updaters.of(t, s.encoderLearningRate(), s.freezeEncoderEpochs()));
+    FusionCompiler.Encoders encoders =
+        e2e.encoders(
+            s,
+            config.pretrain(),
+            t.seed(),
+            Updaters.of(t, s.encoderLearningRate(), s.freezeEncoderEpochs()));
     return FusionCompiler.compile(s, e2e.inputs(), Updaters.of(t), t.seed(), encoders);
   }
 
-  private TrainResult.ModelResult trainGraph(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, Data data,
-                                             EndToEndInputs e2e) {
+  private TrainResult.ModelResult trainGraph(
+      Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, Data data, EndToEndInputs e2e) {
     TrainConfig t = o.train;
     String dir = o.outputDir + "/" + spec.dirName();
     String ck = dir + "/checkpoints";
@@ -356,7 +607,8 @@ public final class TrainAction {
     HeldOut validation = data.validation();
     boolean[] masked = FusionCompiler.maskedInputs(compiled.configuration());
     int[] columns = compiled.modalities().stream().mapToInt(inputs::indexOf).toArray();
-    int require = spec.kind() == FusionSpec.Kind.UNIMODAL ? inputs.indexOf(compiled.modalities().get(0)) : -1;
+    int require =
+        spec.kind() == FusionSpec.Kind.UNIMODAL ? inputs.indexOf(compiled.modalities().get(0)) : -1;
 
     TrainState state;
     ComputationGraph graph;
@@ -365,14 +617,23 @@ public final class TrainAction {
       if (state.epoch() == 0) {
         graph = compiled.newGraph();
       } else {
-        ModelArtifact.Loaded<ComputationGraph> last = ModelArtifact.loadGraph(hconf, ck + "/epoch-" + state.epoch());
+        ModelArtifact.Loaded<ComputationGraph> last =
+            ModelArtifact.loadGraph(hconf, ck + "/epoch-" + state.epoch());
         checkResumable(spec, emb, last.provenance(), ck + "/epoch-" + state.epoch());
         graph = last.model();
       }
-      o.progress.accept(String.format(Locale.ROOT, "[%s] resuming after epoch %d (best AUROC %.4f at epoch %d)%s",
-          spec.name(), state.epoch(), state.bestAuroc(), state.bestEpoch(), state.done() ? ", already finished" : ""));
+      o.progress.accept(
+          String.format(
+              Locale.ROOT,
+              "[%s] resuming after epoch %d (best AUROC %.4f at epoch %d)%s",
+              spec.name(),
+              state.epoch(),
+              state.bestAuroc(),
+              state.bestEpoch(),
+              state.done() ? ", already finished" : ""));
     } else {
-      // Only the checkpoints: the published model stays until the new one replaces it, so a failed retrain
+      // Only the checkpoints: the published model stays until the new one replaces it, so a failed
+      // retrain
       // leaves the last good model in place.
       delete(hconf, ck);
       state = TrainState.initial(t.seed());
@@ -384,14 +645,30 @@ public final class TrainAction {
 
     String modelDir = dir + "/model";
     if (state.done() && TrainedModels.exists(hconf, modelDir + "/" + ModelArtifact.MODEL)) {
-      // Finished in an earlier run: report the published model (SHA-256 verified), do not retrain or republish.
+      // Finished in an earlier run: report the published model (SHA-256 verified), do not retrain
+      // or republish.
       ModelArtifact.Loaded<ComputationGraph> done = ModelArtifact.loadGraph(hconf, modelDir);
-      // Unless it is an older run's model, kept because this run stopped between its last epoch and the publish.
+      // Unless it is an older run's model, kept because this run stopped between its last epoch and
+      // the publish.
       if (!TrainedModels.exists(hconf, ck + "/best")
-          || done.model().params().equals(ModelArtifact.loadGraph(hconf, ck + "/best").model().params())) {
+          || done.model()
+              .params()
+              .equals(ModelArtifact.loadGraph(hconf, ck + "/best").model().params())) {
         Metrics m = validation.score(done.model(), columns, emb.numClasses());
-        return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, done.sha256(),
-            state.bestEpoch(), state.epoch(), state.stoppedEarly(), true, m, 0, parameters(done.model()), null);
+        return new TrainResult.ModelResult(
+            spec.name(),
+            kindName(spec),
+            spec.describe(),
+            modelDir,
+            done.sha256(),
+            state.bestEpoch(),
+            state.epoch(),
+            state.stoppedEarly(),
+            true,
+            m,
+            0,
+            parameters(done.model()),
+            null);
       }
     }
     double samplesPerSecond = 0;
@@ -413,16 +690,34 @@ public final class TrainAction {
         shards = trainShards.apply(require >= 0 ? compiled.modalities().get(0) : null);
         nTrain = shards.examples();
         int workers = t.workers() != null ? t.workers() : spark.sparkContext().defaultParallelism();
-        int averaging = ParameterAveraging.averagingFrequency(t.averagingFrequency(), shards.paths().size(), workers);
-        o.progress.accept(String.format(Locale.ROOT, "[%s] parameter averaging: %d worker(s), %d shards of <= %d examples,"
-            + " averaging every %d minibatches per worker%s", spec.name(), workers, shards.paths().size(), t.batchSize(),
-            averaging, t.averagingFrequency() == null ? " (chosen: train.averaging-frequency unset)" : ""));
-        sparkNet = new SparkComputationGraph(JavaSparkContext.fromSparkContext(spark.sparkContext()), graph,
-            ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()));
+        int averaging =
+            ParameterAveraging.averagingFrequency(
+                t.averagingFrequency(), shards.paths().size(), workers);
+        o.progress.accept(
+            String.format(
+                Locale.ROOT,
+                "[%s] parameter averaging: %d worker(s), %d shards of <= %d examples,"
+                    + " averaging every %d minibatches per worker%s",
+                spec.name(),
+                workers,
+                shards.paths().size(),
+                t.batchSize(),
+                averaging,
+                t.averagingFrequency() == null
+                    ? " (chosen: train.averaging-frequency unset)"
+                    : ""));
+        sparkNet =
+            new SparkComputationGraph(
+                JavaSparkContext.fromSparkContext(spark.sparkContext()),
+                graph,
+                ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()));
       }
       if (nTrain == 0) {
-        throw new IllegalStateException("Cannot train '" + spec.name() + "': no labeled training examples"
-            + (require >= 0 ? " with modality '" + compiled.modalities().get(0) + "'" : ""));
+        throw new IllegalStateException(
+            "Cannot train '"
+                + spec.name()
+                + "': no labeled training examples"
+                + (require >= 0 ? " with modality '" + compiled.modalities().get(0) + "'" : ""));
       }
       int ranThisRun = 0;
       long runStart = System.nanoTime();
@@ -449,115 +744,223 @@ public final class TrainAction {
           }
         } else {
           sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-          sparkNet.fitPaths(shards.pathsRdd(sparkNet.getSparkContext()),
-              new BatchShards.Loader(BatchCodec.of(t.shardFormat()), emb.numClasses(), columns, spec.modalityDropout(), t.seed(),
-                  epoch, masked));
+          sparkNet.fitPaths(
+              shards.pathsRdd(sparkNet.getSparkContext()),
+              new BatchShards.Loader(
+                  BatchCodec.of(t.shardFormat()),
+                  emb.numClasses(),
+                  columns,
+                  spec.modalityDropout(),
+                  t.seed(),
+                  epoch,
+                  masked));
           graph = sparkNet.getNetwork();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         samplesPerSecond = nTrain / seconds;
         ranThisRun++;
         Metrics m = validation.score(graph, columns, emb.numClasses());
-        boolean improved = t.earlyStopping() == TrainConfig.EarlyStopping.LOSS
-            ? m.loss() < state.bestLossOrInfinity() - 1e-9
-            : m.auroc() > state.bestAuroc() + 1e-9;
+        boolean improved =
+            t.earlyStopping() == TrainConfig.EarlyStopping.LOSS
+                ? m.loss() < state.bestLossOrInfinity() - 1e-9
+                : m.auroc() > state.bestAuroc() + 1e-9;
         int patience = improved ? 0 : state.patienceCounter() + 1;
         boolean stop = patience >= t.patience();
         Map<String, Double> metrics = m.asMap();
-        ModelArtifact.save(hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, e2e, metrics));
+        ModelArtifact.save(
+            hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, e2e, metrics));
         if (improved) {
-          ModelArtifact.save(hconf, ck + "/best", graph, provenance(spec, compiled, emb, e2e, metrics));
+          ModelArtifact.save(
+              hconf, ck + "/best", graph, provenance(spec, compiled, emb, e2e, metrics));
         }
-        state = new TrainState(epoch, improved ? m.auroc() : state.bestAuroc(), improved ? epoch : state.bestEpoch(),
-            patience, t.seed(), stop || epoch == t.epochs(), stop,
-            state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)),
-            improved ? Double.valueOf(m.loss()) : state.bestLoss());
+        state =
+            new TrainState(
+                epoch,
+                improved ? m.auroc() : state.bestAuroc(),
+                improved ? epoch : state.bestEpoch(),
+                patience,
+                t.seed(),
+                stop || epoch == t.epochs(),
+                stop,
+                state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)),
+                improved ? Double.valueOf(m.loss()) : state.bestLoss());
         Json.write(hconf, ck + "/state.json", state);
         deleteOlderCheckpoints(hconf, ck, epoch);
         double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
-        o.progress.accept(String.format(Locale.ROOT,
-            "[%s] epoch %d/%d  val loss %.4f  val %s %.4f%s  %.0f samples/s  ETA %.0fs%s",
-            spec.name(), epoch, t.epochs(), m.loss(), m.rankName(), m.auroc(), improved ? " *" : "", samplesPerSecond,
-            perEpoch * (t.epochs() - epoch), stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
+        o.progress.accept(
+            String.format(
+                Locale.ROOT,
+                "[%s] epoch %d/%d  val loss %.4f  val %s %.4f%s  %.0f samples/s  ETA %.0fs%s",
+                spec.name(),
+                epoch,
+                t.epochs(),
+                m.loss(),
+                m.rankName(),
+                m.auroc(),
+                improved ? " *" : "",
+                samplesPerSecond,
+                perEpoch * (t.epochs() - epoch),
+                stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
         if (stop) {
           break;
         }
       }
     }
     if (!state.done()) {
-      return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), null, null, state.bestEpoch(),
-          state.epoch(), false, false, null, samplesPerSecond, parameters(graph), null);
+      return new TrainResult.ModelResult(
+          spec.name(),
+          kindName(spec),
+          spec.describe(),
+          null,
+          null,
+          state.bestEpoch(),
+          state.epoch(),
+          false,
+          false,
+          null,
+          samplesPerSecond,
+          parameters(graph),
+          null);
     }
     // Publish the best checkpoint (SHA-256 verified on load) with its full provenance.
     ComputationGraph best = ModelArtifact.loadGraph(hconf, ck + "/best").model();
     Metrics m = validation.score(best, columns, emb.numClasses());
-    String sha = ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, e2e, m.asMap()));
-    return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), modelDir, sha, state.bestEpoch(),
-        state.epoch(), state.stoppedEarly(), true, m, samplesPerSecond, parameters(best), null);
+    String sha =
+        ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, e2e, m.asMap()));
+    return new TrainResult.ModelResult(
+        spec.name(),
+        kindName(spec),
+        spec.describe(),
+        modelDir,
+        sha,
+        state.bestEpoch(),
+        state.epoch(),
+        state.stoppedEarly(),
+        true,
+        m,
+        samplesPerSecond,
+        parameters(best),
+        null);
   }
 
-  private TrainResult.ModelResult late(Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, List<Batch> validation) {
+  private TrainResult.ModelResult late(
+      Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, List<Batch> validation) {
     Map<Integer, Metrics.Predictor> members = new java.util.TreeMap<>();
     List<TrainedModels.LateModel.Member> described = new ArrayList<>();
     for (String m : spec.modalities()) {
-      String memberName = FusionSpec.unimodal(m, FusionSpec.baselineTemplate()).dirName() + "/model";
+      String memberName =
+          FusionSpec.unimodal(m, FusionSpec.baselineTemplate()).dirName() + "/model";
       String memberDir = o.outputDir + "/" + memberName;
       if (!TrainedModels.exists(hconf, memberDir + "/" + ModelArtifact.MODEL)) {
-        throw new IllegalStateException("Cannot build late fusion: unimodal model of '" + m + "' is missing at " + memberDir
-            + " (train unimodal:" + m + " first)");
+        throw new IllegalStateException(
+            "Cannot build late fusion: unimodal model of '"
+                + m
+                + "' is missing at "
+                + memberDir
+                + " (train unimodal:"
+                + m
+                + " first)");
       }
       ModelArtifact.Loaded<ComputationGraph> loaded = ModelArtifact.loadGraph(hconf, memberDir);
       members.put(emb.indexOf(m), TrainedModels.graph(loaded.model(), new int[] {emb.indexOf(m)}));
-      // Relative to the train directory, so the output can be moved or read from another working directory.
+      // Relative to the train directory, so the output can be moved or read from another working
+      // directory.
       described.add(new TrainedModels.LateModel.Member(m, memberName, loaded.sha256()));
     }
-    Metrics metrics = Metrics.evaluate(TrainedModels.late(members, emb.numClasses()), validation, emb.numClasses());
-    TrainedModels.LateModel late = new TrainedModels.LateModel(spec.describe(), described, metrics.asMap());
+    Metrics metrics =
+        Metrics.evaluate(
+            TrainedModels.late(members, emb.numClasses()), validation, emb.numClasses());
+    TrainedModels.LateModel late =
+        new TrainedModels.LateModel(spec.describe(), described, metrics.asMap());
     String dir = o.outputDir + "/" + spec.dirName() + "/late";
-    AtomicDirectory.write(hconf, dir, tmp -> {
-      Json.write(hconf, tmp + "/" + TrainedModels.LATE_FILE, late);
-      return null;
-    });
+    AtomicDirectory.write(
+        hconf,
+        dir,
+        tmp -> {
+          Json.write(hconf, tmp + "/" + TrainedModels.LATE_FILE, late);
+          return null;
+        });
     String sha = Hashing.sha256(Json.readText(hconf, dir + "/" + TrainedModels.LATE_FILE));
-    o.progress.accept(String.format(Locale.ROOT, "[%s] val loss %.4f  val AUROC %.4f (mean of %d unimodal models)",
-        spec.name(), metrics.loss(), metrics.auroc(), members.size()));
-    return new TrainResult.ModelResult(spec.name(), kindName(spec), spec.describe(), dir, sha, 0, 0, false, true, metrics, 0);
+    o.progress.accept(
+        String.format(
+            Locale.ROOT,
+            "[%s] val loss %.4f  val AUROC %.4f (mean of %d unimodal models)",
+            spec.name(),
+            metrics.loss(),
+            metrics.auroc(),
+            members.size()));
+    return new TrainResult.ModelResult(
+        spec.name(), kindName(spec), spec.describe(), dir, sha, 0, 0, false, true, metrics, 0);
   }
 
   private void warmStart(ComputationGraph graph, FusionSpec spec, String from) {
-    ModelArtifact.Loaded<ComputationGraph> parent = ModelArtifact.loadGraph(spark.sparkContext().hadoopConfiguration(), from);
-    Object parentSpec = parent.provenance().config() == null ? null : parent.provenance().config().get("spec");
-    if (parentSpec == null || !Json.MAPPER.valueToTree(spec).equals(SAME_VALUE, Json.MAPPER.valueToTree(parentSpec))
+    ModelArtifact.Loaded<ComputationGraph> parent =
+        ModelArtifact.loadGraph(spark.sparkContext().hadoopConfiguration(), from);
+    Object parentSpec =
+        parent.provenance().config() == null ? null : parent.provenance().config().get("spec");
+    if (parentSpec == null
+        || !Json.MAPPER.valueToTree(spec).equals(SAME_VALUE, Json.MAPPER.valueToTree(parentSpec))
         || parent.model().numParams() != graph.numParams()) {
-      throw new org.cohortfusion.config.ConfigException("Cannot warm-start '" + spec.name() + "' from " + from
-          + ": it was trained with another fusion spec or embedding sizes (" + parent.model().numParams()
-          + " parameters, this model has " + graph.numParams() + ")");
+      throw new org.cohortfusion.config.ConfigException(
+          "Cannot warm-start '"
+              + spec.name()
+              + "' from "
+              + from
+              + ": it was trained with another fusion spec or embedding sizes ("
+              + parent.model().numParams()
+              + " parameters, this model has "
+              + graph.numParams()
+              + ")");
     }
     graph.setParams(parent.model().params().dup());
     o.progress.accept("[" + spec.name() + "] warm start from " + from);
   }
 
-  /** Train settings that may change between a run and its resume: how long and where it trains, not what. */
-  private static final java.util.Set<String> RESUMABLE_CHANGES = java.util.Set.of("epochs", "patience", "mode", "workers",
-      "averaging-frequency", "shards-dir", "shard-format");
+  /**
+   * Train settings that may change between a run and its resume: how long and where it trains, not
+   * what.
+   */
+  private static final java.util.Set<String> RESUMABLE_CHANGES =
+      java.util.Set.of(
+          "epochs",
+          "patience",
+          "mode",
+          "workers",
+          "averaging-frequency",
+          "shards-dir",
+          "shard-format");
 
   /**
-   * A checkpoint continues only the training that wrote it: the same spec, the same embeddings and the same
-   * optimisation settings. Anything else would publish a model whose provenance describes neither run.
+   * A checkpoint continues only the training that wrote it: the same spec, the same embeddings and
+   * the same optimisation settings. Anything else would publish a model whose provenance describes
+   * neither run.
    */
   /** JSON equality where 5 (int) equals 5 (long) and 0.5 (float) equals 0.5 (double). */
-  private static final java.util.Comparator<com.fasterxml.jackson.databind.JsonNode> SAME_VALUE = (a, b) ->
-      a.equals(b) || (a.isNumber() && b.isNumber() && a.decimalValue().compareTo(b.decimalValue()) == 0) ? 0 : 1;
+  private static final java.util.Comparator<com.fasterxml.jackson.databind.JsonNode> SAME_VALUE =
+      (a, b) ->
+          a.equals(b)
+                  || (a.isNumber()
+                      && b.isNumber()
+                      && a.decimalValue().compareTo(b.decimalValue()) == 0)
+              ? 0
+              : 1;
 
-  private void checkResumable(FusionSpec spec, EmbeddingsSpec emb, ModelArtifact.Provenance p, String checkpoint) {
+  private void checkResumable(
+      FusionSpec spec, EmbeddingsSpec emb, ModelArtifact.Provenance p, String checkpoint) {
     // As JSON trees: nested provenance values may come back as any Map or List implementation.
-    com.fasterxml.jackson.databind.JsonNode was = Json.MAPPER.valueToTree(p.config() == null ? Map.of() : p.config());
+    com.fasterxml.jackson.databind.JsonNode was =
+        Json.MAPPER.valueToTree(p.config() == null ? Map.of() : p.config());
     List<String> differ = new ArrayList<>();
     if (!Json.MAPPER.valueToTree(spec).equals(SAME_VALUE, was.path("spec"))) {
       differ.add("the fusion spec");
     }
     if (!emb.sha256().equals(was.path("embeddingsSha256").asText())) {
-      differ.add("the embeddings (" + was.path("embeddingsSha256").asText() + ", now " + emb.sha256() + ")");
+      differ.add(
+          "the embeddings ("
+              + was.path("embeddingsSha256").asText()
+              + ", now "
+              + emb.sha256()
+              + ")");
     }
     com.fasterxml.jackson.databind.JsonNode now = Json.MAPPER.valueToTree(o.train);
     com.fasterxml.jackson.databind.JsonNode then = was.path("train");
@@ -568,13 +971,23 @@ public final class TrainAction {
       }
     }
     if (!differ.isEmpty()) {
-      throw new org.cohortfusion.config.ConfigException("Cannot resume '" + spec.name() + "': its checkpoint " + checkpoint
-          + " was trained with other " + String.join(", ", differ) + "; run train without --resume to start over");
+      throw new org.cohortfusion.config.ConfigException(
+          "Cannot resume '"
+              + spec.name()
+              + "': its checkpoint "
+              + checkpoint
+              + " was trained with other "
+              + String.join(", ", differ)
+              + "; run train without --resume to start over");
     }
   }
 
-  private ModelArtifact.Provenance provenance(FusionSpec spec, FusionCompiler.Compiled compiled, EmbeddingsSpec emb,
-                                              EndToEndInputs e2e, Map<String, Double> metrics) {
+  private ModelArtifact.Provenance provenance(
+      FusionSpec spec,
+      FusionCompiler.Compiled compiled,
+      EmbeddingsSpec emb,
+      EndToEndInputs e2e,
+      Map<String, Double> metrics) {
     Map<String, Object> conf = new LinkedHashMap<>();
     conf.put("model", spec.name());
     conf.put("describe", spec.describe());
@@ -594,13 +1007,19 @@ public final class TrainAction {
       conf.put("encoders", e2e.encoderShas(compiled.modalities()));
     }
     conf.put("graph", compiled.configuration().toJson());
-    return new ModelArtifact.Provenance("fusion:" + spec.name(), emb.cohortHash(), BuildInfo.version(), conf, metrics,
+    return new ModelArtifact.Provenance(
+        "fusion:" + spec.name(),
+        emb.cohortHash(),
+        BuildInfo.version(),
+        conf,
+        metrics,
         Instant.now().toString());
   }
 
   /**
-   * Trainable parameters of {@code graph}: the length of its flattened parameter vector. Not numParams(), which sums
-   * over the graph's layers only and so leaves out the fusion vertices' own weights (projections, attention, gates).
+   * Trainable parameters of {@code graph}: the length of its flattened parameter vector. Not
+   * numParams(), which sums over the graph's layers only and so leaves out the fusion vertices' own
+   * weights (projections, attention, gates).
    */
   static long parameters(ComputationGraph graph) {
     return graph.params() == null ? 0 : graph.params().length();
@@ -611,23 +1030,58 @@ public final class TrainAction {
   }
 
   /**
-   * Summary entry of one model (summary.json). {@code parameters} and {@code trainSeconds} as in {@link
-   * TrainResult.ModelResult}; null in summaries written before they were recorded.
+   * Summary entry of one model (summary.json). {@code parameters} and {@code trainSeconds} as in
+   * {@link TrainResult.ModelResult}; null in summaries written before they were recorded.
    */
-  public record SummaryEntry(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
-                             int epochs, boolean stoppedEarly, boolean completed, Map<String, Double> validation,
-                             Long parameters, Double trainSeconds) {
-    /** An entry without cost figures (models that train did not fit: encoder heads, registry versions). */
-    public SummaryEntry(String name, String kind, String describe, String modelDir, String sha256, int bestEpoch,
-                        int epochs, boolean stoppedEarly, boolean completed, Map<String, Double> validation) {
-      this(name, kind, describe, modelDir, sha256, bestEpoch, epochs, stoppedEarly, completed, validation, null, null);
+  public record SummaryEntry(
+      String name,
+      String kind,
+      String describe,
+      String modelDir,
+      String sha256,
+      int bestEpoch,
+      int epochs,
+      boolean stoppedEarly,
+      boolean completed,
+      Map<String, Double> validation,
+      Long parameters,
+      Double trainSeconds) {
+    /**
+     * An entry without cost figures (models that train did not fit: encoder heads, registry
+     * versions).
+     */
+    public SummaryEntry(
+        String name,
+        String kind,
+        String describe,
+        String modelDir,
+        String sha256,
+        int bestEpoch,
+        int epochs,
+        boolean stoppedEarly,
+        boolean completed,
+        Map<String, Double> validation) {
+      this(
+          name,
+          kind,
+          describe,
+          modelDir,
+          sha256,
+          bestEpoch,
+          epochs,
+          stoppedEarly,
+          completed,
+          validation,
+          null,
+          null);
     }
   }
 
   /** summary.json: every model trained so far under the output directory. */
   public record Summary(String embeddingsSha256, String codeVersion, List<SummaryEntry> models) {}
 
-  private void writeSummary(Configuration hconf, String path, EmbeddingsSpec emb, List<TrainResult.ModelResult> results) {
+  private void writeSummary(
+      Configuration hconf, String path, EmbeddingsSpec emb, List<TrainResult.ModelResult> results) {
     Map<String, SummaryEntry> entries = new LinkedHashMap<>();
     if (TrainedModels.exists(hconf, path)) {
       Summary old = Json.read(hconf, path, Summary.class);
@@ -636,18 +1090,34 @@ public final class TrainAction {
       }
     }
     for (TrainResult.ModelResult r : results) {
-      entries.put(r.name(), new SummaryEntry(r.name(), r.kind(), r.describe(), r.modelDir(), r.sha256(), r.bestEpoch(),
-          r.epochsRun(), r.stoppedEarly(), r.completed(), r.validation() == null ? Map.of() : r.validation().asMap(),
-          r.parameters(), r.trainSeconds()));
+      entries.put(
+          r.name(),
+          new SummaryEntry(
+              r.name(),
+              r.kind(),
+              r.describe(),
+              r.modelDir(),
+              r.sha256(),
+              r.bestEpoch(),
+              r.epochsRun(),
+              r.stoppedEarly(),
+              r.completed(),
+              r.validation() == null ? Map.of() : r.validation().asMap(),
+              r.parameters(),
+              r.trainSeconds()));
     }
-    AtomicDirectory.replaceJson(hconf, path, new Summary(emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
+    AtomicDirectory.replaceJson(
+        hconf,
+        path,
+        new Summary(emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
   }
 
   private static MultiDataSet withModalityDropout(MultiDataSet mds, double rate, Random rng) {
     INDArray[] f = mds.getFeatures().clone();
     int p = f.length - 1;
     f[p] = ModalityDropout.apply(f[p], rate, rng);
-    return new org.nd4j.linalg.dataset.MultiDataSet(f, mds.getLabels(), mds.getFeaturesMaskArrays(), mds.getLabelsMaskArrays());
+    return new org.nd4j.linalg.dataset.MultiDataSet(
+        f, mds.getLabels(), mds.getFeaturesMaskArrays(), mds.getLabelsMaskArrays());
   }
 
   private static void delete(Configuration conf, String dir) {

@@ -1,8 +1,8 @@
 package org.cohortfusion.train;
 
 /**
- * Training progress of one model, written next to its per-epoch checkpoints ({@code checkpoints/state.json}) so
- * that {@code --resume} continues where a run stopped.
+ * Training progress of one model, written next to its per-epoch checkpoints ({@code
+ * checkpoints/state.json}) so that {@code --resume} continues where a run stopped.
  *
  * @param epoch last completed epoch (0 = none)
  * @param bestAuroc validation AUROC of the best epoch so far (-1 = none)
@@ -14,10 +14,19 @@ package org.cohortfusion.train;
  * @param history every finished epoch
  * @param bestLoss validation log loss of the best epoch so far (null = none)
  */
-public record TrainState(int epoch, double bestAuroc, int bestEpoch, int patienceCounter, long seed, boolean done,
-                         boolean stoppedEarly, java.util.List<Epoch> history, Double bestLoss) {
+public record TrainState(
+    int epoch,
+    double bestAuroc,
+    int bestEpoch,
+    int patienceCounter,
+    long seed,
+    boolean done,
+    boolean stoppedEarly,
+    java.util.List<Epoch> history,
+    Double bestLoss) {
   /** One finished epoch, for training curves: validation loss and AUROC, training throughput. */
-  public record Epoch(int epoch, double validationLoss, double validationAuroc, double samplesPerSecond) {}
+  public record Epoch(
+      int epoch, double validationLoss, double validationAuroc, double samplesPerSecond) {}
 
   public TrainState {
     history = history == null ? java.util.List.of() : java.util.List.copyOf(history);

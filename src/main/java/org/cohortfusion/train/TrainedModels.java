@@ -12,7 +12,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Predictors of trained models: a compiled graph, or the late-fusion combination of unimodal models. */
+/**
+ * Predictors of trained models: a compiled graph, or the late-fusion combination of unimodal
+ * models.
+ */
 public final class TrainedModels {
   /** File describing a late-fusion model. */
   public static final String LATE_FILE = "late.json";
@@ -23,31 +26,40 @@ public final class TrainedModels {
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record LateModel(String describe, List<Member> members, Map<String, Double> metrics) {
     /**
-     * One unimodal member; {@code modelDir} is relative to the train directory (late.json written before that
-     * recorded the path the trainer was given, resolved by {@link #resolvedDir}).
+     * One unimodal member; {@code modelDir} is relative to the train directory (late.json written
+     * before that recorded the path the trainer was given, resolved by {@link #resolvedDir}).
      */
     public record Member(String modality, String modelDir, String sha256) {
-      /** The member's model directory under {@code trainDir}: its last two path elements, {@code <model>/model}. */
+      /**
+       * The member's model directory under {@code trainDir}: its last two path elements, {@code
+       * <model>/model}.
+       */
       public String resolvedDir(String trainDir) {
         String[] parts = modelDir.split("/");
-        return parts.length < 2 ? trainDir + "/" + modelDir
+        return parts.length < 2
+            ? trainDir + "/" + modelDir
             : trainDir + "/" + parts[parts.length - 2] + "/" + parts[parts.length - 1];
       }
     }
   }
 
-  /** A graph whose inputs are {@code columns} (indices into the embeddings' modality order) plus their presence. */
+  /**
+   * A graph whose inputs are {@code columns} (indices into the embeddings' modality order) plus
+   * their presence.
+   */
   public static Metrics.Predictor graph(ComputationGraph graph, int[] columns) {
-    boolean[] masked = org.cohortfusion.fusion.spec.FusionCompiler.maskedInputs(graph.getConfiguration());
+    boolean[] masked =
+        org.cohortfusion.fusion.spec.FusionCompiler.maskedInputs(graph.getConfiguration());
     return batch -> {
-      org.nd4j.linalg.dataset.api.MultiDataSet mds = batch.select(columns, -1).keepMasks(masked).toMultiDataSet();
+      org.nd4j.linalg.dataset.api.MultiDataSet mds =
+          batch.select(columns, -1).keepMasks(masked).toMultiDataSet();
       return graph.output(false, mds.getFeatures(), mds.getFeaturesMaskArrays())[0];
     };
   }
 
   /**
-   * Late fusion: the mean of the unimodal predicted probabilities over the modalities present for each subject
-   * (uniform probabilities when none is present).
+   * Late fusion: the mean of the unimodal predicted probabilities over the modalities present for
+   * each subject (uniform probabilities when none is present).
    *
    * @param members predictor per modality index (position in the embeddings' order)
    */
@@ -62,7 +74,8 @@ public final class TrainedModels {
         for (int r = 0; r < n; r++) {
           p[r] = batch.presence()[r * m + e.getKey()];
         }
-        INDArray present = Nd4j.create(p, new long[] {n, 1}, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        INDArray present =
+            Nd4j.create(p, new long[] {n, 1}, org.nd4j.linalg.api.buffer.DataType.FLOAT);
         sum.addi(e.getValue().predict(batch).castTo(sum.dataType()).mulColumnVector(present));
         count.addi(present);
       }
@@ -73,10 +86,11 @@ public final class TrainedModels {
   }
 
   /**
-   * The predictor of a model published under {@code <trainDir>/<model dir name>} (graph models: SHA-256 verified
-   * before load; late: its members, each verified).
+   * The predictor of a model published under {@code <trainDir>/<model dir name>} (graph models:
+   * SHA-256 verified before load; late: its members, each verified).
    */
-  public static Metrics.Predictor load(Configuration conf, String trainDir, String dirName, EmbeddingsSpec emb) {
+  public static Metrics.Predictor load(
+      Configuration conf, String trainDir, String dirName, EmbeddingsSpec emb) {
     String dir = trainDir + "/" + dirName;
     if (exists(conf, dir + "/late/" + LATE_FILE)) {
       LateModel late = Json.read(conf, dir + "/late/" + LATE_FILE, LateModel.class);
@@ -85,10 +99,18 @@ public final class TrainedModels {
         String memberDir = mem.resolvedDir(trainDir);
         ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, memberDir);
         if (!l.sha256().equalsIgnoreCase(mem.sha256())) {
-          throw new IllegalStateException("Cannot load late fusion " + dir + ": member " + memberDir + " has SHA-256 "
-              + l.sha256() + ", late.json expects " + mem.sha256());
+          throw new IllegalStateException(
+              "Cannot load late fusion "
+                  + dir
+                  + ": member "
+                  + memberDir
+                  + " has SHA-256 "
+                  + l.sha256()
+                  + ", late.json expects "
+                  + mem.sha256());
         }
-        members.put(emb.indexOf(mem.modality()), graph(l.model(), new int[] {emb.indexOf(mem.modality())}));
+        members.put(
+            emb.indexOf(mem.modality()), graph(l.model(), new int[] {emb.indexOf(mem.modality())}));
       }
       return late(members, emb.numClasses());
     }
@@ -96,33 +118,42 @@ public final class TrainedModels {
   }
 
   /**
-   * The predictor of a graph model in {@code modelDir} (model.zip, provenance.json; verified before load), its
-   * inputs in the modality order its provenance records: a train output's {@code <model>/model} or a registry version.
+   * The predictor of a graph model in {@code modelDir} (model.zip, provenance.json; verified before
+   * load), its inputs in the modality order its provenance records: a train output's {@code
+   * <model>/model} or a registry version.
    */
   public static Metrics.Predictor graphAt(Configuration conf, String modelDir, EmbeddingsSpec emb) {
     ModelArtifact.Verified v = ModelArtifact.verify(conf, modelDir);
     ComputationGraph model;
     try {
-      model = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(new java.io.ByteArrayInputStream(v.model()), false);
+      model =
+          org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(
+              new java.io.ByteArrayInputStream(v.model()), false);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("Cannot load model " + modelDir, e);
     }
-    // Read with a plain mapper: Json.MAPPER registers the Scala module, which binds untyped arrays to Scala lists.
+    // Read with a plain mapper: Json.MAPPER registers the Scala module, which binds untyped arrays
+    // to Scala lists.
     com.fasterxml.jackson.databind.JsonNode mods;
     try {
-      mods = new com.fasterxml.jackson.databind.ObjectMapper()
-          .readTree(v.files().get(ModelArtifact.PROVENANCE)).path("config").path("modalities");
+      mods =
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(v.files().get(ModelArtifact.PROVENANCE))
+              .path("config")
+              .path("modalities");
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("Cannot read provenance of " + modelDir, e);
     }
     if (!mods.isArray() || mods.isEmpty()) {
-      throw new IllegalStateException("Cannot use model " + modelDir + ": its provenance lists no modalities");
+      throw new IllegalStateException(
+          "Cannot use model " + modelDir + ": its provenance lists no modalities");
     }
     List<Integer> cols = new ArrayList<>();
     for (com.fasterxml.jackson.databind.JsonNode o : mods) {
       int i = emb.indexOf(o.asText());
       if (i < 0) {
-        throw new IllegalStateException("Cannot use model " + modelDir + ": modality '" + o + "' is not in the embeddings");
+        throw new IllegalStateException(
+            "Cannot use model " + modelDir + ": modality '" + o + "' is not in the embeddings");
       }
       cols.add(i);
     }

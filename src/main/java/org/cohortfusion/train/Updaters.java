@@ -20,18 +20,22 @@ public final class Updaters {
   }
 
   /**
-   * The updater of the encoder layers of an end-to-end model: the learning rate and its schedule scaled by
-   * {@code multiplier}, and 0 for the first {@code frozenEpochs} epochs ({@link FrozenThen}).
+   * The updater of the encoder layers of an end-to-end model: the learning rate and its schedule
+   * scaled by {@code multiplier}, and 0 for the first {@code frozenEpochs} epochs ({@link
+   * FrozenThen}).
    */
   public static IUpdater of(TrainConfig c, double multiplier, int frozenEpochs) {
     double rate = c.learningRate() * multiplier;
-    ISchedule lr = switch (c.schedule()) {
-      // The schedule travels to the executors inside the broadcast network configuration (Kryo): a schedule over an
-      // immutable java.util.Map (MapSchedule over Map.of) cannot be rebuilt there.
-      case CONSTANT -> new FixedSchedule(rate);
-      case STEP -> new StepSchedule(ScheduleType.EPOCH, rate, c.scheduleDecay(), c.scheduleStep());
-      case EXPONENTIAL -> new ExponentialSchedule(ScheduleType.EPOCH, rate, c.scheduleDecay());
-    };
+    ISchedule lr =
+        switch (c.schedule()) {
+            // The schedule travels to the executors inside the broadcast network configuration
+            // (Kryo): a schedule over an
+            // immutable java.util.Map (MapSchedule over Map.of) cannot be rebuilt there.
+          case CONSTANT -> new FixedSchedule(rate);
+          case STEP ->
+              new StepSchedule(ScheduleType.EPOCH, rate, c.scheduleDecay(), c.scheduleStep());
+          case EXPONENTIAL -> new ExponentialSchedule(ScheduleType.EPOCH, rate, c.scheduleDecay());
+        };
     if (frozenEpochs > 0) {
       lr = new FrozenThen(frozenEpochs, lr);
     }

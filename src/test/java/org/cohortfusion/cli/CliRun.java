@@ -15,14 +15,17 @@ record CliRun(int code, String out, String err) {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       int code = CohortFusion.run(args);
-      return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+      return new CliRun(
+          code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(oldOut);
       System.setErr(oldErr);
     }
   }
 
-  /** Non-blank lines the CLI itself printed to stderr (log4j's console appender writes elsewhere). */
+  /**
+   * Non-blank lines the CLI itself printed to stderr (log4j's console appender writes elsewhere).
+   */
   java.util.List<String> errLines() {
     return err.lines().filter(l -> !l.isBlank()).toList();
   }

@@ -20,20 +20,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code run} with {@code splits.folds = 3} on a small generated cohort (labs missing for a third), checked against
- * what was actually written, with oracles of its own:
+ * {@code run} with {@code splits.folds = 3} on a small generated cohort (labs missing for a third),
+ * checked against what was actually written, with oracles of its own:
+ *
  * <ul>
- *   <li>fold isolation: every fold's clinical encoder carries preprocessing means equal to the means recomputed here
- *       from ingest's aligned rows of that fold's training folds (fold not f and not (f + 1) mod k, as documented),
- *       and different from the means with the held-out fold's rows added; the encoder's recorded training subjects
- *       are exactly as many as the labeled subjects of the training folds; the fold's test predictions are exactly
- *       the labeled subjects of fold f;</li>
- *   <li>every labeled subject has exactly one out-of-fold prediction per model;</li>
- *   <li>the pooled AUROC (Mann–Whitney over all pairs, ties one half, written out here) and Brier score, the per-fold
- *       AUROC mean and sd, and the pooled pattern sizes in cv/metrics.json equal those recomputed from the per-fold
- *       prediction files;</li>
- *   <li>repeated k-fold (2 repeats): the second repeat's folds are another partition, checked the same way, and the
- *       summary over repeats carries both repeats' pooled AUROCs.</li>
+ *   <li>fold isolation: every fold's clinical encoder carries preprocessing means equal to the
+ *       means recomputed here from ingest's aligned rows of that fold's training folds (fold not f
+ *       and not (f + 1) mod k, as documented), and different from the means with the held-out
+ *       fold's rows added; the encoder's recorded training subjects are exactly as many as the
+ *       labeled subjects of the training folds; the fold's test predictions are exactly the labeled
+ *       subjects of fold f;
+ *   <li>every labeled subject has exactly one out-of-fold prediction per model;
+ *   <li>the pooled AUROC (Mann–Whitney over all pairs, ties one half, written out here) and Brier
+ *       score, the per-fold AUROC mean and sd, and the pooled pattern sizes in cv/metrics.json
+ *       equal those recomputed from the per-fold prediction files;
+ *   <li>repeated k-fold (2 repeats): the second repeat's folds are another partition, checked the
+ *       same way, and the summary over repeats carries both repeats' pooled AUROCs.
  * </ul>
  */
 class CrossValidationRunTest {
@@ -42,9 +44,23 @@ class CrossValidationRunTest {
 
   @Test
   void foldsAreIsolatedAndPooledMetricsMatchThePerFoldPredictions() throws Exception {
-    assertEquals(0, CliRun.of("generate", "--subjects", "300", "--seed", "11", "--missing", "labs=0.33",
-        "--output", dir.resolve("in").toString()).code());
-    Path conf = Files.writeString(dir.resolve("cv.conf"), """
+    assertEquals(
+        0,
+        CliRun.of(
+                "generate",
+                "--subjects",
+                "300",
+                "--seed",
+                "11",
+                "--missing",
+                "labs=0.33",
+                "--output",
+                dir.resolve("in").toString())
+            .code());
+    Path conf =
+        Files.writeString(
+            dir.resolve("cv.conf"),
+            """
         name = cv-test
         cohort-dir = "%s"
         subjects { path = subjects }
@@ -61,7 +77,8 @@ class CrossValidationRunTest {
         fusion { default = mean, models { mean { what = [clinical, labs], how = mean, projection = 4, head = [8] } } }
         train { mode = local, epochs = 2, batch-size = 32 }
         cv.parallelism = 2
-        """.formatted(dir.resolve("in"), K, dir.resolve("out")));
+        """
+                .formatted(dir.resolve("in"), K, dir.resolve("out")));
     CliRun run = CliRun.of("run", "--config", conf.toString(), "--to", "evaluate");
     assertEquals(0, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("Cross-validation: 3 folds"), run.out());
@@ -69,8 +86,12 @@ class CrossValidationRunTest {
     SparkSession spark = SparkSession.builder().getOrCreate();
     Path out = dir.resolve("out");
     // Ingest's aligned rows: the input every fold must partition.
-    List<Row> aligned = spark.read().parquet(out.resolve("cohort/aligned").toString())
-        .selectExpr("subject_id", "fold", "label", "has_clinical", "clinical.age AS age").collectAsList();
+    List<Row> aligned =
+        spark
+            .read()
+            .parquet(out.resolve("cohort/aligned").toString())
+            .selectExpr("subject_id", "fold", "label", "has_clinical", "clinical.age AS age")
+            .collectAsList();
     Map<String, Integer> foldOf = new HashMap<>();
     Set<String> labeled = new HashSet<>();
     for (Row r : aligned) {
@@ -79,31 +100,49 @@ class CrossValidationRunTest {
         labeled.add(r.getString(0));
       }
     }
-    Map<String, Double> pooled0 = checkRepeat(spark, out, out.resolve("folds"), out.resolve("cv"), aligned, foldOf, labeled);
+    Map<String, Double> pooled0 =
+        checkRepeat(spark, out, out.resolve("folds"), out.resolve("cv"), aligned, foldOf, labeled);
 
-    // Repeat 1: folds drawn again with another seed — again a partition into K folds, not the same one.
+    // Repeat 1: folds drawn again with another seed — again a partition into K folds, not the same
+    // one.
     Map<String, Integer> foldOf1 = new HashMap<>();
-    for (Row r : spark.read().parquet(out.resolve("repeats/1/assignment").toString()).collectAsList()) {
+    for (Row r :
+        spark.read().parquet(out.resolve("repeats/1/assignment").toString()).collectAsList()) {
       assertEquals(null, foldOf1.put(r.getString(0), r.getInt(1)));
       assertTrue(r.getInt(1) >= 0 && r.getInt(1) < K);
     }
     assertEquals(foldOf.keySet(), foldOf1.keySet());
     assertNotEquals(foldOf, foldOf1);
-    Map<String, Double> pooled1 = checkRepeat(spark, out, out.resolve("repeats/1/folds"), out.resolve("repeats/1/cv"),
-        aligned, foldOf1, labeled);
+    Map<String, Double> pooled1 =
+        checkRepeat(
+            spark,
+            out,
+            out.resolve("repeats/1/folds"),
+            out.resolve("repeats/1/cv"),
+            aligned,
+            foldOf1,
+            labeled);
     // The page: every model's row with its pooled AUROC as recomputed here.
     String page = Files.readString(out.resolve("cv/report.html"));
     assertTrue(page.contains("<h1>cv-test: 3-fold cross-validation</h1>"), page);
-    pooled0.forEach((model, auroc) -> assertTrue(page.contains("<td class=\"l\">" + model + "</td>")
-        && page.contains(String.format(java.util.Locale.ROOT, "<td>%.3f [", auroc)), model));
-    JsonNode repeated = new ObjectMapper().readTree(out.resolve("cv/metrics.json").toFile()).path("repeated");
+    pooled0.forEach(
+        (model, auroc) ->
+            assertTrue(
+                page.contains("<td class=\"l\">" + model + "</td>")
+                    && page.contains(String.format(java.util.Locale.ROOT, "<td>%.3f [", auroc)),
+                model));
+    JsonNode repeated =
+        new ObjectMapper().readTree(out.resolve("cv/metrics.json").toFile()).path("repeated");
     assertEquals(pooled0.keySet(), iterable(repeated.fieldNames()));
     for (String model : pooled0.keySet()) {
       JsonNode r = repeated.path(model);
       assertEquals(pooled0.get(model), r.path("pooledAuroc").get(0).asDouble(), 1e-12, model);
       assertEquals(pooled1.get(model), r.path("pooledAuroc").get(1).asDouble(), 1e-12, model);
-      assertEquals((pooled0.get(model) + pooled1.get(model)) / 2, r.path("pooledAurocOverRepeats").path("mean").asDouble(),
-          1e-12, model);
+      assertEquals(
+          (pooled0.get(model) + pooled1.get(model)) / 2,
+          r.path("pooledAurocOverRepeats").path("mean").asDouble(),
+          1e-12,
+          model);
     }
   }
 
@@ -114,19 +153,31 @@ class CrossValidationRunTest {
   }
 
   /**
-   * Checks one repeat (its folds under {@code folds}, pooled in {@code cv}) against ingest's aligned rows and the
-   * repeat's fold of each subject; returns every model's pooled AUROC as recomputed here.
+   * Checks one repeat (its folds under {@code folds}, pooled in {@code cv}) against ingest's
+   * aligned rows and the repeat's fold of each subject; returns every model's pooled AUROC as
+   * recomputed here.
    */
-  private static Map<String, Double> checkRepeat(SparkSession spark, Path out, Path folds, Path cvDir, List<Row> aligned,
-                                                 Map<String, Integer> foldOf, Set<String> labeled) throws Exception {
+  private static Map<String, Double> checkRepeat(
+      SparkSession spark,
+      Path out,
+      Path folds,
+      Path cvDir,
+      List<Row> aligned,
+      Map<String, Integer> foldOf,
+      Set<String> labeled)
+      throws Exception {
     ObjectMapper json = new ObjectMapper();
-    Map<String, Map<String, double[]>> oof = new HashMap<>(); // model -> subject -> {probability, label}
+    Map<String, Map<String, double[]>> oof =
+        new HashMap<>(); // model -> subject -> {probability, label}
     double[] foldAuroc = new double[K];
     for (int f = 0; f < K; f++) {
       int validation = (f + 1) % K;
-      // Preprocessing statistics of the fold's clinical encoder: the mean age of the training folds' rows only.
-      JsonNode prep = json.readTree(folds.resolve(f + "/pretrain/clinical/encoder/provenance.json").toFile())
-          .path("config").path("preprocessing");
+      // Preprocessing statistics of the fold's clinical encoder: the mean age of the training
+      // folds' rows only.
+      JsonNode prep =
+          json.readTree(folds.resolve(f + "/pretrain/clinical/encoder/provenance.json").toFile())
+              .path("config")
+              .path("preprocessing");
       int ageAt = -1;
       for (int i = 0; i < prep.path("numericFeatures").size(); i++) {
         if (prep.path("numericFeatures").get(i).asText().equals("age")) {
@@ -156,26 +207,47 @@ class CrossValidationRunTest {
         sumWithTest += age;
         nWithTest++;
       }
-      assertEquals(sumTrain / nTrain, recorded, 1e-9, folds + " fold " + f + ": mean age of the training folds");
-      assertNotEquals(sumWithTest / nWithTest, recorded, 1e-9, folds + " fold " + f + ": the held-out fold's rows changed nothing");
+      assertEquals(
+          sumTrain / nTrain,
+          recorded,
+          1e-9,
+          folds + " fold " + f + ": mean age of the training folds");
+      assertNotEquals(
+          sumWithTest / nWithTest,
+          recorded,
+          1e-9,
+          folds + " fold " + f + ": the held-out fold's rows changed nothing");
       JsonNode pretrain = json.readTree(folds.resolve(f + "/pretrain/metrics.json").toFile());
       for (JsonNode m : pretrain.path("modalities")) {
         if (m.path("modality").asText().equals("clinical")) {
-          assertEquals(labeledTrainWithClinical, m.path("trainSubjects").asLong(), folds + " fold " + f + ": encoder's training subjects");
+          assertEquals(
+              labeledTrainWithClinical,
+              m.path("trainSubjects").asLong(),
+              folds + " fold " + f + ": encoder's training subjects");
         }
       }
 
       // The fold's test part: exactly the labeled subjects of fold f, once per model.
-      List<Row> predictions = spark.read().parquet(folds.resolve(f + "/evaluate/predictions").toString())
-          .select("subject_id", "model", "probability", "label").collectAsList();
+      List<Row> predictions =
+          spark
+              .read()
+              .parquet(folds.resolve(f + "/evaluate/predictions").toString())
+              .select("subject_id", "model", "probability", "label")
+              .collectAsList();
       Map<String, Set<String>> testIds = new HashMap<>();
       for (Row r : predictions) {
-        assertEquals(f, foldOf.get(r.getString(0)), folds + " fold " + f + " predicted a subject of another fold");
-        assertTrue(testIds.computeIfAbsent(r.getString(1), m -> new HashSet<>()).add(r.getString(0)),
+        assertEquals(
+            f,
+            foldOf.get(r.getString(0)),
+            folds + " fold " + f + " predicted a subject of another fold");
+        assertTrue(
+            testIds.computeIfAbsent(r.getString(1), m -> new HashSet<>()).add(r.getString(0)),
             folds + " fold " + f + " predicted a subject twice for " + r.getString(1));
-        double[] before = oof.computeIfAbsent(r.getString(1), m -> new HashMap<>())
-            .put(r.getString(0), new double[] {r.getDouble(2), r.getInt(3)});
-        assertEquals(null, before, "a subject has two out-of-fold predictions for " + r.getString(1));
+        double[] before =
+            oof.computeIfAbsent(r.getString(1), m -> new HashMap<>())
+                .put(r.getString(0), new double[] {r.getDouble(2), r.getInt(3)});
+        assertEquals(
+            null, before, "a subject has two out-of-fold predictions for " + r.getString(1));
       }
       Set<String> expected = new HashSet<>();
       for (String id : labeled) {
@@ -184,12 +256,19 @@ class CrossValidationRunTest {
         }
       }
       testIds.values().forEach(ids -> assertEquals(expected, ids));
-      foldAuroc[f] = auroc(predictions.stream().filter(r -> r.getString(1).equals("mean"))
-          .map(r -> new double[] {r.getDouble(2), r.getInt(3)}).toList());
+      foldAuroc[f] =
+          auroc(
+              predictions.stream()
+                  .filter(r -> r.getString(1).equals("mean"))
+                  .map(r -> new double[] {r.getDouble(2), r.getInt(3)})
+                  .toList());
     }
 
     // Every labeled subject: exactly one out-of-fold prediction per model.
-    assertTrue(oof.keySet().containsAll(List.of("mean", "unimodal:clinical", "unimodal:labs", "early", "late")), oof.keySet().toString());
+    assertTrue(
+        oof.keySet()
+            .containsAll(List.of("mean", "unimodal:clinical", "unimodal:labs", "early", "late")),
+        oof.keySet().toString());
     oof.forEach((model, bySubject) -> assertEquals(labeled, bySubject.keySet(), model));
 
     JsonNode cv = json.readTree(cvDir.resolve("metrics.json").toFile());
@@ -202,7 +281,8 @@ class CrossValidationRunTest {
       List<double[]> pooled = new ArrayList<>(oof.get(name).values());
       pooledAuroc.put(name, auroc(pooled));
       assertEquals(auroc(pooled), m.path("pooled").path("auroc").asDouble(), 1e-12, name);
-      double brier = pooled.stream().mapToDouble(p -> (p[0] - p[1]) * (p[0] - p[1])).average().orElseThrow();
+      double brier =
+          pooled.stream().mapToDouble(p -> (p[0] - p[1]) * (p[0] - p[1])).average().orElseThrow();
       assertEquals(brier, m.path("pooled").path("brier").asDouble(), 1e-12, name);
       assertEquals(labeled.size(), m.path("pooled").path("n").asLong(), name);
       long inPatterns = 0;
@@ -219,14 +299,19 @@ class CrossValidationRunTest {
         }
         assertEquals(mean, m.path("auroc").path("mean").asDouble(), 1e-12);
         assertEquals(Math.sqrt(ss / (K - 1)), m.path("auroc").path("sd").asDouble(), 1e-12);
-        assertTrue(m.path("pooledAurocLower").asDouble() <= auroc(pooled)
-            && auroc(pooled) <= m.path("pooledAurocUpper").asDouble(), m.toString());
+        assertTrue(
+            m.path("pooledAurocLower").asDouble() <= auroc(pooled)
+                && auroc(pooled) <= m.path("pooledAurocUpper").asDouble(),
+            m.toString());
       }
     }
     return pooledAuroc;
   }
 
-  /** Mann–Whitney AUROC over every (positive, negative) pair, ties one half: {probability, label} rows. */
+  /**
+   * Mann–Whitney AUROC over every (positive, negative) pair, ties one half: {probability, label}
+   * rows.
+   */
   private static double auroc(List<double[]> rows) {
     double wins = 0;
     long pairs = 0;

@@ -44,19 +44,26 @@ class ExitCodesTest {
   @Test
   void aBadKeyGivenWithSetIsBlamedOnSetNotOnTheFile() throws Exception {
     Path conf = dir.resolve("good.conf");
-    Files.writeString(conf, "subjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = o }\n");
+    Files.writeString(
+        conf,
+        "subjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = o }\n");
     CliRun r = CliRun.of("ingest", "--config", conf.toString(), "--set", "splitz.seed=1");
     assertEquals(2, r.code(), r.err());
-    assertEquals(List.of("error: Unknown config key 'splitz' given with --set 'splitz.seed=1': expected one of"),
-        List.of(r.errLines().get(0).substring(0, r.errLines().get(0).indexOf(" ["))), r.err());
+    assertEquals(
+        List.of(
+            "error: Unknown config key 'splitz' given with --set 'splitz.seed=1': expected one of"),
+        List.of(r.errLines().get(0).substring(0, r.errLines().get(0).indexOf(" ["))),
+        r.err());
     assertEquals(1, r.errLines().size(), r.err());
   }
 
   @Test
   void statusExitsFourWhenItCannotReadTheConfigSinceThatIsNoVerdictOnTheStage() {
-    CliRun r = CliRun.of("status", "ingest", "--config", dir.resolve("nothing-here.conf").toString());
+    CliRun r =
+        CliRun.of("status", "ingest", "--config", dir.resolve("nothing-here.conf").toString());
     assertEquals(4, r.code(), r.err());
-    assertTrue(r.errLines().get(0).startsWith("error: Cannot read pipeline config: no file at "), r.err());
+    assertTrue(
+        r.errLines().get(0).startsWith("error: Cannot read pipeline config: no file at "), r.err());
   }
 
   @Test
@@ -64,11 +71,14 @@ class ExitCodesTest {
     assertEquals(2, ExitCodes.of(new ConfigException("Cannot x: y")));
     assertEquals(2, ExitCodes.of(new UserInputException("bad")));
     IngestException onExecutor = new IngestException("Cannot read table 'labs': bad file");
-    SparkException wrapped = new SparkException("Job aborted due to stage failure: ...", onExecutor);
+    SparkException wrapped =
+        new SparkException("Job aborted due to stage failure: ...", onExecutor);
     assertEquals(2, ExitCodes.of(wrapped));
     assertEquals("Cannot read table 'labs': bad file", ExitCodes.oneLine(wrapped));
-    // Message text no longer decides: an IllegalArgumentException that starts with "Cannot " is a failure.
-    assertEquals(1, ExitCodes.of(new IllegalArgumentException("Cannot compute metrics: no subjects")));
+    // Message text no longer decides: an IllegalArgumentException that starts with "Cannot " is a
+    // failure.
+    assertEquals(
+        1, ExitCodes.of(new IllegalArgumentException("Cannot compute metrics: no subjects")));
     assertEquals(1, ExitCodes.of(new IllegalStateException("boom", new RuntimeException("x"))));
   }
 

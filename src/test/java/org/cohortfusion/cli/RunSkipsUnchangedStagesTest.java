@@ -18,19 +18,31 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code run} skips a stage whose inputs are unchanged since its output was made, and runs it (and every later
- * stage) when its config section, the source files or the upstream output changed. The oracle is the file system:
- * a skipped stage leaves every file of its output as it was (same names, sizes and modification times); a stage that
- * ran rewrote them.
+ * {@code run} skips a stage whose inputs are unchanged since its output was made, and runs it (and
+ * every later stage) when its config section, the source files or the upstream output changed. The
+ * oracle is the file system: a skipped stage leaves every file of its output as it was (same names,
+ * sizes and modification times); a stage that ran rewrote them.
  */
 class RunSkipsUnchangedStagesTest {
   @TempDir Path dir;
 
   @Test
   void unchangedStagesAreSkippedAndAnyChangeRunsTheStageAndThoseAfterIt() throws Exception {
-    assertEquals(0, CliRun.of("generate", "--subjects", "200", "--seed", "3", "--output", dir.resolve("in").toString())
-        .code());
-    Path conf = Files.writeString(dir.resolve("x.conf"), """
+    assertEquals(
+        0,
+        CliRun.of(
+                "generate",
+                "--subjects",
+                "200",
+                "--seed",
+                "3",
+                "--output",
+                dir.resolve("in").toString())
+            .code());
+    Path conf =
+        Files.writeString(
+            dir.resolve("x.conf"),
+            """
         name = skip-test
         cohort-dir = "%s"
         subjects { path = subjects }
@@ -43,7 +55,8 @@ class RunSkipsUnchangedStagesTest {
           clinical { embedding-size = 4, hidden = [8], epochs = 1 }
           labs { embedding-size = 4, cell = cnn, epochs = 1 }
         }
-        """.formatted(dir.resolve("in"), dir.resolve("out")));
+        """
+                .formatted(dir.resolve("in"), dir.resolve("out")));
     Path out = dir.resolve("out");
 
     run("r1", conf);
@@ -67,11 +80,14 @@ class RunSkipsUnchangedStagesTest {
     assertNotEquals(encoders, files(out.resolve("pretrain")));
     encoders = files(out.resolve("pretrain"));
 
-    // A new snapshot of one source table (same path, new modification time): ingest runs, and so does pretrain,
+    // A new snapshot of one source table (same path, new modification time): ingest runs, and so
+    // does pretrain,
     // whose own config is as in r3.
     try (Stream<Path> s = Files.walk(dir.resolve("in/labs"))) {
-      Path part = s.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
-      Files.setLastModifiedTime(part, FileTime.fromMillis(Files.getLastModifiedTime(part).toMillis() + 60_000));
+      Path part =
+          s.filter(p -> p.getFileName().toString().endsWith(".parquet")).findFirst().orElseThrow();
+      Files.setLastModifiedTime(
+          part, FileTime.fromMillis(Files.getLastModifiedTime(part).toMillis() + 60_000));
     }
     run("r4", conf, "--set", "pretrain.encoders.clinical.epochs=2");
     assertRan(out, "ingest", "r4");
@@ -80,15 +96,28 @@ class RunSkipsUnchangedStagesTest {
     assertNotEquals(encoders, files(out.resolve("pretrain")));
 
     // --force runs a stage whose inputs are unchanged.
-    CliRun forced = CliRun.of("run", "--config", conf.toString(), "--to", "ingest", "--force", "--run-id", "r5",
-        "--set", "pretrain.encoders.clinical.epochs=2");
+    CliRun forced =
+        CliRun.of(
+            "run",
+            "--config",
+            conf.toString(),
+            "--to",
+            "ingest",
+            "--force",
+            "--run-id",
+            "r5",
+            "--set",
+            "pretrain.encoders.clinical.epochs=2");
     assertEquals(0, forced.code(), forced.out() + forced.err());
     assertRan(out, "ingest", "r5");
   }
 
   private static void run(String id, Path conf, String... extra) {
-    String[] args = Stream.concat(Stream.of("run", "--config", conf.toString(), "--to", "pretrain", "--run-id", id),
-        Stream.of(extra)).toArray(String[]::new);
+    String[] args =
+        Stream.concat(
+                Stream.of("run", "--config", conf.toString(), "--to", "pretrain", "--run-id", id),
+                Stream.of(extra))
+            .toArray(String[]::new);
     CliRun r = CliRun.of(args);
     assertEquals(0, r.code(), r.out() + r.err());
   }
@@ -106,7 +135,8 @@ class RunSkipsUnchangedStagesTest {
     assertEquals(64, s.get("inputDigest").asText().length(), stage);
   }
 
-  private static void assertSkipped(Path out, String stage, String producedBy, String id) throws IOException {
+  private static void assertSkipped(Path out, String stage, String producedBy, String id)
+      throws IOException {
     JsonNode s = status(out, stage);
     assertEquals("SUCCEEDED", s.get("state").asText(), stage);
     assertEquals(id, s.get("runId").asText(), stage);
@@ -119,7 +149,9 @@ class RunSkipsUnchangedStagesTest {
     Map<String, String> m = new TreeMap<>();
     try (Stream<Path> s = Files.walk(root)) {
       for (Path p : s.filter(Files::isRegularFile).toList()) {
-        m.put(root.relativize(p).toString(), Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis());
+        m.put(
+            root.relativize(p).toString(),
+            Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis());
       }
     }
     return m;

@@ -16,14 +16,28 @@ class ScaleBenchTest {
   @TempDir Path dir;
 
   /**
-   * Two tiny sizes end to end, each in its child JVM: every stage of both sizes is in bench-scale.json with a positive
-   * time and heap figures read from a 2 GB JVM. Speed is not asserted: the machine is shared.
+   * Two tiny sizes end to end, each in its child JVM: every stage of both sizes is in
+   * bench-scale.json with a positive time and heap figures read from a 2 GB JVM. Speed is not
+   * asserted: the machine is shared.
    */
   @Test
   void runsEveryStageAtBothSizesInChildJvmsAndWritesTheFigures() throws Exception {
-    String conf = Path.of(System.getProperty("cohortfusion.repo", "."), "conf", "demo.conf").toString();
-    CliRun run = CliRun.of("bench", "scale", "--config", conf, "--subjects", "600,300", "--epochs", "1",
-        "--models", "attention,concat", "--work-dir", dir.toString());
+    String conf =
+        Path.of(System.getProperty("cohortfusion.repo", "."), "conf", "demo.conf").toString();
+    CliRun run =
+        CliRun.of(
+            "bench",
+            "scale",
+            "--config",
+            conf,
+            "--subjects",
+            "600,300",
+            "--epochs",
+            "1",
+            "--models",
+            "attention,concat",
+            "--work-dir",
+            dir.toString());
     assertEquals(0, run.code(), run.err());
     assertTrue(run.out().contains("total"), run.out());
 
@@ -34,7 +48,9 @@ class ScaleBenchTest {
     assertEquals(600, sizes.get(1).get("subjects").asLong());
     for (JsonNode size : sizes) {
       long maxHeap = size.get("driverMaxHeapBytes").asLong();
-      assertTrue(maxHeap > 1_500_000_000L && maxHeap <= 2L << 30, "the child's heap is the driver memory: " + maxHeap);
+      assertTrue(
+          maxHeap > 1_500_000_000L && maxHeap <= 2L << 30,
+          "the child's heap is the driver memory: " + maxHeap);
       assertTrue(size.get("executorsInDriverJvm").asBoolean(), "local mode");
       JsonNode stages = size.get("stages");
       assertEquals(ScaleRun.STAGES.size(), stages.size());
@@ -44,14 +60,20 @@ class ScaleBenchTest {
         assertEquals(ScaleRun.STAGES.get(i), s.get("stage").asText());
         assertTrue(s.get("seconds").asDouble() > 0, s.toString());
         long poolPeak = s.get("driverPoolPeakSumBytes").asLong();
-        // Not bounded by -Xmx: the pools peak at different moments (2,668 MB in a 2 GB heap at 100,000 subjects).
+        // Not bounded by -Xmx: the pools peak at different moments (2,668 MB in a 2 GB heap at
+        // 100,000 subjects).
         assertTrue(poolPeak > 0, s.toString());
         assertTrue(s.get("driverUsedAfterGcBytes").asLong() <= poolPeak, s.toString());
-        assertEquals(-1, s.get("executorPeakHeapBytes").asLong(), "no executor apart from the driver in local mode");
+        assertEquals(
+            -1,
+            s.get("executorPeakHeapBytes").asLong(),
+            "no executor apart from the driver in local mode");
         collected += s.get("driverUsedAfterGcBytes").asLong();
       }
       assertTrue(collected > 0, "the collector ran during some stage of " + size.get("subjects"));
-      assertTrue(Files.exists(dir.resolve("subjects-" + size.get("subjects").asLong()).resolve("out/report")));
+      assertTrue(
+          Files.exists(
+              dir.resolve("subjects-" + size.get("subjects").asLong()).resolve("out/report")));
     }
     for (String stage : ScaleRun.STAGES) {
       assertTrue(json.get("timeRatios").get(stage).asDouble() > 0, stage);
@@ -62,7 +84,10 @@ class ScaleBenchTest {
     assertTrue(json.get("executorHeapRatio").isNull());
   }
 
-  /** The ratios are the largest size's over the smallest's; the executor ratio is unknown without executor figures. */
+  /**
+   * The ratios are the largest size's over the smallest's; the executor ratio is unknown without
+   * executor figures.
+   */
   @Test
   void ratiosAreLargeOverSmall() {
     ScaleRun.SizeFigures small = figures(100, 10, 200, 100);
@@ -78,8 +103,9 @@ class ScaleBenchTest {
   }
 
   /**
-   * A stage that failed at the large size (say, out of memory) is kept with its figures: no time ratio for it or the
-   * stages after it, no total, and the heap ratios over the stages both sizes finished.
+   * A stage that failed at the large size (say, out of memory) is kept with its figures: no time
+   * ratio for it or the stages after it, no total, and the heap ratios over the stages both sizes
+   * finished.
    */
   @Test
   void aFailedStageHasNoRatioAndTheHeapRatiosCoverTheStagesBothFinished() {
@@ -89,7 +115,9 @@ class ScaleBenchTest {
       failed.add(new ScaleRun.StageFigures(stage, 0, 50, 100, 400, 1, -1, 1.0));
     }
     failed.add(new ScaleRun.StageFigures("evaluate", 1, 300, 2000, 1900, 9, -1, 1.0));
-    ScaleRun.SizeFigures large = new ScaleRun.SizeFigures(1000, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, failed);
+    ScaleRun.SizeFigures large =
+        new ScaleRun.SizeFigures(
+            1000, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, failed);
     ScaleBench.Result r = ScaleBench.ratios(List.of(small, large));
     assertEquals(5.0, r.timeRatios().get("train"), 1e-9);
     assertNull(r.timeRatios().get("evaluate"));
@@ -101,9 +129,13 @@ class ScaleBenchTest {
     assertTrue(table.contains("FAIL 300") && table.contains("not complete"), table);
   }
 
-  private static ScaleRun.SizeFigures figures(long subjects, double seconds, long afterGc, long poolPeak) {
-    List<ScaleRun.StageFigures> stages = ScaleRun.STAGES.stream()
-        .map(s -> new ScaleRun.StageFigures(s, 0, seconds, poolPeak, afterGc, 1, -1, 1.0)).toList();
-    return new ScaleRun.SizeFigures(subjects, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, stages);
+  private static ScaleRun.SizeFigures figures(
+      long subjects, double seconds, long afterGc, long poolPeak) {
+    List<ScaleRun.StageFigures> stages =
+        ScaleRun.STAGES.stream()
+            .map(s -> new ScaleRun.StageFigures(s, 0, seconds, poolPeak, afterGc, 1, -1, 1.0))
+            .toList();
+    return new ScaleRun.SizeFigures(
+        subjects, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, stages);
   }
 }

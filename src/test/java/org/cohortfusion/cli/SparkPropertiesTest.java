@@ -27,27 +27,40 @@ class SparkPropertiesTest {
 
   /** The module options of pom.xml's spark.java17.opens: the one list the copies must match. */
   static List<String> pomOpens() throws IOException {
-    Matcher m = Pattern.compile("<spark\\.java17\\.opens>(.*?)</spark\\.java17\\.opens>", Pattern.DOTALL)
-        .matcher(Files.readString(REPO.resolve("pom.xml")));
+    Matcher m =
+        Pattern.compile("<spark\\.java17\\.opens>(.*?)</spark\\.java17\\.opens>", Pattern.DOTALL)
+            .matcher(Files.readString(REPO.resolve("pom.xml")));
     assertTrue(m.find(), "pom.xml has no spark.java17.opens property");
     List<String> opens = Arrays.asList(m.group(1).trim().split("\\s+"));
-    assertTrue(opens.size() >= 15 && opens.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"), opens.toString());
+    assertTrue(
+        opens.size() >= 15 && opens.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"),
+        opens.toString());
     return opens;
   }
 
   static List<Path> clusterPropertiesFiles() throws IOException {
     try (Stream<Path> files = Files.list(REPO.resolve("conf"))) {
-      return files.filter(p -> p.getFileName().toString().matches("spark-.*\\.properties"))
-          .filter(p -> !p.getFileName().toString().equals("spark-local.properties")).sorted().toList();
+      return files
+          .filter(p -> p.getFileName().toString().matches("spark-.*\\.properties"))
+          .filter(p -> !p.getFileName().toString().equals("spark-local.properties"))
+          .sorted()
+          .toList();
     }
   }
 
   @Test
-  void everyClusterPropertiesFileCarriesThePomsModuleOptionsForDriverAndExecutors() throws IOException {
+  void everyClusterPropertiesFileCarriesThePomsModuleOptionsForDriverAndExecutors()
+      throws IOException {
     List<String> opens = pomOpens();
     List<Path> files = clusterPropertiesFiles();
-    assertEquals(List.of("spark-cluster.properties", "spark-gpu.properties", "spark-k8s.properties",
-        "spark-standalone.properties", "spark-yarn.properties"), files.stream().map(p -> p.getFileName().toString()).toList());
+    assertEquals(
+        List.of(
+            "spark-cluster.properties",
+            "spark-gpu.properties",
+            "spark-k8s.properties",
+            "spark-standalone.properties",
+            "spark-yarn.properties"),
+        files.stream().map(p -> p.getFileName().toString()).toList());
     for (Path file : files) {
       Map<String, String> props = SparkProperties.read(file);
       for (String key : List.of(SparkProperties.DRIVER_OPTS, SparkProperties.EXECUTOR_OPTS)) {
@@ -57,7 +70,9 @@ class SparkPropertiesTest {
         for (String option : opens) {
           assertTrue(options.contains(option), file.getFileName() + " " + key + " lacks " + option);
         }
-        assertTrue(options.contains("-Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache"), file + " " + key);
+        assertTrue(
+            options.contains("-Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp-cache"),
+            file + " " + key);
       }
     }
   }
@@ -65,37 +80,53 @@ class SparkPropertiesTest {
   @Test
   void theEmbeddedLauncherCarriesThePomsModuleOptions() throws IOException {
     // jobs/cohort-fusion starts embedded Spark with its own copy (JAVA17_OPENS=(...)).
-    Matcher m = Pattern.compile("JAVA17_OPENS=\\((.*?)\\)", Pattern.DOTALL).matcher(Files.readString(REPO.resolve("jobs/cohort-fusion")));
+    Matcher m =
+        Pattern.compile("JAVA17_OPENS=\\((.*?)\\)", Pattern.DOTALL)
+            .matcher(Files.readString(REPO.resolve("jobs/cohort-fusion")));
     assertTrue(m.find());
     assertEquals(pomOpens(), Arrays.asList(m.group(1).trim().split("\\s+")));
   }
 
   @Test
   void theProjectWinsForItsKeysTheClustersOtherKeysStayAndJavaOptionsAreAppended() {
-    Map<String, String> cluster = Map.of(
-        "spark.eventLog.enabled", "true",
-        "spark.serializer", "org.apache.spark.serializer.JavaSerializer",
-        "spark.driver.extraJavaOptions", "-Dhttp.proxyHost=proxy");
-    Map<String, String> project = Map.of(
-        "spark.serializer", "org.apache.spark.serializer.KryoSerializer",
-        "spark.driver.extraJavaOptions", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-        "spark.executor.extraJavaOptions", "-Da=1");
+    Map<String, String> cluster =
+        Map.of(
+            "spark.eventLog.enabled", "true",
+            "spark.serializer", "org.apache.spark.serializer.JavaSerializer",
+            "spark.driver.extraJavaOptions", "-Dhttp.proxyHost=proxy");
+    Map<String, String> project =
+        Map.of(
+            "spark.serializer", "org.apache.spark.serializer.KryoSerializer",
+            "spark.driver.extraJavaOptions", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "spark.executor.extraJavaOptions", "-Da=1");
     Map<String, String> merged = SparkProperties.merge(cluster, project);
-    assertEquals(Map.of(
-        "spark.eventLog.enabled", "true",
-        "spark.serializer", "org.apache.spark.serializer.KryoSerializer",
-        "spark.driver.extraJavaOptions", "-Dhttp.proxyHost=proxy --add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-        "spark.executor.extraJavaOptions", "-Da=1"), merged);
+    assertEquals(
+        Map.of(
+            "spark.eventLog.enabled", "true",
+            "spark.serializer", "org.apache.spark.serializer.KryoSerializer",
+            "spark.driver.extraJavaOptions",
+                "-Dhttp.proxyHost=proxy --add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "spark.executor.extraJavaOptions", "-Da=1"),
+        merged);
   }
 
   @Test
   void theMergedFileReadsBackAsSparkReadsIt() throws IOException {
-    Path defaults = Files.writeString(dir.resolve("spark-defaults.conf"),
-        "# cluster\nspark.master   spark://m:7077\nspark.executor.extraJavaOptions  -Dx=\"a b\"  \nspark.kryoserializer.buffer.max 512m\n");
+    Path defaults =
+        Files.writeString(
+            dir.resolve("spark-defaults.conf"),
+            "# cluster\nspark.master   spark://m:7077\nspark.executor.extraJavaOptions  -Dx=\"a b\"  \nspark.kryoserializer.buffer.max 512m\n");
     Path out = dir.resolve("merged.properties");
-    SparkProperties.main(new String[] {out.toString(), REPO.resolve("conf/spark-standalone.properties").toString(), defaults.toString(),
-        "--driver-java-option", "-Dlog4j2.configurationFile=/opt/l.properties",
-        "--executor-java-option", "-Dlog4j2.configurationFile=l.properties"});
+    SparkProperties.main(
+        new String[] {
+          out.toString(),
+          REPO.resolve("conf/spark-standalone.properties").toString(),
+          defaults.toString(),
+          "--driver-java-option",
+          "-Dlog4j2.configurationFile=/opt/l.properties",
+          "--executor-java-option",
+          "-Dlog4j2.configurationFile=l.properties"
+        });
     Map<String, String> merged = SparkProperties.read(out);
     assertEquals("spark://m:7077", merged.get("spark.master"));
     assertEquals("512m", merged.get("spark.kryoserializer.buffer.max"));
@@ -104,7 +135,9 @@ class SparkPropertiesTest {
     assertTrue(executor.startsWith("-Dx=\"a b\" -Dorg.bytedeco.javacpp.cachedir="), executor);
     assertTrue(executor.endsWith(" -Dlog4j2.configurationFile=l.properties"), executor);
     String driver = merged.get(SparkProperties.DRIVER_OPTS);
-    assertTrue(driver.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED") && driver.endsWith(" -Dlog4j2.configurationFile=/opt/l.properties"),
+    assertTrue(
+        driver.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED")
+            && driver.endsWith(" -Dlog4j2.configurationFile=/opt/l.properties"),
         driver);
     assertFalse(driver.contains("-Dx="), "the cluster's executor options stay the executor's");
   }
@@ -113,7 +146,8 @@ class SparkPropertiesTest {
   void withoutClusterDefaultsTheProjectFileIsTakenAsIs() throws IOException {
     Path out = dir.resolve("merged.properties");
     Path project = REPO.resolve("conf/spark-yarn.properties");
-    SparkProperties.main(new String[] {out.toString(), project.toString(), dir.resolve("absent.conf").toString()});
+    SparkProperties.main(
+        new String[] {out.toString(), project.toString(), dir.resolve("absent.conf").toString()});
     assertEquals(SparkProperties.read(project), SparkProperties.read(out));
   }
 }

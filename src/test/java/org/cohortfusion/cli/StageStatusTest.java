@@ -22,7 +22,9 @@ import picocli.CommandLine;
 class StageStatusTest {
   @TempDir Path dir;
 
-  /** A stage without Spark: what it does is given per test; it reads its own status while running. */
+  /**
+   * A stage without Spark: what it does is given per test; it reads its own status while running.
+   */
   @CommandLine.Command(name = "fake")
   static final class FakeStage implements Stage, Callable<Integer> {
     @CommandLine.Mixin RunOptions run;
@@ -30,10 +32,23 @@ class StageStatusTest {
     Callable<Integer> work;
     Map<?, ?> seenWhileRunning;
 
-    @Override public RunOptions run() { return run; }
-    @Override public String statusRoot() { return root; }
-    @Override public Configuration hadoopConf() { return new Configuration(); }
-    @Override public void resolveLocally(Map<String, String> shippedFiles) {}
+    @Override
+    public RunOptions run() {
+      return run;
+    }
+
+    @Override
+    public String statusRoot() {
+      return root;
+    }
+
+    @Override
+    public Configuration hadoopConf() {
+      return new Configuration();
+    }
+
+    @Override
+    public void resolveLocally(Map<String, String> shippedFiles) {}
 
     @Override
     public Integer call() throws Exception {
@@ -43,7 +58,8 @@ class StageStatusTest {
   }
 
   static Map<?, ?> readStatus(Path root, String stage) throws Exception {
-    return new ObjectMapper().readValue(root.resolve("_status").resolve(stage + ".json").toFile(), Map.class);
+    return new ObjectMapper()
+        .readValue(root.resolve("_status").resolve(stage + ".json").toFile(), Map.class);
   }
 
   private Map<?, ?> runFake(Callable<Integer> work, String... args) throws Exception {
@@ -63,7 +79,10 @@ class StageStatusTest {
     try (Stream<Path> files = Files.list(dir.resolve("out").resolve("_status"))) {
       List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
       // The local file system keeps a checksum beside each file; nothing else may stay behind.
-      assertEquals(List.of(".fake.json.crc", "fake.json"), names, "no temporary file is left next to the status");
+      assertEquals(
+          List.of(".fake.json.crc", "fake.json"),
+          names,
+          "no temporary file is left next to the status");
     }
     return readStatus(dir.resolve("out"), "fake");
   }
@@ -90,9 +109,11 @@ class StageStatusTest {
 
   @Test
   void aUserErrorRecordsFailedWithExitCodeTwoAndItsMessage() throws Exception {
-    Map<?, ?> s = runFake(() -> {
-      throw new IngestException("Cannot read table 'labs': no file or directory at /x");
-    });
+    Map<?, ?> s =
+        runFake(
+            () -> {
+              throw new IngestException("Cannot read table 'labs': no file or directory at /x");
+            });
     assertEquals("FAILED", s.get("state"));
     assertEquals(2, s.get("exitCode"));
     assertEquals("Cannot read table 'labs': no file or directory at /x", s.get("error"));
@@ -106,7 +127,9 @@ class StageStatusTest {
     assertEquals(1, s.get("exitCode"));
     String error = (String) s.get("error");
     assertTrue(error.startsWith("java.lang.NumberFormatException"), error);
-    assertTrue(!error.contains("subject-value-123"), "a message from outside the project may quote data: " + error);
+    assertTrue(
+        !error.contains("subject-value-123"),
+        "a message from outside the project may quote data: " + error);
   }
 
   @Test
@@ -124,11 +147,16 @@ class StageStatusTest {
     assertEquals("SUCCEEDED", s.get("state"));
   }
 
-  // --- the status command, on status files written by hand (an oracle independent of StageStatus) ---
+  // --- the status command, on status files written by hand (an oracle independent of StageStatus)
+  // ---
 
   private Path config() throws Exception {
     Path conf = dir.resolve("c.conf");
-    Files.writeString(conf, "subjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = \"" + dir.resolve("out") + "\" }\n");
+    Files.writeString(
+        conf,
+        "subjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = \""
+            + dir.resolve("out")
+            + "\" }\n");
     return conf;
   }
 
@@ -138,8 +166,14 @@ class StageStatusTest {
   }
 
   private static String status(String state, String runId, Integer exitCode) {
-    return "{\"stage\":\"ingest\",\"state\":\"" + state + "\",\"runId\":\"" + runId + "\",\"startTime\":\"2026-01-01T00:00:00Z\","
-        + "\"endTime\":null,\"exitCode\":" + exitCode + ",\"error\":null,\"version\":\"x\"}";
+    return "{\"stage\":\"ingest\",\"state\":\""
+        + state
+        + "\",\"runId\":\""
+        + runId
+        + "\",\"startTime\":\"2026-01-01T00:00:00Z\","
+        + "\"endTime\":null,\"exitCode\":"
+        + exitCode
+        + ",\"error\":null,\"version\":\"x\"}";
   }
 
   @Test
@@ -155,26 +189,42 @@ class StageStatusTest {
     CliRun ok = CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1");
     assertEquals(0, ok.code(), ok.err());
     assertEquals("r1", new ObjectMapper().readValue(ok.out(), Map.class).get("runId"));
-    assertEquals(4, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r2").code());
-    assertEquals(0, CliRun.of("status", "ingest", "--config", conf.toString()).code(), "no --run-id: the last run");
+    assertEquals(
+        4, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r2").code());
+    assertEquals(
+        0,
+        CliRun.of("status", "ingest", "--config", conf.toString()).code(),
+        "no --run-id: the last run");
   }
 
   @Test
   void statusExitsWithTheFailedStagesCodeAndFourWhileRunning() throws Exception {
     Path conf = config();
     statusFile(status("FAILED", "r1", 2));
-    assertEquals(2, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
+    assertEquals(
+        2, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
     statusFile(status("FAILED", "r1", 1));
-    assertEquals(1, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
+    assertEquals(
+        1, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
     statusFile(status("RUNNING", "r1", null));
-    assertEquals(4, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
+    assertEquals(
+        4, CliRun.of("status", "ingest", "--config", conf.toString(), "--run-id", "r1").code());
   }
 
   @Test
   void statusFindsABareConfigNameAmongTheShippedFiles() throws Exception {
     Path conf = config();
     statusFile(status("SUCCEEDED", "r1", 0));
-    CliRun r = CliRun.of("status", "--files", "/elsewhere/x.conf," + conf, "ingest", "--config", "c.conf", "--run-id", "r1");
+    CliRun r =
+        CliRun.of(
+            "status",
+            "--files",
+            "/elsewhere/x.conf," + conf,
+            "ingest",
+            "--config",
+            "c.conf",
+            "--run-id",
+            "r1");
     assertEquals(0, r.code(), r.err());
   }
 

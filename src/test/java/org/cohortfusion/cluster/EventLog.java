@@ -15,9 +15,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What Spark's event log (spark.eventLog.enabled, one JSON event per line) says about one application: its name,
- * its executors and on which worker each ran (the worker web UI port in the executor's log URL), and which
- * executors finished tasks successfully. Read independently of the pipeline's code.
+ * What Spark's event log (spark.eventLog.enabled, one JSON event per line) says about one
+ * application: its name, its executors and on which worker each ran (the worker web UI port in the
+ * executor's log URL), and which executors finished tasks successfully. Read independently of the
+ * pipeline's code.
  */
 final class EventLog {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -25,10 +26,13 @@ final class EventLog {
   final Path file;
   String appName;
   String appId;
+
   /** Executor id to the web UI port of the worker that ran it. */
   final Map<String, Integer> executorWorkerUiPort = new HashMap<>();
+
   /** Executor id to its count of successful tasks. */
   final Map<String, Integer> successfulTasks = new HashMap<>();
+
   final Set<String> removedExecutors = new TreeSet<>();
   int failedTasks;
   boolean ended;
@@ -65,7 +69,8 @@ final class EventLog {
           int port = url.isEmpty() ? -1 : URI.create(url).getPort();
           log.executorWorkerUiPort.put(e.path("Executor ID").asText(), port);
         }
-        case "SparkListenerExecutorRemoved" -> log.removedExecutors.add(e.path("Executor ID").asText());
+        case "SparkListenerExecutorRemoved" ->
+            log.removedExecutors.add(e.path("Executor ID").asText());
         case "SparkListenerTaskEnd" -> {
           String exec = e.path("Task Info").path("Executor ID").asText();
           if ("Success".equals(e.path("Task End Reason").path("Reason").asText())) {
@@ -75,7 +80,7 @@ final class EventLog {
           }
         }
         case "SparkListenerApplicationEnd" -> log.ended = true;
-        default -> { }
+        default -> {}
       }
     }
     return log;
@@ -90,7 +95,16 @@ final class EventLog {
 
   @Override
   public String toString() {
-    return appName + " (" + appId + "): tasks by executor " + successfulTasks + ", executor -> worker UI port "
-        + executorWorkerUiPort + ", failed tasks " + failedTasks + ", removed executors " + removedExecutors;
+    return appName
+        + " ("
+        + appId
+        + "): tasks by executor "
+        + successfulTasks
+        + ", executor -> worker UI port "
+        + executorWorkerUiPort
+        + ", failed tasks "
+        + failedTasks
+        + ", removed executors "
+        + removedExecutors;
   }
 }

@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A process the cluster test started, its stdout and stderr in one log file under target/. {@link #stop()} ends
- * the whole process tree (a worker's executors and drivers, a launcher script's JVM), children first.
+ * A process the cluster test started, its stdout and stderr in one log file under target/. {@link
+ * #stop()} ends the whole process tree (a worker's executors and drivers, a launcher script's JVM),
+ * children first.
  */
 final class ManagedProcess implements AutoCloseable {
   final String name;
@@ -26,11 +27,16 @@ final class ManagedProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static ManagedProcess start(String name, List<String> command, Map<String, String> env, Path workDir, Path log) {
+  static ManagedProcess start(
+      String name, List<String> command, Map<String, String> env, Path workDir, Path log) {
     try {
       Files.createDirectories(log.getParent());
-      ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)
-          .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+      ProcessBuilder pb =
+          new ProcessBuilder(command)
+              .directory(workDir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       pb.environment().putAll(env);
       return new ManagedProcess(name, pb.start(), log);
     } catch (IOException e) {

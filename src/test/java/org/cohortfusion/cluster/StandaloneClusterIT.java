@@ -2,7 +2,6 @@ package org.cohortfusion.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -45,29 +44,35 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The pipeline on a real Spark standalone cluster: a Master and two Worker JVMs started from the test SPARK_HOME
- * (target/spark-home, assembled from Maven Central in pre-integration-test), an in-process HDFS (MiniDFSCluster)
- * for inputs and outputs, and every stage submitted through jobs/submit.sh with the shaded spark jar, i.e. the
- * real SparkSubmit entry point. One ordered test method per stage, so a failing stage is named and the later
- * ones are skipped. Details: docs/cluster-test.md.
+ * The pipeline on a real Spark standalone cluster: a Master and two Worker JVMs started from the
+ * test SPARK_HOME (target/spark-home, assembled from Maven Central in pre-integration-test), an
+ * in-process HDFS (MiniDFSCluster) for inputs and outputs, and every stage submitted through
+ * jobs/submit.sh with the shaded spark jar, i.e. the real SparkSubmit entry point. One ordered test
+ * method per stage, so a failing stage is named and the later ones are skipped. Details:
+ * docs/cluster-test.md.
  *
- * <p>Oracles independent of the pipeline's code: exit codes, files on HDFS, Spark's own event log (which executor,
- * on which worker, finished tasks), the master's JSON (driver state in cluster mode), and the same training run
- * embedded (local[2]) for the AUROC.
+ * <p>Oracles independent of the pipeline's code: exit codes, files on HDFS, Spark's own event log
+ * (which executor, on which worker, finished tasks), the master's JSON (driver state in cluster
+ * mode), and the same training run embedded (local[2]) for the AUROC.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path REPO = Path.of(System.getProperty("cohortfusion.repo", ".")).toAbsolutePath().normalize();
-  private static final Path SPARK_HOME = Path.of(System.getProperty("cohortfusion.sparkHome",
-      REPO.resolve("target/spark-home").toString())).toAbsolutePath();
+  private static final Path REPO =
+      Path.of(System.getProperty("cohortfusion.repo", ".")).toAbsolutePath().normalize();
+  private static final Path SPARK_HOME =
+      Path.of(
+              System.getProperty(
+                  "cohortfusion.sparkHome", REPO.resolve("target/spark-home").toString()))
+          .toAbsolutePath();
   private static final Path BASE = REPO.resolve("target/cluster-it");
   private static final Duration STAGE_TIMEOUT = Duration.ofMinutes(6);
   private static final String FUSION_MODEL = "concat";
   private static final int SUBJECTS = 600;
-  private static final String JAVACPP_CACHE = System.getProperty("org.bytedeco.javacpp.cachedir",
-      System.getProperty("user.home") + "/.javacpp/cache");
+  private static final String JAVACPP_CACHE =
+      System.getProperty(
+          "org.bytedeco.javacpp.cachedir", System.getProperty("user.home") + "/.javacpp/cache");
 
   private TestHdfs hdfs;
   private StandaloneCluster cluster;
@@ -91,11 +96,15 @@ class StandaloneClusterIT {
 
   @BeforeAll
   void startCluster() throws Exception {
-    assertTrue(Files.isExecutable(SPARK_HOME.resolve("bin/spark-submit")),
-        "no test SPARK_HOME at " + SPARK_HOME + ": run through `mvn verify` (pre-integration-test assembles it)");
+    assertTrue(
+        Files.isExecutable(SPARK_HOME.resolve("bin/spark-submit")),
+        "no test SPARK_HOME at "
+            + SPARK_HOME
+            + ": run through `mvn verify` (pre-integration-test assembles it)");
     assertTrue(Files.isDirectory(SPARK_HOME.resolve("jars")), "no " + SPARK_HOME.resolve("jars"));
     try (Stream<Path> jars = Files.list(REPO.resolve("target"))) {
-      assertTrue(jars.anyMatch(p -> p.getFileName().toString().matches("cohort-fusion-.*-spark\\.jar")),
+      assertTrue(
+          jars.anyMatch(p -> p.getFileName().toString().matches("cohort-fusion-.*-spark\\.jar")),
           "no target/cohort-fusion-*-spark.jar: the cluster test runs after `package`");
     }
     deleteRecursively(BASE);
@@ -106,14 +115,16 @@ class StandaloneClusterIT {
     hdfs = new TestHdfs(BASE.resolve("dfs"));
     hadoopConfDir = hdfs.writeClientConf(BASE.resolve("hadoop-conf"));
     Map<String, String> env = new HashMap<>();
-    // As on a real HDFS cluster, every Spark JVM (workers, the executors they start, drivers) has a core-site.xml
+    // As on a real HDFS cluster, every Spark JVM (workers, the executors they start, drivers) has a
+    // core-site.xml
     // naming the HDFS as default file system: spark-class puts HADOOP_CONF_DIR on the classpath.
     env.put("HADOOP_CONF_DIR", hadoopConfDir.toString());
     env.put("SPARK_HOME", SPARK_HOME.toString());
     env.put("SPARK_LOCAL_IP", "127.0.0.1");
     env.put("SPARK_DAEMON_MEMORY", "512m");
     env.put("SPARK_LOCAL_DIRS", BASE.resolve("spark-local").toString());
-    // Two workers with two cores each: one executor per worker (spark.executor.cores 1, spark.cores.max 2), and
+    // Two workers with two cores each: one executor per worker (spark.executor.cores 1,
+    // spark.cores.max 2), and
     // a free core for the driver in cluster deploy mode.
     cluster = new StandaloneCluster(SPARK_HOME, BASE, 2, 2, "3g", env);
     // Also when the test JVM itself is ended (failsafe timeout, Ctrl-C): no Spark JVM outlives it.
@@ -130,8 +141,10 @@ class StandaloneClusterIT {
     Files.writeString(pipelineConf, pipelineConfig(hdfs.uri() + "/cluster-it/input", out));
     // The cluster-mode driver runs on a worker: it reads the config from HDFS.
     hdfsPipelineConf = hdfs.uri() + "/cluster-it/pipeline.conf";
-    hdfs.fs().copyFromLocalFile(new org.apache.hadoop.fs.Path(pipelineConf.toUri()),
-        new org.apache.hadoop.fs.Path(hdfsPipelineConf));
+    hdfs.fs()
+        .copyFromLocalFile(
+            new org.apache.hadoop.fs.Path(pipelineConf.toUri()),
+            new org.apache.hadoop.fs.Path(hdfsPipelineConf));
   }
 
   @AfterAll
@@ -147,11 +160,14 @@ class StandaloneClusterIT {
     if (hdfs != null) {
       hdfs.close();
     }
-    System.out.printf("StandaloneClusterIT: stage wall times (s) %s; whole class %.0f s%n", stageSeconds,
-        (System.nanoTime() - started) / 1e9);
+    System.out.printf(
+        "StandaloneClusterIT: stage wall times (s) %s; whole class %.0f s%n",
+        stageSeconds, (System.nanoTime() - started) / 1e9);
     List<ProcessHandle> left = ours.stream().filter(ProcessHandle::isAlive).toList();
-    assertTrue(left.isEmpty(), "processes the test started are still alive: "
-        + left.stream().map(h -> h.pid() + " " + h.info().commandLine().orElse("?")).toList());
+    assertTrue(
+        left.isEmpty(),
+        "processes the test started are still alive: "
+            + left.stream().map(h -> h.pid() + " " + h.info().commandLine().orElse("?")).toList());
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -160,8 +176,16 @@ class StandaloneClusterIT {
   @Test
   @Order(1)
   void generateWritesTheCohortOnHdfs() throws Exception {
-    Submitted r = submit("generate", false, "--output", hdfs.uri() + "/cluster-it/input", "--subjects",
-        String.valueOf(SUBJECTS), "--seed", "7");
+    Submitted r =
+        submit(
+            "generate",
+            false,
+            "--output",
+            hdfs.uri() + "/cluster-it/input",
+            "--subjects",
+            String.valueOf(SUBJECTS),
+            "--seed",
+            "7");
     r.assertSucceeded();
     for (String table : List.of("subjects", "clinical", "omics", "imaging", "labs", "notes")) {
       assertHdfsDirWithParquet("/cluster-it/input/" + table, r);
@@ -177,7 +201,9 @@ class StandaloneClusterIT {
     r.assertSucceeded();
     assertHdfsDirWithParquet("/cluster-it/out/cohort/aligned", r);
     assertHdfsFile("/cluster-it/out/cohort/cohort.json", r);
-    assertEquals(SUBJECTS, localSpark().read().parquet(out + "/cohort/aligned").count(),
+    assertEquals(
+        SUBJECTS,
+        localSpark().read().parquet(out + "/cohort/aligned").count(),
         "aligned cohort rows (one per generated subject)");
     passed.put("ingest", true);
   }
@@ -238,8 +264,12 @@ class StandaloneClusterIT {
     Submitted r = submit("report", false, "--config", pipelineConf.toString());
     r.assertSucceeded();
     String html = readHdfsText("/cluster-it/out/report/index.html");
-    assertTrue(html.contains("<html") && html.contains(FUSION_MODEL),
-        "report/index.html is not an HTML page naming the model '" + FUSION_MODEL + "'" + r.context());
+    assertTrue(
+        html.contains("<html") && html.contains(FUSION_MODEL),
+        "report/index.html is not an HTML page naming the model '"
+            + FUSION_MODEL
+            + "'"
+            + r.context());
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -252,10 +282,16 @@ class StandaloneClusterIT {
     Path embedded = BASE.resolve("embedded-out");
     deleteRecursively(embedded);
     Files.createDirectories(embedded);
-    FileUtil.copy(hdfs.fs(), new org.apache.hadoop.fs.Path(out + "/embeddings"), FileSystem.getLocal(hdfs.clientConf()),
-        new org.apache.hadoop.fs.Path(embedded.resolve("embeddings").toUri()), false, hdfs.clientConf());
+    FileUtil.copy(
+        hdfs.fs(),
+        new org.apache.hadoop.fs.Path(out + "/embeddings"),
+        FileSystem.getLocal(hdfs.clientConf()),
+        new org.apache.hadoop.fs.Path(embedded.resolve("embeddings").toUri()),
+        false,
+        hdfs.clientConf());
     Path conf = BASE.resolve("pipeline-embedded.conf");
-    Files.writeString(conf, pipelineConfig(hdfs.uri() + "/cluster-it/input", embedded.toUri().toString()));
+    Files.writeString(
+        conf, pipelineConfig(hdfs.uri() + "/cluster-it/input", embedded.toUri().toString()));
     localSpark();
     long t0 = System.nanoTime();
     int exit = CohortFusion.run("train", "--config", conf.toString(), "--mode", "spark");
@@ -265,12 +301,21 @@ class StandaloneClusterIT {
     JsonNode localSummary = JSON.readTree(embedded.resolve("train/summary.json").toFile());
     Map<String, Double> clusterAuroc = aurocs(clusterSummary);
     Map<String, Double> localAuroc = aurocs(localSummary);
-    assertEquals(clusterAuroc.keySet(), localAuroc.keySet(), "models trained on the cluster vs embedded");
+    assertEquals(
+        clusterAuroc.keySet(), localAuroc.keySet(), "models trained on the cluster vs embedded");
     System.out.println("validation AUROC cluster " + clusterAuroc + " embedded " + localAuroc);
     for (String model : clusterAuroc.keySet()) {
-      assertEquals(localAuroc.get(model), clusterAuroc.get(model), 0.01,
-          "validation AUROC of '" + model + "': standalone cluster vs embedded local[2] (cluster " + clusterAuroc
-              + ", embedded " + localAuroc + ")");
+      assertEquals(
+          localAuroc.get(model),
+          clusterAuroc.get(model),
+          0.01,
+          "validation AUROC of '"
+              + model
+              + "': standalone cluster vs embedded local[2] (cluster "
+              + clusterAuroc
+              + ", embedded "
+              + localAuroc
+              + ")");
     }
   }
 
@@ -281,7 +326,8 @@ class StandaloneClusterIT {
   @Order(10)
   void ingestInClusterDeployMode() throws Exception {
     requirePassed("generate");
-    Submitted r = submit("ingest", true, "--config", hdfsPipelineConf, "--set", "output.dir=" + clusterOut);
+    Submitted r =
+        submit("ingest", true, "--config", hdfsPipelineConf, "--set", "output.dir=" + clusterOut);
     r.assertSucceeded();
     assertHdfsDirWithParquet("/cluster-it/out-cluster-mode/cohort/aligned", r);
     passed.put("ingest-cluster", true);
@@ -292,9 +338,15 @@ class StandaloneClusterIT {
   void trainInClusterDeployMode() throws Exception {
     requirePassed("extract");
     FileSystem fs = hdfs.fs();
-    FileUtil.copy(fs, new org.apache.hadoop.fs.Path(out + "/embeddings"), fs,
-        new org.apache.hadoop.fs.Path(clusterOut + "/embeddings"), false, hdfs.clientConf());
-    Submitted r = submit("train", true, "--config", hdfsPipelineConf, "--set", "output.dir=" + clusterOut);
+    FileUtil.copy(
+        fs,
+        new org.apache.hadoop.fs.Path(out + "/embeddings"),
+        fs,
+        new org.apache.hadoop.fs.Path(clusterOut + "/embeddings"),
+        false,
+        hdfs.clientConf());
+    Submitted r =
+        submit("train", true, "--config", hdfsPipelineConf, "--set", "output.dir=" + clusterOut);
     r.assertSucceeded();
     JsonNode summary = readHdfsJson("/cluster-it/out-cluster-mode/train/summary.json");
     assertModelsPublished(summary, r);
@@ -303,7 +355,10 @@ class StandaloneClusterIT {
       Map<String, Double> client = aurocs(readHdfsJson("/cluster-it/out/train/summary.json"));
       Map<String, Double> clusterMode = aurocs(summary);
       for (String model : client.keySet()) {
-        assertEquals(client.get(model), clusterMode.get(model), 0.01,
+        assertEquals(
+            client.get(model),
+            clusterMode.get(model),
+            0.01,
             "validation AUROC of '" + model + "': client vs cluster deploy mode" + r.context());
       }
     }
@@ -316,11 +371,19 @@ class StandaloneClusterIT {
   @Order(20)
   void extractSurvivesAnExecutorKilled() throws Exception {
     requirePassed("extract");
-    Submitted r = submitKillingAnExecutor("extract", "the encoders loaded, before encoding",
-        (log, output) -> output.contains("Loaded and verified"),
-        "--config", pipelineConf.toString(), "--set", "extract.incremental=false");
+    Submitted r =
+        submitKillingAnExecutor(
+            "extract",
+            "the encoders loaded, before encoding",
+            (log, output) -> output.contains("Loaded and verified"),
+            "--config",
+            pipelineConf.toString(),
+            "--set",
+            "extract.incremental=false");
     r.assertSucceeded();
-    assertTrue(!r.eventLog.removedExecutors.isEmpty(), "the killed executor was not removed from the app" + r.context());
+    assertTrue(
+        !r.eventLog.removedExecutors.isEmpty(),
+        "the killed executor was not removed from the app" + r.context());
     assertEmbeddingsPublishedOnce(out, r);
   }
 
@@ -328,36 +391,68 @@ class StandaloneClusterIT {
   @Order(21)
   void trainSurvivesAnExecutorKilled() throws Exception {
     requirePassed("train");
-    // The minibatch shards are written right before the first fit: the kill lands in parameter averaging.
-    Submitted r = submitKillingAnExecutor("train", "the minibatch shards of '" + FUSION_MODEL + "' written",
-        (log, output) -> output.contains("minibatch shards"),
-        "--config", pipelineConf.toString(), "--model", FUSION_MODEL);
+    // The minibatch shards are written right before the first fit: the kill lands in parameter
+    // averaging.
+    Submitted r =
+        submitKillingAnExecutor(
+            "train",
+            "the minibatch shards of '" + FUSION_MODEL + "' written",
+            (log, output) -> output.contains("minibatch shards"),
+            "--config",
+            pipelineConf.toString(),
+            "--model",
+            FUSION_MODEL);
     r.assertSucceeded();
-    assertTrue(!r.eventLog.removedExecutors.isEmpty(), "the killed executor was not removed from the app" + r.context());
+    assertTrue(
+        !r.eventLog.removedExecutors.isEmpty(),
+        "the killed executor was not removed from the app" + r.context());
     JsonNode summary = readHdfsJson("/cluster-it/out/train/summary.json");
     assertModelsPublished(summary, r);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // Scheduled retraining: a first champion, then a new snapshot judged against it, each one spark-submit
+  // Scheduled retraining: a first champion, then a new snapshot judged against it, each one
+  // spark-submit
 
   @Test
   @Order(30)
   void retrainRegistersTheFirstChampion() throws Exception {
     requirePassed("generate");
-    Submitted r = submit("retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/input", "it-retrain-1"));
+    Submitted r =
+        submit("retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/input", "it-retrain-1"));
     r.assertCompleted(0, 3);
     JsonNode result = readHdfsJson("/cluster-it/out-retrain/retrain/retrain.json");
-    assertEquals(1, result.path("version").asInt(), "the first retrain registers version 1" + r.context());
-    assertTrue(result.path("championBefore").isNull(), "no champion before the first retrain" + r.context());
+    assertEquals(
+        1, result.path("version").asInt(), "the first retrain registers version 1" + r.context());
+    assertTrue(
+        result.path("championBefore").isNull(),
+        "no champion before the first retrain" + r.context());
     for (String m : List.of("clinical", "omics", "imaging", "labs", "notes")) {
-      assertHdfsFile("/cluster-it/registry/" + FUSION_MODEL + "/versions/1/encoders/" + m + "/encoder/model.zip", r);
+      assertHdfsFile(
+          "/cluster-it/registry/"
+              + FUSION_MODEL
+              + "/versions/1/encoders/"
+              + m
+              + "/encoder/model.zip",
+          r);
     }
     r.assertTasksOnBothWorkers();
     if (!result.path("promoted").asBoolean()) {
-      // Two epochs need not beat the best unimodal model; the second run needs a champion either way.
-      assertEquals(0, CohortFusion.run("registry", "promote", FUSION_MODEL, "--registry", registry(), "--version", "1",
-          "--reason", "cluster test: first champion"), "registry promote of version 1");
+      // Two epochs need not beat the best unimodal model; the second run needs a champion either
+      // way.
+      assertEquals(
+          0,
+          CohortFusion.run(
+              "registry",
+              "promote",
+              FUSION_MODEL,
+              "--registry",
+              registry(),
+              "--version",
+              "1",
+              "--reason",
+              "cluster test: first champion"),
+          "registry promote of version 1");
     }
     passed.put("retrain-1", true);
   }
@@ -367,33 +462,63 @@ class StandaloneClusterIT {
   void retrainOnANewSnapshotUsesTheChampionsEncoders() throws Exception {
     requirePassed("retrain-1");
     // The same seed with more subjects: the first snapshot's subjects unchanged, plus new ones.
-    submit("generate", false, "--output", hdfs.uri() + "/cluster-it/snapshot-2", "--subjects",
-        String.valueOf(SUBJECTS + 150), "--seed", "7").assertSucceeded();
-    Submitted r = submit("retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/snapshot-2", "it-retrain-2"));
+    submit(
+            "generate",
+            false,
+            "--output",
+            hdfs.uri() + "/cluster-it/snapshot-2",
+            "--subjects",
+            String.valueOf(SUBJECTS + 150),
+            "--seed",
+            "7")
+        .assertSucceeded();
+    Submitted r =
+        submit(
+            "retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/snapshot-2", "it-retrain-2"));
     r.assertCompleted(0, 3);
-    assertTrue(r.process.output().contains("extracting with its encoders"),
+    assertTrue(
+        r.process.output().contains("extracting with its encoders"),
         "the second retrain must extract with the champion's encoders" + r.context());
-    assertEquals("it-retrain-1", readHdfsJson("/cluster-it/out-retrain/_status/pretrain.json").path("runId").asText(),
+    assertEquals(
+        "it-retrain-1",
+        readHdfsJson("/cluster-it/out-retrain/_status/pretrain.json").path("runId").asText(),
         "pretrain must not run again when a champion's encoders exist" + r.context());
     JsonNode result = readHdfsJson("/cluster-it/out-retrain/retrain/retrain.json");
-    assertEquals(2, result.path("version").asInt(), "the second retrain registers version 2" + r.context());
-    assertEquals(1, result.path("championBefore").asInt(), "judged against champion v1" + r.context());
-    assertEquals(result.path("promoted").asBoolean() ? 0 : 3, r.exitCode, "exit code vs retrain.json's decision"
-        + r.context());
+    assertEquals(
+        2, result.path("version").asInt(), "the second retrain registers version 2" + r.context());
+    assertEquals(
+        1, result.path("championBefore").asInt(), "judged against champion v1" + r.context());
+    assertEquals(
+        result.path("promoted").asBoolean() ? 0 : 3,
+        r.exitCode,
+        "exit code vs retrain.json's decision" + r.context());
     JsonNode drift = result.path("drift");
-    long trainSubjects = localSpark().read().parquet(hdfs.uri() + "/cluster-it/out-retrain/cohort/aligned")
-        .where("split = 'train' and label is not null").count();
-    assertEquals(trainSubjects, drift.path("subjectsAfter").asLong(),
-        "drift.subjectsAfter vs the labeled training subjects of the new aligned cohort" + r.context());
-    // The embedding profile is aggregated on the executors: one index per embedding dimension of every modality.
+    long trainSubjects =
+        localSpark()
+            .read()
+            .parquet(hdfs.uri() + "/cluster-it/out-retrain/cohort/aligned")
+            .where("split = 'train' and label is not null")
+            .count();
+    assertEquals(
+        trainSubjects,
+        drift.path("subjectsAfter").asLong(),
+        "drift.subjectsAfter vs the labeled training subjects of the new aligned cohort"
+            + r.context());
+    // The embedding profile is aggregated on the executors: one index per embedding dimension of
+    // every modality.
     for (String m : List.of("clinical", "omics", "imaging", "labs", "notes")) {
       JsonNode psi = drift.path("embeddingPsi").path(m);
       assertEquals(8, psi.size(), "embedding PSI of '" + m + "' (embedding-size 8)" + r.context());
-      psi.forEach(v -> assertTrue(v.isNumber() && v.asDouble() >= 0 && Double.isFinite(v.asDouble()),
-          "embedding PSI of '" + m + "' is not a finite index >= 0: " + psi + r.context()));
+      psi.forEach(
+          v ->
+              assertTrue(
+                  v.isNumber() && v.asDouble() >= 0 && Double.isFinite(v.asDouble()),
+                  "embedding PSI of '" + m + "' is not a finite index >= 0: " + psi + r.context()));
     }
-    JsonNode lineage = readHdfsJson("/cluster-it/registry/" + FUSION_MODEL + "/versions/2/lineage.json");
-    assertEquals(1, lineage.path("comparedWith").asInt(), "lineage of v2: compared with v1" + r.context());
+    JsonNode lineage =
+        readHdfsJson("/cluster-it/registry/" + FUSION_MODEL + "/versions/2/lineage.json");
+    assertEquals(
+        1, lineage.path("comparedWith").asInt(), "lineage of v2: compared with v1" + r.context());
     r.assertTasksOnBothWorkers();
   }
 
@@ -403,9 +528,22 @@ class StandaloneClusterIT {
 
   /** A retrain of the test's model on {@code cohort}; retrain refuses rank-stratified splits. */
   private String[] retrainArgs(String cohort, String runId) {
-    return new String[] {"--config", pipelineConf.toString(), "--model", FUSION_MODEL, "--run-id", runId,
-        "--set", "cohort-dir=" + cohort, "--set", "output.dir=" + hdfs.uri() + "/cluster-it/out-retrain",
-        "--set", "splits.stratify=false", "--set", "registry.dir=" + registry()};
+    return new String[] {
+      "--config",
+      pipelineConf.toString(),
+      "--model",
+      FUSION_MODEL,
+      "--run-id",
+      runId,
+      "--set",
+      "cohort-dir=" + cohort,
+      "--set",
+      "output.dir=" + hdfs.uri() + "/cluster-it/out-retrain",
+      "--set",
+      "splits.stratify=false",
+      "--set",
+      "registry.dir=" + registry()
+    };
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -422,8 +560,14 @@ class StandaloneClusterIT {
     final String driverState;
     final String outputRoot;
 
-    Submitted(String stage, boolean clusterMode, int exitCode, ManagedProcess process, EventLog eventLog,
-              String driverId, String driverState) {
+    Submitted(
+        String stage,
+        boolean clusterMode,
+        int exitCode,
+        ManagedProcess process,
+        EventLog eventLog,
+        String driverId,
+        String driverState) {
       this.stage = stage;
       this.clusterMode = clusterMode;
       this.exitCode = exitCode;
@@ -440,11 +584,20 @@ class StandaloneClusterIT {
 
     /** The run ended with one of {@code exitCodes} and its status file says SUCCEEDED. */
     void assertCompleted(int... exitCodes) {
-      assertTrue(java.util.Arrays.stream(exitCodes).anyMatch(c -> c == exitCode), "jobs/submit.sh " + stage
-          + " exit code " + exitCode + ", expected one of " + java.util.Arrays.toString(exitCodes) + context());
+      assertTrue(
+          java.util.Arrays.stream(exitCodes).anyMatch(c -> c == exitCode),
+          "jobs/submit.sh "
+              + stage
+              + " exit code "
+              + exitCode
+              + ", expected one of "
+              + java.util.Arrays.toString(exitCodes)
+              + context());
       if (clusterMode) {
-        assertEquals("FINISHED", driverState, "state of the cluster-mode driver " + driverId + " on the master"
-            + context());
+        assertEquals(
+            "FINISHED",
+            driverState,
+            "state of the cluster-mode driver " + driverId + " on the master" + context());
       }
       assertTrue(eventLog != null, "no event log for the application of " + stage + context());
       if (outputRoot != null) {
@@ -454,27 +607,49 @@ class StandaloneClusterIT {
         } catch (IOException e) {
           state = "<unreadable: " + e.getMessage() + ">";
         }
-        assertEquals("SUCCEEDED", state, "state in " + outputRoot + "/_status/" + stage + ".json" + context());
+        assertEquals(
+            "SUCCEEDED",
+            state,
+            "state in " + outputRoot + "/_status/" + stage + ".json" + context());
       }
     }
 
     void assertTasksOnBothWorkers() {
       Set<Integer> workers = eventLog.workersWithTasks();
-      Set<Integer> known = workers.stream().filter(p -> cluster.workerByUiPort(p) >= 0).collect(Collectors.toSet());
-      assertTrue(known.size() >= 2, stage + ": tasks ran on executors of " + known.size()
-          + " worker(s), expected both; event log " + eventLog + context());
+      Set<Integer> known =
+          workers.stream().filter(p -> cluster.workerByUiPort(p) >= 0).collect(Collectors.toSet());
+      assertTrue(
+          known.size() >= 2,
+          stage
+              + ": tasks ran on executors of "
+              + known.size()
+              + " worker(s), expected both; event log "
+              + eventLog
+              + context());
     }
 
     String context() {
-      StringBuilder sb = new StringBuilder("\n===== jobs/submit.sh " + stage + (clusterMode ? " (cluster deploy mode, driver "
-          + driverId + " " + driverState + ")" : " (client deploy mode)") + ", log " + process.log + " (tail):\n"
-          + process.tail(60));
+      StringBuilder sb =
+          new StringBuilder(
+              "\n===== jobs/submit.sh "
+                  + stage
+                  + (clusterMode
+                      ? " (cluster deploy mode, driver " + driverId + " " + driverState + ")"
+                      : " (client deploy mode)")
+                  + ", log "
+                  + process.log
+                  + " (tail):\n"
+                  + process.tail(60));
       if (clusterMode && driverId != null) {
         for (int w = 0; w < 2; w++) {
           Path d = cluster.workDir(w).resolve(driverId);
           if (Files.isDirectory(d)) {
-            sb.append("\n===== driver stderr (tail) ").append(d).append('\n').append(ManagedProcess.tail(d.resolve("stderr"), 60));
-            sb.append("\n===== driver stdout (tail)\n").append(ManagedProcess.tail(d.resolve("stdout"), 30));
+            sb.append("\n===== driver stderr (tail) ")
+                .append(d)
+                .append('\n')
+                .append(ManagedProcess.tail(d.resolve("stderr"), 60));
+            sb.append("\n===== driver stdout (tail)\n")
+                .append(ManagedProcess.tail(d.resolve("stdout"), 30));
           }
         }
       }
@@ -507,7 +682,8 @@ class StandaloneClusterIT {
 
   private Set<Path> snapshotBefore;
 
-  private ManagedProcess startSubmit(String stage, boolean clusterMode, String... args) throws IOException {
+  private ManagedProcess startSubmit(String stage, boolean clusterMode, String... args)
+      throws IOException {
     snapshotBefore = listEventLogs();
     outputDirSet = null;
     for (int i = 0; i + 1 < args.length; i++) {
@@ -515,8 +691,10 @@ class StandaloneClusterIT {
         outputDirSet = args[i + 1].substring("output.dir=".length());
       }
     }
-    // jobs/submit.sh [--wait] [spark-submit options] -- <stage> [options]; in standalone cluster mode spark-submit
-    // exits 0 even when the driver failed, so --wait (the stage's recorded status) decides the exit code there.
+    // jobs/submit.sh [--wait] [spark-submit options] -- <stage> [options]; in standalone cluster
+    // mode spark-submit
+    // exits 0 even when the driver failed, so --wait (the stage's recorded status) decides the exit
+    // code there.
     List<String> cmd = new ArrayList<>(List.of("bash", REPO.resolve("jobs/submit.sh").toString()));
     if (clusterMode) {
       cmd.add("--wait");
@@ -527,19 +705,35 @@ class StandaloneClusterIT {
     env.put("SPARK_HOME", SPARK_HOME.toString());
     env.put("SPARK_LOCAL_IP", "127.0.0.1");
     env.put("HADOOP_CONF_DIR", hadoopConfDir.toString());
-    env.put("COHORT_FUSION_SPARK_PROPERTIES", (clusterMode ? clusterProps : clientProps).toString());
-    // Standalone workers get --files only after the driver JVM started: the log4j config "installed on every
+    env.put(
+        "COHORT_FUSION_SPARK_PROPERTIES", (clusterMode ? clusterProps : clientProps).toString());
+    // Standalone workers get --files only after the driver JVM started: the log4j config "installed
+    // on every
     // host" (this one), as jobs/submit.sh documents.
-    env.put("COHORT_FUSION_LOG4J_REMOTE", REPO.resolve("conf/log4j2-cluster.properties").toString());
+    env.put(
+        "COHORT_FUSION_LOG4J_REMOTE", REPO.resolve("conf/log4j2-cluster.properties").toString());
     runs++;
-    return ManagedProcess.start("submit " + stage, cmd, env, REPO,
-        BASE.resolve(String.format("logs/%02d-%s%s.log", runs, stage, clusterMode ? "-cluster" : "")));
+    return ManagedProcess.start(
+        "submit " + stage,
+        cmd,
+        env,
+        REPO,
+        BASE.resolve(
+            String.format("logs/%02d-%s%s.log", runs, stage, clusterMode ? "-cluster" : "")));
   }
 
-  private Submitted finish(String label, String stage, boolean clusterMode, ManagedProcess p, Set<Path> before)
+  private Submitted finish(
+      String label, String stage, boolean clusterMode, ManagedProcess p, Set<Path> before)
       throws Exception {
-    long t0 = p.process.info().startInstant().map(i -> System.nanoTime()
-        - java.time.Duration.between(i, java.time.Instant.now()).toNanos()).orElse(System.nanoTime());
+    long t0 =
+        p.process
+            .info()
+            .startInstant()
+            .map(
+                i ->
+                    System.nanoTime()
+                        - java.time.Duration.between(i, java.time.Instant.now()).toNanos())
+            .orElse(System.nanoTime());
     int exit;
     try {
       exit = p.waitFor(STAGE_TIMEOUT);
@@ -554,19 +748,22 @@ class StandaloneClusterIT {
         driverId = m.group(1);
         String id = driverId;
         String[] state = new String[1];
-        StandaloneCluster.await("driver " + id + " to complete on the master", STAGE_TIMEOUT, () -> {
-          JsonNode s = cluster.masterState();
-          if (s == null) {
-            return false;
-          }
-          for (JsonNode d : s.path("completeddrivers")) {
-            if (id.equals(d.path("id").asText())) {
-              state[0] = d.path("state").asText();
-              return true;
-            }
-          }
-          return false;
-        });
+        StandaloneCluster.await(
+            "driver " + id + " to complete on the master",
+            STAGE_TIMEOUT,
+            () -> {
+              JsonNode s = cluster.masterState();
+              if (s == null) {
+                return false;
+              }
+              for (JsonNode d : s.path("completeddrivers")) {
+                if (id.equals(d.path("id").asText())) {
+                  state[0] = d.path("state").asText();
+                  return true;
+                }
+              }
+              return false;
+            });
         driverState = state[0];
       }
     }
@@ -574,8 +771,11 @@ class StandaloneClusterIT {
     EventLog log = null;
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline) {
-      List<Path> fresh = listEventLogs().stream().filter(f -> !before.contains(f))
-          .filter(f -> !f.getFileName().toString().endsWith(".inprogress")).toList();
+      List<Path> fresh =
+          listEventLogs().stream()
+              .filter(f -> !before.contains(f))
+              .filter(f -> !f.getFileName().toString().endsWith(".inprogress"))
+              .toList();
       if (!fresh.isEmpty()) {
         log = EventLog.read(fresh.get(0));
         break;
@@ -589,27 +789,40 @@ class StandaloneClusterIT {
     return new Submitted(stage, clusterMode, exit, p, log, driverId, driverState);
   }
 
-  /** Submits a stage and kills one executor JVM of this cluster once {@code when} holds; the run must recover. */
-  private Submitted submitKillingAnExecutor(String stage, String whenText, KillWhen when, String... args)
-      throws Exception {
+  /**
+   * Submits a stage and kills one executor JVM of this cluster once {@code when} holds; the run
+   * must recover.
+   */
+  private Submitted submitKillingAnExecutor(
+      String stage, String whenText, KillWhen when, String... args) throws Exception {
     ManagedProcess p = startSubmit(stage, false, args);
     Set<Path> before = snapshotBefore;
     ProcessHandle[] victim = new ProcessHandle[1];
     try {
-      StandaloneCluster.await(whenText + " in " + stage + " before killing an executor", STAGE_TIMEOUT, () -> {
-        if (!p.isAlive()) {
-          return true;
-        }
-        EventLog inProgress = listEventLogs().stream().filter(f -> !before.contains(f)).findFirst()
-            .map(EventLog::read).orElse(null);
-        return when.test(inProgress, p.output());
-      });
-      assertTrue(p.isAlive(), stage + " ended before " + whenText + ": nothing was killed\n" + p.tail(60));
+      StandaloneCluster.await(
+          whenText + " in " + stage + " before killing an executor",
+          STAGE_TIMEOUT,
+          () -> {
+            if (!p.isAlive()) {
+              return true;
+            }
+            EventLog inProgress =
+                listEventLogs().stream()
+                    .filter(f -> !before.contains(f))
+                    .findFirst()
+                    .map(EventLog::read)
+                    .orElse(null);
+            return when.test(inProgress, p.output());
+          });
+      assertTrue(
+          p.isAlive(), stage + " ended before " + whenText + ": nothing was killed\n" + p.tail(60));
       List<ProcessHandle> executors = cluster.executorProcesses();
       assertTrue(!executors.isEmpty(), "no executor JVM of this cluster found to kill");
       victim[0] = executors.get(0);
       victim[0].destroyForcibly();
-      System.out.printf("StandaloneClusterIT: killed executor JVM %d during %s (%s)%n", victim[0].pid(), stage, whenText);
+      System.out.printf(
+          "StandaloneClusterIT: killed executor JVM %d during %s (%s)%n",
+          victim[0].pid(), stage, whenText);
     } catch (AssertionError | RuntimeException e) {
       p.stop();
       throw e;
@@ -627,7 +840,8 @@ class StandaloneClusterIT {
   }
 
   private void requirePassed(String stage) {
-    assumeTrue(Boolean.TRUE.equals(passed.get(stage)), "skipped: stage '" + stage + "' did not pass");
+    assumeTrue(
+        Boolean.TRUE.equals(passed.get(stage)), "skipped: stage '" + stage + "' did not pass");
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -636,57 +850,93 @@ class StandaloneClusterIT {
   private void assertHdfsFile(String path, Submitted r) throws IOException {
     FileSystem fs = hdfs.fs();
     org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-    assertTrue(fs.exists(p) && fs.getFileStatus(p).isFile() && fs.getFileStatus(p).getLen() > 0,
+    assertTrue(
+        fs.exists(p) && fs.getFileStatus(p).isFile() && fs.getFileStatus(p).getLen() > 0,
         "no (or an empty) file " + hdfs.uri() + path + " on HDFS after " + r.stage + r.context());
   }
 
   private void assertHdfsDirWithParquet(String path, Submitted r) throws IOException {
     FileSystem fs = hdfs.fs();
     org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
-    boolean ok = fs.exists(p) && fs.getFileStatus(p).isDirectory()
-        && java.util.Arrays.stream(fs.listStatus(p)).anyMatch(s -> s.getPath().getName().endsWith(".parquet"));
-    assertTrue(ok, "no Parquet table at " + hdfs.uri() + path + " on HDFS after " + r.stage + r.context());
+    boolean ok =
+        fs.exists(p)
+            && fs.getFileStatus(p).isDirectory()
+            && java.util.Arrays.stream(fs.listStatus(p))
+                .anyMatch(s -> s.getPath().getName().endsWith(".parquet"));
+    assertTrue(
+        ok, "no Parquet table at " + hdfs.uri() + path + " on HDFS after " + r.stage + r.context());
   }
 
-  /** One embeddings table, one row per aligned subject, no temporary or previous copy left beside it. */
+  /**
+   * One embeddings table, one row per aligned subject, no temporary or previous copy left beside
+   * it.
+   */
   private void assertEmbeddingsPublishedOnce(String outDir, Submitted r) throws IOException {
     Dataset<Row> table = localSpark().read().parquet(outDir + "/embeddings/table");
     long rows = table.count();
     long subjects = table.select("subject_id").distinct().count();
     long aligned = localSpark().read().parquet(outDir + "/cohort/aligned").count();
-    assertEquals(aligned, rows, "embeddings rows vs aligned subjects (a half or doubled publish?)" + r.context());
-    assertEquals(rows, subjects, "embeddings rows vs distinct subjects (a subject written twice?)" + r.context());
+    assertEquals(
+        aligned,
+        rows,
+        "embeddings rows vs aligned subjects (a half or doubled publish?)" + r.context());
+    assertEquals(
+        rows,
+        subjects,
+        "embeddings rows vs distinct subjects (a subject written twice?)" + r.context());
     assertNoLeftovers(outDir, r);
   }
 
-  /** Every model of summary.json completed, listed once, with exactly one published model.zip or late.json. */
+  /**
+   * Every model of summary.json completed, listed once, with exactly one published model.zip or
+   * late.json.
+   */
   private void assertModelsPublished(JsonNode summary, Submitted r) throws IOException {
     List<String> names = new ArrayList<>();
     summary.path("models").forEach(m -> names.add(m.path("name").asText()));
-    assertTrue(names.contains(FUSION_MODEL), "summary.json lacks '" + FUSION_MODEL + "': " + names + r.context());
-    assertEquals(names.size(), new HashSet<>(names).size(), "a model listed twice in summary.json: " + names);
+    assertTrue(
+        names.contains(FUSION_MODEL),
+        "summary.json lacks '" + FUSION_MODEL + "': " + names + r.context());
+    assertEquals(
+        names.size(),
+        new HashSet<>(names).size(),
+        "a model listed twice in summary.json: " + names);
     FileSystem fs = hdfs.fs();
     for (JsonNode m : summary.path("models")) {
       String name = m.path("name").asText();
-      assertTrue(m.path("completed").asBoolean(false), "model '" + name + "' not completed" + r.context());
+      assertTrue(
+          m.path("completed").asBoolean(false), "model '" + name + "' not completed" + r.context());
       double auroc = m.path("validation").path("auroc").asDouble(Double.NaN);
       assertTrue(auroc >= 0 && auroc <= 1, "model '" + name + "' validation AUROC " + auroc);
       org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(m.path("modelDir").asText());
       assertTrue(fs.exists(dir), "model dir of '" + name + "' missing: " + dir + r.context());
-      long published = java.util.Arrays.stream(fs.listStatus(dir))
-          .filter(s -> s.getPath().getName().equals("model.zip") || s.getPath().getName().equals("late.json")).count();
+      long published =
+          java.util.Arrays.stream(fs.listStatus(dir))
+              .filter(
+                  s ->
+                      s.getPath().getName().equals("model.zip")
+                          || s.getPath().getName().equals("late.json"))
+              .count();
       assertEquals(1, published, "published model files of '" + name + "' in " + dir);
     }
     String root = r.clusterMode ? clusterOut : out;
     assertNoLeftovers(root, r);
     // Train's minibatch shards (<output.dir>/_shards) are deleted when the run ends.
     org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(root + "/_shards");
-    List<String> leftShards = fs.exists(shards) ? java.util.Arrays.stream(fs.listStatus(shards))
-        .map(st -> st.getPath().getName()).toList() : List.of();
-    assertTrue(leftShards.isEmpty(), "minibatch shards left after train: " + leftShards + r.context());
+    List<String> leftShards =
+        fs.exists(shards)
+            ? java.util.Arrays.stream(fs.listStatus(shards))
+                .map(st -> st.getPath().getName())
+                .toList()
+            : List.of();
+    assertTrue(
+        leftShards.isEmpty(), "minibatch shards left after train: " + leftShards + r.context());
   }
 
-  /** No temporary (.x.tmp-*, _temporary) or previous (.x.old-*) directory anywhere under the output directory. */
+  /**
+   * No temporary (.x.tmp-*, _temporary) or previous (.x.old-*) directory anywhere under the output
+   * directory.
+   */
   private void assertNoLeftovers(String outDir, Submitted r) throws IOException {
     FileSystem fs = hdfs.fs();
     List<String> left = new ArrayList<>();
@@ -696,7 +946,8 @@ class StandaloneClusterIT {
     while (!todo.isEmpty()) {
       for (FileStatus st : fs.listStatus(todo.poll())) {
         String n = st.getPath().getName();
-        // AtomicDirectory's .<name>.tmp-<owner>-<random> / .<name>.old-..., Spark's uncommitted _temporary.
+        // AtomicDirectory's .<name>.tmp-<owner>-<random> / .<name>.old-..., Spark's uncommitted
+        // _temporary.
         if (n.matches("\\..+\\.(tmp|old)-.+") || n.equals("_temporary")) {
           left.add(st.getPath().toString());
         } else if (st.isDirectory()) {
@@ -721,7 +972,10 @@ class StandaloneClusterIT {
 
   private static Map<String, Double> aurocs(JsonNode summary) {
     Map<String, Double> m = new TreeMap<>();
-    summary.path("models").forEach(e -> m.put(e.path("name").asText(), e.path("validation").path("auroc").asDouble()));
+    summary
+        .path("models")
+        .forEach(
+            e -> m.put(e.path("name").asText(), e.path("validation").path("auroc").asDouble()));
     return m;
   }
 
@@ -729,8 +983,9 @@ class StandaloneClusterIT {
   // Configuration the test writes
 
   /**
-   * The project's conf/spark-standalone.properties plus what this cluster needs: its master, the HDFS as default
-   * file system, event logs, small executors (one core, one per worker), the local JavaCPP cache.
+   * The project's conf/spark-standalone.properties plus what this cluster needs: its master, the
+   * HDFS as default file system, event logs, small executors (one core, one per worker), the local
+   * JavaCPP cache.
    */
   private Path writeSparkProperties(String name, boolean clusterMode) throws IOException {
     Properties p = new Properties();
@@ -750,8 +1005,12 @@ class StandaloneClusterIT {
     p.setProperty("spark.sql.shuffle.partitions", "4");
     p.setProperty("spark.local.dir", BASE.resolve("spark-local").toString());
     String javacpp = " -Dorg.bytedeco.javacpp.cachedir=" + JAVACPP_CACHE;
-    p.setProperty("spark.executor.extraJavaOptions", p.getProperty("spark.executor.extraJavaOptions", "") + javacpp);
-    p.setProperty("spark.driver.extraJavaOptions", p.getProperty("spark.driver.extraJavaOptions", "") + javacpp);
+    p.setProperty(
+        "spark.executor.extraJavaOptions",
+        p.getProperty("spark.executor.extraJavaOptions", "") + javacpp);
+    p.setProperty(
+        "spark.driver.extraJavaOptions",
+        p.getProperty("spark.driver.extraJavaOptions", "") + javacpp);
     Path file = BASE.resolve(name);
     try (Writer w = Files.newBufferedWriter(file)) {
       p.store(w, "written by StandaloneClusterIT from conf/spark-standalone.properties");
@@ -760,8 +1019,8 @@ class StandaloneClusterIT {
   }
 
   /**
-   * A small pipeline on conf/demo.conf's modalities: cohort-dir an hdfs:// URI, 2 epochs everywhere, one fusion
-   * model plus the baselines.
+   * A small pipeline on conf/demo.conf's modalities: cohort-dir an hdfs:// URI, 2 epochs
+   * everywhere, one fusion model plus the baselines.
    */
   private static String pipelineConfig(String input, String outputDir) {
     return """
@@ -793,12 +1052,14 @@ class StandaloneClusterIT {
           }
         }
         train { mode = spark, epochs = 2, batch-size = 32, workers = 2, patience = 2, learning-rate = 0.005 }
-        """.formatted(input, outputDir, FUSION_MODEL);
+        """
+        .formatted(input, outputDir, FUSION_MODEL);
   }
 
   private SparkSession localSpark() {
     if (localSpark == null) {
-      // The embedded run reads spark.* system properties (Sessions.getOrCreate); the checks share its session.
+      // The embedded run reads spark.* system properties (Sessions.getOrCreate); the checks share
+      // its session.
       System.setProperty("spark.master", "local[2]");
       System.setProperty("spark.ui.enabled", "false");
       System.setProperty("spark.sql.shuffle.partitions", "4");

@@ -7,9 +7,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 
 /**
- * A real HDFS in the test JVM (Hadoop's MiniDFSCluster, hadoop-client-minicluster at Spark's Hadoop 3.3.4): one
- * NameNode and one DataNode on 127.0.0.1, storage under target/. Spark's drivers and executors reach it over RPC
- * like any HDFS.
+ * A real HDFS in the test JVM (Hadoop's MiniDFSCluster, hadoop-client-minicluster at Spark's Hadoop
+ * 3.3.4): one NameNode and one DataNode on 127.0.0.1, storage under target/. Spark's drivers and
+ * executors reach it over RPC like any HDFS.
  */
 final class TestHdfs implements AutoCloseable {
   private final MiniDFSCluster cluster;
@@ -41,7 +41,9 @@ final class TestHdfs implements AutoCloseable {
     return c;
   }
 
-  /** A Hadoop client configuration directory (core-site.xml, hdfs-site.xml) pointing at this HDFS. */
+  /**
+   * A Hadoop client configuration directory (core-site.xml, hdfs-site.xml) pointing at this HDFS.
+   */
   java.nio.file.Path writeClientConf(java.nio.file.Path dir) throws IOException {
     java.nio.file.Files.createDirectories(dir);
     java.nio.file.Files.writeString(dir.resolve("core-site.xml"), site("fs.defaultFS", uri()));
@@ -50,7 +52,10 @@ final class TestHdfs implements AutoCloseable {
   }
 
   private static String site(String name, String value) {
-    return "<?xml version=\"1.0\"?>\n<configuration>\n  <property><name>" + name + "</name><value>" + value
+    return "<?xml version=\"1.0\"?>\n<configuration>\n  <property><name>"
+        + name
+        + "</name><value>"
+        + value
         + "</value></property>\n</configuration>\n";
   }
 

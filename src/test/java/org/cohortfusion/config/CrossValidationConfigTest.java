@@ -4,22 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** splits.folds / splits.repeats / cv.parallelism: defaults, the shipped CV config, and bad values named by key. */
+/**
+ * splits.folds / splits.repeats / cv.parallelism: defaults, the shipped CV config, and bad values
+ * named by key.
+ */
 class CrossValidationConfigTest {
   private static final Path REPO = Path.of(System.getProperty("cohortfusion.repo", "."));
-  private static final String MINIMAL = "subjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = o }\n";
+  private static final String MINIMAL =
+      "subjects { path = s }\nmodalities { labs { kind = timeseries, path = l } }\noutput { dir = o }\n";
 
   @Test
   void defaultsAndTheShippedCrossValidationConfig() {
     PipelineConfig c = PipelineConfigLoader.parse(MINIMAL, List.of());
     assertEquals(1, c.splits().repeats());
     assertEquals(0, c.cv().parallelism());
-    PipelineConfig pbc = PipelineConfigLoader.load(REPO.resolve("conf/pbc-cv.conf").toFile(), List.of());
+    PipelineConfig pbc =
+        PipelineConfigLoader.load(REPO.resolve("conf/pbc-cv.conf").toFile(), List.of());
     assertEquals(5, pbc.splits().folds());
     assertEquals(2024L, pbc.splits().seed()); // the rest is conf/pbc.conf's
     assertEquals("work/pbc-cv/folds/3", pbc.foldOutputDir(3));
@@ -40,15 +44,24 @@ class CrossValidationConfigTest {
 
   @Test
   void badValuesAreErrorsNamingTheKey() {
-    ConfigException repeats = assertThrows(ConfigException.class,
-        () -> PipelineConfigLoader.parse(MINIMAL, List.of("splits.repeats=3")));
-    assertTrue(repeats.getMessage().contains("splits.repeats") && repeats.getMessage().contains("splits.folds"),
+    ConfigException repeats =
+        assertThrows(
+            ConfigException.class,
+            () -> PipelineConfigLoader.parse(MINIMAL, List.of("splits.repeats=3")));
+    assertTrue(
+        repeats.getMessage().contains("splits.repeats")
+            && repeats.getMessage().contains("splits.folds"),
         repeats.getMessage());
-    ConfigException zero = assertThrows(ConfigException.class,
-        () -> PipelineConfigLoader.parse(MINIMAL, List.of("splits.folds=5", "splits.repeats=0")));
+    ConfigException zero =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                PipelineConfigLoader.parse(MINIMAL, List.of("splits.folds=5", "splits.repeats=0")));
     assertTrue(zero.getMessage().contains("splits.repeats"), zero.getMessage());
-    ConfigException parallel = assertThrows(ConfigException.class,
-        () -> PipelineConfigLoader.parse(MINIMAL, List.of("cv.parallelism=-1")));
+    ConfigException parallel =
+        assertThrows(
+            ConfigException.class,
+            () -> PipelineConfigLoader.parse(MINIMAL, List.of("cv.parallelism=-1")));
     assertTrue(parallel.getMessage().contains("cv.parallelism"), parallel.getMessage());
   }
 }

@@ -24,28 +24,42 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The classical scorer applies each scenario's presence to the right subject: its probabilities equal those of the
- * model scoring the aligned rows with {@code has_<m>} set false by hand, subject by subject, in the test split's order.
+ * The classical scorer applies each scenario's presence to the right subject: its probabilities
+ * equal those of the model scoring the aligned rows with {@code has_<m>} set false by hand, subject
+ * by subject, in the test split's order.
  */
 class ClassicalScorerTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void removalsReachTheRightSubjects() {
     SparkSession spark = SparkTestSession.get();
-    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(100, 5),
-        tmp.resolve("cohort").toString(), "fp");
+    String cohort =
+        FeatureTestCohorts.writeCohort(
+            spark, FeatureTestCohorts.rows(100, 5), tmp.resolve("cohort").toString(), "fp");
     String out = tmp.resolve("train").toString();
-    ClassicalConfig config = new ClassicalConfig(List.of("linear"),
-        new ClassicalConfig.Linear(List.of(0.01), List.of(0.0), null), null, 4, 64, null);
-    new ClassicalBaselines(spark, cohort, out, config, System.out::println).train(List.of("linear"));
-    ClassicalModels.Loaded model = ClassicalModels.load(new Configuration(), out + "/linear/" + ClassicalModels.DIR);
+    ClassicalConfig config =
+        new ClassicalConfig(
+            List.of("linear"),
+            new ClassicalConfig.Linear(List.of(0.01), List.of(0.0), null),
+            null,
+            4,
+            64,
+            null);
+    new ClassicalBaselines(spark, cohort, out, config, System.out::println)
+        .train(List.of("linear"));
+    ClassicalModels.Loaded model =
+        ClassicalModels.load(new Configuration(), out + "/linear/" + ClassicalModels.DIR);
     Dataset<Row> labeled = ClassicalBaselines.labeled(spark, cohort);
 
-    // The test subjects in an order of our own, two modalities in the batches ('vec' carries the signal).
+    // The test subjects in an order of our own, two modalities in the batches ('vec' carries the
+    // signal).
     List<String> ids = new ArrayList<>();
-    labeled.where("split = 'test'").select("subject_id").collectAsList().forEach(r -> ids.add(r.getString(0)));
+    labeled
+        .where("split = 'test'")
+        .select("subject_id")
+        .collectAsList()
+        .forEach(r -> ids.add(r.getString(0)));
     java.util.Collections.reverse(ids);
     int n = ids.size();
     List<String> mods = List.of("vec", "txt");
@@ -57,11 +71,21 @@ class ClassicalScorerTest {
       removed[r * 2 + 1] = 1f;
     }
     int[] labels = new int[n];
-    TestSplit test = new TestSplit(ids, labels, null,
-        List.of(new Batch(new int[] {1, 1}, new float[][] {new float[n], new float[n]}, all, labels, 2)), mods);
-    List<Batch> scenario = List.of(new Batch(new int[] {1, 1}, new float[][] {new float[n], new float[n]}, removed,
-        labels, 2));
-    List<double[][]> scored = new ClassicalScorer(model, labeled, test).score(List.of(test.batches(), scenario));
+    TestSplit test =
+        new TestSplit(
+            ids,
+            labels,
+            null,
+            List.of(
+                new Batch(
+                    new int[] {1, 1}, new float[][] {new float[n], new float[n]}, all, labels, 2)),
+            mods);
+    List<Batch> scenario =
+        List.of(
+            new Batch(
+                new int[] {1, 1}, new float[][] {new float[n], new float[n]}, removed, labels, 2));
+    List<double[][]> scored =
+        new ClassicalScorer(model, labeled, test).score(List.of(test.batches(), scenario));
 
     Map<String, Double> asIs = probabilities(model.score(labeled.where("split = 'test'")));
     Dataset<Row> withoutVec = labeled.where("split = 'test'").withColumn("has_vec", lit(false));
@@ -77,7 +101,9 @@ class ClassicalScorerTest {
 
   private static Map<String, Double> probabilities(Dataset<Row> scored) {
     Map<String, Double> out = new HashMap<>();
-    scored.select(col("subject_id"), col(ClassicalModels.PROBABILITY)).collectAsList()
+    scored
+        .select(col("subject_id"), col(ClassicalModels.PROBABILITY))
+        .collectAsList()
         .forEach(r -> out.put(r.getString(0), r.getDouble(1)));
     return out;
   }

@@ -17,34 +17,45 @@ import org.cohortfusion.train.Batch;
 import org.junit.jupiter.api.Test;
 
 /**
- * The honest unimodal baseline: pretrain's encoder head against train's head on the frozen embedding, chosen on
- * validation. The cases are built so that validation and test disagree; the expected answers follow from the
- * constructed numbers by hand.
+ * The honest unimodal baseline: pretrain's encoder head against train's head on the frozen
+ * embedding, chosen on validation. The cases are built so that validation and test disagree; the
+ * expected answers follow from the constructed numbers by hand.
  */
 class EncoderHeadsTest {
 
-  private static final StructType TABLE = new StructType()
-      .add("subject_id", DataTypes.StringType)
-      .add("split", DataTypes.StringType)
-      .add("label", DataTypes.IntegerType)
-      .add("has_labs", DataTypes.BooleanType)
-      .add("head_labs", DataTypes.createArrayType(DataTypes.FloatType, false));
+  private static final StructType TABLE =
+      new StructType()
+          .add("subject_id", DataTypes.StringType)
+          .add("split", DataTypes.StringType)
+          .add("label", DataTypes.IntegerType)
+          .add("has_labs", DataTypes.BooleanType)
+          .add("head_labs", DataTypes.createArrayType(DataTypes.FloatType, false));
 
   private static Row row(String id, String split, int label, Float p) {
-    return RowFactory.create(id, split, label, p != null, p == null ? null : new float[] {1 - p, p});
+    return RowFactory.create(
+        id, split, label, p != null, p == null ? null : new float[] {1 - p, p});
   }
 
   /**
-   * Train: 3 positives of 4 (prior 0.75). Validation: the head ranks its 4 subjects perfectly; one subject without labs
-   * (positive) gets the prior. Test: the head ranks perfectly wrong.
+   * Train: 3 positives of 4 (prior 0.75). Validation: the head ranks its 4 subjects perfectly; one
+   * subject without labs (positive) gets the prior. Test: the head ranks perfectly wrong.
    */
   private static Dataset<Row> table() {
     SparkSession spark = SparkTestSession.get();
-    List<Row> rows = new ArrayList<>(List.of(
-        row("t1", "train", 1, 0.9f), row("t2", "train", 1, 0.8f), row("t3", "train", 1, null), row("t4", "train", 0, 0.1f),
-        row("v1", "validation", 1, 0.9f), row("v2", "validation", 1, 0.6f), row("v3", "validation", 0, 0.4f),
-        row("v4", "validation", 0, 0.2f), row("v5", "validation", 1, null),
-        row("x1", "test", 1, 0.1f), row("x2", "test", 0, 0.9f)));
+    List<Row> rows =
+        new ArrayList<>(
+            List.of(
+                row("t1", "train", 1, 0.9f),
+                row("t2", "train", 1, 0.8f),
+                row("t3", "train", 1, null),
+                row("t4", "train", 0, 0.1f),
+                row("v1", "validation", 1, 0.9f),
+                row("v2", "validation", 1, 0.6f),
+                row("v3", "validation", 0, 0.4f),
+                row("v4", "validation", 0, 0.2f),
+                row("v5", "validation", 1, null),
+                row("x1", "test", 1, 0.1f),
+                row("x2", "test", 0, 0.9f)));
     return spark.createDataFrame(rows, TABLE);
   }
 
@@ -55,7 +66,8 @@ class EncoderHeadsTest {
     assertArrayEquals(new double[] {0.25, 0.75}, prior, 1e-12);
     int[] labels = EncoderHeads.labels(t, "validation");
     assertArrayEquals(new int[] {1, 1, 0, 0, 1}, labels);
-    // Positives score 0.9, 0.6, 0.75 (v5 at the prior); negatives 0.4, 0.2: every pair ranked right -> 1.0.
+    // Positives score 0.9, 0.6, 0.75 (v5 at the prior); negatives 0.4, 0.2: every pair ranked right
+    // -> 1.0.
     assertEquals(1.0, EncoderHeads.validationAuroc(t, "labs", labels, prior, 2), 1e-12);
   }
 
@@ -63,23 +75,36 @@ class EncoderHeadsTest {
   void theChoiceFollowsValidationWhereTestDisagrees() {
     Dataset<Row> t = table();
     double[] prior = EncoderHeads.trainPrior(t, 2);
-    Double encoderValidation = EncoderHeads.validationAuroc(t, "labs", EncoderHeads.labels(t, "validation"), prior, 2);
+    Double encoderValidation =
+        EncoderHeads.validationAuroc(t, "labs", EncoderHeads.labels(t, "validation"), prior, 2);
     // The frozen-embedding head: worse on validation (0.8) ...
-    EvaluateResult.UnimodalBaseline choice = EncoderHeads.choose("labs", encoderValidation, 0.8, true);
+    EvaluateResult.UnimodalBaseline choice =
+        EncoderHeads.choose("labs", encoderValidation, 0.8, true);
     assertEquals("encoder:labs", choice.chosen());
-    // ... but on test the encoder head is perfectly wrong (x1 positive at 0.1, x2 negative at 0.9): AUROC 0, and the
+    // ... but on test the encoder head is perfectly wrong (x1 positive at 0.1, x2 negative at 0.9):
+    // AUROC 0, and the
     // frozen head scores 0.9. The best unimodal model is still the one validation chose.
     double[][] testHead = EncoderHeads.read(t, "labs", "test");
-    double encoderTest = ClassificationMetrics.of(EncoderHeads.filled(testHead, prior), new int[] {1, 0}, 2).auroc();
+    double encoderTest =
+        ClassificationMetrics.of(EncoderHeads.filled(testHead, prior), new int[] {1, 0}, 2).auroc();
     assertEquals(0.0, encoderTest, 1e-12);
-    EvaluateResult r = result(List.of(unimodal("encoder:labs", encoderTest), unimodal("unimodal:labs", 0.9),
-        unimodal("fusion", 0.95, "fusion")), List.of(choice));
+    EvaluateResult r =
+        result(
+            List.of(
+                unimodal("encoder:labs", encoderTest),
+                unimodal("unimodal:labs", 0.9),
+                unimodal("fusion", 0.95, "fusion")),
+            List.of(choice));
     assertEquals("encoder:labs", r.bestUnimodal().orElseThrow().name());
 
-    // Reversed: validation prefers the frozen head (0.75 > 0.7), test the encoder head (0.95 > 0.6).
+    // Reversed: validation prefers the frozen head (0.75 > 0.7), test the encoder head (0.95 >
+    // 0.6).
     EvaluateResult.UnimodalBaseline other = EncoderHeads.choose("labs", 0.7, 0.75, true);
     assertEquals("unimodal:labs", other.chosen());
-    EvaluateResult r2 = result(List.of(unimodal("encoder:labs", 0.95), unimodal("unimodal:labs", 0.6)), List.of(other));
+    EvaluateResult r2 =
+        result(
+            List.of(unimodal("encoder:labs", 0.95), unimodal("unimodal:labs", 0.6)),
+            List.of(other));
     assertEquals("unimodal:labs", r2.bestUnimodal().orElseThrow().name());
     // A tie on validation keeps train's head; no frozen head trained: the encoder head.
     assertEquals("unimodal:labs", EncoderHeads.choose("labs", 0.7, 0.7, true).chosen());
@@ -91,8 +116,13 @@ class EncoderHeadsTest {
     double[] prior = {0.25, 0.75};
     double[][] head = {{0.9, 0.1}, null, {0.3, 0.7}};
     // Two modalities, labs at index 1; the third subject's labs removed by the scenario.
-    Batch b = new Batch(new int[] {1, 1}, new float[][] {new float[3], new float[3]}, new float[] {1, 1, 1, 0, 1, 0},
-        new int[] {0, 1, 1}, 2);
+    Batch b =
+        new Batch(
+            new int[] {1, 1},
+            new float[][] {new float[3], new float[3]},
+            new float[] {1, 1, 1, 0, 1, 0},
+            new int[] {0, 1, 1},
+            2);
     List<double[][]> scored = EncoderHeads.scorer(head, 1, prior).score(List.of(List.of(b)));
     assertArrayEquals(new double[] {0.9, 0.1}, scored.get(0)[0], 0.0);
     assertArrayEquals(prior, scored.get(0)[1], 0.0);
@@ -104,12 +134,17 @@ class EncoderHeadsTest {
   }
 
   private static EvaluateResult.ModelEvaluation unimodal(String name, double auroc, String kind) {
-    ClassificationMetrics m = new ClassificationMetrics(auroc, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2);
-    return new EvaluateResult.ModelEvaluation(name, kind, name, null, m, null, List.of(), List.of(), Map.of());
+    ClassificationMetrics m =
+        new ClassificationMetrics(
+            auroc, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2);
+    return new EvaluateResult.ModelEvaluation(
+        name, kind, name, null, m, null, List.of(), List.of(), Map.of());
   }
 
-  private static EvaluateResult result(List<EvaluateResult.ModelEvaluation> models,
-                                       List<EvaluateResult.UnimodalBaseline> baselines) {
-    return new EvaluateResult("test", 2, 2, null, 10, List.of(0.0), models, "p", "m", List.of(), null, baselines);
+  private static EvaluateResult result(
+      List<EvaluateResult.ModelEvaluation> models,
+      List<EvaluateResult.UnimodalBaseline> baselines) {
+    return new EvaluateResult(
+        "test", 2, 2, null, 10, List.of(0.0), models, "p", "m", List.of(), null, baselines);
   }
 }

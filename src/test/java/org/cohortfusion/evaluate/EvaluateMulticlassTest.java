@@ -19,34 +19,54 @@ import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.cohortfusion.train.TrainAction;
 import org.junit.jupiter.api.Test;
 
-/** Three classes through train -> evaluate (CLI) -> report: probabilities as arrays, macro one-vs-rest metrics, no truth. */
+/**
+ * Three classes through train -> evaluate (CLI) -> report: probabilities as arrays, macro
+ * one-vs-rest metrics, no truth.
+ */
 class EvaluateMulticlassTest {
   @Test
   void threeClassCohortIsEvaluatedAndReported() throws Exception {
     SparkSession spark = SparkTestSession.get();
     Path root = Files.createTempDirectory("cf-eval-k3");
-    SyntheticEmbeddings.write(spark, root.resolve("out/embeddings").toString(), 800, new double[] {0.2, 0.2, 0.2}, 1.0,
-        9, 3);
+    SyntheticEmbeddings.write(
+        spark,
+        root.resolve("out/embeddings").toString(),
+        800,
+        new double[] {0.2, 0.2, 0.2},
+        1.0,
+        9,
+        3);
     Path conf = root.resolve("k3.conf");
-    Files.writeString(conf, """
+    Files.writeString(
+        conf,
+        """
         subjects { path = s.csv }
         modalities { clinical { kind = tabular, path = c.csv } }
         output { dir = "%s" }
         fusion { models { mean { what = [clinical, labs, imaging], how = mean, projection = 8, head = [16] } }
                  baselines = [early] }
         train { mode = local, epochs = 2, batch-size = 32, learning-rate = 0.01, seed = 5 }
-        """.formatted(root.resolve("out")));
+        """
+            .formatted(root.resolve("out")));
     PipelineConfig config = PipelineConfigLoader.load(conf.toFile(), List.of());
     TrainAction.of(spark, config).execute();
     // The evaluate command of the CLI, in process (the session is the test JVM's).
     assertEquals(0, CohortFusion.run("evaluate", "-c", conf.toString()));
-    EvaluateResult result = EvaluateAction.read(spark.sparkContext().hadoopConfiguration(), config.evaluateOutputDir());
+    EvaluateResult result =
+        EvaluateAction.read(spark.sparkContext().hadoopConfiguration(), config.evaluateOutputDir());
 
     assertEquals(3, result.numClasses());
-    assertEquals(List.of("mean", "early"), result.models().stream().map(EvaluateResult.ModelEvaluation::name).toList());
+    assertEquals(
+        List.of("mean", "early"),
+        result.models().stream().map(EvaluateResult.ModelEvaluation::name).toList());
     assertNull(result.bayesOptimalAuroc(), "no true probability for three classes");
-    List<Row> predictions = spark.read().parquet(result.predictionsPath()).where("model = 'mean'")
-        .select("probability", "label").collectAsList();
+    List<Row> predictions =
+        spark
+            .read()
+            .parquet(result.predictionsPath())
+            .where("model = 'mean'")
+            .select("probability", "label")
+            .collectAsList();
     assertEquals(result.subjects(), predictions.size());
     double[][] probs = new double[predictions.size()][];
     int[] labels = new int[predictions.size()];
@@ -58,8 +78,10 @@ class EvaluateMulticlassTest {
       labels[i] = predictions.get(i).getInt(1);
     }
     EvaluateResult.ModelEvaluation mean = result.get("mean");
-    // The metrics by their documented definitions, computed apart (not by ClassificationMetrics): macro one-vs-rest
-    // AUROC by pair counting, arg-max accuracy (ties to the lower class), mean per-class recall, Brier summed over
+    // The metrics by their documented definitions, computed apart (not by ClassificationMetrics):
+    // macro one-vs-rest
+    // AUROC by pair counting, arg-max accuracy (ties to the lower class), mean per-class recall,
+    // Brier summed over
     // the classes, top-label ECE over 10 equal-width bins.
     int n = labels.length;
     double auroc = 0;
@@ -107,7 +129,10 @@ class EvaluateMulticlassTest {
     double ece = 0;
     for (int b = 0; b < 10; b++) {
       if (binCount[b] > 0) {
-        ece += binCount[b] / n * Math.abs(binCorrect[b] / binCount[b] - binConfidence[b] / binCount[b]);
+        ece +=
+            binCount[b]
+                / n
+                * Math.abs(binCorrect[b] / binCount[b] - binConfidence[b] / binCount[b]);
       }
     }
     assertEquals(n, mean.test().n());

@@ -12,7 +12,10 @@ class PairedAurocTest {
     return x > y ? 1 : x == y ? 0.5 : 0;
   }
 
-  /** DeLong's estimator straight from its definition (O(m n)), as an oracle for the midrank implementation. */
+  /**
+   * DeLong's estimator straight from its definition (O(m n)), as an oracle for the midrank
+   * implementation.
+   */
   private static double[] byDefinition(double[] a, double[] b, int[] labels) {
     int m = 0;
     for (int y : labels) {
@@ -54,7 +57,8 @@ class PairedAurocTest {
         }
       }
     }
-    double var = (s10[0][0] + s10[1][1] - 2 * s10[0][1]) / m + (s01[0][0] + s01[1][1] - 2 * s01[0][1]) / n;
+    double var =
+        (s10[0][0] + s10[1][1] - 2 * s10[0][1]) / m + (s01[0][0] + s01[1][1] - 2 * s01[0][1]) / n;
     return new double[] {auc[0], auc[1], Math.sqrt(var)};
   }
 
@@ -69,7 +73,8 @@ class PairedAurocTest {
       for (int i = 0; i < size; i++) {
         y[i] = i < 3 ? i % 2 : rnd.nextInt(2);
         double z = rnd.nextDouble();
-        // Rounded scores: many ties, as a unimodal model gives every subject without its modality one probability.
+        // Rounded scores: many ties, as a unimodal model gives every subject without its modality
+        // one probability.
         a[i] = Math.round((z + y[i] * 0.3 + rnd.nextDouble()) * 10) / 10.0;
         b[i] = Math.round((z + y[i] * 0.1 + rnd.nextDouble()) * 4) / 4.0;
       }
@@ -98,8 +103,15 @@ class PairedAurocTest {
 
   @Test
   void tooFewSubjectsOfAClassIsRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> PairedAuroc.of(new double[] {0.1, 0.2, 0.3}, new double[] {0.1, 0.2, 0.3}, new int[] {0, 0, 1}, 0.95));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                PairedAuroc.of(
+                    new double[] {0.1, 0.2, 0.3},
+                    new double[] {0.1, 0.2, 0.3},
+                    new int[] {0, 0, 1},
+                    0.95));
     assertTrue(e.getMessage().contains("1 positive and 2 negative"), e.getMessage());
   }
 }

@@ -44,7 +44,8 @@ class SurvivalMetricsTest {
     //   C-D 0.70 = 0.70 tied risk    (same time 3, D censored: events before censorings)
     //   C-E 0.70 < 0.80 discordant
     //   C-F 0.70 > 0.40 concordant
-    // Not comparable: B with anyone later (B censored first), D with E/F (D censored first), E-F (both events at 4).
+    // Not comparable: B with anyone later (B censored first), D with E/F (D censored first), E-F
+    // (both events at 4).
     // 5 concordant, 2 discordant, 1 tied, 8 comparable: C = (5 + 0.5) / 8 = 0.6875.
     Concordance c = SurvivalMetrics.harrellC(TIME, EVENT, RISK);
     assertEquals(5, c.concordant());
@@ -57,9 +58,12 @@ class SurvivalMetricsTest {
   @Test
   void censoringKaplanMeierOnTheHandWorkedCohort() {
     // Censorings at 2 (B) and 3 (D).
-    //   s = 2: at risk of censoring = subjects with time > 2 (C, D, E, F) + censored at 2 (B) = 5; G = 1 - 1/5 = 4/5.
-    //   s = 3: at risk = time > 3 (E, F) + censored at 3 (D) = 3; C's event at 3 came first, so C is not at risk.
-    //          G = 4/5 * (1 - 1/3) = 8/15. (R's survfit(Surv(time, 1 - status)) would keep C: 4/5 * 3/4 = 3/5.)
+    //   s = 2: at risk of censoring = subjects with time > 2 (C, D, E, F) + censored at 2 (B) = 5;
+    // G = 1 - 1/5 = 4/5.
+    //   s = 3: at risk = time > 3 (E, F) + censored at 3 (D) = 3; C's event at 3 came first, so C
+    // is not at risk.
+    //          G = 4/5 * (1 - 1/3) = 8/15. (R's survfit(Surv(time, 1 - status)) would keep C: 4/5 *
+    // 3/4 = 3/5.)
     CensoringSurvival g = CensoringSurvival.of(TIME, EVENT);
     assertArrayEquals(new double[] {2, 3}, g.times(), 0);
     assertArrayEquals(new double[] {4.0 / 5, 8.0 / 15}, g.survival(), EPS);
@@ -89,7 +93,8 @@ class SurvivalMetricsTest {
 
   @Test
   void withoutCensoringTheCensoringSurvivalIsOne() {
-    CensoringSurvival g = CensoringSurvival.of(new double[] {3, 1, 2, 2}, new boolean[] {true, true, true, true});
+    CensoringSurvival g =
+        CensoringSurvival.of(new double[] {3, 1, 2, 2}, new boolean[] {true, true, true, true});
     assertEquals(0, g.times().length);
     assertEquals(1, g.at(10), 0);
     assertEquals(1, g.before(2), 0);
@@ -104,10 +109,12 @@ class SurvivalMetricsTest {
     //   AUROC = (1 * 2 + 5/4 * 1) / ((1 + 5/4) * 2) = 3.25 / 4.5 = 13/18.
     // (Unweighted it would be 3/4; with G(3) = 8/15 in place of G(3-) it would be 3.875 / 5.75.)
     assertEquals(13.0 / 18, SurvivalMetrics.timeDependentAuroc(TIME, EVENT, RISK, 3), EPS);
-    // Horizon 1: case A only (weight 1); controls B C D E F. A (0.90) beats C, D, E, F, loses to B (0.95): 4/5.
+    // Horizon 1: case A only (weight 1); controls B C D E F. A (0.90) beats C, D, E, F, loses to B
+    // (0.95): 4/5.
     assertEquals(0.8, SurvivalMetrics.timeDependentAuroc(TIME, EVENT, RISK, 1), EPS);
     // A tie between case and control risk counts one half. Horizon 3 with F's risk set to C's 0.70:
-    //   A beats E, F: 2. C loses to E, ties F: 0.5. AUROC = (2 + 5/4 * 0.5) / (9/4 * 2) = 2.625 / 4.5.
+    //   A beats E, F: 2. C loses to E, ties F: 0.5. AUROC = (2 + 5/4 * 0.5) / (9/4 * 2) = 2.625 /
+    // 4.5.
     double[] tiedRisk = RISK.clone();
     tiedRisk[5] = 0.70;
     assertEquals(2.625 / 4.5, SurvivalMetrics.timeDependentAuroc(TIME, EVENT, tiedRisk, 3), EPS);
@@ -119,8 +126,13 @@ class SurvivalMetricsTest {
     assertTrue(Double.isNaN(SurvivalMetrics.timeDependentAuroc(TIME, EVENT, RISK, 0.5)));
     assertTrue(Double.isNaN(SurvivalMetrics.timeDependentAuroc(TIME, EVENT, RISK, 4)));
     // Only censorings up to the horizon: controls but no cases.
-    assertTrue(Double.isNaN(SurvivalMetrics.timeDependentAuroc(new double[] {1, 2, 5}, new boolean[] {false, false,
-        true}, new double[] {1, 2, 3}, 3)));
+    assertTrue(
+        Double.isNaN(
+            SurvivalMetrics.timeDependentAuroc(
+                new double[] {1, 2, 5},
+                new boolean[] {false, false, true},
+                new double[] {1, 2, 3},
+                3)));
   }
 
   @Test
@@ -135,43 +147,63 @@ class SurvivalMetricsTest {
     //   mean over 6 = 1.2025 / 6
     assertEquals(1.2025 / 6, SurvivalMetrics.brierScore(TIME, EVENT, SURV, 3), EPS);
     // Horizon 2.5, G(2.5) = 4/5:
-    //   A 0.04; B 0; C (1 - 0.5)^2 / 0.8 = 0.3125; D (1 - 0.7)^2 / 0.8 = 0.1125; E 0.01 / 0.8 = 0.0125;
+    //   A 0.04; B 0; C (1 - 0.5)^2 / 0.8 = 0.3125; D (1 - 0.7)^2 / 0.8 = 0.1125; E 0.01 / 0.8 =
+    // 0.0125;
     //   F 0.36 / 0.8 = 0.45; mean = 0.9275 / 6
     assertEquals(0.9275 / 6, SurvivalMetrics.brierScore(TIME, EVENT, SURV, 2.5), EPS);
   }
 
   @Test
   void integratedBrierOnHandWorkedCases() {
-    // Censored cohort, grid {2.5, 3}, the same S at both times: the trapezoid over one interval divided by its
+    // Censored cohort, grid {2.5, 3}, the same S at both times: the trapezoid over one interval
+    // divided by its
     // length is the mean of the two end points: (0.9275 / 6 + 1.2025 / 6) / 2 = 1.065 / 6.
     double[][] rows = new double[SURV.length][];
     for (int i = 0; i < SURV.length; i++) {
       rows[i] = new double[] {SURV[i], SURV[i]};
     }
-    assertEquals(1.065 / 6, SurvivalMetrics.integratedBrierScore(TIME, EVENT, rows, new double[] {2.5, 3}), EPS);
+    assertEquals(
+        1.065 / 6,
+        SurvivalMetrics.integratedBrierScore(TIME, EVENT, rows, new double[] {2.5, 3}),
+        EPS);
     // Uncensored events at 1, 2, 3; S = 1 everywhere; unequal grid {0.5, 1.5, 3.5}:
-    //   BS(0.5) = 0 (all alive, predicted alive); BS(1.5) = 1/3 (subject 1 dead); BS(3.5) = 1 (all dead).
+    //   BS(0.5) = 0 (all alive, predicted alive); BS(1.5) = 1/3 (subject 1 dead); BS(3.5) = 1 (all
+    // dead).
     //   area = 1 * (0 + 1/3) / 2 + 2 * (1/3 + 1) / 2 = 1/6 + 4/3 = 3/2; span 3; IBS = 1/2.
     double[][] ones = {{1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
-    assertEquals(0.5, SurvivalMetrics.integratedBrierScore(new double[] {1, 2, 3}, new boolean[] {true, true, true},
-        ones, new double[] {0.5, 1.5, 3.5}), EPS);
+    assertEquals(
+        0.5,
+        SurvivalMetrics.integratedBrierScore(
+            new double[] {1, 2, 3},
+            new boolean[] {true, true, true},
+            ones,
+            new double[] {0.5, 1.5, 3.5}),
+        EPS);
   }
 
   @Test
   void brierRefusesAnInfiniteWeight() {
-    // Event and censoring share the last time 2: G(2) = 1 - 1/1 = 0, and Graf's weight of the event at 2 is 1/G(2).
+    // Event and censoring share the last time 2: G(2) = 1 - 1/1 = 0, and Graf's weight of the event
+    // at 2 is 1/G(2).
     double[] time = {1, 2, 2};
     boolean[] event = {true, true, false};
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> SurvivalMetrics.brierScore(time, event, new double[] {0.5, 0.5, 0.5}, 2));
-    // Before that time no weight needs G(2): horizon 1.5 gives A (0.5^2 / G(1) = 0.25) and two controls
+    // Before that time no weight needs G(2): horizon 1.5 gives A (0.5^2 / G(1) = 0.25) and two
+    // controls
     // ((1 - 0.5)^2 / G(1.5) = 0.25 each, G(1.5) = 1): 0.75 / 3.
-    assertEquals(0.75 / 3, SurvivalMetrics.brierScore(time, event, new double[] {0.5, 0.5, 0.5}, 1.5), EPS);
+    assertEquals(
+        0.75 / 3, SurvivalMetrics.brierScore(time, event, new double[] {0.5, 0.5, 0.5}, 1.5), EPS);
   }
 
-  // ---- brute-force oracles, written from the definitions without the production code's sorting or trees ----
+  // ---- brute-force oracles, written from the definitions without the production code's sorting or
+  // trees ----
 
-  /** Harrell's pairs straight from the definition, O(n^2): {concordant, discordant, tied, comparable}. */
+  /**
+   * Harrell's pairs straight from the definition, O(n^2): {concordant, discordant, tied,
+   * comparable}.
+   */
   private static long[] harrellByPairs(double[] time, boolean[] event, double[] risk) {
     long[] counts = new long[4];
     for (int i = 0; i < time.length; i++) {
@@ -197,8 +229,12 @@ class SurvivalMetricsTest {
     return counts[3] == 0 ? Double.NaN : (counts[0] + 0.5 * counts[2]) / counts[3];
   }
 
-  /** Reverse Kaplan–Meier by its product, recomputed for each t: {@code inclusive} gives G(t), else G(t-). */
-  private static double censoringSurvival(double[] time, boolean[] event, double t, boolean inclusive) {
+  /**
+   * Reverse Kaplan–Meier by its product, recomputed for each t: {@code inclusive} gives G(t), else
+   * G(t-).
+   */
+  private static double censoringSurvival(
+      double[] time, boolean[] event, double t, boolean inclusive) {
     double g = 1;
     double[] censorTimes = new double[time.length];
     int m = 0;
@@ -227,7 +263,9 @@ class SurvivalMetricsTest {
     return g;
   }
 
-  /** Uno's IPCW AUROC over all case-control pairs, O(n^2), each control with its own weight 1/G(t). */
+  /**
+   * Uno's IPCW AUROC over all case-control pairs, O(n^2), each control with its own weight 1/G(t).
+   */
   private static double aurocByPairs(double[] time, boolean[] event, double[] risk, double t) {
     double num = 0;
     double caseWeights = 0;
@@ -267,7 +305,10 @@ class SurvivalMetricsTest {
     return sum / time.length;
   }
 
-  /** Integer times 1..10 (many ties, of every kind), roughly a third censored, risks rounded to tenths. */
+  /**
+   * Integer times 1..10 (many ties, of every kind), roughly a third censored, risks rounded to
+   * tenths.
+   */
   private record Cohort(double[] time, boolean[] event, double[] risk, double[] surv) {}
 
   private static Cohort randomCohort(SplittableRandom rnd, int n, double censoredFraction) {
@@ -307,8 +348,16 @@ class SurvivalMetricsTest {
       Cohort c = randomCohort(rnd, 1 + rnd.nextInt(60), 0.4);
       CensoringSurvival g = CensoringSurvival.of(c.time(), c.event());
       for (double t = 0.5; t <= 11; t += 0.5) {
-        assertEquals(censoringSurvival(c.time(), c.event(), t, true), g.at(t), EPS, "trial " + trial + " t " + t);
-        assertEquals(censoringSurvival(c.time(), c.event(), t, false), g.before(t), EPS, "trial " + trial + " t " + t);
+        assertEquals(
+            censoringSurvival(c.time(), c.event(), t, true),
+            g.at(t),
+            EPS,
+            "trial " + trial + " t " + t);
+        assertEquals(
+            censoringSurvival(c.time(), c.event(), t, false),
+            g.before(t),
+            EPS,
+            "trial " + trial + " t " + t);
       }
     }
   }
@@ -335,13 +384,18 @@ class SurvivalMetricsTest {
     SplittableRandom rnd = new SplittableRandom(14);
     for (int trial = 0; trial < 60; trial++) {
       Cohort c = randomCohort(rnd, 1 + rnd.nextInt(60), rnd.nextDouble() * 0.6);
-      // Horizons below the largest time, where G(t) > 0 (the last time may be censoring-only, making G zero there).
+      // Horizons below the largest time, where G(t) > 0 (the last time may be censoring-only,
+      // making G zero there).
       for (double t : new double[] {1.5, 3, 6.5}) {
         double oracle = brierByDefinition(c.time(), c.event(), c.surv(), t);
         if (Double.isInfinite(oracle) || Double.isNaN(oracle)) {
-          continue; // an event shares G's zero: the production code throws, checked in brierRefusesAnInfiniteWeight
+          continue; // an event shares G's zero: the production code throws, checked in
+          // brierRefusesAnInfiniteWeight
         }
-        assertEquals(oracle, SurvivalMetrics.brierScore(c.time(), c.event(), c.surv(), t), EPS,
+        assertEquals(
+            oracle,
+            SurvivalMetrics.brierScore(c.time(), c.event(), c.surv(), t),
+            EPS,
             "trial " + trial + " t " + t);
       }
     }
@@ -354,7 +408,8 @@ class SurvivalMetricsTest {
     SplittableRandom rnd = new SplittableRandom(15);
     for (int trial = 0; trial < 30; trial++) {
       Cohort c = randomCohort(rnd, 5 + rnd.nextInt(60), 0.3);
-      // Integer times: -2 time is strictly higher for earlier times, and the +1 for an event puts it above a
+      // Integer times: -2 time is strictly higher for earlier times, and the +1 for an event puts
+      // it above a
       // censoring at the same time (which it must precede) but below anyone at an earlier time.
       double[] perfect = new double[c.time().length];
       for (int i = 0; i < perfect.length; i++) {
@@ -436,15 +491,17 @@ class SurvivalMetricsTest {
         double alive = c.time()[i] > t ? 1 : 0;
         sse += (alive - c.surv()[i]) * (alive - c.surv()[i]);
       }
-      assertEquals(sse / c.time().length, SurvivalMetrics.brierScore(c.time(), c.event(), c.surv(), t), EPS);
+      assertEquals(
+          sse / c.time().length, SurvivalMetrics.brierScore(c.time(), c.event(), c.surv(), t), EPS);
     }
   }
 
   @Test
   void negativeZeroRiskTiesPositiveZero() {
     // Events at 1 and 2 with risks -0.0 and 0.0: one comparable pair, equal risks, so C = 1/2.
-    Concordance c = SurvivalMetrics.harrellC(new double[] {1, 2}, new boolean[] {true, true},
-        new double[] {-0.0, 0.0});
+    Concordance c =
+        SurvivalMetrics.harrellC(
+            new double[] {1, 2}, new boolean[] {true, true}, new double[] {-0.0, 0.0});
     assertEquals(1, c.tiedRisk());
     assertEquals(0.5, c.cIndex(), 0);
   }
@@ -452,10 +509,14 @@ class SurvivalMetricsTest {
   @Test
   void noComparablePairGivesNaN() {
     // Both censored, or both events at one time: nothing is comparable.
-    assertTrue(Double.isNaN(SurvivalMetrics.harrellC(new double[] {1, 2}, new boolean[] {false, false},
-        new double[] {1, 2}).cIndex()));
-    Concordance tiedEvents = SurvivalMetrics.harrellC(new double[] {3, 3}, new boolean[] {true, true},
-        new double[] {1, 2});
+    assertTrue(
+        Double.isNaN(
+            SurvivalMetrics.harrellC(
+                    new double[] {1, 2}, new boolean[] {false, false}, new double[] {1, 2})
+                .cIndex()));
+    Concordance tiedEvents =
+        SurvivalMetrics.harrellC(
+            new double[] {3, 3}, new boolean[] {true, true}, new double[] {1, 2});
     assertEquals(0, tiedEvents.comparable());
     assertTrue(Double.isNaN(tiedEvents.cIndex()));
   }
@@ -476,7 +537,8 @@ class SurvivalMetricsTest {
     Cohort c = randomCohort(data, 40, 0.3);
     int b = 200;
     long seed = 20;
-    // Replay the documented draws: one SplittableRandom(seed), n calls of nextInt(n) per replicate, in order.
+    // Replay the documented draws: one SplittableRandom(seed), n calls of nextInt(n) per replicate,
+    // in order.
     SplittableRandom rnd = new SplittableRandom(seed);
     int n = c.time().length;
     double[] reps = new double[b];
@@ -498,7 +560,8 @@ class SurvivalMetricsTest {
     }
     double[] sorted = Arrays.copyOf(reps, defined);
     Arrays.sort(sorted);
-    BootstrapInterval got = SurvivalMetrics.bootstrapHarrellC(c.time(), c.event(), c.risk(), b, 0.9, seed);
+    BootstrapInterval got =
+        SurvivalMetrics.bootstrapHarrellC(c.time(), c.event(), c.risk(), b, 0.9, seed);
     assertEquals(cFromCounts(harrellByPairs(c.time(), c.event(), c.risk())), got.estimate(), EPS);
     assertEquals(type7(sorted, 0.05), got.lower(), EPS);
     assertEquals(type7(sorted, 0.95), got.upper(), EPS);
@@ -509,27 +572,35 @@ class SurvivalMetricsTest {
 
   @Test
   void bootstrapCountsReplicatesWithoutComparablePairs() {
-    // Two subjects, A event at 1 and B censored at 2: a replicate of {A, A} or {B, B} has no comparable pair
-    // (tied events, or censored only); {A, B} in either order has one, concordant, so C = 1. With 400 replicates,
+    // Two subjects, A event at 1 and B censored at 2: a replicate of {A, A} or {B, B} has no
+    // comparable pair
+    // (tied events, or censored only); {A, B} in either order has one, concordant, so C = 1. With
+    // 400 replicates,
     // about half are undefined; the defined ones are all 1.
-    BootstrapInterval got = SurvivalMetrics.bootstrapHarrellC(new double[] {1, 2}, new boolean[] {true, false},
-        new double[] {2, 1}, 400, 0.95, 3);
+    BootstrapInterval got =
+        SurvivalMetrics.bootstrapHarrellC(
+            new double[] {1, 2}, new boolean[] {true, false}, new double[] {2, 1}, 400, 0.95, 3);
     assertTrue(got.undefined() > 120 && got.undefined() < 280, got.toString());
     assertEquals(1, got.lower(), 0);
     assertEquals(1, got.upper(), 0);
     // The same seed gives the same interval.
-    assertEquals(got, SurvivalMetrics.bootstrapHarrellC(new double[] {1, 2}, new boolean[] {true, false},
-        new double[] {2, 1}, 400, 0.95, 3));
+    assertEquals(
+        got,
+        SurvivalMetrics.bootstrapHarrellC(
+            new double[] {1, 2}, new boolean[] {true, false}, new double[] {2, 1}, 400, 0.95, 3));
   }
 
   @Test
   void bootstrapIntervalNarrowsWithMoreSubjects() {
-    // The percentile interval's width shrinks roughly as 1/sqrt(n): 16 times the subjects, about a quarter the width.
+    // The percentile interval's width shrinks roughly as 1/sqrt(n): 16 times the subjects, about a
+    // quarter the width.
     SplittableRandom rnd = new SplittableRandom(21);
     Cohort small = randomCohort(rnd, 100, 0.3);
     Cohort large = randomCohort(rnd, 1600, 0.3);
-    BootstrapInterval s = SurvivalMetrics.bootstrapHarrellC(small.time(), small.event(), small.risk(), 300, 0.95, 1);
-    BootstrapInterval l = SurvivalMetrics.bootstrapHarrellC(large.time(), large.event(), large.risk(), 300, 0.95, 1);
+    BootstrapInterval s =
+        SurvivalMetrics.bootstrapHarrellC(small.time(), small.event(), small.risk(), 300, 0.95, 1);
+    BootstrapInterval l =
+        SurvivalMetrics.bootstrapHarrellC(large.time(), large.event(), large.risk(), 300, 0.95, 1);
     double ratio = (l.upper() - l.lower()) / (s.upper() - s.lower());
     assertTrue(ratio > 0.15 && ratio < 0.4, "width ratio " + ratio);
   }
@@ -540,20 +611,40 @@ class SurvivalMetricsTest {
   void rejectsMalformedInput() {
     double[] t = {1, 2};
     boolean[] e = {true, false};
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(t, new boolean[] {true}, t));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(t, e, new double[] {1}));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(new double[] {0, 1}, e, t));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(new double[] {Double.NaN, 1}, e, t));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(t, e, new double[] {Double.NaN, 1}));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(new double[0], new boolean[0],
-        new double[0]));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.timeDependentAuroc(t, e, t, 0));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.brierScore(t, e, new double[] {0.5, 1.5}, 1));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.integratedBrierScore(t, e,
-        new double[][] {{1, 1}, {1, 1}}, new double[] {2, 1}));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.integratedBrierScore(t, e,
-        new double[][] {{1}, {1}}, new double[] {1}));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.bootstrapHarrellC(t, e, t, 0, 0.95, 1));
-    assertThrows(IllegalArgumentException.class, () -> SurvivalMetrics.bootstrapHarrellC(t, e, t, 10, 1, 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(t, new boolean[] {true}, t));
+    assertThrows(
+        IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(t, e, new double[] {1}));
+    assertThrows(
+        IllegalArgumentException.class, () -> SurvivalMetrics.harrellC(new double[] {0, 1}, e, t));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> SurvivalMetrics.harrellC(new double[] {Double.NaN, 1}, e, t));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> SurvivalMetrics.harrellC(t, e, new double[] {Double.NaN, 1}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> SurvivalMetrics.harrellC(new double[0], new boolean[0], new double[0]));
+    assertThrows(
+        IllegalArgumentException.class, () -> SurvivalMetrics.timeDependentAuroc(t, e, t, 0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> SurvivalMetrics.brierScore(t, e, new double[] {0.5, 1.5}, 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SurvivalMetrics.integratedBrierScore(
+                t, e, new double[][] {{1, 1}, {1, 1}}, new double[] {2, 1}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            SurvivalMetrics.integratedBrierScore(
+                t, e, new double[][] {{1}, {1}}, new double[] {1}));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> SurvivalMetrics.bootstrapHarrellC(t, e, t, 0, 0.95, 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> SurvivalMetrics.bootstrapHarrellC(t, e, t, 10, 1, 1));
   }
 }

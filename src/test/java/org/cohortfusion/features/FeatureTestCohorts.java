@@ -20,37 +20,52 @@ import org.cohortfusion.io.Json;
 
 /**
  * Tiny aligned cohorts (data-schemas/aligned.json) built directly as DataFrames: one modality of
- * each kind. The vector modality 'vec' carries the label signal; the others are noise. Subject i
- * is in split train (i % 5 in 0..2), validation (3) or test (4); every 7th subject lacks 'ts' and
+ * each kind. The vector modality 'vec' carries the label signal; the others are noise. Subject i is
+ * in split train (i % 5 in 0..2), validation (3) or test (4); every 7th subject lacks 'ts' and
  * every 11th lacks 'txt'.
  */
 public final class FeatureTestCohorts {
-  public static final StructType TABULAR = new StructType(new StructField[] {
-      DataTypes.createStructField("age", DataTypes.DoubleType, true),
-      DataTypes.createStructField("bili", DataTypes.DoubleType, true),
-      DataTypes.createStructField("stage", DataTypes.StringType, true)});
-  public static final StructType TIMESERIES = new StructType(new StructField[] {
-      DataTypes.createStructField("values", DataTypes.createArrayType(DataTypes.FloatType, false), false),
-      DataTypes.createStructField("observed", DataTypes.createArrayType(DataTypes.FloatType, false), false),
-      DataTypes.createStructField("step_mask", DataTypes.createArrayType(DataTypes.FloatType, false), false),
-      DataTypes.createStructField("delta_time", DataTypes.createArrayType(DataTypes.FloatType, false), false)});
-  public static final StructType SCHEMA = new StructType(new StructField[] {
-      DataTypes.createStructField("subject_id", DataTypes.StringType, false),
-      DataTypes.createStructField("label", DataTypes.IntegerType, true),
-      DataTypes.createStructField("index_time", DataTypes.DoubleType, true),
-      DataTypes.createStructField("split", DataTypes.StringType, false),
-      DataTypes.createStructField("fold", DataTypes.IntegerType, true),
-      DataTypes.createStructField("group", DataTypes.StringType, true),
-      DataTypes.createStructField("has_img", DataTypes.BooleanType, false),
-      DataTypes.createStructField("has_tab", DataTypes.BooleanType, false),
-      DataTypes.createStructField("has_ts", DataTypes.BooleanType, false),
-      DataTypes.createStructField("has_txt", DataTypes.BooleanType, false),
-      DataTypes.createStructField("has_vec", DataTypes.BooleanType, false),
-      DataTypes.createStructField("img", DataTypes.createArrayType(DataTypes.FloatType, false), true),
-      DataTypes.createStructField("tab", TABULAR, true),
-      DataTypes.createStructField("ts", TIMESERIES, true),
-      DataTypes.createStructField("txt", DataTypes.StringType, true),
-      DataTypes.createStructField("vec", DataTypes.createArrayType(DataTypes.FloatType, false), true)});
+  public static final StructType TABULAR =
+      new StructType(
+          new StructField[] {
+            DataTypes.createStructField("age", DataTypes.DoubleType, true),
+            DataTypes.createStructField("bili", DataTypes.DoubleType, true),
+            DataTypes.createStructField("stage", DataTypes.StringType, true)
+          });
+  public static final StructType TIMESERIES =
+      new StructType(
+          new StructField[] {
+            DataTypes.createStructField(
+                "values", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+            DataTypes.createStructField(
+                "observed", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+            DataTypes.createStructField(
+                "step_mask", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+            DataTypes.createStructField(
+                "delta_time", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+          });
+  public static final StructType SCHEMA =
+      new StructType(
+          new StructField[] {
+            DataTypes.createStructField("subject_id", DataTypes.StringType, false),
+            DataTypes.createStructField("label", DataTypes.IntegerType, true),
+            DataTypes.createStructField("index_time", DataTypes.DoubleType, true),
+            DataTypes.createStructField("split", DataTypes.StringType, false),
+            DataTypes.createStructField("fold", DataTypes.IntegerType, true),
+            DataTypes.createStructField("group", DataTypes.StringType, true),
+            DataTypes.createStructField("has_img", DataTypes.BooleanType, false),
+            DataTypes.createStructField("has_tab", DataTypes.BooleanType, false),
+            DataTypes.createStructField("has_ts", DataTypes.BooleanType, false),
+            DataTypes.createStructField("has_txt", DataTypes.BooleanType, false),
+            DataTypes.createStructField("has_vec", DataTypes.BooleanType, false),
+            DataTypes.createStructField(
+                "img", DataTypes.createArrayType(DataTypes.FloatType, false), true),
+            DataTypes.createStructField("tab", TABULAR, true),
+            DataTypes.createStructField("ts", TIMESERIES, true),
+            DataTypes.createStructField("txt", DataTypes.StringType, true),
+            DataTypes.createStructField(
+                "vec", DataTypes.createArrayType(DataTypes.FloatType, false), true)
+          });
   public static final int VECTOR_LENGTH = 6;
   public static final int CHANNELS = 2;
   public static final int STEPS = 3;
@@ -60,8 +75,24 @@ public final class FeatureTestCohorts {
   public static List<ModalitySpec> specs() {
     return List.of(
         new ModalitySpec("img", ModalityKind.IMAGE, null, null, 16, List.of(1, 4, 4), null, 0),
-        new ModalitySpec("tab", ModalityKind.TABULAR, List.of("age", "bili"), List.of("stage"), 0, null, null, 0),
-        new ModalitySpec("ts", ModalityKind.TIMESERIES, null, null, CHANNELS * STEPS, null, List.of("a", "b"), STEPS),
+        new ModalitySpec(
+            "tab",
+            ModalityKind.TABULAR,
+            List.of("age", "bili"),
+            List.of("stage"),
+            0,
+            null,
+            null,
+            0),
+        new ModalitySpec(
+            "ts",
+            ModalityKind.TIMESERIES,
+            null,
+            null,
+            CHANNELS * STEPS,
+            null,
+            List.of("a", "b"),
+            STEPS),
         new ModalitySpec("txt", ModalityKind.TEXT, null, null, 0, null, null, 0),
         new ModalitySpec("vec", ModalityKind.VECTOR, null, null, VECTOR_LENGTH, null, null, 0));
   }
@@ -82,16 +113,19 @@ public final class FeatureTestCohorts {
   public static Row row(int i, long seed) {
     Random r = new Random(seed * 1_000_003L + i);
     int label = i % 2 == 0 ? 1 : 0;
-    String split = switch (i % 5) {
-      case 3 -> "validation";
-      case 4 -> "test";
-      default -> "train";
-    };
+    String split =
+        switch (i % 5) {
+          case 3 -> "validation";
+          case 4 -> "test";
+          default -> "train";
+        };
     float[] img = new float[16];
     for (int p = 0; p < img.length; p++) {
       img[p] = (float) r.nextGaussian();
     }
-    Row tab = RowFactory.create(i % 9 == 0 ? null : 40 + 10 * r.nextGaussian(), r.nextDouble() * 3, "s" + (i % 3));
+    Row tab =
+        RowFactory.create(
+            i % 9 == 0 ? null : 40 + 10 * r.nextGaussian(), r.nextDouble() * 3, "s" + (i % 3));
     boolean hasTs = i % 7 != 0;
     Row ts = null;
     if (hasTs) {
@@ -113,13 +147,31 @@ public final class FeatureTestCohorts {
       ts = RowFactory.create(values, observed, stepMask, delta);
     }
     boolean hasTxt = i % 11 != 0;
-    String txt = hasTxt ? "Patient note " + (r.nextBoolean() ? "stable, no change" : "mild fever today") : null;
+    String txt =
+        hasTxt
+            ? "Patient note " + (r.nextBoolean() ? "stable, no change" : "mild fever today")
+            : null;
     float[] vec = new float[VECTOR_LENGTH];
     for (int p = 0; p < VECTOR_LENGTH; p++) {
       vec[p] = (float) (r.nextGaussian() + (p < 2 ? 2.0 * label : 0.0));
     }
-    return RowFactory.create("s" + i, label, 365.0, split, null, "g" + (i % 4),
-        true, true, hasTs, hasTxt, true, img, tab, ts, txt, vec);
+    return RowFactory.create(
+        "s" + i,
+        label,
+        365.0,
+        split,
+        null,
+        "g" + (i % 4),
+        true,
+        true,
+        hasTs,
+        hasTxt,
+        true,
+        img,
+        tab,
+        ts,
+        txt,
+        vec);
   }
 
   public static Dataset<Row> frame(SparkSession spark, List<Row> rows) {
@@ -127,10 +179,23 @@ public final class FeatureTestCohorts {
   }
 
   /** Writes an ingest-like cohort directory (aligned/ + cohort.json) and returns it. */
-  public static String writeCohort(SparkSession spark, List<Row> rows, String dir, String fingerprint) {
-    frame(spark, rows).repartition(2).write().mode(SaveMode.Overwrite).parquet(dir + "/" + CohortManifest.ALIGNED);
-    CohortManifest manifest = new CohortManifest("test", specs(), List.of("0", "1"), rows.size(), fingerprint, "test",
-        "2026-01-01T00:00:00Z", Map.of());
+  public static String writeCohort(
+      SparkSession spark, List<Row> rows, String dir, String fingerprint) {
+    frame(spark, rows)
+        .repartition(2)
+        .write()
+        .mode(SaveMode.Overwrite)
+        .parquet(dir + "/" + CohortManifest.ALIGNED);
+    CohortManifest manifest =
+        new CohortManifest(
+            "test",
+            specs(),
+            List.of("0", "1"),
+            rows.size(),
+            fingerprint,
+            "test",
+            "2026-01-01T00:00:00Z",
+            Map.of());
     Json.write(new Configuration(), dir + "/" + CohortManifest.FILE, manifest);
     return dir;
   }
@@ -149,6 +214,7 @@ public final class FeatureTestCohorts {
         }
         output { dir = "%s" }
         %s
-        """.formatted(outputDir, extra);
+        """
+        .formatted(outputDir, extra);
   }
 }

@@ -11,12 +11,15 @@ import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** A publish killed after each of its steps leaves the old or the new output, and the next run cleans up. */
+/**
+ * A publish killed after each of its steps leaves the old or the new output, and the next run
+ * cleans up.
+ */
 class AtomicDirectoryCrashTest {
   @TempDir Path dir;
 
@@ -49,29 +52,43 @@ class AtomicDirectoryCrashTest {
 
   @ParameterizedTest
   @EnumSource(AtomicDirectory.Step.class)
-  void aCrashAfterAnyStepLeavesOldOrNewAndTheNextRunRecovers(AtomicDirectory.Step crashAfter) throws Exception {
+  void aCrashAfterAnyStepLeavesOldOrNewAndTheNextRunRecovers(AtomicDirectory.Step crashAfter)
+      throws Exception {
     Path target = dir.resolve("model");
     AtomicDirectory.write(conf, target.toString(), content("v1"));
-    assertThrows(Killed.class, () -> AtomicDirectory.write(conf, target.toString(), content("v2"), deadPid(), step -> {
-      if (step == crashAfter) {
-        throw new Killed();
-      }
-    }));
+    assertThrows(
+        Killed.class,
+        () ->
+            AtomicDirectory.write(
+                conf,
+                target.toString(),
+                content("v2"),
+                deadPid(),
+                step -> {
+                  if (step == crashAfter) {
+                    throw new Killed();
+                  }
+                }));
 
-    // Before any recovery: the target holds v1 or v2 whole, or (between the two renames only) is missing
+    // Before any recovery: the target holds v1 or v2 whole, or (between the two renames only) is
+    // missing
     // and a recovery brings one back.
     boolean between = crashAfter == AtomicDirectory.Step.SET_ASIDE;
     assertEquals(!between, Files.exists(target), "target present after " + crashAfter);
     AtomicDirectory.recover(conf, target.toString(), Instant.now());
     String seen = Files.readString(target.resolve("data.txt"));
-    List<String> allowed = crashAfter.ordinal() < AtomicDirectory.Step.SET_ASIDE.ordinal() ? List.of("v1") : List.of("v2");
+    List<String> allowed =
+        crashAfter.ordinal() < AtomicDirectory.Step.SET_ASIDE.ordinal()
+            ? List.of("v1")
+            : List.of("v2");
     assertTrue(allowed.contains(seen), crashAfter + ": " + seen);
 
     // The next run publishes and leaves nothing else behind.
     AtomicDirectory.write(conf, target.toString(), content("v3"));
     assertEquals("v3", Files.readString(target.resolve("data.txt")));
     try (Stream<Path> s = Files.list(dir)) {
-      List<String> names = s.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).toList();
+      List<String> names =
+          s.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).toList();
       assertEquals(List.of("model"), names, "leftovers after " + crashAfter);
     }
   }
@@ -80,11 +97,19 @@ class AtomicDirectoryCrashTest {
   void aModelKilledBetweenTheRenamesIsLoadableAgain() throws Exception {
     Path target = dir.resolve("published");
     AtomicDirectory.write(conf, target.toString(), content("v1"));
-    assertThrows(Killed.class, () -> AtomicDirectory.write(conf, target.toString(), content("v2"), deadPid(), step -> {
-      if (step == AtomicDirectory.Step.SET_ASIDE) {
-        throw new Killed();
-      }
-    }));
+    assertThrows(
+        Killed.class,
+        () ->
+            AtomicDirectory.write(
+                conf,
+                target.toString(),
+                content("v2"),
+                deadPid(),
+                step -> {
+                  if (step == AtomicDirectory.Step.SET_ASIDE) {
+                    throw new Killed();
+                  }
+                }));
     assertFalse(Files.exists(target));
     // removeStale (run at the start of every stage) restores first, then cleans.
     AtomicDirectory.removeStale(conf, target.toString(), Instant.now());
@@ -108,8 +133,10 @@ class AtomicDirectoryCrashTest {
     AtomicDirectory.replaceFile(conf, f.toString(), "1".getBytes());
     AtomicDirectory.replaceFile(conf, f.toString(), "22".getBytes());
     assertEquals("22", Json.readText(conf, f.toString()));
-    assertTrue(AtomicDirectory.createExclusive(conf, dir.resolve("lock").toString(), "a".getBytes()));
-    assertFalse(AtomicDirectory.createExclusive(conf, dir.resolve("lock").toString(), "b".getBytes()));
+    assertTrue(
+        AtomicDirectory.createExclusive(conf, dir.resolve("lock").toString(), "a".getBytes()));
+    assertFalse(
+        AtomicDirectory.createExclusive(conf, dir.resolve("lock").toString(), "b".getBytes()));
     assertEquals("a", Json.readText(conf, dir.resolve("lock").toString()));
     try (Stream<Path> s = Files.list(dir)) {
       assertEquals(2, s.filter(p -> !p.getFileName().toString().endsWith(".crc")).count());

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A process publishing in a loop is killed (SIGKILL) at random moments; after each kill, recovery leaves one
- * whole version, never older than the last one the process reported published.
+ * A process publishing in a loop is killed (SIGKILL) at random moments; after each kill, recovery
+ * leaves one whole version, never older than the last one the process reported published.
  */
 class AtomicDirectoryKillTest {
   @TempDir Path dir;
@@ -35,20 +35,26 @@ class AtomicDirectoryKillTest {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("-cp");
-      command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+      command.add(
+          System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
       command.add(PublishLoop.class.getName());
       command.add(target.toString());
-      Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      Process p =
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
       AtomicInteger published = new AtomicInteger();
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line; (line = r.readLine()) != null; ) {
-            published.set(Integer.parseInt(line.strip()));
-          }
-        } catch (Exception e) {
-          // the process was killed
-        }
-      });
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                  for (String line; (line = r.readLine()) != null; ) {
+                    published.set(Integer.parseInt(line.strip()));
+                  }
+                } catch (Exception e) {
+                  // the process was killed
+                }
+              });
       reader.start();
       long deadline = System.currentTimeMillis() + 60_000;
       while (published.get() < 3 && System.currentTimeMillis() < deadline && p.isAlive()) {
@@ -64,7 +70,10 @@ class AtomicDirectoryKillTest {
       Set<String> versions = new TreeSet<>();
       for (int i = 0; i < PublishLoop.FILES; i++) {
         String content = Files.readString(target.resolve("part-" + i));
-        assertEquals(PublishLoop.SIZE / 4 * content.indexOf(';') + PublishLoop.SIZE / 4, content.length(), "whole file");
+        assertEquals(
+            PublishLoop.SIZE / 4 * content.indexOf(';') + PublishLoop.SIZE / 4,
+            content.length(),
+            "whole file");
         versions.add(content.substring(0, content.indexOf(';')));
       }
       assertEquals(1, versions.size(), "one version: " + versions);
@@ -73,7 +82,9 @@ class AtomicDirectoryKillTest {
       // The next run starts from a clean directory: only the target and checksum sidecars.
       AtomicDirectory.removeStale(new Configuration(), target.toString(), Instant.now());
       try (Stream<Path> s = Files.list(dir)) {
-        assertEquals(List.of("out"), s.map(x -> x.getFileName().toString()).filter(n -> !n.endsWith(".crc")).toList());
+        assertEquals(
+            List.of("out"),
+            s.map(x -> x.getFileName().toString()).filter(n -> !n.endsWith(".crc")).toList());
       }
     }
   }

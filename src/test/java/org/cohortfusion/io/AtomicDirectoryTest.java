@@ -18,17 +18,26 @@ class AtomicDirectoryTest {
   @Test
   void failedWriteLeavesThePreviousOutputAndNoTemporaryDirectory() throws Exception {
     Path target = dir.resolve("cohort");
-    AtomicDirectory.write(conf, target.toString(), tmp -> {
-      Files.createDirectories(Path.of(java.net.URI.create(tmp)));
-      Files.writeString(Path.of(java.net.URI.create(tmp)).resolve("good.txt"), "v1");
-      return null;
-    });
-    assertThrows(IllegalStateException.class, () -> AtomicDirectory.write(conf, target.toString(), tmp -> {
-      Path t = Path.of(java.net.URI.create(tmp));
-      Files.createDirectories(t);
-      Files.writeString(t.resolve("good.txt"), "half-written v2");
-      throw new IllegalStateException("executor lost");
-    }));
+    AtomicDirectory.write(
+        conf,
+        target.toString(),
+        tmp -> {
+          Files.createDirectories(Path.of(java.net.URI.create(tmp)));
+          Files.writeString(Path.of(java.net.URI.create(tmp)).resolve("good.txt"), "v1");
+          return null;
+        });
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            AtomicDirectory.write(
+                conf,
+                target.toString(),
+                tmp -> {
+                  Path t = Path.of(java.net.URI.create(tmp));
+                  Files.createDirectories(t);
+                  Files.writeString(t.resolve("good.txt"), "half-written v2");
+                  throw new IllegalStateException("executor lost");
+                }));
     assertEquals("v1", Files.readString(target.resolve("good.txt")));
     try (Stream<Path> s = Files.list(dir)) {
       assertEquals(1, s.count(), "only the published directory remains");
@@ -39,12 +48,15 @@ class AtomicDirectoryTest {
   void successfulWriteReplacesThePreviousOutputWhole() throws Exception {
     Path target = dir.resolve("cohort");
     for (String v : new String[] {"v1", "v2"}) {
-      AtomicDirectory.write(conf, target.toString(), tmp -> {
-        Path t = Path.of(java.net.URI.create(tmp));
-        Files.createDirectories(t);
-        Files.writeString(t.resolve(v + ".txt"), v);
-        return null;
-      });
+      AtomicDirectory.write(
+          conf,
+          target.toString(),
+          tmp -> {
+            Path t = Path.of(java.net.URI.create(tmp));
+            Files.createDirectories(t);
+            Files.writeString(t.resolve(v + ".txt"), v);
+            return null;
+          });
     }
     try (Stream<Path> s = Files.list(target)) {
       assertEquals(1, s.count());

@@ -5,8 +5,9 @@ import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * Publishes versions 1, 2, ... of a directory until killed, printing each number once it is published:
- * the subprocess that {@link AtomicDirectoryKillTest} kills with SIGKILL at an arbitrary moment.
+ * Publishes versions 1, 2, ... of a directory until killed, printing each number once it is
+ * published: the subprocess that {@link AtomicDirectoryKillTest} kills with SIGKILL at an arbitrary
+ * moment.
  */
 public final class PublishLoop {
   static final int FILES = 3;
@@ -19,14 +20,17 @@ public final class PublishLoop {
     String target = args[0];
     for (int n = 1; ; n++) {
       String content = ("v" + n + ";").repeat(SIZE / 4);
-      AtomicDirectory.write(conf, target, tmp -> {
-        Path t = Path.of(java.net.URI.create(tmp));
-        Files.createDirectories(t);
-        for (int i = 0; i < FILES; i++) {
-          Files.writeString(t.resolve("part-" + i), content);
-        }
-        return null;
-      });
+      AtomicDirectory.write(
+          conf,
+          target,
+          tmp -> {
+            Path t = Path.of(java.net.URI.create(tmp));
+            Files.createDirectories(t);
+            for (int i = 0; i < FILES; i++) {
+              Files.writeString(t.resolve("part-" + i), content);
+            }
+            return null;
+          });
       System.out.println(n);
       System.out.flush();
     }

@@ -26,10 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Everything pretrain, extract and train ship to executors, rebuilt in executor JVMs of their own: network
- * configurations with every fusion vertex, every updater and learning-rate schedule, preprocessing, encoders, shard
- * loaders. A serialisation defect (an object Kryo or Java serialisation cannot rebuild) fails here in seconds; on
- * {@code local[*]} it passes unnoticed.
+ * Everything pretrain, extract and train ship to executors, rebuilt in executor JVMs of their own:
+ * network configurations with every fusion vertex, every updater and learning-rate schedule,
+ * preprocessing, encoders, shard loaders. A serialisation defect (an object Kryo or Java
+ * serialisation cannot rebuild) fails here in seconds; on {@code local[*]} it passes unnoticed.
  */
 class ShippedToExecutorsMultiJvmTest {
   private final SparkSession spark = LocalClusterSession.get();
@@ -38,9 +38,15 @@ class ShippedToExecutorsMultiJvmTest {
 
   @Test
   void pretrainAndExtractRunOnBothExecutorJvms() throws Exception {
-    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(240, 7), tmp.resolve("cohort").toString(), "fp-mj");
+    String cohort =
+        FeatureTestCohorts.writeCohort(
+            spark, FeatureTestCohorts.rows(240, 7), tmp.resolve("cohort").toString(), "fp-mj");
     String out = tmp.resolve("out").toString();
-    PipelineConfig config = PipelineConfigLoader.parse(FeatureTestCohorts.config(out, """
+    PipelineConfig config =
+        PipelineConfigLoader.parse(
+            FeatureTestCohorts.config(
+                out,
+                """
         pretrain {
           encoders {
             img { embedding-size = 3, conv-channels = [2], epochs = 2, batch-size = 16 }
@@ -50,32 +56,55 @@ class ShippedToExecutorsMultiJvmTest {
             vec { embedding-size = 3, hidden = [4], epochs = 2, batch-size = 16 }
           }
         }
-        """), List.of());
+        """),
+            List.of());
     LocalClusterSession.executorsSinceLastCall();
 
     PretrainResult pretrained = PretrainAction.of(spark, config).cohortDir(cohort).execute();
     assertEquals(5, pretrained.modalities().size());
-    assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+    assertEquals(
+        LocalClusterSession.EXECUTORS,
+        LocalClusterSession.executorsSinceLastCall().size(),
         "pretrain ran tasks on both executors");
     assertNoShardsLeft(config);
 
-    ExtractResult extracted = ExtractAction.of(spark, config).cohortDir(cohort).encodersDir(pretrained.outputDir())
-        .outputDir(tmp.resolve("embeddings").toString()).execute();
-    assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+    ExtractResult extracted =
+        ExtractAction.of(spark, config)
+            .cohortDir(cohort)
+            .encodersDir(pretrained.outputDir())
+            .outputDir(tmp.resolve("embeddings").toString())
+            .execute();
+    assertEquals(
+        LocalClusterSession.EXECUTORS,
+        LocalClusterSession.executorsSinceLastCall().size(),
         "extract ran tasks on both executors");
     assertEquals(240, spark.read().parquet(extracted.outputDir() + "/table").count());
-    // Again over the same cohort: every embedding comes from the cache, passed through by the executors' encoding pass.
-    ExtractResult again = ExtractAction.of(spark, config).cohortDir(cohort).encodersDir(pretrained.outputDir())
-        .outputDir(tmp.resolve("embeddings").toString()).execute();
+    // Again over the same cohort: every embedding comes from the cache, passed through by the
+    // executors' encoding pass.
+    ExtractResult again =
+        ExtractAction.of(spark, config)
+            .cohortDir(cohort)
+            .encodersDir(pretrained.outputDir())
+            .outputDir(tmp.resolve("embeddings").toString())
+            .execute();
     for (var m : again.modalities()) {
-      assertEquals(m.present(), m.reused(), m.modality() + ": a re-run over the same cohort reuses every embedding");
+      assertEquals(
+          m.present(),
+          m.reused(),
+          m.modality() + ": a re-run over the same cohort reuses every embedding");
       assertEquals(0, m.encoded(), m.modality());
     }
 
-    // End-to-end models on the executors: encoder layers in the graph with a frozen-then schedule, any-rank features
-    // and step masks in the shards (both formats), then scored by evaluate from the cohort's test split.
+    // End-to-end models on the executors: encoder layers in the graph with a frozen-then schedule,
+    // any-rank features
+    // and step masks in the shards (both formats), then scored by evaluate from the cohort's test
+    // split.
     for (String format : List.of("arrow", "dl4j")) {
-      PipelineConfig e2e = PipelineConfigLoader.parse(FeatureTestCohorts.config(out, """
+      PipelineConfig e2e =
+          PipelineConfigLoader.parse(
+              FeatureTestCohorts.config(
+                  out,
+                  """
           fusion.models {
             e2e { what = [img, tab, ts, txt, vec], how = attention, projection = 4, head = [4], modality-dropout = 0.2,
                   when = { img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding },
@@ -83,35 +112,62 @@ class ShippedToExecutorsMultiJvmTest {
           }
           fusion.baselines = []
           train { mode = spark, epochs = 2, batch-size = 16, patience = 5, shard-format = %s, validation = executors }
-          """.formatted(format)), List.of());
+          """
+                      .formatted(format)),
+              List.of());
       String trainDir = tmp.resolve("train-" + format).toString();
       List<String> progress = new java.util.ArrayList<>();
-      TrainResult trained = TrainAction.of(spark, e2e).embeddingsDir(extracted.outputDir()).outputDir(trainDir)
-          .cohort(cohort, pretrained.outputDir()).models(List.of("e2e")).progress(progress::add).execute();
+      TrainResult trained =
+          TrainAction.of(spark, e2e)
+              .embeddingsDir(extracted.outputDir())
+              .outputDir(trainDir)
+              .cohort(cohort, pretrained.outputDir())
+              .models(List.of("e2e"))
+              .progress(progress::add)
+              .execute();
       assertTrue(trained.get("e2e").completed(), format + ": e2e completed");
-      // The cohort's validation features through the encoder layers in the graph, scored in the executor JVMs.
-      assertTrue(progress.contains("[train] validation split scored on the executors every epoch (train.validation = executors)"),
+      // The cohort's validation features through the encoder layers in the graph, scored in the
+      // executor JVMs.
+      assertTrue(
+          progress.contains(
+              "[train] validation split scored on the executors every epoch (train.validation = executors)"),
           progress.toString());
-      assertTrue(trained.get("e2e").validation().n() > 0 && !Double.isNaN(trained.get("e2e").validation().loss()));
-      assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+      assertTrue(
+          trained.get("e2e").validation().n() > 0
+              && !Double.isNaN(trained.get("e2e").validation().loss()));
+      assertEquals(
+          LocalClusterSession.EXECUTORS,
+          LocalClusterSession.executorsSinceLastCall().size(),
           format + ": the end-to-end model trained on both executors");
       assertNoShardsLeft(e2e);
-      EvaluateResult evaluated = EvaluateAction.of(spark, e2e).embeddingsDir(extracted.outputDir()).cohortDir(cohort)
-          .trainDir(trainDir).outputDir(tmp.resolve("evaluate-" + format).toString()).execute();
+      EvaluateResult evaluated =
+          EvaluateAction.of(spark, e2e)
+              .embeddingsDir(extracted.outputDir())
+              .cohortDir(cohort)
+              .trainDir(trainDir)
+              .outputDir(tmp.resolve("evaluate-" + format).toString())
+              .execute();
       EvaluateResult.ModelEvaluation m = evaluated.models().get(0);
       assertEquals("e2e", m.name());
       assertEquals(48, m.test().n(), "every labeled test subject of the cohort");
-      assertTrue(m.describe().contains("when: end to end (img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding"),
+      assertTrue(
+          m.describe()
+              .contains(
+                  "when: end to end (img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding"),
           m.describe());
-      assertTrue(m.describe().endsWith(" | L2 0.01 | L1 0.001"), "the penalties reach the saved model: " + m.describe());
+      assertTrue(
+          m.describe().endsWith(" | L2 0.01 | L1 0.001"),
+          "the penalties reach the saved model: " + m.describe());
     }
   }
 
   @Test
   void everyFusionVertexUpdaterAndScheduleTrainsOnExecutorJvms() throws Exception {
     String out = tmp.resolve("out").toString();
-    SyntheticEmbeddings.write(spark, out + "/embeddings", 800, new double[] {0.2, 0.3, 0.2}, 1.0, 5);
-    String models = """
+    SyntheticEmbeddings.write(
+        spark, out + "/embeddings", 800, new double[] {0.2, 0.3, 0.2}, 1.0, 5);
+    String models =
+        """
         fusion {
           baselines = [unimodal]
           models {
@@ -126,23 +182,42 @@ class ShippedToExecutorsMultiJvmTest {
           }
         }
         """;
-    for (String train : List.of(
-        "updater = adam, schedule = constant", "updater = sgd, schedule = step, shard-format = arrow",
-        "updater = nesterovs, schedule = exponential")) {
-      PipelineConfig config = PipelineConfigLoader.parse("subjects { path = s.csv }\n"
-          + "modalities { clinical { kind = tabular, path = c.csv } }\n"
-          + "output { dir = \"" + out + "\" }\n" + models
-          + "train { mode = spark, epochs = 1, batch-size = 32, patience = 5, " + train + " }\n", List.of());
-      List<String> names = train.contains("adam") ? List.of("att", "gmu", "h", "m", "p", "s", "c", "unimodal:labs")
-          : List.of("att");
+    for (String train :
+        List.of(
+            "updater = adam, schedule = constant",
+            "updater = sgd, schedule = step, shard-format = arrow",
+            "updater = nesterovs, schedule = exponential")) {
+      PipelineConfig config =
+          PipelineConfigLoader.parse(
+              "subjects { path = s.csv }\n"
+                  + "modalities { clinical { kind = tabular, path = c.csv } }\n"
+                  + "output { dir = \""
+                  + out
+                  + "\" }\n"
+                  + models
+                  + "train { mode = spark, epochs = 1, batch-size = 32, patience = 5, "
+                  + train
+                  + " }\n",
+              List.of());
+      List<String> names =
+          train.contains("adam")
+              ? List.of("att", "gmu", "h", "m", "p", "s", "c", "unimodal:labs")
+              : List.of("att");
       LocalClusterSession.executorsSinceLastCall();
-      TrainResult r = TrainAction.of(spark, config).models(names).outputDir(tmp.resolve("train-" + train.hashCode()).toString())
-          .progress(System.out::println).execute();
+      TrainResult r =
+          TrainAction.of(spark, config)
+              .models(names)
+              .outputDir(tmp.resolve("train-" + train.hashCode()).toString())
+              .progress(System.out::println)
+              .execute();
       for (String name : names) {
         assertTrue(r.get(name).completed(), train + ": " + name + " completed");
       }
       Set<String> executors = LocalClusterSession.executorsSinceLastCall();
-      assertEquals(LocalClusterSession.EXECUTORS, executors.size(), train + ": both executors trained, saw " + executors);
+      assertEquals(
+          LocalClusterSession.EXECUTORS,
+          executors.size(),
+          train + ": both executors trained, saw " + executors);
       assertNoShardsLeft(config);
     }
   }
@@ -150,36 +225,70 @@ class ShippedToExecutorsMultiJvmTest {
   @Test
   void validationScoredOnTheExecutorsAgreesWithTheDriverEveryEpoch() throws Exception {
     String out = tmp.resolve("out").toString();
-    SyntheticEmbeddings.write(spark, out + "/embeddings", 600, new double[] {0.2, 0.3, 0.2}, 1.0, 5);
+    SyntheticEmbeddings.write(
+        spark, out + "/embeddings", 600, new double[] {0.2, 0.3, 0.2}, 1.0, 5);
     java.util.Map<String, List<double[]>> epochs = new java.util.HashMap<>();
     java.util.Map<String, TrainResult.ModelResult> results = new java.util.HashMap<>();
-    java.util.regex.Pattern line = java.util.regex.Pattern.compile("^\\[att\\] epoch \\d+/4  val loss ([0-9.]+)  val AUROC ([0-9.]+)");
+    java.util.regex.Pattern line =
+        java.util.regex.Pattern.compile(
+            "^\\[att\\] epoch \\d+/4  val loss ([0-9.]+)  val AUROC ([0-9.]+)");
     for (String where : List.of("driver", "executors")) {
-      PipelineConfig config = PipelineConfigLoader.parse("subjects { path = s.csv }\n"
-          + "modalities { clinical { kind = tabular, path = c.csv } }\n"
-          + "output { dir = \"" + out + "\" }\n"
-          + "fusion { baselines = [], models { att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [8] } } }\n"
-          + "train { mode = local, epochs = 4, batch-size = 32, patience = 9, validation = " + where + " }\n", List.of());
+      PipelineConfig config =
+          PipelineConfigLoader.parse(
+              "subjects { path = s.csv }\n"
+                  + "modalities { clinical { kind = tabular, path = c.csv } }\n"
+                  + "output { dir = \""
+                  + out
+                  + "\" }\n"
+                  + "fusion { baselines = [], models { att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [8] } } }\n"
+                  + "train { mode = local, epochs = 4, batch-size = 32, patience = 9, validation = "
+                  + where
+                  + " }\n",
+              List.of());
       List<String> progress = new java.util.ArrayList<>();
       LocalClusterSession.executorsSinceLastCall();
-      TrainResult r = TrainAction.of(spark, config).models(List.of("att")).outputDir(tmp.resolve("train-" + where).toString())
-          .progress(progress::add).execute();
+      TrainResult r =
+          TrainAction.of(spark, config)
+              .models(List.of("att"))
+              .outputDir(tmp.resolve("train-" + where).toString())
+              .progress(progress::add)
+              .execute();
       results.put(where, r.get("att"));
-      epochs.put(where, progress.stream().map(line::matcher).filter(java.util.regex.Matcher::find)
-          .map(m -> new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))}).toList());
+      epochs.put(
+          where,
+          progress.stream()
+              .map(line::matcher)
+              .filter(java.util.regex.Matcher::find)
+              .map(
+                  m ->
+                      new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))})
+              .toList());
       if (where.equals("executors")) {
-        assertTrue(progress.contains("[train] validation split scored on the executors every epoch (train.validation = executors)"),
+        assertTrue(
+            progress.contains(
+                "[train] validation split scored on the executors every epoch (train.validation = executors)"),
             progress.toString());
-        assertEquals(LocalClusterSession.EXECUTORS, LocalClusterSession.executorsSinceLastCall().size(),
+        assertEquals(
+            LocalClusterSession.EXECUTORS,
+            LocalClusterSession.executorsSinceLastCall().size(),
             "the validation split was scored on both executors");
       }
     }
     assertEquals(4, epochs.get("driver").size());
     assertEquals(4, epochs.get("executors").size());
     for (int e = 0; e < 4; e++) {
-      // The progress line prints 4 decimals; the executors compute the loss in double, the driver in float.
-      assertEquals(epochs.get("driver").get(e)[0], epochs.get("executors").get(e)[0], 2e-4, "epoch " + (e + 1) + " loss");
-      assertEquals(epochs.get("driver").get(e)[1], epochs.get("executors").get(e)[1], 2e-4, "epoch " + (e + 1) + " AUROC");
+      // The progress line prints 4 decimals; the executors compute the loss in double, the driver
+      // in float.
+      assertEquals(
+          epochs.get("driver").get(e)[0],
+          epochs.get("executors").get(e)[0],
+          2e-4,
+          "epoch " + (e + 1) + " loss");
+      assertEquals(
+          epochs.get("driver").get(e)[1],
+          epochs.get("executors").get(e)[1],
+          2e-4,
+          "epoch " + (e + 1) + " AUROC");
     }
     TrainResult.ModelResult d = results.get("driver");
     TrainResult.ModelResult x = results.get("executors");

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A survival model trained by parameter averaging on two executor JVMs: the shards must tell the executors that
- * their labels are survival codes (else the loader builds one-hot class labels that do not fit the hazard output and
- * training fails), and the averaged model must learn the hazard.
+ * A survival model trained by parameter averaging on two executor JVMs: the shards must tell the
+ * executors that their labels are survival codes (else the loader builds one-hot class labels that
+ * do not fit the hazard output and training fails), and the averaged model must learn the hazard.
  */
 class SurvivalMultiJvmTest {
   private final SparkSession spark = LocalClusterSession.get();
@@ -34,10 +34,17 @@ class SurvivalMultiJvmTest {
     TrainResult trained = TrainAction.of(spark, config).models(List.of("concat")).execute();
     TrainResult.ModelResult concat = trained.get("concat");
     assertTrue(concat.completed());
-    assertEquals(SyntheticSurvival.CUTS.length, ModelArtifact.loadGraph(spark.sparkContext().hadoopConfiguration(),
-        concat.modelDir()).model().getOutputLayer(0).getParam("W").size(1));
-    // The true risk's concordance on this validation split is 0.835 (SurvivalTrainTest prints it); a model that
+    assertEquals(
+        SyntheticSurvival.CUTS.length,
+        ModelArtifact.loadGraph(spark.sparkContext().hadoopConfiguration(), concat.modelDir())
+            .model()
+            .getOutputLayer(0)
+            .getParam("W")
+            .size(1));
+    // The true risk's concordance on this validation split is 0.835 (SurvivalTrainTest prints it);
+    // a model that
     // learned nothing scores 0.5.
-    assertTrue(concat.validation().auroc() > 0.7, "validation concordance " + concat.validation().auroc());
+    assertTrue(
+        concat.validation().auroc() > 0.7, "validation concordance " + concat.validation().auroc());
   }
 }

@@ -40,15 +40,36 @@ class ModelRegistryTest {
     registry = ModelRegistry.at(conf, dir.resolve("registry").toString());
   }
 
-  /** A trained model as train publishes it: {@code <train>/<model>/model}, its cohort hash telling it apart. */
+  /**
+   * A trained model as train publishes it: {@code <train>/<model>/model}, its cohort hash telling
+   * it apart.
+   */
   private String trained(String tag, double auroc) {
-    MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(tag.hashCode()).list()
-        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(3).nOut(2).activation(Activation.SOFTMAX).build())
-        .build());
+    MultiLayerNetwork net =
+        new MultiLayerNetwork(
+            new NeuralNetConfiguration.Builder()
+                .seed(tag.hashCode())
+                .list()
+                .layer(
+                    new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(3)
+                        .nOut(2)
+                        .activation(Activation.SOFTMAX)
+                        .build())
+                .build());
     net.init();
     String modelDir = dir.resolve("train-" + tag).resolve("attention").toString();
-    ModelArtifact.save(conf, modelDir + "/model", net, new ModelArtifact.Provenance("fusion:attention", "cohort-" + tag, "test",
-        Map.of("train", Map.of("epochs", tag.length()), "embeddingsSha256", "emb-" + tag), Map.of("auroc", auroc), "now"));
+    ModelArtifact.save(
+        conf,
+        modelDir + "/model",
+        net,
+        new ModelArtifact.Provenance(
+            "fusion:attention",
+            "cohort-" + tag,
+            "test",
+            Map.of("train", Map.of("epochs", tag.length()), "embeddingsSha256", "emb-" + tag),
+            Map.of("auroc", auroc),
+            "now"));
     return modelDir;
   }
 
@@ -60,7 +81,8 @@ class ModelRegistryTest {
 
   @Test
   void registerCopiesEveryFileAndShowVerifiesThem() throws Exception {
-    ModelRegistry.Registered r = registry.register("sepsis", trained("a", 0.7), RunInfo.of("first"));
+    ModelRegistry.Registered r =
+        registry.register("sepsis", trained("a", 0.7), RunInfo.of("first"));
     assertEquals(1, r.version());
     ModelRegistry.Version v = registry.show("sepsis", 1);
     assertEquals("cohort-a", v.provenance().cohortHash());
@@ -68,7 +90,15 @@ class ModelRegistryTest {
     try (Stream<Path> s = Files.list(dir.resolve("registry/sepsis/versions/1"))) {
       s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).forEach(files::add);
     }
-    assertEquals(Set.of("manifest.json", "metrics.json", "model.sha256", "model.zip", "provenance.json", "registration.json"), files);
+    assertEquals(
+        Set.of(
+            "manifest.json",
+            "metrics.json",
+            "model.sha256",
+            "model.zip",
+            "provenance.json",
+            "registration.json"),
+        files);
     ModelArtifact.loadNetwork(conf, registry.modelPath("sepsis", 1));
   }
 
@@ -78,7 +108,8 @@ class ModelRegistryTest {
     Path metrics = dir.resolve("registry/sepsis/versions/1/metrics.json");
     Files.writeString(metrics, "{\"auroc\": 0.99}");
     Files.deleteIfExists(metrics.resolveSibling(".metrics.json.crc"));
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> registry.modelPath("sepsis", 1));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> registry.modelPath("sepsis", 1));
     assertTrue(e.getMessage().startsWith("Cannot load model "), e.getMessage());
     assertTrue(e.getMessage().contains("metrics.json has SHA-256 "), e.getMessage());
   }
@@ -95,10 +126,12 @@ class ModelRegistryTest {
       String from = i % 2 == 0 ? a : b;
       // One registry object per writer, as separate processes would have.
       ModelRegistry own = ModelRegistry.at(conf, dir.resolve("registry").toString());
-      futures.add(pool.submit(() -> {
-        start.await();
-        return own.register("sepsis", from, RunInfo.of("race"));
-      }));
+      futures.add(
+          pool.submit(
+              () -> {
+                start.await();
+                return own.register("sepsis", from, RunInfo.of("race"));
+              }));
     }
     start.countDown();
     Set<Integer> versions = new TreeSet<>();
@@ -110,11 +143,16 @@ class ModelRegistryTest {
     assertEquals(4, versionDirs("sepsis").size());
     int fromA = 0;
     for (int v : versions) {
-      ModelArtifact.Loaded<MultiLayerNetwork> l = ModelArtifact.loadNetwork(conf, registry.modelPath("sepsis", v));
+      ModelArtifact.Loaded<MultiLayerNetwork> l =
+          ModelArtifact.loadNetwork(conf, registry.modelPath("sepsis", v));
       fromA += l.provenance().cohortHash().equals("cohort-a") ? 1 : 0;
     }
     assertEquals(2, fromA, "each version holds the files of the model it was registered from");
-    assertEquals(4, registry.events("sepsis").stream().filter(e -> e.type().equals(RegistryEvent.REGISTERED)).count());
+    assertEquals(
+        4,
+        registry.events("sepsis").stream()
+            .filter(e -> e.type().equals(RegistryEvent.REGISTERED))
+            .count());
   }
 
   @Test
@@ -122,12 +160,19 @@ class ModelRegistryTest {
     registry.register("sepsis", trained("a", 0.7), RunInfo.of(""));
     registry.register("sepsis", trained("bb", 0.8), RunInfo.of(""));
     registry.register("sepsis", trained("ccc", 0.9), RunInfo.of(""));
-    assertNull(registry.promote("sepsis", 1, ModelRegistry.CHAMPION, new RunInfo("run-1", "ana", "first")).previous());
-    registry.promote("sepsis", 2, ModelRegistry.CHAMPION, new RunInfo("run-2", "ana", "better AUROC"));
-    registry.promote("sepsis", 3, ModelRegistry.CHALLENGER, new RunInfo("run-3", "ana", "candidate"));
+    assertNull(
+        registry
+            .promote("sepsis", 1, ModelRegistry.CHAMPION, new RunInfo("run-1", "ana", "first"))
+            .previous());
+    registry.promote(
+        "sepsis", 2, ModelRegistry.CHAMPION, new RunInfo("run-2", "ana", "better AUROC"));
+    registry.promote(
+        "sepsis", 3, ModelRegistry.CHALLENGER, new RunInfo("run-3", "ana", "candidate"));
     assertEquals(2, registry.resolve("sepsis", "champion"));
 
-    ModelRegistry.Moved back = registry.rollback("sepsis", ModelRegistry.CHAMPION, new RunInfo("run-4", "bo", "drift in v2"));
+    ModelRegistry.Moved back =
+        registry.rollback(
+            "sepsis", ModelRegistry.CHAMPION, new RunInfo("run-4", "bo", "drift in v2"));
     assertEquals(1, back.version());
     assertEquals(2, back.previous());
     assertEquals(1, registry.resolve("sepsis", "champion"));
@@ -136,16 +181,34 @@ class ModelRegistryTest {
 
     List<RegistryEvent> log = registry.events("sepsis");
     RegistryEvent promoted = log.get(4);
-    assertEquals(List.of(RegistryEvent.PROMOTED, 2, 1, "better AUROC", "run-2", "ana"),
-        List.of(promoted.type(), promoted.version(), promoted.previous(), promoted.reason(), promoted.runId(), promoted.user()));
+    assertEquals(
+        List.of(RegistryEvent.PROMOTED, 2, 1, "better AUROC", "run-2", "ana"),
+        List.of(
+            promoted.type(),
+            promoted.version(),
+            promoted.previous(),
+            promoted.reason(),
+            promoted.runId(),
+            promoted.user()));
     RegistryEvent rolled = log.get(log.size() - 1);
-    assertEquals(List.of(RegistryEvent.ROLLED_BACK, "champion", 1, 2, "drift in v2", "run-4", "bo"),
-        List.of(rolled.type(), rolled.alias(), rolled.version(), rolled.previous(), rolled.reason(), rolled.runId(), rolled.user()));
-    assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), log.stream().map(RegistryEvent::seq).toList());
+    assertEquals(
+        List.of(RegistryEvent.ROLLED_BACK, "champion", 1, 2, "drift in v2", "run-4", "bo"),
+        List.of(
+            rolled.type(),
+            rolled.alias(),
+            rolled.version(),
+            rolled.previous(),
+            rolled.reason(),
+            rolled.runId(),
+            rolled.user()));
+    assertEquals(
+        List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), log.stream().map(RegistryEvent::seq).toList());
 
     // Nothing before v1: a second rollback is refused, and the alias stays.
-    RegistryException none = assertThrows(RegistryException.class,
-        () -> registry.rollback("sepsis", ModelRegistry.CHAMPION, RunInfo.of("")));
+    RegistryException none =
+        assertThrows(
+            RegistryException.class,
+            () -> registry.rollback("sepsis", ModelRegistry.CHAMPION, RunInfo.of("")));
     assertTrue(none.getMessage().startsWith("Cannot roll back sepsis@champion"), none.getMessage());
     assertEquals(1, registry.resolve("sepsis", "champion"));
   }
@@ -157,10 +220,16 @@ class ModelRegistryTest {
     String recorded = org.cohortfusion.io.Hashing.sha256(zip);
     Path summary = Path.of(from).getParent().resolve("summary.json");
     writeSummary(summary, from + "/model", "0".repeat(64));
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> registry.register("sepsis", from, RunInfo.of("")));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> registry.register("sepsis", from, RunInfo.of("")));
     assertTrue(e.getMessage().startsWith("Cannot register sepsis from "), e.getMessage());
-    assertTrue(e.getMessage().contains("has SHA-256 " + recorded + ", " + summary + " says " + "0".repeat(64)), e.getMessage());
-    assertTrue(registry.list().isEmpty() || registry.versions("sepsis").isEmpty(), "nothing registered");
+    assertTrue(
+        e.getMessage()
+            .contains("has SHA-256 " + recorded + ", " + summary + " says " + "0".repeat(64)),
+        e.getMessage());
+    assertTrue(
+        registry.list().isEmpty() || registry.versions("sepsis").isEmpty(), "nothing registered");
 
     writeSummary(summary, from + "/model", recorded);
     assertEquals(1, registry.register("sepsis", from, RunInfo.of("")).version());
@@ -168,20 +237,43 @@ class ModelRegistryTest {
 
   private void writeSummary(Path summary, String modelDir, String sha) throws Exception {
     Files.deleteIfExists(summary.resolveSibling(".summary.json.crc"));
-    org.cohortfusion.io.Json.write(conf, summary.toString(), new org.cohortfusion.train.TrainAction.Summary("emb", "test",
-        List.of(new org.cohortfusion.train.TrainAction.SummaryEntry("attention", "fusion", "attention", modelDir, sha, 1, 1,
-            false, true, Map.of()))));
+    org.cohortfusion.io.Json.write(
+        conf,
+        summary.toString(),
+        new org.cohortfusion.train.TrainAction.Summary(
+            "emb",
+            "test",
+            List.of(
+                new org.cohortfusion.train.TrainAction.SummaryEntry(
+                    "attention",
+                    "fusion",
+                    "attention",
+                    modelDir,
+                    sha,
+                    1,
+                    1,
+                    false,
+                    true,
+                    Map.of()))));
   }
 
   @Test
   void unknownModelVersionOrAliasIsABadInput() {
     registry.register("sepsis", trained("a", 0.7), RunInfo.of(""));
-    assertTrue(assertThrows(RegistryException.class, () -> registry.show("nope", 1)).getMessage()
-        .startsWith("Cannot find model 'nope'"));
-    assertTrue(assertThrows(RegistryException.class, () -> registry.promote("sepsis", 9, "champion", RunInfo.of("")))
-        .getMessage().contains("no such version (have [1])"));
-    assertTrue(assertThrows(RegistryException.class, () -> registry.resolve("sepsis", "champion"))
-        .getMessage().contains("no such alias"));
+    assertTrue(
+        assertThrows(RegistryException.class, () -> registry.show("nope", 1))
+            .getMessage()
+            .startsWith("Cannot find model 'nope'"));
+    assertTrue(
+        assertThrows(
+                RegistryException.class,
+                () -> registry.promote("sepsis", 9, "champion", RunInfo.of("")))
+            .getMessage()
+            .contains("no such version (have [1])"));
+    assertTrue(
+        assertThrows(RegistryException.class, () -> registry.resolve("sepsis", "champion"))
+            .getMessage()
+            .contains("no such alias"));
   }
 
   @Test
@@ -189,9 +281,17 @@ class ModelRegistryTest {
     registry.register("sepsis", trained("a", 0.7), RunInfo.of(""));
     registry.register("sepsis", trained("bb", 0.8), RunInfo.of(""));
     ModelRegistry.Diff d = registry.diff("sepsis", 1, 2);
-    assertEquals(List.of("embeddingsSha256", "train.epochs"), d.config().stream().map(ModelRegistry.Change::key).toList());
-    assertTrue(d.lineage().stream().anyMatch(c -> c.key().equals("cohortHash") && c.a().equals("cohort-a")
-        && c.b().equals("cohort-bb")), d.lineage().toString());
+    assertEquals(
+        List.of("embeddingsSha256", "train.epochs"),
+        d.config().stream().map(ModelRegistry.Change::key).toList());
+    assertTrue(
+        d.lineage().stream()
+            .anyMatch(
+                c ->
+                    c.key().equals("cohortHash")
+                        && c.a().equals("cohort-a")
+                        && c.b().equals("cohort-bb")),
+        d.lineage().toString());
     ModelRegistry.MetricChange auroc = d.metrics().get(0);
     assertEquals("auroc", auroc.metric());
     assertEquals(0.1, auroc.delta(), 1e-12);

@@ -46,13 +46,26 @@ class RegistryCommandTest {
   }
 
   private String trained(String tag) {
-    MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(7).list()
-        .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(2).nOut(2).activation(Activation.SOFTMAX).build())
-        .build());
+    MultiLayerNetwork net =
+        new MultiLayerNetwork(
+            new NeuralNetConfiguration.Builder()
+                .seed(7)
+                .list()
+                .layer(
+                    new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(2)
+                        .nOut(2)
+                        .activation(Activation.SOFTMAX)
+                        .build())
+                .build());
     net.init();
     String modelDir = dir.resolve("train-" + tag).resolve("mean").toString();
-    ModelArtifact.save(new Configuration(), modelDir + "/model", net,
-        new ModelArtifact.Provenance("fusion:mean", "cohort-" + tag, "test", Map.of(), Map.of("auroc", 0.5), "now"));
+    ModelArtifact.save(
+        new Configuration(),
+        modelDir + "/model",
+        net,
+        new ModelArtifact.Provenance(
+            "fusion:mean", "cohort-" + tag, "test", Map.of(), Map.of("auroc", 0.5), "now"));
     return modelDir;
   }
 
@@ -61,11 +74,23 @@ class RegistryCommandTest {
     String reg = dir.resolve("registry").toString();
     assertEquals(0, cli("registry", "register", "mean", "--from", trained("a"), "--registry", reg));
     assertTrue(out.startsWith("Registered mean v1 at "), out);
-    assertEquals(0, cli("registry", "register", "mean", "--from", trained("b"), "--registry", reg, "--reason", "retrain"));
+    assertEquals(
+        0,
+        cli(
+            "registry",
+            "register",
+            "mean",
+            "--from",
+            trained("b"),
+            "--registry",
+            reg,
+            "--reason",
+            "retrain"));
     assertEquals(0, cli("registry", "promote", "mean", "--version", "1", "--registry", reg));
     assertEquals(0, cli("registry", "promote", "mean", "--version", "2", "--registry", reg));
     assertEquals("mean@champion -> v2 (was v1)", out.strip());
-    assertEquals(0, cli("registry", "rollback", "mean", "--registry", reg, "--reason", "worse on new data"));
+    assertEquals(
+        0, cli("registry", "rollback", "mean", "--registry", reg, "--reason", "worse on new data"));
     assertEquals("mean@champion -> v1 (rolled back from v2)", out.strip());
     assertEquals(0, cli("registry", "list", "--registry", reg));
     assertEquals("mean  versions [1, 2]  champion=v1", out.strip());
@@ -79,19 +104,32 @@ class RegistryCommandTest {
     assertEquals(2, cli("registry", "show", "nope", "--registry", reg));
     assertEquals(2, cli("registry", "promote", "mean", "--version", "9", "--registry", reg));
     assertEquals(2, cli("registry", "show", "mean", "--alias", "challenger", "--registry", reg));
-    assertEquals(2, cli("registry", "register", "mean", "--from", dir.resolve("missing").toString(), "--registry", reg));
+    assertEquals(
+        2,
+        cli(
+            "registry",
+            "register",
+            "mean",
+            "--from",
+            dir.resolve("missing").toString(),
+            "--registry",
+            reg));
     assertEquals(2, cli("registry", "list"));
 
-    // While a retrain holds the registry's lock, moving an alias by hand is refused naming the holder.
-    try (RegistryLock held = RegistryLock.acquire(new Configuration(), reg, "nightly-retrain", "run-7",
-        java.time.Duration.ofHours(1))) {
+    // While a retrain holds the registry's lock, moving an alias by hand is refused naming the
+    // holder.
+    try (RegistryLock held =
+        RegistryLock.acquire(
+            new Configuration(), reg, "nightly-retrain", "run-7", java.time.Duration.ofHours(1))) {
       assertEquals(2, cli("registry", "promote", "mean", "--version", "2", "--registry", reg));
       assertTrue(err.contains("held by nightly-retrain (run run-7)"), err);
       assertEquals(2, cli("registry", "rollback", "mean", "--registry", reg));
     }
-    assertEquals(1, ModelRegistry.at(new Configuration(), reg).resolve("mean", ModelRegistry.CHAMPION));
+    assertEquals(
+        1, ModelRegistry.at(new Configuration(), reg).resolve("mean", ModelRegistry.CHAMPION));
     assertEquals(0, cli("registry", "promote", "mean", "--version", "2", "--registry", reg));
-    assertFalse(Files.exists(dir.resolve("registry/_lock.json")), "the promotion released its lock");
+    assertFalse(
+        Files.exists(dir.resolve("registry/_lock.json")), "the promotion released its lock");
 
     // A tampered version: refused, exit 1 (not an input the user can fix by retyping).
     Path zip = dir.resolve("registry/mean/versions/2/model.zip");

@@ -19,15 +19,25 @@ class RegistryLockTest {
 
   @Test
   void aHeldLockRefusesASecondRunNamingTheHolder() {
-    try (RegistryLock first = RegistryLock.acquire(conf, dir.toString(), "retrain@node-1", "run-41", Duration.ofHours(1))) {
-      RegistryException e = assertThrows(RegistryException.class,
-          () -> RegistryLock.acquire(conf, dir.toString(), "retrain@node-2", "run-42", Duration.ofHours(1)));
-      assertTrue(e.getMessage().startsWith("Cannot lock registry " + dir + ": held by retrain@node-1 (run run-41)"),
+    try (RegistryLock first =
+        RegistryLock.acquire(
+            conf, dir.toString(), "retrain@node-1", "run-41", Duration.ofHours(1))) {
+      RegistryException e =
+          assertThrows(
+              RegistryException.class,
+              () ->
+                  RegistryLock.acquire(
+                      conf, dir.toString(), "retrain@node-2", "run-42", Duration.ofHours(1)));
+      assertTrue(
+          e.getMessage()
+              .startsWith("Cannot lock registry " + dir + ": held by retrain@node-1 (run run-41)"),
           e.getMessage());
       assertEquals("run-41", first.holder().runId());
     }
     assertNull(RegistryLock.holder(conf, dir.toString()), "released on close");
-    try (RegistryLock again = RegistryLock.acquire(conf, dir.toString(), "retrain@node-2", "run-42", Duration.ofHours(1))) {
+    try (RegistryLock again =
+        RegistryLock.acquire(
+            conf, dir.toString(), "retrain@node-2", "run-42", Duration.ofHours(1))) {
       assertEquals("run-42", RegistryLock.holder(conf, dir.toString()).runId());
     }
   }
@@ -35,15 +45,25 @@ class RegistryLockTest {
   @Test
   void aStaleLockIsTakenOverAndItsDeadOwnerDoesNotReleaseTheNewOne() throws Exception {
     // A run that died: its lock expired 1 ms after it was taken.
-    RegistryLock dead = RegistryLock.acquire(conf, dir.toString(), "retrain@node-1", "run-41", Duration.ofMillis(1));
+    RegistryLock dead =
+        RegistryLock.acquire(
+            conf, dir.toString(), "retrain@node-1", "run-41", Duration.ofMillis(1));
     Thread.sleep(20);
-    try (RegistryLock next = RegistryLock.acquire(conf, dir.toString(), "retrain@node-2", "run-42", Duration.ofHours(1))) {
+    try (RegistryLock next =
+        RegistryLock.acquire(
+            conf, dir.toString(), "retrain@node-2", "run-42", Duration.ofHours(1))) {
       assertEquals("run-42", RegistryLock.holder(conf, dir.toString()).runId());
       dead.close();
-      assertEquals("run-42", RegistryLock.holder(conf, dir.toString()).runId(), "not the old owner's to release");
+      assertEquals(
+          "run-42",
+          RegistryLock.holder(conf, dir.toString()).runId(),
+          "not the old owner's to release");
     }
     try (var s = Files.list(dir)) {
-      assertEquals(0, s.filter(p -> !p.getFileName().toString().endsWith(".crc")).count(), "no lock and no leftovers");
+      assertEquals(
+          0,
+          s.filter(p -> !p.getFileName().toString().endsWith(".crc")).count(),
+          "no lock and no leftovers");
     }
   }
 }

@@ -14,10 +14,14 @@ import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.junit.jupiter.api.Test;
 
-/** The study block: parsing, the grid it declares, the shipped demo study, bad grids named by key; the robustness area. */
+/**
+ * The study block: parsing, the grid it declares, the shipped demo study, bad grids named by key;
+ * the robustness area.
+ */
 class StudyConfigTest {
   private static final Path REPO = Path.of(System.getProperty("cohortfusion.repo", "."));
-  private static final String MINIMAL = """
+  private static final String MINIMAL =
+      """
       subjects { path = s }
       modalities { labs { kind = timeseries, path = l }, clinical { kind = tabular, path = c } }
       output { dir = o }
@@ -30,45 +34,69 @@ class StudyConfigTest {
 
   @Test
   void theGridVariesOneModalityAtATimeAroundTheConfiguredSizes() {
-    PipelineConfig c = PipelineConfigLoader.parse(MINIMAL
-        + "study { embedding-sizes { labs = [4, 16, 64], clinical = [8] }, models = [gmu] }", List.of());
+    PipelineConfig c =
+        PipelineConfigLoader.parse(
+            MINIMAL
+                + "study { embedding-sizes { labs = [4, 16, 64], clinical = [8] }, models = [gmu] }",
+            List.of());
     assertEquals(List.of("gmu"), c.study().modelsOr(c.fusion()));
     List<StudyGrid.Cell> cells = StudyGrid.cells(c);
-    // clinical keeps the default 32; labs' 16 is the configured size, so it is the base cell, not a cell of its own.
-    assertEquals(List.of("base", "clinical-8", "labs-4", "labs-64"), cells.stream().map(StudyGrid.Cell::name).toList());
+    // clinical keeps the default 32; labs' 16 is the configured size, so it is the base cell, not a
+    // cell of its own.
+    assertEquals(
+        List.of("base", "clinical-8", "labs-4", "labs-64"),
+        cells.stream().map(StudyGrid.Cell::name).toList());
     assertEquals(Map.of("clinical", 32, "labs", 16), cells.get(0).sizes());
     assertNull(cells.get(0).varied());
     assertEquals(Map.of("clinical", 32, "labs", 64), cells.get(3).sizes());
     assertEquals("o/study/labs-64", StudyGrid.cellDir(c, cells.get(3)));
     // Without models: every fusion model.
-    PipelineConfig all = PipelineConfigLoader.parse(MINIMAL + "study.embedding-sizes.labs = [4]", List.of());
+    PipelineConfig all =
+        PipelineConfigLoader.parse(MINIMAL + "study.embedding-sizes.labs = [4]", List.of());
     assertEquals(List.of("concat", "gmu"), all.study().modelsOr(all.fusion()));
     assertTrue(!PipelineConfigLoader.parse(MINIMAL, List.of()).study().declared());
   }
 
   @Test
   void theShippedDemoStudyParses() {
-    PipelineConfig demo = PipelineConfigLoader.load(REPO.resolve("conf/study-demo.conf").toFile(), List.of());
+    PipelineConfig demo =
+        PipelineConfigLoader.load(REPO.resolve("conf/study-demo.conf").toFile(), List.of());
     assertEquals(List.of("concat", "attention", "gmu"), demo.study().models());
     assertEquals(5, StudyGrid.cells(demo).size());
     assertEquals("work/study-demo/cohort", demo.cohortOutputDir());
-    assertEquals("elsewhere", PipelineConfigLoader.load(REPO.resolve("conf/study-demo.conf").toFile(),
-        List.of("output.cohort-dir=elsewhere")).cohortOutputDir());
+    assertEquals(
+        "elsewhere",
+        PipelineConfigLoader.load(
+                REPO.resolve("conf/study-demo.conf").toFile(),
+                List.of("output.cohort-dir=elsewhere"))
+            .cohortOutputDir());
   }
 
   @Test
   void badGridsAreErrorsNamingTheKey() {
-    assertError("study.embedding-sizes.omics", "configured modality", "study.embedding-sizes.omics = [4]");
-    assertError("study.embedding-sizes.labs", "positive embedding sizes", "study.embedding-sizes.labs = [4, 0]");
-    assertError("study.embedding-sizes.labs", "distinct embedding sizes", "study.embedding-sizes.labs = [4, 4]");
+    assertError(
+        "study.embedding-sizes.omics", "configured modality", "study.embedding-sizes.omics = [4]");
+    assertError(
+        "study.embedding-sizes.labs",
+        "positive embedding sizes",
+        "study.embedding-sizes.labs = [4, 0]");
+    assertError(
+        "study.embedding-sizes.labs",
+        "distinct embedding sizes",
+        "study.embedding-sizes.labs = [4, 4]");
     assertError("study.embedding-sizes.labs", "non-empty list", "study.embedding-sizes.labs = []");
-    assertError("study.models[1]", "a key of fusion.models [concat, gmu], got 'tensor'", "study.models = [gmu, tensor]");
+    assertError(
+        "study.models[1]",
+        "a key of fusion.models [concat, gmu], got 'tensor'",
+        "study.models = [gmu, tensor]");
     assertError("study.models[1]", "twice", "study.models = [gmu, gmu]");
     assertError("study.sizes", "Unknown config key", "study.sizes = [4]");
   }
 
   private static void assertError(String key, String expected, String hocon) {
-    ConfigException e = assertThrows(ConfigException.class, () -> PipelineConfigLoader.parse(MINIMAL + hocon, List.of()));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class, () -> PipelineConfigLoader.parse(MINIMAL + hocon, List.of()));
     assertTrue(e.getMessage().contains(key) && e.getMessage().contains(expected), e.getMessage());
   }
 

@@ -4,8 +4,9 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * An iterator over a list that counts how many elements were taken: a per-partition function given one shows how
- * much of its partition it read before emitting an element (a streaming function reads one batch, a buffering one all).
+ * An iterator over a list that counts how many elements were taken: a per-partition function given
+ * one shows how much of its partition it read before emitting an element (a streaming function
+ * reads one batch, a buffering one all).
  */
 public final class CountingIterator<T> implements Iterator<T> {
   private final Iterator<T> items;

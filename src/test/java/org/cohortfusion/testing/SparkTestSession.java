@@ -10,19 +10,20 @@ public final class SparkTestSession {
 
   public static synchronized SparkSession get() {
     if (spark == null) {
-      spark = SparkSession.builder()
-          .master("local[2]")
-          .appName("cohort-fusion-tests")
-          .config("spark.sql.shuffle.partitions", "4")
-          .config("spark.default.parallelism", "4")
-          .config("spark.ui.enabled", "false")
-          .config("spark.sql.adaptive.enabled", "true")
-          // Test tables are tiny: compiling generated code costs more than it saves.
-          .config("spark.sql.codegen.wholeStage", "false")
-          .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-          .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-          .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
-          .getOrCreate();
+      spark =
+          SparkSession.builder()
+              .master("local[2]")
+              .appName("cohort-fusion-tests")
+              .config("spark.sql.shuffle.partitions", "4")
+              .config("spark.default.parallelism", "4")
+              .config("spark.ui.enabled", "false")
+              .config("spark.sql.adaptive.enabled", "true")
+              // Test tables are tiny: compiling generated code costs more than it saves.
+              .config("spark.sql.codegen.wholeStage", "false")
+              .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+              .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+              .config("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator")
+              .getOrCreate();
       spark.sparkContext().setLogLevel("WARN");
     }
     return spark;

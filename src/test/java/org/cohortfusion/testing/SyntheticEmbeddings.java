@@ -12,15 +12,16 @@ import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 
 /**
- * A synthetic embeddings cohort with a known truth, written like extract would (data-schemas/embeddings.json):
- * modalities clinical (8), labs (12) and imaging (6). Each subject has latent signals z_0, z_1, z_2 ~ N(0, 1);
- * modality m's embedding is {@code z_m u_m + noise * eps + offset * c_m} (u_m, c_m fixed random unit vectors: the
- * offset mimics non-centred encoder outputs, so a zero vector is NOT a neutral value). The label is Bernoulli with
- * {@code logit = a (z_0 + z_1 + z_2) + b z_0 z_1}: every modality carries signal and clinical x labs interact.
- * Missingness is MCAR with a rate per modality by default; a {@link Scenario} can correlate the latents through a
- * shared factor, make missingness depend on the label (MNAR) or give the development splits (train, validation) other
- * missing rates than the test split. Splits: 60% train, 20% validation, 20% test. Shared by the train and evaluate
- * tests.
+ * A synthetic embeddings cohort with a known truth, written like extract would
+ * (data-schemas/embeddings.json): modalities clinical (8), labs (12) and imaging (6). Each subject
+ * has latent signals z_0, z_1, z_2 ~ N(0, 1); modality m's embedding is {@code z_m u_m + noise *
+ * eps + offset * c_m} (u_m, c_m fixed random unit vectors: the offset mimics non-centred encoder
+ * outputs, so a zero vector is NOT a neutral value). The label is Bernoulli with {@code logit = a
+ * (z_0 + z_1 + z_2) + b z_0 z_1}: every modality carries signal and clinical x labs interact.
+ * Missingness is MCAR with a rate per modality by default; a {@link Scenario} can correlate the
+ * latents through a shared factor, make missingness depend on the label (MNAR) or give the
+ * development splits (train, validation) other missing rates than the test split. Splits: 60%
+ * train, 20% validation, 20% test. Shared by the train and evaluate tests.
  */
 public final class SyntheticEmbeddings {
   public static final String[] NAMES = {"clinical", "labs", "imaging"};
@@ -31,36 +32,47 @@ public final class SyntheticEmbeddings {
 
   private SyntheticEmbeddings() {}
 
-  /** Writes {@code <dir>/table} and {@code <dir>/embeddings.json} of a binary cohort; returns the spec. */
-  public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed) {
+  /**
+   * Writes {@code <dir>/table} and {@code <dir>/embeddings.json} of a binary cohort; returns the
+   * spec.
+   */
+  public static EmbeddingsSpec write(
+      SparkSession spark, String dir, int n, double[] missing, double offset, long seed) {
     return write(spark, dir, n, missing, offset, seed, 2);
   }
 
   /**
-   * As {@link #write(SparkSession, String, int, double[], double, long)}, with 2 or 3 classes. Three classes are the
-   * terciles of the logit (below -0.8, up to 0.8, above), without a true probability; the random stream is the same
-   * as for two classes.
+   * As {@link #write(SparkSession, String, int, double[], double, long)}, with 2 or 3 classes.
+   * Three classes are the terciles of the logit (below -0.8, up to 0.8, above), without a true
+   * probability; the random stream is the same as for two classes.
    */
-  public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed,
-                                     int numClasses) {
+  public static EmbeddingsSpec write(
+      SparkSession spark,
+      String dir,
+      int n,
+      double[] missing,
+      double offset,
+      long seed,
+      int numClasses) {
     return write(spark, dir, n, missing, offset, seed, numClasses, Scenario.MCAR);
   }
 
   /**
-   * How modalities relate and go missing beyond the MCAR default. {@link #MCAR} reproduces the documented generator
-   * exactly (same random stream, same rows).
+   * How modalities relate and go missing beyond the MCAR default. {@link #MCAR} reproduces the
+   * documented generator exactly (same random stream, same rows).
    *
    * @param shared correlation rho of the modality latents through one shared factor s ~ N(0, 1):
-   *     {@code z_m = sqrt(rho) s + sqrt(1 - rho) e_m} (rho = 0: independent, the default; rho > 0 mimics modalities
-   *     that all reflect one disease severity). The label formula is unchanged.
-   * @param mnar label-dependent missingness: a modality's missing rate is {@code missing[m] - mnar} for positives and
-   *     {@code missing[m] + mnar} for negatives (tests ordered for sicker patients); the overall rate stays
-   *     {@code missing[m]} when prevalence is about 1/2. 0 = MCAR.
-   * @param developmentMissing missing rates of the train and validation splits (the test split keeps
-   *     {@code missing}); null = the same as the test split.
-   * @param extra number of extra modalities {@code extra0, extra1, ...} (size 8, missing rate and development rate of
-   *     the first modality) with latents of their own; with M modalities in all the logit is
-   *     {@code A sqrt(3 / M) sum_m z_m + B z_0 z_1}. 0 = the three modalities only.
+   *     {@code z_m = sqrt(rho) s + sqrt(1 - rho) e_m} (rho = 0: independent, the default; rho > 0
+   *     mimics modalities that all reflect one disease severity). The label formula is unchanged.
+   * @param mnar label-dependent missingness: a modality's missing rate is {@code missing[m] - mnar}
+   *     for positives and {@code missing[m] + mnar} for negatives (tests ordered for sicker
+   *     patients); the overall rate stays {@code missing[m]} when prevalence is about 1/2. 0 =
+   *     MCAR.
+   * @param developmentMissing missing rates of the train and validation splits (the test split
+   *     keeps {@code missing}); null = the same as the test split.
+   * @param extra number of extra modalities {@code extra0, extra1, ...} (size 8, missing rate and
+   *     development rate of the first modality) with latents of their own; with M modalities in all
+   *     the logit is {@code A sqrt(3 / M) sum_m z_m + B z_0 z_1}. 0 = the three modalities only.
    */
   public record Scenario(double shared, double mnar, double[] developmentMissing, int extra) {
     public static final Scenario MCAR = new Scenario(0, 0, null);
@@ -77,10 +89,18 @@ public final class SyntheticEmbeddings {
   }
 
   /** As above, with the modality relations and missingness of {@code scenario}. */
-  public static EmbeddingsSpec write(SparkSession spark, String dir, int n, double[] missing, double offset, long seed,
-                                     int numClasses, Scenario scenario) {
+  public static EmbeddingsSpec write(
+      SparkSession spark,
+      String dir,
+      int n,
+      double[] missing,
+      double offset,
+      long seed,
+      int numClasses,
+      Scenario scenario) {
     if (numClasses != 2 && numClasses != 3) {
-      throw new IllegalArgumentException("Cannot write synthetic embeddings: " + numClasses + " classes (2 or 3)");
+      throw new IllegalArgumentException(
+          "Cannot write synthetic embeddings: " + numClasses + " classes (2 or 3)");
     }
     Random rng = new Random(seed);
     Random aux = new Random(seed * 31 + 7); // draws of the non-default scenario options only
@@ -96,18 +116,22 @@ public final class SyntheticEmbeddings {
       u[m] = unit(r, dims[m]);
       c[m] = unit(r, dims[m]);
     }
-    List<StructField> fields = new ArrayList<>(List.of(
-        DataTypes.createStructField("subject_id", DataTypes.StringType, false),
-        DataTypes.createStructField("split", DataTypes.StringType, false),
-        DataTypes.createStructField("label", DataTypes.IntegerType, true),
-        DataTypes.createStructField("fold", DataTypes.IntegerType, true),
-        DataTypes.createStructField("group", DataTypes.StringType, true),
-        DataTypes.createStructField("true_probability", DataTypes.DoubleType, true)));
+    List<StructField> fields =
+        new ArrayList<>(
+            List.of(
+                DataTypes.createStructField("subject_id", DataTypes.StringType, false),
+                DataTypes.createStructField("split", DataTypes.StringType, false),
+                DataTypes.createStructField("label", DataTypes.IntegerType, true),
+                DataTypes.createStructField("fold", DataTypes.IntegerType, true),
+                DataTypes.createStructField("group", DataTypes.StringType, true),
+                DataTypes.createStructField("true_probability", DataTypes.DoubleType, true)));
     for (String name : names) {
       fields.add(DataTypes.createStructField("has_" + name, DataTypes.BooleanType, false));
     }
     for (String name : names) {
-      fields.add(DataTypes.createStructField(name, DataTypes.createArrayType(DataTypes.FloatType, false), true));
+      fields.add(
+          DataTypes.createStructField(
+              name, DataTypes.createArrayType(DataTypes.FloatType, false), true));
     }
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -143,8 +167,10 @@ public final class SyntheticEmbeddings {
       values[5] = numClasses == 2 ? p : null;
       for (int m = 0; m < nm; m++) {
         int rm = m < 3 ? m : 0;
-        double rate = scenario.developmentMissing() != null && !split.equals("test")
-            ? scenario.developmentMissing()[rm] : missing[rm];
+        double rate =
+            scenario.developmentMissing() != null && !split.equals("test")
+                ? scenario.developmentMissing()[rm]
+                : missing[rm];
         rate = binary == 1 ? rate - scenario.mnar() : rate + scenario.mnar();
         boolean has = (m < 3 ? rng : aux).nextDouble() >= rate;
         values[6 + m] = has;
@@ -161,14 +187,21 @@ public final class SyntheticEmbeddings {
       }
       rows.add(RowFactory.create(values));
     }
-    spark.createDataFrame(rows, new StructType(fields.toArray(new StructField[0]))).coalesce(2)
-        .write().mode("overwrite").parquet(dir + "/table");
+    spark
+        .createDataFrame(rows, new StructType(fields.toArray(new StructField[0])))
+        .coalesce(2)
+        .write()
+        .mode("overwrite")
+        .parquet(dir + "/table");
     List<EmbeddingsSpec.Modality> mods = new ArrayList<>();
     for (int m = 0; m < nm; m++) {
       mods.add(new EmbeddingsSpec.Modality(names[m], dims[m], "synthetic-" + seed));
     }
-    List<String> classes = numClasses == 2 ? List.of("negative", "positive") : List.of("low", "middle", "high");
-    EmbeddingsSpec spec = new EmbeddingsSpec(mods, classes, "synthetic-" + seed + "-" + n + (numClasses == 2 ? "" : "-k3"));
+    List<String> classes =
+        numClasses == 2 ? List.of("negative", "positive") : List.of("low", "middle", "high");
+    EmbeddingsSpec spec =
+        new EmbeddingsSpec(
+            mods, classes, "synthetic-" + seed + "-" + n + (numClasses == 2 ? "" : "-k3"));
     spec.write(spark.sparkContext().hadoopConfiguration(), dir);
     return spec;
   }

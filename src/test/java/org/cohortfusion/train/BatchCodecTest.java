@@ -9,7 +9,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class BatchCodecTest {
-  /** Both shard formats give back exactly the batch written: every float, presence bit and label. */
+  /**
+   * Both shard formats give back exactly the batch written: every float, presence bit and label.
+   */
   @Test
   void everyFormatRoundTripsABatchExactly() throws Exception {
     Random rng = new Random(3);
@@ -43,10 +45,10 @@ class BatchCodecTest {
   }
 
   /**
-   * End-to-end batches: modalities of any rank (a flat block, an image [1, 3, 2], a time series [2, 4] with its step
-   * mask) come back with their shapes and masks from every shard format, from Spark's Kryo serialiser (what
-   * crosses to executors), and as the MultiDataSet the graph gets (features of the stored shape, the mask as the
-   * input's feature mask).
+   * End-to-end batches: modalities of any rank (a flat block, an image [1, 3, 2], a time series [2,
+   * 4] with its step mask) come back with their shapes and masks from every shard format, from
+   * Spark's Kryo serialiser (what crosses to executors), and as the MultiDataSet the graph gets
+   * (features of the stored shape, the mask as the input's feature mask).
    */
   @Test
   void anyRankFeaturesAndStepMasksRoundTrip() throws Exception {
@@ -71,11 +73,15 @@ class BatchCodecTest {
       assertEquals(batch, read, codec.name());
       assertEquals(null, read.mask(1), codec.name() + ": no mask where none was written");
     }
-    org.apache.spark.serializer.KryoSerializer kryo = new org.apache.spark.serializer.KryoSerializer(
-        new org.apache.spark.SparkConf().set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator"));
+    org.apache.spark.serializer.KryoSerializer kryo =
+        new org.apache.spark.serializer.KryoSerializer(
+            new org.apache.spark.SparkConf()
+                .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator"));
     org.apache.spark.serializer.SerializerInstance k = kryo.newInstance();
-    Batch back = k.deserialize(k.serialize(batch, scala.reflect.ClassTag$.MODULE$.apply(Batch.class)),
-        scala.reflect.ClassTag$.MODULE$.apply(Batch.class));
+    Batch back =
+        k.deserialize(
+            k.serialize(batch, scala.reflect.ClassTag$.MODULE$.apply(Batch.class)),
+            scala.reflect.ClassTag$.MODULE$.apply(Batch.class));
     assertEquals(batch, back, "kryo");
     org.nd4j.linalg.dataset.api.MultiDataSet mds = batch.toMultiDataSet();
     assertArrayEquals(new long[] {n, 1, 3, 2}, mds.getFeatures(1).shape());

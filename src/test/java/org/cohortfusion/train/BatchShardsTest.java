@@ -14,7 +14,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.common.loader.LocalFileSourceFactory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Modality dropout of a training shard depends on (seed, epoch, shard file name), not on the run's shard directory. */
+/**
+ * Modality dropout of a training shard depends on (seed, epoch, shard file name), not on the run's
+ * shard directory.
+ */
 class BatchShardsTest {
   @TempDir Path tmp;
 
@@ -45,8 +48,10 @@ class BatchShardsTest {
     try (OutputStream out = Files.newOutputStream(p)) {
       codec.write(batch(), out);
     }
-    BatchShards.Loader loader = new BatchShards.Loader(codec, 2, new int[] {0, 1, 2}, 0.5, 42, epoch);
-    INDArray[] features = loader.load(new LocalFileSourceFactory().getSource(p.toString())).getFeatures();
+    BatchShards.Loader loader =
+        new BatchShards.Loader(codec, 2, new int[] {0, 1, 2}, 0.5, 42, epoch);
+    INDArray[] features =
+        loader.load(new LocalFileSourceFactory().getSource(p.toString())).getFeatures();
     return features[features.length - 1];
   }
 

@@ -21,9 +21,10 @@ import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
- * The discrete-time hazard coding against hand-worked cases, and the claim the class rests on: DL4J's binary
- * cross-entropy output layer with a per-output label mask computes the discrete-time survival likelihood (checked
- * against the likelihood written out here from the network's own hazards) and its gradient (a gradient check).
+ * The discrete-time hazard coding against hand-worked cases, and the claim the class rests on:
+ * DL4J's binary cross-entropy output layer with a per-output label mask computes the discrete-time
+ * survival likelihood (checked against the likelihood written out here from the network's own
+ * hazards) and its gradient (a gradient check).
  */
 class DiscreteTimeHazardTest {
   /** Intervals (0, 100], (100, 200], (200, 400]. */
@@ -33,21 +34,27 @@ class DiscreteTimeHazardTest {
   void codesCountTheIntervalsSurvivedAndTheEvent() {
     assertEquals(3, h.intervals());
     assertEquals(8, h.codes());
-    assertEquals(1, h.code(30, true));      // event in interval 0
-    assertEquals(1, h.code(100, true));     // an interval includes its upper bound
-    assertEquals(3, h.code(101, true));     // event in interval 1
-    assertEquals(0, h.code(30, false));     // censored in the first half of interval 0: at risk nowhere
-    assertEquals(2, h.code(50, false));     // censored at its midpoint: counts as surviving interval 0
-    assertEquals(2, h.code(149, false));    // first half of (100, 200]: survived 1 interval
-    assertEquals(4, h.code(150, false));    // second half: survived 2
-    assertEquals(5, h.code(399, true));     // event in interval 2
-    assertEquals(6, h.code(401, true));     // beyond the last cut: survived all 3, the event is outside the model
+    assertEquals(1, h.code(30, true)); // event in interval 0
+    assertEquals(1, h.code(100, true)); // an interval includes its upper bound
+    assertEquals(3, h.code(101, true)); // event in interval 1
+    assertEquals(0, h.code(30, false)); // censored in the first half of interval 0: at risk nowhere
+    assertEquals(2, h.code(50, false)); // censored at its midpoint: counts as surviving interval 0
+    assertEquals(2, h.code(149, false)); // first half of (100, 200]: survived 1 interval
+    assertEquals(4, h.code(150, false)); // second half: survived 2
+    assertEquals(5, h.code(399, true)); // event in interval 2
+    assertEquals(
+        6,
+        h.code(401, true)); // beyond the last cut: survived all 3, the event is outside the model
     assertEquals(6, h.code(5000, false));
     assertThrows(IllegalArgumentException.class, () -> h.code(0, true));
-    assertThrows(IllegalArgumentException.class, () -> new DiscreteTimeHazard(new double[] {100, 100}));
+    assertThrows(
+        IllegalArgumentException.class, () -> new DiscreteTimeHazard(new double[] {100, 100}));
   }
 
-  /** The Spark column that codes a table's rows agrees with the Java coding on every boundary and at random. */
+  /**
+   * The Spark column that codes a table's rows agrees with the Java coding on every boundary and at
+   * random.
+   */
   @Test
   void theCodeColumnCodesLikeTheJavaCoding() {
     org.apache.spark.sql.SparkSession spark = org.cohortfusion.testing.SparkTestSession.get();
@@ -59,20 +66,27 @@ class DiscreteTimeHazardTest {
       rows.add(org.apache.spark.sql.RowFactory.create(d, 0));
     }
     for (int i = 0; i < 200; i++) {
-      rows.add(org.apache.spark.sql.RowFactory.create(0.01 + rng.nextDouble() * 500, rng.nextInt(2)));
+      rows.add(
+          org.apache.spark.sql.RowFactory.create(0.01 + rng.nextDouble() * 500, rng.nextInt(2)));
     }
     rows.add(org.apache.spark.sql.RowFactory.create(null, 1));
-    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
-        .add("duration", "double").add("label", "int");
-    java.util.List<org.apache.spark.sql.Row> coded = spark.createDataFrame(rows, schema)
-        .select(org.apache.spark.sql.functions.col("duration"), org.apache.spark.sql.functions.col("label"),
-            h.codeColumn().as("code")).collectAsList();
+    org.apache.spark.sql.types.StructType schema =
+        new org.apache.spark.sql.types.StructType().add("duration", "double").add("label", "int");
+    java.util.List<org.apache.spark.sql.Row> coded =
+        spark
+            .createDataFrame(rows, schema)
+            .select(
+                org.apache.spark.sql.functions.col("duration"),
+                org.apache.spark.sql.functions.col("label"),
+                h.codeColumn().as("code"))
+            .collectAsList();
     for (org.apache.spark.sql.Row r : coded) {
       if (r.isNullAt(0)) {
         assertTrue(r.isNullAt(2));
         continue;
       }
-      assertEquals(h.code(r.getDouble(0), r.getInt(1) == 1), r.getInt(2), "duration " + r.getDouble(0));
+      assertEquals(
+          h.code(r.getDouble(0), r.getInt(1) == 1), r.getInt(2), "duration " + r.getDouble(0));
     }
   }
 
@@ -89,7 +103,9 @@ class DiscreteTimeHazardTest {
     for (int r = 0; r < codes.length; r++) {
       assertEquals(codes[r], h.code(y, m, r));
     }
-    assertThrows(IllegalArgumentException.class, () -> h.targets(7, 0, y, m)); // event after the last interval
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> h.targets(7, 0, y, m)); // event after the last interval
   }
 
   @Test
@@ -119,7 +135,8 @@ class DiscreteTimeHazardTest {
       INDArray labels = Nd4j.create(y, new long[] {n, 3}, DataType.FLOAT).castTo(DataType.DOUBLE);
       INDArray mask = Nd4j.create(m, new long[] {n, 3}, DataType.FLOAT).castTo(DataType.DOUBLE);
 
-      // The log-likelihood written out: for each subject, each interval at risk contributes log h or log(1 - h).
+      // The log-likelihood written out: for each subject, each interval at risk contributes log h
+      // or log(1 - h).
       double[][] hz = g.outputSingle(false, x).toDoubleMatrix();
       double nll = 0;
       for (int r = 0; r < n; r++) {
@@ -131,27 +148,51 @@ class DiscreteTimeHazardTest {
           nll -= Math.log(hz[r][survived]);
         }
       }
-      org.nd4j.linalg.dataset.MultiDataSet mds = new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {x},
-          new INDArray[] {labels}, null, new INDArray[] {mask});
+      org.nd4j.linalg.dataset.MultiDataSet mds =
+          new org.nd4j.linalg.dataset.MultiDataSet(
+              new INDArray[] {x}, new INDArray[] {labels}, null, new INDArray[] {mask});
       // DL4J's score is the minibatch mean of the per-example loss.
       assertEquals(nll / n, g.score(mds), 1e-9);
 
-      assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig().net(g)
-          .inputs(new INDArray[] {x}).labels(new INDArray[] {labels}).labelMask(new INDArray[] {mask})
-          .epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8).exitOnFirstError(false)));
+      assertTrue(
+          GradientCheckUtil.checkGradients(
+              new GradientCheckUtil.GraphConfig()
+                  .net(g)
+                  .inputs(new INDArray[] {x})
+                  .labels(new INDArray[] {labels})
+                  .labelMask(new INDArray[] {mask})
+                  .epsilon(1e-6)
+                  .maxRelError(1e-3)
+                  .minAbsoluteError(1e-8)
+                  .exitOnFirstError(false)));
     } finally {
       Nd4j.setDefaultDataTypes(before, before);
     }
   }
 
   private static ComputationGraph graph() {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.DOUBLE)
-        .updater(new NoOp()).weightInit(WeightInit.XAVIER).graphBuilder()
-        .addInputs("x")
-        .addLayer("dense", new DenseLayer.Builder().nIn(4).nOut(5).activation(Activation.TANH).build(), "x")
-        .addLayer("hazard", new OutputLayer.Builder(LossFunctions.LossFunction.XENT).nIn(5).nOut(3)
-            .activation(Activation.SIGMOID).build(), "dense")
-        .setOutputs("hazard").build();
+    ComputationGraphConfiguration conf =
+        new NeuralNetConfiguration.Builder()
+            .seed(7)
+            .dataType(DataType.DOUBLE)
+            .updater(new NoOp())
+            .weightInit(WeightInit.XAVIER)
+            .graphBuilder()
+            .addInputs("x")
+            .addLayer(
+                "dense",
+                new DenseLayer.Builder().nIn(4).nOut(5).activation(Activation.TANH).build(),
+                "x")
+            .addLayer(
+                "hazard",
+                new OutputLayer.Builder(LossFunctions.LossFunction.XENT)
+                    .nIn(5)
+                    .nOut(3)
+                    .activation(Activation.SIGMOID)
+                    .build(),
+                "dense")
+            .setOutputs("hazard")
+            .build();
     ComputationGraph g = new ComputationGraph(conf);
     g.init();
     return g;

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 class EmbeddingsDataTest {
 
   /**
-   * The first batch comes after reading at most one batch of the partition, and the batches hold, in order, each row's
-   * label, presence and embeddings (zeros where absent) as written in the rows.
+   * The first batch comes after reading at most one batch of the partition, and the batches hold,
+   * in order, each row's label, presence and embeddings (zeros where absent) as written in the
+   * rows.
    */
   @Test
   void toBatchesReadsOneBatchAtATimeAndKeepsRowsInOrder() {
@@ -29,16 +30,26 @@ class EmbeddingsDataTest {
       float[] a = {r, r + 0.5f};
       float[] b = {-r, 2 * r, 3 * r};
       boolean absentB = r % 3 == 0;
-      // (label, has_a, has_b, a, b): b is absent every third row, as has_b false (even rows) or as a null array
+      // (label, has_a, has_b, a, b): b is absent every third row, as has_b false (even rows) or as
+      // a null array
       // under has_b true (odd rows)
-      partition.add(new GenericInternalRow(new Object[] {r % 2, true, !absentB || r % 2 == 1,
-          ArrayData.toArrayData(a), !absentB || r % 2 == 0 ? ArrayData.toArrayData(b) : null}));
+      partition.add(
+          new GenericInternalRow(
+              new Object[] {
+                r % 2,
+                true,
+                !absentB || r % 2 == 1,
+                ArrayData.toArrayData(a),
+                !absentB || r % 2 == 0 ? ArrayData.toArrayData(b) : null
+              }));
     }
     CountingIterator<InternalRow> input = new CountingIterator<>(partition);
-    Iterator<Batch> out = new EmbeddingsData.ToBatches(dims, List.of("a", "b"), 2, false, batchSize).call(input);
+    Iterator<Batch> out =
+        new EmbeddingsData.ToBatches(dims, List.of("a", "b"), 2, false, batchSize).call(input);
     List<Batch> batches = new ArrayList<>();
     batches.add(out.next());
-    assertTrue(input.consumed() <= batchSize, "read " + input.consumed() + " rows before the first batch");
+    assertTrue(
+        input.consumed() <= batchSize, "read " + input.consumed() + " rows before the first batch");
     out.forEachRemaining(batches::add);
     assertEquals(3, batches.size());
 
@@ -47,9 +58,15 @@ class EmbeddingsDataTest {
       for (int k = 0; k < batch.size(); k++, r++) {
         boolean hasB = r % 3 != 0;
         assertEquals(r % 2, batch.labels()[k], "label of row " + r);
-        assertArrayEquals(new float[] {1f, hasB ? 1f : 0f}, new float[] {batch.presence()[2 * k], batch.presence()[2 * k + 1]});
-        assertArrayEquals(new float[] {r, r + 0.5f}, slice(batch.features()[0], k, 2), "a of row " + r);
-        assertArrayEquals(hasB ? new float[] {-r, 2 * r, 3 * r} : new float[3], slice(batch.features()[1], k, 3), "b of row " + r);
+        assertArrayEquals(
+            new float[] {1f, hasB ? 1f : 0f},
+            new float[] {batch.presence()[2 * k], batch.presence()[2 * k + 1]});
+        assertArrayEquals(
+            new float[] {r, r + 0.5f}, slice(batch.features()[0], k, 2), "a of row " + r);
+        assertArrayEquals(
+            hasB ? new float[] {-r, 2 * r, 3 * r} : new float[3],
+            slice(batch.features()[1], k, 3),
+            "b of row " + r);
       }
     }
     assertEquals(n, r);

@@ -19,23 +19,35 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
- * Validation metrics scored on the executors: against a hand-computed case, and against the driver's computation
- * ({@link Metrics#evaluate}: midrank AUROC, ND4J's accuracy) on batches with ties, absent modalities and three
- * classes.
+ * Validation metrics scored on the executors: against a hand-computed case, and against the
+ * driver's computation ({@link Metrics#evaluate}: midrank AUROC, ND4J's accuracy) on batches with
+ * ties, absent modalities and three classes.
  */
 class ExecutorMetricsTest {
-  private final JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext());
+  private final JavaSparkContext jsc =
+      JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext());
 
-  static final EmbeddingsSpec EMB = new EmbeddingsSpec(List.of(
-      new EmbeddingsSpec.Modality("clinical", 4, "a"), new EmbeddingsSpec.Modality("labs", 3, "b")), List.of("no", "yes"), "c");
+  static final EmbeddingsSpec EMB =
+      new EmbeddingsSpec(
+          List.of(
+              new EmbeddingsSpec.Modality("clinical", 4, "a"),
+              new EmbeddingsSpec.Modality("labs", 3, "b")),
+          List.of("no", "yes"),
+          "c");
 
   static ComputationGraph graph(EmbeddingsSpec emb, String how) {
-    FusionSpec spec = FusionSpec.fromConfig("m", new FusionModelConfig(emb.modalityNames(), null, how, null, null, 4, null,
-        List.of(5), null, null));
+    FusionSpec spec =
+        FusionSpec.fromConfig(
+            "m",
+            new FusionModelConfig(
+                emb.modalityNames(), null, how, null, null, 4, null, List.of(5), null, null));
     return FusionCompiler.compile(spec, emb, new Adam(1e-3), 11).newGraph();
   }
 
-  /** Random batches; a fifth of the rows have no modality at all, so the model gives them one shared score (ties). */
+  /**
+   * Random batches; a fifth of the rows have no modality at all, so the model gives them one shared
+   * score (ties).
+   */
   static List<Batch> batches(EmbeddingsSpec emb, int count, int size, long seed) {
     Random r = new Random(seed);
     int[] dims = emb.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
@@ -64,9 +76,14 @@ class ExecutorMetricsTest {
 
   @Test
   void aOneFeatureLogisticModelScoresAsComputedByHand() {
-    EmbeddingsSpec one = new EmbeddingsSpec(List.of(new EmbeddingsSpec.Modality("x", 1, "a")), List.of("no", "yes"), "c");
-    FusionSpec spec = FusionSpec.fromConfig("lr", new FusionModelConfig(List.of("x"), null, "concat", null, null, 0, null,
-        List.of(), null, null));
+    EmbeddingsSpec one =
+        new EmbeddingsSpec(
+            List.of(new EmbeddingsSpec.Modality("x", 1, "a")), List.of("no", "yes"), "c");
+    FusionSpec spec =
+        FusionSpec.fromConfig(
+            "lr",
+            new FusionModelConfig(
+                List.of("x"), null, "concat", null, null, 0, null, List.of(), null, null));
     ComputationGraph g = FusionCompiler.compile(spec, one, new Adam(1e-3), 1).newGraph();
     // logits (0, x): p(yes) = sigmoid(x)
     g.getLayer(FusionCompiler.OUTPUT).setParam("W", Nd4j.createFromArray(new float[][] {{0, 1}}));
@@ -77,7 +94,12 @@ class ExecutorMetricsTest {
     Metrics m = ExecutorMetrics.evaluate(jsc.parallelize(List.of(b), 1), g, new int[] {0}, 2);
     // Positives score 2 and 3, negatives 1 and 2: pairs 1 + 0.5 (tie) + 1 + 1 of 4.
     assertEquals(0.875, m.auroc(), 1e-12);
-    double loss = -(Math.log(1 - sigmoid(1)) + Math.log(sigmoid(2)) + Math.log(1 - sigmoid(2)) + Math.log(sigmoid(3))) / 4;
+    double loss =
+        -(Math.log(1 - sigmoid(1))
+                + Math.log(sigmoid(2))
+                + Math.log(1 - sigmoid(2))
+                + Math.log(sigmoid(3)))
+            / 4;
     assertEquals(loss, m.loss(), 1e-6);
     assertEquals(0.5, m.accuracy(), 0.0, "every x > 0 predicts yes: half right");
     assertEquals(4, m.n());
@@ -124,7 +146,9 @@ class ExecutorMetricsTest {
     Metrics m = ExecutorMetrics.evaluate(jsc.parallelize(negatives, 2), g, new int[] {0, 1}, 2);
     assertTrue(Double.isNaN(m.auroc()), "AUROC of one class: " + m.auroc());
     assertEquals(15, m.n());
-    assertThrows(IllegalArgumentException.class,
-        () -> ExecutorMetrics.evaluate(jsc.parallelize(List.<Batch>of(), 2), g, new int[] {0, 1}, 2));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            ExecutorMetrics.evaluate(jsc.parallelize(List.<Batch>of(), 2), g, new int[] {0, 1}, 2));
   }
 }

@@ -11,13 +11,19 @@ import org.junit.jupiter.api.Test;
 
 class TrainBenchTest {
   /**
-   * The bench trains the model single-process and with 1 and 2 Spark workers in one run, each for the epochs asked
-   * (its summary.json says so), and reports the parameter count of the network it trained: the published models' and
-   * the count by hand.
+   * The bench trains the model single-process and with 1 and 2 Spark workers in one run, each for
+   * the epochs asked (its summary.json says so), and reports the parameter count of the network it
+   * trained: the published models' and the count by hand.
    */
   @Test
   void benchTrainsEverySetupAndReportsTheTrainedNetworksSize() throws Exception {
-    TrainFixture f = new TrainFixture(800, new double[] {0.2, 0.2, 0.2}, 1.0, 9, """
+    TrainFixture f =
+        new TrainFixture(
+            800,
+            new double[] {0.2, 0.2, 0.2},
+            1.0,
+            9,
+            """
         fusion { models { mean { what = [clinical, labs, imaging], how = mean, projection = 8, head = [16] } }, baselines = [] }
         train { batch-size = 32 }
         """);
@@ -25,15 +31,25 @@ class TrainBenchTest {
     String dir = f.root.resolve("bench").toString();
     TrainBench.Result r = TrainBench.run(f.spark, f.config, "mean", 1, dir, out::append);
     System.out.println(out);
-    // By hand: clinical (8), labs (12) and imaging (6) projected to 8 inside the mean vertex (8*8 + 12*8 + 6*8 = 208
-    // weights, 3 * 8 = 24 biases), a dense head of 16 (8*16 + 16 = 144) and the 2-class output (16*2 + 2 = 34).
+    // By hand: clinical (8), labs (12) and imaging (6) projected to 8 inside the mean vertex (8*8 +
+    // 12*8 + 6*8 = 208
+    // weights, 3 * 8 = 24 biases), a dense head of 16 (8*16 + 16 = 144) and the 2-class output
+    // (16*2 + 2 = 34).
     assertEquals(208 + 24 + 144 + 34, r.params());
     var hadoop = f.spark.sparkContext().hadoopConfiguration();
     for (String run : new String[] {"local", "spark1", "spark2"}) {
-      long published = ModelArtifact.loadGraph(hadoop, dir + "/" + run + "/mean/model").model().params().length();
+      long published =
+          ModelArtifact.loadGraph(hadoop, dir + "/" + run + "/mean/model")
+              .model()
+              .params()
+              .length();
       assertEquals(r.params(), published, run);
-      TrainAction.Summary summary = Json.read(hadoop, dir + "/" + run + "/summary.json", TrainAction.Summary.class);
-      assertEquals(List.of("mean"), summary.models().stream().map(TrainAction.SummaryEntry::name).toList(), run);
+      TrainAction.Summary summary =
+          Json.read(hadoop, dir + "/" + run + "/summary.json", TrainAction.Summary.class);
+      assertEquals(
+          List.of("mean"),
+          summary.models().stream().map(TrainAction.SummaryEntry::name).toList(),
+          run);
       assertEquals(1, summary.models().get(0).epochs(), run + ": trained for the one epoch asked");
       assertTrue(summary.models().get(0).completed(), run);
     }
@@ -52,7 +68,10 @@ class TrainBenchTest {
     assertTrue(d.contains("spark 1 worker 80 (0.80x local"), d);
     assertTrue(d.contains("spark 2 workers 160 (2.00x 1 worker"), d);
     assertTrue(d.contains("run time local 2.0 s, spark 2 workers 3.0 s (1.50x)"), d);
-    String local = new TrainBench.Result("mean", 10, 50, Double.NaN, Double.NaN, 25, 1.5, Double.NaN).describe();
-    assertTrue(local.contains("(local/dense 2.00x") && local.endsWith("(Spark runs skipped)"), local);
+    String local =
+        new TrainBench.Result("mean", 10, 50, Double.NaN, Double.NaN, 25, 1.5, Double.NaN)
+            .describe();
+    assertTrue(
+        local.contains("(local/dense 2.00x") && local.endsWith("(Spark runs skipped)"), local);
   }
 }

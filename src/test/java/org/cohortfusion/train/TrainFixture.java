@@ -10,25 +10,41 @@ import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.testing.SparkTestSession;
 import org.cohortfusion.testing.SyntheticEmbeddings;
 
-/** A temporary output directory with synthetic embeddings and a pipeline config whose fusion section is given. */
+/**
+ * A temporary output directory with synthetic embeddings and a pipeline config whose fusion section
+ * is given.
+ */
 final class TrainFixture {
   final SparkSession spark = SparkTestSession.get();
   final Path root;
   final EmbeddingsSpec embeddings;
   final PipelineConfig config;
 
-  TrainFixture(int n, double[] missing, double offset, long seed, String fusionAndTrain) throws Exception {
+  TrainFixture(int n, double[] missing, double offset, long seed, String fusionAndTrain)
+      throws Exception {
     this(n, missing, offset, seed, SyntheticEmbeddings.Scenario.MCAR, fusionAndTrain);
   }
 
-  TrainFixture(int n, double[] missing, double offset, long seed, SyntheticEmbeddings.Scenario scenario,
-               String fusionAndTrain) throws Exception {
+  TrainFixture(
+      int n,
+      double[] missing,
+      double offset,
+      long seed,
+      SyntheticEmbeddings.Scenario scenario,
+      String fusionAndTrain)
+      throws Exception {
     root = Files.createTempDirectory("cf-train");
     String embDir = root.resolve("out/embeddings").toString();
     embeddings = SyntheticEmbeddings.write(spark, embDir, n, missing, offset, seed, 2, scenario);
-    config = PipelineConfigLoader.parse("subjects { path = s.csv }\n"
-        + "modalities { clinical { kind = tabular, path = c.csv } }\n"
-        + "output { dir = \"" + root.resolve("out") + "\" }\n" + fusionAndTrain, List.of());
+    config =
+        PipelineConfigLoader.parse(
+            "subjects { path = s.csv }\n"
+                + "modalities { clinical { kind = tabular, path = c.csv } }\n"
+                + "output { dir = \""
+                + root.resolve("out")
+                + "\" }\n"
+                + fusionAndTrain,
+            List.of());
   }
 
   TrainAction action() {
@@ -36,7 +52,8 @@ final class TrainFixture {
   }
 
   List<Batch> test() {
-    return EmbeddingsData.collect(EmbeddingsData.table(spark, config.embeddingsDir()), embeddings, "test", 1024);
+    return EmbeddingsData.collect(
+        EmbeddingsData.table(spark, config.embeddingsDir()), embeddings, "test", 1024);
   }
 
   /** Held-out (test split) AUROC of a published model. */
@@ -51,7 +68,9 @@ final class TrainFixture {
 
   double testAuroc(String trainDir, String name) {
     String dirName = name.replaceAll("[^A-Za-z0-9_.-]", "-");
-    Metrics.Predictor p = TrainedModels.load(spark.sparkContext().hadoopConfiguration(), trainDir, dirName, embeddings);
+    Metrics.Predictor p =
+        TrainedModels.load(
+            spark.sparkContext().hadoopConfiguration(), trainDir, dirName, embeddings);
     return Metrics.evaluate(p, test(), embeddings.numClasses()).auroc();
   }
 }

@@ -10,9 +10,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 class TrainResumeTest {
   /**
-   * A local run interrupted after epoch 1 and resumed ends with exactly the parameters of an uninterrupted run (the last
-   * epoch's checkpoint of each), with modality dropout, whose draws must continue as they would have. Two uninterrupted
-   * runs are compared first: resume can only be exact if training is deterministic.
+   * A local run interrupted after epoch 1 and resumed ends with exactly the parameters of an
+   * uninterrupted run (the last epoch's checkpoint of each), with modality dropout, whose draws
+   * must continue as they would have. Two uninterrupted runs are compared first: resume can only be
+   * exact if training is deterministic.
    */
   @Test
   void aResumedLocalRunEndsWithTheParametersOfAnUninterruptedOne() throws Exception {
@@ -20,20 +21,29 @@ class TrainResumeTest {
   }
 
   /**
-   * The same with parameter averaging over 2 workers and two averaging rounds an epoch. It failed ("two uninterrupted
-   * runs differ") while the shards' modality dropout was seeded by their path, which holds a random id per run.
+   * The same with parameter averaging over 2 workers and two averaging rounds an epoch. It failed
+   * ("two uninterrupted runs differ") while the shards' modality dropout was seeded by their path,
+   * which holds a random id per run.
    */
   @Test
   void aResumedSparkRunEndsWithTheParametersOfAnUninterruptedOne() throws Exception {
-    // Minibatches of 8: 52 shards, two averaging rounds an epoch, so the split of the shard list into rounds matters.
+    // Minibatches of 8: 52 shards, two averaging rounds an epoch, so the split of the shard list
+    // into rounds matters.
     assertResumeIsExact("spark, workers = 2, batch-size = 8");
   }
 
   private static void assertResumeIsExact(String mode) throws Exception {
-    TrainFixture f = new TrainFixture(600, new double[] {0.2, 0.2, 0.2}, 1.0, 5, """
+    TrainFixture f =
+        new TrainFixture(
+            600,
+            new double[] {0.2, 0.2, 0.2},
+            1.0,
+            5,
+            """
         fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [16], modality-dropout = 0.2 } }, baselines = [] }
         train { batch-size = 32, mode = %s, epochs = 3, patience = 10, seed = 5 }
-        """.formatted(mode));
+        """
+                .formatted(mode));
     String full = f.root.resolve("full").toString();
     String again = f.root.resolve("again").toString();
     String parts = f.root.resolve("parts").toString();
@@ -51,7 +61,9 @@ class TrainResumeTest {
   }
 
   private static INDArray lastParams(TrainFixture f, String trainDir) {
-    return ModelArtifact.loadGraph(f.spark.sparkContext().hadoopConfiguration(), trainDir + "/att/checkpoints/epoch-3")
-        .model().params();
+    return ModelArtifact.loadGraph(
+            f.spark.sparkContext().hadoopConfiguration(), trainDir + "/att/checkpoints/epoch-3")
+        .model()
+        .params();
   }
 }

@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Loads table contracts. They are packaged from data-schemas/ into the jar; setting the system
- * property {@code cohortfusion.schemas} to a directory reads them from there instead, so a site
- * can pin its own copy next to its data.
+ * property {@code cohortfusion.schemas} to a directory reads them from there instead, so a site can
+ * pin its own copy next to its data.
  */
 public final class Contracts {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -37,9 +37,15 @@ public final class Contracts {
           return MAPPER.readValue(in, TableContract.class);
         }
       }
-      try (InputStream in = Contracts.class.getResourceAsStream("/data-schemas/" + kind + ".json")) {
+      try (InputStream in =
+          Contracts.class.getResourceAsStream("/data-schemas/" + kind + ".json")) {
         if (in == null) {
-          throw new IllegalStateException("Cannot load contract '" + kind + "': data-schemas/" + kind + ".json is not on the classpath");
+          throw new IllegalStateException(
+              "Cannot load contract '"
+                  + kind
+                  + "': data-schemas/"
+                  + kind
+                  + ".json is not on the classpath");
         }
         return MAPPER.readValue(in, TableContract.class);
       }

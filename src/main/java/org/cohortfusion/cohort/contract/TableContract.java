@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The contract of one kind of input table, read at run time from data-schemas/&lt;kind&gt;.json (the
- * single source of truth for the validator and the documentation).
+ * The contract of one kind of input table, read at run time from data-schemas/&lt;kind&gt;.json
+ * (the single source of truth for the validator and the documentation).
  */
 @JsonIgnoreProperties({"title", "description", "reasons"})
 public record TableContract(

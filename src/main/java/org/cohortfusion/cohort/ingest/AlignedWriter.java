@@ -22,15 +22,23 @@ import scala.collection.JavaConverters;
 /**
  * Writes the aligned cohort table: the accepted subjects with their splits, one column group per
  * modality with its presence mask, in the one pass over the modality tables that also observes
- * every count the QC report needs. The write changes a few session settings for itself only
- * ({@link #writeObserved}) and turns Parquet dictionaries off where they cannot pay ({@link
+ * every count the QC report needs. The write changes a few session settings for itself only ({@link
+ * #writeObserved}) and turns Parquet dictionaries off where they cannot pay ({@link
  * ParquetWriterOptions}).
  */
 final class AlignedWriter {
-  /** Aligned-observation metrics: subjects with any modality, and those of them in train (no modality is named ""). */
+  /**
+   * Aligned-observation metrics: subjects with any modality, and those of them in train (no
+   * modality is named "").
+   */
   static final String ALIGNED_METRIC = ":aligned";
-  /** Aligned-observation metric: subjects per QC group (presence pattern, label, split), see {@link #qcGroup}. */
+
+  /**
+   * Aligned-observation metric: subjects per QC group (presence pattern, label, split), see {@link
+   * #qcGroup}.
+   */
   static final String QC_GROUPS_METRIC = ":qc-groups";
+
   /** Aligned-observation metric: the accepted subjects kept, one per subject_id. */
   static final String KEPT_METRIC = ":kept";
 
@@ -47,17 +55,24 @@ final class AlignedWriter {
    * {@code cohort}, the plan written; {@code counts}, its observed metrics; {@code subjectsKept},
    * the accepted subjects after duplicates, as the write found them.
    */
-  record AlignedWrite(Dataset<Row> base, Dataset<Row> cohort, Map<String, Object> counts, long subjectsKept) {}
+  record AlignedWrite(
+      Dataset<Row> base, Dataset<Row> cohort, Map<String, Object> counts, long subjectsKept) {}
 
   /**
-   * Aligns the accepted subjects (splits assigned on this slim table, before any payload joins
-   * in), one column group per modality with its presence mask, and writes them to {@code dir},
-   * observing every modality's counts after its join and the QC groups on the way.
+   * Aligns the accepted subjects (splits assigned on this slim table, before any payload joins in),
+   * one column group per modality with its presence mask, and writes them to {@code dir}, observing
+   * every modality's counts after its join and the QC groups on the way.
    */
-  AlignedWrite write(Dataset<Row> subjects, SubjectsSummary summary, ModalityPlanner.PlannedModalities planned, String dir) {
+  AlignedWrite write(
+      Dataset<Row> subjects,
+      SubjectsSummary summary,
+      ModalityPlanner.PlannedModalities planned,
+      String dir) {
     List<ModalitySpec> specs = planned.specs();
     Map<String, ModalityJoin> joins = planned.joins();
-    Dataset<Row> base = SplitAssigner.assign(base(subjects, summary.classes()), splits, summary.cuts().orElse(null));
+    Dataset<Row> base =
+        SplitAssigner.assign(
+            base(subjects, summary.classes()), splits, summary.cuts().orElse(null));
     Dataset<Row> aligned = base;
     // Time series first: the projections that resolve them copy the row they are in (and with
     // latest:<column> the sort is a lambda, a projection Spark does not compile), and the row is
@@ -66,8 +81,9 @@ final class AlignedWriter {
     joinOrder.sort(Comparator.comparing(s -> s.kind() != ModalityKind.TIMESERIES));
     for (ModalitySpec spec : joinOrder) {
       ModalityJoin join = joins.get(spec.name());
-      aligned = join.resolve(aligned.join(join.right(), seq(TableValidator.ID), "left"))
-          .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
+      aligned =
+          join.resolve(aligned.join(join.right(), seq(TableValidator.ID), "left"))
+              .withColumn(spec.presenceColumn(), col(spec.name()).isNotNull());
     }
     // One observation on the aligned rows, before subjects without any modality are dropped: every
     // modality's counts after its join, the QC groups, and the subjects kept (every join is by a
@@ -75,11 +91,15 @@ final class AlignedWriter {
     ObservedMetrics alignedMetrics = new ObservedMetrics();
     joins.values().forEach(j -> alignedMetrics.addAll(j.joinedMetrics()));
     Observation alignedObservation = new Observation("ingest-aligned");
-    Column anyPresent = specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
+    Column anyPresent =
+        specs.stream().map(s -> col(s.presenceColumn())).reduce(Column::or).orElseThrow();
     alignedMetrics.add(ModalityJoin.countWhere(anyPresent, ALIGNED_METRIC));
-    alignedMetrics.add(ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs)))).as(QC_GROUPS_METRIC));
+    alignedMetrics.add(
+        ValueCounts.of(alignedMetrics.input(when(anyPresent, qcGroup(specs))))
+            .as(QC_GROUPS_METRIC));
     alignedMetrics.add(ModalityJoin.countWhere(lit(true), KEPT_METRIC));
-    Dataset<Row> cohort = orderColumns(alignedMetrics.observe(aligned, alignedObservation).filter(anyPresent), specs);
+    Dataset<Row> cohort =
+        orderColumns(alignedMetrics.observe(aligned, alignedObservation).filter(anyPresent), specs);
     writeObserved(cohort, dir);
     Map<String, Object> counts = ModalityJoin.metrics(alignedObservation);
     return new AlignedWrite(base, cohort, counts, ModalityJoin.metric(counts, KEPT_METRIC));
@@ -87,6 +107,7 @@ final class AlignedWriter {
 
   /**
    * Writes with three session settings changed for this write only:
+   *
    * <ul>
    *   <li>adaptive execution's empty-relation propagation off: when every row of a table is
    *       rejected, that rule would drop the table's (already executed) stage from the final plan
@@ -94,8 +115,8 @@ final class AlignedWriter {
    *   <li>sort-based instead of object-hash aggregation for the time series grouped per subject:
    *       the hash aggregate gives up above 128 subjects per task and sorts anyway, and after the
    *       shuffle the sort by subject_id that the sort-based one needs also serves the join;
-   *   <li>adaptive execution's skew-join splitting off: it may split one subject_id partition
-   *       over several tasks, and the row kept of each subject is found within a task ({@link
+   *   <li>adaptive execution's skew-join splitting off: it may split one subject_id partition over
+   *       several tasks, and the row kept of each subject is found within a task ({@link
    *       CheckedTable#firstAcceptedPerSubject}).
    * </ul>
    */
@@ -103,14 +124,22 @@ final class AlignedWriter {
     String excluded = "spark.sql.adaptive.optimizer.excludedRules";
     String rule = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation";
     String excludedBefore = spark.conf().getOption(excluded).getOrElse(() -> null);
-    SessionConf.with(spark, Map.of(
-        excluded, excludedBefore == null || excludedBefore.isEmpty() ? rule : excludedBefore + "," + rule,
-        "spark.sql.execution.useObjectHashAggregateExec", "false",
-        "spark.sql.adaptive.skewJoin.enabled", "false"), () -> {
+    SessionConf.with(
+        spark,
+        Map.of(
+            excluded,
+            excludedBefore == null || excludedBefore.isEmpty() ? rule : excludedBefore + "," + rule,
+            "spark.sql.execution.useObjectHashAggregateExec",
+            "false",
+            "spark.sql.adaptive.skewJoin.enabled",
+            "false"),
+        () -> {
           if (Boolean.getBoolean("cohortfusion.explain")) {
             df.explain("formatted");
           }
-          df.write().options(ParquetWriterOptions.noDictionaryForFloatArrays(df.schema())).parquet(dir);
+          df.write()
+              .options(ParquetWriterOptions.noDictionaryForFloatArrays(df.schema()))
+              .parquet(dir);
           return null;
         });
   }
@@ -130,7 +159,10 @@ final class AlignedWriter {
     if (TableValidator.has(subjects, "split")) {
       cols.add(col("split"));
     }
-    cols.add(TableValidator.has(subjects, "group") ? col("group").cast("string").as("group") : lit(null).cast("string").as("group"));
+    cols.add(
+        TableValidator.has(subjects, "group")
+            ? col("group").cast("string").as("group")
+            : lit(null).cast("string").as("group"));
     for (String truth : List.of("true_probability", "observable_probability")) {
       if (TableValidator.has(subjects, truth)) {
         cols.add(col(truth).cast("double").as(truth));
@@ -156,7 +188,10 @@ final class AlignedWriter {
     return cohort.select(order.stream().map(functions::col).toArray(Column[]::new));
   }
 
-  /** A subject's QC group as a string: one presence flag (0/1) per modality, then |label index (- for none)|split. */
+  /**
+   * A subject's QC group as a string: one presence flag (0/1) per modality, then |label index (-
+   * for none)|split.
+   */
   static Column qcGroup(List<ModalitySpec> specs) {
     List<Column> parts = new ArrayList<>();
     specs.forEach(s -> parts.add(when(col(s.presenceColumn()), lit("1")).otherwise(lit("0"))));

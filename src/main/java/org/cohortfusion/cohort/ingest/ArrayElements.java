@@ -2,8 +2,8 @@ package org.cohortfusion.cohort.ingest;
 
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.AbstractDataType;
 import org.apache.spark.sql.types.ArrayType;
@@ -14,12 +14,12 @@ import scala.collection.JavaConverters;
 
 /**
  * The element rules of array columns (images, vectors), one pass over the elements each, called
- * from Spark's generated code ({@link StaticInvoke}). Spark's own array functions
- * ({@code array_max}, {@code arrays_overlap}) read an array straight from a Parquet batch one
- * element at a time through two virtual calls per element, which the JIT cannot inline into a
- * whole stage's generated method; a 256-float array cost more to check than to read and shuffle.
- * Here the JIT compiles a small method of its own, and an array known to hold no null element is
- * read in one bulk copy.
+ * from Spark's generated code ({@link StaticInvoke}). Spark's own array functions ({@code
+ * array_max}, {@code arrays_overlap}) read an array straight from a Parquet batch one element at a
+ * time through two virtual calls per element, which the JIT cannot inline into a whole stage's
+ * generated method; a 256-float array cost more to check than to read and shuffle. Here the JIT
+ * compiles a small method of its own, and an array known to hold no null element is read in one
+ * bulk copy.
  */
 public final class ArrayElements {
   private ArrayElements() {}
@@ -31,12 +31,15 @@ public final class ArrayElements {
 
   /**
    * True when the float or double array (not null) holds NaN or an infinity among its non-null
-   * elements; null for a null array. {@code mayHoldNull}: whether the array can hold a null
-   * element at all (the slot of a null element may hold any value, so it must be skipped).
+   * elements; null for a null array. {@code mayHoldNull}: whether the array can hold a null element
+   * at all (the slot of a null element may hold any value, so it must be skipped).
    */
   static Column hasNonFinite(Column array, ArrayType type, boolean mayHoldNull) {
-    String method = (type.elementType().equals(DataTypes.FloatType) ? "hasNonFiniteFloat" : "hasNonFiniteDouble")
-        + (mayHoldNull ? "SkippingNulls" : "");
+    String method =
+        (type.elementType().equals(DataTypes.FloatType)
+                ? "hasNonFiniteFloat"
+                : "hasNonFiniteDouble")
+            + (mayHoldNull ? "SkippingNulls" : "");
     return call(method, array);
   }
 
@@ -45,7 +48,10 @@ public final class ArrayElements {
     return call("firstNullIndex", DataTypes.IntegerType, array);
   }
 
-  /** The 0-based index of the float array's first NaN or infinite element (nulls skipped), -1 without one. */
+  /**
+   * The 0-based index of the float array's first NaN or infinite element (nulls skipped), -1
+   * without one.
+   */
   static Column firstNonFiniteFloat(Column array) {
     return call("firstNonFiniteFloatIndex", DataTypes.IntegerType, array);
   }
@@ -54,11 +60,19 @@ public final class ArrayElements {
     return call(method, DataTypes.BooleanType, array);
   }
 
-  private static Column call(String method, org.apache.spark.sql.types.DataType returns, Column array) {
-    Expression invoke = new StaticInvoke(ArrayElements.class, returns, method,
-        JavaConverters.asScalaBuffer(java.util.List.of(array.expr())).toSeq(),
-        JavaConverters.asScalaBuffer(java.util.List.<AbstractDataType>of(ArrayType$.MODULE$)).toSeq(),
-        true, false, true);
+  private static Column call(
+      String method, org.apache.spark.sql.types.DataType returns, Column array) {
+    Expression invoke =
+        new StaticInvoke(
+            ArrayElements.class,
+            returns,
+            method,
+            JavaConverters.asScalaBuffer(java.util.List.of(array.expr())).toSeq(),
+            JavaConverters.asScalaBuffer(java.util.List.<AbstractDataType>of(ArrayType$.MODULE$))
+                .toSeq(),
+            true,
+            false,
+            true);
     return new Column(invoke);
   }
 

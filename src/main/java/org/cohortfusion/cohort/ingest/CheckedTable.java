@@ -54,7 +54,8 @@ record CheckedTable(
    * subject_id with the known subjects (rejects pass) needs: no extra shuffle. The aligned write
    * keeps the same rows without the window: {@link #firstAcceptedPerSubject}.
    */
-  static Dataset<Row> markDuplicates(Dataset<Row> checked, List<String> key, DuplicatePolicy policy, String table) {
+  static Dataset<Row> markDuplicates(
+      Dataset<Row> checked, List<String> key, DuplicatePolicy policy, String table) {
     Dataset<Row> df = withPassedFlag(checked);
     // Accepted rows sort first within a key, so an accepted row is a duplicate exactly when the
     // row before it has the same key (that row is then accepted too).
@@ -63,16 +64,24 @@ record CheckedTable(
       order.add(TableValidator.column(k).asc_nulls_first());
     }
     order.addAll(keptFirst(df, policy, table));
-    WindowSpec w = Window.partitionBy(TableValidator.column(key.get(0))).orderBy(order.toArray(Column[]::new));
+    WindowSpec w =
+        Window.partitionBy(TableValidator.column(key.get(0))).orderBy(order.toArray(Column[]::new));
     Column sameKeyAsPrevious = lag(lit(1), 1).over(w).isNotNull();
     for (String k : key.subList(1, key.size())) {
-      sameKeyAsPrevious = sameKeyAsPrevious.and(coalesce(lag(TableValidator.column(k), 1).over(w).equalTo(TableValidator.column(k)), lit(false)));
+      sameKeyAsPrevious =
+          sameKeyAsPrevious.and(
+              coalesce(
+                  lag(TableValidator.column(k), 1).over(w).equalTo(TableValidator.column(k)),
+                  lit(false)));
     }
-    // One column of its own: used directly in both columns below, the window would be planned twice.
+    // One column of its own: used directly in both columns below, the window would be planned
+    // twice.
     Column duplicate = col(REASON).isNull().and(col(DUPLICATE_FLAG));
     return df.withColumn(DUPLICATE_FLAG, sameKeyAsPrevious)
-        .withColumn(MESSAGE, when(duplicate, lit(duplicateMessage(key, policy))).otherwise(col(MESSAGE)))
-        .withColumn(REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
+        .withColumn(
+            MESSAGE, when(duplicate, lit(duplicateMessage(key, policy))).otherwise(col(MESSAGE)))
+        .withColumn(
+            REASON, when(duplicate, lit(RejectReason.DUPLICATE.name())).otherwise(col(REASON)))
         .drop(DUPLICATE_FLAG, PASSED);
   }
 
@@ -89,15 +98,21 @@ record CheckedTable(
    * <p>Nothing here counts the rows left out: the caller tells duplicates from rows of unknown
    * subjects by counting (see {@link ModalityJoin}).
    */
-  static Dataset<Row> firstAcceptedPerSubject(Dataset<Row> checked, DuplicatePolicy policy, String table) {
+  static Dataset<Row> firstAcceptedPerSubject(
+      Dataset<Row> checked, DuplicatePolicy policy, String table) {
     Dataset<Row> df = withPassedFlag(checked);
     List<Column> order = new ArrayList<>();
     order.add(col(TableValidator.ID));
     order.addAll(keptFirst(df, policy, table));
     // Nondeterministic: Spark then evaluates it once per row, in the sorted order, and moves no
     // filter below it (a filter pushed below the sort would change which row comes first).
-    org.apache.spark.sql.expressions.UserDefinedFunction firstOfKey = org.apache.spark.sql.functions
-        .udf(new FirstOfKey(), org.apache.spark.sql.types.DataTypes.BooleanType).asNondeterministic();
+    org.apache.spark.sql.expressions.UserDefinedFunction firstOfKey =
+        org.apache
+            .spark
+            .sql
+            .functions
+            .udf(new FirstOfKey(), org.apache.spark.sql.types.DataTypes.BooleanType)
+            .asNondeterministic();
     return df.repartition(col(TableValidator.ID))
         .sortWithinPartitions(order.toArray(Column[]::new))
         .withColumn(FIRST_OF_KEY, firstOfKey.apply(col(TableValidator.ID).cast("binary")))
@@ -115,8 +130,14 @@ record CheckedTable(
     if (policy.mode() == DuplicatePolicy.Mode.LATEST) {
       String by = policy.orderColumn().orElseThrow();
       if (!TableValidator.has(df, by)) {
-        throw new IngestException("Cannot resolve duplicates of table '" + table + "': column '" + by
-            + "' of duplicates = latest:" + by + " does not exist");
+        throw new IngestException(
+            "Cannot resolve duplicates of table '"
+                + table
+                + "': column '"
+                + by
+                + "' of duplicates = latest:"
+                + by
+                + " does not exist");
       }
       order.add(TableValidator.column(by).desc_nulls_last());
     }
@@ -128,12 +149,13 @@ record CheckedTable(
   private static final String FIRST_OF_KEY = "_first_of_key";
 
   /**
-   * Whether a row's key differs from the previous row's in the task: true for the first row of
-   * each key when the rows come sorted by key. Keys are compared as bytes, as Spark groups them.
-   * Holds the previous key, so one instance serves one task: Spark deserializes the plan, and this
-   * with it, per task.
+   * Whether a row's key differs from the previous row's in the task: true for the first row of each
+   * key when the rows come sorted by key. Keys are compared as bytes, as Spark groups them. Holds
+   * the previous key, so one instance serves one task: Spark deserializes the plan, and this with
+   * it, per task.
    */
-  private static final class FirstOfKey implements org.apache.spark.sql.api.java.UDF1<byte[], Boolean> {
+  private static final class FirstOfKey
+      implements org.apache.spark.sql.api.java.UDF1<byte[], Boolean> {
     private static final long serialVersionUID = 1L;
     private transient byte[] previous;
     private transient boolean any;
@@ -152,11 +174,13 @@ record CheckedTable(
 
   /**
    * Adds {@value #PASSED}: 1 when the row passed every check, else null; a plain column, so the
-   * duplicate window sorts and counts by it without a projection of its own (which would copy
-   * every row, payload and all). Kept as it is when already there.
+   * duplicate window sorts and counts by it without a projection of its own (which would copy every
+   * row, payload and all). Kept as it is when already there.
    */
   static Dataset<Row> withPassedFlag(Dataset<Row> checked) {
-    return TableValidator.has(checked, PASSED) ? checked : checked.withColumn(PASSED, when(col(REASON).isNull(), lit(1)));
+    return TableValidator.has(checked, PASSED)
+        ? checked
+        : checked.withColumn(PASSED, when(col(REASON).isNull(), lit(1)));
   }
 
   /** The table's rows by reason as the rejects pass marks them (ACCEPTED for none), in one job. */
@@ -170,7 +194,10 @@ record CheckedTable(
 
   /** The reject message of a duplicate row. */
   static String duplicateMessage(List<String> key, DuplicatePolicy policy) {
-    String how = policy.mode() == DuplicatePolicy.Mode.ERROR ? "" : " (kept by duplicates = " + policy.configName() + ")";
+    String how =
+        policy.mode() == DuplicatePolicy.Mode.ERROR
+            ? ""
+            : " (kept by duplicates = " + policy.configName() + ")";
     return "another row with the same " + String.join(", ", key) + " was kept" + how;
   }
 }

@@ -11,4 +11,5 @@ import org.cohortfusion.cohort.QcReport;
  * @param qc qc.json
  * @param summary qc.txt, the readable QC summary
  */
-public record IngestResult(String cohortDir, CohortManifest manifest, QcReport qc, String summary) {}
+public record IngestResult(
+    String cohortDir, CohortManifest manifest, QcReport qc, String summary) {}

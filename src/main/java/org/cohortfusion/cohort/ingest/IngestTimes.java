@@ -5,8 +5,8 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
- * Index times and observation times compared as numbers: numeric columns as they are (the same
- * unit on both sides is the user's contract), timestamps and dates as epoch seconds.
+ * Index times and observation times compared as numbers: numeric columns as they are (the same unit
+ * on both sides is the user's contract), timestamps and dates as epoch seconds.
  */
 final class IngestTimes {
   private IngestTimes() {}

@@ -12,11 +12,11 @@ import scala.collection.JavaConverters;
 /**
  * The malformed-id rule: a subject_id is malformed when it is empty or only spaces, longer than
  * {@value #MAX_CHARACTERS} characters, holds a control character (U+0000 to U+001F, U+007F) or
- * U+FFFD, or is not valid UTF-8.
- * Every row of every table is checked, so the rule is one pass over the id's UTF-8 bytes, called
- * from Spark's generated code ({@link StaticInvoke}); the same rule on valid UTF-8 as Spark SQL
- * functions ({@code length(trim(id)) = 0 OR length(id) > 256 OR id RLIKE '[\x00-\x1F\x7F]'}) measured
- * several times slower, mostly in the regular expression, which decodes each id to a Java string.
+ * U+FFFD, or is not valid UTF-8. Every row of every table is checked, so the rule is one pass over
+ * the id's UTF-8 bytes, called from Spark's generated code ({@link StaticInvoke}); the same rule on
+ * valid UTF-8 as Spark SQL functions ({@code length(trim(id)) = 0 OR length(id) > 256 OR id RLIKE
+ * '[\x00-\x1F\x7F]'}) measured several times slower, mostly in the regular expression, which
+ * decodes each id to a Java string.
  */
 public final class MalformedId {
   static final int MAX_CHARACTERS = 256;
@@ -28,7 +28,10 @@ public final class MalformedId {
     return call("test", id);
   }
 
-  /** Whether {@code id} starts or ends with whitespace ({@link #hasEdgeSpace}), as a column (null for a null id). */
+  /**
+   * Whether {@code id} starts or ends with whitespace ({@link #hasEdgeSpace}), as a column (null
+   * for a null id).
+   */
   static Column edgeSpace(Column id) {
     return call("hasEdgeSpace", id);
   }
@@ -37,10 +40,17 @@ public final class MalformedId {
   static final String SPACE_CLASS = "[\\p{Z}\\x{FEFF}]";
 
   private static Column call(String method, Column id) {
-    Expression call = new StaticInvoke(MalformedId.class, DataTypes.BooleanType, method,
-        JavaConverters.asScalaBuffer(java.util.List.of(id.expr())).toSeq(),
-        JavaConverters.asScalaBuffer(java.util.List.<AbstractDataType>of(DataTypes.StringType)).toSeq(),
-        true, false, true);
+    Expression call =
+        new StaticInvoke(
+            MalformedId.class,
+            DataTypes.BooleanType,
+            method,
+            JavaConverters.asScalaBuffer(java.util.List.of(id.expr())).toSeq(),
+            JavaConverters.asScalaBuffer(java.util.List.<AbstractDataType>of(DataTypes.StringType))
+                .toSeq(),
+            true,
+            false,
+            true);
     return new Column(call);
   }
 
@@ -83,8 +93,11 @@ public final class MalformedId {
   }
 
   /** Whether the well-formed sequence of {@code length} bytes at {@code i} is U+FFFD (EF BF BD). */
-  private static boolean isReplacementCharacter(Object base, long offset, int i, int b, int length) {
-    return length == 3 && b == 0xEF && (Platform.getByte(base, offset + i + 1) & 0xFF) == 0xBF
+  private static boolean isReplacementCharacter(
+      Object base, long offset, int i, int b, int length) {
+    return length == 3
+        && b == 0xEF
+        && (Platform.getByte(base, offset + i + 1) & 0xFF) == 0xBF
         && (Platform.getByte(base, offset + i + 2) & 0xFF) == 0xBD;
   }
 
@@ -135,9 +148,9 @@ public final class MalformedId {
    * True when the first or the last character of {@code id} is whitespace: a Unicode space
    * separator (category Z: the space, U+00A0 no-break space, U+2000 to U+200A, U+3000, ...) or
    * U+FEFF (a byte-order mark, which spreadsheets leave in front of a CSV file's first cell).
-   * Control characters (tab, newline) are not looked for: {@link #test} rejects them anywhere.
-   * Only the two end characters are decoded; bytes that are not UTF-8 there count as no space
-   * ({@link #test} rejects them).
+   * Control characters (tab, newline) are not looked for: {@link #test} rejects them anywhere. Only
+   * the two end characters are decoded; bytes that are not UTF-8 there count as no space ({@link
+   * #test} rejects them).
    */
   public static boolean hasEdgeSpace(UTF8String id) {
     int bytes = id.numBytes();
@@ -157,7 +170,9 @@ public final class MalformedId {
   }
 
   private static boolean isSpace(int codePoint) {
-    return codePoint == ' ' || codePoint == 0xFEFF || (codePoint > 0x7F && Character.isSpaceChar(codePoint));
+    return codePoint == ' '
+        || codePoint == 0xFEFF
+        || (codePoint > 0x7F && Character.isSpaceChar(codePoint));
   }
 
   /** The code point whose well-formed sequence starts at {@code i}, or -1. */

@@ -24,12 +24,12 @@ import org.cohortfusion.config.DuplicatePolicy;
 import org.cohortfusion.config.ModalityConfig;
 
 /**
- * How one modality's checked rows join the aligned cohort, and how they are counted on the way.
- * The aligned cohort is built by left joins from the accepted subjects, so a row whose subject is
+ * How one modality's checked rows join the aligned cohort, and how they are counted on the way. The
+ * aligned cohort is built by left joins from the accepted subjects, so a row whose subject is
  * unknown simply finds no partner. Rows are therefore counted twice, both as observed metrics of
  * the one aligned write: before the join, by check reason ({@link #right()}), and after it, those
- * that found their subject ({@link #joinedMetrics}, from per-subject columns that the right side
- * or {@link #resolve} adds). The difference is the duplicates and the rows of unknown subjects: no
+ * that found their subject ({@link #joinedMetrics}, from per-subject columns that the right side or
+ * {@link #resolve} adds). The difference is the duplicates and the rows of unknown subjects: no
  * join against the known subjects is needed, and a clean table is joined once, as in a bare join.
  *
  * <p>The joined metrics of all modalities are observed once, by the caller: every observation on
@@ -41,11 +41,13 @@ import org.cohortfusion.config.ModalityConfig;
 abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.TimeSeries {
   static final String UNKNOWN_SUBJECT_MESSAGE = "subject_id is not among the accepted subjects";
   private static final String ACCEPTED = "ACCEPTED";
+
   /** The before-join count of rows that pass every check, before duplicates are told apart. */
   private static final String PASSED_CHECKS = "PASSED_CHECKS";
 
   final String name;
   final Observation beforeJoin;
+
   /** The reasons the table's checks can give: only these are counted, each costs an aggregate. */
   final Set<RejectReason> checkReasons = java.util.EnumSet.noneOf(RejectReason.class);
 
@@ -65,7 +67,9 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
    */
   abstract Dataset<Row> resolve(Dataset<Row> joined);
 
-  /** Aggregates over the resolved rows, before any subject is dropped; named uniquely per modality. */
+  /**
+   * Aggregates over the resolved rows, before any subject is dropped; named uniquely per modality.
+   */
   abstract List<Column> joinedMetrics();
 
   /**
@@ -74,7 +78,10 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
    * accepted rows after the index time (time series). {@code rejectable}: the table's rows as the
    * rejects pass reads them (bookkeeping columns, every reason marked).
    */
-  abstract long counts(Map<String, Long> byReason, Map<String, Object> joined, java.util.function.Supplier<Dataset<Row>> rejectable);
+  abstract long counts(
+      Map<String, Long> byReason,
+      Map<String, Object> joined,
+      java.util.function.Supplier<Dataset<Row>> rejectable);
 
   /** A count column of this modality. */
   String column(String what) {
@@ -91,12 +98,18 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
    * ({@link CheckedTable#firstAcceptedPerSubject}, in the partitioning and order the join needs)
    * joins; duplicates and rows of unknown subjects are told apart only when there are any.
    */
-  static ModalityJoin perRow(String name, ModalityConfig m, Dataset<Row> checked, List<RowCheck> checks) {
+  static ModalityJoin perRow(
+      String name, ModalityConfig m, Dataset<Row> checked, List<RowCheck> checks) {
     return new PerRow(name, m, checked, checks);
   }
 
   /** A long-format time series: see {@link TimeSeries}. */
-  static ModalityJoin timeSeries(String name, ModalityConfig m, ModalitySpec spec, Dataset<Row> checked, List<RowCheck> checks,
+  static ModalityJoin timeSeries(
+      String name,
+      ModalityConfig m,
+      ModalitySpec spec,
+      Dataset<Row> checked,
+      List<RowCheck> checks,
       String indexTime) {
     return new TimeSeries(name, m, spec, checked, checks, indexTime);
   }
@@ -106,7 +119,8 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       return observation.getAsJava();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IngestException("Cannot read the metrics " + observation.name() + ": interrupted", e);
+      throw new IngestException(
+          "Cannot read the metrics " + observation.name() + ": interrupted", e);
     }
   }
 
@@ -125,16 +139,18 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
   }
 
-  /** Observation times [firstTime, lastTime] and index times [firstIndex, lastIndex], as numbers. */
+  /**
+   * Observation times [firstTime, lastTime] and index times [firstIndex, lastIndex], as numbers.
+   */
   record TimeRanges(double firstTime, double lastTime, double firstIndex, double lastIndex) {
     /** Magnitudes this many times apart, on ranges that do not overlap, look like two units. */
     static final double SCALE_APART = 20;
 
     /**
      * Whether the ranges do not overlap and either lie further apart than the wider is wide, or
-     * differ in magnitude {@link #SCALE_APART}-fold or more: what a unit mix-up gives (factors of 24
-     * to 86 400 000). Visits that end shortly before one fixed index time (a landmark design), or
-     * times counted back from an index time of 0, are neither.
+     * differ in magnitude {@link #SCALE_APART}-fold or more: what a unit mix-up gives (factors of
+     * 24 to 86 400 000). Visits that end shortly before one fixed index time (a landmark design),
+     * or times counted back from an index time of 0, are neither.
      */
     boolean apart() {
       return gap() > 0 && (gap() > wider() || scaleRatio() >= SCALE_APART);
@@ -150,7 +166,10 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       return Math.max(lastTime - firstTime, lastIndex - firstIndex);
     }
 
-    /** How many times larger the larger range's largest magnitude is than the other's; 0 when either is 0. */
+    /**
+     * How many times larger the larger range's largest magnitude is than the other's; 0 when either
+     * is 0.
+     */
     double scaleRatio() {
       double time = Math.max(Math.abs(firstTime), Math.abs(lastTime));
       double index = Math.max(Math.abs(firstIndex), Math.abs(lastIndex));
@@ -171,11 +190,19 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       for (RejectReason r : checkReasons) {
         counts.add(countWhere(col(CheckedTable.REASON).equalTo(r.name()), r.name()));
       }
-      Dataset<Row> observed = CheckedTable.withPassedFlag(checked)
-          .observe(beforeJoin, counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new));
+      Dataset<Row> observed =
+          CheckedTable.withPassedFlag(checked)
+              .observe(
+                  beforeJoin,
+                  counts.get(0),
+                  counts.subList(1, counts.size()).toArray(Column[]::new));
       // One row per subject joins; a marker counts those that found their subject.
-      this.right = CheckedTable.firstAcceptedPerSubject(observed, m.duplicates(), name)
-          .select(col(TableValidator.ID), col(ModalityPreparer.PAYLOAD).as(name), lit(true).as(column("matched")));
+      this.right =
+          CheckedTable.firstAcceptedPerSubject(observed, m.duplicates(), name)
+              .select(
+                  col(TableValidator.ID),
+                  col(ModalityPreparer.PAYLOAD).as(name),
+                  lit(true).as(column("matched")));
     }
 
     @Override
@@ -194,19 +221,27 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
 
     /**
-     * The rows that passed the checks but did not join are duplicates of known subjects or rows
-     * of unknown subjects. Most tables have neither; when a table has some, they are told apart
-     * by the rejects' own rules ({@code rejectable}), in a job of their own: it reads the columns
-     * the checks need once more, payload included, before the rejects pass reads them again.
-     * Counting them in the rejects write instead would spare that read.
+     * The rows that passed the checks but did not join are duplicates of known subjects or rows of
+     * unknown subjects. Most tables have neither; when a table has some, they are told apart by the
+     * rejects' own rules ({@code rejectable}), in a job of their own: it reads the columns the
+     * checks need once more, payload included, before the rejects pass reads them again. Counting
+     * them in the rejects write instead would spare that read.
      */
     @Override
-    long counts(Map<String, Long> byReason, Map<String, Object> joined, java.util.function.Supplier<Dataset<Row>> rejectable) {
+    long counts(
+        Map<String, Long> byReason,
+        Map<String, Object> joined,
+        java.util.function.Supplier<Dataset<Row>> rejectable) {
       Map<String, Object> before = metrics(beforeJoin);
       long accepted = metric(joined, metricName(ACCEPTED));
       long leftOut = metric(before, PASSED_CHECKS) - accepted;
-      long duplicates = leftOut == 0 ? 0
-          : rejectable.get().filter(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name())).count();
+      long duplicates =
+          leftOut == 0
+              ? 0
+              : rejectable
+                  .get()
+                  .filter(col(CheckedTable.REASON).equalTo(RejectReason.DUPLICATE.name()))
+                  .count();
       put(byReason, ACCEPTED, accepted);
       put(byReason, RejectReason.DUPLICATE.name(), duplicates);
       put(byReason, RejectReason.UNKNOWN_SUBJECT.name(), leftOut - duplicates);
@@ -240,7 +275,13 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     private final String indexTime;
     private final Dataset<Row> right;
 
-    private TimeSeries(String name, ModalityConfig m, ModalitySpec spec, Dataset<Row> checked, List<RowCheck> checks, String indexTime) {
+    private TimeSeries(
+        String name,
+        ModalityConfig m,
+        ModalitySpec spec,
+        Dataset<Row> checked,
+        List<RowCheck> checks,
+        String indexTime) {
       super(name, checks);
       this.m = m;
       this.spec = spec;
@@ -248,18 +289,35 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       // Spark evaluates the inputs of collect_list row by row, uncompiled: so the element struct is
       // built in a compiled projection before, and the (rare) rejected rows are counted per reason
       // from a second list, of their reasons, after the shuffle.
-      Column element = TimeSeriesWindow.element(m.duplicates().orderColumn(), TimeSeriesWindow.channelFields(spec.channels()));
-      Dataset<Row> grouped = checked
-          .select(col(TableValidator.ID), when(CheckedTable.accepted(), element).as(OBSERVATIONS), col(CheckedTable.REASON))
-          .groupBy(col(TableValidator.ID))
-          .agg(collect_list(col(OBSERVATIONS)).as(OBSERVATIONS), collect_list(col(CheckedTable.REASON)).as(REJECTED));
+      Column element =
+          TimeSeriesWindow.element(
+              m.duplicates().orderColumn(), TimeSeriesWindow.channelFields(spec.channels()));
+      Dataset<Row> grouped =
+          checked
+              .select(
+                  col(TableValidator.ID),
+                  when(CheckedTable.accepted(), element).as(OBSERVATIONS),
+                  col(CheckedTable.REASON))
+              .groupBy(col(TableValidator.ID))
+              .agg(
+                  collect_list(col(OBSERVATIONS)).as(OBSERVATIONS),
+                  collect_list(col(CheckedTable.REASON)).as(REJECTED));
       List<Column> observed = new ArrayList<>();
       observed.add(sum(size(col(OBSERVATIONS))).as(PASSED_CHECKS));
       for (RejectReason r : checkReasons) {
-        observed.add(sum(size(col(REJECTED)).minus(size(org.apache.spark.sql.functions.array_remove(col(REJECTED), r.name())))).as(r.name()));
+        observed.add(
+            sum(size(col(REJECTED))
+                    .minus(
+                        size(org.apache.spark.sql.functions.array_remove(col(REJECTED), r.name()))))
+                .as(r.name()));
       }
-      this.right = grouped.observe(beforeJoin, observed.get(0), observed.subList(1, observed.size()).toArray(Column[]::new))
-          .select(TableValidator.ID, OBSERVATIONS);
+      this.right =
+          grouped
+              .observe(
+                  beforeJoin,
+                  observed.get(0),
+                  observed.subList(1, observed.size()).toArray(Column[]::new))
+              .select(TableValidator.ID, OBSERVATIONS);
     }
 
     @Override
@@ -270,17 +328,27 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     @Override
     Dataset<Row> resolve(Dataset<Row> joined) {
       // One compiled call per subject (TimeSeriesTensor): sorting, duplicates, the point-in-time
-      // rule and the tensor. Only latest:<column> needs Spark to sort first (any order column type).
+      // rule and the tensor. Only latest:<column> needs Spark to sort first (any order column
+      // type).
       boolean latest = m.duplicates().mode() == DuplicatePolicy.Mode.LATEST;
       Column observations = latest ? sorted(m.duplicates()) : col(OBSERVATIONS);
-      Column resolved = TimeSeriesTensor.of(observations, latest, col(indexTime), spec.channels().size(), m.steps(), m.binWidth());
-      return joined.withColumn(RESOLVED, resolved)
+      Column resolved =
+          TimeSeriesTensor.of(
+              observations,
+              latest,
+              col(indexTime),
+              spec.channels().size(),
+              m.steps(),
+              m.binWidth());
+      return joined
+          .withColumn(RESOLVED, resolved)
           .withColumn(column("matched"), coalesce(col(RESOLVED + ".matched"), lit(0)))
           .withColumn(column("duplicates"), coalesce(col(RESOLVED + ".duplicates"), lit(0)))
           .withColumn(column("after"), coalesce(col(RESOLVED + ".after"), lit(0)))
           .withColumn(column("first"), col(RESOLVED + ".first_time"))
           .withColumn(column("last"), col(RESOLVED + ".last_time"))
-          .withColumn(column("index"), when(col(RESOLVED + ".first_time").isNotNull(), col(indexTime)))
+          .withColumn(
+              column("index"), when(col(RESOLVED + ".first_time").isNotNull(), col(indexTime)))
           .withColumn(name, col(RESOLVED + ".tensor"))
           .drop(OBSERVATIONS, RESOLVED);
     }
@@ -289,8 +357,10 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     List<Column> joinedMetrics() {
       // The time ranges cost four aggregates in the pass that runs anyway; they tell a unit mix-up
       // (times in ms, index times in days) that the after-index count alone can miss.
-      return List.of(sum(col(column("matched"))).as(metricName("matched")),
-          sum(col(column("duplicates"))).as(metricName(RejectReason.DUPLICATE.name())), sum(col(column("after"))).as(metricName(AFTER)),
+      return List.of(
+          sum(col(column("matched"))).as(metricName("matched")),
+          sum(col(column("duplicates"))).as(metricName(RejectReason.DUPLICATE.name())),
+          sum(col(column("after"))).as(metricName(AFTER)),
           org.apache.spark.sql.functions.min(col(column("first"))).as(metricName("first")),
           org.apache.spark.sql.functions.max(col(column("last"))).as(metricName("last")),
           org.apache.spark.sql.functions.min(col(column("index"))).as(metricName("index-min")),
@@ -298,8 +368,8 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
     }
 
     /**
-     * The range of the accepted observation times of subjects in the cohort, and the range of
-     * those subjects' index times, after the write; empty when no subject has an observation.
+     * The range of the accepted observation times of subjects in the cohort, and the range of those
+     * subjects' index times, after the write; empty when no subject has an observation.
      */
     java.util.Optional<TimeRanges> timeRanges(Map<String, Object> joined) {
       Object first = joined.get(metricName("first"));
@@ -307,12 +377,19 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
       if (first == null || indexMin == null) {
         return java.util.Optional.empty();
       }
-      return java.util.Optional.of(new TimeRanges(((Number) first).doubleValue(), ((Number) joined.get(metricName("last"))).doubleValue(),
-          ((Number) indexMin).doubleValue(), ((Number) joined.get(metricName("index-max"))).doubleValue()));
+      return java.util.Optional.of(
+          new TimeRanges(
+              ((Number) first).doubleValue(),
+              ((Number) joined.get(metricName("last"))).doubleValue(),
+              ((Number) indexMin).doubleValue(),
+              ((Number) joined.get(metricName("index-max"))).doubleValue()));
     }
 
     @Override
-    long counts(Map<String, Long> byReason, Map<String, Object> joined, java.util.function.Supplier<Dataset<Row>> rejectable) {
+    long counts(
+        Map<String, Long> byReason,
+        Map<String, Object> joined,
+        java.util.function.Supplier<Dataset<Row>> rejectable) {
       Map<String, Object> before = metrics(beforeJoin);
       long matched = metric(joined, metricName("matched"));
       long duplicates = metric(joined, metricName(RejectReason.DUPLICATE.name()));
@@ -331,43 +408,89 @@ abstract sealed class ModalityJoin permits ModalityJoin.PerRow, ModalityJoin.Tim
      * the same grouping and array rules as the aligned write, on the bookkeeping columns only.
      * {@code knownIds}: the accepted subjects' ids, in column {@code knownId}.
      */
-    static Dataset<Row> rejectedRows(Dataset<Row> checked, Dataset<Row> knownIds, String knownId, ModalityConfig m) {
-      Dataset<Row> byChecks = checked.filter(CheckedTable.accepted().unary_$bang()).select(TableValidator.ID, "time",
-          TableSource.SOURCE_FILE, TableSource.ROW_ORDER, CheckedTable.REASON, CheckedTable.MESSAGE);
-      Dataset<Row> grouped = checked.groupBy(col(TableValidator.ID))
-          .agg(collect_list(when(CheckedTable.accepted(), TimeSeriesWindow.element(m.duplicates().orderColumn(),
-              List.of(col("time").as("time"))))).as(OBSERVATIONS));
-      Dataset<Row> joined = grouped.join(knownIds, grouped.col(TableValidator.ID).equalTo(knownIds.col(knownId)), "left");
-      String reason = "CASE WHEN " + knownId + " IS NULL THEN '" + RejectReason.UNKNOWN_SUBJECT.name() + "'"
-          + " WHEN i > 0 AND " + SORTED + "[i - 1].t = x.t THEN '" + RejectReason.DUPLICATE.name() + "' END";
-      Column rejected = expr("filter(transform(" + SORTED + ", (x, i) -> named_struct('time', x.time, 'file', x.f, 'row', x.r, 'reason', "
-          + reason + ")), y -> y.reason IS NOT NULL)");
+    static Dataset<Row> rejectedRows(
+        Dataset<Row> checked, Dataset<Row> knownIds, String knownId, ModalityConfig m) {
+      Dataset<Row> byChecks =
+          checked
+              .filter(CheckedTable.accepted().unary_$bang())
+              .select(
+                  TableValidator.ID,
+                  "time",
+                  TableSource.SOURCE_FILE,
+                  TableSource.ROW_ORDER,
+                  CheckedTable.REASON,
+                  CheckedTable.MESSAGE);
+      Dataset<Row> grouped =
+          checked
+              .groupBy(col(TableValidator.ID))
+              .agg(
+                  collect_list(
+                          when(
+                              CheckedTable.accepted(),
+                              TimeSeriesWindow.element(
+                                  m.duplicates().orderColumn(), List.of(col("time").as("time")))))
+                      .as(OBSERVATIONS));
+      Dataset<Row> joined =
+          grouped.join(
+              knownIds, grouped.col(TableValidator.ID).equalTo(knownIds.col(knownId)), "left");
+      String reason =
+          "CASE WHEN "
+              + knownId
+              + " IS NULL THEN '"
+              + RejectReason.UNKNOWN_SUBJECT.name()
+              + "'"
+              + " WHEN i > 0 AND "
+              + SORTED
+              + "[i - 1].t = x.t THEN '"
+              + RejectReason.DUPLICATE.name()
+              + "' END";
+      Column rejected =
+          expr(
+              "filter(transform("
+                  + SORTED
+                  + ", (x, i) -> named_struct('time', x.time, 'file', x.f, 'row', x.r, 'reason', "
+                  + reason
+                  + ")), y -> y.reason IS NOT NULL)");
       String duplicateMessage = CheckedTable.duplicateMessage(m.keyColumns(), m.duplicates());
-      Dataset<Row> exploded = joined.withColumn(SORTED, sorted(m.duplicates()))
-          .select(col(TableValidator.ID), org.apache.spark.sql.functions.explode(rejected).as("y"))
-          .select(col(TableValidator.ID), col("y.time").as("time"), col("y.file").as(TableSource.SOURCE_FILE),
-              col("y.row").as(TableSource.ROW_ORDER), col("y.reason").as(CheckedTable.REASON),
-              when(col("y.reason").equalTo(RejectReason.UNKNOWN_SUBJECT.name()), lit(UNKNOWN_SUBJECT_MESSAGE))
-                  .otherwise(lit(duplicateMessage)).as(CheckedTable.MESSAGE));
+      Dataset<Row> exploded =
+          joined
+              .withColumn(SORTED, sorted(m.duplicates()))
+              .select(
+                  col(TableValidator.ID), org.apache.spark.sql.functions.explode(rejected).as("y"))
+              .select(
+                  col(TableValidator.ID),
+                  col("y.time").as("time"),
+                  col("y.file").as(TableSource.SOURCE_FILE),
+                  col("y.row").as(TableSource.ROW_ORDER),
+                  col("y.reason").as(CheckedTable.REASON),
+                  when(
+                          col("y.reason").equalTo(RejectReason.UNKNOWN_SUBJECT.name()),
+                          lit(UNKNOWN_SUBJECT_MESSAGE))
+                      .otherwise(lit(duplicateMessage))
+                      .as(CheckedTable.MESSAGE));
       return byChecks.unionByName(exploded);
     }
 
     /**
      * The observations sorted by time, and within a time in the order that keeps the right one
-     * first: file and row (first), or the order column descending, nulls last (latest:&lt;column&gt;),
-     * as {@link CheckedTable#markDuplicates} orders rows. The element's leading fields (t, f, r)
-     * make the first a plain compiled sort; the latest order needs a comparator.
+     * first: file and row (first), or the order column descending, nulls last
+     * (latest:&lt;column&gt;), as {@link CheckedTable#markDuplicates} orders rows. The element's
+     * leading fields (t, f, r) make the first a plain compiled sort; the latest order needs a
+     * comparator.
      */
     private static Column sorted(DuplicatePolicy policy) {
       if (policy.mode() != DuplicatePolicy.Mode.LATEST) {
         return org.apache.spark.sql.functions.sort_array(col(OBSERVATIONS));
       }
-      return expr("array_sort(" + OBSERVATIONS + ", (a, b) -> CASE"
-          + " WHEN a.t < b.t THEN -1 WHEN a.t > b.t THEN 1"
-          + " WHEN a.k IS NULL AND b.k IS NOT NULL THEN 1 WHEN a.k IS NOT NULL AND b.k IS NULL THEN -1"
-          + " WHEN a.k > b.k THEN -1 WHEN a.k < b.k THEN 1"
-          + " WHEN a.f < b.f THEN -1 WHEN a.f > b.f THEN 1"
-          + " WHEN a.r < b.r THEN -1 WHEN a.r > b.r THEN 1 ELSE 0 END)");
+      return expr(
+          "array_sort("
+              + OBSERVATIONS
+              + ", (a, b) -> CASE"
+              + " WHEN a.t < b.t THEN -1 WHEN a.t > b.t THEN 1"
+              + " WHEN a.k IS NULL AND b.k IS NOT NULL THEN 1 WHEN a.k IS NOT NULL AND b.k IS NULL THEN -1"
+              + " WHEN a.k > b.k THEN -1 WHEN a.k < b.k THEN 1"
+              + " WHEN a.f < b.f THEN -1 WHEN a.f > b.f THEN 1"
+              + " WHEN a.r < b.r THEN -1 WHEN a.r > b.r THEN 1 ELSE 0 END)");
     }
   }
 }

@@ -31,34 +31,67 @@ final class ModalityPreparer {
   private ModalityPreparer() {}
 
   /**
-   * {@code nonNullElementArrays}: array columns the files' schema keeps free of null elements; {@code packed}: the
-   * wide columns a CSV table's {@code values} was packed from as read ({@link CsvTable}), else null.
+   * {@code nonNullElementArrays}: array columns the files' schema keeps free of null elements;
+   * {@code packed}: the wide columns a CSV table's {@code values} was packed from as read ({@link
+   * CsvTable}), else null.
    */
-  static Prepared prepare(String name, ModalityConfig m, String path, Dataset<Row> df, TableContract contract,
-      java.util.Set<String> nonNullElementArrays, List<String> packed) {
+  static Prepared prepare(
+      String name,
+      ModalityConfig m,
+      String path,
+      Dataset<Row> df,
+      TableContract contract,
+      java.util.Set<String> nonNullElementArrays,
+      List<String> packed) {
     List<String> features = TableValidator.checkSchema(name, path, df, contract);
-    List<RowCheck> checks = new ArrayList<>(TableValidator.idChecks("modalities." + name, m.idWhitespace()));
-    // Packed wide columns get element rules that name the column (WideColumns.checks), not the array's.
-    checks.addAll(TableValidator.columnChecks(packed == null ? df : df.drop("values"), contract, nonNullElementArrays));
+    List<RowCheck> checks =
+        new ArrayList<>(TableValidator.idChecks("modalities." + name, m.idWhitespace()));
+    // Packed wide columns get element rules that name the column (WideColumns.checks), not the
+    // array's.
+    checks.addAll(
+        TableValidator.columnChecks(
+            packed == null ? df : df.drop("values"), contract, nonNullElementArrays));
     return switch (m.kind()) {
       case TABULAR -> tabular(name, m, path, df, features, checks);
       case VECTOR -> vector(name, m, path, df, features, checks, packed);
       case IMAGE -> image(name, m, df, checks);
       case TIMESERIES -> timeseries(name, m, path, df, features, checks);
-      case TEXT -> new Prepared(checks, df.withColumn(PAYLOAD, col("text")),
-          new ModalitySpec(name, ModalityKind.TEXT, null, null, 0, null, null, 0));
+      case TEXT ->
+          new Prepared(
+              checks,
+              df.withColumn(PAYLOAD, col("text")),
+              new ModalitySpec(name, ModalityKind.TEXT, null, null, 0, null, null, 0));
     };
   }
 
-  private static Prepared tabular(String name, ModalityConfig m, String path, Dataset<Row> df, List<String> features, List<RowCheck> checks) {
+  private static Prepared tabular(
+      String name,
+      ModalityConfig m,
+      String path,
+      Dataset<Row> df,
+      List<String> features,
+      List<RowCheck> checks) {
     for (String c : m.categorical()) {
       if (!features.contains(c)) {
-        throw new IngestException("Cannot ingest table '" + name + "' (" + path + "): column '" + c
-            + "' listed in modalities." + name + ".categorical is not a feature column of the table");
+        throw new IngestException(
+            "Cannot ingest table '"
+                + name
+                + "' ("
+                + path
+                + "): column '"
+                + c
+                + "' listed in modalities."
+                + name
+                + ".categorical is not a feature column of the table");
       }
     }
     if (features.isEmpty()) {
-      throw new IngestException("Cannot ingest table '" + name + "' (" + path + "): a tabular table needs at least one feature column besides subject_id");
+      throw new IngestException(
+          "Cannot ingest table '"
+              + name
+              + "' ("
+              + path
+              + "): a tabular table needs at least one feature column besides subject_id");
     }
     checks.addAll(TableValidator.featureChecks(df, features));
     List<String> numeric = new ArrayList<>();
@@ -82,18 +115,40 @@ final class ModalityPreparer {
     for (String f : categorical) {
       ordered.add(fields.get(features.indexOf(f)));
     }
-    return new Prepared(checks, df.withColumn(PAYLOAD, struct(ordered.toArray(Column[]::new))),
-        new ModalitySpec(name, ModalityKind.TABULAR, numeric, categorical, numeric.size() + categorical.size(), null, null, 0));
+    return new Prepared(
+        checks,
+        df.withColumn(PAYLOAD, struct(ordered.toArray(Column[]::new))),
+        new ModalitySpec(
+            name,
+            ModalityKind.TABULAR,
+            numeric,
+            categorical,
+            numeric.size() + categorical.size(),
+            null,
+            null,
+            0));
   }
 
-  private static Prepared vector(String name, ModalityConfig m, String path, Dataset<Row> df, List<String> features,
-      List<RowCheck> checks, List<String> packed) {
+  private static Prepared vector(
+      String name,
+      ModalityConfig m,
+      String path,
+      Dataset<Row> df,
+      List<String> features,
+      List<RowCheck> checks,
+      List<String> packed) {
     int length = m.length();
     Column values;
     if (TableValidator.has(df, "values")) {
       if (!features.isEmpty()) {
-        throw new IngestException("Cannot ingest table '" + name + "' (" + path + "): it has a 'values' array and wide columns "
-            + features.subList(0, Math.min(3, features.size())) + "; use one or the other");
+        throw new IngestException(
+            "Cannot ingest table '"
+                + name
+                + "' ("
+                + path
+                + "): it has a 'values' array and wide columns "
+                + features.subList(0, Math.min(3, features.size()))
+                + "; use one or the other");
       }
       values = col("values");
       if (packed != null) {
@@ -101,10 +156,20 @@ final class ModalityPreparer {
       }
     } else {
       if (features.size() != length) {
-        throw new IngestException("Cannot ingest table '" + name + "' (" + path + "): no 'values' column, and " + features.size()
-            + " wide numeric columns where modalities." + name + ".length = " + length);
+        throw new IngestException(
+            "Cannot ingest table '"
+                + name
+                + "' ("
+                + path
+                + "): no 'values' column, and "
+                + features.size()
+                + " wide numeric columns where modalities."
+                + name
+                + ".length = "
+                + length);
       }
-      // Packed first, the wide columns dropped: one array expression, not one per column (WideColumns).
+      // Packed first, the wide columns dropped: one array expression, not one per column
+      // (WideColumns).
       java.util.Set<String> wide = new java.util.HashSet<>(features);
       List<Column> kept = new ArrayList<>();
       for (String c : df.columns()) {
@@ -115,7 +180,8 @@ final class ModalityPreparer {
       kept.add(WideColumns.pack(features, f -> TableValidator.column(f).cast("float"), "values"));
       df = df.select(kept.toArray(Column[]::new));
       if (features.size() >= WideColumns.NARROW_PLAN_FROM) {
-        // Every later plan of the table (checks, rejects, alignment) would start from a scan with a column per
+        // Every later plan of the table (checks, rejects, alignment) would start from a scan with a
+        // column per
         // feature, planned again each time; packed once, they start from the packed rows.
         df = WideColumns.materialise(df);
       }
@@ -123,36 +189,77 @@ final class ModalityPreparer {
       checks.addAll(WideColumns.checks(values, features));
     }
     checks.add(TableValidator.wrongLength("values", values, length));
-    return new Prepared(checks, df.withColumn(PAYLOAD, values.cast("array<float>")),
+    return new Prepared(
+        checks,
+        df.withColumn(PAYLOAD, values.cast("array<float>")),
         new ModalitySpec(name, ModalityKind.VECTOR, null, null, length, null, null, 0));
   }
 
-  private static Prepared image(String name, ModalityConfig m, Dataset<Row> df, List<RowCheck> checks) {
+  private static Prepared image(
+      String name, ModalityConfig m, Dataset<Row> df, List<RowCheck> checks) {
     int size = m.imageSize();
     checks.add(TableValidator.wrongLength("pixels", col("pixels"), size));
     if (TableValidator.has(df, "shape")) {
-      Column declared = array(m.shape().stream().map(s -> lit(s.longValue())).toArray(Column[]::new));
-      checks.add(new RowCheck(col("shape").isNotNull().and(col("shape").cast("array<bigint>").notEqual(declared)), RejectReason.BAD_SHAPE,
-          lit("column 'shape' differs from the declared shape " + m.shape())));
+      Column declared =
+          array(m.shape().stream().map(s -> lit(s.longValue())).toArray(Column[]::new));
+      checks.add(
+          new RowCheck(
+              col("shape").isNotNull().and(col("shape").cast("array<bigint>").notEqual(declared)),
+              RejectReason.BAD_SHAPE,
+              lit("column 'shape' differs from the declared shape " + m.shape())));
     }
-    return new Prepared(checks, df.withColumn(PAYLOAD, col("pixels").cast("array<float>")),
+    return new Prepared(
+        checks,
+        df.withColumn(PAYLOAD, col("pixels").cast("array<float>")),
         new ModalitySpec(name, ModalityKind.IMAGE, null, null, size, m.shape(), null, 0));
   }
 
-  private static Prepared timeseries(String name, ModalityConfig m, String path, Dataset<Row> df, List<String> features, List<RowCheck> checks) {
+  private static Prepared timeseries(
+      String name,
+      ModalityConfig m,
+      String path,
+      Dataset<Row> df,
+      List<String> features,
+      List<RowCheck> checks) {
     List<String> channels = m.channels().isEmpty() ? features : m.channels();
     for (String c : channels) {
       if (!features.contains(c)) {
-        throw new IngestException("Cannot ingest table '" + name + "' (" + path + "): channel '" + c
-            + "' listed in modalities." + name + ".channels is not a numeric column of the table");
+        throw new IngestException(
+            "Cannot ingest table '"
+                + name
+                + "' ("
+                + path
+                + "): channel '"
+                + c
+                + "' listed in modalities."
+                + name
+                + ".channels is not a numeric column of the table");
       }
     }
     if (channels.isEmpty()) {
-      throw new IngestException("Cannot ingest table '" + name + "' (" + path + "): a time-series table needs at least one channel column");
+      throw new IngestException(
+          "Cannot ingest table '"
+              + name
+              + "' ("
+              + path
+              + "): a time-series table needs at least one channel column");
     }
     checks.addAll(TableValidator.featureChecks(df, channels));
-    Dataset<Row> rows = df.withColumn(TimeSeriesWindow.TIME, IngestTimes.asNumber(col("time"), df.schema().apply("time").dataType()));
-    return new Prepared(checks, rows,
-        new ModalitySpec(name, ModalityKind.TIMESERIES, null, null, channels.size() * m.steps(), null, channels, m.steps()));
+    Dataset<Row> rows =
+        df.withColumn(
+            TimeSeriesWindow.TIME,
+            IngestTimes.asNumber(col("time"), df.schema().apply("time").dataType()));
+    return new Prepared(
+        checks,
+        rows,
+        new ModalitySpec(
+            name,
+            ModalityKind.TIMESERIES,
+            null,
+            null,
+            channels.size() * m.steps(),
+            null,
+            channels,
+            m.steps()));
   }
 }

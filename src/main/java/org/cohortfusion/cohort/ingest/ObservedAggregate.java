@@ -15,7 +15,8 @@ import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggreg
  * {@code Aggregator} cannot be an observed metric in Spark 3.5: its encoders do not serialize with
  * the task result.
  */
-abstract class ObservedAggregate<T> extends TypedImperativeAggregate<T> implements java.io.Serializable {
+abstract class ObservedAggregate<T> extends TypedImperativeAggregate<T>
+    implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
 
   private final int mutableAggBufferOffset;

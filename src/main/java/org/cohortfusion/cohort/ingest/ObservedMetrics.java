@@ -27,8 +27,8 @@ final class ObservedMetrics {
   private final List<Column> metrics = new ArrayList<>();
 
   /**
-   * {@code value} as a column computed before the observation: what a metric should read instead
-   * of {@code value}. It may read inputs registered before it.
+   * {@code value} as a column computed before the observation: what a metric should read instead of
+   * {@code value}. It may read inputs registered before it.
    */
   Column input(Column value) {
     String name = PREFIX + inputs.size();
@@ -46,10 +46,14 @@ final class ObservedMetrics {
     return this;
   }
 
-  /** {@code rows} with the inputs computed, observed by {@code observation}, and the inputs dropped again. */
+  /**
+   * {@code rows} with the inputs computed, observed by {@code observation}, and the inputs dropped
+   * again.
+   */
   Dataset<Row> observe(Dataset<Row> rows, Observation observation) {
     if (metrics.isEmpty()) {
-      throw new IllegalStateException("Cannot observe " + observation.name() + ": no metric was added");
+      throw new IllegalStateException(
+          "Cannot observe " + observation.name() + ": no metric was added");
     }
     // One by one: an input may read an earlier one (the projections collapse into one).
     Dataset<Row> withInputs = rows;
@@ -57,7 +61,8 @@ final class ObservedMetrics {
       withInputs = withInputs.withColumn(input.getKey(), input.getValue());
     }
     return withInputs
-        .observe(observation, metrics.get(0), metrics.subList(1, metrics.size()).toArray(Column[]::new))
+        .observe(
+            observation, metrics.get(0), metrics.subList(1, metrics.size()).toArray(Column[]::new))
         .drop(inputs.keySet().toArray(String[]::new));
   }
 }

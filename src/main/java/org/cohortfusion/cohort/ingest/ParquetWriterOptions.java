@@ -23,7 +23,8 @@ final class ParquetWriterOptions {
     return options;
   }
 
-  private static void addNoDictionary(StructType struct, String prefix, Map<String, String> options) {
+  private static void addNoDictionary(
+      StructType struct, String prefix, Map<String, String> options) {
     for (StructField f : struct.fields()) {
       DataType t = f.dataType();
       if (t instanceof StructType nested) {

@@ -57,8 +57,13 @@ final class RowsRead {
   static void check(String table, long rowsIn, Map<String, Long> byReason) {
     long accounted = byReason.values().stream().mapToLong(Long::longValue).sum();
     if (rowsIn != accounted) {
-      throw new IllegalStateException("Cannot publish ingest: table " + table + " read " + rowsIn + " rows but accepted + rejected = "
-          + accounted);
+      throw new IllegalStateException(
+          "Cannot publish ingest: table "
+              + table
+              + " read "
+              + rowsIn
+              + " rows but accepted + rejected = "
+              + accounted);
     }
   }
 }

@@ -16,20 +16,22 @@ final class SessionConf {
   /** Runs {@code job} with the given session settings, then restores them as they were. */
   static <T> T with(SparkSession spark, Map<String, String> settings, Supplier<T> job) {
     Map<String, String> before = new LinkedHashMap<>();
-    settings.forEach((key, value) -> {
-      before.put(key, spark.conf().getOption(key).getOrElse(() -> null));
-      spark.conf().set(key, value);
-    });
+    settings.forEach(
+        (key, value) -> {
+          before.put(key, spark.conf().getOption(key).getOrElse(() -> null));
+          spark.conf().set(key, value);
+        });
     try {
       return job.get();
     } finally {
-      before.forEach((key, value) -> {
-        if (value == null) {
-          spark.conf().unset(key);
-        } else {
-          spark.conf().set(key, value);
-        }
-      });
+      before.forEach(
+          (key, value) -> {
+            if (value == null) {
+              spark.conf().unset(key);
+            } else {
+              spark.conf().set(key, value);
+            }
+          });
     }
   }
 }

@@ -16,11 +16,13 @@ import org.apache.spark.sql.SparkSession;
  */
 final class SideJobs implements AutoCloseable {
   private final SparkSession spark;
-  private final ExecutorService background = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "ingest-side-job");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService background =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "ingest-side-job");
+            t.setDaemon(true);
+            return t;
+          });
 
   SideJobs(SparkSession spark) {
     this.spark = spark;
@@ -28,14 +30,15 @@ final class SideJobs implements AutoCloseable {
 
   /** Runs {@code job} on the side thread in Spark job group {@code group}. */
   <T> Future<T> submit(String group, String description, Callable<T> job) {
-    return background.submit(() -> {
-      spark.sparkContext().setJobGroup(group, description, false);
-      try {
-        return job.call();
-      } finally {
-        spark.sparkContext().clearJobGroup();
-      }
-    });
+    return background.submit(
+        () -> {
+          spark.sparkContext().setJobGroup(group, description, false);
+          try {
+            return job.call();
+          } finally {
+            spark.sparkContext().clearJobGroup();
+          }
+        });
   }
 
   /** Cancels the Spark jobs of {@code group} that are running or waiting. */

@@ -26,8 +26,8 @@ import org.cohortfusion.config.SplitConfig;
 
 /**
  * Subject-level splits. Hash mode maps xxhash64(seed:subject_id) to a uniform u in [0, 1): the same
- * ids and seed give the same splits on any cluster, in any order, at any size, and a subject
- * never changes split when others join a later snapshot (unless stratified, where ranks shift).
+ * ids and seed give the same splits on any cluster, in any order, at any size, and a subject never
+ * changes split when others join a later snapshot (unless stratified, where ranks shift).
  * Stratified mode ranks subjects by u within each label and cuts the ranks at the fractions, so
  * every split gets the cohort's label mix exactly; folds interleave the same ranks. The ranks are
  * computed in {@value #BUCKETS} buckets of u per label, in parallel, not by one task per label.
@@ -39,31 +39,53 @@ import org.cohortfusion.config.SplitConfig;
  */
 public final class SplitAssigner {
   private static final double TWO_POW_63 = 9.223372036854775807E18;
+
   /** Buckets of u per label for the ranks: u is uniform, so they are even. */
   static final int BUCKETS = 64;
-  /** Buckets of u per label for stratified splits without folds: only the cut buckets' values are read. */
+
+  /**
+   * Buckets of u per label for stratified splits without folds: only the cut buckets' values are
+   * read.
+   */
   static final int SPLIT_BUCKETS = 1024;
-  /** At most this many (label, bucket) counts reach the driver; with more labels, stratified splits are ranked. */
+
+  /**
+   * At most this many (label, bucket) counts reach the driver; with more labels, stratified splits
+   * are ranked.
+   */
   static final int MAX_COUNTED_BUCKETS = 64 * SPLIT_BUCKETS;
-  /** Buckets either side of an expected cut whose u values are counted with the buckets: see {@link #inBand}. */
+
+  /**
+   * Buckets either side of an expected cut whose u values are counted with the buckets: see {@link
+   * #inBand}.
+   */
   static final int BAND = 2;
-  /** At most this many u values of the band reach the driver (about 1% of the subjects: some 25 million subjects). */
+
+  /**
+   * At most this many u values of the band reach the driver (about 1% of the subjects: some 25
+   * million subjects).
+   */
   static final int MAX_BAND_VALUES = 1 << 18;
+
   /** Columns of {@link #withCutBucket}. */
   static final String U = "_u";
+
   static final String CUT_BUCKET = "_cut_bucket";
 
   private SplitAssigner() {}
 
   /**
-   * subject_id and fold of every subject of {@code subjects} (columns subject_id and label) as ingest assigns folds
-   * under {@code config} (splits.folds of 2 or more): how repeated k-fold draws the folds of its other repeats.
+   * subject_id and fold of every subject of {@code subjects} (columns subject_id and label) as
+   * ingest assigns folds under {@code config} (splits.folds of 2 or more): how repeated k-fold
+   * draws the folds of its other repeats.
    */
   public static Dataset<Row> folds(Dataset<Row> subjects, SplitConfig config) {
     if (config.folds() < 2) {
-      throw new IllegalArgumentException("Cannot assign folds: splits.folds is " + config.folds() + ", expected 2 or more");
+      throw new IllegalArgumentException(
+          "Cannot assign folds: splits.folds is " + config.folds() + ", expected 2 or more");
     }
-    return assign(subjects.select(col("subject_id"), col("label")), config).select(col("subject_id"), col("fold"));
+    return assign(subjects.select(col("subject_id"), col("label")), config)
+        .select(col("subject_id"), col("fold"));
   }
 
   static Column uniform(long seed, String salt) {
@@ -86,45 +108,73 @@ public final class SplitAssigner {
    */
   static Dataset<Row> assign(Dataset<Row> subjects, SplitConfig config, StratifiedCuts cuts) {
     Dataset<Row> out = subjects.withColumn("_u", uniform(config.seed(), "split"));
-    if (cuts != null && config.mode() == SplitConfig.Mode.HASH && config.stratify() && config.folds() == 0) {
-      return out.withColumn("split", cuts.split(col("label"), col("_u"))).withColumn("fold", lit(null).cast("int")).drop("_u");
+    if (cuts != null
+        && config.mode() == SplitConfig.Mode.HASH
+        && config.stratify()
+        && config.folds() == 0) {
+      return out.withColumn("split", cuts.split(col("label"), col("_u")))
+          .withColumn("fold", lit(null).cast("int"))
+          .drop("_u");
     }
     boolean needRank = config.stratify() || config.folds() > 0;
     if (needRank) {
       out = withRankInLabel(out);
     }
     if (config.mode() == SplitConfig.Mode.HASH) {
-      // Stratified: position within the label, (rank + 0.5) / n, so small strata still split by the fractions.
+      // Stratified: position within the label, (rank + 0.5) / n, so small strata still split by the
+      // fractions.
       double t = config.train();
       double v = config.train() + config.validation();
-      out = out.withColumn("split", config.stratify() ? splitOfRank(col("_rank"), col("_n"), t, v) : splitOf(col("_u"), t, v));
+      out =
+          out.withColumn(
+              "split",
+              config.stratify()
+                  ? splitOfRank(col("_rank"), col("_n"), t, v)
+                  : splitOf(col("_u"), t, v));
     }
-    Column fold = config.folds() > 0
-        ? (config.stratify() ? col("_rank").mod(config.folds()) : floor(uniform(config.seed(), "fold").multiply(config.folds())))
-            .cast("int")
-        : lit(null).cast("int");
+    Column fold =
+        config.folds() > 0
+            ? (config.stratify()
+                    ? col("_rank").mod(config.folds())
+                    : floor(uniform(config.seed(), "fold").multiply(config.folds())))
+                .cast("int")
+            : lit(null).cast("int");
     out = out.withColumn("fold", fold);
     return needRank ? out.drop("_u", "_rank", "_n") : out.drop("_u");
   }
 
   private static Column splitOf(Column position, double train, double trainAndValidation) {
-    return when(position.lt(train), lit("train")).when(position.lt(trainAndValidation), lit("validation")).otherwise(lit("test"));
+    return when(position.lt(train), lit("train"))
+        .when(position.lt(trainAndValidation), lit("validation"))
+        .otherwise(lit("test"));
   }
 
-  /** The split of the subject at {@code rank} (0-based) of a label with {@code n} subjects: (rank + 0.5) / n against the fractions. */
-  private static Column splitOfRank(Column rank, Column n, double train, double trainAndValidation) {
+  /**
+   * The split of the subject at {@code rank} (0-based) of a label with {@code n} subjects: (rank +
+   * 0.5) / n against the fractions.
+   */
+  private static Column splitOfRank(
+      Column rank, Column n, double train, double trainAndValidation) {
     return splitOf(rank.plus(0.5).divide(n), train, trainAndValidation);
   }
 
   /**
-   * The buckets of u per label: _bucket_label, _bucket_index, _count (subjects in the bucket), _offset
-   * (subjects of the label in lower buckets) and _n (subjects of the label). Small: labels x buckets rows.
+   * The buckets of u per label: _bucket_label, _bucket_index, _count (subjects in the bucket),
+   * _offset (subjects of the label in lower buckets) and _n (subjects of the label). Small: labels
+   * x buckets rows.
    */
   private static Dataset<Row> bucketOffsets(Dataset<Row> bucketed) {
-    WindowSpec lowerBuckets = Window.partitionBy(col("label")).orderBy(col("_bucket"))
-        .rowsBetween(Window.unboundedPreceding(), -1);
-    return bucketed.groupBy(col("label"), col("_bucket")).count()
-        .select(col("label").as("_bucket_label"), col("_bucket").as("_bucket_index"), col("count").as("_count"),
+    WindowSpec lowerBuckets =
+        Window.partitionBy(col("label"))
+            .orderBy(col("_bucket"))
+            .rowsBetween(Window.unboundedPreceding(), -1);
+    return bucketed
+        .groupBy(col("label"), col("_bucket"))
+        .count()
+        .select(
+            col("label").as("_bucket_label"),
+            col("_bucket").as("_bucket_index"),
+            col("count").as("_count"),
             coalesce(sum(col("count")).over(lowerBuckets), lit(0L)).as("_offset"),
             sum(col("count")).over(Window.partitionBy(col("label"))).as("_n"));
   }
@@ -138,13 +188,21 @@ public final class SplitAssigner {
   }
 
   private static Dataset<Row> joinOffsets(Dataset<Row> bucketed, Dataset<Row> offsets) {
-    return bucketed.join(broadcast(offsets),
-        bucketed.col("label").eqNullSafe(offsets.col("_bucket_label")).and(bucketed.col("_bucket").equalTo(offsets.col("_bucket_index"))));
+    return bucketed.join(
+        broadcast(offsets),
+        bucketed
+            .col("label")
+            .eqNullSafe(offsets.col("_bucket_label"))
+            .and(bucketed.col("_bucket").equalTo(offsets.col("_bucket_index"))));
   }
 
-  /** A subject's rank in its label: the bucket's offset plus its rank within the bucket by (u, subject_id). */
+  /**
+   * A subject's rank in its label: the bucket's offset plus its rank within the bucket by (u,
+   * subject_id).
+   */
   private static Column rankInLabel() {
-    WindowSpec inBucket = Window.partitionBy(col("label"), col("_bucket")).orderBy(col("_u"), col(TableValidator.ID));
+    WindowSpec inBucket =
+        Window.partitionBy(col("label"), col("_bucket")).orderBy(col("_u"), col(TableValidator.ID));
     return col("_offset").plus(row_number().over(inBucket)).minus(1);
   }
 
@@ -163,11 +221,11 @@ public final class SplitAssigner {
   }
 
   /**
-   * Where stratified hash splits (without folds) cut each label's subjects, as values of u: a subject
-   * of label l is train when u &lt; {@code below[l][0]}, validation when u &lt; {@code below[l][1]},
-   * test otherwise. That equals cutting the label's ranks by (u, subject_id) as {@link
-   * #splitOfRank} does, because no two subjects at a cut share their u (else there are no cuts).
-   * Keys: label index, null for unlabeled subjects.
+   * Where stratified hash splits (without folds) cut each label's subjects, as values of u: a
+   * subject of label l is train when u &lt; {@code below[l][0]}, validation when u &lt; {@code
+   * below[l][1]}, test otherwise. That equals cutting the label's ranks by (u, subject_id) as
+   * {@link #splitOfRank} does, because no two subjects at a cut share their u (else there are no
+   * cuts). Keys: label index, null for unlabeled subjects.
    */
   static final class StratifiedCuts {
     private final Map<Integer, double[]> below;
@@ -191,29 +249,46 @@ public final class SplitAssigner {
       return below;
     }
 
-    /** Whether both cut every stratum at the same values of u: then they split every subject alike. */
+    /**
+     * Whether both cut every stratum at the same values of u: then they split every subject alike.
+     */
     boolean sameAs(StratifiedCuts other) {
-      return below.size() == other.below.size() && below.entrySet().stream()
-          .allMatch(e -> other.below.containsKey(e.getKey()) && java.util.Arrays.equals(e.getValue(), other.below.get(e.getKey())));
+      return below.size() == other.below.size()
+          && below.entrySet().stream()
+              .allMatch(
+                  e ->
+                      other.below.containsKey(e.getKey())
+                          && java.util.Arrays.equals(e.getValue(), other.below.get(e.getKey())));
     }
   }
 
   /** A label's stratum and a bucket of u: where one of its cuts falls. */
   record CutBucket(Integer label, int bucket) {}
 
-  /** Whether {@code config} asks for splits cut at values of u: stratified hash splits without folds. */
+  /**
+   * Whether {@code config} asks for splits cut at values of u: stratified hash splits without
+   * folds.
+   */
   static boolean cutsWanted(SplitConfig config) {
     return config.mode() == SplitConfig.Mode.HASH && config.stratify() && config.folds() == 0;
   }
 
-  /** The bucket of u a subject (column subject_id) is counted in for {@link #stratifiedCuts(Dataset, SplitConfig, Map, Map)}. */
+  /**
+   * The bucket of u a subject (column subject_id) is counted in for {@link #stratifiedCuts(Dataset,
+   * SplitConfig, Map, Map)}.
+   */
   static Column cutBucket(SplitConfig config) {
     return bucketOf(uniform(config.seed(), "split"), SPLIT_BUCKETS);
   }
 
-  /** Columns {@value #U} and {@value #CUT_BUCKET}: a subject's u and its {@link #cutBucket}, computed once. */
+  /**
+   * Columns {@value #U} and {@value #CUT_BUCKET}: a subject's u and its {@link #cutBucket},
+   * computed once.
+   */
   static Dataset<Row> withCutBucket(Dataset<Row> subjects, SplitConfig config) {
-    return subjects.withColumn(U, uniform(config.seed(), "split")).withColumn(CUT_BUCKET, bucketOf(col(U), SPLIT_BUCKETS));
+    return subjects
+        .withColumn(U, uniform(config.seed(), "split"))
+        .withColumn(CUT_BUCKET, bucketOf(col(U), SPLIT_BUCKETS));
   }
 
   /**
@@ -235,18 +310,26 @@ public final class SplitAssigner {
   /**
    * The cut points of {@code subjects} (columns subject_id and label, a class index) when {@code
    * config} asks for them ({@link #cutsWanted}); empty otherwise, with more than 64 labels (ranks
-   * are then used), and in the (astronomically rare) case that two subjects at a cut share their
-   * u, where only ranks by subject_id can tell them apart. Two small jobs: subjects counted per
-   * label and {@link #cutBucket} (at most {@value #MAX_COUNTED_BUCKETS} rows), then the one of
-   * {@link #stratifiedCuts(Dataset, SplitConfig, Map, Map)}. Meant for a cached table: it is read twice.
+   * are then used), and in the (astronomically rare) case that two subjects at a cut share their u,
+   * where only ranks by subject_id can tell them apart. Two small jobs: subjects counted per label
+   * and {@link #cutBucket} (at most {@value #MAX_COUNTED_BUCKETS} rows), then the one of {@link
+   * #stratifiedCuts(Dataset, SplitConfig, Map, Map)}. Meant for a cached table: it is read twice.
    */
   static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config) {
     if (!cutsWanted(config)) {
       return Optional.empty();
     }
     Map<Integer, long[]> counts = new HashMap<>();
-    for (Row r : subjects.groupBy(col("label"), cutBucket(config)).count().limit(MAX_COUNTED_BUCKETS + 1).collectAsList()) {
-      counts.computeIfAbsent(r.isNullAt(0) ? null : r.getInt(0), l -> new long[SPLIT_BUCKETS])[r.getInt(1)] = r.getLong(2);
+    for (Row r :
+        subjects
+            .groupBy(col("label"), cutBucket(config))
+            .count()
+            .limit(MAX_COUNTED_BUCKETS + 1)
+            .collectAsList()) {
+      counts
+              .computeIfAbsent(r.isNullAt(0) ? null : r.getInt(0), l -> new long[SPLIT_BUCKETS])[
+              r.getInt(1)] =
+          r.getLong(2);
     }
     return stratifiedCuts(subjects, config, counts, Map.of());
   }
@@ -255,10 +338,13 @@ public final class SplitAssigner {
    * The cut points from the {@code counts} per label (class index) and bucket of u, and the sorted
    * u values of any buckets already {@code known} (every subject of the bucket, see {@link
    * #inBand}): one small job collects the u values of the other buckets that hold a cut (at most
-   * two per label, each about 1/{@value #SPLIT_BUCKETS} of it), none if all are known. Empty in
-   * the cases {@link #stratifiedCuts(Dataset, SplitConfig)} names.
+   * two per label, each about 1/{@value #SPLIT_BUCKETS} of it), none if all are known. Empty in the
+   * cases {@link #stratifiedCuts(Dataset, SplitConfig)} names.
    */
-  static Optional<StratifiedCuts> stratifiedCuts(Dataset<Row> subjects, SplitConfig config, Map<Integer, long[]> counts,
+  static Optional<StratifiedCuts> stratifiedCuts(
+      Dataset<Row> subjects,
+      SplitConfig config,
+      Map<Integer, long[]> counts,
       Map<CutBucket, double[]> known) {
     if (!cutsWanted(config) || counts.size() * (long) SPLIT_BUCKETS > MAX_COUNTED_BUCKETS) {
       return Optional.empty(); // more labels than cut points are worth: rank instead
@@ -266,11 +352,12 @@ public final class SplitAssigner {
     double train = config.train();
     double trainAndValidation = config.train() + config.validation();
     java.util.Set<CutBucket> cutBuckets = new java.util.LinkedHashSet<>();
-    counts.forEach((label, perBucket) -> {
-      for (long k : cutRanks(perBucket, train, trainAndValidation)) {
-        locate(perBucket, k).ifPresent(b -> cutBuckets.add(new CutBucket(label, b)));
-      }
-    });
+    counts.forEach(
+        (label, perBucket) -> {
+          for (long k : cutRanks(perBucket, train, trainAndValidation)) {
+            locate(perBucket, k).ifPresent(b -> cutBuckets.add(new CutBucket(label, b)));
+          }
+        });
     Map<CutBucket, double[]> values = new HashMap<>();
     for (CutBucket c : cutBuckets) {
       if (known.containsKey(c)) {
@@ -279,15 +366,30 @@ public final class SplitAssigner {
     }
     cutBuckets.removeAll(values.keySet());
     if (!cutBuckets.isEmpty()) {
-      Dataset<Row> bucketed = withBucket(subjects.withColumn("_u", uniform(config.seed(), "split")), SPLIT_BUCKETS);
-      Column inCut = cutBuckets.stream()
-          .map(c -> (c.label() == null ? col("label").isNull() : col("label").equalTo(lit(c.label()))).and(col("_bucket").equalTo(c.bucket())))
-          .reduce(Column::or).orElseThrow();
+      Dataset<Row> bucketed =
+          withBucket(subjects.withColumn("_u", uniform(config.seed(), "split")), SPLIT_BUCKETS);
+      Column inCut =
+          cutBuckets.stream()
+              .map(
+                  c ->
+                      (c.label() == null
+                              ? col("label").isNull()
+                              : col("label").equalTo(lit(c.label())))
+                          .and(col("_bucket").equalTo(c.bucket())))
+              .reduce(Column::or)
+              .orElseThrow();
       Map<CutBucket, List<Double>> found = new HashMap<>();
-      for (Row r : bucketed.filter(inCut).select(col("label"), col("_bucket"), col("_u")).collectAsList()) {
-        found.computeIfAbsent(new CutBucket(r.isNullAt(0) ? null : r.getInt(0), r.getInt(1)), c -> new ArrayList<>()).add(r.getDouble(2));
+      for (Row r :
+          bucketed.filter(inCut).select(col("label"), col("_bucket"), col("_u")).collectAsList()) {
+        found
+            .computeIfAbsent(
+                new CutBucket(r.isNullAt(0) ? null : r.getInt(0), r.getInt(1)),
+                c -> new ArrayList<>())
+            .add(r.getDouble(2));
       }
-      found.forEach((c, us) -> values.put(c, us.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
+      found.forEach(
+          (c, us) ->
+              values.put(c, us.stream().mapToDouble(Double::doubleValue).sorted().toArray()));
     }
     return cutsFrom(counts, values, train, trainAndValidation);
   }
@@ -296,7 +398,10 @@ public final class SplitAssigner {
    * The cuts from the bucket counts per label and the sorted u values of each cut bucket; empty
    * when a cut falls between two equal values of u.
    */
-  static Optional<StratifiedCuts> cutsFrom(Map<Integer, long[]> counts, Map<CutBucket, double[]> sortedValues, double train,
+  static Optional<StratifiedCuts> cutsFrom(
+      Map<Integer, long[]> counts,
+      Map<CutBucket, double[]> sortedValues,
+      double train,
       double trainAndValidation) {
     Map<Integer, double[]> below = new HashMap<>();
     for (Map.Entry<Integer, long[]> e : counts.entrySet()) {
@@ -312,8 +417,16 @@ public final class SplitAssigner {
         double[] sorted = sortedValues.get(new CutBucket(e.getKey(), bucket.get()));
         int at = (int) (ranks[i] - offset(perBucket, bucket.get()));
         if (sorted == null || sorted.length != perBucket[bucket.get()]) {
-          throw new IllegalStateException("Cannot cut the splits of label " + e.getKey() + ": bucket " + bucket.get() + " has "
-              + perBucket[bucket.get()] + " subjects but " + (sorted == null ? 0 : sorted.length) + " values of u");
+          throw new IllegalStateException(
+              "Cannot cut the splits of label "
+                  + e.getKey()
+                  + ": bucket "
+                  + bucket.get()
+                  + " has "
+                  + perBucket[bucket.get()]
+                  + " subjects but "
+                  + (sorted == null ? 0 : sorted.length)
+                  + " values of u");
         }
         if (at > 0 && sorted[at - 1] == sorted[at]) {
           return Optional.empty();
@@ -345,7 +458,10 @@ public final class SplitAssigner {
     return k;
   }
 
-  /** The bucket that holds rank {@code k} of a label, empty when k is 0 or n (no subject sits at the cut). */
+  /**
+   * The bucket that holds rank {@code k} of a label, empty when k is 0 or n (no subject sits at the
+   * cut).
+   */
   private static Optional<Integer> locate(long[] perBucket, long k) {
     long seen = 0;
     for (int b = 0; b < perBucket.length; b++) {

@@ -27,13 +27,14 @@ import org.cohortfusion.config.IdWhitespace;
 
 /**
  * Checks a table against its contract. Schema problems (a missing column, a wrong type, an
- * unexpected column) stop the run with a message naming table, path and column; row problems
- * become checks that {@link IngestAction} turns into rejects or errors by policy.
+ * unexpected column) stop the run with a message naming table, path and column; row problems become
+ * checks that {@link IngestAction} turns into rejects or errors by policy.
  */
 final class TableValidator {
   static final String ID = "subject_id";
   private static final String FAILED_CHECK = "_failed_check";
-  private static final Set<String> NUMERIC = Set.of("tinyint", "smallint", "int", "bigint", "float", "double", "boolean");
+  private static final Set<String> NUMERIC =
+      Set.of("tinyint", "smallint", "int", "bigint", "float", "double", "boolean");
 
   private TableValidator() {}
 
@@ -42,21 +43,42 @@ final class TableValidator {
     return t.simpleString().toLowerCase(Locale.ROOT);
   }
 
-  /** Throws on schema-level violations; returns the feature columns (columns beyond the declared ones). */
-  static List<String> checkSchema(String table, String path, Dataset<Row> df, TableContract contract) {
+  /**
+   * Throws on schema-level violations; returns the feature columns (columns beyond the declared
+   * ones).
+   */
+  static List<String> checkSchema(
+      String table, String path, Dataset<Row> df, TableContract contract) {
     List<String> features = new ArrayList<>();
     for (ContractColumn c : contract.columns()) {
       if (!has(df, c.name())) {
         if (c.required()) {
-          throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): missing required column '"
-              + c.name() + "' (expected " + String.join(" or ", c.types()) + ")");
+          throw new IngestException(
+              "Cannot ingest table '"
+                  + table
+                  + "' ("
+                  + path
+                  + "): missing required column '"
+                  + c.name()
+                  + "' (expected "
+                  + String.join(" or ", c.types())
+                  + ")");
         }
         continue;
       }
       String found = typeName(df.schema().apply(c.name()).dataType());
       if (!c.accepts(found)) {
-        throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): column '" + c.name()
-            + "' has type " + found + ", expected " + String.join(" or ", c.types()));
+        throw new IngestException(
+            "Cannot ingest table '"
+                + table
+                + "' ("
+                + path
+                + "): column '"
+                + c.name()
+                + "' has type "
+                + found
+                + ", expected "
+                + String.join(" or ", c.types()));
       }
     }
     for (StructField f : df.schema().fields()) {
@@ -65,13 +87,31 @@ final class TableValidator {
         continue;
       }
       if (!contract.extraColumnsAreFeatures()) {
-        throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): unexpected column '" + name
-            + "'; a " + contract.kind() + " table has only " + contract.columns().stream().map(ContractColumn::name).toList());
+        throw new IngestException(
+            "Cannot ingest table '"
+                + table
+                + "' ("
+                + path
+                + "): unexpected column '"
+                + name
+                + "'; a "
+                + contract.kind()
+                + " table has only "
+                + contract.columns().stream().map(ContractColumn::name).toList());
       }
       String found = typeName(f.dataType());
       if (!contract.featureTypes().contains(found)) {
-        throw new IngestException("Cannot ingest table '" + table + "' (" + path + "): feature column '" + name
-            + "' has type " + found + ", expected one of " + contract.featureTypes());
+        throw new IngestException(
+            "Cannot ingest table '"
+                + table
+                + "' ("
+                + path
+                + "): feature column '"
+                + name
+                + "' has type "
+                + found
+                + ", expected one of "
+                + contract.featureTypes());
       }
       features.add(name);
     }
@@ -92,18 +132,29 @@ final class TableValidator {
 
   /**
    * The id checks every table shares. With {@code whitespace} reject, an id that starts or ends
-   * with whitespace is MALFORMED_ID with a message saying so; {@code key} is the table's config
-   * key ({@code subjects} or {@code modalities.<m>}), named in that message.
+   * with whitespace is MALFORMED_ID with a message saying so; {@code key} is the table's config key
+   * ({@code subjects} or {@code modalities.<m>}), named in that message.
    */
   static List<RowCheck> idChecks(String key, IdWhitespace whitespace) {
     Column id = col(ID);
-    List<RowCheck> checks = new ArrayList<>(List.of(
-        new RowCheck(id.isNull(), RejectReason.NULL_ID, lit("column 'subject_id' is null")),
-        new RowCheck(MalformedId.of(id),
-            RejectReason.MALFORMED_ID, lit("column 'subject_id' is empty, longer than 256 characters, has control characters or is not valid UTF-8 (or holds U+FFFD)"))));
+    List<RowCheck> checks =
+        new ArrayList<>(
+            List.of(
+                new RowCheck(id.isNull(), RejectReason.NULL_ID, lit("column 'subject_id' is null")),
+                new RowCheck(
+                    MalformedId.of(id),
+                    RejectReason.MALFORMED_ID,
+                    lit(
+                        "column 'subject_id' is empty, longer than 256 characters, has control characters or is not valid UTF-8 (or holds U+FFFD)"))));
     if (whitespace == IdWhitespace.REJECT) {
-      checks.add(new RowCheck(MalformedId.edgeSpace(id), RejectReason.MALFORMED_ID,
-          lit("column 'subject_id' starts or ends with whitespace (" + key + ".id-whitespace = reject; set it to trim to trim such ids)")));
+      checks.add(
+          new RowCheck(
+              MalformedId.edgeSpace(id),
+              RejectReason.MALFORMED_ID,
+              lit(
+                  "column 'subject_id' starts or ends with whitespace ("
+                      + key
+                      + ".id-whitespace = reject; set it to trim to trim such ids)")));
     }
     return checks;
   }
@@ -115,7 +166,10 @@ final class TableValidator {
   static Dataset<Row> trimIds(Dataset<Row> df) {
     Column id = col(ID);
     String space = MalformedId.SPACE_CLASS;
-    return df.withColumn(ID, when(MalformedId.edgeSpace(id), regexp_replace(id, "^" + space + "+|" + space + "+$", "")).otherwise(id));
+    return df.withColumn(
+        ID,
+        when(MalformedId.edgeSpace(id), regexp_replace(id, "^" + space + "+|" + space + "+$", ""))
+            .otherwise(id));
   }
 
   /** The rows whose subject_id {@link #trimIds} changes. */
@@ -128,19 +182,26 @@ final class TableValidator {
    * arrays must hold no null element, unless named in {@code nonNullElementArrays} (the files' own
    * schema rules nulls out).
    */
-  static List<RowCheck> columnChecks(Dataset<Row> df, TableContract contract, java.util.Set<String> nonNullElementArrays) {
+  static List<RowCheck> columnChecks(
+      Dataset<Row> df, TableContract contract, java.util.Set<String> nonNullElementArrays) {
     List<RowCheck> checks = new ArrayList<>();
     for (ContractColumn c : contract.columns()) {
       if (!has(df, c.name()) || "id".equals(c.role())) {
         continue;
       }
       if (!c.nullable()) {
-        checks.add(new RowCheck(column(c.name()).isNull(), RejectReason.NULL_VALUE, lit("column '" + c.name() + "' is null")));
+        checks.add(
+            new RowCheck(
+                column(c.name()).isNull(),
+                RejectReason.NULL_VALUE,
+                lit("column '" + c.name() + "' is null")));
       }
       DataType type = df.schema().apply(c.name()).dataType();
       if (type instanceof ArrayType) {
-        boolean mayHoldNull = ((ArrayType) type).containsNull() && !nonNullElementArrays.contains(c.name());
-        checks.addAll(arrayChecks(c.name(), column(c.name()), (ArrayType) type, c.finite(), mayHoldNull));
+        boolean mayHoldNull =
+            ((ArrayType) type).containsNull() && !nonNullElementArrays.contains(c.name());
+        checks.addAll(
+            arrayChecks(c.name(), column(c.name()), (ArrayType) type, c.finite(), mayHoldNull));
       } else if (c.finite() && isFloating(type)) {
         checks.add(nonFinite(c.name()));
       }
@@ -154,19 +215,29 @@ final class TableValidator {
    * ArrayElements}). When the column's type rules out null elements ({@code mayHoldNull} false:
    * Parquet's {@code required} element), there is nothing to check for them.
    */
-  static List<RowCheck> arrayChecks(String name, Column array, ArrayType type, boolean finite, boolean mayHoldNull) {
+  static List<RowCheck> arrayChecks(
+      String name, Column array, ArrayType type, boolean finite, boolean mayHoldNull) {
     List<RowCheck> checks = new ArrayList<>();
     if (mayHoldNull) {
-      checks.add(new RowCheck(ArrayElements.hasNull(array), RejectReason.NULL_VALUE, lit("column '" + name + "' holds a null element")));
+      checks.add(
+          new RowCheck(
+              ArrayElements.hasNull(array),
+              RejectReason.NULL_VALUE,
+              lit("column '" + name + "' holds a null element")));
     }
     if (finite && isFloating(type.elementType())) {
-      checks.add(new RowCheck(ArrayElements.hasNonFinite(array, type, mayHoldNull), RejectReason.NON_FINITE,
-          lit("column '" + name + "' holds NaN or infinity")));
+      checks.add(
+          new RowCheck(
+              ArrayElements.hasNonFinite(array, type, mayHoldNull),
+              RejectReason.NON_FINITE,
+              lit("column '" + name + "' holds NaN or infinity")));
     }
     return checks;
   }
 
-  /** NaN or infinity in floating feature columns (one check per column, so the message names it). */
+  /**
+   * NaN or infinity in floating feature columns (one check per column, so the message names it).
+   */
   static List<RowCheck> featureChecks(Dataset<Row> df, List<String> features) {
     List<RowCheck> checks = new ArrayList<>();
     for (String f : features) {
@@ -178,14 +249,23 @@ final class TableValidator {
   }
 
   static RowCheck wrongLength(String name, Column array, int expected) {
-    return new RowCheck(size(array).notEqual(expected), RejectReason.WRONG_LENGTH,
-        concat(lit("column '" + name + "' has "), size(array).cast("string"), lit(" elements, expected " + expected)));
+    return new RowCheck(
+        size(array).notEqual(expected),
+        RejectReason.WRONG_LENGTH,
+        concat(
+            lit("column '" + name + "' has "),
+            size(array).cast("string"),
+            lit(" elements, expected " + expected)));
   }
 
   private static RowCheck nonFinite(String name) {
     Column c = column(name);
-    return new RowCheck(isnan(c).or(c.equalTo(lit(Double.POSITIVE_INFINITY))).or(c.equalTo(lit(Double.NEGATIVE_INFINITY))),
-        RejectReason.NON_FINITE, lit("column '" + name + "' is NaN or infinite"));
+    return new RowCheck(
+        isnan(c)
+            .or(c.equalTo(lit(Double.POSITIVE_INFINITY)))
+            .or(c.equalTo(lit(Double.NEGATIVE_INFINITY))),
+        RejectReason.NON_FINITE,
+        lit("column '" + name + "' is NaN or infinite"));
   }
 
   static boolean isFloating(DataType t) {
@@ -197,14 +277,16 @@ final class TableValidator {
   }
 
   /**
-   * Folds checks into two columns, reason and message, taking the first failing check in order;
-   * a check's condition is null-safe (a null condition does not fail the row). The position of the
+   * Folds checks into two columns, reason and message, taking the first failing check in order; a
+   * check's condition is null-safe (a null condition does not fail the row). The position of the
    * failing check is computed once, in a column of its own, and both columns are read from it:
    * written as two chains of conditions, Spark would evaluate most checks twice per row.
    */
-  static Dataset<Row> applyChecks(Dataset<Row> df, List<RowCheck> checks, String reasonCol, String messageCol) {
+  static Dataset<Row> applyChecks(
+      Dataset<Row> df, List<RowCheck> checks, String reasonCol, String messageCol) {
     if (checks.isEmpty()) {
-      return df.withColumn(reasonCol, lit(null).cast("string")).withColumn(messageCol, lit(null).cast("string"));
+      return df.withColumn(reasonCol, lit(null).cast("string"))
+          .withColumn(messageCol, lit(null).cast("string"));
     }
     Column failedCheck = null;
     for (int i = 0; i < checks.size(); i++) {
@@ -216,7 +298,10 @@ final class TableValidator {
     for (int i = 0; i < checks.size(); i++) {
       Column isFailed = col(FAILED_CHECK).equalTo(lit(i));
       RowCheck c = checks.get(i);
-      reason = reason == null ? when(isFailed, lit(c.reason().name())) : reason.when(isFailed, lit(c.reason().name()));
+      reason =
+          reason == null
+              ? when(isFailed, lit(c.reason().name()))
+              : reason.when(isFailed, lit(c.reason().name()));
       message = message == null ? when(isFailed, c.message()) : message.when(isFailed, c.message());
     }
     Map<String, Column> verdict = new java.util.LinkedHashMap<>();

@@ -17,44 +17,55 @@ import org.apache.spark.sql.types.StructType;
 import scala.collection.JavaConverters;
 
 /**
- * A subject's time series, from its observations to the fixed-size tensor, in one compiled call
- * per subject ({@link StaticInvoke}). Spark's higher-order functions ({@code filter}, {@code
+ * A subject's time series, from its observations to the fixed-size tensor, in one compiled call per
+ * subject ({@link StaticInvoke}). Spark's higher-order functions ({@code filter}, {@code
  * transform}) are interpreted, and a projection that holds one is left out of whole-stage code
  * generation: each such step copied the whole row once more.
  *
  * <p>The rules, on the observations of one subject (elements of {@link TimeSeriesWindow#element}):
+ *
  * <ol>
  *   <li>sorted by time, and within a time in the order that keeps the right one first (file and
  *       row; with latest:&lt;column&gt; the caller sorts them beforehand);
  *   <li>an observation is a duplicate when the one before it has the same time;
- *   <li>of the others, those after the index time are counted and left out (the point-in-time
- *       rule: nothing after the prediction time is used); with no finite index time (null, NaN,
- *       infinite) none is used: ingest rejects such subjects (BAD_INDEX_TIME) before they get
- *       here, and "all visits" would include the ones that leak the label;
+ *   <li>of the others, those after the index time are counted and left out (the point-in-time rule:
+ *       nothing after the prediction time is used); with no finite index time (null, NaN, infinite)
+ *       none is used: ingest rejects such subjects (BAD_INDEX_TIME) before they get here, and "all
+ *       visits" would include the ones that leak the label;
  *   <li>the used ones become the tensor: values and observed [channels x T], channel-major;
  *       step_mask [T]; delta_time [T] (index time minus the observation's, 0 without an index
  *       time). Steps run oldest to newest and are left-padded, so the newest step is T-1.
  *       <ul>
  *         <li>last steps: the last T used observations;
- *         <li>time bins of width w: bin b covers (index_time - (b+1)w, index_time - bw], b = 0
- *             the newest, at step T-1-b; a channel's value is the mean of its observed values in
- *             the bin, delta_time the bin's mean.
+ *         <li>time bins of width w: bin b covers (index_time - (b+1)w, index_time - bw], b = 0 the
+ *             newest, at step T-1-b; a channel's value is the mean of its observed values in the
+ *             bin, delta_time the bin's mean.
  *       </ul>
  *       No tensor (null) when no observation is used.
  * </ol>
+ *
  * The result: {@code matched} (observations), {@code duplicates}, {@code after} (used ones after
  * the index time), {@code tensor}, and {@code first_time} and {@code last_time} of the observations
- * that are no duplicates (null without any), which ingest aggregates to tell a unit mix-up of
- * time and index_time.
+ * that are no duplicates (null without any), which ingest aggregates to tell a unit mix-up of time
+ * and index_time.
  */
 public final class TimeSeriesTensor {
-  private static final org.apache.spark.sql.types.ArrayType FLOATS = DataTypes.createArrayType(DataTypes.FloatType, false);
-  static final StructType TENSOR = new StructType()
-      .add("values", FLOATS, false).add("observed", FLOATS, false).add("step_mask", FLOATS, false).add("delta_time", FLOATS, false);
-  static final StructType RESULT = new StructType()
-      .add("matched", DataTypes.IntegerType, false).add("duplicates", DataTypes.IntegerType, false)
-      .add("after", DataTypes.IntegerType, false).add("tensor", TENSOR, true)
-      .add("first_time", DataTypes.DoubleType, true).add("last_time", DataTypes.DoubleType, true);
+  private static final org.apache.spark.sql.types.ArrayType FLOATS =
+      DataTypes.createArrayType(DataTypes.FloatType, false);
+  static final StructType TENSOR =
+      new StructType()
+          .add("values", FLOATS, false)
+          .add("observed", FLOATS, false)
+          .add("step_mask", FLOATS, false)
+          .add("delta_time", FLOATS, false);
+  static final StructType RESULT =
+      new StructType()
+          .add("matched", DataTypes.IntegerType, false)
+          .add("duplicates", DataTypes.IntegerType, false)
+          .add("after", DataTypes.IntegerType, false)
+          .add("tensor", TENSOR, true)
+          .add("first_time", DataTypes.DoubleType, true)
+          .add("last_time", DataTypes.DoubleType, true);
 
   /** Where channel 0's value field is in an element: after t, f, r (and k). */
   private static final int FIRST_VALUE = 3;
@@ -67,22 +78,48 @@ public final class TimeSeriesTensor {
    * whose order column sits at field 3); otherwise they are sorted here by time, file and row.
    * {@code binWidth}: null for the last T steps.
    */
-  static Column of(Column observations, boolean presorted, Column indexTime, int channels, int steps, Double binWidth) {
+  static Column of(
+      Column observations,
+      boolean presorted,
+      Column indexTime,
+      int channels,
+      int steps,
+      Double binWidth) {
     int firstValue = FIRST_VALUE + (presorted ? 1 : 0);
-    List<Expression> args = new java.util.ArrayList<>(List.of(observations.expr(), lit(presorted).expr(), indexTime.isNull().expr(),
-        org.apache.spark.sql.functions.coalesce(indexTime.cast("double"), lit(0d)).expr(), lit(channels).expr(), lit(steps).expr(),
-        lit(firstValue).expr()));
+    List<Expression> args =
+        new java.util.ArrayList<>(
+            List.of(
+                observations.expr(),
+                lit(presorted).expr(),
+                indexTime.isNull().expr(),
+                org.apache.spark.sql.functions.coalesce(indexTime.cast("double"), lit(0d)).expr(),
+                lit(channels).expr(),
+                lit(steps).expr(),
+                lit(firstValue).expr()));
     if (binWidth != null) {
       args.add(lit(binWidth.doubleValue()).expr());
     }
-    Expression invoke = new StaticInvoke(TimeSeriesTensor.class, RESULT, binWidth == null ? "lastSteps" : "timeBins",
-        JavaConverters.asScalaBuffer(args).toSeq(), JavaConverters.asScalaBuffer(List.<AbstractDataType>of()).toSeq(),
-        true, false, true);
+    Expression invoke =
+        new StaticInvoke(
+            TimeSeriesTensor.class,
+            RESULT,
+            binWidth == null ? "lastSteps" : "timeBins",
+            JavaConverters.asScalaBuffer(args).toSeq(),
+            JavaConverters.asScalaBuffer(List.<AbstractDataType>of()).toSeq(),
+            true,
+            false,
+            true);
     return new Column(invoke);
   }
 
-  public static InternalRow lastSteps(ArrayData observations, boolean presorted, boolean noIndexTime, double indexTime, int channels,
-      int steps, int firstValue) {
+  public static InternalRow lastSteps(
+      ArrayData observations,
+      boolean presorted,
+      boolean noIndexTime,
+      double indexTime,
+      int channels,
+      int steps,
+      int firstValue) {
     Used used = used(observations, presorted, noIndexTime, indexTime, channels, firstValue);
     InternalRow tensor = null;
     if (used.count > 0) {
@@ -107,8 +144,15 @@ public final class TimeSeriesTensor {
     return used.result(tensor);
   }
 
-  public static InternalRow timeBins(ArrayData observations, boolean presorted, boolean noIndexTime, double indexTime, int channels,
-      int steps, int firstValue, double width) {
+  public static InternalRow timeBins(
+      ArrayData observations,
+      boolean presorted,
+      boolean noIndexTime,
+      double indexTime,
+      int channels,
+      int steps,
+      int firstValue,
+      double width) {
     Used used = used(observations, presorted, noIndexTime, indexTime, channels, firstValue);
     InternalRow tensor = null;
     if (used.count > 0) {
@@ -153,9 +197,15 @@ public final class TimeSeriesTensor {
     return used.result(tensor);
   }
 
-  private static InternalRow tensor(float[] values, float[] observed, float[] stepMask, float[] delta) {
-    return new GenericInternalRow(new Object[] {UnsafeArrayData.fromPrimitiveArray(values), UnsafeArrayData.fromPrimitiveArray(observed),
-        UnsafeArrayData.fromPrimitiveArray(stepMask), UnsafeArrayData.fromPrimitiveArray(delta)});
+  private static InternalRow tensor(
+      float[] values, float[] observed, float[] stepMask, float[] delta) {
+    return new GenericInternalRow(
+        new Object[] {
+          UnsafeArrayData.fromPrimitiveArray(values),
+          UnsafeArrayData.fromPrimitiveArray(observed),
+          UnsafeArrayData.fromPrimitiveArray(stepMask),
+          UnsafeArrayData.fromPrimitiveArray(delta)
+        });
   }
 
   /** The used observations of a subject, oldest first, and its counts. */
@@ -165,11 +215,20 @@ public final class TimeSeriesTensor {
     final int count;
     final int duplicates;
     final int after;
+
     /** Times of the first and last observation that is no duplicate; null without any. */
     final Double firstTime;
+
     final Double lastTime;
 
-    Used(InternalRow[] sorted, int[] used, int count, int duplicates, int after, Double firstTime, Double lastTime) {
+    Used(
+        InternalRow[] sorted,
+        int[] used,
+        int count,
+        int duplicates,
+        int after,
+        Double firstTime,
+        Double lastTime) {
       this.sorted = sorted;
       this.used = used;
       this.count = count;
@@ -184,11 +243,17 @@ public final class TimeSeriesTensor {
     }
 
     InternalRow result(InternalRow tensor) {
-      return new GenericInternalRow(new Object[] {sorted.length, duplicates, after, tensor, firstTime, lastTime});
+      return new GenericInternalRow(
+          new Object[] {sorted.length, duplicates, after, tensor, firstTime, lastTime});
     }
   }
 
-  private static Used used(ArrayData observations, boolean presorted, boolean noIndexTime, double indexTime, int channels,
+  private static Used used(
+      ArrayData observations,
+      boolean presorted,
+      boolean noIndexTime,
+      double indexTime,
+      int channels,
       int firstValue) {
     int n = observations.numElements();
     int fields = firstValue + 2 * channels;

@@ -26,14 +26,20 @@ final class TimeSeriesWindow {
    * {@code k}. Then {@code extra}: the payload ({@link #channelFields}) or what rejects need.
    */
   static Column element(Optional<String> orderColumn, List<Column> extra) {
-    List<Column> fields = new ArrayList<>(List.of(col(TIME).as("t"), col(TableSource.SOURCE_FILE).as("f"),
-        col(TableSource.ROW_ORDER).as("r")));
+    List<Column> fields =
+        new ArrayList<>(
+            List.of(
+                col(TIME).as("t"),
+                col(TableSource.SOURCE_FILE).as("f"),
+                col(TableSource.ROW_ORDER).as("r")));
     orderColumn.ifPresent(k -> fields.add(TableValidator.column(k).as("k")));
     fields.addAll(extra);
     return struct(fields.toArray(Column[]::new));
   }
 
-  /** Per channel c: its value {@code v<c>} as float (null as 0) and its observed flag {@code m<c>}. */
+  /**
+   * Per channel c: its value {@code v<c>} as float (null as 0) and its observed flag {@code m<c>}.
+   */
   static List<Column> channelFields(List<String> channels) {
     List<Column> fields = new ArrayList<>();
     for (int c = 0; c < channels.size(); c++) {
@@ -43,5 +49,4 @@ final class TimeSeriesWindow {
     }
     return fields;
   }
-
 }

@@ -25,14 +25,18 @@ final class TrimmedIds {
    * else the table as it is. A table without a string subject_id is left to the schema check.
    */
   Dataset<Row> apply(String table, IdWhitespace policy, Dataset<Row> raw) {
-    if (policy != IdWhitespace.TRIM || !TableValidator.has(raw, TableValidator.ID)
+    if (policy != IdWhitespace.TRIM
+        || !TableValidator.has(raw, TableValidator.ID)
         || !raw.schema().apply(TableValidator.ID).dataType().equals(DataTypes.StringType)) {
       return raw;
     }
     long trimmed = raw.filter(TableValidator.hasEdgeSpace()).count();
     this.trimmed.put(table, trimmed);
     if (trimmed > 0) {
-      LOG.info("ingest: table '{}': trimmed whitespace around {} subject_id values (id-whitespace = trim)", table, trimmed);
+      LOG.info(
+          "ingest: table '{}': trimmed whitespace around {} subject_id values (id-whitespace = trim)",
+          table,
+          trimmed);
     }
     return TableValidator.trimIds(raw);
   }

@@ -24,9 +24,8 @@ import scala.collection.Seq;
 
 /**
  * How many rows hold each value of a string column (nulls skipped), as a Spark aggregate: a map
- * from value to count. Used as an observed metric of the aligned write (the QC groups: split,
- * label and missingness pattern, a few distinct values), so the written table is not read back for
- * them.
+ * from value to count. Used as an observed metric of the aligned write (the QC groups: split, label
+ * and missingness pattern, a few distinct values), so the written table is not read back for them.
  */
 final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   private static final long serialVersionUID = 1L;
@@ -67,10 +66,12 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
       return null;
     }
     if (!(observed instanceof scala.collection.Map<?, ?> map)) {
-      throw new IllegalStateException("Cannot read value counts from " + observed.getClass().getName());
+      throw new IllegalStateException(
+          "Cannot read value counts from " + observed.getClass().getName());
     }
     Map<String, Long> out = new LinkedHashMap<>();
-    JavaConverters.mapAsJavaMap(map).forEach((k, v) -> out.put((String) k, ((Number) v).longValue()));
+    JavaConverters.mapAsJavaMap(map)
+        .forEach((k, v) -> out.put((String) k, ((Number) v).longValue()));
     return out;
   }
 

@@ -26,28 +26,31 @@ final class WideColumns {
   private WideColumns() {}
 
   /**
-   * From this many columns of a Parquet vector table on, its wide columns are packed as read and the packed rows
-   * materialised once ({@link #readPackedParquet}), so that no later plan holds the wide scan: each plan of a
-   * 20,000-column scan took minutes, of 2,000 seconds.
+   * From this many columns of a Parquet vector table on, its wide columns are packed as read and
+   * the packed rows materialised once ({@link #readPackedParquet}), so that no later plan holds the
+   * wide scan: each plan of a 20,000-column scan took minutes, of 2,000 seconds.
    */
   static final int NARROW_PLAN_FROM = 1_000;
 
   /**
-   * The packed rows, computed once and kept on the executors (memory, then disk), so that later plans start from them
-   * instead of the wide scan, which Spark's optimizer passes over column by column in every plan (and, with a field of
-   * the file metadata in it, quadratically: about 4 minutes per plan at 20,000 columns on a 2-core machine).
+   * The packed rows, computed once and kept on the executors (memory, then disk), so that later
+   * plans start from them instead of the wide scan, which Spark's optimizer passes over column by
+   * column in every plan (and, with a field of the file metadata in it, quadratically: about 4
+   * minutes per plan at 20,000 columns on a 2-core machine).
    */
   static Dataset<Row> materialise(Dataset<Row> packed) {
     return packed.localCheckpoint(true);
   }
 
   /**
-   * A Parquet table's wide columns {@code names} read packed into {@code values} (array of float) and materialised
-   * ({@link #materialise}), with the bookkeeping columns of {@link TableSource#read}. The file metadata is read as one
-   * whole struct and its fields taken only after the checkpoint: a field of it in the wide plan sends Spark's
-   * metadata-column pruning through every one of the columns, quadratically.
+   * A Parquet table's wide columns {@code names} read packed into {@code values} (array of float)
+   * and materialised ({@link #materialise}), with the bookkeeping columns of {@link
+   * TableSource#read}. The file metadata is read as one whole struct and its fields taken only
+   * after the checkpoint: a field of it in the wide plan sends Spark's metadata-column pruning
+   * through every one of the columns, quadratically.
    */
-  static Dataset<Row> readPackedParquet(org.apache.spark.sql.SparkSession spark, TableSource.Files files, List<String> names) {
+  static Dataset<Row> readPackedParquet(
+      org.apache.spark.sql.SparkSession spark, TableSource.Files files, List<String> names) {
     Dataset<Row> scan = files.readParquet(spark);
     java.util.Set<String> wide = new java.util.HashSet<>(names);
     List<Column> kept = new ArrayList<>();
@@ -59,19 +62,25 @@ final class WideColumns {
     kept.add(org.apache.spark.sql.functions.col("_metadata").as("_file_metadata"));
     kept.add(pack(names, f -> TableValidator.column(f).cast("float"), "values"));
     Dataset<Row> packed = materialise(scan.select(kept.toArray(Column[]::new)));
-    return packed.withColumn(TableSource.SOURCE_FILE, org.apache.spark.sql.functions.col("_file_metadata.file_path"))
-        .withColumn(TableSource.ROW_ORDER, org.apache.spark.sql.functions.col("_file_metadata.row_index"))
+    return packed
+        .withColumn(
+            TableSource.SOURCE_FILE, org.apache.spark.sql.functions.col("_file_metadata.file_path"))
+        .withColumn(
+            TableSource.ROW_ORDER, org.apache.spark.sql.functions.col("_file_metadata.row_index"))
         .drop("_file_metadata");
   }
 
-  /** The columns {@code names} as one array column {@code as}, each element {@code element} of its column. */
+  /**
+   * The columns {@code names} as one array column {@code as}, each element {@code element} of its
+   * column.
+   */
   static Column pack(List<String> names, Function<String, Column> element, String as) {
     return array(names.stream().map(element).toArray(Column[]::new)).as(as);
   }
 
   /**
-   * The columns a CSV table's header packs into {@code values} ({@link CsvTable}): every column but the ids, in
-   * header order.
+   * The columns a CSV table's header packs into {@code values} ({@link CsvTable}): every column but
+   * the ids, in header order.
    */
   static List<String> ofCsvHeader(List<String> header) {
     return header.stream().filter(c -> !CsvTable.isId(c)).toList();
@@ -83,18 +92,27 @@ final class WideColumns {
   }
 
   /**
-   * A null element, then a NaN or infinite one, each rejected with a message naming its column. {@code values} is
-   * the packed array as float, the type the aligned cohort stores (a double beyond float's range is infinite
-   * there, so it is checked after the cast).
+   * A null element, then a NaN or infinite one, each rejected with a message naming its column.
+   * {@code values} is the packed array as float, the type the aligned cohort stores (a double
+   * beyond float's range is infinite there, so it is checked after the cast).
    */
   static List<RowCheck> checks(Column values, List<String> names) {
     List<RowCheck> checks = new ArrayList<>();
     Column firstNull = ArrayElements.firstNull(values);
-    checks.add(new RowCheck(firstNull.geq(0), RejectReason.NULL_VALUE,
-        concat(lit("column '"), nameAt(names, firstNull.plus(1)), lit("' is null"))));
+    checks.add(
+        new RowCheck(
+            firstNull.geq(0),
+            RejectReason.NULL_VALUE,
+            concat(lit("column '"), nameAt(names, firstNull.plus(1)), lit("' is null"))));
     Column firstNonFinite = ArrayElements.firstNonFiniteFloat(values);
-    checks.add(new RowCheck(firstNonFinite.geq(0), RejectReason.NON_FINITE,
-        concat(lit("column '"), nameAt(names, firstNonFinite.plus(1)), lit("' is NaN or infinite"))));
+    checks.add(
+        new RowCheck(
+            firstNonFinite.geq(0),
+            RejectReason.NON_FINITE,
+            concat(
+                lit("column '"),
+                nameAt(names, firstNonFinite.plus(1)),
+                lit("' is NaN or infinite"))));
     return checks;
   }
 }

@@ -6,13 +6,16 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
-/** The check, before any table is read, that the cohort can be published: a run that cannot publish should fail in seconds. */
+/**
+ * The check, before any table is read, that the cohort can be published: a run that cannot publish
+ * should fail in seconds.
+ */
 final class WritableOutput {
   private WritableOutput() {}
 
   /**
-   * Fails unless the output directory's parent can be created and written (the cohort is
-   * written beside it, then renamed into place) and the output is not a file.
+   * Fails unless the output directory's parent can be created and written (the cohort is written
+   * beside it, then renamed into place) and the output is not a file.
    */
   static void check(Configuration hadoop, String outputDir) {
     Path target = new Path(outputDir);
@@ -23,10 +26,13 @@ final class WritableOutput {
       }
       Path parent = target.getParent();
       if (!fs.mkdirs(parent)) {
-        throw new IngestException("Cannot write " + outputDir + ": cannot create its parent directory " + parent);
+        throw new IngestException(
+            "Cannot write " + outputDir + ": cannot create its parent directory " + parent);
       }
-      Path probe = new Path(parent,
-          "." + target.getName() + ".probe-" + UUID.randomUUID().toString().substring(0, 8));
+      Path probe =
+          new Path(
+              parent,
+              "." + target.getName() + ".probe-" + UUID.randomUUID().toString().substring(0, 8));
       fs.create(probe, false).close();
       fs.delete(probe, false);
     } catch (IOException | RuntimeException e) {

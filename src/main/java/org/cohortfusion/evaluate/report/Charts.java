@@ -22,25 +22,32 @@ import org.jfree.data.xy.XYSeriesCollection;
 public final class Charts {
   /** Width and height of every chart in pixels. */
   public static final int WIDTH = 800;
+
   public static final int HEIGHT = 500;
 
   private Charts() {}
 
   /**
-   * How one line is drawn. A chart with a dozen models in a dozen default colours reads as noise: the few lines the
-   * reader compares are drawn bold in colours of Okabe and Ito's colour-blind-safe palette, every other line thin in
-   * light grey.
+   * How one line is drawn. A chart with a dozen models in a dozen default colours reads as noise:
+   * the few lines the reader compares are drawn bold in colours of Okabe and Ito's
+   * colour-blind-safe palette, every other line thin in light grey.
    *
    * @param paint the line's colour
    * @param width the stroke width in pixels
    */
   public record Style(Color paint, float width) {
-    /** Okabe–Ito blue, vermillion and bluish green: told apart under the common colour-vision deficiencies. */
+    /**
+     * Okabe–Ito blue, vermillion and bluish green: told apart under the common colour-vision
+     * deficiencies.
+     */
     public static final Color BLUE = new Color(0x00, 0x72, 0xB2);
+
     public static final Color VERMILLION = new Color(0xD5, 0x5E, 0x00);
     public static final Color BLUISH_GREEN = new Color(0x00, 0x9E, 0x73);
+
     /** Width of an emphasised line. */
     public static final float BOLD = 3.5f;
+
     /** A line drawn for context only. */
     public static final Style BACKGROUND = new Style(new Color(0xC8, 0xC8, 0xC8), 1.0f);
 
@@ -58,8 +65,14 @@ public final class Charts {
   public record Line(String name, double[] x, double[] y, Style style) {
     public Line {
       if (x.length != y.length) {
-        throw new IllegalArgumentException("Cannot draw line '" + name + "': " + x.length + " x values, " + y.length
-            + " y values");
+        throw new IllegalArgumentException(
+            "Cannot draw line '"
+                + name
+                + "': "
+                + x.length
+                + " x values, "
+                + y.length
+                + " y values");
       }
     }
 
@@ -75,11 +88,16 @@ public final class Charts {
   }
 
   /**
-   * Line chart with both axes in [0, 1] (ROC curves, with the chance diagonal; robustness curves). Lines are drawn in
-   * list order, the first on top, and the legend lists them in that order.
+   * Line chart with both axes in [0, 1] (ROC curves, with the chance diagonal; robustness curves).
+   * Lines are drawn in list order, the first on top, and the legend lists them in that order.
    */
-  public static byte[] lines(String title, String xLabel, String yLabel, List<Line> lines, boolean chanceDiagonal,
-                             double xMax) {
+  public static byte[] lines(
+      String title,
+      String xLabel,
+      String yLabel,
+      List<Line> lines,
+      boolean chanceDiagonal,
+      double xMax) {
     headless();
     XYSeriesCollection data = new XYSeriesCollection();
     for (Line l : lines) {
@@ -95,8 +113,9 @@ public final class Charts {
       chance.add(1, 1);
       data.addSeries(chance);
     }
-    JFreeChart chart = ChartFactory.createXYLineChart(title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true,
-        false, false);
+    JFreeChart chart =
+        ChartFactory.createXYLineChart(
+            title, xLabel, yLabel, data, PlotOrientation.VERTICAL, true, false, false);
     XYPlot plot = chart.getXYPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
@@ -106,7 +125,9 @@ public final class Charts {
       Style style = lines.get(i).style();
       if (style != null) {
         plot.getRenderer().setSeriesPaint(i, style.paint());
-        plot.getRenderer().setSeriesStroke(i, new BasicStroke(style.width(), BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+        plot.getRenderer()
+            .setSeriesStroke(
+                i, new BasicStroke(style.width(), BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
       }
     }
     // Series 0 is drawn last, so the first (emphasised) lines are not hidden under the grey ones.
@@ -114,8 +135,16 @@ public final class Charts {
     if (chanceDiagonal) {
       ((NumberAxis) plot.getRangeAxis()).setRange(0, 1);
       plot.getRenderer().setSeriesPaint(data.getSeriesCount() - 1, Color.GRAY);
-      plot.getRenderer().setSeriesStroke(data.getSeriesCount() - 1, new BasicStroke(1.0f, BasicStroke.CAP_BUTT,
-          BasicStroke.JOIN_MITER, 10.0f, new float[] {4.0f, 4.0f}, 0.0f));
+      plot.getRenderer()
+          .setSeriesStroke(
+              data.getSeriesCount() - 1,
+              new BasicStroke(
+                  1.0f,
+                  BasicStroke.CAP_BUTT,
+                  BasicStroke.JOIN_MITER,
+                  10.0f,
+                  new float[] {4.0f, 4.0f},
+                  0.0f));
     } else {
       ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
     }
@@ -123,12 +152,21 @@ public final class Charts {
   }
 
   /** Bar chart of one value per category, in the map's order. */
-  public static byte[] bars(String title, String categoryLabel, String valueLabel, Map<String, ? extends Number> values) {
+  public static byte[] bars(
+      String title, String categoryLabel, String valueLabel, Map<String, ? extends Number> values) {
     headless();
     DefaultCategoryDataset data = new DefaultCategoryDataset();
     values.forEach((k, v) -> data.addValue(v, valueLabel, k));
-    JFreeChart chart = ChartFactory.createBarChart(title, categoryLabel, valueLabel, data, PlotOrientation.HORIZONTAL,
-        false, false, false);
+    JFreeChart chart =
+        ChartFactory.createBarChart(
+            title,
+            categoryLabel,
+            valueLabel,
+            data,
+            PlotOrientation.HORIZONTAL,
+            false,
+            false,
+            false);
     CategoryPlot plot = chart.getCategoryPlot();
     plot.setBackgroundPaint(Color.WHITE);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
@@ -141,7 +179,8 @@ public final class Charts {
     try {
       return ChartUtils.encodeAsPNG(image);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot encode chart '" + chart.getTitle().getText() + "' as PNG", e);
+      throw new UncheckedIOException(
+          "Cannot encode chart '" + chart.getTitle().getText() + "' as PNG", e);
     }
   }
 

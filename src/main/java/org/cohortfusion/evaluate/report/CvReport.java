@@ -13,18 +13,23 @@ import org.cohortfusion.evaluate.CrossValidationResult;
 import org.cohortfusion.io.AtomicDirectory;
 
 /**
- * The cross-validation page, {@code <output.dir>/cv/report.html} (self-contained): every model's pooled out-of-fold
- * metrics with DeLong intervals, the per-fold AUROCs and their mean ± sd, the paired differences against the best
- * unimodal model, the pooled metrics per missingness pattern, the robustness curves averaged over the folds and,
- * with repeats, the pooled AUROC of every repeat. Metrics only, never subject-level values.
+ * The cross-validation page, {@code <output.dir>/cv/report.html} (self-contained): every model's
+ * pooled out-of-fold metrics with DeLong intervals, the per-fold AUROCs and their mean ± sd, the
+ * paired differences against the best unimodal model, the pooled metrics per missingness pattern,
+ * the robustness curves averaged over the folds and, with repeats, the pooled AUROC of every
+ * repeat. Metrics only, never subject-level values.
  */
 public final class CvReport {
   public static final String FILE = "report.html";
 
   private CvReport() {}
 
-  /** Writes the page to {@code <cvDir>/report.html} (one rename over any old one) and returns its path. */
-  public static String write(Configuration hconf, String cvDir, CrossValidationResult r, String title) {
+  /**
+   * Writes the page to {@code <cvDir>/report.html} (one rename over any old one) and returns its
+   * path.
+   */
+  public static String write(
+      Configuration hconf, String cvDir, CrossValidationResult r, String title) {
     String path = cvDir + "/" + FILE;
     AtomicDirectory.replaceFile(hconf, path, html(r, title).getBytes(StandardCharsets.UTF_8));
     return path;
@@ -32,44 +37,96 @@ public final class CvReport {
 
   static String html(CrossValidationResult r, String title) {
     StringBuilder h = new StringBuilder();
-    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(ReportAction.esc(title))
-        .append(" - cohort-fusion cross-validation</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-            + "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-            + "td.l,th.l{text-align:left}.small{color:#999}</style></head><body>\n");
-    h.append("<h1>").append(ReportAction.esc(title)).append(": ").append(r.folds()).append("-fold cross-validation</h1>\n");
-    h.append("<p>").append(r.subjects()).append(" labeled subjects, each with exactly one out-of-fold prediction per model; ")
-        .append(ReportAction.esc(r.validation())).append(". Pooled AUROC: ties count one half, 95% interval by DeLong's"
-            + " method. Pooling puts the scores of ").append(r.folds()).append(" different models on one ROC curve: read it"
-            + " with the per-fold mean ± sd.</p>\n");
+    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+        .append(ReportAction.esc(title))
+        .append(
+            " - cohort-fusion cross-validation</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+                + "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+                + "td.l,th.l{text-align:left}.small{color:#999}</style></head><body>\n");
+    h.append("<h1>")
+        .append(ReportAction.esc(title))
+        .append(": ")
+        .append(r.folds())
+        .append("-fold cross-validation</h1>\n");
+    h.append("<p>")
+        .append(r.subjects())
+        .append(" labeled subjects, each with exactly one out-of-fold prediction per model; ")
+        .append(ReportAction.esc(r.validation()))
+        .append(
+            ". Pooled AUROC: ties count one half, 95% interval by DeLong's"
+                + " method. Pooling puts the scores of ")
+        .append(r.folds())
+        .append(
+            " different models on one ROC curve: read it" + " with the per-fold mean ± sd.</p>\n");
     h.append("<pre>").append(ReportAction.esc(r.summary())).append("</pre>\n");
 
     String reference = r.bestUnimodal().map(CrossValidationResult.Model::name).orElse(null);
-    h.append("<h2>Models</h2>\n<table><tr><th class=\"l\">model</th><th class=\"l\">kind</th><th>pooled AUROC [95% CI]</th>"
-        + "<th>AUPRC</th><th>Brier</th><th>ECE</th><th>fold AUROC mean ± sd</th><th>per fold</th>"
-        + "<th>vs ").append(reference == null ? "best unimodal" : ReportAction.esc(reference)).append(" [paired 95% CI]</th></tr>\n");
+    h.append(
+            "<h2>Models</h2>\n<table><tr><th class=\"l\">model</th><th class=\"l\">kind</th><th>pooled AUROC [95% CI]</th>"
+                + "<th>AUPRC</th><th>Brier</th><th>ECE</th><th>fold AUROC mean ± sd</th><th>per fold</th>"
+                + "<th>vs ")
+        .append(reference == null ? "best unimodal" : ReportAction.esc(reference))
+        .append(" [paired 95% CI]</th></tr>\n");
     for (CrossValidationResult.Model m : r.models()) {
       StringBuilder folds = new StringBuilder();
       m.perFold().forEach(f -> folds.append(fmt(f.test().auroc())).append(' '));
-      String vs = r.comparisons().stream().filter(c -> c.model().equals(m.name()) && c.reference().equals(reference))
-          .findFirst().map(c -> String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", c.paired().difference(),
-              c.paired().lower(), c.paired().upper())).orElse(m.name().equals(reference) ? "reference" : "");
-      h.append("<tr><td class=\"l\">").append(ReportAction.esc(m.name())).append("</td><td class=\"l\">")
-          .append(ReportAction.esc(m.kind())).append("</td><td>")
-          .append(String.format(Locale.ROOT, "%.3f [%.3f, %.3f]", m.pooled().auroc(), m.pooledAurocLower(), m.pooledAurocUpper()))
-          .append("</td><td>").append(fmt(m.pooled().auprc())).append("</td><td>").append(fmt(m.pooled().brier()))
-          .append("</td><td>").append(fmt(m.pooled().ece())).append("</td><td>")
-          .append(String.format(Locale.ROOT, "%.3f ± %.3f", m.auroc().mean(), m.auroc().sd())).append("</td><td>")
-          .append(folds.toString().trim()).append("</td><td>").append(vs).append("</td></tr>\n");
+      String vs =
+          r.comparisons().stream()
+              .filter(c -> c.model().equals(m.name()) && c.reference().equals(reference))
+              .findFirst()
+              .map(
+                  c ->
+                      String.format(
+                          Locale.ROOT,
+                          "%+.3f [%+.3f, %+.3f]",
+                          c.paired().difference(),
+                          c.paired().lower(),
+                          c.paired().upper()))
+              .orElse(m.name().equals(reference) ? "reference" : "");
+      h.append("<tr><td class=\"l\">")
+          .append(ReportAction.esc(m.name()))
+          .append("</td><td class=\"l\">")
+          .append(ReportAction.esc(m.kind()))
+          .append("</td><td>")
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "%.3f [%.3f, %.3f]",
+                  m.pooled().auroc(),
+                  m.pooledAurocLower(),
+                  m.pooledAurocUpper()))
+          .append("</td><td>")
+          .append(fmt(m.pooled().auprc()))
+          .append("</td><td>")
+          .append(fmt(m.pooled().brier()))
+          .append("</td><td>")
+          .append(fmt(m.pooled().ece()))
+          .append("</td><td>")
+          .append(String.format(Locale.ROOT, "%.3f ± %.3f", m.auroc().mean(), m.auroc().sd()))
+          .append("</td><td>")
+          .append(folds.toString().trim())
+          .append("</td><td>")
+          .append(vs)
+          .append("</td></tr>\n");
     }
     h.append("</table>\n");
 
-    h.append("<h2>Missingness patterns (pooled)</h2>\n<p>AUROC of the pooled out-of-fold predictions of the subjects with"
-        + " each pattern, largest pattern first; patterns with fewer than ").append(r.minPatternSize())
-        .append(" subjects (evaluate.min-pattern-size × ").append(r.folds()).append(") are folded into one row.</p>\n");
+    h.append(
+            "<h2>Missingness patterns (pooled)</h2>\n<p>AUROC of the pooled out-of-fold predictions of the subjects with"
+                + " each pattern, largest pattern first; patterns with fewer than ")
+        .append(r.minPatternSize())
+        .append(" subjects (evaluate.min-pattern-size × ")
+        .append(r.folds())
+        .append(") are folded into one row.</p>\n");
     Map<String, Long> sizes = new TreeMap<>();
     r.models().forEach(m -> m.patterns().forEach(p -> sizes.put(p.pattern(), p.n())));
-    List<Map.Entry<String, Long>> bySize = sizes.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey())).toList();
+    List<Map.Entry<String, Long>> bySize =
+        sizes.entrySet().stream()
+            .sorted(
+                Map.Entry.<String, Long>comparingByValue()
+                    .reversed()
+                    .thenComparing(Map.Entry.comparingByKey()))
+            .toList();
     h.append("<table id=\"patterns\"><tr><th class=\"l\">pattern</th><th>n</th>");
     r.models().forEach(m -> h.append("<th>").append(ReportAction.esc(m.name())).append("</th>"));
     h.append("</tr>\n");
@@ -81,25 +138,43 @@ public final class CvReport {
         small.add(p);
         continue;
       }
-      h.append("<tr><td class=\"l\">").append(ReportAction.esc(p.getKey())).append("</td><td>").append(p.getValue())
+      h.append("<tr><td class=\"l\">")
+          .append(ReportAction.esc(p.getKey()))
+          .append("</td><td>")
+          .append(p.getValue())
           .append("</td>");
       for (CrossValidationResult.Model m : r.models()) {
-        double auroc = m.patterns().stream().filter(x -> x.pattern().equals(p.getKey())).findFirst()
-            .map(x -> x.metrics().auroc()).orElse(Double.NaN);
+        double auroc =
+            m.patterns().stream()
+                .filter(x -> x.pattern().equals(p.getKey()))
+                .findFirst()
+                .map(x -> x.metrics().auroc())
+                .orElse(Double.NaN);
         h.append("<td>").append(fmt(auroc)).append("</td>");
       }
       h.append("</tr>\n");
     }
     if (!small.isEmpty()) {
-      h.append("<tr class=\"small\"><td class=\"l\">").append(ReportAction.otherPatterns(foldedSubjects, small.size()))
-          .append("</td><td>").append(foldedSubjects).append("</td>");
+      h.append("<tr class=\"small\"><td class=\"l\">")
+          .append(ReportAction.otherPatterns(foldedSubjects, small.size()))
+          .append("</td><td>")
+          .append(foldedSubjects)
+          .append("</td>");
       r.models().forEach(m -> h.append("<td>-</td>"));
       h.append("</tr>\n</table>\n<details id=\"small-patterns\"><summary>")
-          .append(ReportAction.otherPatterns(foldedSubjects, small.size())).append(": fewer than ")
-          .append(r.minPatternSize()).append(" subjects each</summary>\n<table><tr><th class=\"l\">pattern</th><th>n</th>"
-              + "</tr>\n");
-      small.forEach(p -> h.append("<tr><td class=\"l\">").append(ReportAction.esc(p.getKey())).append("</td><td>")
-          .append(p.getValue()).append("</td></tr>\n"));
+          .append(ReportAction.otherPatterns(foldedSubjects, small.size()))
+          .append(": fewer than ")
+          .append(r.minPatternSize())
+          .append(
+              " subjects each</summary>\n<table><tr><th class=\"l\">pattern</th><th>n</th>"
+                  + "</tr>\n");
+      small.forEach(
+          p ->
+              h.append("<tr><td class=\"l\">")
+                  .append(ReportAction.esc(p.getKey()))
+                  .append("</td><td>")
+                  .append(p.getValue())
+                  .append("</td></tr>\n"));
       h.append("</table></details>\n");
     } else {
       h.append("</table>\n");
@@ -110,31 +185,62 @@ public final class CvReport {
       double[] x = r.removalRates().stream().mapToDouble(Double::doubleValue).toArray();
       for (CrossValidationResult.Model m : r.models()) {
         if (m.robustness().size() == x.length) {
-          lines.put(m.name(), new Charts.Line(m.name(), x,
-              m.robustness().stream().mapToDouble(CrossValidationResult.MeanSd::mean).toArray()));
+          lines.put(
+              m.name(),
+              new Charts.Line(
+                  m.name(),
+                  x,
+                  m.robustness().stream()
+                      .mapToDouble(CrossValidationResult.MeanSd::mean)
+                      .toArray()));
         }
       }
       if (!lines.isEmpty()) {
-        byte[] png = Charts.lines("Robustness: AUROC under MCAR removal of modalities (mean over folds)",
-            "removal rate", "AUROC", Emphasis.styled(lines, Emphasis.of(r)), false, x[x.length - 1]);
+        byte[] png =
+            Charts.lines(
+                "Robustness: AUROC under MCAR removal of modalities (mean over folds)",
+                "removal rate",
+                "AUROC",
+                Emphasis.styled(lines, Emphasis.of(r)),
+                false,
+                x[x.length - 1]);
         h.append("<h2>Robustness</h2>\n<img alt=\"robustness\" src=\"data:image/png;base64,")
-            .append(Base64.getEncoder().encodeToString(png)).append("\">\n<p>On pooled AUROC. ")
-            .append(ReportAction.esc(Emphasis.caption(Emphasis.of(r)))).append("</p>\n");
+            .append(Base64.getEncoder().encodeToString(png))
+            .append("\">\n<p>On pooled AUROC. ")
+            .append(ReportAction.esc(Emphasis.caption(Emphasis.of(r))))
+            .append("</p>\n");
       }
     }
 
     if (r.repeated() != null && !r.repeated().isEmpty()) {
-      h.append("<h2>Repeats</h2>\n<table><tr><th class=\"l\">model</th><th>pooled AUROC per repeat</th>"
-          + "<th>mean ± sd over repeats</th><th>fold AUROC mean ± sd, all repeats</th></tr>\n");
-      r.repeated().forEach((name, rep) -> {
-        StringBuilder each = new StringBuilder();
-        rep.pooledAuroc().forEach(a -> each.append(fmt(a)).append(' '));
-        h.append("<tr><td class=\"l\">").append(ReportAction.esc(name)).append("</td><td>").append(each.toString().trim())
-            .append("</td><td>").append(String.format(Locale.ROOT, "%.3f ± %.3f", rep.pooledAurocOverRepeats().mean(),
-                rep.pooledAurocOverRepeats().sd())).append("</td><td>")
-            .append(String.format(Locale.ROOT, "%.3f ± %.3f", rep.foldAuroc().mean(), rep.foldAuroc().sd()))
-            .append("</td></tr>\n");
-      });
+      h.append(
+          "<h2>Repeats</h2>\n<table><tr><th class=\"l\">model</th><th>pooled AUROC per repeat</th>"
+              + "<th>mean ± sd over repeats</th><th>fold AUROC mean ± sd, all repeats</th></tr>\n");
+      r.repeated()
+          .forEach(
+              (name, rep) -> {
+                StringBuilder each = new StringBuilder();
+                rep.pooledAuroc().forEach(a -> each.append(fmt(a)).append(' '));
+                h.append("<tr><td class=\"l\">")
+                    .append(ReportAction.esc(name))
+                    .append("</td><td>")
+                    .append(each.toString().trim())
+                    .append("</td><td>")
+                    .append(
+                        String.format(
+                            Locale.ROOT,
+                            "%.3f ± %.3f",
+                            rep.pooledAurocOverRepeats().mean(),
+                            rep.pooledAurocOverRepeats().sd()))
+                    .append("</td><td>")
+                    .append(
+                        String.format(
+                            Locale.ROOT,
+                            "%.3f ± %.3f",
+                            rep.foldAuroc().mean(),
+                            rep.foldAuroc().sd()))
+                    .append("</td></tr>\n");
+              });
       h.append("</table>\n");
     }
     h.append("</body></html>\n");

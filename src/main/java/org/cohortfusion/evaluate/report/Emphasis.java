@@ -11,9 +11,9 @@ import org.cohortfusion.evaluate.CrossValidationResult;
 import org.cohortfusion.evaluate.EvaluateResult;
 
 /**
- * Which models a chart draws bold: the best fusion model, the best unimodal baseline and the best classical baseline
- * (when one was trained) — the three a reader compares. Every other model is drawn thin and light grey, after them in
- * the legend.
+ * Which models a chart draws bold: the best fusion model, the best unimodal baseline and the best
+ * classical baseline (when one was trained) — the three a reader compares. Every other model is
+ * drawn thin and light grey, after them in the legend.
  */
 public final class Emphasis {
   /** The emphasised roles, in legend order, each with its own Okabe–Ito colour. */
@@ -45,9 +45,10 @@ public final class Emphasis {
   private Emphasis() {}
 
   /**
-   * Model name to role of the test evaluation, in role order: the "fusion" model with the highest test AUROC, the
-   * best unimodal baseline ({@link EvaluateResult#bestUnimodal()}: among the baselines chosen on validation) and the
-   * "classical" model ({@code linear}, {@code gbt}) with the highest test AUROC. A role nobody holds is left out.
+   * Model name to role of the test evaluation, in role order: the "fusion" model with the highest
+   * test AUROC, the best unimodal baseline ({@link EvaluateResult#bestUnimodal()}: among the
+   * baselines chosen on validation) and the "classical" model ({@code linear}, {@code gbt}) with
+   * the highest test AUROC. A role nobody holds is left out.
    */
   public static Map<String, Role> of(EvaluateResult eval) {
     Map<String, Role> roles = new LinkedHashMap<>();
@@ -66,47 +67,62 @@ public final class Emphasis {
     return roles;
   }
 
-  private static Optional<CrossValidationResult.Model> bestOfKind(CrossValidationResult cv, String kind) {
-    return cv.models().stream().filter(m -> kind.equals(m.kind())).filter(m -> !Double.isNaN(m.pooled().auroc()))
+  private static Optional<CrossValidationResult.Model> bestOfKind(
+      CrossValidationResult cv, String kind) {
+    return cv.models().stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> !Double.isNaN(m.pooled().auroc()))
         .max(Comparator.comparingDouble(m -> m.pooled().auroc()));
   }
 
   /**
-   * The sentence a caption gives the emphasis: "Bold: mean (best fusion, blue), ...; thin grey: every other model."
-   * Names the models in text too, so the page says which they are without reading the legend.
+   * The sentence a caption gives the emphasis: "Bold: mean (best fusion, blue), ...; thin grey:
+   * every other model." Names the models in text too, so the page says which they are without
+   * reading the legend.
    */
   public static String caption(Map<String, Role> roles) {
     if (roles.isEmpty()) {
       return "No fusion, unimodal or classical model to emphasise: every model in its default colour.";
     }
     StringBuilder s = new StringBuilder("Bold: ");
-    roles.forEach((name, role) -> s.append(s.length() > 6 ? ", " : "").append(name).append(" (").append(role.label())
-        .append(", ").append(role.colourName).append(')'));
+    roles.forEach(
+        (name, role) ->
+            s.append(s.length() > 6 ? ", " : "")
+                .append(name)
+                .append(" (")
+                .append(role.label())
+                .append(", ")
+                .append(role.colourName)
+                .append(')'));
     return s.append("; thin grey: every other model.").toString();
   }
 
   /**
-   * The lines of {@code byModel} (model name to its line, in the caller's order) ready to draw: the emphasised ones
-   * first in role order, bold in their role's colour, their legend entry naming the role; then every other line thin
-   * and grey in the caller's order. When no line holds a role (say only early and late were trained), every line
-   * keeps JFreeChart's default colours: a chart of grey lines only would hide them all.
+   * The lines of {@code byModel} (model name to its line, in the caller's order) ready to draw: the
+   * emphasised ones first in role order, bold in their role's colour, their legend entry naming the
+   * role; then every other line thin and grey in the caller's order. When no line holds a role (say
+   * only early and late were trained), every line keeps JFreeChart's default colours: a chart of
+   * grey lines only would hide them all.
    */
-  public static List<Charts.Line> styled(Map<String, Charts.Line> byModel, Map<String, Role> roles) {
+  public static List<Charts.Line> styled(
+      Map<String, Charts.Line> byModel, Map<String, Role> roles) {
     if (roles.keySet().stream().noneMatch(byModel::containsKey)) {
       return new ArrayList<>(byModel.values());
     }
     List<Charts.Line> lines = new ArrayList<>();
-    roles.forEach((name, role) -> {
-      Charts.Line l = byModel.get(name);
-      if (l != null) {
-        lines.add(l.styled(l.name() + " — " + role.label(), Charts.Style.bold(role.paint())));
-      }
-    });
-    byModel.forEach((name, l) -> {
-      if (!roles.containsKey(name)) {
-        lines.add(l.styled(l.name(), Charts.Style.BACKGROUND));
-      }
-    });
+    roles.forEach(
+        (name, role) -> {
+          Charts.Line l = byModel.get(name);
+          if (l != null) {
+            lines.add(l.styled(l.name() + " — " + role.label(), Charts.Style.bold(role.paint())));
+          }
+        });
+    byModel.forEach(
+        (name, l) -> {
+          if (!roles.containsKey(name)) {
+            lines.add(l.styled(l.name(), Charts.Style.BACKGROUND));
+          }
+        });
     return lines;
   }
 }

@@ -9,9 +9,10 @@ import java.util.Map;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
 
 /**
- * The report of a survival evaluation: the comparison table (Harrell's C with its bootstrap interval, time-dependent
- * AUROC and Brier score at the horizons, integrated Brier score, the paired difference in C against the best
- * unimodal model) and the C-index under test-time removal of modalities, as one self-contained HTML page.
+ * The report of a survival evaluation: the comparison table (Harrell's C with its bootstrap
+ * interval, time-dependent AUROC and Brier score at the horizons, integrated Brier score, the
+ * paired difference in C against the best unimodal model) and the C-index under test-time removal
+ * of modalities, as one self-contained HTML page.
  */
 final class SurvivalReport {
   static final String FIG_ROBUSTNESS = "robustness";
@@ -20,45 +21,95 @@ final class SurvivalReport {
 
   /** The comparison table as fixed-width text, best C first. */
   static String table(SurvivalEvaluation.Result r) {
-    StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-22s %-9s %-22s %-28s %-28s %s%n", "model", "kind",
-        "C-index [95% CI]", "tdAUROC at " + r.horizons(), "Brier at " + r.horizons(), "IBS"));
+    StringBuilder s =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%-22s %-9s %-22s %-28s %-28s %s%n",
+                "model",
+                "kind",
+                "C-index [95% CI]",
+                "tdAUROC at " + r.horizons(),
+                "Brier at " + r.horizons(),
+                "IBS"));
     for (SurvivalEvaluation.ModelSurvival m : sorted(r)) {
-      s.append(String.format(Locale.ROOT, "%-22s %-9s %.3f [%.3f, %.3f]   %-28s %-28s %.3f%n", m.name(), m.kind(),
-          m.test().cIndex(), m.test().cLower(), m.test().cUpper(), values(m.test().timeDependentAuroc()),
-          values(m.test().brier()), m.test().integratedBrier()));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "%-22s %-9s %.3f [%.3f, %.3f]   %-28s %-28s %.3f%n",
+              m.name(),
+              m.kind(),
+              m.test().cIndex(),
+              m.test().cLower(),
+              m.test().cUpper(),
+              values(m.test().timeDependentAuroc()),
+              values(m.test().brier()),
+              m.test().integratedBrier()));
     }
     return s.toString();
   }
 
   static String html(SurvivalEvaluation.Result r, byte[] robustness) {
-    StringBuilder h = new StringBuilder("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>cohort-fusion:"
-        + " survival report</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-        + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
-        + "td:first-child,th:first-child{text-align:left}</style></head><body>");
-    h.append("<h1>Survival outcome: ").append(r.subjects()).append(" test subjects, ").append(r.events())
+    StringBuilder h =
+        new StringBuilder(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>cohort-fusion:"
+                + " survival report</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+                + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+                + "td:first-child,th:first-child{text-align:left}</style></head><body>");
+    h.append("<h1>Survival outcome: ")
+        .append(r.subjects())
+        .append(" test subjects, ")
+        .append(r.events())
         .append(" events</h1>");
-    h.append("<p>Discrete-time hazard models over the follow-up intervals ending at ").append(r.intervals())
-        .append(". Risk = 1 &minus; S(last interval bound). C-index: Harrell's, ties in risk &frac12;, 95% bootstrap"
-            + " interval over subjects. Time-dependent AUROC (cumulative/dynamic) and Brier score with inverse"
-            + " probability of censoring weights, at the horizons ").append(r.horizons())
+    h.append("<p>Discrete-time hazard models over the follow-up intervals ending at ")
+        .append(r.intervals())
+        .append(
+            ". Risk = 1 &minus; S(last interval bound). C-index: Harrell's, ties in risk &frac12;, 95% bootstrap"
+                + " interval over subjects. Time-dependent AUROC (cumulative/dynamic) and Brier score with inverse"
+                + " probability of censoring weights, at the horizons ")
+        .append(r.horizons())
         .append("; IBS: integrated Brier score over the interval bounds.</p>");
-    h.append("<table><tr><th>model</th><th>kind</th><th>C-index [95% CI]</th><th>tdAUROC</th><th>Brier</th>"
-        + "<th>IBS</th><th>C vs best unimodal [95% CI]</th></tr>");
+    h.append(
+        "<table><tr><th>model</th><th>kind</th><th>C-index [95% CI]</th><th>tdAUROC</th><th>Brier</th>"
+            + "<th>IBS</th><th>C vs best unimodal [95% CI]</th></tr>");
     for (SurvivalEvaluation.ModelSurvival m : sorted(r)) {
-      String vs = r.comparisons().stream().filter(c -> c.model().equals(m.name())).findFirst()
-          .map(c -> String.format(Locale.ROOT, "%+.3f [%+.3f, %+.3f]", c.difference(), c.lower(), c.upper()))
-          .orElse("");
-      h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%.3f [%.3f, %.3f]</td><td>%s</td><td>%s</td>"
-              + "<td>%.3f</td><td>%s</td></tr>", escape(m.name()), escape(m.kind()), m.test().cIndex(), m.test().cLower(),
-          m.test().cUpper(), values(m.test().timeDependentAuroc()), values(m.test().brier()), m.test().integratedBrier(),
-          vs));
+      String vs =
+          r.comparisons().stream()
+              .filter(c -> c.model().equals(m.name()))
+              .findFirst()
+              .map(
+                  c ->
+                      String.format(
+                          Locale.ROOT,
+                          "%+.3f [%+.3f, %+.3f]",
+                          c.difference(),
+                          c.lower(),
+                          c.upper()))
+              .orElse("");
+      h.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td>%s</td><td>%.3f [%.3f, %.3f]</td><td>%s</td><td>%s</td>"
+                  + "<td>%.3f</td><td>%s</td></tr>",
+              escape(m.name()),
+              escape(m.kind()),
+              m.test().cIndex(),
+              m.test().cLower(),
+              m.test().cUpper(),
+              values(m.test().timeDependentAuroc()),
+              values(m.test().brier()),
+              m.test().integratedBrier(),
+              vs));
     }
     h.append("</table><pre>").append(escape(r.summary())).append("</pre>");
-    h.append("<h2>Robustness to missing modalities</h2><img id=\"").append(FIG_ROBUSTNESS)
-        .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(robustness))
+    h.append("<h2>Robustness to missing modalities</h2><img id=\"")
+        .append(FIG_ROBUSTNESS)
+        .append("\" src=\"data:image/png;base64,")
+        .append(Base64.getEncoder().encodeToString(robustness))
         .append("\" alt=\"C-index against the rate of modalities removed at test time\">");
-    h.append("<p>Every present modality of every test subject removed independently with the given probability, the"
-        + " same removals for every model.</p></body></html>");
+    h.append(
+        "<p>Every present modality of every test subject removed independently with the given probability, the"
+            + " same removals for every model.</p></body></html>");
     return h.toString();
   }
 
@@ -66,15 +117,24 @@ final class SurvivalReport {
     List<Charts.Line> lines = new ArrayList<>();
     double[] x = r.removalRates().stream().mapToDouble(Double::doubleValue).toArray();
     for (SurvivalEvaluation.ModelSurvival m : sorted(r)) {
-      lines.add(new Charts.Line(m.name(), x, m.robustness().stream().mapToDouble(Double::doubleValue).toArray()));
+      lines.add(
+          new Charts.Line(
+              m.name(), x, m.robustness().stream().mapToDouble(Double::doubleValue).toArray()));
     }
-    return Charts.lines("C-index under test-time modality removal", "rate of modalities removed", "C-index", lines,
-        false, 1.0);
+    return Charts.lines(
+        "C-index under test-time modality removal",
+        "rate of modalities removed",
+        "C-index",
+        lines,
+        false,
+        1.0);
   }
 
   private static List<SurvivalEvaluation.ModelSurvival> sorted(SurvivalEvaluation.Result r) {
-    return r.models().stream().sorted(Comparator.comparingDouble(
-        (SurvivalEvaluation.ModelSurvival m) -> -m.test().cIndex())).toList();
+    return r.models().stream()
+        .sorted(
+            Comparator.comparingDouble((SurvivalEvaluation.ModelSurvival m) -> -m.test().cIndex()))
+        .toList();
   }
 
   private static String values(Map<String, Double> byHorizon) {

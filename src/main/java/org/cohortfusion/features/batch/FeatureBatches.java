@@ -17,9 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * are read with {@code ArrayData.toFloatArray()}, normalised in a float buffer and handed to ND4J
  * in one {@code Nd4j.create(float[], shape)}. No value is ever boxed.
  *
- * <p>Rows must be copies ({@code InternalRow.copy()}) because Spark reuses row objects. The
- * payload of the modality sits at {@code ordinal}; a null payload is an error here (callers filter
- * on {@code has_<modality>}).
+ * <p>Rows must be copies ({@code InternalRow.copy()}) because Spark reuses row objects. The payload
+ * of the modality sits at {@code ordinal}; a null payload is an error here (callers filter on
+ * {@code has_<modality>}).
  */
 public final class FeatureBatches {
   private static final Pattern NON_WORD = Pattern.compile("[^\\p{L}\\p{N}]+");
@@ -27,8 +27,10 @@ public final class FeatureBatches {
   private final ModalityPreprocessing prep;
   private final int ordinal;
   private final List<Map<String, Integer>> vocabularyIndex = new ArrayList<>();
+
   /** mean and 1/std as floats, so the inner loops are float multiply-adds. */
   private final float[] mean;
+
   private final float[] inverseStd;
 
   public FeatureBatches(ModalityPreprocessing prep, int ordinal) {
@@ -54,16 +56,24 @@ public final class FeatureBatches {
     int n = rows.size();
     for (int r = 0; r < n; r++) {
       if (rows.get(r).isNullAt(ordinal)) {
-        throw new IllegalArgumentException("Cannot convert modality '" + prep.modality() + "': a batch row has a null payload"
-            + " (filter on has_" + prep.modality() + " first)");
+        throw new IllegalArgumentException(
+            "Cannot convert modality '"
+                + prep.modality()
+                + "': a batch row has a null payload"
+                + " (filter on has_"
+                + prep.modality()
+                + " first)");
       }
     }
     return switch (prep.kind()) {
-      case TABULAR -> new FeatureBatch(Nd4j.create(tabular(rows), new long[] {n, prep.inputSize()}, 'c'), null);
-      case VECTOR -> new FeatureBatch(Nd4j.create(vector(rows), new long[] {n, prep.inputSize()}, 'c'), null);
+      case TABULAR ->
+          new FeatureBatch(Nd4j.create(tabular(rows), new long[] {n, prep.inputSize()}, 'c'), null);
+      case VECTOR ->
+          new FeatureBatch(Nd4j.create(vector(rows), new long[] {n, prep.inputSize()}, 'c'), null);
       case IMAGE -> new FeatureBatch(Nd4j.create(image(rows), imageShape(n), 'c'), null);
       case TIMESERIES -> timeseries(rows);
-      case TEXT -> new FeatureBatch(Nd4j.create(text(rows), new long[] {n, prep.buckets()}, 'c'), null);
+      case TEXT ->
+          new FeatureBatch(Nd4j.create(text(rows), new long[] {n, prep.buckets()}, 'c'), null);
     };
   }
 
@@ -73,7 +83,8 @@ public final class FeatureBatches {
     for (int r = 0; r < rows.size(); r++) {
       int label = rows.get(r).getInt(labelOrdinal);
       if (label < 0 || label >= classes) {
-        throw new IllegalArgumentException("Cannot build labels: class index " + label + " is outside 0.." + (classes - 1));
+        throw new IllegalArgumentException(
+            "Cannot build labels: class index " + label + " is outside 0.." + (classes - 1));
       }
       out[r * classes + label] = 1f;
     }
@@ -90,15 +101,22 @@ public final class FeatureBatches {
       int base = r * width;
       for (int i = 0; i < numeric; i++) {
         if (s.isNullAt(i)) {
-          out[base + numeric + i] = 1f; // missing indicator; the standardised value stays 0 (the train mean)
+          out[base + numeric + i] =
+              1f; // missing indicator; the standardised value stays 0 (the train mean)
         } else {
-          out[base + i] = (float) ((s.getDouble(i) - prep.mean()[i]) / prep.std()[i]); // double: raw values may be large
+          out[base + i] =
+              (float)
+                  ((s.getDouble(i) - prep.mean()[i])
+                      / prep.std()[i]); // double: raw values may be large
         }
       }
       int offset = base + 2 * numeric;
       for (int j = 0; j < categorical; j++) {
         int vocabularySize = prep.vocabularies().get(j).size();
-        Integer index = s.isNullAt(numeric + j) ? null : vocabularyIndex.get(j).get(s.getUTF8String(numeric + j).toString());
+        Integer index =
+            s.isNullAt(numeric + j)
+                ? null
+                : vocabularyIndex.get(j).get(s.getUTF8String(numeric + j).toString());
         out[offset + (index == null ? vocabularySize : index)] = 1f;
         offset += vocabularySize + 1;
       }
@@ -176,7 +194,8 @@ public final class FeatureBatches {
         }
       }
     }
-    return new FeatureBatch(Nd4j.create(features, new long[] {rows.size(), 2L * channels, steps}, 'c'),
+    return new FeatureBatch(
+        Nd4j.create(features, new long[] {rows.size(), 2L * channels, steps}, 'c'),
         Nd4j.create(mask, new long[] {rows.size(), steps}, 'c'));
   }
 
@@ -228,8 +247,13 @@ public final class FeatureBatches {
 
   private float[] checkedLength(ArrayData data, int expected) {
     if (data.numElements() != expected) {
-      throw new IllegalArgumentException("Cannot convert modality '" + prep.modality() + "': an array has " + data.numElements()
-          + " elements, expected " + expected);
+      throw new IllegalArgumentException(
+          "Cannot convert modality '"
+              + prep.modality()
+              + "': an array has "
+              + data.numElements()
+              + " elements, expected "
+              + expected);
     }
     return data.toFloatArray();
   }

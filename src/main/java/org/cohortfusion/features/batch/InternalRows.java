@@ -42,21 +42,23 @@ public final class InternalRows {
   }
 
   /**
-   * Lazily converts a partition batch by batch: the next batch of {@code batchSize} rows is read only once every
-   * output of the previous one was taken, so a per-partition function holds one batch of rows and its outputs, never
-   * the whole partition (executor memory does not grow with partition size). Outputs keep the input order.
+   * Lazily converts a partition batch by batch: the next batch of {@code batchSize} rows is read
+   * only once every output of the previous one was taken, so a per-partition function holds one
+   * batch of rows and its outputs, never the whole partition (executor memory does not grow with
+   * partition size). Outputs keep the input order.
    *
    * @param convert the outputs of one batch of copied rows, in order (may be empty)
    */
-  public static <T> Iterator<T> flatMapBatches(Iterator<InternalRow> rows, int batchSize,
-                                               Function<List<InternalRow>, List<T>> convert) {
+  public static <T> Iterator<T> flatMapBatches(
+      Iterator<InternalRow> rows, int batchSize, Function<List<InternalRow>, List<T>> convert) {
     Iterator<List<InternalRow>> batches = batches(rows, batchSize);
     return new Iterator<>() {
       private Iterator<T> current = java.util.Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
-        // A batch may convert to no output: keep reading batches until one does or the partition ends.
+        // A batch may convert to no output: keep reading batches until one does or the partition
+        // ends.
         while (!current.hasNext() && batches.hasNext()) {
           current = convert.apply(batches.next()).iterator();
         }

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.VoidFunction;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -22,8 +24,6 @@ import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.features.extract.EncoderCache;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.cohortfusion.io.ModelArtifact;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
@@ -38,8 +38,14 @@ public final class ExtractBench {
   private ExtractBench() {}
 
   /** Timings of one modality. */
-  public record ModalityBench(String modality, String kind, long subjects, double scanSeconds, double conversionSeconds,
-      double encodeSeconds, int cores) {
+  public record ModalityBench(
+      String modality,
+      String kind,
+      long subjects,
+      double scanSeconds,
+      double conversionSeconds,
+      double encodeSeconds,
+      int cores) {
 
     /** Conversion speed relative to Spark's scan of the same columns (1.0 = as fast). */
     public double conversionToScanRatio() {
@@ -59,17 +65,39 @@ public final class ExtractBench {
     }
 
     public String table() {
-      StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-16s %-10s %8s %9s %9s %9s %8s %14s%n", "modality", "kind",
-          "subjects", "scan_s", "convert_s", "encode_s", "conv/scan", "subj/s/core"));
+      StringBuilder s =
+          new StringBuilder(
+              String.format(
+                  Locale.ROOT,
+                  "%-16s %-10s %8s %9s %9s %9s %8s %14s%n",
+                  "modality",
+                  "kind",
+                  "subjects",
+                  "scan_s",
+                  "convert_s",
+                  "encode_s",
+                  "conv/scan",
+                  "subj/s/core"));
       for (ModalityBench m : modalities) {
-        s.append(String.format(Locale.ROOT, "%-16s %-10s %8d %9.3f %9.3f %9.3f %8.2fx %14.0f%n", m.modality(), m.kind(), m.subjects(),
-            m.scanSeconds(), m.conversionSeconds(), m.encodeSeconds(), m.conversionToScanRatio(), m.encodedSubjectsPerSecondPerCore()));
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "%-16s %-10s %8d %9.3f %9.3f %9.3f %8.2fx %14.0f%n",
+                m.modality(),
+                m.kind(),
+                m.subjects(),
+                m.scanSeconds(),
+                m.conversionSeconds(),
+                m.encodeSeconds(),
+                m.conversionToScanRatio(),
+                m.encodedSubjectsPerSecondPerCore()));
       }
       return s.toString();
     }
   }
 
-  public static Result run(SparkSession spark, String cohortDir, String encodersDir, int batchSize, int repeats) {
+  public static Result run(
+      SparkSession spark, String cohortDir, String encodersDir, int batchSize, int repeats) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     CohortManifest manifest = CohortManifest.read(hadoop, cohortDir);
     Dataset<Row> aligned = spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
@@ -82,37 +110,51 @@ public final class ExtractBench {
       ModalityPreprocessing prep = loaded.preprocessing();
       String sha = loaded.sha256();
       Broadcast<byte[]> bytes = jsc.broadcast(ModelArtifact.verified(hadoop, dir));
-      Dataset<Row> payload = aligned.filter(col(spec.presenceColumn())).select(Payloads.column(prep));
+      Dataset<Row> payload =
+          aligned.filter(col(spec.presenceColumn())).select(Payloads.column(prep));
       JavaRDD<InternalRow> rows = InternalRows.of(payload);
       LongAccumulator seen = spark.sparkContext().longAccumulator();
-      VoidFunction<java.util.Iterator<InternalRow>> scan = it -> {
-        long n = 0;
-        while (it.hasNext()) {
-          it.next();
-          n++;
-        }
-        seen.add(n);
-      };
-      VoidFunction<java.util.Iterator<InternalRow>> convert = it -> {
-        FeatureBatches converter = new FeatureBatches(prep, 0);
-        InternalRows.batches(it, batchSize).forEachRemaining(converter::convert);
-      };
-      VoidFunction<java.util.Iterator<InternalRow>> encode = it -> {
-        FeatureBatches converter = new FeatureBatches(prep, 0);
-        MultiLayerNetwork net = EncoderCache.get(sha, bytes, prep.modality());
-        InternalRows.batches(it, batchSize).forEachRemaining(b -> Encoders.embed(net, converter.convert(b)));
-      };
+      VoidFunction<java.util.Iterator<InternalRow>> scan =
+          it -> {
+            long n = 0;
+            while (it.hasNext()) {
+              it.next();
+              n++;
+            }
+            seen.add(n);
+          };
+      VoidFunction<java.util.Iterator<InternalRow>> convert =
+          it -> {
+            FeatureBatches converter = new FeatureBatches(prep, 0);
+            InternalRows.batches(it, batchSize).forEachRemaining(converter::convert);
+          };
+      VoidFunction<java.util.Iterator<InternalRow>> encode =
+          it -> {
+            FeatureBatches converter = new FeatureBatches(prep, 0);
+            MultiLayerNetwork net = EncoderCache.get(sha, bytes, prep.modality());
+            InternalRows.batches(it, batchSize)
+                .forEachRemaining(b -> Encoders.embed(net, converter.convert(b)));
+          };
       double scanSeconds = best(rows, scan, repeats);
       long subjects = seen.value() / (Math.max(1, repeats) + 1);
       double conversionSeconds = best(rows, convert, repeats);
       double encodeSeconds = best(rows, encode, repeats);
       bytes.destroy();
-      out.add(new ModalityBench(spec.name(), spec.kind().configName(), subjects, scanSeconds, conversionSeconds, encodeSeconds, cores));
+      out.add(
+          new ModalityBench(
+              spec.name(),
+              spec.kind().configName(),
+              subjects,
+              scanSeconds,
+              conversionSeconds,
+              encodeSeconds,
+              cores));
     }
     return new Result(out);
   }
 
-  private static double best(JavaRDD<InternalRow> rows, VoidFunction<java.util.Iterator<InternalRow>> pass, int repeats) {
+  private static double best(
+      JavaRDD<InternalRow> rows, VoidFunction<java.util.Iterator<InternalRow>> pass, int repeats) {
     rows.foreachPartition(pass); // warm-up
     double best = Double.POSITIVE_INFINITY;
     for (int i = 0; i < Math.max(1, repeats); i++) {

@@ -6,6 +6,8 @@ import org.apache.spark.TaskContext;
 /** Binds the calling task's thread to the accelerator Spark assigned to the task. */
 public interface DeviceBinder extends Serializable {
 
-  /** Binds the current thread for {@code task} (may be null outside Spark) and reports what it did. */
+  /**
+   * Binds the current thread for {@code task} (may be null outside Spark) and reports what it did.
+   */
   DeviceBinding bind(TaskContext task);
 }

@@ -12,5 +12,6 @@ import java.io.Serializable;
  *     (nd4j-native, or no GPU assigned)
  * @param backend the ND4J backend class name
  */
-public record DeviceBinding(int partition, long taskAttemptId, String address, Integer boundDevice, String backend)
+public record DeviceBinding(
+    int partition, long taskAttemptId, String address, Integer boundDevice, String backend)
     implements Serializable {}

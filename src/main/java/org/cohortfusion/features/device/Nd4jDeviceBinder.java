@@ -11,9 +11,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Binds ND4J to the GPU Spark gave the task ({@code TaskContext.resources().get("gpu")}, set by
  * {@code spark.task.resource.gpu.amount} and the executor's discovery script, see
- * conf/spark-gpu.properties). On a CUDA backend it calls
- * {@code Nd4j.getAffinityManager().unsafeSetDevice(address)} for the task's thread; on nd4j-native
- * (no CUDA backend) it is a logged no-op that still reports the address it was given.
+ * conf/spark-gpu.properties). On a CUDA backend it calls {@code
+ * Nd4j.getAffinityManager().unsafeSetDevice(address)} for the task's thread; on nd4j-native (no
+ * CUDA backend) it is a logged no-op that still reports the address it was given.
  *
  * <p>The address is used as the CUDA device ordinal, as Spark's GPU scheduling documents for
  * discovery scripts that print nvidia-smi indices; do not combine it with a CUDA_VISIBLE_DEVICES
@@ -59,21 +59,40 @@ public final class Nd4jDeviceBinder implements DeviceBinder {
       try {
         device = Integer.parseInt(address.trim());
       } catch (NumberFormatException e) {
-        throw new IllegalStateException("Cannot bind task " + task.taskAttemptId() + " to GPU '" + address
-            + "': the address is not a device ordinal");
+        throw new IllegalStateException(
+            "Cannot bind task "
+                + task.taskAttemptId()
+                + " to GPU '"
+                + address
+                + "': the address is not a device ordinal");
       }
       selector.select(device);
       bound = selector.current();
       if (bound == null || bound != device) {
-        throw new IllegalStateException("Cannot bind task " + task.taskAttemptId() + " to GPU " + device
-            + ": the thread is on device " + bound + " after selecting it");
+        throw new IllegalStateException(
+            "Cannot bind task "
+                + task.taskAttemptId()
+                + " to GPU "
+                + device
+                + ": the thread is on device "
+                + bound
+                + " after selecting it");
       }
-      LOG.info("Task {} (partition {}) bound ND4J to GPU {}", task.taskAttemptId(), task.partitionId(), device);
+      LOG.info(
+          "Task {} (partition {}) bound ND4J to GPU {}",
+          task.taskAttemptId(),
+          task.partitionId(),
+          device);
     } else if (address != null) {
-      LOG.info("Task {} (partition {}) was given GPU {} but ND4J runs on {} (no CUDA backend): not binding",
-          task.taskAttemptId(), task.partitionId(), address, backend);
+      LOG.info(
+          "Task {} (partition {}) was given GPU {} but ND4J runs on {} (no CUDA backend): not binding",
+          task.taskAttemptId(),
+          task.partitionId(),
+          address,
+          backend);
     } else if (cuda) {
-      LOG.warn("Task {} got no GPU from Spark although ND4J runs on CUDA: set spark.task.resource.gpu.amount",
+      LOG.warn(
+          "Task {} got no GPU from Spark although ND4J runs on CUDA: set spark.task.resource.gpu.amount",
           task.taskAttemptId());
     }
     return new DeviceBinding(task.partitionId(), task.taskAttemptId(), address, bound, backend);

@@ -23,13 +23,17 @@ public final class EncoderArtifact {
   public static final String KIND_PREFIX = "encoder:";
 
   /** A verified encoder: network (with its head), preprocessing, and the model's SHA-256. */
-  public record Loaded(MultiLayerNetwork network, ModalityPreprocessing preprocessing, String sha256,
+  public record Loaded(
+      MultiLayerNetwork network,
+      ModalityPreprocessing preprocessing,
+      String sha256,
       ModelArtifact.Provenance provenance) {}
 
   private EncoderArtifact() {}
 
   /** Provenance config of an encoder. */
-  public static Map<String, Object> provenanceConfig(ModalityPreprocessing prep, EncoderConfig encoder, Object classes) {
+  public static Map<String, Object> provenanceConfig(
+      ModalityPreprocessing prep, EncoderConfig encoder, Object classes) {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("modality", prep.modality());
     config.put("encoder", Json.MAPPER.convertValue(encoder, Map.class));
@@ -41,16 +45,21 @@ public final class EncoderArtifact {
 
   public static Loaded load(Configuration conf, String dir) {
     byte[] bytes = ModelArtifact.verified(conf, dir);
-    ModelArtifact.Provenance provenance = Json.read(conf, dir + "/" + ModelArtifact.PROVENANCE, ModelArtifact.Provenance.class);
+    ModelArtifact.Provenance provenance =
+        Json.read(conf, dir + "/" + ModelArtifact.PROVENANCE, ModelArtifact.Provenance.class);
     String sha = Hashing.sha256(bytes);
     return new Loaded(restore(bytes, sha, dir), preprocessing(provenance, dir), sha, provenance);
   }
 
   /** The preprocessing stored in an encoder's provenance. */
-  public static ModalityPreprocessing preprocessing(ModelArtifact.Provenance provenance, String where) {
+  public static ModalityPreprocessing preprocessing(
+      ModelArtifact.Provenance provenance, String where) {
     Object prep = provenance.config() == null ? null : provenance.config().get("preprocessing");
     if (prep == null) {
-      throw new IllegalStateException("Cannot load encoder " + where + ": its provenance has no 'preprocessing' (not an encoder?)");
+      throw new IllegalStateException(
+          "Cannot load encoder "
+              + where
+              + ": its provenance has no 'preprocessing' (not an encoder?)");
     }
     return Json.MAPPER.convertValue(prep, ModalityPreprocessing.class);
   }
@@ -59,8 +68,13 @@ public final class EncoderArtifact {
   public static MultiLayerNetwork restore(byte[] bytes, String expectedSha256, String where) {
     String actual = Hashing.sha256(bytes);
     if (!actual.equalsIgnoreCase(expectedSha256)) {
-      throw new IllegalStateException("Cannot load encoder " + where + ": SHA-256 " + actual + " does not match the expected "
-          + expectedSha256);
+      throw new IllegalStateException(
+          "Cannot load encoder "
+              + where
+              + ": SHA-256 "
+              + actual
+              + " does not match the expected "
+              + expectedSha256);
     }
     try {
       return ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);

@@ -38,22 +38,29 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  *       ({@code cell = cnn}). The step mask travels as DL4J's feature mask.
  * </ul>
  *
- * <p>Layers are named by {@link EncoderLayers#names}: {@code conv0, pool0, conv1, ..., gpool} (image),
- * {@code lstm0, ...} or {@code conv0, ..., gpool} (timeseries), {@code dense0, ...} (hidden dense layers),
- * {@code embedding} and {@code head}. End-to-end fusion specs name a depth with them.
+ * <p>Layers are named by {@link EncoderLayers#names}: {@code conv0, pool0, conv1, ..., gpool}
+ * (image), {@code lstm0, ...} or {@code conv0, ..., gpool} (timeseries), {@code dense0, ...}
+ * (hidden dense layers), {@code embedding} and {@code head}. End-to-end fusion specs name a depth
+ * with them.
  */
 public final class EncoderFactory {
   private EncoderFactory() {}
 
-  public static MultiLayerNetwork build(ModalityPreprocessing prep, EncoderConfig config, int classes, long seed) {
+  public static MultiLayerNetwork build(
+      ModalityPreprocessing prep, EncoderConfig config, int classes, long seed) {
     if (classes < 2) {
-      throw new IllegalArgumentException("Cannot build encoder of modality '" + prep.modality() + "': the cohort has "
-          + classes + " class(es), a softmax head needs at least 2");
+      throw new IllegalArgumentException(
+          "Cannot build encoder of modality '"
+              + prep.modality()
+              + "': the cohort has "
+              + classes
+              + " class(es), a softmax head needs at least 2");
     }
-    NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
-        .seed(seed)
-        .updater(new Adam(config.learningRate()))
-        .weightInit(WeightInit.XAVIER);
+    NeuralNetConfiguration.Builder base =
+        new NeuralNetConfiguration.Builder()
+            .seed(seed)
+            .updater(new Adam(config.learningRate()))
+            .weightInit(WeightInit.XAVIER);
     if (config.weightDecayOrDefault() > 0) {
       base = base.weightDecay(config.weightDecayOrDefault());
     }
@@ -70,13 +77,27 @@ public final class EncoderFactory {
           long d = prep.shape().get(1);
           long h = prep.shape().get(2);
           long w = prep.shape().get(3);
-          inputType = InputType.convolutional3D(Convolution3D.DataFormat.NCDHW, d, h, w, prep.shape().get(0));
+          inputType =
+              InputType.convolutional3D(
+                  Convolution3D.DataFormat.NCDHW, d, h, w, prep.shape().get(0));
           for (int i = 0; i < channels.size(); i++) {
-            b.layer(layer++, new Convolution3D.Builder().kernelSize(3, 3, 3).nOut(channels.get(i))
-                .convolutionMode(ConvolutionMode.Same).dataFormat(Convolution3D.DataFormat.NCDHW).activation(Activation.RELU).build());
+            b.layer(
+                layer++,
+                new Convolution3D.Builder()
+                    .kernelSize(3, 3, 3)
+                    .nOut(channels.get(i))
+                    .convolutionMode(ConvolutionMode.Same)
+                    .dataFormat(Convolution3D.DataFormat.NCDHW)
+                    .activation(Activation.RELU)
+                    .build());
             if (i < channels.size() - 1 && d >= 2 && h >= 2 && w >= 2) {
-              b.layer(layer++, new Subsampling3DLayer.Builder(PoolingType.MAX).kernelSize(2, 2, 2).stride(2, 2, 2)
-                  .dataFormat(Convolution3D.DataFormat.NCDHW).build());
+              b.layer(
+                  layer++,
+                  new Subsampling3DLayer.Builder(PoolingType.MAX)
+                      .kernelSize(2, 2, 2)
+                      .stride(2, 2, 2)
+                      .dataFormat(Convolution3D.DataFormat.NCDHW)
+                      .build());
               d /= 2;
               h /= 2;
               w /= 2;
@@ -84,14 +105,26 @@ public final class EncoderFactory {
           }
           b.layer(layer++, new GlobalPoolingLayer.Builder(PoolingType.AVG).build());
         } else {
-          inputType = InputType.convolutional(prep.shape().get(1), prep.shape().get(2), prep.shape().get(0));
+          inputType =
+              InputType.convolutional(
+                  prep.shape().get(1), prep.shape().get(2), prep.shape().get(0));
           long h = prep.shape().get(1);
           long w = prep.shape().get(2);
           for (int i = 0; i < channels.size(); i++) {
-            b.layer(layer++, new ConvolutionLayer.Builder(3, 3).nOut(channels.get(i)).convolutionMode(ConvolutionMode.Same)
-                .activation(Activation.RELU).build());
+            b.layer(
+                layer++,
+                new ConvolutionLayer.Builder(3, 3)
+                    .nOut(channels.get(i))
+                    .convolutionMode(ConvolutionMode.Same)
+                    .activation(Activation.RELU)
+                    .build());
             if (i < channels.size() - 1 && h >= 2 && w >= 2) {
-              b.layer(layer++, new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build());
+              b.layer(
+                  layer++,
+                  new SubsamplingLayer.Builder(PoolingType.MAX)
+                      .kernelSize(2, 2)
+                      .stride(2, 2)
+                      .build());
               h /= 2;
               w /= 2;
             }
@@ -108,8 +141,14 @@ public final class EncoderFactory {
           }
         } else {
           for (Integer width : dense) {
-            b.layer(layer++, new Convolution1DLayer.Builder().kernelSize(3).nOut(width).convolutionMode(ConvolutionMode.Same)
-                .activation(Activation.RELU).build());
+            b.layer(
+                layer++,
+                new Convolution1DLayer.Builder()
+                    .kernelSize(3)
+                    .nOut(width)
+                    .convolutionMode(ConvolutionMode.Same)
+                    .activation(Activation.RELU)
+                    .build());
           }
           b.layer(layer++, new GlobalPoolingLayer.Builder(PoolingType.MAX).build());
         }
@@ -120,10 +159,18 @@ public final class EncoderFactory {
     for (Integer width : dense) {
       b.layer(layer++, new DenseLayer.Builder().nOut(width).activation(Activation.RELU).build());
     }
-    b.layer(layer++, new DenseLayer.Builder().nOut(config.embeddingSize()).activation(Activation.TANH).build());
-    b.layer(layer, new OutputLayer.Builder(LossFunction.MCXENT).nOut(classes).activation(Activation.SOFTMAX).build());
+    b.layer(
+        layer++,
+        new DenseLayer.Builder().nOut(config.embeddingSize()).activation(Activation.TANH).build());
+    b.layer(
+        layer,
+        new OutputLayer.Builder(LossFunction.MCXENT)
+            .nOut(classes)
+            .activation(Activation.SOFTMAX)
+            .build());
     MultiLayerConfiguration conf = b.setInputType(inputType).build();
-    // Stable layer names (dense0, conv1, pool0, lstm0, embedding, head) that fusion specs can name as a depth.
+    // Stable layer names (dense0, conv1, pool0, lstm0, embedding, head) that fusion specs can name
+    // as a depth.
     List<String> names = EncoderLayers.names(conf);
     for (int i = 0; i < names.size(); i++) {
       conf.getConf(i).getLayer().setLayerName(names.get(i));

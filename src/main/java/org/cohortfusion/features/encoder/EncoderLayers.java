@@ -18,22 +18,28 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 
 /**
- * The stable names of an encoder's layers and the depths a fusion spec can name. Names are derived from the layer
- * types in order, so encoders saved before the layers carried names resolve the same way: convolutions
- * {@code conv0, conv1, ...}, poolings {@code pool0, ...}, the global pooling {@code gpool}, recurrent layers
- * {@code lstm0, ...}, hidden dense layers {@code dense0, ...}, the embedding layer {@code embedding} (the one before the
- * head) and the softmax head {@code head}.
+ * The stable names of an encoder's layers and the depths a fusion spec can name. Names are derived
+ * from the layer types in order, so encoders saved before the layers carried names resolve the same
+ * way: convolutions {@code conv0, conv1, ...}, poolings {@code pool0, ...}, the global pooling
+ * {@code gpool}, recurrent layers {@code lstm0, ...}, hidden dense layers {@code dense0, ...}, the
+ * embedding layer {@code embedding} (the one before the head) and the softmax head {@code head}.
  */
 public final class EncoderLayers {
   /** Depth: the preprocessed features themselves, no encoder layer. */
   public static final String INPUT = "input";
+
   /** Depth: the whole encoder through its embedding layer. */
   public static final String EMBEDDING = "embedding";
+
   /** Name of the softmax head, never a depth. */
   public static final String HEAD = "head";
 
   /** What a layer's output looks like, for joining a fusion at it. */
-  public enum Output { FLAT, SEQUENCE, SPATIAL }
+  public enum Output {
+    FLAT,
+    SEQUENCE,
+    SPATIAL
+  }
 
   private EncoderLayers() {}
 
@@ -56,7 +62,8 @@ public final class EncoderLayers {
         name = HEAD;
       } else if (i == n - 2) {
         name = EMBEDDING;
-      } else if (l instanceof ConvolutionLayer || l instanceof Convolution3D) { // Convolution1DLayer is a ConvolutionLayer
+      } else if (l instanceof ConvolutionLayer
+          || l instanceof Convolution3D) { // Convolution1DLayer is a ConvolutionLayer
         name = "conv" + conv++;
       } else if (l instanceof GlobalPoolingLayer) {
         name = "gpool";
@@ -84,8 +91,8 @@ public final class EncoderLayers {
   }
 
   /**
-   * The number of encoder layers in the graph for a depth: 0 for input, {@code i + 1} for layer name or index
-   * {@code i}; -1 when the depth names no layer (or the head).
+   * The number of encoder layers in the graph for a depth: 0 for input, {@code i + 1} for layer
+   * name or index {@code i}; -1 when the depth names no layer (or the head).
    */
   public static int layerCount(MultiLayerConfiguration conf, String depth) {
     String d = depth.trim();
@@ -105,7 +112,10 @@ public final class EncoderLayers {
   /** The output kind of layer {@code i}. */
   public static Output output(MultiLayerConfiguration conf, int i) {
     Layer l = conf.getConf(i).getLayer();
-    if (l instanceof LastTimeStep || l instanceof GlobalPoolingLayer || l instanceof DenseLayer || l instanceof OutputLayer) {
+    if (l instanceof LastTimeStep
+        || l instanceof GlobalPoolingLayer
+        || l instanceof DenseLayer
+        || l instanceof OutputLayer) {
       return Output.FLAT;
     }
     if (l instanceof Convolution1DLayer || l instanceof BaseRecurrentLayer) {
@@ -114,7 +124,9 @@ public final class EncoderLayers {
     return Output.SPATIAL;
   }
 
-  /** Features (channels or units) at the output of layer {@code i}: the last nOut at or before it. */
+  /**
+   * Features (channels or units) at the output of layer {@code i}: the last nOut at or before it.
+   */
   public static int outputSize(MultiLayerConfiguration conf, int i) {
     for (int j = i; j >= 0; j--) {
       Layer l = conf.getConf(j).getLayer();
@@ -125,6 +137,7 @@ public final class EncoderLayers {
         return (int) f.getNOut();
       }
     }
-    throw new IllegalStateException("Cannot size encoder layer " + i + ": no layer with an output size before it");
+    throw new IllegalStateException(
+        "Cannot size encoder layer " + i + ": no layer with an output size before it");
   }
 }

@@ -22,9 +22,9 @@ public final class Encoders {
 
   /**
    * The features with masked time steps set to 0. A convolution whose kernel spans a padded step
-   * would otherwise see its values; LSTMs and masked pooling ignore those steps anyway, and
-   * {@link org.cohortfusion.features.batch.FeatureBatches} already writes zeros there, so this only
-   * guards inputs built elsewhere.
+   * would otherwise see its values; LSTMs and masked pooling ignore those steps anyway, and {@link
+   * org.cohortfusion.features.batch.FeatureBatches} already writes zeros there, so this only guards
+   * inputs built elsewhere.
    */
   public static INDArray maskedFeatures(FeatureBatch batch) {
     if (batch.featureMask() == null || batch.features().rank() != 3) {
@@ -35,26 +35,29 @@ public final class Encoders {
   }
 
   /**
-   * Embeddings [N, embedding-size] of a batch, in inference mode, honouring the time-series
-   * feature mask. Synchronised on the network: DL4J networks are not safe for concurrent use, and
-   * tasks of one executor share the cached encoder.
+   * Embeddings [N, embedding-size] of a batch, in inference mode, honouring the time-series feature
+   * mask. Synchronised on the network: DL4J networks are not safe for concurrent use, and tasks of
+   * one executor share the cached encoder.
    */
   public static INDArray embed(MultiLayerNetwork net, FeatureBatch batch) {
     return embedWithHead(net, batch)[0];
   }
 
   /**
-   * Embeddings [N, embedding-size] and the encoder's own softmax head output [N, classes] of a batch, from one forward
-   * pass in inference mode (see {@link #embed}).
+   * Embeddings [N, embedding-size] and the encoder's own softmax head output [N, classes] of a
+   * batch, from one forward pass in inference mode (see {@link #embed}).
    */
   public static INDArray[] embedWithHead(MultiLayerNetwork net, FeatureBatch batch) {
     synchronized (net) {
       net.setLayerMaskArrays(batch.featureMask(), null);
       try {
         List<INDArray> activations = net.feedForward(maskedFeatures(batch), false);
-        // activations: the input, then one per layer; the embedding layer's is at embeddingLayer + 1
-        return new INDArray[] {activations.get(embeddingLayer(net) + 1).detach(),
-            activations.get(activations.size() - 1).detach()};
+        // activations: the input, then one per layer; the embedding layer's is at embeddingLayer +
+        // 1
+        return new INDArray[] {
+          activations.get(embeddingLayer(net) + 1).detach(),
+          activations.get(activations.size() - 1).detach()
+        };
       } finally {
         net.clearLayerMaskArrays();
       }

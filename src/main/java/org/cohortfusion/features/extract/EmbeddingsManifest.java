@@ -10,15 +10,22 @@ import org.cohortfusion.io.Json;
  * @param cohort cohort name
  * @param cohortHash the cohort's input fingerprint (cohort.json)
  * @param subjects rows in the table
- * @param modalities modalities in column and presence-mask order, with dimensions and encoder hashes
+ * @param modalities modalities in column and presence-mask order, with dimensions and encoder
+ *     hashes
  * @param classes label classes in index order
  * @param codeVersion cohort-fusion version
  * @param createdAt ISO-8601 time
  */
 public record EmbeddingsManifest(
-    String cohort, String cohortHash, long subjects, List<ModalityExtraction> modalities, List<String> classes,
-    String codeVersion, String createdAt,
-    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    String cohort,
+    String cohortHash,
+    long subjects,
+    List<ModalityExtraction> modalities,
+    List<String> classes,
+    String codeVersion,
+    String createdAt,
+    @com.fasterxml.jackson.annotation.JsonInclude(
+            com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
         List<Double> survivalIntervals) {
   public static final String FILE = "embeddings.json";
   public static final String TABLE = "table";

@@ -56,34 +56,41 @@ import org.slf4j.LoggerFactory;
 /**
  * The extract stage as a Spark action: runs each modality's pretrained encoder over the aligned
  * cohort and publishes {@code <output.dir>/embeddings} atomically: {@code table/} (Parquet,
- * data-schemas/embeddings.json), {@code embeddings.json} ({@link EmbeddingsManifest}) and
- * {@code cache/}.
+ * data-schemas/embeddings.json), {@code embeddings.json} ({@link EmbeddingsManifest}) and {@code
+ * cache/}.
  *
- * <p>Tasks bind their GPU ({@link DeviceBinder}), load each encoder once per JVM
- * ({@link EncoderCache}, checksum-verified) and encode in batches of {@code extract.batch-size}.
+ * <p>Tasks bind their GPU ({@link DeviceBinder}), load each encoder once per JVM ({@link
+ * EncoderCache}, checksum-verified) and encode in batches of {@code extract.batch-size}.
  *
- * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash, payload_length,
- * embedding, head, encoded_at = ISO time of the run that computed it), payload_hash = 128 bits of the modality's payload
- * column (two 64-bit xxHash digests under different seeds, as 32 hex digits: at biobank scale over many snapshots a
- * single 64-bit hash would risk silently reusing a stale embedding; a collision of 128 bits is not a practical risk)
- * and payload_length its length ({@link #payloadLength}), so that two payloads share a key only if they also have the
- * same length. Both are computed in the same projection, once per payload and run: the payloads meet the previous
- * cache in one left join, and the encoding pass passes cached rows through. A cache written with an older key
- * is not reused (everything is encoded again once, and the log says so). On a re-run, rows
- * whose subject, encoder and payload hash match the previous cache are reused; only new or changed
- * payloads (or all, after an encoder changed) are encoded. Reused embeddings equal a fresh encoding
- * up to float rounding (~1e-7): BLAS results depend slightly on batch composition.
+ * <p>Incremental: {@code cache/} holds (subject_id, modality, encoder_sha256, payload_hash,
+ * payload_length, embedding, head, encoded_at = ISO time of the run that computed it), payload_hash
+ * = 128 bits of the modality's payload column (two 64-bit xxHash digests under different seeds, as
+ * 32 hex digits: at biobank scale over many snapshots a single 64-bit hash would risk silently
+ * reusing a stale embedding; a collision of 128 bits is not a practical risk) and payload_length
+ * its length ({@link #payloadLength}), so that two payloads share a key only if they also have the
+ * same length. Both are computed in the same projection, once per payload and run: the payloads
+ * meet the previous cache in one left join, and the encoding pass passes cached rows through. A
+ * cache written with an older key is not reused (everything is encoded again once, and the log says
+ * so). On a re-run, rows whose subject, encoder and payload hash match the previous cache are
+ * reused; only new or changed payloads (or all, after an encoder changed) are encoded. Reused
+ * embeddings equal a fresh encoding up to float rounding (~1e-7): BLAS results depend slightly on
+ * batch composition.
  */
 public final class ExtractAction {
   private static final Logger LOG = LoggerFactory.getLogger(ExtractAction.class);
-  static final StructType ENCODED = new StructType()
-      .add("subject_id", DataTypes.StringType, false)
-      .add("payload_hash", DataTypes.StringType, false)
-      .add("payload_length", DataTypes.LongType, false)
-      .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-      .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-      .add("encoded_at", DataTypes.StringType, false);
-  /** Prefix of the column holding a modality's encoder-head class probabilities in the embeddings table. */
+  static final StructType ENCODED =
+      new StructType()
+          .add("subject_id", DataTypes.StringType, false)
+          .add("payload_hash", DataTypes.StringType, false)
+          .add("payload_length", DataTypes.LongType, false)
+          .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+          .add("head", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+          .add("encoded_at", DataTypes.StringType, false);
+
+  /**
+   * Prefix of the column holding a modality's encoder-head class probabilities in the embeddings
+   * table.
+   */
   public static final String HEAD_PREFIX = "head_";
 
   private final SparkSession spark;
@@ -93,7 +100,12 @@ public final class ExtractAction {
   private final String outputDir;
   private final DeviceBinder binder;
 
-  private ExtractAction(SparkSession spark, PipelineConfig config, String cohortDir, String encodersDir, String outputDir,
+  private ExtractAction(
+      SparkSession spark,
+      PipelineConfig config,
+      String cohortDir,
+      String encodersDir,
+      String outputDir,
       DeviceBinder binder) {
     this.spark = Objects.requireNonNull(spark, "spark");
     this.config = Objects.requireNonNull(config, "config");
@@ -104,7 +116,12 @@ public final class ExtractAction {
   }
 
   public static ExtractAction of(SparkSession spark, PipelineConfig config) {
-    return new ExtractAction(spark, config, config.cohortOutputDir(), config.pretrainOutputDir(), config.embeddingsDir(),
+    return new ExtractAction(
+        spark,
+        config,
+        config.cohortOutputDir(),
+        config.pretrainOutputDir(),
+        config.embeddingsDir(),
         new Nd4jDeviceBinder());
   }
 
@@ -113,7 +130,9 @@ public final class ExtractAction {
     return new ExtractAction(spark, config, dir, encodersDir, outputDir, binder);
   }
 
-  /** Loads encoders from {@code dir/<modality>/encoder} instead of {@code <output.dir>/pretrain}. */
+  /**
+   * Loads encoders from {@code dir/<modality>/encoder} instead of {@code <output.dir>/pretrain}.
+   */
   public ExtractAction encodersDir(String dir) {
     return new ExtractAction(spark, config, cohortDir, dir, outputDir, binder);
   }
@@ -128,7 +147,12 @@ public final class ExtractAction {
   }
 
   /** An encoder verified on the driver, its bytes broadcast to tasks. */
-  private record Encoder(ModalitySpec spec, ModalityPreprocessing prep, String sha256, int dimension, String dir,
+  private record Encoder(
+      ModalitySpec spec,
+      ModalityPreprocessing prep,
+      String sha256,
+      int dimension,
+      String dir,
       Broadcast<byte[]> bytes) {}
 
   public ExtractResult execute() {
@@ -141,134 +165,250 @@ public final class ExtractAction {
     for (ModalitySpec spec : manifest.modalities()) {
       String dir = encodersDir + "/" + spec.name() + "/encoder";
       EncoderArtifact.Loaded loaded = EncoderArtifact.load(hadoop, dir);
-      if (!loaded.preprocessing().modality().equals(spec.name()) || loaded.preprocessing().kind() != spec.kind()) {
-        throw new IllegalStateException("Cannot extract modality '" + spec.name() + "': the encoder at " + dir + " was trained for '"
-            + loaded.preprocessing().modality() + "' (" + loaded.preprocessing().kind().configName() + ")");
+      if (!loaded.preprocessing().modality().equals(spec.name())
+          || loaded.preprocessing().kind() != spec.kind()) {
+        throw new IllegalStateException(
+            "Cannot extract modality '"
+                + spec.name()
+                + "': the encoder at "
+                + dir
+                + " was trained for '"
+                + loaded.preprocessing().modality()
+                + "' ("
+                + loaded.preprocessing().kind().configName()
+                + ")");
       }
-      encoders.add(new Encoder(spec, loaded.preprocessing(), loaded.sha256(), Encoders.embeddingSize(loaded.network()), dir,
-          jsc.broadcast(ModelArtifact.verified(hadoop, dir))));
+      encoders.add(
+          new Encoder(
+              spec,
+              loaded.preprocessing(),
+              loaded.sha256(),
+              Encoders.embeddingSize(loaded.network()),
+              dir,
+              jsc.broadcast(ModelArtifact.verified(hadoop, dir))));
     }
     LOG.info("Loaded and verified {} encoders in {} s", encoders.size(), seconds(start));
     Log1pDomain.check(aligned, encoders.stream().map(Encoder::prep).toList(), "extract");
-    boolean previousCache = config.extract().incremental() && exists(hadoop, outputDir + "/" + EmbeddingsManifest.CACHE);
+    boolean previousCache =
+        config.extract().incremental()
+            && exists(hadoop, outputDir + "/" + EmbeddingsManifest.CACHE);
     int batchSize = config.extract().batchSize();
     try {
-      return AtomicDirectory.write(hadoop, outputDir, tmp -> {
-        Dataset<Row> oldCache = previousCache ? spark.read().parquet(outputDir + "/" + EmbeddingsManifest.CACHE) : null;
-        if (oldCache != null && !(oldCache.schema().apply("payload_hash").dataType() instanceof org.apache.spark.sql.types.StringType)) {
-          LOG.info("The embeddings cache at {} has payload hashes of an older version: every payload is encoded again", outputDir);
-          oldCache = null;
-        }
-        if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("payload_length")) {
-          LOG.info("The embeddings cache at {} has keys without payload lengths (older version): every payload is encoded again",
-              outputDir);
-          oldCache = null;
-        }
-        if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("head")) {
-          LOG.info("The embeddings cache at {} has no encoder-head probabilities (older version): every payload is encoded again",
-              outputDir);
-          oldCache = null;
-        }
-        String runStamp = Instant.now().toString();
-        Dataset<Row> cache = null;
-        for (Encoder encoder : encoders) {
-          String m = encoder.spec().name();
-          Dataset<Row> present = aligned.filter(col(encoder.spec().presenceColumn()))
-              .select(col("subject_id"), payloadHash(col(m)).as("payload_hash"),
-                  payloadLength(aligned, encoder.spec()).as("payload_length"), Payloads.column(encoder.prep()));
-          // One pass over the payloads: each present row meets its cached embedding, if any, in a single left join,
-          // so its key is computed once; the encoder then encodes only the rows without one.
-          Dataset<Row> keyed;
-          if (oldCache != null) {
-            Dataset<Row> cached = oldCache.filter(col("modality").equalTo(lit(m)).and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
-                .select(col("subject_id"), col("payload_hash"), col("payload_length"), col("embedding"), col("head"),
-                    col("encoded_at"));
-            keyed = present.join(cached, new String[] {"subject_id", "payload_hash", "payload_length"}, "left_outer")
-                .select(col("subject_id"), col("payload_hash"), col("payload_length"), col(m), col("embedding"), col("head"),
-                    col("encoded_at"));
-          } else {
-            keyed = present.select(col("*"), lit(null).cast(ENCODED.apply("embedding").dataType()).as("embedding"),
-                lit(null).cast(ENCODED.apply("head").dataType()).as("head"), lit(null).cast(DataTypes.StringType).as("encoded_at"));
-          }
-          Dataset<Row> all = encode(keyed, encoder, batchSize, runStamp);
-          Dataset<Row> part = all.select(col("subject_id"), lit(m).as("modality"), lit(encoder.sha256()).as("encoder_sha256"),
-              col("payload_hash"), col("payload_length"), col("embedding"), col("head"), col("encoded_at"));
-          cache = cache == null ? part : cache.unionByName(part);
-        }
-        // Encoding happens here, once: the cache is written, then read back for counts and the table.
-        cache.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsManifest.CACHE);
-        LOG.info("Encoded and wrote the cache at {} s", seconds(start));
-        Dataset<Row> written = spark.read().parquet(tmp + "/" + EmbeddingsManifest.CACHE);
-        Map<String, long[]> counts = new HashMap<>();
-        for (Row r : written.groupBy(col("modality"))
-            .agg(count(lit(1)), sum(when(col("encoded_at").equalTo(lit(runStamp)), 1L).otherwise(0L))).collectAsList()) {
-          counts.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
-        }
-        List<ModalityExtraction> extractions = new ArrayList<>();
-        for (Encoder encoder : encoders) {
-          long[] c = counts.getOrDefault(encoder.spec().name(), new long[] {0, 0});
-          extractions.add(new ModalityExtraction(encoder.spec().name(), encoder.spec().kind().configName(), encoder.dimension(),
-              encoder.sha256(), encoder.dir(), c[0], c[0] - c[1], c[1]));
-        }
-        Dataset<Row> table = table(aligned, manifest, written);
-        table.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsManifest.TABLE);
-        long subjects = spark.read().parquet(tmp + "/" + EmbeddingsManifest.TABLE).count();
-        LOG.info("Wrote the embeddings table at {} s", seconds(start));
-        Json.write(hadoop, tmp + "/" + EmbeddingsManifest.FILE, new EmbeddingsManifest(manifest.name(), manifest.inputFingerprint(),
-            subjects, extractions, manifest.classes(), BuildInfo.version(), Instant.now().toString(),
-            config.subjects().outcome().survival() ? config.subjects().outcome().intervals() : null));
-        for (ModalityExtraction e : extractions) {
-          LOG.info("Extract '{}': {} present, {} reused from cache, {} encoded", e.modality(), e.present(), e.reused(), e.encoded());
-        }
-        return new ExtractResult(outputDir, subjects, extractions, (System.nanoTime() - start) / 1e9);
-      });
+      return AtomicDirectory.write(
+          hadoop,
+          outputDir,
+          tmp -> {
+            Dataset<Row> oldCache =
+                previousCache
+                    ? spark.read().parquet(outputDir + "/" + EmbeddingsManifest.CACHE)
+                    : null;
+            if (oldCache != null
+                && !(oldCache.schema().apply("payload_hash").dataType()
+                    instanceof org.apache.spark.sql.types.StringType)) {
+              LOG.info(
+                  "The embeddings cache at {} has payload hashes of an older version: every payload is encoded again",
+                  outputDir);
+              oldCache = null;
+            }
+            if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("payload_length")) {
+              LOG.info(
+                  "The embeddings cache at {} has keys without payload lengths (older version): every payload is encoded again",
+                  outputDir);
+              oldCache = null;
+            }
+            if (oldCache != null && !Arrays.asList(oldCache.columns()).contains("head")) {
+              LOG.info(
+                  "The embeddings cache at {} has no encoder-head probabilities (older version): every payload is encoded again",
+                  outputDir);
+              oldCache = null;
+            }
+            String runStamp = Instant.now().toString();
+            Dataset<Row> cache = null;
+            for (Encoder encoder : encoders) {
+              String m = encoder.spec().name();
+              Dataset<Row> present =
+                  aligned
+                      .filter(col(encoder.spec().presenceColumn()))
+                      .select(
+                          col("subject_id"),
+                          payloadHash(col(m)).as("payload_hash"),
+                          payloadLength(aligned, encoder.spec()).as("payload_length"),
+                          Payloads.column(encoder.prep()));
+              // One pass over the payloads: each present row meets its cached embedding, if any, in
+              // a single left join,
+              // so its key is computed once; the encoder then encodes only the rows without one.
+              Dataset<Row> keyed;
+              if (oldCache != null) {
+                Dataset<Row> cached =
+                    oldCache
+                        .filter(
+                            col("modality")
+                                .equalTo(lit(m))
+                                .and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
+                        .select(
+                            col("subject_id"),
+                            col("payload_hash"),
+                            col("payload_length"),
+                            col("embedding"),
+                            col("head"),
+                            col("encoded_at"));
+                keyed =
+                    present
+                        .join(
+                            cached,
+                            new String[] {"subject_id", "payload_hash", "payload_length"},
+                            "left_outer")
+                        .select(
+                            col("subject_id"),
+                            col("payload_hash"),
+                            col("payload_length"),
+                            col(m),
+                            col("embedding"),
+                            col("head"),
+                            col("encoded_at"));
+              } else {
+                keyed =
+                    present.select(
+                        col("*"),
+                        lit(null).cast(ENCODED.apply("embedding").dataType()).as("embedding"),
+                        lit(null).cast(ENCODED.apply("head").dataType()).as("head"),
+                        lit(null).cast(DataTypes.StringType).as("encoded_at"));
+              }
+              Dataset<Row> all = encode(keyed, encoder, batchSize, runStamp);
+              Dataset<Row> part =
+                  all.select(
+                      col("subject_id"),
+                      lit(m).as("modality"),
+                      lit(encoder.sha256()).as("encoder_sha256"),
+                      col("payload_hash"),
+                      col("payload_length"),
+                      col("embedding"),
+                      col("head"),
+                      col("encoded_at"));
+              cache = cache == null ? part : cache.unionByName(part);
+            }
+            // Encoding happens here, once: the cache is written, then read back for counts and the
+            // table.
+            cache
+                .write()
+                .mode(SaveMode.ErrorIfExists)
+                .parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+            LOG.info("Encoded and wrote the cache at {} s", seconds(start));
+            Dataset<Row> written = spark.read().parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+            Map<String, long[]> counts = new HashMap<>();
+            for (Row r :
+                written
+                    .groupBy(col("modality"))
+                    .agg(
+                        count(lit(1)),
+                        sum(when(col("encoded_at").equalTo(lit(runStamp)), 1L).otherwise(0L)))
+                    .collectAsList()) {
+              counts.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
+            }
+            List<ModalityExtraction> extractions = new ArrayList<>();
+            for (Encoder encoder : encoders) {
+              long[] c = counts.getOrDefault(encoder.spec().name(), new long[] {0, 0});
+              extractions.add(
+                  new ModalityExtraction(
+                      encoder.spec().name(),
+                      encoder.spec().kind().configName(),
+                      encoder.dimension(),
+                      encoder.sha256(),
+                      encoder.dir(),
+                      c[0],
+                      c[0] - c[1],
+                      c[1]));
+            }
+            Dataset<Row> table = table(aligned, manifest, written);
+            table
+                .write()
+                .mode(SaveMode.ErrorIfExists)
+                .parquet(tmp + "/" + EmbeddingsManifest.TABLE);
+            long subjects = spark.read().parquet(tmp + "/" + EmbeddingsManifest.TABLE).count();
+            LOG.info("Wrote the embeddings table at {} s", seconds(start));
+            Json.write(
+                hadoop,
+                tmp + "/" + EmbeddingsManifest.FILE,
+                new EmbeddingsManifest(
+                    manifest.name(),
+                    manifest.inputFingerprint(),
+                    subjects,
+                    extractions,
+                    manifest.classes(),
+                    BuildInfo.version(),
+                    Instant.now().toString(),
+                    config.subjects().outcome().survival()
+                        ? config.subjects().outcome().intervals()
+                        : null));
+            for (ModalityExtraction e : extractions) {
+              LOG.info(
+                  "Extract '{}': {} present, {} reused from cache, {} encoded",
+                  e.modality(),
+                  e.present(),
+                  e.reused(),
+                  e.encoded());
+            }
+            return new ExtractResult(
+                outputDir, subjects, extractions, (System.nanoTime() - start) / 1e9);
+          });
     } finally {
       encoders.forEach(e -> e.bytes().destroy());
     }
   }
 
-  /** 128 bits of a payload: xxHash64 under Spark's seed and, over a constant first, under a second seed. */
+  /**
+   * 128 bits of a payload: xxHash64 under Spark's seed and, over a constant first, under a second
+   * seed.
+   */
   static org.apache.spark.sql.Column payloadHash(org.apache.spark.sql.Column payload) {
     return org.apache.spark.sql.functions.concat(
-        org.apache.spark.sql.functions.lpad(org.apache.spark.sql.functions.hex(xxhash64(payload)), 16, "0"),
-        org.apache.spark.sql.functions.lpad(org.apache.spark.sql.functions.hex(xxhash64(lit(0x5eedL), payload)), 16, "0"));
+        org.apache.spark.sql.functions.lpad(
+            org.apache.spark.sql.functions.hex(xxhash64(payload)), 16, "0"),
+        org.apache.spark.sql.functions.lpad(
+            org.apache.spark.sql.functions.hex(xxhash64(lit(0x5eedL), payload)), 16, "0"));
   }
 
   /**
-   * The length of a modality's payload, the second part of the cache key: elements of a vector or image array, bytes
-   * of a text (UTF-8), values of a time series, fields of a tabular struct. Fixed-shape kinds give every payload the
-   * same length, so only the hash tells them apart; it is cheap to read in all cases.
+   * The length of a modality's payload, the second part of the cache key: elements of a vector or
+   * image array, bytes of a text (UTF-8), values of a time series, fields of a tabular struct.
+   * Fixed-shape kinds give every payload the same length, so only the hash tells them apart; it is
+   * cheap to read in all cases.
    */
   static Column payloadLength(Dataset<Row> aligned, ModalitySpec spec) {
     Column payload = col(spec.name());
-    Column length = switch (spec.kind()) {
-      case VECTOR, IMAGE -> org.apache.spark.sql.functions.size(payload);
-      case TEXT -> org.apache.spark.sql.functions.octet_length(payload);
-      case TIMESERIES -> org.apache.spark.sql.functions.size(payload.getField("values"));
-      case TABULAR -> lit(((StructType) aligned.schema().apply(spec.name()).dataType()).size());
-    };
-    // -1 for a null payload (never selected: only present payloads are keyed) keeps the key column non-null.
+    Column length =
+        switch (spec.kind()) {
+          case VECTOR, IMAGE -> org.apache.spark.sql.functions.size(payload);
+          case TEXT -> org.apache.spark.sql.functions.octet_length(payload);
+          case TIMESERIES -> org.apache.spark.sql.functions.size(payload.getField("values"));
+          case TABULAR -> lit(((StructType) aligned.schema().apply(spec.name()).dataType()).size());
+        };
+    // -1 for a null payload (never selected: only present payloads are keyed) keeps the key column
+    // non-null.
     return org.apache.spark.sql.functions.coalesce(length.cast(DataTypes.LongType), lit(-1L));
   }
 
   /**
-   * Runs one encoder in batches over the rows (subject_id, payload_hash, payload_length, payload, embedding, head,
-   * encoded_at) whose cached embedding is null; rows with one are passed through.
+   * Runs one encoder in batches over the rows (subject_id, payload_hash, payload_length, payload,
+   * embedding, head, encoded_at) whose cached embedding is null; rows with one are passed through.
    */
   private Dataset<Row> encode(Dataset<Row> rows, Encoder encoder, int batchSize, String runStamp) {
     ModalityPreprocessing prep = encoder.prep();
     String sha = encoder.sha256();
     Broadcast<byte[]> bytes = encoder.bytes();
     DeviceBinder deviceBinder = binder;
-    JavaRDD<Row> out = InternalRows.of(rows).mapPartitions(new EncodePartition(prep, sha, bytes, deviceBinder, batchSize, runStamp));
+    JavaRDD<Row> out =
+        InternalRows.of(rows)
+            .mapPartitions(
+                new EncodePartition(prep, sha, bytes, deviceBinder, batchSize, runStamp));
     return spark.createDataFrame(out, ENCODED);
   }
 
   /**
-   * Encodes one partition of internal rows (subject_id, payload_hash, payload_length, payload, embedding, head,
-   * encoded_at) into {@link #ENCODED} rows, in input order, reading and encoding {@code batchSize} rows at a time: a
-   * row with a cached embedding, head and time is passed through; the others of the batch are encoded together and
-   * stamped with {@code runStamp}.
+   * Encodes one partition of internal rows (subject_id, payload_hash, payload_length, payload,
+   * embedding, head, encoded_at) into {@link #ENCODED} rows, in input order, reading and encoding
+   * {@code batchSize} rows at a time: a row with a cached embedding, head and time is passed
+   * through; the others of the batch are encoded together and stamped with {@code runStamp}.
    */
   static final class EncodePartition implements FlatMapFunction<Iterator<InternalRow>, Row> {
     private static final long serialVersionUID = 1L;
@@ -283,7 +423,12 @@ public final class ExtractAction {
     private final int batchSize;
     private final String runStamp;
 
-    EncodePartition(ModalityPreprocessing prep, String sha256, Broadcast<byte[]> bytes, DeviceBinder binder, int batchSize,
+    EncodePartition(
+        ModalityPreprocessing prep,
+        String sha256,
+        Broadcast<byte[]> bytes,
+        DeviceBinder binder,
+        int batchSize,
         String runStamp) {
       this.prep = prep;
       this.sha256 = sha256;
@@ -304,12 +449,16 @@ public final class ExtractAction {
       return InternalRows.flatMapBatches(partition, batchSize, encoder::rows);
     }
 
-    /** One task's converter and encoder; the encoder is loaded only once a payload needs encoding. */
+    /**
+     * One task's converter and encoder; the encoder is loaded only once a payload needs encoding.
+     */
     private final class BatchEncoder {
       private final FeatureBatches converter = new FeatureBatches(prep, PAYLOAD);
       private MultiLayerNetwork net;
 
-      /** The rows of one batch, in its order: cached ones as they are, the others encoded together. */
+      /**
+       * The rows of one batch, in its order: cached ones as they are, the others encoded together.
+       */
       List<Row> rows(List<InternalRow> batch) {
         List<InternalRow> missing = new ArrayList<>();
         for (InternalRow in : batch) {
@@ -333,8 +482,14 @@ public final class ExtractAction {
           String subject = in.getUTF8String(0).toString();
           String hash = in.getUTF8String(1).toString();
           if (isCached(in)) {
-            rows.add(RowFactory.create(subject, hash, in.getLong(2), in.getArray(EMBEDDING).toFloatArray(),
-                in.getArray(HEAD).toFloatArray(), in.getUTF8String(ENCODED_AT).toString()));
+            rows.add(
+                RowFactory.create(
+                    subject,
+                    hash,
+                    in.getLong(2),
+                    in.getArray(EMBEDDING).toFloatArray(),
+                    in.getArray(HEAD).toFloatArray(),
+                    in.getUTF8String(ENCODED_AT).toString()));
           } else {
             rows.add(RowFactory.create(subject, hash, in.getLong(2), values[k], head[k], runStamp));
             k++;
@@ -350,15 +505,24 @@ public final class ExtractAction {
   }
 
   /**
-   * The embeddings table: subject columns, presence masks, then one array column per modality, then per modality
-   * {@code head_<modality>}: the class probabilities of the encoder's own softmax head (pretrain's unimodal model), null
-   * where the modality is absent.
+   * The embeddings table: subject columns, presence masks, then one array column per modality, then
+   * per modality {@code head_<modality>}: the class probabilities of the encoder's own softmax head
+   * (pretrain's unimodal model), null where the modality is absent.
    */
-  private static Dataset<Row> table(Dataset<Row> aligned, CohortManifest manifest, Dataset<Row> cache) {
+  private static Dataset<Row> table(
+      Dataset<Row> aligned, CohortManifest manifest, Dataset<Row> cache) {
     List<String> available = Arrays.asList(aligned.columns());
     List<Column> columns = new ArrayList<>();
-    for (String c : List.of("subject_id", "split", "label", "duration", "fold", "group", "true_probability",
-        "observable_probability")) {
+    for (String c :
+        List.of(
+            "subject_id",
+            "split",
+            "label",
+            "duration",
+            "fold",
+            "group",
+            "true_probability",
+            "observable_probability")) {
       if (available.contains(c)) {
         columns.add(col(c));
       }
@@ -368,9 +532,17 @@ public final class ExtractAction {
     }
     Dataset<Row> table = aligned.select(columns.toArray(Column[]::new));
     for (ModalitySpec spec : manifest.modalities()) {
-      Dataset<Row> embedding = cache.filter(col("modality").equalTo(lit(spec.name())))
-          .select(col("subject_id").as("_sid"), col("embedding").as(spec.name()), col("head").as(HEAD_PREFIX + spec.name()));
-      table = table.join(embedding, table.col("subject_id").equalTo(embedding.col("_sid")), "left").drop("_sid");
+      Dataset<Row> embedding =
+          cache
+              .filter(col("modality").equalTo(lit(spec.name())))
+              .select(
+                  col("subject_id").as("_sid"),
+                  col("embedding").as(spec.name()),
+                  col("head").as(HEAD_PREFIX + spec.name()));
+      table =
+          table
+              .join(embedding, table.col("subject_id").equalTo(embedding.col("_sid")), "left")
+              .drop("_sid");
     }
     List<Column> ordered = new ArrayList<>();
     for (String c : table.columns()) {

@@ -4,24 +4,49 @@ import java.util.List;
 import java.util.Locale;
 
 /** What extract wrote: the embeddings directory and, per modality, cache reuse. */
-public record ExtractResult(String outputDir, long subjects, List<ModalityExtraction> modalities, double seconds) {
+public record ExtractResult(
+    String outputDir, long subjects, List<ModalityExtraction> modalities, double seconds) {
 
   public ExtractResult {
     modalities = List.copyOf(modalities);
   }
 
   public ModalityExtraction modality(String name) {
-    return modalities.stream().filter(m -> m.modality().equals(name)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("Cannot find modality '" + name + "' in the extract result"));
+    return modalities.stream()
+        .filter(m -> m.modality().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "Cannot find modality '" + name + "' in the extract result"));
   }
 
   /** Per-modality counts as a fixed-width table. */
   public String table() {
-    StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-16s %-10s %4s %8s %8s %8s  %s%n",
-        "modality", "kind", "dim", "present", "reused", "encoded", "encoder sha256"));
+    StringBuilder s =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%-16s %-10s %4s %8s %8s %8s  %s%n",
+                "modality",
+                "kind",
+                "dim",
+                "present",
+                "reused",
+                "encoded",
+                "encoder sha256"));
     for (ModalityExtraction m : modalities) {
-      s.append(String.format(Locale.ROOT, "%-16s %-10s %4d %8d %8d %8d  %s%n", m.modality(), m.kind(), m.dimension(), m.present(),
-          m.reused(), m.encoded(), m.encoderSha256().substring(0, 12)));
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "%-16s %-10s %4d %8d %8d %8d  %s%n",
+              m.modality(),
+              m.kind(),
+              m.dimension(),
+              m.present(),
+              m.reused(),
+              m.encoded(),
+              m.encoderSha256().substring(0, 12)));
     }
     return s.toString();
   }

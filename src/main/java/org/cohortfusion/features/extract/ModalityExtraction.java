@@ -13,5 +13,11 @@ package org.cohortfusion.features.extract;
  * @param encoded embeddings computed in this run
  */
 public record ModalityExtraction(
-    String modality, String kind, int dimension, String encoderSha256, String encoderDir, long present, long reused,
+    String modality,
+    String kind,
+    int dimension,
+    String encoderSha256,
+    String encoderDir,
+    long present,
+    long reused,
     long encoded) {}

@@ -51,11 +51,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pretrain stage as a Spark action: for each modality, an encoder with a softmax head over the
- * cohort's classes, trained on the train subjects that have the modality and a label with dl4j-spark
- * parameter averaging, early-stopped on validation AUROC, checkpointed every epoch
- * ({@code <dir>/<modality>/checkpoints/epoch-N}), the best epoch published as
- * {@code <dir>/<modality>/encoder} (an {@link EncoderArtifact}), and the unimodal baselines written
- * to {@code <dir>/metrics.json}. Only aggregates reach the driver.
+ * cohort's classes, trained on the train subjects that have the modality and a label with
+ * dl4j-spark parameter averaging, early-stopped on validation AUROC, checkpointed every epoch
+ * ({@code <dir>/<modality>/checkpoints/epoch-N}), the best epoch published as {@code
+ * <dir>/<modality>/encoder} (an {@link EncoderArtifact}), and the unimodal baselines written to
+ * {@code <dir>/metrics.json}. Only aggregates reach the driver.
  *
  * <pre>{@code
  * PretrainResult result = PretrainAction.of(spark, config).execute();
@@ -71,7 +71,12 @@ public final class PretrainAction {
   private final String outputDir;
   private final List<String> only;
 
-  private PretrainAction(SparkSession spark, PipelineConfig config, String cohortDir, String outputDir, List<String> only) {
+  private PretrainAction(
+      SparkSession spark,
+      PipelineConfig config,
+      String cohortDir,
+      String outputDir,
+      List<String> only) {
     this.spark = Objects.requireNonNull(spark, "spark");
     this.config = Objects.requireNonNull(config, "config");
     this.cohortDir = cohortDir;
@@ -80,7 +85,8 @@ public final class PretrainAction {
   }
 
   public static PretrainAction of(SparkSession spark, PipelineConfig config) {
-    return new PretrainAction(spark, config, config.cohortOutputDir(), config.pretrainOutputDir(), List.of());
+    return new PretrainAction(
+        spark, config, config.cohortOutputDir(), config.pretrainOutputDir(), List.of());
   }
 
   /** Reads the aligned cohort from {@code dir} instead of {@code <output.dir>/cohort}. */
@@ -102,14 +108,19 @@ public final class PretrainAction {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     CohortManifest manifest = CohortManifest.read(hadoop, cohortDir);
     if (manifest.classes().size() < 2) {
-      throw new IllegalStateException("Cannot pretrain on cohort " + cohortDir + ": it has " + manifest.classes().size()
-          + " label class(es); unimodal heads need at least 2");
+      throw new IllegalStateException(
+          "Cannot pretrain on cohort "
+              + cohortDir
+              + ": it has "
+              + manifest.classes().size()
+              + " label class(es); unimodal heads need at least 2");
     }
     Dataset<Row> aligned = org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir);
     List<String> known = manifest.modalities().stream().map(ModalitySpec::name).toList();
     for (String name : only) {
       if (!known.contains(name)) {
-        throw new IllegalArgumentException("Cannot pretrain modality '" + name + "': the cohort has " + known);
+        throw new IllegalArgumentException(
+            "Cannot pretrain modality '" + name + "': the cohort has " + known);
       }
     }
     List<ModalityPretrainResult> results = new ArrayList<>();
@@ -123,7 +134,8 @@ public final class PretrainAction {
     return result;
   }
 
-  private ModalityPretrainResult pretrain(Dataset<Row> aligned, ModalitySpec spec, CohortManifest manifest, Configuration hadoop) {
+  private ModalityPretrainResult pretrain(
+      Dataset<Row> aligned, ModalitySpec spec, CohortManifest manifest, Configuration hadoop) {
     long start = System.nanoTime();
     String m = spec.name();
     EncoderConfig encoder = config.pretrain().encoder(m);
@@ -132,33 +144,57 @@ public final class PretrainAction {
     int classes = manifest.classes().size();
     ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, encoder, maxCategories);
 
-    Dataset<Row> labelled = aligned.filter(col(spec.presenceColumn()).and(col("label").isNotNull()));
+    Dataset<Row> labelled =
+        aligned.filter(col(spec.presenceColumn()).and(col("label").isNotNull()));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    JavaRDD<DataSet> validation = dataSets(labelled, "validation", prep, classes, encoder.batchSize())
-        .persist(StorageLevel.MEMORY_ONLY_SER());
-    JavaRDD<DataSet> test = dataSets(labelled, "test", prep, classes, encoder.batchSize())
-        .persist(StorageLevel.MEMORY_ONLY_SER());
-    // The train split as minibatch shards on shared storage, written once and deleted when this modality is done.
-    try (MinibatchShards train = MinibatchShards.write(jsc, dataSets(labelled, "train", prep, classes, encoder.batchSize()),
-        config.shardsDir(), "pretrain-" + m, PretrainAction::writeShard)) {
+    JavaRDD<DataSet> validation =
+        dataSets(labelled, "validation", prep, classes, encoder.batchSize())
+            .persist(StorageLevel.MEMORY_ONLY_SER());
+    JavaRDD<DataSet> test =
+        dataSets(labelled, "test", prep, classes, encoder.batchSize())
+            .persist(StorageLevel.MEMORY_ONLY_SER());
+    // The train split as minibatch shards on shared storage, written once and deleted when this
+    // modality is done.
+    try (MinibatchShards train =
+        MinibatchShards.write(
+            jsc,
+            dataSets(labelled, "train", prep, classes, encoder.batchSize()),
+            config.shardsDir(),
+            "pretrain-" + m,
+            PretrainAction::writeShard)) {
       long nTrain = train.examples();
       long nValidation = examples(validation);
       long nTest = examples(test);
       if (nTrain == 0) {
-        throw new IllegalStateException("Cannot pretrain encoder of modality '" + m + "': no train subject has it and a label");
+        throw new IllegalStateException(
+            "Cannot pretrain encoder of modality '" + m + "': no train subject has it and a label");
       }
-      LOG.info("Pretraining modality '{}' ({}): {} train, {} validation, {} test subjects", m, spec.kind().configName(),
-          nTrain, nValidation, nTest);
+      LOG.info(
+          "Pretraining modality '{}' ({}): {} train, {} validation, {} test subjects",
+          m,
+          spec.kind().configName(),
+          nTrain,
+          nValidation,
+          nTest);
 
       int workers = spark.sparkContext().defaultParallelism();
-      int averaging = ParameterAveraging.averagingFrequency(config.pretrain().averagingFrequency(), train.paths().size(),
-          workers);
-      LOG.info("Modality '{}': parameter averaging over {} worker(s), {} shards, averaging every {} minibatches per worker{}",
-          m, workers, train.paths().size(), averaging,
-          config.pretrain().averagingFrequency() == null ? " (chosen: pretrain.averaging-frequency unset)" : "");
-      ParameterAveragingTrainingMaster master = ParameterAveraging.master(workers, encoder.batchSize(), averaging,
-          config.pretrain().seed());
-      MultiLayerNetwork initial = EncoderFactory.build(prep, encoder, classes, config.pretrain().seed());
+      int averaging =
+          ParameterAveraging.averagingFrequency(
+              config.pretrain().averagingFrequency(), train.paths().size(), workers);
+      LOG.info(
+          "Modality '{}': parameter averaging over {} worker(s), {} shards, averaging every {} minibatches per worker{}",
+          m,
+          workers,
+          train.paths().size(),
+          averaging,
+          config.pretrain().averagingFrequency() == null
+              ? " (chosen: pretrain.averaging-frequency unset)"
+              : "");
+      ParameterAveragingTrainingMaster master =
+          ParameterAveraging.master(
+              workers, encoder.batchSize(), averaging, config.pretrain().seed());
+      MultiLayerNetwork initial =
+          EncoderFactory.build(prep, encoder, classes, config.pretrain().seed());
       SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, initial, master);
 
       String modalityDir = outputDir + "/" + m;
@@ -170,11 +206,28 @@ public final class PretrainAction {
         epoch++;
         sparkNet.fitPaths(train.pathsRdd(jsc), new SerializedDataSetLoader());
         double[] metrics = evaluate(sparkNet, validation, nValidation, classes);
-        LOG.info("Modality '{}' epoch {}: validation AUROC {}, accuracy {}", m, epoch, metrics[0], metrics[1]);
+        LOG.info(
+            "Modality '{}' epoch {}: validation AUROC {}, accuracy {}",
+            m,
+            epoch,
+            metrics[0],
+            metrics[1]);
         MultiLayerNetwork current = sparkNet.getNetwork();
-        ModelArtifact.save(hadoop, modalityDir + "/checkpoints/epoch-" + epoch, current,
-            provenance(prep, encoder, manifest, Map.of("epoch", (double) epoch, "validation_auroc", metrics[0],
-                "validation_accuracy", metrics[1])));
+        ModelArtifact.save(
+            hadoop,
+            modalityDir + "/checkpoints/epoch-" + epoch,
+            current,
+            provenance(
+                prep,
+                encoder,
+                manifest,
+                Map.of(
+                    "epoch",
+                    (double) epoch,
+                    "validation_auroc",
+                    metrics[0],
+                    "validation_accuracy",
+                    metrics[1])));
         if (best == null || isBetter(metrics, bestValidation)) {
           best = current.clone();
           bestValidation = metrics;
@@ -184,7 +237,9 @@ public final class PretrainAction {
           break;
         }
       }
-      double[] testMetrics = evaluate(new SparkDl4jMultiLayer(spark.sparkContext(), best, master), test, nTest, classes);
+      double[] testMetrics =
+          evaluate(
+              new SparkDl4jMultiLayer(spark.sparkContext(), best, master), test, nTest, classes);
       Map<String, Double> metrics = new LinkedHashMap<>();
       metrics.put("best_epoch", (double) bestEpoch);
       metrics.put("validation_auroc", bestValidation[0]);
@@ -192,9 +247,24 @@ public final class PretrainAction {
       metrics.put("test_auroc", testMetrics[0]);
       metrics.put("test_accuracy", testMetrics[1]);
       String encoderDir = modalityDir + "/encoder";
-      String sha = ModelArtifact.save(hadoop, encoderDir, best, provenance(prep, encoder, manifest, metrics));
-      return new ModalityPretrainResult(m, spec.kind().configName(), Encoders.embeddingSize(best), nTrain, nValidation, nTest,
-          epoch, bestEpoch, bestValidation[0], bestValidation[1], testMetrics[0], testMetrics[1], encoderDir, sha,
+      String sha =
+          ModelArtifact.save(
+              hadoop, encoderDir, best, provenance(prep, encoder, manifest, metrics));
+      return new ModalityPretrainResult(
+          m,
+          spec.kind().configName(),
+          Encoders.embeddingSize(best),
+          nTrain,
+          nValidation,
+          nTest,
+          epoch,
+          bestEpoch,
+          bestValidation[0],
+          bestValidation[1],
+          testMetrics[0],
+          testMetrics[1],
+          encoderDir,
+          sha,
           (System.nanoTime() - start) / 1e9);
     } finally {
       validation.unpersist();
@@ -218,45 +288,71 @@ public final class PretrainAction {
     return !Double.isNaN(candidate[1]) && (Double.isNaN(best[1]) || candidate[1] > best[1]);
   }
 
-  /** [AUROC, accuracy] on a split with ND4J's evaluations; NaN when the split is empty or AUROC is undefined. */
-  private static double[] evaluate(SparkDl4jMultiLayer net, JavaRDD<DataSet> data, long examples, int classes) {
+  /**
+   * [AUROC, accuracy] on a split with ND4J's evaluations; NaN when the split is empty or AUROC is
+   * undefined.
+   */
+  private static double[] evaluate(
+      SparkDl4jMultiLayer net, JavaRDD<DataSet> data, long examples, int classes) {
     if (examples == 0) {
       return new double[] {Double.NaN, Double.NaN};
     }
-    IEvaluation[] evaluations = net.doEvaluation(data, 256,
-        classes == 2 ? new ROC(0) : new ROCMultiClass(0), new Evaluation(classes));
+    IEvaluation[] evaluations =
+        net.doEvaluation(
+            data, 256, classes == 2 ? new ROC(0) : new ROCMultiClass(0), new Evaluation(classes));
     double auroc;
     try {
-      auroc = classes == 2 ? ((ROC) evaluations[0]).calculateAUC() : ((ROCMultiClass) evaluations[0]).calculateAverageAUC();
+      auroc =
+          classes == 2
+              ? ((ROC) evaluations[0]).calculateAUC()
+              : ((ROCMultiClass) evaluations[0]).calculateAverageAUC();
     } catch (RuntimeException e) { // one class only in the split: AUROC is undefined
       auroc = Double.NaN;
     }
     return new double[] {auroc, ((Evaluation) evaluations[1]).accuracy()};
   }
 
-  private ModelArtifact.Provenance provenance(ModalityPreprocessing prep, EncoderConfig encoder, CohortManifest manifest,
+  private ModelArtifact.Provenance provenance(
+      ModalityPreprocessing prep,
+      EncoderConfig encoder,
+      CohortManifest manifest,
       Map<String, Double> metrics) {
-    return new ModelArtifact.Provenance(EncoderArtifact.KIND_PREFIX + prep.kind().configName(), manifest.inputFingerprint(),
-        BuildInfo.version(), EncoderArtifact.provenanceConfig(prep, encoder, manifest.classes()), metrics, Instant.now().toString());
+    return new ModelArtifact.Provenance(
+        EncoderArtifact.KIND_PREFIX + prep.kind().configName(),
+        manifest.inputFingerprint(),
+        BuildInfo.version(),
+        EncoderArtifact.provenanceConfig(prep, encoder, manifest.classes()),
+        metrics,
+        Instant.now().toString());
   }
 
-  private static int writeShard(DataSet batch, java.io.OutputStream out) throws java.io.IOException {
+  private static int writeShard(DataSet batch, java.io.OutputStream out)
+      throws java.io.IOException {
     batch.save(out);
     return batch.numExamples();
   }
 
-  /** Minibatch DataSets of one split (persist them MEMORY_ONLY_SER to reuse: plain MEMORY_ONLY estimates INDArray sizes slowly). */
-  static JavaRDD<DataSet> dataSets(Dataset<Row> labelled, String split, ModalityPreprocessing prep, int classes, int batchSize) {
+  /**
+   * Minibatch DataSets of one split (persist them MEMORY_ONLY_SER to reuse: plain MEMORY_ONLY
+   * estimates INDArray sizes slowly).
+   */
+  static JavaRDD<DataSet> dataSets(
+      Dataset<Row> labelled, String split, ModalityPreprocessing prep, int classes, int batchSize) {
     // Minibatches must mix labels: the aligned cohort may come sorted by label (stratified splits),
     // and label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
     // deterministic shuffle.
-    Dataset<Row> rows = labelled.filter(col("split").equalTo(lit(split)))
-        .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
-        .select(col("label"), Payloads.column(prep));
+    Dataset<Row> rows =
+        labelled
+            .filter(col("split").equalTo(lit(split)))
+            .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
+            .select(col("label"), Payloads.column(prep));
     return InternalRows.of(rows).mapPartitions(new ToDataSets(prep, classes, batchSize));
   }
 
-  /** Converts one partition of internal rows (label, payload) into minibatch DataSets of {@code batchSize}, in input order. */
+  /**
+   * Converts one partition of internal rows (label, payload) into minibatch DataSets of {@code
+   * batchSize}, in input order.
+   */
   static final class ToDataSets implements FlatMapFunction<Iterator<InternalRow>, DataSet> {
     private static final long serialVersionUID = 1L;
     private final ModalityPreprocessing prep;
@@ -273,12 +369,17 @@ public final class PretrainAction {
     public Iterator<DataSet> call(Iterator<InternalRow> partition) {
       FeatureBatches converter = new FeatureBatches(prep, 1);
       // Lazy: a batch is read and converted only when Spark has taken the previous minibatch.
-      return InternalRows.flatMapBatches(partition, batchSize, batch -> List.of(convert(converter, batch)));
+      return InternalRows.flatMapBatches(
+          partition, batchSize, batch -> List.of(convert(converter, batch)));
     }
 
     private DataSet convert(FeatureBatches converter, List<InternalRow> batch) {
       FeatureBatch features = converter.convert(batch);
-      return new DataSet(features.features(), FeatureBatches.oneHotLabels(batch, 0, classes), features.featureMask(), null);
+      return new DataSet(
+          features.features(),
+          FeatureBatches.oneHotLabels(batch, 0, classes),
+          features.featureMask(),
+          null);
     }
   }
 

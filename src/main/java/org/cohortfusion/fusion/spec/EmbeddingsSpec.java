@@ -11,9 +11,10 @@ import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
 
 /**
- * What the extract stage declares about its embeddings table ({@code <output.dir>/embeddings/embeddings.json}):
- * the modalities in column / presence-mask order with their representation sizes and encoder checksums, the class
- * names (label = index into them) and the hash of the cohort they were computed from. Proposed JSON shape:
+ * What the extract stage declares about its embeddings table ({@code
+ * <output.dir>/embeddings/embeddings.json}): the modalities in column / presence-mask order with
+ * their representation sizes and encoder checksums, the class names (label = index into them) and
+ * the hash of the cohort they were computed from. Proposed JSON shape:
  *
  * <pre>{@code
  * { "modalities": [ {"name": "clinical", "dim": 32, "encoderSha256": "ab12..."}, ... ],
@@ -27,10 +28,13 @@ import org.cohortfusion.io.Json;
 public record EmbeddingsSpec(
     @JsonPropertyDescription("Modalities in column and presence order.") List<Modality> modalities,
     @JsonPropertyDescription("Class names; label = index.") List<String> classes,
-    @JsonPropertyDescription("Hash of the cohort the embeddings were computed from.") String cohortHash,
-    @JsonPropertyDescription("Survival outcomes only: the upper bounds of the discrete-time hazard model's follow-up"
-        + " intervals (the label is then the event indicator and the table carries duration); absent for classes.")
-    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+    @JsonPropertyDescription("Hash of the cohort the embeddings were computed from.")
+        String cohortHash,
+    @JsonPropertyDescription(
+            "Survival outcomes only: the upper bounds of the discrete-time hazard model's follow-up"
+                + " intervals (the label is then the event indicator and the table carries duration); absent for classes.")
+        @com.fasterxml.jackson.annotation.JsonInclude(
+            com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
         List<Double> survivalIntervals) {
 
   /** File name of the descriptor inside the embeddings directory. */
@@ -49,7 +53,10 @@ public record EmbeddingsSpec(
   }
 
   public EmbeddingsSpec {
-    survivalIntervals = survivalIntervals == null || survivalIntervals.isEmpty() ? null : List.copyOf(survivalIntervals);
+    survivalIntervals =
+        survivalIntervals == null || survivalIntervals.isEmpty()
+            ? null
+            : List.copyOf(survivalIntervals);
     modalities = modalities == null ? List.of() : List.copyOf(modalities);
     classes = classes == null ? List.of() : List.copyOf(classes);
     if (modalities.isEmpty()) {
@@ -58,14 +65,17 @@ public record EmbeddingsSpec(
     Set<String> seen = new HashSet<>();
     for (Modality m : modalities) {
       if (m.name() == null || !seen.add(m.name())) {
-        throw new IllegalArgumentException("Cannot use embeddings spec: modality name '" + m.name() + "' is missing or repeated");
+        throw new IllegalArgumentException(
+            "Cannot use embeddings spec: modality name '" + m.name() + "' is missing or repeated");
       }
       if (m.dim() <= 0) {
-        throw new IllegalArgumentException("Cannot use embeddings spec: modality '" + m.name() + "' has dim " + m.dim());
+        throw new IllegalArgumentException(
+            "Cannot use embeddings spec: modality '" + m.name() + "' has dim " + m.dim());
       }
     }
     if (classes.size() < 2) {
-      throw new IllegalArgumentException("Cannot use embeddings spec: need at least 2 classes, got " + classes);
+      throw new IllegalArgumentException(
+          "Cannot use embeddings spec: need at least 2 classes, got " + classes);
     }
   }
 
@@ -99,7 +109,8 @@ public record EmbeddingsSpec(
   public int dim(String name) {
     int i = indexOf(name);
     if (i < 0) {
-      throw new IllegalArgumentException("Cannot find modality '" + name + "' in the embeddings (have " + modalityNames() + ")");
+      throw new IllegalArgumentException(
+          "Cannot find modality '" + name + "' in the embeddings (have " + modalityNames() + ")");
     }
     return modalities.get(i).dim();
   }
@@ -108,23 +119,31 @@ public record EmbeddingsSpec(
     return classes.size();
   }
 
-  /** Whether the label is the event indicator of a survival outcome (see {@link #survivalIntervals}). */
+  /**
+   * Whether the label is the event indicator of a survival outcome (see {@link
+   * #survivalIntervals}).
+   */
   public boolean survival() {
     return survivalIntervals != null;
   }
 
-  /** The width of a model's output: one probability per class, or one hazard per follow-up interval. */
+  /**
+   * The width of a model's output: one probability per class, or one hazard per follow-up interval.
+   */
   public int outputs() {
     return survival() ? survivalIntervals.size() : classes.size();
   }
 
   /**
-   * SHA-256 of the embedding space without the cohort: modalities, dimensions, encoder hashes and classes. Two
-   * snapshots extracted with the same encoders share it, so a model trained on one can be scored on the other.
+   * SHA-256 of the embedding space without the cohort: modalities, dimensions, encoder hashes and
+   * classes. Two snapshots extracted with the same encoders share it, so a model trained on one can
+   * be scored on the other.
    */
   public String encodersSha256() {
     try {
-      return Hashing.sha256(Json.MAPPER.writeValueAsString(new EmbeddingsSpec(modalities, classes, null, survivalIntervals)));
+      return Hashing.sha256(
+          Json.MAPPER.writeValueAsString(
+              new EmbeddingsSpec(modalities, classes, null, survivalIntervals)));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("Cannot hash embeddings spec", e);
     }

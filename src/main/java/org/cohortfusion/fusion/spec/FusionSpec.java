@@ -14,28 +14,30 @@ import org.cohortfusion.config.FusionStageConfig;
 import org.cohortfusion.fusion.ops.FusionOp;
 
 /**
- * A fusion model in the vocabulary of the review on multimodal deep learning for biomedical data (Stahlschmidt /
- * intermediate-fusion taxonomy as used in arXiv 2408.02686): WHAT modalities are fused, WHEN (here: on learned
- * marginal representations, i.e. intermediate fusion), HOW MANY times (single fusion or hierarchical stages) and
- * HOW (concatenation, tensor operation, attention, gating). Baselines use the same language: {@code unimodal:<m>},
- * {@code early} (zero-filled concatenation of the embeddings plus presence into one MLP) and {@code late} (mean of
- * the unimodal predicted probabilities over the modalities present).
+ * A fusion model in the vocabulary of the review on multimodal deep learning for biomedical data
+ * (Stahlschmidt / intermediate-fusion taxonomy as used in arXiv 2408.02686): WHAT modalities are
+ * fused, WHEN (here: on learned marginal representations, i.e. intermediate fusion), HOW MANY times
+ * (single fusion or hierarchical stages) and HOW (concatenation, tensor operation, attention,
+ * gating). Baselines use the same language: {@code unimodal:<m>}, {@code early} (zero-filled
+ * concatenation of the embeddings plus presence into one MLP) and {@code late} (mean of the
+ * unimodal predicted probabilities over the modalities present).
  *
  * @param name model name (the key under fusion.models, or the baseline name)
  * @param kind fusion model or which baseline
  * @param stages fusion stages in order; the last feeds the head (one stage = single fusion)
- * @param projection per-modality projection size: null = 32 where the operation needs equal sizes, 0 = never
+ * @param projection per-modality projection size: null = 32 where the operation needs equal sizes,
+ *     0 = never
  * @param projectionActivation activation of projections
  * @param head hidden sizes of the multimodal head
  * @param dropout dropout rate in the head
  * @param modalityDropout probability of hiding each present modality per training example and epoch
- * @param when depth at which each leaf modality joins the fusion (end to end: {@code input}, {@code embedding}, an
- *     encoder layer name or index); empty = the frozen precomputed embeddings
+ * @param when depth at which each leaf modality joins the fusion (end to end: {@code input}, {@code
+ *     embedding}, an encoder layer name or index); empty = the frozen precomputed embeddings
  * @param freezeEncoderEpochs end to end: epochs during which the encoder layers are frozen
  * @param encoderLearningRate end to end: learning-rate multiplier of the encoder layers
  * @param encoderInit end to end: pretrained or scratch
- * @param l2 L2 penalty coefficient on the fusion's weights (projections, fusion operation, head, output; not biases,
- *     not encoder layers)
+ * @param l2 L2 penalty coefficient on the fusion's weights (projections, fusion operation, head,
+ *     output; not biases, not encoder layers)
  * @param l1 L1 penalty coefficient on the same weights
  */
 public record FusionSpec(
@@ -61,7 +63,12 @@ public record FusionSpec(
   public static final int DEFAULT_PROJECTION = 32;
 
   /** A fusion model or one of the baselines. */
-  public enum Kind { FUSION, UNIMODAL, EARLY, LATE }
+  public enum Kind {
+    FUSION,
+    UNIMODAL,
+    EARLY,
+    LATE
+  }
 
   /** One fusion: the inputs (modalities or earlier stages) combined by an operation. */
   public record Stage(String name, List<String> inputs, FusionOp op, Map<String, Object> options) {
@@ -74,24 +81,61 @@ public record FusionSpec(
   public FusionSpec {
     stages = List.copyOf(stages);
     head = List.copyOf(head);
-    when = when == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(when));
+    when =
+        when == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(when));
     encoderInit = encoderInit == null ? "pretrained" : encoderInit;
   }
 
   /** The embeddings-only form (every modality joins as its frozen precomputed embedding). */
-  public FusionSpec(String name, Kind kind, List<Stage> stages, Integer projection, String projectionActivation,
-                    List<Integer> head, double dropout, double modalityDropout) {
-    this(name, kind, stages, projection, projectionActivation, head, dropout, modalityDropout, Map.of(), 0, 1.0,
-        "pretrained", 0.0, 0.0);
+  public FusionSpec(
+      String name,
+      Kind kind,
+      List<Stage> stages,
+      Integer projection,
+      String projectionActivation,
+      List<Integer> head,
+      double dropout,
+      double modalityDropout) {
+    this(
+        name,
+        kind,
+        stages,
+        projection,
+        projectionActivation,
+        head,
+        dropout,
+        modalityDropout,
+        Map.of(),
+        0,
+        1.0,
+        "pretrained",
+        0.0,
+        0.0);
   }
 
   /** The same model with other penalty coefficients (baselines take their template's). */
   public FusionSpec withPenalties(double l2Coefficient, double l1Coefficient) {
-    return new FusionSpec(name, kind, stages, projection, projectionActivation, head, dropout, modalityDropout, when,
-        freezeEncoderEpochs, encoderLearningRate, encoderInit, l2Coefficient, l1Coefficient);
+    return new FusionSpec(
+        name,
+        kind,
+        stages,
+        projection,
+        projectionActivation,
+        head,
+        dropout,
+        modalityDropout,
+        when,
+        freezeEncoderEpochs,
+        encoderLearningRate,
+        encoderInit,
+        l2Coefficient,
+        l1Coefficient);
   }
 
-  /** Whether the model is trained end to end on the aligned cohort's preprocessed features (when is not embeddings). */
+  /**
+   * Whether the model is trained end to end on the aligned cohort's preprocessed features (when is
+   * not embeddings).
+   */
   public boolean endToEnd() {
     return !when.isEmpty();
   }
@@ -106,7 +150,10 @@ public record FusionSpec(
     String key = "fusion.models." + name;
     String cannot = "Cannot compile fusion '" + name + "': ";
     if (!c.stages().isEmpty() && (!c.what().isEmpty() || c.how() != null)) {
-      throw new FusionSpecException(cannot + key + " sets both what/how and stages; use what/how for single fusion or stages for hierarchical fusion");
+      throw new FusionSpecException(
+          cannot
+              + key
+              + " sets both what/how and stages; use what/how for single fusion or stages for hierarchical fusion");
     }
     List<Stage> stages = new ArrayList<>();
     if (c.stages().isEmpty()) {
@@ -116,7 +163,8 @@ public record FusionSpec(
       stages.add(stage(cannot, key, name, c.what(), c.how(), c.options()));
     } else {
       Set<String> earlier = new LinkedHashSet<>();
-      Set<String> all = c.stages().stream().map(FusionStageConfig::name).collect(Collectors.toSet());
+      Set<String> all =
+          c.stages().stream().map(FusionStageConfig::name).collect(Collectors.toSet());
       for (int i = 0; i < c.stages().size(); i++) {
         FusionStageConfig s = c.stages().get(i);
         String sk = key + ".stages[" + i + "]";
@@ -124,7 +172,8 @@ public record FusionSpec(
           throw new FusionSpecException(cannot + sk + ".name is missing");
         }
         if (earlier.contains(s.name())) {
-          throw new FusionSpecException(cannot + sk + ".name = '" + s.name() + "' is used by an earlier stage");
+          throw new FusionSpecException(
+              cannot + sk + ".name = '" + s.name() + "' is used by an earlier stage");
         }
         if (s.name().equals("presence")) {
           throw new FusionSpecException(cannot + sk + ".name = 'presence' is reserved");
@@ -132,67 +181,134 @@ public record FusionSpec(
         for (int j = 0; j < s.what().size(); j++) {
           String in = s.what().get(j);
           if (in.equals(s.name()) || (all.contains(in) && !earlier.contains(in))) {
-            throw new FusionSpecException(cannot + sk + ".what[" + j + "] = '" + in
-                + "' is not an earlier stage (a stage can only use stages before it: no cycles)");
+            throw new FusionSpecException(
+                cannot
+                    + sk
+                    + ".what["
+                    + j
+                    + "] = '"
+                    + in
+                    + "' is not an earlier stage (a stage can only use stages before it: no cycles)");
           }
         }
         stages.add(stage(cannot, sk, s.name(), s.what(), s.how(), s.options()));
         earlier.add(s.name());
       }
-      // Every stage but the last must feed a later stage, or it would be a dead branch of the graph.
+      // Every stage but the last must feed a later stage, or it would be a dead branch of the
+      // graph.
       for (int i = 0; i < stages.size() - 1; i++) {
         String n = stages.get(i).name();
-        boolean used = stages.subList(i + 1, stages.size()).stream().anyMatch(s -> s.inputs().contains(n));
+        boolean used =
+            stages.subList(i + 1, stages.size()).stream().anyMatch(s -> s.inputs().contains(n));
         if (!used) {
-          throw new FusionSpecException(cannot + key + ".stages[" + i + "] ('" + n + "') is not an input of any later stage");
+          throw new FusionSpecException(
+              cannot + key + ".stages[" + i + "] ('" + n + "') is not an input of any later stage");
         }
       }
     }
-    check(c.projection() == null || c.projection() >= 0, cannot + key + ".projection = " + c.projection() + " must be >= 0");
-    check(c.head().stream().allMatch(h -> h != null && h > 0), cannot + key + ".head = " + c.head() + " must hold positive sizes");
-    check(c.dropout() >= 0 && c.dropout() < 1, cannot + key + ".dropout = " + c.dropout() + " must be in [0, 1)");
-    check(c.modalityDropout() >= 0 && c.modalityDropout() < 1,
+    check(
+        c.projection() == null || c.projection() >= 0,
+        cannot + key + ".projection = " + c.projection() + " must be >= 0");
+    check(
+        c.head().stream().allMatch(h -> h != null && h > 0),
+        cannot + key + ".head = " + c.head() + " must hold positive sizes");
+    check(
+        c.dropout() >= 0 && c.dropout() < 1,
+        cannot + key + ".dropout = " + c.dropout() + " must be in [0, 1)");
+    check(
+        c.modalityDropout() >= 0 && c.modalityDropout() < 1,
         cannot + key + ".modality-dropout = " + c.modalityDropout() + " must be in [0, 1)");
-    FusionSpec embeddingsOnly = new FusionSpec(name, Kind.FUSION, stages, c.projection(), c.projectionActivation(),
-        c.head(), c.dropout(), c.modalityDropout());
+    FusionSpec embeddingsOnly =
+        new FusionSpec(
+            name,
+            Kind.FUSION,
+            stages,
+            c.projection(),
+            c.projectionActivation(),
+            c.head(),
+            c.dropout(),
+            c.modalityDropout());
     Map<String, String> when = when(cannot, key, c.when(), embeddingsOnly.modalities());
-    check(c.freezeEncoderEpochs() >= 0, cannot + key + ".freeze-encoder-epochs = " + c.freezeEncoderEpochs() + " must be >= 0");
-    check(c.encoderLearningRate() > 0 && c.encoderLearningRate() <= 1,
-        cannot + key + ".encoder-learning-rate = " + c.encoderLearningRate() + " must be in (0, 1]");
-    check(ENCODER_INITS.contains(c.encoderInit()), cannot + key + ".encoder-init = '" + c.encoderInit()
-        + "' is not one of " + ENCODER_INITS);
-    check(c.l2() >= 0 && Double.isFinite(c.l2()), cannot + key + ".l2 = " + c.l2() + " must be a coefficient >= 0");
-    check(c.l1() >= 0 && Double.isFinite(c.l1()), cannot + key + ".l1 = " + c.l1() + " must be a coefficient >= 0");
-    return new FusionSpec(name, Kind.FUSION, stages, c.projection(), c.projectionActivation(), c.head(), c.dropout(),
-        c.modalityDropout(), when, c.freezeEncoderEpochs(), c.encoderLearningRate(), c.encoderInit(), c.l2(), c.l1());
+    check(
+        c.freezeEncoderEpochs() >= 0,
+        cannot + key + ".freeze-encoder-epochs = " + c.freezeEncoderEpochs() + " must be >= 0");
+    check(
+        c.encoderLearningRate() > 0 && c.encoderLearningRate() <= 1,
+        cannot
+            + key
+            + ".encoder-learning-rate = "
+            + c.encoderLearningRate()
+            + " must be in (0, 1]");
+    check(
+        ENCODER_INITS.contains(c.encoderInit()),
+        cannot + key + ".encoder-init = '" + c.encoderInit() + "' is not one of " + ENCODER_INITS);
+    check(
+        c.l2() >= 0 && Double.isFinite(c.l2()),
+        cannot + key + ".l2 = " + c.l2() + " must be a coefficient >= 0");
+    check(
+        c.l1() >= 0 && Double.isFinite(c.l1()),
+        cannot + key + ".l1 = " + c.l1() + " must be a coefficient >= 0");
+    return new FusionSpec(
+        name,
+        Kind.FUSION,
+        stages,
+        c.projection(),
+        c.projectionActivation(),
+        c.head(),
+        c.dropout(),
+        c.modalityDropout(),
+        when,
+        c.freezeEncoderEpochs(),
+        c.encoderLearningRate(),
+        c.encoderInit(),
+        c.l2(),
+        c.l1());
   }
 
   /**
-   * The per-modality depths of {@code when}: empty for {@code embeddings}; one depth for every leaf modality when it
-   * is a single name (or index); a map must name every leaf modality and only those. Layer names are checked against
-   * the encoders when the spec is compiled ({@link FusionCompiler}), which knows them.
+   * The per-modality depths of {@code when}: empty for {@code embeddings}; one depth for every leaf
+   * modality when it is a single name (or index); a map must name every leaf modality and only
+   * those. Layer names are checked against the encoders when the spec is compiled ({@link
+   * FusionCompiler}), which knows them.
    */
-  private static Map<String, String> when(String cannot, String key, Object when, List<String> leaves) {
+  private static Map<String, String> when(
+      String cannot, String key, Object when, List<String> leaves) {
     Map<String, String> out = new LinkedHashMap<>();
     if (when instanceof Map<?, ?> map) {
       for (Map.Entry<?, ?> e : map.entrySet()) {
         String m = String.valueOf(e.getKey());
         if (!leaves.contains(m)) {
-          throw new FusionSpecException(cannot + key + ".when." + m + ": '" + m + "' is not a modality this model fuses "
-              + leaves);
+          throw new FusionSpecException(
+              cannot
+                  + key
+                  + ".when."
+                  + m
+                  + ": '"
+                  + m
+                  + "' is not a modality this model fuses "
+                  + leaves);
         }
         String d = depth(cannot, key + ".when." + m, e.getValue());
         if (d.equals(FusionModelConfig.EMBEDDINGS)) {
-          throw new FusionSpecException(cannot + key + ".when." + m + " = embeddings: a model is either fused on the"
-              + " precomputed embeddings (when = embeddings) or end to end; for a frozen encoder in an end-to-end model use"
-              + " embedding with freeze-encoder-epochs");
+          throw new FusionSpecException(
+              cannot
+                  + key
+                  + ".when."
+                  + m
+                  + " = embeddings: a model is either fused on the"
+                  + " precomputed embeddings (when = embeddings) or end to end; for a frozen encoder in an end-to-end model use"
+                  + " embedding with freeze-encoder-epochs");
         }
         out.put(m, d);
       }
       List<String> missing = leaves.stream().filter(m -> !out.containsKey(m)).toList();
       if (!missing.isEmpty()) {
-        throw new FusionSpecException(cannot + key + ".when names no depth for " + missing
-            + " (input, embedding, or an encoder layer name or index)");
+        throw new FusionSpecException(
+            cannot
+                + key
+                + ".when names no depth for "
+                + missing
+                + " (input, embedding, or an encoder layer name or index)");
       }
       Map<String, String> ordered = new LinkedHashMap<>();
       leaves.forEach(m -> ordered.put(m, out.get(m)));
@@ -211,13 +327,24 @@ public record FusionSpec(
       return String.valueOf(value);
     }
     if (!(value instanceof String s) || s.isBlank() || !s.trim().matches("[A-Za-z0-9_]+")) {
-      throw new FusionSpecException(cannot + key + " = '" + value + "' is not a depth: embeddings, input, embedding, or an"
-          + " encoder layer name or index");
+      throw new FusionSpecException(
+          cannot
+              + key
+              + " = '"
+              + value
+              + "' is not a depth: embeddings, input, embedding, or an"
+              + " encoder layer name or index");
     }
     return s.trim().toLowerCase(Locale.ROOT);
   }
 
-  private static Stage stage(String cannot, String key, String name, List<String> what, String how, Map<String, Object> options) {
+  private static Stage stage(
+      String cannot,
+      String key,
+      String name,
+      List<String> what,
+      String how,
+      Map<String, Object> options) {
     if (what.isEmpty()) {
       throw new FusionSpecException(cannot + key + ".what is empty");
     }
@@ -231,12 +358,27 @@ public record FusionSpec(
     try {
       op = FusionOp.fromName(how);
     } catch (IllegalArgumentException e) {
-      throw new FusionSpecException(cannot + key + ".how = '" + how + "' is not a fusion operation (valid: " + opNames() + ")");
+      throw new FusionSpecException(
+          cannot
+              + key
+              + ".how = '"
+              + how
+              + "' is not a fusion operation (valid: "
+              + opNames()
+              + ")");
     }
     for (String opt : options.keySet()) {
       if (!op.optionKeys().contains(opt)) {
-        throw new FusionSpecException(cannot + key + ".options." + opt + " is not an option of '" + op.configName()
-            + "' (valid: " + op.optionKeys() + ")");
+        throw new FusionSpecException(
+            cannot
+                + key
+                + ".options."
+                + opt
+                + " is not an option of '"
+                + op.configName()
+                + "' (valid: "
+                + op.optionKeys()
+                + ")");
       }
     }
     return new Stage(name, what, op, options);
@@ -256,29 +398,58 @@ public record FusionSpec(
     return String.join(", ", names);
   }
 
-  /** Unimodal baseline: projection + head on one modality (trained on the subjects that have it). */
+  /**
+   * Unimodal baseline: projection + head on one modality (trained on the subjects that have it).
+   */
   public static FusionSpec unimodal(String modality, FusionSpec template) {
-    int p = template.projection() == null || template.projection() == 0 ? DEFAULT_PROJECTION : template.projection();
-    return new FusionSpec("unimodal:" + modality, Kind.UNIMODAL,
-        List.of(new Stage("unimodal", List.of(modality), FusionOp.CONCAT, Map.of())), p,
-        template.projectionActivation(), template.head(), template.dropout(), 0.0).withPenalties(template.l2(), template.l1());
+    int p =
+        template.projection() == null || template.projection() == 0
+            ? DEFAULT_PROJECTION
+            : template.projection();
+    return new FusionSpec(
+            "unimodal:" + modality,
+            Kind.UNIMODAL,
+            List.of(new Stage("unimodal", List.of(modality), FusionOp.CONCAT, Map.of())),
+            p,
+            template.projectionActivation(),
+            template.head(),
+            template.dropout(),
+            0.0)
+        .withPenalties(template.l2(), template.l1());
   }
 
   /**
-   * Early-fusion baseline: the embeddings concatenated, zero-filled where absent, with the presence indicators, into
-   * one MLP; no per-modality projection. It takes the template's modality dropout, so that it is compared with the
-   * fusion models under the same training regime and differs from them only in how it fuses.
+   * Early-fusion baseline: the embeddings concatenated, zero-filled where absent, with the presence
+   * indicators, into one MLP; no per-modality projection. It takes the template's modality dropout,
+   * so that it is compared with the fusion models under the same training regime and differs from
+   * them only in how it fuses.
    */
   public static FusionSpec early(List<String> modalities, FusionSpec template) {
-    return new FusionSpec("early", Kind.EARLY,
-        List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())), 0,
-        template.projectionActivation(), template.head(), template.dropout(), template.modalityDropout()).withPenalties(template.l2(), template.l1());
+    return new FusionSpec(
+            "early",
+            Kind.EARLY,
+            List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())),
+            0,
+            template.projectionActivation(),
+            template.head(),
+            template.dropout(),
+            template.modalityDropout())
+        .withPenalties(template.l2(), template.l1());
   }
 
-  /** Late-fusion baseline: mean of the unimodal predicted probabilities over the modalities present. */
+  /**
+   * Late-fusion baseline: mean of the unimodal predicted probabilities over the modalities present.
+   */
   public static FusionSpec late(List<String> modalities) {
-    return new FusionSpec("late", Kind.LATE, List.of(new Stage("late", modalities, FusionOp.MEAN, Map.of())), 0,
-        "identity", List.of(), 0.0, 0.0);
+    return new FusionSpec(
+        "late",
+        Kind.LATE,
+        List.of(new Stage("late", modalities, FusionOp.MEAN, Map.of())),
+        0,
+        "identity",
+        List.of(),
+        0.0,
+        0.0);
   }
 
   /** A template for baselines when no fusion model is configured. */
@@ -287,19 +458,28 @@ public record FusionSpec(
   }
 
   /**
-   * Every declared model, then the configured baselines over all modalities of the embeddings: unimodal:&lt;m&gt;,
-   * early, late. Baselines share the head and projection of the default model so that they differ only in fusion.
+   * Every declared model, then the configured baselines over all modalities of the embeddings:
+   * unimodal:&lt;m&gt;, early, late. Baselines share the head and projection of the default model
+   * so that they differ only in fusion.
    */
   public static List<FusionSpec> all(FusionConfig config, EmbeddingsSpec embeddings) {
     Map<String, FusionSpec> specs = new LinkedHashMap<>();
-    for (Map.Entry<String, FusionModelConfig> e : new java.util.TreeMap<>(config.models()).entrySet()) {
+    for (Map.Entry<String, FusionModelConfig> e :
+        new java.util.TreeMap<>(config.models()).entrySet()) {
       specs.put(e.getKey(), fromConfig(e.getKey(), e.getValue()));
     }
-    FusionSpec template = config.defaultModel() != null && specs.containsKey(config.defaultModel())
-        ? specs.get(config.defaultModel()) : baselineTemplate();
-    if (config.defaultModel() != null && !config.models().isEmpty() && !specs.containsKey(config.defaultModel())) {
-      throw new FusionSpecException("Cannot use fusion.default = '" + config.defaultModel() + "': not a model under fusion.models "
-          + specs.keySet());
+    FusionSpec template =
+        config.defaultModel() != null && specs.containsKey(config.defaultModel())
+            ? specs.get(config.defaultModel())
+            : baselineTemplate();
+    if (config.defaultModel() != null
+        && !config.models().isEmpty()
+        && !specs.containsKey(config.defaultModel())) {
+      throw new FusionSpecException(
+          "Cannot use fusion.default = '"
+              + config.defaultModel()
+              + "': not a model under fusion.models "
+              + specs.keySet());
     }
     List<String> mods = embeddings.modalityNames();
     for (String b : config.baselines()) {
@@ -307,7 +487,9 @@ public record FusionSpec(
         case "unimodal" -> mods.forEach(m -> specs.put("unimodal:" + m, unimodal(m, template)));
         case "early" -> specs.put("early", early(mods, template));
         case "late" -> specs.put("late", late(mods));
-        default -> throw new FusionSpecException("Cannot use fusion.baselines entry '" + b + "': expected unimodal, early or late");
+        default ->
+            throw new FusionSpecException(
+                "Cannot use fusion.baselines entry '" + b + "': expected unimodal, early or late");
       }
     }
     return new ArrayList<>(specs.values());
@@ -341,37 +523,75 @@ public record FusionSpec(
     return modelName.replaceAll("[^A-Za-z0-9_.-]", "-");
   }
 
-  /** The when part of {@link #describe()}: embeddings, or every modality's depth in the end-to-end graph. */
+  /**
+   * The when part of {@link #describe()}: embeddings, or every modality's depth in the end-to-end
+   * graph.
+   */
   public String describeWhen() {
     if (!endToEnd()) {
       return "embeddings (intermediate)";
     }
-    return "end to end (" + when.entrySet().stream().map(e -> e.getKey() + " = " + e.getValue())
-        .collect(Collectors.joining(", ")) + (encoderInit.equals("scratch") ? "; encoders from scratch" : "")
+    return "end to end ("
+        + when.entrySet().stream()
+            .map(e -> e.getKey() + " = " + e.getValue())
+            .collect(Collectors.joining(", "))
+        + (encoderInit.equals("scratch") ? "; encoders from scratch" : "")
         + (freezeEncoderEpochs > 0 ? "; encoders frozen " + freezeEncoderEpochs + " epoch(s)" : "")
-        + "; encoder learning rate x" + encoderLearningRate + ")";
+        + "; encoder learning rate x"
+        + encoderLearningRate
+        + ")";
   }
 
-  /** The spec in the review's notation, e.g. "what: clinical+labs | when: embeddings (intermediate) | how many: single | how: attention". */
+  /**
+   * The spec in the review's notation, e.g. "what: clinical+labs | when: embeddings (intermediate)
+   * | how many: single | how: attention".
+   */
   public String describe() {
     String what = "what: " + String.join("+", modalities());
     return switch (kind) {
-      case UNIMODAL -> what + " | when: none (unimodal baseline) | how many: none | how: projection + head";
-      case EARLY -> what + " | when: early (embeddings concatenated, zero-filled, + presence, one MLP) | how many: single | how: concatenation";
-      case LATE -> what + " | when: late (mean of unimodal probabilities over present modalities) | how many: single | how: decision averaging";
+      case UNIMODAL ->
+          what + " | when: none (unimodal baseline) | how many: none | how: projection + head";
+      case EARLY ->
+          what
+              + " | when: early (embeddings concatenated, zero-filled, + presence, one MLP) | how many: single | how: concatenation";
+      case LATE ->
+          what
+              + " | when: late (mean of unimodal probabilities over present modalities) | how many: single | how: decision averaging";
       case FUSION -> {
         String howMany;
         if (isHierarchical()) {
-          howMany = "hierarchical (" + stages.size() + " stages: " + stages.stream()
-              .map(s -> s.name() + " = " + s.op().configName() + "(" + String.join("+", s.inputs()) + ")")
-              .collect(Collectors.joining("; ")) + ")";
+          howMany =
+              "hierarchical ("
+                  + stages.size()
+                  + " stages: "
+                  + stages.stream()
+                      .map(
+                          s ->
+                              s.name()
+                                  + " = "
+                                  + s.op().configName()
+                                  + "("
+                                  + String.join("+", s.inputs())
+                                  + ")")
+                      .collect(Collectors.joining("; "))
+                  + ")";
         } else {
           howMany = "single";
         }
-        String how = stages.stream().map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
-            .distinct().collect(Collectors.joining(", "));
-        yield what + " | when: " + describeWhen() + " | how many: " + howMany + " | how: " + how
-            + (l2 > 0 ? " | L2 " + l2 : "") + (l1 > 0 ? " | L1 " + l1 : "");
+        String how =
+            stages.stream()
+                .map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
+                .distinct()
+                .collect(Collectors.joining(", "));
+        yield what
+            + " | when: "
+            + describeWhen()
+            + " | how many: "
+            + howMany
+            + " | how: "
+            + how
+            + (l2 > 0 ? " | L2 " + l2 : "")
+            + (l1 > 0 ? " | L1 " + l1 : "");
       }
     };
   }

@@ -17,9 +17,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Presence of the inputs of one fusion stage, from the presence mask of the leaf modalities {@code [batch, M]}:
- * output column j is the OR (max) of the leaf columns {@code groups[j]}. A stage output counts as present when any
- * modality under it is present. The presence is data: it gets a zero epsilon and the vertex has no parameters.
+ * Presence of the inputs of one fusion stage, from the presence mask of the leaf modalities {@code
+ * [batch, M]}: output column j is the OR (max) of the leaf columns {@code groups[j]}. A stage
+ * output counts as present when any modality under it is present. The presence is data: it gets a
+ * zero epsilon and the vertex has no parameters.
  */
 public class PresenceSelect extends GraphVertex {
   private static final long serialVersionUID = 1L;
@@ -68,7 +69,9 @@ public class PresenceSelect extends GraphVertex {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof PresenceSelect p && p.numColumns == numColumns && Arrays.deepEquals(p.groups, groups);
+    return o instanceof PresenceSelect p
+        && p.numColumns == numColumns
+        && Arrays.deepEquals(p.groups, groups);
   }
 
   @Override
@@ -92,8 +95,13 @@ public class PresenceSelect extends GraphVertex {
   }
 
   @Override
-  public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
-      INDArray paramsView, boolean initializeParams, DataType networkDatatype) {
+  public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(
+      ComputationGraph graph,
+      String name,
+      int idx,
+      INDArray paramsView,
+      boolean initializeParams,
+      DataType networkDatatype) {
     return new Impl(this, graph, name, idx, networkDatatype);
   }
 
@@ -104,8 +112,12 @@ public class PresenceSelect extends GraphVertex {
 
   @Override
   public MemoryReport getMemoryReport(InputType... inputTypes) {
-    return new LayerMemoryReport.Builder(null, PresenceSelect.class, inputTypes[0], InputType.feedForward(groups.length))
-        .standardMemory(0, 0).workingMemory(0, 0, 0, 0).cacheMemory(0, 0).build();
+    return new LayerMemoryReport.Builder(
+            null, PresenceSelect.class, inputTypes[0], InputType.feedForward(groups.length))
+        .standardMemory(0, 0)
+        .workingMemory(0, 0, 0, 0)
+        .cacheMemory(0, 0)
+        .build();
   }
 
   @Override
@@ -117,6 +129,7 @@ public class PresenceSelect extends GraphVertex {
   static final class Impl extends BaseGraphVertex {
     private static final long serialVersionUID = 1L;
     private final PresenceSelect conf;
+
     /** [numColumns, groups] 0/1 indicator of each group's columns, built once per data type. */
     private transient INDArray indicator;
 
@@ -129,13 +142,19 @@ public class PresenceSelect extends GraphVertex {
     public INDArray doForward(boolean training, LayerWorkspaceMgr workspaceMgr) {
       INDArray in = inputs[0];
       if (in.rank() != 2 || in.size(1) != conf.numColumns) {
-        throw new IllegalArgumentException(vertexName + ": presence input must be [batch, " + conf.numColumns + "], got "
-            + Arrays.toString(in.shape()));
+        throw new IllegalArgumentException(
+            vertexName
+                + ": presence input must be [batch, "
+                + conf.numColumns
+                + "], got "
+                + Arrays.toString(in.shape()));
       }
       if (indicator == null || indicator.dataType() != in.dataType()) {
-        try (org.nd4j.linalg.api.memory.MemoryWorkspace ws = org.nd4j.linalg.factory.Nd4j.getWorkspaceManager()
-            .scopeOutOfWorkspaces()) {
-          INDArray g = org.nd4j.linalg.factory.Nd4j.zeros(in.dataType(), conf.numColumns, conf.groups.length);
+        try (org.nd4j.linalg.api.memory.MemoryWorkspace ws =
+            org.nd4j.linalg.factory.Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+          INDArray g =
+              org.nd4j.linalg.factory.Nd4j.zeros(
+                  in.dataType(), conf.numColumns, conf.groups.length);
           for (int j = 0; j < conf.groups.length; j++) {
             for (int c : conf.groups[j]) {
               g.putScalar(c, j, 1.0);
@@ -145,7 +164,9 @@ public class PresenceSelect extends GraphVertex {
         }
       }
       // OR of 0/1 columns = min(their sum, 1): one matmul and one scalar op for all groups
-      INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, in.dataType(), in.size(0), conf.groups.length);
+      INDArray out =
+          workspaceMgr.createUninitialized(
+              ArrayType.ACTIVATIONS, in.dataType(), in.size(0), conf.groups.length);
       org.nd4j.linalg.factory.Nd4j.gemm(in, indicator, out, false, false, 1.0, 0.0);
       return org.nd4j.linalg.ops.transforms.Transforms.min(out, 1.0, false);
     }
@@ -153,7 +174,8 @@ public class PresenceSelect extends GraphVertex {
     @Override
     public Pair<Gradient, INDArray[]> doBackward(boolean tbptt, LayerWorkspaceMgr workspaceMgr) {
       // create() zero-fills
-      INDArray eps = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, inputs[0].dataType(), inputs[0].shape());
+      INDArray eps =
+          workspaceMgr.create(ArrayType.ACTIVATION_GRAD, inputs[0].dataType(), inputs[0].shape());
       return new Pair<>(null, new INDArray[] {eps});
     }
 
@@ -165,7 +187,8 @@ public class PresenceSelect extends GraphVertex {
     }
 
     @Override
-    public Pair<INDArray, MaskState> feedForwardMaskArrays(INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
+    public Pair<INDArray, MaskState> feedForwardMaskArrays(
+        INDArray[] maskArrays, MaskState currentMaskState, int minibatchSize) {
       return null;
     }
 

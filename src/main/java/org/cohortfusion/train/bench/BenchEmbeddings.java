@@ -15,10 +15,11 @@ import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 
 /**
- * An embeddings table (data-schemas/embeddings.json) of any size for the training benchmark, generated on the
- * executors: each subject has one latent factor per modality, revealed by that modality's embedding along a fixed
- * random direction plus noise, and a label drawn from the sigmoid of the factors' sum; each modality is missing at
- * random with probability {@code missing}. Splits 70/15/15 by subject index.
+ * An embeddings table (data-schemas/embeddings.json) of any size for the training benchmark,
+ * generated on the executors: each subject has one latent factor per modality, revealed by that
+ * modality's embedding along a fixed random direction plus noise, and a label drawn from the
+ * sigmoid of the factors' sum; each modality is missing at random with probability {@code missing}.
+ * Splits 70/15/15 by subject index.
  */
 public final class BenchEmbeddings {
   private BenchEmbeddings() {}
@@ -26,27 +27,41 @@ public final class BenchEmbeddings {
   /** The compute-bound case of {@code bench train}: five modalities of very different sizes. */
   public static final int[] LARGE_DIMS = {32, 1024, 256, 128, 64};
 
-  public static EmbeddingsSpec write(SparkSession spark, String dir, long subjects, int[] dims, double missing, long seed) {
+  public static EmbeddingsSpec write(
+      SparkSession spark, String dir, long subjects, int[] dims, double missing, long seed) {
     int m = dims.length;
-    List<StructField> fields = new ArrayList<>(List.of(
-        DataTypes.createStructField("subject_id", DataTypes.StringType, false),
-        DataTypes.createStructField("split", DataTypes.StringType, false),
-        DataTypes.createStructField("label", DataTypes.IntegerType, true)));
+    List<StructField> fields =
+        new ArrayList<>(
+            List.of(
+                DataTypes.createStructField("subject_id", DataTypes.StringType, false),
+                DataTypes.createStructField("split", DataTypes.StringType, false),
+                DataTypes.createStructField("label", DataTypes.IntegerType, true)));
     for (int i = 0; i < m; i++) {
       fields.add(DataTypes.createStructField("has_m" + i, DataTypes.BooleanType, false));
     }
     for (int i = 0; i < m; i++) {
-      fields.add(DataTypes.createStructField("m" + i, DataTypes.createArrayType(DataTypes.FloatType, false), true));
+      fields.add(
+          DataTypes.createStructField(
+              "m" + i, DataTypes.createArrayType(DataTypes.FloatType, false), true));
     }
     int partitions = (int) Math.max(2, Math.min(64, subjects / 5000));
-    JavaRDD<Row> rows = spark.range(0, subjects, 1, partitions).javaRDD().mapPartitions(new Rows(dims, missing, seed));
-    spark.createDataFrame(rows, new StructType(fields.toArray(new StructField[0])))
-        .write().mode("overwrite").parquet(dir + "/table");
+    JavaRDD<Row> rows =
+        spark
+            .range(0, subjects, 1, partitions)
+            .javaRDD()
+            .mapPartitions(new Rows(dims, missing, seed));
+    spark
+        .createDataFrame(rows, new StructType(fields.toArray(new StructField[0])))
+        .write()
+        .mode("overwrite")
+        .parquet(dir + "/table");
     List<EmbeddingsSpec.Modality> modalities = new ArrayList<>();
     for (int i = 0; i < m; i++) {
       modalities.add(new EmbeddingsSpec.Modality("m" + i, dims[i], "bench-" + seed));
     }
-    EmbeddingsSpec spec = new EmbeddingsSpec(modalities, List.of("negative", "positive"), "bench-" + seed + "-" + subjects);
+    EmbeddingsSpec spec =
+        new EmbeddingsSpec(
+            modalities, List.of("negative", "positive"), "bench-" + seed + "-" + subjects);
     spec.write(spark.sparkContext().hadoopConfiguration(), dir);
     return spec;
   }

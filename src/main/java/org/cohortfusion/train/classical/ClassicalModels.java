@@ -17,18 +17,21 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 
 /**
- * A published classical baseline: {@code <train>/<name>/classical/} holds the fitted Spark ML {@code PipelineModel}
- * ({@code pipeline/}: the feature transforms fitted on the train split, then the classifier), {@code classical.json}
- * ({@link Description}) and {@code manifest.json} (SHA-256 of every file); the manifest's own SHA-256 identifies the
- * model in summary.json.
+ * A published classical baseline: {@code <train>/<name>/classical/} holds the fitted Spark ML
+ * {@code PipelineModel} ({@code pipeline/}: the feature transforms fitted on the train split, then
+ * the classifier), {@code classical.json} ({@link Description}) and {@code manifest.json} (SHA-256
+ * of every file); the manifest's own SHA-256 identifies the model in summary.json.
  */
 public final class ClassicalModels {
   /** Directory of a classical model inside {@code <train>/<name>/}. */
   public static final String DIR = "classical";
+
   /** The saved PipelineModel inside {@link #DIR}. */
   public static final String PIPELINE = "pipeline";
+
   /** The description inside {@link #DIR}. */
   public static final String FILE = "classical.json";
+
   /** Probability of the positive class, as {@link #score} returns it. */
   public static final String PROBABILITY = "probability_1";
 
@@ -43,36 +46,62 @@ public final class ClassicalModels {
    * @param chosen the chosen grid point (parameter name to value)
    * @param grid every grid point with its validation AUROC, in grid order
    * @param modalities the aligned cohort's modalities it reads
-   * @param numericFeatures names of the standardised numeric features (tabular, vector elements, time-series summaries)
+   * @param numericFeatures names of the standardised numeric features (tabular, vector elements,
+   *     time-series summaries)
    * @param featureSize length of the assembled feature vector
    * @param cohortFingerprint cohort.json's input fingerprint
    * @param codeVersion cohort-fusion version
    * @param validation validation metrics of the chosen model
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Description(String name, String estimator, String describe, Map<String, Object> chosen,
-                            List<GridPoint> grid, List<ModalitySpec> modalities, List<String> numericFeatures,
-                            int featureSize, String cohortFingerprint, String codeVersion,
-                            Map<String, Double> validation) {}
+  public record Description(
+      String name,
+      String estimator,
+      String describe,
+      Map<String, Object> chosen,
+      List<GridPoint> grid,
+      List<ModalitySpec> modalities,
+      List<String> numericFeatures,
+      int featureSize,
+      String cohortFingerprint,
+      String codeVersion,
+      Map<String, Double> validation) {}
 
   /** One grid point and its validation AUROC. */
   public record GridPoint(Map<String, Object> params, double validationAuroc) {}
 
-  /** A loaded model: its description and pipeline, after checking every file against the manifest. */
+  /**
+   * A loaded model: its description and pipeline, after checking every file against the manifest.
+   */
   public record Loaded(Description description, PipelineModel pipeline, String sha256) {
-    /** Subject id and positive-class probability ({@link #PROBABILITY}) of aligned rows (any split, any presence). */
+    /**
+     * Subject id and positive-class probability ({@link #PROBABILITY}) of aligned rows (any split,
+     * any presence).
+     */
     public Dataset<Row> score(Dataset<Row> aligned) {
       return ClassicalModels.score(pipeline, description.modalities(), aligned);
     }
   }
 
-  static Dataset<Row> score(PipelineModel pipeline, List<ModalitySpec> modalities, Dataset<Row> aligned) {
-    return pipeline.transform(ClassicalFeatures.prepare(aligned, modalities))
-        .select(col("subject_id"),
-            org.apache.spark.ml.functions.vector_to_array(col("probability"), "float64").getItem(1).as(PROBABILITY));
+  static Dataset<Row> score(
+      PipelineModel pipeline, List<ModalitySpec> modalities, Dataset<Row> aligned) {
+    return pipeline
+        .transform(ClassicalFeatures.prepare(aligned, modalities))
+        .select(
+            col("subject_id"),
+            org.apache
+                .spark
+                .ml
+                .functions
+                .vector_to_array(col("probability"), "float64")
+                .getItem(1)
+                .as(PROBABILITY));
   }
 
-  /** Loads {@code dir} (a train output's {@code <name>/classical}), verified against its manifest first. */
+  /**
+   * Loads {@code dir} (a train output's {@code <name>/classical}), verified against its manifest
+   * first.
+   */
   public static Loaded load(Configuration conf, String dir) {
     ModelArtifact.Verified v = ModelArtifact.verify(conf, dir, FILE);
     Description d;

@@ -13,11 +13,14 @@ import org.cohortfusion.config.ModalityKind;
 import org.junit.jupiter.api.Test;
 
 class ContractsTest {
-  private static final Path SCHEMAS = Path.of(System.getProperty("cohortfusion.repo", ".")).resolve("data-schemas");
+  private static final Path SCHEMAS =
+      Path.of(System.getProperty("cohortfusion.repo", ".")).resolve("data-schemas");
 
   @Test
   void everyKindHasAContractWithAnIdColumn() {
-    List<String> kinds = new ArrayList<>(Arrays.stream(ModalityKind.values()).map(ModalityKind::configName).toList());
+    List<String> kinds =
+        new ArrayList<>(
+            Arrays.stream(ModalityKind.values()).map(ModalityKind::configName).toList());
     kinds.add("subjects");
     for (String kind : kinds) {
       TableContract c = Contracts.forKind(kind);
@@ -29,14 +32,16 @@ class ContractsTest {
 
   @Test
   void rejectsContractDocumentsExactlyTheReasonCodesAndDefaults() throws Exception {
-    JsonNode reasons = new ObjectMapper().readTree(SCHEMAS.resolve("rejects.json").toFile()).get("reasons");
+    JsonNode reasons =
+        new ObjectMapper().readTree(SCHEMAS.resolve("rejects.json").toFile()).get("reasons");
     List<String> documented = new ArrayList<>();
-    reasons.forEach(r -> {
-      documented.add(r.get("code").asText());
-      RejectReason reason = RejectReason.valueOf(r.get("code").asText());
-      assertEquals(reason.check(), r.get("check").asText());
-      assertEquals(reason.defaultPolicy().configName(), r.get("default").asText());
-    });
+    reasons.forEach(
+        r -> {
+          documented.add(r.get("code").asText());
+          RejectReason reason = RejectReason.valueOf(r.get("code").asText());
+          assertEquals(reason.check(), r.get("check").asText());
+          assertEquals(reason.defaultPolicy().configName(), r.get("default").asText());
+        });
     assertEquals(Arrays.stream(RejectReason.values()).map(Enum::name).toList(), documented);
   }
 }

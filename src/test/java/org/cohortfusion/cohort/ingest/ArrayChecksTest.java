@@ -3,7 +3,6 @@ package org.cohortfusion.cohort.ingest;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,34 +22,41 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The array checks ({@link ArrayElements}) read Spark's internal arrays directly; this pins their
- * verdict on every kind of element, for arrays built in memory and for arrays read straight from
- * a Parquet batch, where the slot of a null element holds whatever the batch held before.
+ * verdict on every kind of element, for arrays built in memory and for arrays read straight from a
+ * Parquet batch, where the slot of a null element holds whatever the batch held before.
  */
 class ArrayChecksTest {
   private final SparkSession spark = SparkTestSession.get();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void nullElementsAreFoundWordByWordInSparksRowFormat() {
     // The row format's null bits come in 64-bit words: a null in the first, a middle and the last
     // word, at word edges, and none, for lengths around the word size.
     for (int n : new int[] {0, 1, 63, 64, 65, 128, 256, 257}) {
-      assertEquals(false, ArrayElements.hasNull(org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(new float[n])),
+      assertEquals(
+          false,
+          ArrayElements.hasNull(
+              org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(
+                  new float[n])),
           "no null, length " + n);
       for (int at : new int[] {0, 62, 63, 64, 127, 128, n - 1}) {
         if (at < 0 || at >= n) {
           continue;
         }
         org.apache.spark.sql.catalyst.expressions.UnsafeArrayData array =
-            org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(new float[n]);
+            org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(
+                new float[n]);
         array.setNullAt(at);
         assertEquals(true, ArrayElements.hasNull(array), "null at " + at + " of " + n);
         Object[] boxed = new Object[n];
         java.util.Arrays.fill(boxed, 1f);
         boxed[at] = null;
-        assertEquals(true, ArrayElements.hasNull(new org.apache.spark.sql.catalyst.util.GenericArrayData(boxed)), "generic, null at " + at);
+        assertEquals(
+            true,
+            ArrayElements.hasNull(new org.apache.spark.sql.catalyst.util.GenericArrayData(boxed)),
+            "generic, null at " + at);
       }
     }
   }
@@ -58,7 +64,8 @@ class ArrayChecksTest {
   @Test
   void nullAndNonFiniteElementsAreFoundInArraysBuiltInMemory() {
     for (DataType element : List.of(DataTypes.FloatType, DataTypes.DoubleType)) {
-      assertEquals(expected(true), reasons(rows(element, true), element, true), "element type " + element);
+      assertEquals(
+          expected(true), reasons(rows(element, true), element, true), "element type " + element);
     }
   }
 
@@ -68,7 +75,10 @@ class ArrayChecksTest {
       String path = dir.resolve("arrays-" + element.simpleString()).toString();
       // One file, one batch: a NaN row comes before the null rows, so stale slots could hold NaN.
       rows(element, true).coalesce(1).write().parquet(path);
-      assertEquals(expected(true), reasons(spark.read().parquet(path), element, true), "element type " + element);
+      assertEquals(
+          expected(true),
+          reasons(spark.read().parquet(path), element, true),
+          "element type " + element);
     }
   }
 
@@ -80,7 +90,10 @@ class ArrayChecksTest {
       rows(element, false).coalesce(1).write().parquet(path);
       Dataset<Row> read = spark.read().parquet(path);
       assertEquals(expected(false), reasons(read, element, false), "element type " + element);
-      assertEquals(expected(false), reasons(rows(element, false), element, false), "element type " + element + ", in memory");
+      assertEquals(
+          expected(false),
+          reasons(rows(element, false), element, false),
+          "element type " + element + ", in memory");
     }
   }
 
@@ -95,21 +108,45 @@ class ArrayChecksTest {
       cases.put("null-and-nan", new Object[] {nan, null});
       cases.put("all-null", new Object[] {null, null});
     }
-    cases.put("inf", new Object[] {f ? (Object) Float.POSITIVE_INFINITY : (Object) Double.POSITIVE_INFINITY, num(f, 1)});
-    cases.put("-inf", new Object[] {num(f, 1), f ? (Object) Float.NEGATIVE_INFINITY : (Object) Double.NEGATIVE_INFINITY});
-    cases.put("max", new Object[] {f ? (Object) Float.MAX_VALUE : (Object) Double.MAX_VALUE, num(f, 1)});
+    cases.put(
+        "inf",
+        new Object[] {
+          f ? (Object) Float.POSITIVE_INFINITY : (Object) Double.POSITIVE_INFINITY, num(f, 1)
+        });
+    cases.put(
+        "-inf",
+        new Object[] {
+          num(f, 1), f ? (Object) Float.NEGATIVE_INFINITY : (Object) Double.NEGATIVE_INFINITY
+        });
+    cases.put(
+        "max", new Object[] {f ? (Object) Float.MAX_VALUE : (Object) Double.MAX_VALUE, num(f, 1)});
     cases.put("empty", new Object[] {});
-    List<Row> rows = new java.util.ArrayList<>(cases.entrySet().stream()
-        .map(e -> RowFactory.create(e.getKey(), Arrays.asList(e.getValue()))).toList());
+    List<Row> rows =
+        new java.util.ArrayList<>(
+            cases.entrySet().stream()
+                .map(e -> RowFactory.create(e.getKey(), Arrays.asList(e.getValue())))
+                .toList());
     rows.add(RowFactory.create("null-array", null));
-    StructType schema = new StructType().add("case", "string").add("a", DataTypes.createArrayType(element, withNullElements));
+    StructType schema =
+        new StructType()
+            .add("case", "string")
+            .add("a", DataTypes.createArrayType(element, withNullElements));
     return spark.createDataFrame(rows, schema);
   }
 
-  private static Map<String, String> reasons(Dataset<Row> df, DataType element, boolean mayHoldNull) {
-    Dataset<Row> checked = TableValidator.applyChecks(df,
-        TableValidator.arrayChecks("a", col("a"), (ArrayType) DataTypes.createArrayType(element, true), true, mayHoldNull),
-        "reason", "message");
+  private static Map<String, String> reasons(
+      Dataset<Row> df, DataType element, boolean mayHoldNull) {
+    Dataset<Row> checked =
+        TableValidator.applyChecks(
+            df,
+            TableValidator.arrayChecks(
+                "a",
+                col("a"),
+                (ArrayType) DataTypes.createArrayType(element, true),
+                true,
+                mayHoldNull),
+            "reason",
+            "message");
     Map<String, String> reasons = new LinkedHashMap<>();
     for (Row r : checked.select("case", "reason").orderBy("case").collectAsList()) {
       reasons.put(r.getString(0), r.getString(1));

@@ -32,38 +32,67 @@ class CheckedTableTest {
     // Many duplicates, spread over files and input partitions: rejected rows among them, equal
     // order values (ties broken by file and row), null order values, and subjects whose every row
     // is rejected.
-    StructType schema = new StructType().add(TableValidator.ID, "string").add("v", "double")
-        .add(TableSource.SOURCE_FILE, "string").add(TableSource.ROW_ORDER, "long")
-        .add(CheckedTable.REASON, "string").add(CheckedTable.MESSAGE, "string");
+    StructType schema =
+        new StructType()
+            .add(TableValidator.ID, "string")
+            .add("v", "double")
+            .add(TableSource.SOURCE_FILE, "string")
+            .add(TableSource.ROW_ORDER, "long")
+            .add(CheckedTable.REASON, "string")
+            .add(CheckedTable.MESSAGE, "string");
     Random random = new Random(7);
     List<Row> rows = new ArrayList<>();
     for (long i = 0; i < 3000; i++) {
       boolean rejected = random.nextInt(5) == 0;
       Double v = random.nextInt(6) == 0 ? null : (double) random.nextInt(4);
-      rows.add(RowFactory.create("S" + random.nextInt(400), v, "file:/cohort/t/part-" + random.nextInt(3) + ".parquet",
-          (long) random.nextInt(1_000_000), rejected ? "NON_FINITE" : null, rejected ? "not finite" : null));
+      rows.add(
+          RowFactory.create(
+              "S" + random.nextInt(400),
+              v,
+              "file:/cohort/t/part-" + random.nextInt(3) + ".parquet",
+              (long) random.nextInt(1_000_000),
+              rejected ? "NON_FINITE" : null,
+              rejected ? "not finite" : null));
     }
     Dataset<Row> checked = spark.createDataFrame(rows, schema).repartition(5);
-    for (DuplicatePolicy policy : List.of(DuplicatePolicy.FIRST, DuplicatePolicy.parse("latest:v"))) {
-      Set<String> byWindow = keys(CheckedTable.markDuplicates(checked, List.of(TableValidator.ID), policy, "t")
-          .filter(CheckedTable.accepted()));
+    for (DuplicatePolicy policy :
+        List.of(DuplicatePolicy.FIRST, DuplicatePolicy.parse("latest:v"))) {
+      Set<String> byWindow =
+          keys(
+              CheckedTable.markDuplicates(checked, List.of(TableValidator.ID), policy, "t")
+                  .filter(CheckedTable.accepted()));
       Dataset<Row> kept = CheckedTable.firstAcceptedPerSubject(checked, policy, "t");
       Set<String> withoutWindow = keys(kept);
       Set<String> different = new java.util.TreeSet<>(byWindow);
       different.addAll(withoutWindow);
       different.removeIf(k -> byWindow.contains(k) && withoutWindow.contains(k));
-      assertEquals(Set.of(), different.stream().limit(5).collect(Collectors.toSet()),
-          policy.configName() + ": rows kept by one but not the other (" + different.size() + ", first 5 shown)");
-      long subjectsWithAnAcceptedRow = checked.filter(CheckedTable.accepted()).select(TableValidator.ID).distinct().count();
+      assertEquals(
+          Set.of(),
+          different.stream().limit(5).collect(Collectors.toSet()),
+          policy.configName()
+              + ": rows kept by one but not the other ("
+              + different.size()
+              + ", first 5 shown)");
+      long subjectsWithAnAcceptedRow =
+          checked.filter(CheckedTable.accepted()).select(TableValidator.ID).distinct().count();
       assertEquals(subjectsWithAnAcceptedRow, kept.count(), policy.configName());
-      assertTrue(kept.count() < checked.filter(CheckedTable.accepted()).count(), "the input must have duplicates");
-      assertEquals(List.of(checked.columns()), List.of(kept.columns()), "no helper column may be left behind");
+      assertTrue(
+          kept.count() < checked.filter(CheckedTable.accepted()).count(),
+          "the input must have duplicates");
+      assertEquals(
+          List.of(checked.columns()),
+          List.of(kept.columns()),
+          "no helper column may be left behind");
     }
   }
 
   /** A row by its subject, file and row: what identifies it. */
   private static Set<String> keys(Dataset<Row> rows) {
-    return rows.select(col(TableValidator.ID), col(TableSource.SOURCE_FILE), col(TableSource.ROW_ORDER)).collectAsList().stream()
-        .map(r -> r.getString(0) + "|" + r.getString(1) + "|" + r.getLong(2)).collect(Collectors.toSet());
+    return rows
+        .select(col(TableValidator.ID), col(TableSource.SOURCE_FILE), col(TableSource.ROW_ORDER))
+        .collectAsList()
+        .stream()
+        .map(r -> r.getString(0) + "|" + r.getString(1) + "|" + r.getLong(2))
+        .collect(Collectors.toSet());
   }
 }

@@ -16,21 +16,34 @@ import org.apache.spark.sql.types.StructType;
  * tests extend with planted problems before writing. Subjects S01..S{n}; index_time 100 for all.
  */
 final class CohortFixture {
-  static final StructType SUBJECTS = new StructType()
-      .add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType)
-      .add("index_time", DataTypes.DoubleType).add("group", DataTypes.StringType);
-  static final StructType CLINICAL = new StructType()
-      .add("subject_id", DataTypes.StringType).add("age", DataTypes.DoubleType).add("sex", DataTypes.StringType);
-  static final StructType OMICS = new StructType()
-      .add("subject_id", DataTypes.StringType).add("values", DataTypes.createArrayType(DataTypes.FloatType));
-  static final StructType IMAGING = new StructType()
-      .add("subject_id", DataTypes.StringType).add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
-      .add("shape", DataTypes.createArrayType(DataTypes.IntegerType));
-  static final StructType LABS = new StructType()
-      .add("subject_id", DataTypes.StringType).add("time", DataTypes.DoubleType)
-      .add("alb", DataTypes.DoubleType).add("crp", DataTypes.DoubleType);
-  static final StructType NOTES = new StructType()
-      .add("subject_id", DataTypes.StringType).add("text", DataTypes.StringType);
+  static final StructType SUBJECTS =
+      new StructType()
+          .add("subject_id", DataTypes.StringType)
+          .add("label", DataTypes.IntegerType)
+          .add("index_time", DataTypes.DoubleType)
+          .add("group", DataTypes.StringType);
+  static final StructType CLINICAL =
+      new StructType()
+          .add("subject_id", DataTypes.StringType)
+          .add("age", DataTypes.DoubleType)
+          .add("sex", DataTypes.StringType);
+  static final StructType OMICS =
+      new StructType()
+          .add("subject_id", DataTypes.StringType)
+          .add("values", DataTypes.createArrayType(DataTypes.FloatType));
+  static final StructType IMAGING =
+      new StructType()
+          .add("subject_id", DataTypes.StringType)
+          .add("pixels", DataTypes.createArrayType(DataTypes.FloatType))
+          .add("shape", DataTypes.createArrayType(DataTypes.IntegerType));
+  static final StructType LABS =
+      new StructType()
+          .add("subject_id", DataTypes.StringType)
+          .add("time", DataTypes.DoubleType)
+          .add("alb", DataTypes.DoubleType)
+          .add("crp", DataTypes.DoubleType);
+  static final StructType NOTES =
+      new StructType().add("subject_id", DataTypes.StringType).add("text", DataTypes.StringType);
 
   final List<Row> subjects = new ArrayList<>();
   final List<Row> clinical = new ArrayList<>();
@@ -39,12 +52,16 @@ final class CohortFixture {
   final List<Row> labs = new ArrayList<>();
   final List<Row> notes = new ArrayList<>();
 
-  /** n valid subjects; every one has every modality, labs at times 10, 50, 90 and 150 (after index). */
+  /**
+   * n valid subjects; every one has every modality, labs at times 10, 50, 90 and 150 (after index).
+   */
   static CohortFixture valid(int n) {
     return valid(java.util.stream.IntStream.rangeClosed(1, n).mapToObj(CohortFixture::id).toList());
   }
 
-  /** As {@link #valid(int)}, with these ids for S01..S{n}: the i-th id's label is i % 2 (i from 1). */
+  /**
+   * As {@link #valid(int)}, with these ids for S01..S{n}: the i-th id's label is i % 2 (i from 1).
+   */
   static CohortFixture valid(List<String> ids) {
     CohortFixture f = new CohortFixture();
     for (int i = 1; i <= ids.size(); i++) {
@@ -82,7 +99,9 @@ final class CohortFixture {
     writeTable(spark, labs, LABS, dir.resolve("labs"));
     writeTable(spark, notes, NOTES, dir.resolve("notes"));
     return "name = fixture\n"
-        + "cohort-dir = \"" + dir + "\"\n"
+        + "cohort-dir = \""
+        + dir
+        + "\"\n"
         + "subjects { path = subjects }\n"
         + "modalities {\n"
         + "  clinical { kind = tabular, path = clinical }\n"
@@ -92,11 +111,18 @@ final class CohortFixture {
         + "  notes { kind = text, path = notes }\n"
         + "}\n"
         + "splits { seed = 5, train = 0.6, validation = 0.2, test = 0.2 }\n"
-        + "output { dir = \"" + dir.resolve("out") + "\" }\n"
+        + "output { dir = \""
+        + dir.resolve("out")
+        + "\" }\n"
         + extraConfig;
   }
 
   static void writeTable(SparkSession spark, List<Row> rows, StructType schema, Path path) {
-    spark.createDataFrame(rows, schema).coalesce(1).write().mode(SaveMode.Overwrite).parquet(path.toString());
+    spark
+        .createDataFrame(rows, schema)
+        .coalesce(1)
+        .write()
+        .mode(SaveMode.Overwrite)
+        .parquet(path.toString());
   }
 }

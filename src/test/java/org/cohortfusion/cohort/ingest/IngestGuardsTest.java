@@ -53,7 +53,8 @@ class IngestGuardsTest {
     f.subjects.set(3, RowFactory.create("S04", 0, Double.POSITIVE_INFINITY, "site-a"));
     IngestResult result = ingest(f, "");
 
-    // 8 subjects in: 3 planted bad index times, 5 accepted; their 3 x 4 lab rows have no accepted subject.
+    // 8 subjects in: 3 planted bad index times, 5 accepted; their 3 x 4 lab rows have no accepted
+    // subject.
     QcReport.TableQc subjects = result.qc().tables().get("subjects");
     assertEquals(8, subjects.rowsIn());
     assertEquals(5, subjects.accepted());
@@ -62,40 +63,73 @@ class IngestGuardsTest {
     assertEquals(Map.of("UNKNOWN_SUBJECT", 12L), labs.rejected());
     assertEquals(labs.rowsIn(), labs.accepted() + labs.rejectedTotal());
 
-    Dataset<Row> rejects = spark.read().parquet(result.cohortDir() + "/" + CohortManifest.REJECTS)
-        .filter(col("reason").equalTo("BAD_INDEX_TIME"));
-    assertEquals(List.of("S02", "S03", "S04"), rejects.orderBy("row_key").collectAsList().stream().map(r -> r.<String>getAs("row_key")).toList());
+    Dataset<Row> rejects =
+        spark
+            .read()
+            .parquet(result.cohortDir() + "/" + CohortManifest.REJECTS)
+            .filter(col("reason").equalTo("BAD_INDEX_TIME"));
+    assertEquals(
+        List.of("S02", "S03", "S04"),
+        rejects.orderBy("row_key").collectAsList().stream()
+            .map(r -> r.<String>getAs("row_key"))
+            .toList());
     Row first = rejects.first();
     assertEquals("subjects", first.getAs("source_table"));
-    assertTrue(first.<String>getAs("source_file").contains("subjects/part-"), first.<String>getAs("source_file"));
-    assertTrue(first.<String>getAs("message").contains("'index_time'"), first.<String>getAs("message"));
+    assertTrue(
+        first.<String>getAs("source_file").contains("subjects/part-"),
+        first.<String>getAs("source_file"));
+    assertTrue(
+        first.<String>getAs("message").contains("'index_time'"), first.<String>getAs("message"));
 
     Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/" + CohortManifest.ALIGNED);
     assertEquals(5, aligned.count());
     assertEquals(0, aligned.filter(col("subject_id").isin("S02", "S03", "S04")).count());
-    assertEquals(0, aligned.filter("index_time IS NULL OR isnan(index_time) OR abs(index_time) = double('inf')").count());
+    assertEquals(
+        0,
+        aligned
+            .filter("index_time IS NULL OR isnan(index_time) OR abs(index_time) = double('inf')")
+            .count());
     // The planted post-index visits (crp 1000 at time 150) never reach a tensor.
-    assertEquals(0, aligned.filter("exists(labs.values, v -> v >= 1000) OR exists(labs.delta_time, d -> d < 0 OR isnan(d))").count());
+    assertEquals(
+        0,
+        aligned
+            .filter(
+                "exists(labs.values, v -> v >= 1000) OR exists(labs.delta_time, d -> d < 0 OR isnan(d))")
+            .count());
   }
 
   /**
-   * A generated cohort plants lab visits after the index time that leak the label. With every
-   * fifth subject's index time nulled by the mapping, those subjects are rejected, and the tensors
-   * hold exactly the raw visits at or before their subject's index time, counted here from the
-   * raw tables.
+   * A generated cohort plants lab visits after the index time that leak the label. With every fifth
+   * subject's index time nulled by the mapping, those subjects are rejected, and the tensors hold
+   * exactly the raw visits at or before their subject's index time, counted here from the raw
+   * tables.
    */
   @Test
   void inAGeneratedCohortNullIndexTimesNeverBringBackThePostIndexVisits() {
     Path input = dir.resolve("generated");
-    new org.cohortfusion.cohort.generate.SyntheticCohortGenerator().generate(spark, org.cohortfusion.cohort.generate.GenerateOptions
-        .defaults().withSubjects(200).withSeed(11).withPartitions(2).withMaxLabVisits(6), input.toString());
+    new org.cohortfusion.cohort.generate.SyntheticCohortGenerator()
+        .generate(
+            spark,
+            org.cohortfusion.cohort.generate.GenerateOptions.defaults()
+                .withSubjects(200)
+                .withSeed(11)
+                .withPartitions(2)
+                .withMaxLabVisits(6),
+            input.toString());
     String nulled = "pmod(hash(subject_id), 5) = 0";
-    String config = "name = generated\ncohort-dir = \"" + input + "\"\n"
-        + "subjects { path = subjects, sql = \"SELECT subject_id, label, CASE WHEN " + nulled
-        + " THEN CAST(NULL AS DOUBLE) ELSE index_time END AS index_time, `group`, true_probability FROM source\" }\n"
-        + "modalities { labs { kind = timeseries, path = labs, steps = 64 } }\n"
-        + "output { dir = \"" + dir.resolve("out") + "\" }\n";
-    IngestResult result = IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute();
+    String config =
+        "name = generated\ncohort-dir = \""
+            + input
+            + "\"\n"
+            + "subjects { path = subjects, sql = \"SELECT subject_id, label, CASE WHEN "
+            + nulled
+            + " THEN CAST(NULL AS DOUBLE) ELSE index_time END AS index_time, `group`, true_probability FROM source\" }\n"
+            + "modalities { labs { kind = timeseries, path = labs, steps = 64 } }\n"
+            + "output { dir = \""
+            + dir.resolve("out")
+            + "\" }\n";
+    IngestResult result =
+        IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute();
 
     Dataset<Row> subjects = spark.read().parquet(input.resolve("subjects").toString());
     long planted = subjects.filter(nulled).count();
@@ -109,7 +143,13 @@ class IngestGuardsTest {
     assertTrue(after > 0, "the generator must plant post-index visits");
     Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/" + CohortManifest.ALIGNED);
     assertEquals(0, aligned.filter(nulled).count());
-    assertEquals(before, aligned.selectExpr("aggregate(labs.step_mask, 0D, (a, x) -> a + x) AS n").selectExpr("sum(n)").first().getDouble(0),
+    assertEquals(
+        before,
+        aligned
+            .selectExpr("aggregate(labs.step_mask, 0D, (a, x) -> a + x) AS n")
+            .selectExpr("sum(n)")
+            .first()
+            .getDouble(0),
         1e-9);
     assertEquals(after, result.qc().tables().get("labs").afterIndexTime());
   }
@@ -118,16 +158,24 @@ class IngestGuardsTest {
   void aBadIndexTimeIsAnErrorWhenConfiguredSo() {
     CohortFixture f = CohortFixture.valid(5);
     f.subjects.set(3, RowFactory.create("S04", 0, Double.NaN, "site-a"));
-    IngestException e = assertThrows(IngestException.class, () -> ingest(f, "subjects.checks { bad-index-time = error }\n"));
-    assertTrue(e.getMessage().contains("table 'subjects'") && e.getMessage().contains("'index_time'")
-        && e.getMessage().contains("subjects/part-") && e.getMessage().contains("BAD_INDEX_TIME"), e.getMessage());
+    IngestException e =
+        assertThrows(
+            IngestException.class, () -> ingest(f, "subjects.checks { bad-index-time = error }\n"));
+    assertTrue(
+        e.getMessage().contains("table 'subjects'")
+            && e.getMessage().contains("'index_time'")
+            && e.getMessage().contains("subjects/part-")
+            && e.getMessage().contains("BAD_INDEX_TIME"),
+        e.getMessage());
     assertFalse(e.getMessage().contains("S04"), "no subject id in errors: " + e.getMessage());
     assertFalse(Files.exists(dir.resolve("out/cohort")));
   }
 
   /** The fixture's config without its time-series modality. */
   private IngestResult ingestWithoutTimeSeries(CohortFixture f, String extra) {
-    String config = f.write(spark, dir, extra).replace("  labs { kind = timeseries, path = labs, steps = 4 }\n", "");
+    String config =
+        f.write(spark, dir, extra)
+            .replace("  labs { kind = timeseries, path = labs, steps = 4 }\n", "");
     assertFalse(config.contains("timeseries"), config);
     return IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute();
   }
@@ -148,19 +196,46 @@ class IngestGuardsTest {
 
     Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/aligned");
     assertEquals(5, aligned.count());
-    assertEquals(0, aligned.filter(org.apache.spark.sql.functions.isnan(col("index_time"))
-        .or(col("index_time").equalTo(Double.POSITIVE_INFINITY)).or(col("index_time").equalTo(Double.NEGATIVE_INFINITY))).count());
-    assertTrue(aligned.filter(col("subject_id").equalTo("S05")).select("index_time").first().isNullAt(0));
-    List<Row> rejected = spark.read().parquet(result.cohortDir() + "/rejects").filter(col("reason").equalTo("BAD_INDEX_TIME")).collectAsList();
+    assertEquals(
+        0,
+        aligned
+            .filter(
+                org.apache
+                    .spark
+                    .sql
+                    .functions
+                    .isnan(col("index_time"))
+                    .or(col("index_time").equalTo(Double.POSITIVE_INFINITY))
+                    .or(col("index_time").equalTo(Double.NEGATIVE_INFINITY)))
+            .count());
+    assertTrue(
+        aligned.filter(col("subject_id").equalTo("S05")).select("index_time").first().isNullAt(0));
+    List<Row> rejected =
+        spark
+            .read()
+            .parquet(result.cohortDir() + "/rejects")
+            .filter(col("reason").equalTo("BAD_INDEX_TIME"))
+            .collectAsList();
     assertEquals(3, rejected.size());
-    rejected.forEach(r -> assertTrue(r.<String>getAs("message").startsWith("column 'index_time' is NaN or infinite"), r.<String>getAs("message")));
+    rejected.forEach(
+        r ->
+            assertTrue(
+                r.<String>getAs("message").startsWith("column 'index_time' is NaN or infinite"),
+                r.<String>getAs("message")));
 
     // With the error policy: the run stops naming table, file and column, and nothing is published.
     java.nio.file.Path out = dir.resolve("out/cohort");
     deleteRecursively(out);
-    IngestException e = assertThrows(IngestException.class, () -> ingestWithoutTimeSeries(f, "subjects.checks { bad-index-time = error }\n"));
-    assertTrue(e.getMessage().contains("table 'subjects'") && e.getMessage().contains("'index_time'")
-        && e.getMessage().contains("subjects/part-") && e.getMessage().contains("BAD_INDEX_TIME"), e.getMessage());
+    IngestException e =
+        assertThrows(
+            IngestException.class,
+            () -> ingestWithoutTimeSeries(f, "subjects.checks { bad-index-time = error }\n"));
+    assertTrue(
+        e.getMessage().contains("table 'subjects'")
+            && e.getMessage().contains("'index_time'")
+            && e.getMessage().contains("subjects/part-")
+            && e.getMessage().contains("BAD_INDEX_TIME"),
+        e.getMessage());
     assertFalse(Files.exists(out));
   }
 
@@ -176,33 +251,55 @@ class IngestGuardsTest {
 
   @Test
   void aCohortWithTimeSeriesNeedsAnIndexTimeColumn() {
-    IngestException e = assertThrows(IngestException.class,
-        () -> ingest(CohortFixture.valid(3), "subjects.sql = \"SELECT subject_id, label, `group` FROM source\"\n"));
-    assertTrue(e.getMessage().contains("table 'subjects'") && e.getMessage().contains("no column 'index_time'")
-        && e.getMessage().contains("[labs]"), e.getMessage());
+    IngestException e =
+        assertThrows(
+            IngestException.class,
+            () ->
+                ingest(
+                    CohortFixture.valid(3),
+                    "subjects.sql = \"SELECT subject_id, label, `group` FROM source\"\n"));
+    assertTrue(
+        e.getMessage().contains("table 'subjects'")
+            && e.getMessage().contains("no column 'index_time'")
+            && e.getMessage().contains("[labs]"),
+        e.getMessage());
   }
 
   @Test
   void labTimesInMillisecondsAgainstIndexTimesInDaysAreWarnedAbout() {
     CohortFixture f = CohortFixture.valid(6);
-    // Every lab time in ms since the epoch of the index time's day count: all 6 x 4 observations after index.
-    f.labs.replaceAll(r -> RowFactory.create(r.get(0), r.getDouble(1) * 86_400_000.0, r.get(2), r.get(3)));
+    // Every lab time in ms since the epoch of the index time's day count: all 6 x 4 observations
+    // after index.
+    f.labs.replaceAll(
+        r -> RowFactory.create(r.get(0), r.getDouble(1) * 86_400_000.0, r.get(2), r.get(3)));
     IngestResult result = ingest(f, "");
     assertEquals(24, result.qc().tables().get("labs").afterIndexTime());
-    assertTrue(codes(result.qc()).containsAll(List.of("TIME_AFTER_INDEX", "TIME_RANGES_APART", "EMPTY_MODALITY")), codes(result.qc()).toString());
-    QcReport.Warning after = result.qc().warnings().stream().filter(w -> w.code().equals("TIME_AFTER_INDEX")).findFirst().orElseThrow();
+    assertTrue(
+        codes(result.qc())
+            .containsAll(List.of("TIME_AFTER_INDEX", "TIME_RANGES_APART", "EMPTY_MODALITY")),
+        codes(result.qc()).toString());
+    QcReport.Warning after =
+        result.qc().warnings().stream()
+            .filter(w -> w.code().equals("TIME_AFTER_INDEX"))
+            .findFirst()
+            .orElseThrow();
     assertEquals("labs", after.table());
-    assertTrue(after.message().contains("24 of 24 accepted observations (100.0%)"), after.message());
-    assertTrue(result.summary().contains("WARNINGS") && result.summary().contains("TIME_AFTER_INDEX"), result.summary());
+    assertTrue(
+        after.message().contains("24 of 24 accepted observations (100.0%)"), after.message());
+    assertTrue(
+        result.summary().contains("WARNINGS") && result.summary().contains("TIME_AFTER_INDEX"),
+        result.summary());
     // The warnings are published in qc.json too.
-    QcReport published = QcReport.read(spark.sparkContext().hadoopConfiguration(), result.cohortDir());
+    QcReport published =
+        QcReport.read(spark.sparkContext().hadoopConfiguration(), result.cohortDir());
     assertEquals(result.qc().warnings(), published.warnings());
   }
 
   @Test
   void indexTimesInMillisecondsAgainstLabTimesInDaysAreWarnedAbout() {
     CohortFixture f = CohortFixture.valid(6);
-    f.subjects.replaceAll(r -> RowFactory.create(r.get(0), r.get(1), r.getDouble(2) * 86_400_000.0, r.get(3)));
+    f.subjects.replaceAll(
+        r -> RowFactory.create(r.get(0), r.get(1), r.getDouble(2) * 86_400_000.0, r.get(3)));
     IngestResult result = ingest(f, "");
     // Every visit is before index now: none after, but the ranges lie far apart.
     assertEquals(0, result.qc().tables().get("labs").afterIndexTime());
@@ -213,9 +310,11 @@ class IngestGuardsTest {
   @Test
   void timeRangesApartOnlyWhenTheyLookLikeTwoUnits() {
     // Labs in ms since enrolment [10 d, 150 d], index times in days [100, 100].
-    assertTrue(new ModalityJoin.TimeRanges(10 * 86_400_000.0, 150 * 86_400_000.0, 100, 100).apart());
+    assertTrue(
+        new ModalityJoin.TimeRanges(10 * 86_400_000.0, 150 * 86_400_000.0, 100, 100).apart());
     // Labs in days [10, 150], index times in ms.
-    assertTrue(new ModalityJoin.TimeRanges(10, 150, 100 * 86_400_000.0, 300 * 86_400_000.0).apart());
+    assertTrue(
+        new ModalityJoin.TimeRanges(10, 150, 100 * 86_400_000.0, 300 * 86_400_000.0).apart());
     // Overlapping ranges.
     assertFalse(new ModalityJoin.TimeRanges(10, 150, 100, 100).apart());
     // A landmark design: visits over [0, 300] days, all before one index time of 365.
@@ -241,8 +340,12 @@ class IngestGuardsTest {
     CohortFixture empty = CohortFixture.valid(6);
     empty.subjects.clear();
     IngestException e = assertThrows(IngestException.class, () -> ingest(empty, ""));
-    assertTrue(e.getMessage().startsWith("Cannot publish cohort: ") && e.getMessage().contains("table 'subjects'")
-        && e.getMessage().contains("column 'label'") && e.getMessage().contains("0 rows in") && e.getMessage().contains("--allow-empty"),
+    assertTrue(
+        e.getMessage().startsWith("Cannot publish cohort: ")
+            && e.getMessage().contains("table 'subjects'")
+            && e.getMessage().contains("column 'label'")
+            && e.getMessage().contains("0 rows in")
+            && e.getMessage().contains("--allow-empty"),
         e.getMessage());
 
     assertEquals(before, digests(cohort));
@@ -252,20 +355,32 @@ class IngestGuardsTest {
     }
   }
 
-  /** Allowed, an empty cohort is published with every modality row accounted for as of an unknown subject. */
+  /**
+   * Allowed, an empty cohort is published with every modality row accounted for as of an unknown
+   * subject.
+   */
   @Test
   void anEmptySubjectsTableIsPublishedWhenAllowedWithExactAccounting() {
     CohortFixture f = CohortFixture.valid(5);
     // 2 non-finite clinical rows keep their own reason; every other row has no accepted subject.
     f.clinical.set(0, RowFactory.create("S01", Double.NaN, "m"));
     f.clinical.set(1, RowFactory.create("S02", Double.NaN, "f"));
-    IngestResult result = ingest(f, "output.allow-empty = true\nsubjects.sql = \"SELECT * FROM source WHERE false\"\n");
+    IngestResult result =
+        ingest(
+            f, "output.allow-empty = true\nsubjects.sql = \"SELECT * FROM source WHERE false\"\n");
     assertEquals(0, result.qc().subjectsAligned());
     assertEquals(0, result.qc().tables().get("subjects").rowsIn());
-    assertEquals(Map.of("NON_FINITE", 2L, "UNKNOWN_SUBJECT", 3L), result.qc().tables().get("clinical").rejected());
+    assertEquals(
+        Map.of("NON_FINITE", 2L, "UNKNOWN_SUBJECT", 3L),
+        result.qc().tables().get("clinical").rejected());
     assertEquals(Map.of("UNKNOWN_SUBJECT", 20L), result.qc().tables().get("labs").rejected());
-    result.qc().tables().forEach((name, t) -> assertEquals(t.rowsIn(), t.accepted() + t.rejectedTotal(), name));
-    assertEquals(5 + 5 + 5 + 20 + 5, spark.read().parquet(result.cohortDir() + "/" + CohortManifest.REJECTS).count());
+    result
+        .qc()
+        .tables()
+        .forEach((name, t) -> assertEquals(t.rowsIn(), t.accepted() + t.rejectedTotal(), name));
+    assertEquals(
+        5 + 5 + 5 + 20 + 5,
+        spark.read().parquet(result.cohortDir() + "/" + CohortManifest.REJECTS).count());
     assertEquals(5, codes(result.qc()).stream().filter(c -> c.equals("EMPTY_MODALITY")).count());
   }
 
@@ -274,7 +389,10 @@ class IngestGuardsTest {
     CohortFixture f = CohortFixture.valid(5);
     f.subjects.replaceAll(r -> RowFactory.create(r.get(0), null, r.get(2), r.get(3)));
     IngestException e = assertThrows(IngestException.class, () -> ingest(f, ""));
-    assertTrue(e.getMessage().startsWith("Cannot publish cohort: ") && e.getMessage().contains("5 accepted"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("Cannot publish cohort: ")
+            && e.getMessage().contains("5 accepted"),
+        e.getMessage());
     assertFalse(Files.exists(dir.resolve("out/cohort")));
 
     IngestResult allowed = ingest(f, "output.allow-empty = true\n");
@@ -289,11 +407,25 @@ class IngestGuardsTest {
     f.subjects.replaceAll(r -> RowFactory.create(r.get(0), 1, r.get(2), r.get(3)));
     IngestResult result = ingest(f, "");
     Map<String, String> byTable = new TreeMap<>();
-    result.qc().warnings().forEach(w -> byTable.merge(w.table(), w.code() + ": " + w.message(), (a, b) -> a + " | " + b));
-    assertEquals(List.of("clinical", "notes", "subjects"), List.copyOf(byTable.keySet()), byTable.toString());
-    assertTrue(byTable.get("notes").contains("EMPTY_MODALITY") && byTable.get("notes").contains("the table is empty"), byTable.get("notes"));
-    assertTrue(byTable.get("clinical").contains("all 6 rows were rejected {NON_FINITE=6}"), byTable.get("clinical"));
-    assertTrue(byTable.get("subjects").contains("SINGLE_CLASS") && byTable.get("subjects").contains("all 6 labeled subjects"),
+    result
+        .qc()
+        .warnings()
+        .forEach(
+            w -> byTable.merge(w.table(), w.code() + ": " + w.message(), (a, b) -> a + " | " + b));
+    assertEquals(
+        List.of("clinical", "notes", "subjects"),
+        List.copyOf(byTable.keySet()),
+        byTable.toString());
+    assertTrue(
+        byTable.get("notes").contains("EMPTY_MODALITY")
+            && byTable.get("notes").contains("the table is empty"),
+        byTable.get("notes"));
+    assertTrue(
+        byTable.get("clinical").contains("all 6 rows were rejected {NON_FINITE=6}"),
+        byTable.get("clinical"));
+    assertTrue(
+        byTable.get("subjects").contains("SINGLE_CLASS")
+            && byTable.get("subjects").contains("all 6 labeled subjects"),
         byTable.get("subjects"));
   }
 
@@ -302,7 +434,10 @@ class IngestGuardsTest {
     Map<String, String> out = new TreeMap<>();
     try (Stream<Path> files = Files.walk(root)) {
       for (Path p : files.filter(Files::isRegularFile).toList()) {
-        out.put(root.relativize(p).toString(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+        out.put(
+            root.relativize(p).toString(),
+            HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
       }
     }
     return out;

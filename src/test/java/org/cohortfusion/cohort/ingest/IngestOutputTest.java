@@ -22,7 +22,10 @@ import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Where ingest publishes: an unwritable output fails first, and killed runs' temporaries are cleaned up. */
+/**
+ * Where ingest publishes: an unwritable output fails first, and killed runs' temporaries are
+ * cleaned up.
+ */
 class IngestOutputTest {
   private final SparkSession spark = SparkTestSession.get();
 
@@ -57,9 +60,11 @@ class IngestOutputTest {
     Files.createDirectories(out);
     String dead = ".cohort.tmp-" + AtomicDirectory.owner(deadPid()) + "-0badc0de";
     String deadOld = ".cohort.old-" + AtomicDirectory.owner(deadPid()) + "-0badc0df";
-    String alive = ".cohort.tmp-" + AtomicDirectory.owner(ProcessHandle.current().pid()) + "-00c0ffee";
+    String alive =
+        ".cohort.tmp-" + AtomicDirectory.owner(ProcessHandle.current().pid()) + "-00c0ffee";
     // Our pid, but written two days before this JVM started: a killed run's, its pid reused since.
-    String reusedPid = ".cohort.tmp-" + AtomicDirectory.owner(ProcessHandle.current().pid()) + "-00c0fff0";
+    String reusedPid =
+        ".cohort.tmp-" + AtomicDirectory.owner(ProcessHandle.current().pid()) + "-00c0fff0";
     String otherHost = ".cohort.tmp-1@some-other-host-0000beef";
     String legacyOld = ".cohort.tmp-deadbeef";
     String legacyRecent = ".cohort.tmp-feedbeef";
@@ -74,26 +79,45 @@ class IngestOutputTest {
     leftover(out, otherOutput, 1);
 
     // Without a published cohort, a set-aside previous output may be the only good copy: kept.
-    assertEquals(3, AtomicDirectory.removeStale(spark.sparkContext().hadoopConfiguration(), out.resolve("cohort").toString(), Instant.now()));
-    assertEquals(new TreeSet<>(List.of(deadOld, alive, otherHost, legacyRecent, otherOutput)), names(out));
+    assertEquals(
+        3,
+        AtomicDirectory.removeStale(
+            spark.sparkContext().hadoopConfiguration(),
+            out.resolve("cohort").toString(),
+            Instant.now()));
+    assertEquals(
+        new TreeSet<>(List.of(deadOld, alive, otherHost, legacyRecent, otherOutput)), names(out));
 
-    // An ingest into the same output removes the set-aside one once a cohort exists, then publishes.
+    // An ingest into the same output removes the set-aside one once a cohort exists, then
+    // publishes.
     Files.createDirectories(out.resolve("cohort"));
     String config = CohortFixture.valid(4).write(spark, dir, "");
     IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute();
-    assertEquals(new TreeSet<>(List.of("cohort", alive, otherHost, legacyRecent, otherOutput)), names(out));
+    assertEquals(
+        new TreeSet<>(List.of("cohort", alive, otherHost, legacyRecent, otherOutput)), names(out));
   }
 
   @Test
   void anUnwritableOutputFailsBeforeAnyTableIsRead() throws Exception {
     Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
     // The subjects path does not exist: reading it first would fail with another message.
-    String config = "name = x\nsubjects { path = \"" + dir.resolve("missing") + "\" }\n"
-        + "modalities { notes { kind = text, path = \"" + dir.resolve("missing-notes") + "\" } }\n"
-        + "output { dir = \"" + file.resolve("out") + "\" }\n";
-    IngestException e = assertThrows(IngestException.class,
-        () -> IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute());
-    assertTrue(e.getMessage().startsWith("Cannot write " + file.resolve("out").resolve("cohort") + ": "), e.getMessage());
+    String config =
+        "name = x\nsubjects { path = \""
+            + dir.resolve("missing")
+            + "\" }\n"
+            + "modalities { notes { kind = text, path = \""
+            + dir.resolve("missing-notes")
+            + "\" } }\n"
+            + "output { dir = \""
+            + file.resolve("out")
+            + "\" }\n";
+    IngestException e =
+        assertThrows(
+            IngestException.class,
+            () -> IngestAction.of(spark, PipelineConfigLoader.parse(config, List.of())).execute());
+    assertTrue(
+        e.getMessage().startsWith("Cannot write " + file.resolve("out").resolve("cohort") + ": "),
+        e.getMessage());
     assertTrue(Files.isRegularFile(file));
   }
 }

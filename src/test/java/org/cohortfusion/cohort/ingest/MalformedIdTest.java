@@ -27,8 +27,27 @@ class MalformedIdTest {
 
   @Test
   void agreesWithTheRuleInSparkSqlOnEveryKindOfId() {
-    List<String> ids = new ArrayList<>(List.of("P001", "", " ", "   ", " a ", "a b", "\t", "a\tb", "a\nb", "a\u0000", "\u001Fx",
-        "x\u007F", "\u0080x", "é", "日本語", "\uD83D\uDE00", " \u00A0 ", "~"));
+    List<String> ids =
+        new ArrayList<>(
+            List.of(
+                "P001",
+                "",
+                " ",
+                "   ",
+                " a ",
+                "a b",
+                "\t",
+                "a\tb",
+                "a\nb",
+                "a\u0000",
+                "\u001Fx",
+                "x\u007F",
+                "\u0080x",
+                "é",
+                "日本語",
+                "\uD83D\uDE00",
+                " \u00A0 ",
+                "~"));
     ids.add("a".repeat(256));
     ids.add("a".repeat(257));
     ids.add("é".repeat(256)); // 512 bytes, 256 characters
@@ -36,40 +55,83 @@ class MalformedIdTest {
     ids.add("日".repeat(200) + "a".repeat(57));
     ids.add(" ".repeat(300));
     List<Row> rows = ids.stream().map(RowFactory::create).toList();
-    var df = spark.createDataFrame(new ArrayList<>(rows), new StructType().add("subject_id", "string"))
-        .union(spark.createDataFrame(List.of(RowFactory.create((Object) null)), new StructType().add("subject_id", "string")));
-    var sqlRule = length(trim(col("subject_id"))).equalTo(0).or(length(col("subject_id")).gt(256))
-        .or(col("subject_id").rlike("[\\x00-\\x1F\\x7F]"));
-    List<Row> verdicts = df.select(col("subject_id"), MalformedId.of(col("subject_id")).as("fast"), sqlRule.as("sql")).collectAsList();
+    var df =
+        spark
+            .createDataFrame(new ArrayList<>(rows), new StructType().add("subject_id", "string"))
+            .union(
+                spark.createDataFrame(
+                    List.of(RowFactory.create((Object) null)),
+                    new StructType().add("subject_id", "string")));
+    var sqlRule =
+        length(trim(col("subject_id")))
+            .equalTo(0)
+            .or(length(col("subject_id")).gt(256))
+            .or(col("subject_id").rlike("[\\x00-\\x1F\\x7F]"));
+    List<Row> verdicts =
+        df.select(
+                col("subject_id"), MalformedId.of(col("subject_id")).as("fast"), sqlRule.as("sql"))
+            .collectAsList();
     assertEquals(ids.size() + 1, verdicts.size());
     int malformed = 0;
     for (Row r : verdicts) {
       String id = r.isNullAt(0) ? null : r.getString(0);
-      assertEquals(r.get(2), r.get(1), () -> "id " + (id == null ? "null" : id.codePoints().boxed().toList()));
+      assertEquals(
+          r.get(2),
+          r.get(1),
+          () -> "id " + (id == null ? "null" : id.codePoints().boxed().toList()));
       malformed += r.isNullAt(1) || !r.getBoolean(1) ? 0 : 1;
     }
     assertEquals(13, malformed, "malformed ids among the cases");
-    assertEquals(true, MalformedId.test(org.apache.spark.unsafe.types.UTF8String.fromString("a\u0001")));
+    assertEquals(
+        true, MalformedId.test(org.apache.spark.unsafe.types.UTF8String.fromString("a\u0001")));
   }
 
   /**
-   * Ids whose bytes are not UTF-8 are malformed: the verdict agrees with the JDK's strict decoder on
-   * hand-picked sequences and on random bytes (no control characters, so only validity decides).
+   * Ids whose bytes are not UTF-8 are malformed: the verdict agrees with the JDK's strict decoder
+   * on hand-picked sequences and on random bytes (no control characters, so only validity decides).
    */
   @Test
   void bytesThatAreNotUtf8AreMalformed() {
     int[][] invalid = {
-        {'S', 0xFF, '1'}, {'S', 0xFE, '1'}, {0x80}, {'a', 0xBF}, {0xC0, 0x80}, {0xC1, 0xBF}, {0xC3}, {'a', 0xE6, 0x97},
-        {0xE0, 0x80, 0x80}, {0xE0, 0x9F, 0xBF}, {0xED, 0xA0, 0x80}, {0xED, 0xBF, 0xBF}, {0xF0, 0x8F, 0xBF, 0xBF},
-        {0xF4, 0x90, 0x80, 0x80}, {0xF5, 0x80, 0x80, 0x80}, {0xF0, 0x9F, 0x98}, {0xC3, 'a'}, {0xE6, 0x97, 'a'},
-        {'S', 0xEF, 0xBF, 0xBD, '1'}}; // the last: U+FFFD, what a decoding reader leaves of invalid bytes
+      {'S', 0xFF, '1'},
+      {'S', 0xFE, '1'},
+      {0x80},
+      {'a', 0xBF},
+      {0xC0, 0x80},
+      {0xC1, 0xBF},
+      {0xC3},
+      {'a', 0xE6, 0x97},
+      {0xE0, 0x80, 0x80},
+      {0xE0, 0x9F, 0xBF},
+      {0xED, 0xA0, 0x80},
+      {0xED, 0xBF, 0xBF},
+      {0xF0, 0x8F, 0xBF, 0xBF},
+      {0xF4, 0x90, 0x80, 0x80},
+      {0xF5, 0x80, 0x80, 0x80},
+      {0xF0, 0x9F, 0x98},
+      {0xC3, 'a'},
+      {0xE6, 0x97, 'a'},
+      {'S', 0xEF, 0xBF, 0xBD, '1'}
+    }; // the last: U+FFFD, what a decoding reader leaves of invalid bytes
     for (int[] id : invalid) {
-      assertTrue(MalformedId.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
+      assertTrue(
+          MalformedId.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
     }
-    int[][] valid = {{'S', 0xC3, 0xA9}, {0xE6, 0x97, 0xA5}, {0xF0, 0x9F, 0x98, 0x80}, {0xED, 0x9F, 0xBF}, {0xEE, 0x80, 0x80},
-        {0xF4, 0x8F, 0xBF, 0xBF}, {0xC2, 0x80}, {0xE0, 0xA0, 0x80}, {0xF0, 0x90, 0x80, 0x80}, {0xEF, 0xBF, 0xBC}};
+    int[][] valid = {
+      {'S', 0xC3, 0xA9},
+      {0xE6, 0x97, 0xA5},
+      {0xF0, 0x9F, 0x98, 0x80},
+      {0xED, 0x9F, 0xBF},
+      {0xEE, 0x80, 0x80},
+      {0xF4, 0x8F, 0xBF, 0xBF},
+      {0xC2, 0x80},
+      {0xE0, 0xA0, 0x80},
+      {0xF0, 0x90, 0x80, 0x80},
+      {0xEF, 0xBF, 0xBC}
+    };
     for (int[] id : valid) {
-      assertFalse(MalformedId.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
+      assertFalse(
+          MalformedId.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
     }
     java.util.Random random = new java.util.Random(20261205);
     int malformed = 0;
@@ -82,11 +144,18 @@ class MalformedIdTest {
         } while (b == 0x7F);
         id[k] = (byte) b;
       }
-      boolean expected = !strictUtf8(id) || allSpaces(id) || new String(id, StandardCharsets.UTF_8).indexOf('\uFFFD') >= 0;
-      assertEquals(expected, MalformedId.test(UTF8String.fromBytes(id)), () -> java.util.Arrays.toString(id));
+      boolean expected =
+          !strictUtf8(id)
+              || allSpaces(id)
+              || new String(id, StandardCharsets.UTF_8).indexOf('\uFFFD') >= 0;
+      assertEquals(
+          expected,
+          MalformedId.test(UTF8String.fromBytes(id)),
+          () -> java.util.Arrays.toString(id));
       malformed += expected ? 1 : 0;
     }
-    assertTrue(malformed > 1000 && malformed < 19000, "both verdicts among the random ids: " + malformed);
+    assertTrue(
+        malformed > 1000 && malformed < 19000, "both verdicts among the random ids: " + malformed);
   }
 
   private static boolean allSpaces(byte[] id) {
@@ -100,8 +169,11 @@ class MalformedIdTest {
 
   private static boolean strictUtf8(byte[] id) {
     try {
-      StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(id));
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(id));
       return true;
     } catch (CharacterCodingException e) {
       return false;

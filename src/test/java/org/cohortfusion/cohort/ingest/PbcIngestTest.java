@@ -23,7 +23,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The shipped pbc example ingests with its landmark design, checked against the CSVs read independently. */
+/**
+ * The shipped pbc example ingests with its landmark design, checked against the CSVs read
+ * independently.
+ */
 class PbcIngestTest {
   private static final Path REPO = Path.of(System.getProperty("cohortfusion.repo", "."));
   private static final Path DATA = REPO.resolve("src/main/resources/examples/pbc");
@@ -34,6 +37,7 @@ class PbcIngestTest {
 
   /** pbc.csv: id -> [time, status]. */
   static Map<String, double[]> outcomes = new HashMap<>();
+
   /** pbcseq.csv: id -> visit days. */
   static Map<String, List<Double>> visits = new HashMap<>();
 
@@ -41,16 +45,22 @@ class PbcIngestTest {
   static void ingest() throws IOException {
     for (String line : Files.readAllLines(DATA.resolve("pbc.csv")).subList(1, 419)) {
       String[] f = line.split(",", -1);
-      outcomes.put(f[0].replace("\"", ""), new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2])});
+      outcomes.put(
+          f[0].replace("\"", ""),
+          new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2])});
     }
     List<String> seq = Files.readAllLines(DATA.resolve("pbcseq.csv"));
     for (String line : seq.subList(1, seq.size())) {
       String[] f = line.split(",", -1);
-      visits.computeIfAbsent(f[0].replace("\"", ""), k -> new java.util.ArrayList<>()).add(Double.parseDouble(f[6]));
+      visits
+          .computeIfAbsent(f[0].replace("\"", ""), k -> new java.util.ArrayList<>())
+          .add(Double.parseDouble(f[6]));
     }
     SparkSession spark = SparkTestSession.get();
-    PipelineConfig config = PipelineConfigLoader.load(REPO.resolve("conf/pbc.conf").toFile(),
-        List.of("cohort-dir=\"" + REPO + "\"", "output.dir=\"" + out + "\""));
+    PipelineConfig config =
+        PipelineConfigLoader.load(
+            REPO.resolve("conf/pbc.conf").toFile(),
+            List.of("cohort-dir=\"" + REPO + "\"", "output.dir=\"" + out + "\""));
     result = IngestAction.of(spark, config).execute();
     aligned = spark.read().parquet(result.cohortDir() + "/aligned").cache();
   }
@@ -83,21 +93,34 @@ class PbcIngestTest {
   @Test
   void labsUseOnlyVisitsAtOrBeforeDay365AndMissingnessIsReal() {
     Set<String> eligible = new HashSet<>();
-    outcomes.forEach((id, o) -> {
-      if (o[0] > 365) {
-        eligible.add(id);
-      }
-    });
-    long withLabs = eligible.stream().filter(id -> visits.getOrDefault(id, List.of()).stream().anyMatch(d -> d <= 365)).count();
+    outcomes.forEach(
+        (id, o) -> {
+          if (o[0] > 365) {
+            eligible.add(id);
+          }
+        });
+    long withLabs =
+        eligible.stream()
+            .filter(id -> visits.getOrDefault(id, List.of()).stream().anyMatch(d -> d <= 365))
+            .count();
     long withoutAnyVisit = eligible.stream().filter(id -> !visits.containsKey(id)).count();
     assertEquals(withLabs, aligned.filter(col("has_labs")).count());
-    assertTrue(withoutAnyVisit >= 90, "most of the 106 non-randomised patients are in the landmark cohort: " + withoutAnyVisit);
+    assertTrue(
+        withoutAnyVisit >= 90,
+        "most of the 106 non-randomised patients are in the landmark cohort: " + withoutAnyVisit);
     assertEquals(0, aligned.filter("exists(labs.delta_time, d -> d < 0)").count());
 
     QcReport.TableQc labs = result.qc().tables().get("labs");
-    long afterDay365 = visits.entrySet().stream().filter(e -> eligible.contains(e.getKey()))
-        .mapToLong(e -> e.getValue().stream().filter(d -> d > 365).count()).sum();
-    long outsideCohort = visits.entrySet().stream().filter(e -> !eligible.contains(e.getKey())).mapToLong(e -> e.getValue().size()).sum();
+    long afterDay365 =
+        visits.entrySet().stream()
+            .filter(e -> eligible.contains(e.getKey()))
+            .mapToLong(e -> e.getValue().stream().filter(d -> d > 365).count())
+            .sum();
+    long outsideCohort =
+        visits.entrySet().stream()
+            .filter(e -> !eligible.contains(e.getKey()))
+            .mapToLong(e -> e.getValue().size())
+            .sum();
     assertEquals(1945, labs.rowsIn());
     assertEquals(afterDay365, labs.afterIndexTime());
     assertEquals(Map.of("UNKNOWN_SUBJECT", outsideCohort), labs.rejected());

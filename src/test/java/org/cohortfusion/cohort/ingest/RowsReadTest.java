@@ -38,24 +38,37 @@ class RowsReadTest {
 
   @Test
   void aLostRowStopsTheRunAsAnInternalError() {
-    // 10 rows read, 7 accepted, 1 + 1 rejected: one row went missing between the read and the counts.
-    IllegalStateException lost = assertThrows(IllegalStateException.class, () -> RowsRead.check("labs", 10, counts(7, 1, 1)));
-    assertEquals("Cannot publish ingest: table labs read 10 rows but accepted + rejected = 9", lost.getMessage());
+    // 10 rows read, 7 accepted, 1 + 1 rejected: one row went missing between the read and the
+    // counts.
+    IllegalStateException lost =
+        assertThrows(
+            IllegalStateException.class, () -> RowsRead.check("labs", 10, counts(7, 1, 1)));
+    assertEquals(
+        "Cannot publish ingest: table labs read 10 rows but accepted + rejected = 9",
+        lost.getMessage());
     // Not bad input: the CLI must exit with 1, not with 2 as for an IngestException.
     assertFalse(IngestException.class.isInstance(lost));
   }
 
   @Test
   void aRowCountedTwiceStopsTheRunToo() {
-    IllegalStateException twice = assertThrows(IllegalStateException.class, () -> RowsRead.check("subjects", 4, counts(4, 1)));
-    assertEquals("Cannot publish ingest: table subjects read 4 rows but accepted + rejected = 5", twice.getMessage());
+    IllegalStateException twice =
+        assertThrows(
+            IllegalStateException.class, () -> RowsRead.check("subjects", 4, counts(4, 1)));
+    assertEquals(
+        "Cannot publish ingest: table subjects read 4 rows but accepted + rejected = 5",
+        twice.getMessage());
   }
 
   @Test
   void theRowsAreCountedAsRead() {
     SparkSession spark = SparkTestSession.get();
-    List<Row> rows = List.of(RowFactory.create("a"), RowFactory.create("b"), RowFactory.create("c"));
-    Dataset<Row> read = spark.createDataFrame(rows, new StructType().add("subject_id", DataTypes.StringType)).repartition(2);
+    List<Row> rows =
+        List.of(RowFactory.create("a"), RowFactory.create("b"), RowFactory.create("c"));
+    Dataset<Row> read =
+        spark
+            .createDataFrame(rows, new StructType().add("subject_id", DataTypes.StringType))
+            .repartition(2);
     RowsRead counted = RowsRead.of("t", read);
     // A later plan that keeps only some rows does not change the rows read.
     assertEquals(1, counted.rows().filter("subject_id = 'b'").count());

@@ -18,7 +18,8 @@ class SparkScratchTest {
   @Test
   void embeddedRunsScratchUnderTheSystemTemporaryDirectory() {
     String dir = Sessions.conf("ingest").get("spark.local.dir");
-    assertEquals(Path.of(System.getProperty("java.io.tmpdir"), "cohort-fusion-spark").toString(), dir);
+    assertEquals(
+        Path.of(System.getProperty("java.io.tmpdir"), "cohort-fusion-spark").toString(), dir);
   }
 
   @Test

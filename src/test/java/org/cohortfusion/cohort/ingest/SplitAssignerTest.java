@@ -30,12 +30,16 @@ class SplitAssignerTest {
     if (shuffled) {
       Collections.shuffle(rows, new java.util.Random(3));
     }
-    StructType schema = new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType);
+    StructType schema =
+        new StructType()
+            .add("subject_id", DataTypes.StringType)
+            .add("label", DataTypes.IntegerType);
     return spark.createDataFrame(rows, schema).repartition(shuffled ? 3 : 1);
   }
 
   private static Map<String, String> splits(Dataset<Row> df) {
-    return df.select("subject_id", "split").collectAsList().stream().collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
+    return df.select("subject_id", "split").collectAsList().stream()
+        .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1)));
   }
 
   private static SplitConfig config(long seed, boolean stratify, int folds) {
@@ -49,7 +53,8 @@ class SplitAssignerTest {
    */
   private static double referenceU(long seed, String salt, String id) {
     byte[] bytes = (seed + ":" + salt + ":" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    long h = net.jpountz.xxhash.XXHashFactory.safeInstance().hash64().hash(bytes, 0, bytes.length, 42L);
+    long h =
+        net.jpountz.xxhash.XXHashFactory.safeInstance().hash64().hash(bytes, 0, bytes.length, 42L);
     return (h & Long.MAX_VALUE) / 9.223372036854775807E18;
   }
 
@@ -60,11 +65,15 @@ class SplitAssignerTest {
   private static Map<String, long[]> referenceRanks(Dataset<Row> input, long seed) {
     Map<Object, List<String>> byLabel = new java.util.HashMap<>();
     for (Row r : input.select("subject_id", "label").collectAsList()) {
-      byLabel.computeIfAbsent(r.isNullAt(1) ? "null" : r.get(1), l -> new ArrayList<>()).add(r.getString(0));
+      byLabel
+          .computeIfAbsent(r.isNullAt(1) ? "null" : r.get(1), l -> new ArrayList<>())
+          .add(r.getString(0));
     }
     Map<String, long[]> ranks = new java.util.HashMap<>();
     for (List<String> ids : byLabel.values()) {
-      ids.sort(java.util.Comparator.<String>comparingDouble(id -> referenceU(seed, "split", id)).thenComparing(id -> id));
+      ids.sort(
+          java.util.Comparator.<String>comparingDouble(id -> referenceU(seed, "split", id))
+              .thenComparing(id -> id));
       for (int i = 0; i < ids.size(); i++) {
         ranks.put(ids.get(i), new long[] {i, ids.size()});
       }
@@ -81,8 +90,14 @@ class SplitAssignerTest {
     List<String> ids = List.of("P0", "P1", "S00042", "Müller-ß", "患者-7", "");
     List<Row> rows = new ArrayList<>();
     ids.forEach(id -> rows.add(RowFactory.create(id)));
-    Dataset<Row> df = spark.createDataFrame(rows, new StructType().add("subject_id", DataTypes.StringType));
-    for (Row r : df.select(col("subject_id"), SplitAssigner.uniform(17, "split"), SplitAssigner.uniform(5, "fold")).collectAsList()) {
+    Dataset<Row> df =
+        spark.createDataFrame(rows, new StructType().add("subject_id", DataTypes.StringType));
+    for (Row r :
+        df.select(
+                col("subject_id"),
+                SplitAssigner.uniform(17, "split"),
+                SplitAssigner.uniform(5, "fold"))
+            .collectAsList()) {
       assertEquals(referenceU(17, "split", r.getString(0)), r.getDouble(1), 0.0, r.getString(0));
       assertEquals(referenceU(5, "fold", r.getString(0)), r.getDouble(2), 0.0, r.getString(0));
     }
@@ -91,25 +106,47 @@ class SplitAssignerTest {
   @Test
   void smallStrataSplitByTheHandCountedRanks() {
     // Labels of 1 to 5 subjects, splits 0.7/0.15/0.15: rank r of n sits at (r + 0.5) / n, so
-    // n = 1: 0.5 (train); 2: 0.25, 0.75 (train, validation); 3: 0.17, 0.5, 0.83 (2 train, validation);
-    // 4: 0.125, 0.375, 0.625, 0.875 (3 train, test); 5: 0.1, 0.3, 0.5, 0.7, 0.9 (3 train, validation, test).
-    Map<Integer, List<Integer>> expected = Map.of(1, List.of(1, 0, 0), 2, List.of(1, 1, 0), 3, List.of(2, 1, 0),
-        4, List.of(3, 0, 1), 5, List.of(3, 1, 1));
+    // n = 1: 0.5 (train); 2: 0.25, 0.75 (train, validation); 3: 0.17, 0.5, 0.83 (2 train,
+    // validation);
+    // 4: 0.125, 0.375, 0.625, 0.875 (3 train, test); 5: 0.1, 0.3, 0.5, 0.7, 0.9 (3 train,
+    // validation, test).
+    Map<Integer, List<Integer>> expected =
+        Map.of(
+            1,
+            List.of(1, 0, 0),
+            2,
+            List.of(1, 1, 0),
+            3,
+            List.of(2, 1, 0),
+            4,
+            List.of(3, 0, 1),
+            5,
+            List.of(3, 1, 1));
     List<Row> rows = new ArrayList<>();
     for (int label = 1; label <= 5; label++) {
       for (int i = 0; i < label; i++) {
         rows.add(RowFactory.create("S" + label + "-" + i, label));
       }
     }
-    Dataset<Row> input = spark.createDataFrame(rows,
-        new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
-    Dataset<Row> assigned = SplitAssigner.assign(input, new SplitConfig(SplitConfig.Mode.HASH, 3L, 0.7, 0.15, 0.15, true, 0, 1));
+    Dataset<Row> input =
+        spark.createDataFrame(
+            rows,
+            new StructType()
+                .add("subject_id", DataTypes.StringType)
+                .add("label", DataTypes.IntegerType));
+    Dataset<Row> assigned =
+        SplitAssigner.assign(
+            input, new SplitConfig(SplitConfig.Mode.HASH, 3L, 0.7, 0.15, 0.15, true, 0, 1));
     List<Row> found = assigned.select("label", "split").collectAsList();
     for (int label = 1; label <= 5; label++) {
       List<Integer> counts = new ArrayList<>();
       for (String split : List.of("train", "validation", "test")) {
         int l = label;
-        counts.add((int) found.stream().filter(r -> r.getInt(0) == l && r.getString(1).equals(split)).count());
+        counts.add(
+            (int)
+                found.stream()
+                    .filter(r -> r.getInt(0) == l && r.getString(1).equals(split))
+                    .count());
       }
       assertEquals(expected.get(label), counts, "label of " + label + " subjects");
     }
@@ -118,10 +155,13 @@ class SplitAssignerTest {
   @Test
   void sameSeedGivesTheSameSplitsWhateverTheRowOrderAndPartitioning() {
     for (boolean stratify : new boolean[] {false, true}) {
-      Map<String, String> a = splits(SplitAssigner.assign(subjects(2000, false), config(11, stratify, 0)));
-      Map<String, String> b = splits(SplitAssigner.assign(subjects(2000, true), config(11, stratify, 0)));
+      Map<String, String> a =
+          splits(SplitAssigner.assign(subjects(2000, false), config(11, stratify, 0)));
+      Map<String, String> b =
+          splits(SplitAssigner.assign(subjects(2000, true), config(11, stratify, 0)));
       assertEquals(a, b);
-      Map<String, String> c = splits(SplitAssigner.assign(subjects(2000, false), config(12, stratify, 0)));
+      Map<String, String> c =
+          splits(SplitAssigner.assign(subjects(2000, false), config(12, stratify, 0)));
       long changed = a.keySet().stream().filter(k -> !a.get(k).equals(c.get(k))).count();
       assertTrue(changed > 400, "another seed must reshuffle the splits, changed " + changed);
     }
@@ -129,8 +169,10 @@ class SplitAssignerTest {
 
   @Test
   void hashSplitsAreUnchangedWhenSubjectsJoinLater() {
-    Map<String, String> before = splits(SplitAssigner.assign(subjects(1000, false), config(11, false, 0)));
-    Map<String, String> after = splits(SplitAssigner.assign(subjects(2000, false), config(11, false, 0)));
+    Map<String, String> before =
+        splits(SplitAssigner.assign(subjects(1000, false), config(11, false, 0)));
+    Map<String, String> after =
+        splits(SplitAssigner.assign(subjects(2000, false), config(11, false, 0)));
     before.forEach((id, split) -> assertEquals(split, after.get(id)));
   }
 
@@ -139,8 +181,10 @@ class SplitAssignerTest {
     Dataset<Row> df = SplitAssigner.assign(subjects(2000, false), config(11, true, 0));
     for (int label : new int[] {0, 1}) {
       long n = df.filter(col("label").equalTo(label)).count();
-      long train = df.filter(col("label").equalTo(label).and(col("split").equalTo("train"))).count();
-      long validation = df.filter(col("label").equalTo(label).and(col("split").equalTo("validation"))).count();
+      long train =
+          df.filter(col("label").equalTo(label).and(col("split").equalTo("train"))).count();
+      long validation =
+          df.filter(col("label").equalTo(label).and(col("split").equalTo("validation"))).count();
       assertEquals(0.7 * n, train, 1.0);
       assertEquals(0.15 * n, validation, 1.0);
     }
@@ -150,19 +194,35 @@ class SplitAssignerTest {
 
   @Test
   void bucketedRanksEqualRanksOverTheWholeLabel() {
-    // The reference: rank within the whole label (unlabeled subjects together) by u computed outside Spark.
-    Dataset<Row> input = subjects(3000, true).withColumn("label",
-        org.apache.spark.sql.functions.when(col("subject_id").endsWith("7"), org.apache.spark.sql.functions.lit(null)).otherwise(col("label")));
+    // The reference: rank within the whole label (unlabeled subjects together) by u computed
+    // outside Spark.
+    Dataset<Row> input =
+        subjects(3000, true)
+            .withColumn(
+                "label",
+                org.apache
+                    .spark
+                    .sql
+                    .functions
+                    .when(col("subject_id").endsWith("7"), org.apache.spark.sql.functions.lit(null))
+                    .otherwise(col("label")));
     SplitConfig config = config(5, true, 4);
     Map<String, String> expected = new java.util.HashMap<>();
     Map<String, String> expectedSplits = new java.util.HashMap<>();
-    referenceRanks(input, config.seed()).forEach((id, rank) -> {
-      String split = splitOfPosition((rank[0] + 0.5) / rank[1], 0.7, 0.7 + 0.15);
-      expected.put(id, split + "/" + (rank[0] % 4));
-      expectedSplits.put(id, split);
-    });
-    Map<String, String> actual = SplitAssigner.assign(input, config).select("subject_id", "split", "fold").collectAsList().stream()
-        .collect(Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
+    referenceRanks(input, config.seed())
+        .forEach(
+            (id, rank) -> {
+              String split = splitOfPosition((rank[0] + 0.5) / rank[1], 0.7, 0.7 + 0.15);
+              expected.put(id, split + "/" + (rank[0] % 4));
+              expectedSplits.put(id, split);
+            });
+    Map<String, String> actual =
+        SplitAssigner.assign(input, config)
+            .select("subject_id", "split", "fold")
+            .collectAsList()
+            .stream()
+            .collect(
+                Collectors.toMap(r -> r.getString(0), r -> r.getString(1) + "/" + r.getInt(2)));
     assertEquals(expected, actual);
 
     // Without folds the splits are cut at values of u found beforehand: the same splits, and the
@@ -173,7 +233,10 @@ class SplitAssignerTest {
     assertEquals(expectedSplits, splits(withoutFolds));
     assertEquals(expectedSplits, splits(SplitAssigner.assign(input, withoutFoldsConfig, null)));
     assertEquals(0, withoutFolds.filter(col("fold").isNotNull()).count());
-    assertEquals(List.of(input.columns()).size() + 2, withoutFolds.columns().length, String.join(",", withoutFolds.columns()));
+    assertEquals(
+        List.of(input.columns()).size() + 2,
+        withoutFolds.columns().length,
+        String.join(",", withoutFolds.columns()));
   }
 
   @Test
@@ -186,14 +249,35 @@ class SplitAssignerTest {
         rows.add(RowFactory.create("S" + label + "-" + i, label));
       }
     }
-    Dataset<Row> input = spark.createDataFrame(rows,
-        new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
+    Dataset<Row> input =
+        spark.createDataFrame(
+            rows,
+            new StructType()
+                .add("subject_id", DataTypes.StringType)
+                .add("label", DataTypes.IntegerType));
     for (double[] fractions : new double[][] {{0.7, 0.15}, {1.0, 0.0}, {0.0, 0.5}, {0.5, 0.5}}) {
-      SplitConfig config = new SplitConfig(SplitConfig.Mode.HASH, 3L, fractions[0], fractions[1], 1 - fractions[0] - fractions[1], true, 0, 1);
+      SplitConfig config =
+          new SplitConfig(
+              SplitConfig.Mode.HASH,
+              3L,
+              fractions[0],
+              fractions[1],
+              1 - fractions[0] - fractions[1],
+              true,
+              0,
+              1);
       Map<String, String> expected = new java.util.HashMap<>();
-      referenceRanks(input, config.seed()).forEach((id, rank) -> expected.put(id,
-          splitOfPosition((rank[0] + 0.5) / rank[1], fractions[0], fractions[0] + fractions[1])));
-      assertEquals(expected, splits(SplitAssigner.assign(input, config)), java.util.Arrays.toString(fractions));
+      referenceRanks(input, config.seed())
+          .forEach(
+              (id, rank) ->
+                  expected.put(
+                      id,
+                      splitOfPosition(
+                          (rank[0] + 0.5) / rank[1], fractions[0], fractions[0] + fractions[1])));
+      assertEquals(
+          expected,
+          splits(SplitAssigner.assign(input, config)),
+          java.util.Arrays.toString(fractions));
     }
   }
 
@@ -204,20 +288,37 @@ class SplitAssignerTest {
     perBucket[1] = 5;
     perBucket[3] = 4;
     perBucket[9] = 1;
-    assertEquals(List.of(7L, 9L), java.util.Arrays.stream(SplitAssigner.cutRanks(perBucket, 0.7, 0.9)).boxed().toList());
+    assertEquals(
+        List.of(7L, 9L),
+        java.util.Arrays.stream(SplitAssigner.cutRanks(perBucket, 0.7, 0.9)).boxed().toList());
     Map<Integer, long[]> counts = Map.of(1, perBucket);
     SplitAssigner.CutBucket cutBucket = new SplitAssigner.CutBucket(1, 3);
     SplitAssigner.CutBucket lastBucket = new SplitAssigner.CutBucket(1, 9);
     double[] last = {0.0095};
-    var cuts = SplitAssigner.cutsFrom(counts, Map.of(cutBucket, new double[] {0.0030, 0.0031, 0.0032, 0.0033}, lastBucket, last), 0.7, 0.9);
+    var cuts =
+        SplitAssigner.cutsFrom(
+            counts,
+            Map.of(cutBucket, new double[] {0.0030, 0.0031, 0.0032, 0.0033}, lastBucket, last),
+            0.7,
+            0.9);
     assertEquals(0.0032, cuts.orElseThrow().below().get(1)[0]);
     assertEquals(0.0095, cuts.orElseThrow().below().get(1)[1]);
     // Ranks 6 and 7 share their u: only subject_id could order them.
-    assertTrue(SplitAssigner.cutsFrom(counts, Map.of(cutBucket, new double[] {0.0030, 0.0031, 0.0031, 0.0033}, lastBucket, last), 0.7, 0.9)
-        .isEmpty());
+    assertTrue(
+        SplitAssigner.cutsFrom(
+                counts,
+                Map.of(cutBucket, new double[] {0.0030, 0.0031, 0.0031, 0.0033}, lastBucket, last),
+                0.7,
+                0.9)
+            .isEmpty());
     // A tie away from the cut does not matter.
-    assertTrue(SplitAssigner.cutsFrom(counts, Map.of(cutBucket, new double[] {0.0030, 0.0030, 0.0032, 0.0033}, lastBucket, last), 0.7, 0.9)
-        .isPresent());
+    assertTrue(
+        SplitAssigner.cutsFrom(
+                counts,
+                Map.of(cutBucket, new double[] {0.0030, 0.0030, 0.0032, 0.0033}, lastBucket, last),
+                0.7,
+                0.9)
+            .isPresent());
   }
 
   @Test

@@ -25,24 +25,26 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The subject → split assignment pinned across code versions by a golden file,
- * {@code src/test/resources/golden/split-assignment.csv}: a cohort published by an older version
- * and one published by this version must put every subject in the same split, or a model trained
- * on one is evaluated on subjects it has seen. The file holds 200 plain ids (S00001..S00200) and a
- * few odd ones (non-ASCII, a surrogate pair, a 300-character id, inner whitespace), each with a
- * fixed label (or none), and the split and fold each gets under three configs: the default ({@link
+ * The subject → split assignment pinned across code versions by a golden file, {@code
+ * src/test/resources/golden/split-assignment.csv}: a cohort published by an older version and one
+ * published by this version must put every subject in the same split, or a model trained on one is
+ * evaluated on subjects it has seen. The file holds 200 plain ids (S00001..S00200) and a few odd
+ * ones (non-ASCII, a surrogate pair, a 300-character id, inner whitespace), each with a fixed label
+ * (or none), and the split and fold each gets under three configs: the default ({@link
  * SplitConfig#defaults()}: hash, seed 17, 0.7/0.15/0.15, stratified), the same unstratified (a
  * subject's split then depends on its id alone), and the default with 5 folds.
  *
  * <p>The file was generated once from the code and is compared here, value by value. A failure
  * means the assignment changed: if that is a bug, fix the code. If the change is deliberate (and
  * the README says that cohorts published before it get other splits), regenerate the file with
- * {@code mvn -B -ntp surefire:test -Dtest=SplitAssignmentGoldenTest -Dcohortfusion.golden.regenerate=true},
- * review {@code git diff} of the file, and commit it together with the change.
+ * {@code mvn -B -ntp surefire:test -Dtest=SplitAssignmentGoldenTest
+ * -Dcohortfusion.golden.regenerate=true}, review {@code git diff} of the file, and commit it
+ * together with the change.
  */
 class SplitAssignmentGoldenTest {
   private static final String RESOURCE = "golden/split-assignment.csv";
-  private static final String HEADER = "subject_id,label,split_default,split_unstratified,split_5_folds,fold_5_folds";
+  private static final String HEADER =
+      "subject_id,label,split_default,split_unstratified,split_5_folds,fold_5_folds";
 
   private final SparkSession spark = SparkTestSession.get();
 
@@ -70,15 +72,32 @@ class SplitAssignmentGoldenTest {
     Map<String, Integer> subjects = subjects();
     List<Row> rows = new ArrayList<>();
     subjects.forEach((id, label) -> rows.add(RowFactory.create(id, label)));
-    Dataset<Row> df = spark.createDataFrame(rows,
-        new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
+    Dataset<Row> df =
+        spark.createDataFrame(
+            rows,
+            new StructType()
+                .add("subject_id", DataTypes.StringType)
+                .add("label", DataTypes.IntegerType));
     Map<String, String> byDefault = splits(SplitAssigner.assign(df, SplitConfig.defaults()));
-    Map<String, String> unstratified = splits(SplitAssigner.assign(df, new SplitConfig(null, null, null, null, null, false, null, null)));
-    Map<String, String> folds = splits(SplitAssigner.assign(df, new SplitConfig(null, null, null, null, null, null, 5, null)));
+    Map<String, String> unstratified =
+        splits(
+            SplitAssigner.assign(
+                df, new SplitConfig(null, null, null, null, null, false, null, null)));
+    Map<String, String> folds =
+        splits(
+            SplitAssigner.assign(df, new SplitConfig(null, null, null, null, null, null, 5, null)));
     List<String> lines = new ArrayList<>();
     lines.add(HEADER);
-    subjects.forEach((id, label) -> lines.add(String.join(",", id, label == null ? "" : label.toString(), byDefault.get(id),
-        unstratified.get(id), folds.get(id))));
+    subjects.forEach(
+        (id, label) ->
+            lines.add(
+                String.join(
+                    ",",
+                    id,
+                    label == null ? "" : label.toString(),
+                    byDefault.get(id),
+                    unstratified.get(id),
+                    folds.get(id))));
     return lines;
   }
 
@@ -95,7 +114,8 @@ class SplitAssignmentGoldenTest {
   void theSplitOfEverySubjectIsTheOneTheGoldenFileHolds() throws IOException {
     List<String> actual = assigned();
     if (Boolean.getBoolean("cohortfusion.golden.regenerate")) {
-      Path file = Path.of(System.getProperty("cohortfusion.repo", "."), "src/test/resources", RESOURCE);
+      Path file =
+          Path.of(System.getProperty("cohortfusion.repo", "."), "src/test/resources", RESOURCE);
       Files.createDirectories(file.getParent());
       Files.write(file, actual, StandardCharsets.UTF_8);
       Assumptions.abort("regenerated " + file + "; review its git diff before committing it");
@@ -123,7 +143,9 @@ class SplitAssignmentGoldenTest {
     for (int column = 2; column <= 4; column++) {
       for (String split : List.of("train", "validation", "test")) {
         int c = column;
-        assertTrue(golden.stream().anyMatch(l -> l.split(",", -1)[c].equals(split)), "no " + split + " in column " + c);
+        assertTrue(
+            golden.stream().anyMatch(l -> l.split(",", -1)[c].equals(split)),
+            "no " + split + " in column " + c);
       }
     }
   }

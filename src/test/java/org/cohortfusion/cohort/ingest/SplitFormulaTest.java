@@ -16,11 +16,13 @@ import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 
 /**
- * The unstratified hash split of a subject is a function of its id and the seed alone, as SplitAssigner documents:
- * u = (XXH64 of the UTF-8 bytes of "seed:split:id", hash seed 42 as Spark's xxhash64, sign bit cleared) / 2^63, then
- * train below the train fraction, validation below train + validation, else test. The expected splits come from a
- * plain Java XXH64 (the published algorithm, checked against its reference vectors), not from Spark: a change of the
- * formula, of the hash, or of Spark's xxhash64 in an upgrade, would move subjects between splits across snapshots.
+ * The unstratified hash split of a subject is a function of its id and the seed alone, as
+ * SplitAssigner documents: u = (XXH64 of the UTF-8 bytes of "seed:split:id", hash seed 42 as
+ * Spark's xxhash64, sign bit cleared) / 2^63, then train below the train fraction, validation below
+ * train + validation, else test. The expected splits come from a plain Java XXH64 (the published
+ * algorithm, checked against its reference vectors), not from Spark: a change of the formula, of
+ * the hash, or of Spark's xxhash64 in an upgrade, would move subjects between splits across
+ * snapshots.
  */
 class SplitFormulaTest {
   private static final long P1 = 0x9E3779B185EBCA87L;
@@ -69,7 +71,11 @@ class SplitFormulaTest {
         v3 = round(v3, longLe(b, i + 16));
         v4 = round(v4, longLe(b, i + 24));
       }
-      h = Long.rotateLeft(v1, 1) + Long.rotateLeft(v2, 7) + Long.rotateLeft(v3, 12) + Long.rotateLeft(v4, 18);
+      h =
+          Long.rotateLeft(v1, 1)
+              + Long.rotateLeft(v2, 7)
+              + Long.rotateLeft(v3, 12)
+              + Long.rotateLeft(v4, 18);
       h = merge(merge(merge(merge(h, v1), v2), v3), v4);
     } else {
       h = seed + P5;
@@ -111,7 +117,8 @@ class SplitFormulaTest {
     for (int i = 0; i < 300; i++) {
       ids.add("P" + i);
     }
-    // ids of 0 to 40 bytes cover every tail of the hash (8-, 4- and 1-byte steps, and the 32-byte stripes)
+    // ids of 0 to 40 bytes cover every tail of the hash (8-, 4- and 1-byte steps, and the 32-byte
+    // stripes)
     ids.add("");
     ids.add("patient-0001-with-a-rather-long-identifier");
     ids.add("d\u00e9j\u00e0-\u00fcber-\u6f22\u5b57");
@@ -121,16 +128,29 @@ class SplitFormulaTest {
       double u = (h & Long.MAX_VALUE) / Math.pow(2, 63);
       expected.put(id, u < 0.7 ? "train" : u < 0.85 ? "validation" : "test");
     }
-    var subjects = SparkTestSession.get().createDataFrame(rows,
-        new StructType().add("subject_id", DataTypes.StringType).add("label", DataTypes.IntegerType));
+    var subjects =
+        SparkTestSession.get()
+            .createDataFrame(
+                rows,
+                new StructType()
+                    .add("subject_id", DataTypes.StringType)
+                    .add("label", DataTypes.IntegerType));
     Map<String, String> actual = new TreeMap<>();
-    for (Row r : SplitAssigner.assign(subjects, new SplitConfig(SplitConfig.Mode.HASH, seed, 0.7, 0.15, 0.15, false, 0, 1))
-        .select("subject_id", "split").collectAsList()) {
+    for (Row r :
+        SplitAssigner.assign(
+                subjects,
+                new SplitConfig(SplitConfig.Mode.HASH, seed, 0.7, 0.15, 0.15, false, 0, 1))
+            .select("subject_id", "split")
+            .collectAsList()) {
       actual.put(r.getString(0), r.getString(1));
     }
     assertEquals(expected.keySet(), actual.keySet());
     // Counts only: no subject's split in the output.
-    long differ = expected.keySet().stream().filter(id -> !expected.get(id).equals(actual.get(id))).count();
-    assertEquals(0, differ, differ + " of " + expected.size() + " subjects are not in the split of the formula");
+    long differ =
+        expected.keySet().stream().filter(id -> !expected.get(id).equals(actual.get(id))).count();
+    assertEquals(
+        0,
+        differ,
+        differ + " of " + expected.size() + " subjects are not in the split of the formula");
   }
 }

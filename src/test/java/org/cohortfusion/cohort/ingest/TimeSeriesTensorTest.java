@@ -13,25 +13,49 @@ import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.junit.jupiter.api.Test;
 
-/** The time-series rules of {@link TimeSeriesTensor}, on observations built by hand (two channels). */
+/**
+ * The time-series rules of {@link TimeSeriesTensor}, on observations built by hand (two channels).
+ */
 class TimeSeriesTensorTest {
   private final List<Object> observations = new ArrayList<>();
 
   /** An observation at time t from file f, row r; a null value is a channel not measured. */
   private TimeSeriesTensorTest add(double t, String f, long r, Float v0, Float v1) {
-    observations.add(new GenericInternalRow(new Object[] {t, UTF8String.fromString(f), r,
-        v0 == null ? 0f : v0, v0 == null ? 0f : 1f, v1 == null ? 0f : v1, v1 == null ? 0f : 1f}));
+    observations.add(
+        new GenericInternalRow(
+            new Object[] {
+              t,
+              UTF8String.fromString(f),
+              r,
+              v0 == null ? 0f : v0,
+              v0 == null ? 0f : 1f,
+              v1 == null ? 0f : v1,
+              v1 == null ? 0f : 1f
+            }));
     return this;
   }
 
   private InternalRow lastSteps(Double indexTime, int steps) {
-    return TimeSeriesTensor.lastSteps(new GenericArrayData(observations.toArray()), false, indexTime == null,
-        indexTime == null ? 0 : indexTime, 2, steps, 3);
+    return TimeSeriesTensor.lastSteps(
+        new GenericArrayData(observations.toArray()),
+        false,
+        indexTime == null,
+        indexTime == null ? 0 : indexTime,
+        2,
+        steps,
+        3);
   }
 
   private InternalRow timeBins(Double indexTime, int steps, double width) {
-    return TimeSeriesTensor.timeBins(new GenericArrayData(observations.toArray()), false, indexTime == null,
-        indexTime == null ? 0 : indexTime, 2, steps, 3, width);
+    return TimeSeriesTensor.timeBins(
+        new GenericArrayData(observations.toArray()),
+        false,
+        indexTime == null,
+        indexTime == null ? 0 : indexTime,
+        2,
+        steps,
+        3,
+        width);
   }
 
   private static float[] field(InternalRow result, int field) {
@@ -40,8 +64,13 @@ class TimeSeriesTensorTest {
 
   @Test
   void lastStepsAreTheNewestUsedObservationsLeftPadded() {
-    // Out of order, one duplicate time (file b row 0 comes after file a row 5), one after index time.
-    add(30, "b", 0, 3f, 30f).add(10, "a", 0, 1f, null).add(30, "a", 5, 4f, 40f).add(20, "a", 1, 2f, 20f).add(60, "a", 2, 6f, 60f);
+    // Out of order, one duplicate time (file b row 0 comes after file a row 5), one after index
+    // time.
+    add(30, "b", 0, 3f, 30f)
+        .add(10, "a", 0, 1f, null)
+        .add(30, "a", 5, 4f, 40f)
+        .add(20, "a", 1, 2f, 20f)
+        .add(60, "a", 2, 6f, 60f);
     InternalRow result = lastSteps(50.0, 4);
     assertEquals(5, result.getInt(0)); // matched
     assertEquals(1, result.getInt(1)); // duplicates
@@ -61,7 +90,8 @@ class TimeSeriesTensorTest {
   @Test
   void withoutAFiniteIndexTimeNoObservationIsUsed() {
     // "All visits" would include those after the real prediction time, which leak the label.
-    for (Double index : new Double[] {null, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+    for (Double index :
+        new Double[] {null, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
       observations.clear();
       add(10, "a", 0, 1f, 1f).add(60, "a", 1, 6f, 6f);
       InternalRow result = lastSteps(index, 2);
@@ -84,7 +114,10 @@ class TimeSeriesTensorTest {
   @Test
   void timeBinsAverageObservedValuesPerBin() {
     // Width 40 ending at 100: bin 0 (60, 100], bin 1 (20, 60], bin 2 (-20, 20]; nothing in bin 1.
-    add(90, "a", 0, 2f, null).add(70, "a", 1, 4f, null).add(10, "a", 2, 5f, 7f).add(120, "a", 3, 9f, 9f);
+    add(90, "a", 0, 2f, null)
+        .add(70, "a", 1, 4f, null)
+        .add(10, "a", 2, 5f, 7f)
+        .add(120, "a", 3, 9f, 9f);
     InternalRow result = timeBins(100.0, 3, 40);
     assertEquals(1, result.getInt(2));
     // Steps oldest first: bin 2, bin 1 (padding), bin 0. Channel 1 is unobserved in bin 0.

@@ -27,13 +27,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Omics as it is received: a vector modality of 20,000 wide numeric columns (one per probe), as CSV and as Parquet,
- * with one planted defect per defective row. The oracle is the test's own reading of the values it wrote.
+ * Omics as it is received: a vector modality of 20,000 wide numeric columns (one per probe), as CSV
+ * and as Parquet, with one planted defect per defective row. The oracle is the test's own reading
+ * of the values it wrote.
  */
 class WideTableTest {
   private final SparkSession spark = session();
 
-  /** The session the tests ingest with: embedded here, executor JVMs in {@link WideTableMultiJvmTest}. */
+  /**
+   * The session the tests ingest with: embedded here, executor JVMs in {@link
+   * WideTableMultiJvmTest}.
+   */
   SparkSession session() {
     return SparkTestSession.get();
   }
@@ -45,7 +49,10 @@ class WideTableTest {
 
   private int probes;
 
-  /** The probe whose cell in S03 is not a number: far from the first, to show the name is found, not guessed. */
+  /**
+   * The probe whose cell in S03 is not a number: far from the first, to show the name is found, not
+   * guessed.
+   */
   private int notANumberAt;
 
   private void draw(int probes) {
@@ -70,7 +77,15 @@ class WideTableTest {
 
   private String config(String omicsPath, String format, String extra) throws Exception {
     String base = CohortFixture.valid(10).write(spark, dir, "");
-    return base + "modalities.omics { path = " + omicsPath + ", format = " + format + ", length = " + probes + extra + " }\n";
+    return base
+        + "modalities.omics { path = "
+        + omicsPath
+        + ", format = "
+        + format
+        + ", length = "
+        + probes
+        + extra
+        + " }\n";
   }
 
   private void writeCsv(Path file) throws Exception {
@@ -88,7 +103,11 @@ class WideTableTest {
       for (Map.Entry<String, String[]> e : cells.entrySet()) {
         if (e.getKey().equals("S06")) {
           // One field short: a malformed record.
-          w.write(e.getKey() + "," + String.join(",", java.util.Arrays.copyOf(e.getValue(), probes - 1)) + "\n");
+          w.write(
+              e.getKey()
+                  + ","
+                  + String.join(",", java.util.Arrays.copyOf(e.getValue(), probes - 1))
+                  + "\n");
         } else {
           w.write(e.getKey() + "," + String.join(",", e.getValue()) + "\n");
         }
@@ -103,8 +122,12 @@ class WideTableTest {
   /** The rejected rows by subject, as "REASON: message". */
   private Map<String, String> rejects(IngestResult result) {
     Map<String, String> byKey = new TreeMap<>();
-    for (Row r : spark.read().parquet(result.cohortDir() + "/rejects").filter(col("source_table").equalTo("omics"))
-        .collectAsList()) {
+    for (Row r :
+        spark
+            .read()
+            .parquet(result.cohortDir() + "/rejects")
+            .filter(col("source_table").equalTo("omics"))
+            .collectAsList()) {
       byKey.put(r.getAs("row_key"), r.getAs("reason") + ": " + r.getAs("message"));
     }
     return byKey;
@@ -112,7 +135,8 @@ class WideTableTest {
 
   /** Every accepted subject's aligned vector equals the values written, element for element. */
   private void assertAlignedValues(IngestResult result, List<String> accepted) {
-    Dataset<Row> aligned = spark.read().parquet(result.cohortDir() + "/aligned").filter(col("has_omics"));
+    Dataset<Row> aligned =
+        spark.read().parquet(result.cohortDir() + "/aligned").filter(col("has_omics"));
     Map<String, float[]> vectors = new HashMap<>();
     for (Row r : aligned.select(col("subject_id"), col("omics")).collectAsList()) {
       List<Float> v = r.getList(1);
@@ -122,7 +146,10 @@ class WideTableTest {
       }
       vectors.put(r.getString(0), a);
     }
-    assertEquals(new java.util.TreeSet<>(accepted), new java.util.TreeSet<>(vectors.keySet()), "subjects with omics");
+    assertEquals(
+        new java.util.TreeSet<>(accepted),
+        new java.util.TreeSet<>(vectors.keySet()),
+        "subjects with omics");
     for (String id : accepted) {
       float[] expected = new float[probes];
       for (int j = 0; j < probes; j++) {
@@ -140,45 +167,66 @@ class WideTableTest {
 
     QcReport.TableQc omics = result.qc().tables().get("omics");
     assertEquals(10, omics.rowsIn());
-    assertEquals(Map.of("NON_NUMERIC", 1L, "NULL_VALUE", 1L, "NON_FINITE", 1L, "MALFORMED_RECORD", 1L), omics.rejected());
+    assertEquals(
+        Map.of("NON_NUMERIC", 1L, "NULL_VALUE", 1L, "NON_FINITE", 1L, "MALFORMED_RECORD", 1L),
+        omics.rejected());
     assertEquals(6, omics.accepted());
     Map<String, String> rejected = rejects(result);
-    assertTrue(rejected.get("S03").startsWith("NON_NUMERIC: column 'probe_" + notANumberAt + "' is not a number at line 4 "),
+    assertTrue(
+        rejected
+            .get("S03")
+            .startsWith(
+                "NON_NUMERIC: column 'probe_" + notANumberAt + "' is not a number at line 4 "),
         rejected.get("S03"));
     assertEquals("NULL_VALUE: column 'probe_5' is null", rejected.get("S04"));
     assertEquals("NON_FINITE: column 'probe_19999' is NaN or infinite", rejected.get("S05"));
-    assertTrue(rejected.get("S06").startsWith("MALFORMED_RECORD: malformed csv record at line 7:"), rejected.get("S06"));
+    assertTrue(
+        rejected.get("S06").startsWith("MALFORMED_RECORD: malformed csv record at line 7:"),
+        rejected.get("S06"));
     for (String message : rejected.values()) {
-      assertTrue(!message.contains("high") && !message.contains("Infinity"), "a cell value in a message: " + message);
+      assertTrue(
+          !message.contains("high") && !message.contains("Infinity"),
+          "a cell value in a message: " + message);
     }
     assertAlignedValues(result, List.of("S01", "S02", "S07", "S08", "S09", "S10"));
   }
 
-  /** As received from a public expression cohort: the id column is not named subject_id; id-column reads it as such. */
+  /**
+   * As received from a public expression cohort: the id column is not named subject_id; id-column
+   * reads it as such.
+   */
   @Test
   void aWideCsvWithItsOwnIdColumnNameIsReadThroughIdColumn() throws Exception {
     draw(2_000);
     writeCsv(dir.resolve("omics-csv/part-0.csv"), "sample");
     IngestResult result = ingest(config("omics-csv", "csv", ", id-column = sample"));
 
-    assertEquals(Map.of("NON_NUMERIC", 1L, "NULL_VALUE", 1L, "NON_FINITE", 1L, "MALFORMED_RECORD", 1L),
+    assertEquals(
+        Map.of("NON_NUMERIC", 1L, "NULL_VALUE", 1L, "NON_FINITE", 1L, "MALFORMED_RECORD", 1L),
         result.qc().tables().get("omics").rejected());
     Map<String, String> rejected = rejects(result);
     assertEquals(List.of("S03", "S04", "S05", "S06"), new ArrayList<>(rejected.keySet()));
     assertEquals("NULL_VALUE: column 'probe_5' is null", rejected.get("S04"));
     assertAlignedValues(result, List.of("S01", "S02", "S07", "S08", "S09", "S10"));
 
-    IngestException missing = org.junit.jupiter.api.Assertions.assertThrows(IngestException.class,
-        () -> ingest(config("omics-csv", "csv", ", id-column = patient")));
-    assertTrue(missing.getMessage().startsWith("Cannot read table 'omics' (")
-        && missing.getMessage().endsWith("): modalities.omics.id-column = 'patient', but the table has no column 'patient'"),
+    IngestException missing =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IngestException.class,
+            () -> ingest(config("omics-csv", "csv", ", id-column = patient")));
+    assertTrue(
+        missing.getMessage().startsWith("Cannot read table 'omics' (")
+            && missing
+                .getMessage()
+                .endsWith(
+                    "): modalities.omics.id-column = 'patient', but the table has no column 'patient'"),
         missing.getMessage());
   }
 
   @Test
   void aWideParquetTableIsPackedWithEveryDefectRejectedNamingItsColumn() throws Exception {
     draw(20_000);
-    // The id column under its own name, read through id-column (renamed after the scan: Parquet resolves by name).
+    // The id column under its own name, read through id-column (renamed after the scan: Parquet
+    // resolves by name).
     StructType schema = new StructType().add("sample", DataTypes.StringType);
     for (int j = 0; j < probes; j++) {
       schema = schema.add("probe_" + j, DataTypes.DoubleType, true);
@@ -189,7 +237,8 @@ class WideTableTest {
       values[0] = e.getKey();
       for (int j = 0; j < probes; j++) {
         String c = e.getValue()[j];
-        values[j + 1] = c.equals("NA") ? null : c.equals("high") ? Double.NaN : Double.parseDouble(c);
+        values[j + 1] =
+            c.equals("NA") ? null : c.equals("high") ? Double.NaN : Double.parseDouble(c);
       }
       rows.add(RowFactory.create(values));
     }
@@ -200,9 +249,11 @@ class WideTableTest {
     assertEquals(10, omics.rowsIn());
     assertEquals(Map.of("NULL_VALUE", 1L, "NON_FINITE", 2L), omics.rejected());
     Map<String, String> rejected = rejects(result);
-    assertEquals("NON_FINITE: column 'probe_" + notANumberAt + "' is NaN or infinite", rejected.get("S03"));
+    assertEquals(
+        "NON_FINITE: column 'probe_" + notANumberAt + "' is NaN or infinite", rejected.get("S03"));
     assertEquals("NULL_VALUE: column 'probe_5' is null", rejected.get("S04"));
-    assertEquals("NON_FINITE: column 'probe_" + (probes - 1) + "' is NaN or infinite", rejected.get("S05"));
+    assertEquals(
+        "NON_FINITE: column 'probe_" + (probes - 1) + "' is NaN or infinite", rejected.get("S05"));
     assertAlignedValues(result, List.of("S01", "S02", "S06", "S07", "S08", "S09", "S10"));
   }
 }

@@ -23,20 +23,28 @@ class InternalRowsTest {
     return rows;
   }
 
-  /** Each batch's outputs come before the next batch is read; batches with no output are skipped over. */
+  /**
+   * Each batch's outputs come before the next batch is read; batches with no output are skipped
+   * over.
+   */
   @Test
   void flatMapBatchesReadsABatchOnlyWhenThePreviousOutputsAreTaken() {
     CountingIterator<InternalRow> input = new CountingIterator<>(rows(10));
-    // Batches of 3: [0,1,2] [3,4,5] [6,7,8] [9]; the second converts to nothing, the others to their even values.
-    Iterator<Integer> out = InternalRows.flatMapBatches(input, 3, batch -> {
-      List<Integer> evens = new ArrayList<>();
-      for (InternalRow r : batch) {
-        if (r.getInt(0) % 2 == 0 && r.getInt(0) != 4) {
-          evens.add(r.getInt(0));
-        }
-      }
-      return evens;
-    });
+    // Batches of 3: [0,1,2] [3,4,5] [6,7,8] [9]; the second converts to nothing, the others to
+    // their even values.
+    Iterator<Integer> out =
+        InternalRows.flatMapBatches(
+            input,
+            3,
+            batch -> {
+              List<Integer> evens = new ArrayList<>();
+              for (InternalRow r : batch) {
+                if (r.getInt(0) % 2 == 0 && r.getInt(0) != 4) {
+                  evens.add(r.getInt(0));
+                }
+              }
+              return evens;
+            });
     assertEquals(0, input.consumed(), "nothing is read before the first output is asked for");
     assertEquals(0, out.next());
     assertEquals(3, input.consumed());

@@ -13,12 +13,17 @@ import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.features.FeatureTestCohorts;
 import org.junit.jupiter.api.Test;
 
-/** The pretrain and extract config sections: defaults, per-modality overrides, errors naming the key. */
+/**
+ * The pretrain and extract config sections: defaults, per-modality overrides, errors naming the
+ * key.
+ */
 class FeatureConfigTest {
 
   @Test
   void existingConfigsLoadWithDefaults() {
-    PipelineConfig pbc = PipelineConfigLoader.load(new File(System.getProperty("cohortfusion.repo", "."), "conf/pbc.conf"), List.of());
+    PipelineConfig pbc =
+        PipelineConfigLoader.load(
+            new File(System.getProperty("cohortfusion.repo", "."), "conf/pbc.conf"), List.of());
     EncoderConfig clinical = pbc.pretrain().encoder("clinical");
     // Declared in conf/pbc.conf ...
     assertEquals(16, clinical.embeddingSize());
@@ -32,8 +37,13 @@ class FeatureConfigTest {
 
   @Test
   void perModalityOverridesAndSetWork() {
-    PipelineConfig c = PipelineConfigLoader.parse(FeatureTestCohorts.config("out", "pretrain.encoders.ts { cell = cnn, hidden = [4, 4] }"),
-        List.of("pretrain.encoders.vec.top-k-variance=3", "pretrain.encoders.vec.embedding-size=5"));
+    PipelineConfig c =
+        PipelineConfigLoader.parse(
+            FeatureTestCohorts.config(
+                "out", "pretrain.encoders.ts { cell = cnn, hidden = [4, 4] }"),
+            List.of(
+                "pretrain.encoders.vec.top-k-variance=3",
+                "pretrain.encoders.vec.embedding-size=5"));
     assertEquals(EncoderConfig.Cell.CNN, c.pretrain().encoder("ts").cellOrDefault());
     assertEquals(3, c.pretrain().encoder("vec").topKVarianceOrDefault());
     assertEquals(5, c.pretrain().encoder("vec").embeddingSize());
@@ -52,7 +62,10 @@ class FeatureConfigTest {
   }
 
   private static void assertError(String key, String hocon) {
-    ConfigException e = assertThrows(ConfigException.class, () -> PipelineConfigLoader.parse(FeatureTestCohorts.config("out", hocon), List.of()));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> PipelineConfigLoader.parse(FeatureTestCohorts.config("out", hocon), List.of()));
     assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
   }
 }

@@ -19,10 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every task must receive and bind the GPU address Spark gave it. Verified on Spark 3.5.9: plain
- * {@code local[N]} never offers task resources (a job asking for {@code spark.task.resource.gpu.amount}
- * hangs unscheduled), so this runs {@link GpuBindingProbe} in its own JVM on
- * {@code local-cluster[1,2,1024]} (a real standalone master, worker and executor JVM) with a fake
- * discovery script reporting two GPUs. The shared test session stays untouched.
+ * {@code local[N]} never offers task resources (a job asking for {@code
+ * spark.task.resource.gpu.amount} hangs unscheduled), so this runs {@link GpuBindingProbe} in its
+ * own JVM on {@code local-cluster[1,2,1024]} (a real standalone master, worker and executor JVM)
+ * with a fake discovery script reporting two GPUs. The shared test session stays untouched.
  */
 class DeviceBinderTest {
   @TempDir Path tmp;
@@ -30,10 +30,13 @@ class DeviceBinderTest {
   @Test
   void everyTaskBindsTheGpuAddressSparkGaveIt() throws Exception {
     Path script = tmp.resolve("fake-gpus.sh");
-    Files.writeString(script, "#!/usr/bin/env bash\necho '{\"name\":\"gpu\",\"addresses\":[\"0\",\"1\"]}'\n");
+    Files.writeString(
+        script, "#!/usr/bin/env bash\necho '{\"name\":\"gpu\",\"addresses\":[\"0\",\"1\"]}'\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    // local-cluster executors load Spark from $SPARK_HOME/jars: link the test classpath's jars there.
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    // local-cluster executors load Spark from $SPARK_HOME/jars: link the test classpath's jars
+    // there.
     Path jars = Files.createDirectories(tmp.resolve("spark-home/jars"));
     List<String> directories = new ArrayList<>();
     for (String entry : classpath.split(File.pathSeparator)) {
@@ -49,14 +52,30 @@ class DeviceBinderTest {
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(List.of(System.getProperty("cohortfusion.java17.opens", "").split("\\s+")).stream().filter(s -> !s.isBlank()).toList());
-    command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> a.startsWith("--add-opens") || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || a.startsWith("-Djdk.reflect")
-            || a.startsWith("-Dorg.bytedeco"))
-        .toList());
+    command.addAll(
+        List.of(System.getProperty("cohortfusion.java17.opens", "").split("\\s+")).stream()
+            .filter(s -> !s.isBlank())
+            .toList());
+    command.addAll(
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+            .filter(
+                a ->
+                    a.startsWith("--add-opens")
+                        || a.startsWith("-XX:+IgnoreUnrecognizedVMOptions")
+                        || a.startsWith("-Djdk.reflect")
+                        || a.startsWith("-Dorg.bytedeco"))
+            .toList());
     command.add("-Xmx1g");
     command.add("-Dspark.executor.extraClassPath=" + String.join(File.pathSeparator, directories));
-    command.addAll(List.of("-cp", classpath, GpuBindingProbe.class.getName(), "local-cluster[1,2,1024]", script.toString(), "2", "4"));
+    command.addAll(
+        List.of(
+            "-cp",
+            classpath,
+            GpuBindingProbe.class.getName(),
+            "local-cluster[1,2,1024]",
+            script.toString(),
+            "2",
+            "4"));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("SPARK_HOME", tmp.resolve("spark-home").toString());
     pb.environment().put("SPARK_SCALA_VERSION", "2.12");
@@ -65,7 +84,8 @@ class DeviceBinderTest {
     byte[] output = process.getInputStream().readAllBytes();
     assertTrue(process.waitFor(3, TimeUnit.MINUTES), "probe did not finish");
     String log = new String(output, StandardCharsets.UTF_8);
-    List<String[]> lines = log.lines().filter(l -> l.startsWith("BINDING ")).map(l -> l.split(" ")).toList();
+    List<String[]> lines =
+        log.lines().filter(l -> l.startsWith("BINDING ")).map(l -> l.split(" ")).toList();
     assertEquals(0, process.exitValue(), () -> tail(log));
     assertEquals(8, lines.size(), () -> tail(log)); // 4 tasks x (production, recording)
 
@@ -77,11 +97,16 @@ class DeviceBinderTest {
       partitions.add(production[1]);
       addresses.add(production[3]);
       assertEquals(production[3], recording[3], "both binders see the task's one address");
-      assertEquals("null", production[4], "nd4j-native: the production binder records the address but does not bind");
-      assertEquals(production[3], recording[4], "the task selected exactly the address it received");
+      assertEquals(
+          "null",
+          production[4],
+          "nd4j-native: the production binder records the address but does not bind");
+      assertEquals(
+          production[3], recording[4], "the task selected exactly the address it received");
     }
     assertEquals(Set.of("0", "1", "2", "3"), partitions);
-    assertEquals(Set.of("0", "1"), addresses, "the task addresses are exactly the discovery script's GPUs");
+    assertEquals(
+        Set.of("0", "1"), addresses, "the task addresses are exactly the discovery script's GPUs");
   }
 
   @Test

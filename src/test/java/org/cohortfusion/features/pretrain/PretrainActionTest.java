@@ -27,8 +27,14 @@ class PretrainActionTest {
 
   @Test
   void pretrainLearnsTheSignalModalityAndPublishesVerifiedEncoders() throws Exception {
-    String cohort = FeatureTestCohorts.writeCohort(spark, FeatureTestCohorts.rows(200, 5), tmp.resolve("cohort").toString(), "fp-1");
-    PipelineConfig config = PipelineConfigLoader.parse(FeatureTestCohorts.config(tmp.resolve("out").toString(), """
+    String cohort =
+        FeatureTestCohorts.writeCohort(
+            spark, FeatureTestCohorts.rows(200, 5), tmp.resolve("cohort").toString(), "fp-1");
+    PipelineConfig config =
+        PipelineConfigLoader.parse(
+            FeatureTestCohorts.config(
+                tmp.resolve("out").toString(),
+                """
         pretrain {
           averaging-frequency = 2
           encoders {
@@ -36,12 +42,21 @@ class PretrainActionTest {
             ts { embedding-size = 3, hidden = [4], epochs = 1, batch-size = 16, cell = cnn }
           }
         }
-        """), List.of());
-    PretrainResult result = PretrainAction.of(spark, config).cohortDir(cohort).modalities(List.of("ts", "vec")).execute();
+        """),
+            List.of());
+    PretrainResult result =
+        PretrainAction.of(spark, config)
+            .cohortDir(cohort)
+            .modalities(List.of("ts", "vec"))
+            .execute();
 
-    assertEquals(List.of("ts", "vec"), result.modalities().stream().map(ModalityPretrainResult::modality).toList());
+    assertEquals(
+        List.of("ts", "vec"),
+        result.modalities().stream().map(ModalityPretrainResult::modality).toList());
     ModalityPretrainResult vec = result.modalities().get(1);
-    assertTrue(vec.validationAuroc() > 0.75, "validation AUROC of the signal modality: " + vec.validationAuroc());
+    assertTrue(
+        vec.validationAuroc() > 0.75,
+        "validation AUROC of the signal modality: " + vec.validationAuroc());
     assertTrue(vec.testAuroc() > 0.75, "test AUROC of the signal modality: " + vec.testAuroc());
     assertEquals(120, vec.trainSubjects());
     assertEquals(4, vec.embeddingSize());
@@ -55,7 +70,9 @@ class PretrainActionTest {
     assertEquals(vec.encoderSha256(), loaded.sha256());
     assertEquals("vec", loaded.preprocessing().modality());
     assertEquals("fp-1", loaded.provenance().cohortHash());
-    assertArrayEquals(new long[] {1, 2}, loaded.network().output(org.nd4j.linalg.factory.Nd4j.zeros(1, 6)).shape());
+    assertArrayEquals(
+        new long[] {1, 2},
+        loaded.network().output(org.nd4j.linalg.factory.Nd4j.zeros(1, 6)).shape());
 
     // A corrupted model file is rejected before deserialisation.
     Path model = Path.of(vec.encoderDir(), ModelArtifact.MODEL);
@@ -65,9 +82,15 @@ class PretrainActionTest {
       f.seek(f.length() / 2);
       f.write(b ^ 0xff);
     }
-    // Hadoop's local .crc sidecar would catch this first; drop it, as a tamper or a store without one would.
+    // Hadoop's local .crc sidecar would catch this first; drop it, as a tamper or a store without
+    // one would.
     Files.deleteIfExists(model.resolveSibling("." + ModelArtifact.MODEL + ".crc"));
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> EncoderArtifact.load(new Configuration(), vec.encoderDir()));
-    assertTrue(e.getMessage().startsWith("Cannot load model") && e.getMessage().contains("does not match"), e.getMessage());
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> EncoderArtifact.load(new Configuration(), vec.encoderDir()));
+    assertTrue(
+        e.getMessage().startsWith("Cannot load model") && e.getMessage().contains("does not match"),
+        e.getMessage());
   }
 }

@@ -36,34 +36,51 @@ class PretrainDataSetsTest {
   @TempDir Path tmp;
 
   /**
-   * The first minibatch comes after reading at most one batch of the partition; the minibatches are, in order,
-   * consecutive slices of the whole partition converted at once (features, mask and one-hot labels).
+   * The first minibatch comes after reading at most one batch of the partition; the minibatches
+   * are, in order, consecutive slices of the whole partition converted at once (features, mask and
+   * one-hot labels).
    */
   @Test
   void aPartitionIsConvertedOneBatchAtATimeIntoConsecutiveSlices() {
     int batchSize = 4;
     int classes = 2;
-    PipelineConfig config = PipelineConfigLoader.parse(FeatureTestCohorts.config(tmp.toString(), """
+    PipelineConfig config =
+        PipelineConfigLoader.parse(
+            FeatureTestCohorts.config(
+                tmp.toString(),
+                """
         pretrain.encoders.txt.buckets = 64
-        """), List.of());
+        """),
+            List.of());
     Dataset<Row> aligned = FeatureTestCohorts.frame(spark, FeatureTestCohorts.rows(30, 9));
     for (var spec : FeatureTestCohorts.specs()) {
-      ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, config.pretrain().encoder(spec.name()), 100);
-      Dataset<Row> rows = aligned.where(col(spec.presenceColumn()).and(col("label").isNotNull()))
-          .select(col("label"), Payloads.column(prep));
+      ModalityPreprocessing prep =
+          PreprocessingFitter.fit(aligned, spec, config.pretrain().encoder(spec.name()), 100);
+      Dataset<Row> rows =
+          aligned
+              .where(col(spec.presenceColumn()).and(col("label").isNotNull()))
+              .select(col("label"), Payloads.column(prep));
       List<InternalRow> partition = InternalRows.of(rows).map(InternalRow::copy).collect();
-      assertTrue(partition.size() > 2 * batchSize, spec.name() + ": the partition must span several batches");
+      assertTrue(
+          partition.size() > 2 * batchSize,
+          spec.name() + ": the partition must span several batches");
 
       CountingIterator<InternalRow> input = new CountingIterator<>(partition);
       Iterator<DataSet> out = new PretrainAction.ToDataSets(prep, classes, batchSize).call(input);
       List<DataSet> batches = new ArrayList<>();
       batches.add(out.next());
-      assertTrue(input.consumed() <= batchSize,
-          spec.name() + ": read " + input.consumed() + " rows before the first minibatch, batch size " + batchSize);
+      assertTrue(
+          input.consumed() <= batchSize,
+          spec.name()
+              + ": read "
+              + input.consumed()
+              + " rows before the first minibatch, batch size "
+              + batchSize);
       out.forEachRemaining(batches::add);
       assertEquals(partition.size(), input.consumed());
 
-      // Oracle: the whole partition converted as one batch, labels one-hot from the rows' own label column.
+      // Oracle: the whole partition converted as one batch, labels one-hot from the rows' own label
+      // column.
       FeatureBatch whole = new FeatureBatches(prep, 1).convert(partition);
       assertEquals((partition.size() + batchSize - 1) / batchSize, batches.size(), spec.name());
       for (int b = 0; b < batches.size(); b++) {
@@ -71,16 +88,25 @@ class PretrainDataSetsTest {
         int to = Math.min(partition.size(), from + batchSize);
         DataSet d = batches.get(b);
         assertEquals(to - from, d.numExamples(), spec.name() + " batch " + b);
-        assertEquals(rowsOf(whole.features(), from, to), d.getFeatures(), spec.name() + " features of batch " + b);
+        assertEquals(
+            rowsOf(whole.features(), from, to),
+            d.getFeatures(),
+            spec.name() + " features of batch " + b);
         if (whole.featureMask() == null) {
           assertNull(d.getFeaturesMaskArray(), spec.name());
         } else {
-          assertEquals(rowsOf(whole.featureMask(), from, to), d.getFeaturesMaskArray(), spec.name() + " mask of batch " + b);
+          assertEquals(
+              rowsOf(whole.featureMask(), from, to),
+              d.getFeaturesMaskArray(),
+              spec.name() + " mask of batch " + b);
         }
         for (int i = from; i < to; i++) {
           int label = partition.get(i).getInt(0);
           for (int c = 0; c < classes; c++) {
-            assertEquals(c == label ? 1.0 : 0.0, d.getLabels().getDouble(i - from, c), spec.name() + " label of row " + i);
+            assertEquals(
+                c == label ? 1.0 : 0.0,
+                d.getLabels().getDouble(i - from, c),
+                spec.name() + " label of row " + i);
           }
         }
       }
@@ -88,8 +114,10 @@ class PretrainDataSetsTest {
   }
 
   /** Rows [from, to) of an array of any rank, along its first dimension. */
-  private static org.nd4j.linalg.api.ndarray.INDArray rowsOf(org.nd4j.linalg.api.ndarray.INDArray a, int from, int to) {
-    org.nd4j.linalg.indexing.INDArrayIndex[] index = new org.nd4j.linalg.indexing.INDArrayIndex[a.rank()];
+  private static org.nd4j.linalg.api.ndarray.INDArray rowsOf(
+      org.nd4j.linalg.api.ndarray.INDArray a, int from, int to) {
+    org.nd4j.linalg.indexing.INDArrayIndex[] index =
+        new org.nd4j.linalg.indexing.INDArrayIndex[a.rank()];
     index[0] = NDArrayIndex.interval(from, to);
     for (int d = 1; d < a.rank(); d++) {
       index[d] = NDArrayIndex.all();

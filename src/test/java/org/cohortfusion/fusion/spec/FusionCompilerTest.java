@@ -27,16 +27,22 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
 class FusionCompilerTest {
-  static final EmbeddingsSpec EMB = new EmbeddingsSpec(List.of(
-      new EmbeddingsSpec.Modality("clinical", 8, "a"), new EmbeddingsSpec.Modality("labs", 12, "b"),
-      new EmbeddingsSpec.Modality("imaging", 6, "c")), List.of("no", "yes"), "cohort");
+  static final EmbeddingsSpec EMB =
+      new EmbeddingsSpec(
+          List.of(
+              new EmbeddingsSpec.Modality("clinical", 8, "a"),
+              new EmbeddingsSpec.Modality("labs", 12, "b"),
+              new EmbeddingsSpec.Modality("imaging", 6, "c")),
+          List.of("no", "yes"),
+          "cohort");
 
   static FusionModelConfig single(List<String> what, String how) {
     return new FusionModelConfig(what, null, how, null, null, null, null, List.of(16), null, null);
   }
 
   static FusionModelConfig hier(List<FusionStageConfig> stages) {
-    return new FusionModelConfig(null, null, null, null, stages, null, null, List.of(16), null, null);
+    return new FusionModelConfig(
+        null, null, null, null, stages, null, null, List.of(16), null, null);
   }
 
   static FusionSpec.Stage stage(String name, List<String> what, String how) {
@@ -49,29 +55,44 @@ class FusionCompilerTest {
 
   static INDArray[] inputs(long seed, int batch, INDArray presence) {
     Nd4j.getRandom().setSeed(seed);
-    return new INDArray[] {Nd4j.randn(DataType.FLOAT, batch, 8), Nd4j.randn(DataType.FLOAT, batch, 12),
-        Nd4j.randn(DataType.FLOAT, batch, 6), presence};
+    return new INDArray[] {
+      Nd4j.randn(DataType.FLOAT, batch, 8),
+      Nd4j.randn(DataType.FLOAT, batch, 12),
+      Nd4j.randn(DataType.FLOAT, batch, 6),
+      presence
+    };
   }
 
   static INDArray presence() {
-    return Nd4j.createFromArray(new float[][] {{1, 0, 1}, {1, 1, 1}, {0, 0, 1}, {0, 1, 0}, {1, 0, 0}});
+    return Nd4j.createFromArray(
+        new float[][] {{1, 0, 1}, {1, 1, 1}, {0, 0, 1}, {0, 1, 0}, {1, 0, 0}});
   }
 
   @ParameterizedTest
   @EnumSource(FusionOp.class)
   void everyOperationCompilesWithOneInputPerModalityPlusPresence(FusionOp op) {
-    FusionSpec spec = FusionSpec.fromConfig("m", single(List.of("imaging", "clinical", "labs"), op.configName()));
+    FusionSpec spec =
+        FusionSpec.fromConfig("m", single(List.of("imaging", "clinical", "labs"), op.configName()));
     FusionCompiler.Compiled c = compile(spec);
     ComputationGraph g = c.newGraph();
-    assertEquals(List.of("clinical", "labs", "imaging"), c.modalities(), "inputs follow the embeddings order");
+    assertEquals(
+        List.of("clinical", "labs", "imaging"),
+        c.modalities(),
+        "inputs follow the embeddings order");
     assertEquals(4, g.getNumInputArrays());
-    assertEquals(List.of("clinical", "labs", "imaging", FusionCompiler.PRESENCE), c.configuration().getNetworkInputs());
+    assertEquals(
+        List.of("clinical", "labs", "imaging", FusionCompiler.PRESENCE),
+        c.configuration().getNetworkInputs());
     FusionVertexConf v = (FusionVertexConf) c.configuration().getVertices().get("fuse_m");
     assertEquals(3, v.numModalities());
     if (op.requiresEqualSizes()) {
-      assertTrue(java.util.Arrays.stream(v.getSizes()).allMatch(s -> s == FusionSpec.DEFAULT_PROJECTION));
+      assertTrue(
+          java.util.Arrays.stream(v.getSizes()).allMatch(s -> s == FusionSpec.DEFAULT_PROJECTION));
     } else {
-      assertEquals(List.of(6, 8, 12), java.util.Arrays.stream(v.getSizes()).boxed().toList(), "no projection, what order");
+      assertEquals(
+          List.of(6, 8, 12),
+          java.util.Arrays.stream(v.getSizes()).boxed().toList(),
+          "no projection, what order");
     }
     INDArray out = g.outputSingle(inputs(1, 5, presence()));
     assertEquals(5, out.size(0));
@@ -80,11 +101,18 @@ class FusionCompilerTest {
 
   @Test
   void hierarchicalSpecCompilesAndStagePresenceIsTheOrOfItsInputs() {
-    FusionSpec spec = FusionSpec.fromConfig("hier", hier(List.of(
-        new FusionStageConfig("early", List.of("clinical", "labs"), "concat_mask", null),
-        new FusionStageConfig("late", List.of("early", "imaging"), "gmu", Map.of("outSize", 10)))));
-    assertEquals("what: clinical+labs+imaging | when: embeddings (intermediate) | how many: hierarchical (2 stages: "
-        + "early = concat_mask(clinical+labs); late = gmu(early+imaging)) | how: concat_mask [concatenation], gmu [gating]",
+    FusionSpec spec =
+        FusionSpec.fromConfig(
+            "hier",
+            hier(
+                List.of(
+                    new FusionStageConfig(
+                        "early", List.of("clinical", "labs"), "concat_mask", null),
+                    new FusionStageConfig(
+                        "late", List.of("early", "imaging"), "gmu", Map.of("outSize", 10)))));
+    assertEquals(
+        "what: clinical+labs+imaging | when: embeddings (intermediate) | how many: hierarchical (2 stages: "
+            + "early = concat_mask(clinical+labs); late = gmu(early+imaging)) | how: concat_mask [concatenation], gmu [gating]",
         spec.describe());
     ComputationGraph g = compile(spec).newGraph();
     assertEquals(4, g.getNumInputArrays());
@@ -97,51 +125,148 @@ class FusionCompilerTest {
   @Test
   void describeUsesTheReviewNotation() {
     FusionSpec s = FusionSpec.fromConfig("att", single(List.of("clinical", "labs"), "attention"));
-    assertEquals("what: clinical+labs | when: embeddings (intermediate) | how many: single | how: attention [attention]",
+    assertEquals(
+        "what: clinical+labs | when: embeddings (intermediate) | how many: single | how: attention [attention]",
         s.describe());
-    assertTrue(FusionSpec.early(EMB.modalityNames(), s).describe().startsWith("what: clinical+labs+imaging | when: early"));
+    assertTrue(
+        FusionSpec.early(EMB.modalityNames(), s)
+            .describe()
+            .startsWith("what: clinical+labs+imaging | when: early"));
     assertTrue(FusionSpec.late(EMB.modalityNames()).describe().contains("when: late"));
   }
 
   @Test
   void badSpecsGiveErrorsNamingTheKey() {
-    String unknownModality = assertThrows(FusionSpecException.class,
-        () -> compile(FusionSpec.fromConfig("x", single(List.of("clinical", "genome"), "mean")))).getMessage();
+    String unknownModality =
+        assertThrows(
+                FusionSpecException.class,
+                () ->
+                    compile(
+                        FusionSpec.fromConfig("x", single(List.of("clinical", "genome"), "mean"))))
+            .getMessage();
     assertTrue(unknownModality.contains("fusion.models.x.what[1] = 'genome'"), unknownModality);
-    String unknownOp = assertThrows(FusionSpecException.class,
-        () -> FusionSpec.fromConfig("x", single(List.of("clinical"), "magic"))).getMessage();
+    String unknownOp =
+        assertThrows(
+                FusionSpecException.class,
+                () -> FusionSpec.fromConfig("x", single(List.of("clinical"), "magic")))
+            .getMessage();
     assertTrue(unknownOp.contains("fusion.models.x.how = 'magic'"), unknownOp);
-    String badOption = assertThrows(FusionSpecException.class, () -> FusionSpec.fromConfig("x",
-        new FusionModelConfig(List.of("clinical"), null, "mean", Map.of("rank", 3), null, null, null, null, null, null))).getMessage();
+    String badOption =
+        assertThrows(
+                FusionSpecException.class,
+                () ->
+                    FusionSpec.fromConfig(
+                        "x",
+                        new FusionModelConfig(
+                            List.of("clinical"),
+                            null,
+                            "mean",
+                            Map.of("rank", 3),
+                            null,
+                            null,
+                            null,
+                            null,
+                            null,
+                            null)))
+            .getMessage();
     assertTrue(badOption.contains("fusion.models.x.options.rank"), badOption);
-    String cycle = assertThrows(FusionSpecException.class, () -> FusionSpec.fromConfig("h", hier(List.of(
-        new FusionStageConfig("a", List.of("clinical", "b"), "concat", null),
-        new FusionStageConfig("b", List.of("a", "labs"), "concat", null))))).getMessage();
+    String cycle =
+        assertThrows(
+                FusionSpecException.class,
+                () ->
+                    FusionSpec.fromConfig(
+                        "h",
+                        hier(
+                            List.of(
+                                new FusionStageConfig(
+                                    "a", List.of("clinical", "b"), "concat", null),
+                                new FusionStageConfig("b", List.of("a", "labs"), "concat", null)))))
+            .getMessage();
     assertTrue(cycle.contains("fusion.models.h.stages[0].what[1] = 'b'"), cycle);
-    String unknownStageInput = assertThrows(FusionSpecException.class, () -> compile(FusionSpec.fromConfig("h", hier(List.of(
-        new FusionStageConfig("a", List.of("clinical", "labs"), "concat", null),
-        new FusionStageConfig("b", List.of("a", "erly"), "concat", null)))))).getMessage();
-    assertTrue(unknownStageInput.contains("fusion.models.h.stages[1].what[1] = 'erly'"), unknownStageInput);
-    String badWhen = assertThrows(FusionSpecException.class, () -> FusionSpec.fromConfig("r",
-        new FusionModelConfig(List.of("clinical"), "no way", "concat", null, null, null, null, null, null, null))).getMessage();
-    assertTrue(badWhen.startsWith("Cannot compile fusion 'r': fusion.models.r.when = 'no way' is not a depth"), badWhen);
-    String needsEncoders = assertThrows(FusionSpecException.class, () -> compile(FusionSpec.fromConfig("r",
-        new FusionModelConfig(List.of("clinical"), "input", "concat", null, null, null, null, null, null, null)))).getMessage();
+    String unknownStageInput =
+        assertThrows(
+                FusionSpecException.class,
+                () ->
+                    compile(
+                        FusionSpec.fromConfig(
+                            "h",
+                            hier(
+                                List.of(
+                                    new FusionStageConfig(
+                                        "a", List.of("clinical", "labs"), "concat", null),
+                                    new FusionStageConfig(
+                                        "b", List.of("a", "erly"), "concat", null))))))
+            .getMessage();
+    assertTrue(
+        unknownStageInput.contains("fusion.models.h.stages[1].what[1] = 'erly'"),
+        unknownStageInput);
+    String badWhen =
+        assertThrows(
+                FusionSpecException.class,
+                () ->
+                    FusionSpec.fromConfig(
+                        "r",
+                        new FusionModelConfig(
+                            List.of("clinical"),
+                            "no way",
+                            "concat",
+                            null,
+                            null,
+                            null,
+                            null,
+                            null,
+                            null,
+                            null)))
+            .getMessage();
+    assertTrue(
+        badWhen.startsWith(
+            "Cannot compile fusion 'r': fusion.models.r.when = 'no way' is not a depth"),
+        badWhen);
+    String needsEncoders =
+        assertThrows(
+                FusionSpecException.class,
+                () ->
+                    compile(
+                        FusionSpec.fromConfig(
+                            "r",
+                            new FusionModelConfig(
+                                List.of("clinical"),
+                                "input",
+                                "concat",
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null,
+                                null))))
+            .getMessage();
     assertTrue(needsEncoders.contains("trains end to end and needs the encoders"), needsEncoders);
   }
 
-  /** Changing an absent modality's input leaves every prediction unchanged, for masked ops and hierarchies. */
+  /**
+   * Changing an absent modality's input leaves every prediction unchanged, for masked ops and
+   * hierarchies.
+   */
   @Test
   void absentModalityInputsDoNotChangePredictions() {
-    List<FusionSpec> specs = List.of(
-        FusionSpec.fromConfig("att", single(List.of("clinical", "labs", "imaging"), "attention")),
-        FusionSpec.fromConfig("mean", single(List.of("clinical", "labs", "imaging"), "mean")),
-        FusionSpec.fromConfig("gmu", single(List.of("clinical", "labs", "imaging"), "gmu")),
-        FusionSpec.fromConfig("concat", single(List.of("clinical", "labs", "imaging"), "concat")),
-        FusionSpec.fromConfig("hier", hier(List.of(
-            new FusionStageConfig("early", List.of("clinical", "labs"), "lowrank_tensor", null),
-            new FusionStageConfig("late", List.of("early", "imaging"), "cross_attention", null)))),
-        FusionSpec.early(EMB.modalityNames(), FusionSpec.baselineTemplate()));
+    List<FusionSpec> specs =
+        List.of(
+            FusionSpec.fromConfig(
+                "att", single(List.of("clinical", "labs", "imaging"), "attention")),
+            FusionSpec.fromConfig("mean", single(List.of("clinical", "labs", "imaging"), "mean")),
+            FusionSpec.fromConfig("gmu", single(List.of("clinical", "labs", "imaging"), "gmu")),
+            FusionSpec.fromConfig(
+                "concat", single(List.of("clinical", "labs", "imaging"), "concat")),
+            FusionSpec.fromConfig(
+                "hier",
+                hier(
+                    List.of(
+                        new FusionStageConfig(
+                            "early", List.of("clinical", "labs"), "lowrank_tensor", null),
+                        new FusionStageConfig(
+                            "late", List.of("early", "imaging"), "cross_attention", null)))),
+            FusionSpec.early(EMB.modalityNames(), FusionSpec.baselineTemplate()));
     for (FusionSpec spec : specs) {
       ComputationGraph g = compile(spec).newGraph();
       INDArray[] in = inputs(3, 5, presence());
@@ -164,41 +289,90 @@ class FusionCompilerTest {
 
   @Test
   void compiledGraphRoundTripsThroughJsonAndModelArtifact() throws Exception {
-    FusionSpec spec = FusionSpec.fromConfig("hier", hier(List.of(
-        new FusionStageConfig("early", List.of("clinical", "labs"), "attention", null),
-        new FusionStageConfig("late", List.of("early", "imaging"), "gmu", null))));
+    FusionSpec spec =
+        FusionSpec.fromConfig(
+            "hier",
+            hier(
+                List.of(
+                    new FusionStageConfig("early", List.of("clinical", "labs"), "attention", null),
+                    new FusionStageConfig("late", List.of("early", "imaging"), "gmu", null))));
     FusionCompiler.Compiled c = compile(spec);
-    assertEquals(c.configuration(), ComputationGraphConfiguration.fromJson(c.configuration().toJson()));
+    assertEquals(
+        c.configuration(), ComputationGraphConfiguration.fromJson(c.configuration().toJson()));
     ComputationGraph g = c.newGraph();
     Path dir = Files.createTempDirectory("cf-compiler");
     Configuration conf = new Configuration();
     String target = dir.resolve("model").toString();
-    ModelArtifact.save(conf, target, g, new ModelArtifact.Provenance("fusion:hier", "h", "v", Map.of(), Map.of(), "now"));
+    ModelArtifact.save(
+        conf,
+        target,
+        g,
+        new ModelArtifact.Provenance("fusion:hier", "h", "v", Map.of(), Map.of(), "now"));
     ComputationGraph back = ModelArtifact.loadGraph(conf, target).model();
     INDArray[] in = inputs(4, 5, presence());
     assertEquals(g.outputSingle(in), back.outputSingle(in));
   }
 
   /**
-   * Gradient check of whole compiled networks (double precision, no dropout), with the projections inside the
-   * fusion vertices: the demo's shapes of attention and gmu, and a hierarchy (low-rank tensor, then attention).
+   * Gradient check of whole compiled networks (double precision, no dropout), with the projections
+   * inside the fusion vertices: the demo's shapes of attention and gmu, and a hierarchy (low-rank
+   * tensor, then attention).
    */
   @Test
   void compiledNetworksPassGradientChecks() {
-    List<FusionSpec> specs = List.of(
-        FusionSpec.fromConfig("att", new FusionModelConfig(List.of("clinical", "labs", "imaging"), null, "attention", null,
-            null, 4, null, List.of(5), null, null)),
-        FusionSpec.fromConfig("gmu", new FusionModelConfig(List.of("clinical", "labs", "imaging"), null, "gmu", null,
-            null, 4, null, List.of(5), null, null)),
-        FusionSpec.fromConfig("hier", new FusionModelConfig(null, null, null, null, List.of(
-            new FusionStageConfig("early", List.of("imaging", "labs"), "lowrank_tensor", null),
-            new FusionStageConfig("late", List.of("early", "clinical"), "attention", null)), 4, null, List.of(5), null, null)));
+    List<FusionSpec> specs =
+        List.of(
+            FusionSpec.fromConfig(
+                "att",
+                new FusionModelConfig(
+                    List.of("clinical", "labs", "imaging"),
+                    null,
+                    "attention",
+                    null,
+                    null,
+                    4,
+                    null,
+                    List.of(5),
+                    null,
+                    null)),
+            FusionSpec.fromConfig(
+                "gmu",
+                new FusionModelConfig(
+                    List.of("clinical", "labs", "imaging"),
+                    null,
+                    "gmu",
+                    null,
+                    null,
+                    4,
+                    null,
+                    List.of(5),
+                    null,
+                    null)),
+            FusionSpec.fromConfig(
+                "hier",
+                new FusionModelConfig(
+                    null,
+                    null,
+                    null,
+                    null,
+                    List.of(
+                        new FusionStageConfig(
+                            "early", List.of("imaging", "labs"), "lowrank_tensor", null),
+                        new FusionStageConfig(
+                            "late", List.of("early", "clinical"), "attention", null)),
+                    4,
+                    null,
+                    List.of(5),
+                    null,
+                    null)));
     DataType before = Nd4j.dataType();
     Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
     try {
       for (FusionSpec spec : specs) {
-        FusionCompiler.Compiled c = FusionCompiler.compile(spec, EMB, new org.nd4j.linalg.learning.config.NoOp(), 7);
-        assertTrue(c.configuration().getVertices().keySet().stream().noneMatch(k -> k.startsWith("proj_")),
+        FusionCompiler.Compiled c =
+            FusionCompiler.compile(spec, EMB, new org.nd4j.linalg.learning.config.NoOp(), 7);
+        assertTrue(
+            c.configuration().getVertices().keySet().stream().noneMatch(k -> k.startsWith("proj_")),
             spec.name() + ": projections inside the fusion vertices, no DenseLayer");
         ComputationGraph g = new ComputationGraph(c.configuration().clone());
         g.init();
@@ -207,11 +381,19 @@ class FusionCompilerTest {
         for (int i = 0; i < in.length; i++) {
           in[i] = in[i].castTo(DataType.DOUBLE);
         }
-        INDArray labels = Nd4j.createFromArray(new double[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}});
-        assertTrue(org.deeplearning4j.gradientcheck.GradientCheckUtil.checkGradients(
-            new org.deeplearning4j.gradientcheck.GradientCheckUtil.GraphConfig().net(g).inputs(in)
-                .labels(new INDArray[] {labels}).epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8)
-                .exitOnFirstError(false)), spec.name() + ": gradient check failed");
+        INDArray labels =
+            Nd4j.createFromArray(new double[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}});
+        assertTrue(
+            org.deeplearning4j.gradientcheck.GradientCheckUtil.checkGradients(
+                new org.deeplearning4j.gradientcheck.GradientCheckUtil.GraphConfig()
+                    .net(g)
+                    .inputs(in)
+                    .labels(new INDArray[] {labels})
+                    .epsilon(1e-6)
+                    .maxRelError(1e-3)
+                    .minAbsoluteError(1e-8)
+                    .exitOnFirstError(false)),
+            spec.name() + ": gradient check failed");
       }
     } finally {
       Nd4j.setDefaultDataTypes(before, before);
@@ -219,32 +401,53 @@ class FusionCompilerTest {
   }
 
   /**
-   * Gradient check (double precision) of a compiled two-stage hierarchy: early = lowrank_tensor(imaging, labs), then
-   * late = attention(early, clinical), each stage's presence from a {@link PresenceSelect} vertex, on a batch whose
-   * first row has every modality absent (the late attention has nothing to attend to), beside rows where only the
-   * early stage, only clinical, or both are present. The stage presences are first checked against the OR by hand.
+   * Gradient check (double precision) of a compiled two-stage hierarchy: early =
+   * lowrank_tensor(imaging, labs), then late = attention(early, clinical), each stage's presence
+   * from a {@link PresenceSelect} vertex, on a batch whose first row has every modality absent (the
+   * late attention has nothing to attend to), beside rows where only the early stage, only
+   * clinical, or both are present. The stage presences are first checked against the OR by hand.
    */
   @Test
   void hierarchicalGraphPassesAGradientCheckOnABatchWithAnAllAbsentRow() {
-    FusionSpec spec = FusionSpec.fromConfig("hier", new FusionModelConfig(null, null, null, null, List.of(
-        new FusionStageConfig("early", List.of("imaging", "labs"), "lowrank_tensor", null),
-        new FusionStageConfig("late", List.of("early", "clinical"), "attention", null)), 4, null, List.of(5), null, null));
+    FusionSpec spec =
+        FusionSpec.fromConfig(
+            "hier",
+            new FusionModelConfig(
+                null,
+                null,
+                null,
+                null,
+                List.of(
+                    new FusionStageConfig(
+                        "early", List.of("imaging", "labs"), "lowrank_tensor", null),
+                    new FusionStageConfig("late", List.of("early", "clinical"), "attention", null)),
+                4,
+                null,
+                List.of(5),
+                null,
+                null));
     // columns: clinical, labs, imaging (the embeddings order)
     double[][] mask = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}, {1, 0, 1}};
     double[][] early = {{0, 0}, {0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 0}}; // imaging, labs
-    double[][] late = {{0, 0}, {0, 1}, {1, 0}, {1, 0}, {1, 1}, {1, 1}}; // early = imaging or labs, clinical
+    double[][] late = {
+      {0, 0}, {0, 1}, {1, 0}, {1, 0}, {1, 1}, {1, 1}
+    }; // early = imaging or labs, clinical
     DataType before = Nd4j.dataType();
     Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
     try {
-      FusionCompiler.Compiled c = FusionCompiler.compile(spec, EMB, new org.nd4j.linalg.learning.config.NoOp(), 7);
+      FusionCompiler.Compiled c =
+          FusionCompiler.compile(spec, EMB, new org.nd4j.linalg.learning.config.NoOp(), 7);
       assertTrue(c.configuration().getVertices().get("presence_early") instanceof PresenceSelect);
       assertTrue(c.configuration().getVertices().get("presence_late") instanceof PresenceSelect);
       ComputationGraph g = new ComputationGraph(c.configuration().clone());
       g.init();
       g = g.convertDataType(DataType.DOUBLE);
-      // The all-absent row reaches the ReLU head with a zero fusion output, i.e. at its bias; initialised to 0 that is
-      // ReLU's kink, where a finite difference is not the gradient. Biases away from 0 keep the check meaningful.
-      g.getParam("head_0_b").assign(Nd4j.createFromArray(new double[][] {{0.3, -0.2, 0.25, -0.35, 0.15}}));
+      // The all-absent row reaches the ReLU head with a zero fusion output, i.e. at its bias;
+      // initialised to 0 that is
+      // ReLU's kink, where a finite difference is not the gradient. Biases away from 0 keep the
+      // check meaningful.
+      g.getParam("head_0_b")
+          .assign(Nd4j.createFromArray(new double[][] {{0.3, -0.2, 0.25, -0.35, 0.15}}));
       INDArray[] in = inputs(6, 6, Nd4j.createFromArray(mask).castTo(DataType.FLOAT));
       for (int i = 0; i < in.length; i++) {
         in[i] = in[i].castTo(DataType.DOUBLE);
@@ -255,11 +458,19 @@ class FusionCompilerTest {
       // The all-absent row fuses to zeros at both stages.
       assertEquals(0.0, acts.get("fuse_early").getRow(0).amaxNumber().doubleValue());
       assertEquals(0.0, acts.get("fuse_late").getRow(0).amaxNumber().doubleValue());
-      INDArray labels = Nd4j.createFromArray(new double[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}, {0, 1}});
-      assertTrue(org.deeplearning4j.gradientcheck.GradientCheckUtil.checkGradients(
-          new org.deeplearning4j.gradientcheck.GradientCheckUtil.GraphConfig().net(g).inputs(in)
-              .labels(new INDArray[] {labels}).epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8)
-              .exitOnFirstError(false)), "gradient check failed");
+      INDArray labels =
+          Nd4j.createFromArray(new double[][] {{1, 0}, {0, 1}, {0, 1}, {1, 0}, {1, 0}, {0, 1}});
+      assertTrue(
+          org.deeplearning4j.gradientcheck.GradientCheckUtil.checkGradients(
+              new org.deeplearning4j.gradientcheck.GradientCheckUtil.GraphConfig()
+                  .net(g)
+                  .inputs(in)
+                  .labels(new INDArray[] {labels})
+                  .epsilon(1e-6)
+                  .maxRelError(1e-3)
+                  .minAbsoluteError(1e-8)
+                  .exitOnFirstError(false)),
+          "gradient check failed");
     } finally {
       Nd4j.setDefaultDataTypes(before, before);
     }
@@ -267,7 +478,9 @@ class FusionCompilerTest {
 
   @Test
   void fusionAndTrainSectionsBindFromHocon() {
-    PipelineConfig c = PipelineConfigLoader.parse("""
+    PipelineConfig c =
+        PipelineConfigLoader.parse(
+            """
         subjects { path = s.csv }
         modalities { clinical { kind = tabular, path = c.csv } }
         output { dir = out }
@@ -279,13 +492,17 @@ class FusionCompilerTest {
           default = attention
         }
         train { mode = local, epochs = 4, batch-size = 32, updater = nesterovs, schedule = step, schedule-step = 2, patience = 3 }
-        """, List.of("train.learning-rate=0.01"));
+        """,
+            List.of("train.learning-rate=0.01"));
     assertEquals("attention", c.fusion().defaultModel());
     assertEquals(2, c.fusion().models().size());
     assertEquals(0.2, c.fusion().models().get("attention").modalityDropout());
     assertEquals(0.01, c.train().learningRate());
     assertEquals(2, FusionSpec.fromConfig("hier", c.fusion().models().get("hier")).stages().size());
-    PipelineConfig plain = PipelineConfigLoader.parse("subjects { path = s.csv }\nmodalities { clinical { kind = tabular, path = c.csv } }\noutput { dir = out }", List.of());
+    PipelineConfig plain =
+        PipelineConfigLoader.parse(
+            "subjects { path = s.csv }\nmodalities { clinical { kind = tabular, path = c.csv } }\noutput { dir = out }",
+            List.of());
     assertTrue(plain.fusion().models().isEmpty());
     assertEquals(20, plain.train().epochs());
   }
