@@ -275,15 +275,7 @@ public final class EvaluateAction {
         checkPublished(in.hconf(), o.trainDir, entry, in.summaryPath());
       }
       Scorer scorer = Scorer.of(TrainedModels.graphAt(in.hconf(), graphDir, emb));
-      List<List<Batch>> scenarios = new ArrayList<>();
-      scenarios.add(test.batches());
-      for (double rate : REMOVAL_RATES.subList(1, REMOVAL_RATES.size())) {
-        scenarios.add(ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed()));
-      }
-      for (int i = 0; i < emb.modalityNames().size(); i++) {
-        scenarios.add(ModalityRemoval.entirely(test.batches(), i));
-      }
-      List<double[][]> scored = scorer.score(scenarios);
+      List<double[][]> scored = scorer.score(scenarios(test, emb));
       double[][] h = scored.get(0);
       List<Double> robustness = new ArrayList<>();
       for (int r = 0; r < REMOVAL_RATES.size(); r++) {
@@ -800,6 +792,22 @@ public final class EvaluateAction {
   private record Evaluated(EvaluateResult.ModelEvaluation evaluation, double[][] probabilities) {}
 
   /**
+   * The test split as it is, then MCAR removal at every rate of {@link #REMOVAL_RATES} after 0,
+   * then every modality removed entirely, in the embeddings' order: what every model is scored on.
+   */
+  private List<List<Batch>> scenarios(TestSplit test, EmbeddingsSpec emb) {
+    List<List<Batch>> scenarios = new ArrayList<>();
+    scenarios.add(test.batches());
+    for (double rate : REMOVAL_RATES.subList(1, REMOVAL_RATES.size())) {
+      scenarios.add(ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed()));
+    }
+    for (int i = 0; i < emb.modalityNames().size(); i++) {
+      scenarios.add(ModalityRemoval.entirely(test.batches(), i));
+    }
+    return scenarios;
+  }
+
+  /**
    * Every scenario of one model: the test split as it is, MCAR removal at every rate, and every
    * modality removed entirely; the scenarios are built once and scored together ({@link Scorer}).
    */
@@ -811,15 +819,7 @@ public final class EvaluateAction {
       EmbeddingsSpec emb,
       Double bayes) {
     int k = emb.numClasses();
-    List<List<Batch>> scenarios = new ArrayList<>();
-    scenarios.add(test.batches());
-    for (double rate : REMOVAL_RATES.subList(1, REMOVAL_RATES.size())) {
-      scenarios.add(ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed()));
-    }
-    for (int i = 0; i < emb.modalityNames().size(); i++) {
-      scenarios.add(ModalityRemoval.entirely(test.batches(), i));
-    }
-    List<double[][]> scored = scorer.score(scenarios);
+    List<double[][]> scored = scorer.score(scenarios(test, emb));
     double[][] probabilities = scored.get(0);
     ClassificationMetrics overall = ClassificationMetrics.of(probabilities, test.labels(), k);
     List<EvaluateResult.PatternMetrics> byPattern =

@@ -15,7 +15,6 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
-import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.DiscreteTimeHazard;
 
 /**
@@ -369,25 +368,10 @@ public final class SurvivalEvaluation {
     double[] sorted = diffs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     double alpha = (1 - CONFIDENCE) / 2;
     return new PairedC(
-        model, reference, observed, quantile(sorted, alpha), quantile(sorted, 1 - alpha));
-  }
-
-  /**
-   * Type-7 quantile (linear between order statistics), as {@link
-   * SurvivalMetrics#bootstrapHarrellC}.
-   */
-  static double quantile(double[] sorted, double p) {
-    if (sorted.length == 0) {
-      return Double.NaN;
-    }
-    double h = (sorted.length - 1) * p;
-    int lo = (int) Math.floor(h);
-    int hi = Math.min(lo + 1, sorted.length - 1);
-    return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-  }
-
-  /** The test split's batches with survival labels dropped: the predictors read features only. */
-  static List<Batch> batches(TestSplit test) {
-    return test.batches();
+        model,
+        reference,
+        observed,
+        SurvivalMetrics.quantile(sorted, alpha),
+        SurvivalMetrics.quantile(sorted, 1 - alpha));
   }
 }
