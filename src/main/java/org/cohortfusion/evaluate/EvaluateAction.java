@@ -255,7 +255,7 @@ public final class EvaluateAction {
     org.cohortfusion.train.DiscreteTimeHazard model =
         new org.cohortfusion.train.DiscreteTimeHazard(
             emb.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray());
-    SurvivalEvaluation.Outcomes outcomes = SurvivalEvaluation.Outcomes.of(in.table(), test, SPLIT);
+    SurvivalEvaluation.Outcomes outcomes = SurvivalEvaluation.Outcomes.of(test);
     List<Double> horizons =
         this.horizons.isEmpty()
             ? List.of(emb.survivalIntervals().get(emb.survivalIntervals().size() - 1))

@@ -1,19 +1,14 @@
 package org.cohortfusion.evaluate;
 
-import static org.apache.spark.sql.functions.col;
-
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.train.DiscreteTimeHazard;
 
@@ -175,29 +170,18 @@ public final class SurvivalEvaluation {
 
   /** Follow-up time and event of every test subject, in {@code test}'s order. */
   record Outcomes(double[] time, boolean[] event) {
-    static Outcomes of(Dataset<Row> table, TestSplit test, String split) {
-      Map<String, Double> duration = new HashMap<>();
-      for (Row r :
-          table
-              .where(col("split").equalTo(split).and(col("label").isNotNull()))
-              .select("subject_id", "duration")
-              .collectAsList()) {
-        if (r.isNullAt(1)) {
-          throw new IllegalStateException(
-              "Cannot evaluate a survival outcome: a labeled "
-                  + split
-                  + " subject has no"
-                  + " duration in the embeddings table");
-        }
-        duration.put(r.getString(0), r.getDouble(1));
+    static Outcomes of(TestSplit test) {
+      double[] time = test.durations();
+      if (time == null || java.util.Arrays.stream(time).anyMatch(Double::isNaN)) {
+        throw new IllegalStateException(
+            "Cannot evaluate a survival outcome: a labeled test subject has no duration in the"
+                + " embeddings table");
       }
-      double[] time = new double[test.size()];
       boolean[] event = new boolean[test.size()];
       for (int i = 0; i < test.size(); i++) {
-        time[i] = duration.get(test.subjectIds().get(i));
         event[i] = test.labels()[i] == 1;
       }
-      return new Outcomes(time, event);
+      return new Outcomes(time.clone(), event);
     }
 
     Outcomes subset(int[] rows) {

@@ -25,6 +25,8 @@ import org.cohortfusion.train.Batch;
  * @param observableProbability for generated cohorts, P(label | the subject's modality rows and
  *     presence pattern) under the generator's model (subjects.observable_probability), or null when
  *     the table has no such column
+ * @param durations for a survival outcome, the follow-up from the index time to the event or
+ *     censoring (the table's duration column; the label is the event), else null
  */
 public record TestSplit(
     List<String> subjectIds,
@@ -32,7 +34,8 @@ public record TestSplit(
     double[] trueProbability,
     List<Batch> batches,
     List<String> modalities,
-    double[] observableProbability) {
+    double[] observableProbability,
+    double[] durations) {
   /** Pattern name of a subject without any modality. */
   public static final String NO_MODALITY = "none";
 
@@ -40,6 +43,17 @@ public record TestSplit(
     subjectIds = List.copyOf(subjectIds);
     batches = List.copyOf(batches);
     modalities = List.copyOf(modalities);
+  }
+
+  /** A split without follow-up times (class labels). */
+  public TestSplit(
+      List<String> subjectIds,
+      int[] labels,
+      double[] trueProbability,
+      List<Batch> batches,
+      List<String> modalities,
+      double[] observableProbability) {
+    this(subjectIds, labels, trueProbability, batches, modalities, observableProbability, null);
   }
 
   /** A split without an observable-optimal probability. */
@@ -74,6 +88,9 @@ public record TestSplit(
         hasObservable
             ? col("observable_probability")
             : org.apache.spark.sql.functions.lit(null).cast("double"));
+    boolean hasDuration = List.of(table.columns()).contains("duration");
+    cols.add(
+        hasDuration ? col("duration") : org.apache.spark.sql.functions.lit(null).cast("double"));
     List<Row> rows =
         table
             .where(col("split").equalTo(split).and(col("label").isNotNull()))
@@ -87,6 +104,7 @@ public record TestSplit(
     int[] labels = new int[n];
     double[] truth = hasTruth ? new double[n] : null;
     double[] observable = hasObservable ? new double[n] : null;
+    double[] durations = hasDuration ? new double[n] : null;
     int observableAt = 3 + 2 * m;
     List<Batch> batches = new ArrayList<>();
     for (int start = 0; start < n; start += batchSize) {
@@ -118,6 +136,10 @@ public record TestSplit(
           observable[start + r] =
               row.isNullAt(observableAt) ? Double.NaN : row.getDouble(observableAt);
         }
+        if (durations != null) {
+          durations[start + r] =
+              row.isNullAt(observableAt + 1) ? Double.NaN : row.getDouble(observableAt + 1);
+        }
         for (int i = 0; i < m; i++) {
           boolean has = !row.isNullAt(3 + i) && row.getBoolean(3 + i) && !row.isNullAt(3 + m + i);
           if (!has) {
@@ -148,7 +170,7 @@ public record TestSplit(
     if (observable != null && java.util.Arrays.stream(observable).anyMatch(Double::isNaN)) {
       observable = null;
     }
-    return new TestSplit(ids, labels, truth, batches, names, observable);
+    return new TestSplit(ids, labels, truth, batches, names, observable, durations);
   }
 
   public int size() {
@@ -186,6 +208,12 @@ public record TestSplit(
   /** The same subjects with other batches (e.g. modalities removed at test time). */
   public TestSplit withBatches(List<Batch> replaced) {
     return new TestSplit(
-        subjectIds, labels, trueProbability, replaced, modalities, observableProbability);
+        subjectIds,
+        labels,
+        trueProbability,
+        replaced,
+        modalities,
+        observableProbability,
+        durations);
   }
 }

@@ -123,7 +123,7 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
    * event; it is concordant when that subject has the higher risk, ties in risk count one half. NaN
    * without a comparable pair. O(n^2): for validation splits.
    */
-  static double intervalConcordance(double[] risk, int[] codes) {
+  public static double intervalConcordance(double[] risk, int[] codes) {
     double concordant = 0;
     long comparable = 0;
     for (int i = 0; i < codes.length; i++) {

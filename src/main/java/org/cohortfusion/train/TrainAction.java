@@ -325,6 +325,7 @@ public final class TrainAction {
     HeldOut validation =
         validation(
             table,
+            emb.survival(),
             () -> EmbeddingsData.batches(table, emb, "validation", EVAL_BATCH),
             () -> EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH));
     List<Batch> trainLocal =
@@ -348,6 +349,7 @@ public final class TrainAction {
               require -> null,
               validation(
                   cohort,
+                  emb.survival(),
                   () ->
                       CohortData.batches(
                           cohort,
@@ -440,13 +442,12 @@ public final class TrainAction {
    */
   private HeldOut validation(
       Dataset<Row> rows,
+      boolean survival,
       java.util.function.Supplier<org.apache.spark.api.java.JavaRDD<Batch>> batches,
       java.util.function.Supplier<List<Batch>> collect) {
     TrainConfig.ValidationOn where = o.train.validation();
     String why = "train.validation = executors";
-    if (where != TrainConfig.ValidationOn.DRIVER
-        && EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), o.embeddingsDir)
-            .survival()) {
+    if (where != TrainConfig.ValidationOn.DRIVER && survival) {
       // The executors' aggregates are those of class probabilities; a survival model's concordance
       // needs every pair.
       o.progress.accept(

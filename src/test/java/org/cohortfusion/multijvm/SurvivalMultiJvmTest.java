@@ -28,7 +28,7 @@ class SurvivalMultiJvmTest {
   @Test
   void survivalShardsTrainOnExecutorJvms() throws Exception {
     String out = dir.resolve("out").toString();
-    SyntheticSurvival.write(spark, out + "/embeddings", 1200, 11);
+    double[] trueRisk = SyntheticSurvival.write(spark, out + "/embeddings", 1200, 11);
     Path conf = Files.writeString(dir.resolve("s.conf"), SyntheticSurvival.config(out, "spark"));
     PipelineConfig config = PipelineConfigLoader.load(conf.toFile(), List.of());
     TrainResult trained = TrainAction.of(spark, config).models(List.of("concat")).execute();

@@ -112,12 +112,27 @@ public final class ReportAction {
               + EvaluateAction.METRICS_FILE
               + " (run evaluate first)");
     }
-    if (isSurvival(hconf)) {
-      SurvivalEvaluation.Result r =
-          org.cohortfusion.io.Json.read(
-              hconf,
-              evaluateDir + "/" + EvaluateAction.METRICS_FILE,
-              SurvivalEvaluation.Result.class);
+    com.fasterxml.jackson.databind.JsonNode metrics =
+        Json.read(
+            hconf,
+            evaluateDir + "/" + EvaluateAction.METRICS_FILE,
+            com.fasterxml.jackson.databind.JsonNode.class);
+    // evaluate marks a survival evaluation with outcome = survival; class metrics carry no such
+    // field.
+    if ("survival".equals(metrics.path("outcome").asText())) {
+      SurvivalEvaluation.Result r;
+      try {
+        r = Json.MAPPER.treeToValue(metrics, SurvivalEvaluation.Result.class);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException(
+            "Cannot write the report: "
+                + evaluateDir
+                + "/"
+                + EvaluateAction.METRICS_FILE
+                + " is not a survival evaluation: "
+                + e.getOriginalMessage(),
+            e);
+      }
       String html = SurvivalReport.html(r, SurvivalReport.robustnessChart(r));
       AtomicDirectory.write(
           hconf,
@@ -230,18 +245,6 @@ public final class ReportAction {
         });
     return new ReportResult(
         reportDir + "/" + INDEX, table, eval.summary(), new ArrayList<>(figures.keySet()), notes);
-  }
-
-  /** Whether evaluate wrote a survival evaluation (its metrics.json says outcome = survival). */
-  private boolean isSurvival(Configuration hconf) {
-    return "survival"
-        .equals(
-            Json.read(
-                    hconf,
-                    evaluateDir + "/" + EvaluateAction.METRICS_FILE,
-                    com.fasterxml.jackson.databind.JsonNode.class)
-                .path("outcome")
-                .asText());
   }
 
   /**
