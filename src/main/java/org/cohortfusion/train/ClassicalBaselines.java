@@ -31,6 +31,7 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.train.classical.ClassicalFeatures;
 import org.cohortfusion.train.classical.ClassicalModels;
+import org.cohortfusion.train.classical.PersonPeriod;
 
 /**
  * Classical baselines fitted by Spark ML on the raw aligned cohort, with the pipeline's own splits:
@@ -53,6 +54,7 @@ public final class ClassicalBaselines {
   private final String outputDir;
   private final ClassicalConfig config;
   private final Consumer<String> progress;
+  private final DiscreteTimeHazard hazard;
 
   public ClassicalBaselines(
       SparkSession spark,
@@ -60,11 +62,38 @@ public final class ClassicalBaselines {
       String outputDir,
       ClassicalConfig config,
       Consumer<String> progress) {
+    this(spark, cohortDir, outputDir, config, progress, null);
+  }
+
+  private ClassicalBaselines(
+      SparkSession spark,
+      String cohortDir,
+      String outputDir,
+      ClassicalConfig config,
+      Consumer<String> progress,
+      DiscreteTimeHazard hazard) {
     this.spark = spark;
     this.cohortDir = cohortDir;
     this.outputDir = outputDir;
     this.config = config;
     this.progress = progress;
+    this.hazard = hazard;
+  }
+
+  /**
+   * The same baselines for a survival outcome cut at {@code cuts}: each classifier is fitted on the
+   * train subjects' {@link PersonPeriod} rows and predicts one hazard per interval; the grid point
+   * is chosen by the validation split's concordance at interval resolution ({@link
+   * Metrics#survival(double[][], int[])}), as the fusion models' epochs are.
+   */
+  public ClassicalBaselines survival(List<Double> cuts) {
+    return new ClassicalBaselines(
+        spark,
+        cohortDir,
+        outputDir,
+        config,
+        progress,
+        new DiscreteTimeHazard(cuts.stream().mapToDouble(Double::doubleValue).toArray()));
   }
 
   /** Labeled rows of the aligned cohort (ingest's output). */
@@ -118,11 +147,14 @@ public final class ClassicalBaselines {
     PipelineModel features =
         new Pipeline().setStages(new PipelineStage[] {expand, finish}).fit(train.limit(0));
     Dataset<Row> trainF =
-        features.transform(train).select("label", ClassicalFeatures.FEATURES).localCheckpoint();
+        features
+            .transform(train)
+            .select(outcome("label", ClassicalFeatures.FEATURES))
+            .localCheckpoint();
     Dataset<Row> validationF =
         features
             .transform(validation)
-            .select("subject_id", "label", ClassicalFeatures.FEATURES)
+            .select(outcome("subject_id", "label", ClassicalFeatures.FEATURES))
             .localCheckpoint();
     long nTrain = trainF.count();
     long nValidation = validationF.count();
@@ -143,6 +175,18 @@ public final class ClassicalBaselines {
       results.add(trainOne(hconf, name, cohort, features, train, trainF, validationF, size));
     }
     return results;
+  }
+
+  /** The columns, and a survival outcome's duration. */
+  private org.apache.spark.sql.Column[] outcome(String... names) {
+    List<org.apache.spark.sql.Column> cols = new ArrayList<>();
+    for (String n : names) {
+      cols.add(col(n));
+    }
+    if (hazard != null) {
+      cols.add(col("duration"));
+    }
+    return cols.toArray(new org.apache.spark.sql.Column[0]);
   }
 
   /**
@@ -180,6 +224,9 @@ public final class ClassicalBaselines {
       Dataset<Row> validationF,
       int size) {
     long t0 = System.nanoTime();
+    if (hazard != null) {
+      return trainSurvival(hconf, name, cohort, features, train, trainF, validationF, size, t0);
+    }
     Predictor<?, ?, ?> estimator = estimator(name);
     ParamMap[] grid = grid(name, estimator);
     BinaryClassificationEvaluator evaluator =
@@ -231,6 +278,18 @@ public final class ClassicalBaselines {
             cohort.inputFingerprint(),
             BuildInfo.version(),
             validation.asMap());
+    return publish(hconf, name, model, d, validation, grid.length, t0);
+  }
+
+  /** Publishes one fitted baseline atomically and reports it. */
+  private TrainResult.ModelResult publish(
+      Configuration hconf,
+      String name,
+      PipelineModel model,
+      ClassicalModels.Description d,
+      Metrics validation,
+      int gridPoints,
+      long t0) {
     String dir = outputDir + "/" + name + "/" + ClassicalModels.DIR;
     String sha =
         AtomicDirectory.write(
@@ -244,15 +303,16 @@ public final class ClassicalBaselines {
     progress.accept(
         String.format(
             Locale.ROOT,
-            "[%s] %d grid points, chosen %s: val loss %.4f  val AUROC %.4f  (%.1fs)",
+            "[%s] %d grid points, chosen %s: val loss %.4f  val %s %.4f  (%.1fs)",
             name,
-            grid.length,
-            chosen,
+            gridPoints,
+            d.chosen(),
             validation.loss(),
+            d.survival() ? "C" : "AUROC",
             validation.auroc(),
             (System.nanoTime() - t0) / 1e9));
     return new TrainResult.ModelResult(
-        name, KIND, describe, dir, sha, 0, 0, false, true, validation, 0);
+        name, KIND, d.describe(), dir, sha, 0, 0, false, true, validation, 0);
   }
 
   private Predictor<?, ?, ?> estimator(String name) {
@@ -261,14 +321,14 @@ public final class ClassicalBaselines {
           new LogisticRegression()
               .setFamily("binomial")
               .setMaxIter(config.linear().maxIter())
-              .setLabelCol("label")
-              .setFeaturesCol(ClassicalFeatures.FEATURES);
+              .setLabelCol(labelColumn())
+              .setFeaturesCol(featuresColumn());
       case "gbt" ->
           new GBTClassifier()
               .setStepSize(config.gbt().stepSize())
               .setSeed(config.seed())
-              .setLabelCol("label")
-              .setFeaturesCol(ClassicalFeatures.FEATURES);
+              .setLabelCol(labelColumn())
+              .setFeaturesCol(featuresColumn());
       default ->
           throw new IllegalArgumentException(
               "Cannot train classical baseline '"
@@ -276,6 +336,127 @@ public final class ClassicalBaselines {
                   + "': expected one of "
                   + new java.util.TreeSet<>(ClassicalConfig.NAMES));
     };
+  }
+
+  private String labelColumn() {
+    return hazard == null ? "label" : PersonPeriod.EVENT;
+  }
+
+  private String featuresColumn() {
+    return hazard == null ? ClassicalFeatures.FEATURES : PersonPeriod.FEATURES;
+  }
+
+  /**
+   * A survival baseline: the classifier fitted on the train subjects' person-period rows at every
+   * grid point, the point with the highest validation concordance kept (ties: the earlier, more
+   * regularised one), published with the feature transforms and the interval assembler.
+   */
+  private TrainResult.ModelResult trainSurvival(
+      Configuration hconf,
+      String name,
+      CohortManifest cohort,
+      PipelineModel features,
+      Dataset<Row> train,
+      Dataset<Row> trainF,
+      Dataset<Row> validationF,
+      int size,
+      long t0) {
+    int intervals = hazard.intervals();
+    org.apache.spark.ml.feature.VectorAssembler assembler = PersonPeriod.assembler(intervals);
+    Dataset<Row> rows =
+        assembler
+            .transform(PersonPeriod.atRisk(trainF, hazard.codeColumn(), intervals))
+            .select(PersonPeriod.EVENT, PersonPeriod.FEATURES)
+            .localCheckpoint();
+    Dataset<Row> validationRows =
+        assembler.transform(PersonPeriod.everyInterval(validationF, intervals)).localCheckpoint();
+    List<Row> codeRows =
+        validationF
+            .select(col("subject_id"), hazard.codeColumn().as("code"))
+            .orderBy("subject_id")
+            .collectAsList();
+    Predictor<?, ?, ?> estimator = estimator(name);
+    List<ClassicalModels.GridPoint> points = new ArrayList<>();
+    Model<?> best = null;
+    Metrics bestMetrics = null;
+    ParamMap bestParams = null;
+    for (ParamMap p : grid(name, estimator)) {
+      Model<?> m = (Model<?>) estimator.fit(rows, p);
+      Metrics metrics = survivalMetrics(m, validationRows, codeRows, intervals);
+      points.add(new ClassicalModels.GridPoint(asMap(p), metrics.auroc()));
+      if (bestMetrics == null || metrics.auroc() > bestMetrics.auroc()) {
+        bestMetrics = metrics;
+        best = m;
+        bestParams = p;
+      }
+    }
+    PipelineModel model =
+        new Pipeline()
+            .setStages(new PipelineStage[] {features, assembler, best})
+            .fit(PersonPeriod.everyInterval(train, intervals).limit(0));
+    Map<String, Object> chosen = asMap(bestParams);
+    String describe =
+        String.format(
+            Locale.ROOT,
+            "%s%s, discrete-time hazard over %d intervals (person-period rows), on raw features of"
+                + " %s (%d features)",
+            estimator.getClass().getSimpleName(),
+            chosen,
+            intervals,
+            cohort.modalities().stream().map(m -> m.name()).toList(),
+            size);
+    ClassicalModels.Description d =
+        new ClassicalModels.Description(
+            name,
+            estimator.getClass().getName(),
+            describe,
+            chosen,
+            points,
+            cohort.modalities(),
+            ClassicalFeatures.layout(cohort.modalities()).numericNames(),
+            size,
+            cohort.inputFingerprint(),
+            BuildInfo.version(),
+            bestMetrics.asMap(),
+            java.util.Arrays.stream(hazard.cuts()).boxed().toList());
+    return publish(hconf, name, model, d, bestMetrics, points.size(), t0);
+  }
+
+  /**
+   * Validation metrics of a hazard classifier: {@code rows} are the validation subjects' {@link
+   * PersonPeriod#everyInterval} rows, {@code codes} their (subject_id, code) in subject order.
+   */
+  private static Metrics survivalMetrics(
+      Model<?> model, Dataset<Row> rows, List<Row> codes, int intervals) {
+    Map<String, double[]> bySubject = new java.util.HashMap<>();
+    for (Row r :
+        PersonPeriod.hazards(
+                model.transform(rows),
+                org.apache
+                    .spark
+                    .ml
+                    .functions
+                    .vector_to_array(col("probability"), "float64")
+                    .getItem(1))
+            .collectAsList()) {
+      List<Double> h = r.getList(1);
+      bySubject.put(r.getString(0), h.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+    double[][] hazards = new double[codes.size()][];
+    int[] c = new int[codes.size()];
+    for (int i = 0; i < codes.size(); i++) {
+      hazards[i] = bySubject.get(codes.get(i).getString(0));
+      c[i] = codes.get(i).getInt(1);
+      if (hazards[i] == null || hazards[i].length != intervals) {
+        throw new IllegalStateException(
+            "Cannot compute validation metrics: validation subject "
+                + (i + 1)
+                + " of "
+                + codes.size()
+                + " has no hazard for every interval");
+      }
+    }
+    return Metrics.survival(hazards, c);
   }
 
   private ParamMap[] grid(String name, Predictor<?, ?, ?> estimator) {

@@ -74,46 +74,50 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
    * accuracy} is NaN.
    */
   static Metrics survival(Predictor predictor, List<Batch> batches) {
-    java.util.List<Double> risk = new java.util.ArrayList<>();
+    java.util.List<double[]> hazards = new java.util.ArrayList<>();
     java.util.List<Integer> codes = new java.util.ArrayList<>();
-    double lossSum = 0;
-    long n = 0;
     for (Batch b : batches) {
       if (b.size() == 0) {
         continue;
       }
-      MultiDataSet mds = b.toMultiDataSet();
-      double[][] y =
-          mds.getLabels(0).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
-      double[][] mask =
-          mds.getLabelsMaskArray(0)
-              .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
-              .toDoubleMatrix();
       double[][] h =
           predictor.predict(b).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
       for (int r = 0; r < h.length; r++) {
-        for (int k = 0; k < h[r].length; k++) {
-          if (mask[r][k] != 0) {
-            double p = Math.min(Math.max(h[r][k], 1e-7), 1 - 1e-7);
-            lossSum -= y[r][k] != 0 ? Math.log(p) : Math.log(1 - p);
-          }
-        }
-        double[] s = DiscreteTimeHazard.survival(h[r]);
-        risk.add(1 - s[s.length - 1]);
+        hazards.add(h[r]);
         codes.add(b.labels()[r]);
       }
-      n += b.size();
     }
+    return survival(
+        hazards.toArray(new double[0][]), codes.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /**
+   * {@link #survival(Predictor, List)} from predicted hazards (one row of J per subject) and the
+   * subjects' {@link DiscreteTimeHazard} codes: for models that do not predict {@link Batch}es (the
+   * classical baselines).
+   */
+  public static Metrics survival(double[][] hazards, int[] codes) {
+    int n = codes.length;
     if (n == 0) {
       throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
     }
-    return new Metrics(
-        intervalConcordance(
-            risk.stream().mapToDouble(Double::doubleValue).toArray(),
-            codes.stream().mapToInt(Integer::intValue).toArray()),
-        lossSum / n,
-        Double.NaN,
-        n);
+    double[] risk = new double[n];
+    double lossSum = 0;
+    for (int r = 0; r < n; r++) {
+      int j = hazards[r].length;
+      float[] y = new float[j];
+      float[] mask = new float[j];
+      DiscreteTimeHazard.targets(codes[r], 0, j, y, mask);
+      for (int k = 0; k < j; k++) {
+        if (mask[k] != 0) {
+          double p = Math.min(Math.max(hazards[r][k], 1e-7), 1 - 1e-7);
+          lossSum -= y[k] != 0 ? Math.log(p) : Math.log(1 - p);
+        }
+      }
+      double[] s = DiscreteTimeHazard.survival(hazards[r]);
+      risk[r] = 1 - s[s.length - 1];
+    }
+    return new Metrics(intervalConcordance(risk, codes), lossSum / n, Double.NaN, n);
   }
 
   /**

@@ -302,13 +302,6 @@ public final class TrainAction {
     List<String> classical = selectClassical(t.classical());
     if (emb.survival()) {
       selected = survivalModels(selected);
-      if (!classical.isEmpty()) {
-        o.progress.accept(
-            "[train] classical baselines "
-                + classical
-                + " skipped: not available for survival outcomes yet");
-        classical = List.of();
-      }
     }
     // End-to-end models read the aligned cohort through the pretrained encoders' preprocessing.
     EndToEndInputs e2e =
@@ -426,8 +419,12 @@ public final class TrainAction {
     }
     if (!classical.isEmpty()) {
       results.addAll(
-          new ClassicalBaselines(
-                  spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress)
+          (emb.survival()
+                  ? new ClassicalBaselines(
+                          spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress)
+                      .survival(emb.survivalIntervals())
+                  : new ClassicalBaselines(
+                      spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress))
               .train(classical));
     }
     String summaryPath = o.outputDir + "/summary.json";

@@ -59,6 +59,9 @@ public final class ClassicalFeatures {
   /** Columns every prepared table keeps besides its features. */
   public static final List<String> KEYS = List.of("subject_id", "label", "split");
 
+  /** The aligned cohort's follow-up column of a survival outcome, kept when present. */
+  public static final String DURATION = "duration";
+
   private ClassicalFeatures() {}
 
   /** The feature columns {@link #prepare} adds, by role, for a list of modalities. */
@@ -170,6 +173,10 @@ public final class ClassicalFeatures {
     List<Column> out = new ArrayList<>();
     for (String k : KEYS) {
       out.add(col(k));
+    }
+    // A survival outcome's follow-up rides along for the person-period rows (PersonPeriod).
+    if (List.of(aligned.columns()).contains(DURATION)) {
+      out.add(col(DURATION));
     }
     for (int i = 0; i < modalities.size(); i++) {
       ModalitySpec m = modalities.get(i);

@@ -52,6 +52,8 @@ public final class ClassicalModels {
    * @param cohortFingerprint cohort.json's input fingerprint
    * @param codeVersion cohort-fusion version
    * @param validation validation metrics of the chosen model
+   * @param survivalIntervals for a survival outcome, the intervals' upper bounds: the model is a
+   *     discrete-time hazard model over {@link PersonPeriod} rows; null for a class label
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Description(
@@ -65,7 +67,41 @@ public final class ClassicalModels {
       int featureSize,
       String cohortFingerprint,
       String codeVersion,
-      Map<String, Double> validation) {}
+      Map<String, Double> validation,
+      List<Double> survivalIntervals) {
+    /** A description of a classifier of a class label. */
+    public Description(
+        String name,
+        String estimator,
+        String describe,
+        Map<String, Object> chosen,
+        List<GridPoint> grid,
+        List<ModalitySpec> modalities,
+        List<String> numericFeatures,
+        int featureSize,
+        String cohortFingerprint,
+        String codeVersion,
+        Map<String, Double> validation) {
+      this(
+          name,
+          estimator,
+          describe,
+          chosen,
+          grid,
+          modalities,
+          numericFeatures,
+          featureSize,
+          cohortFingerprint,
+          codeVersion,
+          validation,
+          null);
+    }
+
+    /** Whether the model predicts hazards of a survival outcome. */
+    public boolean survival() {
+      return survivalIntervals != null;
+    }
+  }
 
   /** One grid point and its validation AUROC. */
   public record GridPoint(Map<String, Object> params, double validationAuroc) {}
@@ -79,7 +115,28 @@ public final class ClassicalModels {
      * any presence).
      */
     public Dataset<Row> score(Dataset<Row> aligned) {
+      if (description.survival()) {
+        throw new IllegalStateException(
+            "Cannot score classical baseline '"
+                + description.name()
+                + "' as a classifier: it predicts hazards (use hazards)");
+      }
       return ClassicalModels.score(pipeline, description.modalities(), aligned);
+    }
+
+    /**
+     * Subject id and the hazard of every interval ({@link PersonPeriod#HAZARDS}, in interval order)
+     * of aligned rows: a survival model only.
+     */
+    public Dataset<Row> hazards(Dataset<Row> aligned) {
+      if (!description.survival()) {
+        throw new IllegalStateException(
+            "Cannot predict hazards with classical baseline '"
+                + description.name()
+                + "': it classifies a class label");
+      }
+      return ClassicalModels.hazards(
+          pipeline, description.modalities(), aligned, description.survivalIntervals().size());
     }
   }
 
@@ -96,6 +153,25 @@ public final class ClassicalModels {
                 .vector_to_array(col("probability"), "float64")
                 .getItem(1)
                 .as(PROBABILITY));
+  }
+
+  /**
+   * The hazards of {@code aligned}'s subjects under a fitted pipeline whose stages are the feature
+   * transforms, {@link PersonPeriod#assembler} and a classifier of {@link PersonPeriod#EVENT}.
+   */
+  public static Dataset<Row> hazards(
+      PipelineModel pipeline, List<ModalitySpec> modalities, Dataset<Row> aligned, int intervals) {
+    // The feature transforms (the first stage) run once per subject, the rest once per interval.
+    org.apache.spark.ml.Transformer[] stages = pipeline.stages();
+    Dataset<Row> rows =
+        PersonPeriod.everyInterval(
+            stages[0].transform(ClassicalFeatures.prepare(aligned, modalities)), intervals);
+    for (int i = 1; i < stages.length; i++) {
+      rows = stages[i].transform(rows);
+    }
+    return PersonPeriod.hazards(
+        rows,
+        org.apache.spark.ml.functions.vector_to_array(col("probability"), "float64").getItem(1));
   }
 
   /**
