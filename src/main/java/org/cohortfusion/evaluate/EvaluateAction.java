@@ -45,8 +45,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Writes {@code <out>/predictions} (Parquet: subject_id, model, probability, label, pattern) and
  * {@code <out>/metrics.json} ({@link EvaluateResult}), the whole directory atomically. Models are
- * SHA-256 verified on load ({@link TrainedModels#load}). Only counts and metrics are logged, never
- * subject-level values.
+ * SHA-256 verified on load ({@link TrainedModels#portable}). Models trained on embeddings are
+ * scored on the executors ({@link ExecutorScorer}: the model broadcast once, only probabilities
+ * collected); the driver keeps what the metrics need per test subject ({@link TestSplit}: no
+ * embedding) and the presence of every scenario ({@link Scenarios}). Only counts and metrics are
+ * logged, never subject-level values.
  */
 public final class EvaluateAction {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateAction.class);
