@@ -12,7 +12,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.cohort.ModalitySpec;
-import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.classical.ClassicalModels;
 
 /**
@@ -40,38 +39,37 @@ final class ClassicalScorer implements Scorer {
   }
 
   @Override
-  public List<double[][]> score(List<List<Batch>> scenarios) {
+  public List<double[][]> score(Scenarios scenarios, List<float[]> presence) {
     List<ModalitySpec> mods = model.description().modalities();
     List<String> names = test.modalities();
+    int m = names.size();
     StructType schema =
         new StructType()
             .add(SCENARIO, DataTypes.IntegerType, false)
             .add("subject_id", DataTypes.StringType, false);
-    for (ModalitySpec m : mods) {
-      schema = schema.add(keep(m), DataTypes.BooleanType, false);
+    for (ModalitySpec mod : mods) {
+      schema = schema.add(keep(mod), DataTypes.BooleanType, false);
     }
     List<Row> keep = new ArrayList<>();
-    for (int s = 0; s < scenarios.size(); s++) {
-      int row = 0;
-      for (Batch b : scenarios.get(s)) {
-        for (int r = 0; r < b.size(); r++, row++) {
-          Object[] v = new Object[2 + mods.size()];
-          v[0] = s;
-          v[1] = test.subjectIds().get(row);
-          for (int j = 0; j < mods.size(); j++) {
-            int i = names.indexOf(mods.get(j).name());
-            // A modality the embeddings do not carry is never removed; one they carry follows their
-            // presence.
-            v[2 + j] = i < 0 || b.presence()[r * b.numModalities() + i] != 0f;
-          }
-          keep.add(RowFactory.create(v));
+    for (int s = 0; s < presence.size(); s++) {
+      float[] p = presence.get(s);
+      for (int row = 0; row < test.size(); row++) {
+        Object[] v = new Object[2 + mods.size()];
+        v[0] = s;
+        v[1] = test.subjectIds().get(row);
+        for (int j = 0; j < mods.size(); j++) {
+          int i = names.indexOf(mods.get(j).name());
+          // A modality the embeddings do not carry is never removed; one they carry follows their
+          // presence.
+          v[2 + j] = i < 0 || p[row * m + i] != 0f;
         }
+        keep.add(RowFactory.create(v));
       }
     }
     Dataset<Row> rows =
         aligned.join(aligned.sparkSession().createDataFrame(keep, schema), "subject_id");
-    for (ModalitySpec m : mods) {
-      rows = rows.withColumn(m.presenceColumn(), col(m.presenceColumn()).and(col(keep(m))));
+    for (ModalitySpec mod : mods) {
+      rows = rows.withColumn(mod.presenceColumn(), col(mod.presenceColumn()).and(col(keep(mod))));
     }
     // The scenario rides along in subject_id ("<scenario>:<id>") through the pipeline, which keeps
     // only its keys.
@@ -85,7 +83,7 @@ final class ClassicalScorer implements Scorer {
       index.put(test.subjectIds().get(i), i);
     }
     List<double[][]> out = new ArrayList<>();
-    for (int s = 0; s < scenarios.size(); s++) {
+    for (int s = 0; s < presence.size(); s++) {
       out.add(new double[test.size()][]);
     }
     for (Row r : model.score(keyed).collectAsList()) {

@@ -7,10 +7,10 @@ import org.cohortfusion.train.Metrics;
 
 /**
  * Scores an end-to-end model (inputs: the aligned cohort's preprocessed features) under the same
- * scenarios as every other model: the presence each scenario leaves to a test subject (read from
- * its embeddings batches, so removals are exactly those the other models see) is applied to the
- * subject's preprocessed features — a removed modality is zeros and presence 0, as absent
- * modalities are in training.
+ * scenarios as every other model: the presence each scenario leaves to a test subject (its presence
+ * matrix, so removals are exactly those the other models see) is applied to the subject's
+ * preprocessed features — a removed modality is zeros and presence 0, as absent modalities are in
+ * training.
  */
 final class CohortScorer implements Scorer {
   private final Metrics.Predictor predictor;
@@ -22,9 +22,8 @@ final class CohortScorer implements Scorer {
    * @param predictor the model, on batches of {@code features}' layout
    * @param features the test subjects' preprocessed features, consecutive in {@link TestSplit}
    *     order
-   * @param embeddingsIndex per modality of {@code features}, its position in the scenario batches'
-   *     order
-   * @param numModalities modalities of the scenario batches
+   * @param embeddingsIndex per modality of {@code features}, its position in the embeddings' order
+   * @param numModalities modalities of the embeddings (columns of a scenario's presence)
    */
   CohortScorer(
       Metrics.Predictor predictor, List<Batch> features, int[] embeddingsIndex, int numModalities) {
@@ -35,16 +34,10 @@ final class CohortScorer implements Scorer {
   }
 
   @Override
-  public List<double[][]> score(List<List<Batch>> scenarios) {
+  public List<double[][]> score(Scenarios scenarios, List<float[]> presenceByScenario) {
     List<double[][]> out = new ArrayList<>();
-    for (List<Batch> scenario : scenarios) {
-      int n = scenario.stream().mapToInt(Batch::size).sum();
-      float[] presence = new float[n * numModalities];
-      int row = 0;
-      for (Batch b : scenario) {
-        System.arraycopy(b.presence(), 0, presence, row * numModalities, b.size() * numModalities);
-        row += b.size();
-      }
+    for (float[] presence : presenceByScenario) {
+      int n = presence.length / numModalities;
       List<Batch> applied = new ArrayList<>();
       int offset = 0;
       for (Batch f : features) {

@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.cohortfusion.train.Batch;
 
 /**
  * Pretrain's own unimodal models — each encoder with its softmax head — as evaluate sees them:
@@ -131,23 +130,19 @@ public final class EncoderHeads {
 
   /**
    * The encoder-head model as a {@link Scorer}: row by row in TestSplit order, the head's
-   * probabilities where the scenario's batch still has the modality, the prior where it does not
+   * probabilities where the scenario's presence still has the modality, the prior where it does not
    * (absent, or removed by the scenario).
    */
-  static Scorer scorer(double[][] head, int modalityIndex, double[] prior) {
-    return scenarios -> {
+  static Scorer scorer(double[][] head, int modalityIndex, double[] prior, int numModalities) {
+    return (scenarios, presence) -> {
       List<double[][]> out = new ArrayList<>();
-      for (List<Batch> batches : scenarios) {
-        List<double[]> rows = new ArrayList<>();
-        int row = 0;
-        for (Batch b : batches) {
-          int m = b.numModalities();
-          for (int r = 0; r < b.size(); r++, row++) {
-            boolean has = b.presence()[r * m + modalityIndex] != 0f && head[row] != null;
-            rows.add(has ? head[row] : prior.clone());
-          }
+      for (float[] p : presence) {
+        double[][] rows = new double[head.length][];
+        for (int row = 0; row < head.length; row++) {
+          boolean has = p[row * numModalities + modalityIndex] != 0f && head[row] != null;
+          rows[row] = has ? head[row] : prior.clone();
         }
-        out.add(rows.toArray(new double[0][]));
+        out.add(rows);
       }
       return out;
     };

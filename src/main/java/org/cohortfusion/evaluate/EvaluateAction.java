@@ -45,8 +45,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Writes {@code <out>/predictions} (Parquet: subject_id, model, probability, label, pattern) and
  * {@code <out>/metrics.json} ({@link EvaluateResult}), the whole directory atomically. Models are
- * SHA-256 verified on load ({@link TrainedModels#load}). Only counts and metrics are logged, never
- * subject-level values.
+ * SHA-256 verified on load ({@link TrainedModels#portable}). Models trained on embeddings are
+ * scored on the executors ({@link ExecutorScorer}: the model broadcast once, only probabilities
+ * collected); the driver keeps what the metrics need per test subject ({@link TestSplit}: no
+ * embedding) and the presence of every scenario ({@link Scenarios}). Only counts and metrics are
+ * logged, never subject-level values.
  */
 public final class EvaluateAction {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateAction.class);
@@ -189,7 +192,19 @@ public final class EvaluateAction {
       TrainAction.Summary summary,
       EmbeddingsSpec emb,
       org.apache.spark.sql.Dataset<Row> table,
-      TestSplit test) {}
+      TestSplit test,
+      Scenarios scenarios,
+      List<float[]> presence) {
+    /** Every scenario's probabilities under {@code scorer}, checked to cover every scenario. */
+    List<double[][]> score(Scorer scorer) {
+      List<double[][]> scored = scorer.score(scenarios, presence);
+      if (scored.size() != scenarios.size()) {
+        throw new IllegalStateException(
+            "Cannot evaluate: " + scored.size() + " of " + scenarios.size() + " scenarios scored");
+      }
+      return scored;
+    }
+  }
 
   private Inputs inputs() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
@@ -217,7 +232,7 @@ public final class EvaluateAction {
               + emb.sha256());
     }
     org.apache.spark.sql.Dataset<Row> table = EmbeddingsData.table(spark, o.embeddingsDir);
-    TestSplit test = TestSplit.read(table, emb, SPLIT, o.evaluate.batchSize());
+    TestSplit test = TestSplit.read(table, emb, SPLIT);
     if (test.size() == 0) {
       throw new IllegalStateException(
           "Cannot evaluate: the "
@@ -226,7 +241,10 @@ public final class EvaluateAction {
               + o.embeddingsDir
               + " has no labeled subjects");
     }
-    return new Inputs(hconf, summaryPath, summary, emb, table, test);
+    Scenarios scenarios =
+        new Scenarios(REMOVAL_RATES, o.evaluate.seed(), emb.modalityNames().size());
+    return new Inputs(
+        hconf, summaryPath, summary, emb, table, test, scenarios, scenarios.presence(test));
   }
 
   /**
@@ -274,8 +292,8 @@ public final class EvaluateAction {
       if (o.modelDir == null) {
         checkPublished(in.hconf(), o.trainDir, entry, in.summaryPath());
       }
-      Scorer scorer = Scorer.of(TrainedModels.graphAt(in.hconf(), graphDir, emb));
-      List<double[][]> scored = scorer.score(scenarios(test, emb));
+      List<double[][]> scored =
+          in.score(executorScorer(TrainedModels.portableAt(in.hconf(), graphDir, emb), in));
       double[][] h = scored.get(0);
       List<Double> robustness = new ArrayList<>();
       for (int r = 0; r < REMOVAL_RATES.size(); r++) {
@@ -435,7 +453,7 @@ public final class EvaluateAction {
         }
         scorer = cohortScorer(hconf, graphDir, emb, test);
       } else if (o.modelDir != null) {
-        scorer = Scorer.of(TrainedModels.graphAt(hconf, o.modelDir, emb));
+        scorer = executorScorer(TrainedModels.portableAt(hconf, o.modelDir, emb), in);
       } else {
         checkPublished(hconf, o.trainDir, entry, summaryPath);
         scorer =
@@ -444,9 +462,10 @@ public final class EvaluateAction {
                     ClassicalModels.load(hconf, classicalDir(o.trainDir, entry.name())),
                     ClassicalBaselines.labeled(spark, cohortDir),
                     test)
-                : Scorer.of(TrainedModels.load(hconf, o.trainDir, dirName(entry.name()), emb));
+                : executorScorer(
+                    TrainedModels.portable(hconf, o.trainDir, dirName(entry.name()), emb), in);
       }
-      Evaluated e = evaluateModel(entry, scorer, test, patterns, emb, bayes);
+      Evaluated e = evaluateModel(entry, scorer, in, patterns, bayes);
       predictions.put(entry.name(), e.probabilities());
       evaluations.add(e.evaluation());
       o.progress.accept(
@@ -467,8 +486,7 @@ public final class EvaluateAction {
     }
     List<EvaluateResult.UnimodalBaseline> baselines = new ArrayList<>();
     if (o.modelDir == null) {
-      baselines =
-          encoderHeads(table, emb, test, patterns, bayes, summary, evaluations, predictions);
+      baselines = encoderHeads(in, patterns, bayes, evaluations, predictions);
     }
     String out = o.outputDir;
     EvaluateResult unpaired =
@@ -518,14 +536,14 @@ public final class EvaluateAction {
    * EncoderHeads}). Adds to {@code evaluations} and {@code predictions}.
    */
   private List<EvaluateResult.UnimodalBaseline> encoderHeads(
-      org.apache.spark.sql.Dataset<Row> table,
-      EmbeddingsSpec emb,
-      TestSplit test,
+      Inputs in,
       String[] patterns,
       Double bayes,
-      TrainAction.Summary summary,
       List<EvaluateResult.ModelEvaluation> evaluations,
       Map<String, double[][]> predictions) {
+    org.apache.spark.sql.Dataset<Row> table = in.table();
+    EmbeddingsSpec emb = in.emb();
+    TrainAction.Summary summary = in.summary();
     List<String> names = emb.modalityNames();
     if (!EncoderHeads.available(table, names)) {
       o.progress.accept(
@@ -567,10 +585,9 @@ public final class EvaluateAction {
       Evaluated e =
           evaluateModel(
               entry,
-              EncoderHeads.scorer(EncoderHeads.read(table, m, SPLIT), i, prior),
-              test,
+              EncoderHeads.scorer(EncoderHeads.read(table, m, SPLIT), i, prior, names.size()),
+              in,
               patterns,
-              emb,
               bayes);
       predictions.put(entry.name(), e.probabilities());
       evaluations.add(e.evaluation());
@@ -783,6 +800,12 @@ public final class EvaluateAction {
     return new CohortScorer(predictor, features, index, emb.modalityNames().size());
   }
 
+  /** The scorer of a model trained on embeddings: on the executors, the model broadcast once. */
+  private ExecutorScorer executorScorer(org.cohortfusion.train.PortableModel model, Inputs in) {
+    return new ExecutorScorer(
+        model, in.table(), in.emb(), o.evaluate.batchSize(), in.test().size());
+  }
+
   /** Reads {@code metrics.json} of an evaluate output directory. */
   public static EvaluateResult read(Configuration conf, String evaluateDir) {
     return Json.read(conf, evaluateDir + "/" + METRICS_FILE, EvaluateResult.class);
@@ -792,34 +815,15 @@ public final class EvaluateAction {
   private record Evaluated(EvaluateResult.ModelEvaluation evaluation, double[][] probabilities) {}
 
   /**
-   * The test split as it is, then MCAR removal at every rate of {@link #REMOVAL_RATES} after 0,
-   * then every modality removed entirely, in the embeddings' order: what every model is scored on.
-   */
-  private List<List<Batch>> scenarios(TestSplit test, EmbeddingsSpec emb) {
-    List<List<Batch>> scenarios = new ArrayList<>();
-    scenarios.add(test.batches());
-    for (double rate : REMOVAL_RATES.subList(1, REMOVAL_RATES.size())) {
-      scenarios.add(ModalityRemoval.completelyAtRandom(test.batches(), rate, o.evaluate.seed()));
-    }
-    for (int i = 0; i < emb.modalityNames().size(); i++) {
-      scenarios.add(ModalityRemoval.entirely(test.batches(), i));
-    }
-    return scenarios;
-  }
-
-  /**
    * Every scenario of one model: the test split as it is, MCAR removal at every rate, and every
-   * modality removed entirely; the scenarios are built once and scored together ({@link Scorer}).
+   * modality removed entirely ({@link Scenarios}); scored together ({@link Scorer}).
    */
   private Evaluated evaluateModel(
-      TrainAction.SummaryEntry entry,
-      Scorer scorer,
-      TestSplit test,
-      String[] patterns,
-      EmbeddingsSpec emb,
-      Double bayes) {
+      TrainAction.SummaryEntry entry, Scorer scorer, Inputs in, String[] patterns, Double bayes) {
+    TestSplit test = in.test();
+    EmbeddingsSpec emb = in.emb();
     int k = emb.numClasses();
-    List<double[][]> scored = scorer.score(scenarios(test, emb));
+    List<double[][]> scored = in.score(scorer);
     double[][] probabilities = scored.get(0);
     ClassificationMetrics overall = ClassificationMetrics.of(probabilities, test.labels(), k);
     List<EvaluateResult.PatternMetrics> byPattern =

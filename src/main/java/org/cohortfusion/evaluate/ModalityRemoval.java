@@ -1,89 +1,95 @@
 package org.cohortfusion.evaluate;
 
-import java.util.ArrayList;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.List;
-import java.util.Random;
-import org.cohortfusion.train.Batch;
 
 /**
  * Test-time removal of modalities, for robustness curves and ablations (the missing-modality
  * evaluation the review arXiv 2408.02686 asks of intermediate fusion): a removed modality gets
  * presence 0 AND a zero input, exactly as an absent one arrives from the embeddings table.
+ *
+ * <p>Missing completely at random is keyed: the uniform draw of a (subject, modality) cell is a
+ * pure function of (seed, subject id, modality index) — the first 53 bits of SHA-256 over the seed,
+ * the modality index and the id's UTF-8 bytes — and a present modality is removed iff its draw is
+ * below the rate. So the removals are the same for every model, nested across rates (what is
+ * removed at 0.3 is also removed at 0.5: one draw decides every rate), and independent of row order
+ * and partitioning: the driver (presence matrices for the metrics) and every executor (the batches
+ * it scores) reproduce the same removals without shipping them.
  */
 public final class ModalityRemoval {
   private ModalityRemoval() {}
 
+  /** The uniform draw in [0, 1) of one (subject, modality) cell under {@code seed}. */
+  public static double draw(long seed, String subjectId, int modality) {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("Cannot draw removals: no SHA-256 in this JVM", e);
+    }
+    // Fixed-width seed and modality first, so (seed, modality, id) -> bytes is one-to-one.
+    sha.update(ByteBuffer.allocate(12).putLong(seed).putInt(modality).array());
+    byte[] h = sha.digest(subjectId.getBytes(StandardCharsets.UTF_8));
+    long bits = ByteBuffer.wrap(h).getLong() >>> 11;
+    return bits * 0x1.0p-53;
+  }
+
+  /** The draws of every (row, modality) cell, {@code n * m} row-major. */
+  public static double[] draws(long seed, List<String> subjectIds, int m) {
+    double[] out = new double[subjectIds.size() * m];
+    for (int r = 0; r < subjectIds.size(); r++) {
+      for (int i = 0; i < m; i++) {
+        out[r * m + i] = draw(seed, subjectIds.get(r), i);
+      }
+    }
+    return out;
+  }
+
   /**
-   * Missing completely at random: every present modality of every subject is removed independently
-   * with probability {@code rate}. One uniform draw per (subject, modality) cell, in row order,
-   * decides every rate (removed iff the draw is below the rate): with the same seed the removals
-   * are the same for every model and nested across rates (what is removed at 0.3 is also removed at
-   * 0.5), so a curve over rates shows the effect of the rate, not of new draws.
+   * Missing completely at random: the presence ({@code n * m}, row-major) with every present cell
+   * removed whose draw ({@link #draws}) is below {@code rate}.
    */
-  public static List<Batch> completelyAtRandom(List<Batch> batches, double rate, long seed) {
+  public static float[] completelyAtRandom(float[] presence, double[] draws, double rate) {
     if (rate < 0 || rate > 1) {
       throw new IllegalArgumentException(
           "Cannot remove modalities: rate " + rate + " is outside [0, 1]");
     }
-    Random rng = new Random(seed);
-    List<Batch> out = new ArrayList<>(batches.size());
-    for (Batch b : batches) {
-      int m = b.numModalities();
-      boolean[] remove = new boolean[b.size() * m];
-      for (int r = 0; r < b.size(); r++) {
-        for (int i = 0; i < m; i++) {
-          boolean draw =
-              rng.nextDouble()
-                  < rate; // drawn for every cell: the stream does not depend on presence
-          remove[r * m + i] = draw && b.presence()[r * m + i] != 0f;
-        }
+    if (draws.length != presence.length) {
+      throw new IllegalArgumentException(
+          "Cannot remove modalities: "
+              + draws.length
+              + " draws for "
+              + presence.length
+              + " presence cells");
+    }
+    float[] out = presence.clone();
+    for (int c = 0; c < out.length; c++) {
+      if (draws[c] < rate) {
+        out[c] = 0f;
       }
-      out.add(removed(b, remove));
     }
     return out;
   }
 
-  /** Modality {@code index} (position in the embeddings' order) removed from every subject. */
-  public static List<Batch> entirely(List<Batch> batches, int index) {
-    List<Batch> out = new ArrayList<>(batches.size());
-    for (Batch b : batches) {
-      int m = b.numModalities();
-      if (index < 0 || index >= m) {
-        throw new IllegalArgumentException(
-            "Cannot remove modality " + index + ": the batches hold " + m);
-      }
-      boolean[] remove = new boolean[b.size() * m];
-      for (int r = 0; r < b.size(); r++) {
-        remove[r * m + index] = true;
-      }
-      out.add(removed(b, remove));
-    }
-    return out;
+  /** As {@link #completelyAtRandom(float[], double[], double)} for rows keyed by subject id. */
+  public static float[] completelyAtRandom(
+      float[] presence, List<String> subjectIds, int m, double rate, long seed) {
+    return completelyAtRandom(presence, draws(seed, subjectIds, m), rate);
   }
 
-  private static Batch removed(Batch b, boolean[] remove) {
-    int m = b.numModalities();
-    float[] presence = b.presence().clone();
-    float[][] features = new float[m][];
-    for (int i = 0; i < m; i++) {
-      features[i] = b.features()[i].clone();
+  /** The presence ({@code n * m}) with modality {@code index} removed from every subject. */
+  public static float[] entirely(float[] presence, int m, int index) {
+    if (index < 0 || index >= m) {
+      throw new IllegalArgumentException(
+          "Cannot remove modality " + index + ": the rows hold " + m);
     }
-    for (int r = 0; r < b.size(); r++) {
-      for (int i = 0; i < m; i++) {
-        if (remove[r * m + i]) {
-          presence[r * m + i] = 0f;
-          java.util.Arrays.fill(features[i], r * b.dims()[i], (r + 1) * b.dims()[i], 0f);
-        }
-      }
+    float[] out = presence.clone();
+    for (int c = index; c < out.length; c += m) {
+      out[c] = 0f;
     }
-    return new Batch(
-        b.dims().clone(),
-        features,
-        presence,
-        b.labels().clone(),
-        b.numClasses(),
-        null,
-        null,
-        b.survival());
+    return out;
   }
 }

@@ -1,21 +1,18 @@
 package org.cohortfusion.evaluate;
 
 import java.util.List;
-import org.cohortfusion.train.Batch;
-import org.cohortfusion.train.Metrics;
 
 /**
- * Class probabilities of the test subjects under several scenarios at once (the test split as it
- * is, and with modalities removed: presence 0 in the batches). One row per subject in {@link
- * TestSplit} order, one matrix per scenario. Scoring every scenario in one call lets a Spark ML
- * model score them in one job.
+ * Class probabilities of the test subjects under every scenario at once (the test split as it is,
+ * and with modalities removed). One row per subject in {@link TestSplit} order, one matrix per
+ * scenario. Scoring every scenario in one call lets a Spark job score them together.
  */
 @FunctionalInterface
 interface Scorer {
-  List<double[][]> score(List<List<Batch>> scenarios);
-
-  /** A DL4J predictor, batch by batch. */
-  static Scorer of(Metrics.Predictor predictor) {
-    return scenarios -> scenarios.stream().map(b -> EvaluateAction.predict(predictor, b)).toList();
-  }
+  /**
+   * @param scenarios the scenarios, as executors rebuild them from subject ids
+   * @param presence per scenario of {@code scenarios}, the presence it leaves ({@code n * m}, in
+   *     TestSplit order; {@link Scenarios#presence(TestSplit)}), for scorers on the driver
+   */
+  List<double[][]> score(Scenarios scenarios, List<float[]> presence);
 }

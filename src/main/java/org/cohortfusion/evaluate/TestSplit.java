@@ -1,6 +1,8 @@
 package org.cohortfusion.evaluate;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,19 +10,21 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
-import org.cohortfusion.train.Batch;
+import org.cohortfusion.train.EmbeddingsData;
 
 /**
- * The labeled subjects of one split of the embeddings table (data-schemas/embeddings.json) on the
- * driver, in a stable order (by subject_id), with their presence patterns and, for generated
- * cohorts, the true probability.
+ * What the metrics need of the labeled subjects of one split of the embeddings table
+ * (data-schemas/embeddings.json), on the driver, in a stable order (by subject_id): labels,
+ * presence and, for generated cohorts, the true probability. No embedding value: the models that
+ * read embeddings are scored on the executors ({@link ExecutorScorer}), so nothing the size of the
+ * embeddings reaches the driver.
  *
  * @param subjectIds subject identifiers, row order of every array here
  * @param labels class index per subject
  * @param trueProbability true positive-class probability per subject, or null when the table has no
  *     such column
- * @param batches the same rows as {@link Batch}es of every modality in the embeddings' order,
- *     consecutive
+ * @param presence {@code n * m} floats, row-major, 1 = the modality is present ({@code has_<m>}
+ *     true and its embedding not null, as {@link EmbeddingsData} reads it)
  * @param modalities modality names in the embeddings' order
  * @param observableProbability for generated cohorts, P(label | the subject's modality rows and
  *     presence pattern) under the generator's model (subjects.observable_probability), or null when
@@ -32,7 +36,7 @@ public record TestSplit(
     List<String> subjectIds,
     int[] labels,
     double[] trueProbability,
-    List<Batch> batches,
+    float[] presence,
     List<String> modalities,
     double[] observableProbability,
     double[] durations) {
@@ -41,128 +45,84 @@ public record TestSplit(
 
   public TestSplit {
     subjectIds = List.copyOf(subjectIds);
-    batches = List.copyOf(batches);
     modalities = List.copyOf(modalities);
+    if (presence.length != subjectIds.size() * modalities.size()
+        || labels.length != subjectIds.size()) {
+      throw new IllegalArgumentException(
+          "Cannot build a test split: "
+              + subjectIds.size()
+              + " subjects, "
+              + labels.length
+              + " labels, "
+              + presence.length
+              + " presence cells for "
+              + modalities.size()
+              + " modalities");
+    }
   }
 
-  /** A split without follow-up times (class labels). */
+  /** A split without follow-up times or observable-optimal probability (class labels). */
   public TestSplit(
       List<String> subjectIds,
       int[] labels,
       double[] trueProbability,
-      List<Batch> batches,
-      List<String> modalities,
-      double[] observableProbability) {
-    this(subjectIds, labels, trueProbability, batches, modalities, observableProbability, null);
-  }
-
-  /** A split without an observable-optimal probability. */
-  public TestSplit(
-      List<String> subjectIds,
-      int[] labels,
-      double[] trueProbability,
-      List<Batch> batches,
+      float[] presence,
       List<String> modalities) {
-    this(subjectIds, labels, trueProbability, batches, modalities, null);
+    this(subjectIds, labels, trueProbability, presence, modalities, null, null);
   }
 
-  /** Reads the labeled rows of {@code split}. */
-  public static TestSplit read(
-      Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+  /**
+   * Reads the labeled rows of {@code split} ({@link EmbeddingsData#labeled}): a select of the small
+   * columns only, presence computed by Spark.
+   */
+  public static TestSplit read(Dataset<Row> table, EmbeddingsSpec spec, String split) {
     List<String> names = spec.modalityNames();
-    boolean hasTruth = List.of(table.columns()).contains("true_probability");
+    List<String> columns = List.of(table.columns());
     List<Column> cols = new ArrayList<>(List.of(col("subject_id"), col("label")));
-    cols.add(
-        hasTruth
-            ? col("true_probability")
-            : org.apache.spark.sql.functions.lit(null).cast("double"));
-    boolean hasObservable = List.of(table.columns()).contains("observable_probability");
-    for (String m : names) {
-      cols.add(col("has_" + m));
+    for (String c : List.of("true_probability", "observable_probability", "duration")) {
+      cols.add(columns.contains(c) ? col(c) : lit(null).cast("double"));
     }
     for (String m : names) {
-      cols.add(col(m));
+      cols.add(coalesce(col("has_" + m).and(col(m).isNotNull()), lit(false)));
     }
-    // Last, so the positions of the columns above do not move.
-    cols.add(
-        hasObservable
-            ? col("observable_probability")
-            : org.apache.spark.sql.functions.lit(null).cast("double"));
-    boolean hasDuration = List.of(table.columns()).contains("duration");
-    cols.add(
-        hasDuration ? col("duration") : org.apache.spark.sql.functions.lit(null).cast("double"));
     List<Row> rows =
-        table
-            .where(col("split").equalTo(split).and(col("label").isNotNull()))
+        EmbeddingsData.labeled(table, split)
             .select(cols.toArray(new Column[0]))
             .orderBy("subject_id")
             .collectAsList();
     int n = rows.size();
     int m = names.size();
-    int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
     List<String> ids = new ArrayList<>(n);
     int[] labels = new int[n];
-    double[] truth = hasTruth ? new double[n] : null;
-    double[] observable = hasObservable ? new double[n] : null;
-    double[] durations = hasDuration ? new double[n] : null;
-    int observableAt = 3 + 2 * m;
-    List<Batch> batches = new ArrayList<>();
-    for (int start = 0; start < n; start += batchSize) {
-      int size = Math.min(batchSize, n - start);
-      float[][] features = new float[m][];
+    double[] truth = columns.contains("true_probability") ? new double[n] : null;
+    double[] observable = columns.contains("observable_probability") ? new double[n] : null;
+    double[] durations = columns.contains("duration") ? new double[n] : null;
+    float[] presence = new float[n * m];
+    for (int r = 0; r < n; r++) {
+      Row row = rows.get(r);
+      ids.add(row.getString(0));
+      int label = row.getInt(1);
+      if (label < 0 || label >= spec.numClasses()) {
+        throw new IllegalArgumentException(
+            "Cannot evaluate: label "
+                + label
+                + " is not a class index in [0, "
+                + spec.numClasses()
+                + ")");
+      }
+      labels[r] = label;
+      if (truth != null) {
+        truth[r] = row.isNullAt(2) ? Double.NaN : row.getDouble(2);
+      }
+      if (observable != null) {
+        observable[r] = row.isNullAt(3) ? Double.NaN : row.getDouble(3);
+      }
+      if (durations != null) {
+        durations[r] = row.isNullAt(4) ? Double.NaN : row.getDouble(4);
+      }
       for (int i = 0; i < m; i++) {
-        features[i] = new float[size * dims[i]];
+        presence[r * m + i] = row.getBoolean(5 + i) ? 1f : 0f;
       }
-      float[] presence = new float[size * m];
-      int[] y = new int[size];
-      for (int r = 0; r < size; r++) {
-        Row row = rows.get(start + r);
-        ids.add(row.getString(0));
-        int label = row.getInt(1);
-        if (label < 0 || label >= spec.numClasses()) {
-          throw new IllegalArgumentException(
-              "Cannot evaluate: label "
-                  + label
-                  + " is not a class index in [0, "
-                  + spec.numClasses()
-                  + ")");
-        }
-        labels[start + r] = label;
-        y[r] = label;
-        if (truth != null) {
-          truth[start + r] = row.isNullAt(2) ? Double.NaN : row.getDouble(2);
-        }
-        if (observable != null) {
-          observable[start + r] =
-              row.isNullAt(observableAt) ? Double.NaN : row.getDouble(observableAt);
-        }
-        if (durations != null) {
-          durations[start + r] =
-              row.isNullAt(observableAt + 1) ? Double.NaN : row.getDouble(observableAt + 1);
-        }
-        for (int i = 0; i < m; i++) {
-          boolean has = !row.isNullAt(3 + i) && row.getBoolean(3 + i) && !row.isNullAt(3 + m + i);
-          if (!has) {
-            continue;
-          }
-          List<Float> v = row.getList(3 + m + i);
-          if (v.size() != dims[i]) {
-            throw new IllegalArgumentException(
-                "Cannot evaluate: modality '"
-                    + names.get(i)
-                    + "' has length "
-                    + v.size()
-                    + ", embeddings.json declares "
-                    + dims[i]);
-          }
-          for (int d = 0; d < dims[i]; d++) {
-            Float x = v.get(d);
-            features[i][r * dims[i] + d] = x == null ? 0f : x;
-          }
-          presence[r * m + i] = 1f;
-        }
-      }
-      batches.add(new Batch(dims.clone(), features, presence, y, spec.numClasses()));
     }
     if (truth != null && java.util.Arrays.stream(truth).anyMatch(Double::isNaN)) {
       truth = null; // a partial truth column cannot give a Bayes-optimal AUROC
@@ -170,7 +130,7 @@ public record TestSplit(
     if (observable != null && java.util.Arrays.stream(observable).anyMatch(Double::isNaN)) {
       observable = null;
     }
-    return new TestSplit(ids, labels, truth, batches, names, observable, durations);
+    return new TestSplit(ids, labels, truth, presence, names, observable, durations);
   }
 
   public int size() {
@@ -182,38 +142,17 @@ public record TestSplit(
    * order.
    */
   public String[] patterns() {
-    return patterns(batches, modalities);
-  }
-
-  /** Missingness patterns of the rows of consecutive batches. */
-  public static String[] patterns(List<Batch> batches, List<String> modalities) {
-    int n = batches.stream().mapToInt(Batch::size).sum();
-    String[] out = new String[n];
+    String[] out = new String[size()];
     int m = modalities.size();
-    int row = 0;
-    for (Batch b : batches) {
-      for (int r = 0; r < b.size(); r++) {
-        List<String> present = new ArrayList<>();
-        for (int i = 0; i < m; i++) {
-          if (b.presence()[r * m + i] != 0f) {
-            present.add(modalities.get(i));
-          }
+    for (int r = 0; r < out.length; r++) {
+      List<String> present = new ArrayList<>();
+      for (int i = 0; i < m; i++) {
+        if (presence[r * m + i] != 0f) {
+          present.add(modalities.get(i));
         }
-        out[row++] = present.isEmpty() ? NO_MODALITY : String.join("+", present);
       }
+      out[r] = present.isEmpty() ? NO_MODALITY : String.join("+", present);
     }
     return out;
-  }
-
-  /** The same subjects with other batches (e.g. modalities removed at test time). */
-  public TestSplit withBatches(List<Batch> replaced) {
-    return new TestSplit(
-        subjectIds,
-        labels,
-        trueProbability,
-        replaced,
-        modalities,
-        observableProbability,
-        durations);
   }
 }

@@ -29,6 +29,11 @@ public final class EmbeddingsData {
     return spark.read().parquet(embeddingsDir + "/table");
   }
 
+  /** The labeled rows (label not null) of one split: the rows every reader here starts from. */
+  public static Dataset<Row> labeled(Dataset<Row> table, String split) {
+    return table.where(col("split").equalTo(split).and(col("label").isNotNull()));
+  }
+
   /**
    * Labeled rows of one split as batches of at most {@code batchSize}, all modalities of {@code
    * spec} in its order.
@@ -63,7 +68,7 @@ public final class EmbeddingsData {
     // Minibatches must mix labels: the table may come sorted by label (stratified splits), and
     // label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
     // deterministic shuffle.
-    Column rows = col("split").equalTo(split).and(col("label").isNotNull());
+    Column rows = org.apache.spark.sql.functions.lit(true);
     if (hazard != null) {
       rows = rows.and(col("duration").isNotNull());
     }
@@ -71,7 +76,7 @@ public final class EmbeddingsData {
       rows = rows.and(col("has_" + requirePresent).and(col(requirePresent).isNotNull()));
     }
     Dataset<Row> selected =
-        table
+        labeled(table, split)
             .where(rows)
             .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
             .select(cols.toArray(new Column[0]));
@@ -89,13 +94,66 @@ public final class EmbeddingsData {
                 batchSize));
   }
 
+  /**
+   * The labeled rows of one split ({@link #labeled}) sorted by subject_id, as batches of at most
+   * {@code batchSize} that carry each row's subject id (evaluation: removals keyed by subject,
+   * results in the driver's order). The labels are the table's class labels (a survival outcome's
+   * event), unchecked against a hazard code. The batches stream one at a time through the
+   * partition: consume them in the same stage (they are not meant to be cached or shuffled).
+   */
+  public static JavaRDD<Identified> bySubject(
+      Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
+    List<Column> cols = new ArrayList<>();
+    cols.add(col("label"));
+    for (String m : spec.modalityNames()) {
+      cols.add(col("has_" + m));
+    }
+    for (String m : spec.modalityNames()) {
+      cols.add(col(m));
+    }
+    cols.add(col("subject_id"));
+    int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
+    ToBatches toBatches =
+        new ToBatches(dims, spec.modalityNames(), spec.numClasses(), false, batchSize, true);
+    return labeled(table, split)
+        .orderBy("subject_id")
+        .select(cols.toArray(new Column[0]))
+        .queryExecution()
+        .toRdd()
+        .toJavaRDD()
+        .mapPartitions(toBatches::identified);
+  }
+
+  /** A batch and the subject id of each of its rows. */
+  public static final class Identified {
+    private final String[] subjectIds;
+    private final Batch batch;
+
+    Identified(String[] subjectIds, Batch batch) {
+      this.subjectIds = subjectIds;
+      this.batch = batch;
+    }
+
+    /** Subject id per row of {@link #batch}. */
+    public String[] subjectIds() {
+      return subjectIds.clone();
+    }
+
+    public Batch batch() {
+      return batch;
+    }
+  }
+
   /** The batches of one split on the driver (single-process mode and evaluation). */
   public static List<Batch> collect(
       Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
     return new ArrayList<>(batches(table, spec, split, batchSize).collect());
   }
 
-  /** Converts a partition of internal rows (label, has_m..., m...) to batches. */
+  /**
+   * Converts a partition of internal rows (label, has_m..., m..., and with ids the subject_id) to
+   * batches.
+   */
   static final class ToBatches implements FlatMapFunction<Iterator<InternalRow>, Batch> {
     private static final long serialVersionUID = 1L;
     private final int[] dims;
@@ -103,16 +161,53 @@ public final class EmbeddingsData {
     private final int numClasses;
     private final boolean survival;
     private final int batchSize;
+    private final boolean withIds;
 
     /**
      * @param survival the label column holds survival codes, {@code numClasses} of them
+     * @param withIds the last column is the subject_id (read by {@link #identified})
      */
-    ToBatches(int[] dims, List<String> names, int numClasses, boolean survival, int batchSize) {
+    ToBatches(
+        int[] dims,
+        List<String> names,
+        int numClasses,
+        boolean survival,
+        int batchSize,
+        boolean withIds) {
       this.dims = dims;
       this.names = List.copyOf(names);
       this.numClasses = numClasses;
       this.survival = survival;
       this.batchSize = batchSize;
+      this.withIds = withIds;
+    }
+
+    /** Rows without subject_id. */
+    ToBatches(int[] dims, List<String> names, int numClasses, boolean survival, int batchSize) {
+      this(dims, names, numClasses, survival, batchSize, false);
+    }
+
+    /** As {@link #call}, with the subject id of every row. */
+    Iterator<Identified> identified(Iterator<InternalRow> rows) {
+      if (!withIds) {
+        throw new IllegalStateException("Cannot identify rows: no subject_id column was selected");
+      }
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          return rows.hasNext();
+        }
+
+        @Override
+        public Identified next() {
+          if (!rows.hasNext()) {
+            throw new java.util.NoSuchElementException();
+          }
+          List<String> ids = new ArrayList<>();
+          Batch b = nextBatch(rows, ids);
+          return new Identified(ids.toArray(new String[0]), b);
+        }
+      };
     }
 
     /** Batches one at a time: an executor holds one batch of rows, never the whole partition. */
@@ -129,12 +224,13 @@ public final class EmbeddingsData {
           if (!rows.hasNext()) {
             throw new java.util.NoSuchElementException();
           }
-          return nextBatch(rows);
+          return nextBatch(rows, null);
         }
       };
     }
 
-    private Batch nextBatch(Iterator<InternalRow> rows) {
+    /** The next batch; with {@code ids}, each row's subject id is added to it. */
+    private Batch nextBatch(Iterator<InternalRow> rows, List<String> ids) {
       int m = dims.length;
       List<float[]> feats = new ArrayList<>();
       List<float[]> pres = new ArrayList<>();
@@ -171,6 +267,9 @@ public final class EmbeddingsData {
             p[i] = 1f;
           }
           offset += dims[i];
+        }
+        if (ids != null) {
+          ids.add(r.getUTF8String(1 + 2 * m).toString());
         }
         feats.add(f);
         pres.add(p);

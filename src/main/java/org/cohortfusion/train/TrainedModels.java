@@ -93,28 +93,49 @@ public final class TrainedModels {
       Configuration conf, String trainDir, String dirName, EmbeddingsSpec emb) {
     String dir = trainDir + "/" + dirName;
     if (exists(conf, dir + "/late/" + LATE_FILE)) {
-      LateModel late = Json.read(conf, dir + "/late/" + LATE_FILE, LateModel.class);
       Map<Integer, Metrics.Predictor> members = new java.util.TreeMap<>();
-      for (LateModel.Member mem : late.members()) {
-        String memberDir = mem.resolvedDir(trainDir);
-        ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, memberDir);
-        if (!l.sha256().equalsIgnoreCase(mem.sha256())) {
-          throw new IllegalStateException(
-              "Cannot load late fusion "
-                  + dir
-                  + ": member "
-                  + memberDir
-                  + " has SHA-256 "
-                  + l.sha256()
-                  + ", late.json expects "
-                  + mem.sha256());
-        }
-        members.put(
-            emb.indexOf(mem.modality()), graph(l.model(), new int[] {emb.indexOf(mem.modality())}));
-      }
+      lateMembers(conf, trainDir, dir, emb)
+          .forEach((i, g) -> members.put(i, graph(g, new int[] {i})));
       return late(members, emb.numClasses());
     }
     return graphAt(conf, dir + "/model", emb);
+  }
+
+  /**
+   * The model published under {@code <trainDir>/<model dir name>} as the executors rebuild it
+   * (verified as {@link #load} verifies it).
+   */
+  public static PortableModel portable(
+      Configuration conf, String trainDir, String dirName, EmbeddingsSpec emb) {
+    String dir = trainDir + "/" + dirName;
+    if (exists(conf, dir + "/late/" + LATE_FILE)) {
+      return PortableModel.late(lateMembers(conf, trainDir, dir, emb), emb.numClasses());
+    }
+    return portableAt(conf, dir + "/model", emb);
+  }
+
+  /** The late-fusion members of the model in {@code dir}, each verified, by modality index. */
+  private static Map<Integer, ComputationGraph> lateMembers(
+      Configuration conf, String trainDir, String dir, EmbeddingsSpec emb) {
+    LateModel late = Json.read(conf, dir + "/late/" + LATE_FILE, LateModel.class);
+    Map<Integer, ComputationGraph> members = new java.util.TreeMap<>();
+    for (LateModel.Member mem : late.members()) {
+      String memberDir = mem.resolvedDir(trainDir);
+      ModelArtifact.Loaded<ComputationGraph> l = ModelArtifact.loadGraph(conf, memberDir);
+      if (!l.sha256().equalsIgnoreCase(mem.sha256())) {
+        throw new IllegalStateException(
+            "Cannot load late fusion "
+                + dir
+                + ": member "
+                + memberDir
+                + " has SHA-256 "
+                + l.sha256()
+                + ", late.json expects "
+                + mem.sha256());
+      }
+      members.put(emb.indexOf(mem.modality()), l.model());
+    }
+    return members;
   }
 
   /**
@@ -123,6 +144,22 @@ public final class TrainedModels {
    * <model>/model} or a registry version.
    */
   public static Metrics.Predictor graphAt(Configuration conf, String modelDir, EmbeddingsSpec emb) {
+    Located g = locate(conf, modelDir, emb);
+    return graph(g.graph(), g.columns());
+  }
+
+  /**
+   * The graph model in {@code modelDir} as the executors rebuild it (verified as {@link #graphAt}).
+   */
+  public static PortableModel portableAt(Configuration conf, String modelDir, EmbeddingsSpec emb) {
+    Located g = locate(conf, modelDir, emb);
+    return PortableModel.graph(g.graph(), g.columns());
+  }
+
+  /** A loaded graph and the embeddings' modality columns it reads. */
+  private record Located(ComputationGraph graph, int[] columns) {}
+
+  private static Located locate(Configuration conf, String modelDir, EmbeddingsSpec emb) {
     ModelArtifact.Verified v = ModelArtifact.verify(conf, modelDir);
     ComputationGraph model;
     try {
@@ -157,7 +194,7 @@ public final class TrainedModels {
       }
       cols.add(i);
     }
-    return graph(model, cols.stream().mapToInt(Integer::intValue).toArray());
+    return new Located(model, cols.stream().mapToInt(Integer::intValue).toArray());
   }
 
   /** Whether a file or directory exists at a Hadoop path. */

@@ -17,7 +17,6 @@ import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.features.FeatureTestCohorts;
 import org.cohortfusion.testing.SparkTestSession;
-import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.ClassicalBaselines;
 import org.cohortfusion.train.classical.ClassicalModels;
 import org.junit.jupiter.api.Test;
@@ -71,21 +70,10 @@ class ClassicalScorerTest {
       removed[r * 2 + 1] = 1f;
     }
     int[] labels = new int[n];
-    TestSplit test =
-        new TestSplit(
-            ids,
-            labels,
-            null,
-            List.of(
-                new Batch(
-                    new int[] {1, 1}, new float[][] {new float[n], new float[n]}, all, labels, 2)),
-            mods);
-    List<Batch> scenario =
-        List.of(
-            new Batch(
-                new int[] {1, 1}, new float[][] {new float[n], new float[n]}, removed, labels, 2));
+    TestSplit test = new TestSplit(ids, labels, null, all, mods);
     List<double[][]> scored =
-        new ClassicalScorer(model, labeled, test).score(List.of(test.batches(), scenario));
+        new ClassicalScorer(model, labeled, test)
+            .score(new Scenarios(List.of(0.0), 0, 2), List.of(all, removed));
 
     Map<String, Double> asIs = probabilities(model.score(labeled.where("split = 'test'")));
     Dataset<Row> withoutVec = labeled.where("split = 'test'").withColumn("has_vec", lit(false));

@@ -13,7 +13,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.testing.SparkTestSession;
-import org.cohortfusion.train.Batch;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -116,14 +115,10 @@ class EncoderHeadsTest {
     double[] prior = {0.25, 0.75};
     double[][] head = {{0.9, 0.1}, null, {0.3, 0.7}};
     // Two modalities, labs at index 1; the third subject's labs removed by the scenario.
-    Batch b =
-        new Batch(
-            new int[] {1, 1},
-            new float[][] {new float[3], new float[3]},
-            new float[] {1, 1, 1, 0, 1, 0},
-            new int[] {0, 1, 1},
-            2);
-    List<double[][]> scored = EncoderHeads.scorer(head, 1, prior).score(List.of(List.of(b)));
+    float[] presence = {1, 1, 1, 0, 1, 0};
+    List<double[][]> scored =
+        EncoderHeads.scorer(head, 1, prior, 2)
+            .score(new Scenarios(List.of(0.0), 0, 2), List.of(presence));
     assertArrayEquals(new double[] {0.9, 0.1}, scored.get(0)[0], 0.0);
     assertArrayEquals(prior, scored.get(0)[1], 0.0);
     assertArrayEquals(prior, scored.get(0)[2], 0.0);
