@@ -19,7 +19,8 @@ import org.cohortfusion.train.classical.ClassicalModels;
  * scenarios as the DL4J models: the presence each scenario leaves to a subject (read from its
  * batches, so removals are exactly those every other model sees) is applied to the subject's
  * aligned row ({@code has_<m>} false: the features of that modality are imputed and its indicator
- * is 0), and all scenarios are scored in one Spark job.
+ * is 0), and all scenarios are scored in one Spark job. A baseline of a survival outcome returns
+ * the hazard of every interval per subject, as a survival graph does.
  */
 final class ClassicalScorer implements Scorer {
   private static final String SCENARIO = "cf_scenario";
@@ -86,14 +87,23 @@ final class ClassicalScorer implements Scorer {
     for (int s = 0; s < presence.size(); s++) {
       out.add(new double[test.size()][]);
     }
-    for (Row r : model.score(keyed).collectAsList()) {
+    boolean survival = model.description().survival();
+    Dataset<Row> scored = survival ? model.hazards(keyed) : model.score(keyed);
+    for (Row r : scored.collectAsList()) {
       String[] key = r.getString(0).split(":", 2);
       Integer i = index.get(key[1]);
       if (i == null) {
         continue;
       }
-      double p = r.getDouble(1);
-      out.get(Integer.parseInt(key[0]))[i] = new double[] {1 - p, p};
+      double[] row;
+      if (survival) {
+        // The hazard of every interval, as a survival graph's outputs are.
+        row = r.<Double>getList(1).stream().mapToDouble(Double::doubleValue).toArray();
+      } else {
+        double p = r.getDouble(1);
+        row = new double[] {1 - p, p};
+      }
+      out.get(Integer.parseInt(key[0]))[i] = row;
     }
     for (double[][] scenario : out) {
       for (int i = 0; i < scenario.length; i++) {

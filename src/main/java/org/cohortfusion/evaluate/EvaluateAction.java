@@ -257,8 +257,8 @@ public final class EvaluateAction {
   }
 
   /**
-   * Evaluates survival models ({@link SurvivalEvaluation}): every completed graph model of the
-   * summary (late fusion and classical baselines are not trained for survival outcomes). Writes
+   * Evaluates survival models ({@link SurvivalEvaluation}): every completed model of the summary,
+   * graphs and classical hazard models (late fusion is not trained for survival outcomes). Writes
    * predictions (subject_id, model, risk = 1 - S(last interval bound), duration, event, pattern)
    * and metrics.json atomically.
    */
@@ -282,9 +282,7 @@ public final class EvaluateAction {
     List<SurvivalEvaluation.ModelSurvival> evaluated = new ArrayList<>();
     Map<String, double[][]> hazards = new LinkedHashMap<>();
     for (TrainAction.SummaryEntry entry : in.summary().models()) {
-      if (!entry.completed()
-          || entry.modelDir() == null
-          || ClassicalBaselines.KIND.equals(entry.kind())) {
+      if (!entry.completed() || entry.modelDir() == null) {
         continue;
       }
       String graphDir =
@@ -293,7 +291,13 @@ public final class EvaluateAction {
         checkPublished(in.hconf(), o.trainDir, entry, in.summaryPath());
       }
       List<double[][]> scored =
-          in.score(executorScorer(TrainedModels.portableAt(in.hconf(), graphDir, emb), in));
+          in.score(
+              ClassicalBaselines.KIND.equals(entry.kind())
+                  ? new ClassicalScorer(
+                      ClassicalModels.load(in.hconf(), classicalDir(o.trainDir, entry.name())),
+                      ClassicalBaselines.labeled(spark, cohortDir),
+                      test)
+                  : executorScorer(TrainedModels.portableAt(in.hconf(), graphDir, emb), in));
       double[][] h = scored.get(0);
       List<Double> robustness = new ArrayList<>();
       for (int r = 0; r < REMOVAL_RATES.size(); r++) {
@@ -354,6 +358,28 @@ public final class EvaluateAction {
                                 o.evaluate.seed()));
                       }
                     }));
+    // As for class labels: the best fusion against the best classical baseline, when there is one.
+    java.util.function.Function<String, java.util.Optional<SurvivalEvaluation.ModelSurvival>> best =
+        kind ->
+            evaluated.stream()
+                .filter(m -> kind.equals(m.kind()))
+                .filter(m -> !Double.isNaN(m.test().cIndex()))
+                .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex()));
+    best.apply("fusion")
+        .ifPresent(
+            f ->
+                best.apply(ClassicalBaselines.KIND)
+                    .ifPresent(
+                        c ->
+                            comparisons.add(
+                                SurvivalEvaluation.paired(
+                                    f.name(),
+                                    hazards.get(f.name()),
+                                    c.name(),
+                                    hazards.get(c.name()),
+                                    outcomes,
+                                    model,
+                                    o.evaluate.seed()))));
     SurvivalEvaluation.Result result =
         new SurvivalEvaluation.Result(
             "survival",

@@ -129,31 +129,45 @@ public final class SurvivalEvaluation {
                   comparisons.stream()
                       .filter(c -> c.model().equals(b.name()))
                       .findFirst()
-                      .ifPresent(
-                          c -> {
-                            boolean excludesZero = c.lower() > 0 || c.upper() < 0;
-                            s.append(
-                                excludesZero
-                                    ? String.format(
-                                        Locale.ROOT,
-                                        "%s %s the best unimodal model (%s) by %+.3f C [%+.3f, %+.3f]%n",
-                                        b.name(),
-                                        c.difference() > 0 ? "beats" : "trails",
-                                        c.reference(),
-                                        c.difference(),
-                                        c.lower(),
-                                        c.upper())
-                                    : String.format(
-                                        Locale.ROOT,
-                                        "%s against the best unimodal model (%s): %+.3f C [%+.3f, %+.3f], no evidence"
-                                            + " of a difference%n",
-                                        b.name(),
-                                        c.reference(),
-                                        c.difference(),
-                                        c.lower(),
-                                        c.upper()));
-                          }));
+                      .ifPresent(c -> s.append(line(c, "the best unimodal model"))));
+      // The best fusion against the best classical baseline (a comparison only evaluate adds).
+      comparisons.stream()
+          .filter(c -> "fusion".equals(kind(c.model())) && "classical".equals(kind(c.reference())))
+          .findFirst()
+          .ifPresent(c -> s.append(line(c, "the best classical baseline")));
       return s.toString();
+    }
+
+    private String kind(String model) {
+      return models.stream()
+          .filter(m -> m.name().equals(model))
+          .map(ModelSurvival::kind)
+          .findFirst()
+          .orElse("");
+    }
+
+    private static String line(PairedC c, String what) {
+      boolean excludesZero = c.lower() > 0 || c.upper() < 0;
+      return excludesZero
+          ? String.format(
+              Locale.ROOT,
+              "%s %s %s (%s) by %+.3f C [%+.3f, %+.3f]%n",
+              c.model(),
+              c.difference() > 0 ? "beats" : "trails",
+              what,
+              c.reference(),
+              c.difference(),
+              c.lower(),
+              c.upper())
+          : String.format(
+              Locale.ROOT,
+              "%s against %s (%s): %+.3f C [%+.3f, %+.3f], no evidence of a difference%n",
+              c.model(),
+              what,
+              c.reference(),
+              c.difference(),
+              c.lower(),
+              c.upper());
     }
 
     private static String format(Map<String, Double> byHorizon) {

@@ -87,6 +87,105 @@ class ClassicalScorerTest {
     }
   }
 
+  /**
+   * A survival baseline returns, per scenario and subject in the test split's order, the hazard of
+   * every interval in interval order: each equal to the logistic function of the fitted
+   * coefficients applied by hand to the subject's features and that interval's indicators.
+   */
+  @Test
+  void survivalBaselinesReturnEveryIntervalsHazardInOrder() {
+    SparkSession spark = SparkTestSession.get();
+    String cohort =
+        FeatureTestCohorts.writeSurvivalCohort(
+            spark, 150, 7, tmp.resolve("cohort").toString(), new HashMap<>(), new ArrayList<>());
+    String out = tmp.resolve("train").toString();
+    ClassicalConfig config =
+        new ClassicalConfig(
+            List.of("linear"),
+            new ClassicalConfig.Linear(List.of(0.01), List.of(0.0), null),
+            null,
+            4,
+            64,
+            null);
+    List<Double> cuts = List.of(0.5, 1.0, 2.0, 4.0);
+    new ClassicalBaselines(spark, cohort, out, config, System.out::println)
+        .survival(cuts)
+        .train(List.of("linear"));
+    ClassicalModels.Loaded model =
+        ClassicalModels.load(new Configuration(), out + "/linear/" + ClassicalModels.DIR);
+    Dataset<Row> labeled = ClassicalBaselines.labeled(spark, cohort);
+    List<String> ids = new ArrayList<>();
+    labeled
+        .where("split = 'test'")
+        .select("subject_id")
+        .collectAsList()
+        .forEach(r -> ids.add(r.getString(0)));
+    java.util.Collections.reverse(ids);
+    int n = ids.size();
+    float[] all = new float[n];
+    float[] removed = new float[n];
+    java.util.Arrays.fill(all, 1f);
+    for (int r = 0; r < n; r++) {
+      removed[r] = r % 2 == 0 ? 0f : 1f;
+    }
+    TestSplit test = new TestSplit(ids, new int[n], null, all, List.of("vec"));
+    List<double[][]> scored =
+        new ClassicalScorer(model, labeled, test)
+            .score(new Scenarios(List.of(0.0), 0, 1), List.of(all, removed));
+
+    org.apache.spark.ml.Transformer[] stages = model.pipeline().stages();
+    org.apache.spark.ml.classification.LogisticRegressionModel lr =
+        (org.apache.spark.ml.classification.LogisticRegressionModel) stages[stages.length - 1];
+    Map<String, double[]> asIs = byHand(stages[0], lr, labeled, model, cuts.size(), true);
+    Map<String, double[]> noVec = byHand(stages[0], lr, labeled, model, cuts.size(), false);
+    assertTrue(
+        ids.stream().anyMatch(id -> Math.abs(asIs.get(id)[0] - noVec.get(id)[0]) > 1e-6),
+        "removing 'vec' changes the hazards");
+    for (int r = 0; r < n; r++) {
+      double[] expected = r % 2 == 0 ? noVec.get(ids.get(r)) : asIs.get(ids.get(r));
+      org.junit.jupiter.api.Assertions.assertArrayEquals(
+          asIs.get(ids.get(r)), scored.get(0)[r], 1e-9, "as is, subject " + r);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(
+          expected, scored.get(1)[r], 1e-9, "scenario, subject " + r);
+    }
+  }
+
+  /** Hazards from the coefficients: sigmoid(b + w . features + w_j for interval j > 0). */
+  private static Map<String, double[]> byHand(
+      org.apache.spark.ml.Transformer features,
+      org.apache.spark.ml.classification.LogisticRegressionModel lr,
+      Dataset<Row> labeled,
+      ClassicalModels.Loaded model,
+      int intervals,
+      boolean withVec) {
+    Dataset<Row> rows = labeled.where("split = 'test'");
+    if (!withVec) {
+      rows = rows.withColumn("has_vec", lit(false));
+    }
+    double[] w = lr.coefficients().toArray();
+    Map<String, double[]> out = new HashMap<>();
+    for (Row r :
+        features
+            .transform(
+                org.cohortfusion.train.classical.ClassicalFeatures.prepare(
+                    rows, model.description().modalities()))
+            .select("subject_id", org.cohortfusion.train.classical.ClassicalFeatures.FEATURES)
+            .collectAsList()) {
+      double[] x = r.<org.apache.spark.ml.linalg.Vector>getAs(1).toArray();
+      double base = lr.intercept();
+      for (int k = 0; k < x.length; k++) {
+        base += w[k] * x[k];
+      }
+      double[] h = new double[intervals];
+      for (int j = 0; j < intervals; j++) {
+        double z = base + (j == 0 ? 0 : w[x.length + j - 1]);
+        h[j] = 1 / (1 + Math.exp(-z));
+      }
+      out.put(r.getString(0), h);
+    }
+    return out;
+  }
+
   private static Map<String, Double> probabilities(Dataset<Row> scored) {
     Map<String, Double> out = new HashMap<>();
     scored

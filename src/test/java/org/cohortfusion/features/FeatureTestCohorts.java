@@ -200,6 +200,55 @@ public final class FeatureTestCohorts {
     return dir;
   }
 
+  /**
+   * A cohort of {@link #rows} with a survival outcome: event times exponential with rate 0.5 *
+   * exp(z), z = (vec[0] + vec[1]) / 2 of the subject's 'vec' modality, censored uniformly on (0,
+   * 5); the label is the event indicator and {@code duration} the follow-up. Fills {@code risk}
+   * (subject id to z, the true risk score) and {@code outcomes} (subject_id, label, duration).
+   */
+  public static String writeSurvivalCohort(
+      SparkSession spark,
+      int n,
+      long seed,
+      String dir,
+      Map<String, Double> risk,
+      List<Row> outcomes) {
+    List<Row> rows = rows(n, seed);
+    Random rng = new Random(seed + 16);
+    for (Row r : rows) {
+      float[] vec = (float[]) r.get(SCHEMA.fieldIndex("vec"));
+      double z = (vec[0] + vec[1]) / 2.0;
+      double t = -Math.log(1 - rng.nextDouble()) / (0.5 * Math.exp(z));
+      double c = 5 * rng.nextDouble() + 1e-6;
+      String id = r.getString(0);
+      risk.put(id, z);
+      outcomes.add(RowFactory.create(id, t <= c ? 1 : 0, Math.min(t, c)));
+    }
+    String plain = writeCohort(spark, rows, dir + "-plain", "fp");
+    Dataset<Row> outcome =
+        spark.createDataFrame(
+            outcomes,
+            new StructType()
+                .add("subject_id", DataTypes.StringType)
+                .add("label", DataTypes.IntegerType)
+                .add("duration", DataTypes.DoubleType));
+    spark
+        .read()
+        .parquet(plain + "/" + CohortManifest.ALIGNED)
+        .drop("label")
+        .join(outcome, "subject_id")
+        .write()
+        .parquet(dir + "/" + CohortManifest.ALIGNED);
+    try {
+      java.nio.file.Files.copy(
+          java.nio.file.Path.of(plain, CohortManifest.FILE),
+          java.nio.file.Path.of(dir).resolve(CohortManifest.FILE));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return dir;
+  }
+
   /** A pipeline config (HOCON) whose output.dir is {@code outputDir}. */
   public static String config(String outputDir, String extra) {
     return """

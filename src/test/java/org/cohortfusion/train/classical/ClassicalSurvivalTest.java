@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -19,7 +17,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.evaluate.SurvivalMetrics;
 import org.cohortfusion.features.FeatureTestCohorts;
@@ -93,37 +90,11 @@ class ClassicalSurvivalTest {
   @Test
   void theLinearHazardModelRanksAlmostAsWellAsTheTrueRisk() throws Exception {
     SparkSession spark = SparkTestSession.get();
-    List<Row> rows = FeatureTestCohorts.rows(500, 13);
-    Random rng = new Random(29);
     Map<String, Double> risk = new HashMap<>();
     List<Row> outcomes = new ArrayList<>();
-    for (Row r : rows) {
-      float[] vec = (float[]) r.get(FeatureTestCohorts.SCHEMA.fieldIndex("vec"));
-      double z = (vec[0] + vec[1]) / 2.0;
-      double t = -Math.log(1 - rng.nextDouble()) / (0.5 * Math.exp(z));
-      double c = 5 * rng.nextDouble() + 1e-6;
-      String id = r.getString(0);
-      risk.put(id, z);
-      outcomes.add(RowFactory.create(id, t <= c ? 1 : 0, Math.min(t, c)));
-    }
-    String plain =
-        FeatureTestCohorts.writeCohort(spark, rows, tmp.resolve("plain").toString(), "fp");
-    String cohort = tmp.resolve("survival").toString();
-    Dataset<Row> outcome =
-        spark.createDataFrame(
-            outcomes,
-            new StructType()
-                .add("subject_id", DataTypes.StringType)
-                .add("label", DataTypes.IntegerType)
-                .add("duration", DataTypes.DoubleType));
-    spark
-        .read()
-        .parquet(plain + "/" + CohortManifest.ALIGNED)
-        .drop("label")
-        .join(outcome, "subject_id")
-        .write()
-        .parquet(cohort + "/" + CohortManifest.ALIGNED);
-    Files.copy(Path.of(plain, CohortManifest.FILE), Path.of(cohort).resolve(CohortManifest.FILE));
+    String cohort =
+        FeatureTestCohorts.writeSurvivalCohort(
+            spark, 500, 13, tmp.resolve("cohort").toString(), risk, outcomes);
 
     ClassicalConfig linear =
         new ClassicalConfig(
