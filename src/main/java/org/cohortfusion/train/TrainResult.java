@@ -109,7 +109,7 @@ public record TrainResult(List<ModelResult> models, String summaryPath) {
 
   /**
    * One line per model; then the best fusion against the best classical baseline on validation
-   * AUROC.
+   * AUROC (C for a survival outcome).
    */
   public String summary() {
     String lines =
@@ -139,9 +139,10 @@ public record TrainResult(List<ModelResult> models, String summaryPath) {
       lines +=
           String.format(
               java.util.Locale.ROOT,
-              "%nBest fusion (%s, val AUROC %.4f) %s the best classical baseline"
+              "%nBest fusion (%s, val %s %.4f) %s the best classical baseline"
                   + " (%s, %.4f) by %.4f",
               fusion.get().name(),
+              fusion.get().validation().rankName(),
               fusion.get().validation().auroc(),
               d >= 0 ? "beats" : "trails",
               classical.get().name(),
