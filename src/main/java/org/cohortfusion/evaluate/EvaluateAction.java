@@ -285,8 +285,6 @@ public final class EvaluateAction {
       if (!entry.completed() || entry.modelDir() == null) {
         continue;
       }
-      String graphDir =
-          o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
       if (o.modelDir == null) {
         checkPublished(in.hconf(), o.trainDir, entry, in.summaryPath());
       }
@@ -297,7 +295,12 @@ public final class EvaluateAction {
                       ClassicalModels.load(in.hconf(), classicalDir(o.trainDir, entry.name())),
                       ClassicalBaselines.labeled(spark, cohortDir),
                       test)
-                  : executorScorer(TrainedModels.portableAt(in.hconf(), graphDir, emb), in));
+                  : executorScorer(
+                      o.modelDir != null
+                          ? TrainedModels.portableAt(in.hconf(), o.modelDir, emb)
+                          : TrainedModels.portable(
+                              in.hconf(), o.trainDir, dirName(entry.name()), emb),
+                      in));
       double[][] h = scored.get(0);
       List<Double> robustness = new ArrayList<>();
       for (int r = 0; r < REMOVAL_RATES.size(); r++) {

@@ -23,25 +23,41 @@ public final class PortableModel implements Serializable {
 
   private int numClasses;
 
+  /** Late fusion of survival models ({@link TrainedModels#lateSurvival}). */
+  private boolean survival;
+
   /** For Kryo. */
   private PortableModel() {}
 
   private PortableModel(
-      ExecutorMetrics.ModelBytes[] graphs, int[][] columns, int[] lateModalities, int numClasses) {
+      ExecutorMetrics.ModelBytes[] graphs,
+      int[][] columns,
+      int[] lateModalities,
+      int numClasses,
+      boolean survival) {
     this.graphs = graphs;
     this.columns = columns;
     this.lateModalities = lateModalities;
     this.numClasses = numClasses;
+    this.survival = survival;
   }
 
   /** A graph reading the modality columns {@code columns} (as {@link TrainedModels#graph}). */
   static PortableModel graph(ComputationGraph graph, int[] columns) {
     return new PortableModel(
-        new ExecutorMetrics.ModelBytes[] {bytes(graph)}, new int[][] {columns.clone()}, null, 0);
+        new ExecutorMetrics.ModelBytes[] {bytes(graph)},
+        new int[][] {columns.clone()},
+        null,
+        0,
+        false);
   }
 
-  /** Late fusion of unimodal graphs, keyed by the modality index each reads. */
-  static PortableModel late(Map<Integer, ComputationGraph> members, int numClasses) {
+  /**
+   * Late fusion of unimodal graphs, keyed by the modality index each reads; of survival models
+   * ({@link TrainedModels#lateSurvival}) when {@code survival}.
+   */
+  static PortableModel late(
+      Map<Integer, ComputationGraph> members, int numClasses, boolean survival) {
     Map<Integer, ComputationGraph> sorted = new TreeMap<>(members);
     ExecutorMetrics.ModelBytes[] g = new ExecutorMetrics.ModelBytes[sorted.size()];
     int[][] cols = new int[sorted.size()][];
@@ -53,7 +69,7 @@ public final class PortableModel implements Serializable {
       modalities[j] = e.getKey();
       j++;
     }
-    return new PortableModel(g, cols, modalities, numClasses);
+    return new PortableModel(g, cols, modalities, numClasses, survival);
   }
 
   private static ExecutorMetrics.ModelBytes bytes(ComputationGraph graph) {
@@ -70,6 +86,6 @@ public final class PortableModel implements Serializable {
     for (int j = 0; j < graphs.length; j++) {
       members.put(lateModalities[j], TrainedModels.graph(graphs[j].graph(), columns[j]));
     }
-    return TrainedModels.late(members, numClasses);
+    return survival ? TrainedModels.lateSurvival(members) : TrainedModels.late(members, numClasses);
   }
 }

@@ -492,13 +492,6 @@ public final class TrainAction {
                 + "' on a survival outcome: end-to-end models"
                 + " (when = raw or a depth) support class labels only so far");
       }
-      if (s.kind() == FusionSpec.Kind.LATE) {
-        o.progress.accept(
-            "[train] "
-                + s.name()
-                + " skipped: late fusion is not defined for survival outcomes yet");
-        continue;
-      }
       kept.add(s);
     }
     return kept;
@@ -866,8 +859,10 @@ public final class TrainAction {
       described.add(new TrainedModels.LateModel.Member(m, memberName, loaded.sha256()));
     }
     Metrics metrics =
-        Metrics.evaluate(
-            TrainedModels.late(members, emb.numClasses()), validation, emb.numClasses());
+        emb.survival()
+            ? Metrics.survival(TrainedModels.lateSurvival(members), validation)
+            : Metrics.evaluate(
+                TrainedModels.late(members, emb.numClasses()), validation, emb.numClasses());
     TrainedModels.LateModel late =
         new TrainedModels.LateModel(spec.describe(), described, metrics.asMap());
     String dir = o.outputDir + "/" + spec.dirName() + "/late";
@@ -882,9 +877,10 @@ public final class TrainAction {
     o.progress.accept(
         String.format(
             Locale.ROOT,
-            "[%s] val loss %.4f  val AUROC %.4f (mean of %d unimodal models)",
+            "[%s] val loss %.4f  val %s %.4f (mean of %d unimodal models)",
             spec.name(),
             metrics.loss(),
+            metrics.rankName(),
             metrics.auroc(),
             members.size()));
     return new TrainResult.ModelResult(

@@ -86,6 +86,61 @@ public final class TrainedModels {
   }
 
   /**
+   * Late fusion of survival models (one hazard per interval each): the mean of the unimodal
+   * survival curves over the modalities present for each subject, returned as the hazards of that
+   * mean curve ({@code h_j = 1 - S(c_j) / S(c_{j-1})}) — the usual ensemble of survival functions,
+   * which a mean of hazards is not. A subject without any modality gets the mean over every member
+   * of its prediction from the absent (zero) input: no modality, no information beyond what the
+   * members predict for nobody in particular.
+   *
+   * @param members predictor per modality index (position in the embeddings' order)
+   */
+  public static Metrics.Predictor lateSurvival(Map<Integer, Metrics.Predictor> members) {
+    return batch -> {
+      int n = batch.size();
+      int m = batch.numModalities();
+      double[][] sum = null;
+      double[][] all = null;
+      double[] count = new double[n];
+      for (Map.Entry<Integer, Metrics.Predictor> e : members.entrySet()) {
+        double[][] h =
+            e.getValue()
+                .predict(batch)
+                .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .toDoubleMatrix();
+        if (sum == null) {
+          sum = new double[n][h[0].length];
+          all = new double[n][h[0].length];
+        }
+        for (int r = 0; r < n; r++) {
+          double[] curve = DiscreteTimeHazard.survival(h[r]);
+          boolean present = batch.presence()[r * m + e.getKey()] != 0f;
+          for (int j = 0; j < curve.length; j++) {
+            all[r][j] += curve[j];
+            if (present) {
+              sum[r][j] += curve[j];
+            }
+          }
+          count[r] += present ? 1 : 0;
+        }
+      }
+      float[] out = new float[n * sum[0].length];
+      int k = sum[0].length;
+      for (int r = 0; r < n; r++) {
+        double[] mean = count[r] > 0 ? sum[r] : all[r];
+        double by = count[r] > 0 ? count[r] : members.size();
+        double before = 1;
+        for (int j = 0; j < k; j++) {
+          double s = mean[j] / by;
+          out[r * k + j] = (float) (before > 0 ? Math.min(1, Math.max(0, 1 - s / before)) : 1);
+          before = s;
+        }
+      }
+      return Nd4j.create(out, new long[] {n, k}, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+    };
+  }
+
+  /**
    * The predictor of a model published under {@code <trainDir>/<model dir name>} (graph models:
    * SHA-256 verified before load; late: its members, each verified).
    */
@@ -96,7 +151,7 @@ public final class TrainedModels {
       Map<Integer, Metrics.Predictor> members = new java.util.TreeMap<>();
       lateMembers(conf, trainDir, dir, emb)
           .forEach((i, g) -> members.put(i, graph(g, new int[] {i})));
-      return late(members, emb.numClasses());
+      return emb.survival() ? lateSurvival(members) : late(members, emb.numClasses());
     }
     return graphAt(conf, dir + "/model", emb);
   }
@@ -109,7 +164,8 @@ public final class TrainedModels {
       Configuration conf, String trainDir, String dirName, EmbeddingsSpec emb) {
     String dir = trainDir + "/" + dirName;
     if (exists(conf, dir + "/late/" + LATE_FILE)) {
-      return PortableModel.late(lateMembers(conf, trainDir, dir, emb), emb.numClasses());
+      return PortableModel.late(
+          lateMembers(conf, trainDir, dir, emb), emb.numClasses(), emb.survival());
     }
     return portableAt(conf, dir + "/model", emb);
   }

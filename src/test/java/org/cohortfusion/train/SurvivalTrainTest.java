@@ -43,7 +43,7 @@ class SurvivalTrainTest {
     assertTrue(
         names.contains("concat") && names.contains("unimodal:a") && names.contains("early"),
         names.toString());
-    assertTrue(!names.contains("late"), names.toString());
+    assertTrue(names.contains("late"), names.toString());
 
     // The oracle: the true risk's concordance on the validation subjects, at interval resolution.
     EmbeddingsSpec spec =
@@ -65,9 +65,12 @@ class SurvivalTrainTest {
     double oracle = Metrics.intervalConcordance(risk, codes);
     System.out.printf("true-risk concordance %.3f%n", oracle);
     for (TrainResult.ModelResult m : trained.models()) {
-      ComputationGraph g =
-          ModelArtifact.loadGraph(spark.sparkContext().hadoopConfiguration(), m.modelDir()).model();
-      assertEquals(CUTS.length, g.getOutputLayer(0).getParam("W").size(1), m.name());
+      if (!m.name().equals("late")) {
+        ComputationGraph g =
+            ModelArtifact.loadGraph(spark.sparkContext().hadoopConfiguration(), m.modelDir())
+                .model();
+        assertEquals(CUTS.length, g.getOutputLayer(0).getParam("W").size(1), m.name());
+      }
       double c = m.validation().auroc();
       System.out.printf("%s validation concordance %.3f%n", m.name(), c);
       // Fusion sees both latents; a unimodal model half of the signal; none beats the truth beyond
