@@ -255,30 +255,49 @@ public final class ClassicalBaselines {
     PipelineModel model =
         new Pipeline().setStages(new PipelineStage[] {features, best}).fit(train.limit(0));
     Metrics validation = validationMetrics(best, validationF);
-    Map<String, Object> chosen = asMap(bestParams);
+    ClassicalModels.Description d =
+        description(name, estimator, asMap(bestParams), points, cohort, size, validation);
+    return publish(hconf, name, model, d, validation, grid.length, t0);
+  }
+
+  /** What a fitted baseline is, for classical.json, the report and provenance. */
+  private ClassicalModels.Description description(
+      String name,
+      Predictor<?, ?, ?> estimator,
+      Map<String, Object> chosen,
+      List<ClassicalModels.GridPoint> points,
+      CohortManifest cohort,
+      int size,
+      Metrics validation) {
+    String outcome =
+        hazard == null
+            ? ""
+            : String.format(
+                Locale.ROOT,
+                ", discrete-time hazard over %d intervals (person-period rows),",
+                hazard.intervals());
     String describe =
         String.format(
             Locale.ROOT,
-            "%s%s on raw features of %s (%d features)",
+            "%s%s%s on raw features of %s (%d features)",
             estimator.getClass().getSimpleName(),
             chosen,
+            outcome,
             cohort.modalities().stream().map(m -> m.name()).toList(),
             size);
-    ClassicalFeatures.Layout layout = ClassicalFeatures.layout(cohort.modalities());
-    ClassicalModels.Description d =
-        new ClassicalModels.Description(
-            name,
-            estimator.getClass().getName(),
-            describe,
-            chosen,
-            points,
-            cohort.modalities(),
-            layout.numericNames(),
-            size,
-            cohort.inputFingerprint(),
-            BuildInfo.version(),
-            validation.asMap());
-    return publish(hconf, name, model, d, validation, grid.length, t0);
+    return new ClassicalModels.Description(
+        name,
+        estimator.getClass().getName(),
+        describe,
+        chosen,
+        points,
+        cohort.modalities(),
+        ClassicalFeatures.layout(cohort.modalities()).numericNames(),
+        size,
+        cohort.inputFingerprint(),
+        BuildInfo.version(),
+        validation.asMap(),
+        hazard == null ? null : java.util.Arrays.stream(hazard.cuts()).boxed().toList());
   }
 
   /** Publishes one fitted baseline atomically and reports it. */
@@ -394,31 +413,8 @@ public final class ClassicalBaselines {
         new Pipeline()
             .setStages(new PipelineStage[] {features, assembler, best})
             .fit(PersonPeriod.everyInterval(train, intervals).limit(0));
-    Map<String, Object> chosen = asMap(bestParams);
-    String describe =
-        String.format(
-            Locale.ROOT,
-            "%s%s, discrete-time hazard over %d intervals (person-period rows), on raw features of"
-                + " %s (%d features)",
-            estimator.getClass().getSimpleName(),
-            chosen,
-            intervals,
-            cohort.modalities().stream().map(m -> m.name()).toList(),
-            size);
     ClassicalModels.Description d =
-        new ClassicalModels.Description(
-            name,
-            estimator.getClass().getName(),
-            describe,
-            chosen,
-            points,
-            cohort.modalities(),
-            ClassicalFeatures.layout(cohort.modalities()).numericNames(),
-            size,
-            cohort.inputFingerprint(),
-            BuildInfo.version(),
-            bestMetrics.asMap(),
-            java.util.Arrays.stream(hazard.cuts()).boxed().toList());
+        description(name, estimator, asMap(bestParams), points, cohort, size, bestMetrics);
     return publish(hconf, name, model, d, bestMetrics, points.size(), t0);
   }
 

@@ -69,34 +69,6 @@ public final class ClassicalModels {
       String codeVersion,
       Map<String, Double> validation,
       List<Double> survivalIntervals) {
-    /** A description of a classifier of a class label. */
-    public Description(
-        String name,
-        String estimator,
-        String describe,
-        Map<String, Object> chosen,
-        List<GridPoint> grid,
-        List<ModalitySpec> modalities,
-        List<String> numericFeatures,
-        int featureSize,
-        String cohortFingerprint,
-        String codeVersion,
-        Map<String, Double> validation) {
-      this(
-          name,
-          estimator,
-          describe,
-          chosen,
-          grid,
-          modalities,
-          numericFeatures,
-          featureSize,
-          cohortFingerprint,
-          codeVersion,
-          validation,
-          null);
-    }
-
     /** Whether the model predicts hazards of a survival outcome. */
     public boolean survival() {
       return survivalIntervals != null;
