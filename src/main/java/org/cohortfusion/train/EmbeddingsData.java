@@ -144,7 +144,7 @@ public final class EmbeddingsData {
     }
   }
 
-  /** The batches of one split on the driver (single-process mode and evaluation). */
+  /** The batches of one split on the driver (single-process mode, validation on the driver). */
   public static List<Batch> collect(
       Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
     return new ArrayList<>(batches(table, spec, split, batchSize).collect());
