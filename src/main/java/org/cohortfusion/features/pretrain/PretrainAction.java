@@ -237,11 +237,27 @@ public final class PretrainAction {
           break;
         }
       }
-      double[] testMetrics =
+      SparkDl4jMultiLayer chosen = new SparkDl4jMultiLayer(spark.sparkContext(), best, master);
+      double[] testMetrics = evaluate(chosen, test, nTest, classes);
+      // The chosen encoder on its own train subjects: far above validation, it has memorised them.
+      double[] trainMetrics =
           evaluate(
-              new SparkDl4jMultiLayer(spark.sparkContext(), best, master), test, nTest, classes);
+              chosen,
+              dataSets(labelled, "train", prep, classes, encoder.batchSize()),
+              nTrain,
+              classes);
+      if (trainMetrics[0] - bestValidation[0] > ModalityPretrainResult.MEMORISATION_GAP) {
+        LOG.warn(
+            "Modality '{}': the encoder separates its train subjects far better than validation"
+                + " subjects (AUROC {} against {}): it has memorised them, and models trained on"
+                + " its train-split embeddings will over-trust this modality",
+            m,
+            String.format(java.util.Locale.ROOT, "%.3f", trainMetrics[0]),
+            String.format(java.util.Locale.ROOT, "%.3f", bestValidation[0]));
+      }
       Map<String, Double> metrics = new LinkedHashMap<>();
       metrics.put("best_epoch", (double) bestEpoch);
+      metrics.put("train_auroc", trainMetrics[0]);
       metrics.put("validation_auroc", bestValidation[0]);
       metrics.put("validation_accuracy", bestValidation[1]);
       metrics.put("test_auroc", testMetrics[0]);
@@ -259,6 +275,7 @@ public final class PretrainAction {
           nTest,
           epoch,
           bestEpoch,
+          trainMetrics[0],
           bestValidation[0],
           bestValidation[1],
           testMetrics[0],

@@ -17,7 +17,7 @@ public record PretrainResult(
         new StringBuilder(
             String.format(
                 Locale.ROOT,
-                "%-16s %-10s %4s %6s %6s %6s %6s %8s %8s %8s %8s%n",
+                "%-16s %-10s %4s %6s %6s %6s %6s %9s %8s %8s %8s %8s%n",
                 "modality",
                 "kind",
                 "dim",
@@ -25,6 +25,7 @@ public record PretrainResult(
                 "val",
                 "test",
                 "epoch",
+                "train_auc",
                 "val_auc",
                 "val_acc",
                 "test_auc",
@@ -33,7 +34,7 @@ public record PretrainResult(
       s.append(
           String.format(
               Locale.ROOT,
-              "%-16s %-10s %4d %6d %6d %6d %3d/%-2d %8.4f %8.4f %8.4f %8.4f%n",
+              "%-16s %-10s %4d %6d %6d %6d %3d/%-2d %9.4f %8.4f %8.4f %8.4f %8.4f%s%n",
               m.modality(),
               m.kind(),
               m.embeddingSize(),
@@ -42,10 +43,24 @@ public record PretrainResult(
               m.testSubjects(),
               m.bestEpoch(),
               m.epochsRun(),
+              m.trainAuroc(),
               m.validationAuroc(),
               m.validationAccuracy(),
               m.testAuroc(),
-              m.testAccuracy()));
+              m.testAccuracy(),
+              m.memorises() ? "  memorises its train subjects" : ""));
+    }
+    if (modalities.stream().anyMatch(ModalityPretrainResult::memorises)) {
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "An encoder whose train AUROC exceeds its validation AUROC by more than %.2f has"
+                  + " memorised its train subjects: their embeddings carry label information the"
+                  + " validation and test embeddings do not, and models trained on them over-trust"
+                  + " that modality (docs/benchmarks.md, \"The encoders memorise the train split\")."
+                  + " Fewer epochs, a smaller encoder or weight decay may help; end-to-end models do"
+                  + " not have the problem.%n",
+              ModalityPretrainResult.MEMORISATION_GAP));
     }
     return s.toString();
   }

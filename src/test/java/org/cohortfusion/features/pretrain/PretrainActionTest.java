@@ -59,6 +59,7 @@ class PretrainActionTest {
         "validation AUROC of the signal modality: " + vec.validationAuroc());
     assertTrue(vec.testAuroc() > 0.75, "test AUROC of the signal modality: " + vec.testAuroc());
     assertEquals(120, vec.trainSubjects());
+    assertTrue(!vec.memorises(), "signal encoder: " + vec);
     assertEquals(4, vec.embeddingSize());
     assertEquals(3, result.modalities().get(0).embeddingSize());
     assertTrue(Files.isRegularFile(Path.of(result.outputDir(), PretrainAction.METRICS)));
@@ -92,5 +93,68 @@ class PretrainActionTest {
     assertTrue(
         e.getMessage().startsWith("Cannot load model") && e.getMessage().contains("does not match"),
         e.getMessage());
+  }
+
+  /**
+   * The train AUROC pretrain reports is the chosen encoder's on its own train subjects: recomputed
+   * here on the driver from the published encoder (Mann-Whitney, not DL4J's ROC). An encoder
+   * trained long and large on a modality that is pure noise ('img': 16 Gaussian pixels, unrelated
+   * to the label) on 90 train subjects separates them far better than validation subjects and is
+   * flagged as memorising (the signal encoder of the test above is not).
+   */
+  @Test
+  void anEncoderThatMemorisesItsTrainSubjectsIsFlagged() throws Exception {
+    String cohort =
+        FeatureTestCohorts.writeCohort(
+            spark, FeatureTestCohorts.rows(150, 9), tmp.resolve("cohort").toString(), "fp-2");
+    PipelineConfig config =
+        PipelineConfigLoader.parse(
+            FeatureTestCohorts.config(
+                tmp.resolve("out").toString(),
+                """
+        pretrain {
+          averaging-frequency = 2
+          encoders {
+            img { embedding-size = 16, conv-channels = [16, 32], epochs = 30, batch-size = 8, learning-rate = 0.01, patience = 30 }
+          }
+        }
+        """),
+            List.of());
+    PretrainResult result =
+        PretrainAction.of(spark, config).cohortDir(cohort).modalities(List.of("img")).execute();
+    System.out.println(result.table());
+    ModalityPretrainResult img = result.modalities().get(0);
+    assertTrue(img.memorises(), "noise encoder: " + img);
+    assertTrue(result.table().contains("memorises its train subjects"), result.table());
+
+    EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), img.encoderDir());
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> labelled =
+        spark
+            .read()
+            .parquet(cohort + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED)
+            .where("has_img and label is not null");
+    java.util.List<Double> scores = new java.util.ArrayList<>();
+    java.util.List<Integer> labels = new java.util.ArrayList<>();
+    for (org.nd4j.linalg.dataset.DataSet d :
+        PretrainAction.dataSets(labelled, "train", loaded.preprocessing(), 2, 16).collect()) {
+      double[][] p =
+          loaded
+              .network()
+              .output(d.getFeatures(), false)
+              .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+              .toDoubleMatrix();
+      double[][] y =
+          d.getLabels().castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleMatrix();
+      for (int r = 0; r < p.length; r++) {
+        scores.add(p[r][1]);
+        labels.add(y[r][1] > 0.5 ? 1 : 0);
+      }
+    }
+    assertEquals(img.trainSubjects(), scores.size());
+    double byHand =
+        org.cohortfusion.evaluate.ClassificationMetrics.binaryAuroc(
+            scores.stream().mapToDouble(Double::doubleValue).toArray(),
+            labels.stream().mapToInt(Integer::intValue).toArray());
+    assertEquals(byHand, img.trainAuroc(), 1e-4);
   }
 }
