@@ -26,7 +26,9 @@ import picocli.CommandLine.Option;
  * mod k as validation, the rest train) with its outputs, status files included, under {@code
  * <output.dir>/folds/<f>} in the usual layout; folds run concurrently ({@code cv.parallelism}),
  * each on its own thread and Spark job group. The {@code cv} stage then pools the out-of-fold
- * predictions into {@code <output.dir>/cv/metrics.json}.
+ * predictions into {@code <output.dir>/cv/metrics.json} (class labels: {@link
+ * org.cohortfusion.evaluate.CrossValidationAction}; a survival outcome: {@link
+ * org.cohortfusion.evaluate.SurvivalCrossValidation}).
  *
  * <p>A stage whose inputs are unchanged since it last succeeded ({@link StageInputs}: code, its
  * config sections, the source files or the upstream output) is skipped, so a run after a change to

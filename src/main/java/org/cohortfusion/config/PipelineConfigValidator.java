@@ -27,14 +27,6 @@ final class PipelineConfigValidator {
       validateModality(e.getKey(), e.getValue(), origin);
     }
     validateSplits(config.splits(), origin);
-    // Pooling folds reads class metrics; refusing here beats a failure after every fold has
-    // trained.
-    require(
-        !config.subjects().outcome().survival() || config.splits().folds() == 0,
-        "splits.folds",
-        "0 with subjects.outcome.kind = survival (cross-validation of survival outcomes is not supported yet), got "
-            + config.splits().folds(),
-        origin);
     validatePretrain(config, origin);
     validateFusion(config, origin);
     validateStudy(config, origin);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
@@ -28,7 +29,8 @@ import org.cohortfusion.io.Json;
  * model on the same pooled subjects. Every labeled subject must have exactly one out-of-fold
  * prediction per model; anything else stops the pooling. Writes {@code
  * <output.dir>/cv/metrics.json} atomically. Only counts and metrics are logged, never subject-level
- * values.
+ * values. A survival outcome is pooled by {@link SurvivalCrossValidation}, which shares the fold
+ * layout and the reading and checking of out-of-fold predictions defined here.
  */
 public final class CrossValidationAction {
   /** How each fold's validation split is chosen (see cohort.FoldView). */
@@ -61,22 +63,38 @@ public final class CrossValidationAction {
    * <output.dir>/cv}.
    */
   public static CrossValidationAction of(SparkSession spark, PipelineConfig config) {
+    return new CrossValidationAction(
+        spark, foldEvaluateDirs(config), cvOutputDirs(config), config.evaluate().minPatternSize());
+  }
+
+  /**
+   * Per repeat (splits.repeats) of {@code config}, its folds' evaluate directories (fold f = index
+   * f); shared with {@link SurvivalCrossValidation}.
+   */
+  static List<List<String>> foldEvaluateDirs(PipelineConfig config) {
     int k = config.splits().folds();
     if (k < 2) {
       throw new IllegalArgumentException(
           "Cannot pool cross-validation folds: splits.folds is " + k + ", expected 2 or more");
     }
     List<List<String>> repeats = new ArrayList<>();
-    List<String> outs = new ArrayList<>();
     for (int r = 0; r < config.splits().repeats(); r++) {
       List<String> dirs = new ArrayList<>();
       for (int f = 0; f < k; f++) {
         dirs.add(config.foldOutputDir(r, f) + "/evaluate");
       }
       repeats.add(dirs);
+    }
+    return repeats;
+  }
+
+  /** Per repeat of {@code config}, where its pooled metrics.json goes. */
+  static List<String> cvOutputDirs(PipelineConfig config) {
+    List<String> outs = new ArrayList<>();
+    for (int r = 0; r < config.splits().repeats(); r++) {
       outs.add(config.cvOutputDir(r));
     }
-    return new CrossValidationAction(spark, repeats, outs, config.evaluate().minPatternSize());
+    return outs;
   }
 
   /** Pools these fold evaluate directories (fold f = index f) into {@code outputDir}. */
@@ -164,26 +182,11 @@ public final class CrossValidationAction {
       perFold.add(EvaluateAction.read(hconf, dir));
     }
     int numClasses = perFold.get(0).numClasses();
-    // Models evaluated in every fold, in the first fold's order; the others are reported as
-    // skipped.
     Map<String, List<Integer>> skipped = new TreeMap<>();
-    List<String> names = new ArrayList<>();
-    TreeSet<String> all = new TreeSet<>();
-    perFold.forEach(r -> r.models().forEach(m -> all.add(m.name())));
-    for (String name : all) {
-      List<Integer> missing = new ArrayList<>();
-      for (int f = 0; f < k; f++) {
-        if (perFold.get(f).models().stream().noneMatch(m -> m.name().equals(name))) {
-          missing.add(f);
-        }
-      }
-      if (missing.isEmpty()) {
-        names.add(name);
-      } else {
-        skipped.put(name, missing);
-      }
-    }
-    names.sort(java.util.Comparator.comparingInt(n -> indexIn(perFold.get(0), n)));
+    List<String> names =
+        inEveryFold(
+            perFold.stream().map(r -> r.models().stream().map(m -> m.name()).toList()).toList(),
+            skipped);
     Map<String, TreeMap<String, Oof>> pooled = readPredictions(foldEvaluateDirs, names, numClasses);
     List<CrossValidationResult.Model> models = new ArrayList<>();
     Map<String, double[][]> probabilities = new LinkedHashMap<>();
@@ -192,18 +195,7 @@ public final class CrossValidationAction {
     for (String name : names) {
       TreeMap<String, Oof> byId = pooled.get(name);
       List<String> ids = new ArrayList<>(byId.keySet());
-      if (subjects == null) {
-        subjects = ids;
-      } else if (!subjects.equals(ids)) {
-        throw new IllegalStateException(
-            "Cannot pool model '"
-                + name
-                + "': its out-of-fold predictions cover "
-                + ids.size()
-                + " subjects, another model's "
-                + subjects.size()
-                + " (or other subjects)");
-      }
+      subjects = sameSubjects(name, subjects, ids);
       double[][] p = new double[ids.size()][];
       int[] y = new int[ids.size()];
       String[] patterns = new String[ids.size()];
@@ -267,57 +259,120 @@ public final class CrossValidationAction {
         outputDir + "/" + EvaluateAction.METRICS_FILE);
   }
 
-  private static int indexIn(EvaluateResult r, String name) {
-    for (int i = 0; i < r.models().size(); i++) {
-      if (r.models().get(i).name().equals(name)) {
-        return i;
-      }
-    }
-    return Integer.MAX_VALUE;
+  /** Every fold's predictions of {@code names}, by model and subject id (sorted). */
+  private Map<String, TreeMap<String, Oof>> readPredictions(
+      List<String> foldEvaluateDirs, List<String> names, int numClasses) {
+    return readOutOfFold(
+        spark,
+        foldEvaluateDirs,
+        names,
+        List.of("probability", "label", "pattern"),
+        (f, r) -> {
+          double[] p;
+          if (numClasses == 2) {
+            double q = r.getDouble(2);
+            p = new double[] {1 - q, q};
+          } else {
+            p = r.getList(2).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+          }
+          return new Oof(f, p, r.getInt(3), r.getString(4));
+        });
   }
 
   /**
-   * Every fold's predictions of {@code names}, by model and subject id (sorted). A subject
-   * predicted twice for a model (in two folds, or twice in one) stops the pooling: the folds would
-   * not partition the cohort.
+   * The models evaluated in every fold, in the first fold's order; the others go to {@code skipped}
+   * with the folds that lack them.
+   *
+   * @param modelsPerFold per fold, the names of the models it evaluated
    */
-  private Map<String, TreeMap<String, Oof>> readPredictions(
-      List<String> foldEvaluateDirs, List<String> names, int numClasses) {
-    Map<String, TreeMap<String, Oof>> out = new HashMap<>();
-    names.forEach(n -> out.put(n, new TreeMap<>()));
+  static List<String> inEveryFold(
+      List<List<String>> modelsPerFold, Map<String, List<Integer>> skipped) {
+    List<String> names = new ArrayList<>();
+    TreeSet<String> all = new TreeSet<>();
+    modelsPerFold.forEach(all::addAll);
+    for (String name : all) {
+      List<Integer> missing = new ArrayList<>();
+      for (int f = 0; f < modelsPerFold.size(); f++) {
+        if (!modelsPerFold.get(f).contains(name)) {
+          missing.add(f);
+        }
+      }
+      if (missing.isEmpty()) {
+        names.add(name);
+      } else {
+        skipped.put(name, missing);
+      }
+    }
+    List<String> first = modelsPerFold.get(0);
+    names.sort(java.util.Comparator.comparingInt(first::indexOf));
+    return names;
+  }
+
+  /**
+   * Every fold's out-of-fold rows of {@code names} (read from each fold's predictions/ as {@code
+   * subject_id, model, columns...}, turned into a T by {@code read(fold, row)}), by model and
+   * subject id (sorted). A subject predicted twice for a model (in two folds, or twice in one)
+   * stops the pooling: the folds would not partition the cohort.
+   */
+  static <T> Map<String, TreeMap<String, T>> readOutOfFold(
+      SparkSession spark,
+      List<String> foldEvaluateDirs,
+      List<String> names,
+      List<String> columns,
+      BiFunction<Integer, Row, T> read) {
+    Map<String, TreeMap<String, T>> out = new HashMap<>();
+    Map<String, Map<String, Integer>> foldOf = new HashMap<>();
+    names.forEach(
+        n -> {
+          out.put(n, new TreeMap<>());
+          foldOf.put(n, new HashMap<>());
+        });
+    List<org.apache.spark.sql.Column> select =
+        new ArrayList<>(List.of(col("subject_id"), col("model")));
+    columns.forEach(c -> select.add(col(c)));
     for (int f = 0; f < foldEvaluateDirs.size(); f++) {
       List<Row> rows =
           spark
               .read()
               .parquet(foldEvaluateDirs.get(f) + "/" + EvaluateAction.PREDICTIONS_DIR)
               .where(col("model").isin(names.toArray()))
-              .select(
-                  col("subject_id"), col("model"), col("probability"), col("label"), col("pattern"))
+              .select(select.toArray(new org.apache.spark.sql.Column[0]))
               .collectAsList();
       for (Row r : rows) {
-        double[] p;
-        if (numClasses == 2) {
-          double q = r.getDouble(2);
-          p = new double[] {1 - q, q};
-        } else {
-          p = r.getList(2).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
-        }
-        Oof o = new Oof(f, p, r.getInt(3), r.getString(4));
-        Oof before = out.get(r.getString(1)).put(r.getString(0), o);
+        Integer before = foldOf.get(r.getString(1)).put(r.getString(0), f);
         if (before != null) {
           throw new IllegalStateException(
               "Cannot pool model '"
                   + r.getString(1)
                   + "': a subject has out-of-fold"
                   + " predictions in fold "
-                  + before.fold()
+                  + before
                   + " and fold "
                   + f
                   + "; every subject must be held out once");
         }
+        out.get(r.getString(1)).put(r.getString(0), read.apply(f, r));
       }
     }
     return out;
+  }
+
+  /**
+   * {@code ids}, the subjects model {@code name} predicted, when they are those of the models
+   * pooled before it ({@code before}, null for the first model); else the pooling stops.
+   */
+  static List<String> sameSubjects(String name, List<String> before, List<String> ids) {
+    if (before != null && !before.equals(ids)) {
+      throw new IllegalStateException(
+          "Cannot pool model '"
+              + name
+              + "': its out-of-fold predictions cover "
+              + ids.size()
+              + " subjects, another model's "
+              + before.size()
+              + " (or other subjects)");
+    }
+    return ids;
   }
 
   private CrossValidationResult.Model model(

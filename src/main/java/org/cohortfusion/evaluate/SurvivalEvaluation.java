@@ -336,8 +336,16 @@ public final class SurvivalEvaluation {
       long seed) {
     double[] cuts = dth.cuts();
     double t = cuts[cuts.length - 1];
-    double[] a = risk(hazards, dth, t);
-    double[] b = risk(referenceHazards, dth, t);
+    return pairedOnRisk(
+        model, risk(hazards, dth, t), reference, risk(referenceHazards, dth, t), o, seed);
+  }
+
+  /**
+   * {@link #paired} on risks 1 - S(last interval bound) already computed, e.g. read back from
+   * predictions/ when cross-validation folds are pooled.
+   */
+  static PairedC pairedOnRisk(
+      String model, double[] a, String reference, double[] b, Outcomes o, long seed) {
     double observed =
         SurvivalMetrics.harrellC(o.time(), o.event(), a).cIndex()
             - SurvivalMetrics.harrellC(o.time(), o.event(), b).cIndex();

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.cohortfusion.evaluate.CrossValidationResult;
+import org.cohortfusion.evaluate.SurvivalCrossValidation;
 import org.cohortfusion.io.AtomicDirectory;
 
 /**
@@ -244,6 +245,85 @@ public final class CvReport {
       h.append("</table>\n");
     }
     h.append("</body></html>\n");
+    return h.toString();
+  }
+
+  /**
+   * Writes the page of a survival cross-validation ({@link SurvivalCrossValidation}) to {@code
+   * <cvDir>/report.html} and returns its path: every model's pooled C with its bootstrap interval,
+   * its per-fold C and their mean ± sd, and the paired differences against the best unimodal model.
+   */
+  public static String writeSurvival(
+      Configuration hconf, String cvDir, SurvivalCrossValidation.Result r, String title) {
+    String path = cvDir + "/" + FILE;
+    AtomicDirectory.replaceFile(
+        hconf, path, survivalHtml(r, title).getBytes(StandardCharsets.UTF_8));
+    return path;
+  }
+
+  static String survivalHtml(SurvivalCrossValidation.Result r, String title) {
+    StringBuilder h = new StringBuilder();
+    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+        .append(ReportAction.esc(title))
+        .append(
+            " - cohort-fusion cross-validation</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+                + "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+                + "td.l,th.l{text-align:left}</style></head><body>\n");
+    h.append("<h1>")
+        .append(ReportAction.esc(title))
+        .append(": ")
+        .append(r.folds())
+        .append("-fold cross-validation (survival)</h1>\n<p>")
+        .append(r.subjects())
+        .append(" labeled subjects (")
+        .append(r.events())
+        .append(" events), each with exactly one out-of-fold prediction per model; ")
+        .append(ReportAction.esc(r.validation()))
+        .append(
+            ". Pooled C: Harrell's C of the out-of-fold risks of all subjects, 95% bootstrap"
+                + " interval; it compares subjects scored by different fold models, so read it with"
+                + " the per-fold mean ± sd.</p>\n");
+    h.append(
+        "<table><tr><th class=\"l\">model</th><th class=\"l\">kind</th><th>pooled C [95% CI]</th>"
+            + "<th>per-fold C mean ± sd</th><th>per-fold C</th><th>pooled C - best unimodal"
+            + " [95% CI]</th></tr>\n");
+    for (SurvivalCrossValidation.Model m : r.models()) {
+      StringBuilder folds = new StringBuilder();
+      m.foldC().forEach(c -> folds.append(folds.length() == 0 ? "" : " ").append(fmt(c)));
+      String paired =
+          r.comparisons().stream()
+              .filter(c -> c.model().equals(m.name()))
+              .findFirst()
+              .map(
+                  c ->
+                      String.format(
+                          Locale.ROOT,
+                          "%+.3f [%+.3f, %+.3f]",
+                          c.difference(),
+                          c.lower(),
+                          c.upper()))
+              .orElse("-");
+      h.append("<tr><td class=\"l\">")
+          .append(ReportAction.esc(m.name()))
+          .append("</td><td class=\"l\">")
+          .append(ReportAction.esc(m.kind()))
+          .append("</td><td>")
+          .append(fmt(m.pooledC()))
+          .append(" [")
+          .append(fmt(m.pooledCLower()))
+          .append(", ")
+          .append(fmt(m.pooledCUpper()))
+          .append("]</td><td>")
+          .append(fmt(m.foldCIndex().mean()))
+          .append(" ± ")
+          .append(fmt(m.foldCIndex().sd()))
+          .append("</td><td>")
+          .append(folds)
+          .append("</td><td>")
+          .append(paired)
+          .append("</td></tr>\n");
+    }
+    h.append("</table>\n</body></html>\n");
     return h.toString();
   }
 

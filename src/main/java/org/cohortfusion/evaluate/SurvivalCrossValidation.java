@@ -1,0 +1,292 @@
+package org.cohortfusion.evaluate;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.io.AtomicDirectory;
+import org.cohortfusion.io.Json;
+
+/**
+ * Pools k-fold cross-validation of a survival outcome (the counterpart of {@link
+ * CrossValidationAction} for class labels, with which it shares the fold layout and the reading and
+ * checking of out-of-fold predictions): per model, each fold's Harrell's C (read from the fold's
+ * metrics.json, {@link SurvivalEvaluation.Result}) with their mean ± sd, and Harrell's C of the
+ * POOLED out-of-fold predictions (risk, duration, event of every subject, from each fold's
+ * predictions/) with a bootstrap interval ({@link SurvivalMetrics#bootstrapHarrellC}), and the
+ * paired bootstrap difference in pooled C of every model against the best unimodal model (by pooled
+ * C) on the same subjects. Every labeled subject must have exactly one out-of-fold prediction per
+ * model; anything else stops the pooling. Writes {@code <output.dir>/cv/metrics.json} (per repeat,
+ * {@code <output.dir>/repeats/<r>/cv}) atomically. With splits.repeats, each repeat is pooled on
+ * its own; unlike the class pooling there is no summary over the repeats yet.
+ *
+ * <p><b>What the pooled C is.</b> Each fold's model ranks only its own held-out subjects; the
+ * pooled C also compares subjects of different folds, whose risks come from different models on
+ * possibly different scales. It is the usual approximation (it uses every subject's out-of-fold
+ * prediction once and has a narrower interval), not the C of one model; the per-fold mean ± sd is
+ * the other view and both are reported. Only counts and metrics are logged, never subject-level
+ * values.
+ */
+public final class SurvivalCrossValidation {
+  private final SparkSession spark;
+  private final List<List<String>> repeats;
+  private final List<String> outputDirs;
+  private final long seed;
+
+  private SurvivalCrossValidation(
+      SparkSession spark, List<List<String>> repeats, List<String> outputDirs, long seed) {
+    this.spark = spark;
+    this.repeats = repeats.stream().map(List::copyOf).toList();
+    this.outputDirs = List.copyOf(outputDirs);
+    this.seed = seed;
+  }
+
+  /**
+   * The folds of every repeat of {@code config}; the bootstrap seed is evaluate.seed, as in each
+   * fold's evaluation.
+   */
+  public static SurvivalCrossValidation of(SparkSession spark, PipelineConfig config) {
+    return new SurvivalCrossValidation(
+        spark,
+        CrossValidationAction.foldEvaluateDirs(config),
+        CrossValidationAction.cvOutputDirs(config),
+        config.evaluate().seed());
+  }
+
+  /** Pools these fold evaluate directories (fold f = index f) into {@code outputDir}. */
+  public static SurvivalCrossValidation of(
+      SparkSession spark, List<String> foldEvaluateDirs, String outputDir, long seed) {
+    return new SurvivalCrossValidation(spark, List.of(foldEvaluateDirs), List.of(outputDir), seed);
+  }
+
+  /**
+   * One model across the folds.
+   *
+   * @param pooledC Harrell's C of the pooled out-of-fold risks (risk scales of k models mixed; see
+   *     the class comment)
+   * @param pooledCLower lower bound of its bootstrap interval
+   * @param pooledCUpper upper bound
+   * @param foldC each fold's test C, in fold order
+   * @param foldCIndex their mean ± sd
+   */
+  public record Model(
+      String name,
+      String kind,
+      String describe,
+      double pooledC,
+      double pooledCLower,
+      double pooledCUpper,
+      List<Double> foldC,
+      CrossValidationResult.MeanSd foldCIndex) {}
+
+  /**
+   * The content of cv/metrics.json for a survival outcome.
+   *
+   * @param outcome always "survival", so a reader can tell this file from a class-label one
+   * @param subjects labeled subjects with an out-of-fold prediction (each exactly once per model)
+   * @param events those with an observed event
+   * @param comparisons paired bootstrap differences in pooled C: every model against the best
+   *     unimodal model (by pooled C)
+   * @param skipped models missing from some fold's evaluation (not pooled), with those folds
+   */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Result(
+      String outcome,
+      int folds,
+      long subjects,
+      long events,
+      String validation,
+      List<Model> models,
+      List<SurvivalEvaluation.PairedC> comparisons,
+      Map<String, List<Integer>> skipped,
+      String metricsPath) {
+
+    public Optional<Model> best() {
+      return models.stream()
+          .filter(m -> !Double.isNaN(m.pooledC()))
+          .max(Comparator.comparingDouble(Model::pooledC));
+    }
+
+    /** The console summary: every model's pooled C with its interval and the per-fold C. */
+    public String summary() {
+      StringBuilder s =
+          new StringBuilder(
+              String.format(
+                  Locale.ROOT,
+                  "Survival cross-validation: %d folds, %d subjects, %d events; pooled out-of-fold"
+                      + " C-index [95%% bootstrap CI], per-fold C mean ± sd%n",
+                  folds,
+                  subjects,
+                  events));
+      models.stream()
+          .sorted(Comparator.comparingDouble((Model m) -> -m.pooledC()))
+          .forEach(
+              m ->
+                  s.append(
+                      String.format(
+                          Locale.ROOT,
+                          "  %-22s C %.3f [%.3f, %.3f]  folds %.3f ± %.3f%n",
+                          m.name(),
+                          m.pooledC(),
+                          m.pooledCLower(),
+                          m.pooledCUpper(),
+                          m.foldCIndex().mean(),
+                          m.foldCIndex().sd())));
+      best()
+          .flatMap(b -> comparisons.stream().filter(c -> c.model().equals(b.name())).findFirst())
+          .ifPresent(
+              c ->
+                  s.append(
+                      String.format(
+                          Locale.ROOT,
+                          "%s against the best unimodal model (%s): %+.3f pooled C [%+.3f, %+.3f]%n",
+                          c.model(),
+                          c.reference(),
+                          c.difference(),
+                          c.lower(),
+                          c.upper())));
+      return s.toString();
+    }
+  }
+
+  /** One subject's out-of-fold prediction of one model. */
+  private record Oof(double risk, double duration, boolean event) {}
+
+  /** Pools every repeat into its directory and returns repeat 0's result. */
+  public Result execute() {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    Result first = null;
+    for (int r = 0; r < repeats.size(); r++) {
+      Result result = pool(repeats.get(r), outputDirs.get(r));
+      AtomicDirectory.write(
+          hconf,
+          outputDirs.get(r),
+          tmp -> {
+            Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
+            return null;
+          });
+      first = first == null ? result : first;
+    }
+    return first;
+  }
+
+  private Result pool(List<String> foldEvaluateDirs, String outputDir) {
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    List<SurvivalEvaluation.Result> perFold = new ArrayList<>();
+    for (String dir : foldEvaluateDirs) {
+      SurvivalEvaluation.Result r =
+          Json.read(
+              hconf, dir + "/" + EvaluateAction.METRICS_FILE, SurvivalEvaluation.Result.class);
+      if (!"survival".equals(r.outcome())) {
+        throw new IllegalStateException(
+            "Cannot pool survival folds: "
+                + dir
+                + "/"
+                + EvaluateAction.METRICS_FILE
+                + " is not a survival evaluation");
+      }
+      perFold.add(r);
+    }
+    int k = foldEvaluateDirs.size();
+    Map<String, List<Integer>> skipped = new TreeMap<>();
+    List<String> names =
+        CrossValidationAction.inEveryFold(
+            perFold.stream()
+                .map(r -> r.models().stream().map(SurvivalEvaluation.ModelSurvival::name).toList())
+                .toList(),
+            skipped);
+    Map<String, TreeMap<String, Oof>> pooled =
+        CrossValidationAction.readOutOfFold(
+            spark,
+            foldEvaluateDirs,
+            names,
+            List.of("risk", "duration", "event"),
+            (f, row) -> new Oof(row.getDouble(2), row.getDouble(3), row.getInt(4) == 1));
+    List<String> subjects = null;
+    SurvivalEvaluation.Outcomes outcomes = null;
+    Map<String, double[]> risks = new TreeMap<>();
+    List<Model> models = new ArrayList<>();
+    for (String name : names) {
+      TreeMap<String, Oof> byId = pooled.get(name);
+      subjects = CrossValidationAction.sameSubjects(name, subjects, List.copyOf(byId.keySet()));
+      int n = byId.size();
+      double[] risk = new double[n];
+      double[] time = new double[n];
+      boolean[] event = new boolean[n];
+      int i = 0;
+      for (Oof o : byId.values()) {
+        risk[i] = o.risk();
+        time[i] = o.duration();
+        event[i++] = o.event();
+      }
+      outcomes = new SurvivalEvaluation.Outcomes(time, event);
+      risks.put(name, risk);
+      SurvivalMetrics.BootstrapInterval c =
+          SurvivalMetrics.bootstrapHarrellC(
+              time,
+              event,
+              risk,
+              SurvivalEvaluation.REPLICATES,
+              SurvivalEvaluation.CONFIDENCE,
+              seed);
+      double[] foldC = new double[k];
+      SurvivalEvaluation.ModelSurvival first = null;
+      for (int f = 0; f < k; f++) {
+        SurvivalEvaluation.ModelSurvival m = get(perFold.get(f), name);
+        first = first == null ? m : first;
+        foldC[f] = m.test().cIndex();
+      }
+      models.add(
+          new Model(
+              name,
+              first.kind(),
+              first.describe(),
+              c.estimate(),
+              c.lower(),
+              c.upper(),
+              java.util.Arrays.stream(foldC).boxed().toList(),
+              CrossValidationResult.MeanSd.of(foldC)));
+    }
+    List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
+    SurvivalEvaluation.Outcomes o = outcomes;
+    models.stream()
+        .filter(m -> "unimodal".equals(m.kind()) && !Double.isNaN(m.pooledC()))
+        .max(Comparator.comparingDouble(Model::pooledC))
+        .ifPresent(
+            u ->
+                models.forEach(
+                    m -> {
+                      if (!m.name().equals(u.name())) {
+                        comparisons.add(
+                            SurvivalEvaluation.pairedOnRisk(
+                                m.name(),
+                                risks.get(m.name()),
+                                u.name(),
+                                risks.get(u.name()),
+                                o,
+                                seed));
+                      }
+                    }));
+    return new Result(
+        "survival",
+        k,
+        subjects == null ? 0 : subjects.size(),
+        o == null ? 0 : SurvivalEvaluation.countEvents(o),
+        CrossValidationAction.VALIDATION,
+        models,
+        comparisons,
+        skipped,
+        outputDir + "/" + EvaluateAction.METRICS_FILE);
+  }
+
+  private static SurvivalEvaluation.ModelSurvival get(SurvivalEvaluation.Result r, String name) {
+    return r.models().stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow();
+  }
+}
