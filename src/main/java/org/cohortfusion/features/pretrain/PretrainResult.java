@@ -58,8 +58,8 @@ public record PretrainResult(
                   + " memorised its train subjects: their embeddings carry label information the"
                   + " validation and test embeddings do not, and models trained on them over-trust"
                   + " that modality (docs/benchmarks.md, \"The encoders memorise the train split\")."
-                  + " Fewer epochs, a smaller encoder or weight decay may help; end-to-end models do"
-                  + " not have the problem.%n",
+                  + " A smaller encoder (fewer hidden units, a smaller embedding) memorises less;"
+                  + " end-to-end models do not have the problem.%n",
               ModalityPretrainResult.MEMORISATION_GAP));
     }
     return s.toString();
