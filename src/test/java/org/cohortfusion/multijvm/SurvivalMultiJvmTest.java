@@ -31,7 +31,10 @@ class SurvivalMultiJvmTest {
     double[] trueRisk = SyntheticSurvival.write(spark, out + "/embeddings", 1200, 11);
     Path conf = Files.writeString(dir.resolve("s.conf"), SyntheticSurvival.config(out, "spark"));
     PipelineConfig config = PipelineConfigLoader.load(conf.toFile(), List.of());
-    TrainResult trained = TrainAction.of(spark, config).models(List.of("concat")).execute();
+    TrainResult trained =
+        TrainAction.of(spark, config)
+            .models(List.of("concat", "unimodal:a", "unimodal:b", "late"))
+            .execute();
     TrainResult.ModelResult concat = trained.get("concat");
     assertTrue(concat.completed());
     assertEquals(
@@ -46,5 +49,45 @@ class SurvivalMultiJvmTest {
     // learned nothing scores 0.5.
     assertTrue(
         concat.validation().auroc() > 0.7, "validation concordance " + concat.validation().auroc());
+
+    // Late fusion of survival models scored on the executors (a broadcast PortableModel carrying
+    // the survival flag) equals the same late fusion loaded and run on the driver, subject by
+    // subject: the risk 1 - S(last cut) of the mean survival curve.
+    org.cohortfusion.evaluate.EvaluateAction.of(spark, config).executeSurvival();
+    org.cohortfusion.fusion.spec.EmbeddingsSpec emb =
+        org.cohortfusion.fusion.spec.EmbeddingsSpec.read(
+            spark.sparkContext().hadoopConfiguration(), config.embeddingsDir());
+    org.cohortfusion.train.Metrics.Predictor driver =
+        org.cohortfusion.train.TrainedModels.load(
+            spark.sparkContext().hadoopConfiguration(), config.trainOutputDir(), "late", emb);
+    java.util.Map<String, Double> expected = new java.util.HashMap<>();
+    for (org.cohortfusion.train.EmbeddingsData.Identified b :
+        org.cohortfusion.train.EmbeddingsData.bySubject(
+                org.cohortfusion.train.EmbeddingsData.table(spark, config.embeddingsDir()),
+                emb,
+                "test",
+                64)
+            .collect()) {
+      double[][] h =
+          driver
+              .predict(b.batch())
+              .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+              .toDoubleMatrix();
+      for (int r = 0; r < h.length; r++) {
+        double[] curve = org.cohortfusion.train.DiscreteTimeHazard.survival(h[r]);
+        expected.put(b.subjectIds()[r], 1 - curve[curve.length - 1]);
+      }
+    }
+    List<org.apache.spark.sql.Row> scored =
+        spark
+            .read()
+            .parquet(config.evaluateOutputDir() + "/predictions")
+            .where("model = 'late'")
+            .select("subject_id", "risk")
+            .collectAsList();
+    assertEquals(expected.size(), scored.size());
+    for (org.apache.spark.sql.Row r : scored) {
+      assertEquals(expected.get(r.getString(0)), r.getDouble(1), 1e-6, "late fusion risk");
+    }
   }
 }
