@@ -78,13 +78,6 @@ final class RetrainCommand extends StageCommand {
               + "': not a model of the config's fusion.models "
               + config.fusion().models().keySet());
     }
-    if (config.subjects().outcome().survival()) {
-      throw new UserInputException(
-          "Cannot retrain '"
-              + name
-              + "' on a survival outcome: the gate compares test AUROC;"
-              + " a survival gate (C-index) is not supported yet");
-    }
     checkStableSplits(config.splits());
     String id = run().runIdOrNew();
     Configuration hconf = spark().sparkContext().hadoopConfiguration();

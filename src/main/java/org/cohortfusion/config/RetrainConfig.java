@@ -56,24 +56,26 @@ public record RetrainConfig(
   public record GateConfig(
       @JsonProperty("auroc-margin")
           @JsonPropertyDescription(
-              "Non-inferiority margin of test AUROC: the lower bound of the confidence interval of "
-                  + "challenger minus champion (paired DeLong, same subjects) must be above -margin (default 0.05, a common non-inferiority margin for diagnostic accuracy).")
+              "Non-inferiority margin of test AUROC (survival outcomes: Harrell's C): the lower bound of the confidence "
+                  + "interval of challenger minus champion (paired DeLong; survival: paired bootstrap; same subjects) must be above "
+                  + "-margin (default 0.05, a common non-inferiority margin for diagnostic accuracy).")
           Double aurocMargin,
       @JsonPropertyDescription("Two-sided confidence level of that interval (default 0.95).")
           Double confidence,
       @JsonProperty("worst-pattern-margin")
           @JsonPropertyDescription(
-              "The challenger's worst missingness-pattern AUROC (patterns of at least "
+              "The challenger's worst missingness-pattern AUROC or C (patterns of at least "
                   + "evaluate.min-pattern-size test subjects) may trail the champion's by at most this (default 0.05).")
           Double worstPatternMargin,
       @JsonProperty("robustness-margin")
           @JsonPropertyDescription(
-              "Mean AUROC over the MCAR removal rates 0-0.9 (the normalised area under the "
+              "Mean AUROC (survival: C) over the MCAR removal rates 0-0.9 (the normalised area under the "
                   + "robustness curve) may trail the champion's by at most this (default 0.02).")
           Double robustnessMargin,
       @JsonProperty("max-ece")
           @JsonPropertyDescription(
-              "Largest expected calibration error of the challenger on the test split (default 0.10).")
+              "Largest expected calibration error of the challenger on the test split (default 0.10; class "
+                  + "outcomes).")
           Double maxEce,
       @JsonProperty("min-test-subjects")
           @JsonPropertyDescription(
@@ -81,14 +83,20 @@ public record RetrainConfig(
           Integer minTestSubjects,
       @JsonProperty("min-test-positives")
           @JsonPropertyDescription(
-              "Fewest test subjects of each class a decision may rest on (default 20).")
+              "Fewest test subjects of each class a decision may rest on (survival outcomes: fewest events; "
+                  + "default 20).")
           Integer minTestPositives,
       @JsonProperty("max-drift")
           @JsonPropertyDescription(
               "Refuse promotion when the population stability index of the missingness patterns or "
                   + "of the label, champion's training cohort against the new snapshot, exceeds this (default: not checked; "
                   + "0.25 is the usual 'major shift').")
-          Double maxDrift) {
+          Double maxDrift,
+      @JsonProperty("ibs-margin")
+          @JsonPropertyDescription(
+              "Survival outcomes: the challenger's integrated Brier score on the test split may exceed the "
+                  + "champion's (without a champion: the best unimodal model's) by at most this (default 0.02).")
+          Double ibsMargin) {
 
     public GateConfig {
       aurocMargin = aurocMargin == null ? 0.05 : aurocMargin;
@@ -96,6 +104,7 @@ public record RetrainConfig(
       worstPatternMargin = worstPatternMargin == null ? 0.05 : worstPatternMargin;
       robustnessMargin = robustnessMargin == null ? 0.02 : robustnessMargin;
       maxEce = maxEce == null ? 0.10 : maxEce;
+      ibsMargin = ibsMargin == null ? 0.02 : ibsMargin;
       minTestSubjects = minTestSubjects == null ? 100 : minTestSubjects;
       minTestPositives = minTestPositives == null ? 20 : minTestPositives;
       if (!(confidence > 0.5 && confidence < 1)) {
@@ -105,7 +114,7 @@ public record RetrainConfig(
                 + " is not in (0.5, 1)");
       }
       for (double margin :
-          new double[] {aurocMargin, worstPatternMargin, robustnessMargin, maxEce}) {
+          new double[] {aurocMargin, worstPatternMargin, robustnessMargin, maxEce, ibsMargin}) {
         if (!(margin >= 0 && margin <= 1)) {
           throw new ConfigException(
               "Bad value for config key 'retrain.gate': margin " + margin + " is not in [0, 1]");
@@ -114,7 +123,7 @@ public record RetrainConfig(
     }
 
     public static GateConfig defaults() {
-      return new GateConfig(null, null, null, null, null, null, null, null);
+      return new GateConfig(null, null, null, null, null, null, null, null, null);
     }
   }
 }

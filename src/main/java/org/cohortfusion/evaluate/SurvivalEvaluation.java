@@ -346,6 +346,23 @@ public final class SurvivalEvaluation {
    */
   static PairedC pairedOnRisk(
       String model, double[] a, String reference, double[] b, Outcomes o, long seed) {
+    return pairedOnRisk(model, a, reference, b, o.time(), o.event(), CONFIDENCE, seed);
+  }
+
+  /**
+   * {@link #paired} on risks already computed, at a chosen two-sided confidence level: the retrain
+   * gate pairs the challenger and the champion read back from their predictions.
+   */
+  public static PairedC pairedOnRisk(
+      String model,
+      double[] a,
+      String reference,
+      double[] b,
+      double[] time,
+      boolean[] event,
+      double confidence,
+      long seed) {
+    Outcomes o = new Outcomes(time, event);
     double observed =
         SurvivalMetrics.harrellC(o.time(), o.event(), a).cIndex()
             - SurvivalMetrics.harrellC(o.time(), o.event(), b).cIndex();
@@ -372,7 +389,7 @@ public final class SurvivalEvaluation {
       }
     }
     double[] sorted = diffs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    double alpha = (1 - CONFIDENCE) / 2;
+    double alpha = (1 - confidence) / 2;
     return new PairedC(
         model,
         reference,

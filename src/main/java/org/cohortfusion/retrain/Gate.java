@@ -8,6 +8,7 @@ import org.cohortfusion.config.RetrainConfig;
 import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.PairedAuroc;
+import org.cohortfusion.evaluate.SurvivalEvaluation;
 
 /**
  * The champion/challenger gate: every criterion of {@code retrain.gate} judged on the same test
@@ -162,30 +163,206 @@ public final class Gate {
                         Locale.ROOT, "Brier champion %.4f, ", e.champion().test().brier()))
                 + String.format(Locale.ROOT, "Brier challenger %.4f", ct.brier())));
     if (e.drift() != null) {
-      double worst = e.drift().worst();
-      boolean checked = config.maxDrift() != null;
-      out.add(
-          new Criterion(
-              "drift (PSI, largest)",
-              null,
-              worst,
-              checked
-                  ? String.format(Locale.ROOT, "<= %.3f", config.maxDrift())
-                  : "reported only (retrain.gate.max-drift)",
-              !checked || worst <= config.maxDrift(),
-              String.format(
-                  Locale.ROOT,
-                  "patterns %.4f, label %.4f, %s",
-                  e.drift().patternPsi(),
-                  e.drift().labelPsi(),
-                  e.drift().embeddingPsi() == null
-                      ? "embedding dimensions not compared (other encoders)"
-                      : String.format(
-                          Locale.ROOT,
-                          "embedding dimensions up to %.4f",
-                          e.drift().worstEmbedding()))));
+      out.add(drift(e.drift()));
     }
     return new Decision(out.stream().allMatch(Criterion::passed), out);
+  }
+
+  private Criterion drift(CohortProfile.Drift drift) {
+    double worst = drift.worst();
+    boolean checked = config.maxDrift() != null;
+    return (new Criterion(
+        "drift (PSI, largest)",
+        null,
+        worst,
+        checked
+            ? String.format(Locale.ROOT, "<= %.3f", config.maxDrift())
+            : "reported only (retrain.gate.max-drift)",
+        !checked || worst <= config.maxDrift(),
+        String.format(
+            Locale.ROOT,
+            "patterns %.4f, label %.4f, %s",
+            drift.patternPsi(),
+            drift.labelPsi(),
+            drift.embeddingPsi() == null
+                ? "embedding dimensions not compared (other encoders)"
+                : String.format(
+                    Locale.ROOT, "embedding dimensions up to %.4f", drift.worstEmbedding()))));
+  }
+
+  /**
+   * What the gate judges on a survival outcome: the same questions as {@link Evidence}, asked of
+   * Harrell's C (paired by a bootstrap of the same subjects) and of the integrated Brier score.
+   *
+   * @param challenger the challenger's survival evaluation on the new snapshot's test split
+   * @param champion the champion's on the same subjects (null: no champion yet)
+   * @param reference without a champion, the best unimodal model on the same subjects (null: none)
+   * @param paired challenger minus champion (or minus reference) in C, paired bootstrap
+   * @param confidence the two-sided level of {@code paired}'s interval
+   * @param events test subjects with the event
+   * @param censored test subjects censored
+   * @param drift drift of the training split from the champion's (null without a champion)
+   */
+  public record SurvivalEvidence(
+      SurvivalEvaluation.ModelSurvival challenger,
+      SurvivalEvaluation.ModelSurvival champion,
+      SurvivalEvaluation.ModelSurvival reference,
+      SurvivalEvaluation.PairedC paired,
+      double confidence,
+      long events,
+      long censored,
+      CohortProfile.Drift drift) {}
+
+  public Decision judgeSurvival(SurvivalEvidence e) {
+    List<Criterion> out = new ArrayList<>();
+    long subjects = e.events() + e.censored();
+    out.add(
+        new Criterion(
+            "test subjects",
+            null,
+            (double) subjects,
+            ">= " + config.minTestSubjects(),
+            subjects >= config.minTestSubjects(),
+            ""));
+    out.add(
+        new Criterion(
+            "test subjects with the event",
+            null,
+            (double) e.events(),
+            ">= " + config.minTestPositives(),
+            e.events() >= config.minTestPositives(),
+            e.events() + " events, " + e.censored() + " censored"));
+    double challengerC = e.challenger().test().cIndex();
+    SurvivalEvaluation.ModelSurvival other = e.champion() != null ? e.champion() : e.reference();
+    if (e.champion() == null) {
+      out.add(
+          e.reference() == null
+              ? new Criterion(
+                  "test C-index vs best unimodal model",
+                  null,
+                  challengerC,
+                  "no champion: challenger > best unimodal model",
+                  false,
+                  "no unimodal baseline was evaluated")
+              : new Criterion(
+                  "test C-index vs " + e.reference().name(),
+                  e.reference().test().cIndex(),
+                  challengerC,
+                  "no champion: challenger > best unimodal model",
+                  challengerC > e.reference().test().cIndex(),
+                  e.paired() == null ? "" : interval(e.paired(), e.confidence())));
+    } else {
+      SurvivalEvaluation.PairedC p = e.paired();
+      out.add(
+          new Criterion(
+              "test C-index (paired bootstrap)",
+              e.champion().test().cIndex(),
+              challengerC,
+              String.format(
+                  Locale.ROOT,
+                  "lower bound of challenger - champion > -%.3f",
+                  config.aurocMargin()),
+              p.lower() > -config.aurocMargin(),
+              interval(p, e.confidence())));
+      out.add(worstSurvivalPattern(e.champion(), e.challenger()));
+      double championArea = meanC(e.champion());
+      double challengerArea = meanC(e.challenger());
+      out.add(
+          new Criterion(
+              "robustness (mean C, MCAR 0-0.9)",
+              championArea,
+              challengerArea,
+              String.format(
+                  Locale.ROOT, "challenger >= champion - %.3f", config.robustnessMargin()),
+              challengerArea >= championArea - config.robustnessMargin(),
+              ""));
+    }
+    double ibs = e.challenger().test().integratedBrier();
+    out.add(
+        other == null
+            ? new Criterion(
+                "calibration (integrated Brier)",
+                null,
+                ibs,
+                "reported only (nothing to compare with)",
+                true,
+                "")
+            : new Criterion(
+                "calibration (integrated Brier)",
+                other.test().integratedBrier(),
+                ibs,
+                String.format(
+                    Locale.ROOT,
+                    "challenger <= %s + %.3f",
+                    e.champion() != null ? "champion" : "best unimodal model",
+                    config.ibsMargin()),
+                ibs <= other.test().integratedBrier() + config.ibsMargin(),
+                ""));
+    if (e.drift() != null) {
+      out.add(drift(e.drift()));
+    }
+    return new Decision(out.stream().allMatch(Criterion::passed), out);
+  }
+
+  private Criterion worstSurvivalPattern(
+      SurvivalEvaluation.ModelSurvival champion, SurvivalEvaluation.ModelSurvival challenger) {
+    Optional<SurvivalEvaluation.PatternScores> a = worstPattern(champion);
+    Optional<SurvivalEvaluation.PatternScores> b = worstPattern(challenger);
+    String rule =
+        String.format(Locale.ROOT, "challenger >= champion - %.3f", config.worstPatternMargin());
+    if (a.isEmpty() || b.isEmpty()) {
+      return new Criterion(
+          "worst missingness-pattern C-index",
+          null,
+          null,
+          rule,
+          true,
+          "no pattern has enough test subjects with a comparable pair (evaluate.min-pattern-size)");
+    }
+    double ca = a.get().cIndex();
+    double cb = b.get().cIndex();
+    return new Criterion(
+        "worst missingness-pattern C-index",
+        ca,
+        cb,
+        rule,
+        cb >= ca - config.worstPatternMargin(),
+        "champion's worst "
+            + a.get().pattern()
+            + " (n="
+            + a.get().n()
+            + "), challenger's "
+            + b.get().pattern()
+            + " (n="
+            + b.get().n()
+            + ")");
+  }
+
+  /** The lowest C of the patterns with at least evaluate.min-pattern-size test subjects. */
+  static Optional<SurvivalEvaluation.PatternScores> worstPattern(
+      SurvivalEvaluation.ModelSurvival m) {
+    return m.patterns().stream()
+        .filter(p -> !p.small() && !Double.isNaN(p.cIndex()))
+        .min(java.util.Comparator.comparingDouble(SurvivalEvaluation.PatternScores::cIndex));
+  }
+
+  /** Mean C over the removal rates, as {@link #robustnessArea} for AUROC. */
+  static double meanC(SurvivalEvaluation.ModelSurvival m) {
+    return m.robustness().stream()
+        .mapToDouble(Double::doubleValue)
+        .filter(d -> !Double.isNaN(d))
+        .average()
+        .orElse(Double.NaN);
+  }
+
+  private static String interval(SurvivalEvaluation.PairedC p, double confidence) {
+    return String.format(
+        Locale.ROOT,
+        "difference %+.4f, %.0f%% bootstrap CI [%+.4f, %+.4f]",
+        p.difference(),
+        confidence * 100,
+        p.lower(),
+        p.upper());
   }
 
   private Criterion nonInferior(Evidence e) {

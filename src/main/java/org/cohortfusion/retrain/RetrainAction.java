@@ -17,6 +17,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.PairedAuroc;
+import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;
@@ -164,7 +165,7 @@ public final class RetrainAction {
   public RetrainResult execute() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, config.embeddingsDir());
-    if (emb.numClasses() != 2) {
+    if (!emb.survival() && emb.numClasses() != 2) {
       throw new RetrainException(
           "Cannot retrain "
               + model
@@ -181,11 +182,8 @@ public final class RetrainAction {
   }
 
   private RetrainResult execute(Configuration hconf, EmbeddingsSpec emb, Dataset<Row> table) {
-    EvaluateResult evaluated = EvaluateAction.read(hconf, config.evaluateOutputDir());
-    EvaluateResult.ModelEvaluation challenger = evaluated.get(model);
     CohortProfile profile = CohortProfile.of(table, emb.modalityNames(), "train");
     String championName = null;
-    EvaluateResult.ModelEvaluation scoredChampion = null;
     Lineage lineageOfChampion = null;
     if (champion != null) {
       String dir = registry.modelPath(model, champion);
@@ -193,34 +191,6 @@ public final class RetrainAction {
       checkNoFitSubjectInTest(hconf, dir, table);
       championName = model + "@v" + champion;
       progress.accept("Scoring champion v" + champion + " on the same test subjects");
-      scoredChampion =
-          EvaluateAction.of(spark, config)
-              .model(championName, dir)
-              .outputDir(championEvaluateDir(config))
-              .progress(progress)
-              .execute()
-              .get(championName);
-    }
-    EvaluateResult.ModelEvaluation championEval = scoredChampion;
-    EvaluateResult.ModelEvaluation reference =
-        champion == null ? evaluated.bestUnimodal().orElse(null) : null;
-    String against = champion != null ? championName : reference == null ? null : reference.name();
-    Paired paired = against == null ? null : paired(against);
-    PairedAuroc auroc =
-        paired == null
-            ? null
-            : PairedAuroc.of(
-                paired.challenger,
-                paired.other,
-                paired.labels,
-                config.retrain().gate().confidence());
-    long positives =
-        paired != null ? java.util.Arrays.stream(paired.labels).filter(y -> y == 1).count() : 0;
-    long negatives = paired != null ? paired.labels.length - positives : 0;
-    if (paired == null) {
-      int[] counts = labelCounts(table);
-      negatives = counts[0];
-      positives = counts[1];
     }
     Lineage championLineage = lineageOfChampion;
     CohortProfile.Drift drift =
@@ -236,12 +206,11 @@ public final class RetrainAction {
                   .embeddingProfile()
                   .psi(table.where(col("split").equalTo("train").and(col("label").isNotNull()))));
     }
-    Gate.Decision decision =
-        new Gate(config.retrain().gate())
-            .judge(
-                new Gate.Evidence(
-                    challenger, championEval, reference, auroc, positives, negatives, drift));
-    CohortProfile.Drift measured = drift;
+    Judged judged =
+        emb.survival()
+            ? judgeSurvival(hconf, championName, drift)
+            : judgeClasses(hconf, table, championName, drift);
+    Gate.Decision decision = judged.decision();
 
     Lineage lineage = lineage(hconf, emb, table, profile);
     int version =
@@ -279,8 +248,8 @@ public final class RetrainAction {
     String comparedWith =
         champion != null
             ? "champion v" + champion
-            : reference != null
-                ? "best unimodal model (" + reference.name() + ")"
+            : judged.reference() != null
+                ? "best unimodal model (" + judged.reference() + ")"
                 : "nothing (no unimodal baseline)";
     RetrainResult result =
         new RetrainResult(
@@ -292,7 +261,7 @@ public final class RetrainAction {
             after,
             comparedWith,
             decision.criteria(),
-            measured,
+            drift,
             lineage,
             out + "/" + REPORT_FILE,
             out + "/" + RESULT_FILE);
@@ -305,10 +274,156 @@ public final class RetrainAction {
               hconf,
               tmp + "/" + REPORT_FILE,
               RetrainReport.html(
-                  config.name(), result, challenger, championEval, profile, championLineage));
+                  config.name(),
+                  result,
+                  judged.metric(),
+                  judged.patterns(),
+                  champion != null,
+                  profile,
+                  championLineage));
           return null;
         });
     return result;
+  }
+
+  /**
+   * The gate's decision and what the report shows of it.
+   *
+   * @param reference without a champion, the name of the best unimodal model the challenger met
+   *     (null: none)
+   * @param metric the name of the test metric of the pattern table
+   */
+  private record Judged(
+      Gate.Decision decision,
+      String reference,
+      String metric,
+      List<RetrainReport.PatternRow> patterns) {}
+
+  private Judged judgeClasses(
+      Configuration hconf, Dataset<Row> table, String championName, CohortProfile.Drift drift) {
+    EvaluateResult evaluated = EvaluateAction.read(hconf, config.evaluateOutputDir());
+    EvaluateResult.ModelEvaluation challenger = evaluated.get(model);
+    EvaluateResult.ModelEvaluation championEval =
+        championName == null
+            ? null
+            : EvaluateAction.of(spark, config)
+                .model(championName, registry.modelPath(model, champion))
+                .outputDir(championEvaluateDir(config))
+                .progress(progress)
+                .execute()
+                .get(championName);
+    EvaluateResult.ModelEvaluation reference =
+        champion == null ? evaluated.bestUnimodal().orElse(null) : null;
+    String against = champion != null ? championName : reference == null ? null : reference.name();
+    Paired paired = against == null ? null : paired(against);
+    PairedAuroc auroc =
+        paired == null
+            ? null
+            : PairedAuroc.of(
+                paired.challenger,
+                paired.other,
+                paired.labels,
+                config.retrain().gate().confidence());
+    long positives =
+        paired != null ? java.util.Arrays.stream(paired.labels).filter(y -> y == 1).count() : 0;
+    long negatives = paired != null ? paired.labels.length - positives : 0;
+    if (paired == null) {
+      int[] counts = labelCounts(table);
+      negatives = counts[0];
+      positives = counts[1];
+    }
+    Gate.Decision decision =
+        new Gate(config.retrain().gate())
+            .judge(
+                new Gate.Evidence(
+                    challenger, championEval, reference, auroc, positives, negatives, drift));
+    return new Judged(
+        decision,
+        reference == null ? null : reference.name(),
+        "AUROC",
+        RetrainReport.patterns(challenger, championEval));
+  }
+
+  /**
+   * The gate on a survival outcome: Harrell's C of the challenger and of the champion (scored on
+   * the same test subjects) or, without one, of the best unimodal model, paired by a bootstrap of
+   * the subjects both predicted.
+   */
+  private Judged judgeSurvival(
+      Configuration hconf, String championName, CohortProfile.Drift drift) {
+    SurvivalEvaluation.Result evaluated =
+        Json.read(
+            hconf,
+            config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE,
+            SurvivalEvaluation.Result.class);
+    SurvivalEvaluation.ModelSurvival challenger = survivalModel(evaluated, model);
+    SurvivalEvaluation.ModelSurvival championEval =
+        championName == null
+            ? null
+            : survivalModel(
+                EvaluateAction.of(spark, config)
+                    .model(championName, registry.modelPath(model, champion))
+                    .outputDir(championEvaluateDir(config))
+                    .progress(progress)
+                    .executeSurvival(),
+                championName);
+    SurvivalEvaluation.ModelSurvival reference =
+        champion != null
+            ? null
+            : evaluated.models().stream()
+                .filter(m -> "unimodal".equals(m.kind()))
+                .filter(m -> !Double.isNaN(m.test().cIndex()))
+                .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex()))
+                .orElse(null);
+    String against = champion != null ? championName : reference == null ? null : reference.name();
+    double confidence = config.retrain().gate().confidence();
+    SurvivalEvaluation.PairedC paired = null;
+    if (against != null) {
+      PairedRisk p = pairedRisk(against);
+      paired =
+          SurvivalEvaluation.pairedOnRisk(
+              model,
+              p.challenger,
+              against,
+              p.other,
+              p.time,
+              p.event,
+              confidence,
+              config.evaluate().seed());
+    }
+    long events = evaluated.events();
+    Gate.Decision decision =
+        new Gate(config.retrain().gate())
+            .judgeSurvival(
+                new Gate.SurvivalEvidence(
+                    challenger,
+                    championEval,
+                    reference,
+                    paired,
+                    confidence,
+                    events,
+                    evaluated.subjects() - events,
+                    drift));
+    return new Judged(
+        decision,
+        reference == null ? null : reference.name(),
+        "C-index",
+        RetrainReport.survivalPatterns(challenger, championEval));
+  }
+
+  private static SurvivalEvaluation.ModelSurvival survivalModel(
+      SurvivalEvaluation.Result evaluated, String name) {
+    return evaluated.models().stream()
+        .filter(m -> m.name().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new RetrainException(
+                    "Cannot judge "
+                        + name
+                        + ": the survival evaluation has no model of that name (models "
+                        + evaluated.models().stream().map(m -> m.name()).toList()
+                        + ")"));
   }
 
   /**
@@ -317,22 +432,37 @@ public final class RetrainAction {
    */
   private record Paired(double[] challenger, double[] other, int[] labels) {}
 
-  private Paired paired(String other) {
+  /** The same for survival predictions: both risks, the follow-up time and the event. */
+  private record PairedRisk(double[] challenger, double[] other, double[] time, boolean[] event) {}
+
+  private List<Row> joinPredictions(String other, String value, String... outcome) {
     String dir = champion != null ? championEvaluateDir(config) : config.evaluateOutputDir();
-    Dataset<Row> a =
+    List<org.apache.spark.sql.Column> a = new java.util.ArrayList<>();
+    a.add(col("subject_id"));
+    a.add(col(value).as("pa"));
+    for (String c : outcome) {
+      a.add(col(c));
+    }
+    Dataset<Row> mine =
         spark
             .read()
             .parquet(config.evaluateOutputDir() + "/" + EvaluateAction.PREDICTIONS_DIR)
             .where(col("model").equalTo(model))
-            .select(col("subject_id"), col("probability").as("pa"), col("label"));
-    Dataset<Row> b =
+            .select(a.toArray(new org.apache.spark.sql.Column[0]));
+    Dataset<Row> theirs =
         spark
             .read()
             .parquet(dir + "/" + EvaluateAction.PREDICTIONS_DIR)
             .where(col("model").equalTo(other))
-            .select(col("subject_id"), col("probability").as("pb"));
-    List<Row> rows = a.join(b, "subject_id").select("pa", "pb", "label").collectAsList();
-    long expected = a.count();
+            .select(col("subject_id"), col(value).as("pb"));
+    List<String> columns = new java.util.ArrayList<>(List.of("pa", "pb"));
+    columns.addAll(List.of(outcome));
+    List<Row> rows =
+        mine.join(theirs, "subject_id")
+            .orderBy("subject_id")
+            .select(columns.get(0), columns.subList(1, columns.size()).toArray(new String[0]))
+            .collectAsList();
+    long expected = mine.count();
     if (rows.size() != expected) {
       throw new IllegalStateException(
           "Cannot pair the predictions of "
@@ -345,6 +475,11 @@ public final class RetrainAction {
               + expected
               + " test subjects have both");
     }
+    return rows;
+  }
+
+  private Paired paired(String other) {
+    List<Row> rows = joinPredictions(other, "probability", "label");
     double[] pa = new double[rows.size()];
     double[] pb = new double[rows.size()];
     int[] y = new int[rows.size()];
@@ -354,6 +489,22 @@ public final class RetrainAction {
       y[i] = rows.get(i).getInt(2);
     }
     return new Paired(pa, pb, y);
+  }
+
+  private PairedRisk pairedRisk(String other) {
+    List<Row> rows = joinPredictions(other, "risk", "duration", "event");
+    int n = rows.size();
+    double[] pa = new double[n];
+    double[] pb = new double[n];
+    double[] time = new double[n];
+    boolean[] event = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      pa[i] = rows.get(i).getDouble(0);
+      pb[i] = rows.get(i).getDouble(1);
+      time[i] = rows.get(i).getDouble(2);
+      event[i] = rows.get(i).getInt(3) == 1;
+    }
+    return new PairedRisk(pa, pb, time, event);
   }
 
   private static int[] labelCounts(Dataset<Row> table) {

@@ -1,9 +1,11 @@
 package org.cohortfusion.retrain;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.cohortfusion.evaluate.EvaluateResult;
+import org.cohortfusion.evaluate.SurvivalEvaluation;
 
 /**
  * The retrain report: one self-contained HTML page with the gate table, the drift section and the
@@ -12,11 +14,56 @@ import org.cohortfusion.evaluate.EvaluateResult;
 final class RetrainReport {
   private RetrainReport() {}
 
+  /**
+   * One missingness pattern's test metric for the challenger and, when there is one, the champion
+   * (null: no champion, or the pattern is not among the champion's).
+   */
+  record PatternRow(String pattern, long n, boolean tooSmall, double challenger, Double champion) {}
+
+  /** The pattern rows of a class-label evaluation (AUROC). */
+  static List<PatternRow> patterns(
+      EvaluateResult.ModelEvaluation challenger, EvaluateResult.ModelEvaluation champion) {
+    Map<String, Double> byPattern = new TreeMap<>();
+    if (champion != null) {
+      champion.patterns().forEach(p -> byPattern.put(p.pattern(), p.metrics().auroc()));
+    }
+    return challenger.patterns().stream()
+        .map(
+            p ->
+                new PatternRow(
+                    p.pattern(),
+                    p.n(),
+                    p.tooSmall(),
+                    p.metrics().auroc(),
+                    byPattern.get(p.pattern())))
+        .toList();
+  }
+
+  /** The pattern rows of a survival evaluation (Harrell's C). */
+  static List<PatternRow> survivalPatterns(
+      SurvivalEvaluation.ModelSurvival challenger, SurvivalEvaluation.ModelSurvival champion) {
+    Map<String, Double> byPattern = new TreeMap<>();
+    if (champion != null) {
+      champion.patterns().forEach(p -> byPattern.put(p.pattern(), p.cIndex()));
+    }
+    return challenger.patterns().stream()
+        .map(
+            p ->
+                new PatternRow(
+                    p.pattern(), p.n(), p.small(), p.cIndex(), byPattern.get(p.pattern())))
+        .toList();
+  }
+
+  /**
+   * metric the name of the patterns' metric (AUROC, C-index) hasChampion whether the challenger met
+   * a champion (then the pattern table has its column)
+   */
   static String html(
       String cohort,
       RetrainResult r,
-      EvaluateResult.ModelEvaluation challenger,
-      EvaluateResult.ModelEvaluation champion,
+      String metric,
+      List<PatternRow> patterns,
+      boolean hasChampion,
       CohortProfile profile,
       Lineage championLineage) {
     StringBuilder h = new StringBuilder();
@@ -67,24 +114,21 @@ final class RetrainReport {
     h.append("</table>\n");
 
     h.append(
-            "<h2>Test metrics per missingness pattern</h2>\n<table><tr><th>pattern</th><th>n</th><th>challenger AUROC</th>")
-        .append(champion == null ? "" : "<th>champion AUROC</th>")
+            "<h2>Test metrics per missingness pattern</h2>\n<table><tr><th>pattern</th><th>n</th><th>challenger ")
+        .append(esc(metric))
+        .append("</th>")
+        .append(hasChampion ? "<th>champion " + esc(metric) + "</th>" : "")
         .append("</tr>\n");
-    Map<String, Double> championByPattern = new TreeMap<>();
-    if (champion != null) {
-      champion.patterns().forEach(p -> championByPattern.put(p.pattern(), p.metrics().auroc()));
-    }
-    for (EvaluateResult.PatternMetrics p : challenger.patterns()) {
+    for (PatternRow p : patterns) {
       h.append("<tr><td>")
           .append(esc(p.pattern()))
           .append(p.tooSmall() ? " (too small)" : "")
           .append("</td><td>")
           .append(p.n())
           .append("</td><td>")
-          .append(num(p.metrics().auroc()))
+          .append(num(p.challenger()))
           .append("</td>")
-          .append(
-              champion == null ? "" : "<td>" + num(championByPattern.get(p.pattern())) + "</td>")
+          .append(hasChampion ? "<td>" + num(p.champion()) + "</td>" : "")
           .append("</tr>\n");
     }
     h.append("</table>\n");

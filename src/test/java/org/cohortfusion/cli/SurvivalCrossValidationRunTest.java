@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.testing.AllPairsC;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -117,7 +118,7 @@ class SurvivalCrossValidationRunTest {
       JsonNode metrics =
           json.readTree(out.resolve("folds/" + f + "/evaluate/metrics.json").toFile());
       for (Map.Entry<String, List<double[]>> e : fold.entrySet()) {
-        double c = allPairsC(e.getValue());
+        double c = AllPairsC.of(e.getValue());
         foldC.computeIfAbsent(e.getKey(), m -> new double[K])[f] = c;
         for (JsonNode m : metrics.path("models")) {
           if (m.path("name").asText().equals(e.getKey())) {
@@ -136,7 +137,7 @@ class SurvivalCrossValidationRunTest {
     for (JsonNode m : cv.path("models")) {
       String name = m.path("name").asText();
       pooledModels.add(name);
-      double pooled = allPairsC(new ArrayList<>(oof.get(name).values()));
+      double pooled = AllPairsC.of(new ArrayList<>(oof.get(name).values()));
       assertEquals(pooled, m.path("pooledC").asDouble(), 1e-12, name);
       assertTrue(
           m.path("pooledCLower").asDouble() <= pooled
@@ -152,24 +153,5 @@ class SurvivalCrossValidationRunTest {
     assertEquals(oof.keySet(), pooledModels);
     String page = Files.readString(out.resolve("cv/report.html"));
     assertTrue(page.contains("3-fold cross-validation (survival)"), page);
-  }
-
-  /**
-   * Harrell's C over all pairs of {risk, duration, event}: (i, j) comparable when i had the event
-   * and t_i &lt; t_j, or t_i == t_j with j censored; concordant when i's risk is higher, one half
-   * when equal.
-   */
-  private static double allPairsC(List<double[]> s) {
-    double score = 0;
-    long comparable = 0;
-    for (double[] i : s) {
-      for (double[] j : s) {
-        if (i != j && i[2] == 1 && (i[1] < j[1] || (i[1] == j[1] && j[2] == 0))) {
-          comparable++;
-          score += i[0] > j[0] ? 1 : i[0] == j[0] ? 0.5 : 0;
-        }
-      }
-    }
-    return score / comparable;
   }
 }

@@ -12,11 +12,12 @@ import org.cohortfusion.config.RetrainConfig;
 import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.PairedAuroc;
+import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.junit.jupiter.api.Test;
 
 class GateTest {
   private static final RetrainConfig.GateConfig CONFIG =
-      new RetrainConfig.GateConfig(0.05, 0.95, 0.05, 0.02, 0.10, 100, 20, 0.25);
+      new RetrainConfig.GateConfig(0.05, 0.95, 0.05, 0.02, 0.10, 100, 20, 0.25, 0.02);
 
   private static ClassificationMetrics metrics(double auroc, double ece) {
     return new ClassificationMetrics(auroc, 0.5, 0.5, 0.5, 0.2, ece, 400);
@@ -176,5 +177,96 @@ class GateTest {
                 null));
     assertFalse(trails.passed(), trails.table());
     assertEquals(0.75, find(trails, "test AUROC vs unimodal:a").champion(), 0);
+  }
+
+  private static SurvivalEvaluation.ModelSurvival survival(
+      String name, String kind, double c, double worstPattern, double meanC, double ibs) {
+    return new SurvivalEvaluation.ModelSurvival(
+        name,
+        kind,
+        name,
+        null,
+        new SurvivalEvaluation.Scores(400, 120, c, c - 0.03, c + 0.03, Map.of(), Map.of(), ibs),
+        List.of(
+            new SurvivalEvaluation.PatternScores("a+b", 300, false, c),
+            new SurvivalEvaluation.PatternScores("a", 80, false, worstPattern),
+            new SurvivalEvaluation.PatternScores("b", 5, true, 0.1)), // too small: never the worst
+        Collections.nCopies(10, meanC),
+        Map.of());
+  }
+
+  private static Gate.SurvivalEvidence survivalEvidence(
+      SurvivalEvaluation.ModelSurvival challenger,
+      SurvivalEvaluation.ModelSurvival champion,
+      double lower,
+      long events) {
+    double d = challenger.test().cIndex() - champion.test().cIndex();
+    return new Gate.SurvivalEvidence(
+        challenger,
+        champion,
+        null,
+        new SurvivalEvaluation.PairedC(challenger.name(), champion.name(), d, lower, d + 0.04),
+        0.95,
+        events,
+        400 - events,
+        null);
+  }
+
+  @Test
+  void eachSurvivalCriterionCanFailTheGateOnItsOwn() {
+    Gate gate = new Gate(CONFIG);
+    SurvivalEvaluation.ModelSurvival champion = survival("c@v1", "fusion", 0.75, 0.70, 0.72, 0.15);
+    SurvivalEvaluation.ModelSurvival good = survival("c", "fusion", 0.76, 0.69, 0.71, 0.16);
+    assertTrue(gate.judgeSurvival(survivalEvidence(good, champion, -0.03, 120)).passed());
+
+    Map<String, Gate.Decision> failures =
+        Map.of(
+            "test C-index (paired bootstrap)",
+            gate.judgeSurvival(survivalEvidence(good, champion, -0.06, 120)),
+            "worst missingness-pattern C-index",
+            gate.judgeSurvival(
+                survivalEvidence(
+                    survival("c", "fusion", 0.76, 0.64, 0.71, 0.16), champion, -0.03, 120)),
+            "robustness (mean C",
+            gate.judgeSurvival(
+                survivalEvidence(
+                    survival("c", "fusion", 0.76, 0.69, 0.69, 0.16), champion, -0.03, 120)),
+            "calibration (integrated Brier)",
+            gate.judgeSurvival(
+                survivalEvidence(
+                    survival("c", "fusion", 0.76, 0.69, 0.71, 0.18), champion, -0.03, 120)),
+            "test subjects with the event",
+            gate.judgeSurvival(survivalEvidence(good, champion, -0.03, 19)));
+    failures.forEach(
+        (criterion, d) -> {
+          assertFalse(d.passed(), criterion + "\n" + d.table());
+          List<String> failed =
+              d.criteria().stream().filter(c -> !c.passed()).map(Gate.Criterion::name).toList();
+          assertEquals(1, failed.size(), d.table());
+          assertTrue(failed.get(0).startsWith(criterion), d.table());
+        });
+  }
+
+  @Test
+  void withoutAChampionASurvivalChallengerMustBeatTheBestUnimodalModel() {
+    Gate gate = new Gate(CONFIG);
+    SurvivalEvaluation.ModelSurvival unimodal =
+        survival("labs", "unimodal", 0.70, 0.70, 0.70, 0.15);
+    for (double c : new double[] {0.69, 0.71}) {
+      SurvivalEvaluation.ModelSurvival challenger = survival("c", "fusion", c, 0.70, 0.70, 0.15);
+      Gate.Decision d =
+          gate.judgeSurvival(
+              new Gate.SurvivalEvidence(
+                  challenger,
+                  null,
+                  unimodal,
+                  new SurvivalEvaluation.PairedC("c", "labs", c - 0.70, -0.05, 0.05),
+                  0.95,
+                  120,
+                  280,
+                  null));
+      assertEquals(c > 0.70, d.passed(), d.table());
+      assertEquals(0.70, find(d, "test C-index vs labs").champion(), 0);
+    }
   }
 }
