@@ -258,9 +258,9 @@ public final class EvaluateAction {
 
   /**
    * Evaluates survival models ({@link SurvivalEvaluation}): every completed model of the summary,
-   * graphs and classical hazard models (late fusion is not trained for survival outcomes). Writes
-   * predictions (subject_id, model, risk = 1 - S(last interval bound), duration, event, pattern)
-   * and metrics.json atomically.
+   * graphs on embeddings or end to end, late fusion and classical hazard models. Writes predictions
+   * (subject_id, model, risk = 1 - S(last interval bound), duration, event, pattern) and
+   * metrics.json atomically.
    */
   public SurvivalEvaluation.Result executeSurvival() {
     Inputs in = inputs();
@@ -285,22 +285,7 @@ public final class EvaluateAction {
       if (!entry.completed() || entry.modelDir() == null) {
         continue;
       }
-      if (o.modelDir == null) {
-        checkPublished(in.hconf(), o.trainDir, entry, in.summaryPath());
-      }
-      List<double[][]> scored =
-          in.score(
-              ClassicalBaselines.KIND.equals(entry.kind())
-                  ? new ClassicalScorer(
-                      ClassicalModels.load(in.hconf(), classicalDir(o.trainDir, entry.name())),
-                      ClassicalBaselines.labeled(spark, cohortDir),
-                      test)
-                  : executorScorer(
-                      o.modelDir != null
-                          ? TrainedModels.portableAt(in.hconf(), o.modelDir, emb)
-                          : TrainedModels.portable(
-                              in.hconf(), o.trainDir, dirName(entry.name()), emb),
-                      in));
+      List<double[][]> scored = in.score(scorerOf(entry, in));
       double[][] h = scored.get(0);
       List<Double> robustness = new ArrayList<>();
       for (int r = 0; r < REMOVAL_RATES.size(); r++) {
@@ -406,6 +391,33 @@ public final class EvaluateAction {
     return result;
   }
 
+  /**
+   * How one model of the summary is scored: an end-to-end model from the aligned cohort on the
+   * driver, a classical baseline by its Spark ML pipeline, any other model on the executors.
+   */
+  private Scorer scorerOf(TrainAction.SummaryEntry entry, Inputs in) {
+    Configuration hconf = in.hconf();
+    String graphDir =
+        o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
+    boolean classical = ClassicalBaselines.KIND.equals(entry.kind());
+    if (o.modelDir == null) {
+      checkPublished(hconf, o.trainDir, entry, in.summaryPath());
+    }
+    if (!classical && needsCohort(hconf, graphDir)) {
+      return cohortScorer(hconf, graphDir, in.emb(), in.test());
+    }
+    if (o.modelDir != null) {
+      return executorScorer(TrainedModels.portableAt(hconf, o.modelDir, in.emb()), in);
+    }
+    return classical
+        ? new ClassicalScorer(
+            ClassicalModels.load(hconf, classicalDir(o.trainDir, entry.name())),
+            ClassicalBaselines.labeled(spark, cohortDir),
+            in.test())
+        : executorScorer(
+            TrainedModels.portable(hconf, o.trainDir, dirName(entry.name()), in.emb()), in);
+  }
+
   private void writeSurvivalPredictions(
       String path,
       TestSplit test,
@@ -473,28 +485,7 @@ public final class EvaluateAction {
         o.progress.accept("[" + entry.name() + "] skipped: training did not complete");
         continue;
       }
-      Scorer scorer;
-      String graphDir =
-          o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
-      if (!ClassicalBaselines.KIND.equals(entry.kind()) && needsCohort(hconf, graphDir)) {
-        if (o.modelDir == null) {
-          checkPublished(hconf, o.trainDir, entry, summaryPath);
-        }
-        scorer = cohortScorer(hconf, graphDir, emb, test);
-      } else if (o.modelDir != null) {
-        scorer = executorScorer(TrainedModels.portableAt(hconf, o.modelDir, emb), in);
-      } else {
-        checkPublished(hconf, o.trainDir, entry, summaryPath);
-        scorer =
-            ClassicalBaselines.KIND.equals(entry.kind())
-                ? new ClassicalScorer(
-                    ClassicalModels.load(hconf, classicalDir(o.trainDir, entry.name())),
-                    ClassicalBaselines.labeled(spark, cohortDir),
-                    test)
-                : executorScorer(
-                    TrainedModels.portable(hconf, o.trainDir, dirName(entry.name()), emb), in);
-      }
-      Evaluated e = evaluateModel(entry, scorer, in, patterns, bayes);
+      Evaluated e = evaluateModel(entry, scorerOf(entry, in), in, patterns, bayes);
       predictions.put(entry.name(), e.probabilities());
       evaluations.add(e.evaluation());
       o.progress.accept(
@@ -825,7 +816,8 @@ public final class EvaluateAction {
               + o.embeddingsDir);
     }
     List<Batch> features =
-        CohortData.collect(aligned, preps, emb.numClasses(), SPLIT, o.evaluate.batchSize(), true);
+        CohortData.collect(
+            aligned, preps, emb.numClasses(), null, SPLIT, o.evaluate.batchSize(), true);
     return new CohortScorer(predictor, features, index, emb.modalityNames().size());
   }
 

@@ -32,18 +32,26 @@ public final class CohortData {
   /**
    * Labeled rows of one split as batches of at most {@code batchSize}, in a deterministic shuffle
    * (a hash of the subject id), or by subject id when {@code bySubject}; only rows where {@code
-   * requirePresent} is present (null: all).
+   * requirePresent} is present (null: all). With a {@code hazard} model the labels are its codes of
+   * (duration, event), as in {@link EmbeddingsData#batches}, and rows without a duration are
+   * skipped; without one, the class labels (a survival outcome's event indicator).
    */
   public static JavaRDD<Batch> batches(
       Dataset<Row> aligned,
       List<ModalityPreprocessing> preps,
       int numClasses,
+      DiscreteTimeHazard hazard,
       String split,
       String requirePresent,
       int batchSize,
       boolean bySubject) {
-    return InternalRows.of(rows(aligned, preps, split, requirePresent, bySubject))
-        .mapPartitions(new ToBatches(new ArrayList<>(preps), numClasses, batchSize));
+    return InternalRows.of(rows(aligned, preps, hazard, split, requirePresent, bySubject))
+        .mapPartitions(
+            new ToBatches(
+                new ArrayList<>(preps),
+                hazard == null ? numClasses : hazard.codes(),
+                hazard != null,
+                batchSize));
   }
 
   /**
@@ -54,11 +62,12 @@ public final class CohortData {
       Dataset<Row> aligned,
       List<ModalityPreprocessing> preps,
       int numClasses,
+      DiscreteTimeHazard hazard,
       String split,
       int batchSize,
       boolean bySubject) {
     return new ArrayList<>(
-        batches(aligned, preps, numClasses, split, null, batchSize, bySubject).collect());
+        batches(aligned, preps, numClasses, hazard, split, null, batchSize, bySubject).collect());
   }
 
   /**
@@ -77,11 +86,12 @@ public final class CohortData {
   private static Dataset<Row> rows(
       Dataset<Row> aligned,
       List<ModalityPreprocessing> preps,
+      DiscreteTimeHazard hazard,
       String split,
       String requirePresent,
       boolean bySubject) {
     List<Column> cols = new ArrayList<>();
-    cols.add(col("label"));
+    cols.add(hazard == null ? col("label") : hazard.codeColumn().as("label"));
     for (ModalityPreprocessing p : preps) {
       cols.add(col("has_" + p.modality()));
     }
@@ -89,6 +99,9 @@ public final class CohortData {
       cols.add(Payloads.column(p));
     }
     Column where = col("split").equalTo(split).and(col("label").isNotNull());
+    if (hazard != null) {
+      where = where.and(col("duration").isNotNull());
+    }
     if (requirePresent != null) {
       where = where.and(col("has_" + requirePresent)).and(col(requirePresent).isNotNull());
     }
@@ -110,11 +123,17 @@ public final class CohortData {
     private static final long serialVersionUID = 1L;
     private final ArrayList<ModalityPreprocessing> preps;
     private final int numClasses;
+    private final boolean survival;
     private final int batchSize;
 
-    ToBatches(ArrayList<ModalityPreprocessing> preps, int numClasses, int batchSize) {
+    /**
+     * @param survival the label column holds {@code numClasses} survival codes
+     */
+    ToBatches(
+        ArrayList<ModalityPreprocessing> preps, int numClasses, boolean survival, int batchSize) {
       this.preps = preps;
       this.numClasses = numClasses;
+      this.survival = survival;
       this.batchSize = batchSize;
     }
 
@@ -149,7 +168,9 @@ public final class CohortData {
           throw new IllegalArgumentException(
               "Cannot read cohort: label "
                   + labels[r]
-                  + " is not a class index in [0, "
+                  + " is not a "
+                  + (survival ? "survival code" : "class index")
+                  + " in [0, "
                   + numClasses
                   + ")");
         }
@@ -211,7 +232,7 @@ public final class CohortData {
         }
       }
       return new Batch(
-          dims, features, presence, labels, numClasses, shapes, anyMask ? masks : null);
+          dims, features, presence, labels, numClasses, shapes, anyMask ? masks : null, survival);
     }
   }
 

@@ -51,11 +51,7 @@ public final class EmbeddingsData {
   public static JavaRDD<Batch> batches(
       Dataset<Row> table, EmbeddingsSpec spec, String split, String requirePresent, int batchSize) {
     List<Column> cols = new ArrayList<>();
-    DiscreteTimeHazard hazard =
-        spec.survival()
-            ? new DiscreteTimeHazard(
-                spec.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray())
-            : null;
+    DiscreteTimeHazard hazard = DiscreteTimeHazard.of(spec);
     // A survival outcome trains on the code of (duration, event), carried where a class label would
     // be.
     cols.add(hazard == null ? col("label") : hazard.codeColumn().as("label"));

@@ -85,7 +85,10 @@ public record EndToEndInputs(
       shas.put(m.name(), e.sha256());
     }
     return new EndToEndInputs(
-        new EmbeddingsSpec(mods, emb.classes(), emb.cohortHash()), preps, nets, shas);
+        new EmbeddingsSpec(mods, emb.classes(), emb.cohortHash(), emb.survivalIntervals()),
+        preps,
+        nets,
+        shas);
   }
 
   /**

@@ -300,9 +300,6 @@ public final class TrainAction {
     List<FusionSpec> all = FusionSpec.all(config.fusion(), emb);
     List<FusionSpec> selected = select(all);
     List<String> classical = selectClassical(t.classical());
-    if (emb.survival()) {
-      selected = survivalModels(selected);
-    }
     // End-to-end models read the aligned cohort through the pretrained encoders' preprocessing.
     EndToEndInputs e2e =
         selected.stream().anyMatch(FusionSpec::endToEnd)
@@ -327,6 +324,7 @@ public final class TrainAction {
             : null;
     Data embeddingsData = new Data(emb, trainLocal, require -> null, validation);
     Data cohortData = null;
+    DiscreteTimeHazard hazard = DiscreteTimeHazard.of(emb);
     Dataset<Row> aligned = null;
     if (e2e != null) {
       aligned =
@@ -337,7 +335,13 @@ public final class TrainAction {
               e2e.inputs(),
               t.mode() == TrainConfig.Mode.LOCAL
                   ? CohortData.collect(
-                      aligned, e2e.preprocessing(), emb.numClasses(), "train", t.batchSize(), false)
+                      aligned,
+                      e2e.preprocessing(),
+                      emb.numClasses(),
+                      hazard,
+                      "train",
+                      t.batchSize(),
+                      false)
                   : null,
               require -> null,
               validation(
@@ -348,6 +352,7 @@ public final class TrainAction {
                           cohort,
                           e2e.preprocessing(),
                           emb.numClasses(),
+                          hazard,
                           "validation",
                           null,
                           EVAL_BATCH,
@@ -357,6 +362,7 @@ public final class TrainAction {
                           cohort,
                           e2e.preprocessing(),
                           emb.numClasses(),
+                          hazard,
                           "validation",
                           EVAL_BATCH,
                           false)));
@@ -390,6 +396,7 @@ public final class TrainAction {
                             alignedRows,
                             e2e.preprocessing(),
                             emb.numClasses(),
+                            hazard,
                             "train",
                             require,
                             t.batchSize(),
@@ -475,26 +482,6 @@ public final class TrainAction {
       return HeldOut.onExecutors(batches.get());
     }
     return HeldOut.onDriver(collect.get());
-  }
-
-  /**
-   * The models that train on a survival outcome in this version: graphs on the embeddings. Late
-   * fusion (an average of class probabilities) is skipped; an end-to-end model, which would need
-   * survival batches of the aligned cohort, is refused.
-   */
-  private List<FusionSpec> survivalModels(List<FusionSpec> selected) {
-    List<FusionSpec> kept = new ArrayList<>();
-    for (FusionSpec s : selected) {
-      if (s.endToEnd()) {
-        throw new FusionSpecException(
-            "Cannot train model '"
-                + s.name()
-                + "' on a survival outcome: end-to-end models"
-                + " (when = raw or a depth) support class labels only so far");
-      }
-      kept.add(s);
-    }
-    return kept;
   }
 
   private List<FusionSpec> select(List<FusionSpec> all) {

@@ -65,7 +65,7 @@ class CohortDataTest {
 
     CountingIterator<InternalRow> input = new CountingIterator<>(partition);
     Iterator<Batch> out =
-        new CohortData.ToBatches(new ArrayList<>(preps), 2, batchSize).call(input);
+        new CohortData.ToBatches(new ArrayList<>(preps), 2, false, batchSize).call(input);
     List<Batch> batches = new ArrayList<>();
     batches.add(out.next());
     assertTrue(

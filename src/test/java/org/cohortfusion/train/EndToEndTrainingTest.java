@@ -111,8 +111,8 @@ class EndToEndTrainingTest {
                 Updaters.of(config.train(), spec.encoderLearningRate(), 0)));
     ComputationGraph graph = compiled.newGraph();
 
-    List<Batch> train = CohortData.collect(aligned, preps, 2, "train", 16, false);
-    List<Batch> validation = CohortData.collect(aligned, preps, 2, "validation", 64, false);
+    List<Batch> train = CohortData.collect(aligned, preps, 2, null, "train", 16, false);
+    List<Batch> validation = CohortData.collect(aligned, preps, 2, null, "validation", 64, false);
     assertEquals(180, train.stream().mapToInt(Batch::size).sum());
     assertTrue(
         train.stream().anyMatch(b -> b.mask(2) != null), "time series carry their step mask");
