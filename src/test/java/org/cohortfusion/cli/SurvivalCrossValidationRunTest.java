@@ -159,7 +159,7 @@ class SurvivalCrossValidationRunTest {
    * and t_i &lt; t_j, or t_i == t_j with j censored; concordant when i's risk is higher, one half
    * when equal.
    */
-  private static double allPairsC(List<double[]> s) {
+  static double allPairsC(List<double[]> s) {
     double score = 0;
     long comparable = 0;
     for (double[] i : s) {
