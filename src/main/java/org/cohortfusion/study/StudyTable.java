@@ -38,18 +38,15 @@ public final class StudyTable {
     boolean survival = config.subjects().outcome().survival();
     for (StudyGrid.Cell cell : cells) {
       String dir = StudyGrid.cellDir(config, cell);
-      TrainAction.Summary summary =
-          Json.read(hconf, dir + "/train/summary.json", TrainAction.Summary.class);
-      Map<String, TrainAction.SummaryEntry> trained = new HashMap<>();
-      summary.models().forEach(e -> trained.put(e.name(), e));
       if (survival) {
         SurvivalEvaluation.Result eval = EvaluateAction.readSurvival(hconf, dir + "/evaluate");
         rates = eval.removalRates();
-        rows.addAll(survivalRows(cell, models, eval, trained));
+        rows.addAll(survivalRows(cell, models, eval, trained(hconf, dir)));
         continue;
       }
       EvaluateResult eval = EvaluateAction.read(hconf, dir + "/evaluate");
       rates = eval.removalRates();
+      Map<String, TrainAction.SummaryEntry> trained = trained(hconf, dir);
       Map<String, double[]> intervals =
           eval.numClasses() == 2
               ? aurocIntervals(spark, dir + "/evaluate/" + EvaluateAction.PREDICTIONS_DIR, models)
@@ -87,6 +84,15 @@ public final class StudyTable {
         rows,
         seconds,
         survival ? StudyResult.SURVIVAL : null);
+  }
+
+  /** Train's summary.json entries of a cell, by model name. */
+  private static Map<String, TrainAction.SummaryEntry> trained(Configuration hconf, String dir) {
+    TrainAction.Summary summary =
+        Json.read(hconf, dir + "/train/summary.json", TrainAction.Summary.class);
+    Map<String, TrainAction.SummaryEntry> trained = new HashMap<>();
+    summary.models().forEach(e -> trained.put(e.name(), e));
+    return trained;
   }
 
   /** The rows of one cell of a survival study, from evaluate's survival metrics.json. */
