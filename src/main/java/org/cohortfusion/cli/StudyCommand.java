@@ -20,8 +20,9 @@ import picocli.CommandLine.Command;
  * session: ingest once (or the cohort already at {@code <output.dir>/cohort}), then for each cell,
  * one after another, pretrain, extract, train (the study's fusion models only) and evaluate exactly
  * as their own commands would, with the cell's embedding sizes and its outputs under {@code
- * <output.dir>/study/<cell>}; then {@code study.json} and {@code study.html} beside the cells. The
- * first stage that fails ends the study with its exit code.
+ * <output.dir>/study/<cell>}; then {@code study.json} and {@code study.html} beside the cells (test
+ * AUROC, or Harrell's C on a survival outcome). The first stage that fails ends the study with its
+ * exit code.
  */
 @Command(
     name = "study",
@@ -43,11 +44,6 @@ final class StudyCommand extends StageCommand {
       throw new UserInputException(
           "Cannot run a study: the config has no study block (e.g. study { embedding-sizes"
               + " { labs = [4, 16, 64] }, models = [concat, attention] })");
-    }
-    if (config.subjects().outcome().survival()) {
-      throw new UserInputException(
-          "Cannot run a study on a survival outcome: its table reads class metrics (AUROC);"
-              + " survival studies are not supported yet");
     }
     if (config.splits().folds() > 0) {
       // A cross-validated study needs every cell run per fold and pooled; not built yet, so refuse

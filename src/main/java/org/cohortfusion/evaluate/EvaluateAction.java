@@ -832,6 +832,21 @@ public final class EvaluateAction {
     return Json.read(conf, evaluateDir + "/" + METRICS_FILE, EvaluateResult.class);
   }
 
+  /**
+   * Reads {@code metrics.json} of an evaluate output directory that evaluated a survival outcome.
+   *
+   * @throws IllegalStateException when the file is a class-label evaluation
+   */
+  public static SurvivalEvaluation.Result readSurvival(Configuration conf, String evaluateDir) {
+    String path = evaluateDir + "/" + METRICS_FILE;
+    SurvivalEvaluation.Result r = Json.read(conf, path, SurvivalEvaluation.Result.class);
+    if (!"survival".equals(r.outcome())) {
+      throw new IllegalStateException(
+          "Cannot read " + path + " as a survival evaluation: it evaluated class labels");
+    }
+    return r;
+  }
+
   /** A model's evaluation and its test-split probabilities (for predictions/). */
   private record Evaluated(EvaluateResult.ModelEvaluation evaluation, double[][] probabilities) {}
 

@@ -352,10 +352,7 @@ public final class RetrainAction {
   private Judged judgeSurvival(
       Configuration hconf, String championName, CohortProfile.Drift drift) {
     SurvivalEvaluation.Result evaluated =
-        Json.read(
-            hconf,
-            config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE,
-            SurvivalEvaluation.Result.class);
+        EvaluateAction.readSurvival(hconf, config.evaluateOutputDir());
     SurvivalEvaluation.ModelSurvival challenger = survivalModel(evaluated, model);
     SurvivalEvaluation.ModelSurvival championEval =
         championName == null

@@ -12,9 +12,10 @@ import org.cohortfusion.evaluate.report.Charts;
 import org.cohortfusion.io.AtomicDirectory;
 
 /**
- * Writes a study's {@code study.json} and {@code study.html} (the table and the plot of test AUROC
- * against marginal size), each replaced in one atomic rename so a reader never sees half a file.
- * The cells' directories beside them are each stage's own atomic outputs.
+ * Writes a study's {@code study.json} and {@code study.html} (the table and the plot of test AUROC,
+ * or Harrell's C on a survival outcome, against marginal size), each replaced in one atomic rename
+ * so a reader never sees half a file. The cells' directories beside them are each stage's own
+ * atomic outputs.
  */
 public final class StudyReport {
   public static final String JSON = "study.json";
@@ -31,6 +32,7 @@ public final class StudyReport {
   }
 
   static String html(StudyResult r) {
+    String metric = r.metricName();
     StringBuilder h = new StringBuilder();
     h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
         .append(esc(r.name()))
@@ -49,8 +51,11 @@ public final class StudyReport {
         .append(" s. Each cell changes one modality's embedding size from the base cell's (")
         .append(esc(r.baseSizes().toString()))
         .append(
-            ") and runs pretrain, extract, train and evaluate on the same"
-                + " ingested cohort and split. Test AUROC with DeLong's 95% interval; robustness: area under the test AUROC"
+            ") and runs pretrain, extract, train and evaluate on the same ingested cohort and split. "
+                + (r.survival()
+                    ? "Test Harrell's C of the risk 1 - S(last interval bound) with evaluate's 95% bootstrap interval;"
+                        + " robustness: area under the test C"
+                    : "Test AUROC with DeLong's 95% interval; robustness: area under the test AUROC")
                 + " against the rate of modalities removed at random at test time (")
         .append(esc(r.removalRates().toString()))
         .append("), divided by the span of the rates.</p>\n");
@@ -58,8 +63,11 @@ public final class StudyReport {
     h.append("<h2>Table</h2>\n<table><tr><th class=\"l\">cell</th>");
     r.baseSizes().keySet().forEach(m -> h.append("<th>").append(esc(m)).append("</th>"));
     h.append(
-        "<th class=\"l\">model</th><th>test AUROC [95% CI]</th><th>AUPRC</th><th>robustness</th><th>parameters</th>"
-            + "<th>train s</th><th>test n</th></tr>\n");
+        r.survival()
+            ? "<th class=\"l\">model</th><th>test C [95% CI]</th><th>events</th><th>robustness</th><th>parameters</th>"
+                + "<th>train s</th><th>test n</th></tr>\n"
+            : "<th class=\"l\">model</th><th>test AUROC [95% CI]</th><th>AUPRC</th><th>robustness</th><th>parameters</th>"
+                + "<th>train s</th><th>test n</th></tr>\n");
     for (StudyResult.Row row : r.rows()) {
       h.append("<tr><td class=\"l\">").append(esc(row.cell())).append("</td>");
       r.baseSizes()
@@ -78,11 +86,11 @@ public final class StudyReport {
               String.format(
                   Locale.ROOT,
                   "%.3f [%.3f, %.3f]",
-                  row.testAuroc(),
-                  row.testAurocLower(),
-                  row.testAurocUpper()))
+                  row.metric(),
+                  row.metricLower(),
+                  row.metricUpper()))
           .append("</td><td>")
-          .append(fmt(row.testAuprc()))
+          .append(r.survival() ? String.valueOf(row.testEvents()) : fmt(row.testAuprc()))
           .append("</td><td>")
           .append(fmt(row.robustnessArea()))
           .append("</td><td>")
@@ -105,14 +113,17 @@ public final class StudyReport {
               * 1.05;
       byte[] png =
           Charts.lines(
-              "Test AUROC against marginal representation size",
+              "Test " + metric + " against marginal representation size",
               "embedding size of the varied" + " modality",
-              "test AUROC",
+              "test " + metric,
               lines,
               false,
               xMax);
-      h.append(
-              "<h2>AUROC against marginal size</h2>\n<img alt=\"AUROC against embedding size\" src=\"data:image/png;base64,")
+      h.append("<h2>")
+          .append(metric)
+          .append(" against marginal size</h2>\n<img alt=\"")
+          .append(metric)
+          .append(" against embedding size\" src=\"data:image/png;base64,")
           .append(Base64.getEncoder().encodeToString(png))
           .append(
               "\">\n<p>One line per varied modality and model: the"
@@ -123,8 +134,8 @@ public final class StudyReport {
   }
 
   /**
-   * Per varied modality and model: (size, AUROC) of the base cell and of each cell varying that
-   * modality, by size.
+   * Per varied modality and model: (size, AUROC or C) of the base cell and of each cell varying
+   * that modality, by size.
    */
   static List<Charts.Line> sizeLines(StudyResult r) {
     Map<String, TreeMap<Integer, Double>> points = new java.util.LinkedHashMap<>();
@@ -135,7 +146,7 @@ public final class StudyReport {
         TreeMap<Integer, Double> p = new TreeMap<>();
         for (StudyResult.Row row : r.rows()) {
           if (row.model().equals(model) && (row.varied() == null || row.varied().equals(m))) {
-            p.put(row.sizes().get(m), row.testAuroc());
+            p.put(row.sizes().get(m), row.metric());
           }
         }
         points.put(m + " / " + model, p);

@@ -1,5 +1,7 @@
 package org.cohortfusion.study;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +16,8 @@ import java.util.Map;
  *     robustnessArea is taken
  * @param rows one per cell × model, cells in run order, models in study order
  * @param seconds wall seconds of the whole study (ingest, or its reuse, included)
+ * @param outcome "survival" when the rows read Harrell's C; absent (null) for class labels, as in
+ *     evaluate's metrics.json, so a class study's JSON is what it was before survival studies
  */
 public record StudyResult(
     String name,
@@ -22,13 +26,29 @@ public record StudyResult(
     List<StudyGrid.Cell> cells,
     List<Double> removalRates,
     List<Row> rows,
-    double seconds) {
+    double seconds,
+    @JsonInclude(JsonInclude.Include.NON_NULL) String outcome) {
+  /** Marks a study of a survival outcome, as evaluate marks its metrics.json. */
+  public static final String SURVIVAL = "survival";
+
   public StudyResult {
     baseSizes = Map.copyOf(baseSizes);
     models = List.copyOf(models);
     cells = List.copyOf(cells);
     removalRates = List.copyOf(removalRates);
     rows = List.copyOf(rows);
+  }
+
+  /** Whether the rows read Harrell's C rather than AUROC. */
+  @JsonIgnore
+  public boolean survival() {
+    return SURVIVAL.equals(outcome);
+  }
+
+  /** Name of the rows' test metric, for tables and plots. */
+  @JsonIgnore
+  public String metricName() {
+    return survival() ? "C" : "AUROC";
   }
 
   /**
@@ -43,14 +63,19 @@ public record StudyResult(
    * @param testAurocLower lower bound of DeLong's 95% interval of the test AUROC (binary outcomes;
    *     else NaN)
    * @param testAurocUpper upper bound of that interval
-   * @param testAuprc test AUPRC (evaluate's metrics.json)
+   * @param testAuprc test AUPRC (evaluate's metrics.json; NaN on a survival outcome)
    * @param parameters trainable parameters of the fusion network (train's summary.json; null if not
    *     recorded)
    * @param trainSeconds wall seconds train spent on the model (train's summary.json; null if not
    *     recorded)
-   * @param robustnessArea area under the robustness curve (test AUROC against the MCAR removal
-   *     rate), divided by the span of the rates, so it reads as the mean AUROC over removal rates 0
-   *     to 0.9
+   * @param robustnessArea area under the robustness curve (test AUROC, or C on a survival outcome,
+   *     against the MCAR removal rate), divided by the span of the rates, so it reads as the mean
+   *     metric over removal rates 0 to 0.9
+   * @param testEvents events among the test subjects (survival outcome; else null)
+   * @param testCIndex Harrell's C of the test risks (evaluate's metrics.json; survival outcome,
+   *     else null)
+   * @param testCLower lower bound of evaluate's 95% bootstrap interval of C (survival; else null)
+   * @param testCUpper upper bound of that interval
    */
   public record Row(
       String cell,
@@ -64,9 +89,31 @@ public record StudyResult(
       double testAuprc,
       Long parameters,
       Double trainSeconds,
-      double robustnessArea) {
+      double robustnessArea,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long testEvents,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double testCIndex,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double testCLower,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Double testCUpper) {
     public Row {
       sizes = Map.copyOf(sizes);
+    }
+
+    /** The row's test metric: C on a survival outcome, else AUROC. */
+    @JsonIgnore
+    public double metric() {
+      return testCIndex != null ? testCIndex : testAuroc;
+    }
+
+    /** Lower bound of the metric's 95% interval. */
+    @JsonIgnore
+    public double metricLower() {
+      return testCLower != null ? testCLower : testAurocLower;
+    }
+
+    /** Upper bound of the metric's 95% interval. */
+    @JsonIgnore
+    public double metricUpper() {
+      return testCUpper != null ? testCUpper : testAurocUpper;
     }
   }
 
@@ -82,8 +129,8 @@ public record StudyResult(
   }
 
   /**
-   * One line per row: cell, model, AUROC with its interval, robustness area, parameters, seconds
-   * (no subject data).
+   * One line per row: cell, model, AUROC (C on a survival outcome) with its interval, AUPRC (events
+   * on a survival outcome), robustness area, parameters (no subject data).
    */
   public String summary() {
     StringBuilder s =
@@ -100,21 +147,23 @@ public record StudyResult(
             "%-16s %-14s %-22s %-8s %-10s %-8s%n",
             "cell",
             "model",
-            "test AUROC [95% CI]",
-            "AUPRC",
+            survival() ? "test C [95% CI]" : "test AUROC [95% CI]",
+            survival() ? "events" : "AUPRC",
             "robustness",
             "params"));
     for (Row r : rows) {
       s.append(
           String.format(
               java.util.Locale.ROOT,
-              "%-16s %-14s %.3f [%.3f, %.3f]   %.3f    %.3f      %s%n",
+              survival()
+                  ? "%-16s %-14s %.3f [%.3f, %.3f]   %-8d %.3f      %s%n"
+                  : "%-16s %-14s %.3f [%.3f, %.3f]   %.3f    %.3f      %s%n",
               r.cell(),
               r.model(),
-              r.testAuroc(),
-              r.testAurocLower(),
-              r.testAurocUpper(),
-              r.testAuprc(),
+              r.metric(),
+              r.metricLower(),
+              r.metricUpper(),
+              survival() ? (Object) r.testEvents() : (Object) r.testAuprc(),
               r.robustnessArea(),
               r.parameters() == null ? "-" : r.parameters().toString()));
     }

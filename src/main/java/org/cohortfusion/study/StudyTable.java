@@ -14,14 +14,17 @@ import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.cohortfusion.evaluate.CrossValidationAction;
 import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
+import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.train.TrainAction;
 
 /**
  * Reads the study's rows back from what each cell's stages wrote: evaluate's metrics.json (AUROC,
  * AUPRC, robustness curve), evaluate's predictions (DeLong's interval of the AUROC, which
- * metrics.json does not carry) and train's summary.json (parameters, seconds). Nothing is
- * recomputed that a stage already reported, so the table agrees with the cells' own files.
+ * metrics.json does not carry) and train's summary.json (parameters, seconds). On a survival
+ * outcome metrics.json carries everything the row needs (n, events, Harrell's C with its bootstrap
+ * interval, C under test-time removal), so the predictions are not read. Nothing is recomputed that
+ * a stage already reported, so the table agrees with the cells' own files.
  */
 public final class StudyTable {
   private StudyTable() {}
@@ -32,14 +35,18 @@ public final class StudyTable {
     List<String> models = config.study().modelsOr(config.fusion());
     List<StudyResult.Row> rows = new ArrayList<>();
     List<Double> rates = List.of();
+    boolean survival = config.subjects().outcome().survival();
     for (StudyGrid.Cell cell : cells) {
       String dir = StudyGrid.cellDir(config, cell);
+      if (survival) {
+        SurvivalEvaluation.Result eval = EvaluateAction.readSurvival(hconf, dir + "/evaluate");
+        rates = eval.removalRates();
+        rows.addAll(survivalRows(cell, models, eval, trained(hconf, dir)));
+        continue;
+      }
       EvaluateResult eval = EvaluateAction.read(hconf, dir + "/evaluate");
       rates = eval.removalRates();
-      TrainAction.Summary summary =
-          Json.read(hconf, dir + "/train/summary.json", TrainAction.Summary.class);
-      Map<String, TrainAction.SummaryEntry> trained = new HashMap<>();
-      summary.models().forEach(e -> trained.put(e.name(), e));
+      Map<String, TrainAction.SummaryEntry> trained = trained(hconf, dir);
       Map<String, double[]> intervals =
           eval.numClasses() == 2
               ? aurocIntervals(spark, dir + "/evaluate/" + EvaluateAction.PREDICTIONS_DIR, models)
@@ -61,7 +68,11 @@ public final class StudyTable {
                 m.test().auprc(),
                 t == null ? null : t.parameters(),
                 t == null ? null : t.trainSeconds(),
-                robustnessArea(eval.removalRates(), m.robustness())));
+                robustnessArea(eval.removalRates(), m.robustness()),
+                null,
+                null,
+                null,
+                null));
       }
     }
     return new StudyResult(
@@ -71,7 +82,60 @@ public final class StudyTable {
         cells,
         rates,
         rows,
-        seconds);
+        seconds,
+        survival ? StudyResult.SURVIVAL : null);
+  }
+
+  /** Train's summary.json entries of a cell, by model name. */
+  private static Map<String, TrainAction.SummaryEntry> trained(Configuration hconf, String dir) {
+    TrainAction.Summary summary =
+        Json.read(hconf, dir + "/train/summary.json", TrainAction.Summary.class);
+    Map<String, TrainAction.SummaryEntry> trained = new HashMap<>();
+    summary.models().forEach(e -> trained.put(e.name(), e));
+    return trained;
+  }
+
+  /** The rows of one cell of a survival study, from evaluate's survival metrics.json. */
+  private static List<StudyResult.Row> survivalRows(
+      StudyGrid.Cell cell,
+      List<String> models,
+      SurvivalEvaluation.Result eval,
+      Map<String, TrainAction.SummaryEntry> trained) {
+    List<StudyResult.Row> rows = new ArrayList<>();
+    for (String model : models) {
+      SurvivalEvaluation.ModelSurvival m =
+          eval.models().stream()
+              .filter(e -> e.name().equals(model))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "Cannot find model '"
+                              + model
+                              + "' in the survival evaluation of study cell '"
+                              + cell.name()
+                              + "'"));
+      TrainAction.SummaryEntry t = trained.get(model);
+      rows.add(
+          new StudyResult.Row(
+              cell.name(),
+              cell.varied(),
+              cell.sizes(),
+              model,
+              m.test().n(),
+              Double.NaN,
+              Double.NaN,
+              Double.NaN,
+              Double.NaN,
+              t == null ? null : t.parameters(),
+              t == null ? null : t.trainSeconds(),
+              area(eval.removalRates(), m.robustness()),
+              m.test().events(),
+              m.test().cIndex(),
+              m.test().cLower(),
+              m.test().cUpper()));
+    }
+    return rows;
   }
 
   /**
@@ -80,13 +144,19 @@ public final class StudyTable {
    * curve has fewer than two points.
    */
   public static double robustnessArea(List<Double> rates, List<ClassificationMetrics> curve) {
+    return area(rates, curve.stream().map(ClassificationMetrics::auroc).toList());
+  }
+
+  /**
+   * {@link #robustnessArea} of any metric against the removal rate (a survival outcome's C-index).
+   */
+  static double area(List<Double> rates, List<Double> curve) {
     if (rates.size() < 2 || curve.size() != rates.size()) {
       return Double.NaN;
     }
     double area = 0;
     for (int i = 1; i < rates.size(); i++) {
-      area +=
-          (rates.get(i) - rates.get(i - 1)) * (curve.get(i).auroc() + curve.get(i - 1).auroc()) / 2;
+      area += (rates.get(i) - rates.get(i - 1)) * (curve.get(i) + curve.get(i - 1)) / 2;
     }
     return area / (rates.get(rates.size() - 1) - rates.get(0));
   }

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and one fusion model, checked against what the cells' own stages wrote: exactly cells × models
  * rows; each cell's embeddings descriptor (extract's embeddings.json, read here as plain JSON) has
  * the cell's dimension for every modality; the AUROC and AUPRC of every row are those of the cell's
- * evaluate metrics.json. Also the refusals: no study block, and splits.folds set, each exit 2 with
- * one line.
+ * evaluate metrics.json; no survival field (outcome, testCIndex, testEvents) appears. Also the
+ * refusals: no study block, and splits.folds set, each exit 2 with one line.
  */
 class StudyCommandTest {
   @TempDir Path dir;
@@ -74,11 +74,15 @@ class StudyCommandTest {
     Path studyDir = dir.resolve("out/study");
     JsonNode study = json.readTree(studyDir.resolve("study.json").toFile());
     assertEquals(2, study.path("cells").size(), study.toString());
+    // A class-label study's JSON carries no survival fields: readers of it see what they saw
+    // before.
+    assertFalse(study.has("outcome"), study.toString());
     assertEquals(2 * 1, study.path("rows").size(), study.toString());
     Set<String> cells = new HashSet<>();
     for (JsonNode row : study.path("rows")) {
       String cell = row.path("cell").asText();
       assertTrue(cells.add(cell), "a cell appears twice: " + cell);
+      assertFalse(row.has("testCIndex") || row.has("testEvents"), row.toString());
       assertEquals("mean", row.path("model").asText());
       int expectedLabs = cell.equals("base") ? 4 : 8;
       assertEquals(expectedLabs, row.path("sizes").path("labs").asInt(), cell);
