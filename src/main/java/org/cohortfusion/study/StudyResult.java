@@ -32,7 +32,8 @@ public record StudyResult(
   public static final String SURVIVAL = "survival";
 
   public StudyResult {
-    baseSizes = Map.copyOf(baseSizes);
+    // Sorted, so the json and the page list the modalities in the same order on every run.
+    baseSizes = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(baseSizes));
     models = List.copyOf(models);
     cells = List.copyOf(cells);
     removalRates = List.copyOf(removalRates);
@@ -95,7 +96,7 @@ public record StudyResult(
       @JsonInclude(JsonInclude.Include.NON_NULL) Double testCLower,
       @JsonInclude(JsonInclude.Include.NON_NULL) Double testCUpper) {
     public Row {
-      sizes = Map.copyOf(sizes);
+      sizes = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(sizes));
     }
 
     /** The row's test metric: C on a survival outcome, else AUROC. */
