@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.Pipeline;
@@ -228,47 +230,76 @@ public final class ClassicalBaselines {
       return trainSurvival(hconf, name, cohort, features, train, trainF, validationF, size, t0);
     }
     Predictor<?, ?, ?> estimator = estimator(name);
-    ParamMap[] grid = grid(name, estimator);
     BinaryClassificationEvaluator evaluator =
         new BinaryClassificationEvaluator()
             .setMetricName("areaUnderROC")
             .setLabelCol("label")
             .setRawPredictionCol("rawPrediction");
-    List<ClassicalModels.GridPoint> points = new ArrayList<>();
-    Model<?> best = null;
-    double bestAuroc = Double.NEGATIVE_INFINITY;
-    ParamMap bestParams = null;
-    for (ParamMap p : grid) {
-      Model<?> m = (Model<?>) estimator.fit(trainF, p);
-      double auroc = evaluator.evaluate(m.transform(validationF));
-      points.add(new ClassicalModels.GridPoint(asMap(p), auroc));
-      // Strictly better only: on ties the earlier (in grid order: more regularised / smaller) point
-      // stays.
-      if (auroc > bestAuroc) {
-        bestAuroc = auroc;
-        best = m;
-        bestParams = p;
-      }
-    }
+    Choice<Double> best =
+        choose(
+            estimator,
+            grid(name, estimator),
+            trainF,
+            m -> evaluator.evaluate(m.transform(validationF)),
+            Double::doubleValue);
     // Only transformers: Pipeline.fit checks the schema and joins them into one PipelineModel,
     // nothing is refitted.
     PipelineModel model =
-        new Pipeline().setStages(new PipelineStage[] {features, best}).fit(train.limit(0));
-    Metrics validation = validationMetrics(best, validationF);
-    ClassicalModels.Description d =
-        description(name, estimator, asMap(bestParams), points, cohort, size, validation);
-    return publish(hconf, name, model, d, validation, grid.length, t0);
+        new Pipeline().setStages(new PipelineStage[] {features, best.model()}).fit(train.limit(0));
+    Metrics validation = validationMetrics(best.model(), validationF);
+    ClassicalModels.Description d = description(name, estimator, best, cohort, size, validation);
+    return publish(hconf, name, model, d, validation, best.points().size(), t0);
+  }
+
+  /**
+   * The chosen grid point of a baseline: its fitted model, parameters and validation result, and
+   * every grid point's validation score in grid order.
+   */
+  private record Choice<V>(
+      Model<?> model, ParamMap params, V validation, List<ClassicalModels.GridPoint> points) {}
+
+  /**
+   * Fits {@code estimator} on {@code rows} at every point of {@code grid} and keeps the one whose
+   * validation result ({@code validate}) has the highest {@code score}.
+   */
+  private static <V> Choice<V> choose(
+      Predictor<?, ?, ?> estimator,
+      ParamMap[] grid,
+      Dataset<Row> rows,
+      Function<Model<?>, V> validate,
+      ToDoubleFunction<V> score) {
+    List<ClassicalModels.GridPoint> points = new ArrayList<>();
+    Model<?> best = null;
+    ParamMap bestParams = null;
+    V bestValidation = null;
+    double bestScore = Double.NaN;
+    for (ParamMap p : grid) {
+      Model<?> m = (Model<?>) estimator.fit(rows, p);
+      V v = validate.apply(m);
+      double s = score.applyAsDouble(v);
+      points.add(new ClassicalModels.GridPoint(asMap(p), s));
+      // Strictly better only: on ties the earlier (in grid order: more regularised / smaller) point
+      // stays. The first point is taken whatever its score: a validation split without a
+      // comparable pair has no concordance (NaN), and a model must still be published.
+      if (best == null || s > bestScore) {
+        best = m;
+        bestParams = p;
+        bestValidation = v;
+        bestScore = s;
+      }
+    }
+    return new Choice<>(best, bestParams, bestValidation, points);
   }
 
   /** What a fitted baseline is, for classical.json, the report and provenance. */
   private ClassicalModels.Description description(
       String name,
       Predictor<?, ?, ?> estimator,
-      Map<String, Object> chosen,
-      List<ClassicalModels.GridPoint> points,
+      Choice<?> best,
       CohortManifest cohort,
       int size,
       Metrics validation) {
+    Map<String, Object> chosen = asMap(best.params());
     String outcome =
         hazard == null
             ? ""
@@ -290,7 +321,7 @@ public final class ClassicalBaselines {
         estimator.getClass().getName(),
         describe,
         chosen,
-        points,
+        best.points(),
         cohort.modalities(),
         ClassicalFeatures.layout(cohort.modalities()).numericNames(),
         size,
@@ -395,27 +426,20 @@ public final class ClassicalBaselines {
             .orderBy("subject_id")
             .collectAsList();
     Predictor<?, ?, ?> estimator = estimator(name);
-    List<ClassicalModels.GridPoint> points = new ArrayList<>();
-    Model<?> best = null;
-    Metrics bestMetrics = null;
-    ParamMap bestParams = null;
-    for (ParamMap p : grid(name, estimator)) {
-      Model<?> m = (Model<?>) estimator.fit(rows, p);
-      Metrics metrics = survivalMetrics(m, validationRows, codeRows, intervals);
-      points.add(new ClassicalModels.GridPoint(asMap(p), metrics.auroc()));
-      if (bestMetrics == null || metrics.auroc() > bestMetrics.auroc()) {
-        bestMetrics = metrics;
-        best = m;
-        bestParams = p;
-      }
-    }
+    Choice<Metrics> best =
+        choose(
+            estimator,
+            grid(name, estimator),
+            rows,
+            m -> survivalMetrics(m, validationRows, codeRows, intervals),
+            Metrics::auroc);
     PipelineModel model =
         new Pipeline()
-            .setStages(new PipelineStage[] {features, assembler, best})
+            .setStages(new PipelineStage[] {features, assembler, best.model()})
             .fit(PersonPeriod.everyInterval(train, intervals).limit(0));
     ClassicalModels.Description d =
-        description(name, estimator, asMap(bestParams), points, cohort, size, bestMetrics);
-    return publish(hconf, name, model, d, bestMetrics, points.size(), t0);
+        description(name, estimator, best, cohort, size, best.validation());
+    return publish(hconf, name, model, d, best.validation(), best.points().size(), t0);
   }
 
   /**

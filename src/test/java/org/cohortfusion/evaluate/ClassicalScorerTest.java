@@ -16,6 +16,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.features.FeatureTestCohorts;
+import org.cohortfusion.testing.HazardsByHand;
 import org.cohortfusion.testing.SparkTestSession;
 import org.cohortfusion.train.ClassicalBaselines;
 import org.cohortfusion.train.classical.ClassicalModels;
@@ -136,8 +137,16 @@ class ClassicalScorerTest {
     org.apache.spark.ml.Transformer[] stages = model.pipeline().stages();
     org.apache.spark.ml.classification.LogisticRegressionModel lr =
         (org.apache.spark.ml.classification.LogisticRegressionModel) stages[stages.length - 1];
-    Map<String, double[]> asIs = byHand(stages[0], lr, labeled, model, cuts.size(), true);
-    Map<String, double[]> noVec = byHand(stages[0], lr, labeled, model, cuts.size(), false);
+    Dataset<Row> testRows = labeled.where("split = 'test'");
+    Map<String, double[]> asIs =
+        HazardsByHand.of(stages[0], lr, testRows, model.description().modalities(), cuts.size());
+    Map<String, double[]> noVec =
+        HazardsByHand.of(
+            stages[0],
+            lr,
+            testRows.withColumn("has_vec", lit(false)),
+            model.description().modalities(),
+            cuts.size());
     assertTrue(
         ids.stream().anyMatch(id -> Math.abs(asIs.get(id)[0] - noVec.get(id)[0]) > 1e-6),
         "removing 'vec' changes the hazards");
@@ -148,42 +157,6 @@ class ClassicalScorerTest {
       org.junit.jupiter.api.Assertions.assertArrayEquals(
           expected, scored.get(1)[r], 1e-9, "scenario, subject " + r);
     }
-  }
-
-  /** Hazards from the coefficients: sigmoid(b + w . features + w_j for interval j > 0). */
-  private static Map<String, double[]> byHand(
-      org.apache.spark.ml.Transformer features,
-      org.apache.spark.ml.classification.LogisticRegressionModel lr,
-      Dataset<Row> labeled,
-      ClassicalModels.Loaded model,
-      int intervals,
-      boolean withVec) {
-    Dataset<Row> rows = labeled.where("split = 'test'");
-    if (!withVec) {
-      rows = rows.withColumn("has_vec", lit(false));
-    }
-    double[] w = lr.coefficients().toArray();
-    Map<String, double[]> out = new HashMap<>();
-    for (Row r :
-        features
-            .transform(
-                org.cohortfusion.train.classical.ClassicalFeatures.prepare(
-                    rows, model.description().modalities()))
-            .select("subject_id", org.cohortfusion.train.classical.ClassicalFeatures.FEATURES)
-            .collectAsList()) {
-      double[] x = r.<org.apache.spark.ml.linalg.Vector>getAs(1).toArray();
-      double base = lr.intercept();
-      for (int k = 0; k < x.length; k++) {
-        base += w[k] * x[k];
-      }
-      double[] h = new double[intervals];
-      for (int j = 0; j < intervals; j++) {
-        double z = base + (j == 0 ? 0 : w[x.length + j - 1]);
-        h[j] = 1 / (1 + Math.exp(-z));
-      }
-      out.put(r.getString(0), h);
-    }
-    return out;
   }
 
   private static Map<String, Double> probabilities(Dataset<Row> scored) {

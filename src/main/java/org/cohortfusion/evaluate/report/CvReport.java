@@ -284,50 +284,30 @@ public final class CvReport {
                 + " interval; it compares subjects scored by different fold models, so read it with"
                 + " the per-fold mean ± sd.</p>\n");
     h.append(
-        "<table><tr><th class=\"l\">model</th><th class=\"l\">kind</th><th>pooled C [95% CI]</th>"
-            + "<th>per-fold C mean ± sd</th><th>per-fold C</th><th>pooled C - best unimodal"
-            + " [95% CI]</th></tr>\n");
-    for (SurvivalCrossValidation.Model m : r.models()) {
-      StringBuilder folds = new StringBuilder();
-      m.foldC().forEach(c -> folds.append(folds.length() == 0 ? "" : " ").append(fmt(c)));
-      String paired =
-          r.comparisons().stream()
-              .filter(c -> c.model().equals(m.name()))
-              .findFirst()
-              .map(
-                  c ->
-                      String.format(
-                          Locale.ROOT,
-                          "%+.3f [%+.3f, %+.3f]",
-                          c.difference(),
-                          c.lower(),
-                          c.upper()))
-              .orElse("-");
-      h.append("<tr><td class=\"l\">")
-          .append(ReportAction.esc(m.name()))
-          .append("</td><td class=\"l\">")
-          .append(ReportAction.esc(m.kind()))
-          .append("</td><td>")
-          .append(fmt(m.pooledC()))
-          .append(" [")
-          .append(fmt(m.pooledCLower()))
-          .append(", ")
-          .append(fmt(m.pooledCUpper()))
-          .append("]</td><td>")
-          .append(fmt(m.foldCIndex().mean()))
-          .append(" ± ")
-          .append(fmt(m.foldCIndex().sd()))
-          .append("</td><td>")
-          .append(folds)
-          .append("</td><td>")
-          .append(paired)
-          .append("</td></tr>\n");
-    }
-    h.append("</table>\n</body></html>\n");
+        SurvivalTable.html(
+            "pooled C [95% CI]",
+            List.of("per-fold C mean ± sd", "per-fold C"),
+            "pooled C - best unimodal [95% CI]",
+            r.models().stream()
+                .map(
+                    m ->
+                        new SurvivalTable.Row(
+                            m.name(),
+                            m.kind(),
+                            m.pooledC(),
+                            m.pooledCLower(),
+                            m.pooledCUpper(),
+                            List.of(
+                                fmt(m.foldCIndex().mean()) + " ± " + fmt(m.foldCIndex().sd()),
+                                String.join(" ", m.foldC().stream().map(CvReport::fmt).toList()))))
+                .toList(),
+            r.comparisons()));
+    h.append("\n</body></html>\n");
     return h.toString();
   }
 
-  private static String fmt(double v) {
+  /** A metric with three decimals, "-" when there is none (NaN). */
+  static String fmt(double v) {
     return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
   }
 }

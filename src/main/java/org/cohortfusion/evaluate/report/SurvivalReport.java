@@ -70,38 +70,26 @@ final class SurvivalReport {
         .append(r.horizons())
         .append("; IBS: integrated Brier score over the interval bounds.</p>");
     h.append(
-        "<table><tr><th>model</th><th>kind</th><th>C-index [95% CI]</th><th>tdAUROC</th><th>Brier</th>"
-            + "<th>IBS</th><th>C vs best unimodal [95% CI]</th></tr>");
-    for (SurvivalEvaluation.ModelSurvival m : sorted(r)) {
-      String vs =
-          r.comparisons().stream()
-              .filter(c -> c.model().equals(m.name()))
-              .findFirst()
-              .map(
-                  c ->
-                      String.format(
-                          Locale.ROOT,
-                          "%+.3f [%+.3f, %+.3f]",
-                          c.difference(),
-                          c.lower(),
-                          c.upper()))
-              .orElse("");
-      h.append(
-          String.format(
-              Locale.ROOT,
-              "<tr><td>%s</td><td>%s</td><td>%.3f [%.3f, %.3f]</td><td>%s</td><td>%s</td>"
-                  + "<td>%.3f</td><td>%s</td></tr>",
-              escape(m.name()),
-              escape(m.kind()),
-              m.test().cIndex(),
-              m.test().cLower(),
-              m.test().cUpper(),
-              values(m.test().timeDependentAuroc()),
-              values(m.test().brier()),
-              m.test().integratedBrier(),
-              vs));
-    }
-    h.append("</table><pre>").append(escape(r.summary())).append("</pre>");
+        SurvivalTable.html(
+            "C-index [95% CI]",
+            List.of("tdAUROC", "Brier", "IBS"),
+            "C vs best unimodal [95% CI]",
+            sorted(r).stream()
+                .map(
+                    m ->
+                        new SurvivalTable.Row(
+                            m.name(),
+                            m.kind(),
+                            m.test().cIndex(),
+                            m.test().cLower(),
+                            m.test().cUpper(),
+                            List.of(
+                                values(m.test().timeDependentAuroc()),
+                                values(m.test().brier()),
+                                String.format(Locale.ROOT, "%.3f", m.test().integratedBrier()))))
+                .toList(),
+            r.comparisons()));
+    h.append("<pre>").append(ReportAction.esc(r.summary())).append("</pre>");
     h.append("<h2>Robustness to missing modalities</h2><img id=\"")
         .append(FIG_ROBUSTNESS)
         .append("\" src=\"data:image/png;base64,")
@@ -141,9 +129,5 @@ final class SurvivalReport {
     List<String> v = new ArrayList<>();
     byHorizon.values().forEach(x -> v.add(String.format(Locale.ROOT, "%.3f", x)));
     return String.join(" / ", v);
-  }
-
-  private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
   }
 }
