@@ -21,7 +21,6 @@ import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamPair;
-import org.apache.spark.ml.tuning.ParamGridBuilder;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -479,27 +478,41 @@ public final class ClassicalBaselines {
     return Metrics.survival(hazards, c);
   }
 
+  /**
+   * The grid in a fixed order, the first parameter outermost: Spark's {@code ParamGridBuilder} keys
+   * its grid by parameter, whose hash comes from the estimator's random uid, so which parameter
+   * varied fastest changed from run to run, and with it which of two tied points won.
+   */
   private ParamMap[] grid(String name, Predictor<?, ?, ?> estimator) {
-    ParamGridBuilder b = new ParamGridBuilder();
     if (estimator instanceof LogisticRegression lr) {
       // Strongest regularisation first, so that ties keep the simpler model.
       List<Double> reg = new ArrayList<>(config.linear().regParam());
       reg.sort(java.util.Comparator.reverseOrder());
-      b.addGrid(lr.regParam(), reg.stream().mapToDouble(Double::doubleValue).toArray());
-      b.addGrid(
-          lr.elasticNetParam(),
-          config.linear().elasticNet().stream().mapToDouble(Double::doubleValue).toArray());
-    } else if (estimator instanceof GBTClassifier gbt) {
-      b.addGrid(
-          gbt.maxDepth(),
-          config.gbt().maxDepth().stream().sorted().mapToInt(Integer::intValue).toArray());
-      b.addGrid(
-          gbt.maxIter(),
-          config.gbt().maxIter().stream().sorted().mapToInt(Integer::intValue).toArray());
-    } else {
-      throw new IllegalArgumentException("Cannot build the grid of '" + name + "'");
+      return grid(lr.regParam(), reg, lr.elasticNetParam(), config.linear().elasticNet());
     }
-    return b.build();
+    if (estimator instanceof GBTClassifier gbt) {
+      // Shallowest and shortest first, for the same reason.
+      return grid(
+          gbt.maxDepth(),
+          config.gbt().maxDepth().stream().sorted().toList(),
+          gbt.maxIter(),
+          config.gbt().maxIter().stream().sorted().toList());
+    }
+    throw new IllegalArgumentException("Cannot build the grid of '" + name + "'");
+  }
+
+  private static <A, B> ParamMap[] grid(
+      org.apache.spark.ml.param.Param<Object> outer,
+      List<A> outerValues,
+      org.apache.spark.ml.param.Param<Object> inner,
+      List<B> innerValues) {
+    List<ParamMap> points = new ArrayList<>();
+    for (A a : outerValues) {
+      for (B b : innerValues) {
+        points.add(new ParamMap().put(outer, a).put(inner, b));
+      }
+    }
+    return points.toArray(new ParamMap[0]);
   }
 
   private static Map<String, Object> asMap(ParamMap p) {

@@ -234,6 +234,45 @@ class ClassicalBaselinesTest {
   }
 
   /**
+   * The grid is fitted in a fixed order, the strongest regularisation outermost, whatever uid Spark
+   * gave the estimator: the order decides which of two tied points is kept.
+   */
+  @Test
+  void theGridIsFittedStrongestRegularisationFirstOnEveryRun() {
+    SparkSession spark = SparkTestSession.get();
+    String cohort =
+        FeatureTestCohorts.writeCohort(
+            spark, FeatureTestCohorts.rows(120, 12), tmp.resolve("cohort").toString(), "fp");
+    ClassicalConfig grid =
+        new ClassicalConfig(
+            List.of("linear"),
+            new ClassicalConfig.Linear(List.of(0.01, 1.0), List.of(0.0, 0.5), null),
+            null,
+            4,
+            64,
+            null);
+    List<List<Object>> expected = new ArrayList<>();
+    for (double reg : new double[] {1.0, 0.01}) {
+      for (double net : new double[] {0.0, 0.5}) {
+        expected.add(List.of(reg, net));
+      }
+    }
+    for (int run = 0; run < 3; run++) {
+      String out = tmp.resolve("train-" + run).toString();
+      List<TrainResult.ModelResult> results =
+          new ClassicalBaselines(spark, cohort, out, grid, s -> {}).train(List.of("linear"));
+      List<List<Object>> fitted = new ArrayList<>();
+      for (ClassicalModels.GridPoint p :
+          ClassicalModels.load(new Configuration(), results.get(0).modelDir())
+              .description()
+              .grid()) {
+        fitted.add(List.of(p.params().get("regParam"), p.params().get("elasticNetParam")));
+      }
+      assertEquals(expected, fitted, "run " + run);
+    }
+  }
+
+  /**
    * A retrain that fails (here: no train subject has an age, so the imputer has no mean; the error
    * names the feature) leaves the published model in place, whole: the same SHA-256 and still
    * loadable.
