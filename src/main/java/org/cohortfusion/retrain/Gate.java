@@ -114,40 +114,28 @@ public final class Gate {
 
   public Decision judge(Evidence e) {
     List<Criterion> out = new ArrayList<>();
-    long subjects = e.positives() + e.negatives();
+    out.add(atLeast("test subjects", e.positives() + e.negatives(), config.minTestSubjects(), ""));
     out.add(
-        new Criterion(
-            "test subjects",
-            null,
-            (double) subjects,
-            ">= " + config.minTestSubjects(),
-            subjects >= config.minTestSubjects(),
-            ""));
-    long smaller = Math.min(e.positives(), e.negatives());
-    out.add(
-        new Criterion(
+        atLeast(
             "test subjects of the smaller class",
-            null,
-            (double) smaller,
-            ">= " + config.minTestPositives(),
-            smaller >= config.minTestPositives(),
+            Math.min(e.positives(), e.negatives()),
+            config.minTestPositives(),
             e.positives() + " positive, " + e.negatives() + " negative"));
     if (e.champion() == null) {
       out.add(beatsReference(e));
     } else {
       out.add(nonInferior(e));
-      out.add(worstPattern(e.champion(), e.challenger()));
-      double championArea = robustnessArea(e.champion());
-      double challengerArea = robustnessArea(e.challenger());
       out.add(
-          new Criterion(
-              "robustness (mean AUROC, MCAR 0-0.9)",
-              championArea,
-              challengerArea,
-              String.format(
-                  Locale.ROOT, "challenger >= champion - %.3f", config.robustnessMargin()),
-              challengerArea >= championArea - config.robustnessMargin(),
-              ""));
+          worstPattern(
+              "AUROC",
+              e.champion()
+                  .worstPattern()
+                  .map(p -> new Worst(p.pattern(), p.n(), p.metrics().auroc())),
+              e.challenger()
+                  .worstPattern()
+                  .map(p -> new Worst(p.pattern(), p.n(), p.metrics().auroc())),
+              "no pattern has enough test subjects of both classes (evaluate.min-pattern-size)"));
+      out.add(robustness("AUROC", robustnessArea(e.champion()), robustnessArea(e.challenger())));
     }
     ClassificationMetrics ct = e.challenger().test();
     out.add(
@@ -215,22 +203,12 @@ public final class Gate {
 
   public Decision judgeSurvival(SurvivalEvidence e) {
     List<Criterion> out = new ArrayList<>();
-    long subjects = e.events() + e.censored();
+    out.add(atLeast("test subjects", e.events() + e.censored(), config.minTestSubjects(), ""));
     out.add(
-        new Criterion(
-            "test subjects",
-            null,
-            (double) subjects,
-            ">= " + config.minTestSubjects(),
-            subjects >= config.minTestSubjects(),
-            ""));
-    out.add(
-        new Criterion(
+        atLeast(
             "test subjects with the event",
-            null,
-            (double) e.events(),
-            ">= " + config.minTestPositives(),
-            e.events() >= config.minTestPositives(),
+            e.events(),
+            config.minTestPositives(),
             e.events() + " events, " + e.censored() + " censored"));
     double challengerC = e.challenger().test().cIndex();
     SurvivalEvaluation.ModelSurvival other = e.champion() != null ? e.champion() : e.reference();
@@ -264,18 +242,13 @@ public final class Gate {
                   config.aurocMargin()),
               p.lower() > -config.aurocMargin(),
               interval(p, e.confidence())));
-      out.add(worstSurvivalPattern(e.champion(), e.challenger()));
-      double championArea = meanC(e.champion());
-      double challengerArea = meanC(e.challenger());
       out.add(
-          new Criterion(
-              "robustness (mean C, MCAR 0-0.9)",
-              championArea,
-              challengerArea,
-              String.format(
-                  Locale.ROOT, "challenger >= champion - %.3f", config.robustnessMargin()),
-              challengerArea >= championArea - config.robustnessMargin(),
-              ""));
+          worstPattern(
+              "C-index",
+              worstPattern(e.champion()).map(w -> new Worst(w.pattern(), w.n(), w.cIndex())),
+              worstPattern(e.challenger()).map(w -> new Worst(w.pattern(), w.n(), w.cIndex())),
+              "no pattern has enough test subjects (evaluate.min-pattern-size)"));
+      out.add(robustness("C", meanC(e.champion()), meanC(e.challenger())));
     }
     double ibs = e.challenger().test().integratedBrier();
     out.add(
@@ -302,40 +275,6 @@ public final class Gate {
       out.add(drift(e.drift()));
     }
     return new Decision(out.stream().allMatch(Criterion::passed), out);
-  }
-
-  private Criterion worstSurvivalPattern(
-      SurvivalEvaluation.ModelSurvival champion, SurvivalEvaluation.ModelSurvival challenger) {
-    Optional<SurvivalEvaluation.PatternScores> a = worstPattern(champion);
-    Optional<SurvivalEvaluation.PatternScores> b = worstPattern(challenger);
-    String rule =
-        String.format(Locale.ROOT, "challenger >= champion - %.3f", config.worstPatternMargin());
-    if (a.isEmpty() || b.isEmpty()) {
-      return new Criterion(
-          "worst missingness-pattern C-index",
-          null,
-          null,
-          rule,
-          true,
-          "no pattern has enough test subjects with a comparable pair (evaluate.min-pattern-size)");
-    }
-    double ca = a.get().cIndex();
-    double cb = b.get().cIndex();
-    return new Criterion(
-        "worst missingness-pattern C-index",
-        ca,
-        cb,
-        rule,
-        cb >= ca - config.worstPatternMargin(),
-        "champion's worst "
-            + a.get().pattern()
-            + " (n="
-            + a.get().n()
-            + "), challenger's "
-            + b.get().pattern()
-            + " (n="
-            + b.get().n()
-            + ")");
   }
 
   /** The lowest C of the patterns with at least evaluate.min-pattern-size test subjects. */
@@ -398,38 +337,50 @@ public final class Gate {
         e.paired() == null ? "" : interval(e.paired()));
   }
 
+  /** A count the decision rests on, at least {@code min}. */
+  private static Criterion atLeast(String name, long count, int min, String detail) {
+    return new Criterion(name, null, (double) count, ">= " + min, count >= min, detail);
+  }
+
+  /** A model's worst missingness pattern: its name, size and metric. */
+  private record Worst(String pattern, long n, double value) {}
+
   private Criterion worstPattern(
-      EvaluateResult.ModelEvaluation champion, EvaluateResult.ModelEvaluation challenger) {
-    Optional<EvaluateResult.PatternMetrics> a = champion.worstPattern();
-    Optional<EvaluateResult.PatternMetrics> b = challenger.worstPattern();
+      String metric, Optional<Worst> champion, Optional<Worst> challenger, String noPattern) {
+    String name = "worst missingness-pattern " + metric;
     String rule =
         String.format(Locale.ROOT, "challenger >= champion - %.3f", config.worstPatternMargin());
-    if (a.isEmpty() || b.isEmpty()) {
-      return new Criterion(
-          "worst missingness-pattern AUROC",
-          null,
-          null,
-          rule,
-          true,
-          "no pattern has enough test subjects of both classes (evaluate.min-pattern-size)");
+    if (champion.isEmpty() || challenger.isEmpty()) {
+      return new Criterion(name, null, null, rule, true, noPattern);
     }
-    double ca = a.get().metrics().auroc();
-    double cb = b.get().metrics().auroc();
+    Worst a = champion.get();
+    Worst b = challenger.get();
     return new Criterion(
-        "worst missingness-pattern AUROC",
-        ca,
-        cb,
+        name,
+        a.value(),
+        b.value(),
         rule,
-        cb >= ca - config.worstPatternMargin(),
+        b.value() >= a.value() - config.worstPatternMargin(),
         "champion's worst "
-            + a.get().pattern()
+            + a.pattern()
             + " (n="
-            + a.get().n()
+            + a.n()
             + "), challenger's "
-            + b.get().pattern()
+            + b.pattern()
             + " (n="
-            + b.get().n()
+            + b.n()
             + ")");
+  }
+
+  /** The mean {@code metric} over the MCAR removal rates, the champion's minus a margin at most. */
+  private Criterion robustness(String metric, double champion, double challenger) {
+    return new Criterion(
+        "robustness (mean " + metric + ", MCAR 0-0.9)",
+        champion,
+        challenger,
+        String.format(Locale.ROOT, "challenger >= champion - %.3f", config.robustnessMargin()),
+        challenger >= champion - config.robustnessMargin(),
+        "");
   }
 
   /**
