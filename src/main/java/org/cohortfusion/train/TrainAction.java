@@ -451,14 +451,6 @@ public final class TrainAction {
       java.util.function.Supplier<List<Batch>> collect) {
     TrainConfig.ValidationOn where = o.train.validation();
     String why = "train.validation = executors";
-    if (where != TrainConfig.ValidationOn.DRIVER && survival) {
-      // The executors' aggregates are those of class probabilities; a survival model's concordance
-      // needs every pair.
-      o.progress.accept(
-          "[train] validation split scored on the driver: survival metrics are not computed on the"
-              + " executors yet");
-      return HeldOut.onDriver(collect.get());
-    }
     if (where == TrainConfig.ValidationOn.AUTO) {
       long n =
           rows.where(
@@ -479,7 +471,7 @@ public final class TrainAction {
     if (where == TrainConfig.ValidationOn.EXECUTORS) {
       o.progress.accept(
           "[train] validation split scored on the executors every epoch (" + why + ")");
-      return HeldOut.onExecutors(batches.get());
+      return HeldOut.onExecutors(batches.get(), survival);
     }
     return HeldOut.onDriver(collect.get());
   }
