@@ -67,7 +67,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class TrainAction {
   private static final Logger LOG = LoggerFactory.getLogger(TrainAction.class);
-  private static final int EVAL_BATCH = 1024;
+
+  /** The batch size the validation split is read and scored in. */
+  public static final int EVAL_BATCH = 1024;
 
   private final SparkSession spark;
   private final PipelineConfig config;
