@@ -68,7 +68,8 @@ public record TrainConfig(
     @JsonPropertyDescription(
             "Where the validation split is scored after every epoch: driver (collected once, scored in"
                 + " the driver JVM), executors (the model broadcast, every partition scored where it lives, only sums and the"
-                + " exact AUROC's distributed sort leave the executors: nothing proportional to the split on the driver) or auto"
+                + " exact AUROC's distributed sort leave the executors: nothing proportional to the split on the driver, but"
+                + " a survival model's risk and code per subject for Harrell's C) or auto"
                 + " (default: executors from "
                 + VALIDATION_ON_EXECUTORS_FROM
                 + " validation examples on). Late fusion is scored"

@@ -2,6 +2,7 @@ package org.cohortfusion.train;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -19,7 +20,8 @@ import scala.Tuple2;
  * The held-out {@link Metrics} of a graph computed where the data lives: the model (configuration
  * and parameters) is broadcast once per call, every partition's batches are scored on its executor
  * as they stream past, and only sums and the exact AUROC's distributed sort leave the executors —
- * nothing proportional to the split reaches the driver.
+ * nothing proportional to the split reaches the driver, except for a survival model: Harrell's C
+ * compares every pair, so two numbers per subject (its risk and its code) are collected.
  *
  * <p>The AUROC is Spark MLlib's {@link BinaryClassificationMetrics} with {@code numBins = 0} (no
  * down-sampling): the trapezoidal area over every distinct score, which equals the Mann–Whitney
@@ -67,15 +69,8 @@ public final class ExecutorMetrics {
    */
   public static Metrics evaluate(
       JavaRDD<Batch> batches, ComputationGraph graph, int[] columns, int numClasses) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(batches.context());
-    Broadcast<ModelBytes> model =
-        jsc.broadcast(
-            new ModelBytes(
-                graph.getConfiguration().toJson(),
-                graph.params().castTo(DataType.FLOAT).toFloatVector()));
-    int[] cols = columns.clone();
-    JavaRDD<double[]> scored =
-        batches.mapPartitions(new Score(model, cols)).persist(StorageLevel.MEMORY_AND_DISK());
+    Broadcast<ModelBytes> model = broadcast(batches, graph);
+    JavaRDD<double[]> scored = scored(batches, model, columns);
     try {
       // [n, loss sum, correct, then the count of each class]
       double[] sums =
@@ -125,6 +120,63 @@ public final class ExecutorMetrics {
     }
   }
 
+  /**
+   * {@link Metrics#survival(double[][], int[])} of a survival graph (one hazard per interval) on
+   * batches of {@link DiscreteTimeHazard} codes, reading the modality columns {@code columns} as
+   * {@link TrainedModels#graph} does: the likelihood is summed on the executors; Harrell's C needs
+   * every pair, so each subject's risk and code (two numbers, nothing that identifies it) come to
+   * the driver, which computes C with the function the driver's path uses.
+   *
+   * @throws IllegalArgumentException when the batches hold no labeled example
+   */
+  public static Metrics survival(JavaRDD<Batch> batches, ComputationGraph graph, int[] columns) {
+    Broadcast<ModelBytes> model = broadcast(batches, graph);
+    JavaRDD<double[]> scored = scored(batches, model, columns);
+    try {
+      double lossSum =
+          scored.aggregate(
+              0.0,
+              (acc, row) ->
+                  acc + Metrics.survivalLoss(Arrays.copyOfRange(row, 1, row.length), (int) row[0]),
+              Double::sum);
+      List<double[]> riskAndCode =
+          scored
+              .map(
+                  row ->
+                      new double[] {Metrics.risk(Arrays.copyOfRange(row, 1, row.length)), row[0]})
+              .collect();
+      double[] risk = new double[riskAndCode.size()];
+      int[] codes = new int[riskAndCode.size()];
+      for (int r = 0; r < risk.length; r++) {
+        risk[r] = riskAndCode.get(r)[0];
+        codes[r] = (int) riskAndCode.get(r)[1];
+      }
+      return Metrics.survival(lossSum, risk, codes);
+    } finally {
+      scored.unpersist(false);
+      model.destroy(false);
+    }
+  }
+
+  /** The graph's configuration and parameters, broadcast once per evaluation. */
+  private static Broadcast<ModelBytes> broadcast(JavaRDD<Batch> batches, ComputationGraph graph) {
+    return JavaSparkContext.fromSparkContext(batches.context())
+        .broadcast(
+            new ModelBytes(
+                graph.getConfiguration().toJson(),
+                graph.params().castTo(DataType.FLOAT).toFloatVector()));
+  }
+
+  /**
+   * One row {label, output_0, ...} per example, scored once and kept for the passes that read it.
+   */
+  private static JavaRDD<double[]> scored(
+      JavaRDD<Batch> batches, Broadcast<ModelBytes> model, int[] columns) {
+    return batches
+        .mapPartitions(new Score(model, columns.clone()))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
   /** AUROC of class k's probability against "label is k"; NaN when either side is empty. */
   private static double oneVsRest(JavaRDD<double[]> scored, int k, double positives, long n) {
     if (positives == 0 || positives == n) {
@@ -141,8 +193,8 @@ public final class ExecutorMetrics {
   }
 
   /**
-   * Scores one partition's batches: one graph per partition, one output row {label, p_0, ...,
-   * p_k-1} per example.
+   * Scores one partition's batches: one graph per partition, one output row {label, output_0, ...}
+   * per example (class probabilities, or a survival model's hazards after its code).
    */
   private static final class Score
       implements org.apache.spark.api.java.function.FlatMapFunction<Iterator<Batch>, double[]> {

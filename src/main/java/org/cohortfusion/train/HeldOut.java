@@ -13,21 +13,26 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  */
 final class HeldOut {
   private final JavaRDD<Batch> distributed;
+  private final boolean survival;
   private List<Batch> local;
 
-  private HeldOut(List<Batch> local, JavaRDD<Batch> distributed) {
+  private HeldOut(List<Batch> local, JavaRDD<Batch> distributed, boolean survival) {
     this.local = local;
     this.distributed = distributed;
+    this.survival = survival;
   }
 
-  /** Batches on the driver. */
+  /** Batches on the driver (the batches say whether their labels are survival codes). */
   static HeldOut onDriver(List<Batch> batches) {
-    return new HeldOut(batches, null);
+    return new HeldOut(batches, null, false);
   }
 
-  /** Batches cached on the executors (memory, spilling to disk), computed once on first use. */
-  static HeldOut onExecutors(JavaRDD<Batch> batches) {
-    return new HeldOut(null, batches.persist(StorageLevel.MEMORY_AND_DISK()));
+  /**
+   * Batches cached on the executors (memory, spilling to disk), computed once on first use; {@code
+   * survival}: their labels are survival codes, scored as a survival model's hazards.
+   */
+  static HeldOut onExecutors(JavaRDD<Batch> batches, boolean survival) {
+    return new HeldOut(null, batches.persist(StorageLevel.MEMORY_AND_DISK()), survival);
   }
 
   boolean onExecutors() {
@@ -36,9 +41,12 @@ final class HeldOut {
 
   /** The metrics of a graph reading the modality columns {@code columns} of each batch. */
   Metrics score(ComputationGraph graph, int[] columns, int numClasses) {
-    return distributed != null
-        ? ExecutorMetrics.evaluate(distributed, graph, columns, numClasses)
-        : Metrics.evaluate(TrainedModels.graph(graph, columns), local, numClasses);
+    if (distributed == null) {
+      return Metrics.evaluate(TrainedModels.graph(graph, columns), local, numClasses);
+    }
+    return survival
+        ? ExecutorMetrics.survival(distributed, graph, columns)
+        : ExecutorMetrics.evaluate(distributed, graph, columns, numClasses);
   }
 
   /**

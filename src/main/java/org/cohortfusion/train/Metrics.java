@@ -98,26 +98,50 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
    */
   public static Metrics survival(double[][] hazards, int[] codes) {
     int n = codes.length;
-    if (n == 0) {
-      throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
-    }
     double[] risk = new double[n];
     double lossSum = 0;
     for (int r = 0; r < n; r++) {
-      int j = hazards[r].length;
-      float[] y = new float[j];
-      float[] mask = new float[j];
-      DiscreteTimeHazard.targets(codes[r], 0, j, y, mask);
-      for (int k = 0; k < j; k++) {
-        if (mask[k] != 0) {
-          double p = Math.min(Math.max(hazards[r][k], 1e-7), 1 - 1e-7);
-          lossSum -= y[k] != 0 ? Math.log(p) : Math.log(1 - p);
-        }
-      }
-      double[] s = DiscreteTimeHazard.survival(hazards[r]);
-      risk[r] = 1 - s[s.length - 1];
+      lossSum += survivalLoss(hazards[r], codes[r]);
+      risk[r] = risk(hazards[r]);
+    }
+    return survival(lossSum, risk, codes);
+  }
+
+  /**
+   * {@link #survival(double[][], int[])} from the sum of the subjects' {@link #survivalLoss} and
+   * their {@link #risk}s: for hazards scored where the data lives ({@link ExecutorMetrics}).
+   */
+  static Metrics survival(double lossSum, double[] risk, int[] codes) {
+    int n = codes.length;
+    if (n == 0) {
+      throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
     }
     return new Metrics(intervalConcordance(risk, codes), lossSum / n, Double.NaN, n);
+  }
+
+  /**
+   * One subject's negative log-likelihood under the discrete-time hazard model: the training loss,
+   * label mask applied, hazards clipped away from 0 and 1.
+   */
+  static double survivalLoss(double[] hazards, int code) {
+    int j = hazards.length;
+    float[] y = new float[j];
+    float[] mask = new float[j];
+    DiscreteTimeHazard.targets(code, 0, j, y, mask);
+    double loss = 0;
+    for (int k = 0; k < j; k++) {
+      if (mask[k] != 0) {
+        double p = Math.min(Math.max(hazards[k], 1e-7), 1 - 1e-7);
+        loss -= y[k] != 0 ? Math.log(p) : Math.log(1 - p);
+      }
+    }
+    return loss;
+  }
+
+  /** The risk Harrell's C ranks: the probability of the event by the last interval's end. */
+  static double risk(double[] hazards) {
+    double[] s = DiscreteTimeHazard.survival(hazards);
+    return 1 - s[s.length - 1];
   }
 
   /**

@@ -67,7 +67,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class TrainAction {
   private static final Logger LOG = LoggerFactory.getLogger(TrainAction.class);
-  private static final int EVAL_BATCH = 1024;
+
+  /** The batch size the validation split is read and scored in. */
+  public static final int EVAL_BATCH = 1024;
 
   private final SparkSession spark;
   private final PipelineConfig config;
@@ -451,14 +453,6 @@ public final class TrainAction {
       java.util.function.Supplier<List<Batch>> collect) {
     TrainConfig.ValidationOn where = o.train.validation();
     String why = "train.validation = executors";
-    if (where != TrainConfig.ValidationOn.DRIVER && survival) {
-      // The executors' aggregates are those of class probabilities; a survival model's concordance
-      // needs every pair.
-      o.progress.accept(
-          "[train] validation split scored on the driver: survival metrics are not computed on the"
-              + " executors yet");
-      return HeldOut.onDriver(collect.get());
-    }
     if (where == TrainConfig.ValidationOn.AUTO) {
       long n =
           rows.where(
@@ -479,7 +473,7 @@ public final class TrainAction {
     if (where == TrainConfig.ValidationOn.EXECUTORS) {
       o.progress.accept(
           "[train] validation split scored on the executors every epoch (" + why + ")");
-      return HeldOut.onExecutors(batches.get());
+      return HeldOut.onExecutors(batches.get(), survival);
     }
     return HeldOut.onDriver(collect.get());
   }

@@ -1,27 +1,32 @@
 package org.cohortfusion.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.FusionModelConfig;
 import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.fusion.spec.FusionCompiler;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.testing.SparkTestSession;
+import org.cohortfusion.testing.SyntheticSurvival;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * Validation metrics scored on the executors: against a hand-computed case, and against the
  * driver's computation ({@link Metrics#evaluate}: midrank AUROC, ND4J's accuracy) on batches with
- * ties, absent modalities and three classes.
+ * ties, absent modalities and three classes, and for a survival outcome ({@link Metrics#survival}).
  */
 class ExecutorMetricsTest {
   private final JavaSparkContext jsc =
@@ -132,6 +137,39 @@ class ExecutorMetricsTest {
     assertEquals(driver.auroc(), executors.auroc(), 1e-9);
     assertEquals(driver.loss(), executors.loss(), 1e-5);
     assertEquals(driver.accuracy(), executors.accuracy(), 1e-12);
+  }
+
+  /**
+   * A survival split cached on the executors (several partitions) scores as the driver's {@link
+   * Metrics#survival} on the same batches collected: the summed likelihood, and Harrell's C from
+   * the risks and codes brought back.
+   */
+  @Test
+  void survivalOnTheExecutorsAgreesWithTheDriver(@TempDir Path dir) {
+    SparkSession spark = SparkTestSession.get();
+    String embeddings = dir.resolve("embeddings").toString();
+    SyntheticSurvival.write(spark, embeddings, 400, 17);
+    EmbeddingsSpec spec =
+        EmbeddingsSpec.read(spark.sparkContext().hadoopConfiguration(), embeddings);
+    ComputationGraph g = graph(spec, "concat");
+    int[] columns = {0, 1};
+    HeldOut held =
+        HeldOut.onExecutors(
+            EmbeddingsData.batches(EmbeddingsData.table(spark, embeddings), spec, "validation", 16)
+                .repartition(3),
+            true);
+    try {
+      Metrics executors = held.score(g, columns, spec.numClasses());
+      Metrics driver = Metrics.survival(TrainedModels.graph(g, columns), held.collected());
+      assertEquals(80, driver.n(), "the validation fifth of 400 subjects");
+      assertEquals(driver.n(), executors.n());
+      assertFalse(Double.isNaN(driver.auroc()), "comparable pairs exist");
+      assertEquals(driver.auroc(), executors.auroc(), 1e-9, "Harrell's C");
+      assertEquals(driver.loss(), executors.loss(), 1e-9, "hazard likelihood");
+      assertTrue(Double.isNaN(executors.accuracy()), "a survival model has no accuracy");
+    } finally {
+      held.release();
+    }
   }
 
   @Test
