@@ -15,8 +15,9 @@ import picocli.CommandLine.Command;
       "per model the mean ± sd of the fold metrics, and the metrics of the pooled out-of-fold predictions overall",
       "(with DeLong 95% intervals), per missingness pattern, and paired against the best unimodal model. Writes",
       "<output.dir>/cv/metrics.json and the page <output.dir>/cv/report.html. A survival outcome: per model the",
-      "pooled out-of-fold Harrell's C (bootstrap 95% interval), the per-fold C mean ± sd, and the paired",
-      "bootstrap difference in pooled C against the best unimodal model."
+      "pooled out-of-fold Harrell's C (bootstrap 95% interval), the per-fold C mean ± sd, the paired",
+      "bootstrap difference in pooled C against the best unimodal model, and the pooled C per missingness pattern.",
+      "With splits.repeats, every repeat's pooled AUROC (or C) and their mean ± sd over the repeats."
     })
 final class CvCommand extends StageCommand {
 

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
@@ -118,32 +120,16 @@ public final class CrossValidationAction {
       pooled.add(pool(repeats.get(r), outputDirs.get(r)));
     }
     Map<String, CrossValidationResult.Repeated> repeated = new TreeMap<>();
-    if (pooled.size() > 1) {
-      for (CrossValidationResult.Model m : pooled.get(0).models()) {
-        List<Double> aurocs = new ArrayList<>();
-        List<Double> folds = new ArrayList<>();
-        for (CrossValidationResult r : pooled) {
-          r.models().stream()
-              .filter(x -> x.name().equals(m.name()))
-              .findFirst()
-              .ifPresent(
-                  x -> {
-                    aurocs.add(x.pooled().auroc());
-                    x.perFold().forEach(f -> folds.add(f.test().auroc()));
-                  });
-        }
-        if (aurocs.size() == pooled.size()) {
-          repeated.put(
-              m.name(),
-              new CrossValidationResult.Repeated(
-                  aurocs,
-                  CrossValidationResult.MeanSd.of(
-                      aurocs.stream().mapToDouble(Double::doubleValue).toArray()),
-                  CrossValidationResult.MeanSd.of(
-                      folds.stream().mapToDouble(Double::doubleValue).toArray())));
-        }
-      }
-    }
+    overRepeats(
+            pooled.stream().map(CrossValidationResult::models).toList(),
+            CrossValidationResult.Model::name,
+            m -> m.pooled().auroc(),
+            m -> m.perFold().stream().map(f -> f.test().auroc()).toList())
+        .forEach(
+            (name, o) ->
+                repeated.put(
+                    name,
+                    new CrossValidationResult.Repeated(o.pooled(), o.overRepeats(), o.folds())));
     for (int r = pooled.size() - 1; r >= 0; r--) {
       CrossValidationResult p = pooled.get(r);
       CrossValidationResult result =
@@ -171,6 +157,63 @@ public final class CrossValidationAction {
       pooled.set(r, result);
     }
     return pooled.get(0);
+  }
+
+  /**
+   * One model over the repeats of repeated k-fold.
+   *
+   * @param pooled its pooled metric in each repeat, in repeat order
+   * @param overRepeats their mean ± sd
+   * @param folds mean ± sd of its metric in every fold of every repeat
+   */
+  record OverRepeats(
+      List<Double> pooled,
+      CrossValidationResult.MeanSd overRepeats,
+      CrossValidationResult.MeanSd folds) {}
+
+  /**
+   * Every model of repeat 0 that was pooled in every repeat, by name, over the repeats; empty with
+   * one repeat. Shared with {@link SurvivalCrossValidation}.
+   *
+   * @param modelsPerRepeat per repeat, its pooled models
+   * @param pooled a model's pooled metric
+   * @param folds a model's metric in each fold
+   */
+  static <M> Map<String, OverRepeats> overRepeats(
+      List<List<M>> modelsPerRepeat,
+      Function<M, String> name,
+      ToDoubleFunction<M> pooled,
+      Function<M, List<Double>> folds) {
+    Map<String, OverRepeats> out = new TreeMap<>();
+    if (modelsPerRepeat.size() < 2) {
+      return out;
+    }
+    for (M m : modelsPerRepeat.get(0)) {
+      String n = name.apply(m);
+      List<Double> each = new ArrayList<>();
+      List<Double> all = new ArrayList<>();
+      for (List<M> repeat : modelsPerRepeat) {
+        repeat.stream()
+            .filter(x -> name.apply(x).equals(n))
+            .findFirst()
+            .ifPresent(
+                x -> {
+                  each.add(pooled.applyAsDouble(x));
+                  all.addAll(folds.apply(x));
+                });
+      }
+      if (each.size() == modelsPerRepeat.size()) {
+        out.put(
+            n,
+            new OverRepeats(
+                each,
+                CrossValidationResult.MeanSd.of(
+                    each.stream().mapToDouble(Double::doubleValue).toArray()),
+                CrossValidationResult.MeanSd.of(
+                    all.stream().mapToDouble(Double::doubleValue).toArray())));
+      }
+    }
+    return out;
   }
 
   /** One repeat's folds pooled (not written). */

@@ -910,27 +910,39 @@ public final class EvaluateAction {
       String[] patterns,
       int numClasses,
       int minPatternSize) {
-    Map<String, List<Integer>> rows = new TreeMap<>();
-    for (int i = 0; i < patterns.length; i++) {
-      rows.computeIfAbsent(patterns[i], p -> new ArrayList<>()).add(i);
-    }
     List<EvaluateResult.PatternMetrics> out = new ArrayList<>();
-    for (Map.Entry<String, List<Integer>> e : rows.entrySet()) {
-      List<Integer> idx = e.getValue();
-      double[][] p = new double[idx.size()][];
-      int[] y = new int[idx.size()];
-      for (int j = 0; j < idx.size(); j++) {
-        p[j] = probabilities[idx.get(j)];
-        y[j] = labels[idx.get(j)];
+    for (Map.Entry<String, int[]> e : rowsByPattern(patterns).entrySet()) {
+      int[] idx = e.getValue();
+      double[][] p = new double[idx.length][];
+      int[] y = new int[idx.length];
+      for (int j = 0; j < idx.length; j++) {
+        p[j] = probabilities[idx[j]];
+        y[j] = labels[idx[j]];
       }
       out.add(
           new EvaluateResult.PatternMetrics(
               e.getKey(),
-              idx.size(),
-              idx.size() < minPatternSize,
+              idx.length,
+              idx.length < minPatternSize,
               ClassificationMetrics.of(p, y, numClasses)));
     }
-    out.sort((a, b) -> Long.compare(b.n(), a.n()));
+    return out;
+  }
+
+  /**
+   * The rows of every missingness pattern, largest pattern first (equal sizes by pattern); shared
+   * by the class-label and the survival per-pattern metrics.
+   */
+  static Map<String, int[]> rowsByPattern(String[] patterns) {
+    Map<String, List<Integer>> rows = new TreeMap<>();
+    for (int i = 0; i < patterns.length; i++) {
+      rows.computeIfAbsent(patterns[i], p -> new ArrayList<>()).add(i);
+    }
+    Map<String, int[]> out = new java.util.LinkedHashMap<>();
+    rows.entrySet().stream()
+        .sorted((a, b) -> Integer.compare(b.getValue().size(), a.getValue().size()))
+        .forEach(
+            e -> out.put(e.getKey(), e.getValue().stream().mapToInt(Integer::intValue).toArray()));
     return out;
   }
 

@@ -22,10 +22,12 @@ import org.cohortfusion.io.Json;
  * POOLED out-of-fold predictions (risk, duration, event of every subject, from each fold's
  * predictions/) with a bootstrap interval ({@link SurvivalMetrics#bootstrapHarrellC}), and the
  * paired bootstrap difference in pooled C of every model against the best unimodal model (by pooled
- * C) on the same subjects. Every labeled subject must have exactly one out-of-fold prediction per
- * model; anything else stops the pooling. Writes {@code <output.dir>/cv/metrics.json} (per repeat,
- * {@code <output.dir>/repeats/<r>/cv}) atomically. With splits.repeats, each repeat is pooled on
- * its own; unlike the class pooling there is no summary over the repeats yet.
+ * C) on the same subjects; per missingness pattern, Harrell's C of the pooled out-of-fold risks of
+ * the subjects with that pattern (too small below evaluate.min-pattern-size times k, as in the
+ * class pooling). Every labeled subject must have exactly one out-of-fold prediction per model;
+ * anything else stops the pooling. Writes {@code <output.dir>/cv/metrics.json} (per repeat, {@code
+ * <output.dir>/repeats/<r>/cv}) atomically. With splits.repeats, each repeat is pooled on its own
+ * and repeat 0's file also carries, per model, the pooled C of every repeat with their mean ± sd.
  *
  * <p><b>What the pooled C is.</b> Each fold's model ranks only its own held-out subjects; the
  * pooled C also compares subjects of different folds, whose risks come from different models on
@@ -39,13 +41,19 @@ public final class SurvivalCrossValidation {
   private final List<List<String>> repeats;
   private final List<String> outputDirs;
   private final long seed;
+  private final int minPatternSize;
 
   private SurvivalCrossValidation(
-      SparkSession spark, List<List<String>> repeats, List<String> outputDirs, long seed) {
+      SparkSession spark,
+      List<List<String>> repeats,
+      List<String> outputDirs,
+      long seed,
+      int minPatternSize) {
     this.spark = spark;
     this.repeats = repeats.stream().map(List::copyOf).toList();
     this.outputDirs = List.copyOf(outputDirs);
     this.seed = seed;
+    this.minPatternSize = minPatternSize;
   }
 
   /**
@@ -57,13 +65,31 @@ public final class SurvivalCrossValidation {
         spark,
         CrossValidationAction.foldEvaluateDirs(config),
         CrossValidationAction.cvOutputDirs(config),
-        config.evaluate().seed());
+        config.evaluate().seed(),
+        config.evaluate().minPatternSize());
   }
 
-  /** Pools these fold evaluate directories (fold f = index f) into {@code outputDir}. */
+  /**
+   * Pools the fold evaluate directories of every repeat (fold f = index f) into that repeat's
+   * output directory.
+   *
+   * @param minPatternSize evaluate.min-pattern-size (the pooled threshold is k times it)
+   */
   public static SurvivalCrossValidation of(
-      SparkSession spark, List<String> foldEvaluateDirs, String outputDir, long seed) {
-    return new SurvivalCrossValidation(spark, List.of(foldEvaluateDirs), List.of(outputDir), seed);
+      SparkSession spark,
+      List<List<String>> foldEvaluateDirs,
+      List<String> outputDirs,
+      long seed,
+      int minPatternSize) {
+    if (foldEvaluateDirs.isEmpty() || foldEvaluateDirs.size() != outputDirs.size()) {
+      throw new IllegalArgumentException(
+          "Cannot pool survival folds: "
+              + foldEvaluateDirs.size()
+              + " repeats of folds and "
+              + outputDirs.size()
+              + " output directories");
+    }
+    return new SurvivalCrossValidation(spark, foldEvaluateDirs, outputDirs, seed, minPatternSize);
   }
 
   /**
@@ -75,6 +101,8 @@ public final class SurvivalCrossValidation {
    * @param pooledCUpper upper bound
    * @param foldC each fold's test C, in fold order
    * @param foldCIndex their mean ± sd
+   * @param patterns pooled C per missingness pattern, largest first (too small below the result's
+   *     minPatternSize)
    */
   public record Model(
       String name,
@@ -84,7 +112,20 @@ public final class SurvivalCrossValidation {
       double pooledCLower,
       double pooledCUpper,
       List<Double> foldC,
-      CrossValidationResult.MeanSd foldCIndex) {}
+      CrossValidationResult.MeanSd foldCIndex,
+      List<SurvivalEvaluation.PatternScores> patterns) {}
+
+  /**
+   * One model over the repeats of repeated k-fold.
+   *
+   * @param pooledC the pooled out-of-fold C of each repeat, in repeat order
+   * @param pooledCOverRepeats their mean ± sd
+   * @param foldC mean ± sd of the test C of every fold of every repeat
+   */
+  public record Repeated(
+      List<Double> pooledC,
+      CrossValidationResult.MeanSd pooledCOverRepeats,
+      CrossValidationResult.MeanSd foldC) {}
 
   /**
    * The content of cv/metrics.json for a survival outcome.
@@ -92,9 +133,13 @@ public final class SurvivalCrossValidation {
    * @param outcome always "survival", so a reader can tell this file from a class-label one
    * @param subjects labeled subjects with an out-of-fold prediction (each exactly once per model)
    * @param events those with an observed event
+   * @param minPatternSize the per-pattern threshold: evaluate.min-pattern-size times k, since the
+   *     pooled predictions cover k test parts
    * @param comparisons paired bootstrap differences in pooled C: every model against the best
    *     unimodal model (by pooled C)
    * @param skipped models missing from some fold's evaluation (not pooled), with those folds
+   * @param repeated repeated k-fold (splits.repeats &gt; 1), by model; this file's other figures
+   *     are repeat 0's; empty without repeats
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Result(
@@ -103,9 +148,11 @@ public final class SurvivalCrossValidation {
       long subjects,
       long events,
       String validation,
+      int minPatternSize,
       List<Model> models,
       List<SurvivalEvaluation.PairedC> comparisons,
       Map<String, List<Integer>> skipped,
+      Map<String, Repeated> repeated,
       String metricsPath) {
 
     public Optional<Model> best() {
@@ -152,19 +199,61 @@ public final class SurvivalCrossValidation {
                           c.difference(),
                           c.lower(),
                           c.upper())));
+      if (repeated != null && !repeated.isEmpty()) {
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "Repeated k-fold, %d repeats: pooled C mean ± sd over repeats%n",
+                repeated.values().iterator().next().pooledC().size()));
+        repeated.forEach(
+            (name, r) ->
+                s.append(
+                    String.format(
+                        Locale.ROOT,
+                        "  %-22s %.3f ± %.3f%n",
+                        name,
+                        r.pooledCOverRepeats().mean(),
+                        r.pooledCOverRepeats().sd())));
+      }
       return s.toString();
     }
   }
 
   /** One subject's out-of-fold prediction of one model. */
-  private record Oof(double risk, double duration, boolean event) {}
+  private record Oof(double risk, double duration, boolean event, String pattern) {}
 
-  /** Pools every repeat into its directory and returns repeat 0's result. */
+  /**
+   * Pools every repeat into its directory and returns repeat 0's result, which with repeats also
+   * summarises every model's pooled C over the repeats.
+   */
   public Result execute() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
-    Result first = null;
+    List<Result> pooled = new ArrayList<>();
     for (int r = 0; r < repeats.size(); r++) {
-      Result result = pool(repeats.get(r), outputDirs.get(r));
+      pooled.add(pool(repeats.get(r), outputDirs.get(r)));
+    }
+    Map<String, Repeated> repeated = new TreeMap<>();
+    CrossValidationAction.overRepeats(
+            pooled.stream().map(Result::models).toList(), Model::name, Model::pooledC, Model::foldC)
+        .forEach(
+            (name, o) -> repeated.put(name, new Repeated(o.pooled(), o.overRepeats(), o.folds())));
+    Result p = pooled.get(0);
+    pooled.set(
+        0,
+        new Result(
+            p.outcome(),
+            p.folds(),
+            p.subjects(),
+            p.events(),
+            p.validation(),
+            p.minPatternSize(),
+            p.models(),
+            p.comparisons(),
+            p.skipped(),
+            repeated,
+            p.metricsPath()));
+    for (int r = 0; r < pooled.size(); r++) {
+      Result result = pooled.get(r);
       AtomicDirectory.write(
           hconf,
           outputDirs.get(r),
@@ -172,9 +261,8 @@ public final class SurvivalCrossValidation {
             Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
             return null;
           });
-      first = first == null ? result : first;
     }
-    return first;
+    return pooled.get(0);
   }
 
   private Result pool(List<String> foldEvaluateDirs, String outputDir) {
@@ -207,8 +295,9 @@ public final class SurvivalCrossValidation {
             spark,
             foldEvaluateDirs,
             names,
-            List.of("risk", "duration", "event"),
-            (f, row) -> new Oof(row.getDouble(2), row.getDouble(3), row.getInt(4) == 1));
+            List.of("risk", "duration", "event", "pattern"),
+            (f, row) ->
+                new Oof(row.getDouble(2), row.getDouble(3), row.getInt(4) == 1, row.getString(5)));
     List<String> subjects = null;
     SurvivalEvaluation.Outcomes outcomes = null;
     Map<String, double[]> risks = new TreeMap<>();
@@ -220,10 +309,12 @@ public final class SurvivalCrossValidation {
       double[] risk = new double[n];
       double[] time = new double[n];
       boolean[] event = new boolean[n];
+      String[] patterns = new String[n];
       int i = 0;
       for (Oof o : byId.values()) {
         risk[i] = o.risk();
         time[i] = o.duration();
+        patterns[i] = o.pattern();
         event[i++] = o.event();
       }
       outcomes = new SurvivalEvaluation.Outcomes(time, event);
@@ -252,7 +343,8 @@ public final class SurvivalCrossValidation {
               c.lower(),
               c.upper(),
               java.util.Arrays.stream(foldC).boxed().toList(),
-              CrossValidationResult.MeanSd.of(foldC)));
+              CrossValidationResult.MeanSd.of(foldC),
+              SurvivalEvaluation.perPattern(risk, outcomes, patterns, minPatternSize * k)));
     }
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
     SurvivalEvaluation.Outcomes o = outcomes;
@@ -280,9 +372,11 @@ public final class SurvivalCrossValidation {
         subjects == null ? 0 : subjects.size(),
         o == null ? 0 : SurvivalEvaluation.countEvents(o),
         CrossValidationAction.VALIDATION,
+        minPatternSize * k,
         models,
         comparisons,
         skipped,
+        Map.of(),
         outputDir + "/" + EvaluateAction.METRICS_FILE);
   }
 

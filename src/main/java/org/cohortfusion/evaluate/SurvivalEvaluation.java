@@ -302,23 +302,32 @@ public final class SurvivalEvaluation {
       String[] patterns,
       DiscreteTimeHazard model,
       int minPatternSize) {
-    Map<String, List<Integer>> rows = new TreeMap<>();
-    for (int i = 0; i < patterns.length; i++) {
-      rows.computeIfAbsent(patterns[i], p -> new ArrayList<>()).add(i);
-    }
+    double[] cuts = model.cuts();
+    return perPattern(risk(hazards, model, cuts[cuts.length - 1]), o, patterns, minPatternSize);
+  }
+
+  /**
+   * {@link #perPattern} on risks 1 - S(last interval bound) already computed, e.g. the pooled
+   * out-of-fold risks of cross-validation.
+   */
+  static List<PatternScores> perPattern(
+      double[] risk, Outcomes o, String[] patterns, int minPatternSize) {
     List<PatternScores> out = new ArrayList<>();
-    rows.forEach(
-        (p, idx) -> {
-          int[] r = idx.stream().mapToInt(Integer::intValue).toArray();
-          double[][] h = new double[r.length][];
-          for (int k = 0; k < r.length; k++) {
-            h[k] = hazards[r[k]];
-          }
-          out.add(
-              new PatternScores(
-                  p, r.length, r.length < minPatternSize, cIndex(h, o.subset(r), model)));
-        });
-    out.sort((a, b) -> Long.compare(b.n(), a.n()));
+    EvaluateAction.rowsByPattern(patterns)
+        .forEach(
+            (p, r) -> {
+              double[] q = new double[r.length];
+              for (int k = 0; k < r.length; k++) {
+                q[k] = risk[r[k]];
+              }
+              Outcomes s = o.subset(r);
+              out.add(
+                  new PatternScores(
+                      p,
+                      r.length,
+                      r.length < minPatternSize,
+                      SurvivalMetrics.harrellC(s.time(), s.event(), q).cIndex()));
+            });
     return out;
   }
 

@@ -20,15 +20,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code run} with {@code splits.folds = 3} on a small generated cohort with a survival outcome
- * (event times derived from the generated label, so the models have something to rank), checked
- * against the per-fold prediction files with oracles of its own: every labeled subject has exactly
- * one out-of-fold prediction per model, held out in its own fold; cv/metrics.json's pooled C equals
- * Harrell's C over all pairs (written out here) of the pooled out-of-fold risks; its per-fold C
- * equal the C of each fold's predictions, and their mean.
+ * {@code run} with {@code splits.folds = 3, repeats = 2} on a small generated cohort with a
+ * survival outcome (event times derived from the generated label, so the models have something to
+ * rank), checked against the per-fold prediction files with oracles of their own ({@link
+ * AllPairsC}): every labeled subject has exactly one out-of-fold prediction per model and repeat,
+ * held out in its own fold; cv/metrics.json's pooled C equals Harrell's C of the pooled out-of-fold
+ * risks, overall and per missingness pattern (with its n, too small below min-pattern-size × 3);
+ * its per-fold C equal the C of each fold's predictions, and their mean; the summary over repeats
+ * holds the pooled C of each repeat's own fold files, and their mean.
  */
 class SurvivalCrossValidationRunTest {
   private static final int K = 3;
+
+  /**
+   * With labs missing for 30% of 240 subjects, about 168 have both modalities and 72 clinical only:
+   * 40 x 3 = 120 puts one pattern on each side of the threshold.
+   */
+  private static final int MIN_PATTERN_SIZE = 40;
+
   @TempDir Path dir;
 
   @Test
@@ -65,8 +74,9 @@ class SurvivalCrossValidationRunTest {
           clinical { kind = tabular, path = clinical }
           labs { kind = timeseries, path = labs, steps = 4 }
         }
-        splits { seed = 5, folds = %d }
+        splits { seed = 5, folds = %d, repeats = 2 }
         output { dir = "%s" }
+        evaluate.min-pattern-size = %d
         pretrain.encoders {
           clinical { embedding-size = 4, hidden = [8], epochs = 2 }
           labs { embedding-size = 4, cell = cnn, epochs = 2 }
@@ -75,7 +85,7 @@ class SurvivalCrossValidationRunTest {
         train { mode = local, validation = driver, epochs = 2, batch-size = 32 }
         cv.parallelism = 2
         """
-                .formatted(dir.resolve("in"), K, dir.resolve("out")));
+                .formatted(dir.resolve("in"), K, dir.resolve("out"), MIN_PATTERN_SIZE));
     CliRun run = CliRun.of("run", "--config", conf.toString(), "--to", "evaluate");
     assertEquals(0, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("Survival cross-validation: 3 folds"), run.out());
@@ -98,6 +108,7 @@ class SurvivalCrossValidationRunTest {
     ObjectMapper json = new ObjectMapper();
     // model -> subject -> {risk, duration, event}
     Map<String, Map<String, double[]>> oof = new HashMap<>();
+    Map<String, String> patternOf = new HashMap<>();
     Map<String, double[]> foldC = new HashMap<>();
     for (int f = 0; f < K; f++) {
       Map<String, List<double[]>> fold = new HashMap<>();
@@ -105,9 +116,10 @@ class SurvivalCrossValidationRunTest {
           spark
               .read()
               .parquet(out.resolve("folds/" + f + "/evaluate/predictions").toString())
-              .select("subject_id", "model", "risk", "duration", "event")
+              .select("subject_id", "model", "risk", "duration", "event", "pattern")
               .collectAsList()) {
         assertEquals(f, foldOf.get(r.getString(0)), "fold " + f + " predicted another fold");
+        patternOf.put(r.getString(0), r.getString(5));
         double[] v = {r.getDouble(2), r.getDouble(3), r.getInt(4)};
         assertEquals(
             null,
@@ -149,9 +161,65 @@ class SurvivalCrossValidationRunTest {
       }
       assertEquals(
           (c[0] + c[1] + c[2]) / 3, m.path("foldCIndex").path("mean").asDouble(), 1e-12, name);
+
+      Map<String, List<double[]>> byPattern = new HashMap<>();
+      oof.get(name)
+          .forEach(
+              (id, v) ->
+                  byPattern.computeIfAbsent(patternOf.get(id), p -> new ArrayList<>()).add(v));
+      Map<String, JsonNode> written = new HashMap<>();
+      m.path("patterns").forEach(p -> written.put(p.path("pattern").asText(), p));
+      assertEquals(byPattern.keySet(), written.keySet(), name);
+      for (Map.Entry<String, List<double[]>> p : byPattern.entrySet()) {
+        JsonNode w = written.get(p.getKey());
+        int n = p.getValue().size();
+        assertEquals(n, w.path("n").asLong(), name + " " + p.getKey());
+        assertEquals(
+            n < MIN_PATTERN_SIZE * K, w.path("small").asBoolean(), name + " " + p.getKey());
+        // NaN (no comparable pair) is written as "NaN" and equals NaN here.
+        assertEquals(
+            AllPairsC.of(p.getValue()),
+            w.path("cIndex").asDouble(),
+            1e-12,
+            name + " " + p.getKey());
+      }
     }
     assertEquals(oof.keySet(), pooledModels);
+    Map<String, Long> patternSizes = new HashMap<>();
+    labeled.forEach(id -> patternSizes.merge(patternOf.get(id), 1L, Long::sum));
+    assertTrue(
+        patternSizes.values().stream().anyMatch(n -> n < MIN_PATTERN_SIZE * K)
+            && patternSizes.values().stream().anyMatch(n -> n >= MIN_PATTERN_SIZE * K),
+        "one pattern on each side of the threshold: " + patternSizes.values());
+
+    // Repeat 1: its own fold files, pooled into repeats/1/cv; repeat 0's file sums both up.
+    Map<String, List<double[]>> oof1 = new HashMap<>();
+    for (int f = 0; f < K; f++) {
+      for (Row r :
+          spark
+              .read()
+              .parquet(out.resolve("repeats/1/folds/" + f + "/evaluate/predictions").toString())
+              .select("model", "risk", "duration", "event")
+              .collectAsList()) {
+        oof1.computeIfAbsent(r.getString(0), m -> new ArrayList<>())
+            .add(new double[] {r.getDouble(1), r.getDouble(2), r.getInt(3)});
+      }
+    }
+    oof1.values().forEach(v -> assertEquals(labeled.size(), v.size()));
+    JsonNode repeated = cv.path("repeated");
+    assertEquals(pooledModels.size(), repeated.size(), repeated.toString());
+    for (String name : pooledModels) {
+      double c0 = AllPairsC.of(new ArrayList<>(oof.get(name).values()));
+      double c1 = AllPairsC.of(oof1.get(name));
+      JsonNode rep = repeated.path(name);
+      assertEquals(c0, rep.path("pooledC").get(0).asDouble(), 1e-12, name);
+      assertEquals(c1, rep.path("pooledC").get(1).asDouble(), 1e-12, name);
+      assertEquals((c0 + c1) / 2, rep.path("pooledCOverRepeats").path("mean").asDouble(), 1e-12);
+    }
+    assertTrue(run.out().contains("Repeated k-fold, 2 repeats: pooled C"), run.out());
     String page = Files.readString(out.resolve("cv/report.html"));
     assertTrue(page.contains("3-fold cross-validation (survival)"), page);
+    assertTrue(page.contains("Missingness patterns (pooled)"), page);
+    assertTrue(page.contains("<h2>Repeats</h2>"), page);
   }
 }

@@ -5,26 +5,31 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.evaluate.report.CvReport;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.testing.AllPairsC;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link SurvivalCrossValidation} on two hand-made folds (predictions/ as small Parquet tables and
- * metrics.json): the pooled C equals Harrell's C over all pairs written out here (and, for one
- * model, a value worked out by hand), the per-fold C mean ± sd those of the folds' metrics.json,
- * and a subject predicted in two folds stops the pooling without naming the subject.
+ * metrics.json): the pooled C equals Harrell's C over all pairs ({@link AllPairsC}; for one model,
+ * a value worked out by hand), overall and per missingness pattern, the per-fold C mean ± sd those
+ * of the folds' metrics.json; with two repeats, repeat 0's file carries every repeat's pooled C and
+ * their mean ± sd; a subject predicted in two folds stops the pooling without naming the subject.
  */
 class SurvivalCrossValidationTest {
   private final SparkSession spark = SparkTestSession.get();
@@ -40,45 +45,58 @@ class SurvivalCrossValidationTest {
           .add("event", DataTypes.IntegerType, false)
           .add("pattern", DataTypes.StringType, false);
 
-  /** Subject, duration, event, risk of "clin", risk of "concat"; fold 0 is S1-S3, fold 1 S4-S6. */
+  private static final String BOTH = "clinical+labs";
+  private static final String CLINICAL = "clinical";
+
+  /**
+   * Subject, duration, event, risk of "clin", risk of "concat", missingness pattern; fold 0 is S1,
+   * S3, S5, fold 1 S2, S4, S6.
+   */
   private static final Object[][] SUBJECTS = {
-    {"S1", 1.0, 1, 0.9, 0.8},
-    {"S3", 3.0, 0, 0.5, 0.7},
-    {"S5", 5.0, 1, 0.1, 0.3},
-    {"S2", 2.0, 1, 0.6, 0.9},
-    {"S4", 4.0, 1, 0.7, 0.4},
-    {"S6", 6.0, 0, 0.1, 0.4},
+    {"S1", 1.0, 1, 0.9, 0.8, BOTH},
+    {"S3", 3.0, 0, 0.5, 0.7, BOTH},
+    {"S5", 5.0, 1, 0.1, 0.3, CLINICAL},
+    {"S2", 2.0, 1, 0.6, 0.9, BOTH},
+    {"S4", 4.0, 1, 0.7, 0.4, BOTH},
+    {"S6", 6.0, 0, 0.1, 0.4, CLINICAL},
   };
+
+  /** A second repeat: other folds (S1, S2, S6 and S3, S4, S5), other risks. */
+  private static final Object[][] REPEAT_1 = {
+    {"S1", 1.0, 1, 0.4, 0.6, BOTH},
+    {"S2", 2.0, 1, 0.8, 0.5, BOTH},
+    {"S6", 6.0, 0, 0.3, 0.2, CLINICAL},
+    {"S3", 3.0, 0, 0.2, 0.1, BOTH},
+    {"S4", 4.0, 1, 0.6, 0.7, BOTH},
+    {"S5", 5.0, 1, 0.5, 0.3, CLINICAL},
+  };
+
+  /** evaluate.min-pattern-size: with 2 folds, patterns below 4 subjects are too small. */
+  private static final int MIN_PATTERN_SIZE = 2;
 
   @Test
   void pooledCIsHarrellsCOverEveryOutOfFoldPrediction() throws Exception {
-    String f0 = writeFold(0, List.of(SUBJECTS[0], SUBJECTS[1], SUBJECTS[2]), 0.7, 0.6);
-    String f1 = writeFold(1, List.of(SUBJECTS[3], SUBJECTS[4], SUBJECTS[5]), 0.9, 0.8);
+    String f0 = writeFold("r0", 0, List.of(SUBJECTS[0], SUBJECTS[1], SUBJECTS[2]), 0.7, 0.6);
+    String f1 = writeFold("r0", 1, List.of(SUBJECTS[3], SUBJECTS[4], SUBJECTS[5]), 0.9, 0.8);
     String out = dir.resolve("cv").toString();
     SurvivalCrossValidation.Result r =
-        SurvivalCrossValidation.of(spark, List.of(f0, f1), out, 7).execute();
+        SurvivalCrossValidation.of(
+                spark, List.of(List.of(f0, f1)), List.of(out), 7, MIN_PATTERN_SIZE)
+            .execute();
 
     assertEquals("survival", r.outcome());
     assertEquals(2, r.folds());
     assertEquals(6, r.subjects());
     assertEquals(4, r.events());
-    double[] time = new double[6];
-    boolean[] event = new boolean[6];
-    double[] clin = new double[6];
-    double[] concat = new double[6];
-    for (int i = 0; i < 6; i++) {
-      time[i] = (double) SUBJECTS[i][1];
-      event[i] = (int) SUBJECTS[i][2] == 1;
-      clin[i] = (double) SUBJECTS[i][3];
-      concat[i] = (double) SUBJECTS[i][4];
-    }
+    double clinC = AllPairsC.of(oof(SUBJECTS, 3, null));
+    double concatC = AllPairsC.of(oof(SUBJECTS, 4, null));
     // By hand for clin, by time: S1 ranks above all 5 later subjects; S2 (0.6) above S3, S5, S6 and
     // below S4 (0.7); S4 above S5 and S6; S5 ties S6 (0.1): (10 + 0.5) / 12.
-    assertEquals(0.875, allPairsC(time, event, clin), 1e-15);
+    assertEquals(0.875, clinC, 1e-15);
     SurvivalCrossValidation.Model c = model(r, "clin");
     SurvivalCrossValidation.Model f = model(r, "concat");
     assertEquals(0.875, c.pooledC(), 1e-12);
-    assertEquals(allPairsC(time, event, concat), f.pooledC(), 1e-12);
+    assertEquals(concatC, f.pooledC(), 1e-12);
     assertTrue(c.pooledCLower() <= c.pooledC() && c.pooledC() <= c.pooledCUpper());
     assertEquals("unimodal", c.kind());
     // Per-fold C: the folds' metrics.json (0.7, 0.9 for clin; 0.6, 0.8 for concat).
@@ -91,8 +109,8 @@ class SurvivalCrossValidationTest {
     SurvivalEvaluation.PairedC d = r.comparisons().get(0);
     assertEquals("concat", d.model());
     assertEquals("clin", d.reference());
-    assertEquals(
-        allPairsC(time, event, concat) - allPairsC(time, event, clin), d.difference(), 1e-12);
+    assertEquals(concatC - clinC, d.difference(), 1e-12);
+    assertEquals(Map.of(), r.repeated(), "no summary over repeats with one repeat");
 
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     SurvivalCrossValidation.Result written =
@@ -102,14 +120,113 @@ class SurvivalCrossValidationTest {
   }
 
   @Test
+  void pooledCPerPatternIsHarrellsCOfThatPatternsPredictions() throws Exception {
+    String f0 = writeFold("r0", 0, List.of(SUBJECTS[0], SUBJECTS[1], SUBJECTS[2]), 0.7, 0.6);
+    String f1 = writeFold("r0", 1, List.of(SUBJECTS[3], SUBJECTS[4], SUBJECTS[5]), 0.9, 0.8);
+    String out = dir.resolve("cv").toString();
+    SurvivalCrossValidation.Result r =
+        SurvivalCrossValidation.of(
+                spark, List.of(List.of(f0, f1)), List.of(out), 7, MIN_PATTERN_SIZE)
+            .execute();
+
+    assertEquals(2 * MIN_PATTERN_SIZE, r.minPatternSize());
+    // By hand for clin: clinical+labs (S1, S2, S3, S4): S1 (0.9) above S2, S3, S4; S2 (0.6) above
+    // S3 (0.5), below S4 (0.7): 4 / 5. clinical (S5, S6): S5 ties S6 (0.1): 1 / 2.
+    assertEquals(0.8, AllPairsC.of(oof(SUBJECTS, 3, BOTH)), 1e-15);
+    assertEquals(0.5, AllPairsC.of(oof(SUBJECTS, 3, CLINICAL)), 1e-15);
+    for (int col : new int[] {3, 4}) {
+      SurvivalCrossValidation.Model m = model(r, col == 3 ? "clin" : "concat");
+      assertEquals(2, m.patterns().size(), m.name());
+      SurvivalEvaluation.PatternScores both = m.patterns().get(0);
+      SurvivalEvaluation.PatternScores clinical = m.patterns().get(1);
+      assertEquals(BOTH, both.pattern(), "largest pattern first");
+      assertEquals(4, both.n());
+      assertFalse(both.small(), "4 subjects reach 2 x min-pattern-size");
+      assertEquals(AllPairsC.of(oof(SUBJECTS, col, BOTH)), both.cIndex(), 1e-12, m.name());
+      assertEquals(CLINICAL, clinical.pattern());
+      assertEquals(2, clinical.n());
+      assertTrue(clinical.small(), "2 subjects are below 2 x min-pattern-size");
+      assertEquals(AllPairsC.of(oof(SUBJECTS, col, CLINICAL)), clinical.cIndex(), 1e-12, m.name());
+    }
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    SurvivalCrossValidation.Result written =
+        Json.read(hconf, out + "/metrics.json", SurvivalCrossValidation.Result.class);
+    assertEquals(r.models(), written.models());
+    String page =
+        Files.readString(Path.of(CvReport.writeSurvival(hconf, out, r, "t").replace("file:", "")));
+    assertTrue(page.contains("Missingness patterns (pooled)"), page);
+    assertTrue(page.contains("<td class=\"l\">" + BOTH + "</td><td>4</td>"), page);
+    assertTrue(page.contains("fewer than 4 subjects each"), page);
+  }
+
+  @Test
+  void withRepeatsRepeatZeroSummarisesEveryRepeatsPooledC() throws Exception {
+    String r0f0 = writeFold("r0", 0, List.of(SUBJECTS[0], SUBJECTS[1], SUBJECTS[2]), 0.7, 0.6);
+    String r0f1 = writeFold("r0", 1, List.of(SUBJECTS[3], SUBJECTS[4], SUBJECTS[5]), 0.9, 0.8);
+    String r1f0 = writeFold("r1", 0, List.of(REPEAT_1[0], REPEAT_1[1], REPEAT_1[2]), 0.5, 0.4);
+    String r1f1 = writeFold("r1", 1, List.of(REPEAT_1[3], REPEAT_1[4], REPEAT_1[5]), 0.6, 1.0);
+    String out0 = dir.resolve("cv").toString();
+    String out1 = dir.resolve("repeats/1/cv").toString();
+    SurvivalCrossValidation.Result r =
+        SurvivalCrossValidation.of(
+                spark,
+                List.of(List.of(r0f0, r0f1), List.of(r1f0, r1f1)),
+                List.of(out0, out1),
+                7,
+                MIN_PATTERN_SIZE)
+            .execute();
+
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    SurvivalCrossValidation.Result written0 =
+        Json.read(hconf, out0 + "/metrics.json", SurvivalCrossValidation.Result.class);
+    SurvivalCrossValidation.Result written1 =
+        Json.read(hconf, out1 + "/metrics.json", SurvivalCrossValidation.Result.class);
+    assertEquals(r.repeated(), written0.repeated());
+    assertEquals(Map.of(), written1.repeated(), "the summary is in repeat 0's file only");
+    assertEquals(Set.of("clin", "concat"), r.repeated().keySet());
+    double[][] foldC = {{0.7, 0.9, 0.5, 0.6}, {0.6, 0.8, 0.4, 1.0}};
+    for (int col : new int[] {3, 4}) {
+      String name = col == 3 ? "clin" : "concat";
+      double c0 = AllPairsC.of(oof(SUBJECTS, col, null));
+      double c1 = AllPairsC.of(oof(REPEAT_1, col, null));
+      assertEquals(c0, model(r, name).pooledC(), 1e-12, "repeat 0's figures: " + name);
+      assertEquals(c1, model(written1, name).pooledC(), 1e-12, name);
+      SurvivalCrossValidation.Repeated rep = r.repeated().get(name);
+      assertEquals(2, rep.pooledC().size());
+      assertEquals(c0, rep.pooledC().get(0), 1e-12, name);
+      assertEquals(c1, rep.pooledC().get(1), 1e-12, name);
+      assertEquals((c0 + c1) / 2, rep.pooledCOverRepeats().mean(), 1e-12, name);
+      assertEquals(Math.abs(c0 - c1) / Math.sqrt(2), rep.pooledCOverRepeats().sd(), 1e-12, name);
+      double[] fc = foldC[col - 3];
+      double mean = (fc[0] + fc[1] + fc[2] + fc[3]) / 4;
+      double ss = 0;
+      for (double x : fc) {
+        ss += (x - mean) * (x - mean);
+      }
+      assertEquals(mean, rep.foldC().mean(), 1e-12, name);
+      assertEquals(Math.sqrt(ss / 3), rep.foldC().sd(), 1e-12, name);
+    }
+    assertTrue(r.summary().contains("Repeated k-fold, 2 repeats"), r.summary());
+    String page =
+        Files.readString(Path.of(CvReport.writeSurvival(hconf, out0, r, "t").replace("file:", "")));
+    assertTrue(page.contains("<h2>Repeats</h2>"), page);
+  }
+
+  @Test
   void aSubjectPredictedInTwoFoldsStopsThePooling() throws Exception {
-    String f0 = writeFold(0, List.of(SUBJECTS[0], SUBJECTS[1], SUBJECTS[2]), 0.7, 0.6);
-    String f1 = writeFold(1, List.of(SUBJECTS[3], SUBJECTS[4], SUBJECTS[5], SUBJECTS[1]), 0.9, 0.8);
+    String f0 = writeFold("r0", 0, List.of(SUBJECTS[0], SUBJECTS[1], SUBJECTS[2]), 0.7, 0.6);
+    String f1 =
+        writeFold("r0", 1, List.of(SUBJECTS[3], SUBJECTS[4], SUBJECTS[5], SUBJECTS[1]), 0.9, 0.8);
     IllegalStateException e =
         assertThrows(
             IllegalStateException.class,
             () ->
-                SurvivalCrossValidation.of(spark, List.of(f0, f1), dir.resolve("cv").toString(), 7)
+                SurvivalCrossValidation.of(
+                        spark,
+                        List.of(List.of(f0, f1)),
+                        List.of(dir.resolve("cv").toString()),
+                        7,
+                        MIN_PATTERN_SIZE)
                     .execute());
     assertTrue(
         e.getMessage().contains("predictions in fold 0 and fold 1")
@@ -119,21 +236,17 @@ class SurvivalCrossValidationTest {
   }
 
   /**
-   * Harrell's C over all pairs: (i, j) comparable when i had the event and t_i &lt; t_j, or t_i ==
-   * t_j with j censored; concordant when i's risk is higher, one half when equal.
+   * {risk, duration, event} of every subject of {@code subjects} with {@code pattern} (all when
+   * null), the risk from column {@code riskColumn}.
    */
-  private static double allPairsC(double[] t, boolean[] e, double[] risk) {
-    double score = 0;
-    long comparable = 0;
-    for (int i = 0; i < t.length; i++) {
-      for (int j = 0; j < t.length; j++) {
-        if (i != j && e[i] && (t[i] < t[j] || (t[i] == t[j] && !e[j]))) {
-          comparable++;
-          score += risk[i] > risk[j] ? 1 : risk[i] == risk[j] ? 0.5 : 0;
-        }
+  private static List<double[]> oof(Object[][] subjects, int riskColumn, String pattern) {
+    List<double[]> out = new ArrayList<>();
+    for (Object[] s : subjects) {
+      if (pattern == null || pattern.equals(s[5])) {
+        out.add(new double[] {(double) s[riskColumn], (double) s[1], (int) s[2]});
       }
     }
-    return score / comparable;
+    return out;
   }
 
   private static SurvivalCrossValidation.Model model(
@@ -142,12 +255,13 @@ class SurvivalCrossValidationTest {
   }
 
   /** One fold's evaluate directory: predictions of both models and a metrics.json with fold C. */
-  private String writeFold(int fold, List<Object[]> subjects, double clinC, double concatC) {
-    String evaluate = dir.resolve("folds/" + fold + "/evaluate").toString();
+  private String writeFold(
+      String repeat, int fold, List<Object[]> subjects, double clinC, double concatC) {
+    String evaluate = dir.resolve(repeat + "/folds/" + fold + "/evaluate").toString();
     List<Row> rows = new ArrayList<>();
     for (Object[] s : subjects) {
-      rows.add(RowFactory.create(s[0], "clin", s[3], s[1], s[2], "clin"));
-      rows.add(RowFactory.create(s[0], "concat", s[4], s[1], s[2], "clin"));
+      rows.add(RowFactory.create(s[0], "clin", s[3], s[1], s[2], s[5]));
+      rows.add(RowFactory.create(s[0], "concat", s[4], s[1], s[2], s[5]));
     }
     spark.createDataFrame(rows, PREDICTIONS).write().parquet(evaluate + "/predictions");
     Json.write(

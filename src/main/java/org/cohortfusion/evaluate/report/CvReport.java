@@ -112,74 +112,19 @@ public final class CvReport {
     }
     h.append("</table>\n");
 
-    h.append(
-            "<h2>Missingness patterns (pooled)</h2>\n<p>AUROC of the pooled out-of-fold predictions of the subjects with"
-                + " each pattern, largest pattern first; patterns with fewer than ")
-        .append(r.minPatternSize())
-        .append(" subjects (evaluate.min-pattern-size × ")
-        .append(r.folds())
-        .append(") are folded into one row.</p>\n");
+    Map<String, Map<String, Double>> byPattern = new LinkedHashMap<>();
     Map<String, Long> sizes = new TreeMap<>();
-    r.models().forEach(m -> m.patterns().forEach(p -> sizes.put(p.pattern(), p.n())));
-    List<Map.Entry<String, Long>> bySize =
-        sizes.entrySet().stream()
-            .sorted(
-                Map.Entry.<String, Long>comparingByValue()
-                    .reversed()
-                    .thenComparing(Map.Entry.comparingByKey()))
-            .toList();
-    h.append("<table id=\"patterns\"><tr><th class=\"l\">pattern</th><th>n</th>");
-    r.models().forEach(m -> h.append("<th>").append(ReportAction.esc(m.name())).append("</th>"));
-    h.append("</tr>\n");
-    long foldedSubjects = 0;
-    List<Map.Entry<String, Long>> small = new ArrayList<>();
-    for (Map.Entry<String, Long> p : bySize) {
-      if (p.getValue() < r.minPatternSize()) {
-        foldedSubjects += p.getValue();
-        small.add(p);
-        continue;
-      }
-      h.append("<tr><td class=\"l\">")
-          .append(ReportAction.esc(p.getKey()))
-          .append("</td><td>")
-          .append(p.getValue())
-          .append("</td>");
-      for (CrossValidationResult.Model m : r.models()) {
-        double auroc =
-            m.patterns().stream()
-                .filter(x -> x.pattern().equals(p.getKey()))
-                .findFirst()
-                .map(x -> x.metrics().auroc())
-                .orElse(Double.NaN);
-        h.append("<td>").append(fmt(auroc)).append("</td>");
-      }
-      h.append("</tr>\n");
+    for (CrossValidationResult.Model m : r.models()) {
+      Map<String, Double> v = new TreeMap<>();
+      m.patterns()
+          .forEach(
+              p -> {
+                v.put(p.pattern(), p.metrics().auroc());
+                sizes.put(p.pattern(), p.n());
+              });
+      byPattern.put(m.name(), v);
     }
-    if (!small.isEmpty()) {
-      h.append("<tr class=\"small\"><td class=\"l\">")
-          .append(ReportAction.otherPatterns(foldedSubjects, small.size()))
-          .append("</td><td>")
-          .append(foldedSubjects)
-          .append("</td>");
-      r.models().forEach(m -> h.append("<td>-</td>"));
-      h.append("</tr>\n</table>\n<details id=\"small-patterns\"><summary>")
-          .append(ReportAction.otherPatterns(foldedSubjects, small.size()))
-          .append(": fewer than ")
-          .append(r.minPatternSize())
-          .append(
-              " subjects each</summary>\n<table><tr><th class=\"l\">pattern</th><th>n</th>"
-                  + "</tr>\n");
-      small.forEach(
-          p ->
-              h.append("<tr><td class=\"l\">")
-                  .append(ReportAction.esc(p.getKey()))
-                  .append("</td><td>")
-                  .append(p.getValue())
-                  .append("</td></tr>\n"));
-      h.append("</table></details>\n");
-    } else {
-      h.append("</table>\n");
-    }
+    h.append(patternTable("AUROC", byPattern, sizes, r.minPatternSize(), r.folds()));
 
     if (!r.removalRates().isEmpty()) {
       Map<String, Charts.Line> lines = new LinkedHashMap<>();
@@ -214,35 +159,15 @@ public final class CvReport {
     }
 
     if (r.repeated() != null && !r.repeated().isEmpty()) {
-      h.append(
-          "<h2>Repeats</h2>\n<table><tr><th class=\"l\">model</th><th>pooled AUROC per repeat</th>"
-              + "<th>mean ± sd over repeats</th><th>fold AUROC mean ± sd, all repeats</th></tr>\n");
+      Map<String, Repeats> repeats = new LinkedHashMap<>();
       r.repeated()
           .forEach(
-              (name, rep) -> {
-                StringBuilder each = new StringBuilder();
-                rep.pooledAuroc().forEach(a -> each.append(fmt(a)).append(' '));
-                h.append("<tr><td class=\"l\">")
-                    .append(ReportAction.esc(name))
-                    .append("</td><td>")
-                    .append(each.toString().trim())
-                    .append("</td><td>")
-                    .append(
-                        String.format(
-                            Locale.ROOT,
-                            "%.3f ± %.3f",
-                            rep.pooledAurocOverRepeats().mean(),
-                            rep.pooledAurocOverRepeats().sd()))
-                    .append("</td><td>")
-                    .append(
-                        String.format(
-                            Locale.ROOT,
-                            "%.3f ± %.3f",
-                            rep.foldAuroc().mean(),
-                            rep.foldAuroc().sd()))
-                    .append("</td></tr>\n");
-              });
-      h.append("</table>\n");
+              (name, rep) ->
+                  repeats.put(
+                      name,
+                      new Repeats(
+                          rep.pooledAuroc(), rep.pooledAurocOverRepeats(), rep.foldAuroc())));
+      h.append(repeatsTable("AUROC", repeats));
     }
     h.append("</body></html>\n");
     return h.toString();
@@ -251,7 +176,8 @@ public final class CvReport {
   /**
    * Writes the page of a survival cross-validation ({@link SurvivalCrossValidation}) to {@code
    * <cvDir>/report.html} and returns its path: every model's pooled C with its bootstrap interval,
-   * its per-fold C and their mean ± sd, and the paired differences against the best unimodal model.
+   * its per-fold C and their mean ± sd, the paired differences against the best unimodal model, the
+   * pooled C per missingness pattern and, with repeats, the pooled C of every repeat.
    */
   public static String writeSurvival(
       Configuration hconf, String cvDir, SurvivalCrossValidation.Result r, String title) {
@@ -268,7 +194,7 @@ public final class CvReport {
         .append(
             " - cohort-fusion cross-validation</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
                 + "table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
-                + "td.l,th.l{text-align:left}</style></head><body>\n");
+                + "td.l,th.l{text-align:left}.small{color:#999}</style></head><body>\n");
     h.append("<h1>")
         .append(ReportAction.esc(title))
         .append(": ")
@@ -302,7 +228,149 @@ public final class CvReport {
                                 String.join(" ", m.foldC().stream().map(CvReport::fmt).toList()))))
                 .toList(),
             r.comparisons()));
-    h.append("\n</body></html>\n");
+    h.append('\n');
+    Map<String, Map<String, Double>> byPattern = new LinkedHashMap<>();
+    Map<String, Long> sizes = new TreeMap<>();
+    for (SurvivalCrossValidation.Model m : r.models()) {
+      Map<String, Double> v = new TreeMap<>();
+      m.patterns()
+          .forEach(
+              p -> {
+                v.put(p.pattern(), p.cIndex());
+                sizes.put(p.pattern(), p.n());
+              });
+      byPattern.put(m.name(), v);
+    }
+    h.append(patternTable("Harrell's C", byPattern, sizes, r.minPatternSize(), r.folds()));
+    if (r.repeated() != null && !r.repeated().isEmpty()) {
+      Map<String, Repeats> repeats = new LinkedHashMap<>();
+      r.repeated()
+          .forEach(
+              (name, rep) ->
+                  repeats.put(
+                      name, new Repeats(rep.pooledC(), rep.pooledCOverRepeats(), rep.foldC())));
+      h.append(repeatsTable("C", repeats));
+    }
+    h.append("</body></html>\n");
+    return h.toString();
+  }
+
+  /**
+   * The pooled metric per missingness pattern, largest pattern first, one column per model; the
+   * patterns smaller than {@code minPatternSize} are folded into one row and listed apart.
+   *
+   * @param byPattern by model (in column order), its metric by pattern
+   * @param sizes subjects per pattern
+   */
+  private static String patternTable(
+      String metric,
+      Map<String, Map<String, Double>> byPattern,
+      Map<String, Long> sizes,
+      int minPatternSize,
+      int folds) {
+    StringBuilder h = new StringBuilder();
+    h.append("<h2>Missingness patterns (pooled)</h2>\n<p>")
+        .append(ReportAction.esc(metric))
+        .append(
+            " of the pooled out-of-fold predictions of the subjects with each pattern, largest"
+                + " pattern first; patterns with fewer than ")
+        .append(minPatternSize)
+        .append(" subjects (evaluate.min-pattern-size × ")
+        .append(folds)
+        .append(") are folded into one row.</p>\n");
+    List<Map.Entry<String, Long>> bySize =
+        sizes.entrySet().stream()
+            .sorted(
+                Map.Entry.<String, Long>comparingByValue()
+                    .reversed()
+                    .thenComparing(Map.Entry.comparingByKey()))
+            .toList();
+    h.append("<table id=\"patterns\"><tr><th class=\"l\">pattern</th><th>n</th>");
+    byPattern.keySet().forEach(m -> h.append("<th>").append(ReportAction.esc(m)).append("</th>"));
+    h.append("</tr>\n");
+    long foldedSubjects = 0;
+    List<Map.Entry<String, Long>> small = new ArrayList<>();
+    for (Map.Entry<String, Long> p : bySize) {
+      if (p.getValue() < minPatternSize) {
+        foldedSubjects += p.getValue();
+        small.add(p);
+        continue;
+      }
+      h.append("<tr><td class=\"l\">")
+          .append(ReportAction.esc(p.getKey()))
+          .append("</td><td>")
+          .append(p.getValue())
+          .append("</td>");
+      byPattern
+          .values()
+          .forEach(
+              v ->
+                  h.append("<td>")
+                      .append(fmt(v.getOrDefault(p.getKey(), Double.NaN)))
+                      .append("</td>"));
+      h.append("</tr>\n");
+    }
+    if (!small.isEmpty()) {
+      h.append("<tr class=\"small\"><td class=\"l\">")
+          .append(ReportAction.otherPatterns(foldedSubjects, small.size()))
+          .append("</td><td>")
+          .append(foldedSubjects)
+          .append("</td>");
+      byPattern.keySet().forEach(m -> h.append("<td>-</td>"));
+      h.append("</tr>\n</table>\n<details id=\"small-patterns\"><summary>")
+          .append(ReportAction.otherPatterns(foldedSubjects, small.size()))
+          .append(": fewer than ")
+          .append(minPatternSize)
+          .append(
+              " subjects each</summary>\n<table><tr><th class=\"l\">pattern</th><th>n</th>"
+                  + "</tr>\n");
+      small.forEach(
+          p ->
+              h.append("<tr><td class=\"l\">")
+                  .append(ReportAction.esc(p.getKey()))
+                  .append("</td><td>")
+                  .append(p.getValue())
+                  .append("</td></tr>\n"));
+      h.append("</table></details>\n");
+    } else {
+      h.append("</table>\n");
+    }
+    return h.toString();
+  }
+
+  /** One model over the repeats: its pooled metric per repeat, their mean ± sd, all folds'. */
+  private record Repeats(
+      List<Double> pooled,
+      CrossValidationResult.MeanSd overRepeats,
+      CrossValidationResult.MeanSd folds) {}
+
+  /** The repeats table: per model, the pooled metric of each repeat and the spreads. */
+  private static String repeatsTable(String metric, Map<String, Repeats> repeats) {
+    StringBuilder h = new StringBuilder();
+    String m = ReportAction.esc(metric);
+    h.append("<h2>Repeats</h2>\n<table><tr><th class=\"l\">model</th><th>pooled ")
+        .append(m)
+        .append(" per repeat</th><th>mean ± sd over repeats</th><th>fold ")
+        .append(m)
+        .append(" mean ± sd, all repeats</th></tr>\n");
+    repeats.forEach(
+        (name, rep) -> {
+          StringBuilder each = new StringBuilder();
+          rep.pooled().forEach(a -> each.append(fmt(a)).append(' '));
+          h.append("<tr><td class=\"l\">")
+              .append(ReportAction.esc(name))
+              .append("</td><td>")
+              .append(each.toString().trim())
+              .append("</td><td>")
+              .append(
+                  String.format(
+                      Locale.ROOT, "%.3f ± %.3f", rep.overRepeats().mean(), rep.overRepeats().sd()))
+              .append("</td><td>")
+              .append(
+                  String.format(Locale.ROOT, "%.3f ± %.3f", rep.folds().mean(), rep.folds().sd()))
+              .append("</td></tr>\n");
+        });
+    h.append("</table>\n");
     return h.toString();
   }
 
