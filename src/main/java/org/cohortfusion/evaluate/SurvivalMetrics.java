@@ -3,6 +3,7 @@ package org.cohortfusion.evaluate;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import org.cohortfusion.train.Metrics;
 
 /**
  * Held-out metrics of right-censored survival outcomes.
@@ -234,8 +235,8 @@ public final class SurvivalMetrics {
     for (int i = 0; i < n; i++) {
       if (event[i] && time[i] <= horizon) {
         double w = 1 / g.before(time[i]); // > 0: subject i itself is uncensored before time_i
-        int below = firstAtLeast(controlRisk, risk[i]);
-        int atOrBelow = firstAbove(controlRisk, risk[i]);
+        int below = Metrics.firstAtLeast(controlRisk, risk[i]);
+        int atOrBelow = Metrics.firstAbove(controlRisk, risk[i]);
         // Per case the fraction of controls beaten, so a case beating all adds exactly w and a
         // perfect score gives 1.
         weightedWins += w * ((below + 0.5 * (atOrBelow - below)) / controls);
@@ -544,35 +545,5 @@ public final class SurvivalMetrics {
       s += tree[r];
     }
     return s;
-  }
-
-  /** Number of entries of ascending {@code a} below {@code x}. */
-  private static int firstAtLeast(double[] a, double x) {
-    int lo = 0;
-    int hi = a.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (a[mid] < x) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  }
-
-  /** Number of entries of ascending {@code a} at or below {@code x}. */
-  private static int firstAbove(double[] a, double x) {
-    int lo = 0;
-    int hi = a.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (a[mid] <= x) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
   }
 }

@@ -194,8 +194,11 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     return comparable == 0 ? Double.NaN : concordant / comparable;
   }
 
-  /** The index of the first element of sorted {@code a} that is {@code >= x}. */
-  private static int firstAtLeast(double[] a, double x) {
+  /**
+   * The index of the first element of ascending {@code a} that is {@code >= x}: how many are below
+   * it.
+   */
+  public static int firstAtLeast(double[] a, double x) {
     int lo = 0;
     int hi = a.length;
     while (lo < hi) {
@@ -209,8 +212,11 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     return lo;
   }
 
-  /** The index of the first element of sorted {@code a} that is {@code > x}. */
-  private static int firstAbove(double[] a, double x) {
+  /**
+   * The index of the first element of ascending {@code a} that is {@code > x}: how many are at or
+   * below it.
+   */
+  public static int firstAbove(double[] a, double x) {
     int lo = 0;
     int hi = a.length;
     while (lo < hi) {
