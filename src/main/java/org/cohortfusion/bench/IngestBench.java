@@ -16,6 +16,7 @@ import org.cohortfusion.cohort.generate.SyntheticCohortGenerator;
 import org.cohortfusion.cohort.ingest.IngestAction;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Ingest against the least any alignment must do, measured in the same run on the same tables: a
@@ -157,7 +158,7 @@ public final class IngestBench {
   static void bareJoin(SparkSession spark, String input, String output) {
     Dataset<Row> labs = spark.read().parquet(input + "/labs");
     Dataset<Row> labsPerSubject =
-        labs.groupBy("subject_id")
+        labs.groupBy(Columns.SUBJECT_ID)
             .agg(collect_list(struct(col("time"), col("alb"), col("crp"), col("hb"))).as("labs"));
     Dataset<Row> joined =
         spark
@@ -175,6 +176,6 @@ public final class IngestBench {
   }
 
   private static scala.collection.Seq<String> seq() {
-    return scala.collection.JavaConverters.asScalaBuffer(List.of("subject_id")).toSeq();
+    return scala.collection.JavaConverters.asScalaBuffer(List.of(Columns.SUBJECT_ID)).toSeq();
   }
 }

@@ -15,6 +15,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.Columns;
 
 /**
  * One fold of k-fold cross-validation seen as a cohort directory, so that every later stage runs on
@@ -90,14 +92,16 @@ public record FoldView(
 
   /** The split of a subject of fold {@code f} in this view. */
   public String splitOf(int f) {
-    return f == fold ? "test" : f == validationFold ? "validation" : "train";
+    return f == fold
+        ? Columns.Splits.TEST
+        : f == validationFold ? Columns.Splits.VALIDATION : Columns.Splits.TRAIN;
   }
 
   /** The split column of this view, from the base table's fold column. */
   Column split() {
-    return when(col("fold").equalTo(lit(fold)), lit("test"))
-        .when(col("fold").equalTo(lit(validationFold)), lit("validation"))
-        .otherwise(lit("train"));
+    return when(col(Columns.FOLD).equalTo(lit(fold)), lit(Columns.Splits.TEST))
+        .when(col(Columns.FOLD).equalTo(lit(validationFold)), lit(Columns.Splits.VALIDATION))
+        .otherwise(lit(Columns.Splits.TRAIN));
   }
 
   /**
@@ -173,9 +177,10 @@ public record FoldView(
       // Every subject of the base table is in the assignment (drawn from that table): an inner join
       // keeps them all.
       // No broadcast hint: Spark broadcasts the (subject_id, fold) table only while it is small.
-      base = base.drop("fold").join(spark.read().parquet(view.assignment()), "subject_id");
+      base =
+          base.drop(Columns.FOLD).join(spark.read().parquet(view.assignment()), Columns.SUBJECT_ID);
     }
-    if (!java.util.Arrays.asList(base.columns()).contains("fold")) {
+    if (!java.util.Arrays.asList(base.columns()).contains(Columns.FOLD)) {
       throw new IllegalStateException(
           "Cannot read fold "
               + view.fold()
@@ -189,7 +194,7 @@ public record FoldView(
     }
     List<Column> cols = new ArrayList<>();
     for (String c : columns) {
-      cols.add(c.equals("split") ? view.split().as("split") : col(c));
+      cols.add(c.equals(Columns.SPLIT) ? view.split().as(Columns.SPLIT) : col(c));
     }
     return base.select(cols.toArray(new Column[0]));
   }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import java.util.List;
 import java.util.Map;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalityKind;
 
 /**
  * One modality table. Common keys apply to every kind; the others to one kind only, and setting one
@@ -82,7 +84,9 @@ public record ModalityConfig(
 
   /** Key (subject_id, plus time for time series) that duplicates are detected on. */
   public List<String> keyColumns() {
-    return kind == ModalityKind.TIMESERIES ? List.of("subject_id", "time") : List.of("subject_id");
+    return kind == ModalityKind.TIMESERIES
+        ? List.of(Columns.SUBJECT_ID, "time")
+        : List.of(Columns.SUBJECT_ID);
   }
 
   /** Product of the declared image shape. */

@@ -3,6 +3,8 @@ package org.cohortfusion.config;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalityKind;
 
 /** Checks a bound config for values that are well-typed but unusable; errors name the key. */
 final class PipelineConfigValidator {
@@ -217,12 +219,12 @@ final class PipelineConfigValidator {
         origin);
     require(
         !List.of(
-                "subject_id",
-                "label",
-                "index_time",
-                "split",
-                "fold",
-                "group",
+                Columns.SUBJECT_ID,
+                Columns.LABEL,
+                Columns.INDEX_TIME,
+                Columns.SPLIT,
+                Columns.FOLD,
+                Columns.GROUP,
                 "true_probability",
                 "observable_probability")
             .contains(name),

@@ -11,7 +11,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.cohortfusion.cohort.ModalitySpec;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalitySpec;
 import org.cohortfusion.train.classical.ClassicalModels;
 
 /**
@@ -35,7 +36,7 @@ final class ClassicalScorer implements Scorer {
    */
   ClassicalScorer(ClassicalModels.Loaded model, Dataset<Row> labeled, TestSplit test) {
     this.model = model;
-    this.aligned = labeled.where(col("split").equalTo(EvaluateAction.SPLIT));
+    this.aligned = labeled.where(col(Columns.SPLIT).equalTo(EvaluateAction.SPLIT));
     this.test = test;
   }
 
@@ -47,7 +48,7 @@ final class ClassicalScorer implements Scorer {
     StructType schema =
         new StructType()
             .add(SCENARIO, DataTypes.IntegerType, false)
-            .add("subject_id", DataTypes.StringType, false);
+            .add(Columns.SUBJECT_ID, DataTypes.StringType, false);
     for (ModalitySpec mod : mods) {
       schema = schema.add(keep(mod), DataTypes.BooleanType, false);
     }
@@ -68,7 +69,7 @@ final class ClassicalScorer implements Scorer {
       }
     }
     Dataset<Row> rows =
-        aligned.join(aligned.sparkSession().createDataFrame(keep, schema), "subject_id");
+        aligned.join(aligned.sparkSession().createDataFrame(keep, schema), Columns.SUBJECT_ID);
     for (ModalitySpec mod : mods) {
       rows = rows.withColumn(mod.presenceColumn(), col(mod.presenceColumn()).and(col(keep(mod))));
     }
@@ -76,9 +77,9 @@ final class ClassicalScorer implements Scorer {
     // only its keys.
     Dataset<Row> keyed =
         rows.withColumn(
-            "subject_id",
+            Columns.SUBJECT_ID,
             org.apache.spark.sql.functions.concat_ws(
-                ":", col(SCENARIO).cast("string"), col("subject_id")));
+                ":", col(SCENARIO).cast("string"), col(Columns.SUBJECT_ID)));
     Map<String, Integer> index = new HashMap<>();
     for (int i = 0; i < test.subjectIds().size(); i++) {
       index.put(test.subjectIds().get(i), i);

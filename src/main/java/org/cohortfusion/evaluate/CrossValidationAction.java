@@ -20,6 +20,7 @@ import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Pools k-fold cross-validation: reads every fold's evaluate output ({@code
@@ -309,7 +310,7 @@ public final class CrossValidationAction {
         spark,
         foldEvaluateDirs,
         names,
-        List.of("probability", "label", "pattern"),
+        List.of("probability", Columns.LABEL, "pattern"),
         (f, r) -> {
           double[] p;
           if (numClasses == 2) {
@@ -371,7 +372,7 @@ public final class CrossValidationAction {
           foldOf.put(n, new HashMap<>());
         });
     List<org.apache.spark.sql.Column> select =
-        new ArrayList<>(List.of(col("subject_id"), col("model")));
+        new ArrayList<>(List.of(col(Columns.SUBJECT_ID), col("model")));
     columns.forEach(c -> select.add(col(c)));
     for (int f = 0; f < foldEvaluateDirs.size(); f++) {
       List<Row> rows =

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Pretrain's own unimodal models — each encoder with its softmax head — as evaluate sees them:
@@ -46,8 +47,11 @@ public final class EncoderHeads {
     double[] counts = new double[numClasses];
     for (Row r :
         table
-            .where(col("split").equalTo("train").and(col("label").isNotNull()))
-            .groupBy(col("label"))
+            .where(
+                col(Columns.SPLIT)
+                    .equalTo(Columns.Splits.TRAIN)
+                    .and(col(Columns.LABEL).isNotNull()))
+            .groupBy(col(Columns.LABEL))
             .count()
             .collectAsList()) {
       int y = r.getInt(0);
@@ -73,9 +77,12 @@ public final class EncoderHeads {
   public static double[][] read(Dataset<Row> table, String modality, String split) {
     List<Row> rows =
         table
-            .where(col("split").equalTo(split).and(col("label").isNotNull()))
-            .select(col("subject_id"), col("has_" + modality), col(COLUMN_PREFIX + modality))
-            .orderBy("subject_id")
+            .where(col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull()))
+            .select(
+                col(Columns.SUBJECT_ID),
+                col(Columns.presence(modality)),
+                col(COLUMN_PREFIX + modality))
+            .orderBy(Columns.SUBJECT_ID)
             .collectAsList();
     double[][] out = new double[rows.size()][];
     for (int i = 0; i < out.length; i++) {
@@ -96,9 +103,9 @@ public final class EncoderHeads {
    */
   public static int[] labels(Dataset<Row> table, String split) {
     return table
-        .where(col("split").equalTo(split).and(col("label").isNotNull()))
-        .select("subject_id", "label")
-        .orderBy("subject_id")
+        .where(col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull()))
+        .select(Columns.SUBJECT_ID, Columns.LABEL)
+        .orderBy(Columns.SUBJECT_ID)
         .collectAsList()
         .stream()
         .mapToInt(r -> r.getInt(1))
@@ -114,7 +121,7 @@ public final class EncoderHeads {
     if (validationLabels.length == 0) {
       return null;
     }
-    double[][] v = filled(read(table, modality, "validation"), prior);
+    double[][] v = filled(read(table, modality, Columns.Splits.VALIDATION), prior);
     double a = ClassificationMetrics.of(v, validationLabels, numClasses).auroc();
     return Double.isNaN(a) ? null : a;
   }

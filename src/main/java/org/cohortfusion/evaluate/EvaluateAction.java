@@ -15,14 +15,15 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.config.EvaluateConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.ClassicalBaselines;
 import org.cohortfusion.train.CohortData;
@@ -55,7 +56,7 @@ public final class EvaluateAction {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateAction.class);
 
   /** The split every model is evaluated on. */
-  public static final String SPLIT = "test";
+  public static final String SPLIT = Columns.Splits.TEST;
 
   /** Test-time MCAR removal rates of the robustness curves. */
   public static final List<Double> REMOVAL_RATES =
@@ -427,10 +428,10 @@ public final class EvaluateAction {
       org.cohortfusion.train.DiscreteTimeHazard model) {
     StructType schema =
         new StructType()
-            .add("subject_id", DataTypes.StringType, false)
+            .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
             .add("model", DataTypes.StringType, false)
             .add("risk", DataTypes.DoubleType, false)
-            .add("duration", DataTypes.DoubleType, false)
+            .add(Columns.DURATION, DataTypes.DoubleType, false)
             .add("event", DataTypes.IntegerType, false)
             .add("pattern", DataTypes.StringType, false);
     double[] cuts = model.cuts();
@@ -575,7 +576,7 @@ public final class EvaluateAction {
     }
     int k = emb.numClasses();
     double[] prior = EncoderHeads.trainPrior(table, k);
-    int[] validationLabels = EncoderHeads.labels(table, "validation");
+    int[] validationLabels = EncoderHeads.labels(table, Columns.Splits.VALIDATION);
     List<EvaluateResult.UnimodalBaseline> out = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
       String m = names.get(i);
@@ -1010,10 +1011,10 @@ public final class EvaluateAction {
             : DataTypes.createArrayType(DataTypes.DoubleType, false);
     StructType schema =
         new StructType()
-            .add("subject_id", DataTypes.StringType, false)
+            .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
             .add("model", DataTypes.StringType, false)
             .add("probability", probabilityType, false)
-            .add("label", DataTypes.IntegerType, false)
+            .add(Columns.LABEL, DataTypes.IntegerType, false)
             .add("pattern", DataTypes.StringType, false);
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<String, double[][]> e : predictions.entrySet()) {

@@ -10,7 +10,7 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.EmbeddingsData;
 import org.cohortfusion.train.Metrics;

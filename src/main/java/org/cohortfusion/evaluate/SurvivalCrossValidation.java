@@ -13,6 +13,7 @@ import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Pools k-fold cross-validation of a survival outcome (the counterpart of {@link
@@ -295,7 +296,7 @@ public final class SurvivalCrossValidation {
             spark,
             foldEvaluateDirs,
             names,
-            List.of("risk", "duration", "event", "pattern"),
+            List.of("risk", Columns.DURATION, "event", "pattern"),
             (f, row) ->
                 new Oof(row.getDouble(2), row.getDouble(3), row.getInt(4) == 1, row.getString(5)));
     List<String> subjects = null;

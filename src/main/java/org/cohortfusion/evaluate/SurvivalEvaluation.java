@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.DiscreteTimeHazard;
 
 /**

@@ -9,7 +9,8 @@ import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.EmbeddingsData;
 
 /**
@@ -78,17 +79,17 @@ public record TestSplit(
   public static TestSplit read(Dataset<Row> table, EmbeddingsSpec spec, String split) {
     List<String> names = spec.modalityNames();
     List<String> columns = List.of(table.columns());
-    List<Column> cols = new ArrayList<>(List.of(col("subject_id"), col("label")));
-    for (String c : List.of("true_probability", "observable_probability", "duration")) {
+    List<Column> cols = new ArrayList<>(List.of(col(Columns.SUBJECT_ID), col(Columns.LABEL)));
+    for (String c : List.of("true_probability", "observable_probability", Columns.DURATION)) {
       cols.add(columns.contains(c) ? col(c) : lit(null).cast("double"));
     }
     for (String m : names) {
-      cols.add(coalesce(col("has_" + m).and(col(m).isNotNull()), lit(false)));
+      cols.add(coalesce(col(Columns.presence(m)).and(col(m).isNotNull()), lit(false)));
     }
     List<Row> rows =
         EmbeddingsData.labeled(table, split)
             .select(cols.toArray(new Column[0]))
-            .orderBy("subject_id")
+            .orderBy(Columns.SUBJECT_ID)
             .collectAsList();
     int n = rows.size();
     int m = names.size();
@@ -96,7 +97,7 @@ public record TestSplit(
     int[] labels = new int[n];
     double[] truth = columns.contains("true_probability") ? new double[n] : null;
     double[] observable = columns.contains("observable_probability") ? new double[n] : null;
-    double[] durations = columns.contains("duration") ? new double[n] : null;
+    double[] durations = columns.contains(Columns.DURATION) ? new double[n] : null;
     float[] presence = new float[n * m];
     for (int r = 0; r < n; r++) {
       Row row = rows.get(r);

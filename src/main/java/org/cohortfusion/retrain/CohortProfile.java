@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.cohortfusion.stage.Columns;
 
 /**
  * What a split of a cohort looks like, in counts only (no subject-level value): subjects,
@@ -51,16 +52,16 @@ public record CohortProfile(
   public static CohortProfile of(Dataset<Row> table, List<String> modalities, String split) {
     List<Column> present = new ArrayList<>();
     for (String m : modalities) {
-      present.add(when(col("has_" + m), lit(m)));
+      present.add(when(col(Columns.presence(m)), lit(m)));
     }
     Column pattern = concat_ws("+", present.toArray(new Column[0]));
     Dataset<Row> counts =
         table
-            .where(col("split").equalTo(split).and(col("label").isNotNull()))
+            .where(col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull()))
             .select(
                 when(pattern.equalTo(""), lit("none")).otherwise(pattern).as("pattern"),
-                col("label").cast("int").as("label"))
-            .groupBy("pattern", "label")
+                col(Columns.LABEL).cast("int").as(Columns.LABEL))
+            .groupBy("pattern", Columns.LABEL)
             .count();
     Map<String, Long> patterns = new TreeMap<>();
     Map<String, Long> labels = new TreeMap<>();

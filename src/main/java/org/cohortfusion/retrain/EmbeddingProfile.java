@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.cohortfusion.stage.Columns;
 
 /**
  * The distribution of every embedding dimension in a training split, as decile edges and the share
@@ -32,7 +33,8 @@ public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double
    * have it.
    */
   public static EmbeddingProfile of(Dataset<Row> table, Map<String, Integer> dims, String split) {
-    Dataset<Row> rows = table.where(col("split").equalTo(split).and(col("label").isNotNull()));
+    Dataset<Row> rows =
+        table.where(col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull()));
     double[] probabilities = new double[BINS - 1];
     for (int i = 0; i < probabilities.length; i++) {
       probabilities[i] = (i + 1) / (double) BINS;
@@ -40,7 +42,8 @@ public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double
     Map<String, double[][]> edges = new LinkedHashMap<>();
     for (Map.Entry<String, Integer> m : dims.entrySet()) {
       String[] names = new String[m.getValue()];
-      Dataset<Row> present = rows.where(col("has_" + m.getKey()).and(col(m.getKey()).isNotNull()));
+      Dataset<Row> present =
+          rows.where(col(Columns.presence(m.getKey())).and(col(m.getKey()).isNotNull()));
       List<org.apache.spark.sql.Column> cols = new ArrayList<>();
       for (int j = 0; j < names.length; j++) {
         names[j] = "_d" + j;
@@ -64,7 +67,7 @@ public record EmbeddingProfile(Map<String, double[][]> edges, Map<String, double
     List<String> modalities = new ArrayList<>(edges.keySet());
     List<org.apache.spark.sql.Column> cols = new ArrayList<>();
     for (String m : modalities) {
-      cols.add(col("has_" + m).and(col(m).isNotNull()).as("_has_" + m));
+      cols.add(col(Columns.presence(m)).and(col(m).isNotNull()).as("_has_" + m));
       cols.add(col(m));
     }
     Counter counter = new Counter(modalities.stream().map(edges::get).toList());

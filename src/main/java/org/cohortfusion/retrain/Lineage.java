@@ -17,6 +17,7 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Where a registered version comes from: the data (content digests, not file listings), the
@@ -69,8 +70,8 @@ public record Lineage(
     Map<String, Map<String, Long>> out = new java.util.TreeMap<>();
     for (Row r :
         table
-            .where(col("label").isNotNull())
-            .groupBy(col("split"), col("label").cast("int").as("label"))
+            .where(col(Columns.LABEL).isNotNull())
+            .groupBy(col(Columns.SPLIT), col(Columns.LABEL).cast("int").as(Columns.LABEL))
             .count()
             .collectAsList()) {
       out.computeIfAbsent(r.getString(0), k -> new java.util.TreeMap<>())
@@ -110,8 +111,8 @@ public record Lineage(
     List<String> out = new ArrayList<>();
     for (Row r :
         table
-            .where(col("split").isin(splits.toArray()))
-            .select(substring(sha2(col("subject_id"), 256), 1, 16))
+            .where(col(Columns.SPLIT).isin(splits.toArray()))
+            .select(substring(sha2(col(Columns.SUBJECT_ID), 256), 1, 16))
             .collectAsList()) {
       out.add(r.getString(0));
     }

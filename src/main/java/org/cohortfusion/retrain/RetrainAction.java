@@ -12,13 +12,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.PairedAuroc;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.Hashing;
@@ -26,6 +24,9 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.registry.ModelRegistry;
 import org.cohortfusion.registry.RunInfo;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.EmbeddingsData;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +50,7 @@ public final class RetrainAction {
   public static final String REPORT_FILE = "report.html";
 
   /** The splits a model is fitted on (validation by early stopping). */
-  static final List<String> FIT_SPLITS = List.of("train", "validation");
+  static final List<String> FIT_SPLITS = List.of(Columns.Splits.TRAIN, Columns.Splits.VALIDATION);
 
   private final SparkSession spark;
   private final PipelineConfig config;
@@ -182,7 +183,7 @@ public final class RetrainAction {
   }
 
   private RetrainResult execute(Configuration hconf, EmbeddingsSpec emb, Dataset<Row> table) {
-    CohortProfile profile = CohortProfile.of(table, emb.modalityNames(), "train");
+    CohortProfile profile = CohortProfile.of(table, emb.modalityNames(), Columns.Splits.TRAIN);
     String championName = null;
     Lineage lineageOfChampion = null;
     if (champion != null) {
@@ -204,7 +205,11 @@ public final class RetrainAction {
           drift.withEmbeddingPsi(
               championLineage
                   .embeddingProfile()
-                  .psi(table.where(col("split").equalTo("train").and(col("label").isNotNull()))));
+                  .psi(
+                      table.where(
+                          col(Columns.SPLIT)
+                              .equalTo(Columns.Splits.TRAIN)
+                              .and(col(Columns.LABEL).isNotNull()))));
     }
     Judged judged =
         emb.survival()
@@ -435,7 +440,7 @@ public final class RetrainAction {
   private List<Row> joinPredictions(String other, String value, String... outcome) {
     String dir = champion != null ? championEvaluateDir(config) : config.evaluateOutputDir();
     List<org.apache.spark.sql.Column> a = new java.util.ArrayList<>();
-    a.add(col("subject_id"));
+    a.add(col(Columns.SUBJECT_ID));
     a.add(col(value).as("pa"));
     for (String c : outcome) {
       a.add(col(c));
@@ -451,12 +456,12 @@ public final class RetrainAction {
             .read()
             .parquet(dir + "/" + EvaluateAction.PREDICTIONS_DIR)
             .where(col("model").equalTo(other))
-            .select(col("subject_id"), col(value).as("pb"));
+            .select(col(Columns.SUBJECT_ID), col(value).as("pb"));
     List<String> columns = new java.util.ArrayList<>(List.of("pa", "pb"));
     columns.addAll(List.of(outcome));
     List<Row> rows =
-        mine.join(theirs, "subject_id")
-            .orderBy("subject_id")
+        mine.join(theirs, Columns.SUBJECT_ID)
+            .orderBy(Columns.SUBJECT_ID)
             .select(columns.get(0), columns.subList(1, columns.size()).toArray(new String[0]))
             .collectAsList();
     long expected = mine.count();
@@ -476,7 +481,7 @@ public final class RetrainAction {
   }
 
   private Paired paired(String other) {
-    List<Row> rows = joinPredictions(other, "probability", "label");
+    List<Row> rows = joinPredictions(other, "probability", Columns.LABEL);
     double[] pa = new double[rows.size()];
     double[] pb = new double[rows.size()];
     int[] y = new int[rows.size()];
@@ -489,7 +494,7 @@ public final class RetrainAction {
   }
 
   private PairedRisk pairedRisk(String other) {
-    List<Row> rows = joinPredictions(other, "risk", "duration", "event");
+    List<Row> rows = joinPredictions(other, "risk", Columns.DURATION, "event");
     int n = rows.size();
     double[] pa = new double[n];
     double[] pb = new double[n];
@@ -508,8 +513,9 @@ public final class RetrainAction {
     int[] counts = new int[2];
     for (Row r :
         table
-            .where(col("split").equalTo("test").and(col("label").isNotNull()))
-            .groupBy(col("label").cast("int"))
+            .where(
+                col(Columns.SPLIT).equalTo(Columns.Splits.TEST).and(col(Columns.LABEL).isNotNull()))
+            .groupBy(col(Columns.LABEL).cast("int"))
             .count()
             .collectAsList()) {
       counts[r.getInt(0)] = (int) r.getLong(1);
@@ -526,7 +532,7 @@ public final class RetrainAction {
       Configuration hconf, String championDir, Dataset<Row> table) {
     String path = championDir + "/" + Lineage.FIT_SUBJECTS;
     Set<String> fitted = new HashSet<>(List.of(Json.readText(hconf, path).split("\n")));
-    List<String> test = Lineage.subjectDigests(table, List.of("test"));
+    List<String> test = Lineage.subjectDigests(table, List.of(Columns.Splits.TEST));
     long overlap = test.stream().filter(fitted::contains).count();
     if (overlap > 0) {
       throw new RetrainException(
@@ -567,7 +573,7 @@ public final class RetrainAction {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("Cannot hash the config", e);
     }
-    long fit = table.where(col("split").isin(FIT_SPLITS.toArray())).count();
+    long fit = table.where(col(Columns.SPLIT).isin(FIT_SPLITS.toArray())).count();
     return new Lineage(
         run.runId(),
         champion,
@@ -582,7 +588,7 @@ public final class RetrainAction {
         splitConfig(),
         profile,
         fit,
-        EmbeddingProfile.of(table, dims, "train"),
+        EmbeddingProfile.of(table, dims, Columns.Splits.TRAIN),
         Lineage.labelsBySplit(table));
   }
 

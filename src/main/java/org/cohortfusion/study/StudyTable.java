@@ -16,6 +16,7 @@ import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.Columns;
 import org.cohortfusion.train.TrainAction;
 
 /**
@@ -174,7 +175,7 @@ public final class StudyTable {
             .read()
             .parquet(predictions)
             .where(col("model").isin(models.toArray()))
-            .select(col("model"), col("probability"), col("label"))
+            .select(col("model"), col("probability"), col(Columns.LABEL))
             .collectAsList()) {
       byModel
           .computeIfAbsent(r.getString(0), k -> new ArrayList<>())

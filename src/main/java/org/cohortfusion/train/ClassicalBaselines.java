@@ -24,12 +24,13 @@ import org.apache.spark.ml.param.ParamPair;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.cohortfusion.cohort.CohortManifest;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.Columns;
 import org.cohortfusion.train.classical.ClassicalFeatures;
 import org.cohortfusion.train.classical.ClassicalModels;
 import org.cohortfusion.train.classical.PersonPeriod;
@@ -100,7 +101,7 @@ public final class ClassicalBaselines {
   /** Labeled rows of the aligned cohort (ingest's output). */
   public static Dataset<Row> labeled(SparkSession spark, String cohortDir) {
     return org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir)
-        .where(col("label").isNotNull());
+        .where(col(Columns.LABEL).isNotNull());
   }
 
   /** Trains and publishes the named baselines (linear, gbt) in that order. */
@@ -126,8 +127,10 @@ public final class ClassicalBaselines {
     // grid points, planning, not computing, was where the time went on a small cohort. Spark's
     // ContextCleaner
     // removes their blocks once the datasets are garbage.
-    Dataset<Row> train = prepared.where(col("split").equalTo("train")).localCheckpoint();
-    Dataset<Row> validation = prepared.where(col("split").equalTo("validation")).localCheckpoint();
+    Dataset<Row> train =
+        prepared.where(col(Columns.SPLIT).equalTo(Columns.Splits.TRAIN)).localCheckpoint();
+    Dataset<Row> validation =
+        prepared.where(col(Columns.SPLIT).equalTo(Columns.Splits.VALIDATION)).localCheckpoint();
     List<TrainResult.ModelResult> results = new ArrayList<>();
     // The transforms are fitted once, on the train rows only; every grid point shares them.
     ClassicalFeatures.Stages stages =
@@ -150,12 +153,12 @@ public final class ClassicalBaselines {
     Dataset<Row> trainF =
         features
             .transform(train)
-            .select(outcome("label", ClassicalFeatures.FEATURES))
+            .select(outcome(Columns.LABEL, ClassicalFeatures.FEATURES))
             .localCheckpoint();
     Dataset<Row> validationF =
         features
             .transform(validation)
-            .select(outcome("subject_id", "label", ClassicalFeatures.FEATURES))
+            .select(outcome(Columns.SUBJECT_ID, Columns.LABEL, ClassicalFeatures.FEATURES))
             .localCheckpoint();
     long nTrain = trainF.count();
     long nValidation = validationF.count();
@@ -185,7 +188,7 @@ public final class ClassicalBaselines {
       cols.add(col(n));
     }
     if (hazard != null) {
-      cols.add(col("duration"));
+      cols.add(col(Columns.DURATION));
     }
     return cols.toArray(new org.apache.spark.sql.Column[0]);
   }
@@ -232,7 +235,7 @@ public final class ClassicalBaselines {
     BinaryClassificationEvaluator evaluator =
         new BinaryClassificationEvaluator()
             .setMetricName("areaUnderROC")
-            .setLabelCol("label")
+            .setLabelCol(Columns.LABEL)
             .setRawPredictionCol("rawPrediction");
     Choice<Double> best =
         choose(
@@ -388,7 +391,7 @@ public final class ClassicalBaselines {
   }
 
   private String labelColumn() {
-    return hazard == null ? "label" : PersonPeriod.EVENT;
+    return hazard == null ? Columns.LABEL : PersonPeriod.EVENT;
   }
 
   private String featuresColumn() {
@@ -421,8 +424,8 @@ public final class ClassicalBaselines {
         assembler.transform(PersonPeriod.everyInterval(validationF, intervals)).localCheckpoint();
     List<Row> codeRows =
         validationF
-            .select(col("subject_id"), hazard.codeColumn().as("code"))
-            .orderBy("subject_id")
+            .select(col(Columns.SUBJECT_ID), hazard.codeColumn().as("code"))
+            .orderBy(Columns.SUBJECT_ID)
             .collectAsList();
     Predictor<?, ?, ?> estimator = estimator(name);
     Choice<Metrics> best =
@@ -528,7 +531,7 @@ public final class ClassicalBaselines {
         model
             .transform(validationF)
             .select(
-                col("label"),
+                col(Columns.LABEL),
                 org.apache
                     .spark
                     .ml

@@ -16,6 +16,7 @@ import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Reads the aligned cohort into {@link Batch}es of preprocessed modality features for end-to-end
@@ -76,9 +77,9 @@ public final class CohortData {
    */
   public static List<String> subjectIds(Dataset<Row> aligned, String split) {
     return aligned
-        .where(col("split").equalTo(split).and(col("label").isNotNull()))
-        .orderBy("subject_id")
-        .select("subject_id")
+        .where(col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull()))
+        .orderBy(Columns.SUBJECT_ID)
+        .select(Columns.SUBJECT_ID)
         .as(org.apache.spark.sql.Encoders.STRING())
         .collectAsList();
   }
@@ -91,27 +92,27 @@ public final class CohortData {
       String requirePresent,
       boolean bySubject) {
     List<Column> cols = new ArrayList<>();
-    cols.add(hazard == null ? col("label") : hazard.codeColumn().as("label"));
+    cols.add(hazard == null ? col(Columns.LABEL) : hazard.codeColumn().as(Columns.LABEL));
     for (ModalityPreprocessing p : preps) {
-      cols.add(col("has_" + p.modality()));
+      cols.add(col(Columns.presence(p.modality())));
     }
     for (ModalityPreprocessing p : preps) {
       cols.add(Payloads.column(p));
     }
-    Column where = col("split").equalTo(split).and(col("label").isNotNull());
+    Column where = col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull());
     if (hazard != null) {
-      where = where.and(col("duration").isNotNull());
+      where = where.and(col(Columns.DURATION).isNotNull());
     }
     if (requirePresent != null) {
-      where = where.and(col("has_" + requirePresent)).and(col(requirePresent).isNotNull());
+      where = where.and(col(Columns.presence(requirePresent))).and(col(requirePresent).isNotNull());
     }
     Dataset<Row> selected = aligned.where(where);
     // Label-sorted minibatches make SGD chase the last class seen: a hash of the id is a
     // deterministic shuffle.
     selected =
         bySubject
-            ? selected.orderBy("subject_id")
-            : selected.orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")));
+            ? selected.orderBy(Columns.SUBJECT_ID)
+            : selected.orderBy(org.apache.spark.sql.functions.xxhash64(col(Columns.SUBJECT_ID)));
     return selected.select(cols.toArray(new Column[0]));
   }
 
@@ -196,7 +197,7 @@ public final class CohortData {
         shapes[i] = exampleShape(p);
         dims[i] = (int) java.util.Arrays.stream(shapes[i]).reduce(1, Math::multiplyExact);
         features[i] = new float[n * dims[i]];
-        int steps = p.kind() == org.cohortfusion.config.ModalityKind.TIMESERIES ? p.steps() : 0;
+        int steps = p.kind() == org.cohortfusion.stage.ModalityKind.TIMESERIES ? p.steps() : 0;
         if (steps > 0) {
           masks[i] = new float[n * steps];
           anyMask = true;

@@ -1,6 +1,7 @@
 package org.cohortfusion.train;
 
 import java.util.Arrays;
+import org.cohortfusion.stage.Columns;
 
 /**
  * The discrete-time hazard model of a survival outcome (Singer and Willett, "It's about time", J
@@ -45,7 +46,7 @@ public final class DiscreteTimeHazard {
    * The hazard model of a survival outcome's descriptor, or null when {@code spec} holds class
    * labels.
    */
-  public static DiscreteTimeHazard of(org.cohortfusion.fusion.spec.EmbeddingsSpec spec) {
+  public static DiscreteTimeHazard of(org.cohortfusion.stage.EmbeddingsSpec spec) {
     return spec.survival()
         ? new DiscreteTimeHazard(
             spec.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray())
@@ -148,8 +149,9 @@ public final class DiscreteTimeHazard {
    * either is null.
    */
   public org.apache.spark.sql.Column codeColumn() {
-    org.apache.spark.sql.Column d = org.apache.spark.sql.functions.col("duration");
-    org.apache.spark.sql.Column event = org.apache.spark.sql.functions.col("label").equalTo(1);
+    org.apache.spark.sql.Column d = org.apache.spark.sql.functions.col(Columns.DURATION);
+    org.apache.spark.sql.Column event =
+        org.apache.spark.sql.functions.col(Columns.LABEL).equalTo(1);
     org.apache.spark.sql.Column code = org.apache.spark.sql.functions.lit(2 * cuts.length);
     // Built from the last interval back, so the first interval whose bound is not below the
     // duration wins.
@@ -170,7 +172,7 @@ public final class DiscreteTimeHazard {
         .sql
         .functions
         .when(
-            d.isNull().or(org.apache.spark.sql.functions.col("label").isNull()),
+            d.isNull().or(org.apache.spark.sql.functions.col(Columns.LABEL).isNull()),
             org.apache.spark.sql.functions.lit(null).cast("int"))
         .otherwise(code.cast("int"));
   }

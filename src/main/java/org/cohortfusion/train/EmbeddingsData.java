@@ -12,7 +12,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 
 /**
  * Reads the embeddings table (data-schemas/embeddings.json) into {@link Batch}es with bulk copies:
@@ -26,12 +27,12 @@ public final class EmbeddingsData {
 
   /** The Parquet table under an embeddings directory. */
   public static Dataset<Row> table(SparkSession spark, String embeddingsDir) {
-    return spark.read().parquet(embeddingsDir + "/table");
+    return spark.read().parquet(embeddingsDir + "/" + EmbeddingsSpec.TABLE);
   }
 
   /** The labeled rows (label not null) of one split: the rows every reader here starts from. */
   public static Dataset<Row> labeled(Dataset<Row> table, String split) {
-    return table.where(col("split").equalTo(split).and(col("label").isNotNull()));
+    return table.where(col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull()));
   }
 
   /**
@@ -54,9 +55,9 @@ public final class EmbeddingsData {
     DiscreteTimeHazard hazard = DiscreteTimeHazard.of(spec);
     // A survival outcome trains on the code of (duration, event), carried where a class label would
     // be.
-    cols.add(hazard == null ? col("label") : hazard.codeColumn().as("label"));
+    cols.add(hazard == null ? col(Columns.LABEL) : hazard.codeColumn().as(Columns.LABEL));
     for (String m : spec.modalityNames()) {
-      cols.add(col("has_" + m));
+      cols.add(col(Columns.presence(m)));
     }
     for (String m : spec.modalityNames()) {
       cols.add(col(m));
@@ -66,15 +67,15 @@ public final class EmbeddingsData {
     // deterministic shuffle.
     Column rows = org.apache.spark.sql.functions.lit(true);
     if (hazard != null) {
-      rows = rows.and(col("duration").isNotNull());
+      rows = rows.and(col(Columns.DURATION).isNotNull());
     }
     if (requirePresent != null) {
-      rows = rows.and(col("has_" + requirePresent).and(col(requirePresent).isNotNull()));
+      rows = rows.and(col(Columns.presence(requirePresent)).and(col(requirePresent).isNotNull()));
     }
     Dataset<Row> selected =
         labeled(table, split)
             .where(rows)
-            .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
+            .orderBy(org.apache.spark.sql.functions.xxhash64(col(Columns.SUBJECT_ID)))
             .select(cols.toArray(new Column[0]));
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
     return selected
@@ -100,19 +101,19 @@ public final class EmbeddingsData {
   public static JavaRDD<Identified> bySubject(
       Dataset<Row> table, EmbeddingsSpec spec, String split, int batchSize) {
     List<Column> cols = new ArrayList<>();
-    cols.add(col("label"));
+    cols.add(col(Columns.LABEL));
     for (String m : spec.modalityNames()) {
-      cols.add(col("has_" + m));
+      cols.add(col(Columns.presence(m)));
     }
     for (String m : spec.modalityNames()) {
       cols.add(col(m));
     }
-    cols.add(col("subject_id"));
+    cols.add(col(Columns.SUBJECT_ID));
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
     ToBatches toBatches =
         new ToBatches(dims, spec.modalityNames(), spec.numClasses(), false, batchSize, true);
     return labeled(table, split)
-        .orderBy("subject_id")
+        .orderBy(Columns.SUBJECT_ID)
         .select(cols.toArray(new Column[0]))
         .queryExecution()
         .toRdd()

@@ -9,11 +9,11 @@ import org.cohortfusion.config.PretrainConfig;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.fusion.spec.FusionCompiler;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.learning.config.IUpdater;
 

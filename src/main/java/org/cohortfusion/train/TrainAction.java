@@ -22,7 +22,6 @@ import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
 import org.cohortfusion.fusion.ops.ModalityDropout;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.fusion.spec.FusionCompiler;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.fusion.spec.FusionSpecException;
@@ -33,6 +32,8 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -318,11 +319,11 @@ public final class TrainAction {
         validation(
             table,
             emb.survival(),
-            () -> EmbeddingsData.batches(table, emb, "validation", EVAL_BATCH),
-            () -> EmbeddingsData.collect(table, emb, "validation", EVAL_BATCH));
+            () -> EmbeddingsData.batches(table, emb, Columns.Splits.VALIDATION, EVAL_BATCH),
+            () -> EmbeddingsData.collect(table, emb, Columns.Splits.VALIDATION, EVAL_BATCH));
     List<Batch> trainLocal =
         t.mode() == TrainConfig.Mode.LOCAL && selected.stream().anyMatch(x -> !x.endToEnd())
-            ? EmbeddingsData.collect(table, emb, "train", t.batchSize())
+            ? EmbeddingsData.collect(table, emb, Columns.Splits.TRAIN, t.batchSize())
             : null;
     Data embeddingsData = new Data(emb, trainLocal, require -> null, validation);
     Data cohortData = null;
@@ -330,7 +331,7 @@ public final class TrainAction {
     Dataset<Row> aligned = null;
     if (e2e != null) {
       aligned =
-          spark.read().parquet(o.cohortDir + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
+          spark.read().parquet(o.cohortDir + "/" + org.cohortfusion.stage.CohortManifest.ALIGNED);
       Dataset<Row> cohort = aligned;
       cohortData =
           new Data(
@@ -341,7 +342,7 @@ public final class TrainAction {
                       e2e.preprocessing(),
                       emb.numClasses(),
                       hazard,
-                      "train",
+                      Columns.Splits.TRAIN,
                       t.batchSize(),
                       false)
                   : null,
@@ -355,7 +356,7 @@ public final class TrainAction {
                           e2e.preprocessing(),
                           emb.numClasses(),
                           hazard,
-                          "validation",
+                          Columns.Splits.VALIDATION,
                           null,
                           EVAL_BATCH,
                           false),
@@ -365,7 +366,7 @@ public final class TrainAction {
                           e2e.preprocessing(),
                           emb.numClasses(),
                           hazard,
-                          "validation",
+                          Columns.Splits.VALIDATION,
                           EVAL_BATCH,
                           false)));
     }
@@ -382,7 +383,8 @@ public final class TrainAction {
                 k ->
                     BatchShards.write(
                         JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                        EmbeddingsData.batches(table, emb, "train", require, t.batchSize()),
+                        EmbeddingsData.batches(
+                            table, emb, Columns.Splits.TRAIN, require, t.batchSize()),
                         config.shardsDir(),
                         "train-" + (require == null ? "all" : require),
                         BatchCodec.of(t.shardFormat())));
@@ -399,7 +401,7 @@ public final class TrainAction {
                             e2e.preprocessing(),
                             emb.numClasses(),
                             hazard,
-                            "train",
+                            Columns.Splits.TRAIN,
                             require,
                             t.batchSize(),
                             false),
@@ -460,9 +462,9 @@ public final class TrainAction {
                       .spark
                       .sql
                       .functions
-                      .col("split")
-                      .equalTo("validation")
-                      .and(org.apache.spark.sql.functions.col("label").isNotNull()))
+                      .col(Columns.SPLIT)
+                      .equalTo(Columns.Splits.VALIDATION)
+                      .and(org.apache.spark.sql.functions.col(Columns.LABEL).isNotNull()))
               .count();
       where =
           n >= TrainConfig.VALIDATION_ON_EXECUTORS_FROM

@@ -27,7 +27,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.evaluate.report.ReportAction;
 import org.cohortfusion.evaluate.report.ReportResult;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.testing.SparkTestSession;
 import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.cohortfusion.train.TrainAction;

@@ -13,10 +13,10 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.cohort.ModalitySpec;
-import org.cohortfusion.config.ModalityKind;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.ModalityKind;
+import org.cohortfusion.stage.ModalitySpec;
 
 /**
  * Tiny aligned cohorts (data-schemas/aligned.json) built directly as DataFrames: one modality of

@@ -91,8 +91,8 @@ class ShippedToExecutorsMultiJvmTest {
       assertEquals(
           m.present(),
           m.reused(),
-          m.modality() + ": a re-run over the same cohort reuses every embedding");
-      assertEquals(0, m.encoded(), m.modality());
+          m.name() + ": a re-run over the same cohort reuses every embedding");
+      assertEquals(0, m.encoded(), m.name());
     }
 
     // End-to-end models on the executors: encoder layers in the graph with a frozen-then schedule,

@@ -54,8 +54,8 @@ class SurvivalMultiJvmTest {
     // the survival flag) equals the same late fusion loaded and run on the driver, subject by
     // subject: the risk 1 - S(last cut) of the mean survival curve.
     org.cohortfusion.evaluate.EvaluateAction.of(spark, config).executeSurvival();
-    org.cohortfusion.fusion.spec.EmbeddingsSpec emb =
-        org.cohortfusion.fusion.spec.EmbeddingsSpec.read(
+    org.cohortfusion.stage.EmbeddingsSpec emb =
+        org.cohortfusion.stage.EmbeddingsSpec.read(
             spark.sparkContext().hadoopConfiguration(), config.embeddingsDir());
     org.cohortfusion.train.Metrics.Predictor driver =
         org.cohortfusion.train.TrainedModels.load(

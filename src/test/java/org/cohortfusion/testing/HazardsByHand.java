@@ -7,7 +7,7 @@ import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.cohortfusion.cohort.ModalitySpec;
+import org.cohortfusion.stage.ModalitySpec;
 import org.cohortfusion.train.classical.ClassicalFeatures;
 
 /**

@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.EmbeddingsSpec;
 
 /**
  * A synthetic embeddings cohort with a known truth, written like extract would

@@ -6,7 +6,7 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.testing.SparkTestSession;
 import org.cohortfusion.testing.SyntheticEmbeddings;
 

@@ -14,9 +14,10 @@ import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.cohortfusion.cohort.ModalitySpec;
-import org.cohortfusion.config.ModalityKind;
 import org.cohortfusion.config.SplitConfig;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalityKind;
+import org.cohortfusion.stage.ModalitySpec;
 import scala.collection.JavaConverters;
 
 /**
@@ -151,18 +152,18 @@ final class AlignedWriter {
   static Dataset<Row> base(Dataset<Row> subjects, List<String> classes) {
     List<Column> cols = new ArrayList<>();
     cols.add(col(TableValidator.ID));
-    cols.add(SubjectsPreparer.labelIndex(classes).as("label"));
-    cols.add(col(SubjectsPreparer.INDEX_TIME).as("index_time"));
+    cols.add(SubjectsPreparer.labelIndex(classes).as(Columns.LABEL));
+    cols.add(col(SubjectsPreparer.INDEX_TIME).as(Columns.INDEX_TIME));
     if (TableValidator.has(subjects, SubjectsPreparer.DURATION)) {
-      cols.add(col(SubjectsPreparer.DURATION).as("duration"));
+      cols.add(col(SubjectsPreparer.DURATION).as(Columns.DURATION));
     }
-    if (TableValidator.has(subjects, "split")) {
-      cols.add(col("split"));
+    if (TableValidator.has(subjects, Columns.SPLIT)) {
+      cols.add(col(Columns.SPLIT));
     }
     cols.add(
-        TableValidator.has(subjects, "group")
-            ? col("group").cast("string").as("group")
-            : lit(null).cast("string").as("group"));
+        TableValidator.has(subjects, Columns.GROUP)
+            ? col(Columns.GROUP).cast("string").as(Columns.GROUP)
+            : lit(null).cast("string").as(Columns.GROUP));
     for (String truth : List.of("true_probability", "observable_probability")) {
       if (TableValidator.has(subjects, truth)) {
         cols.add(col(truth).cast("double").as(truth));
@@ -173,11 +174,12 @@ final class AlignedWriter {
   }
 
   private static Dataset<Row> orderColumns(Dataset<Row> cohort, List<ModalitySpec> specs) {
-    List<String> order = new ArrayList<>(List.of(TableValidator.ID, "label", "index_time"));
-    if (TableValidator.has(cohort, "duration")) {
-      order.add("duration");
+    List<String> order =
+        new ArrayList<>(List.of(TableValidator.ID, Columns.LABEL, Columns.INDEX_TIME));
+    if (TableValidator.has(cohort, Columns.DURATION)) {
+      order.add(Columns.DURATION);
     }
-    order.addAll(List.of("split", "fold", "group"));
+    order.addAll(List.of(Columns.SPLIT, Columns.FOLD, Columns.GROUP));
     for (String truth : List.of("true_probability", "observable_probability")) {
       if (TableValidator.has(cohort, truth)) {
         order.add(truth);
@@ -196,9 +198,9 @@ final class AlignedWriter {
     List<Column> parts = new ArrayList<>();
     specs.forEach(s -> parts.add(when(col(s.presenceColumn()), lit("1")).otherwise(lit("0"))));
     parts.add(lit("|"));
-    parts.add(functions.coalesce(col("label").cast("string"), lit("-")));
+    parts.add(functions.coalesce(col(Columns.LABEL).cast("string"), lit("-")));
     parts.add(lit("|"));
-    parts.add(col("split"));
+    parts.add(col(Columns.SPLIT));
     return functions.concat(parts.toArray(Column[]::new));
   }
 

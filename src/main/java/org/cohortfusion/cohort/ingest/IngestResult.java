@@ -1,7 +1,7 @@
 package org.cohortfusion.cohort.ingest;
 
-import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.cohort.QcReport;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.QcReport;
 
 /**
  * What an ingest run produced.

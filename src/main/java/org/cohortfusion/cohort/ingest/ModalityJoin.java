@@ -18,10 +18,10 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.config.DuplicatePolicy;
 import org.cohortfusion.config.ModalityConfig;
+import org.cohortfusion.stage.ModalitySpec;
 
 /**
  * How one modality's checked rows join the aligned cohort, and how they are counted on the way. The

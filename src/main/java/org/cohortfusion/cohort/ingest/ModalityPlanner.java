@@ -14,14 +14,15 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.cohort.contract.Contracts;
 import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.config.CheckPolicy;
 import org.cohortfusion.config.ModalityConfig;
-import org.cohortfusion.config.ModalityKind;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TableFormat;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalityKind;
+import org.cohortfusion.stage.ModalitySpec;
 
 /**
  * Turns every modality table of the config into plans: its checked rows, how they join the aligned
@@ -140,7 +141,8 @@ final class ModalityPlanner {
       joins.put(
           name,
           timeSeries
-              ? ModalityJoin.timeSeries(name, m, prepared.spec(), checked, checks, "index_time")
+              ? ModalityJoin.timeSeries(
+                  name, m, prepared.spec(), checked, checks, Columns.INDEX_TIME)
               : ModalityJoin.perRow(name, m, checked, checks));
       // The same rules on the bookkeeping columns only (payloads pruned by Catalyst): what the
       // rejects pass and an error message read, without carrying arrays through the shuffles.
@@ -206,12 +208,12 @@ final class ModalityPlanner {
 
   /** Time-series times and subjects' index times must both be calendar times or both numbers. */
   private static void checkTimeUnits(String name, Dataset<Row> ts, Dataset<Row> subjects) {
-    if (!TableValidator.has(subjects, "index_time") || !TableValidator.has(ts, "time")) {
+    if (!TableValidator.has(subjects, Columns.INDEX_TIME) || !TableValidator.has(ts, "time")) {
       return;
     }
     boolean tsCalendar = IngestTimes.isCalendar(ts.schema().apply("time").dataType());
     boolean subjectCalendar =
-        IngestTimes.isCalendar(subjects.schema().apply("index_time").dataType());
+        IngestTimes.isCalendar(subjects.schema().apply(Columns.INDEX_TIME).dataType());
     if (tsCalendar != subjectCalendar) {
       throw new IngestException(
           "Cannot align table '"
@@ -219,7 +221,7 @@ final class ModalityPlanner {
               + "': column 'time' is "
               + TableValidator.typeName(ts.schema().apply("time").dataType())
               + " but subjects.index_time is "
-              + TableValidator.typeName(subjects.schema().apply("index_time").dataType())
+              + TableValidator.typeName(subjects.schema().apply(Columns.INDEX_TIME).dataType())
               + "; both must be timestamps/dates or both numbers in one unit");
     }
   }

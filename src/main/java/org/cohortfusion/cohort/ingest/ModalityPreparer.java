@@ -12,11 +12,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.cohort.contract.TableContract;
 import org.cohortfusion.config.ModalityConfig;
-import org.cohortfusion.config.ModalityKind;
+import org.cohortfusion.stage.ModalityKind;
+import org.cohortfusion.stage.ModalitySpec;
 
 /**
  * Per-kind preparation of a modality table: its row checks, the payload column that goes into the

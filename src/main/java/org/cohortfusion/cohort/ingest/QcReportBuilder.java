@@ -8,9 +8,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.cohortfusion.cohort.ModalitySpec;
-import org.cohortfusion.cohort.QcReport;
 import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.stage.ModalitySpec;
+import org.cohortfusion.stage.QcReport;
 
 /**
  * Builds the QC report from counts gathered elsewhere (no job of its own): per table the rows by

@@ -1,7 +1,7 @@
 package org.cohortfusion.cohort.ingest;
 
 import java.util.Map;
-import org.cohortfusion.cohort.QcReport;
+import org.cohortfusion.stage.QcReport;
 
 /**
  * The short, readable QC summary (qc.txt, and what the CLI prints): counts only, never subject

@@ -23,6 +23,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
 import org.cohortfusion.config.SplitConfig;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Subject-level splits. Hash mode maps xxhash64(seed:subject_id) to a uniform u in [0, 1): the same
@@ -84,8 +85,8 @@ public final class SplitAssigner {
       throw new IllegalArgumentException(
           "Cannot assign folds: splits.folds is " + config.folds() + ", expected 2 or more");
     }
-    return assign(subjects.select(col("subject_id"), col("label")), config)
-        .select(col("subject_id"), col("fold"));
+    return assign(subjects.select(col(Columns.SUBJECT_ID), col(Columns.LABEL)), config)
+        .select(col(Columns.SUBJECT_ID), col(Columns.FOLD));
   }
 
   static Column uniform(long seed, String salt) {
@@ -112,8 +113,8 @@ public final class SplitAssigner {
         && config.mode() == SplitConfig.Mode.HASH
         && config.stratify()
         && config.folds() == 0) {
-      return out.withColumn("split", cuts.split(col("label"), col("_u")))
-          .withColumn("fold", lit(null).cast("int"))
+      return out.withColumn(Columns.SPLIT, cuts.split(col(Columns.LABEL), col("_u")))
+          .withColumn(Columns.FOLD, lit(null).cast("int"))
           .drop("_u");
     }
     boolean needRank = config.stratify() || config.folds() > 0;
@@ -127,7 +128,7 @@ public final class SplitAssigner {
       double v = config.train() + config.validation();
       out =
           out.withColumn(
-              "split",
+              Columns.SPLIT,
               config.stratify()
                   ? splitOfRank(col("_rank"), col("_n"), t, v)
                   : splitOf(col("_u"), t, v));
@@ -139,14 +140,14 @@ public final class SplitAssigner {
                     : floor(uniform(config.seed(), "fold").multiply(config.folds())))
                 .cast("int")
             : lit(null).cast("int");
-    out = out.withColumn("fold", fold);
+    out = out.withColumn(Columns.FOLD, fold);
     return needRank ? out.drop("_u", "_rank", "_n") : out.drop("_u");
   }
 
   private static Column splitOf(Column position, double train, double trainAndValidation) {
-    return when(position.lt(train), lit("train"))
-        .when(position.lt(trainAndValidation), lit("validation"))
-        .otherwise(lit("test"));
+    return when(position.lt(train), lit(Columns.Splits.TRAIN))
+        .when(position.lt(trainAndValidation), lit(Columns.Splits.VALIDATION))
+        .otherwise(lit(Columns.Splits.TEST));
   }
 
   /**
@@ -165,18 +166,18 @@ public final class SplitAssigner {
    */
   private static Dataset<Row> bucketOffsets(Dataset<Row> bucketed) {
     WindowSpec lowerBuckets =
-        Window.partitionBy(col("label"))
+        Window.partitionBy(col(Columns.LABEL))
             .orderBy(col("_bucket"))
             .rowsBetween(Window.unboundedPreceding(), -1);
     return bucketed
-        .groupBy(col("label"), col("_bucket"))
+        .groupBy(col(Columns.LABEL), col("_bucket"))
         .count()
         .select(
-            col("label").as("_bucket_label"),
+            col(Columns.LABEL).as("_bucket_label"),
             col("_bucket").as("_bucket_index"),
             col("count").as("_count"),
             coalesce(sum(col("count")).over(lowerBuckets), lit(0L)).as("_offset"),
-            sum(col("count")).over(Window.partitionBy(col("label"))).as("_n"));
+            sum(col("count")).over(Window.partitionBy(col(Columns.LABEL))).as("_n"));
   }
 
   private static Dataset<Row> withBucket(Dataset<Row> df, int buckets) {
@@ -191,7 +192,7 @@ public final class SplitAssigner {
     return bucketed.join(
         broadcast(offsets),
         bucketed
-            .col("label")
+            .col(Columns.LABEL)
             .eqNullSafe(offsets.col("_bucket_label"))
             .and(bucketed.col("_bucket").equalTo(offsets.col("_bucket_index"))));
   }
@@ -202,7 +203,8 @@ public final class SplitAssigner {
    */
   private static Column rankInLabel() {
     WindowSpec inBucket =
-        Window.partitionBy(col("label"), col("_bucket")).orderBy(col("_u"), col(TableValidator.ID));
+        Window.partitionBy(col(Columns.LABEL), col("_bucket"))
+            .orderBy(col("_u"), col(TableValidator.ID));
     return col("_offset").plus(row_number().over(inBucket)).minus(1);
   }
 
@@ -322,7 +324,7 @@ public final class SplitAssigner {
     Map<Integer, long[]> counts = new HashMap<>();
     for (Row r :
         subjects
-            .groupBy(col("label"), cutBucket(config))
+            .groupBy(col(Columns.LABEL), cutBucket(config))
             .count()
             .limit(MAX_COUNTED_BUCKETS + 1)
             .collectAsList()) {
@@ -373,14 +375,17 @@ public final class SplitAssigner {
               .map(
                   c ->
                       (c.label() == null
-                              ? col("label").isNull()
-                              : col("label").equalTo(lit(c.label())))
+                              ? col(Columns.LABEL).isNull()
+                              : col(Columns.LABEL).equalTo(lit(c.label())))
                           .and(col("_bucket").equalTo(c.bucket())))
               .reduce(Column::or)
               .orElseThrow();
       Map<CutBucket, List<Double>> found = new HashMap<>();
       for (Row r :
-          bucketed.filter(inCut).select(col("label"), col("_bucket"), col("_u")).collectAsList()) {
+          bucketed
+              .filter(inCut)
+              .select(col(Columns.LABEL), col("_bucket"), col("_u"))
+              .collectAsList()) {
         found
             .computeIfAbsent(
                 new CutBucket(r.isNullAt(0) ? null : r.getInt(0), r.getInt(1)),

@@ -14,6 +14,7 @@ import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.cohort.contract.TableContract;
 import org.cohortfusion.config.SplitConfig;
 import org.cohortfusion.config.SubjectsConfig;
+import org.cohortfusion.stage.Columns;
 
 /** Row checks of the subjects table and the label classes (given, or found in the data). */
 final class SubjectsPreparer {
@@ -23,7 +24,8 @@ final class SubjectsPreparer {
   /** event_time - index_time (event_time without index_time), when the table has event_time. */
   static final String DURATION = "_duration";
 
-  static final List<String> SPLITS = List.of("train", "validation", "test");
+  static final List<String> SPLITS =
+      List.of(Columns.Splits.TRAIN, Columns.Splits.VALIDATION, Columns.Splits.TEST);
 
   private SubjectsPreparer() {}
 
@@ -33,13 +35,13 @@ final class SubjectsPreparer {
    */
   static Dataset<Row> withDerivedColumns(Dataset<Row> df, String path, TableContract contract) {
     TableValidator.checkSchema("subjects", path, df, contract);
-    Dataset<Row> out = df.withColumn(LABEL_TEXT, col("label").cast("string"));
+    Dataset<Row> out = df.withColumn(LABEL_TEXT, col(Columns.LABEL).cast("string"));
     out =
         out.withColumn(
             INDEX_TIME,
-            TableValidator.has(df, "index_time")
+            TableValidator.has(df, Columns.INDEX_TIME)
                 ? IngestTimes.asNumber(
-                    col("index_time"), df.schema().apply("index_time").dataType())
+                    col(Columns.INDEX_TIME), df.schema().apply(Columns.INDEX_TIME).dataType())
                 : lit(null).cast("double"));
     if (TableValidator.has(df, "event_time")) {
       Column t =
@@ -70,7 +72,7 @@ final class SubjectsPreparer {
         new ArrayList<>(TableValidator.idChecks("subjects", config.idWhitespace()));
     checks.addAll(TableValidator.columnChecks(df, contract, java.util.Set.of()));
     if (!timeSeries.isEmpty()) {
-      if (!TableValidator.has(df, "index_time")) {
+      if (!TableValidator.has(df, Columns.INDEX_TIME)) {
         throw new IngestException(
             "Cannot align time series "
                 + timeSeries
@@ -90,7 +92,7 @@ final class SubjectsPreparer {
                   "column 'index_time' is null, NaN or infinite; time series "
                       + timeSeries
                       + " need a finite prediction time")));
-    } else if (TableValidator.has(df, "index_time")) {
+    } else if (TableValidator.has(df, Columns.INDEX_TIME)) {
       // Nothing is cut at it, so a missing index time is allowed; a non-finite one is a broken
       // value, and copied into the aligned table it would reach whatever reads it as a number.
       Column t = col(INDEX_TIME);
@@ -152,7 +154,7 @@ final class SubjectsPreparer {
       }
     }
     if (splits.mode() == SplitConfig.Mode.COLUMN) {
-      if (!TableValidator.has(df, "split")) {
+      if (!TableValidator.has(df, Columns.SPLIT)) {
         throw new IngestException(
             "Cannot take splits from the subjects table ("
                 + path
@@ -160,7 +162,9 @@ final class SubjectsPreparer {
       }
       checks.add(
           new RowCheck(
-              col("split").isNull().or(col("split").isin(SPLITS.toArray()).unary_$bang()),
+              col(Columns.SPLIT)
+                  .isNull()
+                  .or(col(Columns.SPLIT).isin(SPLITS.toArray()).unary_$bang()),
               RejectReason.BAD_SPLIT,
               lit("column 'split' is not train, validation or test")));
     }

@@ -20,6 +20,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.stage.Columns;
 
 /**
  * What one pass over the checked subjects finds: counts by reason (ACCEPTED included), the label
@@ -163,8 +164,8 @@ record SubjectsSummary(
                 CheckedTable.MESSAGE));
     for (String optional :
         List.of(
-            "split",
-            "group",
+            Columns.SPLIT,
+            Columns.GROUP,
             "true_probability",
             "observable_probability",
             SubjectsPreparer.DURATION)) {

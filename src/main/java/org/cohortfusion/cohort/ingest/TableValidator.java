@@ -24,6 +24,7 @@ import org.cohortfusion.cohort.contract.ContractColumn;
 import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.cohort.contract.TableContract;
 import org.cohortfusion.config.IdWhitespace;
+import org.cohortfusion.stage.Columns;
 
 /**
  * Checks a table against its contract. Schema problems (a missing column, a wrong type, an
@@ -31,7 +32,7 @@ import org.cohortfusion.config.IdWhitespace;
  * checks that {@link IngestAction} turns into rejects or errors by policy.
  */
 final class TableValidator {
-  static final String ID = "subject_id";
+  static final String ID = Columns.SUBJECT_ID;
   private static final String FAILED_CHECK = "_failed_check";
   private static final Set<String> NUMERIC =
       Set.of("tinyint", "smallint", "int", "bigint", "float", "double", "boolean");

@@ -8,8 +8,6 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
-import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.cohort.QcReport;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.cohortfusion.evaluate.EvaluateAction;
@@ -18,6 +16,8 @@ import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.QcReport;
 import org.cohortfusion.train.TrainState;
 import org.cohortfusion.train.TrainedModels;
 

@@ -27,6 +27,7 @@ import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
+import org.cohortfusion.stage.Columns;
 
 /**
  * ROC curves of bounded size, computed on the executors: only per-model score quantiles and per-bin
@@ -98,7 +99,7 @@ public final class RocPoints {
             .select(
                 col("model"),
                 score.cast(DataTypes.DoubleType).as("score"),
-                when(col("label").equalTo(numClasses - 1), 1L).otherwise(0L).as("positive"))
+                when(col(Columns.LABEL).equalTo(numClasses - 1), 1L).otherwise(0L).as("positive"))
             .where(not(isnan(col("score"))));
 
     Column[] quantiles = new Column[BINS - 1];

@@ -14,7 +14,8 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.cohortfusion.config.ConfigException;
-import org.cohortfusion.config.ModalityKind;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalityKind;
 
 /**
  * The subjects whose vector values a fitted {@code log1p} cannot take: pretrain checks the train
@@ -37,16 +38,17 @@ public final class Log1pDomain {
     if (logged.isEmpty()) {
       return;
     }
-    boolean hasSplit = List.of(aligned.columns()).contains("split");
+    boolean hasSplit = List.of(aligned.columns()).contains(Columns.SPLIT);
     List<Column> counts = new ArrayList<>();
     for (ModalityPreprocessing p : logged) {
-      Column outside = col("has_" + p.modality()).and(exists(col(p.modality()), x -> x.leq(-1)));
+      Column outside =
+          col(Columns.presence(p.modality())).and(exists(col(p.modality()), x -> x.leq(-1)));
       counts.add(count(when(outside, lit(1))).as(p.modality()));
     }
-    Column split = hasSplit ? col("split") : lit("all");
+    Column split = hasSplit ? col(Columns.SPLIT) : lit("all");
     List<Row> rows =
         aligned
-            .groupBy(split.as("split"))
+            .groupBy(split.as(Columns.SPLIT))
             .agg(counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new))
             .collectAsList();
     for (ModalityPreprocessing p : logged) {

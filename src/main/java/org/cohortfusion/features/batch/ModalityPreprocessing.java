@@ -2,7 +2,7 @@ package org.cohortfusion.features.batch;
 
 import java.io.Serializable;
 import java.util.List;
-import org.cohortfusion.config.ModalityKind;
+import org.cohortfusion.stage.ModalityKind;
 
 /**
  * The fitted preprocessing of one modality (train-split statistics plus options), applied by {@link

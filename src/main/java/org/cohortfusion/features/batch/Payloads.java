@@ -21,7 +21,7 @@ public final class Payloads {
 
   public static Column column(ModalityPreprocessing prep) {
     String m = prep.modality();
-    if (prep.kind() != org.cohortfusion.config.ModalityKind.TABULAR) {
+    if (prep.kind() != org.cohortfusion.stage.ModalityKind.TABULAR) {
       return col(m).as(m);
     }
     List<Column> fields = new ArrayList<>();

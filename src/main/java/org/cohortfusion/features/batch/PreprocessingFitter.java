@@ -16,9 +16,10 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.config.ConfigException;
 import org.cohortfusion.config.EncoderConfig;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalitySpec;
 
 /**
  * Fits a modality's {@link ModalityPreprocessing} on the TRAIN split only (rows with split =
@@ -34,7 +35,8 @@ public final class PreprocessingFitter {
   public static ModalityPreprocessing fit(
       Dataset<Row> aligned, ModalitySpec spec, EncoderConfig encoder, int maxCategories) {
     Dataset<Row> train =
-        aligned.filter(col("split").equalTo(lit("train")).and(col(spec.presenceColumn())));
+        aligned.filter(
+            col(Columns.SPLIT).equalTo(lit(Columns.Splits.TRAIN)).and(col(spec.presenceColumn())));
     String m = spec.name();
     return switch (spec.kind()) {
       case TABULAR -> tabular(train, spec, maxCategories);

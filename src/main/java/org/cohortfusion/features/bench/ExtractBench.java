@@ -15,8 +15,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.util.LongAccumulator;
-import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
@@ -25,6 +23,8 @@ import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.features.extract.EncoderCache;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.ModalitySpec;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**

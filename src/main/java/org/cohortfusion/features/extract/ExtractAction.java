@@ -32,8 +32,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.InternalRows;
@@ -46,8 +44,11 @@ import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;
-import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
+import org.cohortfusion.stage.ModalitySpec;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -56,7 +57,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The extract stage as a Spark action: runs each modality's pretrained encoder over the aligned
  * cohort and publishes {@code <output.dir>/embeddings} atomically: {@code table/} (Parquet,
- * data-schemas/embeddings.json), {@code embeddings.json} ({@link EmbeddingsManifest}) and {@code
+ * data-schemas/embeddings.json), {@code embeddings.json} ({@link EmbeddingsSpec}) and {@code
  * cache/}.
  *
  * <p>Tasks bind their GPU ({@link DeviceBinder}), load each encoder once per JVM ({@link
@@ -80,7 +81,7 @@ public final class ExtractAction {
   private static final Logger LOG = LoggerFactory.getLogger(ExtractAction.class);
   static final StructType ENCODED =
       new StructType()
-          .add("subject_id", DataTypes.StringType, false)
+          .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
           .add("payload_hash", DataTypes.StringType, false)
           .add("payload_length", DataTypes.LongType, false)
           .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
@@ -190,8 +191,7 @@ public final class ExtractAction {
     LOG.info("Loaded and verified {} encoders in {} s", encoders.size(), seconds(start));
     Log1pDomain.check(aligned, encoders.stream().map(Encoder::prep).toList(), "extract");
     boolean previousCache =
-        config.extract().incremental()
-            && exists(hadoop, outputDir + "/" + EmbeddingsManifest.CACHE);
+        config.extract().incremental() && exists(hadoop, outputDir + "/" + EmbeddingsSpec.CACHE);
     int batchSize = config.extract().batchSize();
     try {
       return AtomicDirectory.write(
@@ -199,9 +199,7 @@ public final class ExtractAction {
           outputDir,
           tmp -> {
             Dataset<Row> oldCache =
-                previousCache
-                    ? spark.read().parquet(outputDir + "/" + EmbeddingsManifest.CACHE)
-                    : null;
+                previousCache ? spark.read().parquet(outputDir + "/" + EmbeddingsSpec.CACHE) : null;
             if (oldCache != null
                 && !(oldCache.schema().apply("payload_hash").dataType()
                     instanceof org.apache.spark.sql.types.StringType)) {
@@ -230,7 +228,7 @@ public final class ExtractAction {
                   aligned
                       .filter(col(encoder.spec().presenceColumn()))
                       .select(
-                          col("subject_id"),
+                          col(Columns.SUBJECT_ID),
                           payloadHash(col(m)).as("payload_hash"),
                           payloadLength(aligned, encoder.spec()).as("payload_length"),
                           Payloads.column(encoder.prep()));
@@ -246,7 +244,7 @@ public final class ExtractAction {
                                 .equalTo(lit(m))
                                 .and(col("encoder_sha256").equalTo(lit(encoder.sha256()))))
                         .select(
-                            col("subject_id"),
+                            col(Columns.SUBJECT_ID),
                             col("payload_hash"),
                             col("payload_length"),
                             col("embedding"),
@@ -256,10 +254,10 @@ public final class ExtractAction {
                     present
                         .join(
                             cached,
-                            new String[] {"subject_id", "payload_hash", "payload_length"},
+                            new String[] {Columns.SUBJECT_ID, "payload_hash", "payload_length"},
                             "left_outer")
                         .select(
-                            col("subject_id"),
+                            col(Columns.SUBJECT_ID),
                             col("payload_hash"),
                             col("payload_length"),
                             col(m),
@@ -277,7 +275,7 @@ public final class ExtractAction {
               Dataset<Row> all = encode(keyed, encoder, batchSize, runStamp);
               Dataset<Row> part =
                   all.select(
-                      col("subject_id"),
+                      col(Columns.SUBJECT_ID),
                       lit(m).as("modality"),
                       lit(encoder.sha256()).as("encoder_sha256"),
                       col("payload_hash"),
@@ -289,12 +287,9 @@ public final class ExtractAction {
             }
             // Encoding happens here, once: the cache is written, then read back for counts and the
             // table.
-            cache
-                .write()
-                .mode(SaveMode.ErrorIfExists)
-                .parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+            cache.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsSpec.CACHE);
             LOG.info("Encoded and wrote the cache at {} s", seconds(start));
-            Dataset<Row> written = spark.read().parquet(tmp + "/" + EmbeddingsManifest.CACHE);
+            Dataset<Row> written = spark.read().parquet(tmp + "/" + EmbeddingsSpec.CACHE);
             Map<String, long[]> counts = new HashMap<>();
             for (Row r :
                 written
@@ -305,51 +300,46 @@ public final class ExtractAction {
                     .collectAsList()) {
               counts.put(r.getString(0), new long[] {r.getLong(1), r.getLong(2)});
             }
-            List<ModalityExtraction> extractions = new ArrayList<>();
+            List<EmbeddingsSpec.Modality> modalities = new ArrayList<>();
+            List<EmbeddingsSpec.Extraction> extractions = new ArrayList<>();
             for (Encoder encoder : encoders) {
               long[] c = counts.getOrDefault(encoder.spec().name(), new long[] {0, 0});
+              modalities.add(
+                  new EmbeddingsSpec.Modality(
+                      encoder.spec().name(), encoder.dimension(), encoder.sha256()));
               extractions.add(
-                  new ModalityExtraction(
-                      encoder.spec().name(),
-                      encoder.spec().kind().configName(),
-                      encoder.dimension(),
-                      encoder.sha256(),
-                      encoder.dir(),
-                      c[0],
-                      c[0] - c[1],
-                      c[1]));
+                  new EmbeddingsSpec.Extraction(
+                      encoder.spec().kind().configName(), encoder.dir(), c[0], c[0] - c[1], c[1]));
             }
             Dataset<Row> table = table(aligned, manifest, written);
-            table
-                .write()
-                .mode(SaveMode.ErrorIfExists)
-                .parquet(tmp + "/" + EmbeddingsManifest.TABLE);
-            long subjects = spark.read().parquet(tmp + "/" + EmbeddingsManifest.TABLE).count();
+            table.write().mode(SaveMode.ErrorIfExists).parquet(tmp + "/" + EmbeddingsSpec.TABLE);
+            long subjects = spark.read().parquet(tmp + "/" + EmbeddingsSpec.TABLE).count();
             LOG.info("Wrote the embeddings table at {} s", seconds(start));
-            Json.write(
-                hadoop,
-                tmp + "/" + EmbeddingsManifest.FILE,
-                new EmbeddingsManifest(
-                    manifest.name(),
-                    manifest.inputFingerprint(),
-                    subjects,
-                    extractions,
-                    manifest.classes(),
-                    BuildInfo.version(),
-                    Instant.now().toString(),
-                    config.subjects().outcome().survival()
-                        ? config.subjects().outcome().intervals()
-                        : null));
-            for (ModalityExtraction e : extractions) {
+            EmbeddingsSpec spec =
+                new EmbeddingsSpec(
+                        modalities,
+                        manifest.classes(),
+                        manifest.inputFingerprint(),
+                        config.subjects().outcome().survival()
+                            ? config.subjects().outcome().intervals()
+                            : null)
+                    .describedBy(
+                        manifest.name(),
+                        subjects,
+                        extractions,
+                        BuildInfo.version(),
+                        Instant.now().toString());
+            spec.write(hadoop, tmp);
+            for (EmbeddingsSpec.Modality e : spec.modalities()) {
               LOG.info(
                   "Extract '{}': {} present, {} reused from cache, {} encoded",
-                  e.modality(),
+                  e.name(),
                   e.present(),
                   e.reused(),
                   e.encoded());
             }
             return new ExtractResult(
-                outputDir, subjects, extractions, (System.nanoTime() - start) / 1e9);
+                outputDir, subjects, spec.modalities(), (System.nanoTime() - start) / 1e9);
           });
     } finally {
       encoders.forEach(e -> e.bytes().destroy());
@@ -515,12 +505,12 @@ public final class ExtractAction {
     List<Column> columns = new ArrayList<>();
     for (String c :
         List.of(
-            "subject_id",
-            "split",
-            "label",
-            "duration",
-            "fold",
-            "group",
+            Columns.SUBJECT_ID,
+            Columns.SPLIT,
+            Columns.LABEL,
+            Columns.DURATION,
+            Columns.FOLD,
+            Columns.GROUP,
             "true_probability",
             "observable_probability")) {
       if (available.contains(c)) {
@@ -536,12 +526,12 @@ public final class ExtractAction {
           cache
               .filter(col("modality").equalTo(lit(spec.name())))
               .select(
-                  col("subject_id").as("_sid"),
+                  col(Columns.SUBJECT_ID).as("_sid"),
                   col("embedding").as(spec.name()),
                   col("head").as(HEAD_PREFIX + spec.name()));
       table =
           table
-              .join(embedding, table.col("subject_id").equalTo(embedding.col("_sid")), "left")
+              .join(embedding, table.col(Columns.SUBJECT_ID).equalTo(embedding.col("_sid")), "left")
               .drop("_sid");
     }
     List<Column> ordered = new ArrayList<>();

@@ -2,18 +2,19 @@ package org.cohortfusion.features.extract;
 
 import java.util.List;
 import java.util.Locale;
+import org.cohortfusion.stage.EmbeddingsSpec;
 
 /** What extract wrote: the embeddings directory and, per modality, cache reuse. */
 public record ExtractResult(
-    String outputDir, long subjects, List<ModalityExtraction> modalities, double seconds) {
+    String outputDir, long subjects, List<EmbeddingsSpec.Modality> modalities, double seconds) {
 
   public ExtractResult {
     modalities = List.copyOf(modalities);
   }
 
-  public ModalityExtraction modality(String name) {
+  public EmbeddingsSpec.Modality modality(String name) {
     return modalities.stream()
-        .filter(m -> m.modality().equals(name))
+        .filter(m -> m.name().equals(name))
         .findFirst()
         .orElseThrow(
             () ->
@@ -35,14 +36,14 @@ public record ExtractResult(
                 "reused",
                 "encoded",
                 "encoder sha256"));
-    for (ModalityExtraction m : modalities) {
+    for (EmbeddingsSpec.Modality m : modalities) {
       s.append(
           String.format(
               Locale.ROOT,
               "%-16s %-10s %4d %8d %8d %8d  %s%n",
-              m.modality(),
+              m.name(),
               m.kind(),
-              m.dimension(),
+              m.dim(),
               m.present(),
               m.reused(),
               m.encoded(),

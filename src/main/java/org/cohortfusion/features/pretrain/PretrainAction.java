@@ -19,8 +19,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.storage.StorageLevel;
-import org.cohortfusion.cohort.CohortManifest;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.config.EncoderConfig;
 import org.cohortfusion.config.ModalityConfig;
 import org.cohortfusion.config.PipelineConfig;
@@ -37,6 +35,9 @@ import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
+import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalitySpec;
 import org.deeplearning4j.core.loader.impl.SerializedDataSetLoader;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -145,20 +146,20 @@ public final class PretrainAction {
     ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, encoder, maxCategories);
 
     Dataset<Row> labelled =
-        aligned.filter(col(spec.presenceColumn()).and(col("label").isNotNull()));
+        aligned.filter(col(spec.presenceColumn()).and(col(Columns.LABEL).isNotNull()));
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<DataSet> validation =
-        dataSets(labelled, "validation", prep, classes, encoder.batchSize())
+        dataSets(labelled, Columns.Splits.VALIDATION, prep, classes, encoder.batchSize())
             .persist(StorageLevel.MEMORY_ONLY_SER());
     JavaRDD<DataSet> test =
-        dataSets(labelled, "test", prep, classes, encoder.batchSize())
+        dataSets(labelled, Columns.Splits.TEST, prep, classes, encoder.batchSize())
             .persist(StorageLevel.MEMORY_ONLY_SER());
     // The train split as minibatch shards on shared storage, written once and deleted when this
     // modality is done.
     try (MinibatchShards train =
         MinibatchShards.write(
             jsc,
-            dataSets(labelled, "train", prep, classes, encoder.batchSize()),
+            dataSets(labelled, Columns.Splits.TRAIN, prep, classes, encoder.batchSize()),
             config.shardsDir(),
             "pretrain-" + m,
             PretrainAction::writeShard)) {
@@ -243,7 +244,7 @@ public final class PretrainAction {
       double[] trainMetrics =
           evaluate(
               chosen,
-              dataSets(labelled, "train", prep, classes, encoder.batchSize()),
+              dataSets(labelled, Columns.Splits.TRAIN, prep, classes, encoder.batchSize()),
               nTrain,
               classes);
       if (trainMetrics[0] - bestValidation[0] > ModalityPretrainResult.MEMORISATION_GAP) {
@@ -360,9 +361,9 @@ public final class PretrainAction {
     // deterministic shuffle.
     Dataset<Row> rows =
         labelled
-            .filter(col("split").equalTo(lit(split)))
-            .orderBy(org.apache.spark.sql.functions.xxhash64(col("subject_id")))
-            .select(col("label"), Payloads.column(prep));
+            .filter(col(Columns.SPLIT).equalTo(lit(split)))
+            .orderBy(org.apache.spark.sql.functions.xxhash64(col(Columns.SUBJECT_ID)))
+            .select(col(Columns.LABEL), Payloads.column(prep));
     return InternalRows.of(rows).mapPartitions(new ToDataSets(prep, classes, batchSize));
   }
 

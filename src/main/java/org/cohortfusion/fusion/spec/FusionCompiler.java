@@ -11,6 +11,7 @@ import org.cohortfusion.config.ConfigException;
 import org.cohortfusion.features.encoder.EncoderLayers;
 import org.cohortfusion.fusion.ops.FusionOp;
 import org.cohortfusion.fusion.ops.FusionVertexConf;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;

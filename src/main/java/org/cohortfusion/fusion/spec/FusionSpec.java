@@ -12,6 +12,7 @@ import org.cohortfusion.config.FusionConfig;
 import org.cohortfusion.config.FusionModelConfig;
 import org.cohortfusion.config.FusionStageConfig;
 import org.cohortfusion.fusion.ops.FusionOp;
+import org.cohortfusion.stage.EmbeddingsSpec;
 
 /**
  * A fusion model in the vocabulary of the review on multimodal deep learning for biomedical data

@@ -12,7 +12,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 
 /**
  * An embeddings table (data-schemas/embeddings.json) of any size for the training benchmark,
@@ -33,11 +34,12 @@ public final class BenchEmbeddings {
     List<StructField> fields =
         new ArrayList<>(
             List.of(
-                DataTypes.createStructField("subject_id", DataTypes.StringType, false),
-                DataTypes.createStructField("split", DataTypes.StringType, false),
-                DataTypes.createStructField("label", DataTypes.IntegerType, true)));
+                DataTypes.createStructField(Columns.SUBJECT_ID, DataTypes.StringType, false),
+                DataTypes.createStructField(Columns.SPLIT, DataTypes.StringType, false),
+                DataTypes.createStructField(Columns.LABEL, DataTypes.IntegerType, true)));
     for (int i = 0; i < m; i++) {
-      fields.add(DataTypes.createStructField("has_m" + i, DataTypes.BooleanType, false));
+      fields.add(
+          DataTypes.createStructField(Columns.presence("m" + i), DataTypes.BooleanType, false));
     }
     for (int i = 0; i < m; i++) {
       fields.add(
@@ -54,7 +56,7 @@ public final class BenchEmbeddings {
         .createDataFrame(rows, new StructType(fields.toArray(new StructField[0])))
         .write()
         .mode("overwrite")
-        .parquet(dir + "/table");
+        .parquet(dir + "/" + EmbeddingsSpec.TABLE);
     List<EmbeddingsSpec.Modality> modalities = new ArrayList<>();
     for (int i = 0; i < m; i++) {
       modalities.add(new EmbeddingsSpec.Modality("m" + i, dims[i], "bench-" + seed));
@@ -119,7 +121,10 @@ public final class BenchEmbeddings {
       Object[] values = new Object[3 + 2 * m];
       values[0] = "b" + id;
       long bucket = id % 20;
-      values[1] = bucket < 14 ? "train" : bucket < 17 ? "validation" : "test";
+      values[1] =
+          bucket < 14
+              ? Columns.Splits.TRAIN
+              : bucket < 17 ? Columns.Splits.VALIDATION : Columns.Splits.TEST;
       values[2] = rng.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
       for (int i = 0; i < m; i++) {
         boolean has = rng.nextDouble() >= missing;

@@ -7,9 +7,10 @@ import java.util.function.Consumer;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.fusion.spec.FusionCompiler;
 import org.cohortfusion.fusion.spec.FusionSpec;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.BatchCodec;
 import org.cohortfusion.train.EmbeddingsData;
@@ -293,7 +294,10 @@ public final class TrainBench {
     List<DataSet> batches = new ArrayList<>();
     for (Batch b :
         EmbeddingsData.collect(
-            EmbeddingsData.table(spark, config.embeddingsDir()), emb, "train", train.batchSize())) {
+            EmbeddingsData.table(spark, config.embeddingsDir()),
+            emb,
+            Columns.Splits.TRAIN,
+            train.batchSize())) {
       MultiDataSet mds = b.select(columns, -1).toMultiDataSet();
       batches.add(new DataSet(Nd4j.hstack(mds.getFeatures()), mds.getLabels(0)));
     }
@@ -348,7 +352,7 @@ public final class TrainBench {
         EmbeddingsData.collect(
             EmbeddingsData.table(spark, config.embeddingsDir()),
             emb,
-            "train",
+            Columns.Splits.TRAIN,
             config.train().batchSize());
     BatchCodec[] codecs = BatchCodec.values();
     double[] writeBest = new double[codecs.length];

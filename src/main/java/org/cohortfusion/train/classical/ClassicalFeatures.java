@@ -22,7 +22,8 @@ import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.cohortfusion.cohort.ModalitySpec;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalitySpec;
 
 /**
  * The flat feature table of the classical baselines, from the aligned cohort
@@ -57,10 +58,10 @@ public final class ClassicalFeatures {
   public static final String FEATURES = "features";
 
   /** Columns every prepared table keeps besides its features. */
-  public static final List<String> KEYS = List.of("subject_id", "label", "split");
+  public static final List<String> KEYS = List.of(Columns.SUBJECT_ID, Columns.LABEL, Columns.SPLIT);
 
   /** The aligned cohort's follow-up column of a survival outcome, kept when present. */
-  public static final String DURATION = "duration";
+  public static final String DURATION = Columns.DURATION;
 
   private ClassicalFeatures() {}
 

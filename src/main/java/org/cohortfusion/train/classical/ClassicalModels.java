@@ -11,10 +11,11 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.cohortfusion.cohort.ModalitySpec;
 import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.ModalitySpec;
 
 /**
  * A published classical baseline: {@code <train>/<name>/classical/} holds the fitted Spark ML
@@ -117,7 +118,7 @@ public final class ClassicalModels {
     return pipeline
         .transform(ClassicalFeatures.prepare(aligned, modalities))
         .select(
-            col("subject_id"),
+            col(Columns.SUBJECT_ID),
             org.apache
                 .spark
                 .ml

@@ -13,6 +13,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
+import org.cohortfusion.stage.Columns;
 
 /**
  * A survival outcome as a binary one for a classical classifier: the person-period form of the
@@ -83,10 +84,12 @@ public final class PersonPeriod {
    */
   public static Dataset<Row> hazards(Dataset<Row> scored, Column probability) {
     return scored
-        .select(col("subject_id"), functions.struct(col(INTERVAL), probability.as("p")).as("cf_h"))
-        .groupBy("subject_id")
+        .select(
+            col(Columns.SUBJECT_ID),
+            functions.struct(col(INTERVAL), probability.as("p")).as("cf_h"))
+        .groupBy(Columns.SUBJECT_ID)
         .agg(functions.sort_array(functions.collect_list(col("cf_h"))).as("cf_hs"))
-        .select(col("subject_id"), col("cf_hs.p").as(HAZARDS));
+        .select(col(Columns.SUBJECT_ID), col("cf_hs.p").as(HAZARDS));
   }
 
   private static List<String> indicators(int intervals) {

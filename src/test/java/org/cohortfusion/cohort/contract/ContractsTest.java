@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.cohortfusion.config.ModalityKind;
+import org.cohortfusion.stage.ModalityKind;
 import org.junit.jupiter.api.Test;
 
 class ContractsTest {

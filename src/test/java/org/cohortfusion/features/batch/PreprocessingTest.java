@@ -195,7 +195,7 @@ class PreprocessingTest {
     ModalityPreprocessing prep =
         new ModalityPreprocessing(
             "txt",
-            org.cohortfusion.config.ModalityKind.TEXT,
+            org.cohortfusion.stage.ModalityKind.TEXT,
             null,
             null,
             null,

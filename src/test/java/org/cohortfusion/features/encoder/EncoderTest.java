@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.cohortfusion.config.EncoderConfig;
-import org.cohortfusion.config.ModalityKind;
 import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
+import org.cohortfusion.stage.ModalityKind;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

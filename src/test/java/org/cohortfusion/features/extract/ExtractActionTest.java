@@ -25,6 +25,7 @@ import org.cohortfusion.features.batch.PreprocessingFitter;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.testing.CountingIterator;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.BeforeAll;
@@ -362,7 +363,7 @@ class ExtractActionTest {
     ExtractResult first = extract(cohort, "key-out", true);
     assertEquals(20, first.modality("vec").encoded());
     // Rewrite the published cache as the previous version wrote it: no payload_length column.
-    String cache = first.outputDir() + "/" + EmbeddingsManifest.CACHE;
+    String cache = first.outputDir() + "/" + EmbeddingsSpec.CACHE;
     String old = tmp.resolve("key-old-cache").toString();
     spark.read().parquet(cache).drop("payload_length").write().parquet(old);
     spark.read().parquet(old).write().mode(org.apache.spark.sql.SaveMode.Overwrite).parquet(cache);
@@ -498,7 +499,7 @@ class ExtractActionTest {
     for (Row r :
         spark
             .read()
-            .parquet(outputDir + "/" + EmbeddingsManifest.CACHE)
+            .parquet(outputDir + "/" + EmbeddingsSpec.CACHE)
             .select("modality", "subject_id", "encoded_at")
             .collectAsList()) {
       assertNull(
@@ -520,10 +521,10 @@ class ExtractActionTest {
   private void assertContract(ExtractResult result) {
     assertEquals(30, result.subjects());
     List<Row> rows =
-        spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList();
+        spark.read().parquet(result.outputDir() + "/" + EmbeddingsSpec.TABLE).collectAsList();
     List<String> columns =
         Arrays.asList(
-            spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).columns());
+            spark.read().parquet(result.outputDir() + "/" + EmbeddingsSpec.TABLE).columns());
     assertEquals(
         List.of(
             "subject_id",
@@ -565,11 +566,26 @@ class ExtractActionTest {
         }
       }
     }
-    EmbeddingsManifest manifest = EmbeddingsManifest.read(new Configuration(), result.outputDir());
+    EmbeddingsSpec manifest = EmbeddingsSpec.read(new Configuration(), result.outputDir());
     assertEquals(
         List.of("img", "tab", "ts", "txt", "vec"),
-        manifest.modalities().stream().map(ModalityExtraction::modality).toList());
+        manifest.modalities().stream().map(EmbeddingsSpec.Modality::name).toList());
     assertEquals("fp-a", manifest.cohortHash());
+    assertEquals(result.subjects(), manifest.subjects());
+    assertEquals(result.modalities(), manifest.modalities());
+    // The file keeps the field names pipelines have read since the first release.
+    com.fasterxml.jackson.databind.JsonNode written;
+    try {
+      written =
+          org.cohortfusion.io.Json.MAPPER.readTree(
+              java.nio.file.Files.readString(
+                  java.nio.file.Path.of(result.outputDir(), EmbeddingsSpec.FILE)));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertEquals("img", written.path("modalities").get(0).path("modality").asText());
+    assertTrue(written.path("modalities").get(0).path("dimension").asInt() > 0);
+    assertEquals("tabular", written.path("modalities").get(1).path("kind").asText());
     assertEquals(25, result.modality("ts").present()); // every 7th subject lacks ts
     assertEquals(25, result.modality("ts").encoded());
   }
@@ -582,10 +598,10 @@ class ExtractActionTest {
    */
   private void assertEmbeddingsEqualAReferenceForwardPass(ExtractResult result, String cohort) {
     var aligned =
-        spark.read().parquet(cohort + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED);
+        spark.read().parquet(cohort + "/" + org.cohortfusion.stage.CohortManifest.ALIGNED);
     Map<String, Row> table = new TreeMap<>();
     for (Row r :
-        spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList()) {
+        spark.read().parquet(result.outputDir() + "/" + EmbeddingsSpec.TABLE).collectAsList()) {
       table.put(r.getString(0), r);
     }
     for (var spec : FeatureTestCohorts.specs()) {
@@ -665,7 +681,7 @@ class ExtractActionTest {
   private Map<String, Map<String, float[]>> arrays(ExtractResult result) {
     Map<String, Map<String, float[]>> out = new TreeMap<>();
     for (Row r :
-        spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList()) {
+        spark.read().parquet(result.outputDir() + "/" + EmbeddingsSpec.TABLE).collectAsList()) {
       Map<String, float[]> m = new TreeMap<>();
       for (String name : List.of("img", "tab", "ts", "txt", "vec")) {
         if (r.isNullAt(r.fieldIndex(name))) {
@@ -714,7 +730,7 @@ class ExtractActionTest {
   private Map<String, Map<String, String>> snapshot(ExtractResult result) {
     Map<String, Map<String, String>> out = new TreeMap<>();
     for (Row r :
-        spark.read().parquet(result.outputDir() + "/" + EmbeddingsManifest.TABLE).collectAsList()) {
+        spark.read().parquet(result.outputDir() + "/" + EmbeddingsSpec.TABLE).collectAsList()) {
       Map<String, String> m = new TreeMap<>();
       for (String name : List.of("img", "tab", "ts", "txt", "vec")) {
         m.put(

@@ -131,7 +131,7 @@ class PretrainActionTest {
     org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> labelled =
         spark
             .read()
-            .parquet(cohort + "/" + org.cohortfusion.cohort.CohortManifest.ALIGNED)
+            .parquet(cohort + "/" + org.cohortfusion.stage.CohortManifest.ALIGNED)
             .where("has_img and label is not null");
     java.util.List<Double> scores = new java.util.ArrayList<>();
     java.util.List<Integer> labels = new java.util.ArrayList<>();

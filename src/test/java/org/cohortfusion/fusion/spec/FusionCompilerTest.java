@@ -16,6 +16,7 @@ import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.fusion.ops.FusionOp;
 import org.cohortfusion.fusion.ops.FusionVertexConf;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;

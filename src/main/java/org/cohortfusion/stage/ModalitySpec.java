@@ -1,7 +1,6 @@
-package org.cohortfusion.cohort;
+package org.cohortfusion.stage;
 
 import java.util.List;
-import org.cohortfusion.config.ModalityKind;
 
 /**
  * What the aligned cohort holds for one modality: enough for later stages to size their inputs
@@ -36,6 +35,6 @@ public record ModalitySpec(
 
   /** Column of the presence mask. */
   public String presenceColumn() {
-    return "has_" + name;
+    return Columns.presence(name);
   }
 }

@@ -1,4 +1,4 @@
-package org.cohortfusion.cohort;
+package org.cohortfusion.stage;
 
 import java.util.List;
 import java.util.Map;

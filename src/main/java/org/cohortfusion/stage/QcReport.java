@@ -1,4 +1,4 @@
-package org.cohortfusion.cohort;
+package org.cohortfusion.stage;
 
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;

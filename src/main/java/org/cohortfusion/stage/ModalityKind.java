@@ -1,4 +1,4 @@
-package org.cohortfusion.config;
+package org.cohortfusion.stage;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
