@@ -5,6 +5,7 @@ import org.cohortfusion.bench.IngestBench;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.bench.ExtractBench;
 import org.cohortfusion.spark.Sessions;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.bench.TrainBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -203,7 +204,8 @@ final class BenchCommand {
         String dir = workDir + "/large-" + subjects;
         String embeddings = dir + "/embeddings";
         if (regenerate
-            || !java.nio.file.Files.exists(java.nio.file.Path.of(embeddings, "embeddings.json"))) {
+            || !java.nio.file.Files.exists(
+                java.nio.file.Path.of(embeddings, EmbeddingsSpec.FILE))) {
           System.out.println(
               "bench train: generating " + subjects + " subjects of embeddings in " + embeddings);
           org.cohortfusion.train.bench.BenchEmbeddings.write(

@@ -24,6 +24,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.TrainOutputs;
 
 /**
  * What a stage's output depends on, as one SHA-256, so {@code run} can skip a stage whose output
@@ -195,7 +196,7 @@ final class StageInputs {
           case "ingest" -> c.cohortOutputDir();
           case "pretrain" -> c.pretrainOutputDir();
           case "extract" -> c.embeddingsDir();
-          case "train" -> c.trainOutputDir() + "/summary.json";
+          case "train" -> TrainOutputs.summary(c.trainOutputDir());
           case "evaluate" ->
               c.evaluateOutputDir() + "/" + org.cohortfusion.evaluate.EvaluateAction.METRICS_FILE;
           case "report" -> c.reportOutputDir();

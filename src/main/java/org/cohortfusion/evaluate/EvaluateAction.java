@@ -24,13 +24,13 @@ import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
+import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.ClassicalBaselines;
 import org.cohortfusion.train.CohortData;
 import org.cohortfusion.train.EmbeddingsData;
 import org.cohortfusion.train.EndToEndInputs;
 import org.cohortfusion.train.Metrics;
-import org.cohortfusion.train.TrainAction;
 import org.cohortfusion.train.TrainedModels;
 import org.cohortfusion.train.classical.ClassicalModels;
 import org.slf4j.Logger;
@@ -190,7 +190,7 @@ public final class EvaluateAction {
   private record Inputs(
       Configuration hconf,
       String summaryPath,
-      TrainAction.Summary summary,
+      TrainOutputs.Summary summary,
       EmbeddingsSpec emb,
       org.apache.spark.sql.Dataset<Row> table,
       TestSplit test,
@@ -212,15 +212,15 @@ public final class EvaluateAction {
     String summaryPath =
         o.modelDir != null
             ? o.modelDir + "/" + ModelArtifact.PROVENANCE
-            : o.trainDir + "/summary.json";
+            : TrainOutputs.summary(o.trainDir);
     if (o.modelDir == null && !TrainedModels.exists(hconf, summaryPath)) {
       throw new IllegalStateException("Cannot evaluate: no " + summaryPath + " (run train first)");
     }
     EmbeddingsSpec emb = EmbeddingsSpec.read(hconf, o.embeddingsDir);
-    TrainAction.Summary summary =
+    TrainOutputs.Summary summary =
         o.modelDir != null
             ? single(hconf, emb)
-            : Json.read(hconf, summaryPath, TrainAction.Summary.class);
+            : Json.read(hconf, summaryPath, TrainOutputs.Summary.class);
     if (!emb.sha256().equals(summary.embeddingsSha256())) {
       throw new IllegalStateException(
           "Cannot evaluate: the models in "
@@ -282,7 +282,7 @@ public final class EvaluateAction {
     String[] patterns = test.patterns();
     List<SurvivalEvaluation.ModelSurvival> evaluated = new ArrayList<>();
     Map<String, double[][]> hazards = new LinkedHashMap<>();
-    for (TrainAction.SummaryEntry entry : in.summary().models()) {
+    for (TrainOutputs.Entry entry : in.summary().models()) {
       if (!entry.completed() || entry.modelDir() == null) {
         continue;
       }
@@ -396,10 +396,10 @@ public final class EvaluateAction {
    * How one model of the summary is scored: an end-to-end model from the aligned cohort on the
    * driver, a classical baseline by its Spark ML pipeline, any other model on the executors.
    */
-  private Scorer scorerOf(TrainAction.SummaryEntry entry, Inputs in) {
+  private Scorer scorerOf(TrainOutputs.Entry entry, Inputs in) {
     Configuration hconf = in.hconf();
     String graphDir =
-        o.modelDir != null ? o.modelDir : o.trainDir + "/" + dirName(entry.name()) + "/model";
+        o.modelDir != null ? o.modelDir : TrainOutputs.published(o.trainDir, entry.name());
     boolean classical = ClassicalBaselines.KIND.equals(entry.kind());
     if (o.modelDir == null) {
       checkPublished(hconf, o.trainDir, entry, in.summaryPath());
@@ -416,7 +416,8 @@ public final class EvaluateAction {
             ClassicalBaselines.labeled(spark, cohortDir),
             in.test())
         : executorScorer(
-            TrainedModels.portable(hconf, o.trainDir, dirName(entry.name()), in.emb()), in);
+            TrainedModels.portable(hconf, o.trainDir, TrainOutputs.dirName(entry.name()), in.emb()),
+            in);
   }
 
   private void writeSurvivalPredictions(
@@ -464,7 +465,7 @@ public final class EvaluateAction {
     Configuration hconf = in.hconf();
     String summaryPath = in.summaryPath();
     EmbeddingsSpec emb = in.emb();
-    TrainAction.Summary summary = in.summary();
+    TrainOutputs.Summary summary = in.summary();
     org.apache.spark.sql.Dataset<Row> table = in.table();
     TestSplit test = in.test();
     o.progress.accept(
@@ -481,7 +482,7 @@ public final class EvaluateAction {
     String[] patterns = test.patterns();
     List<EvaluateResult.ModelEvaluation> evaluations = new ArrayList<>();
     Map<String, double[][]> predictions = new LinkedHashMap<>();
-    for (TrainAction.SummaryEntry entry : summary.models()) {
+    for (TrainOutputs.Entry entry : summary.models()) {
       if (!entry.completed() || entry.modelDir() == null) {
         o.progress.accept("[" + entry.name() + "] skipped: training did not complete");
         continue;
@@ -564,7 +565,7 @@ public final class EvaluateAction {
       Map<String, double[][]> predictions) {
     org.apache.spark.sql.Dataset<Row> table = in.table();
     EmbeddingsSpec emb = in.emb();
-    TrainAction.Summary summary = in.summary();
+    TrainOutputs.Summary summary = in.summary();
     List<String> names = emb.modalityNames();
     if (!EncoderHeads.available(table, names)) {
       o.progress.accept(
@@ -582,7 +583,7 @@ public final class EvaluateAction {
       String m = names.get(i);
       Double encoderValidation = EncoderHeads.validationAuroc(table, m, validationLabels, prior, k);
       String frozenName = EncoderHeads.FROZEN_PREFIX + m;
-      TrainAction.SummaryEntry frozen =
+      TrainOutputs.Entry frozen =
           summary.models().stream()
               .filter(e -> e.name().equals(frozenName) && e.completed() && e.modelDir() != null)
               .findFirst()
@@ -591,8 +592,8 @@ public final class EvaluateAction {
           frozen == null || frozen.validation() == null ? null : frozen.validation().get("auroc");
       Map<String, Double> validation =
           encoderValidation == null ? Map.of() : Map.of("auroc", encoderValidation);
-      TrainAction.SummaryEntry entry =
-          new TrainAction.SummaryEntry(
+      TrainOutputs.Entry entry =
+          new TrainOutputs.Entry(
               EncoderHeads.NAME_PREFIX + m,
               "unimodal",
               "pretrain encoder + its softmax head (" + m + ")",
@@ -693,12 +694,12 @@ public final class EvaluateAction {
    * under the wrong name. Returns its SHA-256 (model.zip's, or late.json's for late fusion).
    */
   public static String checkPublished(
-      Configuration hconf, String trainDir, TrainAction.SummaryEntry entry, String summaryPath) {
+      Configuration hconf, String trainDir, TrainOutputs.Entry entry, String summaryPath) {
     if (entry.sha256() == null) {
       throw new IllegalStateException(
           "Cannot evaluate '" + entry.name() + "': " + summaryPath + " records no SHA-256");
     }
-    String dir = trainDir + "/" + dirName(entry.name());
+    String dir = TrainOutputs.modelRoot(trainDir, entry.name());
     String late = dir + "/late/" + TrainedModels.LATE_FILE;
     String where;
     String actual;
@@ -712,7 +713,7 @@ public final class EvaluateAction {
       where = dir + "/model/" + org.cohortfusion.io.ModelArtifact.MODEL;
       actual =
           org.cohortfusion.io.Hashing.sha256(
-              org.cohortfusion.io.ModelArtifact.verified(hconf, dir + "/model"));
+              org.cohortfusion.io.ModelArtifact.verified(hconf, TrainOutputs.published(dir)));
     }
     if (!actual.equalsIgnoreCase(entry.sha256())) {
       throw new IllegalStateException(
@@ -735,7 +736,7 @@ public final class EvaluateAction {
    * another snapshot extracted with the same encoders (same {@link EmbeddingsSpec#encodersSha256})
    * is scored on these embeddings: that is how a champion meets a new snapshot's test subjects.
    */
-  private TrainAction.Summary single(Configuration hconf, EmbeddingsSpec current) {
+  private TrainOutputs.Summary single(Configuration hconf, EmbeddingsSpec current) {
     ModelArtifact.Verified v = ModelArtifact.verify(hconf, o.modelDir);
     ModelArtifact.Provenance p = v.provenance();
     Map<String, Object> conf = p.config() == null ? Map.of() : p.config();
@@ -752,11 +753,11 @@ public final class EvaluateAction {
     if (current.encodersSha256().equals(conf.get("encodersSha256"))) {
       trainedOn = current.sha256();
     }
-    return new TrainAction.Summary(
+    return new TrainOutputs.Summary(
         trainedOn,
         p.codeVersion(),
         List.of(
-            new TrainAction.SummaryEntry(
+            new TrainOutputs.Entry(
                 o.modelName,
                 p.kind(),
                 String.valueOf(conf.getOrDefault("describe", p.kind())),
@@ -856,7 +857,7 @@ public final class EvaluateAction {
    * modality removed entirely ({@link Scenarios}); scored together ({@link Scorer}).
    */
   private Evaluated evaluateModel(
-      TrainAction.SummaryEntry entry, Scorer scorer, Inputs in, String[] patterns, Double bayes) {
+      TrainOutputs.Entry entry, Scorer scorer, Inputs in, String[] patterns, Double bayes) {
     TestSplit test = in.test();
     EmbeddingsSpec emb = in.emb();
     int k = emb.numClasses();
@@ -898,7 +899,7 @@ public final class EvaluateAction {
 
   /** Where train publishes classical baseline {@code name}. */
   static String classicalDir(String trainDir, String name) {
-    return trainDir + "/" + dirName(name) + "/" + ClassicalModels.DIR;
+    return TrainOutputs.modelRoot(trainDir, name) + "/" + ClassicalModels.DIR;
   }
 
   /**
@@ -1028,13 +1029,5 @@ public final class EvaluateAction {
       }
     }
     spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
-  }
-
-  /**
-   * File-system safe form of a model name, as train publishes it ("unimodal:labs" ->
-   * "unimodal-labs").
-   */
-  static String dirName(String modelName) {
-    return modelName.replaceAll("[^A-Za-z0-9_.-]", "-");
   }
 }

@@ -26,7 +26,7 @@ import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
-import org.cohortfusion.train.TrainAction;
+import org.cohortfusion.stage.TrainOutputs;
 
 /**
  * A model registry on any Hadoop file system:
@@ -288,9 +288,9 @@ public final class ModelRegistry {
       String model, String from, Map<String, byte[]> attachments, RunInfo run) {
     checkName(model);
     String source =
-        exists(from + "/" + ModelArtifact.MODEL) || !exists(from + "/model")
+        exists(from + "/" + ModelArtifact.MODEL) || !exists(TrainOutputs.published(from))
             ? from
-            : from + "/model";
+            : TrainOutputs.published(from);
     if (!exists(source + "/" + ModelArtifact.MODEL)) {
       throw new RegistryException(
           "Cannot register "
@@ -371,12 +371,12 @@ public final class ModelRegistry {
       return;
     }
     String trainDir = modelDir.getParent().toString();
-    String summaryPath = trainDir + "/summary.json";
+    String summaryPath = TrainOutputs.summary(trainDir);
     if (!exists(summaryPath)) {
       return;
     }
-    TrainAction.Summary summary = Json.read(conf, summaryPath, TrainAction.Summary.class);
-    for (TrainAction.SummaryEntry e : summary.models()) {
+    TrainOutputs.Summary summary = Json.read(conf, summaryPath, TrainOutputs.Summary.class);
+    for (TrainOutputs.Entry e : summary.models()) {
       if (e.modelDir() != null
           && new Path(e.modelDir()).getParent().getName().equals(modelDir.getName())) {
         try {

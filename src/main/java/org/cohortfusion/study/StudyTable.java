@@ -15,9 +15,8 @@ import org.cohortfusion.evaluate.CrossValidationAction;
 import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
-import org.cohortfusion.io.Json;
 import org.cohortfusion.stage.Columns;
-import org.cohortfusion.train.TrainAction;
+import org.cohortfusion.stage.TrainOutputs;
 
 /**
  * Reads the study's rows back from what each cell's stages wrote: evaluate's metrics.json (AUROC,
@@ -47,14 +46,14 @@ public final class StudyTable {
       }
       EvaluateResult eval = EvaluateAction.read(hconf, dir + "/evaluate");
       rates = eval.removalRates();
-      Map<String, TrainAction.SummaryEntry> trained = trained(hconf, dir);
+      Map<String, TrainOutputs.Entry> trained = trained(hconf, dir);
       Map<String, double[]> intervals =
           eval.numClasses() == 2
               ? aurocIntervals(spark, dir + "/evaluate/" + EvaluateAction.PREDICTIONS_DIR, models)
               : Map.of();
       for (String model : models) {
         EvaluateResult.ModelEvaluation m = eval.get(model);
-        TrainAction.SummaryEntry t = trained.get(model);
+        TrainOutputs.Entry t = trained.get(model);
         double[] ci = intervals.getOrDefault(model, new double[] {Double.NaN, Double.NaN});
         rows.add(
             new StudyResult.Row(
@@ -88,10 +87,9 @@ public final class StudyTable {
   }
 
   /** Train's summary.json entries of a cell, by model name. */
-  private static Map<String, TrainAction.SummaryEntry> trained(Configuration hconf, String dir) {
-    TrainAction.Summary summary =
-        Json.read(hconf, dir + "/train/summary.json", TrainAction.Summary.class);
-    Map<String, TrainAction.SummaryEntry> trained = new HashMap<>();
+  private static Map<String, TrainOutputs.Entry> trained(Configuration hconf, String dir) {
+    TrainOutputs.Summary summary = TrainOutputs.Summary.read(hconf, dir + "/train");
+    Map<String, TrainOutputs.Entry> trained = new HashMap<>();
     summary.models().forEach(e -> trained.put(e.name(), e));
     return trained;
   }
@@ -101,7 +99,7 @@ public final class StudyTable {
       StudyGrid.Cell cell,
       List<String> models,
       SurvivalEvaluation.Result eval,
-      Map<String, TrainAction.SummaryEntry> trained) {
+      Map<String, TrainOutputs.Entry> trained) {
     List<StudyResult.Row> rows = new ArrayList<>();
     for (String model : models) {
       SurvivalEvaluation.ModelSurvival m =
@@ -116,7 +114,7 @@ public final class StudyTable {
                               + "' in the survival evaluation of study cell '"
                               + cell.name()
                               + "'"));
-      TrainAction.SummaryEntry t = trained.get(model);
+      TrainOutputs.Entry t = trained.get(model);
       rows.add(
           new StudyResult.Row(
               cell.name(),

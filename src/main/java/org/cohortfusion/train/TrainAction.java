@@ -34,6 +34,8 @@ import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
+import org.cohortfusion.stage.TrainOutputs;
+import org.cohortfusion.stage.TrainState;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -438,7 +440,7 @@ public final class TrainAction {
                       spark, config.cohortOutputDir(), o.outputDir, t.classical(), o.progress))
               .train(classical));
     }
-    String summaryPath = o.outputDir + "/summary.json";
+    String summaryPath = TrainOutputs.summary(o.outputDir);
     writeSummary(hconf, summaryPath, emb, results);
     return new TrainResult(results, summaryPath);
   }
@@ -572,8 +574,8 @@ public final class TrainAction {
   private TrainResult.ModelResult trainGraph(
       Configuration hconf, FusionSpec spec, EmbeddingsSpec emb, Data data, EndToEndInputs e2e) {
     TrainConfig t = o.train;
-    String dir = o.outputDir + "/" + spec.dirName();
-    String ck = dir + "/checkpoints";
+    String dir = TrainOutputs.modelRoot(o.outputDir, spec.name());
+    String ck = TrainOutputs.checkpoints(dir);
     FusionCompiler.Compiled compiled = compile(spec, emb, e2e);
     EmbeddingsSpec inputs = data.inputs();
     List<Batch> trainLocal = data.trainLocal();
@@ -586,8 +588,8 @@ public final class TrainAction {
 
     TrainState state;
     ComputationGraph graph;
-    if (o.resume && TrainedModels.exists(hconf, ck + "/state.json")) {
-      state = Json.read(hconf, ck + "/state.json", TrainState.class);
+    if (o.resume && TrainedModels.exists(hconf, TrainState.path(ck))) {
+      state = Json.read(hconf, TrainState.path(ck), TrainState.class);
       if (state.epoch() == 0) {
         graph = compiled.newGraph();
       } else {
@@ -617,7 +619,7 @@ public final class TrainAction {
       }
     }
 
-    String modelDir = dir + "/model";
+    String modelDir = TrainOutputs.published(dir);
     if (state.done() && TrainedModels.exists(hconf, modelDir + "/" + ModelArtifact.MODEL)) {
       // Finished in an earlier run: report the published model (SHA-256 verified), do not retrain
       // or republish.
@@ -758,7 +760,7 @@ public final class TrainAction {
                 stop,
                 state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)),
                 improved ? Double.valueOf(m.loss()) : state.bestLoss());
-        Json.write(hconf, ck + "/state.json", state);
+        Json.write(hconf, TrainState.path(ck), state);
         deleteOlderCheckpoints(hconf, ck, epoch);
         double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
         o.progress.accept(
@@ -823,7 +825,7 @@ public final class TrainAction {
     List<TrainedModels.LateModel.Member> described = new ArrayList<>();
     for (String m : spec.modalities()) {
       String memberName =
-          FusionSpec.unimodal(m, FusionSpec.baselineTemplate()).dirName() + "/model";
+          TrainOutputs.published(FusionSpec.unimodal(m, FusionSpec.baselineTemplate()).dirName());
       String memberDir = o.outputDir + "/" + memberName;
       if (!TrainedModels.exists(hconf, memberDir + "/" + ModelArtifact.MODEL)) {
         throw new IllegalStateException(
@@ -848,7 +850,7 @@ public final class TrainAction {
                 TrainedModels.late(members, emb.numClasses()), validation, emb.numClasses());
     TrainedModels.LateModel late =
         new TrainedModels.LateModel(spec.describe(), described, metrics.asMap());
-    String dir = o.outputDir + "/" + spec.dirName() + "/late";
+    String dir = TrainOutputs.modelRoot(o.outputDir, spec.name()) + "/late";
     AtomicDirectory.write(
         hconf,
         dir,
@@ -1006,62 +1008,11 @@ public final class TrainAction {
     return spec.kind().name().toLowerCase(Locale.ROOT);
   }
 
-  /**
-   * Summary entry of one model (summary.json). {@code parameters} and {@code trainSeconds} as in
-   * {@link TrainResult.ModelResult}; null in summaries written before they were recorded.
-   */
-  public record SummaryEntry(
-      String name,
-      String kind,
-      String describe,
-      String modelDir,
-      String sha256,
-      int bestEpoch,
-      int epochs,
-      boolean stoppedEarly,
-      boolean completed,
-      Map<String, Double> validation,
-      Long parameters,
-      Double trainSeconds) {
-    /**
-     * An entry without cost figures (models that train did not fit: encoder heads, registry
-     * versions).
-     */
-    public SummaryEntry(
-        String name,
-        String kind,
-        String describe,
-        String modelDir,
-        String sha256,
-        int bestEpoch,
-        int epochs,
-        boolean stoppedEarly,
-        boolean completed,
-        Map<String, Double> validation) {
-      this(
-          name,
-          kind,
-          describe,
-          modelDir,
-          sha256,
-          bestEpoch,
-          epochs,
-          stoppedEarly,
-          completed,
-          validation,
-          null,
-          null);
-    }
-  }
-
-  /** summary.json: every model trained so far under the output directory. */
-  public record Summary(String embeddingsSha256, String codeVersion, List<SummaryEntry> models) {}
-
   private void writeSummary(
       Configuration hconf, String path, EmbeddingsSpec emb, List<TrainResult.ModelResult> results) {
-    Map<String, SummaryEntry> entries = new LinkedHashMap<>();
+    Map<String, TrainOutputs.Entry> entries = new LinkedHashMap<>();
     if (TrainedModels.exists(hconf, path)) {
-      Summary old = Json.read(hconf, path, Summary.class);
+      TrainOutputs.Summary old = Json.read(hconf, path, TrainOutputs.Summary.class);
       if (emb.sha256().equals(old.embeddingsSha256())) {
         old.models().forEach(e -> entries.put(e.name(), e));
       }
@@ -1069,7 +1020,7 @@ public final class TrainAction {
     for (TrainResult.ModelResult r : results) {
       entries.put(
           r.name(),
-          new SummaryEntry(
+          new TrainOutputs.Entry(
               r.name(),
               r.kind(),
               r.describe(),
@@ -1086,7 +1037,8 @@ public final class TrainAction {
     AtomicDirectory.replaceJson(
         hconf,
         path,
-        new Summary(emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
+        new TrainOutputs.Summary(
+            emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
   }
 
   private static MultiDataSet withModalityDropout(MultiDataSet mds, double rate, Random rng) {

@@ -8,6 +8,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.stage.EmbeddingsSpec;
+import org.cohortfusion.stage.TrainOutputs;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -153,7 +154,7 @@ public final class TrainedModels {
           .forEach((i, g) -> members.put(i, graph(g, new int[] {i})));
       return emb.survival() ? lateSurvival(members) : late(members, emb.numClasses());
     }
-    return graphAt(conf, dir + "/model", emb);
+    return graphAt(conf, TrainOutputs.published(dir), emb);
   }
 
   /**
@@ -167,7 +168,7 @@ public final class TrainedModels {
       return PortableModel.late(
           lateMembers(conf, trainDir, dir, emb), emb.numClasses(), emb.survival());
     }
-    return portableAt(conf, dir + "/model", emb);
+    return portableAt(conf, TrainOutputs.published(dir), emb);
   }
 
   /** The late-fusion members of the model in {@code dir}, each verified, by modality index. */

@@ -240,11 +240,11 @@ class ModelRegistryTest {
     org.cohortfusion.io.Json.write(
         conf,
         summary.toString(),
-        new org.cohortfusion.train.TrainAction.Summary(
+        new org.cohortfusion.stage.TrainOutputs.Summary(
             "emb",
             "test",
             List.of(
-                new org.cohortfusion.train.TrainAction.SummaryEntry(
+                new org.cohortfusion.stage.TrainOutputs.Entry(
                     "attention",
                     "fusion",
                     "attention",

@@ -16,6 +16,7 @@ import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.testing.SparkTestSession;
 import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.cohortfusion.train.TrainAction;
@@ -67,10 +68,10 @@ class RetrainAndRegistryPipelineTest {
     // summary.json of the unfinished run lists no model: put the completed run's back, then tamper
     // its SHA-256.
     String summaryPath = config.trainOutputDir() + "/summary.json";
-    TrainAction.Summary unfinishedSummary =
-        Json.read(hconf, summaryPath, TrainAction.Summary.class);
-    TrainAction.SummaryEntry done =
-        new TrainAction.SummaryEntry(
+    TrainOutputs.Summary unfinishedSummary =
+        Json.read(hconf, summaryPath, TrainOutputs.Summary.class);
+    TrainOutputs.Entry done =
+        new TrainOutputs.Entry(
             "mean",
             "fusion",
             "mean",
@@ -84,12 +85,12 @@ class RetrainAndRegistryPipelineTest {
     org.cohortfusion.io.AtomicDirectory.replaceJson(
         hconf,
         summaryPath,
-        new TrainAction.Summary(
+        new TrainOutputs.Summary(
             unfinishedSummary.embeddingsSha256(), unfinishedSummary.codeVersion(), List.of(done)));
     double fromTrainDir = EvaluateAction.of(spark, config).execute().models().get(0).test().auroc();
 
-    TrainAction.SummaryEntry wrong =
-        new TrainAction.SummaryEntry(
+    TrainOutputs.Entry wrong =
+        new TrainOutputs.Entry(
             "mean",
             "fusion",
             "mean",
@@ -103,7 +104,7 @@ class RetrainAndRegistryPipelineTest {
     org.cohortfusion.io.AtomicDirectory.replaceJson(
         hconf,
         summaryPath,
-        new TrainAction.Summary(
+        new TrainOutputs.Summary(
             unfinishedSummary.embeddingsSha256(), unfinishedSummary.codeVersion(), List.of(wrong)));
     IllegalStateException e =
         assertThrows(IllegalStateException.class, () -> EvaluateAction.of(spark, config).execute());
@@ -127,7 +128,7 @@ class RetrainAndRegistryPipelineTest {
     org.cohortfusion.io.AtomicDirectory.replaceJson(
         hconf,
         summaryPath,
-        new TrainAction.Summary(
+        new TrainOutputs.Summary(
             unfinishedSummary.embeddingsSha256(), unfinishedSummary.codeVersion(), List.of(done)));
     ModelRegistry.Registered v1 =
         registry.register("mean", config.trainOutputDir() + "/mean", RunInfo.of("first"));

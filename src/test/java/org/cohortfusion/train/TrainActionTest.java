@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import org.cohortfusion.config.TrainConfig;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.TrainOutputs;
+import org.cohortfusion.stage.TrainState;
 import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.junit.jupiter.api.Test;
 
@@ -54,11 +56,11 @@ class TrainActionTest {
             fusion > test.get(uni) + 0.05,
             "seed " + seed + ": fusion " + fusion + " vs " + uni + " " + test.get(uni));
       }
-      TrainAction.Summary summary =
+      TrainOutputs.Summary summary =
           Json.read(
               f.spark.sparkContext().hadoopConfiguration(),
               r.summaryPath(),
-              TrainAction.Summary.class);
+              TrainOutputs.Summary.class);
       assertEquals(6, summary.models().size());
       assertTrue(summary.models().stream().allMatch(e -> e.validation().get("auroc") > 0.5));
     }

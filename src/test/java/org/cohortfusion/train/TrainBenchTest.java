@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.train.bench.TrainBench;
 import org.junit.jupiter.api.Test;
 
@@ -44,12 +45,10 @@ class TrainBenchTest {
               .params()
               .length();
       assertEquals(r.params(), published, run);
-      TrainAction.Summary summary =
-          Json.read(hadoop, dir + "/" + run + "/summary.json", TrainAction.Summary.class);
+      TrainOutputs.Summary summary =
+          Json.read(hadoop, dir + "/" + run + "/summary.json", TrainOutputs.Summary.class);
       assertEquals(
-          List.of("mean"),
-          summary.models().stream().map(TrainAction.SummaryEntry::name).toList(),
-          run);
+          List.of("mean"), summary.models().stream().map(TrainOutputs.Entry::name).toList(), run);
       assertEquals(1, summary.models().get(0).epochs(), run + ": trained for the one epoch asked");
       assertTrue(summary.models().get(0).completed(), run);
     }

@@ -13,12 +13,12 @@ import org.cohortfusion.evaluate.ClassificationMetrics;
 import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
-import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.QcReport;
-import org.cohortfusion.train.TrainState;
+import org.cohortfusion.stage.TrainOutputs;
+import org.cohortfusion.stage.TrainState;
 import org.cohortfusion.train.TrainedModels;
 
 /**
@@ -87,7 +87,7 @@ public final class ReportAction {
   private List<Charts.Line> trainingCurves(Configuration hconf, EvaluateResult eval) {
     Map<String, Charts.Line> lines = new LinkedHashMap<>();
     for (EvaluateResult.ModelEvaluation m : eval.models()) {
-      String state = trainDir + "/" + FusionSpec.dirName(m.name()) + "/checkpoints/state.json";
+      String state = TrainOutputs.state(trainDir, m.name());
       if (!TrainedModels.exists(hconf, state)) {
         continue;
       }

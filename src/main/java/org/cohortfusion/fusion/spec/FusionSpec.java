@@ -521,7 +521,7 @@ public record FusionSpec(
 
   /** Directory name of the model called {@code modelName} under the train output directory. */
   public static String dirName(String modelName) {
-    return modelName.replaceAll("[^A-Za-z0-9_.-]", "-");
+    return org.cohortfusion.stage.TrainOutputs.dirName(modelName);
   }
 
   /**

@@ -1,4 +1,4 @@
-package org.cohortfusion.train;
+package org.cohortfusion.stage;
 
 /**
  * Training progress of one model, written next to its per-epoch checkpoints ({@code
@@ -30,6 +30,14 @@ public record TrainState(
 
   public TrainState {
     history = history == null ? java.util.List.of() : java.util.List.copyOf(history);
+  }
+
+  /** The state file inside a checkpoints directory. */
+  public static final String FILE = "state.json";
+
+  /** Path of the state file in checkpoints directory {@code checkpoints}. */
+  public static String path(String checkpoints) {
+    return checkpoints + "/" + FILE;
   }
 
   public static TrainState initial(long seed) {
