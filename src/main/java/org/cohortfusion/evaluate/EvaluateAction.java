@@ -270,8 +270,8 @@ public final class EvaluateAction {
           "Cannot evaluate a survival outcome: " + o.embeddingsDir + " holds class labels");
     }
     TestSplit test = in.test();
-    org.cohortfusion.train.DiscreteTimeHazard model =
-        new org.cohortfusion.train.DiscreteTimeHazard(
+    org.cohortfusion.cohort.survival.DiscreteTimeHazard model =
+        new org.cohortfusion.cohort.survival.DiscreteTimeHazard(
             emb.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray());
     SurvivalEvaluation.Outcomes outcomes = SurvivalEvaluation.Outcomes.of(test);
     List<Double> horizons =
@@ -424,7 +424,7 @@ public final class EvaluateAction {
       String[] patterns,
       Map<String, double[][]> hazards,
       SurvivalEvaluation.Outcomes outcomes,
-      org.cohortfusion.train.DiscreteTimeHazard model) {
+      org.cohortfusion.cohort.survival.DiscreteTimeHazard model) {
     StructType schema =
         new StructType()
             .add("subject_id", DataTypes.StringType, false)
