@@ -326,6 +326,12 @@ public final class EvaluateAction {
       throw new IllegalStateException(
           "Cannot evaluate: " + in.summaryPath() + " lists no completed survival model");
     }
+    if (EncoderHeads.available(in.table(), emb.modalityNames())) {
+      o.progress.accept(
+          "The encoders' own hazard heads (pretrain's metrics.json has their C) are not scored as"
+              + " unimodal models here: the unimodal survival baselines are train's heads on the"
+              + " frozen embeddings");
+    }
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
     evaluated.stream()
         .filter(m -> "unimodal".equals(m.kind()))
@@ -605,7 +611,11 @@ public final class EvaluateAction {
       Evaluated e =
           evaluateModel(
               entry,
-              EncoderHeads.scorer(EncoderHeads.read(table, m, SPLIT), i, prior, names.size()),
+              EncoderHeads.scorer(
+                  EncoderHeads.checkedWidth(EncoderHeads.read(table, m, SPLIT), m, k),
+                  i,
+                  prior,
+                  names.size()),
               in,
               patterns,
               bayes);
