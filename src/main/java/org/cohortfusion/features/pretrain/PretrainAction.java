@@ -286,15 +286,15 @@ public final class PretrainAction {
         }
       }
       SparkDl4jMultiLayer chosen = new SparkDl4jMultiLayer(spark.sparkContext(), best, master);
-      JavaRDD<DataSet> trainAgain =
+      JavaRDD<DataSet> trainSplit =
           dataSets(labelled, "train", prep, outputs, survival, encoder.batchSize());
       double[] testMetrics =
           survival ? concordance(jsc, best, test, nTest) : evaluate(chosen, test, nTest, outputs);
       // The chosen encoder on its own train subjects: far above validation, it has memorised them.
       double[] trainMetrics =
           survival
-              ? concordance(jsc, best, trainAgain, nTrain)
-              : evaluate(chosen, trainAgain, nTrain, outputs);
+              ? concordance(jsc, best, trainSplit, nTrain)
+              : evaluate(chosen, trainSplit, nTrain, outputs);
       if (trainMetrics[0] - bestValidation[0] > ModalityPretrainResult.MEMORISATION_GAP) {
         LOG.warn(
             "Modality '{}': the encoder separates its train subjects far better than validation"
