@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.stage.EmbeddingsSpec;
-import org.cohortfusion.train.DiscreteTimeHazard;
 
 /**
  * Evaluation of survival models (embeddings with {@link EmbeddingsSpec#survivalIntervals}): every

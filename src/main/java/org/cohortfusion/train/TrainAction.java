@@ -18,6 +18,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
@@ -329,7 +330,7 @@ public final class TrainAction {
             : null;
     Data embeddingsData = new Data(emb, trainLocal, require -> null, validation);
     Data cohortData = null;
-    DiscreteTimeHazard hazard = DiscreteTimeHazard.of(emb);
+    DiscreteTimeHazard hazard = EmbeddingsData.hazardOf(emb);
     Dataset<Row> aligned = null;
     if (e2e != null) {
       aligned =
