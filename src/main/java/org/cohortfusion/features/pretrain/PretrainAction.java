@@ -129,7 +129,7 @@ public final class PretrainAction {
               + " label class(es); unimodal heads need at least 2");
     }
     Dataset<Row> aligned = org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir);
-    if (hazard != null && !java.util.Arrays.asList(aligned.columns()).contains("duration")) {
+    if (hazard != null && !java.util.Arrays.asList(aligned.columns()).contains(Columns.DURATION)) {
       throw new IllegalStateException(
           "Cannot pretrain on a survival outcome: the aligned cohort at "
               + cohortDir
@@ -290,7 +290,7 @@ public final class PretrainAction {
       }
       SparkDl4jMultiLayer chosen = new SparkDl4jMultiLayer(spark.sparkContext(), best, master);
       JavaRDD<DataSet> trainSplit =
-          dataSets(labelled, "train", prep, outputs, survival, encoder.batchSize());
+          dataSets(labelled, Columns.Splits.TRAIN, prep, outputs, survival, encoder.batchSize());
       double[] testMetrics =
           survival ? concordance(jsc, best, test, nTest) : evaluate(chosen, test, nTest, outputs);
       // The chosen encoder on its own train subjects: far above validation, it has memorised them.
