@@ -436,9 +436,10 @@ public final class PresenceWeightedAveraging {
       conf.setIterationCount(s.iteration);
       conf.setEpochCount(s.epoch);
       ComputationGraph graph = new ComputationGraph(conf);
-      graph.init(Nd4j.create(s.params), false);
+      graph.init(Nd4j.create(s.params).reshape(1, s.params.length), false);
       if (s.updater != null) {
-        stateOf(graph).assign(Nd4j.create(s.updater));
+        INDArray state = stateOf(graph);
+        state.assign(Nd4j.create(s.updater).reshape(state.shape()));
       }
       Nd4j.getRandom().setSeed(s.seed * 31L + s.epoch * 1_009L + s.iteration + task.worker);
       long[] present = new long[modalities(conf)];
