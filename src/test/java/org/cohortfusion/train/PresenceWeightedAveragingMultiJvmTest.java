@@ -115,7 +115,7 @@ class PresenceWeightedAveragingMultiJvmTest {
   void trainRunsPresenceWeightedOnBothExecutors() throws Exception {
     String out = dir.resolve("out").toString();
     SyntheticEmbeddings.write(
-        spark, out + "/embeddings", 600, new double[] {0.1, 0.3, 0.6}, 1.0, 5);
+        spark, out + "/embeddings", 600, new double[] {0.1, 0.2, 0.3}, 0.0, 5);
     PipelineConfig config =
         PipelineConfigLoader.parse(
             """
@@ -123,7 +123,7 @@ class PresenceWeightedAveragingMultiJvmTest {
             modalities { clinical { kind = tabular, path = c.csv } }
             output { dir = "%s" }
             fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 4, head = [8] } } }
-            train { mode = spark, workers = 2, epochs = 6, patience = 6, batch-size = 32, learning-rate = 0.05, averaging = presence-weighted, validation = driver }
+            train { mode = spark, workers = 2, epochs = 4, patience = 4, batch-size = 32, learning-rate = 0.02, averaging = presence-weighted, validation = driver }
             """
                 .formatted(out),
             List.of());
@@ -133,7 +133,7 @@ class PresenceWeightedAveragingMultiJvmTest {
     LocalClusterSession.executorsSinceLastCall();
     TrainResult r = TrainAction.of(spark, config).models(List.of("att")).execute();
     assertTrue(r.get("att").completed());
-    assertEquals(6, r.get("att").epochsRun());
+    assertEquals(4, r.get("att").epochsRun());
     assertTrue(r.get("att").validation().auroc() > 0.6, "learned: " + r.get("att").validation());
     assertEquals(
         LocalClusterSession.EXECUTORS,

@@ -139,6 +139,10 @@ public final class AveragingBench {
               labels.length,
               epochs,
               averagingFrequency));
+      // Untimed: the first fits of a JVM pay for the JIT and ND4J's kernels.
+      new PresenceWeightedAveraging(
+              jsc, bySite, averagingFrequency, seed, PresenceWeightedAveraging.Weighting.UNIFORM)
+          .fitEpoch(compiled.newGraph(), 1, new Loader(emb.numClasses()));
       Arm uniform =
           arm(
               jsc,

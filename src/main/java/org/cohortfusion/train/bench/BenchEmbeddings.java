@@ -146,7 +146,9 @@ public final class BenchEmbeddings {
       values[1] = bucket < 14 ? "train" : bucket < 17 ? "validation" : "test";
       values[2] = rng.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
       // Drawn after the label, so one site gives the same rows as the single-rate overload.
-      int site = sites ? new Random(seed * 7_919L + id).nextInt(missing.length) : 0;
+      // SplittableRandom: java.util.Random's first draws of consecutive seeds are correlated.
+      int site =
+          sites ? new java.util.SplittableRandom(seed * 7_919L + id).nextInt(missing.length) : 0;
       for (int i = 0; i < m; i++) {
         boolean has = rng.nextDouble() >= missing[site][i];
         values[3 + i] = has;
