@@ -277,6 +277,12 @@ final class BenchCommand {
     int averagingFrequency;
 
     @Option(
+        names = "--learning-rate",
+        defaultValue = "0.005",
+        description = "Adam's learning rate (default: ${DEFAULT-VALUE}, train's default).")
+    double learningRate;
+
+    @Option(
         names = "--seed",
         defaultValue = "7",
         description =
@@ -291,9 +297,10 @@ final class BenchCommand {
 
     @Override
     public Integer call() {
-      if (epochs < 1 || averagingFrequency < 1) {
+      if (epochs < 1 || averagingFrequency < 1 || !(learningRate > 0)) {
         throw new UserInputException(
-            "Cannot run bench averaging: --epochs and --averaging-frequency must be at least 1");
+            "Cannot run bench averaging: --epochs and --averaging-frequency must be at least 1"
+                + " and --learning-rate positive");
       }
       org.cohortfusion.evaluate.bench.AveragingBench.Result r =
           org.cohortfusion.evaluate.bench.AveragingBench.run(
@@ -302,6 +309,7 @@ final class BenchCommand {
               subjects,
               epochs,
               averagingFrequency,
+              learningRate,
               seed,
               line -> System.out.println("bench averaging: " + line));
       org.cohortfusion.evaluate.PairedAuroc p = r.paired();

@@ -67,6 +67,7 @@ public final class AveragingBench {
       long subjects,
       int epochs,
       int averagingFrequency,
+      double learningRate,
       long seed,
       Consumer<String> out) {
     String dir = workDir + "/embeddings-" + subjects + "-" + seed;
@@ -98,9 +99,9 @@ public final class AveragingBench {
             modalities { m0 { kind = tabular, path = m0.csv } }
             output { dir = "%s" }
             fusion { models { att { what = [m0, m1, m2], how = attention, projection = 16, head = [32] } } }
-            train { batch-size = 64, learning-rate = 0.005, seed = %d }
+            train { batch-size = 64, learning-rate = %s, seed = %d }
             """
-                .formatted(workDir, seed),
+                .formatted(workDir, Double.toString(learningRate), seed),
             List.of());
     FusionSpec spec = FusionSpec.all(config.fusion(), emb).get(0);
     FusionCompiler.Compiled compiled =
@@ -132,13 +133,14 @@ public final class AveragingBench {
           String.format(
               Locale.ROOT,
               "%d training examples in %d shards (%s per site), %d test examples; %d epochs,"
-                  + " averaging every %d minibatches per worker",
+                  + " averaging every %d minibatches per worker, Adam %s",
               examples,
               nShards,
               bySite.stream().map(l -> String.valueOf(l.size())).toList(),
               labels.length,
               epochs,
-              averagingFrequency));
+              averagingFrequency,
+              Double.toString(learningRate)));
       // Untimed: the first fits of a JVM pay for the JIT and ND4J's kernels.
       new PresenceWeightedAveraging(
               jsc, bySite, averagingFrequency, seed, PresenceWeightedAveraging.Weighting.UNIFORM)
