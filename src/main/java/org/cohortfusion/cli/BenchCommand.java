@@ -277,6 +277,11 @@ final class BenchCommand {
     int averagingFrequency;
 
     @Option(
+        names = "--weighted-first",
+        description = "Run presence-weighted before uniform (default: uniform first).")
+    boolean weightedFirst;
+
+    @Option(
         names = "--learning-rate",
         defaultValue = "0.005",
         description = "Adam's learning rate (default: ${DEFAULT-VALUE}, train's default).")
@@ -311,6 +316,7 @@ final class BenchCommand {
               averagingFrequency,
               learningRate,
               seed,
+              weightedFirst,
               line -> System.out.println("bench averaging: " + line));
       org.cohortfusion.evaluate.PairedAuroc p = r.paired();
       System.out.printf(

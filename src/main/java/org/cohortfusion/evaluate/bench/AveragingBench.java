@@ -69,6 +69,7 @@ public final class AveragingBench {
       int averagingFrequency,
       double learningRate,
       long seed,
+      boolean weightedFirst,
       Consumer<String> out) {
     String dir = workDir + "/embeddings-" + subjects + "-" + seed;
     EmbeddingsSpec emb = BenchEmbeddings.write(spark, dir, subjects, DIMS, MISSING, seed);
@@ -145,32 +146,25 @@ public final class AveragingBench {
       new PresenceWeightedAveraging(
               jsc, bySite, averagingFrequency, seed, PresenceWeightedAveraging.Weighting.UNIFORM)
           .fitEpoch(compiled.newGraph(), 1, new Loader(emb.numClasses()));
-      Arm uniform =
-          arm(
-              jsc,
-              compiled,
-              bySite,
-              test,
-              labels,
-              emb,
-              epochs,
-              averagingFrequency,
-              seed,
-              PresenceWeightedAveraging.Weighting.UNIFORM,
-              out);
-      Arm weighted =
-          arm(
-              jsc,
-              compiled,
-              bySite,
-              test,
-              labels,
-              emb,
-              epochs,
-              averagingFrequency,
-              seed,
-              PresenceWeightedAveraging.Weighting.PRESENCE,
-              out);
+      // Either order: the mode run second may profit from a warmer JVM.
+      Arm uniform = null;
+      Arm weighted = null;
+      for (PresenceWeightedAveraging.Weighting w :
+          weightedFirst
+              ? List.of(
+                  PresenceWeightedAveraging.Weighting.PRESENCE,
+                  PresenceWeightedAveraging.Weighting.UNIFORM)
+              : List.of(
+                  PresenceWeightedAveraging.Weighting.UNIFORM,
+                  PresenceWeightedAveraging.Weighting.PRESENCE)) {
+        Arm a =
+            arm(jsc, compiled, bySite, test, labels, emb, epochs, averagingFrequency, seed, w, out);
+        if (w == PresenceWeightedAveraging.Weighting.UNIFORM) {
+          uniform = a;
+        } else {
+          weighted = a;
+        }
+      }
       PairedAuroc paired = PairedAuroc.of(weighted.scores(), uniform.scores(), labels, 0.95);
       return new Result(examples, nShards, uniform, weighted, paired);
     } finally {
