@@ -142,8 +142,8 @@ public final class PresenceWeightedAveraging {
           jsc.broadcast(
               new Start(
                   conf,
-                  graph.params().data().asFloat(),
-                  state == null ? null : state.data().asFloat(),
+                  graph.params().toFloatVector(),
+                  state == null ? null : state.toFloatVector(),
                   graph.getConfiguration().getIterationCount(),
                   epoch - 1,
                   seed));
@@ -460,8 +460,8 @@ public final class PresenceWeightedAveraging {
       INDArray state = stateOf(graph);
       return new Fitted(
           task.worker,
-          graph.params().data().asFloat(),
-          state == null ? null : state.data().asFloat(),
+          graph.params().toFloatVector(),
+          state == null ? null : state.toFloatVector(),
           present,
           examples,
           batches);
