@@ -1,12 +1,12 @@
 package org.cohortfusion.cli;
 
 import java.util.concurrent.Callable;
+import org.cohortfusion.bench.ExtractBench;
 import org.cohortfusion.bench.IngestBench;
+import org.cohortfusion.bench.TrainBench;
 import org.cohortfusion.config.PipelineConfig;
-import org.cohortfusion.features.bench.ExtractBench;
 import org.cohortfusion.spark.Sessions;
 import org.cohortfusion.stage.EmbeddingsSpec;
-import org.cohortfusion.train.bench.TrainBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -209,11 +209,11 @@ final class BenchCommand {
                 java.nio.file.Path.of(embeddings, EmbeddingsSpec.FILE))) {
           System.out.println(
               "bench train: generating " + subjects + " subjects of embeddings in " + embeddings);
-          org.cohortfusion.train.bench.BenchEmbeddings.write(
+          org.cohortfusion.bench.BenchEmbeddings.write(
               spark,
               embeddings,
               subjects,
-              org.cohortfusion.train.bench.BenchEmbeddings.LARGE_DIMS,
+              org.cohortfusion.bench.BenchEmbeddings.LARGE_DIMS,
               0.2,
               7);
         }
@@ -309,8 +309,8 @@ final class BenchCommand {
             "Cannot run bench averaging: --epochs and --averaging-frequency must be at least 1"
                 + " and --learning-rate positive");
       }
-      org.cohortfusion.evaluate.bench.AveragingBench.Result r =
-          org.cohortfusion.evaluate.bench.AveragingBench.run(
+      org.cohortfusion.bench.AveragingBench.Result r =
+          org.cohortfusion.bench.AveragingBench.run(
               Sessions.getOrCreate("bench averaging"),
               workDir,
               subjects,

@@ -1,4 +1,4 @@
-package org.cohortfusion.evaluate.bench;
+package org.cohortfusion.bench;
 
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
@@ -11,7 +11,6 @@ import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.testing.SparkTestSession;
-import org.cohortfusion.train.bench.BenchEmbeddings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package org.cohortfusion.evaluate.bench;
+package org.cohortfusion.bench;
 
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
@@ -17,17 +17,17 @@ import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.evaluate.PairedAuroc;
-import org.cohortfusion.fusion.spec.EmbeddingsSpec;
 import org.cohortfusion.fusion.spec.FusionCompiler;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.spark.MinibatchShards;
+import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.Auroc;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.BatchCodec;
 import org.cohortfusion.train.EmbeddingsData;
 import org.cohortfusion.train.PresenceWeightedAveraging;
 import org.cohortfusion.train.Updaters;
-import org.cohortfusion.train.bench.BenchEmbeddings;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.common.loader.Source;
@@ -76,11 +76,11 @@ public final class AveragingBench {
     Dataset<Row> table = EmbeddingsData.table(spark, dir).cache();
     List<Column> rates = new ArrayList<>();
     for (String m : emb.modalityNames()) {
-      rates.add(avg(col("has_" + m).cast("double")).as(m));
+      rates.add(avg(col(Columns.presence(m)).cast("double")).as(m));
     }
     for (Row r :
         table
-            .where(col("split").equalTo("train"))
+            .where(col(Columns.SPLIT).equalTo(Columns.Splits.TRAIN))
             .groupBy("site")
             .agg(rates.get(0), rates.subList(1, rates.size()).toArray(new Column[0]))
             .orderBy("site")
@@ -109,7 +109,7 @@ public final class AveragingBench {
         FusionCompiler.compile(spec, emb, Updaters.of(config.train()), seed);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<MinibatchShards> written = new ArrayList<>();
-    List<Batch> test = EmbeddingsData.collect(table, emb, "test", 1024);
+    List<Batch> test = EmbeddingsData.collect(table, emb, Columns.Splits.TEST, 1024);
     int[] labels = test.stream().flatMapToInt(b -> java.util.Arrays.stream(b.labels())).toArray();
     try {
       List<List<String>> bySite = new ArrayList<>();
@@ -118,7 +118,10 @@ public final class AveragingBench {
             MinibatchShards.write(
                 jsc,
                 EmbeddingsData.batches(
-                    table.where(col("site").equalTo(s)), emb, "train", config.train().batchSize()),
+                    table.where(col("site").equalTo(s)),
+                    emb,
+                    Columns.Splits.TRAIN,
+                    config.train().batchSize()),
                 workDir + "/_shards",
                 "site-" + s,
                 (batch, os) -> {
