@@ -2,11 +2,6 @@ package org.cohortfusion.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkContext;
 import org.cohortfusion.cohort.FoldView;
 import org.cohortfusion.config.PipelineConfig;
@@ -189,84 +184,19 @@ final class RunCommand extends StageCommand {
         repeats,
         stages,
         parallel);
-    AtomicBoolean failed = new AtomicBoolean();
-    ExecutorService pool =
-        Executors.newFixedThreadPool(
-            parallel,
-            r -> {
-              Thread t = new Thread(r);
-              t.setDaemon(true);
-              return t;
-            });
-    List<Future<Integer>> results = new ArrayList<>();
+    List<StageChains.Chain> chains = new ArrayList<>();
     for (int r = 0; r < repeats; r++) {
       for (int f = 0; f < k; f++) {
-        int repeat = r;
-        int fold = f;
-        results.add(pool.submit(() -> runFold(config, sc, repeat, fold, stages, id, failed)));
+        String label = r == 0 ? "fold " + f : "repeat " + r + " fold " + f;
+        List<String> extra = foldOverrides(config, r, f);
+        List<StageChains.Step> steps = new ArrayList<>();
+        for (String stage : stages) {
+          steps.add(new StageChains.Step(stage, stageArgs(stage, id, extra)));
+        }
+        chains.add(new StageChains.Chain(label, "cv-" + label.replace(' ', '-'), steps));
       }
     }
-    pool.shutdown();
-    int code = 0;
-    try {
-      for (Future<Integer> r : results) {
-        int c = r.get();
-        if (c != 0 && code == 0) {
-          code = c;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      pool.shutdownNow();
-      throw new IllegalStateException("Cannot finish the cross-validation folds: interrupted", e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(
-          "Cannot finish the cross-validation folds: " + e.getCause().getMessage(), e.getCause());
-    }
-    return code;
-  }
-
-  private int runFold(
-      PipelineConfig config,
-      SparkContext sc,
-      int repeat,
-      int fold,
-      List<String> stages,
-      String id,
-      AtomicBoolean failed) {
-    String name = Thread.currentThread().getName();
-    String label = repeat == 0 ? "fold " + fold : "repeat " + repeat + " fold " + fold;
-    Thread.currentThread().setName("cv-" + label.replace(' ', '-'));
-    sc.setJobGroup(
-        "cv-" + label.replace(' ', '-'),
-        "cross-validation " + label + " of " + config.splits().folds(),
-        false);
-    long t0 = System.nanoTime();
-    try {
-      List<String> extra = foldOverrides(config, repeat, fold);
-      for (String stage : stages) {
-        if (failed.get()) {
-          return 0;
-        }
-        long s0 = System.nanoTime();
-        int code = CohortFusion.run(stageArgs(stage, id, extra));
-        LOG.info(
-            "run: {} of {} finished with exit code {} in {} s",
-            stage,
-            label,
-            code,
-            Math.round((System.nanoTime() - s0) / 1e9));
-        if (code != 0) {
-          failed.set(true);
-          return code;
-        }
-      }
-      LOG.info("run: {} done in {} s", label, Math.round((System.nanoTime() - t0) / 1e9));
-      return 0;
-    } finally {
-      sc.clearJobGroup();
-      Thread.currentThread().setName(name);
-    }
+    return StageChains.run(sc, chains, parallel, "run", CohortFusion::run);
   }
 
   /**

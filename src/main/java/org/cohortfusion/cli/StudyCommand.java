@@ -17,12 +17,13 @@ import picocli.CommandLine.Command;
 
 /**
  * The config's study grid ({@code study} block, {@link StudyGrid}) in one JVM and one Spark
- * session: ingest once (or the cohort already at {@code <output.dir>/cohort}), then for each cell,
- * one after another, pretrain, extract, train (the study's fusion models only) and evaluate exactly
- * as their own commands would, with the cell's embedding sizes and its outputs under {@code
+ * session: ingest once (or the cohort already at {@code <output.dir>/cohort}), then for each cell
+ * pretrain, extract, train (the study's fusion models only) and evaluate exactly as their own
+ * commands would, with the cell's embedding sizes and its outputs under {@code
  * <output.dir>/study/<cell>}; then {@code study.json} and {@code study.html} beside the cells (test
- * AUROC, or Harrell's C on a survival outcome). The first stage that fails ends the study with its
- * exit code.
+ * AUROC, or Harrell's C on a survival outcome). Cells are independent and run {@code
+ * study.parallelism} at a time ({@link StageChains}), like the folds of cross-validation. The first
+ * stage that fails ends the study with its exit code.
  */
 @Command(
     name = "study",
@@ -31,7 +32,7 @@ import picocli.CommandLine.Command;
       "Run the config's study grid (study { embedding-sizes { <m> = [...] }, models = [...] }): ingest once",
       "(reused when <output.dir>/cohort exists), then per cell (the base sizes, and one modality's size changed at a",
       "time) pretrain, extract, train and evaluate under <output.dir>/study/<cell>; writes",
-      "<output.dir>/study/study.json (one row per cell x model) and study.html. Cells run one after another."
+      "<output.dir>/study/study.json (one row per cell x model) and study.html. Cells run study.parallelism at a time."
     })
 final class StudyCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(StudyCommand.class);
@@ -69,36 +70,37 @@ final class StudyCommand extends StageCommand {
     }
     List<StudyGrid.Cell> cells = StudyGrid.cells(config);
     List<String> models = config.study().modelsOr(config.fusion());
-    LOG.info("study: {} cell(s) x {} model(s), one cell at a time", cells.size(), models.size());
+    int parallel =
+        config
+            .study()
+            .effectiveParallelism(cells.size(), spark().sparkContext().defaultParallelism());
+    LOG.info(
+        "study: {} cell(s) x {} model(s), {} cell(s) at a time",
+        cells.size(),
+        models.size(),
+        parallel);
+    List<StageChains.Chain> chains = new ArrayList<>();
     for (int i = 0; i < cells.size(); i++) {
       StudyGrid.Cell cell = cells.get(i);
-      long c0 = System.nanoTime();
       List<String> extra = cellOverrides(config, cell);
+      List<StageChains.Step> steps = new ArrayList<>();
       for (String stage : CELL_STAGES) {
         List<String> args = new ArrayList<>(extra);
         if (stage.equals("train")) {
           models.forEach(m -> args.addAll(List.of("--model", m)));
         }
-        long s0 = System.nanoTime();
-        int code = CohortFusion.run(stageArgs(stage, id, args));
-        LOG.info(
-            "study: {} of cell {} ({}/{}) finished with exit code {} in {} s",
-            stage,
-            cell.name(),
-            i + 1,
-            cells.size(),
-            code,
-            Math.round((System.nanoTime() - s0) / 1e9));
-        if (code != 0) {
-          return code;
-        }
+        steps.add(new StageChains.Step(stage, stageArgs(stage, id, args)));
       }
-      LOG.info(
-          "study: cell {} ({}/{}) done in {} s",
-          cell.name(),
-          i + 1,
-          cells.size(),
-          Math.round((System.nanoTime() - c0) / 1e9));
+      chains.add(
+          new StageChains.Chain(
+              "cell " + cell.name() + " (" + (i + 1) + "/" + cells.size() + ")",
+              "study-" + cell.name(),
+              steps));
+    }
+    int code =
+        StageChains.run(spark().sparkContext(), chains, parallel, "study", CohortFusion::run);
+    if (code != 0) {
+      return code;
     }
     StudyResult result =
         StudyTable.collect(spark(), config, cells, (System.nanoTime() - start) / 1e9);

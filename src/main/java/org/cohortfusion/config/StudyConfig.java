@@ -27,7 +27,12 @@ public record StudyConfig(
     @JsonPropertyDescription(
             "Fusion models (keys of fusion.models) trained in every cell, in one train run per cell"
                 + " (default: every model of fusion.models).")
-        List<String> models) {
+        List<String> models,
+    @JsonPropertyDescription(
+            "Cells run at the same time, each on its own driver thread and Spark job group over the one"
+                + " Spark session; 0 (default) = min(cells, max(2, cores / 2)) with cores = Spark's default"
+                + " parallelism; 1 = one cell after another.")
+        Integer parallelism) {
 
   public StudyConfig {
     Map<String, List<Integer>> sizes = new TreeMap<>();
@@ -39,10 +44,23 @@ public record StudyConfig(
     }
     embeddingSizes = Collections.unmodifiableMap(sizes);
     models = models == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(models));
+    parallelism = parallelism == null ? 0 : parallelism;
+    if (parallelism < 0) {
+      throw new ConfigException(
+          "Cannot run the study: study.parallelism is "
+              + parallelism
+              + ", expected 0 (automatic) or a positive number of cells at once");
+    }
+  }
+
+  /** The cells to run at once for {@code cells} cells on a session with {@code cores} cores. */
+  public int effectiveParallelism(int cells, int cores) {
+    int p = parallelism > 0 ? parallelism : Math.max(2, cores / 2);
+    return Math.max(1, Math.min(cells, p));
   }
 
   public static StudyConfig defaults() {
-    return new StudyConfig(null, null);
+    return new StudyConfig(null, null, null);
   }
 
   /**

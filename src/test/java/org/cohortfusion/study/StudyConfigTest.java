@@ -93,6 +93,20 @@ class StudyConfigTest {
     assertError("study.sizes", "Unknown config key", "study.sizes = [4]");
   }
 
+  @Test
+  void cellsAtOnceAreBoundedByTheCellsAndDefaultToHalfTheCores() {
+    PipelineConfig auto =
+        PipelineConfigLoader.parse(MINIMAL + "study.embedding-sizes.labs = [4]", List.of());
+    assertEquals(2, auto.study().effectiveParallelism(5, 2));
+    assertEquals(4, auto.study().effectiveParallelism(5, 8));
+    assertEquals(3, auto.study().effectiveParallelism(3, 16));
+    PipelineConfig serial =
+        PipelineConfigLoader.parse(
+            MINIMAL + "study { embedding-sizes.labs = [4], parallelism = 1 }", List.of());
+    assertEquals(1, serial.study().effectiveParallelism(5, 16));
+    assertError("study.parallelism", "expected 0 (automatic)", "study.parallelism = -1");
+  }
+
   private static void assertError(String key, String expected, String hocon) {
     ConfigException e =
         assertThrows(
