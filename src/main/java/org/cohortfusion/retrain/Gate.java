@@ -122,9 +122,22 @@ public final class Gate {
             config.minTestPositives(),
             e.positives() + " positive, " + e.negatives() + " negative"));
     if (e.champion() == null) {
-      out.add(beatsReference(e));
+      out.add(
+          beatsReference(
+              "AUROC",
+              e.reference() == null ? null : e.reference().name(),
+              e.reference() == null ? null : e.reference().test().auroc(),
+              e.challenger().test().auroc(),
+              e.paired() == null ? "" : interval(e.paired())));
     } else {
-      out.add(nonInferior(e));
+      PairedAuroc paired = e.paired();
+      out.add(
+          nonInferior(
+              "test AUROC (paired DeLong)",
+              paired.aurocB(),
+              paired.aurocA(),
+              paired.lower(),
+              interval(paired)));
       out.add(
           worstPattern(
               "AUROC",
@@ -214,33 +227,20 @@ public final class Gate {
     SurvivalEvaluation.ModelSurvival other = e.champion() != null ? e.champion() : e.reference();
     if (e.champion() == null) {
       out.add(
-          e.reference() == null
-              ? new Criterion(
-                  "test C-index vs best unimodal model",
-                  null,
-                  challengerC,
-                  "no champion: challenger > best unimodal model",
-                  false,
-                  "no unimodal baseline was evaluated")
-              : new Criterion(
-                  "test C-index vs " + e.reference().name(),
-                  e.reference().test().cIndex(),
-                  challengerC,
-                  "no champion: challenger > best unimodal model",
-                  challengerC > e.reference().test().cIndex(),
-                  e.paired() == null ? "" : interval(e.paired(), e.confidence())));
+          beatsReference(
+              "C-index",
+              e.reference() == null ? null : e.reference().name(),
+              e.reference() == null ? null : e.reference().test().cIndex(),
+              challengerC,
+              e.paired() == null ? "" : interval(e.paired(), e.confidence())));
     } else {
       SurvivalEvaluation.PairedC p = e.paired();
       out.add(
-          new Criterion(
+          nonInferior(
               "test C-index (paired bootstrap)",
               e.champion().test().cIndex(),
               challengerC,
-              String.format(
-                  Locale.ROOT,
-                  "lower bound of challenger - champion > -%.3f",
-                  config.aurocMargin()),
-              p.lower() > -config.aurocMargin(),
+              p.lower(),
               interval(p, e.confidence())));
       out.add(
           worstPattern(
@@ -304,37 +304,45 @@ public final class Gate {
         p.upper());
   }
 
-  private Criterion nonInferior(Evidence e) {
-    PairedAuroc p = e.paired();
+  /**
+   * With a champion: the lower bound of the paired difference (challenger minus champion) above
+   * minus {@code retrain.gate.auroc-margin}.
+   */
+  private Criterion nonInferior(
+      String name, double champion, double challenger, double lower, String detail) {
     return new Criterion(
-        "test AUROC (paired DeLong)",
-        p.aurocB(),
-        p.aurocA(),
+        name,
+        champion,
+        challenger,
         String.format(
             Locale.ROOT, "lower bound of challenger - champion > -%.3f", config.aurocMargin()),
-        p.lower() > -config.aurocMargin(),
-        interval(p));
+        lower > -config.aurocMargin(),
+        detail);
   }
 
-  private Criterion beatsReference(Evidence e) {
-    double challenger = e.challenger().test().auroc();
-    if (e.reference() == null) {
+  /**
+   * Without a champion: the challenger above the best unimodal model ({@code referenceName} null
+   * when none was evaluated, which fails).
+   */
+  private static Criterion beatsReference(
+      String metric, String referenceName, Double reference, double challenger, String detail) {
+    String rule = "no champion: challenger > best unimodal model";
+    if (referenceName == null) {
       return new Criterion(
-          "test AUROC vs best unimodal model",
+          "test " + metric + " vs best unimodal model",
           null,
           challenger,
-          "no champion: challenger > best unimodal model",
+          rule,
           false,
           "no unimodal baseline was evaluated");
     }
-    double reference = e.reference().test().auroc();
     return new Criterion(
-        "test AUROC vs " + e.reference().name(),
+        "test " + metric + " vs " + referenceName,
         reference,
         challenger,
-        "no champion: challenger > best unimodal model",
+        rule,
         challenger > reference,
-        e.paired() == null ? "" : interval(e.paired()));
+        detail);
   }
 
   /** A count the decision rests on, at least {@code min}. */
