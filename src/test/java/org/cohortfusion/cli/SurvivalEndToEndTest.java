@@ -33,8 +33,19 @@ import org.junit.jupiter.api.io.TempDir;
 class SurvivalEndToEndTest {
   @TempDir Path dir;
 
+  /** The session the stages find (CLI runs share the JVM's active session). */
+  SparkSession session() {
+    return SparkSession.builder().getOrCreate();
+  }
+
+  /** The train modes to run: one process, and parameter averaging. */
+  List<String> modes() {
+    return List.of("local", "spark");
+  }
+
   @Test
   void anEndToEndFusionTrainsAndIsEvaluatedOnASurvivalOutcome() throws Exception {
+    SparkSession spark = session();
     assertEquals(
         0,
         CliRun.of(
@@ -79,7 +90,7 @@ class SurvivalEndToEndTest {
         train { mode = local, validation = driver, epochs = 20, batch-size = 32 }
         """
                 .formatted(dir.resolve("in"), dir.resolve("out")));
-    for (String mode : List.of("local", "spark")) {
+    for (String mode : modes()) {
       CliRun run =
           CliRun.of(
               "run",
@@ -91,7 +102,6 @@ class SurvivalEndToEndTest {
               "train.mode=" + mode);
       assertEquals(0, run.code(), mode + ": " + run.out() + run.err());
 
-      SparkSession spark = SparkSession.builder().getOrCreate();
       Path out = dir.resolve("out");
       Set<String> labeledTest = new HashSet<>();
       for (Row r :
