@@ -282,61 +282,36 @@ public final class EvaluateAction {
     String[] patterns = test.patterns();
     List<SurvivalEvaluation.ModelSurvival> evaluated = new ArrayList<>();
     Map<String, double[][]> hazards = new LinkedHashMap<>();
+    SurvivalInputs si = new SurvivalInputs(model, outcomes, horizons, patterns);
     for (TrainOutputs.Entry entry : in.summary().models()) {
       if (!entry.completed() || entry.modelDir() == null) {
         continue;
       }
-      List<double[][]> scored = in.score(scorerOf(entry, in));
-      double[][] h = scored.get(0);
-      List<Double> robustness = new ArrayList<>();
-      for (int r = 0; r < REMOVAL_RATES.size(); r++) {
-        robustness.add(SurvivalEvaluation.cIndex(scored.get(r), outcomes, model));
-      }
-      Map<String, Double> ablation = new java.util.TreeMap<>();
-      for (int i = 0; i < emb.modalityNames().size(); i++) {
-        ablation.put(
-            emb.modalityNames().get(i),
-            SurvivalEvaluation.cIndex(scored.get(REMOVAL_RATES.size() + i), outcomes, model));
-      }
-      SurvivalEvaluation.Scores scores =
-          SurvivalEvaluation.scores(h, outcomes, model, horizons, o.evaluate.seed());
-      Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
-      evaluated.add(
-          new SurvivalEvaluation.ModelSurvival(
-              entry.name(),
-              entry.kind(),
-              entry.describe(),
-              validation,
-              scores,
-              SurvivalEvaluation.perPattern(
-                  h, outcomes, patterns, model, o.evaluate.minPatternSize()),
-              robustness,
-              ablation));
-      hazards.put(entry.name(), h);
+      SurvivalEvaluation.ModelSurvival m =
+          survivalModel(entry, scorerOf(entry, in), in, si, hazards);
+      evaluated.add(m);
       o.progress.accept(
           String.format(
               java.util.Locale.ROOT,
               "[%s] test C-index %.4f [%.4f, %.4f]  IBS %.4f",
               entry.name(),
-              scores.cIndex(),
-              scores.cLower(),
-              scores.cUpper(),
-              scores.integratedBrier()));
+              m.test().cIndex(),
+              m.test().cLower(),
+              m.test().cUpper(),
+              m.test().integratedBrier()));
     }
     if (evaluated.isEmpty()) {
       throw new IllegalStateException(
           "Cannot evaluate: " + in.summaryPath() + " lists no completed survival model");
     }
-    if (EncoderHeads.available(in.table(), emb.modalityNames())) {
-      o.progress.accept(
-          "The encoders' own hazard heads (pretrain's metrics.json has their C) are not scored as"
-              + " unimodal models here: the unimodal survival baselines are train's heads on the"
-              + " frozen embeddings");
-    }
+    List<EvaluateResult.UnimodalBaseline> baselines =
+        o.modelDir == null ? hazardHeads(in, si, evaluated, hazards) : List.of();
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
-    evaluated.stream()
-        .filter(m -> "unimodal".equals(m.kind()))
-        .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex()))
+    // The reference: the best of the unimodal baselines chosen on validation C, as for class
+    // labels.
+    new SurvivalEvaluation.Result(
+            "survival", 0, 0, List.of(), List.of(), List.of(), evaluated, List.of(), baselines)
+        .bestUnimodal()
         .ifPresent(
             u ->
                 evaluated.forEach(
@@ -384,7 +359,8 @@ public final class EvaluateAction {
             horizons,
             REMOVAL_RATES,
             evaluated,
-            comparisons);
+            comparisons,
+            baselines);
     String out = o.outputDir;
     AtomicDirectory.write(
         in.hconf(),
@@ -396,6 +372,169 @@ public final class EvaluateAction {
           return null;
         });
     return result;
+  }
+
+  /** What every survival model is scored against: the hazard model, the test outcomes. */
+  private record SurvivalInputs(
+      org.cohortfusion.cohort.survival.DiscreteTimeHazard model,
+      SurvivalEvaluation.Outcomes outcomes,
+      List<Double> horizons,
+      String[] patterns) {}
+
+  /**
+   * One survival model on every scenario ({@link Scenarios}): C with its bootstrap interval and the
+   * other scores on the test split as it is, C per missingness pattern, under MCAR removal and with
+   * each modality removed. Puts its test hazards into {@code hazards}.
+   */
+  private SurvivalEvaluation.ModelSurvival survivalModel(
+      TrainOutputs.Entry entry,
+      Scorer scorer,
+      Inputs in,
+      SurvivalInputs si,
+      Map<String, double[][]> hazards) {
+    EmbeddingsSpec emb = in.emb();
+    List<double[][]> scored = in.score(scorer);
+    double[][] h = scored.get(0);
+    List<Double> robustness = new ArrayList<>();
+    for (int r = 0; r < REMOVAL_RATES.size(); r++) {
+      robustness.add(SurvivalEvaluation.cIndex(scored.get(r), si.outcomes(), si.model()));
+    }
+    Map<String, Double> ablation = new java.util.TreeMap<>();
+    for (int i = 0; i < emb.modalityNames().size(); i++) {
+      ablation.put(
+          emb.modalityNames().get(i),
+          SurvivalEvaluation.cIndex(
+              scored.get(REMOVAL_RATES.size() + i), si.outcomes(), si.model()));
+    }
+    SurvivalEvaluation.Scores scores =
+        SurvivalEvaluation.scores(h, si.outcomes(), si.model(), si.horizons(), o.evaluate.seed());
+    Double validation = entry.validation() == null ? null : entry.validation().get("auroc");
+    hazards.put(entry.name(), h);
+    return new SurvivalEvaluation.ModelSurvival(
+        entry.name(),
+        entry.kind(),
+        entry.describe(),
+        validation,
+        scores,
+        SurvivalEvaluation.perPattern(
+            h, si.outcomes(), si.patterns(), si.model(), o.evaluate.minPatternSize()),
+        robustness,
+        ablation);
+  }
+
+  /**
+   * Pretrain's encoders with their own hazard heads as unimodal survival models ("encoder:m", from
+   * the hazards extract wrote as {@code head_<m>}; subjects without the modality at the train
+   * split's hazards), scored like the others, and per modality the choice between it and train's
+   * head on the frozen embedding ("unimodal:m") on validation C ({@link EncoderHeads}). Refuses an
+   * encoder pretrained over other intervals. Adds to {@code evaluated} and {@code hazards}.
+   */
+  private List<EvaluateResult.UnimodalBaseline> hazardHeads(
+      Inputs in,
+      SurvivalInputs si,
+      List<SurvivalEvaluation.ModelSurvival> evaluated,
+      Map<String, double[][]> hazards) {
+    org.apache.spark.sql.Dataset<Row> table = in.table();
+    EmbeddingsSpec emb = in.emb();
+    List<String> names = emb.modalityNames();
+    if (!EncoderHeads.available(table, names)) {
+      o.progress.accept(
+          "No encoder-head hazards in "
+              + o.embeddingsDir
+              + " (extracted by an older version): the unimodal survival baselines are train's"
+              + " heads on the frozen embeddings only");
+      return List.of();
+    }
+    org.cohortfusion.cohort.survival.DiscreteTimeHazard model = si.model();
+    int j = model.intervals();
+    for (EmbeddingsSpec.Modality m : emb.modalities()) {
+      EncoderHeads.checkOutcome(
+          m.name(),
+          m.encoderDir(),
+          encoderProvenance(in.hconf(), m.encoderDir()),
+          emb.survivalIntervals());
+    }
+    double[] fill = EncoderHeads.trainHazards(table, model);
+    int[] validationCodes = EncoderHeads.codes(table, Columns.Splits.VALIDATION, model);
+    List<EvaluateResult.UnimodalBaseline> out = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      String m = names.get(i);
+      Double encoderValidation = EncoderHeads.validationC(table, m, validationCodes, fill, model);
+      String frozenName = EncoderHeads.FROZEN_PREFIX + m;
+      TrainOutputs.Entry frozen =
+          in.summary().models().stream()
+              .filter(e -> e.name().equals(frozenName) && e.completed() && e.modelDir() != null)
+              .findFirst()
+              .orElse(null);
+      Double frozenValidation =
+          frozen == null || frozen.validation() == null ? null : frozen.validation().get("auroc");
+      TrainOutputs.Entry entry =
+          new TrainOutputs.Entry(
+              EncoderHeads.NAME_PREFIX + m,
+              "unimodal",
+              "pretrain encoder + its hazard head (" + m + ")",
+              null,
+              null,
+              0,
+              0,
+              false,
+              true,
+              encoderValidation == null ? Map.of() : Map.of("auroc", encoderValidation));
+      SurvivalEvaluation.ModelSurvival e =
+          survivalModel(
+              entry,
+              EncoderHeads.scorer(
+                  EncoderHeads.checkedWidth(EncoderHeads.read(table, m, SPLIT), m, j, true),
+                  i,
+                  fill,
+                  names.size()),
+              in,
+              si,
+              hazards);
+      evaluated.add(e);
+      EvaluateResult.UnimodalBaseline choice =
+          EncoderHeads.choose(
+              m,
+              encoderValidation,
+              frozenValidation,
+              frozen != null,
+              EvaluateResult.UnimodalBaseline.C);
+      out.add(choice);
+      o.progress.accept(
+          String.format(
+              java.util.Locale.ROOT,
+              "[%s] test C-index %.4f [%.4f, %.4f]; unimodal baseline of %s: %s"
+                  + " (validation C: encoder hazard head %s, head on frozen embedding %s)",
+              entry.name(),
+              e.test().cIndex(),
+              e.test().cLower(),
+              e.test().cUpper(),
+              m,
+              choice.chosen(),
+              encoderValidation == null
+                  ? "-"
+                  : String.format(java.util.Locale.ROOT, "%.4f", encoderValidation),
+              frozen == null
+                  ? "not trained"
+                  : frozenValidation == null
+                      ? "-"
+                      : String.format(java.util.Locale.ROOT, "%.4f", frozenValidation)));
+    }
+    return out;
+  }
+
+  /**
+   * The provenance of the encoder extract read from {@code dir}; null when extract did not record
+   * the directory or it is gone (then only the head's width is checked).
+   */
+  private static ModelArtifact.Provenance encoderProvenance(Configuration hconf, String dir) {
+    if (dir == null) {
+      return null;
+    }
+    String path = dir + "/" + ModelArtifact.PROVENANCE;
+    return TrainedModels.exists(hconf, path)
+        ? Json.read(hconf, path, ModelArtifact.Provenance.class)
+        : null;
   }
 
   /**
@@ -441,10 +580,9 @@ public final class EvaluateAction {
             .add(Columns.DURATION, DataTypes.DoubleType, false)
             .add("event", DataTypes.IntegerType, false)
             .add("pattern", DataTypes.StringType, false);
-    double[] cuts = model.cuts();
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<String, double[][]> e : hazards.entrySet()) {
-      double[] risk = SurvivalEvaluation.risk(e.getValue(), model, cuts[cuts.length - 1]);
+      double[] risk = SurvivalEvaluation.risk(e.getValue());
       for (int i = 0; i < risk.length; i++) {
         rows.add(
             RowFactory.create(

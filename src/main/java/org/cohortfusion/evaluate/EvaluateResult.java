@@ -67,6 +67,10 @@ public record EvaluateResult(
    *     train prevalence)
    * @param frozenHead train's unimodal model's name ("unimodal:m"), or null if none was trained
    * @param frozenHeadValidationAuroc its validation AUROC (from train), or null
+   * @param validationMetric what the two validation numbers are: {@code auroc} for class labels,
+   *     {@code C} for a survival outcome (Harrell's C at the intervals' resolution, which train's
+   *     validation metrics also keep under "auroc", and the encoder is then pretrain's encoder with
+   *     its hazard head); null (older metrics.json) reads as {@code auroc}
    */
   public record UnimodalBaseline(
       String modality,
@@ -74,11 +78,46 @@ public record EvaluateResult(
       String encoderHead,
       Double encoderHeadValidationAuroc,
       String frozenHead,
-      Double frozenHeadValidationAuroc) {
+      Double frozenHeadValidationAuroc,
+      String validationMetric) {
+    /** The validation metric of a class-label choice. */
+    public static final String AUROC = "auroc";
+
+    /** The validation metric of a survival choice. */
+    public static final String C = "C";
+
+    @JsonCreator
+    public UnimodalBaseline {
+      validationMetric = validationMetric == null ? AUROC : validationMetric;
+    }
+
+    /** A choice on validation AUROC (class labels). */
+    public UnimodalBaseline(
+        String modality,
+        String chosen,
+        String encoderHead,
+        Double encoderHeadValidationAuroc,
+        String frozenHead,
+        Double frozenHeadValidationAuroc) {
+      this(
+          modality,
+          chosen,
+          encoderHead,
+          encoderHeadValidationAuroc,
+          frozenHead,
+          frozenHeadValidationAuroc,
+          AUROC);
+    }
+
+    /** Whether the choice was made on validation C (a survival outcome). */
+    public boolean survival() {
+      return C.equals(validationMetric);
+    }
+
     /** What the chosen model is, in words. */
     public String describeChoice() {
       return chosen.equals(encoderHead)
-          ? "pretrain's encoder with its softmax head"
+          ? "pretrain's encoder with its " + (survival() ? "hazard" : "softmax") + " head"
           : "a head on the frozen embedding";
     }
   }
@@ -281,13 +320,12 @@ public record EvaluateResult(
    * test AUROC.
    */
   public Optional<ModelEvaluation> bestUnimodal() {
-    java.util.Set<String> chosen = new java.util.HashSet<>();
-    unimodalBaselines.forEach(b -> chosen.add(b.chosen()));
-    return models.stream()
-        .filter(ModelEvaluation::isUnimodal)
-        .filter(m -> chosen.isEmpty() || chosen.contains(m.name()))
-        .filter(m -> !Double.isNaN(m.test().auroc()))
-        .max(Comparator.comparingDouble(m -> m.test().auroc()));
+    return EncoderHeads.bestChosen(
+        models,
+        unimodalBaselines,
+        ModelEvaluation::isUnimodal,
+        ModelEvaluation::name,
+        m -> m.test().auroc());
   }
 
   /**

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
+import org.cohortfusion.cohort.survival.IntervalConcordance;
 import org.cohortfusion.stage.EmbeddingsSpec;
 
 /**
@@ -89,7 +90,56 @@ public final class SurvivalEvaluation {
       List<Double> horizons,
       List<Double> removalRates,
       List<ModelSurvival> models,
-      List<PairedC> comparisons) {
+      List<PairedC> comparisons,
+      List<EvaluateResult.UnimodalBaseline> unimodalBaselines) {
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public Result {
+      unimodalBaselines = unimodalBaselines == null ? List.of() : List.copyOf(unimodalBaselines);
+    }
+
+    /** A result without a unimodal-baseline choice (no encoder heads to choose from). */
+    public Result(
+        String outcome,
+        long subjects,
+        long events,
+        List<Double> intervals,
+        List<Double> horizons,
+        List<Double> removalRates,
+        List<ModelSurvival> models,
+        List<PairedC> comparisons) {
+      this(
+          outcome,
+          subjects,
+          events,
+          intervals,
+          horizons,
+          removalRates,
+          models,
+          comparisons,
+          List.of());
+    }
+
+    /**
+     * The best unimodal baseline: among the per-modality baselines chosen on validation C ({@link
+     * #unimodalBaselines()}; every unimodal model when there is no choice), the one with the
+     * highest test C — as {@link EvaluateResult#bestUnimodal()} for class labels.
+     */
+    public Optional<ModelSurvival> bestUnimodal() {
+      return EncoderHeads.bestChosen(
+          models,
+          unimodalBaselines,
+          m -> "unimodal".equals(m.kind()),
+          ModelSurvival::name,
+          m -> m.test().cIndex());
+    }
+
+    /** The choice of unimodal baseline that {@code modelName} took part in, if one was made. */
+    public Optional<EvaluateResult.UnimodalBaseline> baselineOf(String modelName) {
+      return unimodalBaselines.stream()
+          .filter(b -> modelName.equals(b.encoderHead()) || modelName.equals(b.frozenHead()))
+          .findFirst();
+    }
+
     /** The model called {@code name}. */
     public ModelSurvival get(String name) {
       return models.stream()
@@ -144,7 +194,30 @@ public final class SurvivalEvaluation {
                   comparisons.stream()
                       .filter(c -> c.model().equals(b.name()))
                       .findFirst()
-                      .ifPresent(c -> s.append(line(c, "the best unimodal model"))));
+                      .ifPresent(
+                          c ->
+                              s.append(
+                                  line(
+                                      c,
+                                      "the best unimodal model"
+                                          + baselineOf(c.reference())
+                                              .map(
+                                                  u ->
+                                                      ": "
+                                                          + u.describeChoice()
+                                                          + ", chosen on validation")
+                                              .orElse("")))));
+      for (EvaluateResult.UnimodalBaseline u : unimodalBaselines) {
+        s.append(
+            String.format(
+                Locale.ROOT,
+                "  unimodal baseline %-12s %-20s validation C: encoder hazard head %s, head on"
+                    + " frozen embedding %s%n",
+                u.modality(),
+                u.chosen(),
+                c(u.encoderHeadValidationAuroc()),
+                u.frozenHead() == null ? "not trained" : c(u.frozenHeadValidationAuroc())));
+      }
       // The best fusion against the best classical baseline (a comparison only evaluate adds).
       comparisons.stream()
           .filter(c -> "fusion".equals(kind(c.model())) && "classical".equals(kind(c.reference())))
@@ -183,6 +256,10 @@ public final class SurvivalEvaluation {
               c.difference(),
               c.lower(),
               c.upper());
+    }
+
+    private static String c(Double value) {
+      return value == null ? "-" : String.format(Locale.ROOT, "%.4f", value);
     }
 
     private static String format(Map<String, Double> byHorizon) {
@@ -224,6 +301,18 @@ public final class SurvivalEvaluation {
     }
   }
 
+  /**
+   * The risk Harrell's C ranks, 1 - S(last interval bound), of every subject from its hazards:
+   * {@link IntervalConcordance#risk}, the risk pretrain's and train's validation C rank.
+   */
+  static double[] risk(double[][] hazards) {
+    double[] r = new double[hazards.length];
+    for (int i = 0; i < hazards.length; i++) {
+      r[i] = IntervalConcordance.risk(hazards[i]);
+    }
+    return r;
+  }
+
   /** Risk 1 - S(t) of every subject from its hazards. */
   static double[] risk(double[][] hazards, DiscreteTimeHazard model, double t) {
     double[] r = new double[hazards.length];
@@ -235,8 +324,7 @@ public final class SurvivalEvaluation {
 
   static Scores scores(
       double[][] hazards, Outcomes o, DiscreteTimeHazard model, List<Double> horizons, long seed) {
-    double[] cuts = model.cuts();
-    double[] overall = risk(hazards, model, cuts[cuts.length - 1]);
+    double[] overall = risk(hazards);
     SurvivalMetrics.BootstrapInterval c =
         SurvivalMetrics.bootstrapHarrellC(
             o.time(), o.event(), overall, REPLICATES, CONFIDENCE, seed);
@@ -304,10 +392,7 @@ public final class SurvivalEvaluation {
 
   /** Harrell's C of one scenario's hazards (NaN without a comparable pair). */
   static double cIndex(double[][] hazards, Outcomes o, DiscreteTimeHazard model) {
-    double[] cuts = model.cuts();
-    return SurvivalMetrics.harrellC(
-            o.time(), o.event(), risk(hazards, model, cuts[cuts.length - 1]))
-        .cIndex();
+    return SurvivalMetrics.harrellC(o.time(), o.event(), risk(hazards)).cIndex();
   }
 
   /** C per missingness pattern, patterns by descending size. */
@@ -317,8 +402,7 @@ public final class SurvivalEvaluation {
       String[] patterns,
       DiscreteTimeHazard model,
       int minPatternSize) {
-    double[] cuts = model.cuts();
-    return perPattern(risk(hazards, model, cuts[cuts.length - 1]), o, patterns, minPatternSize);
+    return perPattern(risk(hazards), o, patterns, minPatternSize);
   }
 
   /**
@@ -358,10 +442,7 @@ public final class SurvivalEvaluation {
       Outcomes o,
       DiscreteTimeHazard dth,
       long seed) {
-    double[] cuts = dth.cuts();
-    double t = cuts[cuts.length - 1];
-    return pairedOnRisk(
-        model, risk(hazards, dth, t), reference, risk(referenceHazards, dth, t), o, seed);
+    return pairedOnRisk(model, risk(hazards), reference, risk(referenceHazards), o, seed);
   }
 
   /**

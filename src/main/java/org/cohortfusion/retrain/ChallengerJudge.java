@@ -135,13 +135,7 @@ final class ChallengerJudge {
                 .executeSurvival()
                 .get(championName);
     SurvivalEvaluation.ModelSurvival reference =
-        champion != null
-            ? null
-            : evaluated.models().stream()
-                .filter(m -> "unimodal".equals(m.kind()))
-                .filter(m -> !Double.isNaN(m.test().cIndex()))
-                .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex()))
-                .orElse(null);
+        champion != null ? null : evaluated.bestUnimodal().orElse(null);
     String against = champion != null ? championName : reference == null ? null : reference.name();
     double confidence = config.retrain().gate().confidence();
     SurvivalEvaluation.PairedC paired = null;

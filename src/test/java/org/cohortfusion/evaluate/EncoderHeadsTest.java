@@ -138,6 +138,95 @@ class EncoderHeadsTest {
     assertEquals(probabilities, EncoderHeads.checkedWidth(probabilities, "labs", 2));
   }
 
+  @Test
+  void aSurvivalHeadOfAnotherWidthOrOutcomeIsRefused() {
+    // Two outputs (a softmax head) where the survival outcome has four intervals.
+    double[][] softmax = {{0.9, 0.1}, null};
+    IllegalStateException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class, () -> EncoderHeads.checkedWidth(softmax, "labs", 4, true));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().startsWith("Cannot score encoder:labs: its head has 2 outputs"),
+        e.getMessage());
+    double[][] hazards = {{0.1, 0.2, 0.3, 0.4}, null};
+    assertEquals(hazards, EncoderHeads.checkedWidth(hazards, "labs", 4, true));
+    // An encoder of an older version records no outcome: its head is a softmax.
+    org.cohortfusion.io.ModelArtifact.Provenance legacy =
+        new org.cohortfusion.io.ModelArtifact.Provenance(
+            "encoder:tabular", "c", "v", Map.of("modality", "labs"), Map.of(), "t");
+    IllegalStateException old =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class,
+            () -> EncoderHeads.checkOutcome("labs", "/enc/labs", legacy, List.of(1.0, 2.0)));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        old.getMessage().startsWith("Cannot score encoder:labs: the encoder at /enc/labs"),
+        old.getMessage());
+    // An encoder pretrained on class labels.
+    org.cohortfusion.io.ModelArtifact.Provenance classes =
+        new org.cohortfusion.io.ModelArtifact.Provenance(
+            "encoder:tabular",
+            "c",
+            "v",
+            Map.of(
+                org.cohortfusion.features.encoder.EncoderArtifact.OUTCOME,
+                Map.of("kind", "classes")),
+            Map.of(),
+            "t");
+    IllegalStateException cls =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class,
+            () -> EncoderHeads.checkOutcome("labs", "/enc/labs", classes, List.of(1.0, 2.0)));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        cls.getMessage().startsWith("Cannot score encoder:labs: ")
+            && cls.getMessage().contains("was pretrained on class labels"),
+        cls.getMessage());
+  }
+
+  @Test
+  void theSurvivalReferenceIsTheBestOfTheBaselinesChosenOnValidationC() {
+    // The encoder head has the higher test C but lost on validation C: the reference is train's.
+    EvaluateResult.UnimodalBaseline b =
+        EncoderHeads.choose("labs", 0.6, 0.7, true, EvaluateResult.UnimodalBaseline.C);
+    assertEquals("unimodal:labs", b.chosen());
+    assertEquals("a head on the frozen embedding", b.describeChoice());
+    SurvivalEvaluation.Result r =
+        new SurvivalEvaluation.Result(
+            "survival",
+            10,
+            5,
+            List.of(1.0),
+            List.of(1.0),
+            List.of(0.0),
+            List.of(survival("encoder:labs", 0.9), survival("unimodal:labs", 0.65)),
+            List.of(),
+            List.of(b));
+    assertEquals("unimodal:labs", r.bestUnimodal().orElseThrow().name());
+    org.junit.jupiter.api.Assertions.assertTrue(
+        r.summary().contains("unimodal baseline labs"), r.summary());
+    assertEquals(
+        "pretrain's encoder with its hazard head",
+        EncoderHeads.choose("labs", 0.8, 0.7, true, EvaluateResult.UnimodalBaseline.C)
+            .describeChoice());
+    // A metrics.json written before the choice had a metric reads as AUROC.
+    EvaluateResult.UnimodalBaseline read =
+        org.cohortfusion.io.Json.MAPPER.convertValue(
+            Map.of("modality", "labs", "chosen", "unimodal:labs", "encoderHead", "encoder:labs"),
+            EvaluateResult.UnimodalBaseline.class);
+    assertEquals(EvaluateResult.UnimodalBaseline.AUROC, read.validationMetric());
+  }
+
+  private static SurvivalEvaluation.ModelSurvival survival(String name, double c) {
+    return new SurvivalEvaluation.ModelSurvival(
+        name,
+        "unimodal",
+        name,
+        null,
+        new SurvivalEvaluation.Scores(10, 5, c, c, c, Map.of(), Map.of(), Double.NaN),
+        List.of(),
+        List.of(),
+        Map.of());
+  }
+
   private static EvaluateResult.ModelEvaluation unimodal(String name, double auroc) {
     return unimodal(name, auroc, "unimodal");
   }

@@ -92,6 +92,28 @@ public final class EncoderArtifact {
     return provenance.config() != null && provenance.config().get(OUTCOME) != null;
   }
 
+  /**
+   * Why an encoder's head cannot be read as the outputs of the outcome {@code expected} (the
+   * survival intervals' upper bounds; null for class labels), or null when it can: its provenance
+   * records another outcome (a softmax head read as hazards, or hazards of other intervals). An
+   * encoder of an older version that did not record its outcome is not judged here ({@link
+   * #recordsOutcome}): extract and evaluate decide what to do with it. Shared by extract (which
+   * refuses such an encoder) and evaluate (which refuses to score its head).
+   */
+  public static String outcomeMismatch(ModelArtifact.Provenance provenance, List<Double> expected) {
+    if (!recordsOutcome(provenance)) {
+      return null;
+    }
+    List<Double> actual = survivalIntervals(provenance);
+    if (java.util.Objects.equals(expected, actual)) {
+      return null;
+    }
+    return "was pretrained on "
+        + (actual == null ? "class labels" : "survival intervals " + actual)
+        + ", the config's outcome is "
+        + (expected == null ? "class labels" : "survival intervals " + expected);
+  }
+
   public static Loaded load(Configuration conf, String dir) {
     byte[] bytes = ModelArtifact.verified(conf, dir);
     ModelArtifact.Provenance provenance =

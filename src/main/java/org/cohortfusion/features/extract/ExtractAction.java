@@ -370,17 +370,15 @@ public final class ExtractAction {
       }
       return;
     }
-    List<Double> actual = EncoderArtifact.survivalIntervals(loaded.provenance());
-    if (!Objects.equals(expected, actual)) {
+    String mismatch = EncoderArtifact.outcomeMismatch(loaded.provenance(), expected);
+    if (mismatch != null) {
       throw new IllegalStateException(
           "Cannot extract modality '"
               + modality
               + "': the encoder at "
               + dir
-              + " was pretrained on "
-              + (actual == null ? "class labels" : "survival intervals " + actual)
-              + ", the config's outcome is "
-              + (expected == null ? "class labels" : "survival intervals " + expected)
+              + " "
+              + mismatch
               + "; run pretrain again");
     }
   }
