@@ -74,7 +74,15 @@ public record TrainConfig(
                 + VALIDATION_ON_EXECUTORS_FROM
                 + " validation examples on). Late fusion is scored"
                 + " on the driver either way.")
-        ValidationOn validation) {
+        ValidationOn validation,
+    @JsonPropertyDescription(
+            "How spark mode averages the workers' parameters: uniform (default; dl4j-spark's"
+                + " ParameterAveragingTrainingMaster, every worker weighted equally) or presence-weighted (a round of"
+                + " this project's: each parameter owned by one modality - its projection, its encoder layers in an"
+                + " end-to-end graph - weighted by the examples with that modality present each worker trained on,"
+                + " shared fusion and head parameters uniformly; updater state weighted like its parameter; each"
+                + " worker keeps a fixed contiguous run of the shards).")
+        Averaging averaging) {
 
   /**
    * Validation splits of at least this many labeled examples are scored on the executors under
@@ -101,6 +109,27 @@ public record TrainConfig(
     @JsonValue
     public String configName() {
       return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** How the workers' parameters are averaged in spark mode. */
+  public enum Averaging {
+    UNIFORM,
+    PRESENCE_WEIGHTED;
+
+    @JsonCreator
+    public static Averaging parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "expected uniform or presence-weighted, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
   }
 
@@ -219,6 +248,47 @@ public record TrainConfig(
     classical = classical == null ? ClassicalConfig.defaults() : classical;
     earlyStopping = earlyStopping == null ? EarlyStopping.LOSS : earlyStopping;
     validation = validation == null ? ValidationOn.AUTO : validation;
+    averaging = averaging == null ? Averaging.UNIFORM : averaging;
+  }
+
+  /** The constructor without {@code averaging} (uniform). */
+  public TrainConfig(
+      Mode mode,
+      Integer epochs,
+      Integer batchSize,
+      Integer workers,
+      Integer averagingFrequency,
+      Updater updater,
+      Double learningRate,
+      Schedule schedule,
+      Double scheduleDecay,
+      Integer scheduleStep,
+      Integer patience,
+      Long seed,
+      String shardsDir,
+      ShardFormat shardFormat,
+      ClassicalConfig classical,
+      EarlyStopping earlyStopping,
+      ValidationOn validation) {
+    this(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation,
+        null);
   }
 
   /** The constructor without {@code validation} (auto). */
@@ -284,7 +354,8 @@ public record TrainConfig(
         shardFormat,
         classical,
         earlyStopping,
-        validation);
+        validation,
+        averaging);
   }
 
   /** A copy with another epoch count. */
@@ -306,7 +377,8 @@ public record TrainConfig(
         shardFormat,
         classical,
         earlyStopping,
-        validation);
+        validation,
+        averaging);
   }
 
   /** A copy with another worker count. */
@@ -328,7 +400,8 @@ public record TrainConfig(
         shardFormat,
         classical,
         earlyStopping,
-        validation);
+        validation,
+        averaging);
   }
 
   /** A copy with another seed. */
@@ -350,7 +423,8 @@ public record TrainConfig(
         shardFormat,
         classical,
         earlyStopping,
-        validation);
+        validation,
+        averaging);
   }
 
   /** A copy with another patience (early stopping). */
@@ -372,7 +446,8 @@ public record TrainConfig(
         shardFormat,
         classical,
         earlyStopping,
-        validation);
+        validation,
+        averaging);
   }
 
   /** A copy with another shard format. */
@@ -394,7 +469,8 @@ public record TrainConfig(
         f,
         classical,
         earlyStopping,
-        validation);
+        validation,
+        averaging);
   }
 
   /** A copy scoring the validation split where {@code v} says. */
@@ -416,7 +492,8 @@ public record TrainConfig(
         shardFormat,
         classical,
         earlyStopping,
-        v);
+        v,
+        averaging);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
@@ -438,6 +515,30 @@ public record TrainConfig(
         shardFormat,
         classical,
         earlyStopping,
-        validation);
+        validation,
+        averaging);
+  }
+
+  /** A copy with another averaging mode. */
+  public TrainConfig withAveraging(Averaging a) {
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation,
+        a);
   }
 }

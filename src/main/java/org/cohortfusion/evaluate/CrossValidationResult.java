@@ -160,24 +160,33 @@ public record CrossValidationResult(
                       vs));
             });
     if (repeated != null && !repeated.isEmpty()) {
+      Map<String, MeanSd> overRepeats = new java.util.LinkedHashMap<>();
+      repeated.forEach((name, r) -> overRepeats.put(name, r.pooledAurocOverRepeats()));
       s.append(
-          String.format(
-              Locale.ROOT,
-              "Repeated k-fold, %d repeats: pooled AUROC mean ± sd over repeats%n",
-              repeated.values().iterator().next().pooledAuroc().size()));
-      repeated.forEach(
-          (name, r) ->
-              s.append(
-                  String.format(
-                      Locale.ROOT,
-                      "  %-22s %.3f ± %.3f%n",
-                      name,
-                      r.pooledAurocOverRepeats().mean(),
-                      r.pooledAurocOverRepeats().sd())));
+          repeatsSummary(
+              "AUROC", repeated.values().iterator().next().pooledAuroc().size(), overRepeats));
     }
     if (!skipped.isEmpty()) {
       s.append("Not pooled (missing from some folds): ").append(skipped).append('\n');
     }
+    return s.toString();
+  }
+
+  /**
+   * The console lines of repeated k-fold: each model's pooled {@code metric}, mean ± sd over the
+   * {@code repeats} repeats.
+   */
+  static String repeatsSummary(String metric, int repeats, Map<String, MeanSd> overRepeats) {
+    StringBuilder s =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "Repeated k-fold, %d repeats: pooled %s mean ± sd over repeats%n",
+                repeats,
+                metric));
+    overRepeats.forEach(
+        (name, m) ->
+            s.append(String.format(Locale.ROOT, "  %-22s %.3f ± %.3f%n", name, m.mean(), m.sd())));
     return s.toString();
   }
 }

@@ -10,7 +10,9 @@ import org.apache.spark.sql.Row;
 import org.cohortfusion.stage.Columns;
 
 /**
- * Pretrain's own unimodal models — each encoder with its softmax head — as evaluate sees them:
+ * Pretrain's own unimodal models — each encoder with its softmax head — as evaluate sees them for
+ * class labels (a survival outcome's encoders carry hazard heads, which survival evaluation does
+ * not score as unimodal models; {@link #checkedWidth} refuses to read them as probabilities):
  * extract writes the head's class probabilities per subject into the embeddings table ({@code
  * head_<modality>}), and a subject lacking the modality gets the constant such a model would give
  * it, the class frequencies of the labeled train subjects.
@@ -121,9 +123,34 @@ public final class EncoderHeads {
     if (validationLabels.length == 0) {
       return null;
     }
-    double[][] v = filled(read(table, modality, Columns.Splits.VALIDATION), prior);
+    double[][] v =
+        filled(
+            checkedWidth(read(table, modality, Columns.Splits.VALIDATION), modality, numClasses),
+            prior);
     double a = ClassificationMetrics.of(v, validationLabels, numClasses).auroc();
     return Double.isNaN(a) ? null : a;
+  }
+
+  /**
+   * Refuses head rows that are not {@code numClasses} class probabilities: a survival encoder's
+   * head holds one hazard per interval, and read as class probabilities it would score nonsense
+   * without an error.
+   */
+  static double[][] checkedWidth(double[][] head, String modality, int numClasses) {
+    for (double[] row : head) {
+      if (row != null && row.length != numClasses) {
+        throw new IllegalStateException(
+            "Cannot score the encoder head of modality '"
+                + modality
+                + "' as class probabilities: it has "
+                + row.length
+                + " outputs, the cohort "
+                + numClasses
+                + " classes (a hazard head of a survival outcome?); extract again with the"
+                + " encoders of this outcome");
+      }
+    }
+    return head;
   }
 
   /** The head probabilities with the prior where the modality is absent. */

@@ -271,8 +271,8 @@ public final class EvaluateAction {
           "Cannot evaluate a survival outcome: " + o.embeddingsDir + " holds class labels");
     }
     TestSplit test = in.test();
-    org.cohortfusion.train.DiscreteTimeHazard model =
-        new org.cohortfusion.train.DiscreteTimeHazard(
+    org.cohortfusion.cohort.survival.DiscreteTimeHazard model =
+        new org.cohortfusion.cohort.survival.DiscreteTimeHazard(
             emb.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray());
     SurvivalEvaluation.Outcomes outcomes = SurvivalEvaluation.Outcomes.of(test);
     List<Double> horizons =
@@ -326,6 +326,12 @@ public final class EvaluateAction {
     if (evaluated.isEmpty()) {
       throw new IllegalStateException(
           "Cannot evaluate: " + in.summaryPath() + " lists no completed survival model");
+    }
+    if (EncoderHeads.available(in.table(), emb.modalityNames())) {
+      o.progress.accept(
+          "The encoders' own hazard heads (pretrain's metrics.json has their C) are not scored as"
+              + " unimodal models here: the unimodal survival baselines are train's heads on the"
+              + " frozen embeddings");
     }
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
     evaluated.stream()
@@ -426,7 +432,7 @@ public final class EvaluateAction {
       String[] patterns,
       Map<String, double[][]> hazards,
       SurvivalEvaluation.Outcomes outcomes,
-      org.cohortfusion.train.DiscreteTimeHazard model) {
+      org.cohortfusion.cohort.survival.DiscreteTimeHazard model) {
     StructType schema =
         new StructType()
             .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
@@ -607,7 +613,11 @@ public final class EvaluateAction {
       Evaluated e =
           evaluateModel(
               entry,
-              EncoderHeads.scorer(EncoderHeads.read(table, m, SPLIT), i, prior, names.size()),
+              EncoderHeads.scorer(
+                  EncoderHeads.checkedWidth(EncoderHeads.read(table, m, SPLIT), m, k),
+                  i,
+                  prior,
+                  names.size()),
               in,
               patterns,
               bayes);

@@ -201,20 +201,11 @@ public final class SurvivalCrossValidation {
                           c.lower(),
                           c.upper())));
       if (repeated != null && !repeated.isEmpty()) {
+        Map<String, CrossValidationResult.MeanSd> overRepeats = new java.util.LinkedHashMap<>();
+        repeated.forEach((name, r) -> overRepeats.put(name, r.pooledCOverRepeats()));
         s.append(
-            String.format(
-                Locale.ROOT,
-                "Repeated k-fold, %d repeats: pooled C mean ± sd over repeats%n",
-                repeated.values().iterator().next().pooledC().size()));
-        repeated.forEach(
-            (name, r) ->
-                s.append(
-                    String.format(
-                        Locale.ROOT,
-                        "  %-22s %.3f ± %.3f%n",
-                        name,
-                        r.pooledCOverRepeats().mean(),
-                        r.pooledCOverRepeats().sd())));
+            CrossValidationResult.repeatsSummary(
+                "C", repeated.values().iterator().next().pooledC().size(), overRepeats));
       }
       return s.toString();
     }

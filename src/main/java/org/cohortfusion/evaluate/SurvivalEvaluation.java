@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.stage.EmbeddingsSpec;
-import org.cohortfusion.train.DiscreteTimeHazard;
 
 /**
  * Evaluation of survival models (embeddings with {@link EmbeddingsSpec#survivalIntervals}): every
@@ -90,6 +90,21 @@ public final class SurvivalEvaluation {
       List<Double> removalRates,
       List<ModelSurvival> models,
       List<PairedC> comparisons) {
+    /** The model called {@code name}. */
+    public ModelSurvival get(String name) {
+      return models.stream()
+          .filter(m -> m.name().equals(name))
+          .findFirst()
+          .orElseThrow(
+              () ->
+                  new IllegalArgumentException(
+                      "Cannot find model '"
+                          + name
+                          + "' in the survival evaluation (models "
+                          + models.stream().map(ModelSurvival::name).toList()
+                          + ")"));
+    }
+
     public Optional<ModelSurvival> best() {
       return models.stream().max(Comparator.comparingDouble(m -> m.test().cIndex()));
     }

@@ -3,7 +3,7 @@ package org.cohortfusion.evaluate;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import org.cohortfusion.train.Metrics;
+import org.cohortfusion.cohort.survival.IntervalConcordance;
 
 /**
  * Held-out metrics of right-censored survival outcomes.
@@ -235,8 +235,8 @@ public final class SurvivalMetrics {
     for (int i = 0; i < n; i++) {
       if (event[i] && time[i] <= horizon) {
         double w = 1 / g.before(time[i]); // > 0: subject i itself is uncensored before time_i
-        int below = Metrics.firstAtLeast(controlRisk, risk[i]);
-        int atOrBelow = Metrics.firstAbove(controlRisk, risk[i]);
+        int below = IntervalConcordance.firstAtLeast(controlRisk, risk[i]);
+        int atOrBelow = IntervalConcordance.firstAbove(controlRisk, risk[i]);
         // Per case the fraction of controls beaten, so a case beating all adds exactly w and a
         // perfect score gives 1.
         weightedWins += w * ((below + 0.5 * (atOrBelow - below)) / controls);

@@ -102,18 +102,7 @@ public final class StudyTable {
       Map<String, TrainOutputs.Entry> trained) {
     List<StudyResult.Row> rows = new ArrayList<>();
     for (String model : models) {
-      SurvivalEvaluation.ModelSurvival m =
-          eval.models().stream()
-              .filter(e -> e.name().equals(model))
-              .findFirst()
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "Cannot find model '"
-                              + model
-                              + "' in the survival evaluation of study cell '"
-                              + cell.name()
-                              + "'"));
+      SurvivalEvaluation.ModelSurvival m = eval.get(model);
       TrainOutputs.Entry t = trained.get(model);
       rows.add(
           new StudyResult.Row(

@@ -2,6 +2,7 @@ package org.cohortfusion.train;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;

@@ -24,6 +24,7 @@ import org.apache.spark.ml.param.ParamPair;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;

@@ -10,6 +10,7 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.FeatureBatches;
 import org.cohortfusion.features.batch.ModalityPreprocessing;

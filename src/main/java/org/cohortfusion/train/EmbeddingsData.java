@@ -11,6 +11,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.spark.internal.FieldRow;
 import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.Columns;
@@ -53,7 +54,7 @@ public final class EmbeddingsData {
   public static JavaRDD<Batch> batches(
       Dataset<Row> table, EmbeddingsSpec spec, String split, String requirePresent, int batchSize) {
     List<Column> cols = new ArrayList<>();
-    DiscreteTimeHazard hazard = DiscreteTimeHazard.of(spec);
+    DiscreteTimeHazard hazard = hazardOf(spec);
     // A survival outcome trains on the code of (duration, event), carried where a class label would
     // be.
     cols.add(hazard == null ? col(Columns.LABEL) : hazard.codeColumn().as(Columns.LABEL));
@@ -285,5 +286,16 @@ public final class EmbeddingsData {
       }
       return new Batch(dims.clone(), blocks, presence, y, numClasses, null, null, survival);
     }
+  }
+
+  /**
+   * The hazard model of a survival outcome's descriptor, or null when {@code spec} holds class
+   * labels.
+   */
+  static DiscreteTimeHazard hazardOf(EmbeddingsSpec spec) {
+    return spec.survival()
+        ? new DiscreteTimeHazard(
+            spec.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray())
+        : null;
   }
 }

@@ -10,6 +10,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
 import org.apache.spark.storage.StorageLevel;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
+import org.cohortfusion.cohort.survival.IntervalConcordance;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -137,13 +139,17 @@ public final class ExecutorMetrics {
           scored.aggregate(
               0.0,
               (acc, row) ->
-                  acc + Metrics.survivalLoss(Arrays.copyOfRange(row, 1, row.length), (int) row[0]),
+                  acc
+                      + IntervalConcordance.survivalLoss(
+                          Arrays.copyOfRange(row, 1, row.length), (int) row[0]),
               Double::sum);
       List<double[]> riskAndCode =
           scored
               .map(
                   row ->
-                      new double[] {Metrics.risk(Arrays.copyOfRange(row, 1, row.length)), row[0]})
+                      new double[] {
+                        IntervalConcordance.risk(Arrays.copyOfRange(row, 1, row.length)), row[0]
+                      })
               .collect();
       double[] risk = new double[riskAndCode.size()];
       int[] codes = new int[riskAndCode.size()];

@@ -1,9 +1,10 @@
 package org.cohortfusion.train;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
+import org.cohortfusion.cohort.survival.IntervalConcordance;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
@@ -71,7 +72,7 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
    * Held-out metrics of a survival model (batches of {@link DiscreteTimeHazard} codes): {@code
    * loss} is the mean negative log-likelihood of the discrete-time hazard model (the training loss,
    * label mask applied), and {@code auroc} holds Harrell's concordance at the resolution of the
-   * intervals ({@link #intervalConcordance}) — what early stopping and model choice read; {@code
+   * intervals ({@link IntervalConcordance#of}) — what early stopping and model choice read; {@code
    * accuracy} is NaN.
    */
   static Metrics survival(Predictor predictor, List<Batch> batches) {
@@ -102,132 +103,23 @@ public record Metrics(double auroc, double loss, double accuracy, long n) {
     double[] risk = new double[n];
     double lossSum = 0;
     for (int r = 0; r < n; r++) {
-      lossSum += survivalLoss(hazards[r], codes[r]);
-      risk[r] = risk(hazards[r]);
+      lossSum += IntervalConcordance.survivalLoss(hazards[r], codes[r]);
+      risk[r] = IntervalConcordance.risk(hazards[r]);
     }
     return survival(lossSum, risk, codes);
   }
 
   /**
-   * {@link #survival(double[][], int[])} from the sum of the subjects' {@link #survivalLoss} and
-   * their {@link #risk}s: for hazards scored where the data lives ({@link ExecutorMetrics}).
+   * {@link #survival(double[][], int[])} from the sum of the subjects' {@link
+   * IntervalConcordance#survivalLoss} and their {@link IntervalConcordance#risk}s: for hazards
+   * scored where the data lives ({@link ExecutorMetrics}).
    */
   static Metrics survival(double lossSum, double[] risk, int[] codes) {
     int n = codes.length;
     if (n == 0) {
       throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
     }
-    return new Metrics(intervalConcordance(risk, codes), lossSum / n, Double.NaN, n);
-  }
-
-  /**
-   * One subject's negative log-likelihood under the discrete-time hazard model: the training loss,
-   * label mask applied, hazards clipped away from 0 and 1.
-   */
-  static double survivalLoss(double[] hazards, int code) {
-    int j = hazards.length;
-    float[] y = new float[j];
-    float[] mask = new float[j];
-    DiscreteTimeHazard.targets(code, 0, j, y, mask);
-    double loss = 0;
-    for (int k = 0; k < j; k++) {
-      if (mask[k] != 0) {
-        double p = Math.min(Math.max(hazards[k], 1e-7), 1 - 1e-7);
-        loss -= y[k] != 0 ? Math.log(p) : Math.log(1 - p);
-      }
-    }
-    return loss;
-  }
-
-  /** The risk Harrell's C ranks: the probability of the event by the last interval's end. */
-  static double risk(double[] hazards) {
-    double[] s = DiscreteTimeHazard.survival(hazards);
-    return 1 - s[s.length - 1];
-  }
-
-  /**
-   * Harrell's concordance (Harrell et al., JAMA 247:2543, 1982) when times are known only to their
-   * interval: an event in interval j happened within it (time j + 1/2), a subject censored after
-   * surviving s intervals was last seen at time s. A pair is comparable when the earlier time is an
-   * event; it is concordant when that subject has the higher risk, ties in risk count one half. NaN
-   * without a comparable pair.
-   *
-   * <p>In half-intervals a subject's time is its code itself (2s + 1 for an event in interval s, 2s
-   * when censored after s intervals), so event i is comparable with every subject of a higher code.
-   * Risks are sorted per code, and each event counts the lower and equal risks of every higher code
-   * by binary search: O(n log n) per code, for validation splits of any size.
-   */
-  public static double intervalConcordance(double[] risk, int[] codes) {
-    int top = 0;
-    for (int c : codes) {
-      top = Math.max(top, c);
-    }
-    int[] counts = new int[top + 1];
-    for (int c : codes) {
-      counts[c]++;
-    }
-    double[][] byCode = new double[top + 1][];
-    for (int c = 0; c <= top; c++) {
-      byCode[c] = new double[counts[c]];
-    }
-    int[] filled = new int[top + 1];
-    for (int i = 0; i < codes.length; i++) {
-      byCode[codes[i]][filled[codes[i]]++] = risk[i];
-    }
-    for (double[] r : byCode) {
-      Arrays.sort(r);
-    }
-    double concordant = 0;
-    long comparable = 0;
-    for (int i = 0; i < codes.length; i++) {
-      if (codes[i] % 2 == 0) {
-        continue;
-      }
-      for (int c = codes[i] + 1; c <= top; c++) {
-        double[] later = byCode[c];
-        int below = firstAtLeast(later, risk[i]);
-        int atOrBelow = firstAbove(later, risk[i]);
-        concordant += below + 0.5 * (atOrBelow - below);
-        comparable += later.length;
-      }
-    }
-    return comparable == 0 ? Double.NaN : concordant / comparable;
-  }
-
-  /**
-   * The index of the first element of ascending {@code a} that is {@code >= x}: how many are below
-   * it.
-   */
-  public static int firstAtLeast(double[] a, double x) {
-    int lo = 0;
-    int hi = a.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (a[mid] < x) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
-  }
-
-  /**
-   * The index of the first element of ascending {@code a} that is {@code > x}: how many are at or
-   * below it.
-   */
-  public static int firstAbove(double[] a, double x) {
-    int lo = 0;
-    int hi = a.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (a[mid] <= x) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
+    return new Metrics(IntervalConcordance.of(risk, codes), lossSum / n, Double.NaN, n);
   }
 
   /**

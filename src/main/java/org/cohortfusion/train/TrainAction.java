@@ -18,6 +18,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
@@ -329,7 +330,7 @@ public final class TrainAction {
             : null;
     Data embeddingsData = new Data(emb, trainLocal, require -> null, validation);
     Data cohortData = null;
-    DiscreteTimeHazard hazard = DiscreteTimeHazard.of(emb);
+    DiscreteTimeHazard hazard = EmbeddingsData.hazardOf(emb);
     Dataset<Row> aligned = null;
     if (e2e != null) {
       aligned =
@@ -652,6 +653,7 @@ public final class TrainAction {
       List<Batch> local = null;
       MinibatchShards shards = null;
       SparkComputationGraph sparkNet = null;
+      PresenceWeightedAveraging weighted = null;
       long nTrain;
       if (t.mode() == TrainConfig.Mode.LOCAL) {
         local = new ArrayList<>();
@@ -682,11 +684,26 @@ public final class TrainAction {
                 t.averagingFrequency() == null
                     ? " (chosen: train.averaging-frequency unset)"
                     : ""));
-        sparkNet =
-            new SparkComputationGraph(
-                JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                graph,
-                ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()));
+        if (t.averaging() == TrainConfig.Averaging.PRESENCE_WEIGHTED) {
+          o.progress.accept(
+              "["
+                  + spec.name()
+                  + "] train.averaging = presence-weighted: modality-owned parameters weighted by"
+                  + " present examples per worker, each worker a fixed run of the shards");
+          weighted =
+              new PresenceWeightedAveraging(
+                  JavaSparkContext.fromSparkContext(spark.sparkContext()),
+                  PresenceWeightedAveraging.contiguous(shards.paths(), workers),
+                  averaging,
+                  t.seed(),
+                  PresenceWeightedAveraging.Weighting.PRESENCE);
+        } else {
+          sparkNet =
+              new SparkComputationGraph(
+                  JavaSparkContext.fromSparkContext(spark.sparkContext()),
+                  graph,
+                  ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()));
+        }
       }
       if (nTrain == 0) {
         throw new IllegalStateException(
@@ -718,6 +735,19 @@ public final class TrainAction {
             }
             graph.fit(mds);
           }
+        } else if (weighted != null) {
+          graph.getConfiguration().setEpochCount(epoch - 1);
+          weighted.fitEpoch(
+              graph,
+              epoch,
+              new BatchShards.Loader(
+                  BatchCodec.of(t.shardFormat()),
+                  emb.numClasses(),
+                  columns,
+                  spec.modalityDropout(),
+                  t.seed(),
+                  epoch,
+                  masked));
         } else {
           sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
           sparkNet.fitPaths(
@@ -906,6 +936,7 @@ public final class TrainAction {
           "mode",
           "workers",
           "averaging-frequency",
+          "averaging",
           "shards-dir",
           "shard-format");
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.stage.EmbeddingsSpec;

@@ -16,6 +16,7 @@ import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.testing.AllPairsC;
+import org.cohortfusion.testing.SurvivalCohortConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,34 +59,13 @@ class SurvivalCrossValidationRunTest {
     Path conf =
         Files.writeString(
             dir.resolve("cv.conf"),
-            """
-        name = survival-cv-test
-        cohort-dir = "%s"
-        subjects {
-          path = subjects
-          sql = \"\"\"
-            SELECT *, index_time + CASE WHEN label = 1 THEN 1 + pmod(hash(subject_id), 100) / 50.0
-                                        ELSE 2 + pmod(hash(subject_id), 100) / 25.0 END AS event_time
-            FROM source
-          \"\"\"
-          outcome { kind = survival, intervals = [1.5, 2.5, 4, 6], horizons = [2, 3] }
-        }
-        modalities {
-          clinical { kind = tabular, path = clinical }
-          labs { kind = timeseries, path = labs, steps = 4 }
-        }
-        splits { seed = 5, folds = %d, repeats = 2 }
-        output { dir = "%s" }
-        evaluate.min-pattern-size = %d
-        pretrain.encoders {
-          clinical { embedding-size = 4, hidden = [8], epochs = 2 }
-          labs { embedding-size = 4, cell = cnn, epochs = 2 }
-        }
-        fusion { default = mean, models { mean { what = [clinical, labs], how = mean, projection = 4, head = [8] } } }
-        train { mode = local, validation = driver, epochs = 2, batch-size = 32 }
-        cv.parallelism = 2
-        """
-                .formatted(dir.resolve("in"), K, dir.resolve("out"), MIN_PATTERN_SIZE));
+            SurvivalCohortConfig.of("survival-cv-test", dir.resolve("in"), dir.resolve("out"))
+                + """
+                splits { folds = %d, repeats = 2 }
+                evaluate.min-pattern-size = %d
+                cv.parallelism = 2
+                """
+                    .formatted(K, MIN_PATTERN_SIZE));
     CliRun run = CliRun.of("run", "--config", conf.toString(), "--to", "evaluate");
     assertEquals(0, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("Survival cross-validation: 3 folds"), run.out());

@@ -24,6 +24,7 @@ import org.cohortfusion.registry.RunInfo;
 import org.cohortfusion.retrain.Gate;
 import org.cohortfusion.retrain.RetrainResult;
 import org.cohortfusion.testing.AllPairsC;
+import org.cohortfusion.testing.SurvivalCohortConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,34 +41,13 @@ class SurvivalRetrainTest {
   private Path config(Path cohort) throws Exception {
     return Files.writeString(
         dir.resolve("retrain.conf"),
-        """
-        name = survival-retrain-test
-        cohort-dir = "%s"
-        subjects {
-          path = subjects
-          duplicates = first
-          sql = \"\"\"
-            SELECT *, index_time + CASE WHEN label = 1 THEN 1 + pmod(hash(subject_id), 100) / 50.0
-                                        ELSE 2 + pmod(hash(subject_id), 100) / 25.0 END AS event_time
-            FROM source
-          \"\"\"
-          outcome { kind = survival, intervals = [1.5, 2.5, 4, 6], horizons = [2, 3] }
-        }
-        modalities {
-          clinical { kind = tabular, path = clinical, duplicates = first }
-          labs { kind = timeseries, path = labs, steps = 4, duplicates = first }
-        }
-        splits { seed = 5, stratify = false }
-        output { dir = "%s" }
-        pretrain.encoders {
-          clinical { embedding-size = 4, hidden = [8], epochs = 2 }
-          labs { embedding-size = 4, cell = cnn, epochs = 2 }
-        }
-        fusion { default = mean, models { mean { what = [clinical, labs], how = mean, projection = 4, head = [8] } } }
-        train { mode = local, validation = driver, epochs = 2, batch-size = 32 }
-        retrain.gate { min-test-subjects = 20, min-test-positives = 5 }
-        """
-            .formatted(cohort, dir.resolve("out")));
+        SurvivalCohortConfig.of("survival-retrain-test", cohort, dir.resolve("out"))
+            + """
+            subjects.duplicates = first
+            modalities { clinical.duplicates = first, labs.duplicates = first }
+            splits.stratify = false
+            retrain.gate { min-test-subjects = 20, min-test-positives = 5 }
+            """);
   }
 
   /** model -> its test predictions as {risk, duration, event}, read from an evaluate output. */

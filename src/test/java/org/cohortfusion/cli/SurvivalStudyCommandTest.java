@@ -16,6 +16,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.cohortfusion.testing.AllPairsC;
+import org.cohortfusion.testing.SurvivalCohortConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,36 +52,13 @@ class SurvivalStudyCommandTest {
     Path conf =
         Files.writeString(
             dir.resolve("study.conf"),
-            """
-        name = survival-study-test
-        cohort-dir = "%s"
-        subjects {
-          path = subjects
-          sql = \"\"\"
-            SELECT *, index_time + CASE WHEN label = 1 THEN 1 + pmod(hash(subject_id), 100) / 50.0
-                                        ELSE 2 + pmod(hash(subject_id), 100) / 25.0 END AS event_time
-            FROM source
-          \"\"\"
-          outcome { kind = survival, intervals = [1.5, 2.5, 4, 6], horizons = [2, 3] }
-        }
-        modalities {
-          clinical { kind = tabular, path = clinical }
-          labs { kind = timeseries, path = labs, steps = 4 }
-        }
-        splits { seed = 5 }
-        output { dir = "%s" }
-        pretrain.encoders {
-          clinical { embedding-size = 4, hidden = [8], epochs = 1 }
-          labs { embedding-size = 4, cell = cnn, epochs = 1 }
-        }
-        fusion { default = mean, models {
-          mean { what = [clinical, labs], how = mean, projection = 4, head = [8] }
-          cat { what = [clinical, labs], how = concat, head = [8] }
-        } }
-        train { mode = local, validation = driver, epochs = 2, batch-size = 32 }
-        study { embedding-sizes { labs = [4, 8] }, models = [%s] }
-        """
-                .formatted(dir.resolve("in"), dir.resolve("out"), String.join(", ", MODELS)));
+            SurvivalCohortConfig.of("survival-study-test", dir.resolve("in"), dir.resolve("out"))
+                + """
+                pretrain.encoders { clinical.epochs = 1, labs.epochs = 1 }
+                fusion.models.cat { what = [clinical, labs], how = concat, head = [8] }
+                study { embedding-sizes { labs = [4, 8] }, models = [%s] }
+                """
+                    .formatted(String.join(", ", MODELS)));
     CliRun run = CliRun.of("study", "--config", conf.toString());
     assertEquals(0, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("test C [95% CI]"), run.out());

@@ -124,6 +124,20 @@ class EncoderHeadsTest {
     assertArrayEquals(prior, scored.get(0)[2], 0.0);
   }
 
+  @Test
+  void aHazardHeadIsNotReadAsClassProbabilities() {
+    // A survival encoder's head: four hazards per subject, not two class probabilities.
+    double[][] hazards = {{0.1, 0.2, 0.3, 0.4}, null};
+    IllegalStateException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class, () -> EncoderHeads.checkedWidth(hazards, "labs", 2));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        e.getMessage().startsWith("Cannot score the encoder head of modality 'labs'"),
+        e.getMessage());
+    double[][] probabilities = {{0.9, 0.1}, null};
+    assertEquals(probabilities, EncoderHeads.checkedWidth(probabilities, "labs", 2));
+  }
+
   private static EvaluateResult.ModelEvaluation unimodal(String name, double auroc) {
     return unimodal(name, auroc, "unimodal");
   }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
-import org.cohortfusion.train.DiscreteTimeHazard;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -74,7 +74,7 @@ class SurvivalMultiJvmTest {
               .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
               .toDoubleMatrix();
       for (int r = 0; r < h.length; r++) {
-        double[] curve = org.cohortfusion.train.DiscreteTimeHazard.survival(h[r]);
+        double[] curve = org.cohortfusion.cohort.survival.DiscreteTimeHazard.survival(h[r]);
         expected.put(b.subjectIds()[r], 1 - curve[curve.length - 1]);
       }
     }

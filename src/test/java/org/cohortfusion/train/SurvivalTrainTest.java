@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
+import org.cohortfusion.cohort.survival.IntervalConcordance;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.io.ModelArtifact;
@@ -60,7 +62,7 @@ class SurvivalTrainTest {
         val.stream()
             .mapToDouble(r -> trueRisk[Integer.parseInt(r.getString(1).substring(1))])
             .toArray();
-    double oracle = Metrics.intervalConcordance(risk, codes);
+    double oracle = IntervalConcordance.of(risk, codes);
     System.out.printf("true-risk concordance %.3f%n", oracle);
     for (TrainResult.ModelResult m : trained.models()) {
       if (!m.name().equals("late")) {

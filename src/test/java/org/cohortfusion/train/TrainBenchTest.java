@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.cohortfusion.bench.TrainBench;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.stage.TrainOutputs;
-import org.cohortfusion.train.bench.TrainBench;
 import org.junit.jupiter.api.Test;
 
 class TrainBenchTest {

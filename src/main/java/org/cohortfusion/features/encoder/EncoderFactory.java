@@ -27,7 +27,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 /**
  * Builds the encoder of a modality with its pretraining head: a {@link MultiLayerNetwork} whose
  * second-to-last layer is the embedding layer (tanh, {@code embedding-size} units) and whose last
- * layer is a softmax head over the cohort's classes.
+ * layer is the pretraining head: a softmax over the cohort's classes, or for a survival outcome a
+ * discrete-time hazard head ({@link #buildHazard}).
  *
  * <ul>
  *   <li>tabular, vector, text: an MLP over the preprocessed features (ReLU hidden layers);
@@ -46,6 +47,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 public final class EncoderFactory {
   private EncoderFactory() {}
 
+  /** The encoder with a softmax head over {@code classes} classes (cross-entropy). */
   public static MultiLayerNetwork build(
       ModalityPreprocessing prep, EncoderConfig config, int classes, long seed) {
     if (classes < 2) {
@@ -56,6 +58,43 @@ public final class EncoderFactory {
               + classes
               + " class(es), a softmax head needs at least 2");
     }
+    return build(
+        prep,
+        config,
+        new OutputLayer.Builder(LossFunction.MCXENT)
+            .nOut(classes)
+            .activation(Activation.SOFTMAX)
+            .build(),
+        seed);
+  }
+
+  /**
+   * The encoder with a discrete-time hazard head over {@code intervals} intervals: one sigmoid per
+   * interval under binary cross-entropy, the loss train's survival heads use ({@link
+   * org.cohortfusion.cohort.survival.DiscreteTimeHazard}); the per-output label mask of the targets
+   * keeps each subject to the intervals it was at risk in.
+   */
+  public static MultiLayerNetwork buildHazard(
+      ModalityPreprocessing prep, EncoderConfig config, int intervals, long seed) {
+    if (intervals < 1) {
+      throw new IllegalArgumentException(
+          "Cannot build encoder of modality '"
+              + prep.modality()
+              + "': a hazard head needs at least 1 interval, got "
+              + intervals);
+    }
+    return build(
+        prep,
+        config,
+        new OutputLayer.Builder(LossFunction.XENT)
+            .nOut(intervals)
+            .activation(Activation.SIGMOID)
+            .build(),
+        seed);
+  }
+
+  private static MultiLayerNetwork build(
+      ModalityPreprocessing prep, EncoderConfig config, OutputLayer head, long seed) {
     NeuralNetConfiguration.Builder base =
         new NeuralNetConfiguration.Builder()
             .seed(seed)
@@ -162,12 +201,7 @@ public final class EncoderFactory {
     b.layer(
         layer++,
         new DenseLayer.Builder().nOut(config.embeddingSize()).activation(Activation.TANH).build());
-    b.layer(
-        layer,
-        new OutputLayer.Builder(LossFunction.MCXENT)
-            .nOut(classes)
-            .activation(Activation.SOFTMAX)
-            .build());
+    b.layer(layer, head);
     MultiLayerConfiguration conf = b.setInputType(inputType).build();
     // Stable layer names (dense0, conv1, pool0, lstm0, embedding, head) that fusion specs can name
     // as a depth.

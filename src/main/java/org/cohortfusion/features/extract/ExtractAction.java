@@ -89,8 +89,8 @@ public final class ExtractAction {
           .add("encoded_at", DataTypes.StringType, false);
 
   /**
-   * Prefix of the column holding a modality's encoder-head class probabilities in the embeddings
-   * table.
+   * Prefix of the column holding a modality's encoder-head outputs in the embeddings table: class
+   * probabilities, or for a survival outcome one hazard per interval.
    */
   public static final String HEAD_PREFIX = "head_";
 
@@ -179,6 +179,7 @@ public final class ExtractAction {
                 + loaded.preprocessing().kind().configName()
                 + ")");
       }
+      checkHead(loaded, dir, spec.name());
       encoders.add(
           new Encoder(
               spec,
@@ -347,6 +348,44 @@ public final class ExtractAction {
   }
 
   /**
+   * Refuses an encoder whose head was pretrained on another outcome than the config's: its head
+   * column would be read as the wrong thing (hazards of other intervals, or class probabilities of
+   * the event indicator as hazards). An encoder of an older version that did not record its outcome
+   * had a softmax head; on a survival outcome it is accepted with a warning, since only its
+   * embedding is used there.
+   */
+  private void checkHead(EncoderArtifact.Loaded loaded, String dir, String modality) {
+    List<Double> expected =
+        config.subjects() != null && config.subjects().outcome().survival()
+            ? config.subjects().outcome().intervals()
+            : null;
+    if (!EncoderArtifact.recordsOutcome(loaded.provenance())) {
+      if (expected != null) {
+        LOG.warn(
+            "The encoder of modality '{}' at {} does not record its outcome (older version): its"
+                + " head is a softmax on the event indicator, not a hazard head over the intervals;"
+                + " run pretrain again for one",
+            modality,
+            dir);
+      }
+      return;
+    }
+    List<Double> actual = EncoderArtifact.survivalIntervals(loaded.provenance());
+    if (!Objects.equals(expected, actual)) {
+      throw new IllegalStateException(
+          "Cannot extract modality '"
+              + modality
+              + "': the encoder at "
+              + dir
+              + " was pretrained on "
+              + (actual == null ? "class labels" : "survival intervals " + actual)
+              + ", the config's outcome is "
+              + (expected == null ? "class labels" : "survival intervals " + expected)
+              + "; run pretrain again");
+    }
+  }
+
+  /**
    * 128 bits of a payload: xxHash64 under Spark's seed and, over a constant first, under a second
    * seed.
    */
@@ -496,8 +535,9 @@ public final class ExtractAction {
 
   /**
    * The embeddings table: subject columns, presence masks, then one array column per modality, then
-   * per modality {@code head_<modality>}: the class probabilities of the encoder's own softmax head
-   * (pretrain's unimodal model), null where the modality is absent.
+   * per modality {@code head_<modality>}: the outputs of the encoder's own head (pretrain's
+   * unimodal model) — class probabilities, or for a survival outcome the J hazards of its
+   * discrete-time hazard head — null where the modality is absent.
    */
   private static Dataset<Row> table(
       Dataset<Row> aligned, CohortManifest manifest, Dataset<Row> cache) {

@@ -18,8 +18,11 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
+import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
+import org.cohortfusion.cohort.survival.IntervalConcordance;
 import org.cohortfusion.config.EncoderConfig;
 import org.cohortfusion.config.ModalityConfig;
+import org.cohortfusion.config.OutcomeConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.FeatureBatches;
@@ -57,6 +60,14 @@ import org.slf4j.LoggerFactory;
  * ({@code <dir>/<modality>/checkpoints/epoch-N}), the best epoch published as {@code
  * <dir>/<modality>/encoder} (an {@link EncoderArtifact}), and the unimodal baselines written to
  * {@code <dir>/metrics.json}. Only aggregates reach the driver.
+ *
+ * <p>For a survival outcome ({@code subjects.outcome.kind = survival}) the head is the
+ * discrete-time hazard model of train's survival heads over the outcome's intervals ({@link
+ * DiscreteTimeHazard}: a sigmoid per interval, binary cross-entropy with the per-output label mask
+ * of the subject's target code), early-stopped on validation C at the resolution of the intervals
+ * ({@link IntervalConcordance#of}, what train's early stopping reads), and metrics.json reports C
+ * where class labels report AUROC. Harrell's C compares every pair, so two numbers per subject
+ * (risk and target code, nothing that identifies it) come to the driver.
  *
  * <pre>{@code
  * PretrainResult result = PretrainAction.of(spark, config).execute();
@@ -108,7 +119,8 @@ public final class PretrainAction {
   public PretrainResult execute() {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     CohortManifest manifest = CohortManifest.read(hadoop, cohortDir);
-    if (manifest.classes().size() < 2) {
+    DiscreteTimeHazard hazard = hazardModel();
+    if (hazard == null && manifest.classes().size() < 2) {
       throw new IllegalStateException(
           "Cannot pretrain on cohort "
               + cohortDir
@@ -117,6 +129,12 @@ public final class PretrainAction {
               + " label class(es); unimodal heads need at least 2");
     }
     Dataset<Row> aligned = org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir);
+    if (hazard != null && !java.util.Arrays.asList(aligned.columns()).contains(Columns.DURATION)) {
+      throw new IllegalStateException(
+          "Cannot pretrain on a survival outcome: the aligned cohort at "
+              + cohortDir
+              + " has no 'duration' column (ingested with class labels?); run ingest again");
+    }
     List<String> known = manifest.modalities().stream().map(ModalitySpec::name).toList();
     for (String name : only) {
       if (!known.contains(name)) {
@@ -127,7 +145,7 @@ public final class PretrainAction {
     List<ModalityPretrainResult> results = new ArrayList<>();
     for (ModalitySpec spec : manifest.modalities()) {
       if (only.isEmpty() || only.contains(spec.name())) {
-        results.add(pretrain(aligned, spec, manifest, hadoop));
+        results.add(pretrain(aligned, spec, manifest, hadoop, hazard));
       }
     }
     PretrainResult result = new PretrainResult(outputDir, manifest.inputFingerprint(), results);
@@ -135,31 +153,55 @@ public final class PretrainAction {
     return result;
   }
 
+  /** The hazard model of the config's survival outcome, or null for class labels. */
+  private DiscreteTimeHazard hazardModel() {
+    OutcomeConfig outcome = config.subjects() == null ? null : config.subjects().outcome();
+    return outcome == null || !outcome.survival()
+        ? null
+        : new DiscreteTimeHazard(
+            outcome.intervals().stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
   private ModalityPretrainResult pretrain(
-      Dataset<Row> aligned, ModalitySpec spec, CohortManifest manifest, Configuration hadoop) {
+      Dataset<Row> aligned,
+      ModalitySpec spec,
+      CohortManifest manifest,
+      Configuration hadoop,
+      DiscreteTimeHazard hazard) {
     long start = System.nanoTime();
     String m = spec.name();
     EncoderConfig encoder = config.pretrain().encoder(m);
     ModalityConfig modalityConfig = config.modalities().get(m);
     int maxCategories = modalityConfig == null ? 1000 : modalityConfig.maxCategories();
-    int classes = manifest.classes().size();
+    boolean survival = hazard != null;
+    // The head's outputs: class probabilities, or one hazard per interval.
+    int outputs = survival ? hazard.intervals() : manifest.classes().size();
+    String rank = survival ? "c" : "auroc";
+    String second = survival ? "loss" : "accuracy";
     ModalityPreprocessing prep = PreprocessingFitter.fit(aligned, spec, encoder, maxCategories);
 
     Dataset<Row> labelled =
         aligned.filter(col(spec.presenceColumn()).and(col(Columns.LABEL).isNotNull()));
+    if (survival) {
+      // The label column carries the target code 2 * s + event from here on, as in train.
+      labelled =
+          labelled
+              .filter(col(Columns.DURATION).isNotNull())
+              .withColumn(Columns.LABEL, hazard.codeColumn());
+    }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<DataSet> validation =
-        dataSets(labelled, Columns.Splits.VALIDATION, prep, classes, encoder.batchSize())
+        dataSets(labelled, Columns.Splits.VALIDATION, prep, outputs, survival, encoder.batchSize())
             .persist(StorageLevel.MEMORY_ONLY_SER());
     JavaRDD<DataSet> test =
-        dataSets(labelled, Columns.Splits.TEST, prep, classes, encoder.batchSize())
+        dataSets(labelled, Columns.Splits.TEST, prep, outputs, survival, encoder.batchSize())
             .persist(StorageLevel.MEMORY_ONLY_SER());
     // The train split as minibatch shards on shared storage, written once and deleted when this
     // modality is done.
     try (MinibatchShards train =
         MinibatchShards.write(
             jsc,
-            dataSets(labelled, Columns.Splits.TRAIN, prep, classes, encoder.batchSize()),
+            dataSets(labelled, Columns.Splits.TRAIN, prep, outputs, survival, encoder.batchSize()),
             config.shardsDir(),
             "pretrain-" + m,
             PretrainAction::writeShard)) {
@@ -195,7 +237,9 @@ public final class PretrainAction {
           ParameterAveraging.master(
               workers, encoder.batchSize(), averaging, config.pretrain().seed());
       MultiLayerNetwork initial =
-          EncoderFactory.build(prep, encoder, classes, config.pretrain().seed());
+          survival
+              ? EncoderFactory.buildHazard(prep, encoder, outputs, config.pretrain().seed())
+              : EncoderFactory.build(prep, encoder, outputs, config.pretrain().seed());
       SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, initial, master);
 
       String modalityDir = outputDir + "/" + m;
@@ -206,12 +250,17 @@ public final class PretrainAction {
       while (epoch < encoder.epochs()) {
         epoch++;
         sparkNet.fitPaths(train.pathsRdd(jsc), new SerializedDataSetLoader());
-        double[] metrics = evaluate(sparkNet, validation, nValidation, classes);
+        double[] metrics =
+            survival
+                ? concordance(jsc, sparkNet.getNetwork(), validation, nValidation)
+                : evaluate(sparkNet, validation, nValidation, outputs);
         LOG.info(
-            "Modality '{}' epoch {}: validation AUROC {}, accuracy {}",
+            "Modality '{}' epoch {}: validation {} {}, {} {}",
             m,
             epoch,
+            survival ? "C" : "AUROC",
             metrics[0],
+            second,
             metrics[1]);
         MultiLayerNetwork current = sparkNet.getNetwork();
         ModelArtifact.save(
@@ -222,14 +271,15 @@ public final class PretrainAction {
                 prep,
                 encoder,
                 manifest,
+                hazard,
                 Map.of(
                     "epoch",
                     (double) epoch,
-                    "validation_auroc",
+                    "validation_" + rank,
                     metrics[0],
-                    "validation_accuracy",
+                    "validation_" + second,
                     metrics[1])));
-        if (best == null || isBetter(metrics, bestValidation)) {
+        if (best == null || isBetter(metrics, bestValidation, survival)) {
           best = current.clone();
           bestValidation = metrics;
           bestEpoch = epoch;
@@ -239,48 +289,47 @@ public final class PretrainAction {
         }
       }
       SparkDl4jMultiLayer chosen = new SparkDl4jMultiLayer(spark.sparkContext(), best, master);
-      double[] testMetrics = evaluate(chosen, test, nTest, classes);
+      JavaRDD<DataSet> trainSplit =
+          dataSets(labelled, Columns.Splits.TRAIN, prep, outputs, survival, encoder.batchSize());
+      double[] testMetrics =
+          survival ? concordance(jsc, best, test, nTest) : evaluate(chosen, test, nTest, outputs);
       // The chosen encoder on its own train subjects: far above validation, it has memorised them.
       double[] trainMetrics =
-          evaluate(
-              chosen,
-              dataSets(labelled, Columns.Splits.TRAIN, prep, classes, encoder.batchSize()),
-              nTrain,
-              classes);
+          survival
+              ? concordance(jsc, best, trainSplit, nTrain)
+              : evaluate(chosen, trainSplit, nTrain, outputs);
       if (trainMetrics[0] - bestValidation[0] > ModalityPretrainResult.MEMORISATION_GAP) {
         LOG.warn(
             "Modality '{}': the encoder separates its train subjects far better than validation"
-                + " subjects (AUROC {} against {}): it has memorised them, and models trained on"
+                + " subjects ({} {} against {}): it has memorised them, and models trained on"
                 + " its train-split embeddings will over-trust this modality",
             m,
+            survival ? "C" : "AUROC",
             String.format(java.util.Locale.ROOT, "%.3f", trainMetrics[0]),
             String.format(java.util.Locale.ROOT, "%.3f", bestValidation[0]));
       }
       Map<String, Double> metrics = new LinkedHashMap<>();
       metrics.put("best_epoch", (double) bestEpoch);
-      metrics.put("train_auroc", trainMetrics[0]);
-      metrics.put("validation_auroc", bestValidation[0]);
-      metrics.put("validation_accuracy", bestValidation[1]);
-      metrics.put("test_auroc", testMetrics[0]);
-      metrics.put("test_accuracy", testMetrics[1]);
+      metrics.put("train_" + rank, trainMetrics[0]);
+      metrics.put("validation_" + rank, bestValidation[0]);
+      metrics.put("validation_" + second, bestValidation[1]);
+      metrics.put("test_" + rank, testMetrics[0]);
+      metrics.put("test_" + second, testMetrics[1]);
       String encoderDir = modalityDir + "/encoder";
       String sha =
           ModelArtifact.save(
-              hadoop, encoderDir, best, provenance(prep, encoder, manifest, metrics));
-      return new ModalityPretrainResult(
+              hadoop, encoderDir, best, provenance(prep, encoder, manifest, hazard, metrics));
+      return ModalityPretrainResult.of(
           m,
           spec.kind().configName(),
+          survival,
           Encoders.embeddingSize(best),
-          nTrain,
-          nValidation,
-          nTest,
+          new long[] {nTrain, nValidation, nTest},
           epoch,
           bestEpoch,
-          trainMetrics[0],
-          bestValidation[0],
-          bestValidation[1],
-          testMetrics[0],
-          testMetrics[1],
+          trainMetrics,
+          bestValidation,
+          testMetrics,
           encoderDir,
           sha,
           (System.nanoTime() - start) / 1e9);
@@ -290,8 +339,15 @@ public final class PretrainAction {
     }
   }
 
-  /** Higher validation AUROC wins; accuracy breaks ties and stands in when AUROC is undefined. */
-  private static boolean isBetter(double[] candidate, double[] best) {
+  /**
+   * Higher validation AUROC (C for a survival head) wins; accuracy (lower loss) breaks ties and
+   * stands in when the first is undefined.
+   */
+  private static boolean isBetter(double[] candidate, double[] best, boolean survival) {
+    if (survival) {
+      return isBetter(
+          new double[] {candidate[0], -candidate[1]}, new double[] {best[0], -best[1]}, false);
+    }
     if (!Double.isNaN(candidate[0]) || !Double.isNaN(best[0])) {
       if (Double.isNaN(best[0])) {
         return true;
@@ -330,16 +386,99 @@ public final class PretrainAction {
     return new double[] {auroc, ((Evaluation) evaluations[1]).accuracy()};
   }
 
+  /**
+   * [C, mean loss] of a hazard head on a split: each partition restores the network once from its
+   * broadcast bytes and scores its minibatches; the likelihood is summed there, and each subject's
+   * risk and code go to the driver for {@link IntervalConcordance#of}, which needs every pair. NaN
+   * when the split is empty or has no comparable pair.
+   */
+  static double[] concordance(
+      JavaSparkContext jsc, MultiLayerNetwork net, JavaRDD<DataSet> data, long examples) {
+    if (examples == 0) {
+      return new double[] {Double.NaN, Double.NaN};
+    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try {
+      org.deeplearning4j.util.ModelSerializer.writeModel(net, bytes, false);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot serialise an encoder to score it", e);
+    }
+    org.apache.spark.broadcast.Broadcast<byte[]> model = jsc.broadcast(bytes.toByteArray());
+    try {
+      List<double[]> scored = data.mapPartitions(new ScoreHazards(model)).collect();
+      double[] risk = new double[scored.size()];
+      int[] codes = new int[scored.size()];
+      double loss = 0;
+      for (int i = 0; i < risk.length; i++) {
+        risk[i] = scored.get(i)[0];
+        codes[i] = (int) scored.get(i)[1];
+        loss += scored.get(i)[2];
+      }
+      return new double[] {IntervalConcordance.of(risk, codes), loss / risk.length};
+    } finally {
+      model.destroy(false);
+    }
+  }
+
+  /** One row {risk, code, loss} per example of a partition's minibatches. */
+  static final class ScoreHazards implements FlatMapFunction<Iterator<DataSet>, double[]> {
+    private static final long serialVersionUID = 1L;
+    private final org.apache.spark.broadcast.Broadcast<byte[]> model;
+
+    ScoreHazards(org.apache.spark.broadcast.Broadcast<byte[]> model) {
+      this.model = model;
+    }
+
+    @Override
+    public Iterator<double[]> call(Iterator<DataSet> batches) throws java.io.IOException {
+      if (!batches.hasNext()) {
+        return java.util.Collections.emptyIterator();
+      }
+      MultiLayerNetwork net =
+          org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
+              new java.io.ByteArrayInputStream(model.value()), false);
+      List<double[]> rows = new ArrayList<>();
+      while (batches.hasNext()) {
+        DataSet b = batches.next();
+        double[][] h =
+            net.output(b.getFeatures(), false, b.getFeaturesMaskArray(), null)
+                .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .toDoubleMatrix();
+        int j = h.length == 0 ? 0 : h[0].length;
+        float[] y =
+            b.getLabels().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).data().asFloat();
+        float[] mask =
+            b.getLabelsMaskArray()
+                .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)
+                .data()
+                .asFloat();
+        for (int r = 0; r < h.length; r++) {
+          int code = DiscreteTimeHazard.code(y, mask, r, j);
+          rows.add(
+              new double[] {
+                IntervalConcordance.risk(h[r]), code, IntervalConcordance.survivalLoss(h[r], code)
+              });
+        }
+      }
+      return rows.iterator();
+    }
+  }
+
   private ModelArtifact.Provenance provenance(
       ModalityPreprocessing prep,
       EncoderConfig encoder,
       CohortManifest manifest,
+      DiscreteTimeHazard hazard,
       Map<String, Double> metrics) {
     return new ModelArtifact.Provenance(
         EncoderArtifact.KIND_PREFIX + prep.kind().configName(),
         manifest.inputFingerprint(),
         BuildInfo.version(),
-        EncoderArtifact.provenanceConfig(prep, encoder, manifest.classes()),
+        EncoderArtifact.provenanceConfig(
+            prep,
+            encoder,
+            manifest.classes(),
+            hazard == null ? null : java.util.Arrays.stream(hazard.cuts()).boxed().toList()),
         metrics,
         Instant.now().toString());
   }
@@ -356,6 +495,21 @@ public final class PretrainAction {
    */
   static JavaRDD<DataSet> dataSets(
       Dataset<Row> labelled, String split, ModalityPreprocessing prep, int classes, int batchSize) {
+    return dataSets(labelled, split, prep, classes, false, batchSize);
+  }
+
+  /**
+   * {@link #dataSets(Dataset, String, ModalityPreprocessing, int, int)}, for {@code hazards} with
+   * the label column holding {@link DiscreteTimeHazard} codes: targets and label mask over {@code
+   * outputs} intervals.
+   */
+  static JavaRDD<DataSet> dataSets(
+      Dataset<Row> labelled,
+      String split,
+      ModalityPreprocessing prep,
+      int outputs,
+      boolean hazards,
+      int batchSize) {
     // Minibatches must mix labels: the aligned cohort may come sorted by label (stratified splits),
     // and label-sorted minibatches make SGD chase the last class seen. A hash of the id is a
     // deterministic shuffle.
@@ -364,22 +518,32 @@ public final class PretrainAction {
             .filter(col(Columns.SPLIT).equalTo(lit(split)))
             .orderBy(org.apache.spark.sql.functions.xxhash64(col(Columns.SUBJECT_ID)))
             .select(col(Columns.LABEL), Payloads.column(prep));
-    return FieldRows.of(rows).mapPartitions(new ToDataSets(prep, classes, batchSize));
+    return FieldRows.of(rows).mapPartitions(new ToDataSets(prep, outputs, hazards, batchSize));
   }
 
   /**
    * Converts one partition of internal rows (label, payload) into minibatch DataSets of {@code
-   * batchSize}, in input order.
+   * batchSize}, in input order: one-hot class labels, or a survival code's hazard targets with
+   * their per-output label mask.
    */
   static final class ToDataSets implements FlatMapFunction<Iterator<FieldRow>, DataSet> {
     private static final long serialVersionUID = 1L;
     private final ModalityPreprocessing prep;
-    private final int classes;
+    private final int outputs;
+    private final boolean hazards;
     private final int batchSize;
 
     ToDataSets(ModalityPreprocessing prep, int classes, int batchSize) {
+      this(prep, classes, false, batchSize);
+    }
+
+    /**
+     * @param outputs classes, or with {@code hazards} the intervals of the hazard model
+     */
+    ToDataSets(ModalityPreprocessing prep, int outputs, boolean hazards, int batchSize) {
       this.prep = prep;
-      this.classes = classes;
+      this.outputs = outputs;
+      this.hazards = hazards;
       this.batchSize = batchSize;
     }
 
@@ -393,11 +557,24 @@ public final class PretrainAction {
 
     private DataSet convert(FeatureBatches converter, List<FieldRow> batch) {
       FeatureBatch features = converter.convert(batch);
+      if (!hazards) {
+        return new DataSet(
+            features.features(),
+            FeatureBatches.oneHotLabels(batch, 0, outputs),
+            features.featureMask(),
+            null);
+      }
+      float[] y = new float[batch.size() * outputs];
+      float[] mask = new float[batch.size() * outputs];
+      for (int r = 0; r < batch.size(); r++) {
+        DiscreteTimeHazard.targets(batch.get(r).getInt(0), r, outputs, y, mask);
+      }
+      long[] shape = {batch.size(), outputs};
       return new DataSet(
           features.features(),
-          FeatureBatches.oneHotLabels(batch, 0, classes),
+          org.nd4j.linalg.factory.Nd4j.create(y, shape, 'c'),
           features.featureMask(),
-          null);
+          org.nd4j.linalg.factory.Nd4j.create(mask, shape, 'c'));
     }
   }
 

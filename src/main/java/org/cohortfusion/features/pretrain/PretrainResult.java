@@ -11,8 +11,14 @@ public record PretrainResult(
     modalities = List.copyOf(modalities);
   }
 
-  /** The unimodal baselines as a fixed-width table. */
+  /**
+   * The unimodal baselines as a fixed-width table: AUROC and accuracy, or C and loss for hazard
+   * heads.
+   */
   public String table() {
+    boolean survival = modalities.stream().anyMatch(ModalityPretrainResult::survival);
+    String rank = survival ? "c" : "auc";
+    String second = survival ? "loss" : "acc";
     StringBuilder s =
         new StringBuilder(
             String.format(
@@ -25,11 +31,11 @@ public record PretrainResult(
                 "val",
                 "test",
                 "epoch",
-                "train_auc",
-                "val_auc",
-                "val_acc",
-                "test_auc",
-                "test_acc"));
+                "train_" + rank,
+                "val_" + rank,
+                "val_" + second,
+                "test_" + rank,
+                "test_" + second));
     for (ModalityPretrainResult m : modalities) {
       s.append(
           String.format(
@@ -43,18 +49,18 @@ public record PretrainResult(
               m.testSubjects(),
               m.bestEpoch(),
               m.epochsRun(),
-              m.trainAuroc(),
-              m.validationAuroc(),
-              m.validationAccuracy(),
-              m.testAuroc(),
-              m.testAccuracy(),
+              m.rank("train"),
+              m.rank("validation"),
+              m.second("validation"),
+              m.rank("test"),
+              m.second("test"),
               m.memorises() ? "  memorises its train subjects" : ""));
     }
     if (modalities.stream().anyMatch(ModalityPretrainResult::memorises)) {
       s.append(
           String.format(
               Locale.ROOT,
-              "An encoder whose train AUROC exceeds its validation AUROC by more than %.2f has"
+              "An encoder whose train AUROC (C) exceeds its validation AUROC (C) by more than %.2f has"
                   + " memorised its train subjects: their embeddings carry label information the"
                   + " validation and test embeddings do not, and models trained on them over-trust"
                   + " that modality (docs/benchmarks.md, \"The encoders memorise the train split\")."

@@ -152,8 +152,8 @@ class ExtractActionTest {
     String cohort =
         FeatureTestCohorts.writeCohort(
             spark, FeatureTestCohorts.rows(30, 9), tmp.resolve("bench").toString(), "fp");
-    org.cohortfusion.features.bench.ExtractBench.Result result =
-        org.cohortfusion.features.bench.ExtractBench.run(spark, cohort, encoders, 16, 1);
+    org.cohortfusion.bench.ExtractBench.Result result =
+        org.cohortfusion.bench.ExtractBench.run(spark, cohort, encoders, 16, 1);
     System.out.print(result.table());
     assertEquals(
         List.of("img", "tab", "ts", "txt", "vec"),
@@ -182,12 +182,11 @@ class ExtractActionTest {
   @Test
   void benchRatiosAndTableFollowTheirDefinitions() {
     var m =
-        new org.cohortfusion.features.bench.ExtractBench.ModalityBench(
+        new org.cohortfusion.bench.ExtractBench.ModalityBench(
             "vec", "vector", 120, 0.5, 2.0, 3.0, 4);
     assertEquals(0.25, m.conversionToScanRatio(), 1e-12, "scan seconds / conversion seconds");
     assertEquals(10.0, m.encodedSubjectsPerSecondPerCore(), 1e-12, "120 subjects / 3 s / 4 cores");
-    String[] lines =
-        new org.cohortfusion.features.bench.ExtractBench.Result(List.of(m)).table().split("\n");
+    String[] lines = new org.cohortfusion.bench.ExtractBench.Result(List.of(m)).table().split("\n");
     assertEquals(2, lines.length);
     assertEquals(
         List.of("vec", "vector", "120", "0.500", "2.000", "3.000", "0.25x", "10"),

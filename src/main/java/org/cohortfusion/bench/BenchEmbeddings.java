@@ -1,4 +1,4 @@
-package org.cohortfusion.train.bench;
+package org.cohortfusion.bench;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -30,7 +30,27 @@ public final class BenchEmbeddings {
 
   public static EmbeddingsSpec write(
       SparkSession spark, String dir, long subjects, int[] dims, double missing, long seed) {
+    double[][] bySite = {new double[dims.length]};
+    java.util.Arrays.fill(bySite[0], missing);
+    return write(spark, dir, subjects, dims, bySite, seed);
+  }
+
+  /**
+   * As {@link #write(SparkSession, String, long, int[], double, long)}, each subject at a site
+   * drawn uniformly from {@code missingBySite.length} sites (an integer {@code site} column) where
+   * modality m is missing at random with probability {@code missingBySite[site][m]}: missingness
+   * correlated with site, the label independent of it. With one site the rows are those of the
+   * single-rate overload (no site drawn).
+   */
+  public static EmbeddingsSpec write(
+      SparkSession spark,
+      String dir,
+      long subjects,
+      int[] dims,
+      double[][] missingBySite,
+      long seed) {
     int m = dims.length;
+    boolean sites = missingBySite.length > 1;
     List<StructField> fields =
         new ArrayList<>(
             List.of(
@@ -40,6 +60,9 @@ public final class BenchEmbeddings {
     for (int i = 0; i < m; i++) {
       fields.add(
           DataTypes.createStructField(Columns.presence("m" + i), DataTypes.BooleanType, false));
+    }
+    if (sites) {
+      fields.add(DataTypes.createStructField("site", DataTypes.IntegerType, false));
     }
     for (int i = 0; i < m; i++) {
       fields.add(
@@ -51,7 +74,7 @@ public final class BenchEmbeddings {
         spark
             .range(0, subjects, 1, partitions)
             .javaRDD()
-            .mapPartitions(new Rows(dims, missing, seed));
+            .mapPartitions(new Rows(dims, missingBySite, seed));
     spark
         .createDataFrame(rows, new StructType(fields.toArray(new StructField[0])))
         .write()
@@ -71,12 +94,12 @@ public final class BenchEmbeddings {
   private static final class Rows implements FlatMapFunction<Iterator<Long>, Row> {
     private static final long serialVersionUID = 1L;
     private final int[] dims;
-    private final double missing;
+    private final double[][] missing;
     private final long seed;
 
-    Rows(int[] dims, double missing, long seed) {
+    Rows(int[] dims, double[][] missing, long seed) {
       this.dims = dims.clone();
-      this.missing = missing;
+      this.missing = missing.clone();
       this.seed = seed;
     }
 
@@ -118,7 +141,8 @@ public final class BenchEmbeddings {
         z[i] = rng.nextGaussian();
         logit += z[i] / Math.sqrt(m) * 2.0;
       }
-      Object[] values = new Object[3 + 2 * m];
+      boolean sites = missing.length > 1;
+      Object[] values = new Object[3 + 2 * m + (sites ? 1 : 0)];
       values[0] = "b" + id;
       long bucket = id % 20;
       values[1] =
@@ -126,8 +150,12 @@ public final class BenchEmbeddings {
               ? Columns.Splits.TRAIN
               : bucket < 17 ? Columns.Splits.VALIDATION : Columns.Splits.TEST;
       values[2] = rng.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+      // Drawn after the label, so one site gives the same rows as the single-rate overload.
+      // SplittableRandom: java.util.Random's first draws of consecutive seeds are correlated.
+      int site =
+          sites ? new java.util.SplittableRandom(seed * 7_919L + id).nextInt(missing.length) : 0;
       for (int i = 0; i < m; i++) {
-        boolean has = rng.nextDouble() >= missing;
+        boolean has = rng.nextDouble() >= missing[site][i];
         values[3 + i] = has;
         if (has) {
           float[] v = new float[dims[i]];
@@ -136,6 +164,14 @@ public final class BenchEmbeddings {
           }
           values[3 + m + i] = v;
         }
+      }
+      if (sites) {
+        // The schema puts site after the has_ flags; the embeddings come last.
+        Object[] ordered = new Object[values.length];
+        System.arraycopy(values, 0, ordered, 0, 3 + m);
+        ordered[3 + m] = site;
+        System.arraycopy(values, 3 + m, ordered, 4 + m, m);
+        return RowFactory.create(ordered);
       }
       return RowFactory.create(values);
     }

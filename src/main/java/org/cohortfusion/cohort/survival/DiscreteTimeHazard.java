@@ -1,4 +1,4 @@
-package org.cohortfusion.train;
+package org.cohortfusion.cohort.survival;
 
 import java.util.Arrays;
 import org.cohortfusion.stage.Columns;
@@ -40,17 +40,6 @@ public final class DiscreteTimeHazard {
       }
     }
     this.cuts = cuts.clone();
-  }
-
-  /**
-   * The hazard model of a survival outcome's descriptor, or null when {@code spec} holds class
-   * labels.
-   */
-  public static DiscreteTimeHazard of(org.cohortfusion.stage.EmbeddingsSpec spec) {
-    return spec.survival()
-        ? new DiscreteTimeHazard(
-            spec.survivalIntervals().stream().mapToDouble(Double::doubleValue).toArray())
-        : null;
   }
 
   /** J, the number of intervals (the network's outputs). */

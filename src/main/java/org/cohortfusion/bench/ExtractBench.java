@@ -1,4 +1,4 @@
-package org.cohortfusion.features.bench;
+package org.cohortfusion.bench;
 
 import static org.apache.spark.sql.functions.col;
 

@@ -1,4 +1,4 @@
-package org.cohortfusion.train.bench;
+package org.cohortfusion.bench;
 
 import java.util.ArrayList;
 import java.util.List;

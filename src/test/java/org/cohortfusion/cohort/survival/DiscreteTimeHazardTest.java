@@ -1,4 +1,4 @@
-package org.cohortfusion.train;
+package org.cohortfusion.cohort.survival;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

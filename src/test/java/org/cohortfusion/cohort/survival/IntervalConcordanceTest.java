@@ -1,4 +1,4 @@
-package org.cohortfusion.train;
+package org.cohortfusion.cohort.survival;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,9 +7,9 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Metrics#intervalConcordance} against its definition written out over all pairs: an event
- * in interval s happened at s + 1/2, a subject censored after s intervals was last seen at s; a
- * pair is comparable when the earlier time is an event, concordant when that subject has the higher
+ * {@link IntervalConcordance#of} against its definition written out over all pairs: an event in
+ * interval s happened at s + 1/2, a subject censored after s intervals was last seen at s; a pair
+ * is comparable when the earlier time is an event, concordant when that subject has the higher
  * risk, one half when the risks tie.
  */
 class IntervalConcordanceTest {
@@ -39,10 +39,9 @@ class IntervalConcordanceTest {
     // Risks a 0.9, b 0.9, c 0.2, d 0.5: (a,b) tie 1/2, (a,c) 1, (a,d) 1, (c,d) 0 -> 2.5 / 4.
     assertEquals(
         0.625,
-        Metrics.intervalConcordance(new double[] {0.9, 0.9, 0.2, 0.5}, new int[] {1, 2, 3, 4}),
+        IntervalConcordance.of(new double[] {0.9, 0.9, 0.2, 0.5}, new int[] {1, 2, 3, 4}),
         1e-15);
-    assertTrue(
-        Double.isNaN(Metrics.intervalConcordance(new double[] {0.1, 0.2}, new int[] {0, 2})));
+    assertTrue(Double.isNaN(IntervalConcordance.of(new double[] {0.1, 0.2}, new int[] {0, 2})));
   }
 
   @Test
@@ -59,7 +58,7 @@ class IntervalConcordanceTest {
         codes[i] = rnd.nextInt(2 * (intervals + 1));
       }
       double expected = allPairs(risk, codes);
-      double got = Metrics.intervalConcordance(risk, codes);
+      double got = IntervalConcordance.of(risk, codes);
       if (Double.isNaN(expected)) {
         assertTrue(Double.isNaN(got), "rep " + rep);
       } else {
