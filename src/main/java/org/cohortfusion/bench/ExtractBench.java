@@ -13,16 +13,16 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.util.LongAccumulator;
 import org.cohortfusion.features.batch.FeatureBatches;
-import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.features.extract.EncoderCache;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.ModalitySpec;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -112,9 +112,9 @@ public final class ExtractBench {
       Broadcast<byte[]> bytes = jsc.broadcast(ModelArtifact.verified(hadoop, dir));
       Dataset<Row> payload =
           aligned.filter(col(spec.presenceColumn())).select(Payloads.column(prep));
-      JavaRDD<InternalRow> rows = InternalRows.of(payload);
+      JavaRDD<FieldRow> rows = FieldRows.of(payload);
       LongAccumulator seen = spark.sparkContext().longAccumulator();
-      VoidFunction<java.util.Iterator<InternalRow>> scan =
+      VoidFunction<java.util.Iterator<FieldRow>> scan =
           it -> {
             long n = 0;
             while (it.hasNext()) {
@@ -123,16 +123,16 @@ public final class ExtractBench {
             }
             seen.add(n);
           };
-      VoidFunction<java.util.Iterator<InternalRow>> convert =
+      VoidFunction<java.util.Iterator<FieldRow>> convert =
           it -> {
             FeatureBatches converter = new FeatureBatches(prep, 0);
-            InternalRows.batches(it, batchSize).forEachRemaining(converter::convert);
+            FieldRows.batches(it, batchSize).forEachRemaining(converter::convert);
           };
-      VoidFunction<java.util.Iterator<InternalRow>> encode =
+      VoidFunction<java.util.Iterator<FieldRow>> encode =
           it -> {
             FeatureBatches converter = new FeatureBatches(prep, 0);
             MultiLayerNetwork net = EncoderCache.get(sha, bytes, prep.modality());
-            InternalRows.batches(it, batchSize)
+            FieldRows.batches(it, batchSize)
                 .forEachRemaining(b -> Encoders.embed(net, converter.convert(b)));
           };
       double scanSeconds = best(rows, scan, repeats);
@@ -154,7 +154,7 @@ public final class ExtractBench {
   }
 
   private static double best(
-      JavaRDD<InternalRow> rows, VoidFunction<java.util.Iterator<InternalRow>> pass, int repeats) {
+      JavaRDD<FieldRow> rows, VoidFunction<java.util.Iterator<FieldRow>> pass, int repeats) {
     rows.foreachPartition(pass); // warm-up
     double best = Double.POSITIVE_INFINITY;
     for (int i = 0; i < Math.max(1, repeats); i++) {

@@ -10,13 +10,13 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.FeatureBatches;
-import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.Columns;
 
 /**
@@ -47,7 +47,7 @@ public final class CohortData {
       String requirePresent,
       int batchSize,
       boolean bySubject) {
-    return InternalRows.of(rows(aligned, preps, hazard, split, requirePresent, bySubject))
+    return FieldRows.of(rows(aligned, preps, hazard, split, requirePresent, bySubject))
         .mapPartitions(
             new ToBatches(
                 new ArrayList<>(preps),
@@ -121,7 +121,7 @@ public final class CohortData {
    * Converts a partition of internal rows (label, has_m..., payload_m...) to batches, one batch of
    * rows at a time.
    */
-  static final class ToBatches implements FlatMapFunction<Iterator<InternalRow>, Batch> {
+  static final class ToBatches implements FlatMapFunction<Iterator<FieldRow>, Batch> {
     private static final long serialVersionUID = 1L;
     private final ArrayList<ModalityPreprocessing> preps;
     private final int numClasses;
@@ -140,13 +140,13 @@ public final class CohortData {
     }
 
     @Override
-    public Iterator<Batch> call(Iterator<InternalRow> rows) {
+    public Iterator<Batch> call(Iterator<FieldRow> rows) {
       int m = preps.size();
       List<FeatureBatches> converters = new ArrayList<>();
       for (int i = 0; i < m; i++) {
         converters.add(new FeatureBatches(preps.get(i), 1 + m + i));
       }
-      Iterator<List<InternalRow>> batches = InternalRows.batches(rows, batchSize);
+      Iterator<List<FieldRow>> batches = FieldRows.batches(rows, batchSize);
       return new Iterator<>() {
         @Override
         public boolean hasNext() {
@@ -160,7 +160,7 @@ public final class CohortData {
       };
     }
 
-    private Batch convert(List<InternalRow> rows, List<FeatureBatches> converters) {
+    private Batch convert(List<FieldRow> rows, List<FeatureBatches> converters) {
       int m = preps.size();
       int n = rows.size();
       int[] labels = new int[n];
@@ -184,10 +184,10 @@ public final class CohortData {
       float[][] masks = new float[m][];
       boolean anyMask = false;
       for (int i = 0; i < m; i++) {
-        List<InternalRow> present = new ArrayList<>();
+        List<FieldRow> present = new ArrayList<>();
         List<Integer> at = new ArrayList<>();
         for (int r = 0; r < n; r++) {
-          InternalRow row = rows.get(r);
+          FieldRow row = rows.get(r);
           if (!row.isNullAt(1 + i) && row.getBoolean(1 + i) && !row.isNullAt(1 + m + i)) {
             present.add(row);
             at.add(r);

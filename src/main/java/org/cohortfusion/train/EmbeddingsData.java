@@ -11,17 +11,18 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
 
 /**
  * Reads the embeddings table (data-schemas/embeddings.json) into {@link Batch}es with bulk copies:
- * the selected columns go through {@code queryExecution().toRdd()} and {@code
- * InternalRow.getArray(i).toFloatArray()} (no boxed {@code Row.getList}); rows are copied before
- * the iterator advances (Spark reuses them). A null array or a false / null {@code has_<m>} gives
- * zeros and presence 0. Unlabeled rows (label null) are skipped.
+ * the selected columns are read as {@link FieldRow}s (Spark's internal rows) with {@link
+ * FieldRow#getFloats} (no boxed {@code Row.getList}); rows are copied before the iterator advances
+ * (Spark reuses them). A null array or a false / null {@code has_<m>} gives zeros and presence 0.
+ * Unlabeled rows (label null) are skipped.
  */
 public final class EmbeddingsData {
   private EmbeddingsData() {}
@@ -79,10 +80,7 @@ public final class EmbeddingsData {
             .orderBy(org.apache.spark.sql.functions.xxhash64(col(Columns.SUBJECT_ID)))
             .select(cols.toArray(new Column[0]));
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
-    return selected
-        .queryExecution()
-        .toRdd()
-        .toJavaRDD()
+    return FieldRows.of(selected)
         .mapPartitions(
             new ToBatches(
                 dims,
@@ -113,12 +111,8 @@ public final class EmbeddingsData {
     int[] dims = spec.modalities().stream().mapToInt(EmbeddingsSpec.Modality::dim).toArray();
     ToBatches toBatches =
         new ToBatches(dims, spec.modalityNames(), spec.numClasses(), false, batchSize, true);
-    return labeled(table, split)
-        .orderBy(Columns.SUBJECT_ID)
-        .select(cols.toArray(new Column[0]))
-        .queryExecution()
-        .toRdd()
-        .toJavaRDD()
+    return FieldRows.of(
+            labeled(table, split).orderBy(Columns.SUBJECT_ID).select(cols.toArray(new Column[0])))
         .mapPartitions(toBatches::identified);
   }
 
@@ -152,7 +146,7 @@ public final class EmbeddingsData {
    * Converts a partition of internal rows (label, has_m..., m..., and with ids the subject_id) to
    * batches.
    */
-  static final class ToBatches implements FlatMapFunction<Iterator<InternalRow>, Batch> {
+  static final class ToBatches implements FlatMapFunction<Iterator<FieldRow>, Batch> {
     private static final long serialVersionUID = 1L;
     private final int[] dims;
     private final List<String> names;
@@ -186,7 +180,7 @@ public final class EmbeddingsData {
     }
 
     /** As {@link #call}, with the subject id of every row. */
-    Iterator<Identified> identified(Iterator<InternalRow> rows) {
+    Iterator<Identified> identified(Iterator<FieldRow> rows) {
       if (!withIds) {
         throw new IllegalStateException("Cannot identify rows: no subject_id column was selected");
       }
@@ -210,7 +204,7 @@ public final class EmbeddingsData {
 
     /** Batches one at a time: an executor holds one batch of rows, never the whole partition. */
     @Override
-    public Iterator<Batch> call(Iterator<InternalRow> rows) {
+    public Iterator<Batch> call(Iterator<FieldRow> rows) {
       return new Iterator<>() {
         @Override
         public boolean hasNext() {
@@ -228,13 +222,13 @@ public final class EmbeddingsData {
     }
 
     /** The next batch; with {@code ids}, each row's subject id is added to it. */
-    private Batch nextBatch(Iterator<InternalRow> rows, List<String> ids) {
+    private Batch nextBatch(Iterator<FieldRow> rows, List<String> ids) {
       int m = dims.length;
       List<float[]> feats = new ArrayList<>();
       List<float[]> pres = new ArrayList<>();
       List<Integer> labels = new ArrayList<>();
       while (rows.hasNext() && labels.size() < batchSize) {
-        InternalRow r = rows.next();
+        FieldRow r = rows.next();
         int label = r.getInt(0);
         if (label < 0 || label >= numClasses) {
           throw new IllegalArgumentException(
@@ -251,7 +245,7 @@ public final class EmbeddingsData {
           boolean has = !r.isNullAt(1 + i) && r.getBoolean(1 + i);
           int ai = 1 + m + i;
           if (has && !r.isNullAt(ai)) {
-            float[] v = r.getArray(ai).toFloatArray(); // a copy: safe after next()
+            float[] v = r.getFloats(ai); // a copy: safe after next()
             if (v.length != dims[i]) {
               throw new IllegalArgumentException(
                   "Cannot read embeddings: modality '"
@@ -267,7 +261,7 @@ public final class EmbeddingsData {
           offset += dims[i];
         }
         if (ids != null) {
-          ids.add(r.getUTF8String(1 + 2 * m).toString());
+          ids.add(r.getString(1 + 2 * m));
         }
         feats.add(f);
         pres.add(p);

@@ -13,16 +13,16 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.features.FeatureTestCohorts;
 import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.FeatureBatches;
-import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.batch.PreprocessingFitter;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.testing.CountingIterator;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
@@ -60,10 +60,10 @@ class CohortDataTest {
                 col("has_ts"),
                 Payloads.column(preps.get(0)),
                 Payloads.column(preps.get(1)));
-    List<InternalRow> partition = InternalRows.of(rows).map(InternalRow::copy).collect();
+    List<FieldRow> partition = FieldRows.of(rows).map(FieldRow::copy).collect();
     assertTrue(partition.size() > 2 * batchSize);
 
-    CountingIterator<InternalRow> input = new CountingIterator<>(partition);
+    CountingIterator<FieldRow> input = new CountingIterator<>(partition);
     Iterator<Batch> out =
         new CohortData.ToBatches(new ArrayList<>(preps), 2, false, batchSize).call(input);
     List<Batch> batches = new ArrayList<>();
@@ -76,8 +76,8 @@ class CohortDataTest {
     int m = preps.size();
     for (int i = 0; i < m; i++) {
       // Oracle: the present rows of the whole partition converted at once.
-      List<InternalRow> present = new ArrayList<>();
-      for (InternalRow r : partition) {
+      List<FieldRow> present = new ArrayList<>();
+      for (FieldRow r : partition) {
         if (r.getBoolean(1 + i) && !r.isNullAt(1 + m + i)) {
           present.add(r);
         }
@@ -96,7 +96,7 @@ class CohortDataTest {
       int p = 0;
       for (Batch batch : batches) {
         for (int k = 0; k < batch.size(); k++, row++) {
-          InternalRow r = partition.get(row);
+          FieldRow r = partition.get(row);
           assertEquals(r.getInt(0), batch.labels()[k], "label of row " + row);
           boolean has = r.getBoolean(1 + i) && !r.isNullAt(1 + m + i);
           assertEquals(has ? 1f : 0f, batch.presence()[k * m + i], "presence of row " + row);

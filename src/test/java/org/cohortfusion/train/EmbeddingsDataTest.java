@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.TestFieldRows;
 import org.cohortfusion.testing.CountingIterator;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,7 @@ class EmbeddingsDataTest {
     int[] dims = {2, 3};
     int n = 11;
     int batchSize = 4;
-    List<InternalRow> partition = new ArrayList<>();
+    List<FieldRow> partition = new ArrayList<>();
     for (int r = 0; r < n; r++) {
       float[] a = {r, r + 0.5f};
       float[] b = {-r, 2 * r, 3 * r};
@@ -34,16 +35,17 @@ class EmbeddingsDataTest {
       // a null array
       // under has_b true (odd rows)
       partition.add(
-          new GenericInternalRow(
-              new Object[] {
-                r % 2,
-                true,
-                !absentB || r % 2 == 1,
-                ArrayData.toArrayData(a),
-                !absentB || r % 2 == 0 ? ArrayData.toArrayData(b) : null
-              }));
+          TestFieldRows.of(
+              new GenericInternalRow(
+                  new Object[] {
+                    r % 2,
+                    true,
+                    !absentB || r % 2 == 1,
+                    ArrayData.toArrayData(a),
+                    !absentB || r % 2 == 0 ? ArrayData.toArrayData(b) : null
+                  })));
     }
-    CountingIterator<InternalRow> input = new CountingIterator<>(partition);
+    CountingIterator<FieldRow> input = new CountingIterator<>(partition);
     Iterator<Batch> out =
         new EmbeddingsData.ToBatches(dims, List.of("a", "b"), 2, false, batchSize).call(input);
     List<Batch> batches = new ArrayList<>();

@@ -15,6 +15,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.cohortfusion.config.SplitConfig;
+import org.cohortfusion.spark.internal.ValueCounts;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.ModalityKind;
 import org.cohortfusion.stage.ModalitySpec;

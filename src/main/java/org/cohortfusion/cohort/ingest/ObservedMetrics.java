@@ -13,12 +13,13 @@ import org.apache.spark.sql.Row;
 
 /**
  * Metrics to observe on rows as they pass ({@link Dataset#observe}), and the inputs they read.
- * Spark evaluates the inputs of an imperative aggregate ({@link ObservedAggregate}) row by row,
- * uncompiled: a condition, a string built from several columns or an array built from fields then
- * costs an interpreted expression tree per row and metric. So such an input is registered with
- * {@link #input} and becomes a column of its own, computed in the compiled projection before the
- * observation, and the aggregate reads only that column. Measured at 1M subjects: the QC groups,
- * built as interpreted strings, took about 2% of the aligned write's CPU.
+ * Spark evaluates the inputs of an imperative aggregate ({@link
+ * org.cohortfusion.spark.internal.ValueCounts}) row by row, uncompiled: a condition, a string built
+ * from several columns or an array built from fields then costs an interpreted expression tree per
+ * row and metric. So such an input is registered with {@link #input} and becomes a column of its
+ * own, computed in the compiled projection before the observation, and the aggregate reads only
+ * that column. Measured at 1M subjects: the QC groups, built as interpreted strings, took about 2%
+ * of the aligned write's CPU.
  */
 final class ObservedMetrics {
   private static final String PREFIX = "_observed_input_";

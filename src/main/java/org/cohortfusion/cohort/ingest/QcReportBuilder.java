@@ -9,6 +9,7 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.spark.internal.ValueCounts;
 import org.cohortfusion.stage.ModalitySpec;
 import org.cohortfusion.stage.QcReport;
 

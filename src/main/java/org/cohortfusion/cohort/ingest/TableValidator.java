@@ -24,6 +24,7 @@ import org.cohortfusion.cohort.contract.ContractColumn;
 import org.cohortfusion.cohort.contract.RejectReason;
 import org.cohortfusion.cohort.contract.TableContract;
 import org.cohortfusion.config.IdWhitespace;
+import org.cohortfusion.spark.internal.ArrayScans;
 import org.cohortfusion.stage.Columns;
 
 /**
@@ -212,9 +213,9 @@ final class TableValidator {
 
   /**
    * Null elements and, for float arrays, NaN or infinite elements, in that order: a row with both
-   * is rejected for its null element. Each rule is one pass over the elements ({@link
-   * ArrayElements}). When the column's type rules out null elements ({@code mayHoldNull} false:
-   * Parquet's {@code required} element), there is nothing to check for them.
+   * is rejected for its null element. Each rule is one pass over the elements ({@link ArrayScans}).
+   * When the column's type rules out null elements ({@code mayHoldNull} false: Parquet's {@code
+   * required} element), there is nothing to check for them.
    */
   static List<RowCheck> arrayChecks(
       String name, Column array, ArrayType type, boolean finite, boolean mayHoldNull) {
@@ -222,14 +223,14 @@ final class TableValidator {
     if (mayHoldNull) {
       checks.add(
           new RowCheck(
-              ArrayElements.hasNull(array),
+              ArrayScans.hasNull(array),
               RejectReason.NULL_VALUE,
               lit("column '" + name + "' holds a null element")));
     }
     if (finite && isFloating(type.elementType())) {
       checks.add(
           new RowCheck(
-              ArrayElements.hasNonFinite(array, type, mayHoldNull),
+              ArrayScans.hasNonFinite(array, type, mayHoldNull),
               RejectReason.NON_FINITE,
               lit("column '" + name + "' holds NaN or infinity")));
     }

@@ -12,6 +12,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.cohortfusion.cohort.contract.RejectReason;
+import org.cohortfusion.spark.internal.ArrayScans;
 
 /**
  * A vector table's wide numeric columns (one column per feature, e.g. 20,000 expression probes),
@@ -98,13 +99,13 @@ final class WideColumns {
    */
   static List<RowCheck> checks(Column values, List<String> names) {
     List<RowCheck> checks = new ArrayList<>();
-    Column firstNull = ArrayElements.firstNull(values);
+    Column firstNull = ArrayScans.firstNull(values);
     checks.add(
         new RowCheck(
             firstNull.geq(0),
             RejectReason.NULL_VALUE,
             concat(lit("column '"), nameAt(names, firstNull.plus(1)), lit("' is null"))));
-    Column firstNonFinite = ArrayElements.firstNonFiniteFloat(values);
+    Column firstNonFinite = ArrayScans.firstNonFiniteFloat(values);
     checks.add(
         new RowCheck(
             firstNonFinite.geq(0),

@@ -7,19 +7,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.cohortfusion.spark.internal.FieldRow;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Turns a batch of Spark internal rows into ND4J inputs with primitive bulk copies: array payloads
- * are read with {@code ArrayData.toFloatArray()}, normalised in a float buffer and handed to ND4J
- * in one {@code Nd4j.create(float[], shape)}. No value is ever boxed.
+ * Turns a batch of rows ({@link FieldRow}, Spark's internal rows) into ND4J inputs with primitive
+ * bulk copies: array payloads are read with {@link FieldRow#getFloats}, normalised in a float
+ * buffer and handed to ND4J in one {@code Nd4j.create(float[], shape)}. No value is ever boxed.
  *
- * <p>Rows must be copies ({@code InternalRow.copy()}) because Spark reuses row objects. The payload
- * of the modality sits at {@code ordinal}; a null payload is an error here (callers filter on
- * {@code has_<modality>}).
+ * <p>Rows must be copies ({@code FieldRow.copy()}) because Spark reuses row objects. The payload of
+ * the modality sits at {@code ordinal}; a null payload is an error here (callers filter on {@code
+ * has_<modality>}).
  */
 public final class FeatureBatches {
   private static final Pattern NON_WORD = Pattern.compile("[^\\p{L}\\p{N}]+");
@@ -52,7 +51,7 @@ public final class FeatureBatches {
     }
   }
 
-  public FeatureBatch convert(List<InternalRow> rows) {
+  public FeatureBatch convert(List<FieldRow> rows) {
     int n = rows.size();
     for (int r = 0; r < n; r++) {
       if (rows.get(r).isNullAt(ordinal)) {
@@ -78,7 +77,7 @@ public final class FeatureBatches {
   }
 
   /** One-hot labels [N, classes] from an int column at {@code labelOrdinal}. */
-  public static INDArray oneHotLabels(List<InternalRow> rows, int labelOrdinal, int classes) {
+  public static INDArray oneHotLabels(List<FieldRow> rows, int labelOrdinal, int classes) {
     float[] out = new float[rows.size() * classes];
     for (int r = 0; r < rows.size(); r++) {
       int label = rows.get(r).getInt(labelOrdinal);
@@ -91,13 +90,13 @@ public final class FeatureBatches {
     return Nd4j.create(out, new long[] {rows.size(), classes}, 'c');
   }
 
-  private float[] tabular(List<InternalRow> rows) {
+  private float[] tabular(List<FieldRow> rows) {
     int numeric = prep.numericFeatures().size();
     int categorical = prep.categoricalFeatures().size();
     int width = prep.inputSize();
     float[] out = new float[rows.size() * width];
     for (int r = 0; r < rows.size(); r++) {
-      InternalRow s = rows.get(r).getStruct(ordinal, numeric + categorical);
+      FieldRow s = rows.get(r).getStruct(ordinal, numeric + categorical);
       int base = r * width;
       for (int i = 0; i < numeric; i++) {
         if (s.isNullAt(i)) {
@@ -114,9 +113,7 @@ public final class FeatureBatches {
       for (int j = 0; j < categorical; j++) {
         int vocabularySize = prep.vocabularies().get(j).size();
         Integer index =
-            s.isNullAt(numeric + j)
-                ? null
-                : vocabularyIndex.get(j).get(s.getUTF8String(numeric + j).toString());
+            s.isNullAt(numeric + j) ? null : vocabularyIndex.get(j).get(s.getString(numeric + j));
         out[offset + (index == null ? vocabularySize : index)] = 1f;
         offset += vocabularySize + 1;
       }
@@ -124,13 +121,13 @@ public final class FeatureBatches {
     return out;
   }
 
-  private float[] vector(List<InternalRow> rows) {
+  private float[] vector(List<FieldRow> rows) {
     int length = prep.shape().get(0);
     int width = prep.inputSize();
     int[] kept = prep.keptPositions();
     float[] out = new float[rows.size() * width];
     for (int r = 0; r < rows.size(); r++) {
-      float[] v = checkedLength(rows.get(r).getArray(ordinal), length);
+      float[] v = checkedLength(rows.get(r).getFloats(ordinal), length);
       int base = r * width;
       for (int k = 0; k < width; k++) {
         int p = kept == null ? k : kept[k];
@@ -150,13 +147,13 @@ public final class FeatureBatches {
     return shape;
   }
 
-  private float[] image(List<InternalRow> rows) {
+  private float[] image(List<FieldRow> rows) {
     int size = prep.inputSize();
     int channels = prep.channels();
     int perChannel = size / channels;
     float[] out = new float[rows.size() * size];
     for (int r = 0; r < rows.size(); r++) {
-      float[] v = checkedLength(rows.get(r).getArray(ordinal), size);
+      float[] v = checkedLength(rows.get(r).getFloats(ordinal), size);
       int base = r * size;
       for (int c = 0; c < channels; c++) {
         float m = mean[c];
@@ -169,17 +166,17 @@ public final class FeatureBatches {
     return out;
   }
 
-  private FeatureBatch timeseries(List<InternalRow> rows) {
+  private FeatureBatch timeseries(List<FieldRow> rows) {
     int channels = prep.channels();
     int steps = prep.steps();
     int perSubject = 2 * channels * steps;
     float[] features = new float[rows.size() * perSubject];
     float[] mask = new float[rows.size() * steps];
     for (int r = 0; r < rows.size(); r++) {
-      InternalRow s = rows.get(r).getStruct(ordinal, 4);
-      float[] values = checkedLength(s.getArray(0), channels * steps);
-      float[] observed = checkedLength(s.getArray(1), channels * steps);
-      float[] stepMask = checkedLength(s.getArray(2), steps);
+      FieldRow s = rows.get(r).getStruct(ordinal, 4);
+      float[] values = checkedLength(s.getFloats(0), channels * steps);
+      float[] observed = checkedLength(s.getFloats(1), channels * steps);
+      float[] stepMask = checkedLength(s.getFloats(2), steps);
       System.arraycopy(stepMask, 0, mask, r * steps, steps);
       int base = r * perSubject;
       int maskOffset = base + channels * steps;
@@ -199,12 +196,12 @@ public final class FeatureBatches {
         Nd4j.create(mask, new long[] {rows.size(), steps}, 'c'));
   }
 
-  private float[] text(List<InternalRow> rows) {
+  private float[] text(List<FieldRow> rows) {
     int buckets = prep.buckets();
     float[] out = new float[rows.size() * buckets];
     for (int r = 0; r < rows.size(); r++) {
       int base = r * buckets;
-      List<String> tokens = tokens(rows.get(r).getUTF8String(ordinal).toString());
+      List<String> tokens = tokens(rows.get(r).getString(ordinal));
       for (int i = 0; i < tokens.size(); i++) {
         out[base + bucket(tokens.get(i), buckets)] += 1f;
         if (i + 1 < tokens.size()) {
@@ -245,16 +242,16 @@ public final class FeatureBatches {
     return Math.floorMod(h, buckets);
   }
 
-  private float[] checkedLength(ArrayData data, int expected) {
-    if (data.numElements() != expected) {
+  private float[] checkedLength(float[] data, int expected) {
+    if (data.length != expected) {
       throw new IllegalArgumentException(
           "Cannot convert modality '"
               + prep.modality()
               + "': an array has "
-              + data.numElements()
+              + data.length
               + " elements, expected "
               + expected);
     }
-    return data.toFloatArray();
+    return data;
   }
 }

@@ -15,9 +15,10 @@ import java.util.stream.IntStream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.config.ConfigException;
 import org.cohortfusion.config.EncoderConfig;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.ModalitySpec;
 
@@ -238,18 +239,17 @@ public final class PreprocessingFitter {
       // Per group: count, sum, sum of squares; then the values outside log1p's domain.
       double[] zero = new double[3 * groups + 1];
       double[] sums =
-          InternalRows.of(df)
+          FieldRows.of(df)
               .mapPartitions(
                   rows -> {
                     double[] acc = new double[3 * groups + 1];
                     while (rows.hasNext()) {
-                      InternalRow row = rows.next();
+                      FieldRow row = rows.next();
                       if (row.isNullAt(0)) {
                         continue;
                       }
-                      float[] v = row.getArray(0).toFloatArray();
-                      float[] w =
-                          weightOrdinal == null ? null : row.getArray(weightOrdinal).toFloatArray();
+                      float[] v = row.getFloats(0);
+                      float[] w = weightOrdinal == null ? null : row.getFloats(weightOrdinal);
                       for (int p = 0; p < v.length && p < length; p++) {
                         if (w != null && !(w[p] > 0f)) {
                           continue;

@@ -29,12 +29,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.FeatureBatches;
-import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.Log1pDomain;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
@@ -45,6 +43,8 @@ import org.cohortfusion.features.encoder.Encoders;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
@@ -425,7 +425,7 @@ public final class ExtractAction {
     Broadcast<byte[]> bytes = encoder.bytes();
     DeviceBinder deviceBinder = binder;
     JavaRDD<Row> out =
-        InternalRows.of(rows)
+        FieldRows.of(rows)
             .mapPartitions(
                 new EncodePartition(prep, sha, bytes, deviceBinder, batchSize, runStamp));
     return spark.createDataFrame(out, ENCODED);
@@ -437,7 +437,7 @@ public final class ExtractAction {
    * {@code batchSize} rows at a time: a row with a cached embedding, head and time is passed
    * through; the others of the batch are encoded together and stamped with {@code runStamp}.
    */
-  static final class EncodePartition implements FlatMapFunction<Iterator<InternalRow>, Row> {
+  static final class EncodePartition implements FlatMapFunction<Iterator<FieldRow>, Row> {
     private static final long serialVersionUID = 1L;
     private static final int PAYLOAD = 3;
     private static final int EMBEDDING = 4;
@@ -466,14 +466,14 @@ public final class ExtractAction {
     }
 
     @Override
-    public Iterator<Row> call(Iterator<InternalRow> partition) {
+    public Iterator<Row> call(Iterator<FieldRow> partition) {
       if (!partition.hasNext()) {
         return Collections.emptyIterator();
       }
       binder.bind(TaskContext.get());
       BatchEncoder encoder = new BatchEncoder();
       // Lazy: a batch is read and encoded only when Spark has taken the previous batch's rows.
-      return InternalRows.flatMapBatches(partition, batchSize, encoder::rows);
+      return FieldRows.flatMapBatches(partition, batchSize, encoder::rows);
     }
 
     /**
@@ -486,9 +486,9 @@ public final class ExtractAction {
       /**
        * The rows of one batch, in its order: cached ones as they are, the others encoded together.
        */
-      List<Row> rows(List<InternalRow> batch) {
-        List<InternalRow> missing = new ArrayList<>();
-        for (InternalRow in : batch) {
+      List<Row> rows(List<FieldRow> batch) {
+        List<FieldRow> missing = new ArrayList<>();
+        for (FieldRow in : batch) {
           if (!isCached(in)) {
             missing.add(in);
           }
@@ -505,18 +505,18 @@ public final class ExtractAction {
         }
         List<Row> rows = new ArrayList<>(batch.size());
         int k = 0;
-        for (InternalRow in : batch) {
-          String subject = in.getUTF8String(0).toString();
-          String hash = in.getUTF8String(1).toString();
+        for (FieldRow in : batch) {
+          String subject = in.getString(0);
+          String hash = in.getString(1);
           if (isCached(in)) {
             rows.add(
                 RowFactory.create(
                     subject,
                     hash,
                     in.getLong(2),
-                    in.getArray(EMBEDDING).toFloatArray(),
-                    in.getArray(HEAD).toFloatArray(),
-                    in.getUTF8String(ENCODED_AT).toString()));
+                    in.getFloats(EMBEDDING),
+                    in.getFloats(HEAD),
+                    in.getString(ENCODED_AT)));
           } else {
             rows.add(RowFactory.create(subject, hash, in.getLong(2), values[k], head[k], runStamp));
             k++;
@@ -526,7 +526,7 @@ public final class ExtractAction {
       }
     }
 
-    private static boolean isCached(InternalRow in) {
+    private static boolean isCached(FieldRow in) {
       return !in.isNullAt(EMBEDDING) && !in.isNullAt(HEAD) && !in.isNullAt(ENCODED_AT);
     }
   }

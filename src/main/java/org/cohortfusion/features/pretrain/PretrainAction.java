@@ -17,7 +17,6 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.cohort.survival.IntervalConcordance;
@@ -27,7 +26,6 @@ import org.cohortfusion.config.OutcomeConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.FeatureBatches;
-import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.batch.PreprocessingFitter;
@@ -38,6 +36,8 @@ import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.ModalitySpec;
@@ -518,7 +518,7 @@ public final class PretrainAction {
             .filter(col(Columns.SPLIT).equalTo(lit(split)))
             .orderBy(org.apache.spark.sql.functions.xxhash64(col(Columns.SUBJECT_ID)))
             .select(col(Columns.LABEL), Payloads.column(prep));
-    return InternalRows.of(rows).mapPartitions(new ToDataSets(prep, outputs, hazards, batchSize));
+    return FieldRows.of(rows).mapPartitions(new ToDataSets(prep, outputs, hazards, batchSize));
   }
 
   /**
@@ -526,7 +526,7 @@ public final class PretrainAction {
    * batchSize}, in input order: one-hot class labels, or a survival code's hazard targets with
    * their per-output label mask.
    */
-  static final class ToDataSets implements FlatMapFunction<Iterator<InternalRow>, DataSet> {
+  static final class ToDataSets implements FlatMapFunction<Iterator<FieldRow>, DataSet> {
     private static final long serialVersionUID = 1L;
     private final ModalityPreprocessing prep;
     private final int outputs;
@@ -548,14 +548,14 @@ public final class PretrainAction {
     }
 
     @Override
-    public Iterator<DataSet> call(Iterator<InternalRow> partition) {
+    public Iterator<DataSet> call(Iterator<FieldRow> partition) {
       FeatureBatches converter = new FeatureBatches(prep, 1);
       // Lazy: a batch is read and converted only when Spark has taken the previous minibatch.
-      return InternalRows.flatMapBatches(
+      return FieldRows.flatMapBatches(
           partition, batchSize, batch -> List.of(convert(converter, batch)));
     }
 
-    private DataSet convert(FeatureBatches converter, List<InternalRow> batch) {
+    private DataSet convert(FeatureBatches converter, List<FieldRow> batch) {
       FeatureBatch features = converter.convert(batch);
       if (!hazards) {
         return new DataSet(

@@ -16,12 +16,13 @@ import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.spark.internal.ArrayScans;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The array checks ({@link ArrayElements}) read Spark's internal arrays directly; this pins their
+ * The array checks ({@link ArrayScans}) read Spark's internal arrays directly; this pins their
  * verdict on every kind of element, for arrays built in memory and for arrays read straight from a
  * Parquet batch, where the slot of a null element holds whatever the batch held before.
  */
@@ -37,7 +38,7 @@ class ArrayChecksTest {
     for (int n : new int[] {0, 1, 63, 64, 65, 128, 256, 257}) {
       assertEquals(
           false,
-          ArrayElements.hasNull(
+          ArrayScans.hasNull(
               org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(
                   new float[n])),
           "no null, length " + n);
@@ -49,13 +50,13 @@ class ArrayChecksTest {
             org.apache.spark.sql.catalyst.expressions.UnsafeArrayData.fromPrimitiveArray(
                 new float[n]);
         array.setNullAt(at);
-        assertEquals(true, ArrayElements.hasNull(array), "null at " + at + " of " + n);
+        assertEquals(true, ArrayScans.hasNull(array), "null at " + at + " of " + n);
         Object[] boxed = new Object[n];
         java.util.Arrays.fill(boxed, 1f);
         boxed[at] = null;
         assertEquals(
             true,
-            ArrayElements.hasNull(new org.apache.spark.sql.catalyst.util.GenericArrayData(boxed)),
+            ArrayScans.hasNull(new org.apache.spark.sql.catalyst.util.GenericArrayData(boxed)),
             "generic, null at " + at);
       }
     }

@@ -18,6 +18,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.cohortfusion.spark.internal.Utf8Ids;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 
@@ -83,7 +84,7 @@ class MalformedIdTest {
     }
     assertEquals(13, malformed, "malformed ids among the cases");
     assertEquals(
-        true, MalformedId.test(org.apache.spark.unsafe.types.UTF8String.fromString("a\u0001")));
+        true, Utf8Ids.test(org.apache.spark.unsafe.types.UTF8String.fromString("a\u0001")));
   }
 
   /**
@@ -115,7 +116,7 @@ class MalformedIdTest {
     }; // the last: U+FFFD, what a decoding reader leaves of invalid bytes
     for (int[] id : invalid) {
       assertTrue(
-          MalformedId.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
+          Utf8Ids.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
     }
     int[][] valid = {
       {'S', 0xC3, 0xA9},
@@ -131,7 +132,7 @@ class MalformedIdTest {
     };
     for (int[] id : valid) {
       assertFalse(
-          MalformedId.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
+          Utf8Ids.test(UTF8String.fromBytes(bytes(id))), () -> java.util.Arrays.toString(id));
     }
     java.util.Random random = new java.util.Random(20261205);
     int malformed = 0;
@@ -149,9 +150,7 @@ class MalformedIdTest {
               || allSpaces(id)
               || new String(id, StandardCharsets.UTF_8).indexOf('\uFFFD') >= 0;
       assertEquals(
-          expected,
-          MalformedId.test(UTF8String.fromBytes(id)),
-          () -> java.util.Arrays.toString(id));
+          expected, Utf8Ids.test(UTF8String.fromBytes(id)), () -> java.util.Arrays.toString(id));
       malformed += expected ? 1 : 0;
     }
     assertTrue(

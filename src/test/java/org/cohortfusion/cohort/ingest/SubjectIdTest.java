@@ -15,6 +15,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.spark.internal.Utf8Ids;
 import org.cohortfusion.stage.QcReport;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
@@ -250,18 +251,15 @@ class SubjectIdTest {
   void edgeSpaceLooksAtTheEndCharactersOnly() {
     for (String id :
         List.of(" a", "a ", "\u00A0a", "a\u2009", "\u3000", "\uFEFFa", "a\u202F", "日本 ")) {
-      assertTrue(
-          MalformedId.hasEdgeSpace(org.apache.spark.unsafe.types.UTF8String.fromString(id)), id);
+      assertTrue(Utf8Ids.hasEdgeSpace(org.apache.spark.unsafe.types.UTF8String.fromString(id)), id);
     }
     for (String id : List.of("a b", "a", "", "日本", "a\u00A0b", "\uD83D\uDE00", "é")) {
       assertEquals(
-          false,
-          MalformedId.hasEdgeSpace(org.apache.spark.unsafe.types.UTF8String.fromString(id)),
-          id);
+          false, Utf8Ids.hasEdgeSpace(org.apache.spark.unsafe.types.UTF8String.fromString(id)), id);
     }
     assertEquals(
         false,
-        MalformedId.hasEdgeSpace(
+        Utf8Ids.hasEdgeSpace(
             org.apache.spark.unsafe.types.UTF8String.fromBytes(new byte[] {'a', (byte) 0xC2})));
   }
 }

@@ -11,6 +11,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.cohortfusion.spark.internal.TimeSeriesCall;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,7 +37,7 @@ class TimeSeriesTensorTest {
   }
 
   private InternalRow lastSteps(Double indexTime, int steps) {
-    return TimeSeriesTensor.lastSteps(
+    return TimeSeriesCall.lastSteps(
         new GenericArrayData(observations.toArray()),
         false,
         indexTime == null,
@@ -47,7 +48,7 @@ class TimeSeriesTensorTest {
   }
 
   private InternalRow timeBins(Double indexTime, int steps, double width) {
-    return TimeSeriesTensor.timeBins(
+    return TimeSeriesCall.timeBins(
         new GenericArrayData(observations.toArray()),
         false,
         indexTime == null,

@@ -10,9 +10,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.config.EncoderConfig;
 import org.cohortfusion.features.FeatureTestCohorts;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -235,7 +236,7 @@ class PreprocessingTest {
 
   private FeatureBatch convert(Dataset<Row> frame, ModalityPreprocessing prep) {
     Dataset<Row> df = frame.select(Payloads.column(prep));
-    List<InternalRow> internal = InternalRows.of(df).map(InternalRow::copy).collect();
+    List<FieldRow> internal = FieldRows.of(df).map(FieldRow::copy).collect();
     return new FeatureBatches(prep, 0).convert(internal);
   }
 

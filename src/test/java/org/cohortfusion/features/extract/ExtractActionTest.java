@@ -15,7 +15,6 @@ import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.config.EncoderConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
@@ -25,6 +24,8 @@ import org.cohortfusion.features.batch.PreprocessingFitter;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.testing.CountingIterator;
 import org.cohortfusion.testing.SparkTestSession;
@@ -240,14 +241,13 @@ class ExtractActionTest {
                       .functions
                       .when(cached, org.apache.spark.sql.functions.lit("earlier"))
                       .as("encoded_at"));
-      List<InternalRow> partition =
-          org.cohortfusion.features.batch.InternalRows.of(present).map(InternalRow::copy).collect();
+      List<FieldRow> partition = FieldRows.of(present).map(FieldRow::copy).collect();
       assertTrue(
           partition.size() > 2 * batchSize,
           spec.name() + ": the partition must span several batches");
       var bytes = jsc.broadcast(ModelArtifact.verified(new Configuration(), dir));
       try {
-        CountingIterator<InternalRow> input = new CountingIterator<>(partition);
+        CountingIterator<FieldRow> input = new CountingIterator<>(partition);
         java.util.Iterator<Row> out =
             new ExtractAction.EncodePartition(
                     prep,
@@ -279,14 +279,8 @@ class ExtractActionTest {
         assertEquals(partition.size(), rows.size(), spec.name());
         for (int i = 0; i < rows.size(); i++) {
           Row r = rows.get(i);
-          assertEquals(
-              partition.get(i).getUTF8String(0).toString(),
-              r.getString(0),
-              spec.name() + " row " + i);
-          assertEquals(
-              partition.get(i).getUTF8String(1).toString(),
-              r.getString(1),
-              spec.name() + " row " + i);
+          assertEquals(partition.get(i).getString(0), r.getString(0), spec.name() + " row " + i);
+          assertEquals(partition.get(i).getString(1), r.getString(1), spec.name() + " row " + i);
           assertEquals(partition.get(i).getLong(2), r.getLong(2), spec.name() + " row " + i);
           int subject = Integer.parseInt(r.getString(0).substring(1));
           if (subject % 3 == 0) {
@@ -613,8 +607,7 @@ class ExtractActionTest {
               .select(
                   org.apache.spark.sql.functions.col("subject_id"),
                   org.cohortfusion.features.batch.Payloads.column(loaded.preprocessing()));
-      List<InternalRow> rows =
-          org.cohortfusion.features.batch.InternalRows.of(present).map(InternalRow::copy).collect();
+      List<FieldRow> rows = FieldRows.of(present).map(FieldRow::copy).collect();
       var batch =
           new org.cohortfusion.features.batch.FeatureBatches(loaded.preprocessing(), 1)
               .convert(rows);
@@ -633,7 +626,7 @@ class ExtractActionTest {
           rows.size(),
           m);
       for (int i = 0; i < rows.size(); i++) {
-        Row r = table.get(rows.get(i).getUTF8String(0).toString());
+        Row r = table.get(rows.get(i).getString(0));
         assertNotNull(r, m + " row " + i);
         org.junit.jupiter.api.Assertions.assertArrayEquals(
             embeddings[i], floats(r.getList(r.fieldIndex(m))), 1e-5f, m + " row " + i);

@@ -12,16 +12,16 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.features.FeatureTestCohorts;
 import org.cohortfusion.features.batch.FeatureBatch;
 import org.cohortfusion.features.batch.FeatureBatches;
-import org.cohortfusion.features.batch.InternalRows;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.features.batch.Payloads;
 import org.cohortfusion.features.batch.PreprocessingFitter;
+import org.cohortfusion.spark.internal.FieldRow;
+import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.testing.CountingIterator;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
@@ -60,12 +60,12 @@ class PretrainDataSetsTest {
           aligned
               .where(col(spec.presenceColumn()).and(col("label").isNotNull()))
               .select(col("label"), Payloads.column(prep));
-      List<InternalRow> partition = InternalRows.of(rows).map(InternalRow::copy).collect();
+      List<FieldRow> partition = FieldRows.of(rows).map(FieldRow::copy).collect();
       assertTrue(
           partition.size() > 2 * batchSize,
           spec.name() + ": the partition must span several batches");
 
-      CountingIterator<InternalRow> input = new CountingIterator<>(partition);
+      CountingIterator<FieldRow> input = new CountingIterator<>(partition);
       Iterator<DataSet> out = new PretrainAction.ToDataSets(prep, classes, batchSize).call(input);
       List<DataSet> batches = new ArrayList<>();
       batches.add(out.next());

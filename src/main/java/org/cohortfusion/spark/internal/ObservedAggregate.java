@@ -1,4 +1,4 @@
-package org.cohortfusion.cohort.ingest;
+package org.cohortfusion.spark.internal;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +13,8 @@ import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggreg
  *
  * <p>A {@link TypedImperativeAggregate}, as Spark's own percentile_approx is, because a typed
  * {@code Aggregator} cannot be an observed metric in Spark 3.5: its encoders do not serialize with
- * the task result.
+ * the task result. Kept internal for that reason, not for speed: without it a QC count would be a
+ * job of its own over the written table.
  */
 abstract class ObservedAggregate<T> extends TypedImperativeAggregate<T>
     implements java.io.Serializable {

@@ -1,4 +1,4 @@
-package org.cohortfusion.features.batch;
+package org.cohortfusion.spark.internal;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -8,19 +8,23 @@ import java.util.function.Function;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
 
-/** Spark's internal rows of a DataFrame, read without conversion to external {@code Row}s. */
-public final class InternalRows {
-  private InternalRows() {}
+/**
+ * The rows of a DataFrame as {@link FieldRow}s over Spark's internal rows, for the executors' batch
+ * readers (encoder inputs, embeddings). Kept internal for speed: a public {@code Row} boxes every
+ * value and turns an array into a {@code Seq} of boxed floats, where an internal row copies a
+ * 256-float payload in one go.
+ */
+public final class FieldRows {
+  private FieldRows() {}
 
-  /** The rows of {@code df} as Spark's internal rows (reused by Spark: copy before keeping one). */
-  public static JavaRDD<InternalRow> of(Dataset<Row> df) {
-    return df.queryExecution().toRdd().toJavaRDD();
+  /** The rows of {@code df} (reused by Spark: copy before keeping one). */
+  public static JavaRDD<FieldRow> of(Dataset<Row> df) {
+    return df.queryExecution().toRdd().toJavaRDD().map(InternalFieldRow::new);
   }
 
   /** Groups an iterator of reused rows into batches of copied rows. */
-  public static Iterator<List<InternalRow>> batches(Iterator<InternalRow> rows, int batchSize) {
+  public static Iterator<List<FieldRow>> batches(Iterator<FieldRow> rows, int batchSize) {
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -28,11 +32,11 @@ public final class InternalRows {
       }
 
       @Override
-      public List<InternalRow> next() {
+      public List<FieldRow> next() {
         if (!rows.hasNext()) {
           throw new NoSuchElementException();
         }
-        List<InternalRow> batch = new ArrayList<>(batchSize);
+        List<FieldRow> batch = new ArrayList<>(batchSize);
         while (rows.hasNext() && batch.size() < batchSize) {
           batch.add(rows.next().copy());
         }
@@ -50,8 +54,8 @@ public final class InternalRows {
    * @param convert the outputs of one batch of copied rows, in order (may be empty)
    */
   public static <T> Iterator<T> flatMapBatches(
-      Iterator<InternalRow> rows, int batchSize, Function<List<InternalRow>, List<T>> convert) {
-    Iterator<List<InternalRow>> batches = batches(rows, batchSize);
+      Iterator<FieldRow> rows, int batchSize, Function<List<FieldRow>, List<T>> convert) {
+    Iterator<List<FieldRow>> batches = batches(rows, batchSize);
     return new Iterator<>() {
       private Iterator<T> current = java.util.Collections.emptyIterator();
 

@@ -1,4 +1,4 @@
-package org.cohortfusion.cohort.ingest;
+package org.cohortfusion.spark.internal;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -7,10 +7,8 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.util.ArrayBasedMapData;
@@ -24,10 +22,9 @@ import scala.collection.Seq;
 
 /**
  * How many rows hold each value of a string column (nulls skipped), as a Spark aggregate: a map
- * from value to count. Used as an observed metric of the aligned write (the QC groups: split, label
- * and missingness pattern, a few distinct values), so the written table is not read back for them.
+ * from value to count ({@link ValueCounts}).
  */
-final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
+final class ValueCountsAggregate extends ObservedAggregate<ValueCountsAggregate.Counts> {
   private static final long serialVersionUID = 1L;
 
   /** The counts so far. */
@@ -47,32 +44,10 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
 
   private final Expression value;
 
-  public ValueCounts(Expression value, int mutableAggBufferOffset, int inputAggBufferOffset) {
+  public ValueCountsAggregate(
+      Expression value, int mutableAggBufferOffset, int inputAggBufferOffset) {
     super(mutableAggBufferOffset, inputAggBufferOffset);
     this.value = value;
-  }
-
-  /** The counts of the values of {@code value} (cast to string). */
-  static Column of(Column value) {
-    return new Column(new ValueCounts(value.cast("string").expr(), 0, 0).toAggregateExpression());
-  }
-
-  /**
-   * Reads an observed result back (a Scala map, as {@link org.apache.spark.sql.Observation} gives
-   * it): value to count.
-   */
-  static Map<String, Long> fromResult(Object observed) {
-    if (observed == null) {
-      return null;
-    }
-    if (!(observed instanceof scala.collection.Map<?, ?> map)) {
-      throw new IllegalStateException(
-          "Cannot read value counts from " + observed.getClass().getName());
-    }
-    Map<String, Long> out = new LinkedHashMap<>();
-    JavaConverters.mapAsJavaMap(map)
-        .forEach((k, v) -> out.put((String) k, ((Number) v).longValue()));
-    return out;
   }
 
   @Override
@@ -146,8 +121,8 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
   }
 
   @Override
-  ValueCounts withOffsets(int mutableAggBufferOffset, int inputAggBufferOffset) {
-    return new ValueCounts(value, mutableAggBufferOffset, inputAggBufferOffset);
+  ValueCountsAggregate withOffsets(int mutableAggBufferOffset, int inputAggBufferOffset) {
+    return new ValueCountsAggregate(value, mutableAggBufferOffset, inputAggBufferOffset);
   }
 
   @Override
@@ -167,7 +142,7 @@ final class ValueCounts extends ObservedAggregate<ValueCounts.Counts> {
 
   @Override
   public Expression withNewChildrenInternal(IndexedSeq<Expression> c) {
-    return new ValueCounts(c.apply(0), mutableAggBufferOffset(), inputAggBufferOffset());
+    return new ValueCountsAggregate(c.apply(0), mutableAggBufferOffset(), inputAggBufferOffset());
   }
 
   @Override

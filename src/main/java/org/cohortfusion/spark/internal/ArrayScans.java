@@ -1,32 +1,31 @@
-package org.cohortfusion.cohort.ingest;
+package org.cohortfusion.spark.internal;
 
+import java.util.List;
 import org.apache.spark.sql.Column;
-import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
-import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.AbstractDataType;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.ArrayType$;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.unsafe.Platform;
-import scala.collection.JavaConverters;
 
 /**
- * The element rules of array columns (images, vectors), one pass over the elements each, called
- * from Spark's generated code ({@link StaticInvoke}). Spark's own array functions ({@code
- * array_max}, {@code arrays_overlap}) read an array straight from a Parquet batch one element at a
- * time through two virtual calls per element, which the JIT cannot inline into a whole stage's
- * generated method; a 256-float array cost more to check than to read and shuffle. Here the JIT
- * compiles a small method of its own, and an array known to hold no null element is read in one
- * bulk copy.
+ * Element scans of array columns (images, vectors), one pass over the elements each, called from
+ * Spark's generated code ({@link CompiledCall}). Kept internal because Spark's own array functions
+ * ({@code array_max}, {@code arrays_overlap}, {@code exists}) read an array straight from a Parquet
+ * batch one element at a time through two virtual calls per element, which the JIT cannot inline
+ * into a whole stage's generated method; a 256-float array cost more to check than to read and
+ * shuffle. Here the JIT compiles a small method of its own, an array known to hold no null element
+ * is read in one bulk copy, and the null bits of Spark's row format are tested a word at a time.
  */
-public final class ArrayElements {
-  private ArrayElements() {}
+public final class ArrayScans {
+  private ArrayScans() {}
 
   /** True when the array (not null) holds a null element; null for a null array. */
-  static Column hasNull(Column array) {
-    return call("hasNull", array);
+  public static Column hasNull(Column array) {
+    return call("hasNull", DataTypes.BooleanType, array);
   }
 
   /**
@@ -34,17 +33,17 @@ public final class ArrayElements {
    * elements; null for a null array. {@code mayHoldNull}: whether the array can hold a null element
    * at all (the slot of a null element may hold any value, so it must be skipped).
    */
-  static Column hasNonFinite(Column array, ArrayType type, boolean mayHoldNull) {
+  public static Column hasNonFinite(Column array, ArrayType type, boolean mayHoldNull) {
     String method =
         (type.elementType().equals(DataTypes.FloatType)
                 ? "hasNonFiniteFloat"
                 : "hasNonFiniteDouble")
             + (mayHoldNull ? "SkippingNulls" : "");
-    return call(method, array);
+    return call(method, DataTypes.BooleanType, array);
   }
 
   /** The 0-based index of the array's first null element, -1 without one; null for a null array. */
-  static Column firstNull(Column array) {
+  public static Column firstNull(Column array) {
     return call("firstNullIndex", DataTypes.IntegerType, array);
   }
 
@@ -52,28 +51,17 @@ public final class ArrayElements {
    * The 0-based index of the float array's first NaN or infinite element (nulls skipped), -1
    * without one.
    */
-  static Column firstNonFiniteFloat(Column array) {
+  public static Column firstNonFiniteFloat(Column array) {
     return call("firstNonFiniteFloatIndex", DataTypes.IntegerType, array);
   }
 
-  private static Column call(String method, Column array) {
-    return call(method, DataTypes.BooleanType, array);
-  }
-
-  private static Column call(
-      String method, org.apache.spark.sql.types.DataType returns, Column array) {
-    Expression invoke =
-        new StaticInvoke(
-            ArrayElements.class,
-            returns,
-            method,
-            JavaConverters.asScalaBuffer(java.util.List.of(array.expr())).toSeq(),
-            JavaConverters.asScalaBuffer(java.util.List.<AbstractDataType>of(ArrayType$.MODULE$))
-                .toSeq(),
-            true,
-            false,
-            true);
-    return new Column(invoke);
+  private static Column call(String method, DataType returns, Column array) {
+    return CompiledCall.of(
+        ArrayScans.class,
+        method,
+        returns,
+        List.of(array),
+        List.<AbstractDataType>of(ArrayType$.MODULE$));
   }
 
   public static boolean hasNull(ArrayData array) {

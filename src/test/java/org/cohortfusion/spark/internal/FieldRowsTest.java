@@ -1,4 +1,4 @@
-package org.cohortfusion.features.batch;
+package org.cohortfusion.spark.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,17 +8,16 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.cohortfusion.testing.CountingIterator;
 import org.junit.jupiter.api.Test;
 
-class InternalRowsTest {
+class FieldRowsTest {
 
-  private static List<InternalRow> rows(int n) {
-    List<InternalRow> rows = new ArrayList<>();
+  private static List<FieldRow> rows(int n) {
+    List<FieldRow> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      rows.add(new GenericInternalRow(new Object[] {i}));
+      rows.add(new InternalFieldRow(new GenericInternalRow(new Object[] {i})));
     }
     return rows;
   }
@@ -29,16 +28,16 @@ class InternalRowsTest {
    */
   @Test
   void flatMapBatchesReadsABatchOnlyWhenThePreviousOutputsAreTaken() {
-    CountingIterator<InternalRow> input = new CountingIterator<>(rows(10));
+    CountingIterator<FieldRow> input = new CountingIterator<>(rows(10));
     // Batches of 3: [0,1,2] [3,4,5] [6,7,8] [9]; the second converts to nothing, the others to
     // their even values.
     Iterator<Integer> out =
-        InternalRows.flatMapBatches(
+        FieldRows.flatMapBatches(
             input,
             3,
             batch -> {
               List<Integer> evens = new ArrayList<>();
-              for (InternalRow r : batch) {
+              for (FieldRow r : batch) {
                 if (r.getInt(0) % 2 == 0 && r.getInt(0) != 4) {
                   evens.add(r.getInt(0));
                 }
