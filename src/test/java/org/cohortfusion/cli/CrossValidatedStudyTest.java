@@ -42,7 +42,7 @@ class CrossValidatedStudyTest {
         CliRun.of(
                 "generate",
                 "--subjects",
-                "240",
+                "180",
                 "--seed",
                 "11",
                 "--missing",
@@ -87,7 +87,7 @@ class CrossValidatedStudyTest {
             .parquet(out.resolve("cohort").resolve(CohortManifest.ALIGNED).toString())
             .where(col(Columns.FOLD).isNotNull().and(col(Columns.LABEL).isNotNull()))
             .count();
-    assertTrue(withFold > 100, "labeled subjects with a fold: " + withFold);
+    assertTrue(withFold > 90, "labeled subjects with a fold: " + withFold);
 
     ObjectMapper json = new ObjectMapper();
     Path studyDir = out.resolve("study");
@@ -150,6 +150,14 @@ class CrossValidatedStudyTest {
       assertNull(row.get("testCIndex"), row.toString());
     }
     assertEquals(Set.of("base", "labs-8"), cells);
+    // The cell's sizes reached its folds' stages: labs' projection (projection = 4) takes 8 inputs
+    // in labs-8 instead of 4, so 4 x 4 more weights, in every fold (one count per row).
+    long[] parameters = new long[2];
+    for (JsonNode row : study.path("rows")) {
+      parameters[row.path("cell").asText().equals("base") ? 0 : 1] =
+          row.path("parameters").asLong();
+    }
+    assertEquals((8 - 4) * 4, parameters[1] - parameters[0], study.path("rows").toString());
     String page = Files.readString(studyDir.resolve("study.html"));
     assertTrue(
         page.contains("pooled out-of-fold AUROC [95% CI]")
