@@ -96,7 +96,9 @@ public final class StudyReport {
     if (r.cv()) {
       h.append("<th class=\"l\">model</th><th>pooled out-of-fold ")
           .append(r.metricName())
-          .append(" [95% CI]</th><th>fold mean ± sd</th>")
+          .append(" [95% CI]</th>")
+          .append(r.repeats() > 1 ? "<th>pooled, mean ± sd over repeats</th>" : "")
+          .append("<th>fold mean ± sd</th>")
           .append(r.survival() ? "<th>events</th>" : "<th>AUPRC</th>")
           .append(
               "<th>robustness (mean over folds)</th><th>parameters</th>"
@@ -131,6 +133,13 @@ public final class StudyReport {
                   row.metricLower(),
                   row.metricUpper()))
           .append("</td><td>");
+      if (r.cv() && r.repeats() > 1) {
+        h.append(
+                row.repeatsMean() == null
+                    ? ""
+                    : String.format(Locale.ROOT, "%.3f ± %.3f", row.repeatsMean(), row.repeatsSd()))
+            .append("</td><td>");
+      }
       if (r.cv()) {
         h.append(
                 row.foldMean() == null

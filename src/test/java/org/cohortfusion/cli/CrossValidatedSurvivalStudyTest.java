@@ -144,6 +144,14 @@ class CrossValidatedSurvivalStudyTest {
         areaSum / (K * REPEATS), row.path("robustnessArea").asDouble(), 1e-12, row.toString());
     assertTrue(row.path("trainSeconds").asDouble() > 0, row.toString());
     String page = Files.readString(out.resolve("study/study.html"));
-    assertTrue(page.contains("pooled out-of-fold C [95% CI]"), page);
+    assertTrue(
+        page.contains("pooled out-of-fold C [95% CI]")
+            && page.contains(
+                String.format(
+                    java.util.Locale.ROOT,
+                    "<td>%.3f ± %.3f</td>",
+                    row.path("repeatsMean").asDouble(),
+                    row.path("repeatsSd").asDouble())),
+        page);
   }
 }
