@@ -83,12 +83,8 @@ final class RunCommand extends StageCommand {
               + " in that order");
     }
     int folds = config().splits().folds();
-    if (folds > 0 && folds < 3 && last >= STAGES.indexOf("pretrain")) {
-      throw new UserInputException(
-          "Cannot run cross-validation with splits.folds = "
-              + folds
-              + ": every fold needs a"
-              + " test fold, a validation fold and at least one training fold (use 3 or more)");
+    if (last >= STAGES.indexOf("pretrain")) {
+      requireThreeFolds(folds);
     }
     String id = run().runIdOrNew();
     long start = System.nanoTime();
@@ -121,6 +117,20 @@ final class RunCommand extends StageCommand {
         to,
         Math.round((System.nanoTime() - start) / 1e9));
     return 0;
+  }
+
+  /**
+   * Refuses splits.folds = 1 or 2 (0, no cross-validation, passes): every fold needs a test fold, a
+   * validation fold and at least one training fold.
+   */
+  static void requireThreeFolds(int folds) {
+    if (folds > 0 && folds < 3) {
+      throw new UserInputException(
+          "Cannot run cross-validation with splits.folds = "
+              + folds
+              + ": every fold needs a"
+              + " test fold, a validation fold and at least one training fold (use 3 or more)");
+    }
   }
 
   /**
@@ -163,20 +173,7 @@ final class RunCommand extends StageCommand {
     int k = config.splits().folds();
     int repeats = config.splits().repeats();
     SparkContext sc = spark().sparkContext();
-    for (int r = 0; r < repeats; r++) {
-      String assignment = null;
-      if (r > 0) {
-        assignment = config.repeatOutputDir(r) + "/assignment";
-        if (stages.contains("pretrain")) {
-          FoldView.writeAssignment(
-              spark(), config.cohortOutputDir(), config.splits().forRepeat(r), assignment);
-        }
-      }
-      for (int f = 0; f < k; f++) {
-        FoldView.of(config.cohortOutputDir(), f, k, assignment)
-            .write(sc.hadoopConfiguration(), config.foldOutputDir(r, f) + "/cohort");
-      }
-    }
+    writeFoldViews(spark(), config, stages.contains("pretrain"), path -> path);
     int parallel = config.cv().effectiveParallelism(k * repeats, sc.defaultParallelism());
     LOG.info(
         "run: {} folds x {} repeat(s), stages {} per fold, {} fold(s) at a time",
@@ -197,6 +194,43 @@ final class RunCommand extends StageCommand {
       }
     }
     return StageChains.run(sc, chains, parallel, "run", CohortFusion::run);
+  }
+
+  /**
+   * Publishes the cohort view of every fold of every repeat ({@link FoldView}) at {@code <fold
+   * root>/cohort}, where a fold's stages read their cohort. Repeats after the first get their own
+   * folds, drawn into {@code <repeat root>/assignment} when {@code drawAssignments} (a run from
+   * pretrain; later stages reuse the assignment already drawn). {@code place} maps a directory of
+   * the config's own layout (fold and repeat roots under output.dir) to where it is written: itself
+   * for run, the same path under a study cell for study.
+   */
+  static void writeFoldViews(
+      org.apache.spark.sql.SparkSession spark,
+      PipelineConfig config,
+      boolean drawAssignments,
+      java.util.function.UnaryOperator<String> place) {
+    int k = config.splits().folds();
+    for (int r = 0; r < config.splits().repeats(); r++) {
+      String assignment = null;
+      if (r > 0) {
+        assignment = place.apply(config.repeatOutputDir(r)) + "/assignment";
+        if (drawAssignments) {
+          FoldView.writeAssignment(
+              spark, config.cohortOutputDir(), config.splits().forRepeat(r), assignment);
+        }
+      }
+      for (int f = 0; f < k; f++) {
+        FoldView.of(config.cohortOutputDir(), f, k, assignment)
+            .write(
+                spark.sparkContext().hadoopConfiguration(),
+                foldCohortDir(place.apply(config.foldOutputDir(r, f))));
+      }
+    }
+  }
+
+  /** The cohort directory of the fold rooted at {@code foldDir}: its FoldView. */
+  static String foldCohortDir(String foldDir) {
+    return foldDir + "/cohort";
   }
 
   /**

@@ -24,6 +24,16 @@ import picocli.CommandLine.Command;
  * AUROC, or Harrell's C on a survival outcome). Cells are independent and run {@code
  * study.parallelism} at a time ({@link StageChains}), like the folds of cross-validation. The first
  * stage that fails ends the study with its exit code.
+ *
+ * <p>With {@code splits.folds = k} (and {@code splits.repeats}) the study is cross-validated: every
+ * cell runs as a cross-validated {@code run} would with the cell's directory as output.dir — per
+ * repeat and fold, pretrain, extract, train and evaluate on the fold's view of the cohort ({@link
+ * org.cohortfusion.cohort.FoldView}, written by {@link RunCommand#writeFoldViews}) under {@code
+ * <output.dir>/study/<cell>/folds/<f>} ({@code .../repeats/<r>/folds/<f>} for later repeats), one
+ * chain per cell and fold, {@code study.parallelism} chains at a time; then the {@code cv} stage
+ * per cell pools its out-of-fold predictions into {@code
+ * <output.dir>/study/<cell>/cv/metrics.json}. The table then reads each cell's pooled out-of-fold
+ * metric and the fold mean ± sd ({@link StudyTable}).
  */
 @Command(
     name = "study",
@@ -32,7 +42,11 @@ import picocli.CommandLine.Command;
       "Run the config's study grid (study { embedding-sizes { <m> = [...] }, models = [...] }): ingest once",
       "(reused when <output.dir>/cohort exists), then per cell (the base sizes, and one modality's size changed at a",
       "time) pretrain, extract, train and evaluate under <output.dir>/study/<cell>; writes",
-      "<output.dir>/study/study.json (one row per cell x model) and study.html. Cells run study.parallelism at a time."
+      "<output.dir>/study/study.json (one row per cell x model) and study.html. Cells run study.parallelism at a time.",
+      "With splits.folds = k (3 or more; splits.repeats too) every cell is cross-validated: its stages run per fold",
+      "under <output.dir>/study/<cell>/folds/<f>, the cv stage pools each cell's out-of-fold predictions into",
+      "<output.dir>/study/<cell>/cv/metrics.json, and the table reports the pooled out-of-fold AUROC (or C) and the",
+      "fold mean ± sd; cell x fold chains run study.parallelism at a time."
     })
 final class StudyCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(StudyCommand.class);
@@ -46,15 +60,8 @@ final class StudyCommand extends StageCommand {
           "Cannot run a study: the config has no study block (e.g. study { embedding-sizes"
               + " { labs = [4, 16, 64] }, models = [concat, attention] })");
     }
-    if (config.splits().folds() > 0) {
-      // A cross-validated study needs every cell run per fold and pooled; not built yet, so refuse
-      // rather than
-      // silently study one split.
-      throw new UserInputException(
-          "Cannot run a study with splits.folds = "
-              + config.splits().folds()
-              + ": cross-validated studies are not supported yet (unset splits.folds to study the train/validation/test split)");
-    }
+    int folds = config.splits().folds();
+    RunCommand.requireThreeFolds(folds);
     String id = run().runIdOrNew();
     long start = System.nanoTime();
     Configuration hconf = spark().sparkContext().hadoopConfiguration();
@@ -70,37 +77,54 @@ final class StudyCommand extends StageCommand {
     }
     List<StudyGrid.Cell> cells = StudyGrid.cells(config);
     List<String> models = config.study().modelsOr(config.fusion());
-    int parallel =
-        config
-            .study()
-            .effectiveParallelism(cells.size(), spark().sparkContext().defaultParallelism());
-    LOG.info(
-        "study: {} cell(s) x {} model(s), {} cell(s) at a time",
-        cells.size(),
-        models.size(),
-        parallel);
+    int repeats = folds > 0 ? config.splits().repeats() : 1;
     List<StageChains.Chain> chains = new ArrayList<>();
     for (int i = 0; i < cells.size(); i++) {
       StudyGrid.Cell cell = cells.get(i);
-      List<String> extra = cellOverrides(config, cell);
-      List<StageChains.Step> steps = new ArrayList<>();
-      for (String stage : CELL_STAGES) {
-        List<String> args = new ArrayList<>(extra);
-        if (stage.equals("train")) {
-          models.forEach(m -> args.addAll(List.of("--model", m)));
-        }
-        steps.add(new StageChains.Step(stage, stageArgs(stage, id, args)));
+      String label = "cell " + cell.name() + " (" + (i + 1) + "/" + cells.size() + ")";
+      if (folds == 0) {
+        chains.add(
+            new StageChains.Chain(
+                label, "study-" + cell.name(), cellSteps(id, models, cellOverrides(config, cell))));
+        continue;
       }
-      chains.add(
-          new StageChains.Chain(
-              "cell " + cell.name() + " (" + (i + 1) + "/" + cells.size() + ")",
-              "study-" + cell.name(),
-              steps));
+      RunCommand.writeFoldViews(
+          spark(), config, true, path -> StudyGrid.inCell(config, cell, path));
+      for (int r = 0; r < repeats; r++) {
+        for (int f = 0; f < folds; f++) {
+          String fold = r == 0 ? "fold " + f : "repeat " + r + " fold " + f;
+          chains.add(
+              new StageChains.Chain(
+                  label + " " + fold,
+                  "study-" + cell.name() + "-" + fold.replace(' ', '-'),
+                  cellSteps(id, models, cellFoldOverrides(config, cell, r, f))));
+        }
+      }
     }
+    int parallel =
+        config
+            .study()
+            .effectiveParallelism(chains.size(), spark().sparkContext().defaultParallelism());
+    LOG.info(
+        "study: {} cell(s) x {} model(s){}, {} chain(s) at a time",
+        cells.size(),
+        models.size(),
+        folds == 0 ? "" : " x " + folds + " fold(s) x " + repeats + " repeat(s)",
+        parallel);
     int code =
         StageChains.run(spark().sparkContext(), chains, parallel, "study", CohortFusion::run);
     if (code != 0) {
       return code;
+    }
+    if (folds > 0) {
+      // Each cell pooled exactly as a cross-validated run pools its folds: the cv stage, with the
+      // cell's directory as output.dir.
+      for (StudyGrid.Cell cell : cells) {
+        code = runStage("cv", id, cellOverrides(config, cell).toArray(new String[0]));
+        if (code != 0) {
+          return code;
+        }
+      }
     }
     StudyResult result =
         StudyTable.collect(spark(), config, cells, (System.nanoTime() - start) / 1e9);
@@ -112,6 +136,19 @@ final class StudyCommand extends StageCommand {
     return 0;
   }
 
+  /** One cell's (or one fold of a cell's) stages, each with {@code extra}; train with --model. */
+  private List<StageChains.Step> cellSteps(String id, List<String> models, List<String> extra) {
+    List<StageChains.Step> steps = new ArrayList<>();
+    for (String stage : CELL_STAGES) {
+      List<String> args = new ArrayList<>(extra);
+      if (stage.equals("train")) {
+        models.forEach(m -> args.addAll(List.of("--model", m)));
+      }
+      steps.add(new StageChains.Step(stage, stageArgs(stage, id, args)));
+    }
+    return steps;
+  }
+
   /**
    * The --set options of one cell: its output.dir, the shared cohort (output.cohort-dir),
    * train.shards-dir when set (else it follows output.dir), and every modality's embedding size.
@@ -119,14 +156,30 @@ final class StudyCommand extends StageCommand {
    * as the start of a comment.
    */
   static List<String> cellOverrides(PipelineConfig config, StudyGrid.Cell cell) {
-    String dir = StudyGrid.cellDir(config, cell);
+    return overrides(config, cell, StudyGrid.cellDir(config, cell), config.cohortOutputDir());
+  }
+
+  /**
+   * The --set options of fold {@code fold} of repeat {@code repeat} of one cell: as {@link
+   * #cellOverrides}, with output.dir the fold's root in the cell's layout ({@link
+   * PipelineConfig#foldOutputDir(int, int)} under the cell) and output.cohort-dir the fold's view
+   * of the cohort there.
+   */
+  static List<String> cellFoldOverrides(
+      PipelineConfig config, StudyGrid.Cell cell, int repeat, int fold) {
+    String dir = StudyGrid.inCell(config, cell, config.foldOutputDir(repeat, fold));
+    return overrides(config, cell, dir, RunCommand.foldCohortDir(dir));
+  }
+
+  private static List<String> overrides(
+      PipelineConfig config, StudyGrid.Cell cell, String dir, String cohortDir) {
     List<String> extra =
         new ArrayList<>(
             List.of(
                 "--set",
                 "output.dir=" + quoted(dir),
                 "--set",
-                "output.cohort-dir=" + quoted(config.cohortOutputDir())));
+                "output.cohort-dir=" + quoted(cohortDir)));
     if (config.train().shardsDir() != null && !config.train().shardsDir().isBlank()) {
       extra.addAll(
           List.of(

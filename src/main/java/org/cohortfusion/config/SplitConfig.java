@@ -20,7 +20,8 @@ public record SplitConfig(
             "Stratify the hash split by label so each split gets the label mix of the cohort (exact per label).")
         Boolean stratify,
     @JsonPropertyDescription(
-            "k > 1 also assigns cross-validation folds 0..k-1 (column 'fold'); 0 = none.")
+            "k > 1 also assigns cross-validation folds 0..k-1 (column 'fold'); 0 = none. With k >= 3, run and"
+                + " study cross-validate (every later stage, or every study cell, per fold).")
         Integer folds,
     @JsonPropertyDescription(
             "Repeated k-fold: run (cross-validation) repeats the folds this many times (default 1), repeat r"

@@ -15,7 +15,9 @@ import java.util.TreeMap;
  * (models), with robustness to missing modalities from evaluate's robustness curves. Cells vary one
  * modality's embedding size at a time around the config's own sizes ({@code
  * pretrain.encoders.<m>.embedding-size}), plus the base cell with the config's sizes; every cell
- * trains the listed fusion models in one train run.
+ * trains the listed fusion models in one train run. With {@code splits.folds = k} every cell is
+ * cross-validated (its folds pooled by the cv stage) and the study compares pooled out-of-fold
+ * metrics.
  */
 public record StudyConfig(
     @JsonProperty("embedding-sizes")
@@ -31,7 +33,8 @@ public record StudyConfig(
     @JsonPropertyDescription(
             "Cells run at the same time, each on its own driver thread and Spark job group over the one"
                 + " Spark session; 0 (default) = min(cells, max(2, cores / 2)) with cores = Spark's default"
-                + " parallelism; 1 = one cell after another.")
+                + " parallelism; 1 = one cell after another. With splits.folds = k the study is"
+                + " cross-validated and this counts cell x fold chains instead of cells.")
         Integer parallelism) {
 
   public StudyConfig {

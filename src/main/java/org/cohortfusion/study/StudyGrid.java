@@ -75,4 +75,19 @@ public final class StudyGrid {
   public static String cellDir(PipelineConfig config, Cell cell) {
     return config.studyOutputDir() + "/" + cell.name();
   }
+
+  /**
+   * Where {@code path}, a directory of the config's own layout under output.dir (e.g. {@link
+   * PipelineConfig#foldOutputDir(int, int)} or {@link PipelineConfig#cvOutputDir()}), lies in the
+   * cell: the same layout with the cell's directory as output.dir, so a cross-validated cell reads
+   * like a cross-validated run.
+   */
+  public static String inCell(PipelineConfig config, Cell cell, String path) {
+    String root = config.output().dir();
+    if (!path.startsWith(root)) {
+      throw new IllegalArgumentException(
+          "Cannot place " + path + " in study cell " + cell.name() + ": it is not under " + root);
+    }
+    return cellDir(config, cell) + path.substring(root.length());
+  }
 }

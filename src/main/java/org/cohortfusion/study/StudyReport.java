@@ -50,24 +50,67 @@ public final class StudyReport {
         .append(String.format(Locale.ROOT, "%.0f", r.seconds()))
         .append(" s. Each cell changes one modality's embedding size from the base cell's (")
         .append(esc(r.baseSizes().toString()))
-        .append(
-            ") and runs pretrain, extract, train and evaluate on the same ingested cohort and split. "
-                + (r.survival()
-                    ? "Test Harrell's C of the risk 1 - S(last interval bound) with evaluate's 95% bootstrap interval;"
-                        + " robustness: area under the test C"
-                    : "Test AUROC with DeLong's 95% interval; robustness: area under the test AUROC")
-                + " against the rate of modalities removed at random at test time (")
-        .append(esc(r.removalRates().toString()))
-        .append("), divided by the span of the rates.</p>\n");
+        .append(")");
+    if (r.cv()) {
+      h.append(
+              " and is cross-validated on the same ingested cohort and folds: pretrain, extract, train and"
+                  + " evaluate run once per fold (")
+          .append(r.folds())
+          .append(" folds")
+          .append(r.repeats() > 1 ? " × " + r.repeats() + " repeats" : "")
+          .append(
+              "), and the cv stage pools each cell's out-of-fold predictions (every labeled subject once per"
+                  + " model). The metric is POOLED OUT-OF-FOLD: "
+                  + (r.survival()
+                      ? "Harrell's C of the pooled out-of-fold risks with the cv stage's 95% bootstrap"
+                          + " interval (risks of different folds' models compared, as the cv report explains)"
+                      : "AUROC of the pooled out-of-fold predictions with DeLong's 95% interval")
+                  + (r.repeats() > 1 ? ", of repeat 0" : "")
+                  + "; n is the pooled subjects; fold mean ± sd is over the per-fold test "
+                  + r.metricName()
+                  + (r.repeats() > 1 ? " of every fold of every repeat" : "")
+                  + ". Parameters: the count of every fold's network (the same); train s: the MEAN over"
+                  + " the folds of train's seconds per fold. Robustness is not pooled (modalities are"
+                  + " removed at random within each fold's test part): it is the MEAN over the folds of"
+                  + " each fold's area under its test "
+                  + r.metricName()
+                  + " against the rate of modalities removed at random at test time (")
+          .append(esc(r.removalRates().toString()))
+          .append(
+              "), divided by the span of the rates; - where some fold's curve is undefined (e.g. a"
+                  + " test part with one class).</p>\n");
+    } else {
+      h.append(
+              " and runs pretrain, extract, train and evaluate on the same ingested cohort and split. "
+                  + (r.survival()
+                      ? "Test Harrell's C of the risk 1 - S(last interval bound) with evaluate's 95% bootstrap interval;"
+                          + " robustness: area under the test C"
+                      : "Test AUROC with DeLong's 95% interval; robustness: area under the test AUROC")
+                  + " against the rate of modalities removed at random at test time (")
+          .append(esc(r.removalRates().toString()))
+          .append("), divided by the span of the rates.</p>\n");
+    }
 
     h.append("<h2>Table</h2>\n<table><tr><th class=\"l\">cell</th>");
     r.baseSizes().keySet().forEach(m -> h.append("<th>").append(esc(m)).append("</th>"));
-    h.append(
-        r.survival()
-            ? "<th class=\"l\">model</th><th>test C [95% CI]</th><th>events</th><th>robustness</th><th>parameters</th>"
-                + "<th>train s</th><th>test n</th></tr>\n"
-            : "<th class=\"l\">model</th><th>test AUROC [95% CI]</th><th>AUPRC</th><th>robustness</th><th>parameters</th>"
-                + "<th>train s</th><th>test n</th></tr>\n");
+    if (r.cv()) {
+      h.append("<th class=\"l\">model</th><th>pooled out-of-fold ")
+          .append(r.metricName())
+          .append(" [95% CI]</th>")
+          .append(r.repeats() > 1 ? "<th>pooled, mean ± sd over repeats</th>" : "")
+          .append("<th>fold mean ± sd</th>")
+          .append(r.survival() ? "<th>events</th>" : "<th>AUPRC</th>")
+          .append(
+              "<th>robustness (mean over folds)</th><th>parameters</th>"
+                  + "<th>train s (mean over folds)</th><th>pooled n</th></tr>\n");
+    } else {
+      h.append(
+          r.survival()
+              ? "<th class=\"l\">model</th><th>test C [95% CI]</th><th>events</th><th>robustness</th><th>parameters</th>"
+                  + "<th>train s</th><th>test n</th></tr>\n"
+              : "<th class=\"l\">model</th><th>test AUROC [95% CI]</th><th>AUPRC</th><th>robustness</th><th>parameters</th>"
+                  + "<th>train s</th><th>test n</th></tr>\n");
+    }
     for (StudyResult.Row row : r.rows()) {
       h.append("<tr><td class=\"l\">").append(esc(row.cell())).append("</td>");
       r.baseSizes()
@@ -89,10 +132,24 @@ public final class StudyReport {
                   row.metric(),
                   row.metricLower(),
                   row.metricUpper()))
+          .append("</td><td>");
+      if (r.cv() && r.repeats() > 1) {
+        h.append(
+                row.repeatsMean() == null
+                    ? ""
+                    : String.format(Locale.ROOT, "%.3f ± %.3f", row.repeatsMean(), row.repeatsSd()))
+            .append("</td><td>");
+      }
+      if (r.cv()) {
+        h.append(
+                row.foldMean() == null
+                    ? ""
+                    : String.format(Locale.ROOT, "%.3f ± %.3f", row.foldMean(), row.foldSd()))
+            .append("</td><td>");
+      }
+      h.append(r.survival() ? String.valueOf(row.testEvents()) : fmt(row.testAuprc()))
           .append("</td><td>")
-          .append(r.survival() ? String.valueOf(row.testEvents()) : fmt(row.testAuprc()))
-          .append("</td><td>")
-          .append(fmt(row.robustnessArea()))
+          .append(r.cv() && Double.isNaN(row.robustnessArea()) ? "-" : fmt(row.robustnessArea()))
           .append("</td><td>")
           .append(row.parameters() == null ? "" : row.parameters().toString())
           .append("</td><td>")
@@ -113,9 +170,11 @@ public final class StudyReport {
               * 1.05;
       byte[] png =
           Charts.lines(
-              "Test " + metric + " against marginal representation size",
+              (r.cv() ? "Pooled out-of-fold " : "Test ")
+                  + metric
+                  + " against marginal representation size",
               "embedding size of the varied" + " modality",
-              "test " + metric,
+              (r.cv() ? "pooled out-of-fold " : "test ") + metric,
               lines,
               false,
               xMax);

@@ -24,7 +24,9 @@ import org.cohortfusion.stage.TrainOutputs;
  * metrics.json does not carry) and train's summary.json (parameters, seconds). On a survival
  * outcome metrics.json carries everything the row needs (n, events, Harrell's C with its bootstrap
  * interval, C under test-time removal), so the predictions are not read. Nothing is recomputed that
- * a stage already reported, so the table agrees with the cells' own files.
+ * a stage already reported, so the table agrees with the cells' own files. A cross-validated study
+ * (splits.folds = k) is read by {@link CrossValidatedCells} from each cell's pooled cv/metrics.json
+ * and its folds' outputs.
  */
 public final class StudyTable {
   private StudyTable() {}
@@ -36,6 +38,9 @@ public final class StudyTable {
     List<StudyResult.Row> rows = new ArrayList<>();
     List<Double> rates = List.of();
     boolean survival = config.subjects().outcome().survival();
+    if (config.splits().folds() > 0) {
+      return CrossValidatedCells.collect(hconf, config, cells, seconds);
+    }
     for (StudyGrid.Cell cell : cells) {
       String dir = StudyGrid.cellDir(config, cell);
       if (survival) {
@@ -72,6 +77,10 @@ public final class StudyTable {
                 null,
                 null,
                 null,
+                null,
+                null,
+                null,
+                null,
                 null));
       }
     }
@@ -83,11 +92,14 @@ public final class StudyTable {
         rates,
         rows,
         seconds,
-        survival ? StudyResult.SURVIVAL : null);
+        survival ? StudyResult.SURVIVAL : null,
+        null,
+        null,
+        null);
   }
 
   /** Train's summary.json entries of a cell, by model name. */
-  private static Map<String, TrainOutputs.Entry> trained(Configuration hconf, String dir) {
+  static Map<String, TrainOutputs.Entry> trained(Configuration hconf, String dir) {
     TrainOutputs.Summary summary = TrainOutputs.Summary.read(hconf, dir + "/train");
     Map<String, TrainOutputs.Entry> trained = new HashMap<>();
     summary.models().forEach(e -> trained.put(e.name(), e));
@@ -121,7 +133,11 @@ public final class StudyTable {
               m.test().events(),
               m.test().cIndex(),
               m.test().cLower(),
-              m.test().cUpper()));
+              m.test().cUpper(),
+              null,
+              null,
+              null,
+              null));
     }
     return rows;
   }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.testing.MannWhitneyAuroc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -308,25 +309,8 @@ class CrossValidationRunTest {
     return pooledAuroc;
   }
 
-  /**
-   * Mann–Whitney AUROC over every (positive, negative) pair, ties one half: {probability, label}
-   * rows.
-   */
+  /** Mann–Whitney AUROC over every (positive, negative) pair: {probability, label} rows. */
   private static double auroc(List<double[]> rows) {
-    double wins = 0;
-    long pairs = 0;
-    for (double[] p : rows) {
-      if (p[1] != 1) {
-        continue;
-      }
-      for (double[] q : rows) {
-        if (q[1] != 0) {
-          continue;
-        }
-        pairs++;
-        wins += p[0] > q[0] ? 1 : p[0] == q[0] ? 0.5 : 0;
-      }
-    }
-    return wins / pairs;
+    return MannWhitneyAuroc.of(rows);
   }
 }

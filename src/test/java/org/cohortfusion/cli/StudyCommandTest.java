@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * rows; each cell's embeddings descriptor (extract's embeddings.json, read here as plain JSON) has
  * the cell's dimension for every modality; the AUROC and AUPRC of every row are those of the cell's
  * evaluate metrics.json; no survival field (outcome, testCIndex, testEvents) appears. Also the
- * refusals: no study block, and splits.folds set, each exit 2 with one line.
+ * refusals: no study block, and splits.folds = 2 (too few to cross-validate), each exit 2 with one
+ * line.
  */
 class StudyCommandTest {
   @TempDir Path dir;
@@ -140,23 +141,21 @@ class StudyCommandTest {
   }
 
   @Test
-  void refusesAConfigWithoutStudyAndCrossValidatedStudies() throws Exception {
+  void refusesAConfigWithoutStudyAndTooFewFolds() throws Exception {
     CliRun none = CliRun.of("study", "--config", config("").toString());
     assertEquals(2, none.code(), none.out() + none.err());
     assertEquals(1, none.errLines().size(), none.err());
     assertTrue(
         none.err().contains("Cannot run a study: the config has no study block"), none.err());
 
+    // Cross-validated studies run (CrossValidatedStudyTest); too few folds to cross-validate are
+    // refused as run refuses them.
     CliRun folds =
         CliRun.of(
-            "study", "--config", config("splits.folds = 3\nstudy { models = [mean] }").toString());
+            "study", "--config", config("splits.folds = 2\nstudy { models = [mean] }").toString());
     assertEquals(2, folds.code(), folds.out() + folds.err());
     assertEquals(1, folds.errLines().size(), folds.err());
     assertTrue(
-        folds
-            .err()
-            .contains(
-                "Cannot run a study with splits.folds = 3: cross-validated studies are not supported yet"),
-        folds.err());
+        folds.err().contains("Cannot run cross-validation with splits.folds = 2"), folds.err());
   }
 }
