@@ -73,6 +73,17 @@ class StudyConfigTest {
   }
 
   @Test
+  void theShippedPbcStudyIsCrossValidated() {
+    PipelineConfig pbc =
+        PipelineConfigLoader.load(REPO.resolve("conf/pbc-study.conf").toFile(), List.of());
+    assertEquals(5, pbc.splits().folds());
+    assertEquals(List.of("concat", "attention"), pbc.study().models());
+    assertEquals(
+        List.of("base", "clinical-4", "labs-4", "labs-64"),
+        StudyGrid.cells(pbc).stream().map(StudyGrid.Cell::name).toList());
+  }
+
+  @Test
   void badGridsAreErrorsNamingTheKey() {
     assertError(
         "study.embedding-sizes.omics", "configured modality", "study.embedding-sizes.omics = [4]");
