@@ -503,22 +503,12 @@ public final class EvaluateAction {
       o.progress.accept(
           String.format(
               java.util.Locale.ROOT,
-              "[%s] test C-index %.4f [%.4f, %.4f]; unimodal baseline of %s: %s"
-                  + " (validation C: encoder hazard head %s, head on frozen embedding %s)",
+              "[%s] test C-index %.4f [%.4f, %.4f]; %s",
               entry.name(),
               e.test().cIndex(),
               e.test().cLower(),
               e.test().cUpper(),
-              m,
-              choice.chosen(),
-              encoderValidation == null
-                  ? "-"
-                  : String.format(java.util.Locale.ROOT, "%.4f", encoderValidation),
-              frozen == null
-                  ? "not trained"
-                  : frozenValidation == null
-                      ? "-"
-                      : String.format(java.util.Locale.ROOT, "%.4f", frozenValidation)));
+              choice.describe()));
     }
     return out;
   }
@@ -767,20 +757,10 @@ public final class EvaluateAction {
       o.progress.accept(
           String.format(
               java.util.Locale.ROOT,
-              "[%s] test AUROC %.4f; unimodal baseline of %s: %s"
-                  + " (validation AUROC: encoder head %s, head on frozen embedding %s)",
+              "[%s] test AUROC %.4f; %s",
               entry.name(),
               e.evaluation().test().auroc(),
-              m,
-              choice.chosen(),
-              encoderValidation == null
-                  ? "-"
-                  : String.format(java.util.Locale.ROOT, "%.4f", encoderValidation),
-              frozen == null
-                  ? "not trained"
-                  : frozenValidation == null
-                      ? "-"
-                      : String.format(java.util.Locale.ROOT, "%.4f", frozenValidation)));
+              choice.describe()));
     }
     return out;
   }

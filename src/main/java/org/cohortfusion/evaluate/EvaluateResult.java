@@ -91,6 +91,25 @@ public record EvaluateResult(
       validationMetric = validationMetric == null ? AUROC : validationMetric;
     }
 
+    /**
+     * The choice for the console: "unimodal baseline of m: chosen (validation AUROC: encoder head
+     * x, head on frozen embedding y)".
+     */
+    public String describe() {
+      return String.format(
+          java.util.Locale.ROOT,
+          "unimodal baseline of %s: %s (validation %s: encoder head %s, head on frozen embedding %s)",
+          modality,
+          chosen,
+          AUROC.equals(validationMetric) ? "AUROC" : validationMetric,
+          score(encoderHeadValidationAuroc),
+          frozenHead == null ? "not trained" : score(frozenHeadValidationAuroc));
+    }
+
+    private static String score(Double d) {
+      return d == null ? "-" : String.format(java.util.Locale.ROOT, "%.4f", d);
+    }
+
     /** A choice on validation AUROC (class labels). */
     public UnimodalBaseline(
         String modality,
