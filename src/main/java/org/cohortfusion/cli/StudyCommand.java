@@ -4,9 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 import org.cohortfusion.config.PipelineConfig;
+import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.PretrainOutputs;
 import org.cohortfusion.study.StudyGrid;
 import org.cohortfusion.study.StudyReport;
 import org.cohortfusion.study.StudyResult;
@@ -50,7 +54,24 @@ import picocli.CommandLine.Command;
     })
 final class StudyCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(StudyCommand.class);
-  static final List<String> CELL_STAGES = List.of("pretrain", "extract", "train", "evaluate");
+
+  /** The stages of a cell after pretrain (which runs for every cell first, see {@link #call}). */
+  static final List<String> CELL_STAGES = List.of("extract", "train", "evaluate");
+
+  /**
+   * One chain of the study: a cell, or a cell's fold.
+   *
+   * @param overrides its --set options ({@link #cellOverrides}, {@link #cellFoldOverrides})
+   * @param pretrainDir its pretrain output directory
+   * @param baseDir the pretrain output directory of the base cell on the same data (same fold)
+   */
+  private record Unit(
+      StudyGrid.Cell cell,
+      String label,
+      String group,
+      List<String> overrides,
+      String pretrainDir,
+      String baseDir) {}
 
   @Override
   public Integer call() {
@@ -78,14 +99,22 @@ final class StudyCommand extends StageCommand {
     List<StudyGrid.Cell> cells = StudyGrid.cells(config);
     List<String> models = config.study().modelsOr(config.fusion());
     int repeats = folds > 0 ? config.splits().repeats() : 1;
-    List<StageChains.Chain> chains = new ArrayList<>();
+    // One unit per cell (per cell and fold when cross-validated), each paired with the base cell's
+    // unit on the same data: that is where its unvaried encoders come from.
+    List<Unit> units = new ArrayList<>();
+    StudyGrid.Cell base = cells.get(0);
     for (int i = 0; i < cells.size(); i++) {
       StudyGrid.Cell cell = cells.get(i);
       String label = "cell " + cell.name() + " (" + (i + 1) + "/" + cells.size() + ")";
       if (folds == 0) {
-        chains.add(
-            new StageChains.Chain(
-                label, "study-" + cell.name(), cellSteps(id, models, cellOverrides(config, cell))));
+        units.add(
+            new Unit(
+                cell,
+                label,
+                "study-" + cell.name(),
+                cellOverrides(config, cell),
+                pretrainDir(config, StudyGrid.cellDir(config, cell)),
+                pretrainDir(config, StudyGrid.cellDir(config, base))));
         continue;
       }
       RunCommand.writeFoldViews(
@@ -93,18 +122,35 @@ final class StudyCommand extends StageCommand {
       for (int r = 0; r < repeats; r++) {
         for (int f = 0; f < folds; f++) {
           String fold = r == 0 ? "fold " + f : "repeat " + r + " fold " + f;
-          chains.add(
-              new StageChains.Chain(
+          units.add(
+              new Unit(
+                  cell,
                   label + " " + fold,
                   "study-" + cell.name() + "-" + fold.replace(' ', '-'),
-                  cellSteps(id, models, cellFoldOverrides(config, cell, r, f))));
+                  cellFoldOverrides(config, cell, r, f),
+                  pretrainDir(config, StudyGrid.inCell(config, cell, config.foldOutputDir(r, f))),
+                  pretrainDir(config, StudyGrid.inCell(config, base, config.foldOutputDir(r, f)))));
         }
       }
+    }
+    // Phase 1: every distinct (modality, size) encoder is pretrained once per fold (once without
+    // folds): the base cell pretrains every modality, a varied cell only its varied one.
+    List<StageChains.Chain> pretrains = new ArrayList<>();
+    for (Unit u : units) {
+      List<String> args = new ArrayList<>(u.overrides());
+      if (u.cell().varied() != null) {
+        args.addAll(List.of("--modality", u.cell().varied()));
+      }
+      pretrains.add(
+          new StageChains.Chain(
+              u.label(),
+              u.group(),
+              List.of(new StageChains.Step("pretrain", stageArgs("pretrain", id, args)))));
     }
     int parallel =
         config
             .study()
-            .effectiveParallelism(chains.size(), spark().sparkContext().defaultParallelism());
+            .effectiveParallelism(units.size(), spark().sparkContext().defaultParallelism());
     LOG.info(
         "study: {} cell(s) x {} model(s){}, {} chain(s) at a time",
         cells.size(),
@@ -112,7 +158,36 @@ final class StudyCommand extends StageCommand {
         folds == 0 ? "" : " x " + folds + " fold(s) x " + repeats + " repeat(s)",
         parallel);
     int code =
-        StageChains.run(spark().sparkContext(), chains, parallel, "study", CohortFusion::run);
+        StageChains.run(spark().sparkContext(), pretrains, parallel, "study", CohortFusion::run);
+    if (code != 0) {
+      return code;
+    }
+    // Phase 2: a varied cell takes the base cell's encoders (same fold) of the modalities it does
+    // not vary, then every cell extracts, trains and evaluates.
+    List<StageChains.Chain> chains = new ArrayList<>();
+    for (Unit u : units) {
+      List<String> reused = new ArrayList<>();
+      List<String> pretrained = new ArrayList<>();
+      for (String m : u.cell().sizes().keySet()) {
+        if (u.cell().varied() == null || u.cell().varied().equals(m)) {
+          pretrained.add(m);
+        } else {
+          reuseEncoder(
+              hconf,
+              PretrainOutputs.encoder(u.baseDir(), m),
+              PretrainOutputs.encoder(u.pretrainDir(), m));
+          reused.add(m);
+        }
+      }
+      LOG.info(
+          "study: {}: encoders pretrained {}, reused from cell {} {}",
+          u.label(),
+          pretrained,
+          StudyGrid.BASE,
+          reused);
+      chains.add(new StageChains.Chain(u.label(), u.group(), cellSteps(id, models, u.overrides())));
+    }
+    code = StageChains.run(spark().sparkContext(), chains, parallel, "study", CohortFusion::run);
     if (code != 0) {
       return code;
     }
@@ -136,7 +211,10 @@ final class StudyCommand extends StageCommand {
     return 0;
   }
 
-  /** One cell's (or one fold of a cell's) stages, each with {@code extra}; train with --model. */
+  /**
+   * One cell's (or one fold of a cell's) stages after pretrain, each with {@code extra}; train with
+   * --model.
+   */
   private List<StageChains.Step> cellSteps(String id, List<String> models, List<String> extra) {
     List<StageChains.Step> steps = new ArrayList<>();
     for (String stage : CELL_STAGES) {
@@ -193,6 +271,40 @@ final class StudyCommand extends StageCommand {
           List.of("--set", "pretrain.encoders." + e.getKey() + ".embedding-size=" + e.getValue()));
     }
     return extra;
+  }
+
+  /** The pretrain output directory of a run whose output.dir is {@code root}. */
+  private static String pretrainDir(PipelineConfig config, String root) {
+    return root + config.pretrainOutputDir().substring(config.output().dir().length());
+  }
+
+  /**
+   * Publishes a copy of the encoder directory {@code from} (the whole artifact: model, checksum,
+   * provenance, manifest) at {@code to}, through the session's Hadoop file systems so that it works
+   * on HDFS or S3 too; replaces what was there.
+   */
+  static void reuseEncoder(Configuration hconf, String from, String to) {
+    Path src = new Path(from);
+    try {
+      FileSystem srcFs = src.getFileSystem(hconf);
+      if (!srcFs.exists(src)) {
+        throw new IllegalStateException(
+            "Cannot reuse encoder " + from + " in " + to + ": it does not exist");
+      }
+      AtomicDirectory.write(
+          hconf,
+          to,
+          tmp -> {
+            Path dst = new Path(tmp);
+            if (!FileUtil.copy(srcFs, src, dst.getFileSystem(hconf), dst, false, hconf)) {
+              throw new java.io.IOException("the copy to " + tmp + " failed");
+            }
+            return null;
+          });
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(
+          "Cannot reuse encoder " + from + " in " + to + ": " + e.getMessage(), e);
+    }
   }
 
   private static String quoted(String value) {

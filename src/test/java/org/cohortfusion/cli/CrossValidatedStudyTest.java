@@ -29,7 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
  * subjects with a fold in ingest's aligned cohort (counted here with Spark), its pooled AUROC is
  * the Mann–Whitney AUROC ({@link MannWhitneyAuroc}) of the out-of-fold predictions read here from
  * the cell's fold prediction files (every labeled subject exactly once), its interval holds it, and
- * its fold mean ± sd is that of the per-fold AUROCs recomputed from the same files.
+ * its fold mean ± sd is that of the per-fold AUROCs recomputed from the same files. Encoders are
+ * pretrained once per fold: labs-8 fits only labs and holds the base cell's clinical encoder of the
+ * same fold byte for byte.
  */
 class CrossValidatedStudyTest {
   private static final int K = 3;
@@ -158,11 +160,40 @@ class CrossValidatedStudyTest {
           row.path("parameters").asLong();
     }
     assertEquals((8 - 4) * 4, parameters[1] - parameters[0], study.path("rows").toString());
+    // Each encoder is pretrained once per fold: in every fold labs-8 fits only labs (its
+    // pretrain metrics.json lists only labs) and holds the base cell's clinical encoder of the same
+    // fold, byte for byte (SHA-256 of model.zip, hashed here); the base cell fits both.
+    for (int f = 0; f < K; f++) {
+      Path base = studyDir.resolve("base/folds/" + f + "/pretrain");
+      Path varied = studyDir.resolve("labs-8/folds/" + f + "/pretrain");
+      assertEquals(Set.of("clinical", "labs"), pretrained(json, base), "base fold " + f);
+      assertEquals(Set.of("labs"), pretrained(json, varied), "labs-8 fold " + f);
+      assertEquals(
+          sha256(base.resolve("clinical/encoder/model.zip")),
+          sha256(varied.resolve("clinical/encoder/model.zip")),
+          "labs-8 fold " + f + ": clinical");
+    }
     String page = Files.readString(studyDir.resolve("study.html"));
     assertTrue(
         page.contains("pooled out-of-fold AUROC [95% CI]")
             && page.contains("train s (mean over folds)")
             && page.contains("<td class=\"l\">labs-8</td>"),
         page);
+  }
+
+  /** The modalities pretrain's metrics.json in {@code pretrainDir} lists. */
+  private static Set<String> pretrained(ObjectMapper json, Path pretrainDir) throws Exception {
+    Set<String> names = new HashSet<>();
+    for (JsonNode m :
+        json.readTree(pretrainDir.resolve("metrics.json").toFile()).path("modalities")) {
+      names.add(m.path("modality").asText());
+    }
+    return names;
+  }
+
+  private static String sha256(Path file) throws Exception {
+    return java.util.HexFormat.of()
+        .formatHex(
+            java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
   }
 }

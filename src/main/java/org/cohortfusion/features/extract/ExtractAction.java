@@ -164,7 +164,7 @@ public final class ExtractAction {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<Encoder> encoders = new ArrayList<>();
     for (ModalitySpec spec : manifest.modalities()) {
-      String dir = encodersDir + "/" + spec.name() + "/encoder";
+      String dir = org.cohortfusion.stage.PretrainOutputs.encoder(encodersDir, spec.name());
       EncoderArtifact.Loaded loaded = EncoderArtifact.load(hadoop, dir);
       if (!loaded.preprocessing().modality().equals(spec.name())
           || loaded.preprocessing().kind() != spec.kind()) {

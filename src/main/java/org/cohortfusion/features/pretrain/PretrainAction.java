@@ -315,7 +315,7 @@ public final class PretrainAction {
       metrics.put("validation_" + second, bestValidation[1]);
       metrics.put("test_" + rank, testMetrics[0]);
       metrics.put("test_" + second, testMetrics[1]);
-      String encoderDir = modalityDir + "/encoder";
+      String encoderDir = org.cohortfusion.stage.PretrainOutputs.encoder(outputDir, m);
       String sha =
           ModelArtifact.save(
               hadoop, encoderDir, best, provenance(prep, encoder, manifest, hazard, metrics));

@@ -1,0 +1,18 @@
+package org.cohortfusion.stage;
+
+/**
+ * The pretrain stage's output directory, the contract between pretrain and the stages that load its
+ * encoders (extract, train's end-to-end models, study): one directory per modality holding the
+ * published encoder in {@code <modality>/encoder} (and its per-epoch checkpoints beside it).
+ */
+public final class PretrainOutputs {
+  /** Directory name of a modality's published encoder inside the modality's directory. */
+  public static final String ENCODER = "encoder";
+
+  private PretrainOutputs() {}
+
+  /** The published encoder of {@code modality} under pretrain output directory {@code dir}. */
+  public static String encoder(String dir, String modality) {
+    return dir + "/" + modality + "/" + ENCODER;
+  }
+}
