@@ -21,23 +21,32 @@ import picocli.CommandLine.Command;
 
 /**
  * The config's study grid ({@code study} block, {@link StudyGrid}) in one JVM and one Spark
- * session: ingest once (or the cohort already at {@code <output.dir>/cohort}), then for each cell
- * pretrain, extract, train (the study's fusion models only) and evaluate exactly as their own
+ * session: ingest once (or the cohort already at {@code <output.dir>/cohort}), then pretrain,
+ * extract, train (the study's fusion models only) and evaluate each cell exactly as their own
  * commands would, with the cell's embedding sizes and its outputs under {@code
  * <output.dir>/study/<cell>}; then {@code study.json} and {@code study.html} beside the cells (test
  * AUROC, or Harrell's C on a survival outcome). Cells are independent and run {@code
  * study.parallelism} at a time ({@link StageChains}), like the folds of cross-validation. The first
  * stage that fails ends the study with its exit code.
  *
+ * <p>Each distinct (modality, size) encoder is pretrained once: in two phases, first every cell's
+ * pretrain (the base cell all modalities, a varied cell {@code <m>-<size>} only {@code m}, with
+ * {@code --modality}), then per cell a copy of the base cell's encoders of the modalities it does
+ * not vary into its own pretrain directory (through the session's Hadoop file systems), and the
+ * cell's extract, train and evaluate. A varied cell's pretrain metrics.json therefore lists only
+ * its varied modality. Pretrain seeds every modality's encoder with {@code pretrain.seed} alone and
+ * fits it on that modality's rows alone, so the copy is the encoder the cell would have fitted, up
+ * to whatever run-to-run nondeterminism training itself has.
+ *
  * <p>With {@code splits.folds = k} (and {@code splits.repeats}) the study is cross-validated: every
  * cell runs as a cross-validated {@code run} would with the cell's directory as output.dir — per
  * repeat and fold, pretrain, extract, train and evaluate on the fold's view of the cohort ({@link
  * org.cohortfusion.cohort.FoldView}, written by {@link RunCommand#writeFoldViews}) under {@code
  * <output.dir>/study/<cell>/folds/<f>} ({@code .../repeats/<r>/folds/<f>} for later repeats), one
- * chain per cell and fold, {@code study.parallelism} chains at a time; then the {@code cv} stage
- * per cell pools its out-of-fold predictions into {@code
- * <output.dir>/study/<cell>/cv/metrics.json}. The table then reads each cell's pooled out-of-fold
- * metric and the fold mean ± sd ({@link StudyTable}).
+ * chain per cell and fold, {@code study.parallelism} chains at a time, encoders pretrained once per
+ * fold and copied from the base cell's same fold; then the {@code cv} stage per cell pools its
+ * out-of-fold predictions into {@code <output.dir>/study/<cell>/cv/metrics.json}. The table then
+ * reads each cell's pooled out-of-fold metric and the fold mean ± sd ({@link StudyTable}).
  */
 @Command(
     name = "study",
@@ -50,7 +59,9 @@ import picocli.CommandLine.Command;
       "With splits.folds = k (3 or more; splits.repeats too) every cell is cross-validated: its stages run per fold",
       "under <output.dir>/study/<cell>/folds/<f>, the cv stage pools each cell's out-of-fold predictions into",
       "<output.dir>/study/<cell>/cv/metrics.json, and the table reports the pooled out-of-fold AUROC (or C) and the",
-      "fold mean ± sd; cell x fold chains run study.parallelism at a time."
+      "fold mean ± sd; cell x fold chains run study.parallelism at a time.",
+      "Each (modality, size) encoder is pretrained once (per fold): a varied cell pretrains only its varied modality",
+      "and takes the base cell's encoders (same fold) of the others; its pretrain/metrics.json lists only the varied one."
     })
 final class StudyCommand extends StageCommand {
   private static final Logger LOG = LoggerFactory.getLogger(StudyCommand.class);
