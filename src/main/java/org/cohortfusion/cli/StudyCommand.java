@@ -154,7 +154,7 @@ final class StudyCommand extends StageCommand {
       }
       pretrains.add(
           new StageChains.Chain(
-              u.label(),
+              u.label() + ", phase 1",
               u.group(),
               List.of(new StageChains.Step("pretrain", stageArgs("pretrain", id, args)))));
     }
@@ -191,11 +191,10 @@ final class StudyCommand extends StageCommand {
         }
       }
       LOG.info(
-          "study: {}: encoders pretrained {}, reused from cell {} {}",
+          "study: {}: encoders pretrained {}{}",
           u.label(),
           pretrained,
-          StudyGrid.BASE,
-          reused);
+          reused.isEmpty() ? "" : ", reused " + reused + " from cell " + StudyGrid.BASE);
       chains.add(new StageChains.Chain(u.label(), u.group(), cellSteps(id, models, u.overrides())));
     }
     code = StageChains.run(spark().sparkContext(), chains, parallel, "study", CohortFusion::run);

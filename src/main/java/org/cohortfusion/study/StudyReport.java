@@ -54,7 +54,8 @@ public final class StudyReport {
     if (r.cv()) {
       h.append(
               " and is cross-validated on the same ingested cohort and folds: pretrain, extract, train and"
-                  + " evaluate run once per fold (")
+                  + " evaluate run once per fold (encoders of the modalities a cell does not vary are the"
+                  + " base cell's of the same fold, pretrained once; ")
           .append(r.folds())
           .append(" folds")
           .append(r.repeats() > 1 ? " × " + r.repeats() + " repeats" : "")
@@ -81,7 +82,9 @@ public final class StudyReport {
                   + " test part with one class).</p>\n");
     } else {
       h.append(
-              " and runs pretrain, extract, train and evaluate on the same ingested cohort and split. "
+              " and runs pretrain, extract, train and evaluate on the same ingested cohort and split"
+                  + " (encoders of the modalities a cell does not vary are the base cell's, pretrained"
+                  + " once). "
                   + (r.survival()
                       ? "Test Harrell's C of the risk 1 - S(last interval bound) with evaluate's 95% bootstrap interval;"
                           + " robustness: area under the test C"
