@@ -124,8 +124,8 @@ final class StudyCommand extends StageCommand {
                 label,
                 "study-" + cell.name(),
                 cellOverrides(config, cell),
-                pretrainDir(config, StudyGrid.cellDir(config, cell)),
-                pretrainDir(config, StudyGrid.cellDir(config, base))));
+                PipelineConfig.pretrainOutputDir(StudyGrid.cellDir(config, cell)),
+                PipelineConfig.pretrainOutputDir(StudyGrid.cellDir(config, base))));
         continue;
       }
       RunCommand.writeFoldViews(
@@ -139,8 +139,10 @@ final class StudyCommand extends StageCommand {
                   label + " " + fold,
                   "study-" + cell.name() + "-" + fold.replace(' ', '-'),
                   cellFoldOverrides(config, cell, r, f),
-                  pretrainDir(config, StudyGrid.inCell(config, cell, config.foldOutputDir(r, f))),
-                  pretrainDir(config, StudyGrid.inCell(config, base, config.foldOutputDir(r, f)))));
+                  PipelineConfig.pretrainOutputDir(
+                      StudyGrid.inCell(config, cell, config.foldOutputDir(r, f))),
+                  PipelineConfig.pretrainOutputDir(
+                      StudyGrid.inCell(config, base, config.foldOutputDir(r, f)))));
         }
       }
     }
@@ -281,11 +283,6 @@ final class StudyCommand extends StageCommand {
           List.of("--set", "pretrain.encoders." + e.getKey() + ".embedding-size=" + e.getValue()));
     }
     return extra;
-  }
-
-  /** The pretrain output directory of a run whose output.dir is {@code root}. */
-  private static String pretrainDir(PipelineConfig config, String root) {
-    return root + config.pretrainOutputDir().substring(config.output().dir().length());
   }
 
   /**

@@ -95,7 +95,12 @@ public record PipelineConfig(
 
   /** Directory pretrain writes encoders and unimodal metrics to. */
   public String pretrainOutputDir() {
-    return output.dir() + "/pretrain";
+    return pretrainOutputDir(output.dir());
+  }
+
+  /** Where pretrain writes when output.dir is {@code outputDir} (a study cell, a fold). */
+  public static String pretrainOutputDir(String outputDir) {
+    return outputDir + "/pretrain";
   }
 
   /** Directory the evaluate stage writes to (predictions/, metrics.json). */
