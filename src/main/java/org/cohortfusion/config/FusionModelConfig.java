@@ -70,7 +70,19 @@ public record FusionModelConfig(
     @JsonPropertyDescription(
             "L1 penalty coefficient on the same weights as l2 (default 0): sparse weights, for fusions"
                 + " over many features of which few carry signal (with l2: an elastic net, as the classical `linear` baseline).")
-        Double l1) {
+        Double l1,
+    @JsonPropertyDescription(
+            "Adds a wide path (Wide & Deep, Cheng et al. 2016, arXiv 1606.07792): a linear map of every"
+                + " modality as it joins the fusion (the preprocessed features for when = input, else the embedding or encoder"
+                + " layer output) and of the presence indicators, fed to the output layer beside the fused head. The fusion then"
+                + " only has to learn what a linear model of its inputs misses, such as an interaction between modalities."
+                + " Default false.")
+        Boolean wide,
+    @JsonProperty("wide-l2")
+        @JsonPropertyDescription(
+            "L2 penalty coefficient of the wide path's weights (default: l2). A linear map of hundreds of"
+                + " features wants a far stronger penalty than the fused head (docs/benchmarks.md); choose it on the validation split.")
+        Double wideL2) {
 
   /** The default {@code when}: frozen precomputed embeddings. */
   public static final String EMBEDDINGS = "embeddings";
@@ -89,6 +101,45 @@ public record FusionModelConfig(
     encoderInit = encoderInit == null ? "pretrained" : encoderInit;
     l2 = l2 == null ? 0.0 : l2;
     l1 = l1 == null ? 0.0 : l1;
+    wide = wide != null && wide;
+    wideL2 = wideL2 == null ? l2 : wideL2;
+  }
+
+  /** The constructor without a wide path. */
+  public FusionModelConfig(
+      List<String> what,
+      Object when,
+      String how,
+      Map<String, Object> options,
+      List<FusionStageConfig> stages,
+      Integer projection,
+      String projectionActivation,
+      List<Integer> head,
+      Double dropout,
+      Double modalityDropout,
+      Integer freezeEncoderEpochs,
+      Double encoderLearningRate,
+      String encoderInit,
+      Double l2,
+      Double l1) {
+    this(
+        what,
+        when,
+        how,
+        options,
+        stages,
+        projection,
+        projectionActivation,
+        head,
+        dropout,
+        modalityDropout,
+        freezeEncoderEpochs,
+        encoderLearningRate,
+        encoderInit,
+        l2,
+        l1,
+        null,
+        null);
   }
 
   /** The constructor without a penalty (tests and callers that fuse without L2). */

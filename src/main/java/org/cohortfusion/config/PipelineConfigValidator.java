@@ -189,6 +189,11 @@ final class PipelineConfigValidator {
           "a coefficient >= 0, got " + m.l1(),
           origin);
       require(
+          m.wideL2() >= 0 && Double.isFinite(m.wideL2()),
+          key + ".wide-l2",
+          "a coefficient >= 0, got " + m.wideL2(),
+          origin);
+      require(
           List.of("pretrained", "scratch").contains(m.encoderInit()),
           key + ".encoder-init",
           "pretrained or scratch, got '" + m.encoderInit() + "'",

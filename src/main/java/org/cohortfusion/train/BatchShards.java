@@ -9,7 +9,6 @@ import org.cohortfusion.fusion.ops.ModalityDropout;
 import org.cohortfusion.spark.MinibatchShards;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.nd4j.common.loader.Source;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
@@ -94,8 +93,7 @@ final class BatchShards {
         String path = source.getPath();
         String file = path.substring(path.lastIndexOf('/') + 1);
         Random rng = new Random(seed * 7_919L + epoch * 104_729L + file.hashCode());
-        INDArray[] f = mds.getFeatures();
-        f[f.length - 1] = ModalityDropout.apply(f[f.length - 1], modalityDropout, rng);
+        mds.setFeatures(ModalityDropout.hide(mds.getFeatures(), modalityDropout, rng));
       }
       return mds;
     }

@@ -39,7 +39,6 @@ import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.stage.TrainState;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -1073,11 +1072,11 @@ public final class TrainAction {
   }
 
   private static MultiDataSet withModalityDropout(MultiDataSet mds, double rate, Random rng) {
-    INDArray[] f = mds.getFeatures().clone();
-    int p = f.length - 1;
-    f[p] = ModalityDropout.apply(f[p], rate, rng);
     return new org.nd4j.linalg.dataset.MultiDataSet(
-        f, mds.getLabels(), mds.getFeaturesMaskArrays(), mds.getLabelsMaskArrays());
+        ModalityDropout.hide(mds.getFeatures(), rate, rng),
+        mds.getLabels(),
+        mds.getFeaturesMaskArrays(),
+        mds.getLabelsMaskArrays());
   }
 
   private static void delete(Configuration conf, String dir) {

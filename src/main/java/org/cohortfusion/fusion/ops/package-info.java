@@ -11,6 +11,7 @@
  * parameter and gradient arrays, so they are saved, restored and updated like layer parameters.
  *
  * <p>{@link org.cohortfusion.fusion.ops.FusionOp} maps configuration names to vertices; {@link
- * org.cohortfusion.fusion.ops.ModalityDropout} perturbs the presence mask during training.
+ * org.cohortfusion.fusion.ops.ModalityDropout} hides modalities (presence and input) during
+ * training.
  */
 package org.cohortfusion.fusion.ops;

@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.graph.ReshapeVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -50,7 +51,10 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *       presence (a stage's presence is the OR of its leaves' presence, via {@link
  *       PresenceSelect});
  *   <li>the multimodal head: Dense layers (ReLU, dropout) then a softmax output with multi-class
- *       cross-entropy.
+ *       cross-entropy;
+ *   <li>optionally a wide path ({@link FusionSpec.Wide}): a linear layer over every leaf where it
+ *       joins the fusion and the presence, concatenated to the head's output before the output
+ *       layer.
  * </ul>
  */
 public final class FusionCompiler {
@@ -59,6 +63,9 @@ public final class FusionCompiler {
 
   /** Name of the output layer. */
   public static final String OUTPUT = "out";
+
+  /** Name of the wide path's linear layer ({@link FusionSpec.Wide}). */
+  public static final String WIDE = "wide";
 
   private FusionCompiler() {}
 
@@ -226,6 +233,9 @@ public final class FusionCompiler {
     // inside).
     Set<String> projectInVertex = new java.util.HashSet<>();
     Map<String, INDArray> initialParams = new java.util.LinkedHashMap<>();
+    // Where each leaf joins the fusion, before any projection: the wide path reads these.
+    List<String> joins = new ArrayList<>();
+    int joinedSize = 0;
     for (int i = 0; i < leaves.size(); i++) {
       String m = leaves.get(i);
       leafColumns.put(m, Set.of(i));
@@ -240,6 +250,8 @@ public final class FusionCompiler {
         src = addEncoderPrefix(b, spec, m, encoders, initialParams, out);
         dim = out[0];
       }
+      joins.add(src);
+      joinedSize += dim;
       if (projectAll && uses.getOrDefault(m, 0) <= 1) {
         projectInVertex.add(m);
         node.put(m, src);
@@ -355,6 +367,26 @@ public final class FusionCompiler {
       b.addLayer("head_" + h, d.build(), prev);
       prev = "head_" + h;
       prevSize = spec.head().get(h);
+    }
+    if (spec.wide() != null) {
+      joins.add(PRESENCE);
+      joinedSize += leaves.size();
+      String wideIn = "wide_in";
+      b.addVertex(wideIn, new MergeVertex(), joins.toArray(new String[0]));
+      // No bias: the output layer's own bias is the intercept; a second one would be redundant.
+      b.addLayer(
+          WIDE,
+          new DenseLayer.Builder()
+              .nIn(joinedSize)
+              .nOut(embeddings.outputs())
+              .activation(Activation.IDENTITY)
+              .hasBias(false)
+              .l2(spec.wide().l2())
+              .build(),
+          wideIn);
+      b.addVertex("head_and_wide", new MergeVertex(), prev, WIDE);
+      prev = "head_and_wide";
+      prevSize += embeddings.outputs();
     }
     // A survival outcome: one hazard per follow-up interval, each a sigmoid, binary cross-entropy
     // under the label mask

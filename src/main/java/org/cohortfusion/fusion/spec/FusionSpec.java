@@ -40,6 +40,7 @@ import org.cohortfusion.stage.EmbeddingsSpec;
  * @param l2 L2 penalty coefficient on the fusion's weights (projections, fusion operation, head,
  *     output; not biases, not encoder layers)
  * @param l1 L1 penalty coefficient on the same weights
+ * @param wide the wide path beside the fused head, or null for none
  */
 public record FusionSpec(
     String name,
@@ -55,7 +56,8 @@ public record FusionSpec(
     double encoderLearningRate,
     String encoderInit,
     double l2,
-    double l1) {
+    double l1,
+    Wide wide) {
 
   /** Encoder initialisations of end-to-end models. */
   public static final List<String> ENCODER_INITS = List.of("pretrained", "scratch");
@@ -70,6 +72,16 @@ public record FusionSpec(
     EARLY,
     LATE
   }
+
+  /**
+   * A wide path (Wide &amp; Deep, Cheng et al. 2016, arXiv 1606.07792): a linear map, without bias,
+   * of every leaf modality as it joins the fusion and of the presence indicators, concatenated to
+   * the head's output before the output layer, so that the output's logit is the fused head's plus
+   * a penalised linear model of the same inputs.
+   *
+   * @param l2 L2 penalty coefficient of the wide path's weights
+   */
+  public record Wide(double l2) {}
 
   /** One fusion: the inputs (modalities or earlier stages) combined by an operation. */
   public record Stage(String name, List<String> inputs, FusionOp op, Map<String, Object> options) {
@@ -114,6 +126,40 @@ public record FusionSpec(
         0.0);
   }
 
+  /** A model without a wide path. */
+  public FusionSpec(
+      String name,
+      Kind kind,
+      List<Stage> stages,
+      Integer projection,
+      String projectionActivation,
+      List<Integer> head,
+      double dropout,
+      double modalityDropout,
+      Map<String, String> when,
+      int freezeEncoderEpochs,
+      double encoderLearningRate,
+      String encoderInit,
+      double l2,
+      double l1) {
+    this(
+        name,
+        kind,
+        stages,
+        projection,
+        projectionActivation,
+        head,
+        dropout,
+        modalityDropout,
+        when,
+        freezeEncoderEpochs,
+        encoderLearningRate,
+        encoderInit,
+        l2,
+        l1,
+        null);
+  }
+
   /** The same model with other penalty coefficients (baselines take their template's). */
   public FusionSpec withPenalties(double l2Coefficient, double l1Coefficient) {
     return new FusionSpec(
@@ -130,7 +176,8 @@ public record FusionSpec(
         encoderLearningRate,
         encoderInit,
         l2Coefficient,
-        l1Coefficient);
+        l1Coefficient,
+        wide);
   }
 
   /**
@@ -249,6 +296,9 @@ public record FusionSpec(
     check(
         c.l1() >= 0 && Double.isFinite(c.l1()),
         cannot + key + ".l1 = " + c.l1() + " must be a coefficient >= 0");
+    check(
+        c.wideL2() >= 0 && Double.isFinite(c.wideL2()),
+        cannot + key + ".wide-l2 = " + c.wideL2() + " must be a coefficient >= 0");
     return new FusionSpec(
         name,
         Kind.FUSION,
@@ -263,7 +313,8 @@ public record FusionSpec(
         c.encoderLearningRate(),
         c.encoderInit(),
         c.l2(),
-        c.l1());
+        c.l1(),
+        c.wide() ? new Wide(c.wideL2()) : null);
   }
 
   /**
@@ -592,7 +643,8 @@ public record FusionSpec(
             + " | how: "
             + how
             + (l2 > 0 ? " | L2 " + l2 : "")
-            + (l1 > 0 ? " | L1 " + l1 : "");
+            + (l1 > 0 ? " | L1 " + l1 : "")
+            + (wide != null ? " | wide: linear path beside the head, L2 " + wide.l2() : "");
       }
     };
   }

@@ -60,4 +60,35 @@ class ModalityDropoutTest {
     assertThrows(
         IllegalArgumentException.class, () -> ModalityDropout.apply(p, 1.0, new Random(1)));
   }
+
+  @Test
+  void hideZeroesTheInputsOfExactlyTheDroppedModalitiesAndLeavesTheBatchAsItWas() {
+    INDArray p = mask(300, 3, 4);
+    Nd4j.getRandom().setSeed(5);
+    INDArray[] in = {
+      Nd4j.rand(DataType.DOUBLE, 300, 4).addi(1), // strictly positive: a zero row was zeroed
+      Nd4j.rand(DataType.DOUBLE, 300, 2, 5).addi(1),
+      Nd4j.rand(DataType.DOUBLE, 300, 6).addi(1),
+      p
+    };
+    INDArray[] copy = java.util.Arrays.stream(in).map(INDArray::dup).toArray(INDArray[]::new);
+    INDArray[] out = ModalityDropout.hide(in, 0.4, new Random(11));
+    INDArray presence = ModalityDropout.apply(p, 0.4, new Random(11));
+    assertEquals(presence, out[3], "the same draws as apply with the same generator");
+    int zeroed = 0;
+    for (int m = 0; m < 3; m++) {
+      assertEquals(copy[m], in[m], "input " + m + " must not be modified");
+      for (int r = 0; r < 300; r++) {
+        boolean dropped = p.getDouble(r, m) == 1.0 && presence.getDouble(r, m) == 0.0;
+        INDArray row = out[m].slice(r);
+        if (dropped) {
+          zeroed++;
+          assertEquals(0.0, row.amaxNumber().doubleValue(), "row " + r + " of input " + m);
+        } else {
+          assertEquals(in[m].slice(r), row, "row " + r + " of input " + m + " is kept as it was");
+        }
+      }
+    }
+    assertTrue(zeroed > 50, "the check saw dropped modalities: " + zeroed);
+  }
 }

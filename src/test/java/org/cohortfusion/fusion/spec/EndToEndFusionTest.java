@@ -483,8 +483,17 @@ class EndToEndFusionTest {
   }
 
   private boolean gradientCheck(Map<String, Object> when) {
+    return gradientCheck(compile(when, encoders(), true, new NoOp()));
+  }
+
+  /**
+   * The gradient check of a graph compiled over {@link #inputs()} (tab, img, ts and presence), in
+   * double precision with ReLU swapped for tanh ({@link #smooth}); the caller resets the default
+   * data type afterwards.
+   */
+  static boolean gradientCheck(FusionCompiler.Compiled compiled) {
     Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    FusionCompiler.Compiled c = smooth(compile(when, encoders(), true, new NoOp()));
+    FusionCompiler.Compiled c = smooth(compiled);
     ComputationGraph g = c.newGraph().convertDataType(DataType.DOUBLE);
     int n = 6;
     Nd4j.getRandom().setSeed(17);
