@@ -309,9 +309,7 @@ public final class EvaluateAction {
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
     // The reference: the best of the unimodal baselines chosen on validation C, as for class
     // labels.
-    new SurvivalEvaluation.Result(
-            "survival", 0, 0, List.of(), List.of(), List.of(), evaluated, List.of(), baselines)
-        .bestUnimodal()
+    SurvivalEvaluation.bestUnimodal(evaluated, baselines)
         .ifPresent(
             u ->
                 evaluated.forEach(
