@@ -454,10 +454,12 @@ public final class EvaluateAction {
     }
     double[] fill = EncoderHeads.trainHazards(table, model);
     int[] validationCodes = EncoderHeads.codes(table, Columns.Splits.VALIDATION, model);
+    Map<String, Double> validationC =
+        EncoderHeads.validationC(table, names, validationCodes, fill, model);
     List<EvaluateResult.UnimodalBaseline> out = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
       String m = names.get(i);
-      Double encoderValidation = EncoderHeads.validationC(table, m, validationCodes, fill, model);
+      Double encoderValidation = validationC.get(m);
       String frozenName = EncoderHeads.FROZEN_PREFIX + m;
       TrainOutputs.Entry frozen =
           in.summary().models().stream()
