@@ -4,8 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.io.AtomicDirectory;
@@ -32,9 +30,9 @@ import picocli.CommandLine.Command;
  * <p>Each distinct (modality, size) encoder is pretrained once: in two phases, first every cell's
  * pretrain (the base cell all modalities, a varied cell {@code <m>-<size>} only {@code m}, with
  * {@code --modality}), then per cell a copy of the base cell's encoders of the modalities it does
- * not vary into its own pretrain directory (through the session's Hadoop file systems), and the
- * cell's extract, train and evaluate. A varied cell's pretrain metrics.json therefore lists only
- * its varied modality. Pretrain seeds every modality's encoder with {@code pretrain.seed} alone and
+ * not vary into its own pretrain directory ({@link AtomicDirectory#publishCopy}), and the cell's
+ * extract, train and evaluate. A varied cell's pretrain metrics.json therefore lists only its
+ * varied modality. Pretrain seeds every modality's encoder with {@code pretrain.seed} alone and
  * fits it on that modality's rows alone, so the copy is the encoder the cell would have fitted, up
  * to whatever run-to-run nondeterminism training itself has.
  *
@@ -185,7 +183,7 @@ final class StudyCommand extends StageCommand {
         if (u.cell().varied() == null || u.cell().varied().equals(m)) {
           pretrained.add(m);
         } else {
-          reuseEncoder(
+          AtomicDirectory.publishCopy(
               hconf,
               PretrainOutputs.encoder(u.baseDir(), m),
               PretrainOutputs.encoder(u.pretrainDir(), m));
@@ -283,35 +281,6 @@ final class StudyCommand extends StageCommand {
           List.of("--set", "pretrain.encoders." + e.getKey() + ".embedding-size=" + e.getValue()));
     }
     return extra;
-  }
-
-  /**
-   * Publishes a copy of the encoder directory {@code from} (the whole artifact: model, checksum,
-   * provenance, manifest) at {@code to}, through the session's Hadoop file systems so that it works
-   * on HDFS or S3 too; replaces what was there.
-   */
-  static void reuseEncoder(Configuration hconf, String from, String to) {
-    Path src = new Path(from);
-    try {
-      FileSystem srcFs = src.getFileSystem(hconf);
-      if (!srcFs.exists(src)) {
-        throw new IllegalStateException(
-            "Cannot reuse encoder " + from + " in " + to + ": it does not exist");
-      }
-      AtomicDirectory.write(
-          hconf,
-          to,
-          tmp -> {
-            Path dst = new Path(tmp);
-            if (!FileUtil.copy(srcFs, src, dst.getFileSystem(hconf), dst, false, hconf)) {
-              throw new java.io.IOException("the copy to " + tmp + " failed");
-            }
-            return null;
-          });
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(
-          "Cannot reuse encoder " + from + " in " + to + ": " + e.getMessage(), e);
-    }
   }
 
   private static String quoted(String value) {

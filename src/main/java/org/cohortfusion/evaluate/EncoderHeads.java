@@ -6,12 +6,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToDoubleFunction;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
@@ -90,25 +93,43 @@ public final class EncoderHeads {
    * order (by subject_id); null rows where the subject lacks the modality.
    */
   public static double[][] read(Dataset<Row> table, String modality, String split) {
+    return read(table, List.of(modality), split).get(modality);
+  }
+
+  /**
+   * {@link #read(Dataset, String, String)} of every modality of {@code modalities} in one pass over
+   * the table, by modality.
+   */
+  public static Map<String, double[][]> read(
+      Dataset<Row> table, List<String> modalities, String split) {
+    List<Column> columns = new ArrayList<>();
+    columns.add(col(Columns.SUBJECT_ID));
+    for (String m : modalities) {
+      columns.add(col(Columns.presence(m)));
+      columns.add(col(COLUMN_PREFIX + m));
+    }
     List<Row> rows =
         table
             .where(col(Columns.SPLIT).equalTo(split).and(col(Columns.LABEL).isNotNull()))
-            .select(
-                col(Columns.SUBJECT_ID),
-                col(Columns.presence(modality)),
-                col(COLUMN_PREFIX + modality))
+            .select(columns.toArray(Column[]::new))
             .orderBy(Columns.SUBJECT_ID)
             .collectAsList();
-    double[][] out = new double[rows.size()][];
-    for (int i = 0; i < out.length; i++) {
-      Row r = rows.get(i);
-      if (!r.isNullAt(1) && r.getBoolean(1) && !r.isNullAt(2)) {
-        List<Float> p = r.getList(2);
-        out[i] = new double[p.size()];
-        for (int k = 0; k < p.size(); k++) {
-          out[i][k] = p.get(k);
+    Map<String, double[][]> out = new LinkedHashMap<>();
+    for (int j = 0; j < modalities.size(); j++) {
+      int presence = 1 + 2 * j;
+      int head = presence + 1;
+      double[][] values = new double[rows.size()][];
+      for (int i = 0; i < values.length; i++) {
+        Row r = rows.get(i);
+        if (!r.isNullAt(presence) && r.getBoolean(presence) && !r.isNullAt(head)) {
+          List<Float> p = r.getList(head);
+          values[i] = new double[p.size()];
+          for (int k = 0; k < p.size(); k++) {
+            values[i][k] = p.get(k);
+          }
         }
       }
+      out.put(modalities.get(j), values);
     }
     return out;
   }
@@ -370,32 +391,33 @@ public final class EncoderHeads {
   }
 
   /**
-   * The hazard head's validation C on every labeled validation subject, {@code fill} (the train
-   * hazards) standing in where the modality is absent: Harrell's C at the intervals' resolution of
-   * the risks {@link org.cohortfusion.cohort.survival.IntervalConcordance#risk}, through {@link
+   * By modality of {@code modalities}, the hazard head's validation C on every labeled validation
+   * subject, {@code fill} (the train hazards) standing in where the modality is absent: Harrell's C
+   * at the intervals' resolution of the risks {@link
+   * org.cohortfusion.cohort.survival.IntervalConcordance#risk}, through {@link
    * Metrics#survival(double[][], int[])} — the code path of train's validation metrics, whose
    * "auroc" holds that C, and of pretrain's early stopping. Null without validation subjects or a
-   * comparable pair.
+   * comparable pair. The heads are read in one pass, not one per modality, as the table may be
+   * recomputed on each read.
    */
-  public static Double validationC(
+  public static Map<String, Double> validationC(
       Dataset<Row> table,
-      String modality,
+      List<String> modalities,
       int[] validationCodes,
       double[] fill,
       DiscreteTimeHazard model) {
+    Map<String, Double> out = new LinkedHashMap<>();
     if (validationCodes.length == 0) {
-      return null;
+      modalities.forEach(m -> out.put(m, null));
+      return out;
     }
-    double[][] v =
-        filled(
-            checkedWidth(
-                read(table, modality, Columns.Splits.VALIDATION),
-                modality,
-                model.intervals(),
-                true),
-            fill);
-    double c = Metrics.survival(v, validationCodes).auroc();
-    return Double.isNaN(c) ? null : c;
+    Map<String, double[][]> heads = read(table, modalities, Columns.Splits.VALIDATION);
+    for (String m : modalities) {
+      double[][] v = filled(checkedWidth(heads.get(m), m, model.intervals(), true), fill);
+      double c = Metrics.survival(v, validationCodes).auroc();
+      out.put(m, Double.isNaN(c) ? null : c);
+    }
+    return out;
   }
 
   /**

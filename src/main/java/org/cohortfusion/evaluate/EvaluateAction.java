@@ -309,9 +309,7 @@ public final class EvaluateAction {
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
     // The reference: the best of the unimodal baselines chosen on validation C, as for class
     // labels.
-    new SurvivalEvaluation.Result(
-            "survival", 0, 0, List.of(), List.of(), List.of(), evaluated, List.of(), baselines)
-        .bestUnimodal()
+    SurvivalEvaluation.bestUnimodal(evaluated, baselines)
         .ifPresent(
             u ->
                 evaluated.forEach(
@@ -456,10 +454,12 @@ public final class EvaluateAction {
     }
     double[] fill = EncoderHeads.trainHazards(table, model);
     int[] validationCodes = EncoderHeads.codes(table, Columns.Splits.VALIDATION, model);
+    Map<String, Double> validationC =
+        EncoderHeads.validationC(table, names, validationCodes, fill, model);
     List<EvaluateResult.UnimodalBaseline> out = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
       String m = names.get(i);
-      Double encoderValidation = EncoderHeads.validationC(table, m, validationCodes, fill, model);
+      Double encoderValidation = validationC.get(m);
       String frozenName = EncoderHeads.FROZEN_PREFIX + m;
       TrainOutputs.Entry frozen =
           in.summary().models().stream()

@@ -125,12 +125,7 @@ public final class SurvivalEvaluation {
      * highest test C — as {@link EvaluateResult#bestUnimodal()} for class labels.
      */
     public Optional<ModelSurvival> bestUnimodal() {
-      return EncoderHeads.bestChosen(
-          models,
-          unimodalBaselines,
-          m -> "unimodal".equals(m.kind()),
-          ModelSurvival::name,
-          m -> m.test().cIndex());
+      return SurvivalEvaluation.bestUnimodal(models, unimodalBaselines);
     }
 
     /** The choice of unimodal baseline that {@code modelName} took part in, if one was made. */
@@ -272,6 +267,21 @@ public final class SurvivalEvaluation {
                   .append(String.format(Locale.ROOT, "%.3f", v)));
       return s.toString();
     }
+  }
+
+  /**
+   * The best unimodal baseline among {@code models}: of the per-modality baselines chosen on
+   * validation C ({@code baselines}; every unimodal model when there is no choice), the one with
+   * the highest test C. Evaluate needs it before it has a {@link Result} to ask.
+   */
+  static Optional<ModelSurvival> bestUnimodal(
+      List<ModelSurvival> models, List<EvaluateResult.UnimodalBaseline> baselines) {
+    return EncoderHeads.bestChosen(
+        models,
+        baselines,
+        m -> "unimodal".equals(m.kind()),
+        ModelSurvival::name,
+        m -> m.test().cIndex());
   }
 
   /** Follow-up time and event of every test subject, in {@code test}'s order. */

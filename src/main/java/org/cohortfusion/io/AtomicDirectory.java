@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -141,6 +142,35 @@ public final class AtomicDirectory {
       return result;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Publishes a copy of the directory {@code from}, whole, at {@code to} with {@link #write}
+   * (replacing what was there), through the Hadoop file systems of both paths, so either may be on
+   * HDFS or S3.
+   */
+  public static void publishCopy(Configuration hadoopConf, String from, String to) {
+    Path src = new Path(from);
+    try {
+      FileSystem srcFs = src.getFileSystem(hadoopConf);
+      if (!srcFs.exists(src)) {
+        throw new IllegalStateException(
+            "Cannot copy " + from + " to " + to + ": it does not exist");
+      }
+      write(
+          hadoopConf,
+          to,
+          tmp -> {
+            Path dst = new Path(tmp);
+            if (!FileUtil.copy(srcFs, src, dst.getFileSystem(hadoopConf), dst, false, hadoopConf)) {
+              throw new IOException("the copy to " + tmp + " failed");
+            }
+            return null;
+          });
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot copy " + from + " to " + to + ": " + e.getMessage(), e);
     }
   }
 

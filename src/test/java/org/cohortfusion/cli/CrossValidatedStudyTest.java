@@ -18,6 +18,7 @@ import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.testing.MannWhitneyAuroc;
+import org.cohortfusion.testing.StudyCohortConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,27 +56,12 @@ class CrossValidatedStudyTest {
     Path conf =
         Files.writeString(
             dir.resolve("study-cv.conf"),
-            """
-            name = study-cv-test
-            cohort-dir = "%s"
-            subjects { path = subjects }
-            modalities {
-              clinical { kind = tabular, path = clinical }
-              labs { kind = timeseries, path = labs, steps = 4 }
-            }
-            splits { seed = 5, folds = %d }
-            output { dir = "%s" }
-            pretrain.encoders {
-              clinical { embedding-size = 4, hidden = [8], epochs = 1 }
-              labs { embedding-size = 4, cell = cnn, epochs = 1 }
-            }
-            fusion { default = mean, models {
-              mean { what = [clinical, labs], how = mean, projection = 4, head = [8] }
-            } }
-            train { mode = local, epochs = 1, batch-size = 32 }
-            study { embedding-sizes { labs = [4, 8] }, models = [mean], parallelism = 2 }
-            """
-                .formatted(dir.resolve("in"), K, dir.resolve("out")));
+            StudyCohortConfig.of("study-cv-test", dir.resolve("in"), dir.resolve("out"), 1)
+                + """
+                splits.folds = %d
+                study { embedding-sizes { labs = [4, 8] }, models = [mean], parallelism = 2 }
+                """
+                    .formatted(K));
     CliRun run = CliRun.of("study", "--config", conf.toString());
     assertEquals(0, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("pooled AUROC [95% CI]"), run.out());

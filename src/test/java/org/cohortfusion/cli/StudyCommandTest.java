@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import org.cohortfusion.testing.StudyCohortConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,28 +29,12 @@ class StudyCommandTest {
   private Path config(String extra) throws Exception {
     return Files.writeString(
         dir.resolve("study-" + Math.abs(extra.hashCode()) + ".conf"),
-        """
-        name = study-test
-        cohort-dir = "%s"
-        subjects { path = subjects }
-        modalities {
-          clinical { kind = tabular, path = clinical }
-          labs { kind = timeseries, path = labs, steps = 4 }
-        }
-        splits { seed = 5 }
-        output { dir = "%s" }
-        pretrain.encoders {
-          clinical { embedding-size = 4, hidden = [8], epochs = 2 }
-          labs { embedding-size = 4, cell = cnn, epochs = 2 }
-        }
-        fusion { default = mean, models {
-          mean { what = [clinical, labs], how = mean, projection = 4, head = [8] }
-          cat { what = [clinical, labs], how = concat, head = [8] }
-        } }
-        train { mode = local, epochs = 2, batch-size = 32 }
-        %s
-        """
-            .formatted(dir.resolve("in"), dir.resolve("out"), extra));
+        StudyCohortConfig.of("study-test", dir.resolve("in"), dir.resolve("out"), 2)
+            + """
+            fusion.models.cat { what = [clinical, labs], how = concat, head = [8] }
+            %s
+            """
+                .formatted(extra));
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.cohortfusion.testing.StudyCohortConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,27 +49,8 @@ class StudyEncoderReuseTest {
     Path conf =
         Files.writeString(
             dir.resolve("study-reuse.conf"),
-            """
-            name = study-reuse-test
-            cohort-dir = "%s"
-            subjects { path = subjects }
-            modalities {
-              clinical { kind = tabular, path = clinical }
-              labs { kind = timeseries, path = labs, steps = 4 }
-            }
-            splits { seed = 5 }
-            output { dir = "%s" }
-            pretrain.encoders {
-              clinical { embedding-size = 4, hidden = [8], epochs = 1 }
-              labs { embedding-size = 4, cell = cnn, epochs = 1 }
-            }
-            fusion { default = mean, models {
-              mean { what = [clinical, labs], how = mean, projection = 4, head = [8] }
-            } }
-            train { mode = local, epochs = 1, batch-size = 32 }
-            study { embedding-sizes { clinical = [8], labs = [4, 8] }, models = [mean] }
-            """
-                .formatted(dir.resolve("in"), dir.resolve("out")));
+            StudyCohortConfig.of("study-reuse-test", dir.resolve("in"), dir.resolve("out"), 1)
+                + "study { embedding-sizes { clinical = [8], labs = [4, 8] }, models = [mean] }\n");
     CliRun run = CliRun.of("study", "--config", conf.toString());
     assertEquals(0, run.code(), run.out() + run.err());
 

@@ -1,6 +1,7 @@
 package org.cohortfusion.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
@@ -65,5 +66,30 @@ class AtomicDirectoryTest {
     try (Stream<Path> s = Files.list(dir)) {
       assertEquals(1, s.count());
     }
+  }
+
+  @Test
+  void publishCopyReplacesTheTargetWithTheWholeSourceTreeAndRefusesAMissingSource()
+      throws Exception {
+    Path from = dir.resolve("base/encoder");
+    Files.createDirectories(from.resolve("meta"));
+    Files.writeString(from.resolve("model.zip"), "weights");
+    Files.writeString(from.resolve("meta/provenance.json"), "{}");
+    Path to = dir.resolve("cell/encoder");
+    Files.createDirectories(to);
+    Files.writeString(to.resolve("stale.txt"), "previous");
+
+    AtomicDirectory.publishCopy(conf, from.toString(), to.toString());
+    assertEquals("weights", Files.readString(to.resolve("model.zip")));
+    assertEquals("{}", Files.readString(to.resolve("meta/provenance.json")));
+    assertFalse(Files.exists(to.resolve("stale.txt")), "the copy replaces the target whole");
+
+    String missing = dir.resolve("nowhere").toString();
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> AtomicDirectory.publishCopy(conf, missing, to.toString()));
+    assertEquals("Cannot copy " + missing + " to " + to + ": it does not exist", e.getMessage());
+    assertEquals("weights", Files.readString(to.resolve("model.zip")));
   }
 }
