@@ -779,7 +779,11 @@ public final class EvaluateAction {
     List<EvaluateResult.Comparison> out = new ArrayList<>();
     java.util.function.BiConsumer<String, String> add =
         (model, reference) -> {
+          boolean done =
+              out.stream()
+                  .anyMatch(c -> c.model().equals(model) && c.reference().equals(reference));
           if (!model.equals(reference)
+              && !done
               && predictions.containsKey(model)
               && predictions.containsKey(reference)) {
             out.add(
@@ -794,17 +798,11 @@ public final class EvaluateAction {
           }
         };
     r.bestUnimodal().ifPresent(u -> r.models().forEach(m -> add.accept(m.name(), u.name())));
-    r.models().stream()
-        .filter(m -> "fusion".equals(m.kind()))
-        .filter(m -> !Double.isNaN(m.test().auroc()))
-        .max(java.util.Comparator.comparingDouble(m -> m.test().auroc()))
+    r.best("fusion")
+        .ifPresent(f -> r.best("classical").ifPresent(c -> add.accept(f.name(), c.name())));
+    r.chosenOnValidation("fusion")
         .ifPresent(
-            f ->
-                r.models().stream()
-                    .filter(m -> "classical".equals(m.kind()))
-                    .filter(m -> !Double.isNaN(m.test().auroc()))
-                    .max(java.util.Comparator.comparingDouble(m -> m.test().auroc()))
-                    .ifPresent(c -> add.accept(f.name(), c.name())));
+            f -> r.chosenOnValidation("classical").ifPresent(c -> add.accept(f.name(), c.name())));
     return out;
   }
 

@@ -25,7 +25,7 @@ import java.util.Optional;
  * @param metricsPath this file
  * @param comparisons paired AUROC differences on the same test subjects (binary cohorts): every
  *     model against the best unimodal model, and the best fusion against the best classical
- *     baseline
+ *     baseline, both by test AUROC and both chosen on validation
  * @param observableOptimalAuroc AUROC of the generator's observable-optimal probability (P(label |
  *     the modality rows the subject has, and which it has): the best any model of the observed data
  *     can do), or null when the cohort has no observable_probability column or is not binary
@@ -356,6 +356,20 @@ public record EvaluateResult(
         .findFirst();
   }
 
+  /**
+   * The model of {@code kind} (fusion, classical, ...) with the highest validation AUROC among
+   * those scored on test: the choice a user can make without looking at the test split, unlike
+   * {@link #best(String)}, whose maximum over test AUROCs is optimistic when several models
+   * compete.
+   */
+  public Optional<ModelEvaluation> chosenOnValidation(String kind) {
+    return models.stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> m.validationAuroc() != null && !Double.isNaN(m.validationAuroc()))
+        .filter(m -> !Double.isNaN(m.test().auroc()))
+        .max(Comparator.comparingDouble(ModelEvaluation::validationAuroc));
+  }
+
   /** The model of {@code kind} (fusion, classical, ...) with the highest test AUROC, if any. */
   public Optional<ModelEvaluation> best(String kind) {
     return models.stream()
@@ -421,6 +435,27 @@ public record EvaluateResult(
               classical.get().test().auroc(),
               Math.abs(d),
               interval(fusion.get().name(), classical.get().name())));
+    }
+    Optional<ModelEvaluation> fusionChosen = chosenOnValidation("fusion");
+    Optional<ModelEvaluation> classicalChosen = chosenOnValidation("classical");
+    if (fusionChosen.isPresent() && classicalChosen.isPresent()) {
+      ModelEvaluation f = fusionChosen.get();
+      ModelEvaluation c = classicalChosen.get();
+      double d = f.test().auroc() - c.test().auroc();
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "Chosen on validation: fusion %s (val %.4f, test %.4f) %s classical %s (val %.4f,"
+                  + " test %.4f) by %.4f%s%n",
+              f.name(),
+              f.validationAuroc(),
+              f.test().auroc(),
+              d >= 0 ? "beats" : "trails",
+              c.name(),
+              c.validationAuroc(),
+              c.test().auroc(),
+              Math.abs(d),
+              interval(f.name(), c.name())));
     }
     best.worstPattern()
         .ifPresentOrElse(

@@ -139,6 +139,45 @@ class EvaluateResultTest {
   }
 
   /**
+   * Two fusions and two classical baselines whose validation and test rankings disagree: on test
+   * the best fusion (b, 0.80) beats the best classical (lin, 0.78) by 0.02, but validation chooses
+   * fusion a (val 0.71, test 0.74) and classical lin (val 0.72, test 0.78): a trails by 0.04. A
+   * model without a validation AUROC (c) cannot be chosen on it.
+   */
+  @Test
+  void theSummaryComparesTheModelsChosenOnValidationBesideTheBestOnTest() {
+    List<EvaluateResult.ModelEvaluation> models =
+        List.of(
+            withValidation("a", "fusion", 0.71, 0.74),
+            withValidation("b", "fusion", 0.65, 0.80),
+            new EvaluateResult.ModelEvaluation(
+                "c", "fusion", "d-c", null, auroc(0.79), null, List.of(), List.of(), Map.of()),
+            withValidation("lin", "classical", 0.72, 0.78),
+            withValidation("gbt", "classical", 0.70, 0.79));
+    EvaluateResult r =
+        new EvaluateResult("test", 2, 100, null, 25, List.of(0.0), models, "p", "m", List.of());
+    assertEquals("a", r.chosenOnValidation("fusion").orElseThrow().name());
+    assertEquals("lin", r.chosenOnValidation("classical").orElseThrow().name());
+    assertTrue(r.chosenOnValidation("early").isEmpty());
+    String summary = r.summary();
+    assertTrue(
+        summary.contains(
+            "Best fusion (b, 0.8000) beats the best classical baseline (gbt, 0.7900) by 0.0100"),
+        summary);
+    assertTrue(
+        summary.contains(
+            "Chosen on validation: fusion a (val 0.7100, test 0.7400) trails classical lin (val"
+                + " 0.7200, test 0.7800) by 0.0400"),
+        summary);
+  }
+
+  private static EvaluateResult.ModelEvaluation withValidation(
+      String name, String kind, double validation, double test) {
+    return new EvaluateResult.ModelEvaluation(
+        name, kind, "d-" + name, validation, auroc(test), null, List.of(), List.of(), Map.of());
+  }
+
+  /**
    * Distance of a model's probabilities to a reference on four subjects (labels 1, 0, 1, 0). Model
    * positives 0.9, 0.6 over negatives 0.4, 0.2: AUROC 1; reference 0.7, 0.5, 0.5, 0.1: AUROC 0.875;
    * gap 0.875 - 1 = -0.125. Mean |p - ref| (0.2 + 0.1 + 0.1 + 0.1) / 4 = 0.125. Brier sums: model
