@@ -21,7 +21,6 @@ import org.cohortfusion.features.batch.ModalityPreprocessing;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
-import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.stage.TrainOutputs;
@@ -931,7 +930,7 @@ public final class EvaluateAction {
     }
     Metrics.Predictor predictor =
         TrainedModels.graphAt(hconf, modelDir, EndToEndInputs.describe(preps, emb.classes()));
-    Dataset<Row> aligned = spark.read().parquet(cohortDir + "/" + CohortManifest.ALIGNED);
+    Dataset<Row> aligned = org.cohortfusion.cohort.FoldView.aligned(spark, cohortDir);
     if (!CohortData.subjectIds(aligned, SPLIT).equals(test.subjectIds())) {
       throw new IllegalStateException(
           "Cannot evaluate end-to-end model "

@@ -332,8 +332,7 @@ public final class TrainAction {
     DiscreteTimeHazard hazard = EmbeddingsData.hazardOf(emb);
     Dataset<Row> aligned = null;
     if (e2e != null) {
-      aligned =
-          spark.read().parquet(o.cohortDir + "/" + org.cohortfusion.stage.CohortManifest.ALIGNED);
+      aligned = org.cohortfusion.cohort.FoldView.aligned(spark, o.cohortDir);
       Dataset<Row> cohort = aligned;
       cohortData =
           new Data(

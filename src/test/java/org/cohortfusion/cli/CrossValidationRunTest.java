@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  *       and not (f + 1) mod k, as documented), and different from the means with the held-out
  *       fold's rows added; the encoder's recorded training subjects are exactly as many as the
  *       labeled subjects of the training folds; the fold's test predictions are exactly the labeled
- *       subjects of fold f;
+ *       subjects of fold f, for the end-to-end model (which reads the aligned cohort itself, not
+ *       the embeddings) as for the others;
  *   <li>every labeled subject has exactly one out-of-fold prediction per model;
  *   <li>the pooled AUROC (Mann–Whitney over all pairs, ties one half, written out here) and Brier
  *       score, the per-fold AUROC mean and sd, and the pooled pattern sizes in cv/metrics.json
@@ -75,7 +76,13 @@ class CrossValidationRunTest {
           clinical { embedding-size = 4, hidden = [8], epochs = 2 }
           labs { embedding-size = 4, cell = cnn, epochs = 2 }
         }
-        fusion { default = mean, models { mean { what = [clinical, labs], how = mean, projection = 4, head = [8] } } }
+        fusion {
+          default = mean
+          models {
+            mean { what = [clinical, labs], how = mean, projection = 4, head = [8] }
+            e2e { what = [clinical, labs], when = input, how = concat, projection = 4, head = [8], wide = true }
+          }
+        }
         train { mode = local, epochs = 2, batch-size = 32 }
         cv.parallelism = 2
         """
@@ -268,7 +275,8 @@ class CrossValidationRunTest {
     // Every labeled subject: exactly one out-of-fold prediction per model.
     assertTrue(
         oof.keySet()
-            .containsAll(List.of("mean", "unimodal:clinical", "unimodal:labs", "early", "late")),
+            .containsAll(
+                List.of("mean", "e2e", "unimodal:clinical", "unimodal:labs", "early", "late")),
         oof.keySet().toString());
     oof.forEach((model, bySubject) -> assertEquals(labeled, bySubject.keySet(), model));
 
