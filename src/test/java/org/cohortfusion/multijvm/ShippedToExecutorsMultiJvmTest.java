@@ -108,7 +108,8 @@ class ShippedToExecutorsMultiJvmTest {
           fusion.models {
             e2e { what = [img, tab, ts, txt, vec], how = attention, projection = 4, head = [4], modality-dropout = 0.2,
                   when = { img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding },
-                  freeze-encoder-epochs = 1, encoder-learning-rate = 0.5, l2 = 0.01, l1 = 0.001 }
+                  freeze-encoder-epochs = 1, encoder-learning-rate = 0.5, l2 = 0.01, l1 = 0.001,
+                  wide = true, wide-l2 = 0.3 }
           }
           fusion.baselines = []
           train { mode = spark, epochs = 2, batch-size = 16, patience = 5, shard-format = %s, validation = executors }
@@ -156,8 +157,9 @@ class ShippedToExecutorsMultiJvmTest {
                   "when: end to end (img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding"),
           m.describe());
       assertTrue(
-          m.describe().endsWith(" | L2 0.01 | L1 0.001"),
-          "the penalties reach the saved model: " + m.describe());
+          m.describe()
+              .endsWith(" | L2 0.01 | L1 0.001 | wide: linear path beside the head, L2 0.3"),
+          "the penalties and the wide path reach the saved model: " + m.describe());
     }
   }
 
