@@ -28,12 +28,14 @@ import org.cohortfusion.stage.Columns;
  * part) and computes, per model, the mean ± sd of the per-fold metrics and the metrics of the
  * POOLED out-of-fold predictions — overall ({@link ClassificationMetrics}: AUROC with ties one
  * half), with DeLong's 95% interval of the pooled AUROC, per missingness pattern
- * (evaluate.min-pattern-size times k), and paired DeLong differences against the best unimodal
- * model on the same pooled subjects. Every labeled subject must have exactly one out-of-fold
- * prediction per model; anything else stops the pooling. Writes {@code
- * <output.dir>/cv/metrics.json} atomically. Only counts and metrics are logged, never subject-level
- * values. A survival outcome is pooled by {@link SurvivalCrossValidation}, which shares the fold
- * layout and the reading and checking of out-of-fold predictions defined here.
+ * (evaluate.min-pattern-size times k), and paired DeLong differences against the reference on the
+ * same pooled subjects: the best by pooled AUROC among the unimodal baselines each fold chose on
+ * validation ({@link CrossValidationResult.FoldBaseline}), never a unimodal model picked on test.
+ * Every labeled subject must have exactly one out-of-fold prediction per model; anything else stops
+ * the pooling. Writes {@code <output.dir>/cv/metrics.json} atomically. Only counts and metrics are
+ * logged, never subject-level values. A survival outcome is pooled by {@link
+ * SurvivalCrossValidation}, which shares the fold layout and the reading and checking of
+ * out-of-fold predictions defined here.
  */
 public final class CrossValidationAction {
   /** How each fold's validation split is chosen (see cohort.FoldView). */
@@ -147,7 +149,10 @@ public final class CrossValidationAction {
                   p.comparisons(),
                   p.skipped(),
                   repeated,
-                  p.metricsPath());
+                  p.metricsPath(),
+                  p.unimodalBaselines(),
+                  p.reference(),
+                  p.referenceRule());
       AtomicDirectory.write(
           hconf,
           outputDirs.get(r),
@@ -231,12 +236,34 @@ public final class CrossValidationAction {
         inEveryFold(
             perFold.stream().map(r -> r.models().stream().map(m -> m.name()).toList()).toList(),
             skipped);
+    List<CrossValidationResult.FoldBaseline> baselines =
+        foldBaselines(
+            perFold.stream().map(EvaluateResult::unimodalBaselines).toList(),
+            perFold.stream().map(r -> r.models().stream().map(m -> m.name()).toList()).toList(),
+            skipped,
+            EvaluateResult.UnimodalBaseline.AUROC);
     Map<String, TreeMap<String, Oof>> pooled = readPredictions(foldEvaluateDirs, names, numClasses);
+    // Each fold's model name per pooled model: itself, or for baseline:<m> the fold's choice.
+    Map<String, List<String>> perFoldNames = new LinkedHashMap<>();
+    names.forEach(name -> perFoldNames.put(name, java.util.Collections.nCopies(k, name)));
+    for (CrossValidationResult.FoldBaseline b : baselines) {
+      if (!b.unanimous()) {
+        perFoldNames.put(b.pooledAs(), b.chosenPerFold());
+        pooled.put(
+            b.pooledAs(),
+            readChosen(
+                spark,
+                foldEvaluateDirs,
+                b.chosenPerFold(),
+                List.of("probability", Columns.LABEL, "pattern"),
+                oofReader(numClasses)));
+      }
+    }
     List<CrossValidationResult.Model> models = new ArrayList<>();
     Map<String, double[][]> probabilities = new LinkedHashMap<>();
     int[] labels = null;
     List<String> subjects = null;
-    for (String name : names) {
+    for (String name : perFoldNames.keySet()) {
       TreeMap<String, Oof> byId = pooled.get(name);
       List<String> ids = new ArrayList<>(byId.keySet());
       subjects = sameSubjects(name, subjects, ids);
@@ -251,7 +278,17 @@ public final class CrossValidationAction {
       }
       labels = y;
       probabilities.put(name, p);
-      models.add(model(name, perFold, p, y, patterns, numClasses, k));
+      models.add(
+          model(
+              name,
+              perFoldNames.get(name),
+              baselines.stream().filter(b -> b.pooledAs().equals(name)).findFirst().orElse(null),
+              perFold,
+              p,
+              y,
+              patterns,
+              numClasses,
+              k));
     }
     long n = subjects == null ? 0 : subjects.size();
     List<EvaluateResult.Comparison> comparisons = new ArrayList<>();
@@ -267,7 +304,11 @@ public final class CrossValidationAction {
             List.of(),
             skipped,
             Map.of(),
-            outputDir + "/" + EvaluateAction.METRICS_FILE);
+            outputDir + "/" + EvaluateAction.METRICS_FILE,
+            baselines,
+            null,
+            null);
+    String reference = draft.bestUnimodal().map(CrossValidationResult.Model::name).orElse(null);
     if (numClasses == 2 && labels != null && bothClasses(labels)) {
       int[] y = labels;
       draft
@@ -300,7 +341,99 @@ public final class CrossValidationAction {
         comparisons,
         skipped,
         Map.of(),
-        outputDir + "/" + EvaluateAction.METRICS_FILE);
+        outputDir + "/" + EvaluateAction.METRICS_FILE,
+        baselines,
+        reference,
+        CrossValidationResult.referenceRule(!baselines.isEmpty(), "AUROC"));
+  }
+
+  /**
+   * Per modality, the unimodal baseline each fold chose on validation ({@code choicesPerFold}, each
+   * fold's metrics.json {@code unimodalBaselines}) and the pooled model standing for them: the
+   * chosen model itself when every fold chose it, else {@code baseline:<m>}. A fold that recorded
+   * no choice for a modality another fold did scored no encoder head, so train's head on the frozen
+   * embedding was its only baseline and counts as its choice. A modality whose choice a fold did
+   * not evaluate gets no baseline and goes to {@code skipped} as {@code baseline:<m>} with those
+   * folds. Empty when no fold recorded a choice. Shared with {@link SurvivalCrossValidation}.
+   *
+   * @param modelsPerFold per fold, the names of the models it evaluated
+   * @param metric the validation metric of the choices
+   */
+  static List<CrossValidationResult.FoldBaseline> foldBaselines(
+      List<List<EvaluateResult.UnimodalBaseline>> choicesPerFold,
+      List<List<String>> modelsPerFold,
+      Map<String, List<Integer>> skipped,
+      String metric) {
+    java.util.LinkedHashSet<String> modalities = new java.util.LinkedHashSet<>();
+    choicesPerFold.forEach(c -> c.forEach(b -> modalities.add(b.modality())));
+    List<CrossValidationResult.FoldBaseline> out = new ArrayList<>();
+    for (String m : modalities) {
+      List<String> chosen = new ArrayList<>();
+      List<Integer> missing = new ArrayList<>();
+      for (int f = 0; f < choicesPerFold.size(); f++) {
+        String c =
+            choicesPerFold.get(f).stream()
+                .filter(b -> b.modality().equals(m))
+                .map(EvaluateResult.UnimodalBaseline::chosen)
+                .findFirst()
+                .orElse(EncoderHeads.FROZEN_PREFIX + m);
+        chosen.add(c);
+        if (!modelsPerFold.get(f).contains(c)) {
+          missing.add(f);
+        }
+      }
+      String composite = CrossValidationResult.BASELINE_PREFIX + m;
+      if (!missing.isEmpty()) {
+        skipped.put(composite, missing);
+        continue;
+      }
+      boolean unanimous = chosen.stream().distinct().count() == 1;
+      out.add(
+          new CrossValidationResult.FoldBaseline(
+              m, unanimous ? chosen.get(0) : composite, chosen, metric));
+    }
+    return out;
+  }
+
+  /**
+   * The out-of-fold rows of a pooled baseline: from fold f, those of the model fold f chose ({@code
+   * chosenPerFold.get(f)}), by subject id; a subject in two folds stops the pooling as in {@link
+   * #readOutOfFold}.
+   */
+  static <T> TreeMap<String, T> readChosen(
+      SparkSession spark,
+      List<String> foldEvaluateDirs,
+      List<String> chosenPerFold,
+      List<String> columns,
+      BiFunction<Integer, Row, T> read) {
+    TreeMap<String, T> out = new TreeMap<>();
+    Map<String, Integer> foldOf = new HashMap<>();
+    for (int f = 0; f < foldEvaluateDirs.size(); f++) {
+      int fold = f;
+      String name = chosenPerFold.get(f);
+      Map<String, T> rows =
+          readOutOfFold(
+                  spark,
+                  List.of(foldEvaluateDirs.get(f)),
+                  List.of(name),
+                  columns,
+                  (ignored, r) -> read.apply(fold, r))
+              .get(name);
+      for (Map.Entry<String, T> e : rows.entrySet()) {
+        Integer before = foldOf.put(e.getKey(), f);
+        if (before != null) {
+          throw new IllegalStateException(
+              "Cannot pool the unimodal baselines chosen per fold: a subject has out-of-fold"
+                  + " predictions in fold "
+                  + before
+                  + " and fold "
+                  + f
+                  + "; every subject must be held out once");
+        }
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
   }
 
   /** Every fold's predictions of {@code names}, by model and subject id (sorted). */
@@ -311,16 +444,20 @@ public final class CrossValidationAction {
         foldEvaluateDirs,
         names,
         List.of("probability", Columns.LABEL, "pattern"),
-        (f, r) -> {
-          double[] p;
-          if (numClasses == 2) {
-            double q = r.getDouble(2);
-            p = new double[] {1 - q, q};
-          } else {
-            p = r.getList(2).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
-          }
-          return new Oof(f, p, r.getInt(3), r.getString(4));
-        });
+        oofReader(numClasses));
+  }
+
+  private static BiFunction<Integer, Row, Oof> oofReader(int numClasses) {
+    return (f, r) -> {
+      double[] p;
+      if (numClasses == 2) {
+        double q = r.getDouble(2);
+        p = new double[] {1 - q, q};
+      } else {
+        p = r.getList(2).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray();
+      }
+      return new Oof(f, p, r.getInt(3), r.getString(4));
+    };
   }
 
   /**
@@ -419,15 +556,22 @@ public final class CrossValidationAction {
     return ids;
   }
 
+  /**
+   * @param perFoldNames the model of each fold pooled as {@code name} (the fold's chosen baseline
+   *     for {@code baseline:<m>}, else {@code name} itself)
+   * @param baseline the choices {@code name} pools when it is {@code baseline:<m>}, else null
+   */
   private CrossValidationResult.Model model(
       String name,
+      List<String> perFoldNames,
+      CrossValidationResult.FoldBaseline baseline,
       List<EvaluateResult> perFold,
       double[][] p,
       int[] y,
       String[] patterns,
       int numClasses,
       int k) {
-    EvaluateResult.ModelEvaluation first = perFold.get(0).get(name);
+    EvaluateResult.ModelEvaluation first = perFold.get(0).get(perFoldNames.get(0));
     ClassificationMetrics pooled = ClassificationMetrics.of(p, y, numClasses);
     double[] ci =
         numClasses == 2 && bothClasses(y)
@@ -439,7 +583,7 @@ public final class CrossValidationAction {
     double[][] robust = new double[rates][k];
     Map<String, double[]> ablation = new TreeMap<>();
     for (int f = 0; f < k; f++) {
-      EvaluateResult.ModelEvaluation e = perFold.get(f).get(name);
+      EvaluateResult.ModelEvaluation e = perFold.get(f).get(perFoldNames.get(f));
       folds.add(new CrossValidationResult.FoldMetrics(f, e.test()));
       m[0][f] = e.test().auroc();
       m[1][f] = e.test().auprc();
@@ -456,10 +600,12 @@ public final class CrossValidationAction {
         Arrays.stream(robust).map(CrossValidationResult.MeanSd::of).toList();
     Map<String, CrossValidationResult.MeanSd> abl = new TreeMap<>();
     ablation.forEach((mod, v) -> abl.put(mod, CrossValidationResult.MeanSd.of(v)));
+    boolean composite =
+        baseline != null && name.equals(baseline.pooledAs()) && !baseline.unanimous();
     return new CrossValidationResult.Model(
         name,
-        first.kind(),
-        first.describe(),
+        composite ? "unimodal" : first.kind(),
+        composite ? compositeDescription(baseline) : first.describe(),
         pooled,
         ci[0],
         ci[1],
@@ -471,6 +617,17 @@ public final class CrossValidationAction {
         EvaluateAction.perPattern(p, y, patterns, numClasses, minPatternSize * k),
         robustness,
         abl);
+  }
+
+  /**
+   * What a pooled {@code baseline:<m>} is, in words; shared with {@link SurvivalCrossValidation}.
+   */
+  static String compositeDescription(CrossValidationResult.FoldBaseline b) {
+    return "per fold, the unimodal baseline of "
+        + b.modality()
+        + " chosen on validation ("
+        + b.describe()
+        + ")";
   }
 
   /** DeLong's interval of one AUROC: AUROC ± z·sqrt(var(V10)/m + var(V01)/n), clipped to [0, 1]. */

@@ -1,11 +1,20 @@
 package org.cohortfusion.evaluate;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
 
 /**
  * What k-fold cross-validation measured; the content of {@code <output.dir>/cv/metrics.json}.
@@ -19,12 +28,17 @@ import java.util.Optional;
  * @param removalRates the MCAR test-time removal rates of the robustness curves
  * @param models one entry per model evaluated in every fold
  * @param comparisons paired DeLong differences on the pooled out-of-fold predictions: every model
- *     against the best unimodal model (by pooled AUROC); binary cohorts only
+ *     against {@code reference}; binary cohorts only
  * @param skipped models missing from some fold's evaluation (not pooled), with the folds that lack
  *     them
  * @param repeated repeated k-fold (splits.repeats &gt; 1), by model: each repeat's pooled AUROC and
  *     their mean ± sd; this file's other figures are repeat 0's; empty without repeats
  * @param metricsPath this file
+ * @param unimodalBaselines per modality, the unimodal baseline each fold chose on validation and
+ *     the pooled model that stands for those choices ({@link FoldBaseline}); empty when the folds
+ *     recorded no choice (no encoder heads), and then every unimodal model may be the reference
+ * @param reference the comparisons' reference ({@link #bestUnimodal()}), null without one
+ * @param referenceRule how {@code reference} was chosen, in words
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record CrossValidationResult(
@@ -38,7 +52,130 @@ public record CrossValidationResult(
     List<EvaluateResult.Comparison> comparisons,
     Map<String, List<Integer>> skipped,
     Map<String, Repeated> repeated,
-    String metricsPath) {
+    String metricsPath,
+    List<FoldBaseline> unimodalBaselines,
+    String reference,
+    String referenceRule) {
+
+  @JsonCreator
+  public CrossValidationResult {
+    unimodalBaselines = unimodalBaselines == null ? List.of() : List.copyOf(unimodalBaselines);
+  }
+
+  /** A result without choices of unimodal baseline (every unimodal model may be the reference). */
+  public CrossValidationResult(
+      int folds,
+      int numClasses,
+      long subjects,
+      String validation,
+      int minPatternSize,
+      List<Double> removalRates,
+      List<Model> models,
+      List<EvaluateResult.Comparison> comparisons,
+      Map<String, List<Integer>> skipped,
+      Map<String, Repeated> repeated,
+      String metricsPath) {
+    this(
+        folds,
+        numClasses,
+        subjects,
+        validation,
+        minPatternSize,
+        removalRates,
+        models,
+        comparisons,
+        skipped,
+        repeated,
+        metricsPath,
+        List.of(),
+        null,
+        null);
+  }
+
+  /** Name prefix of the pooled model of a modality whose folds chose different baselines. */
+  public static final String BASELINE_PREFIX = "baseline:";
+
+  /**
+   * The unimodal baseline of one modality across the folds. Each fold's evaluate chose it on that
+   * fold's validation split (metrics.json, {@code unimodalBaselines}); test never took part. When
+   * every fold chose the same model, that model's pooled predictions stand for the modality; when
+   * they differ, {@code baseline:<m>} pools each subject's prediction from the model its own fold
+   * chose, so the reference is a rule applied per fold rather than a model picked on pooled test.
+   *
+   * @param modality the modality
+   * @param pooledAs the pooled model that may be the reference for this modality
+   * @param chosenPerFold the model each fold chose, in fold order
+   * @param validationMetric {@code auroc}, or {@code C} for a survival outcome
+   */
+  public record FoldBaseline(
+      String modality, String pooledAs, List<String> chosenPerFold, String validationMetric) {
+    @JsonCreator
+    public FoldBaseline {
+      chosenPerFold = List.copyOf(chosenPerFold);
+    }
+
+    /** Whether every fold chose the same model. */
+    @JsonIgnore
+    public boolean unanimous() {
+      return chosenPerFold.stream().distinct().count() == 1;
+    }
+
+    /** "encoder:m in folds 0, 2; unimodal:m in fold 1". */
+    public String describe() {
+      Map<String, List<Integer>> folds = new LinkedHashMap<>();
+      for (int f = 0; f < chosenPerFold.size(); f++) {
+        folds.computeIfAbsent(chosenPerFold.get(f), x -> new ArrayList<>()).add(f);
+      }
+      StringBuilder s = new StringBuilder();
+      folds.forEach(
+          (name, fs) -> {
+            if (s.length() > 0) {
+              s.append("; ");
+            }
+            s.append(name).append(fs.size() == 1 ? " in fold " : " in folds ");
+            s.append(fs.stream().map(String::valueOf).collect(Collectors.joining(", ")));
+          });
+      return s.toString();
+    }
+  }
+
+  /**
+   * How the reference is chosen, in words, for metrics.json and the console; {@code metric} is the
+   * pooled metric ("AUROC", "C").
+   */
+  static String referenceRule(boolean chosenOnValidation, String metric) {
+    return chosenOnValidation
+        ? "the unimodal baseline of each modality was chosen on validation in each fold (encoder"
+            + " head or head on the frozen embedding, as in single-split evaluate; where the folds"
+            + " chose differently, "
+            + BASELINE_PREFIX
+            + "<modality> pools each subject's prediction from its own fold's choice); the"
+            + " reference is the one of these with the highest pooled "
+            + metric
+        : "no fold recorded a choice on validation (no encoder heads): the reference is the"
+            + " unimodal model with the highest pooled "
+            + metric;
+  }
+
+  /**
+   * The candidates for the reference: the pooled models of {@code baselines} (every unimodal model
+   * when there are none), then the one with the highest pooled metric. Shared with the survival
+   * pooling.
+   */
+  static <M> Optional<M> bestChosen(
+      List<M> models,
+      List<FoldBaseline> baselines,
+      Function<M, String> name,
+      Function<M, String> kind,
+      ToDoubleFunction<M> pooled) {
+    Set<String> chosen = new HashSet<>();
+    baselines.forEach(b -> chosen.add(b.pooledAs()));
+    return models.stream()
+        .filter(m -> "unimodal".equals(kind.apply(m)))
+        .filter(m -> baselines.isEmpty() || chosen.contains(name.apply(m)))
+        .filter(m -> !Double.isNaN(pooled.applyAsDouble(m)))
+        .max(Comparator.comparingDouble(pooled));
+  }
 
   /**
    * One model over the repeats of repeated k-fold.
@@ -98,12 +235,13 @@ public record CrossValidationResult(
       List<MeanSd> robustness,
       Map<String, MeanSd> ablation) {}
 
-  /** The unimodal model with the highest pooled AUROC, if any. */
+  /**
+   * The reference of the paired comparisons: among the unimodal baselines chosen on validation in
+   * each fold ({@link #unimodalBaselines()}; every unimodal model when the folds recorded none),
+   * the one with the highest pooled AUROC, as {@link EvaluateResult#bestUnimodal()} on one split.
+   */
   public Optional<Model> bestUnimodal() {
-    return models.stream()
-        .filter(m -> "unimodal".equals(m.kind()))
-        .filter(m -> !Double.isNaN(m.pooled().auroc()))
-        .max(Comparator.comparingDouble(m -> m.pooled().auroc()));
+    return bestChosen(models, unimodalBaselines, Model::name, Model::kind, m -> m.pooled().auroc());
   }
 
   /**
@@ -127,8 +265,9 @@ public record CrossValidationResult(
             "kind",
             "pooled AUROC [95% CI]",
             "fold mean ± sd",
-            "vs best unimodal, paired 95% CI"));
+            "vs reference, paired 95% CI"));
     String reference = bestUnimodal().map(Model::name).orElse(null);
+    s.append(referenceLine(reference, unimodalBaselines, "AUROC"));
     models.stream()
         .sorted(Comparator.comparingDouble((Model m) -> -m.pooled().auroc()))
         .forEach(
@@ -168,6 +307,41 @@ public record CrossValidationResult(
     }
     if (!skipped.isEmpty()) {
       s.append("Not pooled (missing from some folds): ").append(skipped).append('\n');
+    }
+    return s.toString();
+  }
+
+  /**
+   * The console lines naming the reference and how it was chosen, then each modality's choices per
+   * fold; shared with the survival summary.
+   */
+  static String referenceLine(String reference, List<FoldBaseline> baselines, String metric) {
+    StringBuilder s = new StringBuilder();
+    if (reference == null) {
+      s.append("Reference: none (no unimodal model was pooled)\n");
+      return s.toString();
+    }
+    s.append("Reference: ")
+        .append(reference)
+        .append(" (")
+        .append(
+            baselines.isEmpty()
+                ? "the unimodal model with the highest pooled "
+                    + metric
+                    + "; the folds recorded no choice on validation"
+                : "chosen on validation per fold; among the modalities' baselines, the highest"
+                    + " pooled "
+                    + metric)
+        .append(")\n");
+    for (FoldBaseline b : baselines) {
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "  unimodal baseline %-12s %-22s chosen on validation %s: %s%n",
+              b.modality(),
+              b.pooledAs(),
+              EvaluateResult.UnimodalBaseline.C.equals(b.validationMetric()) ? "C" : "AUROC",
+              b.describe()));
     }
     return s.toString();
   }

@@ -22,13 +22,15 @@ import org.cohortfusion.stage.Columns;
  * metrics.json, {@link SurvivalEvaluation.Result}) with their mean ± sd, and Harrell's C of the
  * POOLED out-of-fold predictions (risk, duration, event of every subject, from each fold's
  * predictions/) with a bootstrap interval ({@link SurvivalMetrics#bootstrapHarrellC}), and the
- * paired bootstrap difference in pooled C of every model against the best unimodal model (by pooled
- * C) on the same subjects; per missingness pattern, Harrell's C of the pooled out-of-fold risks of
- * the subjects with that pattern (too small below evaluate.min-pattern-size times k, as in the
- * class pooling). Every labeled subject must have exactly one out-of-fold prediction per model;
- * anything else stops the pooling. Writes {@code <output.dir>/cv/metrics.json} (per repeat, {@code
- * <output.dir>/repeats/<r>/cv}) atomically. With splits.repeats, each repeat is pooled on its own
- * and repeat 0's file also carries, per model, the pooled C of every repeat with their mean ± sd.
+ * paired bootstrap difference in pooled C of every model against the reference on the same subjects
+ * (the best by pooled C among the unimodal baselines each fold chose on validation C, as for class
+ * labels, {@link CrossValidationResult.FoldBaseline}); per missingness pattern, Harrell's C of the
+ * pooled out-of-fold risks of the subjects with that pattern (too small below
+ * evaluate.min-pattern-size times k, as in the class pooling). Every labeled subject must have
+ * exactly one out-of-fold prediction per model; anything else stops the pooling. Writes {@code
+ * <output.dir>/cv/metrics.json} (per repeat, {@code <output.dir>/repeats/<r>/cv}) atomically. With
+ * splits.repeats, each repeat is pooled on its own and repeat 0's file also carries, per model, the
+ * pooled C of every repeat with their mean ± sd.
  *
  * <p><b>What the pooled C is.</b> Each fold's model ranks only its own held-out subjects; the
  * pooled C also compares subjects of different folds, whose risks come from different models on
@@ -136,11 +138,16 @@ public final class SurvivalCrossValidation {
    * @param events those with an observed event
    * @param minPatternSize the per-pattern threshold: evaluate.min-pattern-size times k, since the
    *     pooled predictions cover k test parts
-   * @param comparisons paired bootstrap differences in pooled C: every model against the best
-   *     unimodal model (by pooled C)
+   * @param comparisons paired bootstrap differences in pooled C: every model against {@code
+   *     reference}
    * @param skipped models missing from some fold's evaluation (not pooled), with those folds
    * @param repeated repeated k-fold (splits.repeats &gt; 1), by model; this file's other figures
    *     are repeat 0's; empty without repeats
+   * @param unimodalBaselines per modality, the unimodal baseline each fold chose on validation C
+   *     and the pooled model standing for them (as for class labels, {@link
+   *     CrossValidationResult.FoldBaseline}); empty when the folds recorded none
+   * @param reference the comparisons' reference ({@link #bestUnimodal()}), null without one
+   * @param referenceRule how {@code reference} was chosen, in words
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Result(
@@ -154,7 +161,23 @@ public final class SurvivalCrossValidation {
       List<SurvivalEvaluation.PairedC> comparisons,
       Map<String, List<Integer>> skipped,
       Map<String, Repeated> repeated,
-      String metricsPath) {
+      String metricsPath,
+      List<CrossValidationResult.FoldBaseline> unimodalBaselines,
+      String reference,
+      String referenceRule) {
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public Result {
+      unimodalBaselines = unimodalBaselines == null ? List.of() : List.copyOf(unimodalBaselines);
+    }
+
+    /**
+     * The reference of the paired comparisons: among the unimodal baselines chosen on validation C
+     * in each fold (every unimodal model when the folds recorded none), the highest pooled C.
+     */
+    public Optional<Model> bestUnimodal() {
+      return CrossValidationResult.bestChosen(
+          models, unimodalBaselines, Model::name, Model::kind, Model::pooledC);
+    }
 
     public Optional<Model> best() {
       return models.stream()
@@ -187,6 +210,9 @@ public final class SurvivalCrossValidation {
                           m.pooledCUpper(),
                           m.foldCIndex().mean(),
                           m.foldCIndex().sd())));
+      s.append(
+          CrossValidationResult.referenceLine(
+              bestUnimodal().map(Model::name).orElse(null), unimodalBaselines, "C"));
       best()
           .flatMap(b -> comparisons.stream().filter(c -> c.model().equals(b.name())).findFirst())
           .ifPresent(
@@ -194,7 +220,7 @@ public final class SurvivalCrossValidation {
                   s.append(
                       String.format(
                           Locale.ROOT,
-                          "%s against the best unimodal model (%s): %+.3f pooled C [%+.3f, %+.3f]%n",
+                          "%s against the reference (%s): %+.3f pooled C [%+.3f, %+.3f]%n",
                           c.model(),
                           c.reference(),
                           c.difference(),
@@ -243,7 +269,10 @@ public final class SurvivalCrossValidation {
             p.comparisons(),
             p.skipped(),
             repeated,
-            p.metricsPath()));
+            p.metricsPath(),
+            p.unimodalBaselines(),
+            p.reference(),
+            p.referenceRule()));
     for (int r = 0; r < pooled.size(); r++) {
       Result result = pooled.get(r);
       AtomicDirectory.write(
@@ -282,19 +311,39 @@ public final class SurvivalCrossValidation {
                 .map(r -> r.models().stream().map(SurvivalEvaluation.ModelSurvival::name).toList())
                 .toList(),
             skipped);
+    List<CrossValidationResult.FoldBaseline> baselines =
+        CrossValidationAction.foldBaselines(
+            perFold.stream().map(SurvivalEvaluation.Result::unimodalBaselines).toList(),
+            perFold.stream()
+                .map(r -> r.models().stream().map(SurvivalEvaluation.ModelSurvival::name).toList())
+                .toList(),
+            skipped,
+            EvaluateResult.UnimodalBaseline.C);
+    List<String> columns = List.of("risk", Columns.DURATION, "event", "pattern");
+    java.util.function.BiFunction<Integer, org.apache.spark.sql.Row, Oof> read =
+        (f, row) ->
+            new Oof(row.getDouble(2), row.getDouble(3), row.getInt(4) == 1, row.getString(5));
     Map<String, TreeMap<String, Oof>> pooled =
-        CrossValidationAction.readOutOfFold(
-            spark,
-            foldEvaluateDirs,
-            names,
-            List.of("risk", Columns.DURATION, "event", "pattern"),
-            (f, row) ->
-                new Oof(row.getDouble(2), row.getDouble(3), row.getInt(4) == 1, row.getString(5)));
+        CrossValidationAction.readOutOfFold(spark, foldEvaluateDirs, names, columns, read);
+    // Each fold's model name per pooled model: itself, or for baseline:<m> the fold's choice.
+    Map<String, List<String>> perFoldNames = new java.util.LinkedHashMap<>();
+    Map<String, CrossValidationResult.FoldBaseline> composites = new TreeMap<>();
+    names.forEach(name -> perFoldNames.put(name, java.util.Collections.nCopies(k, name)));
+    for (CrossValidationResult.FoldBaseline b : baselines) {
+      if (!b.unanimous()) {
+        perFoldNames.put(b.pooledAs(), b.chosenPerFold());
+        composites.put(b.pooledAs(), b);
+        pooled.put(
+            b.pooledAs(),
+            CrossValidationAction.readChosen(
+                spark, foldEvaluateDirs, b.chosenPerFold(), columns, read));
+      }
+    }
     List<String> subjects = null;
     SurvivalEvaluation.Outcomes outcomes = null;
     Map<String, double[]> risks = new TreeMap<>();
     List<Model> models = new ArrayList<>();
-    for (String name : names) {
+    for (String name : perFoldNames.keySet()) {
       TreeMap<String, Oof> byId = pooled.get(name);
       subjects = CrossValidationAction.sameSubjects(name, subjects, List.copyOf(byId.keySet()));
       int n = byId.size();
@@ -322,15 +371,17 @@ public final class SurvivalCrossValidation {
       double[] foldC = new double[k];
       SurvivalEvaluation.ModelSurvival first = null;
       for (int f = 0; f < k; f++) {
-        SurvivalEvaluation.ModelSurvival m = get(perFold.get(f), name);
+        SurvivalEvaluation.ModelSurvival m = get(perFold.get(f), perFoldNames.get(name).get(f));
         first = first == null ? m : first;
         foldC[f] = m.test().cIndex();
       }
       models.add(
           new Model(
               name,
-              first.kind(),
-              first.describe(),
+              composites.containsKey(name) ? "unimodal" : first.kind(),
+              composites.containsKey(name)
+                  ? CrossValidationAction.compositeDescription(composites.get(name))
+                  : first.describe(),
               c.estimate(),
               c.lower(),
               c.upper(),
@@ -340,24 +391,20 @@ public final class SurvivalCrossValidation {
     }
     List<SurvivalEvaluation.PairedC> comparisons = new ArrayList<>();
     SurvivalEvaluation.Outcomes o = outcomes;
-    models.stream()
-        .filter(m -> "unimodal".equals(m.kind()) && !Double.isNaN(m.pooledC()))
-        .max(Comparator.comparingDouble(Model::pooledC))
-        .ifPresent(
-            u ->
-                models.forEach(
-                    m -> {
-                      if (!m.name().equals(u.name())) {
-                        comparisons.add(
-                            SurvivalEvaluation.pairedOnRisk(
-                                m.name(),
-                                risks.get(m.name()),
-                                u.name(),
-                                risks.get(u.name()),
-                                o,
-                                seed));
-                      }
-                    }));
+    // The reference as in single-split evaluate: only the baselines chosen on validation compete.
+    java.util.Optional<Model> reference =
+        CrossValidationResult.bestChosen(
+            models, baselines, Model::name, Model::kind, Model::pooledC);
+    reference.ifPresent(
+        u ->
+            models.forEach(
+                m -> {
+                  if (!m.name().equals(u.name())) {
+                    comparisons.add(
+                        SurvivalEvaluation.pairedOnRisk(
+                            m.name(), risks.get(m.name()), u.name(), risks.get(u.name()), o, seed));
+                  }
+                }));
     return new Result(
         "survival",
         k,
@@ -369,7 +416,10 @@ public final class SurvivalCrossValidation {
         comparisons,
         skipped,
         Map.of(),
-        outputDir + "/" + EvaluateAction.METRICS_FILE);
+        outputDir + "/" + EvaluateAction.METRICS_FILE,
+        baselines,
+        reference.map(Model::name).orElse(null),
+        CrossValidationResult.referenceRule(!baselines.isEmpty(), "C"));
   }
 
   private static SurvivalEvaluation.ModelSurvival get(SurvivalEvaluation.Result r, String name) {

@@ -236,6 +236,120 @@ class SurvivalCrossValidationTest {
   }
 
   /**
+   * Subject, duration, event, risk of "encoder:clin", of "unimodal:clin", of "concat"; fold 0 is
+   * S1, S3, S5 and chose the encoder head on validation C, fold 1 S2, S4, S6 and chose the frozen
+   * head. The encoder head ranks every pair right, so it has the highest pooled C of all.
+   */
+  private static final Object[][] CHOICES = {
+    {"S1", 1.0, 1, 0.9, 0.1, 0.8},
+    {"S3", 3.0, 0, 0.7, 0.3, 0.7},
+    {"S5", 5.0, 1, 0.5, 0.2, 0.3},
+    {"S2", 2.0, 1, 0.8, 0.6, 0.9},
+    {"S4", 4.0, 1, 0.6, 0.7, 0.4},
+    {"S6", 6.0, 0, 0.4, 0.9, 0.4},
+  };
+
+  @Test
+  void theReferenceIsEachFoldsBaselineChosenOnValidationC() throws Exception {
+    String f0 = writeChoiceFold(0, List.of(CHOICES[0], CHOICES[1], CHOICES[2]), "encoder:clin");
+    String f1 = writeChoiceFold(1, List.of(CHOICES[3], CHOICES[4], CHOICES[5]), "unimodal:clin");
+    String out = dir.resolve("cv").toString();
+    SurvivalCrossValidation.Result r =
+        SurvivalCrossValidation.of(
+                spark, List.of(List.of(f0, f1)), List.of(out), 7, MIN_PATTERN_SIZE)
+            .execute();
+
+    // By hand: fold 0's subjects with the encoder head's risk, fold 1's with the frozen head's.
+    List<double[]> chosen = new ArrayList<>();
+    for (int i = 0; i < CHOICES.length; i++) {
+      Object[] s = CHOICES[i];
+      chosen.add(new double[] {(double) s[i < 3 ? 3 : 4], (double) s[1], (int) s[2]});
+    }
+    double baselineC = AllPairsC.of(chosen);
+    double encoderC = AllPairsC.of(oof(CHOICES, 3, null));
+    double concatC = AllPairsC.of(oof(CHOICES, 5, null));
+    assertEquals(1.0, encoderC, 1e-15);
+    assertTrue(baselineC < encoderC, "the data's premise: the encoder head is best on test");
+
+    SurvivalCrossValidation.Model b = model(r, "baseline:clin");
+    assertEquals("unimodal", b.kind());
+    assertEquals(baselineC, b.pooledC(), 1e-12);
+    // Its per-fold C: fold 0's encoder head, fold 1's frozen head (the folds' metrics.json).
+    assertEquals(0.71, b.foldC().get(0), 1e-12);
+    assertEquals(0.62, b.foldC().get(1), 1e-12);
+    assertEquals(encoderC, model(r, "encoder:clin").pooledC(), 1e-12);
+
+    assertEquals("baseline:clin", r.reference());
+    assertEquals("baseline:clin", r.bestUnimodal().orElseThrow().name());
+    assertTrue(r.referenceRule().contains("chosen on validation in each fold"), r.referenceRule());
+    assertEquals(3, r.comparisons().size());
+    r.comparisons().forEach(c -> assertEquals("baseline:clin", c.reference(), c.model()));
+    SurvivalEvaluation.PairedC concat =
+        r.comparisons().stream().filter(c -> c.model().equals("concat")).findFirst().orElseThrow();
+    assertEquals(concatC - baselineC, concat.difference(), 1e-12);
+    assertEquals(
+        List.of("encoder:clin", "unimodal:clin"), r.unimodalBaselines().get(0).chosenPerFold());
+    assertEquals("C", r.unimodalBaselines().get(0).validationMetric());
+
+    SurvivalCrossValidation.Result written =
+        Json.read(
+            spark.sparkContext().hadoopConfiguration(),
+            out + "/metrics.json",
+            SurvivalCrossValidation.Result.class);
+    assertEquals("baseline:clin", written.reference());
+    assertEquals(r.unimodalBaselines(), written.unimodalBaselines());
+    assertTrue(
+        r.summary().contains("Reference: baseline:clin (chosen on validation per fold"),
+        r.summary());
+    assertTrue(
+        r.summary().contains("encoder:clin in fold 0; unimodal:clin in fold 1"), r.summary());
+  }
+
+  /**
+   * A fold of {@link #CHOICES}: predictions of its three models, a metrics.json with fold C 0.7 +
+   * fold / 10 + index / 100 (index in encoder:clin, unimodal:clin, concat) and the choice of the
+   * clin baseline on validation C.
+   */
+  private String writeChoiceFold(int fold, List<Object[]> subjects, String chosen) {
+    String evaluate = dir.resolve("choices/folds/" + fold + "/evaluate").toString();
+    List<String> names = List.of("encoder:clin", "unimodal:clin", "concat");
+    List<Row> rows = new ArrayList<>();
+    for (Object[] s : subjects) {
+      for (int m = 0; m < names.size(); m++) {
+        rows.add(RowFactory.create(s[0], names.get(m), s[3 + m], s[1], s[2], CLINICAL));
+      }
+    }
+    spark.createDataFrame(rows, PREDICTIONS).write().parquet(evaluate + "/predictions");
+    List<SurvivalEvaluation.ModelSurvival> models = new ArrayList<>();
+    for (int m = 0; m < names.size(); m++) {
+      models.add(
+          model(names.get(m), m < 2 ? "unimodal" : "fusion", 0.7 - 0.1 * fold + 0.01 * (m + 1)));
+    }
+    Json.write(
+        spark.sparkContext().hadoopConfiguration(),
+        evaluate + "/metrics.json",
+        new SurvivalEvaluation.Result(
+            "survival",
+            subjects.size(),
+            1,
+            List.of(2.0, 6.0),
+            List.of(2.0),
+            List.of(0.5),
+            models,
+            List.of(),
+            List.of(
+                new EvaluateResult.UnimodalBaseline(
+                    "clin",
+                    chosen,
+                    "encoder:clin",
+                    0.6,
+                    "unimodal:clin",
+                    0.6,
+                    EvaluateResult.UnimodalBaseline.C))));
+    return evaluate;
+  }
+
+  /**
    * {risk, duration, event} of every subject of {@code subjects} with {@code pattern} (all when
    * null), the risk from column {@code riskColumn}.
    */
