@@ -315,7 +315,8 @@ public record CrossValidationResult(
    * The console lines naming the reference and how it was chosen, then each modality's choices per
    * fold; shared with the survival summary.
    */
-  static String referenceLine(String reference, List<FoldBaseline> baselines, String metric) {
+  public static String referenceLine(
+      String reference, List<FoldBaseline> baselines, String metric) {
     StringBuilder s = new StringBuilder();
     if (reference == null) {
       s.append("Reference: none (no unimodal model was pooled)\n");

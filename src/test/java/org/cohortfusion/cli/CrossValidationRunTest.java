@@ -36,6 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>the pooled AUROC (Mann–Whitney over all pairs, ties one half, written out here) and Brier
  *       score, the per-fold AUROC mean and sd, and the pooled pattern sizes in cv/metrics.json
  *       equal those recomputed from the per-fold prediction files;
+ *   <li>the reference of the paired comparisons is the best by pooled AUROC among each modality's
+ *       unimodal baseline chosen on validation per fold (each fold's metrics.json), a modality
+ *       whose folds chose differently pooled here from each subject's own fold's choice;
  *   <li>repeated k-fold (2 repeats): the second repeat's folds are another partition, checked the
  *       same way, and the summary over repeats carries both repeats' pooled AUROCs.
  * </ul>
@@ -90,6 +93,7 @@ class CrossValidationRunTest {
     CliRun run = CliRun.of("run", "--config", conf.toString(), "--to", "evaluate");
     assertEquals(0, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("Cross-validation: 3 folds"), run.out());
+    assertTrue(run.out().contains("(chosen on validation per fold;"), run.out());
 
     SparkSession spark = SparkSession.builder().getOrCreate();
     Path out = dir.resolve("out");
@@ -141,8 +145,11 @@ class CrossValidationRunTest {
                 model));
     JsonNode repeated =
         new ObjectMapper().readTree(out.resolve("cv/metrics.json").toFile()).path("repeated");
-    assertEquals(pooled0.keySet(), iterable(repeated.fieldNames()));
-    for (String model : pooled0.keySet()) {
+    // A baseline:<m> exists only in the repeats whose folds chose differently for m.
+    Set<String> inBoth = new HashSet<>(pooled0.keySet());
+    inBoth.retainAll(pooled1.keySet());
+    assertEquals(inBoth, iterable(repeated.fieldNames()));
+    for (String model : inBoth) {
       JsonNode r = repeated.path(model);
       assertEquals(pooled0.get(model), r.path("pooledAuroc").get(0).asDouble(), 1e-12, model);
       assertEquals(pooled1.get(model), r.path("pooledAuroc").get(1).asDouble(), 1e-12, model);
@@ -272,6 +279,47 @@ class CrossValidationRunTest {
                   .toList());
     }
 
+    // Each fold's choice of unimodal baseline on validation, from its metrics.json; a modality the
+    // folds chose differently pools each subject's row of the model its own fold chose.
+    Map<String, List<String>> chosenPerFold = new java.util.TreeMap<>();
+    for (int f = 0; f < K; f++) {
+      JsonNode choices =
+          json.readTree(folds.resolve(f + "/evaluate/metrics.json").toFile())
+              .path("unimodalBaselines");
+      for (JsonNode c : choices) {
+        chosenPerFold
+            .computeIfAbsent(c.path("modality").asText(), m -> new ArrayList<>())
+            .add(c.path("chosen").asText());
+      }
+    }
+    assertEquals(
+        Set.of("clinical", "labs"),
+        chosenPerFold.keySet(),
+        folds + ": every fold chose a unimodal baseline per modality");
+    Map<String, Map<String, double[]>> candidates = new HashMap<>();
+    chosenPerFold.forEach(
+        (modality, chosen) -> {
+          assertEquals(K, chosen.size(), modality);
+          if (chosen.stream().distinct().count() == 1) {
+            candidates.put(chosen.get(0), oof.get(chosen.get(0)));
+          } else {
+            Map<String, double[]> rows = new HashMap<>();
+            for (String id : labeled) {
+              rows.put(id, oof.get(chosen.get(foldOf.get(id))).get(id));
+            }
+            candidates.put("baseline:" + modality, rows);
+          }
+        });
+    String reference = null;
+    double referenceAuroc = Double.NEGATIVE_INFINITY;
+    for (Map.Entry<String, Map<String, double[]>> c : candidates.entrySet()) {
+      double a = auroc(new ArrayList<>(c.getValue().values()));
+      if (a > referenceAuroc) {
+        reference = c.getKey();
+        referenceAuroc = a;
+      }
+    }
+
     // Every labeled subject: exactly one out-of-fold prediction per model.
     assertTrue(
         oof.keySet()
@@ -283,11 +331,22 @@ class CrossValidationRunTest {
     JsonNode cv = json.readTree(cvDir.resolve("metrics.json").toFile());
     assertEquals(labeled.size(), cv.path("subjects").asLong());
     assertEquals(K * 20, cv.path("minPatternSize").asInt());
-    assertEquals(oof.keySet().size(), cv.path("models").size(), cv.path("models").toString());
+    long composites = candidates.keySet().stream().filter(n -> n.startsWith("baseline:")).count();
+    assertEquals(
+        oof.keySet().size() + composites, cv.path("models").size(), cv.path("models").toString());
+    // The reference: the best by pooled AUROC among the baselines chosen on validation per fold.
+    assertEquals(reference, cv.path("reference").asText(), cv.path("unimodalBaselines").toString());
+    assertTrue(cv.path("referenceRule").asText().contains("chosen on validation in each fold"));
+    for (JsonNode c : cv.path("comparisons")) {
+      assertEquals(reference, c.path("reference").asText(), c.toString());
+    }
+    assertEquals(cv.path("models").size() - 1, cv.path("comparisons").size());
     Map<String, Double> pooledAuroc = new HashMap<>();
     for (JsonNode m : cv.path("models")) {
       String name = m.path("name").asText();
-      List<double[]> pooled = new ArrayList<>(oof.get(name).values());
+      Map<String, double[]> rows = oof.containsKey(name) ? oof.get(name) : candidates.get(name);
+      assertTrue(rows != null, name);
+      List<double[]> pooled = new ArrayList<>(rows.values());
       pooledAuroc.put(name, auroc(pooled));
       assertEquals(auroc(pooled), m.path("pooled").path("auroc").asDouble(), 1e-12, name);
       double brier =

@@ -27,8 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * AllPairsC}): every labeled subject has exactly one out-of-fold prediction per model and repeat,
  * held out in its own fold; cv/metrics.json's pooled C equals Harrell's C of the pooled out-of-fold
  * risks, overall and per missingness pattern (with its n, too small below min-pattern-size × 3);
- * its per-fold C equal the C of each fold's predictions, and their mean; the summary over repeats
- * holds the pooled C of each repeat's own fold files, and their mean.
+ * its per-fold C equal the C of each fold's predictions, and their mean; the reference of the
+ * paired comparisons is the best by pooled C among each modality's unimodal baseline chosen on
+ * validation C per fold (each fold's metrics.json), a modality whose folds chose differently pooled
+ * here from each subject's own fold's choice; the summary over repeats holds the pooled C of each
+ * repeat's own fold files, and their mean.
  */
 class SurvivalCrossValidationRunTest {
   private static final int K = 3;
@@ -122,14 +125,61 @@ class SurvivalCrossValidationRunTest {
     assertTrue(oof.size() >= 3, "clinical, labs and mean at least: " + oof.keySet());
     oof.values().forEach(byId -> assertEquals(labeled, byId.keySet()));
 
+    // Each fold's unimodal baseline per modality, chosen on validation C (its metrics.json); where
+    // the folds chose differently, baseline:<m> takes each subject's row from its own fold's
+    // choice.
+    Map<String, List<String>> chosenPerFold = new java.util.TreeMap<>();
+    for (int f = 0; f < K; f++) {
+      for (JsonNode c :
+          json.readTree(out.resolve("folds/" + f + "/evaluate/metrics.json").toFile())
+              .path("unimodalBaselines")) {
+        chosenPerFold
+            .computeIfAbsent(c.path("modality").asText(), m -> new ArrayList<>())
+            .add(c.path("chosen").asText());
+      }
+    }
+    assertEquals(Set.of("clinical", "labs"), chosenPerFold.keySet());
+    Map<String, Map<String, double[]>> all = new HashMap<>(oof);
+    Set<String> candidates = new HashSet<>();
+    chosenPerFold.forEach(
+        (modality, chosen) -> {
+          assertEquals(K, chosen.size(), modality);
+          if (chosen.stream().distinct().count() == 1) {
+            candidates.add(chosen.get(0));
+            return;
+          }
+          String name = "baseline:" + modality;
+          candidates.add(name);
+          Map<String, double[]> rows = new HashMap<>();
+          labeled.forEach(id -> rows.put(id, oof.get(chosen.get(foldOf.get(id))).get(id)));
+          all.put(name, rows);
+          double[] c = new double[K];
+          for (int f = 0; f < K; f++) {
+            c[f] = foldC.get(chosen.get(f))[f];
+          }
+          foldC.put(name, c);
+        });
+    String reference =
+        candidates.stream()
+            .max(
+                java.util.Comparator.comparingDouble(
+                    n -> AllPairsC.of(new ArrayList<>(all.get(n).values()))))
+            .orElseThrow();
+
     JsonNode cv = json.readTree(out.resolve("cv/metrics.json").toFile());
     assertEquals("survival", cv.path("outcome").asText());
     assertEquals(labeled.size(), cv.path("subjects").asLong());
+    assertEquals(reference, cv.path("reference").asText(), cv.path("unimodalBaselines").toString());
+    assertTrue(cv.path("referenceRule").asText().contains("chosen on validation in each fold"));
+    assertEquals(cv.path("models").size() - 1, cv.path("comparisons").size());
+    cv.path("comparisons")
+        .forEach(c -> assertEquals(reference, c.path("reference").asText(), c.toString()));
+    assertTrue(run.out().contains("(chosen on validation per fold;"), run.out());
     Set<String> pooledModels = new HashSet<>();
     for (JsonNode m : cv.path("models")) {
       String name = m.path("name").asText();
       pooledModels.add(name);
-      double pooled = AllPairsC.of(new ArrayList<>(oof.get(name).values()));
+      double pooled = AllPairsC.of(new ArrayList<>(all.get(name).values()));
       assertEquals(pooled, m.path("pooledC").asDouble(), 1e-12, name);
       assertTrue(
           m.path("pooledCLower").asDouble() <= pooled
@@ -143,7 +193,7 @@ class SurvivalCrossValidationRunTest {
           (c[0] + c[1] + c[2]) / 3, m.path("foldCIndex").path("mean").asDouble(), 1e-12, name);
 
       Map<String, List<double[]>> byPattern = new HashMap<>();
-      oof.get(name)
+      all.get(name)
           .forEach(
               (id, v) ->
                   byPattern.computeIfAbsent(patternOf.get(id), p -> new ArrayList<>()).add(v));
@@ -164,7 +214,7 @@ class SurvivalCrossValidationRunTest {
             name + " " + p.getKey());
       }
     }
-    assertEquals(oof.keySet(), pooledModels);
+    assertEquals(all.keySet(), pooledModels);
     Map<String, Long> patternSizes = new HashMap<>();
     labeled.forEach(id -> patternSizes.merge(patternOf.get(id), 1L, Long::sum));
     assertTrue(
@@ -186,9 +236,13 @@ class SurvivalCrossValidationRunTest {
       }
     }
     oof1.values().forEach(v -> assertEquals(labeled.size(), v.size()));
+    // A baseline:<m> is summed up over repeats only when repeat 1's folds also chose differently.
     JsonNode repeated = cv.path("repeated");
-    assertEquals(pooledModels.size(), repeated.size(), repeated.toString());
-    for (String name : pooledModels) {
+    Set<String> overRepeats = new HashSet<>();
+    repeated.fieldNames().forEachRemaining(overRepeats::add);
+    assertTrue(overRepeats.containsAll(oof.keySet()), overRepeats.toString());
+    assertTrue(pooledModels.containsAll(overRepeats), overRepeats.toString());
+    for (String name : oof.keySet()) {
       double c0 = AllPairsC.of(new ArrayList<>(oof.get(name).values()));
       double c1 = AllPairsC.of(oof1.get(name));
       JsonNode rep = repeated.path(name);

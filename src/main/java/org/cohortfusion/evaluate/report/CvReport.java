@@ -16,9 +16,10 @@ import org.cohortfusion.io.AtomicDirectory;
 /**
  * The cross-validation page, {@code <output.dir>/cv/report.html} (self-contained): every model's
  * pooled out-of-fold metrics with DeLong intervals, the per-fold AUROCs and their mean ± sd, the
- * paired differences against the best unimodal model, the pooled metrics per missingness pattern,
- * the robustness curves averaged over the folds and, with repeats, the pooled AUROC of every
- * repeat. Metrics only, never subject-level values.
+ * paired differences against the reference (the unimodal baseline chosen on validation per fold,
+ * {@link CrossValidationResult#bestUnimodal()}), the pooled metrics per missingness pattern, the
+ * robustness curves averaged over the folds and, with repeats, the pooled AUROC of every repeat.
+ * Metrics only, never subject-level values.
  */
 public final class CvReport {
   public static final String FILE = "report.html";
@@ -66,7 +67,7 @@ public final class CvReport {
             "<h2>Models</h2>\n<table><tr><th class=\"l\">model</th><th class=\"l\">kind</th><th>pooled AUROC [95% CI]</th>"
                 + "<th>AUPRC</th><th>Brier</th><th>ECE</th><th>fold AUROC mean ± sd</th><th>per fold</th>"
                 + "<th>vs ")
-        .append(reference == null ? "best unimodal" : ReportAction.esc(reference))
+        .append(reference == null ? "reference" : ReportAction.esc(reference))
         .append(" [paired 95% CI]</th></tr>\n");
     for (CrossValidationResult.Model m : r.models()) {
       StringBuilder folds = new StringBuilder();
@@ -176,8 +177,9 @@ public final class CvReport {
   /**
    * Writes the page of a survival cross-validation ({@link SurvivalCrossValidation}) to {@code
    * <cvDir>/report.html} and returns its path: every model's pooled C with its bootstrap interval,
-   * its per-fold C and their mean ± sd, the paired differences against the best unimodal model, the
-   * pooled C per missingness pattern and, with repeats, the pooled C of every repeat.
+   * its per-fold C and their mean ± sd, the paired differences against the reference (the unimodal
+   * baseline chosen on validation C per fold), the pooled C per missingness pattern and, with
+   * repeats, the pooled C of every repeat.
    */
   public static String writeSurvival(
       Configuration hconf, String cvDir, SurvivalCrossValidation.Result r, String title) {
@@ -209,11 +211,19 @@ public final class CvReport {
             ". Pooled C: Harrell's C of the out-of-fold risks of all subjects, 95% bootstrap"
                 + " interval; it compares subjects scored by different fold models, so read it with"
                 + " the per-fold mean ± sd.</p>\n");
+    h.append("<pre>")
+        .append(
+            ReportAction.esc(
+                CrossValidationResult.referenceLine(
+                    r.bestUnimodal().map(SurvivalCrossValidation.Model::name).orElse(null),
+                    r.unimodalBaselines(),
+                    "C")))
+        .append("</pre>\n");
     h.append(
         SurvivalTable.html(
             "pooled C [95% CI]",
             List.of("per-fold C mean ± sd", "per-fold C"),
-            "pooled C - best unimodal [95% CI]",
+            "pooled C - reference [95% CI]",
             r.models().stream()
                 .map(
                     m ->
