@@ -423,26 +423,29 @@ public final class EncoderHeads {
   /**
    * Refuses to score the hazard head of an encoder pretrained on another outcome than the
    * embeddings' survival intervals ({@link EncoderArtifact#outcomeMismatch}, the check extract
-   * makes), or of an older version that did not record its outcome (its head is a softmax on the
-   * event indicator). {@code provenance} is the encoder's at {@code dir}; null when extract did not
-   * record where the encoder was or it is gone, and then only {@link #checkedWidth} guards.
+   * makes): a wrong config. An encoder of an older version that did not record its outcome (its
+   * head is a softmax on the event indicator) is an old artifact, not a wrong config: its head is
+   * left out and the reason returned, so the other models are still evaluated. {@code provenance}
+   * is the encoder's at {@code dir}; null when extract did not record where the encoder was or it
+   * is gone, and then only {@link #checkedWidth} guards.
+   *
+   * @return why the head is skipped, or null when it can be scored
    */
-  static void checkOutcome(
+  static String checkOutcome(
       String modality, String dir, ModelArtifact.Provenance provenance, List<Double> intervals) {
     if (provenance == null) {
-      return;
+      return null;
     }
     if (!EncoderArtifact.recordsOutcome(provenance)) {
-      throw new IllegalStateException(
-          "Cannot score "
-              + NAME_PREFIX
-              + modality
-              + ": the encoder at "
-              + dir
-              + " does not record its outcome (older version): its head is a softmax on the event"
-              + " indicator, not a hazard head over the intervals "
-              + intervals
-              + "; run pretrain and extract again");
+      return "Skipping "
+          + NAME_PREFIX
+          + modality
+          + ": the encoder at "
+          + dir
+          + " does not record its outcome (older version): its head is a softmax on the event"
+          + " indicator, not a hazard head over the intervals "
+          + intervals
+          + "; run pretrain and extract again to score it";
     }
     String mismatch = EncoderArtifact.outcomeMismatch(provenance, intervals);
     if (mismatch != null) {
@@ -456,5 +459,6 @@ public final class EncoderHeads {
               + mismatch
               + "; run pretrain and extract again");
     }
+    return null;
   }
 }

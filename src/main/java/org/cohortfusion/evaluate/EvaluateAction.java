@@ -444,17 +444,28 @@ public final class EvaluateAction {
     }
     org.cohortfusion.cohort.survival.DiscreteTimeHazard model = si.model();
     int j = model.intervals();
+    // An old encoder's head is not read at all: as hazards it would be nonsense (or refused for
+    // its width), and the other models need not wait for a new pretrain.
+    Map<String, String> skippedHeads = new LinkedHashMap<>();
     for (EmbeddingsSpec.Modality m : emb.modalities()) {
-      EncoderHeads.checkOutcome(
-          m.name(),
-          m.encoderDir(),
-          encoderProvenance(in.hconf(), m.encoderDir()),
-          emb.survivalIntervals());
+      String skip =
+          EncoderHeads.checkOutcome(
+              m.name(),
+              m.encoderDir(),
+              encoderProvenance(in.hconf(), m.encoderDir()),
+              emb.survivalIntervals());
+      if (skip != null) {
+        skippedHeads.put(m.name(), skip);
+        o.progress.accept(skip);
+      }
     }
+    List<String> scored = names.stream().filter(m -> !skippedHeads.containsKey(m)).toList();
     double[] fill = EncoderHeads.trainHazards(table, model);
     int[] validationCodes = EncoderHeads.codes(table, Columns.Splits.VALIDATION, model);
     Map<String, Double> validationC =
-        EncoderHeads.validationC(table, names, validationCodes, fill, model);
+        scored.isEmpty()
+            ? Map.of()
+            : EncoderHeads.validationC(table, scored, validationCodes, fill, model);
     List<EvaluateResult.UnimodalBaseline> out = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
       String m = names.get(i);
@@ -467,6 +478,22 @@ public final class EvaluateAction {
               .orElse(null);
       Double frozenValidation =
           frozen == null || frozen.validation() == null ? null : frozen.validation().get("auroc");
+      if (skippedHeads.containsKey(m)) {
+        // The frozen head is the modality's only candidate; without one there is no baseline.
+        if (frozen != null) {
+          out.add(
+              new EvaluateResult.UnimodalBaseline(
+                  m,
+                  frozenName,
+                  EncoderHeads.NAME_PREFIX + m,
+                  null,
+                  frozenName,
+                  frozenValidation,
+                  EvaluateResult.UnimodalBaseline.C,
+                  skippedHeads.get(m)));
+        }
+        continue;
+      }
       TrainOutputs.Entry entry =
           new TrainOutputs.Entry(
               EncoderHeads.NAME_PREFIX + m,

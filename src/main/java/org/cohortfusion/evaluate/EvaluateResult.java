@@ -71,6 +71,8 @@ public record EvaluateResult(
    *     {@code C} for a survival outcome (Harrell's C at the intervals' resolution, which train's
    *     validation metrics also keep under "auroc", and the encoder is then pretrain's encoder with
    *     its hazard head); null (older metrics.json) reads as {@code auroc}
+   * @param encoderHeadSkipped why the encoder head was not scored (so {@code chosen} is the frozen
+   *     head), or null when it was
    */
   public record UnimodalBaseline(
       String modality,
@@ -79,7 +81,8 @@ public record EvaluateResult(
       Double encoderHeadValidationAuroc,
       String frozenHead,
       Double frozenHeadValidationAuroc,
-      String validationMetric) {
+      String validationMetric,
+      String encoderHeadSkipped) {
     /** The validation metric of a class-label choice. */
     public static final String AUROC = "auroc";
 
@@ -89,6 +92,26 @@ public record EvaluateResult(
     @JsonCreator
     public UnimodalBaseline {
       validationMetric = validationMetric == null ? AUROC : validationMetric;
+    }
+
+    /** A choice between two scored candidates on {@code validationMetric}. */
+    public UnimodalBaseline(
+        String modality,
+        String chosen,
+        String encoderHead,
+        Double encoderHeadValidationAuroc,
+        String frozenHead,
+        Double frozenHeadValidationAuroc,
+        String validationMetric) {
+      this(
+          modality,
+          chosen,
+          encoderHead,
+          encoderHeadValidationAuroc,
+          frozenHead,
+          frozenHeadValidationAuroc,
+          validationMetric,
+          null);
     }
 
     /**
@@ -102,7 +125,7 @@ public record EvaluateResult(
           modality,
           chosen,
           AUROC.equals(validationMetric) ? "AUROC" : validationMetric,
-          score(encoderHeadValidationAuroc),
+          encoderHeadSkipped == null ? score(encoderHeadValidationAuroc) : "skipped",
           frozenHead == null ? "not trained" : score(frozenHeadValidationAuroc));
     }
 

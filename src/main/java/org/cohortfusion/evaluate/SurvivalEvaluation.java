@@ -210,7 +210,7 @@ public final class SurvivalEvaluation {
                     + " frozen embedding %s%n",
                 u.modality(),
                 u.chosen(),
-                c(u.encoderHeadValidationAuroc()),
+                u.encoderHeadSkipped() != null ? "skipped" : c(u.encoderHeadValidationAuroc()),
                 u.frozenHead() == null ? "not trained" : c(u.frozenHeadValidationAuroc())));
       }
       // The best fusion against the best classical baseline (a comparison only evaluate adds).

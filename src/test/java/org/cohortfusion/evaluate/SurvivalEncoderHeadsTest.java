@@ -46,7 +46,10 @@ import org.junit.jupiter.api.io.TempDir;
  *       subject censored after s intervals at s), the frozen head's is train's in summary.json, and
  *       the chosen baseline is the one with the higher validation C;
  *   <li>evaluate refuses to score the head of an encoder whose provenance records other intervals
- *       than the embeddings', with "Cannot score encoder:&lt;m&gt;: ...".
+ *       than the embeddings', with "Cannot score encoder:&lt;m&gt;: ...";
+ *   <li>the head of an encoder whose provenance records no outcome (an older version) is left out:
+ *       evaluate completes, says so once, every other model keeps its test C, and that modality's
+ *       baseline is the frozen head with the reason recorded.
  * </ul>
  */
 class SurvivalEncoderHeadsTest {
@@ -223,6 +226,74 @@ class SurvivalEncoderHeadsTest {
         e.getMessage().startsWith("Cannot score encoder:clinical: ")
             && e.getMessage().contains("[1.5, 2.5, 4.0]"),
         e.getMessage());
+
+    // An encoder of an older version, whose provenance records no outcome: evaluate leaves its
+    // head out, says so once, records why in the modality's choice and scores every other model.
+    Map<String, Object> unrecorded = new LinkedHashMap<>(p.config());
+    unrecorded.remove(EncoderArtifact.OUTCOME);
+    Json.write(
+        hadoop,
+        clinical.encoderDir() + "/" + ModelArtifact.PROVENANCE,
+        new ModelArtifact.Provenance(
+            p.kind(), p.cohortHash(), p.codeVersion(), unrecorded, p.metrics(), p.createdAt()));
+    java.io.PrintStream stdout = System.out;
+    java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+    int code;
+    try {
+      System.setOut(
+          new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8));
+      code = CohortFusion.run("evaluate", "--config", conf.toString());
+    } finally {
+      System.setOut(stdout);
+    }
+    String printed = console.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, code, printed);
+    assertEquals(
+        1, printed.split("Skipping encoder:clinical: ", -1).length - 1, "said once: " + printed);
+    assertTrue(
+        printed.contains("does not record its outcome (older version)")
+            && printed.contains("run pretrain and extract again"),
+        printed);
+    SurvivalEvaluation.Result old =
+        EvaluateAction.readSurvival(hadoop, out.resolve("evaluate").toString());
+    Set<String> before = new HashSet<>();
+    result.models().forEach(m -> before.add(m.name()));
+    Set<String> after = new HashSet<>();
+    old.models().forEach(m -> after.add(m.name()));
+    before.remove("encoder:clinical");
+    assertEquals(before, after, "exactly the old encoder's head is left out");
+    for (String m : after) {
+      assertEquals(result.get(m).test().cIndex(), old.get(m).test().cIndex(), 1e-12, m);
+    }
+    EvaluateResult.UnimodalBaseline skipped =
+        old.unimodalBaselines().stream()
+            .filter(u -> u.modality().equals("clinical"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("unimodal:clinical", skipped.chosen());
+    assertTrue(
+        skipped.encoderHeadSkipped() != null
+            && skipped.encoderHeadSkipped().contains("does not record its outcome"),
+        skipped.toString());
+    EvaluateResult.UnimodalBaseline labs =
+        old.unimodalBaselines().stream()
+            .filter(u -> u.modality().equals("labs"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(
+        result.unimodalBaselines().stream()
+            .filter(u -> u.modality().equals("labs"))
+            .findFirst()
+            .orElseThrow(),
+        labs,
+        "the other modality's choice is unchanged");
+    assertEquals(
+        0,
+        spark
+            .read()
+            .parquet(out.resolve("evaluate/predictions").toString())
+            .where(col("model").equalTo("encoder:clinical"))
+            .count());
   }
 
   /**
