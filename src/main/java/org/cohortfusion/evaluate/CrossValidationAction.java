@@ -329,6 +329,31 @@ public final class CrossValidationAction {
                                       0.95)));
                         }
                       }));
+      java.util.function.BiConsumer<
+              java.util.Optional<CrossValidationResult.Model>,
+              java.util.Optional<CrossValidationResult.Model>>
+          pair =
+              (fusion, classical) -> {
+                if (fusion.isPresent()
+                    && classical.isPresent()
+                    && comparisons.stream()
+                        .noneMatch(
+                            c ->
+                                c.model().equals(fusion.get().name())
+                                    && c.reference().equals(classical.get().name()))) {
+                  comparisons.add(
+                      new EvaluateResult.Comparison(
+                          fusion.get().name(),
+                          classical.get().name(),
+                          PairedAuroc.of(
+                              positive(probabilities.get(fusion.get().name())),
+                              positive(probabilities.get(classical.get().name())),
+                              y,
+                              0.95)));
+                }
+              };
+      pair.accept(draft.bestPooled("fusion"), draft.bestPooled("classical"));
+      pair.accept(draft.chosenOnValidation("fusion"), draft.chosenOnValidation("classical"));
     }
     return new CrossValidationResult(
         k,
@@ -584,7 +609,7 @@ public final class CrossValidationAction {
     Map<String, double[]> ablation = new TreeMap<>();
     for (int f = 0; f < k; f++) {
       EvaluateResult.ModelEvaluation e = perFold.get(f).get(perFoldNames.get(f));
-      folds.add(new CrossValidationResult.FoldMetrics(f, e.test()));
+      folds.add(new CrossValidationResult.FoldMetrics(f, e.test(), e.validationAuroc()));
       m[0][f] = e.test().auroc();
       m[1][f] = e.test().auprc();
       m[2][f] = e.test().brier();

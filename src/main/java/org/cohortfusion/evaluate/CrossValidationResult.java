@@ -28,7 +28,9 @@ import java.util.stream.Collectors;
  * @param removalRates the MCAR test-time removal rates of the robustness curves
  * @param models one entry per model evaluated in every fold
  * @param comparisons paired DeLong differences on the pooled out-of-fold predictions: every model
- *     against {@code reference}; binary cohorts only
+ *     against {@code reference}, and the fusion against the classical baseline both by pooled AUROC
+ *     ({@link #bestPooled}) and chosen on validation ({@link #chosenOnValidation}); binary cohorts
+ *     only
  * @param skipped models missing from some fold's evaluation (not pooled), with the folds that lack
  *     them
  * @param repeated repeated k-fold (splits.repeats &gt; 1), by model: each repeat's pooled AUROC and
@@ -204,7 +206,19 @@ public record CrossValidationResult(
   }
 
   /** One fold's test-part metrics of a model (from that fold's evaluate metrics.json). */
-  public record FoldMetrics(int fold, ClassificationMetrics test) {}
+  /**
+   * One fold's figures of a model.
+   *
+   * @param fold the held-out fold
+   * @param test metrics on the fold's test part
+   * @param validationAuroc the model's validation AUROC in that fold (from train), null when train
+   *     recorded none
+   */
+  public record FoldMetrics(int fold, ClassificationMetrics test, Double validationAuroc) {
+    public FoldMetrics(int fold, ClassificationMetrics test) {
+      this(fold, test, null);
+    }
+  }
 
   /**
    * One model across the folds.
@@ -233,7 +247,110 @@ public record CrossValidationResult(
       MeanSd ece,
       List<EvaluateResult.PatternMetrics> patterns,
       List<MeanSd> robustness,
-      Map<String, MeanSd> ablation) {}
+      Map<String, MeanSd> ablation) {
+
+    /**
+     * The mean over the folds of the model's validation AUROC: what the folds' validation splits
+     * say of it without its test parts. NaN unless every fold recorded one.
+     */
+    public double meanValidationAuroc() {
+      if (perFold.isEmpty()
+          || perFold.stream()
+              .anyMatch(f -> f.validationAuroc() == null || f.validationAuroc().isNaN())) {
+        return Double.NaN;
+      }
+      return perFold.stream()
+          .mapToDouble(FoldMetrics::validationAuroc)
+          .average()
+          .orElse(Double.NaN);
+    }
+  }
+
+  /** The model of {@code kind} (fusion, classical, ...) with the highest pooled AUROC, if any. */
+  public Optional<Model> bestPooled(String kind) {
+    return models.stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> !Double.isNaN(m.pooled().auroc()))
+        .max(Comparator.comparingDouble(m -> m.pooled().auroc()));
+  }
+
+  /**
+   * The model of {@code kind} with the highest mean validation AUROC over the folds ({@link
+   * Model#meanValidationAuroc}): the choice made without the test parts, unlike {@link
+   * #bestPooled}, whose maximum over pooled test AUROCs is optimistic when many models compete.
+   */
+  public Optional<Model> chosenOnValidation(String kind) {
+    return models.stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> !Double.isNaN(m.pooled().auroc()) && !Double.isNaN(m.meanValidationAuroc()))
+        .max(Comparator.comparingDouble(Model::meanValidationAuroc));
+  }
+
+  /** The paired comparison of {@code model} with {@code reference}, if it was computed. */
+  public Optional<EvaluateResult.Comparison> comparison(String model, String reference) {
+    return comparisons.stream()
+        .filter(c -> c.model().equals(model) && c.reference().equals(reference))
+        .findFirst();
+  }
+
+  /**
+   * The console lines comparing fusion with the classical baselines on the pooled subjects: the
+   * best of each by pooled AUROC, and the two chosen on mean validation AUROC; empty without both
+   * kinds.
+   */
+  String fusionAgainstClassical() {
+    StringBuilder s = new StringBuilder();
+    Optional<Model> fusion = bestPooled("fusion");
+    Optional<Model> classical = bestPooled("classical");
+    if (fusion.isEmpty() || classical.isEmpty()) {
+      return "";
+    }
+    s.append(
+        String.format(
+            Locale.ROOT,
+            "Best fusion (%s, pooled %.3f) %s the best classical baseline (%s, pooled %.3f) by %.3f%s%n",
+            fusion.get().name(),
+            fusion.get().pooled().auroc(),
+            fusion.get().pooled().auroc() >= classical.get().pooled().auroc() ? "beats" : "trails",
+            classical.get().name(),
+            classical.get().pooled().auroc(),
+            Math.abs(fusion.get().pooled().auroc() - classical.get().pooled().auroc()),
+            pairedInterval(fusion.get().name(), classical.get().name())));
+    Optional<Model> fusionChosen = chosenOnValidation("fusion");
+    Optional<Model> classicalChosen = chosenOnValidation("classical");
+    if (fusionChosen.isPresent() && classicalChosen.isPresent()) {
+      Model f = fusionChosen.get();
+      Model c = classicalChosen.get();
+      double d = f.pooled().auroc() - c.pooled().auroc();
+      s.append(
+          String.format(
+              Locale.ROOT,
+              "Chosen on mean validation AUROC over the folds: fusion %s (val %.3f, pooled %.3f) %s"
+                  + " classical %s (val %.3f, pooled %.3f) by %.3f%s%n",
+              f.name(),
+              f.meanValidationAuroc(),
+              f.pooled().auroc(),
+              d >= 0 ? "beats" : "trails",
+              c.name(),
+              c.meanValidationAuroc(),
+              c.pooled().auroc(),
+              Math.abs(d),
+              pairedInterval(f.name(), c.name())));
+    }
+    return s.toString();
+  }
+
+  private String pairedInterval(String model, String reference) {
+    return comparison(model, reference)
+        .map(
+            c ->
+                String.format(
+                    Locale.ROOT,
+                    " (paired 95%% CI %+.3f to %+.3f)",
+                    c.paired().lower(),
+                    c.paired().upper()))
+        .orElse("");
+  }
 
   /**
    * The reference of the paired comparisons: among the unimodal baselines chosen on validation in
@@ -298,6 +415,7 @@ public record CrossValidationResult(
                       m.auroc().sd(),
                       vs));
             });
+    s.append(fusionAgainstClassical());
     if (repeated != null && !repeated.isEmpty()) {
       Map<String, MeanSd> overRepeats = new java.util.LinkedHashMap<>();
       repeated.forEach((name, r) -> overRepeats.put(name, r.pooledAurocOverRepeats()));

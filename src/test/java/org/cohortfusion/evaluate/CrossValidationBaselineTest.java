@@ -8,12 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.testing.MannWhitneyAuroc;
 import org.cohortfusion.testing.SparkTestSession;
@@ -33,14 +28,6 @@ class CrossValidationBaselineTest {
   private final SparkSession spark = SparkTestSession.get();
 
   @TempDir Path dir;
-
-  private static final StructType PREDICTIONS =
-      new StructType()
-          .add("subject_id", DataTypes.StringType, false)
-          .add("model", DataTypes.StringType, false)
-          .add("probability", DataTypes.DoubleType, false)
-          .add("label", DataTypes.IntegerType, false)
-          .add("pattern", DataTypes.StringType, false);
 
   private static final List<String> MODELS =
       List.of("encoder:labs", "unimodal:labs", "encoder:clin", "unimodal:clin", "concat");
@@ -182,45 +169,11 @@ class CrossValidationBaselineTest {
 
   private String writeFold(
       int fold, Object[][] subjects, List<EvaluateResult.UnimodalBaseline> choices) {
-    String evaluate = dir.resolve("folds/" + fold + "/evaluate").toString();
-    List<Row> rows = new ArrayList<>();
-    for (Object[] s : subjects) {
-      for (int m = 0; m < MODELS.size(); m++) {
-        rows.add(RowFactory.create(s[0], MODELS.get(m), s[2 + m], s[1], "clin+labs"));
-      }
-    }
-    spark.createDataFrame(rows, PREDICTIONS).write().parquet(evaluate + "/predictions");
-    List<EvaluateResult.ModelEvaluation> models = new ArrayList<>();
-    for (String m : MODELS) {
-      double a = testAuroc(fold, m);
-      models.add(
-          new EvaluateResult.ModelEvaluation(
-              m,
-              m.equals("concat") ? "fusion" : "unimodal",
-              m,
-              null,
-              new ClassificationMetrics(a, a, a, a, 0.2, 0.1, subjects.length),
-              null,
-              List.of(),
-              List.of(),
-              Map.of()));
-    }
-    Json.write(
-        spark.sparkContext().hadoopConfiguration(),
-        evaluate + "/metrics.json",
-        new EvaluateResult(
-            "test",
-            2,
-            subjects.length,
-            null,
-            1,
-            List.of(),
-            models,
-            evaluate + "/predictions",
-            evaluate + "/metrics.json",
-            List.of(),
-            null,
-            choices));
-    return evaluate;
+    return new HandMadeFolds(
+            MODELS,
+            m -> m.equals("concat") ? "fusion" : "unimodal",
+            CrossValidationBaselineTest::testAuroc,
+            (f, m) -> null)
+        .write(spark, dir, fold, subjects, choices);
   }
 }
