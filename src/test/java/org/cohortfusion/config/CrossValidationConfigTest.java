@@ -31,6 +31,15 @@ class CrossValidationConfigTest {
     assertEquals("work/pbc-cv/cv", pbc.cvOutputDir());
     assertEquals("work/pbc-cv/repeats/2/cv", pbc.cvOutputDir(2));
     assertEquals(2024L + 2, pbc.splits().forRepeat(2).seed());
+    PipelineConfig demo =
+        PipelineConfigLoader.load(REPO.resolve("conf/demo-cv.conf").toFile(), List.of());
+    assertEquals(5, demo.splits().folds());
+    assertEquals("work/demo-cv/cv", demo.cvOutputDir());
+    assertEquals(List.of("linear", "gbt"), demo.train().classical().models());
+    // The end-to-end models of conf/demo-e2e.conf, the wide one with its own penalty.
+    assertTrue(demo.fusion().models().get("e2e_wide").wide());
+    assertEquals(0.3, demo.fusion().models().get("e2e_wide").wideL2(), 0.0);
+    assertEquals(0.01, demo.fusion().models().get("e2e_wide").l2(), 0.0);
   }
 
   @Test
