@@ -310,50 +310,20 @@ public final class CrossValidationAction {
             null);
     String reference = draft.bestUnimodal().map(CrossValidationResult.Model::name).orElse(null);
     if (numClasses == 2 && labels != null && bothClasses(labels)) {
-      int[] y = labels;
+      PairedComparisons paired = new PairedComparisons(probabilities, labels);
+      draft.bestUnimodal().ifPresent(u -> models.forEach(m -> paired.add(m.name(), u.name())));
       draft
-          .bestUnimodal()
+          .bestPooled("fusion")
           .ifPresent(
-              u ->
-                  models.forEach(
-                      m -> {
-                        if (!m.name().equals(u.name())) {
-                          comparisons.add(
-                              new EvaluateResult.Comparison(
-                                  m.name(),
-                                  u.name(),
-                                  PairedAuroc.of(
-                                      positive(probabilities.get(m.name())),
-                                      positive(probabilities.get(u.name())),
-                                      y,
-                                      0.95)));
-                        }
-                      }));
-      java.util.function.BiConsumer<
-              java.util.Optional<CrossValidationResult.Model>,
-              java.util.Optional<CrossValidationResult.Model>>
-          pair =
-              (fusion, classical) -> {
-                if (fusion.isPresent()
-                    && classical.isPresent()
-                    && comparisons.stream()
-                        .noneMatch(
-                            c ->
-                                c.model().equals(fusion.get().name())
-                                    && c.reference().equals(classical.get().name()))) {
-                  comparisons.add(
-                      new EvaluateResult.Comparison(
-                          fusion.get().name(),
-                          classical.get().name(),
-                          PairedAuroc.of(
-                              positive(probabilities.get(fusion.get().name())),
-                              positive(probabilities.get(classical.get().name())),
-                              y,
-                              0.95)));
-                }
-              };
-      pair.accept(draft.bestPooled("fusion"), draft.bestPooled("classical"));
-      pair.accept(draft.chosenOnValidation("fusion"), draft.chosenOnValidation("classical"));
+              f -> draft.bestPooled("classical").ifPresent(c -> paired.add(f.name(), c.name())));
+      draft
+          .chosenOnValidation("fusion")
+          .ifPresent(
+              f ->
+                  draft
+                      .chosenOnValidation("classical")
+                      .ifPresent(c -> paired.add(f.name(), c.name())));
+      comparisons.addAll(paired.list());
     }
     return new CrossValidationResult(
         k,
@@ -600,7 +570,7 @@ public final class CrossValidationAction {
     ClassificationMetrics pooled = ClassificationMetrics.of(p, y, numClasses);
     double[] ci =
         numClasses == 2 && bothClasses(y)
-            ? aurocInterval(positive(p), y, 0.95)
+            ? aurocInterval(PairedComparisons.positive(p), y, 0.95)
             : new double[] {Double.NaN, Double.NaN};
     List<CrossValidationResult.FoldMetrics> folds = new ArrayList<>();
     double[][] m = new double[4][k];
@@ -676,13 +646,5 @@ public final class CrossValidationAction {
   private static boolean bothClasses(int[] y) {
     long pos = Arrays.stream(y).filter(v -> v == 1).count();
     return pos >= 2 && y.length - pos >= 2;
-  }
-
-  private static double[] positive(double[][] p) {
-    double[] out = new double[p.length];
-    for (int i = 0; i < p.length; i++) {
-      out[i] = p[i][1];
-    }
-    return out;
   }
 }

@@ -802,42 +802,14 @@ public final class EvaluateAction {
     if (numClasses != 2 || positives < 2 || labels.length - positives < 2) {
       return List.of();
     }
-    List<EvaluateResult.Comparison> out = new ArrayList<>();
-    java.util.function.BiConsumer<String, String> add =
-        (model, reference) -> {
-          boolean done =
-              out.stream()
-                  .anyMatch(c -> c.model().equals(model) && c.reference().equals(reference));
-          if (!model.equals(reference)
-              && !done
-              && predictions.containsKey(model)
-              && predictions.containsKey(reference)) {
-            out.add(
-                new EvaluateResult.Comparison(
-                    model,
-                    reference,
-                    PairedAuroc.of(
-                        positive(predictions.get(model)),
-                        positive(predictions.get(reference)),
-                        labels,
-                        0.95)));
-          }
-        };
-    r.bestUnimodal().ifPresent(u -> r.models().forEach(m -> add.accept(m.name(), u.name())));
+    PairedComparisons out = new PairedComparisons(predictions, labels);
+    r.bestUnimodal().ifPresent(u -> r.models().forEach(m -> out.add(m.name(), u.name())));
     r.best("fusion")
-        .ifPresent(f -> r.best("classical").ifPresent(c -> add.accept(f.name(), c.name())));
+        .ifPresent(f -> r.best("classical").ifPresent(c -> out.add(f.name(), c.name())));
     r.chosenOnValidation("fusion")
         .ifPresent(
-            f -> r.chosenOnValidation("classical").ifPresent(c -> add.accept(f.name(), c.name())));
-    return out;
-  }
-
-  private static double[] positive(double[][] probabilities) {
-    double[] p = new double[probabilities.length];
-    for (int i = 0; i < p.length; i++) {
-      p[i] = probabilities[i][1];
-    }
-    return p;
+            f -> r.chosenOnValidation("classical").ifPresent(c -> out.add(f.name(), c.name())));
+    return out.list();
   }
 
   /**
@@ -1137,7 +1109,7 @@ public final class EvaluateAction {
   /** A binary model's distance to a reference probability on the same subjects. */
   static EvaluateResult.ReferenceDistance distance(
       double[][] probabilities, double[] reference, int[] labels) {
-    double[] p = positive(probabilities);
+    double[] p = PairedComparisons.positive(probabilities);
     double abs = 0.0, brierModel = 0.0, brierReference = 0.0;
     for (int i = 0; i < p.length; i++) {
       abs += Math.abs(p[i] - reference[i]);
