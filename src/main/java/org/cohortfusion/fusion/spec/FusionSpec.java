@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import org.cohortfusion.config.FusionConfig;
 import org.cohortfusion.config.FusionModelConfig;
 import org.cohortfusion.config.FusionStageConfig;
+import org.cohortfusion.features.encoder.EncoderLayers;
 import org.cohortfusion.fusion.ops.FusionOp;
 import org.cohortfusion.stage.EmbeddingsSpec;
 
@@ -301,7 +302,7 @@ public record FusionSpec(
         cannot + key + ".wide-l2 = " + c.wideL2() + " must be a coefficient >= 0");
     return new FusionSpec(
         name,
-        Kind.FUSION,
+        fusesRawInputs(when, c.projection(), stages) ? Kind.EARLY : Kind.FUSION,
         stages,
         c.projection(),
         c.projectionActivation(),
@@ -323,6 +324,23 @@ public record FusionSpec(
    * those. Layer names are checked against the encoders when the spec is compiled ({@link
    * FusionCompiler}), which knows them.
    */
+  /**
+   * Whether the model fuses raw inputs: every modality joins at its input and no projection learns
+   * a representation of it before the fusion. In the review's taxonomy (arXiv 2408.02686) that is
+   * early fusion, whatever network follows it; a projection per modality, even at the input, is a
+   * marginal representation shaped by the fused loss, so intermediate.
+   */
+  private static boolean fusesRawInputs(
+      Map<String, String> when, Integer projection, List<Stage> stages) {
+    boolean projected =
+        projection == null
+            ? stages.stream().anyMatch(s -> s.op().requiresEqualSizes())
+            : projection > 0;
+    return !when.isEmpty()
+        && when.values().stream().allMatch(EncoderLayers.INPUT::equals)
+        && !projected;
+  }
+
   private static Map<String, String> when(
       String cannot, String key, Object when, List<String> leaves) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -604,48 +622,60 @@ public record FusionSpec(
       case UNIMODAL ->
           what + " | when: none (unimodal baseline) | how many: none | how: projection + head";
       case EARLY ->
-          what
-              + " | when: early (embeddings concatenated, zero-filled, + presence, one MLP) | how many: single | how: concatenation";
+          endToEnd()
+              ? what
+                  + " | when: early (every modality at its input) | how many: "
+                  + howMany()
+                  + " | how: "
+                  + how()
+                  + penalties()
+              : what
+                  + " | when: early (embeddings concatenated, zero-filled, + presence, one MLP) | how many: single | how: concatenation";
       case LATE ->
           what
               + " | when: late (mean of unimodal probabilities over present modalities) | how many: single | how: decision averaging";
-      case FUSION -> {
-        String howMany;
-        if (isHierarchical()) {
-          howMany =
-              "hierarchical ("
-                  + stages.size()
-                  + " stages: "
-                  + stages.stream()
-                      .map(
-                          s ->
-                              s.name()
-                                  + " = "
-                                  + s.op().configName()
-                                  + "("
-                                  + String.join("+", s.inputs())
-                                  + ")")
-                      .collect(Collectors.joining("; "))
-                  + ")";
-        } else {
-          howMany = "single";
-        }
-        String how =
-            stages.stream()
-                .map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
-                .distinct()
-                .collect(Collectors.joining(", "));
-        yield what
-            + " | when: "
-            + describeWhen()
-            + " | how many: "
-            + howMany
-            + " | how: "
-            + how
-            + (l2 > 0 ? " | L2 " + l2 : "")
-            + (l1 > 0 ? " | L1 " + l1 : "")
-            + (wide != null ? " | wide: linear path beside the head, L2 " + wide.l2() : "");
-      }
+      case FUSION ->
+          what
+              + " | when: "
+              + describeWhen()
+              + " | how many: "
+              + howMany()
+              + " | how: "
+              + how()
+              + penalties();
     };
+  }
+
+  private String howMany() {
+    if (!isHierarchical()) {
+      return "single";
+    }
+    return "hierarchical ("
+        + stages.size()
+        + " stages: "
+        + stages.stream()
+            .map(
+                s ->
+                    s.name()
+                        + " = "
+                        + s.op().configName()
+                        + "("
+                        + String.join("+", s.inputs())
+                        + ")")
+            .collect(Collectors.joining("; "))
+        + ")";
+  }
+
+  private String how() {
+    return stages.stream()
+        .map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
+        .distinct()
+        .collect(Collectors.joining(", "));
+  }
+
+  private String penalties() {
+    return (l2 > 0 ? " | L2 " + l2 : "")
+        + (l1 > 0 ? " | L1 " + l1 : "")
+        + (wide != null ? " | wide: linear path beside the head, L2 " + wide.l2() : "");
   }
 }

@@ -178,6 +178,43 @@ class EndToEndFusionTest {
   }
 
   @Test
+  void rawInputsFusedWithoutAProjectionAreEarlyFusion() {
+    // Every modality at its input with no projection: the raw features concatenated (early).
+    FusionSpec raw = FusionSpec.fromConfig("r", withProjection("input", "concat", 0));
+    assertEquals(FusionSpec.Kind.EARLY, raw.kind());
+    assertTrue(
+        raw.describe().contains("| when: early (every modality at its input) |"), raw.describe());
+    // Unset projection: concat needs none, so the inputs are fused raw as well.
+    assertEquals(
+        FusionSpec.Kind.EARLY,
+        FusionSpec.fromConfig("r", withProjection("input", "concat", null)).kind());
+    // A projection per modality is a learned marginal representation: intermediate.
+    assertEquals(
+        FusionSpec.Kind.FUSION,
+        FusionSpec.fromConfig("p", withProjection("input", "concat", 4)).kind());
+    // Attention needs equal sizes, so an unset projection means one is learned.
+    assertEquals(
+        FusionSpec.Kind.FUSION,
+        FusionSpec.fromConfig("a", withProjection("input", "attention", null)).kind());
+    // One modality past its input: intermediate.
+    Map<String, Object> per = new LinkedHashMap<>();
+    per.put("tab", "input");
+    per.put("img", "input");
+    per.put("ts", "embedding");
+    assertEquals(
+        FusionSpec.Kind.FUSION,
+        FusionSpec.fromConfig("m", withProjection(per, "concat", 0)).kind());
+    assertEquals(
+        FusionSpec.Kind.FUSION,
+        FusionSpec.fromConfig("e", withProjection("embeddings", "concat", 0)).kind());
+  }
+
+  private static FusionModelConfig withProjection(Object when, String how, Integer projection) {
+    return new FusionModelConfig(
+        WHAT, when, how, null, null, projection, "tanh", List.of(3), null, null, null, null, null);
+  }
+
+  @Test
   void whenIsParsedPerModalityAndShownInTheNotation() {
     assertFalse(
         FusionSpec.fromConfig("a", config(null, "attention", null, null)).endToEnd(),
