@@ -299,57 +299,23 @@ public record CrossValidationResult(
    * kinds.
    */
   String fusionAgainstClassical() {
-    StringBuilder s = new StringBuilder();
-    Optional<Model> fusion = bestPooled("fusion");
-    Optional<Model> classical = bestPooled("classical");
-    if (fusion.isEmpty() || classical.isEmpty()) {
-      return "";
-    }
-    s.append(
-        String.format(
-            Locale.ROOT,
-            "Best fusion (%s, pooled %.3f) %s the best classical baseline (%s, pooled %.3f) by %.3f%s%n",
-            fusion.get().name(),
-            fusion.get().pooled().auroc(),
-            fusion.get().pooled().auroc() >= classical.get().pooled().auroc() ? "beats" : "trails",
-            classical.get().name(),
-            classical.get().pooled().auroc(),
-            Math.abs(fusion.get().pooled().auroc() - classical.get().pooled().auroc()),
-            pairedInterval(fusion.get().name(), classical.get().name())));
-    Optional<Model> fusionChosen = chosenOnValidation("fusion");
-    Optional<Model> classicalChosen = chosenOnValidation("classical");
-    if (fusionChosen.isPresent() && classicalChosen.isPresent()) {
-      Model f = fusionChosen.get();
-      Model c = classicalChosen.get();
-      double d = f.pooled().auroc() - c.pooled().auroc();
-      s.append(
-          String.format(
-              Locale.ROOT,
-              "Chosen on mean validation AUROC over the folds: fusion %s (val %.3f, pooled %.3f) %s"
-                  + " classical %s (val %.3f, pooled %.3f) by %.3f%s%n",
-              f.name(),
-              f.meanValidationAuroc(),
-              f.pooled().auroc(),
-              d >= 0 ? "beats" : "trails",
-              c.name(),
-              c.meanValidationAuroc(),
-              c.pooled().auroc(),
-              Math.abs(d),
-              pairedInterval(f.name(), c.name())));
-    }
-    return s.toString();
+    return FusionAgainstClassical.pooled("AUROC")
+        .lines(
+            bestPooled("fusion").map(CrossValidationResult::pick),
+            bestPooled("classical").map(CrossValidationResult::pick),
+            chosenOnValidation("fusion").map(CrossValidationResult::pick),
+            chosenOnValidation("classical").map(CrossValidationResult::pick),
+            (model, reference) ->
+                comparison(model, reference)
+                    .map(
+                        c ->
+                            new FusionAgainstClassical.Interval(
+                                c.paired().lower(), c.paired().upper())));
   }
 
-  private String pairedInterval(String model, String reference) {
-    return comparison(model, reference)
-        .map(
-            c ->
-                String.format(
-                    Locale.ROOT,
-                    " (paired 95%% CI %+.3f to %+.3f)",
-                    c.paired().lower(),
-                    c.paired().upper()))
-        .orElse("");
+  /** A model's mean validation and pooled AUROC for the fusion-against-classical lines. */
+  private static FusionAgainstClassical.Pick pick(Model m) {
+    return new FusionAgainstClassical.Pick(m.name(), m.meanValidationAuroc(), m.pooled().auroc());
   }
 
   /**

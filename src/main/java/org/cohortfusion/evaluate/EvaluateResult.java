@@ -443,43 +443,16 @@ public record EvaluateResult(
               auroc(b.encoderHeadValidationAuroc()),
               b.frozenHead() == null ? "not trained" : auroc(b.frozenHeadValidationAuroc())));
     }
-    Optional<ModelEvaluation> fusion = best("fusion");
-    Optional<ModelEvaluation> classical = best("classical");
-    if (fusion.isPresent() && classical.isPresent()) {
-      double d = fusion.get().test().auroc() - classical.get().test().auroc();
-      s.append(
-          String.format(
-              Locale.ROOT,
-              "Best fusion (%s, %.4f) %s the best classical baseline (%s, %.4f) by %.4f%s%n",
-              fusion.get().name(),
-              fusion.get().test().auroc(),
-              d >= 0 ? "beats" : "trails",
-              classical.get().name(),
-              classical.get().test().auroc(),
-              Math.abs(d),
-              interval(fusion.get().name(), classical.get().name())));
-    }
-    Optional<ModelEvaluation> fusionChosen = chosenOnValidation("fusion");
-    Optional<ModelEvaluation> classicalChosen = chosenOnValidation("classical");
-    if (fusionChosen.isPresent() && classicalChosen.isPresent()) {
-      ModelEvaluation f = fusionChosen.get();
-      ModelEvaluation c = classicalChosen.get();
-      double d = f.test().auroc() - c.test().auroc();
-      s.append(
-          String.format(
-              Locale.ROOT,
-              "Chosen on validation: fusion %s (val %.4f, test %.4f) %s classical %s (val %.4f,"
-                  + " test %.4f) by %.4f%s%n",
-              f.name(),
-              f.validationAuroc(),
-              f.test().auroc(),
-              d >= 0 ? "beats" : "trails",
-              c.name(),
-              c.validationAuroc(),
-              c.test().auroc(),
-              Math.abs(d),
-              interval(f.name(), c.name())));
-    }
+    s.append(
+        FusionAgainstClassical.singleSplit()
+            .lines(
+                best("fusion").map(EvaluateResult::pick),
+                best("classical").map(EvaluateResult::pick),
+                chosenOnValidation("fusion").map(EvaluateResult::pick),
+                chosenOnValidation("classical").map(EvaluateResult::pick),
+                (model, reference) ->
+                    comparison(model, reference)
+                        .map(p -> new FusionAgainstClassical.Interval(p.lower(), p.upper()))));
     best.worstPattern()
         .ifPresentOrElse(
             p ->
@@ -530,6 +503,12 @@ public record EvaluateResult(
       }
     }
     return s.toString();
+  }
+
+  /** A model's validation and test AUROC for the fusion-against-classical lines. */
+  private static FusionAgainstClassical.Pick pick(ModelEvaluation m) {
+    return new FusionAgainstClassical.Pick(
+        m.name(), m.validationAuroc() == null ? Double.NaN : m.validationAuroc(), m.test().auroc());
   }
 
   private static String auroc(Double v) {
