@@ -103,6 +103,8 @@ public final class SurvivalCrossValidation {
    * @param pooledCLower lower bound of its bootstrap interval
    * @param pooledCUpper upper bound
    * @param foldC each fold's test C, in fold order
+   * @param foldValidationC each fold's validation C of the model (from train, as the fold's
+   *     metrics.json records it), in fold order; an entry is null where the fold recorded none
    * @param foldCIndex their mean ± sd
    * @param patterns pooled C per missingness pattern, largest first (too small below the result's
    *     minPatternSize)
@@ -115,8 +117,43 @@ public final class SurvivalCrossValidation {
       double pooledCLower,
       double pooledCUpper,
       List<Double> foldC,
+      List<Double> foldValidationC,
       CrossValidationResult.MeanSd foldCIndex,
-      List<SurvivalEvaluation.PatternScores> patterns) {}
+      List<SurvivalEvaluation.PatternScores> patterns) {
+
+    /**
+     * The mean over the folds of the model's validation C: what the folds' validation splits say of
+     * it without their test parts. NaN unless every fold recorded one.
+     */
+    public double meanValidationC() {
+      if (foldValidationC == null
+          || foldValidationC.isEmpty()
+          || foldValidationC.stream().anyMatch(c -> c == null || c.isNaN())) {
+        return Double.NaN;
+      }
+      return foldValidationC.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+  }
+
+  /** The model of {@code kind} (fusion, classical, ...) with the highest pooled C, if any. */
+  static Optional<Model> bestPooled(List<Model> models, String kind) {
+    return models.stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> !Double.isNaN(m.pooledC()))
+        .max(Comparator.comparingDouble(Model::pooledC));
+  }
+
+  /**
+   * The model of {@code kind} with the highest mean validation C over the folds ({@link
+   * Model#meanValidationC}): the choice made without the test parts, unlike {@link #bestPooled},
+   * whose maximum over pooled C is optimistic when many models compete.
+   */
+  static Optional<Model> chosenOnValidation(List<Model> models, String kind) {
+    return models.stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> !Double.isNaN(m.pooledC()) && !Double.isNaN(m.meanValidationC()))
+        .max(Comparator.comparingDouble(Model::meanValidationC));
+  }
 
   /**
    * One model over the repeats of repeated k-fold.
@@ -139,7 +176,8 @@ public final class SurvivalCrossValidation {
    * @param minPatternSize the per-pattern threshold: evaluate.min-pattern-size times k, since the
    *     pooled predictions cover k test parts
    * @param comparisons paired bootstrap differences in pooled C: every model against {@code
-   *     reference}
+   *     reference}, and the fusion against the classical baseline both by pooled C ({@link
+   *     #bestPooled}) and chosen on mean validation C ({@link #chosenOnValidation})
    * @param skipped models missing from some fold's evaluation (not pooled), with those folds
    * @param repeated repeated k-fold (splits.repeats &gt; 1), by model; this file's other figures
    *     are repeat 0's; empty without repeats
@@ -185,6 +223,44 @@ public final class SurvivalCrossValidation {
           .max(Comparator.comparingDouble(Model::pooledC));
     }
 
+    /** The model of {@code kind} (fusion, classical, ...) with the highest pooled C, if any. */
+    public Optional<Model> bestPooled(String kind) {
+      return SurvivalCrossValidation.bestPooled(models, kind);
+    }
+
+    /** The model of {@code kind} with the highest mean validation C over the folds, if any. */
+    public Optional<Model> chosenOnValidation(String kind) {
+      return SurvivalCrossValidation.chosenOnValidation(models, kind);
+    }
+
+    /** The paired comparison of {@code model} with {@code reference}, if it was computed. */
+    public Optional<SurvivalEvaluation.PairedC> comparison(String model, String reference) {
+      return comparisons.stream()
+          .filter(c -> c.model().equals(model) && c.reference().equals(reference))
+          .findFirst();
+    }
+
+    /**
+     * The console lines comparing fusion with the classical baselines on the pooled subjects: the
+     * best of each by pooled C, and the two chosen on mean validation C; empty without both kinds.
+     */
+    String fusionAgainstClassical() {
+      return FusionAgainstClassical.pooled("C")
+          .lines(
+              bestPooled("fusion").map(Result::pick),
+              bestPooled("classical").map(Result::pick),
+              chosenOnValidation("fusion").map(Result::pick),
+              chosenOnValidation("classical").map(Result::pick),
+              (model, reference) ->
+                  comparison(model, reference)
+                      .map(c -> new FusionAgainstClassical.Interval(c.lower(), c.upper())));
+    }
+
+    /** A model's mean validation and pooled C for the fusion-against-classical lines. */
+    private static FusionAgainstClassical.Pick pick(Model m) {
+      return new FusionAgainstClassical.Pick(m.name(), m.meanValidationC(), m.pooledC());
+    }
+
     /** The console summary: every model's pooled C with its interval and the per-fold C. */
     public String summary() {
       StringBuilder s =
@@ -214,7 +290,7 @@ public final class SurvivalCrossValidation {
           CrossValidationResult.referenceLine(
               bestUnimodal().map(Model::name).orElse(null), unimodalBaselines, "C"));
       best()
-          .flatMap(b -> comparisons.stream().filter(c -> c.model().equals(b.name())).findFirst())
+          .flatMap(b -> comparison(b.name(), reference))
           .ifPresent(
               c ->
                   s.append(
@@ -226,6 +302,7 @@ public final class SurvivalCrossValidation {
                           c.difference(),
                           c.lower(),
                           c.upper())));
+      s.append(fusionAgainstClassical());
       if (repeated != null && !repeated.isEmpty()) {
         Map<String, CrossValidationResult.MeanSd> overRepeats = new java.util.LinkedHashMap<>();
         repeated.forEach((name, r) -> overRepeats.put(name, r.pooledCOverRepeats()));
@@ -369,11 +446,13 @@ public final class SurvivalCrossValidation {
               SurvivalEvaluation.CONFIDENCE,
               seed);
       double[] foldC = new double[k];
+      List<Double> foldValidationC = new ArrayList<>();
       SurvivalEvaluation.ModelSurvival first = null;
       for (int f = 0; f < k; f++) {
         SurvivalEvaluation.ModelSurvival m = get(perFold.get(f), perFoldNames.get(name).get(f));
         first = first == null ? m : first;
         foldC[f] = m.test().cIndex();
+        foldValidationC.add(m.validationConcordance());
       }
       models.add(
           new Model(
@@ -386,6 +465,7 @@ public final class SurvivalCrossValidation {
               c.lower(),
               c.upper(),
               java.util.Arrays.stream(foldC).boxed().toList(),
+              java.util.Collections.unmodifiableList(foldValidationC),
               CrossValidationResult.MeanSd.of(foldC),
               SurvivalEvaluation.perPattern(risk, outcomes, patterns, minPatternSize * k)));
     }
@@ -405,6 +485,15 @@ public final class SurvivalCrossValidation {
                             m.name(), risks.get(m.name()), u.name(), risks.get(u.name()), o, seed));
                   }
                 }));
+    // As for class labels: the best fusion against the best classical baseline by pooled C, and
+    // the pair chosen on mean validation C over the folds.
+    addPaired(comparisons, bestPooled(models, "fusion"), bestPooled(models, "classical"), risks, o);
+    addPaired(
+        comparisons,
+        chosenOnValidation(models, "fusion"),
+        chosenOnValidation(models, "classical"),
+        risks,
+        o);
     return new Result(
         "survival",
         k,
@@ -420,6 +509,28 @@ public final class SurvivalCrossValidation {
         baselines,
         reference.map(Model::name).orElse(null),
         CrossValidationResult.referenceRule(!baselines.isEmpty(), "C"));
+  }
+
+  /**
+   * Adds the paired bootstrap difference in pooled C of {@code fusion} minus {@code classical} when
+   * both are present and the pair is not there yet (the best by pooled C and the pair chosen on
+   * validation may be the same models).
+   */
+  private void addPaired(
+      List<SurvivalEvaluation.PairedC> comparisons,
+      Optional<Model> fusion,
+      Optional<Model> classical,
+      Map<String, double[]> risks,
+      SurvivalEvaluation.Outcomes o) {
+    if (fusion.isEmpty() || classical.isEmpty()) {
+      return;
+    }
+    String f = fusion.get().name();
+    String c = classical.get().name();
+    if (comparisons.stream().anyMatch(x -> x.model().equals(f) && x.reference().equals(c))) {
+      return;
+    }
+    comparisons.add(SurvivalEvaluation.pairedOnRisk(f, risks.get(f), c, risks.get(c), o, seed));
   }
 
   private static SurvivalEvaluation.ModelSurvival get(SurvivalEvaluation.Result r, String name) {

@@ -12,11 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.evaluate.report.CvReport;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.testing.AllPairsC;
@@ -35,15 +31,6 @@ class SurvivalCrossValidationTest {
   private final SparkSession spark = SparkTestSession.get();
 
   @TempDir Path dir;
-
-  private static final StructType PREDICTIONS =
-      new StructType()
-          .add("subject_id", DataTypes.StringType, false)
-          .add("model", DataTypes.StringType, false)
-          .add("risk", DataTypes.DoubleType, false)
-          .add("duration", DataTypes.DoubleType, false)
-          .add("event", DataTypes.IntegerType, false)
-          .add("pattern", DataTypes.StringType, false);
 
   private static final String BOTH = "clinical+labs";
   private static final String CLINICAL = "clinical";
@@ -306,37 +293,22 @@ class SurvivalCrossValidationTest {
   }
 
   /**
-   * A fold of {@link #CHOICES}: predictions of its three models, a metrics.json with fold C 0.7 +
-   * fold / 10 + index / 100 (index in encoder:clin, unimodal:clin, concat) and the choice of the
-   * clin baseline on validation C.
+   * A fold of {@link #CHOICES}: predictions of its three models, a metrics.json with fold C 0.7 -
+   * fold / 10 + (index + 1) / 100 (index in encoder:clin, unimodal:clin, concat) and the choice of
+   * the clin baseline on validation C.
    */
   private String writeChoiceFold(int fold, List<Object[]> subjects, String chosen) {
-    String evaluate = dir.resolve("choices/folds/" + fold + "/evaluate").toString();
     List<String> names = List.of("encoder:clin", "unimodal:clin", "concat");
-    List<Row> rows = new ArrayList<>();
-    for (Object[] s : subjects) {
-      for (int m = 0; m < names.size(); m++) {
-        rows.add(RowFactory.create(s[0], names.get(m), s[3 + m], s[1], s[2], CLINICAL));
-      }
-    }
-    spark.createDataFrame(rows, PREDICTIONS).write().parquet(evaluate + "/predictions");
-    List<SurvivalEvaluation.ModelSurvival> models = new ArrayList<>();
-    for (int m = 0; m < names.size(); m++) {
-      models.add(
-          model(names.get(m), m < 2 ? "unimodal" : "fusion", 0.7 - 0.1 * fold + 0.01 * (m + 1)));
-    }
-    Json.write(
-        spark.sparkContext().hadoopConfiguration(),
-        evaluate + "/metrics.json",
-        new SurvivalEvaluation.Result(
-            "survival",
-            subjects.size(),
-            1,
-            List.of(2.0, 6.0),
-            List.of(2.0),
-            List.of(0.5),
-            models,
-            List.of(),
+    return new HandMadeSurvivalFolds(
+            names,
+            m -> m.equals("concat") ? "fusion" : "unimodal",
+            (f, m) -> 0.7 - 0.1 * f + 0.01 * (names.indexOf(m) + 1),
+            (f, m) -> null)
+        .write(
+            spark,
+            dir.resolve("choices"),
+            fold,
+            subjects,
             List.of(
                 new EvaluateResult.UnimodalBaseline(
                     "clin",
@@ -345,8 +317,7 @@ class SurvivalCrossValidationTest {
                     0.6,
                     "unimodal:clin",
                     0.6,
-                    EvaluateResult.UnimodalBaseline.C))));
-    return evaluate;
+                    EvaluateResult.UnimodalBaseline.C)));
   }
 
   /**
@@ -371,37 +342,11 @@ class SurvivalCrossValidationTest {
   /** One fold's evaluate directory: predictions of both models and a metrics.json with fold C. */
   private String writeFold(
       String repeat, int fold, List<Object[]> subjects, double clinC, double concatC) {
-    String evaluate = dir.resolve(repeat + "/folds/" + fold + "/evaluate").toString();
-    List<Row> rows = new ArrayList<>();
-    for (Object[] s : subjects) {
-      rows.add(RowFactory.create(s[0], "clin", s[3], s[1], s[2], s[5]));
-      rows.add(RowFactory.create(s[0], "concat", s[4], s[1], s[2], s[5]));
-    }
-    spark.createDataFrame(rows, PREDICTIONS).write().parquet(evaluate + "/predictions");
-    Json.write(
-        spark.sparkContext().hadoopConfiguration(),
-        evaluate + "/metrics.json",
-        new SurvivalEvaluation.Result(
-            "survival",
-            subjects.size(),
-            1,
-            List.of(2.0, 6.0),
-            List.of(2.0),
-            List.of(0.5),
-            List.of(model("clin", "unimodal", clinC), model("concat", "fusion", concatC)),
-            List.of()));
-    return evaluate;
-  }
-
-  private static SurvivalEvaluation.ModelSurvival model(String name, String kind, double c) {
-    return new SurvivalEvaluation.ModelSurvival(
-        name,
-        kind,
-        name,
-        null,
-        new SurvivalEvaluation.Scores(3, 1, c, c - 0.1, c + 0.1, Map.of(), Map.of(), 0.2),
-        List.of(),
-        List.of(c),
-        Map.of());
+    return new HandMadeSurvivalFolds(
+            List.of("clin", "concat"),
+            m -> m.equals("clin") ? "unimodal" : "fusion",
+            (f, m) -> m.equals("clin") ? clinC : concatC,
+            (f, m) -> null)
+        .write(spark, dir.resolve(repeat), fold, subjects, List.of());
   }
 }

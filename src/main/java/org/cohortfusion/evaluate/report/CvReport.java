@@ -237,7 +237,7 @@ public final class CvReport {
                                 fmt(m.foldCIndex().mean()) + " ± " + fmt(m.foldCIndex().sd()),
                                 String.join(" ", m.foldC().stream().map(CvReport::fmt).toList()))))
                 .toList(),
-            r.comparisons()));
+            r.comparisons().stream().filter(c -> c.reference().equals(r.reference())).toList()));
     h.append('\n');
     Map<String, Map<String, Double>> byPattern = new LinkedHashMap<>();
     Map<String, Long> sizes = new TreeMap<>();
