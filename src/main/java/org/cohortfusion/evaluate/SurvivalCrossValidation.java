@@ -243,8 +243,9 @@ public final class SurvivalCrossValidation {
     /**
      * The console lines comparing fusion with the classical baselines on the pooled subjects: the
      * best of each by pooled C, and the two chosen on mean validation C; empty without both kinds.
+     * Public for the cv page, which prints them under the reference.
      */
-    String fusionAgainstClassical() {
+    public String fusionAgainstClassical() {
       return FusionAgainstClassical.pooled("C")
           .lines(
               bestPooled("fusion").map(Result::pick),

@@ -3,6 +3,7 @@ package org.cohortfusion.evaluate;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.evaluate.report.CvReport;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.testing.AllPairsC;
 import org.cohortfusion.testing.SparkTestSession;
@@ -134,6 +136,12 @@ class SurvivalCrossValidationFusionVsClassicalTest {
                 chosen.lower(),
                 chosen.upper())),
         summary);
+    String page =
+        Files.readString(
+            Path.of(
+                CvReport.writeSurvival(spark.sparkContext().hadoopConfiguration(), out, r, "t")
+                    .replace("file:", "")));
+    assertTrue(page.contains("Chosen on mean validation C over the folds: fusion deep"), page);
   }
 
   /** Harrell's C over all pairs of the pooled out-of-fold risks in column {@code column}. */

@@ -218,6 +218,7 @@ public final class CvReport {
                     r.bestUnimodal().map(SurvivalCrossValidation.Model::name).orElse(null),
                     r.unimodalBaselines(),
                     "C")))
+        .append(ReportAction.esc(r.fusionAgainstClassical()))
         .append("</pre>\n");
     h.append(
         SurvivalTable.html(
