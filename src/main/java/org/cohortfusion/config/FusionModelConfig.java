@@ -105,103 +105,142 @@ public record FusionModelConfig(
     wideL2 = wideL2 == null ? l2 : wideL2;
   }
 
-  /** The constructor without a wide path. */
-  public FusionModelConfig(
-      List<String> what,
-      Object when,
-      String how,
-      Map<String, Object> options,
-      List<FusionStageConfig> stages,
-      Integer projection,
-      String projectionActivation,
-      List<Integer> head,
-      Double dropout,
-      Double modalityDropout,
-      Integer freezeEncoderEpochs,
-      Double encoderLearningRate,
-      String encoderInit,
-      Double l2,
-      Double l1) {
-    this(
-        what,
-        when,
-        how,
-        options,
-        stages,
-        projection,
-        projectionActivation,
-        head,
-        dropout,
-        modalityDropout,
-        freezeEncoderEpochs,
-        encoderLearningRate,
-        encoderInit,
-        l2,
-        l1,
-        null,
-        null);
+  /**
+   * A builder for code that constructs a model config (tests, programmatic studies): seventeen
+   * positional components, most of them null, are hard to read and easy to misorder. Components
+   * left unset stay null, so the canonical constructor's defaults apply as they do for a config
+   * file that omits them.
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /** The constructor without a penalty (tests and callers that fuse without L2). */
-  public FusionModelConfig(
-      List<String> what,
-      Object when,
-      String how,
-      Map<String, Object> options,
-      List<FusionStageConfig> stages,
-      Integer projection,
-      String projectionActivation,
-      List<Integer> head,
-      Double dropout,
-      Double modalityDropout,
-      Integer freezeEncoderEpochs,
-      Double encoderLearningRate,
-      String encoderInit) {
-    this(
-        what,
-        when,
-        how,
-        options,
-        stages,
-        projection,
-        projectionActivation,
-        head,
-        dropout,
-        modalityDropout,
-        freezeEncoderEpochs,
-        encoderLearningRate,
-        encoderInit,
-        null,
-        null);
-  }
+  /** Sets the components of a {@link FusionModelConfig} by name; see {@link #builder()}. */
+  public static final class Builder {
+    private List<String> what;
+    private Object when;
+    private String how;
+    private Map<String, Object> options;
+    private List<FusionStageConfig> stages;
+    private Integer projection;
+    private String projectionActivation;
+    private List<Integer> head;
+    private Double dropout;
+    private Double modalityDropout;
+    private Integer freezeEncoderEpochs;
+    private Double encoderLearningRate;
+    private String encoderInit;
+    private Double l2;
+    private Double l1;
+    private Boolean wide;
+    private Double wideL2;
 
-  /** The pre-end-to-end constructor (tests and callers that fuse embeddings only). */
-  public FusionModelConfig(
-      List<String> what,
-      Object when,
-      String how,
-      Map<String, Object> options,
-      List<FusionStageConfig> stages,
-      Integer projection,
-      String projectionActivation,
-      List<Integer> head,
-      Double dropout,
-      Double modalityDropout) {
-    this(
-        what,
-        when,
-        how,
-        options,
-        stages,
-        projection,
-        projectionActivation,
-        head,
-        dropout,
-        modalityDropout,
-        null,
-        null,
-        null,
-        null,
-        null);
+    private Builder() {}
+
+    public Builder what(List<String> value) {
+      what = value;
+      return this;
+    }
+
+    public Builder when(Object value) {
+      when = value;
+      return this;
+    }
+
+    public Builder how(String value) {
+      how = value;
+      return this;
+    }
+
+    public Builder options(Map<String, Object> value) {
+      options = value;
+      return this;
+    }
+
+    public Builder stages(List<FusionStageConfig> value) {
+      stages = value;
+      return this;
+    }
+
+    public Builder projection(Integer value) {
+      projection = value;
+      return this;
+    }
+
+    public Builder projectionActivation(String value) {
+      projectionActivation = value;
+      return this;
+    }
+
+    public Builder head(List<Integer> value) {
+      head = value;
+      return this;
+    }
+
+    public Builder dropout(Double value) {
+      dropout = value;
+      return this;
+    }
+
+    public Builder modalityDropout(Double value) {
+      modalityDropout = value;
+      return this;
+    }
+
+    public Builder freezeEncoderEpochs(Integer value) {
+      freezeEncoderEpochs = value;
+      return this;
+    }
+
+    public Builder encoderLearningRate(Double value) {
+      encoderLearningRate = value;
+      return this;
+    }
+
+    public Builder encoderInit(String value) {
+      encoderInit = value;
+      return this;
+    }
+
+    public Builder l2(Double value) {
+      l2 = value;
+      return this;
+    }
+
+    public Builder l1(Double value) {
+      l1 = value;
+      return this;
+    }
+
+    public Builder wide(Boolean value) {
+      wide = value;
+      return this;
+    }
+
+    public Builder wideL2(Double value) {
+      wideL2 = value;
+      return this;
+    }
+
+    public FusionModelConfig build() {
+      return new FusionModelConfig(
+          what,
+          when,
+          how,
+          options,
+          stages,
+          projection,
+          projectionActivation,
+          head,
+          dropout,
+          modalityDropout,
+          freezeEncoderEpochs,
+          encoderLearningRate,
+          encoderInit,
+          l2,
+          l1,
+          wide,
+          wideL2);
+    }
   }
 }

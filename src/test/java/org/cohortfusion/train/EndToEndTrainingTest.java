@@ -84,20 +84,16 @@ class EndToEndTrainingTest {
     FusionSpec spec =
         FusionSpec.fromConfig(
             "e2e",
-            new FusionModelConfig(
-                what,
-                when,
-                "attention",
-                null,
-                null,
-                8,
-                null,
-                List.of(8),
-                null,
-                0.2,
-                null,
-                0.5,
-                "scratch"));
+            FusionModelConfig.builder()
+                .what(what)
+                .when(when)
+                .how("attention")
+                .projection(8)
+                .head(List.of(8))
+                .modalityDropout(0.2)
+                .encoderLearningRate(0.5)
+                .encoderInit("scratch")
+                .build());
     FusionCompiler.Compiled compiled =
         FusionCompiler.compile(
             spec,

@@ -44,8 +44,12 @@ class ExecutorMetricsTest {
     FusionSpec spec =
         FusionSpec.fromConfig(
             "m",
-            new FusionModelConfig(
-                emb.modalityNames(), null, how, null, null, 4, null, List.of(5), null, null));
+            FusionModelConfig.builder()
+                .what(emb.modalityNames())
+                .how(how)
+                .projection(4)
+                .head(List.of(5))
+                .build());
     return FusionCompiler.compile(spec, emb, new Adam(1e-3), 11).newGraph();
   }
 
@@ -87,8 +91,12 @@ class ExecutorMetricsTest {
     FusionSpec spec =
         FusionSpec.fromConfig(
             "lr",
-            new FusionModelConfig(
-                List.of("x"), null, "concat", null, null, 0, null, List.of(), null, null));
+            FusionModelConfig.builder()
+                .what(List.of("x"))
+                .how("concat")
+                .projection(0)
+                .head(List.of())
+                .build());
     ComputationGraph g = FusionCompiler.compile(spec, one, new Adam(1e-3), 1).newGraph();
     // logits (0, x): p(yes) = sigmoid(x)
     g.getLayer(FusionCompiler.OUTPUT).setParam("W", Nd4j.createFromArray(new float[][] {{0, 1}}));

@@ -143,8 +143,16 @@ class EndToEndFusionTest {
   }
 
   static FusionModelConfig config(Object when, String how, Integer freeze, Double lr) {
-    return new FusionModelConfig(
-        WHAT, when, how, null, null, 4, "tanh", List.of(3), null, null, freeze, lr, null);
+    return FusionModelConfig.builder()
+        .what(WHAT)
+        .when(when)
+        .how(how)
+        .projection(4)
+        .projectionActivation("tanh")
+        .head(List.of(3))
+        .freezeEncoderEpochs(freeze)
+        .encoderLearningRate(lr)
+        .build();
   }
 
   static FusionCompiler.Compiled compile(
@@ -210,8 +218,14 @@ class EndToEndFusionTest {
   }
 
   private static FusionModelConfig withProjection(Object when, String how, Integer projection) {
-    return new FusionModelConfig(
-        WHAT, when, how, null, null, projection, "tanh", List.of(3), null, null, null, null, null);
+    return FusionModelConfig.builder()
+        .what(WHAT)
+        .when(when)
+        .how(how)
+        .projection(projection)
+        .projectionActivation("tanh")
+        .head(List.of(3))
+        .build();
   }
 
   @Test

@@ -38,12 +38,36 @@ class FusionCompilerTest {
           "cohort");
 
   static FusionModelConfig single(List<String> what, String how) {
-    return new FusionModelConfig(what, null, how, null, null, null, null, List.of(16), null, null);
+    return FusionModelConfig.builder().what(what).how(how).head(List.of(16)).build();
   }
 
   static FusionModelConfig hier(List<FusionStageConfig> stages) {
-    return new FusionModelConfig(
-        null, null, null, null, stages, null, null, List.of(16), null, null);
+    return FusionModelConfig.builder().stages(stages).head(List.of(16)).build();
+  }
+
+  /** Single fusion of the three modalities with small projections and head, for gradient checks. */
+  static FusionModelConfig smallSingle(String how) {
+    return FusionModelConfig.builder()
+        .what(List.of("clinical", "labs", "imaging"))
+        .how(how)
+        .projection(4)
+        .head(List.of(5))
+        .build();
+  }
+
+  /**
+   * The two-stage hierarchy of the gradient checks: early = lowrank_tensor(imaging, labs), then
+   * late = attention(early, clinical), with small projections and head so the checks stay quick.
+   */
+  static FusionModelConfig lowRankThenAttention() {
+    return FusionModelConfig.builder()
+        .stages(
+            List.of(
+                new FusionStageConfig("early", List.of("imaging", "labs"), "lowrank_tensor", null),
+                new FusionStageConfig("late", List.of("early", "clinical"), "attention", null)))
+        .projection(4)
+        .head(List.of(5))
+        .build();
   }
 
   static FusionSpec.Stage stage(String name, List<String> what, String how) {
@@ -158,17 +182,11 @@ class FusionCompilerTest {
                 () ->
                     FusionSpec.fromConfig(
                         "x",
-                        new FusionModelConfig(
-                            List.of("clinical"),
-                            null,
-                            "mean",
-                            Map.of("rank", 3),
-                            null,
-                            null,
-                            null,
-                            null,
-                            null,
-                            null)))
+                        FusionModelConfig.builder()
+                            .what(List.of("clinical"))
+                            .how("mean")
+                            .options(Map.of("rank", 3))
+                            .build()))
             .getMessage();
     assertTrue(badOption.contains("fusion.models.x.options.rank"), badOption);
     String cycle =
@@ -207,17 +225,11 @@ class FusionCompilerTest {
                 () ->
                     FusionSpec.fromConfig(
                         "r",
-                        new FusionModelConfig(
-                            List.of("clinical"),
-                            "no way",
-                            "concat",
-                            null,
-                            null,
-                            null,
-                            null,
-                            null,
-                            null,
-                            null)))
+                        FusionModelConfig.builder()
+                            .what(List.of("clinical"))
+                            .when("no way")
+                            .how("concat")
+                            .build()))
             .getMessage();
     assertTrue(
         badWhen.startsWith(
@@ -230,17 +242,11 @@ class FusionCompilerTest {
                     compile(
                         FusionSpec.fromConfig(
                             "r",
-                            new FusionModelConfig(
-                                List.of("clinical"),
-                                "input",
-                                "concat",
-                                null,
-                                null,
-                                null,
-                                null,
-                                null,
-                                null,
-                                null))))
+                            FusionModelConfig.builder()
+                                .what(List.of("clinical"))
+                                .when("input")
+                                .how("concat")
+                                .build())))
             .getMessage();
     assertTrue(needsEncoders.contains("trains end to end and needs the encoders"), needsEncoders);
   }
@@ -323,49 +329,9 @@ class FusionCompilerTest {
   void compiledNetworksPassGradientChecks() {
     List<FusionSpec> specs =
         List.of(
-            FusionSpec.fromConfig(
-                "att",
-                new FusionModelConfig(
-                    List.of("clinical", "labs", "imaging"),
-                    null,
-                    "attention",
-                    null,
-                    null,
-                    4,
-                    null,
-                    List.of(5),
-                    null,
-                    null)),
-            FusionSpec.fromConfig(
-                "gmu",
-                new FusionModelConfig(
-                    List.of("clinical", "labs", "imaging"),
-                    null,
-                    "gmu",
-                    null,
-                    null,
-                    4,
-                    null,
-                    List.of(5),
-                    null,
-                    null)),
-            FusionSpec.fromConfig(
-                "hier",
-                new FusionModelConfig(
-                    null,
-                    null,
-                    null,
-                    null,
-                    List.of(
-                        new FusionStageConfig(
-                            "early", List.of("imaging", "labs"), "lowrank_tensor", null),
-                        new FusionStageConfig(
-                            "late", List.of("early", "clinical"), "attention", null)),
-                    4,
-                    null,
-                    List.of(5),
-                    null,
-                    null)));
+            FusionSpec.fromConfig("att", smallSingle("attention")),
+            FusionSpec.fromConfig("gmu", smallSingle("gmu")),
+            FusionSpec.fromConfig("hier", lowRankThenAttention()));
     DataType before = Nd4j.dataType();
     Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
     try {
@@ -410,23 +376,7 @@ class FusionCompilerTest {
    */
   @Test
   void hierarchicalGraphPassesAGradientCheckOnABatchWithAnAllAbsentRow() {
-    FusionSpec spec =
-        FusionSpec.fromConfig(
-            "hier",
-            new FusionModelConfig(
-                null,
-                null,
-                null,
-                null,
-                List.of(
-                    new FusionStageConfig(
-                        "early", List.of("imaging", "labs"), "lowrank_tensor", null),
-                    new FusionStageConfig("late", List.of("early", "clinical"), "attention", null)),
-                4,
-                null,
-                List.of(5),
-                null,
-                null));
+    FusionSpec spec = FusionSpec.fromConfig("hier", lowRankThenAttention());
     // columns: clinical, labs, imaging (the embeddings order)
     double[][] mask = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 1, 1}, {1, 0, 1}};
     double[][] early = {{0, 0}, {0, 0}, {0, 1}, {1, 0}, {1, 1}, {1, 0}}; // imaging, labs

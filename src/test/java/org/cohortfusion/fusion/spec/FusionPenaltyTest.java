@@ -48,22 +48,15 @@ class FusionPenaltyTest {
   }
 
   static FusionModelConfig single(String how, Integer projection, double l2, double l1) {
-    return new FusionModelConfig(
-        List.of("clinical", "labs", "imaging"),
-        null,
-        how,
-        null,
-        null,
-        projection,
-        "tanh",
-        List.of(16),
-        null,
-        null,
-        null,
-        null,
-        null,
-        l2,
-        l1);
+    return FusionModelConfig.builder()
+        .what(List.of("clinical", "labs", "imaging"))
+        .how(how)
+        .projection(projection)
+        .projectionActivation("tanh")
+        .head(List.of(16))
+        .l2(l2)
+        .l1(l1)
+        .build();
   }
 
   /**
@@ -71,25 +64,18 @@ class FusionPenaltyTest {
    * own ("proj_clinical").
    */
   static FusionModelConfig hierarchical(double l2) {
-    return new FusionModelConfig(
-        null,
-        null,
-        null,
-        null,
-        List.of(
-            new FusionStageConfig(
-                "pair", List.of("clinical", "labs"), "lowrank_tensor", Map.of("rank", 2)),
-            new FusionStageConfig("all", List.of("pair", "clinical", "imaging"), "gmu", Map.of())),
-        8,
-        "tanh",
-        List.of(16),
-        null,
-        null,
-        null,
-        null,
-        null,
-        l2,
-        null);
+    return FusionModelConfig.builder()
+        .stages(
+            List.of(
+                new FusionStageConfig(
+                    "pair", List.of("clinical", "labs"), "lowrank_tensor", Map.of("rank", 2)),
+                new FusionStageConfig(
+                    "all", List.of("pair", "clinical", "imaging"), "gmu", Map.of())))
+        .projection(8)
+        .projectionActivation("tanh")
+        .head(List.of(16))
+        .l2(l2)
+        .build();
   }
 
   static MultiDataSet batch() {
@@ -228,22 +214,16 @@ class FusionPenaltyTest {
       FusionSpec spec =
           FusionSpec.fromConfig(
               "e2e",
-              new FusionModelConfig(
-                  EndToEndFusionTest.WHAT,
-                  "embedding",
-                  "attention",
-                  null,
-                  null,
-                  4,
-                  "tanh",
-                  List.of(3),
-                  null,
-                  null,
-                  null,
-                  1.0,
-                  null,
-                  l2[i],
-                  null));
+              FusionModelConfig.builder()
+                  .what(EndToEndFusionTest.WHAT)
+                  .when("embedding")
+                  .how("attention")
+                  .projection(4)
+                  .projectionActivation("tanh")
+                  .head(List.of(3))
+                  .encoderLearningRate(1.0)
+                  .l2(l2[i])
+                  .build());
       compiled[i] =
           FusionCompiler.compile(
               spec,
@@ -321,17 +301,13 @@ class FusionPenaltyTest {
     FusionSpec withDropout =
         FusionSpec.fromConfig(
             "d",
-            new FusionModelConfig(
-                List.of("clinical", "labs", "imaging"),
-                null,
-                "attention",
-                null,
-                null,
-                8,
-                null,
-                List.of(16),
-                null,
-                0.3));
+            FusionModelConfig.builder()
+                .what(List.of("clinical", "labs", "imaging"))
+                .how("attention")
+                .projection(8)
+                .head(List.of(16))
+                .modalityDropout(0.3)
+                .build());
     assertEquals(
         0.3,
         FusionSpec.early(withDropout.modalities(), withDropout).modalityDropout(),

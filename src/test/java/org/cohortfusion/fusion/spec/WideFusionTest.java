@@ -34,24 +34,18 @@ class WideFusionTest {
   }
 
   static FusionModelConfig wide(String how, Object when, double l2, Boolean wide, Double wideL2) {
-    return new FusionModelConfig(
-        when == null ? List.of("clinical", "labs", "imaging") : EndToEndFusionTest.WHAT,
-        when,
-        how,
-        null,
-        null,
-        4,
-        "tanh",
-        List.of(5),
-        null,
-        null,
-        null,
-        1.0,
-        null,
-        l2,
-        null,
-        wide,
-        wideL2);
+    return FusionModelConfig.builder()
+        .what(when == null ? List.of("clinical", "labs", "imaging") : EndToEndFusionTest.WHAT)
+        .when(when)
+        .how(how)
+        .projection(4)
+        .projectionActivation("tanh")
+        .head(List.of(5))
+        .encoderLearningRate(1.0)
+        .l2(l2)
+        .wide(wide)
+        .wideL2(wideL2)
+        .build();
   }
 
   @Test
