@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.cohortfusion.config.FusionConfig;
@@ -100,85 +101,131 @@ public record FusionSpec(
     encoderInit = encoderInit == null ? "pretrained" : encoderInit;
   }
 
-  /** The embeddings-only form (every modality joins as its frozen precomputed embedding). */
-  public FusionSpec(
-      String name,
-      Kind kind,
-      List<Stage> stages,
-      Integer projection,
-      String projectionActivation,
-      List<Integer> head,
-      double dropout,
-      double modalityDropout) {
-    this(
-        name,
-        kind,
-        stages,
-        projection,
-        projectionActivation,
-        head,
-        dropout,
-        modalityDropout,
-        Map.of(),
-        0,
-        1.0,
-        "pretrained",
-        0.0,
-        0.0);
+  /**
+   * A builder that names the components a caller sets. Unset components take the values of a model
+   * fused on the frozen precomputed embeddings without a penalty or a wide path: no projection size
+   * (32 where the operation needs equal sizes), no dropout, no {@code when} (embeddings), no frozen
+   * epochs, encoder learning-rate multiplier 1 and pretrained encoders (neither applies without an
+   * encoder in the graph). The name, kind, stages, projection activation and head have no default.
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /** A model without a wide path. */
-  public FusionSpec(
-      String name,
-      Kind kind,
-      List<Stage> stages,
-      Integer projection,
-      String projectionActivation,
-      List<Integer> head,
-      double dropout,
-      double modalityDropout,
-      Map<String, String> when,
-      int freezeEncoderEpochs,
-      double encoderLearningRate,
-      String encoderInit,
-      double l2,
-      double l1) {
-    this(
-        name,
-        kind,
-        stages,
-        projection,
-        projectionActivation,
-        head,
-        dropout,
-        modalityDropout,
-        when,
-        freezeEncoderEpochs,
-        encoderLearningRate,
-        encoderInit,
-        l2,
-        l1,
-        null);
-  }
+  /** Sets the components of a {@link FusionSpec} by name; see {@link #builder()}. */
+  public static final class Builder {
+    private String name;
+    private Kind kind;
+    private List<Stage> stages;
+    private Integer projection;
+    private String projectionActivation;
+    private List<Integer> head;
+    private double dropout;
+    private double modalityDropout;
+    private Map<String, String> when = Map.of();
+    private int freezeEncoderEpochs;
+    private double encoderLearningRate = 1.0;
+    private String encoderInit = "pretrained";
+    private double l2;
+    private double l1;
+    private Wide wide;
 
-  /** The same model with other penalty coefficients (baselines take their template's). */
-  public FusionSpec withPenalties(double l2Coefficient, double l1Coefficient) {
-    return new FusionSpec(
-        name,
-        kind,
-        stages,
-        projection,
-        projectionActivation,
-        head,
-        dropout,
-        modalityDropout,
-        when,
-        freezeEncoderEpochs,
-        encoderLearningRate,
-        encoderInit,
-        l2Coefficient,
-        l1Coefficient,
-        wide);
+    private Builder() {}
+
+    public Builder name(String value) {
+      name = value;
+      return this;
+    }
+
+    public Builder kind(Kind value) {
+      kind = value;
+      return this;
+    }
+
+    public Builder stages(List<Stage> value) {
+      stages = value;
+      return this;
+    }
+
+    public Builder projection(Integer value) {
+      projection = value;
+      return this;
+    }
+
+    public Builder projectionActivation(String value) {
+      projectionActivation = value;
+      return this;
+    }
+
+    public Builder head(List<Integer> value) {
+      head = value;
+      return this;
+    }
+
+    public Builder dropout(double value) {
+      dropout = value;
+      return this;
+    }
+
+    public Builder modalityDropout(double value) {
+      modalityDropout = value;
+      return this;
+    }
+
+    public Builder when(Map<String, String> value) {
+      when = value;
+      return this;
+    }
+
+    public Builder freezeEncoderEpochs(int value) {
+      freezeEncoderEpochs = value;
+      return this;
+    }
+
+    public Builder encoderLearningRate(double value) {
+      encoderLearningRate = value;
+      return this;
+    }
+
+    public Builder encoderInit(String value) {
+      encoderInit = value;
+      return this;
+    }
+
+    public Builder l2(double value) {
+      l2 = value;
+      return this;
+    }
+
+    public Builder l1(double value) {
+      l1 = value;
+      return this;
+    }
+
+    /** The wide path, or null for none. */
+    public Builder wide(Wide value) {
+      wide = value;
+      return this;
+    }
+
+    public FusionSpec build() {
+      return new FusionSpec(
+          Objects.requireNonNull(name, "name"),
+          Objects.requireNonNull(kind, "kind"),
+          stages,
+          projection,
+          projectionActivation,
+          head,
+          dropout,
+          modalityDropout,
+          when,
+          freezeEncoderEpochs,
+          encoderLearningRate,
+          encoderInit,
+          l2,
+          l1,
+          wide);
+    }
   }
 
   /**
@@ -267,17 +314,7 @@ public record FusionSpec(
     check(
         c.modalityDropout() >= 0 && c.modalityDropout() < 1,
         cannot + key + ".modality-dropout = " + c.modalityDropout() + " must be in [0, 1)");
-    FusionSpec embeddingsOnly =
-        new FusionSpec(
-            name,
-            Kind.FUSION,
-            stages,
-            c.projection(),
-            c.projectionActivation(),
-            c.head(),
-            c.dropout(),
-            c.modalityDropout());
-    Map<String, String> when = when(cannot, key, c.when(), embeddingsOnly.modalities());
+    Map<String, String> when = when(cannot, key, c.when(), leafModalities(stages));
     check(
         c.freezeEncoderEpochs() >= 0,
         cannot + key + ".freeze-encoder-epochs = " + c.freezeEncoderEpochs() + " must be >= 0");
@@ -300,30 +337,25 @@ public record FusionSpec(
     check(
         c.wideL2() >= 0 && Double.isFinite(c.wideL2()),
         cannot + key + ".wide-l2 = " + c.wideL2() + " must be a coefficient >= 0");
-    return new FusionSpec(
-        name,
-        fusesRawInputs(when, c.projection(), stages) ? Kind.EARLY : Kind.FUSION,
-        stages,
-        c.projection(),
-        c.projectionActivation(),
-        c.head(),
-        c.dropout(),
-        c.modalityDropout(),
-        when,
-        c.freezeEncoderEpochs(),
-        c.encoderLearningRate(),
-        c.encoderInit(),
-        c.l2(),
-        c.l1(),
-        c.wide() ? new Wide(c.wideL2()) : null);
+    return builder()
+        .name(name)
+        .kind(fusesRawInputs(when, c.projection(), stages) ? Kind.EARLY : Kind.FUSION)
+        .stages(stages)
+        .projection(c.projection())
+        .projectionActivation(c.projectionActivation())
+        .head(c.head())
+        .dropout(c.dropout())
+        .modalityDropout(c.modalityDropout())
+        .when(when)
+        .freezeEncoderEpochs(c.freezeEncoderEpochs())
+        .encoderLearningRate(c.encoderLearningRate())
+        .encoderInit(c.encoderInit())
+        .l2(c.l2())
+        .l1(c.l1())
+        .wide(c.wide() ? new Wide(c.wideL2()) : null)
+        .build();
   }
 
-  /**
-   * The per-modality depths of {@code when}: empty for {@code embeddings}; one depth for every leaf
-   * modality when it is a single name (or index); a map must name every leaf modality and only
-   * those. Layer names are checked against the encoders when the spec is compiled ({@link
-   * FusionCompiler}), which knows them.
-   */
   /**
    * Whether the model fuses raw inputs: every modality joins at its input and no projection learns
    * a representation of it before the fusion. In the review's taxonomy (arXiv 2408.02686) that is
@@ -341,6 +373,12 @@ public record FusionSpec(
         && !projected;
   }
 
+  /**
+   * The per-modality depths of {@code when}: empty for {@code embeddings}; one depth for every leaf
+   * modality when it is a single name (or index); a map must name every leaf modality and only
+   * those. Layer names are checked against the encoders when the spec is compiled ({@link
+   * FusionCompiler}), which knows them.
+   */
   private static Map<String, String> when(
       String cannot, String key, Object when, List<String> leaves) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -476,16 +514,17 @@ public record FusionSpec(
         template.projection() == null || template.projection() == 0
             ? DEFAULT_PROJECTION
             : template.projection();
-    return new FusionSpec(
-            "unimodal:" + modality,
-            Kind.UNIMODAL,
-            List.of(new Stage("unimodal", List.of(modality), FusionOp.CONCAT, Map.of())),
-            p,
-            template.projectionActivation(),
-            template.head(),
-            template.dropout(),
-            0.0)
-        .withPenalties(template.l2(), template.l1());
+    return builder()
+        .name("unimodal:" + modality)
+        .kind(Kind.UNIMODAL)
+        .stages(List.of(new Stage("unimodal", List.of(modality), FusionOp.CONCAT, Map.of())))
+        .projection(p)
+        .projectionActivation(template.projectionActivation())
+        .head(template.head())
+        .dropout(template.dropout())
+        .l2(template.l2())
+        .l1(template.l1())
+        .build();
   }
 
   /**
@@ -495,36 +534,43 @@ public record FusionSpec(
    * them only in how it fuses.
    */
   public static FusionSpec early(List<String> modalities, FusionSpec template) {
-    return new FusionSpec(
-            "early",
-            Kind.EARLY,
-            List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())),
-            0,
-            template.projectionActivation(),
-            template.head(),
-            template.dropout(),
-            template.modalityDropout())
-        .withPenalties(template.l2(), template.l1());
+    return builder()
+        .name("early")
+        .kind(Kind.EARLY)
+        .stages(List.of(new Stage("early", modalities, FusionOp.CONCAT_MASK, Map.of())))
+        .projection(0)
+        .projectionActivation(template.projectionActivation())
+        .head(template.head())
+        .dropout(template.dropout())
+        .modalityDropout(template.modalityDropout())
+        .l2(template.l2())
+        .l1(template.l1())
+        .build();
   }
 
   /**
    * Late-fusion baseline: mean of the unimodal predicted probabilities over the modalities present.
    */
   public static FusionSpec late(List<String> modalities) {
-    return new FusionSpec(
-        "late",
-        Kind.LATE,
-        List.of(new Stage("late", modalities, FusionOp.MEAN, Map.of())),
-        0,
-        "identity",
-        List.of(),
-        0.0,
-        0.0);
+    return builder()
+        .name("late")
+        .kind(Kind.LATE)
+        .stages(List.of(new Stage("late", modalities, FusionOp.MEAN, Map.of())))
+        .projection(0)
+        .projectionActivation("identity")
+        .head(List.of())
+        .build();
   }
 
   /** A template for baselines when no fusion model is configured. */
   public static FusionSpec baselineTemplate() {
-    return new FusionSpec("template", Kind.FUSION, List.of(), null, "relu", List.of(64), 0.0, 0.0);
+    return builder()
+        .name("template")
+        .kind(Kind.FUSION)
+        .stages(List.of())
+        .projectionActivation("relu")
+        .head(List.of(64))
+        .build();
   }
 
   /**
@@ -567,6 +613,11 @@ public record FusionSpec(
 
   /** Leaf modalities in order of first use. */
   public List<String> modalities() {
+    return leafModalities(stages);
+  }
+
+  /** The inputs of the stages that are not themselves stages, in order of first use. */
+  private static List<String> leafModalities(List<Stage> stages) {
     Set<String> stageNames = stages.stream().map(Stage::name).collect(Collectors.toSet());
     Set<String> out = new LinkedHashSet<>();
     for (Stage s : stages) {
