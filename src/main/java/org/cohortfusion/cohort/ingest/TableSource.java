@@ -356,9 +356,13 @@ final class TableSource {
     checkNamesDifferBeyondCase(
         table, files.get(0).file() + " and the other files", List.copyOf(columns.keySet()));
     boolean union = merge == SchemaMerge.UNION && format == TableFormat.PARQUET;
+    // A set per file: an omics table has tens of thousands of columns, and a list scan per column
+    // is quadratic in them.
+    java.util.Map<FileSchema, java.util.Set<String>> namesOf = new java.util.IdentityHashMap<>();
+    files.forEach(f -> namesOf.put(f, new java.util.HashSet<>(List.of(f.columns().fieldNames()))));
     for (String name : columns.keySet()) {
       List<FileSchema> lacking =
-          files.stream().filter(f -> !List.of(f.columns().fieldNames()).contains(name)).toList();
+          files.stream().filter(f -> !namesOf.get(f).contains(name)).toList();
       if (lacking.isEmpty()) {
         continue;
       }

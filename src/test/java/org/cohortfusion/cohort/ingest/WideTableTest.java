@@ -227,10 +227,14 @@ class WideTableTest {
     draw(20_000);
     // The id column under its own name, read through id-column (renamed after the scan: Parquet
     // resolves by name).
-    StructType schema = new StructType().add("sample", DataTypes.StringType);
+    // The fields at once: StructType.add copies the schema, quadratic over 20,000 columns.
+    org.apache.spark.sql.types.StructField[] fields =
+        new org.apache.spark.sql.types.StructField[probes + 1];
+    fields[0] = DataTypes.createStructField("sample", DataTypes.StringType, true);
     for (int j = 0; j < probes; j++) {
-      schema = schema.add("probe_" + j, DataTypes.DoubleType, true);
+      fields[j + 1] = DataTypes.createStructField("probe_" + j, DataTypes.DoubleType, true);
     }
+    StructType schema = new StructType(fields);
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<String, String[]> e : cells.entrySet()) {
       Object[] values = new Object[probes + 1];
