@@ -59,6 +59,9 @@ class CrossValidationMultiJvmTest {
             "labs=0.3",
             "--output",
             dir.resolve("in").toString()));
+    // Baselines without early fusion: another embedding model trained in every fold that nothing
+    // here checks, time better spent on the end-to-end model (the unimodal baselines are the cv
+    // stage's reference, late fusion is free to train).
     Path conf =
         Files.writeString(
             dir.resolve("cv.conf"),
@@ -78,6 +81,7 @@ class CrossValidationMultiJvmTest {
         }
         fusion {
           default = mean
+          baselines = [unimodal, late]
           models {
             mean { what = [clinical, labs], how = mean, projection = 4, head = [8] }
             e2e { what = [clinical, labs], how = attention, projection = 4, head = [8],
