@@ -13,6 +13,9 @@ final class PairedComparisons {
   private final int[] labels;
   private final List<EvaluateResult.Comparison> out = new ArrayList<>();
 
+  /** Each model's positive-class column, taken once: the reference is in every pair. */
+  private final Map<String, double[]> positives = new java.util.HashMap<>();
+
   /**
    * @param probabilities per model, the class probabilities of every subject in one order
    * @param labels the subjects' labels in that order
@@ -39,11 +42,11 @@ final class PairedComparisons {
         new EvaluateResult.Comparison(
             model,
             reference,
-            PairedAuroc.of(
-                positive(probabilities.get(model)),
-                positive(probabilities.get(reference)),
-                labels,
-                0.95)));
+            PairedAuroc.of(positiveOf(model), positiveOf(reference), labels, 0.95)));
+  }
+
+  private double[] positiveOf(String model) {
+    return positives.computeIfAbsent(model, m -> positive(probabilities.get(m)));
   }
 
   List<EvaluateResult.Comparison> list() {
