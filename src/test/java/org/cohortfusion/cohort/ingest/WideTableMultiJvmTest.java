@@ -17,6 +17,16 @@ class WideTableMultiJvmTest extends WideTableTest {
     return LocalClusterSession.get();
   }
 
+  /**
+   * What crosses to the executor JVMs (the parser, the packed rows, the rejects) is the same at any
+   * width: the width changes how much work is done, not which objects are shipped. {@link
+   * WideTableTest} carries the 20,000 columns.
+   */
+  @Override
+  int wideProbes() {
+    return 2_000;
+  }
+
   @AfterEach
   void ranOnExecutorJvms() {
     assertFalse(

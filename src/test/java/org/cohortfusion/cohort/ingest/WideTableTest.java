@@ -42,6 +42,11 @@ class WideTableTest {
     return SparkTestSession.get();
   }
 
+  /** The width of the wide tables: 20,000 probes, the width of an omics table as received. */
+  int wideProbes() {
+    return 20_000;
+  }
+
   @TempDir Path dir;
 
   /** The fixture's ten subjects' probe values, drawn here; S03..S06 carry the defects below. */
@@ -161,7 +166,7 @@ class WideTableTest {
 
   @Test
   void aWideCsvIsPackedWithEveryDefectRejectedNamingItsColumn() throws Exception {
-    draw(20_000);
+    draw(wideProbes());
     writeCsv(dir.resolve("omics-csv/part-0.csv"));
     IngestResult result = ingest(config("omics-csv", "csv"));
 
@@ -179,7 +184,8 @@ class WideTableTest {
                 "NON_NUMERIC: column 'probe_" + notANumberAt + "' is not a number at line 4 "),
         rejected.get("S03"));
     assertEquals("NULL_VALUE: column 'probe_5' is null", rejected.get("S04"));
-    assertEquals("NON_FINITE: column 'probe_19999' is NaN or infinite", rejected.get("S05"));
+    assertEquals(
+        "NON_FINITE: column 'probe_" + (probes - 1) + "' is NaN or infinite", rejected.get("S05"));
     assertTrue(
         rejected.get("S06").startsWith("MALFORMED_RECORD: malformed csv record at line 7:"),
         rejected.get("S06"));
@@ -224,7 +230,7 @@ class WideTableTest {
 
   @Test
   void aWideParquetTableIsPackedWithEveryDefectRejectedNamingItsColumn() throws Exception {
-    draw(20_000);
+    draw(wideProbes());
     // The id column under its own name, read through id-column (renamed after the scan: Parquet
     // resolves by name).
     // The fields at once: StructType.add copies the schema, quadratic over 20,000 columns.
