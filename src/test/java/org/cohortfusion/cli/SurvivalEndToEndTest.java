@@ -16,6 +16,7 @@ import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.cohortfusion.testing.AllPairsC;
+import org.cohortfusion.testing.SparkTestSession;
 import org.cohortfusion.testing.SurvivalCohorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,14 +34,20 @@ import org.junit.jupiter.api.io.TempDir;
 class SurvivalEndToEndTest {
   @TempDir Path dir;
 
-  /** The session the stages find (CLI runs share the JVM's active session). */
+  /**
+   * The session the stages find (CLI runs share the JVM's active session): the suite's embedded
+   * one, started here when this class runs first or alone.
+   */
   SparkSession session() {
-    return SparkSession.builder().getOrCreate();
+    return SparkTestSession.get();
   }
 
-  /** The train modes to run: one process, and parameter averaging. */
+  /**
+   * The train modes to run: one process here. Parameter averaging runs in {@link
+   * SurvivalEndToEndMultiJvmTest}, on executor JVMs, which embedded executors would only repeat.
+   */
   List<String> modes() {
-    return List.of("local", "spark");
+    return List.of("local");
   }
 
   @Test
