@@ -325,28 +325,30 @@ public final class EvaluateAction {
                                 o.evaluate.seed()));
                       }
                     }));
-    // As for class labels: the best fusion against the best classical baseline, when there is one.
-    java.util.function.Function<String, java.util.Optional<SurvivalEvaluation.ModelSurvival>> best =
-        kind ->
-            evaluated.stream()
-                .filter(m -> kind.equals(m.kind()))
-                .filter(m -> !Double.isNaN(m.test().cIndex()))
-                .max(java.util.Comparator.comparingDouble(m -> m.test().cIndex()));
-    best.apply("fusion")
+    // As for class labels: the best fusion against the best classical baseline by test C, and the
+    // pair chosen on validation C, each paired on the same subjects when there is one.
+    java.util.Set<List<String>> pairs = new java.util.LinkedHashSet<>();
+    SurvivalEvaluation.best(evaluated, "fusion")
         .ifPresent(
             f ->
-                best.apply(ClassicalBaselines.KIND)
-                    .ifPresent(
-                        c ->
-                            comparisons.add(
-                                SurvivalEvaluation.paired(
-                                    f.name(),
-                                    hazards.get(f.name()),
-                                    c.name(),
-                                    hazards.get(c.name()),
-                                    outcomes,
-                                    model,
-                                    o.evaluate.seed()))));
+                SurvivalEvaluation.best(evaluated, ClassicalBaselines.KIND)
+                    .ifPresent(c -> pairs.add(List.of(f.name(), c.name()))));
+    SurvivalEvaluation.chosenOnValidation(evaluated, "fusion")
+        .ifPresent(
+            f ->
+                SurvivalEvaluation.chosenOnValidation(evaluated, ClassicalBaselines.KIND)
+                    .ifPresent(c -> pairs.add(List.of(f.name(), c.name()))));
+    for (List<String> pair : pairs) {
+      comparisons.add(
+          SurvivalEvaluation.paired(
+              pair.get(0),
+              hazards.get(pair.get(0)),
+              pair.get(1),
+              hazards.get(pair.get(1)),
+              outcomes,
+              model,
+              o.evaluate.seed()));
+    }
     SurvivalEvaluation.Result result =
         new SurvivalEvaluation.Result(
             "survival",

@@ -38,6 +38,11 @@ record FusionAgainstClassical(int digits, String bestLabel, String scored, Strin
     return new FusionAgainstClassical(4, "", "test", "validation");
   }
 
+  /** Single-split evaluate of a survival outcome: test C, three decimals as its other lines. */
+  static FusionAgainstClassical singleSplitSurvival() {
+    return new FusionAgainstClassical(3, "", "test", "validation C");
+  }
+
   /**
    * The cv stage: pooled out-of-fold {@code metric} ("AUROC", "C"), the choice on its mean
    * validation value over the folds, three decimals.

@@ -213,20 +213,37 @@ public final class SurvivalEvaluation {
                 u.encoderHeadSkipped() != null ? "skipped" : c(u.encoderHeadValidationAuroc()),
                 u.frozenHead() == null ? "not trained" : c(u.frozenHeadValidationAuroc())));
       }
-      // The best fusion against the best classical baseline (a comparison only evaluate adds).
-      comparisons.stream()
-          .filter(c -> "fusion".equals(kind(c.model())) && "classical".equals(kind(c.reference())))
-          .findFirst()
-          .ifPresent(c -> s.append(line(c, "the best classical baseline")));
+      // The fusion against the classical baselines, in the lines class labels and cv print.
+      s.append(
+          FusionAgainstClassical.singleSplitSurvival()
+              .lines(
+                  best("fusion").map(Result::pick),
+                  best("classical").map(Result::pick),
+                  chosenOnValidation("fusion").map(Result::pick),
+                  chosenOnValidation("classical").map(Result::pick),
+                  (model, reference) ->
+                      comparisons.stream()
+                          .filter(c -> c.model().equals(model) && c.reference().equals(reference))
+                          .findFirst()
+                          .map(c -> new FusionAgainstClassical.Interval(c.lower(), c.upper()))));
       return s.toString();
     }
 
-    private String kind(String model) {
-      return models.stream()
-          .filter(m -> m.name().equals(model))
-          .map(ModelSurvival::kind)
-          .findFirst()
-          .orElse("");
+    /** The model of {@code kind} (fusion, classical, ...) with the highest test C, if any. */
+    public Optional<ModelSurvival> best(String kind) {
+      return SurvivalEvaluation.best(models, kind);
+    }
+
+    /** The model of {@code kind} chosen on validation C (see {@link SurvivalEvaluation}). */
+    public Optional<ModelSurvival> chosenOnValidation(String kind) {
+      return SurvivalEvaluation.chosenOnValidation(models, kind);
+    }
+
+    private static FusionAgainstClassical.Pick pick(ModelSurvival m) {
+      return new FusionAgainstClassical.Pick(
+          m.name(),
+          m.validationConcordance() == null ? Double.NaN : m.validationConcordance(),
+          m.test().cIndex());
     }
 
     private static String line(PairedC c, String what) {
@@ -267,6 +284,26 @@ public final class SurvivalEvaluation {
                   .append(String.format(Locale.ROOT, "%.3f", v)));
       return s.toString();
     }
+  }
+
+  /** The model of {@code kind} (fusion, classical, ...) with the highest test C, if any. */
+  static Optional<ModelSurvival> best(List<ModelSurvival> models, String kind) {
+    return models.stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> !Double.isNaN(m.test().cIndex()))
+        .max(Comparator.comparingDouble(m -> m.test().cIndex()));
+  }
+
+  /**
+   * The model of {@code kind} with the highest validation C: the choice made without the test
+   * split, unlike {@link #best}.
+   */
+  static Optional<ModelSurvival> chosenOnValidation(List<ModelSurvival> models, String kind) {
+    return models.stream()
+        .filter(m -> kind.equals(m.kind()))
+        .filter(m -> m.validationConcordance() != null && !Double.isNaN(m.validationConcordance()))
+        .filter(m -> !Double.isNaN(m.test().cIndex()))
+        .max(Comparator.comparingDouble(ModelSurvival::validationConcordance));
   }
 
   /**

@@ -88,7 +88,15 @@ final class SurvivalReport {
                                 values(m.test().brier()),
                                 String.format(Locale.ROOT, "%.3f", m.test().integratedBrier()))))
                 .toList(),
-            r.comparisons()));
+            // The column is the difference to the best unimodal model; the fusion-against-classical
+            // pairs are in the summary below.
+            r.bestUnimodal()
+                .map(
+                    u ->
+                        r.comparisons().stream()
+                            .filter(c -> c.reference().equals(u.name()))
+                            .toList())
+                .orElse(List.of())));
     h.append("<pre>").append(ReportAction.esc(r.summary())).append("</pre>");
     h.append("<h2>Robustness to missing modalities</h2><img id=\"")
         .append(FIG_ROBUSTNESS)
