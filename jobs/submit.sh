@@ -153,7 +153,7 @@ FILES_CSV="$(IFS=,; echo "${FILES[*]}")"
 
 # A run id for every pipeline stage, so that --wait (or a scheduler) reads this run's status only.
 IS_STAGE=false
-case "$STAGE" in generate|ingest|pretrain|extract|train|evaluate|report) IS_STAGE=true ;; esac
+case "$STAGE" in generate|ingest|pretrain|extract|train|evaluate|report|run|retrain) IS_STAGE=true ;; esac
 if $IS_STAGE && [[ " ${STAGE_ARGS[*]} " != *" --help "* ]]; then
   RUN_ID=""
   for ((j = 1; j < ${#STAGE_ARGS[@]}; j++)); do

@@ -50,7 +50,22 @@ abstract class StageCommand implements Stage, Callable<Integer> {
    */
   int runStage(String stage, String runId, String... extra) {
     long t0 = System.nanoTime();
-    int code = CohortFusion.run(stageArgs(stage, runId, java.util.List.of(extra)));
+    // One job group per stage, so the Spark UI and event log tell the stages of one application
+    // apart ("run: train"); the caller's group, if any, is restored after.
+    org.apache.spark.SparkContext sc = spark().sparkContext();
+    String group = sc.getLocalProperty("spark.jobGroup.id");
+    String description = sc.getLocalProperty("spark.job.description");
+    sc.setJobGroup(spec.name() + "-" + stage, spec.name() + ": " + stage, false);
+    int code;
+    try {
+      code = CohortFusion.run(stageArgs(stage, runId, java.util.List.of(extra)));
+    } finally {
+      if (group == null) {
+        sc.clearJobGroup();
+      } else {
+        sc.setJobGroup(group, description, false);
+      }
+    }
     org.slf4j.LoggerFactory.getLogger(getClass())
         .info(
             "{}: {} finished with exit code {} in {} s",

@@ -33,6 +33,15 @@ final class EventLog {
   /** Executor id to its count of successful tasks. */
   final Map<String, Integer> successfulTasks = new HashMap<>();
 
+  /**
+   * Job group (spark.jobGroup.id of the job that first ran the task's Spark stage; "" for none) to
+   * the executors that finished at least one of its tasks: tells apart the pipeline stages of one
+   * application.
+   */
+  final Map<String, Set<String>> executorsByJobGroup = new HashMap<>();
+
+  private final Map<Integer, String> jobGroupOfStage = new HashMap<>();
+
   final Set<String> removedExecutors = new TreeSet<>();
   int failedTasks;
   boolean ended;
@@ -69,12 +78,21 @@ final class EventLog {
           int port = url.isEmpty() ? -1 : URI.create(url).getPort();
           log.executorWorkerUiPort.put(e.path("Executor ID").asText(), port);
         }
+        case "SparkListenerJobStart" -> {
+          String group = e.path("Properties").path("spark.jobGroup.id").asText("");
+          e.path("Stage IDs").forEach(id -> log.jobGroupOfStage.putIfAbsent(id.asInt(), group));
+        }
         case "SparkListenerExecutorRemoved" ->
             log.removedExecutors.add(e.path("Executor ID").asText());
         case "SparkListenerTaskEnd" -> {
           String exec = e.path("Task Info").path("Executor ID").asText();
           if ("Success".equals(e.path("Task End Reason").path("Reason").asText())) {
             log.successfulTasks.merge(exec, 1, Integer::sum);
+            log.executorsByJobGroup
+                .computeIfAbsent(
+                    log.jobGroupOfStage.getOrDefault(e.path("Stage ID").asInt(), ""),
+                    g -> new TreeSet<>())
+                .add(exec);
           } else {
             log.failedTasks++;
           }
@@ -88,8 +106,17 @@ final class EventLog {
 
   /** Worker UI ports of the executors that finished at least one task. */
   Set<Integer> workersWithTasks() {
+    return workersOf(successfulTasks.keySet());
+  }
+
+  /** Worker UI ports of the executors that finished at least one task of the job group. */
+  Set<Integer> workersWithTasks(String jobGroup) {
+    return workersOf(executorsByJobGroup.getOrDefault(jobGroup, Set.of()));
+  }
+
+  private Set<Integer> workersOf(Set<String> executors) {
     Set<Integer> ports = new TreeSet<>();
-    successfulTasks.keySet().forEach(ex -> ports.add(executorWorkerUiPort.getOrDefault(ex, -1)));
+    executors.forEach(ex -> ports.add(executorWorkerUiPort.getOrDefault(ex, -1)));
     return ports;
   }
 
@@ -102,6 +129,8 @@ final class EventLog {
         + successfulTasks
         + ", executor -> worker UI port "
         + executorWorkerUiPort
+        + ", executors by job group "
+        + executorsByJobGroup
         + ", failed tasks "
         + failedTasks
         + ", removed executors "

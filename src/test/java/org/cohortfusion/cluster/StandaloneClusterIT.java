@@ -1,6 +1,7 @@
 package org.cohortfusion.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -70,6 +71,10 @@ class StandaloneClusterIT {
   private static final Duration STAGE_TIMEOUT = Duration.ofMinutes(6);
   private static final String FUSION_MODEL = "concat";
   private static final int SUBJECTS = 600;
+
+  /** The run id of the client-mode run; the first retrain resumes it. */
+  private static final String CLIENT_RUN = "it-client";
+
   private static final String JAVACPP_CACHE =
       System.getProperty(
           "org.bytedeco.javacpp.cachedir", System.getProperty("user.home") + "/.javacpp/cache");
@@ -193,12 +198,18 @@ class StandaloneClusterIT {
     passed.put("generate", true);
   }
 
+  /**
+   * Every stage from ingest to report in one client-mode application ({@code jobs/submit.sh --
+   * run}, the one-command path), each checked on its own: its status (this run id), its outputs,
+   * and for the stages that train or encode, tasks of its job group on both workers.
+   */
   @Test
   @Order(2)
-  void ingestAlignsTheCohortOnHdfs() throws Exception {
+  void runTakesEveryStageThroughTheClusterInOneApplication() throws Exception {
     requirePassed("generate");
-    Submitted r = submit("ingest", false, "--config", pipelineConf.toString());
-    r.assertSucceeded();
+    Submitted r = submit("run", false, "--config", pipelineConf.toString(), "--run-id", CLIENT_RUN);
+
+    r.assertStageSucceeded("ingest", CLIENT_RUN);
     assertHdfsDirWithParquet("/cluster-it/out/cohort/aligned", r);
     assertHdfsFile("/cluster-it/out/cohort/cohort.json", r);
     assertEquals(
@@ -206,63 +217,32 @@ class StandaloneClusterIT {
         localSpark().read().parquet(out + "/cohort/aligned").count(),
         "aligned cohort rows (one per generated subject)");
     passed.put("ingest", true);
-  }
 
-  @Test
-  @Order(3)
-  void pretrainRunsOnBothWorkers() throws Exception {
-    requirePassed("ingest");
-    Submitted r = submit("pretrain", false, "--config", pipelineConf.toString());
-    r.assertSucceeded();
+    r.assertStageSucceeded("pretrain", CLIENT_RUN);
     for (String m : List.of("clinical", "omics", "imaging", "labs", "notes")) {
       assertHdfsFile("/cluster-it/out/pretrain/" + m + "/encoder/model.zip", r);
     }
-    r.assertTasksOnBothWorkers();
+    r.assertTasksOnBothWorkers("run-pretrain");
     passed.put("pretrain", true);
-  }
 
-  @Test
-  @Order(4)
-  void extractRunsOnBothWorkers() throws Exception {
-    requirePassed("pretrain");
-    Submitted r = submit("extract", false, "--config", pipelineConf.toString());
-    r.assertSucceeded();
+    r.assertStageSucceeded("extract", CLIENT_RUN);
     assertHdfsFile("/cluster-it/out/embeddings/embeddings.json", r);
     assertHdfsDirWithParquet("/cluster-it/out/embeddings/table", r);
     assertEmbeddingsPublishedOnce(out, r);
-    r.assertTasksOnBothWorkers();
+    r.assertTasksOnBothWorkers("run-extract");
     passed.put("extract", true);
-  }
 
-  @Test
-  @Order(5)
-  void trainRunsOnBothWorkers() throws Exception {
-    requirePassed("extract");
-    Submitted r = submit("train", false, "--config", pipelineConf.toString());
-    r.assertSucceeded();
-    JsonNode summary = readHdfsJson("/cluster-it/out/train/summary.json");
-    assertModelsPublished(summary, r);
-    r.assertTasksOnBothWorkers();
+    r.assertStageSucceeded("train", CLIENT_RUN);
+    assertModelsPublished(readHdfsJson("/cluster-it/out/train/summary.json"), r);
+    r.assertTasksOnBothWorkers("run-train");
     passed.put("train", true);
-  }
 
-  @Test
-  @Order(6)
-  void evaluateWritesMetrics() throws Exception {
-    requirePassed("train");
-    Submitted r = submit("evaluate", false, "--config", pipelineConf.toString());
-    r.assertSucceeded();
+    r.assertStageSucceeded("evaluate", CLIENT_RUN);
     JsonNode metrics = readHdfsJson("/cluster-it/out/evaluate/metrics.json");
     assertTrue(metrics.size() > 0, "evaluate/metrics.json is empty" + r.context());
     passed.put("evaluate", true);
-  }
 
-  @Test
-  @Order(7)
-  void reportWritesHtml() throws Exception {
-    requirePassed("evaluate");
-    Submitted r = submit("report", false, "--config", pipelineConf.toString());
-    r.assertSucceeded();
+    r.assertStageSucceeded("report", CLIENT_RUN);
     String html = readHdfsText("/cluster-it/out/report/index.html");
     assertTrue(
         html.contains("<html") && html.contains(FUSION_MODEL),
@@ -270,6 +250,7 @@ class StandaloneClusterIT {
             + FUSION_MODEL
             + "'"
             + r.context());
+    r.assertSucceeded();
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -424,17 +405,33 @@ class StandaloneClusterIT {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // Scheduled retraining: a first champion, then a new snapshot judged against it, each one
-  // spark-submit
+  // Scheduled retraining: the client run becomes the first champion (as the quick start's second
+  // act does), then a new snapshot is judged against it; each one spark-submit
 
   @Test
-  @Order(30)
-  void retrainRegistersTheFirstChampion() throws Exception {
-    requirePassed("generate");
+  @Order(9)
+  void retrainTakesTheClientRunAsTheFirstChampion() throws Exception {
+    requirePassed("evaluate");
     Submitted r =
-        submit("retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/input", "it-retrain-1"));
+        submit(
+            "retrain",
+            false,
+            "--config",
+            pipelineConf.toString(),
+            "--model",
+            FUSION_MODEL,
+            "--run-id",
+            CLIENT_RUN,
+            "--set",
+            "registry.dir=" + registry());
     r.assertCompleted(0, 3);
-    JsonNode result = readHdfsJson("/cluster-it/out-retrain/retrain/retrain.json");
+    // Resuming the run id: every stage the client run completed is taken as done, not run again.
+    for (String stage : List.of("ingest", "pretrain", "extract", "train", "evaluate")) {
+      assertTrue(
+          r.process.output().contains("retrain: " + stage + " already done by run " + CLIENT_RUN),
+          "retrain must take the client run's " + stage + " as done" + r.context());
+    }
+    JsonNode result = readHdfsJson("/cluster-it/out/retrain/retrain.json");
     assertEquals(
         1, result.path("version").asInt(), "the first retrain registers version 1" + r.context());
     assertTrue(
@@ -449,7 +446,6 @@ class StandaloneClusterIT {
               + "/encoder/model.zip",
           r);
     }
-    r.assertTasksOnBothWorkers();
     if (!result.path("promoted").asBoolean()) {
       // Two epochs need not beat the best unimodal model; the second run needs a champion either
       // way.
@@ -475,16 +471,19 @@ class StandaloneClusterIT {
   void retrainOnANewSnapshotUsesTheChampionsEncoders() throws Exception {
     requirePassed("retrain-1");
     // The same seed with more subjects: the first snapshot's subjects unchanged, plus new ones.
-    submit(
+    // Generated by the test's embedded Spark: generate on the cluster ran in the first test.
+    localSpark();
+    assertEquals(
+        0,
+        CohortFusion.run(
             "generate",
-            false,
             "--output",
             hdfs.uri() + "/cluster-it/snapshot-2",
             "--subjects",
             String.valueOf(SUBJECTS + 150),
             "--seed",
-            "7")
-        .assertSucceeded();
+            "7"),
+        "embedded generate of the second snapshot");
     Submitted r =
         submit(
             "retrain", false, retrainArgs(hdfs.uri() + "/cluster-it/snapshot-2", "it-retrain-2"));
@@ -492,10 +491,10 @@ class StandaloneClusterIT {
     assertTrue(
         r.process.output().contains("extracting with its encoders"),
         "the second retrain must extract with the champion's encoders" + r.context());
-    assertEquals(
-        "it-retrain-1",
-        readHdfsJson("/cluster-it/out-retrain/_status/pretrain.json").path("runId").asText(),
-        "pretrain must not run again when a champion's encoders exist" + r.context());
+    assertFalse(
+        hdfs.fs()
+            .exists(new org.apache.hadoop.fs.Path("/cluster-it/out-retrain/_status/pretrain.json")),
+        "pretrain must not run when a champion's encoders exist" + r.context());
     JsonNode result = readHdfsJson("/cluster-it/out-retrain/retrain/retrain.json");
     assertEquals(
         2, result.path("version").asInt(), "the second retrain registers version 2" + r.context());
@@ -539,7 +538,7 @@ class StandaloneClusterIT {
     return hdfs.uri() + "/cluster-it/registry";
   }
 
-  /** A retrain of the test's model on {@code cohort}; retrain refuses rank-stratified splits. */
+  /** A retrain of the test's model on {@code cohort}, into its own output dir. */
   private String[] retrainArgs(String cohort, String runId) {
     return new String[] {
       "--config",
@@ -552,8 +551,6 @@ class StandaloneClusterIT {
       "cohort-dir=" + cohort,
       "--set",
       "output.dir=" + hdfs.uri() + "/cluster-it/out-retrain",
-      "--set",
-      "splits.stratify=false",
       "--set",
       "registry.dir=" + registry()
     };
@@ -628,12 +625,37 @@ class StandaloneClusterIT {
     }
 
     void assertTasksOnBothWorkers() {
-      Set<Integer> workers = eventLog.workersWithTasks();
+      assertBothWorkers(stage, eventLog.workersWithTasks());
+    }
+
+    /** Tasks of the job group (one pipeline stage of a run or retrain) on both workers. */
+    void assertTasksOnBothWorkers(String jobGroup) {
+      assertTrue(eventLog != null, "no event log for the application of " + stage + context());
+      assertBothWorkers(
+          stage + " (job group " + jobGroup + ")", eventLog.workersWithTasks(jobGroup));
+    }
+
+    /**
+     * The status of {@code pipelineStage} under this submission's output root: SUCCEEDED by run.
+     */
+    void assertStageSucceeded(String pipelineStage, String runId) throws IOException {
+      JsonNode status = readHdfsJson(outputRoot + "/_status/" + pipelineStage + ".json");
+      assertEquals(
+          "SUCCEEDED",
+          status.path("state").asText(),
+          outputRoot + "/_status/" + pipelineStage + ".json" + context());
+      assertEquals(
+          runId,
+          status.path("runId").asText(),
+          "run id in " + outputRoot + "/_status/" + pipelineStage + ".json" + context());
+    }
+
+    private void assertBothWorkers(String what, Set<Integer> workers) {
       Set<Integer> known =
           workers.stream().filter(p -> cluster.workerByUiPort(p) >= 0).collect(Collectors.toSet());
       assertTrue(
           known.size() >= 2,
-          stage
+          what
               + ": tasks ran on executors of "
               + known.size()
               + " worker(s), expected both; event log "
@@ -798,7 +820,9 @@ class StandaloneClusterIT {
       }
       Thread.sleep(200);
     }
-    stageSeconds.put(label, (System.nanoTime() - t0) / 1e9);
+    stageSeconds.put(
+        stageSeconds.containsKey(label) ? label + "-" + runs : label,
+        (System.nanoTime() - t0) / 1e9);
     return new Submitted(stage, clusterMode, exit, p, log, driverId, driverState);
   }
 
@@ -1033,7 +1057,9 @@ class StandaloneClusterIT {
 
   /**
    * A small pipeline on conf/demo.conf's modalities: cohort-dir an hdfs:// URI, 2 epochs
-   * everywhere, one fusion model plus the baselines.
+   * everywhere, one fusion model plus the baselines. Splits by subject id only (not stratified):
+   * retrain takes this run as its first champion, and a champion is judged on a later snapshot's
+   * test split, so no subject may change split when subjects are added.
    */
   private static String pipelineConfig(String input, String outputDir) {
     return """
@@ -1047,7 +1073,7 @@ class StandaloneClusterIT {
           labs { kind = timeseries, path = labs, steps = 8, duplicates = first }
           notes { kind = text, path = notes, duplicates = first }
         }
-        splits { mode = hash, seed = 17, train = 0.7, validation = 0.15, test = 0.15, stratify = true }
+        splits { mode = hash, seed = 17, train = 0.7, validation = 0.15, test = 0.15, stratify = false }
         output { dir = "%2$s" }
         pretrain {
           encoders {
