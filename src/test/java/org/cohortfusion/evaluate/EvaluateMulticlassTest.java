@@ -9,13 +9,13 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.bench.SyntheticEmbeddings;
 import org.cohortfusion.cli.CohortFusion;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.evaluate.report.ReportAction;
 import org.cohortfusion.evaluate.report.ReportResult;
 import org.cohortfusion.testing.SparkTestSession;
-import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.cohortfusion.train.TrainAction;
 import org.junit.jupiter.api.Test;
 

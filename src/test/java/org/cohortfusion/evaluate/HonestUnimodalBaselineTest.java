@@ -14,10 +14,10 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.bench.SyntheticEmbeddings;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.testing.SparkTestSession;
-import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.cohortfusion.train.TrainAction;
 import org.junit.jupiter.api.Test;
 

@@ -1,176 +1,98 @@
 package org.cohortfusion.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.cohortfusion.config.TrainConfig;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.stage.TrainState;
-import org.cohortfusion.testing.SyntheticEmbeddings;
 import org.junit.jupiter.api.Test;
 
 class TrainActionTest {
   static final long[] SEEDS = {11, 23};
 
-  /** The best fusion model beats every unimodal baseline on the held-out test split. */
+  /**
+   * Training is a function of its seed, and a run publishes every model it lists. The same seed
+   * trains every model (masked attention and zero-filled concatenation, both with modality dropout,
+   * and the default baselines) to the same parameters, epochs, validation metrics and test
+   * predictions bit for bit (the oracle is the first run); another training seed on the same cohort
+   * gives other parameters and predictions. Which model scores better is not asserted here: on
+   * cohorts a unit test can afford that depends on the seed, so {@code bench fusion-seeds} prints
+   * it over many seeds instead (docs/benchmarks.md).
+   */
   @Test
-  void bestFusionBeatsEveryUnimodalBaseline() throws Exception {
-    for (long seed : SEEDS) {
-      TrainFixture f =
-          new TrainFixture(
-              2000,
-              new double[] {0.2, 0.2, 0.2},
-              1.0,
-              seed,
-              """
-          fusion {
-            models {
-              attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
-            }
-            default = attention
+  void theSameSeedTrainsTheSameModelsAndAnotherSeedDoesNot() throws Exception {
+    TrainFixture f =
+        new TrainFixture(
+            400,
+            new double[] {0.5, 0.5, 0.5},
+            3.0,
+            11,
+            """
+        fusion {
+          models {
+            attention { what = [clinical, labs, imaging], how = attention, projection = 8, head = [16], modality-dropout = 0.3 }
+            concat { what = [clinical, labs, imaging], how = concat, projection = 8, head = [16], modality-dropout = 0.3 }
           }
-          train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.005, patience = 4, seed = %d }
-          """
-                  .formatted(seed));
-      TrainResult r = f.action().execute();
-      assertEquals(
-          List.of(
-              "attention",
-              "unimodal:clinical",
-              "unimodal:labs",
-              "unimodal:imaging",
-              "early",
-              "late"),
-          r.models().stream().map(TrainResult.ModelResult::name).toList());
-      assertTrue(r.models().stream().allMatch(TrainResult.ModelResult::completed));
-      Map<String, Double> test = f.testAurocs(r);
-      System.out.printf(Locale.ROOT, "seed %d test AUROC %s%n", seed, test);
-      double fusion = test.get("attention");
-      for (String uni : List.of("unimodal:clinical", "unimodal:labs", "unimodal:imaging")) {
-        assertTrue(
-            fusion > test.get(uni) + 0.05,
-            "seed " + seed + ": fusion " + fusion + " vs " + uni + " " + test.get(uni));
+          default = attention
+        }
+        train { mode = local, epochs = 2, batch-size = 32, patience = 10, seed = 11 }
+        """);
+    String firstDir = f.root.resolve("first").toString();
+    String againDir = f.root.resolve("again").toString();
+    String otherDir = f.root.resolve("other").toString();
+    TrainResult first = f.action().outputDir(firstDir).execute();
+    TrainResult again = f.action().outputDir(againDir).execute();
+    TrainResult other =
+        f.action().outputDir(otherDir).train(f.config.train().withSeed(12)).execute();
+
+    // Fusion models by name, then the default baselines in their documented order.
+    List<String> names =
+        List.of(
+            "attention",
+            "concat",
+            "unimodal:clinical",
+            "unimodal:labs",
+            "unimodal:imaging",
+            "early",
+            "late");
+    org.apache.hadoop.conf.Configuration hconf = f.spark.sparkContext().hadoopConfiguration();
+    for (TrainResult r : List.of(first, again, other)) {
+      assertEquals(names, r.models().stream().map(TrainResult.ModelResult::name).toList());
+      TrainOutputs.Summary summary = Json.read(hconf, r.summaryPath(), TrainOutputs.Summary.class);
+      assertEquals(names, summary.models().stream().map(TrainOutputs.Entry::name).toList());
+      assertTrue(summary.models().stream().allMatch(TrainOutputs.Entry::completed));
+      for (TrainResult.ModelResult m : r.models()) {
+        assertTrue(m.completed(), m.name());
+        assertTrue(TrainedModels.exists(hconf, m.modelDir()), m.name() + ": " + m.modelDir());
       }
-      TrainOutputs.Summary summary =
-          Json.read(
-              f.spark.sparkContext().hadoopConfiguration(),
-              r.summaryPath(),
-              TrainOutputs.Summary.class);
-      assertEquals(6, summary.models().size());
-      assertTrue(summary.models().stream().allMatch(e -> e.validation().get("auroc") > 0.5));
     }
-  }
 
-  /**
-   * With half of each modality missing (MCAR, same rate in every split), masked fusion (mean /
-   * attention) is measured against zero-filled concatenation (concat op after the same projections,
-   * and the early baseline). The brief's claim "masked beats zero-filled concatenation" did NOT
-   * reproduce on this generator. Test AUROC mean / attention / concat / early (training is
-   * deterministic: re-runs give the same numbers): seed 11 0.699 / 0.703 / 0.722 / 0.714, seed 23
-   * 0.730 / 0.740 / 0.743 / 0.735; best masked minus concat -0.0196 (seed 11, only 0.0004 inside
-   * the margin) and -0.003 (seed 23), masked minus early -0.011 / +0.005. (An earlier version of
-   * this comment recorded -0.011 / -0.005 and +0.005 / -0.001; the minibatch shuffle of ffc0ea2 is
-   * the likely change.) This therefore asserts only non-inferiority, with a margin of 0.03 AUROC:
-   * across every condition below the gap moves by about +-0.02 between seeds (about 300 test
-   * subjects per seed), so a 0.02 margin would test the seed, not the fusion.
-   *
-   * <p>Other conditions measured with the same models (exploration, not asserted; best masked minus
-   * concat, seeds 11 / 23): 5000 subjects and 20 epochs +0.004 / +0.002; 600 subjects -0.013 /
-   * +0.016; six modalities (64 presence patterns) -0.017 / +0.015; modality dropout 0.3 on every
-   * fusion model -0.003 / +0.000; missingness depending on the label (rate 0.3 for positives, 0.7
-   * for negatives) +0.009 / -0.001; latents sharing one factor, rho 0.5, -0.009 / -0.008, rho 0.9,
-   * +0.001 / -0.0075; development cohort complete and test half missing, rho 0, no modality dropout
-   * -0.040 / +0.0035, with modality dropout 0.3 +0.017 / +0.017 but -0.004 / -0.002 on seeds 5 /
-   * 37. For rho 0.9 see {@link #modalityDropoutNotMaskingCarriesFusionThroughAMissingnessShift}.
-   */
-  @Test
-  void maskedFusionIsNotWorseThanZeroFilledConcatenationWhenHalfIsMissing() throws Exception {
-    for (long seed : SEEDS) {
-      TrainFixture f =
-          new TrainFixture(
-              1500,
-              new double[] {0.5, 0.5, 0.5},
-              3.0,
-              seed,
-              """
-          fusion {
-            models {
-              mean { what = [clinical, labs, imaging], how = mean, projection = 16, head = [32] }
-              attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32] }
-              concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32] }
-            }
-            baselines = [early]
-          }
-          train { mode = local, epochs = 12, batch-size = 32, patience = 4, seed = %d }
-          """
-                  .formatted(seed));
-      TrainResult r = f.action().execute();
-      Map<String, Double> test = f.testAurocs(r);
-      System.out.printf(Locale.ROOT, "seed %d half missing, test AUROC %s%n", seed, test);
-      double masked = Math.max(test.get("mean"), test.get("attention"));
-      assertTrue(masked > test.get("concat") - 0.03, "seed " + seed + ": " + test);
-      assertTrue(masked > test.get("early") - 0.03, "seed " + seed + ": " + test);
-    }
-  }
-
-  /**
-   * Missingness shift, the "develop on a curated cohort, deploy in the clinic" case: the
-   * development splits (train, validation) have every modality, the evaluated test split misses
-   * half of each modality (MCAR), and the modalities all reflect one disease severity (shared
-   * latent, rho = 0.9). Masked attention and zero-filled concatenation get the same projections,
-   * head, epochs, early stopping, data and modality dropout 0.3; attention-nodrop is the same
-   * masked attention without modality dropout.
-   *
-   * <p>Measured test AUROC, attention / attention-nodrop / concat: seed 11 0.828 / 0.701 / 0.799,
-   * seed 23 0.875 / 0.839 / 0.886 (exploration seeds 5: 0.835 / 0.803 / 0.832, 37: 0.891 / 0.837 /
-   * 0.889, 41: 0.857 / 0.778 / 0.858). Masked minus concat: +0.029, -0.011 (+0.004, +0.002,
-   * -0.001): masking adds no stable gain over zero-filled concatenation, so the issue's claim does
-   * not reproduce here either. What holds on every seed is that masked attention needs modality
-   * dropout to survive the shift: +0.127, +0.036 (+0.033, +0.054, +0.079); without it, attention
-   * trails concat with dropout. This asserts the modality-dropout gain (margin 0.02) and that
-   * masked attention and concat with the same dropout stay within 0.04 of each other. These were
-   * measured with epochs chosen by validation AUROC, so the test keeps early-stopping = auroc (with
-   * the default, validation loss, seed 11 measured 0.817 / 0.804 / 0.824: the dropout gain shrinks
-   * to 0.013).
-   */
-  @Test
-  void modalityDropoutNotMaskingCarriesFusionThroughAMissingnessShift() throws Exception {
-    for (long seed : SEEDS) {
-      TrainFixture f =
-          new TrainFixture(
-              1500,
-              new double[] {0.5, 0.5, 0.5},
-              3.0,
-              seed,
-              new SyntheticEmbeddings.Scenario(0.9, 0, new double[] {0, 0, 0}),
-              """
-          fusion {
-            models {
-              attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.3 }
-              attention-nodrop { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32] }
-              concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.3 }
-            }
-            baselines = []
-          }
-          train { mode = local, epochs = 12, batch-size = 32, patience = 4, seed = %d, early-stopping = auroc }
-          """
-                  .formatted(seed));
-      TrainResult r = f.action().execute();
-      Map<String, Double> test = f.testAurocs(r);
-      System.out.printf(
-          Locale.ROOT,
-          "seed %d complete development cohort, half missing at test, test AUROC %s%n",
-          seed,
-          test);
-      assertTrue(
-          test.get("attention") > test.get("attention-nodrop") + 0.02,
-          "seed " + seed + ": " + test);
-      assertEquals(test.get("concat"), test.get("attention"), 0.04, "seed " + seed + ": " + test);
+    for (String name : names) {
+      TrainResult.ModelResult a = first.get(name);
+      TrainResult.ModelResult b = again.get(name);
+      assertEquals(a.epochsRun(), b.epochsRun(), name);
+      assertEquals(a.bestEpoch(), b.bestEpoch(), name);
+      assertEquals(a.validation(), b.validation(), name);
+      double[] predicted = f.testPredictions(firstDir, name);
+      assertArrayEquals(predicted, f.testPredictions(againDir, name), name);
+      assertFalse(
+          java.util.Arrays.equals(predicted, f.testPredictions(otherDir, name)),
+          name + ": another seed predicted the same");
+      if (!a.kind().equals("late")) {
+        // Late fusion has no network of its own: its members are the unimodal models above.
+        // Compared as arrays: INDArray.equals allows a difference of 1e-5.
+        float[] params = f.params(a.modelDir());
+        assertArrayEquals(params, f.params(b.modelDir()), name);
+        assertFalse(
+            java.util.Arrays.equals(params, f.params(other.get(name).modelDir())),
+            name + ": another seed trained the same parameters");
+      }
     }
   }
 

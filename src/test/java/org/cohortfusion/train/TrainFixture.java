@@ -4,11 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
+import org.cohortfusion.bench.SyntheticEmbeddings;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.testing.SparkTestSession;
-import org.cohortfusion.testing.SyntheticEmbeddings;
 
 /**
  * A temporary output directory with synthetic embeddings and a pipeline config whose fusion section
@@ -51,26 +51,52 @@ final class TrainFixture {
     return TrainAction.of(spark, config).progress(line -> System.out.println(line));
   }
 
+  private List<Batch> testBatches;
+
+  /** The test split's batches, read once: the embeddings do not change after construction. */
   List<Batch> test() {
-    return EmbeddingsData.collect(
-        EmbeddingsData.table(spark, config.embeddingsDir()), embeddings, "test", 1024);
+    if (testBatches == null) {
+      testBatches =
+          EmbeddingsData.collect(
+              EmbeddingsData.table(spark, config.embeddingsDir()), embeddings, "test", 1024);
+    }
+    return testBatches;
   }
 
   /** Held-out (test split) AUROC of a published model. */
-  /** Test AUROC of every model of a finished train run, by model name. */
-  java.util.Map<String, Double> testAurocs(TrainResult result) {
-    java.util.Map<String, Double> test = new java.util.TreeMap<>();
-    for (TrainResult.ModelResult m : result.models()) {
-      test.put(m.name(), testAuroc(config.trainOutputDir(), m.name()));
-    }
-    return test;
+  double testAuroc(String trainDir, String name) {
+    return Metrics.evaluate(predictor(trainDir, name), test(), embeddings.numClasses()).auroc();
   }
 
-  double testAuroc(String trainDir, String name) {
-    String dirName = name.replaceAll("[^A-Za-z0-9_.-]", "-");
-    Metrics.Predictor p =
-        TrainedModels.load(
-            spark.sparkContext().hadoopConfiguration(), trainDir, dirName, embeddings);
-    return Metrics.evaluate(p, test(), embeddings.numClasses()).auroc();
+  /** Every class probability a published model predicts for the test split, in batch order. */
+  double[] testPredictions(String trainDir, String name) {
+    Metrics.Predictor p = predictor(trainDir, name);
+    return test().stream()
+        .filter(b -> b.size() > 0)
+        .flatMapToDouble(
+            b ->
+                java.util.Arrays.stream(
+                    p.predict(b)
+                        .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                        .data()
+                        .asDouble()))
+        .toArray();
+  }
+
+  /** Every parameter of the network published in {@code modelDir}, as its flat array holds them. */
+  float[] params(String modelDir) {
+    return org.cohortfusion.io.ModelArtifact.loadGraph(
+            spark.sparkContext().hadoopConfiguration(), modelDir)
+        .model()
+        .params()
+        .toFloatVector();
+  }
+
+  private Metrics.Predictor predictor(String trainDir, String name) {
+    return TrainedModels.load(
+        spark.sparkContext().hadoopConfiguration(),
+        trainDir,
+        org.cohortfusion.stage.TrainOutputs.dirName(name),
+        embeddings);
   }
 }

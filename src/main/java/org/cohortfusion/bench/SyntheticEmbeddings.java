@@ -1,4 +1,4 @@
-package org.cohortfusion.testing;
+package org.cohortfusion.bench;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,8 @@ import org.cohortfusion.stage.EmbeddingsSpec;
  * Missingness is MCAR with a rate per modality by default; a {@link Scenario} can correlate the
  * latents through a shared factor, make missingness depend on the label (MNAR) or give the
  * development splits (train, validation) other missing rates than the test split. Splits: 60%
- * train, 20% validation, 20% test. Shared by the train and evaluate tests.
+ * train, 20% validation, 20% test. Shared by the train and evaluate tests and by {@link
+ * FusionSeedsBench}, whose comparisons need the cohorts those tests train on.
  */
 public final class SyntheticEmbeddings {
   public static final String[] NAMES = {"clinical", "labs", "imaging"};
