@@ -419,7 +419,7 @@ final class BenchCommand {
       name = "fusion-seeds",
       mixinStandardHelpOptions = true,
       description = {
-        "Fusion against the unimodal baselines (20% missing), masked fusion against zero-filled concatenation",
+        "Fusion against the unimodal baselines (20%% missing), masked fusion against zero-filled concatenation",
         "(half missing), and modality dropout under a missingness shift (complete development splits, half missing",
         "at test), each on a generated cohort per seed: every model's test AUROC per seed, the differences between",
         "models per seed, and their mean, min and max. Asserts nothing."
