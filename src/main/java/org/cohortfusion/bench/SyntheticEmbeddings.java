@@ -9,6 +9,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
 
 /**
@@ -120,14 +121,14 @@ public final class SyntheticEmbeddings {
     List<StructField> fields =
         new ArrayList<>(
             List.of(
-                DataTypes.createStructField("subject_id", DataTypes.StringType, false),
-                DataTypes.createStructField("split", DataTypes.StringType, false),
-                DataTypes.createStructField("label", DataTypes.IntegerType, true),
-                DataTypes.createStructField("fold", DataTypes.IntegerType, true),
-                DataTypes.createStructField("group", DataTypes.StringType, true),
+                DataTypes.createStructField(Columns.SUBJECT_ID, DataTypes.StringType, false),
+                DataTypes.createStructField(Columns.SPLIT, DataTypes.StringType, false),
+                DataTypes.createStructField(Columns.LABEL, DataTypes.IntegerType, true),
+                DataTypes.createStructField(Columns.FOLD, DataTypes.IntegerType, true),
+                DataTypes.createStructField(Columns.GROUP, DataTypes.StringType, true),
                 DataTypes.createStructField("true_probability", DataTypes.DoubleType, true)));
     for (String name : names) {
-      fields.add(DataTypes.createStructField("has_" + name, DataTypes.BooleanType, false));
+      fields.add(DataTypes.createStructField(Columns.presence(name), DataTypes.BooleanType, false));
     }
     for (String name : names) {
       fields.add(
@@ -193,7 +194,7 @@ public final class SyntheticEmbeddings {
         .coalesce(2)
         .write()
         .mode("overwrite")
-        .parquet(dir + "/table");
+        .parquet(dir + "/" + EmbeddingsSpec.TABLE);
     List<EmbeddingsSpec.Modality> mods = new ArrayList<>();
     for (int m = 0; m < nm; m++) {
       mods.add(new EmbeddingsSpec.Modality(names[m], dims[m], "synthetic-" + seed));
