@@ -80,6 +80,7 @@ EXECUTOR_OPTS=()
 DEPLOY_MODE=""
 MASTER=""
 PROPS_ARG=""
+MEMORY_SETS=() # memory settings on the command line: spark-submit applies them, the native bounds need them
 i=0
 while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
   a="${ALL_SUBMIT[$i]}"
@@ -95,6 +96,7 @@ while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
         spark.executor.extraJavaOptions=*) EXECUTOR_OPTS+=("${next#*=}") ;;
         spark.files=*) FILES+=("${next#*=}") ;;
         *) [[ "$next" == spark.submit.deployMode=* ]] && DEPLOY_MODE="${next#*=}"
+           [[ "$next" == spark.driver.memory* || "$next" == spark.executor.memory* ]] && MEMORY_SETS+=("$next")
            [[ "$next" == spark.master=* ]] && MASTER="${next#*=}"
            PASS+=("$a" "$next") ;;
       esac
@@ -103,6 +105,10 @@ while [ $i -lt ${#ALL_SUBMIT[@]} ]; do
     --master) MASTER="$next"; PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
     --master=*) MASTER="${a#--master=}"; PASS+=("$a") ;;
     --deploy-mode) DEPLOY_MODE="$next"; PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
+    --executor-memory) MEMORY_SETS+=("spark.executor.memory=$next"); PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
+    --executor-memory=*) MEMORY_SETS+=("spark.executor.memory=${a#--executor-memory=}"); PASS+=("$a") ;;
+    --driver-memory) MEMORY_SETS+=("spark.driver.memory=$next"); PASS+=("$a" "$next"); i=$((i + 2)); continue ;;
+    --driver-memory=*) MEMORY_SETS+=("spark.driver.memory=${a#--driver-memory=}"); PASS+=("$a") ;;
     --deploy-mode=*) DEPLOY_MODE="${a#--deploy-mode=}"; PASS+=("$a") ;;
     *) PASS+=("$a") ;;
   esac
@@ -148,6 +154,9 @@ MERGE_ARGS=("$TMP/spark.properties" "$PROPS" "$DEFAULTS")
 [ -n "$LOG4J_REMOTE" ] && MERGE_ARGS+=(--executor-java-option "-Dlog4j2.configurationFile=$LOG4J_REMOTE")
 for o in "${DRIVER_OPTS[@]+"${DRIVER_OPTS[@]}"}"; do MERGE_ARGS+=(--driver-java-option "$o"); done
 for o in "${EXECUTOR_OPTS[@]+"${EXECUTOR_OPTS[@]}"}"; do MERGE_ARGS+=(--executor-java-option "$o"); done
+# On YARN and Kubernetes: ND4J's native memory bounded to the containers (SparkProperties explains).
+MERGE_ARGS+=(--master "$MASTER" --deploy-mode "$DEPLOY_MODE")
+for kv in "${MEMORY_SETS[@]+"${MEMORY_SETS[@]}"}"; do MERGE_ARGS+=(--memory-setting "$kv"); done
 "$JAVA" -cp "$JAR" org.cohortfusion.cli.SparkProperties "${MERGE_ARGS[@]}"
 FILES_CSV="$(IFS=,; echo "${FILES[*]}")"
 

@@ -150,4 +150,109 @@ class SparkPropertiesTest {
         new String[] {out.toString(), project.toString(), dir.resolve("absent.conf").toString()});
     assertEquals(SparkProperties.read(project), SparkProperties.read(out));
   }
+
+  /**
+   * On YARN and Kubernetes ND4J gets the container's bounds: off-heap arrays at most the overhead
+   * less 384 MiB, the process at most heap plus overhead (each expected value worked out by hand
+   * from Spark's overhead rule, max(384 MiB, 0.10 x heap)); the command line's sizes win over the
+   * files'; a cluster-mode driver is bounded, a client-mode one is not; a bound the user set is
+   * kept; a standalone master is left alone.
+   */
+  @Test
+  void onYarnAndKubernetesNd4jIsBoundedToItsContainer() {
+    String executor = SparkProperties.EXECUTOR_OPTS;
+    String driver = SparkProperties.DRIVER_OPTS;
+    Map<String, String> props =
+        Map.of(
+            "spark.executor.memory",
+            "16g",
+            "spark.executor.memoryOverhead",
+            "4g",
+            executor,
+            "-Da=1",
+            "spark.driver.memory",
+            "8g",
+            driver,
+            "-Db=2");
+    List<String> warnings = new java.util.ArrayList<>();
+
+    // 4096 - 384 = 3712 MiB off-heap; 16384 + 4096 = 20480 MiB in all. Client mode: driver as is.
+    Map<String, String> yarn =
+        SparkProperties.withNativeMemoryBounds(props, Map.of(), "yarn", "client", warnings);
+    assertEquals(
+        "-Da=1 -Dorg.bytedeco.javacpp.maxbytes=3712m -Dorg.bytedeco.javacpp.maxphysicalbytes=20480m",
+        yarn.get(executor));
+    assertEquals("-Db=2", yarn.get(driver));
+
+    // A cluster-mode driver of 8g, default overhead max(384, 819.2) = 819 MiB: 435m, 9011m.
+    Map<String, String> k8s =
+        SparkProperties.withNativeMemoryBounds(
+            props, Map.of(), "k8s://https://api:6443", "cluster", warnings);
+    assertEquals(
+        "-Db=2 -Dorg.bytedeco.javacpp.maxbytes=435m -Dorg.bytedeco.javacpp.maxphysicalbytes=9011m",
+        k8s.get(driver));
+    assertEquals(List.of(), warnings);
+
+    // --executor-memory 10g on the command line, no overhead set: max(384, 1024) = 1024 MiB.
+    Map<String, String> noOverhead = new java.util.TreeMap<>(props);
+    noOverhead.remove("spark.executor.memoryOverhead");
+    assertEquals(
+        "-Da=1 -Dorg.bytedeco.javacpp.maxbytes=640m -Dorg.bytedeco.javacpp.maxphysicalbytes=11264m",
+        SparkProperties.withNativeMemoryBounds(
+                noOverhead, Map.of("spark.executor.memory", "10g"), "yarn", "client", warnings)
+            .get(executor));
+
+    // 2048 MiB (no unit: MiB) and the 384 MiB floor: no room for an off-heap bound; 2048 + 384.
+    assertEquals(
+        "-Da=1 -Dorg.bytedeco.javacpp.maxphysicalbytes=2432m",
+        SparkProperties.withNativeMemoryBounds(
+                noOverhead, Map.of("spark.executor.memory", "2048"), "yarn", "client", warnings)
+            .get(executor));
+    assertEquals(1, warnings.size(), warnings.toString());
+    assertTrue(warnings.get(0).contains("spark.executor.memoryOverhead"), warnings.get(0));
+
+    Map<String, String> own = Map.of(executor, "-Dorg.bytedeco.javacpp.maxbytes=6g");
+    assertEquals(
+        own, SparkProperties.withNativeMemoryBounds(own, Map.of(), "yarn", "client", warnings));
+    assertEquals(
+        props,
+        SparkProperties.withNativeMemoryBounds(
+            props, Map.of(), "spark://m:7077", "cluster", warnings));
+  }
+
+  /** jobs/submit.sh passes the master, deploy mode and command-line memory settings to main. */
+  @Test
+  void theMergedFileCarriesTheBoundsForYarnExecutors() throws IOException {
+    Path out = dir.resolve("merged-yarn.properties");
+    SparkProperties.main(
+        new String[] {
+          out.toString(),
+          REPO.resolve("conf/spark-yarn.properties").toString(),
+          dir.resolve("no-such-spark-defaults.conf").toString(),
+          "--master",
+          "yarn",
+          "--deploy-mode",
+          "cluster",
+          "--memory-setting",
+          "spark.executor.memory=16g",
+          "--memory-setting",
+          "spark.executor.memoryOverhead=4g",
+          "--memory-setting",
+          "spark.driver.memory=4g"
+        });
+    Map<String, String> merged = SparkProperties.read(out);
+    assertTrue(
+        merged
+            .get(SparkProperties.EXECUTOR_OPTS)
+            .endsWith(
+                " -Dorg.bytedeco.javacpp.maxbytes=3712m"
+                    + " -Dorg.bytedeco.javacpp.maxphysicalbytes=20480m"),
+        merged.get(SparkProperties.EXECUTOR_OPTS));
+    // 4096 MiB heap, overhead max(384, 409.6) = 409 MiB: 25 MiB off-heap is too little; 4505 MiB.
+    assertTrue(
+        merged
+            .get(SparkProperties.DRIVER_OPTS)
+            .endsWith(" -Dorg.bytedeco.javacpp.maxphysicalbytes=4505m"),
+        merged.get(SparkProperties.DRIVER_OPTS));
+  }
 }
