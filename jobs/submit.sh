@@ -162,7 +162,8 @@ FILES_CSV="$(IFS=,; echo "${FILES[*]}")"
 
 # A run id for every pipeline stage, so that --wait (or a scheduler) reads this run's status only.
 IS_STAGE=false
-case "$STAGE" in generate|ingest|pretrain|extract|train|evaluate|report|run|retrain) IS_STAGE=true ;; esac
+# Every command that records a status (StatusCommand; SubmitScriptTest keeps this list equal to them).
+case "$STAGE" in generate|ingest|pretrain|extract|train|evaluate|report|cv|run|study|retrain) IS_STAGE=true ;; esac
 if $IS_STAGE && [[ " ${STAGE_ARGS[*]} " != *" --help "* ]]; then
   RUN_ID=""
   for ((j = 1; j < ${#STAGE_ARGS[@]}; j++)); do

@@ -76,6 +76,18 @@ public final class CohortFusion {
     return code;
   }
 
+  /**
+   * The commands that record a status ({@link Stage}: {@code <output.dir>/_status/<name>.json}), in
+   * the order of the command line's help.
+   */
+  static java.util.List<String> stageNames() {
+    return new CommandLine(new CohortFusion())
+        .getSubcommands().entrySet().stream()
+            .filter(e -> e.getValue().getCommandSpec().userObject() instanceof Stage)
+            .map(java.util.Map.Entry::getKey)
+            .toList();
+  }
+
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {

@@ -59,7 +59,9 @@ final class StatusCommand implements Callable<Integer> {
       throw new UserInputException(
           "Cannot report status of '"
               + String.join(" ", stageArgs)
-              + "': not a stage (generate, ingest, pretrain, extract, train, evaluate, report, run, retrain)");
+              + "': not a stage ("
+              + String.join(", ", CohortFusion.stageNames())
+              + ")");
     }
     stage.resolveLocally(shippedFiles());
     String wantedRun = stage.run().runId; // as given; null: whichever run wrote last
