@@ -65,7 +65,12 @@ public final class SparkProperties {
         case "--memory-setting" -> {
           String kv = args[++i];
           int eq = kv.indexOf('=');
-          memory.put(kv.substring(0, Math.max(eq, 0)).trim(), kv.substring(eq + 1).trim());
+          if (eq <= 0) {
+            System.err.println(
+                "jobs/submit.sh: Cannot read the memory setting '" + kv + "': expected KEY=VALUE");
+            System.exit(ExitCodes.USER_ERROR);
+          }
+          memory.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
         }
         default -> positional.add(args[i]);
       }
@@ -175,8 +180,7 @@ public final class SparkProperties {
       String optionsKey,
       List<String> warnings) {
     String options = props.getOrDefault(optionsKey, "");
-    if (options.contains("-Dorg.bytedeco.javacpp.maxbytes")
-        || options.contains("-Dorg.bytedeco.javacpp.maxphysicalbytes")) {
+    if (options.contains(MAX_BYTES) || options.contains(MAX_PHYSICAL_BYTES)) {
       return;
     }
     String memoryKey = "spark." + role + ".memory";
