@@ -1,19 +1,15 @@
 package org.cohortfusion.train;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,7 +18,10 @@ import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.config.ClassicalConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.TrainConfig;
-import org.cohortfusion.fusion.ops.ModalityDropout;
+import org.cohortfusion.fit.AveragedFitter;
+import org.cohortfusion.fit.EarlyStopping;
+import org.cohortfusion.fit.EpochFitter;
+import org.cohortfusion.fit.EpochScore;
 import org.cohortfusion.fusion.spec.FusionCompiler;
 import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.fusion.spec.FusionSpecException;
@@ -37,10 +36,8 @@ import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.stage.TrainState;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -577,24 +574,37 @@ public final class TrainAction {
     String ck = TrainOutputs.checkpoints(dir);
     FusionCompiler.Compiled compiled = compile(spec, emb, e2e);
     EmbeddingsSpec inputs = data.inputs();
-    List<Batch> trainLocal = data.trainLocal();
-    Function<String, MinibatchShards> trainShards = data.trainShards();
     HeldOut validation = data.validation();
     boolean[] masked = FusionCompiler.maskedInputs(compiled.configuration());
     int[] columns = compiled.modalities().stream().mapToInt(inputs::indexOf).toArray();
     int require =
         spec.kind() == FusionSpec.Kind.UNIMODAL ? inputs.indexOf(compiled.modalities().get(0)) : -1;
+    EarlyStopping<ComputationGraph> loop =
+        new EarlyStopping<>(
+            hconf,
+            ck,
+            new EarlyStopping.Checkpoints<>() {
+              @Override
+              public void save(String to, ComputationGraph graph, Map<String, Double> metrics) {
+                ModelArtifact.save(hconf, to, graph, provenance(spec, compiled, emb, e2e, metrics));
+              }
 
-    TrainState state;
+              @Override
+              public ComputationGraph load(String from) {
+                return ModelArtifact.loadGraph(hconf, from).model();
+              }
+            },
+            new EarlyStopping.Schedule(t.epochs(), t.patience(), t.seed(), o.interruptAfter));
+
+    TrainState state = o.resume ? loop.previous() : null;
     ComputationGraph graph;
-    if (o.resume && TrainedModels.exists(hconf, TrainState.path(ck))) {
-      state = Json.read(hconf, TrainState.path(ck), TrainState.class);
+    if (state != null) {
       if (state.epoch() == 0) {
         graph = compiled.newGraph();
       } else {
         ModelArtifact.Loaded<ComputationGraph> last =
-            ModelArtifact.loadGraph(hconf, ck + "/epoch-" + state.epoch());
-        checkResumable(spec, emb, last.provenance(), ck + "/epoch-" + state.epoch());
+            ModelArtifact.loadGraph(hconf, loop.epochDir(state.epoch()));
+        checkResumable(spec, emb, last.provenance(), loop.epochDir(state.epoch()));
         graph = last.model();
       }
       o.progress.accept(
@@ -608,10 +618,8 @@ public final class TrainAction {
               state.done() ? ", already finished" : ""));
     } else {
       // Only the checkpoints: the published model stays until the new one replaces it, so a failed
-      // retrain
-      // leaves the last good model in place.
-      delete(hconf, ck);
-      state = TrainState.initial(t.seed());
+      // retrain leaves the last good model in place.
+      state = loop.fresh();
       graph = compiled.newGraph();
       if (o.warmStart.containsKey(spec.name())) {
         warmStart(graph, spec, o.warmStart.get(spec.name()));
@@ -625,10 +633,8 @@ public final class TrainAction {
       ModelArtifact.Loaded<ComputationGraph> done = ModelArtifact.loadGraph(hconf, modelDir);
       // Unless it is an older run's model, kept because this run stopped between its last epoch and
       // the publish.
-      if (!TrainedModels.exists(hconf, ck + "/best")
-          || done.model()
-              .params()
-              .equals(ModelArtifact.loadGraph(hconf, ck + "/best").model().params())) {
+      if (!TrainedModels.exists(hconf, loop.bestDir())
+          || done.model().params().equals(loop.best().params())) {
         Metrics m = validation.score(done.model(), columns, emb.numClasses());
         return new TrainResult.ModelResult(
             spec.name(),
@@ -648,167 +654,47 @@ public final class TrainAction {
     }
     double samplesPerSecond = 0;
     if (!state.done()) {
-      List<Batch> local = null;
-      MinibatchShards shards = null;
-      SparkComputationGraph sparkNet = null;
-      PresenceWeightedAveraging weighted = null;
-      long nTrain;
-      if (t.mode() == TrainConfig.Mode.LOCAL) {
-        local = new ArrayList<>();
-        for (Batch b : trainLocal) {
-          Batch s = b.select(columns, require).keepMasks(masked);
-          if (s.size() > 0) {
-            local.add(s);
-          }
-        }
-        nTrain = local.stream().mapToLong(Batch::size).sum();
-      } else {
-        shards = trainShards.apply(require >= 0 ? compiled.modalities().get(0) : null);
-        nTrain = shards.examples();
-        int workers = t.workers() != null ? t.workers() : spark.sparkContext().defaultParallelism();
-        int averaging =
-            ParameterAveraging.averagingFrequency(
-                t.averagingFrequency(), shards.paths().size(), workers);
-        o.progress.accept(
-            String.format(
-                Locale.ROOT,
-                "[%s] parameter averaging: %d worker(s), %d shards of <= %d examples,"
-                    + " averaging every %d minibatches per worker%s",
-                spec.name(),
-                workers,
-                shards.paths().size(),
-                t.batchSize(),
-                averaging,
-                t.averagingFrequency() == null
-                    ? " (chosen: train.averaging-frequency unset)"
-                    : ""));
-        if (t.averaging() == TrainConfig.Averaging.PRESENCE_WEIGHTED) {
-          o.progress.accept(
-              "["
-                  + spec.name()
-                  + "] train.averaging = presence-weighted: modality-owned parameters weighted by"
-                  + " present examples per worker, each worker a fixed run of the shards");
-          weighted =
-              new PresenceWeightedAveraging(
-                  JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                  PresenceWeightedAveraging.contiguous(shards.paths(), workers),
-                  averaging,
-                  t.seed(),
-                  PresenceWeightedAveraging.Weighting.PRESENCE);
-        } else {
-          sparkNet =
-              new SparkComputationGraph(
-                  JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                  graph,
-                  ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()));
-        }
-      }
-      if (nTrain == 0) {
+      EpochFitter<ComputationGraph> fitter =
+          fitter(spec, compiled, emb, data, columns, require, masked);
+      if (fitter.examples() == 0) {
         throw new IllegalStateException(
             "Cannot train '"
                 + spec.name()
                 + "': no labeled training examples"
                 + (require >= 0 ? " with modality '" + compiled.modalities().get(0) + "'" : ""));
       }
-      int ranThisRun = 0;
-      long runStart = System.nanoTime();
-      for (int epoch = state.epoch() + 1; epoch <= t.epochs(); epoch++) {
-        if (o.interruptAfter > 0 && ranThisRun >= o.interruptAfter) {
-          break;
-        }
-        long t0 = System.nanoTime();
-        Nd4j.getRandom().setSeed(t.seed() + epoch);
-        if (local != null) {
-          graph.getConfiguration().setEpochCount(epoch - 1);
-          List<Integer> order = new ArrayList<>();
-          for (int i = 0; i < local.size(); i++) {
-            order.add(i);
-          }
-          Collections.shuffle(order, new Random(t.seed() * 1_000_003L + epoch));
-          Random drop = new Random(t.seed() * 7_919L + epoch);
-          for (int i : order) {
-            MultiDataSet mds = local.get(i).toMultiDataSet();
-            if (spec.modalityDropout() > 0) {
-              mds = withModalityDropout(mds, spec.modalityDropout(), drop);
-            }
-            graph.fit(mds);
-          }
-        } else if (weighted != null) {
-          graph.getConfiguration().setEpochCount(epoch - 1);
-          weighted.fitEpoch(
+      double[] lastSamplesPerSecond = {0};
+      state =
+          loop.run(
               graph,
-              epoch,
-              new BatchShards.Loader(
-                  BatchCodec.of(t.shardFormat()),
-                  emb.numClasses(),
-                  columns,
-                  spec.modalityDropout(),
-                  t.seed(),
-                  epoch,
-                  masked));
-        } else {
-          sparkNet.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-          sparkNet.fitPaths(
-              shards.pathsRdd(sparkNet.getSparkContext()),
-              new BatchShards.Loader(
-                  BatchCodec.of(t.shardFormat()),
-                  emb.numClasses(),
-                  columns,
-                  spec.modalityDropout(),
-                  t.seed(),
-                  epoch,
-                  masked));
-          graph = sparkNet.getNetwork();
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        samplesPerSecond = nTrain / seconds;
-        ranThisRun++;
-        Metrics m = validation.score(graph, columns, emb.numClasses());
-        boolean improved =
-            t.earlyStopping() == TrainConfig.EarlyStopping.LOSS
-                ? m.loss() < state.bestLossOrInfinity() - 1e-9
-                : m.auroc() > state.bestAuroc() + 1e-9;
-        int patience = improved ? 0 : state.patienceCounter() + 1;
-        boolean stop = patience >= t.patience();
-        Map<String, Double> metrics = m.asMap();
-        ModelArtifact.save(
-            hconf, ck + "/epoch-" + epoch, graph, provenance(spec, compiled, emb, e2e, metrics));
-        if (improved) {
-          ModelArtifact.save(
-              hconf, ck + "/best", graph, provenance(spec, compiled, emb, e2e, metrics));
-        }
-        state =
-            new TrainState(
-                epoch,
-                improved ? m.auroc() : state.bestAuroc(),
-                improved ? epoch : state.bestEpoch(),
-                patience,
-                t.seed(),
-                stop || epoch == t.epochs(),
-                stop,
-                state.with(new TrainState.Epoch(epoch, m.loss(), m.auroc(), samplesPerSecond)),
-                improved ? Double.valueOf(m.loss()) : state.bestLoss());
-        Json.write(hconf, TrainState.path(ck), state);
-        deleteOlderCheckpoints(hconf, ck, epoch);
-        double perEpoch = (System.nanoTime() - runStart) / 1e9 / ranThisRun;
-        o.progress.accept(
-            String.format(
-                Locale.ROOT,
-                "[%s] epoch %d/%d  val loss %.4f  val %s %.4f%s  %.0f samples/s  ETA %.0fs%s",
-                spec.name(),
-                epoch,
-                t.epochs(),
-                m.loss(),
-                m.rankName(),
-                m.auroc(),
-                improved ? " *" : "",
-                samplesPerSecond,
-                perEpoch * (t.epochs() - epoch),
-                stop ? "  (early stop: no improvement in " + t.patience() + " epochs)" : ""));
-        if (stop) {
-          break;
-        }
-      }
+              state,
+              fitter,
+              g -> {
+                Metrics m = validation.score(g, columns, emb.numClasses());
+                return t.earlyStopping() == TrainConfig.EarlyStopping.LOSS
+                    ? EpochScore.byLoss(m.loss(), m.auroc(), m.asMap())
+                    : EpochScore.byRank(m.auroc(), m.loss(), m.asMap());
+              },
+              e -> {
+                lastSamplesPerSecond[0] = e.samplesPerSecond();
+                o.progress.accept(
+                    String.format(
+                        Locale.ROOT,
+                        "[%s] epoch %d/%d  val loss %.4f  val %s %.4f%s  %.0f samples/s  ETA %.0fs%s",
+                        spec.name(),
+                        e.epoch(),
+                        e.epochs(),
+                        e.score().loss(),
+                        emb.survival() ? "C" : "AUROC",
+                        e.score().rank(),
+                        e.improved() ? " *" : "",
+                        e.samplesPerSecond(),
+                        e.secondsLeft(),
+                        e.stopped()
+                            ? "  (early stop: no improvement in " + e.patience() + " epochs)"
+                            : ""));
+              });
+      samplesPerSecond = lastSamplesPerSecond[0];
     }
     if (!state.done()) {
       return new TrainResult.ModelResult(
@@ -827,7 +713,7 @@ public final class TrainAction {
           null);
     }
     // Publish the best checkpoint (SHA-256 verified on load) with its full provenance.
-    ComputationGraph best = ModelArtifact.loadGraph(hconf, ck + "/best").model();
+    ComputationGraph best = loop.best();
     Metrics m = validation.score(best, columns, emb.numClasses());
     String sha =
         ModelArtifact.save(hconf, modelDir, best, provenance(spec, compiled, emb, e2e, m.asMap()));
@@ -845,6 +731,92 @@ public final class TrainAction {
         samplesPerSecond,
         parameters(best),
         null);
+  }
+
+  /**
+   * How {@code spec}'s network trains an epoch under {@code train.mode} and {@code
+   * train.averaging}: in this process over the collected train split, by dl4j-spark parameter
+   * averaging over its shards, or by presence-weighted averaging over the same shards.
+   */
+  private EpochFitter<ComputationGraph> fitter(
+      FusionSpec spec,
+      FusionCompiler.Compiled compiled,
+      EmbeddingsSpec emb,
+      Data data,
+      int[] columns,
+      int require,
+      boolean[] masked) {
+    TrainConfig t = o.train;
+    if (t.mode() == TrainConfig.Mode.LOCAL) {
+      List<Batch> local = new ArrayList<>();
+      for (Batch b : data.trainLocal()) {
+        Batch s = b.select(columns, require).keepMasks(masked);
+        if (s.size() > 0) {
+          local.add(s);
+        }
+      }
+      return new LocalFitter(local, spec.modalityDropout(), t.seed());
+    }
+    MinibatchShards shards =
+        data.trainShards().apply(require >= 0 ? compiled.modalities().get(0) : null);
+    int workers = t.workers() != null ? t.workers() : spark.sparkContext().defaultParallelism();
+    int averaging =
+        ParameterAveraging.averagingFrequency(
+            t.averagingFrequency(), shards.paths().size(), workers);
+    o.progress.accept(
+        String.format(
+            Locale.ROOT,
+            "[%s] parameter averaging: %d worker(s), %d shards of <= %d examples,"
+                + " averaging every %d minibatches per worker%s",
+            spec.name(),
+            workers,
+            shards.paths().size(),
+            t.batchSize(),
+            averaging,
+            t.averagingFrequency() == null ? " (chosen: train.averaging-frequency unset)" : ""));
+    IntFunction<MultiDataSetLoader> loaders =
+        epoch ->
+            new BatchShards.Loader(
+                BatchCodec.of(t.shardFormat()),
+                emb.numClasses(),
+                columns,
+                spec.modalityDropout(),
+                t.seed(),
+                epoch,
+                masked);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    if (t.averaging() != TrainConfig.Averaging.PRESENCE_WEIGHTED) {
+      return AveragedFitter.graph(
+          jsc,
+          ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()),
+          shards,
+          loaders);
+    }
+    o.progress.accept(
+        "["
+            + spec.name()
+            + "] train.averaging = presence-weighted: modality-owned parameters weighted by"
+            + " present examples per worker, each worker a fixed run of the shards");
+    PresenceWeightedAveraging weighted =
+        new PresenceWeightedAveraging(
+            jsc,
+            PresenceWeightedAveraging.contiguous(shards.paths(), workers),
+            averaging,
+            t.seed(),
+            PresenceWeightedAveraging.Weighting.PRESENCE);
+    return new EpochFitter<>() {
+      @Override
+      public ComputationGraph fitEpoch(ComputationGraph graph, int epoch) {
+        graph.getConfiguration().setEpochCount(epoch - 1);
+        weighted.fitEpoch(graph, epoch, loaders.apply(epoch));
+        return graph;
+      }
+
+      @Override
+      public long examples() {
+        return shards.examples();
+      }
+    };
   }
 
   private TrainResult.ModelResult late(
@@ -1068,29 +1040,5 @@ public final class TrainAction {
         path,
         new TrainOutputs.Summary(
             emb.sha256(), BuildInfo.version(), new ArrayList<>(entries.values())));
-  }
-
-  private static MultiDataSet withModalityDropout(MultiDataSet mds, double rate, Random rng) {
-    return new org.nd4j.linalg.dataset.MultiDataSet(
-        ModalityDropout.hide(mds.getFeatures(), rate, rng),
-        mds.getLabels(),
-        mds.getFeaturesMaskArrays(),
-        mds.getLabelsMaskArrays());
-  }
-
-  private static void delete(Configuration conf, String dir) {
-    try {
-      Path p = new Path(dir);
-      p.getFileSystem(conf).delete(p, true);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot delete " + dir, e);
-    }
-  }
-
-  /** Keeps the last two epoch checkpoints (and best). */
-  private static void deleteOlderCheckpoints(Configuration conf, String ck, int epoch) {
-    if (epoch > 2) {
-      delete(conf, ck + "/epoch-" + (epoch - 2));
-    }
   }
 }

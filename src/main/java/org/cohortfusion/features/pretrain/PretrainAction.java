@@ -32,6 +32,9 @@ import org.cohortfusion.features.batch.PreprocessingFitter;
 import org.cohortfusion.features.encoder.EncoderArtifact;
 import org.cohortfusion.features.encoder.EncoderFactory;
 import org.cohortfusion.features.encoder.Encoders;
+import org.cohortfusion.fit.AveragedFitter;
+import org.cohortfusion.fit.EarlyStopping;
+import org.cohortfusion.fit.EpochScore;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.spark.MinibatchShards;
@@ -41,6 +44,7 @@ import org.cohortfusion.spark.internal.FieldRows;
 import org.cohortfusion.stage.CohortManifest;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.ModalitySpec;
+import org.cohortfusion.stage.TrainState;
 import org.deeplearning4j.core.loader.impl.SerializedDataSetLoader;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -56,10 +60,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The pretrain stage as a Spark action: for each modality, an encoder with a softmax head over the
  * cohort's classes, trained on the train subjects that have the modality and a label with
- * dl4j-spark parameter averaging, early-stopped on validation AUROC, checkpointed every epoch
- * ({@code <dir>/<modality>/checkpoints/epoch-N}), the best epoch published as {@code
- * <dir>/<modality>/encoder} (an {@link EncoderArtifact}), and the unimodal baselines written to
- * {@code <dir>/metrics.json}. Only aggregates reach the driver.
+ * dl4j-spark parameter averaging, early-stopped on validation AUROC and checkpointed every epoch by
+ * the loop train uses ({@link EarlyStopping}: {@code <dir>/<modality>/checkpoints/} holds the last
+ * two epochs, the best one and {@code state.json} with the validation history), the best epoch
+ * published as {@code <dir>/<modality>/encoder} (an {@link EncoderArtifact}), and the unimodal
+ * baselines written to {@code <dir>/metrics.json}. Only aggregates reach the driver.
  *
  * <p>For a survival outcome ({@code subjects.outcome.kind = survival}) the head is the
  * discrete-time hazard model of train's survival heads over the outcome's intervals ({@link
@@ -240,54 +245,65 @@ public final class PretrainAction {
           survival
               ? EncoderFactory.buildHazard(prep, encoder, outputs, config.pretrain().seed())
               : EncoderFactory.build(prep, encoder, outputs, config.pretrain().seed());
-      SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(jsc, initial, master);
+      EarlyStopping<MultiLayerNetwork> loop =
+          new EarlyStopping<>(
+              hadoop,
+              org.cohortfusion.stage.PretrainOutputs.checkpoints(outputDir, m),
+              new EarlyStopping.Checkpoints<>() {
+                @Override
+                public void save(String dir, MultiLayerNetwork net, Map<String, Double> metrics) {
+                  ModelArtifact.save(
+                      hadoop, dir, net, provenance(prep, encoder, manifest, hazard, metrics));
+                }
 
-      String modalityDir = outputDir + "/" + m;
-      MultiLayerNetwork best = null;
-      double[] bestValidation = {Double.NaN, Double.NaN};
-      int bestEpoch = 0;
-      int epoch = 0;
-      while (epoch < encoder.epochs()) {
-        epoch++;
-        sparkNet.fitPaths(train.pathsRdd(jsc), new SerializedDataSetLoader());
-        double[] metrics =
-            survival
-                ? concordance(jsc, sparkNet.getNetwork(), validation, nValidation)
-                : evaluate(sparkNet, validation, nValidation, outputs);
-        LOG.info(
-            "Modality '{}' epoch {}: validation {} {}, {} {}",
-            m,
-            epoch,
-            survival ? "C" : "AUROC",
-            metrics[0],
-            second,
-            metrics[1]);
-        MultiLayerNetwork current = sparkNet.getNetwork();
-        ModelArtifact.save(
-            hadoop,
-            modalityDir + "/checkpoints/epoch-" + epoch,
-            current,
-            provenance(
-                prep,
-                encoder,
-                manifest,
-                hazard,
-                Map.of(
-                    "epoch",
-                    (double) epoch,
-                    "validation_" + rank,
-                    metrics[0],
-                    "validation_" + second,
-                    metrics[1])));
-        if (best == null || isBetter(metrics, bestValidation, survival)) {
-          best = current.clone();
-          bestValidation = metrics;
-          bestEpoch = epoch;
-        } else if (epoch - bestEpoch >= encoder.patience()) {
-          LOG.info("Modality '{}': early stop after epoch {} (best epoch {})", m, epoch, bestEpoch);
-          break;
-        }
-      }
+                @Override
+                public MultiLayerNetwork load(String dir) {
+                  return ModelArtifact.loadNetwork(hadoop, dir).model();
+                }
+              },
+              new EarlyStopping.Schedule(
+                  encoder.epochs(), encoder.patience(), config.pretrain().seed(), 0));
+      TrainState state =
+          loop.run(
+              initial,
+              loop.fresh(),
+              AveragedFitter.network(jsc, master, train, new SerializedDataSetLoader()),
+              net -> {
+                if (survival) {
+                  double[] c = concordance(jsc, net, validation, nValidation);
+                  return EpochScore.byRankThen(
+                      c[0], -c[1], c[1], Map.of("validation_c", c[0], "validation_loss", c[1]));
+                }
+                double[] a =
+                    evaluate(
+                        new SparkDl4jMultiLayer(jsc, net, master),
+                        validation,
+                        nValidation,
+                        outputs);
+                return EpochScore.byRankThen(
+                    a[0],
+                    a[1],
+                    Double.NaN,
+                    Map.of("validation_auroc", a[0], "validation_accuracy", a[1]));
+              },
+              e ->
+                  LOG.info(
+                      "Modality '{}' epoch {}: validation {} {}, {} {}{}",
+                      m,
+                      e.epoch(),
+                      survival ? "C" : "AUROC",
+                      e.score().rank(),
+                      second,
+                      survival ? e.score().loss() : e.score().key().get(1),
+                      e.stopped()
+                          ? " (early stop: no improvement in " + e.patience() + " epochs)"
+                          : ""));
+      int epoch = state.epoch();
+      int bestEpoch = state.bestEpoch();
+      MultiLayerNetwork best = loop.best();
+      double[] bestValidation = {
+        state.bestAuroc(), survival ? state.bestLoss() : state.bestScore().get(1)
+      };
       SparkDl4jMultiLayer chosen = new SparkDl4jMultiLayer(spark.sparkContext(), best, master);
       JavaRDD<DataSet> trainSplit =
           dataSets(labelled, Columns.Splits.TRAIN, prep, outputs, survival, encoder.batchSize());
@@ -337,29 +353,6 @@ public final class PretrainAction {
       validation.unpersist();
       test.unpersist();
     }
-  }
-
-  /**
-   * Higher validation AUROC (C for a survival head) wins; accuracy (lower loss) breaks ties and
-   * stands in when the first is undefined.
-   */
-  private static boolean isBetter(double[] candidate, double[] best, boolean survival) {
-    if (survival) {
-      return isBetter(
-          new double[] {candidate[0], -candidate[1]}, new double[] {best[0], -best[1]}, false);
-    }
-    if (!Double.isNaN(candidate[0]) || !Double.isNaN(best[0])) {
-      if (Double.isNaN(best[0])) {
-        return true;
-      }
-      if (Double.isNaN(candidate[0])) {
-        return false;
-      }
-      if (candidate[0] != best[0]) {
-        return candidate[0] > best[0];
-      }
-    }
-    return !Double.isNaN(candidate[1]) && (Double.isNaN(best[1]) || candidate[1] > best[1]);
   }
 
   /**

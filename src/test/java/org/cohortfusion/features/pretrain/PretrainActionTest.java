@@ -15,7 +15,9 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.features.FeatureTestCohorts;
 import org.cohortfusion.features.encoder.EncoderArtifact;
+import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.stage.TrainState;
 import org.cohortfusion.testing.SparkTestSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +65,17 @@ class PretrainActionTest {
     assertEquals(4, vec.embeddingSize());
     assertEquals(3, result.modalities().get(0).embeddingSize());
     assertTrue(Files.isRegularFile(Path.of(result.outputDir(), PretrainAction.METRICS)));
-    assertTrue(Files.isDirectory(Path.of(result.outputDir(), "vec", "checkpoints", "epoch-1")));
+    // The shared epoch loop's checkpoints: the last epoch, the best one, and the state whose
+    // history has an entry per epoch run.
+    Path checkpoints = Path.of(result.outputDir(), "vec", "checkpoints");
+    assertTrue(Files.isDirectory(checkpoints.resolve("epoch-" + vec.epochsRun())));
+    assertTrue(Files.isDirectory(checkpoints.resolve("best")));
+    TrainState state =
+        Json.read(
+            new Configuration(), checkpoints.resolve(TrainState.FILE).toString(), TrainState.class);
+    assertEquals(vec.epochsRun(), state.history().size());
+    assertEquals(vec.bestEpoch(), state.bestEpoch());
+    assertEquals(vec.validationAuroc(), state.bestAuroc(), 0.0);
     System.out.println(result.table());
 
     // Round trip: the published encoder loads with its checksum and preprocessing.

@@ -1,0 +1,79 @@
+package org.cohortfusion.fit;
+
+import java.util.function.IntFunction;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.cohortfusion.spark.MinibatchShards;
+import org.deeplearning4j.core.loader.DataSetLoader;
+import org.deeplearning4j.core.loader.MultiDataSetLoader;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+
+/**
+ * An epoch of dl4j-spark's synchronous parameter averaging over the minibatch shards of the train
+ * split ({@code fitPaths}): each worker fits its share of the shards, averaged every round as the
+ * training master says ({@link org.cohortfusion.spark.ParameterAveraging#master}).
+ */
+public final class AveragedFitter {
+  private AveragedFitter() {}
+
+  /**
+   * A multi-layer network (pretrain's encoders), every epoch's shards read by {@code loader}.
+   * Continues from the network it is handed, whose parameters become the replicas' start.
+   */
+  public static EpochFitter<MultiLayerNetwork> network(
+      JavaSparkContext jsc,
+      ParameterAveragingTrainingMaster master,
+      MinibatchShards shards,
+      DataSetLoader loader) {
+    return new EpochFitter<>() {
+      private SparkDl4jMultiLayer net;
+
+      @Override
+      public MultiLayerNetwork fitEpoch(MultiLayerNetwork model, int epoch) {
+        if (net == null || net.getNetwork() != model) {
+          net = new SparkDl4jMultiLayer(jsc, model, master);
+        }
+        net.getNetwork().getLayerWiseConfigurations().setEpochCount(epoch - 1);
+        net.fitPaths(shards.pathsRdd(jsc), loader);
+        return net.getNetwork();
+      }
+
+      @Override
+      public long examples() {
+        return shards.examples();
+      }
+    };
+  }
+
+  /**
+   * A computation graph (train's fusion networks), epoch {@code e}'s shards read by {@code
+   * loaders.apply(e)} (the loader may draw per epoch, as modality dropout does).
+   */
+  public static EpochFitter<ComputationGraph> graph(
+      JavaSparkContext jsc,
+      ParameterAveragingTrainingMaster master,
+      MinibatchShards shards,
+      IntFunction<MultiDataSetLoader> loaders) {
+    return new EpochFitter<>() {
+      private SparkComputationGraph net;
+
+      @Override
+      public ComputationGraph fitEpoch(ComputationGraph model, int epoch) {
+        if (net == null || net.getNetwork() != model) {
+          net = new SparkComputationGraph(jsc, model, master);
+        }
+        net.getNetwork().getConfiguration().setEpochCount(epoch - 1);
+        net.fitPaths(shards.pathsRdd(jsc), loaders.apply(epoch));
+        return net.getNetwork();
+      }
+
+      @Override
+      public long examples() {
+        return shards.examples();
+      }
+    };
+  }
+}
