@@ -135,24 +135,7 @@ public final class CrossValidationAction {
                     new CrossValidationResult.Repeated(o.pooled(), o.overRepeats(), o.folds())));
     for (int r = pooled.size() - 1; r >= 0; r--) {
       CrossValidationResult p = pooled.get(r);
-      CrossValidationResult result =
-          r > 0
-              ? p
-              : new CrossValidationResult(
-                  p.folds(),
-                  p.numClasses(),
-                  p.subjects(),
-                  p.validation(),
-                  p.minPatternSize(),
-                  p.removalRates(),
-                  p.models(),
-                  p.comparisons(),
-                  p.skipped(),
-                  repeated,
-                  p.metricsPath(),
-                  p.unimodalBaselines(),
-                  p.reference(),
-                  p.referenceRule());
+      CrossValidationResult result = r > 0 ? p : p.withRepeated(repeated);
       AtomicDirectory.write(
           hconf,
           outputDirs.get(r),
@@ -325,21 +308,8 @@ public final class CrossValidationAction {
                       .ifPresent(c -> paired.add(f.name(), c.name())));
       comparisons.addAll(paired.list());
     }
-    return new CrossValidationResult(
-        k,
-        numClasses,
-        n,
-        VALIDATION,
-        minPatternSize * k,
-        perFold.get(0).removalRates(),
-        models,
-        comparisons,
-        skipped,
-        Map.of(),
-        outputDir + "/" + EvaluateAction.METRICS_FILE,
-        baselines,
-        reference,
-        CrossValidationResult.referenceRule(!baselines.isEmpty(), "AUROC"));
+    return draft.withComparisons(
+        comparisons, reference, CrossValidationResult.referenceRule(!baselines.isEmpty(), "AUROC"));
   }
 
   /**

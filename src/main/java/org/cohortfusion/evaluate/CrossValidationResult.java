@@ -64,20 +64,9 @@ public record CrossValidationResult(
     unimodalBaselines = unimodalBaselines == null ? List.of() : List.copyOf(unimodalBaselines);
   }
 
-  /** A result without choices of unimodal baseline (every unimodal model may be the reference). */
-  public CrossValidationResult(
-      int folds,
-      int numClasses,
-      long subjects,
-      String validation,
-      int minPatternSize,
-      List<Double> removalRates,
-      List<Model> models,
-      List<EvaluateResult.Comparison> comparisons,
-      Map<String, List<Integer>> skipped,
-      Map<String, Repeated> repeated,
-      String metricsPath) {
-    this(
+  /** This result with the summaries over repeats. */
+  public CrossValidationResult withRepeated(Map<String, Repeated> repeated) {
+    return new CrossValidationResult(
         folds,
         numClasses,
         subjects,
@@ -89,9 +78,29 @@ public record CrossValidationResult(
         skipped,
         repeated,
         metricsPath,
-        List.of(),
-        null,
-        null);
+        unimodalBaselines,
+        reference,
+        referenceRule);
+  }
+
+  /** This result with paired comparisons against {@code reference}, chosen by {@code rule}. */
+  public CrossValidationResult withComparisons(
+      List<EvaluateResult.Comparison> comparisons, String reference, String rule) {
+    return new CrossValidationResult(
+        folds,
+        numClasses,
+        subjects,
+        validation,
+        minPatternSize,
+        removalRates,
+        models,
+        comparisons,
+        skipped,
+        repeated,
+        metricsPath,
+        unimodalBaselines,
+        reference,
+        rule);
   }
 
   /** Name prefix of the pooled model of a modality whose folds chose different baselines. */

@@ -688,19 +688,8 @@ public final class EvaluateAction {
             observable,
             baselines);
     EvaluateResult result =
-        new EvaluateResult(
-            SPLIT,
-            emb.numClasses(),
-            test.size(),
-            bayes,
-            o.evaluate.minPatternSize(),
-            REMOVAL_RATES,
-            evaluations,
-            out + "/" + PREDICTIONS_DIR,
-            out + "/" + METRICS_FILE,
-            comparisons(unpaired, predictions, test.labels(), emb.numClasses()),
-            observable,
-            baselines);
+        unpaired.withComparisons(
+            comparisons(unpaired, predictions, test.labels(), emb.numClasses()));
     AtomicDirectory.write(
         hconf,
         out,

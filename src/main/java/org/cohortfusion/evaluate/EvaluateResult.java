@@ -164,20 +164,9 @@ public record EvaluateResult(
     }
   }
 
-  /** A result with observable reference but without a unimodal-baseline choice. */
-  public EvaluateResult(
-      String split,
-      int numClasses,
-      long subjects,
-      Double bayesOptimalAuroc,
-      int minPatternSize,
-      List<Double> removalRates,
-      List<ModelEvaluation> models,
-      String predictionsPath,
-      String metricsPath,
-      List<Comparison> comparisons,
-      Double observableOptimalAuroc) {
-    this(
+  /** This result with {@code comparisons} (computed from the models of this one). */
+  public EvaluateResult withComparisons(List<Comparison> comparisons) {
+    return new EvaluateResult(
         split,
         numClasses,
         subjects,
@@ -189,33 +178,7 @@ public record EvaluateResult(
         metricsPath,
         comparisons,
         observableOptimalAuroc,
-        List.of());
-  }
-
-  /** A result without the observable-optimal reference. */
-  public EvaluateResult(
-      String split,
-      int numClasses,
-      long subjects,
-      Double bayesOptimalAuroc,
-      int minPatternSize,
-      List<Double> removalRates,
-      List<ModelEvaluation> models,
-      String predictionsPath,
-      String metricsPath,
-      List<Comparison> comparisons) {
-    this(
-        split,
-        numClasses,
-        subjects,
-        bayesOptimalAuroc,
-        minPatternSize,
-        removalRates,
-        models,
-        predictionsPath,
-        metricsPath,
-        comparisons,
-        null);
+        unimodalBaselines);
   }
 
   /**

@@ -69,7 +69,8 @@ class EvaluateResultTest {
             model("early", "early", 0.83, patterns),
             model("late", "late", Double.NaN, List.of()));
     EvaluateResult r =
-        new EvaluateResult("test", 2, 100, 0.90, 25, List.of(0.0), models, "p", "m", List.of());
+        new EvaluateResult(
+            "test", 2, 100, 0.90, 25, List.of(0.0), models, "p", "m", List.of(), null, List.of());
     assertEquals("early", r.best().name());
     assertEquals("unimodal:labs", r.bestUnimodal().orElseThrow().name());
     assertEquals("clinical", r.get("early").worstPattern().orElseThrow().pattern());
@@ -133,6 +134,8 @@ class EvaluateResultTest {
             List.of(model("late", "late", Double.NaN, List.of())),
             "p",
             "m",
+            List.of(),
+            null,
             List.of());
     assertThrows(IllegalStateException.class, noAuroc::best);
     assertTrue(noAuroc.bestUnimodal().isEmpty());
@@ -155,7 +158,8 @@ class EvaluateResultTest {
             withValidation("lin", "classical", 0.72, 0.78),
             withValidation("gbt", "classical", 0.70, 0.79));
     EvaluateResult r =
-        new EvaluateResult("test", 2, 100, null, 25, List.of(0.0), models, "p", "m", List.of());
+        new EvaluateResult(
+            "test", 2, 100, null, 25, List.of(0.0), models, "p", "m", List.of(), null, List.of());
     assertEquals("a", r.chosenOnValidation("fusion").orElseThrow().name());
     assertEquals("lin", r.chosenOnValidation("classical").orElseThrow().name());
     assertTrue(r.chosenOnValidation("early").isEmpty());

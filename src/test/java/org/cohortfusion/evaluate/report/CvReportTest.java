@@ -63,7 +63,10 @@ class CvReportTest {
             List.of(),
             Map.of(),
             null,
-            "cv/metrics.json");
+            "cv/metrics.json",
+            List.of(),
+            null,
+            null);
     String html = CvReport.html(r, "cv-test");
     String table = html.substring(html.indexOf("<table id=\"patterns\">"));
     table = table.substring(0, table.indexOf("</table>"));
