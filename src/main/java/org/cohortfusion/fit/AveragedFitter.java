@@ -20,14 +20,16 @@ public final class AveragedFitter {
   private AveragedFitter() {}
 
   /**
-   * A multi-layer network (pretrain's encoders), every epoch's shards read by {@code loader}.
-   * Continues from the network it is handed, whose parameters become the replicas' start.
+   * A multi-layer network (pretrain's encoders), every epoch's shards read by {@code loader}, each
+   * fitted with the random draws {@link SeededShards} gives it. Continues from the network it is
+   * handed, whose parameters become the replicas' start.
    */
   public static EpochFitter<MultiLayerNetwork> network(
       JavaSparkContext jsc,
       ParameterAveragingTrainingMaster master,
       MinibatchShards shards,
-      DataSetLoader loader) {
+      DataSetLoader loader,
+      long seed) {
     return new EpochFitter<>() {
       private SparkDl4jMultiLayer net;
 
@@ -37,7 +39,7 @@ public final class AveragedFitter {
           net = new SparkDl4jMultiLayer(jsc, model, master);
         }
         net.getNetwork().getLayerWiseConfigurations().setEpochCount(epoch - 1);
-        net.fitPaths(shards.pathsRdd(jsc), loader);
+        net.fitPaths(shards.pathsRdd(jsc), SeededShards.of(loader, seed, epoch));
         return net.getNetwork();
       }
 
@@ -50,13 +52,15 @@ public final class AveragedFitter {
 
   /**
    * A computation graph (train's fusion networks), epoch {@code e}'s shards read by {@code
-   * loaders.apply(e)} (the loader may draw per epoch, as modality dropout does).
+   * loaders.apply(e)} (the loader may draw per epoch, as modality dropout does), each fitted with
+   * the random draws {@link SeededShards} gives it.
    */
   public static EpochFitter<ComputationGraph> graph(
       JavaSparkContext jsc,
       ParameterAveragingTrainingMaster master,
       MinibatchShards shards,
-      IntFunction<MultiDataSetLoader> loaders) {
+      IntFunction<MultiDataSetLoader> loaders,
+      long seed) {
     return new EpochFitter<>() {
       private SparkComputationGraph net;
 
@@ -66,7 +70,7 @@ public final class AveragedFitter {
           net = new SparkComputationGraph(jsc, model, master);
         }
         net.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-        net.fitPaths(shards.pathsRdd(jsc), loaders.apply(epoch));
+        net.fitPaths(shards.pathsRdd(jsc), SeededShards.of(loaders.apply(epoch), seed, epoch));
         return net.getNetwork();
       }
 

@@ -790,7 +790,8 @@ public final class TrainAction {
           jsc,
           ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()),
           shards,
-          loaders);
+          loaders,
+          t.seed());
     }
     o.progress.accept(
         "["

@@ -99,6 +99,8 @@ class ShippedToExecutorsMultiJvmTest {
     // any-rank features
     // and step masks in the shards (both formats), then scored by evaluate from the cohort's test
     // split.
+    java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> trainedParams =
+        new java.util.LinkedHashMap<>();
     for (String format : List.of("arrow", "dl4j")) {
       PipelineConfig e2e =
           PipelineConfigLoader.parse(
@@ -106,7 +108,7 @@ class ShippedToExecutorsMultiJvmTest {
                   out,
                   """
           fusion.models {
-            e2e { what = [img, tab, ts, txt, vec], how = attention, projection = 4, head = [4], modality-dropout = 0.2,
+            e2e { what = [img, tab, ts, txt, vec], how = attention, projection = 4, head = [4], dropout = 0.2, modality-dropout = 0.2,
                   when = { img = conv0, tab = embedding, ts = lstm0, txt = input, vec = embedding },
                   freeze-encoder-epochs = 1, encoder-learning-rate = 0.5, l2 = 0.01, l1 = 0.001,
                   wide = true, wide-l2 = 0.3 }
@@ -127,6 +129,12 @@ class ShippedToExecutorsMultiJvmTest {
               .progress(progress::add)
               .execute();
       assertTrue(trained.get("e2e").completed(), format + ": e2e completed");
+      trainedParams.put(
+          format,
+          org.cohortfusion.io.ModelArtifact.loadGraph(
+                  new org.apache.hadoop.conf.Configuration(), trained.get("e2e").modelDir())
+              .model()
+              .params());
       // The cohort's validation features through the encoder layers in the graph, scored in the
       // executor JVMs.
       assertTrue(
@@ -161,6 +169,14 @@ class ShippedToExecutorsMultiJvmTest {
               .endsWith(" | L2 0.01 | L1 0.001 | wide: linear path beside the head, L2 0.3"),
           "the penalties and the wide path reach the saved model: " + m.describe());
     }
+    // The two shard formats carry the same minibatches under the same file names, so two runs that
+    // differ only in the format train the same network, dropout on the executors included: each
+    // shard's draws are seeded by the run's seed, the epoch and the shard, not by the executor
+    // thread's history (the runs differed before).
+    assertEquals(
+        trainedParams.get("arrow"),
+        trainedParams.get("dl4j"),
+        "the same config trained twice on the executors gives the same network");
   }
 
   @Test

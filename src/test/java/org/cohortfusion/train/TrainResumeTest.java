@@ -23,7 +23,9 @@ class TrainResumeTest {
   /**
    * The same with parameter averaging over 2 workers and two averaging rounds an epoch. It failed
    * ("two uninterrupted runs differ") while the shards' modality dropout was seeded by their path,
-   * which holds a random id per run.
+   * which holds a random id per run, and again, once the model had dropout layers, while the
+   * executors drew dropout masks from their threads' generators in whatever state earlier tasks had
+   * left them.
    */
   @Test
   void aResumedSparkRunEndsWithTheParametersOfAnUninterruptedOne() throws Exception {
@@ -40,7 +42,7 @@ class TrainResumeTest {
             1.0,
             5,
             """
-        fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [16], modality-dropout = 0.2 } }, baselines = [] }
+        fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 8, head = [16], dropout = 0.2, modality-dropout = 0.2 } }, baselines = [] }
         train { batch-size = 32, mode = %s, epochs = 3, patience = 10, seed = 5 }
         """
                 .formatted(mode));

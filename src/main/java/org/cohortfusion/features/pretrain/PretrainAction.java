@@ -267,7 +267,8 @@ public final class PretrainAction {
           loop.run(
               initial,
               loop.fresh(),
-              AveragedFitter.network(jsc, master, train, new SerializedDataSetLoader()),
+              AveragedFitter.network(
+                  jsc, master, train, new SerializedDataSetLoader(), config.pretrain().seed()),
               net -> {
                 if (survival) {
                   double[] c = concordance(jsc, net, validation, nValidation);
