@@ -91,8 +91,8 @@ public final class FusionSeedsBench {
     return List.of(
         new Condition(
             "fusion-vs-unimodal",
-            "20% of each modality missing (MCAR); attention with modality dropout 0.1 against the"
-                + " default baselines",
+            "20% of each modality missing (MCAR); attention and concat with modality dropout 0.1"
+                + " against the default baselines",
             2000,
             new double[] {0.2, 0.2, 0.2},
             1.0,
@@ -101,6 +101,7 @@ public final class FusionSeedsBench {
             fusion {
               models {
                 attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
+                concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.1 }
               }
               default = attention
             }
@@ -111,7 +112,9 @@ public final class FusionSeedsBench {
                 new Difference(List.of("attention"), "unimodal:labs"),
                 new Difference(List.of("attention"), "unimodal:imaging"),
                 new Difference(List.of("attention"), "early"),
-                new Difference(List.of("attention"), "late"))),
+                new Difference(List.of("attention"), "late"),
+                new Difference(List.of("attention"), "concat"),
+                new Difference(List.of("concat"), "early"))),
         new Condition(
             "half-missing",
             "half of each modality missing (MCAR) in every split; masked fusion (mean, attention)"
