@@ -24,7 +24,8 @@ public record EpochScore(List<Double> key, double loss, double rank, Map<String,
       throw new IllegalArgumentException("Cannot rank epochs: an empty score key");
     }
     key = List.copyOf(key);
-    metrics = Map.copyOf(metrics);
+    // In the caller's order: checkpoints' provenance.json lists them so, the same in every run.
+    metrics = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metrics));
   }
 
   /** Ranked by the lower validation loss. */

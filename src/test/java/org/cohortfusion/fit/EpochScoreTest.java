@@ -1,5 +1,6 @@
 package org.cohortfusion.fit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,5 +64,17 @@ class EpochScoreTest {
     assertThrows(
         IllegalArgumentException.class,
         () -> EpochScore.byRank(0.8, 0.5, NONE).improves(Arrays.asList(0.7, 0.6)));
+  }
+
+  @Test
+  void metricsKeepTheCallersOrder() {
+    // A checkpoint's provenance lists them in this order; an unordered copy would differ per JVM.
+    Map<String, Double> m = new java.util.LinkedHashMap<>();
+    m.put("validation_z", 1.0);
+    m.put("validation_a", 2.0);
+    m.put("validation_m", 3.0);
+    assertEquals(
+        List.of("validation_z", "validation_a", "validation_m"),
+        List.copyOf(EpochScore.byLoss(0.5, 0.7, m).metrics().keySet()));
   }
 }

@@ -273,7 +273,10 @@ public final class PretrainAction {
                 if (survival) {
                   double[] c = concordance(jsc, net, validation, nValidation);
                   return EpochScore.byRankThen(
-                      c[0], -c[1], c[1], Map.of("validation_c", c[0], "validation_loss", c[1]));
+                      c[0],
+                      -c[1],
+                      c[1],
+                      orderedMetrics("validation_c", c[0], "validation_loss", c[1]));
                 }
                 double[] a =
                     evaluate(
@@ -285,7 +288,7 @@ public final class PretrainAction {
                     a[0],
                     a[1],
                     Double.NaN,
-                    Map.of("validation_auroc", a[0], "validation_accuracy", a[1]));
+                    orderedMetrics("validation_auroc", a[0], "validation_accuracy", a[1]));
               },
               e ->
                   LOG.info(
@@ -354,6 +357,14 @@ public final class PretrainAction {
       validation.unpersist();
       test.unpersist();
     }
+  }
+
+  /** Two named metrics in this order. */
+  private static Map<String, Double> orderedMetrics(String a, double x, String b, double y) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put(a, x);
+    m.put(b, y);
+    return m;
   }
 
   /**
