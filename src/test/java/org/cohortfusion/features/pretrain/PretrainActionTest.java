@@ -116,8 +116,8 @@ class PretrainActionTest {
    * <p>Whether the published encoder is flagged is not asserted: on pure noise the validation AUROC
    * has no trend, so the epoch early stopping keeps is arbitrary, and with it whether the encoder
    * had memorised by then (a CI run kept epoch 2 of 30: train AUROC 0.69 against validation 0.60,
-   * under the 0.1 gap; run alone, a later epoch and the flag). What is pinned is that the flag and
-   * the table follow the reported figures, and that the train figure is the published encoder's.
+   * under the 0.1 gap; other runs raised the flag). What is pinned is that the flag and the table
+   * follow the reported figures, and that the train figure is the published encoder's.
    */
   @Test
   void anEncoderThatMemorisesItsTrainSubjectsIsFlagged() throws Exception {
