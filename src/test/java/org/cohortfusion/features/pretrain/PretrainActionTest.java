@@ -108,22 +108,24 @@ class PretrainActionTest {
   }
 
   /**
-   * The train AUROC pretrain reports is the chosen encoder's on its own train subjects: recomputed
-   * here on the driver from the published encoder (Mann-Whitney, not DL4J's ROC). An encoder
-   * trained long and large on a modality that is pure noise ('img': 16 Gaussian pixels, unrelated
-   * to the label) on 90 train subjects comes to separate them far better than validation subjects.
-   *
-   * <p>Whether the published encoder is flagged is not asserted: on pure noise the validation AUROC
-   * has no trend, so the epoch early stopping keeps is arbitrary, and with it whether the encoder
-   * had memorised by then (a CI run kept epoch 2 of 30: train AUROC 0.69 against validation 0.60,
-   * under the 0.1 gap; other runs raised the flag). What is pinned is that the flag and the table
-   * follow the reported figures, and that the train figure is the published encoder's.
+   * An encoder that can only memorise is flagged, and the train AUROC pretrain reports is the
+   * published encoder's on its own train subjects (recomputed here on the driver, Mann-Whitney, not
+   * DL4J's ROC). The cohort makes memorisation certain whichever epoch early stopping keeps: the
+   * train subjects' image ('img', 16 Gaussian pixels) carries their label, every pixel shifted by
+   * {@link #TRAIN_ONLY_SHIFT} standard deviations for label 1, while the validation and test
+   * subjects' images are pure noise. Any encoder that has learnt the train subjects' shift
+   * separates them almost perfectly and validation subjects no better than chance (15 positives and
+   * 15 negatives: an AUROC of 0.9 or more by chance has a probability of about one in ten
+   * thousand).
    */
   @Test
   void anEncoderThatMemorisesItsTrainSubjectsIsFlagged() throws Exception {
     String cohort =
         FeatureTestCohorts.writeCohort(
-            spark, FeatureTestCohorts.rows(150, 9), tmp.resolve("cohort").toString(), "fp-2");
+            spark,
+            trainOnlyImageSignal(FeatureTestCohorts.rows(150, 9)),
+            tmp.resolve("cohort").toString(),
+            "fp-2");
     PipelineConfig config =
         PipelineConfigLoader.parse(
             FeatureTestCohorts.config(
@@ -132,7 +134,7 @@ class PretrainActionTest {
         pretrain {
           averaging-frequency = 2
           encoders {
-            img { embedding-size = 16, conv-channels = [16, 32], epochs = 30, batch-size = 8, learning-rate = 0.01, patience = 30 }
+            img { embedding-size = 16, conv-channels = [16, 32], epochs = 6, batch-size = 8, learning-rate = 0.01, patience = 6 }
           }
         }
         """),
@@ -141,12 +143,8 @@ class PretrainActionTest {
         PretrainAction.of(spark, config).cohortDir(cohort).modalities(List.of("img")).execute();
     System.out.println(result.table());
     ModalityPretrainResult img = result.modalities().get(0);
-    assertEquals(
-        img.trainAuroc() - img.validationAuroc() > ModalityPretrainResult.MEMORISATION_GAP,
-        img.memorises(),
-        "noise encoder: " + img);
-    assertEquals(
-        img.memorises(), result.table().contains("memorises its train subjects"), result.table());
+    assertTrue(img.memorises(), "encoder of a train-only signal: " + img);
+    assertTrue(result.table().contains("memorises its train subjects"), result.table());
 
     EncoderArtifact.Loaded loaded = EncoderArtifact.load(new Configuration(), img.encoderDir());
     org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> labelled =
@@ -177,5 +175,32 @@ class PretrainActionTest {
             scores.stream().mapToDouble(Double::doubleValue).toArray(),
             labels.stream().mapToInt(Integer::intValue).toArray());
     assertEquals(byHand, img.trainAuroc(), 1e-4);
+  }
+
+  /** Pixel shift, in standard deviations, that carries the label in the train subjects' images. */
+  private static final float TRAIN_ONLY_SHIFT = 2f;
+
+  /** {@code rows} with the label written into the train subjects' images only. */
+  private static List<org.apache.spark.sql.Row> trainOnlyImageSignal(
+      List<org.apache.spark.sql.Row> rows) {
+    int split = FeatureTestCohorts.SCHEMA.fieldIndex("split");
+    int label = FeatureTestCohorts.SCHEMA.fieldIndex("label");
+    int image = FeatureTestCohorts.SCHEMA.fieldIndex("img");
+    List<org.apache.spark.sql.Row> out = new java.util.ArrayList<>();
+    for (org.apache.spark.sql.Row row : rows) {
+      Object[] values = new Object[row.size()];
+      for (int f = 0; f < values.length; f++) {
+        values[f] = row.get(f);
+      }
+      if ("train".equals(row.getString(split)) && row.getInt(label) == 1) {
+        float[] pixels = ((float[]) values[image]).clone();
+        for (int p = 0; p < pixels.length; p++) {
+          pixels[p] += TRAIN_ONLY_SHIFT;
+        }
+        values[image] = pixels;
+      }
+      out.add(org.apache.spark.sql.RowFactory.create(values));
+    }
+    return out;
   }
 }
