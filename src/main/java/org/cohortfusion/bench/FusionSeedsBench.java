@@ -85,7 +85,8 @@ public final class FusionSeedsBench {
   }
 
   /**
-   * The three comparisons TrainActionTest asserted with margins of 0.02 to 0.05 on seeds 11 and 23.
+   * The three comparisons TrainActionTest asserted with margins of 0.02 to 0.05 on seeds 11 and 23,
+   * and the first of them on a label without the interaction term.
    */
   public static List<Condition> conditions() {
     return List.of(
@@ -102,6 +103,7 @@ public final class FusionSeedsBench {
               models {
                 attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
                 concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.1 }
+                tensor { what = [clinical, labs, imaging], how = tensor, projection = 16, head = [32], modality-dropout = 0.1 }
               }
               default = attention
             }
@@ -114,7 +116,32 @@ public final class FusionSeedsBench {
                 new Difference(List.of("attention"), "early"),
                 new Difference(List.of("attention"), "late"),
                 new Difference(List.of("attention"), "concat"),
-                new Difference(List.of("concat"), "early"))),
+                new Difference(List.of("concat"), "early"),
+                new Difference(List.of("tensor"), "concat"))),
+        new Condition(
+            "no-interaction",
+            "fusion-vs-unimodal's cohort without the clinical x labs term in the label (b = 0):"
+                + " whether attention's gap to concat and early fusion is the interaction",
+            2000,
+            new double[] {0.2, 0.2, 0.2},
+            1.0,
+            SyntheticEmbeddings.Scenario.MCAR.withInteraction(0),
+            """
+            fusion {
+              models {
+                attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
+                concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.1 }
+                tensor { what = [clinical, labs, imaging], how = tensor, projection = 16, head = [32], modality-dropout = 0.1 }
+              }
+              baselines = [early]
+            }
+            train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.005, patience = 4, seed = %1$d }
+            """,
+            List.of(
+                new Difference(List.of("attention"), "concat"),
+                new Difference(List.of("concat"), "early"),
+                new Difference(List.of("attention"), "early"),
+                new Difference(List.of("tensor"), "concat"))),
         new Condition(
             "half-missing",
             "half of each modality missing (MCAR) in every split; masked fusion (mean, attention)"

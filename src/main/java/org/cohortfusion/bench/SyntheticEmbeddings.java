@@ -18,12 +18,13 @@ import org.cohortfusion.stage.EmbeddingsSpec;
  * has latent signals z_0, z_1, z_2 ~ N(0, 1); modality m's embedding is {@code z_m u_m + noise *
  * eps + offset * c_m} (u_m, c_m fixed random unit vectors: the offset mimics non-centred encoder
  * outputs, so a zero vector is NOT a neutral value). The label is Bernoulli with {@code logit = a
- * (z_0 + z_1 + z_2) + b z_0 z_1}: every modality carries signal and clinical x labs interact.
- * Missingness is MCAR with a rate per modality by default; a {@link Scenario} can correlate the
- * latents through a shared factor, make missingness depend on the label (MNAR) or give the
- * development splits (train, validation) other missing rates than the test split. Splits: 60%
- * train, 20% validation, 20% test. Shared by the train and evaluate tests and by {@link
- * FusionSeedsBench}, whose comparisons need the cohorts those tests train on.
+ * (z_0 + z_1 + z_2) + b z_0 z_1}: every modality carries signal and clinical x labs interact (b =
+ * {@link #B} unless the {@link Scenario} says otherwise). Missingness is MCAR with a rate per
+ * modality by default; a {@link Scenario} can correlate the latents through a shared factor, make
+ * missingness depend on the label (MNAR) or give the development splits (train, validation) other
+ * missing rates than the test split. Splits: 60% train, 20% validation, 20% test. Shared by the
+ * train and evaluate tests and by {@link FusionSeedsBench}, whose comparisons need the cohorts
+ * those tests train on.
  */
 public final class SyntheticEmbeddings {
   public static final String[] NAMES = {"clinical", "labs", "imaging"};
@@ -75,12 +76,24 @@ public final class SyntheticEmbeddings {
    * @param extra number of extra modalities {@code extra0, extra1, ...} (size 8, missing rate and
    *     development rate of the first modality) with latents of their own; with M modalities in all
    *     the logit is {@code A sqrt(3 / M) sum_m z_m + B z_0 z_1}. 0 = the three modalities only.
+   * @param interaction the coefficient B of the clinical x labs term {@code z_0 z_1} in the logit
+   *     ({@link SyntheticEmbeddings#B} by default; 0 makes the label additive in the latents)
    */
-  public record Scenario(double shared, double mnar, double[] developmentMissing, int extra) {
+  public record Scenario(
+      double shared, double mnar, double[] developmentMissing, int extra, double interaction) {
     public static final Scenario MCAR = new Scenario(0, 0, null);
 
     public Scenario(double shared, double mnar, double[] developmentMissing) {
       this(shared, mnar, developmentMissing, 0);
+    }
+
+    public Scenario(double shared, double mnar, double[] developmentMissing, int extra) {
+      this(shared, mnar, developmentMissing, extra, B);
+    }
+
+    /** This scenario with the clinical x labs coefficient {@code b}. */
+    public Scenario withInteraction(double b) {
+      return new Scenario(shared, mnar, developmentMissing, extra, b);
     }
 
     public Scenario {
@@ -147,13 +160,14 @@ public final class SyntheticEmbeddings {
           z[m] = Math.sqrt(scenario.shared()) * s + Math.sqrt(1 - scenario.shared()) * z[m];
         }
       }
-      double logit = A * (z[0] + z[1] + z[2]) + B * z[0] * z[1];
+      double b = scenario.interaction();
+      double logit = A * (z[0] + z[1] + z[2]) + b * z[0] * z[1];
       if (nm > 3) {
         double sum = 0;
         for (double zm : z) {
           sum += zm;
         }
-        logit = A * Math.sqrt(3.0 / nm) * sum + B * z[0] * z[1];
+        logit = A * Math.sqrt(3.0 / nm) * sum + b * z[0] * z[1];
       }
       double p = 1 / (1 + Math.exp(-logit));
       int binary = rng.nextDouble() < p ? 1 : 0;

@@ -419,10 +419,11 @@ final class BenchCommand {
       name = "fusion-seeds",
       mixinStandardHelpOptions = true,
       description = {
-        "Fusion against the unimodal baselines (20%% missing), masked fusion against zero-filled concatenation",
-        "(half missing), and modality dropout under a missingness shift (complete development splits, half missing",
-        "at test), each on a generated cohort per seed: every model's test AUROC per seed, the differences between",
-        "models per seed, and their mean, min and max. Asserts nothing."
+        "Fusion against the unimodal baselines (20%% missing), the same on a label without its interaction term,",
+        "masked fusion against zero-filled concatenation (half missing), and modality dropout under a missingness",
+        "shift (complete development splits, half missing at test), each on a generated cohort per seed: every",
+        "model's test AUROC per seed, the differences between models per seed, and their mean, min and max.",
+        "Asserts nothing."
       })
   static final class FusionSeeds implements Callable<Integer> {
     @Option(
@@ -440,6 +441,14 @@ final class BenchCommand {
     Integer subjects;
 
     @Option(
+        names = "--conditions",
+        split = ",",
+        description =
+            "Conditions to run, comma-separated (default: all of fusion-vs-unimodal, no-interaction,"
+                + " half-missing, missingness-shift).")
+    java.util.List<String> conditions;
+
+    @Option(
         names = "--work-dir",
         defaultValue = "work/bench/fusion-seeds",
         description = "Where the cohorts and models go (default: ${DEFAULT-VALUE}).")
@@ -451,13 +460,27 @@ final class BenchCommand {
         throw new UserInputException(
             "Cannot run bench fusion-seeds: give at least one seed and at least 100 subjects");
       }
+      java.util.List<org.cohortfusion.bench.FusionSeedsBench.Condition> all =
+          org.cohortfusion.bench.FusionSeedsBench.conditions();
+      java.util.List<String> known =
+          all.stream().map(org.cohortfusion.bench.FusionSeedsBench.Condition::name).toList();
+      if (conditions != null && !known.containsAll(conditions)) {
+        throw new UserInputException(
+            "Cannot run bench fusion-seeds: unknown condition in "
+                + conditions
+                + " (known: "
+                + String.join(", ", known)
+                + ")");
+      }
       java.util.List<org.cohortfusion.bench.FusionSeedsBench.ConditionResult> results =
           org.cohortfusion.bench.FusionSeedsBench.run(
               Sessions.getOrCreate("bench fusion-seeds"),
               workDir,
               seeds,
               subjects,
-              org.cohortfusion.bench.FusionSeedsBench.conditions(),
+              all.stream()
+                  .filter(c -> conditions == null || conditions.contains(c.name()))
+                  .toList(),
               line -> System.out.println("bench fusion-seeds: " + line));
       for (org.cohortfusion.bench.FusionSeedsBench.ConditionResult r : results) {
         System.out.printf(
