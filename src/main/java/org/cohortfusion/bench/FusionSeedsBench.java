@@ -98,17 +98,7 @@ public final class FusionSeedsBench {
             new double[] {0.2, 0.2, 0.2},
             1.0,
             SyntheticEmbeddings.Scenario.MCAR,
-            """
-            fusion {
-              models {
-                attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
-                concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.1 }
-                tensor { what = [clinical, labs, imaging], how = tensor, projection = 16, head = [32], modality-dropout = 0.1 }
-              }
-              default = attention
-            }
-            train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.005, patience = 4, seed = %1$d }
-            """,
+            threeOperations("default = attention"),
             List.of(
                 new Difference(List.of("attention"), "unimodal:clinical"),
                 new Difference(List.of("attention"), "unimodal:labs"),
@@ -126,17 +116,7 @@ public final class FusionSeedsBench {
             new double[] {0.2, 0.2, 0.2},
             1.0,
             SyntheticEmbeddings.Scenario.MCAR.withInteraction(0),
-            """
-            fusion {
-              models {
-                attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
-                concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.1 }
-                tensor { what = [clinical, labs, imaging], how = tensor, projection = 16, head = [32], modality-dropout = 0.1 }
-              }
-              baselines = [early]
-            }
-            train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.005, patience = 4, seed = %1$d }
-            """,
+            threeOperations("baselines = [early]"),
             List.of(
                 new Difference(List.of("attention"), "concat"),
                 new Difference(List.of("concat"), "early"),
@@ -186,6 +166,26 @@ public final class FusionSeedsBench {
             List.of(
                 new Difference(List.of("attention"), "attention-nodrop"),
                 new Difference(List.of("attention"), "concat"))));
+  }
+
+  /**
+   * The fusion and train sections of the 20%-missing conditions: attention, concat and tensor
+   * fusion with the same projections, head and modality dropout, and {@code baselines} (a line of
+   * the fusion section).
+   */
+  private static String threeOperations(String baselines) {
+    return """
+        fusion {
+          models {
+            attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
+            concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.1 }
+            tensor { what = [clinical, labs, imaging], how = tensor, projection = 16, head = [32], modality-dropout = 0.1 }
+          }
+          %s
+        }
+        train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.005, patience = 4, seed = %%1$d }
+        """
+        .formatted(baselines);
   }
 
   /** Test AUROC of every model, by seed (in run order) and model name. */
