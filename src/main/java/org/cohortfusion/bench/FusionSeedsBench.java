@@ -86,7 +86,8 @@ public final class FusionSeedsBench {
 
   /**
    * The three comparisons TrainActionTest asserted with margins of 0.02 to 0.05 on seeds 11 and 23,
-   * and the first of them on a label without the interaction term.
+   * and the first of them on a label without the interaction term and on a cohort without missing
+   * modalities.
    */
   public static List<Condition> conditions() {
     return List.of(
@@ -116,6 +117,20 @@ public final class FusionSeedsBench {
             new double[] {0.2, 0.2, 0.2},
             1.0,
             SyntheticEmbeddings.Scenario.MCAR.withInteraction(0),
+            threeOperations("baselines = [early]"),
+            List.of(
+                new Difference(List.of("attention"), "concat"),
+                new Difference(List.of("concat"), "early"),
+                new Difference(List.of("attention"), "early"),
+                new Difference(List.of("tensor"), "concat"))),
+        new Condition(
+            "complete",
+            "fusion-vs-unimodal's cohort with no modality missing: whether attention's gap to concat"
+                + " and early fusion comes from re-weighting over the modalities a subject has",
+            2000,
+            new double[] {0, 0, 0},
+            1.0,
+            SyntheticEmbeddings.Scenario.MCAR,
             threeOperations("baselines = [early]"),
             List.of(
                 new Difference(List.of("attention"), "concat"),

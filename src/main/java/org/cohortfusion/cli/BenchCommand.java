@@ -419,7 +419,8 @@ final class BenchCommand {
       name = "fusion-seeds",
       mixinStandardHelpOptions = true,
       description = {
-        "Fusion against the unimodal baselines (20%% missing), the same on a label without its interaction term,",
+        "Fusion against the unimodal baselines (20%% missing), the same on a label without its interaction term and",
+        "with no modality missing,",
         "masked fusion against zero-filled concatenation (half missing), and modality dropout under a missingness",
         "shift (complete development splits, half missing at test), each on a generated cohort per seed: every",
         "model's test AUROC per seed, the differences between models per seed, and their mean, min and max.",
@@ -445,7 +446,7 @@ final class BenchCommand {
         split = ",",
         description =
             "Conditions to run, comma-separated (default: all of fusion-vs-unimodal, no-interaction,"
-                + " half-missing, missingness-shift).")
+                + " complete, half-missing, missingness-shift).")
     java.util.List<String> conditions;
 
     @Option(
