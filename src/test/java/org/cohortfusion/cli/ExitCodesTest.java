@@ -25,6 +25,27 @@ class ExitCodesTest {
   }
 
   @Test
+  void anUnknownBenchConditionExitsTwoNamingTheKnownOnes() {
+    CliRun r =
+        CliRun.of(
+            "bench",
+            "fusion-seeds",
+            "--conditions",
+            "complete,no-such",
+            "--work-dir",
+            dir.toString());
+    assertEquals(2, r.code(), r.err());
+    assertEquals(1, r.errLines().size(), r.err());
+    assertTrue(
+        r.errLines()
+            .get(0)
+            .startsWith(
+                "error: Cannot run bench fusion-seeds: unknown condition in [complete, no-such]"
+                    + " (known: fusion-vs-unimodal, no-interaction, complete,"),
+        r.err());
+  }
+
+  @Test
   void anUnknownOptionExitsTwoWithOneLine() {
     CliRun r = CliRun.of("ingest", "--config", "unread.conf", "--no-such-option");
     assertEquals(2, r.code(), r.err());
