@@ -3,12 +3,12 @@ package org.cohortfusion.train;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.storage.StorageLevel;
+import org.cohortfusion.spark.HeldOutStorage;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
  * The validation split a model is scored on after every epoch: its batches collected once to the
- * driver, or left on the executors (cached there) and scored where they live by {@link
+ * driver, or left on the executors (cached on their disks) and scored where they live by {@link
  * ExecutorMetrics}, so that the driver's memory does not grow with the split.
  */
 final class HeldOut {
@@ -28,11 +28,11 @@ final class HeldOut {
   }
 
   /**
-   * Batches cached on the executors (memory, spilling to disk), computed once on first use; {@code
+   * Batches cached on the executors (on their local disks), computed once on first use; {@code
    * survival}: their labels are survival codes, scored as a survival model's hazards.
    */
   static HeldOut onExecutors(JavaRDD<Batch> batches, boolean survival) {
-    return new HeldOut(null, batches.persist(StorageLevel.MEMORY_AND_DISK()), survival);
+    return new HeldOut(null, batches.persist(HeldOutStorage.LEVEL), survival);
   }
 
   boolean onExecutors() {

@@ -17,7 +17,6 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.cohort.survival.IntervalConcordance;
 import org.cohortfusion.config.EncoderConfig;
@@ -37,6 +36,7 @@ import org.cohortfusion.fit.EarlyStopping;
 import org.cohortfusion.fit.EpochScore;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.ModelArtifact;
+import org.cohortfusion.spark.HeldOutStorage;
 import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
 import org.cohortfusion.spark.internal.FieldRow;
@@ -197,10 +197,10 @@ public final class PretrainAction {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<DataSet> validation =
         dataSets(labelled, Columns.Splits.VALIDATION, prep, outputs, survival, encoder.batchSize())
-            .persist(StorageLevel.MEMORY_ONLY_SER());
+            .persist(HeldOutStorage.LEVEL);
     JavaRDD<DataSet> test =
         dataSets(labelled, Columns.Splits.TEST, prep, outputs, survival, encoder.batchSize())
-            .persist(StorageLevel.MEMORY_ONLY_SER());
+            .persist(HeldOutStorage.LEVEL);
     // The train split as minibatch shards on shared storage, written once and deleted when this
     // modality is done.
     try (MinibatchShards train =
@@ -495,8 +495,8 @@ public final class PretrainAction {
   }
 
   /**
-   * Minibatch DataSets of one split (persist them MEMORY_ONLY_SER to reuse: plain MEMORY_ONLY
-   * estimates INDArray sizes slowly).
+   * Minibatch DataSets of one split (persist them serialised to reuse: plain MEMORY_ONLY estimates
+   * INDArray sizes slowly).
    */
   static JavaRDD<DataSet> dataSets(
       Dataset<Row> labelled, String split, ModalityPreprocessing prep, int classes, int batchSize) {
