@@ -6,9 +6,13 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.management.Notification;
 import javax.management.NotificationEmitter;
@@ -16,8 +20,8 @@ import javax.management.NotificationListener;
 import javax.management.openmbean.CompositeData;
 
 /**
- * The peak heap of this JVM over an interval (one pipeline stage), measured two ways because
- * neither alone is the live set:
+ * The peak heap of this JVM over an interval (one pipeline stage), measured three ways because only
+ * the third is the live set, and it costs collections:
  *
  * <ul>
  *   <li>{@link Peak#poolPeakSumBytes}: the sum over the heap pools of {@link
@@ -26,20 +30,44 @@ import javax.management.openmbean.CompositeData;
  *       towards -Xmx whenever the collector lets garbage accumulate.
  *   <li>{@link Peak#usedAfterGcBytes}: the largest heap in use just after a collection (GC
  *       notifications), a tighter estimate of what the stage kept reachable; young collections
- *       leave old-generation garbage in it, and a stage with no collection reports 0.
+ *       leave old-generation garbage in it, and a stage with no collection reports 0. With G1 and a
+ *       2 GB heap the old generation holds up to about half the heap in garbage before a concurrent
+ *       cycle reclaims it, so this figure moves with when the collector chose to run.
+ *   <li>{@link Peak#liveSampledBytes}: the largest heap in use right after a full collection forced
+ *       every {@code liveSampleEvery} ({@link System#gc()}, a stop-the-world full collection under
+ *       G1's defaults): what the stage kept reachable at those moments, garbage excluded. A sample
+ *       misses a peak between two samples, so it is a lower bound of the peak live set; each costs
+ *       a full collection (about a second at a 2 GB heap on 2 cores). 0 when not sampled.
  * </ul>
  */
 public final class DriverHeap implements AutoCloseable {
-  /** Peaks in bytes of one interval. */
-  public record Peak(long poolPeakSumBytes, long usedAfterGcBytes, int collections) {}
+  /** Peaks in bytes of one interval, and how many collections and live samples they come from. */
+  public record Peak(
+      long poolPeakSumBytes,
+      long usedAfterGcBytes,
+      int collections,
+      long liveSampledBytes,
+      int liveSamples) {}
 
   private final List<MemoryPoolMXBean> heapPools = new ArrayList<>();
   private final List<NotificationEmitter> emitters = new ArrayList<>();
   private final AtomicLong maxAfterGc = new AtomicLong();
   private final AtomicLong collections = new AtomicLong();
   private final NotificationListener listener = this::onNotification;
+  private final AtomicLong maxLive = new AtomicLong();
+  private final AtomicLong liveSamples = new AtomicLong();
+  private final ScheduledExecutorService sampler;
 
+  /** Pool peaks and after-GC figures only, no forced collections. */
   public DriverHeap() {
+    this(null);
+  }
+
+  /**
+   * @param liveSampleEvery how often to force a full collection and sample the live heap; null or
+   *     zero: never
+   */
+  public DriverHeap(Duration liveSampleEvery) {
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
       if (pool.getType() == MemoryType.HEAP && pool.isValid()) {
         heapPools.add(pool);
@@ -51,6 +79,26 @@ public final class DriverHeap implements AutoCloseable {
         emitters.add(emitter);
       }
     }
+    if (liveSampleEvery == null || liveSampleEvery.isZero()) {
+      sampler = null;
+    } else {
+      sampler =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "driver-heap-live-sample");
+                t.setDaemon(true);
+                return t;
+              });
+      long ms = liveSampleEvery.toMillis();
+      sampler.scheduleWithFixedDelay(this::sampleLive, ms, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void sampleLive() {
+    System.gc();
+    long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    maxLive.accumulateAndGet(used, Math::max);
+    liveSamples.incrementAndGet();
   }
 
   /** Starts an interval: the pools' peaks and the after-GC maximum start again from now. */
@@ -60,6 +108,8 @@ public final class DriverHeap implements AutoCloseable {
     }
     maxAfterGc.set(0);
     collections.set(0);
+    maxLive.set(0);
+    liveSamples.set(0);
   }
 
   /** The peaks since {@link #begin}. */
@@ -69,7 +119,8 @@ public final class DriverHeap implements AutoCloseable {
       MemoryUsage peak = pool.getPeakUsage();
       sum += peak == null ? 0 : peak.getUsed();
     }
-    return new Peak(sum, maxAfterGc.get(), (int) collections.get());
+    return new Peak(
+        sum, maxAfterGc.get(), (int) collections.get(), maxLive.get(), (int) liveSamples.get());
   }
 
   /** The heap's maximum size (-Xmx), or -1 when undefined. */
@@ -104,6 +155,9 @@ public final class DriverHeap implements AutoCloseable {
 
   @Override
   public void close() {
+    if (sampler != null) {
+      sampler.shutdownNow();
+    }
     for (NotificationEmitter emitter : emitters) {
       try {
         emitter.removeNotificationListener(listener);

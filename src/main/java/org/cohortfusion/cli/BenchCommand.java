@@ -351,7 +351,8 @@ final class BenchCommand {
         "The whole pipeline (generate, ingest, pretrain, extract, train, evaluate, report; few epochs) at two or",
         "more cohort sizes, each in a child JVM with the driver memory as its heap; prints each stage's time and the",
         "driver's (and, with a non-local --master, the executors') peak heap per size, and the ratios of the largest",
-        "size to the smallest: time per stage (goal <= 1.2 x the size ratio) and driver peak heap (goal <= 1.2).",
+        "size to the smallest: time per stage (goal <= 1.2 x the size ratio) and driver peak heap (goal <= 1.2;",
+        "by pool peaks, after GC, and live samples taken by a forced full collection every --live-heap-every s).",
         "Writes <work-dir>/bench-scale.json."
       })
   static final class Scale implements Callable<Integer> {
@@ -399,8 +400,21 @@ final class BenchCommand {
             "Spark master of the children (default: this JVM's spark.master, else local[*]).")
     String master;
 
+    @Option(
+        names = "--live-heap-every",
+        defaultValue = "15",
+        description =
+            "Seconds between forced full collections that sample the driver's live heap (the"
+                + " garbage-free measure; each costs about a second), 0 for none (default:"
+                + " ${DEFAULT-VALUE}).")
+    int liveHeapEvery;
+
     @Override
     public Integer call() throws Exception {
+      if (liveHeapEvery < 0) {
+        throw new UserInputException(
+            "Cannot run bench scale: --live-heap-every must be 0 or more, got " + liveHeapEvery);
+      }
       if (epochs < 1) {
         throw new UserInputException(
             "Cannot run bench scale: --epochs must be at least 1, got " + epochs);
@@ -408,7 +422,8 @@ final class BenchCommand {
       java.nio.file.Path dir = java.nio.file.Path.of(workDir).toAbsolutePath();
       java.nio.file.Files.createDirectories(dir);
       ScaleBench.Result r =
-          ScaleBench.run(config, subjects, epochs, models, dir, driverMemory, master);
+          ScaleBench.run(
+              config, subjects, epochs, models, dir, driverMemory, master, liveHeapEvery);
       System.out.print(ScaleBench.table(r));
       System.out.println("bench scale: figures in " + dir.resolve("bench-scale.json"));
       return r.complete() ? 0 : 1;

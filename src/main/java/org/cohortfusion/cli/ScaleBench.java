@@ -15,7 +15,9 @@ import org.cohortfusion.io.Json;
  * {@code bench scale}: the whole pipeline at several cohort sizes, each in a child JVM ({@link
  * ScaleRun}) whose heap is the driver memory under test, and the ratios of the largest size to the
  * smallest measured in the same run: per stage time(large)/time(small) (goal: at most 1.2 times the
- * size ratio, 12x for a tenfold step) and the driver's peak heap large/small (goal: at most 1.2).
+ * size ratio, 12x for a tenfold step) and the driver's peak heap large/small (goal: at most 1.2),
+ * by each of {@link org.cohortfusion.bench.DriverHeap}'s three measures; the live samples are the
+ * one that excludes garbage.
  */
 final class ScaleBench {
   static final double TIME_GOAL_PER_SIZE_STEP = 1.2;
@@ -33,6 +35,7 @@ final class ScaleBench {
       double timeGoal,
       double driverAfterGcRatio,
       double driverPoolPeakRatio,
+      Double driverLiveRatio,
       double driverHeapGoal,
       Double executorHeapRatio) {
     boolean complete() {
@@ -49,7 +52,8 @@ final class ScaleBench {
       List<String> models,
       Path workDir,
       String driverMemory,
-      String master)
+      String master,
+      int liveSampleSeconds)
       throws IOException, InterruptedException {
     List<Long> sorted = subjects.stream().sorted().toList();
     if (sorted.size() < 2
@@ -66,7 +70,14 @@ final class ScaleBench {
     for (long n : sorted) {
       sizes.add(
           runSize(
-              config, n, epochs, models, workDir.resolve("subjects-" + n), driverMemory, master));
+              config,
+              n,
+              epochs,
+              models,
+              workDir.resolve("subjects-" + n),
+              driverMemory,
+              master,
+              liveSampleSeconds));
     }
     Result result = ratios(sizes);
     Json.MAPPER
@@ -96,6 +107,9 @@ final class ScaleBench {
     long largeExecutor = maxOf(large, both, ScaleRun.StageFigures::executorPeakHeapBytes);
     Double executorRatio =
         smallExecutor > 0 && largeExecutor > 0 ? (double) largeExecutor / smallExecutor : null;
+    long smallLive = maxOf(small, both, ScaleRun.StageFigures::driverLiveSampledBytes);
+    long largeLive = maxOf(large, both, ScaleRun.StageFigures::driverLiveSampledBytes);
+    Double liveRatio = smallLive > 0 && largeLive > 0 ? (double) largeLive / smallLive : null;
     return new Result(
         sizes,
         time,
@@ -105,6 +119,7 @@ final class ScaleBench {
             / maxOf(small, both, ScaleRun.StageFigures::driverUsedAfterGcBytes),
         (double) maxOf(large, both, ScaleRun.StageFigures::driverPoolPeakSumBytes)
             / maxOf(small, both, ScaleRun.StageFigures::driverPoolPeakSumBytes),
+        liveRatio,
         DRIVER_HEAP_GOAL,
         executorRatio);
   }
@@ -116,7 +131,8 @@ final class ScaleBench {
       List<String> models,
       Path dir,
       String driverMemory,
-      String master)
+      String master,
+      int liveSampleSeconds)
       throws IOException, InterruptedException {
     deleteTree(
         dir); // the bench's own scratch: generate and ingest refuse or mix with a previous run's
@@ -150,7 +166,8 @@ final class ScaleBench {
             Long.toString(subjects),
             Integer.toString(epochs),
             String.join(",", models),
-            dir.toString()));
+            dir.toString(),
+            Integer.toString(liveSampleSeconds)));
     Path log = dir.resolve("bench.log");
     System.out.printf(
         "bench scale: %d subjects in a child JVM with -Xmx%s, log %s%n",
@@ -198,7 +215,7 @@ final class ScaleBench {
             small.driverMaxHeapBytes() >> 20));
     s.append(
         String.format(
-            "%-9s %9s %9s %7s %5s | %21s | %21s | %15s%n",
+            "%-9s %9s %9s %7s %5s | %21s | %21s | %21s | %15s%n",
             "stage",
             "small s",
             "large s",
@@ -206,6 +223,7 @@ final class ScaleBench {
             "goal",
             "driver after-GC MB",
             "driver pool-peak MB",
+            "driver live MB",
             "executor MB"));
     for (String stage : ScaleRun.STAGES) {
       ScaleRun.StageFigures a = small.stage(stage);
@@ -213,7 +231,7 @@ final class ScaleBench {
       Double ratio = r.timeRatios().get(stage);
       s.append(
           String.format(
-              "%-9s %9s %9s %7s %5s | %10s %10s | %10s %10s | %7s %7s%n",
+              "%-9s %9s %9s %7s %5s | %10s %10s | %10s %10s | %10s %10s | %7s %7s%n",
               stage,
               seconds(a),
               seconds(b),
@@ -223,6 +241,8 @@ final class ScaleBench {
               mb(b, ScaleRun.StageFigures::driverUsedAfterGcBytes),
               mb(a, ScaleRun.StageFigures::driverPoolPeakSumBytes),
               mb(b, ScaleRun.StageFigures::driverPoolPeakSumBytes),
+              live(a),
+              live(b),
               mb(a, ScaleRun.StageFigures::executorPeakHeapBytes),
               mb(b, ScaleRun.StageFigures::executorPeakHeapBytes)));
     }
@@ -238,11 +258,12 @@ final class ScaleBench {
     s.append(
         String.format(
             "time goal: <= %.1fx for a %.1fx size step; driver peak heap ratio (max over stages): after GC %.2fx,"
-                + " pool peaks %.2fx (goal <= %.1fx)%n",
+                + " pool peaks %.2fx, live samples %s (goal <= %.1fx)%n",
             r.timeGoal(),
             r.sizeRatio(),
             r.driverAfterGcRatio(),
             r.driverPoolPeakRatio(),
+            r.driverLiveRatio() == null ? "-" : String.format("%.2fx", r.driverLiveRatio()),
             r.driverHeapGoal()));
     if (!r.complete()) {
       s.append("not complete: the heap ratios are over the stages both sizes finished\n");
@@ -268,6 +289,13 @@ final class ScaleBench {
   private static String mb(
       ScaleRun.StageFigures f, java.util.function.ToLongFunction<ScaleRun.StageFigures> bytes) {
     return f == null || bytes.applyAsLong(f) < 0 ? "-" : Long.toString(bytes.applyAsLong(f) >> 20);
+  }
+
+  /** The live sample in MB, "-" when the stage did not run or took no sample. */
+  private static String live(ScaleRun.StageFigures f) {
+    return f == null || f.driverLiveSamples() == 0
+        ? "-"
+        : Long.toString(f.driverLiveSampledBytes() >> 20);
   }
 
   private static double total(ScaleRun.SizeFigures f) {

@@ -26,9 +26,9 @@ final class ScaleRun {
       List.of("generate", "ingest", "pretrain", "extract", "train", "evaluate", "report");
 
   /**
-   * One stage: its exit code (0: done), wall time, driver heap peaks (see {@link DriverHeap}),
-   * executor heap peak (-1: none reported). A failed stage is kept with the figures up to its
-   * failure: an out-of-memory stage is a result.
+   * One stage: its exit code (0: done), wall time, driver heap peaks (see {@link DriverHeap}; the
+   * live sample is 0 when none was taken), executor heap peak (-1: none reported). A failed stage
+   * is kept with the figures up to its failure: an out-of-memory stage is a result.
    */
   record StageFigures(
       String stage,
@@ -37,6 +37,8 @@ final class ScaleRun {
       long driverPoolPeakSumBytes,
       long driverUsedAfterGcBytes,
       int driverCollections,
+      long driverLiveSampledBytes,
+      int driverLiveSamples,
       long executorPeakHeapBytes,
       double loadAverageAtEnd) {
     boolean done() {
@@ -68,10 +70,14 @@ final class ScaleRun {
 
   private ScaleRun() {}
 
-  /** Arguments: config file, subjects, epochs, comma-separated models, the size's directory. */
+  /**
+   * Arguments: config file, subjects, epochs, comma-separated models, the size's directory, seconds
+   * between live-heap samples (0: none).
+   */
   public static void main(String[] args) throws Exception {
-    if (args.length != 5) {
-      System.err.println("usage: ScaleRun <config> <subjects> <epochs> <model,model> <dir>");
+    if (args.length != 6) {
+      System.err.println(
+          "usage: ScaleRun <config> <subjects> <epochs> <model,model> <dir> <live-sample-seconds>");
       System.exit(ExitCodes.USER_ERROR);
     }
     SizeFigures figures =
@@ -80,14 +86,21 @@ final class ScaleRun {
             Long.parseLong(args[1]),
             Integer.parseInt(args[2]),
             List.of(args[3].split(",")),
-            Path.of(args[4]));
+            Path.of(args[4]),
+            java.time.Duration.ofSeconds(Long.parseLong(args[5])));
     Json.MAPPER
         .writerWithDefaultPrettyPrinter()
         .writeValue(Path.of(args[4], "size.json").toFile(), figures);
     System.exit(figures.complete() ? 0 : 1);
   }
 
-  static SizeFigures run(String config, long subjects, int epochs, List<String> models, Path dir)
+  static SizeFigures run(
+      String config,
+      long subjects,
+      int epochs,
+      List<String> models,
+      Path dir,
+      java.time.Duration liveSampleEvery)
       throws Exception {
     Files.createDirectories(dir);
     String input = dir.resolve("input").toAbsolutePath().toString();
@@ -100,7 +113,7 @@ final class ScaleRun {
     double sparkStart = (System.nanoTime() - t0) / 1e9;
     ExecutorHeap executors = ExecutorHeap.register(sc);
     List<StageFigures> stages = new ArrayList<>();
-    try (DriverHeap driver = new DriverHeap()) {
+    try (DriverHeap driver = new DriverHeap(liveSampleEvery)) {
       for (String stage : STAGES) {
         List<String> args = new ArrayList<>(List.of(stage, "--run-id", runId));
         if (stage.equals("generate")) {
@@ -132,17 +145,22 @@ final class ScaleRun {
                 peak.poolPeakSumBytes(),
                 peak.usedAfterGcBytes(),
                 peak.collections(),
+                peak.liveSampledBytes(),
+                peak.liveSamples(),
                 executors.end(),
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         stages.add(f);
         System.out.printf(
-            "bench scale: %d subjects: %s %s %.1f s, driver heap peak %d MB (pools), %d MB (after GC), load %.2f%n",
+            "bench scale: %d subjects: %s %s %.1f s, driver heap peak %d MB (pools), %d MB (after GC),"
+                + " %d MB (live, %d samples), load %.2f%n",
             subjects,
             stage,
             code == 0 ? "done in" : "FAILED (exit code " + code + ", its log is above) after",
             seconds,
             f.driverPoolPeakSumBytes() >> 20,
             f.driverUsedAfterGcBytes() >> 20,
+            f.driverLiveSampledBytes() >> 20,
+            f.driverLiveSamples(),
             f.loadAverageAtEnd());
         if (code != 0) {
           break; // later stages read this one's output

@@ -37,7 +37,9 @@ class ScaleBenchTest {
             "--models",
             "attention,concat",
             "--work-dir",
-            dir.toString());
+            dir.toString(),
+            "--live-heap-every",
+            "1");
     assertEquals(0, run.code(), run.err());
     assertTrue(run.out().contains("total"), run.out());
 
@@ -55,6 +57,7 @@ class ScaleBenchTest {
       JsonNode stages = size.get("stages");
       assertEquals(ScaleRun.STAGES.size(), stages.size());
       long collected = 0;
+      int liveSamples = 0;
       for (int i = 0; i < stages.size(); i++) {
         JsonNode s = stages.get(i);
         assertEquals(ScaleRun.STAGES.get(i), s.get("stage").asText());
@@ -69,8 +72,17 @@ class ScaleBenchTest {
             s.get("executorPeakHeapBytes").asLong(),
             "no executor apart from the driver in local mode");
         collected += s.get("driverUsedAfterGcBytes").asLong();
+        // A live sample is the heap in use at one moment of the stage: no pool exceeds its peak.
+        if (s.get("driverLiveSamples").asInt() > 0) {
+          long live = s.get("driverLiveSampledBytes").asLong();
+          assertTrue(live > 0 && live <= poolPeak, s.toString());
+          liveSamples += s.get("driverLiveSamples").asInt();
+        } else {
+          assertEquals(0, s.get("driverLiveSampledBytes").asLong(), s.toString());
+        }
       }
       assertTrue(collected > 0, "the collector ran during some stage of " + size.get("subjects"));
+      assertTrue(liveSamples > 0, "a sample a second over the whole pipeline: " + size);
       assertTrue(
           Files.exists(
               dir.resolve("subjects-" + size.get("subjects").asLong()).resolve("out/report")));
@@ -90,14 +102,15 @@ class ScaleBenchTest {
    */
   @Test
   void ratiosAreLargeOverSmall() {
-    ScaleRun.SizeFigures small = figures(100, 10, 200, 100);
-    ScaleRun.SizeFigures large = figures(1000, 110, 260, 100);
+    ScaleRun.SizeFigures small = figures(100, 10, 200, 100, 50);
+    ScaleRun.SizeFigures large = figures(1000, 110, 260, 100, 60);
     ScaleBench.Result r = ScaleBench.ratios(List.of(small, large));
     assertEquals(11.0, r.timeRatios().get("generate"), 1e-9);
     assertEquals(11.0, r.timeRatios().get("total"), 1e-9);
     assertEquals(12.0, r.timeGoal(), 1e-9);
     assertEquals(1.3, r.driverAfterGcRatio(), 1e-9);
     assertEquals(1.0, r.driverPoolPeakRatio(), 1e-9);
+    assertEquals(1.2, r.driverLiveRatio(), 1e-9);
     assertNull(r.executorHeapRatio());
     assertTrue(ScaleBench.table(r).contains("MISS") == false, ScaleBench.table(r));
   }
@@ -109,12 +122,12 @@ class ScaleBenchTest {
    */
   @Test
   void aFailedStageHasNoRatioAndTheHeapRatiosCoverTheStagesBothFinished() {
-    ScaleRun.SizeFigures small = figures(100, 10, 200, 100);
+    ScaleRun.SizeFigures small = figures(100, 10, 200, 100, 0);
     List<ScaleRun.StageFigures> failed = new java.util.ArrayList<>();
     for (String stage : ScaleRun.STAGES.subList(0, ScaleRun.STAGES.indexOf("evaluate"))) {
-      failed.add(new ScaleRun.StageFigures(stage, 0, 50, 100, 400, 1, -1, 1.0));
+      failed.add(new ScaleRun.StageFigures(stage, 0, 50, 100, 400, 1, 0, 0, -1, 1.0));
     }
-    failed.add(new ScaleRun.StageFigures("evaluate", 1, 300, 2000, 1900, 9, -1, 1.0));
+    failed.add(new ScaleRun.StageFigures("evaluate", 1, 300, 2000, 1900, 9, 0, 0, -1, 1.0));
     ScaleRun.SizeFigures large =
         new ScaleRun.SizeFigures(
             1000, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, failed);
@@ -124,16 +137,20 @@ class ScaleBenchTest {
     assertNull(r.timeRatios().get("report"));
     assertNull(r.timeRatios().get("total"));
     assertEquals(2.0, r.driverAfterGcRatio(), 1e-9, "over generate to train only");
+    assertNull(r.driverLiveRatio(), "no live samples");
     assertEquals(false, r.complete());
     String table = ScaleBench.table(r);
     assertTrue(table.contains("FAIL 300") && table.contains("not complete"), table);
   }
 
   private static ScaleRun.SizeFigures figures(
-      long subjects, double seconds, long afterGc, long poolPeak) {
+      long subjects, double seconds, long afterGc, long poolPeak, long live) {
     List<ScaleRun.StageFigures> stages =
         ScaleRun.STAGES.stream()
-            .map(s -> new ScaleRun.StageFigures(s, 0, seconds, poolPeak, afterGc, 1, -1, 1.0))
+            .map(
+                s ->
+                    new ScaleRun.StageFigures(
+                        s, 0, seconds, poolPeak, afterGc, 1, live, live > 0 ? 3 : 0, -1, 1.0))
             .toList();
     return new ScaleRun.SizeFigures(
         subjects, 1, List.of("attention"), "local[*]", true, 2L << 30, 2, 1.0, stages);
