@@ -33,11 +33,12 @@ import javax.management.openmbean.CompositeData;
  *       leave old-generation garbage in it, and a stage with no collection reports 0. With G1 and a
  *       2 GB heap the old generation holds up to about half the heap in garbage before a concurrent
  *       cycle reclaims it, so this figure moves with when the collector chose to run.
- *   <li>{@link Peak#liveSampledBytes}: the largest heap in use right after a full collection forced
+ *   <li>{@link Peak#liveSampledBytes}: the largest heap in use after a full collection requested
  *       every {@code liveSampleEvery} ({@link System#gc()}, a stop-the-world full collection under
- *       G1's defaults): what the stage kept reachable at those moments, garbage excluded. A sample
- *       misses a peak between two samples, so it is a lower bound of the peak live set; each costs
- *       a full collection (about a second at a 2 GB heap on 2 cores). 0 when not sampled.
+ *       G1's defaults), read from that collection's own notification: what the stage kept reachable
+ *       at those moments, garbage excluded. A sample misses a peak between two samples, so it is a
+ *       lower bound of the peak live set; each costs a full collection (about a second at a 2 GB
+ *       heap on 2 cores). 0 when not sampled.
  * </ul>
  */
 public final class DriverHeap implements AutoCloseable {
@@ -57,6 +58,9 @@ public final class DriverHeap implements AutoCloseable {
   private final AtomicLong maxLive = new AtomicLong();
   private final AtomicLong liveSamples = new AtomicLong();
   private final ScheduledExecutorService sampler;
+
+  /** The cause a collection requested by {@link System#gc()} reports. */
+  private static final String SYSTEM_GC = "System.gc()";
 
   /** Pool peaks and after-GC figures only, no forced collections. */
   public DriverHeap() {
@@ -94,11 +98,13 @@ public final class DriverHeap implements AutoCloseable {
     }
   }
 
+  /**
+   * Requests a full collection; its notification ({@link #onNotification}) records the sample, so
+   * that a request the JVM delays or skips (the GC locker, held while native code reads a Java
+   * array) records nothing rather than a heap full of garbage.
+   */
   private void sampleLive() {
     System.gc();
-    long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    maxLive.accumulateAndGet(used, Math::max);
-    liveSamples.incrementAndGet();
   }
 
   /** Starts an interval: the pools' peaks and the after-GC maximum start again from now. */
@@ -142,6 +148,10 @@ public final class DriverHeap implements AutoCloseable {
     }
     collections.incrementAndGet();
     maxAfterGc.accumulateAndGet(used, Math::max);
+    if (SYSTEM_GC.equals(info.getGcCause()) && info.getGcAction().contains("major")) {
+      maxLive.accumulateAndGet(used, Math::max);
+      liveSamples.incrementAndGet();
+    }
   }
 
   private boolean isHeapPool(String name) {

@@ -32,6 +32,14 @@ import org.cohortfusion.train.TrainedModels;
 public final class FusionSeedsBench {
   private FusionSeedsBench() {}
 
+  /** What the no-interaction and complete conditions compare: the operations and early fusion. */
+  private static final List<Difference> OPERATION_DIFFERENCES =
+      List.of(
+          new Difference(List.of("attention"), "concat"),
+          new Difference(List.of("concat"), "early"),
+          new Difference(List.of("attention"), "early"),
+          new Difference(List.of("tensor"), "concat"));
+
   /** The default seeds: the two the train tests used and three more. */
   public static final List<Long> SEEDS = List.of(11L, 23L, 5L, 37L, 41L);
 
@@ -118,11 +126,7 @@ public final class FusionSeedsBench {
             1.0,
             SyntheticEmbeddings.Scenario.MCAR.withInteraction(0),
             threeOperations("baselines = [early]"),
-            List.of(
-                new Difference(List.of("attention"), "concat"),
-                new Difference(List.of("concat"), "early"),
-                new Difference(List.of("attention"), "early"),
-                new Difference(List.of("tensor"), "concat"))),
+            OPERATION_DIFFERENCES),
         new Condition(
             "complete",
             "fusion-vs-unimodal's cohort with no modality missing: whether attention's gap to concat"
@@ -132,11 +136,7 @@ public final class FusionSeedsBench {
             1.0,
             SyntheticEmbeddings.Scenario.MCAR,
             threeOperations("baselines = [early]"),
-            List.of(
-                new Difference(List.of("attention"), "concat"),
-                new Difference(List.of("concat"), "early"),
-                new Difference(List.of("attention"), "early"),
-                new Difference(List.of("tensor"), "concat"))),
+            OPERATION_DIFFERENCES),
         new Condition(
             "half-missing",
             "half of each modality missing (MCAR) in every split; masked fusion (mean, attention)"
