@@ -12,8 +12,9 @@ import java.util.Set;
  * are fused, arXiv 2408.02686): concatenation, tensor operation, attention or gating.
  *
  * <p>Options (all optional): {@code outSize} (gmu, lowrank_tensor; default: first modality size),
- * {@code rank} (lowrank_tensor; default 4), {@code keyProjection} (attention; default true).
- * Unknown options are rejected.
+ * {@code rank} (lowrank_tensor; default 4), {@code keyProjection} (attention; default true), {@code
+ * normalised} (attention: softmax weights over the present modalities; false = a sigmoid weight per
+ * modality; default true). Unknown options are rejected.
  */
 public enum FusionOp {
   CONCAT("concat", How.CONCATENATION, false, "concatenation, absent modalities zero-filled"),
@@ -114,6 +115,7 @@ public enum FusionOp {
     }
     if (this == ATTENTION) {
       keys.add("keyProjection");
+      keys.add("normalised");
     }
     return Collections.unmodifiableSet(keys);
   }
@@ -152,7 +154,8 @@ public enum FusionOp {
       case MEAN:
         return new MaskedMeanFusion(sizes);
       case ATTENTION:
-        return new MaskedAttentionFusion(boolOption(opts, "keyProjection", true), sizes);
+        return new MaskedAttentionFusion(
+            boolOption(opts, "keyProjection", true), boolOption(opts, "normalised", true), sizes);
       case GMU:
         return new GatedMultimodalUnit(outSize, sizes);
       case TENSOR:

@@ -15,6 +15,12 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * softmax(s)} over the PRESENT modalities only and output {@code sum_m a_m h_m}. With {@code
  * keyProjection = false} the score is {@code q . h_m}.
  *
+ * <p>With {@code normalised = false} each present modality's weight is {@code sigmoid(s_m)} on its
+ * own, as in gated attention pooling, and the weights do not sum to one: the output then grows with
+ * the modalities a subject has, as a sum or a zero-filled concatenation does, where the softmax's
+ * convex combination keeps one scale whatever the count. A label whose evidence adds up across
+ * modalities is what the unnormalised form can represent and the softmax cannot.
+ *
  * <p>Trainable parameters: {@code q} [d, 1] and (optionally) {@code Wk} [d, d].
  *
  * <p>Masking: absent modalities are removed before the softmax (they are neither exponentiated nor
@@ -26,12 +32,18 @@ public class MaskedAttentionFusion extends FusionVertexConf {
   private static final long serialVersionUID = 1L;
 
   private boolean keyProjection = true;
+  private boolean normalised = true;
 
   public MaskedAttentionFusion() {}
 
   public MaskedAttentionFusion(boolean keyProjection, int... sizes) {
+    this(keyProjection, true, sizes);
+  }
+
+  public MaskedAttentionFusion(boolean keyProjection, boolean normalised, int... sizes) {
     super(sizes);
     this.keyProjection = keyProjection;
+    this.normalised = normalised;
     commonSize();
   }
 
@@ -43,6 +55,14 @@ public class MaskedAttentionFusion extends FusionVertexConf {
     this.keyProjection = keyProjection;
   }
 
+  public boolean isNormalised() {
+    return normalised;
+  }
+
+  public void setNormalised(boolean normalised) {
+    this.normalised = normalised;
+  }
+
   @Override
   public long outputSize() {
     return commonSize();
@@ -50,7 +70,7 @@ public class MaskedAttentionFusion extends FusionVertexConf {
 
   @Override
   protected Object[] optionValues() {
-    return new Object[] {keyProjection};
+    return new Object[] {keyProjection, normalised};
   }
 
   @Override
@@ -116,6 +136,10 @@ public class MaskedAttentionFusion extends FusionVertexConf {
       return ((MaskedAttentionFusion) conf).keyProjection;
     }
 
+    private boolean normalised() {
+      return ((MaskedAttentionFusion) conf).normalised;
+    }
+
     @Override
     protected boolean cachesForward() {
       return true;
@@ -140,7 +164,10 @@ public class MaskedAttentionFusion extends FusionVertexConf {
               ? Transforms.tanh(FusionMath.mm(flat, param("Wk"), false, false), false)
               : flat;
       INDArray scores = FusionMath.mm(u, param("q"), false, false).reshape('c', batch, m);
-      INDArray a = FusionMath.maskedSoftmax(scores, presence);
+      INDArray a =
+          normalised()
+              ? FusionMath.maskedSoftmax(scores, presence)
+              : Transforms.sigmoid(scores, false).muli(presence);
       INDArray out =
           Nd4j.matmul(a.reshape('c', batch, 1, m), stacked.reshape('c', batch, m, d))
               .reshape('c', batch, d);
@@ -163,7 +190,12 @@ public class MaskedAttentionFusion extends FusionVertexConf {
       INDArray dx =
           Nd4j.matmul(weights.reshape('c', batch, m, 1), e.reshape('c', batch, 1, d))
               .reshape('c', batch * m, d);
-      INDArray dS = FusionMath.softmaxBackward(weights, dA).reshape('c', batch * m, 1);
+      // an absent modality's sigmoid weight is 0, so a (1 - a) is 0 there and it gets no gradient
+      INDArray dS =
+          (normalised()
+                  ? FusionMath.softmaxBackward(weights, dA)
+                  : dA.muli(weights.rsub(1.0).muli(weights)))
+              .reshape('c', batch * m, 1);
       INDArray q = param("q");
       FusionMath.mmInto(keys, dS, gradientTarget("q"), true, false);
       INDArray dU = FusionMath.mm(dS, q, false, true);

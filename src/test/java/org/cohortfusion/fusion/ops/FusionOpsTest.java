@@ -37,6 +37,7 @@ class FusionOpsTest {
         Arguments.of("mean", new MaskedMeanFusion(3, 3, 3)),
         Arguments.of("attention", new MaskedAttentionFusion(true, 3, 3, 3)),
         Arguments.of("attention_noproj", new MaskedAttentionFusion(false, 3, 3)),
+        Arguments.of("attention_unnormalised", new MaskedAttentionFusion(true, false, 3, 3, 3)),
         Arguments.of("gmu", new GatedMultimodalUnit(3, 3, 2, 4)),
         Arguments.of("tensor", new TensorFusion(2, 3)),
         Arguments.of("tensor3", new TensorFusion(2, 2, 3)),
@@ -50,6 +51,10 @@ class FusionOpsTest {
         Arguments.of(
             "attention_noproj_projected",
             new MaskedAttentionFusion(false, 3, 3).withProjection(new int[] {0, 4}, "tanh")),
+        Arguments.of(
+            "attention_unnormalised_projected",
+            new MaskedAttentionFusion(true, false, 3, 3, 3)
+                .withProjection(new int[] {4, 2, 5}, "tanh")),
         Arguments.of(
             "gmu_projected",
             new GatedMultimodalUnit(3, 3, 2, 4).withProjection(new int[] {5, 0, 3}, "sigmoid")),
@@ -240,5 +245,37 @@ class FusionOpsTest {
     assertEquals(org.nd4j.linalg.api.buffer.DataType.FLOAT, out.dataType());
     assertFalse(out.isNaN().any() || out.isInfinite().any(), name + ": non-finite float output");
     assertFalse(g.params().isNaN().any(), name + ": non-finite float parameters after a step");
+  }
+
+  /**
+   * Unnormalised attention weighs each modality by its own score only, so a subject's fused vector
+   * is the sum of what each of its modalities gives alone; the softmax's convex combination is not
+   * (its output with every modality present is an average, not a sum, of the single-modality ones).
+   */
+  @org.junit.jupiter.api.Test
+  void unnormalisedAttentionAddsUpOverPresentModalitiesAndTheSoftmaxDoesNot() {
+    seed();
+    int nMod = 3;
+    INDArray all = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.DOUBLE, BATCH, nMod);
+    for (boolean normalised : new boolean[] {false, true}) {
+      MaskedAttentionFusion conf = new MaskedAttentionFusion(true, normalised, 3, 3, 3);
+      ComputationGraph g = FusionTestSupport.graph(conf);
+      INDArray[] in = FusionTestSupport.vertexInputs(conf, all);
+      INDArray together = FusionTestSupport.fusionForward(g, in);
+      INDArray sumOfAlone = Nd4j.zerosLike(together);
+      for (int m = 0; m < nMod; m++) {
+        INDArray only = Nd4j.zerosLike(all);
+        only.putColumn(m, Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.DOUBLE, BATCH, 1));
+        INDArray[] alone = in.clone();
+        alone[nMod] = only;
+        sumOfAlone.addi(FusionTestSupport.fusionForward(g, alone));
+      }
+      double gap = together.sub(sumOfAlone).amaxNumber().doubleValue();
+      if (normalised) {
+        assertTrue(gap > 1e-3, "the softmax's output is not a sum over modalities, gap " + gap);
+      } else {
+        assertEquals(0.0, gap, 1e-12, "unnormalised attention must add up over modalities");
+      }
+    }
   }
 }
