@@ -138,6 +138,36 @@ public final class FusionSeedsBench {
             threeOperations("baselines = [early]"),
             OPERATION_DIFFERENCES),
         new Condition(
+            "normalisation",
+            "fusion-vs-unimodal's cohort: attention with softmax weights (a convex combination of"
+                + " the present modalities) against sigmoid weights (a sum that grows with them), and"
+                + " the masked mean against the sum, whether attention's gap to concat is the"
+                + " normalisation",
+            2000,
+            new double[] {0.2, 0.2, 0.2},
+            1.0,
+            SyntheticEmbeddings.Scenario.MCAR,
+            """
+            fusion {
+              models {
+                attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.1 }
+                attention-sigmoid { what = [clinical, labs, imaging], how = attention, options = { normalised = false }, projection = 16, head = [32], modality-dropout = 0.1 }
+                concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.1 }
+                mean { what = [clinical, labs, imaging], how = mean, projection = 16, head = [32], modality-dropout = 0.1 }
+                sum { what = [clinical, labs, imaging], how = sum, projection = 16, head = [32], modality-dropout = 0.1 }
+              }
+              baselines = [early]
+            }
+            train { mode = local, epochs = 15, batch-size = 32, learning-rate = 0.005, patience = 4, seed = %1$d }
+            """,
+            List.of(
+                new Difference(List.of("attention"), "concat"),
+                new Difference(List.of("attention-sigmoid"), "concat"),
+                new Difference(List.of("attention-sigmoid"), "attention"),
+                new Difference(List.of("sum"), "mean"),
+                new Difference(List.of("sum"), "concat"),
+                new Difference(List.of("attention-sigmoid"), "early"))),
+        new Condition(
             "half-missing",
             "half of each modality missing (MCAR) in every split; masked fusion (mean, attention)"
                 + " against zero-filled concatenation (concat, early)",
