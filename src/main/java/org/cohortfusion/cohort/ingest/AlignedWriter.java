@@ -44,12 +44,33 @@ final class AlignedWriter {
   /** Aligned-observation metric: the accepted subjects kept, one per subject_id. */
   static final String KEPT_METRIC = ":kept";
 
+  /**
+   * Input bytes (as stored) per shuffle partition of the aligned write. A task of the write sorts
+   * and aggregates its whole partition in Spark's memory pages, so with a fixed partition count the
+   * memory of every task, and in local mode the driver's heap, grows with the cohort: at 8
+   * partitions a million subjects were 125,000 per task. Sized by the input instead, a partition
+   * holds about as much at any cohort size; adaptive execution then coalesces partitions smaller
+   * than its advisory size (64 MB by default), so a small cohort keeps few tasks.
+   */
+  static final long INPUT_BYTES_PER_SHUFFLE_PARTITION = 16L << 20;
+
   private final SparkSession spark;
   private final SplitConfig splits;
+  private final long inputBytesPerPartition;
 
-  AlignedWriter(SparkSession spark, SplitConfig splits) {
+  AlignedWriter(SparkSession spark, SplitConfig splits, long inputBytesPerPartition) {
     this.spark = spark;
     this.splits = splits;
+    this.inputBytesPerPartition = inputBytesPerPartition;
+  }
+
+  /**
+   * The aligned write's shuffle partitions: the session's {@code spark.sql.shuffle.partitions}, or
+   * more when the input needs them, one per {@code bytesPerPartition} of input.
+   */
+  static int shufflePartitions(int configured, long inputBytes, long bytesPerPartition) {
+    long byInput = (inputBytes + bytesPerPartition - 1) / bytesPerPartition;
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(configured, byInput));
   }
 
   /**
@@ -69,6 +90,7 @@ final class AlignedWriter {
       Dataset<Row> subjects,
       SubjectsSummary summary,
       ModalityPlanner.PlannedModalities planned,
+      long inputBytes,
       String dir) {
     List<ModalitySpec> specs = planned.specs();
     Map<String, ModalityJoin> joins = planned.joins();
@@ -102,15 +124,16 @@ final class AlignedWriter {
     alignedMetrics.add(ModalityJoin.countWhere(lit(true), KEPT_METRIC));
     Dataset<Row> cohort =
         orderColumns(alignedMetrics.observe(aligned, alignedObservation).filter(anyPresent), specs);
-    writeObserved(cohort, dir);
+    writeObserved(cohort, inputBytes, dir);
     Map<String, Object> counts = ModalityJoin.metrics(alignedObservation);
     return new AlignedWrite(base, cohort, counts, ModalityJoin.metric(counts, KEPT_METRIC));
   }
 
   /**
-   * Writes with three session settings changed for this write only:
+   * Writes with four session settings changed for this write only:
    *
    * <ul>
+   *   <li>the shuffle partitions sized by the input ({@link #shufflePartitions});
    *   <li>adaptive execution's empty-relation propagation off: when every row of a table is
    *       rejected, that rule would drop the table's (already executed) stage from the final plan
    *       and its observed counts with it;
@@ -122,13 +145,20 @@ final class AlignedWriter {
    *       CheckedTable#firstAcceptedPerSubject}).
    * </ul>
    */
-  private void writeObserved(Dataset<Row> df, String dir) {
+  private void writeObserved(Dataset<Row> df, long inputBytes, String dir) {
     String excluded = "spark.sql.adaptive.optimizer.excludedRules";
     String rule = "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation";
     String excludedBefore = spark.conf().getOption(excluded).getOrElse(() -> null);
+    String partitions = "spark.sql.shuffle.partitions";
     SessionConf.with(
         spark,
         Map.of(
+            partitions,
+            Integer.toString(
+                shufflePartitions(
+                    Integer.parseInt(spark.conf().get(partitions)),
+                    inputBytes,
+                    inputBytesPerPartition)),
             excluded,
             excludedBefore == null || excludedBefore.isEmpty() ? rule : excludedBefore + "," + rule,
             "spark.sql.execution.useObjectHashAggregateExec",

@@ -54,29 +54,50 @@ public final class IngestAction {
   private final PipelineConfig config;
   private final String outputDir;
   private final boolean allowEmpty;
+  private final long inputBytesPerShufflePartition;
 
   private IngestAction(
-      SparkSession spark, PipelineConfig config, String outputDir, boolean allowEmpty) {
+      SparkSession spark,
+      PipelineConfig config,
+      String outputDir,
+      boolean allowEmpty,
+      long inputBytesPerShufflePartition) {
     this.spark = Objects.requireNonNull(spark, "spark");
     this.config = Objects.requireNonNull(config, "config");
     this.outputDir = outputDir;
     this.allowEmpty = allowEmpty;
+    this.inputBytesPerShufflePartition = inputBytesPerShufflePartition;
   }
 
   public static IngestAction of(SparkSession spark, PipelineConfig config) {
-    return new IngestAction(spark, config, config.cohortOutputDir(), config.output().allowEmpty());
+    return new IngestAction(
+        spark,
+        config,
+        config.cohortOutputDir(),
+        config.output().allowEmpty(),
+        AlignedWriter.INPUT_BYTES_PER_SHUFFLE_PARTITION);
   }
 
   /** Publishes the cohort at {@code dir} instead of {@code <output.dir>/cohort}. */
   public IngestAction outputDir(String dir) {
-    return new IngestAction(spark, config, dir, allowEmpty);
+    return new IngestAction(spark, config, dir, allowEmpty, inputBytesPerShufflePartition);
   }
 
   /**
    * Publishes a cohort without any labeled subject too (output.allow-empty, ingest --allow-empty).
    */
   public IngestAction allowEmpty(boolean allow) {
-    return new IngestAction(spark, config, outputDir, allowEmpty || allow);
+    return new IngestAction(
+        spark, config, outputDir, allowEmpty || allow, inputBytesPerShufflePartition);
+  }
+
+  /**
+   * Input bytes per shuffle partition of the aligned write ({@link
+   * AlignedWriter#INPUT_BYTES_PER_SHUFFLE_PARTITION} by default), so that a test's small cohort can
+   * need more partitions than its session has.
+   */
+  IngestAction inputBytesPerShufflePartition(long bytes) {
+    return new IngestAction(spark, config, outputDir, allowEmpty, bytes);
   }
 
   /**
@@ -124,7 +145,7 @@ public final class IngestAction {
     SideJobs background = new SideJobs(spark);
     TrimmedIds trimmedIds = new TrimmedIds();
     ModalityPlanner planner = new ModalityPlanner(spark, config, trimmedIds);
-    AlignedWriter writer = new AlignedWriter(spark, config.splits());
+    AlignedWriter writer = new AlignedWriter(spark, config.splits(), inputBytesPerShufflePartition);
     List<Dataset<Row>> cached = new ArrayList<>();
     long start = System.nanoTime();
     Instant runStart = Instant.now();
@@ -176,6 +197,9 @@ public final class IngestAction {
                     "modalities." + e.getKey() + ".id-column",
                     e.getValue().idColumn()));
       }
+      long inputBytes =
+          subjectFiles.totalBytes()
+              + modalityFiles.values().stream().mapToLong(TableSource.Files::totalBytes).sum();
       Map<RejectReason, CheckPolicy> subjectPolicies =
           IngestPolicy.policies("subjects", config.subjects().checks());
       IngestPolicy.failOnUnreadable("subjects", subjectFiles, subjectPolicies);
@@ -287,7 +311,7 @@ public final class IngestAction {
               tmp -> {
                 String alignedDir = tmp + "/" + CohortManifest.ALIGNED;
                 AlignedWriter.AlignedWrite aligned =
-                    writer.write(subjectsKept, summaryOfPassed, firstPlan, alignedDir);
+                    writer.write(subjectsKept, summaryOfPassed, firstPlan, inputBytes, alignedDir);
                 SubjectsSummary subjectsFound = summaryOfPassed;
                 ModalityPlanner.PlannedModalities planned = firstPlan;
                 CheckedTable subjectsChecked = subjectTable;
@@ -319,7 +343,7 @@ public final class IngestAction {
                                 .select(col(TableValidator.ID).as(ModalityPlanner.KNOWN_ID)),
                             modalityFiles);
                     new Path(alignedDir).getFileSystem(hadoop).delete(new Path(alignedDir), true);
-                    aligned = writer.write(kept, subjectsFound, planned, alignedDir);
+                    aligned = writer.write(kept, subjectsFound, planned, inputBytes, alignedDir);
                   }
                 }
                 Map<String, Object> alignedCounts = aligned.counts();
