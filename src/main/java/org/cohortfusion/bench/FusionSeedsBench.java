@@ -169,8 +169,8 @@ public final class FusionSeedsBench {
                 new Difference(List.of("attention-sigmoid"), "early"))),
         new Condition(
             "half-missing",
-            "half of each modality missing (MCAR) in every split; masked fusion (mean, attention)"
-                + " against zero-filled concatenation (concat, early)",
+            "half of each modality missing (MCAR) in every split; masked fusion (mean, attention,"
+                + " attention with sigmoid weights) against zero-filled concatenation (concat, early)",
             1500,
             new double[] {0.5, 0.5, 0.5},
             3.0,
@@ -180,6 +180,7 @@ public final class FusionSeedsBench {
               models {
                 mean { what = [clinical, labs, imaging], how = mean, projection = 16, head = [32] }
                 attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32] }
+                attention-sigmoid { what = [clinical, labs, imaging], how = attention, options = { normalised = false }, projection = 16, head = [32] }
                 concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32] }
               }
               baselines = [early]
@@ -188,11 +189,14 @@ public final class FusionSeedsBench {
             """,
             List.of(
                 new Difference(List.of("mean", "attention"), "concat"),
-                new Difference(List.of("mean", "attention"), "early"))),
+                new Difference(List.of("mean", "attention"), "early"),
+                new Difference(List.of("attention-sigmoid"), "attention"),
+                new Difference(List.of("attention-sigmoid"), "concat"))),
         new Condition(
             "missingness-shift",
             "development splits complete, half of each modality missing at test (MCAR), latents"
-                + " sharing one factor (rho 0.9); modality dropout 0.3 except attention-nodrop",
+                + " sharing one factor (rho 0.9); modality dropout 0.3 except attention-nodrop;"
+                + " attention-sigmoid: unnormalised weights, whose sum shifts with the missingness",
             1500,
             new double[] {0.5, 0.5, 0.5},
             3.0,
@@ -202,6 +206,7 @@ public final class FusionSeedsBench {
               models {
                 attention { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32], modality-dropout = 0.3 }
                 attention-nodrop { what = [clinical, labs, imaging], how = attention, projection = 16, head = [32] }
+                attention-sigmoid { what = [clinical, labs, imaging], how = attention, options = { normalised = false }, projection = 16, head = [32], modality-dropout = 0.3 }
                 concat { what = [clinical, labs, imaging], how = concat, projection = 16, head = [32], modality-dropout = 0.3 }
               }
               baselines = []
@@ -210,7 +215,9 @@ public final class FusionSeedsBench {
             """,
             List.of(
                 new Difference(List.of("attention"), "attention-nodrop"),
-                new Difference(List.of("attention"), "concat"))));
+                new Difference(List.of("attention"), "concat"),
+                new Difference(List.of("attention-sigmoid"), "attention"),
+                new Difference(List.of("attention-sigmoid"), "concat"))));
   }
 
   /**
