@@ -717,11 +717,24 @@ public record FusionSpec(
         + ")";
   }
 
+  /**
+   * Each stage's operation with its options, if any (e.g. "attention (normalised = false)"): two
+   * models that differ only in an option must not read the same in a report.
+   */
   private String how() {
     return stages.stream()
-        .map(s -> s.op().configName() + " [" + s.op().how().label() + "]")
+        .map(s -> s.op().configName() + options(s.options()) + " [" + s.op().how().label() + "]")
         .distinct()
         .collect(Collectors.joining(", "));
+  }
+
+  private static String options(Map<String, Object> options) {
+    return options.isEmpty()
+        ? ""
+        : options.entrySet().stream()
+            .sorted(Map.Entry.comparingByKey())
+            .map(e -> e.getKey() + " = " + e.getValue())
+            .collect(Collectors.joining(", ", " (", ")"));
   }
 
   private String penalties() {

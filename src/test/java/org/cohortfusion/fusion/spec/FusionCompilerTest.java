@@ -137,7 +137,7 @@ class FusionCompilerTest {
                         "late", List.of("early", "imaging"), "gmu", Map.of("outSize", 10)))));
     assertEquals(
         "what: clinical+labs+imaging | when: embeddings (intermediate) | how many: hierarchical (2 stages: "
-            + "early = concat_mask(clinical+labs); late = gmu(early+imaging)) | how: concat_mask [concatenation], gmu [gating]",
+            + "early = concat_mask(clinical+labs); late = gmu(early+imaging)) | how: concat_mask [concatenation], gmu (outSize = 10) [gating]",
         spec.describe());
     ComputationGraph g = compile(spec).newGraph();
     assertEquals(4, g.getNumInputArrays());
@@ -158,6 +158,19 @@ class FusionCompilerTest {
             .describe()
             .startsWith("what: clinical+labs+imaging | when: early"));
     assertTrue(FusionSpec.late(EMB.modalityNames()).describe().contains("when: late"));
+    FusionSpec unnormalised =
+        FusionSpec.fromConfig(
+            "att-sigmoid",
+            FusionModelConfig.builder()
+                .what(List.of("clinical", "labs"))
+                .how("attention")
+                .options(Map.of("normalised", false))
+                .head(List.of(16))
+                .build());
+    assertEquals(
+        "what: clinical+labs | when: embeddings (intermediate) | how many: single | how: attention"
+            + " (normalised = false) [attention]",
+        unnormalised.describe());
   }
 
   @Test
