@@ -37,6 +37,13 @@ final class CohortPlan implements Serializable {
 
   static final int BAD_LABEL_VALUE = 7;
 
+  /**
+   * Number of sites; each subject is at one of site-0..site-(SITES - 1), uniformly and
+   * independently of its label and latents (the SITE_RISING / SITE_FALLING missingness relies on
+   * that independence).
+   */
+  static final int SITES = 5;
+
   final GenerateOptions options;
   private final long stride;
   private final int[] omicsSignalPositions;
@@ -159,7 +166,7 @@ final class CohortPlan implements Serializable {
     int label = rng(options.seed(), index, STREAM_LABEL).nextDouble() < p ? 1 : 0;
     SplittableRandom r = rng(options.seed(), index, STREAM_SUBJECT);
     double indexTime = 365.0 + round1(r.nextDouble() * 365.0);
-    int site = r.nextInt(5);
+    int site = r.nextInt(SITES);
     return new Truth(index, z, p, label, indexTime, site);
   }
 
@@ -208,7 +215,7 @@ final class CohortPlan implements Serializable {
     for (Modality m : Modality.values()) {
       double u = rng(options.seed(), t.index(), STREAM_PRESENCE + m.ordinal()).nextDouble();
       present[m.ordinal()] =
-          u >= options.missingness(m).absentProbability(t.label(), t.z()[m.latent()]);
+          u >= options.missingness(m).absentProbability(t.label(), t.z()[m.latent()], t.site());
       any |= present[m.ordinal()];
     }
     if (!any) {

@@ -10,8 +10,11 @@ import org.apache.commons.math3.special.Erf;
  *
  * <p><b>Model.</b> z1..z5 ~ N(0, 1) independent; P(label = 1 | z) = sigmoid(b0 + sum a_k z_k + c z3
  * z4); modality m's rows depend on its latent z_(m) only (plus noise independent of everything
- * else), and its presence depends on the label (MNAR_LABEL), on z_(m) (MNAR_FEATURE) or on nothing
- * (MCAR). Hence the latents stay independent given the evidence and
+ * else), and its presence depends on the label (MNAR_LABEL), on z_(m) (MNAR_FEATURE), on the site
+ * (SITE_RISING, SITE_FALLING) or on nothing (MCAR). The site is drawn independently of the label
+ * and the latents, so a site mechanism's presence factor is the same under both labels and every
+ * latent value and cancels, whether or not one conditions on the site; the site is not used here.
+ * Hence the latents stay independent given the evidence and
  *
  * <pre>
  *   P(y, rows, pattern) = prod_{MNAR_LABEL m} P(pattern_m | y) * E_post[ P(y | z) ] * const,
@@ -141,13 +144,18 @@ final class ObservablePosterior {
     double p0 = 1.0 - q;
     for (Modality m : Modality.values()) {
       Missingness miss = o.missingness(m);
+      // Only MNAR_LABEL's factor differs between the labels. MCAR's and the site mechanisms' are
+      // the same under both (the site is independent of the label) and cancel exactly; that of
+      // MNAR_FEATURE belongs to the latent's posterior.
       if (miss.mechanism() != Missingness.Mechanism.MNAR_LABEL
           || (m == Modality.CLINICAL && clinicalOnly)) {
         continue;
       }
       boolean has = e.present[m.ordinal()];
-      double abs1 = miss.absentProbability(1, 0.0);
-      double abs0 = miss.absentProbability(0, 0.0);
+      // The posterior does not see the site: the factor given the label is the one with the site
+      // averaged out (for MNAR_LABEL, which ignores the site, simply its value).
+      double abs1 = miss.absentProbabilityGivenLabelAndLatent(1, 0.0);
+      double abs0 = miss.absentProbabilityGivenLabelAndLatent(0, 0.0);
       p1 *= has ? 1.0 - abs1 : abs1;
       p0 *= has ? 1.0 - abs0 : abs0;
     }
@@ -162,6 +170,8 @@ final class ObservablePosterior {
       GenerateOptions o, Evidence e, int k, double[] z, boolean clinicalOnly) {
     Modality m = Modality.values()[k]; // modality ordinal == latent index (see Modality)
     Missingness miss = o.missingness(m);
+    // Only MNAR_FEATURE's presence factor varies with the latent; the site mechanisms' is constant
+    // in it (the site is independent of the latents) and cancels in the normalisation.
     boolean featureMissing =
         miss.mechanism() == Missingness.Mechanism.MNAR_FEATURE
             && !(m == Modality.CLINICAL && clinicalOnly);
@@ -192,7 +202,9 @@ final class ObservablePosterior {
         l -= e.riskWords * Math.log1p(Math.exp(-s)) + e.reassuringWords * Math.log1p(Math.exp(s));
       }
       if (featureMissing != null) {
-        double absent = featureMissing.absentProbability(0, x);
+        // The label is irrelevant to MNAR_FEATURE; the site is not observed here (see the class
+        // comment), so the factor is the one with the site averaged out.
+        double absent = featureMissing.absentProbabilityGivenLabelAndLatent(0, x);
         l += Math.log(has ? 1.0 - absent : absent);
       }
       log[i] = l;
