@@ -78,7 +78,8 @@ final class GenerateCommand implements Stage, Callable<Integer> {
       names = "--missing",
       paramLabel = "MODALITY=RATE[:MECHANISM]",
       description = {
-        "Missingness of a modality (clinical, omics, imaging, labs, notes): a rate and mcar | mnar_label | mnar_feature,",
+        "Missingness of a modality (clinical, omics, imaging, labs, notes): a rate and mcar | mnar_label | mnar_feature",
+        "| site_rising | site_falling (absence from 0 at site-0 to 2 x rate at site-4, or the reverse),",
         "e.g. --missing imaging=0.5:mnar_label (repeatable). Defaults: clinical 0.05, omics 0.3, imaging 0.3, labs 0.25, notes 0.4, MCAR."
       })
   List<String> missing = new ArrayList<>();
@@ -210,7 +211,8 @@ final class GenerateCommand implements Stage, Callable<Integer> {
           spec.commandLine(),
           "Cannot use --missing '"
               + arg
-              + "': expected a rate in [0, 1) and mcar, mnar_label or mnar_feature");
+              + "': expected a rate in [0, 1) and mcar, mnar_label, mnar_feature, site_rising or"
+              + " site_falling");
     }
   }
 }
