@@ -81,8 +81,44 @@ public record TrainConfig(
                 + " this project's: each parameter owned by one modality - its projection, its encoder layers in an"
                 + " end-to-end graph - weighted by the examples with that modality present each worker trained on,"
                 + " shared fusion and head parameters uniformly; updater state weighted like its parameter; each"
-                + " worker keeps a fixed contiguous run of the shards).")
-        Averaging averaging) {
+                + " worker keeps a fixed contiguous run of the shards, or whole groups under shard-by = group).")
+        Averaging averaging,
+    @JsonProperty("shard-by")
+        @JsonPropertyDescription(
+            "How spark mode cuts the train split into the workers' shards: subject (default; shards in"
+                + " subject-hash order, so every worker sees about the same mix of sites and missingness) or group"
+                + " (every shard holds one group of the subjects table's group column, e.g. a site, and every worker"
+                + " keeps whole groups for the run, as when each site trains on its own data; averaging then runs"
+                + " on this project's rounds, uniform or presence-weighted as train.averaging says). At most "
+                + MAX_SHARD_GROUPS
+                + " groups.")
+        ShardBy shardBy) {
+
+  /**
+   * Most groups {@code shard-by = group} accepts: each group's shards are written by a Spark job of
+   * their own, which suits sites, not families.
+   */
+  public static final int MAX_SHARD_GROUPS = 64;
+
+  /** How the train split is cut into the workers' shards in spark mode. */
+  public enum ShardBy {
+    SUBJECT,
+    GROUP;
+
+    @JsonCreator
+    public static ShardBy parse(String value) {
+      try {
+        return valueOf(value.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("expected subject or group, got '" + value + "'");
+      }
+    }
+
+    @JsonValue
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   /**
    * Validation splits of at least this many labeled examples are scored on the executors under
@@ -249,90 +285,13 @@ public record TrainConfig(
     earlyStopping = earlyStopping == null ? EarlyStopping.LOSS : earlyStopping;
     validation = validation == null ? ValidationOn.AUTO : validation;
     averaging = averaging == null ? Averaging.UNIFORM : averaging;
-  }
-
-  /** The constructor without {@code averaging} (uniform). */
-  public TrainConfig(
-      Mode mode,
-      Integer epochs,
-      Integer batchSize,
-      Integer workers,
-      Integer averagingFrequency,
-      Updater updater,
-      Double learningRate,
-      Schedule schedule,
-      Double scheduleDecay,
-      Integer scheduleStep,
-      Integer patience,
-      Long seed,
-      String shardsDir,
-      ShardFormat shardFormat,
-      ClassicalConfig classical,
-      EarlyStopping earlyStopping,
-      ValidationOn validation) {
-    this(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        null);
-  }
-
-  /** The constructor without {@code validation} (auto). */
-  public TrainConfig(
-      Mode mode,
-      Integer epochs,
-      Integer batchSize,
-      Integer workers,
-      Integer averagingFrequency,
-      Updater updater,
-      Double learningRate,
-      Schedule schedule,
-      Double scheduleDecay,
-      Integer scheduleStep,
-      Integer patience,
-      Long seed,
-      String shardsDir,
-      ShardFormat shardFormat,
-      ClassicalConfig classical,
-      EarlyStopping earlyStopping) {
-    this(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        null);
+    shardBy = shardBy == null ? ShardBy.SUBJECT : shardBy;
   }
 
   public static TrainConfig defaults() {
     return new TrainConfig(
         null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null);
+        null, null, null, null);
   }
 
   /** A copy with another mode. */
@@ -355,7 +314,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy with another epoch count. */
@@ -378,7 +338,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy with another worker count. */
@@ -401,7 +362,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy with another seed. */
@@ -424,7 +386,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy with another patience (early stopping). */
@@ -447,7 +410,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy with another shard format. */
@@ -470,7 +434,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy scoring the validation split where {@code v} says. */
@@ -493,7 +458,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         v,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
@@ -516,7 +482,8 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        averaging);
+        averaging,
+        shardBy);
   }
 
   /** A copy with another averaging mode. */
@@ -539,6 +506,31 @@ public record TrainConfig(
         classical,
         earlyStopping,
         validation,
-        a);
+        a,
+        shardBy);
+  }
+
+  /** A copy that cuts the train split's shards as {@code s} says. */
+  public TrainConfig withShardBy(ShardBy s) {
+    return new TrainConfig(
+        mode,
+        epochs,
+        batchSize,
+        workers,
+        averagingFrequency,
+        updater,
+        learningRate,
+        schedule,
+        scheduleDecay,
+        scheduleStep,
+        patience,
+        seed,
+        shardsDir,
+        shardFormat,
+        classical,
+        earlyStopping,
+        validation,
+        averaging,
+        s);
   }
 }

@@ -9,6 +9,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.function.IntFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -43,12 +44,22 @@ public final class MinibatchShards implements AutoCloseable {
   private final String dir;
   private final List<String> paths;
   private final long examples;
+  private final List<String> groups;
+  private final List<List<String>> pathsByGroup;
 
-  private MinibatchShards(Configuration hadoop, String dir, List<String> paths, long examples) {
+  private MinibatchShards(
+      Configuration hadoop,
+      String dir,
+      List<String> paths,
+      long examples,
+      List<String> groups,
+      List<List<String>> pathsByGroup) {
     this.hadoop = hadoop;
     this.dir = dir;
     this.paths = List.copyOf(paths);
     this.examples = examples;
+    this.groups = List.copyOf(groups);
+    this.pathsByGroup = pathsByGroup.stream().map(List::copyOf).toList();
   }
 
   /**
@@ -58,15 +69,69 @@ public final class MinibatchShards implements AutoCloseable {
    */
   public static <T> MinibatchShards write(
       JavaSparkContext jsc, JavaRDD<T> batches, String root, String name, Writer<T> writer) {
-    String dir = root + "/" + name + "-" + UUID.randomUUID().toString().substring(0, 8);
-    Configuration hadoop = jsc.hadoopConfiguration();
+    String dir = newDir(root, name);
+    Written w = writeInto(jsc, batches, dir, "part-", writer);
+    LOG.info("Wrote {} minibatch shards ({} examples) to {}", w.paths.size(), w.examples, dir);
+    return new MinibatchShards(
+        jsc.hadoopConfiguration(), dir, w.paths, w.examples, List.of(), List.of(w.paths));
+  }
+
+  /**
+   * As {@link #write}, one group at a time (e.g. one recruiting site each): every shard holds
+   * minibatches of one group only, {@code batchesOfGroup.apply(i)} those of {@code groups.get(i)},
+   * and {@link #pathsByGroup()} says which shards belong to which group. One Spark job per group.
+   */
+  public static <T> MinibatchShards writeGroups(
+      JavaSparkContext jsc,
+      List<String> groups,
+      IntFunction<JavaRDD<T>> batchesOfGroup,
+      String root,
+      String name,
+      Writer<T> writer) {
+    String dir = newDir(root, name);
+    List<String> paths = new ArrayList<>();
+    List<List<String>> byGroup = new ArrayList<>();
+    long examples = 0;
+    for (int g = 0; g < groups.size(); g++) {
+      // The group's index in the file name keeps names unique across groups: modality dropout is
+      // seeded by the shard's name.
+      Written w =
+          writeInto(
+              jsc,
+              batchesOfGroup.apply(g),
+              dir,
+              String.format(Locale.ROOT, "part-g%04d-", g),
+              writer);
+      paths.addAll(w.paths);
+      byGroup.add(w.paths);
+      examples += w.examples;
+    }
+    LOG.info(
+        "Wrote {} minibatch shards ({} examples) of {} groups to {}",
+        paths.size(),
+        examples,
+        groups.size(),
+        dir);
+    return new MinibatchShards(jsc.hadoopConfiguration(), dir, paths, examples, groups, byGroup);
+  }
+
+  private static String newDir(String root, String name) {
+    return root + "/" + name + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private record Written(List<String> paths, long examples) {}
+
+  private static <T> Written writeInto(
+      JavaSparkContext jsc, JavaRDD<T> batches, String dir, String prefix, Writer<T> writer) {
     Broadcast<SerializableHadoopConfig> conf = BroadcastHadoopConfigHolder.get(jsc);
     List<Tuple2<String, Integer>> written;
     try {
       written =
-          batches.mapPartitionsWithIndex(new WritePartition<>(dir, conf, writer), false).collect();
+          batches
+              .mapPartitionsWithIndex(new WritePartition<>(dir, prefix, conf, writer), false)
+              .collect();
     } catch (RuntimeException e) {
-      delete(hadoop, dir);
+      delete(jsc.hadoopConfiguration(), dir);
       throw new IllegalStateException(
           "Cannot write training shards to " + dir + ": " + e.getMessage(), e);
     }
@@ -76,13 +141,28 @@ public final class MinibatchShards implements AutoCloseable {
       paths.add(w._1());
       examples += w._2();
     }
-    LOG.info("Wrote {} minibatch shards ({} examples) to {}", paths.size(), examples, dir);
-    return new MinibatchShards(hadoop, dir, paths, examples);
+    return new Written(paths, examples);
   }
 
   /** The shard files, in partition order. */
   public List<String> paths() {
     return paths;
+  }
+
+  /**
+   * The names of the groups {@link #writeGroups} wrote, in the order given; empty when the shards
+   * were written by {@link #write}.
+   */
+  public List<String> groups() {
+    return groups;
+  }
+
+  /**
+   * The shard files of each group, in the order of {@link #groups()} (a group may have none); one
+   * entry holding every shard when the shards were written by {@link #write}.
+   */
+  public List<List<String>> pathsByGroup() {
+    return pathsByGroup;
   }
 
   /** Examples over all shards. */
@@ -124,11 +204,14 @@ public final class MinibatchShards implements AutoCloseable {
           Integer, Iterator<T>, Iterator<Tuple2<String, Integer>>> {
     private static final long serialVersionUID = 1L;
     private final String dir;
+    private final String prefix;
     private final Broadcast<SerializableHadoopConfig> conf;
     private final Writer<T> writer;
 
-    WritePartition(String dir, Broadcast<SerializableHadoopConfig> conf, Writer<T> writer) {
+    WritePartition(
+        String dir, String prefix, Broadcast<SerializableHadoopConfig> conf, Writer<T> writer) {
       this.dir = dir;
+      this.prefix = prefix;
       this.conf = conf;
       this.writer = writer;
     }
@@ -142,7 +225,8 @@ public final class MinibatchShards implements AutoCloseable {
       while (batches.hasNext()) {
         T batch = batches.next();
         Path file =
-            new Path(dir, String.format(Locale.ROOT, "part-%05d-%06d.bin", partition, index++));
+            new Path(
+                dir, String.format(Locale.ROOT, "%s%05d-%06d.bin", prefix, partition, index++));
         int n;
         // A retried task overwrites its own files: names depend only on (partition, index).
         try (OutputStream os = fs.create(file, true)) {

@@ -2,7 +2,9 @@ package org.cohortfusion.train;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.Random;
+import java.util.function.IntFunction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.cohortfusion.fusion.ops.ModalityDropout;
@@ -21,17 +23,30 @@ final class BatchShards {
 
   static MinibatchShards write(
       JavaSparkContext jsc, JavaRDD<Batch> batches, String root, String name, BatchCodec format) {
-    return MinibatchShards.write(
-        jsc,
-        batches,
-        root,
-        name,
-        (batch, out) -> {
-          if (batch.size() > 0) {
-            format.write(batch, out);
-          }
-          return batch.size();
-        });
+    return MinibatchShards.write(jsc, batches, root, name, writer(format));
+  }
+
+  /**
+   * As {@link #write}, one group at a time: {@code batchesOfGroup.apply(i)} are the minibatches of
+   * {@code groups.get(i)} (see {@link MinibatchShards#writeGroups}).
+   */
+  static MinibatchShards writeGroups(
+      JavaSparkContext jsc,
+      List<String> groups,
+      IntFunction<JavaRDD<Batch>> batchesOfGroup,
+      String root,
+      String name,
+      BatchCodec format) {
+    return MinibatchShards.writeGroups(jsc, groups, batchesOfGroup, root, name, writer(format));
+  }
+
+  private static MinibatchShards.Writer<Batch> writer(BatchCodec format) {
+    return (batch, out) -> {
+      if (batch.size() > 0) {
+        format.write(batch, out);
+      }
+      return batch.size();
+    };
   }
 
   /**

@@ -252,10 +252,28 @@ final class GraphTraining {
         null);
   }
 
+  /** "worker 0: site-0, site-3 (40 shards); worker 1: ..." for the log. */
+  static String describe(PresenceWeightedAveraging.GroupAssignment a, List<String> names) {
+    StringBuilder b = new StringBuilder("train.shard-by = group:");
+    for (int w = 0; w < a.groupsPerWorker().size(); w++) {
+      b.append(w == 0 ? " " : "; ")
+          .append("worker ")
+          .append(w)
+          .append(": ")
+          .append(String.join(", ", a.groupsPerWorker().get(w).stream().map(names::get).toList()))
+          .append(" (")
+          .append(a.shardsPerWorker().get(w).size())
+          .append(" shards)");
+    }
+    return b.toString();
+  }
+
   /**
    * How {@code spec}'s network trains an epoch under {@code train.mode} and {@code
    * train.averaging}: in this process over the collected train split, by dl4j-spark parameter
-   * averaging over its shards, or by presence-weighted averaging over the same shards.
+   * averaging over its shards, or by this project's averaging rounds over the same shards
+   * (presence-weighted, or with each worker keeping whole groups under {@code train.shard-by =
+   * group}).
    */
   private EpochFitter<ComputationGraph> fitter(
       FusionSpec spec,
@@ -274,11 +292,25 @@ final class GraphTraining {
           local.add(s);
         }
       }
+      if (t.shardBy() == TrainConfig.ShardBy.GROUP) {
+        o.progress()
+            .accept(
+                "["
+                    + spec.name()
+                    + "] train.shard-by = group applies to spark mode only: local mode fits the whole"
+                    + " train split in one process");
+      }
       return new LocalFitter(local, spec.modalityDropout(), t.seed());
     }
     MinibatchShards shards =
         data.trainShards().apply(require >= 0 ? compiled.modalities().get(0) : null);
+    boolean byGroup = t.shardBy() == TrainConfig.ShardBy.GROUP;
     int workers = t.workers() != null ? t.workers() : spark.sparkContext().defaultParallelism();
+    PresenceWeightedAveraging.GroupAssignment groups =
+        byGroup ? PresenceWeightedAveraging.byGroup(shards.pathsByGroup(), workers) : null;
+    if (groups != null) {
+      workers = groups.shardsPerWorker().size();
+    }
     int averaging =
         ParameterAveraging.averagingFrequency(
             t.averagingFrequency(), shards.paths().size(), workers);
@@ -307,7 +339,8 @@ final class GraphTraining {
                 epoch,
                 masked);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    if (t.averaging() != TrainConfig.Averaging.PRESENCE_WEIGHTED) {
+    boolean presence = t.averaging() == TrainConfig.Averaging.PRESENCE_WEIGHTED;
+    if (!presence && !byGroup) {
       return AveragedFitter.graph(
           jsc,
           ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()),
@@ -315,19 +348,32 @@ final class GraphTraining {
           loaders,
           t.seed());
     }
+    if (groups != null) {
+      o.progress().accept("[" + spec.name() + "] " + describe(groups, shards.groups()));
+    }
     o.progress()
         .accept(
             "["
                 + spec.name()
-                + "] train.averaging = presence-weighted: modality-owned parameters weighted by"
-                + " present examples per worker, each worker a fixed run of the shards");
+                + "] train.averaging = "
+                + t.averaging().configName()
+                + (presence
+                    ? ": modality-owned parameters weighted by present examples per worker"
+                    : ": every worker weighted equally")
+                + (byGroup
+                    ? ", each worker its own groups' shards"
+                    : ", each worker a fixed run of the shards"));
     PresenceWeightedAveraging weighted =
         new PresenceWeightedAveraging(
             jsc,
-            PresenceWeightedAveraging.contiguous(shards.paths(), workers),
+            groups != null
+                ? groups.shardsPerWorker()
+                : PresenceWeightedAveraging.contiguous(shards.paths(), workers),
             averaging,
             t.seed(),
-            PresenceWeightedAveraging.Weighting.PRESENCE);
+            presence
+                ? PresenceWeightedAveraging.Weighting.PRESENCE
+                : PresenceWeightedAveraging.Weighting.UNIFORM);
     return new EpochFitter<>() {
       @Override
       public ComputationGraph fitEpoch(ComputationGraph graph, int epoch) {

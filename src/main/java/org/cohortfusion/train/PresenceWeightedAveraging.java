@@ -52,9 +52,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Every round: the driver broadcasts the configuration, parameters and updater state; each
  * worker is one Spark task over a fixed list of shards ({@link #contiguous}, or the caller's own
- * assignment, e.g. by site), fits the next {@code averagingFrequency} of them from the broadcast
- * state and returns its parameters, updater state and presence counts; the driver averages. Worker
- * w's shards are shuffled per epoch by (seed, epoch, w).
+ * assignment, e.g. whole sites by {@link #byGroup}), fits the next {@code averagingFrequency} of
+ * them from the broadcast state and returns its parameters, updater state and presence counts; the
+ * driver averages. Worker w's shards are shuffled per epoch by (seed, epoch, w).
  */
 public final class PresenceWeightedAveraging {
   /** Owner of a parameter that belongs to no single modality. */
@@ -105,6 +105,60 @@ public final class PresenceWeightedAveraging {
       out.add(List.copyOf(paths.subList(n * w / workers, n * (w + 1) / workers)));
     }
     return out;
+  }
+
+  /** Whole groups on workers: each worker's shards, and the groups (caller's indices) it holds. */
+  public record GroupAssignment(
+      List<List<String>> shardsPerWorker, List<List<Integer>> groupsPerWorker) {}
+
+  /**
+   * Whole groups (e.g. sites) to workers, so that no group's shards are split between workers:
+   * groups largest first (by shard count, the earlier group on a tie), each to the worker with the
+   * fewest shards so far (the lower index on a tie). This is Graham's longest-processing-time rule
+   * (Graham 1969, "Bounds on multiprocessing timing anomalies", SIAM J. Appl. Math.), whose largest
+   * worker is within 4/3 of the best possible. Groups without shards are left out, and with fewer
+   * groups than workers only as many workers as groups are used. A worker's shards follow its
+   * groups in the caller's order.
+   */
+  public static GroupAssignment byGroup(List<List<String>> shardsPerGroup, int workers) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("Cannot assign groups to workers: need at least one");
+    }
+    List<Integer> order = new ArrayList<>();
+    for (int g = 0; g < shardsPerGroup.size(); g++) {
+      if (!shardsPerGroup.get(g).isEmpty()) {
+        order.add(g);
+      }
+    }
+    if (order.isEmpty()) {
+      throw new IllegalArgumentException("Cannot assign groups to workers: no group has a shard");
+    }
+    order.sort(
+        (a, b) -> Integer.compare(shardsPerGroup.get(b).size(), shardsPerGroup.get(a).size()));
+    int used = Math.min(workers, order.size());
+    List<List<Integer>> groups = new ArrayList<>();
+    int[] load = new int[used];
+    for (int w = 0; w < used; w++) {
+      groups.add(new ArrayList<>());
+    }
+    for (int g : order) {
+      int least = 0;
+      for (int w = 1; w < used; w++) {
+        if (load[w] < load[least]) {
+          least = w;
+        }
+      }
+      groups.get(least).add(g);
+      load[least] += shardsPerGroup.get(g).size();
+    }
+    List<List<String>> shards = new ArrayList<>();
+    for (List<Integer> mine : groups) {
+      Collections.sort(mine);
+      List<String> paths = new ArrayList<>();
+      mine.forEach(g -> paths.addAll(shardsPerGroup.get(g)));
+      shards.add(List.copyOf(paths));
+    }
+    return new GroupAssignment(List.copyOf(shards), groups.stream().map(List::copyOf).toList());
   }
 
   /**

@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -361,43 +360,31 @@ public final class TrainAction {
                           false)));
     }
     List<TrainResult.ModelResult> results = new ArrayList<>();
-    // Spark mode: the train split as minibatch shards, written once per row selection (all rows for
-    // fusion models,
-    // the rows with the modality for a unimodal one) and deleted when the run ends, also when it
-    // fails.
-    Map<String, MinibatchShards> shards = new LinkedHashMap<>();
+    TrainShards shards = new TrainShards(spark, t, config.shardsDir(), o.progress);
     Function<String, MinibatchShards> trainShards =
         require ->
-            shards.computeIfAbsent(
-                require == null ? "" : require,
-                k ->
-                    BatchShards.write(
-                        JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                        EmbeddingsData.batches(
-                            table, emb, Columns.Splits.TRAIN, require, t.batchSize()),
-                        config.shardsDir(),
-                        "train-" + (require == null ? "all" : require),
-                        BatchCodec.of(t.shardFormat())));
+            shards.of(
+                "train-" + (require == null ? "all" : require),
+                table,
+                rows ->
+                    EmbeddingsData.batches(
+                        rows, emb, Columns.Splits.TRAIN, require, t.batchSize()));
     Dataset<Row> alignedRows = aligned;
     Function<String, MinibatchShards> cohortShards =
         require ->
-            shards.computeIfAbsent(
-                "cohort:" + (require == null ? "" : require),
-                k ->
-                    BatchShards.write(
-                        JavaSparkContext.fromSparkContext(spark.sparkContext()),
-                        CohortData.batches(
-                            alignedRows,
-                            e2e.preprocessing(),
-                            emb.numClasses(),
-                            hazard,
-                            Columns.Splits.TRAIN,
-                            require,
-                            t.batchSize(),
-                            false),
-                        config.shardsDir(),
-                        "cohort-" + (require == null ? "all" : require),
-                        BatchCodec.of(t.shardFormat())));
+            shards.of(
+                "cohort-" + (require == null ? "all" : require),
+                alignedRows,
+                rows ->
+                    CohortData.batches(
+                        rows,
+                        e2e.preprocessing(),
+                        emb.numClasses(),
+                        hazard,
+                        Columns.Splits.TRAIN,
+                        require,
+                        t.batchSize(),
+                        false));
     embeddingsData = embeddingsData.withShards(trainShards);
     if (cohortData != null) {
       cohortData = cohortData.withShards(cohortShards);
@@ -412,7 +399,7 @@ public final class TrainAction {
         results.add(r.timed((System.nanoTime() - t0) / 1e9));
       }
     } finally {
-      shards.values().forEach(MinibatchShards::close);
+      shards.close();
       validation.release();
       if (cohortData != null) {
         cohortData.validation().release();

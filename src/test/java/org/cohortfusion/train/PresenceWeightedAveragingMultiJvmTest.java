@@ -141,6 +141,47 @@ class PresenceWeightedAveragingMultiJvmTest {
         "train ran tasks on both executors");
   }
 
+  /**
+   * The train stage with train.shard-by = group on two executors: each worker keeps one whole group
+   * ("with-imaging" has 60% of the subjects and so more shards: worker 0 by the largest-first
+   * rule).
+   */
+  @Test
+  void trainKeepsEachGroupOnOneWorkerAcrossExecutors() throws Exception {
+    String out = dir.resolve("grouped").toString();
+    TrainShardsTest.groupedByImaging(spark, out + "/embeddings", 600);
+    PipelineConfig config =
+        PipelineConfigLoader.parse(
+            """
+            subjects { path = s.csv }
+            modalities { clinical { kind = tabular, path = c.csv } }
+            output { dir = "%s" }
+            fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 4, head = [8] } } }
+            train { mode = spark, workers = 2, epochs = 4, patience = 4, batch-size = 32, learning-rate = 0.02, averaging = presence-weighted, shard-by = group, validation = driver }
+            """
+                .formatted(out),
+            List.of());
+    List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();
+    LocalClusterSession.executorsSinceLastCall();
+    TrainResult r =
+        TrainAction.of(spark, config).models(List.of("att")).progress(log::add).execute();
+    assertTrue(r.get("att").completed());
+    assertEquals(4, r.get("att").epochsRun());
+    assertTrue(r.get("att").validation().auroc() > 0.6, "learned: " + r.get("att").validation());
+    assertTrue(
+        log.stream()
+            .anyMatch(
+                l ->
+                    l.matches(
+                        ".*train.shard-by = group: worker 0: with-imaging \\(\\d+ shards\\);"
+                            + " worker 1: without-imaging \\(\\d+ shards\\)")),
+        () -> String.join("\n", log));
+    assertEquals(
+        LocalClusterSession.EXECUTORS,
+        LocalClusterSession.executorsSinceLastCall().size(),
+        "train ran tasks on both executors");
+  }
+
   /** A shard of N rows; imaging present in every row or in none. */
   private String shard(String name, boolean imaging, long seed) throws Exception {
     Random r = new Random(seed);

@@ -132,4 +132,45 @@ class PresenceWeightedAveragingTest {
     }
     return n;
   }
+
+  private static List<String> shards(String group, int n) {
+    List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(group + i);
+    }
+    return out;
+  }
+
+  /**
+   * Groups of 5, 1, 3 and 3 shards on 2 workers, by hand: largest first, each to the less loaded
+   * worker: g0 (5) to w0; g2 (3) to w1; g3 (3) to w1 (3 < 5, now 6); g1 (1) to w0 (5 < 6, now 6).
+   */
+  @Test
+  void wholeGroupsGoLargestFirstToTheLeastLoadedWorker() {
+    PresenceWeightedAveraging.GroupAssignment a =
+        PresenceWeightedAveraging.byGroup(
+            List.of(shards("a", 5), shards("b", 1), shards("c", 3), shards("d", 3)), 2);
+    assertEquals(List.of(List.of(0, 1), List.of(2, 3)), a.groupsPerWorker());
+    assertEquals(
+        List.of(
+            List.of("a0", "a1", "a2", "a3", "a4", "b0"),
+            List.of("c0", "c1", "c2", "d0", "d1", "d2")),
+        a.shardsPerWorker());
+  }
+
+  /** Two groups with shards (one empty group) on four workers: two workers, a group each. */
+  @Test
+  void fewerGroupsThanWorkersUseOneWorkerPerGroupAndSkipEmptyGroups() {
+    PresenceWeightedAveraging.GroupAssignment a =
+        PresenceWeightedAveraging.byGroup(List.of(shards("a", 2), List.of(), shards("c", 4)), 4);
+    assertEquals(List.of(List.of(2), List.of(0)), a.groupsPerWorker());
+    assertEquals(List.of(shards("c", 4), shards("a", 2)), a.shardsPerWorker());
+  }
+
+  @Test
+  void noShardAtAllIsRefused() {
+    org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class,
+        () -> PresenceWeightedAveraging.byGroup(List.of(List.of(), List.of()), 2));
+  }
 }
