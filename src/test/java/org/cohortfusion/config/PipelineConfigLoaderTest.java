@@ -97,6 +97,25 @@ class PipelineConfigLoaderTest {
             () ->
                 PipelineConfigLoader.parse(MINIMAL, List.of("modalities.labs.duplicates=newest")));
     assertTrue(dup.getMessage().contains("latest:<column>"), dup.getMessage());
+
+    ConfigException shardBy =
+        assertThrows(
+            ConfigException.class,
+            () -> PipelineConfigLoader.parse(MINIMAL, List.of("train.shard-by=site")));
+    assertTrue(
+        shardBy.getMessage().contains("'train.shard-by'")
+            && shardBy.getMessage().contains("expected subject or group"),
+        shardBy.getMessage());
+  }
+
+  @Test
+  void shardByDefaultsToSubjectAndTakesGroup() {
+    assertEquals(
+        TrainConfig.ShardBy.SUBJECT,
+        PipelineConfigLoader.parse(MINIMAL, List.of()).train().shardBy());
+    assertEquals(
+        TrainConfig.ShardBy.GROUP,
+        PipelineConfigLoader.parse(MINIMAL, List.of("train.shard-by=group")).train().shardBy());
   }
 
   @Test
