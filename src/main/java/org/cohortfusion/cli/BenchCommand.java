@@ -1,5 +1,6 @@
 package org.cohortfusion.cli;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.cohortfusion.bench.ExtractBench;
 import org.cohortfusion.bench.IngestBench;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Option;
       BenchCommand.Extract.class,
       BenchCommand.Train.class,
       BenchCommand.Averaging.class,
+      BenchCommand.Runs.class,
       BenchCommand.Scale.class,
       BenchCommand.FusionSeeds.class
     })
@@ -340,6 +342,77 @@ final class BenchCommand {
           r.uniform().seconds(),
           r.weighted().seconds(),
           r.weighted().seconds() / r.uniform().seconds());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "runs",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Two evaluated runs of the same cohort (e.g. train.averaging = uniform and presence-weighted) compared",
+        "model by model on the test subjects both scored: each run's test AUROC and the paired difference (run B",
+        "minus run A) by DeLong's method with its 95% CI. Binary outcomes."
+      })
+  static final class Runs implements Callable<Integer> {
+    @Option(
+        names = "--run",
+        required = true,
+        arity = "2",
+        paramLabel = "OUTPUT_DIR",
+        description = "output.dir of run A, then of run B (each with evaluate/predictions).")
+    List<String> runs;
+
+    @Option(
+        names = "--model",
+        description =
+            "Compare only this model (repeatable; default: every model both runs evaluated).")
+    List<String> models = new java.util.ArrayList<>();
+
+    @Override
+    public Integer call() {
+      List<org.cohortfusion.bench.RunsComparison.ModelComparison> rows;
+      try {
+        rows =
+            org.cohortfusion.bench.RunsComparison.compare(
+                Sessions.getOrCreate("bench runs"),
+                runs.get(0)
+                    + "/evaluate/"
+                    + org.cohortfusion.evaluate.EvaluateAction.PREDICTIONS_DIR,
+                runs.get(1)
+                    + "/evaluate/"
+                    + org.cohortfusion.evaluate.EvaluateAction.PREDICTIONS_DIR,
+                models);
+      } catch (IllegalArgumentException e) {
+        throw new UserInputException(e.getMessage());
+      }
+      System.out.printf(
+          java.util.Locale.ROOT, "bench runs: A = %s, B = %s%n", runs.get(0), runs.get(1));
+      System.out.printf(
+          java.util.Locale.ROOT,
+          "%-24s %9s %9s %9s %8s  %-21s %s%n",
+          "model",
+          "AUROC A",
+          "AUROC B",
+          "B - A",
+          "SE",
+          "95% CI",
+          "subjects");
+      for (org.cohortfusion.bench.RunsComparison.ModelComparison r : rows) {
+        org.cohortfusion.evaluate.PairedAuroc p = r.paired();
+        System.out.printf(
+            java.util.Locale.ROOT,
+            "%-24s %9.4f %9.4f %+9.4f %8.4f  [%+.4f, %+.4f]  %d%s%n",
+            r.model(),
+            p.aurocB(),
+            p.aurocA(),
+            p.difference(),
+            p.standardError(),
+            p.lower(),
+            p.upper(),
+            p.positives() + p.negatives(),
+            r.onlyInOneRun() == 0 ? "" : " (" + r.onlyInOneRun() + " in one run only)");
+      }
       return 0;
     }
   }
