@@ -296,241 +296,126 @@ public record TrainConfig(
 
   /** A copy with another mode. */
   public TrainConfig withMode(Mode m) {
-    return new TrainConfig(
-        m,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        shardBy);
+    return copy(c -> c.mode = m);
   }
 
   /** A copy with another epoch count. */
   public TrainConfig withEpochs(int e) {
-    return new TrainConfig(
-        mode,
-        e,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        shardBy);
+    return copy(c -> c.epochs = e);
   }
 
   /** A copy with another worker count. */
   public TrainConfig withWorkers(Integer w) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        w,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        shardBy);
+    return copy(c -> c.workers = w);
   }
 
   /** A copy with another seed. */
   public TrainConfig withSeed(long s) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        s,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        shardBy);
+    return copy(c -> c.seed = s);
   }
 
   /** A copy with another patience (early stopping). */
   public TrainConfig withPatience(int p) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        p,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        shardBy);
+    return copy(c -> c.patience = p);
   }
 
   /** A copy with another shard format. */
   public TrainConfig withShardFormat(ShardFormat f) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        f,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        shardBy);
+    return copy(c -> c.shardFormat = f);
   }
 
   /** A copy scoring the validation split where {@code v} says. */
   public TrainConfig withValidation(ValidationOn v) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        v,
-        averaging,
-        shardBy);
+    return copy(c -> c.validation = v);
   }
 
   /** A copy with another averaging frequency (null: chosen per run). */
   public TrainConfig withAveragingFrequency(Integer f) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        f,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        shardBy);
+    return copy(c -> c.averagingFrequency = f);
   }
 
   /** A copy with another averaging mode. */
   public TrainConfig withAveraging(Averaging a) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        a,
-        shardBy);
+    return copy(c -> c.averaging = a);
   }
 
   /** A copy that cuts the train split's shards as {@code s} says. */
   public TrainConfig withShardBy(ShardBy s) {
-    return new TrainConfig(
-        mode,
-        epochs,
-        batchSize,
-        workers,
-        averagingFrequency,
-        updater,
-        learningRate,
-        schedule,
-        scheduleDecay,
-        scheduleStep,
-        patience,
-        seed,
-        shardsDir,
-        shardFormat,
-        classical,
-        earlyStopping,
-        validation,
-        averaging,
-        s);
+    return copy(c -> c.shardBy = s);
+  }
+
+  /** This record with the change {@code change} makes to a mutable copy of its fields. */
+  private TrainConfig copy(java.util.function.Consumer<Fields> change) {
+    Fields f = new Fields(this);
+    change.accept(f);
+    return f.build();
+  }
+
+  /** The record's fields, mutable, for {@link #copy}. */
+  private static final class Fields {
+    Mode mode;
+    Integer epochs;
+    Integer batchSize;
+    Integer workers;
+    Integer averagingFrequency;
+    Updater updater;
+    Double learningRate;
+    Schedule schedule;
+    Double scheduleDecay;
+    Integer scheduleStep;
+    Integer patience;
+    Long seed;
+    String shardsDir;
+    ShardFormat shardFormat;
+    ClassicalConfig classical;
+    EarlyStopping earlyStopping;
+    ValidationOn validation;
+    Averaging averaging;
+    ShardBy shardBy;
+
+    Fields(TrainConfig t) {
+      mode = t.mode;
+      epochs = t.epochs;
+      batchSize = t.batchSize;
+      workers = t.workers;
+      averagingFrequency = t.averagingFrequency;
+      updater = t.updater;
+      learningRate = t.learningRate;
+      schedule = t.schedule;
+      scheduleDecay = t.scheduleDecay;
+      scheduleStep = t.scheduleStep;
+      patience = t.patience;
+      seed = t.seed;
+      shardsDir = t.shardsDir;
+      shardFormat = t.shardFormat;
+      classical = t.classical;
+      earlyStopping = t.earlyStopping;
+      validation = t.validation;
+      averaging = t.averaging;
+      shardBy = t.shardBy;
+    }
+
+    TrainConfig build() {
+      return new TrainConfig(
+          mode,
+          epochs,
+          batchSize,
+          workers,
+          averagingFrequency,
+          updater,
+          learningRate,
+          schedule,
+          scheduleDecay,
+          scheduleStep,
+          patience,
+          seed,
+          shardsDir,
+          shardFormat,
+          classical,
+          earlyStopping,
+          validation,
+          averaging,
+          shardBy);
+    }
   }
 }

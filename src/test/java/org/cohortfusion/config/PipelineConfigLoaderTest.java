@@ -108,6 +108,57 @@ class PipelineConfigLoaderTest {
         shardBy.getMessage());
   }
 
+  /**
+   * Every copy method changes its own field only: with every train key off its default, a copy
+   * given the value it already has must equal the original (a dropped field would fall back to its
+   * default), and a copy given another value must differ.
+   */
+  @Test
+  void trainConfigCopiesKeepEveryOtherField() {
+    TrainConfig t =
+        PipelineConfigLoader.parse(
+                MINIMAL,
+                List.of(
+                    "train.mode=local",
+                    "train.epochs=7",
+                    "train.batch-size=16",
+                    "train.workers=3",
+                    "train.averaging-frequency=4",
+                    "train.updater=sgd",
+                    "train.learning-rate=0.1",
+                    "train.schedule=step",
+                    "train.schedule-decay=0.3",
+                    "train.schedule-step=2",
+                    "train.patience=9",
+                    "train.seed=5",
+                    "train.shards-dir=/tmp/s",
+                    "train.shard-format=dl4j",
+                    "train.early-stopping=auroc",
+                    "train.validation=executors",
+                    "train.averaging=presence-weighted",
+                    "train.shard-by=group"))
+            .train();
+    List<TrainConfig> same =
+        List.of(
+            t.withMode(t.mode()),
+            t.withEpochs(t.epochs()),
+            t.withWorkers(t.workers()),
+            t.withSeed(t.seed()),
+            t.withPatience(t.patience()),
+            t.withShardFormat(t.shardFormat()),
+            t.withValidation(t.validation()),
+            t.withAveragingFrequency(t.averagingFrequency()),
+            t.withAveraging(t.averaging()),
+            t.withShardBy(t.shardBy()));
+    for (TrainConfig c : same) {
+      assertEquals(t, c);
+    }
+    assertEquals(TrainConfig.ShardBy.SUBJECT, t.withShardBy(TrainConfig.ShardBy.SUBJECT).shardBy());
+    assertEquals(TrainConfig.Mode.SPARK, t.withMode(TrainConfig.Mode.SPARK).mode());
+    assertEquals(t.withSeed(6), t.withSeed(6));
+    assertTrue(!t.withSeed(6).equals(t));
+  }
+
   @Test
   void shardByDefaultsToSubjectAndTakesGroup() {
     assertEquals(
