@@ -1,20 +1,21 @@
 package org.cohortfusion.fit;
 
+import java.util.List;
 import java.util.function.IntFunction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.cohortfusion.spark.MinibatchShards;
+import org.cohortfusion.spark.ParameterAveraging;
 import org.deeplearning4j.core.loader.DataSetLoader;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 
 /**
  * An epoch of dl4j-spark's synchronous parameter averaging over the minibatch shards of the train
- * split ({@code fitPaths}): each worker fits its share of the shards, averaged every round as the
- * training master says ({@link org.cohortfusion.spark.ParameterAveraging#master}).
+ * split: every shard once, one {@code fitPaths} call per averaging round, each replica fitting its
+ * partition of the round ({@link ParameterAveraging.Rounds}).
  */
 public final class AveragedFitter {
   private AveragedFitter() {}
@@ -26,20 +27,23 @@ public final class AveragedFitter {
    */
   public static EpochFitter<MultiLayerNetwork> network(
       JavaSparkContext jsc,
-      ParameterAveragingTrainingMaster master,
+      ParameterAveraging.Rounds rounds,
+      int batchSize,
       MinibatchShards shards,
-      DataSetLoader loader,
-      long seed) {
+      DataSetLoader loader) {
     return new EpochFitter<>() {
       private SparkDl4jMultiLayer net;
 
       @Override
       public MultiLayerNetwork fitEpoch(MultiLayerNetwork model, int epoch) {
         if (net == null || net.getNetwork() != model) {
-          net = new SparkDl4jMultiLayer(jsc, model, master);
+          net = new SparkDl4jMultiLayer(jsc, model, rounds.master(batchSize));
         }
         net.getNetwork().getLayerWiseConfigurations().setEpochCount(epoch - 1);
-        net.fitPaths(shards.pathsRdd(jsc), SeededShards.of(loader, seed, epoch));
+        DataSetLoader seeded = SeededShards.of(loader, rounds.seed(), epoch);
+        for (List<String> round : rounds.of(shards.paths(), epoch)) {
+          net.fitPaths(rounds.rdd(jsc, round), seeded);
+        }
         return net.getNetwork();
       }
 
@@ -57,20 +61,23 @@ public final class AveragedFitter {
    */
   public static EpochFitter<ComputationGraph> graph(
       JavaSparkContext jsc,
-      ParameterAveragingTrainingMaster master,
+      ParameterAveraging.Rounds rounds,
+      int batchSize,
       MinibatchShards shards,
-      IntFunction<MultiDataSetLoader> loaders,
-      long seed) {
+      IntFunction<MultiDataSetLoader> loaders) {
     return new EpochFitter<>() {
       private SparkComputationGraph net;
 
       @Override
       public ComputationGraph fitEpoch(ComputationGraph model, int epoch) {
         if (net == null || net.getNetwork() != model) {
-          net = new SparkComputationGraph(jsc, model, master);
+          net = new SparkComputationGraph(jsc, model, rounds.master(batchSize));
         }
         net.getNetwork().getConfiguration().setEpochCount(epoch - 1);
-        net.fitPaths(shards.pathsRdd(jsc), SeededShards.of(loaders.apply(epoch), seed, epoch));
+        MultiDataSetLoader seeded = SeededShards.of(loaders.apply(epoch), rounds.seed(), epoch);
+        for (List<String> round : rounds.of(shards.paths(), epoch)) {
+          net.fitPaths(rounds.rdd(jsc, round), seeded);
+        }
         return net.getNetwork();
       }
 

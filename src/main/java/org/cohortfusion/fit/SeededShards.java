@@ -18,8 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * networks (the demo's attention model: validation loss 0.6886 and 0.6900 after the first epoch of
  * two identical runs). dl4j-spark's workers fit each minibatch right after loading it, on the same
  * thread, when nothing is prefetched ({@code workerPrefetchNumBatches(0)}, as {@link
- * org.cohortfusion.spark.ParameterAveraging#master} sets). The file name, not the path, is what
- * identifies a shard: the shard directory carries a random id per run.
+ * org.cohortfusion.spark.ParameterAveraging.Rounds#master} sets). The file name, not the path, is
+ * what identifies a shard: the shard directory carries a random id per run.
  */
 public final class SeededShards {
   private SeededShards() {}

@@ -174,15 +174,6 @@ public final class MinibatchShards implements AutoCloseable {
     return dir;
   }
 
-  /**
-   * The shard paths as an RDD of one partition: dl4j-spark balances its per-averaging splits within
-   * each partition of the path RDD, so a single partition makes every split hold the same number of
-   * shards.
-   */
-  public JavaRDD<String> pathsRdd(JavaSparkContext jsc) {
-    return jsc.parallelize(paths, 1);
-  }
-
   /** Deletes the shard directory. */
   @Override
   public void close() {

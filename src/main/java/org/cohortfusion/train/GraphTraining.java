@@ -343,10 +343,10 @@ final class GraphTraining {
     if (!presence && !byGroup) {
       return AveragedFitter.graph(
           jsc,
-          ParameterAveraging.master(workers, t.batchSize(), averaging, t.seed()),
+          new ParameterAveraging.Rounds(workers, averaging, t.seed()),
+          t.batchSize(),
           shards,
-          loaders,
-          t.seed());
+          loaders);
     }
     if (groups != null) {
       o.progress().accept("[" + spec.name() + "] " + describe(groups, shards.groups()));

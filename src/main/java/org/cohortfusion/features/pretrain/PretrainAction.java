@@ -238,9 +238,9 @@ public final class PretrainAction {
           config.pretrain().averagingFrequency() == null
               ? " (chosen: pretrain.averaging-frequency unset)"
               : "");
-      ParameterAveragingTrainingMaster master =
-          ParameterAveraging.master(
-              workers, encoder.batchSize(), averaging, config.pretrain().seed());
+      ParameterAveraging.Rounds rounds =
+          new ParameterAveraging.Rounds(workers, averaging, config.pretrain().seed());
+      ParameterAveragingTrainingMaster master = rounds.master(encoder.batchSize());
       MultiLayerNetwork initial =
           survival
               ? EncoderFactory.buildHazard(prep, encoder, outputs, config.pretrain().seed())
@@ -268,7 +268,7 @@ public final class PretrainAction {
               initial,
               loop.fresh(),
               AveragedFitter.network(
-                  jsc, master, train, new SerializedDataSetLoader(), config.pretrain().seed()),
+                  jsc, rounds, encoder.batchSize(), train, new SerializedDataSetLoader()),
               net -> {
                 if (survival) {
                   double[] c = concordance(jsc, net, validation, nValidation);
