@@ -12,15 +12,12 @@ import java.util.Random;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.CollectionAccumulator;
-import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.fit.AveragedFitter;
 import org.cohortfusion.fit.EpochFitter;
 import org.cohortfusion.fusion.spec.FusionCompiler;
-import org.cohortfusion.fusion.spec.FusionSpec;
 import org.cohortfusion.multijvm.LocalClusterSession;
 import org.cohortfusion.spark.MinibatchShards;
 import org.cohortfusion.spark.ParameterAveraging;
-import org.cohortfusion.stage.EmbeddingsSpec;
 import org.deeplearning4j.core.loader.MultiDataSetLoader;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -39,14 +36,6 @@ import org.nd4j.linalg.learning.config.Adam;
  * after 6, so 11 shards were never fitted, the same ones every epoch.
  */
 class AveragedFitterMultiJvmTest {
-  private static final EmbeddingsSpec EMB =
-      new EmbeddingsSpec(
-          List.of(
-              new EmbeddingsSpec.Modality("clinical", 4, "a"),
-              new EmbeddingsSpec.Modality("labs", 3, "b"),
-              new EmbeddingsSpec.Modality("imaging", 2, "c")),
-          List.of("no", "yes"),
-          "cohort");
   private static final int SHARDS = 23;
 
   private final SparkSession spark = LocalClusterSession.get();
@@ -71,20 +60,13 @@ class AveragedFitterMultiJvmTest {
     for (int s = 0; s < SHARDS; s++) {
       batches.add(batch(r, 8));
     }
-    FusionSpec spec =
-        FusionSpec.all(
-                PipelineConfigLoader.parse(
-                        """
-            subjects { path = s.csv }
-            modalities { clinical { kind = tabular, path = c.csv } }
-            output { dir = out }
-            fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 4, head = [5] } } }
-            """,
-                        List.of())
-                    .fusion(),
-                EMB)
-            .get(0);
-    ComputationGraph graph = FusionCompiler.compile(spec, EMB, new Adam(0.01), 11).newGraph();
+    ComputationGraph graph =
+        FusionCompiler.compile(
+                PresenceWeightedAveragingMultiJvmTest.attention(),
+                PresenceWeightedAveragingMultiJvmTest.EMB,
+                new Adam(0.01),
+                11)
+            .newGraph();
     int workers = 2;
     int frequency = ParameterAveraging.averagingFrequency(null, SHARDS, workers);
     assertEquals(6, frequency, "the default: two rounds an epoch");

@@ -34,7 +34,7 @@ import org.nd4j.linalg.learning.config.Adam;
  */
 class PresenceWeightedAveragingMultiJvmTest {
   private static final int N = 24;
-  private static final EmbeddingsSpec EMB =
+  static final EmbeddingsSpec EMB =
       new EmbeddingsSpec(
           List.of(
               new EmbeddingsSpec.Modality("clinical", 4, "a"),
@@ -44,26 +44,30 @@ class PresenceWeightedAveragingMultiJvmTest {
           "cohort");
 
   private final SparkSession spark = LocalClusterSession.get();
+
+  /** Masked attention over {@link #EMB}'s three modalities, projection 4, head [5]. */
+  static FusionSpec attention() {
+    return FusionSpec.all(
+            PipelineConfigLoader.parse(
+                    """
+            subjects { path = s.csv }
+            modalities { clinical { kind = tabular, path = c.csv } }
+            output { dir = out }
+            fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 4, head = [5] } } }
+            """,
+                    List.of())
+                .fusion(),
+            EMB)
+        .get(0);
+  }
+
   @TempDir Path dir;
 
   @Test
   void aModalityAWorkerNeverSawTakesTheOtherWorkersParameters() throws Exception {
     String w0 = shard("w0.bin", false, 1);
     String w1 = shard("w1.bin", true, 2);
-    FusionSpec spec =
-        FusionSpec.all(
-                PipelineConfigLoader.parse(
-                        """
-            subjects { path = s.csv }
-            modalities { clinical { kind = tabular, path = c.csv } }
-            output { dir = out }
-            fusion { models { att { what = [clinical, labs, imaging], how = attention, projection = 4, head = [5] } } }
-            """,
-                        List.of())
-                    .fusion(),
-                EMB)
-            .get(0);
-    FusionCompiler.Compiled compiled = FusionCompiler.compile(spec, EMB, new Adam(0.05), 11);
+    FusionCompiler.Compiled compiled = FusionCompiler.compile(attention(), EMB, new Adam(0.05), 11);
     ComputationGraph start = compiled.newGraph();
     BatchShards.Loader loader =
         new BatchShards.Loader(BatchCodec.ARROW, 2, new int[] {0, 1, 2}, 0.0, 11, 1);
