@@ -60,19 +60,36 @@ public final class RunsComparison {
               + (models.isEmpty() ? "" : "of " + models + " ")
               + "was evaluated in both runs");
     }
+    // One full outer join of both runs, one pass: rows of a subject one run did not score have a
+    // null
+    // on the other side and are counted, not paired.
+    Dataset<Row> both =
+        a.where(col(MODEL).isin(names.toArray()))
+            .select(
+                col(Columns.SUBJECT_ID),
+                col(MODEL),
+                col(PROBABILITY).as("pa"),
+                col(Columns.LABEL).as("la"))
+            .join(
+                b.select(
+                    col(Columns.SUBJECT_ID),
+                    col(MODEL),
+                    col(PROBABILITY).as("pb"),
+                    col(Columns.LABEL).as("lb")),
+                scala.collection.JavaConverters.asScalaBuffer(List.of(Columns.SUBJECT_ID, MODEL))
+                    .toSeq(),
+                "full_outer")
+            .where(col(MODEL).isin(names.toArray()))
+            .select(MODEL, "pa", "pb", "la", "lb");
+    java.util.Map<String, List<Row>> byModel = new java.util.HashMap<>();
+    for (Row r : both.collectAsList()) {
+      byModel.computeIfAbsent(r.getString(0), k -> new ArrayList<>()).add(r);
+    }
     List<ModelComparison> out = new ArrayList<>();
     for (String m : names) {
-      Dataset<Row> ma = a.where(col(MODEL).equalTo(m));
-      Dataset<Row> mb = b.where(col(MODEL).equalTo(m));
-      Dataset<Row> both =
-          ma.select(col(Columns.SUBJECT_ID), col(PROBABILITY).as("pa"), col(Columns.LABEL).as("la"))
-              .join(
-                  mb.select(
-                      col(Columns.SUBJECT_ID),
-                      col(PROBABILITY).as("pb"),
-                      col(Columns.LABEL).as("lb")),
-                  Columns.SUBJECT_ID);
-      long disagree = both.where(col("la").notEqual(col("lb"))).count();
+      List<Row> rows = byModel.get(m);
+      List<Row> paired = rows.stream().filter(r -> !r.isNullAt(1) && !r.isNullAt(2)).toList();
+      long disagree = paired.stream().filter(r -> r.getInt(3) != r.getInt(4)).count();
       if (disagree > 0) {
         throw new IllegalArgumentException(
             "Cannot compare runs: "
@@ -81,17 +98,17 @@ public final class RunsComparison {
                 + m
                 + " have different labels in the two runs (not the same cohort)");
       }
-      List<Row> rows = both.select("pa", "pb", "la").collectAsList();
-      double[] pa = new double[rows.size()];
-      double[] pb = new double[rows.size()];
-      int[] labels = new int[rows.size()];
-      for (int i = 0; i < rows.size(); i++) {
-        pa[i] = rows.get(i).getDouble(0);
-        pb[i] = rows.get(i).getDouble(1);
-        labels[i] = rows.get(i).getInt(2);
+      double[] pa = new double[paired.size()];
+      double[] pb = new double[paired.size()];
+      int[] labels = new int[paired.size()];
+      for (int i = 0; i < paired.size(); i++) {
+        pa[i] = paired.get(i).getDouble(1);
+        pb[i] = paired.get(i).getDouble(2);
+        labels[i] = paired.get(i).getInt(3);
       }
-      long onlyInOne = ma.count() + mb.count() - 2L * rows.size();
-      out.add(new ModelComparison(m, PairedAuroc.of(pb, pa, labels, 0.95), onlyInOne));
+      out.add(
+          new ModelComparison(
+              m, PairedAuroc.of(pb, pa, labels, 0.95), rows.size() - (long) paired.size()));
     }
     return out;
   }

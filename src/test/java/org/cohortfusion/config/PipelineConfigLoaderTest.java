@@ -155,7 +155,7 @@ class PipelineConfigLoaderTest {
     }
     assertEquals(TrainConfig.ShardBy.SUBJECT, t.withShardBy(TrainConfig.ShardBy.SUBJECT).shardBy());
     assertEquals(TrainConfig.Mode.SPARK, t.withMode(TrainConfig.Mode.SPARK).mode());
-    assertEquals(t.withSeed(6), t.withSeed(6));
+    assertEquals(6L, t.withSeed(6).seed());
     assertTrue(!t.withSeed(6).equals(t));
   }
 
