@@ -199,6 +199,10 @@ final class BenchCommand {
     @Override
     public Integer call() throws Exception {
       org.apache.spark.sql.SparkSession spark = Sessions.getOrCreate("bench train");
+      // The executors write the shards: a relative directory would be each one's own.
+      workDir =
+          ConfigOptions.absoluteDirectory(
+              workDir, () -> spark.sparkContext().hadoopConfiguration());
       PipelineConfig pipeline;
       java.util.List<String> overrides =
           averagingFrequency == null

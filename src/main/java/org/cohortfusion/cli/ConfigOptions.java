@@ -1,12 +1,15 @@
 package org.cohortfusion.cli;
 
 import java.io.File;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkFiles;
 import org.cohortfusion.config.ConfigException;
 import org.cohortfusion.config.PipelineConfig;
@@ -43,9 +46,39 @@ final class ConfigOptions {
    */
   PipelineConfig load(Supplier<Configuration> hadoop, Function<String, Optional<String>> shipped) {
     if (loaded == null) {
-      loaded = read(hadoop, shipped);
+      loaded = withAbsoluteDirectories(read(hadoop, shipped), hadoop);
     }
     return loaded;
+  }
+
+  /**
+   * {@code config} with every relative directory made absolute on the driver, the way Hadoop would
+   * resolve it here: against the working directory on a local default file system, against the
+   * user's home on HDFS. Executors resolve a relative path against their own working directory (on
+   * a standalone worker, work/app-.../N), so shards written there would be invisible to the driver
+   * and to the other executors.
+   */
+  static PipelineConfig withAbsoluteDirectories(
+      PipelineConfig config, Supplier<Configuration> hadoop) {
+    return config.withDirectories(dir -> absoluteDirectory(dir, hadoop));
+  }
+
+  /** {@code dir} made absolute as in {@link #withAbsoluteDirectories}; absolute ones unchanged. */
+  static String absoluteDirectory(String dir, Supplier<Configuration> hadoop) {
+    if (hasScheme(dir) || dir.startsWith("/") || dir.isBlank()) {
+      return dir;
+    }
+    FileSystem fs;
+    try {
+      fs = FileSystem.get(hadoop.get());
+    } catch (IOException e) {
+      throw new ConfigException(
+          "Cannot resolve the relative directory " + dir + ": " + e.getMessage());
+    }
+    if ("file".equals(fs.getUri().getScheme())) {
+      return java.nio.file.Path.of(dir).toAbsolutePath().normalize().toString();
+    }
+    return fs.makeQualified(new Path(dir)).toString();
   }
 
   /**

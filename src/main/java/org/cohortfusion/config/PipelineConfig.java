@@ -60,6 +60,34 @@ public record PipelineConfig(
     study = study == null ? StudyConfig.defaults() : study;
   }
 
+  /**
+   * A copy whose directories (cohort-dir, output.dir, output.cohort-dir, train.shards-dir,
+   * registry.dir) went through {@code resolve}: executors resolve a relative path against their own
+   * working directory, so the driver settles every directory once for the whole run.
+   */
+  public PipelineConfig withDirectories(java.util.function.UnaryOperator<String> resolve) {
+    java.util.function.UnaryOperator<String> given = d -> d == null ? null : resolve.apply(d);
+    return new PipelineConfig(
+        name,
+        given.apply(cohortDir),
+        subjects,
+        modalities,
+        splits,
+        output == null
+            ? null
+            : new OutputConfig(
+                given.apply(output.dir()), output.allowEmpty(), given.apply(output.cohortDir())),
+        pretrain,
+        extract,
+        fusion,
+        train.withShardsDir(given.apply(train.shardsDir())),
+        evaluate,
+        new RegistryConfig(given.apply(registry.dir())),
+        retrain,
+        cv,
+        study);
+  }
+
   /** Directory the train stage writes to. */
   public String trainOutputDir() {
     return output.dir() + "/train";

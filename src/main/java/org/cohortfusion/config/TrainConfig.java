@@ -344,6 +344,11 @@ public record TrainConfig(
     return copy(c -> c.shardBy = s);
   }
 
+  /** A copy writing its shards under {@code dir} (null: under output.dir). */
+  public TrainConfig withShardsDir(String dir) {
+    return copy(c -> c.shardsDir = dir);
+  }
+
   /** This record with the change {@code change} makes to a mutable copy of its fields. */
   private TrainConfig copy(java.util.function.Consumer<Fields> change) {
     Fields f = new Fields(this);

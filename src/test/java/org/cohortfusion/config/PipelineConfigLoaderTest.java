@@ -149,7 +149,8 @@ class PipelineConfigLoaderTest {
             t.withValidation(t.validation()),
             t.withAveragingFrequency(t.averagingFrequency()),
             t.withAveraging(t.averaging()),
-            t.withShardBy(t.shardBy()));
+            t.withShardBy(t.shardBy()),
+            t.withShardsDir(t.shardsDir()));
     for (TrainConfig c : same) {
       assertEquals(t, c);
     }

@@ -39,6 +39,9 @@ import scala.collection.JavaConverters;
  * its training shards are built from the fold's view of the aligned cohort and its graph is rebuilt
  * and fitted in the executor JVMs, and evaluate scores the fold's held-out subjects from the
  * cohort.
+ *
+ * <p>Its output.dir is relative, as in the demo configs: the executors, whose working directories
+ * are their own, write the training shards under it, so the driver must settle it first.
  */
 class CrossValidationMultiJvmTest {
   private final SparkSession spark = LocalClusterSession.get();
@@ -47,6 +50,16 @@ class CrossValidationMultiJvmTest {
 
   @Test
   void foldsRunConcurrentlyOnExecutorJvms() throws Exception {
+    // Relative to this JVM's working directory (the project's), under target/.
+    Path relativeOut = Path.of("target", "cv-multi-jvm-" + java.util.UUID.randomUUID());
+    try {
+      foldsRunConcurrently(relativeOut);
+    } finally {
+      org.apache.commons.io.FileUtils.deleteDirectory(relativeOut.toFile());
+    }
+  }
+
+  private void foldsRunConcurrently(Path relativeOut) throws Exception {
     assertEquals(
         0,
         CohortFusion.run(
@@ -91,7 +104,7 @@ class CrossValidationMultiJvmTest {
         train { mode = spark, workers = 2, epochs = 2, batch-size = 32 }
         cv.parallelism = 2
         """
-                .formatted(dir.resolve("in"), dir.resolve("out")));
+                .formatted(dir.resolve("in"), relativeOut));
     // Job start and end times per fold job group.
     Map<String, long[]> span = new ConcurrentHashMap<>();
     Map<Integer, String> groupOfJob = new ConcurrentHashMap<>();
@@ -158,7 +171,7 @@ class CrossValidationMultiJvmTest {
         e2eExecutors.size(),
         "the end-to-end model was fitted on both executors, saw " + e2eExecutors);
 
-    Path out = dir.resolve("out");
+    Path out = relativeOut.toAbsolutePath();
     List<Row> aligned =
         spark
             .read()
