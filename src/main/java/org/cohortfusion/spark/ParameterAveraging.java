@@ -18,7 +18,8 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
  * scheduling and serialisation whatever the batch. A round must therefore carry many minibatches
  * per worker, or the run is all overhead (DL4J's own guidance: below about 10 ms per step, expect
  * little gain). The default frequency gives an epoch at most {@link #ROUNDS_PER_EPOCH} rounds and a
- * round at least {@link #MIN_STEPS_PER_ROUND} minibatches per worker.
+ * round at least {@link #MIN_STEPS_PER_ROUND} minibatches per worker; a single worker fits the
+ * whole epoch in one round.
  */
 public final class ParameterAveraging {
   /** Upper bound on averaging rounds per epoch chosen by default. */
@@ -38,6 +39,10 @@ public final class ParameterAveraging {
       return configured;
     }
     long perWorker = (shards + workers - 1) / workers;
+    if (workers == 1) {
+      // Nothing to average with: a round boundary would only cost a broadcast and a collect.
+      return (int) Math.max(1, perWorker);
+    }
     return (int)
         Math.max(MIN_STEPS_PER_ROUND, (perWorker + ROUNDS_PER_EPOCH - 1) / ROUNDS_PER_EPOCH);
   }
