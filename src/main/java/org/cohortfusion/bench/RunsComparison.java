@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.cohortfusion.evaluate.PairedAuroc;
 import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EvaluateOutputs;
 
 /**
  * Two evaluated runs on the same cohort and test split (two configurations, e.g. two averaging
@@ -19,8 +20,8 @@ import org.cohortfusion.stage.Columns;
  * outcomes only; subjects are matched by id, never by row order.
  */
 public final class RunsComparison {
-  private static final String MODEL = "model";
-  private static final String PROBABILITY = "probability";
+  private static final String MODEL = EvaluateOutputs.MODEL;
+  private static final String PROBABILITY = EvaluateOutputs.PROBABILITY;
 
   private RunsComparison() {}
 

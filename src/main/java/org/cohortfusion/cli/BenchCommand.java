@@ -8,6 +8,7 @@ import org.cohortfusion.bench.TrainBench;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.spark.Sessions;
 import org.cohortfusion.stage.EmbeddingsSpec;
+import org.cohortfusion.stage.EvaluateOutputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -380,12 +381,8 @@ final class BenchCommand {
         rows =
             org.cohortfusion.bench.RunsComparison.compare(
                 Sessions.getOrCreate("bench runs"),
-                runs.get(0)
-                    + "/evaluate/"
-                    + org.cohortfusion.evaluate.EvaluateAction.PREDICTIONS_DIR,
-                runs.get(1)
-                    + "/evaluate/"
-                    + org.cohortfusion.evaluate.EvaluateAction.PREDICTIONS_DIR,
+                runs.get(0) + "/evaluate/" + EvaluateOutputs.PREDICTIONS,
+                runs.get(1) + "/evaluate/" + EvaluateOutputs.PREDICTIONS,
                 models);
       } catch (IllegalArgumentException e) {
         throw new UserInputException(e.getMessage());

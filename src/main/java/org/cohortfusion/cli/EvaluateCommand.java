@@ -6,6 +6,7 @@ import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.registry.ModelRegistry;
 import org.cohortfusion.registry.RegistryException;
+import org.cohortfusion.stage.EvaluateOutputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,7 +44,7 @@ final class EvaluateCommand extends StageCommand {
       org.cohortfusion.evaluate.SurvivalEvaluation.Result survival = action.executeSurvival();
       System.out.print(survival.summary());
       System.out.println(
-          "Metrics written to " + config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE);
+          "Metrics written to " + config.evaluateOutputDir() + "/" + EvaluateOutputs.METRICS);
       return 0;
     }
     EvaluateResult result = action.execute();

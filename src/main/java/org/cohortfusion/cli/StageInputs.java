@@ -24,6 +24,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.io.BuildInfo;
 import org.cohortfusion.io.Hashing;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.EvaluateOutputs;
 import org.cohortfusion.stage.TrainOutputs;
 
 /**
@@ -197,8 +198,7 @@ final class StageInputs {
           case "pretrain" -> c.pretrainOutputDir();
           case "extract" -> c.embeddingsDir();
           case "train" -> TrainOutputs.summary(c.trainOutputDir());
-          case "evaluate" ->
-              c.evaluateOutputDir() + "/" + org.cohortfusion.evaluate.EvaluateAction.METRICS_FILE;
+          case "evaluate" -> c.evaluateOutputDir() + "/" + EvaluateOutputs.METRICS;
           case "report" -> c.reportOutputDir();
           default ->
               throw new IllegalArgumentException(

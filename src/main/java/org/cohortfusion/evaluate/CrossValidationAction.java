@@ -21,6 +21,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EvaluateOutputs;
 
 /**
  * Pools k-fold cross-validation: reads every fold's evaluate output ({@code
@@ -140,7 +141,7 @@ public final class CrossValidationAction {
           hconf,
           outputDirs.get(r),
           tmp -> {
-            Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
+            Json.write(hconf, tmp + "/" + EvaluateOutputs.METRICS, result);
             return null;
           });
       pooled.set(r, result);
@@ -238,7 +239,7 @@ public final class CrossValidationAction {
                 spark,
                 foldEvaluateDirs,
                 b.chosenPerFold(),
-                List.of("probability", Columns.LABEL, "pattern"),
+                List.of(EvaluateOutputs.PROBABILITY, Columns.LABEL, EvaluateOutputs.PATTERN),
                 oofReader(numClasses)));
       }
     }
@@ -287,7 +288,7 @@ public final class CrossValidationAction {
             List.of(),
             skipped,
             Map.of(),
-            outputDir + "/" + EvaluateAction.METRICS_FILE,
+            outputDir + "/" + EvaluateOutputs.METRICS,
             baselines,
             null,
             null);
@@ -408,7 +409,7 @@ public final class CrossValidationAction {
         spark,
         foldEvaluateDirs,
         names,
-        List.of("probability", Columns.LABEL, "pattern"),
+        List.of(EvaluateOutputs.PROBABILITY, Columns.LABEL, EvaluateOutputs.PATTERN),
         oofReader(numClasses));
   }
 
@@ -474,14 +475,14 @@ public final class CrossValidationAction {
           foldOf.put(n, new HashMap<>());
         });
     List<org.apache.spark.sql.Column> select =
-        new ArrayList<>(List.of(col(Columns.SUBJECT_ID), col("model")));
+        new ArrayList<>(List.of(col(Columns.SUBJECT_ID), col(EvaluateOutputs.MODEL)));
     columns.forEach(c -> select.add(col(c)));
     for (int f = 0; f < foldEvaluateDirs.size(); f++) {
       List<Row> rows =
           spark
               .read()
-              .parquet(foldEvaluateDirs.get(f) + "/" + EvaluateAction.PREDICTIONS_DIR)
-              .where(col("model").isin(names.toArray()))
+              .parquet(foldEvaluateDirs.get(f) + "/" + EvaluateOutputs.PREDICTIONS)
+              .where(col(EvaluateOutputs.MODEL).isin(names.toArray()))
               .select(select.toArray(new org.apache.spark.sql.Column[0]))
               .collectAsList();
       for (Row r : rows) {

@@ -23,6 +23,7 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
+import org.cohortfusion.stage.EvaluateOutputs;
 import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.ClassicalBaselines;
@@ -60,12 +61,6 @@ public final class EvaluateAction {
   /** Test-time MCAR removal rates of the robustness curves. */
   public static final List<Double> REMOVAL_RATES =
       List.of(0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9);
-
-  /** metrics.json inside the output directory. */
-  public static final String METRICS_FILE = "metrics.json";
-
-  /** Predictions Parquet directory inside the output directory. */
-  public static final String PREDICTIONS_DIR = "predictions";
 
   private final SparkSession spark;
   private final Options o;
@@ -362,8 +357,8 @@ public final class EvaluateAction {
             o.evaluate.minPatternSize(),
             REMOVAL_RATES,
             evaluations,
-            out + "/" + PREDICTIONS_DIR,
-            out + "/" + METRICS_FILE,
+            out + "/" + EvaluateOutputs.PREDICTIONS,
+            out + "/" + EvaluateOutputs.METRICS,
             List.of(),
             observable,
             baselines);
@@ -375,8 +370,12 @@ public final class EvaluateAction {
         out,
         tmp -> {
           writePredictions(
-              tmp + "/" + PREDICTIONS_DIR, test, patterns, predictions, emb.numClasses());
-          Json.write(hconf, tmp + "/" + METRICS_FILE, result);
+              tmp + "/" + EvaluateOutputs.PREDICTIONS,
+              test,
+              patterns,
+              predictions,
+              emb.numClasses());
+          Json.write(hconf, tmp + "/" + EvaluateOutputs.METRICS, result);
           return null;
         });
     return result;
@@ -626,7 +625,7 @@ public final class EvaluateAction {
 
   /** Reads {@code metrics.json} of an evaluate output directory. */
   public static EvaluateResult read(Configuration conf, String evaluateDir) {
-    return Json.read(conf, evaluateDir + "/" + METRICS_FILE, EvaluateResult.class);
+    return Json.read(conf, evaluateDir + "/" + EvaluateOutputs.METRICS, EvaluateResult.class);
   }
 
   /**
@@ -635,7 +634,7 @@ public final class EvaluateAction {
    * @throws IllegalStateException when the file is a class-label evaluation
    */
   public static SurvivalEvaluation.Result readSurvival(Configuration conf, String evaluateDir) {
-    String path = evaluateDir + "/" + METRICS_FILE;
+    String path = evaluateDir + "/" + EvaluateOutputs.METRICS;
     SurvivalEvaluation.Result r = Json.read(conf, path, SurvivalEvaluation.Result.class);
     if (!"survival".equals(r.outcome())) {
       throw new IllegalStateException(
@@ -808,10 +807,10 @@ public final class EvaluateAction {
     StructType schema =
         new StructType()
             .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
-            .add("model", DataTypes.StringType, false)
-            .add("probability", probabilityType, false)
+            .add(EvaluateOutputs.MODEL, DataTypes.StringType, false)
+            .add(EvaluateOutputs.PROBABILITY, probabilityType, false)
             .add(Columns.LABEL, DataTypes.IntegerType, false)
-            .add("pattern", DataTypes.StringType, false);
+            .add(EvaluateOutputs.PATTERN, DataTypes.StringType, false);
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<String, double[][]> e : predictions.entrySet()) {
       double[][] p = e.getValue();

@@ -14,6 +14,7 @@ import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EvaluateOutputs;
 
 /**
  * Pools k-fold cross-validation of a survival outcome (the counterpart of {@link
@@ -357,7 +358,7 @@ public final class SurvivalCrossValidation {
           hconf,
           outputDirs.get(r),
           tmp -> {
-            Json.write(hconf, tmp + "/" + EvaluateAction.METRICS_FILE, result);
+            Json.write(hconf, tmp + "/" + EvaluateOutputs.METRICS, result);
             return null;
           });
     }
@@ -369,14 +370,13 @@ public final class SurvivalCrossValidation {
     List<SurvivalEvaluation.Result> perFold = new ArrayList<>();
     for (String dir : foldEvaluateDirs) {
       SurvivalEvaluation.Result r =
-          Json.read(
-              hconf, dir + "/" + EvaluateAction.METRICS_FILE, SurvivalEvaluation.Result.class);
+          Json.read(hconf, dir + "/" + EvaluateOutputs.METRICS, SurvivalEvaluation.Result.class);
       if (!"survival".equals(r.outcome())) {
         throw new IllegalStateException(
             "Cannot pool survival folds: "
                 + dir
                 + "/"
-                + EvaluateAction.METRICS_FILE
+                + EvaluateOutputs.METRICS
                 + " is not a survival evaluation");
       }
       perFold.add(r);
@@ -397,7 +397,9 @@ public final class SurvivalCrossValidation {
                 .toList(),
             skipped,
             EvaluateResult.UnimodalBaseline.C);
-    List<String> columns = List.of("risk", Columns.DURATION, "event", "pattern");
+    List<String> columns =
+        List.of(
+            EvaluateOutputs.RISK, Columns.DURATION, EvaluateOutputs.EVENT, EvaluateOutputs.PATTERN);
     java.util.function.BiFunction<Integer, org.apache.spark.sql.Row, Oof> read =
         (f, row) ->
             new Oof(row.getDouble(2), row.getDouble(3), row.getInt(4) == 1, row.getString(5));
@@ -506,7 +508,7 @@ public final class SurvivalCrossValidation {
         comparisons,
         skipped,
         Map.of(),
-        outputDir + "/" + EvaluateAction.METRICS_FILE,
+        outputDir + "/" + EvaluateOutputs.METRICS,
         baselines,
         reference.map(Model::name).orElse(null),
         CrossValidationResult.referenceRule(!baselines.isEmpty(), "C"));

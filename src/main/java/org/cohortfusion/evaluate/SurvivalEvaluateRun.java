@@ -16,6 +16,7 @@ import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
 import org.cohortfusion.stage.Columns;
 import org.cohortfusion.stage.EmbeddingsSpec;
+import org.cohortfusion.stage.EvaluateOutputs;
 import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.train.ClassicalBaselines;
 import org.cohortfusion.train.TrainedModels;
@@ -155,8 +156,8 @@ final class SurvivalEvaluateRun {
         out,
         tmp -> {
           writeSurvivalPredictions(
-              tmp + "/" + EvaluateAction.PREDICTIONS_DIR, test, patterns, hazards, outcomes, model);
-          Json.write(in.hconf(), tmp + "/" + EvaluateAction.METRICS_FILE, result);
+              tmp + "/" + EvaluateOutputs.PREDICTIONS, test, patterns, hazards, outcomes, model);
+          Json.write(in.hconf(), tmp + "/" + EvaluateOutputs.METRICS, result);
           return null;
         });
     return result;
@@ -357,11 +358,11 @@ final class SurvivalEvaluateRun {
     StructType schema =
         new StructType()
             .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
-            .add("model", DataTypes.StringType, false)
-            .add("risk", DataTypes.DoubleType, false)
+            .add(EvaluateOutputs.MODEL, DataTypes.StringType, false)
+            .add(EvaluateOutputs.RISK, DataTypes.DoubleType, false)
             .add(Columns.DURATION, DataTypes.DoubleType, false)
-            .add("event", DataTypes.IntegerType, false)
-            .add("pattern", DataTypes.StringType, false);
+            .add(EvaluateOutputs.EVENT, DataTypes.IntegerType, false)
+            .add(EvaluateOutputs.PATTERN, DataTypes.StringType, false);
     List<Row> rows = new ArrayList<>();
     for (Map.Entry<String, double[][]> e : hazards.entrySet()) {
       double[] risk = SurvivalEvaluation.risk(e.getValue());

@@ -15,6 +15,7 @@ import org.cohortfusion.evaluate.PairedAuroc;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.registry.ModelRegistry;
 import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EvaluateOutputs;
 
 /**
  * The evidence a retrain's {@link Gate} judges, gathered for a class-label or a survival outcome:
@@ -197,14 +198,14 @@ final class ChallengerJudge {
     Dataset<Row> mine =
         spark
             .read()
-            .parquet(config.evaluateOutputDir() + "/" + EvaluateAction.PREDICTIONS_DIR)
-            .where(col("model").equalTo(model))
+            .parquet(config.evaluateOutputDir() + "/" + EvaluateOutputs.PREDICTIONS)
+            .where(col(EvaluateOutputs.MODEL).equalTo(model))
             .select(a.toArray(new org.apache.spark.sql.Column[0]));
     Dataset<Row> theirs =
         spark
             .read()
-            .parquet(dir + "/" + EvaluateAction.PREDICTIONS_DIR)
-            .where(col("model").equalTo(other))
+            .parquet(dir + "/" + EvaluateOutputs.PREDICTIONS)
+            .where(col(EvaluateOutputs.MODEL).equalTo(other))
             .select(col(Columns.SUBJECT_ID), col(value).as("pb"));
     List<String> columns = new java.util.ArrayList<>(List.of("pa", "pb"));
     columns.addAll(List.of(outcome));
@@ -232,7 +233,7 @@ final class ChallengerJudge {
   }
 
   private Paired paired(String other) {
-    List<Row> rows = joinPredictions(other, "probability", Columns.LABEL);
+    List<Row> rows = joinPredictions(other, EvaluateOutputs.PROBABILITY, Columns.LABEL);
     double[] pa = new double[rows.size()];
     double[] pb = new double[rows.size()];
     int[] y = new int[rows.size()];
@@ -245,7 +246,8 @@ final class ChallengerJudge {
   }
 
   private PairedRisk pairedRisk(String other) {
-    List<Row> rows = joinPredictions(other, "risk", Columns.DURATION, "event");
+    List<Row> rows =
+        joinPredictions(other, EvaluateOutputs.RISK, Columns.DURATION, EvaluateOutputs.EVENT);
     int n = rows.size();
     double[] pa = new double[n];
     double[] pb = new double[n];

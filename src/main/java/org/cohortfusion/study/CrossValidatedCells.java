@@ -11,6 +11,7 @@ import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.SurvivalCrossValidation;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.stage.EvaluateOutputs;
 import org.cohortfusion.stage.TrainOutputs;
 
 /**
@@ -43,7 +44,7 @@ final class CrossValidatedCells {
         }
       }
       String pooled =
-          StudyGrid.inCell(config, cell, config.cvOutputDir()) + "/" + EvaluateAction.METRICS_FILE;
+          StudyGrid.inCell(config, cell, config.cvOutputDir()) + "/" + EvaluateOutputs.METRICS;
       Folds folds = Folds.read(hconf, foldDirs, models, survival);
       rates = folds.rates();
       if (survival) {

@@ -16,6 +16,7 @@ import org.cohortfusion.evaluate.EvaluateAction;
 import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EvaluateOutputs;
 import org.cohortfusion.stage.TrainOutputs;
 
 /**
@@ -54,7 +55,7 @@ public final class StudyTable {
       Map<String, TrainOutputs.Entry> trained = trained(hconf, dir);
       Map<String, double[]> intervals =
           eval.numClasses() == 2
-              ? aurocIntervals(spark, dir + "/evaluate/" + EvaluateAction.PREDICTIONS_DIR, models)
+              ? aurocIntervals(spark, dir + "/evaluate/" + EvaluateOutputs.PREDICTIONS, models)
               : Map.of();
       for (String model : models) {
         EvaluateResult.ModelEvaluation m = eval.get(model);
@@ -177,8 +178,9 @@ public final class StudyTable {
         spark
             .read()
             .parquet(predictions)
-            .where(col("model").isin(models.toArray()))
-            .select(col("model"), col("probability"), col(Columns.LABEL))
+            .where(col(EvaluateOutputs.MODEL).isin(models.toArray()))
+            .select(
+                col(EvaluateOutputs.MODEL), col(EvaluateOutputs.PROBABILITY), col(Columns.LABEL))
             .collectAsList()) {
       byModel
           .computeIfAbsent(r.getString(0), k -> new ArrayList<>())

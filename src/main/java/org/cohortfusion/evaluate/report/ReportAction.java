@@ -16,6 +16,7 @@ import org.cohortfusion.evaluate.SurvivalEvaluation;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.stage.CohortManifest;
+import org.cohortfusion.stage.EvaluateOutputs;
 import org.cohortfusion.stage.QcReport;
 import org.cohortfusion.stage.TrainOutputs;
 import org.cohortfusion.stage.TrainState;
@@ -104,18 +105,18 @@ public final class ReportAction {
 
   public ReportResult execute() {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
-    if (!TrainedModels.exists(hconf, evaluateDir + "/" + EvaluateAction.METRICS_FILE)) {
+    if (!TrainedModels.exists(hconf, evaluateDir + "/" + EvaluateOutputs.METRICS)) {
       throw new IllegalStateException(
           "Cannot write the report: no "
               + evaluateDir
               + "/"
-              + EvaluateAction.METRICS_FILE
+              + EvaluateOutputs.METRICS
               + " (run evaluate first)");
     }
     com.fasterxml.jackson.databind.JsonNode metrics =
         Json.read(
             hconf,
-            evaluateDir + "/" + EvaluateAction.METRICS_FILE,
+            evaluateDir + "/" + EvaluateOutputs.METRICS,
             com.fasterxml.jackson.databind.JsonNode.class);
     // evaluate marks a survival evaluation with outcome = survival; class metrics carry no such
     // field.
@@ -128,7 +129,7 @@ public final class ReportAction {
             "Cannot write the report: "
                 + evaluateDir
                 + "/"
-                + EvaluateAction.METRICS_FILE
+                + EvaluateOutputs.METRICS
                 + " is not a survival evaluation: "
                 + e.getOriginalMessage(),
             e);

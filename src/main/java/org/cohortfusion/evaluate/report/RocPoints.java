@@ -28,6 +28,7 @@ import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.cohortfusion.stage.Columns;
+import org.cohortfusion.stage.EvaluateOutputs;
 
 /**
  * ROC curves of bounded size, computed on the executors: only per-model score quantiles and per-bin
@@ -93,11 +94,13 @@ public final class RocPoints {
    */
   public static Map<String, Curve> of(Dataset<Row> predictions, int numClasses) {
     Column score =
-        numClasses == 2 ? col("probability") : element_at(col("probability"), numClasses);
+        numClasses == 2
+            ? col(EvaluateOutputs.PROBABILITY)
+            : element_at(col(EvaluateOutputs.PROBABILITY), numClasses);
     Dataset<Row> scored =
         predictions
             .select(
-                col("model"),
+                col(EvaluateOutputs.MODEL),
                 score.cast(DataTypes.DoubleType).as("score"),
                 when(col(Columns.LABEL).equalTo(numClasses - 1), 1L).otherwise(0L).as("positive"))
             .where(not(isnan(col("score"))));
@@ -109,7 +112,7 @@ public final class RocPoints {
     HashMap<String, double[]> thresholds = new HashMap<>();
     for (Row r :
         scored
-            .groupBy("model")
+            .groupBy(EvaluateOutputs.MODEL)
             .agg(percentile_approx(col("score"), array(quantiles), lit(ACCURACY)))
             .collectAsList()) {
       // percentile_approx returns scores of the data: distinct ones bound non-empty bins [t_j,
@@ -129,7 +132,9 @@ public final class RocPoints {
     Map<String, long[][]> counts = new HashMap<>();
     for (Row r :
         scored
-            .groupBy(col("model"), bin.apply(col("model"), col("score")).as("bin"))
+            .groupBy(
+                col(EvaluateOutputs.MODEL),
+                bin.apply(col(EvaluateOutputs.MODEL), col("score")).as("bin"))
             .agg(sum("positive"), count(lit(1)), min("score"), max("score"))
             .collectAsList()) {
       // counts[0]: positives per bin, [1]: negatives, [2]: 1 when every score of the bin is the

@@ -139,13 +139,17 @@ class ReportScaleTest {
           """
               .formatted(out, MIN_PATTERN_SIZE));
       PipelineConfig config = PipelineConfigLoader.load(conf.toFile(), List.of());
-      String predictions = config.evaluateOutputDir() + "/" + EvaluateAction.PREDICTIONS_DIR;
+      String predictions =
+          config.evaluateOutputDir() + "/" + org.cohortfusion.stage.EvaluateOutputs.PREDICTIONS;
       writePredictions(n, predictions);
       Configuration hconf = spark.sparkContext().hadoopConfiguration();
       Json.write(
           hconf,
-          config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE,
-          metrics(n, predictions, config.evaluateOutputDir() + "/" + EvaluateAction.METRICS_FILE));
+          config.evaluateOutputDir() + "/" + org.cohortfusion.stage.EvaluateOutputs.METRICS,
+          metrics(
+              n,
+              predictions,
+              config.evaluateOutputDir() + "/" + org.cohortfusion.stage.EvaluateOutputs.METRICS));
       ReportResult report = ReportAction.of(spark, config).execute();
       HTML.put(n, Path.of(report.indexHtml()));
       // The oracle's copy of the scores, read back from the Parquet the report read.
@@ -352,7 +356,7 @@ class ReportScaleTest {
                 .parquet(
                     root.resolve("n" + LARGE)
                         .resolve("evaluate")
-                        .resolve(EvaluateAction.PREDICTIONS_DIR)
+                        .resolve(org.cohortfusion.stage.EvaluateOutputs.PREDICTIONS)
                         .toString()),
             2);
     assertEquals(MODELS.stream().sorted().toList(), new ArrayList<>(curves.keySet()));
