@@ -23,22 +23,37 @@ class ConfigOptionsTest {
             subjects { path = s }
             modalities { labs { kind = timeseries, path = l } }
             output { dir = "out/./run", cohort-dir = "../shared/cohort" }
-            train.shards-dir = /scratch/shards
-            registry.dir = "hdfs://namenode:8020/registry"
+            train.shards-dir = scratch/shards
+            registry.dir = reg
             """,
             List.of());
     PipelineConfig a = ConfigOptions.withAbsoluteDirectories(c, Configuration::new);
     assertEquals(CWD + "/in", a.cohortDir());
     assertEquals(CWD + "/out/run", a.output().dir());
     assertEquals(new File(CWD).getParent() + "/shared/cohort", a.output().cohortDir());
-    // Absolute paths and URIs as given.
-    assertEquals("/scratch/shards", a.train().shardsDir());
-    assertEquals("hdfs://namenode:8020/registry", a.registry().dir());
+    assertEquals(CWD + "/scratch/shards", a.train().shardsDir());
+    assertEquals(CWD + "/reg", a.registry().dir());
     // Table paths still resolve against cohort-dir; everything else is the same config.
     assertEquals(CWD + "/in/s", a.resolve(a.subjects().path()));
     assertEquals(c.modalities(), a.modalities());
     assertEquals(c.train().withShardsDir(null), a.train().withShardsDir(null));
     assertEquals(c.fusion(), a.fusion());
+  }
+
+  @Test
+  void absoluteDirectoriesAndUrisAreKept() {
+    PipelineConfig c =
+        PipelineConfigLoader.parse(
+            """
+            cohort-dir = "file:/data/in"
+            subjects { path = s }
+            modalities { labs { kind = timeseries, path = l } }
+            output { dir = /data/out, cohort-dir = "s3a://bucket/cohort" }
+            train.shards-dir = /scratch/shards
+            registry.dir = "hdfs://namenode:8020/registry"
+            """,
+            List.of());
+    assertEquals(c, ConfigOptions.withAbsoluteDirectories(c, Configuration::new));
   }
 
   @Test
