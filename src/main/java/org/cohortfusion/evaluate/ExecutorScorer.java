@@ -3,13 +3,13 @@ package org.cohortfusion.evaluate;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.cohortfusion.fit.ScoredRows;
 import org.cohortfusion.stage.EmbeddingsSpec;
 import org.cohortfusion.train.Batch;
 import org.cohortfusion.train.EmbeddingsData;
@@ -102,32 +102,14 @@ public final class ExecutorScorer implements Scorer {
         return java.util.Collections.emptyIterator();
       }
       Metrics.Predictor predictor = model.value().predictor();
-      return new Iterator<>() {
-        private Iterator<double[]> current = java.util.Collections.emptyIterator();
-
-        @Override
-        public boolean hasNext() {
-          while (!current.hasNext() && batches.hasNext()) {
-            current = scored(predictor, batches.next()).iterator();
-          }
-          return current.hasNext();
-        }
-
-        @Override
-        public double[] next() {
-          if (!hasNext()) {
-            throw new NoSuchElementException();
-          }
-          return current.next();
-        }
-      };
+      return ScoredRows.streamed(batches, in -> scored(predictor, in));
     }
 
-    private List<double[]> scored(Metrics.Predictor predictor, EmbeddingsData.Identified in) {
+    private double[][] scored(Metrics.Predictor predictor, EmbeddingsData.Identified in) {
       Batch b = in.batch();
       int n = b.size();
       if (n == 0) {
-        return List.of();
+        return new double[0][];
       }
       List<Batch> each = scenarios.apply(b, in.subjectIds());
       double[][] rows = null;
@@ -141,7 +123,7 @@ public final class ExecutorScorer implements Scorer {
           System.arraycopy(p[r], 0, rows[r], s * k, k);
         }
       }
-      return java.util.Arrays.asList(rows);
+      return rows;
     }
   }
 }

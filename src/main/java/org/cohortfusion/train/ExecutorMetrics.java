@@ -1,22 +1,20 @@
 package org.cohortfusion.train;
 
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
 import org.apache.spark.storage.StorageLevel;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.cohort.survival.IntervalConcordance;
+import org.cohortfusion.fit.ScoredRows;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
-import scala.Tuple2;
 
 /**
  * The held-out {@link Metrics} of a graph computed where the data lives: the model (configuration
@@ -25,11 +23,10 @@ import scala.Tuple2;
  * nothing proportional to the split reaches the driver, except for a survival model: Harrell's C
  * compares every pair, so two numbers per subject (its risk and its code) are collected.
  *
- * <p>The AUROC is Spark MLlib's {@link BinaryClassificationMetrics} with {@code numBins = 0} (no
- * down-sampling): the trapezoidal area over every distinct score, which equals the Mann–Whitney
- * statistic with ties counted one half, as {@link Auroc} computes it on the driver. More classes:
- * the mean one-vs-rest AUROC over the classes present with another class, as {@link
- * Auroc#of(double[][], int[], int)}.
+ * <p>The classification metrics are {@link ScoredRows#classification}'s, whose exact AUROC (Spark
+ * MLlib's distributed sort) equals the Mann–Whitney statistic with ties counted one half, as {@link
+ * Auroc} computes it on the driver. More classes: the mean one-vs-rest AUROC over the classes
+ * present with another class, as {@link Auroc#of(double[][], int[], int)}.
  */
 public final class ExecutorMetrics {
   private ExecutorMetrics() {}
@@ -74,48 +71,8 @@ public final class ExecutorMetrics {
     Broadcast<ModelBytes> model = broadcast(batches, graph);
     JavaRDD<double[]> scored = scored(batches, model, columns);
     try {
-      // [n, loss sum, correct, then the count of each class]
-      double[] sums =
-          scored.aggregate(
-              new double[3 + numClasses],
-              (acc, row) -> {
-                int label = (int) row[0];
-                acc[0] += 1;
-                acc[1] -= Math.log(Math.max(row[1 + label], 1e-7));
-                int argmax = 0;
-                for (int k = 1; k < numClasses; k++) {
-                  argmax = row[1 + k] > row[1 + argmax] ? k : argmax;
-                }
-                acc[2] += argmax == label ? 1 : 0;
-                acc[3 + label] += 1;
-                return acc;
-              },
-              (a, b) -> {
-                for (int i = 0; i < a.length; i++) {
-                  a[i] += b[i];
-                }
-                return a;
-              });
-      long n = (long) sums[0];
-      if (n == 0) {
-        throw new IllegalArgumentException("Cannot compute metrics: no labeled examples");
-      }
-      double auroc;
-      if (numClasses == 2) {
-        auroc = oneVsRest(scored, 1, sums[3 + 1], n);
-      } else {
-        double total = 0;
-        int counted = 0;
-        for (int k = 0; k < numClasses; k++) {
-          double a = oneVsRest(scored, k, sums[3 + k], n);
-          if (!Double.isNaN(a)) {
-            total += a;
-            counted++;
-          }
-        }
-        auroc = counted == 0 ? Double.NaN : total / counted;
-      }
-      return new Metrics(auroc, sums[1] / n, sums[2] / n, n);
+      ScoredRows.Classification c = ScoredRows.classification(scored, numClasses);
+      return new Metrics(c.auroc(), c.loss(), c.accuracy(), c.n());
     } finally {
       scored.unpersist(false);
       model.destroy(false);
@@ -183,21 +140,6 @@ public final class ExecutorMetrics {
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
 
-  /** AUROC of class k's probability against "label is k"; NaN when either side is empty. */
-  private static double oneVsRest(JavaRDD<double[]> scored, int k, double positives, long n) {
-    if (positives == 0 || positives == n) {
-      return Double.NaN;
-    }
-    JavaRDD<Tuple2<Object, Object>> scoreAndLabel =
-        scored.map(r -> new Tuple2<>(r[1 + k], (int) r[0] == k ? 1.0 : 0.0));
-    BinaryClassificationMetrics m = new BinaryClassificationMetrics(scoreAndLabel.rdd(), 0);
-    try {
-      return m.areaUnderROC();
-    } finally {
-      m.unpersist();
-    }
-  }
-
   /**
    * Scores one partition's batches: one graph per partition, one output row {label, output_0, ...}
    * per example (class probabilities, or a survival model's hazards after its code).
@@ -219,37 +161,21 @@ public final class ExecutorMetrics {
         return java.util.Collections.emptyIterator();
       }
       Metrics.Predictor predictor = TrainedModels.graph(model.value().graph(), columns);
-      return new Iterator<>() {
-        private Iterator<double[]> current = java.util.Collections.emptyIterator();
-
-        @Override
-        public boolean hasNext() {
-          while (!current.hasNext() && batches.hasNext()) {
-            Batch b = batches.next();
+      return ScoredRows.streamed(
+          batches,
+          b -> {
             if (b.size() == 0) {
-              continue;
+              return new double[0][];
             }
             double[][] p = predictor.predict(b).castTo(DataType.DOUBLE).toDoubleMatrix();
-            List<double[]> rows = new ArrayList<>(p.length);
-            for (int r = 0; r < p.length; r++) {
-              double[] row = new double[1 + p[r].length];
-              row[0] = b.labels()[r];
-              System.arraycopy(p[r], 0, row, 1, p[r].length);
-              rows.add(row);
+            double[][] rows = new double[b.size()][];
+            for (int r = 0; r < rows.length; r++) {
+              rows[r] = new double[1 + p[r].length];
+              rows[r][0] = b.labels()[r];
+              System.arraycopy(p[r], 0, rows[r], 1, p[r].length);
             }
-            current = rows.iterator();
-          }
-          return current.hasNext();
-        }
-
-        @Override
-        public double[] next() {
-          if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
-          }
-          return current.next();
-        }
-      };
+            return rows;
+          });
     }
   }
 }

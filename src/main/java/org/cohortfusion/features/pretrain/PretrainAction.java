@@ -47,12 +47,6 @@ import org.cohortfusion.stage.ModalitySpec;
 import org.cohortfusion.stage.TrainState;
 import org.deeplearning4j.core.loader.impl.SerializedDataSetLoader;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
-import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.nd4j.evaluation.IEvaluation;
-import org.nd4j.evaluation.classification.Evaluation;
-import org.nd4j.evaluation.classification.ROC;
-import org.nd4j.evaluation.classification.ROCMultiClass;
 import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -240,7 +234,6 @@ public final class PretrainAction {
               : "");
       ParameterAveraging.Rounds rounds =
           new ParameterAveraging.Rounds(workers, averaging, config.pretrain().seed());
-      ParameterAveragingTrainingMaster master = rounds.master(encoder.batchSize());
       MultiLayerNetwork initial =
           survival
               ? EncoderFactory.buildHazard(prep, encoder, outputs, config.pretrain().seed())
@@ -271,7 +264,7 @@ public final class PretrainAction {
                   jsc, rounds, encoder.batchSize(), train, new SerializedDataSetLoader()),
               net -> {
                 if (survival) {
-                  double[] c = concordance(jsc, net, validation, nValidation);
+                  double[] c = EncoderScores.concordance(jsc, net, validation, nValidation);
                   return EpochScore.byRankThen(
                       c[0],
                       -c[1],
@@ -279,11 +272,7 @@ public final class PretrainAction {
                       orderedMetrics("validation_c", c[0], "validation_loss", c[1]));
                 }
                 double[] a =
-                    evaluate(
-                        new SparkDl4jMultiLayer(jsc, net, master),
-                        validation,
-                        nValidation,
-                        outputs);
+                    EncoderScores.classification(jsc, net, validation, nValidation, outputs);
                 return EpochScore.byRankThen(
                     a[0],
                     a[1],
@@ -308,16 +297,17 @@ public final class PretrainAction {
       double[] bestValidation = {
         state.bestAuroc(), survival ? state.bestLoss() : state.bestScore().get(1)
       };
-      SparkDl4jMultiLayer chosen = new SparkDl4jMultiLayer(spark.sparkContext(), best, master);
       JavaRDD<DataSet> trainSplit =
           dataSets(labelled, Columns.Splits.TRAIN, prep, outputs, survival, encoder.batchSize());
       double[] testMetrics =
-          survival ? concordance(jsc, best, test, nTest) : evaluate(chosen, test, nTest, outputs);
+          survival
+              ? EncoderScores.concordance(jsc, best, test, nTest)
+              : EncoderScores.classification(jsc, best, test, nTest, outputs);
       // The chosen encoder on its own train subjects: far above validation, it has memorised them.
       double[] trainMetrics =
           survival
-              ? concordance(jsc, best, trainSplit, nTrain)
-              : evaluate(chosen, trainSplit, nTrain, outputs);
+              ? EncoderScores.concordance(jsc, best, trainSplit, nTrain)
+              : EncoderScores.classification(jsc, best, trainSplit, nTrain, outputs);
       if (trainMetrics[0] - bestValidation[0] > ModalityPretrainResult.MEMORISATION_GAP) {
         LOG.warn(
             "Modality '{}': the encoder separates its train subjects far better than validation"
@@ -365,108 +355,6 @@ public final class PretrainAction {
     m.put(a, x);
     m.put(b, y);
     return m;
-  }
-
-  /**
-   * [AUROC, accuracy] on a split with ND4J's evaluations; NaN when the split is empty or AUROC is
-   * undefined.
-   */
-  private static double[] evaluate(
-      SparkDl4jMultiLayer net, JavaRDD<DataSet> data, long examples, int classes) {
-    if (examples == 0) {
-      return new double[] {Double.NaN, Double.NaN};
-    }
-    IEvaluation[] evaluations =
-        net.doEvaluation(
-            data, 256, classes == 2 ? new ROC(0) : new ROCMultiClass(0), new Evaluation(classes));
-    double auroc;
-    try {
-      auroc =
-          classes == 2
-              ? ((ROC) evaluations[0]).calculateAUC()
-              : ((ROCMultiClass) evaluations[0]).calculateAverageAUC();
-    } catch (RuntimeException e) { // one class only in the split: AUROC is undefined
-      auroc = Double.NaN;
-    }
-    return new double[] {auroc, ((Evaluation) evaluations[1]).accuracy()};
-  }
-
-  /**
-   * [C, mean loss] of a hazard head on a split: each partition restores the network once from its
-   * broadcast bytes and scores its minibatches; the likelihood is summed there, and each subject's
-   * risk and code go to the driver for {@link IntervalConcordance#of}, which needs every pair. NaN
-   * when the split is empty or has no comparable pair.
-   */
-  static double[] concordance(
-      JavaSparkContext jsc, MultiLayerNetwork net, JavaRDD<DataSet> data, long examples) {
-    if (examples == 0) {
-      return new double[] {Double.NaN, Double.NaN};
-    }
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    try {
-      org.deeplearning4j.util.ModelSerializer.writeModel(net, bytes, false);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot serialise an encoder to score it", e);
-    }
-    org.apache.spark.broadcast.Broadcast<byte[]> model = jsc.broadcast(bytes.toByteArray());
-    try {
-      List<double[]> scored = data.mapPartitions(new ScoreHazards(model)).collect();
-      double[] risk = new double[scored.size()];
-      int[] codes = new int[scored.size()];
-      double loss = 0;
-      for (int i = 0; i < risk.length; i++) {
-        risk[i] = scored.get(i)[0];
-        codes[i] = (int) scored.get(i)[1];
-        loss += scored.get(i)[2];
-      }
-      return new double[] {IntervalConcordance.of(risk, codes), loss / risk.length};
-    } finally {
-      model.destroy(false);
-    }
-  }
-
-  /** One row {risk, code, loss} per example of a partition's minibatches. */
-  static final class ScoreHazards implements FlatMapFunction<Iterator<DataSet>, double[]> {
-    private static final long serialVersionUID = 1L;
-    private final org.apache.spark.broadcast.Broadcast<byte[]> model;
-
-    ScoreHazards(org.apache.spark.broadcast.Broadcast<byte[]> model) {
-      this.model = model;
-    }
-
-    @Override
-    public Iterator<double[]> call(Iterator<DataSet> batches) throws java.io.IOException {
-      if (!batches.hasNext()) {
-        return java.util.Collections.emptyIterator();
-      }
-      MultiLayerNetwork net =
-          org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
-              new java.io.ByteArrayInputStream(model.value()), false);
-      List<double[]> rows = new ArrayList<>();
-      while (batches.hasNext()) {
-        DataSet b = batches.next();
-        double[][] h =
-            net.output(b.getFeatures(), false, b.getFeaturesMaskArray(), null)
-                .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
-                .toDoubleMatrix();
-        int j = h.length == 0 ? 0 : h[0].length;
-        float[] y =
-            b.getLabels().castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).data().asFloat();
-        float[] mask =
-            b.getLabelsMaskArray()
-                .castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)
-                .data()
-                .asFloat();
-        for (int r = 0; r < h.length; r++) {
-          int code = DiscreteTimeHazard.code(y, mask, r, j);
-          rows.add(
-              new double[] {
-                IntervalConcordance.risk(h[r]), code, IntervalConcordance.survivalLoss(h[r], code)
-              });
-        }
-      }
-      return rows.iterator();
-    }
   }
 
   private ModelArtifact.Provenance provenance(
