@@ -1,19 +1,17 @@
 package org.cohortfusion.cli;
 
 import java.io.File;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkFiles;
 import org.cohortfusion.config.ConfigException;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
+import org.cohortfusion.io.Locations;
 import org.cohortfusion.spark.Sessions;
 import picocli.CommandLine.Option;
 
@@ -65,20 +63,11 @@ final class ConfigOptions {
 
   /** {@code dir} made absolute as in {@link #withAbsoluteDirectories}; absolute ones unchanged. */
   static String absoluteDirectory(String dir, Supplier<Configuration> hadoop) {
-    if (hasScheme(dir) || dir.startsWith("/") || dir.isBlank()) {
-      return dir;
-    }
-    FileSystem fs;
     try {
-      fs = FileSystem.get(hadoop.get());
-    } catch (IOException e) {
-      throw new ConfigException(
-          "Cannot resolve the relative directory " + dir + ": " + e.getMessage());
+      return Locations.absolute(dir, hadoop);
+    } catch (java.io.UncheckedIOException e) {
+      throw new ConfigException(e.getMessage() + ": " + e.getCause().getMessage());
     }
-    if ("file".equals(fs.getUri().getScheme())) {
-      return java.nio.file.Path.of(dir).toAbsolutePath().normalize().toString();
-    }
-    return fs.makeQualified(new Path(dir)).toString();
   }
 
   /**
@@ -107,10 +96,10 @@ final class ConfigOptions {
       throw new ConfigException("Cannot read pipeline config: --config is empty");
     }
     File local = new File(config);
-    if (!hasScheme(config) && local.isFile()) {
+    if (!Locations.hasScheme(config) && local.isFile()) {
       return PipelineConfigLoader.load(local, overrides);
     }
-    if (!hasScheme(config) && !config.contains("/")) {
+    if (!Locations.hasScheme(config) && !config.contains("/")) {
       // A bare name: spark-submit --files ships it to the driver, where SparkFiles knows its path
       // (in YARN cluster mode it is in the working directory already, found above).
       Optional<String> path = shipped.apply(config);
@@ -123,13 +112,5 @@ final class ConfigOptions {
     // A URI, or a path on the default file system (hdfs:// when the cluster's core-site.xml says
     // so).
     return PipelineConfigLoader.load(config, hadoop.get(), overrides);
-  }
-
-  /**
-   * True for "hdfs://...", "s3a://...", "file:/..." (a scheme of two or more characters, so not
-   * "C:").
-   */
-  static boolean hasScheme(String path) {
-    return path.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*");
   }
 }

@@ -10,6 +10,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.io.Locations;
 import org.cohortfusion.registry.ModelRegistry;
 import org.cohortfusion.registry.RegistryException;
 import org.cohortfusion.registry.RunInfo;
@@ -88,7 +89,7 @@ final class RegistryCommand implements Callable<Integer> {
       }
       File local = new File(config);
       PipelineConfig c =
-          !ConfigOptions.hasScheme(config) && local.isFile()
+          !Locations.hasScheme(config) && local.isFile()
               ? PipelineConfigLoader.load(local, overrides)
               : PipelineConfigLoader.load(config, hadoop, overrides);
       return ModelRegistry.at(hadoop, c.registryDir());

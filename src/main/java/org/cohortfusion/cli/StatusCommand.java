@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import org.cohortfusion.io.Json;
+import org.cohortfusion.io.Locations;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -103,7 +104,7 @@ final class StatusCommand implements Callable<Integer> {
     Map<String, String> byName = new LinkedHashMap<>();
     for (String f : files) {
       String file = f.strip();
-      if (!file.isEmpty() && (!ConfigOptions.hasScheme(file) || file.startsWith("file:"))) {
+      if (!file.isEmpty() && (!Locations.hasScheme(file) || file.startsWith("file:"))) {
         byName.put(
             new Path(file).getName(),
             file.startsWith("file:") ? new Path(file).toUri().getPath() : file);

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
+import org.cohortfusion.io.Locations;
 
 /**
  * The pipeline configuration of one cohort, bound from a HOCON file plus {@code --set} overrides by
@@ -103,22 +104,14 @@ public record PipelineConfig(
    * that is a URI (hdfs://namenode:8020/x) stays one: java.nio would collapse its "//".
    */
   public String resolve(String tablePath) {
-    if (hasScheme(tablePath) || tablePath.startsWith("/")) {
+    if (Locations.hasScheme(tablePath) || tablePath.startsWith("/")) {
       return tablePath;
     }
-    if (hasScheme(cohortDir)) {
+    if (Locations.hasScheme(cohortDir)) {
       return new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(cohortDir), tablePath)
           .toString();
     }
     return Path.of(cohortDir).resolve(tablePath).normalize().toString();
-  }
-
-  /**
-   * True for "hdfs://...", "s3a://...", "file:/..." (a URI scheme of two or more characters, so not
-   * "C:").
-   */
-  static boolean hasScheme(String path) {
-    return path.matches("^[A-Za-z][A-Za-z0-9+.-]+:.*");
   }
 
   /** Directory pretrain writes encoders and unimodal metrics to. */

@@ -16,6 +16,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.cohortfusion.io.Locations;
 import org.datavec.spark.util.BroadcastHadoopConfigHolder;
 import org.datavec.spark.util.SerializableHadoopConfig;
 import org.slf4j.Logger;
@@ -69,7 +70,7 @@ public final class MinibatchShards implements AutoCloseable {
    */
   public static <T> MinibatchShards write(
       JavaSparkContext jsc, JavaRDD<T> batches, String root, String name, Writer<T> writer) {
-    String dir = newDir(root, name);
+    String dir = newDir(jsc, root, name);
     Written w = writeInto(jsc, batches, dir, "part-", writer);
     LOG.info("Wrote {} minibatch shards ({} examples) to {}", w.paths.size(), w.examples, dir);
     return new MinibatchShards(
@@ -88,7 +89,7 @@ public final class MinibatchShards implements AutoCloseable {
       String root,
       String name,
       Writer<T> writer) {
-    String dir = newDir(root, name);
+    String dir = newDir(jsc, root, name);
     List<String> paths = new ArrayList<>();
     List<List<String>> byGroup = new ArrayList<>();
     long examples = 0;
@@ -115,8 +116,16 @@ public final class MinibatchShards implements AutoCloseable {
     return new MinibatchShards(jsc.hadoopConfiguration(), dir, paths, examples, groups, byGroup);
   }
 
-  private static String newDir(String root, String name) {
-    return root + "/" + name + "-" + UUID.randomUUID().toString().substring(0, 8);
+  /**
+   * A new directory under {@code root}, made absolute here on the driver: the executors that write
+   * the shards would resolve a relative root against their own working directories.
+   */
+  private static String newDir(JavaSparkContext jsc, String root, String name) {
+    return Locations.absolute(root, jsc::hadoopConfiguration)
+        + "/"
+        + name
+        + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
   }
 
   private record Written(List<String> paths, long examples) {}
