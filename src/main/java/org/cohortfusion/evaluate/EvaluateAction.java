@@ -10,11 +10,7 @@ import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.config.EvaluateConfig;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.features.batch.ModalityPreprocessing;
@@ -369,7 +365,8 @@ public final class EvaluateAction {
         hconf,
         out,
         tmp -> {
-          writePredictions(
+          PredictionsTable.writeClasses(
+              spark,
               tmp + "/" + EvaluateOutputs.PREDICTIONS,
               test,
               patterns,
@@ -792,36 +789,5 @@ public final class EvaluateAction {
             - ClassificationMetrics.binaryAuroc(p, labels),
         abs / n,
         (brierModel - brierReference) / n);
-  }
-
-  private void writePredictions(
-      String path,
-      TestSplit test,
-      String[] patterns,
-      Map<String, double[][]> predictions,
-      int numClasses) {
-    DataType probabilityType =
-        numClasses == 2
-            ? DataTypes.DoubleType
-            : DataTypes.createArrayType(DataTypes.DoubleType, false);
-    StructType schema =
-        new StructType()
-            .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
-            .add(EvaluateOutputs.MODEL, DataTypes.StringType, false)
-            .add(EvaluateOutputs.PROBABILITY, probabilityType, false)
-            .add(Columns.LABEL, DataTypes.IntegerType, false)
-            .add(EvaluateOutputs.PATTERN, DataTypes.StringType, false);
-    List<Row> rows = new ArrayList<>();
-    for (Map.Entry<String, double[][]> e : predictions.entrySet()) {
-      double[][] p = e.getValue();
-      for (int i = 0; i < p.length; i++) {
-        Object probability =
-            numClasses == 2 ? (Object) p[i][1] : Arrays.stream(p[i]).boxed().toList();
-        rows.add(
-            RowFactory.create(
-                test.subjectIds().get(i), e.getKey(), probability, test.labels()[i], patterns[i]));
-      }
-    }
-    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
   }
 }

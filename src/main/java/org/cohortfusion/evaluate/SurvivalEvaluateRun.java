@@ -7,10 +7,7 @@ import java.util.Map;
 import java.util.function.BiFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.cohortfusion.io.AtomicDirectory;
 import org.cohortfusion.io.Json;
 import org.cohortfusion.io.ModelArtifact;
@@ -355,28 +352,11 @@ final class SurvivalEvaluateRun {
       Map<String, double[][]> hazards,
       SurvivalEvaluation.Outcomes outcomes,
       org.cohortfusion.cohort.survival.DiscreteTimeHazard model) {
-    StructType schema =
-        new StructType()
-            .add(Columns.SUBJECT_ID, DataTypes.StringType, false)
-            .add(EvaluateOutputs.MODEL, DataTypes.StringType, false)
-            .add(EvaluateOutputs.RISK, DataTypes.DoubleType, false)
-            .add(Columns.DURATION, DataTypes.DoubleType, false)
-            .add(EvaluateOutputs.EVENT, DataTypes.IntegerType, false)
-            .add(EvaluateOutputs.PATTERN, DataTypes.StringType, false);
-    List<Row> rows = new ArrayList<>();
+    Map<String, double[]> risk = new java.util.LinkedHashMap<>();
     for (Map.Entry<String, double[][]> e : hazards.entrySet()) {
-      double[] risk = SurvivalEvaluation.risk(e.getValue());
-      for (int i = 0; i < risk.length; i++) {
-        rows.add(
-            RowFactory.create(
-                test.subjectIds().get(i),
-                e.getKey(),
-                risk[i],
-                outcomes.time()[i],
-                outcomes.event()[i] ? 1 : 0,
-                patterns[i]));
-      }
+      risk.put(e.getKey(), SurvivalEvaluation.risk(e.getValue()));
     }
-    spark.createDataFrame(rows, schema).coalesce(1).write().parquet(path);
+    PredictionsTable.writeSurvival(
+        spark, path, test, patterns, risk, outcomes.time(), outcomes.event());
   }
 }

@@ -22,6 +22,7 @@ import org.cohortfusion.bench.SyntheticEmbeddings;
 import org.cohortfusion.config.PipelineConfig;
 import org.cohortfusion.config.PipelineConfigLoader;
 import org.cohortfusion.evaluate.EvaluateAction;
+import org.cohortfusion.evaluate.EvaluateResult;
 import org.cohortfusion.evaluate.ExecutorScorer;
 import org.cohortfusion.evaluate.Scenarios;
 import org.cohortfusion.io.Json;
@@ -189,6 +190,28 @@ class ExecutorScoringMultiJvmTest {
           Math.abs(meanDriver.get(0)[r][1] - meanDriver.get(rates.size() - 1)[r][1]) > 1e-3 ? 1 : 0;
     }
     assertTrue(changed > n / 4, "removal at 0.9 changes " + changed + " of " + n);
+
+    // Evaluate's predictions table, made and written by the executors: one row per model and test
+    // subject, the fusion model's probability the one computed here by hand, the label the table's.
+    LocalClusterSession.executorsSinceLastCall();
+    EvaluateResult evaluated = EvaluateAction.of(spark, config).execute();
+    assertEquals(
+        LocalClusterSession.EXECUTORS,
+        LocalClusterSession.executorsSinceLastCall().size(),
+        "evaluate ran tasks on both executors");
+    Dataset<Row> written = spark.read().parquet(evaluated.predictionsPath());
+    assertEquals((long) evaluated.models().size() * n, written.count());
+    Map<String, Row> meanRows = new java.util.HashMap<>();
+    for (Row r : written.where(col("model").equalTo("mean")).collectAsList()) {
+      meanRows.put(r.getAs("subject_id"), r);
+    }
+    assertEquals(n, meanRows.size());
+    for (int r = 0; r < n; r++) {
+      Row expected = rows.get(r);
+      Row got = meanRows.get(expected.<String>getAs("subject_id"));
+      assertEquals(meanDriver.get(0)[r][1], got.<Double>getAs("probability"), 1e-6, "row " + r);
+      assertEquals(expected.<Integer>getAs("label"), got.<Integer>getAs("label"), "row " + r);
+    }
   }
 
   private static void assertSame(
