@@ -44,7 +44,7 @@ public final class EncoderScores {
     }
     Broadcast<byte[]> model = jsc.broadcast(bytes(net));
     JavaRDD<double[]> scored =
-        data.mapPartitions(new ScoreClasses(model))
+        data.mapPartitions(new Score(model, EncoderScores::classRows))
             .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     try {
       ScoredRows.Classification c = ScoredRows.classification(scored, classes);
@@ -67,7 +67,8 @@ public final class EncoderScores {
     }
     Broadcast<byte[]> model = jsc.broadcast(bytes(net));
     try {
-      List<double[]> scored = data.mapPartitions(new ScoreHazards(model)).collect();
+      List<double[]> scored =
+          data.mapPartitions(new Score(model, EncoderScores::hazardRows)).collect();
       double[] risk = new double[scored.size()];
       int[] codes = new int[scored.size()];
       double loss = 0;
@@ -102,48 +103,55 @@ public final class EncoderScores {
         .toDoubleMatrix();
   }
 
+  /** The rows of one minibatch scored by the restored network. */
+  @FunctionalInterface
+  private interface Rows extends java.io.Serializable {
+    double[][] of(MultiLayerNetwork net, DataSet batch);
+  }
+
   /** One row {label, p_0, ..., p_k-1} per example, the label the one-hot column that is set. */
-  private static final class ScoreClasses implements FlatMapFunction<Iterator<DataSet>, double[]> {
-    private static final long serialVersionUID = 1L;
-    private final Broadcast<byte[]> model;
-
-    ScoreClasses(Broadcast<byte[]> model) {
-      this.model = model;
-    }
-
-    @Override
-    public Iterator<double[]> call(Iterator<DataSet> batches) throws IOException {
-      if (!batches.hasNext()) {
-        return java.util.Collections.emptyIterator();
+  private static double[][] classRows(MultiLayerNetwork net, DataSet b) {
+    double[][] p = outputs(net, b);
+    double[][] y = b.getLabels().castTo(DataType.DOUBLE).toDoubleMatrix();
+    double[][] rows = new double[p.length][];
+    for (int r = 0; r < p.length; r++) {
+      int label = 0;
+      for (int k = 1; k < y[r].length; k++) {
+        label = y[r][k] > y[r][label] ? k : label;
       }
-      MultiLayerNetwork net = restored(model);
-      return ScoredRows.streamed(
-          batches,
-          b -> {
-            double[][] p = outputs(net, b);
-            double[][] y = b.getLabels().castTo(DataType.DOUBLE).toDoubleMatrix();
-            double[][] rows = new double[p.length][];
-            for (int r = 0; r < p.length; r++) {
-              int label = 0;
-              for (int k = 1; k < y[r].length; k++) {
-                label = y[r][k] > y[r][label] ? k : label;
-              }
-              rows[r] = new double[1 + p[r].length];
-              rows[r][0] = label;
-              System.arraycopy(p[r], 0, rows[r], 1, p[r].length);
-            }
-            return rows;
-          });
+      rows[r] = new double[1 + p[r].length];
+      rows[r][0] = label;
+      System.arraycopy(p[r], 0, rows[r], 1, p[r].length);
     }
+    return rows;
   }
 
   /** One row {risk, code, loss} per example. */
-  private static final class ScoreHazards implements FlatMapFunction<Iterator<DataSet>, double[]> {
+  private static double[][] hazardRows(MultiLayerNetwork net, DataSet b) {
+    double[][] h = outputs(net, b);
+    int j = h.length == 0 ? 0 : h[0].length;
+    float[] y = b.getLabels().castTo(DataType.FLOAT).data().asFloat();
+    float[] mask = b.getLabelsMaskArray().castTo(DataType.FLOAT).data().asFloat();
+    double[][] rows = new double[h.length][];
+    for (int r = 0; r < h.length; r++) {
+      int code = DiscreteTimeHazard.code(y, mask, r, j);
+      rows[r] =
+          new double[] {
+            IntervalConcordance.risk(h[r]), code, IntervalConcordance.survivalLoss(h[r], code)
+          };
+    }
+    return rows;
+  }
+
+  /** A partition's minibatches scored one at a time by the network, restored once. */
+  private static final class Score implements FlatMapFunction<Iterator<DataSet>, double[]> {
     private static final long serialVersionUID = 1L;
     private final Broadcast<byte[]> model;
+    private final Rows rows;
 
-    ScoreHazards(Broadcast<byte[]> model) {
+    Score(Broadcast<byte[]> model, Rows rows) {
       this.model = model;
+      this.rows = rows;
     }
 
     @Override
@@ -152,25 +160,7 @@ public final class EncoderScores {
         return java.util.Collections.emptyIterator();
       }
       MultiLayerNetwork net = restored(model);
-      return ScoredRows.streamed(
-          batches,
-          b -> {
-            double[][] h = outputs(net, b);
-            int j = h.length == 0 ? 0 : h[0].length;
-            float[] y = b.getLabels().castTo(DataType.FLOAT).data().asFloat();
-            float[] mask = b.getLabelsMaskArray().castTo(DataType.FLOAT).data().asFloat();
-            double[][] rows = new double[h.length][];
-            for (int r = 0; r < h.length; r++) {
-              int code = DiscreteTimeHazard.code(y, mask, r, j);
-              rows[r] =
-                  new double[] {
-                    IntervalConcordance.risk(h[r]),
-                    code,
-                    IntervalConcordance.survivalLoss(h[r], code)
-                  };
-            }
-            return rows;
-          });
+      return ScoredRows.streamed(batches, b -> rows.of(net, b));
     }
   }
 }
