@@ -48,6 +48,17 @@ class ClassificationMetricsTest {
   }
 
   @Test
+  void tiedScoresEnterThePrCurveTogether() {
+    // Ranked 0.9(P), then 0.5 held by a positive and a negative, then 0.1(N): the points (0, 1),
+    // (1/2, 1), (1, 2/3), (1, 1/2), so 1/2 * 1 + 1/2 * (1 + 2/3) / 2 = 11/12. The tie split
+    // positive first would give 1, negative first 0.854.
+    double[] scores = {0.5, 0.1, 0.9, 0.5};
+    boolean[] positive = {false, false, true, true};
+    assertEquals(11.0 / 12.0, ClassificationMetrics.auprc(scores, positive), EPS);
+    assertTrue(Double.isNaN(ClassificationMetrics.auprc(scores, new boolean[4])));
+  }
+
+  @Test
   void multiclassMetricsEqualHandComputedValues() {
     double[][] p = {{0.7, 0.2, 0.1}, {0.2, 0.5, 0.3}, {0.3, 0.3, 0.4}, {0.1, 0.55, 0.35}};
     int[] y = {0, 1, 2, 2};
