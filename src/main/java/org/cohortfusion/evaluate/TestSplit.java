@@ -140,10 +140,12 @@ public record TestSplit(
 
   /**
    * Missingness pattern of every subject: the modalities present joined by '+', in the embeddings'
-   * order.
+   * order. Subjects of one pattern share its name's instance: there are few patterns and many
+   * subjects.
    */
   public String[] patterns() {
     String[] out = new String[size()];
+    java.util.Map<String, String> names = new java.util.HashMap<>();
     int m = modalities.size();
     for (int r = 0; r < out.length; r++) {
       List<String> present = new ArrayList<>();
@@ -152,7 +154,8 @@ public record TestSplit(
           present.add(modalities.get(i));
         }
       }
-      out[r] = present.isEmpty() ? NO_MODALITY : String.join("+", present);
+      String name = present.isEmpty() ? NO_MODALITY : String.join("+", present);
+      out[r] = names.computeIfAbsent(name, n -> n);
     }
     return out;
   }
