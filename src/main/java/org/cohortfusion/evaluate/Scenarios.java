@@ -54,7 +54,8 @@ public final class Scenarios implements Serializable {
 
   /**
    * The presence ({@code n * m}) of every scenario for rows with these subject ids and this
-   * presence.
+   * presence, each made when it is read: a scenario's matrix is as large as the test split's, and
+   * the draws it is cut from are computed once. Read each element once per use.
    */
   public List<float[]> presence(List<String> subjectIds, float[] presence) {
     int m = numModalities;
@@ -69,14 +70,19 @@ public final class Scenarios implements Serializable {
               + " modalities");
     }
     double[] draws = ModalityRemoval.draws(seed, subjectIds, m);
-    List<float[]> out = new ArrayList<>(size());
-    for (double rate : rates) {
-      out.add(ModalityRemoval.completelyAtRandom(presence, draws, rate));
-    }
-    for (int i = 0; i < m; i++) {
-      out.add(ModalityRemoval.entirely(presence, m, i));
-    }
-    return out;
+    return new java.util.AbstractList<>() {
+      @Override
+      public float[] get(int s) {
+        return s < rates.length
+            ? ModalityRemoval.completelyAtRandom(presence, draws, rates[s])
+            : ModalityRemoval.entirely(presence, m, s - rates.length);
+      }
+
+      @Override
+      public int size() {
+        return Scenarios.this.size();
+      }
+    };
   }
 
   /** The scenarios of the test split, for the metrics and the driver-side scorers. */
