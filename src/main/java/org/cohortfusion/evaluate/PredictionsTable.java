@@ -29,7 +29,7 @@ import org.cohortfusion.stage.EvaluateOutputs;
  * 150,000 test subjects and a dozen models that was two million rows on the driver's heap.
  */
 final class PredictionsTable {
-  /** Rows per task: bounds what an executor holds of a slice (nothing: rows are streamed). */
+  /** Rows per task: tasks short enough to retry cheaply; a task streams its rows, holding none. */
   private static final int ROWS_PER_SLICE = 50_000;
 
   private PredictionsTable() {}

@@ -272,9 +272,17 @@ public final class ModelArtifact {
   }
 
   private static byte[] serialize(Model model) {
+    return bytes(model, true);
+  }
+
+  /**
+   * {@code model} in DL4J's format, as bytes (to broadcast it, or to save it); the updater's state
+   * only when {@code withUpdater}: a model that is only scored does not need it.
+   */
+  public static byte[] bytes(Model model, boolean withUpdater) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      ModelSerializer.writeModel(model, out, true);
+      ModelSerializer.writeModel(model, out, withUpdater);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot serialize model", e);
     }

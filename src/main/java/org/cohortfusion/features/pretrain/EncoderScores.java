@@ -1,9 +1,7 @@
 package org.cohortfusion.features.pretrain;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -13,6 +11,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.cohortfusion.cohort.survival.DiscreteTimeHazard;
 import org.cohortfusion.cohort.survival.IntervalConcordance;
 import org.cohortfusion.fit.ScoredRows;
+import org.cohortfusion.io.ModelArtifact;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -42,7 +41,7 @@ public final class EncoderScores {
     if (examples == 0) {
       return new double[] {Double.NaN, Double.NaN};
     }
-    Broadcast<byte[]> model = jsc.broadcast(bytes(net));
+    Broadcast<byte[]> model = jsc.broadcast(ModelArtifact.bytes(net, false));
     JavaRDD<double[]> scored =
         data.mapPartitions(new Score(model, EncoderScores::classRows))
             .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
@@ -65,7 +64,7 @@ public final class EncoderScores {
     if (examples == 0) {
       return new double[] {Double.NaN, Double.NaN};
     }
-    Broadcast<byte[]> model = jsc.broadcast(bytes(net));
+    Broadcast<byte[]> model = jsc.broadcast(ModelArtifact.bytes(net, false));
     try {
       List<double[]> scored =
           data.mapPartitions(new Score(model, EncoderScores::hazardRows)).collect();
@@ -81,16 +80,6 @@ public final class EncoderScores {
     } finally {
       model.destroy(false);
     }
-  }
-
-  private static byte[] bytes(MultiLayerNetwork net) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      ModelSerializer.writeModel(net, out, false);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot serialise an encoder to score it", e);
-    }
-    return out.toByteArray();
   }
 
   private static MultiLayerNetwork restored(Broadcast<byte[]> model) throws IOException {
